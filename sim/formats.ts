@@ -169,3 +169,54 @@ export interface Manifest {
   counts: { messages: number; transactions: number; kpiRows: number; faults: number };
   files: Record<string, { bytes: number; sha256: string }>;
 }
+
+/** A dictionary-encoded string column held in memory: row i is `values[codes[i]]`. */
+export interface DictColumn {
+  codes: Int32Array;
+  values: string[];
+}
+
+/**
+ * One record batch of messages.arrow in memory, column-wise. This is what readers yield, what the
+ * writer appends and what importers of real logs produce, so every module scans typed arrays rather
+ * than per-row objects.
+ */
+export interface MessageBatch {
+  length: number;
+  bizSeqNo: string[];
+  uniqueId: string[];
+  msgType: DictColumn;
+  topic: DictColumn;
+  txType: DictColumn;
+  senderSubsystem: DictColumn;
+  senderService: DictColumn;
+  senderInstance: DictColumn;
+  senderIp: DictColumn;
+  senderDcn: DictColumn;
+  receiverSubsystem: DictColumn;
+  receiverService: DictColumn;
+  receiverInstance: DictColumn;
+  receiverIp: DictColumn;
+  receiverDcn: DictColumn;
+  logPoint: DictColumn;
+  sendTime: Float64Array;
+  recvTime: Float64Array;
+  ttl: Int32Array;
+  retCode: DictColumn;
+  retClass: DictColumn;
+}
+
+/** kpis.arrow in memory, column-wise (see KPI_COLUMNS). */
+export interface KpiTable {
+  length: number;
+  minute: Float64Array;
+  scope: DictColumn;
+  name: DictColumn;
+  volume: Float64Array;
+  businessSuccessCount: Float64Array;
+  systemSuccessCount: Float64Array;
+  latencySum: Float64Array;
+  businessSuccessRate: Float64Array;
+  systemSuccessRate: Float64Array;
+  avgLatency: Float64Array;
+}
