@@ -20,6 +20,12 @@ export interface Series {
 export interface Detection {
   scores: Float64Array;
   alarms: Uint8Array;
+  /**
+   * The score level above which this detector alarms, when it uses one level for the whole series
+   * (derived from its training scores); metrics use it to put scores of different detectors on one
+   * scale (score / threshold) for the train and oracle threshold sources.
+   */
+  threshold?: number;
 }
 
 /**

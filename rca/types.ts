@@ -16,6 +16,14 @@ export interface SpanTable {
   end: Float64Array; // unix ms the caller got the reply (or gave up: timeout)
   /** 0 ok, 1 business failure, 2 system failure (error or timeout), 255 unknown. */
   status: Uint8Array;
+  /**
+   * Appended: set on tables built from message logs, how many calls tree merging folded into each
+   * row. `attempts`: the caller's tries of the same callee operation (vertical merge, a retry after
+   * a failed attempt); `repeats`: identical sibling calls folded together (horizontal merge). Both
+   * are 1 for an unmerged call.
+   */
+  attempts?: Uint16Array;
+  repeats?: Uint16Array;
 }
 
 export const SPAN_STATUS = { ok: 0, business: 1, system: 2, unknown: 255 } as const;
@@ -62,3 +70,4 @@ export interface RcaFactory {
   description: string;
   create(options?: Record<string, unknown>): RcaAlgorithm;
 }
+

@@ -1,0 +1,201 @@
+/**
+ * k-means over sliding-window features, the bank's detector for slow drifts in volume: each point's
+ * trailing window of `window` values gives (mean, least-squares slope, zero-value rate, RMS of
+ * first differences), z-scored with the training statistics and weighted by the metric's kind
+ * (high-frequency metrics lean on mean and slope, low-frequency ones, mostly zeros, on the zero
+ * rate). Training windows are clustered with seeded k-means++ (Arthur & Vassilvitskii 2007) and
+ * Lloyd iterations; the score is the weighted distance to the nearest centroid.
+ */
+import type { DetectorFactory, Series } from './types.js';
+import { CalibratedDetector, type ScoringModel } from './calibrated.js';
+import { numberOption } from './options.js';
+import { stream } from '../sim/rng.js';
+
+export const FEATURES = 4; // mean, slope, zeroRate, rmsDiff
+const HIGH_FREQUENCY_WEIGHTS = [1.5, 1.5, 0.5, 1];
+const LOW_FREQUENCY_WEIGHTS = [1, 0.5, 2, 1];
+/** A metric whose training windows are more than this share zeros is a low-frequency one. */
+const LOW_FREQUENCY_ZERO_RATE = 0.2;
+
+/** Features of each point's trailing window of finite values, row-major (n x 4); NaN rows before warm-up. */
+export function windowFeatures(values: Float64Array, window: number): Float64Array {
+  const n = values.length;
+  const out = new Float64Array(n * FEATURES).fill(NaN);
+  const ring = new Float64Array(window);
+  let head = 0;
+  let count = 0;
+  // Least-squares slope against positions 0..w-1: sum((k - kbar)(x_k - xbar)) / sum((k - kbar)^2).
+  const kbar = (window - 1) / 2;
+  const sxx = (window * (window * window - 1)) / 12;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (v !== v) continue;
+    ring[head] = v;
+    head = head + 1 === window ? 0 : head + 1;
+    if (count < window) count++;
+    if (count < window) continue;
+    let sum = 0;
+    let sxy = 0;
+    let zeros = 0;
+    let diffSq = 0;
+    let prev = NaN;
+    for (let k = 0; k < window; k++) {
+      const x = ring[(head + k) % window];
+      sum += x;
+      sxy += (k - kbar) * x;
+      if (x === 0) zeros++;
+      if (k > 0) diffSq += (x - prev) * (x - prev);
+      prev = x;
+    }
+    const o = i * FEATURES;
+    out[o] = sum / window;
+    out[o + 1] = sxy / sxx;
+    out[o + 2] = zeros / window;
+    out[o + 3] = Math.sqrt(diffSq / (window - 1));
+  }
+  return out;
+}
+
+function distance2(a: Float64Array, ao: number, b: Float64Array, bo: number): number {
+  let d = 0;
+  for (let f = 0; f < FEATURES; f++) d += (a[ao + f] - b[bo + f]) * (a[ao + f] - b[bo + f]);
+  return d;
+}
+
+/** Seeded k-means++ initialisation then Lloyd iterations over row-major points (m x 4). */
+export function kmeans(points: Float64Array, k: number, random: () => number, maxIter = 50): Float64Array {
+  const m = points.length / FEATURES;
+  const kk = Math.min(k, m);
+  const centroids = new Float64Array(kk * FEATURES);
+  const d2 = new Float64Array(m).fill(Infinity);
+  let pick = Math.floor(random() * m);
+  for (let c = 0; c < kk; c++) {
+    centroids.set(points.subarray(pick * FEATURES, pick * FEATURES + FEATURES), c * FEATURES);
+    let total = 0;
+    for (let i = 0; i < m; i++) {
+      d2[i] = Math.min(d2[i], distance2(points, i * FEATURES, centroids, c * FEATURES));
+      total += d2[i];
+    }
+    if (total === 0) return centroids.slice(0, (c + 1) * FEATURES);
+    let r = random() * total;
+    pick = m - 1;
+    for (let i = 0; i < m; i++) {
+      r -= d2[i];
+      if (r <= 0) {
+        pick = i;
+        break;
+      }
+    }
+  }
+  const assign = new Int32Array(m).fill(-1);
+  const sums = new Float64Array(kk * FEATURES);
+  const counts = new Int32Array(kk);
+  for (let iter = 0; iter < maxIter; iter++) {
+    let changed = 0;
+    for (let i = 0; i < m; i++) {
+      let best = 0;
+      let bestD = Infinity;
+      for (let c = 0; c < kk; c++) {
+        const d = distance2(points, i * FEATURES, centroids, c * FEATURES);
+        if (d < bestD) {
+          bestD = d;
+          best = c;
+        }
+      }
+      if (assign[i] !== best) {
+        assign[i] = best;
+        changed++;
+      }
+    }
+    if (changed === 0) break;
+    sums.fill(0);
+    counts.fill(0);
+    for (let i = 0; i < m; i++) {
+      const c = assign[i];
+      counts[c]++;
+      for (let f = 0; f < FEATURES; f++) sums[c * FEATURES + f] += points[i * FEATURES + f];
+    }
+    for (let c = 0; c < kk; c++) {
+      if (counts[c] === 0) continue; // an emptied cluster keeps its old centre
+      for (let f = 0; f < FEATURES; f++) centroids[c * FEATURES + f] = sums[c * FEATURES + f] / counts[c];
+    }
+  }
+  return centroids;
+}
+
+class KMeansWindowModel implements ScoringModel {
+  private centroids: Float64Array | undefined;
+  private readonly center = new Float64Array(FEATURES);
+  private readonly scale = new Float64Array(FEATURES).fill(1);
+
+  constructor(
+    private readonly window: number,
+    private readonly k: number,
+    private readonly seed: number,
+  ) {}
+
+  fit(train: Series): void {
+    const raw = windowFeatures(train.values, this.window);
+    const rows: number[] = [];
+    for (let i = 0; i < train.values.length; i++) if (raw[i * FEATURES] === raw[i * FEATURES]) rows.push(i);
+    if (rows.length === 0) return;
+    // Per-feature centre and spread of the training windows; the spread is floored so a feature
+    // that never varied (e.g. zero rate 0) still scores a change instead of dividing by zero.
+    for (let f = 0; f < FEATURES; f++) {
+      let s = 0;
+      for (const i of rows) s += raw[i * FEATURES + f];
+      const mean = s / rows.length;
+      let ss = 0;
+      for (const i of rows) ss += (raw[i * FEATURES + f] - mean) ** 2;
+      this.center[f] = mean;
+      this.scale[f] = Math.sqrt(ss / rows.length);
+    }
+    const levelScale = Math.abs(this.center[0]) + this.scale[0] + 1e-9;
+    this.scale[0] = Math.max(this.scale[0], 0.01 * levelScale);
+    this.scale[1] = Math.max(this.scale[1], (0.01 * levelScale) / this.window);
+    this.scale[2] = Math.max(this.scale[2], 0.05);
+    this.scale[3] = Math.max(this.scale[3], 0.01 * levelScale);
+    const weights = this.center[2] > LOW_FREQUENCY_ZERO_RATE ? LOW_FREQUENCY_WEIGHTS : HIGH_FREQUENCY_WEIGHTS;
+    for (let f = 0; f < FEATURES; f++) this.scale[f] /= weights[f];
+    const points = new Float64Array(rows.length * FEATURES);
+    rows.forEach((i, r) => this.normalise(raw, i, points, r));
+    this.centroids = kmeans(points, this.k, stream(this.seed, `kmeans-window:${train.id}`));
+  }
+
+  private normalise(raw: Float64Array, i: number, out: Float64Array, r: number): void {
+    for (let f = 0; f < FEATURES; f++) out[r * FEATURES + f] = (raw[i * FEATURES + f] - this.center[f]) / this.scale[f];
+  }
+
+  score(series: Series): Float64Array {
+    const centroids = this.centroids;
+    const n = series.values.length;
+    // Fewer than `window` finite training points (e.g. a rate over a mostly idle service): no judgement.
+    if (!centroids) return new Float64Array(n).fill(NaN);
+    const raw = windowFeatures(series.values, this.window);
+    const scores = new Float64Array(n);
+    const row = new Float64Array(FEATURES);
+    const kk = centroids.length / FEATURES;
+    for (let i = 0; i < n; i++) {
+      if (raw[i * FEATURES] !== raw[i * FEATURES] || series.values[i] !== series.values[i]) {
+        scores[i] = NaN;
+        continue;
+      }
+      this.normalise(raw, i, row, 0);
+      let best = Infinity;
+      for (let c = 0; c < kk; c++) best = Math.min(best, distance2(row, 0, centroids, c * FEATURES));
+      scores[i] = Math.sqrt(best);
+    }
+    return scores;
+  }
+}
+
+export const kmeansWindowDetector: DetectorFactory = {
+  name: 'kmeans-window',
+  description: 'k-means (seeded k-means++) over window features mean/slope/zero rate/RMS diff; distance to nearest centroid',
+  create(options) {
+    const window = numberOption('kmeans-window', options, 'window', 30, { min: 3, integer: true });
+    const k = numberOption('kmeans-window', options, 'k', 5, { min: 1, integer: true });
+    const seed = numberOption('kmeans-window', options, 'seed', 1, { integer: true });
+    return new CalibratedDetector('kmeans-window', new KMeansWindowModel(window, k, seed), 0, options);
+  },
+};

@@ -1,0 +1,62 @@
+import { isError } from '../span-stats.js';
+import { rankServices, spanContext } from '../span-context.js';
+import type { RcaFactory } from '../types.js';
+import type { SpanAnalysis } from '../span-stats.js';
+
+interface Tally {
+  spans: number;
+  errors: number;
+  slow: number;
+}
+
+function tally(a: SpanAnalysis, z: number): Map<string, Tally> {
+  const out = new Map<string, Tally>();
+  const { table, index, scores } = a;
+  for (let i = 0; i < table.length; i++) {
+    const name = index.services[index.serviceOf[i]];
+    let t = out.get(name);
+    if (!t) out.set(name, (t = { spans: 0, errors: 0, slow: 0 }));
+    t.spans++;
+    if (isError(table, i)) t.errors++;
+    else if (scores.known[i] && scores.zSelf[i] > z) t.slow++;
+  }
+  return out;
+}
+
+/**
+ * The simple baseline: per service, errors and slow calls (own self-time beyond z robust sigmas of
+ * its operation's baseline) in the incident window, in excess of what the baseline's rates predict
+ * for that many calls. No use of the call structure beyond self-time.
+ */
+export const countRca: RcaFactory = {
+  name: 'count',
+  description: 'errors and slow calls per service in excess of the baseline rates (simple baseline)',
+  create: (options = {}) => ({
+    rank(input) {
+      const z = Number(options.z ?? 3);
+      const ctx = spanContext(input, z);
+      const now = tally(ctx.window, z);
+      const ref = tally(ctx.reference, z);
+      const services = ctx.window.index.services;
+      const excessErrors = new Float64Array(services.length);
+      const excessSlow = new Float64Array(services.length);
+      const score = services.map((name, s) => {
+        const w = now.get(name)!;
+        const b = ref.get(name);
+        const errRate = b && b.spans ? b.errors / b.spans : 0;
+        const slowRate = b && b.spans ? b.slow / b.spans : 0;
+        excessErrors[s] = w.errors - w.spans * errRate;
+        excessSlow[s] = w.slow - w.spans * slowRate;
+        return excessErrors[s] + excessSlow[s];
+      });
+      return rankServices(
+        services,
+        score,
+        (s) =>
+          `${now.get(services[s])!.errors} errors and ${now.get(services[s])!.slow} slow of ${now.get(services[s])!.spans} calls; ` +
+          `${excessErrors[s].toFixed(1)} and ${excessSlow[s].toFixed(1)} above baseline`,
+        { instances: ctx.instances },
+      );
+    },
+  }),
+};

@@ -1,0 +1,82 @@
+import type { KpiName } from '../../sim/formats.js';
+import { rankServices } from '../span-context.js';
+import type { RcaFactory } from '../types.js';
+
+const MINUTE = 60_000;
+
+/**
+ * Which way a KPI moves when a service is hurt, and the smallest scale worth a sigma at a minute
+ * with `n` calls: a rate's binomial standard error (so that a few failures on a quiet service are
+ * not a move), 5% of a latency, the Poisson spread of a volume.
+ */
+const KPIS: { kpi: KpiName; sign: 1 | -1 | 0; floor: (median: number, n: number) => number }[] = [
+  { kpi: 'systemSuccessRate', sign: -1, floor: (p, n) => Math.max(0.002, Math.sqrt((p * (1 - p)) / Math.max(1, n))) },
+  { kpi: 'businessSuccessRate', sign: -1, floor: (p, n) => Math.max(0.002, Math.sqrt((p * (1 - p)) / Math.max(1, n))) },
+  { kpi: 'avgLatency', sign: 1, floor: (m) => 0.05 * Math.abs(m) },
+  { kpi: 'volume', sign: 0, floor: (m) => Math.sqrt(Math.max(1, m)) },
+];
+
+function medianScale(v: number[]): { median: number; scale: number } {
+  const s = v.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return { median: NaN, scale: NaN };
+  const q = (a: number[]) => (a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2);
+  const m = q(s);
+  return { median: m, scale: 1.4826 * q(s.map((x) => Math.abs(x - m)).sort((a, b) => a - b)) };
+}
+
+/**
+ * KPI-only: for each service's minute KPIs, the first minute from the incident's start on
+ * whose value departs from the service's own recent past (robust z against the hour before the
+ * incident) in the harmful direction. The service that moved first ranks first; ties (faults
+ * spread within a minute) go to the larger move. Needs no spans.
+ */
+export const kpiFirstRca: RcaFactory = {
+  name: 'kpi-first',
+  description: 'the service whose golden KPIs moved first (robust z vs the hour before), no spans needed',
+  create: (options = {}) => ({
+    rank(input) {
+      const frame = input.kpis;
+      if (!frame) throw new Error('kpi-first: needs KPIs (kpis.arrow of the data set)');
+      const z = Number(options.z ?? 4);
+      const lookbackMs = Number(options.lookbackMs ?? 60 * MINUTE);
+      const { minutes, series } = frame;
+      const inc = input.incident;
+      const services = new Set<string>();
+      for (const id of series.keys()) if (id.startsWith('service:')) services.add(id.slice(8, id.lastIndexOf(':')));
+      const names = [...services].sort();
+      const onset = new Float64Array(names.length).fill(Infinity);
+      const peak = new Float64Array(names.length);
+      const what: string[] = names.map(() => 'no KPI moved');
+      names.forEach((name, s) => {
+        for (const { kpi, sign, floor } of KPIS) {
+          const values = series.get(`service:${name}:${kpi}`);
+          const volume = series.get(`service:${name}:volume`);
+          if (!values) continue;
+          const ref: number[] = [];
+          for (let i = 0; i < minutes.length; i++) {
+            if (minutes[i] >= inc.start - lookbackMs && minutes[i] < inc.start) ref.push(values[i]);
+          }
+          const { median, scale } = medianScale(ref);
+          if (!Number.isFinite(median)) continue;
+          const from = Math.floor(inc.start / MINUTE) * MINUTE;
+          for (let i = 0; i < minutes.length; i++) {
+            if (minutes[i] < from || minutes[i] >= inc.end) continue;
+            const sigma = Math.max(scale, floor(median, volume ? volume[i] : 1), 1e-9);
+            const d = (values[i] - median) / sigma;
+            const harm = sign === 0 ? Math.abs(d) : sign * d;
+            if (!(harm > z)) continue;
+            if (minutes[i] < onset[s] || (minutes[i] === onset[s] && harm > peak[s])) {
+              onset[s] = minutes[i];
+              peak[s] = harm;
+              what[s] = `${kpi} moved ${harm.toFixed(1)} sigma at ${new Date(minutes[i]).toISOString()}`;
+            }
+            break;
+          }
+        }
+      });
+      // Earlier onset first; then the larger move.
+      const score = names.map((_, s) => (Number.isFinite(onset[s]) ? -(onset[s] - inc.start) / MINUTE : NaN));
+      return rankServices(names, score, (s) => what[s], { tieBreak: peak });
+    },
+  }),
+};

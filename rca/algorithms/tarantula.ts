@@ -1,0 +1,3 @@
+import { tarantula, spectrumRca } from '../spectrum.js';
+
+export const tarantulaRca = spectrumRca('tarantula', 'Tarantula spectrum: failed-coverage share / (failed + passed shares)', tarantula);

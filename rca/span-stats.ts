@@ -1,0 +1,236 @@
+import { SPAN_STATUS, type SpanTable } from './types.js';
+
+/**
+ * Per-span features and per-operation baselines that the span-based algorithms share. Baselines
+ * are keyed by service and operation *names*, because a supplied baseline file has its own
+ * string table.
+ */
+
+/** Rows grouped into dense trace, service and operation indices. */
+export interface SpanIndex {
+  traceOf: Int32Array; // row -> dense trace index
+  traces: number;
+  serviceOf: Int32Array; // row -> dense service index
+  services: string[];
+  opKey: string[]; // row -> `${service}\u0000${operation}` (shared strings, not copies)
+  firstChild: Int32Array;
+  nextSibling: Int32Array;
+}
+
+export function indexSpans(t: SpanTable): SpanIndex {
+  const n = t.length;
+  const traceOf = new Int32Array(n);
+  const serviceOf = new Int32Array(n);
+  const traceIds = new Map<number, number>();
+  const svcIds = new Map<number, number>();
+  const services: string[] = [];
+  const opKeys = new Map<number, Map<number, string>>();
+  const opKey: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    let tr = traceIds.get(t.traceId[i]);
+    if (tr === undefined) traceIds.set(t.traceId[i], (tr = traceIds.size));
+    traceOf[i] = tr;
+    let sv = svcIds.get(t.service[i]);
+    if (sv === undefined) {
+      svcIds.set(t.service[i], (sv = services.length));
+      services.push(t.strings[t.service[i]]);
+    }
+    serviceOf[i] = sv;
+    let byOp = opKeys.get(t.service[i]);
+    if (!byOp) opKeys.set(t.service[i], (byOp = new Map()));
+    let k = byOp.get(t.operation[i]);
+    if (k === undefined) byOp.set(t.operation[i], (k = `${t.strings[t.service[i]]}\u0000${t.strings[t.operation[i]]}`));
+    opKey[i] = k;
+  }
+  const firstChild = new Int32Array(n).fill(-1);
+  const nextSibling = new Int32Array(n).fill(-1);
+  for (let i = n - 1; i >= 0; i--) {
+    const p = t.parent[i];
+    if (p >= 0) {
+      nextSibling[i] = firstChild[p];
+      firstChild[p] = i;
+    }
+  }
+  return { traceOf, traces: traceIds.size, serviceOf, services, opKey, firstChild, nextSibling };
+}
+
+/**
+ * Self-time of each span: its duration minus the part of it covered by the union of its
+ * children's intervals (children that outlive the parent are clipped to it).
+ */
+export function selfTimes(t: SpanTable, ix: SpanIndex): Float64Array {
+  const out = new Float64Array(t.length);
+  let s: number[] = [];
+  let e: number[] = [];
+  for (let i = 0; i < t.length; i++) {
+    const a = t.start[i];
+    const b = t.end[i];
+    s = [];
+    e = [];
+    for (let c = ix.firstChild[i]; c >= 0; c = ix.nextSibling[c]) {
+      const cs = Math.max(a, t.start[c]);
+      const ce = Math.min(b, t.end[c]);
+      if (ce > cs) {
+        s.push(cs);
+        e.push(ce);
+      }
+    }
+    let covered = 0;
+    if (s.length) {
+      const order = s.map((_, k) => k).sort((x, y) => s[x] - s[y]);
+      let curS = s[order[0]];
+      let curE = e[order[0]];
+      for (let k = 1; k < order.length; k++) {
+        const j = order[k];
+        if (s[j] > curE) {
+          covered += curE - curS;
+          curS = s[j];
+          curE = e[j];
+        } else if (e[j] > curE) curE = e[j];
+      }
+      covered += curE - curS;
+    }
+    out[i] = Math.max(0, b - a - covered);
+  }
+  return out;
+}
+
+export const isError = (t: SpanTable, i: number): boolean => t.status[i] === SPAN_STATUS.system;
+
+/** Robust location and scale of a sample: median and 1.4826 * MAD. */
+function robust(values: number[]): { median: number; scale: number } {
+  const v = [...values].sort((a, b) => a - b);
+  const med = quantile(v, 0.5);
+  const dev = v.map((x) => Math.abs(x - med)).sort((a, b) => a - b);
+  return { median: med, scale: 1.4826 * quantile(dev, 0.5) };
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (!sorted.length) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+interface OpStats {
+  count: number;
+  errors: number;
+  logDuration: { median: number; scale: number };
+  logSelf: { median: number; scale: number };
+}
+
+/** Floor on the robust scale (log units): a 5% change is never more than one sigma. */
+const MIN_LOG_SCALE = 0.05;
+
+/** Per-operation reference behaviour learnt from fault-free spans. */
+export class OperationBaseline {
+  private constructor(private readonly ops: Map<string, OpStats>) {}
+
+  static fit(baseline: SpanTable): OperationBaseline {
+    const ix = indexSpans(baseline);
+    const self = selfTimes(baseline, ix);
+    const groups = new Map<string, { d: number[]; s: number[]; errors: number }>();
+    for (let i = 0; i < baseline.length; i++) {
+      let g = groups.get(ix.opKey[i]);
+      if (!g) groups.set(ix.opKey[i], (g = { d: [], s: [], errors: 0 }));
+      g.d.push(Math.log1p(Math.max(0, baseline.end[i] - baseline.start[i])));
+      g.s.push(Math.log1p(self[i]));
+      if (isError(baseline, i)) g.errors++;
+    }
+    const ops = new Map<string, OpStats>();
+    for (const [k, g] of groups) {
+      ops.set(k, { count: g.d.length, errors: g.errors, logDuration: robust(g.d), logSelf: robust(g.s) });
+    }
+    return new OperationBaseline(ops);
+  }
+
+  /**
+   * Robust z of each span's log duration and log self-time against its operation's baseline
+   * (NaN for an operation the baseline never saw, or saw fewer than `minCount` times).
+   */
+  score(t: SpanTable, ix: SpanIndex, self: Float64Array, minCount = 3): SpanScores {
+    const n = t.length;
+    const zDuration = new Float64Array(n).fill(NaN);
+    const zSelf = new Float64Array(n).fill(NaN);
+    const known = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const op = this.ops.get(ix.opKey[i]);
+      if (!op || op.count < minCount) continue;
+      known[i] = 1;
+      const d = Math.log1p(Math.max(0, t.end[i] - t.start[i]));
+      zDuration[i] = (d - op.logDuration.median) / Math.max(op.logDuration.scale, MIN_LOG_SCALE);
+      zSelf[i] = (Math.log1p(self[i]) - op.logSelf.median) / Math.max(op.logSelf.scale, MIN_LOG_SCALE);
+    }
+    return { zDuration, zSelf, known };
+  }
+
+  has(opKey: string): boolean {
+    return this.ops.has(opKey);
+  }
+}
+
+export interface SpanScores {
+  zDuration: Float64Array;
+  zSelf: Float64Array;
+  known: Uint8Array;
+}
+
+/** Everything a span-based algorithm needs about one table, computed once. */
+export interface SpanAnalysis {
+  table: SpanTable;
+  index: SpanIndex;
+  self: Float64Array;
+  scores: SpanScores;
+}
+
+export function analyse(t: SpanTable, baseline: OperationBaseline): SpanAnalysis {
+  const index = indexSpans(t);
+  const self = selfTimes(t, index);
+  return { table: t, index, self, scores: baseline.score(t, index, self) };
+}
+
+export interface AbnormalOptions {
+  /** Robust z above which a latency is abnormal (default 3). */
+  z?: number;
+}
+
+/**
+ * A span is abnormal when it failed (system failure), when its self-time or duration is slow
+ * against its operation's baseline, or when the baseline never saw its operation (new structure:
+ * the only signal in span data without statuses).
+ */
+export function abnormalSpans(a: SpanAnalysis, baseline: OperationBaseline, opts: AbnormalOptions = {}): Uint8Array {
+  const z = opts.z ?? 3;
+  const t = a.table;
+  const out = new Uint8Array(t.length);
+  for (let i = 0; i < t.length; i++) {
+    if (isError(t, i)) out[i] = 1;
+    else if (a.scores.known[i]) out[i] = a.scores.zSelf[i] > z || a.scores.zDuration[i] > z ? 1 : 0;
+    else out[i] = baseline.has(a.index.opKey[i]) ? 0 : 1;
+  }
+  return out;
+}
+
+/** A trace is abnormal when any of its spans is. */
+export function abnormalTraces(a: SpanAnalysis, abnormal: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.index.traces);
+  for (let i = 0; i < a.table.length; i++) if (abnormal[i]) out[a.index.traceOf[i]] = 1;
+  return out;
+}
+
+/** For each service, the instance with the most abnormal spans (undefined when none). */
+export function worstInstances(a: SpanAnalysis, abnormal: Uint8Array): (string | undefined)[] {
+  const counts = a.index.services.map(() => new Map<number, number>());
+  for (let i = 0; i < a.table.length; i++) {
+    if (!abnormal[i]) continue;
+    const m = counts[a.index.serviceOf[i]];
+    m.set(a.table.instance[i], (m.get(a.table.instance[i]) ?? 0) + 1);
+  }
+  return counts.map((m) => {
+    let best = -1;
+    let bestN = 0;
+    for (const [inst, c] of m) if (c > bestN || (c === bestN && inst < best)) [best, bestN] = [inst, c];
+    return best < 0 ? undefined : a.table.strings[best];
+  });
+}

@@ -1,0 +1,45 @@
+/**
+ * What happens to a malformed input row: `reject` (the default) stops the import with an error
+ * naming the file, the line and the problem; `skip` drops the row, counts it and keeps the first
+ * few reasons for the import report. Rows are never repaired silently.
+ */
+export const BAD_ROW_POLICIES = ['reject', 'skip'] as const;
+export type BadRowPolicy = (typeof BAD_ROW_POLICIES)[number];
+
+/** An import error that points at a place in a file. */
+export class ImportError extends Error {
+  constructor(
+    readonly file: string,
+    readonly place: string,
+    readonly problem: string,
+  ) {
+    super(`${file}${place ? `:${place}` : ''}: ${problem}`);
+  }
+}
+
+const EXAMPLES_KEPT = 20;
+
+export class BadRows {
+  skipped = 0;
+  readonly examples: string[] = [];
+
+  constructor(readonly policy: BadRowPolicy = 'reject') {}
+
+  /** Report a bad row: throws under `reject`, counts it under `skip`. */
+  report(file: string, place: string, problem: string): void {
+    const error = new ImportError(file, place, problem);
+    if (this.policy === 'reject') throw error;
+    this.skipped++;
+    if (this.examples.length < EXAMPLES_KEPT) this.examples.push(error.message);
+  }
+
+  summary(): { policy: BadRowPolicy; skipped: number; examples: string[] } {
+    return { policy: this.policy, skipped: this.skipped, examples: [...this.examples] };
+  }
+}
+
+export function parseBadRowPolicy(value: string | undefined): BadRowPolicy {
+  if (value === undefined) return 'reject';
+  if ((BAD_ROW_POLICIES as readonly string[]).includes(value)) return value as BadRowPolicy;
+  throw new Error(`--on-bad-row must be one of ${BAD_ROW_POLICIES.join(', ')} (got '${value}')`);
+}

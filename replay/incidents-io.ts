@@ -1,0 +1,127 @@
+/**
+ * Incidents as CSV (`id,start[,end],rootCause[,rootCauseInstance][,type]`, several root causes
+ * separated by `;`), as a Nezha fault list, and incidents.json as faultline writes it (the JSON that rca's readIncidents
+ * reads: times in unix ms).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_INCIDENT_MS, incidentsFromTruth, readIncidents } from '../rca/incidents.js';
+import type { Truth } from '../sim/formats.js';
+import { readTruth } from '../sim/read.js';
+import type { Incident } from '../rca/types.js';
+import { writeFileAtomic } from '../sim/atomic-file.js';
+import type { BadRows } from './bad-rows.js';
+import { ImportError } from './bad-rows.js';
+import { parseInstant } from './instant.js';
+import { readCsvRecords } from './text-lines.js';
+
+const CSV_COLUMNS = ['id', 'start', 'end', 'rootCause', 'rootCauseInstance', 'type'] as const;
+type CsvColumn = (typeof CSV_COLUMNS)[number];
+
+/** Times are unix ms or ISO 8601 (UTC when no zone is given); a missing end means start + 5 minutes. */
+export async function readIncidentsCsv(file: string, badRows: BadRows): Promise<Incident[]> {
+  const out: Incident[] = [];
+  let index: Record<CsvColumn, number> | null = null;
+  let width = 0;
+  for await (const { fields, lineNo } of readCsvRecords(file)) {
+    if (!index) {
+      const header = fields.map((f) => f.trim());
+      width = header.length;
+      index = Object.fromEntries(CSV_COLUMNS.map((c) => [c, header.indexOf(c)])) as Record<CsvColumn, number>;
+      const missing = (['id', 'start', 'rootCause'] as const).filter((c) => index![c] < 0);
+      if (missing.length) throw new ImportError(file, 'line 1', `header lacks ${missing.join(', ')} (need id,start[,end],rootCause[,rootCauseInstance][,type])`);
+      continue;
+    }
+    const place = `line ${lineNo}`;
+    if (fields.length !== width) {
+      badRows.report(file, place, `${fields.length} fields, header has ${width}`);
+      continue;
+    }
+    const field = (c: CsvColumn) => (index![c] < 0 ? '' : fields[index![c]].trim());
+    const start = parseInstant(field('start'), 'ms');
+    const end = field('end') === '' ? start + DEFAULT_INCIDENT_MS : parseInstant(field('end'), 'ms');
+    const problem = !field('id')
+      ? 'empty id'
+      : !Number.isFinite(start)
+        ? `start '${field('start')}' is neither unix ms nor ISO 8601`
+        : !Number.isFinite(end)
+          ? `end '${field('end')}' is neither unix ms nor ISO 8601`
+          : !(end > start)
+            ? 'end must be after start'
+            : '';
+    if (problem) {
+      badRows.report(file, place, problem);
+      continue;
+    }
+    const incident: Incident = { id: field('id'), start, end, rootCause: field('rootCause').split(';').map((s) => s.trim()).filter(Boolean) };
+    if (field('rootCauseInstance')) incident.rootCauseInstance = field('rootCauseInstance');
+    if (field('type')) incident.type = field('type');
+    out.push(incident);
+  }
+  if (!index) throw new ImportError(file, '', 'empty file (need a header id,start[,end],rootCause[,rootCauseInstance][,type])');
+  return out;
+}
+
+/** Kubernetes pod name: deployment name, then the ReplicaSet hash and the pod suffix. */
+export const POD_SERVICE_RE = /^(.+)-[a-z0-9]{6,10}-[a-z0-9]{5}$/;
+
+/**
+ * The Nezha fault list (`fault_list.json`: `{ "<hour>": [{ inject_time, inject_pod, inject_type }] }`).
+ * inject_time is read as UTC, the clock of the Nezha traces; the service is the pod's deployment
+ * (or the first group of `serviceFromInstance`); each fault lasts the default incident length.
+ */
+export function incidentsFromNezhaFaultList(raw: unknown, file: string, serviceFromInstance?: string): Incident[] {
+  const re = serviceFromInstance ? new RegExp(serviceFromInstance) : POD_SERVICE_RE;
+  const out: Incident[] = [];
+  for (const [hour, list] of Object.entries(raw as Record<string, unknown>)) {
+    if (!Array.isArray(list)) throw new ImportError(file, hour, 'expected an array of faults');
+    list.forEach((f: Record<string, unknown>, k) => {
+      const at = `${hour}[${k}]`;
+      const start = typeof f.inject_time === 'string' ? parseInstant(f.inject_time, 'ms') : NaN;
+      if (!Number.isFinite(start)) throw new ImportError(file, `${at}.inject_time`, `${JSON.stringify(f.inject_time)} is not a date-time`);
+      const pod = typeof f.inject_pod === 'string' ? f.inject_pod : '';
+      const service = re.exec(pod)?.[1];
+      if (!service) throw new ImportError(file, `${at}.inject_pod`, `cannot derive a service from ${JSON.stringify(f.inject_pod)} with /${re.source}/`);
+      const incident: Incident = { id: new Date(start).toISOString(), start, end: start + DEFAULT_INCIDENT_MS, rootCause: [service], rootCauseInstance: pod };
+      if (typeof f.inject_type === 'string') incident.type = f.inject_type;
+      out.push(incident);
+    });
+  }
+  return out.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1));
+}
+
+function isNezhaFaultList(raw: unknown): boolean {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
+  const lists = Object.values(raw);
+  return lists.length > 0 && lists.every((l) => Array.isArray(l) && l.every((f) => typeof f === 'object' && f !== null && 'inject_time' in f));
+}
+
+async function readTruthFile(file: string): Promise<Truth> {
+  if (path.basename(file) !== 'truth.json') throw new ImportError(file, '', 'a ground-truth file must be named truth.json (sim reads it from its folder)');
+  return readTruth(path.dirname(file));
+}
+
+/** Incidents from CSV, rca's JSON array, a Nezha fault_list.json or a generated truth.json. */
+export async function readIncidentsFile(file: string, badRows: BadRows, serviceFromInstance?: string): Promise<Incident[]> {
+  if (/\.csv(\.gz)?$/i.test(file)) return readIncidentsCsv(file, badRows);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fs.promises.readFile(file, 'utf8'));
+  } catch (err) {
+    throw new ImportError(file, '', `cannot read incidents: ${(err as Error).message}`);
+  }
+  if (isNezhaFaultList(raw)) return incidentsFromNezhaFaultList(raw, file, serviceFromInstance);
+  // A generated data set's truth.json: one incident per injected fault (validated by sim's reader).
+  if (typeof raw === 'object' && raw !== null && Array.isArray((raw as Truth).faults)) return incidentsFromTruth(await readTruthFile(file));
+  return readIncidents(file);
+}
+
+export function writeIncidentsJson(file: string, incidents: Incident[]): void {
+  const plain = incidents.map((i) => {
+    const o: Record<string, unknown> = { id: i.id, start: i.start, end: i.end, rootCause: i.rootCause };
+    if (i.rootCauseInstance !== undefined) o.rootCauseInstance = i.rootCauseInstance;
+    if (i.type !== undefined) o.type = i.type;
+    return o;
+  });
+  writeFileAtomic(file, `${JSON.stringify(plain, null, 2)}\n`);
+}

@@ -1,0 +1,139 @@
+/**
+ * Loading each kind of input from the paths a user gives, whatever its format: the format is told
+ * by the file name (and, for folders, by what they hold). Readers owned by other modules are
+ * called, not copied: span CSV is rca's readSpans, per-series and NAB folders are detectors'
+ * readSeriesDir, kpis.arrow is sim's readKpis.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { readSeriesDir } from '../detectors/series-csv.js';
+import { seriesFromKpis } from '../detectors/kpi-series.js';
+import type { Series } from '../detectors/types.js';
+import { readSpans } from '../rca/span-csv.js';
+import { SpanTableBuilder } from '../rca/span-table.js';
+import type { Incident, KpiFrame, SpanTable } from '../rca/types.js';
+import { readKpis } from '../sim/read.js';
+import type { BadRows } from './bad-rows.js';
+import { readIncidentsFile } from './incidents-io.js';
+import { attachVolumes, kpiOfSeriesId, readLongKpiCsv } from './kpi-csv.js';
+import { readLines } from './text-lines.js';
+import { readTraceJson } from './trace-json.js';
+
+export interface SpanSourceOptions {
+  badRows: BadRows;
+  /** Span CSV: our column -> the file's column. */
+  columns?: Record<string, string>;
+  /** Span CSV: regex whose first capture group is the service, applied to the instance name. */
+  serviceFromInstance?: string;
+}
+
+const TRACE_JSON_RE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
+const CSV_RE = /\.csv(\.gz)?$/i;
+
+function filesIn(dir: string, re: RegExp): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile() && re.test(e.name))
+    .map((e) => path.join(dir, e.name))
+    .sort();
+}
+
+/**
+ * Spans from files or folders: span CSV (.csv, .csv.gz) through rca's readSpans, Jaeger and OTLP
+ * JSON (.json, .jsonl, .ndjson, optionally .gz). Several sources are concatenated.
+ */
+export async function loadSpans(paths: string[], opts: SpanSourceOptions): Promise<SpanTable> {
+  const tables: SpanTable[] = [];
+  const csvOpts = { ...(opts.columns ? { columns: opts.columns } : {}), ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}) };
+  for (const p of paths) {
+    if (!fs.existsSync(p)) throw new Error(`${p}: no such file or folder`);
+    if (fs.statSync(p).isDirectory()) {
+      const json = filesIn(p, TRACE_JSON_RE);
+      const csv = filesIn(p, CSV_RE);
+      if (!json.length && !csv.length) throw new Error(`${p}: no span files (.csv, .csv.gz, .json, .jsonl)`);
+      if (csv.length) tables.push(await readSpans(p, csvOpts));
+      if (json.length) tables.push(await readTraceJson(json, opts.badRows));
+    } else if (TRACE_JSON_RE.test(p)) {
+      tables.push(await readTraceJson([p], opts.badRows));
+    } else if (CSV_RE.test(p)) {
+      tables.push(await readSpans(p, csvOpts));
+    } else {
+      throw new Error(`${p}: not a span file: expected .csv, .csv.gz (span CSV) or .json, .jsonl (Jaeger, OTLP)`);
+    }
+  }
+  return tables.length === 1 ? tables[0] : concatSpanTables(tables);
+}
+
+/** Several span tables as one (strings re-interned, parent rows offset). */
+export function concatSpanTables(tables: SpanTable[]): SpanTable {
+  const b = new SpanTableBuilder(tables.reduce((s, t) => s + t.length, 0));
+  for (const t of tables) {
+    const offset = b.length;
+    const code = t.strings.map((s) => b.intern(s));
+    for (let i = 0; i < t.length; i++) {
+      const p = t.parent[i];
+      b.add(code[t.traceId[i]], code[t.spanId[i]], p < 0 ? -1 : p + offset, code[t.service[i]], code[t.instance[i]], code[t.operation[i]], t.start[i], t.end[i], t.status[i], t.attempts?.[i] ?? 1, t.repeats?.[i] ?? 1);
+    }
+  }
+  return b.finish();
+}
+
+/** The first non-empty line of a (possibly gzipped) text file. */
+async function firstLine(file: string): Promise<string> {
+  for await (const { line } of readLines(file)) if (line.trim() !== '') return line;
+  return '';
+}
+
+/**
+ * KPI series from: a long CSV (`series,timestamp,value[,label]`), a folder of per-series CSVs or
+ * the NAB layout (detectors' readSeriesDir), or kpis.arrow. Series ids must be unique overall.
+ */
+export async function loadKpiSeries(paths: string[], badRows: BadRows): Promise<Series[]> {
+  const all: Series[] = [];
+  for (const p of paths) {
+    if (!fs.existsSync(p)) throw new Error(`${p}: no such file or folder`);
+    if (fs.statSync(p).isDirectory()) all.push(...(await readSeriesDir(p)).series);
+    else if (p.endsWith('.arrow')) all.push(...seriesFromKpis(await readKpis(p)));
+    else if (CSV_RE.test(p)) {
+      const header = (await firstLine(p)).split(',').map((h) => h.trim());
+      if (!header.includes('series')) throw new Error(`${p}: line 1: a KPI CSV file needs the header series,timestamp,value[,label] (a folder holds one timestamp,value[,label] CSV per series)`);
+      all.push(...(await readLongKpiCsv(p, badRows)));
+    } else throw new Error(`${p}: not a KPI input: expected a long .csv, a folder of per-series CSVs, a NAB folder or kpis.arrow`);
+  }
+  const seen = new Set<string>();
+  for (const s of all) {
+    if (seen.has(s.id)) throw new Error(`KPI series '${s.id}' is given twice (${paths.join(', ')})`);
+    seen.add(s.id);
+    if (!s.kpi) {
+      const kpi = kpiOfSeriesId(s.id);
+      if (kpi) s.kpi = kpi;
+    }
+  }
+  return attachVolumes(all);
+}
+
+/** Incidents from rca's JSON format, CSV or a Nezha fault list (pods mapped by `serviceFromInstance`). */
+export async function loadIncidents(file: string, badRows: BadRows, serviceFromInstance?: string): Promise<Incident[]> {
+  if (!fs.existsSync(file)) throw new Error(`${file}: no such incidents file`);
+  return readIncidentsFile(file, badRows, serviceFromInstance);
+}
+
+/**
+ * The KPI frame RCA algorithms read, from `scope:name:kpi` series (others, such as NAB files, are
+ * not KPIs of a service): aligned on the union of their timestamps, NaN where a series has no point.
+ */
+export function kpiFrameFromSeries(series: Series[]): KpiFrame {
+  const kpiSeries = series.filter((s) => kpiOfSeriesId(s.id));
+  const set = new Set<number>();
+  for (const s of kpiSeries) for (const t of s.timestamps) set.add(t);
+  const minutes = Float64Array.from([...set].sort((a, b) => a - b));
+  const index = new Map<number, number>();
+  minutes.forEach((m, i) => index.set(m, i));
+  const frame: KpiFrame = { minutes, series: new Map() };
+  for (const s of kpiSeries) {
+    const values = new Float64Array(minutes.length).fill(NaN);
+    for (let i = 0; i < s.timestamps.length; i++) values[index.get(s.timestamps[i])!] = s.values[i];
+    frame.series.set(s.id, values);
+  }
+  return frame;
+}

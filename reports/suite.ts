@@ -1,0 +1,101 @@
+/**
+ * Suite files (scenarios/suites/<name>.yaml): which scenarios at which seeds go through which
+ * detectors and RCA algorithms, plus the MTTR model's operator and repair costs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { z } from 'zod';
+import { FAULT_TYPES } from '../sim/formats.js';
+import { scenariosDir } from '../sim/package-root.js';
+import { DEFAULT_MTTR_MODEL } from './mttr.js';
+
+const minutes = z.number().nonnegative();
+
+export const MttrModelSchema = z
+  .object({
+    /** Minutes an operator spends checking one RCA candidate before moving to the next. */
+    operatorMinutesPerCandidate: minutes.default(DEFAULT_MTTR_MODEL.operatorMinutesPerCandidate),
+    /** Candidates an operator reads before giving up on the ranking. */
+    topK: z.number().int().positive().default(DEFAULT_MTTR_MODEL.topK),
+    /** Manual investigation after the top k failed, in minutes. */
+    notFoundMinutes: minutes.default(DEFAULT_MTTR_MODEL.notFoundMinutes),
+    /** Time from fault start until a never-alarmed fault is reported another way (customers). */
+    undetectedMinutes: minutes.default(DEFAULT_MTTR_MODEL.undetectedMinutes),
+    /** Repair time per fault type; types left out use the documented defaults. */
+    repairMinutes: z.partialRecord(z.enum(FAULT_TYPES), minutes).default({}),
+  })
+  .strict();
+export type MttrModelInput = z.infer<typeof MttrModelSchema>;
+
+export const SuiteSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    description: z.string().optional(),
+    /** Scenario names under scenarios/ (a trailing `/*` takes every scenario of a folder). */
+    scenarios: z.array(z.string().min(1)).min(1),
+    seeds: z.array(z.number().int().nonnegative()).min(1).default([1]),
+    /** Passed to the scenario engine for every item (e.g. `90m`); the scenario's own when absent. */
+    duration: z.union([z.string(), z.number().positive()]).optional(),
+    trafficScale: z.number().positive().optional(),
+    detectors: z.array(z.string().min(1)).min(1),
+    /** RCA algorithm specs; `all` expands to every registered algorithm. */
+    rca: z.array(z.string().min(1)).min(1),
+    /** The default `--min-ac1` gate for this suite. */
+    minAc1: z.number().min(0).max(1).optional(),
+    mttr: MttrModelSchema.default(MttrModelSchema.parse({})),
+  })
+  .strict();
+export type Suite = z.infer<typeof SuiteSchema> & { name: string; file: string };
+
+export const SUITES_DIR = path.join(scenariosDir(), 'suites');
+export const DEFAULT_SUITE = 'ci';
+
+/** `ci` -> scenarios/suites/ci.yaml; anything that is an existing file is taken as a path. */
+export function suitePath(nameOrPath: string): string {
+  if (existsSync(nameOrPath) && /\.ya?ml$/i.test(nameOrPath)) return path.resolve(nameOrPath);
+  for (const ext of ['.yaml', '.yml']) {
+    const candidate = path.join(SUITES_DIR, nameOrPath + ext);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new SuiteError(
+    `suite "${nameOrPath}" not found: neither a .yaml file nor a name under ${SUITES_DIR}`,
+  );
+}
+
+export class SuiteError extends Error {}
+
+export function loadSuite(nameOrPath: string = DEFAULT_SUITE): Suite {
+  const file = suitePath(nameOrPath);
+  return parseSuite(readFileSync(file, 'utf8'), file);
+}
+
+/** Parse suite YAML text; errors name the file, the line and the field path. */
+export function parseSuite(text: string, file: string): Suite {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const { line, col } = lineCounter.linePos(e.pos[0]);
+    throw new SuiteError(`${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const parsed = SuiteSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const fieldPath = issue.path.map(String);
+      let at = file;
+      // Point at the deepest node of the path that exists in the document.
+      for (let n = fieldPath.length; n >= 0; n--) {
+        const node = doc.getIn(fieldPath.slice(0, n), true);
+        if (isNode(node) && node.range) {
+          at = `${file}:${lineCounter.linePos(node.range[0]).line}`;
+          break;
+        }
+      }
+      return `${at}: ${fieldPath.join('.') || '(top level)'}: ${issue.message}`;
+    });
+    throw new SuiteError(`invalid suite:\n  ${problems.join('\n  ')}`);
+  }
+  const name = parsed.data.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
+  return { ...parsed.data, name, file };
+}

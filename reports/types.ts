@@ -1,0 +1,112 @@
+/**
+ * What one evaluated item (a scenario at one seed, or one replayed data set) yields. Everything is
+ * plain JSON so that it crosses the worker boundary, lands in results.json / partial.json, and is
+ * merged and rolled up later without the raw data. NaN is written as null by JSON; readers treat
+ * null as "not defined" (e.g. no event to time).
+ */
+import type { Candidate } from '../rca/types.js';
+
+/** A fault of the ground truth, reduced to what scoring and the report need. */
+export interface FaultRecord {
+  id: string;
+  type: string;
+  start: number; // unix ms
+  end: number; // unix ms, exclusive
+  rootCause: string[];
+  tags: string[];
+  /** KPI series ids the fault moved; empty for a fault without visible impact. */
+  moved: string[];
+}
+
+/** Detection figures of one detector on one item (threshold: the detector's own alarms). */
+export interface DetectionFigures {
+  pointAdjustedF1: number;
+  precision: number; // point-adjusted
+  recall: number; // point-adjusted
+  pointPrecision: number;
+  pointRecall: number;
+  pointF1: number;
+  eventRecall: number;
+  rangePrecision: number;
+  rangeRecall: number;
+  meanTimeToDetectMs: number | null;
+  detectedEvents: number;
+  events: number;
+  falseAlarmsPerDay: number;
+  nabStandard: number;
+  nabLowFP: number;
+  nabLowFN: number;
+}
+
+export interface FaultDetection {
+  faultId: string;
+  /** First alarm on any series the fault moved, inside the fault's window; null when never. */
+  firstAlarm: number | null;
+}
+
+export interface DetectorItemResult {
+  name: string;
+  figures: DetectionFigures;
+  faults: FaultDetection[];
+  computeMs: number; // measured wall clock (varies run to run)
+}
+
+export interface IncidentResult {
+  id: string;
+  faultId?: string;
+  type: string;
+  start: number;
+  end: number;
+  rootCause: string[];
+  rootCauseInstance?: string;
+  /** 1-based rank of the first true root cause among all candidates, 0 if absent. */
+  rank: number;
+  computeMs: number; // measured wall clock
+  /** The best candidates (at most TOP_CANDIDATES_KEPT), best first. */
+  candidates: Candidate[];
+}
+
+export interface RcaItemResult {
+  name: string;
+  incidents: IncidentResult[];
+}
+
+/** A downsampled KPI curve for the report, with each detector's alarm times on it. */
+export interface KpiCurve {
+  series: string;
+  faultIds: string[];
+  timestamps: number[];
+  values: (number | null)[];
+  /** Alarm times (full resolution) and the series value at each, per detector. */
+  alarms: { detector: string; times: number[]; values: (number | null)[] }[];
+}
+
+/**
+ * Transaction (root call) latency histograms on the shared LATENCY_EDGES_MS bins, split by whether
+ * the transaction started inside a fault window; summing counts merges items.
+ */
+export interface LatencyHistogram {
+  normal: number[];
+  fault: number[];
+}
+
+export interface ItemResult {
+  key: string;
+  scenario: string;
+  /** The sweep seed of the item (scenario@seed), when simulated. */
+  seed?: number;
+  /** The seed handed to the scenario engine, derived from (seed, key). */
+  generatorSeed?: number;
+  start: number;
+  end: number;
+  faults: FaultRecord[];
+  detectors: DetectorItemResult[];
+  rca: RcaItemResult[];
+  kpiCurves: KpiCurve[];
+  latency: LatencyHistogram;
+  /** Measured wall clock per phase (generate, spans, series, detect, rca), ms. */
+  timings: Record<string, number>;
+}
+
+/** How many candidates per incident are kept: enough for AC@5, PR@5 and the report's top 3. */
+export const TOP_CANDIDATES_KEPT = 10;

@@ -1,0 +1,13 @@
+/** Piscina worker (compiled to dist/reports/worker.js): evaluates one simulated item per task. */
+import { evaluateScenarioItem, type ScenarioItemConfig } from './scenario-item.js';
+import type { SweepItem } from './sweep.js';
+import type { ItemResult } from './types.js';
+
+export interface WorkerTask {
+  item: SweepItem;
+  config: ScenarioItemConfig;
+}
+
+export default function evaluate(task: WorkerTask): Promise<ItemResult> {
+  return evaluateScenarioItem(task.item, task.config);
+}

@@ -1,0 +1,33 @@
+/** Write the report of a set of item results: summary.json, report.html, junit.xml. */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../sim/atomic-file.js';
+import { renderReport } from './html.js';
+import { renderJunit } from './junit.js';
+import type { MttrModel } from './mttr.js';
+import { sortItems, summarize } from './summarize.js';
+import type { Summary } from './summary-schema.js';
+import type { ItemResult } from './types.js';
+
+export interface WriteReportOptions {
+  minAc1?: number;
+  title?: string;
+  suite?: string;
+  mttr?: MttrModel;
+}
+
+export const REPORT_FILES = { html: 'report.html', summary: 'summary.json', junit: 'junit.xml' } as const;
+
+export async function writeReport(
+  results: ItemResult[],
+  out: string,
+  opts: WriteReportOptions = {},
+): Promise<{ summary: Summary; gatePassed: boolean }> {
+  const items = sortItems(results);
+  const summary = summarize(items, opts);
+  mkdirSync(out, { recursive: true });
+  writeFileAtomic(path.join(out, REPORT_FILES.summary), JSON.stringify(summary, null, 2) + '\n');
+  writeFileAtomic(path.join(out, REPORT_FILES.junit), renderJunit(items));
+  writeFileAtomic(path.join(out, REPORT_FILES.html), renderReport(summary, items));
+  return { summary, gatePassed: summary.gate.passed };
+}

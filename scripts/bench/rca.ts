@@ -1,0 +1,67 @@
+/**
+ * Tree building throughput: messages per second through TransactionTreeBuilder (pairing,
+ * linking, merging, emitting spans) on one core, on a generated scenario's messages held in
+ * memory (so the Arrow read is not timed), plus the RCA algorithms' time per incident.
+ *
+ *   npm run build && node dist/scripts/bench/rca.js [--duration 1h]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bench } from 'tinybench';
+import { generate } from '../../sim/generate.js';
+import type { MessageBatch } from '../../sim/formats.js';
+import { readTruth, scanMessages } from '../../sim/read.js';
+import { rankIncidents } from '../../rca/evaluate.js';
+import { incidentsFromTruth } from '../../rca/incidents.js';
+import { listRcaAlgorithms } from '../../rca/registry.js';
+import { TransactionTreeBuilder } from '../../rca/tree-builder.js';
+import { loadTreeRules } from '../../rca/tree-rules.js';
+
+const durationArg = process.argv.indexOf('--duration');
+const duration = durationArg > 0 ? process.argv[durationArg + 1] : '3h';
+const dir = mkdtempSync(join(tmpdir(), 'faultline-bench-rca-'));
+try {
+  await generate({ scenario: 'faults/database-slow', seed: 1, out: dir, duration });
+  const batches: MessageBatch[] = [];
+  await scanMessages(join(dir, 'messages.arrow'), (b) => void batches.push(b));
+  const messages = batches.reduce((s, b) => s + b.length, 0);
+  const rules = loadTreeRules();
+  let spans = new TransactionTreeBuilder(rules).finish();
+  const bench = new Bench({ iterations: 5, warmupIterations: 1, time: 0 });
+  bench.add(`build trees (${messages} messages)`, () => {
+    const builder = new TransactionTreeBuilder(rules);
+    for (const b of batches) builder.push(b);
+    spans = builder.finish();
+  });
+  await bench.run();
+  const rows: Record<string, string>[] = [];
+  for (const task of bench.tasks) {
+    const r = task.result;
+    if (r.state !== 'completed') {
+      rows.push({ task: task.name, state: r.state });
+      continue;
+    }
+    const ms = r.latency.mean;
+    rows.push({
+      task: task.name,
+      'mean ms': ms.toFixed(1),
+      'messages/s': `${((messages / ms) * 1000 / 1e6).toFixed(2)} M`,
+      'calls/s': `${((spans.length / ms) * 1000 / 1e6).toFixed(2)} M`,
+      samples: String(r.latency.samplesCount),
+    });
+  }
+  const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+  console.table(rows);
+  console.log(`${spans.length} calls; heap in use after building ${heapMb.toFixed(0)} MB (batches held in memory)`);
+
+  const incidents = incidentsFromTruth(await readTruth(dir));
+  const algos: Record<string, string>[] = [];
+  for (const f of listRcaAlgorithms().filter((a) => a.name !== 'kpi-first')) {
+    const ranked = await rankIncidents(f, spans, incidents);
+    algos.push({ algorithm: f.name, 'ms per incident': (ranked.reduce((s, x) => s + x.computeMs, 0) / ranked.length).toFixed(1) });
+  }
+  console.table(algos);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,96 @@
+/**
+ * Import and anonymisation throughput on one core: message logs read from CSV, messages.arrow and
+ * Parquet; Arrow -> Parquet conversion; pseudonymising message batches and span tables; writing
+ * span CSV. Input: a generated scenario's messages (and the spans built from them).
+ *
+ *   npm run build && node dist/scripts/bench/replay.js [--duration 1h]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Bench } from 'tinybench';
+import { generate } from '../../sim/generate.js';
+import type { MessageBatch } from '../../sim/formats.js';
+import { scanMessages } from '../../sim/read.js';
+import { buildSpans } from '../../rca/trees.js';
+import { anonymiseMessageBatch, anonymiseSpans } from '../../replay/anonymise-tables.js';
+import { importMessages } from '../../replay/message-import.js';
+import { arrowFileToParquet } from '../../replay/parquet.js';
+import { Pseudonymiser } from '../../replay/pseudonymise.js';
+import { writeSpanCsv } from '../../replay/span-csv-writer.js';
+import { csvField } from '../../replay/text-lines.js';
+
+const durationArg = process.argv.indexOf('--duration');
+const duration = durationArg > 0 ? process.argv[durationArg + 1] : '1h';
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-bench-replay-'));
+
+/** The batches as a CSV with our column names (what an export from another system looks like). */
+function writeMessagesCsv(batches: MessageBatch[], file: string): void {
+  const cols = ['bizSeqNo', 'uniqueId', 'msgType', 'topic', 'txType', 'senderSubsystem', 'senderService', 'senderInstance', 'senderIp', 'senderDcn', 'receiverSubsystem', 'receiverService', 'receiverInstance', 'receiverIp', 'receiverDcn', 'logPoint', 'sendTime', 'recvTime', 'ttl', 'retCode', 'retClass'] as const;
+  const fd = fs.openSync(file, 'w');
+  fs.writeSync(fd, `${cols.join(',')}\n`);
+  for (const b of batches) {
+    const lines: string[] = [];
+    for (let i = 0; i < b.length; i++) {
+      lines.push(
+        cols
+          .map((c) => {
+            const v = b[c];
+            if (Array.isArray(v)) return csvField(v[i]);
+            if (ArrayBuffer.isView(v)) return String((v as Float64Array)[i]);
+            return csvField(v.values[v.codes[i]]);
+          })
+          .join(','),
+      );
+    }
+    fs.writeSync(fd, `${lines.join('\n')}\n`);
+  }
+  fs.closeSync(fd);
+}
+
+try {
+  await generate({ scenario: 'faults/database-slow', seed: 1, out: dir, duration });
+  const arrowFile = path.join(dir, 'messages.arrow');
+  const batches: MessageBatch[] = [];
+  await scanMessages(arrowFile, (b) => void batches.push(b));
+  const messages = batches.reduce((s, b) => s + b.length, 0);
+  const csvFile = path.join(dir, 'messages.csv');
+  writeMessagesCsv(batches, csvFile);
+  const parquetFile = path.join(dir, 'messages.parquet');
+  await arrowFileToParquet(arrowFile, parquetFile);
+  const spans = await buildSpans(arrowFile);
+  const p = new Pseudonymiser(Buffer.alloc(32, 7));
+  const sink = () => undefined;
+
+  const bench = new Bench({ iterations: 3, warmupIterations: 1, time: 0 });
+  const rowsOf: Record<string, number> = {};
+  const add = (name: string, rows: number, fn: () => unknown) => {
+    rowsOf[name] = rows;
+    bench.add(name, fn as () => Promise<void>);
+  };
+  add('import messages.arrow', messages, () => importMessages(arrowFile, sink));
+  add('import messages CSV', messages, () => importMessages(csvFile, sink));
+  add('import messages Parquet', messages, () => importMessages(parquetFile, sink));
+  add('messages.arrow -> Parquet', messages, () => arrowFileToParquet(arrowFile, path.join(dir, 'out.parquet')));
+  add('pseudonymise message batches', messages, () => {
+    for (const b of batches) anonymiseMessageBatch(b, p, 0);
+  });
+  add('pseudonymise spans', spans.length, () => anonymiseSpans(spans, p, 0, 'spans'));
+  add('write span CSV', spans.length, () => writeSpanCsv(spans, path.join(dir, 'spans.csv')));
+  await bench.run();
+
+  const rows: Record<string, string>[] = [];
+  for (const task of bench.tasks) {
+    const r = task.result;
+    if (r.state !== 'completed') {
+      rows.push({ task: task.name, state: r.state });
+      continue;
+    }
+    const ms = r.latency.mean;
+    rows.push({ task: task.name, rows: String(rowsOf[task.name]), 'mean ms': ms.toFixed(0), 'rows/s': `${((rowsOf[task.name] / ms) * 1000 / 1e6).toFixed(2)} M`, samples: String(r.latency.samplesCount) });
+  }
+  console.table(rows);
+  console.log(`${messages} messages (${(fs.statSync(csvFile).size / 2 ** 20).toFixed(0)} MB as CSV, ${(fs.statSync(parquetFile).size / 2 ** 20).toFixed(0)} MB as Parquet, ${(fs.statSync(arrowFile).size / 2 ** 20).toFixed(0)} MB as Arrow), ${spans.length} spans`);
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,403 @@
+import { LOG_POINTS } from './formats.js';
+import { FaultEffects, INSTANCE_STATE, type CompiledFault } from './faults.js';
+import type { KpiAccumulator } from './kpi-accumulator.js';
+import { CLASS, MSG, type MessageRows } from './message-rows.js';
+import { meanProcessingMs, SERVICE_KIND, SYSTEM_CODES, DB_SIGMA, type CallNode, type Model } from './model.js';
+import { mix32, normalQuantile, poissonInverse, stream, TxRandom } from './rng.js';
+import { arrivalRate } from './traffic.js';
+
+const TICK_MS = 1000;
+const LEG_SIGMA = 0.3;
+const RETRY_BACKOFF_MS = 50;
+/** Time constant (ticks) of the retry-load average: retries feed back into load over ~30 s. */
+const RETRY_SMOOTHING_TICKS = 30;
+/** Utilisation cap of the steady-state queue formula; above it the backlog term takes over. */
+const RHO_MAX = 0.98;
+const LP = Object.fromEntries(LOG_POINTS.map((p, i) => [p, i])) as Record<(typeof LOG_POINTS)[number], number>;
+
+export interface SimulationResult {
+  transactions: number;
+  messages: number;
+}
+
+/**
+ * The causal engine. Time advances in 1-second ticks. Each tick:
+ *  1. fault effects are recomputed for the tick;
+ *  2. every instance's fluid queue is updated from the expected arrivals (transaction rates x
+ *     calls per transaction, spread over the registered instances) plus the retries actually
+ *     made in recent ticks (so retries add load and can storm), against its capacity (cut by CPU, GC or DB slowness): below
+ *     saturation the wait is processing time x rho/(1-rho), above it a backlog builds up;
+ *  3. the tick's transactions (Poisson counts per type) are walked through their call trees: each
+ *     call's latency comes from the callee's state (queue wait + lognormal processing + DB time +
+ *     synchronous children), with timeouts (the callee keeps running: child outlives parent),
+ *     retries (new uniqueId, same bizSeqNo), error propagation up the tree and business failures
+ *     decided by the nodes that own them.
+ * With `rows` absent it runs in KPI-only mode (used for the fault-free counterfactuals).
+ */
+export class Engine {
+  private readonly fx: FaultEffects;
+  private readonly rng = new TxRandom();
+  private readonly ns: number;
+  private readonly nt: number;
+  /** Registered (routable) instances per service, rebuilt each tick. */
+  private readonly routable: Int32Array[];
+  private readonly routableCount: Int32Array;
+  private readonly waitMs: Float64Array;
+  private readonly backlog: Float64Array;
+  /** Retries per second per service, smoothed (EMA) so that sparse sampled retries do not spike. */
+  private readonly retryRate: Float64Array;
+  private readonly retriesNow: Float64Array;
+  private readonly baseProcMs: Float64Array;
+  private txSeq = 0;
+  private callSeq = 0;
+  private messagesCounted = 0;
+  private type = 0;
+  // Return values of call(): avoids allocating a result object per call.
+  private retEnd = 0;
+  private retClass = 0;
+  private retCode = 0;
+
+  constructor(
+    private readonly m: Model,
+    private readonly faults: readonly CompiledFault[],
+    private readonly seed: number,
+    private readonly kpis: KpiAccumulator,
+    private readonly rows?: MessageRows,
+  ) {
+    this.fx = new FaultEffects(m);
+    this.ns = m.services.length;
+    this.nt = m.txTypes.length;
+    this.routable = m.serviceInstances.map((ids) => new Int32Array(ids.length));
+    this.routableCount = new Int32Array(this.ns);
+    const ni = m.instances.length;
+    this.waitMs = new Float64Array(ni);
+    this.backlog = new Float64Array(ni);
+    this.retryRate = new Float64Array(this.ns);
+    this.retriesNow = new Float64Array(this.ns);
+    this.baseProcMs = Float64Array.from(m.services, (_, s) => meanProcessingMs(m, s));
+  }
+
+  /** Simulate from the start up to `untilMs` (default: the whole run). */
+  run(untilMs = Infinity): SimulationResult {
+    const m = this.m;
+    const ticksPerMinute = 60_000 / TICK_MS;
+    const noise = new Float64Array(this.nt);
+    const tickU = new Float64Array(this.nt * ticksPerMinute);
+    const txKey = new Uint32Array(this.nt);
+    const rates = new Float64Array(this.nt);
+    const minuteRate = new Float64Array(this.nt);
+    const sigma = m.traffic.noise;
+    const minutes = Math.min(m.durationMs, untilMs - m.start) / 60_000;
+    for (let minute = 0; minute < minutes; minute++) {
+      const tMinute = m.start + minute * 60_000;
+      // Per (type, minute) streams: the same draws whatever happened before (common random numbers).
+      for (let k = 0; k < this.nt; k++) {
+        const r = stream(this.seed, `traffic:${m.txTypes[k]!.name}:${minute}`);
+        noise[k] = Math.exp(sigma * normalQuantile(r()) - (sigma * sigma) / 2);
+        for (let j = 0; j < ticksPerMinute; j++) tickU[k * ticksPerMinute + j] = r();
+        txKey[k] = r.int32() >>> 0;
+        // Seasonality changes slowly: evaluated once per minute, at its middle.
+        minuteRate[k] = arrivalRate(m, k, tMinute + 30_000) * noise[k]!;
+      }
+      for (let tick = 0; tick < ticksPerMinute; tick++) {
+        const t = tMinute + tick * TICK_MS;
+        this.fx.update(this.faults, t);
+        for (let k = 0; k < this.nt; k++) rates[k] = minuteRate[k]! * this.fx.surge[k]!;
+        this.updateQueues(rates);
+        for (let k = 0; k < this.nt; k++) {
+          const n = poissonInverse(tickU[k * ticksPerMinute + tick]!, (rates[k]! * TICK_MS) / 1000);
+          for (let j = 0; j < n; j++) {
+            this.rng.reseed(mix32(txKey[k]!, tick), mix32(j, k));
+            this.transaction(k, t + this.rng.next() * TICK_MS);
+          }
+        }
+      }
+    }
+    this.rows?.flush();
+    return { transactions: this.txSeq, messages: this.rows ? this.rows.total : this.messagesCounted };
+  }
+
+  private updateQueues(rates: Float64Array): void {
+    const m = this.m;
+    const fx = this.fx;
+    for (let s = 0; s < this.ns; s++) {
+      const ids = m.serviceInstances[s]!;
+      const out = this.routable[s]!;
+      let n = 0;
+      for (let k = 0; k < ids.length; k++) if (fx.instState[ids[k]!] !== INSTANCE_STATE.deregistered) out[n++] = ids[k]!;
+      this.routableCount[s] = n;
+      if (m.serviceKind[s] !== SERVICE_KIND.service) continue;
+      let perTx = 0;
+      for (let k = 0; k < this.nt; k++) perTx += rates[k]! * m.txTypes[k]!.callsPerTx[s]!;
+      this.retryRate[s] = this.retryRate[s]! + (this.retriesNow[s]! - this.retryRate[s]!) / RETRY_SMOOTHING_TICKS;
+      const lambdaShare = n > 0 ? (perTx + this.retryRate[s]!) / n : 0;
+      for (let k = 0; k < ids.length; k++) {
+        const i = ids[k]!;
+        if (fx.instState[i] !== INSTANCE_STATE.up) {
+          // A crashed process loses its queue; it starts empty when it comes back.
+          this.backlog[i] = 0;
+          this.waitMs[i] = 0;
+          continue;
+        }
+        const proc = m.serviceTimeMs[s]! * Math.exp((m.serviceSigma[s]! ** 2) / 2) * fx.instSlow[i]! + m.serviceDbMs[s]! * fx.dbFactor[s]!;
+        // Capacity falls in proportion to how much longer each call holds a worker.
+        const mu = (m.serviceCapacity[s]! * this.baseProcMs[s]!) / proc; // scaled calls/s
+        const lambda = lambdaShare;
+        this.backlog[i] = Math.max(0, this.backlog[i]! + (lambda - mu) * (TICK_MS / 1000));
+        const rho = Math.min(lambda / mu, RHO_MAX);
+        // Steady-state wait ~ processing time x rho / (1 - rho); above saturation the backlog
+        // drains at mu. Both are ratios, so --traffic-scale changes the data volume, not latency.
+        this.waitMs[i] = (proc * rho) / (1 - rho) + (1000 * this.backlog[i]!) / mu;
+      }
+    }
+    this.retriesNow.fill(0);
+  }
+
+  private transaction(type: number, t0: number): void {
+    const m = this.m;
+    const tx = m.txTypes[type]!;
+    this.type = type;
+    const dcn = Math.floor(this.rng.next() * (m.dcns.length - 1)); // last DCN is 'external'
+    const origin = m.serviceInstances[tx.origin]![dcn]!;
+    this.txSeq++;
+    this.callSeq = 0;
+    this.rows?.setTx(dcn, this.txSeq);
+    this.call(tx.root, origin, t0);
+    this.kpis.transaction(type, t0, this.retClass, this.retEnd - t0);
+  }
+
+  private leg(): number {
+    return this.rng.lognormal(this.m.legMs, LEG_SIGMA);
+  }
+
+  /** Pick a routable instance at random, avoiding `avoid` (the one that just failed) if possible. */
+  private pick(service: number, avoid: number): number {
+    const n = this.routableCount[service]!;
+    if (n === 0) return -1;
+    const list = this.routable[service]!;
+    let i = list[Math.floor(this.rng.next() * n)]!;
+    if (i === avoid && n > 1) i = list[(list.indexOf(i) + 1) % n]!;
+    return i;
+  }
+
+  /** One call of the tree, with its probability and fan-out; sets retEnd/retClass/retCode. */
+  private call(node: CallNode, caller: number, t: number): void {
+    if (node.probability < 1 && this.rng.next() >= node.probability) {
+      this.retEnd = t;
+      this.retClass = CLASS.none;
+      return;
+    }
+    if (node.fanout === 1) return this.callWithRetries(node, caller, t);
+    let end = t;
+    let cls: number = CLASS.ok;
+    let code = 0;
+    for (let k = 0; k < node.fanout; k++) {
+      this.callWithRetries(node, caller, t);
+      if (this.retEnd > end) end = this.retEnd;
+      if (this.retClass > cls) {
+        cls = this.retClass;
+        code = this.retCode;
+      }
+    }
+    this.retEnd = end;
+    this.retClass = cls;
+    this.retCode = code;
+  }
+
+  private callWithRetries(node: CallNode, caller: number, t: number): void {
+    const attempts = node.async ? 1 : node.retries + 1;
+    let last = -1;
+    for (let a = 0; a < attempts; a++) {
+      const inst = this.pick(node.service, last);
+      if (a > 0) this.retriesNow[node.service]!++;
+      this.attempt(node, caller, inst, t);
+      if (this.retClass !== CLASS.system) return;
+      last = inst;
+      t = this.retEnd + RETRY_BACKOFF_MS;
+    }
+  }
+
+  private emit(lp: number, msgType: number, topic: number, sender: number, receiver: number, send: number, recv: number, ttl: number, code: number, cls: number): void {
+    if (this.rows) this.rows.row(lp, msgType, topic, this.type, sender, receiver, send, recv, ttl, code, cls);
+    else this.messagesCounted++;
+  }
+
+  /** One request (and its reply or timeout) from `caller` to instance `inst`. */
+  private attempt(node: CallNode, caller: number, inst: number, t0: number): void {
+    const m = this.m;
+    const fx = this.fx;
+    const svc = node.service;
+    const callerSvc = m.instanceService[caller]!;
+    const ttl = node.async ? 0 : node.timeoutMs;
+    const msgType = node.async ? MSG.async : MSG.request;
+    const topic = svc;
+    const replyTopic = callerSvc;
+    const seq = ++this.callSeq;
+    this.rows?.setCall(seq);
+    const edge = callerSvc * this.ns + svc;
+    const t1 = t0 + this.leg();
+    // No routable instance at all: the broker answers at once that nobody consumes the topic.
+    if (inst < 0) {
+      const target = m.serviceInstances[svc]![0]!;
+      const t2 = t1 + this.leg();
+      this.emit(LP.REQ_CLIENT_MESH, msgType, topic, caller, target, t0, t1, ttl, 0, 0);
+      this.emit(LP.REQ_MESH_BROKER, msgType, topic, caller, target, t1, t2, ttl, 0, 0);
+      return this.brokerReply(node, caller, target, t0, t2, m.code(SYSTEM_CODES.unavailable), true);
+    }
+    this.emit(LP.REQ_CLIENT_MESH, msgType, topic, caller, inst, t0, t1, ttl, 0, 0);
+    const misroute = fx.instMisroute[caller]!;
+    if (misroute > 0 && this.rng.next() < misroute) {
+      // Config error at the caller: sent to a topic nobody consumes; the broker bounces it. The
+      // intended callee never sees it, so it does not count in the callee's KPIs.
+      const t2 = t1 + this.leg();
+      this.emit(LP.REQ_MESH_BROKER, msgType, topic, caller, inst, t1, t2, ttl, 0, 0);
+      return this.brokerReply(node, caller, inst, t0, t2, m.code(SYSTEM_CODES.route), false);
+    }
+    const delay = fx.edgeDelayMs[edge]!;
+    const loss = fx.edgeLoss[edge]!;
+    if (loss > 0 && this.rng.next() < loss) return this.lost(node, caller, inst, t0);
+    const t2 = t1 + this.leg() + delay;
+    this.emit(LP.REQ_MESH_BROKER, msgType, topic, caller, inst, t1, t2, ttl, 0, 0);
+    if (fx.instState[inst] !== INSTANCE_STATE.up) return this.lost(node, caller, inst, t0);
+    const t3s = t2 + fx.brokerGapMs[svc]!;
+    const t3 = t3s + this.leg();
+    this.emit(LP.REQ_BROKER_MESH, msgType, topic, caller, inst, t3s, t3, ttl, 0, 0);
+    const t4 = t3 + this.leg();
+    this.emit(LP.REQ_MESH_CLIENT, msgType, topic, caller, inst, t3, t4, ttl, 0, 0);
+    this.process(node, inst, t4);
+    this.rows?.setCall(seq); // children have set their own uniqueIds meanwhile
+    const end = this.retEnd;
+    const cls = this.retClass;
+    const code = this.retCode;
+    if (node.async) {
+      // One-way: nobody waits for a reply, so the callee's latency is its own handling time.
+      this.kpis.call(svc, t0, cls, end - t4);
+      this.retEnd = t0;
+      this.retClass = CLASS.ok;
+      return;
+    }
+    if (cls === CLASS.none) return this.timeout(node, caller, inst, t0); // the callee never answers
+    const r1 = end + this.leg();
+    this.emit(LP.RSP_CLIENT_MESH, MSG.reply, replyTopic, inst, caller, end, r1, ttl, code, cls);
+    if (loss > 0 && this.rng.next() < loss) return this.timeout(node, caller, inst, t0);
+    const r2 = r1 + this.leg() + delay;
+    this.emit(LP.RSP_MESH_BROKER, MSG.reply, replyTopic, inst, caller, r1, r2, ttl, code, cls);
+    const r3 = r2 + this.leg();
+    this.emit(LP.RSP_BROKER_MESH, MSG.reply, replyTopic, inst, caller, r2, r3, ttl, code, cls);
+    const r4 = r3 + this.leg();
+    // Too late: the requester has given up and its mesh drops the reply.
+    if (r4 > t0 + ttl) return this.timeout(node, caller, inst, t0);
+    this.emit(LP.RSP_MESH_CLIENT, MSG.reply, replyTopic, inst, caller, r3, r4, ttl, code, cls);
+    this.kpis.call(svc, t0, cls, r4 - t0);
+    this.retEnd = r4;
+    this.retClass = cls;
+    this.retCode = code;
+  }
+
+  /** An immediate error reply from the broker (no consumer, or misrouted). */
+  private brokerReply(node: CallNode, caller: number, inst: number, t0: number, t2: number, code: number, countAtCallee: boolean): void {
+    const replyTopic = this.m.instanceService[caller]!;
+    const ttl = node.async ? 0 : node.timeoutMs;
+    if (countAtCallee) this.kpis.call(node.service, t0, CLASS.system, t2 - t0);
+    if (node.async) {
+      this.retEnd = t0;
+      this.retClass = CLASS.ok;
+      return;
+    }
+    const r3 = t2 + this.leg();
+    this.emit(LP.RSP_BROKER_MESH, MSG.reply, replyTopic, inst, caller, t2, r3, ttl, code, CLASS.system);
+    const r4 = r3 + this.leg();
+    this.emit(LP.RSP_MESH_CLIENT, MSG.reply, replyTopic, inst, caller, r3, r4, ttl, code, CLASS.system);
+    this.retEnd = r4;
+    this.retClass = CLASS.system;
+    this.retCode = code;
+  }
+
+  /** The request never reaches a live consumer (lost on the network, or the instance is hung). */
+  private lost(node: CallNode, caller: number, inst: number, t0: number): void {
+    if (!node.async) return this.timeout(node, caller, inst, t0);
+    this.kpis.call(node.service, t0, CLASS.system, 0);
+    this.retEnd = t0;
+    this.retClass = CLASS.ok;
+  }
+
+  /**
+   * The caller's TTL expires: its mesh records a timeout reply (retCode TIMEOUT, class system) at
+   * send + ttl, so every request has either a reply or a recorded timeout.
+   */
+  private timeout(node: CallNode, caller: number, inst: number, t0: number): void {
+    const t = t0 + node.timeoutMs;
+    const code = this.m.code(SYSTEM_CODES.timeout);
+    this.emit(LP.RSP_MESH_CLIENT, MSG.reply, this.m.instanceService[caller]!, inst, caller, t, t, node.timeoutMs, code, CLASS.system);
+    this.kpis.call(node.service, t0, CLASS.system, node.timeoutMs);
+    this.retEnd = t;
+    this.retClass = CLASS.system;
+    this.retCode = code;
+  }
+
+  /** The callee's work: queue wait, own processing and DB time, then its synchronous children. */
+  private process(node: CallNode, inst: number, arrive: number): void {
+    const m = this.m;
+    const fx = this.fx;
+    const svc = node.service;
+    const rng = this.rng;
+    if (m.serviceKind[svc] === SERVICE_KIND.channel) {
+      const u = rng.next();
+      const p = rng.lognormal(m.serviceTimeMs[svc]!, m.serviceSigma[svc]!) * fx.channelSlow[svc]!;
+      const fail = fx.channelFail[svc]!;
+      if (u < fail / 2) {
+        this.retClass = CLASS.none; // an outage drops half the calls without an answer...
+        return;
+      }
+      this.retEnd = arrive + p;
+      if (u < fail || u > 1 - m.serviceErrorRate[svc]!) {
+        this.retClass = CLASS.system; // ...and rejects the other half at once
+        this.retEnd = arrive + Math.min(p, m.serviceTimeMs[svc]! * 0.1);
+        this.retCode = m.code(SYSTEM_CODES.channel);
+        return;
+      }
+      return this.businessOutcome(node);
+    }
+    let t = arrive + this.waitMs[inst]! + rng.lognormal(m.serviceTimeMs[svc]!, m.serviceSigma[svc]!) * fx.instSlow[inst]!;
+    const db = m.serviceDbMs[svc]!;
+    if (db > 0) t += rng.lognormal(db * Math.exp((-DB_SIGMA * DB_SIGMA) / 2), DB_SIGMA) * fx.dbFactor[svc]!;
+    this.retEnd = t;
+    const release = fx.releaseError[svc * this.nt + this.type]!;
+    if (release > 0 && rng.next() < release) {
+      this.retClass = CLASS.system;
+      this.retCode = m.code(SYSTEM_CODES.exception);
+      return;
+    }
+    this.businessOutcome(node);
+    if (this.retClass !== CLASS.ok) return;
+    for (const child of node.children) {
+      this.call(child, inst, t);
+      const cls: number = this.retClass;
+      if (child.async || cls === CLASS.none) continue;
+      t = this.retEnd;
+      if (cls === CLASS.system) {
+        this.retCode = m.code(SYSTEM_CODES.downstream);
+        return;
+      }
+      if (cls === CLASS.business) return; // the child's business code travels up as is
+    }
+    this.retEnd = t;
+    this.retClass = CLASS.ok;
+    this.retCode = 1; // OK
+  }
+
+  /** Business failures the node owns (e.g. insufficient balance): not system failures. */
+  private businessOutcome(node: CallNode): void {
+    const u = this.rng.next();
+    const cum = node.businessCum;
+    for (let k = 0; k < cum.length; k++) {
+      if (u < cum[k]!) {
+        this.retClass = CLASS.business;
+        this.retCode = node.businessCodes[k]!;
+        return;
+      }
+    }
+    this.retClass = CLASS.ok;
+    this.retCode = 1;
+  }
+}

@@ -1,0 +1,215 @@
+import type { CallTemplate, ScenarioFile } from './scenario-schema.js';
+import { parseDuration, parseInstant } from './duration.js';
+
+/**
+ * A scenario compiled into indexed, typed form for the engine. "Services" here covers every
+ * endpoint on the bus: bank services (kind 0), third-party channels (kind 1, outside the bank) and
+ * client applications that start transactions (kind 2, never receive calls).
+ */
+export const SERVICE_KIND = { service: 0, channel: 1, client: 2 } as const;
+
+/** Return codes: request legs carry '', replies one of these. System codes are the bus's own. */
+export const SYSTEM_CODES = {
+  timeout: 'TIMEOUT',
+  unavailable: 'SYS_UNAVAILABLE',
+  downstream: 'SYS_DOWNSTREAM_ERROR',
+  exception: 'SYS_EXCEPTION',
+  channel: 'SYS_CHANNEL_ERROR',
+  route: 'SYS_ROUTE_NOT_FOUND',
+} as const;
+
+export interface CallNode {
+  service: number;
+  async: boolean;
+  probability: number;
+  fanout: number;
+  timeoutMs: number;
+  retries: number;
+  /** Cumulative probabilities of the business failures, and their return-code indices. */
+  businessCum: Float64Array;
+  businessCodes: Int32Array;
+  children: CallNode[];
+}
+
+export interface TxTypeModel {
+  name: string;
+  rate: number; // tx/s at scale 1, before seasonality
+  origin: number; // client service index
+  root: CallNode;
+  /** Expected calls per transaction received by each service (probabilities x fan-out). */
+  callsPerTx: Float64Array;
+}
+
+export interface Model {
+  start: number;
+  durationMs: number;
+  scale: number;
+  legMs: number;
+  dcns: string[];
+  subsystems: string[];
+  services: string[];
+  serviceKind: Uint8Array;
+  serviceSubsystem: Int32Array;
+  serviceTopic: string[];
+  serviceCapacity: Float64Array; // calls/s per instance, scaled
+  serviceTimeMs: Float64Array;
+  serviceSigma: Float64Array;
+  /** Mean total DB time of one call of the owning service (queries x queryMs), 0 if none. */
+  serviceDbMs: Float64Array;
+  serviceErrorRate: Float64Array;
+  serviceInstances: Int32Array[];
+  databases: { name: string; owner: number }[];
+  instances: string[];
+  instanceService: Int32Array;
+  instanceDcn: Int32Array;
+  instanceIp: string[];
+  txTypes: TxTypeModel[];
+  retCodes: string[];
+  /** Index of the return code, for the codes the engine emits itself. */
+  code: (retCode: string) => number;
+  traffic: ScenarioFile['traffic'];
+  campaigns: { start: number; end: number; multiplier: number; types: Set<number> | null }[];
+  paydayTypes: Set<number> | null;
+}
+
+const DB_SIGMA = 0.3;
+
+export function compileModel(s: ScenarioFile, opts: { durationMs?: number; trafficScale?: number } = {}): Model {
+  const start = Date.parse(s.start);
+  const scale = (s.traffic.scale ?? 1) * (opts.trafficScale ?? 1);
+  const services: string[] = [];
+  const kind: number[] = [];
+  const subsystemOf: number[] = [];
+  const topic: string[] = [];
+  const cap: number[] = [];
+  const st: number[] = [];
+  const sigma: number[] = [];
+  const err: number[] = [];
+  const instCount: number[] = [];
+  const subsystems = s.subsystems.map((x) => x.name);
+  const add = (name: string, k: number, sub: number, t: string, c: number, time: number, sg: number, e: number, n: number) => {
+    services.push(name);
+    kind.push(k);
+    subsystemOf.push(sub);
+    topic.push(t);
+    cap.push(c * scale);
+    st.push(time);
+    sigma.push(sg);
+    err.push(e);
+    instCount.push(n);
+  };
+  s.subsystems.forEach((sub, i) => {
+    for (const svc of sub.services) add(svc.name, 0, i, svc.topic ?? `${sub.name}.${svc.name}`, svc.capacity, svc.serviceTimeMs, svc.sigma ?? 0.5, 0, svc.instances);
+  });
+  const external = subsystems.push('third-party') - 1;
+  // Channels are external: capacity is not the bank's concern, so it is effectively unbounded.
+  for (const ch of s.channels ?? []) add(ch.name, 1, external, `external.${ch.name}`, 1e12, ch.latencyMs, ch.sigma ?? 0.4, ch.errorRate ?? 0, 1);
+  const clientSub = subsystems.push('client') - 1;
+  const origins = [...new Set(s.transactions.map((t) => t.origin ?? 'client-app'))];
+  for (const o of origins) add(o, 2, clientSub, `client.${o}.reply`, 1e12, 0, 0, 0, s.dcns.length);
+
+  const index = new Map(services.map((n, i) => [n, i]));
+  const dcns = [...s.dcns];
+  const externalDcn = dcns.push('external') - 1;
+  const instances: string[] = [];
+  const instanceService: number[] = [];
+  const instanceDcn: number[] = [];
+  const instanceIp: string[] = [];
+  const serviceInstances: Int32Array[] = [];
+  services.forEach((name, si) => {
+    const ids: number[] = [];
+    for (let k = 0; k < instCount[si]!; k++) {
+      const dcn = kind[si] === 1 ? externalDcn : k % s.dcns.length;
+      ids.push(instances.length);
+      instances.push(kind[si] === 2 ? `${name}-${dcns[dcn]}` : `${name}-${String(k + 1).padStart(2, '0')}`);
+      instanceService.push(si);
+      instanceDcn.push(dcn);
+      // 10.<dcn>.<service>.<instance>; channels get documentation-range public addresses.
+      instanceIp.push(kind[si] === 1 ? `203.0.113.${si % 250}` : `10.${dcn + 1}.${si}.${k + 10}`);
+    }
+    serviceInstances.push(Int32Array.from(ids));
+  });
+
+  const dbMs = new Float64Array(services.length);
+  const databases = (s.databases ?? []).map((db) => {
+    const owner = index.get(db.owner)!;
+    dbMs[owner] = dbMs[owner]! + (db.queries ?? 1) * db.queryMs * Math.exp((DB_SIGMA * DB_SIGMA) / 2);
+    return { name: db.name, owner };
+  });
+
+  const retCodes = ['', 'OK', ...Object.values(SYSTEM_CODES)];
+  const codeIndex = new Map(retCodes.map((c, i) => [c, i]));
+  const code = (c: string) => {
+    let i = codeIndex.get(c);
+    if (i === undefined) codeIndex.set(c, (i = retCodes.push(c) - 1));
+    return i;
+  };
+  const compileCall = (c: CallTemplate, mult: number, callsPerTx: Float64Array): CallNode => {
+    const service = index.get(c.call)!;
+    const probability = c.probability ?? 1;
+    const fanout = c.fanout ?? 1;
+    const m = mult * probability * fanout;
+    callsPerTx[service] = callsPerTx[service]! + m;
+    let cum = 0;
+    const bf = c.businessFailures ?? [];
+    return {
+      service,
+      async: c.mode === 'async',
+      probability,
+      fanout,
+      timeoutMs: c.timeoutMs ?? 3000,
+      retries: c.retries ?? 0,
+      businessCum: Float64Array.from(bf, (b) => (cum += b.p)),
+      businessCodes: Int32Array.from(bf, (b) => code(b.code)),
+      children: (c.children ?? []).map((ch) => compileCall(ch, m, callsPerTx)),
+    };
+  };
+  const txTypes = s.transactions.map((t) => {
+    const callsPerTx = new Float64Array(services.length);
+    return { name: t.name, rate: t.rate, origin: index.get(t.origin ?? 'client-app')!, root: compileCall(t.root, 1, callsPerTx), callsPerTx };
+  });
+  const typeIndex = new Map(txTypes.map((t, i) => [t.name, i]));
+  const typeSet = (types?: string[]) => (types ? new Set(types.map((t) => typeIndex.get(t)!)) : null);
+  const durationMs = opts.durationMs ?? parseDuration(s.duration);
+  if (!(durationMs >= 60_000)) throw new Error(`scenario duration must be at least one minute (got ${durationMs} ms)`);
+  return {
+    start,
+    durationMs: Math.ceil(durationMs / 60_000) * 60_000,
+    scale,
+    legMs: s.legMs ?? 0.4,
+    dcns,
+    subsystems,
+    services,
+    serviceKind: Uint8Array.from(kind),
+    serviceSubsystem: Int32Array.from(subsystemOf),
+    serviceTopic: topic,
+    serviceCapacity: Float64Array.from(cap),
+    serviceTimeMs: Float64Array.from(st),
+    serviceSigma: Float64Array.from(sigma),
+    serviceDbMs: dbMs,
+    serviceErrorRate: Float64Array.from(err),
+    serviceInstances,
+    databases,
+    instances,
+    instanceService: Int32Array.from(instanceService),
+    instanceDcn: Int32Array.from(instanceDcn),
+    instanceIp,
+    txTypes,
+    retCodes,
+    code,
+    traffic: s.traffic,
+    campaigns: (s.traffic.campaigns ?? []).map((c) => {
+      const from = parseInstant(c.start, start);
+      return { start: from, end: from + parseDuration(c.duration), multiplier: c.multiplier, types: typeSet(c.types) };
+    }),
+    paydayTypes: typeSet(s.traffic.paydays?.types),
+  };
+}
+
+/** Mean processing time of one call at a service, without faults (lognormal mean + DB time). */
+export function meanProcessingMs(m: Model, service: number): number {
+  const sg = m.serviceSigma[service]!;
+  return m.serviceTimeMs[service]! * Math.exp((sg * sg) / 2) + m.serviceDbMs[service]!;
+}
+
+export { DB_SIGMA };

@@ -1,0 +1,145 @@
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RecordBatchReader, type Data, type RecordBatch, type Vector } from 'apache-arrow';
+import { KPI_COLUMNS, MESSAGE_COLUMNS, type DictColumn, type KpiTable, type MessageBatch, type Truth } from './formats.js';
+import { MESSAGE_DICT_COLUMNS } from './message-schema.js';
+import { KPI_FLOAT_COLUMNS } from './kpi-writer.js';
+
+/** The single Data chunk of a column of one record batch, or a clear error naming file and column. */
+function column(path: string, batch: RecordBatch, name: string): Data {
+  const child = batch.getChild(name);
+  if (!child) throw new Error(`${path}: column '${name}' is missing (have: ${batch.schema.fields.map((f) => f.name).join(', ')})`);
+  if (child.data.length !== 1) throw new Error(`${path}: column '${name}' has ${child.data.length} chunks in one record batch`);
+  return child.data[0]!;
+}
+
+/**
+ * Decoded dictionaries, cached by their Arrow Vector: the file writer emits delta dictionaries, so
+ * a dictionary only changes when strings were added and most batches reuse the previous strings.
+ */
+class DictionaryDecoder {
+  private cache = new Map<string, { dict: Vector; values: string[] }>();
+  decode(path: string, name: string, data: Data): DictColumn {
+    if (!data.dictionary) throw new Error(`${path}: column '${name}' is not dictionary-encoded`);
+    if (data.nullCount > 0) throw new Error(`${path}: column '${name}' has ${data.nullCount} null values`);
+    let hit = this.cache.get(name);
+    if (!hit || hit.dict !== data.dictionary) {
+      hit = { dict: data.dictionary, values: data.dictionary.toArray() as string[] };
+      this.cache.set(name, hit);
+    }
+    if (!(data.values instanceof Int32Array)) throw new Error(`${path}: column '${name}' must have Int32 dictionary codes`);
+    return { codes: rows(data, data.values), values: hit.values };
+  }
+}
+
+/** The batch's own rows of a value buffer (buffers are padded and may be shared by slices). */
+function rows<T extends Int32Array | Float64Array>(data: Data, values: T): T {
+  return values.subarray(data.offset, data.offset + data.length) as T;
+}
+
+function utf8Strings(path: string, name: string, data: Data): string[] {
+  if (!data.valueOffsets) throw new Error(`${path}: column '${name}' is not a Utf8 string column`);
+  const offsets = (data.valueOffsets as Int32Array).subarray(data.offset, data.offset + data.length + 1);
+  const bytes = data.values as Uint8Array;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Array<string>(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = buf.toString('utf8', offsets[i]!, offsets[i + 1]!);
+  return out;
+}
+
+function float64(path: string, name: string, data: Data): Float64Array {
+  if (!(data.values instanceof Float64Array)) throw new Error(`${path}: column '${name}' is not Float64`);
+  return rows(data, data.values);
+}
+
+/**
+ * Stream messages.arrow one record batch at a time (bounded memory: the file is never loaded
+ * whole). `onBatch` is awaited before the next batch is read.
+ */
+export async function scanMessages(path: string, onBatch: (b: MessageBatch) => void | Promise<void>): Promise<void> {
+  const handle = await open(path, 'r').catch((err: Error) => {
+    throw new Error(`${path}: cannot open messages file: ${err.message}`);
+  });
+  try {
+    const reader = await RecordBatchReader.from(handle);
+    const dicts = new DictionaryDecoder();
+    for await (const batch of reader) {
+      if (batch.numRows === 0) continue;
+      const b = { length: batch.numRows } as MessageBatch;
+      b.bizSeqNo = utf8Strings(path, 'bizSeqNo', column(path, batch, MESSAGE_COLUMNS.bizSeqNo));
+      b.uniqueId = utf8Strings(path, 'uniqueId', column(path, batch, MESSAGE_COLUMNS.uniqueId));
+      for (const c of MESSAGE_DICT_COLUMNS) b[c] = dicts.decode(path, c, column(path, batch, MESSAGE_COLUMNS[c]));
+      b.sendTime = float64(path, 'sendTime', column(path, batch, MESSAGE_COLUMNS.sendTime));
+      b.recvTime = float64(path, 'recvTime', column(path, batch, MESSAGE_COLUMNS.recvTime));
+      const ttl = column(path, batch, MESSAGE_COLUMNS.ttl).values;
+      if (!(ttl instanceof Int32Array)) throw new Error(`${path}: column 'ttl' is not Int32`);
+      b.ttl = rows(column(path, batch, MESSAGE_COLUMNS.ttl), ttl);
+      await onBatch(b);
+    }
+  } catch (err) {
+    if (err instanceof Error && !err.message.startsWith(path)) err.message = `${path}: ${err.message}`;
+    throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Read kpis.arrow whole (it is small: minutes x series) into one column-wise table. */
+export async function readKpis(path: string): Promise<KpiTable> {
+  const batches: RecordBatch[] = [];
+  const handle = await open(path, 'r').catch((err: Error) => {
+    throw new Error(`${path}: cannot open KPI file: ${err.message}`);
+  });
+  try {
+    const reader = await RecordBatchReader.from(handle);
+    for await (const batch of reader) batches.push(batch);
+  } catch (err) {
+    if (err instanceof Error && !err.message.startsWith(path)) err.message = `${path}: ${err.message}`;
+    throw err;
+  } finally {
+    await handle.close();
+  }
+  const length = batches.reduce((s, b) => s + b.numRows, 0);
+  const table = { length } as KpiTable;
+  for (const c of KPI_FLOAT_COLUMNS) table[c] = new Float64Array(length);
+  // Batches may carry different dictionaries: re-intern scope and name into one table dictionary.
+  for (const c of ['scope', 'name'] as const) table[c] = { codes: new Int32Array(length), values: [] };
+  const intern = { scope: new Map<string, number>(), name: new Map<string, number>() };
+  const dicts = new DictionaryDecoder();
+  let at = 0;
+  for (const batch of batches) {
+    for (const c of KPI_FLOAT_COLUMNS) table[c].set(float64(path, c, column(path, batch, KPI_COLUMNS[c])), at);
+    for (const c of ['scope', 'name'] as const) {
+      const col = dicts.decode(path, c, column(path, batch, KPI_COLUMNS[c]));
+      const remap = col.values.map((v) => {
+        let code = intern[c].get(v);
+        if (code === undefined) intern[c].set(v, (code = table[c].values.push(v) - 1));
+        return code;
+      });
+      for (let i = 0; i < batch.numRows; i++) table[c].codes[at + i] = remap[col.codes[i]!]!;
+    }
+    at += batch.numRows;
+  }
+  return table;
+}
+
+/** Read `<dir>/truth.json`. */
+export async function readTruth(dir: string): Promise<Truth> {
+  const path = join(dir, 'truth.json');
+  const text = await readFile(path, 'utf8').catch((err: Error) => {
+    throw new Error(`${path}: cannot read ground truth: ${err.message}`);
+  });
+  let truth: Truth;
+  try {
+    truth = JSON.parse(text) as Truth;
+  } catch (err) {
+    throw new Error(`${path}: invalid JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(truth.faults)) throw new Error(`${path}: field 'faults' must be an array`);
+  for (const [i, f] of truth.faults.entries()) {
+    for (const k of ['id', 'type', 'start', 'end', 'rootCause', 'moved'] as const) {
+      if (f[k] === undefined) throw new Error(`${path}: faults[${i}].${k} is missing`);
+    }
+  }
+  return truth;
+}

@@ -1,0 +1,239 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { scenarioSchema, type CallTemplate, type ScenarioFile } from './scenario-schema.js';
+import { scenariosDir } from './package-root.js';
+
+/** A scenario file problem: names the file, the field path and (when known) the YAML line. */
+export class ScenarioError extends Error {
+  constructor(
+    readonly file: string,
+    readonly fieldPath: string,
+    readonly problem: string,
+    readonly line?: number,
+  ) {
+    super(`${file}${line ? `:${line}` : ''}: ${fieldPath || '(top level)'}: ${problem}`);
+  }
+}
+
+export interface LoadedScenario {
+  /** Name relative to scenarios/ (e.g. `faults/database-slow`), or the file path given. */
+  name: string;
+  file: string;
+  scenario: ScenarioFile;
+}
+
+interface ParsedFile {
+  file: string;
+  doc: Document;
+  lines: LineCounter;
+  data: Record<string, unknown>;
+}
+
+type Path = (string | number)[];
+
+function formatPath(path: Path): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
+  return out;
+}
+
+function parseFile(file: string): ParsedFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ScenarioError(file, '', `cannot read scenario file: ${(err as Error).message}`);
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new ScenarioError(file, '', `invalid YAML: ${e.message.split('\n')[0]}`, lines.linePos(e.pos[0]).line);
+  }
+  const data = doc.toJS() as unknown;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ScenarioError(file, '', 'a scenario file must be a YAML mapping');
+  return { file, doc, lines, data: data as Record<string, unknown> };
+}
+
+/** The line of the deepest node along `path` that this file defines, if any. */
+function lineOf(parsed: ParsedFile, path: Path): { line: number; exact: boolean } | undefined {
+  for (let n = path.length; n >= 0; n--) {
+    const node = parsed.doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return { line: parsed.lines.linePos(node.range[0]).line, exact: n === path.length };
+  }
+  return undefined;
+}
+
+/** Report a problem at `path` in whichever file of the extends chain defines it (child first). */
+function fail(chain: ParsedFile[], path: Path, problem: string): never {
+  for (const parsed of chain) {
+    const at = lineOf(parsed, path);
+    if (at?.exact) throw new ScenarioError(parsed.file, formatPath(path), problem, at.line);
+  }
+  const child = chain[0]!;
+  throw new ScenarioError(child.file, formatPath(path), problem, lineOf(child, path)?.line);
+}
+
+/** Objects merge key by key; lists and scalars of the child replace the parent's. */
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap(base) || !isMap(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+/** A scenario name relative to scenarios/ (`default`, `faults/database-slow`) or a file path. */
+export function resolveScenarioPath(nameOrPath: string, relativeTo?: string): string {
+  if (/\.ya?ml$/.test(nameOrPath)) {
+    const p = isAbsolute(nameOrPath) ? nameOrPath : resolve(relativeTo ?? process.cwd(), nameOrPath);
+    if (!existsSync(p)) throw new Error(`scenario file not found: ${p}`);
+    return p;
+  }
+  for (const ext of ['.yaml', '.yml']) {
+    const p = join(scenariosDir(), nameOrPath + ext);
+    if (existsSync(p)) return p;
+  }
+  throw new Error(`unknown scenario '${nameOrPath}': not a file and not one of: ${listScenarios().join(', ')}`);
+}
+
+/** Scenario names under scenarios/ (suite files excluded), sorted. */
+export function listScenarios(): string[] {
+  const root = scenariosDir();
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir).sort()) {
+      const p = join(dir, entry);
+      if (statSync(p).isDirectory()) {
+        if (relative(root, p) !== 'suites') walk(p);
+      } else if (/\.ya?ml$/.test(entry)) out.push(relative(root, p).replace(/\.ya?ml$/, '').split('\\').join('/'));
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+/** Load, merge (`extends`), validate and cross-check a scenario. */
+export function loadScenario(nameOrPath: string): LoadedScenario {
+  const file = resolveScenarioPath(nameOrPath);
+  const chain: ParsedFile[] = [];
+  let merged: unknown = {};
+  const seen = new Set<string>();
+  for (let next: string | undefined = file; next; ) {
+    if (seen.has(next)) throw new ScenarioError(next, 'extends', 'circular extends chain');
+    seen.add(next);
+    const parsed = parseFile(next);
+    chain.push(parsed);
+    const ext = parsed.data.extends;
+    if (ext !== undefined && typeof ext !== 'string') fail([parsed], ['extends'], 'must be a scenario name or path');
+    try {
+      next = ext === undefined ? undefined : resolveScenarioPath(ext, dirname(next));
+    } catch (err) {
+      fail([parsed], ['extends'], (err as Error).message);
+    }
+  }
+  for (const parsed of [...chain].reverse()) merged = deepMerge(merged, parsed.data);
+  const result = scenarioSchema.safeParse(merged);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    fail(chain, issue.path as Path, issue.message);
+  }
+  const scenario = result.data;
+  crossCheck(scenario, (path, problem) => fail(chain, path, problem));
+  const root = scenariosDir();
+  const rel = relative(root, file);
+  const name = rel.startsWith('..') || isAbsolute(rel) ? file : rel.replace(/\.ya?ml$/, '').split('\\').join('/');
+  return { name, file, scenario };
+}
+
+/** References between sections: names exist, are unique, and each fault targets something real. */
+function crossCheck(s: ScenarioFile, fail: (path: Path, problem: string) => never): void {
+  const services = new Map<string, number>();
+  const receivers = new Set<string>();
+  const unique = (kind: string, seen: Set<string>, value: string, path: Path) => {
+    if (seen.has(value)) fail(path, `duplicate ${kind} name '${value}' (names must be unique across services, channels and clients)`);
+    seen.add(value);
+  };
+  const names = new Set<string>();
+  s.subsystems.forEach((sub, i) =>
+    sub.services.forEach((svc, j) => {
+      unique('service', names, svc.name, ['subsystems', i, 'services', j, 'name']);
+      services.set(svc.name, svc.instances);
+      receivers.add(svc.name);
+    }),
+  );
+  (s.channels ?? []).forEach((c, i) => {
+    unique('channel', names, c.name, ['channels', i, 'name']);
+    receivers.add(c.name);
+  });
+  const dcnSeen = new Set<string>();
+  s.dcns.forEach((d, i) => unique('DCN', dcnSeen, d, ['dcns', i]));
+  const dbs = new Set<string>();
+  (s.databases ?? []).forEach((db, i) => {
+    unique('database', dbs, db.name, ['databases', i, 'name']);
+    if (!services.has(db.owner)) fail(['databases', i, 'owner'], `unknown service '${db.owner}'`);
+  });
+  const txTypes = new Set<string>();
+  const edges = new Set<string>();
+  const checkCall = (c: CallTemplate, path: Path, caller: string | undefined) => {
+    if (!receivers.has(c.call)) fail([...path, 'call'], `unknown service or channel '${c.call}'`);
+    if (caller) edges.add(`${caller}>${c.call}`);
+    if (c.children?.length && !services.has(c.call)) fail([...path, 'children'], `channel '${c.call}' is outside the bank and cannot call anything`);
+    c.children?.forEach((ch, k) => checkCall(ch, [...path, 'children', k], c.call));
+  };
+  s.transactions.forEach((t, i) => {
+    if (txTypes.has(t.name)) fail(['transactions', i, 'name'], `duplicate transaction type '${t.name}'`);
+    txTypes.add(t.name);
+    if (t.origin && receivers.has(t.origin)) fail(['transactions', i, 'origin'], `'${t.origin}' is a service or channel, not a client application`);
+    checkCall(t.root, ['transactions', i, 'root'], undefined);
+  });
+  const checkTypes = (types: string[] | undefined, path: Path) =>
+    types?.forEach((t, k) => txTypes.has(t) || fail([...path, k], `unknown transaction type '${t}'`));
+  checkTypes(s.traffic.paydays?.types, ['traffic', 'paydays', 'types']);
+  s.traffic.campaigns?.forEach((c, i) => checkTypes(c.types, ['traffic', 'campaigns', i, 'types']));
+  (s.faults ?? []).forEach((f, i) => {
+    const p: Path = ['faults', i, 'target'];
+    const t = f.target;
+    const needService = () => {
+      if (!t.service) fail(p, `a ${f.type} fault needs target.service`);
+      if (!services.has(t.service)) fail([...p, 'service'], `unknown service '${t.service}'`);
+    };
+    switch (f.type) {
+      case 'database-slow':
+        if (!t.database || !dbs.has(t.database)) fail([...p, 'database'], `a database-slow fault needs target.database naming one of: ${[...dbs].join(', ')}`);
+        break;
+      case 'instance-down':
+      case 'crash-loop':
+      case 'memory-leak':
+        needService();
+        if (t.instance === undefined) fail(p, `a ${f.type} fault needs target.instance`);
+        break;
+      case 'cpu-saturation':
+      case 'bad-release':
+      case 'config-error':
+        needService();
+        break;
+      case 'network-delay':
+      case 'packet-loss':
+        if (!t.from || !t.to) fail(p, `a ${f.type} fault needs target.from and target.to (an edge caller -> callee)`);
+        if (!edges.has(`${t.from}>${t.to}`)) fail(p, `no call tree has the edge ${t.from} -> ${t.to}`);
+        break;
+      case 'broker-backlog':
+        if (!t.service || !receivers.has(t.service)) fail([...p, 'service'], `a broker-backlog fault needs target.service naming a receiver`);
+        break;
+      case 'channel-outage':
+      case 'channel-slowdown':
+        if (!t.channel || !(s.channels ?? []).some((c) => c.name === t.channel)) fail([...p, 'channel'], `a ${f.type} fault needs target.channel naming a channel`);
+        break;
+      case 'traffic-surge':
+        if (!t.txType || !txTypes.has(t.txType)) fail([...p, 'txType'], `a traffic-surge fault needs target.txType naming a transaction type`);
+        break;
+    }
+    if (typeof t.instance === 'number' && t.service && t.instance > (services.get(t.service) ?? 0)) {
+      fail([...p, 'instance'], `service '${t.service}' has only ${services.get(t.service)} instances`);
+    }
+    checkTypes(f.operations, ['faults', i, 'operations']);
+  });
+}

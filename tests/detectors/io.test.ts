@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSeriesCsv, parseTimestamp, readSeriesDir } from '../../detectors/series-csv.js';
+import { seriesFromKpis } from '../../detectors/kpi-series.js';
+import { detect } from '../../detectors/detect.js';
+import { writeKpis } from '../../sim/index.js';
+import type { KpiTable, Truth } from '../../sim/formats.js';
+import { MINUTE, T0, baseSeries, inject } from './synthetic.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'fl-detect-'));
+
+describe('series CSVs', () => {
+  it('parses unix seconds and ISO 8601 (zone-less = UTC)', () => {
+    expect(parseTimestamp('1700000000')).toBe(1_700_000_000_000);
+    expect(parseTimestamp('2014-02-19 10:50:00')).toBe(Date.UTC(2014, 1, 19, 10, 50));
+    expect(parseTimestamp('2014-02-19 10:50:00.000000')).toBe(Date.UTC(2014, 1, 19, 10, 50));
+    expect(parseTimestamp('2014-02-19T10:50:00+01:00')).toBe(Date.UTC(2014, 1, 19, 9, 50));
+    expect(parseTimestamp('2014-02-19')).toBe(Date.UTC(2014, 1, 19));
+    expect(parseTimestamp('yesterday')).toBeNaN();
+  });
+  it('reads labels and blank values, and names file, line and field on bad input', () => {
+    const s = parseSeriesCsv('a.csv', 'timestamp,value,label\n60,1.5,0\n120,,1\n180,2,0\n', 'a');
+    expect(Array.from(s.timestamps)).toEqual([60_000, 120_000, 180_000]);
+    expect(s.values[1]).toBeNaN();
+    expect(Array.from(s.labels!)).toEqual([0, 1, 0]);
+    expect(() => parseSeriesCsv('b.csv', 'time,v\n1,2\n', 'b')).toThrow(/b\.csv: line 1: header must name timestamp and value/);
+    expect(() => parseSeriesCsv('c.csv', 'timestamp,value\n60,1\n120,x\n', 'c')).toThrow(/c\.csv: line 3: field value: "x" is not a number/);
+    expect(() => parseSeriesCsv('d.csv', 'timestamp,value\nnoon,1\n', 'd')).toThrow(/d\.csv: line 2: field timestamp/);
+    expect(() => parseSeriesCsv('e.csv', 'timestamp,value,label\n60,1,2\n', 'e')).toThrow(/e\.csv: line 2: field label: "2" must be 0 or 1/);
+  });
+  it('keeps every row of a file with repeated or backward timestamps, noting the repair', () => {
+    const notes: string[] = [];
+    const s = parseSeriesCsv('f.csv', 'timestamp,value\n60,1\n120,2\n120,3\n90,4\n', 'f', notes);
+    expect(Array.from(s.timestamps)).toEqual([60_000, 90_000, 120_000, 120_001]);
+    expect(Array.from(s.values)).toEqual([1, 4, 2, 3]);
+    expect(notes[0]).toMatch(/f\.csv: rows out of time order were sorted; 1 repeated timestamp/);
+  });
+  it('reads the NAB layout (root or its data/ folder): windows become labels and are kept for NAB', async () => {
+    const root = tmp();
+    mkdirSync(join(root, 'data', 'g'), { recursive: true });
+    mkdirSync(join(root, 'labels'));
+    writeFileSync(join(root, 'data', 'g', 'x.csv'), 'timestamp,value\n2014-01-01 00:00:00,1\n2014-01-01 00:05:00,2\n2014-01-01 00:10:00,3\n');
+    writeFileSync(join(root, 'labels', 'combined_windows.json'), JSON.stringify({ 'g/x.csv': [['2014-01-01 00:05:00.000000', '2014-01-01 00:10:00.000000']] }));
+    for (const dir of [root, join(root, 'data')]) {
+      const set = await readSeriesDir(dir);
+      expect(set.layout).toBe('nab');
+      expect(set.series.map((s) => s.id)).toEqual(['g/x']);
+      expect(Array.from(set.series[0].labels!)).toEqual([0, 1, 1]);
+      expect(set.windows!['g/x']).toEqual([[Date.UTC(2014, 0, 1, 0, 5), Date.UTC(2014, 0, 1, 0, 10)]]);
+    }
+    writeFileSync(join(root, 'labels', 'combined_windows.json'), '{}');
+    await expect(readSeriesDir(root)).rejects.toThrow(/combined_windows\.json: no entry "g\/x\.csv"/);
+  });
+});
+
+describe('series from kpis.arrow', () => {
+  const dict = (values: string[], codes: number[]) => ({ values, codes: Int32Array.from(codes) });
+  // Two services x 3 minutes, rows deliberately out of order.
+  const minutes = [2, 0, 1, 0, 1, 2].map((m) => T0 + m * MINUTE);
+  const name = [0, 0, 0, 1, 1, 1];
+  const volume = [10, 20, 0, 5, 5, 5];
+  const ok = [9, 20, 0, 5, 4, 5];
+  const table: KpiTable = {
+    length: 6,
+    minute: Float64Array.from(minutes),
+    scope: dict(['service'], [0, 0, 0, 0, 0, 0]),
+    name: dict(['a', 'b'], name),
+    volume: Float64Array.from(volume),
+    businessSuccessCount: Float64Array.from(ok),
+    systemSuccessCount: Float64Array.from(ok),
+    latencySum: Float64Array.from(volume, (v) => v * 10),
+    businessSuccessRate: Float64Array.from(volume, (v, i) => (v ? ok[i] / v : NaN)),
+    systemSuccessRate: Float64Array.from(volume, (v, i) => (v ? ok[i] / v : NaN)),
+    avgLatency: Float64Array.from(volume, (v) => (v ? 10 : NaN)),
+  };
+  const truth: Truth = {
+    scenario: 't',
+    seed: 1,
+    start: T0,
+    end: T0 + 3 * MINUTE,
+    faults: [
+      {
+        id: 'f1', type: 'database-slow', target: { kind: 'service', service: 'a' }, rootCause: ['a'], start: T0 + MINUTE, end: T0 + 3 * MINUTE, severity: 1, tags: [],
+        moved: [{ series: 'service:a:systemSuccessRate', scope: 'service', name: 'a', kpi: 'systemSuccessRate', direction: 'down', start: T0 + 2 * MINUTE, end: T0 + 2 * MINUTE }],
+      },
+    ],
+  };
+
+  it('one series per scope:name:kpi in time order, rates carrying volume, labels from moved windows', () => {
+    const series = seriesFromKpis(table, truth);
+    expect(series.map((s) => s.id)).toEqual([
+      'service:a:volume', 'service:a:businessSuccessRate', 'service:a:systemSuccessRate', 'service:a:avgLatency',
+      'service:b:volume', 'service:b:businessSuccessRate', 'service:b:systemSuccessRate', 'service:b:avgLatency',
+    ]);
+    const rate = series[2];
+    expect(Array.from(rate.timestamps)).toEqual([T0, T0 + MINUTE, T0 + 2 * MINUTE]);
+    expect(Array.from(rate.volume!)).toEqual([20, 0, 10]);
+    expect(rate.values[1]).toBeNaN();
+    expect(rate.values[2]).toBeCloseTo(0.9, 12);
+    expect(Array.from(rate.labels!)).toEqual([0, 0, 1]);
+    expect(series[0].volume).toBeUndefined();
+    expect(Array.from(series[4].labels!)).toEqual([0, 0, 0]);
+  });
+
+  it('detect --data: fits on the fault-free prefix and scores the rest', async () => {
+    const dir = tmp();
+    await writeKpis(join(dir, 'kpis.arrow'), table);
+    writeFileSync(join(dir, 'truth.json'), JSON.stringify(truth));
+    const out = join(dir, 'out');
+    const res = await detect({ data: dir, detectors: ['ksigma'], out });
+    expect(res.metrics.training).toMatch(/fault-free prefix/);
+    expect(res.metrics.input.seriesCount).toBe(8);
+    expect(res.metrics.detectors.ksigma.overall.own.points).toBe(8 * 2); // minutes 1 and 2 scored
+    expect(res.metrics.detectors.ksigma.overall.own.events).toBe(1);
+  });
+});
+
+describe('detect --series end to end', () => {
+  function writeSet(dir: string, train: boolean): void {
+    mkdirSync(dir, { recursive: true });
+    const s = inject(baseSeries(train ? 'train' : 'test', { days: 1 }), 'spike', 900, 30);
+    const rows = Array.from(s.timestamps, (t, i) => `${t / 1000},${s.values[i]},${train ? 0 : s.labels![i]}`);
+    // Gaps: drop a stretch of minutes.
+    writeFileSync(join(dir, 'cpu.csv'), 'timestamp,value,label\n' + rows.filter((_, i) => i < 500 || i > 520).join('\n') + '\n');
+  }
+
+  it('writes alarms.csv and metrics.json, byte-identical on a rerun, no temporary files left', async () => {
+    const dir = tmp();
+    writeSet(join(dir, 'test'), false);
+    writeSet(join(dir, 'train'), true);
+    const outs = [join(dir, 'o1'), join(dir, 'o2')];
+    for (const out of outs) await detect({ series: join(dir, 'test'), train: join(dir, 'train'), detectors: ['ksigma', 'mad:window=30'], out });
+    const alarms = readFileSync(join(outs[0], 'alarms.csv'), 'utf8').split('\n');
+    expect(alarms[0]).toBe('series,timestamp,score,alarm,detector');
+    expect(alarms.length - 2).toBe(2 * (1440 - 21));
+    expect(alarms.find((l) => l.startsWith('cpu,') && l.includes('T15:00:00.000Z') && l.endsWith(',ksigma'))).toMatch(/,1,ksigma$/);
+    for (const f of ['alarms.csv', 'metrics.json']) expect(readFileSync(join(outs[1], f))).toEqual(readFileSync(join(outs[0], f)));
+    expect(readdirSync(outs[0]).sort()).toEqual(['alarms.csv', 'metrics.json']);
+    const m = JSON.parse(readFileSync(join(outs[0], 'metrics.json'), 'utf8'));
+    expect(Object.keys(m.detectors)).toEqual(['ksigma', 'mad:window=30']); // a spec with options is its own entry
+    expect(m.detectors.ksigma.overall.own.threshold.source).toBe('own');
+    expect(m.detectors.ksigma.overall.train.threshold.source).toBe('train');
+    expect(m.detectors.ksigma.overall.oracle.threshold.objective).toMatch(/ORACLE/);
+    expect(m.detectors.ksigma.overall.own.eventRecall).toBe(1);
+    expect(m.detectors.ksigma.series.cpu.pointAdjustedF1).toBeGreaterThan(0);
+  });
+
+  it('rejects both or neither input, and an unknown detector, before writing anything', async () => {
+    const out = join(tmp(), 'o');
+    await expect(detect({ detectors: ['ksigma'], out })).rejects.toThrow(/exactly one of --data/);
+    await expect(detect({ series: '/nonexistent', detectors: ['nope'], out })).rejects.toThrow(/unknown detector "nope"/);
+    await expect(detect({ series: '/nonexistent', detectors: ['ksigma'], out })).rejects.toThrow(/\/nonexistent: series folder not found/);
+  });
+});
