@@ -6,7 +6,7 @@
  *   --series  the first 15% of each series (NAB's probationary period).
  * Training points are used for fitting and are not scored (NAB's probation rule applies on top).
  */
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { readKpis, readTruth } from '../sim/read.js';
 import { parseInstant } from '../sim/duration.js';
@@ -18,8 +18,11 @@ import { readSeriesDir } from './series-csv.js';
 import { runDetector, scoreDetection, trainBoundary, type DetectionMetrics, type ScoreOptions, type ThresholdSource } from './evaluate.js';
 
 export interface DetectOptions {
-  /** A generated data set folder (kpis.arrow + truth.json). */
-  data?: string;
+  /**
+   * Generated data set folder(s) (kpis.arrow + truth.json). Several are scored together as one
+   * corpus (series ids prefixed with the folder name), e.g. a whole fault suite.
+   */
+  data?: string | string[];
   /** A folder of series CSVs, or the NAB layout. */
   series?: string;
   /** A folder of same-named training CSVs (fitting only). */
@@ -38,7 +41,7 @@ type SeriesFigures = Omit<DetectionMetrics, 'eventDetails'>;
 
 export interface MetricsFile {
   tool: 'faultline detect';
-  input: { data?: string; series?: string; train?: string; layout: string; seriesCount: number; points: number };
+  input: { data?: string | string[]; series?: string; train?: string; layout: string; seriesCount: number; points: number };
   training: string;
   /** Repairs made while reading the input (e.g. repeated timestamps). */
   notes: string[];
@@ -60,17 +63,28 @@ async function load(opts: DetectOptions): Promise<Loaded> {
   if (!!opts.data === !!opts.series) throw new Error('give exactly one of --data <generated dir> or --series <dir>');
   if (opts.data) {
     if (opts.train) throw new Error('--train goes with --series; with --data the training part is the fault-free prefix (see --train-until)');
-    const truth = await readTruth(opts.data);
-    const series = seriesFromKpis(await readKpis(join(opts.data, 'kpis.arrow')), truth);
-    const until = opts.trainUntil !== undefined ? parseInstant(opts.trainUntil, truth.start) : faultFreeUntil(truth);
-    if (until !== undefined && until <= truth.start) {
-      throw new Error(`${opts.data}: no fault-free prefix to train on (first fault at ${new Date(until).toISOString()}, run start); pass --train-until`);
-    }
+    const dirs = Array.isArray(opts.data) ? opts.data : [opts.data];
+    const names = dirs.map((d) => basename(resolve(d)));
+    if (new Set(names).size !== names.length) throw new Error(`--data folders must have distinct names (series ids are prefixed with them): ${names.join(', ')}`);
+    const series: Series[] = [];
     const scoreFrom: Record<string, number> = {};
-    for (const s of series) scoreFrom[s.id] = until ?? trainBoundary(s);
-    const training = until !== undefined
-      ? `fitted on points before ${new Date(until).toISOString()} (${opts.trainUntil !== undefined ? '--train-until' : 'fault-free prefix before the first fault'}); scored from there`
-      : 'no faults in truth.json: fitted on the first 15% of each series; scored from there';
+    const splits: string[] = [];
+    for (const [k, dir] of dirs.entries()) {
+      const truth = await readTruth(dir);
+      const own = seriesFromKpis(await readKpis(join(dir, 'kpis.arrow')), truth);
+      const until = opts.trainUntil !== undefined ? parseInstant(opts.trainUntil, truth.start) : faultFreeUntil(truth);
+      if (until !== undefined && until <= truth.start) {
+        throw new Error(`${dir}: no fault-free prefix to train on (first fault at ${new Date(until).toISOString()}, the run's start); pass --train-until`);
+      }
+      for (const s of own) {
+        if (dirs.length > 1) s.id = `${names[k]}/${s.id}`;
+        scoreFrom[s.id] = until ?? trainBoundary(s);
+        series.push(s);
+      }
+      splits.push(until !== undefined ? new Date(until).toISOString() : 'first 15% (no faults)');
+    }
+    const how = opts.trainUntil !== undefined ? '--train-until' : 'the fault-free prefix before the first fault';
+    const training = `fitted on points before ${splits.join(', ')} (${how}; a run without faults: its first 15%); scored from there`;
     return { series, layout: 'generated', training, notes: [], scoreFrom };
   }
   const set = await readSeriesDir(opts.series!);

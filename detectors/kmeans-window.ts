@@ -16,6 +16,7 @@ const HIGH_FREQUENCY_WEIGHTS = [1.5, 1.5, 0.5, 1];
 const LOW_FREQUENCY_WEIGHTS = [1, 0.5, 2, 1];
 /** A metric whose training windows are more than this share zeros is a low-frequency one. */
 const LOW_FREQUENCY_ZERO_RATE = 0.2;
+const MIN_WINDOWS_PER_CLUSTER = 20;
 
 /** Features of each point's trailing window of finite values, row-major (n x 4); NaN rows before warm-up. */
 export function windowFeatures(values: Float64Array, window: number): Float64Array {
@@ -159,7 +160,10 @@ class KMeansWindowModel implements ScoringModel {
     for (let f = 0; f < FEATURES; f++) this.scale[f] /= weights[f];
     const points = new Float64Array(rows.length * FEATURES);
     rows.forEach((i, r) => this.normalise(raw, i, points, r));
-    this.centroids = kmeans(points, this.k, stream(this.seed, `kmeans-window:${train.id}`));
+    // At least MIN_WINDOWS_PER_CLUSTER training windows per cluster: on a short training set, k
+    // tight clusters would make every unseen window look rare.
+    const k = Math.max(1, Math.min(this.k, Math.floor(rows.length / MIN_WINDOWS_PER_CLUSTER)));
+    this.centroids = kmeans(points, k, stream(this.seed, `kmeans-window:${train.id}`));
   }
 
   private normalise(raw: Float64Array, i: number, out: Float64Array, r: number): void {
@@ -196,6 +200,9 @@ export const kmeansWindowDetector: DetectorFactory = {
     const window = numberOption('kmeans-window', options, 'window', 30, { min: 3, integer: true });
     const k = numberOption('kmeans-window', options, 'k', 5, { min: 1, integer: true });
     const seed = numberOption('kmeans-window', options, 'seed', 1, { integer: true });
-    return new CalibratedDetector('kmeans-window', new KMeansWindowModel(window, k, seed), 0, options);
+    // Floor: 3 weighted standard units from the nearest centroid (k-sigma in feature space), so a
+    // few training windows packed tightly around their centroids do not make every new window rare.
+    const floor = numberOption('kmeans-window', options, 'minDistance', 3, { min: 0 });
+    return new CalibratedDetector('kmeans-window', new KMeansWindowModel(window, k, seed), floor, options);
   },
 };

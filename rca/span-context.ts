@@ -39,7 +39,7 @@ export function spanContext(input: RcaInput, z = 3): SpanContext {
     referenceAbnormal: ref.abnormal,
     window,
     abnormal,
-    traceAbnormal: abnormalTraces(window, abnormal),
+    traceAbnormal: abnormalTraces(window, z),
     instances: worstInstances(window, abnormal),
   };
 }

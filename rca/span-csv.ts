@@ -151,5 +151,6 @@ export async function readSpans(path: string, opts: ReadSpansOptions = {}): Prom
   const t = b.finish();
   delete t.attempts; // not merged trees: these columns do not apply
   delete t.repeats;
+  delete t.callerFault;
   return t;
 }

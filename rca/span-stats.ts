@@ -15,6 +15,8 @@ export interface SpanIndex {
   opKey: string[]; // row -> `${service}\u0000${operation}` (shared strings, not copies)
   firstChild: Int32Array;
   nextSibling: Int32Array;
+  /** Row whose service (and instance) a fault seen at this row points to: the row itself, or its parent for a caller-side failure. */
+  blameRow: Int32Array;
 }
 
 export function indexSpans(t: SpanTable): SpanIndex {
@@ -51,7 +53,9 @@ export function indexSpans(t: SpanTable): SpanIndex {
       firstChild[p] = i;
     }
   }
-  return { traceOf, traces: traceIds.size, serviceOf, services, opKey, firstChild, nextSibling };
+  const blameRow = new Int32Array(n);
+  for (let i = 0; i < n; i++) blameRow[i] = t.callerFault?.[i] && t.parent[i] >= 0 ? t.parent[i] : i;
+  return { traceOf, traces: traceIds.size, serviceOf, services, opKey, firstChild, nextSibling, blameRow };
 }
 
 /**
@@ -212,20 +216,27 @@ export function abnormalSpans(a: SpanAnalysis, baseline: OperationBaseline, opts
   return out;
 }
 
-/** A trace is abnormal when any of its spans is. */
-export function abnormalTraces(a: SpanAnalysis, abnormal: Uint8Array): Uint8Array {
+/**
+ * A trace is abnormal (as in MicroRank) when one of its calls failed or its end-to-end latency,
+ * the duration of a root call, is beyond z robust sigmas of that root operation's baseline.
+ */
+export function abnormalTraces(a: SpanAnalysis, z = 3): Uint8Array {
   const out = new Uint8Array(a.index.traces);
-  for (let i = 0; i < a.table.length; i++) if (abnormal[i]) out[a.index.traceOf[i]] = 1;
+  const t = a.table;
+  for (let i = 0; i < t.length; i++) {
+    if (isError(t, i) || (t.parent[i] < 0 && a.scores.known[i] && a.scores.zDuration[i] > z)) out[a.index.traceOf[i]] = 1;
+  }
   return out;
 }
 
-/** For each service, the instance with the most abnormal spans (undefined when none). */
+/** For each service, the instance with the most abnormal spans blamed on it (undefined when none). */
 export function worstInstances(a: SpanAnalysis, abnormal: Uint8Array): (string | undefined)[] {
   const counts = a.index.services.map(() => new Map<number, number>());
   for (let i = 0; i < a.table.length; i++) {
     if (!abnormal[i]) continue;
-    const m = counts[a.index.serviceOf[i]];
-    m.set(a.table.instance[i], (m.get(a.table.instance[i]) ?? 0) + 1);
+    const r = a.index.blameRow[i];
+    const m = counts[a.index.serviceOf[r]];
+    m.set(a.table.instance[r], (m.get(a.table.instance[r]) ?? 0) + 1);
   }
   return counts.map((m) => {
     let best = -1;

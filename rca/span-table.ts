@@ -20,6 +20,7 @@ export class SpanTableBuilder {
   status: Uint8Array;
   attempts: Uint16Array;
   repeats: Uint16Array;
+  callerFault: Uint8Array;
 
   constructor(capacity = 1024) {
     this.cap = Math.max(16, capacity);
@@ -34,6 +35,7 @@ export class SpanTableBuilder {
     this.status = new Uint8Array(this.cap);
     this.attempts = new Uint16Array(this.cap);
     this.repeats = new Uint16Array(this.cap);
+    this.callerFault = new Uint8Array(this.cap);
   }
 
   intern(s: string): number {
@@ -68,6 +70,7 @@ export class SpanTableBuilder {
     status: number,
     attempts = 1,
     repeats = 1,
+    callerFault = 0,
   ): number {
     if (this.length === this.cap) this.grow();
     const i = this.length++;
@@ -82,6 +85,7 @@ export class SpanTableBuilder {
     this.status[i] = status;
     this.attempts[i] = Math.min(attempts, 65535);
     this.repeats[i] = Math.min(repeats, 65535);
+    this.callerFault[i] = callerFault;
     return i;
   }
 
@@ -103,6 +107,7 @@ export class SpanTableBuilder {
     this.status = g(this.status);
     this.attempts = g(this.attempts);
     this.repeats = g(this.repeats);
+    this.callerFault = g(this.callerFault);
   }
 
   finish(): SpanTable {
@@ -121,6 +126,7 @@ export class SpanTableBuilder {
       status: this.status.slice(0, n),
       attempts: this.attempts.slice(0, n),
       repeats: this.repeats.slice(0, n),
+      callerFault: this.callerFault.slice(0, n),
     };
   }
 }
@@ -179,6 +185,11 @@ export function selectRows(table: SpanTable, keep: Uint8Array): SpanTable {
     }
     out.attempts = a;
     out.repeats = r;
+  }
+  if (table.callerFault) {
+    const f = new Uint8Array(m);
+    for (let j = 0; j < m; j++) f[j] = table.callerFault[idx[j]];
+    out.callerFault = f;
   }
   return out;
 }

@@ -64,7 +64,11 @@ export const dstar2: SpectrumFormula = (ef, ep, nf) => {
   return d > 0 ? (ef * ef) / d : ef > 0 ? Number.MAX_VALUE : 0;
 };
 
-/** Share of a service's window spans that are themselves abnormal: breaks spectrum ties. */
+/**
+ * Share of a service's window spans that are abnormal while all their children are normal (the
+ * fault shows first there): breaks ties between services that always appear together, such as a
+ * service and the only callee it always calls.
+ */
 export function abnormalShare(ctx: SpanContext): Float64Array {
   const { index, table } = ctx.window;
   const S = index.services.length;
@@ -72,7 +76,10 @@ export function abnormalShare(ctx: SpanContext): Float64Array {
   const a = new Float64Array(S);
   for (let i = 0; i < table.length; i++) {
     n[index.serviceOf[i]]++;
-    a[index.serviceOf[i]] += ctx.abnormal[i];
+    if (!ctx.abnormal[i]) continue;
+    let childAbnormal = false;
+    for (let c = index.firstChild[i]; c >= 0 && !childAbnormal; c = index.nextSibling[c]) childAbnormal = ctx.abnormal[c] === 1;
+    if (!childAbnormal) a[index.serviceOf[index.blameRow[i]]]++;
   }
   return a.map((x, s) => (n[s] ? x / n[s] : 0));
 }

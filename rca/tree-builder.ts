@@ -7,6 +7,7 @@ import {
   SIDE_REPLY,
   SIDE_REQUEST,
   STATUS_NONE,
+  STATUS_SYSTEM,
   type TreeStats,
 } from './tree-calls.js';
 import { linkParents } from './tree-link.js';
@@ -36,6 +37,7 @@ export class TransactionTreeBuilder {
   private readonly topicService = new Map<number, number>(); // topic id -> service id, -1 none
   private readonly opIds = new Map<number, number>(); // topic id * 2^20 + txType id -> operation id
   private readonly patterns: RegExp[];
+  private readonly callerSideCodes: Set<string>;
   private streamTime = -Infinity;
   private lastUid = ''; // pairing-key cache: a call's legs tend to be adjacent
   private lastCall: number | undefined;
@@ -58,6 +60,7 @@ export class TransactionTreeBuilder {
   private mTopic = new Int32Array(0);
   private mTxType = new Int32Array(0);
   private mRet = new Uint8Array(0);
+  private mCallerSide = new Uint8Array(0);
 
   // Open transactions.
   private readonly open = new Map<string, number>();
@@ -92,6 +95,7 @@ export class TransactionTreeBuilder {
     this.deliveredLeg = idx(rules.request.delivered);
     this.lastReplyLeg = idx(rules.reply.last);
     this.patterns = rules.services.patterns.map((p) => new RegExp(p.match));
+    this.callerSideCodes = new Set(rules.callerSideCodes);
   }
 
   /** Adds one batch; closes the transactions whose window the stream has passed. */
@@ -113,6 +117,8 @@ export class TransactionTreeBuilder {
     const legOf = enumMap(b.logPoint, LOG_POINTS, NO_LEG);
     const asyncOf = new Uint8Array(b.msgType.values.map((v) => (v === 'async' ? 1 : 0)));
     const retOf = enumMap(b.retClass, RET_CLASSES, -1);
+    const callerSideOf = new Uint8Array(b.retCode.values.map((v) => (this.callerSideCodes.has(v) ? 1 : 0)));
+    const codeC = b.retCode.codes;
     const sSvc = remap(b.senderService);
     const sInst = remap(b.senderInstance);
     const rSvc = remap(b.receiverService);
@@ -130,41 +136,51 @@ export class TransactionTreeBuilder {
     const topicC = b.topic.codes;
     const txTypeC = b.txType.codes;
     let streamTime = this.streamTime;
+    // Grow the pool once per batch, then write through local references (hot loop).
+    while (this.cap - this.used < b.length) this.growPool();
+    const { mNext, mUid, mLeg, mAsync, mSend, mRecv, mTtl, mRet, mCallerSide, mTopic, mTxType } = this;
+    const { mSenderService, mSenderInstance, mReceiverService, mReceiverInstance } = this;
+    const windowMs = this.rules.windowMs;
     // A transaction's messages tend to be adjacent: skip the hash lookup for a repeated key.
     let lastKey = '';
-    let lastTx: number | undefined;
+    let lastTx = -1;
     for (let i = 0; i < b.length; i++) {
       const key = bizSeqNo[i];
-      let tx = key === lastKey && lastTx !== undefined && this.txOpen[lastTx] ? lastTx : this.open.get(key);
-      if (tx !== undefined && sendTime[i] - this.txFirst[tx] > this.rules.windowMs) {
+      const send = sendTime[i];
+      let tx = key === lastKey && this.txOpen[lastTx] ? lastTx : (this.open.get(key) ?? -1);
+      if (tx >= 0 && send - this.txFirst[tx] > windowMs) {
         this.build(tx); // past its window: a late message starts a new group
-        tx = undefined;
+        tx = -1;
       }
-      if (tx === undefined) tx = this.openTx(key, sendTime[i]);
+      if (tx < 0) tx = this.openTx(key, send);
       lastKey = key;
       lastTx = tx;
-      const m = this.alloc();
-      this.mUid[m] = uniqueId[i];
-      this.mLeg[m] = legOf[legC[i]];
-      this.mAsync[m] = asyncOf[typeC[i]];
-      this.mSend[m] = sendTime[i];
-      this.mRecv[m] = recvTime[i];
-      this.mTtl[m] = ttl[i];
-      this.mSenderService[m] = sSvc[sSvcC[i]];
-      this.mSenderInstance[m] = sInst[sInstC[i]];
-      this.mReceiverService[m] = rSvc[rSvcC[i]];
-      this.mReceiverInstance[m] = rInst[rInstC[i]];
-      this.mTopic[m] = topic[topicC[i]];
-      this.mTxType[m] = txType[txTypeC[i]];
+      const m = this.free;
+      this.free = mNext[m];
+      mUid[m] = uniqueId[i];
+      mLeg[m] = legOf[legC[i]];
+      mAsync[m] = asyncOf[typeC[i]];
+      mSend[m] = send;
+      mRecv[m] = recvTime[i];
+      mTtl[m] = ttl[i];
+      mSenderService[m] = sSvc[sSvcC[i]];
+      mSenderInstance[m] = sInst[sInstC[i]];
+      mReceiverService[m] = rSvc[rSvcC[i]];
+      mReceiverInstance[m] = rInst[rInstC[i]];
+      mTopic[m] = topic[topicC[i]];
+      mTxType[m] = txType[txTypeC[i]];
       const r = retOf[retC[i]];
-      this.mRet[m] = r < 0 ? STATUS_NONE : r;
-      this.mNext[m] = -1;
-      if (this.txHead[tx] < 0) this.txHead[tx] = m;
-      else this.mNext[this.txTail[tx]] = m;
+      mRet[m] = r < 0 ? STATUS_NONE : r;
+      mCallerSide[m] = callerSideOf[codeC[i]];
+      mNext[m] = -1;
+      const tail = this.txTail[tx];
+      if (tail < 0) this.txHead[tx] = m;
+      else mNext[tail] = m;
       this.txTail[tx] = m;
-      if (sendTime[i] < this.txFirst[tx]) this.txFirst[tx] = sendTime[i];
-      if (sendTime[i] > streamTime) streamTime = sendTime[i];
+      if (send < this.txFirst[tx]) this.txFirst[tx] = send;
+      if (send > streamTime) streamTime = send;
     }
+    this.used += b.length;
     this.stats.messages += b.length;
     this.streamTime = streamTime;
     this.closeBefore(streamTime - this.rules.windowMs);
@@ -300,6 +316,7 @@ export class TransactionTreeBuilder {
       if (leg === this.lastReplyLeg) s.lastRecv[c] = recv;
       if (recv > s.maxRecv[c]) s.maxRecv[c] = recv;
       if (this.mRet[m] !== STATUS_NONE) s.ret[c] = this.mRet[m];
+      if (this.mCallerSide[m]) s.callerSide[c] = 1;
     }
   }
 
@@ -383,16 +400,9 @@ export class TransactionTreeBuilder {
         s.status[c],
         s.attempts[c],
         s.repeats[c],
+        s.status[c] === STATUS_SYSTEM ? s.callerSide[c] : 0,
       );
     }
-  }
-
-  private alloc(): number {
-    if (this.free < 0) this.growPool();
-    const m = this.free;
-    this.free = this.mNext[m];
-    this.used++;
-    return m;
   }
 
   private growPool(): void {
@@ -417,6 +427,7 @@ export class TransactionTreeBuilder {
     this.mTopic = g(this.mTopic);
     this.mTxType = g(this.mTxType);
     this.mRet = g(this.mRet);
+    this.mCallerSide = g(this.mCallerSide);
     for (let m = cap - 1; m >= old; m--) {
       this.mNext[m] = this.free;
       this.free = m;

@@ -33,6 +33,7 @@ export class CallScratch {
   topic = new Int32Array(0);
   txType = new Int32Array(0);
   ret = new Uint8Array(0); // reply's RetClass code, STATUS_NONE until a reply leg is seen
+  callerSide = new Uint8Array(0); // the reply's return code is a caller-side one (rules)
   // Filled by resolveCalls, linkParents and mergeSiblings.
   start = new Float64Array(0);
   end = new Float64Array(0);
@@ -76,6 +77,7 @@ export class CallScratch {
     this.topic[c] = -1;
     this.txType[c] = -1;
     this.ret[c] = STATUS_NONE;
+    this.callerSide[c] = 0;
     return c;
   }
 
@@ -104,6 +106,7 @@ export class CallScratch {
     this.topic = g(this.topic);
     this.txType = g(this.txType);
     this.ret = g(this.ret);
+    this.callerSide = g(this.callerSide);
     this.start = g(this.start);
     this.end = g(this.end);
     this.status = g(this.status);
@@ -139,6 +142,7 @@ export class CallScratch {
     this.topic[to] = this.topic[from];
     this.txType[to] = this.txType[from];
     this.ret[to] = this.ret[from];
+    this.callerSide[to] = this.callerSide[from];
   }
 }
 

@@ -88,6 +88,7 @@ function fold(
     if (s.status[c] !== STATUS_NONE && (s.status[rep] === STATUS_NONE || s.status[c] > s.status[rep])) {
       s.status[rep] = s.status[c];
       s.calleeInstance[rep] = s.calleeInstance[c];
+      s.callerSide[rep] = s.callerSide[c];
     }
     s.memberNext[s.memberTail[rep]] = c;
     s.memberTail[rep] = s.memberTail[c];

@@ -24,6 +24,7 @@ const rulesSchema = z
       })
       .strict(),
     operation: z.enum(['topic', 'txType', 'topic+txType']),
+    callerSideCodes: z.array(z.string()),
     merge: z.object({ vertical: z.boolean(), horizontal: z.boolean() }).strict(),
   })
   .strict();

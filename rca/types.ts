@@ -24,6 +24,12 @@ export interface SpanTable {
    */
   attempts?: Uint16Array;
   repeats?: Uint16Array;
+  /**
+   * Appended: 1 when a failed call never reached its callee because of how the caller addressed
+   * it (a return code the tree rules list as caller-side, e.g. route not found): the fault lies
+   * with the caller (parent row), not the callee named in `service`.
+   */
+  callerFault?: Uint8Array;
 }
 
 export const SPAN_STATUS = { ok: 0, business: 1, system: 2, unknown: 255 } as const;

@@ -15,6 +15,7 @@ import { loadIncidents, loadKpiSeries, loadSpans, type SpanSourceOptions } from 
 import { parseSignedDuration, type NumericTimeUnit } from './instant.js';
 import { writeSeriesDir } from './kpi-csv.js';
 import { importMessages, type MessageFormat } from './message-import.js';
+import { assertOutputHoldsNoInput } from './output-guard.js';
 import { Pseudonymiser } from './pseudonymise.js';
 import { writeSpanCsv } from './span-csv-writer.js';
 
@@ -60,12 +61,25 @@ export interface AnonymiseReport {
   badRows: { policy: BadRowPolicy; skipped: number };
 }
 
+/**
+ * The output folder replaces whatever is at `out` when complete: refuse a folder holding anything
+ * but an earlier anonymise output, and one that holds (or is) an input.
+ */
+function guardOutput(opts: AnonymiseOptions): void {
+  const out = path.resolve(opts.out);
+  assertOutputHoldsNoInput(opts.out, [...(opts.messages ?? []), ...(opts.spans ?? []), ...(opts.baseline ?? []), ...(opts.kpis ?? []), opts.incidents]);
+  if (fs.existsSync(out) && fs.readdirSync(out).length > 0 && !fs.existsSync(path.join(out, ANONYMISE_REPORT))) {
+    throw new Error(`--out ${opts.out} exists and is not an earlier anonymise output (no ${ANONYMISE_REPORT}): choose a new folder`);
+  }
+}
+
 export async function anonymise(opts: AnonymiseOptions): Promise<{ report: AnonymiseReport; out: string; badRowExamples: string[] }> {
   // The key is checked before any input is read: without it nothing may be written.
   const p = await Pseudonymiser.fromKeyFile(opts.keyFile);
   if (!opts.messages?.length && !opts.spans?.length && !opts.kpis?.length && !opts.incidents) {
     throw new Error('nothing to anonymise: give --messages, --spans, --kpis and/or --incidents');
   }
+  guardOutput(opts);
   const shiftMs = opts.timeShift ? parseSignedDuration(opts.timeShift) : 0;
   const badRows = new BadRows(opts.onBadRow ?? 'reject');
   const spanOpts: SpanSourceOptions = { badRows, ...(opts.columns ? { columns: opts.columns } : {}), ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}) };

@@ -12,7 +12,7 @@ import type { Series } from '../detectors/types.js';
 import { readSpans } from '../rca/span-csv.js';
 import { SpanTableBuilder } from '../rca/span-table.js';
 import type { Incident, KpiFrame, SpanTable } from '../rca/types.js';
-import { readKpis } from '../sim/read.js';
+import { readKpis, readTruth } from '../sim/read.js';
 import type { BadRows } from './bad-rows.js';
 import { readIncidentsFile } from './incidents-io.js';
 import { attachVolumes, kpiOfSeriesId, readLongKpiCsv } from './kpi-csv.js';
@@ -86,14 +86,20 @@ async function firstLine(file: string): Promise<string> {
 
 /**
  * KPI series from: a long CSV (`series,timestamp,value[,label]`), a folder of per-series CSVs or
- * the NAB layout (detectors' readSeriesDir), or kpis.arrow. Series ids must be unique overall.
+ * the NAB layout (detectors' readSeriesDir), or kpis.arrow (labelled from a truth.json beside it).
+ * Series ids must be unique overall.
  */
 export async function loadKpiSeries(paths: string[], badRows: BadRows): Promise<Series[]> {
   const all: Series[] = [];
   for (const p of paths) {
     if (!fs.existsSync(p)) throw new Error(`${p}: no such file or folder`);
     if (fs.statSync(p).isDirectory()) all.push(...(await readSeriesDir(p)).series);
-    else if (p.endsWith('.arrow')) all.push(...seriesFromKpis(await readKpis(p)));
+    else if (p.endsWith('.arrow')) {
+      // Beside a generated truth.json, points inside the faults' moved windows are labelled, as in `run`.
+      const truthFile = path.join(path.dirname(p), 'truth.json');
+      const truth = fs.existsSync(truthFile) ? await readTruth(path.dirname(p)) : undefined;
+      all.push(...seriesFromKpis(await readKpis(p), truth));
+    }
     else if (CSV_RE.test(p)) {
       const header = (await firstLine(p)).split(',').map((h) => h.trim());
       if (!header.includes('series')) throw new Error(`${p}: line 1: a KPI CSV file needs the header series,timestamp,value[,label] (a folder holds one timestamp,value[,label] CSV per series)`);

@@ -7,15 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { listDetectors } from '../detectors/registry.js';
-import { seriesFromKpis } from '../detectors/kpi-series.js';
 import { listRcaAlgorithms } from '../rca/registry.js';
 import { incidentsFromTruth } from '../rca/incidents.js';
-import { kpiFrameFromTable } from '../rca/evaluate.js';
 import { buildSpans } from '../rca/trees.js';
 import { emptySpanTable } from '../rca/span-table.js';
 import type { KpiFrame } from '../rca/types.js';
 import type { Truth } from '../sim/formats.js';
-import { readKpis, readTruth } from '../sim/read.js';
+import { readTruth } from '../sim/read.js';
 import { evaluateItem, type EvaluationInput } from '../reports/evaluate-item.js';
 import { publishDir } from '../reports/publish.js';
 import { loadSuite } from '../reports/suite.js';
@@ -25,6 +23,7 @@ import type { Summary } from '../reports/summary-schema.js';
 import type { Series } from '../detectors/types.js';
 import { BadRows, type BadRowPolicy } from './bad-rows.js';
 import { kpiFrameFromSeries, loadIncidents, loadKpiSeries, loadSpans } from './inputs.js';
+import { assertOutputHoldsNoInput } from './output-guard.js';
 import { writeResultsParquet } from './results-parquet.js';
 
 export interface ReplayOptions {
@@ -113,12 +112,8 @@ export async function loadReplayInput(
   const truth: Truth | undefined = sources.truth ? await readTruth(path.dirname(sources.truth)) : undefined;
   let series: Series[] = [];
   let kpis: KpiFrame | undefined;
-  if (sources.kpis?.length === 1 && sources.kpis[0].endsWith('.arrow')) {
-    // A generated data set: labels come from truth's moved windows, exactly as `faultline run` gets them.
-    const table = await readKpis(sources.kpis[0]);
-    series = seriesFromKpis(table, truth);
-    kpis = kpiFrameFromTable(table);
-  } else if (sources.kpis) {
+  if (sources.kpis) {
+    // kpis.arrow beside a truth.json is labelled from it, exactly as `faultline run` labels it.
     series = await loadKpiSeries(sources.kpis, badRows);
     kpis = kpiFrameFromSeries(series);
   }
@@ -150,6 +145,7 @@ function expand(specs: string[], all: () => { name: string }[]): string[] {
 }
 
 export async function replay(opts: ReplayOptions): Promise<{ summary: Summary; gatePassed: boolean; out: string; item: ItemResult; sources: ReplaySources; badRowExamples: string[]; skippedRows: number }> {
+  assertOutputHoldsNoInput(opts.out, [opts.in, ...(opts.spans ?? []), opts.messages, ...(opts.baseline ?? []), ...(opts.kpis ?? []), opts.incidents]);
   const suite = loadSuite();
   const detectors = expand(opts.detectors ?? suite.detectors, listDetectors);
   const rca = expand(opts.rca ?? suite.rca, listRcaAlgorithms);

@@ -77,24 +77,33 @@ export function detectorComparisonCharts(detectors: DetectorSummary[]): string[]
   ];
 }
 
-/** AC@3 (light) behind AC@1 (dark), one row per algorithm, one panel per fault type. */
-export function rcaByTypeChart(rca: RcaSummary[]): string {
+/**
+ * One accuracy figure (AC@1 or AC@3) as a heatmap: fault types across, algorithms down, the value
+ * written in each cell (colour legends need canvas, which jsdom lacks, so the text is the legend).
+ */
+export function rcaByTypeChart(rca: RcaSummary[], metric: 'ac1' | 'ac3'): string {
   const data = rca.flatMap((a) =>
-    Object.entries(a.byType).map(([type, t]) => ({ type, name: a.name, ac1: t.ac1 ?? 0, ac3: t.ac3 ?? 0 })),
+    Object.entries(a.byType).map(([type, t]) => ({ type, name: a.name, v: t[metric] })),
   );
   const types = [...new Set(data.map((d) => d.type))].sort();
+  const cells = data.filter((d) => d.v !== null) as { type: string; name: string; v: number }[];
   return render({
-    width: 640,
-    height: 30 + types.length * (8 + 16 * Math.max(1, rca.length)),
+    width: Math.max(360, 120 + 44 * types.length),
+    height: 90 + 24 * Math.max(1, rca.length),
     marginLeft: 110,
-    marginRight: 120,
-    x: { domain: [0, 1], label: 'accuracy (dark AC@1, light AC@3) →', grid: true },
-    y: { label: null, domain: rca.map((a) => a.name) },
-    fy: { label: null, domain: types },
+    marginBottom: 80,
+    x: { domain: types, label: null, tickRotate: -35 },
+    y: { domain: rca.map((a) => a.name), label: null },
+    color: { type: 'linear', domain: [0, 1], scheme: 'blues' },
     marks: [
-      Plot.barX(data, { x: 'ac3', y: 'name', fy: 'type', fill: '#a0cbe8' }),
-      Plot.barX(data, { x: 'ac1', y: 'name', fy: 'type', fill: '#4e79a7' }),
-      Plot.frame({ stroke: '#ddd' }),
+      Plot.cell(cells, { x: 'type', y: 'name', fill: 'v', inset: 0.5 }),
+      // Light text on dark cells; constant fills, so the text does not go through the colour scale.
+      ...[true, false].map((dark) =>
+        Plot.text(
+          cells.filter((d) => d.v > 0.6 === dark),
+          { x: 'type', y: 'name', text: (d: { v: number }) => d.v.toFixed(2), fill: dark ? 'white' : 'black', fontSize: 10 },
+        ),
+      ),
     ],
   });
 }

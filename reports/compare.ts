@@ -95,9 +95,15 @@ function compareSection<T>(
   return rows;
 }
 
+/**
+ * Relative change that still counts as the same. identify and MTTR carry measured RCA compute time
+ * (milliseconds inside minutes), so run-to-run noise there stays under this.
+ */
+export const DEFAULT_TOLERANCE = 1e-3;
+
 /** `tolerance` is relative: |B - A| <= tolerance * max(|A|, |B|) counts as the same. */
 export function compareSummaries(a: Summary, b: Summary, opts: { tolerance?: number } = {}): ComparisonRow[] {
-  const tol = opts.tolerance ?? 1e-9;
+  const tol = opts.tolerance ?? DEFAULT_TOLERANCE;
   return [
     ...compareSection('detector', a.detectors, b.detectors, (d) => d.name, DETECTOR_METRICS, tol),
     ...compareSection('rca', a.rca, b.rca, (r) => r.name, RCA_METRICS, tol),

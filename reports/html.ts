@@ -175,7 +175,8 @@ ${detectorTable(summary)}
 
 <h2>Root-cause analysis</h2>
 ${rcaTable(summary)}
-${chart('Accuracy by fault type', rcaByTypeChart(summary.rca))}
+<div class="grid">${chart('AC@1 by fault type', rcaByTypeChart(summary.rca, 'ac1'))}
+${chart('AC@3 by fault type', rcaByTypeChart(summary.rca, 'ac3'))}</div>
 
 <h2>MTTR per detector and RCA pairing</h2>
 <p class="note">detect + identify (RCA compute + ${num(summary.mttr.model.operatorMinutesPerCandidate, 1)} min per candidate checked, top ${summary.mttr.model.topK}, else +${num(summary.mttr.model.notFoundMinutes, 0)} min) + repair per fault type; undetected faults count ${num(summary.mttr.model.undetectedMinutes, 0)} min to detect.</p>

@@ -48,6 +48,9 @@ export class Engine {
   private readonly retryRate: Float64Array;
   private readonly retriesNow: Float64Array;
   private readonly baseProcMs: Float64Array;
+  /** Mean CPU (non-DB) time per call and expected calls per transaction, flat [service * types + type]. */
+  private readonly cpuMs: Float64Array;
+  private readonly callsPerTx: Float64Array;
   private txSeq = 0;
   private callSeq = 0;
   private messagesCounted = 0;
@@ -75,6 +78,10 @@ export class Engine {
     this.retryRate = new Float64Array(this.ns);
     this.retriesNow = new Float64Array(this.ns);
     this.baseProcMs = Float64Array.from(m.services, (_, s) => meanProcessingMs(m, s));
+    this.cpuMs = Float64Array.from(m.services, (_, s) => meanProcessingMs(m, s) - m.serviceDbMs[s]!);
+    this.callsPerTx = new Float64Array(this.ns * this.nt);
+    m.txTypes.forEach((t, k) => t.callsPerTx.forEach((c, s) => (this.callsPerTx[s * this.nt + k] = c)));
+    this.routable.forEach((r, s) => r.set(m.serviceInstances[s]!));
   }
 
   /** Simulate from the start up to `untilMs` (default: the whole run). */
@@ -120,17 +127,25 @@ export class Engine {
   private updateQueues(rates: Float64Array): void {
     const m = this.m;
     const fx = this.fx;
+    const nt = this.nt;
+    const calls = this.callsPerTx;
     for (let s = 0; s < this.ns; s++) {
       const ids = m.serviceInstances[s]!;
-      const out = this.routable[s]!;
-      let n = 0;
-      for (let k = 0; k < ids.length; k++) if (fx.instState[ids[k]!] !== INSTANCE_STATE.deregistered) out[n++] = ids[k]!;
+      let n = ids.length;
+      if (fx.active) {
+        const out = this.routable[s]!;
+        n = 0;
+        for (let k = 0; k < ids.length; k++) if (fx.instState[ids[k]!] !== INSTANCE_STATE.deregistered) out[n++] = ids[k]!;
+      }
       this.routableCount[s] = n;
       if (m.serviceKind[s] !== SERVICE_KIND.service) continue;
       let perTx = 0;
-      for (let k = 0; k < this.nt; k++) perTx += rates[k]! * m.txTypes[k]!.callsPerTx[s]!;
+      for (let k = 0, o = s * nt; k < nt; k++) perTx += rates[k]! * calls[o + k]!;
       this.retryRate[s] = this.retryRate[s]! + (this.retriesNow[s]! - this.retryRate[s]!) / RETRY_SMOOTHING_TICKS;
-      const lambdaShare = n > 0 ? (perTx + this.retryRate[s]!) / n : 0;
+      const lambda = n > 0 ? (perTx + this.retryRate[s]!) / n : 0;
+      const cpuMs = this.cpuMs[s]!;
+      const dbMs = m.serviceDbMs[s]! * fx.dbFactor[s]!;
+      const capacity = m.serviceCapacity[s]! * this.baseProcMs[s]!;
       for (let k = 0; k < ids.length; k++) {
         const i = ids[k]!;
         if (fx.instState[i] !== INSTANCE_STATE.up) {
@@ -139,15 +154,15 @@ export class Engine {
           this.waitMs[i] = 0;
           continue;
         }
-        const proc = m.serviceTimeMs[s]! * Math.exp((m.serviceSigma[s]! ** 2) / 2) * fx.instSlow[i]! + m.serviceDbMs[s]! * fx.dbFactor[s]!;
+        const proc = cpuMs * fx.instSlow[i]! + dbMs;
         // Capacity falls in proportion to how much longer each call holds a worker.
-        const mu = (m.serviceCapacity[s]! * this.baseProcMs[s]!) / proc; // scaled calls/s
-        const lambda = lambdaShare;
-        this.backlog[i] = Math.max(0, this.backlog[i]! + (lambda - mu) * (TICK_MS / 1000));
+        const mu = capacity / proc; // scaled calls/s
+        const backlog = Math.max(0, this.backlog[i]! + (lambda - mu) * (TICK_MS / 1000));
+        this.backlog[i] = backlog;
         const rho = Math.min(lambda / mu, RHO_MAX);
         // Steady-state wait ~ processing time x rho / (1 - rho); above saturation the backlog
         // drains at mu. Both are ratios, so --traffic-scale changes the data volume, not latency.
-        this.waitMs[i] = (proc * rho) / (1 - rho) + (1000 * this.backlog[i]!) / mu;
+        this.waitMs[i] = (proc * rho) / (1 - rho) + (1000 * backlog) / mu;
       }
     }
     this.retriesNow.fill(0);

@@ -122,6 +122,9 @@ export class FaultEffects {
   readonly edgeLoss: Float64Array;
   readonly releaseError: Float64Array; // [service * txTypes + txType]
   readonly surge: Float64Array; // per txType arrival multiplier
+  /** Whether any fault is active this tick or was last tick (state must then be recomputed). */
+  active = false;
+  private activeBefore = false;
   private touchedEdges: number[] = [];
   private touchedRelease: number[] = [];
 
@@ -159,6 +162,12 @@ export class FaultEffects {
 
   /** Recompute the effects of `faults` at time t (ms). */
   update(faults: readonly CompiledFault[], t: number): void {
+    let now = false;
+    for (const f of faults) if (t >= f.start && t < f.end) now = true;
+    // After the last active tick has been undone, nothing changes until the next fault starts.
+    this.active = now || this.activeBefore;
+    this.activeBefore = now;
+    if (!this.active) return;
     this.reset();
     for (const f of faults) if (t >= f.start && t < f.end) this.apply(f, t);
   }
@@ -179,10 +188,10 @@ export class FaultEffects {
         for (const i of f.instances) this.down(i, elapsedS, s);
         break;
       case 'crash-loop': {
-        // Cycles of 3 minutes: the process crashes, is unreachable, restarts and runs again.
-        const downS = 30 + 120 * s;
-        const phase = elapsedS % 180;
-        if (phase < downS) for (const i of f.instances) this.down(i, phase, 0);
+        // Cycles of 3 minutes: the process crashes and restarts. Its health check flaps, so the
+        // registry never drops it: requests keep arriving and are lost while it is down.
+        const downS = 20 + 100 * s;
+        if (elapsedS % 180 < downS) for (const i of f.instances) this.instState[i] = INSTANCE_STATE.hung;
         break;
       }
       case 'memory-leak': {

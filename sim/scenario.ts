@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { scenarioSchema, type CallTemplate, type ScenarioFile } from './scenario-schema.js';
 import { scenariosDir } from './package-root.js';
+import { parseDuration, parseInstant } from './duration.js';
 
 /** A scenario file problem: names the file, the field path and (when known) the YAML line. */
 export class ScenarioError extends Error {
@@ -150,6 +151,23 @@ export function loadScenario(nameOrPath: string): LoadedScenario {
 
 /** References between sections: names exist, are unique, and each fault targets something real. */
 function crossCheck(s: ScenarioFile, fail: (path: Path, problem: string) => never): void {
+  const time = (parse: () => unknown, path: Path) => {
+    try {
+      parse();
+    } catch (err) {
+      fail(path, (err as Error).message);
+    }
+  };
+  const origin = Date.parse(s.start);
+  time(() => parseDuration(s.duration), ['duration']);
+  s.traffic.campaigns?.forEach((c, i) => {
+    time(() => parseInstant(c.start, origin), ['traffic', 'campaigns', i, 'start']);
+    time(() => parseDuration(c.duration), ['traffic', 'campaigns', i, 'duration']);
+  });
+  s.faults?.forEach((f, i) => {
+    time(() => parseInstant(f.start, origin), ['faults', i, 'start']);
+    time(() => parseDuration(f.duration), ['faults', i, 'duration']);
+  });
   const services = new Map<string, number>();
   const receivers = new Set<string>();
   const unique = (kind: string, seen: Set<string>, value: string, path: Path) => {
@@ -231,8 +249,11 @@ function crossCheck(s: ScenarioFile, fail: (path: Path, problem: string) => neve
         if (!t.txType || !txTypes.has(t.txType)) fail([...p, 'txType'], `a traffic-surge fault needs target.txType naming a transaction type`);
         break;
     }
-    if (typeof t.instance === 'number' && t.service && t.instance > (services.get(t.service) ?? 0)) {
-      fail([...p, 'instance'], `service '${t.service}' has only ${services.get(t.service)} instances`);
+    const count = t.service ? (services.get(t.service) ?? 0) : 0;
+    if (typeof t.instance === 'number' && t.instance > count) fail([...p, 'instance'], `service '${t.service}' has only ${count} instances`);
+    if (typeof t.instance === 'string') {
+      const names = Array.from({ length: count }, (_, k) => `${t.service}-${String(k + 1).padStart(2, '0')}`);
+      if (!names.includes(t.instance)) fail([...p, 'instance'], `unknown instance '${t.instance}' (have: ${names.join(', ')})`);
     }
     checkTypes(f.operations, ['faults', i, 'operations']);
   });

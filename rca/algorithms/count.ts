@@ -12,12 +12,16 @@ interface Tally {
 function tally(a: SpanAnalysis, z: number): Map<string, Tally> {
   const out = new Map<string, Tally>();
   const { table, index, scores } = a;
-  for (let i = 0; i < table.length; i++) {
-    const name = index.services[index.serviceOf[i]];
+  const get = (name: string) => {
     let t = out.get(name);
     if (!t) out.set(name, (t = { spans: 0, errors: 0, slow: 0 }));
+    return t;
+  };
+  for (let i = 0; i < table.length; i++) {
+    const t = get(index.services[index.serviceOf[i]]);
     t.spans++;
-    if (isError(table, i)) t.errors++;
+    // A caller-side failure counts against the caller.
+    if (isError(table, i)) get(index.services[index.serviceOf[index.blameRow[i]]]).errors++;
     else if (scores.known[i] && scores.zSelf[i] > z) t.slow++;
   }
   return out;

@@ -17,19 +17,24 @@ function ownAbnormal(a: SpanAnalysis, baseline: OperationBaseline, z: number): U
   return out;
 }
 
-/** Per service name: [calls, deepest abnormal calls]. */
+/**
+ * Per service name: [calls, deepest abnormal calls blamed on it]. A caller-side failure (the
+ * request never reached its callee) is blamed on the caller.
+ */
 function deepest(a: SpanAnalysis, abnormal: Uint8Array): Map<string, [number, number]> {
   const { table, index } = a;
   const out = new Map<string, [number, number]>();
-  for (let i = 0; i < table.length; i++) {
-    const name = index.services[index.serviceOf[i]];
+  const tally = (name: string) => {
     let t = out.get(name);
     if (!t) out.set(name, (t = [0, 0]));
-    t[0]++;
+    return t;
+  };
+  for (let i = 0; i < table.length; i++) {
+    tally(index.services[index.serviceOf[i]])[0]++;
     if (!abnormal[i]) continue;
     let childAbnormal = false;
     for (let c = index.firstChild[i]; c >= 0 && !childAbnormal; c = index.nextSibling[c]) childAbnormal = abnormal[c] === 1;
-    if (!childAbnormal) t[1]++;
+    if (!childAbnormal) tally(index.services[index.serviceOf[index.blameRow[i]]])[1]++;
   }
   return out;
 }
@@ -51,12 +56,12 @@ export const deepestAbnormalRca: RcaFactory = {
       const ref = deepest(ctx.reference, ownAbnormal(ctx.reference, ctx.baseline, z));
       const services = ctx.window.index.services;
       const expected = services.map((name) => {
-        const [n] = now.get(name)!;
+        const [n] = now.get(name) ?? [0];
         const b = ref.get(name);
         return b && b[0] ? (n * b[1]) / b[0] : 0;
       });
-      const score = services.map((name, s) => now.get(name)![1] - expected[s]);
-      const share = services.map((name) => now.get(name)![1] / now.get(name)![0]);
+      const score = services.map((name, s) => (now.get(name)?.[1] ?? 0) - expected[s]);
+      const share = services.map((name) => (now.get(name)?.[1] ?? 0) / (now.get(name)?.[0] || 1));
       return rankServices(
         services,
         score,

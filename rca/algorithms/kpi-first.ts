@@ -9,9 +9,14 @@ const MINUTE = 60_000;
  * with `n` calls: a rate's binomial standard error (so that a few failures on a quiet service are
  * not a move), 5% of a latency, the Poisson spread of a volume.
  */
+const rateError = (p: number, n: number): number => {
+  const m = Math.max(1, n);
+  const q = Math.min(Math.max(p, 1 / (m + 2)), 1 - 1 / (m + 2)); // a rate of exactly 0 or 1 still has spread
+  return Math.max(0.002, Math.sqrt((q * (1 - q)) / m));
+};
 const KPIS: { kpi: KpiName; sign: 1 | -1 | 0; floor: (median: number, n: number) => number }[] = [
-  { kpi: 'systemSuccessRate', sign: -1, floor: (p, n) => Math.max(0.002, Math.sqrt((p * (1 - p)) / Math.max(1, n))) },
-  { kpi: 'businessSuccessRate', sign: -1, floor: (p, n) => Math.max(0.002, Math.sqrt((p * (1 - p)) / Math.max(1, n))) },
+  { kpi: 'systemSuccessRate', sign: -1, floor: rateError },
+  { kpi: 'businessSuccessRate', sign: -1, floor: rateError },
   { kpi: 'avgLatency', sign: 1, floor: (m) => 0.05 * Math.abs(m) },
   { kpi: 'volume', sign: 0, floor: (m) => Math.sqrt(Math.max(1, m)) },
 ];

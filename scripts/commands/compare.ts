@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { compareSummaries, formatComparison, readSummary } from '../../reports/compare.js';
+import { compareSummaries, DEFAULT_TOLERANCE, formatComparison, readSummary } from '../../reports/compare.js';
 import { UsageError } from './errors.js';
 
 interface CompareArgs {
@@ -17,7 +17,7 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     y
       .positional('runA', { type: 'string', demandOption: true, describe: 'baseline run directory or summary.json' })
       .positional('runB', { type: 'string', demandOption: true, describe: 'new run directory or summary.json' })
-      .option('tolerance', { type: 'number', default: 1e-9, describe: 'relative change still counted as the same' })
+      .option('tolerance', { type: 'number', default: DEFAULT_TOLERANCE, describe: 'relative change still counted as the same' })
       .option('json', { type: 'boolean', default: false, describe: 'print the rows as JSON' })
       .option('fail-on-worse', { type: 'boolean', default: false, describe: 'exit 1 when any metric got worse' }),
   handler: (argv) => {

@@ -5,7 +5,7 @@ import { splitSpecs } from '../../reports/spec-list.js';
 import { UsageError } from './errors.js';
 
 interface DetectArgs {
-  data?: string;
+  data?: string[];
   series?: string;
   train?: string;
   detector: string[];
@@ -21,7 +21,7 @@ export const detectCommand: CommandModule<object, DetectArgs> = {
   describe: 'Run KPI anomaly detectors on generated KPIs or real series; write alarms.csv and metrics.json',
   builder: (y) =>
     y
-      .option('data', { type: 'string', describe: 'generated data set folder (kpis.arrow + truth.json)' })
+      .option('data', { type: 'string', array: true, describe: 'generated data set folder(s) (kpis.arrow + truth.json); several are scored as one corpus' })
       .option('series', { type: 'string', describe: 'folder of CSVs timestamp,value[,label], or the NAB layout' })
       .option('train', { type: 'string', describe: 'with --series: folder of same-named CSVs used only for fitting' })
       .option('detector', {
@@ -36,7 +36,7 @@ export const detectCommand: CommandModule<object, DetectArgs> = {
       .example('$0 detect --series ../shared/data/nab --detector ksigma,shitu --out runs/nab', 'NAB corpus')
       .example('$0 detect --data out/db --detector shitu --out runs/db', 'a generated data set'),
   handler: async (argv) => {
-    if (!!argv.data === !!argv.series) throw new UsageError('give exactly one of --data <generated dir> or --series <dir>');
+    if (!!argv.data?.length === !!argv.series) throw new UsageError('give exactly one of --data <generated dir> or --series <dir>');
     if (argv.train && !argv.series) throw new UsageError('--train goes with --series');
     if (argv['train-until'] && !argv.data) throw new UsageError('--train-until goes with --data');
     if (!(Number.isInteger(argv.delay) && argv.delay >= 0)) throw new UsageError('--delay must be a non-negative integer');
@@ -45,7 +45,7 @@ export const detectCommand: CommandModule<object, DetectArgs> = {
       detectors,
       out: argv.out,
       delay: argv.delay,
-      ...(argv.data ? { data: argv.data } : {}),
+      ...(argv.data?.length ? { data: argv.data.length === 1 ? argv.data[0] : argv.data } : {}),
       ...(argv.series ? { series: argv.series } : {}),
       ...(argv.train ? { train: argv.train } : {}),
       ...(argv['train-until'] ? { trainUntil: argv['train-until'] } : {}),

@@ -32,7 +32,7 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
       .option('columns', { type: 'string', describe: 'ours=theirs,... (ours: trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status)' })
       .option('service-from-instance', { type: 'string', describe: "regex whose first group is the service, e.g. '^(.*?)-[0-9a-f]{8,10}-[0-9a-z]{5}$'" })
       .option('incidents', { type: 'string', describe: 'incidents JSON [{id,start,end?,rootCause,type?}]' })
-      .option('algorithm', { type: 'string', demandOption: true, alias: 'a', describe: 'comma-separated algorithm specs, or all' })
+      .option('algorithm', { type: 'string', demandOption: true, alias: 'a', describe: 'comma-separated algorithm specs, or all (all span-based ones with --spans)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder for ranking.json and metrics.json' })
       .option('rules', { type: 'string', describe: 'tree rules YAML (default rca/rules/wemq.yaml)' })
       .option('window-ms', { type: 'number', describe: 'per-bizSeqNo collection window (overrides the rules)' })
@@ -48,7 +48,11 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
     } catch (err) {
       throw new UsageError(`--columns: ${(err as Error).message}`);
     }
-    const algorithms = argv.algorithm.trim() === 'all' ? listRcaAlgorithms().map((f) => f.name) : splitSpecs(argv.algorithm);
+    // `all` over span files leaves out kpi-first, which needs a data set's KPIs.
+    const algorithms =
+      argv.algorithm.trim() === 'all'
+        ? listRcaAlgorithms().map((f) => f.name).filter((n) => argv.data || n !== 'kpi-first')
+        : splitSpecs(argv.algorithm);
     const res = await rca({
       ...(argv.data ? { data: argv.data } : {}),
       ...(argv.spans ? { spans: argv.spans } : {}),

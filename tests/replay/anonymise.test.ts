@@ -164,3 +164,18 @@ describe('faultline anonymise', () => {
     expect(strict.gatePassed).toBe((strict.summary.rca[0].ac1 ?? 0) >= 1);
   });
 });
+
+describe('anonymise output folder', () => {
+  it('never replaces a folder that holds an input or other files', async () => {
+    const key = file('key2', 'f'.repeat(64));
+    const kpis = file('k.csv', 'series,timestamp,value\nservice:a:volume,60,1\n');
+    await expect(anonymise({ out: dir, keyFile: key, kpis: [kpis] })).rejects.toThrow(/holds the input/);
+    const other = path.join(dir, 'someone-elses');
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, 'notes.txt'), 'keep me');
+    await expect(anonymise({ out: other, keyFile: key, kpis: [kpis] })).rejects.toThrow(/is not an earlier anonymise output/);
+    expect(fs.readFileSync(path.join(other, 'notes.txt'), 'utf8')).toBe('keep me');
+    await expect(replay({ in: other, out: other })).rejects.toThrow(/holds the input/);
+    expect(fs.readFileSync(path.join(other, 'notes.txt'), 'utf8')).toBe('keep me');
+  });
+});

@@ -113,7 +113,7 @@ export function sampleResults(): ItemResult[] {
     faults: [
       {
         id: 'f2', type: 'bad-release', start: T0 + 60 * MIN, end: T0 + 80 * MIN, rootCause: [HOSTILE], tags: ['overlap'],
-        moved: ['service:payments:systemSuccessRate'],
+        moved: [`service:${HOSTILE}:systemSuccessRate`],
       },
       { id: 'f3', type: 'cpu-saturation', start: T0 + 70 * MIN, end: T0 + 90 * MIN, rootCause: ['ledger'], tags: ['no-impact'], moved: [] },
     ],
@@ -155,7 +155,7 @@ export function sampleResults(): ItemResult[] {
         ],
       },
     ],
-    kpiCurves: [curve('service:payments:systemSuccessRate', 'f2', 60)],
+    kpiCurves: [curve(`service:${HOSTILE}:systemSuccessRate`, 'f2', 60)], // drawn as an SVG axis label
     latency: latencyB,
     timings: { generate: 80, detect: 10, rca: 14 },
   };

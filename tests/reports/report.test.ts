@@ -172,6 +172,14 @@ describe('compare', () => {
     expect(text).toMatch(/rca\s+beta\s+ac1\s+0\.3333\s+1\.0000\s+\+0\.6667\s+better/);
   });
 
+  it('counts compute-time noise inside MTTR as the same', () => {
+    const noisy = sampleResults();
+    for (const item of noisy) for (const alg of item.rca) for (const inc of alg.incidents) inc.computeMs += 7;
+    const rows = compareSummaries(summarize(sampleResults()), summarize(noisy));
+    expect(rows.filter((r) => r.section === 'pairing').every((r) => r.verdict === 'same')).toBe(true);
+    expect(compareSummaries(summarize(sampleResults()), summarize(noisy), { tolerance: 0 }).some((r) => r.verdict === 'worse')).toBe(true);
+  });
+
   it('reports subjects present in one run only', () => {
     const before = summarize(sampleResults());
     const fewer = sampleResults().map((r) => ({ ...r, rca: r.rca.filter((x) => x.name === 'alpha') }));

@@ -89,6 +89,11 @@ describe('scenario files', () => {
     expect(edge.problem).toMatch(/no call tree has the edge audit-service -> api-gateway/);
     const sev = rejects(file('bad-sev.yaml', base('faults:\n  - { type: traffic-surge, target: { txType: transfer }, start: 10m, duration: 5m, severity: 2 }\n')));
     expect(sev.fieldPath).toBe('faults[0].severity');
+    const when = rejects(file('bad-start.yaml', base('faults:\n  - { type: traffic-surge, target: { txType: transfer }, start: soon, duration: 5m, severity: 0.5 }\n')));
+    expect(when.fieldPath).toBe('faults[0].start');
+    expect(when.problem).toMatch(/invalid duration 'soon'/);
+    const inst = rejects(file('bad-inst.yaml', base('faults:\n  - { type: instance-down, target: { service: fx-service, instance: fx-service-09 }, start: 5m, duration: 5m, severity: 0.5 }\n')));
+    expect(inst.problem).toMatch(/unknown instance 'fx-service-09' \(have: fx-service-01, fx-service-02\)/);
   });
 
   it('reports YAML syntax errors with a line, and bad extends', () => {

@@ -1,0 +1,97 @@
+/**
+ * Scenario-engine throughput: messages per second, one core, for
+ *   - generate():   the whole data set (messages.arrow, kpis.arrow, truth.json with its
+ *                   counterfactual runs, manifest.json with sha256);
+ *   - engine+write: the simulation streaming messages.arrow (the Arrow write included);
+ *   - engine only:  the simulation in KPI-only mode (no message rows);
+ * and the peak resident memory (maxRSS) of the process. Targets (issue 2): >= 5M messages/s on one
+ * core and < 500 MB peak for a 100M-message scenario.
+ *
+ *   npm run build && node dist/scripts/bench/sim.js
+ *   FL_BENCH_SCENARIO=default FL_BENCH_DURATION=1d FL_BENCH_SCALE=1 node dist/scripts/bench/sim.js
+ *   node dist/scripts/bench/sim.js --big    # one generate() of ~100M messages; prints maxRSS
+ *
+ * Output goes to $TMPDIR/faultline-bench-sim and is removed afterwards.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bench } from 'tinybench';
+import { Engine } from '../../sim/engine.js';
+import { compileFaults } from '../../sim/faults.js';
+import { generate } from '../../sim/generate.js';
+import { KpiAccumulator } from '../../sim/kpi-accumulator.js';
+import { MessageLogWriter } from '../../sim/message-writer.js';
+import { MessageRows, messageDictionaries } from '../../sim/message-rows.js';
+import { compileModel } from '../../sim/model.js';
+import { loadScenario } from '../../sim/scenario.js';
+import { parseDuration } from '../../sim/duration.js';
+
+const out = join(tmpdir(), 'faultline-bench-sim');
+mkdirSync(out, { recursive: true });
+const big = process.argv.includes('--big');
+const scenarioName = process.env.FL_BENCH_SCENARIO ?? (big ? 'default' : 'faults/database-slow');
+// default: 24h is ~28M messages at its own scale, so x3.6 gives ~100M.
+const duration = process.env.FL_BENCH_DURATION ?? (big ? '1d' : undefined);
+const trafficScale = Number(process.env.FL_BENCH_SCALE ?? (big ? 3.6 : 1));
+const mb = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
+
+try {
+  if (big) {
+    const started = performance.now();
+    const r = await generate({ scenario: scenarioName, seed: 1, out, duration, trafficScale });
+    const s = (performance.now() - started) / 1000;
+    const n = r.manifest.counts.messages;
+    console.log(`generate ${scenarioName} ${duration ?? ''} x${trafficScale}: ${n.toLocaleString('en')} messages in ${s.toFixed(1)} s`);
+    console.table([
+      {
+        messages: n.toLocaleString('en'),
+        'seconds': s.toFixed(1),
+        'messages/s': `${(n / s / 1e6).toFixed(2)} M`,
+        'messages.arrow MB': (r.manifest.files['messages.arrow']!.bytes / 1e6).toFixed(0),
+        'peak RSS MB': mb(),
+      },
+    ]);
+  } else {
+    const { scenario } = loadScenario(scenarioName);
+    const model = compileModel(scenario, { durationMs: duration ? parseDuration(duration) : undefined, trafficScale });
+    const faults = compileFaults(model, scenario.faults ?? []);
+    const counts: Record<string, number> = {};
+    const bench = new Bench({ iterations: 3, warmupIterations: 1, time: 0 });
+    bench.add('generate() (all files + truth)', async () => {
+      const r = await generate({ scenario: scenarioName, seed: 1, out, duration, trafficScale });
+      counts['generate() (all files + truth)'] = r.manifest.counts.messages;
+    });
+    bench.add('engine + messages.arrow write', async () => {
+      const writer = await MessageLogWriter.open(join(out, 'bench.arrow'), messageDictionaries(model));
+      const r = new Engine(model, faults, 1, new KpiAccumulator(model), new MessageRows(writer, model)).run();
+      await writer.close();
+      counts['engine + messages.arrow write'] = r.messages;
+    });
+    bench.add('engine only (KPI mode)', () => {
+      counts['engine only (KPI mode)'] = new Engine(model, faults, 1, new KpiAccumulator(model)).run().messages;
+    });
+    await bench.run();
+    const rows: Record<string, string>[] = [];
+    for (const task of bench.tasks) {
+      const r = task.result;
+      if (r.state !== 'completed') {
+        rows.push({ task: task.name, state: r.state });
+        continue;
+      }
+      const n = counts[task.name]!;
+      rows.push({
+        task: task.name,
+        messages: n.toLocaleString('en'),
+        'mean ms': r.latency.mean.toFixed(0),
+        'messages/s': `${((n / r.latency.mean) * 1000 / 1e6).toFixed(2)} M`,
+        samples: String(r.latency.samplesCount),
+      });
+    }
+    console.log(`scenario ${scenarioName}${duration ? ` for ${duration}` : ''} x${trafficScale}, one core:`);
+    console.table(rows);
+    console.log(`peak RSS: ${mb()} MB`);
+  }
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}

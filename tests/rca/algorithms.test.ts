@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { rankIncidents } from '../../rca/evaluate.js';
+import { listRcaAlgorithms, resolveRcaAlgorithm } from '../../rca/registry.js';
+import { kpiFirstRca } from '../../rca/algorithms/kpi-first.js';
+import { emptySpanTable } from '../../rca/span-table.js';
+import type { KpiFrame } from '../../rca/types.js';
+import { plantedSpans as planted20, MIN, T0, type Planted } from './scenario.js';
+
+const plantedSpans = (p: Planted) => planted20(p, 20, 15);
+
+const SPAN_ALGORITHMS = ['count', 'deepest-abnormal', 'ochiai', 'tarantula', 'dstar2', 'microrank'];
+
+describe('built-in RCA algorithms find a planted root cause', () => {
+  it('registers every built-in under its published name', () => {
+    expect(listRcaAlgorithms().map((f) => f.name)).toEqual([...SPAN_ALGORITHMS, 'kpi-first']);
+  });
+
+  for (const planted of [
+    { service: 'ledger', kind: 'slow' },
+    { service: 'ledger', kind: 'error' },
+    { service: 'rates', kind: 'error' },
+  ] as const) {
+    it(`ranks ${planted.service} first when it is ${planted.kind === 'slow' ? 'slow' : 'failing'}`, async () => {
+      const { spans, incident } = await plantedSpans(planted);
+      for (const name of SPAN_ALGORITHMS) {
+        const [r] = await rankIncidents(await resolveRcaAlgorithm(name), spans, [incident]);
+        expect(r.candidates[0].explanation.length).toBeGreaterThan(0);
+        // The count baseline sees a failing callee's errors at every caller too: top 3 only.
+        if (name === 'count' && planted.kind === 'error') expect([name, r.rank > 0 && r.rank <= 3]).toEqual([name, true]);
+        else expect([name, r.candidates[0]?.service]).toEqual([name, planted.service]);
+      }
+    });
+  }
+
+  it('deepest-abnormal blames the slow leaf, not its waiting callers', async () => {
+    const { spans, incident } = await plantedSpans({ service: 'ledger', kind: 'slow' });
+    const [r] = await rankIncidents(await resolveRcaAlgorithm('deepest-abnormal'), spans, [incident]);
+    const score = (s: string) => r.candidates.find((c) => c.service === s)?.score ?? 0;
+    expect(score('ledger')).toBeGreaterThan(10 * Math.max(score('account'), score('gateway'), 1));
+  });
+
+  it('passes options given in the spec (name:key=value)', async () => {
+    const { spans, incident } = await plantedSpans({ service: 'ledger', kind: 'slow' });
+    const strict = await resolveRcaAlgorithm('count:z=1000');
+    const [r] = await rankIncidents(strict, spans, [incident]);
+    expect(r.candidates.every((c) => c.score <= 0.5)).toBe(true); // nothing is slow at z = 1000
+  });
+
+  it('kpi-first ranks the service whose KPIs moved first', async () => {
+    const minutes = Float64Array.from({ length: 120 }, (_, i) => T0 + i * MIN);
+    const flat = (level: number, jumpAt: number, to: number) =>
+      Float64Array.from(minutes, (_, i) => (i >= jumpAt ? to : level * (1 + 0.01 * Math.sin(i))));
+    const series = new Map<string, Float64Array>([
+      ['service:gateway:avgLatency', flat(20, 92, 60)],
+      ['service:ledger:avgLatency', flat(5, 90, 80)],
+      ['service:account:avgLatency', flat(10, 91, 40)],
+      ['service:cache:avgLatency', flat(2, 200, 2)],
+    ]);
+    const kpis: KpiFrame = { minutes, series };
+    const incident = { id: 'k', start: T0 + 90 * MIN, end: T0 + 110 * MIN, rootCause: ['ledger'] };
+    const ranked = await kpiFirstRca.create().rank({ incident, spans: emptySpanTable(), baseline: emptySpanTable(), kpis });
+    expect(ranked.map((c) => c.service)).toEqual(['ledger', 'account', 'gateway']);
+  });
+
+  it('kpi-first says clearly when it has no KPIs', async () => {
+    const incident = { id: 'k', start: T0, end: T0 + MIN, rootCause: [] };
+    expect(() => kpiFirstRca.create().rank({ incident, spans: emptySpanTable(), baseline: emptySpanTable() })).toThrow(/needs KPIs/);
+  });
+
+  it('rejects an unknown algorithm with the list of built-ins', async () => {
+    await expect(resolveRcaAlgorithm('nope')).rejects.toThrow(/built-ins are count, deepest-abnormal/);
+  });
+});

@@ -1,0 +1,63 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { rankIncidents } from '../../rca/evaluate.js';
+import { rca } from '../../rca/rca.js';
+import { resolveRcaAlgorithm } from '../../rca/registry.js';
+import { plantedSpans } from './scenario.js';
+
+/** The planted scenario as a span CSV (our columns) plus an incidents file. */
+async function spanFiles() {
+  const { spans: t, incident } = await plantedSpans({ service: 'ledger', kind: 'error' }, 12, 8);
+  const dir = mkdtempSync(join(tmpdir(), 'rca-cmd-'));
+  const lines = ['trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status'];
+  const s = t.strings;
+  for (let i = 0; i < t.length; i++) {
+    const parent = t.parent[i] < 0 ? 'root' : s[t.spanId[t.parent[i]]];
+    lines.push(
+      [s[t.traceId[i]], s[t.spanId[i]], parent, s[t.service[i]], s[t.instance[i]], s[t.operation[i]], t.start[i] * 1e6, t.end[i] * 1e6, t.status[i] === 2 ? 'error' : 'ok'].join(','),
+    );
+  }
+  writeFileSync(join(dir, 'spans.csv'), lines.join('\n') + '\n');
+  writeFileSync(join(dir, 'incidents.json'), JSON.stringify([{ id: 'i1', start: new Date(incident.start).toISOString(), end: incident.end, rootCause: ['ledger'], type: 'error' }]));
+  return dir;
+}
+
+describe('faultline rca (library entry point)', () => {
+  it('replays span files, writes ranking.json and metrics.json, and gates on AC@1', async () => {
+    const dir = await spanFiles();
+    const base = { spans: join(dir, 'spans.csv'), incidents: join(dir, 'incidents.json'), out: join(dir, 'out') };
+    const res = await rca({ ...base, algorithms: ['deepest-abnormal', 'count'], minAc1: 0.9 });
+    const ranking = JSON.parse(readFileSync(res.files.ranking, 'utf8'));
+    const metrics = JSON.parse(readFileSync(res.files.metrics, 'utf8'));
+    expect(ranking.algorithms[0].incidents[0]).toMatchObject({ id: 'i1', rank: 1, rootCause: ['ledger'] });
+    expect(ranking.algorithms[0].incidents[0].candidates[0].service).toBe('ledger');
+    expect(metrics.algorithms['deepest-abnormal']).toMatchObject({ incidents: 1, ac1: 1, mrr: 1 });
+    // count ranks a caller of the failing ledger first: below the gate, and its miss is listed
+    expect(res.gatePassed).toBe(false);
+    expect(res.failures.map((f) => f.algorithm)).toEqual(['count']);
+    expect(res.failures[0].missed[0]).toMatchObject({ id: 'i1', rootCause: ['ledger'] });
+    const first = readFileSync(res.files.ranking);
+    await rca({ ...base, algorithms: ['deepest-abnormal', 'count'] });
+    expect(readFileSync(res.files.ranking).equals(first)).toBe(true); // deterministic
+  });
+
+  it('runs a module plugin and a subprocess plugin (the worked examples)', async () => {
+    const { spans, incident } = await plantedSpans({ service: 'ledger', kind: 'error' }, 12, 8);
+    const mod = await resolveRcaAlgorithm(resolve('rca/examples/slowest-service.mjs'));
+    expect(mod.name).toBe('slowest-service');
+    const [m] = await rankIncidents(mod, spans, [incident]);
+    expect(m.candidates.length).toBeGreaterThan(3);
+    const sub = await resolveRcaAlgorithm('cmd:python3 rca/examples/rca_plugin.py');
+    const [p] = await rankIncidents(sub, spans, [incident]);
+    expect(p.candidates[0]).toMatchObject({ service: 'ledger' });
+    expect(p.candidates[0].explanation).toMatch(/calls failed/);
+  });
+
+  it('reports a failing subprocess plugin clearly', async () => {
+    const { spans, incident } = await plantedSpans({ service: 'ledger', kind: 'error' }, 12, 8);
+    const bad = await resolveRcaAlgorithm('cmd:node -e "process.exit(3)"');
+    await expect(rankIncidents(bad, spans, [incident])).rejects.toThrow(/exited early \(code 3/);
+  });
+});

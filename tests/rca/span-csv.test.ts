@@ -1,0 +1,72 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { readSpans } from '../../rca/span-csv.js';
+import { readIncidents, DEFAULT_INCIDENT_MS } from '../../rca/incidents.js';
+
+const NEZHA_HEADER = 'TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration';
+const NEZHA_COLUMNS = {
+  trace_id: 'TraceID',
+  span_id: 'SpanID',
+  parent_id: 'ParentID',
+  instance: 'PodName',
+  operation: 'OperationName',
+  start_ns: 'StartTimeUnixNano',
+  end_ns: 'EndTimeUnixNano',
+};
+const POD = '^(.*?)-[0-9a-f]{8,10}-[0-9a-z]{5}$';
+
+describe('span CSV replay', () => {
+  it('reads Nezha-style gzipped files from a folder, mapping columns and pods to services', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spans-'));
+    // the child comes before its parent, and in another file
+    writeFileSync(
+      join(dir, '01.csv.gz'),
+      gzipSync(`${NEZHA_HEADER}\nt1,s2,s1,ts-order-service-5b67c48447-mv5hb,GET /order,1674982159221196428,1674982159247139419,25942\n`),
+    );
+    writeFileSync(
+      join(dir, '02.csv'),
+      `${NEZHA_HEADER}\nt1,s1,root,ts-gateway-service-6f6cfc45b-h5m2n,/*,1674982159219000000,1674982159247160439,28160\n` +
+        `t1,s3,missing,ts-station-food-service-dc4d75dd-fw6ft,x,1674982159230000000,1674982159231000000,1000\n`,
+    );
+    const t = await readSpans(dir, { columns: NEZHA_COLUMNS, serviceFromInstance: POD });
+    const s = (i: number) => t.strings[t.service[i]];
+    expect(t.length).toBe(3);
+    expect([s(0), s(1), s(2)]).toEqual(['ts-order-service', 'ts-gateway-service', 'ts-station-food-service']);
+    expect(Array.from(t.parent)).toEqual([1, -1, -1]);
+    expect(t.strings[t.instance[0]]).toBe('ts-order-service-5b67c48447-mv5hb');
+    expect(t.start[1]).toBeCloseTo(1674982159219, 6);
+    expect(t.end[0] - t.start[0]).toBeCloseTo(25.943, 3); // unix ms as Float64: ~0.25 µs resolution
+    expect(t.status[0]).toBe(255); // no status column: unknown
+  });
+
+  it('reads our own columns, with statuses', async () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'spans-')), 'ours.csv');
+    writeFileSync(f, 'trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status\na,1,,web,web-1,GET,1000000,5000000,ok\na,2,1,db,db-1,q,2000000,3000000,error\n');
+    const t = await readSpans(f);
+    expect(Array.from(t.status)).toEqual([0, 2]);
+    expect(Array.from(t.parent)).toEqual([-1, 0]);
+  });
+
+  it('names the file, line and column of bad input', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spans-'));
+    const f = join(dir, 'bad.csv');
+    writeFileSync(f, `${NEZHA_HEADER}\nt1,s1,root,ts-a-service-5b67c48447-mv5hb,x,notanumber,2,1\n`);
+    await expect(readSpans(f, { columns: NEZHA_COLUMNS, serviceFromInstance: POD })).rejects.toThrow(/bad\.csv:2: StartTimeUnixNano: not a number/);
+    await expect(readSpans(f)).rejects.toThrow(/bad\.csv:1: no column "trace_id"/);
+    writeFileSync(f, `${NEZHA_HEADER}\nt1,s1,root,weird-pod,x,1,2,1\n`);
+    await expect(readSpans(f, { columns: NEZHA_COLUMNS, serviceFromInstance: POD })).rejects.toThrow(/bad\.csv:2: PodName "weird-pod" does not match/);
+  });
+
+  it('reads incidents with unix ms or ISO times, defaulting the end', async () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'inc-')), 'incidents.json');
+    writeFileSync(f, JSON.stringify([{ id: 'a', start: '2023-01-29T08:43:04Z', rootCause: ['x'] }, { id: 'b', start: 1000, end: 5000, rootCause: [] }]));
+    const inc = await readIncidents(f);
+    expect(inc[0]).toMatchObject({ id: 'a', start: Date.parse('2023-01-29T08:43:04Z'), end: Date.parse('2023-01-29T08:43:04Z') + DEFAULT_INCIDENT_MS });
+    expect(inc[1]).toMatchObject({ start: 1000, end: 5000 });
+    writeFileSync(f, JSON.stringify([{ id: 'a', start: 'yesterday', rootCause: [] }]));
+    await expect(readIncidents(f)).rejects.toThrow(/incidents\.json: \[0\]\.start: not unix ms or ISO 8601/);
+  });
+});
