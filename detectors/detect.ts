@@ -83,8 +83,9 @@ async function load(opts: DetectOptions): Promise<Loaded> {
       }
       splits.push(until !== undefined ? new Date(until).toISOString() : 'first 15% (no faults)');
     }
-    const how = opts.trainUntil !== undefined ? '--train-until' : 'the fault-free prefix before the first fault';
-    const training = `fitted on points before ${splits.join(', ')} (${how}; a run without faults: its first 15%); scored from there`;
+    const how = opts.trainUntil !== undefined ? '--train-until' : "each run's fault-free prefix, before its first fault";
+    const ends = [...new Set(splits)].join(', ');
+    const training = `fitted on points before ${ends} (${how}; a run without faults: its first 15%); scored from there`;
     return { series, layout: 'generated', training, notes: [], scoreFrom };
   }
   const set = await readSeriesDir(opts.series!);

@@ -16,7 +16,6 @@ const HIGH_FREQUENCY_WEIGHTS = [1.5, 1.5, 0.5, 1];
 const LOW_FREQUENCY_WEIGHTS = [1, 0.5, 2, 1];
 /** A metric whose training windows are more than this share zeros is a low-frequency one. */
 const LOW_FREQUENCY_ZERO_RATE = 0.2;
-const MIN_WINDOWS_PER_CLUSTER = 20;
 
 /** Features of each point's trailing window of finite values, row-major (n x 4); NaN rows before warm-up. */
 export function windowFeatures(values: Float64Array, window: number): Float64Array {
@@ -160,10 +159,7 @@ class KMeansWindowModel implements ScoringModel {
     for (let f = 0; f < FEATURES; f++) this.scale[f] /= weights[f];
     const points = new Float64Array(rows.length * FEATURES);
     rows.forEach((i, r) => this.normalise(raw, i, points, r));
-    // At least MIN_WINDOWS_PER_CLUSTER training windows per cluster: on a short training set, k
-    // tight clusters would make every unseen window look rare.
-    const k = Math.max(1, Math.min(this.k, Math.floor(rows.length / MIN_WINDOWS_PER_CLUSTER)));
-    this.centroids = kmeans(points, k, stream(this.seed, `kmeans-window:${train.id}`));
+    this.centroids = kmeans(points, this.k, stream(this.seed, `kmeans-window:${train.id}`));
   }
 
   private normalise(raw: Float64Array, i: number, out: Float64Array, r: number): void {

@@ -182,9 +182,10 @@ export function emptyTreeStats(): TreeStats {
 /**
  * Turns paired legs into calls: start = the caller's send (first request leg, else the earliest
  * request leg seen), end = the caller's receipt of the reply (last reply leg, else the latest seen).
- * No reply, or a reply after the caller's ttl, is a timeout: a system failure ending at start + ttl
- * (the callee may keep running: its own children can outlive this call). Async calls expect no
- * reply and end on delivery. Reply-only calls are orphans and are dropped.
+ * No reply, or a reply at or after the caller's ttl (e.g. the mesh's own timeout notice), is a
+ * timeout: a system failure ending at start + ttl (the callee may keep running: its own children
+ * can outlive this call). Async calls expect no reply and end on delivery. Reply-only calls are
+ * orphans and are dropped.
  */
 export function resolveCalls(s: CallScratch, requestMask: number, replyMask: number, stats: TreeStats): void {
   let w = 0;
@@ -205,7 +206,7 @@ export function resolveCalls(s: CallScratch, requestMask: number, replyMask: num
     } else if (s.hasReply[w]) {
       end = Number.isNaN(s.lastRecv[w]) ? s.maxRecv[w] : s.lastRecv[w];
       status = s.ret[w] === STATUS_NONE ? STATUS_OK : s.ret[w];
-      if (ttl > 0 && end > start + ttl) {
+      if (ttl > 0 && end >= start + ttl) {
         end = start + ttl;
         status = STATUS_SYSTEM;
         timedOut = 1;

@@ -122,6 +122,7 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
       writeIncidentsJson(path.join(tmp, 'incidents.json'), incidents);
       outputs['incidents.json'] = { rows: incidents.length };
     }
+    const droppedColumns = [...dropped].map((c) => p.scrubText(c, 'droppedColumns')).sort();
     const { fields, distinct } = p.report();
     const report: AnonymiseReport = {
       tool: 'faultline anonymise',
@@ -130,8 +131,8 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
       outputs,
       replaced: fields,
       distinct,
-      // Column names are kept only when they look like schema names, never free text.
-      droppedColumns: [...dropped].map((c) => (/^[A-Za-z_][\w.-]{0,63}$/.test(c) ? c : '(unnamed column)')).sort(),
+      // Column names are scrubbed like free text: a header can embed a host or service name.
+      droppedColumns,
       badRows: { policy: badRows.policy, skipped: badRows.skipped },
     };
     writeFileAtomic(path.join(tmp, ANONYMISE_REPORT), `${JSON.stringify(report, null, 2)}\n`);

@@ -11,7 +11,7 @@ import { scanMessages } from '../sim/read.js';
 import { BadRows, ImportError } from './bad-rows.js';
 import { parseInstant, UNIT_TO_MS, type NumericTimeUnit } from './instant.js';
 import { scanParquet } from './parquet.js';
-import { readCsvRecords, readLines } from './text-lines.js';
+import { readCsvRecordBatches, readLines } from './text-lines.js';
 
 export const MESSAGE_FORMATS = ['arrow', 'parquet', 'csv', 'jsonl'] as const;
 export type MessageFormat = (typeof MESSAGE_FORMATS)[number];
@@ -116,24 +116,26 @@ export async function importMessages(
     let width = 0;
     let fields: string[] = [];
     const get = (c: MessageColumn) => (index![c] < 0 ? undefined : fields[index![c]]);
-    for await (const record of readCsvRecords(file)) {
-      if (!index) {
-        const header = record.fields.map((h) => h.trim());
-        width = header.length;
-        index = {} as Record<MessageColumn, number>;
-        for (const c of ALL_COLUMNS) index[c] = header.indexOf(source[c]);
-        const missing = REQUIRED_MESSAGE_COLUMNS.filter((c) => index![c] < 0);
-        if (missing.length) throw new ImportError(file, 'line 1', `header lacks ${missing.map((c) => `'${source[c]}' (${c})`).join(', ')}`);
-        for (const h of header) if (!known.has(h)) dropped.add(h);
-        continue;
+    for await (const records of readCsvRecordBatches(file)) {
+      for (const record of records) {
+        if (!index) {
+          const header = record.fields.map((h) => h.trim());
+          width = header.length;
+          index = {} as Record<MessageColumn, number>;
+          for (const c of ALL_COLUMNS) index[c] = header.indexOf(source[c]);
+          const missing = REQUIRED_MESSAGE_COLUMNS.filter((c) => index![c] < 0);
+          if (missing.length) throw new ImportError(file, 'line 1', `header lacks ${missing.map((c) => `'${source[c]}' (${c})`).join(', ')}`);
+          for (const h of header) if (!known.has(h)) dropped.add(h);
+          continue;
+        }
+        if (record.fields.length !== width) {
+          badRows.report(file, `line ${record.lineNo}`, `${record.fields.length} fields, header has ${width}`);
+          continue;
+        }
+        fields = record.fields;
+        builder.add(get, `line ${record.lineNo}`);
+        if (builder.full) await flush();
       }
-      if (record.fields.length !== width) {
-        badRows.report(file, `line ${record.lineNo}`, `${record.fields.length} fields, header has ${width}`);
-        continue;
-      }
-      fields = record.fields;
-      builder.add(get, `line ${record.lineNo}`);
-      if (builder.full) await flush();
     }
     if (!index) throw new ImportError(file, '', 'empty file (a CSV needs a header line)');
   } else {

@@ -13,7 +13,6 @@ export const MIN_KEY_BYTES = 32;
 export const PSEUDONYM_KINDS = {
   service: 'svc',
   instance: 'inst',
-  host: 'host',
   subsystem: 'sys',
   dcn: 'dcn',
   topic: 'topic',
@@ -31,7 +30,7 @@ export type PseudonymKind = keyof typeof PSEUDONYM_KINDS;
 /** Near-unique per-row ids get 64 bits (no birthday collisions at 1e9 values); names get 48. */
 const ID_KINDS: ReadonlySet<PseudonymKind> = new Set(['bizSeqNo', 'uniqueId', 'traceId', 'spanId', 'account']);
 /** Names kept in memory (few distinct values) so collisions are caught and free text can be scrubbed. */
-const NAME_KINDS: readonly PseudonymKind[] = ['service', 'instance', 'host', 'subsystem', 'dcn', 'topic', 'ip', 'series'];
+const NAME_KINDS: readonly PseudonymKind[] = ['service', 'instance', 'subsystem', 'dcn', 'topic', 'ip', 'series'];
 
 const RECENT_IDS = 1 << 18;
 
@@ -126,7 +125,8 @@ export class Pseudonymiser {
     if (text === '') return text;
     let out = text.replace(this.knownNamesRe(), (m) => this.replaceKnown(m));
     out = out.replace(IPV4_RE, (m) => this.map('ip', m));
-    out = out.replace(IPV6_RE, (m) => this.map('ip', m.toLowerCase()));
+    // Words of hex letters around `::` (e.g. `add::`) are code, not addresses: an address has a digit.
+    out = out.replace(IPV6_RE, (m) => (/\d/.test(m) ? this.map('ip', m.toLowerCase()) : m));
     out = out.replace(ACCOUNT_RE, (m) => this.map('account', m.replace(/[ -]/g, '')));
     if (out !== text) this.tally(`${field} (texts scrubbed)`, 1);
     return out;

@@ -140,18 +140,21 @@ export async function loadReplayInput(
   return { input, sources, badRows };
 }
 
-function expand(specs: string[], all: () => { name: string }[]): string[] {
-  return [...new Set(specs.flatMap((s) => (s === 'all' ? all().map((f) => f.name) : [s])))];
+/** Built-in RCA algorithms that rank from KPIs alone: `all` leaves them out when there are none. */
+const KPI_ONLY_RCA = new Set(['kpi-first']);
+
+function expand(specs: string[], all: () => { name: string }[], skip: (name: string) => boolean = () => false): string[] {
+  return [...new Set(specs.flatMap((s) => (s === 'all' ? all().map((f) => f.name).filter((n) => !skip(n)) : [s])))];
 }
 
 export async function replay(opts: ReplayOptions): Promise<{ summary: Summary; gatePassed: boolean; out: string; item: ItemResult; sources: ReplaySources; badRowExamples: string[]; skippedRows: number }> {
   assertOutputHoldsNoInput(opts.out, [opts.in, ...(opts.spans ?? []), opts.messages, ...(opts.baseline ?? []), ...(opts.kpis ?? []), opts.incidents]);
   const suite = loadSuite();
-  const detectors = expand(opts.detectors ?? suite.detectors, listDetectors);
-  const rca = expand(opts.rca ?? suite.rca, listRcaAlgorithms);
   const { input, sources, badRows } = await loadReplayInput(opts);
+  const detectors = expand(opts.detectors ?? suite.detectors, listDetectors);
+  const rca = expand(opts.rca ?? suite.rca, listRcaAlgorithms, (name) => !input.kpis && KPI_ONLY_RCA.has(name));
   const item = await evaluateItem(input, { detectors, rca });
-  const minAc1 = opts.minAc1 ?? undefined;
+  const minAc1 = opts.minAc1;
   return publishDir(opts.out, async (tmp) => {
     const { summary, gatePassed } = await writeReport([item], tmp, {
       title: opts.title ?? `faultline replay${opts.in ? `: ${path.basename(path.resolve(opts.in))}` : ''}`,

@@ -11,8 +11,6 @@ import type { BadRows } from './bad-rows.js';
 import { ImportError } from './bad-rows.js';
 import { readLines } from './text-lines.js';
 
-export type TraceJsonFormat = 'jaeger' | 'otlp';
-
 /** Resource/process attributes that name the instance, most specific first. */
 const INSTANCE_KEYS = ['k8s.pod.name', 'service.instance.id', 'pod.name', 'hostname', 'host.name', 'ip'];
 
@@ -39,20 +37,11 @@ export class TraceJsonImporter {
     this.addDocument(parseJson((file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8'), file, ''), file, '');
   }
 
-  /** One parsed JSON document; returns which format it was. */
-  addDocument(doc: unknown, file: string, place: string): TraceJsonFormat {
-    if (isObject(doc) && Array.isArray(doc.resourceSpans)) {
-      this.addOtlp(doc.resourceSpans, file, place);
-      return 'otlp';
-    }
-    if (isObject(doc) && Array.isArray(doc.data)) {
-      this.addJaeger(doc.data, file, place);
-      return 'jaeger';
-    }
-    if (Array.isArray(doc) && doc.every((t) => isObject(t) && Array.isArray(t.spans))) {
-      this.addJaeger(doc, file, place);
-      return 'jaeger';
-    }
+  /** One parsed JSON document, Jaeger or OTLP by its shape. */
+  addDocument(doc: unknown, file: string, place: string): void {
+    if (isObject(doc) && Array.isArray(doc.resourceSpans)) return this.addOtlp(doc.resourceSpans, file, place);
+    if (isObject(doc) && Array.isArray(doc.data)) return this.addJaeger(doc.data, file, place);
+    if (Array.isArray(doc) && doc.every((t) => isObject(t) && Array.isArray(t.spans))) return this.addJaeger(doc, file, place);
     throw new ImportError(file, place, 'neither a Jaeger export ({"data": [traces]}) nor OTLP JSON ({"resourceSpans": [...]})');
   }
 

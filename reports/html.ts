@@ -89,6 +89,26 @@ function mttrTable(summary: Summary): string {
   );
 }
 
+/** Per fault type, the phases of the pairing with the lowest overall MTTR. */
+function mttrByTypeTable(summary: Summary): string {
+  const best = [...summary.mttr.pairings]
+    .filter((p) => p.mttrMs !== null)
+    .sort((a, b) => a.mttrMs! - b.mttrMs!)[0];
+  if (!best) return '';
+  const rows = Object.entries(best.byType).map(([type, p]) => [
+    e(type),
+    String(p.faults),
+    minutes(p.detectMs),
+    minutes(p.identifyMs),
+    minutes(p.repairMs),
+    `<b>${minutes(p.mttrMs)}</b>`,
+  ]);
+  return `<h3>By fault type, best pairing (${e(best.detector)} + ${e(best.rca)})</h3>${table(
+    ['fault type', 'faults', 'detect min', 'identify min', 'repair min', 'MTTR min'],
+    rows,
+  )}`;
+}
+
 function incidentTable(results: ItemResult[]): string {
   const rows: string[][] = [];
   for (const item of results) {
@@ -182,6 +202,7 @@ ${chart('AC@3 by fault type', rcaByTypeChart(summary.rca, 'ac3'))}</div>
 <p class="note">detect + identify (RCA compute + ${num(summary.mttr.model.operatorMinutesPerCandidate, 1)} min per candidate checked, top ${summary.mttr.model.topK}, else +${num(summary.mttr.model.notFoundMinutes, 0)} min) + repair per fault type; undetected faults count ${num(summary.mttr.model.undetectedMinutes, 0)} min to detect.</p>
 ${mttrTable(summary)}
 ${chart('MTTR broken down', mttrChart(summary.mttr.pairings))}
+${mttrByTypeTable(summary)}
 
 <h2>Latency</h2>
 <div class="grid">${chart('Transaction latency: normal vs under fault', latencyChart(latency))}

@@ -59,6 +59,16 @@ async function resolveSpecs(
   return [...new Set(expanded)];
 }
 
+/**
+ * Piscina tries require() on the worker file before import(). With require(esm) on (Node >= 20.19)
+ * a require that fails part-way leaves the module half-loaded and the import() then dies with
+ * "Unexpected status of a module that is imported again after being required" (seen
+ * intermittently here); with it off, require fails cleanly and import() loads the worker.
+ */
+const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')
+  ? ['--no-experimental-require-module']
+  : [];
+
 /** The compiled worker: beside this file when running from dist/, else dist/reports/worker.js. */
 function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
@@ -87,7 +97,12 @@ async function evaluateAll(
     for (const item of items) results.push(await evaluate(item, (t) => evaluateScenarioItem(t.item, t.config)));
     return results;
   }
-  const pool = new Piscina({ filename: pathToFileURL(workerFile()).href, minThreads: workers, maxThreads: workers });
+  const pool = new Piscina({
+    filename: pathToFileURL(workerFile()).href,
+    minThreads: workers,
+    maxThreads: workers,
+    execArgv: WORKER_EXEC_ARGV,
+  });
   try {
     return await Promise.all(items.map((item) => evaluate(item, (t) => pool.run(t) as Promise<ItemResult>)));
   } finally {

@@ -26,7 +26,6 @@ export const MttrModelSchema = z
     repairMinutes: z.partialRecord(z.enum(FAULT_TYPES), minutes).default({}),
   })
   .strict();
-export type MttrModelInput = z.infer<typeof MttrModelSchema>;
 
 export const SuiteSchema = z
   .object({

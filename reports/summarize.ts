@@ -119,7 +119,7 @@ function summarizeDetector(results: ItemResult[], name: string): DetectorSummary
 }
 
 /** Rebuild the rankings rca/evaluate scores from the kept incident results. */
-export function rankingsOf(results: ItemResult[], name: string): IncidentRanking[] {
+function rankingsOf(results: ItemResult[], name: string): IncidentRanking[] {
   return results.flatMap((r) =>
     (r.rca.find((a) => a.name === name)?.incidents ?? []).map((i) => ({
       incident: {

@@ -2,7 +2,7 @@ import { LOG_POINTS } from './formats.js';
 import { FaultEffects, INSTANCE_STATE, type CompiledFault } from './faults.js';
 import type { KpiAccumulator } from './kpi-accumulator.js';
 import { CLASS, MSG, type MessageRows } from './message-rows.js';
-import { meanProcessingMs, SERVICE_KIND, SYSTEM_CODES, DB_SIGMA, type CallNode, type Model } from './model.js';
+import { meanProcessingMs, OK_CODE, SERVICE_KIND, SYSTEM_CODES, DB_SIGMA, type CallNode, type Model } from './model.js';
 import { mix32, normalQuantile, poissonInverse, stream, TxRandom } from './rng.js';
 import { arrivalRate } from './traffic.js';
 
@@ -24,9 +24,11 @@ export interface SimulationResult {
  * The causal engine. Time advances in 1-second ticks. Each tick:
  *  1. fault effects are recomputed for the tick;
  *  2. every instance's fluid queue is updated from the expected arrivals (transaction rates x
- *     calls per transaction, spread over the registered instances) plus the retries actually
- *     made in recent ticks (so retries add load and can storm), against its capacity (cut by CPU, GC or DB slowness): below
- *     saturation the wait is processing time x rho/(1-rho), above it a backlog builds up;
+ *     calls per transaction, spread over the registered instances of each DCN cell, since users
+ *     are spread evenly over the cells and calls stay in their cell) plus the retries actually
+ *     made in recent ticks (so retries add load and can storm), against its capacity (cut by
+ *     CPU, GC or DB slowness): below saturation the wait is processing time x rho/(1-rho), above
+ *     it a backlog builds up;
  *  3. the tick's transactions (Poisson counts per type) are walked through their call trees: each
  *     call's latency comes from the callee's state (queue wait + lognormal processing + DB time +
  *     synchronous children), with timeouts (the callee keeps running: child outlives parent),
@@ -39,9 +41,14 @@ export class Engine {
   private readonly rng = new TxRandom();
   private readonly ns: number;
   private readonly nt: number;
-  /** Registered (routable) instances per service, rebuilt each tick. */
+  /** Registered (routable) instances per service, and per (service, DCN), rebuilt when faults act. */
   private readonly routable: Int32Array[];
   private readonly routableCount: Int32Array;
+  private readonly cellRoutable: Int32Array[]; // [service * cells + dcn]
+  private readonly cellCount: Int32Array;
+  /** DCN units that serve users (the last DCN of the model is 'external', the channels). */
+  private readonly cells: number;
+  private readonly load: Float64Array; // expected arrivals per instance this tick (scaled calls/s)
   private readonly waitMs: Float64Array;
   private readonly backlog: Float64Array;
   /** Retries per second per service, smoothed (EMA) so that sparse sampled retries do not spike. */
@@ -81,7 +88,12 @@ export class Engine {
     this.cpuMs = Float64Array.from(m.services, (_, s) => meanProcessingMs(m, s) - m.serviceDbMs[s]!);
     this.callsPerTx = new Float64Array(this.ns * this.nt);
     m.txTypes.forEach((t, k) => t.callsPerTx.forEach((c, s) => (this.callsPerTx[s * this.nt + k] = c)));
-    this.routable.forEach((r, s) => r.set(m.serviceInstances[s]!));
+    this.cells = m.dcns.length - 1;
+    this.cellRoutable = [];
+    for (let s = 0; s < this.ns; s++) for (let d = 0; d < this.cells; d++) this.cellRoutable.push(new Int32Array(m.serviceInstances[s]!.length));
+    this.cellCount = new Int32Array(this.ns * this.cells);
+    this.load = new Float64Array(ni);
+    this.rebuildRouting();
   }
 
   /** Simulate from the start up to `untilMs` (default: the whole run). */
@@ -124,25 +136,52 @@ export class Engine {
     return { transactions: this.txSeq, messages: this.rows ? this.rows.total : this.messagesCounted };
   }
 
+  /** Which instances the registry routes to: all but the deregistered ones, by service and cell. */
+  private rebuildRouting(): void {
+    const m = this.m;
+    const state = this.fx.instState;
+    for (let s = 0; s < this.ns; s++) {
+      const ids = m.serviceInstances[s]!;
+      const all = this.routable[s]!;
+      let n = 0;
+      for (let d = 0; d < this.cells; d++) this.cellCount[s * this.cells + d] = 0;
+      for (let k = 0; k < ids.length; k++) {
+        const i = ids[k]!;
+        if (state[i] === INSTANCE_STATE.deregistered) continue;
+        all[n++] = i;
+        const d = m.instanceDcn[i]!;
+        if (d < this.cells) this.cellRoutable[s * this.cells + d]![this.cellCount[s * this.cells + d]!++] = i;
+      }
+      this.routableCount[s] = n;
+    }
+  }
+
   private updateQueues(rates: Float64Array): void {
     const m = this.m;
     const fx = this.fx;
     const nt = this.nt;
     const calls = this.callsPerTx;
+    const cells = this.cells;
+    if (fx.active) this.rebuildRouting();
     for (let s = 0; s < this.ns; s++) {
-      const ids = m.serviceInstances[s]!;
-      let n = ids.length;
-      if (fx.active) {
-        const out = this.routable[s]!;
-        n = 0;
-        for (let k = 0; k < ids.length; k++) if (fx.instState[ids[k]!] !== INSTANCE_STATE.deregistered) out[n++] = ids[k]!;
-      }
-      this.routableCount[s] = n;
       if (m.serviceKind[s] !== SERVICE_KIND.service) continue;
+      const ids = m.serviceInstances[s]!;
       let perTx = 0;
       for (let k = 0, o = s * nt; k < nt; k++) perTx += rates[k]! * calls[o + k]!;
       this.retryRate[s] = this.retryRate[s]! + (this.retriesNow[s]! - this.retryRate[s]!) / RETRY_SMOOTHING_TICKS;
-      const lambda = n > 0 ? (perTx + this.retryRate[s]!) / n : 0;
+      // Users are spread evenly over the cells and calls stay in their cell when it has a
+      // routable instance, else go to any (mirrors pick()).
+      for (let k = 0; k < ids.length; k++) this.load[ids[k]!] = 0;
+      const perCell = (perTx + this.retryRate[s]!) / cells;
+      for (let d = 0; d < cells; d++) {
+        let list = this.cellRoutable[s * cells + d]!;
+        let n = this.cellCount[s * cells + d]!;
+        if (n === 0) {
+          list = this.routable[s]!;
+          n = this.routableCount[s]!;
+        }
+        for (let k = 0; k < n; k++) this.load[list[k]!] = this.load[list[k]!]! + perCell / n;
+      }
       const cpuMs = this.cpuMs[s]!;
       const dbMs = m.serviceDbMs[s]! * fx.dbFactor[s]!;
       const capacity = m.serviceCapacity[s]! * this.baseProcMs[s]!;
@@ -154,6 +193,7 @@ export class Engine {
           this.waitMs[i] = 0;
           continue;
         }
+        const lambda = this.load[i]!;
         const proc = cpuMs * fx.instSlow[i]! + dbMs;
         // Capacity falls in proportion to how much longer each call holds a worker.
         const mu = capacity / proc; // scaled calls/s
@@ -185,14 +225,24 @@ export class Engine {
     return this.rng.lognormal(this.m.legMs, LEG_SIGMA);
   }
 
-  /** Pick a routable instance at random, avoiding `avoid` (the one that just failed) if possible. */
-  private pick(service: number, avoid: number): number {
-    const n = this.routableCount[service]!;
+  /**
+   * Pick a routable instance at random, in the caller's cell (DCN) when the service has one there,
+   * avoiding `avoid` (the instance that just failed) when there is another choice.
+   */
+  private pick(service: number, avoid: number, dcn: number): number {
+    let list = this.routable[service]!;
+    let n = this.routableCount[service]!;
+    if (dcn < this.cells) {
+      const c = this.cellCount[service * this.cells + dcn]!;
+      if (c > 1 || (c === 1 && this.cellRoutable[service * this.cells + dcn]![0] !== avoid)) {
+        list = this.cellRoutable[service * this.cells + dcn]!;
+        n = c;
+      }
+    }
     if (n === 0) return -1;
-    const list = this.routable[service]!;
-    let i = list[Math.floor(this.rng.next() * n)]!;
-    if (i === avoid && n > 1) i = list[(list.indexOf(i) + 1) % n]!;
-    return i;
+    let k = Math.floor(this.rng.next() * n);
+    if (list[k] === avoid && n > 1) k = (k + 1) % n;
+    return list[k]!;
   }
 
   /** One call of the tree, with its probability and fan-out; sets retEnd/retClass/retCode. */
@@ -223,7 +273,7 @@ export class Engine {
     const attempts = node.async ? 1 : node.retries + 1;
     let last = -1;
     for (let a = 0; a < attempts; a++) {
-      const inst = this.pick(node.service, last);
+      const inst = this.pick(node.service, last, this.m.instanceDcn[caller]!);
       if (a > 0) this.retriesNow[node.service]!++;
       this.attempt(node, caller, inst, t);
       if (this.retClass !== CLASS.system) return;
@@ -398,7 +448,7 @@ export class Engine {
     }
     this.retEnd = t;
     this.retClass = CLASS.ok;
-    this.retCode = 1; // OK
+    this.retCode = OK_CODE;
   }
 
   /** Business failures the node owns (e.g. insufficient balance): not system failures. */
@@ -413,6 +463,6 @@ export class Engine {
       }
     }
     this.retClass = CLASS.ok;
-    this.retCode = 1;
+    this.retCode = OK_CODE;
   }
 }

@@ -48,7 +48,11 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const end = model.start + model.durationMs;
   // Faults scheduled after a shortened run's end were never injected.
   const faults = compileFaults(model, loaded.scenario.faults ?? []).filter((f) => f.start < end);
-  mkdirSync(opts.out, { recursive: true });
+  try {
+    mkdirSync(opts.out, { recursive: true });
+  } catch (err) {
+    throw new Error(`${opts.out}: cannot create the output directory: ${(err as Error).message}`);
+  }
 
   const writer = await MessageLogWriter.open(join(opts.out, 'messages.arrow'), messageDictionaries(model));
   const kpis = new KpiAccumulator(model);

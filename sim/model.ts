@@ -18,6 +18,9 @@ export const SYSTEM_CODES = {
   route: 'SYS_ROUTE_NOT_FOUND',
 } as const;
 
+/** Index of 'OK' in every model's return-code dictionary ('' is 0: request legs). */
+export const OK_CODE = 1;
+
 export interface CallNode {
   service: number;
   async: boolean;
@@ -139,7 +142,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
 
   const retCodes = ['', 'OK', ...Object.values(SYSTEM_CODES)];
   const codeIndex = new Map(retCodes.map((c, i) => [c, i]));
-  const code = (c: string) => {
+  const intern = (c: string) => {
     let i = codeIndex.get(c);
     if (i === undefined) codeIndex.set(c, (i = retCodes.push(c) - 1));
     return i;
@@ -160,7 +163,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
       timeoutMs: c.timeoutMs ?? 3000,
       retries: c.retries ?? 0,
       businessCum: Float64Array.from(bf, (b) => (cum += b.p)),
-      businessCodes: Int32Array.from(bf, (b) => code(b.code)),
+      businessCodes: Int32Array.from(bf, (b) => intern(b.code)),
       children: (c.children ?? []).map((ch) => compileCall(ch, m, callsPerTx)),
     };
   };
@@ -196,7 +199,12 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     instanceIp,
     txTypes,
     retCodes,
-    code,
+    // Lookup only: the writer's retCode dictionary is fixed when the run starts.
+    code: (c: string) => {
+      const i = codeIndex.get(c);
+      if (i === undefined) throw new Error(`return code '${c}' is not in the scenario's dictionary`);
+      return i;
+    },
     traffic: s.traffic,
     campaigns: (s.traffic.campaigns ?? []).map((c) => {
       const from = parseInstant(c.start, start);

@@ -143,7 +143,11 @@ export const scenarioSchema = z.strictObject({
   description: z.string().optional(),
   /** Name or relative path of a scenario to deep-merge under this one (lists are replaced). */
   extends: z.string().optional(),
-  start: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(\.\d+)?Z$/, 'must be an ISO timestamp in UTC, e.g. 2026-01-05T00:00:00Z'),
+  /** First minute of the run (UTC); a fixed Monday unless set, so runs never depend on the clock. */
+  start: z
+    .string()
+    .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(\.\d+)?Z$/, 'must be an ISO timestamp in UTC, e.g. 2026-01-05T00:00:00Z')
+    .default('2026-01-05T00:00:00Z'),
   duration,
   dcns: z.array(name).min(1),
   subsystems: z.array(subsystem).min(1),

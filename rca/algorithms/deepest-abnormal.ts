@@ -18,15 +18,15 @@ function ownAbnormal(a: SpanAnalysis, baseline: OperationBaseline, z: number): U
 }
 
 /**
- * Per service name: [calls, deepest abnormal calls blamed on it]. A caller-side failure (the
- * request never reached its callee) is blamed on the caller.
+ * Per service name: [calls, deepest abnormal calls blamed on it, of which failed, of which
+ * caller-side]. A caller-side failure (the request never reached its callee) is blamed on the caller.
  */
-function deepest(a: SpanAnalysis, abnormal: Uint8Array): Map<string, [number, number]> {
+function deepest(a: SpanAnalysis, abnormal: Uint8Array): Map<string, [number, number, number, number]> {
   const { table, index } = a;
-  const out = new Map<string, [number, number]>();
+  const out = new Map<string, [number, number, number, number]>();
   const tally = (name: string) => {
     let t = out.get(name);
-    if (!t) out.set(name, (t = [0, 0]));
+    if (!t) out.set(name, (t = [0, 0, 0, 0]));
     return t;
   };
   for (let i = 0; i < table.length; i++) {
@@ -34,7 +34,11 @@ function deepest(a: SpanAnalysis, abnormal: Uint8Array): Map<string, [number, nu
     if (!abnormal[i]) continue;
     let childAbnormal = false;
     for (let c = index.firstChild[i]; c >= 0 && !childAbnormal; c = index.nextSibling[c]) childAbnormal = abnormal[c] === 1;
-    if (!childAbnormal) tally(index.services[index.serviceOf[index.blameRow[i]]])[1]++;
+    if (childAbnormal) continue;
+    const t = tally(index.services[index.serviceOf[index.blameRow[i]]]);
+    t[1]++;
+    if (isError(table, i)) t[2]++;
+    if (index.blameRow[i] !== i) t[3]++;
   }
   return out;
 }
@@ -62,7 +66,7 @@ export const deepestAbnormalRca: RcaFactory = {
       });
       const score = services.map((name, s) => (now.get(name)?.[1] ?? 0) - expected[s]);
       const share = services.map((name) => (now.get(name)?.[1] ?? 0) / (now.get(name)?.[0] || 1));
-      return rankServices(
+      const ranked = rankServices(
         services,
         score,
         (s) =>
@@ -70,6 +74,12 @@ export const deepestAbnormalRca: RcaFactory = {
           `(baseline predicts ${expected[s].toFixed(1)})`,
         { tieBreak: share, instances: ctx.instances },
       );
+      // What kind of fault, from how its deepest abnormal calls went wrong.
+      for (const c of ranked) {
+        const [, k, failed, callerSide] = now.get(c.service)!;
+        if (k > 0) c.faultType = callerSide * 2 > k ? 'caller-side failure' : failed * 2 > k ? 'errors' : 'latency';
+      }
+      return ranked;
     },
   }),
 };

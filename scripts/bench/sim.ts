@@ -39,8 +39,11 @@ const mb = () => (process.resourceUsage().maxRSS / 1024).toFixed(0);
 try {
   if (big) {
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const r = await generate({ scenario: scenarioName, seed: 1, out, duration, trafficScale });
     const s = (performance.now() - started) / 1000;
+    const cpuUsed = process.cpuUsage(cpuBefore);
+    const cpuS = (cpuUsed.user + cpuUsed.system) / 1e6;
     const n = r.manifest.counts.messages;
     console.log(`generate ${scenarioName} ${duration ?? ''} x${trafficScale}: ${n.toLocaleString('en')} messages in ${s.toFixed(1)} s`);
     console.table([
@@ -48,6 +51,8 @@ try {
         messages: n.toLocaleString('en'),
         'seconds': s.toFixed(1),
         'messages/s': `${(n / s / 1e6).toFixed(2)} M`,
+        'CPU s': cpuS.toFixed(1),
+        'messages/CPU-s': `${(n / cpuS / 1e6).toFixed(2)} M`,
         'messages.arrow MB': (r.manifest.files['messages.arrow']!.bytes / 1e6).toFixed(0),
         'peak RSS MB': mb(),
       },
@@ -57,34 +62,43 @@ try {
     const model = compileModel(scenario, { durationMs: duration ? parseDuration(duration) : undefined, trafficScale });
     const faults = compileFaults(model, scenario.faults ?? []);
     const counts: Record<string, number> = {};
+    // CPU seconds (user + system) per task run as well as wall time: on a shared machine the wall
+    // time also measures the neighbours.
+    const cpu: Record<string, number[]> = {};
+    const task = (name: string, fn: () => Promise<number> | number) =>
+      bench.add(name, async () => {
+        const before = process.cpuUsage();
+        counts[name] = await fn();
+        const used = process.cpuUsage(before);
+        (cpu[name] ??= []).push((used.user + used.system) / 1e6);
+      });
     const bench = new Bench({ iterations: 3, warmupIterations: 1, time: 0 });
-    bench.add('generate() (all files + truth)', async () => {
-      const r = await generate({ scenario: scenarioName, seed: 1, out, duration, trafficScale });
-      counts['generate() (all files + truth)'] = r.manifest.counts.messages;
-    });
-    bench.add('engine + messages.arrow write', async () => {
+    task('generate() (all files + truth)', async () => (await generate({ scenario: scenarioName, seed: 1, out, duration, trafficScale })).manifest.counts.messages);
+    task('engine + messages.arrow write', async () => {
       const writer = await MessageLogWriter.open(join(out, 'bench.arrow'), messageDictionaries(model));
       const r = new Engine(model, faults, 1, new KpiAccumulator(model), new MessageRows(writer, model)).run();
       await writer.close();
-      counts['engine + messages.arrow write'] = r.messages;
+      return r.messages;
     });
-    bench.add('engine only (KPI mode)', () => {
-      counts['engine only (KPI mode)'] = new Engine(model, faults, 1, new KpiAccumulator(model)).run().messages;
-    });
+    task('engine only (KPI mode)', () => new Engine(model, faults, 1, new KpiAccumulator(model)).run().messages);
     await bench.run();
     const rows: Record<string, string>[] = [];
-    for (const task of bench.tasks) {
-      const r = task.result;
+    for (const t of bench.tasks) {
+      const r = t.result;
       if (r.state !== 'completed') {
-        rows.push({ task: task.name, state: r.state });
+        rows.push({ task: t.name, state: r.state });
         continue;
       }
-      const n = counts[task.name]!;
+      const n = counts[t.name]!;
+      const cpuRuns = cpu[t.name]!.slice(-r.latency.samplesCount); // measured runs, not warm-up
+      const cpuMean = cpuRuns.reduce((a, b) => a + b, 0) / cpuRuns.length;
       rows.push({
-        task: task.name,
+        task: t.name,
         messages: n.toLocaleString('en'),
         'mean ms': r.latency.mean.toFixed(0),
         'messages/s': `${((n / r.latency.mean) * 1000 / 1e6).toFixed(2)} M`,
+        'CPU s': cpuMean.toFixed(2),
+        'messages/CPU-s': `${(n / cpuMean / 1e6).toFixed(2)} M`,
         samples: String(r.latency.samplesCount),
       });
     }

@@ -40,7 +40,7 @@ export const anonymiseCommand: CommandModule<object, AnonymiseArgs> = {
       .option('service-from-instance', { type: 'string', describe: 'regex whose first group is the service, applied to instance names' })
       .option('kpis', { type: 'string', array: true, describe: 'KPI series: long CSV (series,timestamp,value[,label]), a folder of per-series CSVs, a NAB folder, kpis.arrow' })
       .option('incidents', { type: 'string', describe: 'incidents: JSON (as faultline rca reads) or CSV (id,start[,end],rootCause[,rootCauseInstance][,type])' })
-      .option('time-shift', { type: 'string', describe: 'add this to every time, e.g. -30d or +2h' })
+      .option('time-shift', { type: 'string', describe: 'add this signed duration to every time, e.g. --time-shift=-30d (write a negative shift with =) or +2h' })
       .option('on-bad-row', { type: 'string', choices: ['reject', 'skip'], default: 'reject', describe: 'a malformed row stops the run (reject) or is skipped and counted (skip)' }),
   handler: async (argv) => {
     if (!argv['key-file']) throw new UsageError('refusing to anonymise without a key: pass --key-file <file> (e.g. openssl rand -hex 32 > key)');

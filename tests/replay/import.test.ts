@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import * as arrow from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MessageBatch } from '../../sim/formats.js';
 import { MessageLogWriter } from '../../sim/message-writer.js';
@@ -134,6 +135,27 @@ describe('message import', () => {
     expect(parquetRows).toBe(2);
     const { rows: fromParquet } = await collect(parquetFile);
     expect(fromParquet).toEqual(fromCsv);
+  });
+});
+
+describe('message import from a foreign Arrow schema', () => {
+  it('maps columns, reads Int64 seconds and nulls, and reports a null required value by batch and row', async () => {
+    const table = arrow.tableFromArrays({
+      seq: ['B1', 'B1', null],
+      uid: ['U1', 'U1', 'U2'],
+      kind: ['request', 'reply', 'request'],
+      src: ['gateway', 'cards', 'gateway'],
+      dst: ['cards', 'gateway', 'cards'],
+      point: ['REQ_CLIENT_MESH', 'RSP_MESH_CLIENT', 'REQ_CLIENT_MESH'],
+      at: BigInt64Array.from([10n, 11n, 12n]),
+      payload: ['x', 'y', 'z'],
+    });
+    const file = write('foreign.arrow', Buffer.from(arrow.tableToIPC(table, 'file')));
+    const columns = { bizSeqNo: 'seq', uniqueId: 'uid', msgType: 'kind', senderService: 'src', receiverService: 'dst', logPoint: 'point', sendTime: 'at' };
+    await expect(collect(file, { columns, timeUnit: 's' })).rejects.toThrow(`${file}:batch 1 row 3: bizSeqNo is empty`);
+    const { rows, result } = await collect(file, { columns, timeUnit: 's', badRows: new BadRows('skip') });
+    expect(rows.map((r) => [r.bizSeqNo, r.msgType, r.sendTime, r.ttl])).toEqual([['B1', 'request', 10_000, 0], ['B1', 'reply', 11_000, 0]]);
+    expect(result.droppedColumns).toEqual(['payload']);
   });
 });
 

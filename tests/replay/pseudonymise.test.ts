@@ -46,6 +46,7 @@ describe('Pseudonymiser', () => {
     expect(out).toContain(p.map('account', '12345678'));
     for (const original of ['ts-order-service', '10.1.2.3', 'fe80::1', '6222', '12345678']) expect(out).not.toContain(original);
     expect(out).toContain('code E42');
+    expect(p.scrubText('Repo.add::cafe', 'y')).toBe('Repo.add::cafe');
     // A known name inside a longer word is a different word, and stays.
     expect(p.scrubText('my-ts-order-service-2', 'x')).toBe('my-ts-order-service-2');
     expect(p.report().fields['x (texts scrubbed)']).toBe(1);

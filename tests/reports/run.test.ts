@@ -59,7 +59,7 @@ describe('faultline run', () => {
     expect(failed.stderr).toMatch(/--shard must be i\/n/);
     const nobody = fileURLToPath(new URL('./plugins/nobody-rca.mjs', import.meta.url));
     const r = cli('run', '--suite', SUITE, '--rca', nobody, '--out', path.join(tmp, 'gate'), '--min-ac1', '0.5');
-    expect({ status: r.status, stderr: r.stderr }).toMatchObject({ status: 1 });
+    expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toContain('AC@1 gate failed: best RCA algorithm nobody has AC@1 0.000 < required 0.500');
     expect(JSON.parse(readFileSync(path.join(tmp, 'gate', 'summary.json'), 'utf8')).gate.passed).toBe(false);
   });

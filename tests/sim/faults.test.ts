@@ -6,6 +6,7 @@ import { KpiAccumulator } from '../../sim/kpi-accumulator.js';
 import { compileModel } from '../../sim/model.js';
 import { loadScenario } from '../../sim/scenario.js';
 import { counterfactual, movedKpis, RECOVERY_MS } from '../../sim/truth.js';
+import { arrivalRate } from '../../sim/traffic.js';
 
 /**
  * Each shipped fault scenario, re-timed to a short run (fault 40-60 min of 80 min) and simulated in
@@ -113,5 +114,19 @@ describe('traffic', () => {
     const sun = hourly(0, 10) + hourly(0, 11) + hourly(0, 14);
     expect(sun / mon).toBeGreaterThan(0.6);
     expect(sun / mon).toBeLessThan(0.85);
+  });
+
+  it('applies paydays to their transaction types and campaigns to their window', () => {
+    const m = compileModel(loadScenario('default').scenario);
+    const type = (name: string) => m.txTypes.findIndex((t) => t.name === name);
+    const at = (iso: string) => Date.parse(iso);
+    // 15 Jan is a payday for transfer, not for balance-query; same weekday factor cancels out.
+    const payday = (name: string) => arrivalRate(m, type(name), at('2026-01-15T11:00:00Z')) / arrivalRate(m, type(name), at('2026-01-08T11:00:00Z'));
+    expect(payday('transfer')).toBeCloseTo(1.4, 9);
+    expect(payday('balance-query')).toBeCloseTo(1, 9);
+    // The evening fund promotion (19:00-21:00 on the first day) triples wealth purchases.
+    const wealth = (iso: string) => arrivalRate(m, type('wealth-purchase'), at(iso));
+    expect(wealth('2026-01-05T19:30:00Z') / wealth('2026-01-12T19:30:00Z')).toBeCloseTo(3, 9);
+    expect(wealth('2026-01-05T21:30:00Z') / wealth('2026-01-12T21:30:00Z')).toBeCloseTo(1, 9);
   });
 });

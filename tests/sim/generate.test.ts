@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordBatchReader, type Dictionary } from 'apache-arrow';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, type GenerateResult } from '../../sim/generate.js';
 import { KPI_COLUMNS, KPI_NAMES, MESSAGE_COLUMNS, type Manifest, type MessageBatch } from '../../sim/formats.js';
 import { readKpis, readTruth, scanMessages } from '../../sim/read.js';
@@ -32,6 +32,7 @@ let first: GenerateResult;
 beforeAll(async () => {
   first = await generate({ ...opts, out: join(root, 'a') });
 });
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('generate', () => {
   it('is deterministic: same scenario and seed give byte-identical files; another seed differs', async () => {
