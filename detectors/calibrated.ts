@@ -11,6 +11,11 @@ export interface ScoringModel {
   fit?(train: Series): void;
   /** Causal scores for every point: higher is more anomalous, NaN where there is no judgement. */
   score(series: Series): Float64Array;
+  /**
+   * Scores to set the alarm level from, when scoring the training data in-sample would be
+   * optimistic (a model that memorises its training windows); default: score(train).
+   */
+  calibrationScores?(train: Series): Float64Array;
 }
 
 export class CalibratedDetector implements Detector {
@@ -31,7 +36,10 @@ export class CalibratedDetector implements Detector {
 
   fit(train: Series): void {
     this.model.fit?.(train);
-    if (this.fixed === undefined) this.threshold = calibrateThreshold(this.model.score(train), this.rarity, this.floor);
+    if (this.fixed === undefined) {
+      const scores = this.model.calibrationScores?.(train) ?? this.model.score(train);
+      this.threshold = calibrateThreshold(scores, this.rarity, this.floor);
+    }
   }
 
   detect(series: Series): Detection {

@@ -121,8 +121,10 @@ class HoltWintersModel implements ScoringModel {
   }
 
   score(series: Series): Float64Array {
-    const p = this.params ?? this.chooseParams(series);
-    const f = holtWintersForecast(series, p);
+    // Unfitted: no smoothing constants chosen, so no judgement (choosing them on the scored series
+    // itself would let the future leak into past scores).
+    if (!this.params) return new Float64Array(series.values.length).fill(NaN);
+    const f = holtWintersForecast(series, this.params);
     const n = f.length;
     const scores = new Float64Array(n);
     // Without training residuals, fall back to the running mean |residual| (causal).

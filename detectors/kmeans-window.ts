@@ -123,8 +123,21 @@ export function kmeans(points: Float64Array, k: number, random: () => number, ma
   return centroids;
 }
 
+function nearestDistances(points: Float64Array, centroids: Float64Array): Float64Array {
+  const m = points.length / FEATURES;
+  const kk = centroids.length / FEATURES;
+  const out = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    let best = Infinity;
+    for (let c = 0; c < kk; c++) best = Math.min(best, distance2(points, i * FEATURES, centroids, c * FEATURES));
+    out[i] = Math.sqrt(best);
+  }
+  return out;
+}
+
 class KMeansWindowModel implements ScoringModel {
   private centroids: Float64Array | undefined;
+  private heldOut: Float64Array | undefined;
   private readonly center = new Float64Array(FEATURES);
   private readonly scale = new Float64Array(FEATURES).fill(1);
 
@@ -160,6 +173,19 @@ class KMeansWindowModel implements ScoringModel {
     const points = new Float64Array(rows.length * FEATURES);
     rows.forEach((i, r) => this.normalise(raw, i, points, r));
     this.centroids = kmeans(points, this.k, stream(this.seed, `kmeans-window:${train.id}`));
+    // Distances to clusters a window did not help to form: centroids of the first half of the
+    // training windows, distances of the second half (after a gap of one window, so no point is
+    // shared). In-sample distances would understate how far a normal new window lands.
+    const half = Math.floor(rows.length / 2);
+    const later = half + this.window;
+    if (half >= this.k && rows.length - later >= this.k) {
+      const early = kmeans(points.subarray(0, half * FEATURES), this.k, stream(this.seed, `kmeans-window:${train.id}:held-out`));
+      this.heldOut = nearestDistances(points.subarray(later * FEATURES), early);
+    }
+  }
+
+  calibrationScores(train: Series): Float64Array {
+    return this.heldOut ?? this.score(train);
   }
 
   private normalise(raw: Float64Array, i: number, out: Float64Array, r: number): void {

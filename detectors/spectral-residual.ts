@@ -27,14 +27,14 @@ const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // litt
 /**
  * x^(-1/3) for x > 0, refined from a guess y: with r = 1 - x y^3, x^(-1/3) = y (1 - r)^(-1/3)
  * = y (1 + r/3 + 2r^2/9 + 14r^3/81 + ...); each step truncated there leaves an error ~ r^4 / 7.
- * A guess within 10% (|r| < 0.3) reaches full double precision in at most three steps, one or
+ * A guess with |r| < 0.5 reaches full double precision in at most three steps, one or
  * two when the guess is last point's factor for the same bin (the window moved by one point).
  * Math.cbrt is a runtime call in V8 and cost more than the whole transform.
  */
 export function inverseCbrt(x: number, guess = NaN): number {
   let y = guess;
   let r = 1 - x * y * y * y;
-  if (!(Math.abs(r) < 0.3)) {
+  if (!(Math.abs(r) < 0.5)) {
     // Cold start from the high word of x: exponent / -3, within 3.5%.
     bits[0] = x;
     words[HI] = 0x553ef0ff - Math.floor(words[HI] / 3);
@@ -129,6 +129,7 @@ export class SpectralResidualScorer {
     let count = 0;
     let sinceSync = RESYNC;
     const { rotRe, rotIm, lastRe, lastIm, extRe, extIm } = this;
+    const half = N >> 1;
     for (let i = 0; i < n; i++) {
       const v = values[i];
       if (v !== v) {
@@ -152,7 +153,8 @@ export class SpectralResidualScorer {
         sinceSync = 0;
       } else {
         // Slide: drop the oldest (position 0), shift every point one place earlier, add the newest.
-        for (let k = 0; k < N; k++) {
+        // A real window's spectrum is conjugate-symmetric: bins 0..N/2 determine the rest.
+        for (let k = 0; k <= half; k++) {
           const a = re[k] - oldest;
           const b = im[k];
           re[k] = a * rotRe[k] - b * rotIm[k] + v * lastRe[k];
@@ -175,7 +177,6 @@ export class SpectralResidualScorer {
       }
       const e = first + slopes;
       // Amplitudes of the full spectrum Y = real window + extension (conjugate-symmetric: mirror).
-      const half = N >> 1;
       for (let k = 0; k <= half; k++) {
         const yr = re[k] + e * extRe[k];
         const yi = im[k] + e * extIm[k];
@@ -196,17 +197,25 @@ export class SpectralResidualScorer {
         }
       }
       for (let k = distinct; k < N; k++) fac[k] = fac[N - k + q - 1];
-      // Saliency at the newest point: |(1/N) sum_k Y_k f_k e^{2 pi i (w-1) k / N}|.
+      // Saliency at the newest point: |(1/N) sum_k f_k Z_k| with Z_k = Y_k e^{2 pi i (w-1) k / N}.
+      // Z_{N-k} = conj(Z_k), so bins k and N-k together add (f_k + f_{N-k}) Re Z_k to the real
+      // part and (f_k - f_{N-k}) Im Z_k to the imaginary part.
       let sr = 0;
       let si = 0;
-      for (let k = 0; k < N; k++) {
+      for (let k = 0; k <= half; k++) {
         const yr = re[k] + e * extRe[k];
         const yi = im[k] + e * extIm[k];
         if (yr * yr + yi * yi <= EPS * EPS) continue; // the reference zeroes these bins
-        const f = fac[k];
-        // (yr + i yi) * f * (lastRe - i lastIm)
-        sr += f * (yr * lastRe[k] + yi * lastIm[k]);
-        si += f * (yi * lastRe[k] - yr * lastIm[k]);
+        // Z = (yr + i yi) (lastRe - i lastIm)
+        const zr = yr * lastRe[k] + yi * lastIm[k];
+        const zi = yi * lastRe[k] - yr * lastIm[k];
+        if (k === 0 || k === half) {
+          sr += fac[k] * zr;
+          si += fac[k] * zi;
+        } else {
+          sr += (fac[k] + fac[N - k]) * zr;
+          si += (fac[k] - fac[N - k]) * zi;
+        }
       }
       const s = Math.sqrt(sr * sr + si * si) / N;
       if (salCount >= z) {

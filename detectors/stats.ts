@@ -1,6 +1,6 @@
 /**
- * Small numeric helpers shared by the detectors: order statistics over finite values, the normal
- * and binomial tails. Kept here so each detector file holds one method and nothing else.
+ * Small numeric helpers shared by the detectors: order statistics over finite values, the
+ * binomial tail. Kept here so each detector file holds one method and nothing else.
  */
 
 /** Finite values of `values`, sorted ascending (a copy). */
@@ -71,25 +71,6 @@ export function meanStd(values: ArrayLike<number>): { mean: number; std: number;
 export function safeScale(scale: number, level: number): number {
   const floor = 1e-9 * (1 + Math.abs(level));
   return Number.isFinite(scale) && scale > floor ? scale : floor;
-}
-
-/** Inverse of the standard normal CDF (Acklam's rational approximation, rel. error < 1.2e-9). */
-export function normalQuantile(p: number): number {
-  if (p <= 0) return -Infinity;
-  if (p >= 1) return Infinity;
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-  const pl = 0.02425;
-  if (p < pl) {
-    const q = Math.sqrt(-2 * Math.log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  }
-  if (p > 1 - pl) return -normalQuantile(1 - p);
-  const q = p - 0.5;
-  const r = q * q;
-  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }
 
 /** ln Gamma(x) for x > 0 (Lanczos, g = 7, n = 9). */

@@ -64,33 +64,45 @@ export function indexSpans(t: SpanTable): SpanIndex {
  */
 export function selfTimes(t: SpanTable, ix: SpanIndex): Float64Array {
   const out = new Float64Array(t.length);
-  let s: number[] = [];
-  let e: number[] = [];
+  // Scratch for one span's clipped child intervals, sorted by start (insertion: few children).
+  let cs = new Float64Array(16);
+  let ce = new Float64Array(16);
   for (let i = 0; i < t.length; i++) {
     const a = t.start[i];
     const b = t.end[i];
-    s = [];
-    e = [];
+    let k = 0;
     for (let c = ix.firstChild[i]; c >= 0; c = ix.nextSibling[c]) {
-      const cs = Math.max(a, t.start[c]);
-      const ce = Math.min(b, t.end[c]);
-      if (ce > cs) {
-        s.push(cs);
-        e.push(ce);
+      const s0 = Math.max(a, t.start[c]);
+      const e0 = Math.min(b, t.end[c]);
+      if (!(e0 > s0)) continue;
+      if (k === cs.length) {
+        const grow = (x: Float64Array) => {
+          const y = new Float64Array(x.length * 2);
+          y.set(x);
+          return y;
+        };
+        cs = grow(cs);
+        ce = grow(ce);
       }
+      let j = k++;
+      while (j > 0 && cs[j - 1] > s0) {
+        cs[j] = cs[j - 1];
+        ce[j] = ce[j - 1];
+        j--;
+      }
+      cs[j] = s0;
+      ce[j] = e0;
     }
     let covered = 0;
-    if (s.length) {
-      const order = s.map((_, k) => k).sort((x, y) => s[x] - s[y]);
-      let curS = s[order[0]];
-      let curE = e[order[0]];
-      for (let k = 1; k < order.length; k++) {
-        const j = order[k];
-        if (s[j] > curE) {
+    if (k > 0) {
+      let curS = cs[0];
+      let curE = ce[0];
+      for (let j = 1; j < k; j++) {
+        if (cs[j] > curE) {
           covered += curE - curS;
-          curS = s[j];
-          curE = e[j];
-        } else if (e[j] > curE) curE = e[j];
+          curS = cs[j];
+          curE = ce[j];
+        } else if (ce[j] > curE) curE = ce[j];
       }
       covered += curE - curS;
     }
@@ -101,9 +113,9 @@ export function selfTimes(t: SpanTable, ix: SpanIndex): Float64Array {
 
 export const isError = (t: SpanTable, i: number): boolean => t.status[i] === SPAN_STATUS.system;
 
-/** Robust location and scale of a sample: median and 1.4826 * MAD. */
-function robust(values: number[]): { median: number; scale: number } {
-  const v = [...values].sort((a, b) => a - b);
+/** Robust location and scale of a sample: median and 1.4826 * MAD (NaN values are ignored). */
+export function robust(values: number[]): { median: number; scale: number } {
+  const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
   const med = quantile(v, 0.5);
   const dev = v.map((x) => Math.abs(x - med)).sort((a, b) => a - b);
   return { median: med, scale: 1.4826 * quantile(dev, 0.5) };

@@ -275,7 +275,7 @@ export class TransactionTreeBuilder {
     if (this.legSide[leg] === SIDE_REPLY && !(c !== undefined && this.answers(m, s, c))) {
       // The reply's pairing key names no request between these endpoints: mis-tagged or lost.
       const d = this.rules.pairFallback === 'endpoints' ? this.openRequestFor(m, s) : -1;
-      if (d >= 0) this.stats.repairedPairs++;
+      if (d >= 0 && !s.hasReply[d]) this.stats.repairedPairs++;
       if (d >= 0) c = d;
       else {
         // Unmatched: its legs gather in a reply-only call, dropped later as one orphan.

@@ -153,7 +153,7 @@ export interface TreeStats {
   calls: number;
   duplicateLegs: number;
   orphanReplies: number; // reply legs whose request was never logged: dropped
-  repairedPairs: number; // reply legs whose pairing key named another call, paired by endpoints
+  repairedPairs: number; // calls whose reply carried another call's pairing key: paired by endpoints
   timeouts: number; // no reply, or a reply later than the caller's ttl
   missingLegs: number; // calls with at least one expected leg absent
   skewLinked: number; // parents found only beyond the skew tolerance

@@ -1,5 +1,6 @@
 import type { KpiName } from '../../sim/formats.js';
 import { rankServices } from '../span-context.js';
+import { robust } from '../span-stats.js';
 import type { RcaFactory } from '../types.js';
 
 const MINUTE = 60_000;
@@ -20,14 +21,6 @@ const KPIS: { kpi: KpiName; sign: 1 | -1 | 0; floor: (median: number, n: number)
   { kpi: 'avgLatency', sign: 1, floor: (m) => 0.05 * Math.abs(m) },
   { kpi: 'volume', sign: 0, floor: (m) => Math.sqrt(Math.max(1, m)) },
 ];
-
-function medianScale(v: number[]): { median: number; scale: number } {
-  const s = v.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!s.length) return { median: NaN, scale: NaN };
-  const q = (a: number[]) => (a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2);
-  const m = q(s);
-  return { median: m, scale: 1.4826 * q(s.map((x) => Math.abs(x - m)).sort((a, b) => a - b)) };
-}
 
 /**
  * KPI-only: for each service's minute KPIs, the first minute from the incident's start on
@@ -61,7 +54,7 @@ export const kpiFirstRca: RcaFactory = {
           for (let i = 0; i < minutes.length; i++) {
             if (minutes[i] >= inc.start - lookbackMs && minutes[i] < inc.start) ref.push(values[i]);
           }
-          const { median, scale } = medianScale(ref);
+          const { median, scale } = robust(ref.filter(Number.isFinite));
           if (!Number.isFinite(median)) continue;
           const from = Math.floor(inc.start / MINUTE) * MINUTE;
           for (let i = 0; i < minutes.length; i++) {

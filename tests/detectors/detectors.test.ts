@@ -154,3 +154,22 @@ describe('shitu', () => {
     expect(d.alarms[AT]).toBe(1);
   });
 });
+
+describe('binomial tail', () => {
+  it('equals the direct sum of the binomial pmf', async () => {
+    const { logBinomialUpperTail } = await import('../../detectors/stats.js');
+    const choose = (n: number, k: number) => {
+      let c = 1;
+      for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
+      return c;
+    };
+    for (const [k, n, p] of [[0, 10, 0.1], [3, 10, 0.1], [10, 10, 0.1], [7, 40, 0.05], [25, 60, 0.5]]) {
+      let tail = 0;
+      for (let j = k; j <= n; j++) tail += choose(n, j) * p ** j * (1 - p) ** (n - j);
+      expect(Math.exp(logBinomialUpperTail(k, n, p))).toBeCloseTo(tail, 12);
+    }
+    // Far in the tail the log stays finite where the probability itself underflows.
+    expect(logBinomialUpperTail(2000, 20_000, 0.01)).toBeLessThan(-1000);
+    expect(Number.isFinite(logBinomialUpperTail(2000, 20_000, 0.01))).toBe(true);
+  });
+});

@@ -183,3 +183,20 @@ describe('scoreDetection', () => {
     expect(m.points).toBe(8);
   });
 });
+
+describe('train threshold from a separate labelled training set', () => {
+  it('picks the level with the best point-adjusted F1 on the training labels', () => {
+    const ts = Float64Array.from({ length: 10 }, (_, i) => i * MIN);
+    // Training: the anomaly at 5 scores 3, a normal point scores 2: any level in [2, 3) is best.
+    const train: Series = { id: 's', timestamps: ts, values: new Float64Array(10), labels: at(10, [5]) };
+    const trainDet: Detection = { scores: Float64Array.from([0, 0, 2, 0, 0, 3, 0, 0, 0, 0]), alarms: new Uint8Array(10) };
+    const test: Series = { id: 's', timestamps: ts, values: new Float64Array(10), labels: at(10, [7]) };
+    const testDet: Detection = { scores: Float64Array.from([0, 2.5, 0, 0, 0, 0, 0, 2.5, 0, 0]), alarms: new Uint8Array(10) };
+    const m = scoreDetection([test], [testDet], { threshold: 'train', train: { series: [train], detections: [trainDet] } });
+    expect(m.threshold.objective).toMatch(/training labels/);
+    expect(m.threshold.level).toBeGreaterThanOrEqual(2);
+    expect(m.threshold.level).toBeLessThan(3);
+    // Level in [2, 3): both 2.5s alarm: one TP segment, one FP.
+    expect(m.pointAdjustedF1).toBeCloseTo(2 / 3, 12);
+  });
+});

@@ -16,6 +16,7 @@ export interface Row {
   recvTime: number;
   ttl: number;
   retClass: string;
+  retCode?: string;
 }
 
 export interface CallSpec {
@@ -33,6 +34,9 @@ export interface CallSpec {
   noReply?: boolean;
   drop?: LogPoint[];
   txType?: string;
+  retCode?: string;
+  /** Pairing key the reply legs carry (default uid): a mis-tagged reply. */
+  replyUid?: string;
 }
 
 /** The 8 legs of one call (4 for async), each leg 1 ms apart at the edges of [start, end]. */
@@ -67,6 +71,8 @@ export function call(c: CallSpec): Row[] {
     for (let k = 0; k < 4; k++) {
       rows.push({
         ...base,
+        uniqueId: c.replyUid ?? c.uid,
+        retCode: c.retCode,
         msgType: 'reply',
         topic: `${c.from}.reply`,
         sender: c.to,
@@ -112,7 +118,7 @@ export function batchOf(rows: Row[]): MessageBatch {
     sendTime: Float64Array.from(col('sendTime')),
     recvTime: Float64Array.from(col('recvTime')),
     ttl: Int32Array.from(col('ttl')),
-    retCode: dict(rows.map((r) => (r.retClass === 'system' ? 'E500' : r.retClass ? '0000' : ''))),
+    retCode: dict(rows.map((r) => r.retCode ?? (r.retClass === 'system' ? 'E500' : r.retClass ? '0000' : ''))),
     retClass: dict(col('retClass')),
   };
 }

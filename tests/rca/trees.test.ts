@@ -152,6 +152,34 @@ describe('transaction tree builder', () => {
     expect(out.stats).toMatchObject({ mergedRetries: 2, mergedRepeats: 3 });
   });
 
+  it('re-pairs a reply whose uniqueId names another call, by its endpoints', async () => {
+    const rows = [
+      // the gateway's reply to the channel carries the uniqueId of the gateway's later async call
+      ...call({ biz: 'b', uid: 'u1', from: 'channel', to: 'gateway', start: T, end: T + 100, replyUid: 'u3' }),
+      ...call({ biz: 'b', uid: 'u2', from: 'gateway', to: 'account', start: T + 10, end: T + 60 }),
+      ...call({ biz: 'b', uid: 'u3', from: 'gateway', to: 'audit', start: T + 70, end: 0, async: true }),
+    ];
+    const out = await build(rows);
+    expect(out.rows.map((r) => [r.service, r.status, r.end])).toEqual([
+      ['gateway', 0, T + 100],
+      ['account', 0, T + 60],
+      ['audit', 0, T + 74],
+    ]);
+    expect(out.stats).toMatchObject({ repairedPairs: 1, timeouts: 0, orphanReplies: 0 });
+  });
+
+  it('marks a failure with a caller-side return code as the caller\'s fault', async () => {
+    const rows = [
+      ...call({ biz: 'b', uid: 'u1', from: 'channel', to: 'gateway', start: T, end: T + 100, ret: 'system' }),
+      // misrouted: never delivered, bounced by the broker with route-not-found
+      ...call({ biz: 'b', uid: 'u2', from: 'gateway', to: 'account', start: T + 10, end: T + 20, ret: 'system', retCode: 'SYS_ROUTE_NOT_FOUND', drop: ['REQ_BROKER_MESH', 'REQ_MESH_CLIENT', 'RSP_CLIENT_MESH', 'RSP_MESH_BROKER'] }),
+      ...call({ biz: 'b', uid: 'u3', from: 'gateway', to: 'risk', start: T + 30, end: T + 40, ret: 'system' }),
+    ];
+    const out = await build(rows);
+    expect(Array.from(out.spans.callerFault!)).toEqual([0, 1, 0]);
+    expect(out.rows[1]).toMatchObject({ service: 'account', status: 2 });
+  });
+
   it('streams: a transaction is built once the stream passes its window, holding only open ones', async () => {
     const rules = { ...loadTreeRules(), windowMs: 60_000 };
     const builder = new TransactionTreeBuilder(rules);
