@@ -3,7 +3,7 @@
  * Binomial(volume, p), p being the failure share learned from training. The score is
  * -log10 P(F >= f), so 2 failures out of 20 at 3 a.m. and 2,000 out of 20,000 at noon, the same
  * rate, get very different scores. A series without volume (volume or latency KPIs, plain CSVs)
- * cannot be judged this way: it gets NaN scores and no alarms, so the detector can run over a whole
+ * cannot be judged this way (nor a latency, whose volume counts the calls averaged): it gets NaN scores and no alarms, so the detector can run over a whole
  * KPI set and speak only where it applies.
  */
 import type { DetectorFactory, Series } from './types.js';
@@ -13,11 +13,16 @@ import { logBinomialUpperTail } from './stats.js';
 
 const LOG10 = Math.log(10);
 
+/** A success rate, or a series of unknown kind that carries a volume (a plugin's or a CSV's). */
+function isRate(series: Series): boolean {
+  return series.kpi === undefined || series.kpi === 'businessSuccessRate' || series.kpi === 'systemSuccessRate';
+}
+
 export function binomialScores(series: Series, p: number): Float64Array {
   const n = series.values.length;
   const scores = new Float64Array(n).fill(NaN);
   const volume = series.volume;
-  if (!volume || !(p > 0)) return scores;
+  if (!volume || !isRate(series) || !(p > 0)) return scores;
   for (let i = 0; i < n; i++) {
     const trials = Math.round(volume[i]);
     const rate = series.values[i];
@@ -35,7 +40,7 @@ class BinomialModel implements ScoringModel {
   private p = NaN;
   fit(train: Series): void {
     const volume = train.volume;
-    if (!volume) return;
+    if (!volume || !isRate(train)) return;
     let failures = 0;
     let trials = 0;
     for (let i = 0; i < volume.length; i++) {

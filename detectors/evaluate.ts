@@ -3,8 +3,10 @@
  * section 6. Each figure carries its threshold source:
  *   own     the detector's own alarms;
  *   train   one level on normalised scores fitted on training data: the best point-adjusted F1 on
- *           the training labels when they hold anomalies, else the highest normalised training
- *           score (no false alarm on the fault-free training data);
+ *           the training labels when they hold anomalies, else the (1 - rarity) quantile of the
+ *           normalised training scores pooled over all series ("rare means abnormal" for the
+ *           corpus; the maximum, used before, grows with the length of the training period until
+ *           nothing alarms), never below 1 (each detector's own level) when detectors report one;
  *   oracle  the best level on the scored data itself (an upper bound, labelled as such): best
  *           point-adjusted F1 for all figures but NAB, and the best score per NAB profile, as the
  *           NAB scoreboard does.
@@ -21,6 +23,7 @@ import { rangeSums, type PositionalBias } from './metrics/range.js';
 import { NAB_PROFILES, addNabSums, nabScore, nabWindowsFromSegments, normalisedNab, probationaryPoints, type NabProfileName, type NabSums } from './metrics/nab.js';
 import { sortedFinite, quantileSorted } from './stats.js';
 import { DAY_MS } from './sampling.js';
+import { DEFAULT_RARITY } from './calibrate.js';
 
 /** Share of each series used for fitting when neither a training set nor a split time is given (NAB's probationary 15%). */
 export const DEFAULT_TRAIN_FRACTION = 0.15;
@@ -130,6 +133,8 @@ export interface ScoreOptions {
   train?: { series: Series[]; detections: Detection[] };
   /** NAB windows per series id, inclusive [start, end] in unix ms; else derived from labels. */
   windows?: Record<string, Array<[number, number]>>;
+  /** threshold 'train' on unlabelled training data: share of training points above the level (default 0.001). */
+  rarity?: number;
   /** Range recall existence weight (default 0.5) and positional bias (default flat). */
   alpha?: number;
   bias?: PositionalBias;
@@ -319,9 +324,16 @@ function trainLevel(prepared: Prepared[], opts: ScoreOptions, delay: number): { 
       });
   const anyLabel = train.some((p) => p.labels.some((v) => v === 1));
   if (anyLabel) return { level: bestLevel(candidateLevels(train), (level) => paF1At(train, level, delay)), objective: 'best point-adjusted F1 on the training labels' };
-  let max = -Infinity;
-  for (const p of train) for (let i = 0; i < p.norm.length; i++) if (p.norm[i] > max) max = p.norm[i];
-  return { level: Number.isFinite(max) ? max : Infinity, objective: 'highest normalised training score (no training false alarm)' };
+  const rarity = opts.rarity ?? DEFAULT_RARITY;
+  const pooled: number[] = [];
+  for (const p of train) for (let i = 0; i < p.norm.length; i++) if (Number.isFinite(p.norm[i])) pooled.push(p.norm[i]);
+  let level = quantileSorted(sortedFinite(pooled), 1 - rarity);
+  // Detectors that report their own level set it from the same training data, out of sample where
+  // in-sample scores flatter (kmeans-window): the in-sample quantile must not undercut it.
+  const ownLevels = train.length > 0 && train.every((p) => p.d.threshold !== undefined && Number.isFinite(p.d.threshold) && p.d.threshold > 0);
+  if (ownLevels) level = Math.max(level, 1);
+  const objective = `${1 - rarity} quantile of the normalised training scores, all series pooled${ownLevels ? ', at least each detector\'s own level' : ''}`;
+  return { level: Number.isFinite(level) ? level : Infinity, objective };
 }
 
 /** Score detections against the series' labels with the chosen threshold source. */

@@ -1,6 +1,9 @@
 /**
  * Holt-Winters, additive seasonality (Winters 1960), with a Gaussian on the one-step residuals: the
- * score is |x - forecast| / sigma, sigma being the robust spread of the training residuals. The
+ * score is |x - forecast| / sigma, sigma being the robust spread of the training residuals. For a
+ * KPI whose sampling noise is known from the volume (kpi-noise.ts) the residual is first put in
+ * those units: times sqrt(calls) for an average latency, over sqrt(forecast count) for a volume,
+ * so sigma is the per-call spread (or the over-dispersion) and a quiet minute is not a busy one. The
  * seasonal slot of a point comes from its timestamp and the level/trend advance by the number of
  * elapsed steps, so gaps keep the phase. Smoothing constants are chosen on the training data by
  * grid search on one-step squared error. Like the bank's forecasters, it follows a slow drift.
@@ -10,6 +13,7 @@ import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
 import { madScale, safeScale } from './stats.js';
 import { DAY_MS, medianStep } from './sampling.js';
+import { noiseWeights } from './kpi-noise.js';
 
 export interface HoltWintersParams {
   alpha: number;
@@ -115,8 +119,9 @@ class HoltWintersModel implements ScoringModel {
   fit(train: Series): void {
     this.params = this.chooseParams(train);
     const f = holtWintersForecast(train, this.params);
+    const weights = noiseWeights(train, f);
     const resid = new Float64Array(f.length);
-    for (let i = 0; i < f.length; i++) resid[i] = train.values[i] - f[i];
+    for (let i = 0; i < f.length; i++) resid[i] = (train.values[i] - f[i]) * (weights ? weights[i] : 1);
     this.sigma = madScale(resid);
   }
 
@@ -125,18 +130,21 @@ class HoltWintersModel implements ScoringModel {
     // itself would let the future leak into past scores).
     if (!this.params) return new Float64Array(series.values.length).fill(NaN);
     const f = holtWintersForecast(series, this.params);
+    const weights = noiseWeights(series, f);
     const n = f.length;
     const scores = new Float64Array(n);
     // Without training residuals, fall back to the running mean |residual| (causal).
     let meanAbs = 0;
     let seen = 0;
     for (let i = 0; i < n; i++) {
-      const r = series.values[i] - f[i];
+      const weight = weights ? weights[i] : 1;
+      const r = (series.values[i] - f[i]) * weight;
       if (r !== r) {
         scores[i] = NaN;
         continue;
       }
-      const sigma = Number.isFinite(this.sigma) ? safeScale(this.sigma, f[i]) : seen >= 30 ? safeScale(1.2533 * meanAbs, f[i]) : NaN;
+      const level = f[i] * weight;
+      const sigma = Number.isFinite(this.sigma) ? safeScale(this.sigma, level) : seen >= 30 ? safeScale(1.2533 * meanAbs, level) : NaN;
       scores[i] = Math.abs(r) / sigma;
       seen++;
       meanAbs += (Math.abs(r) - meanAbs) / Math.min(seen, 1440);

@@ -1,7 +1,9 @@
 /**
  * k-means over sliding-window features, the bank's detector for slow drifts in volume: each point's
  * trailing window of `window` values gives (mean, least-squares slope, zero-value rate, RMS of
- * first differences), z-scored with the training statistics and weighted by the metric's kind
+ * first differences), in the KPI's noise units where the volume gives them (kpi-noise.ts: volumes
+ * as Anscombe-transformed counts, average latencies weighted by their calls), z-scored with the
+ * training statistics and weighted by the metric's kind
  * (high-frequency metrics lean on mean and slope, low-frequency ones, mostly zeros, on the zero
  * rate). Training windows are clustered with seeded k-means++ (Arthur & Vassilvitskii 2007) and
  * Lloyd iterations; the score is the weighted distance to the nearest centroid.
@@ -9,7 +11,9 @@
 import type { DetectorFactory, Series } from './types.js';
 import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
+import { rarityOption } from './calibrate.js';
 import { stream } from '../sim/rng.js';
+import { anscombe, isLatencyWithVolume } from './kpi-noise.js';
 
 export const FEATURES = 4; // mean, slope, zeroRate, rmsDiff
 const HIGH_FREQUENCY_WEIGHTS = [1.5, 1.5, 0.5, 1];
@@ -17,43 +21,76 @@ const LOW_FREQUENCY_WEIGHTS = [1, 0.5, 2, 1];
 /** A metric whose training windows are more than this share zeros is a low-frequency one. */
 const LOW_FREQUENCY_ZERO_RATE = 0.2;
 
-/** Features of each point's trailing window of finite values, row-major (n x 4); NaN rows before warm-up. */
-export function windowFeatures(values: Float64Array, window: number): Float64Array {
+/**
+ * Features of each point's trailing window of finite values, row-major (n x 4); NaN rows before
+ * warm-up. With `weights` (the calls behind each average latency) the mean and slope are weighted
+ * by them (the window's true average latency), and each first difference is divided by its
+ * standard error sqrt(1/w_k + 1/w_{k-1}), so the RMS measures the per-call spread whatever the
+ * volume: a quiet service's one-call minutes no longer look like a burst of jitter.
+ */
+export function windowFeatures(values: Float64Array, window: number, weights?: Float64Array): Float64Array {
   const n = values.length;
   const out = new Float64Array(n * FEATURES).fill(NaN);
   const ring = new Float64Array(window);
+  const ringWeight = new Float64Array(window).fill(1);
   let head = 0;
   let count = 0;
-  // Least-squares slope against positions 0..w-1: sum((k - kbar)(x_k - xbar)) / sum((k - kbar)^2).
-  const kbar = (window - 1) / 2;
-  const sxx = (window * (window * window - 1)) / 12;
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v !== v) continue;
     ring[head] = v;
+    if (weights) ringWeight[head] = Math.max(weights[i], 1e-9);
     head = head + 1 === window ? 0 : head + 1;
     if (count < window) count++;
     if (count < window) continue;
-    let sum = 0;
-    let sxy = 0;
+    // Weighted least squares slope against positions 0..w-1 (unit weights: the ordinary one).
+    let sw = 0;
+    let swk = 0;
+    let swx = 0;
     let zeros = 0;
-    let diffSq = 0;
-    let prev = NaN;
     for (let k = 0; k < window; k++) {
-      const x = ring[(head + k) % window];
-      sum += x;
-      sxy += (k - kbar) * x;
-      if (x === 0) zeros++;
-      if (k > 0) diffSq += (x - prev) * (x - prev);
-      prev = x;
+      const j = (head + k) % window;
+      const wk = ringWeight[j];
+      sw += wk;
+      swk += wk * k;
+      swx += wk * ring[j];
+      if (ring[j] === 0) zeros++;
+    }
+    const kbar = swk / sw;
+    const xbar = swx / sw;
+    let sxy = 0;
+    let sxx = 0;
+    let diffSq = 0;
+    for (let k = 0; k < window; k++) {
+      const j = (head + k) % window;
+      const wk = ringWeight[j];
+      sxy += wk * (k - kbar) * (ring[j] - xbar);
+      sxx += wk * (k - kbar) * (k - kbar);
+      if (k > 0) {
+        const p = j === 0 ? window - 1 : j - 1;
+        const d = ring[j] - ring[p];
+        diffSq += weights ? (d * d) / (1 / wk + 1 / ringWeight[p]) : d * d;
+      }
     }
     const o = i * FEATURES;
-    out[o] = sum / window;
+    out[o] = xbar;
     out[o + 1] = sxy / sxx;
     out[o + 2] = zeros / window;
     out[o + 3] = Math.sqrt(diffSq / (window - 1));
   }
   return out;
+}
+
+/** Quantile of the chi-square distribution with 4 degrees of freedom: survival e^(-x/2) (1 + x/2). */
+export function chiSquare4Quantile(p: number): number {
+  let lo = 0;
+  let hi = 1e4;
+  for (let step = 0; step < 200; step++) {
+    const mid = (lo + hi) / 2;
+    if (Math.exp(-mid / 2) * (1 + mid / 2) > 1 - p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
 }
 
 function distance2(a: Float64Array, ao: number, b: Float64Array, bo: number): number {
@@ -147,8 +184,14 @@ class KMeansWindowModel implements ScoringModel {
     private readonly seed: number,
   ) {}
 
+  /** Volumes as Anscombe-transformed counts; average latencies weighted by their calls. */
+  private features(series: Series): Float64Array {
+    if (series.kpi === 'volume') return windowFeatures(anscombe(series.values), this.window);
+    return windowFeatures(series.values, this.window, isLatencyWithVolume(series) ? series.volume : undefined);
+  }
+
   fit(train: Series): void {
-    const raw = windowFeatures(train.values, this.window);
+    const raw = this.features(train);
     const rows: number[] = [];
     for (let i = 0; i < train.values.length; i++) if (raw[i * FEATURES] === raw[i * FEATURES]) rows.push(i);
     if (rows.length === 0) return;
@@ -168,6 +211,15 @@ class KMeansWindowModel implements ScoringModel {
     this.scale[1] = Math.max(this.scale[1], (0.01 * levelScale) / this.window);
     this.scale[2] = Math.max(this.scale[2], 0.05);
     this.scale[3] = Math.max(this.scale[3], 0.01 * levelScale);
+    if (train.kpi === 'volume') {
+      // Anscombe units: unit noise per point, so a window mean wobbles by 1/sqrt(w), a slope by
+      // 1/sqrt(sum (k - kbar)^2), the RMS difference (about sqrt 2) by about 1/sqrt(w - 1). A
+      // training period that happened to be calmer than that must not make sampling noise rare.
+      const w = this.window;
+      this.scale[0] = Math.max(this.scale[0], 1 / Math.sqrt(w));
+      this.scale[1] = Math.max(this.scale[1], 1 / Math.sqrt((w * (w * w - 1)) / 12));
+      this.scale[3] = Math.max(this.scale[3], 1 / Math.sqrt(w - 1));
+    }
     const weights = this.center[2] > LOW_FREQUENCY_ZERO_RATE ? LOW_FREQUENCY_WEIGHTS : HIGH_FREQUENCY_WEIGHTS;
     for (let f = 0; f < FEATURES; f++) this.scale[f] /= weights[f];
     const points = new Float64Array(rows.length * FEATURES);
@@ -197,7 +249,7 @@ class KMeansWindowModel implements ScoringModel {
     const n = series.values.length;
     // Fewer than `window` finite training points (e.g. a rate over a mostly idle service): no judgement.
     if (!centroids) return new Float64Array(n).fill(NaN);
-    const raw = windowFeatures(series.values, this.window);
+    const raw = this.features(series);
     const scores = new Float64Array(n);
     const row = new Float64Array(FEATURES);
     const kk = centroids.length / FEATURES;
@@ -222,9 +274,10 @@ export const kmeansWindowDetector: DetectorFactory = {
     const window = numberOption('kmeans-window', options, 'window', 30, { min: 3, integer: true });
     const k = numberOption('kmeans-window', options, 'k', 5, { min: 1, integer: true });
     const seed = numberOption('kmeans-window', options, 'seed', 1, { integer: true });
-    // Floor: 3 weighted standard units from the nearest centroid (k-sigma in feature space), so a
-    // few training windows packed tightly around their centroids do not make every new window rare.
-    const floor = numberOption('kmeans-window', options, 'minDistance', 3, { min: 0 });
+    // Floor: the distance a Gaussian window would exceed with probability `rarity` in 4 standard
+    // units (sqrt of the chi-square(4) quantile: 4.30 at 1e-3; k-sigma is its one-feature case), so
+    // a few training windows packed tightly around their centroids do not make every new window rare.
+    const floor = numberOption('kmeans-window', options, 'minDistance', Math.sqrt(chiSquare4Quantile(1 - rarityOption('kmeans-window', options))), { min: 0 });
     return new CalibratedDetector('kmeans-window', new KMeansWindowModel(window, k, seed), floor, options);
   },
 };

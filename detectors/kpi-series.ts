@@ -1,6 +1,6 @@
 /**
  * Series from kpis.arrow: one per (scope, name, KPI), id `${scope}:${name}:${kpi}` (kpiSeriesId).
- * Success-rate series carry the volume behind each point (binomial trials). With a Truth, each
+ * Success-rate and latency series carry the volume behind each point (binomial trials; calls averaged). With a Truth, each
  * series is labelled 1 on the minutes a fault actually moved it (TruthFault.moved, inclusive).
  */
 import { KPI_NAMES, kpiSeriesId, type KpiName, type KpiScope, type KpiTable, type Truth } from '../sim/formats.js';
@@ -52,7 +52,8 @@ export function seriesFromKpis(table: KpiTable, truth?: Truth): Series[] {
       for (let k = 0; k < n; k++) values[k] = column[rows[k]];
       const id = kpiSeriesId(scope, name, kpi);
       const s: Series = { id, timestamps, values, kpi };
-      if (kpi === 'businessSuccessRate' || kpi === 'systemSuccessRate') s.volume = volume;
+      // Rates: the binomial trials; average latency: the calls averaged (its standard error).
+      if (kpi !== 'volume') s.volume = volume;
       if (truth) {
         const labels = new Uint8Array(n);
         for (const [start, end] of labelWindows.get(id) ?? []) {

@@ -1,8 +1,9 @@
 /**
  * The `shitu` ensemble: routes each series by its KPI kind to the detectors the bank's monitoring
  * module uses for it (DOMAIN.md section 3): volume and latency to a Holt-Winters forecast with a
- * Gaussian on the residuals plus k-means over window features (for slow drifts the forecast
- * follows); success rates with their volume to the binomial model. A series of unknown kind is
+ * Gaussian on the residuals (in the KPI's sampling-noise units), volume also to k-means over
+ * window features (for slow drifts the forecast follows); success rates with their volume to the
+ * binomial model. A series of unknown kind is
  * treated like volume, and a success rate without volume falls back to the forecast. Each member's
  * score is divided by its own alarm level, so the ensemble score is the worst member's multiple
  * of its level and alarms at 1 (an OR of the members' alarms).
@@ -15,7 +16,8 @@ import { binomialDetector } from './binomial.js';
 export function shituMembers(series: Series): DetectorFactory[] {
   const rate = series.kpi === 'businessSuccessRate' || series.kpi === 'systemSuccessRate';
   if (rate && series.volume) return [binomialDetector];
-  if (rate) return [holtWintersDetector];
+  // The bank runs k-means for slow drifts on volume only; latency gets the forecast alone.
+  if (rate || series.kpi === 'avgLatency') return [holtWintersDetector];
   return [holtWintersDetector, kmeansWindowDetector];
 }
 
@@ -51,6 +53,6 @@ class Shitu implements Detector {
 
 export const shituDetector: DetectorFactory = {
   name: 'shitu',
-  description: "the bank's ensemble by KPI kind: volume/latency -> holt-winters + kmeans-window, success rates -> binomial",
+  description: "the bank's ensemble by KPI kind: volume -> holt-winters + kmeans-window, latency -> holt-winters, success rates -> binomial",
   create: (options) => new Shitu(options),
 };

@@ -9,8 +9,9 @@
  * z = 21, the extension from the slopes of the 5 points before the newest.
  *
  * Speed: the window's spectrum is updated by a sliding DFT in O(N) per point (re-synchronised by a
- * full transform every RESYNC points), exp(R) / |Y| is the reciprocal geometric mean of the q
- * amplitudes (no log or exp), and only the newest point's saliency is inverted (O(N)).
+ * full transform every RESYNC points) over the distinct half of the conjugate-symmetric spectrum;
+ * exp(R) / |Y| is the product of |Y|^(-1/q) over the q trailing bins, so one root per bin and no
+ * log or exp (for q = 3 a table-seeded inverse cube root); only the newest point is inverted (O(N)).
  */
 import FFT from 'fft.js';
 import type { DetectorFactory, Series } from './types.js';
@@ -18,35 +19,47 @@ import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
 
 const EPS = 1e-8;
+const EPS2 = EPS * EPS;
 const RESYNC = 4096;
 
 const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);
 const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // little-endian: high word second
 
+// First guess of x^(-1/3) by table: x = 2^(3j + r) (1 + f) with r in {0, 1, 2}; the biased
+// exponent gives 2^(-j) and r, the top 8 bits of f a bucket whose midpoint's root is within 0.07%.
+const MANTISSA_BITS = 8;
+const cbrtScale = new Float64Array(2048); // by biased exponent: 2^(-j)
+const cbrtRow = new Int32Array(2048); // by biased exponent: r << MANTISSA_BITS
+const cbrtMantissa = new Float64Array(3 << MANTISSA_BITS); // (2^r (1 + f_mid))^(-1/3)
+for (let e = 0; e < 2048; e++) {
+  const j = Math.floor((e - 1023) / 3);
+  cbrtScale[e] = Math.pow(2, -j);
+  cbrtRow[e] = (e - 1023 - 3 * j) << MANTISSA_BITS;
+}
+for (let r = 0; r < 3; r++) {
+  for (let i = 0; i < 1 << MANTISSA_BITS; i++) cbrtMantissa[(r << MANTISSA_BITS) + i] = Math.pow(2 ** r * (1 + (i + 0.5) / (1 << MANTISSA_BITS)), -1 / 3);
+}
+
 /**
- * x^(-1/3) for x > 0, refined from a guess y: with r = 1 - x y^3, x^(-1/3) = y (1 - r)^(-1/3)
- * = y (1 + r/3 + 2r^2/9 + 14r^3/81 + ...); each step truncated there leaves an error ~ r^4 / 7.
- * A guess with |r| < 0.5 reaches full double precision in at most three steps, one or
- * two when the guess is last point's factor for the same bin (the window moved by one point).
- * Math.cbrt is a runtime call in V8 and cost more than the whole transform.
+ * x^(-1/3) for a normal double x > 0, branch-free: the table guess y leaves r = 1 - x y^3 below
+ * 2.2e-3, and one step of y (1 - r)^(-1/3) ~ y (1 + r/3 + 2r^2/9 + 14r^3/81) leaves a relative
+ * error ~ 0.14 r^4 < 4e-12. Math.cbrt (a C call in V8) and Newton from a bit-trick guess (two
+ * steps) each cost three times as much, and the spectral residual needs one root per bin.
  */
-export function inverseCbrt(x: number, guess = NaN): number {
-  let y = guess;
-  let r = 1 - x * y * y * y;
-  if (!(Math.abs(r) < 0.5)) {
-    // Cold start from the high word of x: exponent / -3, within 3.5%.
-    bits[0] = x;
-    words[HI] = 0x553ef0ff - Math.floor(words[HI] / 3);
-    words[1 - HI] = 0;
-    y = bits[0];
-    r = 1 - x * y * y * y;
-  }
-  for (let step = 0; step < 3 && Math.abs(r) > 1e-15; step++) {
-    y *= 1 + r * (1 / 3 + r * (2 / 9 + r * (14 / 81)));
-    r = 1 - x * y * y * y;
-  }
-  return y;
+export function inverseCbrt(x: number): number {
+  bits[0] = x;
+  const hi = words[HI];
+  const e = hi >>> 20;
+  const y = cbrtMantissa[cbrtRow[e] + ((hi >>> (20 - MANTISSA_BITS)) & ((1 << MANTISSA_BITS) - 1))] * cbrtScale[e];
+  const r = 1 - x * y * y * y;
+  return y * (1 + r * (1 / 3 + r * (2 / 9 + r * (14 / 81))));
+}
+
+function product(x: Float64Array, from: number, to: number): number {
+  let p = 1;
+  for (let j = from; j < to; j++) p *= x[j];
+  return p;
 }
 
 export interface SpectralResidualParams {
@@ -114,13 +127,15 @@ export class SpectralResidualScorer {
     const { size: N, magWindow: q, scoreWindow: z } = this.p;
     const w = this.w;
     const n = values.length;
+    const half = N >> 1;
     const scores = new Float64Array(n);
     const hist = new Float64Array(w); // ring of the last w finite values
     const ordered = new Float64Array(w);
     const re = new Float64Array(N); // spectrum of the real window
     const im = new Float64Array(N);
-    const mag = new Float64Array(N);
-    const fac = new Float64Array(N);
+    const yRe = new Float64Array(half + 1); // full spectrum (window + extension), bins 0..N/2
+    const yIm = new Float64Array(half + 1);
+    const g = new Float64Array(half + q); // |Y_k|^(-1/q), mirrored past N/2
     const sal = new Float64Array(z); // ring of the newest points' saliencies
     let salHead = 0;
     let salCount = 0;
@@ -129,7 +144,6 @@ export class SpectralResidualScorer {
     let count = 0;
     let sinceSync = RESYNC;
     const { rotRe, rotIm, lastRe, lastIm, extRe, extIm } = this;
-    const half = N >> 1;
     for (let i = 0; i < n; i++) {
       const v = values[i];
       if (v !== v) {
@@ -176,45 +190,50 @@ export class SpectralResidualScorer {
         pos = pos + 1 === w ? 0 : pos + 1;
       }
       const e = first + slopes;
-      // Amplitudes of the full spectrum Y = real window + extension (conjugate-symmetric: mirror).
+      // Per distinct bin (0..N/2: a real signal's spectrum mirrors, |Y_{N-k}| = |Y_k|): the full
+      // spectrum Y = real window + extension, and g_k = |Y_k|^(-1/q) (1 where |Y_k| <= EPS: the
+      // reference sets the log amplitude 0 there). exp(L_k - mean(L_{k-q+1..k})) / |Y_k| is then
+      // the product of g over the q trailing bins: one root per bin, no log or exp.
       for (let k = 0; k <= half; k++) {
         const yr = re[k] + e * extRe[k];
         const yi = im[k] + e * extIm[k];
-        const m = Math.sqrt(yr * yr + yi * yi);
-        mag[k] = m <= EPS ? 1 : m; // the reference sets log amplitude 0 there
+        yRe[k] = yr;
+        yIm[k] = yi;
+        const m2 = yr * yr + yi * yi;
+        g[k] = m2 <= EPS2 ? 1 : q === 3 ? inverseCbrt(Math.sqrt(m2)) : Math.pow(m2, -0.5 / q);
       }
-      for (let k = half + 1; k < N; k++) mag[k] = mag[N - k];
-      // exp(L_k - mean(L_{k-q+1..k})) / |Y_k| = 1 / geometric mean of the trailing amplitudes.
-      // Amplitudes mirror, so the factor of bin N-j equals that of bin j+q-1: compute half.
-      const distinct = Math.min(N, half + q);
-      for (let k = 0; k < distinct; k++) {
-        if (k + 1 >= q && q === 3) fac[k] = inverseCbrt(mag[k] * mag[k - 1] * mag[k - 2], fac[k]);
-        else {
-          const c = k + 1 < q ? k + 1 : q;
-          let prod = 1;
-          for (let j = k - c + 1; j <= k; j++) prod *= mag[j];
-          fac[k] = Math.pow(prod, -1 / c);
-        }
-      }
-      for (let k = distinct; k < N; k++) fac[k] = fac[N - k + q - 1];
+      for (let j = 1; j < q; j++) g[half + j] = g[half - j];
       // Saliency at the newest point: |(1/N) sum_k f_k Z_k| with Z_k = Y_k e^{2 pi i (w-1) k / N}.
       // Z_{N-k} = conj(Z_k), so bins k and N-k together add (f_k + f_{N-k}) Re Z_k to the real
-      // part and (f_k - f_{N-k}) Im Z_k to the imaginary part.
+      // part and (f_k - f_{N-k}) Im Z_k to the imaginary part. Bin N-k's trailing bins
+      // N-k-q+1..N-k mirror to k..k+q-1. The first q-1 bins average over the bins 0..k only.
       let sr = 0;
       let si = 0;
       for (let k = 0; k <= half; k++) {
-        const yr = re[k] + e * extRe[k];
-        const yi = im[k] + e * extIm[k];
-        if (yr * yr + yi * yi <= EPS * EPS) continue; // the reference zeroes these bins
+        const yr = yRe[k];
+        const yi = yIm[k];
+        if (yr * yr + yi * yi <= EPS2) continue; // the reference zeroes these bins
         // Z = (yr + i yi) (lastRe - i lastIm)
         const zr = yr * lastRe[k] + yi * lastIm[k];
         const zi = yi * lastRe[k] - yr * lastIm[k];
-        if (k === 0 || k === half) {
-          sr += fac[k] * zr;
-          si += fac[k] * zi;
+        let lower: number;
+        let upper: number;
+        if (q === 3) {
+          // Bins 0 and 1: 1 / |Y_0| = g_0^3 and 1 / sqrt(|Y_0| |Y_1|) = (g_0 g_1)^(3/2).
+          const p = k >= 2 ? g[k - 2] * g[k - 1] : k === 1 ? g[0] * Math.sqrt(g[0] * g[1]) : g[0] * g[0];
+          lower = p * g[k];
+          upper = g[k] * g[k + 1] * g[k + 2];
         } else {
-          sr += (fac[k] + fac[N - k]) * zr;
-          si += (fac[k] - fac[N - k]) * zi;
+          const c = Math.min(k + 1, q);
+          lower = Math.pow(product(g, k - c + 1, k + 1), q / c);
+          upper = product(g, k, k + q);
+        }
+        if (k === 0 || k === half) {
+          sr += lower * zr;
+          si += lower * zi;
+        } else {
+          sr += (lower + upper) * zr;
+          si += (lower - upper) * zi;
         }
       }
       const s = Math.sqrt(sr * sr + si * si) / N;
@@ -239,7 +258,7 @@ export const spectralResidualDetector: DetectorFactory = {
     const size = numberOption('spectral-residual', options, 'size', 64, { min: 16, integer: true });
     if ((size & (size - 1)) !== 0) throw new Error(`detector spectral-residual: option size must be a power of two, got ${size}`);
     const extend = numberOption('spectral-residual', options, 'extend', 5, { min: 1, max: size - 8, integer: true });
-    const magWindow = numberOption('spectral-residual', options, 'magWindow', 3, { min: 1, integer: true });
+    const magWindow = numberOption('spectral-residual', options, 'magWindow', 3, { min: 1, max: size / 4, integer: true });
     const scoreWindow = numberOption('spectral-residual', options, 'scoreWindow', 21, { min: 1, integer: true });
     const tau = numberOption('spectral-residual', options, 'tau', 3, { min: 0 });
     const scorer = new SpectralResidualScorer({ size, extend, magWindow, scoreWindow });

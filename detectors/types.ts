@@ -10,7 +10,10 @@ export interface Series {
   values: Float64Array;
   /** Which golden KPI this is, when known: lets ensembles route by kind. */
   kpi?: KpiName;
-  /** For a success-rate series: the volume behind each point (binomial trials). */
+  /**
+   * For a success-rate series: the volume behind each point (binomial trials). For an average
+   * latency: the calls averaged at each point (its standard error shrinks with them).
+   */
   volume?: Float64Array;
   /** 1 marks an anomalous point (ground truth), when known. */
   labels?: Uint8Array;

@@ -2,6 +2,9 @@ import {
   abnormalSpans,
   abnormalTraces,
   analyse,
+  DEFAULT_ERROR_OPERATION,
+  dropRepeatedSpans,
+  inferStatus,
   OperationBaseline,
   worstInstances,
   type SpanAnalysis,
@@ -16,37 +19,74 @@ export interface SpanContext {
   referenceAbnormal: Uint8Array;
   window: SpanAnalysis;
   abnormal: Uint8Array; // per window span
+  /** Per window span: its callee operations form a set the baseline never saw under its operation. */
+  novelShape: Uint8Array;
   traceAbnormal: Uint8Array; // per window trace
   instances: (string | undefined)[]; // per window service
 }
 
-// The same baseline serves every incident of a run: fit it once.
-const fitted = new WeakMap<SpanTable, { baseline: OperationBaseline; reference: SpanAnalysis; abnormal: Uint8Array }>();
+export interface SpanContextOptions {
+  /** Robust z above which a latency is abnormal (default 3). */
+  z?: number;
+  /** Operations that mark their parent span failed when statuses are unknown (default: Spring's error handler). */
+  errorOperation?: RegExp;
+  /** Also count a trace abnormal when a call's callee pattern is new to the baseline (default false). */
+  structure?: boolean;
+}
 
-export function spanContext(input: RcaInput, z = 3): SpanContext {
+/** Reads the options every span-based algorithm shares from a factory's options. */
+export function spanContextOptions(options: Record<string, unknown>): SpanContextOptions {
+  const out: SpanContextOptions = { z: Number(options.z ?? 3) };
+  if (options.errorOperation !== undefined) out.errorOperation = new RegExp(String(options.errorOperation));
+  if (options.structure !== undefined) out.structure = options.structure === true || Number(options.structure) === 1 || options.structure === 'true';
+  return out;
+}
+
+/** Spans ready for analysis: repeated spans dropped, unknown statuses inferred from error handlers. */
+function prepare(t: SpanTable, errorOperation: RegExp): SpanTable {
+  return inferStatus(dropRepeatedSpans(t), errorOperation);
+}
+
+interface Fitted {
+  z: number;
+  errorOperation: string;
+  baseline: OperationBaseline;
+  reference: SpanAnalysis;
+  abnormal: Uint8Array;
+}
+
+// The same baseline serves every incident of a run: fit it once per (table, settings).
+const fitted = new WeakMap<SpanTable, Fitted>();
+
+export function spanContext(input: RcaInput, opts: SpanContextOptions = {}): SpanContext {
+  const z = opts.z ?? 3;
+  const errorOperation = opts.errorOperation ?? DEFAULT_ERROR_OPERATION;
   let ref = fitted.get(input.baseline);
-  if (!ref || z !== 3) {
-    const baseline = OperationBaseline.fit(input.baseline);
-    const reference = analyse(input.baseline, baseline);
-    ref = { baseline, reference, abnormal: abnormalSpans(reference, baseline, { z }) };
-    if (z === 3) fitted.set(input.baseline, ref);
+  if (!ref || ref.z !== z || ref.errorOperation !== errorOperation.source) {
+    const table = prepare(input.baseline, errorOperation);
+    const baseline = OperationBaseline.fit(table);
+    const reference = analyse(table, baseline);
+    ref = { z, errorOperation: errorOperation.source, baseline, reference, abnormal: abnormalSpans(reference, baseline, { z }) };
+    fitted.set(input.baseline, ref);
   }
-  const window = analyse(input.spans, ref.baseline);
+  const window = analyse(prepare(input.spans, errorOperation), ref.baseline);
   const abnormal = abnormalSpans(window, ref.baseline, { z });
+  const novelShape = ref.baseline.novelShapes(window.table, window.index);
   return {
     baseline: ref.baseline,
     reference: ref.reference,
     referenceAbnormal: ref.abnormal,
     window,
     abnormal,
-    traceAbnormal: abnormalTraces(window, z),
+    novelShape,
+    traceAbnormal: abnormalTraces(window, z, opts.structure ? novelShape : undefined),
     instances: worstInstances(window, abnormal),
   };
 }
 
 /**
- * Candidates from per-service scores, best first: ties broken by `tieBreak` (higher first), then
- * by name so that output is deterministic.
+ * Candidates from per-service scores, best first (compared to 9 significant digits): ties broken
+ * by `tieBreak` (higher first), then by name so that output is deterministic.
  */
 export function rankServices(
   services: string[],
@@ -56,9 +96,11 @@ export function rankServices(
 ): Candidate[] {
   const order = services.map((_, i) => i).filter((i) => Number.isFinite(score[i]));
   const tb = opts.tieBreak;
+  // Scores equal but for floating-point rounding (PageRank iterations) are ties.
+  const key = Float64Array.from(services, (_, i) => (Number.isFinite(score[i]) ? Number(score[i].toPrecision(9)) : 0));
   order.sort(
     (a, b) =>
-      score[b] - score[a] ||
+      key[b] - key[a] ||
       (tb ? (tb[b] || 0) - (tb[a] || 0) : 0) ||
       (services[a] < services[b] ? -1 : services[a] > services[b] ? 1 : 0),
   );

@@ -1,3 +1,4 @@
+import { selectRows } from './span-table.js';
 import { SPAN_STATUS, type SpanTable } from './types.js';
 
 /**
@@ -131,8 +132,12 @@ function quantile(sorted: number[], q: number): number {
 
 interface OpStats {
   count: number;
+  /** Every set of callee operations seen under this operation (childShape keys). */
+  shapes: Set<string>;
   errors: number;
   logDuration: { median: number; scale: number };
+  /** Log duration that only 1% of the baseline's calls exceed: heavy tails are normal for some operations. */
+  logDurationP99: number;
   logSelf: { median: number; scale: number };
 }
 
@@ -146,17 +151,19 @@ export class OperationBaseline {
   static fit(baseline: SpanTable): OperationBaseline {
     const ix = indexSpans(baseline);
     const self = selfTimes(baseline, ix);
-    const groups = new Map<string, { d: number[]; s: number[]; errors: number }>();
+    const shape = childShapes(ix);
+    const groups = new Map<string, { d: number[]; s: number[]; errors: number; shapes: Set<string> }>();
     for (let i = 0; i < baseline.length; i++) {
       let g = groups.get(ix.opKey[i]);
-      if (!g) groups.set(ix.opKey[i], (g = { d: [], s: [], errors: 0 }));
+      if (!g) groups.set(ix.opKey[i], (g = { d: [], s: [], errors: 0, shapes: new Set() }));
+      g.shapes.add(shape[i]);
       g.d.push(Math.log1p(Math.max(0, baseline.end[i] - baseline.start[i])));
       g.s.push(Math.log1p(self[i]));
       if (isError(baseline, i)) g.errors++;
     }
     const ops = new Map<string, OpStats>();
     for (const [k, g] of groups) {
-      ops.set(k, { count: g.d.length, errors: g.errors, logDuration: robust(g.d), logSelf: robust(g.s) });
+      ops.set(k, { count: g.d.length, shapes: g.shapes, errors: g.errors, logDuration: robust(g.d), logDurationP99: quantile([...g.d].sort((a, b) => a - b), 0.99), logSelf: robust(g.s) });
     }
     return new OperationBaseline(ops);
   }
@@ -170,26 +177,60 @@ export class OperationBaseline {
     const zDuration = new Float64Array(n).fill(NaN);
     const zSelf = new Float64Array(n).fill(NaN);
     const known = new Uint8Array(n);
+    const beyondP99 = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const op = this.ops.get(ix.opKey[i]);
       if (!op || op.count < minCount) continue;
       known[i] = 1;
       const d = Math.log1p(Math.max(0, t.end[i] - t.start[i]));
       zDuration[i] = (d - op.logDuration.median) / Math.max(op.logDuration.scale, MIN_LOG_SCALE);
+      beyondP99[i] = d > op.logDurationP99 ? 1 : 0;
       zSelf[i] = (Math.log1p(self[i]) - op.logSelf.median) / Math.max(op.logSelf.scale, MIN_LOG_SCALE);
     }
-    return { zDuration, zSelf, known };
+    return { zDuration, zSelf, known, beyondP99 };
   }
 
   has(opKey: string): boolean {
     return this.ops.has(opKey);
   }
+
+  /**
+   * 1 for each span whose set of callee operations the baseline never saw under its operation
+   * (calls cut short by an exception, or a changed call pattern), judged only for operations seen
+   * at least `minCount` times.
+   */
+  novelShapes(t: SpanTable, ix: SpanIndex, minCount = 5): Uint8Array {
+    const shape = childShapes(ix);
+    const out = new Uint8Array(t.length);
+    for (let i = 0; i < t.length; i++) {
+      const op = this.ops.get(ix.opKey[i]);
+      if (op && op.count >= minCount && !op.shapes.has(shape[i])) out[i] = 1;
+    }
+    return out;
+  }
+}
+
+/** Per span: the sorted distinct operations (service and name) of its children, as one key. */
+export function childShapes(ix: SpanIndex): string[] {
+  const out: string[] = new Array(ix.opKey.length);
+  for (let i = 0; i < out.length; i++) {
+    if (ix.firstChild[i] < 0) {
+      out[i] = '';
+      continue;
+    }
+    const keys = new Set<string>();
+    for (let c = ix.firstChild[i]; c >= 0; c = ix.nextSibling[c]) keys.add(ix.opKey[c]);
+    out[i] = [...keys].sort().join('\u0001');
+  }
+  return out;
 }
 
 export interface SpanScores {
   zDuration: Float64Array;
   zSelf: Float64Array;
   known: Uint8Array;
+  /** Duration beyond the 99th percentile of the operation's baseline durations. */
+  beyondP99: Uint8Array;
 }
 
 /** Everything a span-based algorithm needs about one table, computed once. */
@@ -230,13 +271,18 @@ export function abnormalSpans(a: SpanAnalysis, baseline: OperationBaseline, opts
 
 /**
  * A trace is abnormal (as in MicroRank) when one of its calls failed or its end-to-end latency,
- * the duration of a root call, is beyond z robust sigmas of that root operation's baseline.
+ * the duration of a root call, is beyond z robust sigmas of that root operation's baseline and
+ * beyond its baseline 99th percentile (so that an operation with a heavy latency tail does not
+ * make a steady stream of abnormal traces); and,
+ * when `novelShape` is given, when one of its calls has a callee pattern the baseline never saw.
  */
-export function abnormalTraces(a: SpanAnalysis, z = 3): Uint8Array {
+export function abnormalTraces(a: SpanAnalysis, z = 3, novelShape?: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.index.traces);
   const t = a.table;
   for (let i = 0; i < t.length; i++) {
-    if (isError(t, i) || (t.parent[i] < 0 && a.scores.known[i] && a.scores.zDuration[i] > z)) out[a.index.traceOf[i]] = 1;
+    if (isError(t, i) || novelShape?.[i] || (t.parent[i] < 0 && a.scores.known[i] && a.scores.zDuration[i] > z && a.scores.beyondP99[i])) {
+      out[a.index.traceOf[i]] = 1;
+    }
   }
   return out;
 }
@@ -256,4 +302,53 @@ export function worstInstances(a: SpanAnalysis, abnormal: Uint8Array): (string |
     for (const [inst, c] of m) if (c > bestN || (c === bestN && inst < best)) [best, bestN] = [inst, c];
     return best < 0 ? undefined : a.table.strings[best];
   });
+}
+
+/**
+ * The table without repeated spans: span files that overlap in time (Nezha's per-minute files do)
+ * hold some spans twice. Keeps the last copy of each (trace, span) pair, the one that readSpans
+ * links children to; returns the table itself when nothing repeats.
+ */
+export function dropRepeatedSpans(t: SpanTable): SpanTable {
+  const last = new Map<number, Map<number, number>>();
+  let repeated = 0;
+  for (let i = 0; i < t.length; i++) {
+    let m = last.get(t.traceId[i]);
+    if (!m) last.set(t.traceId[i], (m = new Map()));
+    if (m.has(t.spanId[i])) repeated++;
+    m.set(t.spanId[i], i);
+  }
+  if (repeated === 0) return t;
+  const keep = new Uint8Array(t.length);
+  for (const m of last.values()) for (const row of m.values()) keep[row] = 1;
+  return selectRows(t, keep);
+}
+
+/**
+ * Spring Boot forwards a request whose handler threw to its `/error` endpoint, which tracing
+ * agents record as a `BasicErrorController.error` span under the failed request's server span.
+ */
+export const DEFAULT_ERROR_OPERATION = /^(BasicErrorController\.error|\/error)$/;
+
+/**
+ * Statuses for spans that have none (status unknown): a span with a child whose operation is an
+ * error handler (`errorOperation`) failed. Known statuses are kept. Returns the table itself when
+ * nothing changes.
+ */
+export function inferStatus(t: SpanTable, errorOperation: RegExp = DEFAULT_ERROR_OPERATION): SpanTable {
+  const handler = new Uint8Array(t.strings.length);
+  const checked = new Uint8Array(t.strings.length);
+  let status: Uint8Array | undefined;
+  for (let i = 0; i < t.length; i++) {
+    const op = t.operation[i];
+    if (!checked[op]) {
+      checked[op] = 1;
+      handler[op] = errorOperation.test(t.strings[op]) ? 1 : 0;
+    }
+    const p = t.parent[i];
+    if (!handler[op] || p < 0 || t.status[p] !== SPAN_STATUS.unknown) continue;
+    status ??= t.status.slice();
+    status[p] = SPAN_STATUS.system;
+  }
+  return status ? { ...t, status } : t;
 }

@@ -1,11 +1,37 @@
-import { rankServices, spanContext, type SpanContext } from './span-context.js';
+import { rankServices, spanContext, spanContextOptions, type SpanContext } from './span-context.js';
+import type { SpanIndex } from './span-stats.js';
 import type { RcaFactory } from './types.js';
 
+/** Dense ids for the window's operations (service and operation name). */
+export interface OperationIndex {
+  opOf: Int32Array; // row -> operation
+  ops: string[]; // operation -> `${service}\u0000${operation}`
+  serviceOfOp: Int32Array; // operation -> dense service of the span index
+}
+
+export function operationIndex(ix: SpanIndex): OperationIndex {
+  const ids = new Map<string, number>();
+  const opOf = new Int32Array(ix.opKey.length);
+  const svc: number[] = [];
+  for (let i = 0; i < opOf.length; i++) {
+    let o = ids.get(ix.opKey[i]);
+    if (o === undefined) {
+      ids.set(ix.opKey[i], (o = ids.size));
+      svc.push(ix.serviceOf[i]);
+    }
+    opOf[i] = o;
+  }
+  return { opOf, ops: [...ids.keys()], serviceOfOp: Int32Array.from(svc) };
+}
+
 /**
- * Program-spectrum counts per service over the window's traces (spectrum-based fault
- * localisation): ef/ep = abnormal/normal traces that cover the service, nf/np = those that do not.
+ * Program-spectrum counts per operation (service and operation name) over the window's traces
+ * (spectrum-based fault localisation): ef/ep = abnormal/normal traces in which the operation
+ * appears, nf/np = those in which it does not. Operations, not services, are the program
+ * elements: a caller's entry operation also serves transaction types that never reach a failing
+ * callee, so it does not tie with the callee the way the service as a whole does.
  */
-export interface Spectrum {
+export interface Spectrum extends OperationIndex {
   ef: Float64Array;
   ep: Float64Array;
   nf: Float64Array;
@@ -15,33 +41,49 @@ export interface Spectrum {
 }
 
 export function spectrum(ctx: SpanContext): Spectrum {
-  const { index, table } = ctx.window;
-  const S = index.services.length;
-  const ef = new Float64Array(S);
-  const ep = new Float64Array(S);
-  // Rows of one trace may be interleaved with others: count each (trace, service) pair once.
-  const covered = new Map<number, Set<number>>();
-  for (let i = 0; i < table.length; i++) {
+  const { index } = ctx.window;
+  const oi = operationIndex(index);
+  const O = oi.ops.length;
+  const ef = new Float64Array(O);
+  const ep = new Float64Array(O);
+  // Rows of one trace may be interleaved with others: count each (trace, operation) pair once.
+  const seen = new Set<number>();
+  for (let i = 0; i < oi.opOf.length; i++) {
     const tr = index.traceOf[i];
-    const sv = index.serviceOf[i];
-    let set = covered.get(tr);
-    if (!set) covered.set(tr, (set = new Set()));
-    if (set.has(sv)) continue;
-    set.add(sv);
-    if (ctx.traceAbnormal[tr]) ef[sv]++;
-    else ep[sv]++;
+    const key = tr * O + oi.opOf[i];
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (ctx.traceAbnormal[tr]) ef[oi.opOf[i]]++;
+    else ep[oi.opOf[i]]++;
   }
   let abnormalTraces = 0;
   for (let tr = 0; tr < index.traces; tr++) abnormalTraces += ctx.traceAbnormal[tr];
   const normalTraces = index.traces - abnormalTraces;
-  const nf = new Float64Array(S);
-  const np = new Float64Array(S);
-  for (let s = 0; s < S; s++) {
-    nf[s] = abnormalTraces - ef[s];
-    np[s] = normalTraces - ep[s];
+  const nf = new Float64Array(O);
+  const np = new Float64Array(O);
+  for (let o = 0; o < O; o++) {
+    nf[o] = abnormalTraces - ef[o];
+    np[o] = normalTraces - ep[o];
   }
-  return { ef, ep, nf, np, abnormalTraces, normalTraces };
+  return { ...oi, ef, ep, nf, np, abnormalTraces, normalTraces };
 }
+
+/** Each service's score: the best of its operations' (and which operation that is, -1 for none). */
+export function bestOperation(oi: OperationIndex, services: number, opScore: ArrayLike<number>): { score: Float64Array; op: Int32Array } {
+  const score = new Float64Array(services).fill(-Infinity);
+  const op = new Int32Array(services).fill(-1);
+  for (let o = 0; o < oi.ops.length; o++) {
+    const s = oi.serviceOfOp[o];
+    if (opScore[o] > score[s]) {
+      score[s] = opScore[o];
+      op[s] = o;
+    }
+  }
+  return { score, op };
+}
+
+/** The operation's own name (without its service). */
+export const operationName = (opKey: string): string => opKey.slice(opKey.indexOf('\u0000') + 1);
 
 export type SpectrumFormula = (ef: number, ep: number, nf: number, np: number) => number;
 
@@ -91,16 +133,18 @@ export function spectrumRca(name: string, description: string, formula: Spectrum
     description,
     create: (options = {}) => ({
       rank(input) {
-        const ctx = spanContext(input, Number(options.z ?? 3));
+        const ctx = spanContext(input, spanContextOptions(options));
         const sp = spectrum(ctx);
-        const S = ctx.window.index.services.length;
-        const score = new Float64Array(S);
-        for (let s = 0; s < S; s++) score[s] = formula(sp.ef[s], sp.ep[s], sp.nf[s], sp.np[s]);
+        const opScore = new Float64Array(sp.ops.length);
+        for (let o = 0; o < opScore.length; o++) opScore[o] = formula(sp.ef[o], sp.ep[o], sp.nf[o], sp.np[o]);
+        const services = ctx.window.index.services;
+        const { score, op } = bestOperation(sp, services.length, opScore);
         return rankServices(
-          ctx.window.index.services,
+          services,
           score,
           (s) =>
-            `${name} ${score[s].toFixed(3)}: in ${sp.ef[s]} of ${sp.abnormalTraces} abnormal and ${sp.ep[s]} of ${sp.normalTraces} normal traces`,
+            `${name} ${score[s].toFixed(3)} for ${operationName(sp.ops[op[s]])}: in ${sp.ef[op[s]]} of ${sp.abnormalTraces} abnormal ` +
+            `and ${sp.ep[op[s]]} of ${sp.normalTraces} normal traces`,
           { tieBreak: abnormalShare(ctx), instances: ctx.instances },
         );
       },

@@ -99,7 +99,7 @@ export async function importMessages(
       for (const c of ALL_COLUMNS) {
         const v = batch.getChild(source[c]);
         if (!v && REQUIRED_MESSAGE_COLUMNS.includes(c)) throw new ImportError(file, `batch ${batchNo}`, `column '${source[c]}' (${c}) is missing`);
-        cols[c] = v ? (v.toArray() as ArrayLike<unknown>) : undefined;
+        cols[c] = v ? columnValues(v) : undefined;
         valid[c] = v && v.nullCount > 0 ? v : undefined;
       }
       let row = 0;
@@ -162,6 +162,19 @@ export async function importMessages(
   }
   await flush();
   return { format, rows, droppedColumns: [...dropped].sort() };
+}
+
+/** A column as a JS array; dictionary strings are looked up by code (Vector.toArray decodes row by row). */
+function columnValues(v: arrow.Vector): ArrayLike<unknown> {
+  const data = v.data[0];
+  if (v.data.length === 1 && data.dictionary && arrow.DataType.isUtf8(data.dictionary.type) && data.values instanceof Int32Array) {
+    const strings = data.dictionary.toArray() as string[];
+    const codes = data.values.subarray(data.offset, data.offset + data.length);
+    const out = new Array<string>(codes.length);
+    for (let i = 0; i < codes.length; i++) out[i] = strings[codes[i]];
+    return out;
+  }
+  return v.toArray() as ArrayLike<unknown>;
 }
 
 async function scanArrow(file: string, onBatch: (b: arrow.RecordBatch) => Promise<void>): Promise<void> {

@@ -137,7 +137,8 @@ async function evaluateDetectors(
     const t0 = performance.now();
     const det = await runDetector(factory, input.series, trainUntil === undefined ? {} : { trainUntil });
     const computeMs = performance.now() - t0;
-    const m = scoreDetection(input.series, det, { delay: 7, threshold: 'own' });
+    // The training prefix is not scored: alarms there would be judged on data the detector fitted.
+    const m = scoreDetection(input.series, det, { delay: 7, threshold: 'own', ...(trainUntil === undefined ? {} : { scoreFrom: trainUntil }) });
     const nullable = (x: number) => (Number.isFinite(x) ? x : null);
     results.push({
       name: factory.name,

@@ -58,8 +58,15 @@ export class Engine {
   /** Mean CPU (non-DB) time per call and expected calls per transaction, flat [service * types + type]. */
   private readonly cpuMs: Float64Array;
   private readonly callsPerTx: Float64Array;
+  /** The services with queues (not clients or channels), the ones updateQueues works on. */
+  private readonly queuedServices: Int32Array;
+  /** Instance states the routing tables were last built from. */
+  private readonly routedState: Uint8Array;
+  private routedStateValid = false;
   private txSeq = 0;
   private callSeq = 0;
+  /** The next minute run() simulates: a forked engine resumes where its parent was. */
+  private minute = 0;
   private messagesCounted = 0;
   private type = 0;
   // Return values of call(): avoids allocating a result object per call.
@@ -71,7 +78,7 @@ export class Engine {
     private readonly m: Model,
     private readonly faults: readonly CompiledFault[],
     private readonly seed: number,
-    private readonly kpis: KpiAccumulator,
+    readonly kpis: KpiAccumulator,
     private readonly rows?: MessageRows,
   ) {
     this.fx = new FaultEffects(m);
@@ -93,11 +100,41 @@ export class Engine {
     for (let s = 0; s < this.ns; s++) for (let d = 0; d < this.cells; d++) this.cellRoutable.push(new Int32Array(m.serviceInstances[s]!.length));
     this.cellCount = new Int32Array(this.ns * this.cells);
     this.load = new Float64Array(ni);
+    this.queuedServices = Int32Array.from(m.services.keys()).filter((s) => m.serviceKind[s] === SERVICE_KIND.service);
+    this.routedState = new Uint8Array(ni);
     this.rebuildRouting();
   }
 
-  /** Simulate from the start up to `untilMs` (default: the whole run). */
-  run(untilMs = Infinity): SimulationResult {
+  /**
+   * A KPI-only copy of this engine's state between two minutes, going on with other faults and
+   * its own KPI accumulator. Everything carried from tick to tick is copied; the transaction RNG
+   * is not, since it is reseeded for every transaction.
+   */
+  fork(faults: readonly CompiledFault[], kpis: KpiAccumulator): Engine {
+    const e = new Engine(this.m, faults, this.seed, kpis);
+    e.fx.copyFrom(this.fx);
+    e.routedState.set(this.routedState);
+    e.routedStateValid = this.routedStateValid;
+    for (let s = 0; s < this.ns; s++) e.routable[s]!.set(this.routable[s]!);
+    this.cellRoutable.forEach((list, k) => e.cellRoutable[k]!.set(list));
+    e.routableCount.set(this.routableCount);
+    e.cellCount.set(this.cellCount);
+    e.load.set(this.load);
+    e.waitMs.set(this.waitMs);
+    e.backlog.set(this.backlog);
+    e.retryRate.set(this.retryRate);
+    e.retriesNow.set(this.retriesNow);
+    e.txSeq = this.txSeq;
+    e.messagesCounted = this.rows ? this.rows.total + this.rows.n : this.messagesCounted;
+    e.minute = this.minute;
+    return e;
+  }
+
+  /**
+   * Simulate from where the engine stands (the start, or the fork point) up to `untilMs` (default:
+   * the whole run). `beforeMinute` is called at each minute boundary, e.g. to fork the engine.
+   */
+  run(untilMs = Infinity, beforeMinute?: (minute: number) => void): SimulationResult {
     const m = this.m;
     const ticksPerMinute = 60_000 / TICK_MS;
     const noise = new Float64Array(this.nt);
@@ -107,7 +144,9 @@ export class Engine {
     const minuteRate = new Float64Array(this.nt);
     const sigma = m.traffic.noise;
     const minutes = Math.min(m.durationMs, untilMs - m.start) / 60_000;
-    for (let minute = 0; minute < minutes; minute++) {
+    for (; this.minute < minutes; this.minute++) {
+      const minute = this.minute;
+      beforeMinute?.(minute);
       const tMinute = m.start + minute * 60_000;
       // Per (type, minute) streams: the same draws whatever happened before (common random numbers).
       for (let k = 0; k < this.nt; k++) {
@@ -140,6 +179,10 @@ export class Engine {
   private rebuildRouting(): void {
     const m = this.m;
     const state = this.fx.instState;
+    // Routing depends on the instance states only: most fault ticks leave them as they were.
+    if (this.routedStateValid && sameBytes(state, this.routedState)) return;
+    this.routedState.set(state);
+    this.routedStateValid = true;
     for (let s = 0; s < this.ns; s++) {
       const ids = m.serviceInstances[s]!;
       const all = this.routable[s]!;
@@ -162,17 +205,24 @@ export class Engine {
     const nt = this.nt;
     const calls = this.callsPerTx;
     const cells = this.cells;
+    const load = this.load;
+    const backlogs = this.backlog;
+    const waitMs = this.waitMs;
+    const retryRate = this.retryRate;
+    const instState = fx.instState;
+    const instSlow = fx.instSlow;
     if (fx.active) this.rebuildRouting();
-    for (let s = 0; s < this.ns; s++) {
-      if (m.serviceKind[s] !== SERVICE_KIND.service) continue;
+    const queued = this.queuedServices;
+    for (let q = 0; q < queued.length; q++) {
+      const s = queued[q]!;
       const ids = m.serviceInstances[s]!;
       let perTx = 0;
       for (let k = 0, o = s * nt; k < nt; k++) perTx += rates[k]! * calls[o + k]!;
-      this.retryRate[s] = this.retryRate[s]! + (this.retriesNow[s]! - this.retryRate[s]!) / RETRY_SMOOTHING_TICKS;
+      retryRate[s] = retryRate[s]! + (this.retriesNow[s]! - retryRate[s]!) / RETRY_SMOOTHING_TICKS;
       // Users are spread evenly over the cells and calls stay in their cell when it has a
       // routable instance, else go to any (mirrors pick()).
-      for (let k = 0; k < ids.length; k++) this.load[ids[k]!] = 0;
-      const perCell = (perTx + this.retryRate[s]!) / cells;
+      for (let k = 0; k < ids.length; k++) load[ids[k]!] = 0;
+      const perCell = (perTx + retryRate[s]!) / cells;
       for (let d = 0; d < cells; d++) {
         let list = this.cellRoutable[s * cells + d]!;
         let n = this.cellCount[s * cells + d]!;
@@ -180,29 +230,30 @@ export class Engine {
           list = this.routable[s]!;
           n = this.routableCount[s]!;
         }
-        for (let k = 0; k < n; k++) this.load[list[k]!] = this.load[list[k]!]! + perCell / n;
+        const share = perCell / n;
+        for (let k = 0; k < n; k++) load[list[k]!] = load[list[k]!]! + share;
       }
       const cpuMs = this.cpuMs[s]!;
       const dbMs = m.serviceDbMs[s]! * fx.dbFactor[s]!;
       const capacity = m.serviceCapacity[s]! * this.baseProcMs[s]!;
       for (let k = 0; k < ids.length; k++) {
         const i = ids[k]!;
-        if (fx.instState[i] !== INSTANCE_STATE.up) {
+        if (instState[i] !== INSTANCE_STATE.up) {
           // A crashed process loses its queue; it starts empty when it comes back.
-          this.backlog[i] = 0;
-          this.waitMs[i] = 0;
+          backlogs[i] = 0;
+          waitMs[i] = 0;
           continue;
         }
-        const lambda = this.load[i]!;
-        const proc = cpuMs * fx.instSlow[i]! + dbMs;
+        const lambda = load[i]!;
+        const proc = cpuMs * instSlow[i]! + dbMs;
         // Capacity falls in proportion to how much longer each call holds a worker.
         const mu = capacity / proc; // scaled calls/s
-        const backlog = Math.max(0, this.backlog[i]! + (lambda - mu) * (TICK_MS / 1000));
-        this.backlog[i] = backlog;
+        const backlog = Math.max(0, backlogs[i]! + (lambda - mu) * (TICK_MS / 1000));
+        backlogs[i] = backlog;
         const rho = Math.min(lambda / mu, RHO_MAX);
         // Steady-state wait ~ processing time x rho / (1 - rho); above saturation the backlog
         // drains at mu. Both are ratios, so --traffic-scale changes the data volume, not latency.
-        this.waitMs[i] = (proc * rho) / (1 - rho) + (1000 * backlog) / mu;
+        waitMs[i] = (proc * rho) / (1 - rho) + (1000 * backlog) / mu;
       }
     }
     this.retriesNow.fill(0);
@@ -465,4 +516,9 @@ export class Engine {
     this.retClass = CLASS.ok;
     this.retCode = OK_CODE;
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -145,6 +145,25 @@ export class FaultEffects {
     this.reset();
   }
 
+  /** Take over another engine's effects (same model), e.g. when forking a counterfactual. */
+  copyFrom(o: FaultEffects): void {
+    this.instSlow.set(o.instSlow);
+    this.instState.set(o.instState);
+    this.instMisroute.set(o.instMisroute);
+    this.dbFactor.set(o.dbFactor);
+    this.brokerGapMs.set(o.brokerGapMs);
+    this.channelFail.set(o.channelFail);
+    this.channelSlow.set(o.channelSlow);
+    this.edgeDelayMs.set(o.edgeDelayMs);
+    this.edgeLoss.set(o.edgeLoss);
+    this.releaseError.set(o.releaseError);
+    this.surge.set(o.surge);
+    this.active = o.active;
+    this.activeBefore = o.activeBefore;
+    this.touchedEdges = [...o.touchedEdges];
+    this.touchedRelease = [...o.touchedRelease];
+  }
+
   private reset(): void {
     this.instSlow.fill(1);
     this.instState.fill(0);

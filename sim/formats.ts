@@ -32,8 +32,10 @@ export const RET_CLASSES = ['ok', 'business', 'system'] as const;
 export type RetClass = (typeof RET_CLASSES)[number];
 
 /**
- * messages.arrow columns. Strings are dictionary-encoded (Dictionary<Int32, Utf8>) except bizSeqNo
- * and uniqueId, which are near-unique and stored as plain Utf8. Times are unix epoch milliseconds
+ * messages.arrow columns. Strings are dictionary-encoded except bizSeqNo and uniqueId, which are
+ * near-unique and stored as plain Utf8. A dictionary's index type is the smallest signed integer
+ * type that fits it (Int8, Int16 or Int32; Int32 where the writer cannot know the dictionary up
+ * front); sim/read.ts always hands codes out as Int32Array (DictColumn). Times are unix epoch milliseconds
  * as Float64 (exact below 2^53, and cheap to scan as a Float64Array).
  */
 export const MESSAGE_COLUMNS = {

@@ -12,7 +12,7 @@ import { compileModel } from './model.js';
 import { packageRoot } from './package-root.js';
 import { loadScenario } from './scenario.js';
 import { parseDuration } from './duration.js';
-import { counterfactual, movedKpis, truthFault } from './truth.js';
+import { CounterfactualForks, movedKpis, truthFault } from './truth.js';
 
 export interface GenerateOptions {
   /** Scenario name relative to scenarios/ (e.g. `faults/database-slow`) or a YAML file path. */
@@ -36,7 +36,8 @@ const DEPENDENCIES = ['apache-arrow', 'seedrandom', 'yaml', 'zod'];
 
 /**
  * Generate one data set: messages.arrow (streamed batch by batch), kpis.arrow, truth.json (with
- * the KPI series each fault actually moved, from fault-free counterfactual runs) and
+ * the KPI series each fault actually moved, from fault-free counterfactual runs forked off the
+ * real run at each fault's start) and
  * manifest.json. Same scenario, options and seed give byte-identical files.
  */
 export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
@@ -54,11 +55,14 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     throw new Error(`${opts.out}: cannot create the output directory: ${(err as Error).message}`);
   }
 
-  const writer = await MessageLogWriter.open(join(opts.out, 'messages.arrow'), messageDictionaries(model));
+  const writer = await MessageLogWriter.open(join(opts.out, 'messages.arrow'), messageDictionaries(model), { fitIndices: true });
   const kpis = new KpiAccumulator(model);
   let result;
+  let forks: CounterfactualForks;
   try {
-    result = new Engine(model, faults, opts.seed, kpis, new MessageRows(writer, model)).run();
+    const engine = new Engine(model, faults, opts.seed, kpis, new MessageRows(writer, model));
+    forks = new CounterfactualForks(model, faults, engine);
+    result = engine.run(Infinity, forks.beforeMinute);
   } catch (err) {
     writer.abort();
     throw err;
@@ -73,7 +77,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     seed: opts.seed,
     start: model.start,
     end,
-    faults: faults.map((f) => truthFault(f, movedKpis(model, kpis, counterfactual(model, faults, f, opts.seed), f))),
+    faults: faults.map((f) => truthFault(f, movedKpis(model, kpis, forks.finish(f), f))),
   };
   files['truth.json'] = writeFileAtomic(join(opts.out, 'truth.json'), JSON.stringify(truth, null, 2) + '\n');
   const root = packageRoot();

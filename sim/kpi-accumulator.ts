@@ -33,6 +33,16 @@ export class KpiAccumulator {
     this.latencySum = new Float64Array(n);
   }
 
+  /** An independent copy holding the counts so far. */
+  clone(): KpiAccumulator {
+    const k = new KpiAccumulator(this.m);
+    k.volume.set(this.volume);
+    k.businessOk.set(this.businessOk);
+    k.systemOk.set(this.systemOk);
+    k.latencySum.set(this.latencySum);
+    return k;
+  }
+
   private add(series: number, t: number, cls: number, latencyMs: number): void {
     const minute = Math.floor((t - this.m.start) / 60_000);
     if (minute < 0 || minute >= this.minutes) return;

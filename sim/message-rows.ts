@@ -1,5 +1,5 @@
 import { LOG_POINTS, MSG_TYPES } from './formats.js';
-import { MESSAGE_DICT_COLUMNS, type MessageDictColumn } from './message-schema.js';
+import { MESSAGE_DICT_COLUMNS, type DictCodes, type MessageDictColumn } from './message-schema.js';
 import type { EncodedMessageBatch, MessageLogWriter } from './message-writer.js';
 import type { Model } from './model.js';
 
@@ -33,9 +33,12 @@ export function messageDictionaries(m: Model): Record<MessageDictColumn, readonl
 }
 
 /**
- * Preallocated column buffers for one record batch of messages.arrow. The engine writes rows
- * straight into typed arrays; ids are fixed-width ASCII copied byte by byte, so no per-row string
- * is ever created. A full batch goes to the writer and the buffers are reused.
+ * Preallocated column buffers for one record batch of messages.arrow. The engine's hot loop only
+ * stores what varies per row (log point, parties, times, codes, transaction and call number) into
+ * typed arrays; the columns that follow from those (services, subsystems, IPs, DCNs) and the two
+ * fixed-width ASCII id columns are filled column by column when the batch is flushed, so no
+ * per-row string is ever created and the per-row work stays a handful of stores. A full batch goes
+ * to the writer and the buffers are reused.
  */
 export class MessageRows {
   readonly capacity: number;
@@ -43,11 +46,29 @@ export class MessageRows {
   total = 0;
   private readonly biz: Uint8Array;
   private readonly uid: Uint8Array;
+  private readonly biz32: Uint32Array;
+  private readonly uidView: DataView;
   private readonly batch: EncodedMessageBatch;
-  private readonly c: Record<MessageDictColumn, Int32Array>;
-  /** Current transaction's bizSeqNo and current call's uniqueId, filled by setTx / setCall. */
-  readonly txBiz = new Uint8Array(BIZ_SEQ_WIDTH);
-  readonly callUid = new Uint8Array(UNIQUE_ID_WIDTH);
+  private readonly c: Record<MessageDictColumn, DictCodes>;
+  // Hot-path columns, hoisted out of the record for monomorphic stores.
+  private readonly logPoint: DictCodes;
+  private readonly msgType: DictCodes;
+  private readonly topic: DictCodes;
+  private readonly txType: DictCodes;
+  private readonly sender: DictCodes;
+  private readonly receiver: DictCodes;
+  private readonly retCode: DictCodes;
+  private readonly retClass: DictCodes;
+  private readonly sendTime: Float64Array;
+  private readonly recvTime: Float64Array;
+  private readonly ttl: Int32Array;
+  /** Per row: transaction sequence number, its DCN, and the call number within it (for the ids). */
+  private readonly rowTx: Float64Array;
+  private readonly rowDcn: Uint8Array;
+  private readonly rowCall: Int32Array;
+  private txSeq = 0;
+  private txDcn = 0;
+  private callSeq = 0;
 
   constructor(
     private readonly writer: MessageLogWriter,
@@ -57,70 +78,143 @@ export class MessageRows {
     this.capacity = capacity;
     this.biz = new Uint8Array(capacity * BIZ_SEQ_WIDTH);
     this.uid = new Uint8Array(capacity * UNIQUE_ID_WIDTH);
-    const offsets = (w: number) => Int32Array.from({ length: capacity + 1 }, (_, i) => i * w);
-    const codes = {} as Record<MessageDictColumn, Int32Array>;
-    for (const col of MESSAGE_DICT_COLUMNS) codes[col] = new Int32Array(capacity);
+    this.biz32 = new Uint32Array(this.biz.buffer);
+    this.uidView = new DataView(this.uid.buffer);
+    const codes = {} as Record<MessageDictColumn, DictCodes>;
+    for (const col of MESSAGE_DICT_COLUMNS) codes[col] = writer.codesArray(col, capacity);
     this.c = codes;
     this.batch = {
       length: 0,
-      bizSeqNo: { offsets: offsets(BIZ_SEQ_WIDTH), bytes: this.biz },
-      uniqueId: { offsets: offsets(UNIQUE_ID_WIDTH), bytes: this.uid },
+      bizSeqNo: { offsets: fixedWidthOffsets(capacity, BIZ_SEQ_WIDTH), bytes: this.biz },
+      uniqueId: { offsets: fixedWidthOffsets(capacity, UNIQUE_ID_WIDTH), bytes: this.uid },
       codes,
       sendTime: new Float64Array(capacity),
       recvTime: new Float64Array(capacity),
       ttl: new Int32Array(capacity),
     };
-    this.txBiz.set([66, 90]); // 'BZ'
-    this.callUid[BIZ_SEQ_WIDTH] = 45; // '-'
+    this.logPoint = codes.logPoint;
+    this.msgType = codes.msgType;
+    this.topic = codes.topic;
+    this.txType = codes.txType;
+    this.sender = codes.senderInstance;
+    this.receiver = codes.receiverInstance;
+    this.retCode = codes.retCode;
+    this.retClass = codes.retClass;
+    this.sendTime = this.batch.sendTime;
+    this.recvTime = this.batch.recvTime;
+    this.ttl = this.batch.ttl;
+    this.rowTx = new Float64Array(capacity);
+    this.rowDcn = new Uint8Array(capacity);
+    this.rowCall = new Int32Array(capacity);
   }
 
+  /** The transaction the next rows belong to: bizSeqNo 'BZ' + DCN + sequence. */
   setTx(dcn: number, seq: number): void {
-    writeDigits(this.txBiz, 2, 2, dcn + 1);
-    writeDigits(this.txBiz, 4, 16, seq);
-    this.callUid.set(this.txBiz, 0);
+    this.txDcn = dcn;
+    this.txSeq = seq;
   }
 
+  /** The call the next rows belong to: uniqueId = bizSeqNo + '-' + call number. */
   setCall(callSeq: number): void {
-    writeDigits(this.callUid, BIZ_SEQ_WIDTH + 1, 4, callSeq % 10_000);
+    this.callSeq = callSeq;
   }
 
   row(logPoint: number, msgType: number, topic: number, txType: number, sender: number, receiver: number, send: number, recv: number, ttl: number, retCode: number, retClass: number): void {
     const i = this.n;
-    const m = this.m;
-    const c = this.c;
-    this.biz.set(this.txBiz, i * BIZ_SEQ_WIDTH);
-    this.uid.set(this.callUid, i * UNIQUE_ID_WIDTH);
-    c.msgType[i] = msgType;
-    c.topic[i] = topic;
-    c.txType[i] = txType;
-    const ss = m.instanceService[sender]!;
-    const rs = m.instanceService[receiver]!;
-    c.senderSubsystem[i] = m.serviceSubsystem[ss]!;
-    c.senderService[i] = ss;
-    c.senderInstance[i] = sender;
-    c.senderIp[i] = sender;
-    c.senderDcn[i] = m.instanceDcn[sender]!;
-    c.receiverSubsystem[i] = m.serviceSubsystem[rs]!;
-    c.receiverService[i] = rs;
-    c.receiverInstance[i] = receiver;
-    c.receiverIp[i] = receiver;
-    c.receiverDcn[i] = m.instanceDcn[receiver]!;
-    c.logPoint[i] = logPoint;
-    c.retCode[i] = retCode;
-    c.retClass[i] = retClass;
-    this.batch.sendTime[i] = send;
-    this.batch.recvTime[i] = recv;
-    this.batch.ttl[i] = ttl;
+    this.logPoint[i] = logPoint;
+    this.msgType[i] = msgType;
+    this.topic[i] = topic;
+    this.txType[i] = txType;
+    this.sender[i] = sender;
+    this.receiver[i] = receiver;
+    this.sendTime[i] = send;
+    this.recvTime[i] = recv;
+    this.ttl[i] = ttl;
+    this.retCode[i] = retCode;
+    this.retClass[i] = retClass;
+    this.rowTx[i] = this.txSeq;
+    this.rowDcn[i] = this.txDcn;
+    this.rowCall[i] = this.callSeq;
     if (++this.n === this.capacity) this.flush();
   }
 
   flush(): void {
-    if (this.n === 0) return;
-    this.batch.length = this.n;
+    const n = this.n;
+    if (n === 0) return;
+    this.fillParties(n);
+    this.fillIds(n);
+    this.batch.length = n;
     this.writer.appendEncoded(this.batch);
-    this.total += this.n;
+    this.total += n;
     this.n = 0;
   }
+
+  /** Service, subsystem, IP and DCN of sender and receiver, from their instance codes. */
+  private fillParties(n: number): void {
+    const m = this.m;
+    const c = this.c;
+    const { instanceService: service, serviceSubsystem: subsystem, instanceDcn: dcn } = m;
+    const sides = [
+      [c.senderInstance, c.senderService, c.senderSubsystem, c.senderIp, c.senderDcn],
+      [c.receiverInstance, c.receiverService, c.receiverSubsystem, c.receiverIp, c.receiverDcn],
+    ] as const;
+    for (const [inst, svc, sub, ip, dc] of sides) {
+      ip.set(inst.subarray(0, n)); // the model gives each instance one IP, with the same index
+      for (let i = 0; i < n; i++) {
+        const x = inst[i]!;
+        const s = service[x]!;
+        svc[i] = s;
+        sub[i] = subsystem[s]!;
+        dc[i] = dcn[x]!;
+      }
+    }
+  }
+
+  /**
+   * bizSeqNo and uniqueId bytes, a 32-bit word at a time: a bizSeqNo row (20 bytes, 4-aligned) is
+   * copied from the previous row within a transaction, and a uniqueId row is its bizSeqNo plus the
+   * call's precomputed '-dddd' tail, written through a DataView since its rows are not aligned.
+   */
+  private fillIds(n: number): void {
+    const biz = this.biz;
+    const biz32 = this.biz32;
+    const uid = this.uidView;
+    const tx = this.rowTx;
+    const call = this.rowCall;
+    for (let i = 0; i < n; i++) {
+      const w = i * BIZ_WORDS;
+      if (i > 0 && tx[i] === tx[i - 1]) {
+        for (let k = 0; k < BIZ_WORDS; k++) biz32[w + k] = biz32[w - BIZ_WORDS + k]!;
+      } else {
+        const b = i * BIZ_SEQ_WIDTH;
+        biz[b] = 66; // 'B'
+        biz[b + 1] = 90; // 'Z'
+        writeDigits(biz, b + 2, 2, this.rowDcn[i]! + 1);
+        writeDigits(biz, b + 4, 16, tx[i]!);
+      }
+      const u = i * UNIQUE_ID_WIDTH;
+      for (let k = 0; k < BIZ_WORDS; k++) uid.setUint32(u + 4 * k, biz32[w + k]!, true);
+      const c = call[i]! % 10_000;
+      uid.setUint32(u + BIZ_SEQ_WIDTH, CALL_TAIL_WORD[c]!, true);
+      uid.setUint8(u + BIZ_SEQ_WIDTH + 4, CALL_TAIL_BYTE[c]!);
+    }
+  }
+}
+
+const BIZ_WORDS = BIZ_SEQ_WIDTH / 4;
+/** uniqueId tails by call number: '-' and the first three digits as a little-endian word, then the last digit. */
+const CALL_TAIL_WORD = new Uint32Array(10_000);
+const CALL_TAIL_BYTE = new Uint8Array(10_000);
+for (let c = 0; c < 10_000; c++) {
+  const d = (k: number) => 48 + (Math.floor(c / 10 ** (3 - k)) % 10);
+  CALL_TAIL_WORD[c] = (45 | (d(0) << 8) | (d(1) << 16) | (d(2) << 24)) >>> 0;
+  CALL_TAIL_BYTE[c] = d(3);
+}
+
+function fixedWidthOffsets(capacity: number, width: number): Int32Array {
+  const offsets = new Int32Array(capacity + 1);
+  for (let i = 0; i <= capacity; i++) offsets[i] = i * width;
+  return offsets;
 }
 
 function writeDigits(buf: Uint8Array, at: number, width: number, value: number): void {

@@ -1,4 +1,4 @@
-import { Dictionary, Field, Float64, Int32, Schema, Utf8 } from 'apache-arrow';
+import { Dictionary, Field, Float64, Int16, Int32, Int8, Schema, Utf8 } from 'apache-arrow';
 import { MESSAGE_COLUMNS, type MessageColumn } from './formats.js';
 
 /** The dictionary-encoded columns of messages.arrow, in file order. */
@@ -32,21 +32,33 @@ export const MESSAGE_COLUMN_ORDER: readonly MessageColumn[] = [
   'ttl',
 ];
 
+/** Index (code) types of the dictionary columns: signed, as the Arrow spec recommends. */
+export type DictIndex = Int8 | Int16 | Int32;
+export type DictCodes = Int8Array | Int16Array | Int32Array;
+
+/** The smallest signed index type whose codes reach a dictionary of `size` strings. */
+export function indexTypeFor(size: number): DictIndex {
+  return size <= 0x80 ? new Int8() : size <= 0x8000 ? new Int16() : new Int32();
+}
+
 export interface MessageArrowTypes {
   schema: Schema;
   utf8: Utf8;
   float64: Float64;
   int32: Int32;
-  dict: Record<MessageDictColumn, Dictionary<Utf8, Int32>>;
+  dict: Record<MessageDictColumn, Dictionary<Utf8, DictIndex>>;
 }
 
-/** Arrow types for messages.arrow; each dictionary column has its own dictionary id (its index). */
-export function messageArrowTypes(): MessageArrowTypes {
+/**
+ * Arrow types for messages.arrow; each dictionary column has its own dictionary id (its index).
+ * Index types default to Int32 (dictionaries that may grow without bound).
+ */
+export function messageArrowTypes(indexTypes?: Partial<Record<MessageDictColumn, DictIndex>>): MessageArrowTypes {
   const utf8 = new Utf8();
   const float64 = new Float64();
   const int32 = new Int32();
-  const dict = {} as Record<MessageDictColumn, Dictionary<Utf8, Int32>>;
-  MESSAGE_DICT_COLUMNS.forEach((c, i) => (dict[c] = new Dictionary(new Utf8(), new Int32(), i)));
+  const dict = {} as Record<MessageDictColumn, Dictionary<Utf8, DictIndex>>;
+  MESSAGE_DICT_COLUMNS.forEach((c, i) => (dict[c] = new Dictionary(new Utf8(), indexTypes?.[c] ?? new Int32(), i)));
   const typeOf = (c: MessageColumn) =>
     c === 'bizSeqNo' || c === 'uniqueId'
       ? utf8

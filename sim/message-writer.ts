@@ -5,13 +5,21 @@ import {
   Struct,
   Vector,
   vectorFromArray,
+  Utf8,
   type Data,
-  type Utf8,
 } from 'apache-arrow';
 import type { DictColumn, MessageBatch } from './formats.js';
 import { AtomicFile } from './atomic-file.js';
 import { FileSink } from './file-sink.js';
-import { MESSAGE_DICT_COLUMNS, messageArrowTypes, type MessageArrowTypes, type MessageDictColumn } from './message-schema.js';
+import {
+  indexTypeFor,
+  MESSAGE_DICT_COLUMNS,
+  messageArrowTypes,
+  type DictCodes,
+  type DictIndex,
+  type MessageArrowTypes,
+  type MessageDictColumn,
+} from './message-schema.js';
 
 export { writeKpis } from './kpi-writer.js';
 
@@ -24,7 +32,8 @@ export interface EncodedMessageBatch {
   length: number;
   bizSeqNo: { offsets: Int32Array; bytes: Uint8Array };
   uniqueId: { offsets: Int32Array; bytes: Uint8Array };
-  codes: Record<MessageDictColumn, Int32Array>;
+  /** Codes in each column's index type (see MessageLogWriter.codesArray). */
+  codes: Record<MessageDictColumn, DictCodes>;
   sendTime: Float64Array;
   recvTime: Float64Array;
   ttl: Int32Array;
@@ -33,14 +42,19 @@ export interface EncodedMessageBatch {
 /** One growing dictionary; new strings go out as Arrow delta dictionary batches. */
 class GrowingDictionary {
   readonly values: string[] = [];
+  /** Most strings the column's index type can address. */
+  limit = 0x80000000;
+  constructor(private readonly column: MessageDictColumn) {}
+
   private readonly index = new Map<string, number>();
-  private vector: Vector<Utf8> = vectorFromArray([] as string[], messageArrowTypes().utf8);
+  private vector: Vector<Utf8> = vectorFromArray([] as string[], new Utf8());
   private inVector = 0;
 
   code(value: string): number {
     let code = this.index.get(value);
     if (code === undefined) {
       code = this.values.length;
+      if (code >= this.limit) throw new Error(`messages.arrow: column '${this.column}' has more than ${this.limit} strings, more than its dictionary index type holds`);
       this.values.push(value);
       this.index.set(value, code);
     }
@@ -64,14 +78,19 @@ class GrowingDictionary {
  * on close.
  */
 export class MessageLogWriter {
-  private readonly types: MessageArrowTypes = messageArrowTypes();
   private readonly dicts = {} as Record<MessageDictColumn, GrowingDictionary>;
   private readonly writer: RecordBatchFileWriter;
   private readonly remapCache = new Map<MessageDictColumn, { values: string[]; remap: Int32Array }>();
   rows = 0;
 
-  private constructor(private readonly out: AtomicFile) {
-    for (const c of MESSAGE_DICT_COLUMNS) this.dicts[c] = new GrowingDictionary();
+  private constructor(
+    private readonly out: AtomicFile,
+    private readonly types: MessageArrowTypes,
+  ) {
+    for (const c of MESSAGE_DICT_COLUMNS) {
+      this.dicts[c] = new GrowingDictionary(c);
+      this.dicts[c].limit = 2 ** (types.dict[c].indices.bitWidth - 1);
+    }
     this.writer = new RecordBatchFileWriter();
     this.writer.reset(new FileSink(out), this.types.schema);
   }
@@ -79,11 +98,29 @@ export class MessageLogWriter {
   /**
    * @param dictionaries strings known up front (the simulator's topology): they get codes 0..n-1
    *   in the given order, so `appendEncoded` can use them directly.
+   * @param options.fitIndices give each dictionary column the smallest signed index type that
+   *   holds `dictionaries` (Int8 up to 128 strings, Int16 up to 32768, else Int32): fewer bytes to
+   *   write and hash. For closed dictionaries only: a column that later outgrows its type throws.
+   *   Without it every index is Int32, for dictionaries that grow with the data.
    */
-  static async open(path: string, dictionaries?: Partial<Record<MessageDictColumn, readonly string[]>>): Promise<MessageLogWriter> {
-    const w = new MessageLogWriter(AtomicFile.open(path));
+  static async open(
+    path: string,
+    dictionaries?: Partial<Record<MessageDictColumn, readonly string[]>>,
+    options: { fitIndices?: boolean } = {},
+  ): Promise<MessageLogWriter> {
+    let indexTypes: Partial<Record<MessageDictColumn, DictIndex>> | undefined;
+    if (options.fitIndices) {
+      indexTypes = {};
+      for (const c of MESSAGE_DICT_COLUMNS) indexTypes[c] = indexTypeFor(dictionaries?.[c]?.length ?? 0);
+    }
+    const w = new MessageLogWriter(AtomicFile.open(path), messageArrowTypes(indexTypes));
     for (const c of MESSAGE_DICT_COLUMNS) for (const v of dictionaries?.[c] ?? []) w.dicts[c].code(v);
     return w;
+  }
+
+  /** A zeroed code array of `length` in the column's index type, for EncodedMessageBatch.codes. */
+  codesArray(column: MessageDictColumn, length: number): DictCodes {
+    return new this.types.dict[column].indices.ArrayType(length);
   }
 
   /** The writer's code for a string of a dictionary column (adding it if new). */
@@ -93,7 +130,7 @@ export class MessageLogWriter {
 
   /** Append a batch whose dictionaries may differ from batch to batch: codes are remapped. */
   append(batch: MessageBatch): void {
-    const codes = {} as Record<MessageDictColumn, Int32Array>;
+    const codes = {} as Record<MessageDictColumn, DictCodes>;
     for (const c of MESSAGE_DICT_COLUMNS) codes[c] = this.remap(c, batch[c], batch.length);
     this.appendEncoded({
       length: batch.length,
@@ -140,7 +177,7 @@ export class MessageLogWriter {
   async close(): Promise<void> {
     try {
       // A file with no batches still needs its schema to be a valid Arrow file.
-      if (this.rows === 0) this.writeBatch(emptyEncodedBatch());
+      if (this.rows === 0) this.writeBatch(this.emptyBatch());
       this.writer.finish();
       await this.writer.close();
       this.out.commit();
@@ -155,7 +192,14 @@ export class MessageLogWriter {
     this.out.abort();
   }
 
-  private remap(c: MessageDictColumn, col: DictColumn, n: number): Int32Array {
+  private emptyBatch(): EncodedMessageBatch {
+    const ids = { offsets: new Int32Array(1), bytes: new Uint8Array(0) };
+    const codes = {} as Record<MessageDictColumn, DictCodes>;
+    for (const c of MESSAGE_DICT_COLUMNS) codes[c] = this.codesArray(c, 0);
+    return { length: 0, bizSeqNo: ids, uniqueId: ids, codes, sendTime: new Float64Array(0), recvTime: new Float64Array(0), ttl: new Int32Array(0) };
+  }
+
+  private remap(c: MessageDictColumn, col: DictColumn, n: number): DictCodes {
     let cached = this.remapCache.get(c);
     if (!cached || cached.values !== col.values || cached.remap.length !== col.values.length) {
       const remap = new Int32Array(col.values.length);
@@ -163,7 +207,7 @@ export class MessageLogWriter {
       cached = { values: col.values, remap };
       this.remapCache.set(c, cached);
     }
-    const out = new Int32Array(n);
+    const out = this.codesArray(c, n);
     const { remap } = cached;
     for (let i = 0; i < n; i++) out[i] = remap[col.codes[i]!]!;
     return out;
@@ -180,11 +224,4 @@ function encodeUtf8Column(values: string[], n: number): { offsets: Int32Array; b
   const bytes = Buffer.allocUnsafe(total);
   for (let i = 0; i < n; i++) bytes.write(values[i]!, offsets[i]!, 'utf8');
   return { offsets, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, total) };
-}
-
-function emptyEncodedBatch(): EncodedMessageBatch {
-  const ids = { offsets: new Int32Array(1), bytes: new Uint8Array(0) };
-  const codes = {} as Record<MessageDictColumn, Int32Array>;
-  for (const c of MESSAGE_DICT_COLUMNS) codes[c] = new Int32Array(0);
-  return { length: 0, bizSeqNo: ids, uniqueId: ids, codes, sendTime: new Float64Array(0), recvTime: new Float64Array(0), ttl: new Int32Array(0) };
 }

@@ -27,8 +27,15 @@ class DictionaryDecoder {
       hit = { dict: data.dictionary, values: data.dictionary.toArray() as string[] };
       this.cache.set(name, hit);
     }
-    if (!(data.values instanceof Int32Array)) throw new Error(`${path}: column '${name}' must have Int32 dictionary codes`);
-    return { codes: rows(data, data.values), values: hit.values };
+    const v: unknown = data.values;
+    if (v instanceof Int32Array) return { codes: rows(data, v), values: hit.values };
+    // Narrow indices (Int8/Int16, see formats.ts) are widened: readers always hand out Int32 codes.
+    if (v instanceof Int8Array || v instanceof Int16Array) {
+      const codes = new Int32Array(data.length);
+      codes.set(v.subarray(data.offset, data.offset + data.length));
+      return { codes, values: hit.values };
+    }
+    throw new Error(`${path}: column '${name}' must have Int8, Int16 or Int32 dictionary codes`);
   }
 }
 

@@ -23,10 +23,44 @@ const MIN_MOVED_MINUTES = 2;
 const REL = 0.1;
 const FLOOR: Record<KpiName, number> = { volume: 2, businessSuccessRate: 0.01, systemSuccessRate: 0.01, avgLatency: 1 };
 
+/** The counterfactual without one fault, simulated from the scenario's start. */
 export function counterfactual(m: Model, faults: readonly CompiledFault[], without: CompiledFault, seed: number): KpiAccumulator {
   const kpis = new KpiAccumulator(m);
   new Engine(m, faults.filter((f) => f !== without), seed, kpis).run(without.end + RECOVERY_MS);
   return kpis;
+}
+
+/**
+ * The same counterfactuals without re-simulating what precedes each fault: up to the minute a
+ * fault starts, its counterfactual equals the real run (common random numbers), so the real run is
+ * forked there (engine state and KPI counts so far) and only the fork runs on, to the end of the
+ * examined window. Pass `beforeMinute` to the real run's Engine.run, then call `finish` per fault.
+ */
+export class CounterfactualForks {
+  private readonly forks = new Map<CompiledFault, Engine>();
+
+  constructor(
+    private readonly m: Model,
+    private readonly faults: readonly CompiledFault[],
+    private readonly real: Engine,
+  ) {}
+
+  readonly beforeMinute = (minute: number): void => {
+    for (const f of this.faults) {
+      if (minute === Math.max(0, Math.floor((f.start - this.m.start) / 60_000))) {
+        this.forks.set(f, this.real.fork(this.faults.filter((x) => x !== f), this.real.kpis.clone()));
+      }
+    }
+  };
+
+  /** Run the fork of `without` to the end of its examined window and hand back its KPIs. */
+  finish(without: CompiledFault): KpiAccumulator {
+    const fork = this.forks.get(without);
+    if (!fork) throw new Error(`fault ${without.id}: the real run never reached its start, so no counterfactual was forked`);
+    this.forks.delete(without);
+    fork.run(without.end + RECOVERY_MS);
+    return fork.kpis;
+  }
 }
 
 function values(k: KpiAccumulator, kpi: KpiName, series: number, minute: number): { v: number; n: number } {

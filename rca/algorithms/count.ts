@@ -1,5 +1,5 @@
 import { isError } from '../span-stats.js';
-import { rankServices, spanContext } from '../span-context.js';
+import { rankServices, spanContext, spanContextOptions } from '../span-context.js';
 import type { RcaFactory } from '../types.js';
 import type { SpanAnalysis } from '../span-stats.js';
 
@@ -38,7 +38,7 @@ export const countRca: RcaFactory = {
   create: (options = {}) => ({
     rank(input) {
       const z = Number(options.z ?? 3);
-      const ctx = spanContext(input, z);
+      const ctx = spanContext(input, spanContextOptions(options));
       const now = tally(ctx.window, z);
       const ref = tally(ctx.reference, z);
       const services = ctx.window.index.services;

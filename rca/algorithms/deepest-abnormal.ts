@@ -1,5 +1,5 @@
 import { isError, type OperationBaseline, type SpanAnalysis } from '../span-stats.js';
-import { rankServices, spanContext } from '../span-context.js';
+import { rankServices, spanContext, spanContextOptions } from '../span-context.js';
 import type { RcaFactory } from '../types.js';
 
 /**
@@ -55,7 +55,7 @@ export const deepestAbnormalRca: RcaFactory = {
   create: (options = {}) => ({
     rank(input) {
       const z = Number(options.z ?? 3);
-      const ctx = spanContext(input, z);
+      const ctx = spanContext(input, spanContextOptions(options));
       const now = deepest(ctx.window, ownAbnormal(ctx.window, ctx.baseline, z));
       const ref = deepest(ctx.reference, ownAbnormal(ctx.reference, ctx.baseline, z));
       const services = ctx.window.index.services;

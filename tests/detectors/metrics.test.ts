@@ -176,11 +176,25 @@ describe('scoreDetection', () => {
     expect(oracle.nab.standard).toBeGreaterThanOrEqual(0); // never alarming scores 0: the oracle can do at least that
   });
 
-  it('train threshold: the highest normalised score on the fault-free prefix', () => {
+  it('train threshold: the (1 - rarity) quantile of the pooled normalised scores on the fault-free prefix', () => {
     const m = scoreDetection([s], [d], { delay: 2, threshold: 'train', scoreFrom: 2 * MIN });
-    // Prefix = points 0 and 1: normalised scores 2.5 and 0.
-    expect(m.threshold).toMatchObject({ source: 'train', level: 2.5 });
+    // Prefix = points 0 and 1: normalised scores 0 and 2.5; the 0.999 quantile interpolates between them.
+    expect(m.threshold.source).toBe('train');
+    // d reports its own level, so the train level is at least 1 (normalised): here the quantile wins.
+    expect(m.threshold.level).toBeCloseTo(0.999 * 2.5, 12);
+    expect(m.threshold.objective).toMatch(/0\.999 quantile/);
     expect(m.points).toBe(8);
+    // A long fault-free prefix with one rare spike: the level stays with the bulk, not the spike.
+    const n = 3000;
+    const ts = Float64Array.from({ length: n }, (_, i) => i * MIN);
+    const scores = Float64Array.from({ length: n }, (_, i) => (i === 100 ? 50 : (i * 7919) % 1000) / 1000);
+    const long: Series = { id: 'long', timestamps: ts, values: new Float64Array(n) };
+    const lm = scoreDetection([long], [{ scores, alarms: new Uint8Array(n) }], { threshold: 'train', scoreFrom: 2000 * MIN, rarity: 0.01 });
+    expect(lm.threshold.level).toBeGreaterThan(0.98);
+    expect(lm.threshold.level).toBeLessThan(1);
+    // The same with the detector's own level at 2: the pooled quantile (0.99 / 2) is raised to 1.
+    const own2 = scoreDetection([long], [{ scores, alarms: new Uint8Array(n), threshold: 2 }], { threshold: 'train', scoreFrom: 2000 * MIN, rarity: 0.01 });
+    expect(own2.threshold.level).toBe(1);
   });
 });
 

@@ -5,7 +5,7 @@ import { FAULT_TYPES, type FaultType, type MovedKpi } from '../../sim/formats.js
 import { KpiAccumulator } from '../../sim/kpi-accumulator.js';
 import { compileModel } from '../../sim/model.js';
 import { loadScenario } from '../../sim/scenario.js';
-import { counterfactual, movedKpis, RECOVERY_MS } from '../../sim/truth.js';
+import { counterfactual, CounterfactualForks, movedKpis, RECOVERY_MS } from '../../sim/truth.js';
 import { arrivalRate } from '../../sim/traffic.js';
 
 /**
@@ -87,6 +87,18 @@ describe('faults move the KPIs they should, near their window only', () => {
     const db = movedKpis(m, real, counterfactual(m, faults, faults[0]!, 7), faults[0]!).map(key);
     const loss = movedKpis(m, real, counterfactual(m, faults, faults[1]!, 7), faults[1]!).map(key);
     expect(db).toContain('service:ledger-service:avgLatency:up');
+    // Counterfactuals forked off the real run at each fault's start equal the ones simulated from
+    // the scenario's start.
+    const forkedReal = new KpiAccumulator(m);
+    const engine = new Engine(m, faults, 7, forkedReal);
+    const forks = new CounterfactualForks(m, faults, engine);
+    engine.run(Infinity, forks.beforeMinute);
+    expect(forkedReal.latencySum).toEqual(real.latencySum);
+    for (const f of faults) {
+      const forked = forks.finish(f);
+      const scratch = counterfactual(m, faults, f, 7);
+      for (const k of ['volume', 'businessOk', 'systemOk', 'latencySum'] as const) expect(forked[k]).toEqual(scratch[k]);
+    }
     expect(loss).not.toContain('service:ledger-service:avgLatency:up');
     expect(loss).toContain('service:account-service:avgLatency:up');
   });

@@ -48,12 +48,18 @@ describe('generate', () => {
     const reader = await RecordBatchReader.from(readFileSync(join(root, 'a', 'messages.arrow')));
     reader.open();
     const fields = reader.schema.fields;
+    const batch = reader.next().value!;
     expect(fields.map((f) => f.name).sort()).toEqual(Object.values(MESSAGE_COLUMNS).sort());
     for (const f of fields) {
       if (['bizSeqNo', 'uniqueId'].includes(f.name)) expect(f.type.toString()).toBe('Utf8');
       else if (['sendTime', 'recvTime'].includes(f.name)) expect(f.type.toString()).toBe('Float64');
       else if (f.name === 'ttl') expect(f.type.toString()).toBe('Int32');
-      else expect((f.type as Dictionary).indices.bitWidth).toBe(32);
+      else {
+        // The smallest signed index type that holds the column's dictionary.
+        const size = batch.getChild(f.name)!.data[0]!.dictionary!.length;
+        expect((f.type as Dictionary).indices.bitWidth, f.name).toBe(size <= 128 ? 8 : size <= 32768 ? 16 : 32);
+        expect((f.type as Dictionary).indices.isSigned, f.name).toBe(true);
+      }
     }
     expect(first.manifest.counts.messages).toBeGreaterThan(10_000);
   });
@@ -86,6 +92,7 @@ describe('generate', () => {
         }
         if (b.recvTime[i]! < b.sendTime[i]!) timeTravel++;
         if (!b.uniqueId[i]!.startsWith(b.bizSeqNo[i]!)) foreignUid++;
+        if (!/^BZ\d{18}$/.test(b.bizSeqNo[i]!) || !/^BZ\d{18}-\d{4}$/.test(b.uniqueId[i]!)) foreignUid++;
       }
     });
     expect({ timeTravel, foreignUid, unclassifiedReply }).toEqual({ timeTravel: 0, foreignUid: 0, unclassifiedReply: 0 });

@@ -55,6 +55,31 @@ describe('messages.arrow round trip', () => {
     }
   });
 
+  it('gives closed dictionaries the smallest index type and reads them back as Int32 codes', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'fl-io-')), 'messages.arrow');
+    const names = (n: number) => Array.from({ length: n }, (_, i) => `instance-${i}`);
+    // 128 fit Int8 codes, 129 need Int16, 40000 need Int32.
+    const dictionaries = { msgType: names(128), senderInstance: names(129), receiverInstance: names(40_000) };
+    const w = await MessageLogWriter.open(path, dictionaries, { fitIndices: true });
+    expect(w.codesArray('msgType', 1)).toBeInstanceOf(Int8Array);
+    expect(w.codesArray('senderInstance', 1)).toBeInstanceOf(Int16Array);
+    expect(w.codesArray('receiverInstance', 1)).toBeInstanceOf(Int32Array);
+    const b = batch(3, 0);
+    b.msgType = dict(dictionaries.msgType, [127, 0, 5]);
+    b.senderInstance = dict(dictionaries.senderInstance, [128, 1, 127]);
+    b.receiverInstance = dict(dictionaries.receiverInstance, [39_999, 32_768, 2]);
+    w.append(b);
+    // A closed dictionary that would outgrow its index type is refused, naming the column.
+    expect(() => w.code('msgType', 'one-too-many')).toThrow(/msgType/);
+    await w.close();
+    const read: MessageBatch[] = [];
+    await scanMessages(path, (r) => void read.push(r));
+    for (const c of ['msgType', 'senderInstance', 'receiverInstance'] as const) {
+      expect(read[0]![c].codes).toBeInstanceOf(Int32Array);
+      expect(Array.from(read[0]![c].codes, (k) => read[0]![c].values[k])).toEqual(Array.from(b[c].codes, (k) => b[c].values[k]));
+    }
+  });
+
   it('writes a valid empty file', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'fl-io-')), 'messages.arrow');
     const w = await MessageLogWriter.open(path);
