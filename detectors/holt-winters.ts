@@ -6,14 +6,20 @@
  * so sigma is the per-call spread (or the over-dispersion) and a quiet minute is not a busy one. The
  * seasonal slot of a point comes from its timestamp and the level/trend advance by the number of
  * elapsed steps, so gaps keep the phase. Smoothing constants are chosen on the training data by
- * grid search on one-step squared error. Like the bank's forecasters, it follows a slow drift.
+ * grid search on one-step squared error. Scoring runs the robust variant (Gelper, Fried & Croux
+ * 2010): the smoothing sees each observation clipped to forecast +- 2 sigma, so the forecast
+ * follows a fault (or a slow drift) only slowly.
  */
 import type { DetectorFactory, Series } from './types.js';
 import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
-import { madScale, safeScale } from './stats.js';
+import { madScale, normalQuantile, safeScale } from './stats.js';
+import { rarityOption } from './calibrate.js';
 import { DAY_MS, medianStep } from './sampling.js';
-import { noiseWeights } from './kpi-noise.js';
+import { noiseWeight, noiseWeights } from './kpi-noise.js';
+
+/** Huber's clipping constant, as in Gelper et al.'s robust Holt-Winters. */
+const HUBER_K = 2;
 
 export interface HoltWintersParams {
   alpha: number;
@@ -24,8 +30,11 @@ export interface HoltWintersParams {
   stepMs: number;
 }
 
-/** One-step-ahead forecasts; NaN during the first season (initialisation) and at NaN inputs. */
-export function holtWintersForecast(series: Series, p: HoltWintersParams): Float64Array {
+/**
+ * One-step-ahead forecasts; NaN during the first season (initialisation) and at NaN inputs. With
+ * `clean`, the smoothing is updated with clean(i, forecast, x) instead of x (robust Holt-Winters).
+ */
+export function holtWintersForecast(series: Series, p: HoltWintersParams, clean?: (i: number, forecast: number, x: number) => number): Float64Array {
   const { timestamps: ts, values } = series;
   const n = ts.length;
   const out = new Float64Array(n).fill(NaN);
@@ -40,7 +49,7 @@ export function holtWintersForecast(series: Series, p: HoltWintersParams): Float
   const initVals: number[] = [];
   const initSlots: number[] = [];
   for (let i = 0; i < n; i++) {
-    const x = values[i];
+    let x = values[i];
     if (x !== x) continue;
     const t = ts[i];
     if (t0 !== t0) t0 = t;
@@ -66,6 +75,7 @@ export function holtWintersForecast(series: Series, p: HoltWintersParams): Float
     const h = Math.max(1, Math.round((t - tPrev) / p.stepMs));
     const s = m ? season[slot] : 0;
     out[i] = level + h * trend + s;
+    if (clean) x = clean(i, out[i], x);
     const newLevel = p.alpha * (x - s) + (1 - p.alpha) * (level + h * trend);
     trend = p.beta * ((newLevel - level) / h) + (1 - p.beta) * trend;
     if (m) season[slot] = p.gamma * (x - newLevel) + (1 - p.gamma) * s;
@@ -129,7 +139,17 @@ class HoltWintersModel implements ScoringModel {
     // Unfitted: no smoothing constants chosen, so no judgement (choosing them on the scored series
     // itself would let the future leak into past scores).
     if (!this.params) return new Float64Array(series.values.length).fill(NaN);
-    const f = holtWintersForecast(series, this.params);
+    // Robust Holt-Winters (Gelper, Fried & Croux 2010): the smoothing sees each observation
+    // Huber-clipped to the forecast +- HUBER_K sigma, so a fault's values do not become the
+    // forecast (which would miss a slow drift and alarm again when the series recovers).
+    const sigma = this.sigma;
+    const clean = Number.isFinite(sigma)
+      ? (i: number, forecast: number, x: number) => {
+          const bound = (HUBER_K * safeScale(sigma, forecast)) / noiseWeight(series, i, forecast);
+          return bound === bound ? forecast + Math.min(Math.max(x - forecast, -bound), bound) : x;
+        }
+      : undefined;
+    const f = holtWintersForecast(series, this.params, clean);
     const weights = noiseWeights(series, f);
     const n = f.length;
     const scores = new Float64Array(n);
@@ -155,10 +175,11 @@ class HoltWintersModel implements ScoringModel {
 
 export const holtWintersDetector: DetectorFactory = {
   name: 'holt-winters',
-  description: 'additive Holt-Winters forecast (daily season when training spans 2 days) + Gaussian on residuals, z >= 3',
+  description: 'additive Holt-Winters forecast (daily season when training spans 2 days) + Gaussian on residuals (robust, volume-aware); |z| past the Gaussian tail of the rarity (3.29)',
   create(options) {
     const periodMinutes = options?.periodMinutes === undefined ? undefined : numberOption('holt-winters', options, 'periodMinutes', 0, { min: 0 });
-    const k = numberOption('holt-winters', options, 'k', 3, { min: 0 });
+    // Floor: the two-sided Gaussian tail of the rarity (3.29 sigma at 1e-3), "rare means abnormal".
+    const k = numberOption('holt-winters', options, 'k', normalQuantile(1 - rarityOption('holt-winters', options) / 2), { min: 0 });
     return new CalibratedDetector('holt-winters', new HoltWintersModel(periodMinutes === undefined ? undefined : periodMinutes * 60_000), k, options);
   },
 };

@@ -19,21 +19,21 @@ export function isLatencyWithVolume(series: Series): series is Series & { volume
  * is not infinitely sure), undefined for a series of unknown kind (one spread for all points).
  */
 export function noiseWeights(series: Series, expected: Float64Array): Float64Array | undefined {
-  const n = series.values.length;
-  if (isLatencyWithVolume(series)) {
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = Math.sqrt(series.volume[i]);
-    return out;
-  }
-  if (series.kpi === 'volume') {
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const e = expected[i];
-      out[i] = e === e ? 1 / Math.sqrt(Math.max(e, 1)) : NaN;
-    }
-    return out;
-  }
-  return undefined;
+  if (!hasKnownNoise(series)) return undefined;
+  const out = new Float64Array(series.values.length);
+  for (let i = 0; i < out.length; i++) out[i] = noiseWeight(series, i, expected[i]);
+  return out;
+}
+
+export function hasKnownNoise(series: Series): boolean {
+  return isLatencyWithVolume(series) || series.kpi === 'volume';
+}
+
+/** noiseWeights at one point (1 for a series of unknown kind). */
+export function noiseWeight(series: Series, i: number, expected: number): number {
+  if (isLatencyWithVolume(series)) return Math.sqrt(series.volume[i]);
+  if (series.kpi === 'volume') return expected === expected ? 1 / Math.sqrt(Math.max(expected, 1)) : NaN;
+  return 1;
 }
 
 /**

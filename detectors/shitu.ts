@@ -4,7 +4,8 @@
  * Gaussian on the residuals (in the KPI's sampling-noise units), volume also to k-means over
  * window features (for slow drifts the forecast follows); success rates with their volume to the
  * binomial model. A series of unknown kind is
- * treated like volume, and a success rate without volume falls back to the forecast. Each member's
+ * treated like volume, and a success rate without volume falls back to the forecast. The members
+ * share the ensemble's rarity equally (Bonferroni: the OR's false-alarm rate is their sum). Each member's
  * score is divided by its own alarm level, so the ensemble score is the worst member's multiple
  * of its level and alarms at 1 (an OR of the members' alarms).
  */
@@ -12,6 +13,7 @@ import type { Detection, Detector, DetectorFactory, Series } from './types.js';
 import { holtWintersDetector } from './holt-winters.js';
 import { kmeansWindowDetector } from './kmeans-window.js';
 import { binomialDetector } from './binomial.js';
+import { rarityOption } from './calibrate.js';
 
 export function shituMembers(series: Series): DetectorFactory[] {
   const rate = series.kpi === 'businessSuccessRate' || series.kpi === 'systemSuccessRate';
@@ -26,7 +28,13 @@ class Shitu implements Detector {
   constructor(private readonly options?: Record<string, unknown>) {}
 
   private route(series: Series): Detector[] {
-    this.members ??= shituMembers(series).map((f) => f.create(this.options));
+    if (!this.members) {
+      // The ensemble alarms when any member does, so its false-alarm rate is the members' sum:
+      // each gets an equal share of the rarity (Bonferroni), and their floors follow it.
+      const factories = shituMembers(series);
+      const rarity = rarityOption('shitu', this.options) / factories.length;
+      this.members = factories.map((f) => f.create({ ...this.options, rarity }));
+    }
     return this.members;
   }
 

@@ -1,17 +1,18 @@
 /**
  * Static threshold: the band a metric stayed inside during training (its min and max, or explicit
  * `lower` / `upper` options) is normal; anything outside alarms. The score is the distance from the
- * training median in robust standard deviations, so oracle sweeps have something to rank.
+ * training median in units of the half-band on that side (the median to the band's edge), so the
+ * band is the level 1 on both sides, an asymmetric band included, and the train and oracle sweeps
+ * over one level move both edges in proportion.
  */
 import type { Detection, Detector, DetectorFactory, Series } from './types.js';
-import { madScale, median, safeScale, sortedFinite } from './stats.js';
+import { median, safeScale, sortedFinite } from './stats.js';
 import { optionalNumberOption } from './options.js';
 
 class StaticThreshold implements Detector {
   private lower: number | undefined;
   private upper: number | undefined;
   private center = NaN;
-  private scale = NaN;
 
   constructor(options?: Record<string, unknown>) {
     this.lower = optionalNumberOption('threshold', options, 'lower');
@@ -24,7 +25,6 @@ class StaticThreshold implements Detector {
     this.lower ??= s[0];
     this.upper ??= s[s.length - 1];
     this.center = median(s);
-    this.scale = safeScale(madScale(s), this.center);
   }
 
   detect(series: Series): Detection {
@@ -33,18 +33,20 @@ class StaticThreshold implements Detector {
     if (this.lower === undefined && this.upper === undefined) return { scores: new Float64Array(n).fill(NaN), alarms: new Uint8Array(n) };
     const lower = this.lower ?? -Infinity;
     const upper = this.upper ?? Infinity;
-    const center = Number.isFinite(this.center) ? this.center : Number.isFinite(lower) && Number.isFinite(upper) ? (lower + upper) / 2 : 0;
-    const scale = Number.isFinite(this.scale) ? this.scale : safeScale(Number.isFinite(upper - lower) ? (upper - lower) / 6 : 1, center);
+    const fallback = Number.isFinite(lower) && Number.isFinite(upper) ? (lower + upper) / 2 : Number.isFinite(lower) ? lower : upper;
+    // The centre must lie inside the band (explicit lower/upper may exclude the training median).
+    const center = Math.min(Math.max(Number.isFinite(this.center) ? this.center : fallback, lower), upper);
+    // A band edge at the centre (a constant training series): any departure scores high, finitely.
+    const above = upper === Infinity ? Infinity : safeScale(upper - center, center);
+    const below = lower === -Infinity ? Infinity : safeScale(center - lower, center);
     const scores = new Float64Array(n);
     const alarms = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const v = series.values[i];
-      scores[i] = Math.abs(v - center) / scale; // NaN stays NaN
+      scores[i] = v >= center ? (v - center) / above : (center - v) / below; // NaN stays NaN
       if (v < lower || v > upper) alarms[i] = 1;
     }
-    // One level in score units exists only for a symmetric band; report the nearer edge's distance.
-    const threshold = Math.min(Math.abs(upper - center), Math.abs(center - lower)) / scale;
-    return { scores, alarms, threshold };
+    return { scores, alarms, threshold: 1 };
   }
 }
 

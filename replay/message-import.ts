@@ -167,9 +167,10 @@ export async function importMessages(
 /** A column as a JS array; dictionary strings are looked up by code (Vector.toArray decodes row by row). */
 function columnValues(v: arrow.Vector): ArrayLike<unknown> {
   const data = v.data[0];
-  if (v.data.length === 1 && data.dictionary && arrow.DataType.isUtf8(data.dictionary.type) && data.values instanceof Int32Array) {
+  const codesOk = data.values instanceof Int32Array || data.values instanceof Int16Array || data.values instanceof Int8Array;
+  if (v.data.length === 1 && data.dictionary && arrow.DataType.isUtf8(data.dictionary.type) && codesOk) {
     const strings = data.dictionary.toArray() as string[];
-    const codes = data.values.subarray(data.offset, data.offset + data.length);
+    const codes = (data.values as Int32Array | Int16Array | Int8Array).subarray(data.offset, data.offset + data.length);
     const out = new Array<string>(codes.length);
     for (let i = 0; i < codes.length; i++) out[i] = strings[codes[i]];
     return out;
@@ -207,7 +208,8 @@ async function isMessageArrow(file: string): Promise<boolean> {
       if (c === 'bizSeqNo' || c === 'uniqueId') return arrow.DataType.isUtf8(t);
       if (c === 'sendTime' || c === 'recvTime') return arrow.DataType.isFloat(t) && t.precision === arrow.Precision.DOUBLE;
       if (c === 'ttl') return arrow.DataType.isInt(t) && t.bitWidth === 32;
-      return arrow.DataType.isDictionary(t) && arrow.DataType.isUtf8(t.dictionary) && t.indices.bitWidth === 32;
+      // sim's reader widens Int8/Int16 codes (narrow indices keep small dictionaries small on disk).
+      return arrow.DataType.isDictionary(t) && arrow.DataType.isUtf8(t.dictionary) && t.indices.isSigned && t.indices.bitWidth <= 32;
     });
   } catch (err) {
     throw new ImportError(file, '', `not a readable Arrow IPC file: ${(err as Error).message}`);

@@ -5,7 +5,7 @@
  *   node dist/scripts/rca-suite.js --seeds 2,3 [--data-root /tmp/faultline-suite] [--algorithm a,b]
  *
  * Data sets are generated under the data root (kept, and reused when already there), trees built
- * once per data set, then each algorithm ranks each fault. Prints AC@1, AC@3, Avg@5 and MRR
+ * once per data set, then each algorithm ranks each fault. Prints AC@1, AC@3, Avg@5, MRR and PR@5
  * overall and AC@1 by fault type, and writes suite-metrics.json in the data root.
  */
 import { existsSync } from 'node:fs';
@@ -57,7 +57,15 @@ const out: Record<string, unknown> = {};
 const rows = specs.map((s) => {
   const m = scoreRankings(pooled.get(s)!);
   out[s] = m;
-  return { algorithm: s, incidents: m.incidents, 'AC@1 %': pct(m.ac1), 'AC@3 %': pct(m.ac3), 'Avg@5 %': pct(m.avg5), MRR: m.mrr.toFixed(3) };
+  return {
+    algorithm: s,
+    incidents: m.incidents,
+    'AC@1 %': pct(m.ac1),
+    'AC@3 %': pct(m.ac3),
+    'Avg@5 %': pct(m.avg5),
+    MRR: m.mrr.toFixed(3),
+    'PR@5': m.prAt[5].toFixed(3),
+  };
 });
 console.table(rows);
 const types = [...new Set(specs.flatMap((s) => Object.keys((out[s] as ReturnType<typeof scoreRankings>).byType)))].sort();

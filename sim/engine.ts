@@ -60,6 +60,11 @@ export class Engine {
   private readonly callsPerTx: Float64Array;
   /** The services with queues (not clients or channels), the ones updateQueues works on. */
   private readonly queuedServices: Int32Array;
+  /**
+   * Per service: the arrivals its queues were last computed from when that computation can be
+   * reused (no fault effects, no backlog), else NaN.
+   */
+  private readonly steadyArrivals: Float64Array;
   /** Instance states the routing tables were last built from. */
   private readonly routedState: Uint8Array;
   private routedStateValid = false;
@@ -73,6 +78,8 @@ export class Engine {
   private retEnd = 0;
   private retClass = 0;
   private retCode = 0;
+  /** Leg latencies drawn by drawLegs(). */
+  private readonly legs = new Float64Array(3);
 
   constructor(
     private readonly m: Model,
@@ -102,6 +109,7 @@ export class Engine {
     this.load = new Float64Array(ni);
     this.queuedServices = Int32Array.from(m.services.keys()).filter((s) => m.serviceKind[s] === SERVICE_KIND.service);
     this.routedState = new Uint8Array(ni);
+    this.steadyArrivals = new Float64Array(this.ns).fill(NaN);
     this.rebuildRouting();
   }
 
@@ -120,6 +128,7 @@ export class Engine {
     e.routableCount.set(this.routableCount);
     e.cellCount.set(this.cellCount);
     e.load.set(this.load);
+    e.steadyArrivals.set(this.steadyArrivals);
     e.waitMs.set(this.waitMs);
     e.backlog.set(this.backlog);
     e.retryRate.set(this.retryRate);
@@ -219,10 +228,14 @@ export class Engine {
       let perTx = 0;
       for (let k = 0, o = s * nt; k < nt; k++) perTx += rates[k]! * calls[o + k]!;
       retryRate[s] = retryRate[s]! + (this.retriesNow[s]! - retryRate[s]!) / RETRY_SMOOTHING_TICKS;
+      const arrivals = perTx + retryRate[s]!;
+      // Without faults, the same arrivals and no backlog give the same queues as last tick: most
+      // ticks of a minute (rates change once a minute) skip the work below.
+      if (!fx.active && arrivals === this.steadyArrivals[s]) continue;
       // Users are spread evenly over the cells and calls stay in their cell when it has a
       // routable instance, else go to any (mirrors pick()).
       for (let k = 0; k < ids.length; k++) load[ids[k]!] = 0;
-      const perCell = (perTx + retryRate[s]!) / cells;
+      const perCell = arrivals / cells;
       for (let d = 0; d < cells; d++) {
         let list = this.cellRoutable[s * cells + d]!;
         let n = this.cellCount[s * cells + d]!;
@@ -236,6 +249,7 @@ export class Engine {
       const cpuMs = this.cpuMs[s]!;
       const dbMs = m.serviceDbMs[s]! * fx.dbFactor[s]!;
       const capacity = m.serviceCapacity[s]! * this.baseProcMs[s]!;
+      let steady = !fx.active;
       for (let k = 0; k < ids.length; k++) {
         const i = ids[k]!;
         if (instState[i] !== INSTANCE_STATE.up) {
@@ -254,7 +268,9 @@ export class Engine {
         // Steady-state wait ~ processing time x rho / (1 - rho); above saturation the backlog
         // drains at mu. Both are ratios, so --traffic-scale changes the data volume, not latency.
         waitMs[i] = (proc * rho) / (1 - rho) + (1000 * backlog) / mu;
+        if (backlog > 0) steady = false;
       }
+      this.steadyArrivals[s] = steady ? arrivals : NaN;
     }
     this.retriesNow.fill(0);
   }
@@ -274,6 +290,16 @@ export class Engine {
 
   private leg(): number {
     return this.rng.lognormal(this.m.legMs, LEG_SIGMA);
+  }
+
+  /**
+   * The next `k` leg latencies into `legs`, in the order leg() would draw them: the hot path takes
+   * them from a typed array because a double returned from a call is boxed on the heap.
+   */
+  private drawLegs(k: number): void {
+    const legs = this.legs;
+    const median = this.m.legMs;
+    for (let j = 0; j < k; j++) legs[j] = median * Math.exp(LEG_SIGMA * this.rng.normal());
   }
 
   /**
@@ -334,8 +360,13 @@ export class Engine {
   }
 
   private emit(lp: number, msgType: number, topic: number, sender: number, receiver: number, send: number, recv: number, ttl: number, code: number, cls: number): void {
-    if (this.rows) this.rows.row(lp, msgType, topic, this.type, sender, receiver, send, recv, ttl, code, cls);
-    else this.messagesCounted++;
+    const rows = this.rows;
+    if (rows) {
+      // Times go through a typed array: as call arguments they would be boxed on every row.
+      rows.times[0] = send;
+      rows.times[1] = recv;
+      rows.row(lp, msgType, topic, this.type, sender, receiver, ttl, code, cls);
+    } else this.messagesCounted++;
   }
 
   /** One request (and its reply or timeout) from `caller` to instance `inst`. */
@@ -351,7 +382,9 @@ export class Engine {
     const seq = ++this.callSeq;
     this.rows?.setCall(seq);
     const edge = callerSvc * this.ns + svc;
-    const t1 = t0 + this.leg();
+    const legs = this.legs;
+    this.drawLegs(1);
+    const t1 = t0 + legs[0]!;
     // No routable instance at all: the broker answers at once that nobody consumes the topic.
     if (inst < 0) {
       const target = m.serviceInstances[svc]![0]!;
@@ -372,13 +405,15 @@ export class Engine {
     const delay = fx.edgeDelayMs[edge]!;
     const loss = fx.edgeLoss[edge]!;
     if (loss > 0 && this.rng.next() < loss) return this.lost(node, caller, inst, t0);
-    const t2 = t1 + this.leg() + delay;
+    this.drawLegs(1);
+    const t2 = t1 + legs[0]! + delay;
     this.emit(LP.REQ_MESH_BROKER, msgType, topic, caller, inst, t1, t2, ttl, 0, 0);
     if (fx.instState[inst] !== INSTANCE_STATE.up) return this.lost(node, caller, inst, t0);
     const t3s = t2 + fx.brokerGapMs[svc]!;
-    const t3 = t3s + this.leg();
+    this.drawLegs(2);
+    const t3 = t3s + legs[0]!;
     this.emit(LP.REQ_BROKER_MESH, msgType, topic, caller, inst, t3s, t3, ttl, 0, 0);
-    const t4 = t3 + this.leg();
+    const t4 = t3 + legs[1]!;
     this.emit(LP.REQ_MESH_CLIENT, msgType, topic, caller, inst, t3, t4, ttl, 0, 0);
     this.process(node, inst, t4);
     this.rows?.setCall(seq); // children have set their own uniqueIds meanwhile
@@ -393,14 +428,16 @@ export class Engine {
       return;
     }
     if (cls === CLASS.none) return this.timeout(node, caller, inst, t0); // the callee never answers
-    const r1 = end + this.leg();
+    this.drawLegs(1);
+    const r1 = end + legs[0]!;
     this.emit(LP.RSP_CLIENT_MESH, MSG.reply, replyTopic, inst, caller, end, r1, ttl, code, cls);
     if (loss > 0 && this.rng.next() < loss) return this.timeout(node, caller, inst, t0);
-    const r2 = r1 + this.leg() + delay;
+    this.drawLegs(3);
+    const r2 = r1 + legs[0]! + delay;
     this.emit(LP.RSP_MESH_BROKER, MSG.reply, replyTopic, inst, caller, r1, r2, ttl, code, cls);
-    const r3 = r2 + this.leg();
+    const r3 = r2 + legs[1]!;
     this.emit(LP.RSP_BROKER_MESH, MSG.reply, replyTopic, inst, caller, r2, r3, ttl, code, cls);
-    const r4 = r3 + this.leg();
+    const r4 = r3 + legs[2]!;
     // Too late: the requester has given up and its mesh drops the reply.
     if (r4 > t0 + ttl) return this.timeout(node, caller, inst, t0);
     this.emit(LP.RSP_MESH_CLIENT, MSG.reply, replyTopic, inst, caller, r3, r4, ttl, code, cls);

@@ -1,3 +1,3 @@
 import { ochiai, spectrumRca } from '../spectrum.js';
 
-export const ochiaiRca = spectrumRca('ochiai', 'Ochiai spectrum: ef / sqrt((ef+nf)(ef+ep)) over abnormal vs normal traces', ochiai);
+export const ochiaiRca = spectrumRca('ochiai', 'Ochiai spectrum per operation: ef / sqrt((ef+nf)(ef+ep)) over abnormal vs normal traces', ochiai);

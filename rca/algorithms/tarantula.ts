@@ -1,3 +1,3 @@
 import { tarantula, spectrumRca } from '../spectrum.js';
 
-export const tarantulaRca = spectrumRca('tarantula', 'Tarantula spectrum: failed-coverage share / (failed + passed shares)', tarantula);
+export const tarantulaRca = spectrumRca('tarantula', 'Tarantula spectrum per operation: failed-coverage share / (failed + passed shares)', tarantula);

@@ -4,7 +4,11 @@
  * the time to score one detection with every metric (own threshold) and with the oracle sweep.
  * Targets (issue 3): >= 10M points/s for ksigma and ewma, >= 1M for spectral-residual.
  *
- *   npm run build && node dist/scripts/bench/detectors.js [--points 1000000]
+ * Besides wall time it reports CPU time per point (process.cpuUsage), which other processes on a
+ * shared machine disturb much less; `--only a,b` runs a subset (e.g. one detector in its own
+ * process, so no shared call site skews the JIT).
+ *
+ *   npm run build && node dist/scripts/bench/detectors.js [--points 1000000] [--only spectral-residual]
  */
 import seedrandom from 'seedrandom';
 import { Bench } from 'tinybench';
@@ -14,6 +18,8 @@ import type { Detection, Detector, Series } from '../../detectors/types.js';
 
 const pointsArg = process.argv.indexOf('--points');
 const N = pointsArg > 0 ? Number(process.argv[pointsArg + 1]) : 1_000_000;
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? new Set(process.argv[onlyArg + 1].split(',')) : undefined;
 const DAY = 1440;
 
 function series(id: string, n: number): Series {
@@ -38,11 +44,19 @@ const test = series('test', N);
 const rows: Record<string, string>[] = [];
 const bench = new Bench({ iterations: 3, warmupIterations: 1, time: 0 });
 let last: Detection | undefined;
+const cpu = new Map<string, { micros: number; calls: number }>();
 for (const f of listDetectors()) {
+  if (only && !only.has(f.name)) continue;
   const detector: Detector = f.create();
   await detector.fit?.(train);
+  const used = { micros: 0, calls: 0 };
+  cpu.set(f.name, used);
   bench.add(f.name, async () => {
+    const start = process.cpuUsage();
     last = await detector.detect(test);
+    const u = process.cpuUsage(start);
+    used.micros += u.user + u.system;
+    used.calls++;
   });
 }
 await bench.run();
@@ -53,12 +67,22 @@ for (const task of bench.tasks) {
     continue;
   }
   const ms = r.latency.mean;
-  rows.push({ detector: task.name, 'mean ms': ms.toFixed(1), 'points/s': `${((N / ms) * 1000 / 1e6).toFixed(2)} M`, samples: String(r.latency.samplesCount) });
+  const used = cpu.get(task.name)!;
+  const cpuMs = used.micros / used.calls / 1000;
+  rows.push({
+    detector: task.name,
+    'mean ms': ms.toFixed(1),
+    'points/s': `${((N / ms) * 1000 / 1e6).toFixed(2)} M`,
+    'CPU ms': cpuMs.toFixed(1),
+    'points/s (CPU)': `${((N / cpuMs) * 1000 / 1e6).toFixed(2)} M`,
+    samples: String(r.latency.samplesCount),
+  });
 }
 console.log(`detect() on ${N.toLocaleString('en')} points (fitted on ${train.values.length} points), one core:`);
 console.table(rows);
 
-const detection = last!;
+if (!last) process.exit(0);
+const detection = last;
 const scoring = new Bench({ iterations: 3, warmupIterations: 1, time: 0 });
 scoring.add('score, own threshold', () => void scoreDetection([test], [detection], { threshold: 'own' }));
 scoring.add('score, oracle sweep', () => void scoreDetection([test], [detection], { threshold: 'oracle' }));

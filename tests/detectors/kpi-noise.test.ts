@@ -9,6 +9,7 @@ import { runDetector } from '../../detectors/evaluate.js';
 import { resolveDetector } from '../../detectors/registry.js';
 import { anscombe, noiseWeights } from '../../detectors/kpi-noise.js';
 import { chiSquare4Quantile } from '../../detectors/kmeans-window.js';
+import { normalQuantile } from '../../detectors/stats.js';
 import { shituMembers } from '../../detectors/shitu.js';
 import type { Detection, Series } from '../../detectors/types.js';
 import { MINUTE, T0, gaussian } from './synthetic.js';
@@ -84,6 +85,13 @@ describe('noise weights', () => {
     }
   });
 
+  it('the holt-winters floor is the two-sided Gaussian tail of the rarity (3.29 at 1e-3)', () => {
+    expect(normalQuantile(1 - 0.001 / 2)).toBeCloseTo(3.2905, 4);
+    expect(normalQuantile(0.975)).toBeCloseTo(1.96, 3);
+    expect(normalQuantile(0.01)).toBeCloseTo(-2.3263, 4);
+    expect(normalQuantile(0.5)).toBe(0);
+  });
+
   it('the kmeans-window floor is the chi-square(4) quantile at the rarity (18.47 at 0.999)', () => {
     expect(chiSquare4Quantile(0.999)).toBeCloseTo(18.4668, 3);
     expect(chiSquare4Quantile(0.95)).toBeCloseTo(9.4877, 3);
@@ -128,5 +136,28 @@ describe('volume-aware detectors on a service with quiet and busy minutes', () =
     expect(shituMembers({ ...clean, kpi: 'volume' }).map((f) => f.name)).toEqual(['holt-winters', 'kmeans-window']);
     const b = await run('binomial', clean);
     expect(b.scores.every((v) => Number.isNaN(v))).toBe(true);
+  });
+});
+
+describe('robust holt-winters', () => {
+  it('does not adopt a fault as its forecast: no alarms once the series recovers', async () => {
+    const g = gaussian('robust-hw');
+    const timestamps = Float64Array.from({ length: N }, (_, i) => T0 + i * MINUTE);
+    // Level 100 +- 1; from 450 to 480 a fault adds 20; then back to normal.
+    const values = Float64Array.from({ length: N }, (_, i) => 100 + g() + (i >= 450 && i < 480 ? 20 : 0));
+    const s: Series = { id: 'r', timestamps, values };
+    const d = await run('holt-winters', s);
+    let during = 0;
+    let duringScore = 0;
+    for (let i = 450; i < 480; i++) {
+      during += d.alarms[i];
+      duringScore += d.scores[i] / 30;
+    }
+    expect(during).toBe(30); // the forecast stays near the normal level all through the fault
+    // ... so the recovery is not a second anomaly of the same size (a plain forecast that had
+    // adopted the fault would score the return to 100 as high as the fault itself).
+    let after = 0;
+    for (let i = 480; i < N; i++) after = Math.max(after, d.scores[i]);
+    expect(after).toBeLessThan(duringScore / 2);
   });
 });
