@@ -1,9 +1,9 @@
 /**
  * Holt-Winters, additive seasonality (Winters 1960), with a Gaussian on the one-step residuals: the
- * score is |x - forecast| / sigma, sigma being the robust spread of the training residuals. For a
- * KPI whose sampling noise is known from the volume (kpi-noise.ts) the residual is first put in
- * those units: times sqrt(calls) for an average latency, over sqrt(forecast count) for a volume,
- * so sigma is the per-call spread (or the over-dispersion) and a quiet minute is not a busy one. The
+ * score is |x - forecast| / sigma, sigma being the robust spread of the training residuals. A KPI
+ * of known kind is modelled on its noise-stabilising scale (kpi-noise.ts: volume by Anscombe,
+ * latency by log) and a latency residual is multiplied by sqrt(calls), so sigma is the per-call
+ * spread (or a volume's over-dispersion) and a quiet minute is not judged like a busy one. The
  * seasonal slot of a point comes from its timestamp and the level/trend advance by the number of
  * elapsed steps, so gaps keep the phase. Smoothing constants are chosen on the training data by
  * grid search on one-step squared error. Scoring runs the robust variant (Gelper, Fried & Croux
@@ -16,7 +16,7 @@ import { numberOption } from './options.js';
 import { madScale, normalQuantile, safeScale } from './stats.js';
 import { rarityOption } from './calibrate.js';
 import { DAY_MS, medianStep } from './sampling.js';
-import { noiseWeight, noiseWeights } from './kpi-noise.js';
+import { noiseWeight, stabilised } from './kpi-noise.js';
 
 /** Huber's clipping constant, as in Gelper et al.'s robust Holt-Winters. */
 const HUBER_K = 2;
@@ -126,16 +126,17 @@ class HoltWintersModel implements ScoringModel {
     return best;
   }
 
-  fit(train: Series): void {
+  fit(raw: Series): void {
+    const train = stabilised(raw);
     this.params = this.chooseParams(train);
     const f = holtWintersForecast(train, this.params);
-    const weights = noiseWeights(train, f);
     const resid = new Float64Array(f.length);
-    for (let i = 0; i < f.length; i++) resid[i] = (train.values[i] - f[i]) * (weights ? weights[i] : 1);
+    for (let i = 0; i < f.length; i++) resid[i] = (train.values[i] - f[i]) * noiseWeight(train, i);
     this.sigma = madScale(resid);
   }
 
-  score(series: Series): Float64Array {
+  score(raw: Series): Float64Array {
+    const series = stabilised(raw);
     // Unfitted: no smoothing constants chosen, so no judgement (choosing them on the scored series
     // itself would let the future leak into past scores).
     if (!this.params) return new Float64Array(series.values.length).fill(NaN);
@@ -145,19 +146,18 @@ class HoltWintersModel implements ScoringModel {
     const sigma = this.sigma;
     const clean = Number.isFinite(sigma)
       ? (i: number, forecast: number, x: number) => {
-          const bound = (HUBER_K * safeScale(sigma, forecast)) / noiseWeight(series, i, forecast);
-          return bound === bound ? forecast + Math.min(Math.max(x - forecast, -bound), bound) : x;
+          const bound = (HUBER_K * safeScale(sigma, forecast)) / noiseWeight(series, i);
+          return forecast + Math.min(Math.max(x - forecast, -bound), bound);
         }
       : undefined;
     const f = holtWintersForecast(series, this.params, clean);
-    const weights = noiseWeights(series, f);
     const n = f.length;
     const scores = new Float64Array(n);
     // Without training residuals, fall back to the running mean |residual| (causal).
     let meanAbs = 0;
     let seen = 0;
     for (let i = 0; i < n; i++) {
-      const weight = weights ? weights[i] : 1;
+      const weight = noiseWeight(series, i);
       const r = (series.values[i] - f[i]) * weight;
       if (r !== r) {
         scores[i] = NaN;

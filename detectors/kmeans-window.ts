@@ -1,8 +1,8 @@
 /**
  * k-means over sliding-window features, the bank's detector for slow drifts in volume: each point's
  * trailing window of `window` values gives (mean, least-squares slope, zero-value rate, RMS of
- * first differences), in the KPI's noise units where the volume gives them (kpi-noise.ts: volumes
- * as Anscombe-transformed counts, average latencies weighted by their calls), z-scored with the
+ * first differences), on the KPI's noise-stabilising scale (kpi-noise.ts: volumes as
+ * Anscombe-transformed counts, average latencies as logs weighted by their calls), z-scored with the
  * training statistics and weighted by the metric's kind
  * (high-frequency metrics lean on mean and slope, low-frequency ones, mostly zeros, on the zero
  * rate). Training windows are clustered with seeded k-means++ (Arthur & Vassilvitskii 2007) and
@@ -13,7 +13,7 @@ import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
 import { rarityOption } from './calibrate.js';
 import { stream } from '../sim/rng.js';
-import { anscombe, isLatencyWithVolume } from './kpi-noise.js';
+import { isLatencyWithVolume, stabilised } from './kpi-noise.js';
 
 export const FEATURES = 4; // mean, slope, zeroRate, rmsDiff
 const HIGH_FREQUENCY_WEIGHTS = [1.5, 1.5, 0.5, 1];
@@ -184,10 +184,9 @@ class KMeansWindowModel implements ScoringModel {
     private readonly seed: number,
   ) {}
 
-  /** Volumes as Anscombe-transformed counts; average latencies weighted by their calls. */
+  /** On the KPI's noise-stabilising scale (volume: Anscombe; latency: log, weighted by calls). */
   private features(series: Series): Float64Array {
-    if (series.kpi === 'volume') return windowFeatures(anscombe(series.values), this.window);
-    return windowFeatures(series.values, this.window, isLatencyWithVolume(series) ? series.volume : undefined);
+    return windowFeatures(stabilised(series).values, this.window, isLatencyWithVolume(series) ? series.volume : undefined);
   }
 
   fit(train: Series): void {

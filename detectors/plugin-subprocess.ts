@@ -12,13 +12,10 @@
  * S = {"id","kpi"?,"timestamps":[unix ms...],"values":[...],"volume"?:[...]}; NaN is sent as null
  * and a null score is read back as NaN. Anything a plugin writes to stderr is passed through.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface, type Interface } from 'node:readline';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { JsonLinesProcess, type PluginMessage } from '../common/json-lines-process.js';
 import type { Detection, Detector, DetectorFactory, Series } from './types.js';
-
-export const PROTOCOL_VERSION = 1;
 
 export interface SubprocessSpec {
   name: string;
@@ -27,13 +24,6 @@ export interface SubprocessSpec {
   args: string[];
   cwd?: string;
   options?: Record<string, unknown>;
-}
-
-/** `cmd:python3 my.py --flag` -> command and args (whitespace-split; quotes group words). */
-export function parseCommandLine(line: string): { command: string; args: string[] } {
-  const words = [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
-  if (words.length === 0) throw new Error('detector cmd: empty command');
-  return { command: words[0], args: words.slice(1) };
 }
 
 /** A `.json` spec: {"name", "command", "args"?, "cwd"?, "description"?, "options"?}; cwd defaults to the spec's folder. */
@@ -74,97 +64,38 @@ function seriesMessage(s: Series): Record<string, unknown> {
 }
 
 class SubprocessDetector implements Detector {
-  private child: ChildProcessWithoutNullStreams | undefined;
-  private lines: Interface | undefined;
-  private pending: ((msg: Record<string, unknown>) => void) | undefined;
-  private failure: Error | undefined;
-  private readonly queue: Record<string, unknown>[] = [];
+  private readonly process: JsonLinesProcess;
 
   constructor(
     private readonly spec: SubprocessSpec,
-    private readonly options: Record<string, unknown>,
-  ) {}
+    options: Record<string, unknown>,
+  ) {
+    this.process = new JsonLinesProcess(this.where(), spec, options);
+  }
 
   private where(): string {
     return `detector ${this.spec.name} (${[this.spec.command, ...this.spec.args].join(' ')})`;
   }
 
-  private fail(err: Error): void {
-    this.failure ??= err;
-    const p = this.pending;
-    this.pending = undefined;
-    p?.({ type: 'error', message: err.message });
-  }
-
-  private start(): void {
-    const child = spawn(this.spec.command, this.spec.args, { cwd: this.spec.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child = child;
-    child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
-    child.on('error', (err) => this.fail(new Error(`${this.where()}: could not start: ${err.message}`)));
-    child.on('exit', (code, signal) => this.fail(new Error(`${this.where()}: exited early (code ${code}, signal ${signal})`)));
-    child.stdin.on('error', () => {}); // a dead child is reported by 'exit'
-    this.lines = createInterface({ input: child.stdout });
-    let lineNo = 0;
-    this.lines.on('line', (line) => {
-      lineNo++;
-      if (!line.trim()) return;
-      let msg: Record<string, unknown>;
-      try {
-        msg = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        this.fail(new Error(`${this.where()}: stdout line ${lineNo} is not JSON: ${line.slice(0, 120)}`));
-        return;
-      }
-      if (this.pending) {
-        const p = this.pending;
-        this.pending = undefined;
-        p(msg);
-      } else this.queue.push(msg);
-    });
-  }
-
-  private async request(msg: Record<string, unknown>, expect: string): Promise<Record<string, unknown>> {
-    if (!this.child) {
-      this.start();
-      await this.exchange({ type: 'hello', protocol: PROTOCOL_VERSION, options: this.options }, 'ready');
-    }
-    return this.exchange(msg, expect);
-  }
-
-  private exchange(msg: Record<string, unknown>, expect: string): Promise<Record<string, unknown>> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolvePromise, reject) => {
-      const onMessage = (reply: Record<string, unknown>) => {
-        if (reply.type === 'error') reject(this.failure ?? new Error(`${this.where()}: ${String(reply.message)}`));
-        else if (reply.type !== expect) reject(new Error(`${this.where()}: expected a "${expect}" message, got ${JSON.stringify(reply).slice(0, 120)}`));
-        else resolvePromise(reply);
-      };
-      const queued = this.queue.shift();
-      if (queued) onMessage(queued);
-      else this.pending = onMessage;
-      this.child!.stdin.write(JSON.stringify(msg) + '\n');
-    });
-  }
-
   async fit(train: Series): Promise<void> {
     try {
-      await this.request({ type: 'fit', series: seriesMessage(train) }, 'fitted');
+      await this.process.request({ type: 'fit', series: seriesMessage(train) }, 'fitted');
     } catch (err) {
-      this.close();
+      this.process.close();
       throw err;
     }
   }
 
   async detect(series: Series): Promise<Detection> {
     try {
-      const reply = await this.request({ type: 'detect', series: seriesMessage(series) }, 'detection');
+      const reply = await this.process.request({ type: 'detect', series: seriesMessage(series) }, 'detection');
       return this.readDetection(series, reply);
     } finally {
-      this.close();
+      this.process.close();
     }
   }
 
-  private readDetection(series: Series, reply: Record<string, unknown>): Detection {
+  private readDetection(series: Series, reply: PluginMessage): Detection {
     const n = series.values.length;
     const { scores, alarms, threshold } = reply;
     if (!Array.isArray(scores) || scores.length !== n) throw new Error(`${this.where()}: detection.scores must be an array of ${n} numbers (series ${series.id})`);
@@ -175,18 +106,6 @@ class SubprocessDetector implements Detector {
     };
     if (typeof threshold === 'number') out.threshold = threshold;
     return out;
-  }
-
-  private close(): void {
-    const child = this.child;
-    if (!child) return;
-    child.removeAllListeners('exit');
-    child.stdin.end();
-    this.lines?.close();
-    // A well-behaved plugin exits on end of input; one that does not is not left behind.
-    const timer = setTimeout(() => child.kill('SIGTERM'), 5000);
-    timer.unref();
-    child.once('exit', () => clearTimeout(timer));
   }
 }
 

@@ -78,6 +78,11 @@ export class Engine {
   private retEnd = 0;
   private retClass = 0;
   private retCode = 0;
+  /**
+   * Send and receive time of the record emit() writes next (the rows' own array): doubles passed
+   * as call arguments are boxed on the heap, typed-array stores are not.
+   */
+  private readonly times: Float64Array;
   /** Leg latencies drawn by drawLegs(). */
   private readonly legs = new Float64Array(3);
 
@@ -89,6 +94,7 @@ export class Engine {
     private readonly rows?: MessageRows,
   ) {
     this.fx = new FaultEffects(m);
+    this.times = rows ? rows.times : new Float64Array(2);
     this.ns = m.services.length;
     this.nt = m.txTypes.length;
     this.routable = m.serviceInstances.map((ids) => new Int32Array(ids.length));
@@ -298,8 +304,9 @@ export class Engine {
    */
   private drawLegs(k: number): void {
     const legs = this.legs;
+    this.rng.fillNormal(legs, k);
     const median = this.m.legMs;
-    for (let j = 0; j < k; j++) legs[j] = median * Math.exp(LEG_SIGMA * this.rng.normal());
+    for (let j = 0; j < k; j++) legs[j] = median * Math.exp(LEG_SIGMA * legs[j]!);
   }
 
   /**
@@ -359,18 +366,15 @@ export class Engine {
     }
   }
 
-  private emit(lp: number, msgType: number, topic: number, sender: number, receiver: number, send: number, recv: number, ttl: number, code: number, cls: number): void {
-    const rows = this.rows;
-    if (rows) {
-      // Times go through a typed array: as call arguments they would be boxed on every row.
-      rows.times[0] = send;
-      rows.times[1] = recv;
-      rows.row(lp, msgType, topic, this.type, sender, receiver, ttl, code, cls);
-    } else this.messagesCounted++;
+  /** One log record; its send and receive times are in `times` (see there). */
+  private emit(lp: number, msgType: number, topic: number, sender: number, receiver: number, ttl: number, code: number, cls: number): void {
+    if (this.rows) this.rows.row(lp, msgType, topic, this.type, sender, receiver, ttl, code, cls);
+    else this.messagesCounted++;
   }
 
   /** One request (and its reply or timeout) from `caller` to instance `inst`. */
   private attempt(node: CallNode, caller: number, inst: number, t0: number): void {
+    const times = this.times;
     const m = this.m;
     const fx = this.fx;
     const svc = node.service;
@@ -389,17 +393,25 @@ export class Engine {
     if (inst < 0) {
       const target = m.serviceInstances[svc]![0]!;
       const t2 = t1 + this.leg();
-      this.emit(LP.REQ_CLIENT_MESH, msgType, topic, caller, target, t0, t1, ttl, 0, 0);
-      this.emit(LP.REQ_MESH_BROKER, msgType, topic, caller, target, t1, t2, ttl, 0, 0);
+      times[0] = t0;
+      times[1] = t1;
+      this.emit(LP.REQ_CLIENT_MESH, msgType, topic, caller, target, ttl, 0, 0);
+      times[0] = t1;
+      times[1] = t2;
+      this.emit(LP.REQ_MESH_BROKER, msgType, topic, caller, target, ttl, 0, 0);
       return this.brokerReply(node, caller, target, t0, t2, m.code(SYSTEM_CODES.unavailable), true);
     }
-    this.emit(LP.REQ_CLIENT_MESH, msgType, topic, caller, inst, t0, t1, ttl, 0, 0);
+    times[0] = t0;
+    times[1] = t1;
+    this.emit(LP.REQ_CLIENT_MESH, msgType, topic, caller, inst, ttl, 0, 0);
     const misroute = fx.instMisroute[caller]!;
     if (misroute > 0 && this.rng.next() < misroute) {
       // Config error at the caller: sent to a topic nobody consumes; the broker bounces it. The
       // intended callee never sees it, so it does not count in the callee's KPIs.
       const t2 = t1 + this.leg();
-      this.emit(LP.REQ_MESH_BROKER, msgType, topic, caller, inst, t1, t2, ttl, 0, 0);
+      times[0] = t1;
+      times[1] = t2;
+      this.emit(LP.REQ_MESH_BROKER, msgType, topic, caller, inst, ttl, 0, 0);
       return this.brokerReply(node, caller, inst, t0, t2, m.code(SYSTEM_CODES.route), false);
     }
     const delay = fx.edgeDelayMs[edge]!;
@@ -407,14 +419,20 @@ export class Engine {
     if (loss > 0 && this.rng.next() < loss) return this.lost(node, caller, inst, t0);
     this.drawLegs(1);
     const t2 = t1 + legs[0]! + delay;
-    this.emit(LP.REQ_MESH_BROKER, msgType, topic, caller, inst, t1, t2, ttl, 0, 0);
+    times[0] = t1;
+    times[1] = t2;
+    this.emit(LP.REQ_MESH_BROKER, msgType, topic, caller, inst, ttl, 0, 0);
     if (fx.instState[inst] !== INSTANCE_STATE.up) return this.lost(node, caller, inst, t0);
     const t3s = t2 + fx.brokerGapMs[svc]!;
     this.drawLegs(2);
     const t3 = t3s + legs[0]!;
-    this.emit(LP.REQ_BROKER_MESH, msgType, topic, caller, inst, t3s, t3, ttl, 0, 0);
+    times[0] = t3s;
+    times[1] = t3;
+    this.emit(LP.REQ_BROKER_MESH, msgType, topic, caller, inst, ttl, 0, 0);
     const t4 = t3 + legs[1]!;
-    this.emit(LP.REQ_MESH_CLIENT, msgType, topic, caller, inst, t3, t4, ttl, 0, 0);
+    times[0] = t3;
+    times[1] = t4;
+    this.emit(LP.REQ_MESH_CLIENT, msgType, topic, caller, inst, ttl, 0, 0);
     this.process(node, inst, t4);
     this.rows?.setCall(seq); // children have set their own uniqueIds meanwhile
     const end = this.retEnd;
@@ -430,17 +448,25 @@ export class Engine {
     if (cls === CLASS.none) return this.timeout(node, caller, inst, t0); // the callee never answers
     this.drawLegs(1);
     const r1 = end + legs[0]!;
-    this.emit(LP.RSP_CLIENT_MESH, MSG.reply, replyTopic, inst, caller, end, r1, ttl, code, cls);
+    times[0] = end;
+    times[1] = r1;
+    this.emit(LP.RSP_CLIENT_MESH, MSG.reply, replyTopic, inst, caller, ttl, code, cls);
     if (loss > 0 && this.rng.next() < loss) return this.timeout(node, caller, inst, t0);
     this.drawLegs(3);
     const r2 = r1 + legs[0]! + delay;
-    this.emit(LP.RSP_MESH_BROKER, MSG.reply, replyTopic, inst, caller, r1, r2, ttl, code, cls);
+    times[0] = r1;
+    times[1] = r2;
+    this.emit(LP.RSP_MESH_BROKER, MSG.reply, replyTopic, inst, caller, ttl, code, cls);
     const r3 = r2 + legs[1]!;
-    this.emit(LP.RSP_BROKER_MESH, MSG.reply, replyTopic, inst, caller, r2, r3, ttl, code, cls);
+    times[0] = r2;
+    times[1] = r3;
+    this.emit(LP.RSP_BROKER_MESH, MSG.reply, replyTopic, inst, caller, ttl, code, cls);
     const r4 = r3 + legs[2]!;
     // Too late: the requester has given up and its mesh drops the reply.
     if (r4 > t0 + ttl) return this.timeout(node, caller, inst, t0);
-    this.emit(LP.RSP_MESH_CLIENT, MSG.reply, replyTopic, inst, caller, r3, r4, ttl, code, cls);
+    times[0] = r3;
+    times[1] = r4;
+    this.emit(LP.RSP_MESH_CLIENT, MSG.reply, replyTopic, inst, caller, ttl, code, cls);
     this.kpis.call(svc, t0, cls, r4 - t0);
     this.retEnd = r4;
     this.retClass = cls;
@@ -449,6 +475,7 @@ export class Engine {
 
   /** An immediate error reply from the broker (no consumer, or misrouted). */
   private brokerReply(node: CallNode, caller: number, inst: number, t0: number, t2: number, code: number, countAtCallee: boolean): void {
+    const times = this.times;
     const replyTopic = this.m.instanceService[caller]!;
     const ttl = node.async ? 0 : node.timeoutMs;
     if (countAtCallee) this.kpis.call(node.service, t0, CLASS.system, t2 - t0);
@@ -458,9 +485,13 @@ export class Engine {
       return;
     }
     const r3 = t2 + this.leg();
-    this.emit(LP.RSP_BROKER_MESH, MSG.reply, replyTopic, inst, caller, t2, r3, ttl, code, CLASS.system);
+    times[0] = t2;
+    times[1] = r3;
+    this.emit(LP.RSP_BROKER_MESH, MSG.reply, replyTopic, inst, caller, ttl, code, CLASS.system);
     const r4 = r3 + this.leg();
-    this.emit(LP.RSP_MESH_CLIENT, MSG.reply, replyTopic, inst, caller, r3, r4, ttl, code, CLASS.system);
+    times[0] = r3;
+    times[1] = r4;
+    this.emit(LP.RSP_MESH_CLIENT, MSG.reply, replyTopic, inst, caller, ttl, code, CLASS.system);
     this.retEnd = r4;
     this.retClass = CLASS.system;
     this.retCode = code;
@@ -479,9 +510,12 @@ export class Engine {
    * send + ttl, so every request has either a reply or a recorded timeout.
    */
   private timeout(node: CallNode, caller: number, inst: number, t0: number): void {
+    const times = this.times;
     const t = t0 + node.timeoutMs;
     const code = this.m.code(SYSTEM_CODES.timeout);
-    this.emit(LP.RSP_MESH_CLIENT, MSG.reply, this.m.instanceService[caller]!, inst, caller, t, t, node.timeoutMs, code, CLASS.system);
+    times[0] = t;
+    times[1] = t;
+    this.emit(LP.RSP_MESH_CLIENT, MSG.reply, this.m.instanceService[caller]!, inst, caller, node.timeoutMs, code, CLASS.system);
     this.kpis.call(node.service, t0, CLASS.system, node.timeoutMs);
     this.retEnd = t;
     this.retClass = CLASS.system;

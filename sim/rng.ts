@@ -62,6 +62,7 @@ export class TxRandom {
   private b = 0;
   private c = 0;
   private d = 0;
+  private readonly one = new Float64Array(1);
 
   reseed(s1: number, s2: number): void {
     this.a = s1 >>> 0;
@@ -93,11 +94,21 @@ export class TxRandom {
    * 25, so the two are independent (Doornik 2005's remark on the original sharing bits).
    */
   normal(): number {
-    const h = this.nextInt32();
-    const i = h & 127;
-    const v = h >> 7;
-    if (Math.abs(v) < ZIG_K[i]!) return v * ZIG_W[i]!;
-    return this.normalSlow(v, i);
+    this.fillNormal(this.one, 1);
+    return this.one[0]!;
+  }
+
+  /**
+   * `out[0..k-1]` = k standard normals (see normal()), the ziggurat's common case inline: no double
+   * crosses a call boundary, so none is boxed on the heap.
+   */
+  fillNormal(out: Float64Array, k: number): void {
+    for (let j = 0; j < k; j++) {
+      const h = this.nextInt32();
+      const i = h & 127;
+      const v = h >> 7;
+      out[j] = Math.abs(v) < ZIG_K[i]! ? v * ZIG_W[i]! : this.normalSlow(v, i);
+    }
   }
 
   /** The ziggurat's rare cases: the base strip's tail, or the wedge outside a strip's rectangle. */

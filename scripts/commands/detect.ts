@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { detect } from '../../detectors/detect.js';
-import { splitSpecs } from '../../reports/spec-list.js';
+import { splitSpecs } from './spec-list.js';
 import { UsageError } from './errors.js';
 
 interface DetectArgs {

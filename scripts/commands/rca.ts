@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { rca } from '../../rca/rca.js';
 import { listRcaAlgorithms } from '../../rca/registry.js';
 import { parseColumnMapping } from '../../replay/column-mapping.js';
-import { splitSpecs } from '../../reports/spec-list.js';
+import { splitSpecs } from './spec-list.js';
 import { UsageError } from './errors.js';
 
 interface RcaArgs {

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import { parseBadRowPolicy } from '../../replay/bad-rows.js';
 import { parseColumnMapping } from '../../replay/column-mapping.js';
 import { replay } from '../../replay/replay.js';
-import { splitSpecs } from '../../reports/spec-list.js';
+import { splitSpecs } from './spec-list.js';
 import { REPORT_FILES } from '../../reports/write.js';
 import { UsageError } from './errors.js';
 

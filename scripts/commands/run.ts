@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { run } from '../../reports/run.js';
-import { splitSpecs } from '../../reports/spec-list.js';
+import { splitSpecs } from './spec-list.js';
 import { REPORT_FILES } from '../../reports/write.js';
 import { UsageError } from './errors.js';
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import seedrandom from 'seedrandom';
 import { runDetector } from '../../detectors/evaluate.js';
 import { resolveDetector } from '../../detectors/registry.js';
-import { anscombe, noiseWeights } from '../../detectors/kpi-noise.js';
+import { anscombe, noiseWeight, stabilised } from '../../detectors/kpi-noise.js';
 import { chiSquare4Quantile } from '../../detectors/kmeans-window.js';
 import { normalQuantile } from '../../detectors/stats.js';
 import { shituMembers } from '../../detectors/shitu.js';
@@ -62,13 +62,17 @@ function alarmsFrom(d: Detection, from: number): number {
 }
 
 describe('noise weights', () => {
-  it('sqrt(calls) for an average latency, 1/sqrt(expected count) for a volume, none for an unknown kind', () => {
+  it('stabilising scales: Anscombe for volume, log(1 + ms) for latency; weights sqrt(calls) for latency only', () => {
     const ts = Float64Array.from([0, MINUTE, 2 * MINUTE]);
-    const latency: Series = { id: 'l', kpi: 'avgLatency', timestamps: ts, values: Float64Array.from([1, 2, 3]), volume: Float64Array.from([4, 100, 0]) };
-    expect(Array.from(noiseWeights(latency, new Float64Array(3))!)).toEqual([2, 10, 0]);
-    const volume: Series = { id: 'v', kpi: 'volume', timestamps: ts, values: Float64Array.from([1, 2, 3]) };
-    expect(Array.from(noiseWeights(volume, Float64Array.from([4, 0.25, NaN]))!)).toEqual([0.5, 1, NaN]);
-    expect(noiseWeights({ id: 'x', timestamps: ts, values: new Float64Array(3) }, new Float64Array(3))).toBeUndefined();
+    const latency: Series = { id: 'l', kpi: 'avgLatency', timestamps: ts, values: Float64Array.from([0, Math.E - 1, NaN]), volume: Float64Array.from([4, 100, 0]) };
+    expect(Array.from(stabilised(latency).values)).toEqual([0, 1, NaN]);
+    expect([0, 1, 2].map((i) => noiseWeight(latency, i))).toEqual([2, 10, 0]);
+    const volume: Series = { id: 'v', kpi: 'volume', timestamps: ts, values: Float64Array.from([0, 1.625, NaN]) };
+    expect(Array.from(stabilised(volume).values)).toEqual([2 * Math.sqrt(0.375), 2 * Math.sqrt(2), NaN]);
+    expect(noiseWeight(volume, 0)).toBe(1);
+    const plain: Series = { id: 'x', timestamps: ts, values: new Float64Array(3) };
+    expect(stabilised(plain)).toBe(plain);
+    expect(noiseWeight({ ...latency, volume: undefined }, 1)).toBe(1);
   });
 
   it('anscombe makes Poisson counts of any level unit-variance', () => {
@@ -110,7 +114,7 @@ describe('volume-aware detectors on a service with quiet and busy minutes', () =
       if (clean.volume![i] > 100) busy = Math.max(busy, s.scores[i]);
       else quiet = Math.max(quiet, s.scores[i]);
     }
-    expect(busy).toBeGreaterThan(3 * quiet);
+    expect(busy).toBeGreaterThan(2 * quiet);
     expect(alarmsFrom(s, 450)).toBeGreaterThan(0);
     // Blind to the volume, one spread for all minutes: the busy minutes' shift is lost in it.
     const { volume: _dropped, ...blind } = shifted;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_REPAIR_MINUTES, detectMs, mtbfMs, operatorIdentifyMs, repairMs, DEFAULT_MTTR_MODEL } from '../../reports/mttr.js';
-import { splitSpecs } from '../../reports/spec-list.js';
+import { splitSpecs } from '../../scripts/commands/spec-list.js';
 import { loadSuite, parseSuite, SuiteError } from '../../reports/suite.js';
 import { buildSweep, deriveSeed, expandScenarios, parseShard, selectShard } from '../../reports/sweep.js';
 import { downsampleMinMax } from '../../reports/downsample.js';
