@@ -18,6 +18,7 @@ import { incidentsFromTruth } from '../../rca/incidents.js';
 import { listRcaAlgorithms } from '../../rca/registry.js';
 import { TransactionTreeBuilder } from '../../rca/tree-builder.js';
 import { loadTreeRules } from '../../rca/tree-rules.js';
+import { benchRows } from '../bench-table.js';
 
 const durationArg = process.argv.indexOf('--duration');
 const duration = durationArg > 0 ? process.argv[durationArg + 1] : '3h';
@@ -36,22 +37,12 @@ try {
     spans = builder.finish();
   });
   await bench.run();
-  const rows: Record<string, string>[] = [];
-  for (const task of bench.tasks) {
-    const r = task.result;
-    if (r.state !== 'completed') {
-      rows.push({ task: task.name, state: r.state });
-      continue;
-    }
-    const ms = r.latency.mean;
-    rows.push({
-      task: task.name,
-      'mean ms': ms.toFixed(1),
-      'messages/s': `${((messages / ms) * 1000 / 1e6).toFixed(2)} M`,
-      'calls/s': `${((spans.length / ms) * 1000 / 1e6).toFixed(2)} M`,
-      samples: String(r.latency.samplesCount),
-    });
-  }
+  const rows = benchRows(bench, (_, r) => ({
+    'mean ms': r.latency.mean.toFixed(1),
+    'messages/s': `${((messages / r.latency.mean) * 1000 / 1e6).toFixed(2)} M`,
+    'calls/s': `${((spans.length / r.latency.mean) * 1000 / 1e6).toFixed(2)} M`,
+    samples: String(r.latency.samplesCount),
+  }));
   // CPU time as well as wall time: on a shared machine the wall clock also counts waiting for a core.
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();

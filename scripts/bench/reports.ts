@@ -13,6 +13,7 @@ import { evaluateScenarioItem } from '../../reports/scenario-item.js';
 import { summarize } from '../../reports/summarize.js';
 import { buildSweep } from '../../reports/sweep.js';
 import type { ItemResult } from '../../reports/types.js';
+import { benchRows } from '../bench-table.js';
 
 const itemsArg = process.argv.indexOf('--items');
 const copies = itemsArg > 0 ? Number(process.argv[itemsArg + 1]) : 32;
@@ -42,14 +43,10 @@ bench
   .add(`downsample ${n} points to 800`, () => void downsampleMinMax(t, v, 800));
 await bench.run();
 
-const rows: Record<string, string>[] = [];
-for (const task of bench.tasks) {
-  const r = task.result;
-  if (r.state !== 'completed') {
-    rows.push({ task: task.name, state: r.state });
-    continue;
-  }
-  rows.push({ task: task.name, 'mean ms': r.latency.mean.toFixed(2), 'p99 ms': r.latency.p99.toFixed(2), samples: String(r.latency.samplesCount) });
-}
+const rows = benchRows(bench, (_, r) => ({
+  'mean ms': r.latency.mean.toFixed(2),
+  'p99 ms': r.latency.p99.toFixed(2),
+  samples: String(r.latency.samplesCount),
+}));
 console.table(rows);
 console.log(`report.html for ${copies} items: ${(html.length / 1024).toFixed(0)} KiB; heap in use ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`);

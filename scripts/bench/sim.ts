@@ -26,6 +26,7 @@ import { MessageRows, messageDictionaries } from '../../sim/message-rows.js';
 import { compileModel } from '../../sim/model.js';
 import { loadScenario } from '../../sim/scenario.js';
 import { parseDuration } from '../../sim/duration.js';
+import { benchRows } from '../bench-table.js';
 
 const out = join(tmpdir(), 'faultline-bench-sim');
 mkdirSync(out, { recursive: true });
@@ -92,20 +93,13 @@ try {
     });
     task('engine only (KPI mode)', () => new Engine(model, faults, 1, new KpiAccumulator(model)).run().messages);
     await bench.run();
-    const rows: Record<string, string>[] = [];
-    for (const t of bench.tasks) {
-      const r = t.result;
-      if (r.state !== 'completed') {
-        rows.push({ task: t.name, state: r.state });
-        continue;
-      }
-      const n = counts[t.name]!;
-      const cpuRuns = cpu[t.name]!.slice(-r.latency.samplesCount); // measured runs, not warm-up
-      const cpuMean = cpuRuns.reduce((a, b) => a + b, 0) / cpuRuns.length;
+    const rows = benchRows(bench, (name, r) => {
+      const n = counts[name]!;
+      const cpuRuns = cpu[name]!.slice(-r.latency.samplesCount); // measured runs, not warm-up
+      const cpuMean = cpuRuns.reduce((x, y) => x + y, 0) / cpuRuns.length;
       // The least CPU of the runs: on a shared machine, cache and frequency interference only add.
       const cpuBest = Math.min(...cpuRuns);
-      rows.push({
-        task: t.name,
+      return {
         messages: n.toLocaleString('en'),
         'mean ms': r.latency.mean.toFixed(0),
         'messages/s': `${((n / r.latency.mean) * 1000 / 1e6).toFixed(2)} M`,
@@ -114,8 +108,8 @@ try {
         'best CPU s': cpuBest.toFixed(2),
         'messages/best CPU-s': `${(n / cpuBest / 1e6).toFixed(2)} M`,
         samples: String(r.latency.samplesCount),
-      });
-    }
+      };
+    });
     console.log(`scenario ${scenarioName}${duration ? ` for ${duration}` : ''} x${trafficScale}, one core:`);
     console.table(rows);
     console.log(`peak RSS: ${mb()} MB`);

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { generate } from '../../sim/generate.js';
 import { parseDuration } from '../../sim/duration.js';
 import { ScenarioError } from '../../sim/scenario.js';
+import { arrowDirToParquet } from '../../replay/parquet.js';
 import { UsageError } from './errors.js';
 
 interface GenerateArgs {
@@ -10,6 +11,7 @@ interface GenerateArgs {
   out: string;
   duration?: string;
   'traffic-scale'?: number;
+  parquet?: boolean;
 }
 
 export const generateCommand: CommandModule<object, GenerateArgs> = {
@@ -22,6 +24,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
       .option('duration', { type: 'string', describe: "override the scenario's duration, e.g. 90m, 6h, 1d" })
       .option('traffic-scale', { type: 'number', describe: 'multiply all rates and capacities (data volume), e.g. 0.1' })
+      .option('parquet', { type: 'boolean', default: false, describe: 'also write messages.parquet and kpis.parquet (converted from the Arrow files)' })
       .example('faultline generate --scenario faults/database-slow --seed 7 --out out/db-slow', '')
       .example('faultline generate --scenario default --duration 6h --traffic-scale 0.5 --out out/day', ''),
   handler: async (args) => {
@@ -53,5 +56,6 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     for (const f of result.truth.faults) {
       process.stdout.write(`  ${f.id}: ${f.type} at ${f.rootCause.join(',')}${f.rootCauseInstance ? ` (${f.rootCauseInstance})` : ''}, ${new Date(f.start).toISOString()} - ${new Date(f.end).toISOString()}, moved ${f.moved.length} KPI series\n`);
     }
+    if (args.parquet) for (const file of await arrowDirToParquet(result.dir)) process.stdout.write(`  also ${file}\n`);
   },
 };
