@@ -9,8 +9,8 @@
 import { basename, join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { readKpis, readTruth } from '../sim/read.js';
-import { parseInstant } from '../sim/duration.js';
-import { AtomicFile, writeFileAtomic } from '../sim/atomic-file.js';
+import { parseInstantOrOffset } from '../common/instant.js';
+import { AtomicFile, writeFileAtomic } from '../common/atomic-file.js';
 import type { Detection, DetectorFactory, Series } from './types.js';
 import { resolveDetector } from './registry.js';
 import { seriesFromKpis, faultFreeUntil } from './kpi-series.js';
@@ -72,7 +72,7 @@ async function load(opts: DetectOptions): Promise<Loaded> {
     for (const [k, dir] of dirs.entries()) {
       const truth = await readTruth(dir);
       const own = seriesFromKpis(await readKpis(join(dir, 'kpis.arrow')), truth);
-      const until = opts.trainUntil !== undefined ? parseInstant(opts.trainUntil, truth.start) : faultFreeUntil(truth);
+      const until = opts.trainUntil !== undefined ? parseInstantOrOffset(opts.trainUntil, truth.start) : faultFreeUntil(truth);
       if (until !== undefined && until <= truth.start) {
         throw new Error(`${dir}: no fault-free prefix to train on (first fault at ${new Date(until).toISOString()}, the run's start); pass --train-until`);
       }

@@ -223,14 +223,14 @@ class KMeansWindowModel implements ScoringModel {
     for (let f = 0; f < FEATURES; f++) this.scale[f] /= weights[f];
     const points = new Float64Array(rows.length * FEATURES);
     rows.forEach((i, r) => this.normalise(raw, i, points, r));
-    this.centroids = kmeans(points, this.k, stream(this.seed, `kmeans-window:${train.id}`));
+    this.centroids = kmeans(points, this.k, stream(this.seed, 'kmeans-window'));
     // Distances to clusters a window did not help to form: centroids of the first half of the
     // training windows, distances of the second half (after a gap of one window, so no point is
     // shared). In-sample distances would understate how far a normal new window lands.
     const half = Math.floor(rows.length / 2);
     const later = half + this.window;
     if (half >= this.k && rows.length - later >= this.k) {
-      const early = kmeans(points.subarray(0, half * FEATURES), this.k, stream(this.seed, `kmeans-window:${train.id}:held-out`));
+      const early = kmeans(points.subarray(0, half * FEATURES), this.k, stream(this.seed, 'kmeans-window:held-out'));
       this.heldOut = nearestDistances(points.subarray(later * FEATURES), early);
     }
   }

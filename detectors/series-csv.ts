@@ -10,6 +10,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Series } from './types.js';
+import { parseInstant } from '../common/instant.js';
 
 export interface SeriesSet {
   layout: 'csv' | 'nab';
@@ -22,12 +23,7 @@ export interface SeriesSet {
 
 /** Unix seconds (a plain number) or ISO 8601 (zone-less means UTC) to unix ms; NaN if neither. */
 export function parseTimestamp(text: string): number {
-  const t = text.trim();
-  if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
-  let iso = t.replace(' ', 'T');
-  if (/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(iso)) iso += 'Z';
-  else if (/^\d{4}-\d{2}-\d{2}$/.test(iso)) iso += 'T00:00:00Z';
-  return /^\d{4}-\d{2}-\d{2}T/.test(iso) ? Date.parse(iso) : NaN;
+  return parseInstant(text, 's');
 }
 
 export function parseSeriesCsv(path: string, text: string, id: string, notes?: string[]): Series {

@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { KPI_NAMES, kpiSeriesId, type KpiScope, type KpiTable } from '../sim/formats.js';
 import { rankOfRootCause, scoreRankings, type RcaMetrics } from './metrics.js';
-import { concatSpanTables } from '../replay/inputs.js';
-import { selectRows, selectTraces } from './span-table.js';
+import { concatSpanTables, selectRows, selectTraces } from './span-table.js';
 import type { Candidate, Incident, KpiFrame, RcaFactory, SpanTable } from './types.js';
 
 export interface IncidentRanking {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { parseInstant } from '../common/instant.js';
 import type { Truth } from '../sim/formats.js';
 import type { Incident } from './types.js';
 
@@ -20,7 +21,7 @@ const incidentSchema = z
 
 function toMs(v: number | string, where: string): number {
   if (typeof v === 'number') return v;
-  const t = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : Date.parse(v);
+  const t = parseInstant(v, 'ms'); // a zone-less ISO time is UTC, wherever this runs
   if (!Number.isFinite(t)) throw new Error(`${where}: not unix ms or ISO 8601: ${JSON.stringify(v)}`);
   return t;
 }
@@ -61,4 +62,33 @@ export function incidentsFromTruth(truth: Truth): Incident[] {
     if (f.rootCauseInstance !== undefined) incident.rootCauseInstance = f.rootCauseInstance;
     return incident;
   });
+}
+
+/** Kubernetes pod name: deployment name, then the ReplicaSet hash and the pod suffix. */
+export const POD_SERVICE_RE = /^(.+)-[a-z0-9]{6,10}-[a-z0-9]{5}$/;
+
+/**
+ * The Nezha fault list (`fault_list.json`: `{ "<hour>": [{ inject_time, inject_pod, inject_type }] }`).
+ * inject_time is read as UTC, the clock of the Nezha traces; the service is the pod's deployment
+ * (or the first group of `serviceFromInstance`); each fault lasts `durationMs` (default: the default
+ * incident length).
+ */
+export function incidentsFromNezhaFaultList(raw: unknown, file: string, serviceFromInstance?: string, durationMs = DEFAULT_INCIDENT_MS): Incident[] {
+  const re = serviceFromInstance ? new RegExp(serviceFromInstance) : POD_SERVICE_RE;
+  const out: Incident[] = [];
+  for (const [hour, list] of Object.entries(raw as Record<string, unknown>)) {
+    if (!Array.isArray(list)) throw new Error(`${file}: ${hour}: expected an array of faults`);
+    list.forEach((f: Record<string, unknown>, k) => {
+      const at = `${hour}[${k}]`;
+      const start = typeof f.inject_time === 'string' ? parseInstant(f.inject_time, 'ms') : NaN;
+      if (!Number.isFinite(start)) throw new Error(`${file}: ${at}.inject_time: ${JSON.stringify(f.inject_time)} is not a date-time`);
+      const pod = typeof f.inject_pod === 'string' ? f.inject_pod : '';
+      const service = re.exec(pod)?.[1];
+      if (!service) throw new Error(`${file}: ${at}.inject_pod: cannot derive a service from ${JSON.stringify(f.inject_pod)} with /${re.source}/`);
+      const incident: Incident = { id: new Date(start).toISOString(), start, end: start + durationMs, rootCause: [service], rootCauseInstance: pod };
+      if (typeof f.inject_type === 'string') incident.type = f.inject_type;
+      out.push(incident);
+    });
+  }
+  return out.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1));
 }

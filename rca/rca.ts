@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../sim/atomic-file.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { readKpis, readTruth } from '../sim/read.js';
 import { kpiFrameFromTable, rankIncidents, scoreRca, type IncidentRanking } from './evaluate.js';
 import { incidentsFromTruth, readIncidents } from './incidents.js';

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCsvRecords } from '../replay/text-lines.js';
+import { readCsvRecords } from '../common/text-lines.js';
 import { SpanTableBuilder } from './span-table.js';
 import { SPAN_STATUS, type SpanTable } from './types.js';
 

@@ -220,3 +220,17 @@ export function firstStart(table: SpanTable): number {
   for (let i = 0; i < table.length; i++) if (table.start[i] < m) m = table.start[i];
   return table.length ? m : NaN;
 }
+
+/** Several span tables as one (strings re-interned, parent rows offset). */
+export function concatSpanTables(tables: SpanTable[]): SpanTable {
+  const b = new SpanTableBuilder(tables.reduce((s, t) => s + t.length, 0));
+  for (const t of tables) {
+    const offset = b.length;
+    const code = t.strings.map((s) => b.intern(s));
+    for (let i = 0; i < t.length; i++) {
+      const p = t.parent[i];
+      b.add(code[t.traceId[i]], code[t.spanId[i]], p < 0 ? -1 : p + offset, code[t.service[i]], code[t.instance[i]], code[t.operation[i]], t.start[i], t.end[i], t.status[i], t.attempts?.[i] ?? 1, t.repeats?.[i] ?? 1);
+    }
+  }
+  return b.finish();
+}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { LOG_POINTS } from '../sim/formats.js';
-import { packageRoot } from '../sim/package-root.js';
+import { packageRoot } from '../common/package-root.js';
 
 const logPoint = z.enum(LOG_POINTS);
 

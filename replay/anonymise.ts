@@ -6,13 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MessageLogWriter } from '../sim/message-writer.js';
-import { writeFileAtomic } from '../sim/atomic-file.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { publishDir } from '../reports/publish.js';
 import { anonymiseIncidents, anonymiseMessageBatch, anonymiseSeries, anonymiseSpans } from './anonymise-tables.js';
-import { BadRows, type BadRowPolicy } from './bad-rows.js';
+import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
 import { writeIncidentsJson } from './incidents-io.js';
 import { loadIncidents, loadKpiSeries, loadSpans, type SpanSourceOptions } from './inputs.js';
-import { parseSignedDuration, type NumericTimeUnit } from './instant.js';
+import { parseSignedDuration, type NumericTimeUnit } from '../common/instant.js';
 import { writeSeriesDir } from './kpi-csv.js';
 import { importMessages, type MessageFormat } from './message-import.js';
 import { assertOutputHoldsNoInput } from './output-guard.js';

@@ -5,15 +5,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_INCIDENT_MS, incidentsFromTruth, readIncidents } from '../rca/incidents.js';
+import { DEFAULT_INCIDENT_MS, incidentsFromNezhaFaultList, incidentsFromTruth, readIncidents } from '../rca/incidents.js';
 import type { Truth } from '../sim/formats.js';
 import { readTruth } from '../sim/read.js';
 import type { Incident } from '../rca/types.js';
-import { writeFileAtomic } from '../sim/atomic-file.js';
-import type { BadRows } from './bad-rows.js';
-import { ImportError } from './bad-rows.js';
-import { parseInstant } from './instant.js';
-import { readCsvRecords } from './text-lines.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
+import type { BadRows } from '../common/bad-rows.js';
+import { ImportError } from '../common/bad-rows.js';
+import { parseInstant } from '../common/instant.js';
+import { readCsvRecords } from '../common/text-lines.js';
 
 const CSV_COLUMNS = ['id', 'start', 'end', 'rootCause', 'rootCauseInstance', 'type'] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
@@ -60,34 +60,6 @@ export async function readIncidentsCsv(file: string, badRows: BadRows): Promise<
   }
   if (!index) throw new ImportError(file, '', 'empty file (need a header id,start[,end],rootCause[,rootCauseInstance][,type])');
   return out;
-}
-
-/** Kubernetes pod name: deployment name, then the ReplicaSet hash and the pod suffix. */
-export const POD_SERVICE_RE = /^(.+)-[a-z0-9]{6,10}-[a-z0-9]{5}$/;
-
-/**
- * The Nezha fault list (`fault_list.json`: `{ "<hour>": [{ inject_time, inject_pod, inject_type }] }`).
- * inject_time is read as UTC, the clock of the Nezha traces; the service is the pod's deployment
- * (or the first group of `serviceFromInstance`); each fault lasts the default incident length.
- */
-export function incidentsFromNezhaFaultList(raw: unknown, file: string, serviceFromInstance?: string): Incident[] {
-  const re = serviceFromInstance ? new RegExp(serviceFromInstance) : POD_SERVICE_RE;
-  const out: Incident[] = [];
-  for (const [hour, list] of Object.entries(raw as Record<string, unknown>)) {
-    if (!Array.isArray(list)) throw new ImportError(file, hour, 'expected an array of faults');
-    list.forEach((f: Record<string, unknown>, k) => {
-      const at = `${hour}[${k}]`;
-      const start = typeof f.inject_time === 'string' ? parseInstant(f.inject_time, 'ms') : NaN;
-      if (!Number.isFinite(start)) throw new ImportError(file, `${at}.inject_time`, `${JSON.stringify(f.inject_time)} is not a date-time`);
-      const pod = typeof f.inject_pod === 'string' ? f.inject_pod : '';
-      const service = re.exec(pod)?.[1];
-      if (!service) throw new ImportError(file, `${at}.inject_pod`, `cannot derive a service from ${JSON.stringify(f.inject_pod)} with /${re.source}/`);
-      const incident: Incident = { id: new Date(start).toISOString(), start, end: start + DEFAULT_INCIDENT_MS, rootCause: [service], rootCauseInstance: pod };
-      if (typeof f.inject_type === 'string') incident.type = f.inject_type;
-      out.push(incident);
-    });
-  }
-  return out.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1));
 }
 
 function isNezhaFaultList(raw: unknown): boolean {

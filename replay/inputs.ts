@@ -10,13 +10,13 @@ import { readSeriesDir } from '../detectors/series-csv.js';
 import { seriesFromKpis } from '../detectors/kpi-series.js';
 import type { Series } from '../detectors/types.js';
 import { readSpans } from '../rca/span-csv.js';
-import { SpanTableBuilder } from '../rca/span-table.js';
+import { concatSpanTables } from '../rca/span-table.js';
 import type { Incident, KpiFrame, SpanTable } from '../rca/types.js';
 import { readKpis, readTruth } from '../sim/read.js';
-import type { BadRows } from './bad-rows.js';
+import type { BadRows } from '../common/bad-rows.js';
 import { readIncidentsFile } from './incidents-io.js';
 import { attachVolumes, kpiOfSeriesId, readLongKpiCsv } from './kpi-csv.js';
-import { readLines } from './text-lines.js';
+import { readLines } from '../common/text-lines.js';
 import { readTraceJson } from './trace-json.js';
 
 export interface SpanSourceOptions {
@@ -62,20 +62,6 @@ export async function loadSpans(paths: string[], opts: SpanSourceOptions): Promi
     }
   }
   return tables.length === 1 ? tables[0] : concatSpanTables(tables);
-}
-
-/** Several span tables as one (strings re-interned, parent rows offset). */
-export function concatSpanTables(tables: SpanTable[]): SpanTable {
-  const b = new SpanTableBuilder(tables.reduce((s, t) => s + t.length, 0));
-  for (const t of tables) {
-    const offset = b.length;
-    const code = t.strings.map((s) => b.intern(s));
-    for (let i = 0; i < t.length; i++) {
-      const p = t.parent[i];
-      b.add(code[t.traceId[i]], code[t.spanId[i]], p < 0 ? -1 : p + offset, code[t.service[i]], code[t.instance[i]], code[t.operation[i]], t.start[i], t.end[i], t.status[i], t.attempts?.[i] ?? 1, t.repeats?.[i] ?? 1);
-    }
-  }
-  return b.finish();
 }
 
 /** The first non-empty line of a (possibly gzipped) text file. */

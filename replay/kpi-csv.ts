@@ -6,12 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { KPI_NAMES, type KpiName } from '../sim/formats.js';
-import { AtomicFile } from '../sim/atomic-file.js';
+import { AtomicFile } from '../common/atomic-file.js';
 import type { Series } from '../detectors/types.js';
-import type { BadRows } from './bad-rows.js';
-import { ImportError } from './bad-rows.js';
+import type { BadRows } from '../common/bad-rows.js';
+import { ImportError } from '../common/bad-rows.js';
 import { parseTimestamp } from '../detectors/series-csv.js';
-import { readCsvRecords } from './text-lines.js';
+import { readCsvRecords } from '../common/text-lines.js';
 
 const SERIES_ID_RE = /^([^:]+):(.+):([^:]+)$/;
 

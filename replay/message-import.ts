@@ -8,10 +8,10 @@ import * as arrow from 'apache-arrow';
 import { LOG_POINTS, MESSAGE_COLUMNS, MSG_TYPES, RET_CLASSES, type MessageBatch, type MessageColumn } from '../sim/formats.js';
 import { MESSAGE_DICT_COLUMNS, type MessageDictColumn } from '../sim/message-schema.js';
 import { scanMessages } from '../sim/read.js';
-import { BadRows, ImportError } from './bad-rows.js';
-import { parseInstant, UNIT_TO_MS, type NumericTimeUnit } from './instant.js';
+import { BadRows, ImportError } from '../common/bad-rows.js';
+import { parseInstant, UNIT_TO_MS, type NumericTimeUnit } from '../common/instant.js';
 import { scanParquet } from './parquet.js';
-import { readCsvRecordBatches, readLines } from './text-lines.js';
+import { readCsvRecordBatches, readLines } from '../common/text-lines.js';
 
 export const MESSAGE_FORMATS = ['arrow', 'parquet', 'csv', 'jsonl'] as const;
 export type MessageFormat = (typeof MESSAGE_FORMATS)[number];

@@ -21,7 +21,7 @@ import type { ItemResult } from '../reports/types.js';
 import { writeReport } from '../reports/write.js';
 import type { Summary } from '../reports/summary-schema.js';
 import type { Series } from '../detectors/types.js';
-import { BadRows, type BadRowPolicy } from './bad-rows.js';
+import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
 import { kpiFrameFromSeries, loadIncidents, loadKpiSeries, loadSpans } from './inputs.js';
 import { assertOutputHoldsNoInput } from './output-guard.js';
 import { writeResultsParquet } from './results-parquet.js';

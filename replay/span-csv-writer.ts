@@ -2,9 +2,9 @@
  * Writes a SpanTable as faultline's span CSV (the format `faultline rca --spans` reads):
  * trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status.
  */
-import { AtomicFile } from '../sim/atomic-file.js';
+import { AtomicFile } from '../common/atomic-file.js';
 import { SPAN_STATUS, type SpanTable } from '../rca/types.js';
-import { csvField } from './text-lines.js';
+import { csvField } from '../common/text-lines.js';
 
 export const SPAN_CSV_HEADER = 'trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status';
 

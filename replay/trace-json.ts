@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { SpanTableBuilder } from '../rca/span-table.js';
 import { SPAN_STATUS, type SpanTable } from '../rca/types.js';
-import type { BadRows } from './bad-rows.js';
-import { ImportError } from './bad-rows.js';
-import { readLines } from './text-lines.js';
+import type { BadRows } from '../common/bad-rows.js';
+import { ImportError } from '../common/bad-rows.js';
+import { readLines } from '../common/text-lines.js';
 
 /** Resource/process attributes that name the instance, most specific first. */
 const INSTANCE_KEYS = ['k8s.pod.name', 'service.instance.id', 'pod.name', 'hostname', 'host.name', 'ip'];

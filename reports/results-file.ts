@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../sim/atomic-file.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import type { MttrModel } from './mttr.js';
 import type { Shard } from './sweep.js';
 import type { ItemResult } from './types.js';

@@ -16,7 +16,7 @@ import { publishDir } from './publish.js';
 import { writeResultsFile, type RunConfig } from './results-file.js';
 import { evaluateScenarioItem, type ScenarioItemConfig } from './scenario-item.js';
 import { loadSuite, DEFAULT_SUITE } from './suite.js';
-import { packageRoot } from '../sim/package-root.js';
+import { packageRoot } from '../common/package-root.js';
 import { summarize, sortItems } from './summarize.js';
 import type { Summary } from './summary-schema.js';
 import { buildSweep, expandScenarios, parseShard, selectShard, type SweepItem } from './sweep.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
 import { FAULT_TYPES } from '../sim/formats.js';
-import { scenariosDir } from '../sim/package-root.js';
+import { scenariosDir } from '../common/package-root.js';
 import { DEFAULT_MTTR_MODEL } from './mttr.js';
 
 const minutes = z.number().nonnegative();

@@ -1,7 +1,7 @@
 /** Write the report of a set of item results: summary.json, report.html, junit.xml. */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../sim/atomic-file.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { renderReport } from './html.js';
 import { renderJunit } from './junit.js';
 import type { MttrModel } from './mttr.js';

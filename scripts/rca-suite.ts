@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { generate } from '../sim/generate.js';
 import { readKpis, readTruth } from '../sim/read.js';
 import { listScenarios } from '../sim/scenario.js';
-import { writeFileAtomic } from '../sim/atomic-file.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { kpiFrameFromTable, rankIncidents, type IncidentRanking } from '../rca/evaluate.js';
 import { incidentsFromTruth } from '../rca/incidents.js';
 import { scoreRankings } from '../rca/metrics.js';

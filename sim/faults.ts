@@ -1,7 +1,8 @@
 import type { FaultTarget, FaultType } from './formats.js';
 import type { Model } from './model.js';
 import type { FaultSpec } from './scenario-schema.js';
-import { parseDuration, parseInstant } from './duration.js';
+import { parseDuration } from '../common/duration.js';
+import { parseInstantOrOffset } from '../common/instant.js';
 
 export interface CompiledFault {
   id: string;
@@ -25,7 +26,7 @@ export interface CompiledFault {
 export function compileFaults(m: Model, specs: readonly FaultSpec[]): CompiledFault[] {
   const svc = (name: string | undefined) => (name === undefined ? -1 : m.services.indexOf(name));
   return specs.map((f, i) => {
-    const start = parseInstant(f.start, m.start);
+    const start = parseInstantOrOffset(f.start, m.start);
     const t = f.target;
     let service = svc(t.service ?? t.channel);
     let instances: number[] = [];

@@ -1,5 +1,5 @@
 import { AsyncByteQueue } from 'apache-arrow';
-import type { AtomicFile } from './atomic-file.js';
+import type { AtomicFile } from '../common/atomic-file.js';
 
 /**
  * Arrow's writer queue turned into a synchronous file sink: each chunk goes straight to the file

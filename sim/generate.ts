@@ -2,16 +2,16 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest, Truth } from './formats.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { Engine } from './engine.js';
 import { compileFaults } from './faults.js';
 import { KpiAccumulator } from './kpi-accumulator.js';
 import { MessageLogWriter, writeKpis } from './message-writer.js';
 import { MessageRows, messageDictionaries } from './message-rows.js';
 import { compileModel } from './model.js';
-import { packageRoot } from './package-root.js';
+import { packageRoot } from '../common/package-root.js';
 import { loadScenario } from './scenario.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../common/duration.js';
 import { CounterfactualForks, movedKpis, truthFault } from './truth.js';
 
 export interface GenerateOptions {

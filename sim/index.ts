@@ -4,4 +4,4 @@ export { readKpis, readTruth, scanMessages } from './read.js';
 export { MessageLogWriter, writeKpis, type EncodedMessageBatch } from './message-writer.js';
 export { generate, type GenerateOptions, type GenerateResult } from './generate.js';
 export { loadScenario, listScenarios, resolveScenarioPath, ScenarioError, type LoadedScenario } from './scenario.js';
-export { parseDuration } from './duration.js';
+export { parseDuration } from '../common/duration.js';

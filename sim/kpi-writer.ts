@@ -1,6 +1,6 @@
 import { Dictionary, Field, Float64, Int32, makeData, RecordBatch, RecordBatchFileWriter, Schema, Struct, Utf8, vectorFromArray, type Data } from 'apache-arrow';
 import { KPI_COLUMNS, type KpiTable } from './formats.js';
-import { AtomicFile } from './atomic-file.js';
+import { AtomicFile } from '../common/atomic-file.js';
 import { FileSink } from './file-sink.js';
 
 /** The Float64 columns of kpis.arrow (all but scope and name). */

@@ -9,7 +9,7 @@ import {
   type Data,
 } from 'apache-arrow';
 import type { DictColumn, MessageBatch } from './formats.js';
-import { AtomicFile } from './atomic-file.js';
+import { AtomicFile } from '../common/atomic-file.js';
 import { FileSink } from './file-sink.js';
 import {
   indexTypeFor,

@@ -1,5 +1,6 @@
 import type { CallTemplate, ScenarioFile } from './scenario-schema.js';
-import { parseDuration, parseInstant } from './duration.js';
+import { parseDuration } from '../common/duration.js';
+import { parseInstantOrOffset } from '../common/instant.js';
 
 /**
  * A scenario compiled into indexed, typed form for the engine. "Services" here covers every
@@ -207,7 +208,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     },
     traffic: s.traffic,
     campaigns: (s.traffic.campaigns ?? []).map((c) => {
-      const from = parseInstant(c.start, start);
+      const from = parseInstantOrOffset(c.start, start);
       return { start: from, end: from + parseDuration(c.duration), multiplier: c.multiplier, types: typeSet(c.types) };
     }),
     paydayTypes: typeSet(s.traffic.paydays?.types),

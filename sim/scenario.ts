@@ -2,8 +2,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { scenarioSchema, type CallTemplate, type ScenarioFile } from './scenario-schema.js';
-import { scenariosDir } from './package-root.js';
-import { parseDuration, parseInstant } from './duration.js';
+import { scenariosDir } from '../common/package-root.js';
+import { parseDuration } from '../common/duration.js';
+import { parseInstantOrOffset } from '../common/instant.js';
 
 /** A scenario file problem: names the file, the field path and (when known) the YAML line. */
 export class ScenarioError extends Error {
@@ -161,11 +162,11 @@ function crossCheck(s: ScenarioFile, fail: (path: Path, problem: string) => neve
   const origin = Date.parse(s.start);
   time(() => parseDuration(s.duration), ['duration']);
   s.traffic.campaigns?.forEach((c, i) => {
-    time(() => parseInstant(c.start, origin), ['traffic', 'campaigns', i, 'start']);
+    time(() => parseInstantOrOffset(c.start, origin), ['traffic', 'campaigns', i, 'start']);
     time(() => parseDuration(c.duration), ['traffic', 'campaigns', i, 'duration']);
   });
   s.faults?.forEach((f, i) => {
-    time(() => parseInstant(f.start, origin), ['faults', i, 'start']);
+    time(() => parseInstantOrOffset(f.start, origin), ['faults', i, 'start']);
     time(() => parseDuration(f.duration), ['faults', i, 'duration']);
   });
   const services = new Map<string, number>();

@@ -18,7 +18,7 @@ import { importMessages } from '../../replay/message-import.js';
 import { arrowFileToParquet } from '../../replay/parquet.js';
 import { Pseudonymiser } from '../../replay/pseudonymise.js';
 import { writeSpanCsv } from '../../replay/span-csv-writer.js';
-import { csvField } from '../../replay/text-lines.js';
+import { csvField } from '../../common/text-lines.js';
 
 const durationArg = process.argv.indexOf('--duration');
 const duration = durationArg > 0 ? process.argv[durationArg + 1] : '1h';

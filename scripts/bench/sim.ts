@@ -25,7 +25,7 @@ import { MessageLogWriter } from '../../sim/message-writer.js';
 import { MessageRows, messageDictionaries } from '../../sim/message-rows.js';
 import { compileModel } from '../../sim/model.js';
 import { loadScenario } from '../../sim/scenario.js';
-import { parseDuration } from '../../sim/duration.js';
+import { parseDuration } from '../../common/duration.js';
 import { benchRows } from '../bench-table.js';
 
 const out = join(tmpdir(), 'faultline-bench-sim');

@@ -1,9 +1,9 @@
 import type { CommandModule } from 'yargs';
 import { anonymise, ANONYMISE_REPORT } from '../../replay/anonymise.js';
-import { parseBadRowPolicy } from '../../replay/bad-rows.js';
+import { parseBadRowPolicy } from '../../common/bad-rows.js';
 import { parseColumnMapping } from '../../replay/column-mapping.js';
 import { MESSAGE_FORMATS, type MessageFormat } from '../../replay/message-import.js';
-import type { NumericTimeUnit } from '../../replay/instant.js';
+import type { NumericTimeUnit } from '../../common/instant.js';
 import { UsageError } from './errors.js';
 
 interface AnonymiseArgs {

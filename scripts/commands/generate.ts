@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { generate } from '../../sim/generate.js';
-import { parseDuration } from '../../sim/duration.js';
+import { parseDuration } from '../../common/duration.js';
 import { ScenarioError } from '../../sim/scenario.js';
 import { arrowDirToParquet } from '../../replay/parquet.js';
 import { UsageError } from './errors.js';

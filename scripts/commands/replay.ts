@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { parseBadRowPolicy } from '../../replay/bad-rows.js';
+import { parseBadRowPolicy } from '../../common/bad-rows.js';
 import { parseColumnMapping } from '../../replay/column-mapping.js';
 import { replay } from '../../replay/replay.js';
 import { splitSpecs } from './spec-list.js';

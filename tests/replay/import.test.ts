@@ -6,14 +6,14 @@ import * as arrow from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MessageBatch } from '../../sim/formats.js';
 import { MessageLogWriter } from '../../sim/message-writer.js';
-import { BadRows } from '../../replay/bad-rows.js';
+import { BadRows } from '../../common/bad-rows.js';
 import { importMessages } from '../../replay/message-import.js';
 import { arrowFileToParquet, scanParquet } from '../../replay/parquet.js';
-import { parseCsvRecord } from '../../replay/text-lines.js';
+import { parseCsvRecord } from '../../common/text-lines.js';
 import { readTraceJson } from '../../replay/trace-json.js';
 import { readLongKpiCsv } from '../../replay/kpi-csv.js';
 import { readIncidentsCsv } from '../../replay/incidents-io.js';
-import { parseInstant, parseSignedDuration } from '../../replay/instant.js';
+import { parseInstant, parseSignedDuration } from '../../common/instant.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-replay-import-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

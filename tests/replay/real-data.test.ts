@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { anonymise } from '../../replay/anonymise.js';
 import { replay } from '../../replay/replay.js';
 import { loadSpans } from '../../replay/inputs.js';
-import { BadRows } from '../../replay/bad-rows.js';
+import { BadRows } from '../../common/bad-rows.js';
 import { Pseudonymiser } from '../../replay/pseudonymise.js';
 import { anonymiseSeriesId } from '../../replay/anonymise-tables.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAULT_TYPES } from '../../sim/formats.js';
 import { listScenarios, loadScenario, ScenarioError } from '../../sim/scenario.js';
-import { parseDuration } from '../../sim/duration.js';
+import { parseDuration } from '../../common/duration.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fl-scn-'));
 function file(name: string, text: string): string {

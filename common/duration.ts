@@ -23,13 +23,3 @@ export function parseDuration(input: string | number): number {
   if (at === 0 || at !== text.length) throw new Error(`invalid duration '${input}': expected e.g. 90m, 6h, 1d or 1h30m`);
   return total;
 }
-
-/** A point in time given as an ISO timestamp, or as a duration offset from `origin`. */
-export function parseInstant(input: string | number, origin: number): number {
-  if (typeof input === 'string' && /^\d{4}-\d\d-\d\d/.test(input)) {
-    const t = Date.parse(input);
-    if (Number.isNaN(t)) throw new Error(`invalid timestamp '${input}'`);
-    return t;
-  }
-  return origin + parseDuration(input);
-}

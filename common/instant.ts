@@ -2,7 +2,7 @@
  * Instants in imported files: a number in a stated unit, or ISO 8601. An ISO time without a zone is
  * read as UTC (never the machine's local zone, so results do not depend on where they run).
  */
-import { parseDuration } from '../sim/duration.js';
+import { parseDuration } from './duration.js';
 
 export type NumericTimeUnit = 's' | 'ms' | 'us' | 'ns';
 
@@ -25,4 +25,17 @@ export function parseSignedDuration(text: string): number {
   const t = text.trim();
   const sign = t.startsWith('-') ? -1 : 1;
   return sign * parseDuration(t.replace(/^[+-]/, ''));
+}
+
+/**
+ * A point in time given as an ISO 8601 timestamp (zone-less means UTC), or as a duration offset
+ * from `origin` (`2h30m`): how scenario files and `--train-until` name times.
+ */
+export function parseInstantOrOffset(input: string | number, origin: number): number {
+  if (typeof input === 'string' && /^\d{4}-\d\d-\d\d/.test(input.trim())) {
+    const t = parseInstant(input, 'ms');
+    if (Number.isNaN(t)) throw new Error(`invalid timestamp '${input}'`);
+    return t;
+  }
+  return origin + parseDuration(input);
 }
