@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { BadRows } from '../common/bad-rows.js';
 import { readCsvRecords } from '../common/text-lines.js';
 import { SpanTableBuilder } from './span-table.js';
 import { SPAN_STATUS, type SpanTable } from './types.js';
@@ -23,6 +24,8 @@ export interface ReadSpansOptions {
   columns?: Record<string, string>;
   /** Regex applied to the instance; its first capture group is the service (e.g. a pod name). */
   serviceFromInstance?: string;
+  /** What to do with a malformed row (default: reject, naming the file, line and problem). */
+  badRows?: BadRows;
 }
 
 const SPAN_FILE = /\.csv(\.gz)?$/i;
@@ -85,8 +88,9 @@ export async function readSpans(path: string, opts: ReadSpansOptions = {}): Prom
       throw new Error(`--service-from-instance: ${(err as Error).message}`);
     }
   }
+  const badRows = opts.badRows ?? new BadRows('reject');
   const b = new SpanTableBuilder(1 << 16);
-  const serviceOfInstance = new Map<number, number>();
+  const serviceOfInstance = new Map<string, number>();
   const parentKey: string[] = []; // per row: `${trace}\u0000${parentSpan}`, '' for a root
   const rowOf = new Map<string, number>();
   for (const file of spanFiles(path)) {
@@ -105,29 +109,40 @@ export async function readSpans(path: string, opts: ReadSpansOptions = {}): Prom
         continue;
       }
       const get = (c: SpanColumn) => (col![c] >= 0 ? (fields[col![c]] ?? '') : '');
+      const where = `line ${lineNo}`;
       const start = nsToMs(get('start_ns'));
       const end = nsToMs(get('end_ns'));
-      if (!Number.isFinite(start)) throw new Error(`${file}:${lineNo}: ${theirs('start_ns')}: not a number: ${get('start_ns')}`);
-      if (!Number.isFinite(end)) throw new Error(`${file}:${lineNo}: ${theirs('end_ns')}: not a number: ${get('end_ns')}`);
+      if (!Number.isFinite(start)) {
+        badRows.report(file, where, `${theirs('start_ns')}: not a number: ${get('start_ns')}`);
+        continue;
+      }
+      if (!Number.isFinite(end)) {
+        badRows.report(file, where, `${theirs('end_ns')}: not a number: ${get('end_ns')}`);
+        continue;
+      }
       const traceText = get('trace_id');
       const spanText = get('span_id');
-      if (!traceText || !spanText) throw new Error(`${file}:${lineNo}: empty ${traceText ? theirs('span_id') : theirs('trace_id')}`);
-      const instance = b.intern(col.instance >= 0 ? get('instance') : get('service'));
+      if (!traceText || !spanText) {
+        badRows.report(file, where, `empty ${traceText ? theirs('span_id') : theirs('trace_id')}`);
+        continue;
+      }
+      const instanceName = col.instance >= 0 ? get('instance') : get('service');
       let service: number;
       if (col.service >= 0) service = b.intern(get('service'));
       else {
-        let s = serviceOfInstance.get(instance);
-        if (s === undefined) {
-          const name = b.strings[instance];
-          const hit = serviceRe?.exec(name);
+        const known = serviceOfInstance.get(instanceName);
+        if (known !== undefined) service = known;
+        else {
+          const hit = serviceRe?.exec(instanceName);
           if (serviceRe && !hit?.[1]) {
-            throw new Error(`${file}:${lineNo}: ${theirs('instance')} "${name}" does not match --service-from-instance ${serviceRe.source}`);
+            badRows.report(file, where, `${theirs('instance')} "${instanceName}" does not match --service-from-instance ${serviceRe.source}`);
+            continue;
           }
-          s = b.intern(hit?.[1] ?? name);
-          serviceOfInstance.set(instance, s);
+          service = b.intern(hit?.[1] ?? instanceName);
+          serviceOfInstance.set(instanceName, service);
         }
-        service = s;
       }
+      const instance = b.intern(instanceName);
       const p = get('parent_id').trim();
       const row = b.add(
         b.intern(traceText),

@@ -44,7 +44,7 @@ function filesIn(dir: string, re: RegExp): string[] {
  */
 export async function loadSpans(paths: string[], opts: SpanSourceOptions): Promise<SpanTable> {
   const tables: SpanTable[] = [];
-  const csvOpts = { ...(opts.columns ? { columns: opts.columns } : {}), ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}) };
+  const csvOpts = { ...(opts.columns ? { columns: opts.columns } : {}), ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}), badRows: opts.badRows };
   for (const p of paths) {
     if (!fs.existsSync(p)) throw new Error(`${p}: no such file or folder`);
     if (fs.statSync(p).isDirectory()) {

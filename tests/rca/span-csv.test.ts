@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { BadRows } from '../../common/bad-rows.js';
 import { readSpans } from '../../rca/span-csv.js';
 import { readIncidents, DEFAULT_INCIDENT_MS } from '../../rca/incidents.js';
 
@@ -54,10 +55,10 @@ describe('span CSV replay', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spans-'));
     const f = join(dir, 'bad.csv');
     writeFileSync(f, `${NEZHA_HEADER}\nt1,s1,root,ts-a-service-5b67c48447-mv5hb,x,notanumber,2,1\n`);
-    await expect(readSpans(f, { columns: NEZHA_COLUMNS, serviceFromInstance: POD })).rejects.toThrow(/bad\.csv:2: StartTimeUnixNano: not a number/);
+    await expect(readSpans(f, { columns: NEZHA_COLUMNS, serviceFromInstance: POD })).rejects.toThrow(/bad\.csv:line 2: StartTimeUnixNano: not a number/);
     await expect(readSpans(f)).rejects.toThrow(/bad\.csv:1: no column "trace_id"/);
     writeFileSync(f, `${NEZHA_HEADER}\nt1,s1,root,weird-pod,x,1,2,1\n`);
-    await expect(readSpans(f, { columns: NEZHA_COLUMNS, serviceFromInstance: POD })).rejects.toThrow(/bad\.csv:2: PodName "weird-pod" does not match/);
+    await expect(readSpans(f, { columns: NEZHA_COLUMNS, serviceFromInstance: POD })).rejects.toThrow(/bad\.csv:line 2: PodName "weird-pod" does not match/);
   });
 
   it('reads incidents with unix ms or ISO times, defaulting the end', async () => {
@@ -68,5 +69,24 @@ describe('span CSV replay', () => {
     expect(inc[1]).toMatchObject({ start: 1000, end: 5000 });
     writeFileSync(f, JSON.stringify([{ id: 'a', start: 'yesterday', rootCause: [] }]));
     await expect(readIncidents(f)).rejects.toThrow(/incidents\.json: \[0\]\.start: not unix ms or ISO 8601/);
+  });
+  it('rejects a malformed row by default, naming file and line, and skips it with a count on request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spans-bad-'));
+    const file = join(dir, 'spans.csv');
+    writeFileSync(
+      file,
+      'trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns\n' +
+        't1,s1,,gateway,gw-1,/pay,1000000000,2000000000\n' +
+        't1,s2,s1,ledger,ledger-1,post,abc,1500000000\n' +
+        't1,,s1,ledger,ledger-1,post,1100000000,1500000000\n' +
+        't1,s4,s1,ledger,ledger-1,post,1100000000,1400000000\n',
+    );
+    await expect(readSpans(file)).rejects.toThrow(`${file}:line 3: start_ns: not a number: abc`);
+    const badRows = new BadRows('skip');
+    const t = await readSpans(file, { badRows });
+    expect(t.length).toBe(2);
+    expect(badRows.skipped).toBe(2);
+    expect(badRows.examples[1]).toBe(`${file}:line 4: empty span_id`);
+    expect(Array.from(t.parent)).toEqual([-1, 0]);
   });
 });
