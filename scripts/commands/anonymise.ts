@@ -1,10 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { anonymise, ANONYMISE_REPORT } from '../../replay/anonymise.js';
 import { parseBadRowPolicy } from '../../common/bad-rows.js';
-import { parseColumnMapping } from '../../replay/column-mapping.js';
 import { MESSAGE_FORMATS, type MessageFormat } from '../../replay/message-import.js';
 import type { NumericTimeUnit } from '../../common/instant.js';
 import { UsageError } from './errors.js';
+import { columnMappingArg } from './args.js';
 
 interface AnonymiseArgs {
   out: string;
@@ -44,14 +44,8 @@ export const anonymiseCommand: CommandModule<object, AnonymiseArgs> = {
       .option('on-bad-row', { type: 'string', choices: ['reject', 'skip'], default: 'reject', describe: 'a malformed row stops the run (reject) or is skipped and counted (skip)' }),
   handler: async (argv) => {
     if (!argv['key-file']) throw new UsageError('refusing to anonymise without a key: pass --key-file <file> (e.g. openssl rand -hex 32 > key)');
-    let messageColumns: Record<string, string> | undefined;
-    let columns: Record<string, string> | undefined;
-    try {
-      messageColumns = argv['message-columns'] ? parseColumnMapping(argv['message-columns']) : undefined;
-      columns = argv.columns ? parseColumnMapping(argv.columns) : undefined;
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const messageColumns = columnMappingArg('--message-columns', argv['message-columns']);
+    const columns = columnMappingArg('--columns', argv.columns);
     const { report, out, badRowExamples } = await anonymise({
       out: argv.out,
       keyFile: argv['key-file'],

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { merge } from '../../reports/merge.js';
 import { REPORT_FILES } from '../../reports/write.js';
-import { UsageError } from './errors.js';
+import { minAc1Arg } from './args.js';
 
 interface MergeArgs {
   dirs: string[];
@@ -19,8 +19,7 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'output directory of the merged report' })
       .option('min-ac1', { type: 'number', describe: "exit 1 when the best RCA algorithm's AC@1 is below this (default: the run's own)" }),
   handler: async (argv) => {
-    const minAc1 = argv['min-ac1'];
-    if (minAc1 !== undefined && !(minAc1 >= 0 && minAc1 <= 1)) throw new UsageError('--min-ac1 must be between 0 and 1');
+    const minAc1 = minAc1Arg(argv['min-ac1']);
     const res = await merge({ inputs: argv.dirs, out: argv.out, ...(minAc1 !== undefined ? { minAc1 } : {}) });
     process.stdout.write(`merged ${res.summary.items.length} items from ${argv.dirs.length} inputs\n`);
     process.stdout.write(`report: ${path.join(argv.out, REPORT_FILES.html)}\n`);

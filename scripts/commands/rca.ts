@@ -1,9 +1,9 @@
 import type { CommandModule } from 'yargs';
 import { rca } from '../../rca/rca.js';
 import { listRcaAlgorithms } from '../../rca/registry.js';
-import { parseColumnMapping } from '../../replay/column-mapping.js';
 import { splitSpecs } from './spec-list.js';
 import { UsageError } from './errors.js';
+import { columnMappingArg, minAc1Arg } from './args.js';
 
 interface RcaArgs {
   data?: string;
@@ -40,14 +40,8 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
   handler: async (argv) => {
     if (!argv.data === !argv.spans) throw new UsageError('give exactly one of --data or --spans');
     if (argv.spans && !argv.incidents) throw new UsageError('--spans needs --incidents');
-    const minAc1 = argv['min-ac1'];
-    if (minAc1 !== undefined && !(minAc1 >= 0 && minAc1 <= 1)) throw new UsageError('--min-ac1 must be between 0 and 1');
-    let columns: Record<string, string> | undefined;
-    try {
-      columns = argv.columns ? parseColumnMapping(argv.columns) : undefined;
-    } catch (err) {
-      throw new UsageError(`--columns: ${(err as Error).message}`);
-    }
+    const minAc1 = minAc1Arg(argv['min-ac1']);
+    const columns = columnMappingArg('--columns', argv.columns);
     // `all` over span files leaves out kpi-first, which needs a data set's KPIs.
     const algorithms =
       argv.algorithm.trim() === 'all'

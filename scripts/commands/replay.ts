@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { parseBadRowPolicy } from '../../common/bad-rows.js';
-import { parseColumnMapping } from '../../replay/column-mapping.js';
 import { replay } from '../../replay/replay.js';
 import { splitSpecs } from './spec-list.js';
 import { REPORT_FILES } from '../../reports/write.js';
 import { UsageError } from './errors.js';
+import { columnMappingArg, minAc1Arg } from './args.js';
 
 interface ReplayArgs {
   in?: string;
@@ -44,14 +44,8 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       .option('service-from-instance', { type: 'string', describe: 'regex whose first group is the service, applied to instance names' })
       .option('on-bad-row', { type: 'string', choices: ['reject', 'skip'], default: 'reject', describe: 'a malformed row stops the replay (reject) or is skipped and counted (skip)' }),
   handler: async (argv) => {
-    const minAc1 = argv['min-ac1'];
-    if (minAc1 !== undefined && !(minAc1 >= 0 && minAc1 <= 1)) throw new UsageError('--min-ac1 must be between 0 and 1');
-    let columns: Record<string, string> | undefined;
-    try {
-      columns = argv.columns ? parseColumnMapping(argv.columns) : undefined;
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
+    const minAc1 = minAc1Arg(argv['min-ac1']);
+    const columns = columnMappingArg('--columns', argv.columns);
     if (!argv.in && !argv.spans && !argv.messages && !argv.kpis) throw new UsageError('give --in <folder>, or --spans, --messages or --kpis');
     const res = await replay({
       ...(argv.in ? { in: argv.in } : {}),

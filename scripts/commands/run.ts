@@ -4,6 +4,7 @@ import { run } from '../../reports/run.js';
 import { splitSpecs } from './spec-list.js';
 import { REPORT_FILES } from '../../reports/write.js';
 import { UsageError } from './errors.js';
+import { minAc1Arg } from './args.js';
 
 interface RunArgs {
   suite: string;
@@ -42,8 +43,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('workers', { type: 'number', describe: 'worker threads (default: min(items, cores))' })
       .option('progress', { type: 'boolean', describe: 'progress bar (default: on a terminal outside CI)' }),
   handler: async (argv) => {
-    const minAc1 = argv['min-ac1'];
-    if (minAc1 !== undefined && !(minAc1 >= 0 && minAc1 <= 1)) throw new UsageError('--min-ac1 must be between 0 and 1');
+    const minAc1 = minAc1Arg(argv['min-ac1']);
     if (argv.workers !== undefined && !(Number.isInteger(argv.workers) && argv.workers >= 1)) {
       throw new UsageError('--workers must be a positive integer');
     }
