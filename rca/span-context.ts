@@ -86,7 +86,8 @@ export function spanContext(input: RcaInput, opts: SpanContextOptions = {}): Spa
 
 /**
  * Candidates from per-service scores, best first (compared to 9 significant digits): ties broken
- * by `tieBreak` (higher first), then by name so that output is deterministic.
+ * by `tieBreak` (higher first), then by first appearance in `services` (deterministic, and
+ * unchanged when services are renamed).
  */
 export function rankServices(
   services: string[],
@@ -102,7 +103,9 @@ export function rankServices(
     (a, b) =>
       key[b] - key[a] ||
       (tb ? (tb[b] || 0) - (tb[a] || 0) : 0) ||
-      (services[a] < services[b] ? -1 : services[a] > services[b] ? 1 : 0),
+      // Last, first appearance in the spans rather than the name: renaming services (anonymised
+      // replays) must not reorder tied candidates.
+      a - b,
   );
   return order.map((i) => {
     const c: Candidate = { service: services[i], score: score[i], explanation: explain(i) };
