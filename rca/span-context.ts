@@ -19,8 +19,6 @@ export interface SpanContext {
   referenceAbnormal: Uint8Array;
   window: SpanAnalysis;
   abnormal: Uint8Array; // per window span
-  /** Per window span: its callee operations form a set the baseline never saw under its operation. */
-  novelShape: Uint8Array;
   traceAbnormal: Uint8Array; // per window trace
   instances: (string | undefined)[]; // per window service
 }
@@ -71,15 +69,15 @@ export function spanContext(input: RcaInput, opts: SpanContextOptions = {}): Spa
   }
   const window = analyse(prepare(input.spans, errorOperation), ref.baseline);
   const abnormal = abnormalSpans(window, ref.baseline, { z });
-  const novelShape = ref.baseline.novelShapes(window.table, window.index);
+  // Structural novelty costs a string key per span with children: only when asked for.
+  const novelShape = opts.structure ? ref.baseline.novelShapes(window.table, window.index) : undefined;
   return {
     baseline: ref.baseline,
     reference: ref.reference,
     referenceAbnormal: ref.abnormal,
     window,
     abnormal,
-    novelShape,
-    traceAbnormal: abnormalTraces(window, z, opts.structure ? novelShape : undefined),
+    traceAbnormal: abnormalTraces(window, z, novelShape),
     instances: worstInstances(window, abnormal),
   };
 }

@@ -1,4 +1,5 @@
 import type { SpanTable } from './types.js';
+import { grown, type GrowableArray } from '../common/typed-array.js';
 
 /**
  * Appends calls row by row into growable typed columns and interns strings, so that builders
@@ -91,11 +92,7 @@ export class SpanTableBuilder {
 
   private grow(): void {
     this.cap *= 2;
-    const g = <T extends Int32Array | Float64Array | Uint8Array | Uint16Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(this.cap);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends GrowableArray>(a: T): T => grown(a, this.cap);
     this.traceId = g(this.traceId);
     this.spanId = g(this.spanId);
     this.parent = g(this.parent);

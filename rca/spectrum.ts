@@ -1,6 +1,6 @@
 import { rankServices, spanContext, spanContextOptions, type SpanContext } from './span-context.js';
 import type { SpanIndex } from './span-stats.js';
-import type { RcaFactory } from './types.js';
+import type { Candidate, RcaFactory } from './types.js';
 
 /** Dense ids for the window's operations (service and operation name). */
 export interface OperationIndex {
@@ -126,6 +126,16 @@ export function abnormalShare(ctx: SpanContext): Float64Array {
   return a.map((x, s) => (n[s] ? x / n[s] : 0));
 }
 
+/**
+ * Candidates from per-operation scores: each service scores as its best operation, ties broken by
+ * the share of its spans that are abnormal with normal children. `explain` gets that operation.
+ */
+export function rankByBestOperation(ctx: SpanContext, sp: Spectrum, opScore: Float64Array, explain: (op: number, score: number) => string): Candidate[] {
+  const services = ctx.window.index.services;
+  const { score, op } = bestOperation(sp, services.length, opScore);
+  return rankServices(services, score, (s) => explain(op[s], score[s]), { tieBreak: abnormalShare(ctx), instances: ctx.instances });
+}
+
 /** An RCA algorithm that ranks services by a spectrum formula over abnormal vs normal traces. */
 export function spectrumRca(name: string, description: string, formula: SpectrumFormula): RcaFactory {
   return {
@@ -137,15 +147,9 @@ export function spectrumRca(name: string, description: string, formula: Spectrum
         const sp = spectrum(ctx);
         const opScore = new Float64Array(sp.ops.length);
         for (let o = 0; o < opScore.length; o++) opScore[o] = formula(sp.ef[o], sp.ep[o], sp.nf[o], sp.np[o]);
-        const services = ctx.window.index.services;
-        const { score, op } = bestOperation(sp, services.length, opScore);
-        return rankServices(
-          services,
-          score,
-          (s) =>
-            `${name} ${score[s].toFixed(3)} for ${operationName(sp.ops[op[s]])}: in ${sp.ef[op[s]]} of ${sp.abnormalTraces} abnormal ` +
-            `and ${sp.ep[op[s]]} of ${sp.normalTraces} normal traces`,
-          { tieBreak: abnormalShare(ctx), instances: ctx.instances },
+        return rankByBestOperation(ctx, sp, opScore, (o, score) =>
+          `${name} ${score.toFixed(3)} for ${operationName(sp.ops[o])}: in ${sp.ef[o]} of ${sp.abnormalTraces} abnormal ` +
+          `and ${sp.ep[o]} of ${sp.normalTraces} normal traces`,
         );
       },
     }),

@@ -14,6 +14,7 @@ import { linkParents } from './tree-link.js';
 import { mergeSiblings } from './tree-merge.js';
 import type { TreeRules } from './tree-rules.js';
 import type { SpanTable } from './types.js';
+import { grown, type GrowableArray } from '../common/typed-array.js';
 
 const NO_LEG = -1;
 
@@ -409,11 +410,7 @@ export class TransactionTreeBuilder {
     const old = this.cap;
     this.cap = Math.max(4096, old * 2);
     const cap = this.cap;
-    const g = <T extends Int8Array | Uint8Array | Int32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends GrowableArray>(a: T): T => grown(a, cap);
     this.mNext = g(this.mNext);
     this.mLeg = g(this.mLeg);
     this.mAsync = g(this.mAsync);
@@ -437,11 +434,7 @@ export class TransactionTreeBuilder {
   private growTx(): void {
     this.txCap = Math.max(1024, this.txCap * 2);
     const cap = this.txCap;
-    const g = <T extends Uint8Array | Int32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends GrowableArray>(a: T): T => grown(a, cap);
     this.txGen = g(this.txGen);
     this.txOpen = g(this.txOpen);
     this.txHead = g(this.txHead);

@@ -3,6 +3,7 @@
  * engine's request/reply pairing lands here, then linking and merging work on these columns.
  * Reused across transactions so that building a tree allocates nothing per call.
  */
+import { grown, type GrowableArray } from '../common/typed-array.js';
 
 export const SIDE_REQUEST = 0;
 export const SIDE_REPLY = 1;
@@ -84,11 +85,7 @@ export class CallScratch {
   private grow(): void {
     this.cap = Math.max(64, this.cap * 2);
     const cap = this.cap;
-    const g = <T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(cap);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends GrowableArray>(a: T): T => grown(a, cap);
     this.legs = g(this.legs);
     this.isAsync = g(this.isAsync);
     this.hasRequest = g(this.hasRequest);

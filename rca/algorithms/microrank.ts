@@ -1,5 +1,5 @@
-import { abnormalShare, bestOperation, ochiai, operationName, spectrum, type Spectrum } from '../spectrum.js';
-import { rankServices, spanContext, spanContextOptions, type SpanContext } from '../span-context.js';
+import { ochiai, operationName, rankByBestOperation, spectrum, type Spectrum } from '../spectrum.js';
+import { spanContext, spanContextOptions, type SpanContext } from '../span-context.js';
 import type { RcaFactory } from '../types.js';
 
 /**
@@ -88,15 +88,9 @@ export const microrankRca: RcaFactory = {
       const pn = operationPageRank(ctx, sp, 0);
       const opScore = new Float64Array(sp.ops.length);
       for (let o = 0; o < opScore.length; o++) opScore[o] = ochiai(pa[o] * sp.ef[o], pn[o] * sp.ep[o], pa[o] * sp.nf[o], pn[o] * sp.np[o]);
-      const services = ctx.window.index.services;
-      const { score, op } = bestOperation(sp, services.length, opScore);
-      return rankServices(
-        services,
-        score,
-        (s) =>
-          `weighted Ochiai ${score[s].toFixed(3)} for ${operationName(sp.ops[op[s]])}: PageRank ${pa[op[s]].toFixed(2)} abnormal / ` +
-          `${pn[op[s]].toFixed(2)} normal, in ${sp.ef[op[s]]} of ${sp.abnormalTraces} abnormal traces`,
-        { tieBreak: abnormalShare(ctx), instances: ctx.instances },
+      return rankByBestOperation(ctx, sp, opScore, (o, score) =>
+        `weighted Ochiai ${score.toFixed(3)} for ${operationName(sp.ops[o])}: PageRank ${pa[o].toFixed(2)} abnormal / ` +
+        `${pn[o].toFixed(2)} normal, in ${sp.ef[o]} of ${sp.abnormalTraces} abnormal traces`,
       );
     },
   }),
