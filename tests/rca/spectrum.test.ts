@@ -1,9 +1,8 @@
-import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { resolveRcaAlgorithm } from '../../rca/registry.js';
-import { SpanTableBuilder } from '../../rca/span-table.js';
 import { SPAN_STATUS } from '../../rca/types.js';
+import { T0, tracesPerSecond } from './traces-per-second.js';
 
 describe('spectrum methods work per operation', () => {
   it('blame a service whose failing operation is only part of its traffic', async () => {
@@ -11,19 +10,8 @@ describe('spectrum methods work per operation', () => {
     // quotes (3x as many): gateway -> scoring (/quote), always fine. As a whole, scoring also
     // covers every normal quote trace and broker only the failing loans; per operation,
     // scoring /score and broker /apply tie and the deepest failure decides.
-    const rng = seedrandom.alea('spectrum-ops');
-    const b = new SpanTableBuilder();
-    const id = (s: string) => b.intern(s);
-    const T0 = 1_700_000_000_000;
-    for (let k = 0; k < 40 * 60; k++) {
-      const t = T0 + k * 1000;
-      const tr = id(`t${k}`);
-      const j = () => 0.8 + 0.4 * rng();
-      let sid = 0;
-      const span = (parent: number, svc: string, op: string, s: number, e: number, status: number = SPAN_STATUS.ok) =>
-        b.add(tr, id(`t${k}-${++sid}`), parent, id(svc), id(`${svc}-1`), id(op), s, e, status);
-      const failing = k >= 30 * 60;
-      const status = failing ? SPAN_STATUS.system : SPAN_STATUS.ok;
+    const spans = tracesPerSecond('spectrum-ops', 40, SPAN_STATUS.ok, (span, k, t, j) => {
+      const status = k >= 30 * 60 ? SPAN_STATUS.system : SPAN_STATUS.ok;
       if (k % 4 === 0) {
         const root = span(-1, 'gateway', '/', t, t + 30 * j(), status);
         const a = span(root, 'broker', '/apply', t + 1, t + 25, status);
@@ -32,8 +20,7 @@ describe('spectrum methods work per operation', () => {
         const root = span(-1, 'gateway', '/', t, t + 20 * j());
         span(root, 'scoring', '/quote', t + 2, t + 2 + 8 * j());
       }
-    }
-    const spans = b.finish();
+    });
     const incident = { id: 'scoring', start: T0 + 30 * 60_000, end: T0 + 40 * 60_000, rootCause: ['scoring'] };
     for (const name of ['ochiai', 'tarantula', 'dstar2', 'microrank']) {
       const [r] = await rankIncidents(await resolveRcaAlgorithm(name), spans, [incident]);

@@ -5,6 +5,7 @@ import { resolveRcaAlgorithm } from '../../rca/registry.js';
 import { SpanTableBuilder } from '../../rca/span-table.js';
 import { abnormalTraces, analyse, dropRepeatedSpans, inferStatus, OperationBaseline } from '../../rca/span-stats.js';
 import { SPAN_STATUS, type SpanTable } from '../../rca/types.js';
+import { T0, tracesPerSecond } from './traces-per-second.js';
 
 const U = SPAN_STATUS.unknown;
 
@@ -59,17 +60,7 @@ describe('spans without statuses (replayed traces such as Nezha)', () => {
   it('every span algorithm finds a service whose requests fail, from error-handler spans alone', async () => {
     // gateway -> orders (/order) -> (stock /reserve, price /quote); gateway -> search (/find) -> price (/quote).
     // From minute 30, 40% of /reserve requests end in stock's error handler.
-    const rng = seedrandom.alea('unknown-status');
-    const b = new SpanTableBuilder();
-    const id = (s: string) => b.intern(s);
-    const T0 = 1_700_000_000_000;
-    for (let k = 0; k < 40 * 60; k++) {
-      const t = T0 + k * 1000;
-      const tr = id(`t${k}`);
-      const j = () => 0.8 + 0.4 * rng();
-      let sid = 0;
-      const span = (parent: number, svc: string, op: string, s: number, e: number) =>
-        b.add(tr, id(`t${k}-${++sid}`), parent, id(svc), id(`${svc}-1`), id(op), s, e, U);
+    const spans = tracesPerSecond('unknown-status', 40, U, (span, k, t, j, rng) => {
       if (k % 2 === 0) {
         const root = span(-1, 'gateway', '/', t, t + 30 * j());
         const o = span(root, 'orders', '/order', t + 1, t + 28);
@@ -81,8 +72,7 @@ describe('spans without statuses (replayed traces such as Nezha)', () => {
         const f = span(root, 'search', '/find', t + 1, t + 18);
         span(f, 'price', '/quote', t + 2, t + 2 + 8 * j());
       }
-    }
-    const spans = b.finish();
+    });
     const incident = { id: 'stock', start: T0 + 30 * 60_000, end: T0 + 40 * 60_000, rootCause: ['stock'] };
     for (const name of ['count', 'deepest-abnormal', 'ochiai', 'tarantula', 'dstar2', 'microrank']) {
       const [r] = await rankIncidents(await resolveRcaAlgorithm(name), spans, [incident]);
