@@ -7,5 +7,5 @@ export * as sim from './sim/index.js';
 export * as detectors from './detectors/index.js';
 export * as rca from './rca/index.js';
 export * as reports from './reports/index.js';
-export { replay, type ReplayOptions } from './replay/replay.js';
-export { anonymise, type AnonymiseOptions } from './replay/anonymise.js';
+export { replay, type ReplayOptions } from './pipeline/replay.js';
+export { anonymise, type AnonymiseOptions } from './anonymise/anonymise.js';

@@ -6,7 +6,8 @@
  * cannot be judged this way (nor a latency, whose volume counts the calls averaged): it gets NaN scores and no alarms, so the detector can run over a whole
  * KPI set and speak only where it applies.
  */
-import type { DetectorFactory, Series } from './types.js';
+import type { DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
 import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
 import { logBinomialUpperTail } from './stats.js';

@@ -2,7 +2,8 @@
  * The shape every built-in shares: a scoring model (optionally fitted) plus the rarity rule for its
  * alarm level (calibrate.ts). A fixed `threshold` option overrides the calibration.
  */
-import type { Detection, Detector, Series } from './types.js';
+import type { Detection, Detector } from './types.js';
+import type { Series } from '../data/types.js';
 import { alarmsAbove, calibrateThreshold, rarityOption } from './calibrate.js';
 import { optionalNumberOption } from './options.js';
 

@@ -13,16 +13,17 @@
  * Normalised score = score / the detector's own level (Detection.threshold) when it reports one,
  * so one level is comparable across series.
  */
-import type { Detection, DetectorFactory, Series } from './types.js';
-import { addCounts, precisionRecallF1, runsOf, type Counts } from './metrics/confusion.js';
-import { pointwiseCounts } from './metrics/pointwise.js';
-import { gridAlarms, gridLayout, type GridLayout } from './metrics/grid.js';
-import { pointAdjustedCounts } from './metrics/point-adjusted.js';
-import { eventCounts, type EventDetail } from './metrics/events.js';
-import { rangeSums, type PositionalBias } from './metrics/range.js';
-import { NAB_PROFILES, addNabSums, nabScore, nabWindowsFromSegments, normalisedNab, probationaryPoints, type NabProfileName, type NabSums } from './metrics/nab.js';
+import type { Detection, DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
+import { addCounts, precisionRecallF1, runsOf, type Counts } from '../scores/detection/confusion.js';
+import { pointwiseCounts } from '../scores/detection/pointwise.js';
+import { gridAlarms, gridLayout, type GridLayout } from '../scores/detection/grid.js';
+import { pointAdjustedCounts } from '../scores/detection/point-adjusted.js';
+import { eventCounts, type EventDetail } from '../scores/detection/events.js';
+import { rangeSums, type PositionalBias } from '../scores/detection/range.js';
+import { NAB_PROFILES, addNabSums, nabScore, nabWindowsFromSegments, normalisedNab, probationaryPoints, type NabProfileName, type NabSums } from '../scores/detection/nab.js';
 import { sortedFinite, quantileSorted } from './stats.js';
-import { DAY_MS } from './sampling.js';
+import { DAY_MS } from '../data/sampling.js';
 import { DEFAULT_RARITY } from './calibrate.js';
 
 /** Share of each series used for fitting when neither a training set nor a split time is given (NAB's probationary 15%). */

@@ -4,7 +4,8 @@
  * sigma sqrt(lambda / (2 - lambda) (1 - (1 - lambda)^(2t))). mu0 and sigma come from training.
  * Sensitive to small persistent shifts and drifts; a pure spike is damped by lambda.
  */
-import type { DetectorFactory, Series } from './types.js';
+import type { DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
 import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
 import { meanStd, safeScale } from './stats.js';

@@ -10,12 +10,13 @@
  * 2010): the smoothing sees each observation clipped to forecast +- 2 sigma, so the forecast
  * follows a fault (or a slow drift) only slowly.
  */
-import type { DetectorFactory, Series } from './types.js';
+import type { DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
 import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
 import { madScale, normalQuantile, safeScale } from './stats.js';
 import { rarityOption } from './calibrate.js';
-import { DAY_MS, medianStep } from './sampling.js';
+import { DAY_MS, medianStep } from '../data/sampling.js';
 import { noiseWeight, stabilised } from './kpi-noise.js';
 
 /** Huber's clipping constant, as in Gelper et al.'s robust Holt-Winters. */

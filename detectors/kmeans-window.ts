@@ -8,7 +8,8 @@
  * rate). Training windows are clustered with seeded k-means++ (Arthur & Vassilvitskii 2007) and
  * Lloyd iterations; the score is the weighted distance to the nearest centroid.
  */
-import type { DetectorFactory, Series } from './types.js';
+import type { DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
 import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
 import { rarityOption } from './calibrate.js';

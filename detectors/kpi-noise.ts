@@ -6,7 +6,7 @@
  * is the whole average) and misses shifts at busy ones. Here each KPI is put on a scale where its
  * noise is additive, near-Gaussian and level-free, and weighted by what the volume says.
  */
-import type { Series } from './types.js';
+import type { Series } from '../data/types.js';
 
 /** The series has a volume per point that counts the calls behind an average latency. */
 export function isLatencyWithVolume(series: Series): series is Series & { volume: Float64Array } {

@@ -2,7 +2,8 @@
  * k-sigma (three-sigma rule): distance of each point from the mean of the previous `window` points,
  * in their standard deviations. Running sums over a ring buffer keep it O(1) per point.
  */
-import type { DetectorFactory, Series } from './types.js';
+import type { DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
 import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
 import { safeScale } from './stats.js';

@@ -3,7 +3,8 @@
  * median of the previous `window` points in units of 1.4826 x their median absolute deviation.
  * Unlike k-sigma, a few outliers in the window do not inflate the scale.
  */
-import type { DetectorFactory, Series } from './types.js';
+import type { DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
 import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
 import { safeScale } from './stats.js';

@@ -15,7 +15,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { JsonLinesProcess, type PluginMessage } from '../common/json-lines-process.js';
-import type { Detection, Detector, DetectorFactory, Series } from './types.js';
+import type { Detection, Detector, DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
 
 export interface SubprocessSpec {
   name: string;

@@ -4,7 +4,8 @@
  *   a JS module path: `./my-detector.js` (common/plugin-module.ts)
  *   a subprocess: `cmd:python3 my_detector.py`, or a `.json` spec file (plugin-subprocess.ts)
  */
-import type { Detection, Detector, DetectorFactory, Series } from './types.js';
+import type { Detection, Detector, DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
 import { thresholdDetector } from './threshold.js';
 import { ksigmaDetector } from './ksigma.js';
 import { madDetector } from './mad.js';

@@ -4,11 +4,12 @@
  * is the mean of the references present; the score is the residual in robust standard deviations
  * of the training residuals (or, before any are known, of the residuals seen so far).
  */
-import type { DetectorFactory, Series } from './types.js';
+import type { DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
 import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
 import { madScale, safeScale } from './stats.js';
-import { DAY_MS, WEEK_MS, medianStep } from './sampling.js';
+import { DAY_MS, WEEK_MS, medianStep } from '../data/sampling.js';
 
 /**
  * Forecast from the values one period back (per period), NaN where no reference exists. When the

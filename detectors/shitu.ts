@@ -9,7 +9,8 @@
  * score is divided by its own alarm level, so the ensemble score is the worst member's multiple
  * of its level and alarms at 1 (an OR of the members' alarms).
  */
-import type { Detection, Detector, DetectorFactory, Series } from './types.js';
+import type { Detection, Detector, DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
 import { holtWintersDetector } from './holt-winters.js';
 import { kmeansWindowDetector } from './kmeans-window.js';
 import { binomialDetector } from './binomial.js';

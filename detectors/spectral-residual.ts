@@ -14,7 +14,8 @@
  * log or exp (for q = 3 a table-seeded inverse cube root); only the newest point is inverted (O(N)).
  */
 import FFT from 'fft.js';
-import type { DetectorFactory, Series } from './types.js';
+import type { DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
 import { CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { numberOption } from './options.js';
 

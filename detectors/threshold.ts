@@ -5,7 +5,8 @@
  * band is the level 1 on both sides, an asymmetric band included, and the train and oracle sweeps
  * over one level move both edges in proportion.
  */
-import type { Detection, Detector, DetectorFactory, Series } from './types.js';
+import type { Detection, Detector, DetectorFactory } from './types.js';
+import type { Series } from '../data/types.js';
 import { median, safeScale, sortedFinite } from './stats.js';
 import { optionalNumberOption } from './options.js';
 

@@ -1,23 +1,5 @@
-import type { KpiName } from '../sim/formats.js';
+import type { Series } from '../data/types.js';
 
-/**
- * One univariate series in time order, stored column-wise. Timestamps may be irregular and may
- * have gaps; a value may be NaN (no data in that interval, e.g. a rate over zero volume).
- */
-export interface Series {
-  id: string;
-  timestamps: Float64Array; // unix ms, strictly increasing
-  values: Float64Array;
-  /** Which golden KPI this is, when known: lets ensembles route by kind. */
-  kpi?: KpiName;
-  /**
-   * For a success-rate series: the volume behind each point (binomial trials). For an average
-   * latency: the calls averaged at each point (its standard error shrinks with them).
-   */
-  volume?: Float64Array;
-  /** 1 marks an anomalous point (ground truth), when known. */
-  labels?: Uint8Array;
-}
 
 /** Per-point output: a score (higher = more anomalous) and the detector's own alarm decision. */
 export interface Detection {

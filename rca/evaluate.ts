@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { KPI_NAMES, kpiSeriesId, type KpiScope, type KpiTable } from '../sim/formats.js';
-import { rankOfRootCause, scoreRankings, type RcaMetrics } from './metrics.js';
-import { concatSpanTables, selectRows, selectTraces } from './span-table.js';
-import type { Candidate, Incident, KpiFrame, RcaFactory, SpanTable } from './types.js';
+import { rankOfRootCause, scoreRankings, type RcaMetrics } from '../scores/rca.js';
+import { concatSpanTables, selectRows, selectTraces } from '../data/span-table.js';
+import type { Candidate, RcaFactory } from './types.js';
+import type { Incident, KpiFrame, SpanTable } from '../data/types.js';
 
 export interface IncidentRanking {
   incident: Incident;

@@ -1,9 +1,10 @@
 /** Root-cause analysis's public API: transaction trees, span import, registry, ranking and scoring. */
 export * from './types.js';
-export { buildSpans, buildSpansFromBatches, type TreeOptions } from './trees.js';
-export { readSpans, SPAN_COLUMNS, type ReadSpansOptions } from './span-csv.js';
-export { readIncidents, incidentsFromTruth, DEFAULT_INCIDENT_MS } from './incidents.js';
+export * from '../data/types.js';
+export { buildSpans, buildSpansFromBatches, type TreeOptions } from '../trees/index.js';
+export { readSpans, SPAN_COLUMNS, type ReadSpansOptions } from '../data/span-csv.js';
+export { readIncidents, incidentsFromTruth, DEFAULT_INCIDENT_MS } from '../data/incidents.js';
 export { listRcaAlgorithms, resolveRcaAlgorithm } from './registry.js';
 export { rankIncidents, scoreRca, kpiFrameFromTable, type IncidentRanking } from './evaluate.js';
-export { type RcaMetrics } from './metrics.js';
-export { rca, type RcaOptions, type RcaResult } from './rca.js';
+export { type RcaMetrics } from '../scores/rca.js';
+export { rca, type RcaOptions, type RcaResult } from '../pipeline/rca.js';

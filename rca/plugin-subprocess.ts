@@ -16,7 +16,8 @@
  * "series":{"service:x:avgLatency":[...]}} with NaN as null. Plugin stderr passes through.
  */
 import { JsonLinesProcess, parseCommandLine } from '../common/json-lines-process.js';
-import type { Candidate, KpiFrame, RcaAlgorithm, RcaFactory, RcaInput, SpanTable } from './types.js';
+import type { Candidate, RcaAlgorithm, RcaFactory, RcaInput } from './types.js';
+import type { KpiFrame, SpanTable } from '../data/types.js';
 
 /** The table with only the strings its rows use, as plain JSON arrays. */
 export function spanTableMessage(t: SpanTable): Record<string, unknown> {

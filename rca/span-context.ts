@@ -9,7 +9,8 @@ import {
   worstInstances,
   type SpanAnalysis,
 } from './span-stats.js';
-import type { Candidate, RcaInput, SpanTable } from './types.js';
+import type { Candidate, RcaInput } from './types.js';
+import type { SpanTable } from '../data/types.js';
 
 /** What every span-based algorithm derives from its input before ranking. */
 export interface SpanContext {

@@ -1,5 +1,5 @@
-import { selectRows } from './span-table.js';
-import { SPAN_STATUS, type SpanTable } from './types.js';
+import { selectRows } from '../data/span-table.js';
+import { SPAN_STATUS, type SpanTable } from '../data/types.js';
 
 /**
  * Per-span features and per-operation baselines that the span-based algorithms share. Baselines

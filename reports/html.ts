@@ -12,7 +12,7 @@ import {
 } from './charts.js';
 import { escapeHtml as e } from './escape.js';
 import { addLatency, emptyLatencyHistogram } from './latency.js';
-import { impactingFaults } from './mttr.js';
+import { impactingFaults } from '../scores/mttr.js';
 import type { Summary } from './summary-schema.js';
 import type { ItemResult } from './types.js';
 

@@ -3,7 +3,7 @@
  * edges shared by every item, split into transactions that started inside a fault window and the
  * rest, so that histograms of many items merge by adding counts.
  */
-import type { SpanTable } from '../rca/types.js';
+import type { SpanTable } from '../data/types.js';
 import type { LatencyHistogram } from './types.js';
 
 /** 4 bins per decade from 1 ms to 100 s; bin 0 also takes < 1 ms, the last bin takes >= 100 s. */

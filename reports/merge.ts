@@ -2,7 +2,7 @@
  * `faultline merge`: combine the partial results of shards (or whole runs of the same
  * configuration) into the report a single run would have written.
  */
-import { publishDir } from './publish.js';
+import { publishDir } from '../common/output-dir.js';
 import { readResultsFile, writeResultsFile, type ResultsFile } from './results-file.js';
 import type { Summary } from './summary-schema.js';
 import type { ItemResult } from './types.js';

@@ -6,8 +6,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../common/atomic-file.js';
-import type { MttrModel } from './mttr.js';
-import type { Shard } from './sweep.js';
+import type { MttrModel } from '../scores/mttr.js';
+import type { Shard } from '../pipeline/sweep.js';
 import type { ItemResult } from './types.js';
 
 export const RESULTS_SCHEMA_ID = 'faultline/results';

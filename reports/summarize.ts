@@ -4,7 +4,7 @@
  */
 import type { IncidentRanking } from '../rca/evaluate.js';
 import { scoreRca } from '../rca/evaluate.js';
-import { DEFAULT_MTTR_MODEL, DEFAULT_REPAIR_MINUTES, impactingFaults, mtbfMs, pairingMttr, type MttrModel, type MttrPhases } from './mttr.js';
+import { DEFAULT_MTTR_MODEL, DEFAULT_REPAIR_MINUTES, impactingFaults, mtbfMs, pairingMttr, type MttrModel, type MttrPhases } from '../scores/mttr.js';
 import {
   SUMMARY_SCHEMA_ID,
   SUMMARY_VERSION,

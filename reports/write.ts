@@ -4,7 +4,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { renderReport } from './html.js';
 import { renderJunit } from './junit.js';
-import type { MttrModel } from './mttr.js';
+import type { MttrModel } from '../scores/mttr.js';
 import { sortItems, summarize } from './summarize.js';
 import type { Summary } from './summary-schema.js';
 import type { ItemResult } from './types.js';

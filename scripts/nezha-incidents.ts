@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../common/atomic-file.js';
-import { incidentsFromNezhaFaultList } from '../rca/incidents.js';
+import { incidentsFromNezhaFaultList } from '../data/incidents.js';
 
 const [input, output, minutes] = process.argv.slice(2);
 if (!input || !output) {

@@ -15,10 +15,10 @@ import { readKpis, readTruth } from '../sim/read.js';
 import { listScenarios } from '../sim/scenario.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { kpiFrameFromTable, rankIncidents, type IncidentRanking } from '../rca/evaluate.js';
-import { incidentsFromTruth } from '../rca/incidents.js';
-import { scoreRankings } from '../rca/metrics.js';
+import { incidentsFromTruth } from '../data/incidents.js';
+import { scoreRankings } from '../scores/rca.js';
 import { listRcaAlgorithms, resolveRcaAlgorithm } from '../rca/registry.js';
-import { buildSpans } from '../rca/trees.js';
+import { buildSpans } from '../trees/index.js';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -14,7 +14,8 @@ import seedrandom from 'seedrandom';
 import { Bench } from 'tinybench';
 import { listDetectors } from '../../detectors/registry.js';
 import { scoreDetection } from '../../detectors/evaluate.js';
-import type { Detection, Detector, Series } from '../../detectors/types.js';
+import type { Detection, Detector } from '../../detectors/types.js';
+import type { Series } from '../../data/types.js';
 
 const pointsArg = process.argv.indexOf('--points');
 const N = pointsArg > 0 ? Number(process.argv[pointsArg + 1]) : 1_000_000;

@@ -14,10 +14,10 @@ import { generate } from '../../sim/generate.js';
 import type { MessageBatch } from '../../sim/formats.js';
 import { readTruth, scanMessages } from '../../sim/read.js';
 import { rankIncidents } from '../../rca/evaluate.js';
-import { incidentsFromTruth } from '../../rca/incidents.js';
+import { incidentsFromTruth } from '../../data/incidents.js';
 import { listRcaAlgorithms } from '../../rca/registry.js';
-import { TransactionTreeBuilder } from '../../rca/tree-builder.js';
-import { loadTreeRules } from '../../rca/tree-rules.js';
+import { TransactionTreeBuilder } from '../../trees/builder.js';
+import { loadTreeRules } from '../../trees/rules.js';
 import { benchRows } from '../bench-table.js';
 
 const durationArg = process.argv.indexOf('--duration');

@@ -12,12 +12,12 @@ import { Bench } from 'tinybench';
 import { generate } from '../../sim/generate.js';
 import type { MessageBatch } from '../../sim/formats.js';
 import { scanMessages } from '../../sim/read.js';
-import { buildSpans } from '../../rca/trees.js';
-import { anonymiseMessageBatch, anonymiseSpans } from '../../replay/anonymise-tables.js';
-import { importMessages } from '../../replay/message-import.js';
-import { arrowFileToParquet } from '../../replay/parquet.js';
-import { Pseudonymiser } from '../../replay/pseudonymise.js';
-import { writeSpanCsv } from '../../replay/span-csv-writer.js';
+import { buildSpans } from '../../trees/index.js';
+import { anonymiseMessageBatch, anonymiseSpans } from '../../anonymise/tables.js';
+import { importMessages } from '../../data/message-import.js';
+import { arrowFileToParquet } from '../../data/parquet.js';
+import { Pseudonymiser } from '../../anonymise/pseudonymise.js';
+import { writeSpanCsv } from '../../data/span-csv-writer.js';
 import { csvField } from '../../common/text-lines.js';
 
 const durationArg = process.argv.indexOf('--duration');

@@ -9,9 +9,9 @@ import { Bench } from 'tinybench';
 import { downsampleMinMax } from '../../reports/downsample.js';
 import { renderReport } from '../../reports/html.js';
 import { renderJunit } from '../../reports/junit.js';
-import { evaluateScenarioItem } from '../../reports/scenario-item.js';
+import { evaluateScenarioItem } from '../../pipeline/scenario-item.js';
 import { summarize } from '../../reports/summarize.js';
-import { buildSweep } from '../../reports/sweep.js';
+import { buildSweep } from '../../pipeline/sweep.js';
 import type { ItemResult } from '../../reports/types.js';
 import { benchRows } from '../bench-table.js';
 

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { anonymise, ANONYMISE_REPORT } from '../../replay/anonymise.js';
+import { anonymise, ANONYMISE_REPORT } from '../../anonymise/anonymise.js';
 import { parseBadRowPolicy } from '../../common/bad-rows.js';
-import { MESSAGE_FORMATS, type MessageFormat } from '../../replay/message-import.js';
+import { MESSAGE_FORMATS, type MessageFormat } from '../../data/message-import.js';
 import type { NumericTimeUnit } from '../../common/instant.js';
 import { UsageError } from './errors.js';
 import { columnMappingArg } from './args.js';

@@ -1,4 +1,4 @@
-import { parseColumnMapping } from '../../replay/column-mapping.js';
+import { parseColumnMapping } from '../../data/column-mapping.js';
 import { UsageError } from './errors.js';
 
 /** `--min-ac1`: an AC@1 bar between 0 and 1, or none. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { detect } from '../../detectors/detect.js';
+import { detect } from '../../pipeline/detect.js';
 import { splitSpecs } from './spec-list.js';
 import { UsageError } from './errors.js';
 

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { generate } from '../../sim/generate.js';
 import { parseDuration } from '../../common/duration.js';
 import { ScenarioError } from '../../sim/scenario.js';
-import { arrowDirToParquet } from '../../replay/parquet.js';
+import { arrowDirToParquet } from '../../data/parquet.js';
 import { UsageError } from './errors.js';
 
 interface GenerateArgs {

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { rca } from '../../rca/rca.js';
+import { rca } from '../../pipeline/rca.js';
 import { listRcaAlgorithms } from '../../rca/registry.js';
 import { splitSpecs } from './spec-list.js';
 import { UsageError } from './errors.js';
@@ -34,7 +34,7 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
       .option('incidents', { type: 'string', describe: 'incidents JSON [{id,start,end?,rootCause,type?}]' })
       .option('algorithm', { type: 'string', demandOption: true, alias: 'a', describe: 'comma-separated algorithm specs, or all (all span-based ones with --spans)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder for ranking.json and metrics.json' })
-      .option('rules', { type: 'string', describe: 'tree rules YAML (default rca/rules/wemq.yaml)' })
+      .option('rules', { type: 'string', describe: 'tree rules YAML (default trees/rules/wemq.yaml)' })
       .option('window-ms', { type: 'number', describe: 'per-bizSeqNo collection window (overrides the rules)' })
       .option('min-ac1', { type: 'number', describe: 'exit 1 when an algorithm has AC@1 below this, listing its misses' }),
   handler: async (argv) => {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { parseBadRowPolicy } from '../../common/bad-rows.js';
-import { replay } from '../../replay/replay.js';
+import { replay } from '../../pipeline/replay.js';
 import { splitSpecs } from './spec-list.js';
 import { REPORT_FILES } from '../../reports/write.js';
 import { UsageError } from './errors.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { listDetectors, resolveDetector } from '../../detectors/registry.js';
 import { runDetector } from '../../detectors/evaluate.js';
-import type { Detection, Series } from '../../detectors/types.js';
+import type { Detection } from '../../detectors/types.js';
+import type { Series } from '../../data/types.js';
 import { DAY_POINTS, MINUTE, T0, baseSeries, dailyVolume, inject, rateSeries } from './synthetic.js';
 
 const TRAIN_DAYS = 2;

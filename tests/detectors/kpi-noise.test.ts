@@ -11,7 +11,8 @@ import { anscombe, noiseWeight, stabilised } from '../../detectors/kpi-noise.js'
 import { chiSquare4Quantile } from '../../detectors/kmeans-window.js';
 import { normalQuantile } from '../../detectors/stats.js';
 import { shituMembers } from '../../detectors/shitu.js';
-import type { Detection, Series } from '../../detectors/types.js';
+import type { Detection } from '../../detectors/types.js';
+import type { Series } from '../../data/types.js';
 import { MINUTE, T0, gaussian } from './synthetic.js';
 
 const N = 600;

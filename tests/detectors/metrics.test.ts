@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { pointAdjustedCounts } from '../../detectors/metrics/point-adjusted.js';
-import { pointwiseCounts } from '../../detectors/metrics/pointwise.js';
-import { precisionRecallF1 } from '../../detectors/metrics/confusion.js';
-import { toRegularGrid } from '../../detectors/metrics/grid.js';
-import { rangeSums } from '../../detectors/metrics/range.js';
-import { NAB_PROFILES, nabScore, nabWindowsFromSegments, normalisedNab, probationaryPoints, scaledSigmoid } from '../../detectors/metrics/nab.js';
-import { eventCounts } from '../../detectors/metrics/events.js';
+import { pointAdjustedCounts } from '../../scores/detection/point-adjusted.js';
+import { pointwiseCounts } from '../../scores/detection/pointwise.js';
+import { precisionRecallF1 } from '../../scores/detection/confusion.js';
+import { toRegularGrid } from '../../scores/detection/grid.js';
+import { rangeSums } from '../../scores/detection/range.js';
+import { NAB_PROFILES, nabScore, nabWindowsFromSegments, normalisedNab, probationaryPoints, scaledSigmoid } from '../../scores/detection/nab.js';
+import { eventCounts } from '../../scores/detection/events.js';
 import { scoreDetection } from '../../detectors/evaluate.js';
-import type { Detection, Series } from '../../detectors/types.js';
+import type { Detection } from '../../detectors/types.js';
+import type { Series } from '../../data/types.js';
 
 const u8 = (xs: number[]) => Uint8Array.from(xs);
 const at = (n: number, ones: number[]) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveDetector } from '../../detectors/registry.js';
 import { runDetector } from '../../detectors/evaluate.js';
-import type { Series } from '../../detectors/types.js';
+import type { Series } from '../../data/types.js';
 import { baseSeries, inject } from './synthetic.js';
 
 const EXAMPLES = join(import.meta.dirname, '../../detectors/examples');

@@ -1,6 +1,6 @@
 /** Synthetic minute series for detector tests: seeded Gaussian noise, optional daily season, injected anomalies. */
 import seedrandom from 'seedrandom';
-import type { Series } from '../../detectors/types.js';
+import type { Series } from '../../data/types.js';
 
 export const MINUTE = 60_000;
 export const DAY_POINTS = 1440;

@@ -1,7 +1,7 @@
 /** The static band scores in half-band units, so level 1 is the band on both sides, asymmetric or not. */
 import { describe, expect, it } from 'vitest';
 import { resolveDetector } from '../../detectors/registry.js';
-import type { Series } from '../../detectors/types.js';
+import type { Series } from '../../data/types.js';
 import { MINUTE, T0 } from './synthetic.js';
 
 function series(values: number[]): Series {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { listRcaAlgorithms, resolveRcaAlgorithm } from '../../rca/registry.js';
 import { kpiFirstRca } from '../../rca/algorithms/kpi-first.js';
-import { emptySpanTable } from '../../rca/span-table.js';
-import type { KpiFrame } from '../../rca/types.js';
+import { emptySpanTable } from '../../data/span-table.js';
+import type { KpiFrame } from '../../data/types.js';
 import { plantedSpans as planted20, MIN, T0, type Planted } from './scenario.js';
 
 const plantedSpans = (p: Planted) => planted20(p, 20, 15);

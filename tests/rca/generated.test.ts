@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../../sim/generate.js';
-import { rca } from '../../rca/rca.js';
+import { rca } from '../../pipeline/rca.js';
 
 describe('faultline rca --data on a generated data set', () => {
   it('builds trees from messages.arrow, scores against truth.json and finds a slow database', async () => {

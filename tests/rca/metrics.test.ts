@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rankOfRootCause, scoreRankings, type RankedIncident } from '../../rca/metrics.js';
+import { rankOfRootCause, scoreRankings, type RankedIncident } from '../../scores/rca.js';
 import type { Candidate } from '../../rca/types.js';
 
 const cands = (...names: string[]): Candidate[] => names.map((service, i) => ({ service, score: 10 - i, explanation: '' }));

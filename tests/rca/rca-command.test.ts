@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rankIncidents } from '../../rca/evaluate.js';
-import { rca } from '../../rca/rca.js';
+import { rca } from '../../pipeline/rca.js';
 import { resolveRcaAlgorithm } from '../../rca/registry.js';
 import { plantedSpans } from './scenario.js';
 

@@ -1,7 +1,7 @@
 /** A small synthetic bank for the algorithm tests: message logs with a planted fault, built into spans. */
 import seedrandom from 'seedrandom';
-import { buildSpansFromBatches } from '../../rca/trees.js';
-import type { Incident, SpanTable } from '../../rca/types.js';
+import { buildSpansFromBatches } from '../../trees/index.js';
+import type { Incident, SpanTable } from '../../data/types.js';
 import { batchOf, call, type Row } from './messages.js';
 
 export const T0 = 1_700_000_000_000;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BadRows } from '../../common/bad-rows.js';
-import { readSpans } from '../../rca/span-csv.js';
-import { readIncidents, DEFAULT_INCIDENT_MS } from '../../rca/incidents.js';
+import { readSpans } from '../../data/span-csv.js';
+import { readIncidents, DEFAULT_INCIDENT_MS } from '../../data/incidents.js';
 
 const NEZHA_HEADER = 'TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration';
 const NEZHA_COLUMNS = {

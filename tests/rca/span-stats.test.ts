@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SpanTableBuilder, selectTraces } from '../../rca/span-table.js';
+import { SpanTableBuilder, selectTraces } from '../../data/span-table.js';
 import { indexSpans, selfTimes } from '../../rca/span-stats.js';
 
 describe('self-time and trace selection', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { resolveRcaAlgorithm } from '../../rca/registry.js';
-import { SPAN_STATUS } from '../../rca/types.js';
+import { SPAN_STATUS } from '../../data/types.js';
 import { T0, tracesPerSecond } from './traces-per-second.js';
 
 describe('spectrum methods work per operation', () => {

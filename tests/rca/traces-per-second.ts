@@ -1,6 +1,6 @@
 import seedrandom from 'seedrandom';
-import { SpanTableBuilder } from '../../rca/span-table.js';
-import type { SpanTable } from '../../rca/types.js';
+import { SpanTableBuilder } from '../../data/span-table.js';
+import type { SpanTable } from '../../data/types.js';
 
 export const T0 = 1_700_000_000_000;
 

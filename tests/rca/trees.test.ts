@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildSpansFromBatches } from '../../rca/trees.js';
-import { TransactionTreeBuilder } from '../../rca/tree-builder.js';
-import { loadTreeRules } from '../../rca/tree-rules.js';
-import type { TreeStats } from '../../rca/tree-calls.js';
-import type { SpanTable } from '../../rca/types.js';
+import { buildSpansFromBatches } from '../../trees/index.js';
+import { TransactionTreeBuilder } from '../../trees/builder.js';
+import { loadTreeRules } from '../../trees/rules.js';
+import type { TreeStats } from '../../trees/calls.js';
+import type { SpanTable } from '../../data/types.js';
 import { batchOf, call, type Row } from './messages.js';
 
 function rowsOf(t: SpanTable) {

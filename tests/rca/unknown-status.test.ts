@@ -2,9 +2,9 @@ import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { resolveRcaAlgorithm } from '../../rca/registry.js';
-import { SpanTableBuilder } from '../../rca/span-table.js';
+import { SpanTableBuilder } from '../../data/span-table.js';
 import { abnormalTraces, analyse, dropRepeatedSpans, inferStatus, OperationBaseline } from '../../rca/span-stats.js';
-import { SPAN_STATUS, type SpanTable } from '../../rca/types.js';
+import { SPAN_STATUS, type SpanTable } from '../../data/types.js';
 import { T0, tracesPerSecond } from './traces-per-second.js';
 
 const U = SPAN_STATUS.unknown;

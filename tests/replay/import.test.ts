@@ -7,12 +7,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { MessageBatch } from '../../sim/formats.js';
 import { MessageLogWriter } from '../../sim/message-writer.js';
 import { BadRows } from '../../common/bad-rows.js';
-import { importMessages } from '../../replay/message-import.js';
-import { arrowFileToParquet, scanParquet } from '../../replay/parquet.js';
+import { importMessages } from '../../data/message-import.js';
+import { arrowFileToParquet, scanParquet } from '../../data/parquet.js';
 import { parseCsvRecord } from '../../common/text-lines.js';
-import { readTraceJson } from '../../replay/trace-json.js';
-import { readLongKpiCsv } from '../../replay/kpi-csv.js';
-import { readIncidentsCsv } from '../../replay/incidents-io.js';
+import { readTraceJson } from '../../data/trace-json.js';
+import { readLongKpiCsv } from '../../data/kpi-csv.js';
+import { readIncidentsCsv } from '../../data/incidents-io.js';
 import { parseInstant, parseSignedDuration } from '../../common/instant.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-replay-import-'));

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generate } from '../../sim/generate.js';
-import { arrowDirToParquet, scanParquet } from '../../replay/parquet.js';
+import { arrowDirToParquet, scanParquet } from '../../data/parquet.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-parquet-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Pseudonymiser, MIN_KEY_BYTES } from '../../replay/pseudonymise.js';
-import { anonymiseMessageBatch, anonymiseSeriesId } from '../../replay/anonymise-tables.js';
+import { Pseudonymiser, MIN_KEY_BYTES } from '../../anonymise/pseudonymise.js';
+import { anonymiseMessageBatch, anonymiseSeriesId } from '../../anonymise/tables.js';
 import type { MessageBatch } from '../../sim/formats.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-pseudonym-'));

@@ -8,12 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anonymise } from '../../replay/anonymise.js';
-import { replay } from '../../replay/replay.js';
-import { loadSpans } from '../../replay/inputs.js';
+import { anonymise } from '../../anonymise/anonymise.js';
+import { replay } from '../../pipeline/replay.js';
+import { loadSpans } from '../../data/inputs.js';
 import { BadRows } from '../../common/bad-rows.js';
-import { Pseudonymiser } from '../../replay/pseudonymise.js';
-import { anonymiseSeriesId } from '../../replay/anonymise-tables.js';
+import { Pseudonymiser } from '../../anonymise/pseudonymise.js';
+import { anonymiseSeriesId } from '../../anonymise/tables.js';
 
 // The real data sets sit in shared/ beside the clone (as in CI), or where FAULTLINE_SHARED_DATA says.
 const DATA = process.env.FAULTLINE_SHARED_DATA ?? path.resolve(__dirname, '../../../shared/data');

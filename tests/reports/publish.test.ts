@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { publishDir } from '../../reports/publish.js';
+import { publishDir } from '../../common/output-dir.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-publish-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import { compareSummaries, formatComparison, readSummary } from '../../reports/c
 import { escapeHtml } from '../../reports/escape.js';
 import { renderJunit } from '../../reports/junit.js';
 import { mergeResults, MergeError } from '../../reports/merge.js';
-import { DEFAULT_MTTR_MODEL } from '../../reports/mttr.js';
+import { DEFAULT_MTTR_MODEL } from '../../scores/mttr.js';
 import type { ResultsFile, RunConfig } from '../../reports/results-file.js';
 import { summarize } from '../../reports/summarize.js';
 import { SummarySchema } from '../../reports/summary-schema.js';

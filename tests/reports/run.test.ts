@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { merge } from '../../reports/merge.js';
-import { run } from '../../reports/run.js';
+import { run } from '../../pipeline/run.js';
 import { SummarySchema, type Summary } from '../../reports/summary-schema.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

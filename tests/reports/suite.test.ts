@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_REPAIR_MINUTES, detectMs, mtbfMs, operatorIdentifyMs, repairMs, DEFAULT_MTTR_MODEL } from '../../reports/mttr.js';
+import { DEFAULT_REPAIR_MINUTES, detectMs, mtbfMs, operatorIdentifyMs, repairMs, DEFAULT_MTTR_MODEL } from '../../scores/mttr.js';
 import { splitSpecs } from '../../scripts/commands/spec-list.js';
-import { loadSuite, parseSuite, SuiteError } from '../../reports/suite.js';
-import { buildSweep, deriveSeed, expandScenarios, parseShard, selectShard } from '../../reports/sweep.js';
+import { loadSuite, parseSuite, SuiteError } from '../../pipeline/suite.js';
+import { buildSweep, deriveSeed, expandScenarios, parseShard, selectShard } from '../../pipeline/sweep.js';
 import { downsampleMinMax } from '../../reports/downsample.js';
 import { LATENCY_EDGES_MS, transactionLatency } from '../../reports/latency.js';
-import type { SpanTable } from '../../rca/types.js';
+import type { SpanTable } from '../../data/types.js';
 import { sampleResults } from './fixtures.js';
 
 describe('suite files', () => {

@@ -1,7 +1,7 @@
-/** Piscina worker (compiled to dist/reports/worker.js): evaluates one simulated item per task. */
+/** Piscina worker (compiled to dist/pipeline/worker.js): evaluates one simulated item per task. */
 import { evaluateScenarioItem, type ScenarioItemConfig } from './scenario-item.js';
 import type { SweepItem } from './sweep.js';
-import type { ItemResult } from './types.js';
+import type { ItemResult } from '../reports/types.js';
 
 export interface WorkerTask {
   item: SweepItem;

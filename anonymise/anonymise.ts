@@ -7,17 +7,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MessageLogWriter } from '../sim/message-writer.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
-import { publishDir } from '../reports/publish.js';
-import { anonymiseIncidents, anonymiseMessageBatch, anonymiseSeries, anonymiseSpans } from './anonymise-tables.js';
+import { publishDir } from '../common/output-dir.js';
+import { anonymiseIncidents, anonymiseMessageBatch, anonymiseSeries, anonymiseSpans } from './tables.js';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
-import { writeIncidentsJson } from './incidents-io.js';
-import { loadIncidents, loadKpiSeries, loadSpans, type SpanSourceOptions } from './inputs.js';
+import { writeIncidentsJson } from '../data/incidents-io.js';
+import { loadIncidents, loadKpiSeries, loadSpans, type SpanSourceOptions } from '../data/inputs.js';
 import { parseSignedDuration, type NumericTimeUnit } from '../common/instant.js';
-import { writeSeriesDir } from './kpi-csv.js';
-import { importMessages, type MessageFormat } from './message-import.js';
-import { assertOutputHoldsNoInput } from './output-guard.js';
+import { writeSeriesDir } from '../data/kpi-csv.js';
+import { importMessages, type MessageFormat } from '../data/message-import.js';
+import { assertOutputHoldsNoInput } from '../common/output-guard.js';
 import { Pseudonymiser } from './pseudonymise.js';
-import { writeSpanCsv } from './span-csv-writer.js';
+import { writeSpanCsv } from '../data/span-csv-writer.js';
 
 export interface AnonymiseOptions {
   out: string;

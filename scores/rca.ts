@@ -1,4 +1,5 @@
-import type { Candidate, Incident } from './types.js';
+import type { Candidate } from '../rca/types.js';
+import type { Incident } from '../data/types.js';
 
 /** 1-based rank of the first candidate naming a true root-cause service; 0 when none does. */
 export function rankOfRootCause(candidates: Candidate[], rootCause: string[]): number {

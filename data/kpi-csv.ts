@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { KPI_NAMES, type KpiName } from '../sim/formats.js';
 import { AtomicFile } from '../common/atomic-file.js';
-import type { Series } from '../detectors/types.js';
+import type { Series } from './types.js';
 import type { BadRows } from '../common/bad-rows.js';
 import { ImportError } from '../common/bad-rows.js';
-import { parseTimestamp } from '../detectors/series-csv.js';
+import { parseTimestamp } from './series-csv.js';
 import { readCsvRecords } from '../common/text-lines.js';
 
 const SERIES_ID_RE = /^([^:]+):(.+):([^:]+)$/;

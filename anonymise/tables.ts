@@ -3,11 +3,11 @@
  * distinct values (dictionaries, intern tables), so each distinct value is hashed once and rows
  * only get new integer codes.
  */
-import { SpanTableBuilder } from '../rca/span-table.js';
-import type { Incident, SpanTable } from '../rca/types.js';
+import { SpanTableBuilder } from '../data/span-table.js';
+import type { Incident, SpanTable } from '../data/types.js';
 import type { DictColumn, MessageBatch } from '../sim/formats.js';
 import type { MessageDictColumn } from '../sim/message-schema.js';
-import type { Series } from '../detectors/types.js';
+import type { Series } from '../data/types.js';
 import type { PseudonymKind, Pseudonymiser } from './pseudonymise.js';
 
 /** How each message column is treated; columns not listed (msgType, logPoint, retClass) are enums and stay. */

@@ -1,12 +1,12 @@
 import { scanMessages } from '../sim/read.js';
 import type { MessageBatch } from '../sim/formats.js';
-import { TransactionTreeBuilder } from './tree-builder.js';
-import type { TreeStats } from './tree-calls.js';
-import { loadTreeRules, type TreeRules } from './tree-rules.js';
-import type { SpanTable } from './types.js';
+import { TransactionTreeBuilder } from './builder.js';
+import type { TreeStats } from './calls.js';
+import { loadTreeRules, type TreeRules } from './rules.js';
+import type { SpanTable } from '../data/types.js';
 
 export interface TreeOptions {
-  /** Rules YAML path (default rca/rules/wemq.yaml). */
+  /** Rules YAML path (default trees/rules/wemq.yaml). */
   rules?: string;
   /** Overrides the rules' collection window per bizSeqNo. */
   windowMs?: number;

@@ -32,7 +32,7 @@ const rulesSchema = z
 export type TreeRules = z.infer<typeof rulesSchema>;
 
 export function defaultRulesPath(): string {
-  return join(packageRoot(), 'rca', 'rules', 'wemq.yaml');
+  return join(packageRoot(), 'trees', 'rules', 'wemq.yaml');
 }
 
 /** Reads and validates a rules file; errors name the file and the field path. */

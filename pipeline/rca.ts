@@ -2,14 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { readKpis, readTruth } from '../sim/read.js';
-import { kpiFrameFromTable, rankIncidents, scoreRca, type IncidentRanking } from './evaluate.js';
-import { incidentsFromTruth, readIncidents } from './incidents.js';
-import type { RcaMetrics } from './metrics.js';
-import { resolveRcaAlgorithm } from './registry.js';
-import { readSpans, type ReadSpansOptions } from './span-csv.js';
-import type { TreeStats } from './tree-calls.js';
-import { buildSpans } from './trees.js';
-import type { Incident, KpiFrame, SpanTable } from './types.js';
+import { kpiFrameFromTable, rankIncidents, scoreRca, type IncidentRanking } from '../rca/evaluate.js';
+import { incidentsFromTruth, readIncidents } from '../data/incidents.js';
+import type { RcaMetrics } from '../scores/rca.js';
+import { resolveRcaAlgorithm } from '../rca/registry.js';
+import { readSpans, type ReadSpansOptions } from '../data/span-csv.js';
+import type { TreeStats } from '../trees/calls.js';
+import { buildSpans } from '../trees/index.js';
+import type { Incident, KpiFrame, SpanTable } from '../data/types.js';
 
 export interface RcaOptions {
   /** A generated data set: messages.arrow (trees), kpis.arrow, truth.json (incidents). */

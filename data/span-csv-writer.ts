@@ -3,7 +3,7 @@
  * trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status.
  */
 import { AtomicFile } from '../common/atomic-file.js';
-import { SPAN_STATUS, type SpanTable } from '../rca/types.js';
+import { SPAN_STATUS, type SpanTable } from './types.js';
 import { csvField } from '../common/text-lines.js';
 
 export const SPAN_CSV_HEADER = 'trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status';

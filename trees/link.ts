@@ -1,4 +1,4 @@
-import type { CallScratch, TreeStats } from './tree-calls.js';
+import type { CallScratch, TreeStats } from './calls.js';
 
 let state = new Uint8Array(64);
 let path = new Int32Array(64);

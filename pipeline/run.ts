@@ -12,17 +12,17 @@ import { Piscina } from 'piscina';
 import { listDetectors, resolveDetector } from '../detectors/registry.js';
 import { listRcaAlgorithms, resolveRcaAlgorithm } from '../rca/registry.js';
 import { listScenarios } from '../sim/scenario.js';
-import { publishDir } from './publish.js';
-import { writeResultsFile, type RunConfig } from './results-file.js';
+import { publishDir } from '../common/output-dir.js';
+import { writeResultsFile, type RunConfig } from '../reports/results-file.js';
 import { evaluateScenarioItem, type ScenarioItemConfig } from './scenario-item.js';
 import { loadSuite, DEFAULT_SUITE } from './suite.js';
 import { packageRoot } from '../common/package-root.js';
-import { summarize, sortItems } from './summarize.js';
-import type { Summary } from './summary-schema.js';
+import { summarize, sortItems } from '../reports/summarize.js';
+import type { Summary } from '../reports/summary-schema.js';
 import { buildSweep, expandScenarios, parseShard, selectShard, type SweepItem } from './sweep.js';
-import type { ItemResult } from './types.js';
+import type { ItemResult } from '../reports/types.js';
 import type { WorkerTask } from './worker.js';
-import { writeReport } from './write.js';
+import { writeReport } from '../reports/write.js';
 
 export interface RunOptions {
   suite?: string;
@@ -69,10 +69,10 @@ const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--no-experimen
   ? ['--no-experimental-require-module']
   : [];
 
-/** The compiled worker: beside this file when running from dist/, else dist/reports/worker.js. */
+/** The compiled worker: beside this file when running from dist/, else dist/pipeline/worker.js. */
 function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
-  const file = here.endsWith('.js') ? path.join(path.dirname(here), 'worker.js') : path.join(packageRoot(), 'dist', 'reports', 'worker.js');
+  const file = here.endsWith('.js') ? path.join(path.dirname(here), 'worker.js') : path.join(packageRoot(), 'dist', 'pipeline', 'worker.js');
   if (!existsSync(file)) throw new Error(`worker ${file} is missing: run \`npm run build\` first (or use one worker)`);
   return file;
 }

@@ -5,7 +5,7 @@
  * labelled 1 with no alarm; elsewhere it is a normal point with no alarm. Points sharing a slot are
  * OR-ed. The layout (slots and labels) is computed once and reused for many alarm vectors.
  */
-import { medianStep } from '../sampling.js';
+import { medianStep } from '../../data/sampling.js';
 
 export interface GridLayout {
   /** Grid slot of each point. */

@@ -1,5 +1,5 @@
 import { LOG_POINTS, RET_CLASSES, type DictColumn, type MessageBatch } from '../sim/formats.js';
-import { SpanTableBuilder } from './span-table.js';
+import { SpanTableBuilder } from '../data/span-table.js';
 import {
   CallScratch,
   emptyTreeStats,
@@ -9,11 +9,11 @@ import {
   STATUS_NONE,
   STATUS_SYSTEM,
   type TreeStats,
-} from './tree-calls.js';
-import { linkParents } from './tree-link.js';
-import { mergeSiblings } from './tree-merge.js';
-import type { TreeRules } from './tree-rules.js';
-import type { SpanTable } from './types.js';
+} from './calls.js';
+import { linkParents } from './link.js';
+import { mergeSiblings } from './merge.js';
+import type { TreeRules } from './rules.js';
+import type { SpanTable } from '../data/types.js';
 import { grown, type GrowableArray } from '../common/typed-array.js';
 
 const NO_LEG = -1;

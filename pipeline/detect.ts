@@ -11,11 +11,12 @@ import { mkdir } from 'node:fs/promises';
 import { readKpis, readTruth } from '../sim/read.js';
 import { parseInstantOrOffset } from '../common/instant.js';
 import { AtomicFile, writeFileAtomic } from '../common/atomic-file.js';
-import type { Detection, DetectorFactory, Series } from './types.js';
-import { resolveDetector } from './registry.js';
-import { seriesFromKpis, faultFreeUntil } from './kpi-series.js';
-import { readSeriesDir } from './series-csv.js';
-import { runDetector, scoreDetection, trainBoundary, type DetectionMetrics, type ScoreOptions, type ThresholdSource } from './evaluate.js';
+import type { Detection, DetectorFactory } from '../detectors/types.js';
+import type { Series } from '../data/types.js';
+import { resolveDetector } from '../detectors/registry.js';
+import { seriesFromKpis, faultFreeUntil } from '../data/kpi-series.js';
+import { readSeriesDir } from '../data/series-csv.js';
+import { runDetector, scoreDetection, trainBoundary, type DetectionMetrics, type ScoreOptions, type ThresholdSource } from '../detectors/evaluate.js';
 
 export interface DetectOptions {
   /**

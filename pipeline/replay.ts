@@ -8,23 +8,23 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { listDetectors } from '../detectors/registry.js';
 import { listRcaAlgorithms } from '../rca/registry.js';
-import { incidentsFromTruth } from '../rca/incidents.js';
-import { buildSpans } from '../rca/trees.js';
-import { emptySpanTable } from '../rca/span-table.js';
-import type { KpiFrame } from '../rca/types.js';
+import { incidentsFromTruth } from '../data/incidents.js';
+import { buildSpans } from '../trees/index.js';
+import { emptySpanTable } from '../data/span-table.js';
+import type { KpiFrame } from '../data/types.js';
 import type { Truth } from '../sim/formats.js';
 import { readTruth } from '../sim/read.js';
-import { evaluateItem, type EvaluationInput } from '../reports/evaluate-item.js';
-import { publishDir } from '../reports/publish.js';
-import { loadSuite } from '../reports/suite.js';
+import { evaluateItem, type EvaluationInput } from './evaluate-item.js';
+import { publishDir } from '../common/output-dir.js';
+import { loadSuite } from './suite.js';
 import type { ItemResult } from '../reports/types.js';
 import { writeReport } from '../reports/write.js';
 import type { Summary } from '../reports/summary-schema.js';
-import type { Series } from '../detectors/types.js';
+import type { Series } from '../data/types.js';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
-import { kpiFrameFromSeries, loadIncidents, loadKpiSeries, loadSpans } from './inputs.js';
-import { assertOutputHoldsNoInput } from './output-guard.js';
-import { writeResultsParquet } from './results-parquet.js';
+import { kpiFrameFromSeries, loadIncidents, loadKpiSeries, loadSpans } from '../data/inputs.js';
+import { assertOutputHoldsNoInput } from '../common/output-guard.js';
+import { writeResultsParquet } from '../reports/results-parquet.js';
 
 export interface ReplayOptions {
   /** An imported or anonymised data set folder (see README: replay); parts given below override it. */

@@ -4,8 +4,8 @@
  */
 import path from 'node:path';
 import * as arrow from 'apache-arrow';
-import type { ItemResult } from '../reports/types.js';
-import { writeParquetTable } from './parquet.js';
+import type { ItemResult } from './types.js';
+import { writeParquetTable } from '../data/parquet.js';
 
 export const RESULT_PARQUET_FILES = { rca: 'rca-candidates.parquet', detectors: 'detectors.parquet' } as const;
 

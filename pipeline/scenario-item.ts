@@ -5,15 +5,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { seriesFromKpis } from '../detectors/kpi-series.js';
+import { seriesFromKpis } from '../data/kpi-series.js';
 import { generate } from '../sim/generate.js';
 import { readKpis } from '../sim/read.js';
 import { kpiFrameFromTable } from '../rca/evaluate.js';
-import { incidentsFromTruth } from '../rca/incidents.js';
-import { buildSpans } from '../rca/trees.js';
+import { incidentsFromTruth } from '../data/incidents.js';
+import { buildSpans } from '../trees/index.js';
 import { evaluateItem, type EvaluateOptions } from './evaluate-item.js';
 import type { SweepItem } from './sweep.js';
-import type { ItemResult } from './types.js';
+import type { ItemResult } from '../reports/types.js';
 
 export interface ScenarioItemConfig extends EvaluateOptions {
   duration?: string | number;

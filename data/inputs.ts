@@ -6,12 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readSeriesDir } from '../detectors/series-csv.js';
-import { seriesFromKpis } from '../detectors/kpi-series.js';
-import type { Series } from '../detectors/types.js';
-import { readSpans } from '../rca/span-csv.js';
-import { concatSpanTables } from '../rca/span-table.js';
-import type { Incident, KpiFrame, SpanTable } from '../rca/types.js';
+import { readSeriesDir } from './series-csv.js';
+import { seriesFromKpis } from './kpi-series.js';
+import type { Series } from './types.js';
+import { readSpans } from './span-csv.js';
+import { concatSpanTables } from './span-table.js';
+import type { Incident, KpiFrame, SpanTable } from './types.js';
 import { readKpis, readTruth } from '../sim/read.js';
 import type { BadRows } from '../common/bad-rows.js';
 import { readIncidentsFile } from './incidents-io.js';

@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_INCIDENT_MS, incidentsFromNezhaFaultList, incidentsFromTruth, readIncidents } from '../rca/incidents.js';
+import { DEFAULT_INCIDENT_MS, incidentsFromNezhaFaultList, incidentsFromTruth, readIncidents } from './incidents.js';
 import type { Truth } from '../sim/formats.js';
 import { readTruth } from '../sim/read.js';
-import type { Incident } from '../rca/types.js';
+import type { Incident } from './types.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import type { BadRows } from '../common/bad-rows.js';
 import { ImportError } from '../common/bad-rows.js';

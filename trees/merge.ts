@@ -1,4 +1,4 @@
-import { STATUS_NONE, STATUS_SYSTEM, type CallScratch, type TreeStats } from './tree-calls.js';
+import { STATUS_NONE, STATUS_SYSTEM, type CallScratch, type TreeStats } from './calls.js';
 
 let kids = new Int32Array(64);
 

@@ -6,13 +6,14 @@
 import type { TruthFault } from '../sim/formats.js';
 import { resolveDetector } from '../detectors/registry.js';
 import { runDetector, scoreDetection } from '../detectors/evaluate.js';
-import { medianStep } from '../detectors/sampling.js';
-import type { Detection, Series } from '../detectors/types.js';
+import { medianStep } from '../data/sampling.js';
+import type { Detection } from '../detectors/types.js';
+import type { Series } from '../data/types.js';
 import { rankIncidents } from '../rca/evaluate.js';
 import { resolveRcaAlgorithm } from '../rca/registry.js';
-import type { Incident, KpiFrame, SpanTable } from '../rca/types.js';
-import { downsampleMinMax } from './downsample.js';
-import { transactionLatency } from './latency.js';
+import type { Incident, KpiFrame, SpanTable } from '../data/types.js';
+import { downsampleMinMax } from '../reports/downsample.js';
+import { transactionLatency } from '../reports/latency.js';
 import {
   TOP_CANDIDATES_KEPT,
   type DetectorItemResult,
@@ -21,7 +22,7 @@ import {
   type ItemResult,
   type KpiCurve,
   type RcaItemResult,
-} from './types.js';
+} from '../reports/types.js';
 
 export interface EvaluationInput {
   key: string;

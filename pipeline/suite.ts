@@ -8,7 +8,7 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
 import { FAULT_TYPES } from '../sim/formats.js';
 import { scenariosDir } from '../common/package-root.js';
-import { DEFAULT_MTTR_MODEL } from './mttr.js';
+import { DEFAULT_MTTR_MODEL } from '../scores/mttr.js';
 
 const minutes = z.number().nonnegative();
 

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { SpanTableBuilder } from '../rca/span-table.js';
-import { SPAN_STATUS, type SpanTable } from '../rca/types.js';
+import { SpanTableBuilder } from './span-table.js';
+import { SPAN_STATUS, type SpanTable } from './types.js';
 import type { BadRows } from '../common/bad-rows.js';
 import { ImportError } from '../common/bad-rows.js';
 import { readLines } from '../common/text-lines.js';
