@@ -3,21 +3,9 @@ import { join } from 'node:path';
 import { BadRows } from '../common/bad-rows.js';
 import { readCsvRecords } from '../common/text-lines.js';
 import { SpanTableBuilder } from './span-table.js';
+import { SPAN_CSV_COLUMNS as SPAN_COLUMNS, type SpanCsvColumn as SpanColumn } from '../sim/formats.js';
 import { SPAN_STATUS, type SpanTable } from './types.js';
 
-/** Our span CSV columns; `--columns ours=theirs` maps them onto a file's own header. */
-export const SPAN_COLUMNS = [
-  'trace_id',
-  'span_id',
-  'parent_id',
-  'service',
-  'instance',
-  'operation',
-  'start_ns',
-  'end_ns',
-  'status',
-] as const;
-export type SpanColumn = (typeof SPAN_COLUMNS)[number];
 
 export interface ReadSpansOptions {
   /** ours -> theirs, e.g. { trace_id: 'TraceID', instance: 'PodName' }. */

@@ -2,7 +2,8 @@
 export * from './types.js';
 export * from '../data/types.js';
 export { buildSpans, buildSpansFromBatches, type TreeOptions } from '../trees/index.js';
-export { readSpans, SPAN_COLUMNS, type ReadSpansOptions } from '../data/span-csv.js';
+export { readSpans, type ReadSpansOptions } from '../data/span-csv.js';
+export { SPAN_CSV_COLUMNS } from '../sim/formats.js';
 export { readIncidents, incidentsFromTruth, DEFAULT_INCIDENT_MS } from '../data/incidents.js';
 export { listRcaAlgorithms, resolveRcaAlgorithm } from './registry.js';
 export { rankIncidents, scoreRca, kpiFrameFromTable, type IncidentRanking } from './evaluate.js';

@@ -8,6 +8,9 @@
  *   kpis.arrow      minute-level golden KPIs per service and per transaction type (KPI_COLUMNS)
  *   truth.json      injected faults with their root causes (Truth)
  *   manifest.json   scenario, seed, versions and sha256 of each output (Manifest)
+ *
+ * and the CSV layouts below are how telemetry is exchanged as text: what `generate` exports and
+ * what `replay`, `rca`, `fit` and `anonymise` read without a column mapping.
  */
 
 /** Legs of one request/reply call as the bus logs them; a missing reply leg means a timeout or loss. */
@@ -222,3 +225,29 @@ export interface KpiTable {
   systemSuccessRate: Float64Array;
   avgLatency: Float64Array;
 }
+
+/**
+ * Span CSV (`.csv` or `.csv.gz`), one row per span. Times are unix nanoseconds. `parent_id` empty
+ * or `root` marks a root. `status`: ok, business, error (or 0, 1, 2); empty when not recorded.
+ * `kind`: `client` (the caller's record of a call: from sending the request to getting the reply),
+ * `server` (the callee's record: from receiving it to replying; its parent is the client span), or
+ * empty for a span that stands for the whole call. Readers fold a client span and its server span
+ * into one call; the time between the two is the edge's own (network, broker).
+ */
+export const SPAN_CSV_COLUMNS = ['trace_id', 'span_id', 'parent_id', 'service', 'instance', 'operation', 'start_ns', 'end_ns', 'status', 'kind'] as const;
+export type SpanCsvColumn = (typeof SPAN_CSV_COLUMNS)[number];
+
+/**
+ * Log CSV, one row per log line. `time`: ISO 8601 (UTC unless it carries a zone) or unix ms.
+ * `trace_id` and `span_id` (a bizSeqNo and uniqueId in the bank's logs) are empty for a line
+ * written outside any request. `level`: TRACE, DEBUG, INFO, WARN, ERROR or FATAL.
+ */
+export const LOG_CSV_COLUMNS = ['time', 'service', 'instance', 'trace_id', 'span_id', 'level', 'message'] as const;
+export type LogCsvColumn = (typeof LOG_CSV_COLUMNS)[number];
+
+/**
+ * Metric CSV, wide: one row per (instance, time), these key columns, then one numeric column per
+ * metric (its name is the header; an empty cell is a missing value). `time` as in LOG_CSV_COLUMNS.
+ */
+export const METRIC_CSV_KEY_COLUMNS = ['time', 'service', 'instance'] as const;
+export type MetricCsvKeyColumn = (typeof METRIC_CSV_KEY_COLUMNS)[number];
