@@ -6,10 +6,11 @@
  * cannot be judged this way (nor a latency, whose volume counts the calls averaged): it gets NaN scores and no alarms, so the detector can run over a whole
  * KPI set and speak only where it applies.
  */
-import type { DetectorFactory } from './types.js';
+import { z } from 'zod';
+import { definePlugin } from '../common/plugin.js';
+import type { DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
-import { CalibratedDetector, type ScoringModel } from './calibrated.js';
-import { numberOption } from './options.js';
+import { alarmOptions, CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { logBinomialUpperTail } from './stats.js';
 
 const LOG10 = Math.log(10);
@@ -61,11 +62,11 @@ class BinomialModel implements ScoringModel {
   }
 }
 
-export const binomialDetector: DetectorFactory = {
+export const binomialDetector: DetectorPlugin = definePlugin({
   name: 'binomial',
-  description: 'success rate: -log10 P(failures >= f | Binomial(volume, p_train)); needs volume; >= 3',
-  create(options) {
-    const floor = numberOption('binomial', options, 'minLog10P', 3, { min: 0 });
-    return new CalibratedDetector('binomial', new BinomialModel(), floor, options);
-  },
-};
+  description: 'success rate: -log10 P(failures >= f | Binomial(volume, p_train)); needs volume; alarm at >= 3',
+  options: z.strictObject({ ...alarmOptions(3, '-log10 of the tail probability') }),
+  optionAliases: { minLog10P: 'floor' },
+  needs: ['kpis'],
+  create: (o) => new CalibratedDetector(new BinomialModel(), o),
+});

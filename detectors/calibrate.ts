@@ -4,14 +4,9 @@
  * method uses (e.g. k = 3 for k-sigma), so a very clean training series does not make it twitchy.
  */
 import { quantile } from './stats.js';
-import { numberOption } from './options.js';
 
 /** Default share of training points allowed above the alarm level. */
 export const DEFAULT_RARITY = 1e-3;
-
-export function rarityOption(detector: string, options: Record<string, unknown> | undefined): number {
-  return numberOption(detector, options, 'rarity', DEFAULT_RARITY, { min: 1e-9, max: 0.5 });
-}
 
 export function calibrateThreshold(trainScores: ArrayLike<number>, rarity: number, floor: number): number {
   const q = quantile(trainScores, 1 - rarity);

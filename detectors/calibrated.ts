@@ -1,11 +1,33 @@
 /**
  * The shape every built-in shares: a scoring model (optionally fitted) plus the rarity rule for its
- * alarm level (calibrate.ts). A fixed `threshold` option overrides the calibration.
+ * alarm level (calibrate.ts). Every such detector takes the same three alarm options: `rarity`,
+ * `floor` (the lowest level it alarms at, the published method's own: 3 for k-sigma) and a fixed
+ * `threshold` that overrides the calibration.
  */
+import { z } from 'zod';
 import type { Detection, Detector } from './types.js';
 import type { Series } from '../data/types.js';
-import { alarmsAbove, calibrateThreshold, rarityOption } from './calibrate.js';
-import { optionalNumberOption } from './options.js';
+import { alarmsAbove, calibrateThreshold, DEFAULT_RARITY } from './calibrate.js';
+
+const rarity = z.number().min(1e-9).max(0.5).default(DEFAULT_RARITY).describe('share of training scores allowed above the alarm level');
+const threshold = z.number().optional().describe('fixed alarm level (score units); overrides the calibration');
+const floor = (doc: string) => z.number().min(0).describe(`lowest alarm level: ${doc}`);
+
+/** The alarm options, with the floor's default and meaning given per detector. */
+export function alarmOptions(floorDefault: number, floorDoc: string) {
+  return { rarity, floor: floor(floorDoc).default(floorDefault), threshold };
+}
+
+/** The same, for a detector whose floor follows from the rarity unless given. */
+export function alarmOptionsDerivedFloor(floorDoc: string) {
+  return { rarity, floor: floor(floorDoc).optional(), threshold };
+}
+
+export interface AlarmOptions {
+  rarity: number;
+  floor: number;
+  threshold?: number | undefined;
+}
 
 export interface ScoringModel {
   /** Learn parameters from training data (called before the training scores are computed). */
@@ -24,15 +46,16 @@ export class CalibratedDetector implements Detector {
   private readonly fixed: number | undefined;
   private readonly rarity: number;
 
+  private readonly floor: number;
+
   constructor(
-    name: string,
     private readonly model: ScoringModel,
-    private readonly floor: number,
-    options: Record<string, unknown> | undefined,
+    options: AlarmOptions,
   ) {
-    this.rarity = rarityOption(name, options);
-    this.fixed = optionalNumberOption(name, options, 'threshold');
-    this.threshold = this.fixed ?? floor;
+    this.rarity = options.rarity;
+    this.floor = options.floor;
+    this.fixed = options.threshold;
+    this.threshold = this.fixed ?? this.floor;
   }
 
   fit(train: Series): void {

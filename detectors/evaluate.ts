@@ -13,7 +13,8 @@
  * Normalised score = score / the detector's own level (Detection.threshold) when it reports one,
  * so one level is comparable across series.
  */
-import type { Detection, DetectorFactory } from './types.js';
+import type { Detection, Detector } from './types.js';
+import type { Resolved } from '../common/plugin.js';
 import type { Series } from '../data/types.js';
 import { addCounts, precisionRecallF1, runsOf, type Counts } from '../scores/detection/confusion.js';
 import { pointwiseCounts } from '../scores/detection/pointwise.js';
@@ -34,8 +35,6 @@ export interface RunOptions {
   train?: Series[];
   /** Fit on the points before this time (unix ms), per series id or one for all. */
   trainUntil?: number | Record<string, number>;
-  /** Options passed to factory.create(). */
-  options?: Record<string, unknown>;
 }
 
 /** First time not used for training, per series: trainUntil, else after the first 15% of points. */
@@ -70,11 +69,12 @@ function checkDetection(name: string, s: Series, d: Detection): Detection {
 }
 
 /** Fit (on training data) and run one fresh detector per series; one Detection per series, same order. */
-export async function runDetector(factory: DetectorFactory, series: Series[], opts: RunOptions = {}): Promise<Detection[]> {
+export async function runDetector(detectorSpec: Resolved<Detector>, series: Series[], opts: RunOptions = {}): Promise<Detection[]> {
+  const factory = detectorSpec;
   const trainById = new Map((opts.train ?? []).map((s) => [s.id, s]));
   const out: Detection[] = [];
   for (const s of series) {
-    const detector = factory.create(opts.options);
+    const detector = detectorSpec.create();
     let train: Series;
     if (opts.train) {
       const t = trainById.get(s.id);

@@ -4,10 +4,11 @@
  * sigma sqrt(lambda / (2 - lambda) (1 - (1 - lambda)^(2t))). mu0 and sigma come from training.
  * Sensitive to small persistent shifts and drifts; a pure spike is damped by lambda.
  */
-import type { DetectorFactory } from './types.js';
+import { z } from 'zod';
+import { definePlugin } from '../common/plugin.js';
+import type { DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
-import { CalibratedDetector, type ScoringModel } from './calibrated.js';
-import { numberOption } from './options.js';
+import { alarmOptions, CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { meanStd, safeScale } from './stats.js';
 
 export function ewmaScores(values: Float64Array, lambda: number, mu0: number, sigma: number): Float64Array {
@@ -48,12 +49,14 @@ class EwmaModel implements ScoringModel {
   }
 }
 
-export const ewmaDetector: DetectorFactory = {
+export const ewmaDetector: DetectorPlugin = definePlugin({
   name: 'ewma',
-  description: 'EWMA control chart (Roberts): smoothed level vs the training mean, lambda 0.2, L >= 3',
-  create(options) {
-    const lambda = numberOption('ewma', options, 'lambda', 0.2, { min: 1e-6, max: 1 });
-    const L = numberOption('ewma', options, 'L', 3, { min: 0 });
-    return new CalibratedDetector('ewma', new EwmaModel(lambda), L, options);
-  },
-};
+  description: 'EWMA control chart (Roberts): smoothed level vs the training mean, lambda 0.2, alarm at L >= 3',
+  options: z.strictObject({
+    lambda: z.number().min(1e-6).max(1).default(0.2).describe('smoothing weight of the newest point'),
+    ...alarmOptions(3, 'L, in standard deviations of the smoothed level'),
+  }),
+  optionAliases: { L: 'floor' },
+  needs: ['kpis'],
+  create: (o) => new CalibratedDetector(new EwmaModel(o.lambda), o),
+});

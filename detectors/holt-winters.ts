@@ -10,12 +10,12 @@
  * 2010): the smoothing sees each observation clipped to forecast +- 2 sigma, so the forecast
  * follows a fault (or a slow drift) only slowly.
  */
-import type { DetectorFactory } from './types.js';
+import { z } from 'zod';
+import { definePlugin } from '../common/plugin.js';
+import type { DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
-import { CalibratedDetector, type ScoringModel } from './calibrated.js';
-import { numberOption } from './options.js';
+import { alarmOptionsDerivedFloor, CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { madScale, normalQuantile, safeScale } from './stats.js';
-import { rarityOption } from './calibrate.js';
 import { DAY_MS, medianStep } from '../data/sampling.js';
 import { noiseWeight, stabilised } from './kpi-noise.js';
 
@@ -174,13 +174,18 @@ class HoltWintersModel implements ScoringModel {
   }
 }
 
-export const holtWintersDetector: DetectorFactory = {
+export const holtWintersDetector: DetectorPlugin = definePlugin({
   name: 'holt-winters',
   description: 'additive Holt-Winters forecast (daily season when training spans 2 days) + Gaussian on residuals (robust, volume-aware); |z| past the Gaussian tail of the rarity (3.29)',
-  create(options) {
-    const periodMinutes = options?.periodMinutes === undefined ? undefined : numberOption('holt-winters', options, 'periodMinutes', 0, { min: 0 });
-    // Floor: the two-sided Gaussian tail of the rarity (3.29 sigma at 1e-3), "rare means abnormal".
-    const k = numberOption('holt-winters', options, 'k', normalQuantile(1 - rarityOption('holt-winters', options) / 2), { min: 0 });
-    return new CalibratedDetector('holt-winters', new HoltWintersModel(periodMinutes === undefined ? undefined : periodMinutes * 60_000), k, options);
+  options: z.strictObject({
+    periodMinutes: z.number().min(0).optional().describe('season length in minutes (default: a day when training spans two, else none; 0 = none)'),
+    ...alarmOptionsDerivedFloor('|z| (default: the two-sided Gaussian tail of the rarity, 3.29 at 1e-3)'),
+  }),
+  optionAliases: { k: 'floor' },
+  needs: ['kpis'],
+  create(o) {
+    // Floor: the two-sided Gaussian tail of the rarity, "rare means abnormal".
+    const floor = o.floor ?? normalQuantile(1 - o.rarity / 2);
+    return new CalibratedDetector(new HoltWintersModel(o.periodMinutes === undefined ? undefined : o.periodMinutes * 60_000), { ...o, floor });
   },
-};
+});

@@ -8,11 +8,11 @@
  * rate). Training windows are clustered with seeded k-means++ (Arthur & Vassilvitskii 2007) and
  * Lloyd iterations; the score is the weighted distance to the nearest centroid.
  */
-import type { DetectorFactory } from './types.js';
+import { z } from 'zod';
+import { definePlugin } from '../common/plugin.js';
+import type { DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
-import { CalibratedDetector, type ScoringModel } from './calibrated.js';
-import { numberOption } from './options.js';
-import { rarityOption } from './calibrate.js';
+import { alarmOptionsDerivedFloor, CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { stream } from '../sim/rng.js';
 import { isLatencyWithVolume, stabilised } from './kpi-noise.js';
 
@@ -267,17 +267,22 @@ class KMeansWindowModel implements ScoringModel {
   }
 }
 
-export const kmeansWindowDetector: DetectorFactory = {
+export const kmeansWindowDetector: DetectorPlugin = definePlugin({
   name: 'kmeans-window',
   description: 'k-means (seeded k-means++) over window features mean/slope/zero rate/RMS diff; distance to nearest centroid',
-  create(options) {
-    const window = numberOption('kmeans-window', options, 'window', 30, { min: 3, integer: true });
-    const k = numberOption('kmeans-window', options, 'k', 5, { min: 1, integer: true });
-    const seed = numberOption('kmeans-window', options, 'seed', 1, { integer: true });
+  options: z.strictObject({
+    window: z.number().int().min(3).default(30).describe('points per feature window'),
+    k: z.number().int().min(1).default(5).describe('clusters'),
+    seed: z.number().int().default(1).describe('k-means++ seed'),
+    ...alarmOptionsDerivedFloor('distance in standard units (default: sqrt of the chi-square(4) quantile of the rarity, 4.30 at 1e-3)'),
+  }),
+  optionAliases: { minDistance: 'floor' },
+  needs: ['kpis'],
+  create(o) {
     // Floor: the distance a Gaussian window would exceed with probability `rarity` in 4 standard
-    // units (sqrt of the chi-square(4) quantile: 4.30 at 1e-3; k-sigma is its one-feature case), so
-    // a few training windows packed tightly around their centroids do not make every new window rare.
-    const floor = numberOption('kmeans-window', options, 'minDistance', Math.sqrt(chiSquare4Quantile(1 - rarityOption('kmeans-window', options))), { min: 0 });
-    return new CalibratedDetector('kmeans-window', new KMeansWindowModel(window, k, seed), floor, options);
+    // units (k-sigma is its one-feature case), so a few training windows packed tightly around
+    // their centroids do not make every new window rare.
+    const floor = o.floor ?? Math.sqrt(chiSquare4Quantile(1 - o.rarity));
+    return new CalibratedDetector(new KMeansWindowModel(o.window, o.k, o.seed), { ...o, floor });
   },
-};
+});

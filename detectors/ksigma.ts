@@ -2,10 +2,11 @@
  * k-sigma (three-sigma rule): distance of each point from the mean of the previous `window` points,
  * in their standard deviations. Running sums over a ring buffer keep it O(1) per point.
  */
-import type { DetectorFactory } from './types.js';
+import { z } from 'zod';
+import { definePlugin } from '../common/plugin.js';
+import type { DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
-import { CalibratedDetector, type ScoringModel } from './calibrated.js';
-import { numberOption } from './options.js';
+import { alarmOptions, CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { safeScale } from './stats.js';
 
 export function ksigmaScores(values: Float64Array, window: number): Float64Array {
@@ -45,13 +46,17 @@ export function ksigmaScores(values: Float64Array, window: number): Float64Array
   return scores;
 }
 
-export const ksigmaDetector: DetectorFactory = {
+export const ksigmaDetector: DetectorPlugin = definePlugin({
   name: 'ksigma',
-  description: 'k-sigma: |x - rolling mean| / rolling std over the previous `window` points (default 60), k >= 3',
-  create(options) {
-    const window = numberOption('ksigma', options, 'window', 60, { min: 2, integer: true });
-    const k = numberOption('ksigma', options, 'k', 3, { min: 0 });
-    const model: ScoringModel = { score: (s: Series) => ksigmaScores(s.values, window) };
-    return new CalibratedDetector('ksigma', model, k, options);
+  description: 'k-sigma: |x - rolling mean| / rolling std over the previous `window` points, alarm at k >= 3',
+  options: z.strictObject({
+    window: z.number().int().min(2).default(60).describe('points in the rolling window'),
+    ...alarmOptions(3, 'k, in standard deviations'),
+  }),
+  optionAliases: { k: 'floor' },
+  needs: ['kpis'],
+  create(o) {
+    const model: ScoringModel = { score: (s: Series) => ksigmaScores(s.values, o.window) };
+    return new CalibratedDetector(model, o);
   },
-};
+});

@@ -3,10 +3,11 @@
  * median of the previous `window` points in units of 1.4826 x their median absolute deviation.
  * Unlike k-sigma, a few outliers in the window do not inflate the scale.
  */
-import type { DetectorFactory } from './types.js';
+import { z } from 'zod';
+import { definePlugin } from '../common/plugin.js';
+import type { DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
-import { CalibratedDetector, type ScoringModel } from './calibrated.js';
-import { numberOption } from './options.js';
+import { alarmOptions, CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { safeScale } from './stats.js';
 
 /** Median of |s[i] - med| over an ascending array, by merging the two sorted halves outward. */
@@ -77,13 +78,17 @@ export function madScores(values: Float64Array, window: number): Float64Array {
   return scores;
 }
 
-export const madDetector: DetectorFactory = {
+export const madDetector: DetectorPlugin = definePlugin({
   name: 'mad',
-  description: 'robust z-score: |x - rolling median| / (1.4826 MAD) over the previous `window` points (default 60), >= 3.5',
-  create(options) {
-    const window = numberOption('mad', options, 'window', 60, { min: 3, integer: true });
-    const k = numberOption('mad', options, 'k', 3.5, { min: 0 });
-    const model: ScoringModel = { score: (s: Series) => madScores(s.values, window) };
-    return new CalibratedDetector('mad', model, k, options);
+  description: 'robust z-score: |x - rolling median| / (1.4826 MAD) over the previous `window` points, alarm at >= 3.5',
+  options: z.strictObject({
+    window: z.number().int().min(3).default(60).describe('points in the rolling window'),
+    ...alarmOptions(3.5, 'robust z'),
+  }),
+  optionAliases: { k: 'floor' },
+  needs: ['kpis'],
+  create(o) {
+    const model: ScoringModel = { score: (s: Series) => madScores(s.values, o.window) };
+    return new CalibratedDetector(model, o);
   },
-};
+});

@@ -114,6 +114,7 @@ export function subprocessFactory(spec: SubprocessSpec): DetectorFactory {
   return {
     name: spec.name,
     description: spec.description ?? `subprocess: ${[spec.command, ...spec.args].join(' ')}`,
+    needs: ['kpis'],
     create: (options) => new SubprocessDetector(spec, { ...spec.options, ...options }),
   };
 }

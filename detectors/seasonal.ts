@@ -4,10 +4,11 @@
  * is the mean of the references present; the score is the residual in robust standard deviations
  * of the training residuals (or, before any are known, of the residuals seen so far).
  */
-import type { DetectorFactory } from './types.js';
+import { z } from 'zod';
+import { definePlugin } from '../common/plugin.js';
+import type { DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
-import { CalibratedDetector, type ScoringModel } from './calibrated.js';
-import { numberOption } from './options.js';
+import { alarmOptions, CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { madScale, safeScale } from './stats.js';
 import { DAY_MS, WEEK_MS, medianStep } from '../data/sampling.js';
 
@@ -82,17 +83,22 @@ class SeasonalModel implements ScoringModel {
   }
 }
 
-export const seasonalDetector: DetectorFactory = {
+export const seasonalDetector: DetectorPlugin = definePlugin({
   name: 'seasonal',
-  description: 'seasonal baseline: residual from the same minute yesterday / last week (by timestamp), robust z >= 3',
-  create(options) {
-    const days = numberOption('seasonal', options, 'days', 1, { min: 0, integer: true });
-    const weeks = numberOption('seasonal', options, 'weeks', 1, { min: 0, integer: true });
+  description: 'seasonal baseline: residual from the same minute yesterday / last week (by timestamp), alarm at robust z >= 3',
+  options: z
+    .strictObject({
+      days: z.number().int().min(0).default(1).describe('reference days back (1 = yesterday)'),
+      weeks: z.number().int().min(0).default(1).describe('reference weeks back'),
+      ...alarmOptions(3, 'robust z'),
+    })
+    .refine((o) => o.days + o.weeks > 0, { message: 'days and weeks are both 0: no reference left', path: ['days'] }),
+  optionAliases: { k: 'floor' },
+  needs: ['kpis'],
+  create(o) {
     const periods: number[] = [];
-    for (let d = 1; d <= days; d++) periods.push(d * DAY_MS);
-    for (let w = 1; w <= weeks; w++) periods.push(w * WEEK_MS);
-    if (periods.length === 0) throw new Error('detector seasonal: days and weeks are both 0: no reference left');
-    const k = numberOption('seasonal', options, 'k', 3, { min: 0 });
-    return new CalibratedDetector('seasonal', new SeasonalModel(periods), k, options);
+    for (let d = 1; d <= o.days; d++) periods.push(d * DAY_MS);
+    for (let w = 1; w <= o.weeks; w++) periods.push(w * WEEK_MS);
+    return new CalibratedDetector(new SeasonalModel(periods), o);
   },
-};
+});

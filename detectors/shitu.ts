@@ -9,14 +9,18 @@
  * score is divided by its own alarm level, so the ensemble score is the worst member's multiple
  * of its level and alarms at 1 (an OR of the members' alarms).
  */
-import type { Detection, Detector, DetectorFactory } from './types.js';
+import { z } from 'zod';
+import { definePlugin, validateOptions, type OptionsSchema } from '../common/plugin.js';
+import type { Detection, Detector, DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
 import { holtWintersDetector } from './holt-winters.js';
 import { kmeansWindowDetector } from './kmeans-window.js';
 import { binomialDetector } from './binomial.js';
-import { rarityOption } from './calibrate.js';
+import { DEFAULT_RARITY } from './calibrate.js';
 
-export function shituMembers(series: Series): DetectorFactory[] {
+const MEMBERS = [holtWintersDetector, kmeansWindowDetector, binomialDetector];
+
+export function shituMembers(series: Series): DetectorPlugin[] {
   const rate = series.kpi === 'businessSuccessRate' || series.kpi === 'systemSuccessRate';
   if (rate && series.volume) return [binomialDetector];
   // The bank runs k-means for slow drifts on volume only; latency gets the forecast alone.
@@ -24,17 +28,22 @@ export function shituMembers(series: Series): DetectorFactory[] {
   return [holtWintersDetector, kmeansWindowDetector];
 }
 
+type ShituOptions = { rarity: number } & Record<string, unknown>;
+
 class Shitu implements Detector {
   private members: Detector[] | undefined;
-  constructor(private readonly options?: Record<string, unknown>) {}
+  constructor(private readonly options: ShituOptions) {}
 
   private route(series: Series): Detector[] {
     if (!this.members) {
       // The ensemble alarms when any member does, so its false-alarm rate is the members' sum:
-      // each gets an equal share of the rarity (Bonferroni), and their floors follow it.
-      const factories = shituMembers(series);
-      const rarity = rarityOption('shitu', this.options) / factories.length;
-      this.members = factories.map((f) => f.create({ ...this.options, rarity }));
+      // each gets an equal share of the rarity (Bonferroni), and their floors follow it, unless
+      // the member's own options say otherwise.
+      const plugins = shituMembers(series);
+      const rarity = this.options.rarity / plugins.length;
+      this.members = plugins.map((p) =>
+        p.create(validateOptions(`detector shitu: member ${p.name}`, p.options!, { rarity, ...(this.options[p.name] as Record<string, unknown>) })),
+      );
     }
     return this.members;
   }
@@ -60,8 +69,14 @@ class Shitu implements Detector {
   }
 }
 
-export const shituDetector: DetectorFactory = {
+export const shituDetector: DetectorPlugin = definePlugin({
   name: 'shitu',
   description: "the bank's ensemble by KPI kind: volume -> holt-winters + kmeans-window, latency -> holt-winters, success rates -> binomial",
-  create: (options) => new Shitu(options),
-};
+  options: z.strictObject({
+    rarity: z.number().min(1e-9).max(0.5).default(DEFAULT_RARITY).describe('share of training scores allowed above the alarm level, split equally over the members'),
+    // Each member's own options, by name (`shitu:holt-winters.floor=4`); checked when it is built.
+    ...Object.fromEntries(MEMBERS.map((m) => [m.name, (m.options as OptionsSchema).partial().optional().describe(`options of the ${m.name} member`)])),
+  }),
+  needs: ['kpis'],
+  create: (o) => new Shitu(o as ShituOptions),
+});

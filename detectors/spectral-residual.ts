@@ -14,10 +14,11 @@
  * log or exp (for q = 3 a table-seeded inverse cube root); only the newest point is inverted (O(N)).
  */
 import FFT from 'fft.js';
-import type { DetectorFactory } from './types.js';
+import { z } from 'zod';
+import { definePlugin } from '../common/plugin.js';
+import type { DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
-import { CalibratedDetector, type ScoringModel } from './calibrated.js';
-import { numberOption } from './options.js';
+import { alarmOptions, CalibratedDetector, type ScoringModel } from './calibrated.js';
 
 const EPS = 1e-8;
 const EPS2 = EPS * EPS;
@@ -252,18 +253,25 @@ export class SpectralResidualScorer {
   }
 }
 
-export const spectralResidualDetector: DetectorFactory = {
+export const spectralResidualDetector: DetectorPlugin = definePlugin({
   name: 'spectral-residual',
-  description: 'spectral residual saliency (Ren et al. 2019), 59-point window + 5 extension points, score >= 3',
-  create(options) {
-    const size = numberOption('spectral-residual', options, 'size', 64, { min: 16, integer: true });
-    if ((size & (size - 1)) !== 0) throw new Error(`detector spectral-residual: option size must be a power of two, got ${size}`);
-    const extend = numberOption('spectral-residual', options, 'extend', 5, { min: 1, max: size - 8, integer: true });
-    const magWindow = numberOption('spectral-residual', options, 'magWindow', 3, { min: 1, max: size / 4, integer: true });
-    const scoreWindow = numberOption('spectral-residual', options, 'scoreWindow', 21, { min: 1, integer: true });
-    const tau = numberOption('spectral-residual', options, 'tau', 3, { min: 0 });
-    const scorer = new SpectralResidualScorer({ size, extend, magWindow, scoreWindow });
+  description: 'spectral residual saliency (Ren et al. 2019), 59-point window + 5 extension points, alarm at score >= 3',
+  options: z
+    .strictObject({
+      size: z.number().int().min(16).default(64).describe('FFT window in points, a power of two (window + extension)'),
+      extend: z.number().int().min(1).default(5).describe('points extrapolated past the newest (at most size - 8)'),
+      magWindow: z.number().int().min(1).default(3).describe('average filter over the log amplitude (at most size / 4)'),
+      scoreWindow: z.number().int().min(1).default(21).describe('points averaged for the saliency score'),
+      ...alarmOptions(3, 'tau, the saliency ratio'),
+    })
+    .refine((o) => (o.size & (o.size - 1)) === 0, { message: 'must be a power of two', path: ['size'] })
+    .refine((o) => o.extend <= o.size - 8, { message: 'must be at most size - 8', path: ['extend'] })
+    .refine((o) => o.magWindow <= o.size / 4, { message: 'must be at most size / 4', path: ['magWindow'] }),
+  optionAliases: { tau: 'floor' },
+  needs: ['kpis'],
+  create(o) {
+    const scorer = new SpectralResidualScorer(o);
     const model: ScoringModel = { score: (s: Series) => scorer.score(s.values) };
-    return new CalibratedDetector('spectral-residual', model, tau, options);
+    return new CalibratedDetector(model, o);
   },
-};
+});

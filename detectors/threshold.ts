@@ -5,19 +5,20 @@
  * band is the level 1 on both sides, an asymmetric band included, and the train and oracle sweeps
  * over one level move both edges in proportion.
  */
-import type { Detection, Detector, DetectorFactory } from './types.js';
+import { z } from 'zod';
+import { definePlugin } from '../common/plugin.js';
+import type { Detection, Detector, DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
 import { median, safeScale, sortedFinite } from './stats.js';
-import { optionalNumberOption } from './options.js';
 
 class StaticThreshold implements Detector {
   private lower: number | undefined;
   private upper: number | undefined;
   private center = NaN;
 
-  constructor(options?: Record<string, unknown>) {
-    this.lower = optionalNumberOption('threshold', options, 'lower');
-    this.upper = optionalNumberOption('threshold', options, 'upper');
+  constructor(options: { lower?: number | undefined; upper?: number | undefined }) {
+    this.lower = options.lower;
+    this.upper = options.upper;
   }
 
   fit(train: Series): void {
@@ -51,8 +52,13 @@ class StaticThreshold implements Detector {
   }
 }
 
-export const thresholdDetector: DetectorFactory = {
+export const thresholdDetector: DetectorPlugin = definePlugin({
   name: 'threshold',
   description: 'static band: alarm outside the training min..max (or lower/upper options)',
-  create: (options) => new StaticThreshold(options),
-};
+  options: z.strictObject({
+    lower: z.number().optional().describe('lowest normal value (default: the training minimum)'),
+    upper: z.number().optional().describe('highest normal value (default: the training maximum)'),
+  }),
+  needs: ['kpis'],
+  create: (o) => new StaticThreshold(o),
+});

@@ -1,3 +1,4 @@
+import type { Plugin } from '../common/plugin.js';
 import type { Series } from '../data/types.js';
 
 
@@ -23,11 +24,11 @@ export interface Detector {
   detect(series: Series): Detection | Promise<Detection>;
 }
 
-export interface DetectorFactory {
-  /** Registry name, e.g. `ksigma`. */
-  name: string;
-  /** One line for `faultline detectors`. */
-  description: string;
-  /** Build a fresh, unfitted detector; options come from the suite file or the CLI. */
-  create(options?: Record<string, unknown>): Detector;
-}
+/**
+ * A detector plugin: one instance per series (`create`, then `fit` on the training part, then
+ * `detect`), options declared as a schema, input `kpis`. See common/plugin.ts for the lifecycle.
+ */
+export type DetectorPlugin = Plugin<Detector>;
+
+/** The name plugin authors have used for the detector plugin type. */
+export type DetectorFactory = DetectorPlugin;

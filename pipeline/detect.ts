@@ -11,7 +11,8 @@ import { mkdir } from 'node:fs/promises';
 import { readKpis, readTruth } from '../sim/read.js';
 import { parseInstantOrOffset } from '../common/instant.js';
 import { AtomicFile, writeFileAtomic } from '../common/atomic-file.js';
-import type { Detection, DetectorFactory } from '../detectors/types.js';
+import type { Detection, Detector } from '../detectors/types.js';
+import type { Resolved } from '../common/plugin.js';
 import type { Series } from '../data/types.js';
 import { resolveDetector } from '../detectors/registry.js';
 import { seriesFromKpis, faultFreeUntil } from '../data/kpi-series.js';
@@ -132,7 +133,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 export async function detect(opts: DetectOptions): Promise<{ out: string; metrics: MetricsFile }> {
   if (opts.detectors.length === 0) throw new Error('name at least one detector (--detector)');
-  const factories: Array<{ spec: string; factory: DetectorFactory }> = [];
+  const factories: Array<{ spec: string; factory: Resolved<Detector> }> = [];
   for (const spec of opts.detectors) factories.push({ spec, factory: await resolveDetector(spec) });
   const input = await load(opts);
   await mkdir(opts.out, { recursive: true });

@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { KPI_NAMES, kpiSeriesId, type KpiScope, type KpiTable } from '../sim/formats.js';
 import { rankOfRootCause, scoreRankings, type RcaMetrics } from '../scores/rca.js';
 import { concatSpanTables, selectRows, selectTraces } from '../data/span-table.js';
-import type { Candidate, RcaFactory } from './types.js';
+import type { Resolved } from '../common/plugin.js';
+import type { Candidate, RcaAlgorithm } from './types.js';
 import type { Incident, KpiFrame, SpanTable } from '../data/types.js';
 
 export interface IncidentRanking {
@@ -17,8 +18,6 @@ export interface RankOptions {
   /** Fault-free spans; default: the traces that start before the first incident. */
   baseline?: SpanTable;
   kpis?: KpiFrame;
-  /** Passed to the factory's create(). */
-  options?: Record<string, unknown>;
   /**
    * Also use the traces of this long before each incident (after any earlier incident ended) as
    * reference, so that slow drifts of the normal behaviour do not look like faults. Default 10
@@ -34,7 +33,7 @@ export const DEFAULT_LOCAL_BASELINE_MS = 10 * 60_000;
  * incident window, the baseline, and the KPIs. Times the ranking itself (computeMs).
  */
 export async function rankIncidents(
-  factory: RcaFactory,
+  method: Resolved<RcaAlgorithm>,
   spans: SpanTable,
   incidents: Incident[],
   opts: RankOptions = {},
@@ -43,20 +42,23 @@ export async function rankIncidents(
   // With the default baseline, the traces before the first incident are in it already.
   const covered = opts.baseline ? -Infinity : Math.min(...incidents.map((i) => i.start));
   const local = opts.localBaselineMs ?? DEFAULT_LOCAL_BASELINE_MS;
-  const algorithm = factory.create(opts.options);
+  const algorithm = method.create();
   const out: IncidentRanking[] = [];
-  for (const incident of incidents) {
-    const window = selectTraces(spans, incident.start, incident.end);
-    let from = Math.max(incident.start - local, covered);
-    for (const other of incidents) if (other.end <= incident.start && other.end > from) from = other.end;
-    const recent = local > 0 && from < incident.start ? selectTraces(spans, from, incident.start) : undefined;
-    const reference = recent && recent.length ? localBaselines.get(baseline, recent) : baseline;
-    const t0 = performance.now();
-    const candidates = await algorithm.rank({ incident, spans: window, baseline: reference, kpis: opts.kpis });
-    const computeMs = performance.now() - t0;
-    out.push({ incident, candidates, computeMs, rank: rankOfRootCause(candidates, incident.rootCause) });
+  try {
+    for (const incident of incidents) {
+      const window = selectTraces(spans, incident.start, incident.end);
+      let from = Math.max(incident.start - local, covered);
+      for (const other of incidents) if (other.end <= incident.start && other.end > from) from = other.end;
+      const recent = local > 0 && from < incident.start ? selectTraces(spans, from, incident.start) : undefined;
+      const reference = recent && recent.length ? localBaselines.get(baseline, recent) : baseline;
+      const t0 = performance.now();
+      const candidates = await algorithm.rank({ incident: { id: incident.id, start: incident.start, end: incident.end }, spans: window, baseline: reference, kpis: opts.kpis });
+      const computeMs = performance.now() - t0;
+      out.push({ incident, candidates, computeMs, rank: rankOfRootCause(candidates, incident.rootCause) });
+    }
+  } finally {
+    await algorithm.close?.();
   }
-  (algorithm as { close?: () => unknown }).close?.();
   return out;
 }
 

@@ -70,7 +70,7 @@ class SubprocessRca implements RcaAlgorithm {
     const reply = await this.process.request(
       {
         type: 'rank',
-        incident: { id: incident.id, start: incident.start, end: incident.end, rootCause: [], ...(incident.type ? { type: incident.type } : {}) },
+        incident: { id: incident.id, start: incident.start, end: incident.end },
         spans: spanTableMessage(input.spans),
         baseline: spanTableMessage(input.baseline),
         ...(input.kpis ? { kpis: kpiMessage(input.kpis) } : {}),
@@ -102,6 +102,7 @@ export function subprocessRca(spec: string): RcaFactory {
   return {
     name: spec,
     description: `subprocess: ${[command, ...args].join(' ')}`,
+    needs: [],
     create: (options = {}) => new SubprocessRca(spec, command, args, options),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * RCA algorithms by name. A spec is one of:
+ * RCA methods by name. A spec is one of:
  *   a built-in name, optionally with options: `deepest-abnormal` or `deepest-abnormal:z=4`
  *   a JS module path: `./my-rca.js` (common/plugin-module.ts)
  *   a subprocess: `cmd:python3 my_rca.py` (plugin-subprocess.ts)
@@ -11,27 +11,21 @@ import { kpiFirstRca } from './algorithms/kpi-first.js';
 import { microrankRca } from './algorithms/microrank.js';
 import { ochiaiRca } from './algorithms/ochiai.js';
 import { tarantulaRca } from './algorithms/tarantula.js';
-import { isModulePath, loadPluginModule, resolveBuiltIn } from '../common/plugin-module.js';
+import { isModulePath, loadPluginModule } from '../common/plugin-module.js';
+import { Registry, type Resolved } from '../common/plugin.js';
 import { subprocessRca } from './plugin-subprocess.js';
-import type { RcaFactory } from './types.js';
+import type { RcaAlgorithm, RcaPlugin } from './types.js';
 
-const BUILT_INS: RcaFactory[] = [
-  countRca,
-  deepestAbnormalRca,
-  ochiaiRca,
-  tarantulaRca,
-  dstar2Rca,
-  microrankRca,
-  kpiFirstRca,
-];
+export const rcaRegistry = new Registry<RcaAlgorithm>('RCA method', [countRca, deepestAbnormalRca, ochiaiRca, tarantulaRca, dstar2Rca, microrankRca, kpiFirstRca], {
+  accepts: (s) => s.startsWith('cmd:') || isModulePath(s),
+  load: async (s) => (s.startsWith('cmd:') ? subprocessRca(s) : loadPluginModule<RcaAlgorithm>(s, 'RCA method', 'rca', [])),
+  describe: 'a .js module path or cmd:<command>',
+});
 
-export function listRcaAlgorithms(): RcaFactory[] {
-  return [...BUILT_INS];
+export function listRcaAlgorithms(): RcaPlugin[] {
+  return rcaRegistry.list();
 }
 
-export async function resolveRcaAlgorithm(spec: string): Promise<RcaFactory> {
-  const s = spec.trim();
-  if (s.startsWith('cmd:')) return subprocessRca(s);
-  if (isModulePath(s)) return (await loadPluginModule(s, 'rca algorithm', 'rca')) as RcaFactory;
-  return resolveBuiltIn('rca algorithm', s, BUILT_INS, 'or give a .js module path or cmd:<command>');
+export function resolveRcaAlgorithm(spec: string): Promise<Resolved<RcaAlgorithm>> {
+  return rcaRegistry.resolve(spec);
 }

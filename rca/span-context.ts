@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   abnormalSpans,
   abnormalTraces,
@@ -33,12 +34,29 @@ export interface SpanContextOptions {
   structure?: boolean;
 }
 
-/** Reads the options every span-based algorithm shares from a factory's options. */
-export function spanContextOptions(options: Record<string, unknown>): SpanContextOptions {
-  const out: SpanContextOptions = { z: Number(options.z ?? 3) };
-  if (options.errorOperation !== undefined) out.errorOperation = new RegExp(String(options.errorOperation));
-  if (options.structure !== undefined) out.structure = options.structure === true || Number(options.structure) === 1 || options.structure === 'true';
-  return out;
+/** The options every span-based method shares, as schema entries. */
+export const spanOptions = {
+  z: z.number().min(0).default(3).describe("robust z above which a call's self-time is abnormal"),
+  errorOperation: z
+    .string()
+    .refine(isRegExp, 'must be a regular expression')
+    .optional()
+    .describe("regex of operations that mark their parent failed when statuses are unknown (default: Spring's error handler)"),
+  structure: z.boolean().default(false).describe('also count a trace abnormal when a call pattern is new to the baseline'),
+};
+
+function isRegExp(text: string): boolean {
+  try {
+    new RegExp(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The span context settings from a method's validated options. */
+export function spanContextOptions(options: { z: number; errorOperation?: string | undefined; structure: boolean }): SpanContextOptions {
+  return { z: options.z, structure: options.structure, ...(options.errorOperation !== undefined ? { errorOperation: new RegExp(options.errorOperation) } : {}) };
 }
 
 /** Spans ready for analysis: repeated spans dropped, unknown statuses inferred from error handlers. */

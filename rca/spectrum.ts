@@ -1,6 +1,8 @@
-import { rankServices, spanContext, spanContextOptions, type SpanContext } from './span-context.js';
+import { z } from 'zod';
+import { definePlugin } from '../common/plugin.js';
+import { rankServices, spanContext, spanContextOptions, spanOptions, type SpanContext } from './span-context.js';
 import type { SpanIndex } from './span-stats.js';
-import type { Candidate, RcaFactory } from './types.js';
+import type { Candidate, RcaPlugin } from './types.js';
 
 /** Dense ids for the window's operations (service and operation name). */
 export interface OperationIndex {
@@ -137,11 +139,13 @@ export function rankByBestOperation(ctx: SpanContext, sp: Spectrum, opScore: Flo
 }
 
 /** An RCA algorithm that ranks services by a spectrum formula over abnormal vs normal traces. */
-export function spectrumRca(name: string, description: string, formula: SpectrumFormula): RcaFactory {
-  return {
+export function spectrumRca(name: string, description: string, formula: SpectrumFormula): RcaPlugin {
+  return definePlugin({
     name,
     description,
-    create: (options = {}) => ({
+    options: z.strictObject(spanOptions),
+    needs: ['spans'],
+    create: (options) => ({
       rank(input) {
         const ctx = spanContext(input, spanContextOptions(options));
         const sp = spectrum(ctx);
@@ -153,5 +157,5 @@ export function spectrumRca(name: string, description: string, formula: Spectrum
         );
       },
     }),
-  };
+  });
 }

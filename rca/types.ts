@@ -1,3 +1,4 @@
+import type { Plugin } from '../common/plugin.js';
 import type { Incident, KpiFrame, SpanTable } from '../data/types.js';
 
 export interface Candidate {
@@ -8,8 +9,11 @@ export interface Candidate {
   explanation: string;
 }
 
+/** What a method is told of an incident: when it happened, never its truth. */
+export type IncidentWindow = Pick<Incident, 'id' | 'start' | 'end'>;
+
 export interface RcaInput {
-  incident: Incident;
+  incident: IncidentWindow;
   /** Calls that overlap the incident window. */
   spans: SpanTable;
   /** Fault-free calls from before the incident (or a supplied baseline) for reference. */
@@ -17,13 +21,18 @@ export interface RcaInput {
   kpis?: KpiFrame;
 }
 
+/**
+ * One RCA method instance for a run: `rank` is called once per incident, then `close`. Candidates
+ * come best first; a method that cannot judge returns none.
+ */
 export interface RcaAlgorithm {
   rank(input: RcaInput): Candidate[] | Promise<Candidate[]>;
+  close?(): void | Promise<void>;
 }
 
-export interface RcaFactory {
-  name: string;
-  description: string;
-  create(options?: Record<string, unknown>): RcaAlgorithm;
-}
+/** An RCA method plugin: options declared as a schema, inputs declared (common/plugin.ts). */
+export type RcaPlugin = Plugin<RcaAlgorithm>;
+
+/** The name plugin authors have used for the RCA plugin type. */
+export type RcaFactory = RcaPlugin;
 

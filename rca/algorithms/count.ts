@@ -1,6 +1,8 @@
 import { isError } from '../span-stats.js';
-import { rankServices, spanContext, spanContextOptions } from '../span-context.js';
-import type { RcaFactory } from '../types.js';
+import { z } from 'zod';
+import { definePlugin } from '../../common/plugin.js';
+import { rankServices, spanContext, spanContextOptions, spanOptions } from '../span-context.js';
+import type { RcaPlugin } from '../types.js';
 import type { SpanAnalysis } from '../span-stats.js';
 
 interface Tally {
@@ -32,15 +34,16 @@ function tally(a: SpanAnalysis, z: number): Map<string, Tally> {
  * its operation's baseline) in the incident window, in excess of what the baseline's rates predict
  * for that many calls. No use of the call structure beyond self-time.
  */
-export const countRca: RcaFactory = {
+export const countRca: RcaPlugin = definePlugin({
   name: 'count',
   description: 'errors and slow calls per service in excess of the baseline rates (simple baseline)',
-  create: (options = {}) => ({
+  options: z.strictObject(spanOptions),
+  needs: ['spans'],
+  create: (options) => ({
     rank(input) {
-      const z = Number(options.z ?? 3);
       const ctx = spanContext(input, spanContextOptions(options));
-      const now = tally(ctx.window, z);
-      const ref = tally(ctx.reference, z);
+      const now = tally(ctx.window, options.z);
+      const ref = tally(ctx.reference, options.z);
       const services = ctx.window.index.services;
       const excessErrors = new Float64Array(services.length);
       const excessSlow = new Float64Array(services.length);
@@ -63,4 +66,4 @@ export const countRca: RcaFactory = {
       );
     },
   }),
-};
+});

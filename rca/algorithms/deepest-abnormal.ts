@@ -1,6 +1,8 @@
 import { isError, type OperationBaseline, type SpanAnalysis } from '../span-stats.js';
-import { rankServices, spanContext, spanContextOptions } from '../span-context.js';
-import type { RcaFactory } from '../types.js';
+import { z } from 'zod';
+import { definePlugin } from '../../common/plugin.js';
+import { rankServices, spanContext, spanContextOptions, spanOptions } from '../span-context.js';
+import type { RcaPlugin } from '../types.js';
 
 /**
  * Abnormal on its own account: a system failure, a self-time beyond z robust sigmas of its
@@ -49,12 +51,14 @@ function deepest(a: SpanAnalysis, abnormal: Uint8Array): Map<string, [number, nu
  * waiting on a slow callee is not blamed. Services are ranked by how many such calls they have
  * beyond the number the baseline's own rate predicts.
  */
-export const deepestAbnormalRca: RcaFactory = {
+export const deepestAbnormalRca: RcaPlugin = definePlugin({
   name: 'deepest-abnormal',
   description: 'abnormal calls (error or slow self-time vs per-operation baseline) whose children are all normal',
-  create: (options = {}) => ({
+  options: z.strictObject(spanOptions),
+  needs: ['spans'],
+  create: (options) => ({
     rank(input) {
-      const z = Number(options.z ?? 3);
+      const z = options.z;
       const ctx = spanContext(input, spanContextOptions(options));
       const now = deepest(ctx.window, ownAbnormal(ctx.window, ctx.baseline, z));
       const ref = deepest(ctx.reference, ownAbnormal(ctx.reference, ctx.baseline, z));
@@ -82,4 +86,4 @@ export const deepestAbnormalRca: RcaFactory = {
       return ranked;
     },
   }),
-};
+});

@@ -1,7 +1,9 @@
 import type { KpiName } from '../../sim/formats.js';
 import { rankServices } from '../span-context.js';
 import { robust } from '../span-stats.js';
-import type { RcaFactory } from '../types.js';
+import { z } from 'zod';
+import { definePlugin } from '../../common/plugin.js';
+import type { RcaPlugin } from '../types.js';
 
 const MINUTE = 60_000;
 
@@ -28,15 +30,19 @@ const KPIS: { kpi: KpiName; sign: 1 | -1 | 0; floor: (median: number, n: number)
  * incident) in the harmful direction. The service that moved first ranks first; ties (faults
  * spread within a minute) go to the larger move. Needs no spans.
  */
-export const kpiFirstRca: RcaFactory = {
+export const kpiFirstRca: RcaPlugin = definePlugin({
   name: 'kpi-first',
   description: 'the service whose golden KPIs moved first (robust z vs the hour before), no spans needed',
-  create: (options = {}) => ({
+  options: z.strictObject({
+    z: z.number().min(0).default(4).describe('robust z a KPI must move by, in the harmful direction'),
+    lookbackMs: z.number().positive().default(60 * MINUTE).describe('reference window before the incident, ms'),
+  }),
+  needs: ['kpis'],
+  create: (options) => ({
     rank(input) {
       const frame = input.kpis;
       if (!frame) throw new Error('kpi-first: needs KPIs (kpis.arrow of the data set)');
-      const z = Number(options.z ?? 4);
-      const lookbackMs = Number(options.lookbackMs ?? 60 * MINUTE);
+      const { z, lookbackMs } = options;
       const { minutes, series } = frame;
       const inc = input.incident;
       const services = new Set<string>();
@@ -77,4 +83,4 @@ export const kpiFirstRca: RcaFactory = {
       return rankServices(names, score, (s) => what[s], { tieBreak: peak });
     },
   }),
-};
+});

@@ -1,6 +1,8 @@
 import { ochiai, operationName, rankByBestOperation, spectrum, type Spectrum } from '../spectrum.js';
-import { spanContext, spanContextOptions, type SpanContext } from '../span-context.js';
-import type { RcaFactory } from '../types.js';
+import { z } from 'zod';
+import { definePlugin } from '../../common/plugin.js';
+import { spanContext, spanContextOptions, spanOptions, type SpanContext } from '../span-context.js';
+import type { RcaPlugin } from '../types.js';
 
 /**
  * Personalized PageRank over one class of traces (abnormal or normal), after MicroRank (Yu et
@@ -77,10 +79,12 @@ export function operationPageRank(ctx: SpanContext, sp: Spectrum, abnormalClass:
  * (ef, nf) and on the normal traces (ep, np), then scored with Ochiai; a service scores as its
  * best operation.
  */
-export const microrankRca: RcaFactory = {
+export const microrankRca: RcaPlugin = definePlugin({
   name: 'microrank',
   description: 'MicroRank: personalized PageRank over operations and abnormal/normal traces weighting an Ochiai spectrum',
-  create: (options = {}) => ({
+  options: z.strictObject(spanOptions),
+  needs: ['spans'],
+  create: (options) => ({
     rank(input) {
       const ctx = spanContext(input, spanContextOptions(options));
       const sp = spectrum(ctx);
@@ -94,4 +98,4 @@ export const microrankRca: RcaFactory = {
       );
     },
   }),
-};
+});

@@ -12,7 +12,7 @@
  */
 import seedrandom from 'seedrandom';
 import { Bench } from 'tinybench';
-import { listDetectors } from '../../detectors/registry.js';
+import { detectorRegistry, listDetectors } from '../../detectors/registry.js';
 import { scoreDetection } from '../../detectors/evaluate.js';
 import type { Detection, Detector } from '../../detectors/types.js';
 import type { Series } from '../../data/types.js';
@@ -48,7 +48,7 @@ let last: Detection | undefined;
 const cpu = new Map<string, { micros: number; calls: number }>();
 for (const f of listDetectors()) {
   if (only && !only.has(f.name)) continue;
-  const detector: Detector = f.create();
+  const detector: Detector = (await detectorRegistry.resolve(f.name)).create();
   await detector.fit?.(train);
   const used = { micros: 0, calls: 0 };
   cpu.set(f.name, used);

@@ -15,7 +15,7 @@ import type { MessageBatch } from '../../sim/formats.js';
 import { readTruth, scanMessages } from '../../sim/read.js';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { incidentsFromTruth } from '../../data/incidents.js';
-import { listRcaAlgorithms } from '../../rca/registry.js';
+import { rcaRegistry } from '../../rca/registry.js';
 import { TransactionTreeBuilder } from '../../trees/builder.js';
 import { loadTreeRules } from '../../trees/rules.js';
 import { benchRows } from '../bench-table.js';
@@ -69,7 +69,7 @@ try {
 
   const incidents = incidentsFromTruth(await readTruth(dir));
   const algos: Record<string, string>[] = [];
-  for (const f of listRcaAlgorithms().filter((a) => a.name !== 'kpi-first')) {
+  for (const f of await rcaRegistry.resolveAll(['all'], new Set(['spans']))) {
     const ranked = await rankIncidents(f, spans, incidents);
     algos.push({ algorithm: f.name, 'ms per incident': (ranked.reduce((s, x) => s + x.computeMs, 0) / ranked.length).toFixed(1) });
   }

@@ -39,8 +39,12 @@ describe('every built-in is registered', () => {
   });
   it('rejects an unknown name and bad options clearly', async () => {
     await expect(resolveDetector('nope')).rejects.toThrow(/unknown detector "nope"/);
-    const f = await resolveDetector('ksigma:window=abc');
-    expect(() => f.create()).toThrow(/option window must be a number/);
+    await expect(resolveDetector('ksigma:window=abc')).rejects.toThrow(/detector ksigma: option window must be a number, got "abc"/);
+    await expect(resolveDetector('ksigma:windw=120')).rejects.toThrow(/detector ksigma: unknown option windw \(did you mean window\?\); options are window, rarity, floor, threshold/);
+    await expect(resolveDetector('ksigma:window=1')).rejects.toThrow(/option window must be >= 2, got "1"/);
+    expect((await resolveDetector('ksigma:k=4')).options).toMatchObject({ floor: 4, window: 60 });
+    await expect(resolveDetector('shitu:holt-winters.flor=4')).rejects.toThrow(/unknown option holt-winters.flor \(did you mean holt-winters.floor\?\)/);
+    await expect(resolveDetector('spectral-residual:size=100')).rejects.toThrow(/option size must be a power of two/);
   });
 });
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { listRcaAlgorithms, resolveRcaAlgorithm } from '../../rca/registry.js';
-import { kpiFirstRca } from '../../rca/algorithms/kpi-first.js';
 import { emptySpanTable } from '../../data/span-table.js';
 import type { KpiFrame } from '../../data/types.js';
 import { plantedSpans as planted20, MIN, T0, type Planted } from './scenario.js';
@@ -58,13 +57,14 @@ describe('built-in RCA algorithms find a planted root cause', () => {
     ]);
     const kpis: KpiFrame = { minutes, series };
     const incident = { id: 'k', start: T0 + 90 * MIN, end: T0 + 110 * MIN, rootCause: ['ledger'] };
-    const ranked = await kpiFirstRca.create().rank({ incident, spans: emptySpanTable(), baseline: emptySpanTable(), kpis });
+    const ranked = await (await resolveRcaAlgorithm('kpi-first')).create().rank({ incident, spans: emptySpanTable(), baseline: emptySpanTable(), kpis });
     expect(ranked.map((c) => c.service)).toEqual(['ledger', 'account', 'gateway']);
   });
 
   it('kpi-first says clearly when it has no KPIs', async () => {
     const incident = { id: 'k', start: T0, end: T0 + MIN, rootCause: [] };
-    expect(() => kpiFirstRca.create().rank({ incident, spans: emptySpanTable(), baseline: emptySpanTable() })).toThrow(/needs KPIs/);
+    const method = await resolveRcaAlgorithm('kpi-first');
+    expect(() => method.create().rank({ incident, spans: emptySpanTable(), baseline: emptySpanTable() })).toThrow(/needs KPIs/);
   });
 
   it('rejects an unknown algorithm with the list of built-ins', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SpanTableBuilder, selectTraces } from '../../data/span-table.js';
 import { indexSpans, selfTimes } from '../../rca/span-stats.js';
+import { resolveRcaAlgorithm } from '../../rca/registry.js';
 
 describe('self-time and trace selection', () => {
   it('subtracts the union of children, clipped to the parent', () => {
@@ -22,7 +23,6 @@ describe('self-time and trace selection', () => {
 
 describe('caller-side failures', () => {
   it('deepest-abnormal blames the caller of a call that never reached its callee', async () => {
-    const { deepestAbnormalRca } = await import('../../rca/algorithms/deepest-abnormal.js');
     const table = (n: number, t0: number, misrouted: boolean) => {
       const b = new SpanTableBuilder();
       const id = (s: string) => b.intern(s);
@@ -33,7 +33,7 @@ describe('caller-side failures', () => {
       }
       return b.finish();
     };
-    const ranked = await deepestAbnormalRca.create().rank({
+    const ranked = await (await resolveRcaAlgorithm('deepest-abnormal')).create().rank({
       incident: { id: 'i', start: 1e6, end: 2e6, rootCause: ['gateway'] },
       spans: table(20, 1e6, true),
       baseline: table(50, 0, false),
