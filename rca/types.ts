@@ -1,5 +1,5 @@
 import type { Plugin } from '../common/plugin.js';
-import type { Incident, KpiFrame, SpanTable } from '../data/types.js';
+import type { Incident, KpiFrame, LogTable, MetricTable, SpanTable } from '../data/types.js';
 
 export interface Candidate {
   service: string;
@@ -19,13 +19,29 @@ export interface RcaInput {
   /** Fault-free calls from before the incident (or a supplied baseline) for reference. */
   baseline: SpanTable;
   kpis?: KpiFrame;
+  /** Per-instance metrics from the reference window's start to the incident's end. */
+  metrics?: MetricTable;
+  /** Log lines of the incident window. */
+  logs?: LogTable;
+  /** Log lines of the reference (fault-free) window. */
+  baselineLogs?: LogTable;
+}
+
+/** The run's fault-free reference data, for methods that learn what normal looks like once. */
+export interface RcaReference {
+  spans: SpanTable;
+  metrics?: MetricTable;
+  logs?: LogTable;
 }
 
 /**
- * One RCA method instance for a run: `rank` is called once per incident, then `close`. Candidates
+ * One RCA method instance for a run: `fit` once on the reference data, `rank` once per incident,
+ * then `close`. Candidates
  * come best first; a method that cannot judge returns none.
  */
 export interface RcaAlgorithm {
+  /** Called once before any incident, with the run's fault-free reference data. */
+  fit?(reference: RcaReference): void | Promise<void>;
   rank(input: RcaInput): Candidate[] | Promise<Candidate[]>;
   close?(): void | Promise<void>;
 }
