@@ -1,11 +1,63 @@
 /**
- * faultline's library API, one namespace per stage of the pipeline:
- * scenario -> generated data (sim) -> detectors -> RCA (rca) -> scores and report (reports),
- * and replay of imported real incidents (replay). The CLI in scripts/ is a thin layer over these.
+ * faultline's library API, export by export. The CLI (scripts/) is a thin layer over these, and
+ * the tests use them. Stages, in the order data flows: the scenario engine, data (telemetry types
+ * and readers), detectors, transaction trees, RCA, scores, reports, and the pipeline that runs
+ * them (one evaluation behind `run`, `replay`, `detect` and `rca`).
  */
-export * as sim from './sim/index.js';
-export * as detectors from './detectors/index.js';
-export * as rca from './rca/index.js';
-export * as reports from './reports/index.js';
-export { replay, type ReplayOptions } from './pipeline/replay.js';
+
+// The pipeline: what the commands run.
+export { run, type RunOptions, type RunResult } from './pipeline/run.js';
+export { replay, type ReplayOptions, type ReplayResult } from './pipeline/replay.js';
+export { detect, type DetectOptions, type MetricsFile as DetectMetricsFile } from './pipeline/detect.js';
+export { rca, type RcaOptions, type RcaResult } from './pipeline/rca.js';
+export { loadSource, availableInputs, type SourceSpec, type LoadOptions, type Telemetry } from './pipeline/load.js';
+export { evaluate, type Methods, type Evaluation, type EvaluateOptions, type ItemIdentity } from './pipeline/evaluate.js';
+export { resolveMethods, type MethodSpecs } from './pipeline/methods.js';
+export { loadSuite, parseSuite, type Suite } from './pipeline/suite.js';
+export { buildSweep, deriveSeed, parseShard, selectShard, type SweepItem, type Shard } from './pipeline/sweep.js';
+
+// The scenario engine and its data-set files.
+export { generate, type GenerateOptions, type GenerateResult } from './sim/generate.js';
+export { loadScenario, listScenarios, ScenarioError } from './sim/scenario.js';
+export { readKpis, readTruth, scanMessages } from './sim/read.js';
+export { MessageLogWriter, writeKpis } from './sim/message-writer.js';
+export type { Truth, TruthFault, Manifest, MessageBatch, KpiTable, FaultType, LogPoint } from './sim/formats.js';
+
+// Telemetry in memory, and its readers.
+export type { SpanTable, Series, MetricTable, LogTable, Incident, KpiFrame } from './data/types.js';
+export { SPAN_STATUS, LOG_LEVEL } from './data/types.js';
+export { loadSpans, loadKpiSeries, loadIncidents } from './data/inputs.js';
+export { readSpans } from './data/span-csv.js';
+export { readIncidents, incidentsFromTruth } from './data/incidents.js';
+
+// Plugins: one shape and one registry for detectors and RCA methods.
+export { definePlugin, Registry, PluginSpecError, describeOptions, INPUT_KINDS, type Plugin, type Resolved, type InputKind } from './common/plugin.js';
+export { detectorRegistry, listDetectors, resolveDetector } from './detectors/registry.js';
+export { runDetector } from './detectors/evaluate.js';
+export type { Detector, Detection, DetectorPlugin, DetectorFactory } from './detectors/types.js';
+export { buildSpans, type TreeOptions } from './trees/index.js';
+export { rcaRegistry, listRcaAlgorithms, resolveRcaAlgorithm } from './rca/registry.js';
+export { rankIncidents, type IncidentRanking } from './rca/evaluate.js';
+export type { RcaAlgorithm, RcaInput, RcaReference, Candidate, RcaPlugin, RcaFactory, IncidentWindow } from './rca/types.js';
+
+// Scores.
+export { scoreDetection, type DetectionMetrics, type ThresholdSource } from './detectors/evaluate.js';
+export { scoreRankings, type RcaMetrics } from './scores/rca.js';
+export { DETECTION_FIGURES, RCA_FIGURES, MTTR_FIGURES, formatFigure, type Figure } from './scores/figures.js';
+export { parseAcGate, judgeGate, type AcGate } from './scores/gate.js';
+export { DEFAULT_MTTR_MODEL, type MttrModel } from './scores/mttr.js';
+export type { ItemResult } from './scores/item-result.js';
+
+// Reports.
+export { writeReport, REPORT_FILES } from './reports/write.js';
+export { summarize } from './reports/summarize.js';
+export { SummarySchema, SUMMARY_JSON_SCHEMA, type Summary } from './reports/summary-schema.js';
+export { compareSummaries, formatComparison, readSummary, type ComparisonRow } from './reports/compare.js';
+export { merge } from './reports/merge.js';
+
+// Anonymisation of real incident data.
 export { anonymise, type AnonymiseOptions } from './anonymise/anonymise.js';
+
+// Errors and exit codes.
+export { EXIT, FaultlineError, UsageError } from './common/errors.js';
+

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MessageLogWriter } from '../sim/message-writer.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
-import { publishDir } from '../common/output-dir.js';
+import { checkOutputDir, publishDir } from '../common/output-dir.js';
 import { anonymiseIncidents, anonymiseMessageBatch, anonymiseSeries, anonymiseSpans } from './tables.js';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
 import { writeIncidentsJson } from '../data/incidents-io.js';
@@ -15,7 +15,6 @@ import { loadIncidents, loadKpiSeries, loadSpans, type SpanSourceOptions } from 
 import { parseSignedDuration, type NumericTimeUnit } from '../common/instant.js';
 import { writeSeriesDir } from '../data/kpi-csv.js';
 import { importMessages, type MessageFormat } from '../data/message-import.js';
-import { assertOutputHoldsNoInput } from '../common/output-guard.js';
 import { Pseudonymiser } from './pseudonymise.js';
 import { writeSpanCsv } from '../data/span-csv-writer.js';
 
@@ -61,16 +60,9 @@ export interface AnonymiseReport {
   badRows: { policy: BadRowPolicy; skipped: number };
 }
 
-/**
- * The output folder replaces whatever is at `out` when complete: refuse a folder holding anything
- * but an earlier anonymise output, and one that holds (or is) an input.
- */
-function guardOutput(opts: AnonymiseOptions): void {
-  const out = path.resolve(opts.out);
-  assertOutputHoldsNoInput(opts.out, [...(opts.messages ?? []), ...(opts.spans ?? []), ...(opts.baseline ?? []), ...(opts.kpis ?? []), opts.incidents]);
-  if (fs.existsSync(out) && fs.readdirSync(out).length > 0 && !fs.existsSync(path.join(out, ANONYMISE_REPORT))) {
-    throw new Error(`--out ${opts.out} exists and is not an earlier anonymise output (no ${ANONYMISE_REPORT}): choose a new folder`);
-  }
+/** Where anonymise writes (common/output-dir.ts): never over an input or the key. */
+function outputOptions(opts: AnonymiseOptions) {
+  return { command: 'anonymise', inputs: [...(opts.messages ?? []), ...(opts.spans ?? []), ...(opts.baseline ?? []), ...(opts.kpis ?? []), opts.incidents, opts.keyFile] };
 }
 
 export async function anonymise(opts: AnonymiseOptions): Promise<{ report: AnonymiseReport; out: string; badRowExamples: string[] }> {
@@ -79,7 +71,8 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
   if (!opts.messages?.length && !opts.spans?.length && !opts.kpis?.length && !opts.incidents) {
     throw new Error('nothing to anonymise: give --messages, --spans, --kpis and/or --incidents');
   }
-  guardOutput(opts);
+  const output = outputOptions(opts);
+  checkOutputDir(opts.out, output);
   const shiftMs = opts.timeShift ? parseSignedDuration(opts.timeShift) : 0;
   const badRows = new BadRows(opts.onBadRow ?? 'reject');
   const spanOpts: SpanSourceOptions = { badRows, ...(opts.columns ? { columns: opts.columns } : {}), ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}) };
@@ -113,7 +106,7 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
       outputs['messages.arrow'] = { rows: writer.rows };
     }
     if (opts.kpis?.length) {
-      const series = anonymiseSeries(await loadKpiSeries(opts.kpis, badRows), p, shiftMs);
+      const series = anonymiseSeries((await loadKpiSeries(opts.kpis, badRows)).series, p, shiftMs);
       await writeSeriesDir(path.join(tmp, 'kpis'), series);
       outputs['kpis/'] = { rows: series.reduce((s, x) => s + x.timestamps.length, 0) };
     }
@@ -137,7 +130,7 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
     };
     writeFileAtomic(path.join(tmp, ANONYMISE_REPORT), `${JSON.stringify(report, null, 2)}\n`);
     return report;
-  });
+  }, output);
   // Skipped-row examples quote the input: they go to the caller (stderr), never into the output.
   return { report, out: opts.out, badRowExamples: badRows.examples };
 }

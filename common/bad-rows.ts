@@ -3,11 +3,12 @@
  * naming the file, the line and the problem; `skip` drops the row, counts it and keeps the first
  * few reasons for the import report. Rows are never repaired silently.
  */
+import { FaultlineError } from './errors.js';
 export const BAD_ROW_POLICIES = ['reject', 'skip'] as const;
 export type BadRowPolicy = (typeof BAD_ROW_POLICIES)[number];
 
 /** An import error that points at a place in a file. */
-export class ImportError extends Error {
+export class ImportError extends FaultlineError {
   constructor(
     readonly file: string,
     readonly place: string,

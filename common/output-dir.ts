@@ -1,29 +1,141 @@
 /**
- * Build an output directory under a temporary name beside it and swap it into place only when
- * complete, so a crashed or interrupted run never leaves a half-written report where the last good
- * one was.
+ * Where faultline writes: an `--out` folder that is new, empty, or one faultline wrote before. A
+ * marker file (OUTPUT_MARKER) lists what faultline wrote there; anything else in the folder is the
+ * user's and is never deleted or overwritten.
+ *
+ * An output is built whole in a staging folder inside the target (`.faultline-tmp-<pid>-...`),
+ * then each entry is renamed into place (one atomic rename each), the marker next, and the commit
+ * entries last (a data set's manifest.json, which readers check the other files against). So the
+ * target folder is never missing, the previous output stays until the new one is complete, and a
+ * run killed while publishing leaves a set whose manifest does not match, which readers refuse.
+ * Staging folders of killed runs are removed by the next run into the same place.
  */
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
+import { UsageError } from './errors.js';
 
-export async function publishDir<T>(out: string, fill: (tmpDir: string) => Promise<T>): Promise<T> {
-  const target = path.resolve(out);
-  mkdirSync(path.dirname(target), { recursive: true });
-  const tmp = mkdtempSync(path.join(path.dirname(target), `.${path.basename(target)}.tmp-`));
-  let result: T;
+export const OUTPUT_MARKER = '.faultline-output.json';
+const STAGING_PREFIX = '.faultline-tmp-';
+
+interface Marker {
+  tool: 'faultline';
+  command: string;
+  /** Top-level entries (files or folders) faultline wrote. */
+  entries: string[];
+}
+
+export interface OutputOptions {
+  /** The command writing (recorded in the marker), e.g. `run`. */
+  command: string;
+  /** Write into a folder that holds other files too; they are kept, and one of ours may not share their names. */
+  force?: boolean;
+  /** Input paths: the output folder may neither be nor hold one of them. */
+  inputs?: (string | undefined)[];
+  /** Entries renamed into place last, after the marker (a data set's manifest.json). */
+  commitLast?: string[];
+}
+
+function readMarker(dir: string): Marker | undefined {
+  const file = path.join(dir, OUTPUT_MARKER);
+  if (!existsSync(file)) return undefined;
   try {
-    result = await fill(tmp);
+    const m = JSON.parse(readFileSync(file, 'utf8')) as Marker;
+    if (m.tool === 'faultline' && Array.isArray(m.entries)) return m;
+  } catch {
+    // An unreadable marker proves nothing: the folder is treated as the user's.
+  }
+  return undefined;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
   } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes staging folders left by killed runs; refuses while another live run stages here. */
+function cleanStaleStaging(target: string): void {
+  for (const name of readdirSync(target)) {
+    if (!name.startsWith(STAGING_PREFIX)) continue;
+    const pid = Number(name.slice(STAGING_PREFIX.length).split('-')[0]);
+    if (pid !== process.pid && Number.isInteger(pid) && pidAlive(pid)) {
+      throw new UsageError(`--out ${target}: another faultline (pid ${pid}) is writing there; wait for it or choose another folder`);
+    }
+    rmSync(path.join(target, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Checks that `out` may be written, before any long work starts: the errors a user can fix come
+ * first. Returns the entries of the previous faultline output there.
+ */
+export function checkOutputDir(out: string, opts: OutputOptions): { previous: string[]; foreign: string[] } {
+  const target = path.resolve(out);
+  for (const input of opts.inputs ?? []) {
+    if (!input) continue;
+    const rel = path.relative(target, path.resolve(input));
+    if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) throw new UsageError(`--out ${out} holds the input ${input}: choose another folder`);
+  }
+  if (!existsSync(target)) return { previous: [], foreign: [] };
+  if (!lstatSync(target).isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
+  const marker = readMarker(target);
+  const ours = new Set([...(marker?.entries ?? []), OUTPUT_MARKER]);
+  const foreign = readdirSync(target).filter((n) => !ours.has(n) && !n.startsWith(STAGING_PREFIX));
+  if (foreign.length && !opts.force) {
+    const list = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
+    throw new UsageError(
+      `--out ${out} holds files faultline did not write (${list}); choose a new or empty folder, or pass --force to write beside them (they are kept)`,
+    );
+  }
+  return { previous: marker?.entries ?? [], foreign };
+}
+
+/**
+ * Builds an output with `fill(stage)` in a staging folder inside `out` and publishes it (see the
+ * module comment). On failure nothing of the new output is published and the old one is intact.
+ */
+export async function publishDir<T>(out: string, fill: (stage: string) => Promise<T>, opts: OutputOptions = { command: 'faultline' }): Promise<T> {
+  const target = path.resolve(out);
+  const { previous, foreign } = checkOutputDir(out, opts);
+  const created = !existsSync(target);
+  mkdirSync(target, { recursive: true });
+  cleanStaleStaging(target);
+  const stage = path.join(target, `${STAGING_PREFIX}${process.pid}-${Date.now().toString(36)}`);
+  mkdirSync(stage);
+  try {
+    const result = await fill(stage);
+    const entries = readdirSync(stage).filter((n) => n !== OUTPUT_MARKER).sort();
+    const clash = entries.find((n) => foreign.includes(n));
+    if (clash) throw new UsageError(`--out ${out}: ${clash} is there and was not written by faultline; move it away (--force never replaces a file faultline did not write)`);
+    const last = new Set(opts.commitLast ?? []);
+    const trash = path.join(stage, '.replaced');
+    for (const name of [...entries.filter((n) => !last.has(n)), '', ...entries.filter((n) => last.has(n))]) {
+      if (name === '') {
+        const marker: Marker = { tool: 'faultline', command: opts.command, entries };
+        writeFileAtomic(path.join(target, OUTPUT_MARKER), JSON.stringify(marker, null, 1) + '\n');
+        continue;
+      }
+      const dest = path.join(target, name);
+      // A folder cannot be renamed over a non-empty one: the old (ours) moves into the stage first.
+      if (existsSync(dest) && lstatSync(dest).isDirectory()) {
+        mkdirSync(trash, { recursive: true });
+        renameSync(dest, path.join(trash, name));
+      }
+      renameSync(path.join(stage, name), dest);
+    }
+    // What the previous output had and this one has not goes only now that the new one is in place.
+    for (const name of previous) if (!entries.includes(name)) rmSync(path.join(target, name), { recursive: true, force: true });
+    return result;
+  } catch (err) {
+    rmSync(stage, { recursive: true, force: true });
+    // A folder this run created stays only if something is in it: a failed run writes nothing.
+    if (created && readdirSync(target).length === 0) rmSync(target, { recursive: true, force: true });
     throw err;
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
   }
-  // A directory cannot be renamed over a non-empty one: move the old one aside first.
-  let old: string | undefined;
-  if (existsSync(target)) {
-    old = `${tmp}.old`;
-    renameSync(target, old);
-  }
-  renameSync(tmp, target);
-  if (old) rmSync(old, { recursive: true, force: true });
-  return result;
 }

@@ -13,6 +13,7 @@
  * happened (subprocess plugins stop their process there).
  */
 import { z } from 'zod';
+import { FaultlineError } from './errors.js';
 
 /** The kinds of telemetry a method can read. */
 export const INPUT_KINDS = ['kpis', 'spans', 'metrics', 'logs'] as const;
@@ -64,7 +65,7 @@ export interface Resolved<Instance> {
 }
 
 /** Thrown for a spec or option a user got wrong: a usage error (exit 2). */
-export class PluginSpecError extends Error {}
+export class PluginSpecError extends FaultlineError {}
 
 /** What a spec other than a built-in name may be, for the "unknown plugin" message. */
 export interface ExternalLoader<Instance> {

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readSeriesDir } from './series-csv.js';
+import { readSeriesDir, type SeriesSet } from './series-csv.js';
 import { seriesFromKpis } from './kpi-series.js';
 import type { Series } from './types.js';
 import { readSpans } from './span-csv.js';
@@ -72,24 +72,33 @@ async function firstLine(file: string): Promise<string> {
 
 /**
  * KPI series from: a long CSV (`series,timestamp,value[,label]`), a folder of per-series CSVs or
- * the NAB layout (detectors' readSeriesDir), or kpis.arrow (labelled from a truth.json beside it).
- * Series ids must be unique overall.
+ * the NAB layout (readSeriesDir, which also gives NAB's windows), or kpis.arrow (labelled from a
+ * truth.json beside it). Series ids must be unique overall.
  */
-export async function loadKpiSeries(paths: string[], badRows: BadRows): Promise<Series[]> {
+export async function loadKpiSeries(paths: string[], badRows: BadRows): Promise<SeriesSet> {
   const all: Series[] = [];
+  const notes: string[] = [];
+  const layouts = new Set<string>();
+  let windows: SeriesSet['windows'];
   for (const p of paths) {
     if (!fs.existsSync(p)) throw new Error(`${p}: no such file or folder`);
-    if (fs.statSync(p).isDirectory()) all.push(...(await readSeriesDir(p)).series);
-    else if (p.endsWith('.arrow')) {
+    if (fs.statSync(p).isDirectory()) {
+      const set = await readSeriesDir(p);
+      all.push(...set.series);
+      notes.push(...set.notes);
+      layouts.add(set.layout);
+      if (set.windows) windows = { ...windows, ...set.windows };
+    } else if (p.endsWith('.arrow')) {
       // Beside a generated truth.json, points inside the faults' moved windows are labelled, as in `run`.
       const truthFile = path.join(path.dirname(p), 'truth.json');
       const truth = fs.existsSync(truthFile) ? await readTruth(path.dirname(p)) : undefined;
       all.push(...seriesFromKpis(await readKpis(p), truth));
-    }
-    else if (CSV_RE.test(p)) {
+      layouts.add('kpis.arrow');
+    } else if (CSV_RE.test(p)) {
       const header = (await firstLine(p)).split(',').map((h) => h.trim());
       if (!header.includes('series')) throw new Error(`${p}: line 1: a KPI CSV file needs the header series,timestamp,value[,label] (a folder holds one timestamp,value[,label] CSV per series)`);
       all.push(...(await readLongKpiCsv(p, badRows)));
+      layouts.add('long csv');
     } else throw new Error(`${p}: not a KPI input: expected a long .csv, a folder of per-series CSVs, a NAB folder or kpis.arrow`);
   }
   const seen = new Set<string>();
@@ -101,7 +110,7 @@ export async function loadKpiSeries(paths: string[], badRows: BadRows): Promise<
       if (kpi) s.kpi = kpi;
     }
   }
-  return attachVolumes(all);
+  return { layout: [...layouts].join('+'), series: attachVolumes(all), notes, ...(windows ? { windows } : {}) };
 }
 
 /** Incidents from rca's JSON format, CSV or a Nezha fault list (pods mapped by `serviceFromInstance`). */

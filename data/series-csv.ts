@@ -13,7 +13,8 @@ import type { Series } from './types.js';
 import { parseInstant } from '../common/instant.js';
 
 export interface SeriesSet {
-  layout: 'csv' | 'nab';
+  /** How the series were stored: `csv` (one file per series), `nab`, `kpis.arrow`, `long csv`, or several joined by +. */
+  layout: string;
   series: Series[];
   /** Repairs made while reading (e.g. repeated timestamps), one line per file. */
   notes: string[];

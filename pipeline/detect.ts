@@ -1,41 +1,37 @@
 /**
- * `faultline detect`: run detectors over simulated KPIs (--data) or real series (--series, with an
- * optional --train set), write alarms.csv and metrics.json (each under a temporary name, then
- * renamed). Training split, unless a separate training set is given:
- *   --data    the fault-free prefix, before the first fault starts (or --train-until);
- *   --series  the first 15% of each series (NAB's probationary period).
- * Training points are used for fitting and are not scored (NAB's probation rule applies on top).
+ * `faultline detect`: detectors only, over the series of one or more data sets scored as one
+ * corpus (series ids prefixed with the folder name when there are several). Writes alarms.csv
+ * (every point's score and alarm) and metrics.json (detection figures overall under each threshold
+ * source, and per series under the detector's own). The training split is the loader's: a
+ * separate --train set, --train-until, the fault-free part before the first incident, or NAB's
+ * first 15%. Training points are used for fitting and are not scored.
  */
-import { basename, join, resolve } from 'node:path';
-import { mkdir } from 'node:fs/promises';
-import { readKpis, readTruth } from '../sim/read.js';
-import { parseInstantOrOffset } from '../common/instant.js';
+import path from 'node:path';
 import { AtomicFile, writeFileAtomic } from '../common/atomic-file.js';
-import type { Detection, Detector } from '../detectors/types.js';
-import type { Resolved } from '../common/plugin.js';
+import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
+import { UsageError } from '../common/errors.js';
+import { checkOutputDir, publishDir } from '../common/output-dir.js';
+import { Progress } from '../common/progress.js';
 import type { Series } from '../data/types.js';
-import { resolveDetector } from '../detectors/registry.js';
-import { seriesFromKpis, faultFreeUntil } from '../data/kpi-series.js';
-import { readSeriesDir } from '../data/series-csv.js';
 import { runDetector, scoreDetection, trainBoundary, type DetectionMetrics, type ScoreOptions, type ThresholdSource } from '../detectors/evaluate.js';
+import type { Detection } from '../detectors/types.js';
+import { evaluate } from './evaluate.js';
+import { loadSource, type SourceSpec, type Telemetry } from './load.js';
+import { closeMethods, resolveMethods } from './methods.js';
 
 export interface DetectOptions {
-  /**
-   * Generated data set folder(s) (kpis.arrow + truth.json). Several are scored together as one
-   * corpus (series ids prefixed with the folder name), e.g. a whole fault suite.
-   */
-  data?: string | string[];
-  /** A folder of series CSVs, or the NAB layout. */
-  series?: string;
-  /** A folder of same-named training CSVs (fitting only). */
-  train?: string;
-  /** Detector specs (registry names with options, module paths, cmd: or .json plugins). */
+  /** Data sets scored as one corpus (generated, imported, or a series folder via `series`). */
+  sources: SourceSpec[];
+  /** Detector specs (registry names with options, module paths, cmd: or .json plugins); `all` = every built-in. */
   detectors: string[];
   out: string;
+  force?: boolean;
   /** Point-adjustment delay in points (default 7). */
   delay?: number;
-  /** --data only: end of training, ISO 8601 or an offset from the run's start such as 2h. */
+  /** End of training: ISO 8601 or an offset from the data's start such as 2h. */
   trainUntil?: string;
+  onBadRow?: BadRowPolicy;
+  progress?: boolean;
 }
 
 type PerSource = Record<ThresholdSource, DetectionMetrics>;
@@ -43,65 +39,12 @@ type SeriesFigures = Omit<DetectionMetrics, 'eventDetails'>;
 
 export interface MetricsFile {
   tool: 'faultline detect';
-  input: { data?: string | string[]; series?: string; train?: string; layout: string; seriesCount: number; points: number };
+  input: { read: Telemetry['read'][]; layout: string; seriesCount: number; points: number };
   training: string;
   /** Repairs made while reading the input (e.g. repeated timestamps). */
   notes: string[];
   delay: number;
-  detectors: Record<string, { spec: string; unjudgedSeries: number; overall: PerSource; series: Record<string, SeriesFigures> }>;
-}
-
-interface Loaded {
-  series: Series[];
-  train?: Series[];
-  layout: string;
-  training: string;
-  notes: string[];
-  scoreFrom?: Record<string, number>;
-  windows?: Record<string, Array<[number, number]>>;
-}
-
-async function load(opts: DetectOptions): Promise<Loaded> {
-  if (!!opts.data === !!opts.series) throw new Error('give exactly one of --data <generated dir> or --series <dir>');
-  if (opts.data) {
-    if (opts.train) throw new Error('--train goes with --series; with --data the training part is the fault-free prefix (see --train-until)');
-    const dirs = Array.isArray(opts.data) ? opts.data : [opts.data];
-    const names = dirs.map((d) => basename(resolve(d)));
-    if (new Set(names).size !== names.length) throw new Error(`--data folders must have distinct names (series ids are prefixed with them): ${names.join(', ')}`);
-    const series: Series[] = [];
-    const scoreFrom: Record<string, number> = {};
-    const splits: string[] = [];
-    for (const [k, dir] of dirs.entries()) {
-      const truth = await readTruth(dir);
-      const own = seriesFromKpis(await readKpis(join(dir, 'kpis.arrow')), truth);
-      const until = opts.trainUntil !== undefined ? parseInstantOrOffset(opts.trainUntil, truth.start) : faultFreeUntil(truth);
-      if (until !== undefined && until <= truth.start) {
-        throw new Error(`${dir}: no fault-free prefix to train on (first fault at ${new Date(until).toISOString()}, the run's start); pass --train-until`);
-      }
-      for (const s of own) {
-        if (dirs.length > 1) s.id = `${names[k]}/${s.id}`;
-        scoreFrom[s.id] = until ?? trainBoundary(s);
-        series.push(s);
-      }
-      splits.push(until !== undefined ? new Date(until).toISOString() : 'first 15% (no faults)');
-    }
-    const how = opts.trainUntil !== undefined ? '--train-until' : "each run's fault-free prefix, before its first fault";
-    const ends = [...new Set(splits)].join(', ');
-    const training = `fitted on points before ${ends} (${how}; a run without faults: its first 15%); scored from there`;
-    return { series, layout: 'generated', training, notes: [], scoreFrom };
-  }
-  const set = await readSeriesDir(opts.series!);
-  const loaded: Loaded = { series: set.series, layout: set.layout, training: '', notes: set.notes, ...(set.windows ? { windows: set.windows } : {}) };
-  if (opts.train) {
-    const train = await readSeriesDir(opts.train);
-    loaded.train = train.series;
-    loaded.notes.push(...train.notes);
-    loaded.training = `fitted on same-named series in ${opts.train}; every point of --series scored`;
-  } else {
-    loaded.scoreFrom = Object.fromEntries(set.series.map((s) => [s.id, trainBoundary(s)]));
-    loaded.training = 'fitted on the first 15% of each series (NAB probationary period); scored after it';
-  }
-  return loaded;
+  detectors: Record<string, { spec: string; unjudgedSeries: number; error?: string; overall: PerSource; series: Record<string, SeriesFigures> }>;
 }
 
 function csvField(s: string): string {
@@ -112,11 +55,11 @@ function writeAlarms(file: AtomicFile, detector: string, series: Series[], detec
   const det = csvField(detector);
   series.forEach((s, k) => {
     const id = csvField(s.id);
-    const d = detections[k];
+    const d = detections[k]!;
     let chunk = '';
     for (let i = 0; i < s.timestamps.length; i++) {
-      const score = d.scores[i];
-      chunk += `${id},${new Date(s.timestamps[i]).toISOString()},${Number.isNaN(score) ? '' : score},${d.alarms[i]},${det}\n`;
+      const score = d.scores[i]!;
+      chunk += `${id},${new Date(s.timestamps[i]!).toISOString()},${Number.isNaN(score) ? '' : score},${d.alarms[i]},${det}\n`;
       if (chunk.length > 1 << 16) {
         file.write(Buffer.from(chunk));
         chunk = '';
@@ -131,65 +74,110 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
-export async function detect(opts: DetectOptions): Promise<{ out: string; metrics: MetricsFile }> {
-  if (opts.detectors.length === 0) throw new Error('name at least one detector (--detector)');
-  const factories: Array<{ spec: string; factory: Resolved<Detector> }> = [];
-  for (const spec of opts.detectors) factories.push({ spec, factory: await resolveDetector(spec) });
-  const input = await load(opts);
-  await mkdir(opts.out, { recursive: true });
-  const delay = opts.delay ?? 7;
-  const metrics: MetricsFile = {
-    tool: 'faultline detect',
-    input: {
-      ...(opts.data ? { data: opts.data } : {}),
-      ...(opts.series ? { series: opts.series } : {}),
-      ...(opts.train ? { train: opts.train } : {}),
-      layout: input.layout,
-      seriesCount: input.series.length,
-      points: input.series.reduce((a, s) => a + s.timestamps.length, 0),
-    },
-    training: input.training,
-    notes: input.notes,
-    delay,
-    detectors: {},
+/** Several data sets as one corpus: series ids prefixed with their folder's name. */
+function corpus(sets: Telemetry[]): Telemetry {
+  if (sets.length === 1) return sets[0]!;
+  const names = sets.map((t) => t.name);
+  if (new Set(names).size !== names.length) throw new UsageError(`data sets must have distinct folder names (series ids are prefixed with them): ${names.join(', ')}`);
+  const prefix = (t: Telemetry, s: Series): Series => ({ ...s, id: `${t.name}/${s.id}` });
+  const trainUntil: Record<string, number> = {};
+  const windows: Record<string, Array<[number, number]>> = {};
+  for (const t of sets) {
+    for (const s of t.series) {
+      const until = typeof t.trainUntil === 'number' ? t.trainUntil : t.trainUntil?.[s.id];
+      if (until !== undefined) trainUntil[`${t.name}/${s.id}`] = until;
+      const w = t.windows?.[s.id];
+      if (w) windows[`${t.name}/${s.id}`] = w;
+    }
+  }
+  const first = sets[0]!;
+  return {
+    ...first,
+    name: 'corpus',
+    series: sets.flatMap((t) => t.series.map((s) => prefix(t, s))),
+    ...(sets.every((t) => t.train) ? { train: sets.flatMap((t) => t.train!.map((s) => prefix(t, s))) } : {}),
+    ...(Object.keys(trainUntil).length ? { trainUntil } : {}),
+    ...(Object.keys(windows).length ? { windows } : {}),
+    training: [...new Set(sets.map((t) => t.training))].join('; '),
+    layout: [...new Set(sets.map((t) => t.layout))].join('+'),
+    notes: sets.flatMap((t) => t.notes),
+    faults: sets.flatMap((t) => t.faults ?? []),
   };
-  const alarms = AtomicFile.open(join(opts.out, 'alarms.csv'));
+}
+
+export async function detect(opts: DetectOptions): Promise<{ out: string; metrics: MetricsFile }> {
+  const inputs = opts.sources.flatMap((s) => [s.in, ...(s.series ?? []), s.train]);
+  checkOutputDir(opts.out, { command: 'detect', force: opts.force ?? false, inputs });
+  if (opts.detectors.length === 0) throw new UsageError('name at least one detector (--detectors)');
+  if (opts.sources.length === 0) throw new UsageError('give a data set (--in) or series (--series)');
+  const methods = await resolveMethods({ detectors: opts.detectors });
+  const progress = new Progress('faultline detect', opts.progress === undefined ? {} : { enabled: opts.progress });
+  await progress.start(0);
   try {
-    alarms.write(Buffer.from('series,timestamp,score,alarm,detector\n'));
-    for (const { spec, factory } of factories) {
-      const detections = await runDetector(factory, input.series, input.train ? { train: input.train } : { trainUntil: input.scoreFrom });
-      writeAlarms(alarms, factory.name, input.series, detections);
-      const base: ScoreOptions = {
-        delay,
-        ...(input.scoreFrom ? { scoreFrom: input.scoreFrom } : {}),
-        ...(input.windows ? { windows: input.windows } : {}),
-      };
+    const badRows = new BadRows(opts.onBadRow ?? 'reject');
+    const sets: Telemetry[] = [];
+    for (const source of opts.sources) {
+      const t = await loadSource(source, { need: new Set(['kpis']), badRows, ...(opts.trainUntil !== undefined ? { trainUntil: opts.trainUntil } : {}) });
+      if (!t.series.length) throw new UsageError(`${source.in ?? source.series?.join(', ')}: no series to watch`);
+      sets.push(t);
+    }
+    const input = corpus(sets);
+    progress.note(`read ${input.series.length} series`);
+    const delay = opts.delay ?? 7;
+    const { item, detections } = await evaluate(input, methods, { key: 'detect', scenario: 'detect' }, { delay, onMethod: (_, m) => progress.note(`${m} done`) });
+    const scoreFrom = input.train ? undefined : Object.fromEntries(input.series.map((s) => [s.id, trainBoundary(s, input.trainUntil)]));
+    const metrics: MetricsFile = {
+      tool: 'faultline detect',
+      input: { read: sets.map((t) => t.read), layout: input.layout, seriesCount: input.series.length, points: input.series.reduce((a, s) => a + s.timestamps.length, 0) },
+      training: input.training,
+      notes: input.notes,
+      delay,
+      detectors: {},
+    };
+    for (const [k, method] of methods.detectors.entries()) {
+      const det = detections.get(method.name)!;
+      const base: ScoreOptions = { delay, ...(scoreFrom ? { scoreFrom } : {}), ...(input.windows ? { windows: input.windows } : {}) };
       const trainScore: ScoreOptions = { ...base };
       if (input.train) {
         // In-sample detections on the training set, for the 'train' threshold source.
-        const trainDetections = await runDetector(factory, input.train, { train: input.train });
-        trainScore.train = { series: input.train, detections: trainDetections };
+        trainScore.train = { series: input.train, detections: await runDetector(method, input.train, { train: input.train }) };
       }
       const overall: PerSource = {
-        own: scoreDetection(input.series, detections, { ...base, threshold: 'own' }),
-        train: scoreDetection(input.series, detections, { ...trainScore, threshold: 'train' }),
-        oracle: scoreDetection(input.series, detections, { ...base, threshold: 'oracle' }),
+        own: scoreDetection(input.series, det, { ...base, threshold: 'own' }),
+        train: scoreDetection(input.series, det, { ...trainScore, threshold: 'train' }),
+        oracle: scoreDetection(input.series, det, { ...base, threshold: 'oracle' }),
       };
       const perSeries: Record<string, SeriesFigures> = {};
-      input.series.forEach((s, k) => {
-        const figures: Partial<DetectionMetrics> = scoreDetection([s], [detections[k]], { ...base, threshold: 'own' });
+      input.series.forEach((s, i) => {
+        const figures: Partial<DetectionMetrics> = scoreDetection([s], [det[i]!], { ...base, threshold: 'own' });
         delete figures.eventDetails; // listed once, under overall
         perSeries[s.id] = figures as SeriesFigures;
       });
       // Series on which the detector gave no score at all (e.g. binomial on a series without volume).
-      const unjudgedSeries = detections.filter((d) => d.scores.every((x) => Number.isNaN(x))).length;
-      metrics.detectors[factory.name] = { spec, unjudgedSeries, overall, series: perSeries };
+      const unjudgedSeries = det.filter((d) => d.scores.every((x) => Number.isNaN(x))).length;
+      const error = item.detectors[k]!.error;
+      metrics.detectors[method.name] = { spec: method.spec, unjudgedSeries, ...(error !== undefined ? { error } : {}), overall, series: perSeries };
     }
-    alarms.commit();
-  } catch (err) {
-    alarms.abort();
-    throw err;
+    await publishDir(
+      opts.out,
+      async (stage) => {
+        const alarms = AtomicFile.open(path.join(stage, 'alarms.csv'));
+        try {
+          alarms.write(Buffer.from('series,timestamp,score,alarm,detector\n'));
+          for (const method of methods.detectors) writeAlarms(alarms, method.name, input.series, detections.get(method.name)!);
+          alarms.commit();
+        } catch (err) {
+          alarms.abort();
+          throw err;
+        }
+        writeFileAtomic(path.join(stage, 'metrics.json'), JSON.stringify(metrics, jsonReplacer, 2) + '\n');
+      },
+      { command: 'detect', force: opts.force ?? false, inputs },
+    );
+    return { out: opts.out, metrics };
+  } finally {
+    progress.stop();
+    await closeMethods(methods);
   }
-  writeFileAtomic(join(opts.out, 'metrics.json'), JSON.stringify(metrics, jsonReplacer, 2) + '\n');
-  return { out: opts.out, metrics };
 }
+

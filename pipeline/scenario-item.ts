@@ -1,62 +1,48 @@
 /**
- * One simulated item of a run: generate the scenario into a scratch directory, turn its files into
- * the evaluation input (spans, KPI series, incidents), evaluate, and delete the scratch data.
+ * One simulated item of a run: generate the scenario into a scratch folder, read it through the
+ * one loader, evaluate, and delete the scratch data.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { seriesFromKpis } from '../data/kpi-series.js';
 import { generate } from '../sim/generate.js';
-import { readKpis } from '../sim/read.js';
-import { kpiFrameFromTable } from '../rca/evaluate.js';
-import { incidentsFromTruth } from '../data/incidents.js';
-import { buildSpans } from '../trees/index.js';
-import { evaluateItem, type EvaluateOptions } from './evaluate-item.js';
+import type { ItemResult } from '../scores/item-result.js';
+import { evaluate, type Methods } from './evaluate.js';
+import { loadSource } from './load.js';
+import { inputsRead } from './methods.js';
 import type { SweepItem } from './sweep.js';
-import type { ItemResult } from '../reports/types.js';
 
-export interface ScenarioItemConfig extends EvaluateOptions {
+export interface ScenarioItemConfig {
   duration?: string | number;
   trafficScale?: number;
+  rcaTimeoutMs?: number;
+  /** Where items generate their data (under the run's output staging folder). */
+  scratch: string;
 }
 
-export async function evaluateScenarioItem(item: SweepItem, config: ScenarioItemConfig): Promise<ItemResult> {
-  const scratch = await mkdtemp(path.join(os.tmpdir(), 'faultline-item-'));
+export async function evaluateScenarioItem(item: SweepItem, methods: Methods, config: ScenarioItemConfig): Promise<ItemResult> {
+  const dir = path.join(config.scratch, `${item.generatorSeed}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  await mkdir(dir, { recursive: true });
   try {
-    let t0 = performance.now();
-    const { dir, truth } = await generate({
+    const t0 = performance.now();
+    const data = path.join(dir, 'data');
+    await generate({
       scenario: item.scenario,
       seed: item.generatorSeed,
-      out: path.join(scratch, 'data'),
+      out: data,
       ...(config.duration !== undefined ? { duration: config.duration } : {}),
       ...(config.trafficScale !== undefined ? { trafficScale: config.trafficScale } : {}),
     });
-    const timings: Record<string, number> = { generate: performance.now() - t0 };
-    t0 = performance.now();
-    const spans = await buildSpans(path.join(dir, 'messages.arrow'));
-    timings.spans = performance.now() - t0;
-    t0 = performance.now();
-    const kpis = await readKpis(path.join(dir, 'kpis.arrow'));
-    const series = seriesFromKpis(kpis, truth);
-    timings.series = performance.now() - t0;
-    return await evaluateItem(
-      {
-        key: item.key,
-        scenario: item.scenario,
-        seed: item.seed,
-        generatorSeed: item.generatorSeed,
-        spans,
-        incidents: incidentsFromTruth(truth),
-        series,
-        kpis: kpiFrameFromTable(kpis),
-        faults: truth.faults,
-        start: truth.start,
-        end: truth.end,
-        timings,
-      },
-      config,
+    const generated = performance.now() - t0;
+    const telemetry = await loadSource({ in: data }, { need: inputsRead(methods) });
+    telemetry.timings = { generate: generated, ...telemetry.timings };
+    const { item: result } = await evaluate(
+      telemetry,
+      methods,
+      { key: item.key, scenario: item.scenario, seed: item.seed, generatorSeed: item.generatorSeed },
+      config.rcaTimeoutMs !== undefined ? { rcaTimeoutMs: config.rcaTimeoutMs } : {},
     );
+    return result;
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { FAULT_TYPES } from '../sim/formats.js';
 import { scenariosDir } from '../common/package-root.js';
 import { DEFAULT_MTTR_MODEL } from '../scores/mttr.js';
+import { FaultlineError } from '../common/errors.js';
 
 const minutes = z.number().nonnegative();
 
@@ -62,7 +63,7 @@ export function suitePath(nameOrPath: string): string {
   );
 }
 
-export class SuiteError extends Error {}
+export class SuiteError extends FaultlineError {}
 
 export function loadSuite(nameOrPath: string = DEFAULT_SUITE): Suite {
   const file = suitePath(nameOrPath);

@@ -12,6 +12,8 @@ export interface IncidentRanking {
   computeMs: number;
   /** 1-based rank of the first true root cause, 0 if absent. */
   rank: number;
+  /** Why the method gave no ranking for this incident (it failed or ran out of time): a miss. */
+  error?: string;
 }
 
 export interface RankOptions {
@@ -24,6 +26,11 @@ export interface RankOptions {
    * minutes; 0 uses the baseline alone.
    */
   localBaselineMs?: number;
+  /**
+   * Per-incident time limit, ms: a ranking not done by then is a miss. It interrupts methods that
+   * wait (subprocess plugins, async work); a built-in that computes synchronously finishes first.
+   */
+  timeoutMs?: number;
 }
 
 export const DEFAULT_LOCAL_BASELINE_MS = 10 * 60_000;
@@ -52,14 +59,25 @@ export async function rankIncidents(
       const recent = local > 0 && from < incident.start ? selectTraces(spans, from, incident.start) : undefined;
       const reference = recent && recent.length ? localBaselines.get(baseline, recent) : baseline;
       const t0 = performance.now();
-      const candidates = await algorithm.rank({ incident: { id: incident.id, start: incident.start, end: incident.end }, spans: window, baseline: reference, kpis: opts.kpis });
-      const computeMs = performance.now() - t0;
-      out.push({ incident, candidates, computeMs, rank: rankOfRootCause(candidates, incident.rootCause) });
+      try {
+        const ranking = Promise.resolve(algorithm.rank({ incident: { id: incident.id, start: incident.start, end: incident.end }, spans: window, baseline: reference, kpis: opts.kpis }));
+        const candidates = await (opts.timeoutMs === undefined ? ranking : withTimeout(ranking, opts.timeoutMs, `${method.name}: incident ${incident.id}: no ranking within ${opts.timeoutMs} ms (--rca-timeout)`));
+        const computeMs = performance.now() - t0;
+        out.push({ incident, candidates, computeMs, rank: rankOfRootCause(candidates, incident.rootCause) });
+      } catch (err) {
+        out.push({ incident, candidates: [], computeMs: performance.now() - t0, rank: 0, error: (err as Error).message });
+      }
     }
   } finally {
     await algorithm.close?.();
   }
   return out;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
 
 /** baseline + recent traces, built once per distinct recent window (algorithms cache by table). */

@@ -6,7 +6,7 @@
 import * as Plot from '@observablehq/plot';
 import { JSDOM } from 'jsdom';
 import type { DetectorSummary, PairingSummary, RcaSummary } from './summary-schema.js';
-import type { FaultRecord, KpiCurve, LatencyHistogram } from './types.js';
+import type { FaultRecord, KpiCurve, LatencyHistogram } from '../scores/item-result.js';
 import { LATENCY_EDGES_MS } from './latency.js';
 
 let shared: Document | undefined;

@@ -57,7 +57,7 @@ export function readSummary(fileOrDir: string): Summary {
     const issue = parsed.error.issues[0]!;
     throw new Error(`${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
-  return parsed.data;
+  return parsed.data as Summary;
 }
 
 function compareSection<T>(

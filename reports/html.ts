@@ -14,7 +14,7 @@ import { escapeHtml as e } from './escape.js';
 import { addLatency, emptyLatencyHistogram } from './latency.js';
 import { impactingFaults } from '../scores/mttr.js';
 import type { Summary } from './summary-schema.js';
-import type { ItemResult } from './types.js';
+import type { ItemResult } from '../scores/item-result.js';
 
 /** Items whose KPI curves are drawn; the rest are in the tables only (keeps the page light). */
 export const MAX_CURVE_ITEMS = 24;

@@ -3,7 +3,7 @@
  * when the algorithm's top-1 candidate is not a true root cause.
  */
 import { escapeHtml as x } from './escape.js';
-import type { ItemResult } from './types.js';
+import type { ItemResult } from '../scores/item-result.js';
 
 export function renderJunit(results: ItemResult[]): string {
   const algorithms = [...new Set(results.flatMap((r) => r.rca.map((a) => a.name)))];

@@ -4,7 +4,7 @@
  * rest, so that histograms of many items merge by adding counts.
  */
 import type { SpanTable } from '../data/types.js';
-import type { LatencyHistogram } from './types.js';
+import type { LatencyHistogram } from '../scores/item-result.js';
 
 /** 4 bins per decade from 1 ms to 100 s; bin 0 also takes < 1 ms, the last bin takes >= 100 s. */
 export const LATENCY_EDGES_MS: number[] = Array.from({ length: 21 }, (_, k) => Math.round(10 ** (k / 4) * 1000) / 1000);

@@ -2,13 +2,15 @@
  * `faultline merge`: combine the partial results of shards (or whole runs of the same
  * configuration) into the report a single run would have written.
  */
-import { publishDir } from '../common/output-dir.js';
+import { checkOutputDir, publishDir } from '../common/output-dir.js';
+import type { AcGate } from '../scores/gate.js';
 import { readResultsFile, writeResultsFile, type ResultsFile } from './results-file.js';
 import type { Summary } from './summary-schema.js';
-import type { ItemResult } from './types.js';
+import type { ItemResult } from '../scores/item-result.js';
 import { writeReport } from './write.js';
+import { FaultlineError } from '../common/errors.js';
 
-export class MergeError extends Error {}
+export class MergeError extends FaultlineError {}
 
 export function mergeResults(files: (ResultsFile & { path: string })[]): ResultsFile {
   if (files.length === 0) throw new MergeError('nothing to merge: name at least one run directory');
@@ -41,22 +43,24 @@ export function mergeResults(files: (ResultsFile & { path: string })[]): Results
 }
 
 /** `minAc1` overrides the gate the shards were run with. */
-export async function merge(opts: {
-  inputs: string[];
-  out: string;
-  minAc1?: number;
-}): Promise<{ summary: Summary; gatePassed: boolean; out: string }> {
+export async function merge(opts: { inputs: string[]; out: string; force?: boolean; minAc1?: AcGate }): Promise<{ summary: Summary; gatePassed: boolean; out: string }> {
+  const output = { command: 'merge', force: opts.force ?? false, inputs: opts.inputs };
+  checkOutputDir(opts.out, output);
   const merged = mergeResults(opts.inputs.map((p) => readResultsFile(p)));
   const c = merged.config;
-  const minAc1 = opts.minAc1 ?? c.minAc1;
-  const res = await publishDir(opts.out, async (tmp) => {
-    writeResultsFile(tmp, merged);
-    return writeReport(merged.items, tmp, {
-      title: c.title,
-      ...(c.suite !== null ? { suite: c.suite } : {}),
-      mttr: c.mttr,
-      ...(minAc1 !== null ? { minAc1 } : {}),
-    });
-  });
+  const gate = opts.minAc1 ?? (c.minAc1 === null ? undefined : typeof c.minAc1 === 'number' ? { best: c.minAc1 } : { methods: c.minAc1 });
+  const res = await publishDir(
+    opts.out,
+    async (stage) => {
+      writeResultsFile(stage, merged);
+      return writeReport(merged.items, stage, {
+        title: c.title,
+        ...(c.suite !== null ? { suite: c.suite } : {}),
+        mttr: c.mttr,
+        ...(gate !== undefined ? { gate } : {}),
+      });
+    },
+    output,
+  );
   return { ...res, out: opts.out };
 }

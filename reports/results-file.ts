@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import type { MttrModel } from '../scores/mttr.js';
 import type { Shard } from '../pipeline/sweep.js';
-import type { ItemResult } from './types.js';
+import type { ItemResult } from '../scores/item-result.js';
 
 export const RESULTS_SCHEMA_ID = 'faultline/results';
 export const RESULTS_VERSION = 1;
@@ -26,7 +26,8 @@ export interface RunConfig {
   detectors: string[];
   rca: string[];
   mttr: MttrModel;
-  minAc1: number | null;
+  /** The `--min-ac1` gate: one bar for the best method, or a bar per named method. */
+  minAc1: number | Record<string, number> | null;
   /** Every item key of the whole sweep, sorted: merge checks the shards cover it exactly. */
   sweep: string[];
 }

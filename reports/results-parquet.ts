@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import * as arrow from 'apache-arrow';
-import type { ItemResult } from './types.js';
+import type { ItemResult } from '../scores/item-result.js';
 import { writeParquetTable } from '../data/parquet.js';
 
 export const RESULT_PARQUET_FILES = { rca: 'rca-candidates.parquet', detectors: 'detectors.parquet' } as const;

@@ -12,13 +12,14 @@ import {
   type RcaSummary,
   type Summary,
 } from './summary-schema.js';
-import type { DetectionFigures, ItemResult } from './types.js';
+import type { DetectionFigures, ItemResult } from '../scores/item-result.js';
+import { judgeGate, type AcGate } from '../scores/gate.js';
 
 export interface SummarizeOptions {
   title?: string;
   suite?: string;
   mttr?: MttrModel;
-  minAc1?: number;
+  gate?: AcGate;
 }
 
 export function sortItems(results: ItemResult[]): ItemResult[] {
@@ -215,22 +216,12 @@ export function summarize(results: ItemResult[], opts: SummarizeOptions = {}): S
       mtbfMs: mtbf,
       pairings,
     },
-    gate: gate(bestRca, opts.minAc1),
+    gate: gateOf(rca, opts.gate),
   };
 }
 
-function gate(best: Summary['bestRca'], minAc1: number | undefined): Summary['gate'] {
-  if (minAc1 === undefined) return { minAc1: null, passed: true, message: 'no AC@1 gate set' };
-  if (best === null) {
-    return { minAc1, passed: false, message: `AC@1 gate ${minAc1} failed: no RCA algorithm produced an AC@1` };
-  }
-  const passed = best.ac1 >= minAc1;
-  const fmt = (x: number) => x.toFixed(3);
-  return {
-    minAc1,
-    passed,
-    message: passed
-      ? `AC@1 gate passed: best RCA algorithm ${best.name} has AC@1 ${fmt(best.ac1)} >= ${fmt(minAc1)}`
-      : `AC@1 gate failed: best RCA algorithm ${best.name} has AC@1 ${fmt(best.ac1)} < required ${fmt(minAc1)}`,
-  };
+function gateOf(rca: RcaSummary[], gate: AcGate | undefined): Summary['gate'] {
+  const judged = judgeGate(gate, new Map(rca.map((a) => [a.name, a.ac1])));
+  const minAc1 = gate === undefined ? null : 'best' in gate ? gate.best : gate.methods;
+  return { minAc1, passed: judged.passed, message: judged.message };
 }

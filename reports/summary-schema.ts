@@ -5,78 +5,47 @@
  * Figures that are undefined (no event to time, no fault of a kind) are null.
  */
 import { z } from 'zod';
+import { DETECTION_FIGURES, MTTR_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
 
 export const SUMMARY_SCHEMA_ID = 'faultline/summary';
 export const SUMMARY_VERSION = 1;
 
 const num = z.number().nullable();
 
-const MttrPhasesSchema = z.object({
-  faults: z.number().int(),
-  detectMs: num,
-  identifyMs: num,
-  identifyComputeMs: num,
-  repairMs: num,
-  mttrMs: num,
-});
+/** A figure's schema: counts are integers and always defined; everything else may be undefined (null). */
+function figureSchema(f: Figure): z.ZodType {
+  if (f.perK) return z.record(z.string(), num);
+  return f.unit === 'count' ? z.number().int() : num;
+}
 
-const DetectorTypeSchema = z.object({
-  faults: z.number().int(),
-  detected: z.number().int(),
-  detectionRate: num,
-  meanTimeToDetectMs: num,
-});
+/** The summary fields of a figure table, in its order (per-item-only figures left out). */
+function figureShape(table: readonly Figure[], pick: (f: Figure) => boolean = () => true): Record<string, z.ZodType> {
+  return Object.fromEntries(table.filter((f) => !f.itemOnly && pick(f)).map((f) => [f.key, figureSchema(f)]));
+}
+
+/** The per-fault-type breakdown of a table: its byType figures, under their per-type names. */
+function byTypeShape(table: readonly Figure[]): Record<string, z.ZodType> {
+  return Object.fromEntries(table.filter((f) => f.byType).map((f) => [f.byTypeKey ?? f.key, figureSchema(f)]));
+}
+
+const MttrPhasesSchema = z.object(byTypeShape(MTTR_FIGURES));
 
 export const DetectorSummarySchema = z.object({
   name: z.string(),
-  /** Means over items of the per-item scores (point-adjusted with delay 7, own threshold). */
-  pointAdjustedF1: num,
-  precision: num,
-  recall: num,
-  pointF1: num,
-  rangePrecision: num,
-  rangeRecall: num,
-  falseAlarmsPerDay: num,
-  nabStandard: num,
-  nabLowFP: num,
-  nabLowFN: num,
-  /** Pooled over all labelled anomaly segments of all items. */
-  events: z.number().int(),
-  detectedEvents: z.number().int(),
-  eventRecall: num,
-  /** Pooled over impacting faults: share alarmed, and mean fault start -> first alarm. */
-  faults: z.number().int(),
-  detectedFaults: z.number().int(),
-  faultDetectionRate: num,
-  meanTimeToDetectMs: num,
-  computeMs: num, // mean per item, measured
-  byType: z.record(z.string(), DetectorTypeSchema),
-});
-
-const RcaTypeSchema = z.object({
-  incidents: z.number().int(),
-  ac1: num,
-  ac3: num,
-  avg5: num,
-  mrr: num,
+  ...figureShape(DETECTION_FIGURES),
+  byType: z.record(z.string(), z.object(byTypeShape(DETECTION_FIGURES))),
 });
 
 export const RcaSummarySchema = z.object({
   name: z.string(),
-  incidents: z.number().int(),
-  ac1: num,
-  ac3: num,
-  avg5: num,
-  mrr: num,
-  prAt: z.record(z.string(), num),
-  computeMs: num, // mean per incident, measured
-  byType: z.record(z.string(), RcaTypeSchema),
+  ...figureShape(RCA_FIGURES),
+  byType: z.record(z.string(), z.object(byTypeShape(RCA_FIGURES))),
 });
 
-export const PairingSchema = MttrPhasesSchema.extend({
+export const PairingSchema = z.object({
   detector: z.string(),
   rca: z.string(),
-  availability: num,
+  ...figureShape(MTTR_FIGURES),
   byType: z.record(z.string(), MttrPhasesSchema),
 });
 
@@ -111,12 +80,29 @@ export const SummarySchema = z.object({
     mtbfMs: num,
     pairings: z.array(PairingSchema),
   }),
-  gate: z.object({ minAc1: num, passed: z.boolean(), message: z.string() }),
+  gate: z.object({ minAc1: z.union([num, z.record(z.string(), z.number())]), passed: z.boolean(), message: z.string() }),
 });
 
-export type Summary = z.infer<typeof SummarySchema>;
-export type DetectorSummary = z.infer<typeof DetectorSummarySchema>;
-export type RcaSummary = z.infer<typeof RcaSummarySchema>;
-export type PairingSummary = z.infer<typeof PairingSchema>;
+/** A figure's value in summary.json: counts are numbers, per-k figures records, the rest number or null. */
+type Value<F extends Figure> = F extends { perK: true } ? Record<string, number | null> : F extends { unit: 'count' } ? number : number | null;
+/** The summary fields of a figure table, typed from the table itself. */
+type SummaryFigures<T extends readonly Figure[]> = { [F in T[number] as F extends { itemOnly: true } ? never : F['key']]: Value<F> };
+type ByTypeFigures<T extends readonly Figure[]> = {
+  [F in T[number] as F extends { byType: true } ? (F extends { byTypeKey: infer K extends string } ? K : F['key']) : never]: Value<F>;
+};
+
+/** A detector's figures over a run (DETECTION_FIGURES). */
+export type DetectorSummary = { name: string } & SummaryFigures<typeof DETECTION_FIGURES> & { byType: Record<string, ByTypeFigures<typeof DETECTION_FIGURES>> };
+/** An RCA method's figures over a run (RCA_FIGURES). */
+export type RcaSummary = { name: string } & SummaryFigures<typeof RCA_FIGURES> & { byType: Record<string, ByTypeFigures<typeof RCA_FIGURES>> };
+/** A detector + RCA pairing's MTTR figures (MTTR_FIGURES). */
+export type PairingSummary = { detector: string; rca: string } & SummaryFigures<typeof MTTR_FIGURES> & { byType: Record<string, ByTypeFigures<typeof MTTR_FIGURES>> };
+
+type Parsed = z.infer<typeof SummarySchema>;
+export type Summary = Omit<Parsed, 'detectors' | 'rca' | 'mttr'> & {
+  detectors: DetectorSummary[];
+  rca: RcaSummary[];
+  mttr: Omit<Parsed['mttr'], 'pairings'> & { pairings: PairingSummary[] };
+};
 
 export const SUMMARY_JSON_SCHEMA = z.toJSONSchema(SummarySchema);

@@ -7,10 +7,11 @@ import { renderJunit } from './junit.js';
 import type { MttrModel } from '../scores/mttr.js';
 import { sortItems, summarize } from './summarize.js';
 import type { Summary } from './summary-schema.js';
-import type { ItemResult } from './types.js';
+import type { ItemResult } from '../scores/item-result.js';
+import type { AcGate } from '../scores/gate.js';
 
 export interface WriteReportOptions {
-  minAc1?: number;
+  gate?: AcGate;
   title?: string;
   suite?: string;
   mttr?: MttrModel;

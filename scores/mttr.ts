@@ -10,7 +10,7 @@
  * MTBF comes from the fault schedule: fault-free operating time / number of impacting faults.
  */
 import type { FaultType } from '../sim/formats.js';
-import type { FaultRecord, ItemResult } from '../reports/types.js';
+import type { FaultRecord, ItemResult } from './item-result.js';
 
 export interface MttrModel {
   operatorMinutesPerCandidate: number;

@@ -5,9 +5,10 @@ import { scenarioSchema, type CallTemplate, type ScenarioFile } from './scenario
 import { scenariosDir } from '../common/package-root.js';
 import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
+import { FaultlineError } from '../common/errors.js';
 
 /** A scenario file problem: names the file, the field path and (when known) the YAML line. */
-export class ScenarioError extends Error {
+export class ScenarioError extends FaultlineError {
   constructor(
     readonly file: string,
     readonly fieldPath: string,

@@ -9,18 +9,25 @@ import { Bench } from 'tinybench';
 import { downsampleMinMax } from '../../reports/downsample.js';
 import { renderReport } from '../../reports/html.js';
 import { renderJunit } from '../../reports/junit.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { evaluateScenarioItem } from '../../pipeline/scenario-item.js';
+import { resolveMethods } from '../../pipeline/methods.js';
 import { summarize } from '../../reports/summarize.js';
 import { buildSweep } from '../../pipeline/sweep.js';
-import type { ItemResult } from '../../reports/types.js';
+import type { ItemResult } from '../../scores/item-result.js';
 import { benchRows } from '../bench-table.js';
 
 const itemsArg = process.argv.indexOf('--items');
 const copies = itemsArg > 0 ? Number(process.argv[itemsArg + 1]) : 32;
 
 const [item] = buildSweep(['faults/database-slow'], [1]);
+const methods = await resolveMethods({ detectors: ['ksigma', 'spectral-residual'], rca: ['count', 'deepest-abnormal', 'ochiai'] });
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'faultline-bench-'));
 const t0 = performance.now();
-const one = await evaluateScenarioItem(item!, { detectors: ['ksigma', 'spectral-residual'], rca: ['count', 'deepest-abnormal', 'ochiai'] });
+const one = await evaluateScenarioItem(item!, methods, { scratch });
+rmSync(scratch, { recursive: true, force: true });
 const wall = performance.now() - t0;
 console.log(`one item (${item!.key}, 2 detectors, 3 RCA algorithms): ${wall.toFixed(0)} ms wall`);
 console.table(Object.fromEntries(Object.entries(one.timings).map(([phase, ms]) => [phase, { ms: Math.round(ms) }])));

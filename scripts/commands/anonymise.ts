@@ -1,10 +1,9 @@
 import type { CommandModule } from 'yargs';
-import { anonymise, ANONYMISE_REPORT } from '../../anonymise/anonymise.js';
 import { parseBadRowPolicy } from '../../common/bad-rows.js';
 import { MESSAGE_FORMATS, type MessageFormat } from '../../data/message-import.js';
 import type { NumericTimeUnit } from '../../common/instant.js';
-import { UsageError } from './errors.js';
-import { columnMappingArg } from './args.js';
+import { UsageError } from '../../common/errors.js';
+import { columnMapping as columnMappingArg } from './options.js';
 
 interface AnonymiseArgs {
   out: string;
@@ -44,6 +43,7 @@ export const anonymiseCommand: CommandModule<object, AnonymiseArgs> = {
       .option('on-bad-row', { type: 'string', choices: ['reject', 'skip'], default: 'reject', describe: 'a malformed row stops the run (reject) or is skipped and counted (skip)' }),
   handler: async (argv) => {
     if (!argv['key-file']) throw new UsageError('refusing to anonymise without a key: pass --key-file <file> (e.g. openssl rand -hex 32 > key)');
+    const { anonymise, ANONYMISE_REPORT } = await import('../../anonymise/anonymise.js');
     const messageColumns = columnMappingArg('--message-columns', argv['message-columns']);
     const columns = columnMappingArg('--columns', argv.columns);
     const { report, out, badRowExamples } = await anonymise({

@@ -1,13 +1,11 @@
 import type { CommandModule } from 'yargs';
-import { listDetectors } from '../../detectors/registry.js';
 
 export const detectorsCommand: CommandModule = {
   command: 'detectors',
-  describe: 'List the built-in KPI anomaly detectors',
-  handler: () => {
-    const detectors = listDetectors();
-    const width = Math.max(...detectors.map((d) => d.name.length));
-    for (const d of detectors) process.stdout.write(`${d.name.padEnd(width)}  ${d.description}\n`);
-    process.stdout.write('plugins: --detector ./my-detector.js | --detector spec.json | --detector "cmd:python3 my_detector.py" (README, Detectors)\n');
+  describe: 'List the built-in KPI anomaly detectors and their options',
+  handler: async () => {
+    const [{ listDetectors }, { listPlugins }] = await Promise.all([import('../../detectors/registry.js'), import('./methods-list.js')]);
+    process.stdout.write(listPlugins(listDetectors()));
+    process.stdout.write('\nOptions go after the name: --detectors ksigma:window=120,floor=4. Plugins: ./my-detector.js, spec.json, cmd:<command> (docs/plugins.md).\n');
   },
 };

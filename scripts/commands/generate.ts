@@ -1,9 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { generate } from '../../sim/generate.js';
 import { parseDuration } from '../../common/duration.js';
-import { ScenarioError } from '../../sim/scenario.js';
-import { arrowDirToParquet } from '../../data/parquet.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../../common/errors.js';
 
 interface GenerateArgs {
   scenario: string;
@@ -38,6 +35,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     }
     const scale = args['traffic-scale'];
     if (scale !== undefined && !(scale > 0)) throw new UsageError(`--traffic-scale must be a positive number (got ${scale})`);
+    const [{ generate }, { ScenarioError }] = await Promise.all([import('../../sim/generate.js'), import('../../sim/scenario.js')]);
     const started = process.hrtime.bigint();
     let result;
     try {
@@ -56,6 +54,9 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     for (const f of result.truth.faults) {
       process.stdout.write(`  ${f.id}: ${f.type} at ${f.rootCause.join(',')}${f.rootCauseInstance ? ` (${f.rootCauseInstance})` : ''}, ${new Date(f.start).toISOString()} - ${new Date(f.end).toISOString()}, moved ${f.moved.length} KPI series\n`);
     }
-    if (args.parquet) for (const file of await arrowDirToParquet(result.dir)) process.stdout.write(`  also ${file}\n`);
+    if (args.parquet) {
+      const { arrowDirToParquet } = await import('../../data/parquet.js');
+      for (const file of await arrowDirToParquet(result.dir)) process.stdout.write(`  also ${file}\n`);
+    }
   },
 };

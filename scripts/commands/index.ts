@@ -7,10 +7,10 @@ import { compareCommand } from './compare.js';
 import { detectCommand } from './detect.js';
 import { detectorsCommand } from './detectors.js';
 import { rcaCommand } from './rca.js';
-import { rcaAlgorithmsCommand } from './rca-algorithms.js';
+import { rcaMethodsCommand } from './rca-methods.js';
 import { anonymiseCommand } from './anonymise.js';
 import { replayCommand } from './replay.js';
 
-// One entry per command; each module is a thin wrapper over the library API.
+// One entry per command; each module parses flags and loads the library only when it runs.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [generateCommand, scenariosCommand, runCommand, mergeCommand, compareCommand, detectCommand, detectorsCommand, rcaCommand, rcaAlgorithmsCommand, anonymiseCommand, replayCommand];
+export const commands: CommandModule<any, any>[] = [generateCommand, scenariosCommand, runCommand, mergeCommand, compareCommand, detectCommand, detectorsCommand, rcaCommand, rcaMethodsCommand, anonymiseCommand, replayCommand];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseSeriesCsv, parseTimestamp, readSeriesDir } from '../../data/series-csv.js';
 import { seriesFromKpis } from '../../data/kpi-series.js';
 import { detect } from '../../pipeline/detect.js';
-import { writeKpis } from '../../sim/index.js';
+import { writeKpis } from '../../sim/message-writer.js';
 import type { KpiTable, Truth } from '../../sim/formats.js';
 import { MINUTE, T0, baseSeries, inject } from './synthetic.js';
 
@@ -109,8 +109,8 @@ describe('series from kpis.arrow', () => {
     await writeKpis(join(dir, 'kpis.arrow'), table);
     writeFileSync(join(dir, 'truth.json'), JSON.stringify(truth));
     const out = join(dir, 'out');
-    const res = await detect({ data: dir, detectors: ['ksigma'], out });
-    expect(res.metrics.training).toMatch(/fault-free prefix/);
+    const res = await detect({ sources: [{ in: dir }], detectors: ['ksigma'], out });
+    expect(res.metrics.training).toMatch(/before .* \(the first incident's start\)/);
     expect(res.metrics.input.seriesCount).toBe(8);
     expect(res.metrics.detectors.ksigma.overall.own.points).toBe(8 * 2); // minutes 1 and 2 scored
     expect(res.metrics.detectors.ksigma.overall.own.events).toBe(1);
@@ -131,13 +131,13 @@ describe('detect --series end to end', () => {
     writeSet(join(dir, 'test'), false);
     writeSet(join(dir, 'train'), true);
     const outs = [join(dir, 'o1'), join(dir, 'o2')];
-    for (const out of outs) await detect({ series: join(dir, 'test'), train: join(dir, 'train'), detectors: ['ksigma', 'mad:window=30'], out });
+    for (const out of outs) await detect({ sources: [{ series: [join(dir, 'test')], train: join(dir, 'train') }], detectors: ['ksigma', 'mad:window=30'], out });
     const alarms = readFileSync(join(outs[0], 'alarms.csv'), 'utf8').split('\n');
     expect(alarms[0]).toBe('series,timestamp,score,alarm,detector');
     expect(alarms.length - 2).toBe(2 * (1440 - 21));
     expect(alarms.find((l) => l.startsWith('cpu,') && l.includes('T15:00:00.000Z') && l.endsWith(',ksigma'))).toMatch(/,1,ksigma$/);
     for (const f of ['alarms.csv', 'metrics.json']) expect(readFileSync(join(outs[1], f))).toEqual(readFileSync(join(outs[0], f)));
-    expect(readdirSync(outs[0]).sort()).toEqual(['alarms.csv', 'metrics.json']);
+    expect(readdirSync(outs[0]).sort()).toEqual(['.faultline-output.json', 'alarms.csv', 'metrics.json']);
     const m = JSON.parse(readFileSync(join(outs[0], 'metrics.json'), 'utf8'));
     expect(Object.keys(m.detectors)).toEqual(['ksigma', 'mad:window=30']); // a spec with options is its own entry
     expect(m.detectors.ksigma.overall.own.threshold.source).toBe('own');
@@ -149,8 +149,8 @@ describe('detect --series end to end', () => {
 
   it('rejects both or neither input, and an unknown detector, before writing anything', async () => {
     const out = join(tmp(), 'o');
-    await expect(detect({ detectors: ['ksigma'], out })).rejects.toThrow(/exactly one of --data/);
-    await expect(detect({ series: '/nonexistent', detectors: ['nope'], out })).rejects.toThrow(/unknown detector "nope"/);
-    await expect(detect({ series: '/nonexistent', detectors: ['ksigma'], out })).rejects.toThrow(/\/nonexistent: series folder not found/);
+    await expect(detect({ sources: [], detectors: ['ksigma'], out })).rejects.toThrow(/give a data set \(--in\) or series \(--series\)/);
+    await expect(detect({ sources: [{ series: ['/nonexistent'] }], detectors: ['nope'], out })).rejects.toThrow(/unknown detector "nope"/);
+    await expect(detect({ sources: [{ series: ['/nonexistent'] }], detectors: ['ksigma'], out })).rejects.toThrow(/\/nonexistent: no such file or folder/);
   });
 });

@@ -17,7 +17,7 @@ describe('faultline rca --data on a generated data set', () => {
     );
     const data = join(dir, 'data');
     await generate({ scenario, seed: 11, out: data });
-    const res = await rca({ data, algorithms: ['deepest-abnormal', 'kpi-first'], out: join(dir, 'out'), minAc1: 1 });
+    const res = await rca({ in: data, rca: ['deepest-abnormal', 'kpi-first'], out: join(dir, 'out'), minAc1: 1 });
     expect(res.treeStats!.messages).toBeGreaterThan(10_000);
     expect(res.treeStats!.calls).toBeGreaterThan(1_000);
     expect(res.treeStats!.orphanReplies).toBe(0);

@@ -27,19 +27,23 @@ async function spanFiles() {
 describe('faultline rca (library entry point)', () => {
   it('replays span files, writes ranking.json and metrics.json, and gates on AC@1', async () => {
     const dir = await spanFiles();
-    const base = { spans: join(dir, 'spans.csv'), incidents: join(dir, 'incidents.json'), out: join(dir, 'out') };
-    const res = await rca({ ...base, algorithms: ['deepest-abnormal', 'count'], minAc1: 0.9 });
+    const base = { spans: [join(dir, 'spans.csv')], incidents: join(dir, 'incidents.json'), out: join(dir, 'out') };
+    const res = await rca({ ...base, rca: ['deepest-abnormal', 'count'], minAc1: 'deepest-abnormal=0.9,count=0.9' });
     const ranking = JSON.parse(readFileSync(res.files.ranking, 'utf8'));
     const metrics = JSON.parse(readFileSync(res.files.metrics, 'utf8'));
     expect(ranking.algorithms[0].incidents[0]).toMatchObject({ id: 'i1', rank: 1, rootCause: ['ledger'] });
     expect(ranking.algorithms[0].incidents[0].candidates[0].service).toBe('ledger');
     expect(metrics.algorithms['deepest-abnormal']).toMatchObject({ incidents: 1, ac1: 1, mrr: 1 });
     // count ranks a caller of the failing ledger first: below the gate, and its miss is listed
-    expect(res.gatePassed).toBe(false);
-    expect(res.failures.map((f) => f.algorithm)).toEqual(['count']);
-    expect(res.failures[0].missed[0]).toMatchObject({ id: 'i1', rootCause: ['ledger'] });
+    expect(res.gate.passed).toBe(false);
+    expect(res.misses.map((f) => f.method)).toEqual(['count']);
+    expect(res.misses[0]!.missed[0]).toMatchObject({ id: 'i1', rootCause: ['ledger'] });
+    // The plain bar gates the best method, which reaches it.
+    const best = await rca({ ...base, out: join(dir, 'best'), rca: ['deepest-abnormal', 'count'], minAc1: 0.9 });
+    expect(best.gate.passed).toBe(true);
+    expect(best.gate.message).toMatch(/best RCA method deepest-abnormal has AC@1 1.000 >= 0.900/);
     const first = readFileSync(res.files.ranking);
-    await rca({ ...base, algorithms: ['deepest-abnormal', 'count'] });
+    await rca({ ...base, rca: ['deepest-abnormal', 'count'] });
     expect(readFileSync(res.files.ranking).equals(first)).toBe(true); // deterministic
   });
 
@@ -55,9 +59,19 @@ describe('faultline rca (library entry point)', () => {
     expect(p.candidates[0].explanation).toMatch(/calls failed/);
   });
 
-  it('reports a failing subprocess plugin clearly', async () => {
+  it('reports a failing subprocess plugin clearly, as a miss, and keeps the other methods', async () => {
     const { spans, incident } = await plantedSpans({ service: 'ledger', kind: 'error' }, 12, 8);
     const bad = await resolveRcaAlgorithm('cmd:node -e "process.exit(3)"');
-    await expect(rankIncidents(bad, spans, [incident])).rejects.toThrow(/exited early \(code 3/);
+    const [r] = await rankIncidents(bad, spans, [incident]);
+    expect(r).toMatchObject({ rank: 0, candidates: [] });
+    expect(r!.error).toMatch(/exited early \(code 3/);
+    const dir = await spanFiles();
+    const res = await rca({ spans: [join(dir, 'spans.csv')], incidents: join(dir, 'incidents.json'), out: join(dir, 'out'), rca: ['cmd:node -e "process.exit(3)"', 'deepest-abnormal'] });
+    expect(res.results.map((m) => [m.name, m.metrics.ac1])).toEqual([
+      ['cmd:node -e "process.exit(3)"', 0],
+      ['deepest-abnormal', 1],
+    ]);
+    const ranking = JSON.parse(readFileSync(res.files.ranking, 'utf8'));
+    expect(ranking.algorithms[0].incidents[0].error).toMatch(/exited early/);
   });
 });

@@ -130,7 +130,7 @@ describe('faultline anonymise', () => {
 
   it('leaves no original identifier, body or account number in any output byte', () => {
     const files = fs.readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-    expect(files.map((e) => e.name).sort()).toEqual([ANONYMISE_REPORT, 'incidents.json', 'messages.arrow', `service:${p.map('service', 'accounts-svc')}:avgLatency.csv`, `service:${p.map('service', 'accounts-svc')}:volume.csv`, 'spans.csv', 'txType:transfer:volume.csv'].sort());
+    expect(files.map((e) => e.name).sort()).toEqual(['.faultline-output.json', ANONYMISE_REPORT, 'incidents.json', 'messages.arrow', `service:${p.map('service', 'accounts-svc')}:avgLatency.csv`, `service:${p.map('service', 'accounts-svc')}:volume.csv`, 'spans.csv', 'txType:transfer:volume.csv'].sort());
     for (const e of files) {
       const bytes = fs.readFileSync(path.join(e.parentPath, e.name)).toString('latin1');
       for (const original of ORIGINALS) expect(bytes.includes(original), `${e.name} contains ${original}`).toBe(false);
@@ -153,7 +153,7 @@ describe('faultline anonymise', () => {
   it('replays the anonymised set into the run report, gate and Parquet tables included', async () => {
     const res = await replay({ in: out, rca: ['count', 'deepest-abnormal'], detectors: ['ksigma'], out: path.join(dir, 'report'), minAc1: 0.5, parquet: true });
     for (const f of ['report.html', 'summary.json', 'junit.xml', 'rca-candidates.parquet', 'detectors.parquet']) expect(fs.existsSync(path.join(dir, 'report', f)), f).toBe(true);
-    expect(res.sources.spans).toEqual([path.join(out, 'spans')]);
+    expect(res.read.spans).toEqual([path.join(out, 'spans')]);
     expect(res.summary.rca.map((a) => a.incidents)).toEqual([1, 1]);
     const best = Math.max(...res.summary.rca.map((a) => a.ac1 ?? 0));
     expect(res.gatePassed).toBe(best >= 0.5);
@@ -173,7 +173,7 @@ describe('anonymise output folder', () => {
     const other = path.join(dir, 'someone-elses');
     fs.mkdirSync(other);
     fs.writeFileSync(path.join(other, 'notes.txt'), 'keep me');
-    await expect(anonymise({ out: other, keyFile: key, kpis: [kpis] })).rejects.toThrow(/is not an earlier anonymise output/);
+    await expect(anonymise({ out: other, keyFile: key, kpis: [kpis] })).rejects.toThrow(/holds files faultline did not write \(notes\.txt\)/);
     expect(fs.readFileSync(path.join(other, 'notes.txt'), 'utf8')).toBe('keep me');
     await expect(replay({ in: other, out: other })).rejects.toThrow(/holds the input/);
     expect(fs.readFileSync(path.join(other, 'notes.txt'), 'utf8')).toBe('keep me');

@@ -135,8 +135,8 @@ describe.skipIf(!HAVE_DATA && !process.env.CI)('Nezha and NAB, raw and anonymise
   }, 120_000);
 
   it('gives the same detection scores on NAB files', async () => {
-    const raw = await replay({ kpis: [nab], detectors: DETECTORS, rca: [], out: path.join(tmp, 'raw-nab') });
-    const anon = await replay({ kpis: [path.join(anonDir, 'kpis')], detectors: DETECTORS, rca: [], out: path.join(tmp, 'anon-nab') });
+    const raw = await replay({ series: [nab], detectors: DETECTORS, rca: [], out: path.join(tmp, 'raw-nab') });
+    const anon = await replay({ series: [path.join(anonDir, 'kpis')], detectors: DETECTORS, rca: [], out: path.join(tmp, 'anon-nab') });
     expect(raw.item.detectors.map((d) => d.name)).toEqual(DETECTORS);
     expect(raw.item.detectors.some((d) => d.figures.events > 0)).toBe(true);
     expect(anon.item.detectors.map((d) => d.name)).toEqual(DETECTORS);

@@ -3,7 +3,7 @@
  * simulator. Values are chosen so that the expected figures can be worked out by hand.
  */
 import { emptyLatencyHistogram } from '../../reports/latency.js';
-import type { ItemResult } from '../../reports/types.js';
+import type { ItemResult } from '../../scores/item-result.js';
 
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
 const MIN = 60_000;

@@ -26,7 +26,7 @@ describe('escapeHtml', () => {
 });
 
 describe('summarize', () => {
-  const s = summarize(sampleResults(), { suite: 'test', minAc1: 0.5 });
+  const s = summarize(sampleResults(), { suite: 'test', gate: { best: 0.5 } });
 
   it('matches its schema and orders items by key', () => {
     expect(() => SummarySchema.parse(JSON.parse(JSON.stringify(s)))).not.toThrow();
@@ -76,12 +76,16 @@ describe('summarize', () => {
     expect(s.mttr.pairings).toHaveLength(4);
   });
 
-  it('gates on the best algorithm and says why', () => {
+  it('gates on the best method, or on named methods each with its bar, and says why', () => {
     expect(s.gate.passed).toBe(true);
-    const failed = summarize(sampleResults(), { minAc1: 0.9 });
+    const failed = summarize(sampleResults(), { gate: { best: 0.9 } });
     expect(failed.gate.passed).toBe(false);
     expect(failed.gate.message).toContain('alpha');
     expect(failed.gate.message).toContain('0.667 < required 0.900');
+    const named = summarize(sampleResults(), { gate: { methods: { alpha: 0.6, beta: 0.5 } } });
+    expect(named.gate.minAc1).toEqual({ alpha: 0.6, beta: 0.5 });
+    expect(named.gate.passed).toBe(named.rca.every((a) => a.ac1! >= (a.name === 'alpha' ? 0.6 : 0.5)));
+    expect(() => summarize(sampleResults(), { gate: { methods: { nope: 0.5 } } })).toThrow(/--min-ac1: nope is not one of the run's RCA methods/);
   });
 });
 
@@ -89,7 +93,7 @@ describe('writeReport', () => {
   const out = path.join(tmp, 'report');
 
   it('writes report.html with every user string escaped, summary.json and junit.xml', async () => {
-    const { summary, gatePassed } = await writeReport(sampleResults(), out, { minAc1: 0.9, title: `run ${HOSTILE}` });
+    const { summary, gatePassed } = await writeReport(sampleResults(), out, { gate: { best: 0.9 }, title: `run ${HOSTILE}` });
     expect(gatePassed).toBe(false);
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).not.toContain('<script');

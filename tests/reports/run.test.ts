@@ -46,7 +46,7 @@ describe('faultline run', () => {
     const a = await run({ suite: SUITE, out: path.join(tmp, 's1'), shard: '1/2', workers: 1, progress: false });
     const b = await run({ suite: SUITE, out: path.join(tmp, 's2'), shard: '2/2', workers: 1, progress: false });
     expect(a.partial && b.partial).toBe(true);
-    expect(readdirSync(path.join(tmp, 's1'))).toEqual(['partial.json']);
+    expect(readdirSync(path.join(tmp, 's1')).sort()).toEqual(['.faultline-output.json', 'partial.json']);
     const merged = await merge({ inputs: [path.join(tmp, 's2'), path.join(tmp, 's1')], out: path.join(tmp, 'merged') });
     expect(deterministic(merged.summary)).toEqual(deterministic(whole.summary));
     const read = (d: string) => deterministic(JSON.parse(readFileSync(path.join(tmp, d, 'summary.json'), 'utf8')));
@@ -60,7 +60,7 @@ describe('faultline run', () => {
     const nobody = fileURLToPath(new URL('./plugins/nobody-rca.mjs', import.meta.url));
     const r = cli('run', '--suite', SUITE, '--rca', nobody, '--out', path.join(tmp, 'gate'), '--min-ac1', '0.5');
     expect(r.status, r.stderr).toBe(1);
-    expect(r.stderr).toContain('AC@1 gate failed: best RCA algorithm nobody has AC@1 0.000 < required 0.500');
+    expect(r.stderr).toContain('AC@1 gate failed: best RCA method nobody has AC@1 0.000 < required 0.500');
     expect(JSON.parse(readFileSync(path.join(tmp, 'gate', 'summary.json'), 'utf8')).gate.passed).toBe(false);
   });
 });

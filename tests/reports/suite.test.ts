@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_REPAIR_MINUTES, detectMs, mtbfMs, operatorIdentifyMs, repairMs, DEFAULT_MTTR_MODEL } from '../../scores/mttr.js';
-import { splitSpecs } from '../../scripts/commands/spec-list.js';
+import { splitSpecs } from '../../scripts/commands/options.js';
 import { loadSuite, parseSuite, SuiteError } from '../../pipeline/suite.js';
 import { buildSweep, deriveSeed, expandScenarios, parseShard, selectShard } from '../../pipeline/sweep.js';
 import { downsampleMinMax } from '../../reports/downsample.js';

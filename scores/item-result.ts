@@ -5,6 +5,7 @@
  * null as "not defined" (e.g. no event to time).
  */
 import type { Candidate } from '../rca/types.js';
+import type { DetectionItemFigures } from './figures.js';
 
 /** A fault of the ground truth, reduced to what scoring and the report need. */
 export interface FaultRecord {
@@ -18,25 +19,8 @@ export interface FaultRecord {
   moved: string[];
 }
 
-/** Detection figures of one detector on one item (threshold: the detector's own alarms). */
-export interface DetectionFigures {
-  pointAdjustedF1: number;
-  precision: number; // point-adjusted
-  recall: number; // point-adjusted
-  pointPrecision: number;
-  pointRecall: number;
-  pointF1: number;
-  eventRecall: number;
-  rangePrecision: number;
-  rangeRecall: number;
-  meanTimeToDetectMs: number | null;
-  detectedEvents: number;
-  events: number;
-  falseAlarmsPerDay: number;
-  nabStandard: number;
-  nabLowFP: number;
-  nabLowFN: number;
-}
+/** Detection figures of one detector on one item (threshold: the detector's own alarms; DETECTION_FIGURES). */
+export type DetectionFigures = DetectionItemFigures;
 
 export interface FaultDetection {
   faultId: string;
@@ -49,6 +33,8 @@ export interface DetectorItemResult {
   figures: DetectionFigures;
   faults: FaultDetection[];
   computeMs: number; // measured wall clock (varies run to run)
+  /** Why the detector failed on this item (then it alarmed nowhere). */
+  error?: string;
 }
 
 export interface IncidentResult {
@@ -64,10 +50,14 @@ export interface IncidentResult {
   computeMs: number; // measured wall clock
   /** The best candidates (at most TOP_CANDIDATES_KEPT), best first. */
   candidates: Candidate[];
+  /** Why the method gave no ranking for this incident (a miss). */
+  error?: string;
 }
 
 export interface RcaItemResult {
   name: string;
+  /** Why the method failed on this item as a whole (then every incident is a miss). */
+  error?: string;
   incidents: IncidentResult[];
 }
 

@@ -1,0 +1,250 @@
+/**
+ * The one loader: every command reads its inputs through `loadSource`, whatever the format. A
+ * source is a data set folder (generated: messages.arrow, kpis.arrow, truth.json; imported or
+ * anonymised: spans/, baseline/, kpis/ or kpis.csv, incidents.json or .csv) and/or explicit parts,
+ * which override what the folder holds. Only the inputs the chosen methods need are read.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { InputKind } from '../common/plugin.js';
+import { BadRows } from '../common/bad-rows.js';
+import { doing } from '../common/errors.js';
+import { parseInstantOrOffset } from '../common/instant.js';
+import { kpiFrameFromSeries, loadIncidents, loadKpiSeries, loadSpans } from '../data/inputs.js';
+import { incidentsFromTruth } from '../data/incidents.js';
+import { emptySpanTable } from '../data/span-table.js';
+import type { Incident, KpiFrame, Series, SpanTable } from '../data/types.js';
+import type { TruthFault } from '../sim/formats.js';
+import { readTruth } from '../sim/read.js';
+import { buildSpans } from '../trees/index.js';
+import type { TreeStats } from '../trees/calls.js';
+
+/** Where one item's telemetry comes from. */
+export interface SourceSpec {
+  /** A data set folder; the parts below override what it holds. */
+  in?: string;
+  /** Span files or folders (span CSV, Jaeger, OTLP JSON). */
+  spans?: string[];
+  /** A message log (messages.arrow) to build transaction trees from. */
+  messages?: string;
+  /** Fault-free spans for reference. */
+  baseline?: string[];
+  /** KPI or other series: a long CSV, a folder of per-series CSVs, the NAB layout, or kpis.arrow. */
+  series?: string[];
+  /** Same-named series used only for fitting detectors. */
+  train?: string;
+  /** Incidents: JSON, CSV, a Nezha fault_list.json or a truth.json. */
+  incidents?: string;
+}
+
+export interface LoadOptions {
+  /** The inputs the chosen methods read; others are not loaded. */
+  need: ReadonlySet<InputKind>;
+  /** Span CSV: our column -> the file's. */
+  columns?: Record<string, string>;
+  /** Regex whose first capture group is the service, applied to instance (pod) names. */
+  serviceFromInstance?: string;
+  /** Shared over the sources of a run, so skipped rows are counted once. */
+  badRows?: BadRows;
+  /** Tree rules YAML and collection window, for message logs. */
+  rules?: string;
+  windowMs?: number;
+  /** End of detector training: ISO 8601 or an offset from the data's start such as `2h`. */
+  trainUntil?: string;
+}
+
+/** Everything an item is evaluated on, in memory. */
+export interface Telemetry {
+  /** The source's name (its folder's), e.g. for the item key. */
+  name: string;
+  /** The files read, by kind, for the run's record. */
+  read: Record<string, string | string[]>;
+  spans: SpanTable;
+  baseline?: SpanTable;
+  series: Series[];
+  train?: Series[];
+  kpis?: KpiFrame;
+  incidents: Incident[];
+  /** Injected faults with the KPI series each moved, for a generated data set. */
+  faults?: TruthFault[];
+  /** The data's time span (unix ms), when known from a generated data set. */
+  start?: number;
+  end?: number;
+  /** Detectors fit on the points before this time (per series id, or one for all); absent: the first 15%. */
+  trainUntil?: number | Record<string, number>;
+  /** How the training split was chosen, in words. */
+  training: string;
+  /** How the series were stored (csv, nab, kpis.arrow, ...). */
+  layout: string;
+  /** NAB's anomaly windows, when the series came in its layout. */
+  windows?: Record<string, Array<[number, number]>>;
+  /** Repairs made while reading (e.g. repeated timestamps). */
+  notes: string[];
+  treeStats?: TreeStats;
+  /** The inputs this source holds. */
+  available: Set<InputKind>;
+  /** Wall-clock ms of each loading phase. */
+  timings: Record<string, number>;
+}
+
+interface Parts extends Omit<SourceSpec, 'in'> {
+  truth?: string;
+}
+
+/** Explicit parts first, then what the folder holds under faultline's names. */
+function resolveParts(spec: SourceSpec): Parts {
+  const parts: Parts = {};
+  if (spec.spans?.length) parts.spans = spec.spans;
+  if (spec.messages) parts.messages = spec.messages;
+  if (spec.baseline?.length) parts.baseline = spec.baseline;
+  if (spec.series?.length) parts.series = spec.series;
+  if (spec.train) parts.train = spec.train;
+  if (spec.incidents) parts.incidents = spec.incidents;
+  const dir = spec.in;
+  if (dir !== undefined) {
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: not a folder`);
+    const at = (name: string) => (fs.existsSync(path.join(dir, name)) ? path.join(dir, name) : undefined);
+    if (!parts.spans && !parts.messages) {
+      const spans = at('spans');
+      if (spans) parts.spans = [spans];
+      else if (at('messages.arrow')) parts.messages = at('messages.arrow')!;
+    }
+    if (!parts.baseline && at('baseline')) parts.baseline = [at('baseline')!];
+    const series = at('kpis') ?? at('kpis.csv') ?? at('kpis.arrow');
+    if (!parts.series && series) parts.series = [series];
+    if (at('truth.json')) parts.truth = at('truth.json')!;
+    if (!parts.incidents) {
+      const incidents = at('incidents.json') ?? at('incidents.csv');
+      if (incidents) parts.incidents = incidents;
+    }
+  }
+  if (!parts.spans && !parts.messages && !parts.series) {
+    throw new Error(
+      `nothing to read: ${dir ? `${dir} holds no spans/, messages.arrow, kpis/, kpis.csv or kpis.arrow, and ` : ''}no spans, messages or series were given`,
+    );
+  }
+  return parts;
+}
+
+function timed<T>(timings: Record<string, number>, phase: string, what: string, f: () => Promise<T>): Promise<T> {
+  doing(what);
+  const t0 = performance.now();
+  return f().finally(() => (timings[phase] = (timings[phase] ?? 0) + performance.now() - t0));
+}
+
+/** The inputs a source holds, without reading them: what `all` may expand to. */
+export function availableInputs(spec: SourceSpec): Set<InputKind> {
+  const parts = resolveParts(spec);
+  const kinds = new Set<InputKind>();
+  if (parts.spans || parts.messages) kinds.add('spans');
+  if (parts.series) kinds.add('kpis');
+  return kinds;
+}
+
+/** Reads one source into memory: what the methods need, in faultline's in-memory forms. */
+export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<Telemetry> {
+  const parts = resolveParts(spec);
+  const badRows = opts.badRows ?? new BadRows('reject');
+  const spanOpts = { badRows, ...(opts.columns ? { columns: opts.columns } : {}), ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}) };
+  const timings: Record<string, number> = {};
+  const read: Telemetry['read'] = {};
+  const available = availableInputs(spec);
+  const wantSpans = opts.need.has('spans');
+  const wantSeries = opts.need.has('kpis');
+
+  let spans = emptySpanTable();
+  let baseline: SpanTable | undefined;
+  let treeStats: TreeStats | undefined;
+  if (wantSpans && parts.spans) {
+    read.spans = parts.spans;
+    spans = await timed(timings, 'spans', `reading spans from ${parts.spans.join(', ')}`, () => loadSpans(parts.spans!, spanOpts));
+  } else if (wantSpans && parts.messages) {
+    read.messages = parts.messages;
+    const messages = parts.messages;
+    spans = await timed(timings, 'spans', `building transaction trees from ${messages}`, () =>
+      buildSpans(messages, { ...(opts.rules ? { rules: opts.rules } : {}), ...(opts.windowMs !== undefined ? { windowMs: opts.windowMs } : {}), onStats: (s) => (treeStats = s) }),
+    );
+  }
+  if (wantSpans && parts.baseline) {
+    read.baseline = parts.baseline;
+    baseline = await timed(timings, 'spans', `reading baseline spans from ${parts.baseline.join(', ')}`, () => loadSpans(parts.baseline!, spanOpts));
+  }
+
+  const truth = parts.truth ? await timed(timings, 'series', `reading ${parts.truth}`, () => readTruth(path.dirname(parts.truth!))) : undefined;
+  if (truth) read.truth = parts.truth!;
+  let series: Series[] = [];
+  let train: Series[] | undefined;
+  let kpis: KpiFrame | undefined;
+  let layout = 'none';
+  let windows: Telemetry['windows'];
+  const notes: string[] = [];
+  if ((wantSeries || opts.need.has('spans')) && parts.series) {
+    // RCA methods that read KPIs get them too (`kpis` is both the detectors' and kpi-first's input).
+    read.series = parts.series;
+    const set = await timed(timings, 'series', `reading series from ${parts.series.join(', ')}`, () => loadKpiSeries(parts.series!, badRows));
+    series = set.series;
+    layout = set.layout;
+    notes.push(...set.notes);
+    if (set.windows) windows = set.windows;
+    kpis = kpiFrameFromSeries(series);
+  }
+  if (parts.train && parts.series) {
+    read.train = parts.train;
+    const set = await timed(timings, 'series', `reading training series from ${parts.train}`, () => loadKpiSeries([parts.train!], badRows));
+    train = set.series;
+    notes.push(...set.notes);
+  }
+
+  const incidents = parts.incidents
+    ? await timed(timings, 'incidents', `reading incidents from ${parts.incidents}`, () => loadIncidents(parts.incidents!, badRows, opts.serviceFromInstance))
+    : truth
+      ? incidentsFromTruth(truth)
+      : [];
+  if (parts.incidents) read.incidents = parts.incidents;
+
+  const firstIncident = incidents.length ? Math.min(...incidents.map((i) => i.start)) : undefined;
+  const dataStart = truth?.start ?? firstSeriesTime(series);
+  let trainUntil: Telemetry['trainUntil'];
+  let training: string;
+  if (train) training = `fitted on same-named series in ${parts.train}; every point of the series scored`;
+  else if (opts.trainUntil !== undefined) {
+    if (dataStart === undefined) throw new Error('--train-until needs series with a start time');
+    trainUntil = parseInstantOrOffset(opts.trainUntil, dataStart);
+    training = `fitted on points before ${new Date(trainUntil).toISOString()} (--train-until); scored from there`;
+  } else if (firstIncident !== undefined) {
+    if (dataStart !== undefined && firstIncident <= dataStart) {
+      throw new Error(`${spec.in ?? parts.series?.join(', ') ?? 'the data'}: no fault-free prefix to train on (the first incident starts at the data's start, ${new Date(firstIncident).toISOString()}); give --train-until or a --train set`);
+    }
+    trainUntil = firstIncident;
+    training = `fitted on points before ${new Date(firstIncident).toISOString()} (the first incident's start); scored from there`;
+  } else training = 'fitted on the first 15% of each series (NAB probationary period); scored after it';
+
+  const name = spec.in ? path.basename(path.resolve(spec.in)) : 'data';
+  return {
+    name,
+    read,
+    spans,
+    ...(baseline ? { baseline } : {}),
+    series,
+    ...(train ? { train } : {}),
+    ...(kpis && kpis.series.size ? { kpis } : {}),
+    incidents,
+    ...(truth && !parts.incidents ? { faults: truth.faults } : {}),
+    ...(truth ? { start: truth.start, end: truth.end } : {}),
+    ...(trainUntil !== undefined ? { trainUntil } : {}),
+    training,
+    layout,
+    ...(windows ? { windows } : {}),
+    notes,
+    ...(treeStats ? { treeStats } : {}),
+    available,
+    timings,
+  };
+}
+
+function firstSeriesTime(series: Series[]): number | undefined {
+  let t = Infinity;
+  for (const s of series) if (s.timestamps.length) t = Math.min(t, s.timestamps[0]!);
+  return Number.isFinite(t) ? t : undefined;
+}

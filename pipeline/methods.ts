@@ -1,0 +1,52 @@
+/**
+ * The methods of a run: detector and RCA specs resolved once (options validated, `all` expanded
+ * to the built-ins the data can feed), and what they read, so the loader reads nothing else.
+ */
+import type { InputKind, Resolved } from '../common/plugin.js';
+import { UsageError } from '../common/errors.js';
+import { detectorRegistry } from '../detectors/registry.js';
+import type { Detector } from '../detectors/types.js';
+import { rcaRegistry } from '../rca/registry.js';
+import type { RcaAlgorithm } from '../rca/types.js';
+import type { Methods } from './evaluate.js';
+
+export interface MethodSpecs {
+  /** Detector specs; `all` = every built-in; empty or absent = none. */
+  detectors?: readonly string[];
+  /** RCA method specs; `all` = every built-in whose inputs the data has; empty or absent = none. */
+  rca?: readonly string[];
+}
+
+/** `none` or an empty list means no method of that kind. */
+function specsOf(list: readonly string[] | undefined): string[] {
+  const specs = (list ?? []).map((s) => s.trim()).filter((s) => s !== '');
+  return specs.length === 1 && specs[0] === 'none' ? [] : specs;
+}
+
+export async function resolveMethods(specs: MethodSpecs, available?: ReadonlySet<InputKind>): Promise<Methods> {
+  return {
+    detectors: await detectorRegistry.resolveAll(specsOf(specs.detectors), available),
+    rca: await rcaRegistry.resolveAll(specsOf(specs.rca), available),
+  };
+}
+
+/** Every input some method needs or uses. */
+export function inputsRead(methods: Methods): Set<InputKind> {
+  const kinds = new Set<InputKind>();
+  for (const m of [...methods.detectors, ...methods.rca] as Resolved<Detector | RcaAlgorithm>[]) {
+    for (const k of [...m.plugin.needs, ...(m.plugin.uses ?? [])]) kinds.add(k);
+  }
+  return kinds;
+}
+
+/** Refuses a method whose required inputs the data lacks, naming both. */
+export function checkInputs(methods: Methods, available: ReadonlySet<InputKind>, source: string): void {
+  for (const m of [...methods.detectors, ...methods.rca] as Resolved<Detector | RcaAlgorithm>[]) {
+    const missing = m.plugin.needs.filter((k) => !available.has(k));
+    if (missing.length) throw new UsageError(`${m.name} needs ${missing.join(' and ')}, which ${source} does not have (it has ${[...available].join(', ') || 'nothing a method reads'})`);
+  }
+}
+
+export async function closeMethods(methods: Methods): Promise<void> {
+  for (const m of [...methods.detectors, ...methods.rca] as Resolved<Detector | RcaAlgorithm>[]) await m.close();
+}

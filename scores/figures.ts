@@ -1,0 +1,127 @@
+/**
+ * One table per kind of result: every figure faultline reports, with its label, which direction is
+ * better, how it rolls up from items to a run, and how many digits it is printed with. The summary
+ * schema, the roll-up, `compare`, the report and the CLI's tables all read these tables, so a new
+ * figure is one entry here (and the code that computes it).
+ */
+
+/** How a figure of a run is made from its items' figures. */
+export type Rollup =
+  /** Mean over the items where it is defined. */
+  | 'mean'
+  /** Sum over items (a count). */
+  | 'sum'
+  /** A ratio of two pooled counts (`of` names them), or pooled over faults or incidents: computed by its own code. */
+  | 'pooled'
+  /** Measured wall clock: varies run to run, never compared or gated. */
+  | 'measured';
+
+export interface Figure {
+  key: string;
+  /** Short label for tables and charts. */
+  label: string;
+  better: 'higher' | 'lower' | 'none';
+  rollup: Rollup;
+  digits: number;
+  /** How values are shown: a share in [0, 1], milliseconds (shown in minutes where long), a count, a plain number. */
+  unit: 'share' | 'ms' | 'count' | 'number' | 'per day';
+  /** One line: what it is and how it is computed. */
+  doc: string;
+  /** Computed per item (kept in results.json) as well as per run. */
+  perItem?: boolean;
+  /** Not in summary.json (per item only). */
+  itemOnly?: boolean;
+  /** Shown per fault type too. */
+  byType?: boolean;
+  /** Its name in the per-type breakdown, where that differs. */
+  byTypeKey?: string;
+  /** A value per k (`prAt`: { '1': ..., '3': ... }) rather than one number. */
+  perK?: boolean;
+}
+
+/** Detection figures, in summary.json's order. Item figures use the detector's own alarms. */
+export const DETECTION_FIGURES = [
+  { key: 'pointAdjustedF1', label: 'PA-F1', better: 'higher', rollup: 'mean', digits: 3, unit: 'share', perItem: true, doc: 'point-adjusted F1 with delay 7 (AIOps Challenge 2018 protocol), mean over items' },
+  { key: 'precision', label: 'PA precision', better: 'higher', rollup: 'mean', digits: 3, unit: 'share', perItem: true, doc: 'point-adjusted precision, mean over items' },
+  { key: 'recall', label: 'PA recall', better: 'higher', rollup: 'mean', digits: 3, unit: 'share', perItem: true, doc: 'point-adjusted recall, mean over items' },
+  { key: 'pointPrecision', label: 'point precision', better: 'higher', rollup: 'mean', digits: 3, unit: 'share', perItem: true, itemOnly: true, doc: 'point-wise precision' },
+  { key: 'pointRecall', label: 'point recall', better: 'higher', rollup: 'mean', digits: 3, unit: 'share', perItem: true, itemOnly: true, doc: 'point-wise recall' },
+  { key: 'pointF1', label: 'point F1', better: 'higher', rollup: 'mean', digits: 3, unit: 'share', perItem: true, doc: 'point-wise F1, mean over items' },
+  { key: 'rangePrecision', label: 'range precision', better: 'higher', rollup: 'mean', digits: 3, unit: 'share', perItem: true, doc: 'range-based precision (Tatbul et al. 2018), mean over items' },
+  { key: 'rangeRecall', label: 'range recall', better: 'higher', rollup: 'mean', digits: 3, unit: 'share', perItem: true, doc: 'range-based recall (Tatbul et al. 2018), mean over items' },
+  { key: 'falseAlarmsPerDay', label: 'false alarms/day', better: 'lower', rollup: 'mean', digits: 1, unit: 'per day', perItem: true, doc: 'alarm events outside every labelled segment, per day of scored data' },
+  { key: 'nabStandard', label: 'NAB standard', better: 'higher', rollup: 'mean', digits: 1, unit: 'number', perItem: true, doc: 'NAB score, standard profile, normalised 0 (null) to 100 (perfect)' },
+  { key: 'nabLowFP', label: 'NAB low FP', better: 'higher', rollup: 'mean', digits: 1, unit: 'number', perItem: true, doc: 'NAB score, reward-low-FP profile' },
+  { key: 'nabLowFN', label: 'NAB low FN', better: 'higher', rollup: 'mean', digits: 1, unit: 'number', perItem: true, doc: 'NAB score, reward-low-FN profile' },
+  { key: 'events', label: 'events', better: 'none', rollup: 'sum', digits: 0, unit: 'count', perItem: true, doc: 'labelled anomaly segments' },
+  { key: 'detectedEvents', label: 'detected events', better: 'higher', rollup: 'sum', digits: 0, unit: 'count', perItem: true, doc: 'segments with an alarm inside them' },
+  { key: 'eventRecall', label: 'event recall', better: 'higher', rollup: 'pooled', digits: 3, unit: 'share', perItem: true, doc: 'detected events / events, pooled over items' },
+  { key: 'faults', label: 'faults', better: 'none', rollup: 'pooled', digits: 0, unit: 'count', byType: true, doc: 'faults that moved at least one KPI series' },
+  { key: 'detectedFaults', label: 'detected faults', better: 'higher', rollup: 'pooled', digits: 0, unit: 'count', byType: true, byTypeKey: 'detected', doc: 'faults with an alarm on a series they moved, inside their impact' },
+  { key: 'faultDetectionRate', label: 'detection rate', better: 'higher', rollup: 'pooled', digits: 3, unit: 'share', byType: true, byTypeKey: 'detectionRate', doc: 'detected faults / faults' },
+  {
+    key: 'meanTimeToDetectMs',
+    label: 'time to detect',
+    better: 'lower',
+    rollup: 'pooled',
+    digits: 1,
+    unit: 'ms',
+    perItem: true,
+    byType: true,
+    doc: "mean delay from a fault's start to the first alarm on a series it moved (per item: from each detected event's start)",
+  },
+  { key: 'computeMs', label: 'compute', better: 'lower', rollup: 'measured', digits: 0, unit: 'ms', doc: 'wall clock per item, measured' },
+] as const satisfies readonly Figure[];
+
+/** RCA figures, in summary.json's order (per incident: the rank of the first true root cause). */
+export const RCA_FIGURES = [
+  { key: 'incidents', label: 'incidents', better: 'none', rollup: 'sum', digits: 0, unit: 'count', byType: true, doc: 'incidents ranked' },
+  { key: 'ac1', label: 'AC@1', better: 'higher', rollup: 'pooled', digits: 3, unit: 'share', byType: true, doc: 'share of incidents whose true root cause ranks first' },
+  { key: 'ac3', label: 'AC@3', better: 'higher', rollup: 'pooled', digits: 3, unit: 'share', byType: true, doc: 'share of incidents whose true root cause is in the top 3' },
+  { key: 'avg5', label: 'Avg@5', better: 'higher', rollup: 'pooled', digits: 3, unit: 'share', byType: true, doc: 'mean of AC@1..AC@5' },
+  { key: 'mrr', label: 'MRR', better: 'higher', rollup: 'pooled', digits: 3, unit: 'number', byType: true, doc: 'mean of 1 / rank of the first true root cause (0 when absent)' },
+  { key: 'prAt', label: 'PR@k', better: 'higher', rollup: 'pooled', digits: 3, unit: 'share', perK: true, doc: 'top-k hits / min(k, true root causes), for incidents with several root causes' },
+  { key: 'computeMs', label: 'compute', better: 'lower', rollup: 'measured', digits: 1, unit: 'ms', doc: 'wall clock per incident, measured' },
+] as const satisfies readonly Figure[];
+
+/** MTTR figures of a detector + RCA pairing (scores/mttr.ts), in summary.json's order. */
+export const MTTR_FIGURES = [
+  { key: 'faults', label: 'faults', better: 'none', rollup: 'pooled', digits: 0, unit: 'count', byType: true, doc: 'impacting faults' },
+  { key: 'detectMs', label: 'detect', better: 'lower', rollup: 'pooled', digits: 1, unit: 'ms', byType: true, doc: 'mean fault start to first alarm (or to the fallback report when never alarmed)' },
+  { key: 'identifyMs', label: 'identify', better: 'lower', rollup: 'pooled', digits: 1, unit: 'ms', byType: true, doc: "mean time for an operator to reach the root cause down the method's ranking" },
+  { key: 'identifyComputeMs', label: 'identify compute', better: 'lower', rollup: 'measured', digits: 1, unit: 'ms', byType: true, doc: "the RCA method's own compute time, measured" },
+  { key: 'repairMs', label: 'repair', better: 'none', rollup: 'pooled', digits: 1, unit: 'ms', byType: true, doc: "the fault type's repair time (the MTTR model)" },
+  { key: 'mttrMs', label: 'MTTR', better: 'lower', rollup: 'pooled', digits: 1, unit: 'ms', byType: true, doc: 'mean time to repair: detect + identify + repair' },
+  { key: 'availability', label: 'availability', better: 'higher', rollup: 'pooled', digits: 5, unit: 'share', doc: 'MTBF / (MTBF + MTTR)' },
+] as const satisfies readonly Figure[];
+
+export type DetectionFigureKey = (typeof DETECTION_FIGURES)[number]['key'];
+export type RcaFigureKey = (typeof RCA_FIGURES)[number]['key'];
+export type MttrFigureKey = (typeof MTTR_FIGURES)[number]['key'];
+
+type KeysWithout<T extends readonly Figure[], P extends string> = Exclude<T[number], Record<P, true>>['key'];
+
+/** Figures of one detector on one item (kept in results.json): counts are numbers, the rest may be undefined (null). */
+export type DetectionItemFigures = {
+  [F in (typeof DETECTION_FIGURES)[number] as F extends { perItem: true } ? F['key'] : never]: F extends { unit: 'count' } ? number : number | null;
+};
+/** Detection figure keys in summary.json. */
+export type DetectionSummaryKey = KeysWithout<typeof DETECTION_FIGURES, 'itemOnly'>;
+
+/** The figures of a table that a comparison or a gate may use: not measured times. */
+export function comparable<T extends readonly Figure[]>(table: T): T[number][] {
+  return table.filter((f) => f.rollup !== 'measured' && f.better !== 'none');
+}
+
+/** A figure's value as printed: shares and numbers to their digits, times in minutes or ms. */
+export function formatFigure(f: Pick<Figure, 'unit' | 'digits'>, x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  if (f.unit === 'ms') return Math.abs(x) >= 60_000 ? `${(x / 60_000).toFixed(1)} min` : `${x.toFixed(f.digits)} ms`;
+  return x.toFixed(f.digits);
+}
+
+export function figureOf<T extends readonly Figure[]>(table: T, key: string): T[number] {
+  const f = table.find((x) => x.key === key);
+  if (!f) throw new Error(`no figure ${key}`);
+  return f;
+}
