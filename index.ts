@@ -6,6 +6,7 @@
 export * as sim from './sim/index.js';
 export * as detectors from './detectors/index.js';
 export * as rca from './rca/index.js';
+export * as scores from './scores/index.js';
 export * as reports from './reports/index.js';
 export { replay, type ReplayOptions } from './pipeline/replay.js';
 export { anonymise, type AnonymiseOptions } from './anonymise/anonymise.js';

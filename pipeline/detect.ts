@@ -17,7 +17,8 @@ import type { Series } from '../data/types.js';
 import { resolveDetector } from '../detectors/registry.js';
 import { seriesFromKpis, faultFreeUntil } from '../data/kpi-series.js';
 import { readSeriesDir } from '../data/series-csv.js';
-import { runDetector, scoreDetection, trainBoundary, type DetectionMetrics, type ScoreOptions, type ThresholdSource } from '../detectors/evaluate.js';
+import { runDetector, trainBoundary } from '../detectors/evaluate.js';
+import { scoreDetection, thresholdFreeMetrics, trainingHasLabels, type DetectionMetrics, type ScoreOptions, type ThresholdFreeMetrics } from '../scores/detection/evaluate.js';
 
 export interface DetectOptions {
   /**
@@ -38,8 +39,9 @@ export interface DetectOptions {
   trainUntil?: string;
 }
 
-type PerSource = Record<ThresholdSource, DetectionMetrics>;
-type SeriesFigures = Omit<DetectionMetrics, 'eventDetails'>;
+/** Figures per threshold source; train-labels only when the training data holds labels. */
+type PerSource = { own: DetectionMetrics; train: DetectionMetrics; oracle: DetectionMetrics; 'train-labels'?: DetectionMetrics };
+type SeriesFigures = Omit<DetectionMetrics, 'eventDetails'> & { thresholdFree: ThresholdFreeMetrics['perSeries'][string] };
 
 export interface MetricsFile {
   tool: 'faultline detect';
@@ -48,7 +50,7 @@ export interface MetricsFile {
   /** Repairs made while reading the input (e.g. repeated timestamps). */
   notes: string[];
   delay: number;
-  detectors: Record<string, { spec: string; unjudgedSeries: number; overall: PerSource; series: Record<string, SeriesFigures> }>;
+  detectors: Record<string, { spec: string; unjudgedSeries: number; overall: PerSource; thresholdFree: Omit<ThresholdFreeMetrics, 'perSeries'>; series: Record<string, SeriesFigures> }>;
 }
 
 interface Loaded {
@@ -166,7 +168,7 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
       };
       const trainScore: ScoreOptions = { ...base };
       if (input.train) {
-        // In-sample detections on the training set, for the 'train' threshold source.
+        // In-sample detections on the training set, for the 'train' and 'train-labels' threshold sources.
         const trainDetections = await runDetector(factory, input.train, { train: input.train });
         trainScore.train = { series: input.train, detections: trainDetections };
       }
@@ -175,15 +177,17 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
         train: scoreDetection(input.series, detections, { ...trainScore, threshold: 'train' }),
         oracle: scoreDetection(input.series, detections, { ...base, threshold: 'oracle' }),
       };
+      if (trainingHasLabels(input.series, trainScore)) overall['train-labels'] = scoreDetection(input.series, detections, { ...trainScore, threshold: 'train-labels' });
+      const { perSeries: freePerSeries, ...thresholdFree } = thresholdFreeMetrics(input.series, detections, base);
       const perSeries: Record<string, SeriesFigures> = {};
       input.series.forEach((s, k) => {
         const figures: Partial<DetectionMetrics> = scoreDetection([s], [detections[k]], { ...base, threshold: 'own' });
         delete figures.eventDetails; // listed once, under overall
-        perSeries[s.id] = figures as SeriesFigures;
+        perSeries[s.id] = { ...(figures as Omit<DetectionMetrics, 'eventDetails'>), thresholdFree: freePerSeries[s.id] };
       });
       // Series on which the detector gave no score at all (e.g. binomial on a series without volume).
       const unjudgedSeries = detections.filter((d) => d.scores.every((x) => Number.isNaN(x))).length;
-      metrics.detectors[factory.name] = { spec, unjudgedSeries, overall, series: perSeries };
+      metrics.detectors[factory.name] = { spec, unjudgedSeries, overall, thresholdFree, series: perSeries };
     }
     alarms.commit();
   } catch (err) {

@@ -5,7 +5,8 @@
  */
 import type { TruthFault } from '../sim/formats.js';
 import { resolveDetector } from '../detectors/registry.js';
-import { runDetector, scoreDetection } from '../detectors/evaluate.js';
+import { runDetector } from '../detectors/evaluate.js';
+import { scoreDetection } from '../scores/detection/evaluate.js';
 import { medianStep } from '../data/sampling.js';
 import type { Detection } from '../detectors/types.js';
 import type { Series } from '../data/types.js';

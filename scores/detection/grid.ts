@@ -33,17 +33,23 @@ export function aiopsGrid(timestamps: Float64Array, id = 'series'): AiopsGrid {
   const n = timestamps.length;
   const slot = new Float64Array(n);
   if (n === 0) return { slot, slots: 0, step: NaN };
+  // Instants: a point within GRID_REPEAT_MS of the previous one belongs to the previous instant,
+  // timed by the instant's first point; the step is the smallest gap between instants.
+  const instant = new Float64Array(n);
+  instant[0] = timestamps[0];
   let step = Infinity;
   for (let i = 1; i < n; i++) {
     const d = timestamps[i] - timestamps[i - 1];
     if (d < 0 || Number.isNaN(d)) throw new Error(`${id}: timestamps must be in time order to be put on the scoring grid (point ${i})`);
-    if (d > GRID_REPEAT_MS && d < step) step = d;
+    if (d <= GRID_REPEAT_MS) instant[i] = instant[i - 1];
+    else {
+      instant[i] = timestamps[i];
+      step = Math.min(step, timestamps[i] - instant[i - 1]);
+    }
   }
   if (step === Infinity) return { slot, slots: 1, step: NaN };
-  const t0 = timestamps[0];
-  for (let i = 1; i < n; i++) {
-    slot[i] = timestamps[i] - timestamps[i - 1] <= GRID_REPEAT_MS ? slot[i - 1] : Math.floor((timestamps[i] - t0) / step);
-  }
+  const t0 = instant[0];
+  for (let i = 1; i < n; i++) slot[i] = Math.floor((instant[i] - t0) / step);
   const slots = slot[n - 1] + 1;
   if (slots > Math.max(1e6, GRID_MAX_SLOTS_PER_POINT * n)) {
     throw new Error(
