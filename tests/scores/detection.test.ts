@@ -304,3 +304,20 @@ describe('point-adjusted threshold-free items', () => {
     expect(m.intervals.aucRoc.low).toBeCloseTo(m.aucRoc, 12);
   });
 });
+
+describe("the AIOps 2018 evaluation script's own numbers", () => {
+  it('reproduces evaluation.py on generated cases with gaps and irregular steps', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const fixture = JSON.parse(await readFile(new URL('./fixtures/aiops-2018-evaluation.json', import.meta.url), 'utf8')) as {
+      cases: Array<{ delay: number; series: Array<{ timestamp: number[]; label: number[]; predict: number[] }>; tp: number; fp: number; fn: number; f1: number }>;
+    };
+    expect(fixture.cases.length).toBe(6);
+    for (const c of fixture.cases) {
+      const series = c.series.map((x, k): Series => ({ id: `s${k}`, timestamps: Float64Array.from(x.timestamp, (t) => t * 1000), values: new Float64Array(x.timestamp.length), labels: u8(x.label) }));
+      const detections = c.series.map((x): Detection => ({ scores: new Float64Array(x.predict.length), alarms: u8(x.predict) }));
+      const m = scoreDetection(series, detections, { delay: c.delay });
+      expect(m.pointAdjustedCounts).toEqual({ tp: c.tp, fp: c.fp, fn: c.fn });
+      expect(m.pointAdjustedF1).toBeCloseTo(c.f1, 12);
+    }
+  });
+});
