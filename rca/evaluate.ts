@@ -10,8 +10,10 @@ export interface IncidentRanking {
   incident: Incident;
   candidates: Candidate[];
   computeMs: number;
-  /** 1-based rank of the first true root cause, 0 if absent. */
+  /** 1-based rank of the first true root cause among distinct services, 0 if absent. */
   rank: number;
+  /** Set when the method failed or timed out on this incident: scored as a miss. */
+  failure?: string;
 }
 
 export interface RankOptions {
@@ -92,7 +94,7 @@ export function defaultBaseline(spans: SpanTable, incidents: Incident[]): SpanTa
   return selectRows(spans, keep);
 }
 
-/** AC@1, AC@3, Avg@5, MRR, PR@k, overall and by fault type. */
+/** AC@1..5, Avg@5, MRR, PR@k with intervals, overall and by fault type (scores/rca.ts). */
 export function scoreRca(rankings: IncidentRanking[]): RcaMetrics {
   return scoreRankings(rankings);
 }
