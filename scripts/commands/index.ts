@@ -10,7 +10,8 @@ import { rcaCommand } from './rca.js';
 import { rcaAlgorithmsCommand } from './rca-algorithms.js';
 import { anonymiseCommand } from './anonymise.js';
 import { replayCommand } from './replay.js';
+import { scoreCommand } from './score.js';
 
 // One entry per command; each module is a thin wrapper over the library API.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [generateCommand, scenariosCommand, runCommand, mergeCommand, compareCommand, detectCommand, detectorsCommand, rcaCommand, rcaAlgorithmsCommand, anonymiseCommand, replayCommand];
+export const commands: CommandModule<any, any>[] = [generateCommand, scenariosCommand, runCommand, mergeCommand, compareCommand, detectCommand, detectorsCommand, rcaCommand, rcaAlgorithmsCommand, anonymiseCommand, replayCommand, scoreCommand];
