@@ -37,7 +37,7 @@ import {
   ZERO_NAB,
   addNabSums,
   nabFile,
-  nabOptimise,
+  nabOptimiseProfiles,
   nabScoreOfAlarms,
   nabWindowsFromSegments,
   normalisedNab,
@@ -353,10 +353,14 @@ export function scoreDetection(series: Series[], detections: Detection[], opts: 
       const level = bestPaLevel(prepared, delay);
       const nabLevels = {} as Record<NabProfileName, number>;
       const nabAlarms = {} as Record<NabProfileName, Uint8Array[]>;
-      for (const profile of NAB_PROFILE_NAMES) {
-        nabLevels[profile] = nabOptimise(prepared.map((p) => p.nab), NAB_PROFILES[profile]).threshold;
+      const optima = nabOptimiseProfiles(
+        prepared.map((p) => p.nab),
+        NAB_PROFILE_NAMES.map((p) => NAB_PROFILES[p]),
+      );
+      NAB_PROFILE_NAMES.forEach((profile, k) => {
+        nabLevels[profile] = optima[k].threshold;
         nabAlarms[profile] = prepared.map((p) => alarmsAt(p, nabLevels[profile]));
-      }
+      });
       return computeMetrics(
         prepared,
         prepared.map((p) => alarmsAt(p, level)),

@@ -167,58 +167,87 @@ export interface NabOptimum {
 }
 
 /**
- * NAB's optimiser over a corpus (nab/optimizer.py with nab/sweeper.py calcScoreByThreshold): one
- * sort of every scored point, then the corpus score at each distinct threshold from the top.
+ * NAB's optimiser over a corpus (nab/optimizer.py with nab/sweeper.py calcScoreByThreshold): every
+ * scored point ordered by score, then the corpus score at each distinct threshold from the top,
+ * for each profile. Points with equal scores enter together, so their order does not matter: they
+ * are bucketed by rank among the distinct scores (typed sorts only).
  */
-export function nabOptimise(files: NabFile[], profile: NabProfile): NabOptimum {
+export function nabOptimiseProfiles(files: NabFile[], profiles: NabProfile[]): NabOptimum[] {
   let total = 0;
-  let nullScore = 0;
-  let perfect = 0;
   const offsets: number[] = [];
   let windowCount = 0;
   for (const f of files) {
     offsets.push(windowCount);
     windowCount += f.windows;
-    nullScore -= profile.fn * f.countedWindows;
-    perfect += profile.tp * f.windows;
     for (let i = 0; i < f.window.length; i++) if (f.window[i] !== -2 && !Number.isNaN(f.scores[i])) total++;
   }
   const score = new Float64Array(total);
-  const sweep = new Float64Array(total);
+  const unweighted = new Float64Array(total);
   const win = new Int32Array(total);
   let k = 0;
   files.forEach((f, fi) => {
     for (let i = 0; i < f.window.length; i++) {
       if (f.window[i] === -2 || Number.isNaN(f.scores[i])) continue;
       score[k] = f.scores[i];
-      const w = f.window[i];
-      win[k] = w < 0 ? -1 : offsets[fi] + w;
-      sweep[k] = w < 0 ? f.unweighted[i] * profile.fp : f.unweighted[i] * profile.tp;
+      win[k] = f.window[i] < 0 ? -1 : offsets[fi] + f.window[i];
+      unweighted[k] = f.unweighted[i];
       k++;
     }
   });
-  const order = new Uint32Array(total);
-  for (let i = 0; i < total; i++) order[i] = i;
-  order.sort((a, b) => score[b] - score[a] || a - b);
-  const best = new Float64Array(windowCount).fill(-Infinity);
-  let current = nullScore;
-  let result: NabOptimum = { threshold: Infinity, score: current, normalised: 0 };
-  let i = 0;
-  while (i < total) {
-    const t = score[order[i]];
-    for (; i < total && score[order[i]] === t; i++) {
-      const p = order[i];
-      const w = win[p];
-      if (w < 0) current += sweep[p];
-      else {
-        const before = best[w] === -Infinity ? -profile.fn : Math.max(-profile.fn, best[w]);
-        if (sweep[p] > best[w]) best[w] = sweep[p];
-        current += Math.max(-profile.fn, best[w]) - before;
-      }
+  // Distinct scores, highest first, and each point's bucket.
+  const sorted = score.slice().sort().reverse();
+  let u = 0;
+  for (let i = 0; i < total; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[u++] = sorted[i];
+  const distinct = sorted.subarray(0, u);
+  const start = new Int32Array(u + 1);
+  const bucket = new Int32Array(total);
+  for (let i = 0; i < total; i++) {
+    let a = 0;
+    let b = u - 1;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (distinct[m] > score[i]) a = m + 1;
+      else b = m;
     }
-    if (current > result.score) result = { threshold: t, score: current, normalised: 0 };
+    bucket[i] = a;
+    start[a + 1]++;
   }
-  const range = perfect - nullScore;
-  result.normalised = range > 0 ? (100 * (result.score - nullScore)) / range : NaN;
-  return result;
+  for (let j = 0; j < u; j++) start[j + 1] += start[j];
+  const fill = start.slice(0, u);
+  const order = new Int32Array(total);
+  for (let i = 0; i < total; i++) order[fill[bucket[i]]++] = i;
+  let counted = 0;
+  let all = 0;
+  for (const f of files) {
+    counted += f.countedWindows;
+    all += f.windows;
+  }
+  return profiles.map((profile) => {
+    const nullScore = -profile.fn * counted;
+    const perfect = profile.tp * all;
+    const best = new Float64Array(windowCount).fill(-Infinity);
+    let current = nullScore;
+    let result = { threshold: Infinity, score: current };
+    for (let j = 0; j < u; j++) {
+      for (let q = start[j]; q < start[j + 1]; q++) {
+        const p = order[q];
+        const w = win[p];
+        if (w < 0) current += unweighted[p] * profile.fp;
+        else {
+          const sweep = unweighted[p] * profile.tp;
+          if (sweep > best[w]) {
+            current += Math.max(-profile.fn, sweep) - Math.max(-profile.fn, best[w] === -Infinity ? -profile.fn : best[w]);
+            best[w] = sweep;
+          }
+        }
+      }
+      if (current > result.score) result = { threshold: distinct[j], score: current };
+    }
+    const range = perfect - nullScore;
+    return { ...result, normalised: range > 0 ? (100 * (result.score - nullScore)) / range : NaN };
+  });
+}
+
+export function nabOptimise(files: NabFile[], profile: NabProfile): NabOptimum {
+  return nabOptimiseProfiles(files, [profile])[0];
 }

@@ -20,6 +20,8 @@
  * published loop is O(L x 250 x n).
  */
 
+import FFT from 'fft.js';
+
 export const VUS_THRESHOLDS = 250;
 /** TSB-AD's window when the autocorrelation shows no usable period. */
 export const VUS_DEFAULT_WINDOW = 125;
@@ -50,12 +52,8 @@ export function tsbSlidingWindow(values: Float64Array): number {
   for (let i = 0; i < n; i++) c0 += x[i] * x[i];
   if (!(c0 > 0)) return VUS_DEFAULT_WINDOW;
   const maxLag = Math.min(400, n - 1);
-  const acf = new Float64Array(maxLag + 1);
-  for (let k = 0; k <= maxLag; k++) {
-    let c = 0;
-    for (let i = 0; i + k < n; i++) c += x[i] * x[i + k];
-    acf[k] = c / c0;
-  }
+  const acf = autocovariance(x, maxLag);
+  for (let k = 0; k <= maxLag; k++) acf[k] /= c0;
   const base = 3;
   // Strict local maxima of acf[base..] (scipy argrelextrema with np.greater, order 1).
   let bestLag = -1;
@@ -68,6 +66,29 @@ export function tsbSlidingWindow(values: Float64Array): number {
   }
   if (bestLag < 0 || bestLag < 3 || bestLag > 300) return VUS_DEFAULT_WINDOW;
   return bestLag + base;
+}
+
+/** Sum over i of x[i] x[i + k] for k = 0..maxLag, by FFT of the zero-padded series (as statsmodels' acf with fft=True). */
+function autocovariance(x: Float64Array, maxLag: number): Float64Array {
+  let size = 2;
+  while (size < 2 * x.length) size *= 2;
+  const fft = new FFT(size);
+  const input = new Float64Array(size);
+  input.set(x);
+  const spectrum = fft.createComplexArray() as number[];
+  fft.realTransform(spectrum, input);
+  fft.completeSpectrum(spectrum);
+  for (let i = 0; i < size; i++) {
+    const re = spectrum[2 * i];
+    const im = spectrum[2 * i + 1];
+    spectrum[2 * i] = re * re + im * im;
+    spectrum[2 * i + 1] = 0;
+  }
+  const back = fft.createComplexArray() as number[];
+  fft.inverseTransform(back, spectrum);
+  const out = new Float64Array(maxLag + 1);
+  for (let k = 0; k <= maxLag; k++) out[k] = back[2 * k];
+  return out;
 }
 
 /** VUS-ROC and VUS-PR of one series (NaN without a labelled point). */
