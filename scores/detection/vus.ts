@@ -68,11 +68,15 @@ export function tsbSlidingWindow(values: Float64Array): number {
   return bestLag + base;
 }
 
+/** FFT plans by size: building one is costlier than the transform. */
+const ffts = new Map<number, FFT>();
+
 /** Sum over i of x[i] x[i + k] for k = 0..maxLag, by FFT of the zero-padded series (as statsmodels' acf with fft=True). */
 function autocovariance(x: Float64Array, maxLag: number): Float64Array {
   let size = 2;
   while (size < 2 * x.length) size *= 2;
-  const fft = new FFT(size);
+  let fft = ffts.get(size);
+  if (!fft) ffts.set(size, (fft = new FFT(size)));
   const input = new Float64Array(size);
   input.set(x);
   const spectrum = fft.createComplexArray() as number[];
