@@ -41,7 +41,10 @@ export { rankIncidents, type IncidentRanking } from './rca/evaluate.js';
 export type { RcaAlgorithm, RcaInput, RcaReference, Candidate, RcaPlugin, RcaFactory, IncidentWindow } from './rca/types.js';
 
 // Scores.
-export { scoreDetection, type DetectionMetrics, type ThresholdSource } from './detectors/evaluate.js';
+export { scoreDetection, thresholdFreeMetrics, THRESHOLD_SOURCES, type DetectionMetrics, type ThresholdSource, type ThresholdFreeMetrics } from './scores/detection/evaluate.js';
+export { nabOptimise, normalisedNab, NAB_PROFILES } from './scores/detection/nab.js';
+export { bootstrapInterval, meanSd, mcnemarExact, pairedBootstrap, type Interval, type PairedTest } from './scores/uncertainty.js';
+export { scoreFromFiles, type ScoreFilesOptions } from './pipeline/score.js';
 export { scoreRankings, type RcaMetrics } from './scores/rca.js';
 export { DETECTION_FIGURES, RCA_FIGURES, MTTR_FIGURES, formatFigure, type Figure } from './scores/figures.js';
 export { parseAcGate, judgeGate, type AcGate } from './scores/gate.js';

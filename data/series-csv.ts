@@ -60,24 +60,20 @@ export function parseSeriesCsv(path: string, text: string, id: string, notes?: s
 /**
  * Real exports repeat or step back a timestamp (NAB has both, around DST changes). Every row is
  * kept: rows are stably sorted by time and a repeated time is moved 1 ms after the previous row,
- * so the series stays strictly increasing; each repair is noted.
+ * so the series stays strictly increasing. `order[k]` is the input row placed at position k; null
+ * when the times were already strictly increasing. Shared by every reader that must line rows up
+ * with a series read here (e.g. scores made elsewhere).
  */
-function ordered(path: string, s: Series, notes?: string[]): Series {
-  const ts = s.timestamps;
+export function strictlyIncreasing(ts: Float64Array): { order: number[]; timestamps: Float64Array; moved: number; sorted: boolean } | null {
   let sorted = true;
   let repeats = 0;
   for (let i = 1; i < ts.length; i++) {
     if (ts[i] < ts[i - 1]) sorted = false;
     else if (ts[i] === ts[i - 1]) repeats++;
   }
-  if (sorted && repeats === 0) return s;
+  if (sorted && repeats === 0) return null;
   const order = Array.from(ts.keys()).sort((a, b) => ts[a] - ts[b] || a - b);
-  const pick = <T extends Float64Array | Uint8Array>(a: T): T => {
-    const out = a.slice() as T;
-    order.forEach((from, to) => (out[to] = a[from]));
-    return out;
-  };
-  const timestamps = pick(ts);
+  const timestamps = Float64Array.from(order, (k) => ts[k]);
   let moved = 0;
   for (let i = 1; i < timestamps.length; i++) {
     if (timestamps[i] <= timestamps[i - 1]) {
@@ -85,6 +81,18 @@ function ordered(path: string, s: Series, notes?: string[]): Series {
       moved++;
     }
   }
+  return { order, timestamps, moved, sorted };
+}
+
+function ordered(path: string, s: Series, notes?: string[]): Series {
+  const fixed = strictlyIncreasing(s.timestamps);
+  if (!fixed) return s;
+  const { order, timestamps, moved, sorted } = fixed;
+  const pick = <T extends Float64Array | Uint8Array>(a: T): T => {
+    const out = a.slice() as T;
+    order.forEach((from, to) => (out[to] = a[from]));
+    return out;
+  };
   notes?.push(`${path}: ${sorted ? '' : 'rows out of time order were sorted; '}${moved} repeated timestamp(s) moved 1 ms after the previous row`);
   return { ...s, timestamps, values: pick(s.values), ...(s.labels ? { labels: pick(s.labels) } : {}) };
 }

@@ -13,8 +13,9 @@ import { UsageError } from '../common/errors.js';
 import { checkOutputDir, publishDir } from '../common/output-dir.js';
 import { Progress } from '../common/progress.js';
 import type { Series } from '../data/types.js';
-import { runDetector, scoreDetection, trainBoundary, type DetectionMetrics, type ScoreOptions, type ThresholdSource } from '../detectors/evaluate.js';
+import { runDetector, trainBoundary } from '../detectors/evaluate.js';
 import type { Detection } from '../detectors/types.js';
+import { scoreDetection, thresholdFreeMetrics, trainingHasLabels, type DetectionMetrics, type ScoreOptions, type ThresholdFreeMetrics } from '../scores/detection/evaluate.js';
 import { evaluate } from './evaluate.js';
 import { loadSource, type SourceSpec, type Telemetry } from './load.js';
 import { closeMethods, resolveMethods } from './methods.js';
@@ -34,8 +35,9 @@ export interface DetectOptions {
   progress?: boolean;
 }
 
-type PerSource = Record<ThresholdSource, DetectionMetrics>;
-type SeriesFigures = Omit<DetectionMetrics, 'eventDetails'>;
+/** Figures per threshold source; train-labels only when the training data holds labels. */
+type PerSource = { own: DetectionMetrics; train: DetectionMetrics; oracle: DetectionMetrics; 'train-labels'?: DetectionMetrics };
+type SeriesFigures = Omit<DetectionMetrics, 'eventDetails'> & { thresholdFree: ThresholdFreeMetrics['perSeries'][string] };
 
 export interface MetricsFile {
   tool: 'faultline detect';
@@ -44,7 +46,7 @@ export interface MetricsFile {
   /** Repairs made while reading the input (e.g. repeated timestamps). */
   notes: string[];
   delay: number;
-  detectors: Record<string, { spec: string; unjudgedSeries: number; error?: string; overall: PerSource; series: Record<string, SeriesFigures> }>;
+  detectors: Record<string, { spec: string; unjudgedSeries: number; error?: string; overall: PerSource; thresholdFree: Omit<ThresholdFreeMetrics, 'perSeries'>; series: Record<string, SeriesFigures> }>;
 }
 
 function csvField(s: string): string {
@@ -139,7 +141,7 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
       const base: ScoreOptions = { delay, ...(scoreFrom ? { scoreFrom } : {}), ...(input.windows ? { windows: input.windows } : {}) };
       const trainScore: ScoreOptions = { ...base };
       if (input.train) {
-        // In-sample detections on the training set, for the 'train' threshold source.
+        // In-sample detections on the training set, for the 'train' and 'train-labels' threshold sources.
         trainScore.train = { series: input.train, detections: await runDetector(method, input.train, { train: input.train }) };
       }
       const overall: PerSource = {
@@ -147,16 +149,18 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
         train: scoreDetection(input.series, det, { ...trainScore, threshold: 'train' }),
         oracle: scoreDetection(input.series, det, { ...base, threshold: 'oracle' }),
       };
+      if (trainingHasLabels(input.series, trainScore)) overall['train-labels'] = scoreDetection(input.series, det, { ...trainScore, threshold: 'train-labels' });
+      const { perSeries: freePerSeries, ...thresholdFree } = thresholdFreeMetrics(input.series, det, base);
       const perSeries: Record<string, SeriesFigures> = {};
       input.series.forEach((s, i) => {
         const figures: Partial<DetectionMetrics> = scoreDetection([s], [det[i]!], { ...base, threshold: 'own' });
         delete figures.eventDetails; // listed once, under overall
-        perSeries[s.id] = figures as SeriesFigures;
+        perSeries[s.id] = { ...(figures as Omit<DetectionMetrics, 'eventDetails'>), thresholdFree: freePerSeries[s.id] };
       });
       // Series on which the detector gave no score at all (e.g. binomial on a series without volume).
       const unjudgedSeries = det.filter((d) => d.scores.every((x) => Number.isNaN(x))).length;
       const error = item.detectors[k]!.error;
-      metrics.detectors[method.name] = { spec: method.spec, unjudgedSeries, ...(error !== undefined ? { error } : {}), overall, series: perSeries };
+      metrics.detectors[method.name] = { spec: method.spec, unjudgedSeries, ...(error !== undefined ? { error } : {}), overall, thresholdFree, series: perSeries };
     }
     await publishDir(
       opts.out,

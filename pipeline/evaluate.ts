@@ -10,7 +10,8 @@ import type { Resolved } from '../common/plugin.js';
 import { doing } from '../common/errors.js';
 import type { Series } from '../data/types.js';
 import { medianStep } from '../data/sampling.js';
-import { runDetector, scoreDetection } from '../detectors/evaluate.js';
+import { runDetector } from '../detectors/evaluate.js';
+import { scoreDetection } from '../scores/detection/evaluate.js';
 import type { Detection, Detector } from '../detectors/types.js';
 import { rankIncidents, type IncidentRanking } from '../rca/evaluate.js';
 import type { RcaAlgorithm } from '../rca/types.js';
@@ -183,7 +184,7 @@ async function evaluateRca(t: Telemetry, methods: Methods, faults: FaultRecord[]
     } catch (err) {
       // The method failed as a whole (creating or fitting it): every incident is a miss.
       error = (err as Error).message;
-      ranked = t.incidents.map((incident) => ({ incident, candidates: [], computeMs: 0, rank: 0, error: error! }));
+      ranked = t.incidents.map((incident) => ({ incident, candidates: [], computeMs: 0, rank: 0, failure: error! }));
     }
     rankings.set(method.name, ranked);
     results.push({
@@ -200,7 +201,7 @@ async function evaluateRca(t: Telemetry, methods: Methods, faults: FaultRecord[]
         rank: r.rank,
         computeMs: r.computeMs,
         candidates: r.candidates.slice(0, TOP_CANDIDATES_KEPT),
-        ...(r.error !== undefined && error === undefined ? { error: r.error } : {}),
+        ...(r.failure !== undefined && error === undefined ? { failure: r.failure } : {}),
       })),
     });
     opts.onMethod?.('rca', method.name);

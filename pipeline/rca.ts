@@ -120,7 +120,7 @@ export async function rca(opts: RcaOptions): Promise<RcaResult> {
           rootCause: x.incident.rootCause,
           rank: x.rank,
           candidates: x.candidates,
-          ...(x.error !== undefined ? { error: x.error } : {}),
+          ...(x.failure !== undefined ? { failure: x.failure } : {}),
         })),
       })),
     };

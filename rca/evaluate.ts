@@ -10,10 +10,10 @@ export interface IncidentRanking {
   incident: Incident;
   candidates: Candidate[];
   computeMs: number;
-  /** 1-based rank of the first true root cause, 0 if absent. */
+  /** 1-based rank of the first true root cause among distinct services, 0 if absent. */
   rank: number;
-  /** Why the method gave no ranking for this incident (it failed or ran out of time): a miss. */
-  error?: string;
+  /** Why the method gave no ranking for this incident (it failed or ran out of time): scored as a miss. */
+  failure?: string;
 }
 
 export interface RankOptions {
@@ -65,7 +65,7 @@ export async function rankIncidents(
         const computeMs = performance.now() - t0;
         out.push({ incident, candidates, computeMs, rank: rankOfRootCause(candidates, incident.rootCause) });
       } catch (err) {
-        out.push({ incident, candidates: [], computeMs: performance.now() - t0, rank: 0, error: (err as Error).message });
+        out.push({ incident, candidates: [], computeMs: performance.now() - t0, rank: 0, failure: (err as Error).message });
       }
     }
   } finally {
@@ -110,7 +110,7 @@ export function defaultBaseline(spans: SpanTable, incidents: Incident[]): SpanTa
   return selectRows(spans, keep);
 }
 
-/** AC@1, AC@3, Avg@5, MRR, PR@k, overall and by fault type. */
+/** AC@1..5, Avg@5, MRR, PR@k with intervals, overall and by fault type (scores/rca.ts). */
 export function scoreRca(rankings: IncidentRanking[]): RcaMetrics {
   return scoreRankings(rankings);
 }

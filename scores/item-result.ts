@@ -51,7 +51,7 @@ export interface IncidentResult {
   /** The best candidates (at most TOP_CANDIDATES_KEPT), best first. */
   candidates: Candidate[];
   /** Why the method gave no ranking for this incident (a miss). */
-  error?: string;
+  failure?: string;
 }
 
 export interface RcaItemResult {

@@ -1,63 +1,61 @@
 /**
- * Labels and alarms put on a regular grid (the series' median step), as the AIOps Challenge 2018
- * evaluation does before point adjustment, so a delay of k points means k sampling steps even when
- * points are missing. A missing slot inside an anomaly segment (labelled points on both sides) is
- * labelled 1 with no alarm; elsewhere it is a normal point with no alarm. Points sharing a slot are
- * OR-ed. The layout (slots and labels) is computed once and reused for many alarm vectors.
+ * The AIOps Challenge 2018 evaluation grid (iopsai/iops evaluation/evaluation.py,
+ * `reconstruct_label`): each series is put on a regular grid whose step is its smallest positive
+ * time step; a point at time t goes to slot floor((t - t0) / step); every slot without a point is
+ * labelled 0 and never alarmed. Nothing is filled, so a missing slot splits a labelled segment in two.
+ *
+ * The grid is kept sparse (the slot of each point, and the slot count): every figure is computed
+ * in one pass over the points, so a long gap costs nothing.
+ *
+ * Repeated timestamps: the official script divides by a zero step on them. Here points at most
+ * GRID_REPEAT_MS apart share a slot (labels and alarms OR-ed); faultline's series readers keep a
+ * repeated row by moving it 1 ms after the previous one (data/series-csv.ts), so such a pair is one
+ * instant. A grid that would still be absurdly large for its points (GRID_MAX_SLOTS_PER_POINT) is
+ * refused with an error naming the series, instead of producing a meaningless figure.
  */
-import { medianStep } from '../../data/sampling.js';
 
-export interface GridLayout {
-  /** Grid slot of each point. */
-  slots: Int32Array;
-  labels: Uint8Array;
+/** Timestamps at most this far apart (ms) are one instant on the grid. */
+export const GRID_REPEAT_MS = 1;
+/** Sanity bound: a grid may have at most this many slots per point (and at least 10^6 slots). */
+export const GRID_MAX_SLOTS_PER_POINT = 1000;
+
+export interface AiopsGrid {
+  /** Grid slot of each point (non-decreasing). */
+  slot: Float64Array;
+  /** Number of slots, from the first point's slot 0 to the last point's slot. */
+  slots: number;
+  /** Grid step in ms (NaN when the series has fewer than two distinct instants). */
   step: number;
 }
 
-export interface Grid {
-  labels: Uint8Array;
-  alarms: Uint8Array;
-  step: number;
-}
-
-export function gridLayout(timestamps: Float64Array, labels: Uint8Array): GridLayout {
+/** The grid of a time-ordered series; `id` names it in errors. */
+export function aiopsGrid(timestamps: Float64Array, id = 'series'): AiopsGrid {
   const n = timestamps.length;
-  const step = medianStep(timestamps);
-  if (n === 0) return { slots: new Int32Array(0), labels: new Uint8Array(0), step };
-  const t0 = timestamps[0];
-  const size = Math.round((timestamps[n - 1] - t0) / step) + 1;
-  const slots = new Int32Array(n);
-  const gl = new Uint8Array(size);
-  const present = new Uint8Array(size);
-  for (let i = 0; i < n; i++) {
-    const slot = Math.round((timestamps[i] - t0) / step);
-    slots[i] = slot;
-    present[slot] = 1;
-    if (labels[i]) gl[slot] = 1;
-  }
-  // Fill gaps: labelled only when both the previous and the next present slot are labelled.
-  let prevLabel = 0;
-  for (let s = 0; s < size; s++) {
-    if (present[s]) {
-      prevLabel = gl[s];
-      continue;
+  const slot = new Float64Array(n);
+  if (n === 0) return { slot, slots: 0, step: NaN };
+  // Instants: a point within GRID_REPEAT_MS of the previous one belongs to the previous instant,
+  // timed by the instant's first point; the step is the smallest gap between instants.
+  const instant = new Float64Array(n);
+  instant[0] = timestamps[0];
+  let step = Infinity;
+  for (let i = 1; i < n; i++) {
+    const d = timestamps[i] - timestamps[i - 1];
+    if (d < 0 || Number.isNaN(d)) throw new Error(`${id}: timestamps must be in time order to be put on the scoring grid (point ${i})`);
+    if (d <= GRID_REPEAT_MS) instant[i] = instant[i - 1];
+    else {
+      instant[i] = timestamps[i];
+      step = Math.min(step, timestamps[i] - instant[i - 1]);
     }
-    if (!prevLabel) continue;
-    let e = s;
-    while (!present[e]) e++; // the last slot is always present
-    if (gl[e]) gl.fill(1, s, e);
-    s = e - 1;
   }
-  return { slots, labels: gl, step };
-}
-
-export function gridAlarms(layout: GridLayout, alarms: Uint8Array): Uint8Array {
-  const ga = new Uint8Array(layout.labels.length);
-  for (let i = 0; i < alarms.length; i++) if (alarms[i]) ga[layout.slots[i]] = 1;
-  return ga;
-}
-
-export function toRegularGrid(timestamps: Float64Array, labels: Uint8Array, alarms: Uint8Array): Grid {
-  const layout = gridLayout(timestamps, labels);
-  return { labels: layout.labels, alarms: gridAlarms(layout, alarms), step: layout.step };
+  if (step === Infinity) return { slot, slots: 1, step: NaN };
+  const t0 = instant[0];
+  for (let i = 1; i < n; i++) slot[i] = Math.floor((instant[i] - t0) / step);
+  const slots = slot[n - 1] + 1;
+  if (slots > Math.max(1e6, GRID_MAX_SLOTS_PER_POINT * n)) {
+    throw new Error(
+      `${id}: the scoring grid at the smallest time step (${step} ms) would have ${slots} slots for ${n} points; ` +
+        'the series is too irregular for point adjustment (are nearly repeated timestamps a few ms apart?)',
+    );
+  }
+  return { slot, slots, step };
 }

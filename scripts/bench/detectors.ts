@@ -13,7 +13,7 @@
 import seedrandom from 'seedrandom';
 import { Bench } from 'tinybench';
 import { detectorRegistry, listDetectors } from '../../detectors/registry.js';
-import { scoreDetection } from '../../detectors/evaluate.js';
+import { scoreDetection } from '../../scores/detection/evaluate.js';
 import type { Detection, Detector } from '../../detectors/types.js';
 import type { Series } from '../../data/types.js';
 

@@ -10,7 +10,21 @@ import { rcaCommand } from './rca.js';
 import { rcaMethodsCommand } from './rca-methods.js';
 import { anonymiseCommand } from './anonymise.js';
 import { replayCommand } from './replay.js';
+import { scoreCommand } from './score.js';
 
 // One entry per command; each module parses flags and loads the library only when it runs.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [generateCommand, scenariosCommand, runCommand, mergeCommand, compareCommand, detectCommand, detectorsCommand, rcaCommand, rcaMethodsCommand, anonymiseCommand, replayCommand];
+export const commands: CommandModule<any, any>[] = [
+  generateCommand,
+  scenariosCommand,
+  runCommand,
+  mergeCommand,
+  compareCommand,
+  detectCommand,
+  detectorsCommand,
+  scoreCommand,
+  rcaCommand,
+  rcaMethodsCommand,
+  anonymiseCommand,
+  replayCommand,
+];

@@ -64,7 +64,7 @@ describe('faultline rca (library entry point)', () => {
     const bad = await resolveRcaAlgorithm('cmd:node -e "process.exit(3)"');
     const [r] = await rankIncidents(bad, spans, [incident]);
     expect(r).toMatchObject({ rank: 0, candidates: [] });
-    expect(r!.error).toMatch(/exited early \(code 3/);
+    expect(r!.failure).toMatch(/exited early \(code 3/);
     const dir = await spanFiles();
     const res = await rca({ spans: [join(dir, 'spans.csv')], incidents: join(dir, 'incidents.json'), out: join(dir, 'out'), rca: ['cmd:node -e "process.exit(3)"', 'deepest-abnormal'] });
     expect(res.results.map((m) => [m.name, m.metrics.ac1])).toEqual([
@@ -72,6 +72,6 @@ describe('faultline rca (library entry point)', () => {
       ['deepest-abnormal', 1],
     ]);
     const ranking = JSON.parse(readFileSync(res.files.ranking, 'utf8'));
-    expect(ranking.algorithms[0].incidents[0].error).toMatch(/exited early/);
+    expect(ranking.algorithms[0].incidents[0].failure).toMatch(/exited early/);
   });
 });

@@ -1,0 +1,312 @@
+/**
+ * `faultline score`: score per-point scores or alarms made elsewhere against labelled series, and
+ * write the same metrics.json as `detect`. Score files:
+ *  - faultline's alarms.csv (series,timestamp,score,alarm,detector), or any CSV with a series
+ *    column; the detector is the detector column, else the file name;
+ *  - NAB's results layout: <detector>/<group>/<detector>_<name>.csv[.gz] with anomaly_score (the
+ *    folder holding the detector folders, or one detector folder); series id = <group>/<name>;
+ *  - a folder of per-series CSVs <series id>.csv[.gz] with timestamp and score columns; the
+ *    detector is the folder name.
+ * `columns` renames: series, timestamp, score, alarm, detector = the file's column names.
+ * Rows are lined up with the series by time (sorted and repeated times moved as the series reader
+ * does), and must cover every point of every series.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import { readCsvRecordBatches } from '../common/text-lines.js';
+import { ImportError } from '../common/bad-rows.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
+import { checkOutputDir, publishDir } from '../common/output-dir.js';
+import { readSeriesDir, parseTimestamp, strictlyIncreasing } from '../data/series-csv.js';
+import type { Series } from '../data/types.js';
+import type { Detection } from '../detectors/types.js';
+import { NAB_PROFILE_NAMES, NAB_PUBLISHED_PROFILE, type NabProfileName } from '../scores/detection/nab.js';
+import {
+  DEFAULT_DELAY,
+  SCORE_SOURCES,
+  scoreDetection,
+  thresholdFreeMetrics,
+  type DetectionMetrics,
+  type ScoreOptions,
+  type ThresholdFreeMetrics,
+  type ThresholdSource,
+} from '../scores/detection/evaluate.js';
+
+export type ScoreSource = (typeof SCORE_SOURCES)[number];
+
+export interface ScoreFilesOptions {
+  /** Labelled series folder, or the NAB root (data/ + labels/combined_windows.json). */
+  series: string;
+  /** A score CSV file or folder. */
+  scores: string;
+  /** Alarm where score >= this level (threshold source 'given'). */
+  threshold?: number;
+  /** NAB's thresholds.json: one level per detector and NAB profile for the NAB figures ('given'). */
+  nabThresholds?: string;
+  /** Threshold sources to report besides any given level (default: own where alarms exist, and oracle). */
+  sources?: ScoreSource[];
+  /** Labelled training series and their scores, for train-labels. */
+  trainSeries?: string;
+  trainScores?: string;
+  columns?: Record<string, string>;
+  delay?: number;
+  out: string;
+  force?: boolean;
+}
+
+type SeriesFigures = Omit<DetectionMetrics, 'eventDetails'> & { thresholdFree: ThresholdFreeMetrics['perSeries'][string] };
+
+export interface ScoreMetricsFile {
+  tool: 'faultline score';
+  input: { series: string; scores: string; layout: string; scoresLayout: string; seriesCount: number; points: number; train?: { series: string; scores: string } };
+  training: string;
+  notes: string[];
+  delay: number;
+  detectors: Record<
+    string,
+    {
+      spec: string;
+      unjudgedSeries: number;
+      overall: Partial<Record<ThresholdSource, DetectionMetrics>>;
+      thresholdFree: Omit<ThresholdFreeMetrics, 'perSeries'>;
+      series: Record<string, SeriesFigures>;
+    }
+  >;
+}
+
+const COLUMN_NAMES = ['series', 'timestamp', 'score', 'alarm', 'detector'] as const;
+type Column = (typeof COLUMN_NAMES)[number];
+
+/** Score rows of one detector for one series, in file order. */
+interface Rows {
+  file: string;
+  timestamps: number[];
+  scores: number[];
+  alarms: number[] | null;
+}
+
+type ScoreSet = Map<string, Map<string, Rows>>; // detector -> series id -> rows
+
+const exists = (p: string) => stat(p).then(() => true, () => false);
+
+async function scoreFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await scoreFiles(p)));
+    else if (e.isFile() && /\.csv(\.gz)?$/.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+const stripCsv = (name: string) => name.replace(/\.csv(\.gz)?$/, '');
+
+/** Read one score CSV; `fixed` gives the series and detector when the file itself does. */
+async function readScoreFile(file: string, columns: Record<string, string>, into: ScoreSet, fixed: { series?: string; detector?: string }): Promise<void> {
+  let index: Partial<Record<Column, number>> | undefined;
+  for await (const batch of readCsvRecordBatches(file)) {
+    for (const { fields, lineNo } of batch) {
+      if (!index) {
+        const header = fields.map((h) => h.trim());
+        const find = (c: Column, fallbacks: string[] = []) => {
+          for (const name of [columns[c] ?? c, ...(columns[c] ? [] : fallbacks)]) {
+            const k = header.indexOf(name);
+            if (k >= 0) return k;
+          }
+          return undefined;
+        };
+        index = { series: find('series'), timestamp: find('timestamp'), score: find('score', ['anomaly_score']), alarm: find('alarm'), detector: find('detector') };
+        if (index.timestamp === undefined) throw new ImportError(file, 'line 1', `no timestamp column (${columns.timestamp ?? 'timestamp'}) in header "${header.join(',')}"`);
+        if (index.score === undefined && index.alarm === undefined) throw new ImportError(file, 'line 1', `no score (score or anomaly_score) or alarm column in header "${header.join(',')}"; name them with --columns score=...,alarm=...`);
+        if (fixed.series === undefined && index.series === undefined) throw new ImportError(file, 'line 1', `no series column (${columns.series ?? 'series'}) in header "${header.join(',')}"`);
+        continue;
+      }
+      const field = (c: Column) => (index![c] === undefined ? undefined : (fields[index![c]!] ?? '').trim());
+      const seriesId = fixed.series ?? field('series')!;
+      const detector = fixed.detector ?? field('detector') ?? stripCsv(basename(file));
+      const t = parseTimestamp(field('timestamp')!);
+      if (!Number.isFinite(t)) throw new ImportError(file, `line ${lineNo}`, `timestamp "${field('timestamp')}" is neither unix seconds nor ISO 8601`);
+      const rawScore = field('score');
+      const score = rawScore === undefined || rawScore === '' || rawScore.toLowerCase() === 'nan' ? NaN : Number(rawScore);
+      if (rawScore !== undefined && rawScore !== '' && rawScore.toLowerCase() !== 'nan' && !Number.isFinite(score)) throw new ImportError(file, `line ${lineNo}`, `score "${rawScore}" is not a number`);
+      const rawAlarm = field('alarm');
+      if (rawAlarm !== undefined && rawAlarm !== '0' && rawAlarm !== '1') throw new ImportError(file, `line ${lineNo}`, `alarm "${rawAlarm}" must be 0 or 1`);
+      let bySeries = into.get(detector);
+      if (!bySeries) into.set(detector, (bySeries = new Map()));
+      let rows = bySeries.get(seriesId);
+      if (!rows) bySeries.set(seriesId, (rows = { file, timestamps: [], scores: [], alarms: rawAlarm === undefined ? null : [] }));
+      rows.timestamps.push(t);
+      rows.scores.push(score);
+      if (rows.alarms && rawAlarm !== undefined) rows.alarms.push(rawAlarm === '1' ? 1 : 0);
+    }
+  }
+  if (!index) throw new ImportError(file, '', 'empty file (expected a header line)');
+}
+
+/** Read scores from a file or folder; returns the layout found. */
+async function readScores(path: string, columns: Record<string, string>): Promise<{ layout: string; set: ScoreSet }> {
+  if (!(await exists(path))) throw new Error(`${path}: scores not found`);
+  const set: ScoreSet = new Map();
+  if (!(await stat(path)).isDirectory()) {
+    await readScoreFile(path, columns, set, {});
+    return { layout: 'rows with a series column', set };
+  }
+  const files = await scoreFiles(path);
+  if (files.length === 0) throw new Error(`${path}: no .csv or .csv.gz score files`);
+  const rel = (f: string) => relative(path, f).split(sep);
+  // NAB results: <detector>/<group>/<detector>_<name>.csv, or <group>/<detector>_<name>.csv inside one detector's folder.
+  const nabOf = (f: string): { detector: string; series: string } | undefined => {
+    const parts = rel(f);
+    const [det, group, name] = parts.length === 3 ? parts : parts.length === 2 ? [basename(path), parts[0], parts[1]] : [];
+    if (!det || !name.startsWith(`${det}_`)) return undefined;
+    return { detector: det, series: `${group}/${stripCsv(name.slice(det.length + 1))}` };
+  };
+  const nab = files.map(nabOf);
+  if (nab.some((x) => x !== undefined)) {
+    for (const [k, f] of files.entries()) if (nab[k]) await readScoreFile(f, columns, set, nab[k]!);
+    return { layout: 'NAB results (<detector>/<group>/<detector>_<name>.csv)', set };
+  }
+  for (const f of files) await readScoreFile(f, columns, set, { series: stripCsv(rel(f).join('/')), detector: basename(path) });
+  return { layout: 'one CSV per series', set };
+}
+
+/** Line score rows up with a series (same time order and repeat handling as the series reader). */
+function detectionFor(s: Series, rows: Rows, detector: string): Detection {
+  const n = s.timestamps.length;
+  if (rows.timestamps.length !== n) throw new ImportError(rows.file, '', `detector ${detector}: ${rows.timestamps.length} score rows for series ${s.id}, which has ${n} points`);
+  const ts = Float64Array.from(rows.timestamps);
+  const fixed = strictlyIncreasing(ts);
+  const order = fixed?.order;
+  const times = fixed?.timestamps ?? ts;
+  for (let i = 0; i < n; i++) {
+    if (times[i] !== s.timestamps[i]) {
+      throw new ImportError(rows.file, '', `detector ${detector}: series ${s.id}: score row times differ from the series at point ${i + 1} (${new Date(times[i]).toISOString()} vs ${new Date(s.timestamps[i]).toISOString()})`);
+    }
+  }
+  const pick = (a: number[]) => (order ? order.map((k) => a[k]) : a);
+  return {
+    scores: Float64Array.from(pick(rows.scores)),
+    alarms: rows.alarms ? Uint8Array.from(pick(rows.alarms)) : new Uint8Array(n),
+  };
+}
+
+function detectionsFor(series: Series[], set: ScoreSet, where: string): Map<string, { detections: Detection[]; hasAlarms: boolean }> {
+  const out = new Map<string, { detections: Detection[]; hasAlarms: boolean }>();
+  const ids = new Set(series.map((s) => s.id));
+  for (const [detector, bySeries] of [...set.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [id, rows] of bySeries) if (!ids.has(id)) throw new ImportError(rows.file, '', `detector ${detector}: series "${id}" is not in ${where}`);
+    const detections = series.map((s) => {
+      const rows = bySeries.get(s.id);
+      if (!rows) throw new Error(`detector ${detector}: no scores for series ${s.id} of ${where}`);
+      return detectionFor(s, rows, detector);
+    });
+    out.set(detector, { detections, hasAlarms: series.every((s) => bySeries.get(s.id)!.alarms !== null) });
+  }
+  return out;
+}
+
+async function readNabThresholds(path: string): Promise<Record<string, Partial<Record<NabProfileName, number>>>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse((await readFile(path, 'utf8')).replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+  const out: Record<string, Partial<Record<NabProfileName, number>>> = {};
+  if (!raw || typeof raw !== 'object') throw new Error(`${path}: expected {detector: {profile: {threshold}}}`);
+  for (const [det, profiles] of Object.entries(raw as Record<string, unknown>)) {
+    out[det] = {};
+    for (const p of NAB_PROFILE_NAMES) {
+      const t = (profiles as Record<string, { threshold?: unknown }> | undefined)?.[NAB_PUBLISHED_PROFILE[p]]?.threshold;
+      if (t === undefined) continue;
+      if (typeof t !== 'number' || !Number.isFinite(t)) throw new Error(`${path}: ${det}.${NAB_PUBLISHED_PROFILE[p]}.threshold must be a number`);
+      out[det][p] = t;
+    }
+  }
+  return out;
+}
+
+/** NaN and infinities become null: JSON has no spelling for them. */
+function jsonReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
+}
+
+export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: string; metrics: ScoreMetricsFile }> {
+  const output = { command: 'score', force: opts.force ?? false, inputs: [opts.series, opts.scores, opts.trainSeries, opts.trainScores, opts.nabThresholds] };
+  checkOutputDir(opts.out, output);
+  const columns = opts.columns ?? {};
+  for (const c of Object.keys(columns)) if (!(COLUMN_NAMES as readonly string[]).includes(c)) throw new Error(`--columns: unknown column '${c}' (use ${COLUMN_NAMES.join(', ')})`);
+  const sources = opts.sources ?? ['own', 'oracle'];
+  const wantsTrain = sources.includes('train-labels');
+  if (wantsTrain && !(opts.trainSeries && opts.trainScores)) throw new Error('threshold source train-labels needs --train-series and --train-scores (labelled training data and its scores)');
+  const set = await readSeriesDir(opts.series);
+  const scores = await readScores(opts.scores, columns);
+  const byDetector = detectionsFor(set.series, scores.set, opts.series);
+  const nabThresholds = opts.nabThresholds ? await readNabThresholds(opts.nabThresholds) : undefined;
+  let train: { series: Series[]; byDetector: Map<string, { detections: Detection[] }> } | undefined;
+  const notes = [...set.notes];
+  if (wantsTrain) {
+    const trainSet = await readSeriesDir(opts.trainSeries!);
+    notes.push(...trainSet.notes);
+    const trainScores = await readScores(opts.trainScores!, columns);
+    train = { series: trainSet.series, byDetector: detectionsFor(trainSet.series, trainScores.set, opts.trainSeries!) };
+  }
+  const delay = opts.delay ?? DEFAULT_DELAY;
+  const metrics: ScoreMetricsFile = {
+    tool: 'faultline score',
+    input: {
+      series: opts.series,
+      scores: opts.scores,
+      layout: set.layout,
+      scoresLayout: scores.layout,
+      seriesCount: set.series.length,
+      points: set.series.reduce((a, s) => a + s.timestamps.length, 0),
+      ...(train ? { train: { series: opts.trainSeries!, scores: opts.trainScores! } } : {}),
+    },
+    training: train
+      ? `scores made elsewhere; every point scored; train-labels level chosen on ${opts.trainSeries} only`
+      : 'scores made elsewhere; every point scored (the NAB score skips its probationary period)',
+    notes,
+    delay,
+    detectors: {},
+  };
+  const base: ScoreOptions = { delay, ...(set.windows ? { windows: set.windows } : {}) };
+  for (const [detector, { detections, hasAlarms }] of byDetector) {
+    const overall: Partial<Record<ThresholdSource, DetectionMetrics>> = {};
+    const nabLevels = nabThresholds?.[detector];
+    if (opts.nabThresholds && !nabLevels) throw new Error(`${opts.nabThresholds}: no thresholds for detector ${detector}`);
+    if (opts.threshold !== undefined || nabLevels) {
+      const level = opts.threshold ?? nabLevels?.standard;
+      if (level === undefined) throw new Error(`${opts.nabThresholds}: no standard-profile threshold for detector ${detector}`);
+      overall.given = scoreDetection(set.series, detections, { ...base, threshold: 'given', level, ...(nabLevels ? { nabLevels } : {}) });
+    }
+    if (sources.includes('own')) {
+      if (hasAlarms) overall.own = scoreDetection(set.series, detections, { ...base, threshold: 'own' });
+      else if (opts.sources?.includes('own')) throw new Error(`detector ${detector}: threshold source own needs an alarm column in the scores`);
+    }
+    if (sources.includes('oracle')) overall.oracle = scoreDetection(set.series, detections, { ...base, threshold: 'oracle' });
+    if (train) {
+      const t = train.byDetector.get(detector);
+      if (!t) throw new Error(`detector ${detector}: no training scores in ${opts.trainScores}`);
+      overall['train-labels'] = scoreDetection(set.series, detections, { ...base, threshold: 'train-labels', train: { series: train.series, detections: t.detections } });
+    }
+    const { perSeries: freePerSeries, ...thresholdFree } = thresholdFreeMetrics(set.series, detections, base);
+    // Per series: the detector's own alarms, else the first corpus-level threshold reported.
+    const headline = overall.own ?? overall.given ?? overall.oracle ?? overall['train-labels'];
+    const perSeries: Record<string, SeriesFigures> = {};
+    set.series.forEach((s, k) => {
+      const level = headline?.threshold.level;
+      const figures: Partial<DetectionMetrics> =
+        headline?.threshold.source === 'own' || level === undefined
+          ? scoreDetection([s], [detections[k]], { ...base, threshold: 'own' })
+          : scoreDetection([s], [detections[k]], { ...base, threshold: 'given', level });
+      if (figures.threshold && headline && headline.threshold.source !== 'own') figures.threshold = { ...figures.threshold, objective: `the corpus level of the ${headline.threshold.source} source` };
+      delete figures.eventDetails;
+      perSeries[s.id] = { ...(figures as Omit<DetectionMetrics, 'eventDetails'>), thresholdFree: freePerSeries[s.id] };
+    });
+    const unjudgedSeries = detections.filter((d) => d.scores.every((x) => Number.isNaN(x))).length;
+    metrics.detectors[detector] = { spec: detector, unjudgedSeries, overall, thresholdFree, series: perSeries };
+  }
+  await publishDir(opts.out, async (stage) => void writeFileAtomic(join(stage, 'metrics.json'), JSON.stringify(metrics, jsonReplacer, 2) + '\n'), output);
+  return { out: opts.out, metrics };
+}

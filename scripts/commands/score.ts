@@ -1,0 +1,75 @@
+import path from 'node:path';
+import type { CommandModule } from 'yargs';
+import type { ScoreSource } from '../../pipeline/score.js';
+import { SCORE_SOURCES } from '../../scores/detection/evaluate.js';
+import { UsageError } from '../../common/errors.js';
+import { columnMapping as columnMappingArg } from './options.js';
+
+interface ScoreArgs {
+  series: string;
+  scores: string;
+  threshold?: number;
+  'threshold-source'?: string[];
+  'nab-thresholds'?: string;
+  'train-series'?: string;
+  'train-scores'?: string;
+  columns?: string;
+  delay: number;
+  out: string;
+  force: boolean;
+}
+
+const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
+
+export const scoreCommand: CommandModule<object, ScoreArgs> = {
+  command: 'score',
+  describe: 'Score per-point scores or alarms made elsewhere (alarms.csv, NAB results) against labelled series; write metrics.json',
+  builder: (y) =>
+    y
+      .option('series', { type: 'string', demandOption: true, describe: 'labelled series folder (timestamp,value,label CSVs) or the NAB root' })
+      .option('scores', { type: 'string', demandOption: true, describe: "a score CSV (faultline's alarms.csv) or folder (NAB results layout, or one CSV per series)" })
+      .option('threshold', { type: 'number', describe: 'alarm where score >= this level (reported as threshold source "given")' })
+      .option('threshold-source', { type: 'string', array: true, describe: `threshold sources to report: ${SCORE_SOURCES.join(', ')} (default: own where alarms exist, and oracle)` })
+      .option('nab-thresholds', { type: 'string', describe: "NAB's thresholds.json: the NAB figures at each detector's level per profile" })
+      .option('train-series', { type: 'string', describe: 'labelled training series for --threshold-source train-labels' })
+      .option('train-scores', { type: 'string', describe: 'scores of the training series, same layout as --scores' })
+      .option('columns', { type: 'string', describe: 'column names: ours=theirs for series, timestamp, score, alarm, detector (e.g. score=raw_score)' })
+      .option('delay', { type: 'number', default: 7, describe: 'point-adjustment max delay in grid slots' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output folder: new, empty, or one faultline wrote before' })
+      .option('force', { type: 'boolean', default: false, describe: 'write into a folder holding other files too (they are kept, never replaced)' })
+      .example('$0 score --series ../shared/data/nab --scores ../shared/data/nab-results --nab-thresholds ../shared/data/nab-results/thresholds.json --out runs/nab-score', "NAB's published results")
+      .example('$0 score --series data/kpis --scores runs/x/alarms.csv --out runs/x-score', "re-score faultline's alarms"),
+  handler: async (argv) => {
+    if (!(Number.isInteger(argv.delay) && argv.delay >= 0)) throw new UsageError('--delay must be a non-negative integer');
+    if (argv.threshold !== undefined && !Number.isFinite(argv.threshold)) throw new UsageError('--threshold must be a number');
+    const sources = argv['threshold-source']?.flatMap((s) => String(s).split(',')).map((s) => s.trim());
+    for (const s of sources ?? []) if (!(SCORE_SOURCES as readonly string[]).includes(s)) throw new UsageError(`--threshold-source must be one of ${SCORE_SOURCES.join(', ')} (got '${s}')`);
+    if (!!argv['train-series'] !== !!argv['train-scores']) throw new UsageError('--train-series and --train-scores go together');
+    const columns = columnMappingArg('--columns', argv.columns);
+    const { scoreFromFiles } = await import('../../pipeline/score.js');
+    const res = await scoreFromFiles({
+      series: argv.series,
+      scores: argv.scores,
+      out: argv.out,
+      force: argv.force,
+      delay: argv.delay,
+      ...(argv.threshold !== undefined ? { threshold: argv.threshold } : {}),
+      ...(sources ? { sources: sources as ScoreSource[] } : {}),
+      ...(argv['nab-thresholds'] ? { nabThresholds: argv['nab-thresholds'] } : {}),
+      ...(argv['train-series'] ? { trainSeries: argv['train-series'], trainScores: argv['train-scores'] } : {}),
+      ...(columns ? { columns } : {}),
+    });
+    const m = res.metrics;
+    process.stdout.write(`${m.input.seriesCount} series, ${m.input.points} points (${m.input.layout}; scores: ${m.input.scoresLayout})\n`);
+    process.stdout.write('detector            threshold     PA-F1  point-F1  NAB std  NAB lowFP  NAB lowFN  AUC-PR  VUS-PR\n');
+    for (const [name, d] of Object.entries(m.detectors)) {
+      for (const [src, x] of Object.entries(d.overall)) {
+        if (!x) continue;
+        process.stdout.write(
+          `${name.padEnd(19)} ${src.padEnd(12)} ${fmt(x.pointAdjustedF1).padStart(6)} ${fmt(x.pointF1).padStart(9)} ${fmt(x.nab.standard, 1).padStart(8)} ${fmt(x.nab.lowFP, 1).padStart(10)} ${fmt(x.nab.lowFN, 1).padStart(10)} ${fmt(d.thresholdFree.aucPr).padStart(7)} ${fmt(d.thresholdFree.vusPr).padStart(7)}\n`,
+        );
+      }
+    }
+    process.stdout.write(`wrote ${path.join(res.out, 'metrics.json')} (oracle rows use the best threshold on the scored data; NAB's oracle is NAB's optimiser)\n`);
+  },
+};
