@@ -1,10 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rankIncidents } from '../../rca/evaluate.js';
 import { rca } from '../../pipeline/rca.js';
-import { resolveRcaAlgorithm } from '../../rca/registry.js';
 import { plantedSpans } from './scenario.js';
 
 /** The planted scenario as a span CSV (our columns) plus an incidents file. */
@@ -41,23 +39,5 @@ describe('faultline rca (library entry point)', () => {
     const first = readFileSync(res.files.ranking);
     await rca({ ...base, algorithms: ['deepest-abnormal', 'count'] });
     expect(readFileSync(res.files.ranking).equals(first)).toBe(true); // deterministic
-  });
-
-  it('runs a module plugin and a subprocess plugin (the worked examples)', async () => {
-    const { spans, incident } = await plantedSpans({ service: 'ledger', kind: 'error' }, 12, 8);
-    const mod = await resolveRcaAlgorithm(resolve('rca/examples/slowest-service.mjs'));
-    expect(mod.name).toBe('slowest-service');
-    const [m] = await rankIncidents(mod, spans, [incident]);
-    expect(m.candidates.length).toBeGreaterThan(3);
-    const sub = await resolveRcaAlgorithm('cmd:python3 rca/examples/rca_plugin.py');
-    const [p] = await rankIncidents(sub, spans, [incident]);
-    expect(p.candidates[0]).toMatchObject({ service: 'ledger' });
-    expect(p.candidates[0].explanation).toMatch(/calls failed/);
-  });
-
-  it('reports a failing subprocess plugin clearly', async () => {
-    const { spans, incident } = await plantedSpans({ service: 'ledger', kind: 'error' }, 12, 8);
-    const bad = await resolveRcaAlgorithm('cmd:node -e "process.exit(3)"');
-    await expect(rankIncidents(bad, spans, [incident])).rejects.toThrow(/exited early \(code 3/);
   });
 });
