@@ -288,10 +288,14 @@ export class JsonLinesProcess {
     this.stderrBytes += chunk.length;
   }
 
-  /** `; its stderr ended with: "..."` when the plugin wrote any, for exit and start errors. */
+  /**
+   * `; its stderr ended with: "..."` when the plugin wrote any: the last line that names an error
+   * (`ZeroDivisionError: ...`, `Error: ...`), else the last line.
+   */
   private stderrHint(): string {
     const lines = this.stderrTail.split('\n').filter((l) => l.trim());
-    return lines.length ? `; its stderr ended with: ${JSON.stringify(preview(lines[lines.length - 1]!, 200))}` : '';
+    const line = lines.findLast((l) => /(Error|Exception)\b/.test(l)) ?? lines[lines.length - 1];
+    return line ? `; its stderr ended with: ${JSON.stringify(preview(line, 200))}` : '';
   }
 
   /** The child exited and its output is read (or stopped coming): an answer due now never comes. */
