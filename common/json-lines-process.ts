@@ -243,7 +243,7 @@ export class JsonLinesProcess {
     this.stdout = new LineSplitter(
       this.limits.maxReplyBytes,
       (line) => this.onLine(line),
-      (bytes) => this.fail('too-large', `wrote a reply line of more than ${bytes} bytes, over the ${this.limits.maxReplyBytes}-byte cap on a reply`),
+      (bytes) => this.fail('too-large', `wrote a reply line longer than the ${this.limits.maxReplyBytes}-byte cap on a reply (${bytes} bytes so far)`),
     );
     child.stdout.on('data', (chunk: Buffer) => {
       if (this.failure || this.closing) return this.stdout!.discard();
