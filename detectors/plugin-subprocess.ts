@@ -74,7 +74,7 @@ function seriesMessage(s: Series): Record<string, unknown> {
 }
 
 /** The plugin's processes for one run: the shared one (protocol 2), or one per series (protocol 1). */
-class DetectorSession {
+class DetectorProcesses {
   private negotiation: Promise<JsonLinesProcess> | undefined;
   private firstTaken = false;
   private readonly open = new Set<JsonLinesProcess>();
@@ -122,27 +122,27 @@ class DetectorSession {
 class SubprocessDetector implements Detector {
   private held: Promise<{ process: JsonLinesProcess; perSeries: boolean }> | undefined;
 
-  constructor(private readonly session: DetectorSession) {}
+  constructor(private readonly processes: DetectorProcesses) {}
 
   async fit(train: Series): Promise<void> {
     const item = { kind: 'series', id: train.id };
-    const { process } = await (this.held ??= this.session.acquire(item));
+    const { process } = await (this.held ??= this.processes.acquire(item));
     await process.request({ type: 'fit', series: seriesMessage(train) }, 'fitted', item, replyId(process.protocol, train.id));
   }
 
   async detect(series: Series): Promise<Detection> {
     const item = { kind: 'series', id: series.id };
-    const held = await (this.held ??= this.session.acquire(item));
+    const held = await (this.held ??= this.processes.acquire(item));
     try {
       const reply = await held.process.request({ type: 'detect', series: seriesMessage(series) }, 'detection', item, replyId(held.process.protocol, series.id));
       try {
         return detectionFromJson(reply, series.values.length);
       } catch (err) {
-        if (err instanceof PluginResultError) throw new PluginFailure(this.session.label, item, 'result', `its "detection" reply: ${err.message}`);
+        if (err instanceof PluginResultError) throw new PluginFailure(this.processes.label, item, 'result', `its "detection" reply: ${err.message}`);
         throw err;
       }
     } finally {
-      if (held.perSeries) await this.session.release(held.process);
+      if (held.perSeries) await this.processes.release(held.process);
     }
   }
 }
@@ -154,15 +154,15 @@ function replyId(protocol: PluginProtocol | undefined, id: string): string | und
 
 export function subprocessFactory(spec: SubprocessSpec, limits: PluginLimits): DetectorPlugin {
   const commandLine = [spec.command, ...spec.args].join(' ');
-  const session = new DetectorSession(spec.name.startsWith('cmd:') ? `detector ${spec.name}` : `detector ${spec.name} (${commandLine})`, spec, limits);
+  const processes = new DetectorProcesses(spec.name.startsWith('cmd:') ? `detector ${spec.name}` : `detector ${spec.name} (${commandLine})`, spec, limits);
   return {
     name: spec.name,
     description: spec.description ?? `subprocess: ${commandLine}`,
     needs: ['kpis'],
     create: (options) => {
-      session.options = { ...spec.options, ...options };
-      return new SubprocessDetector(session);
+      processes.options = { ...spec.options, ...options };
+      return new SubprocessDetector(processes);
     },
-    close: () => session.close(),
+    close: () => processes.close(),
   };
 }
