@@ -11,6 +11,10 @@
  * the stage create instances from it (`create(options)`: one per series for a detector, one per
  * run for an RCA method), then `close()` the resolved plugin when the run is done, whatever
  * happened (subprocess plugins stop their process there).
+ *
+ * External plugins (JS modules, subprocesses) run under limits (`PluginLimits`: a time limit per
+ * call, a cap on a reply's size); whatever goes wrong in one, it fails with a `PluginFailure`
+ * naming the plugin and the item (series or incident) it was working on. docs/plugins.md.
  */
 import { z } from 'zod';
 import { FaultlineError } from './errors.js';
@@ -62,16 +66,124 @@ export interface Resolved<Instance> {
   options: Record<string, unknown>;
   create(): Instance;
   close(): Promise<void>;
+  /** The limits an external plugin runs under; absent for a built-in. */
+  limits?: PluginLimits;
 }
 
 /** Thrown for a spec or option a user got wrong: a usage error (exit 2). */
 export class PluginSpecError extends FaultlineError {}
 
+/** How far faultline trusts an external plugin (JS module or subprocess). */
+export interface PluginLimits {
+  /** Longest wait for one call (a subprocess's start and each reply; a module's each method), ms. */
+  callTimeoutMs: number;
+  /** Largest reply line a subprocess may write, bytes. */
+  maxReplyBytes: number;
+  /** Wait between SIGTERM and SIGKILL, and for a plugin to exit once its input is closed, ms. */
+  killGraceMs: number;
+}
+
+export const DEFAULT_PLUGIN_LIMITS: Readonly<PluginLimits> = {
+  callTimeoutMs: 60_000,
+  maxReplyBytes: 64 * 1024 * 1024,
+  killGraceMs: 2_000,
+};
+
+/** What resolving a spec may set beyond the spec itself. */
+export interface ResolveOptions {
+  /** Limits for external plugins (defaults: DEFAULT_PLUGIN_LIMITS); built-ins ignore them. */
+  limits?: Partial<PluginLimits>;
+}
+
+/** Longest delay a Node timer keeps (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The limits that apply: defaults filled, each checked to be a positive finite number. */
+export function pluginLimits(given: Partial<PluginLimits> = {}): PluginLimits {
+  const limits = { ...DEFAULT_PLUGIN_LIMITS };
+  for (const key of Object.keys(DEFAULT_PLUGIN_LIMITS) as (keyof PluginLimits)[]) {
+    const value = given[key];
+    if (value === undefined) continue;
+    const max = key === 'maxReplyBytes' ? Number.MAX_SAFE_INTEGER : MAX_TIMER_MS;
+    if (!(typeof value === 'number' && value > 0 && value <= max)) {
+      throw new PluginSpecError(`plugin limit ${key} must be a number above 0 and at most ${max}, got ${JSON.stringify(value)}`);
+    }
+    limits[key] = value;
+  }
+  return limits;
+}
+
+/** What a plugin was working on when it failed: `series` and its id, `incident` and its id. */
+export interface PluginItem {
+  kind: string;
+  id?: string;
+}
+
+/** How an external plugin failed. */
+export type PluginFailureReason =
+  /** The subprocess could not be started, or a module could not be loaded or instantiated. */
+  | 'start'
+  /** No reply (or a module's promise did not settle) within the time limit. */
+  | 'timeout'
+  /** The subprocess exited, or closed its output, while an answer was due. */
+  | 'exit'
+  /** A reply line longer than the reply cap. */
+  | 'too-large'
+  /** Output that breaks the protocol: not JSON, not an object, the wrong type or id, unasked for. */
+  | 'protocol'
+  /** A well-formed reply whose content is wrong: lengths, types, NaN or infinite numbers. */
+  | 'result'
+  /** The plugin reported an error itself (`{"type":"error"}`, or a module threw). */
+  | 'plugin-error';
+
+/**
+ * An external plugin failed while the run needed it. The message is one line for the user:
+ * `<plugin>: <item>: <problem>`; `plugin`, `item` and `reason` let a caller keep the other
+ * methods' results and count this method's items as misses. The process, if any, is being killed.
+ */
+export class PluginFailure extends FaultlineError {
+  constructor(
+    /** e.g. `detector py-zscore (python3 zscore_detector.py)`. */
+    readonly plugin: string,
+    readonly item: PluginItem | undefined,
+    readonly reason: PluginFailureReason,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${plugin}: ${item ? `${describeItem(item)}: ` : ''}${problem}`, options);
+  }
+  override name = 'PluginFailure';
+}
+
+/** `series svc:a:avgLatency`, `incident i3`, `reference data`. */
+export function describeItem(item: PluginItem): string {
+  return item.id === undefined ? item.kind : `${item.kind} ${item.id}`;
+}
+
+/** A plugin's result that breaks its stage's rules; the message says where and how. */
+export class PluginResultError extends FaultlineError {}
+
+/** A value as shown in an error message: numbers as they are, the rest as short JSON. */
+export function showValue(v: unknown, n = 60): string {
+  return typeof v === 'number' ? String(v) : preview(JSON.stringify(v) ?? String(v), n);
+}
+
+/** At most `n` characters of a text, on one line, for an error message. */
+export function preview(text: string, n = 120): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > n ? `${flat.slice(0, n)}... (${text.length} characters)` : flat;
+}
+
+/** A duration for messages: `60 s`, `1.5 s`. */
+export function seconds(ms: number): string {
+  return `${Number((ms / 1000).toPrecision(3))} s`;
+}
+
 /** What a spec other than a built-in name may be, for the "unknown plugin" message. */
 export interface ExternalLoader<Instance> {
   /** Whether this loader takes the spec (a module path, `cmd:...`, a `.json` file). */
   accepts(spec: string): boolean;
-  load(spec: string): Promise<Plugin<Instance>>;
+  load(spec: string, limits: PluginLimits): Promise<Plugin<Instance>>;
   /** e.g. "a .js module path, a .json spec or cmd:<command>". */
   describe: string;
 }
@@ -92,7 +204,7 @@ export class Registry<Instance> {
    * Expands `all` to every built-in whose needs the available inputs meet (every built-in when
    * `available` is not given), drops repeats, and resolves each spec.
    */
-  async resolveAll(specs: readonly string[], available?: ReadonlySet<InputKind>): Promise<Resolved<Instance>[]> {
+  async resolveAll(specs: readonly string[], available?: ReadonlySet<InputKind>, opts: ResolveOptions = {}): Promise<Resolved<Instance>[]> {
     const expanded: string[] = [];
     for (const spec of specs) {
       if (spec.trim() === 'all') {
@@ -100,15 +212,17 @@ export class Registry<Instance> {
       } else expanded.push(spec.trim());
     }
     const out: Resolved<Instance>[] = [];
-    for (const spec of [...new Set(expanded)]) out.push(await this.resolve(spec));
+    for (const spec of [...new Set(expanded)]) out.push(await this.resolve(spec, opts));
     return out;
   }
 
-  async resolve(spec: string): Promise<Resolved<Instance>> {
+  /** `opts.limits` bound an external plugin's calls (docs/plugins.md); built-ins ignore them. */
+  async resolve(spec: string, opts: ResolveOptions = {}): Promise<Resolved<Instance>> {
     const s = spec.trim();
     if (this.external.accepts(s)) {
-      const plugin = await this.external.load(s);
-      return resolved(s, plugin.name, plugin, {}, this.kind);
+      const limits = pluginLimits(opts.limits);
+      const plugin = await this.external.load(s, limits);
+      return { ...resolved(s, plugin.name, plugin, {}, this.kind), limits };
     }
     const colon = s.indexOf(':');
     const name = colon < 0 ? s : s.slice(0, colon);

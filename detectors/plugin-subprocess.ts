@@ -1,21 +1,21 @@
 /**
- * A detector in any language, run as a subprocess that speaks JSON lines over stdin/stdout
- * (protocol 1; README "Subprocess protocol"). One process serves one Detector instance (one
- * series): the harness sends `hello`, optionally `fit`, then `detect`, then closes stdin.
+ * A detector in any language, run as a subprocess speaking JSON lines over stdin/stdout
+ * (docs/plugins.md, "Detector subprocess protocol"). The plugin's `ready` reply names the version:
  *
- *   harness -> {"type":"hello","protocol":1,"options":{...}}
- *   plugin  -> {"type":"ready","name":"..."}
- *   harness -> {"type":"fit","series":S}          plugin -> {"type":"fitted"}
- *   harness -> {"type":"detect","series":S}       plugin -> {"type":"detection","scores":[...],"alarms":[...],"threshold":t?}
- *   plugin  -> {"type":"error","message":"..."}   at any point: the run fails with that message
+ *   2: one process for the whole run. Each series is sent as `fit` (when it has training points),
+ *      then `detect`; every reply carries the series id. The process stays up until the resolved
+ *      plugin is closed.
+ *   1: one process per series: `hello`, `fit`, `detect`, then its stdin is closed.
  *
- * S = {"id","kpi"?,"timestamps":[unix ms...],"values":[...],"volume"?:[...]}; NaN is sent as null
- * and a null score is read back as NaN. Anything a plugin writes to stderr is passed through.
+ * Values travel as JSON numbers, NaN as null. Limits, kills and error shapes:
+ * common/json-lines-process.ts; what a detection may hold: plugin-results.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { JsonLinesProcess, type PluginMessage } from '../common/json-lines-process.js';
-import type { Detection, Detector, DetectorFactory } from './types.js';
+import { JsonLinesProcess, type PluginProtocol } from '../common/json-lines-process.js';
+import { PluginFailure, PluginResultError, PluginSpecError, nearest, type PluginItem, type PluginLimits } from '../common/plugin.js';
+import { detectionFromJson } from './plugin-results.js';
+import type { Detection, Detector, DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
 
 export interface SubprocessSpec {
@@ -27,25 +27,33 @@ export interface SubprocessSpec {
   options?: Record<string, unknown>;
 }
 
+const SPEC_FIELDS = ['name', 'description', 'command', 'args', 'cwd', 'options'];
+
 /** A `.json` spec: {"name", "command", "args"?, "cwd"?, "description"?, "options"?}; cwd defaults to the spec's folder. */
 export async function readSubprocessSpec(path: string): Promise<SubprocessSpec> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    raw = JSON.parse((await readFile(path, 'utf8')).replace(/^\uFEFF/, ''));
   } catch (err) {
-    throw new Error(`detector spec ${path}: ${(err as Error).message}`);
+    throw new PluginSpecError(`detector spec ${path}: ${(err as Error).message}`);
   }
+  const bad = (field: string, want: string) => new PluginSpecError(`detector spec ${path}: field ${field}: expected ${want}`);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('(root)', 'an object');
   const o = raw as Record<string, unknown>;
-  const bad = (field: string, want: string) => new Error(`detector spec ${path}: field ${field}: expected ${want}`);
-  if (!o || typeof o !== 'object') throw bad('(root)', 'an object');
+  for (const key of Object.keys(o)) {
+    if (SPEC_FIELDS.includes(key)) continue;
+    const near = nearest(key, SPEC_FIELDS);
+    throw new PluginSpecError(`detector spec ${path}: unknown field ${key}${near ? ` (did you mean ${near}?)` : ''}; fields are ${SPEC_FIELDS.join(', ')}`);
+  }
   if (typeof o.command !== 'string' || !o.command) throw bad('command', 'a non-empty string');
   if (o.args !== undefined && !(Array.isArray(o.args) && o.args.every((a) => typeof a === 'string'))) throw bad('args', 'an array of strings');
-  if (o.name !== undefined && typeof o.name !== 'string') throw bad('name', 'a string');
+  if (o.name !== undefined && (typeof o.name !== 'string' || !o.name)) throw bad('name', 'a non-empty string');
+  if (o.description !== undefined && typeof o.description !== 'string') throw bad('description', 'a string');
   if (o.cwd !== undefined && typeof o.cwd !== 'string') throw bad('cwd', 'a string');
-  if (o.options !== undefined && (typeof o.options !== 'object' || o.options === null)) throw bad('options', 'an object');
+  if (o.options !== undefined && (typeof o.options !== 'object' || o.options === null || Array.isArray(o.options))) throw bad('options', 'an object of key: value');
   return {
     name: (o.name as string | undefined) ?? path,
-    description: typeof o.description === 'string' ? o.description : undefined,
+    description: o.description as string | undefined,
     command: o.command,
     args: (o.args as string[] | undefined) ?? [],
     cwd: resolve(dirname(path), (o.cwd as string | undefined) ?? '.'),
@@ -53,6 +61,7 @@ export async function readSubprocessSpec(path: string): Promise<SubprocessSpec> 
   };
 }
 
+/** A series as sent: {"id","kpi"?,"timestamps","values","volume"?}, NaN as null. */
 function seriesMessage(s: Series): Record<string, unknown> {
   const list = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
   return {
@@ -64,57 +73,96 @@ function seriesMessage(s: Series): Record<string, unknown> {
   };
 }
 
-class SubprocessDetector implements Detector {
-  private readonly process: JsonLinesProcess;
+/** The plugin's processes for one run: the shared one (protocol 2), or one per series (protocol 1). */
+class DetectorProcesses {
+  private negotiation: Promise<JsonLinesProcess> | undefined;
+  private firstTaken = false;
+  private readonly open = new Set<JsonLinesProcess>();
+  options: Record<string, unknown> = {};
 
   constructor(
+    readonly label: string,
     private readonly spec: SubprocessSpec,
-    options: Record<string, unknown>,
-  ) {
-    this.process = new JsonLinesProcess(this.where(), spec, options);
-  }
+    private readonly limits: PluginLimits,
+  ) {}
 
-  private where(): string {
-    return `detector ${this.spec.name} (${[this.spec.command, ...this.spec.args].join(' ')})`;
-  }
-
-  async fit(train: Series): Promise<void> {
-    try {
-      await this.process.request({ type: 'fit', series: seriesMessage(train) }, 'fitted');
-    } catch (err) {
-      this.process.close();
-      throw err;
+  /** The process to use for one series; `perSeries` when it is that series' own (protocol 1). */
+  async acquire(item: PluginItem): Promise<{ process: JsonLinesProcess; perSeries: boolean }> {
+    const first = await (this.negotiation ??= this.startOne(item));
+    if (first.protocol === 2) return { process: first, perSeries: false };
+    if (!this.firstTaken) {
+      this.firstTaken = true;
+      return { process: first, perSeries: true };
     }
+    return { process: await this.startOne(item), perSeries: true };
   }
 
-  async detect(series: Series): Promise<Detection> {
-    try {
-      const reply = await this.process.request({ type: 'detect', series: seriesMessage(series) }, 'detection');
-      return this.readDetection(series, reply);
-    } finally {
-      this.process.close();
-    }
+  private async startOne(item: PluginItem): Promise<JsonLinesProcess> {
+    const process = new JsonLinesProcess(this.label, this.spec, this.limits);
+    this.open.add(process);
+    await process.start(this.options, item);
+    return process;
   }
 
-  private readDetection(series: Series, reply: PluginMessage): Detection {
-    const n = series.values.length;
-    const { scores, alarms, threshold } = reply;
-    if (!Array.isArray(scores) || scores.length !== n) throw new Error(`${this.where()}: detection.scores must be an array of ${n} numbers (series ${series.id})`);
-    if (!Array.isArray(alarms) || alarms.length !== n) throw new Error(`${this.where()}: detection.alarms must be an array of ${n} 0/1 values (series ${series.id})`);
-    const out: Detection = {
-      scores: Float64Array.from(scores, (v: unknown) => (typeof v === 'number' ? v : NaN)),
-      alarms: Uint8Array.from(alarms, (v: unknown) => (v === 1 || v === true ? 1 : 0)),
-    };
-    if (typeof threshold === 'number') out.threshold = threshold;
-    return out;
+  async release(process: JsonLinesProcess): Promise<void> {
+    await process.close();
+    this.open.delete(process);
+  }
+
+  /** Stops every process of the run; a later series starts afresh. */
+  async close(): Promise<void> {
+    const open = [...this.open];
+    this.open.clear();
+    this.negotiation = undefined;
+    this.firstTaken = false;
+    await Promise.all(open.map((p) => p.close()));
   }
 }
 
-export function subprocessFactory(spec: SubprocessSpec): DetectorFactory {
+class SubprocessDetector implements Detector {
+  private held: Promise<{ process: JsonLinesProcess; perSeries: boolean }> | undefined;
+
+  constructor(private readonly processes: DetectorProcesses) {}
+
+  async fit(train: Series): Promise<void> {
+    const item = { kind: 'series', id: train.id };
+    const { process } = await (this.held ??= this.processes.acquire(item));
+    await process.request({ type: 'fit', series: seriesMessage(train) }, 'fitted', item, replyId(process.protocol, train.id));
+  }
+
+  async detect(series: Series): Promise<Detection> {
+    const item = { kind: 'series', id: series.id };
+    const held = await (this.held ??= this.processes.acquire(item));
+    try {
+      const reply = await held.process.request({ type: 'detect', series: seriesMessage(series) }, 'detection', item, replyId(held.process.protocol, series.id));
+      try {
+        return detectionFromJson(reply, series.values.length);
+      } catch (err) {
+        if (err instanceof PluginResultError) throw new PluginFailure(this.processes.label, item, 'result', `its "detection" reply: ${err.message}`);
+        throw err;
+      }
+    } finally {
+      if (held.perSeries) await this.processes.release(held.process);
+    }
+  }
+}
+
+/** Protocol 2 replies name the series they answer. */
+function replyId(protocol: PluginProtocol | undefined, id: string): string | undefined {
+  return protocol === 2 ? id : undefined;
+}
+
+export function subprocessFactory(spec: SubprocessSpec, limits: PluginLimits): DetectorPlugin {
+  const commandLine = [spec.command, ...spec.args].join(' ');
+  const processes = new DetectorProcesses(spec.name.startsWith('cmd:') ? `detector ${spec.name}` : `detector ${spec.name} (${commandLine})`, spec, limits);
   return {
     name: spec.name,
-    description: spec.description ?? `subprocess: ${[spec.command, ...spec.args].join(' ')}`,
+    description: spec.description ?? `subprocess: ${commandLine}`,
     needs: ['kpis'],
-    create: (options) => new SubprocessDetector(spec, { ...spec.options, ...options }),
+    create: (options) => {
+      processes.options = { ...spec.options, ...options };
+      return new SubprocessDetector(processes);
+    },
+    close: () => processes.close(),
   };
 }

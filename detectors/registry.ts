@@ -3,6 +3,7 @@
  *   a built-in name, optionally with options: `ksigma` or `ksigma:window=120,floor=4`
  *   a JS module path: `./my-detector.js` (common/plugin-module.ts)
  *   a subprocess: `cmd:python3 my_detector.py`, or a `.json` spec file (plugin-subprocess.ts)
+ * Plugins: docs/plugins.md.
  */
 import type { Detector, DetectorPlugin } from './types.js';
 import { thresholdDetector } from './threshold.js';
@@ -17,8 +18,9 @@ import { kmeansWindowDetector } from './kmeans-window.js';
 import { shituDetector } from './shitu.js';
 import { parseCommandLine } from '../common/json-lines-process.js';
 import { isModulePath, loadPluginModule } from '../common/plugin-module.js';
-import { Registry, type Resolved } from '../common/plugin.js';
+import { Registry, type ResolveOptions, type Resolved } from '../common/plugin.js';
 import { readSubprocessSpec, subprocessFactory } from './plugin-subprocess.js';
+import { detectorModuleGuard } from './plugin-results.js';
 
 export const detectorRegistry = new Registry<Detector>(
   'detector',
@@ -36,13 +38,13 @@ export const detectorRegistry = new Registry<Detector>(
   ],
   {
     accepts: (s) => s.startsWith('cmd:') || s.endsWith('.json') || isModulePath(s),
-    async load(s) {
+    async load(s, limits) {
       if (s.startsWith('cmd:')) {
         const { command, args } = parseCommandLine(s.slice(4));
-        return subprocessFactory({ name: s, command, args });
+        return subprocessFactory({ name: s, command, args }, limits);
       }
-      if (s.endsWith('.json')) return subprocessFactory(await readSubprocessSpec(s));
-      return loadPluginModule<Detector>(s, 'detector', 'detector', ['kpis']);
+      if (s.endsWith('.json')) return subprocessFactory(await readSubprocessSpec(s), limits);
+      return loadPluginModule<Detector>(s, { kind: 'detector', exportName: 'detector', defaultNeeds: ['kpis'], limits, guard: detectorModuleGuard });
     },
     describe: 'a .js module path, a .json spec or cmd:<command>',
   },
@@ -52,6 +54,7 @@ export function listDetectors(): DetectorPlugin[] {
   return detectorRegistry.list();
 }
 
-export function resolveDetector(spec: string): Promise<Resolved<Detector>> {
-  return detectorRegistry.resolve(spec);
+/** `opts.limits` bound a plugin's calls (time limit, reply cap): docs/plugins.md. */
+export function resolveDetector(spec: string, opts?: ResolveOptions): Promise<Resolved<Detector>> {
+  return detectorRegistry.resolve(spec, opts);
 }

@@ -32,6 +32,8 @@ export interface DetectOptions {
   /** End of training: ISO 8601 or an offset from the data's start such as 2h. */
   trainUntil?: string;
   onBadRow?: BadRowPolicy;
+  /** Per-call time limit of an external plugin, ms. */
+  pluginTimeoutMs?: number;
   progress?: boolean;
 }
 
@@ -112,7 +114,7 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
   checkOutputDir(opts.out, { command: 'detect', force: opts.force ?? false, inputs });
   if (opts.detectors.length === 0) throw new UsageError('name at least one detector (--detectors)');
   if (opts.sources.length === 0) throw new UsageError('give a data set (--in) or series (--series)');
-  const methods = await resolveMethods({ detectors: opts.detectors });
+  const methods = await resolveMethods({ detectors: opts.detectors, ...(opts.pluginTimeoutMs !== undefined ? { pluginTimeoutMs: opts.pluginTimeoutMs } : {}) });
   const progress = new Progress('faultline detect', opts.progress === undefined ? {} : { enabled: opts.progress });
   await progress.start(0);
   try {

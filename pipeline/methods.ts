@@ -10,23 +10,26 @@ import { rcaRegistry } from '../rca/registry.js';
 import type { RcaAlgorithm } from '../rca/types.js';
 import type { Methods } from './evaluate.js';
 
-export interface MethodSpecs {
-  /** Detector specs; `all` = every built-in; empty or absent = none. */
-  detectors?: readonly string[];
-  /** RCA method specs; `all` = every built-in whose inputs the data has; empty or absent = none. */
-  rca?: readonly string[];
-}
-
 /** `none` or an empty list means no method of that kind. */
 function specsOf(list: readonly string[] | undefined): string[] {
   const specs = (list ?? []).map((s) => s.trim()).filter((s) => s !== '');
   return specs.length === 1 && specs[0] === 'none' ? [] : specs;
 }
 
+export interface MethodSpecs {
+  /** Detector specs; `all` = every built-in; empty or absent = none. */
+  detectors?: readonly string[];
+  /** RCA method specs; `all` = every built-in whose inputs the data has; empty or absent = none. */
+  rca?: readonly string[];
+  /** Per-call time limit of an external plugin, ms (`--plugin-timeout`). */
+  pluginTimeoutMs?: number;
+}
+
 export async function resolveMethods(specs: MethodSpecs, available?: ReadonlySet<InputKind>): Promise<Methods> {
+  const opts = specs.pluginTimeoutMs !== undefined ? { limits: { callTimeoutMs: specs.pluginTimeoutMs } } : {};
   return {
-    detectors: await detectorRegistry.resolveAll(specsOf(specs.detectors), available),
-    rca: await rcaRegistry.resolveAll(specsOf(specs.rca), available),
+    detectors: await detectorRegistry.resolveAll(specsOf(specs.detectors), available, opts),
+    rca: await rcaRegistry.resolveAll(specsOf(specs.rca), available, opts),
   };
 }
 

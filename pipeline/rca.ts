@@ -31,6 +31,8 @@ export interface RcaOptions extends SourceSpec {
   windowMs?: number;
   minAc1?: AcGate | string | number;
   rcaTimeoutMs?: number;
+  /** Per-call time limit of an external plugin, ms. */
+  pluginTimeoutMs?: number;
   progress?: boolean;
 }
 
@@ -64,7 +66,7 @@ export async function rca(opts: RcaOptions): Promise<RcaResult> {
   if (!opts.rca.length) throw new UsageError('rca: name at least one RCA method (--rca)');
   const gate = typeof opts.minAc1 === 'object' ? opts.minAc1 : parseAcGate(opts.minAc1);
   const available = availableInputs(opts);
-  const methods = await resolveMethods({ rca: opts.rca }, available);
+  const methods = await resolveMethods({ rca: opts.rca, ...(opts.pluginTimeoutMs !== undefined ? { pluginTimeoutMs: opts.pluginTimeoutMs } : {}) }, available);
   const progress = new Progress('faultline rca', opts.progress === undefined ? {} : { enabled: opts.progress });
   await progress.start(0);
   try {

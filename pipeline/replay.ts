@@ -28,6 +28,8 @@ export interface ReplayOptions extends SourceSpec {
   minAc1?: AcGate | string | number;
   /** Per-incident time limit of an RCA method, ms. */
   rcaTimeoutMs?: number;
+  /** Per-call time limit of an external plugin, ms. */
+  pluginTimeoutMs?: number;
   /** Also write the result tables as Parquet (rca-candidates.parquet, detectors.parquet). */
   parquet?: boolean;
   /** Span CSV mapping for spans in someone else's column names. */
@@ -60,7 +62,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   const available = availableInputs(opts);
   // The suite's default detectors apply where there are series to watch; named ones must find them.
   const detectors = opts.detectors ?? (available.has('kpis') ? suite.detectors : []);
-  const methods = await resolveMethods({ detectors, rca: opts.rca ?? suite.rca }, available);
+  const methods = await resolveMethods({ detectors, rca: opts.rca ?? suite.rca, ...(opts.pluginTimeoutMs !== undefined ? { pluginTimeoutMs: opts.pluginTimeoutMs } : {}) }, available);
   try {
     checkInputs(methods, available, opts.in ?? 'the data given');
     const telemetry = await loadSource(opts, {

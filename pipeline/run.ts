@@ -36,6 +36,8 @@ export interface RunOptions {
   minAc1?: AcGate | string | number;
   /** Per-incident time limit of an RCA method, ms. */
   rcaTimeoutMs?: number;
+  /** Per-call time limit of an external plugin, ms. */
+  pluginTimeoutMs?: number;
   /** Write beside files in `out` that faultline did not write (they are kept). */
   force?: boolean;
   /** `i/n`: evaluate every n-th item of the sorted sweep from the i-th, write partial.json only. */
@@ -118,11 +120,12 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const suite = loadSuite(opts.suite ?? DEFAULT_SUITE);
   const scenarios = expandScenarios(suite.scenarios, listScenarios());
   const seeds = opts.seeds ?? suite.seeds;
-  const methods = await resolveMethods({ detectors: opts.detectors ?? suite.detectors, rca: opts.rca ?? suite.rca });
+  const pluginLimit = opts.pluginTimeoutMs !== undefined ? { pluginTimeoutMs: opts.pluginTimeoutMs } : {};
+  const methods = await resolveMethods({ detectors: opts.detectors ?? suite.detectors, rca: opts.rca ?? suite.rca, ...pluginLimit });
   try {
     const detectors = methods.detectors.map((m) => m.name);
     const rca = methods.rca.map((m) => m.name);
-    const specs: MethodSpecs = { detectors: methods.detectors.map((m) => m.spec), rca: methods.rca.map((m) => m.spec) };
+    const specs: MethodSpecs = { detectors: methods.detectors.map((m) => m.spec), rca: methods.rca.map((m) => m.spec), ...pluginLimit };
     const sweep = buildSweep(scenarios, seeds);
     const items = shard ? selectShard(sweep, shard) : sweep;
     const gate = typeof opts.minAc1 === 'object' ? opts.minAc1 : (parseAcGate(opts.minAc1) ?? (suite.minAc1 !== undefined ? { best: suite.minAc1 } : undefined));

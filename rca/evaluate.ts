@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { KPI_NAMES, kpiSeriesId, type KpiScope, type KpiTable } from '../sim/formats.js';
 import { rankOfRootCause, scoreRankings, type RcaMetrics } from '../scores/rca.js';
 import { concatSpanTables, selectRows, selectTraces } from '../data/span-table.js';
-import type { Resolved } from '../common/plugin.js';
+import { PluginFailure, type PluginFailureReason, type Resolved } from '../common/plugin.js';
 import type { Candidate, RcaAlgorithm } from './types.js';
 import type { Incident, KpiFrame, SpanTable } from '../data/types.js';
 
@@ -14,6 +14,8 @@ export interface IncidentRanking {
   rank: number;
   /** Why the method gave no ranking for this incident (it failed or ran out of time): scored as a miss. */
   failure?: string;
+  /** The error behind `failure`, for callers that tell kinds of failure apart. */
+  cause?: unknown;
 }
 
 export interface RankOptions {
@@ -51,8 +53,14 @@ export async function rankIncidents(
   const local = opts.localBaselineMs ?? DEFAULT_LOCAL_BASELINE_MS;
   const algorithm = method.create();
   const out: IncidentRanking[] = [];
+  // A plugin whose process died, hung or broke the protocol is not asked again: its later incidents are misses too.
+  let dead: { error: unknown; at: string } | undefined;
   try {
     for (const incident of incidents) {
+      if (dead) {
+        out.push({ incident, candidates: [], computeMs: 0, rank: 0, failure: `not ranked: ${method.name} failed at incident ${dead.at}`, cause: dead.error });
+        continue;
+      }
       const window = selectTraces(spans, incident.start, incident.end);
       let from = Math.max(incident.start - local, covered);
       for (const other of incidents) if (other.end <= incident.start && other.end > from) from = other.end;
@@ -65,7 +73,8 @@ export async function rankIncidents(
         const computeMs = performance.now() - t0;
         out.push({ incident, candidates, computeMs, rank: rankOfRootCause(candidates, incident.rootCause) });
       } catch (err) {
-        out.push({ incident, candidates: [], computeMs: performance.now() - t0, rank: 0, failure: (err as Error).message });
+        out.push({ incident, candidates: [], computeMs: performance.now() - t0, rank: 0, failure: (err as Error).message, cause: err });
+        if (err instanceof PluginFailure && UNUSABLE.has(err.reason)) dead = { error: err, at: incident.id };
       }
     }
   } finally {
@@ -73,6 +82,9 @@ export async function rankIncidents(
   }
   return out;
 }
+
+/** Failures after which a plugin cannot be trusted to answer the next incident. */
+const UNUSABLE = new Set<PluginFailureReason>(['start', 'exit', 'timeout', 'too-large', 'protocol']);
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

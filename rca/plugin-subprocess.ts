@@ -1,108 +1,196 @@
 /**
- * An RCA algorithm in any language, run as a subprocess speaking JSON lines over stdin/stdout
- * (protocol 1; README "RCA subprocess protocol"). One process serves one algorithm instance,
- * i.e. every incident of one run, and is closed at the end:
+ * An RCA method in any language, run as a subprocess speaking JSON lines over stdin/stdout
+ * (docs/plugins.md, "RCA subprocess protocol"). One process serves one method instance, i.e. every
+ * incident of one run, and is closed with the instance (or with the resolved plugin).
  *
- *   harness -> {"type":"hello","protocol":1,"options":{...}}
- *   plugin  -> {"type":"ready","name":"..."}
- *   harness -> {"type":"rank","incident":I,"spans":T,"baseline":T,"kpis"?:K}   (once per incident)
- *   plugin  -> {"type":"ranking","candidates":[{"service","score","explanation"?,"instance"?,"faultType"?}...]}
- *   plugin  -> {"type":"error","message":"..."}   at any point: the run fails with that message
+ *   protocol 2: `fit` with the run's reference data, then `rank` per incident carrying the spans
+ *               (with the optional span columns), the baseline, and the incident's KPIs, metrics,
+ *               logs and baseline logs when the run has them; `ranking` replies carry the incident id.
+ *   protocol 1: no `fit`; `rank` carries spans, baseline and KPIs.
  *
- * I = {"id","start","end","rootCause":[],"type"?} (the true cause is withheld: rootCause is sent
- * empty). T = a span table, column-wise: {"length","strings":[...],"traceId":[i...],"spanId",
- * "parent" (row or -1),"service","instance","operation" (indices into strings),"start","end"
- * (unix ms),"status" (0 ok, 1 business, 2 system, 255 unknown)}. K = {"minutes":[...],
- * "series":{"service:x:avgLatency":[...]}} with NaN as null. Plugin stderr passes through.
+ * Tables travel column-wise with their own string table holding only the strings their rows use;
+ * NaN as null. The true cause is never sent.
  */
-import { JsonLinesProcess, parseCommandLine } from '../common/json-lines-process.js';
-import type { Candidate, RcaAlgorithm, RcaFactory, RcaInput } from './types.js';
-import type { KpiFrame, SpanTable } from '../data/types.js';
+import { JsonLinesProcess, parseCommandLine, type PluginCommand, type PluginProtocol } from '../common/json-lines-process.js';
+import { PluginFailure, PluginResultError, type PluginItem, type PluginLimits } from '../common/plugin.js';
+import { candidatesFrom } from './plugin-results.js';
+import type { Candidate, RcaAlgorithm, RcaInput, RcaPlugin, RcaReference } from './types.js';
+import type { KpiFrame, LogTable, MetricTable, SpanTable } from '../data/types.js';
 
-/** The table with only the strings its rows use, as plain JSON arrays. */
-export function spanTableMessage(t: SpanTable): Record<string, unknown> {
+type Json = Record<string, unknown>;
+
+const list = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
+
+/** Maps a table's string ids to a compact string list of the ones used; -1 (none) stays -1. */
+function compactStrings(all: readonly string[]): { strings: string[]; column(ids: Int32Array): number[] } {
   const remap = new Map<number, number>();
   const strings: string[] = [];
-  const col = (a: Int32Array) =>
-    Array.from(a, (id) => {
-      let k = remap.get(id);
-      if (k === undefined) {
-        remap.set(id, (k = strings.length));
-        strings.push(t.strings[id]);
-      }
-      return k;
-    });
   return {
-    length: t.length,
-    traceId: col(t.traceId),
-    spanId: col(t.spanId),
-    parent: Array.from(t.parent),
-    service: col(t.service),
-    instance: col(t.instance),
-    operation: col(t.operation),
-    start: Array.from(t.start),
-    end: Array.from(t.end),
-    status: Array.from(t.status),
     strings,
+    column: (ids) =>
+      Array.from(ids, (id) => {
+        if (id < 0) return -1;
+        let k = remap.get(id);
+        if (k === undefined) {
+          remap.set(id, (k = strings.length));
+          strings.push(all[id]!);
+        }
+        return k;
+      }),
   };
 }
 
-function kpiMessage(k: KpiFrame): Record<string, unknown> {
+/**
+ * {"length","strings","traceId","spanId","parent","service","instance","operation","start","end",
+ * "status"}; with `full`, also those of attempts, repeats, callerFault, serverStart, serverEnd
+ * the table has.
+ */
+export function spanTableMessage(t: SpanTable, full = false): Json {
+  const s = compactStrings(t.strings);
+  const out: Json = {
+    length: t.length,
+    traceId: s.column(t.traceId),
+    spanId: s.column(t.spanId),
+    parent: Array.from(t.parent),
+    service: s.column(t.service),
+    instance: s.column(t.instance),
+    operation: s.column(t.operation),
+    start: Array.from(t.start),
+    end: Array.from(t.end),
+    status: Array.from(t.status),
+  };
+  if (full) {
+    if (t.attempts) out.attempts = Array.from(t.attempts);
+    if (t.repeats) out.repeats = Array.from(t.repeats);
+    if (t.callerFault) out.callerFault = Array.from(t.callerFault);
+    if (t.serverStart) out.serverStart = list(t.serverStart);
+    if (t.serverEnd) out.serverEnd = list(t.serverEnd);
+  }
+  out.strings = s.strings;
+  return out;
+}
+
+/** {"minutes","series":{"scope:name:kpi":[...]}}. */
+function kpiMessage(k: KpiFrame): Json {
   const series: Record<string, (number | null)[]> = {};
-  for (const [id, v] of k.series) series[id] = Array.from(v, (x) => (Number.isFinite(x) ? x : null));
+  for (const [id, v] of k.series) series[id] = list(v);
   return { minutes: Array.from(k.minutes), series };
 }
 
+/** {"length","strings","time","service","instance","names","values":[one column per name]}. */
+export function metricTableMessage(m: MetricTable): Json {
+  const s = compactStrings(m.strings);
+  return {
+    length: m.length,
+    time: Array.from(m.time),
+    service: s.column(m.service),
+    instance: s.column(m.instance),
+    names: m.names,
+    values: m.values.map(list),
+    strings: s.strings,
+  };
+}
+
+/** {"length","strings","time","service","instance","traceId","spanId","level","template","templates"}. */
+export function logTableMessage(l: LogTable): Json {
+  const s = compactStrings(l.strings);
+  const templates = compactStrings(l.templates);
+  return {
+    length: l.length,
+    time: Array.from(l.time),
+    service: s.column(l.service),
+    instance: s.column(l.instance),
+    traceId: s.column(l.traceId),
+    spanId: s.column(l.spanId),
+    level: Array.from(l.level),
+    template: templates.column(l.template),
+    strings: s.strings,
+    templates: templates.strings,
+  };
+}
+
+function rankMessage(input: RcaInput, protocol: PluginProtocol): Json {
+  const { incident } = input;
+  const v2 = protocol === 2;
+  return {
+    type: 'rank',
+    incident: { id: incident.id, start: incident.start, end: incident.end },
+    spans: spanTableMessage(input.spans, v2),
+    baseline: spanTableMessage(input.baseline, v2),
+    ...(input.kpis ? { kpis: kpiMessage(input.kpis) } : {}),
+    ...(v2 && input.metrics ? { metrics: metricTableMessage(input.metrics) } : {}),
+    ...(v2 && input.logs ? { logs: logTableMessage(input.logs) } : {}),
+    ...(v2 && input.baselineLogs ? { baselineLogs: logTableMessage(input.baselineLogs) } : {}),
+  };
+}
+
+function referenceMessage(r: RcaReference): Json {
+  return {
+    spans: spanTableMessage(r.spans, true),
+    ...(r.metrics ? { metrics: metricTableMessage(r.metrics) } : {}),
+    ...(r.logs ? { logs: logTableMessage(r.logs) } : {}),
+  };
+}
+
+const REFERENCE: PluginItem = { kind: 'reference data' };
+
 class SubprocessRca implements RcaAlgorithm {
-  private readonly process: JsonLinesProcess;
+  private process: JsonLinesProcess | undefined;
+  private started: Promise<JsonLinesProcess> | undefined;
 
   constructor(
-    private readonly name: string,
-    command: string,
-    args: string[],
-    options: Record<string, unknown>,
-  ) {
-    this.process = new JsonLinesProcess(`rca ${name}`, { command, args }, options);
+    private readonly label: string,
+    private readonly cmd: PluginCommand,
+    private readonly limits: PluginLimits,
+    private readonly options: Record<string, unknown>,
+    private readonly open: Set<SubprocessRca>,
+  ) {}
+
+  private start(item: PluginItem): Promise<JsonLinesProcess> {
+    return (this.started ??= (async () => {
+      const process = (this.process = new JsonLinesProcess(this.label, this.cmd, this.limits));
+      this.open.add(this);
+      await process.start(this.options, item);
+      return process;
+    })());
+  }
+
+  async fit(reference: RcaReference): Promise<void> {
+    const process = await this.start(REFERENCE);
+    if (process.protocol === 2) await process.request({ type: 'fit', reference: referenceMessage(reference) }, 'fitted', REFERENCE);
   }
 
   async rank(input: RcaInput): Promise<Candidate[]> {
-    const { incident } = input;
-    const reply = await this.process.request(
-      {
-        type: 'rank',
-        incident: { id: incident.id, start: incident.start, end: incident.end },
-        spans: spanTableMessage(input.spans),
-        baseline: spanTableMessage(input.baseline),
-        ...(input.kpis ? { kpis: kpiMessage(input.kpis) } : {}),
-      },
-      'ranking',
-    );
-    if (!Array.isArray(reply.candidates)) throw new Error(`rca ${this.name}: ranking.candidates must be an array`);
-    return reply.candidates.map((c: unknown, i: number) => {
-      const o = c as Record<string, unknown>;
-      if (!o || typeof o.service !== 'string' || typeof o.score !== 'number') {
-        throw new Error(`rca ${this.name}: ranking.candidates[${i}] needs service (string) and score (number)`);
-      }
-      const out: Candidate = { service: o.service, score: o.score, explanation: typeof o.explanation === 'string' ? o.explanation : '' };
-      if (typeof o.instance === 'string') out.instance = o.instance;
-      if (typeof o.faultType === 'string') out.faultType = o.faultType;
-      return out;
-    });
+    const item = { kind: 'incident', id: input.incident.id };
+    const process = await this.start(item);
+    const reply = await process.request(rankMessage(input, process.protocol!), 'ranking', item, process.protocol === 2 ? input.incident.id : undefined);
+    try {
+      return candidatesFrom(reply.candidates, '"candidates"');
+    } catch (err) {
+      if (err instanceof PluginResultError) throw new PluginFailure(this.label, item, 'result', `its "ranking" reply: ${err.message}`);
+      throw err;
+    }
   }
 
-  /** Ends the plugin's input; it should exit; it is killed if it lingers. */
-  close(): void {
-    this.process.close();
+  /** Ends the plugin's input; it should exit; its process group is killed if it lingers. */
+  async close(): Promise<void> {
+    this.open.delete(this);
+    await this.process?.close();
   }
 }
 
-/** `cmd:python3 my_rca.py --flag` as an RcaFactory. */
-export function subprocessRca(spec: string): RcaFactory {
-  const { command, args } = parseCommandLine(spec.replace(/^cmd:/, ''));
+/** `cmd:python3 my_rca.py --flag` as an RCA plugin. */
+export function subprocessRca(spec: string, limits: PluginLimits): RcaPlugin {
+  const cmd = parseCommandLine(spec.replace(/^cmd:/, ''));
+  const open = new Set<SubprocessRca>();
   return {
     name: spec,
-    description: `subprocess: ${[command, ...args].join(' ')}`,
+    description: `subprocess: ${[cmd.command, ...cmd.args].join(' ')}`,
     needs: [],
-    create: (options = {}) => new SubprocessRca(spec, command, args, options),
+    uses: ['kpis', 'spans', 'metrics', 'logs'],
+    create: (options = {}) => new SubprocessRca(`RCA method ${spec}`, cmd, limits, options, open),
+    close: async () => {
+      await Promise.all([...open].map((m) => m.close()));
+    },
   };
 }

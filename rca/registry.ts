@@ -3,6 +3,7 @@
  *   a built-in name, optionally with options: `deepest-abnormal` or `deepest-abnormal:z=4`
  *   a JS module path: `./my-rca.js` (common/plugin-module.ts)
  *   a subprocess: `cmd:python3 my_rca.py` (plugin-subprocess.ts)
+ * Plugins: docs/plugins.md.
  */
 import { countRca } from './algorithms/count.js';
 import { deepestAbnormalRca } from './algorithms/deepest-abnormal.js';
@@ -12,13 +13,15 @@ import { microrankRca } from './algorithms/microrank.js';
 import { ochiaiRca } from './algorithms/ochiai.js';
 import { tarantulaRca } from './algorithms/tarantula.js';
 import { isModulePath, loadPluginModule } from '../common/plugin-module.js';
-import { Registry, type Resolved } from '../common/plugin.js';
+import { Registry, type ResolveOptions, type Resolved } from '../common/plugin.js';
 import { subprocessRca } from './plugin-subprocess.js';
+import { rcaModuleGuard } from './plugin-results.js';
 import type { RcaAlgorithm, RcaPlugin } from './types.js';
 
 export const rcaRegistry = new Registry<RcaAlgorithm>('RCA method', [countRca, deepestAbnormalRca, ochiaiRca, tarantulaRca, dstar2Rca, microrankRca, kpiFirstRca], {
   accepts: (s) => s.startsWith('cmd:') || isModulePath(s),
-  load: async (s) => (s.startsWith('cmd:') ? subprocessRca(s) : loadPluginModule<RcaAlgorithm>(s, 'RCA method', 'rca', [])),
+  load: async (s, limits) =>
+    s.startsWith('cmd:') ? subprocessRca(s, limits) : loadPluginModule<RcaAlgorithm>(s, { kind: 'RCA method', exportName: 'rca', defaultNeeds: [], limits, guard: rcaModuleGuard }),
   describe: 'a .js module path or cmd:<command>',
 });
 
@@ -26,6 +29,7 @@ export function listRcaAlgorithms(): RcaPlugin[] {
   return rcaRegistry.list();
 }
 
-export function resolveRcaAlgorithm(spec: string): Promise<Resolved<RcaAlgorithm>> {
-  return rcaRegistry.resolve(spec);
+/** `opts.limits` bound a plugin's calls (time limit, reply cap): docs/plugins.md. */
+export function resolveRcaAlgorithm(spec: string, opts?: ResolveOptions): Promise<Resolved<RcaAlgorithm>> {
+  return rcaRegistry.resolve(spec, opts);
 }

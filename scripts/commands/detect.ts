@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { parseBadRowPolicy } from '../../common/bad-rows.js';
 import { UsageError } from '../../common/errors.js';
-import { given, splitSpecs, withFlags } from './options.js';
+import { given, secondsFlag, splitSpecs, withFlags } from './options.js';
 
 interface DetectArgs {
   in?: string[];
@@ -14,6 +14,7 @@ interface DetectArgs {
   delay: number;
   'train-until'?: string;
   'on-bad-row': string;
+  'plugin-timeout'?: number;
   progress?: boolean;
 }
 
@@ -21,7 +22,7 @@ export const detectCommand: CommandModule<object, DetectArgs> = {
   command: 'detect',
   describe: 'Run KPI anomaly detectors on generated KPIs or real series; write alarms.csv and metrics.json',
   builder: (y) =>
-    withFlags(y, 'detect', ['in', 'series', 'train', 'train-until', 'on-bad-row', 'detectors', 'delay', 'out', 'force', 'progress'], ['detectors', 'out'])
+    withFlags(y, 'detect', ['in', 'series', 'train', 'train-until', 'on-bad-row', 'detectors', 'plugin-timeout', 'delay', 'out', 'force', 'progress'], ['detectors', 'out'])
       .option('in', { array: true, describe: 'data set folder(s) holding kpis.arrow (+ truth.json) or kpis/; several are scored as one corpus' })
       .example('$0 detect --series ../shared/data/nab --detectors ksigma,shitu --out runs/nab', 'the NAB corpus')
       .example('$0 detect --in out/db --detectors shitu --out runs/db', 'a generated data set') as never,
@@ -39,7 +40,7 @@ export const detectCommand: CommandModule<object, DetectArgs> = {
       force: argv.force,
       delay: argv.delay,
       onBadRow: parseBadRowPolicy(argv['on-bad-row']),
-      ...given({ trainUntil: argv['train-until'], progress: argv.progress }),
+      ...given({ trainUntil: argv['train-until'], pluginTimeoutMs: secondsFlag('--plugin-timeout', argv['plugin-timeout']), progress: argv.progress }),
     });
     const m = res.metrics;
     process.stdout.write(`${m.input.seriesCount} series, ${m.input.points} points (${m.input.layout}); ${m.training}\n`);

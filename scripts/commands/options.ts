@@ -55,6 +55,7 @@ export const FLAGS = {
     group: METHODS,
     describe: "gate, exit 1 below it: 0.8 = the best RCA method's AC@1 must reach 0.8; name=0.8,other=0.7 = each named method its own bar",
   },
+  'plugin-timeout': { type: 'number', group: METHODS, describe: 'seconds a plugin may take per call (default 60); a plugin past it is stopped and its items count as misses' },
   'rca-timeout': { type: 'number', group: METHODS, describe: 'seconds an RCA method may take per incident; an incident not ranked by then is a miss' },
   delay: { type: 'number', default: 7, group: METHODS, describe: 'point-adjustment delay in grid slots (points)' },
   out: { type: 'string', group: OUTPUT, describe: 'output folder: new, empty, or one faultline wrote before' },

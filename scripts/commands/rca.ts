@@ -18,6 +18,7 @@ interface RcaArgs {
   rca?: string[];
   'min-ac1'?: string;
   'rca-timeout'?: number;
+  'plugin-timeout'?: number;
   out: string;
   force: boolean;
   progress?: boolean;
@@ -30,7 +31,7 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
     withFlags(
       y,
       'rca',
-      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'columns', 'service-from-instance', 'on-bad-row', 'rules', 'window-ms', 'rca', 'min-ac1', 'rca-timeout', 'out', 'force', 'progress'],
+      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'columns', 'service-from-instance', 'on-bad-row', 'rules', 'window-ms', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'progress'],
       ['rca', 'out'],
     )
       .alias('rca', 'a')
@@ -53,6 +54,7 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
         windowMs: argv['window-ms'],
         minAc1: argv['min-ac1'],
         rcaTimeoutMs: secondsFlag('--rca-timeout', argv['rca-timeout']),
+        pluginTimeoutMs: secondsFlag('--plugin-timeout', argv['plugin-timeout']),
         progress: argv.progress,
       }),
     });

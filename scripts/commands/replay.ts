@@ -16,6 +16,7 @@ interface ReplayArgs {
   rca?: string[];
   'min-ac1'?: string;
   'rca-timeout'?: number;
+  'plugin-timeout'?: number;
   parquet: boolean;
   columns?: string;
   'service-from-instance'?: string;
@@ -31,7 +32,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     const b = withFlags(
       y,
       'replay',
-      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'columns', 'service-from-instance', 'on-bad-row', 'detectors', 'rca', 'min-ac1', 'rca-timeout', 'out', 'force', 'parquet', 'progress'],
+      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'columns', 'service-from-instance', 'on-bad-row', 'detectors', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'parquet', 'progress'],
       ['out'],
     );
     return withOption(b, 'replay', 'title', { type: 'string', describe: "the report's title" }) as never;
@@ -51,6 +52,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
         rca: splitSpecs(argv.rca),
         minAc1: argv['min-ac1'],
         rcaTimeoutMs: secondsFlag('--rca-timeout', argv['rca-timeout']),
+        pluginTimeoutMs: secondsFlag('--plugin-timeout', argv['plugin-timeout']),
         columns: columnMapping('--columns', argv.columns),
         serviceFromInstance: argv['service-from-instance'],
         title: argv.title,

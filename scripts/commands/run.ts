@@ -12,6 +12,7 @@ interface RunArgs {
   force: boolean;
   'min-ac1'?: string;
   'rca-timeout'?: number;
+  'plugin-timeout'?: number;
   shard?: string;
   workers?: number;
   progress?: boolean;
@@ -22,7 +23,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   describe: 'Run a suite of scenarios through detectors and RCA methods and write the report',
   builder: (y) => {
     let b = withOption(y, 'run', 'suite', { type: 'string', default: 'ci', describe: 'suite name under scenarios/suites/ or a .yaml path' });
-    b = withFlags(b, 'run', ['detectors', 'rca', 'min-ac1', 'rca-timeout', 'out', 'force', 'progress']);
+    b = withFlags(b, 'run', ['detectors', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'progress']);
     b = withOption(b, 'run', 'seeds', { type: 'string', describe: 'comma-separated seeds (overrides the suite)' });
     b = withOption(b, 'run', 'shard', { type: 'string', describe: 'i/n: run every n-th item from the i-th and write partial.json' });
     return withOption(b, 'run', 'workers', { type: 'number', describe: 'worker threads (default: min(items, cores))' }) as never;
@@ -40,7 +41,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       suite: argv.suite,
       out,
       force: argv.force,
-      ...given({ detectors: splitSpecs(argv.detectors), rca: splitSpecs(argv.rca), seeds, minAc1: argv['min-ac1'], rcaTimeoutMs, shard: argv.shard, workers: argv.workers, progress: argv.progress }),
+      ...given({ detectors: splitSpecs(argv.detectors), rca: splitSpecs(argv.rca), seeds, minAc1: argv['min-ac1'], rcaTimeoutMs, pluginTimeoutMs: secondsFlag('--plugin-timeout', argv['plugin-timeout']), shard: argv.shard, workers: argv.workers, progress: argv.progress }),
     });
     if (res.partial) {
       process.stdout.write(`partial results of ${res.items} items: ${path.join(out, 'partial.json')}\ncombine the shards with: faultline merge <shard dirs...> --out <dir>\n`);
