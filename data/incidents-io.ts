@@ -3,7 +3,6 @@
  * separated by `;`), as a Nezha fault list, and incidents.json as faultline writes it (the JSON that rca's readIncidents
  * reads: times in unix ms).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_INCIDENT_MS, incidentsFromNezhaFaultList, incidentsFromTruth, readIncidents } from './incidents.js';
 import type { Truth } from '../sim/formats.js';
@@ -14,6 +13,7 @@ import type { BadRows } from '../common/bad-rows.js';
 import { ImportError } from '../common/bad-rows.js';
 import { parseInstant } from '../common/instant.js';
 import { readCsvRecords } from '../common/text-lines.js';
+import { parseJsonText, readText } from '../common/validated-file.js';
 
 const CSV_COLUMNS = ['id', 'start', 'end', 'rootCause', 'rootCauseInstance', 'type'] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
@@ -76,12 +76,7 @@ async function readTruthFile(file: string): Promise<Truth> {
 /** Incidents from CSV, rca's JSON array, a Nezha fault_list.json or a generated truth.json. */
 export async function readIncidentsFile(file: string, badRows: BadRows, serviceFromInstance?: string): Promise<Incident[]> {
   if (/\.csv(\.gz)?$/i.test(file)) return readIncidentsCsv(file, badRows);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await fs.promises.readFile(file, 'utf8'));
-  } catch (err) {
-    throw new ImportError(file, '', `cannot read incidents: ${(err as Error).message}`);
-  }
+  const raw = parseJsonText(readText(file, 'incidents file'), file);
   if (isNezhaFaultList(raw)) return incidentsFromNezhaFaultList(raw, file, serviceFromInstance);
   // A generated data set's truth.json: one incident per injected fault (validated by sim's reader).
   if (typeof raw === 'object' && raw !== null && Array.isArray((raw as Truth).faults)) return incidentsFromTruth(await readTruthFile(file));

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { parseInstant } from '../common/instant.js';
+import { FileError, readJsonFile } from '../common/validated-file.js';
 import type { Truth } from '../sim/formats.js';
 import type { Incident } from './types.js';
 
@@ -19,11 +19,10 @@ const incidentSchema = z
   })
   .strict();
 
-function toMs(v: number | string, where: string): number {
-  if (typeof v === 'number') return v;
-  const t = parseInstant(v, 'ms'); // a zone-less ISO time is UTC, wherever this runs
-  if (!Number.isFinite(t)) throw new Error(`${where}: not unix ms or ISO 8601: ${JSON.stringify(v)}`);
-  return t;
+const incidentsSchema = z.array(incidentSchema);
+
+function toMs(v: number | string): number {
+  return typeof v === 'number' ? v : parseInstant(v, 'ms'); // a zone-less ISO time is UTC, wherever this runs
 }
 
 /**
@@ -31,23 +30,12 @@ function toMs(v: number | string, where: string): number {
  * rootCauseInstance?}`, times as unix ms or ISO 8601; a missing end means start + 5 minutes.
  */
 export async function readIncidents(path: string): Promise<Incident[]> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: cannot read incidents: ${(err as Error).message}`);
-  }
-  if (!Array.isArray(raw)) throw new Error(`${path}: expected a JSON array of incidents`);
-  return raw.map((item, i) => {
-    const parsed = incidentSchema.safeParse(item);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(`${path}: [${i}].${issue.path.join('.') || '(item)'}: ${issue.message}`);
-    }
-    const d = parsed.data;
-    const start = toMs(d.start, `${path}: [${i}].start`);
-    const end = d.end === undefined ? start + DEFAULT_INCIDENT_MS : toMs(d.end, `${path}: [${i}].end`);
-    if (!(end > start)) throw new Error(`${path}: [${i}].end: must be after start`);
+  return readJsonFile(path, incidentsSchema, 'incidents file').map((d, i) => {
+    const start = toMs(d.start);
+    const end = d.end === undefined ? start + DEFAULT_INCIDENT_MS : toMs(d.end);
+    if (!Number.isFinite(start)) throw new FileError(path, `[${i}].start`, `not unix ms or ISO 8601: ${JSON.stringify(d.start)}`);
+    if (!Number.isFinite(end)) throw new FileError(path, `[${i}].end`, `not unix ms or ISO 8601: ${JSON.stringify(d.end)}`);
+    if (!(end > start)) throw new FileError(path, `[${i}].end`, 'must be after start');
     const incident: Incident = { id: String(d.id), start, end, rootCause: d.rootCause };
     if (d.rootCauseInstance !== undefined) incident.rootCauseInstance = d.rootCauseInstance;
     if (d.type !== undefined) incident.type = d.type;

@@ -11,10 +11,10 @@ import { scanMessages } from '../sim/read.js';
 import { BadRows, ImportError } from '../common/bad-rows.js';
 import { parseInstant, UNIT_TO_MS, type NumericTimeUnit } from '../common/instant.js';
 import { scanParquet } from './parquet.js';
+import type { MessageFormat } from '../sim/formats.js';
 import { readCsvRecordBatches, readLines } from '../common/text-lines.js';
 
-export const MESSAGE_FORMATS = ['arrow', 'parquet', 'csv', 'jsonl'] as const;
-export type MessageFormat = (typeof MESSAGE_FORMATS)[number];
+export { MESSAGE_FORMATS, type MessageFormat } from '../sim/formats.js';
 
 const ALL_COLUMNS = Object.keys(MESSAGE_COLUMNS) as MessageColumn[];
 /** Without these a message cannot be placed in a transaction tree. */

@@ -5,6 +5,17 @@
  * figure is one entry here (and the code that computes it).
  */
 
+/**
+ * Where a detector's alarm level comes from, labelled as such everywhere: its own calibration,
+ * a level given by the user, the rarity quantile of its training scores, the best level on
+ * labelled training data, or the best level on the scored data itself (an oracle).
+ */
+export const THRESHOLD_SOURCES = ['own', 'given', 'train', 'train-labels', 'oracle'] as const;
+export type ThresholdSource = (typeof THRESHOLD_SOURCES)[number];
+
+/** The sources `faultline score` can report for scores made elsewhere. */
+export const SCORE_SOURCES = ['own', 'oracle', 'train-labels'] as const;
+
 /** How a figure of a run is made from its items' figures. */
 export type Rollup =
   /** Mean over the items where it is defined. */

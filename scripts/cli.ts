@@ -37,8 +37,8 @@ function withSuggestions(message: string): string {
   const known = COMMAND_FLAGS.get(argv[0] ?? '');
   if (!m || !known) return message;
   const hints = m[1]!.split(', ').map((flag) => {
-    const near = nearest(flag, known);
-    return near ? `--${flag} (did you mean --${near}?)` : `--${flag}`;
+    const near = nearest(flag, [...known.keys()]);
+    return near ? `--${flag} (did you mean --${known.get(near)}?)` : `--${flag}`;
   });
   return `unknown flag${hints.length > 1 ? 's' : ''} ${hints.join(', ')}`;
 }

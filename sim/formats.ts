@@ -251,3 +251,7 @@ export type LogCsvColumn = (typeof LOG_CSV_COLUMNS)[number];
  */
 export const METRIC_CSV_KEY_COLUMNS = ['time', 'service', 'instance'] as const;
 export type MetricCsvKeyColumn = (typeof METRIC_CSV_KEY_COLUMNS)[number];
+
+/** The files a message log can be imported from (`faultline anonymise --messages`, replay). */
+export const MESSAGE_FORMATS = ['arrow', 'parquet', 'csv', 'jsonl'] as const;
+export type MessageFormat = (typeof MESSAGE_FORMATS)[number];

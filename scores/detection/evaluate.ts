@@ -48,11 +48,8 @@ import {
 } from './nab.js';
 import { bootstrapInterval, meanInterval, weightedMean, type BootstrapOptions, type Interval } from '../uncertainty.js';
 
-export const THRESHOLD_SOURCES = ['own', 'given', 'train', 'train-labels', 'oracle'] as const;
-export type ThresholdSource = (typeof THRESHOLD_SOURCES)[number];
-
-/** The sources `faultline score` can report for scores made elsewhere. */
-export const SCORE_SOURCES = ['own', 'oracle', 'train-labels'] as const;
+export { THRESHOLD_SOURCES, SCORE_SOURCES, type ThresholdSource } from '../figures.js';
+import type { ThresholdSource } from '../figures.js';
 
 export const DEFAULT_DELAY = 7;
 

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { parseBadRowPolicy } from '../../common/bad-rows.js';
-import { MESSAGE_FORMATS, type MessageFormat } from '../../data/message-import.js';
+import { MESSAGE_FORMATS, type MessageFormat } from '../../sim/formats.js';
 import type { NumericTimeUnit } from '../../common/instant.js';
 import { UsageError } from '../../common/errors.js';
 import { columnMapping as columnMappingArg } from './options.js';

@@ -1,4 +1,5 @@
-import type { CommandModule } from 'yargs';
+import type { CommandModule, Options } from 'yargs';
+import { withOption } from './options.js';
 import { UsageError } from '../../common/errors.js';
 
 interface CompareArgs {
@@ -13,12 +14,16 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
   command: 'compare <runA> <runB>',
   describe: 'Per figure and method, what got better or worse from run A to run B',
   builder: (y) =>
-    y
-      .positional('runA', { type: 'string', demandOption: true, describe: 'baseline run folder or summary.json' })
-      .positional('runB', { type: 'string', demandOption: true, describe: 'new run folder or summary.json' })
-      .option('tolerance', { type: 'number', describe: 'relative change still counted as the same (default 0.001)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the rows as JSON' })
-      .option('fail-on-worse', { type: 'boolean', default: false, describe: 'exit 1 when any figure got worse, saying which on stderr' }) as never,
+    [
+      ['tolerance', { type: 'number', describe: 'relative change still counted as the same (default 0.001)' }],
+      ['json', { type: 'boolean', default: false, describe: 'print the rows as JSON' }],
+      ['fail-on-worse', { type: 'boolean', default: false, describe: 'exit 1 when any figure got worse, saying which on stderr' }],
+    ].reduce(
+      (b, [name, flag]) => withOption(b, 'compare', name as string, flag as Options),
+      y
+        .positional('runA', { type: 'string', demandOption: true, describe: 'baseline run folder or summary.json' })
+        .positional('runB', { type: 'string', demandOption: true, describe: 'new run folder or summary.json' }),
+    ) as never,
   handler: async (argv) => {
     if (argv.tolerance !== undefined && !(argv.tolerance >= 0)) throw new UsageError('--tolerance must be >= 0');
     const { compareSummaries, formatComparison, readSummary } = await import('../../reports/compare.js');

@@ -66,26 +66,30 @@ export const FLAGS = {
 
 export type FlagName = keyof typeof FLAGS;
 
-/** The flags each command takes (its own positional arguments aside), for "did you mean". */
-export const COMMAND_FLAGS = new Map<string, string[]>();
+/** The flags each command takes, every spelling mapped to the one --help shows, for "did you mean". */
+export const COMMAND_FLAGS = new Map<string, Map<string, string>>();
+
+function remember(command: string, name: string, flag: Options): void {
+  let known = COMMAND_FLAGS.get(command);
+  if (!known) COMMAND_FLAGS.set(command, (known = new Map()));
+  for (const spelling of [name, ...[flag.alias ?? []].flat()]) known.set(spelling, name);
+}
 
 /** Adds the named flags to a command's builder; `required` ones must be given. */
 export function withFlags<T>(y: Argv<T>, command: string, names: readonly FlagName[], required: readonly FlagName[] = []): Argv<T> {
   let out = y;
-  const known = COMMAND_FLAGS.get(command) ?? [];
   for (const name of names) {
     const flag: Options = { ...FLAGS[name] };
     if (required.includes(name)) flag.demandOption = true;
     out = out.option(name, flag);
-    known.push(name, ...[flag.alias ?? []].flat());
+    remember(command, name, flag);
   }
-  COMMAND_FLAGS.set(command, known);
   return out;
 }
 
 /** Adds a command's own flag, also known to "did you mean". */
 export function withOption<T>(y: Argv<T>, command: string, name: string, flag: Options): Argv<T> {
-  COMMAND_FLAGS.set(command, [...(COMMAND_FLAGS.get(command) ?? []), name, ...[flag.alias ?? []].flat()]);
+  remember(command, name, flag);
   return y.option(name, flag);
 }
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { ScoreSource } from '../../pipeline/score.js';
-import { SCORE_SOURCES } from '../../scores/detection/evaluate.js';
+import { SCORE_SOURCES } from '../../scores/figures.js';
 import { UsageError } from '../../common/errors.js';
 import { columnMapping as columnMappingArg } from './options.js';
 

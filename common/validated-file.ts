@@ -1,0 +1,115 @@
+/**
+ * The one way faultline reads a JSON or YAML file it is given: a byte-order mark is accepted, a
+ * syntax error names the file, line and column, and a value the schema refuses names the file,
+ * the line and the field path (`transactions[0].root.calls`) with the problem. JSON is parsed with
+ * JSON.parse (fast, for large files); only when it fails the schema is it re-read as YAML (JSON is
+ * YAML) to find the line of the field.
+ */
+import { readFileSync } from 'node:fs';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { FaultlineError } from './errors.js';
+
+/** A problem at a place in a file: `file:line: field: problem`. */
+export class FileError extends FaultlineError {
+  override name = 'FileError';
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly problem: string,
+    readonly line?: number,
+  ) {
+    super(`${file}${line !== undefined ? `:${line}` : ''}: ${field ? `${field}: ` : ''}${problem}`);
+  }
+}
+
+export type FieldPath = readonly (string | number)[];
+
+/** `a.b[0].c`, as errors show a field. */
+export function formatFieldPath(path: FieldPath): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : String(p);
+  return out;
+}
+
+/** A parsed YAML (or JSON) document that can say where a field is. */
+export interface ParsedDocument {
+  file: string;
+  data: unknown;
+  /** The line where the deepest existing part of `path` is written, and whether it is all of it. */
+  lineOf(path: FieldPath): { line: number; exact: boolean } | undefined;
+}
+
+const stripBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+export function readText(file: string, what = 'file'): string {
+  try {
+    return stripBom(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new FileError(file, '', e.code === 'ENOENT' ? `no such ${what}` : e.code === 'EISDIR' ? `is a folder, not a ${what}` : `cannot read the ${what}: ${e.message}`);
+  }
+}
+
+/** Parses YAML (or JSON) text; a syntax error names the line and column. */
+export function parseYamlText(text: string, file: string): ParsedDocument {
+  const lines = new LineCounter();
+  const doc: Document = parseDocument(stripBom(text), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const { line, col } = lines.linePos(e.pos[0]);
+    throw new FileError(file, '', `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'} at column ${col}: ${e.message.split('\n')[0]}`, line);
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    throw new FileError(file, '', `YAML aliases: ${(err as Error).message}`);
+  }
+  return {
+    file,
+    data,
+    lineOf(path) {
+      for (let n = path.length; n >= 0; n--) {
+        const node = doc.getIn(path.slice(0, n), true);
+        if (isNode(node) && node.range) return { line: lines.linePos(node.range[0]).line, exact: n === path.length };
+      }
+      return undefined;
+    },
+  };
+}
+
+/** Checks parsed data against a schema; the first problem is thrown with its line and field. */
+export function validateDocument<S extends z.ZodType>(doc: ParsedDocument, schema: S): z.output<S> {
+  const result = schema.safeParse(doc.data);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path as (string | number)[];
+  throw new FileError(doc.file, formatFieldPath(path) || '(top level)', issue.message, doc.lineOf(path)?.line);
+}
+
+/** Parses JSON text fast; a syntax error is re-read as YAML for its line and column. */
+export function parseJsonText(text: string, file: string): unknown {
+  const clean = stripBom(text);
+  try {
+    return JSON.parse(clean);
+  } catch (err) {
+    // YAML accepts some text JSON refuses (comments, single quotes): then say what JSON said.
+    parseYamlText(clean, file);
+    throw new FileError(file, '', `not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** A JSON file checked against a schema (large files stay on the fast path). */
+export function readJsonFile<S extends z.ZodType>(file: string, schema: S, what = 'JSON file'): z.output<S> {
+  const text = readText(file, what);
+  const data = parseJsonText(text, file);
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  return validateDocument(parseYamlText(text, file), schema);
+}
+
+/** A YAML file checked against a schema. */
+export function readYamlFile<S extends z.ZodType>(file: string, schema: S, what = 'YAML file'): z.output<S> {
+  return validateDocument(parseYamlText(readText(file, what), file), schema);
+}

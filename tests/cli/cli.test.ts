@@ -1,0 +1,103 @@
+/**
+ * The CLI as a user meets it: the command list, flag suggestions, exit codes, quiet EPIPE, output
+ * folders that keep the user's files, and the older flag spellings. Needs dist/ (`npm test` builds).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = path.join(ROOT, 'dist/scripts/cli.js');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function cli(args: string[], cwd = ROOT) {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: '1', FAULTLINE_QUIET: '1' } });
+}
+
+/** A small KPI series set: 3 days of minutes with one spike, as a long CSV. */
+function seriesCsv(): string {
+  const rows = ['series,timestamp,value'];
+  for (let i = 0; i < 3 * 1440; i++) rows.push(`service:api:avgLatency,${1_700_000_000 + i * 60},${i === 3000 ? 500 : 100 + (i % 7)}`);
+  const file = path.join(tmp, 'kpis.csv');
+  writeFileSync(file, rows.join('\n') + '\n');
+  return file;
+}
+
+describe('faultline CLI', () => {
+  it('lists the commands when run bare, and exits 0', () => {
+    const r = cli([]);
+    expect(r.status).toBe(0);
+    for (const c of ['generate', 'run', 'replay', 'detect', 'rca', 'score', 'detectors', 'rca-methods', 'compare', 'merge', 'anonymise']) expect(r.stdout).toContain(`faultline ${c}`);
+  });
+
+  it('suggests the flag a user meant, and the command', () => {
+    const flag = cli(['run', '--detectr', 'ksigma']);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toContain('unknown flag --detectr (did you mean --detectors?)');
+    const command = cli(['runn']);
+    expect(command.status).toBe(2);
+    expect(command.stderr).toMatch(/Did you mean run\?/);
+  });
+
+  it('names the plugin, the key and the allowed values of a bad option (exit 2, no stack)', () => {
+    const r = cli(['detect', '--series', seriesCsv(), '--detectors', 'ksigma:windw=120', '--out', path.join(tmp, 'x')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('faultline: detector ksigma: unknown option windw (did you mean window?); options are window, rarity, floor, threshold\n');
+    expect(existsSync(path.join(tmp, 'x'))).toBe(false);
+  });
+
+  it('lists every built-in with what it reads and its options', () => {
+    const r = cli(['detectors']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ksigma {2}\(reads kpis\)$/m);
+    expect(r.stdout).toMatch(/^ {4}window: number = 60 {2}points in the rolling window$/m);
+    expect(r.stdout).toMatch(/^ {4}floor \(also k\): number = 3 /m);
+    const rca = cli(['rca-algorithms']);
+    expect(rca.status).toBe(0);
+    expect(rca.stdout).toMatch(/^deepest-abnormal {2}\(reads spans\)$/m);
+  });
+
+  it('ends quietly when its reader closes the pipe', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" scenarios | head -1`], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(r.stderr).toBe('');
+  });
+
+  it('takes the older flag spellings (--detector, --kpis, --algorithm, --data) as aliases', () => {
+    const series = seriesCsv();
+    const out = path.join(tmp, 'aliases');
+    const r = cli(['detect', '--kpis', series, '--detector', 'ksigma', '--detector', 'mad', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')).detectors)).toEqual(['ksigma', 'mad']);
+    const rca = cli(['rca', '--data', path.join(tmp, 'missing'), '--algorithm', 'count', '--out', path.join(tmp, 'r')]);
+    expect(rca.status).toBe(2);
+    expect(rca.stderr).toMatch(/missing: not a folder/);
+  });
+
+  it('refuses --out . in a folder of other files, and writes beside them with --force, keeping them', () => {
+    const here = path.join(tmp, 'project');
+    mkdirSync(here);
+    writeFileSync(path.join(here, 'notes.md'), 'mine');
+    const series = seriesCsv();
+    const refused = cli(['detect', '--series', series, '--detectors', 'ksigma', '--out', '.'], here);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('--out . holds files faultline did not write (notes.md)');
+    expect(readdirSync(here)).toEqual(['notes.md']);
+    const forced = cli(['detect', '--series', series, '--detectors', 'ksigma', '--out', '.', '--force'], here);
+    expect(forced.status, forced.stderr).toBe(0);
+    expect(readdirSync(here).sort()).toEqual(['.faultline-output.json', 'alarms.csv', 'metrics.json', 'notes.md']);
+    expect(readFileSync(path.join(here, 'notes.md'), 'utf8')).toBe('mine');
+  });
+
+  it('prints a progress line per phase when not on a terminal', () => {
+    const r = spawnSync(process.execPath, [CLI, 'detect', '--series', seriesCsv(), '--detectors', 'ksigma', '--out', path.join(tmp, 'progress')], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^faultline detect: read 1 series \(\d+\.\d s\)$/m);
+    expect(r.stderr).toMatch(/^faultline detect: ksigma done \(\d+\.\d s\)$/m);
+  });
+});
