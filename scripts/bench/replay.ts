@@ -5,6 +5,7 @@
  *
  *   npm run build && node dist/scripts/bench/replay.js [--duration 1h]
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import { anonymiseMessageBatch, anonymiseSpans } from '../../anonymise/tables.js
 import { importMessages } from '../../data/message-import.js';
 import { arrowFileToParquet } from '../../data/parquet.js';
 import { Pseudonymiser } from '../../anonymise/pseudonymise.js';
+import { AnonymisationKey } from '../../anonymise/key.js';
 import { writeSpanCsv } from '../../data/span-csv-writer.js';
 import { csvField } from '../../common/text-lines.js';
 
@@ -60,7 +62,7 @@ try {
   await arrowFileToParquet(arrowFile, parquetFile);
   const spans = await buildSpans(arrowFile);
   // A fresh pseudonymiser per run, so no run profits from the previous run's id cache.
-  const key = Buffer.alloc(32, 7);
+  const key = await AnonymisationKey.fromBytes(createHash('sha256').update('faultline bench key').digest());
   const sink = () => undefined;
 
   const bench = new Bench({ iterations: 3, warmupIterations: 1, time: 0 });
@@ -77,7 +79,7 @@ try {
     const p = new Pseudonymiser(key);
     for (const b of batches) anonymiseMessageBatch(b, p, 0);
   });
-  add('pseudonymise spans', spans.length, () => anonymiseSpans(spans, new Pseudonymiser(key), 0, 'spans'));
+  add('pseudonymise spans', spans.length, () => anonymiseSpans(spans, new Pseudonymiser(key), 0, 'spans', 'pseudonymise'));
   add('write span CSV', spans.length, () => writeSpanCsv(spans, path.join(dir, 'spans.csv')));
   await bench.run();
 
