@@ -23,6 +23,7 @@ import { writeSeriesDir } from '../data/kpi-csv.js';
 import { importMessages, type MessageFormat, type MessageImportOptions } from '../data/message-import.js';
 import { readLines } from '../common/text-lines.js';
 import { writeSpanCsv } from '../data/span-csv-writer.js';
+import { DEFAULT_ERROR_OPERATION } from '../data/span-status.js';
 import { AnonymisationKey } from './key.js';
 import { OPERATION_MODES, Pseudonymiser, type OperationMode } from './pseudonymise.js';
 import { KeyedCsvSinks } from './sinks.js';
@@ -57,6 +58,8 @@ export interface AnonymiseOptions {
   names?: string;
   /** Operation names: one pseudonym each (default) or their route/method shape kept. */
   operations?: OperationMode;
+  /** Operations whose span marks its parent failed where statuses are unknown (regex; default Spring's error handler, as RCA). */
+  errorOperation?: string;
   /** `keyed` (default): a secret whole number of weeks from the key; `none`; or a signed duration. */
   timeShift?: string;
   onBadRow?: BadRowPolicy;
@@ -174,6 +177,14 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
   const output = outputOptions(opts);
   checkOutputDir(opts.out, output);
   const operations = opts.operations ?? 'pseudonymise';
+  let errorOperation = DEFAULT_ERROR_OPERATION;
+  if (opts.errorOperation !== undefined) {
+    try {
+      errorOperation = new RegExp(opts.errorOperation);
+    } catch (err) {
+      throw new Error(`--error-operation: ${(err as Error).message}`);
+    }
+  }
   const shift = timeShiftOf(opts.timeShift, key);
   const badRows = new BadRows(opts.onBadRow ?? 'reject');
   const spanOpts: SpanSourceOptions = { badRows, ...(opts.columns ? { columns: opts.columns } : {}), ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}) };
@@ -209,7 +220,7 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
   const droppedFields = new Set<string>();
   const report = await publishDir(opts.out, async (tmp) => {
     for (const [dir, table] of spanTables) {
-      const anon = anonymiseSpans(table, p, shift.ms, dir, operations);
+      const anon = anonymiseSpans(table, p, shift.ms, dir, operations, errorOperation);
       fs.mkdirSync(path.join(tmp, dir));
       writeSpanCsv(anon, path.join(tmp, dir, 'spans.csv'));
       outputs[`${dir}/spans.csv`] = { rows: anon.length };

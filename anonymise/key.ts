@@ -64,10 +64,14 @@ export function keyWeakness(raw: Uint8Array): string | null {
   return null;
 }
 
-/** Trailing whitespace (a newline from `echo` or `openssl rand -hex`) is not key material. */
+/**
+ * A text key's trailing whitespace (a newline from `echo` or `openssl rand -hex`) is not key
+ * material; a binary key is used as it is (its last byte may happen to be a newline).
+ */
 function trimKey(raw: Buffer): Buffer {
   let end = raw.length;
   while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d || raw[end - 1] === 0x20 || raw[end - 1] === 0x09)) end--;
+  for (let i = 0; i < end; i++) if (raw[i] < 0x20 || raw[i] > 0x7e) return raw;
   return raw.subarray(0, end);
 }
 

@@ -5,6 +5,7 @@
  * its names before any free text is scrubbed (a word is kept only if no known name contains it).
  */
 import type { Incident, Series, SpanTable } from '../data/types.js';
+import { DEFAULT_ERROR_OPERATION, inferStatus } from '../data/span-status.js';
 import type { DictColumn, MessageBatch } from '../sim/formats.js';
 import type { MessageDictColumn } from '../sim/message-schema.js';
 import type { OperationMode, PseudonymKind, Pseudonymiser } from './pseudonymise.js';
@@ -45,8 +46,16 @@ export function learnSpanNames(t: SpanTable, p: Pseudonymiser): void {
   }
 }
 
-/** A new SpanTable with pseudonymised strings and shifted times; row order, parent links and status unchanged. */
-export function anonymiseSpans(t: SpanTable, p: Pseudonymiser, shiftMs: number, field: string, operations: OperationMode): SpanTable {
+/**
+ * A new SpanTable with pseudonymised strings and shifted times; row order and parent links
+ * unchanged. Where statuses are unknown, the failure an error-handler child implies (data/
+ * span-status.ts) is written out first: the handler's name, which says it, is pseudonymised.
+ */
+export function anonymiseSpans(input: SpanTable, p: Pseudonymiser, shiftMs: number, field: string, operations: OperationMode, errorOperation = DEFAULT_ERROR_OPERATION): SpanTable {
+  const t = inferStatus(input, errorOperation);
+  let inferred = 0;
+  for (let i = 0; i < t.length; i++) if (t.status[i] !== input.status[i]) inferred++;
+  p.tally(`${field}.status`, inferred);
   for (const key of Object.keys(t)) {
     if (!(key in SPAN_ID_COLUMNS) && !(SPAN_TIME_COLUMNS as readonly string[]).includes(key) && !SPAN_KEPT_COLUMNS.has(key)) {
       throw new Error(`span column '${key}' has no anonymisation rule (anonymise/tables.ts)`);

@@ -16,6 +16,7 @@ export function writeTestKey(dir: string, label: string): string {
   return file;
 }
 
+/** The pseudonymiser of the key writeTestKey(…, label) writes. */
 export async function testPseudonymiser(label = 'unit'): Promise<Pseudonymiser> {
-  return new Pseudonymiser(await AnonymisationKey.fromBytes(testKeyBytes(label)));
+  return new Pseudonymiser(await AnonymisationKey.fromBytes(Buffer.from(testKeyBytes(label).toString('hex'))));
 }
