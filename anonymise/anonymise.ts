@@ -1,7 +1,7 @@
 /**
  * `faultline anonymise`: real incident data in, the same data with every identifier replaced by a
  * keyed pseudonym out, in faultline's own formats (spans/, baseline/, messages.arrow, kpis/,
- * logs/, metrics/, incidents.json) plus anonymise-report.json, which counts what changed, lists
+ * logs/, baseline-logs/, metrics/, incidents.json) plus anonymise-report.json, which counts what changed, lists
  * what was kept verbatim and holds no originals (nor the time shift).
  *
  * Two passes: the first only learns every name (services, instances, subsystems, DCNs, topics,
@@ -50,6 +50,8 @@ export interface AnonymiseOptions {
   kpis?: string[];
   /** Log CSV files or folders (faultline's log layout or Nezha's). */
   logs?: string[];
+  /** Fault-free log lines, the same layouts: written to baseline-logs/. */
+  baselineLogs?: string[];
   /** Metric CSV files or folders (faultline's wide metric layout or Nezha's). */
   metrics?: string[];
   /** Incidents JSON (rca's format), CSV or a Nezha fault_list.json. */
@@ -80,7 +82,7 @@ export const TIME_SHIFT_NOTES = {
 export const REPORT_KEYS = [
   'tool', 'keyFingerprint', 'times', 'operations', 'outputs', 'rows', 'files', 'replaced', 'distinct', 'keptVerbatim', 'fields',
   'words', 'shapes', 'droppedColumns', 'droppedFields', 'badRows', 'policy', 'skipped', 'spans', 'baseline', 'messages', 'kpis',
-  'logs', 'metrics', 'incidents',
+  'logs', 'baseline-logs', 'metrics', 'incidents',
 ];
 
 export interface AnonymiseReport {
@@ -144,7 +146,10 @@ function timeShiftOf(spec: string | undefined, key: AnonymisationKey): { ms: num
 
 /** Where anonymise writes (common/output-dir.ts): never over an input or the key. */
 function outputOptions(opts: AnonymiseOptions) {
-  const inputs = [...(opts.messages ?? []), ...(opts.spans ?? []), ...(opts.baseline ?? []), ...(opts.kpis ?? []), ...(opts.logs ?? []), ...(opts.metrics ?? []), opts.incidents, opts.names, opts.keyFile];
+  const inputs = [
+    ...(opts.messages ?? []), ...(opts.spans ?? []), ...(opts.baseline ?? []), ...(opts.kpis ?? []), ...(opts.logs ?? []), ...(opts.baselineLogs ?? []),
+    ...(opts.metrics ?? []), opts.incidents, opts.names, opts.keyFile,
+  ];
   return { command: 'anonymise', inputs, ...(opts.force ? { force: true } : {}) };
 }
 
@@ -171,7 +176,7 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
   // The key is checked before any input is read: without it nothing may be written.
   const key = await AnonymisationKey.fromFile(opts.keyFile);
   const p = new Pseudonymiser(key);
-  if (!opts.messages?.length && !opts.spans?.length && !opts.kpis?.length && !opts.logs?.length && !opts.metrics?.length && !opts.incidents) {
+  if (!opts.messages?.length && !opts.spans?.length && !opts.kpis?.length && !opts.logs?.length && !opts.baselineLogs?.length && !opts.metrics?.length && !opts.incidents) {
     throw new Error('nothing to anonymise: give --messages, --spans, --kpis, --logs, --metrics and/or --incidents');
   }
   const output = outputOptions(opts);
@@ -194,6 +199,7 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
     ...(opts.messageTimeUnit ? { timeUnit: opts.messageTimeUnit } : {}),
   };
   const logFiles = telemetryFiles(opts.logs ?? [], '--logs');
+  const baselineLogFiles = telemetryFiles(opts.baselineLogs ?? [], '--baseline-logs');
   const metricFiles = telemetryFiles(opts.metrics ?? [], '--metrics');
   const ctx: TelemetryContext = { p, shiftMs: shift.ms, badRows, serviceOf: serviceOfInstance(opts.serviceFromInstance) };
 
@@ -211,7 +217,7 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
   if (series) learnSeriesNames(series, p);
   if (opts.names) for (const name of await readNames(opts.names)) p.map('name', name);
   for (const file of opts.messages ?? []) await importMessages(file, (batch) => learnMessageNames(batch, p), { ...messageOpts, badRows: new BadRows('skip') });
-  for (const file of logFiles) await learnLogNames(file, ctx);
+  for (const file of [...logFiles, ...baselineLogFiles]) await learnLogNames(file, ctx);
   for (const file of metricFiles) await learnMetricNames(file, ctx);
 
   // Pass 2: write.
@@ -242,14 +248,15 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
       await writeSeriesDir(path.join(tmp, 'kpis'), anon);
       outputs['kpis/'] = { rows: anon.reduce((s, x) => s + x.timestamps.length, 0), files: anon.length };
     }
-    for (const [dir, files, write] of [['logs', logFiles, anonymiseLogFile], ['metrics', metricFiles, anonymiseMetricFile]] as const) {
+    const streams = [['logs', logFiles, anonymiseLogFile], ['baseline-logs', baselineLogFiles, anonymiseLogFile], ['metrics', metricFiles, anonymiseMetricFile]] as const;
+    for (const [dir, files, write] of streams) {
       if (!files.length) continue;
       fs.mkdirSync(path.join(tmp, dir));
       const sinks = new KeyedCsvSinks(path.join(tmp, dir));
       for (const file of files) {
-        const result = await write(file, sinks, ctx);
+        const result = await write(file, sinks, ctx, dir);
         for (const c of result.dropped) dropped.add(c);
-        if (dir === 'logs' && result.layout === 'nezha') droppedFields.add(NEZHA_LOG_DROPPED);
+        if (result.layout === 'nezha') droppedFields.add(NEZHA_LOG_DROPPED);
       }
       const written = await sinks.close();
       outputs[`${dir}/`] = { rows: Object.values(written).reduce((s, n) => s + n, 0), files: Object.keys(written).length };
@@ -262,7 +269,8 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
     // Column names are scrubbed like free text: a header can embed a host or service name.
     const droppedColumns = [...new Set([...dropped].map((c) => p.scrubText(c, 'droppedColumns')))].sort();
     const { replaced, distinct, keptWords } = p.report();
-    const present = Object.keys(KEPT_FIELDS).filter((k) => Object.keys(outputs).some((o) => o.startsWith(k) || (k === 'spans' && o.startsWith('baseline'))));
+    // baseline/spans.csv is spans, baseline-logs/ is logs.
+    const present = new Set(Object.keys(outputs).map((o) => ({ baseline: 'spans', 'baseline-logs': 'logs' })[o.split(/[/.]/)[0]] ?? o.split(/[/.]/)[0]));
     const report: AnonymiseReport = {
       tool: 'faultline anonymise',
       keyFingerprint: key.fingerprint(),
@@ -271,7 +279,7 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
       outputs,
       replaced,
       distinct,
-      keptVerbatim: { fields: present.flatMap((k) => KEPT_FIELDS[k]), words: keptWords, shapes: KEPT_SHAPES },
+      keptVerbatim: { fields: Object.keys(KEPT_FIELDS).filter((k) => present.has(k)).flatMap((k) => KEPT_FIELDS[k]), words: keptWords, shapes: KEPT_SHAPES },
       droppedColumns,
       droppedFields: [...droppedFields],
       badRows: { policy: badRows.policy, skipped: badRows.skipped },

@@ -10,7 +10,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { AnonymisationKey } from './key.js';
-import { identifierPieces, isCardNumber, isSingleToken, nameFragments, TextSegmenter, wholeNamesSource } from './text.js';
+import { detached, identifierPieces, isCardNumber, isSingleToken, nameFragments, TextSegmenter, wholeNamesSource } from './text.js';
 import { KEPT_PIECE_PATTERNS, ROUTE_WORDS, TEXT_WORDS } from './vocabulary.js';
 
 /** What a value is; the kind is part of the HMAC input and the pseudonym's prefix. */
@@ -52,6 +52,8 @@ const IDENTITY_KINDS: readonly NameKind[] = ['service', 'instance', 'subsystem',
 const NAME_LENGTH = 12;
 const OTHER_LENGTH = 16;
 const RECENT = 1 << 17;
+/** Distinct texts remembered scrubbed (a text is a few hundred bytes: about 20 MB). */
+const RECENT_TEXTS = 1 << 14;
 
 /** Which word list free text is judged against. */
 export type Vocabulary = 'text' | 'route';
@@ -99,7 +101,7 @@ class KeptWords {
       kept = !this.long.some((f) => joined.includes(f));
     }
     if (this.cache.size >= RECENT) this.cache.clear();
-    this.cache.set(token, kept);
+    this.cache.set(detached(token), kept);
     return kept;
   }
 
@@ -116,6 +118,10 @@ export class Pseudonymiser {
   private readonly recent = new Map<PseudonymKind, Map<string, string>>();
   private readonly counts = new Map<string, number>();
   private readonly keptWords = new Map<string, Set<string>>();
+  /** Identity names of every kind in one lookup, the earlier kind of IDENTITY_KINDS first. */
+  private readonly identities = new Map<string, { rank: number; pseudonym: string }>();
+  /** Scrubbed texts by vocabulary: log lines repeat their templates with few distinct values. */
+  private readonly scrubbed: Record<Vocabulary, Map<string, { out: string; field: string }>> = { text: new Map(), route: new Map() };
   private kept: Record<Vocabulary, KeptWords> | null = null;
   private segmenter: TextSegmenter | null = null;
 
@@ -142,12 +148,13 @@ export class Pseudonymiser {
       if (id === undefined) {
         if (recent.size >= RECENT) recent.clear();
         id = this.digest(kind, value, OTHER_LENGTH);
-        recent.set(value, id);
+        recent.set(detached(value), id);
       }
       return id;
     }
     let pseudonym = known.get(value);
     if (pseudonym === undefined) {
+      value = detached(value);
       pseudonym = this.digest(kind, value, NAME_LENGTH);
       const owner = this.taken.get(pseudonym);
       if (owner !== undefined && owner !== `${kind}\0${value}`) {
@@ -156,8 +163,13 @@ export class Pseudonymiser {
       }
       this.taken.set(pseudonym, `${kind}\0${value}`);
       known.set(value, pseudonym);
-      if ((IDENTITY_KINDS as readonly string[]).includes(kind)) {
+      const rank = (IDENTITY_KINDS as readonly string[]).indexOf(kind);
+      if (rank >= 0) {
+        const held = this.identities.get(value);
+        if (!held || held.rank > rank) this.identities.set(value, { rank, pseudonym });
         this.kept = null;
+        this.scrubbed.text.clear();
+        this.scrubbed.route.clear();
         if (!isSingleToken(value)) this.segmenter = null;
       }
     }
@@ -192,11 +204,7 @@ export class Pseudonymiser {
 
   /** The pseudonym of a known name of any identity kind, or undefined. */
   private knownName(text: string): string | undefined {
-    for (const kind of IDENTITY_KINDS) {
-      const p = this.names.get(kind)!.get(text);
-      if (p !== undefined) return p;
-    }
-    return undefined;
+    return this.identities.get(text)?.pseudonym;
   }
 
   /**
@@ -205,6 +213,13 @@ export class Pseudonymiser {
    */
   scrubText(text: string, field: string, vocabulary: Vocabulary = 'text'): string {
     if (text === '') return text;
+    const cache = this.scrubbed[vocabulary];
+    const hit = cache.get(text);
+    // The kept words are noted per field: a text first seen under another field is scrubbed again.
+    if (hit !== undefined && hit.field === field) {
+      if (hit.out !== text) this.tally(field, 1);
+      return hit.out;
+    }
     const kept = this.keptFor(vocabulary);
     let out = '';
     for (const { kind, text: s } of this.textSegmenter().segments(text)) {
@@ -254,6 +269,9 @@ export class Pseudonymiser {
       }
     }
     if (out !== text) this.tally(field, 1);
+    if (cache.size >= RECENT_TEXTS) cache.clear();
+    out = detached(out);
+    cache.set(detached(text), { out, field });
     return out;
   }
 

@@ -24,7 +24,7 @@ import { readCsvRecordBatches } from '../common/text-lines.js';
 import { KPI_NAMES, KPI_SCOPES, LOG_CSV_COLUMNS, LOG_POINTS, MESSAGE_COLUMNS, METRIC_CSV_KEY_COLUMNS, MSG_TYPES, RET_CLASSES, SPAN_CSV_COLUMNS } from '../sim/formats.js';
 import { ANONYMISE_REPORT, REPORT_CONSTANT_TEXTS, REPORT_KEYS } from './anonymise.js';
 import { PSEUDONYM_KINDS } from './pseudonymise.js';
-import { identifierPieces, nameFragments } from './text.js';
+import { detached, identifierPieces, nameFragments } from './text.js';
 import { LOG_LEVELS } from './vocabulary.js';
 
 export interface ReidentificationOptions {
@@ -91,8 +91,8 @@ class Evidence {
       if (ENUM_VALUES.has(value) || REPORT_CONSTANT_TEXTS.has(value)) continue;
       const kpi = KPI_ID_RE.exec(value);
       const text = kpi ? kpi[1] : value;
-      for (const m of text.matchAll(PSEUDONYM_RE)) pseudonyms.add(m[0]);
-      for (const m of text.replace(PSEUDONYM_RE, ' ').matchAll(TOKEN_RE)) tokens.add(m[0]);
+      for (const m of text.matchAll(PSEUDONYM_RE)) pseudonyms.add(detached(m[0]));
+      for (const m of text.replace(PSEUDONYM_RE, ' ').matchAll(TOKEN_RE)) tokens.add(detached(m[0]));
     }
     for (const t of tokens) if (!this.tokens.has(t)) this.tokens.set(t, file);
     const services = [...pseudonyms].filter((p) => p.startsWith(`${PSEUDONYM_KINDS.service}-`));

@@ -94,15 +94,15 @@ const LOG_HEADER = LOG_CSV_COLUMNS.join(',');
 const LEVELS = new Set<string>(LOG_LEVELS);
 
 /** A level kept as the enumeration (WARNING read as WARN), anything else scrubbed as text. */
-function logLevel(level: string, p: Pseudonymiser): string {
+function logLevel(level: string, p: Pseudonymiser, field: string): string {
   const upper = level.trim().toUpperCase();
   if (LEVELS.has(upper)) return upper;
   if (upper === 'WARNING') return 'WARN';
-  return p.scrubText(level, 'logs.level');
+  return p.scrubText(level, field);
 }
 
-/** One log file into the sinks in faultline's log layout. */
-export async function anonymiseLogFile(file: string, sinks: KeyedCsvSinks, ctx: TelemetryContext): Promise<TelemetryResult> {
+/** One log file into the sinks in faultline's log layout; `field` names the output in the report's counts. */
+export async function anonymiseLogFile(file: string, sinks: KeyedCsvSinks, ctx: TelemetryContext, field = 'logs'): Promise<TelemetryResult> {
   const { p } = ctx;
   let rows = 0;
   let dropped: string[] = [];
@@ -159,14 +159,14 @@ export async function anonymiseLogFile(file: string, sinks: KeyedCsvSinks, ctx: 
     if (spanId) ids.span++;
     const svc = p.map('service', service);
     const inst = p.map('instance', instance);
-    const row = [time, svc, inst, p.map('traceId', traceId), p.map('spanId', spanId), level ? logLevel(level, p) : '', p.scrubText(message, 'logs.message')];
+    const row = [time, svc, inst, p.map('traceId', traceId), p.map('spanId', spanId), level ? logLevel(level, p, `${field}.level`) : '', p.scrubText(message, `${field}.message`)];
     sinks.append(inst || svc, LOG_HEADER, row.map(csvField).join(','));
     rows++;
   }
-  p.tally('logs.service', ids.service);
-  p.tally('logs.instance', ids.instance);
-  p.tally('logs.trace_id', ids.trace);
-  p.tally('logs.span_id', ids.span);
+  p.tally(`${field}.service`, ids.service);
+  p.tally(`${field}.instance`, ids.instance);
+  p.tally(`${field}.trace_id`, ids.trace);
+  p.tally(`${field}.span_id`, ids.span);
   return { rows, dropped, layout: seen?.name ?? '' };
 }
 
@@ -193,7 +193,7 @@ export async function learnMetricNames(file: string, ctx: TelemetryContext): Pro
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$|^[+-]?(?:nan|inf|infinity)$/i;
 
 /** One metric file into the sinks in faultline's wide metric layout; metric names scrubbed as text. */
-export async function anonymiseMetricFile(file: string, sinks: KeyedCsvSinks, ctx: TelemetryContext): Promise<TelemetryResult> {
+export async function anonymiseMetricFile(file: string, sinks: KeyedCsvSinks, ctx: TelemetryContext, field = 'metrics'): Promise<TelemetryResult> {
   const { p } = ctx;
   let rows = 0;
   let header = '';
@@ -202,7 +202,7 @@ export async function anonymiseMetricFile(file: string, sinks: KeyedCsvSinks, ct
   const ids = { service: 0, instance: 0 };
   for await (const { layout, header: cells, fields, lineNo } of layoutRecords(file, recogniseMetricLayout, METRIC_LAYOUT_HINT)) {
     if (!header) {
-      header = metricHeader(layout, cells, file, p);
+      header = metricHeader(layout, cells, file, p, `${field}.name`);
       dropped = layout.dropped;
       layoutName = layout.name;
     }
@@ -230,14 +230,14 @@ export async function anonymiseMetricFile(file: string, sinks: KeyedCsvSinks, ct
     sinks.append(inst || svc, header, row.map(csvField).join(','));
     rows++;
   }
-  p.tally('metrics.service', ids.service);
-  p.tally('metrics.instance', ids.instance);
+  p.tally(`${field}.service`, ids.service);
+  p.tally(`${field}.instance`, ids.instance);
   return { rows, dropped, layout: layoutName };
 }
 
 /** faultline's metric header with each metric name scrubbed; two names may not become one. */
-function metricHeader(layout: MetricLayout, cells: string[], file: string, p: Pseudonymiser): string {
-  const names = layout.metrics.map((i) => p.scrubText(cells[i].trim(), 'metrics.name'));
+function metricHeader(layout: MetricLayout, cells: string[], file: string, p: Pseudonymiser, field: string): string {
+  const names = layout.metrics.map((i) => p.scrubText(cells[i].trim(), field));
   const all = [...METRIC_CSV_KEY_COLUMNS, ...names];
   if (new Set(all).size !== all.length) throw new ImportError(file, 'line 1', 'two metric columns have the same name (or a key column\'s) after anonymisation');
   return all.map(csvField).join(',');

@@ -152,3 +152,12 @@ export function wholeNamesSource(names: Iterable<string>): string | undefined {
 export function isSingleToken(text: string): boolean {
   return new RegExp(`^${TOKEN}$`, 'u').test(text);
 }
+
+/**
+ * A copy of `s` that does not keep alive the text it was cut from: V8 represents a slice of a
+ * long string (a CSV field of a 1 MB chunk) as a view of it, so caching the slice would cache
+ * the chunk.
+ */
+export function detached(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+}

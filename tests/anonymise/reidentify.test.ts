@@ -72,7 +72,7 @@ describe.skipIf(!HAVE_NEZHA && !process.env.CI)('re-identifying Nezha Train-Tick
     }
     await anonymise({
       out, keyFile, spans: [path.join(input, 'trace')], baseline: [path.join(NEZHA, 'normal')], columns: NEZHA_COLUMNS, serviceFromInstance: POD_RE,
-      logs: [path.join(input, 'log')], metrics: [path.join(input, 'metric')], incidents: path.join(NEZHA, 'fault_list.json'),
+      logs: [path.join(input, 'log')], baselineLogs: [path.join(NEZHA, 'normal-log')], metrics: [path.join(input, 'metric')], incidents: path.join(NEZHA, 'fault_list.json'),
     });
     // The names an attacker guesses among: every service of the slice (traces, logs and metrics).
     const pods = fs.readdirSync(path.join(NEZHA, 'metric')).filter((f) => f.startsWith('ts-')).map((f) => f.replace(/_metric\.csv\.gz$/, ''));
