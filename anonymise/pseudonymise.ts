@@ -38,12 +38,11 @@ export const PSEUDONYM_KINDS = {
   hex: 'hex',
   number: 'num',
   card: 'card',
-  file: 'file',
 } as const;
 export type PseudonymKind = keyof typeof PSEUDONYM_KINDS;
 
 /** Names: few distinct values, kept in memory so collisions are caught and free text can be scrubbed of them. */
-const NAME_KINDS = ['service', 'instance', 'subsystem', 'dcn', 'topic', 'txType', 'name', 'series', 'incident', 'file'] as const satisfies readonly PseudonymKind[];
+const NAME_KINDS = ['service', 'instance', 'subsystem', 'dcn', 'topic', 'txType', 'name', 'series', 'incident'] as const satisfies readonly PseudonymKind[];
 type NameKind = (typeof NAME_KINDS)[number];
 /** Names that say who or what a component is: their pieces are never kept in free text. */
 const IDENTITY_KINDS: readonly NameKind[] = ['service', 'instance', 'subsystem', 'dcn', 'topic', 'txType', 'name', 'series'];

@@ -148,9 +148,11 @@ export function wholeNamesSource(names: Iterable<string>): string | undefined {
   return `(?<![${W}.-])(?:${alternation})(?![${W}-]|\\.[${W}])`;
 }
 
+const SINGLE_TOKEN = new RegExp(`^${TOKEN}$`, 'u');
+
 /** A single token as TextSegmenter finds them (a name of this shape is matched by lookup). */
 export function isSingleToken(text: string): boolean {
-  return new RegExp(`^${TOKEN}$`, 'u').test(text);
+  return SINGLE_TOKEN.test(text);
 }
 
 /**

@@ -4,24 +4,24 @@
  * pseudonymised. A listed word is still pseudonymised wherever it is (or contains) a piece of a
  * known name (see KeptWords in scrub.ts), so no list entry can ever carry a service's name.
  *
- * The lists are lower case; matching ignores case. `service` is absent on purpose: it is part of
- * most service names.
+ * The lists are lower case; matching ignores case. Words that commonly name services (service,
+ * svc, gateway, admin, auth, user, account, order, payment, config, info, channel...) are absent on
+ * purpose.
  */
 
 /** Routes and RPC method names (`--operations keep-shape`): interface shape and CRUD verbs only. */
 export const ROUTE_WORDS: readonly string[] = [
   // protocol and interface shape
-  'api', 'apis', 'rest', 'rpc', 'grpc', 'http', 'https', 'graphql', 'ws', 'public', 'internal', 'admin',
+  'api', 'apis', 'rest', 'rpc', 'grpc', 'http', 'https', 'graphql',
   // HTTP methods and SQL statements (span names of database clients)
-  'get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'select', 'insert', 'update', 'upsert',
+  'get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'select', 'insert', 'update',
   // CRUD verbs and their objects
-  'list', 'create', 'add', 'remove', 'save', 'find', 'query', 'search', 'fetch', 'load', 'retrieve',
-  'modify', 'edit', 'set', 'check', 'verify', 'validate', 'exists', 'count', 'by', 'all', 'id', 'ids',
-  'name', 'names', 'and', 'or', 'of', 'for', 'to', 'from', 'in', 'new', 'batch', 'detail', 'details',
-  'status', 'health', 'ready', 'live', 'ping', 'login', 'logout', 'token', 'refresh',
+  'list', 'create', 'add', 'remove', 'save', 'find', 'query', 'search', 'retrieve', 'modify', 'set', 'check',
+  'verify', 'exists', 'count', 'by', 'all', 'id', 'ids', 'name', 'names', 'and', 'or', 'of', 'for', 'to',
+  'from', 'in', 'new', 'batch', 'detail', 'status', 'health',
   // code structure (framework spans: Spring controllers and repositories, ORM sessions)
   'controller', 'repository', 'impl', 'handler', 'handle', 'filter', 'filtering', 'web', 'session',
-  'transaction', 'commit', 'rollback', 'merge', 'flush', 'execute', 'invoke', 'call', 'error',
+  'transaction', 'commit', 'rollback', 'merge', 'error',
 ];
 
 /** Free text (log messages, metric names, return codes, fault types): the route words and these. */
@@ -36,7 +36,7 @@ export const TEXT_WORDS: readonly string[] = [
   'results', 'reply', 'message', 'data', 'value', 'values', 'key', 'type', 'code', 'msg', 'unknown',
   'invalid', 'missing', 'empty', 'found', 'available', 'unavailable', 'refused', 'reset', 'denied',
   'forbidden', 'unauthorized', 'connection', 'connect', 'client', 'server', 'thread', 'pool', 'cache',
-  'queue', 'job', 'task', 'event', 'process', 'sql', 'database', 'db', 'info', 'debug', 'warn',
+  'queue', 'job', 'task', 'event', 'process', 'sql', 'database', 'db', 'debug', 'warn',
   'warning', 'fatal', 'trace', 'sys', 'system', 'business', 'down', 'up', 'slow', 'with', 'at',
   'on', 'per', 'time', 'timestamp',
   // resource metrics and units
@@ -47,7 +47,7 @@ export const TEXT_WORDS: readonly string[] = [
   'requests',
   // fault types
   'contention', 'delay', 'loss', 'packet', 'leak', 'crash', 'loop', 'saturation', 'outage', 'backlog',
-  'release', 'bad', 'config', 'surge', 'traffic', 'instance', 'return', 'slowdown', 'channel', 'broker',
+  'release', 'bad', 'surge', 'traffic', 'instance', 'return', 'slowdown',
 ];
 
 /**
