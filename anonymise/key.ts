@@ -5,6 +5,7 @@
  */
 import { createHmac, randomBytes, scrypt } from 'node:crypto';
 import fs from 'node:fs';
+import { FaultlineError } from '../common/errors.js';
 
 /** Shortest key accepted: HMAC-SHA256 keys shorter than the 32-byte hash output weaken it (RFC 2104). */
 export const MIN_KEY_BYTES = 32;
@@ -31,7 +32,10 @@ const SHIFT_MIN_WEEKS = 52;
 const SHIFT_SPAN_WEEKS = 469;
 const WEEK_MS = 7 * 86_400_000;
 
-export class KeyError extends Error {}
+/** A missing, unreadable or weak key, or a key file that may not be written: the user's to fix. */
+export class KeyError extends FaultlineError {
+  override name = 'KeyError';
+}
 
 /** Why `raw` is not a usable key, or null. `raw` excludes trailing whitespace. */
 export function keyWeakness(raw: Uint8Array): string | null {
