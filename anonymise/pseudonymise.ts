@@ -1,13 +1,17 @@
 /**
- * Keyed pseudonyms: HMAC-SHA256(key, kind NUL value). The same key gives the same pseudonym for a
- * value in every file, so incidents, spans, messages and KPI series still line up after
- * anonymisation, while nobody without the key can recompute (or dictionary-attack) the originals.
+ * Keyed pseudonyms: HMAC-SHA256(subkey, kind NUL value), prefixed by kind. The same key gives the
+ * same pseudonym for a value in every file and every run, so incidents, spans, messages, logs,
+ * metrics and KPI series still line up after anonymisation, while nobody without the key can
+ * recompute (or dictionary-attack) the originals.
+ *
+ * Free text goes through the same pseudonyms token by token: every identifier the tokenizer finds
+ * (text.ts) and every word that is not generic vocabulary (vocabulary.ts) is replaced; a generic
+ * word that is, or contains, a piece of a known name is replaced too.
  */
 import { createHmac } from 'node:crypto';
-import fs from 'node:fs';
-
-/** Shortest key accepted: HMAC-SHA256 keys shorter than the 32-byte hash output weaken it (RFC 2104). */
-export const MIN_KEY_BYTES = 32;
+import type { AnonymisationKey } from './key.js';
+import { detached, identifierPieces, isCardNumber, isSingleToken, nameFragments, TextSegmenter, wholeNamesSource } from './text.js';
+import { KEPT_PIECE_PATTERNS, ROUTE_WORDS, TEXT_WORDS } from './vocabulary.js';
 
 /** What a value is; the kind is part of the HMAC input and the pseudonym's prefix. */
 export const PSEUDONYM_KINDS = {
@@ -16,90 +20,141 @@ export const PSEUDONYM_KINDS = {
   subsystem: 'sys',
   dcn: 'dcn',
   topic: 'topic',
+  txType: 'tx',
+  name: 'name',
+  series: 'series',
   ip: 'ip',
+  incident: 'inc',
+  operation: 'op',
   bizSeqNo: 'biz',
   uniqueId: 'uid',
   traceId: 'trace',
   spanId: 'span',
-  account: 'acct',
-  series: 'series',
-  incident: 'inc',
+  word: 'w',
+  url: 'url',
+  email: 'email',
+  host: 'host',
+  uuid: 'uuid',
+  hex: 'hex',
+  number: 'num',
+  card: 'card',
 } as const;
 export type PseudonymKind = keyof typeof PSEUDONYM_KINDS;
 
-/** Near-unique per-row ids get 64 bits (no birthday collisions at 1e9 values); names get 48. */
-const ID_KINDS: ReadonlySet<PseudonymKind> = new Set(['bizSeqNo', 'uniqueId', 'traceId', 'spanId', 'account']);
-/** Names kept in memory (few distinct values) so collisions are caught and free text can be scrubbed. */
-const NAME_KINDS: readonly PseudonymKind[] = ['service', 'instance', 'subsystem', 'dcn', 'topic', 'ip', 'series'];
+/** Names: few distinct values, kept in memory so collisions are caught and free text can be scrubbed of them. */
+const NAME_KINDS = ['service', 'instance', 'subsystem', 'dcn', 'topic', 'txType', 'name', 'series', 'incident'] as const satisfies readonly PseudonymKind[];
+type NameKind = (typeof NAME_KINDS)[number];
+/** Names that say who or what a component is: their pieces are never kept in free text. */
+const IDENTITY_KINDS: readonly NameKind[] = ['service', 'instance', 'subsystem', 'dcn', 'topic', 'txType', 'name', 'series'];
 
-const RECENT_IDS = 1 << 18;
+/** Names get 12 characters (about 48 bits); everything else, with no bound on distinct values, 16. */
+const NAME_LENGTH = 12;
+const OTHER_LENGTH = 16;
+const RECENT = 1 << 17;
+/** Distinct texts remembered scrubbed (a text is a few hundred bytes: about 20 MB). */
+const RECENT_TEXTS = 1 << 14;
 
-const IPV4_RE = /(?<![\d.])(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}(?![\d.])/g;
-// IPv6 with at least two groups and a double colon or all eight groups.
-const IPV6_RE = /(?<![\w:])(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?![\w:])|(?<![\w:])(?:[0-9a-f]{1,4}:)+:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4})*)?(?![\w:])/gi;
-/** Account-like: six or more digits, optionally grouped by single spaces or dashes (card numbers). */
-const ACCOUNT_RE = /(?<!\d)\d(?:[ -]?\d){5,}(?!\d)/g;
+/** Which word list free text is judged against. */
+export type Vocabulary = 'text' | 'route';
+const VOCABULARIES: Record<Vocabulary, readonly string[]> = { text: TEXT_WORDS, route: ROUTE_WORDS };
+
+/** How operation (span) names are anonymised. */
+export const OPERATION_MODES = ['pseudonymise', 'keep-shape'] as const;
+export type OperationMode = (typeof OPERATION_MODES)[number];
+
+/** Placeholders for dates and times written inside free text: they would undo the time shift. */
+const TIME_PLACEHOLDER = { datetime: '<datetime>', date: '<date>', time: '<time>' } as const;
+
+/**
+ * The pseudonym's body has a digit exactly when the original has one (lower-case letters
+ * otherwise), so tokenizers that treat digit-bearing tokens as variables (log template miners)
+ * see the same tokens as variables before and after.
+ */
+function body(mac: Buffer, length: number, digits: boolean): string {
+  if (digits) return String(mac[31] % 10) + mac.toString('hex').slice(0, length - 1);
+  let s = '';
+  for (let i = 0; i < length; i++) s += String.fromCharCode(97 + (mac.readUInt16BE(2 * i) % 26));
+  return s;
+}
+
+/** Which words may stay verbatim, given the pieces of every known name. */
+class KeptWords {
+  private readonly cache = new Map<string, boolean>();
+  private readonly long: string[];
+
+  constructor(
+    private readonly words: ReadonlySet<string>,
+    private readonly fragments: ReadonlySet<string>,
+  ) {
+    this.long = [...fragments].filter((f) => f.length >= 4);
+  }
+
+  /** Every piece generic and not a name's piece, and no name's piece of 4+ characters inside. */
+  keeps(token: string): boolean {
+    let kept = this.cache.get(token);
+    if (kept !== undefined) return kept;
+    const pieces = identifierPieces(token);
+    kept = pieces.length > 0 && pieces.every((p) => !this.fragments.has(p) && (this.words.has(p) || KEPT_PIECE_PATTERNS.some((re) => re.test(p))));
+    if (kept) {
+      const joined = pieces.join('');
+      kept = !this.long.some((f) => joined.includes(f));
+    }
+    if (this.cache.size >= RECENT) this.cache.clear();
+    this.cache.set(detached(token), kept);
+    return kept;
+  }
+
+  /** The list words among a kept token's pieces (shape-kept pieces such as numbers are not words). */
+  listed(token: string): string[] {
+    return identifierPieces(token).filter((p) => this.words.has(p));
+  }
+}
 
 export class Pseudonymiser {
-  private readonly key: Buffer;
-  private readonly names = new Map<PseudonymKind, Map<string, string>>();
+  private readonly secret: Buffer;
+  private readonly names = new Map<NameKind, Map<string, string>>();
   private readonly taken = new Map<string, string>();
+  private readonly recent = new Map<PseudonymKind, Map<string, string>>();
   private readonly counts = new Map<string, number>();
-  private readonly recentIds = new Map<PseudonymKind, Map<string, string>>();
-  private nameRe: RegExp | null = null;
-  private nameReSize = -1;
+  private readonly keptWords = new Map<string, Set<string>>();
+  /** Identity names of every kind in one lookup, the earlier kind of IDENTITY_KINDS first. */
+  private readonly identities = new Map<string, { rank: number; pseudonym: string }>();
+  /** Scrubbed texts by vocabulary: log lines repeat their templates with few distinct values. */
+  private readonly scrubbed: Record<Vocabulary, Map<string, { out: string; field: string }>> = { text: new Map(), route: new Map() };
+  private kept: Record<Vocabulary, KeptWords> | null = null;
+  private segmenter: TextSegmenter | null = null;
 
-  constructor(key: Buffer) {
-    if (key.length < MIN_KEY_BYTES) {
-      throw new Error(`anonymisation key is ${key.length} bytes; at least ${MIN_KEY_BYTES} are required (e.g. openssl rand -hex 32 > key)`);
-    }
-    this.key = Buffer.from(key);
+  constructor(key: AnonymisationKey) {
+    this.secret = key.subkey('pseudonyms');
     for (const kind of NAME_KINDS) this.names.set(kind, new Map());
   }
 
-  /** Read a key file; trailing whitespace (a newline from `echo` or `openssl rand -hex`) is not key material. */
-  static async fromKeyFile(keyFile: string | undefined): Promise<Pseudonymiser> {
-    if (!keyFile) throw new Error('refusing to anonymise without a key: pass --key-file <file>');
-    let raw: Buffer;
-    try {
-      raw = await fs.promises.readFile(keyFile);
-    } catch (err) {
-      throw new Error(`${keyFile}: cannot read key file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    let end = raw.length;
-    while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d || raw[end - 1] === 0x20 || raw[end - 1] === 0x09)) end--;
-    try {
-      return new Pseudonymiser(raw.subarray(0, end));
-    } catch (err) {
-      throw new Error(`${keyFile}: ${(err as Error).message}`);
-    }
-  }
-
-  private digest(kind: PseudonymKind, value: string): string {
-    const hex = createHmac('sha256', this.key).update(kind).update('\0').update(value).digest('hex');
-    return `${PSEUDONYM_KINDS[kind]}-${hex.slice(0, ID_KINDS.has(kind) ? 16 : 12)}`;
+  private digest(kind: PseudonymKind, value: string, length: number): string {
+    const mac = createHmac('sha256', this.secret).update(kind).update('\0').update(value).digest();
+    return `${PSEUDONYM_KINDS[kind]}-${body(mac, length, /\d/.test(value))}`;
   }
 
   /** The pseudonym of `value` as a `kind`. The empty string stays empty (it means "absent" everywhere). */
   map(kind: PseudonymKind, value: string): string {
     if (value === '') return '';
-    const known = this.names.get(kind);
+    const known = this.names.get(kind as NameKind);
     if (!known) {
-      // Ids repeat over a transaction's messages, which arrive close together: a bounded cache
-      // saves most HMACs without holding every id of a large file.
-      let recent = this.recentIds.get(kind);
-      if (!recent) this.recentIds.set(kind, (recent = new Map()));
+      // Ids repeat over a transaction's messages and a trace's log lines, which arrive close
+      // together: a bounded cache saves most HMACs without holding every id of a large file.
+      let recent = this.recent.get(kind);
+      if (!recent) this.recent.set(kind, (recent = new Map()));
       let id = recent.get(value);
       if (id === undefined) {
-        if (recent.size >= RECENT_IDS) recent.clear();
-        id = this.digest(kind, value);
-        recent.set(value, id);
+        if (recent.size >= RECENT) recent.clear();
+        id = this.digest(kind, value, OTHER_LENGTH);
+        recent.set(detached(value), id);
       }
       return id;
     }
     let pseudonym = known.get(value);
     if (pseudonym === undefined) {
-      pseudonym = this.digest(kind, value);
+      value = detached(value);
+      pseudonym = this.digest(kind, value, NAME_LENGTH);
       const owner = this.taken.get(pseudonym);
       if (owner !== undefined && owner !== `${kind}\0${value}`) {
         // 48-bit pseudonyms collide with negligible odds; failing beats silently merging two names.
@@ -107,6 +162,15 @@ export class Pseudonymiser {
       }
       this.taken.set(pseudonym, `${kind}\0${value}`);
       known.set(value, pseudonym);
+      const rank = (IDENTITY_KINDS as readonly string[]).indexOf(kind);
+      if (rank >= 0) {
+        const held = this.identities.get(value);
+        if (!held || held.rank > rank) this.identities.set(value, { rank, pseudonym });
+        this.kept = null;
+        this.scrubbed.text.clear();
+        this.scrubbed.route.clear();
+        if (!isSingleToken(value)) this.segmenter = null;
+      }
     }
     return pseudonym;
   }
@@ -116,60 +180,128 @@ export class Pseudonymiser {
     if (n > 0) this.counts.set(field, (this.counts.get(field) ?? 0) + n);
   }
 
+  private keptFor(vocabulary: Vocabulary): KeptWords {
+    if (!this.kept) {
+      const fragments = new Set<string>();
+      for (const kind of IDENTITY_KINDS) for (const name of this.names.get(kind)!.keys()) for (const f of nameFragments(name)) fragments.add(f);
+      this.kept = {
+        text: new KeptWords(new Set(VOCABULARIES.text), fragments),
+        route: new KeptWords(new Set(VOCABULARIES.route), fragments),
+      };
+    }
+    return this.kept[vocabulary];
+  }
+
+  private textSegmenter(): TextSegmenter {
+    if (!this.segmenter) {
+      const multi: string[] = [];
+      for (const kind of IDENTITY_KINDS) for (const name of this.names.get(kind)!.keys()) if (!isSingleToken(name)) multi.push(name);
+      this.segmenter = new TextSegmenter(wholeNamesSource(multi));
+    }
+    return this.segmenter;
+  }
+
+  /** The pseudonym of a known name of any identity kind, or undefined. */
+  private knownName(text: string): string | undefined {
+    return this.identities.get(text)?.pseudonym;
+  }
+
   /**
-   * Free text (operation names, transaction types, return codes): every name already pseudonymised
-   * as a whole value, every IP address and every account-like digit run is replaced in place.
-   * Counts one change per distinct text under `field`.
+   * Free text with every identifier replaced (see the file comment); dates and times become
+   * placeholders; generic words of `vocabulary` stay. Counts one changed value under `field`.
    */
-  scrubText(text: string, field: string): string {
+  scrubText(text: string, field: string, vocabulary: Vocabulary = 'text'): string {
     if (text === '') return text;
-    let out = text.replace(this.knownNamesRe(), (m) => this.replaceKnown(m));
-    out = out.replace(IPV4_RE, (m) => this.map('ip', m));
-    // Words of hex letters around `::` (e.g. `add::`) are code, not addresses: an address has a digit.
-    out = out.replace(IPV6_RE, (m) => (/\d/.test(m) ? this.map('ip', m.toLowerCase()) : m));
-    out = out.replace(ACCOUNT_RE, (m) => this.map('account', m.replace(/[ -]/g, '')));
-    if (out !== text) this.tally(`${field} (texts scrubbed)`, 1);
+    const cache = this.scrubbed[vocabulary];
+    const hit = cache.get(text);
+    // The kept words are noted per field: a text first seen under another field is scrubbed again.
+    if (hit !== undefined && hit.field === field) {
+      if (hit.out !== text) this.tally(field, 1);
+      return hit.out;
+    }
+    const kept = this.keptFor(vocabulary);
+    let out = '';
+    for (const { kind, text: s } of this.textSegmenter().segments(text)) {
+      switch (kind) {
+        case 'other':
+          out += s;
+          break;
+        case 'known':
+          out += this.knownName(s) ?? this.map('word', s);
+          break;
+        case 'url':
+        case 'email':
+          out += this.map(kind, s);
+          break;
+        case 'uuid':
+        case 'hex':
+        case 'host':
+          out += this.map(kind, s.toLowerCase());
+          break;
+        case 'ipv4':
+        case 'ipv6':
+          out += this.map('ip', s.toLowerCase());
+          break;
+        case 'datetime':
+        case 'date':
+        case 'time':
+          out += TIME_PLACEHOLDER[kind];
+          break;
+        case 'digits': {
+          const digits = s.replace(/[ -]/g, '');
+          out += this.map(isCardNumber(digits) ? 'card' : 'number', digits);
+          break;
+        }
+        case 'decimal':
+          // A measurement (0.5, 123.456) stays; a long integer part is an id with a fraction.
+          out += s.indexOf('.') <= 5 ? s : this.map('number', s);
+          break;
+        case 'token': {
+          const name = this.knownName(s);
+          if (name !== undefined) out += name;
+          else if (kept.keeps(s)) {
+            out += s;
+            this.noteKept(field, kept.listed(s));
+          } else out += this.map(/^\d+$/.test(s) ? (isCardNumber(s) ? 'card' : 'number') : 'word', s);
+          break;
+        }
+      }
+    }
+    if (out !== text) this.tally(field, 1);
+    if (cache.size >= RECENT_TEXTS) cache.clear();
+    out = detached(out);
+    cache.set(detached(text), { out, field });
     return out;
   }
 
-  /** A short fingerprint of the key, so two outputs can be checked to share a key without revealing it. */
-  keyFingerprint(): string {
-    return createHmac('sha256', this.key).update('faultline key fingerprint').digest('hex').slice(0, 16);
+  /** An operation (span) name: one pseudonym for the whole name, or its shape kept (route words only). */
+  operation(name: string, mode: OperationMode, field: string): string {
+    if (mode === 'keep-shape') return this.scrubText(name, field, 'route');
+    if (name !== '') this.tally(field, 1);
+    return this.map('operation', name);
   }
 
-  private replaceKnown(name: string): string {
-    for (const kind of NAME_KINDS) {
-      const p = this.names.get(kind)!.get(name);
-      if (p !== undefined) return p;
-    }
-    return name;
+  private noteKept(field: string, words: string[]): void {
+    if (!words.length) return;
+    let set = this.keptWords.get(field);
+    if (!set) this.keptWords.set(field, (set = new Set()));
+    for (const w of words) set.add(w);
   }
 
-  /** One alternation of every known name, longest first, bounded by non-name characters. */
-  private knownNamesRe(): RegExp {
-    let size = 0;
-    for (const kind of NAME_KINDS) size += this.names.get(kind)!.size;
-    if (this.nameRe && size === this.nameReSize) return this.nameRe;
-    const all = new Set<string>();
-    for (const kind of NAME_KINDS) for (const name of this.names.get(kind)!.keys()) if (name.length >= 3) all.add(name);
-    const alternation = [...all]
-      .sort((a, b) => b.length - a.length || (a < b ? -1 : 1))
-      .map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
-      .join('|');
-    this.nameRe = alternation ? new RegExp(`(?<![\\w-])(?:${alternation})(?![\\w-])`, 'g') : /$^/g;
-    this.nameReSize = size;
-    return this.nameRe;
-  }
-
-  /** Values replaced per field; distinct names pseudonymised per kind. No originals. */
-  report(): { fields: Record<string, number>; distinct: Record<string, number> } {
-    const fields: Record<string, number> = {};
-    for (const [field, n] of [...this.counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) fields[field] = n;
+  /**
+   * Values replaced per field; distinct names pseudonymised per kind; the list words kept
+   * verbatim per field. No originals.
+   */
+  report(): { replaced: Record<string, number>; distinct: Record<string, number>; keptWords: Record<string, string[]> } {
+    const replaced: Record<string, number> = {};
+    for (const [field, n] of [...this.counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) replaced[field] = n;
     const distinct: Record<string, number> = {};
     for (const kind of NAME_KINDS) {
       const n = this.names.get(kind)!.size;
       if (n > 0) distinct[kind] = n;
     }
-    return { fields, distinct };
+    const keptWords: Record<string, string[]> = {};
+    for (const [field, words] of [...this.keptWords].sort((a, b) => (a[0] < b[0] ? -1 : 1))) keptWords[field] = [...words].sort();
+    return { replaced, distinct, keptWords };
   }
 }

@@ -3,14 +3,13 @@ import {
   abnormalSpans,
   abnormalTraces,
   analyse,
-  DEFAULT_ERROR_OPERATION,
   dropRepeatedSpans,
-  inferStatus,
   OperationBaseline,
   worstInstances,
   type SpanAnalysis,
 } from './span-stats.js';
 import type { Candidate, RcaInput } from './types.js';
+import { DEFAULT_ERROR_OPERATION, inferStatus } from '../data/span-status.js';
 import type { SpanTable } from '../data/types.js';
 
 /** What every span-based algorithm derives from its input before ranking. */

@@ -1,13 +1,19 @@
+import fs from 'node:fs';
 import type { CommandModule } from 'yargs';
+import { OPERATION_MODES, type OperationMode } from '../../anonymise/pseudonymise.js';
 import { parseBadRowPolicy } from '../../common/bad-rows.js';
+import { EXIT, UsageError } from '../../common/errors.js';
 import { MESSAGE_FORMATS, type MessageFormat } from '../../sim/formats.js';
 import type { NumericTimeUnit } from '../../common/instant.js';
-import { UsageError } from '../../common/errors.js';
-import { columnMapping as columnMappingArg } from './options.js';
+import { columnMapping, given, withFlags, withOption } from './options.js';
 
 interface AnonymiseArgs {
-  out: string;
+  out?: string;
+  force: boolean;
   'key-file'?: string;
+  'new-key'?: string;
+  audit?: string;
+  originals?: string;
   messages?: string[];
   'message-columns'?: string;
   'message-format'?: string;
@@ -16,56 +22,101 @@ interface AnonymiseArgs {
   baseline?: string[];
   columns?: string;
   'service-from-instance'?: string;
-  kpis?: string[];
+  series?: string[];
+  logs?: string[];
+  'baseline-logs'?: string[];
+  metrics?: string[];
   incidents?: string;
-  'time-shift'?: string;
-  'on-bad-row'?: string;
+  names?: string;
+  operations: string;
+  'error-operation'?: string;
+  'time-shift': string;
+  'on-bad-row': string;
+}
+
+const KEY_HINT = 'faultline anonymise --new-key key';
+const COMMAND = 'anonymise';
+
+/** `--audit`: the re-identification attack on an output; exit 1 when any service is recovered or any name fragment exposed. */
+async function audit(argv: AnonymiseArgs): Promise<void> {
+  if (!argv.originals) throw new UsageError('--audit needs --originals <file>: the original service names, one per line');
+  if (!argv['key-file']) throw new UsageError('--audit needs the --key-file the output was made with (to know which pseudonym is which service)');
+  if (!fs.existsSync(argv.originals)) throw new UsageError(`--originals ${argv.originals}: no such file`);
+  const { AnonymisationKey } = await import('../../anonymise/key.js');
+  const { Pseudonymiser } = await import('../../anonymise/pseudonymise.js');
+  const { reidentify } = await import('../../anonymise/reidentify.js');
+  const originals = fs.readFileSync(argv.originals, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+  const p = new Pseudonymiser(await AnonymisationKey.fromFile(argv['key-file']));
+  const result = await reidentify({ dir: argv.audit!, originals, pseudonymOf: (s) => p.map('service', s) });
+  for (const r of result.recovered) process.stdout.write(`recovered ${r.original} (${r.pseudonym}) from ${r.fragments.join(', ')}\n`);
+  for (const e of result.exposed) process.stdout.write(`exposed '${e.fragment}' in ${e.file}: ${e.tokens.join(', ')}\n`);
+  process.stdout.write(`${result.recovered.length} of ${result.services} services recovered; ${result.exposed.length} name fragments exposed (${result.files} files)\n`);
+  if (result.recovered.length || result.exposed.length) process.exitCode = EXIT.gateFailed;
 }
 
 export const anonymiseCommand: CommandModule<object, AnonymiseArgs> = {
-  command: 'anonymise',
-  describe: 'Replace every identifier in real incident data by a keyed pseudonym (HMAC-SHA256), in faultline formats',
-  builder: (y) =>
-    y
-      .option('out', { type: 'string', demandOption: true, describe: 'output folder (spans/, baseline/, messages.arrow, kpis/, incidents.json, anonymise-report.json)' })
-      .option('key-file', { type: 'string', describe: 'file holding the secret key (at least 32 bytes; e.g. openssl rand -hex 32 > key). Required' })
-      .option('messages', { type: 'string', array: true, describe: 'message logs: .arrow, .parquet, .csv[.gz], .jsonl[.gz]' })
-      .option('message-columns', { type: 'string', describe: 'message column mapping ours=theirs,... (e.g. bizSeqNo=seq_no,sendTime=ts)' })
-      .option('message-format', { type: 'string', choices: MESSAGE_FORMATS as unknown as string[], describe: 'message format when the file name does not tell it' })
-      .option('time-unit', { type: 'string', choices: ['s', 'ms', 'us', 'ns'], describe: 'unit of numeric message times (default ms; ISO 8601 always accepted)' })
-      .option('spans', { type: 'string', array: true, describe: 'span files or folders: span CSV (.csv, .csv.gz), Jaeger or OTLP JSON (.json, .jsonl)' })
-      .option('baseline', { type: 'string', array: true, describe: 'fault-free spans, same formats (written to baseline/)' })
-      .option('columns', { type: 'string', describe: 'span CSV column mapping ours=theirs,... as for faultline rca --spans' })
-      .option('service-from-instance', { type: 'string', describe: 'regex whose first group is the service, applied to instance names' })
-      .option('kpis', { type: 'string', array: true, describe: 'KPI series: long CSV (series,timestamp,value[,label]), a folder of per-series CSVs, a NAB folder, kpis.arrow' })
-      .option('incidents', { type: 'string', describe: 'incidents: JSON (as faultline rca reads) or CSV (id,start[,end],rootCause[,rootCauseInstance][,type])' })
-      .option('time-shift', { type: 'string', describe: 'add this signed duration to every time, e.g. --time-shift=-30d (write a negative shift with =) or +2h' })
-      .option('on-bad-row', { type: 'string', choices: ['reject', 'skip'], default: 'reject', describe: 'a malformed row stops the run (reject) or is skipped and counted (skip)' }),
+  command: COMMAND,
+  describe: 'Replace every identifier in real incident data by a keyed pseudonym, in faultline formats; or make a key, or audit an output',
+  builder: (y) => {
+    let b = withFlags(y, COMMAND, ['spans', 'baseline', 'series', 'incidents', 'columns', 'service-from-instance', 'on-bad-row', 'out', 'force']);
+    const own = (name: string, flag: Parameters<typeof withOption>[3]) => (b = withOption(b, COMMAND, name, flag));
+    own('key-file', { type: 'string', group: 'Key:', describe: `file holding the secret key (at least 32 random bytes; make one with ${KEY_HINT}). Required` });
+    own('new-key', { type: 'string', group: 'Key:', describe: 'write a fresh random key to this file (mode 0600; never replaces a file) and stop' });
+    own('audit', { type: 'string', group: 'Audit:', describe: 'attack an anonymise output instead: try to recover each service name from it (with --originals and --key-file)' });
+    own('originals', { type: 'string', group: 'Audit:', describe: 'with --audit: the original service names, one per line' });
+    own('messages', { type: 'string', array: true, group: 'Inputs:', describe: 'message logs: .arrow, .parquet, .csv[.gz], .jsonl[.gz]' });
+    own('message-columns', { type: 'string', group: 'Inputs:', describe: 'message column mapping ours=theirs,... (e.g. bizSeqNo=seq_no,sendTime=ts)' });
+    own('message-format', { type: 'string', group: 'Inputs:', choices: MESSAGE_FORMATS as unknown as string[], describe: 'message format when the file name does not tell it' });
+    own('time-unit', { type: 'string', group: 'Inputs:', choices: ['s', 'ms', 'us', 'ns'], describe: 'unit of numeric message times (default ms; ISO 8601 always accepted)' });
+    own('logs', { type: 'string', array: true, group: 'Inputs:', describe: "log CSV files or folders: faultline's layout (time,service,instance,trace_id,span_id,level,message) or Nezha's" });
+    own('baseline-logs', { type: 'string', array: true, group: 'Inputs:', describe: 'fault-free log CSV files or folders, same layouts (written to baseline-logs/)' });
+    own('metrics', { type: 'string', array: true, group: 'Inputs:', describe: "metric CSV files or folders: faultline's wide layout (time,service,instance,<metric>...) or Nezha's" });
+    own('names', { type: 'string', group: 'Anonymisation:', describe: "more sensitive names, one per line (the bank's, products', partners'): pseudonymised wherever they appear" });
+    own('operations', { type: 'string', group: 'Anonymisation:', choices: OPERATION_MODES as unknown as string[], default: 'pseudonymise', describe: 'operation names: one keyed pseudonym each, or keep-shape (route and method words kept, every other segment pseudonymised)' });
+    own('error-operation', { type: 'string', group: 'Anonymisation:', describe: "regex of operations whose span marks its parent failed where spans carry no status (default: Spring's BasicErrorController.error and /error, as RCA); written out as statuses before names are pseudonymised" });
+    own('time-shift', { type: 'string', group: 'Anonymisation:', default: 'keyed', describe: 'keyed (a secret whole number of weeks from the key), none, or a signed duration such as --time-shift=-28d; never written to the output' });
+    return b as never;
+  },
   handler: async (argv) => {
-    if (!argv['key-file']) throw new UsageError('refusing to anonymise without a key: pass --key-file <file> (e.g. openssl rand -hex 32 > key)');
+    if (argv['new-key']) {
+      const { writeNewKey } = await import('../../anonymise/key.js');
+      writeNewKey(argv['new-key']);
+      process.stdout.write(`${argv['new-key']}: new key (32 random bytes, readable by you only); keep it inside the bank\n`);
+      return;
+    }
+    if (argv.audit) return audit(argv);
+    if (!argv.out) throw new UsageError('--out <folder> is required');
+    if (!argv['key-file']) throw new UsageError(`refusing to anonymise without a key: pass --key-file <file> (make one with ${KEY_HINT})`);
     const { anonymise, ANONYMISE_REPORT } = await import('../../anonymise/anonymise.js');
-    const messageColumns = columnMappingArg('--message-columns', argv['message-columns']);
-    const columns = columnMappingArg('--columns', argv.columns);
     const { report, out, badRowExamples } = await anonymise({
       out: argv.out,
+      force: argv.force,
       keyFile: argv['key-file'],
       onBadRow: parseBadRowPolicy(argv['on-bad-row']),
-      ...(argv.messages ? { messages: argv.messages } : {}),
-      ...(messageColumns ? { messageColumns } : {}),
-      ...(argv['message-format'] ? { messageFormat: argv['message-format'] as MessageFormat } : {}),
-      ...(argv['time-unit'] ? { messageTimeUnit: argv['time-unit'] as NumericTimeUnit } : {}),
-      ...(argv.spans ? { spans: argv.spans } : {}),
-      ...(argv.baseline ? { baseline: argv.baseline } : {}),
-      ...(columns ? { columns } : {}),
-      ...(argv['service-from-instance'] ? { serviceFromInstance: argv['service-from-instance'] } : {}),
-      ...(argv.kpis ? { kpis: argv.kpis } : {}),
-      ...(argv.incidents ? { incidents: argv.incidents } : {}),
-      ...(argv['time-shift'] ? { timeShift: argv['time-shift'] } : {}),
+      operations: argv.operations as OperationMode,
+      timeShift: argv['time-shift'],
+      ...given({
+        messages: argv.messages,
+        messageColumns: columnMapping('--message-columns', argv['message-columns']),
+        messageFormat: argv['message-format'] as MessageFormat | undefined,
+        messageTimeUnit: argv['time-unit'] as NumericTimeUnit | undefined,
+        spans: argv.spans,
+        baseline: argv.baseline,
+        columns: columnMapping('--columns', argv.columns),
+        serviceFromInstance: argv['service-from-instance'],
+        kpis: argv.series,
+        logs: argv.logs,
+        baselineLogs: argv['baseline-logs'],
+        metrics: argv.metrics,
+        incidents: argv.incidents,
+        names: argv.names,
+        errorOperation: argv['error-operation'],
+      }),
     });
-    for (const [file, { rows }] of Object.entries(report.outputs)) process.stdout.write(`${out}/${file}: ${rows} rows\n`);
+    for (const [file, { rows, files }] of Object.entries(report.outputs)) process.stdout.write(`${out}/${file}: ${rows} rows${files !== undefined ? ` in ${files} files` : ''}\n`);
     if (report.badRows.skipped) {
       process.stderr.write(`skipped ${report.badRows.skipped} malformed rows, e.g.:\n${badRowExamples.map((e) => `  ${e}\n`).join('')}`);
     }
-    process.stdout.write(`what changed: ${out}/${ANONYMISE_REPORT} (key fingerprint ${report.keyFingerprint})\n`);
+    process.stdout.write(`times ${report.times}; what changed and what was kept: ${out}/${ANONYMISE_REPORT} (key fingerprint ${report.keyFingerprint})\n`);
   },
 };

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { resolveRcaAlgorithm } from '../../rca/registry.js';
 import { SpanTableBuilder } from '../../data/span-table.js';
-import { abnormalTraces, analyse, dropRepeatedSpans, inferStatus, OperationBaseline } from '../../rca/span-stats.js';
+import { abnormalTraces, analyse, dropRepeatedSpans, OperationBaseline } from '../../rca/span-stats.js';
+import { inferStatus } from '../../data/span-status.js';
 import { SPAN_STATUS, type SpanTable } from '../../data/types.js';
 import { T0, tracesPerSecond } from './traces-per-second.js';
 

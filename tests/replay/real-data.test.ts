@@ -13,7 +13,10 @@ import { replay } from '../../pipeline/replay.js';
 import { loadSpans } from '../../data/inputs.js';
 import { BadRows } from '../../common/bad-rows.js';
 import { Pseudonymiser } from '../../anonymise/pseudonymise.js';
+import { AnonymisationKey } from '../../anonymise/key.js';
 import { anonymiseSeriesId } from '../../anonymise/tables.js';
+import { readSpans } from '../../data/span-csv.js';
+import { writeTestKey } from '../anonymise/keys.js';
 
 // The real data sets sit in shared/ beside the clone (as in CI), or where FAULTLINE_SHARED_DATA says.
 const DATA = process.env.FAULTLINE_SHARED_DATA ?? path.resolve(__dirname, '../../../shared/data');
@@ -26,7 +29,7 @@ const RCA = ['count', 'deepest-abnormal', 'ochiai', 'microrank'];
 const DETECTORS = ['ksigma', 'mad', 'ewma'];
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-replay-real-'));
-const keyFile = path.join(tmp, 'key');
+const keyFile = writeTestKey(tmp, 'real-data');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Every file under `dir` with its path relative to it. */
@@ -82,11 +85,11 @@ describe.skipIf(!HAVE_DATA && !process.env.CI)('Nezha and NAB, raw and anonymise
   const faultList = path.join(tmp, 'nezha', 'fault_list.json');
   const nab = path.join(tmp, 'nab');
   const anonDir = path.join(tmp, 'anon');
+  const shapeDir = path.join(tmp, 'anon-shape');
   let p: Pseudonymiser;
 
   beforeAll(async () => {
-    fs.writeFileSync(keyFile, 'a7c1f0e9d2b34a5c6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d\n');
-    p = await Pseudonymiser.fromKeyFile(keyFile);
+    p = new Pseudonymiser(await AnonymisationKey.fromFile(keyFile));
     // Two minutes of traces around the first fault of the day, and that fault.
     fs.mkdirSync(nezhaTrace, { recursive: true });
     for (const f of ['08_43_trace.csv.gz', '08_44_trace.csv.gz']) fs.copyFileSync(path.join(NEZHA, 'trace', f), path.join(nezhaTrace, f));
@@ -110,28 +113,37 @@ describe.skipIf(!HAVE_DATA && !process.env.CI)('Nezha and NAB, raw and anonymise
       kpis: [nab],
       timeShift: '-400d',
     });
+    // Operation names with their route shape kept: the same scores too.
+    await anonymise({ out: shapeDir, keyFile, spans: [nezhaTrace], baseline: [path.join(NEZHA, 'normal')], columns: NEZHA_COLUMNS, serviceFromInstance: POD_RE, incidents: faultList, operations: 'keep-shape' });
   }, 120_000);
 
-  it('gives the same RCA scores, rankings mapping one to one through the pseudonyms', async () => {
+  it('gives the same RCA scores, rankings mapping one to one through the pseudonyms, operation names included', async () => {
     const raw = await replay({ spans: [nezhaTrace], baseline: [path.join(NEZHA, 'normal')], columns: NEZHA_COLUMNS, serviceFromInstance: POD_RE, incidents: faultList, rca: RCA, detectors: [], out: path.join(tmp, 'raw-nezha') });
-    const anon = await replay({ in: anonDir, rca: RCA, detectors: [], out: path.join(tmp, 'anon-nezha') });
     expect(raw.item.rca.map((a) => a.name)).toEqual(RCA);
-    for (const [k, algorithm] of raw.item.rca.entries()) {
-      const other = anon.item.rca[k];
-      expect(other.incidents).toHaveLength(algorithm.incidents.length);
-      for (const [i, incident] of algorithm.incidents.entries()) {
-        const mapped = other.incidents[i];
-        expect(mapped.id).toBe(p.map('incident', incident.id));
-        // Ties fall back to first appearance in the spans, which anonymisation keeps: every
-        // candidate maps one to one, in order, and the root cause sits at the same rank.
-        expect(mapped.rank).toBe(incident.rank);
-        expect(mapped.rootCause).toEqual(incident.rootCause.map((s) => p.map('service', s)));
-        expect(mapped.candidates.length).toBeGreaterThan(1);
-        expect(mapped.candidates.map((c) => [c.service, c.score])).toEqual(incident.candidates.map((c) => [p.map('service', c.service), c.score]));
+    for (const dir of [anonDir, shapeDir]) {
+      const anon = await replay({ in: dir, rca: RCA, detectors: [], out: path.join(tmp, `${path.basename(dir)}-nezha`) });
+      for (const [k, algorithm] of raw.item.rca.entries()) {
+        const other = anon.item.rca[k];
+        expect(other.incidents).toHaveLength(algorithm.incidents.length);
+        for (const [i, incident] of algorithm.incidents.entries()) {
+          const mapped = other.incidents[i];
+          expect(mapped.id).toBe(p.map('incident', incident.id));
+          // Ties fall back to first appearance in the spans, which anonymisation keeps: every
+          // candidate maps one to one, in order, and the root cause sits at the same rank.
+          expect(mapped.rank).toBe(incident.rank);
+          expect(mapped.rootCause).toEqual(incident.rootCause.map((s) => p.map('service', s)));
+          expect(mapped.candidates.length).toBeGreaterThan(1);
+          expect(mapped.candidates.map((c) => [c.service, c.score])).toEqual(incident.candidates.map((c) => [p.map('service', c.service), c.score]));
+        }
       }
+      const figures = (s: typeof raw.summary) => s.rca.map((a) => [a.name, a.incidents, a.ac1, a.ac3, a.avg5, a.mrr]);
+      expect(figures(anon.summary)).toEqual(figures(raw.summary));
     }
-    const figures = (s: typeof raw.summary) => s.rca.map((a) => [a.name, a.incidents, a.ac1, a.ac3, a.avg5, a.mrr]);
-    expect(figures(anon.summary)).toEqual(figures(raw.summary));
+    // Operation names were pseudonymised too, one to one (MicroRank and the spectrum methods rank by them).
+    const rawSpans = await loadSpans([nezhaTrace], { badRows: new BadRows(), columns: NEZHA_COLUMNS, serviceFromInstance: POD_RE });
+    const anonSpans = await readSpans(path.join(anonDir, 'spans'));
+    expect(Array.from(anonSpans.operation, (o) => anonSpans.strings[o])).toEqual(Array.from(rawSpans.operation, (o) => p.map('operation', rawSpans.strings[o])));
+    expect(new Set(Array.from(anonSpans.operation, (o) => anonSpans.strings[o])).size).toBe(new Set(Array.from(rawSpans.operation, (o) => rawSpans.strings[o])).size);
   }, 120_000);
 
   it('gives the same detection scores on NAB files', async () => {
