@@ -1,6 +1,6 @@
 /**
  * The `shitu` ensemble: routes each series by its KPI kind to the detectors the bank's monitoring
- * module uses for it (DOMAIN.md section 3): volume and latency to a Holt-Winters forecast with a
+ * module uses for it (docs/domain.md section 3): volume and latency to a Holt-Winters forecast with a
  * Gaussian on the residuals (in the KPI's sampling-noise units), volume also to k-means over
  * window features (for slow drifts the forecast follows); success rates with their volume to the
  * binomial model. A series of unknown kind is

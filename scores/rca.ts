@@ -1,5 +1,5 @@
 /**
- * RCA accuracy as RCAEval publishes it (Pham et al., RCAEval, WWW 2025; DOMAIN.md section 6):
+ * RCA accuracy as RCAEval publishes it (Pham et al., RCAEval, WWW 2025; docs/domain.md section 6):
  * - candidates are de-duplicated by service before top-k: a service's rank is its position among
  *   the distinct services of the ranking, at its first (highest) appearance;
  * - an incident the method failed on (an error or a time-out) is scored as a miss, never dropped;

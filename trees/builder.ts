@@ -19,7 +19,7 @@ import { grown, type GrowableArray } from '../common/typed-array.js';
 const NO_LEG = -1;
 
 /**
- * Streams WEMQ message batches into transaction trees (DOMAIN.md section 4): messages are grouped
+ * Streams WEMQ message batches into transaction trees (docs/domain.md section 4): messages are grouped
  * by bizSeqNo; a transaction is built and forgotten once the stream time (latest send time seen)
  * passes its first message plus the window, so only open transactions are held. Messages are kept
  * in a pooled column store (typed arrays, free slots reused), never as per-row objects.

@@ -6,6 +6,7 @@
 import type { Argv, Options } from 'yargs';
 import { UsageError } from '../../common/errors.js';
 import { parseColumnMapping } from '../../data/column-mapping.js';
+import type { SourceSpec } from '../../pipeline/load.js';
 
 const SOURCE = 'Inputs:';
 const METHODS = 'Methods:';
@@ -125,27 +126,17 @@ export function secondsFlag(flag: string, value: number | undefined): number | u
   return value * 1000;
 }
 
-/** The source flags of a command, as the loader's SourceSpec. */
-export function sourceOf(argv: {
-  in?: string | string[];
-  spans?: string[];
-  messages?: string;
-  baseline?: string[];
-  series?: string[];
-  train?: string;
-  incidents?: string;
-}): { in?: string; spans?: string[]; messages?: string; baseline?: string[]; series?: string[]; train?: string; incidents?: string } {
+/** The source flags of a command, as the loader's SourceSpec (`--in` may be given once here). */
+export function sourceOf(argv: Omit<SourceSpec, 'in'> & { in?: string | string[] | undefined }): SourceSpec {
   const dirs = [argv.in ?? []].flat();
   if (dirs.length > 1) throw new UsageError(`--in takes one data set folder here (got ${dirs.length})`);
-  return {
-    ...(dirs[0] !== undefined ? { in: dirs[0] } : {}),
-    ...(argv.spans?.length ? { spans: argv.spans } : {}),
-    ...(argv.messages ? { messages: argv.messages } : {}),
-    ...(argv.baseline?.length ? { baseline: argv.baseline } : {}),
-    ...(argv.series?.length ? { series: argv.series } : {}),
-    ...(argv.train ? { train: argv.train } : {}),
-    ...(argv.incidents ? { incidents: argv.incidents } : {}),
-  };
+  const { in: _in, ...parts } = argv;
+  const spec: SourceSpec = dirs[0] !== undefined ? { in: dirs[0] } : {};
+  for (const key of ['spans', 'messages', 'baseline', 'series', 'train', 'incidents'] as const) {
+    const value = parts[key];
+    if (value !== undefined && value.length) (spec as Record<string, unknown>)[key] = value;
+  }
+  return spec;
 }
 
 /** Only the options a user gave: the library's defaults apply to the rest. */

@@ -8,7 +8,7 @@ const ranked = (rootCause: string[], type: string, ...names: string[]): RankedIn
   return { incident: { id: names.join(''), start: 0, end: 1, rootCause, type }, candidates, rank: rankOfRootCause(candidates, rootCause) };
 };
 
-describe('RCA metrics (DOMAIN.md section 6)', () => {
+describe('RCA metrics (docs/domain.md section 6)', () => {
   it('ranks the first candidate naming any true cause, 0 when absent', () => {
     expect(rankOfRootCause(cands('a', 'b', 'c'), ['c', 'b'])).toBe(2);
     expect(rankOfRootCause(cands('a', 'b'), ['z'])).toBe(0);
