@@ -12,7 +12,7 @@ export { detect, type DetectOptions, type MetricsFile as DetectMetricsFile } fro
 export { rca, type RcaOptions, type RcaResult } from './pipeline/rca.js';
 export { loadSource, availableInputs, type SourceSpec, type LoadOptions, type Telemetry } from './pipeline/load.js';
 export { evaluate, type Methods, type Evaluation, type EvaluateOptions, type ItemIdentity } from './pipeline/evaluate.js';
-export { resolveMethods, type MethodSpecs } from './pipeline/methods.js';
+export { resolveMethods, inputsRead, closeMethods, type MethodSpecs } from './pipeline/methods.js';
 export { loadSuite, parseSuite, type Suite } from './pipeline/suite.js';
 export { buildSweep, deriveSeed, parseShard, selectShard, type SweepItem, type Shard } from './pipeline/sweep.js';
 
