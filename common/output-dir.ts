@@ -9,6 +9,9 @@
  * target folder is never missing, the previous output stays until the new one is complete, and a
  * run killed while publishing leaves a set whose manifest does not match, which readers refuse.
  * Staging folders of killed runs are removed by the next run into the same place.
+ *
+ * FAULTLINE_CRASH_BEFORE_RENAME=n kills the process (SIGKILL) just before the n-th rename of a
+ * publish: the crash tests use it to stop a run at every step.
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +26,8 @@ interface Marker {
   command: string;
   /** Top-level entries (files or folders) faultline wrote. */
   entries: string[];
+  /** Each top-level file's size, so a reader can tell a whole output from one cut short. */
+  bytes: Record<string, number>;
 }
 
 export interface OutputOptions {
@@ -69,6 +74,23 @@ function cleanStaleStaging(target: string): void {
   }
 }
 
+function crashPoint(rename: number): void {
+  if (Number(process.env.FAULTLINE_CRASH_BEFORE_RENAME) === rename) process.kill(process.pid, 'SIGKILL');
+}
+
+/**
+ * Whether `dir` holds a whole faultline output: its marker, and every file it lists at the size
+ * written. A run killed while publishing leaves a folder that fails this.
+ */
+export function isWholeOutput(dir: string): boolean {
+  const marker = readMarker(dir);
+  if (!marker) return false;
+  return marker.entries.every((name) => {
+    const st = lstatSync(path.join(dir, name), { throwIfNoEntry: false });
+    return st !== undefined && (marker.bytes?.[name] === undefined || (st.isFile() && st.size === marker.bytes[name]));
+  });
+}
+
 /**
  * Checks that `out` may be written, before any long work starts: the errors a user can fix come
  * first. Returns the entries of the previous faultline output there.
@@ -113,9 +135,16 @@ export async function publishDir<T>(out: string, fill: (stage: string) => Promis
     if (clash) throw new UsageError(`--out ${out}: ${clash} is there and was not written by faultline; move it away (--force never replaces a file faultline did not write)`);
     const last = new Set(opts.commitLast ?? []);
     const trash = path.join(stage, '.replaced');
+    const bytes: Record<string, number> = {};
+    for (const name of entries) {
+      const st = lstatSync(path.join(stage, name));
+      if (st.isFile()) bytes[name] = st.size;
+    }
+    let renames = 0;
     for (const name of [...entries.filter((n) => !last.has(n)), '', ...entries.filter((n) => last.has(n))]) {
+      crashPoint(++renames);
       if (name === '') {
-        const marker: Marker = { tool: 'faultline', command: opts.command, entries };
+        const marker: Marker = { tool: 'faultline', command: opts.command, entries, bytes };
         writeFileAtomic(path.join(target, OUTPUT_MARKER), JSON.stringify(marker, null, 1) + '\n');
         continue;
       }
