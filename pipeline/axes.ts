@@ -190,6 +190,7 @@ function getAt(root: unknown, at: Concrete): unknown {
   return node;
 }
 
+/** Sets `value` at `at` (see the module comment for how a mapping is set onto a mapping). */
 function setAt(root: unknown, at: Concrete, value: unknown): void {
   const parent = getAt(root, at.slice(0, -1)) as Json;
   const key = at[at.length - 1]! as string;
@@ -237,9 +238,9 @@ function schemaAt(at: Concrete): z.ZodType {
  * this is the schema check of the whole variant. Throws with the field and the problem.
  */
 export function checkAxisValue(base: ScenarioFile, field: string, value: unknown): void {
-  const variant = applySettings(base, [{ field, value }]) as unknown;
-  for (const at of resolveField(variant, field)) {
-    const parsed = schemaAt(at).safeParse(getAt(variant, at));
+  for (const at of resolveField(base, field)) {
+    const current = getAt(base, at);
+    const parsed = schemaAt(at).safeParse(isMap(current) && isMap(value) ? { ...current, ...value } : value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const where = [...at, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))].join('.');
