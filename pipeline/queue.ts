@@ -16,7 +16,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Job, Queue, QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
+import { Job, Queue, QueueEvents, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { Piscina } from 'piscina';
 import { UsageError } from '../common/errors.js';
 import type { ItemResult } from '../scores/item-result.js';
@@ -36,8 +37,11 @@ type QueueTask = Omit<WorkerTask, 'config'> & { config: Omit<WorkerTask['config'
 /** A job's return value. A failing item is an answer, not a job failure: retrying it would fail again. */
 type QueueReply = { result: ItemResult } | { error: string };
 
-/** BullMQ connection options from a `redis://[user:password@]host[:port][/db]` URL (`rediss://` for TLS). */
-export function redisConnection(url: string): ConnectionOptions {
+/**
+ * A Redis client for a `redis://[user:password@]host[:port][/db]` URL (`rediss://` for TLS). BullMQ
+ * takes a client per queue, worker or event stream; whoever creates one quits it.
+ */
+export function redisClient(url: string): Redis {
   let u: URL;
   try {
     u = new URL(url);
@@ -45,19 +49,9 @@ export function redisConnection(url: string): ConnectionOptions {
     throw new UsageError(`--queue ${url}: not a URL; give redis://host:port`);
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new UsageError(`--queue ${url}: not a redis:// or rediss:// URL`);
-  const db = u.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d+$/.test(db)) throw new UsageError(`--queue ${url}: the path must be a database number`);
-  return {
-    host: u.hostname || '127.0.0.1',
-    port: u.port ? Number(u.port) : 6379,
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(db ? { db: Number(db) } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-    // Fail a run fast when Redis is not there, rather than retrying for ever.
-    maxRetriesPerRequest: null,
-    connectTimeout: 10_000,
-  };
+  if (!/^\/?\d*$/.test(u.pathname)) throw new UsageError(`--queue ${url}: the path must be a database number`);
+  // BullMQ's blocking reads need requests that wait for a reconnect rather than fail.
+  return new Redis(url, { maxRetriesPerRequest: null, connectTimeout: 10_000 });
 }
 
 const hash = (text: string, n: number) => createHash('sha256').update(text).digest('hex').slice(0, n);
@@ -65,12 +59,12 @@ const hash = (text: string, n: number) => createHash('sha256').update(text).dige
 /** The evaluator of a run on the queue at `url`; `identity` (configuration and shard) names its jobs. */
 export function onQueue(url: string, identity: unknown, taskFor: TaskFor, name = QUEUE_NAME): Evaluator {
   return async (items, onResult) => {
-    const connection = redisConnection(url);
+    const clients = [redisClient(url), redisClient(url)];
     const run = hash(JSON.stringify(identity), 16);
     const jobId = (item: SweepItem) => `${run}-${hash(item.key, 24)}`;
     const byId = new Map(items.map((i) => [jobId(i), i]));
-    const queue = new Queue<QueueTask, QueueReply>(name, { connection });
-    const events = new QueueEvents(name, { connection });
+    const queue = new Queue<QueueTask, QueueReply>(name, { connection: clients[0]! });
+    const events = new QueueEvents(name, { connection: clients[1]! });
     const pending = new Set<string>();
     const busy = new Set<string>();
     let failure: Error | undefined;
@@ -145,6 +139,7 @@ export function onQueue(url: string, identity: unknown, taskFor: TaskFor, name =
     } finally {
       await events.close();
       await queue.close();
+      await Promise.all(clients.map((c) => c.quit()));
     }
   };
 }
@@ -175,7 +170,7 @@ const SCRATCH_PREFIX = 'faultline-worker-';
  * item computes). Resolves to a handle whose `close` lets the items under way finish.
  */
 export async function startWorker(opts: WorkerOptions): Promise<{ close: () => Promise<void> }> {
-  const connection = redisConnection(opts.queue);
+  const client = redisClient(opts.queue);
   const concurrency = opts.concurrency ?? 1;
   // Scratch folders of workers that were killed go first.
   for (const name of readdirSync(os.tmpdir())) {
@@ -197,13 +192,14 @@ export async function startWorker(opts: WorkerOptions): Promise<{ close: () => P
         return { error: (err as Error).message };
       }
     },
-    { connection, concurrency, lockDuration, stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)), maxStalledCount: 3, autorun: false },
+    { connection: client, concurrency, lockDuration, stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)), maxStalledCount: 3, autorun: false },
   );
   await worker.waitUntilReady();
   void worker.run();
   return {
     close: async () => {
       await worker.close();
+      await client.quit();
       await pool.destroy();
       rmSync(scratch, { recursive: true, force: true });
     },
