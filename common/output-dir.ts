@@ -10,6 +10,11 @@
  * run killed while publishing leaves a set whose manifest does not match, which readers refuse.
  * Staging folders of killed runs are removed by the next run into the same place.
  *
+ * An entry that must outlive a killed run (a resumable run's items/, filled a file at a time) is
+ * claimed first (`claimEntry`): the marker lists it before anything is written into it, and the
+ * publish that replaces it removes it before the new marker is written, so a kill at any moment
+ * leaves nothing of ours unlisted.
+ *
  * FAULTLINE_CRASH_BEFORE_RENAME=n kills the process (SIGKILL) just before the n-th rename of a
  * publish: the crash tests use it to stop a run at every step.
  */
@@ -92,6 +97,25 @@ export function isWholeOutput(dir: string): boolean {
 }
 
 /**
+ * Makes `name` an entry of faultline's output in `out` and creates it as a folder, to be filled
+ * in place. The next `publishDir` into `out` removes it unless its stage has an entry of that name.
+ */
+export function claimEntry(out: string, name: string, opts: OutputOptions): string {
+  const target = path.resolve(out);
+  checkOutputDir(out, opts);
+  const dir = path.join(target, name);
+  const marker = existsSync(target) ? readMarker(target) : undefined;
+  if (!marker?.entries.includes(name)) {
+    if (existsSync(dir)) throw new UsageError(`--out ${out}: ${name} is there and was not written by faultline; move it away (--force never replaces a file faultline did not write)`);
+    mkdirSync(target, { recursive: true });
+    const claimed: Marker = { tool: 'faultline', command: opts.command, entries: [...(marker?.entries ?? []), name].sort(), bytes: marker?.bytes ?? {} };
+    writeFileAtomic(path.join(target, OUTPUT_MARKER), JSON.stringify(claimed, null, 1) + '\n');
+  }
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
  * Checks that `out` may be written, before any long work starts: the errors a user can fix come
  * first. Returns the entries of the previous faultline output there.
  */
@@ -122,7 +146,7 @@ export function checkOutputDir(out: string, opts: OutputOptions): { previous: st
  */
 export async function publishDir<T>(out: string, fill: (stage: string) => Promise<T>, opts: OutputOptions = { command: 'faultline' }): Promise<T> {
   const target = path.resolve(out);
-  const { previous, foreign } = checkOutputDir(out, opts);
+  const { foreign } = checkOutputDir(out, opts);
   const created = !existsSync(target);
   mkdirSync(target, { recursive: true });
   cleanStaleStaging(target);
@@ -140,10 +164,15 @@ export async function publishDir<T>(out: string, fill: (stage: string) => Promis
       const st = lstatSync(path.join(stage, name));
       if (st.isFile()) bytes[name] = st.size;
     }
+    // Read now: `fill` may have claimed entries.
+    const previous = readMarker(target)?.entries ?? [];
     let renames = 0;
     for (const name of [...entries.filter((n) => !last.has(n)), '', ...entries.filter((n) => last.has(n))]) {
       crashPoint(++renames);
       if (name === '') {
+        // What the previous output had and this one has not goes once the new entries are in
+        // place, and before the marker stops listing it.
+        for (const gone of previous) if (!entries.includes(gone)) rmSync(path.join(target, gone), { recursive: true, force: true });
         const marker: Marker = { tool: 'faultline', command: opts.command, entries, bytes };
         writeFileAtomic(path.join(target, OUTPUT_MARKER), JSON.stringify(marker, null, 1) + '\n');
         continue;
@@ -156,8 +185,6 @@ export async function publishDir<T>(out: string, fill: (stage: string) => Promis
       }
       renameSync(path.join(stage, name), dest);
     }
-    // What the previous output had and this one has not goes only now that the new one is in place.
-    for (const name of previous) if (!entries.includes(name)) rmSync(path.join(target, name), { recursive: true, force: true });
     return result;
   } catch (err) {
     rmSync(stage, { recursive: true, force: true });

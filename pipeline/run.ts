@@ -1,8 +1,12 @@
 /**
- * `faultline run`: a suite's sweep of (scenario, seed) items through every chosen detector and RCA
- * method, spread over a worker pool, written as a report (or, with a shard, as partial.json). The
- * items generate their data under the output's staging folder, and the report replaces the old
- * one only when complete (common/output-dir.ts).
+ * `faultline run`: a suite's sweep through every chosen detector and RCA method, on a worker pool
+ * in this process or on workers pulling from a shared queue, written as a report (or, for one
+ * shard, as partial.json).
+ *
+ * Each finished item is written at once to `<out>/items/` (pipeline/item-store.ts), so a killed
+ * run restarted with the same command evaluates only what is left. Items generate their data in
+ * the output's staging folder; the report and results file are published whole at the end
+ * (common/output-dir.ts), which also removes items/.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -13,18 +17,19 @@ import { doing } from '../common/errors.js';
 import { checkOutputDir, publishDir } from '../common/output-dir.js';
 import { packageRoot } from '../common/package-root.js';
 import { Progress } from '../common/progress.js';
-import { listScenarios } from '../sim/scenario.js';
-import { writeResultsFile, type RunConfig } from '../reports/results-file.js';
-import { summarize, sortItems } from '../reports/summarize.js';
+import { ReportItems } from '../reports/merge.js';
+import { RESULTS_SCHEMA_ID, RESULTS_VERSION, resultsFileName, ResultsWriter, type RunConfig } from '../reports/results-file.js';
+import { summarize } from '../reports/summarize.js';
 import type { Summary } from '../reports/summary-schema.js';
 import { writeReport } from '../reports/write.js';
 import { parseAcGate, type AcGate } from '../scores/gate.js';
 import type { ItemResult } from '../scores/item-result.js';
 import type { Methods } from './evaluate.js';
+import { ItemStore, ITEMS_DIR } from './item-store.js';
 import { closeMethods, resolveMethods, type MethodSpecs } from './methods.js';
 import { evaluateScenarioItem, type ScenarioItemConfig } from './scenario-item.js';
-import { loadSuite, DEFAULT_SUITE } from './suite.js';
-import { buildSweep, expandScenarios, parseShard, selectShard, type SweepItem } from './sweep.js';
+import { loadSuite, DEFAULT_SUITE, type Suite } from './suite.js';
+import { itemScenario, planSweep, selectShard, shardFrom, type Shard, type SweepItem, type SweepPlan } from './sweep.js';
 import type { WorkerTask } from './worker.js';
 
 export interface RunOptions {
@@ -42,10 +47,16 @@ export interface RunOptions {
   force?: boolean;
   /** `i/n`: evaluate every n-th item of the sorted sweep from the i-th, write partial.json only. */
   shard?: string;
+  /** n shards, this one from JOB_COMPLETION_INDEX (0-based): a Kubernetes Indexed Job. */
+  shards?: number;
   /** Progress on stderr (a bar on a terminal, else a line per item); default on. */
   progress?: boolean;
   /** Worker threads; default min(items, cores). 1 evaluates in this thread. */
   workers?: number;
+  /** A Redis URL: put the items on a shared queue for `faultline worker` processes instead. */
+  queue?: string;
+  /** The environment (JOB_COMPLETION_INDEX); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunResult {
@@ -55,7 +66,15 @@ export interface RunResult {
   out: string;
   partial: boolean;
   items: number;
+  /** Items found finished in `out` from an earlier, interrupted run of the same command. */
+  resumed: number;
 }
+
+/** Evaluates items, handing each result over as it finishes; the first failure stops it. */
+export type Evaluator = (items: SweepItem[], onResult: (item: SweepItem, result: ItemResult) => void) => Promise<void>;
+
+/** What an item needs to be evaluated anywhere: its scenario as data, the methods, the settings. */
+export type TaskFor = (item: SweepItem) => WorkerTask;
 
 /**
  * Piscina tries require() on the worker file before import(). With require(esm) on (Node >= 20.19)
@@ -63,94 +82,111 @@ export interface RunResult {
  * "Unexpected status of a module that is imported again after being required" (seen
  * intermittently here); with it off, require fails cleanly and import() loads the worker.
  */
-const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')
+export const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')
   ? ['--no-experimental-require-module']
   : [];
 
 /** The compiled worker: beside this file when running from dist/, else dist/pipeline/worker.js. */
-function workerFile(): string {
+export function workerFile(): string {
   const here = fileURLToPath(import.meta.url);
   const file = here.endsWith('.js') ? path.join(path.dirname(here), 'worker.js') : path.join(packageRoot(), 'dist', 'pipeline', 'worker.js');
   if (!existsSync(file)) throw new Error(`worker ${file} is missing: run \`npm run build\` first (or use one worker)`);
   return file;
 }
 
-async function evaluateAll(
-  items: SweepItem[],
-  specs: MethodSpecs,
-  methods: Methods,
-  config: ScenarioItemConfig,
-  workers: number,
-  onDone: (item: SweepItem) => void,
-): Promise<ItemResult[]> {
-  const evaluate = async (item: SweepItem, run: () => Promise<ItemResult>) => {
-    try {
-      const result = await run();
-      onDone(item);
-      return result;
-    } catch (err) {
-      throw new Error(`item ${item.key} (generator seed ${item.generatorSeed}): ${(err as Error).message}`, { cause: err });
+export function itemError(item: SweepItem, err: unknown): Error {
+  return new Error(`item ${item.key} (generator seed ${item.generatorSeed}): ${(err as Error).message}`, { cause: err });
+}
+
+/**
+ * Runs `evaluate` on every item with at most `lanes` in flight (so a sweep of any size holds a
+ * few tasks, not all of them); after a failure no new item starts, and the first failure is thrown
+ * once the items under way have finished.
+ */
+export async function inLanes(items: SweepItem[], lanes: number, evaluate: (item: SweepItem) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: Error | undefined;
+  const lane = async () => {
+    while (next < items.length && !failure) {
+      const item = items[next++]!;
+      try {
+        await evaluate(item);
+      } catch (err) {
+        failure ??= itemError(item, err);
+      }
     }
   };
-  if (workers <= 1) {
-    const results: ItemResult[] = [];
-    for (const item of items) {
+  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
+  if (failure) throw failure;
+}
+
+function inThread(methods: Methods, taskFor: TaskFor): Evaluator {
+  return (items, onResult) =>
+    inLanes(items, 1, async (item) => {
       doing(`evaluating ${item.key}`);
-      results.push(await evaluate(item, () => evaluateScenarioItem(item, methods, config)));
+      const task = taskFor(item);
+      onResult(item, await evaluateScenarioItem(item, methods, task.config, task.scenario));
+    });
+}
+
+function onPool(workers: number, taskFor: TaskFor): Evaluator {
+  return async (items, onResult) => {
+    const pool = new Piscina({ filename: pathToFileURL(workerFile()).href, minThreads: workers, maxThreads: workers, execArgv: WORKER_EXEC_ARGV });
+    try {
+      doing(`evaluating ${items.length} items on ${workers} workers`);
+      // Two tasks per thread keep every thread busy while a result is being written.
+      await inLanes(items, workers * 2, async (item) => onResult(item, (await pool.run(taskFor(item))) as ItemResult));
+    } finally {
+      await pool.destroy();
     }
-    return results;
-  }
-  const pool = new Piscina({
-    filename: pathToFileURL(workerFile()).href,
-    minThreads: workers,
-    maxThreads: workers,
-    execArgv: WORKER_EXEC_ARGV,
-  });
-  try {
-    doing(`evaluating ${items.length} items on ${workers} workers`);
-    return await Promise.all(items.map((item) => evaluate(item, () => pool.run({ item, methods: specs, config } satisfies WorkerTask) as Promise<ItemResult>)));
-  } finally {
-    await pool.destroy();
-  }
+  };
+}
+
+/** The run configuration recorded in results files: what shards must agree on to be merged. */
+export function runConfig(suite: Suite, plan: SweepPlan, methods: { detectors: string[]; rca: string[] }, seeds: number[], gate: AcGate | undefined): RunConfig {
+  return {
+    suite: suite.name,
+    title: `faultline run: ${suite.name}`,
+    scenarios: plan.scenarios.map((s) => s.name),
+    scenarioSha256: Object.fromEntries(plan.scenarios.map((s) => [s.name, s.sha256])),
+    seeds,
+    axes: suite.axes,
+    sample: suite.sample ?? null,
+    duration: suite.duration ?? null,
+    trafficScale: suite.trafficScale ?? null,
+    detectors: methods.detectors,
+    rca: methods.rca,
+    mttr: suite.mttr,
+    minAc1: gate === undefined ? null : 'best' in gate ? gate.best : gate.methods,
+    sweep: plan.items.map((i) => i.key),
+  };
 }
 
 export async function run(opts: RunOptions): Promise<RunResult> {
-  checkOutputDir(opts.out, { command: 'run', force: opts.force ?? false });
-  const shard = opts.shard !== undefined ? parseShard(opts.shard) : null;
+  const output = { command: 'run', force: opts.force ?? false };
+  checkOutputDir(opts.out, output);
+  const shard: Shard | null = shardFrom(opts, opts.env);
   const suite = loadSuite(opts.suite ?? DEFAULT_SUITE);
-  const scenarios = expandScenarios(suite.scenarios, listScenarios());
   const seeds = opts.seeds ?? suite.seeds;
+  const plan = planSweep(suite, seeds);
   const pluginLimit = opts.pluginTimeoutMs !== undefined ? { pluginTimeoutMs: opts.pluginTimeoutMs } : {};
   const methods = await resolveMethods({ detectors: opts.detectors ?? suite.detectors, rca: opts.rca ?? suite.rca, ...pluginLimit });
   try {
-    const detectors = methods.detectors.map((m) => m.name);
-    const rca = methods.rca.map((m) => m.name);
     const specs: MethodSpecs = { detectors: methods.detectors.map((m) => m.spec), rca: methods.rca.map((m) => m.spec), ...pluginLimit };
-    const sweep = buildSweep(scenarios, seeds);
-    const items = shard ? selectShard(sweep, shard) : sweep;
+    const items = shard ? selectShard(plan.items, shard) : plan.items;
     const gate = typeof opts.minAc1 === 'object' ? opts.minAc1 : (parseAcGate(opts.minAc1) ?? (suite.minAc1 !== undefined ? { best: suite.minAc1 } : undefined));
-    const title = `faultline run: ${suite.name}`;
-    const config: RunConfig = {
-      suite: suite.name,
-      title,
-      scenarios,
-      seeds,
-      duration: suite.duration ?? null,
-      trafficScale: suite.trafficScale ?? null,
-      detectors,
-      rca,
-      mttr: suite.mttr,
-      minAc1: gate === undefined ? null : 'best' in gate ? gate.best : gate.methods,
-      sweep: sweep.map((i) => i.key),
-    };
-    // Subprocess plugins hold a process per resolution: they run in this thread, where it is closed.
-    const inThread = [...methods.detectors, ...methods.rca].some((m) => m.plugin.close !== undefined);
-    const workers = inThread ? 1 : Math.max(1, Math.min(items.length, opts.workers ?? os.availableParallelism()));
+    const config = runConfig(suite, plan, { detectors: methods.detectors.map((m) => m.name), rca: methods.rca.map((m) => m.name) }, seeds, gate);
     const progress = new Progress('faultline run', opts.progress === undefined ? {} : { enabled: opts.progress });
+    const say = (line: string) => opts.progress !== false && process.stderr.write(`faultline run: ${line}\n`);
     const partial = shard !== null && shard.count > 1;
     return await publishDir(
       opts.out,
       async (stage) => {
+        const { store, resumed, discarded } = ItemStore.open(opts.out, { config, shard }, items.map((i) => i.key), output);
+        const where = path.join(opts.out, ITEMS_DIR);
+        if (discarded > 0) say(`${where} held ${discarded} items of another run configuration: removed`);
+        if (resumed > 0) say(`resuming: ${resumed} of ${items.length} items are done in ${where}; evaluating the other ${items.length - resumed}`);
+        const todo = items.filter((i) => !store.has(i.key));
         const scratch = path.join(stage, '.items');
         mkdirSync(scratch);
         const itemConfig: ScenarioItemConfig = {
@@ -159,23 +195,49 @@ export async function run(opts: RunOptions): Promise<RunResult> {
           ...(suite.trafficScale !== undefined ? { trafficScale: suite.trafficScale } : {}),
           ...(opts.rcaTimeoutMs !== undefined ? { rcaTimeoutMs: opts.rcaTimeoutMs } : {}),
         };
-        await progress.start(items.length);
-        let results: ItemResult[];
+        const taskFor: TaskFor = (item) => ({ item, scenario: itemScenario(plan, item), methods: specs, config: itemConfig });
+        let evaluator: Evaluator;
+        if (opts.queue !== undefined) {
+          const { onQueue } = await import('./queue.js');
+          evaluator = onQueue(opts.queue, { config, shard }, taskFor);
+        } else {
+          // Subprocess plugins hold a process per resolution: they run in this thread, where it is closed.
+          const pinned = [...methods.detectors, ...methods.rca].some((m) => m.plugin.close !== undefined);
+          const workers = pinned ? 1 : Math.max(1, Math.min(todo.length, opts.workers ?? os.availableParallelism()));
+          evaluator = workers <= 1 ? inThread(methods, taskFor) : onPool(workers, taskFor);
+        }
+        await progress.start(todo.length);
         try {
-          results = sortItems(await evaluateAll(items, specs, methods, itemConfig, workers, (item) => progress.tick(item.key)));
+          await evaluator(todo, (item, result) => {
+            store.write(result);
+            progress.tick(item.key);
+          });
         } finally {
           progress.stop();
           rmSync(scratch, { recursive: true, force: true });
         }
-        writeResultsFile(stage, { schema: 'faultline/results', version: 1, config, shard, items: results });
-        if (partial) {
-          const summary = summarize(results, { title, suite: suite.name, mttr: suite.mttr });
-          return { summary, gatePassed: true, out: opts.out, partial, items: results.length };
+
+        // Every item is in the store: the results file and the report, from the items in key order.
+        doing(`writing ${resultsFileName(shard)}`);
+        const writer = new ResultsWriter(stage, { schema: RESULTS_SCHEMA_ID, version: RESULTS_VERSION, config, shard });
+        const report = new ReportItems();
+        try {
+          for (const item of items) {
+            const text = store.text(item.key);
+            writer.add(text);
+            report.add(JSON.parse(text) as ItemResult);
+          }
+          writer.commit();
+        } catch (err) {
+          writer.abort();
+          throw err;
         }
-        const { summary, gatePassed } = await writeReport(results, stage, { title, suite: suite.name, mttr: suite.mttr, ...(gate !== undefined ? { gate } : {}) });
-        return { summary, gatePassed, out: opts.out, partial, items: results.length };
+        const done = { out: opts.out, partial, items: items.length, resumed };
+        if (partial) return { summary: summarize(report.items, { title: config.title, suite: suite.name, mttr: suite.mttr }), gatePassed: true, ...done };
+        const { summary, gatePassed } = await writeReport(report.items, stage, { title: config.title, suite: suite.name, mttr: suite.mttr, ...(gate !== undefined ? { gate } : {}) });
+        return { summary, gatePassed, ...done };
       },
-      { command: 'run', force: opts.force ?? false },
+      output,
     );
   } finally {
     await closeMethods(methods);

@@ -1,10 +1,14 @@
 /**
- * One simulated item of a run: generate the scenario into a scratch folder, read it through the
- * one loader, evaluate, and delete the scratch data.
+ * One simulated item of a run: write its scenario (the suite's scenario with the item's axis
+ * values set) into a scratch folder, generate it, read it through the one loader, evaluate, and
+ * delete the scratch data.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { FaultlineError } from '../common/errors.js';
 import { generate } from '../sim/generate.js';
+import { ScenarioError } from '../sim/scenario.js';
+import type { ScenarioFile } from '../sim/scenario-schema.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { evaluate, type Methods } from './evaluate.js';
 import { loadSource } from './load.js';
@@ -19,19 +23,37 @@ export interface ScenarioItemConfig {
   scratch: string;
 }
 
-export async function evaluateScenarioItem(item: SweepItem, methods: Methods, config: ScenarioItemConfig): Promise<ItemResult> {
+/**
+ * `scenario` is the item's scenario as data (sweep.ts `itemScenario`); without it the item's
+ * scenario name or file is generated as it is.
+ */
+export async function evaluateScenarioItem(item: SweepItem, methods: Methods, config: ScenarioItemConfig, scenario?: ScenarioFile): Promise<ItemResult> {
   const dir = path.join(config.scratch, `${item.generatorSeed}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   await mkdir(dir, { recursive: true });
   try {
     const t0 = performance.now();
     const data = path.join(dir, 'data');
-    await generate({
-      scenario: item.scenario,
-      seed: item.generatorSeed,
-      out: data,
-      ...(config.duration !== undefined ? { duration: config.duration } : {}),
-      ...(config.trafficScale !== undefined ? { trafficScale: config.trafficScale } : {}),
-    });
+    let source = item.scenario;
+    if (scenario) {
+      // JSON is YAML: the scenario loader reads it, and checks what the sweep's schema check cannot (targets exist).
+      source = path.join(dir, 'scenario.yaml');
+      await writeFile(source, JSON.stringify(scenario));
+    }
+    try {
+      await generate({
+        scenario: source,
+        seed: item.generatorSeed,
+        out: data,
+        ...(config.duration !== undefined ? { duration: config.duration } : {}),
+        ...(config.trafficScale !== undefined ? { trafficScale: config.trafficScale } : {}),
+      });
+    } catch (err) {
+      if (err instanceof ScenarioError && err.file === source) {
+        const set = (item.settings ?? []).map((s) => `${s.field}=${JSON.stringify(s.value)}`).join(', ');
+        throw new FaultlineError(`scenario ${item.scenario}${set ? ` with ${set}` : ''}: ${err.fieldPath || '(top level)'}: ${err.problem}`, { cause: err });
+      }
+      throw err;
+    }
     const generated = performance.now() - t0;
     const telemetry = await loadSource({ in: data }, { need: inputsRead(methods) });
     telemetry.timings = { generate: generated, ...telemetry.timings };

@@ -1,6 +1,7 @@
 /**
- * Suite files (scenarios/suites/<name>.yaml): which scenarios at which seeds go through which
- * detectors and RCA algorithms, plus the MTTR model's operator and repair costs.
+ * Suite files (scenarios/suites/<name>.yaml, or any YAML file): which scenarios, swept over which
+ * axes and seeds, go through which detectors and RCA algorithms, plus the MTTR model's operator and
+ * repair costs. Scenario files are found relative to the suite file.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { FAULT_TYPES } from '../sim/formats.js';
 import { scenariosDir } from '../common/package-root.js';
 import { DEFAULT_MTTR_MODEL } from '../scores/mttr.js';
 import { FaultlineError } from '../common/errors.js';
+import { AxesSchema } from './axes.js';
 
 const minutes = z.number().nonnegative();
 
@@ -32,9 +34,16 @@ export const SuiteSchema = z
   .object({
     name: z.string().min(1).optional(),
     description: z.string().optional(),
-    /** Scenario names under scenarios/ (a trailing `/*` takes every scenario of a folder). */
+    /**
+     * Scenario names under scenarios/ (`folder/*` takes every scenario of a folder), or YAML files
+     * relative to the suite file (`twin.yaml`, `twins/*.yaml`).
+     */
     scenarios: z.array(z.string().min(1)).min(1),
     seeds: z.array(z.number().int().nonnegative()).min(1).default([1]),
+    /** Sweep axes by name, in key order: each sets one scenario field to each of its values (pipeline/axes.ts). */
+    axes: AxesSchema.default({}),
+    /** A seeded sample of the cross product instead of all of it. */
+    sample: z.strictObject({ count: z.number().int().positive(), seed: z.number().int().nonnegative().default(0) }).optional(),
     /** Passed to the scenario engine for every item (e.g. `90m`); the scenario's own when absent. */
     duration: z.union([z.string(), z.number().positive()]).optional(),
     trafficScale: z.number().positive().optional(),
@@ -46,7 +55,12 @@ export const SuiteSchema = z
     mttr: MttrModelSchema.default(MttrModelSchema.parse({})),
   })
   .strict();
-export type Suite = z.infer<typeof SuiteSchema> & { name: string; file: string };
+export type Suite = z.infer<typeof SuiteSchema> & {
+  name: string;
+  file: string;
+  /** `file:line` of a field of the suite (the deepest part of the path the file has), for messages. */
+  at: (fieldPath: (string | number)[]) => string;
+};
 
 export const SUITES_DIR = path.join(scenariosDir(), 'suites');
 export const DEFAULT_SUITE = 'ci';
@@ -79,23 +93,22 @@ export function parseSuite(text: string, file: string): Suite {
     const { line, col } = lineCounter.linePos(e.pos[0]);
     throw new SuiteError(`${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`);
   }
+  // Points at the deepest node of the path that exists in the document.
+  const at = (fieldPath: (string | number)[]): string => {
+    for (let n = fieldPath.length; n >= 0; n--) {
+      const node = doc.getIn(fieldPath.slice(0, n), true);
+      if (isNode(node) && node.range) return `${file}:${lineCounter.linePos(node.range[0]).line}`;
+    }
+    return file;
+  };
   const parsed = SuiteSchema.safeParse(doc.toJS() ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const fieldPath = issue.path.map(String);
-      let at = file;
-      // Point at the deepest node of the path that exists in the document.
-      for (let n = fieldPath.length; n >= 0; n--) {
-        const node = doc.getIn(fieldPath.slice(0, n), true);
-        if (isNode(node) && node.range) {
-          at = `${file}:${lineCounter.linePos(node.range[0]).line}`;
-          break;
-        }
-      }
-      return `${at}: ${fieldPath.join('.') || '(top level)'}: ${issue.message}`;
+      return `${at(fieldPath)}: ${fieldPath.join('.') || '(top level)'}: ${issue.message}`;
     });
     throw new SuiteError(`invalid suite:\n  ${problems.join('\n  ')}`);
   }
   const name = parsed.data.name ?? path.basename(file).replace(/\.ya?ml$/i, '');
-  return { ...parsed.data, name, file };
+  return { ...parsed.data, name, file, at };
 }

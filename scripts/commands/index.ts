@@ -3,6 +3,8 @@ import { generateCommand } from './generate.js';
 import { scenariosCommand } from './scenarios.js';
 import { runCommand } from './run.js';
 import { mergeCommand } from './merge.js';
+import { sweepCommand } from './sweep.js';
+import { workerCommand } from './worker.js';
 import { compareCommand } from './compare.js';
 import { detectCommand } from './detect.js';
 import { detectorsCommand } from './detectors.js';
@@ -18,6 +20,8 @@ export const commands: CommandModule<any, any>[] = [
   generateCommand,
   scenariosCommand,
   runCommand,
+  sweepCommand,
+  workerCommand,
   mergeCommand,
   compareCommand,
   detectCommand,

@@ -14,8 +14,18 @@ interface RunArgs {
   'rca-timeout'?: number;
   'plugin-timeout'?: number;
   shard?: string;
+  shards?: number;
+  queue?: string;
   workers?: number;
   progress?: boolean;
+}
+
+/** `--seeds 1,2,3`. */
+export function parseSeeds(text: string | undefined): number[] | undefined {
+  return text?.split(',').map((p) => {
+    if (!/^\d+$/.test(p.trim())) throw new UsageError(`--seeds: "${p}" is not a non-negative integer`);
+    return Number(p);
+  });
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -26,14 +36,13 @@ export const runCommand: CommandModule<object, RunArgs> = {
     b = withFlags(b, 'run', ['detectors', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'progress']);
     b = withOption(b, 'run', 'seeds', { type: 'string', describe: 'comma-separated seeds (overrides the suite)' });
     b = withOption(b, 'run', 'shard', { type: 'string', describe: 'i/n: run every n-th item from the i-th and write partial.json' });
+    b = withOption(b, 'run', 'shards', { type: 'number', describe: 'n shards, this one from JOB_COMPLETION_INDEX (0-based; a Kubernetes Indexed Job)' });
+    b = withOption(b, 'run', 'queue', { type: 'string', describe: 'redis://host:port: put the items on a shared queue served by `faultline worker` processes' });
     return withOption(b, 'run', 'workers', { type: 'number', describe: 'worker threads (default: min(items, cores))' }) as never;
   },
   handler: async (argv) => {
     if (argv.workers !== undefined && !(Number.isInteger(argv.workers) && argv.workers >= 1)) throw new UsageError('--workers must be a positive integer');
-    const seeds = argv.seeds?.split(',').map((p) => {
-      if (!/^\d+$/.test(p.trim())) throw new UsageError(`--seeds: "${p}" is not a non-negative integer`);
-      return Number(p);
-    });
+    const seeds = parseSeeds(argv.seeds);
     const out = argv.out ?? path.join('out', path.basename(argv.suite).replace(/\.ya?ml$/i, ''));
     const { run } = await import('../../pipeline/run.js');
     const rcaTimeoutMs = secondsFlag('--rca-timeout', argv['rca-timeout']);
@@ -41,7 +50,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       suite: argv.suite,
       out,
       force: argv.force,
-      ...given({ detectors: splitSpecs(argv.detectors), rca: splitSpecs(argv.rca), seeds, minAc1: argv['min-ac1'], rcaTimeoutMs, pluginTimeoutMs: secondsFlag('--plugin-timeout', argv['plugin-timeout']), shard: argv.shard, workers: argv.workers, progress: argv.progress }),
+      ...given({ detectors: splitSpecs(argv.detectors), rca: splitSpecs(argv.rca), seeds, minAc1: argv['min-ac1'], rcaTimeoutMs, pluginTimeoutMs: secondsFlag('--plugin-timeout', argv['plugin-timeout']), shard: argv.shard, shards: argv.shards, queue: argv.queue, workers: argv.workers, progress: argv.progress }),
     });
     if (res.partial) {
       process.stdout.write(`partial results of ${res.items} items: ${path.join(out, 'partial.json')}\ncombine the shards with: faultline merge <shard dirs...> --out <dir>\n`);
