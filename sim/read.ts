@@ -1,7 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecordBatchReader, type Data, type RecordBatch, type Vector } from 'apache-arrow';
-import { KPI_COLUMNS, MESSAGE_COLUMNS, type DictColumn, type KpiTable, type MessageBatch, type Truth } from './formats.js';
+import { KPI_COLUMNS, LOG_COLUMNS, MESSAGE_COLUMNS, METRIC_COLUMNS, METRIC_NAMES, type DictColumn, type KpiTable, type LogBatch, type MessageBatch, type MetricFrame, type MetricName, type Truth } from './formats.js';
 import { MESSAGE_DICT_COLUMNS } from './message-schema.js';
 import { KPI_FLOAT_COLUMNS } from './kpi-writer.js';
 
@@ -64,25 +64,81 @@ function float64(path: string, name: string, data: Data): Float64Array {
  * whole). `onBatch` is awaited before the next batch is read.
  */
 export async function scanMessages(path: string, onBatch: (b: MessageBatch) => void | Promise<void>): Promise<void> {
+  await scanArrow(path, 'messages', async (batch, dicts) => {
+    const b = { length: batch.numRows } as MessageBatch;
+    b.bizSeqNo = utf8Strings(path, 'bizSeqNo', column(path, batch, MESSAGE_COLUMNS.bizSeqNo));
+    b.uniqueId = utf8Strings(path, 'uniqueId', column(path, batch, MESSAGE_COLUMNS.uniqueId));
+    for (const c of MESSAGE_DICT_COLUMNS) b[c] = dicts.decode(path, c, column(path, batch, MESSAGE_COLUMNS[c]));
+    b.sendTime = float64(path, 'sendTime', column(path, batch, MESSAGE_COLUMNS.sendTime));
+    b.recvTime = float64(path, 'recvTime', column(path, batch, MESSAGE_COLUMNS.recvTime));
+    const ttl = column(path, batch, MESSAGE_COLUMNS.ttl);
+    if (!(ttl.values instanceof Int32Array)) throw new Error(`${path}: column 'ttl' is not Int32`);
+    b.ttl = rows(ttl, ttl.values);
+    await onBatch(b);
+  });
+}
+
+/** Stream logs.arrow one record batch at a time (bounded memory). */
+export async function scanLogs(path: string, onBatch: (b: LogBatch) => void | Promise<void>): Promise<void> {
+  await scanArrow(path, 'log', async (batch, dicts) => {
+    const b: LogBatch = {
+      length: batch.numRows,
+      time: float64(path, 'time', column(path, batch, LOG_COLUMNS.time)),
+      service: dicts.decode(path, 'service', column(path, batch, LOG_COLUMNS.service)),
+      instance: dicts.decode(path, 'instance', column(path, batch, LOG_COLUMNS.instance)),
+      bizSeqNo: utf8Strings(path, 'bizSeqNo', column(path, batch, LOG_COLUMNS.bizSeqNo)),
+      uniqueId: utf8Strings(path, 'uniqueId', column(path, batch, LOG_COLUMNS.uniqueId)),
+      level: dicts.decode(path, 'level', column(path, batch, LOG_COLUMNS.level)),
+      message: utf8Strings(path, 'message', column(path, batch, LOG_COLUMNS.message)),
+    };
+    await onBatch(b);
+  });
+}
+
+/** Read metrics.arrow whole (minutes x instances rows) into one column-wise frame. */
+export async function readMetrics(path: string): Promise<MetricFrame> {
+  const parts: MetricFrame[] = [];
+  await scanArrow(path, 'metrics', (batch, dicts) => {
+    const values = {} as Record<MetricName, Float64Array>;
+    for (const n of METRIC_NAMES) values[n] = float64(path, n, column(path, batch, METRIC_COLUMNS[n])).slice();
+    parts.push({
+      length: batch.numRows,
+      time: float64(path, 'time', column(path, batch, METRIC_COLUMNS.time)).slice(),
+      service: dicts.decode(path, 'service', column(path, batch, METRIC_COLUMNS.service)),
+      instance: dicts.decode(path, 'instance', column(path, batch, METRIC_COLUMNS.instance)),
+      values,
+    });
+  });
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const out: MetricFrame = { length, time: new Float64Array(length), service: { codes: new Int32Array(length), values: [] }, instance: { codes: new Int32Array(length), values: [] }, values: {} as Record<MetricName, Float64Array> };
+  for (const n of METRIC_NAMES) out.values[n] = new Float64Array(length);
+  const intern = { service: new Map<string, number>(), instance: new Map<string, number>() };
+  let at = 0;
+  for (const p of parts) {
+    out.time.set(p.time, at);
+    for (const n of METRIC_NAMES) out.values[n].set(p.values[n], at);
+    for (const c of ['service', 'instance'] as const) {
+      const remap = p[c].values.map((v) => {
+        let code = intern[c].get(v);
+        if (code === undefined) intern[c].set(v, (code = out[c].values.push(v) - 1));
+        return code;
+      });
+      for (let i = 0; i < p.length; i++) out[c].codes[at + i] = remap[p[c].codes[i]!]!;
+    }
+    at += p.length;
+  }
+  return out;
+}
+
+/** Every non-empty record batch of an Arrow IPC file, streamed; errors name the file. */
+async function scanArrow(path: string, what: string, onBatch: (b: RecordBatch, dicts: DictionaryDecoder) => void | Promise<void>): Promise<void> {
   const handle = await open(path, 'r').catch((err: Error) => {
-    throw new Error(`${path}: cannot open messages file: ${err.message}`);
+    throw new Error(`${path}: cannot open ${what} file: ${err.message}`);
   });
   try {
     const reader = await RecordBatchReader.from(handle);
     const dicts = new DictionaryDecoder();
-    for await (const batch of reader) {
-      if (batch.numRows === 0) continue;
-      const b = { length: batch.numRows } as MessageBatch;
-      b.bizSeqNo = utf8Strings(path, 'bizSeqNo', column(path, batch, MESSAGE_COLUMNS.bizSeqNo));
-      b.uniqueId = utf8Strings(path, 'uniqueId', column(path, batch, MESSAGE_COLUMNS.uniqueId));
-      for (const c of MESSAGE_DICT_COLUMNS) b[c] = dicts.decode(path, c, column(path, batch, MESSAGE_COLUMNS[c]));
-      b.sendTime = float64(path, 'sendTime', column(path, batch, MESSAGE_COLUMNS.sendTime));
-      b.recvTime = float64(path, 'recvTime', column(path, batch, MESSAGE_COLUMNS.recvTime));
-      const ttl = column(path, batch, MESSAGE_COLUMNS.ttl).values;
-      if (!(ttl instanceof Int32Array)) throw new Error(`${path}: column 'ttl' is not Int32`);
-      b.ttl = rows(column(path, batch, MESSAGE_COLUMNS.ttl), ttl);
-      await onBatch(b);
-    }
+    for await (const batch of reader) if (batch.numRows > 0) await onBatch(batch, dicts);
   } catch (err) {
     if (err instanceof Error && !err.message.startsWith(path)) err.message = `${path}: ${err.message}`;
     throw err;
@@ -94,18 +150,7 @@ export async function scanMessages(path: string, onBatch: (b: MessageBatch) => v
 /** Read kpis.arrow whole (it is small: minutes x series) into one column-wise table. */
 export async function readKpis(path: string): Promise<KpiTable> {
   const batches: RecordBatch[] = [];
-  const handle = await open(path, 'r').catch((err: Error) => {
-    throw new Error(`${path}: cannot open KPI file: ${err.message}`);
-  });
-  try {
-    const reader = await RecordBatchReader.from(handle);
-    for await (const batch of reader) batches.push(batch);
-  } catch (err) {
-    if (err instanceof Error && !err.message.startsWith(path)) err.message = `${path}: ${err.message}`;
-    throw err;
-  } finally {
-    await handle.close();
-  }
+  await scanArrow(path, 'KPI', (batch) => void batches.push(batch));
   const length = batches.reduce((s, b) => s + b.numRows, 0);
   const table = { length } as KpiTable;
   for (const c of KPI_FLOAT_COLUMNS) table[c] = new Float64Array(length);

@@ -1,5 +1,9 @@
 import type { CommandModule } from 'yargs';
+import { generate } from '../../sim/generate.js';
 import { parseDuration } from '../../common/duration.js';
+import { ScenarioError } from '../../sim/scenario.js';
+import { ScenarioSizeError } from '../../sim/estimate.js';
+import { arrowDirToParquet } from '../../data/parquet.js';
 import { UsageError } from '../../common/errors.js';
 
 interface GenerateArgs {
@@ -9,19 +13,25 @@ interface GenerateArgs {
   duration?: string;
   'traffic-scale'?: number;
   parquet?: boolean;
+  logs: boolean;
+  metrics: boolean;
+  'allow-large': boolean;
 }
 
 export const generateCommand: CommandModule<object, GenerateArgs> = {
   command: 'generate',
-  describe: 'Simulate a scenario: writes messages.arrow, kpis.arrow, truth.json and manifest.json',
+  describe: 'Simulate a scenario: writes messages.arrow, kpis.arrow, logs.arrow, metrics.arrow, truth.json and manifest.json',
   builder: (y) =>
     y
       .option('scenario', { type: 'string', default: 'default', describe: 'scenario name under scenarios/ (see `faultline scenarios`) or a YAML path' })
       .option('seed', { type: 'number', default: 1, describe: 'random seed; same scenario and seed give byte-identical files' })
-      .option('out', { type: 'string', demandOption: true, describe: 'output directory' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output directory (replaced as a whole when the data set is complete)' })
       .option('duration', { type: 'string', describe: "override the scenario's duration, e.g. 90m, 6h, 1d" })
       .option('traffic-scale', { type: 'number', describe: 'multiply all rates and capacities (data volume), e.g. 0.1' })
-      .option('parquet', { type: 'boolean', default: false, describe: 'also write messages.parquet and kpis.parquet (converted from the Arrow files)' })
+      .option('logs', { type: 'boolean', default: true, describe: 'write logs.arrow, the services\' application logs (--no-logs to skip)' })
+      .option('metrics', { type: 'boolean', default: true, describe: 'write metrics.arrow, per-instance resource metrics (--no-metrics to skip)' })
+      .option('allow-large', { type: 'boolean', default: false, describe: 'generate past the size limits (250M messages, 20M minute-level cells)' })
+      .option('parquet', { type: 'boolean', default: false, describe: 'also write a .parquet copy of every .arrow file' })
       .example('faultline generate --scenario faults/database-slow --seed 7 --out out/db-slow', '')
       .example('faultline generate --scenario default --duration 6h --traffic-scale 0.5 --out out/day', ''),
   handler: async (args) => {
@@ -34,29 +44,38 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       }
     }
     const scale = args['traffic-scale'];
-    if (scale !== undefined && !(scale > 0)) throw new UsageError(`--traffic-scale must be a positive number (got ${scale})`);
-    const [{ generate }, { ScenarioError }] = await Promise.all([import('../../sim/generate.js'), import('../../sim/scenario.js')]);
+    if (scale !== undefined && !(scale > 0 && scale <= 1e4)) throw new UsageError(`--traffic-scale must be a number above 0 and at most 10000 (got ${scale})`);
     const started = process.hrtime.bigint();
     let result;
     try {
-      result = await generate({ scenario: args.scenario, seed: args.seed, out: args.out, duration: args.duration, trafficScale: scale });
+      result = await generate({
+        scenario: args.scenario,
+        seed: args.seed,
+        out: args.out,
+        duration: args.duration,
+        trafficScale: scale,
+        logs: args.logs,
+        metrics: args.metrics,
+        allowLarge: args['allow-large'],
+        ...(args.parquet ? { addFiles: arrowDirToParquet } : {}),
+      });
     } catch (err) {
-      // A bad scenario is a usage problem (exit 2) with the file, field path and line in the message.
-      if (err instanceof ScenarioError || (err instanceof Error && err.message.startsWith('unknown scenario'))) throw new UsageError(err.message);
+      // A bad or oversized scenario is a usage problem (exit 2) with the file, field path and line in the message.
+      if (err instanceof ScenarioError || err instanceof ScenarioSizeError || (err instanceof Error && err.message.startsWith('unknown scenario'))) {
+        throw new UsageError(err.message);
+      }
       throw err;
     }
+    for (const w of result.warnings) process.stderr.write(`faultline: warning: ${w}\n`);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const { counts } = result.manifest;
     process.stdout.write(
       `${result.manifest.scenario} seed ${args.seed}: ${counts.messages} messages, ${counts.transactions} transactions, ` +
-        `${counts.kpiRows} KPI rows, ${counts.faults} faults in ${seconds.toFixed(1)} s -> ${result.dir}\n`,
+        `${counts.kpiRows} KPI rows, ${counts.logLines} log lines, ${counts.metricRows} metric rows, ${counts.faults} faults in ${seconds.toFixed(1)} s -> ${result.dir}\n`,
     );
     for (const f of result.truth.faults) {
       process.stdout.write(`  ${f.id}: ${f.type} at ${f.rootCause.join(',')}${f.rootCauseInstance ? ` (${f.rootCauseInstance})` : ''}, ${new Date(f.start).toISOString()} - ${new Date(f.end).toISOString()}, moved ${f.moved.length} KPI series\n`);
     }
-    if (args.parquet) {
-      const { arrowDirToParquet } = await import('../../data/parquet.js');
-      for (const file of await arrowDirToParquet(result.dir)) process.stdout.write(`  also ${file}\n`);
-    }
+    for (const file of Object.keys(result.manifest.files).filter((f) => f.endsWith('.parquet'))) process.stdout.write(`  also ${file}\n`);
   },
 };
