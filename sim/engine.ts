@@ -6,6 +6,7 @@ import { SIDE, type LogRows } from './log-rows.js';
 import { CLASS, MSG, type MessageRows } from './message-rows.js';
 import { meanProcessingMs, OK_CODE, SERVICE_KIND, SYSTEM_CODES, DB_SIGMA, VALIDATION_CODE, type CallNode, type Model } from './model.js';
 import type { EngineState, InstanceMonitor } from './monitor.js';
+import type { CallRows } from './export/span-rows.js';
 import { mix32, normalQuantile, poissonInverse, stream, TxRandom } from './rng.js';
 import { arrivalRate } from './traffic.js';
 
@@ -25,10 +26,11 @@ const SLOW_SQL_FACTOR = 3;
 const SLOW_REPLY_SHARE = 0.3;
 const SLOW_REPLY_MS = 1000;
 
-/** The optional outputs beside messages: application logs and per-instance metrics. */
+/** The optional outputs beside messages: application logs, per-instance metrics, and calls for the span exports. */
 export interface Telemetry {
   logs?: { rows: LogRows; catalog: LogCatalog };
   monitor?: InstanceMonitor;
+  calls?: CallRows;
 }
 
 export interface SimulationResult {
@@ -66,6 +68,8 @@ export class Engine implements EngineState {
   private readonly cells: number;
   readonly load: Float64Array; // expected arrivals per instance this tick (scaled calls/s)
   readonly waitMs: Float64Array;
+  /** Per instance: the processing time (ms) its queue was last computed with. */
+  readonly procMs: Float64Array;
   private readonly backlog: Float64Array;
   /** Retries per second per service, smoothed (EMA) so that sparse sampled retries do not spike. */
   private readonly retryRate: Float64Array;
@@ -101,15 +105,15 @@ export class Engine implements EngineState {
   private readonly times: Float64Array;
   /** Leg latencies drawn by drawLegs(). */
   private readonly legs = new Float64Array(3);
-  /**
-   * Per instance: the processing time (ms) and utilisation (arrivals / capacity, above 1 when a
-   * backlog builds) its queue was last computed with: what the metrics report.
-   */
-  readonly procMs: Float64Array;
-  readonly rho: Float64Array;
   private readonly logs?: LogRows;
   private readonly catalog?: LogCatalog;
   private readonly monitor?: InstanceMonitor;
+  private readonly calls?: CallRows;
+  /** The callee's side of the call attempt() just made, for its server span: NaN start when it never handled it. */
+  private srvStart = NaN;
+  private srvEnd = NaN;
+  private srvClass = 0;
+  private txDcn = 0;
   /** Log fields draw from their own per-transaction stream, so logs never change the messages. */
   private readonly lrng = new TxRandom();
   /** The worker thread of the call being handled (its log lines share it), and that call's number. */
@@ -130,6 +134,7 @@ export class Engine implements EngineState {
     this.logs = telemetry.logs?.rows;
     this.catalog = telemetry.logs?.catalog;
     this.monitor = telemetry.monitor;
+    this.calls = telemetry.calls;
     this.validationCode = m.retCodes.indexOf(VALIDATION_CODE);
     this.fx = new FaultEffects(m);
     this.times = rows ? rows.times : new Float64Array(2);
@@ -152,7 +157,6 @@ export class Engine implements EngineState {
     this.cellCount = new Int32Array(this.ns * this.cells);
     this.load = new Float64Array(ni);
     this.procMs = new Float64Array(ni);
-    this.rho = new Float64Array(ni);
     this.queuedServices = Int32Array.from(m.services.keys()).filter((s) => m.serviceKind[s] === SERVICE_KIND.service);
     this.routedState = new Uint8Array(ni);
     this.steadyArrivals = new Float64Array(this.ns).fill(NaN);
@@ -176,7 +180,6 @@ export class Engine implements EngineState {
     e.cellCount.set(this.cellCount);
     e.load.set(this.load);
     e.procMs.set(this.procMs);
-    e.rho.set(this.rho);
     e.steadyArrivals.set(this.steadyArrivals);
     e.waitMs.set(this.waitMs);
     e.backlog.set(this.backlog);
@@ -308,7 +311,6 @@ export class Engine implements EngineState {
           // A crashed process loses its queue; it starts empty when it comes back.
           backlogs[i] = 0;
           waitMs[i] = 0;
-          this.rho[i] = 0;
           continue;
         }
         const lambda = load[i]!;
@@ -322,7 +324,6 @@ export class Engine implements EngineState {
         // drains at mu. Both are ratios, so --traffic-scale changes the data volume, not latency.
         waitMs[i] = (proc * rho) / (1 - rho) + (1000 * backlog) / mu;
         this.procMs[i] = proc;
-        this.rho[i] = backlog > 0 ? Math.max(1, lambda / mu) : lambda / mu;
         if (backlog > 0) steady = false;
       }
       this.steadyArrivals[s] = steady ? arrivals : NaN;
@@ -339,6 +340,8 @@ export class Engine implements EngineState {
     this.txSeq++;
     this.callSeq = 0;
     this.pendingCorrupt = false;
+    this.handling = 0;
+    this.txDcn = dcn;
     this.rows?.setTx(dcn, this.txSeq);
     this.logs?.setTx(dcn, this.txSeq);
     this.call(tx.root, origin, t0);
@@ -453,8 +456,25 @@ export class Engine implements EngineState {
     else this.messagesCounted++;
   }
 
-  /** One request (and its reply or timeout) from `caller` to instance `inst`. */
+  /** One request (and its reply or timeout) from `caller` to instance `inst`, recorded for the span exports. */
   private attempt(node: CallNode, caller: number, inst: number, t0: number): void {
+    const calls = this.calls;
+    if (!calls) return this.attemptCall(node, caller, inst, t0);
+    const seq = this.callSeq + 1;
+    const parent = this.handling;
+    this.srvStart = NaN;
+    this.attemptCall(node, caller, inst, t0);
+    const t = calls.t;
+    t[0] = t0;
+    // A one-way message ends, for its sender, when it is delivered.
+    t[1] = node.async ? (Number.isNaN(this.srvStart) ? t0 : this.srvStart) : this.retEnd;
+    t[2] = this.srvStart;
+    t[3] = this.srvEnd;
+    const callee = inst < 0 ? this.m.serviceInstances[node.service]![0]! : inst;
+    calls.add(this.txSeq, this.txDcn, seq, parent, this.type, caller, callee, node.service, node.async, this.retClass - 1, this.srvClass - 1);
+  }
+
+  private attemptCall(node: CallNode, caller: number, inst: number, t0: number): void {
     const times = this.times;
     const m = this.m;
     const fx = this.fx;
@@ -531,6 +551,11 @@ export class Engine implements EngineState {
     const end = this.retEnd;
     const cls = this.retClass;
     const code = this.retCode;
+    if (this.calls && cls !== CLASS.none) {
+      this.srvStart = t4;
+      this.srvEnd = end;
+      this.srvClass = cls;
+    }
     if (node.async) {
       // One-way: nobody waits for a reply, so the callee's latency is its own handling time.
       this.kpis.call(svc, t0, cls, end - t4);
@@ -645,10 +670,8 @@ export class Engine implements EngineState {
       return this.businessOutcome(node);
     }
     const logs = this.logs;
-    if (logs) {
-      this.thread = 1 + Math.floor(this.lrng.next() * WORKER_POOL_SIZE);
-      this.handling = seq;
-    }
+    this.handling = seq;
+    if (logs) this.thread = 1 + Math.floor(this.lrng.next() * WORKER_POOL_SIZE);
     let t = arrive + this.waitMs[inst]! + rng.lognormal(m.serviceTimeMs[svc]!, m.serviceSigma[svc]!) * fx.instSlow[inst]!;
     const db = m.serviceDbMs[svc]!;
     let dbTime = 0;
@@ -657,6 +680,7 @@ export class Engine implements EngineState {
       t += dbTime;
       if (logs && dbTime > SLOW_SQL_FACTOR * db) this.logSlowSql(inst, arrive + (t - arrive) * 0.9, dbTime);
     }
+    if (this.monitor) this.monitor.calls[inst]!++;
     this.retEnd = t;
     const op = svc * this.nt + this.type;
     const release = fx.releaseError[op]!;

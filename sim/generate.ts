@@ -14,6 +14,7 @@ import { MessageLogWriter, writeKpis } from './message-writer.js';
 import { MessageRows, messageDictionaries } from './message-rows.js';
 import { compileModel, type Model } from './model.js';
 import { InstanceMonitor } from './monitor.js';
+import { TelemetryExport, type ExportOptions } from './export/telemetry-export.js';
 import { packageRoot } from '../common/package-root.js';
 import { loadScenario } from './scenario.js';
 import { parseDuration } from '../common/duration.js';
@@ -35,6 +36,8 @@ export interface GenerateOptions {
   metrics?: boolean;
   /** Go past the documented size limits (estimate.ts). */
   allowLarge?: boolean;
+  /** Also write the telemetry in exchange formats (spans as CSV or OTLP, logs and metrics as CSV), as imperfect as asked. */
+  export?: ExportOptions;
   /**
    * Writes more files into the data set before it is published (e.g. Parquet copies of the Arrow
    * files) and returns their paths; they are listed in the manifest like the others.
@@ -50,6 +53,9 @@ export interface GenerateResult {
   warnings: string[];
 }
 
+/** An option of generate() out of range (a usage error, like a bad scenario). */
+export class GenerateOptionsError extends Error {}
+
 /** Traffic scale beyond which the data would be absurd for any scenario (the size limits apply too). */
 const MAX_TRAFFIC_SCALE = 1e4;
 const DEPENDENCIES = ['apache-arrow', 'seedrandom', 'yaml', 'zod'];
@@ -64,9 +70,9 @@ const DEPENDENCIES = ['apache-arrow', 'seedrandom', 'yaml', 'zod'];
  * scenario, options and seed give byte-identical files.
  */
 export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
-  if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) throw new Error(`seed must be a non-negative integer (got ${opts.seed})`);
+  if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) throw new GenerateOptionsError(`seed must be a non-negative integer (got ${opts.seed})`);
   if (opts.trafficScale !== undefined && !(opts.trafficScale > 0 && opts.trafficScale <= MAX_TRAFFIC_SCALE)) {
-    throw new Error(`traffic scale must be a number above 0 and at most ${MAX_TRAFFIC_SCALE} (got ${opts.trafficScale})`);
+    throw new GenerateOptionsError(`traffic scale must be a number above 0 and at most ${MAX_TRAFFIC_SCALE} (got ${opts.trafficScale})`);
   }
   const loaded = loadScenario(opts.scenario);
   const durationMs = opts.duration === undefined ? undefined : parseDuration(opts.duration);
@@ -86,12 +92,14 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   });
   const withLogs = opts.logs ?? true;
   const withMetrics = opts.metrics ?? true;
+  checkExport(opts.export ?? {}, withLogs, withMetrics);
 
   return publishDir(opts.out, async (dir) => {
     const files: Manifest['files'] = {};
     const writer = await MessageLogWriter.open(join(dir, DATA_SET_FILES.messages), messageDictionaries(model), { fitIndices: true });
     const kpis = new KpiAccumulator(model);
-    const { telemetry, logRows, monitor } = openTelemetry(model, opts.seed, dir, withLogs, withMetrics);
+    const exporter = opts.export && (opts.export.spans || opts.export.logsCsv || opts.export.metricsCsv) ? new TelemetryExport(model, opts.seed, dir, opts.export) : undefined;
+    const { telemetry, logRows, monitor } = openTelemetry(model, opts.seed, dir, withLogs, withMetrics, exporter);
     let result;
     let forks: CounterfactualForks;
     try {
@@ -102,6 +110,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
       writer.abort();
       logRows?.abort();
       monitor?.abort();
+      exporter?.abort();
       throw err;
     }
     await writer.close();
@@ -109,6 +118,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     if (logRows) files[DATA_SET_FILES.logs] = await logRows.close();
     const metricsFile = await monitor?.close();
     if (metricsFile) files[DATA_SET_FILES.metrics] = metricsFile;
+    if (exporter) Object.assign(files, exporter.close());
     const kpiTable = kpis.toTable();
     files[DATA_SET_FILES.kpis] = await writeKpis(join(dir, DATA_SET_FILES.kpis), kpiTable);
 
@@ -148,15 +158,32 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   });
 }
 
-/** The log and metric writers of a run, as the engine takes them. */
-function openTelemetry(m: Model, seed: number, dir: string, logs: boolean, metrics: boolean) {
+/** The log and metric writers of a run (feeding the exports), as the engine takes them. */
+function openTelemetry(m: Model, seed: number, dir: string, logs: boolean, metrics: boolean, exporter: TelemetryExport | undefined) {
   const catalog = logs ? buildLogCatalog(m) : undefined;
-  const logRows = catalog ? new LogRows(join(dir, DATA_SET_FILES.logs), m, catalog) : undefined;
+  const logRows = catalog ? new LogRows(join(dir, DATA_SET_FILES.logs), m, catalog, exporter?.onLogs) : undefined;
   const logsOf = logRows && catalog ? { rows: logRows, catalog } : undefined;
   // The monitor also drives the instances' background log lines, so it runs when either is on.
-  const monitor = logs || metrics ? new InstanceMonitor(m, seed, { ...(metrics ? { metricsPath: join(dir, DATA_SET_FILES.metrics) } : {}), ...(logsOf ? { logs: logsOf } : {}) }) : undefined;
-  const telemetry: Telemetry = { ...(logsOf ? { logs: logsOf } : {}), ...(monitor ? { monitor } : {}) };
+  const monitor =
+    logs || metrics
+      ? new InstanceMonitor(m, seed, {
+          ...(metrics ? { metricsPath: join(dir, DATA_SET_FILES.metrics) } : {}),
+          ...(logsOf ? { logs: logsOf } : {}),
+          ...(exporter ? { onMetrics: exporter.onMetrics } : {}),
+        })
+      : undefined;
+  const telemetry: Telemetry = { ...(logsOf ? { logs: logsOf } : {}), ...(monitor ? { monitor } : {}), ...(exporter?.calls ? { calls: exporter.calls } : {}) };
   return { telemetry, logRows, monitor };
+}
+
+/** Export options in range, and the outputs they export turned on. */
+function checkExport(e: ExportOptions, logs: boolean, metrics: boolean): void {
+  if (e.spans !== undefined && e.spans !== 'csv' && e.spans !== 'otlp') throw new GenerateOptionsError(`export spans must be 'csv' or 'otlp' (got '${e.spans}')`);
+  if (e.sampling !== undefined && !(e.sampling > 0 && e.sampling <= 1)) throw new GenerateOptionsError(`export sampling must be a share above 0 and at most 1 (got ${e.sampling})`);
+  if (e.uninstrumented !== undefined && !(e.uninstrumented >= 0 && e.uninstrumented < 1)) throw new GenerateOptionsError(`export uninstrumented must be a share from 0 to below 1 (got ${e.uninstrumented})`);
+  if (e.clockSkewMs !== undefined && !(e.clockSkewMs >= 0 && e.clockSkewMs <= 3_600_000)) throw new GenerateOptionsError(`export clock skew must be 0 to 3600000 ms (got ${e.clockSkewMs})`);
+  if (e.logsCsv && !logs) throw new GenerateOptionsError('the log CSV export needs the logs: do not turn them off');
+  if (e.metricsCsv && !metrics) throw new GenerateOptionsError('the metric CSV export needs the metrics: do not turn them off');
 }
 
 function version(dir: string): string {

@@ -13,7 +13,6 @@ export interface EngineState {
   readonly load: Float64Array; // expected arrivals, scaled calls/s
   readonly waitMs: Float64Array;
   readonly procMs: Float64Array;
-  readonly rho: Float64Array;
 }
 
 /** CPU share of an idle JVM (timers, housekeeping). */
@@ -31,6 +30,8 @@ const BACKGROUND_BYTES_PER_S = 2000;
 /** Bytes a database query sends and receives. */
 const QUERY_BYTES_OUT = 300;
 const QUERY_BYTES_IN = 1500;
+/** Expected calls an instance's reach estimate starts from (as if it had received them all). */
+const REACH_PRIOR = 50;
 /** Background lines per instance per minute: benign warnings and errors. */
 const BENIGN_WARN_PER_MIN = 0.02;
 const BENIGN_ERROR_PER_MIN = 0.004;
@@ -54,11 +55,18 @@ export interface MetricRowBatch {
 
 /**
  * Per-instance resource metrics from the engine's causal state, and the log lines an instance
- * writes outside requests. Each second it reads every bank instance's utilisation, queue wait and
- * processing time from the engine and the fault effects acting on it (a CPU hog, steal, GC
- * pauses, heap fill); each minute it writes their means as one metrics row per instance that was
- * up, with measurement noise from its own random stream (seed, minute), so metrics never shift the
- * engine's draws. Network bytes are counted by the engine as messages and queries pass.
+ * writes outside requests. Each second the monitor reads every bank instance's queue state (the
+ * expected arrivals, processing time and queue wait the engine's latencies come from) and the
+ * fault effects acting on it (a CPU hog, steal, GC pauses, heap fill, a restart); each minute it
+ * writes one metrics row per instance that was up, with measurement noise from its own random
+ * stream (seed, minute), so metrics never shift the engine's draws. Utilisations are shares of the
+ * instance's capacity, so they do not depend on the traffic scale; bytes count the messages and
+ * queries the engine actually sent.
+ *
+ * The engine spreads a service's expected load over its instances by DCN cell, while calls reach
+ * an instance only if a caller lives in its cell: an instance whose cell no caller reaches gets
+ * none. The expected load of each instance is therefore scaled by the share of it the instance
+ * has actually received so far (calls counted since the start, with a prior of REACH_PRIOR calls).
  *
  * Causes and what they move: load -> busy workers, CPU, GC, bytes; saturation -> queue; a slower
  * database -> connections held; a runaway thread or batch job -> CPU; a noisy neighbour -> steal
@@ -66,9 +74,12 @@ export interface MetricRowBatch {
  * JVM (heap low, then warming).
  */
 export class InstanceMonitor {
-  /** Bytes in and out per instance, this minute (the engine adds to them). */
+  /** Per instance (the engine adds to them): bytes in and out this minute, and calls handled since the start. */
   readonly netIn: Float64Array;
   readonly netOut: Float64Array;
+  readonly calls: Float64Array;
+  /** Expected calls per instance since the start, from the engine's load. */
+  private readonly expectedCalls: Float64Array;
   /** Bytes of one request and of one reply, per receiving service. */
   readonly requestBytes: Float64Array;
   readonly replyBytes: Float64Array;
@@ -76,12 +87,22 @@ export class InstanceMonitor {
   readonly queryBytesIn: Float64Array;
   private e!: EngineState;
   private readonly bank: Int32Array; // instances of bank services, model order
-  private readonly cpuMs: Float64Array; // per service
+  /** Per service: worker milliseconds one instance has per second (capacity x processing time), own CPU and database ms per call. */
+  private readonly poolMsPerS: Float64Array;
+  private readonly cpuMs: Float64Array;
   private readonly dbMs: Float64Array;
   private readonly heapBase: Float64Array; // per instance, MB
   private readonly heapMax: Float64Array;
   private readonly upTicks: Int32Array;
-  private readonly sums: Record<'busy' | 'queue' | 'cpu' | 'steal' | 'gcMs' | 'heap' | 'db', Float64Array>;
+  /** Per instance, the minute just ended: share of workers busy, requests waiting, connections held. */
+  private readonly busy: Float64Array;
+  private readonly queue: Float64Array;
+  private readonly dbHeld: Float64Array;
+  /**
+   * Per instance, sums over the seconds it was up this minute: expected worker, own CPU and
+   * database milliseconds and requests waiting (scaled), and the fault effects.
+   */
+  private readonly sums: Record<'worker' | 'cpu' | 'db' | 'waiting' | 'hog' | 'steal' | 'gc' | 'cold' | 'heap' | 'slowQuery', Float64Array>;
   private readonly prevState: Uint8Array;
   private readonly prevBatch: Uint8Array;
   private readonly batchSince: Float64Array;
@@ -100,10 +121,13 @@ export class InstanceMonitor {
     const ns = m.services.length;
     this.netIn = new Float64Array(ni);
     this.netOut = new Float64Array(ni);
+    this.calls = new Float64Array(ni);
+    this.expectedCalls = new Float64Array(ni);
     this.requestBytes = new Float64Array(ns);
     this.replyBytes = new Float64Array(ns);
     this.queryBytesOut = new Float64Array(ns);
     this.queryBytesIn = new Float64Array(ns);
+    this.poolMsPerS = Float64Array.from(m.services, (_, s) => m.serviceCapacity[s]! * meanProcessingMs(m, s));
     this.cpuMs = Float64Array.from(m.services, (_, s) => meanProcessingMs(m, s) - m.serviceDbMs[s]!);
     this.dbMs = m.serviceDbMs;
     // Message sizes and heap sizes are properties of the code base: drawn once per name.
@@ -124,7 +148,11 @@ export class InstanceMonitor {
       this.heapMax[i] = Math.max(1024, Math.ceil((2.5 * this.heapBase[i]!) / 256) * 256);
     }
     this.upTicks = new Int32Array(ni);
-    this.sums = { busy: new Float64Array(ni), queue: new Float64Array(ni), cpu: new Float64Array(ni), steal: new Float64Array(ni), gcMs: new Float64Array(ni), heap: new Float64Array(ni), db: new Float64Array(ni) };
+    this.busy = new Float64Array(ni);
+    this.queue = new Float64Array(ni);
+    this.dbHeld = new Float64Array(ni);
+    const sum = () => new Float64Array(ni);
+    this.sums = { worker: sum(), cpu: sum(), db: sum(), waiting: sum(), hog: sum(), steal: sum(), gc: sum(), cold: sum(), heap: sum(), slowQuery: sum() };
     this.prevState = Uint8Array.from(m.initialState);
     this.prevBatch = new Uint8Array(ni);
     this.batchSince = new Float64Array(ni);
@@ -155,10 +183,9 @@ export class InstanceMonitor {
 
   /** One second of state. */
   tick(t: number): void {
-    const { fx, load, waitMs, procMs, rho } = this.e;
+    const { fx, load, waitMs, procMs } = this.e;
     const m = this.m;
-    const scale = m.scale;
-    const { busy: busyS, queue: queueS, cpu: cpuS, steal: stealS, gcMs: gcS, heap: heapS, db: dbS } = this.sums;
+    const { worker, cpu, db, waiting, hog, steal, gc, cold, heap, slowQuery } = this.sums;
     for (let k = 0; k < this.bank.length; k++) {
       const i = this.bank[k]!;
       const state = fx.instState[i]!;
@@ -167,25 +194,21 @@ export class InstanceMonitor {
       if (state !== INSTANCE_STATE.up) continue;
       const s = m.instanceService[i]!;
       this.upTicks[i]!++;
-      const r = rho[i]!;
-      const busy = r < 1 ? r : 1;
-      const proc = procMs[i]! > 0 ? procMs[i]! : this.cpuMs[s]! + this.dbMs[s]!;
+      const lambda = load[i]!;
+      this.expectedCalls[i] = this.expectedCalls[i]! + lambda;
+      worker[i] = worker[i]! + lambda * procMs[i]!;
+      cpu[i] = cpu[i]! + lambda * this.cpuMs[s]! * fx.instWork[i]!;
+      db[i] = db[i]! + lambda * this.dbMs[s]! * fx.dbFactor[s]!;
+      waiting[i] = waiting[i]! + (lambda * waitMs[i]!) / 1000;
       const ageS = (t - this.upSince[i]!) / 1000;
-      const cold = ageS < 10 * WARM_S ? Math.exp(-ageS / WARM_S) : 0;
-      const gc = fx.instGc[i]!;
-      busyS[i] = busyS[i]! + busy;
-      queueS[i] = queueS[i]! + ((load[i]! / scale) * waitMs[i]!) / 1000;
-      const work = (busy * this.cpuMs[s]! * fx.instWork[i]!) / proc;
-      const cpu = IDLE_CPU + CPU_PER_WORK * work + fx.instHog[i]! + GC_CPU * gc + 0.3 * cold * (0.2 + busy);
-      cpuS[i] = cpuS[i]! + (cpu < 1 ? cpu : 1);
-      stealS[i] = stealS[i]! + fx.instSteal[i]!;
-      gcS[i] = gcS[i]! + 1000 * (gc + BASE_GC * (0.5 + busy));
+      const c = ageS < 10 * WARM_S ? Math.exp(-ageS / WARM_S) : 0;
+      hog[i] = hog[i]! + fx.instHog[i]!;
+      steal[i] = steal[i]! + fx.instSteal[i]!;
+      gc[i] = gc[i]! + fx.instGc[i]!;
+      cold[i] = cold[i]! + c;
       const base = this.heapBase[i]!;
-      heapS[i] = heapS[i]! + base * (1 - 0.4 * cold) * (1 + 0.1 * busy) * (1 + fx.instMemGrowth[i]!) + 0.95 * (this.heapMax[i]! - base) * fx.instHeapFill[i]!;
-      if (this.dbMs[s]! > 0) {
-        const held = WORKER_POOL_SIZE * busy * ((this.dbMs[s]! * fx.dbFactor[s]!) / proc) + (fx.slowQueryMs[s]! > 0 ? 1 : 0);
-        dbS[i] = dbS[i]! + (held < DB_POOL_SIZE ? held : DB_POOL_SIZE);
-      }
+      heap[i] = heap[i]! + base * (1 - 0.4 * c) * (1 + fx.instMemGrowth[i]!) + 0.95 * (this.heapMax[i]! - base) * fx.instHeapFill[i]!;
+      if (fx.slowQueryMs[s]! > 0) slowQuery[i] = slowQuery[i]! + 1;
     }
   }
 
@@ -249,34 +272,46 @@ export class InstanceMonitor {
     const minute = Math.round((tMinute - m.start) / 60_000);
     const noise = stream(this.seed, `metrics:${minute}`);
     const z = () => normalQuantile(noise());
-    const { busy, queue, cpu, steal, gcMs, heap, db } = this.sums;
+    const { worker, cpu, db, waiting, hog, steal, gc, cold, heap, slowQuery } = this.sums;
     const backgroundBytes = BACKGROUND_BYTES_PER_S * 60 * m.scale;
     const b = this.batch;
+    this.busy.fill(0);
+    this.queue.fill(0);
+    this.dbHeld.fill(0);
     for (let k = 0; k < this.bank.length; k++) {
       const i = this.bank[k]!;
       // Draws for every instance, up or not, so one instance's gap never shifts another's noise.
       const zs = [z(), z(), z(), z(), z(), z(), z(), z(), noise()];
       const n = this.upTicks[i]!;
-      if (n === 0 || !b) continue;
+      if (n === 0) continue;
       const s = m.instanceService[i]!;
+      const reach = (this.calls[i]! + REACH_PRIOR) / (this.expectedCalls[i]! + REACH_PRIOR);
+      const poolMs = n * this.poolMsPerS[s]!; // worker time the instance had this minute
+      const busy = Math.min(1, (reach * worker[i]!) / poolMs);
+      this.busy[i] = busy;
+      // Little's law: requests waiting = arrival rate x mean wait, per instance at traffic scale 1.
+      this.queue[i] = (reach * waiting[i]!) / n / m.scale;
+      this.dbHeld[i] = this.dbMs[s]! > 0 ? Math.min(DB_POOL_SIZE, (WORKER_POOL_SIZE * reach * db[i]!) / poolMs + slowQuery[i]! / n) : NaN;
+      if (!b) continue;
       const r = b.length;
       b.time[r] = tMinute;
       b.service[r] = s;
       b.instance[r] = i;
       const v = b.values;
-      v.cpuUsage[r] = clamp(100 * (cpu[i]! / n) + zs[0]!, 0, 100);
+      const used = IDLE_CPU + CPU_PER_WORK * ((reach * cpu[i]!) / poolMs) + hog[i]! / n + GC_CPU * (gc[i]! / n) + 0.3 * (cold[i]! / n) * (0.2 + busy);
+      v.cpuUsage[r] = clamp(100 * Math.min(1, used) + zs[0]!, 0, 100);
       v.cpuSteal[r] = clamp(100 * (steal[i]! / n) * (1 + 0.02 * zs[1]!) + 0.1 + Math.abs(0.15 * zs[1]!), 0, 100);
-      v.memoryUsedMb[r] = heap[i]! / n + this.heapBase[i]! * (0.05 + 0.1 * zs[8]!);
-      v.gcPauseMs[r] = (gcMs[i]! * (60 / n)) * Math.exp(0.2 * zs[2]!);
-      v.workerBusy[r] = clamp(WORKER_POOL_SIZE * (busy[i]! / n) * (1 + 0.05 * zs[3]!), 0, WORKER_POOL_SIZE);
-      v.workerQueue[r] = (queue[i]! / n) * Math.exp(0.1 * zs[4]!);
-      v.dbPoolInUse[r] = this.dbMs[s]! > 0 ? clamp((db[i]! / n) * (1 + 0.05 * zs[5]!), 0, DB_POOL_SIZE) : NaN;
+      v.memoryUsedMb[r] = (heap[i]! / n) * (1 + 0.1 * busy) + this.heapBase[i]! * (0.05 + 0.1 * zs[8]!);
+      v.gcPauseMs[r] = 60_000 * (gc[i]! / n + BASE_GC * (0.5 + busy)) * Math.exp(0.2 * zs[2]!);
+      v.workerBusy[r] = clamp(WORKER_POOL_SIZE * busy * (1 + 0.05 * zs[3]!), 0, WORKER_POOL_SIZE);
+      v.workerQueue[r] = this.queue[i]! * Math.exp(0.1 * zs[4]!);
+      v.dbPoolInUse[r] = clamp(this.dbHeld[i]! * (1 + 0.05 * zs[5]!), 0, DB_POOL_SIZE);
       v.netBytesIn[r] = Math.round(this.netIn[i]! + backgroundBytes * (1 + 0.1 * zs[6]!));
       v.netBytesOut[r] = Math.round(this.netOut[i]! + backgroundBytes * (1 + 0.1 * zs[7]!));
       if (++b.length === this.capacity) this.flush();
     }
     if (this.opts.logs) this.backgroundLines(tMinute, minute);
-    for (const a of [this.upTicks, busy, queue, cpu, steal, gcMs, heap, db, this.netIn, this.netOut]) a.fill(0);
+    for (const a of [this.upTicks, worker, cpu, db, waiting, hog, steal, gc, cold, heap, slowQuery, this.netIn, this.netOut]) a.fill(0);
   }
 
   /**
@@ -290,7 +325,7 @@ export class InstanceMonitor {
     const fx = this.e.fx;
     const r = stream(this.seed, `logs:${minute}`);
     const v = rows.v;
-    const { busy, queue, gcMs, db } = this.sums;
+    const { gc } = this.sums;
     const leader = new Int32Array(m.services.length).fill(-1);
     for (let k = 0; k < this.bank.length; k++) {
       const i = this.bank[k]!;
@@ -300,7 +335,7 @@ export class InstanceMonitor {
       if (n === 0) continue;
       if (leader[s] === -1) leader[s] = i;
       const at = (x: number) => tMinute + x * 60_000;
-      const meanBusy = busy[i]! / n;
+      const meanBusy = this.busy[i]!;
       const period = catalog.jobPeriod[s]!;
       if ((minute + i) % period === 0) {
         v[0] = at(u[0]!);
@@ -322,14 +357,14 @@ export class InstanceMonitor {
         v[2] = 0.3 + 2 * u[2]!;
         rows.background(i, LINE.heartbeat);
       }
-      const meanQueue = queue[i]! / n;
+      const meanQueue = this.queue[i]!;
       if (meanQueue > WORKER_POOL_SIZE / 2) {
         v[0] = at(u[2]!);
         v[1] = WORKER_POOL_SIZE;
         v[2] = Math.round(meanQueue);
         rows.background(i, LINE.poolBusy);
       }
-      if (this.dbMs[s]! > 0 && db[i]! / n >= 0.95 * DB_POOL_SIZE) {
+      if (this.dbHeld[i]! >= 0.95 * DB_POOL_SIZE) {
         v[0] = at(u[3]!);
         v[1] = Math.floor(1 + u[1]! * WORKER_POOL_SIZE);
         v[2] = 30_000;
@@ -339,7 +374,7 @@ export class InstanceMonitor {
         v[6] = Math.max(1, Math.round(meanBusy * WORKER_POOL_SIZE - DB_POOL_SIZE));
         rows.background(i, LINE.dbPoolWait);
       }
-      const gcShare = gcMs[i]! / n / 1000;
+      const gcShare = gc[i]! / n;
       if (gcShare > 0.05) {
         v[0] = at(u[4]!);
         v[1] = gcShare * 60_000 * (0.3 + 0.4 * u[0]!);

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { generate } from '../../sim/generate.js';
+import { generate, GenerateOptionsError } from '../../sim/generate.js';
 import { parseDuration } from '../../common/duration.js';
 import { ScenarioError } from '../../sim/scenario.js';
 import { ScenarioSizeError } from '../../sim/estimate.js';
@@ -16,7 +16,14 @@ interface GenerateArgs {
   logs: boolean;
   metrics: boolean;
   'allow-large': boolean;
+  export?: string[];
+  sampling?: number;
+  uninstrumented?: number;
+  'clock-skew'?: number;
+  'span-status': boolean;
 }
+
+const EXPORTS = ['spans-csv', 'spans-otlp', 'logs-csv', 'metrics-csv'] as const;
 
 export const generateCommand: CommandModule<object, GenerateArgs> = {
   command: 'generate',
@@ -32,8 +39,14 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('metrics', { type: 'boolean', default: true, describe: 'write metrics.arrow, per-instance resource metrics (--no-metrics to skip)' })
       .option('allow-large', { type: 'boolean', default: false, describe: 'generate past the size limits (250M messages, 20M minute-level cells)' })
       .option('parquet', { type: 'boolean', default: false, describe: 'also write a .parquet copy of every .arrow file' })
+      .option('export', { type: 'string', array: true, choices: EXPORTS, describe: 'also write spans.csv or spans.otlp.jsonl (client and server span per call), logs.csv, metrics.csv' })
+      .option('sampling', { type: 'number', describe: 'exported spans: head sampling, the share of transactions kept (default 1)' })
+      .option('uninstrumented', { type: 'number', describe: 'exported spans: the share of services that record none (default 0)' })
+      .option('clock-skew', { type: 'number', describe: "exported spans and logs: standard deviation (ms) of each host's clock offset (default 0)" })
+      .option('span-status', { type: 'boolean', default: true, describe: 'exported spans carry a status (--no-span-status: none)' })
       .example('faultline generate --scenario faults/database-slow --seed 7 --out out/db-slow', '')
-      .example('faultline generate --scenario default --duration 6h --traffic-scale 0.5 --out out/day', ''),
+      .example('faultline generate --scenario default --duration 6h --traffic-scale 0.5 --out out/day', '')
+      .example('faultline generate --scenario faults/code-exception --export spans-otlp logs-csv --sampling 0.2 --uninstrumented 0.1 --clock-skew 20 --out out/otel', ''),
   handler: async (args) => {
     if (!Number.isSafeInteger(args.seed) || args.seed < 0) throw new UsageError(`--seed must be a non-negative integer (got ${args.seed})`);
     if (args.duration !== undefined) {
@@ -45,6 +58,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     }
     const scale = args['traffic-scale'];
     if (scale !== undefined && !(scale > 0 && scale <= 1e4)) throw new UsageError(`--traffic-scale must be a number above 0 and at most 10000 (got ${scale})`);
+    const exports = new Set(args.export ?? []);
+    if (exports.has('spans-csv') && exports.has('spans-otlp')) throw new UsageError('--export: choose one of spans-csv and spans-otlp');
     const started = process.hrtime.bigint();
     let result;
     try {
@@ -57,11 +72,20 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         logs: args.logs,
         metrics: args.metrics,
         allowLarge: args['allow-large'],
+        export: {
+          ...(exports.has('spans-csv') ? { spans: 'csv' as const } : exports.has('spans-otlp') ? { spans: 'otlp' as const } : {}),
+          logsCsv: exports.has('logs-csv'),
+          metricsCsv: exports.has('metrics-csv'),
+          ...(args.sampling !== undefined ? { sampling: args.sampling } : {}),
+          ...(args.uninstrumented !== undefined ? { uninstrumented: args.uninstrumented } : {}),
+          ...(args['clock-skew'] !== undefined ? { clockSkewMs: args['clock-skew'] } : {}),
+          spanStatus: args['span-status'],
+        },
         ...(args.parquet ? { addFiles: arrowDirToParquet } : {}),
       });
     } catch (err) {
       // A bad or oversized scenario is a usage problem (exit 2) with the file, field path and line in the message.
-      if (err instanceof ScenarioError || err instanceof ScenarioSizeError || (err instanceof Error && err.message.startsWith('unknown scenario'))) {
+      if (err instanceof ScenarioError || err instanceof ScenarioSizeError || err instanceof GenerateOptionsError || (err instanceof Error && err.message.startsWith('unknown scenario'))) {
         throw new UsageError(err.message);
       }
       throw err;
@@ -76,6 +100,6 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     for (const f of result.truth.faults) {
       process.stdout.write(`  ${f.id}: ${f.type} at ${f.rootCause.join(',')}${f.rootCauseInstance ? ` (${f.rootCauseInstance})` : ''}, ${new Date(f.start).toISOString()} - ${new Date(f.end).toISOString()}, moved ${f.moved.length} KPI series\n`);
     }
-    for (const file of Object.keys(result.manifest.files).filter((f) => f.endsWith('.parquet'))) process.stdout.write(`  also ${file}\n`);
+    for (const file of Object.keys(result.manifest.files).filter((f) => /\.(parquet|csv|jsonl)$/.test(f))) process.stdout.write(`  also ${file}\n`);
   },
 };
