@@ -41,9 +41,24 @@ export class ByteBuilder {
   }
 
   bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.n);
-    this.n += b.length;
+    const len = b.length;
+    this.ensure(len);
+    const buf = this.buf;
+    const n = this.n;
+    // Most runs are a few bytes: a loop beats set()'s call overhead there.
+    if (len < 32) for (let k = 0; k < len; k++) buf[n + k] = b[k]!;
+    else buf.set(b, n);
+    this.n = n + len;
+  }
+
+  /** Bytes [from, to) of another buffer. */
+  range(src: Uint8Array, from: number, to: number): void {
+    const len = to - from;
+    this.ensure(len);
+    const buf = this.buf;
+    const n = this.n;
+    for (let k = 0; k < len; k++) buf[n + k] = src[from + k]!;
+    this.n = n + len;
   }
 
   byte(c: number): void {

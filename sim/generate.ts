@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DATA_SET_FILES, type Manifest, type Truth } from './formats.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
@@ -93,6 +93,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const withLogs = opts.logs ?? true;
   const withMetrics = opts.metrics ?? true;
   checkExport(opts.export ?? {}, withLogs, withMetrics);
+  assertReplaceable(opts.out);
 
   return publishDir(opts.out, async (dir) => {
     const files: Manifest['files'] = {};
@@ -174,6 +175,24 @@ function openTelemetry(m: Model, seed: number, dir: string, logs: boolean, metri
       : undefined;
   const telemetry: Telemetry = { ...(logsOf ? { logs: logsOf } : {}), ...(monitor ? { monitor } : {}), ...(exporter?.calls ? { calls: exporter.calls } : {}) };
   return { telemetry, logRows, monitor };
+}
+
+/**
+ * The output folder is replaced as a whole: refuse one that holds anything but a data set
+ * faultline wrote (nothing is lost that faultline did not write).
+ */
+function assertReplaceable(out: string): void {
+  let entries: string[];
+  try {
+    if (!statSync(out).isDirectory()) throw new GenerateOptionsError(`${out}: exists and is not a folder: choose another output folder`);
+    entries = readdirSync(out);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (entries.length > 0 && !entries.includes(DATA_SET_FILES.manifest)) {
+    throw new GenerateOptionsError(`${out}: holds files and no manifest.json, so it is not a data set faultline wrote: refusing to replace it (choose a new folder or empty it)`);
+  }
 }
 
 /** Export options in range, and the outputs they export turned on. */

@@ -189,7 +189,7 @@ export class LogRows {
         biz.buf[biz.n++] = 90; // 'Z'
         biz.padded(this.dcn[i]! + 1, 2);
         biz.padded(tx, 16);
-        uid.bytes(biz.buf.subarray(b0, biz.n));
+        uid.range(biz.buf, b0, biz.n);
         uid.byte(45); // '-'
         uid.padded(this.call[i]!, 4);
       }
@@ -234,7 +234,7 @@ export class LogRows {
       case ARG.db:
         return msg.bytes(c.databases[value]!);
       case ARG.uid:
-        return msg.bytes(this.uid.buf.subarray(uidFrom, uidTo));
+        return msg.range(this.uid.buf, uidFrom, uidTo);
       case ARG.ip: {
         const x = value >>> 0;
         msg.uint(x >>> 24);

@@ -30,6 +30,8 @@ const BACKGROUND_BYTES_PER_S = 2000;
 /** Bytes a database query sends and receives. */
 const QUERY_BYTES_OUT = 300;
 const QUERY_BYTES_IN = 1500;
+/** The state is sampled every SAMPLE_S seconds (lifecycle changes every second): minute means need no finer grain. */
+const SAMPLE_S = 5;
 /** Expected calls an instance's reach estimate starts from (as if it had received them all). */
 const REACH_PRIOR = 50;
 /** Background lines per instance per minute: benign warnings and errors. */
@@ -93,6 +95,8 @@ export class InstanceMonitor {
   private readonly dbMs: Float64Array;
   private readonly heapBase: Float64Array; // per instance, MB
   private readonly heapMax: Float64Array;
+  /** Per instance, this minute: seconds up, and samples taken while up. */
+  private readonly upSeconds: Int32Array;
   private readonly upTicks: Int32Array;
   /** Per instance, the minute just ended: share of workers busy, requests waiting, connections held. */
   private readonly busy: Float64Array;
@@ -147,6 +151,7 @@ export class InstanceMonitor {
       this.heapBase[i] = 350 + Math.floor(r() * 600);
       this.heapMax[i] = Math.max(1024, Math.ceil((2.5 * this.heapBase[i]!) / 256) * 256);
     }
+    this.upSeconds = new Int32Array(ni);
     this.upTicks = new Int32Array(ni);
     this.busy = new Float64Array(ni);
     this.queue = new Float64Array(ni);
@@ -186,15 +191,19 @@ export class InstanceMonitor {
     const { fx, load, waitMs, procMs } = this.e;
     const m = this.m;
     const { worker, cpu, db, waiting, hog, steal, gc, cold, heap, slowQuery } = this.sums;
+    const sample = Math.round((t - m.start) / 1000) % SAMPLE_S === 0;
     for (let k = 0; k < this.bank.length; k++) {
       const i = this.bank[k]!;
       const state = fx.instState[i]!;
       if (state !== this.prevState[i]) this.transition(i, state, t);
       if (fx.instBatch[i] !== this.prevBatch[i]) this.batchEdge(i, t);
       if (state !== INSTANCE_STATE.up) continue;
+      this.upSeconds[i]!++;
+      // Sampled every SAMPLE_S seconds, and at its first second up in the minute.
+      if (!sample && this.upTicks[i] !== 0) continue;
       const s = m.instanceService[i]!;
       this.upTicks[i]!++;
-      const lambda = load[i]!;
+      const lambda = load[i]! * SAMPLE_S;
       this.expectedCalls[i] = this.expectedCalls[i]! + lambda;
       worker[i] = worker[i]! + lambda * procMs[i]!;
       cpu[i] = cpu[i]! + lambda * this.cpuMs[s]! * fx.instWork[i]!;
@@ -282,15 +291,15 @@ export class InstanceMonitor {
       const i = this.bank[k]!;
       // Draws for every instance, up or not, so one instance's gap never shifts another's noise.
       const zs = [z(), z(), z(), z(), z(), z(), z(), z(), noise()];
+      if (this.upSeconds[i] === 0) continue;
       const n = this.upTicks[i]!;
-      if (n === 0) continue;
       const s = m.instanceService[i]!;
       const reach = (this.calls[i]! + REACH_PRIOR) / (this.expectedCalls[i]! + REACH_PRIOR);
-      const poolMs = n * this.poolMsPerS[s]!; // worker time the instance had this minute
+      const poolMs = n * SAMPLE_S * this.poolMsPerS[s]!; // worker time the instance had this minute
       const busy = Math.min(1, (reach * worker[i]!) / poolMs);
       this.busy[i] = busy;
       // Little's law: requests waiting = arrival rate x mean wait, per instance at traffic scale 1.
-      this.queue[i] = (reach * waiting[i]!) / n / m.scale;
+      this.queue[i] = (reach * waiting[i]!) / (n * SAMPLE_S) / m.scale;
       this.dbHeld[i] = this.dbMs[s]! > 0 ? Math.min(DB_POOL_SIZE, (WORKER_POOL_SIZE * reach * db[i]!) / poolMs + slowQuery[i]! / n) : NaN;
       if (!b) continue;
       const r = b.length;
@@ -311,7 +320,7 @@ export class InstanceMonitor {
       if (++b.length === this.capacity) this.flush();
     }
     if (this.opts.logs) this.backgroundLines(tMinute, minute);
-    for (const a of [this.upTicks, worker, cpu, db, waiting, hog, steal, gc, cold, heap, slowQuery, this.netIn, this.netOut]) a.fill(0);
+    for (const a of [this.upSeconds, this.upTicks, worker, cpu, db, waiting, hog, steal, gc, cold, heap, slowQuery, this.netIn, this.netOut]) a.fill(0);
   }
 
   /**
@@ -332,7 +341,7 @@ export class InstanceMonitor {
       const n = this.upTicks[i]!;
       const s = m.instanceService[i]!;
       const u = [r(), r(), r(), r(), r(), r()];
-      if (n === 0) continue;
+      if (this.upSeconds[i] === 0) continue;
       if (leader[s] === -1) leader[s] = i;
       const at = (x: number) => tMinute + x * 60_000;
       const meanBusy = this.busy[i]!;

@@ -309,7 +309,7 @@ export class TelemetryExport {
       if (tx >= 0) {
         this.traceId(w, tx, b.dcn[i]!);
         w.byte(44);
-        if (this.ids === 'bank') w.bytes(b.uniqueId.bytes.subarray(b.uniqueId.offsets[i]!, b.uniqueId.offsets[i + 1]!));
+        if (this.ids === 'bank') w.range(b.uniqueId.bytes, b.uniqueId.offsets[i]!, b.uniqueId.offsets[i + 1]!);
         else this.spanId(w, tx, b.dcn[i]!, b.call[i]!, b.side[i] === SIDE.caller ? 0 : 1);
       } else w.byte(44);
       w.byte(44);
