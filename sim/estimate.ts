@@ -1,5 +1,6 @@
 import type { CallNode, Model } from './model.js';
 import { SERVICE_KIND } from './model.js';
+import { FaultlineError } from '../common/errors.js';
 
 /**
  * How big a scenario's data set will be, from the model alone, before anything runs: so that a
@@ -21,7 +22,9 @@ export const MAX_MESSAGES = 250_000_000;
 export const MAX_MINUTE_CELLS = 20_000_000;
 
 /** A scenario whose data set would be past a documented limit (MAX_MESSAGES, MAX_MINUTE_CELLS). */
-export class ScenarioSizeError extends Error {}
+export class ScenarioSizeError extends FaultlineError {
+  override name = 'ScenarioSizeError';
+}
 
 export function estimateSize(m: Model): SizeEstimate {
   const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DATA_SET_FILES, type Manifest, type Truth } from './formats.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { publishDir } from '../common/output-dir.js';
+import { FaultlineError } from '../common/errors.js';
 import { Engine, type Telemetry } from './engine.js';
 import { checkSize, estimateSize } from './estimate.js';
 import { compileFaults } from './faults.js';
@@ -24,8 +25,10 @@ export interface GenerateOptions {
   /** Scenario name relative to scenarios/ (e.g. `faults/database-slow`) or a YAML file path. */
   scenario: string;
   seed: number;
-  /** Output directory: replaced as a whole when the data set is complete. */
+  /** Output folder: new, empty, or one faultline wrote before (see common/output-dir.ts). */
   out: string;
+  /** Write into a folder that holds other files too (they are kept, never replaced). */
+  force?: boolean;
   /** Overrides the scenario's duration: `6h`, `90m`, `1d`, or milliseconds. */
   duration?: string | number;
   /** Multiplies every rate and capacity on top of the scenario's own scale. */
@@ -54,7 +57,9 @@ export interface GenerateResult {
 }
 
 /** An option of generate() out of range (a usage error, like a bad scenario). */
-export class GenerateOptionsError extends Error {}
+export class GenerateOptionsError extends FaultlineError {
+  override name = 'GenerateOptionsError';
+}
 
 /** Traffic scale beyond which the data would be absurd for any scenario (the size limits apply too). */
 const MAX_TRAFFIC_SCALE = 1e4;
@@ -64,8 +69,9 @@ const DEPENDENCIES = ['apache-arrow', 'seedrandom', 'yaml', 'zod'];
  * Generate one data set: messages.arrow (streamed batch by batch), kpis.arrow, logs.arrow and
  * metrics.arrow (unless turned off), truth.json (with the KPI series each fault actually moved,
  * from fault-free counterfactual runs forked off the real run at each fault's start) and
- * manifest.json. The files are written into a temporary folder beside `out` and published with
- * one rename, so `out` holds a whole data set or the previous one, never a mix. Logs and metrics
+ * manifest.json. The files are written into a staging folder and published by publishDir, the
+ * manifest last: `out` holds the whole new data set or the previous one, and a run killed while
+ * publishing leaves a set whose manifest does not match it, which the readers refuse. Logs and metrics
  * draw from random streams of their own: messages, KPIs and truth do not depend on them. Same
  * scenario, options and seed give byte-identical files.
  */
@@ -93,7 +99,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   const withLogs = opts.logs ?? true;
   const withMetrics = opts.metrics ?? true;
   checkExport(opts.export ?? {}, withLogs, withMetrics);
-  assertReplaceable(opts.out);
+  const publish = { command: 'generate', commitLast: [DATA_SET_FILES.manifest], ...(opts.force ? { force: true } : {}) };
 
   return publishDir(opts.out, async (dir) => {
     const files: Manifest['files'] = {};
@@ -156,7 +162,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
     };
     writeFileAtomic(join(dir, DATA_SET_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');
     return { dir: opts.out, manifest, truth, warnings };
-  });
+  }, publish);
 }
 
 /** The log and metric writers of a run (feeding the exports), as the engine takes them. */
@@ -175,24 +181,6 @@ function openTelemetry(m: Model, seed: number, dir: string, logs: boolean, metri
       : undefined;
   const telemetry: Telemetry = { ...(logsOf ? { logs: logsOf } : {}), ...(monitor ? { monitor } : {}), ...(exporter?.calls ? { calls: exporter.calls } : {}) };
   return { telemetry, logRows, monitor };
-}
-
-/**
- * The output folder is replaced as a whole: refuse one that holds anything but a data set
- * faultline wrote (nothing is lost that faultline did not write).
- */
-function assertReplaceable(out: string): void {
-  let entries: string[];
-  try {
-    if (!statSync(out).isDirectory()) throw new GenerateOptionsError(`${out}: exists and is not a folder: choose another output folder`);
-    entries = readdirSync(out);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  if (entries.length > 0 && !entries.includes(DATA_SET_FILES.manifest)) {
-    throw new GenerateOptionsError(`${out}: holds files and no manifest.json, so it is not a data set faultline wrote: refusing to replace it (choose a new folder or empty it)`);
-  }
 }
 
 /** Export options in range, and the outputs they export turned on. */

@@ -147,14 +147,16 @@ describe('generate publishes a data set whole or not at all', () => {
     const failing = generate({ scenario: small, seed: 2, out, addFiles: () => Promise.reject(new Error('disk full')) });
     await expect(failing).rejects.toThrow('disk full');
     expect(Object.fromEntries(readdirSync(out).map((f) => [f, sha(join(out, f))]))).toEqual(before);
-    expect(readdirSync(root).filter((f) => f.startsWith('.kept'))).toEqual([]);
+    expect(readdirSync(out).filter((f) => f.startsWith('.faultline-tmp-'))).toEqual([]);
   });
 
-  it('refuses to replace a folder that is not a data set', async () => {
+  it("never touches a user's files in the output folder", async () => {
     const mine = join(root, 'mine');
     mkdirSync(mine);
     writeFileSync(join(mine, 'notes.txt'), 'mine');
-    await expect(generate({ scenario: small, seed: 1, out: mine })).rejects.toThrow(/mine: holds files and no manifest\.json/);
+    await expect(generate({ scenario: small, seed: 1, out: mine })).rejects.toThrow(/holds files faultline did not write \(notes\.txt\)/);
+    await generate({ scenario: small, seed: 1, out: mine, force: true, logs: false, metrics: false });
     expect(readFileSync(join(mine, 'notes.txt'), 'utf8')).toBe('mine');
+    expect((await readTruth(mine)).faults).toHaveLength(1);
   });
 });
