@@ -703,10 +703,7 @@ export class Engine implements EngineState {
       if (child.async || cls === CLASS.none) continue;
       t = this.retEnd;
       if (cls === CLASS.system) {
-        if (logs) {
-          this.retEnd = t;
-          this.logHandled(node, inst, arrive, LINE.downstreamError, child.service, this.retCode);
-        }
+        if (logs) this.logHandled(node, inst, arrive, LINE.downstreamError, child.service, this.retCode);
         this.retCode = m.code(SYSTEM_CODES.downstream);
         return;
       }
