@@ -15,7 +15,7 @@
  *
  *   npm run build && node dist/scripts/bench/sim.js
  *   FL_BENCH_SCENARIO=default FL_BENCH_DURATION=1d FL_BENCH_SCALE=1 FL_BENCH_ITERATIONS=5 node dist/scripts/bench/sim.js
- *   node dist/scripts/bench/sim.js --big    # one generate() of ~100M messages with logs and metrics; prints maxRSS
+ *   node dist/scripts/bench/sim.js --big    # generate() of ~100M messages without, then with logs and metrics (one process each, no warm-up); peak RSS
  *
  * Output goes to $TMPDIR/faultline-bench-sim-<pid> and is removed afterwards.
  */
@@ -54,7 +54,7 @@ const cpuSeconds = (before: NodeJS.CpuUsage) => {
 
 try {
   if (child) await runChild(child);
-  else if (big) await runBig();
+  else if (big) runBig();
   else {
     await runThroughput();
     runTelemetryCost();
@@ -65,15 +65,16 @@ try {
 }
 
 /**
- * A child: `--child telemetry|plain <scenario> <duration|-> <scale> <runs>` runs generate() once
- * to warm up, then `runs` times, and prints {cpu, wall, messages, logLines, metricRows, rss} as JSON.
+ * A child: `--child telemetry|plain <scenario> <duration|-> <scale> <runs> [cold]` runs generate()
+ * once to warm up (not with `cold`), then `runs` times, and prints {cpu, wall, messages, logLines,
+ * metricRows, logBytes, messageBytes, rss} as JSON.
  */
-async function runChild([mode, scenario, dur, scale, runs]: string[]): Promise<void> {
+async function runChild([mode, scenario, dur, scale, runs, cold]: string[]): Promise<void> {
   const telemetry = mode === 'telemetry';
   const cpu: number[] = [];
   const wall: number[] = [];
-  let counts = { messages: 0, logLines: 0, metricRows: 0 };
-  for (let k = 0; k <= Number(runs); k++) {
+  let counts = { messages: 0, logLines: 0, metricRows: 0, logBytes: 0, messageBytes: 0 };
+  for (let k = cold === 'cold' ? 1 : 0; k <= Number(runs); k++) {
     rmSync(join(out, 'data'), { recursive: true, force: true });
     const before = process.cpuUsage();
     const t0 = performance.now();
@@ -81,39 +82,53 @@ async function runChild([mode, scenario, dur, scale, runs]: string[]): Promise<v
     if (k === 0) continue; // warm-up
     wall.push((performance.now() - t0) / 1000);
     cpu.push(cpuSeconds(before));
-    counts = r.manifest.counts;
+    counts = { ...r.manifest.counts, logBytes: r.manifest.files['logs.arrow']?.bytes ?? 0, messageBytes: r.manifest.files['messages.arrow']!.bytes };
   }
   process.stdout.write(JSON.stringify({ cpu, wall, ...counts, rss: Number(mb()) }) + '\n');
 }
 
-function spawnChild(mode: string, scenario: string, dur: string, scale: number, runs: number): { cpu: number[]; wall: number[]; messages: number; logLines: number; metricRows: number; rss: number } {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, scenario, dur, String(scale), String(runs)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+interface ChildResult {
+  cpu: number[];
+  wall: number[];
+  messages: number;
+  logLines: number;
+  metricRows: number;
+  logBytes: number;
+  messageBytes: number;
+  rss: number;
+}
+
+function spawnChild(mode: string, scenario: string, dur: string, scale: number, runs: number, cold = false): ChildResult {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, scenario, dur, String(scale), String(runs), cold ? 'cold' : 'warm'], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`bench child (${mode}) failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-async function runBig(): Promise<void> {
-  const started = performance.now();
-  const before = process.cpuUsage();
-  const r = await generate({ scenario: scenarioName, seed: 1, out: join(out, 'data'), duration, trafficScale });
-  const s = (performance.now() - started) / 1000;
-  const cpuS = cpuSeconds(before);
-  const n = r.manifest.counts.messages;
-  console.log(`generate ${scenarioName} ${duration ?? ''} x${trafficScale} with logs and metrics: ${n.toLocaleString('en')} messages in ${s.toFixed(1)} s`);
-  console.table([
-    {
-      messages: n.toLocaleString('en'),
-      'log lines': r.manifest.counts.logLines.toLocaleString('en'),
-      'metric rows': r.manifest.counts.metricRows.toLocaleString('en'),
-      seconds: s.toFixed(1),
-      'messages/s': `${(n / s / 1e6).toFixed(2)} M`,
-      'CPU s': cpuS.toFixed(1),
-      'messages/CPU-s': `${(n / cpuS / 1e6).toFixed(2)} M`,
-      'messages.arrow MB': (r.manifest.files['messages.arrow']!.bytes / 1e6).toFixed(0),
-      'logs.arrow MB': (r.manifest.files['logs.arrow']!.bytes / 1e6).toFixed(0),
-      'peak RSS MB': mb(),
-    },
-  ]);
+/** ~100M messages, without and then with logs and metrics, each in its own process. */
+function runBig(): void {
+  const rows = (['plain', 'telemetry'] as const).map((mode) => {
+    const r = spawnChild(mode, scenarioName, duration ?? '-', trafficScale, 1, true);
+    return {
+      mode,
+      cpu: r.cpu[0]!,
+      row: {
+        task: mode === 'plain' ? 'without logs and metrics' : 'with logs and metrics',
+        messages: r.messages.toLocaleString('en'),
+        'log lines': r.logLines.toLocaleString('en'),
+        'metric rows': r.metricRows.toLocaleString('en'),
+        seconds: r.wall[0]!.toFixed(1),
+        'messages/s': `${(r.messages / r.wall[0]! / 1e6).toFixed(2)} M`,
+        'CPU s': r.cpu[0]!.toFixed(1),
+        'messages/CPU-s': `${(r.messages / r.cpu[0]! / 1e6).toFixed(2)} M`,
+        'messages.arrow MB': (r.messageBytes / 1e6).toFixed(0),
+        'logs.arrow MB': (r.logBytes / 1e6).toFixed(0),
+        'peak RSS MB': String(r.rss),
+      },
+    };
+  });
+  console.log(`generate ${scenarioName} ${duration ?? ''} x${trafficScale}, one process each:`);
+  console.table(rows.map((r) => r.row));
+  console.log(`cost of logs and metrics: x${(rows[1]!.cpu / rows[0]!.cpu).toFixed(2)} CPU; target <= x2`);
 }
 
 async function runThroughput(): Promise<void> {
@@ -177,7 +192,7 @@ async function runThroughput(): Promise<void> {
 
 /** generate() with and without logs and metrics, in alternating child processes. */
 function runTelemetryCost(): void {
-  const runs: Record<'plain' | 'telemetry', ReturnType<typeof spawnChild>[]> = { plain: [], telemetry: [] };
+  const runs: Record<'plain' | 'telemetry', ChildResult[]> = { plain: [], telemetry: [] };
   for (let k = 0; k < 2; k++) {
     for (const mode of ['plain', 'telemetry'] as const) runs[mode].push(spawnChild(mode, scenarioName, duration ?? '-', trafficScale, Math.max(1, Math.ceil(iterations / 2))));
   }
