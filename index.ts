@@ -17,11 +17,13 @@ export { loadSuite, parseSuite, type Suite } from './pipeline/suite.js';
 export { buildSweep, deriveSeed, parseShard, selectShard, type SweepItem, type Shard } from './pipeline/sweep.js';
 
 // The scenario engine and its data-set files.
-export { generate, type GenerateOptions, type GenerateResult } from './sim/generate.js';
+export { generate, GenerateOptionsError, type GenerateOptions, type GenerateResult } from './sim/generate.js';
+export type { ExportOptions } from './sim/export/telemetry-export.js';
+export { ScenarioSizeError, MAX_MESSAGES, MAX_MINUTE_CELLS } from './sim/estimate.js';
 export { loadScenario, listScenarios, ScenarioError } from './sim/scenario.js';
-export { readKpis, readTruth, scanMessages } from './sim/read.js';
+export { readKpis, readTruth, scanMessages, scanLogs, readMetrics, checkManifest } from './sim/read.js';
 export { MessageLogWriter, writeKpis } from './sim/message-writer.js';
-export type { Truth, TruthFault, Manifest, MessageBatch, KpiTable, FaultType, LogPoint } from './sim/formats.js';
+export type { Truth, TruthFault, Manifest, MessageBatch, KpiTable, LogBatch, MetricFrame, FaultType, LogPoint, LogLevel, MetricName } from './sim/formats.js';
 
 // Telemetry in memory, and its readers.
 export type { SpanTable, Series, MetricTable, LogTable, Incident, KpiFrame } from './data/types.js';

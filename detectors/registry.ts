@@ -16,6 +16,8 @@ import { spectralResidualDetector } from './spectral-residual.js';
 import { binomialDetector } from './binomial.js';
 import { kmeansWindowDetector } from './kmeans-window.js';
 import { shituDetector } from './shitu.js';
+import { bandDetector } from './band.js';
+import { diffDetector } from './diff.js';
 import { parseCommandLine } from '../common/json-lines-process.js';
 import { isModulePath, loadPluginModule } from '../common/plugin-module.js';
 import { Registry, type ResolveOptions, type Resolved } from '../common/plugin.js';
@@ -35,6 +37,8 @@ export const detectorRegistry = new Registry<Detector>(
     binomialDetector,
     kmeansWindowDetector,
     shituDetector,
+    bandDetector,
+    diffDetector,
   ],
   {
     accepts: (s) => s.startsWith('cmd:') || s.endsWith('.json') || isModulePath(s),

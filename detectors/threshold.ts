@@ -1,6 +1,7 @@
 /**
  * Static threshold: the band a metric stayed inside during training (its min and max, or explicit
- * `lower` / `upper` options) is normal; anything outside alarms. The score is the distance from the
+ * `lower` / `upper` options; `band` takes training quantiles instead) is normal; anything outside
+ * alarms. The score is the distance from the
  * training median in units of the half-band on that side (the median to the band's edge), so the
  * band is the level 1 on both sides, an asymmetric band included, and the train and oracle sweeps
  * over one level move both edges in proportion.
@@ -9,23 +10,26 @@ import { z } from 'zod';
 import { definePlugin } from '../common/plugin.js';
 import type { Detection, Detector, DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
-import { median, safeScale, sortedFinite } from './stats.js';
+import { median, quantileSorted, safeScale, sortedFinite } from './stats.js';
 
-class StaticThreshold implements Detector {
+export class StaticThreshold implements Detector {
   private lower: number | undefined;
   private upper: number | undefined;
   private center = NaN;
+  /** The band's edges are the training quantiles q and 1 - q (0: the minimum and maximum). */
+  private readonly trainQuantile: number;
 
-  constructor(options: { lower?: number | undefined; upper?: number | undefined }) {
+  constructor(options: { lower?: number | undefined; upper?: number | undefined; trainQuantile?: number }) {
     this.lower = options.lower;
     this.upper = options.upper;
+    this.trainQuantile = options.trainQuantile ?? 0;
   }
 
   fit(train: Series): void {
     const s = sortedFinite(train.values);
     if (s.length === 0) return;
-    this.lower ??= s[0];
-    this.upper ??= s[s.length - 1];
+    this.lower ??= quantileSorted(s, this.trainQuantile);
+    this.upper ??= quantileSorted(s, 1 - this.trainQuantile);
     this.center = median(s);
   }
 

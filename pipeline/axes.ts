@@ -10,7 +10,7 @@
  * and severity); any other value replaces the field.
  */
 import { z } from 'zod';
-import { FAULT_TYPES, type FaultType } from '../sim/formats.js';
+import { FAULT_TARGET_KIND, FAULT_TYPES } from '../sim/formats.js';
 import { scenarioSchema, type CallTemplate, type ScenarioFile } from '../sim/scenario-schema.js';
 
 const axisName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes, starting with a letter');
@@ -106,25 +106,6 @@ function targets(s: ScenarioFile, kind: Exclude<Every, 'fault'>): AxisValue[] {
   }
 }
 
-/**
- * The targets each fault type takes (sim/scenario.ts checks the same when a scenario loads): a
- * fault type missing here has to be swept with explicit values.
- */
-const FAULT_TARGETS: Partial<Record<FaultType, Exclude<Every, 'fault'>>> = {
-  'database-slow': 'database',
-  'instance-down': 'instance',
-  'crash-loop': 'instance',
-  'memory-leak': 'instance',
-  'cpu-saturation': 'service',
-  'bad-release': 'service',
-  'config-error': 'service',
-  'broker-backlog': 'service',
-  'network-delay': 'edge',
-  'packet-loss': 'edge',
-  'channel-outage': 'channel',
-  'channel-slowdown': 'channel',
-  'traffic-surge': 'txType',
-};
 
 /** An axis's values for one scenario (`every` depends on the scenario's topology). */
 export function axisValues(spec: AxisSpec, scenario: ScenarioFile): AxisValue[] {
@@ -142,9 +123,7 @@ export function axisValues(spec: AxisSpec, scenario: ScenarioFile): AxisValue[] 
   const every = spec.every!;
   if (every !== 'fault') return targets(scenario, every);
   return (spec.types ?? FAULT_TYPES).flatMap((type) => {
-    const kind = FAULT_TARGETS[type];
-    if (!kind) throw new Error(`every: fault does not know which targets a ${type} fault takes; sweep it with values`);
-    return targets(scenario, kind).map((t) => ({ label: `${type}:${t.label}`, value: { type, target: t.value } }));
+    return targets(scenario, FAULT_TARGET_KIND[type]).map((t) => ({ label: `${type}:${t.label}`, value: { type, target: t.value } }));
   });
 }
 

@@ -38,6 +38,13 @@ export const DEFAULT_REPAIR_MINUTES: Record<FaultType, number> = {
   'bad-release': 15, // roll back the release
   'config-error': 10, // revert the config change
   'traffic-surge': 15, // scale out, rate-limit
+  'code-exception': 30, // find the failing code path in the logs, patch
+  'wrong-return': 45, // trace the bad value back through its consumers, patch, repair data
+  'slow-query': 30, // find the query, add the index or kill the job
+  'noisy-neighbour': 15, // move the instance off the host
+  'rolling-restart': 10, // let it finish or pause the rollout
+  'batch-job': 20, // reschedule or throttle the job
+  'drift': 30, // find the growing cost, archive or fix
 };
 /** Repair time of a fault type the table does not know (e.g. imported incidents). */
 export const DEFAULT_UNKNOWN_REPAIR_MINUTES = 30;

@@ -1,8 +1,12 @@
-import { LOG_POINTS } from './formats.js';
+import { LOG_POINTS, WORKER_POOL_SIZE } from './formats.js';
 import { FaultEffects, INSTANCE_STATE, type CompiledFault } from './faults.js';
 import type { KpiAccumulator } from './kpi-accumulator.js';
+import { LINE, type LogCatalog } from './log-catalog.js';
+import { SIDE, type LogRows } from './log-rows.js';
 import { CLASS, MSG, type MessageRows } from './message-rows.js';
-import { meanProcessingMs, OK_CODE, SERVICE_KIND, SYSTEM_CODES, DB_SIGMA, type CallNode, type Model } from './model.js';
+import { meanProcessingMs, OK_CODE, SERVICE_KIND, SYSTEM_CODES, DB_SIGMA, VALIDATION_CODE, type CallNode, type Model } from './model.js';
+import type { EngineState, InstanceMonitor } from './monitor.js';
+import type { CallRows } from './export/span-rows.js';
 import { mix32, normalQuantile, poissonInverse, stream, TxRandom } from './rng.js';
 import { arrivalRate } from './traffic.js';
 
@@ -14,6 +18,20 @@ const RETRY_SMOOTHING_TICKS = 30;
 /** Utilisation cap of the steady-state queue formula; above it the backlog term takes over. */
 const RHO_MAX = 0.98;
 const LP = Object.fromEntries(LOG_POINTS.map((p, i) => [p, i])) as Record<(typeof LOG_POINTS)[number], number>;
+/** Salt of the per-transaction log stream: log fields never draw from the engine's own stream. */
+const LOG_SALT = 0x6c6f6773;
+/** A query this many times the service's mean DB time per call is logged as slow SQL. */
+const SLOW_SQL_FACTOR = 3;
+/** A reply slower than this share of the caller's TTL (at most SLOW_REPLY_MS) is logged as slow. */
+const SLOW_REPLY_SHARE = 0.3;
+const SLOW_REPLY_MS = 1000;
+
+/** The optional outputs beside messages: application logs, per-instance metrics, and calls for the span exports. */
+export interface Telemetry {
+  logs?: { rows: LogRows; catalog: LogCatalog };
+  monitor?: InstanceMonitor;
+  calls?: CallRows;
+}
 
 export interface SimulationResult {
   transactions: number;
@@ -36,8 +54,8 @@ export interface SimulationResult {
  *     decided by the nodes that own them.
  * With `rows` absent it runs in KPI-only mode (used for the fault-free counterfactuals).
  */
-export class Engine {
-  private readonly fx: FaultEffects;
+export class Engine implements EngineState {
+  readonly fx: FaultEffects;
   private readonly rng = new TxRandom();
   private readonly ns: number;
   private readonly nt: number;
@@ -48,8 +66,10 @@ export class Engine {
   private readonly cellCount: Int32Array;
   /** DCN units that serve users (the last DCN of the model is 'external', the channels). */
   private readonly cells: number;
-  private readonly load: Float64Array; // expected arrivals per instance this tick (scaled calls/s)
-  private readonly waitMs: Float64Array;
+  readonly load: Float64Array; // expected arrivals per instance this tick (scaled calls/s)
+  readonly waitMs: Float64Array;
+  /** Per instance: the processing time (ms) its queue was last computed with. */
+  readonly procMs: Float64Array;
   private readonly backlog: Float64Array;
   /** Retries per second per service, smoothed (EMA) so that sparse sampled retries do not spike. */
   private readonly retryRate: Float64Array;
@@ -85,6 +105,23 @@ export class Engine {
   private readonly times: Float64Array;
   /** Leg latencies drawn by drawLegs(). */
   private readonly legs = new Float64Array(3);
+  private readonly logs?: LogRows;
+  private readonly catalog?: LogCatalog;
+  private readonly monitor?: InstanceMonitor;
+  private readonly calls?: CallRows;
+  /** The callee's side of the call attempt() just made, for its server span: NaN start when it never handled it. */
+  private srvStart = NaN;
+  private srvEnd = NaN;
+  private srvClass = 0;
+  private txDcn = 0;
+  /** Log fields draw from their own per-transaction stream, so logs never change the messages. */
+  private readonly lrng = new TxRandom();
+  /** The worker thread of the call being handled (its log lines share it), and that call's number. */
+  private thread = 0;
+  private handling = 0;
+  /** An earlier call of this transaction returned a wrong value that the next step will reject. */
+  private pendingCorrupt = false;
+  private readonly validationCode: number;
 
   constructor(
     private readonly m: Model,
@@ -92,7 +129,13 @@ export class Engine {
     private readonly seed: number,
     readonly kpis: KpiAccumulator,
     private readonly rows?: MessageRows,
+    telemetry: Telemetry = {},
   ) {
+    this.logs = telemetry.logs?.rows;
+    this.catalog = telemetry.logs?.catalog;
+    this.monitor = telemetry.monitor;
+    this.calls = telemetry.calls;
+    this.validationCode = m.retCodes.indexOf(VALIDATION_CODE);
     this.fx = new FaultEffects(m);
     this.times = rows ? rows.times : new Float64Array(2);
     this.ns = m.services.length;
@@ -113,10 +156,12 @@ export class Engine {
     for (let s = 0; s < this.ns; s++) for (let d = 0; d < this.cells; d++) this.cellRoutable.push(new Int32Array(m.serviceInstances[s]!.length));
     this.cellCount = new Int32Array(this.ns * this.cells);
     this.load = new Float64Array(ni);
+    this.procMs = new Float64Array(ni);
     this.queuedServices = Int32Array.from(m.services.keys()).filter((s) => m.serviceKind[s] === SERVICE_KIND.service);
     this.routedState = new Uint8Array(ni);
     this.steadyArrivals = new Float64Array(this.ns).fill(NaN);
     this.rebuildRouting();
+    this.monitor?.attach(this);
   }
 
   /**
@@ -134,6 +179,7 @@ export class Engine {
     e.routableCount.set(this.routableCount);
     e.cellCount.set(this.cellCount);
     e.load.set(this.load);
+    e.procMs.set(this.procMs);
     e.steadyArrivals.set(this.steadyArrivals);
     e.waitMs.set(this.waitMs);
     e.backlog.set(this.backlog);
@@ -177,14 +223,17 @@ export class Engine {
         this.fx.update(this.faults, t);
         for (let k = 0; k < this.nt; k++) rates[k] = minuteRate[k]! * this.fx.surge[k]!;
         this.updateQueues(rates);
+        this.monitor?.tick(t);
         for (let k = 0; k < this.nt; k++) {
           const n = poissonInverse(tickU[k * ticksPerMinute + tick]!, (rates[k]! * TICK_MS) / 1000);
           for (let j = 0; j < n; j++) {
             this.rng.reseed(mix32(txKey[k]!, tick), mix32(j, k));
+            if (this.logs) this.lrng.reseed(mix32(txKey[k]! ^ LOG_SALT, tick), mix32(j, k) ^ LOG_SALT);
             this.transaction(k, t + this.rng.next() * TICK_MS);
           }
         }
       }
+      this.monitor?.endMinute(tMinute);
     }
     this.rows?.flush();
     return { transactions: this.txSeq, messages: this.rows ? this.rows.total : this.messagesCounted };
@@ -205,7 +254,7 @@ export class Engine {
       for (let d = 0; d < this.cells; d++) this.cellCount[s * this.cells + d] = 0;
       for (let k = 0; k < ids.length; k++) {
         const i = ids[k]!;
-        if (state[i] === INSTANCE_STATE.deregistered) continue;
+        if (state[i]! >= INSTANCE_STATE.deregistered) continue;
         all[n++] = i;
         const d = m.instanceDcn[i]!;
         if (d < this.cells) this.cellRoutable[s * this.cells + d]![this.cellCount[s * this.cells + d]!++] = i;
@@ -274,6 +323,7 @@ export class Engine {
         // Steady-state wait ~ processing time x rho / (1 - rho); above saturation the backlog
         // drains at mu. Both are ratios, so --traffic-scale changes the data volume, not latency.
         waitMs[i] = (proc * rho) / (1 - rho) + (1000 * backlog) / mu;
+        this.procMs[i] = proc;
         if (backlog > 0) steady = false;
       }
       this.steadyArrivals[s] = steady ? arrivals : NaN;
@@ -289,7 +339,11 @@ export class Engine {
     const origin = m.serviceInstances[tx.origin]![dcn]!;
     this.txSeq++;
     this.callSeq = 0;
+    this.pendingCorrupt = false;
+    this.handling = 0;
+    this.txDcn = dcn;
     this.rows?.setTx(dcn, this.txSeq);
+    this.logs?.setTx(dcn, this.txSeq);
     this.call(tx.root, origin, t0);
     this.kpis.transaction(type, t0, this.retClass, this.retEnd - t0);
   }
@@ -359,10 +413,40 @@ export class Engine {
     for (let a = 0; a < attempts; a++) {
       const inst = this.pick(node.service, last, this.m.instanceDcn[caller]!);
       if (a > 0) this.retriesNow[node.service]!++;
+      const pendingBefore = this.pendingCorrupt;
       this.attempt(node, caller, inst, t);
+      // A wrong value this call returned never reached the caller if the reply did not.
+      if (!pendingBefore && this.retClass !== CLASS.ok) this.pendingCorrupt = false;
+      if (this.logs && !node.async) this.logCaller(node, caller, t, a, attempts);
       if (this.retClass !== CLASS.system) return;
       last = inst;
       t = this.retEnd + RETRY_BACKOFF_MS;
+    }
+  }
+
+  /** What the caller logs about a call it made (a bank service; client applications log nothing here). */
+  private logCaller(node: CallNode, caller: number, t0: number, attempt: number, attempts: number): void {
+    const m = this.m;
+    if (m.serviceKind[m.instanceService[caller]!] !== SERVICE_KIND.service) return;
+    const logs = this.logs!;
+    const v = logs.v;
+    v[0] = this.retEnd;
+    v[1] = this.thread;
+    v[2] = node.service;
+    if (this.retClass === CLASS.system) {
+      if (this.retCode === m.code(SYSTEM_CODES.timeout)) {
+        v[3] = node.timeoutMs;
+        logs.line(caller, LINE.timeout, SIDE.caller);
+      }
+      if (attempt + 1 < attempts) {
+        v[3] = this.retCode;
+        v[4] = attempt + 2;
+        v[5] = attempts;
+        logs.line(caller, LINE.retry, SIDE.caller);
+      }
+    } else if (this.retEnd - t0 > Math.min(SLOW_REPLY_SHARE * node.timeoutMs, SLOW_REPLY_MS)) {
+      v[3] = this.retEnd - t0;
+      logs.line(caller, LINE.slowReply, SIDE.caller);
     }
   }
 
@@ -372,8 +456,25 @@ export class Engine {
     else this.messagesCounted++;
   }
 
-  /** One request (and its reply or timeout) from `caller` to instance `inst`. */
+  /** One request (and its reply or timeout) from `caller` to instance `inst`, recorded for the span exports. */
   private attempt(node: CallNode, caller: number, inst: number, t0: number): void {
+    const calls = this.calls;
+    if (!calls) return this.attemptCall(node, caller, inst, t0);
+    const seq = this.callSeq + 1;
+    const parent = this.handling;
+    this.srvStart = NaN;
+    this.attemptCall(node, caller, inst, t0);
+    const t = calls.t;
+    t[0] = t0;
+    // A one-way message ends, for its sender, when it is delivered.
+    t[1] = node.async ? (Number.isNaN(this.srvStart) ? t0 : this.srvStart) : this.retEnd;
+    t[2] = this.srvStart;
+    t[3] = this.srvEnd;
+    const callee = inst < 0 ? this.m.serviceInstances[node.service]![0]! : inst;
+    calls.add(this.txSeq, this.txDcn, seq, parent, this.type, caller, callee, node.service, node.async, this.retClass - 1, this.srvClass - 1);
+  }
+
+  private attemptCall(node: CallNode, caller: number, inst: number, t0: number): void {
     const times = this.times;
     const m = this.m;
     const fx = this.fx;
@@ -385,6 +486,7 @@ export class Engine {
     const replyTopic = callerSvc;
     const seq = ++this.callSeq;
     this.rows?.setCall(seq);
+    this.logs?.setCall(seq);
     const edge = callerSvc * this.ns + svc;
     const legs = this.legs;
     this.drawLegs(1);
@@ -404,6 +506,8 @@ export class Engine {
     times[0] = t0;
     times[1] = t1;
     this.emit(LP.REQ_CLIENT_MESH, msgType, topic, caller, inst, ttl, 0, 0);
+    const net = this.monitor;
+    if (net) net.netOut[caller] = net.netOut[caller]! + net.requestBytes[svc]!;
     const misroute = fx.instMisroute[caller]!;
     if (misroute > 0 && this.rng.next() < misroute) {
       // Config error at the caller: sent to a topic nobody consumes; the broker bounces it. The
@@ -433,11 +537,25 @@ export class Engine {
     times[0] = t3;
     times[1] = t4;
     this.emit(LP.REQ_MESH_CLIENT, msgType, topic, caller, inst, ttl, 0, 0);
-    this.process(node, inst, t4);
+    if (net) {
+      net.netIn[inst] = net.netIn[inst]! + net.requestBytes[svc]! + net.queryBytesIn[svc]!;
+      net.netOut[inst] = net.netOut[inst]! + net.queryBytesOut[svc]!;
+    }
+    const callerThread = this.thread;
+    const callerHandling = this.handling;
+    this.process(node, inst, t4, seq);
+    this.thread = callerThread;
+    this.handling = callerHandling;
     this.rows?.setCall(seq); // children have set their own uniqueIds meanwhile
+    this.logs?.setCall(seq);
     const end = this.retEnd;
     const cls = this.retClass;
     const code = this.retCode;
+    if (this.calls && cls !== CLASS.none) {
+      this.srvStart = t4;
+      this.srvEnd = end;
+      this.srvClass = cls;
+    }
     if (node.async) {
       // One-way: nobody waits for a reply, so the callee's latency is its own handling time.
       this.kpis.call(svc, t0, cls, end - t4);
@@ -451,6 +569,7 @@ export class Engine {
     times[0] = end;
     times[1] = r1;
     this.emit(LP.RSP_CLIENT_MESH, MSG.reply, replyTopic, inst, caller, ttl, code, cls);
+    if (net) net.netOut[inst] = net.netOut[inst]! + net.replyBytes[svc]!;
     if (loss > 0 && this.rng.next() < loss) return this.timeout(node, caller, inst, t0);
     this.drawLegs(3);
     const r2 = r1 + legs[0]! + delay;
@@ -467,6 +586,7 @@ export class Engine {
     times[0] = r3;
     times[1] = r4;
     this.emit(LP.RSP_MESH_CLIENT, MSG.reply, replyTopic, inst, caller, ttl, code, cls);
+    if (net) net.netIn[caller] = net.netIn[caller]! + net.replyBytes[svc]!;
     this.kpis.call(svc, t0, cls, r4 - t0);
     this.retEnd = r4;
     this.retClass = cls;
@@ -522,8 +642,12 @@ export class Engine {
     this.retCode = code;
   }
 
-  /** The callee's work: queue wait, own processing and DB time, then its synchronous children. */
-  private process(node: CallNode, inst: number, arrive: number): void {
+  /**
+   * The callee's work: queue wait, own processing and DB time, then its synchronous children; and
+   * what it logs. A wrong value returned by an earlier call of the transaction (wrong-return) is
+   * rejected by the next synchronous step's validation: a business failure away from its cause.
+   */
+  private process(node: CallNode, inst: number, arrive: number, seq: number): void {
     const m = this.m;
     const fx = this.fx;
     const svc = node.service;
@@ -545,32 +669,142 @@ export class Engine {
       }
       return this.businessOutcome(node);
     }
+    const logs = this.logs;
+    this.handling = seq;
+    if (logs) this.thread = 1 + Math.floor(this.lrng.next() * WORKER_POOL_SIZE);
     let t = arrive + this.waitMs[inst]! + rng.lognormal(m.serviceTimeMs[svc]!, m.serviceSigma[svc]!) * fx.instSlow[inst]!;
     const db = m.serviceDbMs[svc]!;
-    if (db > 0) t += rng.lognormal(db * Math.exp((-DB_SIGMA * DB_SIGMA) / 2), DB_SIGMA) * fx.dbFactor[svc]!;
+    let dbTime = 0;
+    if (db > 0) {
+      dbTime = rng.lognormal(db * Math.exp((-DB_SIGMA * DB_SIGMA) / 2), DB_SIGMA) * fx.dbFactor[svc]!;
+      t += dbTime;
+      if (logs && dbTime > SLOW_SQL_FACTOR * db) this.logSlowSql(inst, arrive + (t - arrive) * 0.9, dbTime);
+    }
+    if (this.monitor) this.monitor.calls[inst]!++;
     this.retEnd = t;
-    const release = fx.releaseError[svc * this.nt + this.type]!;
+    const op = svc * this.nt + this.type;
+    const release = fx.releaseError[op]!;
     if (release > 0 && rng.next() < release) {
       this.retClass = CLASS.system;
       this.retCode = m.code(SYSTEM_CODES.exception);
+      if (logs) this.logHandled(node, inst, arrive, LINE.exception, -1, 0);
       return;
     }
     this.businessOutcome(node);
-    if (this.retClass !== CLASS.ok) return;
+    if (this.retClass !== CLASS.ok) {
+      if (logs) this.logHandled(node, inst, arrive, LINE.reject, -1, this.retCode);
+      return;
+    }
+    if (this.pendingCorrupt && !node.async) return this.rejectWrongValue(node, inst, arrive);
+    const pendingBefore = this.pendingCorrupt;
     for (const child of node.children) {
       this.call(child, inst, t);
       const cls: number = this.retClass;
       if (child.async || cls === CLASS.none) continue;
       t = this.retEnd;
       if (cls === CLASS.system) {
+        if (logs) this.logHandled(node, inst, arrive, LINE.downstreamError, child.service, this.retCode);
         this.retCode = m.code(SYSTEM_CODES.downstream);
         return;
       }
-      if (cls === CLASS.business) return; // the child's business code travels up as is
+      if (cls === CLASS.business) {
+        // the child's business code travels up as is
+        if (logs) this.logHandled(node, inst, arrive, LINE.downstreamReject, child.service, this.retCode);
+        return;
+      }
     }
     this.retEnd = t;
+    if (node.async) this.pendingCorrupt = pendingBefore; // a one-way branch hands nothing back
+    else if (this.pendingCorrupt) return this.rejectWrongValue(node, inst, arrive);
     this.retClass = CLASS.ok;
     this.retCode = OK_CODE;
+    if (logs) {
+      const caught = fx.caughtException[op]!;
+      if (caught > 0 && this.lrng.next() < caught) this.logHandled(node, inst, arrive, LINE.caughtException, -1, 0);
+      this.logHandled(node, inst, arrive, LINE.ok, -1, 0);
+    }
+    const wrong = fx.wrongReturn[op]!;
+    if (wrong > 0 && !node.async && rng.next() < wrong) this.pendingCorrupt = true;
+  }
+
+  /** This step's validation rejects a value an earlier call returned wrong. */
+  private rejectWrongValue(node: CallNode, inst: number, arrive: number): void {
+    this.pendingCorrupt = false;
+    this.retClass = CLASS.business;
+    this.retCode = this.validationCode;
+    if (this.logs) this.logHandled(node, inst, arrive, LINE.validation, -1, this.retCode);
+  }
+
+  /**
+   * The callee's line about a call it handled, at retEnd (class and code as set): an entry
+   * service writes an access-log line for every outcome, and its own line for a failure.
+   */
+  private logHandled(node: CallNode, inst: number, arrive: number, kind: number, other: number, code: number): void {
+    const logs = this.logs!;
+    const lrng = this.lrng;
+    const v = logs.v;
+    const end = this.retEnd;
+    const entry = this.catalog!.entry[node.service] === 1 && node === this.m.txTypes[this.type]!.root;
+    logs.setCall(this.handling);
+    v[0] = end;
+    v[1] = this.thread;
+    v[2] = this.type;
+    switch (kind) {
+      case LINE.ok:
+        if (entry) return this.logAccess(inst, arrive, 200);
+        v[3] = end - arrive;
+        v[4] = lrng.lognormal(300, 1.3);
+        v[5] = Math.floor(lrng.next() * 1e8);
+        v[6] = Math.floor(lrng.next() * 1e4);
+        v[7] = lrng.nextInt32();
+        break;
+      case LINE.reject:
+        v[3] = code;
+        v[4] = Math.floor(lrng.next() * 1e8);
+        break;
+      case LINE.downstreamReject:
+      case LINE.downstreamError:
+        v[3] = other;
+        v[4] = code;
+        break;
+      case LINE.exception:
+      case LINE.caughtException:
+        v[kind === LINE.exception ? 3 : 2] = lrng.nextInt32();
+        break;
+      case LINE.validation: {
+        const amount = lrng.lognormal(300, 1.3);
+        v[3] = amount;
+        v[4] = amount * (1 + (lrng.next() < 0.5 ? -1 : 1) * (0.01 + 0.2 * lrng.next()));
+        break;
+      }
+    }
+    logs.line(inst, kind, SIDE.callee);
+    if (entry && kind !== LINE.caughtException) this.logAccess(inst, arrive, this.retClass === CLASS.system ? 500 : 422);
+  }
+
+  private logAccess(inst: number, arrive: number, status: number): void {
+    const logs = this.logs!;
+    const lrng = this.lrng;
+    const v = logs.v;
+    v[0] = this.retEnd;
+    v[1] = this.thread;
+    v[2] = ((100 << 24) | (64 << 16)) + Math.floor(lrng.next() * (1 << 22)); // a client address (carrier-grade NAT range)
+    v[3] = this.type;
+    v[4] = status;
+    v[5] = Math.floor(lrng.lognormal(800, 0.5));
+    v[6] = this.retEnd - arrive;
+    logs.line(inst, LINE.access, SIDE.callee);
+  }
+
+  private logSlowSql(inst: number, t: number, dbTime: number): void {
+    const logs = this.logs!;
+    const v = logs.v;
+    logs.setCall(this.handling);
+    v[0] = t;
+    v[1] = this.thread;
+    v[2] = this.catalog!.serviceDb[this.m.instanceService[inst]!]!;
+    v[3] = dbTime;
+    logs.line(inst, LINE.slowSql, SIDE.callee);
   }
 
   /** Business failures the node owns (e.g. insufficient balance): not system failures. */

@@ -6,12 +6,28 @@
  * A data set directory holds:
  *   messages.arrow  one row per message-log record (WEMQ style, see MESSAGE_COLUMNS)
  *   kpis.arrow      minute-level golden KPIs per service and per transaction type (KPI_COLUMNS)
+ *   logs.arrow      application log lines of the bank's service instances (LOG_COLUMNS)
+ *   metrics.arrow   per-instance resource metrics, one row per (minute, instance) (METRIC_COLUMNS)
  *   truth.json      injected faults with their root causes (Truth)
- *   manifest.json   scenario, seed, versions and sha256 of each output (Manifest)
+ *   manifest.json   scenario, seed, versions, row counts, size and sha256 of every other file (Manifest)
  *
  * and the CSV layouts below are how telemetry is exchanged as text: what `generate` exports and
  * what `replay`, `rca`, `fit` and `anonymise` read without a column mapping.
  */
+
+/** File names inside a data set directory. */
+export const DATA_SET_FILES = {
+  messages: 'messages.arrow',
+  kpis: 'kpis.arrow',
+  logs: 'logs.arrow',
+  metrics: 'metrics.arrow',
+  truth: 'truth.json',
+  manifest: 'manifest.json',
+  spansCsv: 'spans.csv',
+  spansOtlp: 'spans.otlp.jsonl',
+  logsCsv: 'logs.csv',
+  metricsCsv: 'metrics.csv',
+} as const;
 
 /** Legs of one request/reply call as the bus logs them; a missing reply leg means a timeout or loss. */
 export const LOG_POINTS = [
@@ -96,6 +112,58 @@ export function kpiSeriesId(scope: KpiScope, name: string, kpi: KpiName): string
   return `${scope}:${name}:${kpi}`;
 }
 
+/** Levels of logs.arrow, least severe first. */
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * logs.arrow columns: one row per application log line written by an instance of a bank service
+ * (channels and client applications are outside the bank and write none). Dictionary index types
+ * follow MESSAGE_COLUMNS. Rows come in the order the engine wrote them (a transaction's lines
+ * together, then the instances' background lines at each minute's end), not sorted by time.
+ */
+export const LOG_COLUMNS = {
+  time: 'time', // Float64 unix ms the line was written (on the true clock)
+  service: 'service', // dict
+  instance: 'instance', // dict
+  bizSeqNo: 'bizSeqNo', // Utf8: the transaction the line was written for; '' for a line outside any request
+  uniqueId: 'uniqueId', // Utf8: the call (request/reply pair) the line is about; '' when none
+  level: 'level', // dict: LogLevel
+  /**
+   * Utf8: `[thread] logger - text`. An exception's class, message and stack frames follow on
+   * further lines (`\n` then `\tat frame`), as a Java logger writes them.
+   */
+  message: 'message',
+} as const;
+export type LogColumn = keyof typeof LOG_COLUMNS;
+
+/**
+ * Per-instance resource metrics of metrics.arrow, one value per (minute, instance): minute means of
+ * the engine's per-second state unless noted. Units: cpuUsage and cpuSteal in percent of the
+ * instance's CPU allowance; memoryUsedMb heap in use (MB); gcPauseMs stop-the-world pause time
+ * summed over the minute; workerBusy mean busy worker threads (pool of WORKER_POOL_SIZE);
+ * workerQueue mean requests waiting for a worker; dbPoolInUse mean database connections held (pool
+ * of DB_POOL_SIZE; NaN for a service that owns no database); netBytesIn and netBytesOut bytes
+ * over the minute (simulated traffic: they scale with the traffic scale, like volume).
+ */
+export const METRIC_NAMES = ['cpuUsage', 'cpuSteal', 'memoryUsedMb', 'gcPauseMs', 'workerBusy', 'workerQueue', 'dbPoolInUse', 'netBytesIn', 'netBytesOut'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+export const WORKER_POOL_SIZE = 32;
+export const DB_POOL_SIZE = 16;
+
+/**
+ * metrics.arrow columns, wide: the key columns then one Float64 column per METRIC_NAMES entry.
+ * Rows are minute-major, instances in model order; an instance has a row for a minute only when it
+ * was up for at least one second of it (a crashed, unreachable or not yet started instance leaves
+ * a gap, and an instance replaced by a rolling restart ends while its successor begins).
+ */
+export const METRIC_COLUMNS = {
+  time: 'time', // Float64 unix ms of the minute's start
+  service: 'service', // dict
+  instance: 'instance', // dict
+  ...(Object.fromEntries(METRIC_NAMES.map((n) => [n, n])) as { [K in MetricName]: K }),
+} as const;
+
 export const FAULT_TYPES = [
   'database-slow',
   'instance-down',
@@ -110,8 +178,44 @@ export const FAULT_TYPES = [
   'bad-release',
   'config-error',
   'traffic-surge',
+  // Faults that show in some signals only.
+  'code-exception', // an exception caught and logged; the reply still succeeds (logs)
+  'wrong-return', // a wrong value returned with status OK; the next step fails its validation (business failures elsewhere)
+  'slow-query', // a dependency's background query turned slow (its logs, its DB pool)
+  'noisy-neighbour', // a co-located tenant steals CPU (the victim's CPU steal and latency, not its own load)
+  'rolling-restart', // instances replaced one by one under new ids (churn, cold starts)
+  'batch-job', // a scheduled batch loading a service's CPU and database (periodic with `repeat`)
+  'drift', // a service's work per call growing slowly over the window
 ] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
+
+/**
+ * What each fault type is injected into, as a scenario names it in `target` (sim/faults.ts
+ * compiles it; a fault on an instance may also take a whole service): the one place a sweep over
+ * "every fault on every target" learns the targets from.
+ */
+export const FAULT_TARGET_KIND: Record<FaultType, 'service' | 'instance' | 'database' | 'edge' | 'channel' | 'txType'> = {
+  'database-slow': 'database',
+  'instance-down': 'instance',
+  'crash-loop': 'instance',
+  'cpu-saturation': 'service',
+  'memory-leak': 'instance',
+  'network-delay': 'edge',
+  'packet-loss': 'edge',
+  'broker-backlog': 'service',
+  'channel-outage': 'channel',
+  'channel-slowdown': 'channel',
+  'bad-release': 'service',
+  'config-error': 'service',
+  'traffic-surge': 'txType',
+  'code-exception': 'service',
+  'wrong-return': 'service',
+  'slow-query': 'database',
+  'noisy-neighbour': 'instance',
+  'rolling-restart': 'service',
+  'batch-job': 'instance',
+  drift: 'instance',
+};
 
 /** What a fault was injected into. */
 export type FaultTarget =
@@ -147,7 +251,7 @@ export interface TruthFault {
   start: number; // unix ms
   end: number; // unix ms (exclusive)
   severity: number; // 0..1
-  /** Hard-case tags: overlap, no-impact, peak. */
+  /** Hard-case tags, e.g. overlap, no-impact, peak, near-noise, one-signal, churn. */
   tags: string[];
   /** The KPI series the fault actually moved (empty for a fault without visible impact). */
   moved: MovedKpi[];
@@ -171,7 +275,9 @@ export interface Manifest {
   start: number;
   node: string;
   dependencies: Record<string, string>;
-  counts: { messages: number; transactions: number; kpiRows: number; faults: number };
+  /** Rows of each Arrow file (logLines and metricRows are 0 when that output was turned off). */
+  counts: { messages: number; transactions: number; kpiRows: number; logLines: number; metricRows: number; faults: number };
+  /** Every other file of the data set (Arrow, JSON, exports, Parquet copies): size and sha256. */
   files: Record<string, { bytes: number; sha256: string }>;
 }
 
@@ -224,6 +330,27 @@ export interface KpiTable {
   businessSuccessRate: Float64Array;
   systemSuccessRate: Float64Array;
   avgLatency: Float64Array;
+}
+
+/** One record batch of logs.arrow in memory, column-wise (see LOG_COLUMNS). */
+export interface LogBatch {
+  length: number;
+  time: Float64Array;
+  service: DictColumn;
+  instance: DictColumn;
+  bizSeqNo: string[];
+  uniqueId: string[];
+  level: DictColumn;
+  message: string[];
+}
+
+/** metrics.arrow in memory, column-wise (see METRIC_COLUMNS). */
+export interface MetricFrame {
+  length: number;
+  time: Float64Array;
+  service: DictColumn;
+  instance: DictColumn;
+  values: Record<MetricName, Float64Array>;
 }
 
 /**

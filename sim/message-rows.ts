@@ -2,6 +2,7 @@ import { LOG_POINTS, MSG_TYPES } from './formats.js';
 import { MESSAGE_DICT_COLUMNS, type DictCodes, type MessageDictColumn } from './message-schema.js';
 import type { EncodedMessageBatch, MessageLogWriter } from './message-writer.js';
 import type { Model } from './model.js';
+import { writeDigits } from './bytes.js';
 
 export const BIZ_SEQ_WIDTH = 20; // 'BZ' + DCN (2 digits) + transaction sequence (16 digits)
 export const UNIQUE_ID_WIDTH = 25; // bizSeqNo + '-' + call sequence within the transaction (4 digits)
@@ -242,10 +243,3 @@ function fixedWidthOffsets(capacity: number, width: number): Int32Array {
   return offsets;
 }
 
-function writeDigits(buf: Uint8Array, at: number, width: number, value: number): void {
-  for (let k = at + width - 1; k >= at; k--) {
-    const q = Math.floor(value / 10);
-    buf[k] = 48 + (value - q * 10);
-    value = q;
-  }
-}

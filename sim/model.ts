@@ -1,6 +1,7 @@
 import type { CallTemplate, ScenarioFile } from './scenario-schema.js';
 import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
+import { INSTANCE_STATE } from './faults.js';
 
 /**
  * A scenario compiled into indexed, typed form for the engine. "Services" here covers every
@@ -21,6 +22,9 @@ export const SYSTEM_CODES = {
 
 /** Index of 'OK' in every model's return-code dictionary ('' is 0: request legs). */
 export const OK_CODE = 1;
+
+/** The business failure of a step that received a wrong value from an earlier call (wrong-return). */
+export const VALIDATION_CODE = 'DATA_VALIDATION_FAILED';
 
 export interface CallNode {
   service: number;
@@ -67,6 +71,10 @@ export interface Model {
   instanceService: Int32Array;
   instanceDcn: Int32Array;
   instanceIp: string[];
+  /** INSTANCE_STATE of each instance when no fault acts: a rolling restart's replacements start absent. */
+  initialState: Uint8Array;
+  /** Per rolling-restart fault (by its index in the scenario's faults): the instances it replaces, and their replacements. */
+  restarts: Map<number, { old: number[]; fresh: number[] }>;
   txTypes: TxTypeModel[];
   retCodes: string[];
   /** Index of the return code, for the codes the engine emits itself. */
@@ -134,6 +142,33 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     serviceInstances.push(Int32Array.from(ids));
   });
 
+  // A rolling restart replaces each instance of its service by a new one with a new id, in the
+  // same DCN; the replacements exist from the start but run only from their turn (faults.ts).
+  const initialState: number[] = instances.map(() => 0);
+  const restarts = new Map<number, { old: number[]; fresh: number[] }>();
+  const rolling = (s.faults ?? [])
+    .map((f, i) => ({ f, i }))
+    .filter(({ f }) => f.type === 'rolling-restart')
+    .sort((a, b) => parseInstantOrOffset(a.f.start, start) - parseInstantOrOffset(b.f.start, start) || a.i - b.i);
+  const current = serviceInstances.map((ids) => [...ids]);
+  for (const { f, i } of rolling) {
+    const si = index.get(f.target.service!)!;
+    const old = current[si]!;
+    const fresh = old.map((o) => {
+      const k = serviceInstances[si]!.length;
+      const id = instances.length;
+      instances.push(`${services[si]}-${String(k + 1).padStart(2, '0')}`);
+      instanceService.push(si);
+      instanceDcn.push(instanceDcn[o]!);
+      instanceIp.push(`10.${instanceDcn[o]! + 1}.${si}.${k + 10}`);
+      initialState.push(INSTANCE_STATE.absent);
+      serviceInstances[si] = Int32Array.from([...serviceInstances[si]!, id]);
+      return id;
+    });
+    restarts.set(i, { old, fresh });
+    current[si] = fresh;
+  }
+
   const dbMs = new Float64Array(services.length);
   const databases = (s.databases ?? []).map((db) => {
     const owner = index.get(db.owner)!;
@@ -172,6 +207,8 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     const callsPerTx = new Float64Array(services.length);
     return { name: t.name, rate: t.rate, origin: index.get(t.origin ?? 'client-app')!, root: compileCall(t.root, 1, callsPerTx), callsPerTx };
   });
+  // Only where a fault can produce it, so that other scenarios' dictionaries stay as they were.
+  if ((s.faults ?? []).some((f) => f.type === 'wrong-return')) intern(VALIDATION_CODE);
   const typeIndex = new Map(txTypes.map((t, i) => [t.name, i]));
   const typeSet = (types?: string[]) => (types ? new Set(types.map((t) => typeIndex.get(t)!)) : null);
   const durationMs = opts.durationMs ?? parseDuration(s.duration);
@@ -198,6 +235,8 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     instanceService: Int32Array.from(instanceService),
     instanceDcn: Int32Array.from(instanceDcn),
     instanceIp,
+    initialState: Uint8Array.from(initialState),
+    restarts,
     txTypes,
     retCodes,
     // Lookup only: the writer's retCode dictionary is fixed when the run starts.

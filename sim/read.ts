@@ -1,7 +1,7 @@
-import { open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { RecordBatchReader, type Data, type RecordBatch, type Vector } from 'apache-arrow';
-import { KPI_COLUMNS, MESSAGE_COLUMNS, type DictColumn, type KpiTable, type MessageBatch, type Truth } from './formats.js';
+import { KPI_COLUMNS, LOG_COLUMNS, MESSAGE_COLUMNS, METRIC_COLUMNS, METRIC_NAMES, type DictColumn, type KpiTable, type LogBatch, type MessageBatch, type MetricFrame, type Manifest, type MetricName, type Truth } from './formats.js';
 import { MESSAGE_DICT_COLUMNS } from './message-schema.js';
 import { KPI_FLOAT_COLUMNS } from './kpi-writer.js';
 
@@ -64,24 +64,86 @@ function float64(path: string, name: string, data: Data): Float64Array {
  * whole). `onBatch` is awaited before the next batch is read.
  */
 export async function scanMessages(path: string, onBatch: (b: MessageBatch) => void | Promise<void>): Promise<void> {
-  const handle = await open(path, 'r').catch((err: Error) => {
-    throw new Error(`${path}: cannot open messages file: ${err.message}`);
+  await scanArrow(path, 'messages', async (batch, dicts) => {
+    const b = { length: batch.numRows } as MessageBatch;
+    b.bizSeqNo = utf8Strings(path, 'bizSeqNo', column(path, batch, MESSAGE_COLUMNS.bizSeqNo));
+    b.uniqueId = utf8Strings(path, 'uniqueId', column(path, batch, MESSAGE_COLUMNS.uniqueId));
+    for (const c of MESSAGE_DICT_COLUMNS) b[c] = dicts.decode(path, c, column(path, batch, MESSAGE_COLUMNS[c]));
+    b.sendTime = float64(path, 'sendTime', column(path, batch, MESSAGE_COLUMNS.sendTime));
+    b.recvTime = float64(path, 'recvTime', column(path, batch, MESSAGE_COLUMNS.recvTime));
+    const ttl = column(path, batch, MESSAGE_COLUMNS.ttl);
+    if (!(ttl.values instanceof Int32Array)) throw new Error(`${path}: column 'ttl' is not Int32`);
+    b.ttl = rows(ttl, ttl.values);
+    await onBatch(b);
   });
+}
+
+/** Stream logs.arrow one record batch at a time (bounded memory). */
+export async function scanLogs(path: string, onBatch: (b: LogBatch) => void | Promise<void>): Promise<void> {
+  await scanArrow(path, 'log', async (batch, dicts) => {
+    const b: LogBatch = {
+      length: batch.numRows,
+      time: float64(path, 'time', column(path, batch, LOG_COLUMNS.time)),
+      service: dicts.decode(path, 'service', column(path, batch, LOG_COLUMNS.service)),
+      instance: dicts.decode(path, 'instance', column(path, batch, LOG_COLUMNS.instance)),
+      bizSeqNo: utf8Strings(path, 'bizSeqNo', column(path, batch, LOG_COLUMNS.bizSeqNo)),
+      uniqueId: utf8Strings(path, 'uniqueId', column(path, batch, LOG_COLUMNS.uniqueId)),
+      level: dicts.decode(path, 'level', column(path, batch, LOG_COLUMNS.level)),
+      message: utf8Strings(path, 'message', column(path, batch, LOG_COLUMNS.message)),
+    };
+    await onBatch(b);
+  });
+}
+
+/** Read metrics.arrow whole (minutes x instances rows) into one column-wise frame. */
+export async function readMetrics(path: string): Promise<MetricFrame> {
+  const parts: MetricFrame[] = [];
+  await scanArrow(path, 'metrics', (batch, dicts) => {
+    const values = {} as Record<MetricName, Float64Array>;
+    for (const n of METRIC_NAMES) values[n] = float64(path, n, column(path, batch, METRIC_COLUMNS[n])).slice();
+    parts.push({
+      length: batch.numRows,
+      time: float64(path, 'time', column(path, batch, METRIC_COLUMNS.time)).slice(),
+      service: dicts.decode(path, 'service', column(path, batch, METRIC_COLUMNS.service)),
+      instance: dicts.decode(path, 'instance', column(path, batch, METRIC_COLUMNS.instance)),
+      values,
+    });
+  });
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const out: MetricFrame = { length, time: new Float64Array(length), service: { codes: new Int32Array(length), values: [] }, instance: { codes: new Int32Array(length), values: [] }, values: {} as Record<MetricName, Float64Array> };
+  for (const n of METRIC_NAMES) out.values[n] = new Float64Array(length);
+  const intern = { service: new Map<string, number>(), instance: new Map<string, number>() };
+  let at = 0;
+  for (const p of parts) {
+    out.time.set(p.time, at);
+    for (const n of METRIC_NAMES) out.values[n].set(p.values[n], at);
+    for (const c of ['service', 'instance'] as const) {
+      const remap = p[c].values.map((v) => {
+        let code = intern[c].get(v);
+        if (code === undefined) intern[c].set(v, (code = out[c].values.push(v) - 1));
+        return code;
+      });
+      for (let i = 0; i < p.length; i++) out[c].codes[at + i] = remap[p[c].codes[i]!]!;
+    }
+    at += p.length;
+  }
+  return out;
+}
+
+/** Every non-empty record batch of an Arrow IPC file, streamed; errors name the file. */
+async function scanArrow(path: string, what: string, onBatch: (b: RecordBatch, dicts: DictionaryDecoder) => void | Promise<void>): Promise<void> {
+  const manifest = await checkManifest(path);
+  await checkArrowFile(path, what);
+  const handle = await open(path, 'r').catch((err: Error) => {
+    throw new Error(`${path}: cannot open ${what} file: ${err.message}`);
+  });
+  let rowCount = 0;
   try {
     const reader = await RecordBatchReader.from(handle);
     const dicts = new DictionaryDecoder();
     for await (const batch of reader) {
-      if (batch.numRows === 0) continue;
-      const b = { length: batch.numRows } as MessageBatch;
-      b.bizSeqNo = utf8Strings(path, 'bizSeqNo', column(path, batch, MESSAGE_COLUMNS.bizSeqNo));
-      b.uniqueId = utf8Strings(path, 'uniqueId', column(path, batch, MESSAGE_COLUMNS.uniqueId));
-      for (const c of MESSAGE_DICT_COLUMNS) b[c] = dicts.decode(path, c, column(path, batch, MESSAGE_COLUMNS[c]));
-      b.sendTime = float64(path, 'sendTime', column(path, batch, MESSAGE_COLUMNS.sendTime));
-      b.recvTime = float64(path, 'recvTime', column(path, batch, MESSAGE_COLUMNS.recvTime));
-      const ttl = column(path, batch, MESSAGE_COLUMNS.ttl).values;
-      if (!(ttl instanceof Int32Array)) throw new Error(`${path}: column 'ttl' is not Int32`);
-      b.ttl = rows(column(path, batch, MESSAGE_COLUMNS.ttl), ttl);
-      await onBatch(b);
+      rowCount += batch.numRows;
+      if (batch.numRows > 0) await onBatch(batch, dicts);
     }
   } catch (err) {
     if (err instanceof Error && !err.message.startsWith(path)) err.message = `${path}: ${err.message}`;
@@ -89,23 +151,84 @@ export async function scanMessages(path: string, onBatch: (b: MessageBatch) => v
   } finally {
     await handle.close();
   }
+  const listed = manifest ? manifestRows(manifest, basename(path)) : undefined;
+  if (listed !== undefined && listed !== rowCount) {
+    throw new Error(`${path}: has ${rowCount} rows where ${join(dirname(path), 'manifest.json')} records ${listed}: the data set is not the one its manifest describes`);
+  }
+}
+
+const ARROW_MAGIC = Buffer.from('ARROW1');
+
+/**
+ * An Arrow IPC file starts and ends with ARROW1: an empty, truncated or foreign file is refused
+ * here with its name, not read as "no data".
+ */
+async function checkArrowFile(path: string, what: string): Promise<void> {
+  const handle = await open(path, 'r').catch((err: Error) => {
+    throw new Error(`${path}: cannot open ${what} file: ${err.message}`);
+  });
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) throw new Error(`${path}: the ${what} file is empty (0 bytes): not an Arrow IPC file`);
+    const head = Buffer.alloc(6);
+    const tail = Buffer.alloc(6);
+    await handle.read(head, 0, 6, 0);
+    if (size >= 12) await handle.read(tail, 0, 6, size - 6);
+    if (!head.equals(ARROW_MAGIC)) throw new Error(`${path}: not an Arrow IPC file (it does not start with ARROW1)`);
+    if (size < 12 || !tail.equals(ARROW_MAGIC)) throw new Error(`${path}: the ${what} file is truncated (${size} bytes, no ARROW1 footer): written incompletely or cut short`);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Rows of a file as the manifest records them, when it does. */
+function manifestRows(m: Manifest, file: string): number | undefined {
+  const key = ({ 'messages.arrow': 'messages', 'kpis.arrow': 'kpiRows', 'logs.arrow': 'logLines', 'metrics.arrow': 'metricRows' } as const)[file];
+  return key ? m.counts?.[key] : undefined;
+}
+
+/**
+ * The manifest.json beside a data set file, when there is one, after checking that the set is the
+ * one it describes: the file is listed, and every listed file is there with its recorded size. A
+ * folder mixed from two runs, or a file replaced or cut since, is refused.
+ */
+export async function checkManifest(path: string): Promise<Manifest | undefined> {
+  const dir = dirname(path);
+  const manifestPath = join(dir, 'manifest.json');
+  let text: string;
+  try {
+    text = await readFile(manifestPath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // an imported set without one
+    throw new Error(`${manifestPath}: cannot read: ${(err as Error).message}`);
+  }
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(text.replace(/^\uFEFF/, '')) as Manifest;
+  } catch (err) {
+    throw new Error(`${manifestPath}: invalid JSON: ${(err as Error).message}`);
+  }
+  if (typeof manifest !== 'object' || manifest === null || typeof manifest.files !== 'object' || manifest.files === null) {
+    throw new Error(`${manifestPath}: field 'files' is missing: not a faultline data set manifest`);
+  }
+  const name = basename(path);
+  if (name !== 'manifest.json' && !(name in manifest.files)) throw new Error(`${path}: not listed in ${manifestPath}: the file does not belong to this data set`);
+  for (const [file, entry] of Object.entries(manifest.files)) {
+    const p = join(dir, file);
+    const size = await stat(p).then(
+      (s) => s.size,
+      () => -1,
+    );
+    if (size < 0) throw new Error(`${p}: missing, though ${manifestPath} lists it: the data set is incomplete`);
+    if (size !== entry.bytes) throw new Error(`${p}: ${size} bytes where ${manifestPath} records ${entry.bytes}: the file was replaced or cut short`);
+  }
+  return manifest;
 }
 
 /** Read kpis.arrow whole (it is small: minutes x series) into one column-wise table. */
 export async function readKpis(path: string): Promise<KpiTable> {
   const batches: RecordBatch[] = [];
-  const handle = await open(path, 'r').catch((err: Error) => {
-    throw new Error(`${path}: cannot open KPI file: ${err.message}`);
-  });
-  try {
-    const reader = await RecordBatchReader.from(handle);
-    for await (const batch of reader) batches.push(batch);
-  } catch (err) {
-    if (err instanceof Error && !err.message.startsWith(path)) err.message = `${path}: ${err.message}`;
-    throw err;
-  } finally {
-    await handle.close();
-  }
+  await scanArrow(path, 'KPI', (batch) => void batches.push(batch));
   const length = batches.reduce((s, b) => s + b.numRows, 0);
   const table = { length } as KpiTable;
   for (const c of KPI_FLOAT_COLUMNS) table[c] = new Float64Array(length);
@@ -130,23 +253,33 @@ export async function readKpis(path: string): Promise<KpiTable> {
   return table;
 }
 
-/** Read `<dir>/truth.json`. */
+/**
+ * Read `<dir>/truth.json`, checked: every fault has its fields, a window that ends after it starts
+ * and finite times; the data set matches its manifest.
+ */
 export async function readTruth(dir: string): Promise<Truth> {
   const path = join(dir, 'truth.json');
+  await checkManifest(path);
   const text = await readFile(path, 'utf8').catch((err: Error) => {
     throw new Error(`${path}: cannot read ground truth: ${err.message}`);
   });
   let truth: Truth;
   try {
-    truth = JSON.parse(text) as Truth;
+    truth = JSON.parse(text.replace(/^\uFEFF/, '')) as Truth;
   } catch (err) {
     throw new Error(`${path}: invalid JSON: ${(err as Error).message}`);
   }
-  if (!Array.isArray(truth.faults)) throw new Error(`${path}: field 'faults' must be an array`);
+  if (typeof truth !== 'object' || truth === null || !Array.isArray(truth.faults)) throw new Error(`${path}: field 'faults' must be an array`);
+  const time = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  if (!time(truth.start) || !time(truth.end) || !(truth.end > truth.start)) throw new Error(`${path}: 'start' and 'end' must be unix ms with end after start (got ${truth.start}, ${truth.end})`);
   for (const [i, f] of truth.faults.entries()) {
+    if (typeof f !== 'object' || f === null) throw new Error(`${path}: faults[${i}] must be an object`);
     for (const k of ['id', 'type', 'start', 'end', 'rootCause', 'moved'] as const) {
       if (f[k] === undefined) throw new Error(`${path}: faults[${i}].${k} is missing`);
     }
+    if (!time(f.start) || !time(f.end)) throw new Error(`${path}: faults[${i}] (${f.id}): start and end must be unix ms (got ${f.start}, ${f.end})`);
+    if (!(f.end > f.start)) throw new Error(`${path}: faults[${i}] (${f.id}): ends (${f.end}) before it starts (${f.start})`);
+    if (!Array.isArray(f.rootCause) || !Array.isArray(f.moved)) throw new Error(`${path}: faults[${i}] (${f.id}): rootCause and moved must be arrays`);
   }
   return truth;
 }

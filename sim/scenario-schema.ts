@@ -9,9 +9,15 @@ import { FAULT_TYPES } from './formats.js';
  */
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes, starting with a letter');
-const duration = z.union([z.string(), z.number().nonnegative()]);
+/** Longest span any duration or offset may have: ten years. */
+export const MAX_DURATION_MS = 3650 * 86_400_000;
+/** `90m`, `6h`, `1d`, `1h30m` (checked by parseDuration) or milliseconds, up to ten years. */
+const duration = z.union([z.string(), z.number().nonnegative().max(MAX_DURATION_MS)]);
 const probability = z.number().min(0).max(1);
-const positive = z.number().positive();
+/** A positive number up to `max`: every number in a scenario has a sane range. */
+const upTo = (max: number) => z.number().positive().max(max);
+const ms = upTo(3_600_000); // one hour
+const multiplier = upTo(1000);
 
 const businessFailure = z.strictObject({
   /** Return code, e.g. INSUFFICIENT_BALANCE. */
@@ -41,7 +47,7 @@ const callTemplate: z.ZodType<CallTemplate> = z.lazy(() =>
     /** Fan-out: this many parallel calls to the service. */
     fanout: z.number().int().min(1).max(64).optional(),
     /** The caller's request/reply timeout (TTL) for this call. */
-    timeoutMs: z.number().int().positive().optional(),
+    timeoutMs: z.number().int().positive().max(3_600_000).optional(),
     /** Retries after a system failure or timeout (new uniqueId, same bizSeqNo). */
     retries: z.number().int().min(0).max(10).optional(),
     /** Business failures this service decides (not system failures). */
@@ -54,9 +60,9 @@ const service = z.strictObject({
   name,
   instances: z.number().int().min(1).max(256),
   /** Calls per second one instance can serve before requests queue. */
-  capacity: positive,
+  capacity: upTo(1e6),
   /** Median processing time of one call (lognormal). */
-  serviceTimeMs: positive,
+  serviceTimeMs: ms,
   /** Lognormal shape of the processing time. */
   sigma: z.number().min(0).max(3).optional(),
   /** Topic this service consumes; defaults to `<subsystem>.<service>`. */
@@ -69,14 +75,14 @@ const database = z.strictObject({
   name,
   /** The service that owns the database; each of its calls runs `queries` queries. */
   owner: name,
-  queryMs: positive,
+  queryMs: ms,
   queries: z.number().int().min(1).max(50).optional(),
 });
 
 /** A third-party system at the edge of the bank (clearing network, card network, credit bureau). */
 const channel = z.strictObject({
   name,
-  latencyMs: positive,
+  latencyMs: ms,
   sigma: z.number().min(0).max(3).optional(),
   /** Background system-failure rate of the channel. */
   errorRate: probability.optional(),
@@ -85,7 +91,7 @@ const channel = z.strictObject({
 const transaction = z.strictObject({
   name,
   /** Mean transactions per second (before seasonality). */
-  rate: z.number().nonnegative(),
+  rate: z.number().nonnegative().max(1e6),
   /** Who starts the transaction (a client application; not a service). */
   origin: name.optional(),
   root: callTemplate,
@@ -94,20 +100,20 @@ const transaction = z.strictObject({
 const window = z.strictObject({
   start: duration,
   duration,
-  multiplier: positive,
+  multiplier,
   /** Transaction types affected; all when omitted. */
   types: z.array(name).optional(),
 });
 
 const traffic = z.strictObject({
   /** Multiplies every rate and capacity. */
-  scale: positive.optional(),
+  scale: z.number().min(1e-6).max(1e4).optional(),
   /** 24 hourly multipliers (interpolated linearly between hour midpoints). */
-  daily: z.array(z.number().nonnegative()).length(24),
+  daily: z.array(z.number().nonnegative().max(1000)).length(24),
   /** 7 day multipliers, Monday first. */
-  weekly: z.array(z.number().nonnegative()).length(7),
+  weekly: z.array(z.number().nonnegative().max(1000)).length(7),
   /** Days of the month with extra traffic; -1 is the last day. */
-  paydays: z.strictObject({ days: z.array(z.number().int().min(-1).max(31)), multiplier: positive, types: z.array(name).optional() }).optional(),
+  paydays: z.strictObject({ days: z.array(z.number().int().min(-1).max(31)), multiplier, types: z.array(name).optional() }).optional(),
   campaigns: z.array(window).optional(),
   /** Lognormal sigma of per-minute, per-type rate noise. */
   noise: z.number().min(0).max(2),
@@ -132,10 +138,12 @@ const fault = z.strictObject({
   start: duration,
   duration,
   severity: probability,
-  /** Hard-case tags: overlap, no-impact, peak. */
+  /** Hard-case tags, e.g. overlap, no-impact, peak, near-noise, one-signal, churn. */
   tags: z.array(z.string()).optional(),
-  /** For bad-release: the transaction types whose operations on the service fail. */
+  /** For bad-release, code-exception, wrong-return: the transaction types whose operations on the service are hit. */
   operations: z.array(name).optional(),
+  /** Run the fault `count` times, `every` apart (e.g. a batch job); each run is its own truth entry. */
+  repeat: z.strictObject({ every: duration, count: z.number().int().min(1).max(10_000) }).optional(),
 });
 
 export const scenarioSchema = z.strictObject({
@@ -147,6 +155,7 @@ export const scenarioSchema = z.strictObject({
   start: z
     .string()
     .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?(\.\d+)?Z$/, 'must be an ISO timestamp in UTC, e.g. 2026-01-05T00:00:00Z')
+    .refine((t) => calendarProblem(t) === null, { error: (issue) => calendarProblem(String(issue.input)) ?? 'not a real date' })
     .default('2026-01-05T00:00:00Z'),
   duration,
   dcns: z.array(name).min(1),
@@ -156,10 +165,27 @@ export const scenarioSchema = z.strictObject({
   transactions: z.array(transaction).min(1),
   traffic,
   /** Network latency of one bus leg (ms, lognormal median). */
-  legMs: positive.optional(),
+  legMs: upTo(60_000).optional(),
   faults: z.array(fault).optional(),
 });
 
 export type ScenarioFile = z.infer<typeof scenarioSchema>;
 export type FaultSpec = z.infer<typeof fault>;
 export type TargetSpec = z.infer<typeof target>;
+
+/**
+ * Why an ISO 8601 date or date-time is not a real instant (month 13, 30 February, 25:00), or null
+ * when it is one. `Date.parse` rolls such values over (2026-02-30 becomes 2 March), so they are
+ * checked field by field. Years 1970-9999.
+ */
+export function calendarProblem(text: string): string | null {
+  const m = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?)?/.exec(text.trim());
+  if (!m) return `'${text}' is not an ISO 8601 date`;
+  const [year, month, day, hour, minute, second] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x))) as [number, number, number, number, number, number];
+  if (year < 1970) return `'${text}': year ${year} is before 1970`;
+  if (month < 1 || month > 12) return `'${text}': there is no month ${month}`;
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day < 1 || day > days) return `'${text}': ${year}-${m[2]} has ${days} days, not ${day}`;
+  if (hour > 23 || minute > 59 || second > 59) return `'${text}': no such time of day`;
+  return null;
+}

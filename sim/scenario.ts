@@ -1,11 +1,15 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
-import { scenarioSchema, type CallTemplate, type ScenarioFile } from './scenario-schema.js';
+import { calendarProblem, MAX_DURATION_MS, scenarioSchema, type CallTemplate, type ScenarioFile } from './scenario-schema.js';
 import { scenariosDir } from '../common/package-root.js';
 import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
 import { FaultlineError } from '../common/errors.js';
+import { worstCaseCalls } from './estimate.js';
+
+/** Calls one transaction may make at most: uniqueId numbers them in 4 digits. */
+export const MAX_CALLS_PER_TRANSACTION = 9999;
 
 /** A scenario file problem: names the file, the field path and (when known) the YAML line. */
 export class ScenarioError extends FaultlineError {
@@ -153,22 +157,47 @@ export function loadScenario(nameOrPath: string): LoadedScenario {
 
 /** References between sections: names exist, are unique, and each fault targets something real. */
 function crossCheck(s: ScenarioFile, fail: (path: Path, problem: string) => never): void {
-  const time = (parse: () => unknown, path: Path) => {
+  const origin = Date.parse(s.start);
+  /** A duration in ms, within MAX_DURATION_MS (and above 0 when `positive`). */
+  const span = (value: string | number, path: Path, positive = false): number => {
+    let d = 0;
     try {
-      parse();
+      d = parseDuration(value);
     } catch (err) {
       fail(path, (err as Error).message);
     }
+    if (d > MAX_DURATION_MS) fail(path, `${value} is longer than ten years`);
+    if (positive && !(d > 0)) fail(path, 'must be longer than 0');
+    return d;
   };
-  const origin = Date.parse(s.start);
-  time(() => parseDuration(s.duration), ['duration']);
+  /** An ISO time (a real calendar date) or an offset from the start, within ten years of it. */
+  const instant = (value: string | number, path: Path): number => {
+    if (typeof value === 'string' && /^\d{4}-\d\d-\d\d/.test(value.trim())) {
+      const problem = calendarProblem(value);
+      if (problem) fail(path, problem);
+    }
+    let t = NaN;
+    try {
+      t = parseInstantOrOffset(value, origin);
+    } catch (err) {
+      fail(path, (err as Error).message);
+    }
+    if (!(Math.abs(t - origin) <= MAX_DURATION_MS)) fail(path, `${value} is more than ten years from the scenario's start`);
+    return t;
+  };
+  span(s.duration, ['duration'], true);
   s.traffic.campaigns?.forEach((c, i) => {
-    time(() => parseInstantOrOffset(c.start, origin), ['traffic', 'campaigns', i, 'start']);
-    time(() => parseDuration(c.duration), ['traffic', 'campaigns', i, 'duration']);
+    instant(c.start, ['traffic', 'campaigns', i, 'start']);
+    span(c.duration, ['traffic', 'campaigns', i, 'duration']);
   });
   s.faults?.forEach((f, i) => {
-    time(() => parseInstantOrOffset(f.start, origin), ['faults', i, 'start']);
-    time(() => parseDuration(f.duration), ['faults', i, 'duration']);
+    instant(f.start, ['faults', i, 'start']);
+    const d = span(f.duration, ['faults', i, 'duration'], true);
+    if (f.repeat) {
+      const every = span(f.repeat.every, ['faults', i, 'repeat', 'every'], true);
+      if (every < d) fail(['faults', i, 'repeat', 'every'], `runs would overlap: every ${f.repeat.every} is shorter than the duration ${f.duration}`);
+      if (every * (f.repeat.count - 1) > MAX_DURATION_MS) fail(['faults', i, 'repeat'], 'the runs span more than ten years');
+    }
   });
   const services = new Map<string, number>();
   const receivers = new Set<string>();
@@ -208,6 +237,11 @@ function crossCheck(s: ScenarioFile, fail: (path: Path, problem: string) => neve
     txTypes.add(t.name);
     if (t.origin && receivers.has(t.origin)) fail(['transactions', i, 'origin'], `'${t.origin}' is a service or channel, not a client application`);
     checkCall(t.root, ['transactions', i, 'root'], undefined);
+    // uniqueId numbers a transaction's calls in 4 digits.
+    const calls = worstCaseCalls(t.root);
+    if (calls > MAX_CALLS_PER_TRANSACTION) {
+      fail(['transactions', i, 'root'], `one transaction can make up to ${calls > 1e12 ? 'more than 10^12' : calls.toLocaleString('en')} calls (fan-out x retries down the tree); at most ${MAX_CALLS_PER_TRANSACTION.toLocaleString('en')}`);
+    }
   });
   const checkTypes = (types: string[] | undefined, path: Path) =>
     types?.forEach((t, k) => txTypes.has(t) || fail([...path, k], `unknown transaction type '${t}'`));
@@ -222,18 +256,28 @@ function crossCheck(s: ScenarioFile, fail: (path: Path, problem: string) => neve
     };
     switch (f.type) {
       case 'database-slow':
-        if (!t.database || !dbs.has(t.database)) fail([...p, 'database'], `a database-slow fault needs target.database naming one of: ${[...dbs].join(', ')}`);
+      case 'slow-query':
+        if (!t.database || !dbs.has(t.database)) fail([...p, 'database'], `a ${f.type} fault needs target.database naming one of: ${[...dbs].join(', ')}`);
         break;
       case 'instance-down':
       case 'crash-loop':
       case 'memory-leak':
+      case 'noisy-neighbour':
         needService();
         if (t.instance === undefined) fail(p, `a ${f.type} fault needs target.instance`);
         break;
       case 'cpu-saturation':
       case 'bad-release':
       case 'config-error':
+      case 'code-exception':
+      case 'wrong-return':
+      case 'batch-job':
+      case 'drift':
         needService();
+        break;
+      case 'rolling-restart':
+        needService();
+        if (t.instance !== undefined) fail([...p, 'instance'], 'a rolling restart replaces every instance of the service: leave target.instance out');
         break;
       case 'network-delay':
       case 'packet-loss':

@@ -32,9 +32,9 @@ function alarmsBetween(d: Detection, from: number, to: number): number {
 }
 
 describe('every built-in is registered', () => {
-  it('lists the ten names of the issue', () => {
+  it('lists the ten names of the issue and the two trivial references', () => {
     expect(listDetectors().map((d) => d.name)).toEqual([
-      'threshold', 'ksigma', 'mad', 'ewma', 'seasonal', 'holt-winters', 'spectral-residual', 'binomial', 'kmeans-window', 'shitu',
+      'threshold', 'ksigma', 'mad', 'ewma', 'seasonal', 'holt-winters', 'spectral-residual', 'binomial', 'kmeans-window', 'shitu', 'band', 'diff',
     ]);
   });
   it('rejects an unknown name and bad options clearly', async () => {
@@ -61,7 +61,10 @@ describe.each(VALUE_DETECTORS)('%s', (name) => {
     expect(firstAlarmAfter(d, AT, AT + 8)).toBeGreaterThanOrEqual(0);
   });
 
-  it('finds a drift (ramp to 20 sigma over 100 points), except spectral residual', async () => {
+  it('finds a drift (ramp to 20 sigma over 100 points), except spectral residual and diff', async () => {
+    // The last-value difference sees steps of 0.2 sigma, inside the noise's own changes: on a ramp
+    // it alarms at its noise rate (1%) only, so there is nothing to pin down either way.
+    if (name === 'diff') return;
     const d = await run(name, inject(base, 'drift', AT, 20));
     // Spectral residual scores saliency against the local context, and a ramp has none: as
     // published, it misses drifts (README, Detectors). The test pins that limitation down.
@@ -73,8 +76,10 @@ describe.each(VALUE_DETECTORS)('%s', (name) => {
     const s = baseSeries('clean-seasonal', { seasonal: 20, noise: 1 });
     const d = await run(name, s);
     const scored = s.values.length - TRAIN_DAYS * DAY_POINTS;
-    // "Rare means abnormal": at most 0.5% of the scored points may alarm on clean data.
-    expect(alarmsBetween(d, TRAIN_DAYS * DAY_POINTS, s.values.length)).toBeLessThanOrEqual(scored * 0.005);
+    // "Rare means abnormal": at most 0.5% of the scored points may alarm on clean data; the
+    // trivial references alarm on the share they are built to (band 2%, diff 1%), and no more.
+    const share = name === 'band' ? 0.03 : name === 'diff' ? 0.015 : 0.005;
+    expect(alarmsBetween(d, TRAIN_DAYS * DAY_POINTS, s.values.length)).toBeLessThanOrEqual(scored * share);
   });
 
   it('is causal: changing the future does not change past scores', async () => {

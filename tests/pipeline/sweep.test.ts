@@ -13,7 +13,7 @@ import { applySettings, resolveField } from '../../pipeline/axes.js';
 import { loadSuite, parseSuite } from '../../pipeline/suite.js';
 import { deriveSeed, itemScenario, planSweep, selectShard, shardFrom } from '../../pipeline/sweep.js';
 import { loadScenario } from '../../sim/scenario.js';
-import { FAULT_TYPES } from '../../sim/formats.js';
+import { FAULT_TARGET_KIND, FAULT_TYPES } from '../../sim/formats.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SUITES = fileURLToPath(new URL('./suites/', import.meta.url));
@@ -47,10 +47,11 @@ describe('sweep axes', () => {
     const base = loadScenario(TWIN).scenario;
     const services = base.subsystems.flatMap((s) => s.services);
     const instances = services.reduce((n, s) => n + s.instances, 0);
-    const perType = { database: base.databases!.length, instance: instances, service: services.length, channel: base.channels!.length, txType: base.transactions.length };
-    // 3 instance faults, 4 service faults, 2 channel faults, database-slow, traffic-surge and 2 edge faults.
+    // Edges: every caller -> callee pair of the transaction trees.
     const edges = new Set(plan.items.filter((i) => i.key.includes('fault=network-delay:')).map((i) => i.key.replace(/,severity.*/, ''))).size;
-    const targets = 3 * perType.instance + 4 * perType.service + 2 * perType.channel + perType.database + perType.txType + 2 * edges;
+    const perKind = { database: base.databases!.length, instance: instances, service: services.length, channel: base.channels!.length, txType: base.transactions.length, edge: edges };
+    const targets = FAULT_TYPES.reduce((n, type) => n + perKind[FAULT_TARGET_KIND[type]], 0);
+    expect(edges).toBeGreaterThan(3);
     expect(plan.size).toBe(targets * 2 * 2);
     expect(plan.items).toHaveLength(plan.size);
     expect(plan.items.map((i) => i.key)).toEqual(plan.items.map((i) => i.key).sort());

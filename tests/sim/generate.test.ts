@@ -38,7 +38,7 @@ describe('generate', () => {
   it('is deterministic: same scenario and seed give byte-identical files; another seed differs', async () => {
     await generate({ ...opts, out: join(root, 'b') });
     const a = hashDir(join(root, 'a'));
-    expect(Object.keys(a).sort()).toEqual(['kpis.arrow', 'manifest.json', 'messages.arrow', 'truth.json']);
+    expect(Object.keys(a).sort()).toEqual(['.faultline-output.json', 'kpis.arrow', 'logs.arrow', 'manifest.json', 'messages.arrow', 'metrics.arrow', 'truth.json']);
     expect(hashDir(join(root, 'b'))).toEqual(a);
     await generate({ ...opts, seed: 43, out: join(root, 'c') });
     expect(hashDir(join(root, 'c'))['messages.arrow']).not.toBe(a['messages.arrow']);

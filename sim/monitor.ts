@@ -1,0 +1,442 @@
+import { DB_POOL_SIZE, METRIC_COLUMNS, METRIC_NAMES, WORKER_POOL_SIZE, type MetricName } from './formats.js';
+import { ColumnarFileWriter, type ColumnData } from './arrow-writer.js';
+import { DOWN_CAUSE, INSTANCE_STATE, type FaultEffects } from './faults.js';
+import { LINE, type LogCatalog } from './log-catalog.js';
+import type { LogRows } from './log-rows.js';
+import type { DictCodes } from './message-schema.js';
+import { meanProcessingMs, SERVICE_KIND, type Model } from './model.js';
+import { mix32, normalQuantile, stream } from './rng.js';
+
+/** The engine's per-instance queue state the monitor reads each second (see Engine). */
+export interface EngineState {
+  readonly fx: FaultEffects;
+  readonly load: Float64Array; // expected arrivals, scaled calls/s
+  readonly waitMs: Float64Array;
+  readonly procMs: Float64Array;
+}
+
+/** CPU share of an idle JVM (timers, housekeeping). */
+const IDLE_CPU = 0.03;
+/** CPU share of a worker pool fully busy computing (the rest is the pool's context switching). */
+const CPU_PER_WORK = 0.92;
+/** Share of GC pause time the collector's own threads spend on CPU. */
+const GC_CPU = 0.5;
+/** Young-generation pauses per second of a normally loaded JVM, as a share of time. */
+const BASE_GC = 0.0015;
+/** Time constant (s) over which a freshly started JVM's caches fill and its JIT settles. */
+const WARM_S = 300;
+/** Health checks, heartbeats and scrapes: bytes per second each way at traffic scale 1. */
+const BACKGROUND_BYTES_PER_S = 2000;
+/** Bytes a database query sends and receives. */
+const QUERY_BYTES_OUT = 300;
+const QUERY_BYTES_IN = 1500;
+/** The state is sampled every SAMPLE_S seconds (lifecycle changes every second): minute means need no finer grain. */
+const SAMPLE_S = 5;
+/** Expected calls an instance's reach estimate starts from (as if it had received them all). */
+const REACH_PRIOR = 50;
+/** Background lines per instance per minute: benign warnings and errors. */
+const BENIGN_WARN_PER_MIN = 0.02;
+const BENIGN_ERROR_PER_MIN = 0.004;
+
+export interface MonitorOptions {
+  /** metrics.arrow path, or none to compute the state for logs only. */
+  metricsPath?: string;
+  logs?: { rows: LogRows; catalog: LogCatalog };
+  /** Called with each batch of metric rows before it is written (e.g. the metric CSV export). */
+  onMetrics?: (b: MetricRowBatch) => void;
+}
+
+/** A batch of metrics.arrow rows, column-wise. */
+export interface MetricRowBatch {
+  length: number;
+  time: Float64Array;
+  service: DictCodes;
+  instance: DictCodes;
+  values: Record<MetricName, Float64Array>;
+}
+
+/**
+ * Per-instance resource metrics from the engine's causal state, and the log lines an instance
+ * writes outside requests. Each second the monitor reads every bank instance's queue state (the
+ * expected arrivals, processing time and queue wait the engine's latencies come from) and the
+ * fault effects acting on it (a CPU hog, steal, GC pauses, heap fill, a restart); each minute it
+ * writes one metrics row per instance that was up, with measurement noise from its own random
+ * stream (seed, minute), so metrics never shift the engine's draws. Utilisations are shares of the
+ * instance's capacity, so they do not depend on the traffic scale; bytes count the messages and
+ * queries the engine actually sent.
+ *
+ * The engine spreads a service's expected load over its instances by DCN cell, while calls reach
+ * an instance only if a caller lives in its cell: an instance whose cell no caller reaches gets
+ * none. The expected load of each instance is therefore scaled by the share of it the instance
+ * has actually received so far (calls counted since the start, with a prior of REACH_PRIOR calls).
+ *
+ * Causes and what they move: load -> busy workers, CPU, GC, bytes; saturation -> queue; a slower
+ * database -> connections held; a runaway thread or batch job -> CPU; a noisy neighbour -> steal
+ * only (its own CPU stays what its work needs); a leak -> heap and GC pauses; a restart -> a new
+ * JVM (heap low, then warming).
+ */
+export class InstanceMonitor {
+  /** Per instance (the engine adds to them): bytes in and out this minute, and calls handled since the start. */
+  readonly netIn: Float64Array;
+  readonly netOut: Float64Array;
+  readonly calls: Float64Array;
+  /** Expected calls per instance since the start, from the engine's load. */
+  private readonly expectedCalls: Float64Array;
+  /** Bytes of one request and of one reply, per receiving service. */
+  readonly requestBytes: Float64Array;
+  readonly replyBytes: Float64Array;
+  readonly queryBytesOut: Float64Array;
+  readonly queryBytesIn: Float64Array;
+  private e!: EngineState;
+  private readonly bank: Int32Array; // instances of bank services, model order
+  /** Per service: worker milliseconds one instance has per second (capacity x processing time), own CPU and database ms per call. */
+  private readonly poolMsPerS: Float64Array;
+  private readonly cpuMs: Float64Array;
+  private readonly dbMs: Float64Array;
+  private readonly heapBase: Float64Array; // per instance, MB
+  private readonly heapMax: Float64Array;
+  /** Per instance, this minute: seconds up, and samples taken while up. */
+  private readonly upSeconds: Int32Array;
+  private readonly upTicks: Int32Array;
+  /** Per instance, the minute just ended: share of workers busy, requests waiting, connections held. */
+  private readonly busy: Float64Array;
+  private readonly queue: Float64Array;
+  private readonly dbHeld: Float64Array;
+  /**
+   * Per instance, sums over the seconds it was up this minute: expected worker, own CPU and
+   * database milliseconds and requests waiting (scaled), and the fault effects.
+   */
+  private readonly sums: Record<'worker' | 'cpu' | 'db' | 'waiting' | 'hog' | 'steal' | 'gc' | 'cold' | 'heap' | 'slowQuery', Float64Array>;
+  private readonly prevState: Uint8Array;
+  private readonly prevBatch: Uint8Array;
+  private readonly batchSince: Float64Array;
+  private readonly upSince: Float64Array;
+  private readonly writer?: ColumnarFileWriter;
+  private readonly batch?: MetricRowBatch;
+  private readonly capacity = 65_536;
+  rowsWritten = 0;
+
+  constructor(
+    private readonly m: Model,
+    private readonly seed: number,
+    private readonly opts: MonitorOptions,
+  ) {
+    const ni = m.instances.length;
+    const ns = m.services.length;
+    this.netIn = new Float64Array(ni);
+    this.netOut = new Float64Array(ni);
+    this.calls = new Float64Array(ni);
+    this.expectedCalls = new Float64Array(ni);
+    this.requestBytes = new Float64Array(ns);
+    this.replyBytes = new Float64Array(ns);
+    this.queryBytesOut = new Float64Array(ns);
+    this.queryBytesIn = new Float64Array(ns);
+    this.poolMsPerS = Float64Array.from(m.services, (_, s) => m.serviceCapacity[s]! * meanProcessingMs(m, s));
+    this.cpuMs = Float64Array.from(m.services, (_, s) => meanProcessingMs(m, s) - m.serviceDbMs[s]!);
+    this.dbMs = m.serviceDbMs;
+    // Message sizes and heap sizes are properties of the code base: drawn once per name.
+    m.services.forEach((name, s) => {
+      const r = stream(seed, `service:${name}`);
+      this.requestBytes[s] = 400 + Math.floor(r() * 1200);
+      this.replyBytes[s] = 600 + Math.floor(r() * 2400);
+      const queries = m.databases.filter((d) => d.owner === s).length;
+      this.queryBytesOut[s] = queries * QUERY_BYTES_OUT;
+      this.queryBytesIn[s] = queries * QUERY_BYTES_IN;
+    });
+    this.bank = Int32Array.from(m.instances.keys()).filter((i) => m.serviceKind[m.instanceService[i]!] === SERVICE_KIND.service);
+    this.heapBase = new Float64Array(ni);
+    this.heapMax = new Float64Array(ni);
+    for (const i of this.bank) {
+      const r = stream(seed, `instance:${m.instances[i]}`);
+      this.heapBase[i] = 350 + Math.floor(r() * 600);
+      this.heapMax[i] = Math.max(1024, Math.ceil((2.5 * this.heapBase[i]!) / 256) * 256);
+    }
+    this.upSeconds = new Int32Array(ni);
+    this.upTicks = new Int32Array(ni);
+    this.busy = new Float64Array(ni);
+    this.queue = new Float64Array(ni);
+    this.dbHeld = new Float64Array(ni);
+    const sum = () => new Float64Array(ni);
+    this.sums = { worker: sum(), cpu: sum(), db: sum(), waiting: sum(), hog: sum(), steal: sum(), gc: sum(), cold: sum(), heap: sum(), slowQuery: sum() };
+    this.prevState = Uint8Array.from(m.initialState);
+    this.prevBatch = new Uint8Array(ni);
+    this.batchSince = new Float64Array(ni);
+    this.upSince = new Float64Array(ni).fill(-Infinity);
+    if (opts.metricsPath) {
+      this.writer = ColumnarFileWriter.open(opts.metricsPath, [
+        { name: METRIC_COLUMNS.time, kind: 'f64' },
+        { name: METRIC_COLUMNS.service, kind: 'dict', values: m.services },
+        { name: METRIC_COLUMNS.instance, kind: 'dict', values: m.instances },
+        ...METRIC_NAMES.map((n) => ({ name: n, kind: 'f64' as const })),
+      ]);
+      const values = {} as Record<MetricName, Float64Array>;
+      for (const n of METRIC_NAMES) values[n] = new Float64Array(this.capacity);
+      this.batch = {
+        length: 0,
+        time: new Float64Array(this.capacity),
+        service: this.writer.codesArray(METRIC_COLUMNS.service, this.capacity),
+        instance: this.writer.codesArray(METRIC_COLUMNS.instance, this.capacity),
+        values,
+      };
+    }
+  }
+
+  /** Called by the engine once it exists: the state to read. */
+  attach(engine: EngineState): void {
+    this.e = engine;
+  }
+
+  /** One second of state. */
+  tick(t: number): void {
+    const { fx, load, waitMs, procMs } = this.e;
+    const m = this.m;
+    const { worker, cpu, db, waiting, hog, steal, gc, cold, heap, slowQuery } = this.sums;
+    const sample = Math.round((t - m.start) / 1000) % SAMPLE_S === 0;
+    for (let k = 0; k < this.bank.length; k++) {
+      const i = this.bank[k]!;
+      const state = fx.instState[i]!;
+      if (state !== this.prevState[i]) this.transition(i, state, t);
+      if (fx.instBatch[i] !== this.prevBatch[i]) this.batchEdge(i, t);
+      if (state !== INSTANCE_STATE.up) continue;
+      this.upSeconds[i]!++;
+      // Sampled every SAMPLE_S seconds, and at its first second up in the minute.
+      if (!sample && this.upTicks[i] !== 0) continue;
+      const s = m.instanceService[i]!;
+      this.upTicks[i]!++;
+      const lambda = load[i]! * SAMPLE_S;
+      this.expectedCalls[i] = this.expectedCalls[i]! + lambda;
+      worker[i] = worker[i]! + lambda * procMs[i]!;
+      cpu[i] = cpu[i]! + lambda * this.cpuMs[s]! * fx.instWork[i]!;
+      db[i] = db[i]! + lambda * this.dbMs[s]! * fx.dbFactor[s]!;
+      waiting[i] = waiting[i]! + (lambda * waitMs[i]!) / 1000;
+      const ageS = (t - this.upSince[i]!) / 1000;
+      const c = ageS < 10 * WARM_S ? Math.exp(-ageS / WARM_S) : 0;
+      hog[i] = hog[i]! + fx.instHog[i]!;
+      steal[i] = steal[i]! + fx.instSteal[i]!;
+      gc[i] = gc[i]! + fx.instGc[i]!;
+      cold[i] = cold[i]! + c;
+      const base = this.heapBase[i]!;
+      heap[i] = heap[i]! + base * (1 - 0.4 * c) * (1 + fx.instMemGrowth[i]!) + 0.95 * (this.heapMax[i]! - base) * fx.instHeapFill[i]!;
+      if (fx.slowQueryMs[s]! > 0) slowQuery[i] = slowQuery[i]! + 1;
+    }
+  }
+
+  /** A batch job started or finished on an instance. */
+  private batchEdge(i: number, t: number): void {
+    const running = this.e.fx.instBatch[i]!;
+    this.prevBatch[i] = running;
+    const logs = this.opts.logs;
+    if (!logs) return;
+    const v = logs.rows.v;
+    v[0] = t;
+    if (running) {
+      this.batchSince[i] = t;
+      v[1] = 500;
+      logs.rows.background(i, LINE.batchStart);
+    } else {
+      v[1] = (t - this.batchSince[i]!) / 1000;
+      logs.rows.background(i, LINE.batchDone);
+    }
+  }
+
+  /** An instance went down or came up: its lifecycle lines; a start is a new JVM. */
+  private transition(i: number, state: number, t: number): void {
+    const was = this.prevState[i]!;
+    this.prevState[i] = state;
+    const logs = this.opts.logs;
+    const v = logs?.rows.v;
+    if (state === INSTANCE_STATE.up) {
+      if (was === INSTANCE_STATE.hung || was === INSTANCE_STATE.deregistered || was === INSTANCE_STATE.absent) {
+        this.upSince[i] = t;
+        if (logs) {
+          const startS = 9 + lifecycleUnit(this.seed, i, t) * 8;
+          v![0] = t;
+          v![1] = startS;
+          v![2] = startS + 1.2;
+          logs.rows.background(i, LINE.started);
+        }
+      }
+      return;
+    }
+    if (was !== INSTANCE_STATE.up || !logs) return;
+    v![0] = t;
+    switch (this.e.fx.instDownCause[i]) {
+      case DOWN_CAUSE.outOfMemory:
+        v![1] = 1 + Math.floor(lifecycleUnit(this.seed, i, t) * WORKER_POOL_SIZE);
+        logs.rows.background(i, LINE.outOfMemory);
+        break;
+      case DOWN_CAUSE.crash:
+        logs.rows.background(i, LINE.crash);
+        break;
+      case DOWN_CAUSE.replaced:
+        logs.rows.background(i, LINE.shutdown);
+        break;
+      // an unreachable host writes nothing
+    }
+  }
+
+  /** The minute starting at `tMinute` is over: its metric rows and background lines. */
+  endMinute(tMinute: number): void {
+    const m = this.m;
+    const minute = Math.round((tMinute - m.start) / 60_000);
+    const noise = stream(this.seed, `metrics:${minute}`);
+    const z = () => normalQuantile(noise());
+    const { worker, cpu, db, waiting, hog, steal, gc, cold, heap, slowQuery } = this.sums;
+    const backgroundBytes = BACKGROUND_BYTES_PER_S * 60 * m.scale;
+    const b = this.batch;
+    this.busy.fill(0);
+    this.queue.fill(0);
+    this.dbHeld.fill(0);
+    for (let k = 0; k < this.bank.length; k++) {
+      const i = this.bank[k]!;
+      // Draws for every instance, up or not, so one instance's gap never shifts another's noise.
+      const zs = [z(), z(), z(), z(), z(), z(), z(), z(), noise()];
+      if (this.upSeconds[i] === 0) continue;
+      const n = this.upTicks[i]!;
+      const s = m.instanceService[i]!;
+      const reach = (this.calls[i]! + REACH_PRIOR) / (this.expectedCalls[i]! + REACH_PRIOR);
+      const poolMs = n * SAMPLE_S * this.poolMsPerS[s]!; // worker time the instance had this minute
+      const busy = Math.min(1, (reach * worker[i]!) / poolMs);
+      this.busy[i] = busy;
+      // Little's law: requests waiting = arrival rate x mean wait, per instance at traffic scale 1.
+      this.queue[i] = (reach * waiting[i]!) / (n * SAMPLE_S) / m.scale;
+      this.dbHeld[i] = this.dbMs[s]! > 0 ? Math.min(DB_POOL_SIZE, (WORKER_POOL_SIZE * reach * db[i]!) / poolMs + slowQuery[i]! / n) : NaN;
+      if (!b) continue;
+      const r = b.length;
+      b.time[r] = tMinute;
+      b.service[r] = s;
+      b.instance[r] = i;
+      const v = b.values;
+      const used = IDLE_CPU + CPU_PER_WORK * ((reach * cpu[i]!) / poolMs) + hog[i]! / n + GC_CPU * (gc[i]! / n) + 0.3 * (cold[i]! / n) * (0.2 + busy);
+      v.cpuUsage[r] = clamp(100 * Math.min(1, used) + zs[0]!, 0, 100);
+      v.cpuSteal[r] = clamp(100 * (steal[i]! / n) * (1 + 0.02 * zs[1]!) + 0.1 + Math.abs(0.15 * zs[1]!), 0, 100);
+      v.memoryUsedMb[r] = (heap[i]! / n) * (1 + 0.1 * busy) + this.heapBase[i]! * (0.05 + 0.1 * zs[8]!);
+      v.gcPauseMs[r] = 60_000 * (gc[i]! / n + BASE_GC * (0.5 + busy)) * Math.exp(0.2 * zs[2]!);
+      v.workerBusy[r] = clamp(WORKER_POOL_SIZE * busy * (1 + 0.05 * zs[3]!), 0, WORKER_POOL_SIZE);
+      v.workerQueue[r] = this.queue[i]! * Math.exp(0.1 * zs[4]!);
+      v.dbPoolInUse[r] = clamp(this.dbHeld[i]! * (1 + 0.05 * zs[5]!), 0, DB_POOL_SIZE);
+      v.netBytesIn[r] = Math.round(this.netIn[i]! + backgroundBytes * (1 + 0.1 * zs[6]!));
+      v.netBytesOut[r] = Math.round(this.netOut[i]! + backgroundBytes * (1 + 0.1 * zs[7]!));
+      if (++b.length === this.capacity) this.flush();
+    }
+    if (this.opts.logs) this.backgroundLines(tMinute, minute);
+    for (const a of [this.upSeconds, this.upTicks, worker, cpu, db, waiting, hog, steal, gc, cold, heap, slowQuery, this.netIn, this.netOut]) a.fill(0);
+  }
+
+  /**
+   * What instances log outside requests in a minute: scheduled tasks, benign warnings and errors,
+   * and the symptoms of their state (a saturated pool, connection waits, long GC pauses, a batch
+   * job's progress, a slow scheduled query). Fields from a (seed, minute) stream of their own.
+   */
+  private backgroundLines(tMinute: number, minute: number): void {
+    const { rows, catalog } = this.opts.logs!;
+    const m = this.m;
+    const fx = this.e.fx;
+    const r = stream(this.seed, `logs:${minute}`);
+    const v = rows.v;
+    const { gc } = this.sums;
+    const leader = new Int32Array(m.services.length).fill(-1);
+    for (let k = 0; k < this.bank.length; k++) {
+      const i = this.bank[k]!;
+      const n = this.upTicks[i]!;
+      const s = m.instanceService[i]!;
+      const u = [r(), r(), r(), r(), r(), r()];
+      if (this.upSeconds[i] === 0) continue;
+      if (leader[s] === -1) leader[s] = i;
+      const at = (x: number) => tMinute + x * 60_000;
+      const meanBusy = this.busy[i]!;
+      const period = catalog.jobPeriod[s]!;
+      if ((minute + i) % period === 0) {
+        v[0] = at(u[0]!);
+        v[1] = 20 * Math.exp(u[1]! - 0.5) * (1 + 3 * meanBusy) * period;
+        v[2] = Math.floor(u[2]! * 200 * period);
+        rows.background(i, LINE.job);
+      }
+      if (u[3]! < BENIGN_WARN_PER_MIN) {
+        v[0] = at(u[4]!);
+        v[1] = Math.floor(u[5]! * 0x7fffffff);
+        rows.background(i, LINE.benignWarn);
+      } else if (u[3]! > 1 - BENIGN_ERROR_PER_MIN) {
+        v[0] = at(u[4]!);
+        rows.background(i, LINE.benignError);
+      }
+      if (minute % 10 === i % 10) {
+        v[0] = at(u[1]!);
+        v[1] = 0x0a000000 + 0xfe00 + (i % 200); // the broker's address in the instance's DCN
+        v[2] = 0.3 + 2 * u[2]!;
+        rows.background(i, LINE.heartbeat);
+      }
+      const meanQueue = this.queue[i]!;
+      if (meanQueue > WORKER_POOL_SIZE / 2) {
+        v[0] = at(u[2]!);
+        v[1] = WORKER_POOL_SIZE;
+        v[2] = Math.round(meanQueue);
+        rows.background(i, LINE.poolBusy);
+      }
+      if (this.dbHeld[i]! >= 0.95 * DB_POOL_SIZE) {
+        v[0] = at(u[3]!);
+        v[1] = Math.floor(1 + u[1]! * WORKER_POOL_SIZE);
+        v[2] = 30_000;
+        v[3] = DB_POOL_SIZE;
+        v[4] = DB_POOL_SIZE;
+        v[5] = 0;
+        v[6] = Math.max(1, Math.round(meanBusy * WORKER_POOL_SIZE - DB_POOL_SIZE));
+        rows.background(i, LINE.dbPoolWait);
+      }
+      const gcShare = gc[i]! / n;
+      if (gcShare > 0.05) {
+        v[0] = at(u[4]!);
+        v[1] = gcShare * 60_000 * (0.3 + 0.4 * u[0]!);
+        v[2] = Math.round(this.heapMax[i]! * 0.97);
+        v[3] = Math.round(this.heapMax[i]! * (0.97 - 0.1 * (1 - fx.instHeapFill[i]!)));
+        v[4] = this.heapMax[i]!;
+        rows.background(i, LINE.fullGc);
+      }
+      if (fx.instBatch[i]) {
+        v[0] = at(u[5]!);
+        v[1] = Math.floor(2000 + 8000 * u[0]!);
+        v[2] = Math.floor(u[1]! * 5);
+        rows.background(i, LINE.batchProgress);
+      }
+    }
+    // A slow scheduled query runs on one instance of its owner (the first one up).
+    for (let s = 0; s < m.services.length; s++) {
+      const i = leader[s]!;
+      if (i < 0 || fx.slowQueryMs[s]! <= 0) continue;
+      v[0] = tMinute + r() * 60_000;
+      v[1] = catalog.serviceDb[s]!;
+      v[2] = fx.slowQueryMs[s]! * Math.exp(0.2 * normalQuantile(r()));
+      rows.background(i, LINE.slowBackgroundSql);
+    }
+  }
+
+  private flush(): void {
+    const b = this.batch!;
+    if (b.length === 0) return;
+    this.opts.onMetrics?.(b);
+    const data: Record<string, ColumnData> = { [METRIC_COLUMNS.time]: b.time, [METRIC_COLUMNS.service]: b.service, [METRIC_COLUMNS.instance]: b.instance };
+    for (const n of METRIC_NAMES) data[n] = b.values[n];
+    this.writer!.write(b.length, data);
+    this.rowsWritten += b.length;
+    b.length = 0;
+  }
+
+  async close(): Promise<{ bytes: number; sha256: string } | undefined> {
+    if (!this.writer) return undefined;
+    this.flush();
+    return this.writer.close();
+  }
+
+  abort(): void {
+    this.writer?.abort();
+  }
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+/** A uniform in [0, 1) from (seed, instance, second): for the rare lifecycle lines' fields. */
+function lifecycleUnit(seed: number, i: number, t: number): number {
+  return mix32(mix32(seed, i), Math.floor(t / 1000)) / 4294967296;
+}
