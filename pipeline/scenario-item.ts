@@ -46,6 +46,9 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
         out: data,
         ...(config.duration !== undefined ? { duration: config.duration } : {}),
         ...(config.trafficScale !== undefined ? { trafficScale: config.trafficScale } : {}),
+        // Logs and metrics cost generation time: only when a method reads them.
+        logs: inputsRead(methods).has('logs'),
+        metrics: inputsRead(methods).has('metrics'),
       });
     } catch (err) {
       if (err instanceof ScenarioError && err.file === source) {
