@@ -1,0 +1,145 @@
+/**
+ * Values read straight from UTF-8 bytes (a CSV field, a JSON token), so that readers of large files
+ * create a string only when they keep one: numbers, trimming, text, byte comparison.
+ */
+
+/** Exact powers of ten as doubles (10^22 is the largest exactly representable). */
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/** [start, end) without leading and trailing spaces and tabs, packed as start * 2^32 + end. */
+export function trimSpaces(b: Uint8Array, start: number, end: number): number {
+  while (start < end && (b[start] === 32 || b[start] === 9)) start++;
+  while (end > start && (b[end - 1] === 32 || b[end - 1] === 9)) end--;
+  return start * 4294967296 + end;
+}
+
+export function trimmedStart(packed: number): number {
+  return Math.floor(packed / 4294967296);
+}
+
+export function trimmedEnd(packed: number): number {
+  return packed % 4294967296;
+}
+
+/**
+ * A decimal number (`-12`, `3.5`, `.5`, `1e-3`, surrounding spaces allowed) or NaN for anything
+ * else: unlike Number(), an empty field, `Infinity`, `0x10` and `1_000` are not numbers. A value
+ * beyond the double range (`1e400`) is ±Infinity; callers that need finite numbers check.
+ */
+export function parseDecimal(b: Uint8Array, start: number, end: number): number {
+  while (start < end && (b[start] === 32 || b[start] === 9)) start++;
+  while (end > start && (b[end - 1] === 32 || b[end - 1] === 9)) end--;
+  let i = start;
+  let negative = false;
+  if (i < end && (b[i] === 45 || b[i] === 43)) negative = b[i++] === 45;
+  let mantissa = 0;
+  let digits = 0; // significant digits taken into mantissa
+  let intDigits = 0;
+  let scale = 0; // decimal exponent of the mantissa's last digit
+  let exact = true;
+  for (; i < end; i++) {
+    const d = b[i] - 48;
+    if (d < 0 || d > 9) break;
+    intDigits++;
+    if (digits < 15) {
+      if (mantissa !== 0 || d !== 0) digits++;
+      mantissa = mantissa * 10 + d;
+    } else {
+      exact = false;
+      scale++;
+    }
+  }
+  let fracDigits = 0;
+  if (i < end && b[i] === 46) {
+    for (i++; i < end; i++) {
+      const d = b[i] - 48;
+      if (d < 0 || d > 9) break;
+      fracDigits++;
+      if (digits < 15) {
+        if (mantissa !== 0 || d !== 0) digits++;
+        mantissa = mantissa * 10 + d;
+        scale--;
+      } else if (d !== 0) exact = false;
+    }
+  }
+  if (intDigits + fracDigits === 0) return NaN;
+  let exponent = 0;
+  if (i < end && (b[i] === 101 || b[i] === 69)) {
+    i++;
+    let expNegative = false;
+    if (i < end && (b[i] === 45 || b[i] === 43)) expNegative = b[i++] === 45;
+    const expStart = i;
+    for (; i < end; i++) {
+      const d = b[i] - 48;
+      if (d < 0 || d > 9) break;
+      if (exponent < 100000) exponent = exponent * 10 + d;
+    }
+    if (i === expStart) return NaN;
+    if (expNegative) exponent = -exponent;
+  }
+  if (i !== end) return NaN;
+  scale += exponent;
+  // Clinger's fast path: a mantissa below 2^53 scaled by an exact power of ten rounds once, as Number() does.
+  if (exact && scale >= -22 && scale <= 22) {
+    const v = scale < 0 ? mantissa / POW10[-scale] : mantissa * POW10[scale];
+    return negative ? -v : v;
+  }
+  return Number(latin1(b, start, end));
+}
+
+/**
+ * Unix nanoseconds as unix milliseconds, keeping the sub-millisecond digits that a double of the
+ * nanoseconds would round away (integers past 2^53). Anything but an integer (a decimal, an
+ * exponent) is read as a decimal number of nanoseconds; NaN when it is neither.
+ */
+export function parseNanosAsMs(b: Uint8Array, start: number, end: number): number {
+  while (start < end && (b[start] === 32 || b[start] === 9)) start++;
+  while (end > start && (b[end - 1] === 32 || b[end - 1] === 9)) end--;
+  const n = end - start;
+  if (n >= 7 && n <= 21) {
+    let high = 0;
+    let low = 0;
+    let i = start;
+    const split = end - 6;
+    for (; i < split; i++) {
+      const d = b[i] - 48;
+      if (d < 0 || d > 9) break;
+      high = high * 10 + d;
+    }
+    if (i === split) {
+      for (; i < end; i++) {
+        const d = b[i] - 48;
+        if (d < 0 || d > 9) break;
+        low = low * 10 + d;
+      }
+      if (i === end) return high + low / 1e6;
+    }
+  }
+  return parseDecimal(b, start, end) / 1e6;
+}
+
+/** The bytes as a string, read as Latin-1 (for ASCII such as numbers and dates: no decoding). */
+export function latin1(b: Uint8Array, start: number, end: number): string {
+  return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
+}
+
+/** The bytes as a string, decoded as UTF-8 (a fresh flat string: it keeps no larger buffer alive). */
+export function utf8(b: Uint8Array, start: number, end: number): string {
+  return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8');
+}
+
+/** True when b[start, end) holds exactly the ASCII text `ascii` (compared case-insensitively when `fold`). */
+export function bytesEqual(b: Uint8Array, start: number, end: number, ascii: string, fold = false): boolean {
+  if (end - start !== ascii.length) return false;
+  for (let i = 0; i < ascii.length; i++) {
+    let c = b[start + i];
+    if (fold && c >= 65 && c <= 90) c += 32;
+    if (c !== ascii.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Bytes of a string as UTF-8 (for lookups keyed by text). */
+export function utf8Bytes(text: string): Uint8Array {
+  return Buffer.from(text, 'utf8');
+}
