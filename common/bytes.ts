@@ -143,3 +143,43 @@ export function bytesEqual(b: Uint8Array, start: number, end: number, ascii: str
 export function utf8Bytes(text: string): Uint8Array {
   return Buffer.from(text, 'utf8');
 }
+
+/**
+ * A few fields of a record held as bytes until the record is complete (a streamed JSON object's
+ * values arrive in any order, and the input buffer they lie in may be gone by its end).
+ */
+export class ByteFields {
+  bytes = new Uint8Array(1024);
+  private used = 0;
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+
+  constructor(count: number) {
+    this.start = new Int32Array(count).fill(-1);
+    this.end = new Int32Array(count).fill(-1);
+  }
+
+  set(field: number, b: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (this.used + n > this.bytes.length) {
+      const bytes = new Uint8Array(Math.max(this.bytes.length * 2, this.used + n));
+      bytes.set(this.bytes.subarray(0, this.used));
+      this.bytes = bytes;
+    }
+    this.bytes.set(b.subarray(start, end), this.used);
+    this.start[field] = this.used;
+    this.used += n;
+    this.end[field] = this.used;
+  }
+
+  has(field: number): boolean {
+    return this.start[field] >= 0;
+  }
+
+  /** Forget every field. */
+  clear(): void {
+    this.start.fill(-1);
+    this.end.fill(-1);
+    this.used = 0;
+  }
+}

@@ -25,8 +25,10 @@ export const SKIP = -1;
 export const ELEMENT = -2;
 
 export interface JsonHandler {
-  /** An object or array opens as the value of `key` in `context`; returns its context (SKIP to ignore its contents). */
-  open(context: number, key: number, type: typeof JSON_OBJECT | typeof JSON_ARRAY): number;
+  /** An object or array opens on `line` as the value of `key` in `context`; returns its context (SKIP to ignore its contents). */
+  open(context: number, key: number, type: typeof JSON_OBJECT | typeof JSON_ARRAY, line: number): number;
+  /** A key not in the handler's list, inside `context` (for objects keyed by data, such as Jaeger's processes). */
+  otherKey?(context: number, bytes: Uint8Array, start: number, end: number): void;
   /** The object or array of `context` closes. */
   close(context: number): void;
   /** A scalar: JSON_STRING (bytes unescaped), JSON_NUMBER (its literal), JSON_TRUE, JSON_FALSE or JSON_NULL. */
@@ -43,15 +45,17 @@ const S_KEY = 2; // a key is expected (after ',')
 const S_KEY_OR_CLOSE = 3; // just after '{'
 const S_COLON = 4;
 const S_AFTER = 5; // after a value inside a container: ',' or the closing bracket
-const S_END = 6; // after the single top-level value: only whitespace may follow
-const S_RESYNC = 7; // JSON lines: skipping the rest of a broken line
-const S_DEAD = 8; // a whole document broke: the rest of the file is not read
+const S_RESYNC = 6; // JSON lines: skipping the rest of a broken line
+const S_DEAD = 7; // a document broke: the rest of the file is not read
 
 const IS_OBJECT = 1;
 const IS_ARRAY = 2;
 
 export interface JsonStreamOptions {
-  /** JSON lines (one document per line; a broken line is a bad row) instead of one document. */
+  /**
+   * JSON lines: one document per line, a broken line is a bad row and reading goes on with the next.
+   * Otherwise a file holds one document or several in a row, and a broken one ends the read.
+   */
   lines: boolean;
   /** Where a broken line (JSON lines) or a document cut short goes; a malformed row stops the read under `reject`. */
   badRows: BadRows;
@@ -128,7 +132,7 @@ export class JsonStream {
   private open(type: typeof JSON_OBJECT | typeof JSON_ARRAY): void {
     const parent = this.contexts[this.depth];
     if (this.depth === 0) this.documentLine = this.line;
-    const context = parent === SKIP ? SKIP : this.handler.open(parent, this.key, type);
+    const context = parent === SKIP ? SKIP : this.handler.open(parent, this.key, type, this.line);
     if (++this.depth >= this.containers.length) {
       const containers = new Uint8Array(this.containers.length * 2);
       containers.set(this.containers);
@@ -157,7 +161,7 @@ export class JsonStream {
     }
     this.documents++;
     this.handler.endDocument(this.documentLine);
-    this.state = this.opts.lines ? S_VALUE : S_END;
+    this.state = S_VALUE;
   }
 
   private scalar(type: number, b: Uint8Array, start: number, end: number): void {
@@ -281,9 +285,6 @@ export class JsonStream {
           }
           break;
         }
-        case S_END:
-          this.unexpected(b, i, 'the end of the file after the JSON document');
-          break;
       }
     }
     return n;
@@ -315,7 +316,11 @@ export class JsonStream {
     if (this.contexts[this.depth] === SKIP) return true;
     const u = this.unescape(b, start, end);
     if (u === null) return false;
-    this.key = u === b ? this.keyIds.find(b, start, end) : this.keyIds.find(this.scratch, 0, this.scratchLength);
+    const kb = u === b ? b : this.scratch;
+    const ks = u === b ? start : 0;
+    const ke = u === b ? end : this.scratchLength;
+    this.key = this.keyIds.find(kb, ks, ke);
+    if (this.key < 0) this.handler.otherKey?.(this.contexts[this.depth], kb, ks, ke);
     return true;
   }
 

@@ -116,6 +116,33 @@ export class SpanAssembler {
     this.length++;
   }
 
+  /**
+   * Drop rows of [from, length) whose `keep` flag (indexed from `from`) is 0, keeping the others in
+   * order: for a format that learns only at the end of a group of spans that some are bad.
+   */
+  dropRows(from: number, keep: Uint8Array): void {
+    let w = from;
+    for (let r = from; r < this.length; r++) {
+      if (!keep[r - from]) continue;
+      if (w !== r) {
+        this.trace[w] = this.trace[r];
+        this.span[w] = this.span[r];
+        this.parentRef[w] = this.parentRef[r];
+        this.service[w] = this.service[r];
+        this.instance[w] = this.instance[r];
+        this.operation[w] = this.operation[r];
+        this.start[w] = this.start[r];
+        this.end[w] = this.end[r];
+        this.status[w] = this.status[r];
+        this.kind[w] = this.kind[r];
+        this.peer[w] = this.peer[r];
+      }
+      w++;
+    }
+    this.stats.read -= this.length - w;
+    this.length = w;
+  }
+
   private inWindows(t: number): boolean {
     const from = this.keepFrom!;
     const to = this.keepTo!;

@@ -166,8 +166,8 @@ describe('span JSON exports', () => {
         {
           traceID: 't1',
           spans: [
-            { traceID: 't1', spanID: 's1', operationName: 'GET /pay', references: [], startTime: 1_000_000, duration: 5000, tags: [], processID: 'p1' },
-            { traceID: 't1', spanID: 's2', operationName: 'debit', references: [{ refType: 'CHILD_OF', traceID: 't1', spanID: 's1' }], startTime: 1_001_000, duration: 2000, tags: [{ key: 'error', type: 'bool', value: true }], processID: 'p2' },
+            { traceID: 't1', spanID: 's1', operationName: 'GET /pay', references: [], startTime: 1_700_000_000_000_000, duration: 5000, tags: [], processID: 'p1' },
+            { traceID: 't1', spanID: 's2', operationName: 'debit', references: [{ refType: 'CHILD_OF', traceID: 't1', spanID: 's1' }], startTime: 1_700_000_000_001_000, duration: 2000, tags: [{ key: 'error', type: 'bool', value: true }], processID: 'p2' },
           ],
           processes: { p1: { serviceName: 'gateway', tags: [{ key: 'hostname', value: 'gw-0' }] }, p2: { serviceName: 'accounts', tags: [] } },
         },
@@ -179,7 +179,7 @@ describe('span JSON exports', () => {
     expect(t.strings[t.instance[0]]).toBe('gw-0');
     expect(t.parent[0]).toBe(-1);
     expect(t.parent[1]).toBe(0);
-    expect([t.start[1], t.end[1]]).toEqual([1001, 1003]);
+    expect([t.start[1], t.end[1]]).toEqual([1_700_000_000_001, 1_700_000_000_003]);
     expect([t.status[0], t.status[1]]).toEqual([0, 2]);
   });
 
