@@ -1,11 +1,16 @@
 /**
  * Arrow IPC <-> Parquet through parquet-wasm, batch by batch so memory stays bounded by one record
- * batch (writing) or one row group (reading) rather than the whole file.
+ * batch (writing) or one row group (reading) rather than the whole file. Page checksums are neither
+ * written nor verified by parquet-wasm: a corrupt page that still decodes is caught only by the
+ * row-count checks here and the readers' value checks (docs/formats.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import * as arrow from 'apache-arrow';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import * as pw from 'parquet-wasm';
+import { ImportError } from '../common/bad-rows.js';
 
 /**
  * Convert an Arrow IPC file (or stream) to a Parquet file, zstd-compressed, one row group per
@@ -62,25 +67,120 @@ export async function arrowDirToParquet(dir: string): Promise<string[]> {
   return written;
 }
 
-/** Stream a Parquet file as Arrow JS record batches, one row group at a time. */
+/**
+ * The Parquet decoder runs in a worker thread: parquet-wasm panics on some corrupt files (a wasm
+ * `unreachable` trap, thrown outside any promise the caller could catch, which would end the
+ * process with a stack trace). In a worker it ends the worker, which becomes an error naming the
+ * file. The worker decodes one row group per request and hands it over as Arrow IPC bytes.
+ */
+const DECODER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const pw = require(workerData.wasm);
+let file;
+parentPort.on('message', async (msg) => {
+  try {
+    if (msg.type === 'open') {
+      file = await pw.ParquetFile.fromFile(await fs.openAsBlob(workerData.path));
+      const meta = file.metadata();
+      const groups = [];
+      for (let g = 0; g < meta.numRowGroups(); g++) groups.push(meta.rowGroup(g).numRows());
+      parentPort.postMessage({ type: 'opened', rows: meta.fileMetadata().numRows(), groups });
+    } else {
+      const ipc = (await file.read({ rowGroups: [msg.group] })).intoIPCStream();
+      const whole = ipc.byteOffset === 0 && ipc.byteLength === ipc.buffer.byteLength;
+      parentPort.postMessage({ type: 'group', ipc }, whole ? [ipc.buffer] : []);
+    }
+  } catch (err) {
+    parentPort.postMessage({ type: 'error', message: String((err && err.message) || err) });
+  }
+});
+`;
+
+type DecoderReply = { type: 'opened'; rows: number; groups: number[] } | { type: 'group'; ipc: Uint8Array } | { type: 'error'; message: string };
+
+/** A Parquet decoder worker: one request at a time, each answered or failed (the worker dying fails it). */
+class ParquetDecoder {
+  private readonly worker: Worker;
+  private pending: { resolve: (r: DecoderReply) => void; reject: (e: Error) => void } | undefined;
+  private failure: Error | undefined;
+
+  constructor(private readonly path: string) {
+    this.worker = new Worker(DECODER, { eval: true, workerData: { path, wasm: createRequire(import.meta.url).resolve('parquet-wasm') } });
+    this.worker.on('message', (reply: DecoderReply) => {
+      const p = this.pending;
+      this.pending = undefined;
+      p?.resolve(reply);
+    });
+    const fail = (err: Error) => {
+      this.failure ??= err;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(err);
+    };
+    this.worker.on('error', (err) => fail(new Error(`the decoder crashed (${err.message})`)));
+    this.worker.on('exit', (code) => fail(new Error(`the decoder stopped (exit code ${code})`)));
+  }
+
+  request(message: { type: 'open' } | { type: 'read'; group: number }): Promise<DecoderReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker.postMessage(message);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  corrupt(problem: string): ImportError {
+    return new ImportError(this.path, '', `not a readable Parquet file (corrupt or cut short?): ${problem}`);
+  }
+}
+
+/**
+ * Stream a Parquet file as Arrow JS record batches, one row group at a time. A file the decoder
+ * cannot read, or whose row groups decode to other row counts than its footer states, is an
+ * ImportError naming the file.
+ */
 export async function scanParquet(
   parquetPath: string,
   onBatch: (batch: arrow.RecordBatch) => void | Promise<void>,
 ): Promise<void> {
-  let file: pw.ParquetFile;
+  const size = (await fs.promises.stat(parquetPath).catch((err: Error) => {
+    throw new ImportError(parquetPath, '', `cannot open: ${err.message}`);
+  })).size;
+  if (size === 0) throw new ImportError(parquetPath, '', 'empty file (0 bytes): not a Parquet file');
+  const decoder = new ParquetDecoder(parquetPath);
   try {
-    file = await pw.ParquetFile.fromFile(await fs.openAsBlob(parquetPath));
-  } catch (err) {
-    throw new Error(`${parquetPath}: not a readable Parquet file: ${String((err as Error).message ?? err)}`);
-  }
-  try {
-    const groups = file.metadata().numRowGroups();
-    for (let g = 0; g < groups; g++) {
-      const table = arrow.tableFromIPC((await file.read({ rowGroups: [g] })).intoIPCStream());
+    const opened = await decoder.request({ type: 'open' }).catch((err: Error) => {
+      throw decoder.corrupt(err.message);
+    });
+    if (opened.type !== 'opened') throw decoder.corrupt(opened.type === 'error' ? opened.message : 'no footer');
+    const stated = opened.groups.reduce((s, n) => s + n, 0);
+    if (stated !== opened.rows) throw decoder.corrupt(`the footer states ${opened.rows} rows but its row groups hold ${stated}`);
+    for (let g = 0; g < opened.groups.length; g++) {
+      const reply = await decoder.request({ type: 'read', group: g }).catch((err: Error) => {
+        throw decoder.corrupt(`row group ${g + 1}: ${err.message}`);
+      });
+      if (reply.type !== 'group') throw decoder.corrupt(`row group ${g + 1}: ${reply.type === 'error' ? reply.message : 'no data'}`);
+      let table: arrow.Table;
+      try {
+        table = arrow.tableFromIPC(reply.ipc);
+      } catch (err) {
+        throw decoder.corrupt(`row group ${g + 1}: ${(err as Error).message}`);
+      }
+      if (table.numRows !== opened.groups[g]) throw decoder.corrupt(`row group ${g + 1} decodes to ${table.numRows} rows, its footer states ${opened.groups[g]}`);
+      for (const batch of table.batches) {
+        for (const child of batch.data.children) {
+          if (child.length !== batch.numRows) throw decoder.corrupt(`row group ${g + 1}: a column has ${child.length} values for ${batch.numRows} rows`);
+        }
+      }
       for (const batch of table.batches) await onBatch(batch);
     }
   } finally {
-    file.free();
+    await decoder.close();
   }
 }
 
