@@ -232,3 +232,10 @@ export async function* readCsvBatches(file: string): AsyncGenerator<CsvBatch> {
     if (scanner.batch.length) yield scanner.batch;
   }
 }
+
+/** The records of CSV text already in memory, as one batch. */
+export function csvBatchOf(file: string, bytes: Uint8Array): CsvBatch {
+  const scanner = new CsvScanner(file);
+  scanner.scan(bytes, true);
+  return scanner.batch;
+}
