@@ -120,12 +120,12 @@ export function parseNanosAsMs(b: Uint8Array, start: number, end: number): numbe
 
 /** The bytes as a string, read as Latin-1 (for ASCII such as numbers and dates: no decoding). */
 export function latin1(b: Uint8Array, start: number, end: number): string {
-  return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
+  return (b instanceof Buffer ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1', start, end);
 }
 
 /** The bytes as a string, decoded as UTF-8 (a fresh flat string: it keeps no larger buffer alive). */
 export function utf8(b: Uint8Array, start: number, end: number): string {
-  return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8');
+  return (b instanceof Buffer ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('utf8', start, end);
 }
 
 /** True when b[start, end) holds exactly the ASCII text `ascii` (compared case-insensitively when `fold`). */
@@ -149,7 +149,7 @@ export function utf8Bytes(text: string): Uint8Array {
  * values arrive in any order, and the input buffer they lie in may be gone by its end).
  */
 export class ByteFields {
-  bytes = new Uint8Array(1024);
+  bytes: Buffer = Buffer.allocUnsafe(1024);
   private used = 0;
   readonly start: Int32Array;
   readonly end: Int32Array;
@@ -162,11 +162,13 @@ export class ByteFields {
   set(field: number, b: Uint8Array, start: number, end: number): void {
     const n = end - start;
     if (this.used + n > this.bytes.length) {
-      const bytes = new Uint8Array(Math.max(this.bytes.length * 2, this.used + n));
-      bytes.set(this.bytes.subarray(0, this.used));
+      const bytes = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + n));
+      this.bytes.copy(bytes, 0, 0, this.used);
       this.bytes = bytes;
     }
-    this.bytes.set(b.subarray(start, end), this.used);
+    // Fields are short (ids, names): a loop beats making a view to copy from.
+    const to = this.bytes;
+    for (let i = 0, w = this.used; i < n; i++, w++) to[w] = b[start + i];
     this.start[field] = this.used;
     this.used += n;
     this.end[field] = this.used;

@@ -12,7 +12,7 @@
  *   }
  */
 import { ImportError } from './bad-rows.js';
-import { readByteChunks } from './text-lines.js';
+import { finishStraddling, readByteChunks } from './text-lines.js';
 import { utf8 } from './bytes.js';
 
 /** The complete records of one chunk of input; valid until the next batch is read. */
@@ -63,16 +63,16 @@ class CsvScanner {
   constructor(private readonly file: string) {}
 
   /**
-   * Scan the complete records of `buf`; returns where the incomplete last record starts (buf.length
-   * when none). With `final`, the last record may end without a newline.
+   * Scan the complete records of `buf` from `from`; returns where the incomplete last record starts
+   * (buf.length when none). With `final`, the last record may end without a newline.
    */
-  scan(buf: Uint8Array, final: boolean): number {
+  scan(buf: Uint8Array, from: number, final: boolean): number {
     const b = this.batch;
     b.bytes = buf;
     b.length = 0;
     const n = buf.length;
     let nf = 0;
-    let i = 0;
+    let i = from;
     let line = this.lineNo;
     records: while (i < n) {
       const recordStart = i;
@@ -222,13 +222,22 @@ export async function* readCsvBatches(file: string): AsyncGenerator<CsvBatch> {
   const scanner = new CsvScanner(file);
   let carry: Buffer | undefined;
   for await (const chunk of readByteChunks(file)) {
-    const buf = carry?.length ? Buffer.concat([carry, chunk]) : chunk;
-    const consumed = scanner.scan(buf, false);
-    carry = consumed < buf.length ? buf.subarray(consumed) : undefined;
+    let from = 0;
+    if (carry) {
+      // The record cut by the chunk boundary is finished in a small copy; the chunk is read in place.
+      from = finishStraddling(carry, chunk, (buf) => scanner.scan(buf, 0, false));
+      if (from < 0) {
+        carry = Buffer.concat([carry, chunk]);
+        continue;
+      }
+      if (scanner.batch.length) yield scanner.batch;
+    }
+    const consumed = scanner.scan(chunk, from, false);
+    carry = consumed < chunk.length ? Buffer.from(chunk.subarray(consumed)) : undefined;
     if (scanner.batch.length) yield scanner.batch;
   }
   if (carry?.length) {
-    scanner.scan(carry, true);
+    scanner.scan(carry, 0, true);
     if (scanner.batch.length) yield scanner.batch;
   }
 }
@@ -236,6 +245,6 @@ export async function* readCsvBatches(file: string): AsyncGenerator<CsvBatch> {
 /** The records of CSV text already in memory, as one batch. */
 export function csvBatchOf(file: string, bytes: Uint8Array): CsvBatch {
   const scanner = new CsvScanner(file);
-  scanner.scan(bytes, true);
+  scanner.scan(bytes, 0, true);
   return scanner.batch;
 }

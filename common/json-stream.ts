@@ -8,7 +8,8 @@
 import type { BadRows } from './bad-rows.js';
 import { ImportError } from './bad-rows.js';
 import { StringDictionary } from './string-dictionary.js';
-import { readByteChunks } from './text-lines.js';
+import { finishStraddling, readByteChunks } from './text-lines.js';
+import { latin1 } from './bytes.js';
 
 export const JSON_STRING = 1;
 export const JSON_NUMBER = 2;
@@ -95,17 +96,27 @@ export class JsonStream {
   }
 
   write(chunk: Buffer): void {
-    const buf = this.carry?.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    let from = 0;
+    const carry = this.carry;
     this.carry = undefined;
-    const consumed = this.scan(buf, false);
-    if (consumed < buf.length) this.carry = Buffer.from(buf.subarray(consumed));
+    if (carry) {
+      // A token cut by the chunk boundary: finish it in a small copy, then read the chunk in place.
+      const consumed = finishStraddling(carry, chunk, (buf) => this.scan(buf, 0, false));
+      if (consumed < 0) {
+        this.carry = Buffer.concat([carry, chunk]);
+        return;
+      }
+      from = consumed;
+    }
+    const consumed = this.scan(chunk, from, false);
+    if (consumed < chunk.length) this.carry = Buffer.from(chunk.subarray(consumed));
   }
 
   end(): void {
     if (this.carry?.length) {
       const buf = this.carry;
       this.carry = undefined;
-      this.scan(buf, true);
+      this.scan(buf, 0, true);
     }
     if (this.state === S_DEAD || this.state === S_RESYNC) return;
     if (this.depth > 0) {
@@ -171,10 +182,10 @@ export class JsonStream {
     this.afterValue();
   }
 
-  /** Scan `b`; returns where an incomplete token starts (b.length when none). */
-  private scan(b: Uint8Array, final: boolean): number {
+  /** Scan `b` from `from`; returns where an incomplete token starts (b.length when none). */
+  private scan(b: Uint8Array, from: number, final: boolean): number {
     const n = b.length;
-    let i = 0;
+    let i = from;
     while (i < n) {
       const c = b[i];
       if (this.state === S_DEAD) return n;
@@ -221,7 +232,7 @@ export class JsonStream {
             while (j < n && ((b[j] >= 48 && b[j] <= 57) || b[j] === 46 || b[j] === 101 || b[j] === 69 || b[j] === 43 || b[j] === 45)) j++;
             if (j >= n && !final) return i;
             if (!validNumber(b, i, j)) {
-              this.fail(`'${Buffer.from(b.subarray(i, j)).toString('latin1')}' is not a number`);
+              this.fail(`'${latin1(b, i, j)}' is not a number`);
               continue;
             }
             this.scalar(JSON_NUMBER, b, i, j);

@@ -3,6 +3,7 @@
  * input buffer and creates a string only the first time it meets that text. Codes are dense
  * (0, 1, 2, ...) in first-seen order; `strings[code]` is the text.
  */
+import { utf8 } from './bytes.js';
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -59,7 +60,7 @@ export class StringDictionary {
       slot = (slot + 1) & this.mask;
     }
     const code = this.strings.length;
-    this.strings.push(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('utf8'));
+    this.strings.push(utf8(b, start, end));
     this.place(code, h, slot);
     return code;
   }
@@ -132,11 +133,11 @@ function sameText(text: string, b: Uint8Array, start: number, end: number): bool
   const n = end - start;
   if (text.length !== n) {
     // Only a text with characters beyond ASCII can be shorter than its bytes.
-    return text.length < n && Buffer.from(b.buffer, b.byteOffset + start, n).toString('utf8') === text;
+    return text.length < n && utf8(b, start, end) === text;
   }
   for (let i = 0; i < n; i++) {
     const c = b[start + i];
-    if (c !== text.charCodeAt(i)) return c >= 0x80 && Buffer.from(b.buffer, b.byteOffset + start, n).toString('utf8') === text;
+    if (c !== text.charCodeAt(i)) return c >= 0x80 && utf8(b, start, end) === text;
   }
   return true;
 }

@@ -25,7 +25,7 @@ export async function* readByteChunks(file: string): AsyncGenerator<Buffer> {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       if (head) {
         // Hold the first bytes until the three of a byte-order mark can be checked.
-        head = Buffer.concat([head, chunk]);
+        head = head.length ? Buffer.concat([head, chunk]) : chunk;
         if (head.length < 3) continue;
         const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
         const first: Buffer = bom ? head.subarray(3) : head;
@@ -41,6 +41,21 @@ export async function* readByteChunks(file: string): AsyncGenerator<Buffer> {
     raw.destroy();
   }
   if (head?.length && !(head.length <= 2 && head[0] === 0xef && (head.length === 1 || head[1] === 0xbb))) yield head;
+}
+
+/**
+ * Scan `carry` (an input's unfinished tail) followed by the start of `chunk`, in a small buffer,
+ * growing it until the scan gets past the carry; returns where in `chunk` scanning goes on, or -1
+ * when the whole chunk did not finish the carry (the caller keeps both as the new carry).
+ */
+export function finishStraddling(carry: Uint8Array, chunk: Uint8Array, scan: (buf: Buffer) => number): number {
+  for (let take = 4096; ; take *= 2) {
+    const n = Math.min(take, chunk.length);
+    const small = Buffer.concat([carry, chunk.subarray(0, n)]);
+    const consumed = scan(small);
+    if (consumed > carry.length || (consumed === carry.length && n > 0)) return consumed - carry.length;
+    if (n === chunk.length) return -1;
+  }
 }
 
 /** The lines of a file, one array per chunk read (a line is yielded once it is complete). */

@@ -4,7 +4,7 @@
  * the hand-over of a complete span to the SpanAssembler (window check first, then interning).
  */
 import type { BadRows } from '../common/bad-rows.js';
-import { ByteFields, bytesEqual, parseDecimal } from '../common/bytes.js';
+import { ByteFields, bytesEqual, latin1, parseDecimal, utf8 } from '../common/bytes.js';
 import { instantProblem, type NumericTimeUnit } from '../common/instant.js';
 import { JSON_ARRAY, JSON_NULL, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JSON_TRUE, type JsonHandler } from '../common/json-stream.js';
 import { StringDictionary } from '../common/string-dictionary.js';
@@ -149,7 +149,7 @@ export abstract class SpanJsonHandler implements JsonHandler {
   /** A number field (a JSON number, or a string holding one); NaN and a flag when it is neither. */
   number(name: string, type: number, b: Uint8Array, start: number, end: number): number {
     const v = type === JSON_NUMBER || type === JSON_STRING ? parseDecimal(b, start, end) : NaN;
-    if (Number.isNaN(v) && type !== JSON_NULL) this.flag(`${name} is ${type === JSON_STRING ? `'${Buffer.from(b.subarray(start, end)).toString('utf8')}'` : typeName(type)}, not a number`);
+    if (Number.isNaN(v) && type !== JSON_NULL) this.flag(`${name} is ${type === JSON_STRING ? `'${utf8(b, start, end)}'` : typeName(type)}, not a number`);
     return v;
   }
 
@@ -169,7 +169,7 @@ export abstract class SpanJsonHandler implements JsonHandler {
     } else if (id === A_ERROR) {
       if (type === JSON_TRUE || (type === JSON_STRING && bytesEqual(b, start, end, 'true', true))) this.statedStatus = SPAN_STATUS.system;
     } else if (id === A_OTEL_STATUS && type === JSON_STRING && this.statedStatus < 0) {
-      const s = Buffer.from(b.subarray(start, end)).toString('latin1');
+      const s = latin1(b, start, end);
       if (s === 'ERROR') this.statedStatus = SPAN_STATUS.system;
       else if (s === 'OK') this.statedStatus = SPAN_STATUS.ok;
     } else if (id === A_SPAN_KIND && type === JSON_STRING) {

@@ -6,7 +6,7 @@
  * server spans folded into calls.
  */
 import { BadRows, ImportError } from '../common/bad-rows.js';
-import { parseDecimal, parseNanosAsMs } from '../common/bytes.js';
+import { bytesEqual, latin1, parseDecimal, parseNanosAsMs, utf8 } from '../common/bytes.js';
 import { JSON_ARRAY, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JsonStream, ROOT, SKIP } from '../common/json-stream.js';
 import { StringDictionary } from '../common/string-dictionary.js';
 import { readByteChunks } from '../common/text-lines.js';
@@ -138,7 +138,7 @@ class OtlpHandler extends SpanJsonHandler {
           case OK.kind: {
             const k = type === JSON_NUMBER ? parseDecimal(b, start, end) : type === JSON_STRING ? spanKindOf(b, start, end) : -1;
             if (Number.isInteger(k) && k >= 0 && k <= 5) this.kind = k;
-            else this.flag(`kind is ${type === JSON_STRING ? `'${Buffer.from(b.subarray(start, end)).toString('utf8')}'` : typeName(type)}, not a span kind`);
+            else this.flag(`kind is ${type === JSON_STRING ? `'${utf8(b, start, end)}'` : typeName(type)}, not a span kind`);
             return;
           }
           case OK.startTimeUnixNano:
@@ -152,7 +152,7 @@ class OtlpHandler extends SpanJsonHandler {
       case O_STATUS:
         if (key === OK.code) {
           const code = type === JSON_NUMBER ? parseDecimal(b, start, end) : -1;
-          const text = type === JSON_STRING ? Buffer.from(b.subarray(start, end)).toString('latin1') : '';
+          const text = type === JSON_STRING ? latin1(b, start, end) : '';
           if (code === 2 || text === 'STATUS_CODE_ERROR') this.statedStatus = SPAN_STATUS.system;
           else if (code === 1 || text === 'STATUS_CODE_OK') this.statedStatus = SPAN_STATUS.ok;
         }
@@ -314,7 +314,7 @@ class JaegerHandler extends SpanJsonHandler {
   private processServiceBytes = -1;
   private processInstanceRank = Infinity;
   private readonly processAttribute = new AttributeCapture();
-  private refType = '';
+  private refChildOf = false;
   private readonly refFields = new AttributeCapture();
   private refSpan = false;
   private childOfSeen = false;
@@ -372,7 +372,7 @@ class JaegerHandler extends SpanJsonHandler {
         return SKIP;
       case J_REFS:
         if (type !== JSON_OBJECT) return SKIP;
-        this.refType = '';
+        this.refChildOf = false;
         this.refSpan = false;
         this.refFields.begin();
         return J_REF;
@@ -427,7 +427,7 @@ class JaegerHandler extends SpanJsonHandler {
         }
         return;
       case J_REF:
-        if (key === JK.refType && type === JSON_STRING) this.refType = Buffer.from(b.subarray(start, end)).toString('latin1');
+        if (key === JK.refType && type === JSON_STRING) this.refChildOf = bytesEqual(b, start, end, 'CHILD_OF');
         else if (key === JK.spanID && type === JSON_STRING) {
           this.refFields.set(JSON_STRING, b, start, end);
           this.refSpan = true;
@@ -466,7 +466,7 @@ class JaegerHandler extends SpanJsonHandler {
         const v = this.refFields.value;
         // The parent is the CHILD_OF reference in the same trace; failing that, the first reference.
         const sameTrace = !this.fields.has(F_REF_TRACE) || !this.fields.has(F_TRACE) || sameBytes(this.fields, F_REF_TRACE, F_TRACE);
-        if (this.refType === 'CHILD_OF' && sameTrace && !this.childOfSeen) {
+        if (this.refChildOf && sameTrace && !this.childOfSeen) {
           this.fields.set(F_REF_SPAN, v.bytes, v.start[0], v.end[0]);
           this.childOfSeen = true;
           this.anyRefSpan = true;

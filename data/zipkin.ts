@@ -5,6 +5,7 @@
  * times in microseconds; an `error` tag marks a failure. A server span may share its client span's
  * id (`shared`), which the assembler links as the client's child before folding the two.
  */
+import { utf8 } from '../common/bytes.js';
 import { JSON_ARRAY, JSON_NUMBER, JSON_OBJECT, JSON_STRING, ROOT, SKIP } from '../common/json-stream.js';
 import { ATTRIBUTE_NAMES, F_EXTRA, F_NAME, F_PARENT, F_SERVICE, F_SPAN, F_TRACE, PEER_ATTRIBUTES, SpanJsonHandler, typeName } from './span-json.js';
 import { spanKindOf } from './span-assembly.js';
@@ -99,7 +100,7 @@ export class ZipkinHandler extends SpanJsonHandler {
           case K.kind: {
             const k = type === JSON_STRING ? spanKindOf(b, start, end) : -1;
             if (k >= 0) this.kind = k;
-            else this.flag(`kind is ${type === JSON_STRING ? `'${Buffer.from(b.subarray(start, end)).toString('utf8')}'` : typeName(type)}, not CLIENT, SERVER, PRODUCER or CONSUMER`);
+            else this.flag(`kind is ${type === JSON_STRING ? `'${utf8(b, start, end)}'` : typeName(type)}, not CLIENT, SERVER, PRODUCER or CONSUMER`);
             return;
           }
           case K.timestamp:
