@@ -1,6 +1,7 @@
 import type { SpanTable } from './types.js';
 import { grown, type GrowableArray } from '../common/typed-array.js';
 import { StringDictionary } from '../common/string-dictionary.js';
+import { stableOrder } from '../common/argsort.js';
 
 /**
  * Appends calls row by row into growable typed columns and interns strings, so that builders
@@ -138,22 +139,33 @@ export function emptySpanTable(): SpanTable {
  * links into dropped rows become roots.
  */
 export function selectRows(table: SpanTable, keep: Uint8Array): SpanTable {
-  const n = table.length;
-  const newRow = new Int32Array(n).fill(-1);
   let m = 0;
-  for (let i = 0; i < n; i++) if (keep[i]) newRow[i] = m++;
-  const idx = new Int32Array(m);
-  for (let i = 0; i < n; i++) if (keep[i]) idx[newRow[i]] = i;
+  for (let i = 0; i < table.length; i++) if (keep[i]) m++;
+  const rows = new Int32Array(m);
+  for (let i = 0, j = 0; i < table.length; i++) if (keep[i]) rows[j++] = i;
+  return pickRows(table, rows);
+}
+
+/** Per table: a row -> new row scratch column, all -1 between uses (cutting windows must not cost O(table) each). */
+const newRowScratch = new WeakMap<SpanTable, Int32Array>();
+
+/** The given rows (ascending) of `table` as a new table sharing its string table; parents outside become roots. */
+export function pickRows(table: SpanTable, rows: Int32Array): SpanTable {
+  const m = rows.length;
+  let newRow = newRowScratch.get(table);
+  if (!newRow) newRowScratch.set(table, (newRow = new Int32Array(table.length).fill(-1)));
+  for (let j = 0; j < m; j++) newRow[rows[j]] = j;
   const pick = <T extends Int32Array | Float64Array | Uint8Array | Uint16Array>(a: T): T => {
     const b = new (a.constructor as new (k: number) => T)(m);
-    for (let j = 0; j < m; j++) b[j] = a[idx[j]];
+    for (let j = 0; j < m; j++) b[j] = a[rows[j]];
     return b;
   };
   const parent = new Int32Array(m);
   for (let j = 0; j < m; j++) {
-    const p = table.parent[idx[j]];
+    const p = table.parent[rows[j]];
     parent[j] = p < 0 ? -1 : newRow[p];
   }
+  for (let j = 0; j < m; j++) newRow[rows[j]] = -1;
   const out: SpanTable = {
     length: m,
     strings: table.strings,
@@ -179,35 +191,56 @@ export function selectRows(table: SpanTable, keep: Uint8Array): SpanTable {
   return out;
 }
 
-/** Per table: the first start of each trace, by trace code (computed once: windows are cut many times). */
-const traceStarts = new WeakMap<SpanTable, Float64Array>();
+/**
+ * Per table, computed once (windows are cut many times): the rows ordered by their trace's first
+ * start, and that first start for each of them in the same order.
+ */
+interface TraceStartIndex {
+  rows: Int32Array;
+  starts: Float64Array;
+}
+const traceStartIndex = new WeakMap<SpanTable, TraceStartIndex>();
 
-function firstStartOfTrace(table: SpanTable): Float64Array {
-  let first = traceStarts.get(table);
-  if (first) return first;
+function traceStarts(table: SpanTable): TraceStartIndex {
+  let index = traceStartIndex.get(table);
+  if (index) return index;
   let codes = 0;
   for (let i = 0; i < table.length; i++) if (table.traceId[i] >= codes) codes = table.traceId[i] + 1;
-  first = new Float64Array(codes).fill(Infinity);
+  const first = new Float64Array(codes).fill(Infinity);
   for (let i = 0; i < table.length; i++) {
     const t = table.traceId[i];
     if (table.start[i] < first[t]) first[t] = table.start[i];
   }
-  traceStarts.set(table, first);
-  return first;
+  const rowFirst = new Float64Array(table.length);
+  for (let i = 0; i < table.length; i++) rowFirst[i] = first[table.traceId[i]];
+  const rows = stableOrder(rowFirst);
+  const starts = new Float64Array(table.length);
+  for (let k = 0; k < rows.length; k++) starts[k] = rowFirst[rows[k]];
+  traceStartIndex.set(table, (index = { rows, starts }));
+  return index;
+}
+
+/** First index k with starts[k] >= t. */
+function lowerBound(starts: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
  * Whole traces whose first call starts in [from, to): an RCA window keeps complete trees so that
- * parent/child structure survives the cut.
+ * parent/child structure survives the cut. Rows keep their order in the table.
  */
 export function selectTraces(table: SpanTable, from: number, to: number): SpanTable {
-  const first = firstStartOfTrace(table);
-  const keep = new Uint8Array(table.length);
-  for (let i = 0; i < table.length; i++) {
-    const f = first[table.traceId[i]];
-    keep[i] = f >= from && f < to ? 1 : 0;
-  }
-  return selectRows(table, keep);
+  const { rows, starts } = traceStarts(table);
+  const a = lowerBound(starts, from);
+  const b = Math.max(a, lowerBound(starts, to));
+  return pickRows(table, rows.slice(a, b).sort());
 }
 
 /** Earliest call start in the table (NaN when empty). */
