@@ -6,9 +6,10 @@
  * id (`shared`), which the assembler links as the client's child before folding the two.
  */
 import { utf8 } from '../common/bytes.js';
-import { JSON_ARRAY, JSON_NUMBER, JSON_OBJECT, JSON_STRING, ROOT, SKIP } from '../common/json-stream.js';
-import { ATTRIBUTE_NAMES, F_EXTRA, F_NAME, F_PARENT, F_SERVICE, F_SPAN, F_TRACE, PEER_ATTRIBUTES, SpanJsonHandler, typeName } from './span-json.js';
+import { JSON_ARRAY, JSON_NULL, JSON_NUMBER, JSON_OBJECT, JSON_STRING, ROOT, SKIP } from '../common/json-stream.js';
+import { A_ERROR, ATTRIBUTE_NAMES, F_EXTRA, F_NAME, F_PARENT, F_SERVICE, F_SPAN, F_TRACE, PEER_ATTRIBUTES, SpanJsonHandler, typeName } from './span-json.js';
 import { spanKindOf } from './span-assembly.js';
+import { SPAN_STATUS } from './types.js';
 
 const STRUCTURE = ['traceId', 'id', 'parentId', 'name', 'kind', 'timestamp', 'duration', 'localEndpoint', 'remoteEndpoint', 'serviceName', 'ipv4', 'ipv6', 'port', 'tags'] as const;
 /** The keys a Zipkin reader tells apart: the span's own, then tag names (attribute ids offset by STRUCTURE.length). */
@@ -122,7 +123,9 @@ export class ZipkinHandler extends SpanJsonHandler {
         else if ((key === K.ipv4 || key === K.ipv6) && type === JSON_STRING && !this.fields.has(F_REMOTE_IP)) this.fields.set(F_REMOTE_IP, b, start, end);
         return;
       case Z_TAGS:
-        if (key >= STRUCTURE.length) this.spanAttribute(key - STRUCTURE.length, type, b, start, end);
+        // Zipkin marks a failed span with an `error` tag whatever its value (the message).
+        if (key - STRUCTURE.length === A_ERROR && type !== JSON_NULL) this.statedStatus = SPAN_STATUS.system;
+        else if (key >= STRUCTURE.length) this.spanAttribute(key - STRUCTURE.length, type, b, start, end);
         return;
     }
   }

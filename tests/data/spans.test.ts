@@ -137,7 +137,7 @@ function zipkin(spans: Spec[], shared: boolean): unknown[] {
       localEndpoint: { serviceName: sp.service, ipv4: sp.service === 'orders' ? '10.0.0.2' : '10.0.0.1', port: 8080 },
       ...(sp.peer ? { remoteEndpoint: { serviceName: sp.peer } } : {}),
       ...(sharedServer ? { shared: true } : {}),
-      tags: sp.error ? { error: 'boom', 'http.status_code': '500' } : { 'http.status_code': '200' },
+      tags: sp.error ? { error: 'connection reset' } : { 'http.status_code': '200' },
     };
   });
 }
