@@ -230,3 +230,33 @@ describe('KPI long CSV and incidents CSV', () => {
     expect(incidents).toEqual([{ id: 'I1', start: Date.UTC(2024, 0, 1), end: Date.UTC(2024, 0, 1) + 300_000, rootCause: ['accounts', 'ledger'], type: 'database-slow' }]);
   });
 });
+
+describe('message values of the wrong type', () => {
+  const row = (over: Record<string, unknown>) =>
+    JSON.stringify({ bizSeqNo: 'B1', uniqueId: 'U1', msgType: 'request', senderService: 'a', receiverService: 'b', logPoint: 'REQ_CLIENT_MESH', sendTime: T, ...over });
+
+  it('refuses an object or array where text is expected, instead of merging rows under "[object Object]"', async () => {
+    const file = write('types.jsonl', [row({}), row({ bizSeqNo: { id: 7 } }), row({ uniqueId: [1, 2] }), row({ bizSeqNo: 42, retCode: 500 })].join('\n'));
+    await expect(collect(file)).rejects.toThrow(`${file}:line 2: bizSeqNo is an object, not text`);
+    const badRows = new BadRows('skip');
+    const { rows } = await collect(file, { badRows });
+    expect(rows.map((r) => r.bizSeqNo)).toEqual(['B1', '42']);
+    expect(badRows.examples[1]).toBe(`${file}:line 3: uniqueId is an array, not text`);
+  });
+
+  it('refuses an Arrow column of the wrong type, naming it', async () => {
+    const table = arrow.tableFromArrays({ seq: ['B1'], uid: ['U1'], kind: ['request'], src: ['a'], dst: ['b'], point: ['REQ_CLIENT_MESH'], at: Float64Array.from([T]) });
+    const withStruct = new arrow.Table({ ...Object.fromEntries(table.schema.fields.map((f) => [f.name, table.getChild(f.name)!])), seq: arrow.vectorFromArray([{ id: 1 }]) });
+    const file = write('struct.arrow', Buffer.from(arrow.tableToIPC(withStruct, 'file')));
+    const columns = { bizSeqNo: 'seq', uniqueId: 'uid', msgType: 'kind', senderService: 'src', receiverService: 'dst', logPoint: 'point', sendTime: 'at' };
+    await expect(collect(file, { columns })).rejects.toThrow(`${file}:column 'seq' (bizSeqNo): is Struct<{id:Float64}>, not text or an integer`);
+  });
+
+  it('names the file of an empty or cut-short Arrow file', async () => {
+    await expect(collect(write('empty.arrow', ''))).rejects.toThrow(/empty\.arrow: empty file \(0 bytes\)/);
+    const table = arrow.tableFromArrays({ bizSeqNo: ['B1'], sendTime: Float64Array.from([T]) });
+    const bytes = Buffer.from(arrow.tableToIPC(table, 'file'));
+    const cut = write('cut.arrow', bytes.subarray(0, bytes.length - 40));
+    await expect(collect(cut)).rejects.toThrow(`${cut}: not a readable Arrow IPC file`);
+  });
+});
