@@ -58,6 +58,23 @@ export function finishStraddling(carry: Uint8Array, chunk: Uint8Array, scan: (bu
   }
 }
 
+/**
+ * The bytes a file holds once gunzipped: a .gz file's trailer states it (modulo 4 GiB, and for its
+ * last member only, so this can fall short: it only sizes the columns' first allocation).
+ */
+export function uncompressedSize(file: string): number {
+  const size = fs.statSync(file).size;
+  if (!/\.gz$/i.test(file) || size < 18) return size;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const trailer = Buffer.alloc(4);
+    fs.readSync(fd, trailer, 0, 4, size - 4);
+    return trailer.readUInt32LE(0);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** The lines of a file, one array per chunk read (a line is yielded once it is complete). */
 async function* lineChunks(file: string): AsyncGenerator<string[]> {
   const decoder = new StringDecoder('utf8');

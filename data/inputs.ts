@@ -43,7 +43,6 @@ function filesIn(dir: string, wanted: (name: string) => boolean): string[] {
  * counts what was read, dropped and folded.
  */
 export async function loadSpans(paths: string[], opts: SpanSourceOptions): Promise<SpanTable> {
-  const csv = spanCsvSettings(opts);
   const assembler = new SpanAssembler(opts);
   const files: string[] = [];
   for (const p of paths) {
@@ -55,6 +54,7 @@ export async function loadSpans(paths: string[], opts: SpanSourceOptions): Promi
     } else if (TRACE_JSON_RE.test(p) || CSV_RE.test(p)) files.push(p);
     else throw new Error(`${p}: not a span file: expected .csv, .csv.gz (span CSV) or .json, .jsonl (OTLP, Jaeger, Zipkin)`);
   }
+  const csv = spanCsvSettings(opts, files);
   for (const file of files) {
     if (CSV_RE.test(file)) await addSpanCsv(assembler, file, csv, opts.badRows);
     else await addTraceJson(assembler, file, opts.badRows);

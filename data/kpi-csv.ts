@@ -12,7 +12,7 @@ import type { BadRows } from '../common/bad-rows.js';
 import { ImportError } from '../common/bad-rows.js';
 import { fieldCount, readCsvBatches, recordTexts } from '../common/csv.js';
 import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
-import { instantProblem, parseInstantBytes } from '../common/instant.js';
+import { instantProblem, LATEST_INSTANT_MS, parseIsoBytes } from '../common/instant.js';
 import { StringDictionary } from '../common/string-dictionary.js';
 import { isNonDecreasing, stableOrder } from '../common/argsort.js';
 
@@ -84,14 +84,15 @@ export async function readLongKpiCsv(file: string, badRows: BadRows): Promise<Se
       const se = rows.end[f + cols.series];
       const ts = rows.start[f + cols.timestamp];
       const te = rows.end[f + cols.timestamp];
-      const t = parseInstantBytes(b, ts, te, 's');
+      const seconds = parseDecimal(b, ts, te);
+      const t = Number.isNaN(seconds) ? parseIsoBytes(b, ts, te) : seconds * 1000;
       const vs = rows.start[f + cols.value];
       const ve = rows.end[f + cols.value];
-      const vt = trimSpaces(b, vs, ve);
-      const missingValue = trimmedStart(vt) === trimmedEnd(vt) || bytesEqual(b, trimmedStart(vt), trimmedEnd(vt), 'NaN');
-      const v = missingValue ? NaN : parseDecimal(b, vs, ve);
+      const v = parseDecimal(b, vs, ve);
+      // Empty or NaN means no data at that time.
+      const missingValue = Number.isNaN(v) && isMissing(b, vs, ve);
       const label = cols.label >= 0 ? labelOf(b, rows.start[f + cols.label], rows.end[f + cols.label]) : 0;
-      const timeRange = Number.isNaN(t) ? '' : instantProblem(t, numericField(b, ts, te) ? 's' : undefined);
+      const timeRange = Number.isNaN(t) || (t >= 0 && t < LATEST_INSTANT_MS) ? '' : instantProblem(t, Number.isNaN(seconds) ? undefined : 's');
       const problem =
         se === ss
           ? 'empty series name'
@@ -123,9 +124,10 @@ export async function readLongKpiCsv(file: string, badRows: BadRows): Promise<Se
   return attachVolumes(out);
 }
 
-/** True when the field is a plain number (its unit is then the declared one), not ISO text. */
-function numericField(b: Uint8Array, start: number, end: number): boolean {
-  return !Number.isNaN(parseDecimal(b, start, end));
+/** An empty field or `NaN`: no data. */
+function isMissing(b: Uint8Array, start: number, end: number): boolean {
+  const t = trimSpaces(b, start, end);
+  return trimmedStart(t) === trimmedEnd(t) || bytesEqual(b, trimmedStart(t), trimmedEnd(t), 'NaN');
 }
 
 /** 0 or 1 (empty is 0), -1 for anything else. */

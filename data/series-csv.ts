@@ -11,10 +11,11 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Series } from './types.js';
-import { instantProblem, parseInstant, parseInstantBytes } from '../common/instant.js';
+import { instantProblem, LATEST_INSTANT_MS, parseInstant, parseIsoBytes } from '../common/instant.js';
 import { csvBatchOf, fieldCount, readCsvBatches, recordTexts, type CsvBatch } from '../common/csv.js';
 import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
 import { stableOrder } from '../common/argsort.js';
+import { uncompressedSize } from '../common/text-lines.js';
 
 export interface SeriesSet {
   /** How the series were stored: `csv` (one file per series), `nab`, `kpis.arrow`, `long csv`, or several joined by +. */
@@ -45,6 +46,8 @@ class SeriesCsv {
   constructor(
     private readonly path: string,
     private readonly id: string,
+    /** The file's bytes (once gunzipped), to size the columns from the first rows; 0 when unknown. */
+    private readonly bytes = 0,
   ) {}
 
   add(rows: CsvBatch): void {
@@ -60,8 +63,12 @@ class SeriesCsv {
       this.lCol = header.indexOf('label');
       if (this.tCol < 0 || this.vCol < 0) throw new Error(`${path}: line 1: header must name timestamp and value columns (timestamp,value[,label]), got "${names.join(',')}"`);
       this.width = header.length;
-      if (this.lCol >= 0) this.ls = new Uint8Array(this.ts.length);
       r = 1;
+      if (this.bytes && rows.length > 100) {
+        const last = rows.first[rows.length] - 1;
+        this.grow(Math.ceil((this.bytes / ((rows.end[last] - rows.start[rows.first[1]]) / (rows.length - 1))) * 1.05));
+      }
+      if (this.lCol >= 0) this.ls = new Uint8Array(this.ts.length);
     }
     for (; r < rows.length; r++) {
       const line = rows.line[r];
@@ -69,17 +76,19 @@ class SeriesCsv {
       const f = rows.first[r];
       const ts = rows.start[f + this.tCol];
       const te = rows.end[f + this.tCol];
-      const t = parseInstantBytes(b, ts, te, 's');
+      const seconds = parseDecimal(b, ts, te);
+      const t = Number.isNaN(seconds) ? parseIsoBytes(b, ts, te) : seconds * 1000;
       if (Number.isNaN(t)) throw new Error(`${path}: line ${line}: field timestamp: "${utf8(b, ts, te)}" is neither unix seconds nor ISO 8601`);
-      const range = instantProblem(t, Number.isNaN(parseDecimal(b, ts, te)) ? undefined : 's');
+      const range = t >= 0 && t < LATEST_INSTANT_MS ? '' : instantProblem(t, Number.isNaN(seconds) ? undefined : 's');
       if (range) throw new Error(`${path}: line ${line}: field timestamp: "${utf8(b, ts, te)}": ${range}`);
-      const vt = trimSpaces(b, rows.start[f + this.vCol], rows.end[f + this.vCol]);
-      const vs = trimmedStart(vt);
-      const ve = trimmedEnd(vt);
-      let v = NaN;
-      if (ve > vs && !bytesEqual(b, vs, ve, 'nan', true)) {
-        v = parseDecimal(b, vs, ve);
-        if (!Number.isFinite(v)) throw new Error(`${path}: line ${line}: field value: "${utf8(b, vs, ve)}" is not a number`);
+      let v = parseDecimal(b, rows.start[f + this.vCol], rows.end[f + this.vCol]);
+      if (!Number.isFinite(v)) {
+        // Empty or `nan` is a missing value; anything else that is not a finite number is an error.
+        const vt = trimSpaces(b, rows.start[f + this.vCol], rows.end[f + this.vCol]);
+        const vs = trimmedStart(vt);
+        const ve = trimmedEnd(vt);
+        if (!Number.isNaN(v) || (ve > vs && !bytesEqual(b, vs, ve, 'nan', true))) throw new Error(`${path}: line ${line}: field value: "${utf8(b, vs, ve)}" is not a number`);
+        v = NaN;
       }
       let label = 0;
       if (this.lCol >= 0) {
@@ -93,21 +102,23 @@ class SeriesCsv {
     }
   }
 
-  private push(t: number, v: number, label: number): void {
-    if (this.n === this.ts.length) {
-      const cap = Math.ceil(this.n * 1.5);
-      const ts = new Float64Array(cap);
-      ts.set(this.ts);
-      const vs = new Float64Array(cap);
-      vs.set(this.vs);
-      this.ts = ts;
-      this.vs = vs;
-      if (this.ls) {
-        const ls = new Uint8Array(cap);
-        ls.set(this.ls);
-        this.ls = ls;
-      }
+  private grow(cap: number): void {
+    if (cap <= this.ts.length) return;
+    const ts = new Float64Array(cap);
+    ts.set(this.ts.subarray(0, this.n));
+    this.ts = ts;
+    const vs = new Float64Array(cap);
+    vs.set(this.vs.subarray(0, this.n));
+    this.vs = vs;
+    if (this.ls) {
+      const ls = new Uint8Array(cap);
+      ls.set(this.ls.subarray(0, this.n));
+      this.ls = ls;
     }
+  }
+
+  private push(t: number, v: number, label: number): void {
+    if (this.n === this.ts.length) this.grow(Math.ceil(this.n * 1.5));
     this.ts[this.n] = t;
     this.vs[this.n] = v;
     if (this.ls) this.ls[this.n] = label;
@@ -117,8 +128,14 @@ class SeriesCsv {
   finish(notes?: string[]): Series {
     if (this.width === 0) throw new Error(`${this.path}: line 1: header must name timestamp and value columns (timestamp,value[,label]), got ""`);
     const n = this.n;
-    const series: Series = { id: this.id, timestamps: this.ts.slice(0, n), values: this.vs.slice(0, n) };
+    // Cut to length one column at a time, letting each grown one go before the next.
+    const timestamps = this.ts.slice(0, n);
+    this.ts = new Float64Array(0);
+    const values = this.vs.slice(0, n);
+    this.vs = new Float64Array(0);
+    const series: Series = { id: this.id, timestamps, values };
     if (this.ls) series.labels = this.ls.slice(0, n);
+    this.ls = undefined;
     return ordered(this.path, series, notes);
   }
 }
@@ -132,7 +149,7 @@ export function parseSeriesCsv(path: string, text: string, id: string, notes?: s
 
 /** One series CSV file, streamed (gunzipped when it ends in .gz). */
 export async function readSeriesCsv(path: string, id: string, notes?: string[]): Promise<Series> {
-  const reader = new SeriesCsv(path, id);
+  const reader = new SeriesCsv(path, id, uncompressedSize(path));
   for await (const rows of readCsvBatches(path)) reader.add(rows);
   return reader.finish(notes);
 }

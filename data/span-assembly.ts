@@ -100,6 +100,15 @@ export class SpanAssembler {
     return false;
   }
 
+  /**
+   * Make room for about `rows` spans in all, when a reader can tell (from the input's size): the
+   * columns are then allocated once instead of grown by copying. Ignored with keep windows, where
+   * most spans may be dropped.
+   */
+  expect(rows: number): void {
+    if (!this.keepFrom && rows > this.cap) this.grow(Math.ceil(rows));
+  }
+
   /** Start the next span: its row, with parent, kind, peer and status cleared. */
   next(): number {
     const r = this.length;
@@ -241,19 +250,26 @@ export class SpanAssembler {
   /** The table as read: no client or server spans to fold. */
   private table(parent: Int32Array): SpanTable {
     const n = this.length;
-    return {
-      length: n,
-      strings: this.dict.strings,
-      traceId: fit(this.trace, n),
-      spanId: fit(this.span, n),
-      parent: fit(parent, n),
-      service: fit(this.service, n),
-      instance: fit(this.instance, n),
-      operation: fit(this.operation, n),
-      start: fit(this.start, n),
-      end: fit(this.end, n),
-      status: fit(this.status, n),
-    };
+    // Each column is cut to length and the assembler's own let go before the next, so that the
+    // peak holds one spare column rather than a second table.
+    const traceId = fit(this.trace, n);
+    this.trace = new Int32Array(0);
+    const spanId = fit(this.span, n);
+    this.span = new Int32Array(0);
+    const parents = fit(parent, n);
+    this.parentRef = new Int32Array(0);
+    const service = fit(this.service, n);
+    this.service = new Int32Array(0);
+    const instance = fit(this.instance, n);
+    this.instance = new Int32Array(0);
+    const operation = fit(this.operation, n);
+    this.operation = new Int32Array(0);
+    const start = fit(this.start, n);
+    this.start = new Float64Array(0);
+    const end = fit(this.end, n);
+    this.end = new Float64Array(0);
+    const status = fit(this.status, n);
+    return { length: n, strings: this.dict.strings, traceId, spanId, parent: parents, service, instance, operation, start, end, status };
   }
 
   /**
@@ -362,6 +378,15 @@ export function worseStatus(a: number, b: number): number {
   if (a === SPAN_STATUS.business || b === SPAN_STATUS.business) return SPAN_STATUS.business;
   if (a === SPAN_STATUS.ok || b === SPAN_STATUS.ok) return SPAN_STATUS.ok;
   return SPAN_STATUS.unknown;
+}
+
+/**
+ * The keep windows a set of incidents needs: each incident's window, opened `beforeMs` earlier (the
+ * reference the algorithms compare with, e.g. rca's 10-minute local baseline) and closed `afterMs`
+ * later (so that the traces starting inside it are read whole), merged.
+ */
+export function keepWindowsFor(incidents: ReadonlyArray<{ start: number; end: number }>, beforeMs: number, afterMs: number): Array<[number, number]> {
+  return mergeWindows(incidents.map((i) => [i.start - beforeMs, i.end + afterMs] as [number, number]));
 }
 
 /** Windows sorted by start, overlapping or touching ones merged; empty and inverted ones dropped. */

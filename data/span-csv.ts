@@ -4,6 +4,7 @@ import { BadRows } from '../common/bad-rows.js';
 import { fieldCount, readCsvBatches, recordTexts } from '../common/csv.js';
 import { parseNanosAsMs, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
 import { instantProblem } from '../common/instant.js';
+import { uncompressedSize } from '../common/text-lines.js';
 import { SpanAssembler, spanKindOf, spanStatusOf, type SpanAssemblyOptions } from './span-assembly.js';
 import { SPAN_CSV_COLUMNS as SPAN_COLUMNS, type SpanCsvColumn as SpanColumn } from '../sim/formats.js';
 import type { SpanTable } from './types.js';
@@ -31,13 +32,15 @@ export function spanFiles(path: string): string[] {
   return files;
 }
 
-/** The span CSV options checked once: the column mapping and the service pattern. */
+/** The span CSV options checked once: the column mapping and the service pattern; the bytes the files hold. */
 export interface SpanCsvSettings {
   theirs: (ours: SpanColumn) => string;
   serviceRe: RegExp | undefined;
+  /** The CSV files' bytes once gunzipped, in all, to size the columns from the first rows read. */
+  totalBytes: number;
 }
 
-export function spanCsvSettings(opts: Pick<ReadSpansOptions, 'columns' | 'serviceFromInstance'>): SpanCsvSettings {
+export function spanCsvSettings(opts: Pick<ReadSpansOptions, 'columns' | 'serviceFromInstance'>, files: string[]): SpanCsvSettings {
   for (const k of Object.keys(opts.columns ?? {})) {
     if (!(SPAN_COLUMNS as readonly string[]).includes(k)) {
       throw new Error(`--columns: unknown column "${k}" (ours are ${SPAN_COLUMNS.join(', ')})`);
@@ -51,7 +54,8 @@ export function spanCsvSettings(opts: Pick<ReadSpansOptions, 'columns' | 'servic
       throw new Error(`--service-from-instance: ${(err as Error).message}`);
     }
   }
-  return { theirs: (ours) => opts.columns?.[ours] ?? ours, serviceRe };
+  const totalBytes = files.filter((f) => SPAN_FILE.test(f)).reduce((sum, f) => sum + uncompressedSize(f), 0);
+  return { theirs: (ours) => opts.columns?.[ours] ?? ours, serviceRe, totalBytes };
 }
 
 /**
@@ -62,10 +66,11 @@ export function spanCsvSettings(opts: Pick<ReadSpansOptions, 'columns' | 'servic
  * file, the line and the column.
  */
 export async function readSpans(path: string, opts: ReadSpansOptions = {}): Promise<SpanTable> {
-  const settings = spanCsvSettings(opts);
+  const files = spanFiles(path);
+  const settings = spanCsvSettings(opts, files);
   const assembler = new SpanAssembler(opts);
   const badRows = opts.badRows ?? new BadRows('reject');
-  for (const file of spanFiles(path)) await addSpanCsv(assembler, file, settings, badRows);
+  for (const file of files) await addSpanCsv(assembler, file, settings, badRows);
   return assembler.finish();
 }
 
@@ -92,6 +97,12 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       }
       col = c;
       r = 1;
+      // The first rows tell the bytes per row: size the columns for every file once.
+      if (a.length === 0 && rows.length > 100) {
+        const last = rows.first[rows.length] - 1;
+        const bytesPerRow = (rows.end[last] - rows.start[rows.first[1]]) / (rows.length - 1);
+        a.expect((settings.totalBytes / bytesPerRow) * 1.05);
+      }
     }
     const { trace_id, span_id, parent_id, service, instance, operation, start_ns, end_ns, status, kind } = col;
     const instanceCol = instance >= 0 ? instance : service;

@@ -7,7 +7,7 @@ import { BadRows } from '../../common/bad-rows.js';
 import { readSpans } from '../../data/span-csv.js';
 import { readTraceJson } from '../../data/trace-json.js';
 import { loadSpans } from '../../data/inputs.js';
-import { emptySpanReadStats } from '../../data/span-assembly.js';
+import { emptySpanReadStats, keepWindowsFor } from '../../data/span-assembly.js';
 import type { SpanTable } from '../../data/types.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-spans-'));
@@ -217,6 +217,7 @@ describe('keep windows', () => {
     expect(t.strings).not.toContain('a1');
     const none = await loadSpans([file], { badRows: new BadRows(), keep: [] });
     expect(none.length).toBe(0);
+    expect(keepWindowsFor([{ start: 100, end: 200 }, { start: 250, end: 300 }, { start: 1000, end: 1100 }], 50, 10)).toEqual([[50, 310], [950, 1110]]);
   });
 });
 
