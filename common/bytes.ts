@@ -3,6 +3,9 @@
  * create a string only when they keep one: numbers, trimming, text, byte comparison.
  */
 
+/** Largest mantissa that can take one more digit and stay below 2^53. */
+const EXACT_LIMIT = Math.floor((2 ** 53 - 9) / 10);
+
 /** Exact powers of ten as doubles (10^22 is the largest exactly representable). */
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
@@ -32,8 +35,8 @@ export function parseDecimal(b: Uint8Array, start: number, end: number): number 
   let i = start;
   let negative = false;
   if (i < end && (b[i] === 45 || b[i] === 43)) negative = b[i++] === 45;
+  // Digits are taken into the mantissa while it stays an exact integer (below 2^53).
   let mantissa = 0;
-  let digits = 0; // significant digits taken into mantissa
   let intDigits = 0;
   let scale = 0; // decimal exponent of the mantissa's last digit
   let exact = true;
@@ -41,10 +44,8 @@ export function parseDecimal(b: Uint8Array, start: number, end: number): number 
     const d = b[i] - 48;
     if (d < 0 || d > 9) break;
     intDigits++;
-    if (digits < 15) {
-      if (mantissa !== 0 || d !== 0) digits++;
-      mantissa = mantissa * 10 + d;
-    } else {
+    if (mantissa < EXACT_LIMIT) mantissa = mantissa * 10 + d;
+    else {
       exact = false;
       scale++;
     }
@@ -55,8 +56,7 @@ export function parseDecimal(b: Uint8Array, start: number, end: number): number 
       const d = b[i] - 48;
       if (d < 0 || d > 9) break;
       fracDigits++;
-      if (digits < 15) {
-        if (mantissa !== 0 || d !== 0) digits++;
+      if (mantissa < EXACT_LIMIT) {
         mantissa = mantissa * 10 + d;
         scale--;
       } else if (d !== 0) exact = false;

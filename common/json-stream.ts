@@ -76,6 +76,8 @@ export class JsonStream {
   /** Unescaped text of the last string that had escapes, in scratch[0, scratchLength). */
   private scratch = Buffer.alloc(1024);
   private scratchLength = 0;
+  /** Whether the string stringEnd last found holds a backslash escape. */
+  private escaped = false;
 
   constructor(
     private readonly file: string,
@@ -188,8 +190,8 @@ export class JsonStream {
     let i = from;
     while (i < n) {
       const c = b[i];
-      if (this.state === S_DEAD) return n;
-      if (this.state === S_RESYNC) {
+      if (this.state >= S_RESYNC) {
+        if (this.state === S_DEAD) return n;
         while (i < n && b[i] !== 10) i++;
         if (i < n) {
           i++;
@@ -308,11 +310,14 @@ export class JsonStream {
   private stringEnd(b: Uint8Array, i: number, final: boolean): number {
     const n = b.length;
     let j = i + 1;
+    this.escaped = false;
     while (j < n) {
       const c = b[j];
       if (c === 34) return j;
-      if (c === 92) j += 2;
-      else if (c < 32) {
+      if (c === 92) {
+        this.escaped = true;
+        j += 2;
+      } else if (c < 32) {
         this.fail('a control character inside a string (a string cannot span lines)');
         return -2;
       } else j++;
@@ -344,9 +349,7 @@ export class JsonStream {
 
   /** `b` itself when the string has no escapes; else the scratch buffer holding it unescaped; null when invalid. */
   private unescape(b: Uint8Array, start: number, end: number): Uint8Array | null {
-    let k = start;
-    while (k < end && b[k] !== 92) k++;
-    if (k === end) return b;
+    if (!this.escaped) return b;
     if (this.scratch.length < end - start) this.scratch = Buffer.alloc(Math.max(end - start, this.scratch.length * 2));
     const out = this.scratch;
     let w = 0;

@@ -599,7 +599,7 @@ const JAEGER_DOC_KEYS = new Set(['data', 'total', 'limit', 'offset', 'errors']);
 export async function traceJsonFormat(file: string): Promise<TraceJsonFormat | undefined> {
   let head = '';
   for await (const chunk of readByteChunks(file)) {
-    head += chunk.toString('utf8');
+    head += chunk.toString('utf8', 0, Math.min(chunk.length, 1 << 16));
     if (head.length >= 1 << 16) break;
   }
   const m = /^\s*(\[\s*)*(?:(\])|\{\s*(?:"((?:[^"\\]|\\.)*)"|(\})))/.exec(head);

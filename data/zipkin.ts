@@ -36,7 +36,7 @@ export class ZipkinHandler extends SpanJsonHandler {
   private index = -1;
   private traceIndex = -1;
   private nested = false;
-  private readonly instanceBytes = new Uint8Array(64 + 6);
+  private readonly instanceBytes = Buffer.alloc(64 + 6);
 
   open(context: number, key: number, type: number, line: number): number {
     switch (context) {
@@ -169,13 +169,12 @@ export class ZipkinHandler extends SpanJsonHandler {
     const f = this.fields;
     const b = this.instanceBytes;
     const ip = Math.min(f.end[F_IP] - f.start[F_IP], 64);
-    b.set(f.bytes.subarray(f.start[F_IP], f.start[F_IP] + ip), 0);
+    for (let k = 0; k < ip; k++) b[k] = f.bytes[f.start[F_IP] + k];
     let n = ip;
     if (f.has(F_PORT)) {
       const port = Math.min(f.end[F_PORT] - f.start[F_PORT], 5);
       b[n++] = 58;
-      b.set(f.bytes.subarray(f.start[F_PORT], f.start[F_PORT] + port), n);
-      n += port;
+      for (let k = 0; k < port; k++) b[n++] = f.bytes[f.start[F_PORT] + k];
     }
     return this.assembler.dict.intern(b, 0, n);
   }

@@ -57,16 +57,24 @@ interface TaskResult {
 }
 
 /** DuckDB with one thread, in memory; `sql` creates the table whose rows are counted. */
-async function duckdb(sql: string): Promise<TaskResult & { ms: number }> {
+async function duckdb(sql: string): Promise<TaskResult & Timed> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
   await c.run('SET threads = 1');
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await c.run(`CREATE TABLE t AS ${sql}`);
+  const cpu = process.cpuUsage(c0);
   const ms = performance.now() - t0;
   const rows = Number((await c.runAndReadAll('SELECT count(*) FROM t')).getRows()[0][0]);
-  return { rows, ms };
+  return { rows, ms, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+/** Wall and CPU (user + system, every thread of the process) time of the measured work. */
+interface Timed {
+  ms: number;
+  cpuMs: number;
 }
 
 const quote = (files: string[]) => `[${files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ')}]`;
@@ -74,7 +82,7 @@ const quote = (files: string[]) => `[${files.map((f) => `'${f.replace(/'/g, "''"
 const nezhaSpans = (dir: string) => readSpans(dir, { columns: NEZHA_COLUMNS, serviceFromInstance: NEZHA_POD });
 
 /** The tasks, each run in a child process; a DuckDB task names the faultline task it is the peer of. */
-const TASKS: Record<string, { nezha?: boolean; peerOf?: string; runs: number; run: (inputs: Inputs) => Promise<TaskResult | (TaskResult & { ms: number })> }> = {
+const TASKS: Record<string, { nezha?: boolean; peerOf?: string; runs: number; run: (inputs: Inputs) => Promise<TaskResult | (TaskResult & Timed)> }> = {
   'spans CSV.gz (Nezha day)': { nezha: true, runs: 3, run: async () => ({ rows: (await nezhaSpans(path.join(NEZHA, 'trace'))).length }) },
   'duckdb spans CSV.gz (Nezha day)': {
     nezha: true,
@@ -197,9 +205,11 @@ if (taskArg > 0) {
   const name = process.argv[taskArg + 1];
   const inputs: Inputs = JSON.parse(process.argv[taskArg + 2]);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const result = await TASKS[name].run(inputs);
-  const ms = 'ms' in result ? result.ms : performance.now() - t0;
-  process.stdout.write(`${JSON.stringify({ ms, rows: result.rows, peakMB: process.resourceUsage().maxRSS / 1024, extra: result.extra ?? {} })}\n`);
+  const cpu = process.cpuUsage(c0);
+  const timed = 'ms' in result ? result : { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+  process.stdout.write(`${JSON.stringify({ ms: timed.ms, cpuMs: timed.cpuMs, rows: result.rows, peakMB: process.resourceUsage().maxRSS / 1024, extra: result.extra ?? {} })}\n`);
   process.exit(0);
 }
 
@@ -423,11 +433,12 @@ try {
   const inputs = await prepare(dir, names);
   process.stdout.write(`inputs made in ${((performance.now() - t0) / 1000).toFixed(0)} s; ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}\n`);
   if (!inputs.nezha) process.stdout.write(`SKIPPED the Nezha tasks: ${NEZHA} not found (set FAULTLINE_SHARED_DATA)\n`);
-  const results = new Map<string, { ms: number; rows: number; peakMB: number; extra: Record<string, string | number> }>();
+  type Result = Timed & { rows: number; peakMB: number; extra: Record<string, string | number> };
+  const results = new Map<string, Result>();
   for (const name of names) {
     const task = TASKS[name];
     if (task.nezha && !inputs.nezha) continue;
-    const runs: { ms: number; rows: number; peakMB: number; extra: Record<string, string | number> }[] = [];
+    const runs: Result[] = [];
     for (let r = 0; r < task.runs; r++) {
       const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--task', name, JSON.stringify(inputs)], { encoding: 'utf8', maxBuffer: 1 << 24 });
       if (child.status !== 0) {
@@ -437,7 +448,7 @@ try {
       runs.push(JSON.parse(child.stdout.trim().split('\n').pop()!));
     }
     if (!runs.length) continue;
-    results.set(name, { ms: median(runs.map((x) => x.ms)), rows: runs[0].rows, peakMB: Math.max(...runs.map((x) => x.peakMB)), extra: runs[0].extra });
+    results.set(name, { ms: median(runs.map((x) => x.ms)), cpuMs: median(runs.map((x) => x.cpuMs)), rows: runs[0].rows, peakMB: Math.max(...runs.map((x) => x.peakMB)), extra: runs[0].extra });
   }
   const table: Record<string, string>[] = [];
   for (const [name, r] of results) {
@@ -446,12 +457,14 @@ try {
     table.push({
       task: name,
       rows: String(r.rows),
-      's': (r.ms / 1000).toFixed(2),
-      'M rows/s': ((r.rows / r.ms) * 1000 / 1e6).toFixed(2),
+      'wall s': (r.ms / 1000).toFixed(2),
+      'cpu s': (r.cpuMs / 1000).toFixed(2),
       'peak MB': r.peakMB.toFixed(0),
-      'DuckDB s': peer ? (peer.ms / 1000).toFixed(2) : '',
+      'DuckDB wall s': peer ? (peer.ms / 1000).toFixed(2) : '',
+      'DuckDB cpu s': peer ? (peer.cpuMs / 1000).toFixed(2) : '',
       'DuckDB peak MB': peer ? peer.peakMB.toFixed(0) : '',
-      'time / DuckDB': peer ? (r.ms / peer.ms).toFixed(2) : '',
+      'wall / DuckDB': peer ? (r.ms / peer.ms).toFixed(2) : '',
+      'cpu / DuckDB': peer ? (r.cpuMs / peer.cpuMs).toFixed(2) : '',
       'memory / DuckDB': peer ? (r.peakMB / peer.peakMB).toFixed(2) : '',
     });
   }
