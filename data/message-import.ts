@@ -67,6 +67,8 @@ export function sourceColumns(columns: Record<string, string> | undefined): Reco
 const DICTS = MESSAGE_DICT_COLUMNS.length;
 const DICT_INDEX = new Map<MessageColumn, number>(MESSAGE_DICT_COLUMNS.map((c, k) => [c, k]));
 const ID_COLUMNS = ['bizSeqNo', 'uniqueId'] as const;
+/** The dictionary columns with a fixed set of values, by index into MESSAGE_DICT_COLUMNS. */
+const ENUM_AT = MESSAGE_DICT_COLUMNS.flatMap((c, k) => (ENUMS[c] ? [k] : []));
 const BIZ_SEQ_NO_AT = -1;
 const UNIQUE_ID_AT = -2;
 const SEND_TIME_AT = -3;
@@ -231,7 +233,7 @@ class MessageRows {
   private problem(): string {
     if (this.typeProblem) return this.typeProblem;
     for (let r = 0; r < REQUIRED_MESSAGE_COLUMNS.length; r++) if (this.isEmpty(REQUIRED_AT[r])) return `${REQUIRED_MESSAGE_COLUMNS[r]} is empty`;
-    for (let k = 0; k < DICTS; k++) {
+    for (const k of ENUM_AT) {
       const code = this.codes[k] < 0 ? 0 : this.codes[k];
       if (!this.isAllowed(k, code)) {
         const allowed = ENUMS[MESSAGE_DICT_COLUMNS[k]]!;
@@ -258,10 +260,9 @@ class MessageRows {
     return text !== undefined ? text === '' : this.idEnd[j] === this.idStart[j];
   }
 
-  /** Whether code `code` of dictionary column k is an allowed value (always, for a free column); decided once per code. */
+  /** Whether code `code` of enum column k is an allowed value; decided once per code. */
   private isAllowed(k: number, code: number): boolean {
-    const allowed = ENUMS[MESSAGE_DICT_COLUMNS[k]];
-    if (!allowed) return true;
+    const allowed = ENUMS[MESSAGE_DICT_COLUMNS[k]]!;
     let flags = this.allowed[k];
     if (code >= flags.length) {
       const grown = new Uint8Array(Math.max(code + 1, flags.length * 2, 16));
@@ -524,15 +525,15 @@ async function addArrowBatch(rows: MessageRows, batch: arrow.RecordBatch, source
       if (id.texts) rows.idText[j] = id.texts[i] ?? '';
       else {
         rows.idBytes[j] = id.bytes!;
-        rows.idStart[j] = id.offsets![i];
-        rows.idEnd[j] = id.valid(i) ? id.offsets![i + 1] : id.offsets![i];
+        rows.idStart[j] = id.starts![i];
+        rows.idEnd[j] = id.ends![i];
       }
     }
     rows.sendTime = send.values[i];
-    if (send.problem(i)) rows.sendProblem = `sendTime '${send.text(i)}' is not a time (unix ${rows.timeUnit} or ISO 8601)`;
+    if (send.bad[i]) rows.sendProblem = `sendTime '${send.text(i)}' is not a time (unix ${rows.timeUnit} or ISO 8601)`;
     if (recv) {
       rows.recvTime = recv.values[i];
-      if (recv.problem(i)) rows.recvProblem = `recvTime '${recv.text(i)}' is not a time (unix ${rows.timeUnit} or ISO 8601)`;
+      if (recv.bad[i]) rows.recvProblem = `recvTime '${recv.text(i)}' is not a time (unix ${rows.timeUnit} or ISO 8601)`;
     }
     if (ttl && !Number.isNaN(ttl[i])) setTtl(rows, ttl[i], () => String(ttl[i]));
     rows.add(PLACE_BATCH_ROW, batchNo, i + 1);
@@ -546,10 +547,16 @@ function dataOf(v: arrow.Vector): arrow.Data {
   return v.data[0];
 }
 
-function isValid(d: arrow.Data, i: number): boolean {
-  if (!d.nullCount || !d.nullBitmap || d.nullBitmap.length === 0) return true;
-  const bit = d.offset + i;
-  return ((d.nullBitmap[bit >> 3] >> (bit & 7)) & 1) === 1;
+/** One byte per row, 1 where a value is present; undefined when the chunk has no nulls. */
+function validity(d: arrow.Data): Uint8Array | undefined {
+  const bitmap = d.nullBitmap;
+  if (!d.nullCount || !bitmap || bitmap.length === 0) return undefined;
+  const present = new Uint8Array(d.length);
+  for (let i = 0; i < d.length; i++) {
+    const bit = d.offset + i;
+    present[i] = (bitmap[bit >> 3] >> (bit & 7)) & 1;
+  }
+  return present;
 }
 
 function typeError(file: string, c: MessageColumn, name: string, type: arrow.DataType, expected: string): ImportError {
@@ -565,7 +572,8 @@ function textCodes(v: arrow.Vector, dict: StringDictionary, file: string, c: Mes
   if (arrow.DataType.isUtf8(t) || arrow.DataType.isLargeUtf8(t)) {
     const offsets = d.valueOffsets as Int32Array | BigInt64Array;
     const bytes = d.values as Uint8Array;
-    for (let i = 0; i < n; i++) if (isValid(d, i)) out[i] = dict.intern(bytes, Number(offsets[d.offset + i]), Number(offsets[d.offset + i + 1]));
+    const ok = validity(d);
+    for (let i = 0; i < n; i++) if (!ok || ok[i]) out[i] = dict.intern(bytes, Number(offsets[d.offset + i]), Number(offsets[d.offset + i + 1]));
     return out;
   }
   if (arrow.DataType.isDictionary(t) && (arrow.DataType.isUtf8(t.dictionary) || arrow.DataType.isLargeUtf8(t.dictionary))) {
@@ -574,18 +582,21 @@ function textCodes(v: arrow.Vector, dict: StringDictionary, file: string, c: Mes
     for (const chunk of dictData) {
       const offsets = chunk.valueOffsets as Int32Array | BigInt64Array;
       const bytes = chunk.values as Uint8Array;
-      for (let i = 0; i < chunk.length; i++) map.push(isValid(chunk, i) ? dict.intern(bytes, Number(offsets[chunk.offset + i]), Number(offsets[chunk.offset + i + 1])) : -1);
+      const present = validity(chunk);
+      for (let i = 0; i < chunk.length; i++) map.push(!present || present[i] ? dict.intern(bytes, Number(offsets[chunk.offset + i]), Number(offsets[chunk.offset + i + 1])) : -1);
     }
     const indices = d.values as Int8Array | Int16Array | Int32Array | Uint8Array | Uint16Array | Uint32Array;
-    for (let i = 0; i < n; i++) if (isValid(d, i)) out[i] = map[indices[d.offset + i]] ?? -1;
+    const ok = validity(d);
+    for (let i = 0; i < n; i++) if (!ok || ok[i]) out[i] = map[indices[d.offset + i]] ?? -1;
     return out;
   }
   if (arrow.DataType.isInt(t) || arrow.DataType.isFloat(t) || arrow.DataType.isBool(t)) {
     // A number as its text (a return code 500 is '500'), each distinct value converted once.
     const values = v.toArray() as ArrayLike<number | bigint | boolean>;
     const seen = new Map<number | bigint | boolean, number>();
+    const ok = validity(d);
     for (let i = 0; i < n; i++) {
-      if (!isValid(d, i)) continue;
+      if (ok && !ok[i]) continue;
       const x = values[i];
       let code = seen.get(x);
       if (code === undefined) seen.set(x, (code = dict.internString(String(x))));
@@ -596,11 +607,12 @@ function textCodes(v: arrow.Vector, dict: StringDictionary, file: string, c: Mes
   throw typeError(file, c, name, t, 'text');
 }
 
+/** An id column: texts, or UTF-8 bytes with each row's range (empty for a null). */
 interface IdColumn {
   texts?: Array<string | undefined>;
   bytes?: Uint8Array;
-  offsets?: Int32Array;
-  valid: (i: number) => boolean;
+  starts?: Int32Array;
+  ends?: Int32Array;
 }
 
 /** An id column: UTF-8 bytes to intern per batch, or texts (dictionary strings, integers). */
@@ -608,25 +620,29 @@ function idTexts(v: arrow.Vector, file: string, c: MessageColumn, name: string):
   const d = dataOf(v);
   const t = d.type;
   if (arrow.DataType.isUtf8(t)) {
-    const offsets = (d.valueOffsets as Int32Array).subarray(d.offset, d.offset + d.length + 1);
-    return { bytes: d.values as Uint8Array, offsets, valid: (i) => isValid(d, i) };
+    const offsets = d.valueOffsets as Int32Array;
+    const starts = offsets.slice(d.offset, d.offset + d.length);
+    const ends = offsets.slice(d.offset + 1, d.offset + d.length + 1);
+    const ok = validity(d);
+    if (ok) for (let i = 0; i < d.length; i++) if (!ok[i]) ends[i] = starts[i];
+    return { bytes: d.values as Uint8Array, starts, ends };
   }
   if (arrow.DataType.isLargeUtf8(t) || (arrow.DataType.isDictionary(t) && (arrow.DataType.isUtf8(t.dictionary) || arrow.DataType.isLargeUtf8(t.dictionary)))) {
-    const texts = Array.from(v.toArray() as ArrayLike<string | null>, (s) => s ?? undefined);
-    return { texts, valid: (i) => texts[i] !== undefined };
+    return { texts: Array.from(v.toArray() as ArrayLike<string | null>, (s) => s ?? undefined) };
   }
   if (arrow.DataType.isInt(t)) {
     const values = v.toArray() as ArrayLike<number | bigint>;
-    const texts = Array.from({ length: d.length }, (_, i) => (isValid(d, i) ? String(values[i]) : undefined));
-    return { texts, valid: (i) => texts[i] !== undefined };
+    const ok = validity(d);
+    return { texts: Array.from({ length: d.length }, (_, i) => (!ok || ok[i] ? String(values[i]) : undefined)) };
   }
   throw typeError(file, c, name, t, 'text or an integer');
 }
 
 interface TimeColumn {
   values: Float64Array;
-  /** True where a value is present but not a time. */
-  problem: (i: number) => boolean;
+  /** 1 where a value is present but not a time. */
+  bad: Uint8Array;
+  /** A row's value as it was written, for an error. */
   text: (i: number) => string;
 }
 
@@ -642,15 +658,16 @@ function times(v: arrow.Vector, unit: NumericTimeUnit, file: string, c: MessageC
     const offsets = d.valueOffsets as Int32Array;
     const bytes = d.values as Uint8Array;
     const bad = new Uint8Array(n);
+    const ok = validity(d);
     for (let i = 0; i < n; i++) {
-      if (!isValid(d, i)) continue;
+      if (ok && !ok[i]) continue;
       const s = offsets[d.offset + i];
       const e = offsets[d.offset + i + 1];
       if (e === s) continue;
       out[i] = parseInstantBytes(bytes, s, e, unit);
       if (Number.isNaN(out[i])) bad[i] = 1;
     }
-    return { values: out, problem: (i) => bad[i] === 1, text: (i) => utf8(bytes, offsets[d.offset + i], offsets[d.offset + i + 1]) };
+    return { values: out, bad, text: (i) => utf8(bytes, offsets[d.offset + i], offsets[d.offset + i + 1]) };
   }
   let scale: number;
   if (arrow.DataType.isTimestamp(t)) scale = ARROW_TIME_UNIT_MS[t.unit];
@@ -658,8 +675,14 @@ function times(v: arrow.Vector, unit: NumericTimeUnit, file: string, c: MessageC
   else if (arrow.DataType.isInt(t) || arrow.DataType.isFloat(t)) scale = UNIT_TO_MS[unit];
   else throw typeError(file, c, name, t, 'a number, a timestamp or text');
   const raw = numericValues(d);
-  for (let i = 0; i < n; i++) if (isValid(d, i)) out[i] = Number(raw[i]) * scale;
-  return { values: out, problem: (i) => isValid(d, i) && !Number.isFinite(out[i]), text: (i) => String(raw[i]) };
+  const ok = validity(d);
+  const bad = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (ok && !ok[i]) continue;
+    out[i] = Number(raw[i]) * scale;
+    if (!Number.isFinite(out[i])) bad[i] = 1;
+  }
+  return { values: out, bad, text: (i) => String(raw[i]) };
 }
 
 /** A numeric column as doubles (NaN for a null). */
@@ -669,7 +692,8 @@ function numbers(v: arrow.Vector, file: string, c: MessageColumn, name: string):
   if (!(arrow.DataType.isInt(t) || arrow.DataType.isFloat(t))) throw typeError(file, c, name, t, 'a number');
   const raw = numericValues(d);
   const out = new Float64Array(d.length).fill(NaN);
-  for (let i = 0; i < d.length; i++) if (isValid(d, i)) out[i] = Number(raw[i]);
+  const ok = validity(d);
+  for (let i = 0; i < d.length; i++) if (!ok || ok[i]) out[i] = Number(raw[i]);
   return out;
 }
 

@@ -1,6 +1,7 @@
 /**
  * Arrow IPC <-> Parquet through parquet-wasm, batch by batch so memory stays bounded by one record
- * batch (writing) or one row group (reading) rather than the whole file. Page checksums are neither
+ * batch (writing), or one row group's compressed bytes and one record batch (reading), rather than
+ * the whole file. Page checksums are neither
  * written nor verified by parquet-wasm: a corrupt page that still decodes is caught only by the
  * row-count checks here and the readers' value checks (docs/formats.md).
  */
@@ -13,8 +14,8 @@ import * as pw from 'parquet-wasm';
 import { ImportError } from '../common/bad-rows.js';
 
 /**
- * Convert an Arrow IPC file (or stream) to a Parquet file, zstd-compressed, one row group per
- * record batch. Written under a temporary name, renamed when complete.
+ * Convert an Arrow IPC file (or stream) to a Parquet file, zstd-compressed, in row groups of at
+ * most PARQUET_ROW_GROUP_ROWS rows. Written under a temporary name, renamed when complete.
  */
 export async function arrowFileToParquet(arrowPath: string, parquetPath: string): Promise<{ rows: number }> {
   const handle = await fs.promises.open(arrowPath);
@@ -37,7 +38,7 @@ export async function arrowFileToParquet(arrowPath: string, parquetPath: string)
         for (const batch of wasmTable.recordBatches()) controller.enqueue(batch);
       },
     });
-    const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).build();
+    const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setMaxRowGroupSize(PARQUET_ROW_GROUP_ROWS).build();
     const bytes = await pw.transformParquetStream(source, props);
     const out = await fs.promises.open(tmp, 'w');
     try {
@@ -78,6 +79,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const pw = require(workerData.wasm);
 let file;
+let batches;
 parentPort.on('message', async (msg) => {
   try {
     if (msg.type === 'open') {
@@ -86,10 +88,15 @@ parentPort.on('message', async (msg) => {
       const groups = [];
       for (let g = 0; g < meta.numRowGroups(); g++) groups.push(meta.rowGroup(g).numRows());
       parentPort.postMessage({ type: 'opened', rows: meta.fileMetadata().numRows(), groups });
+    } else if (msg.type === 'group') {
+      batches = (await file.stream({ rowGroups: [msg.group], batchSize: workerData.batchSize })).getReader();
+      parentPort.postMessage({ type: 'ready' });
     } else {
-      const ipc = (await file.read({ rowGroups: [msg.group] })).intoIPCStream();
+      const next = await batches.read();
+      if (next.done) return parentPort.postMessage({ type: 'end' });
+      const ipc = next.value.intoIPCStream();
       const whole = ipc.byteOffset === 0 && ipc.byteLength === ipc.buffer.byteLength;
-      parentPort.postMessage({ type: 'group', ipc }, whole ? [ipc.buffer] : []);
+      parentPort.postMessage({ type: 'batch', ipc }, whole ? [ipc.buffer] : []);
     }
   } catch (err) {
     parentPort.postMessage({ type: 'error', message: String((err && err.message) || err) });
@@ -97,7 +104,17 @@ parentPort.on('message', async (msg) => {
 });
 `;
 
-type DecoderReply = { type: 'opened'; rows: number; groups: number[] } | { type: 'group'; ipc: Uint8Array } | { type: 'error'; message: string };
+type DecoderReply =
+  | { type: 'opened'; rows: number; groups: number[] }
+  | { type: 'ready' }
+  | { type: 'batch'; ipc: Uint8Array }
+  | { type: 'end' }
+  | { type: 'error'; message: string };
+
+/** Rows per record batch read from Parquet: memory holds one row group's compressed bytes and one batch. */
+const PARQUET_BATCH_ROWS = 65_536;
+/** Rows per row group written: a reader that decodes a row group at once holds only this many. */
+const PARQUET_ROW_GROUP_ROWS = 131_072;
 
 /** A Parquet decoder worker: one request at a time, each answered or failed (the worker dying fails it). */
 class ParquetDecoder {
@@ -106,7 +123,7 @@ class ParquetDecoder {
   private failure: Error | undefined;
 
   constructor(private readonly path: string) {
-    this.worker = new Worker(DECODER, { eval: true, workerData: { path, wasm: createRequire(import.meta.url).resolve('parquet-wasm') } });
+    this.worker = new Worker(DECODER, { eval: true, workerData: { path, batchSize: PARQUET_BATCH_ROWS, wasm: createRequire(import.meta.url).resolve('parquet-wasm') } });
     this.worker.on('message', (reply: DecoderReply) => {
       const p = this.pending;
       this.pending = undefined;
@@ -122,7 +139,7 @@ class ParquetDecoder {
     this.worker.on('exit', (code) => fail(new Error(`the decoder stopped (exit code ${code})`)));
   }
 
-  request(message: { type: 'open' } | { type: 'read'; group: number }): Promise<DecoderReply> {
+  request(message: { type: 'open' } | { type: 'group'; group: number } | { type: 'next' }): Promise<DecoderReply> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
@@ -140,7 +157,8 @@ class ParquetDecoder {
 }
 
 /**
- * Stream a Parquet file as Arrow JS record batches, one row group at a time. A file the decoder
+ * Stream a Parquet file as Arrow JS record batches of up to PARQUET_BATCH_ROWS rows, row group by
+ * row group. A file the decoder
  * cannot read, or whose row groups decode to other row counts than its footer states, is an
  * ImportError naming the file.
  */
@@ -161,23 +179,33 @@ export async function scanParquet(
     const stated = opened.groups.reduce((s, n) => s + n, 0);
     if (stated !== opened.rows) throw decoder.corrupt(`the footer states ${opened.rows} rows but its row groups hold ${stated}`);
     for (let g = 0; g < opened.groups.length; g++) {
-      const reply = await decoder.request({ type: 'read', group: g }).catch((err: Error) => {
-        throw decoder.corrupt(`row group ${g + 1}: ${err.message}`);
-      });
-      if (reply.type !== 'group') throw decoder.corrupt(`row group ${g + 1}: ${reply.type === 'error' ? reply.message : 'no data'}`);
-      let table: arrow.Table;
-      try {
-        table = arrow.tableFromIPC(reply.ipc);
-      } catch (err) {
-        throw decoder.corrupt(`row group ${g + 1}: ${(err as Error).message}`);
-      }
-      if (table.numRows !== opened.groups[g]) throw decoder.corrupt(`row group ${g + 1} decodes to ${table.numRows} rows, its footer states ${opened.groups[g]}`);
-      for (const batch of table.batches) {
-        for (const child of batch.data.children) {
-          if (child.length !== batch.numRows) throw decoder.corrupt(`row group ${g + 1}: a column has ${child.length} values for ${batch.numRows} rows`);
+      const where = `row group ${g + 1}`;
+      const ask = async (message: { type: 'group'; group: number } | { type: 'next' }) => {
+        const reply = await decoder.request(message).catch((err: Error) => {
+          throw decoder.corrupt(`${where}: ${err.message}`);
+        });
+        if (reply.type === 'error') throw decoder.corrupt(`${where}: ${reply.message}`);
+        return reply;
+      };
+      await ask({ type: 'group', group: g });
+      let rows = 0;
+      for (let reply = await ask({ type: 'next' }); reply.type === 'batch'; reply = await ask({ type: 'next' })) {
+        let table: arrow.Table;
+        try {
+          table = arrow.tableFromIPC(reply.ipc);
+        } catch (err) {
+          throw decoder.corrupt(`${where}: ${(err as Error).message}`);
+        }
+        for (const batch of table.batches) {
+          for (const child of batch.data.children) {
+            if (child.length !== batch.numRows) throw decoder.corrupt(`${where}: a column has ${child.length} values for ${batch.numRows} rows`);
+          }
+          rows += batch.numRows;
+          if (rows > opened.groups[g]) throw decoder.corrupt(`${where} decodes to more rows than the ${opened.groups[g]} its footer states`);
+          await onBatch(batch);
         }
       }
-      for (const batch of table.batches) await onBatch(batch);
+      if (rows !== opened.groups[g]) throw decoder.corrupt(`${where} decodes to ${rows} rows, its footer states ${opened.groups[g]}`);
     }
   } finally {
     await decoder.close();
@@ -188,7 +216,7 @@ export async function scanParquet(
 export function writeParquetTable(table: arrow.Table, parquetPath: string): void {
   const tmp = `${parquetPath}.tmp-${process.pid}`;
   const wasmTable = pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
-  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).build();
+  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setMaxRowGroupSize(PARQUET_ROW_GROUP_ROWS).build();
   try {
     fs.writeFileSync(tmp, pw.writeParquet(wasmTable, props));
     fs.renameSync(tmp, parquetPath);
