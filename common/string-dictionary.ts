@@ -141,3 +141,38 @@ function sameText(text: string, b: Uint8Array, start: number, end: number): bool
   }
   return true;
 }
+
+/**
+ * One column's values interned through a dictionary, the previous row's code reused when the text
+ * repeats: exports grouped by trace, transaction or pod repeat a column's value row after row, and a
+ * byte comparison is cheaper than a hash lookup.
+ */
+export class RunInterner {
+  private bytes: Uint8Array = new Uint8Array(0);
+  private start = 0;
+  private end = 0;
+  private code = -1;
+
+  constructor(private readonly dict: StringDictionary) {}
+
+  intern(b: Uint8Array, start: number, end: number): number {
+    const n = end - start;
+    if (this.code >= 0 && n === this.end - this.start) {
+      const prev = this.bytes;
+      const from = this.start;
+      let i = 0;
+      while (i < n && prev[from + i] === b[start + i]) i++;
+      if (i === n) {
+        this.bytes = b;
+        this.start = start;
+        this.end = end;
+        return this.code;
+      }
+    }
+    this.code = this.dict.intern(b, start, end);
+    this.bytes = b;
+    this.start = start;
+    this.end = end;
+    return this.code;
+  }
+}

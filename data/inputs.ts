@@ -28,10 +28,11 @@ export interface SpanSourceOptions extends SpanAssemblyOptions {
 const TRACE_JSON_RE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 const CSV_RE = /\.csv(\.gz)?$/i;
 
+/** A folder's files (a symbolic link to a file counts) whose names are wanted, in name order. */
 function filesIn(dir: string, wanted: (name: string) => boolean): string[] {
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() && wanted(e.name))
+    .filter((e) => wanted(e.name) && (e.isFile() || (e.isSymbolicLink() && fs.statSync(path.join(dir, e.name), { throwIfNoEntry: false })?.isFile())))
     .map((e) => path.join(dir, e.name))
     .sort();
 }

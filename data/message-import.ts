@@ -15,7 +15,7 @@ import { ByteFields, parseDecimal, utf8 } from '../common/bytes.js';
 import { fieldCount, readCsvBatches, recordTexts } from '../common/csv.js';
 import { instantProblem, parseInstantBytes, UNIT_TO_MS, type NumericTimeUnit } from '../common/instant.js';
 import { JSON_ARRAY, JSON_FALSE, JSON_NULL, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JSON_TRUE, JsonStream, ROOT, SKIP, type JsonHandler } from '../common/json-stream.js';
-import { StringDictionary } from '../common/string-dictionary.js';
+import { RunInterner, StringDictionary } from '../common/string-dictionary.js';
 import { scanParquet } from './parquet.js';
 import type { MessageFormat } from '../sim/formats.js';
 
@@ -318,6 +318,8 @@ async function addCsv(rows: MessageRows, file: string, source: Record<MessageCol
   let recvField = -1;
   let ttlField = -1;
   const unit = rows.timeUnit;
+  // A transaction's messages are mostly adjacent and share most values.
+  const runs = rows.dicts.map((d) => new RunInterner(d));
   for await (const batch of readCsvBatches(file)) {
     const b = batch.bytes;
     let r = 0;
@@ -344,7 +346,7 @@ async function addCsv(rows: MessageRows, file: string, source: Record<MessageCol
       rows.clearRow();
       for (let k = 0; k < DICTS; k++) {
         const x = dictField[k];
-        if (x >= 0) rows.codes[k] = rows.dicts[k].intern(b, batch.start[f + x], batch.end[f + x]);
+        if (x >= 0) rows.codes[k] = runs[k].intern(b, batch.start[f + x], batch.end[f + x]);
       }
       for (let j = 0; j < 2; j++) {
         rows.idBytes[j] = b;

@@ -6,6 +6,7 @@ import { parseNanosAsMs, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../c
 import { instantProblem } from '../common/instant.js';
 import { uncompressedSize } from '../common/text-lines.js';
 import { SpanAssembler, spanKindOf, spanStatusOf, type SpanAssemblyOptions } from './span-assembly.js';
+import { RunInterner } from '../common/string-dictionary.js';
 import { SPAN_CSV_COLUMNS as SPAN_COLUMNS, type SpanCsvColumn as SpanColumn } from '../sim/formats.js';
 import type { SpanTable } from './types.js';
 
@@ -80,6 +81,7 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
   const dict = a.dict;
   let col: Record<SpanColumn, number> | undefined;
   let width = 0;
+  const runs: Partial<Record<'trace' | 'instance' | 'service' | 'operation', RunInterner>> = {};
   // Per instance code: its service code, -1 not yet known, -2 when the pattern does not match it.
   let serviceOf: Int32Array = new Int32Array(0);
   for await (const rows of readCsvBatches(file)) {
@@ -107,6 +109,10 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
     const { trace_id, span_id, parent_id, service, instance, operation, start_ns, end_ns, status, kind } = col;
     const instanceCol = instance >= 0 ? instance : service;
     const noOperation = dict.internString('');
+    const traces = (runs.trace ??= new RunInterner(dict));
+    const instances = (runs.instance ??= new RunInterner(dict));
+    const services = (runs.service ??= new RunInterner(dict));
+    const operations = (runs.operation ??= new RunInterner(dict));
     for (; r < rows.length; r++) {
       const f = rows.first[r];
       const line = rows.line[r];
@@ -139,9 +145,9 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
         continue;
       }
       // Everything below interns strings: only for a span that is kept.
-      const instanceCode = dict.intern(b, rows.start[f + instanceCol], rows.end[f + instanceCol]);
+      const instanceCode = instances.intern(b, rows.start[f + instanceCol], rows.end[f + instanceCol]);
       let serviceCode: number;
-      if (service >= 0) serviceCode = dict.intern(b, rows.start[f + service], rows.end[f + service]);
+      if (service >= 0) serviceCode = services.intern(b, rows.start[f + service], rows.end[f + service]);
       else {
         if (instanceCode >= serviceOf.length) serviceOf = grownCodes(serviceOf, instanceCode + 1);
         serviceCode = serviceOf[instanceCode];
@@ -158,7 +164,7 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       }
       if (!a.keeps(startMs)) continue;
       const row = a.next();
-      a.trace[row] = dict.intern(b, rows.start[f + trace_id], rows.end[f + trace_id]);
+      a.trace[row] = traces.intern(b, rows.start[f + trace_id], rows.end[f + trace_id]);
       a.span[row] = dict.intern(b, rows.start[f + span_id], rows.end[f + span_id]);
       const p = trimSpaces(b, rows.start[f + parent_id], rows.end[f + parent_id]);
       const ps = trimmedStart(p);
@@ -167,7 +173,7 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       a.parentRef[row] = isRoot ? -1 : dict.intern(b, ps, pe);
       a.service[row] = serviceCode;
       a.instance[row] = instanceCode;
-      a.operation[row] = operation >= 0 ? dict.intern(b, rows.start[f + operation], rows.end[f + operation]) : noOperation;
+      a.operation[row] = operation >= 0 ? operations.intern(b, rows.start[f + operation], rows.end[f + operation]) : noOperation;
       a.start[row] = startMs;
       a.end[row] = endMs;
       a.status[row] = statusCode;

@@ -176,8 +176,13 @@ describe('client and server spans fold into calls in every format', () => {
     expect(t.strings[t.instance[1]]).toBe('10.0.0.2:8080');
   });
 
-  it('span CSV with a kind column', async () => {
-    expectFolded(await readSpans(write('trace.csv', csv(TRACE))), false);
+  it('span CSV with a kind column, from a folder holding a link to it', async () => {
+    const file = write('trace.csv', csv(TRACE));
+    expectFolded(await readSpans(file), false);
+    const folder = path.join(dir, 'linked');
+    fs.mkdirSync(folder);
+    fs.symlinkSync(file, path.join(folder, 'trace.csv'));
+    expectFolded(await loadSpans([folder], { badRows: new BadRows() }), false);
   });
 
   it('counts folds and calls to peers; a server span without a client span and kind-less spans stay as they are', async () => {
