@@ -48,6 +48,17 @@ export class StringDictionary {
     return this.strings.length;
   }
 
+  /** Make room for about `count` strings in all, so that the table is not rebuilt as it fills. */
+  reserve(count: number): void {
+    if (2 * count <= this.slots.length) return;
+    if (count > this.hashes.length) {
+      const hashes = new Int32Array(Math.ceil(count));
+      hashes.set(this.hashes.subarray(0, this.strings.length));
+      this.hashes = hashes;
+    }
+    this.rehash(1 << Math.ceil(Math.log2(2 * count + 1)));
+  }
+
   /** The code of the text in b[start, end), adding it if new. */
   intern(b: Uint8Array, start: number, end: number): number {
     const h = hashBytes(b, start, end);

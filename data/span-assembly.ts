@@ -106,7 +106,10 @@ export class SpanAssembler {
    * most spans may be dropped.
    */
   expect(rows: number): void {
-    if (!this.keepFrom && rows > this.cap) this.grow(Math.ceil(rows));
+    if (this.keepFrom || rows <= this.cap) return;
+    this.grow(Math.ceil(rows));
+    // About one new string per span (its id), a few more for traces, names and parents never seen.
+    this.dict.reserve(rows * 1.1);
   }
 
   /** Start the next span: its row, with parent, kind, peer and status cleared. */

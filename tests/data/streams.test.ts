@@ -8,6 +8,7 @@ import { JSON_NUMBER, JSON_STRING, JsonStream, ROOT, SKIP, type JsonHandler } fr
 import { BadRows } from '../../common/bad-rows.js';
 import { parseDecimal, utf8 } from '../../common/bytes.js';
 import { parseInstant } from '../../common/instant.js';
+import { RunInterner, StringDictionary } from '../../common/string-dictionary.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-streams-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -86,5 +87,28 @@ describe('numbers and instants from bytes', () => {
     for (const s of ['2026-02-30', '2026-02-29T00:00:00Z', '2026-13-45T99:99Z', '2026-01-01T24:00:00Z', '2026-01-01T10:60Z', '2026-01-01T10:00:60Z', '2026-01-01T10:00+25:00', '2026-1-1']) {
       expect([s, parseInstant(s, 'ms')]).toEqual([s, NaN]);
     }
+  });
+});
+
+describe('string dictionary', () => {
+  it('gives each text one code however it arrives: bytes, strings, after growing, adopted, repeated', () => {
+    const d = new StringDictionary();
+    const texts = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? `naïve-${i}` : `id-${i.toString(16)}`));
+    const codes = texts.map((t, i) => {
+      if (i === 2500) d.reserve(100_000);
+      return i % 2 ? d.internString(t) : d.intern(Buffer.from(t), 0, Buffer.byteLength(t));
+    });
+    expect(codes).toEqual(texts.map((_, i) => i));
+    expect(texts.every((t, i) => d.internString(t) === i && d.strings[i] === t)).toBe(true);
+    expect(d.find(Buffer.from('absent'), 0, 6)).toBe(-1);
+    // A table built elsewhere (with a repeat) is adopted in place: first codes kept, new texts appended.
+    const table = ['a', 'b', 'a', 'c'];
+    const adopted = StringDictionary.of(table);
+    expect([adopted.internString('a'), adopted.internString('c'), adopted.internString('d')]).toEqual([0, 3, 4]);
+    expect(table).toEqual(['a', 'b', 'a', 'c', 'd']);
+    expect(StringDictionary.of(table)).toBe(adopted);
+    const run = new RunInterner(d);
+    const row = Buffer.from('xx,xx,yy');
+    expect([run.intern(row, 0, 2), run.intern(row, 3, 5), run.intern(row, 6, 8)]).toEqual([5000, 5000, 5001]);
   });
 });
