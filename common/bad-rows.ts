@@ -26,11 +26,11 @@ export class BadRows {
 
   constructor(readonly policy: BadRowPolicy = 'reject') {}
 
-  /** Report a bad row: throws under `reject`, counts it under `skip`. */
-  report(file: string, place: string, problem: string): void {
+  /** Report a bad row (or `rows` rows with one problem): throws under `reject`, counts them under `skip`. */
+  report(file: string, place: string, problem: string, rows = 1): void {
     const error = new ImportError(file, place, problem);
     if (this.policy === 'reject') throw error;
-    this.skipped++;
+    this.skipped += rows;
     if (this.examples.length < EXAMPLES_KEPT) this.examples.push(error.message);
   }
 

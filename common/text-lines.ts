@@ -1,35 +1,89 @@
-/** Streamed text input: lines of a file (gunzipped when it ends in .gz), with 1-based line numbers. */
+/**
+ * Streamed input files: raw bytes (gunzipped when the name ends in .gz, a leading UTF-8 byte-order
+ * mark dropped), text lines with 1-based line numbers, and CSV records as strings for small files
+ * (common/csv.ts reads large CSV files without making strings).
+ */
 import fs from 'node:fs';
 import { pipeline } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { ImportError } from './bad-rows.js';
 
-/** The lines of a file, one array per 1 MB read (a line is yielded once it is complete). */
-async function* lineChunks(file: string): AsyncGenerator<string[]> {
-  const raw = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+const READ_CHUNK = 1 << 20;
+
+/**
+ * The bytes of a file in chunks of up to about 1 MB, gunzipped when its name ends in .gz, without a
+ * leading byte-order mark (an encoding artefact, not part of the first value). A read or gunzip
+ * failure (a missing file, a truncated .gz) is an ImportError naming the file.
+ */
+export async function* readByteChunks(file: string): AsyncGenerator<Buffer> {
+  const raw = fs.createReadStream(file, { highWaterMark: READ_CHUNK });
   // pipeline destroys both streams on an error and reports it on the last one, which ends the loop.
-  const input = file.endsWith('.gz') ? pipeline(raw, createGunzip(), () => undefined) : raw;
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  let first = true;
+  const input = file.endsWith('.gz') ? pipeline(raw, createGunzip({ chunkSize: 256 << 10 }), () => undefined) : raw;
+  let head: Buffer | undefined = Buffer.alloc(0);
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
-      let text = rest + decoder.write(chunk);
-      if (first && text) {
-        // A byte-order mark is an encoding artefact, not part of the first header name.
-        text = text.replace(/^\uFEFF/, '');
-        first = false;
+      if (head) {
+        // Hold the first bytes until the three of a byte-order mark can be checked.
+        head = head.length ? Buffer.concat([head, chunk]) : chunk;
+        if (head.length < 3) continue;
+        const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+        const first: Buffer = bom ? head.subarray(3) : head;
+        head = undefined;
+        if (first.length) yield first;
+        continue;
       }
-      const lines = text.split('\n');
-      rest = lines.pop()!;
-      for (let i = 0; i < lines.length; i++) if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
-      if (lines.length) yield lines;
+      yield chunk;
     }
   } catch (err) {
     throw new ImportError(file, '', `cannot read: ${(err as Error).message}`);
   } finally {
     raw.destroy();
+  }
+  if (head?.length && !(head.length <= 2 && head[0] === 0xef && (head.length === 1 || head[1] === 0xbb))) yield head;
+}
+
+/**
+ * Scan `carry` (an input's unfinished tail) followed by the start of `chunk`, in a small buffer,
+ * growing it until the scan gets past the carry; returns where in `chunk` scanning goes on, or -1
+ * when the whole chunk did not finish the carry (the caller keeps both as the new carry).
+ */
+export function finishStraddling(carry: Uint8Array, chunk: Uint8Array, scan: (buf: Buffer) => number): number {
+  for (let take = 4096; ; take *= 2) {
+    const n = Math.min(take, chunk.length);
+    const small = Buffer.concat([carry, chunk.subarray(0, n)]);
+    const consumed = scan(small);
+    if (consumed > carry.length || (consumed === carry.length && n > 0)) return consumed - carry.length;
+    if (n === chunk.length) return -1;
+  }
+}
+
+/**
+ * The bytes a file holds once gunzipped: a .gz file's trailer states it (modulo 4 GiB, and for its
+ * last member only, so this can fall short: it only sizes the columns' first allocation).
+ */
+export function uncompressedSize(file: string): number {
+  const size = fs.statSync(file).size;
+  if (!/\.gz$/i.test(file) || size < 18) return size;
+  const fd = fs.openSync(file, 'r');
+  try {
+    const trailer = Buffer.alloc(4);
+    fs.readSync(fd, trailer, 0, 4, size - 4);
+    return trailer.readUInt32LE(0);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The lines of a file, one array per chunk read (a line is yielded once it is complete). */
+async function* lineChunks(file: string): AsyncGenerator<string[]> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of readByteChunks(file)) {
+    const lines = (rest + decoder.write(chunk)).split('\n');
+    rest = lines.pop()!;
+    for (let i = 0; i < lines.length; i++) if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
+    if (lines.length) yield lines;
   }
   rest += decoder.end();
   if (rest.endsWith('\r')) rest = rest.slice(0, -1);
@@ -42,9 +96,9 @@ export async function* readLines(file: string): AsyncGenerator<{ line: string; l
 }
 
 /**
- * CSV records (RFC 4180: quoted fields, doubled quotes, newlines inside quotes) in batches, each
- * with the line it starts on; blank lines are skipped. A record whose quote never closes is
- * reported with its first line.
+ * CSV records as strings (RFC 4180: quoted fields, doubled quotes, newlines inside quotes) in
+ * batches, each with the line it starts on; blank lines are skipped. A record whose quote never
+ * closes is reported with its first line. For small files: large ones go through common/csv.ts.
  */
 export async function* readCsvRecordBatches(file: string): AsyncGenerator<{ fields: string[]; lineNo: number }[]> {
   let pending = '';

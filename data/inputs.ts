@@ -1,25 +1,23 @@
 /**
  * Loading each kind of input from the paths a user gives, whatever its format: the format is told
- * by the file name (and, for folders, by what they hold). Readers owned by other modules are
- * called, not copied: span CSV is rca's readSpans, per-series and NAB folders are detectors'
- * readSeriesDir, kpis.arrow is sim's readKpis.
+ * by the file name (and, for folders, by what they hold); each reader is called, not copied.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { readSeriesDir, type SeriesSet } from './series-csv.js';
 import { seriesFromKpis } from './kpi-series.js';
 import type { Series } from './types.js';
-import { readSpans } from './span-csv.js';
-import { concatSpanTables } from './span-table.js';
+import { addSpanCsv, spanCsvSettings } from './span-csv.js';
+import { SpanAssembler, type SpanAssemblyOptions } from './span-assembly.js';
 import type { Incident, KpiFrame, SpanTable } from './types.js';
 import { readKpis, readTruth } from '../sim/read.js';
 import type { BadRows } from '../common/bad-rows.js';
 import { readIncidentsFile } from './incidents-io.js';
 import { attachVolumes, kpiOfSeriesId, readLongKpiCsv } from './kpi-csv.js';
 import { readLines } from '../common/text-lines.js';
-import { readTraceJson } from './trace-json.js';
+import { addTraceJson } from './trace-json.js';
 
-export interface SpanSourceOptions {
+export interface SpanSourceOptions extends SpanAssemblyOptions {
   badRows: BadRows;
   /** Span CSV: our column -> the file's column. */
   columns?: Record<string, string>;
@@ -30,38 +28,39 @@ export interface SpanSourceOptions {
 const TRACE_JSON_RE = /\.(json|jsonl|ndjson)(\.gz)?$/i;
 const CSV_RE = /\.csv(\.gz)?$/i;
 
-function filesIn(dir: string, re: RegExp): string[] {
+/** A folder's files (a symbolic link to a file counts) whose names are wanted, in name order. */
+function filesIn(dir: string, wanted: (name: string) => boolean): string[] {
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() && re.test(e.name))
+    .filter((e) => wanted(e.name) && (e.isFile() || (e.isSymbolicLink() && fs.statSync(path.join(dir, e.name), { throwIfNoEntry: false })?.isFile())))
     .map((e) => path.join(dir, e.name))
     .sort();
 }
 
 /**
- * Spans from files or folders: span CSV (.csv, .csv.gz) through rca's readSpans, Jaeger and OTLP
- * JSON (.json, .jsonl, .ndjson, optionally .gz). Several sources are concatenated.
+ * Spans from files or folders: span CSV (.csv, .csv.gz), OTLP, Jaeger and Zipkin JSON (.json,
+ * .jsonl, .ndjson, optionally .gz), all read into one table (parents resolved across files, client
+ * and server spans folded). With `keep`, only spans starting in those windows are kept; `stats`
+ * counts what was read, dropped and folded.
  */
 export async function loadSpans(paths: string[], opts: SpanSourceOptions): Promise<SpanTable> {
-  const tables: SpanTable[] = [];
-  const csvOpts = { ...(opts.columns ? { columns: opts.columns } : {}), ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}), badRows: opts.badRows };
+  const assembler = new SpanAssembler(opts);
+  const files: string[] = [];
   for (const p of paths) {
     if (!fs.existsSync(p)) throw new Error(`${p}: no such file or folder`);
     if (fs.statSync(p).isDirectory()) {
-      const json = filesIn(p, TRACE_JSON_RE);
-      const csv = filesIn(p, CSV_RE);
-      if (!json.length && !csv.length) throw new Error(`${p}: no span files (.csv, .csv.gz, .json, .jsonl)`);
-      if (csv.length) tables.push(await readSpans(p, csvOpts));
-      if (json.length) tables.push(await readTraceJson(json, opts.badRows));
-    } else if (TRACE_JSON_RE.test(p)) {
-      tables.push(await readTraceJson([p], opts.badRows));
-    } else if (CSV_RE.test(p)) {
-      tables.push(await readSpans(p, csvOpts));
-    } else {
-      throw new Error(`${p}: not a span file: expected .csv, .csv.gz (span CSV) or .json, .jsonl (Jaeger, OTLP)`);
-    }
+      const found = filesIn(p, (name) => CSV_RE.test(name) || TRACE_JSON_RE.test(name));
+      if (!found.length) throw new Error(`${p}: no span files (.csv, .csv.gz, .json, .jsonl)`);
+      files.push(...found);
+    } else if (TRACE_JSON_RE.test(p) || CSV_RE.test(p)) files.push(p);
+    else throw new Error(`${p}: not a span file: expected .csv, .csv.gz (span CSV) or .json, .jsonl (OTLP, Jaeger, Zipkin)`);
   }
-  return tables.length === 1 ? tables[0] : concatSpanTables(tables);
+  const csv = spanCsvSettings(opts, files);
+  for (const file of files) {
+    if (CSV_RE.test(file)) await addSpanCsv(assembler, file, csv, opts.badRows);
+    else await addTraceJson(assembler, file, opts.badRows);
+  }
+  return assembler.finish();
 }
 
 /** The first non-empty line of a (possibly gzipped) text file. */

@@ -10,8 +10,11 @@ import { AtomicFile } from '../common/atomic-file.js';
 import type { Series } from './types.js';
 import type { BadRows } from '../common/bad-rows.js';
 import { ImportError } from '../common/bad-rows.js';
-import { parseTimestamp } from './series-csv.js';
-import { readCsvRecords } from '../common/text-lines.js';
+import { fieldCount, readCsvBatches, recordTexts } from '../common/csv.js';
+import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
+import { instantProblem, LATEST_INSTANT_MS, parseIsoBytes } from '../common/instant.js';
+import { StringDictionary } from '../common/string-dictionary.js';
+import { isNonDecreasing, stableOrder } from '../common/argsort.js';
 
 const SERIES_ID_RE = /^([^:]+):(.+):([^:]+)$/;
 
@@ -21,87 +24,153 @@ export function kpiOfSeriesId(id: string): KpiName | undefined {
   return m && (KPI_NAMES as readonly string[]).includes(m[3]) ? (m[3] as KpiName) : undefined;
 }
 
-interface Growing {
-  t: number[];
-  v: number[];
-  l: number[];
+/** One series' points as they are read, in growing typed columns. */
+class GrowingSeries {
+  n = 0;
+  t = new Float64Array(64);
+  v = new Float64Array(64);
+  l = new Uint8Array(64);
+
+  push(t: number, v: number, l: number): void {
+    if (this.n === this.t.length) {
+      const cap = Math.ceil(this.n * 1.5);
+      const t2 = new Float64Array(cap);
+      t2.set(this.t);
+      const v2 = new Float64Array(cap);
+      v2.set(this.v);
+      const l2 = new Uint8Array(cap);
+      l2.set(this.l);
+      this.t = t2;
+      this.v = v2;
+      this.l = l2;
+    }
+    this.t[this.n] = t;
+    this.v[this.n] = v;
+    this.l[this.n] = l;
+    this.n++;
+  }
 }
 
 /**
- * Read a long CSV. Timestamps as in detectors' per-series CSVs: unix seconds or ISO 8601 (UTC when
- * no zone is given); value may
- * be empty or NaN for "no data"; label is 0 or 1. Each series is sorted by time; a repeated
- * timestamp within a series is a bad row.
+ * Read a long CSV, streamed. Timestamps as in detectors' per-series CSVs: unix seconds or ISO
+ * 8601 (UTC when no zone is given), between 1970 and 2099; value may be empty or NaN for "no data",
+ * else a finite number; label is 0 or 1. Each series is sorted by time (in linear time); a
+ * repeated timestamp within a series is a bad row.
  */
 export async function readLongKpiCsv(file: string, badRows: BadRows): Promise<Series[]> {
-  const bySeries = new Map<string, Growing>();
+  const names = new StringDictionary();
+  const points: Array<GrowingSeries | undefined> = [];
   let header: string[] | null = null;
   let cols = { series: -1, timestamp: -1, value: -1, label: -1 };
-  for await (const { fields, lineNo } of readCsvRecords(file)) {
+  for await (const rows of readCsvBatches(file)) {
+    const b = rows.bytes;
+    let r = 0;
     if (!header) {
-      header = fields.map((f) => f.trim());
+      header = recordTexts(rows, 0).map((f) => f.trim());
       cols = { series: header.indexOf('series'), timestamp: header.indexOf('timestamp'), value: header.indexOf('value'), label: header.indexOf('label') };
       const missing = (['series', 'timestamp', 'value'] as const).filter((c) => cols[c] < 0);
       if (missing.length) throw new ImportError(file, 'line 1', `header lacks ${missing.join(', ')} (need series,timestamp,value[,label])`);
-      continue;
+      r = 1;
     }
-    const place = `line ${lineNo}`;
-    if (fields.length !== header.length) {
-      badRows.report(file, place, `${fields.length} fields, header has ${header.length}`);
-      continue;
+    const width = header.length;
+    for (; r < rows.length; r++) {
+      const place = rows.line[r];
+      if (fieldCount(rows, r) !== width) {
+        badRows.report(file, `line ${place}`, `${fieldCount(rows, r)} fields, header has ${width}`);
+        continue;
+      }
+      const f = rows.first[r];
+      const ss = rows.start[f + cols.series];
+      const se = rows.end[f + cols.series];
+      const ts = rows.start[f + cols.timestamp];
+      const te = rows.end[f + cols.timestamp];
+      const seconds = parseDecimal(b, ts, te);
+      const t = Number.isNaN(seconds) ? parseIsoBytes(b, ts, te) : seconds * 1000;
+      const vs = rows.start[f + cols.value];
+      const ve = rows.end[f + cols.value];
+      const v = parseDecimal(b, vs, ve);
+      // Empty or NaN means no data at that time.
+      const missingValue = Number.isNaN(v) && isMissing(b, vs, ve);
+      const label = cols.label >= 0 ? labelOf(b, rows.start[f + cols.label], rows.end[f + cols.label]) : 0;
+      const timeRange = Number.isNaN(t) || (t >= 0 && t < LATEST_INSTANT_MS) ? '' : instantProblem(t, Number.isNaN(seconds) ? undefined : 's');
+      const problem =
+        se === ss
+          ? 'empty series name'
+          : Number.isNaN(t)
+            ? `timestamp '${utf8(b, ts, te)}' is neither unix seconds nor ISO 8601`
+            : timeRange
+              ? `timestamp '${utf8(b, ts, te)}': ${timeRange}`
+              : !missingValue && !Number.isFinite(v)
+                ? `value '${utf8(b, vs, ve).trim()}' is not ${Number.isNaN(v) ? 'a number' : 'a finite number'}`
+                : label < 0
+                  ? `label '${utf8(b, rows.start[f + cols.label], rows.end[f + cols.label]).trim()}' is not 0 or 1`
+                  : '';
+      if (problem) {
+        badRows.report(file, `line ${place}`, problem);
+        continue;
+      }
+      const code = names.intern(b, ss, se);
+      (points[code] ??= new GrowingSeries()).push(t, v, label);
     }
-    const id = fields[cols.series];
-    const t = parseTimestamp(fields[cols.timestamp]);
-    const rawValue = fields[cols.value].trim();
-    const v = rawValue === '' || rawValue === 'NaN' ? NaN : Number(rawValue);
-    const rawLabel = cols.label >= 0 ? fields[cols.label].trim() : '0';
-    const problem = !id
-      ? 'empty series name'
-      : !Number.isFinite(t)
-        ? `timestamp '${fields[cols.timestamp]}' is neither unix seconds nor ISO 8601`
-        : Number.isNaN(v) && rawValue !== '' && rawValue !== 'NaN'
-          ? `value '${rawValue}' is not a number`
-          : rawLabel !== '0' && rawLabel !== '1' && rawLabel !== ''
-            ? `label '${rawLabel}' is not 0 or 1`
-            : '';
-    if (problem) {
-      badRows.report(file, place, problem);
-      continue;
-    }
-    let g = bySeries.get(id);
-    if (!g) bySeries.set(id, (g = { t: [], v: [], l: [] }));
-    g.t.push(t);
-    g.v.push(v);
-    g.l.push(rawLabel === '1' ? 1 : 0);
   }
   if (!header) throw new ImportError(file, '', 'empty file (need a header series,timestamp,value[,label])');
   const out: Series[] = [];
-  for (const id of [...bySeries.keys()].sort()) {
-    const series = toSeries(id, bySeries.get(id)!, cols.label >= 0, file, badRows);
+  const byName = names.strings.map((name, code) => [name, code] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  for (const [id, code] of byName) {
+    const series = toSeries(id, points[code]!, cols.label >= 0, file, badRows);
+    points[code] = undefined; // let each series' buffers go once copied
     if (series) out.push(series);
   }
   return attachVolumes(out);
 }
 
-function toSeries(id: string, g: Growing, hasLabels: boolean, file: string, badRows: BadRows): Series | null {
-  const order = g.t.map((_, i) => i).sort((a, b) => g.t[a] - g.t[b] || a - b);
-  const keep: number[] = [];
-  for (const i of order) {
-    if (keep.length && g.t[keep[keep.length - 1]] === g.t[i]) {
-      badRows.report(file, `series '${id}'`, `timestamp ${new Date(g.t[i]).toISOString()} appears twice`);
+/** An empty field or `NaN`: no data. */
+function isMissing(b: Uint8Array, start: number, end: number): boolean {
+  const t = trimSpaces(b, start, end);
+  return trimmedStart(t) === trimmedEnd(t) || bytesEqual(b, trimmedStart(t), trimmedEnd(t), 'NaN');
+}
+
+/** 0 or 1 (empty is 0), -1 for anything else. */
+function labelOf(b: Uint8Array, start: number, end: number): number {
+  const t = trimSpaces(b, start, end);
+  const s = trimmedStart(t);
+  const n = trimmedEnd(t) - s;
+  if (n === 0) return 0;
+  return n === 1 && (b[s] === 48 || b[s] === 49) ? b[s] - 48 : -1;
+}
+
+function toSeries(id: string, g: GrowingSeries, hasLabels: boolean, file: string, badRows: BadRows): Series | null {
+  const n = g.n;
+  const times = g.t.subarray(0, n);
+  const order = isNonDecreasing(times) ? undefined : stableOrder(times);
+  const keep = new Int32Array(n);
+  let m = 0;
+  let last = NaN;
+  for (let k = 0; k < n; k++) {
+    const i = order ? order[k] : k;
+    const t = times[i];
+    if (t === last) {
+      badRows.report(file, `series '${id}'`, `timestamp ${new Date(t).toISOString()} appears twice`);
       continue;
     }
-    keep.push(i);
+    last = t;
+    keep[m++] = i;
   }
-  if (!keep.length) return null;
-  const series: Series = {
-    id,
-    timestamps: Float64Array.from(keep, (i) => g.t[i]),
-    values: Float64Array.from(keep, (i) => g.v[i]),
-  };
+  if (!m) return null;
+  const timestamps = new Float64Array(m);
+  const values = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
+    timestamps[k] = g.t[keep[k]];
+    values[k] = g.v[keep[k]];
+  }
+  const series: Series = { id, timestamps, values };
   const kpi = kpiOfSeriesId(id);
   if (kpi) series.kpi = kpi;
-  if (hasLabels) series.labels = Uint8Array.from(keep, (i) => g.l[i]);
+  if (hasLabels) {
+    const labels = new Uint8Array(m);
+    for (let k = 0; k < m; k++) labels[k] = g.l[keep[k]];
+    series.labels = labels;
+  }
   return series;
 }
 

@@ -1,15 +1,21 @@
 /**
  * Arrow IPC <-> Parquet through parquet-wasm, batch by batch so memory stays bounded by one record
- * batch (writing) or one row group (reading) rather than the whole file.
+ * batch (writing), or one row group's compressed bytes and one record batch (reading), rather than
+ * the whole file. Page checksums are neither
+ * written nor verified by parquet-wasm: a corrupt page that still decodes is caught only by the
+ * row-count checks here and the readers' value checks (docs/formats.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import * as arrow from 'apache-arrow';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import * as pw from 'parquet-wasm';
+import { ImportError } from '../common/bad-rows.js';
 
 /**
- * Convert an Arrow IPC file (or stream) to a Parquet file, zstd-compressed, one row group per
- * record batch. Written under a temporary name, renamed when complete.
+ * Convert an Arrow IPC file (or stream) to a Parquet file, zstd-compressed, in row groups of at
+ * most PARQUET_ROW_GROUP_ROWS rows. Written under a temporary name, renamed when complete.
  */
 export async function arrowFileToParquet(arrowPath: string, parquetPath: string): Promise<{ rows: number }> {
   const handle = await fs.promises.open(arrowPath);
@@ -32,7 +38,7 @@ export async function arrowFileToParquet(arrowPath: string, parquetPath: string)
         for (const batch of wasmTable.recordBatches()) controller.enqueue(batch);
       },
     });
-    const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).build();
+    const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setMaxRowGroupSize(PARQUET_ROW_GROUP_ROWS).build();
     const bytes = await pw.transformParquetStream(source, props);
     const out = await fs.promises.open(tmp, 'w');
     try {
@@ -62,25 +68,147 @@ export async function arrowDirToParquet(dir: string): Promise<string[]> {
   return written;
 }
 
-/** Stream a Parquet file as Arrow JS record batches, one row group at a time. */
+/**
+ * The Parquet decoder runs in a worker thread: parquet-wasm panics on some corrupt files (a wasm
+ * `unreachable` trap, thrown outside any promise the caller could catch, which would end the
+ * process with a stack trace). In a worker it ends the worker, which becomes an error naming the
+ * file. The worker decodes one row group per request and hands it over as Arrow IPC bytes.
+ */
+const DECODER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const pw = require(workerData.wasm);
+let file;
+let batches;
+parentPort.on('message', async (msg) => {
+  try {
+    if (msg.type === 'open') {
+      file = await pw.ParquetFile.fromFile(await fs.openAsBlob(workerData.path));
+      const meta = file.metadata();
+      const groups = [];
+      for (let g = 0; g < meta.numRowGroups(); g++) groups.push(meta.rowGroup(g).numRows());
+      parentPort.postMessage({ type: 'opened', rows: meta.fileMetadata().numRows(), groups });
+    } else if (msg.type === 'group') {
+      batches = (await file.stream({ rowGroups: [msg.group], batchSize: workerData.batchSize })).getReader();
+      parentPort.postMessage({ type: 'ready' });
+    } else {
+      const next = await batches.read();
+      if (next.done) return parentPort.postMessage({ type: 'end' });
+      const ipc = next.value.intoIPCStream();
+      const whole = ipc.byteOffset === 0 && ipc.byteLength === ipc.buffer.byteLength;
+      parentPort.postMessage({ type: 'batch', ipc }, whole ? [ipc.buffer] : []);
+    }
+  } catch (err) {
+    parentPort.postMessage({ type: 'error', message: String((err && err.message) || err) });
+  }
+});
+`;
+
+type DecoderReply =
+  | { type: 'opened'; rows: number; groups: number[] }
+  | { type: 'ready' }
+  | { type: 'batch'; ipc: Uint8Array }
+  | { type: 'end' }
+  | { type: 'error'; message: string };
+
+/** Rows per record batch read from Parquet: memory holds one row group's compressed bytes and one batch. */
+const PARQUET_BATCH_ROWS = 65_536;
+/** Rows per row group written: a reader that decodes a row group at once holds only this many. */
+const PARQUET_ROW_GROUP_ROWS = 131_072;
+
+/** A Parquet decoder worker: one request at a time, each answered or failed (the worker dying fails it). */
+class ParquetDecoder {
+  private readonly worker: Worker;
+  private pending: { resolve: (r: DecoderReply) => void; reject: (e: Error) => void } | undefined;
+  private failure: Error | undefined;
+
+  constructor(private readonly path: string) {
+    this.worker = new Worker(DECODER, { eval: true, workerData: { path, batchSize: PARQUET_BATCH_ROWS, wasm: createRequire(import.meta.url).resolve('parquet-wasm') } });
+    this.worker.on('message', (reply: DecoderReply) => {
+      const p = this.pending;
+      this.pending = undefined;
+      p?.resolve(reply);
+    });
+    const fail = (err: Error) => {
+      this.failure ??= err;
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(err);
+    };
+    this.worker.on('error', (err) => fail(new Error(`the decoder crashed (${err.message})`)));
+    this.worker.on('exit', (code) => fail(new Error(`the decoder stopped (exit code ${code})`)));
+  }
+
+  request(message: { type: 'open' } | { type: 'group'; group: number } | { type: 'next' }): Promise<DecoderReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.worker.postMessage(message);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  corrupt(problem: string): ImportError {
+    return new ImportError(this.path, '', `not a readable Parquet file (corrupt or cut short?): ${problem}`);
+  }
+}
+
+/**
+ * Stream a Parquet file as Arrow JS record batches of up to PARQUET_BATCH_ROWS rows, row group by
+ * row group. A file the decoder
+ * cannot read, or whose row groups decode to other row counts than its footer states, is an
+ * ImportError naming the file.
+ */
 export async function scanParquet(
   parquetPath: string,
   onBatch: (batch: arrow.RecordBatch) => void | Promise<void>,
 ): Promise<void> {
-  let file: pw.ParquetFile;
+  const size = (await fs.promises.stat(parquetPath).catch((err: Error) => {
+    throw new ImportError(parquetPath, '', `cannot open: ${err.message}`);
+  })).size;
+  if (size === 0) throw new ImportError(parquetPath, '', 'empty file (0 bytes): not a Parquet file');
+  const decoder = new ParquetDecoder(parquetPath);
   try {
-    file = await pw.ParquetFile.fromFile(await fs.openAsBlob(parquetPath));
-  } catch (err) {
-    throw new Error(`${parquetPath}: not a readable Parquet file: ${String((err as Error).message ?? err)}`);
-  }
-  try {
-    const groups = file.metadata().numRowGroups();
-    for (let g = 0; g < groups; g++) {
-      const table = arrow.tableFromIPC((await file.read({ rowGroups: [g] })).intoIPCStream());
-      for (const batch of table.batches) await onBatch(batch);
+    const opened = await decoder.request({ type: 'open' }).catch((err: Error) => {
+      throw decoder.corrupt(err.message);
+    });
+    if (opened.type !== 'opened') throw decoder.corrupt(opened.type === 'error' ? opened.message : 'no footer');
+    const stated = opened.groups.reduce((s, n) => s + n, 0);
+    if (stated !== opened.rows) throw decoder.corrupt(`the footer states ${opened.rows} rows but its row groups hold ${stated}`);
+    for (let g = 0; g < opened.groups.length; g++) {
+      const where = `row group ${g + 1}`;
+      const ask = async (message: { type: 'group'; group: number } | { type: 'next' }) => {
+        const reply = await decoder.request(message).catch((err: Error) => {
+          throw decoder.corrupt(`${where}: ${err.message}`);
+        });
+        if (reply.type === 'error') throw decoder.corrupt(`${where}: ${reply.message}`);
+        return reply;
+      };
+      await ask({ type: 'group', group: g });
+      let rows = 0;
+      for (let reply = await ask({ type: 'next' }); reply.type === 'batch'; reply = await ask({ type: 'next' })) {
+        let table: arrow.Table;
+        try {
+          table = arrow.tableFromIPC(reply.ipc);
+        } catch (err) {
+          throw decoder.corrupt(`${where}: ${(err as Error).message}`);
+        }
+        for (const batch of table.batches) {
+          for (const child of batch.data.children) {
+            if (child.length !== batch.numRows) throw decoder.corrupt(`${where}: a column has ${child.length} values for ${batch.numRows} rows`);
+          }
+          rows += batch.numRows;
+          if (rows > opened.groups[g]) throw decoder.corrupt(`${where} decodes to more rows than the ${opened.groups[g]} its footer states`);
+          await onBatch(batch);
+        }
+      }
+      if (rows !== opened.groups[g]) throw decoder.corrupt(`${where} decodes to ${rows} rows, its footer states ${opened.groups[g]}`);
     }
   } finally {
-    file.free();
+    await decoder.close();
   }
 }
 
@@ -88,7 +216,7 @@ export async function scanParquet(
 export function writeParquetTable(table: arrow.Table, parquetPath: string): void {
   const tmp = `${parquetPath}.tmp-${process.pid}`;
   const wasmTable = pw.Table.fromIPCStream(arrow.tableToIPC(table, 'stream'));
-  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).build();
+  const props = new pw.WriterPropertiesBuilder().setCompression(pw.Compression.ZSTD).setMaxRowGroupSize(PARQUET_ROW_GROUP_ROWS).build();
   try {
     fs.writeFileSync(tmp, pw.writeParquet(wasmTable, props));
     fs.renameSync(tmp, parquetPath);

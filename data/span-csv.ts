@@ -1,13 +1,16 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadRows } from '../common/bad-rows.js';
-import { readCsvRecords } from '../common/text-lines.js';
-import { SpanTableBuilder } from './span-table.js';
+import { fieldCount, readCsvBatches, recordTexts } from '../common/csv.js';
+import { parseNanosAsMs, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
+import { instantProblem } from '../common/instant.js';
+import { uncompressedSize } from '../common/text-lines.js';
+import { SpanAssembler, spanKindOf, spanStatusOf, type SpanAssemblyOptions } from './span-assembly.js';
+import { RunInterner } from '../common/string-dictionary.js';
 import { SPAN_CSV_COLUMNS as SPAN_COLUMNS, type SpanCsvColumn as SpanColumn } from '../sim/formats.js';
-import { SPAN_STATUS, type SpanTable } from './types.js';
+import type { SpanTable } from './types.js';
 
-
-export interface ReadSpansOptions {
+export interface ReadSpansOptions extends SpanAssemblyOptions {
   /** ours -> theirs, e.g. { trace_id: 'TraceID', instance: 'PodName' }. */
   columns?: Record<string, string>;
   /** Regex applied to the instance; its first capture group is the service (e.g. a pod name). */
@@ -30,39 +33,15 @@ export function spanFiles(path: string): string[] {
   return files;
 }
 
-/** Unix nanoseconds (as text, beyond 2^53) to milliseconds without losing the sub-ms digits. */
-function nsToMs(text: string): number {
-  const s = text.trim();
-  if (/^\d{7,}$/.test(s)) return Number(s.slice(0, -6)) + Number(s.slice(-6)) / 1e6;
-  return Number(s) / 1e6;
+/** The span CSV options checked once: the column mapping and the service pattern; the bytes the files hold. */
+export interface SpanCsvSettings {
+  theirs: (ours: SpanColumn) => string;
+  serviceRe: RegExp | undefined;
+  /** The CSV files' bytes once gunzipped, in all, to size the columns from the first rows read. */
+  totalBytes: number;
 }
 
-function statusOf(text: string): number {
-  switch (text.trim().toLowerCase()) {
-    case 'ok':
-    case '0':
-    case 'unset':
-      return SPAN_STATUS.ok;
-    case 'business':
-    case '1':
-      return SPAN_STATUS.business;
-    case 'error':
-    case 'system':
-    case '2':
-      return SPAN_STATUS.system;
-    default:
-      return SPAN_STATUS.unknown;
-  }
-}
-
-/**
- * Reads already-linked spans from a CSV or CSV.gz file, or a folder of them, streamed line by
- * line. A parent_id that is empty or "root" marks a root; parents are resolved across files of
- * the same trace, and a parent never seen makes the span a root. Without a status column every
- * status is unknown (255). Errors name the file, the line and the column.
- */
-export async function readSpans(path: string, opts: ReadSpansOptions = {}): Promise<SpanTable> {
-  const theirs = (ours: SpanColumn) => opts.columns?.[ours] ?? ours;
+export function spanCsvSettings(opts: Pick<ReadSpansOptions, 'columns' | 'serviceFromInstance'>, files: string[]): SpanCsvSettings {
   for (const k of Object.keys(opts.columns ?? {})) {
     if (!(SPAN_COLUMNS as readonly string[]).includes(k)) {
       throw new Error(`--columns: unknown column "${k}" (ours are ${SPAN_COLUMNS.join(', ')})`);
@@ -76,84 +55,147 @@ export async function readSpans(path: string, opts: ReadSpansOptions = {}): Prom
       throw new Error(`--service-from-instance: ${(err as Error).message}`);
     }
   }
+  const totalBytes = files.filter((f) => SPAN_FILE.test(f)).reduce((sum, f) => sum + uncompressedSize(f), 0);
+  return { theirs: (ours) => opts.columns?.[ours] ?? ours, serviceRe, totalBytes };
+}
+
+/**
+ * Reads already-linked spans from a CSV or CSV.gz file, or a folder of them, streamed. A parent_id
+ * that is empty or "root" marks a root; parents are resolved across files of the same trace, and
+ * a parent never seen makes the span a root. Without a status column every status is unknown
+ * (255). A client span and its server span become one call (see SpanAssembler). Errors name the
+ * file, the line and the column.
+ */
+export async function readSpans(path: string, opts: ReadSpansOptions = {}): Promise<SpanTable> {
+  const files = spanFiles(path);
+  const settings = spanCsvSettings(opts, files);
+  const assembler = new SpanAssembler(opts);
   const badRows = opts.badRows ?? new BadRows('reject');
-  const b = new SpanTableBuilder(1 << 16);
-  const serviceOfInstance = new Map<string, number>();
-  const parentKey: string[] = []; // per row: `${trace}\u0000${parentSpan}`, '' for a root
-  const rowOf = new Map<string, number>();
-  for (const file of spanFiles(path)) {
-    let col: Record<SpanColumn, number> | undefined;
-    for await (const { fields, lineNo } of readCsvRecords(file)) {
-      if (!col) {
-        const header = fields.map((h) => h.trim());
-        const find = (c: SpanColumn) => header.indexOf(theirs(c));
-        col = Object.fromEntries(SPAN_COLUMNS.map((c) => [c, find(c)])) as Record<SpanColumn, number>;
-        for (const need of ['trace_id', 'span_id', 'parent_id', 'start_ns', 'end_ns'] as const) {
-          if (col[need] < 0) throw new Error(`${file}:1: no column "${theirs(need)}" (for ${need}; map it with --columns ${need}=<name>)`);
-        }
-        if (col.service < 0 && col.instance < 0) {
-          throw new Error(`${file}:1: needs a "${theirs('service')}" or "${theirs('instance')}" column`);
-        }
-        continue;
+  for (const file of files) await addSpanCsv(assembler, file, settings, badRows);
+  return assembler.finish();
+}
+
+/** Stream one span CSV file into an assembler. */
+export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanCsvSettings, badRows: BadRows): Promise<void> {
+  const { theirs, serviceRe } = settings;
+  const dict = a.dict;
+  let col: Record<SpanColumn, number> | undefined;
+  let width = 0;
+  const runs: Partial<Record<'trace' | 'instance' | 'service' | 'operation', RunInterner>> = {};
+  // Per instance code: its service code, -1 not yet known, -2 when the pattern does not match it.
+  let serviceOf: Int32Array = new Int32Array(0);
+  for await (const rows of readCsvBatches(file)) {
+    const b = rows.bytes;
+    let r = 0;
+    if (!col) {
+      const header = recordTexts(rows, 0).map((h) => h.trim());
+      width = header.length;
+      const c = Object.fromEntries(SPAN_COLUMNS.map((name) => [name, header.indexOf(theirs(name))])) as Record<SpanColumn, number>;
+      for (const need of ['trace_id', 'span_id', 'parent_id', 'start_ns', 'end_ns'] as const) {
+        if (c[need] < 0) throw new Error(`${file}:1: no column "${theirs(need)}" (for ${need}; map it with --columns ${need}=<name>)`);
       }
-      const get = (c: SpanColumn) => (col![c] >= 0 ? (fields[col![c]] ?? '') : '');
-      const where = `line ${lineNo}`;
-      const start = nsToMs(get('start_ns'));
-      const end = nsToMs(get('end_ns'));
-      if (!Number.isFinite(start)) {
-        badRows.report(file, where, `${theirs('start_ns')}: not a number: ${get('start_ns')}`);
-        continue;
+      if (c.service < 0 && c.instance < 0) {
+        throw new Error(`${file}:1: needs a "${theirs('service')}" or "${theirs('instance')}" column`);
       }
-      if (!Number.isFinite(end)) {
-        badRows.report(file, where, `${theirs('end_ns')}: not a number: ${get('end_ns')}`);
-        continue;
+      col = c;
+      r = 1;
+      // The first rows tell the bytes per row: size the columns for every file once.
+      if (a.length === 0 && rows.length > 100) {
+        const last = rows.first[rows.length] - 1;
+        const bytesPerRow = (rows.end[last] - rows.start[rows.first[1]]) / (rows.length - 1);
+        a.expect((settings.totalBytes / bytesPerRow) * 1.05);
       }
-      const traceText = get('trace_id');
-      const spanText = get('span_id');
-      if (!traceText || !spanText) {
-        badRows.report(file, where, `empty ${traceText ? theirs('span_id') : theirs('trace_id')}`);
-        continue;
-      }
-      const instanceName = col.instance >= 0 ? get('instance') : get('service');
-      let service: number;
-      if (col.service >= 0) service = b.intern(get('service'));
-      else {
-        const known = serviceOfInstance.get(instanceName);
-        if (known !== undefined) service = known;
-        else {
-          const hit = serviceRe?.exec(instanceName);
-          if (serviceRe && !hit?.[1]) {
-            badRows.report(file, where, `${theirs('instance')} "${instanceName}" does not match --service-from-instance ${serviceRe.source}`);
-            continue;
-          }
-          service = b.intern(hit?.[1] ?? instanceName);
-          serviceOfInstance.set(instanceName, service);
-        }
-      }
-      const instance = b.intern(instanceName);
-      const p = get('parent_id').trim();
-      const row = b.add(
-        b.intern(traceText),
-        b.intern(spanText),
-        -1,
-        service,
-        instance,
-        b.intern(get('operation')),
-        start,
-        Math.max(start, end),
-        col.status >= 0 ? statusOf(get('status')) : SPAN_STATUS.unknown,
-      );
-      parentKey[row] = p === '' || p === 'root' ? '' : `${traceText}\u0000${p}`;
-      rowOf.set(`${traceText}\u0000${spanText}`, row);
     }
-    if (!col) throw new Error(`${file}: empty file (no header)`);
+    const { trace_id, span_id, parent_id, service, instance, operation, start_ns, end_ns, status, kind } = col;
+    const instanceCol = instance >= 0 ? instance : service;
+    const noOperation = dict.internString('');
+    const traces = (runs.trace ??= new RunInterner(dict));
+    const instances = (runs.instance ??= new RunInterner(dict));
+    const services = (runs.service ??= new RunInterner(dict));
+    const operations = (runs.operation ??= new RunInterner(dict));
+    for (; r < rows.length; r++) {
+      const f = rows.first[r];
+      const line = rows.line[r];
+      if (fieldCount(rows, r) !== width) {
+        badRows.report(file, `line ${line}`, `${fieldCount(rows, r)} fields, header has ${width}`);
+        continue;
+      }
+      const startAt = f + start_ns;
+      const endAt = f + end_ns;
+      const startMs = parseNanosAsMs(b, rows.start[startAt], rows.end[startAt]);
+      const endMs = parseNanosAsMs(b, rows.start[endAt], rows.end[endAt]);
+      const problem =
+        timeProblem(theirs('start_ns'), startMs, b, rows.start[startAt], rows.end[startAt]) ||
+        timeProblem(theirs('end_ns'), endMs, b, rows.start[endAt], rows.end[endAt]) ||
+        (endMs < startMs ? `${theirs('end_ns')} is before ${theirs('start_ns')}` : '') ||
+        (rows.start[f + trace_id] === rows.end[f + trace_id] ? `empty ${theirs('trace_id')}` : '') ||
+        (rows.start[f + span_id] === rows.end[f + span_id] ? `empty ${theirs('span_id')}` : '');
+      if (problem) {
+        badRows.report(file, `line ${line}`, problem);
+        continue;
+      }
+      const statusCode = status >= 0 ? spanStatusOf(b, rows.start[f + status], rows.end[f + status]) : 255;
+      if (statusCode < 0) {
+        badRows.report(file, `line ${line}`, `${theirs('status')} '${utf8(b, rows.start[f + status], rows.end[f + status])}' is not ok, business, error (or 0, 1, 2) or empty`);
+        continue;
+      }
+      const kindCode = kind >= 0 ? spanKindOf(b, rows.start[f + kind], rows.end[f + kind]) : 0;
+      if (kindCode < 0) {
+        badRows.report(file, `line ${line}`, `${theirs('kind')} '${utf8(b, rows.start[f + kind], rows.end[f + kind])}' is not client, server or empty`);
+        continue;
+      }
+      // Everything below interns strings: only for a span that is kept.
+      const instanceCode = instances.intern(b, rows.start[f + instanceCol], rows.end[f + instanceCol]);
+      let serviceCode: number;
+      if (service >= 0) serviceCode = services.intern(b, rows.start[f + service], rows.end[f + service]);
+      else {
+        if (instanceCode >= serviceOf.length) serviceOf = grownCodes(serviceOf, instanceCode + 1);
+        serviceCode = serviceOf[instanceCode];
+        if (serviceCode === -1) {
+          const name = dict.strings[instanceCode];
+          const hit = serviceRe?.exec(name);
+          serviceCode = serviceRe && !hit?.[1] ? -2 : dict.internString(hit?.[1] ?? name);
+          serviceOf[instanceCode] = serviceCode;
+        }
+        if (serviceCode === -2) {
+          badRows.report(file, `line ${line}`, `${theirs('instance')} "${dict.strings[instanceCode]}" does not match --service-from-instance ${serviceRe!.source}`);
+          continue;
+        }
+      }
+      if (!a.keeps(startMs)) continue;
+      const row = a.next();
+      a.trace[row] = traces.intern(b, rows.start[f + trace_id], rows.end[f + trace_id]);
+      a.span[row] = dict.intern(b, rows.start[f + span_id], rows.end[f + span_id]);
+      const p = trimSpaces(b, rows.start[f + parent_id], rows.end[f + parent_id]);
+      const ps = trimmedStart(p);
+      const pe = trimmedEnd(p);
+      const isRoot = ps === pe || (pe - ps === 4 && b[ps] === 114 && b[ps + 1] === 111 && b[ps + 2] === 111 && b[ps + 3] === 116);
+      a.parentRef[row] = isRoot ? -1 : dict.intern(b, ps, pe);
+      a.service[row] = serviceCode;
+      a.instance[row] = instanceCode;
+      a.operation[row] = operation >= 0 ? operations.intern(b, rows.start[f + operation], rows.end[f + operation]) : noOperation;
+      a.start[row] = startMs;
+      a.end[row] = endMs;
+      a.status[row] = statusCode;
+      a.kind[row] = kindCode;
+      a.commit();
+    }
   }
-  for (let r = 0; r < b.length; r++) {
-    if (parentKey[r]) b.parent[r] = rowOf.get(parentKey[r]) ?? -1;
+  if (!col) throw new Error(`${file}: empty file (no header)`);
+}
+
+/** A nanosecond time's problem ('' when none): empty, not a number, or outside the plausible range. */
+function timeProblem(name: string, ms: number, b: Uint8Array, start: number, end: number): string {
+  if (Number.isNaN(ms)) {
+    const text = utf8(b, start, end);
+    return text.trim() === '' ? `${name}: empty` : `${name}: not a number: ${text}`;
   }
-  const t = b.finish();
-  delete t.attempts; // not merged trees: these columns do not apply
-  delete t.repeats;
-  delete t.callerFault;
-  return t;
+  const problem = instantProblem(ms, 'ns');
+  return problem ? `${name}: ${problem}` : '';
+}
+
+function grownCodes(a: Int32Array, atLeast: number): Int32Array {
+  const b = new Int32Array(Math.max(atLeast, a.length * 2, 64)).fill(-1);
+  b.set(a);
+  return b;
 }

@@ -1,5 +1,7 @@
 import type { SpanTable } from './types.js';
 import { grown, type GrowableArray } from '../common/typed-array.js';
+import { StringDictionary } from '../common/string-dictionary.js';
+import { stableOrder } from '../common/argsort.js';
 
 /**
  * Appends calls row by row into growable typed columns and interns strings, so that builders
@@ -137,78 +139,108 @@ export function emptySpanTable(): SpanTable {
  * links into dropped rows become roots.
  */
 export function selectRows(table: SpanTable, keep: Uint8Array): SpanTable {
-  const n = table.length;
-  const newRow = new Int32Array(n).fill(-1);
   let m = 0;
-  for (let i = 0; i < n; i++) if (keep[i]) newRow[i] = m++;
-  const idx = new Int32Array(m);
-  for (let i = 0; i < n; i++) if (keep[i]) idx[newRow[i]] = i;
-  const pick32 = (a: Int32Array): Int32Array => {
-    const b = new Int32Array(m);
-    for (let j = 0; j < m; j++) b[j] = a[idx[j]];
-    return b;
-  };
-  const pick64 = (a: Float64Array): Float64Array => {
-    const b = new Float64Array(m);
-    for (let j = 0; j < m; j++) b[j] = a[idx[j]];
+  for (let i = 0; i < table.length; i++) if (keep[i]) m++;
+  const rows = new Int32Array(m);
+  for (let i = 0, j = 0; i < table.length; i++) if (keep[i]) rows[j++] = i;
+  return pickRows(table, rows);
+}
+
+/** Per table: a row -> new row scratch column, all -1 between uses (cutting windows must not cost O(table) each). */
+const newRowScratch = new WeakMap<SpanTable, Int32Array>();
+
+/** The given rows (ascending) of `table` as a new table sharing its string table; parents outside become roots. */
+export function pickRows(table: SpanTable, rows: Int32Array): SpanTable {
+  const m = rows.length;
+  let newRow = newRowScratch.get(table);
+  if (!newRow) newRowScratch.set(table, (newRow = new Int32Array(table.length).fill(-1)));
+  for (let j = 0; j < m; j++) newRow[rows[j]] = j;
+  const pick = <T extends Int32Array | Float64Array | Uint8Array | Uint16Array>(a: T): T => {
+    const b = new (a.constructor as new (k: number) => T)(m);
+    for (let j = 0; j < m; j++) b[j] = a[rows[j]];
     return b;
   };
   const parent = new Int32Array(m);
   for (let j = 0; j < m; j++) {
-    const p = table.parent[idx[j]];
+    const p = table.parent[rows[j]];
     parent[j] = p < 0 ? -1 : newRow[p];
   }
-  const status = new Uint8Array(m);
-  for (let j = 0; j < m; j++) status[j] = table.status[idx[j]];
+  for (let j = 0; j < m; j++) newRow[rows[j]] = -1;
   const out: SpanTable = {
     length: m,
     strings: table.strings,
-    traceId: pick32(table.traceId),
-    spanId: pick32(table.spanId),
+    traceId: pick(table.traceId),
+    spanId: pick(table.spanId),
     parent,
-    service: pick32(table.service),
-    instance: pick32(table.instance),
-    operation: pick32(table.operation),
-    start: pick64(table.start),
-    end: pick64(table.end),
-    status,
+    service: pick(table.service),
+    instance: pick(table.instance),
+    operation: pick(table.operation),
+    start: pick(table.start),
+    end: pick(table.end),
+    status: pick(table.status),
   };
   if (table.attempts && table.repeats) {
-    const a = new Uint16Array(m);
-    const r = new Uint16Array(m);
-    for (let j = 0; j < m; j++) {
-      a[j] = table.attempts[idx[j]];
-      r[j] = table.repeats[idx[j]];
-    }
-    out.attempts = a;
-    out.repeats = r;
+    out.attempts = pick(table.attempts);
+    out.repeats = pick(table.repeats);
   }
-  if (table.callerFault) {
-    const f = new Uint8Array(m);
-    for (let j = 0; j < m; j++) f[j] = table.callerFault[idx[j]];
-    out.callerFault = f;
+  if (table.callerFault) out.callerFault = pick(table.callerFault);
+  if (table.serverStart && table.serverEnd) {
+    out.serverStart = pick(table.serverStart);
+    out.serverEnd = pick(table.serverEnd);
   }
   return out;
 }
 
 /**
- * Whole traces whose first call starts in [from, to): an RCA window keeps complete trees so that
- * parent/child structure survives the cut.
+ * Per table, computed once (windows are cut many times): the rows ordered by their trace's first
+ * start, and that first start for each of them in the same order.
  */
-export function selectTraces(table: SpanTable, from: number, to: number): SpanTable {
-  const first = new Map<number, number>();
+interface TraceStartIndex {
+  rows: Int32Array;
+  starts: Float64Array;
+}
+const traceStartIndex = new WeakMap<SpanTable, TraceStartIndex>();
+
+function traceStarts(table: SpanTable): TraceStartIndex {
+  let index = traceStartIndex.get(table);
+  if (index) return index;
+  let codes = 0;
+  for (let i = 0; i < table.length; i++) if (table.traceId[i] >= codes) codes = table.traceId[i] + 1;
+  const first = new Float64Array(codes).fill(Infinity);
   for (let i = 0; i < table.length; i++) {
     const t = table.traceId[i];
-    const s = table.start[i];
-    const f = first.get(t);
-    if (f === undefined || s < f) first.set(t, s);
+    if (table.start[i] < first[t]) first[t] = table.start[i];
   }
-  const keep = new Uint8Array(table.length);
-  for (let i = 0; i < table.length; i++) {
-    const f = first.get(table.traceId[i])!;
-    keep[i] = f >= from && f < to ? 1 : 0;
+  const rowFirst = new Float64Array(table.length);
+  for (let i = 0; i < table.length; i++) rowFirst[i] = first[table.traceId[i]];
+  const rows = stableOrder(rowFirst);
+  const starts = new Float64Array(table.length);
+  for (let k = 0; k < rows.length; k++) starts[k] = rowFirst[rows[k]];
+  traceStartIndex.set(table, (index = { rows, starts }));
+  return index;
+}
+
+/** First index k with starts[k] >= t. */
+function lowerBound(starts: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid] < t) lo = mid + 1;
+    else hi = mid;
   }
-  return selectRows(table, keep);
+  return lo;
+}
+
+/**
+ * Whole traces whose first call starts in [from, to): an RCA window keeps complete trees so that
+ * parent/child structure survives the cut. Rows keep their order in the table.
+ */
+export function selectTraces(table: SpanTable, from: number, to: number): SpanTable {
+  const { rows, starts } = traceStarts(table);
+  const a = lowerBound(starts, from);
+  const b = Math.max(a, lowerBound(starts, to));
+  return pickRows(table, rows.slice(a, b).sort());
 }
 
 /** Earliest call start in the table (NaN when empty). */
@@ -218,16 +250,81 @@ export function firstStart(table: SpanTable): number {
   return table.length ? m : NaN;
 }
 
-/** Several span tables as one (strings re-interned, parent rows offset). */
-export function concatSpanTables(tables: SpanTable[]): SpanTable {
-  const b = new SpanTableBuilder(tables.reduce((s, t) => s + t.length, 0));
-  for (const t of tables) {
-    const offset = b.length;
-    const code = t.strings.map((s) => b.intern(s));
-    for (let i = 0; i < t.length; i++) {
-      const p = t.parent[i];
-      b.add(code[t.traceId[i]], code[t.spanId[i]], p < 0 ? -1 : p + offset, code[t.service[i]], code[t.instance[i]], code[t.operation[i]], t.start[i], t.end[i], t.status[i], t.attempts?.[i] ?? 1, t.repeats?.[i] ?? 1);
-    }
+/** Per (source, target) intern table: each source code's code in the target, as far as computed. */
+const recoded = new WeakMap<string[], WeakMap<string[], Int32Array>>();
+
+/** The codes of `source`'s strings in `target`'s dictionary, adding the strings it lacks. */
+function recode(source: string[], target: StringDictionary): Int32Array {
+  let byTarget = recoded.get(source);
+  if (!byTarget) recoded.set(source, (byTarget = new WeakMap()));
+  let codes = byTarget.get(target.strings);
+  // An intern table only grows: codes computed before stay right.
+  if (!codes || codes.length < source.length) {
+    const done = codes?.length ?? 0;
+    const next = new Int32Array(source.length);
+    if (codes) next.set(codes);
+    for (let i = done; i < source.length; i++) next[i] = target.internString(source[i]);
+    byTarget.set(target.strings, (codes = next));
   }
-  return b.finish();
+  return codes;
+}
+
+/**
+ * Several span tables as one, parent rows offset. Tables that share an intern table keep their
+ * codes; otherwise the result shares the intern table of the input with the most strings, to which
+ * the strings only the others hold are added (an intern table only grows, so codes stay valid).
+ */
+export function concatSpanTables(tables: SpanTable[]): SpanTable {
+  if (tables.length === 0) return emptySpanTable();
+  const target = tables.reduce((a, t) => (t.strings.length > a.strings.length ? t : a)).strings;
+  const dict = tables.every((t) => t.strings === target) ? undefined : StringDictionary.of(target);
+  const n = tables.reduce((s, t) => s + t.length, 0);
+  const out: SpanTable = {
+    length: n,
+    strings: target,
+    traceId: new Int32Array(n),
+    spanId: new Int32Array(n),
+    parent: new Int32Array(n),
+    service: new Int32Array(n),
+    instance: new Int32Array(n),
+    operation: new Int32Array(n),
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    status: new Uint8Array(n),
+    attempts: new Uint16Array(n),
+    repeats: new Uint16Array(n),
+  };
+  if (tables.some((t) => t.callerFault)) out.callerFault = new Uint8Array(n);
+  if (tables.some((t) => t.serverStart && t.serverEnd)) {
+    out.serverStart = new Float64Array(n).fill(NaN);
+    out.serverEnd = new Float64Array(n).fill(NaN);
+  }
+  let offset = 0;
+  for (const t of tables) {
+    const code = dict && t.strings !== target ? recode(t.strings, dict) : undefined;
+    const copyCodes = (from: Int32Array, to: Int32Array) => {
+      if (code) for (let i = 0; i < t.length; i++) to[offset + i] = code[from[i]];
+      else to.set(from.subarray(0, t.length), offset);
+    };
+    copyCodes(t.traceId, out.traceId);
+    copyCodes(t.spanId, out.spanId);
+    copyCodes(t.service, out.service);
+    copyCodes(t.instance, out.instance);
+    copyCodes(t.operation, out.operation);
+    for (let i = 0; i < t.length; i++) out.parent[offset + i] = t.parent[i] < 0 ? -1 : t.parent[i] + offset;
+    out.start.set(t.start.subarray(0, t.length), offset);
+    out.end.set(t.end.subarray(0, t.length), offset);
+    out.status.set(t.status.subarray(0, t.length), offset);
+    if (t.attempts) out.attempts!.set(t.attempts.subarray(0, t.length), offset);
+    else out.attempts!.fill(1, offset, offset + t.length);
+    if (t.repeats) out.repeats!.set(t.repeats.subarray(0, t.length), offset);
+    else out.repeats!.fill(1, offset, offset + t.length);
+    if (t.callerFault) out.callerFault!.set(t.callerFault.subarray(0, t.length), offset);
+    if (t.serverStart && t.serverEnd) {
+      out.serverStart!.set(t.serverStart.subarray(0, t.length), offset);
+      out.serverEnd!.set(t.serverEnd.subarray(0, t.length), offset);
+    }
+    offset += t.length;
+  }
+  return out;
 }

@@ -1,9 +1,9 @@
 /**
- * Import and anonymisation throughput on one core: message logs read from CSV, messages.arrow and
- * Parquet; Arrow -> Parquet conversion; pseudonymising message batches and span tables; writing
- * span CSV; anonymising application log lines (a log CSV written from the messages, one line per
- * message with ids, an account number and an address in the text). Input: a generated scenario's
- * messages (and the spans built from them).
+ * Conversion and anonymisation throughput on one core: Arrow -> Parquet conversion; pseudonymising
+ * message batches and span tables; writing span CSV; anonymising application log lines (a log CSV
+ * written from the messages, one line per message with ids, an account number and an address in
+ * the text). Input: a generated scenario's messages (and the spans built from them). Reading every
+ * input format is measured in ingest.ts.
  *
  *   npm run build && node dist/scripts/bench/replay.js [--duration 1h]
  */
@@ -17,7 +17,6 @@ import type { MessageBatch } from '../../sim/formats.js';
 import { scanMessages } from '../../sim/read.js';
 import { buildSpans } from '../../trees/index.js';
 import { anonymiseMessageBatch, anonymiseSpans } from '../../anonymise/tables.js';
-import { importMessages } from '../../data/message-import.js';
 import { arrowFileToParquet } from '../../data/parquet.js';
 import { Pseudonymiser } from '../../anonymise/pseudonymise.js';
 import { AnonymisationKey } from '../../anonymise/key.js';
@@ -30,30 +29,6 @@ import { csvField } from '../../common/text-lines.js';
 const durationArg = process.argv.indexOf('--duration');
 const duration = durationArg > 0 ? process.argv[durationArg + 1] : '1h';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-bench-replay-'));
-
-/** The batches as a CSV with our column names (what an export from another system looks like). */
-function writeMessagesCsv(batches: MessageBatch[], file: string): void {
-  const cols = ['bizSeqNo', 'uniqueId', 'msgType', 'topic', 'txType', 'senderSubsystem', 'senderService', 'senderInstance', 'senderIp', 'senderDcn', 'receiverSubsystem', 'receiverService', 'receiverInstance', 'receiverIp', 'receiverDcn', 'logPoint', 'sendTime', 'recvTime', 'ttl', 'retCode', 'retClass'] as const;
-  const fd = fs.openSync(file, 'w');
-  fs.writeSync(fd, `${cols.join(',')}\n`);
-  for (const b of batches) {
-    const lines: string[] = [];
-    for (let i = 0; i < b.length; i++) {
-      lines.push(
-        cols
-          .map((c) => {
-            const v = b[c];
-            if (Array.isArray(v)) return csvField(v[i]);
-            if (ArrayBuffer.isView(v)) return String((v as Float64Array)[i]);
-            return csvField(v.values[v.codes[i]]);
-          })
-          .join(','),
-      );
-    }
-    fs.writeSync(fd, `${lines.join('\n')}\n`);
-  }
-  fs.closeSync(fd);
-}
 
 /** One faultline-layout log line per message, its text carrying the identifiers a real log line does. */
 function writeLogCsv(batches: MessageBatch[], file: string): void {
@@ -78,14 +53,11 @@ try {
   const batches: MessageBatch[] = [];
   await scanMessages(arrowFile, (b) => void batches.push(b));
   const messages = batches.reduce((s, b) => s + b.length, 0);
-  const csvFile = path.join(dir, 'messages.csv');
-  writeMessagesCsv(batches, csvFile);
   const parquetFile = path.join(dir, 'messages.parquet');
   await arrowFileToParquet(arrowFile, parquetFile);
   const spans = await buildSpans(arrowFile);
   // A fresh pseudonymiser per run, so no run profits from the previous run's id cache.
   const key = await AnonymisationKey.fromBytes(createHash('sha256').update('faultline bench key').digest());
-  const sink = () => undefined;
 
   const bench = new Bench({ iterations: 3, warmupIterations: 1, time: 0 });
   const rowsOf: Record<string, number> = {};
@@ -93,9 +65,6 @@ try {
     rowsOf[name] = rows;
     bench.add(name, fn as () => Promise<void>);
   };
-  add('import messages.arrow', messages, () => importMessages(arrowFile, sink));
-  add('import messages CSV', messages, () => importMessages(csvFile, sink));
-  add('import messages Parquet', messages, () => importMessages(parquetFile, sink));
   add('messages.arrow -> Parquet', messages, () => arrowFileToParquet(arrowFile, path.join(dir, 'out.parquet')));
   add('pseudonymise message batches', messages, () => {
     const p = new Pseudonymiser(key);
@@ -129,7 +98,7 @@ try {
     rows.push({ task: task.name, rows: String(rowsOf[task.name]), 'mean ms': ms.toFixed(0), 'rows/s': `${((rowsOf[task.name] / ms) * 1000 / 1e6).toFixed(2)} M`, samples: String(r.latency.samplesCount) });
   }
   console.table(rows);
-  console.log(`${messages} messages (${(fs.statSync(csvFile).size / 2 ** 20).toFixed(0)} MB as CSV, ${(fs.statSync(parquetFile).size / 2 ** 20).toFixed(0)} MB as Parquet, ${(fs.statSync(arrowFile).size / 2 ** 20).toFixed(0)} MB as Arrow), ${spans.length} spans`);
+  console.log(`${messages} messages (${(fs.statSync(parquetFile).size / 2 ** 20).toFixed(0)} MB as Parquet, ${(fs.statSync(arrowFile).size / 2 ** 20).toFixed(0)} MB as Arrow), ${spans.length} spans`);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

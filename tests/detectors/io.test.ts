@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSeriesCsv, parseTimestamp, readSeriesDir } from '../../data/series-csv.js';
 import { seriesFromKpis } from '../../data/kpi-series.js';
 import { detect } from '../../pipeline/detect.js';
 import { writeKpis } from '../../sim/message-writer.js';
@@ -10,50 +9,6 @@ import type { KpiTable, Truth } from '../../sim/formats.js';
 import { MINUTE, T0, baseSeries, inject } from './synthetic.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fl-detect-'));
-
-describe('series CSVs', () => {
-  it('parses unix seconds and ISO 8601 (zone-less = UTC)', () => {
-    expect(parseTimestamp('1700000000')).toBe(1_700_000_000_000);
-    expect(parseTimestamp('2014-02-19 10:50:00')).toBe(Date.UTC(2014, 1, 19, 10, 50));
-    expect(parseTimestamp('2014-02-19 10:50:00.000000')).toBe(Date.UTC(2014, 1, 19, 10, 50));
-    expect(parseTimestamp('2014-02-19T10:50:00+01:00')).toBe(Date.UTC(2014, 1, 19, 9, 50));
-    expect(parseTimestamp('2014-02-19')).toBe(Date.UTC(2014, 1, 19));
-    expect(parseTimestamp('yesterday')).toBeNaN();
-  });
-  it('reads labels and blank values, and names file, line and field on bad input', () => {
-    const s = parseSeriesCsv('a.csv', 'timestamp,value,label\n60,1.5,0\n120,,1\n180,2,0\n', 'a');
-    expect(Array.from(s.timestamps)).toEqual([60_000, 120_000, 180_000]);
-    expect(s.values[1]).toBeNaN();
-    expect(Array.from(s.labels!)).toEqual([0, 1, 0]);
-    expect(() => parseSeriesCsv('b.csv', 'time,v\n1,2\n', 'b')).toThrow(/b\.csv: line 1: header must name timestamp and value/);
-    expect(() => parseSeriesCsv('c.csv', 'timestamp,value\n60,1\n120,x\n', 'c')).toThrow(/c\.csv: line 3: field value: "x" is not a number/);
-    expect(() => parseSeriesCsv('d.csv', 'timestamp,value\nnoon,1\n', 'd')).toThrow(/d\.csv: line 2: field timestamp/);
-    expect(() => parseSeriesCsv('e.csv', 'timestamp,value,label\n60,1,2\n', 'e')).toThrow(/e\.csv: line 2: field label: "2" must be 0 or 1/);
-  });
-  it('keeps every row of a file with repeated or backward timestamps, noting the repair', () => {
-    const notes: string[] = [];
-    const s = parseSeriesCsv('f.csv', 'timestamp,value\n60,1\n120,2\n120,3\n90,4\n', 'f', notes);
-    expect(Array.from(s.timestamps)).toEqual([60_000, 90_000, 120_000, 120_001]);
-    expect(Array.from(s.values)).toEqual([1, 4, 2, 3]);
-    expect(notes[0]).toMatch(/f\.csv: rows out of time order were sorted; 1 repeated timestamp/);
-  });
-  it('reads the NAB layout (root or its data/ folder): windows become labels and are kept for NAB', async () => {
-    const root = tmp();
-    mkdirSync(join(root, 'data', 'g'), { recursive: true });
-    mkdirSync(join(root, 'labels'));
-    writeFileSync(join(root, 'data', 'g', 'x.csv'), 'timestamp,value\n2014-01-01 00:00:00,1\n2014-01-01 00:05:00,2\n2014-01-01 00:10:00,3\n');
-    writeFileSync(join(root, 'labels', 'combined_windows.json'), JSON.stringify({ 'g/x.csv': [['2014-01-01 00:05:00.000000', '2014-01-01 00:10:00.000000']] }));
-    for (const dir of [root, join(root, 'data')]) {
-      const set = await readSeriesDir(dir);
-      expect(set.layout).toBe('nab');
-      expect(set.series.map((s) => s.id)).toEqual(['g/x']);
-      expect(Array.from(set.series[0].labels!)).toEqual([0, 1, 1]);
-      expect(set.windows!['g/x']).toEqual([[Date.UTC(2014, 0, 1, 0, 5), Date.UTC(2014, 0, 1, 0, 10)]]);
-    }
-    writeFileSync(join(root, 'labels', 'combined_windows.json'), '{}');
-    await expect(readSeriesDir(root)).rejects.toThrow(/combined_windows\.json: no entry "g\/x\.csv"/);
-  });
-});
 
 describe('series from kpis.arrow', () => {
   const dict = (values: string[], codes: number[]) => ({ values, codes: Int32Array.from(codes) });

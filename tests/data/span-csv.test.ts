@@ -45,7 +45,7 @@ describe('span CSV replay', () => {
 
   it('reads our own columns, with statuses', async () => {
     const f = join(mkdtempSync(join(tmpdir(), 'spans-')), 'ours.csv');
-    writeFileSync(f, 'trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status\na,1,,web,web-1,GET,1000000,5000000,ok\na,2,1,db,db-1,q,2000000,3000000,error\n');
+    writeFileSync(f, 'trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status\na,1,,web,web-1,GET,1700000000001000000,1700000000005000000,ok\na,2,1,db,db-1,q,1700000000002000000,1700000000003000000,error\n');
     const t = await readSpans(f);
     expect(Array.from(t.status)).toEqual([0, 2]);
     expect(Array.from(t.parent)).toEqual([-1, 0]);
@@ -57,7 +57,7 @@ describe('span CSV replay', () => {
     writeFileSync(f, `${NEZHA_HEADER}\nt1,s1,root,ts-a-service-5b67c48447-mv5hb,x,notanumber,2,1\n`);
     await expect(readSpans(f, { columns: NEZHA_COLUMNS, serviceFromInstance: POD })).rejects.toThrow(/bad\.csv:line 2: StartTimeUnixNano: not a number/);
     await expect(readSpans(f)).rejects.toThrow(/bad\.csv:1: no column "trace_id"/);
-    writeFileSync(f, `${NEZHA_HEADER}\nt1,s1,root,weird-pod,x,1,2,1\n`);
+    writeFileSync(f, `${NEZHA_HEADER}\nt1,s1,root,weird-pod,x,1674982159219000000,1674982159247160439,1\n`);
     await expect(readSpans(f, { columns: NEZHA_COLUMNS, serviceFromInstance: POD })).rejects.toThrow(/bad\.csv:line 2: PodName "weird-pod" does not match/);
   });
 
@@ -76,10 +76,10 @@ describe('span CSV replay', () => {
     writeFileSync(
       file,
       'trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns\n' +
-        't1,s1,,gateway,gw-1,/pay,1000000000,2000000000\n' +
-        't1,s2,s1,ledger,ledger-1,post,abc,1500000000\n' +
-        't1,,s1,ledger,ledger-1,post,1100000000,1500000000\n' +
-        't1,s4,s1,ledger,ledger-1,post,1100000000,1400000000\n',
+        't1,s1,,gateway,gw-1,/pay,1700000001000000000,1700000002000000000\n' +
+        't1,s2,s1,ledger,ledger-1,post,abc,1700000001500000000\n' +
+        't1,,s1,ledger,ledger-1,post,1700000001100000000,1700000001500000000\n' +
+        't1,s4,s1,ledger,ledger-1,post,1700000001100000000,1700000001400000000\n',
     );
     await expect(readSpans(file)).rejects.toThrow(`${file}:line 3: start_ns: not a number: abc`);
     const badRows = new BadRows('skip');

@@ -47,6 +47,8 @@ async function collect(file: string, opts: Parameters<typeof importMessages>[2] 
 }
 
 const CSV_HEADER = 'seq,uid,type,from,to,point,sent,received,ttl,rc,body';
+/** 2023-11-14T22:13:20Z in ms. */
+const T = 1_700_000_000_000;
 const CSV_COLUMNS = { bizSeqNo: 'seq', uniqueId: 'uid', msgType: 'type', senderService: 'from', receiverService: 'to', logPoint: 'point', sendTime: 'sent', recvTime: 'received', ttl: 'ttl', retClass: 'rc' };
 
 describe('CSV records', () => {
@@ -72,26 +74,26 @@ describe('instants and durations', () => {
 describe('message import', () => {
   const good =
     `${CSV_HEADER}\n` +
-    `B1,U1,request,gateway,accounts,REQ_CLIENT_MESH,1000,1002,3000,,"{""amount"": 5}"\n` +
-    `B1,U1,reply,accounts,gateway,RSP_MESH_CLIENT,2000,2001,3000,ok,\n`;
+    `B1,U1,request,gateway,accounts,REQ_CLIENT_MESH,${T + 1000},${T + 1002},3000,,"{""amount"": 5}"\n` +
+    `B1,U1,reply,accounts,gateway,RSP_MESH_CLIENT,${T + 2000},${T + 2001},3000,ok,\n`;
 
   it('maps CSV columns, drops the body column and reads times and enums', async () => {
     const { result, rows } = await collect(write('m.csv', good), { columns: CSV_COLUMNS });
     expect(result.rows).toBe(2);
     expect(result.droppedColumns).toEqual(['body']);
-    expect(rows[0]).toMatchObject({ bizSeqNo: 'B1', msgType: 'request', senderService: 'gateway', receiverService: 'accounts', sendTime: 1000, recvTime: 1002, ttl: 3000, retClass: '' });
+    expect(rows[0]).toMatchObject({ bizSeqNo: 'B1', msgType: 'request', senderService: 'gateway', receiverService: 'accounts', sendTime: T + 1000, recvTime: T + 1002, ttl: 3000, retClass: '' });
     expect(rows[1]).toMatchObject({ logPoint: 'RSP_MESH_CLIENT', retClass: 'ok' });
   });
 
   it('reads gzipped CSV and ISO times', async () => {
-    const text = good.replace(',1000,1002,', ',2024-01-01T00:00:01Z,2024-01-01T00:00:01.002Z,');
+    const text = good.replace(`,${T + 1000},${T + 1002},`, ',2024-01-01T00:00:01Z,2024-01-01T00:00:01.002Z,');
     const { rows } = await collect(write('m.csv.gz', gzipSync(text)), { columns: CSV_COLUMNS });
     expect(rows[0].sendTime).toBe(Date.UTC(2024, 0, 1, 0, 0, 1));
     expect(rows[0].recvTime).toBe(Date.UTC(2024, 0, 1, 0, 0, 1, 2));
   });
 
   it('rejects a bad row by file and line, or skips and counts it', async () => {
-    const bad = `${good}B2,U2,request,gateway,cards,NOT_A_POINT,3000,3001,3000,,\nB3,U3,request,gateway,cards\n`;
+    const bad = `${good}B2,U2,request,gateway,cards,NOT_A_POINT,${T + 3000},${T + 3001},3000,,\nB3,U3,request,gateway,cards\n`;
     const file = write('bad.csv', bad);
     await expect(collect(file, { columns: CSV_COLUMNS })).rejects.toThrow(`${file}:line 4: logPoint 'NOT_A_POINT' is not one of`);
     const badRows = new BadRows('skip');
@@ -107,13 +109,15 @@ describe('message import', () => {
 
   it('reads JSON lines with seconds as the time unit', async () => {
     const lines = [
-      JSON.stringify({ bizSeqNo: 'B1', uniqueId: 'U1', msgType: 'async', senderService: 'a', receiverService: 'b', logPoint: 'REQ_CLIENT_MESH', sendTime: 1.5, content: 'secret' }),
+      JSON.stringify({ bizSeqNo: 'B1', uniqueId: 'U1', msgType: 'async', senderService: 'a', receiverService: 'b', logPoint: 'REQ_CLIENT_MESH', sendTime: 1_700_000_000.5, content: 'secret' }),
       '{not json',
     ];
     const file = write('m.jsonl', `${lines.join('\n')}\n`);
-    await expect(collect(file)).rejects.toThrow(`${file}:line 2: invalid JSON`);
+    await expect(collect(file, { timeUnit: 's' })).rejects.toThrow(`${file}:line 2: invalid JSON`);
+    // Seconds read as the default milliseconds land in January 1970: caught, with the likely unit.
+    await expect(collect(file)).rejects.toThrow(/line 1: sendTime 1970-01-20T16:13:20\.000Z as unix milliseconds, outside 1980-2099 \(is it in seconds\?/);
     const { result, rows } = await collect(file, { timeUnit: 's', badRows: new BadRows('skip') });
-    expect(rows).toEqual([expect.objectContaining({ msgType: 'async', sendTime: 1500, ttl: 0 })]);
+    expect(rows).toEqual([expect.objectContaining({ msgType: 'async', sendTime: 1_700_000_000_500, ttl: 0 })]);
     expect(Number.isNaN(rows[0].recvTime)).toBe(true);
     expect(result.droppedColumns).toEqual(['content']);
   });
@@ -147,14 +151,14 @@ describe('message import from a foreign Arrow schema', () => {
       src: ['gateway', 'cards', 'gateway'],
       dst: ['cards', 'gateway', 'cards'],
       point: ['REQ_CLIENT_MESH', 'RSP_MESH_CLIENT', 'REQ_CLIENT_MESH'],
-      at: BigInt64Array.from([10n, 11n, 12n]),
+      at: BigInt64Array.from([1_700_000_010n, 1_700_000_011n, 1_700_000_012n]),
       payload: ['x', 'y', 'z'],
     });
     const file = write('foreign.arrow', Buffer.from(arrow.tableToIPC(table, 'file')));
     const columns = { bizSeqNo: 'seq', uniqueId: 'uid', msgType: 'kind', senderService: 'src', receiverService: 'dst', logPoint: 'point', sendTime: 'at' };
     await expect(collect(file, { columns, timeUnit: 's' })).rejects.toThrow(`${file}:batch 1 row 3: bizSeqNo is empty`);
     const { rows, result } = await collect(file, { columns, timeUnit: 's', badRows: new BadRows('skip') });
-    expect(rows.map((r) => [r.bizSeqNo, r.msgType, r.sendTime, r.ttl])).toEqual([['B1', 'request', 10_000, 0], ['B1', 'reply', 11_000, 0]]);
+    expect(rows.map((r) => [r.bizSeqNo, r.msgType, r.sendTime, r.ttl])).toEqual([['B1', 'request', 1_700_000_010_000, 0], ['B1', 'reply', 1_700_000_011_000, 0]]);
     expect(result.droppedColumns).toEqual(['payload']);
   });
 });
@@ -166,8 +170,8 @@ describe('span JSON exports', () => {
         {
           traceID: 't1',
           spans: [
-            { traceID: 't1', spanID: 's1', operationName: 'GET /pay', references: [], startTime: 1_000_000, duration: 5000, tags: [], processID: 'p1' },
-            { traceID: 't1', spanID: 's2', operationName: 'debit', references: [{ refType: 'CHILD_OF', traceID: 't1', spanID: 's1' }], startTime: 1_001_000, duration: 2000, tags: [{ key: 'error', type: 'bool', value: true }], processID: 'p2' },
+            { traceID: 't1', spanID: 's1', operationName: 'GET /pay', references: [], startTime: 1_700_000_000_000_000, duration: 5000, tags: [], processID: 'p1' },
+            { traceID: 't1', spanID: 's2', operationName: 'debit', references: [{ refType: 'CHILD_OF', traceID: 't1', spanID: 's1' }], startTime: 1_700_000_000_001_000, duration: 2000, tags: [{ key: 'error', type: 'bool', value: true }], processID: 'p2' },
           ],
           processes: { p1: { serviceName: 'gateway', tags: [{ key: 'hostname', value: 'gw-0' }] }, p2: { serviceName: 'accounts', tags: [] } },
         },
@@ -179,7 +183,7 @@ describe('span JSON exports', () => {
     expect(t.strings[t.instance[0]]).toBe('gw-0');
     expect(t.parent[0]).toBe(-1);
     expect(t.parent[1]).toBe(0);
-    expect([t.start[1], t.end[1]]).toEqual([1001, 1003]);
+    expect([t.start[1], t.end[1]]).toEqual([1_700_000_000_001, 1_700_000_000_003]);
     expect([t.status[0], t.status[1]]).toEqual([0, 2]);
   });
 
@@ -224,5 +228,35 @@ describe('KPI long CSV and incidents CSV', () => {
     await expect(readIncidentsCsv(file, new BadRows())).rejects.toThrow(`${file}:line 3: end must be after start`);
     const incidents = await readIncidentsCsv(file, new BadRows('skip'));
     expect(incidents).toEqual([{ id: 'I1', start: Date.UTC(2024, 0, 1), end: Date.UTC(2024, 0, 1) + 300_000, rootCause: ['accounts', 'ledger'], type: 'database-slow' }]);
+  });
+});
+
+describe('message values of the wrong type', () => {
+  const row = (over: Record<string, unknown>) =>
+    JSON.stringify({ bizSeqNo: 'B1', uniqueId: 'U1', msgType: 'request', senderService: 'a', receiverService: 'b', logPoint: 'REQ_CLIENT_MESH', sendTime: T, ...over });
+
+  it('refuses an object or array where text is expected, instead of merging rows under "[object Object]"', async () => {
+    const file = write('types.jsonl', [row({}), row({ bizSeqNo: { id: 7 } }), row({ uniqueId: [1, 2] }), row({ bizSeqNo: 42, retCode: 500 })].join('\n'));
+    await expect(collect(file)).rejects.toThrow(`${file}:line 2: bizSeqNo is an object, not text`);
+    const badRows = new BadRows('skip');
+    const { rows } = await collect(file, { badRows });
+    expect(rows.map((r) => r.bizSeqNo)).toEqual(['B1', '42']);
+    expect(badRows.examples[1]).toBe(`${file}:line 3: uniqueId is an array, not text`);
+  });
+
+  it('refuses an Arrow column of the wrong type, naming it', async () => {
+    const table = arrow.tableFromArrays({ seq: ['B1'], uid: ['U1'], kind: ['request'], src: ['a'], dst: ['b'], point: ['REQ_CLIENT_MESH'], at: Float64Array.from([T]) });
+    const withStruct = new arrow.Table({ ...Object.fromEntries(table.schema.fields.map((f) => [f.name, table.getChild(f.name)!])), seq: arrow.vectorFromArray([{ id: 1 }]) });
+    const file = write('struct.arrow', Buffer.from(arrow.tableToIPC(withStruct, 'file')));
+    const columns = { bizSeqNo: 'seq', uniqueId: 'uid', msgType: 'kind', senderService: 'src', receiverService: 'dst', logPoint: 'point', sendTime: 'at' };
+    await expect(collect(file, { columns })).rejects.toThrow(`${file}:column 'seq' (bizSeqNo): is Struct<{id:Float64}>, not text or an integer`);
+  });
+
+  it('names the file of an empty or cut-short Arrow file', async () => {
+    await expect(collect(write('empty.arrow', ''))).rejects.toThrow(/empty\.arrow: empty file \(0 bytes\)/);
+    const table = arrow.tableFromArrays({ bizSeqNo: ['B1'], sendTime: Float64Array.from([T]) });
+    const bytes = Buffer.from(arrow.tableToIPC(table, 'file'));
+    const cut = write('cut.arrow', bytes.subarray(0, bytes.length - 40));
+    await expect(collect(cut)).rejects.toThrow(`${cut}: not a readable Arrow IPC file`);
   });
 });

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generate } from '../../sim/generate.js';
 import { arrowDirToParquet, scanParquet } from '../../data/parquet.js';
+import { importMessages } from '../../data/message-import.js';
+import { ImportError } from '../../common/bad-rows.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-parquet-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -31,5 +33,34 @@ describe('generated tables as Parquet', () => {
     expect(logs.rows).toBe(manifest.counts.logLines);
     expect(logs.columns).toEqual(['time', 'service', 'instance', 'bizSeqNo', 'uniqueId', 'level', 'message']);
     expect((await count(written[3])).rows).toBe(manifest.counts.metricRows);
+  });
+
+  it('turns a corrupt or cut-short Parquet file into an error naming it, never a crash', async () => {
+    const good = fs.readFileSync(path.join(dir, 'gen', 'messages.parquet'));
+    const file = path.join(dir, 'corrupt.parquet');
+    const outcomes = { errors: 0, read: 0 };
+    // Eight bytes overwritten at spread offsets: the decoder refuses, crashes (a wasm trap, caught in its
+    // worker) or decodes; whatever it does, the caller gets rows or an ImportError naming the file.
+    for (let k = 1; k <= 10; k++) {
+      const bytes = Buffer.from(good);
+      const at = Math.floor((good.length * k) / 11);
+      for (let i = 0; i < 8; i++) bytes[at + i] = (at * 31 + i * 97) & 255;
+      fs.writeFileSync(file, bytes);
+      try {
+        let rows = 0;
+        await scanParquet(file, (b) => void (rows += b.numRows));
+        expect(rows).toBeGreaterThan(0);
+        outcomes.read++;
+      } catch (err) {
+        expect(err).toBeInstanceOf(ImportError);
+        expect((err as Error).message.startsWith(`${file}: not a readable Parquet file`)).toBe(true);
+        outcomes.errors++;
+      }
+    }
+    expect(outcomes.errors).toBeGreaterThan(0);
+    fs.writeFileSync(file, good.subarray(0, good.length >> 1));
+    await expect(importMessages(file, () => undefined)).rejects.toThrow(`${file}: not a readable Parquet file`);
+    fs.writeFileSync(file, '');
+    await expect(importMessages(file, () => undefined)).rejects.toThrow(`${file}: empty file (0 bytes)`);
   });
 });

@@ -1,0 +1,59 @@
+/**
+ * Stable order of a column of doubles (times) in linear time: an LSD radix sort on the doubles'
+ * bit patterns, 16 bits per pass, passes where every key has the same digit skipped. For millions
+ * of points this is several times faster than a comparison sort and never degrades on repeats.
+ */
+
+/** Row indexes of `values` in ascending order, ties in row order; NaN sorts last. */
+export function stableOrder(values: Float64Array): Int32Array {
+  const n = values.length;
+  let order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n < 2) return order;
+  // Keys as two unsigned 32-bit halves whose unsigned order is the doubles' order.
+  const bits = new Uint32Array(values.buffer, values.byteOffset, n * 2);
+  const lo = new Uint32Array(n);
+  const hi = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    let l = bits[2 * i];
+    let h = bits[2 * i + 1];
+    if (Number.isNaN(values[i])) {
+      l = 0xffffffff;
+      h = 0xffffffff;
+    } else if (h & 0x80000000) {
+      l = ~l >>> 0;
+      h = ~h >>> 0;
+    } else h = (h | 0x80000000) >>> 0;
+    lo[i] = l;
+    hi[i] = h;
+  }
+  let next = new Int32Array(n);
+  const counts = new Uint32Array(65536);
+  for (let pass = 0; pass < 4; pass++) {
+    const key = pass < 2 ? lo : hi;
+    const shift = pass % 2 === 0 ? 0 : 16;
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(key[i] >>> shift) & 0xffff]++;
+    if (counts[(key[0] >>> shift) & 0xffff] === n) continue;
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = counts[d];
+      counts[d] = sum;
+      sum += c;
+    }
+    for (let j = 0; j < n; j++) {
+      const i = order[j];
+      next[counts[(key[i] >>> shift) & 0xffff]++] = i;
+    }
+    const t = order;
+    order = next;
+    next = t;
+  }
+  return order;
+}
+
+/** True when `values` never decreases. */
+export function isNonDecreasing(values: Float64Array): boolean {
+  for (let i = 1; i < values.length; i++) if (!(values[i] >= values[i - 1])) return false;
+  return true;
+}

@@ -1,0 +1,189 @@
+/**
+ * An intern table that takes its keys as UTF-8 bytes: a reader hashes a field where it lies in the
+ * input buffer and creates a string only the first time it meets that text. Codes are dense
+ * (0, 1, 2, ...) in first-seen order; `strings[code]` is the text.
+ */
+import { utf8 } from './bytes.js';
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = FNV_OFFSET;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], FNV_PRIME);
+  return h | 0;
+}
+
+/** The dictionary that owns each intern table, so that tables sharing one keep adding to it. */
+const owners = new WeakMap<string[], StringDictionary>();
+
+export class StringDictionary {
+  /** The interned texts, by code. Append-only: a code, once given, names the same text forever. */
+  readonly strings: string[];
+  private hashes = new Int32Array(1024);
+  /** Open addressing: code + 1 per slot, 0 for an empty slot. */
+  private slots = new Int32Array(2048);
+  private mask = 2047;
+  /** Encodes the argument of internString. */
+  private scratch: Buffer = Buffer.alloc(256);
+
+  /**
+   * A new dictionary, or one over an existing intern table (`strings` is then the same array and
+   * grows with it; a text it holds twice keeps its first code).
+   */
+  constructor(strings: string[] = []) {
+    this.strings = strings;
+    owners.set(strings, this);
+    if (strings.length) {
+      this.rehash(Math.max(2048, 1 << Math.ceil(Math.log2(strings.length * 2 + 1))), true);
+    }
+  }
+
+  /** The dictionary that owns an intern table (made over it on first use). */
+  static of(strings: string[]): StringDictionary {
+    return owners.get(strings) ?? new StringDictionary(strings);
+  }
+
+  get size(): number {
+    return this.strings.length;
+  }
+
+  /** Make room for about `count` strings in all, so that the table is not rebuilt as it fills. */
+  reserve(count: number): void {
+    if (2 * count <= this.slots.length) return;
+    if (count > this.hashes.length) {
+      const hashes = new Int32Array(Math.ceil(count));
+      hashes.set(this.hashes.subarray(0, this.strings.length));
+      this.hashes = hashes;
+    }
+    this.rehash(1 << Math.ceil(Math.log2(2 * count + 1)));
+  }
+
+  /** The code of the text in b[start, end), adding it if new. */
+  intern(b: Uint8Array, start: number, end: number): number {
+    const h = hashBytes(b, start, end);
+    let slot = h & this.mask;
+    for (;;) {
+      const entry = this.slots[slot];
+      if (entry === 0) break;
+      const code = entry - 1;
+      if (this.hashes[code] === h && sameText(this.strings[code], b, start, end)) return code;
+      slot = (slot + 1) & this.mask;
+    }
+    const code = this.strings.length;
+    this.strings.push(utf8(b, start, end));
+    this.place(code, h, slot);
+    return code;
+  }
+
+  /** The code of the text in b[start, end), or -1 when it is not interned. */
+  find(b: Uint8Array, start: number, end: number): number {
+    const h = hashBytes(b, start, end);
+    let slot = h & this.mask;
+    for (;;) {
+      const entry = this.slots[slot];
+      if (entry === 0) return -1;
+      const code = entry - 1;
+      if (this.hashes[code] === h && sameText(this.strings[code], b, start, end)) return code;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** The code of a string, adding it if new (the same code its UTF-8 bytes get). */
+  internString(text: string): number {
+    const n = Buffer.byteLength(text, 'utf8');
+    if (n > this.scratch.length) this.scratch = Buffer.alloc(Math.max(n, this.scratch.length * 2));
+    this.scratch.write(text, 0, 'utf8');
+    return this.intern(this.scratch, 0, n);
+  }
+
+  private place(code: number, h: number, slot: number): void {
+    if (code >= this.hashes.length) {
+      const hashes = new Int32Array(this.hashes.length * 2);
+      hashes.set(this.hashes);
+      this.hashes = hashes;
+    }
+    this.hashes[code] = h;
+    this.slots[slot] = code + 1;
+    // Keep the table at most half full, so probes stay short.
+    if (2 * (code + 1) > this.slots.length) this.rehash(this.slots.length * 2);
+  }
+
+  /** Rebuild the table at `size` slots; `fresh` hashes the strings first (adopting an intern table). */
+  private rehash(size: number, fresh = false): void {
+    const slots = new Int32Array(size);
+    const mask = size - 1;
+    if (fresh) {
+      this.hashes = new Int32Array(Math.max(1024, this.strings.length * 2));
+      const bytes = Buffer.alloc(1024);
+      for (let code = 0; code < this.strings.length; code++) {
+        const text = this.strings[code];
+        const n = Buffer.byteLength(text, 'utf8');
+        const b = n <= bytes.length ? bytes : Buffer.alloc(n);
+        b.write(text, 0, 'utf8');
+        this.hashes[code] = hashBytes(b, 0, n);
+      }
+    }
+    for (let code = 0; code < this.strings.length; code++) {
+      let slot = this.hashes[code] & mask;
+      let duplicate = false;
+      while (slots[slot] !== 0) {
+        const other = slots[slot] - 1;
+        if (fresh && this.hashes[other] === this.hashes[code] && this.strings[other] === this.strings[code]) duplicate = true;
+        slot = (slot + 1) & mask;
+      }
+      if (!duplicate) slots[slot] = code + 1;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+}
+
+/** True when `text` is the UTF-8 decoding of b[start, end) (compared without decoding for ASCII). */
+function sameText(text: string, b: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (text.length !== n) {
+    // Only a text with characters beyond ASCII can be shorter than its bytes.
+    return text.length < n && utf8(b, start, end) === text;
+  }
+  for (let i = 0; i < n; i++) {
+    const c = b[start + i];
+    if (c !== text.charCodeAt(i)) return c >= 0x80 && utf8(b, start, end) === text;
+  }
+  return true;
+}
+
+/**
+ * One column's values interned through a dictionary, the previous row's code reused when the text
+ * repeats: exports grouped by trace, transaction or pod repeat a column's value row after row, and a
+ * byte comparison is cheaper than a hash lookup.
+ */
+export class RunInterner {
+  private bytes: Uint8Array = new Uint8Array(0);
+  private start = 0;
+  private end = 0;
+  private code = -1;
+
+  constructor(private readonly dict: StringDictionary) {}
+
+  intern(b: Uint8Array, start: number, end: number): number {
+    const n = end - start;
+    if (this.code >= 0 && n === this.end - this.start) {
+      const prev = this.bytes;
+      const from = this.start;
+      let i = 0;
+      while (i < n && prev[from + i] === b[start + i]) i++;
+      if (i === n) {
+        this.bytes = b;
+        this.start = start;
+        this.end = end;
+        return this.code;
+      }
+    }
+    this.code = this.dict.intern(b, start, end);
+    this.bytes = b;
+    this.start = start;
+    this.end = end;
+    return this.code;
+  }
+}

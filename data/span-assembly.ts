@@ -1,0 +1,463 @@
+/**
+ * Assembles a SpanTable from spans read in any format (span CSV, OTLP, Jaeger, Zipkin): readers
+ * write each span's fields straight into typed columns, strings interned once; spans starting
+ * outside the keep windows are counted and dropped as they stream; at the end parent links are
+ * resolved in bulk and each client span is folded with its server span into one call.
+ */
+import { StringDictionary } from '../common/string-dictionary.js';
+import { SPAN_STATUS, type SpanTable } from './types.js';
+
+/** Span kinds, numbered as OpenTelemetry numbers them (OTLP's SpanKind). */
+export const SPAN_KIND = { unspecified: 0, internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
+
+/** What a span read counted; pass one in the options and read it afterwards. */
+export interface SpanReadStats {
+  /** Spans read (well-formed rows), kept or not. */
+  read: number;
+  /** Spans dropped because they start outside every keep window. */
+  outsideWindows: number;
+  /** Client spans folded with their server span into one call row. */
+  folded: number;
+  /** Client spans without a server span, kept as calls to the peer their attributes name. */
+  toPeer: number;
+  /** Client spans without a server span or a named peer, kept as calls to `unknown`. */
+  toUnknown: number;
+  /** Repeated copies of a client or server span (same trace and span id) dropped before folding, the last copy kept. */
+  repeatedCopies: number;
+}
+
+export function emptySpanReadStats(): SpanReadStats {
+  return { read: 0, outsideWindows: 0, folded: 0, toPeer: 0, toUnknown: 0, repeatedCopies: 0 };
+}
+
+export interface SpanAssemblyOptions {
+  /**
+   * Keep only spans that start inside one of these [start, end) windows (unix ms); the others are
+   * counted (stats.outsideWindows) and dropped while reading. A trace is cut where its spans leave
+   * the windows, so widen each window by the longest trace that matters. Default: keep every span.
+   */
+  keep?: ReadonlyArray<readonly [number, number]>;
+  /** The intern table to use: tables read with the same one share `strings` and compare codes directly. */
+  dictionary?: StringDictionary;
+  /** Counters to add to. */
+  stats?: SpanReadStats;
+}
+
+/** The callee name a client span gets when no server span and no peer attribute names it. */
+export const UNKNOWN_CALLEE = 'unknown';
+
+const GROWTH = 1.5;
+
+interface SpanLinks {
+  parent: Int32Array;
+  /** The row a (trace, span id) pair names, -1 when none. */
+  lookup: (trace: number, span: number) => number;
+}
+
+export class SpanAssembler {
+  readonly dict: StringDictionary;
+  readonly stats: SpanReadStats;
+  /** Rows kept so far; row `length` is the one being filled. */
+  length = 0;
+  private cap = 0;
+  trace = new Int32Array(0);
+  span = new Int32Array(0);
+  /** The parent's span id (a code), -1 for a root. */
+  parentRef = new Int32Array(0);
+  service = new Int32Array(0);
+  instance = new Int32Array(0);
+  operation = new Int32Array(0);
+  start = new Float64Array(0);
+  end = new Float64Array(0);
+  status = new Uint8Array(0);
+  kind = new Uint8Array(0);
+  /** The callee a client span names in its attributes (a code), -1 when none. */
+  peer = new Int32Array(0);
+  private readonly keepFrom: Float64Array | undefined;
+  private readonly keepTo: Float64Array | undefined;
+  private window = 0;
+
+  constructor(opts: SpanAssemblyOptions = {}) {
+    this.dict = opts.dictionary ?? new StringDictionary();
+    this.stats = opts.stats ?? emptySpanReadStats();
+    if (opts.keep) {
+      const merged = mergeWindows(opts.keep);
+      if (!merged.length) merged.push([0, 0]); // keep nothing
+      this.keepFrom = Float64Array.from(merged, (w) => w[0]);
+      this.keepTo = Float64Array.from(merged, (w) => w[1]);
+    }
+    this.grow(1 << 14);
+  }
+
+  /**
+   * Whether a span starting at `start` is kept (it lies in a keep window), counting it: ask before
+   * interning the span's strings, so that dropped spans add none.
+   */
+  keeps(start: number): boolean {
+    this.stats.read++;
+    if (!this.keepFrom || this.inWindows(start)) return true;
+    this.stats.outsideWindows++;
+    return false;
+  }
+
+  /**
+   * Make room for about `rows` spans in all, when a reader can tell (from the input's size): the
+   * columns are then allocated once instead of grown by copying. Ignored with keep windows, where
+   * most spans may be dropped.
+   */
+  expect(rows: number): void {
+    if (this.keepFrom || rows <= this.cap) return;
+    this.grow(Math.ceil(rows));
+    // About one new string per span (its id), a few more for traces, names and parents never seen.
+    this.dict.reserve(rows * 1.1);
+  }
+
+  /** Start the next span: its row, with parent, kind, peer and status cleared. */
+  next(): number {
+    const r = this.length;
+    if (r === this.cap) this.grow(Math.ceil(this.cap * GROWTH));
+    this.parentRef[r] = -1;
+    this.kind[r] = SPAN_KIND.unspecified;
+    this.peer[r] = -1;
+    this.status[r] = SPAN_STATUS.unknown;
+    return r;
+  }
+
+  /** Add the span being filled to the table. */
+  commit(): void {
+    this.length++;
+  }
+
+  /**
+   * Drop rows of [from, length) whose `keep` flag (indexed from `from`) is 0, keeping the others in
+   * order: for a format that learns only at the end of a group of spans that some are bad.
+   */
+  dropRows(from: number, keep: Uint8Array): void {
+    let w = from;
+    for (let r = from; r < this.length; r++) {
+      if (!keep[r - from]) continue;
+      if (w !== r) {
+        this.trace[w] = this.trace[r];
+        this.span[w] = this.span[r];
+        this.parentRef[w] = this.parentRef[r];
+        this.service[w] = this.service[r];
+        this.instance[w] = this.instance[r];
+        this.operation[w] = this.operation[r];
+        this.start[w] = this.start[r];
+        this.end[w] = this.end[r];
+        this.status[w] = this.status[r];
+        this.kind[w] = this.kind[r];
+        this.peer[w] = this.peer[r];
+      }
+      w++;
+    }
+    this.stats.read -= this.length - w;
+    this.length = w;
+  }
+
+  private inWindows(t: number): boolean {
+    const from = this.keepFrom!;
+    const to = this.keepTo!;
+    // Spans mostly arrive in time order: try the window of the last one first.
+    let w = this.window;
+    if (t >= from[w] && t < to[w]) return true;
+    let lo = 0;
+    let hi = from.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (from[mid] <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    w = lo;
+    this.window = w;
+    return t >= from[w] && t < to[w];
+  }
+
+  private grow(capacity: number): void {
+    const n = this.length;
+    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => {
+      const b = new (a.constructor as new (k: number) => T)(capacity);
+      b.set(a.subarray(0, n));
+      return b;
+    };
+    this.trace = g(this.trace);
+    this.span = g(this.span);
+    this.parentRef = g(this.parentRef);
+    this.service = g(this.service);
+    this.instance = g(this.instance);
+    this.operation = g(this.operation);
+    this.start = g(this.start);
+    this.end = g(this.end);
+    this.status = g(this.status);
+    this.kind = g(this.kind);
+    this.peer = g(this.peer);
+    this.cap = capacity;
+  }
+
+  /** Resolve parents, fold client and server spans, and hand over the table. */
+  finish(): SpanTable {
+    const n = this.length;
+    const links = this.resolveParents();
+    let folds = false;
+    for (let r = 0; r < n && !folds; r++) folds = this.kind[r] === SPAN_KIND.client || this.kind[r] === SPAN_KIND.server;
+    const table = folds ? this.fold(links) : this.table(links.parent);
+    this.length = 0;
+    this.grow(0);
+    return table;
+  }
+
+  /**
+   * Each span's parent row, from (trace, parent span id), and the row that (trace, span id) names.
+   * Rows are indexed by span id; an id seen in several traces goes to a map keyed by both. The last
+   * copy of a repeated span is the one named, except that a server span sharing its id with its
+   * client span (Zipkin's shared spans) is what that id names, and its parent is that client span.
+   */
+  private resolveParents(): SpanLinks {
+    const n = this.length;
+    const { trace, span, kind } = this;
+    const size = this.dict.size;
+    const rowOf = new Int32Array(size).fill(-1);
+    const MULTI = -2;
+    let multi: Map<number, number> | undefined;
+    const named = (old: number, r: number): number => (kind[old] === SPAN_KIND.server && kind[r] === SPAN_KIND.client ? old : r);
+    for (let r = 0; r < n; r++) {
+      const s = span[r];
+      const p = rowOf[s];
+      if (p === -1) rowOf[s] = r;
+      else if (p !== MULTI && trace[p] === trace[r]) rowOf[s] = named(p, r);
+      else {
+        // The same span id in another trace: (trace, span id) keys for this id from now on.
+        multi ??= new Map();
+        if (p !== MULTI) multi.set(trace[p] * size + s, p);
+        rowOf[s] = MULTI;
+        const key = trace[r] * size + s;
+        const old = multi.get(key);
+        multi.set(key, old === undefined ? r : named(old, r));
+      }
+    }
+    const lookup = (t: number, s: number): number => {
+      const p = rowOf[s];
+      return p === MULTI ? (multi!.get(t * size + s) ?? -1) : p >= 0 && trace[p] === t ? p : -1;
+    };
+    // Parents are written over the parent span ids, which are not needed afterwards.
+    const parent = this.parentRef;
+    for (let r = 0; r < n; r++) if (parent[r] >= 0) parent[r] = lookup(trace[r], parent[r]);
+    for (let r = 0; r < n; r++) {
+      if (kind[r] !== SPAN_KIND.client) continue;
+      const server = lookup(trace[r], span[r]);
+      if (server !== r && server >= 0 && kind[server] === SPAN_KIND.server) parent[server] = r;
+    }
+    return { parent, lookup };
+  }
+
+  /** The table as read: no client or server spans to fold. */
+  private table(parent: Int32Array): SpanTable {
+    const n = this.length;
+    // Each column is cut to length and the assembler's own let go before the next, so that the
+    // peak holds one spare column rather than a second table.
+    const traceId = fit(this.trace, n);
+    this.trace = new Int32Array(0);
+    const spanId = fit(this.span, n);
+    this.span = new Int32Array(0);
+    const parents = fit(parent, n);
+    this.parentRef = new Int32Array(0);
+    const service = fit(this.service, n);
+    this.service = new Int32Array(0);
+    const instance = fit(this.instance, n);
+    this.instance = new Int32Array(0);
+    const operation = fit(this.operation, n);
+    this.operation = new Int32Array(0);
+    const start = fit(this.start, n);
+    this.start = new Float64Array(0);
+    const end = fit(this.end, n);
+    this.end = new Float64Array(0);
+    const status = fit(this.status, n);
+    return { length: n, strings: this.dict.strings, traceId, spanId, parent: parents, service, instance, operation, start, end, status };
+  }
+
+  /**
+   * One row per call: a client span and its server span (the server span's parent) become one row
+   * with the callee's service, instance and operation, the client's start and end, and the
+   * server's as serverStart/serverEnd; the server span's children hang under it. A client span
+   * without a server span calls its named peer, or `unknown`. Repeated copies of a client or server
+   * span are dropped first (the last copy kept).
+   */
+  private fold({ parent, lookup }: SpanLinks): SpanTable {
+    const n = this.length;
+    const { trace, span, kind, stats } = this;
+    const drop = new Uint8Array(n);
+    const serverOf = new Int32Array(n).fill(-1);
+    for (let r = 0; r < n; r++) {
+      const k = kind[r];
+      if (k !== SPAN_KIND.client && k !== SPAN_KIND.server) continue;
+      const last = lookup(trace[r], span[r]);
+      // A shared client span is indexed under its server span, whose parent is the copy kept.
+      const kept = last >= 0 && kind[last] !== k && k === SPAN_KIND.client ? parent[last] : last;
+      if (kept !== r && kept >= 0 && kind[kept] === k) {
+        drop[r] = 1;
+        stats.repeatedCopies++;
+      }
+    }
+    for (let r = 0; r < n; r++) {
+      if (drop[r] || kind[r] !== SPAN_KIND.server) continue;
+      const p = parent[r];
+      if (p >= 0 && !drop[p] && kind[p] === SPAN_KIND.client && serverOf[p] < 0) {
+        serverOf[p] = r;
+        drop[r] = 1;
+      }
+    }
+    const unknown = this.dict.internString(UNKNOWN_CALLEE);
+    // Rows kept, in order; a folded server's children move to its client's row.
+    const newRow = new Int32Array(n).fill(-1);
+    let m = 0;
+    for (let r = 0; r < n; r++) if (!drop[r]) newRow[r] = m++;
+    const out: SpanTable = {
+      length: m,
+      strings: this.dict.strings,
+      traceId: new Int32Array(m),
+      spanId: new Int32Array(m),
+      parent: new Int32Array(m),
+      service: new Int32Array(m),
+      instance: new Int32Array(m),
+      operation: new Int32Array(m),
+      start: new Float64Array(m),
+      end: new Float64Array(m),
+      status: new Uint8Array(m),
+      serverStart: new Float64Array(m).fill(NaN),
+      serverEnd: new Float64Array(m).fill(NaN),
+    };
+    const folded = new Int32Array(n).fill(-1); // server row -> its client row
+    for (let r = 0; r < n; r++) if (serverOf[r] >= 0) folded[serverOf[r]] = r;
+    for (let r = 0; r < n; r++) {
+      const i = newRow[r];
+      if (i < 0) continue;
+      let p = parent[r];
+      if (p >= 0 && folded[p] >= 0) p = folded[p];
+      out.traceId[i] = trace[r];
+      out.spanId[i] = span[r];
+      out.parent[i] = p < 0 ? -1 : newRow[p];
+      out.start[i] = this.start[r];
+      out.end[i] = this.end[r];
+      const s = serverOf[r];
+      if (s >= 0) {
+        out.service[i] = this.service[s];
+        out.instance[i] = this.instance[s];
+        out.operation[i] = this.operation[s];
+        out.serverStart![i] = this.start[s];
+        out.serverEnd![i] = this.end[s];
+        out.status[i] = worseStatus(this.status[r], this.status[s]);
+        stats.folded++;
+      } else if (kind[r] === SPAN_KIND.client) {
+        const peer = this.peer[r];
+        out.service[i] = peer >= 0 ? peer : unknown;
+        out.instance[i] = peer >= 0 ? peer : unknown;
+        out.operation[i] = this.operation[r];
+        out.status[i] = this.status[r];
+        if (peer >= 0) stats.toPeer++;
+        else stats.toUnknown++;
+      } else {
+        out.service[i] = this.service[r];
+        out.instance[i] = this.instance[r];
+        out.operation[i] = this.operation[r];
+        out.status[i] = this.status[r];
+      }
+    }
+    if (stats.folded === 0) {
+      delete out.serverStart;
+      delete out.serverEnd;
+    }
+    return out;
+  }
+}
+
+/** The first n elements: the array itself when it is exactly that long, else a copy. */
+function fit<T extends Int32Array | Float64Array | Uint8Array>(a: T, n: number): T {
+  return (a.length === n ? a : a.slice(0, n)) as T;
+}
+
+/** The call's status from both ends: a failure at either end fails it; unknown only when both are. */
+export function worseStatus(a: number, b: number): number {
+  if (a === SPAN_STATUS.system || b === SPAN_STATUS.system) return SPAN_STATUS.system;
+  if (a === SPAN_STATUS.business || b === SPAN_STATUS.business) return SPAN_STATUS.business;
+  if (a === SPAN_STATUS.ok || b === SPAN_STATUS.ok) return SPAN_STATUS.ok;
+  return SPAN_STATUS.unknown;
+}
+
+/**
+ * The keep windows a set of incidents needs: each incident's window, opened `beforeMs` earlier (the
+ * reference the algorithms compare with, e.g. rca's 10-minute local baseline) and closed `afterMs`
+ * later (so that the traces starting inside it are read whole), merged.
+ */
+export function keepWindowsFor(incidents: ReadonlyArray<{ start: number; end: number }>, beforeMs: number, afterMs: number): Array<[number, number]> {
+  return mergeWindows(incidents.map((i) => [i.start - beforeMs, i.end + afterMs] as [number, number]));
+}
+
+/** Windows sorted by start, overlapping or touching ones merged; empty and inverted ones dropped. */
+export function mergeWindows(windows: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  const sorted = windows.filter(([a, b]) => b > a).map(([a, b]) => [a, b] as [number, number]).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const out: Array<[number, number]> = [];
+  for (const w of sorted) {
+    const last = out[out.length - 1];
+    if (last && w[0] <= last[1]) last[1] = Math.max(last[1], w[1]);
+    else out.push(w);
+  }
+  return out;
+}
+
+const STATUS_WORDS: Record<string, number> = {
+  '': SPAN_STATUS.unknown,
+  unknown: SPAN_STATUS.unknown,
+  ok: SPAN_STATUS.ok,
+  '0': SPAN_STATUS.ok,
+  unset: SPAN_STATUS.ok,
+  status_code_ok: SPAN_STATUS.ok,
+  status_code_unset: SPAN_STATUS.ok,
+  business: SPAN_STATUS.business,
+  '1': SPAN_STATUS.business,
+  error: SPAN_STATUS.system,
+  system: SPAN_STATUS.system,
+  '2': SPAN_STATUS.system,
+  status_code_error: SPAN_STATUS.system,
+};
+
+const KIND_WORDS: Record<string, number> = {
+  '': SPAN_KIND.unspecified,
+  unspecified: SPAN_KIND.unspecified,
+  internal: SPAN_KIND.internal,
+  server: SPAN_KIND.server,
+  client: SPAN_KIND.client,
+  producer: SPAN_KIND.producer,
+  consumer: SPAN_KIND.consumer,
+};
+
+/** A lookup of lower-cased words, without making a string per value read. */
+function wordTable(words: Record<string, number>, prefix = ''): (b: Uint8Array, start: number, end: number) => number {
+  const dict = new StringDictionary();
+  const values: number[] = [];
+  for (const [w, v] of Object.entries(words)) {
+    values[dict.internString(w)] = v;
+    if (prefix && w) values[dict.internString(prefix + w)] = v;
+  }
+  const longest = Math.max(...dict.strings.map((w) => w.length));
+  const lower = new Uint8Array(longest);
+  return (b, start, end) => {
+    while (start < end && (b[start] === 32 || b[start] === 9)) start++;
+    while (end > start && (b[end - 1] === 32 || b[end - 1] === 9)) end--;
+    if (end - start > longest) return -1;
+    for (let i = start; i < end; i++) {
+      const c = b[i];
+      lower[i - start] = c >= 65 && c <= 90 ? c + 32 : c;
+    }
+    const code = dict.find(lower, 0, end - start);
+    return code < 0 ? -1 : values[code];
+  };
+}
+
+/**
+ * A status as text: ok, business, error (or 0, 1, 2; system for error; OpenTelemetry's
+ * STATUS_CODE_OK/UNSET/ERROR; unset is ok), empty or `unknown` for unknown; -1 for anything else.
+ */
+export const spanStatusOf = wordTable(STATUS_WORDS);
+
+/** A span kind as text: client, server, internal, producer, consumer (or OpenTelemetry's SPAN_KIND_*), or empty; -1 for anything else. */
+export const spanKindOf = wordTable(KIND_WORDS, 'span_kind_');

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readCsvBatches, recordTexts } from '../../common/csv.js';
+import { JSON_NUMBER, JSON_STRING, JsonStream, ROOT, SKIP, type JsonHandler } from '../../common/json-stream.js';
+import { BadRows } from '../../common/bad-rows.js';
+import { parseDecimal, utf8 } from '../../common/bytes.js';
+import { parseInstant } from '../../common/instant.js';
+import { RunInterner, StringDictionary } from '../../common/string-dictionary.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-streams-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Deterministic awkward text: commas, quotes, CR/LF, non-ASCII, long runs. */
+function awkward(i: number): string {
+  const parts = ['plain', 'with,comma', 'with "quotes"', 'two\nlines', 'crlf\r\nend', 'naïve café ✓', 'x'.repeat(i % 300), ''];
+  return parts[i % parts.length] + (i % 7 === 0 ? `#${i}` : '');
+}
+const quote = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+describe('reading in chunks', () => {
+  // About 4 MB: records, quoted fields and escapes fall across the 1 MB (and 256 KB gunzip) chunk boundaries.
+  const rows = Array.from({ length: 40_000 }, (_, i) => [String(i), awkward(i), awkward(i + 3), String(i * 0.5)]);
+  const text = `id,a,b,v\r\n${rows.map((r) => r.map(quote).join(',')).join('\r\n')}\r\n`;
+
+  for (const name of ['big.csv', 'big.csv.gz']) {
+    it(`reads every CSV record of ${name} exactly, wherever the chunks split it`, async () => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, name.endsWith('.gz') ? gzipSync(`\uFEFF${text}`) : text);
+      const got: string[][] = [];
+      const lines: number[] = [];
+      for await (const batch of readCsvBatches(file)) {
+        for (let r = 0; r < batch.length; r++) {
+          got.push(recordTexts(batch, r));
+          lines.push(batch.line[r]);
+        }
+      }
+      expect(got[0]).toEqual(['id', 'a', 'b', 'v']);
+      expect(got.length).toBe(rows.length + 1);
+      for (let i = 0; i < rows.length; i += 997) expect(got[i + 1]).toEqual(rows[i]);
+      expect(got.slice(1)).toEqual(rows);
+      // Line numbers count the newlines inside quoted fields.
+      const newlinesBefore = (i: number) => rows.slice(0, i).reduce((s, r) => s + r.join('').split('\n').length - 1, 0);
+      expect(lines[30_001]).toBe(30_002 + newlinesBefore(30_000));
+    });
+  }
+
+  it('streams a JSON document of several MB with escapes cut by chunk boundaries', async () => {
+    const values = Array.from({ length: 30_000 }, (_, i) => ({ name: awkward(i), n: i * 1.25, big: 1e300 * (i % 3) }));
+    const file = path.join(dir, 'big.json');
+    fs.writeFileSync(file, JSON.stringify({ items: values, tail: 'end' }));
+    const got: { name: string; n: number }[] = [];
+    const OBJ = 1;
+    const LIST = 2;
+    const ITEM = 3;
+    const handler: JsonHandler = {
+      open: (context, key, type) => (context === ROOT ? OBJ : context === OBJ && key === 0 ? LIST : context === LIST ? (got.push({ name: '', n: NaN }), ITEM) : SKIP),
+      close: () => undefined,
+      value: (context, key, type, b, start, end) => {
+        if (context !== ITEM) return;
+        if (key === 1 && type === JSON_STRING) got[got.length - 1].name = utf8(b, start, end);
+        if (key === 2 && type === JSON_NUMBER) got[got.length - 1].n = parseDecimal(b, start, end);
+      },
+      endDocument: () => undefined,
+      abortDocument: () => undefined,
+    };
+    await JsonStream.readFile(file, handler, ['items', 'name', 'n'], { lines: false, badRows: new BadRows() });
+    expect(got).toEqual(values.map((v) => ({ name: v.name, n: v.n })));
+  });
+});
+
+describe('numbers and instants from bytes', () => {
+  const b = (s: string) => Buffer.from(s, 'latin1');
+  it('reads what Number() reads, and refuses what is not a decimal number', () => {
+    for (const s of ['0', '-0', '12', ' 3.5 ', '.5', '5.', '1e-3', '-2.5E+10', '123456789012345678901234', '0.1000000000000000055511151231257827', '1e400', '4.9e-324']) {
+      expect(parseDecimal(b(s), 0, s.length)).toBe(Number(s));
+    }
+    for (const s of ['', ' ', '-', '.', 'e5', '1e', '0x10', 'Infinity', 'NaN', '1_000', '1.2.3', '--1']) expect(parseDecimal(b(s), 0, s.length)).toBeNaN();
+  });
+
+  it('reads only real calendar times', () => {
+    expect(parseInstant('2024-02-29T23:59:59.999Z', 'ms')).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+    expect(parseInstant('2024-03-01 01:00:00+01:00', 'ms')).toBe(Date.UTC(2024, 2, 1));
+    expect(parseInstant('2023-01-29T08:43:04.123456Z', 'ms')).toBeCloseTo(Date.UTC(2023, 0, 29, 8, 43, 4, 123) + 0.456, 6);
+    for (const s of ['2026-02-30', '2026-02-29T00:00:00Z', '2026-13-45T99:99Z', '2026-01-01T24:00:00Z', '2026-01-01T10:60Z', '2026-01-01T10:00:60Z', '2026-01-01T10:00+25:00', '2026-1-1']) {
+      expect([s, parseInstant(s, 'ms')]).toEqual([s, NaN]);
+    }
+  });
+});
+
+describe('string dictionary', () => {
+  it('gives each text one code however it arrives: bytes, strings, after growing, adopted, repeated', () => {
+    const d = new StringDictionary();
+    const texts = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? `naïve-${i}` : `id-${i.toString(16)}`));
+    const codes = texts.map((t, i) => {
+      if (i === 2500) d.reserve(100_000);
+      return i % 2 ? d.internString(t) : d.intern(Buffer.from(t), 0, Buffer.byteLength(t));
+    });
+    expect(codes).toEqual(texts.map((_, i) => i));
+    expect(texts.every((t, i) => d.internString(t) === i && d.strings[i] === t)).toBe(true);
+    expect(d.find(Buffer.from('absent'), 0, 6)).toBe(-1);
+    // A table built elsewhere (with a repeat) is adopted in place: first codes kept, new texts appended.
+    const table = ['a', 'b', 'a', 'c'];
+    const adopted = StringDictionary.of(table);
+    expect([adopted.internString('a'), adopted.internString('c'), adopted.internString('d')]).toEqual([0, 3, 4]);
+    expect(table).toEqual(['a', 'b', 'a', 'c', 'd']);
+    expect(StringDictionary.of(table)).toBe(adopted);
+    const run = new RunInterner(d);
+    const row = Buffer.from('xx,xx,yy');
+    expect([run.intern(row, 0, 2), run.intern(row, 3, 5), run.intern(row, 6, 8)]).toEqual([5000, 5000, 5001]);
+  });
+});
