@@ -22,6 +22,10 @@ export class SpanTableBuilder {
   attempts: Uint16Array;
   repeats: Uint16Array;
   callerFault: Uint8Array;
+  serverStart: Float64Array;
+  serverEnd: Float64Array;
+  /** Whether any call carried the callee's own times: only then does the table get those columns. */
+  private hasServerTimes = false;
 
   constructor(capacity = 1024) {
     this.cap = Math.max(16, capacity);
@@ -37,6 +41,8 @@ export class SpanTableBuilder {
     this.attempts = new Uint16Array(this.cap);
     this.repeats = new Uint16Array(this.cap);
     this.callerFault = new Uint8Array(this.cap);
+    this.serverStart = new Float64Array(this.cap);
+    this.serverEnd = new Float64Array(this.cap);
   }
 
   intern(s: string): number {
@@ -72,6 +78,8 @@ export class SpanTableBuilder {
     attempts = 1,
     repeats = 1,
     callerFault = 0,
+    serverStart = NaN,
+    serverEnd = NaN,
   ): number {
     if (this.length === this.cap) this.grow();
     const i = this.length++;
@@ -87,6 +95,9 @@ export class SpanTableBuilder {
     this.attempts[i] = Math.min(attempts, 65535);
     this.repeats[i] = Math.min(repeats, 65535);
     this.callerFault[i] = callerFault;
+    this.serverStart[i] = serverStart;
+    this.serverEnd[i] = serverEnd;
+    if (serverStart === serverStart || serverEnd === serverEnd) this.hasServerTimes = true;
     return i;
   }
 
@@ -105,11 +116,13 @@ export class SpanTableBuilder {
     this.attempts = g(this.attempts);
     this.repeats = g(this.repeats);
     this.callerFault = g(this.callerFault);
+    this.serverStart = g(this.serverStart);
+    this.serverEnd = g(this.serverEnd);
   }
 
   finish(): SpanTable {
     const n = this.length;
-    return {
+    const t: SpanTable = {
       length: n,
       strings: this.strings,
       traceId: this.traceId.slice(0, n),
@@ -125,6 +138,11 @@ export class SpanTableBuilder {
       repeats: this.repeats.slice(0, n),
       callerFault: this.callerFault.slice(0, n),
     };
+    if (this.hasServerTimes) {
+      t.serverStart = this.serverStart.slice(0, n);
+      t.serverEnd = this.serverEnd.slice(0, n);
+    }
+    return t;
   }
 }
 
@@ -188,6 +206,10 @@ export function selectRows(table: SpanTable, keep: Uint8Array): SpanTable {
     for (let j = 0; j < m; j++) f[j] = table.callerFault[idx[j]];
     out.callerFault = f;
   }
+  if (table.serverStart && table.serverEnd) {
+    out.serverStart = pick64(table.serverStart);
+    out.serverEnd = pick64(table.serverEnd);
+  }
   return out;
 }
 
@@ -226,7 +248,22 @@ export function concatSpanTables(tables: SpanTable[]): SpanTable {
     const code = t.strings.map((s) => b.intern(s));
     for (let i = 0; i < t.length; i++) {
       const p = t.parent[i];
-      b.add(code[t.traceId[i]], code[t.spanId[i]], p < 0 ? -1 : p + offset, code[t.service[i]], code[t.instance[i]], code[t.operation[i]], t.start[i], t.end[i], t.status[i], t.attempts?.[i] ?? 1, t.repeats?.[i] ?? 1);
+      b.add(
+        code[t.traceId[i]],
+        code[t.spanId[i]],
+        p < 0 ? -1 : p + offset,
+        code[t.service[i]],
+        code[t.instance[i]],
+        code[t.operation[i]],
+        t.start[i],
+        t.end[i],
+        t.status[i],
+        t.attempts?.[i] ?? 1,
+        t.repeats?.[i] ?? 1,
+        t.callerFault?.[i] ?? 0,
+        t.serverStart?.[i] ?? NaN,
+        t.serverEnd?.[i] ?? NaN,
+      );
     }
   }
   return b.finish();
