@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { definePlugin } from '../../common/plugin.js';
+import { DEFAULT_ERROR_OPERATION, dropRepeatedSpans, indexSpans, inferStatus, type SpanIndex } from '../span-stats.js';
+import { contrastPatterns, countPairs, EventCodes, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanPairs } from '../signals/event-patterns.js';
+import { logEvidence } from '../signals/log-evidence.js';
+import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
+import type { LogTable, SpanTable } from '../../data/types.js';
+import type { RcaPlugin } from '../types.js';
+
+interface Reference {
+  codes: EventCodes;
+  calls: PatternCounts;
+  logs?: PatternCounts;
+}
+
+// One reference per (reference spans, reference logs, settings): fitted once, used by every incident.
+const references = new WeakMap<SpanTable, Map<LogTable | undefined, Map<string, Reference>>>();
+
+function referenceOf(spans: SpanTable, logs: LogTable | undefined, errorOperation: RegExp): Reference {
+  let byLogs = references.get(spans);
+  if (!byLogs) references.set(spans, (byLogs = new Map()));
+  let bySettings = byLogs.get(logs);
+  if (!bySettings) byLogs.set(logs, (bySettings = new Map()));
+  let ref = bySettings.get(errorOperation.source);
+  if (!ref) {
+    const t = inferStatus(dropRepeatedSpans(spans), errorOperation);
+    const ix = indexSpans(t);
+    const codes = new EventCodes();
+    const p = spanPatterns(t, codes, logs);
+    bySettings.set(errorOperation.source, (ref = { codes, calls: countPairs(t, ix, p.calls), ...(p.logs ? { logs: countPairs(t, ix, p.logs) } : {}) }));
+  }
+  return ref;
+}
+
+/** One piece of evidence: a pattern change or an error-template surge, and the window spans that show it. */
+interface Evidence {
+  service: string;
+  instance: string | undefined;
+  z: number;
+  spans: Uint8Array;
+  explain: string;
+}
+
+/**
+ * Per span, the strongest evidence found in its subtree on services other than its own: a change
+ * seen in a span whose callees (at any depth, on other services) show evidence too is explained
+ * by them, as errors and changed behaviour travel up to callers.
+ */
+function foreignEvidenceBelow(t: SpanTable, ix: SpanIndex, weight: Float64Array): Float64Array {
+  const down = new Float64Array(t.length); // strongest evidence in the subtree, the span included
+  const foreign = new Float64Array(t.length);
+  // Children before parents: order rows by depth, deepest first.
+  const depth = new Int32Array(t.length);
+  for (let i = 0; i < t.length; i++) {
+    let d = 0;
+    for (let p = t.parent[i]; p >= 0 && d <= t.length; p = t.parent[p]) d++;
+    depth[i] = d;
+  }
+  const order = Int32Array.from({ length: t.length }, (_, i) => i).sort((a, b) => depth[b] - depth[a]);
+  for (const r of order) {
+    let d = weight[r];
+    let f = 0;
+    for (let c = ix.firstChild[r]; c >= 0; c = ix.nextSibling[c]) {
+      d = Math.max(d, down[c]);
+      f = Math.max(f, ix.serviceOf[c] !== ix.serviceOf[r] ? down[c] : foreign[c]);
+    }
+    down[r] = d;
+    foreign[r] = f;
+  }
+  return foreign;
+}
+
+/**
+ * Pattern contrast after Nezha (FSE 2023): the events inside each span (its operation starting, the
+ * calls it makes, the log templates it writes, its end and status) are compared pairwise with the
+ * fault-free reference: for each event, the share of each follower in the window against the
+ * reference (two-proportion z; signals/event-patterns.ts). An expected follower gone missing and a
+ * new one count alike; so does an error template that is new or surges (signals/log-evidence.ts).
+ * Each piece of evidence is discounted by the share of the spans showing it whose callees on other
+ * services show evidence too (the change travelled up from them), and a service scores as its
+ * strongest remaining evidence. Without logs the patterns are the trace paths alone.
+ */
+export const patternContrastRca: RcaPlugin = definePlugin({
+  name: 'pattern-contrast',
+  description: 'after Nezha: changed event patterns in spans (calls, log templates, ends) and surging error templates, deepest first',
+  options: z.strictObject({
+    z: z.number().min(0).default(3).describe('z a pattern change or an error-template surge must reach to count'),
+    minSources: z.number().int().min(1).default(5).describe('fewest occurrences of an event, in window and reference, before its followers are judged'),
+    shareFloor: z.number().min(0).max(1).default(0.05).describe('added to the standard error of a change of share (spans of a trace are not independent)'),
+    errorOperation: z.string().optional().describe("regex of operations that mark their parent failed when statuses are unknown (default: Spring's error handler)"),
+  }),
+  needs: ['spans'],
+  uses: ['logs'],
+  create: (options) => ({
+    rank(input) {
+      const errorOperation = options.errorOperation !== undefined ? new RegExp(options.errorOperation) : DEFAULT_ERROR_OPERATION;
+      const logs = input.logs && input.baselineLogs ? input.logs : undefined;
+      const ref = referenceOf(input.baseline, logs ? input.baselineLogs : undefined, errorOperation);
+      const t = inferStatus(dropRepeatedSpans(input.spans), errorOperation);
+      const ix = indexSpans(t);
+      const window = spanPatterns(t, ref.codes, logs);
+      const contrast = { minSources: options.minSources, shareFloor: options.shareFloor };
+      const name = (e: number) => ref.codes.names[e];
+      const evidence: Evidence[] = [];
+      const addChanges = (pairs: SpanPairs, reference: PatternCounts) => {
+        for (const c of contrastPatterns(reference, countPairs(t, ix, pairs), contrast)) {
+          if (Math.abs(c.z) < options.z) continue;
+          evidence.push({ service: c.service, instance: c.instance, z: Math.abs(c.z), spans: spansShowing(t, ix, pairs, c), explain: describe(c, name) });
+        }
+      };
+      addChanges(window.calls, ref.calls);
+      if (window.logs && ref.logs) addChanges(window.logs, ref.logs);
+      if (logs && window.lineSpan) {
+        for (const e of logEvidence(logs, input.baselineLogs!, { z: options.z }).values()) {
+          for (const s of e.surges) {
+            const spans = new Uint8Array(t.length);
+            for (let i = 0; i < logs.length; i++) {
+              if (logs.template[i] === s.template && window.lineSpan[i] >= 0 && logs.strings[logs.instance[i]] === e.instance) spans[window.lineSpan[i]] = 1;
+            }
+            evidence.push({
+              service: e.service,
+              instance: e.instance,
+              z: s.z,
+              spans,
+              explain: `error template "${logs.templates[s.template]}" ${s.count} times (reference predicts ${s.expected.toFixed(1)}), z ${s.z.toFixed(1)}`,
+            });
+          }
+        }
+      }
+      // Strongest evidence on each span, then how much of each piece travelled up from other services.
+      const weight = new Float64Array(t.length);
+      for (const e of evidence) for (let r = 0; r < t.length; r++) if (e.spans[r] && e.z > weight[r]) weight[r] = e.z;
+      const below = foreignEvidenceBelow(t, ix, weight);
+      const scores = new Map<string, InstanceScore>();
+      for (const e of evidence) {
+        let shown = 0;
+        let explained = 0;
+        for (let r = 0; r < t.length; r++) {
+          if (!e.spans[r]) continue;
+          shown++;
+          if (below[r] > 0) explained++;
+        }
+        const z = shown ? e.z * (1 - explained / shown) : e.z;
+        const key = e.instance ?? e.service;
+        const s = scores.get(key);
+        if (!s || z > s.score) {
+          scores.set(key, { service: e.service, score: z, explanation: `${e.explain}${explained ? `; ${explained} of ${shown} spans showing it call services that show changes too` : ''}` });
+        }
+      }
+      return rankInstances(scores, serviceOrder(t));
+    },
+  }),
+});
+
+function describe(c: PatternChange, name: (e: number) => string): string {
+  return `"${name(c.from)}" followed by "${name(c.to)}" in ${(100 * c.windowShare).toFixed(0)}% of ${c.windowSources} (reference ${(100 * c.referenceShare).toFixed(0)}%), z ${c.z.toFixed(1)}`;
+}
