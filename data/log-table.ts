@@ -68,13 +68,15 @@ export function concatLogTables(tables: LogTable[]): LogTable {
   let k = 0;
   for (const t of tables) {
     if (t.templates.length > templates.length) templates = t.templates;
-    const code = t.strings.map(intern);
+    // Tables cut from a larger one share its whole string table: intern only what rows use.
+    const code = new Int32Array(t.strings.length).fill(-1);
+    const c = (s: number) => (s < 0 ? -1 : code[s] >= 0 ? code[s] : (code[s] = intern(t.strings[s])));
     for (let i = 0; i < t.length; i++, k++) {
       time[k] = t.time[i];
-      service[k] = code[t.service[i]];
-      instance[k] = code[t.instance[i]];
-      traceId[k] = t.traceId[i] < 0 ? -1 : code[t.traceId[i]];
-      spanId[k] = t.spanId[i] < 0 ? -1 : code[t.spanId[i]];
+      service[k] = c(t.service[i]);
+      instance[k] = c(t.instance[i]);
+      traceId[k] = c(t.traceId[i]);
+      spanId[k] = c(t.spanId[i]);
       level[k] = t.level[i];
       template[k] = t.template[i];
     }

@@ -240,21 +240,23 @@ export function firstStart(table: SpanTable): number {
   return table.length ? m : NaN;
 }
 
-/** Several span tables as one (strings re-interned, parent rows offset). */
+/** Several span tables as one (the strings their rows use re-interned, parent rows offset). */
 export function concatSpanTables(tables: SpanTable[]): SpanTable {
   const b = new SpanTableBuilder(tables.reduce((s, t) => s + t.length, 0));
   for (const t of tables) {
     const offset = b.length;
-    const code = t.strings.map((s) => b.intern(s));
+    // Tables cut from a larger one share its whole string table: intern only what rows use.
+    const code = new Int32Array(t.strings.length).fill(-1);
+    const c = (s: number) => (code[s] >= 0 ? code[s] : (code[s] = b.intern(t.strings[s])));
     for (let i = 0; i < t.length; i++) {
       const p = t.parent[i];
       b.add(
-        code[t.traceId[i]],
-        code[t.spanId[i]],
+        c(t.traceId[i]),
+        c(t.spanId[i]),
         p < 0 ? -1 : p + offset,
-        code[t.service[i]],
-        code[t.instance[i]],
-        code[t.operation[i]],
+        c(t.service[i]),
+        c(t.instance[i]),
+        c(t.operation[i]),
         t.start[i],
         t.end[i],
         t.status[i],

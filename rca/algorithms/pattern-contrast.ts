@@ -3,6 +3,8 @@ import { definePlugin } from '../../common/plugin.js';
 import { DEFAULT_ERROR_OPERATION, dropRepeatedSpans, indexSpans, inferStatus, type SpanIndex } from '../span-stats.js';
 import { contrastPatterns, countPairs, EventCodes, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanPairs } from '../signals/event-patterns.js';
 import { logEvidence } from '../signals/log-evidence.js';
+import { metricChanges, surprise } from '../signals/metric-change.js';
+import { analyseWindow, fitReference } from '../reference.js';
 import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
 import type { LogTable, SpanTable } from '../../data/types.js';
 import type { RcaPlugin } from '../types.js';
@@ -88,9 +90,10 @@ export const patternContrastRca: RcaPlugin = definePlugin({
     minSources: z.number().int().min(1).default(5).describe('fewest occurrences of an event, in window and reference, before its followers are judged'),
     shareFloor: z.number().min(0).max(1).default(0.05).describe('added to the standard error of a change of share (spans of a trace are not independent)'),
     errorOperation: z.string().optional().describe("regex of operations that mark their parent failed when statuses are unknown (default: Spring's error handler)"),
+    alarm: z.number().min(0).default(2).describe("a metric raises an alarm when its window deviation is this many times the largest its reference shows (at least 3 robust scales)"),
   }),
   needs: ['spans'],
-  uses: ['logs'],
+  uses: ['logs', 'metrics'],
   create: (options) => ({
     rank(input) {
       const errorOperation = options.errorOperation !== undefined ? new RegExp(options.errorOperation) : DEFAULT_ERROR_OPERATION;
@@ -127,6 +130,30 @@ export const patternContrastRca: RcaPlugin = definePlugin({
           }
         }
       }
+      // Metric alarms, after Nezha's, where the instance's own work slowed too: a metric that moved
+      // while its instance serves as before is not what hurt the calls.
+      if (input.metrics) {
+        const alarms = new Map<string, { service: string; metric: string; surprise: number }>();
+        for (const c of metricChanges(input.metrics, input.incident)) {
+          const s = surprise(c);
+          if (s < options.alarm) continue;
+          const a = alarms.get(c.instance);
+          if (!a || s > a.surprise) alarms.set(c.instance, { service: c.service, metric: `${c.metric} ${c.direction > 0 ? 'up' : 'down'}`, surprise: s });
+        }
+        if (alarms.size) {
+          for (const slow of slowInstances(input.baseline, t, errorOperation, options.z)) {
+            const a = alarms.get(slow.instance);
+            if (!a || slow.z < options.z) continue;
+            evidence.push({
+              service: a.service,
+              instance: slow.instance,
+              z: slow.z,
+              spans: slow.spans,
+              explain: `metric alarm (${a.metric}, ${a.surprise.toFixed(1)} times the largest move of its reference) with ${slow.slow} of its ${slow.calls} calls slow on its own (reference rate predicts ${slow.expected.toFixed(1)}), z ${slow.z.toFixed(1)}`,
+            });
+          }
+        }
+      }
       // Strongest evidence on each span, then how much of each piece travelled up from other services.
       const weight = new Float64Array(t.length);
       for (const e of evidence) for (let r = 0; r < t.length; r++) if (e.spans[r] && e.z > weight[r]) weight[r] = e.z;
@@ -151,6 +178,44 @@ export const patternContrastRca: RcaPlugin = definePlugin({
     },
   }),
 });
+
+/**
+ * Per instance of the window, how significantly more of its calls are slow on their own account
+ * (self-time beyond z robust sigmas of the operation's reference) than the reference rate of its
+ * service predicts (binomial z, floored like the pattern shares), and which spans those are.
+ */
+function slowInstances(baseline: SpanTable, window: SpanTable, errorOperation: RegExp, zLimit: number) {
+  const ref = fitReference(baseline, zLimit, errorOperation);
+  const { analysis, gaps } = analyseWindow(window, ref, errorOperation);
+  const refRate = new Map<string, [number, number]>();
+  const rt = ref.analysis.table;
+  for (let i = 0; i < rt.length; i++) {
+    if (ref.gaps.clientSpan[i] || !ref.analysis.scores.known[i]) continue;
+    const key = rt.strings[rt.service[i]];
+    const r = refRate.get(key) ?? [0, 0];
+    r[0]++;
+    if (ref.analysis.scores.zSelf[i] > zLimit) r[1]++;
+    refRate.set(key, r);
+  }
+  const t = analysis.table;
+  const byInstance = new Map<number, { calls: number; slow: number; service: number; spans: Uint8Array }>();
+  for (let i = 0; i < t.length; i++) {
+    if (gaps.clientSpan[i] || !analysis.scores.known[i]) continue;
+    let s = byInstance.get(t.instance[i]);
+    if (!s) byInstance.set(t.instance[i], (s = { calls: 0, slow: 0, service: t.service[i], spans: new Uint8Array(window.length) }));
+    s.calls++;
+    if (analysis.scores.zSelf[i] > zLimit) {
+      s.slow++;
+      s.spans[i] = 1;
+    }
+  }
+  return [...byInstance].map(([inst, s]) => {
+    const [n, k] = refRate.get(t.strings[s.service]) ?? [0, 0];
+    const p = (k + 1) / (n + 2);
+    const expected = s.calls * p;
+    return { instance: t.strings[inst], calls: s.calls, slow: s.slow, expected, spans: s.spans, z: (s.slow - expected) / Math.sqrt(expected * (1 - p) + 0.0025 * s.calls * s.calls + 1) };
+  });
+}
 
 function describe(c: PatternChange, name: (e: number) => string): string {
   return `"${name(c.from)}" followed by "${name(c.to)}" in ${(100 * c.windowShare).toFixed(0)}% of ${c.windowSources} (reference ${(100 * c.referenceShare).toFixed(0)}%), z ${c.z.toFixed(1)}`;

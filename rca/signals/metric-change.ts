@@ -15,8 +15,12 @@ export interface MetricChange {
   z: number;
   /** +1 when that largest deviation is upwards, -1 downwards. */
   direction: 1 | -1;
+  /** Median |value - median| / scale over the window's points: a sustained shift, where one spike is not. */
+  shift: number;
   /** Some window value lies beyond the reference mean +- 3 standard deviations. */
   threeSigma: boolean;
+  /** Largest |value - median| / scale among the reference points themselves: how far this series strays when nothing is wrong. */
+  referenceZ: number;
   referencePoints: number;
   windowPoints: number;
 }
@@ -91,11 +95,14 @@ export function metricChanges(metrics: MetricTable, incident: IncidentWindow, op
       sd = Math.sqrt(sd / Math.max(1, ref.length - 1));
       let three = false;
       const scale = robustScale(ref, median, magnitude);
+      const referenceZ = Math.max(Math.abs(ref[0] - median), Math.abs(ref[ref.length - 1] - median)) / scale;
+      const deviations: number[] = [];
       for (let i = a; i < b; i++) {
         const t = metrics.time[i];
         if (t < incident.start || t >= incident.end || v[i] !== v[i]) continue;
         windowPoints++;
         const d = (v[i] - median) / scale;
+        deviations.push(Math.abs(d));
         if (Math.abs(d) > best) {
           best = Math.abs(d);
           dir = d >= 0 ? 1 : -1;
@@ -103,17 +110,32 @@ export function metricChanges(metrics: MetricTable, incident: IncidentWindow, op
         if (Math.abs(v[i] - mean) > 3 * sd && v[i] !== mean) three = true;
       }
       if (!windowPoints) continue;
+      deviations.sort((x, y) => x - y);
+      const mid = (deviations.length - 1) / 2;
+      const shift = (deviations[Math.floor(mid)] + deviations[Math.ceil(mid)]) / 2;
       out.push({
         instance: metrics.strings[metrics.instance[a]],
         service: metrics.strings[metrics.service[a]],
         metric: metrics.names[m],
         z: best,
         direction: dir,
+        shift,
         threeSigma: three,
+        referenceZ,
         referencePoints: ref.length,
         windowPoints,
       });
     }
   }
   return out;
+}
+
+/**
+ * How far beyond its own normal range a series went and stayed: its window's median deviation
+ * (`shift`) over the largest deviation its reference shows (at least `floor` scales). Above 1, most
+ * of the window left every value of the reference behind; one spike in the window, or a series
+ * that is spiky when nothing is wrong, does not.
+ */
+export function surprise(c: MetricChange, floor = 3): number {
+  return c.shift / Math.max(c.referenceZ, floor);
 }
