@@ -28,6 +28,10 @@ export type { SpanTable, Series, MetricTable, LogTable, Incident, KpiFrame } fro
 export { SPAN_STATUS, LOG_LEVEL } from './data/types.js';
 export { loadSpans, loadKpiSeries, loadIncidents } from './data/inputs.js';
 export { readSpans } from './data/span-csv.js';
+export { readMetrics, type ReadMetricsOptions } from './data/metric-csv.js';
+export { readLogs, readLogSets, type ReadLogsOptions } from './data/log-csv.js';
+export { Drain, LogTemplateMiner, prepareLogMessage, type DrainOptions } from './data/log-templates.js';
+export { metricLayout, logLayout } from './data/telemetry-layouts.js';
 export { readIncidents, incidentsFromTruth } from './data/incidents.js';
 
 // Plugins: one shape and one registry for detectors and RCA methods.

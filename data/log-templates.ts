@@ -186,12 +186,19 @@ const MASKS: [RegExp, string][] = [
 ];
 
 function maskToken(token: string): string {
-  let hasDigit = false;
-  for (let i = 0; i < token.length && !hasDigit; i++) {
-    const c = token.charCodeAt(i);
-    hasDigit = c >= 48 && c <= 57;
+  // One pass classifies the token: most are words (no digit) or whole hex ids or numbers.
+  let digits = 0;
+  let hexLetters = 0;
+  let other = 0;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i) | 32; // lower case for letters
+    if (c >= 48 && c <= 57) digits++;
+    else if (c >= 97 && c <= 102) hexLetters++;
+    else other++;
   }
-  if (!hasDigit) return token;
+  if (digits === 0) return token;
+  if (other === 0 && (token.length >= 16 || (token.length >= 8 && hexLetters > 0))) return '<hex>';
+  if (other === 0 && hexLetters === 0) return '<num>';
   let t = token;
   for (const [re, placeholder] of MASKS) t = t.replace(re, placeholder);
   return t;

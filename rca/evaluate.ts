@@ -150,9 +150,9 @@ export async function rankIncidents(
     try {
       await algorithm.fit?.(reference);
     } catch (err) {
-      // A method that cannot learn the reference ranks nothing: every incident is a miss.
-      const failure = `${method.name}: fit on the reference failed: ${(err as Error).message}`;
-      return incidents.map((incident) => ({ incident, candidates: [], computeMs: 0, rank: 0, failure, cause: err }));
+      // A method that cannot learn the reference ranks nothing: the first incident carries why.
+      const failure = (err as Error).message;
+      return items.map(({ incident }, k) => ({ incident, candidates: [], computeMs: 0, rank: 0, failure: k === 0 ? failure : `not ranked: ${method.name} failed on the reference data`, cause: err }));
     }
     // Fitting is part of the method's cost: spread over its incidents.
     const fitMs = (performance.now() - t0) / Math.max(1, items.length);
