@@ -181,8 +181,9 @@ const MASKS: [RegExp, string][] = [
   [/\b\d{1,2}:\d{2}:\d{2}([.,]\d+)?\b/g, '<time>'],
   // Hex ids: 8+ hex digits mixing digits and letters, or 16+ of either.
   [/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b|\b[0-9a-f]{16,}\b/gi, '<hex>'],
-  // A number standing alone (not part of a name such as `Z1234` or `Impl#54`).
-  [/(?<=^|[=:,([{"'])[-+]?\d+(\.\d+)?(?=$|[,;:)\]}"'])/g, '<num>'],
+  // A number standing alone, or numbering something (`exec-18`, `pool_3`), not part of a name
+  // such as `Z1234` or a code location `Impl#54`.
+  [/(?<=^|[=:,([{"'_-])[-+]?\d+(\.\d+)?(?=$|[,;:)\]}"'-])/g, '<num>'],
 ];
 
 function maskToken(token: string): string {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
-import { DEFAULT_ERROR_OPERATION, dropRepeatedSpans, indexSpans, inferStatus, type SpanIndex } from '../span-stats.js';
-import { contrastPatterns, countPairs, EventCodes, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanPairs } from '../signals/event-patterns.js';
+import { DEFAULT_ERROR_OPERATION, type SpanAnalysis, type SpanIndex } from '../span-stats.js';
+import { contrastPatterns, countPairs, EventCodes, LATE_PREFIX, SLOW_SUFFIX, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanMarks, type SpanPairs } from '../signals/event-patterns.js';
+import type { EdgeGaps } from '../signals/edge-latency.js';
 import { logEvidence } from '../signals/log-evidence.js';
 import { metricChanges, surprise } from '../signals/metric-change.js';
 import { analyseWindow, fitReference } from '../reference.js';
@@ -18,20 +19,36 @@ interface Reference {
 // One reference per (reference spans, reference logs, settings): fitted once, used by every incident.
 const references = new WeakMap<SpanTable, Map<LogTable | undefined, Map<string, Reference>>>();
 
-function referenceOf(spans: SpanTable, logs: LogTable | undefined, errorOperation: RegExp): Reference {
+function referenceOf(spans: SpanTable, logs: LogTable | undefined, errorOperation: RegExp, z: number): Reference {
   let byLogs = references.get(spans);
   if (!byLogs) references.set(spans, (byLogs = new Map()));
   let bySettings = byLogs.get(logs);
   if (!bySettings) byLogs.set(logs, (bySettings = new Map()));
-  let ref = bySettings.get(errorOperation.source);
+  const key = `${z}\u0000${errorOperation.source}`;
+  let ref = bySettings.get(key);
   if (!ref) {
-    const t = inferStatus(dropRepeatedSpans(spans), errorOperation);
-    const ix = indexSpans(t);
+    const fitted = fitReference(spans, z, errorOperation);
+    const t = fitted.analysis.table;
+    const ix = fitted.analysis.index;
     const codes = new EventCodes();
-    const p = spanPatterns(t, codes, logs);
-    bySettings.set(errorOperation.source, (ref = { codes, calls: countPairs(t, ix, p.calls), ...(p.logs ? { logs: countPairs(t, ix, p.logs) } : {}) }));
+    const p = spanPatterns(t, codes, logs, marks(fitted.analysis, fitted.gaps, fitted.edges.abnormal(t, fitted.gaps).abnormal, z));
+    bySettings.set(key, (ref = { codes, calls: countPairs(t, ix, p.calls), ...(p.logs ? { logs: countPairs(t, ix, p.logs) } : {}) }));
   }
   return ref;
+}
+
+/**
+ * Latency marks of a table's spans: slow (own self-time beyond z robust sigmas and the operation's
+ * reference 99th percentile; a client span's self-time is its edge gap, not its work) and late (an
+ * abnormal edge gap into the span).
+ */
+function marks(a: SpanAnalysis, gaps: EdgeGaps, lateGap: Uint8Array, z: number): SpanMarks {
+  const slow = new Uint8Array(a.table.length);
+  for (let i = 0; i < slow.length; i++) {
+    if (gaps.clientSpan[i] || !a.scores.known[i]) continue;
+    if (a.scores.zSelf[i] > z && a.scores.beyondP99Self[i]) slow[i] = 1;
+  }
+  return { slow, late: lateGap };
 }
 
 /** One piece of evidence: a pattern change or an error-template surge, and the window spans that show it. */
@@ -41,6 +58,12 @@ interface Evidence {
   z: number;
   spans: Uint8Array;
   explain: string;
+  /**
+   * Latency evidence (a call arriving late, an instance's own work slow): it can explain its
+   * callers' evidence, but no callee's evidence explains it (self-time and edge gaps leave out
+   * the callees' time), so it is never discounted.
+   */
+  latency: boolean;
 }
 
 /**
@@ -98,17 +121,20 @@ export const patternContrastRca: RcaPlugin = definePlugin({
     rank(input) {
       const errorOperation = options.errorOperation !== undefined ? new RegExp(options.errorOperation) : DEFAULT_ERROR_OPERATION;
       const logs = input.logs && input.baselineLogs ? input.logs : undefined;
-      const ref = referenceOf(input.baseline, logs ? input.baselineLogs : undefined, errorOperation);
-      const t = inferStatus(dropRepeatedSpans(input.spans), errorOperation);
-      const ix = indexSpans(t);
-      const window = spanPatterns(t, ref.codes, logs);
+      const ref = referenceOf(input.baseline, logs ? input.baselineLogs : undefined, errorOperation, options.z);
+      const fitted = fitReference(input.baseline, options.z, errorOperation);
+      const { analysis, gaps } = analyseWindow(input.spans, fitted, errorOperation);
+      const t = analysis.table;
+      const ix = analysis.index;
+      const window = spanPatterns(t, ref.codes, logs, marks(analysis, gaps, fitted.edges.abnormal(t, gaps).abnormal, options.z));
       const contrast = { minSources: options.minSources, shareFloor: options.shareFloor };
       const name = (e: number) => ref.codes.names[e];
       const evidence: Evidence[] = [];
       const addChanges = (pairs: SpanPairs, reference: PatternCounts) => {
         for (const c of contrastPatterns(reference, countPairs(t, ix, pairs), contrast)) {
           if (Math.abs(c.z) < options.z) continue;
-          evidence.push({ service: c.service, instance: c.instance, z: Math.abs(c.z), spans: spansShowing(t, ix, pairs, c), explain: describe(c, name) });
+          const latency = name(c.to).startsWith(LATE_PREFIX) || name(c.to).endsWith(SLOW_SUFFIX);
+          evidence.push({ service: c.service, instance: c.instance, z: Math.abs(c.z), spans: spansShowing(t, ix, pairs, c), explain: describe(c, name), latency });
         }
       };
       addChanges(window.calls, ref.calls);
@@ -126,6 +152,7 @@ export const patternContrastRca: RcaPlugin = definePlugin({
               z: s.z,
               spans,
               explain: `error template "${logs.templates[s.template]}" ${s.count} times (reference predicts ${s.expected.toFixed(1)}), z ${s.z.toFixed(1)}`,
+              latency: false,
             });
           }
         }
@@ -149,6 +176,7 @@ export const patternContrastRca: RcaPlugin = definePlugin({
               instance: slow.instance,
               z: slow.z,
               spans: slow.spans,
+              latency: true,
               explain: `metric alarm (${a.metric}, ${a.surprise.toFixed(1)} times the largest move of its reference) with ${slow.slow} of its ${slow.calls} calls slow on its own (reference rate predicts ${slow.expected.toFixed(1)}), z ${slow.z.toFixed(1)}`,
             });
           }
@@ -165,9 +193,9 @@ export const patternContrastRca: RcaPlugin = definePlugin({
         for (let r = 0; r < t.length; r++) {
           if (!e.spans[r]) continue;
           shown++;
-          if (below[r] > 0) explained++;
+          if (below[r] > 0 && !e.latency) explained++;
         }
-        const z = shown ? e.z * (1 - explained / shown) : e.z;
+        const z = shown && !e.latency ? e.z * (1 - explained / shown) : e.z;
         const key = e.instance ?? e.service;
         const s = scores.get(key);
         if (!s || z > s.score) {

@@ -15,11 +15,26 @@
 import { SPAN_STATUS, type LogTable, type SpanTable } from '../../data/types.js';
 import type { SpanIndex } from '../span-stats.js';
 
-// Order buckets inside a span: its start first, its end last, calls and lines between by time.
+// Event kinds inside a span: its start first, then the late marker, calls and lines between by
+// time, its end last.
 const START = 0;
 const CALL = 1;
 const LINE = 2;
 const END = 3;
+const LATE = 4;
+const ORDER = [0, 2, 2, 3, 1];
+
+/** Marks on spans that label their events (each optional; 1 = marked). */
+export interface SpanMarks {
+  /** The span's own work was abnormally slow: its end event says so (`end op slow`). */
+  slow?: Uint8Array;
+  /** The call reached the span abnormally late (its edge gap): a `late op` event follows its start. */
+  late?: Uint8Array;
+}
+
+/** How the late marker and the slow end event are named: how `pattern-contrast` tells latency evidence apart. */
+export const LATE_PREFIX = 'late ';
+export const SLOW_SUFFIX = ' slow';
 
 /** Event names interned to small integers, shared by reference and window. */
 export class EventCodes {
@@ -69,9 +84,9 @@ export interface TablePatterns {
  * The patterns of a table's spans, with its log lines placed in the spans that wrote them (by trace
  * and span id) when `logs` is given. A failed span (system status) ends with a failed end event.
  */
-export function spanPatterns(t: SpanTable, codes: EventCodes, logs?: LogTable): TablePatterns {
+export function spanPatterns(t: SpanTable, codes: EventCodes, logs?: LogTable, marks: SpanMarks = {}): TablePatterns {
   // Events as parallel columns: owning span, order bucket, time, code.
-  let cap = t.length * 3 + (logs?.length ?? 0) + 16;
+  let cap = t.length * 4 + (logs?.length ?? 0) + 16;
   let evSpan = new Int32Array(cap);
   let evBucket = new Uint8Array(cap);
   let evTime = new Float64Array(cap);
@@ -96,22 +111,26 @@ export function spanPatterns(t: SpanTable, codes: EventCodes, logs?: LogTable): 
     evCode[n] = code;
     n++;
   };
-  // (service, operation) string ids -> codes of: start, a call to it, end, failed end.
-  const opCode = new Map<number, [number, number, number, number]>();
+  // (service, operation) string ids -> codes of: start, a call to it, end, failed end, slow end, late.
+  const opCode = new Map<number, [number, number, number, number, number, number]>();
   const codesOf = (r: number) => {
     const key = t.service[r] * 2 ** 26 + t.operation[r];
     let c = opCode.get(key);
     if (!c) {
       const op = t.strings[t.operation[r]];
       const svc = t.strings[t.service[r]];
-      opCode.set(key, (c = [codes.code(`start ${op}`), codes.code(`call ${svc} ${op}`), codes.code(`end ${op}`), codes.code(`end ${op} failed`)]));
+      opCode.set(
+        key,
+        (c = [codes.code(`start ${op}`), codes.code(`call ${svc} ${op}`), codes.code(`end ${op}`), codes.code(`end ${op} failed`), codes.code(`end ${op}${SLOW_SUFFIX}`), codes.code(`${LATE_PREFIX}${op}`)]),
+      );
     }
     return c;
   };
   for (let r = 0; r < t.length; r++) {
     const c = codesOf(r);
     push(r, START, t.start[r], c[0]);
-    push(r, END, t.end[r], t.status[r] === SPAN_STATUS.system ? c[3] : c[2]);
+    if (marks.late?.[r]) push(r, LATE, t.start[r], c[5]);
+    push(r, END, t.end[r], t.status[r] === SPAN_STATUS.system ? c[3] : marks.slow?.[r] ? c[4] : c[2]);
     const p = t.parent[r];
     if (p >= 0) push(p, CALL, t.start[r], c[1]);
   }
@@ -131,20 +150,19 @@ export function spanPatterns(t: SpanTable, codes: EventCodes, logs?: LogTable): 
       push(r, LINE, logs.time[i], code);
     }
   }
-  const middle = (b: number) => (b === CALL || b === LINE ? 1 : b === START ? 0 : 2);
   const order = Int32Array.from({ length: n }, (_, i) => i).sort(
-    (a, b) => evSpan[a] - evSpan[b] || middle(evBucket[a]) - middle(evBucket[b]) || evTime[a] - evTime[b] || evCode[a] - evCode[b],
+    (a, b) => evSpan[a] - evSpan[b] || ORDER[evBucket[a]] - ORDER[evBucket[b]] || evTime[a] - evTime[b] || evCode[a] - evCode[b],
   );
-  // Two sequences per span: its calls (the trace path) and its log lines, each between start and end.
-  const calls = pairsOf(order, n, evSpan, evBucket, evCode, LINE);
-  return lineSpan ? { calls, logs: pairsOf(order, n, evSpan, evBucket, evCode, CALL), lineSpan } : { calls };
+  // Two sequences per span: its calls (the trace path, with its marks) and its log lines, each between start and end.
+  const calls = pairsOf(order, n, evSpan, evBucket, evCode, (k) => k === LINE);
+  return lineSpan ? { calls, logs: pairsOf(order, n, evSpan, evBucket, evCode, (k) => k === CALL || k === LATE), lineSpan } : { calls };
 }
 
 /**
- * Consecutive pairs of each span's events, leaving out the events of bucket `skip`. A run of one
- * event repeated counts once: how many times a loop ran is data, not behaviour.
+ * Consecutive pairs of each span's events, leaving out the kinds `skip` says. A run of one event
+ * repeated counts once: how many times a loop ran is data, not behaviour.
  */
-function pairsOf(order: Int32Array, n: number, evSpan: Int32Array, evBucket: Uint8Array, evCode: Int32Array, skip: number): SpanPairs {
+function pairsOf(order: Int32Array, n: number, evSpan: Int32Array, evBucket: Uint8Array, evCode: Int32Array, skip: (kind: number) => boolean): SpanPairs {
   const span = new Int32Array(n);
   const from = new Int32Array(n);
   const to = new Int32Array(n);
@@ -152,7 +170,7 @@ function pairsOf(order: Int32Array, n: number, evSpan: Int32Array, evBucket: Uin
   let prev = -1;
   for (let k = 0; k < n; k++) {
     const y = order[k];
-    if (evBucket[y] === skip) continue;
+    if (skip(evBucket[y])) continue;
     if (prev >= 0 && evSpan[prev] === evSpan[y] && evCode[prev] === evCode[y]) continue;
     if (prev >= 0 && evSpan[prev] === evSpan[y]) {
       span[m] = evSpan[y];
