@@ -9,9 +9,10 @@ import type { SpanTable } from '../data/types.js';
 
 export interface FittedReference {
   operations: OperationBaseline;
-  edges: EdgeBaseline;
   analysis: SpanAnalysis;
-  gaps: EdgeGaps;
+  /** Edge gaps and per-edge baselines, computed on first use (the span methods without edges never pay for them). */
+  readonly gaps: EdgeGaps;
+  readonly edges: EdgeBaseline;
 }
 
 const fitted = new WeakMap<SpanTable, Map<string, FittedReference>>();
@@ -25,7 +26,21 @@ export function fitReference(table: SpanTable, z: number, errorOperation: RegExp
     const t = inferStatus(dropRepeatedSpans(table), errorOperation);
     const operations = OperationBaseline.fit(t);
     const analysis = analyse(t, operations);
-    m.set(key, (f = { operations, analysis, edges: EdgeBaseline.fit(t, analysis.index, z), gaps: edgeGaps(t, analysis.index) }));
+    let gaps: EdgeGaps | undefined;
+    let edges: EdgeBaseline | undefined;
+    m.set(
+      key,
+      (f = {
+        operations,
+        analysis,
+        get gaps() {
+          return (gaps ??= edgeGaps(t, analysis.index));
+        },
+        get edges() {
+          return (edges ??= EdgeBaseline.fit(t, analysis.index, z));
+        },
+      }),
+    );
   }
   return f;
 }

@@ -5,7 +5,7 @@ import { contrastPatterns, countPairs, EventCodes, LATE_PREFIX, SLOW_SUFFIX, spa
 import type { EdgeGaps } from '../signals/edge-latency.js';
 import { logEvidence } from '../signals/log-evidence.js';
 import { metricChanges, surprise } from '../signals/metric-change.js';
-import { analyseWindow, fitReference } from '../reference.js';
+import { analyseWindow, fitReference, type FittedReference } from '../reference.js';
 import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
 import type { LogTable, SpanTable } from '../../data/types.js';
 import type { RcaPlugin } from '../types.js';
@@ -168,7 +168,7 @@ export const patternContrastRca: RcaPlugin = definePlugin({
           if (!a || s > a.surprise) alarms.set(c.instance, { service: c.service, metric: `${c.metric} ${c.direction > 0 ? 'up' : 'down'}`, surprise: s });
         }
         if (alarms.size) {
-          for (const slow of slowInstances(input.baseline, t, errorOperation, options.z)) {
+          for (const slow of slowInstances(fitted, analysis, gaps, options.z)) {
             const a = alarms.get(slow.instance);
             if (!a || slow.z < options.z) continue;
             evidence.push({
@@ -212,9 +212,7 @@ export const patternContrastRca: RcaPlugin = definePlugin({
  * (self-time beyond z robust sigmas of the operation's reference) than the reference rate of its
  * service predicts (binomial z, floored like the pattern shares), and which spans those are.
  */
-function slowInstances(baseline: SpanTable, window: SpanTable, errorOperation: RegExp, zLimit: number) {
-  const ref = fitReference(baseline, zLimit, errorOperation);
-  const { analysis, gaps } = analyseWindow(window, ref, errorOperation);
+function slowInstances(ref: FittedReference, analysis: SpanAnalysis, gaps: EdgeGaps, zLimit: number) {
   const refRate = new Map<string, [number, number]>();
   const rt = ref.analysis.table;
   for (let i = 0; i < rt.length; i++) {
@@ -230,7 +228,7 @@ function slowInstances(baseline: SpanTable, window: SpanTable, errorOperation: R
   for (let i = 0; i < t.length; i++) {
     if (gaps.clientSpan[i] || !analysis.scores.known[i]) continue;
     let s = byInstance.get(t.instance[i]);
-    if (!s) byInstance.set(t.instance[i], (s = { calls: 0, slow: 0, service: t.service[i], spans: new Uint8Array(window.length) }));
+    if (!s) byInstance.set(t.instance[i], (s = { calls: 0, slow: 0, service: t.service[i], spans: new Uint8Array(t.length) }));
     s.calls++;
     if (analysis.scores.zSelf[i] > zLimit) {
       s.slow++;
