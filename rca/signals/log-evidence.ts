@@ -34,7 +34,7 @@ export interface InstanceLogEvidence {
 }
 
 export interface LogEvidenceOptions {
-  /** Count WARN lines as errors too (default false). */
+  /** Count WARN lines as errors too (default false; a WARN template new to the instance always counts). */
   warnings?: boolean;
   /** Surprise a template must reach to count (default 3). */
   z?: number;
@@ -52,8 +52,12 @@ export function isErrorLine(level: number, templateIsError: number, warnings: bo
   return level >= LOG_LEVEL.error || (warnings && level === LOG_LEVEL.warn);
 }
 
-/** Counts per (instance name, template) of error lines, and every instance's line volume. */
-function tally(t: LogTable, words: Uint8Array, warnings: boolean) {
+/**
+ * Counts per (instance name, template) of error lines, and every instance's line volume; with
+ * `seen` (the reference's templates per instance), a WARN line of a template the instance never
+ * wrote there counts as an error too: a new warning is as telling as an error.
+ */
+function tally(t: LogTable, words: Uint8Array, warnings: boolean, seen?: Map<string, Set<number>>) {
   const errors = new Map<string, Map<number, number>>();
   const volume = new Map<string, number>();
   const service = new Map<string, string>();
@@ -61,7 +65,8 @@ function tally(t: LogTable, words: Uint8Array, warnings: boolean) {
     const inst = t.strings[t.instance[i]];
     volume.set(inst, (volume.get(inst) ?? 0) + 1);
     if (!service.has(inst)) service.set(inst, t.strings[t.service[i]]);
-    if (!isErrorLine(t.level[i], words[t.template[i]] ?? 0, warnings)) continue;
+    const newWarning = seen !== undefined && t.level[i] === LOG_LEVEL.warn && !seen.get(inst)?.has(t.template[i]);
+    if (!newWarning && !isErrorLine(t.level[i], words[t.template[i]] ?? 0, warnings)) continue;
     let m = errors.get(inst);
     if (!m) errors.set(inst, (m = new Map()));
     m.set(t.template[i], (m.get(t.template[i]) ?? 0) + 1);
@@ -76,8 +81,15 @@ export function logEvidence(window: LogTable, reference: LogTable, opts: LogEvid
   const minCount = opts.minCount ?? 3;
   const templates = window.templates.length >= reference.templates.length ? window.templates : reference.templates;
   const words = errorTemplates(templates);
-  const w = tally(window, words, warnings);
   const r = tally(reference, words, warnings);
+  const seen = new Map<string, Set<number>>();
+  for (let i = 0; i < reference.length; i++) {
+    const inst = reference.strings[reference.instance[i]];
+    let set = seen.get(inst);
+    if (!set) seen.set(inst, (set = new Set()));
+    set.add(reference.template[i]);
+  }
+  const w = tally(window, words, warnings, seen);
   const out = new Map<string, InstanceLogEvidence>();
   for (const [inst, lines] of w.volume) {
     const ref = r.errors.get(inst);
