@@ -186,20 +186,15 @@ const MASKS: [RegExp, string][] = [
   [/(?<=^|[=:,([{"'_-])[-+]?\d+(\.\d+)?(?=$|[,;:)\]}"'-])/g, '<num>'],
 ];
 
+const HAS_DIGIT = /\d/;
+const HEX_ID = /^(?:[0-9a-f]{16,}|(?=[0-9a-f]*[a-f])[0-9a-f]{8,})$/i;
+const INTEGER = /^\d+$/;
+
 function maskToken(token: string): string {
-  // One pass classifies the token: most are words (no digit) or whole hex ids or numbers.
-  let digits = 0;
-  let hexLetters = 0;
-  let other = 0;
-  for (let i = 0; i < token.length; i++) {
-    const c = token.charCodeAt(i) | 32; // lower case for letters
-    if (c >= 48 && c <= 57) digits++;
-    else if (c >= 97 && c <= 102) hexLetters++;
-    else other++;
-  }
-  if (digits === 0) return token;
-  if (other === 0 && (token.length >= 16 || (token.length >= 8 && hexLetters > 0))) return '<hex>';
-  if (other === 0 && hexLetters === 0) return '<num>';
+  // Most tokens are words (no digit), whole hex ids or integers: settled before the masks run.
+  if (!HAS_DIGIT.test(token)) return token;
+  if (INTEGER.test(token)) return token.length >= 16 ? '<hex>' : '<num>';
+  if (HEX_ID.test(token)) return '<hex>';
   let t = token;
   for (const [re, placeholder] of MASKS) t = t.replace(re, placeholder);
   return t;
