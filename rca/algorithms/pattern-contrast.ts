@@ -96,18 +96,19 @@ function foreignEvidenceBelow(t: SpanTable, ix: SpanIndex, weight: Float64Array)
 }
 
 /**
- * Pattern contrast after Nezha (FSE 2023): the events inside each span (its operation starting, the
- * calls it makes, the log templates it writes, its end and status) are compared pairwise with the
- * fault-free reference: for each event, the share of each follower in the window against the
- * reference (two-proportion z; signals/event-patterns.ts). An expected follower gone missing and a
- * new one count alike; so does an error template that is new or surges (signals/log-evidence.ts).
- * Each piece of evidence is discounted by the share of the spans showing it whose callees on other
- * services show evidence too (the change travelled up from them), and a service scores as its
- * strongest remaining evidence. Without logs the patterns are the trace paths alone.
+ * Pattern contrast after Nezha (FSE 2023): the events inside each span (its operation starting, a
+ * late arrival, the calls it makes, the log templates it writes, its end and status, slow or not)
+ * are compared pairwise with the fault-free reference: for each event, the share of each follower
+ * in the window against the reference (two-proportion z; signals/event-patterns.ts). An expected
+ * follower gone missing and a new one count alike; so does an error template that is new or surges
+ * (signals/log-evidence.ts), and a metric alarm on an instance whose own work slowed. Evidence other
+ * than latency is discounted by the share of the spans showing it whose callees on other services
+ * show evidence too (the change travelled up from them), and a service scores as its strongest
+ * remaining evidence. Without logs the patterns are the trace paths alone.
  */
 export const patternContrastRca: RcaPlugin = definePlugin({
   name: 'pattern-contrast',
-  description: 'after Nezha: changed event patterns in spans (calls, log templates, ends) and surging error templates, deepest first',
+  description: 'after Nezha: changed event patterns in spans (calls, log templates, late and slow marks), surging error templates and corroborated metric alarms, deepest first',
   options: z.strictObject({
     z: z.number().min(0).default(3).describe('z a pattern change or an error-template surge must reach to count'),
     minSources: z.number().int().min(1).default(5).describe('fewest occurrences of an event, in window and reference, before its followers are judged'),
