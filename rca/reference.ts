@@ -3,7 +3,8 @@
  * shared by every incident and method: the per-operation baselines, the analysis of the reference
  * itself (for expected false-alarm rates), its edge gaps and per-edge gap baselines.
  */
-import { analyse, dropRepeatedSpans, inferStatus, OperationBaseline, type SpanAnalysis } from './span-stats.js';
+import { analyse, dropRepeatedSpans, OperationBaseline, type SpanAnalysis } from './span-stats.js';
+import { inferStatus } from '../data/span-status.js';
 import { EdgeBaseline, edgeGaps, type EdgeGaps } from './signals/edge-latency.js';
 import type { SpanTable } from '../data/types.js';
 

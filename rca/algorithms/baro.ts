@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
 import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
 import { analyseWindow, fitReference } from '../reference.js';
-import { DEFAULT_ERROR_OPERATION } from '../span-stats.js';
+import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
 import { metricChanges, robustScale } from '../signals/metric-change.js';
 import { ERROR_WORDS } from '../signals/log-evidence.js';
 import { spanSeries, timeRange, type InstanceSeries } from '../signals/span-series.js';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
 import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
-import { DEFAULT_ERROR_OPERATION, isError, type SpanAnalysis } from '../span-stats.js';
+import { isError, type SpanAnalysis } from '../span-stats.js';
+import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
 import { edgeEvidence, type EdgeGaps } from '../signals/edge-latency.js';
 import { analyseWindow, fitReference } from '../reference.js';
 import type { RcaPlugin } from '../types.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
-import { DEFAULT_ERROR_OPERATION, type SpanAnalysis, type SpanIndex } from '../span-stats.js';
+import type { SpanAnalysis, SpanIndex } from '../span-stats.js';
+import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
 import { contrastPatterns, countPairs, EventCodes, LATE_PREFIX, SLOW_SUFFIX, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanMarks, type SpanPairs } from '../signals/event-patterns.js';
 import type { EdgeGaps } from '../signals/edge-latency.js';
 import { logEvidence } from '../signals/log-evidence.js';
