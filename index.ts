@@ -30,6 +30,7 @@ export { loadSpans, loadKpiSeries, loadIncidents } from './data/inputs.js';
 export { readSpans } from './data/span-csv.js';
 export { readMetrics, type ReadMetricsOptions } from './data/metric-csv.js';
 export { readLogs, readLogSets, type ReadLogsOptions } from './data/log-csv.js';
+export { templateCounts, type TemplateCounts } from './data/log-table.js';
 export { Drain, LogTemplateMiner, prepareLogMessage, type DrainOptions } from './data/log-templates.js';
 export { metricLayout, logLayout } from './data/telemetry-layouts.js';
 export { readIncidents, incidentsFromTruth } from './data/incidents.js';

@@ -101,3 +101,35 @@ export function selectMetricRows(t: MetricTable, keep: (time: number) => boolean
     values: t.values.map((v) => pick(v, r)),
   };
 }
+
+/** Lines per (instance, template, minute), column-wise, sorted by instance, template, then minute. */
+export interface TemplateCounts {
+  length: number;
+  /** Instance names (the log table's strings). */
+  instance: Int32Array;
+  template: Int32Array;
+  /** Unix ms of the minute's start. */
+  minute: Float64Array;
+  count: Int32Array;
+}
+
+/** How many lines of each template each instance wrote in each minute (or `stepMs` bucket). */
+export function templateCounts(t: LogTable, stepMs = 60_000): TemplateCounts {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < t.length; i++) {
+    const k = `${t.instance[i]},${t.template[i]},${Math.floor(t.time[i] / stepMs) * stepMs}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const rows = [...counts].map(([k, c]) => {
+    const [inst, tpl, min] = k.split(',').map(Number);
+    return [inst, tpl, min, c] as const;
+  });
+  rows.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
+  return {
+    length: rows.length,
+    instance: Int32Array.from(rows, (r) => r[0]),
+    template: Int32Array.from(rows, (r) => r[1]),
+    minute: Float64Array.from(rows, (r) => r[2]),
+    count: Int32Array.from(rows, (r) => r[3]),
+  };
+}

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { BadRows } from '../../common/bad-rows.js';
 import { readLogs, readLogSets } from '../../data/log-csv.js';
 import { logLayout } from '../../data/telemetry-layouts.js';
+import { templateCounts } from '../../data/log-table.js';
 import { LOG_LEVEL, type LogTable } from '../../data/types.js';
 
 const POD = '^(.*?)-[0-9a-f]{8,10}-[0-9a-z]{5}$';
@@ -105,5 +106,8 @@ describe('log CSV', () => {
     expect(baselineLogs!.templates).toBe(logs.templates);
     expect(logs.template[0]).toBe(baselineLogs!.template[0]);
     expect(logs.templates[logs.template[0]]).toBe('job <num> done in <num> ms');
+    // Per instance, template and minute: one line in each of the four minutes.
+    const c = templateCounts(logs);
+    expect([c.length, Array.from(c.count), Array.from(c.minute, (m) => (m - 1_699_999_980_000) / 60_000)]).toEqual([4, [1, 1, 1, 1], [0, 1, 2, 3]]);
   });
 });
