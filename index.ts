@@ -21,7 +21,7 @@ export { generate, GenerateOptionsError, type GenerateOptions, type GenerateResu
 export type { ExportOptions } from './sim/export/telemetry-export.js';
 export { ScenarioSizeError, MAX_MESSAGES, MAX_MINUTE_CELLS } from './sim/estimate.js';
 export { loadScenario, listScenarios, ScenarioError } from './sim/scenario.js';
-export { readKpis, readTruth, scanMessages, scanLogs, readMetrics, checkManifest } from './sim/read.js';
+export { readKpis, readTruth, scanMessages, scanLogs, readMetricFrame, checkManifest } from './sim/read.js';
 export { MessageLogWriter, writeKpis } from './sim/message-writer.js';
 export type { Truth, TruthFault, Manifest, MessageBatch, KpiTable, LogBatch, MetricFrame, FaultType, LogPoint, LogLevel, MetricName } from './sim/formats.js';
 
@@ -30,6 +30,11 @@ export type { SpanTable, Series, MetricTable, LogTable, Incident, KpiFrame } fro
 export { SPAN_STATUS, LOG_LEVEL } from './data/types.js';
 export { loadSpans, loadKpiSeries, loadIncidents } from './data/inputs.js';
 export { readSpans } from './data/span-csv.js';
+export { readMetrics, type ReadMetricsOptions } from './data/metric-csv.js';
+export { readLogs, readLogSets, type ReadLogsOptions } from './data/log-csv.js';
+export { templateCounts, type TemplateCounts } from './data/log-table.js';
+export { Drain, LogTemplateMiner, prepareLogMessage, type DrainOptions } from './data/log-templates.js';
+export { metricLayout, logLayout } from './data/telemetry-layouts.js';
 export { readIncidents, incidentsFromTruth } from './data/incidents.js';
 
 // Plugins: one shape and one registry for detectors and RCA methods.

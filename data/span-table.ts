@@ -24,6 +24,10 @@ export class SpanTableBuilder {
   attempts: Uint16Array;
   repeats: Uint16Array;
   callerFault: Uint8Array;
+  serverStart: Float64Array;
+  serverEnd: Float64Array;
+  /** Whether any call carried the callee's own times: only then does the table get those columns. */
+  private hasServerTimes = false;
 
   constructor(capacity = 1024) {
     this.cap = Math.max(16, capacity);
@@ -39,6 +43,8 @@ export class SpanTableBuilder {
     this.attempts = new Uint16Array(this.cap);
     this.repeats = new Uint16Array(this.cap);
     this.callerFault = new Uint8Array(this.cap);
+    this.serverStart = new Float64Array(this.cap);
+    this.serverEnd = new Float64Array(this.cap);
   }
 
   intern(s: string): number {
@@ -74,6 +80,8 @@ export class SpanTableBuilder {
     attempts = 1,
     repeats = 1,
     callerFault = 0,
+    serverStart = NaN,
+    serverEnd = NaN,
   ): number {
     if (this.length === this.cap) this.grow();
     const i = this.length++;
@@ -89,6 +97,9 @@ export class SpanTableBuilder {
     this.attempts[i] = Math.min(attempts, 65535);
     this.repeats[i] = Math.min(repeats, 65535);
     this.callerFault[i] = callerFault;
+    this.serverStart[i] = serverStart;
+    this.serverEnd[i] = serverEnd;
+    if (serverStart === serverStart || serverEnd === serverEnd) this.hasServerTimes = true;
     return i;
   }
 
@@ -107,11 +118,13 @@ export class SpanTableBuilder {
     this.attempts = g(this.attempts);
     this.repeats = g(this.repeats);
     this.callerFault = g(this.callerFault);
+    this.serverStart = g(this.serverStart);
+    this.serverEnd = g(this.serverEnd);
   }
 
   finish(): SpanTable {
     const n = this.length;
-    return {
+    const t: SpanTable = {
       length: n,
       strings: this.strings,
       traceId: this.traceId.slice(0, n),
@@ -127,6 +140,11 @@ export class SpanTableBuilder {
       repeats: this.repeats.slice(0, n),
       callerFault: this.callerFault.slice(0, n),
     };
+    if (this.hasServerTimes) {
+      t.serverStart = this.serverStart.slice(0, n);
+      t.serverEnd = this.serverEnd.slice(0, n);
+    }
+    return t;
   }
 }
 

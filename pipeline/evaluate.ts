@@ -179,6 +179,9 @@ async function evaluateRca(t: Telemetry, methods: Methods, faults: FaultRecord[]
       ranked = await rankIncidents(method, t.spans, t.incidents, {
         ...(t.baseline ? { baseline: t.baseline } : {}),
         ...(t.kpis ? { kpis: t.kpis } : {}),
+        ...(t.metrics ? { metrics: t.metrics } : {}),
+        ...(t.logs ? { logs: t.logs } : {}),
+        ...(t.baselineLogs ? { baselineLogs: t.baselineLogs } : {}),
         ...(opts.rcaTimeoutMs !== undefined ? { timeoutMs: opts.rcaTimeoutMs } : {}),
       });
     } catch (err) {

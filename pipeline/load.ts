@@ -14,7 +14,11 @@ import { parseInstantOrOffset } from '../common/instant.js';
 import { kpiFrameFromSeries, loadIncidents, loadKpiSeries, loadSpans } from '../data/inputs.js';
 import { incidentsFromTruth } from '../data/incidents.js';
 import { emptySpanTable } from '../data/span-table.js';
-import type { Incident, KpiFrame, Series, SpanTable } from '../data/types.js';
+import type { Incident, KpiFrame, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
+import type { TimeWindow } from '../data/csv-files.js';
+import { readMetrics } from '../data/metric-csv.js';
+import { readLogSets } from '../data/log-csv.js';
+import { DEFAULT_METRIC_LOOKBACK_MS } from '../rca/evaluate.js';
 import type { TruthFault } from '../sim/formats.js';
 import { readTruth } from '../sim/read.js';
 import { buildSpans } from '../trees/index.js';
@@ -36,6 +40,12 @@ export interface SourceSpec {
   train?: string;
   /** Incidents: JSON, CSV, a Nezha fault_list.json or a truth.json. */
   incidents?: string;
+  /** Per-instance metric CSV files or folders. */
+  metrics?: string[];
+  /** Log CSV files or folders. */
+  logs?: string[];
+  /** Fault-free log lines for reference. */
+  baselineLogs?: string[];
 }
 
 export interface LoadOptions {
@@ -43,6 +53,9 @@ export interface LoadOptions {
   need: ReadonlySet<InputKind>;
   /** Span CSV: our column -> the file's. */
   columns?: Record<string, string>;
+  /** Metric and log CSV: our column -> the file's. */
+  metricColumns?: Record<string, string>;
+  logColumns?: Record<string, string>;
   /** Regex whose first capture group is the service, applied to instance (pod) names. */
   serviceFromInstance?: string;
   /** Shared over the sources of a run, so skipped rows are counted once. */
@@ -65,6 +78,10 @@ export interface Telemetry {
   series: Series[];
   train?: Series[];
   kpis?: KpiFrame;
+  /** Per-instance metrics and log lines, only those near an incident (see `telemetryWindows`). */
+  metrics?: MetricTable;
+  logs?: LogTable;
+  baselineLogs?: LogTable;
   incidents: Incident[];
   /** Injected faults with the KPI series each moved, for a generated data set. */
   faults?: TruthFault[];
@@ -101,6 +118,9 @@ function resolveParts(spec: SourceSpec): Parts {
   if (spec.series?.length) parts.series = spec.series;
   if (spec.train) parts.train = spec.train;
   if (spec.incidents) parts.incidents = spec.incidents;
+  if (spec.metrics?.length) parts.metrics = spec.metrics;
+  if (spec.logs?.length) parts.logs = spec.logs;
+  if (spec.baselineLogs?.length) parts.baselineLogs = spec.baselineLogs;
   const dir = spec.in;
   if (dir !== undefined) {
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: not a folder`);
@@ -114,6 +134,9 @@ function resolveParts(spec: SourceSpec): Parts {
     const series = at('kpis') ?? at('kpis.csv') ?? at('kpis.arrow');
     if (!parts.series && series) parts.series = [series];
     if (at('truth.json')) parts.truth = at('truth.json')!;
+    // Metric and log CSV in faultline's layouts, as `generate --export` writes them.
+    if (!parts.metrics && at('metrics.csv')) parts.metrics = [at('metrics.csv')!];
+    if (!parts.logs && at('logs.csv')) parts.logs = [at('logs.csv')!];
     if (!parts.incidents) {
       const incidents = at('incidents.json') ?? at('incidents.csv');
       if (incidents) parts.incidents = incidents;
@@ -139,6 +162,8 @@ export function availableInputs(spec: SourceSpec): Set<InputKind> {
   const kinds = new Set<InputKind>();
   if (parts.spans || parts.messages) kinds.add('spans');
   if (parts.series) kinds.add('kpis');
+  if (parts.metrics) kinds.add('metrics');
+  if (parts.logs) kinds.add('logs');
   return kinds;
 }
 
@@ -203,6 +228,28 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
       : [];
   if (parts.incidents) read.incidents = parts.incidents;
 
+  // Metrics and logs: only what lies near an incident is kept (memory grows with the incidents, not the files).
+  const keep = incidents.length ? telemetryWindows(incidents) : undefined;
+  let metrics: MetricTable | undefined;
+  let logs: LogTable | undefined;
+  let baselineLogs: LogTable | undefined;
+  const telemetryOpts = { badRows, ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}), ...(keep ? { keep } : {}) };
+  if (opts.need.has('metrics') && parts.metrics) {
+    read.metrics = parts.metrics;
+    metrics = await timed(timings, 'metrics', `reading metrics from ${parts.metrics.join(', ')}`, () =>
+      readMetrics(parts.metrics!, { ...telemetryOpts, ...(opts.metricColumns ? { columns: opts.metricColumns } : {}) }),
+    );
+  }
+  if (opts.need.has('logs') && parts.logs) {
+    read.logs = parts.logs;
+    if (parts.baselineLogs) read.baselineLogs = parts.baselineLogs;
+    const sets = await timed(timings, 'logs', `reading logs from ${parts.logs.join(', ')} and mining templates`, () =>
+      readLogSets(parts.logs!, parts.baselineLogs, { ...telemetryOpts, ...(opts.logColumns ? { columns: opts.logColumns } : {}) }),
+    );
+    logs = sets.logs;
+    baselineLogs = sets.baselineLogs;
+  }
+
   const firstIncident = incidents.length ? Math.min(...incidents.map((i) => i.start)) : undefined;
   const dataStart = truth?.start ?? firstSeriesTime(series);
   let trainUntil: Telemetry['trainUntil'];
@@ -229,6 +276,9 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     series,
     ...(train ? { train } : {}),
     ...(kpis && kpis.series.size ? { kpis } : {}),
+    ...(metrics ? { metrics } : {}),
+    ...(logs ? { logs } : {}),
+    ...(baselineLogs ? { baselineLogs } : {}),
     incidents,
     ...(truth && !parts.incidents ? { faults: truth.faults } : {}),
     ...(truth ? { start: truth.start, end: truth.end } : {}),
@@ -241,6 +291,14 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     available,
     timings,
   };
+}
+
+/**
+ * The time metrics and log lines are kept for: from an hour before each incident (the metric
+ * methods' reference, which also covers the recent log reference) to its end.
+ */
+export function telemetryWindows(incidents: Incident[]): TimeWindow[] {
+  return incidents.map((i) => ({ start: i.start - DEFAULT_METRIC_LOOKBACK_MS, end: i.end }));
 }
 
 function firstSeriesTime(series: Series[]): number | undefined {

@@ -24,6 +24,9 @@ export interface RcaOptions extends SourceSpec {
   out: string;
   force?: boolean;
   columns?: Record<string, string>;
+  /** Metric and log CSV mappings for files in someone else's column names. */
+  metricColumns?: Record<string, string>;
+  logColumns?: Record<string, string>;
   serviceFromInstance?: string;
   onBadRow?: BadRowPolicy;
   /** Tree rules YAML and collection window (message logs). */
@@ -61,7 +64,7 @@ export const METRICS_FILE = 'metrics.json';
 const json = (x: unknown) => JSON.stringify(x, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1) + '\n';
 
 export async function rca(opts: RcaOptions): Promise<RcaResult> {
-  const inputs = [opts.in, ...(opts.spans ?? []), opts.messages, ...(opts.baseline ?? []), ...(opts.series ?? []), opts.incidents];
+  const inputs = [opts.in, ...(opts.spans ?? []), opts.messages, ...(opts.baseline ?? []), ...(opts.series ?? []), opts.incidents, ...(opts.metrics ?? []), ...(opts.logs ?? []), ...(opts.baselineLogs ?? [])];
   checkOutputDir(opts.out, { command: 'rca', force: opts.force ?? false, inputs });
   if (!opts.rca.length) throw new UsageError('rca: name at least one RCA method (--rca)');
   const gate = typeof opts.minAc1 === 'object' ? opts.minAc1 : parseAcGate(opts.minAc1);
@@ -76,6 +79,8 @@ export async function rca(opts: RcaOptions): Promise<RcaResult> {
       need: inputsRead(methods),
       badRows,
       ...(opts.columns ? { columns: opts.columns } : {}),
+      ...(opts.metricColumns ? { metricColumns: opts.metricColumns } : {}),
+      ...(opts.logColumns ? { logColumns: opts.logColumns } : {}),
       ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}),
       ...(opts.rules ? { rules: opts.rules } : {}),
       ...(opts.windowMs !== undefined ? { windowMs: opts.windowMs } : {}),

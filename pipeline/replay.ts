@@ -34,6 +34,9 @@ export interface ReplayOptions extends SourceSpec {
   parquet?: boolean;
   /** Span CSV mapping for spans in someone else's column names. */
   columns?: Record<string, string>;
+  /** Metric and log CSV mappings for files in someone else's column names. */
+  metricColumns?: Record<string, string>;
+  logColumns?: Record<string, string>;
   serviceFromInstance?: string;
   onBadRow?: BadRowPolicy;
   title?: string;
@@ -51,7 +54,7 @@ export interface ReplayResult {
 }
 
 export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
-  const inputs = [opts.in, ...(opts.spans ?? []), opts.messages, ...(opts.baseline ?? []), ...(opts.series ?? []), opts.train, opts.incidents];
+  const inputs = [opts.in, ...(opts.spans ?? []), opts.messages, ...(opts.baseline ?? []), ...(opts.series ?? []), opts.train, opts.incidents, ...(opts.metrics ?? []), ...(opts.logs ?? []), ...(opts.baselineLogs ?? [])];
   checkOutputDir(opts.out, { command: 'replay', force: opts.force ?? false, inputs });
   const gate = typeof opts.minAc1 === 'object' ? opts.minAc1 : parseAcGate(opts.minAc1);
   const suite = loadSuite();
@@ -69,6 +72,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
       need: inputsRead(methods),
       badRows,
       ...(opts.columns ? { columns: opts.columns } : {}),
+      ...(opts.metricColumns ? { metricColumns: opts.metricColumns } : {}),
+      ...(opts.logColumns ? { logColumns: opts.logColumns } : {}),
       ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}),
     });
     progress.note(`read ${telemetry.spans.length} spans, ${telemetry.series.length} series, ${telemetry.incidents.length} incidents`);

@@ -3,8 +3,9 @@ import { KPI_NAMES, kpiSeriesId, type KpiScope, type KpiTable } from '../sim/for
 import { rankOfRootCause, scoreRankings, type RcaMetrics } from '../scores/rca.js';
 import { concatSpanTables, selectRows, selectTraces } from '../data/span-table.js';
 import { PluginFailure, type PluginFailureReason, type Resolved } from '../common/plugin.js';
-import type { Candidate, RcaAlgorithm } from './types.js';
-import type { Incident, KpiFrame, SpanTable } from '../data/types.js';
+import { concatLogTables, logsBetween, selectMetricRows } from '../data/log-table.js';
+import type { Candidate, RcaAlgorithm, RcaInput, RcaReference } from './types.js';
+import type { Incident, KpiFrame, LogTable, MetricTable, SpanTable } from '../data/types.js';
 
 export interface IncidentRanking {
   incident: Incident;
@@ -16,6 +17,8 @@ export interface IncidentRanking {
   failure?: string;
   /** The error behind `failure`, for callers that tell kinds of failure apart. */
   cause?: unknown;
+  /** 1-based rank of the first candidate naming the true root-cause instance, 0 if absent; unset when the instance is unknown. */
+  instanceRank?: number;
 }
 
 export interface RankOptions {
@@ -23,9 +26,9 @@ export interface RankOptions {
   baseline?: SpanTable;
   kpis?: KpiFrame;
   /**
-   * Also use the traces of this long before each incident (after any earlier incident ended) as
-   * reference, so that slow drifts of the normal behaviour do not look like faults. Default 10
-   * minutes; 0 uses the baseline alone.
+   * Also use the traces (and log lines) of this long before each incident (after any earlier
+   * incident ended) as reference, so that slow drifts of the normal behaviour do not look like
+   * faults. Default 10 minutes; 0 uses the baseline alone.
    */
   localBaselineMs?: number;
   /**
@@ -33,13 +36,103 @@ export interface RankOptions {
    * wait (subprocess plugins, async work); a built-in that computes synchronously finishes first.
    */
   timeoutMs?: number;
+  /** Per-instance metrics of the run (any span of time; each incident gets its slice). */
+  metrics?: MetricTable;
+  /** Log lines of the run, time-sorted (readLogs), mined with the same miner as `baselineLogs`. */
+  logs?: LogTable;
+  /** Fault-free log lines given apart; default: the lines before the first incident. */
+  baselineLogs?: LogTable;
+  /** How far before an incident its metric slice reaches: the metric methods' reference (default 60 minutes). */
+  metricLookbackMs?: number;
 }
 
 export const DEFAULT_LOCAL_BASELINE_MS = 10 * 60_000;
+export const DEFAULT_METRIC_LOOKBACK_MS = 60 * 60_000;
+
+/** What every method is handed for one incident (cached: several methods rank the same incidents). */
+interface PreparedIncident {
+  incident: Incident;
+  input: RcaInput;
+}
+
+interface Prepared {
+  incidents: Incident[];
+  opts: RankOptions;
+  reference: RcaReference;
+  items: PreparedIncident[];
+}
+
+const prepared = new WeakMap<SpanTable, Prepared[]>();
 
 /**
- * Runs one algorithm over every incident: its input is the whole traces that start inside the
- * incident window, the baseline, and the KPIs. Times the ranking itself (computeMs).
+ * The inputs of every incident: the whole traces that start inside its window; the reference
+ * traces (baseline, plus the recent ones); the log lines of its window and of the reference; the
+ * metrics from `metricLookbackMs` before it to its end, without the rows of other incidents'
+ * windows (they are not a fault-free reference). Computed once per (spans, incidents, options).
+ */
+function prepare(spans: SpanTable, incidents: Incident[], opts: RankOptions): Prepared {
+  const list = prepared.get(spans) ?? [];
+  const hit = list.find((p) => p.incidents === incidents && sameOptions(p.opts, opts));
+  if (hit) return hit;
+  const baseline = opts.baseline ?? defaultBaseline(spans, incidents);
+  const firstStart = Math.min(...incidents.map((i) => i.start));
+  // With the default baseline, the traces before the first incident are in it already.
+  const covered = opts.baseline ? -Infinity : firstStart;
+  const local = opts.localBaselineMs ?? DEFAULT_LOCAL_BASELINE_MS;
+  const lookback = opts.metricLookbackMs ?? DEFAULT_METRIC_LOOKBACK_MS;
+  const logs = opts.logs;
+  const baseLogs = logs ? (opts.baselineLogs ?? logsBetween(logs, -Infinity, firstStart)) : undefined;
+  const logsCovered = opts.baselineLogs ? -Infinity : firstStart;
+  const items: PreparedIncident[] = [];
+  for (const incident of incidents) {
+    let from = Math.max(incident.start - local, covered);
+    for (const other of incidents) if (other.end <= incident.start && other.end > from) from = other.end;
+    const recent = local > 0 && from < incident.start ? selectTraces(spans, from, incident.start) : undefined;
+    const input: RcaInput = {
+      incident: { id: incident.id, start: incident.start, end: incident.end },
+      spans: selectTraces(spans, incident.start, incident.end),
+      baseline: recent && recent.length ? localBaselines.get(baseline, recent) : baseline,
+    };
+    if (opts.kpis) input.kpis = opts.kpis;
+    if (logs && baseLogs) {
+      input.logs = logsBetween(logs, incident.start, incident.end);
+      let logFrom = Math.max(incident.start - local, logsCovered);
+      for (const other of incidents) if (other.end <= incident.start && other.end > logFrom) logFrom = other.end;
+      const recentLogs = local > 0 && logFrom < incident.start ? logsBetween(logs, logFrom, incident.start) : undefined;
+      input.baselineLogs = recentLogs && recentLogs.length ? concatLogTables([baseLogs, recentLogs]) : baseLogs;
+    }
+    if (opts.metrics) {
+      const others = incidents.filter((o) => o !== incident);
+      const from = incident.start - lookback;
+      input.metrics = selectMetricRows(opts.metrics, (t) => t >= from && t < incident.end && (t >= incident.start || !others.some((o) => t >= o.start && t < o.end)));
+    }
+    items.push({ incident, input });
+  }
+  const reference: RcaReference = { spans: baseline };
+  if (opts.metrics) reference.metrics = opts.metrics;
+  if (baseLogs) reference.logs = baseLogs;
+  const p: Prepared = { incidents, opts: { ...opts }, reference, items };
+  list.push(p);
+  prepared.set(spans, list);
+  return p;
+}
+
+function sameOptions(a: RankOptions, b: RankOptions): boolean {
+  return (
+    a.baseline === b.baseline &&
+    a.kpis === b.kpis &&
+    a.localBaselineMs === b.localBaselineMs &&
+    a.metrics === b.metrics &&
+    a.logs === b.logs &&
+    a.baselineLogs === b.baselineLogs &&
+    a.metricLookbackMs === b.metricLookbackMs
+  );
+}
+
+/**
+ * Runs one algorithm over every incident: `fit` once on the run's reference data, then `rank` per
+ * incident with its window's traces, metrics and logs and its reference (see `prepare`). Times
+ * the ranking itself (computeMs).
  */
 export async function rankIncidents(
   method: Resolved<RcaAlgorithm>,
@@ -47,33 +140,37 @@ export async function rankIncidents(
   incidents: Incident[],
   opts: RankOptions = {},
 ): Promise<IncidentRanking[]> {
-  const baseline = opts.baseline ?? defaultBaseline(spans, incidents);
-  // With the default baseline, the traces before the first incident are in it already.
-  const covered = opts.baseline ? -Infinity : Math.min(...incidents.map((i) => i.start));
-  const local = opts.localBaselineMs ?? DEFAULT_LOCAL_BASELINE_MS;
+  const { reference, items } = prepare(spans, incidents, opts);
   const algorithm = method.create();
   const out: IncidentRanking[] = [];
   // A plugin whose process died, hung or broke the protocol is not asked again: its later incidents are misses too.
   let dead: { error: unknown; at: string } | undefined;
   try {
-    for (const incident of incidents) {
+    const t0 = performance.now();
+    try {
+      await algorithm.fit?.(reference);
+    } catch (err) {
+      // A method that cannot learn the reference ranks nothing: the first incident carries why.
+      const failure = (err as Error).message;
+      return items.map(({ incident }, k) => ({ incident, candidates: [], computeMs: 0, rank: 0, failure: k === 0 ? failure : `not ranked: ${method.name} failed on the reference data`, cause: err }));
+    }
+    // Fitting is part of the method's cost: spread over its incidents.
+    const fitMs = (performance.now() - t0) / Math.max(1, items.length);
+    for (const { incident, input } of items) {
       if (dead) {
         out.push({ incident, candidates: [], computeMs: 0, rank: 0, failure: `not ranked: ${method.name} failed at incident ${dead.at}`, cause: dead.error });
         continue;
       }
-      const window = selectTraces(spans, incident.start, incident.end);
-      let from = Math.max(incident.start - local, covered);
-      for (const other of incidents) if (other.end <= incident.start && other.end > from) from = other.end;
-      const recent = local > 0 && from < incident.start ? selectTraces(spans, from, incident.start) : undefined;
-      const reference = recent && recent.length ? localBaselines.get(baseline, recent) : baseline;
-      const t0 = performance.now();
+      const t1 = performance.now();
       try {
-        const ranking = Promise.resolve(algorithm.rank({ incident: { id: incident.id, start: incident.start, end: incident.end }, spans: window, baseline: reference, kpis: opts.kpis }));
+        const ranking = Promise.resolve(algorithm.rank(input));
         const candidates = await (opts.timeoutMs === undefined ? ranking : withTimeout(ranking, opts.timeoutMs, `${method.name}: incident ${incident.id}: no ranking within ${opts.timeoutMs} ms (--rca-timeout)`));
-        const computeMs = performance.now() - t0;
-        out.push({ incident, candidates, computeMs, rank: rankOfRootCause(candidates, incident.rootCause) });
+        const computeMs = performance.now() - t1 + fitMs;
+        const r: IncidentRanking = { incident, candidates, computeMs, rank: rankOfRootCause(candidates, incident.rootCause) };
+        if (incident.rootCauseInstance) r.instanceRank = rankOfRootInstance(candidates, incident.rootCauseInstance);
+        out.push(r);
       } catch (err) {
-        out.push({ incident, candidates: [], computeMs: performance.now() - t0, rank: 0, failure: (err as Error).message, cause: err });
+        out.push({ incident, candidates: [], computeMs: performance.now() - t1, rank: 0, failure: (err as Error).message, cause: err });
         if (err instanceof PluginFailure && UNUSABLE.has(err.reason)) dead = { error: err, at: incident.id };
       }
     }
@@ -90,6 +187,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
   return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+/** 1-based rank of the first candidate naming the root-cause instance; 0 if none does. */
+export function rankOfRootInstance(candidates: Candidate[], instance: string): number {
+  return candidates.findIndex((c) => c.instance === instance) + 1;
 }
 
 /** baseline + recent traces, built once per distinct recent window (algorithms cache by table). */

@@ -11,6 +11,10 @@ import { dstar2Rca } from './algorithms/dstar2.js';
 import { kpiFirstRca } from './algorithms/kpi-first.js';
 import { microrankRca } from './algorithms/microrank.js';
 import { ochiaiRca } from './algorithms/ochiai.js';
+import { simpleRulesRca } from './algorithms/simple-rules.js';
+import { edgeLatencyRca } from './algorithms/edge-latency.js';
+import { baroRca } from './algorithms/baro.js';
+import { patternContrastRca } from './algorithms/pattern-contrast.js';
 import { tarantulaRca } from './algorithms/tarantula.js';
 import { isModulePath, loadPluginModule } from '../common/plugin-module.js';
 import { Registry, type ResolveOptions, type Resolved } from '../common/plugin.js';
@@ -18,7 +22,19 @@ import { subprocessRca } from './plugin-subprocess.js';
 import { rcaModuleGuard } from './plugin-results.js';
 import type { RcaAlgorithm, RcaPlugin } from './types.js';
 
-export const rcaRegistry = new Registry<RcaAlgorithm>('RCA method', [countRca, deepestAbnormalRca, ochiaiRca, tarantulaRca, dstar2Rca, microrankRca, kpiFirstRca], {
+export const rcaRegistry = new Registry<RcaAlgorithm>('RCA method', [
+  countRca,
+  deepestAbnormalRca,
+  ochiaiRca,
+  tarantulaRca,
+  dstar2Rca,
+  microrankRca,
+  kpiFirstRca,
+  simpleRulesRca,
+  edgeLatencyRca,
+  baroRca,
+  patternContrastRca,
+], {
   accepts: (s) => s.startsWith('cmd:') || isModulePath(s),
   load: async (s, limits) =>
     s.startsWith('cmd:') ? subprocessRca(s, limits) : loadPluginModule<RcaAlgorithm>(s, { kind: 'RCA method', exportName: 'rca', defaultNeeds: [], limits, guard: rcaModuleGuard }),

@@ -11,6 +11,7 @@ import {
 import type { Candidate, RcaInput } from './types.js';
 import { DEFAULT_ERROR_OPERATION, inferStatus } from '../data/span-status.js';
 import type { SpanTable } from '../data/types.js';
+import { fitReference, type FittedReference } from './reference.js';
 
 /** What every span-based algorithm derives from its input before ranking. */
 export interface SpanContext {
@@ -63,28 +64,16 @@ function prepare(t: SpanTable, errorOperation: RegExp): SpanTable {
   return inferStatus(dropRepeatedSpans(t), errorOperation);
 }
 
-interface Fitted {
-  z: number;
-  errorOperation: string;
-  baseline: OperationBaseline;
-  reference: SpanAnalysis;
-  abnormal: Uint8Array;
-}
-
-// The same baseline serves every incident of a run: fit it once per (table, settings).
-const fitted = new WeakMap<SpanTable, Fitted>();
+// Which of the reference's own spans are abnormal, per fitted reference (shared with the other span methods through fitReference).
+const referenceAbnormal = new WeakMap<FittedReference, Uint8Array>();
 
 export function spanContext(input: RcaInput, opts: SpanContextOptions = {}): SpanContext {
   const z = opts.z ?? 3;
   const errorOperation = opts.errorOperation ?? DEFAULT_ERROR_OPERATION;
-  let ref = fitted.get(input.baseline);
-  if (!ref || ref.z !== z || ref.errorOperation !== errorOperation.source) {
-    const table = prepare(input.baseline, errorOperation);
-    const baseline = OperationBaseline.fit(table);
-    const reference = analyse(table, baseline);
-    ref = { z, errorOperation: errorOperation.source, baseline, reference, abnormal: abnormalSpans(reference, baseline, { z }) };
-    fitted.set(input.baseline, ref);
-  }
+  const fitted = fitReference(input.baseline, z, errorOperation);
+  let refAbnormal = referenceAbnormal.get(fitted);
+  if (!refAbnormal) referenceAbnormal.set(fitted, (refAbnormal = abnormalSpans(fitted.analysis, fitted.operations, { z })));
+  const ref = { baseline: fitted.operations, reference: fitted.analysis, abnormal: refAbnormal };
   const window = analyse(prepare(input.spans, errorOperation), ref.baseline);
   const abnormal = abnormalSpans(window, ref.baseline, { z });
   // Structural novelty costs a string key per span with children: only when asked for.

@@ -139,6 +139,8 @@ interface OpStats {
   /** Log duration that only 1% of the baseline's calls exceed: heavy tails are normal for some operations. */
   logDurationP99: number;
   logSelf: { median: number; scale: number };
+  /** Log self-time that only 1% of the baseline's calls exceed. */
+  logSelfP99: number;
 }
 
 /** Floor on the robust scale (log units): a 5% change is never more than one sigma. */
@@ -163,7 +165,15 @@ export class OperationBaseline {
     }
     const ops = new Map<string, OpStats>();
     for (const [k, g] of groups) {
-      ops.set(k, { count: g.d.length, shapes: g.shapes, errors: g.errors, logDuration: robust(g.d), logDurationP99: quantile([...g.d].sort((a, b) => a - b), 0.99), logSelf: robust(g.s) });
+      ops.set(k, {
+        count: g.d.length,
+        shapes: g.shapes,
+        errors: g.errors,
+        logDuration: robust(g.d),
+        logDurationP99: quantile([...g.d].sort((a, b) => a - b), 0.99),
+        logSelf: robust(g.s),
+        logSelfP99: quantile([...g.s].sort((a, b) => a - b), 0.99),
+      });
     }
     return new OperationBaseline(ops);
   }
@@ -178,6 +188,7 @@ export class OperationBaseline {
     const zSelf = new Float64Array(n).fill(NaN);
     const known = new Uint8Array(n);
     const beyondP99 = new Uint8Array(n);
+    const beyondP99Self = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const op = this.ops.get(ix.opKey[i]);
       if (!op || op.count < minCount) continue;
@@ -186,8 +197,9 @@ export class OperationBaseline {
       zDuration[i] = (d - op.logDuration.median) / Math.max(op.logDuration.scale, MIN_LOG_SCALE);
       beyondP99[i] = d > op.logDurationP99 ? 1 : 0;
       zSelf[i] = (Math.log1p(self[i]) - op.logSelf.median) / Math.max(op.logSelf.scale, MIN_LOG_SCALE);
+      beyondP99Self[i] = Math.log1p(self[i]) > op.logSelfP99 ? 1 : 0;
     }
-    return { zDuration, zSelf, known, beyondP99 };
+    return { zDuration, zSelf, known, beyondP99, beyondP99Self };
   }
 
   has(opKey: string): boolean {
@@ -231,6 +243,8 @@ export interface SpanScores {
   known: Uint8Array;
   /** Duration beyond the 99th percentile of the operation's baseline durations. */
   beyondP99: Uint8Array;
+  /** Self-time beyond the 99th percentile of the operation's baseline self-times. */
+  beyondP99Self: Uint8Array;
 }
 
 /** Everything a span-based algorithm needs about one table, computed once. */

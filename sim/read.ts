@@ -96,7 +96,7 @@ export async function scanLogs(path: string, onBatch: (b: LogBatch) => void | Pr
 }
 
 /** Read metrics.arrow whole (minutes x instances rows) into one column-wise frame. */
-export async function readMetrics(path: string): Promise<MetricFrame> {
+export async function readMetricFrame(path: string): Promise<MetricFrame> {
   const parts: MetricFrame[] = [];
   await scanArrow(path, 'metrics', (batch, dicts) => {
     const values = {} as Record<MetricName, Float64Array>;

@@ -32,6 +32,7 @@ export class TransactionTreeBuilder {
   private readonly legSide = new Int8Array(LOG_POINTS.length).fill(-1);
   private readonly firstRequestLeg: number;
   private readonly deliveredLeg: number;
+  private readonly firstReplyLeg: number;
   private readonly lastReplyLeg: number;
   private readonly requestMask: number;
   private readonly replyMask: number;
@@ -94,6 +95,7 @@ export class TransactionTreeBuilder {
     this.replyMask = rp;
     this.firstRequestLeg = idx(rules.request.first);
     this.deliveredLeg = idx(rules.request.delivered);
+    this.firstReplyLeg = idx(rules.reply.first);
     this.lastReplyLeg = idx(rules.reply.last);
     this.patterns = rules.services.patterns.map((p) => new RegExp(p.match));
     this.callerSideCodes = new Set(rules.callerSideCodes);
@@ -315,6 +317,7 @@ export class TransactionTreeBuilder {
       s.hasReply[c] = 1;
       const recv = this.mRecv[m];
       if (leg === this.lastReplyLeg) s.lastRecv[c] = recv;
+      if (leg === this.firstReplyLeg) s.replied[c] = this.mSend[m];
       if (recv > s.maxRecv[c]) s.maxRecv[c] = recv;
       if (this.mRet[m] !== STATUS_NONE) s.ret[c] = this.mRet[m];
       if (this.mCallerSide[m]) s.callerSide[c] = 1;
@@ -402,6 +405,9 @@ export class TransactionTreeBuilder {
         s.attempts[c],
         s.repeats[c],
         s.status[c] === STATUS_SYSTEM ? s.callerSide[c] : 0,
+        // The callee's own view: from receiving the request to sending its reply.
+        s.delivered[c],
+        s.replied[c],
       );
     }
   }

@@ -23,7 +23,8 @@ export class CallScratch {
   hasReply = new Uint8Array(0);
   firstSend = new Float64Array(0); // sendTime of the rules' first request leg, NaN if missing
   minSend = new Float64Array(0); // earliest sendTime over request legs
-  delivered = new Float64Array(0); // recvTime of the rules' delivered leg, NaN if missing
+  delivered = new Float64Array(0); // recvTime of the rules' delivered leg, NaN if missing: the callee receives the request
+  replied = new Float64Array(0); // sendTime of the rules' first reply leg, NaN if missing: the callee sends its reply
   lastRecv = new Float64Array(0); // recvTime of the rules' last reply leg, NaN if missing
   maxRecv = new Float64Array(0); // latest recvTime over reply legs
   ttl = new Int32Array(0);
@@ -68,6 +69,7 @@ export class CallScratch {
     this.firstSend[c] = NaN;
     this.minSend[c] = Infinity;
     this.delivered[c] = NaN;
+    this.replied[c] = NaN;
     this.lastRecv[c] = NaN;
     this.maxRecv[c] = -Infinity;
     this.ttl[c] = 0;
@@ -93,6 +95,7 @@ export class CallScratch {
     this.firstSend = g(this.firstSend);
     this.minSend = g(this.minSend);
     this.delivered = g(this.delivered);
+    this.replied = g(this.replied);
     this.lastRecv = g(this.lastRecv);
     this.maxRecv = g(this.maxRecv);
     this.ttl = g(this.ttl);
@@ -129,6 +132,7 @@ export class CallScratch {
     this.firstSend[to] = this.firstSend[from];
     this.minSend[to] = this.minSend[from];
     this.delivered[to] = this.delivered[from];
+    this.replied[to] = this.replied[from];
     this.lastRecv[to] = this.lastRecv[from];
     this.maxRecv[to] = this.maxRecv[from];
     this.ttl[to] = this.ttl[from];

@@ -85,6 +85,9 @@ function fold(
     s.alias[c] = rep;
     if (s.start[c] < s.start[rep]) s.start[rep] = s.start[c];
     if (s.end[c] > s.end[rep]) s.end[rep] = s.end[c];
+    // The callee's view of the folded calls spans theirs too (NaN, unknown, never wins).
+    if (s.delivered[c] < s.delivered[rep] || s.delivered[rep] !== s.delivered[rep]) s.delivered[rep] = s.delivered[c];
+    if (s.replied[c] > s.replied[rep] || s.replied[rep] !== s.replied[rep]) s.replied[rep] = s.replied[c];
     if (s.status[c] !== STATUS_NONE && (s.status[rep] === STATUS_NONE || s.status[c] > s.status[rep])) {
       s.status[rep] = s.status[c];
       s.calleeInstance[rep] = s.calleeInstance[c];

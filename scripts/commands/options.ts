@@ -31,6 +31,11 @@ export const FLAGS = {
   },
   train: { type: 'string', group: SOURCE, describe: 'folder of same-named series used only for fitting detectors' },
   incidents: { type: 'string', group: SOURCE, describe: 'incidents: JSON [{id,start,end?,rootCause,type?}], CSV, a Nezha fault_list.json or a truth.json' },
+  metrics: { type: 'string', array: true, group: SOURCE, describe: 'per-instance metric CSV files or folders (time, service and/or instance, one column per metric; Nezha per-pod files as they are)' },
+  logs: { type: 'string', array: true, group: SOURCE, describe: 'log CSV files or folders (time, service and/or instance, trace_id, span_id, level, message; Nezha log files as they are)' },
+  'baseline-logs': { type: 'string', array: true, group: SOURCE, describe: 'fault-free log lines for reference (default: the lines before each incident)' },
+  'metric-columns': { type: 'string', group: SOURCE, describe: 'metric CSV column mapping ours=theirs,... (ours: time,service,instance; metrics=a|b picks the metric columns)' },
+  'log-columns': { type: 'string', group: SOURCE, describe: 'log CSV column mapping ours=theirs,... (ours: time,service,instance,trace_id,span_id,level,message)' },
   columns: { type: 'string', group: SOURCE, describe: 'span CSV column mapping ours=theirs,... (ours: trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status,kind)' },
   'service-from-instance': { type: 'string', group: SOURCE, describe: "regex whose first group is the service, applied to instance (pod) names, e.g. '^(.*?)-[0-9a-f]{8,10}-[0-9a-z]{5}$'" },
   'on-bad-row': { type: 'string', choices: ['reject', 'skip'], default: 'reject', group: SOURCE, describe: 'a malformed input row stops the command (reject) or is skipped and counted (skip)' },
@@ -132,7 +137,8 @@ export function sourceOf(argv: Omit<SourceSpec, 'in'> & { in?: string | string[]
   if (dirs.length > 1) throw new UsageError(`--in takes one data set folder here (got ${dirs.length})`);
   const { in: _in, ...parts } = argv;
   const spec: SourceSpec = dirs[0] !== undefined ? { in: dirs[0] } : {};
-  for (const key of ['spans', 'messages', 'baseline', 'series', 'train', 'incidents'] as const) {
+  // yargs gives a dashed flag in camel case too: --baseline-logs is argv.baselineLogs.
+  for (const key of ['spans', 'messages', 'baseline', 'series', 'train', 'incidents', 'metrics', 'logs', 'baselineLogs'] as const) {
     const value = parts[key];
     if (value !== undefined && value.length) (spec as Record<string, unknown>)[key] = value;
   }

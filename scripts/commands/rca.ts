@@ -10,7 +10,12 @@ interface RcaArgs {
   baseline?: string[];
   series?: string[];
   incidents?: string;
+  metrics?: string[];
+  logs?: string[];
+  'baseline-logs'?: string[];
   columns?: string;
+  'metric-columns'?: string;
+  'log-columns'?: string;
   'service-from-instance'?: string;
   'on-bad-row': string;
   rules?: string;
@@ -31,7 +36,7 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
     withFlags(
       y,
       'rca',
-      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'columns', 'service-from-instance', 'on-bad-row', 'rules', 'window-ms', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'progress'],
+      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'metrics', 'logs', 'baseline-logs', 'columns', 'metric-columns', 'log-columns', 'service-from-instance', 'on-bad-row', 'rules', 'window-ms', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'progress'],
       ['rca', 'out'],
     )
       .alias('rca', 'a')
@@ -49,6 +54,8 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
       onBadRow: parseBadRowPolicy(argv['on-bad-row']),
       ...given({
         columns: columnMapping('--columns', argv.columns),
+        metricColumns: columnMapping('--metric-columns', argv['metric-columns']),
+        logColumns: columnMapping('--log-columns', argv['log-columns']),
         serviceFromInstance: argv['service-from-instance'],
         rules: argv.rules,
         windowMs: argv['window-ms'],

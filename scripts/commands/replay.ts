@@ -10,6 +10,11 @@ interface ReplayArgs {
   baseline?: string[];
   series?: string[];
   incidents?: string;
+  metrics?: string[];
+  logs?: string[];
+  'baseline-logs'?: string[];
+  'metric-columns'?: string;
+  'log-columns'?: string;
   out: string;
   force: boolean;
   detectors?: string[];
@@ -32,7 +37,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     const b = withFlags(
       y,
       'replay',
-      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'columns', 'service-from-instance', 'on-bad-row', 'detectors', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'parquet', 'progress'],
+      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'metrics', 'logs', 'baseline-logs', 'columns', 'metric-columns', 'log-columns', 'service-from-instance', 'on-bad-row', 'detectors', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'parquet', 'progress'],
       ['out'],
     );
     return withOption(b, 'replay', 'title', { type: 'string', describe: "the report's title" }) as never;
@@ -54,6 +59,8 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
         rcaTimeoutMs: secondsFlag('--rca-timeout', argv['rca-timeout']),
         pluginTimeoutMs: secondsFlag('--plugin-timeout', argv['plugin-timeout']),
         columns: columnMapping('--columns', argv.columns),
+        metricColumns: columnMapping('--metric-columns', argv['metric-columns']),
+        logColumns: columnMapping('--log-columns', argv['log-columns']),
         serviceFromInstance: argv['service-from-instance'],
         title: argv.title,
         progress: argv.progress,

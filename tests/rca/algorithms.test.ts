@@ -11,7 +11,7 @@ const SPAN_ALGORITHMS = ['count', 'deepest-abnormal', 'ochiai', 'tarantula', 'ds
 
 describe('built-in RCA algorithms find a planted root cause', () => {
   it('registers every built-in under its published name', () => {
-    expect(listRcaAlgorithms().map((f) => f.name)).toEqual([...SPAN_ALGORITHMS, 'kpi-first']);
+    expect(listRcaAlgorithms().map((f) => f.name)).toEqual([...SPAN_ALGORITHMS, 'kpi-first', 'simple-rules', 'edge-latency', 'baro', 'pattern-contrast']);
   });
 
   for (const planted of [

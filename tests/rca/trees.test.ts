@@ -180,6 +180,25 @@ describe('transaction tree builder', () => {
     expect(out.rows[1]).toMatchObject({ service: 'account', status: 2 });
   });
 
+  it("records the callee's own view: request delivered to reply sent, so the time between caller and callee is known", async () => {
+    const { spans } = await build(cleanTx('b1', T));
+    // call() delivers the request at start + 4 (REQ_MESH_CLIENT recvTime) and sends the reply at end - 4 (RSP_CLIENT_MESH).
+    expect(Array.from(spans.serverStart!)).toEqual([T + 4, T + 14, T + 24, T + 59]);
+    expect(Array.from(spans.serverEnd!)).toEqual([T + 96, T + 86, T + 46, T + 76]);
+    // A call whose reply legs are missing has no known server end; a folded repeat spans both calls' server views.
+    const partial = await build([
+      ...call({ biz: 'b', uid: 'u1', from: 'gateway', to: 'account', start: T, end: T + 100 }),
+      ...call({ biz: 'b', uid: 'u2', from: 'account', to: 'ledger', start: T + 10, end: T + 30, drop: ['RSP_CLIENT_MESH'] }),
+      ...call({ biz: 'b', uid: 'u3', from: 'account', to: 'risk', start: T + 40, end: T + 50 }),
+      ...call({ biz: 'b', uid: 'u4', from: 'account', to: 'risk', start: T + 60, end: T + 70 }),
+    ]);
+    const at = (svc: string) => partial.rows.findIndex((r) => r.service === svc);
+    expect(partial.spans.serverStart![at('ledger')]).toBe(T + 14);
+    expect(partial.spans.serverEnd![at('ledger')]).toBeNaN();
+    expect(partial.rows[at('risk')].repeats).toBe(2);
+    expect([partial.spans.serverStart![at('risk')], partial.spans.serverEnd![at('risk')]]).toEqual([T + 44, T + 66]);
+  });
+
   it('streams: a transaction is built once the stream passes its window, holding only open ones', async () => {
     const rules = { ...loadTreeRules(), windowMs: 60_000 };
     const builder = new TransactionTreeBuilder(rules);

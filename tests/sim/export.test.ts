@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, type GenerateOptions } from '../../sim/generate.js';
 import { LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS, METRIC_NAMES, SPAN_CSV_COLUMNS } from '../../sim/formats.js';
-import { readMetrics, scanLogs, scanMessages } from '../../sim/read.js';
+import { readMetricFrame, scanLogs, scanMessages } from '../../sim/read.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-exp-'));
 const scenario = join(root, 'short.yaml');
@@ -197,7 +197,7 @@ describe('telemetry exports', () => {
     expect(logRows.some((r) => r[6]!.includes('\n\tat '))).toBe(true);
     const [metricHeader, ...metricRows] = parseCsv(readFileSync(join(out('full'), 'metrics.csv'), 'utf8'));
     expect(metricHeader).toEqual([...METRIC_CSV_KEY_COLUMNS, ...METRIC_NAMES]);
-    const frame = await readMetrics(join(out('full'), 'metrics.arrow'));
+    const frame = await readMetricFrame(join(out('full'), 'metrics.arrow'));
     expect(metricRows).toHaveLength(frame.length);
     const db = METRIC_CSV_KEY_COLUMNS.length + METRIC_NAMES.indexOf('dbPoolInUse');
     expect(metricRows.filter((r) => r[1] === 'auth-service').every((r) => r[db] === '')).toBe(true);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, type GenerateResult } from '../../sim/generate.js';
 import type { MetricFrame, MetricName } from '../../sim/formats.js';
-import { readMetrics, scanLogs, scanMessages } from '../../sim/read.js';
+import { readMetricFrame, scanLogs, scanMessages } from '../../sim/read.js';
 
 /**
  * The faults that show in some signals only, each on its own part of the bank, from minute 20 to
@@ -51,7 +51,7 @@ beforeAll(async () => {
   result = await generate({ scenario, seed: 11, out });
   t0 = result.truth.start;
   const minute = (t: number) => Math.floor((t - t0) / 60_000);
-  metrics = await readMetrics(join(out, 'metrics.arrow'));
+  metrics = await readMetricFrame(join(out, 'metrics.arrow'));
   await scanMessages(join(out, 'messages.arrow'), (b) => {
     for (let i = 0; i < b.length; i++) {
       const lp = b.logPoint.values[b.logPoint.codes[i]!];

@@ -6,7 +6,7 @@ import { RecordBatchReader } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../sim/generate.js';
 import { LOG_COLUMNS, LOG_LEVELS, METRIC_COLUMNS, METRIC_NAMES, type LogBatch, type MetricFrame, type MetricName } from '../../sim/formats.js';
-import { readMetrics, scanLogs, scanMessages } from '../../sim/read.js';
+import { readMetricFrame, scanLogs, scanMessages } from '../../sim/read.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-tel-'));
 /**
@@ -34,7 +34,7 @@ let metrics: MetricFrame;
 const logs: LogBatch[] = [];
 beforeAll(async () => {
   await generate({ ...opts, out: dir('full') });
-  metrics = await readMetrics(join(dir('full'), 'metrics.arrow'));
+  metrics = await readMetricFrame(join(dir('full'), 'metrics.arrow'));
   await scanLogs(join(dir('full'), 'logs.arrow'), (b) => void logs.push(b));
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSize, estimateSize, ScenarioSizeError } from '../../sim/estimate.js';
 import { generate, GenerateOptionsError } from '../../sim/generate.js';
 import { compileModel } from '../../sim/model.js';
-import { readKpis, readMetrics, readTruth, scanLogs, scanMessages } from '../../sim/read.js';
+import { readKpis, readMetricFrame, readTruth, scanLogs, scanMessages } from '../../sim/read.js';
 import { loadScenario, ScenarioError } from '../../sim/scenario.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-val-'));
@@ -99,7 +99,7 @@ describe('readers refuse a damaged data set, naming the file', () => {
   it('reads the good one', async () => {
     await scanMessages(join(good, 'messages.arrow'), () => {});
     await scanLogs(join(good, 'logs.arrow'), () => {});
-    await readMetrics(join(good, 'metrics.arrow'));
+    await readMetricFrame(join(good, 'metrics.arrow'));
     await readKpis(join(good, 'kpis.arrow'));
     expect((await readTruth(good)).faults).toHaveLength(1);
   });

@@ -1,0 +1,269 @@
+/**
+ * Log template mining: Drain (He, Zhu, Zheng and Lyu, "Drain: An Online Log Parsing Approach with
+ * Fixed Depth Tree", ICWS 2017), online, one message at a time, so memory grows with the templates
+ * and not with the lines.
+ *
+ * A message is split into whitespace tokens and routed down a fixed-depth tree: the first layer by
+ * token count, then one layer per leading token (depth - 3 of them; a token with a digit goes to
+ * the `<*>` branch, and a node holding `maxChildren` children sends new tokens there too). The
+ * leaf holds log groups; the message joins the group whose template shares the largest share of
+ * positions with it (ties to the template with more `<*>`), if that share reaches the similarity
+ * threshold, and the positions that differ become `<*>`; otherwise it starts a new group. Same
+ * behaviour as the authors' reference implementation (LogPAI logparser, Drain.py).
+ *
+ * Before Drain (the paper's preprocessing step, "simple regular expressions based on domain
+ * knowledge"), `prepareLogMessage` takes off a leading timestamp and level, and masks values that
+ * are variables in any system (UUIDs, IP addresses, long hex ids, dates, times, numbers standing
+ * alone) with typed placeholders that compare equal, as Drain3 does.
+ */
+import { LOG_LEVEL } from './types.js';
+
+export interface DrainOptions {
+  /** Depth of the leaves, root and length layers included: depth - 3 leading tokens route a message (default 4). */
+  depth?: number;
+  /** Share of positions a message must share with a template to join its group (default 0.5). */
+  similarity?: number;
+  /** Children of an internal node before new tokens share its `<*>` branch (default 100). */
+  maxChildren?: number;
+  /**
+   * Route a leading token holding a digit down the `<*>` branch, as published (default true).
+   * With variables masked first (LogTemplateMiner), a token that still holds a digit is a name
+   * (a logger with its line, `OrderServiceImpl#361`), which should route.
+   */
+  numericTokensToWildcard?: boolean;
+}
+
+export const WILDCARD = '<*>';
+
+interface TreeNode {
+  children: Map<string, TreeNode>;
+  /** Group ids at a leaf. */
+  groups: number[];
+}
+
+const newNode = (): TreeNode => ({ children: new Map(), groups: [] });
+const hasDigit = (s: string): boolean => /\d/.test(s);
+
+/** Drain's parse tree and log groups. Group ids are dense, in order of first appearance. */
+export class Drain {
+  private readonly root = new Map<number, TreeNode>();
+  private readonly templates: string[][] = [];
+  private readonly prefixTokens: number;
+  private readonly similarity: number;
+  private readonly maxChildren: number;
+  private readonly numericToWildcard: boolean;
+
+  constructor(opts: DrainOptions = {}) {
+    const depth = opts.depth ?? 4;
+    if (!(depth >= 3 && Number.isInteger(depth))) throw new Error(`Drain: depth must be an integer >= 3, got ${depth}`);
+    this.prefixTokens = depth - 3;
+    this.similarity = opts.similarity ?? 0.5;
+    if (!(this.similarity >= 0 && this.similarity <= 1)) throw new Error(`Drain: similarity must be in [0, 1], got ${this.similarity}`);
+    this.maxChildren = opts.maxChildren ?? 100;
+    if (!(this.maxChildren >= 2)) throw new Error(`Drain: maxChildren must be >= 2, got ${this.maxChildren}`);
+    this.numericToWildcard = opts.numericTokensToWildcard ?? true;
+  }
+
+  /** The group of a tokenised message (creating one, or generalising its template); returns its id. */
+  add(tokens: string[]): number {
+    const leaf = this.search(tokens);
+    if (leaf) {
+      const g = this.bestGroup(leaf.groups, tokens);
+      if (g >= 0) {
+        const t = this.templates[g];
+        for (let i = 0; i < t.length; i++) if (t[i] !== tokens[i]) t[i] = WILDCARD;
+        return g;
+      }
+    }
+    const id = this.templates.length;
+    this.templates.push(tokens.slice());
+    this.insert(tokens, id);
+    return id;
+  }
+
+  /** Current template of each group, tokens joined by single spaces. */
+  templateStrings(): string[] {
+    return this.templates.map((t) => t.join(' '));
+  }
+
+  get groups(): number {
+    return this.templates.length;
+  }
+
+  /** The leaf a message routes to, or undefined when the tree has no path for it. */
+  private search(tokens: string[]): TreeNode | undefined {
+    let node: TreeNode | undefined = this.root.get(tokens.length);
+    if (!node) return undefined;
+    for (let d = 0; d < this.prefixTokens && d < tokens.length; d++) {
+      const next: TreeNode | undefined = node.children.get(tokens[d]) ?? node.children.get(WILDCARD);
+      if (!next) return undefined;
+      node = next;
+    }
+    return node;
+  }
+
+  /** The most similar group of a leaf at or above the threshold (ties: more wildcards), or -1. */
+  private bestGroup(groups: number[], tokens: string[]): number {
+    let best = -1;
+    let bestSim = -1;
+    let bestParams = -1;
+    for (const g of groups) {
+      const t = this.templates[g];
+      let same = 0;
+      let params = 0;
+      for (let i = 0; i < t.length; i++) {
+        if (t[i] === WILDCARD) params++;
+        else if (t[i] === tokens[i]) same++;
+      }
+      const sim = t.length ? same / t.length : 1;
+      if (sim > bestSim || (sim === bestSim && params > bestParams)) {
+        best = g;
+        bestSim = sim;
+        bestParams = params;
+      }
+    }
+    return bestSim >= this.similarity ? best : -1;
+  }
+
+  private insert(tokens: string[], id: number): void {
+    let node: TreeNode | undefined = this.root.get(tokens.length);
+    if (!node) this.root.set(tokens.length, (node = newNode()));
+    for (let d = 0; d < this.prefixTokens && d < tokens.length; d++) {
+      const token = tokens[d];
+      let next: TreeNode | undefined = node.children.get(token);
+      if (!next) {
+        const key = (this.numericToWildcard && hasDigit(token)) || node.children.size + (node.children.has(WILDCARD) ? 0 : 1) >= this.maxChildren ? WILDCARD : token;
+        next = node.children.get(key);
+        if (!next) node.children.set(key, (next = newNode()));
+      }
+      node = next;
+    }
+    node.groups.push(id);
+  }
+}
+
+/** Level words as log lines spell them, to LOG_LEVEL. */
+const LEVEL_WORDS: Record<string, number> = {
+  TRACE: LOG_LEVEL.trace,
+  FINEST: LOG_LEVEL.trace,
+  DEBUG: LOG_LEVEL.debug,
+  FINE: LOG_LEVEL.debug,
+  INFO: LOG_LEVEL.info,
+  NOTICE: LOG_LEVEL.info,
+  WARN: LOG_LEVEL.warn,
+  WARNING: LOG_LEVEL.warn,
+  ERROR: LOG_LEVEL.error,
+  ERR: LOG_LEVEL.error,
+  SEVERE: LOG_LEVEL.error,
+  FATAL: LOG_LEVEL.fatal,
+  CRITICAL: LOG_LEVEL.fatal,
+  CRIT: LOG_LEVEL.fatal,
+  PANIC: LOG_LEVEL.fatal,
+};
+
+/** LOG_LEVEL of a level cell or token (`INFO`, `[warn]`, `E`rror:...), unknown when not a level word. */
+export function levelOf(text: string): number {
+  const w = text.replace(/^[[(<]+|[\])>:,]+$/g, '').toUpperCase();
+  return LEVEL_WORDS[w] ?? LOG_LEVEL.unknown;
+}
+
+const LEADING_TIME = /^(\d{4}[-/]\d{2}[-/]\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}:\d{2}:\d{2}([.,]\d+)?)$/;
+
+/**
+ * Variables masked before mining, token by token (only tokens holding a digit can hold one), in
+ * this order, each with a placeholder that compares equal to itself: the value, not where it
+ * occurs, varies.
+ */
+const MASKS: [RegExp, string][] = [
+  [/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>'],
+  [/\b\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?\b/g, '<ip>'],
+  [/\b\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}([.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?/g, '<date>'],
+  [/\b\d{1,2}:\d{2}:\d{2}([.,]\d+)?\b/g, '<time>'],
+  // Hex ids: 8+ hex digits mixing digits and letters, or 16+ of either.
+  [/\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b|\b[0-9a-f]{16,}\b/gi, '<hex>'],
+  // A number standing alone, or numbering something (`exec-18`, `pool_3`), not part of a name
+  // such as `Z1234` or a code location `Impl#54`.
+  [/(?<=^|[=:,([{"'_-])[-+]?\d+(\.\d+)?(?=$|[,;:)\]}"'-])/g, '<num>'],
+];
+
+const HAS_DIGIT = /\d/;
+const HEX_ID = /^(?:[0-9a-f]{16,}|(?=[0-9a-f]*[a-f])[0-9a-f]{8,})$/i;
+const INTEGER = /^\d+$/;
+
+function maskToken(token: string): string {
+  // Most tokens are words (no digit), whole hex ids or integers: settled before the masks run.
+  if (!HAS_DIGIT.test(token)) return token;
+  if (INTEGER.test(token)) return token.length >= 16 ? '<hex>' : '<num>';
+  if (HEX_ID.test(token)) return '<hex>';
+  let t = token;
+  for (const [re, placeholder] of MASKS) t = t.replace(re, placeholder);
+  return t;
+}
+
+export interface PreparedMessage {
+  /** LOG_LEVEL found at the start of the message (unknown when none). */
+  level: number;
+  tokens: string[];
+}
+
+/**
+ * A message ready for Drain: the text of a JSON-wrapped line (a container runtime's
+ * `{"log": ...}`, or a structured logger's `message` / `msg`), without its leading timestamp and
+ * level (the level is returned), variables masked, split into tokens.
+ */
+export function prepareLogMessage(raw: string, mask = true): PreparedMessage {
+  let text = raw;
+  const lead = text.trimStart();
+  if (lead.startsWith('{')) text = unwrapJson(lead) ?? text;
+  const tokens = text.split(/\s+/);
+  if (tokens.length && tokens[tokens.length - 1] === '') tokens.pop();
+  if (tokens.length && tokens[0] === '') tokens.shift();
+  let k = 0;
+  while (k < tokens.length && k < 2 && LEADING_TIME.test(tokens[k])) k++;
+  let level: number = LOG_LEVEL.unknown;
+  let levelAt = -1;
+  for (let j = k; j < Math.min(tokens.length, k + 3) && levelAt < 0; j++) {
+    level = levelOf(tokens[j]);
+    if (level !== LOG_LEVEL.unknown) levelAt = j;
+  }
+  const out: string[] = [];
+  for (let j = k; j < tokens.length; j++) if (j !== levelAt) out.push(mask ? maskToken(tokens[j]) : tokens[j]);
+  return { level, tokens: out };
+}
+
+function unwrapJson(text: string): string | undefined {
+  try {
+    const o = JSON.parse(text) as Record<string, unknown>;
+    for (const key of ['log', 'message', 'msg']) if (typeof o[key] === 'string') return o[key] as string;
+  } catch {
+    // Not JSON after all: mined as it is.
+  }
+  return undefined;
+}
+
+/** Drain over prepared messages: one template id per line, templates shared by every table mined with it. */
+export class LogTemplateMiner {
+  private readonly drain: Drain;
+
+  constructor(
+    opts: DrainOptions = {},
+    /** Mask variables before mining (default true). */
+    private readonly mask = true,
+  ) {
+    this.drain = new Drain({ numericTokensToWildcard: !mask, ...opts });
+  }
+
+  /** The template id and level of one raw message. */
+  mine(raw: string): { template: number; level: number } {
+    const { level, tokens } = prepareLogMessage(raw, this.mask);
+    return { template: this.drain.add(tokens), level };
+  }
+
+  templates(): string[] {
+    return this.drain.templateStrings();
+  }
+
+  get size(): number {
+    return this.drain.groups;
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * Which column of a metric or log CSV holds what, told from the file's header: faultline's own
+ * layouts (sim/formats.ts LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS), the published Nezha layouts
+ * (per-pod metric files; log files whose message is the container's JSON line), or a user's
+ * `ours=theirs` mapping (`--metric-columns`, `--log-columns`). Readers (metric-csv.ts,
+ * log-csv.ts) and anonymisation share this one recognition.
+ */
+import { LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS, type LogCsvColumn } from '../sim/formats.js';
+import { parseInstant, type NumericTimeUnit } from '../common/instant.js';
+import { ImportError } from '../common/bad-rows.js';
+
+/** Where a numeric time's unit is not stated, it is told by magnitude (see `timeOfCell`). */
+export type TimeUnitRule = NumericTimeUnit | 'magnitude';
+
+export interface MetricLayout {
+  /** `faultline`, `nezha`, `nezha-front` or `mapped`. */
+  name: string;
+  time: number;
+  timeUnit: TimeUnitRule;
+  service: number; // header index, -1 when absent
+  instance: number; // header index, -1 when absent
+  /** Every metric column: its header index and name. */
+  metrics: { column: number; name: string }[];
+}
+
+export interface LogLayout {
+  /** `faultline`, `nezha` or `mapped`. */
+  name: string;
+  time: number;
+  timeUnit: TimeUnitRule;
+  service: number;
+  instance: number;
+  traceId: number;
+  spanId: number;
+  level: number;
+  message: number;
+}
+
+/** Keys `--metric-columns` may map: the key columns, and `metrics` (`a|b|c`: only these columns are metrics). */
+export const METRIC_MAPPING_KEYS = [...METRIC_CSV_KEY_COLUMNS, 'metrics'] as const;
+
+interface KnownMetricLayout {
+  name: string;
+  /** Headers that identify the layout (all present). */
+  signature: string[];
+  time: string;
+  timeUnit: TimeUnitRule;
+  service?: string;
+  instance?: string;
+  /** Columns that are neither keys nor metrics. */
+  ignore: string[];
+}
+
+/**
+ * Nezha (FSE'23) metric files: `metric/<pod>_metric.csv` with `Time` (Go's time.String(), not
+ * parsed: `TimeStamp` is the same instant in unix seconds), `TimeStamp`, `PodName`, then one column
+ * per metric; `front_service.csv` has `ServiceName` instead of `PodName`.
+ */
+const KNOWN_METRIC_LAYOUTS: KnownMetricLayout[] = [
+  { name: 'nezha', signature: ['Time', 'TimeStamp', 'PodName'], time: 'TimeStamp', timeUnit: 's', instance: 'PodName', ignore: ['Time'] },
+  { name: 'nezha-front', signature: ['Time', 'TimeStamp', 'ServiceName'], time: 'TimeStamp', timeUnit: 's', service: 'ServiceName', ignore: ['Time'] },
+];
+
+interface KnownLogLayout {
+  name: string;
+  signature: string[];
+  columns: Partial<Record<LogCsvColumn, string>>;
+  timeUnit: TimeUnitRule;
+}
+
+/**
+ * Nezha log files: `Timestamp` (ISO 8601; `TimeUnixNano` is the same instant but overflows on some
+ * rows of the published data, so it is not read), `Node`, `PodName`, `Container`, `TraceID`,
+ * `SpanID`, and `Log`, the container runtime's JSON line whose `log` field is the message.
+ */
+const KNOWN_LOG_LAYOUTS: KnownLogLayout[] = [
+  {
+    name: 'nezha',
+    signature: ['Timestamp', 'PodName', 'TraceID', 'SpanID', 'Log'],
+    columns: { time: 'Timestamp', instance: 'PodName', trace_id: 'TraceID', span_id: 'SpanID', message: 'Log' },
+    timeUnit: 'magnitude',
+  },
+];
+
+function checkMappingKeys(flag: string, mapping: Record<string, string>, allowed: readonly string[]): void {
+  for (const k of Object.keys(mapping)) {
+    if (!allowed.includes(k)) throw new Error(`${flag}: unknown column "${k}" (ours are ${allowed.join(', ')})`);
+  }
+}
+
+/**
+ * The metric layout of a file from its header: a user mapping (`--metric-columns`) first, then a
+ * known layout by its signature, then faultline's own (`time`, `service` and/or `instance`, then
+ * one column per metric). Errors name the file and what is missing.
+ */
+export function metricLayout(header: string[], file: string, mapping?: Record<string, string>): MetricLayout {
+  const h = header.map((x) => x.trim());
+  const at = (name: string | undefined) => (name === undefined ? -1 : h.indexOf(name));
+  const known = mapping ? undefined : KNOWN_METRIC_LAYOUTS.find((l) => l.signature.every((s) => h.includes(s)));
+  let layout: MetricLayout;
+  let ignore = new Set<number>();
+  let only: Set<string> | undefined;
+  if (known) {
+    layout = { name: known.name, time: at(known.time), timeUnit: known.timeUnit, service: at(known.service), instance: at(known.instance), metrics: [] };
+    ignore = new Set(known.ignore.map(at));
+  } else {
+    if (mapping) checkMappingKeys('--metric-columns', mapping, METRIC_MAPPING_KEYS);
+    const theirs = (ours: string) => mapping?.[ours] ?? ours;
+    layout = {
+      name: mapping ? 'mapped' : 'faultline',
+      time: at(theirs('time')),
+      timeUnit: 'magnitude',
+      service: at(theirs('service')),
+      instance: at(theirs('instance')),
+      metrics: [],
+    };
+    if (layout.time < 0) throw new ImportError(file, 'line 1', `no column "${theirs('time')}" (for time; map it with --metric-columns time=<name>)`);
+    if (layout.service < 0 && layout.instance < 0) {
+      throw new ImportError(file, 'line 1', `needs a "${theirs('service')}" or "${theirs('instance')}" column (map one with --metric-columns instance=<name>)`);
+    }
+    if (mapping?.metrics) {
+      only = new Set(mapping.metrics.split('|').map((s) => s.trim()));
+      for (const m of only) if (!h.includes(m)) throw new ImportError(file, 'line 1', `no metric column "${m}" (named in --metric-columns metrics=...)`);
+    }
+  }
+  const keys = new Set([layout.time, layout.service, layout.instance]);
+  h.forEach((name, column) => {
+    if (keys.has(column) || ignore.has(column) || (only && !only.has(name))) return;
+    layout.metrics.push({ column, name });
+  });
+  if (!layout.metrics.length) throw new ImportError(file, 'line 1', 'no metric columns besides the time and instance columns');
+  return layout;
+}
+
+/**
+ * The log layout of a file from its header: a user mapping (`--log-columns`) first, then a known
+ * layout, then faultline's own (LOG_CSV_COLUMNS; `time`, `message` and `service` or `instance`
+ * required, the rest optional).
+ */
+export function logLayout(header: string[], file: string, mapping?: Record<string, string>): LogLayout {
+  const h = header.map((x) => x.trim());
+  const known = mapping ? undefined : KNOWN_LOG_LAYOUTS.find((l) => l.signature.every((s) => h.includes(s)));
+  if (mapping) checkMappingKeys('--log-columns', mapping, LOG_CSV_COLUMNS);
+  const theirs = (ours: LogCsvColumn) => (known ? known.columns[ours] : (mapping?.[ours] ?? ours));
+  const at = (ours: LogCsvColumn) => {
+    const name = theirs(ours);
+    return name === undefined ? -1 : h.indexOf(name);
+  };
+  const layout: LogLayout = {
+    name: known?.name ?? (mapping ? 'mapped' : 'faultline'),
+    time: at('time'),
+    timeUnit: known?.timeUnit ?? 'magnitude',
+    service: at('service'),
+    instance: at('instance'),
+    traceId: at('trace_id'),
+    spanId: at('span_id'),
+    level: at('level'),
+    message: at('message'),
+  };
+  for (const need of ['time', 'message'] as const) {
+    const k = need === 'time' ? layout.time : layout.message;
+    if (k < 0) throw new ImportError(file, 'line 1', `no column "${theirs(need)}" (for ${need}; map it with --log-columns ${need}=<name>)`);
+  }
+  if (layout.service < 0 && layout.instance < 0) {
+    throw new ImportError(file, 'line 1', `needs a "${theirs('service')}" or "${theirs('instance')}" column (map one with --log-columns instance=<name>)`);
+  }
+  return layout;
+}
+
+/**
+ * Unix ms of a time cell: ISO 8601 (zone-less is UTC), or a number in the layout's unit; where the
+ * unit is not stated it is told by magnitude: below 1e11 seconds, below 1e14 milliseconds, below
+ * 1e17 microseconds, else nanoseconds (any instant from 1973 to 5138 reads correctly). NaN when
+ * neither.
+ */
+export function timeOfCell(text: string, unit: TimeUnitRule): number {
+  const t = text.trim();
+  if (unit !== 'magnitude') return parseInstant(t, unit);
+  const asNumber = parseInstant(t, 'ms');
+  if (!Number.isFinite(asNumber) || !/^[+-]?[\d.]+(e[+-]?\d+)?$/i.test(t)) return asNumber;
+  const a = Math.abs(asNumber);
+  return a < 1e11 ? asNumber * 1000 : a < 1e14 ? asNumber : a < 1e17 ? asNumber / 1e3 : asNumber / 1e6;
+}
+
+/**
+ * `--service-from-instance`: the service of an instance (pod) name is the regex's first capture
+ * group; without a regex, the instance name itself. Answers are cached per name.
+ */
+export class ServiceFromInstance {
+  private readonly re: RegExp | undefined;
+  private readonly cache = new Map<string, string | undefined>();
+
+  constructor(text: string | undefined) {
+    try {
+      this.re = text ? new RegExp(text) : undefined;
+    } catch (err) {
+      throw new Error(`--service-from-instance: ${(err as Error).message}`);
+    }
+  }
+
+  /** The service, or undefined when the name does not match (a bad row). */
+  of(instance: string): string | undefined {
+    if (!this.re) return instance;
+    let s = this.cache.get(instance);
+    if (s === undefined && !this.cache.has(instance)) {
+      s = this.re.exec(instance)?.[1] || undefined;
+      this.cache.set(instance, s);
+    }
+    return s;
+  }
+
+  /** What a non-matching name is told. */
+  mismatch(column: string, instance: string): string {
+    return `${column} "${instance}" does not match --service-from-instance ${this.re?.source}`;
+  }
+}

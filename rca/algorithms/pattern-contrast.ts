@@ -1,0 +1,250 @@
+import { z } from 'zod';
+import { definePlugin } from '../../common/plugin.js';
+import type { SpanAnalysis, SpanIndex } from '../span-stats.js';
+import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
+import { contrastPatterns, countPairs, EventCodes, LATE_PREFIX, SLOW_SUFFIX, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanMarks, type SpanPairs } from '../signals/event-patterns.js';
+import type { EdgeGaps } from '../signals/edge-latency.js';
+import { logEvidence } from '../signals/log-evidence.js';
+import { metricChanges, surprise } from '../signals/metric-change.js';
+import { analyseWindow, fitReference, type FittedReference } from '../reference.js';
+import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
+import type { LogTable, SpanTable } from '../../data/types.js';
+import type { RcaPlugin } from '../types.js';
+
+interface Reference {
+  codes: EventCodes;
+  calls: PatternCounts;
+  logs?: PatternCounts;
+}
+
+// One reference per (reference spans, reference logs, settings): fitted once, used by every incident.
+const references = new WeakMap<SpanTable, Map<LogTable | undefined, Map<string, Reference>>>();
+
+function referenceOf(spans: SpanTable, logs: LogTable | undefined, errorOperation: RegExp, z: number): Reference {
+  let byLogs = references.get(spans);
+  if (!byLogs) references.set(spans, (byLogs = new Map()));
+  let bySettings = byLogs.get(logs);
+  if (!bySettings) byLogs.set(logs, (bySettings = new Map()));
+  const key = `${z}\u0000${errorOperation.source}`;
+  let ref = bySettings.get(key);
+  if (!ref) {
+    const fitted = fitReference(spans, z, errorOperation);
+    const t = fitted.analysis.table;
+    const ix = fitted.analysis.index;
+    const codes = new EventCodes();
+    const p = spanPatterns(t, codes, logs, marks(fitted.analysis, fitted.gaps, fitted.edges.abnormal(t, fitted.gaps).abnormal, z));
+    bySettings.set(key, (ref = { codes, calls: countPairs(t, ix, p.calls), ...(p.logs ? { logs: countPairs(t, ix, p.logs) } : {}) }));
+  }
+  return ref;
+}
+
+/**
+ * Latency marks of a table's spans: slow (own self-time beyond z robust sigmas and the operation's
+ * reference 99th percentile; a client span's self-time is its edge gap, not its work) and late (an
+ * abnormal edge gap into the span).
+ */
+function marks(a: SpanAnalysis, gaps: EdgeGaps, lateGap: Uint8Array, z: number): SpanMarks {
+  const slow = new Uint8Array(a.table.length);
+  for (let i = 0; i < slow.length; i++) {
+    if (gaps.clientSpan[i] || !a.scores.known[i]) continue;
+    if (a.scores.zSelf[i] > z && a.scores.beyondP99Self[i]) slow[i] = 1;
+  }
+  return { slow, late: lateGap };
+}
+
+/** One piece of evidence: a pattern change or an error-template surge, and the window spans that show it. */
+interface Evidence {
+  service: string;
+  instance: string | undefined;
+  z: number;
+  spans: Uint8Array;
+  explain: string;
+  /**
+   * Latency evidence (a call arriving late, an instance's own work slow): it can explain its
+   * callers' evidence, but no callee's evidence explains it (self-time and edge gaps leave out
+   * the callees' time), so it is never discounted.
+   */
+  latency: boolean;
+}
+
+/**
+ * Per span, the strongest evidence found in its subtree on services other than its own: a change
+ * seen in a span whose callees (at any depth, on other services) show evidence too is explained
+ * by them, as errors and changed behaviour travel up to callers.
+ */
+function foreignEvidenceBelow(t: SpanTable, ix: SpanIndex, weight: Float64Array): Float64Array {
+  const down = new Float64Array(t.length); // strongest evidence in the subtree, the span included
+  const foreign = new Float64Array(t.length);
+  // Children before parents: order rows by depth, deepest first.
+  const depth = new Int32Array(t.length);
+  for (let i = 0; i < t.length; i++) {
+    let d = 0;
+    for (let p = t.parent[i]; p >= 0 && d <= t.length; p = t.parent[p]) d++;
+    depth[i] = d;
+  }
+  const order = Int32Array.from({ length: t.length }, (_, i) => i).sort((a, b) => depth[b] - depth[a]);
+  for (const r of order) {
+    let d = weight[r];
+    let f = 0;
+    for (let c = ix.firstChild[r]; c >= 0; c = ix.nextSibling[c]) {
+      d = Math.max(d, down[c]);
+      f = Math.max(f, ix.serviceOf[c] !== ix.serviceOf[r] ? down[c] : foreign[c]);
+    }
+    down[r] = d;
+    foreign[r] = f;
+  }
+  return foreign;
+}
+
+/**
+ * Pattern contrast after Nezha (FSE 2023): the events inside each span (its operation starting, a
+ * late arrival, the calls it makes, the log templates it writes, its end and status, slow or not)
+ * are compared pairwise with the fault-free reference: for each event, the share of each follower
+ * in the window against the reference (two-proportion z; signals/event-patterns.ts). An expected
+ * follower gone missing and a new one count alike; so does an error template that is new or surges
+ * (signals/log-evidence.ts), and a metric alarm on an instance whose own work slowed. Evidence other
+ * than latency is discounted by the share of the spans showing it whose callees on other services
+ * show evidence too (the change travelled up from them), and a service scores as its strongest
+ * remaining evidence. Without logs the patterns are the trace paths alone.
+ */
+export const patternContrastRca: RcaPlugin = definePlugin({
+  name: 'pattern-contrast',
+  description: 'after Nezha: changed event patterns in spans (calls, log templates, late and slow marks), surging error templates and corroborated metric alarms, deepest first',
+  options: z.strictObject({
+    z: z.number().min(0).default(3).describe('z a pattern change or an error-template surge must reach to count'),
+    minSources: z.number().int().min(1).default(5).describe('fewest occurrences of an event, in window and reference, before its followers are judged'),
+    shareFloor: z.number().min(0).max(1).default(0.05).describe('added to the standard error of a change of share (spans of a trace are not independent)'),
+    errorOperation: z.string().optional().describe("regex of operations that mark their parent failed when statuses are unknown (default: Spring's error handler)"),
+    alarm: z.number().min(0).default(2).describe("a metric raises an alarm when its window deviation is this many times the largest its reference shows (at least 3 robust scales)"),
+  }),
+  needs: ['spans'],
+  uses: ['logs', 'metrics'],
+  create: (options) => ({
+    rank(input) {
+      const errorOperation = options.errorOperation !== undefined ? new RegExp(options.errorOperation) : DEFAULT_ERROR_OPERATION;
+      const logs = input.logs && input.baselineLogs ? input.logs : undefined;
+      const ref = referenceOf(input.baseline, logs ? input.baselineLogs : undefined, errorOperation, options.z);
+      const fitted = fitReference(input.baseline, options.z, errorOperation);
+      const { analysis, gaps } = analyseWindow(input.spans, fitted, errorOperation);
+      const t = analysis.table;
+      const ix = analysis.index;
+      const window = spanPatterns(t, ref.codes, logs, marks(analysis, gaps, fitted.edges.abnormal(t, gaps).abnormal, options.z));
+      const contrast = { minSources: options.minSources, shareFloor: options.shareFloor };
+      const name = (e: number) => ref.codes.names[e];
+      const evidence: Evidence[] = [];
+      const addChanges = (pairs: SpanPairs, reference: PatternCounts) => {
+        for (const c of contrastPatterns(reference, countPairs(t, ix, pairs), contrast)) {
+          if (Math.abs(c.z) < options.z) continue;
+          const latency = name(c.to).startsWith(LATE_PREFIX) || name(c.to).endsWith(SLOW_SUFFIX);
+          evidence.push({ service: c.service, instance: c.instance, z: Math.abs(c.z), spans: spansShowing(t, ix, pairs, c), explain: describe(c, name), latency });
+        }
+      };
+      addChanges(window.calls, ref.calls);
+      if (window.logs && ref.logs) addChanges(window.logs, ref.logs);
+      if (logs && window.lineSpan) {
+        for (const e of logEvidence(logs, input.baselineLogs!, { z: options.z }).values()) {
+          for (const s of e.surges) {
+            const spans = new Uint8Array(t.length);
+            for (let i = 0; i < logs.length; i++) {
+              if (logs.template[i] === s.template && window.lineSpan[i] >= 0 && logs.strings[logs.instance[i]] === e.instance) spans[window.lineSpan[i]] = 1;
+            }
+            evidence.push({
+              service: e.service,
+              instance: e.instance,
+              z: s.z,
+              spans,
+              explain: `error template "${logs.templates[s.template]}" ${s.count} times (reference predicts ${s.expected.toFixed(1)}), z ${s.z.toFixed(1)}`,
+              latency: false,
+            });
+          }
+        }
+      }
+      // Metric alarms, after Nezha's, where the instance's own work slowed too: a metric that moved
+      // while its instance serves as before is not what hurt the calls.
+      if (input.metrics) {
+        const alarms = new Map<string, { service: string; metric: string; surprise: number }>();
+        for (const c of metricChanges(input.metrics, input.incident)) {
+          const s = surprise(c);
+          if (s < options.alarm) continue;
+          const a = alarms.get(c.instance);
+          if (!a || s > a.surprise) alarms.set(c.instance, { service: c.service, metric: `${c.metric} ${c.direction > 0 ? 'up' : 'down'}`, surprise: s });
+        }
+        if (alarms.size) {
+          for (const slow of slowInstances(fitted, analysis, gaps, options.z)) {
+            const a = alarms.get(slow.instance);
+            if (!a || slow.z < options.z) continue;
+            evidence.push({
+              service: a.service,
+              instance: slow.instance,
+              z: slow.z,
+              spans: slow.spans,
+              latency: true,
+              explain: `metric alarm (${a.metric}, ${a.surprise.toFixed(1)} times the largest move of its reference) with ${slow.slow} of its ${slow.calls} calls slow on its own (reference rate predicts ${slow.expected.toFixed(1)}), z ${slow.z.toFixed(1)}`,
+            });
+          }
+        }
+      }
+      // Strongest evidence on each span, then how much of each piece travelled up from other services.
+      const weight = new Float64Array(t.length);
+      for (const e of evidence) for (let r = 0; r < t.length; r++) if (e.spans[r] && e.z > weight[r]) weight[r] = e.z;
+      const below = foreignEvidenceBelow(t, ix, weight);
+      const scores = new Map<string, InstanceScore>();
+      for (const e of evidence) {
+        let shown = 0;
+        let explained = 0;
+        for (let r = 0; r < t.length; r++) {
+          if (!e.spans[r]) continue;
+          shown++;
+          if (below[r] > 0 && !e.latency) explained++;
+        }
+        const z = shown && !e.latency ? e.z * (1 - explained / shown) : e.z;
+        const key = e.instance ?? e.service;
+        const s = scores.get(key);
+        if (!s || z > s.score) {
+          scores.set(key, { service: e.service, score: z, explanation: `${e.explain}${explained ? `; ${explained} of ${shown} spans showing it call services that show changes too` : ''}` });
+        }
+      }
+      return rankInstances(scores, serviceOrder(t));
+    },
+  }),
+});
+
+/**
+ * Per instance of the window, how significantly more of its calls are slow on their own account
+ * (self-time beyond z robust sigmas of the operation's reference) than the reference rate of its
+ * service predicts (binomial z, floored like the pattern shares), and which spans those are.
+ */
+function slowInstances(ref: FittedReference, analysis: SpanAnalysis, gaps: EdgeGaps, zLimit: number) {
+  const refRate = new Map<string, [number, number]>();
+  const rt = ref.analysis.table;
+  for (let i = 0; i < rt.length; i++) {
+    if (ref.gaps.clientSpan[i] || !ref.analysis.scores.known[i]) continue;
+    const key = rt.strings[rt.service[i]];
+    const r = refRate.get(key) ?? [0, 0];
+    r[0]++;
+    if (ref.analysis.scores.zSelf[i] > zLimit) r[1]++;
+    refRate.set(key, r);
+  }
+  const t = analysis.table;
+  const byInstance = new Map<number, { calls: number; slow: number; service: number; spans: Uint8Array }>();
+  for (let i = 0; i < t.length; i++) {
+    if (gaps.clientSpan[i] || !analysis.scores.known[i]) continue;
+    let s = byInstance.get(t.instance[i]);
+    if (!s) byInstance.set(t.instance[i], (s = { calls: 0, slow: 0, service: t.service[i], spans: new Uint8Array(t.length) }));
+    s.calls++;
+    if (analysis.scores.zSelf[i] > zLimit) {
+      s.slow++;
+      s.spans[i] = 1;
+    }
+  }
+  return [...byInstance].map(([inst, s]) => {
+    const [n, k] = refRate.get(t.strings[s.service]) ?? [0, 0];
+    const p = (k + 1) / (n + 2);
+    const expected = s.calls * p;
+    return { instance: t.strings[inst], calls: s.calls, slow: s.slow, expected, spans: s.spans, z: (s.slow - expected) / Math.sqrt(expected * (1 - p) + 0.0025 * s.calls * s.calls + 1) };
+  });
+}
+
+function describe(c: PatternChange, name: (e: number) => string): string {
+  return `"${name(c.from)}" followed by "${name(c.to)}" in ${(100 * c.windowShare).toFixed(0)}% of ${c.windowSources} (reference ${(100 * c.referenceShare).toFixed(0)}%), z ${c.z.toFixed(1)}`;
+}

@@ -1,0 +1,54 @@
+/**
+ * What the span methods learn from a run's reference spans, fitted once per (table, settings) and
+ * shared by every incident and method: the per-operation baselines, the analysis of the reference
+ * itself (for expected false-alarm rates), its edge gaps and per-edge gap baselines.
+ */
+import { analyse, dropRepeatedSpans, OperationBaseline, type SpanAnalysis } from './span-stats.js';
+import { inferStatus } from '../data/span-status.js';
+import { EdgeBaseline, edgeGaps, type EdgeGaps } from './signals/edge-latency.js';
+import type { SpanTable } from '../data/types.js';
+
+export interface FittedReference {
+  operations: OperationBaseline;
+  analysis: SpanAnalysis;
+  /** Edge gaps and per-edge baselines, computed on first use (the span methods without edges never pay for them). */
+  readonly gaps: EdgeGaps;
+  readonly edges: EdgeBaseline;
+}
+
+const fitted = new WeakMap<SpanTable, Map<string, FittedReference>>();
+
+export function fitReference(table: SpanTable, z: number, errorOperation: RegExp): FittedReference {
+  let m = fitted.get(table);
+  if (!m) fitted.set(table, (m = new Map()));
+  const key = `${z}\u0000${errorOperation.source}`;
+  let f = m.get(key);
+  if (!f) {
+    const t = inferStatus(dropRepeatedSpans(table), errorOperation);
+    const operations = OperationBaseline.fit(t);
+    const analysis = analyse(t, operations);
+    let gaps: EdgeGaps | undefined;
+    let edges: EdgeBaseline | undefined;
+    m.set(
+      key,
+      (f = {
+        operations,
+        analysis,
+        get gaps() {
+          return (gaps ??= edgeGaps(t, analysis.index));
+        },
+        get edges() {
+          return (edges ??= EdgeBaseline.fit(t, analysis.index, z));
+        },
+      }),
+    );
+  }
+  return f;
+}
+
+/** A window's spans prepared as the reference was: repeats dropped, unknown statuses inferred, analysed. */
+export function analyseWindow(spans: SpanTable, ref: FittedReference, errorOperation: RegExp): { analysis: SpanAnalysis; gaps: EdgeGaps } {
+  const t = inferStatus(dropRepeatedSpans(spans), errorOperation);
+  const analysis = analyse(t, ref.operations);
+  return { analysis, gaps: edgeGaps(t, analysis.index) };
+}

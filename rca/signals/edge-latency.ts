@@ -1,0 +1,203 @@
+/**
+ * Edge latency: the time a call spends between caller and callee (network, broker, waiting to be
+ * picked up), per edge (caller service -> callee service and operation), against the baseline.
+ *
+ * The gap of a call is its caller's duration minus its callee's: the client view minus the
+ * callee's own view where the table has it (serverStart, serverEnd: a server span beside the client
+ * span, or the callee's receive and reply legs in a message log); else, where a call's only child
+ * runs on another instance (a client span and the server span under it), the parent's duration
+ * minus that child's. Elsewhere the gap is unknown and the edge carries no evidence.
+ *
+ * A network fault on an instance delays every edge into it and out of it; one on a link delays
+ * that edge alone. Evidence is therefore kept per instance and side: the share of the calls an
+ * instance receives whose gap is abnormal (in), and of the calls it makes (out). A slow link counts
+ * for its callee (the convention of fault-injection truth); the caller side counts only when the
+ * caller's calls to two or more services are slow, which a fault on one link cannot cause.
+ */
+import { robust, type SpanIndex } from '../span-stats.js';
+import type { SpanTable } from '../../data/types.js';
+
+/** Floor on the robust scale of log gaps: a change of 5% is never more than one sigma. */
+const MIN_LOG_SCALE = 0.05;
+
+/** Per call, at the row of the callee's view of it: its gap in ms (NaN when unknown) and its caller's row. */
+export interface EdgeGaps {
+  gap: Float64Array;
+  /** Row whose instance made the call (the parent row), -1 when the caller is outside the table. */
+  callerRow: Int32Array;
+  /** 1 for a client span whose only child is the server span on the callee: its self-time is the gap. */
+  clientSpan: Uint8Array;
+}
+
+/** Gaps of every call of a table (see the module comment). */
+export function edgeGaps(t: SpanTable, ix: SpanIndex): EdgeGaps {
+  const n = t.length;
+  const gap = new Float64Array(n).fill(NaN);
+  const callerRow = new Int32Array(n).fill(-1);
+  const clientSpan = new Uint8Array(n);
+  const ss = t.serverStart;
+  const se = t.serverEnd;
+  const viewed = (i: number) => ss !== undefined && se !== undefined && ss[i] === ss[i] && se[i] === se[i];
+  for (let i = 0; i < n; i++) {
+    if (viewed(i)) {
+      // The row is the caller's view of the call, with the callee's own beside it.
+      gap[i] = Math.max(0, t.end[i] - t.start[i] - (se![i] - ss![i]));
+      callerRow[i] = t.parent[i];
+      continue;
+    }
+    const c = ix.firstChild[i];
+    if (c < 0 || ix.nextSibling[c] >= 0 || viewed(c)) continue;
+    if (t.instance[c] === t.instance[i] && t.service[c] === t.service[i]) continue;
+    // A client span (row i, on the caller) whose only child is the server span on the callee.
+    gap[c] = Math.max(0, t.end[i] - t.start[i] - (t.end[c] - t.start[c]));
+    callerRow[c] = i;
+    clientSpan[i] = 1;
+  }
+  return { gap, callerRow, clientSpan };
+}
+
+/** `callerService\0calleeService\0calleeOperation` of a call with a known gap. */
+function edgeKey(t: SpanTable, g: EdgeGaps, i: number): string {
+  const caller = g.callerRow[i] >= 0 ? t.strings[t.service[g.callerRow[i]]] : '';
+  return `${caller}\u0000${t.strings[t.service[i]]}\u0000${t.strings[t.operation[i]]}`;
+}
+
+interface EdgeStats {
+  count: number;
+  logGap: { median: number; scale: number };
+  /** Share of the baseline's calls beyond the abnormal threshold (the expected false-alarm rate). */
+  beyond: number;
+  p99: number;
+}
+
+/** Per-edge gap baselines learnt from fault-free calls. */
+export class EdgeBaseline {
+  private constructor(
+    private readonly edges: Map<string, EdgeStats>,
+    readonly z: number,
+  ) {}
+
+  static fit(t: SpanTable, ix: SpanIndex, z: number): EdgeBaseline {
+    const g = edgeGaps(t, ix);
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < t.length; i++) {
+      if (g.gap[i] !== g.gap[i]) continue;
+      const k = edgeKey(t, g, i);
+      let list = groups.get(k);
+      if (!list) groups.set(k, (list = []));
+      list.push(Math.log1p(g.gap[i]));
+    }
+    const edges = new Map<string, EdgeStats>();
+    for (const [k, v] of groups) {
+      const r = robust(v);
+      const sorted = v.slice().sort((a, b) => a - b);
+      const p99 = sorted[Math.min(sorted.length - 1, Math.floor(0.99 * (sorted.length - 1) + 0.5))];
+      const scale = Math.max(r.scale, MIN_LOG_SCALE);
+      let beyond = 0;
+      for (const x of v) if ((x - r.median) / scale > z && x > p99) beyond++;
+      edges.set(k, { count: v.length, logGap: r, beyond: beyond / v.length, p99 });
+    }
+    return new EdgeBaseline(edges, z);
+  }
+
+  /** 1 for each call whose gap is beyond z robust sigmas and the 99th percentile of its edge's baseline. */
+  abnormal(t: SpanTable, g: EdgeGaps, minCount = 5): { abnormal: Uint8Array; known: Uint8Array; expected: Float64Array } {
+    const abnormal = new Uint8Array(t.length);
+    const known = new Uint8Array(t.length);
+    const expected = new Float64Array(t.length);
+    const cache = new Map<string, EdgeStats | null>();
+    for (let i = 0; i < t.length; i++) {
+      if (g.gap[i] !== g.gap[i]) continue;
+      const k = edgeKey(t, g, i);
+      let e = cache.get(k);
+      if (e === undefined) {
+        const found = this.edges.get(k);
+        cache.set(k, (e = found && found.count >= minCount ? found : null));
+      }
+      if (!e) continue;
+      known[i] = 1;
+      expected[i] = e.beyond;
+      const x = Math.log1p(g.gap[i]);
+      abnormal[i] = (x - e.logGap.median) / Math.max(e.logGap.scale, MIN_LOG_SCALE) > this.z && x > e.p99 ? 1 : 0;
+    }
+    return { abnormal, known, expected };
+  }
+}
+
+/** Edge evidence per instance name: shares of its received and made calls with an abnormal gap, beyond the baseline's rate. */
+export interface InstanceEdgeEvidence {
+  instance: string;
+  service: string;
+  /** Excess share of its received calls (known gap) whose gap is abnormal. */
+  in: number;
+  /** Excess share of the calls it made whose gap is abnormal, when to two or more services; else 0. */
+  out: number;
+  /** Calls with a known gap it received / made. */
+  inCalls: number;
+  outCalls: number;
+  /** The edge with the most abnormal calls into it, for the explanation. */
+  worstEdge: string;
+}
+
+/**
+ * Per instance, edge evidence of the window's calls. `minAbnormal` abnormal calls are needed on a
+ * side before it counts (a lone slow call is noise).
+ */
+export function edgeEvidence(t: SpanTable, g: EdgeGaps, judged: ReturnType<EdgeBaseline['abnormal']>, minAbnormal = 3): Map<string, InstanceEdgeEvidence> {
+  interface Side {
+    calls: number;
+    abnormal: number;
+    expected: number;
+  }
+  const inSide = new Map<number, Side>();
+  const outSide = new Map<number, Side & { callees: Set<number> }>();
+  const worst = new Map<number, Map<string, number>>();
+  const serviceOf = new Map<number, number>();
+  for (let i = 0; i < t.length; i++) {
+    if (!judged.known[i]) continue;
+    const callee = t.instance[i];
+    serviceOf.set(callee, t.service[i]);
+    let s = inSide.get(callee);
+    if (!s) inSide.set(callee, (s = { calls: 0, abnormal: 0, expected: 0 }));
+    s.calls++;
+    s.expected += judged.expected[i];
+    s.abnormal += judged.abnormal[i];
+    if (judged.abnormal[i]) {
+      let w = worst.get(callee);
+      if (!w) worst.set(callee, (w = new Map()));
+      const caller = g.callerRow[i] >= 0 ? t.strings[t.service[g.callerRow[i]]] : '(outside)';
+      const k = `${caller} -> ${t.strings[t.service[i]]} ${t.strings[t.operation[i]]}`;
+      w.set(k, (w.get(k) ?? 0) + 1);
+    }
+    const cr = g.callerRow[i];
+    if (cr < 0) continue;
+    const caller = t.instance[cr];
+    serviceOf.set(caller, t.service[cr]);
+    let o = outSide.get(caller);
+    if (!o) outSide.set(caller, (o = { calls: 0, abnormal: 0, expected: 0, callees: new Set() }));
+    o.calls++;
+    o.expected += judged.expected[i];
+    o.abnormal += judged.abnormal[i];
+    if (judged.abnormal[i]) o.callees.add(t.service[i]);
+  }
+  const share = (s: Side | undefined) => (s && s.abnormal >= minAbnormal ? Math.max(0, (s.abnormal - s.expected) / s.calls) : 0);
+  const out = new Map<string, InstanceEdgeEvidence>();
+  for (const [inst, svc] of serviceOf) {
+    const i = inSide.get(inst);
+    const o = outSide.get(inst);
+    const w = worst.get(inst);
+    let worstEdge = '';
+    let worstN = 0;
+    if (w) for (const [k, c] of w) if (c > worstN) [worstEdge, worstN] = [k, c];
+    out.set(t.strings[inst], {
+      instance: t.strings[inst],
+      service: t.strings[svc],
+      in: share(i),
+      out: o && o.callees.size >= 2 ? share(o) : 0,
+      inCalls: i?.calls ?? 0,
+      outCalls: o?.calls ?? 0,
+      worstEdge,
+    });
+  }
+  return out;
+}
