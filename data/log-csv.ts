@@ -1,5 +1,6 @@
 /**
- * Application logs from CSV (`.csv`, `.csv.gz`, or folders of them) into a LogTable, streamed:
+ * Application logs from CSV (`.csv`, `.csv.gz`, or folders of them) or a generated data set's
+ * `logs.arrow` into a LogTable, streamed:
  * each line's message is mined into a Drain template as it is read (log-templates.ts) and only the
  * template id is kept, so memory grows with the lines kept (a few typed columns) and the distinct
  * templates, not with the text. Layouts are recognised from the header (telemetry-layouts.ts).
@@ -11,6 +12,7 @@ import { csvFilesOf, inWindows, type TimeWindow } from './csv-files.js';
 import { LogTemplateMiner, levelOf, type DrainOptions } from './log-templates.js';
 import { logLayout, ServiceFromInstance, timeOfCell } from './telemetry-layouts.js';
 import { LOG_LEVEL, type LogTable } from './types.js';
+import { scanLogs } from '../sim/read.js';
 
 export interface ReadLogsOptions {
   /** ours -> theirs (`--log-columns`), e.g. { time: 'ts', instance: 'pod' }. */
@@ -108,6 +110,34 @@ class LogTableBuilder {
   }
 }
 
+const ARROW_FILE = /\.arrow$/i;
+
+/**
+ * A generated data set's logs.arrow (sim/formats.ts LOG_COLUMNS): the line's bizSeqNo is its trace
+ * and its uniqueId its span, as in the trees built from the message log.
+ */
+async function addLogsArrow(file: string, b: LogTableBuilder, miner: LogTemplateMiner, keep: readonly TimeWindow[] | undefined, counts: LogReadStats): Promise<void> {
+  await scanLogs(file, (batch) => {
+    const service = batch.service.values.map((s) => b.intern(s));
+    const instance = batch.instance.values.map((s) => b.intern(s));
+    const level = batch.level.values.map(levelOf);
+    for (let i = 0; i < batch.length; i++) {
+      counts.lines++;
+      const time = batch.time[i];
+      if (!inWindows(time, keep)) {
+        counts.dropped++;
+        continue;
+      }
+      const trace = batch.bizSeqNo[i];
+      const span = batch.uniqueId[i];
+      const mined = miner.mine(batch.message[i]);
+      const stated = level[batch.level.codes[i]];
+      b.add(time, service[batch.service.codes[i]], instance[batch.instance.codes[i]], trace ? b.intern(trace) : -1, span ? b.intern(span) : -1, stated === LOG_LEVEL.unknown ? mined.level : stated, mined.template);
+      counts.kept++;
+    }
+  });
+}
+
 /**
  * Reads log lines from CSV files or folders of them (several paths make one table). Each line's
  * message is mined into a template (Drain); its level comes from the level column, else from the
@@ -124,6 +154,10 @@ export async function readLogs(paths: string | readonly string[], opts: ReadLogs
   for (const path of list) {
     for (const file of csvFilesOf(path, 'log')) {
       counts.files++;
+      if (ARROW_FILE.test(file)) {
+        await addLogsArrow(file, b, miner, opts.keep, counts);
+        continue;
+      }
       let header: string[] | undefined;
       let layout: ReturnType<typeof logLayout> | undefined;
       for await (const records of readCsvRecordBatches(file)) {

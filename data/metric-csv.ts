@@ -1,6 +1,6 @@
 /**
- * Per-instance resource metrics from wide CSV (`.csv`, `.csv.gz`, or folders of them) into a
- * MetricTable, streamed into typed columns: one row per (instance, time), one column per metric.
+ * Per-instance resource metrics from wide CSV (`.csv`, `.csv.gz`, or folders of them) or a
+ * generated data set's `metrics.arrow` into a MetricTable, streamed into typed columns: one row per (instance, time), one column per metric.
  * Files may carry different metrics (a column missing from a file is NaN there). Layouts are
  * recognised from the header (telemetry-layouts.ts).
  */
@@ -10,6 +10,8 @@ import { grown } from '../common/typed-array.js';
 import { csvFilesOf, inWindows, type TimeWindow } from './csv-files.js';
 import { metricLayout, ServiceFromInstance, timeOfCell } from './telemetry-layouts.js';
 import type { MetricTable } from './types.js';
+import { readMetricFrame } from '../sim/read.js';
+import { METRIC_NAMES } from '../sim/formats.js';
 
 export interface ReadMetricsOptions {
   /** ours -> theirs (`--metric-columns`): time, service, instance, and `metrics` (`a|b`: only these). */
@@ -112,6 +114,26 @@ class MetricTableBuilder {
   }
 }
 
+const ARROW_FILE = /\.arrow$/i;
+
+/** A generated data set's metrics.arrow (sim/formats.ts METRIC_COLUMNS), every metric of METRIC_NAMES. */
+async function addMetricsArrow(file: string, b: MetricTableBuilder, keep: readonly TimeWindow[] | undefined, counts: MetricReadStats): Promise<void> {
+  const frame = await readMetricFrame(file);
+  const service = frame.service.values.map((s) => b.intern(s));
+  const instance = frame.instance.values.map((s) => b.intern(s));
+  const columns = METRIC_NAMES.map((name) => b.metric(name));
+  for (let i = 0; i < frame.length; i++) {
+    counts.rows++;
+    if (!inWindows(frame.time[i], keep)) {
+      counts.dropped++;
+      continue;
+    }
+    const row = b.row(frame.time[i], service[frame.service.codes[i]], instance[frame.instance.codes[i]]);
+    for (let k = 0; k < METRIC_NAMES.length; k++) b.values[columns[k]][row] = frame.values[METRIC_NAMES[k]][i];
+    counts.kept++;
+  }
+}
+
 /**
  * Reads metric rows from CSV files or folders of them (several paths make one table). Without an
  * instance column a row's instance is its service. A metric cell that is neither a number nor
@@ -127,6 +149,10 @@ export async function readMetrics(paths: string | readonly string[], opts: ReadM
   for (const path of list) {
     for (const file of csvFilesOf(path, 'metric')) {
       counts.files++;
+      if (ARROW_FILE.test(file)) {
+        await addMetricsArrow(file, b, opts.keep, counts);
+        continue;
+      }
       let header: string[] | undefined;
       let layout: ReturnType<typeof metricLayout> | undefined;
       let columnOf: number[] = [];

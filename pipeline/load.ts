@@ -19,7 +19,7 @@ import type { TimeWindow } from '../data/csv-files.js';
 import { readMetrics } from '../data/metric-csv.js';
 import { readLogSets } from '../data/log-csv.js';
 import { DEFAULT_METRIC_LOOKBACK_MS } from '../rca/evaluate.js';
-import type { TruthFault } from '../sim/formats.js';
+import { DATA_SET_FILES, type TruthFault } from '../sim/formats.js';
 import { readTruth } from '../sim/read.js';
 import { buildSpans } from '../trees/index.js';
 import type { TreeStats } from '../trees/calls.js';
@@ -134,9 +134,13 @@ function resolveParts(spec: SourceSpec): Parts {
     const series = at('kpis') ?? at('kpis.csv') ?? at('kpis.arrow');
     if (!parts.series && series) parts.series = [series];
     if (at('truth.json')) parts.truth = at('truth.json')!;
-    // Metric and log CSV in faultline's layouts, as `generate --export` writes them.
-    if (!parts.metrics && at('metrics.csv')) parts.metrics = [at('metrics.csv')!];
-    if (!parts.logs && at('logs.csv')) parts.logs = [at('logs.csv')!];
+    // A generated data set's metrics and logs, the CSV that `generate --export` writes of them, or
+    // the folders that `anonymise` writes.
+    const metrics = at(DATA_SET_FILES.metrics) ?? at(DATA_SET_FILES.metricsCsv) ?? at('metrics');
+    const logs = at(DATA_SET_FILES.logs) ?? at(DATA_SET_FILES.logsCsv) ?? at('logs');
+    if (!parts.metrics && metrics) parts.metrics = [metrics];
+    if (!parts.logs && logs) parts.logs = [logs];
+    if (!parts.baselineLogs && at('baseline-logs')) parts.baselineLogs = [at('baseline-logs')!];
     if (!parts.incidents) {
       const incidents = at('incidents.json') ?? at('incidents.csv');
       if (incidents) parts.incidents = incidents;
