@@ -28,3 +28,25 @@ describe('faultline rca --data on a generated data set', () => {
     expect(res.results[0].metrics.byType['database-slow'].ac1).toBe(1);
   });
 });
+
+describe('faultline rca --data on a generated data set with logs and metrics', () => {
+  it('hands logs.arrow and metrics.arrow to the methods that use them, and a logged exception is found', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rca-gen-logs-'));
+    const scenario = join(dir, 'short-exception.yaml');
+    // An exception caught and logged: the reply still succeeds, so spans alone barely show it.
+    writeFileSync(
+      scenario,
+      `extends: ${resolve('scenarios/fault-base.yaml')}\ndescription: short code-exception for the rca tests\nduration: 40m\n` +
+        `traffic: { scale: 0.02 }\nfaults:\n  - { type: code-exception, target: { service: fx-service }, start: 25m, duration: 10m, severity: 0.6 }\n`,
+    );
+    const data = join(dir, 'data');
+    await generate({ scenario, seed: 3, out: data, logs: true, metrics: true });
+    const res = await rca({ in: data, rca: ['pattern-contrast', 'simple-rules'], out: join(dir, 'out') });
+    const { source } = JSON.parse(readFileSync(res.files.metrics, 'utf8'));
+    expect(source.logs).toEqual([join(data, 'logs.arrow')]);
+    expect(source.metrics).toEqual([join(data, 'metrics.arrow')]);
+    const ranking = JSON.parse(readFileSync(res.files.ranking, 'utf8'));
+    const pattern = ranking.algorithms.find((a: { name: string }) => a.name === 'pattern-contrast');
+    expect(pattern.incidents[0].candidates[0].service).toBe('fx-service');
+  });
+});
