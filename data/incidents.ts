@@ -52,16 +52,22 @@ export function incidentsFromTruth(truth: Truth): Incident[] {
   });
 }
 
+/**
+ * A Nezha fault's window: the published data sets hold about 2 minutes of traces and logs after
+ * each injection (and about 1 before), so the fault is judged over 3 minutes from it.
+ */
+export const NEZHA_INCIDENT_MS = 3 * 60_000;
+
 /** Kubernetes pod name: deployment name, then the ReplicaSet hash and the pod suffix. */
 export const POD_SERVICE_RE = /^(.+)-[a-z0-9]{6,10}-[a-z0-9]{5}$/;
 
 /**
  * The Nezha fault list (`fault_list.json`: `{ "<hour>": [{ inject_time, inject_pod, inject_type }] }`).
  * inject_time is read as UTC, the clock of the Nezha traces; the service is the pod's deployment
- * (or the first group of `serviceFromInstance`); each fault lasts `durationMs` (default: the default
- * incident length).
+ * (or the first group of `serviceFromInstance`); each fault lasts `durationMs` (default
+ * NEZHA_INCIDENT_MS).
  */
-export function incidentsFromNezhaFaultList(raw: unknown, file: string, serviceFromInstance?: string, durationMs = DEFAULT_INCIDENT_MS): Incident[] {
+export function incidentsFromNezhaFaultList(raw: unknown, file: string, serviceFromInstance?: string, durationMs = NEZHA_INCIDENT_MS): Incident[] {
   const re = serviceFromInstance ? new RegExp(serviceFromInstance) : POD_SERVICE_RE;
   const out: Incident[] = [];
   for (const [hour, list] of Object.entries(raw as Record<string, unknown>)) {

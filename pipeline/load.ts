@@ -9,16 +9,17 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { InputKind } from '../common/plugin.js';
 import { BadRows } from '../common/bad-rows.js';
-import { doing } from '../common/errors.js';
-import { parseInstantOrOffset } from '../common/instant.js';
+import { doing, UsageError } from '../common/errors.js';
+import { parseInstant, parseInstantOrOffset } from '../common/instant.js';
 import { kpiFrameFromSeries, loadIncidents, loadKpiSeries, loadSpans } from '../data/inputs.js';
 import { incidentsFromTruth } from '../data/incidents.js';
 import { emptySpanTable } from '../data/span-table.js';
+import { emptySpanReadStats } from '../data/span-assembly.js';
 import type { Incident, KpiFrame, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
 import type { TimeWindow } from '../data/csv-files.js';
 import { readMetrics } from '../data/metric-csv.js';
 import { readLogSets } from '../data/log-csv.js';
-import { DEFAULT_METRIC_LOOKBACK_MS } from '../rca/evaluate.js';
+import { DEFAULT_LOCAL_BASELINE_MS, DEFAULT_METRIC_LOOKBACK_MS } from '../rca/evaluate.js';
 import { DATA_SET_FILES, type TruthFault } from '../sim/formats.js';
 import { readTruth } from '../sim/read.js';
 import { buildSpans } from '../trees/index.js';
@@ -40,6 +41,10 @@ export interface SourceSpec {
   train?: string;
   /** Incidents: JSON, CSV, a Nezha fault_list.json or a truth.json. */
   incidents?: string;
+  /** Only the incidents starting at or after this time (ISO 8601), e.g. to hold a later part of the data out. */
+  incidentsFrom?: string;
+  /** Only the incidents starting before this time (ISO 8601). */
+  incidentsUntil?: string;
   /** Per-instance metric CSV files or folders. */
   metrics?: string[];
   /** Log CSV files or folders. */
@@ -177,17 +182,38 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
   const badRows = opts.badRows ?? new BadRows('reject');
   const spanOpts = { badRows, ...(opts.columns ? { columns: opts.columns } : {}), ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}) };
   const timings: Record<string, number> = {};
+  const notes: string[] = [];
   const read: Telemetry['read'] = {};
   const available = availableInputs(spec);
   const wantSpans = opts.need.has('spans');
   const wantSeries = opts.need.has('kpis');
 
+  const truth = parts.truth ? await timed(timings, 'series', `reading ${parts.truth}`, () => readTruth(path.dirname(parts.truth!))) : undefined;
+  if (truth) read.truth = parts.truth!;
+
+  const incidents = selectIncidents(
+    parts.incidents
+      ? await timed(timings, 'incidents', `reading incidents from ${parts.incidents}`, () => loadIncidents(parts.incidents!, badRows, opts.serviceFromInstance))
+      : truth
+        ? incidentsFromTruth(truth)
+        : [],
+    spec,
+  );
+  if (parts.incidents) read.incidents = parts.incidents;
+
+  // With a fault-free baseline given, a ranking reads only the spans near incidents: the rest are
+  // counted and dropped while streaming (memory grows with the incidents, not the files).
+  const spanStats = emptySpanReadStats();
+  const nearIncidents = parts.baseline && incidents.length ? spanWindows(incidents) : undefined;
   let spans = emptySpanTable();
   let baseline: SpanTable | undefined;
   let treeStats: TreeStats | undefined;
   if (wantSpans && parts.spans) {
     read.spans = parts.spans;
-    spans = await timed(timings, 'spans', `reading spans from ${parts.spans.join(', ')}`, () => loadSpans(parts.spans!, spanOpts));
+    spans = await timed(timings, 'spans', `reading spans from ${parts.spans.join(', ')}`, () =>
+      loadSpans(parts.spans!, { ...spanOpts, stats: spanStats, ...(nearIncidents ? { keep: nearIncidents } : {}) }),
+    );
+    if (spanStats.outsideWindows) notes.push(`${spanStats.outsideWindows} of ${spanStats.read} spans were not near an incident and were dropped while reading`);
   } else if (wantSpans && parts.messages) {
     read.messages = parts.messages;
     const messages = parts.messages;
@@ -200,14 +226,11 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     baseline = await timed(timings, 'spans', `reading baseline spans from ${parts.baseline.join(', ')}`, () => loadSpans(parts.baseline!, spanOpts));
   }
 
-  const truth = parts.truth ? await timed(timings, 'series', `reading ${parts.truth}`, () => readTruth(path.dirname(parts.truth!))) : undefined;
-  if (truth) read.truth = parts.truth!;
   let series: Series[] = [];
   let train: Series[] | undefined;
   let kpis: KpiFrame | undefined;
   let layout = 'none';
   let windows: Telemetry['windows'];
-  const notes: string[] = [];
   if ((wantSeries || opts.need.has('spans')) && parts.series) {
     // RCA methods that read KPIs get them too (`kpis` is both the detectors' and kpi-first's input).
     read.series = parts.series;
@@ -225,12 +248,6 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     notes.push(...set.notes);
   }
 
-  const incidents = parts.incidents
-    ? await timed(timings, 'incidents', `reading incidents from ${parts.incidents}`, () => loadIncidents(parts.incidents!, badRows, opts.serviceFromInstance))
-    : truth
-      ? incidentsFromTruth(truth)
-      : [];
-  if (parts.incidents) read.incidents = parts.incidents;
 
   // Metrics and logs: only what lies near an incident is kept (memory grows with the incidents, not the files).
   const keep = incidents.length ? telemetryWindows(incidents) : undefined;
@@ -295,6 +312,30 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     available,
     timings,
   };
+}
+
+/** The incidents that start in [--incidents-from, --incidents-until). */
+function selectIncidents(incidents: Incident[], spec: SourceSpec): Incident[] {
+  if (spec.incidentsFrom === undefined && spec.incidentsUntil === undefined) return incidents;
+  const at = (flag: string, text: string) => {
+    const t = parseInstant(text.trim(), 's');
+    if (!Number.isFinite(t)) throw new UsageError(`--${flag}: not an ISO 8601 time or unix seconds: '${text}'`);
+    return t;
+  };
+  const from = spec.incidentsFrom !== undefined ? at('incidents-from', spec.incidentsFrom) : -Infinity;
+  const until = spec.incidentsUntil !== undefined ? at('incidents-until', spec.incidentsUntil) : Infinity;
+  return incidents.filter((i) => i.start >= from && i.start < until);
+}
+
+/** How far a trace may reach past the edge of a window and still be read whole. */
+const TRACE_MARGIN_MS = 5 * 60_000;
+
+/**
+ * The spans a ranking reads when a baseline is given: each incident's window and the recent
+ * reference before it, widened by TRACE_MARGIN_MS so that traces crossing an edge stay whole.
+ */
+export function spanWindows(incidents: Incident[]): Array<[number, number]> {
+  return incidents.map((i) => [i.start - DEFAULT_LOCAL_BASELINE_MS - TRACE_MARGIN_MS, i.end + TRACE_MARGIN_MS]);
 }
 
 /**

@@ -31,6 +31,8 @@ export const FLAGS = {
   },
   train: { type: 'string', group: SOURCE, describe: 'folder of same-named series used only for fitting detectors' },
   incidents: { type: 'string', group: SOURCE, describe: 'incidents: JSON [{id,start,end?,rootCause,type?}], CSV, a Nezha fault_list.json or a truth.json' },
+  'incidents-from': { type: 'string', group: SOURCE, describe: 'only the incidents starting at or after this time (ISO 8601), e.g. to score a held-out part of the data' },
+  'incidents-until': { type: 'string', group: SOURCE, describe: 'only the incidents starting before this time (ISO 8601)' },
   metrics: { type: 'string', array: true, group: SOURCE, describe: 'per-instance metric CSV files or folders (time, service and/or instance, one column per metric; Nezha per-pod files as they are)' },
   logs: { type: 'string', array: true, group: SOURCE, describe: 'log CSV files or folders (time, service and/or instance, trace_id, span_id, level, message; Nezha log files as they are)' },
   'baseline-logs': { type: 'string', array: true, group: SOURCE, describe: 'fault-free log lines for reference (default: the lines before each incident)' },
@@ -138,7 +140,7 @@ export function sourceOf(argv: Omit<SourceSpec, 'in'> & { in?: string | string[]
   const { in: _in, ...parts } = argv;
   const spec: SourceSpec = dirs[0] !== undefined ? { in: dirs[0] } : {};
   // yargs gives a dashed flag in camel case too: --baseline-logs is argv.baselineLogs.
-  for (const key of ['spans', 'messages', 'baseline', 'series', 'train', 'incidents', 'metrics', 'logs', 'baselineLogs'] as const) {
+  for (const key of ['spans', 'messages', 'baseline', 'series', 'train', 'incidents', 'incidentsFrom', 'incidentsUntil', 'metrics', 'logs', 'baselineLogs'] as const) {
     const value = parts[key];
     if (value !== undefined && value.length) (spec as Record<string, unknown>)[key] = value;
   }

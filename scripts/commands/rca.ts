@@ -36,7 +36,7 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
     withFlags(
       y,
       'rca',
-      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'metrics', 'logs', 'baseline-logs', 'columns', 'metric-columns', 'log-columns', 'service-from-instance', 'on-bad-row', 'rules', 'window-ms', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'progress'],
+      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'incidents-from', 'incidents-until', 'metrics', 'logs', 'baseline-logs', 'columns', 'metric-columns', 'log-columns', 'service-from-instance', 'on-bad-row', 'rules', 'window-ms', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'progress'],
       ['rca', 'out'],
     )
       .alias('rca', 'a')

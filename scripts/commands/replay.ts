@@ -37,7 +37,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     const b = withFlags(
       y,
       'replay',
-      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'metrics', 'logs', 'baseline-logs', 'columns', 'metric-columns', 'log-columns', 'service-from-instance', 'on-bad-row', 'detectors', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'parquet', 'progress'],
+      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'incidents-from', 'incidents-until', 'metrics', 'logs', 'baseline-logs', 'columns', 'metric-columns', 'log-columns', 'service-from-instance', 'on-bad-row', 'detectors', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'parquet', 'progress'],
       ['out'],
     );
     return withOption(b, 'replay', 'title', { type: 'string', describe: "the report's title" }) as never;
