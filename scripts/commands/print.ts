@@ -1,10 +1,25 @@
 /** The CLI's result lines, printed from the figure tables so every command shows a figure alike. */
 import { comparable, DETECTION_FIGURES, formatFigure, RCA_FIGURES, type Figure } from '../../scores/figures.js';
 
+interface Interval {
+  low: number | null;
+  high: number | null;
+}
+
+/** The bootstrap interval printed beside a headline figure, where the figures carry one. */
+function intervalOf(key: string, values: object): Interval | undefined {
+  const v = values as { pointAdjustedF1Interval?: Interval; intervals?: { acAt?: Record<string, Interval> } };
+  if (key === 'pointAdjustedF1') return v.pointAdjustedF1Interval;
+  if (key === 'ac1') return v.intervals?.acAt?.['1'];
+  return undefined;
+}
+
 function line(name: string, width: number, table: readonly Figure[], keys: readonly string[], values: object, tail: string): string {
   const cells = keys.map((k) => {
     const f = table.find((x) => x.key === k)!;
-    return `${f.label} ${formatFigure(f, (values as Record<string, number | null>)[k])}`;
+    const ci = intervalOf(k, values);
+    const range = ci && ci.low !== null && ci.high !== null ? ` [${formatFigure(f, ci.low)}, ${formatFigure(f, ci.high)}]` : '';
+    return `${f.label} ${formatFigure(f, (values as Record<string, number | null>)[k])}${range}`;
   });
   return `${name.padEnd(width)}  ${cells.join('  ')}${tail ? `  ${tail}` : ''}\n`;
 }
