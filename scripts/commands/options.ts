@@ -19,7 +19,7 @@ export const FLAGS = {
     group: SOURCE,
     describe: 'data set folder: generated (messages.arrow, kpis.arrow, truth.json) or imported (spans/, baseline/, kpis/ or kpis.csv, incidents.json or .csv)',
   },
-  spans: { type: 'string', array: true, group: SOURCE, describe: 'span files or folders: span CSV (.csv, .csv.gz), OTLP or Jaeger JSON' },
+  spans: { type: 'string', array: true, group: SOURCE, describe: 'span files or folders: span CSV (.csv, .csv.gz), OTLP, Jaeger or Zipkin v2 JSON (.json, .jsonl, optionally .gz)' },
   messages: { type: 'string', group: SOURCE, describe: 'a message log (messages.arrow) to build transaction trees from' },
   baseline: { type: 'string', array: true, group: SOURCE, describe: 'fault-free spans for reference (default: the traces before each incident)' },
   series: {
