@@ -8,6 +8,7 @@
 import { BadRows } from '../common/bad-rows.js';
 import { readCsvRecordBatches } from '../common/text-lines.js';
 import { grown } from '../common/typed-array.js';
+import { StringDictionary } from '../common/string-dictionary.js';
 import { csvFilesOf, inWindows, type TimeWindow } from './csv-files.js';
 import { LogTemplateMiner, levelOf, type DrainOptions } from './log-templates.js';
 import { logLayout, ServiceFromInstance, timeOfCell } from './telemetry-layouts.js';
@@ -43,8 +44,8 @@ export interface LogReadStats {
 class LogTableBuilder {
   length = 0;
   private cap = 1 << 14;
-  readonly strings: string[] = [];
-  private readonly ids = new Map<string, number>();
+  private readonly dictionary = new StringDictionary();
+  readonly strings = this.dictionary.strings;
   time = new Float64Array(this.cap);
   service = new Int32Array(this.cap);
   instance = new Int32Array(this.cap);
@@ -54,13 +55,7 @@ class LogTableBuilder {
   template = new Int32Array(this.cap);
 
   intern(s: string): number {
-    let id = this.ids.get(s);
-    if (id === undefined) {
-      id = this.strings.length;
-      this.strings.push(s);
-      this.ids.set(s, id);
-    }
-    return id;
+    return this.dictionary.internString(s);
   }
 
   add(time: number, service: number, instance: number, traceId: number, spanId: number, level: number, template: number): void {

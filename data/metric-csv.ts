@@ -7,6 +7,7 @@
 import { BadRows } from '../common/bad-rows.js';
 import { readCsvRecordBatches } from '../common/text-lines.js';
 import { grown } from '../common/typed-array.js';
+import { StringDictionary } from '../common/string-dictionary.js';
 import { csvFilesOf, inWindows, type TimeWindow } from './csv-files.js';
 import { metricLayout, ServiceFromInstance, timeOfCell } from './telemetry-layouts.js';
 import type { MetricTable } from './types.js';
@@ -42,8 +43,8 @@ function metricValue(text: string): number | undefined {
 class MetricTableBuilder {
   length = 0;
   private cap = 4096;
-  readonly strings: string[] = [];
-  private readonly ids = new Map<string, number>();
+  private readonly dictionary = new StringDictionary();
+  readonly strings = this.dictionary.strings;
   readonly names: string[] = [];
   private readonly nameIds = new Map<string, number>();
   time = new Float64Array(this.cap);
@@ -52,13 +53,7 @@ class MetricTableBuilder {
   values: Float64Array[] = [];
 
   intern(s: string): number {
-    let id = this.ids.get(s);
-    if (id === undefined) {
-      id = this.strings.length;
-      this.strings.push(s);
-      this.ids.set(s, id);
-    }
-    return id;
+    return this.dictionary.internString(s);
   }
 
   /** The column of a metric, created NaN-filled for the rows before it appeared. */
