@@ -134,23 +134,28 @@ function normalised(d: Detection): Float64Array {
   return out;
 }
 
-function firstIndexAtOrAfter(ts: Float64Array, t: number): number {
+/** The first index whose time is >= t (after = false) or > t (after = true). */
+function searchTime(ts: Float64Array, t: number, after: boolean): number {
   let a = 0;
   let b = ts.length;
   while (a < b) {
     const m = (a + b) >> 1;
-    if (ts[m] < t) a = m + 1;
+    if (ts[m] < t || (after && ts[m] === t)) a = m + 1;
     else b = m;
   }
   return a;
+}
+
+function firstIndexAtOrAfter(ts: Float64Array, t: number): number {
+  return searchTime(ts, t, false);
 }
 
 /** Windows in unix ms to inclusive index ranges: the first point at or after the start to the last at or before the end. */
 export function windowsInIndex(ts: Float64Array, windows: Array<[number, number]>): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (const [ws, we] of windows) {
-    const a = firstIndexAtOrAfter(ts, ws);
-    const b = firstIndexAtOrAfter(ts, we + 1e-9) - 1;
+    const a = searchTime(ts, ws, false);
+    const b = searchTime(ts, we, true) - 1;
     if (b >= a) out.push([a, b]);
   }
   return out;

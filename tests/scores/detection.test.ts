@@ -5,7 +5,7 @@ import { aiopsGrid } from '../../scores/detection/grid.js';
 import { rangeSums } from '../../scores/detection/range.js';
 import { NAB_PROFILES, nabFile, nabOptimise, nabScoreOfAlarms, nabWindowsFromSegments, normalisedNab, probationaryPoints, scaledSigmoid } from '../../scores/detection/nab.js';
 import { eventCounts } from '../../scores/detection/events.js';
-import { scoreDetection, thresholdFreeMetrics } from '../../scores/detection/evaluate.js';
+import { scoreDetection, thresholdFreeMetrics, windowsInIndex } from '../../scores/detection/evaluate.js';
 import type { Detection } from '../../detectors/types.js';
 import type { Series } from '../../data/types.js';
 
@@ -141,6 +141,15 @@ describe('NAB score (NAB sweeper)', () => {
     expect(nabWindowsFromSegments([[20, 20], [24, 24]], 100)).toEqual([[18, 26]]); // overlapping: merged
     expect(probationaryPoints(100)).toBe(15);
     expect(probationaryPoints(10_000)).toBe(750);
+  });
+  it("maps NAB's timestamp windows to points, both edges included, at real epoch times", () => {
+    const t0 = Date.UTC(2014, 3, 10, 16, 15);
+    const ts = Float64Array.from({ length: 10 }, (_, i) => t0 + i * 5 * MIN);
+    expect(windowsInIndex(ts, [[ts[2], ts[6]]])).toEqual([[2, 6]]);
+    // Edges between points: the first point at or after the start, the last at or before the end.
+    expect(windowsInIndex(ts, [[ts[2] - 1, ts[6] + 1]])).toEqual([[2, 6]]);
+    expect(windowsInIndex(ts, [[ts[2] + 1, ts[6] - 1]])).toEqual([[3, 5]]);
+    expect(windowsInIndex(ts, [[ts[2] + 1, ts[3] - 1]])).toEqual([]);
   });
   it('an alarm at the window start scores the full TP weight; no alarm scores the null', () => {
     expect(scaledSigmoid(-1) / scaledSigmoid(-1)).toBe(1);
