@@ -30,7 +30,8 @@ import { pointAdjustedCounts, pointAdjustedItems, type PointAdjustedItems } from
 import { eventCounts, type EventDetail } from './events.js';
 import { rangeSums, type PositionalBias } from './range.js';
 import { bestF1Threshold, curveAreas, pointwiseCurveAreas } from './curves.js';
-import { tsbSlidingWindow, vus } from './vus.js';
+import { VUS_THRESHOLDS, tsbSlidingWindow, vus } from './vus.js';
+import { descendingOrder } from './order.js';
 import {
   NAB_PROFILES,
   NAB_PROFILE_NAMES,
@@ -408,10 +409,11 @@ export function thresholdFreeMetrics(series: Series[], detections: Detection[], 
   prepared.forEach((p, k) => {
     const labels = p.labels.subarray(p.from);
     const scores = p.norm.subarray(p.from);
-    const point = pointwiseCurveAreas(labels, scores);
-    const pa = curveAreas(pointAdjustedItems(p.grid, labels, scores, delay));
+    const order = descendingOrder(scores);
+    const point = pointwiseCurveAreas(labels, scores, order);
+    const pa = curveAreas(pointAdjustedItems(p.grid, labels, scores, delay, order));
     const window = opts.vusWindow ?? tsbSlidingWindow(p.s.values.subarray(p.from));
-    const v = vus(labels, scores, window);
+    const v = vus(labels, scores, window, VUS_THRESHOLDS, order);
     const row: SeriesThresholdFree = { aucPr: point.aucPr, aucRoc: point.aucRoc, paAucPr: pa.aucPr, paAucRoc: pa.aucRoc, vusPr: v.vusPr, vusRoc: v.vusRoc, vusWindow: window };
     perSeries[p.s.id] = row;
     for (const f of THRESHOLD_FREE_FIGURES) columns[f][k] = row[f];
