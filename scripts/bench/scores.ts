@@ -3,7 +3,7 @@
  * with anomaly segments, a few gaps and repeated timestamps) scored with every metric: the own
  * threshold, the oracle (exact best point-adjusted F1 over every distinct score and NAB's optimiser
  * for three profiles), and the threshold-free figures (AUC-PR and AUC-ROC point-wise and
- * point-adjusted, VUS-PR and VUS-ROC with TSB-AD's per-series window). Target (issue 10): under 5 s
+ * point-adjusted, VUS-PR and VUS-ROC with TSB-AD's per-series window). Target: under 5 s
  * on one core. Reports wall and CPU time.
  *
  * `--out <file>` writes every figure of the three steps as JSON, so two builds can be compared byte
