@@ -9,8 +9,9 @@
  * treated as -Infinity (they alarm only at the lowest threshold). Positives may carry weights
  * (point-adjusted segments weigh their length); `missing` adds negatives scored -Infinity (empty
  * grid slots). Both are NaN when there are no positives or (ROC) no negatives.
- * Cost: one typed-array sort of the scores.
+ * Cost: one radix sort of the scores (order.ts), none when the caller passes them sorted.
  */
+import { descendingOrder, rankedScore, type ScoreOrder } from './order.js';
 
 export interface CurveInput {
   positiveScores: Float64Array;
@@ -19,6 +20,8 @@ export interface CurveInput {
   negativeScores: Float64Array;
   /** Extra negatives that never alarm above -Infinity. */
   missing?: number;
+  /** The scores are already ranked (NaN as -Infinity) and in descending order: no sort. */
+  sorted?: boolean;
 }
 
 export interface CurveAreas {
@@ -26,24 +29,15 @@ export interface CurveAreas {
   aucPr: number;
 }
 
-function descending(scores: Float64Array): Float64Array {
-  const out = new Float64Array(scores.length);
-  for (let i = 0; i < scores.length; i++) out[i] = Number.isNaN(scores[i]) ? -Infinity : scores[i];
-  out.sort();
-  return out.reverse();
-}
-
-function sortedItems(input: CurveInput): { pos: Float64Array; posW: Float64Array; neg: Float64Array } {
-  const neg = descending(input.negativeScores);
-  if (!input.positiveWeights) {
-    const pos = descending(input.positiveScores);
-    return { pos, posW: new Float64Array(pos.length).fill(1), neg };
-  }
+function sortedItems(input: CurveInput): { pos: Float64Array; posW: Float64Array | undefined; neg: Float64Array } {
+  if (input.sorted) return { pos: input.positiveScores, posW: input.positiveWeights, neg: input.negativeScores };
+  const neg = descendingOrder(input.negativeScores).sorted;
+  const { order, sorted: pos } = descendingOrder(input.positiveScores);
   const w = input.positiveWeights;
-  const s = input.positiveScores;
-  const key = (k: number) => (Number.isNaN(s[k]) ? -Infinity : s[k]);
-  const order = Array.from(s.keys()).sort((a, b) => key(b) - key(a) || a - b);
-  return { pos: Float64Array.from(order, key), posW: Float64Array.from(order, (k) => w[k]), neg };
+  if (!w) return { pos, posW: undefined, neg };
+  const posW = new Float64Array(order.length);
+  for (let k = 0; k < order.length; k++) posW[k] = w[order[k]];
+  return { pos, posW, neg };
 }
 
 /**
@@ -53,8 +47,7 @@ function sortedItems(input: CurveInput): { pos: Float64Array; posW: Float64Array
 export function thresholdSweep(input: CurveInput, visit: (threshold: number, tp: number, fp: number) => void): { positives: number; negatives: number } {
   const { pos, posW, neg } = sortedItems(input);
   const missing = input.missing ?? 0;
-  let positives = 0;
-  for (let i = 0; i < posW.length; i++) positives += posW[i];
+  const positives = positiveTotal(input);
   const negatives = neg.length + missing;
   let tp = 0;
   let fp = 0;
@@ -63,7 +56,8 @@ export function thresholdSweep(input: CurveInput, visit: (threshold: number, tp:
   let v = Infinity;
   while (i < pos.length || j < neg.length) {
     v = Math.max(i < pos.length ? pos[i] : -Infinity, j < neg.length ? neg[j] : -Infinity);
-    for (; i < pos.length && pos[i] === v; i++) tp += posW[i];
+    if (posW) for (; i < pos.length && pos[i] === v; i++) tp += posW[i];
+    else for (; i < pos.length && pos[i] === v; i++) tp++;
     for (; j < neg.length && neg[j] === v; j++) fp++;
     // The empty slots belong to the -Infinity group.
     if (v === -Infinity) fp += missing;
@@ -97,28 +91,62 @@ export function curveAreas(input: CurveInput): CurveAreas {
   return { aucRoc: N > 0 ? roc : NaN, aucPr: ap };
 }
 
-/** The threshold with the best F1 = 2TP / (2TP + FP + FN) over every distinct threshold (ties: the highest). */
+/**
+ * The threshold with the best F1 = 2TP / (2TP + FP + FN) over every distinct threshold (ties: the
+ * highest). F1 rises only where a positive enters, so the best threshold is a positive's score:
+ * only those are visited, each with the negatives at or above it counted in one pass over the
+ * negatives (a binary search among the positives' scores), so the negatives are never sorted.
+ */
 export function bestF1Threshold(input: CurveInput): { threshold: number; f1: number } {
-  let best = { threshold: Infinity, f1: 0 };
   const P = positiveTotal(input);
-  thresholdSweep(input, (threshold, tp, fp) => {
-    const f1 = (2 * tp) / (2 * tp + fp + (P - tp));
-    if (f1 > best.f1) best = { threshold, f1 };
-  });
+  const { order, sorted } = input.sorted ? { order: undefined, sorted: input.positiveScores } : descendingOrder(input.positiveScores);
+  const w = input.positiveWeights;
+  // Distinct positive scores, highest first, with the positive weight at each.
+  const level = new Float64Array(sorted.length);
+  const gain = new Float64Array(sorted.length);
+  let m = 0;
+  for (let k = 0; k < sorted.length; k++) {
+    if (m === 0 || sorted[k] !== level[m - 1]) level[m++] = sorted[k];
+    gain[m - 1] += w ? w[order ? order[k] : k] : 1;
+  }
+  // Negatives per level: the highest level at or below each negative's score.
+  const entering = new Float64Array(m);
+  for (let k = 0; k < input.negativeScores.length; k++) {
+    const x = rankedScore(input.negativeScores[k]);
+    let a = 0;
+    let b = m;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (level[mid] <= x) b = mid;
+      else a = mid + 1;
+    }
+    if (a < m) entering[a]++;
+  }
+  let best = { threshold: Infinity, f1: 0 };
+  let tp = 0;
+  let fp = 0;
+  for (let j = 0; j < m; j++) {
+    tp += gain[j];
+    fp += entering[j];
+    // The empty slots belong to the -Infinity group.
+    const f = fp + (level[j] === -Infinity ? (input.missing ?? 0) : 0);
+    const f1 = (2 * tp) / (2 * tp + f + (P - tp));
+    if (f1 > best.f1) best = { threshold: level[j], f1 };
+  }
   return best;
 }
 
-/** Point-wise curve areas of one series' scores against its labels. */
-export function pointwiseCurveAreas(labels: Uint8Array, scores: Float64Array): CurveAreas {
+/** Point-wise curve areas of one series' scores against its labels (`order`: the scores' descendingOrder, if already made). */
+export function pointwiseCurveAreas(labels: Uint8Array, scores: Float64Array, order: ScoreOrder = descendingOrder(scores)): CurveAreas {
   let p = 0;
   for (let i = 0; i < labels.length; i++) p += labels[i];
   const pos = new Float64Array(p);
   const neg = new Float64Array(labels.length - p);
   let a = 0;
   let b = 0;
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i]) pos[a++] = scores[i];
-    else neg[b++] = scores[i];
+  for (let q = 0; q < labels.length; q++) {
+    if (labels[order.order[q]]) pos[a++] = order.sorted[q];
+    else neg[b++] = order.sorted[q];
   }
-  return curveAreas({ positiveScores: pos, negativeScores: neg });
+  return curveAreas({ positiveScores: pos, negativeScores: neg, sorted: true });
 }

@@ -30,7 +30,8 @@ import { pointAdjustedCounts, pointAdjustedItems, type PointAdjustedItems } from
 import { eventCounts, type EventDetail } from './events.js';
 import { rangeSums, type PositionalBias } from './range.js';
 import { bestF1Threshold, curveAreas, pointwiseCurveAreas } from './curves.js';
-import { tsbSlidingWindow, vus } from './vus.js';
+import { VUS_THRESHOLDS, tsbSlidingWindow, vus } from './vus.js';
+import { descendingOrder } from './order.js';
 import {
   NAB_PROFILES,
   NAB_PROFILE_NAMES,
@@ -134,23 +135,28 @@ function normalised(d: Detection): Float64Array {
   return out;
 }
 
-function firstIndexAtOrAfter(ts: Float64Array, t: number): number {
+/** The first index whose time is >= t (after = false) or > t (after = true). */
+function searchTime(ts: Float64Array, t: number, after: boolean): number {
   let a = 0;
   let b = ts.length;
   while (a < b) {
     const m = (a + b) >> 1;
-    if (ts[m] < t) a = m + 1;
+    if (ts[m] < t || (after && ts[m] === t)) a = m + 1;
     else b = m;
   }
   return a;
+}
+
+function firstIndexAtOrAfter(ts: Float64Array, t: number): number {
+  return searchTime(ts, t, false);
 }
 
 /** Windows in unix ms to inclusive index ranges: the first point at or after the start to the last at or before the end. */
 export function windowsInIndex(ts: Float64Array, windows: Array<[number, number]>): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (const [ws, we] of windows) {
-    const a = firstIndexAtOrAfter(ts, ws);
-    const b = firstIndexAtOrAfter(ts, we + 1e-9) - 1;
+    const a = searchTime(ts, ws, false);
+    const b = searchTime(ts, we, true) - 1;
     if (b >= a) out.push([a, b]);
   }
   return out;
@@ -403,10 +409,11 @@ export function thresholdFreeMetrics(series: Series[], detections: Detection[], 
   prepared.forEach((p, k) => {
     const labels = p.labels.subarray(p.from);
     const scores = p.norm.subarray(p.from);
-    const point = pointwiseCurveAreas(labels, scores);
-    const pa = curveAreas(pointAdjustedItems(p.grid, labels, scores, delay));
+    const order = descendingOrder(scores);
+    const point = pointwiseCurveAreas(labels, scores, order);
+    const pa = curveAreas(pointAdjustedItems(p.grid, labels, scores, delay, order));
     const window = opts.vusWindow ?? tsbSlidingWindow(p.s.values.subarray(p.from));
-    const v = vus(labels, scores, window);
+    const v = vus(labels, scores, window, VUS_THRESHOLDS, order);
     const row: SeriesThresholdFree = { aucPr: point.aucPr, aucRoc: point.aucRoc, paAucPr: pa.aucPr, paAucRoc: pa.aucRoc, vusPr: v.vusPr, vusRoc: v.vusRoc, vusWindow: window };
     perSeries[p.s.id] = row;
     for (const f of THRESHOLD_FREE_FIGURES) columns[f][k] = row[f];

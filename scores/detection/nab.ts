@@ -16,6 +16,7 @@
  * - NAB's optimiser sweeps every distinct score of the whole corpus (highest first) and keeps the
  *   threshold with the best corpus score (the highest such threshold on ties), per profile.
  */
+import { descendingOrder } from './order.js';
 
 export interface NabProfile {
   tp: number;
@@ -169,15 +170,15 @@ export interface NabOptimum {
 /**
  * NAB's optimiser over a corpus (nab/optimizer.py with nab/sweeper.py calcScoreByThreshold): every
  * scored point ordered by score, then the corpus score at each distinct threshold from the top,
- * for each profile. Points with equal scores enter together, so their order does not matter: they
- * are bucketed by rank among the distinct scores (typed sorts only).
+ * for each profile. Points with equal scores enter together (in index order, so sums are
+ * reproducible); one radix sort, then each profile is one sequential pass.
  */
 export function nabOptimiseProfiles(files: NabFile[], profiles: NabProfile[]): NabOptimum[] {
   let total = 0;
-  const offsets: number[] = [];
+  let counted = 0;
   let windowCount = 0;
   for (const f of files) {
-    offsets.push(windowCount);
+    counted += f.countedWindows;
     windowCount += f.windows;
     for (let i = 0; i < f.window.length; i++) if (f.window[i] !== -2 && !Number.isNaN(f.scores[i])) total++;
   }
@@ -185,63 +186,45 @@ export function nabOptimiseProfiles(files: NabFile[], profiles: NabProfile[]): N
   const unweighted = new Float64Array(total);
   const win = new Int32Array(total);
   let k = 0;
-  files.forEach((f, fi) => {
+  let offset = 0;
+  for (const f of files) {
     for (let i = 0; i < f.window.length; i++) {
       if (f.window[i] === -2 || Number.isNaN(f.scores[i])) continue;
       score[k] = f.scores[i];
-      win[k] = f.window[i] < 0 ? -1 : offsets[fi] + f.window[i];
+      win[k] = f.window[i] < 0 ? -1 : offset + f.window[i];
       unweighted[k] = f.unweighted[i];
       k++;
     }
-  });
-  // Distinct scores, highest first, and each point's bucket.
-  const sorted = score.slice().sort().reverse();
-  let u = 0;
-  for (let i = 0; i < total; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[u++] = sorted[i];
-  const distinct = sorted.subarray(0, u);
-  const start = new Int32Array(u + 1);
-  const bucket = new Int32Array(total);
-  for (let i = 0; i < total; i++) {
-    let a = 0;
-    let b = u - 1;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      if (distinct[m] > score[i]) a = m + 1;
-      else b = m;
-    }
-    bucket[i] = a;
-    start[a + 1]++;
+    offset += f.windows;
   }
-  for (let j = 0; j < u; j++) start[j + 1] += start[j];
-  const fill = start.slice(0, u);
-  const order = new Int32Array(total);
-  for (let i = 0; i < total; i++) order[fill[bucket[i]]++] = i;
-  let counted = 0;
-  let all = 0;
-  for (const f of files) {
-    counted += f.countedWindows;
-    all += f.windows;
+  const { order, sorted } = descendingOrder(score);
+  const sortedWin = new Int32Array(total);
+  const sortedUnweighted = new Float64Array(total);
+  for (let q = 0; q < total; q++) {
+    sortedWin[q] = win[order[q]];
+    sortedUnweighted[q] = unweighted[order[q]];
   }
   return profiles.map((profile) => {
     const nullScore = -profile.fn * counted;
-    const perfect = profile.tp * all;
+    const perfect = profile.tp * windowCount;
     const best = new Float64Array(windowCount).fill(-Infinity);
     let current = nullScore;
     let result = { threshold: Infinity, score: current };
-    for (let j = 0; j < u; j++) {
-      for (let q = start[j]; q < start[j + 1]; q++) {
-        const p = order[q];
-        const w = win[p];
-        if (w < 0) current += unweighted[p] * profile.fp;
+    let q = 0;
+    while (q < total) {
+      const threshold = sorted[q];
+      for (; q < total && sorted[q] === threshold; q++) {
+        const w = sortedWin[q];
+        if (w < 0) current += sortedUnweighted[q] * profile.fp;
         else {
-          const sweep = unweighted[p] * profile.tp;
+          const sweep = sortedUnweighted[q] * profile.tp;
           if (sweep > best[w]) {
             current += Math.max(-profile.fn, sweep) - Math.max(-profile.fn, best[w] === -Infinity ? -profile.fn : best[w]);
             best[w] = sweep;
           }
         }
       }
-      if (current > result.score) result = { threshold: distinct[j], score: current };
+      if (current > result.score) result = { threshold, score: current };
     }
     const range = perfect - nullScore;
     return { ...result, normalised: range > 0 ? (100 * (result.score - nullScore)) / range : NaN };

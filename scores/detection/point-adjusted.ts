@@ -8,6 +8,7 @@
  */
 import type { Counts } from './confusion.js';
 import type { AiopsGrid } from './grid.js';
+import { descendingOrder, type ScoreOrder } from './order.js';
 
 export function pointAdjustedCounts(grid: AiopsGrid, labels: Uint8Array, alarms: Uint8Array, delay: number): Counts {
   let tp = 0;
@@ -56,20 +57,24 @@ export function pointAdjustedCounts(grid: AiopsGrid, labels: Uint8Array, alarms:
  * The grid as weighted items for threshold-free point-adjusted curves: each labelled segment is one
  * positive item weighing its length, scored by the highest score in its first delay + 1 slots (the
  * lowest threshold that detects it); each unlabelled occupied slot is a negative scored by its
- * highest score; `missing` slots are negatives that never alarm.
+ * highest score; `missing` slots are negatives that never alarm. Given the scores' descendingOrder,
+ * the items come out sorted (`sorted: true`): a slot's negative is its first point in that order.
  */
 export interface PointAdjustedItems {
   positiveScores: Float64Array;
   positiveWeights: Float64Array;
   negativeScores: Float64Array;
   missing: number;
+  sorted?: boolean;
 }
 
-export function pointAdjustedItems(grid: AiopsGrid, labels: Uint8Array, scores: Float64Array, delay: number): PointAdjustedItems {
+export function pointAdjustedItems(grid: AiopsGrid, labels: Uint8Array, scores: Float64Array, delay: number, order?: ScoreOrder): PointAdjustedItems {
   const n = grid.slot.length;
   const posS: number[] = [];
   const posW: number[] = [];
   const neg = new Float64Array(n);
+  // With an order: the first point of each unlabelled slot, for the sorted pass below.
+  const negativeHead = order ? new Int32Array(n).fill(-1) : undefined;
   let negCount = 0;
   let occupied = 0;
   let segStart = -1;
@@ -77,6 +82,7 @@ export function pointAdjustedItems(grid: AiopsGrid, labels: Uint8Array, scores: 
   let i = 0;
   while (i < n) {
     const s = grid.slot[i];
+    const head = i;
     let label = 0;
     let best = -Infinity;
     for (; i < n && grid.slot[i] === s; i++) {
@@ -95,9 +101,22 @@ export function pointAdjustedItems(grid: AiopsGrid, labels: Uint8Array, scores: 
       if (s - segStart <= delay && best > posS[k]) posS[k] = best;
     } else {
       segStart = -1;
-      neg[negCount++] = best;
+      if (negativeHead) negativeHead.fill(head, head, i);
+      else neg[negCount++] = best;
     }
     prev = s;
   }
-  return { positiveScores: Float64Array.from(posS), positiveWeights: Float64Array.from(posW), negativeScores: neg.slice(0, negCount), missing: grid.slots - occupied };
+  const missing = grid.slots - occupied;
+  if (!order || !negativeHead) return { positiveScores: Float64Array.from(posS), positiveWeights: Float64Array.from(posW), negativeScores: neg.slice(0, negCount), missing };
+  const done = new Uint8Array(n);
+  for (let q = 0; q < n; q++) {
+    const h = negativeHead[order.order[q]];
+    if (h < 0 || done[h]) continue;
+    done[h] = 1;
+    neg[negCount++] = order.sorted[q];
+  }
+  const positives = descendingOrder(posS);
+  const positiveWeights = new Float64Array(posW.length);
+  for (let k = 0; k < posW.length; k++) positiveWeights[k] = posW[positives.order[k]];
+  return { positiveScores: positives.sorted, positiveWeights, negativeScores: neg.slice(0, negCount), missing, sorted: true };
 }

@@ -21,6 +21,7 @@
  */
 
 import FFT from 'fft.js';
+import { descendingOrder, type ScoreOrder } from './order.js';
 
 export const VUS_THRESHOLDS = 250;
 /** TSB-AD's window when the autocorrelation shows no usable period. */
@@ -68,18 +69,21 @@ export function tsbSlidingWindow(values: Float64Array): number {
   return bestLag + base;
 }
 
-/** FFT plans by size: building one is costlier than the transform. */
-const ffts = new Map<number, FFT>();
+/** FFT plans by size, with their input, spectrum and output buffers: building them costs more than the transform. */
+const ffts = new Map<number, { fft: FFT; input: Float64Array; spectrum: Float64Array; back: Float64Array }>();
 
 /** Sum over i of x[i] x[i + k] for k = 0..maxLag, by FFT of the zero-padded series (as statsmodels' acf with fft=True). */
 function autocovariance(x: Float64Array, maxLag: number): Float64Array {
   let size = 2;
   while (size < 2 * x.length) size *= 2;
-  let fft = ffts.get(size);
-  if (!fft) ffts.set(size, (fft = new FFT(size)));
-  const input = new Float64Array(size);
+  let plan = ffts.get(size);
+  if (!plan) ffts.set(size, (plan = { fft: new FFT(size), input: new Float64Array(size), spectrum: new Float64Array(2 * size), back: new Float64Array(2 * size) }));
+  const { fft, input, spectrum, back } = plan;
   input.set(x);
-  const spectrum = fft.createComplexArray() as number[];
+  input.fill(0, x.length);
+  // Zeroed as fresh buffers would be: the real transform writes only part of the spectrum.
+  spectrum.fill(0);
+  back.fill(0);
   fft.realTransform(spectrum, input);
   fft.completeSpectrum(spectrum);
   for (let i = 0; i < size; i++) {
@@ -88,50 +92,33 @@ function autocovariance(x: Float64Array, maxLag: number): Float64Array {
     spectrum[2 * i] = re * re + im * im;
     spectrum[2 * i + 1] = 0;
   }
-  const back = fft.createComplexArray() as number[];
   fft.inverseTransform(back, spectrum);
   const out = new Float64Array(maxLag + 1);
   for (let k = 0; k <= maxLag; k++) out[k] = back[2 * k];
   return out;
 }
 
-/** VUS-ROC and VUS-PR of one series (NaN without a labelled point). */
-export function vus(labels: Uint8Array, scores: Float64Array, window: number, thresholds = VUS_THRESHOLDS): VusResult {
+/** VUS-ROC and VUS-PR of one series (NaN without a labelled point); `order`: the scores' descendingOrder, if already made. */
+export function vus(labels: Uint8Array, scores: Float64Array, window: number, thresholds = VUS_THRESHOLDS, order?: ScoreOrder): VusResult {
   const n = labels.length;
   const L = Math.max(0, Math.floor(window));
   const nan = { vusRoc: NaN, vusPr: NaN, window: L };
   if (n === 0) return nan;
-  const s = new Float64Array(n);
-  for (let i = 0; i < n; i++) s[i] = Number.isNaN(scores[i]) ? -Infinity : scores[i];
-  const asc = s.slice().sort();
+  const { order: rank, sorted } = order ?? descendingOrder(scores);
   const T = thresholds;
   const theta = new Float64Array(T);
   const stepIdx = T > 1 ? (n - 1) / (T - 1) : 0;
-  for (let k = 0; k < T; k++) theta[k] = asc[n - 1 - (k === T - 1 ? n - 1 : Math.trunc(k * stepIdx))];
-  // Alarms at each threshold: scores >= theta[k].
+  for (let k = 0; k < T; k++) theta[k] = sorted[k === T - 1 ? n - 1 : Math.trunc(k * stepIdx)];
+  // Alarms at each threshold (scores >= theta[k]), and the first threshold index at which each
+  // point alarms (T: never): theta is non-increasing, so one walk down the sorted scores.
   const nPred = new Float64Array(T);
-  for (let k = 0; k < T; k++) {
-    let a = 0;
-    let b = n;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      if (asc[m] < theta[k]) a = m + 1;
-      else b = m;
-    }
-    nPred[k] = n - a;
-  }
-  // First threshold index at which each point alarms (T: never). theta is non-increasing.
   const first = new Uint16Array(n);
-  for (let i = 0; i < n; i++) {
-    let a = 0;
-    let b = T;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      if (theta[m] <= s[i]) b = m;
-      else a = m + 1;
-    }
-    first[i] = a;
+  let m = 0;
+  for (let q = 0; q < n; q++) {
+    while (m < T && theta[m] > sorted[q]) nPred[m++] = q;
+    first[rank[q]] = m;
   }
+  for (; m < T; m++) nPred[m] = n;
   // Labelled segments, and alarmed labelled points per threshold.
   const segS: number[] = [];
   const segE: number[] = [];

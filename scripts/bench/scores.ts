@@ -3,11 +3,15 @@
  * with anomaly segments, a few gaps and repeated timestamps) scored with every metric: the own
  * threshold, the oracle (exact best point-adjusted F1 over every distinct score and NAB's optimiser
  * for three profiles), and the threshold-free figures (AUC-PR and AUC-ROC point-wise and
- * point-adjusted, VUS-PR and VUS-ROC with TSB-AD's per-series window). Target (issue 10): under 5 s
+ * point-adjusted, VUS-PR and VUS-ROC with TSB-AD's per-series window). Target: under 5 s
  * on one core. Reports wall and CPU time.
  *
- *   npm run build && node dist/scripts/bench/scores.js [--points 3000000]
+ * `--out <file>` writes every figure of the three steps as JSON, so two builds can be compared byte
+ * for byte (`cmp before.json after.json`): a faster scorer must give the same numbers.
+ *
+ *   npm run build && node dist/scripts/bench/scores.js [--points 3000000] [--out figures.json]
  */
+import fs from 'node:fs';
 import seedrandom from 'seedrandom';
 import { scoreDetection, thresholdFreeMetrics } from '../../scores/detection/evaluate.js';
 import type { Detection } from '../../detectors/types.js';
@@ -15,6 +19,8 @@ import type { Series } from '../../data/types.js';
 
 const pointsArg = process.argv.indexOf('--points');
 const TOTAL = pointsArg > 0 ? Number(process.argv[pointsArg + 1]) : 3_000_000;
+const outArg = process.argv.indexOf('--out');
+const OUT = outArg > 0 ? process.argv[outArg + 1] : undefined;
 const PER_SERIES = 10_000;
 const TARGET_S = 5;
 
@@ -44,10 +50,11 @@ const series = made.map((x) => x.s);
 const detections = made.map((x) => x.d);
 const points = series.length * PER_SERIES;
 
+const figures: Record<string, unknown> = {};
 const time = (label: string, f: () => unknown) => {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  f();
+  figures[label] = f();
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   const cpu = (c.user + c.system) / 1e6;
@@ -61,3 +68,7 @@ cpu += time('own threshold: every threshold-dependent metric', () => scoreDetect
 cpu += time('oracle: exact best PA-F1 and NAB optimiser x 3 profiles', () => scoreDetection(series, detections, { threshold: 'oracle' }));
 cpu += time('threshold-free: AUC-PR/ROC (point, PA), VUS-PR/ROC', () => thresholdFreeMetrics(series, detections));
 process.stdout.write(`\ntotal CPU ${cpu.toFixed(2)} s for ${points} points (target < ${TARGET_S} s): ${cpu < TARGET_S ? 'met' : 'NOT met'}\n`);
+if (OUT) {
+  fs.writeFileSync(OUT, JSON.stringify(figures, null, 1) + '\n');
+  process.stdout.write(`figures written to ${OUT}\n`);
+}

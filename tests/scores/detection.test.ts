@@ -5,7 +5,9 @@ import { aiopsGrid } from '../../scores/detection/grid.js';
 import { rangeSums } from '../../scores/detection/range.js';
 import { NAB_PROFILES, nabFile, nabOptimise, nabScoreOfAlarms, nabWindowsFromSegments, normalisedNab, probationaryPoints, scaledSigmoid } from '../../scores/detection/nab.js';
 import { eventCounts } from '../../scores/detection/events.js';
-import { scoreDetection, thresholdFreeMetrics } from '../../scores/detection/evaluate.js';
+import { descendingOrder } from '../../scores/detection/order.js';
+import { curveAreas, pointwiseCurveAreas } from '../../scores/detection/curves.js';
+import { scoreDetection, thresholdFreeMetrics, windowsInIndex } from '../../scores/detection/evaluate.js';
 import type { Detection } from '../../detectors/types.js';
 import type { Series } from '../../data/types.js';
 
@@ -141,6 +143,15 @@ describe('NAB score (NAB sweeper)', () => {
     expect(nabWindowsFromSegments([[20, 20], [24, 24]], 100)).toEqual([[18, 26]]); // overlapping: merged
     expect(probationaryPoints(100)).toBe(15);
     expect(probationaryPoints(10_000)).toBe(750);
+  });
+  it("maps NAB's timestamp windows to points, both edges included, at real epoch times", () => {
+    const t0 = Date.UTC(2014, 3, 10, 16, 15);
+    const ts = Float64Array.from({ length: 10 }, (_, i) => t0 + i * 5 * MIN);
+    expect(windowsInIndex(ts, [[ts[2], ts[6]]])).toEqual([[2, 6]]);
+    // Edges between points: the first point at or after the start, the last at or before the end.
+    expect(windowsInIndex(ts, [[ts[2] - 1, ts[6] + 1]])).toEqual([[2, 6]]);
+    expect(windowsInIndex(ts, [[ts[2] + 1, ts[6] - 1]])).toEqual([[3, 5]]);
+    expect(windowsInIndex(ts, [[ts[2] + 1, ts[3] - 1]])).toEqual([]);
   });
   it('an alarm at the window start scores the full TP weight; no alarm scores the null', () => {
     expect(scaledSigmoid(-1) / scaledSigmoid(-1)).toBe(1);
@@ -288,6 +299,22 @@ describe('point-adjusted threshold-free items', () => {
     expect(Array.from(items.negativeScores)).toEqual([0.2, 0.3, 0.6]);
     expect(items.missing).toBe(0);
     expect(pointAdjustedItems(aiopsGrid(minutes(0, 1, 4)), u8([0, 0, 0]), Float64Array.from([1, 2, 3]), 7).missing).toBe(2);
+  });
+  it("given the scores' order, the items come out sorted: the same items, and the same areas", () => {
+    // Repeated instants (1 ms apart share a slot), gaps, ties and NaN.
+    const ts = Float64Array.from([0, 1, 2, 3, 5, 6, 7, 7.001, 8, 11, 12, 13].map((m) => m * MIN));
+    const labels = u8([0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, 1]);
+    const scores = Float64Array.from([0.3, NaN, 0.7, 0.3, 0.2, 0.9, 0.5, 0.8, 0.3, NaN, 0.1, 0.7]);
+    const grid = aiopsGrid(ts);
+    const plain = pointAdjustedItems(grid, labels, scores, 1);
+    const sorted = pointAdjustedItems(grid, labels, scores, 1, descendingOrder(scores));
+    const ranked = (a: Float64Array) => Array.from(a, (x) => (Number.isNaN(x) ? -Infinity : x)).sort((x, y) => y - x);
+    expect(sorted.sorted).toBe(true);
+    expect(Array.from(sorted.negativeScores)).toEqual(ranked(plain.negativeScores));
+    expect(Array.from(sorted.positiveScores)).toEqual(ranked(plain.positiveScores));
+    expect(sorted.missing).toBe(plain.missing);
+    expect(curveAreas(sorted)).toEqual(curveAreas(plain));
+    expect(pointwiseCurveAreas(labels, scores, descendingOrder(scores))).toEqual(pointwiseCurveAreas(labels, scores));
   });
   it('thresholdFreeMetrics: point-wise and point-adjusted areas of the hand case', () => {
     const s: Series = { id: 's', timestamps: regular(6), values: new Float64Array(6), labels: u8([0, 1, 1, 1, 0, 0]) };

@@ -34,6 +34,28 @@ describe('AUC-ROC and AUC-PR (scikit-learn definitions)', () => {
     const b = bestF1Threshold({ positiveScores: f64([0.5]), positiveWeights: f64([3]), negativeScores: f64([0.2, 0.3, 0.6]) });
     expect(b).toEqual({ threshold: 0.5, f1: 6 / 7 });
   });
+  it('the best-F1 threshold equals a brute-force search over every distinct score (ties, NaN, weights, empty slots)', () => {
+    const r = stream('best-f1');
+    const pick = () => (r() < 0.1 ? NaN : Math.round(r() * 12) / 4);
+    for (let trial = 0; trial < 200; trial++) {
+      const pos = Float64Array.from({ length: 1 + Math.floor(r() * 6) }, pick);
+      const weights = Float64Array.from(pos, () => 1 + Math.floor(r() * 4));
+      const neg = Float64Array.from({ length: Math.floor(r() * 30) }, pick);
+      const missing = Math.floor(r() * 3);
+      const ranked = (x: number) => (Number.isNaN(x) ? -Infinity : x);
+      const levels = [...new Set([...pos, ...neg].map(ranked).concat(missing ? [-Infinity] : []))].sort((a, b) => b - a);
+      const P = weights.reduce((a, b) => a + b, 0);
+      let want = { threshold: Infinity, f1: 0 };
+      for (const t of levels) {
+        let tp = 0;
+        pos.forEach((x, k) => void (ranked(x) >= t && (tp += weights[k])));
+        const fp = neg.filter((x) => ranked(x) >= t).length + (t === -Infinity ? missing : 0);
+        const f1 = (2 * tp) / (2 * tp + fp + (P - tp));
+        if (f1 > want.f1) want = { threshold: t, f1 };
+      }
+      expect(bestF1Threshold({ positiveScores: pos, positiveWeights: weights, negativeScores: neg, missing })).toEqual(want);
+    }
+  });
 });
 
 /** TSB-AD's RangeAUC_volume_opt written out loop by loop (O(L x 250 x n)): the reference for the fast one. */
