@@ -53,9 +53,8 @@ export interface SourceSpec {
   baselineLogs?: string[];
 }
 
-export interface LoadOptions {
-  /** The inputs the chosen methods read; others are not loaded. */
-  need: ReadonlySet<InputKind>;
+/** How to read files in someone else's column names and instance naming. */
+export interface InputMapping {
   /** Span CSV: our column -> the file's. */
   columns?: Record<string, string>;
   /** Metric and log CSV: our column -> the file's. */
@@ -63,6 +62,21 @@ export interface LoadOptions {
   logColumns?: Record<string, string>;
   /** Regex whose first capture group is the service, applied to instance (pod) names. */
   serviceFromInstance?: string;
+}
+
+/** The mapping options that are set, from options that may hold more. */
+export function inputMapping(opts: InputMapping): InputMapping {
+  return {
+    ...(opts.columns ? { columns: opts.columns } : {}),
+    ...(opts.metricColumns ? { metricColumns: opts.metricColumns } : {}),
+    ...(opts.logColumns ? { logColumns: opts.logColumns } : {}),
+    ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}),
+  };
+}
+
+export interface LoadOptions extends InputMapping {
+  /** The inputs the chosen methods read; others are not loaded. */
+  need: ReadonlySet<InputKind>;
   /** Shared over the sources of a run, so skipped rows are counted once. */
   badRows?: BadRows;
   /** Tree rules YAML and collection window, for message logs. */

@@ -15,19 +15,14 @@ import { scoreRankings, type RcaMetrics } from '../scores/rca.js';
 import { judgeGate, parseAcGate, type AcGate, type GateResult } from '../scores/gate.js';
 import type { TreeStats } from '../trees/calls.js';
 import { evaluate } from './evaluate.js';
-import { availableInputs, loadSource, type SourceSpec } from './load.js';
+import { availableInputs, inputMapping, loadSource, type InputMapping, type SourceSpec } from './load.js';
 import { checkInputs, closeMethods, inputsRead, resolveMethods } from './methods.js';
 
-export interface RcaOptions extends SourceSpec {
+export interface RcaOptions extends SourceSpec, InputMapping {
   /** RCA method specs; `all` = every built-in the data can feed. */
   rca: string[];
   out: string;
   force?: boolean;
-  columns?: Record<string, string>;
-  /** Metric and log CSV mappings for files in someone else's column names. */
-  metricColumns?: Record<string, string>;
-  logColumns?: Record<string, string>;
-  serviceFromInstance?: string;
   onBadRow?: BadRowPolicy;
   /** Tree rules YAML and collection window (message logs). */
   rules?: string;
@@ -78,10 +73,7 @@ export async function rca(opts: RcaOptions): Promise<RcaResult> {
     const telemetry = await loadSource(opts, {
       need: inputsRead(methods),
       badRows,
-      ...(opts.columns ? { columns: opts.columns } : {}),
-      ...(opts.metricColumns ? { metricColumns: opts.metricColumns } : {}),
-      ...(opts.logColumns ? { logColumns: opts.logColumns } : {}),
-      ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}),
+      ...inputMapping(opts),
       ...(opts.rules ? { rules: opts.rules } : {}),
       ...(opts.windowMs !== undefined ? { windowMs: opts.windowMs } : {}),
     });

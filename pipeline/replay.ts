@@ -14,10 +14,10 @@ import { writeReport } from '../reports/write.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { evaluate } from './evaluate.js';
 import { parseAcGate, type AcGate } from '../scores/gate.js';
-import { availableInputs, loadSource, type SourceSpec, type Telemetry } from './load.js';
+import { availableInputs, inputMapping, loadSource, type InputMapping, type SourceSpec, type Telemetry } from './load.js';
 import { checkInputs, closeMethods, inputsRead, resolveMethods } from './methods.js';
 
-export interface ReplayOptions extends SourceSpec {
+export interface ReplayOptions extends SourceSpec, InputMapping {
   out: string;
   /** Write beside files in `out` that faultline did not write (they are kept). */
   force?: boolean;
@@ -32,12 +32,6 @@ export interface ReplayOptions extends SourceSpec {
   pluginTimeoutMs?: number;
   /** Also write the result tables as Parquet (rca-candidates.parquet, detectors.parquet). */
   parquet?: boolean;
-  /** Span CSV mapping for spans in someone else's column names. */
-  columns?: Record<string, string>;
-  /** Metric and log CSV mappings for files in someone else's column names. */
-  metricColumns?: Record<string, string>;
-  logColumns?: Record<string, string>;
-  serviceFromInstance?: string;
   onBadRow?: BadRowPolicy;
   title?: string;
   progress?: boolean;
@@ -71,10 +65,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     const telemetry = await loadSource(opts, {
       need: inputsRead(methods),
       badRows,
-      ...(opts.columns ? { columns: opts.columns } : {}),
-      ...(opts.metricColumns ? { metricColumns: opts.metricColumns } : {}),
-      ...(opts.logColumns ? { logColumns: opts.logColumns } : {}),
-      ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}),
+      ...inputMapping(opts),
     });
     progress.note(`read ${telemetry.spans.length} spans, ${telemetry.series.length} series, ${telemetry.incidents.length} incidents`);
     const name = opts.in ? path.basename(path.resolve(opts.in)) : 'data';

@@ -5,6 +5,7 @@
  */
 import type { Argv, Options } from 'yargs';
 import { UsageError } from '../../common/errors.js';
+import { parseBadRowPolicy, type BadRowPolicy } from '../../common/bad-rows.js';
 import { parseColumnMapping } from '../../data/column-mapping.js';
 import type { SourceSpec } from '../../pipeline/load.js';
 
@@ -145,6 +146,40 @@ export function sourceOf(argv: Omit<SourceSpec, 'in'> & { in?: string | string[]
     if (value !== undefined && value.length) (spec as Record<string, unknown>)[key] = value;
   }
   return spec;
+}
+
+/** The flags naming a source and how to read it, as yargs gives them. */
+export interface SourceArgs {
+  in?: string;
+  spans?: string[];
+  messages?: string;
+  baseline?: string[];
+  series?: string[];
+  incidents?: string;
+  metrics?: string[];
+  logs?: string[];
+  'baseline-logs'?: string[];
+  columns?: string;
+  'metric-columns'?: string;
+  'log-columns'?: string;
+  'service-from-instance'?: string;
+  'on-bad-row': string;
+}
+
+/** The flags of SourceArgs, for withFlags. */
+export const SOURCE_FLAGS = ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'incidents-from', 'incidents-until', 'metrics', 'logs', 'baseline-logs', 'columns', 'metric-columns', 'log-columns', 'service-from-instance', 'on-bad-row'] as const;
+
+/** How to read the source: column mappings, instance naming and the bad-row policy. */
+export function readingOf(argv: SourceArgs): { onBadRow: BadRowPolicy; columns?: Record<string, string>; metricColumns?: Record<string, string>; logColumns?: Record<string, string>; serviceFromInstance?: string } {
+  return {
+    onBadRow: parseBadRowPolicy(argv['on-bad-row']),
+    ...given({
+      columns: columnMapping('--columns', argv.columns),
+      metricColumns: columnMapping('--metric-columns', argv['metric-columns']),
+      logColumns: columnMapping('--log-columns', argv['log-columns']),
+      serviceFromInstance: argv['service-from-instance'],
+    }),
+  };
 }
 
 /** Only the options a user gave: the library's defaults apply to the rest. */

@@ -1,23 +1,8 @@
 import type { CommandModule } from 'yargs';
-import { parseBadRowPolicy } from '../../common/bad-rows.js';
 import { UsageError } from '../../common/errors.js';
-import { columnMapping, given, secondsFlag, sourceOf, splitSpecs, withFlags } from './options.js';
+import { given, readingOf, secondsFlag, SOURCE_FLAGS, sourceOf, splitSpecs, withFlags, type SourceArgs } from './options.js';
 
-interface RcaArgs {
-  in?: string;
-  spans?: string[];
-  messages?: string;
-  baseline?: string[];
-  series?: string[];
-  incidents?: string;
-  metrics?: string[];
-  logs?: string[];
-  'baseline-logs'?: string[];
-  columns?: string;
-  'metric-columns'?: string;
-  'log-columns'?: string;
-  'service-from-instance'?: string;
-  'on-bad-row': string;
+interface RcaArgs extends SourceArgs {
   rules?: string;
   'window-ms'?: number;
   rca?: string[];
@@ -36,7 +21,7 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
     withFlags(
       y,
       'rca',
-      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'incidents-from', 'incidents-until', 'metrics', 'logs', 'baseline-logs', 'columns', 'metric-columns', 'log-columns', 'service-from-instance', 'on-bad-row', 'rules', 'window-ms', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'progress'],
+      [...SOURCE_FLAGS, 'rules', 'window-ms', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'progress'],
       ['rca', 'out'],
     )
       .alias('rca', 'a')
@@ -51,12 +36,8 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
       rca: splitSpecs(argv.rca) ?? [],
       out: argv.out,
       force: argv.force,
-      onBadRow: parseBadRowPolicy(argv['on-bad-row']),
+      ...readingOf(argv),
       ...given({
-        columns: columnMapping('--columns', argv.columns),
-        metricColumns: columnMapping('--metric-columns', argv['metric-columns']),
-        logColumns: columnMapping('--log-columns', argv['log-columns']),
-        serviceFromInstance: argv['service-from-instance'],
         rules: argv.rules,
         windowMs: argv['window-ms'],
         minAc1: argv['min-ac1'],

@@ -1,20 +1,8 @@
 import type { CommandModule } from 'yargs';
-import { parseBadRowPolicy } from '../../common/bad-rows.js';
 import { UsageError } from '../../common/errors.js';
-import { columnMapping, given, secondsFlag, sourceOf, splitSpecs, withFlags, withOption } from './options.js';
+import { given, readingOf, secondsFlag, SOURCE_FLAGS, sourceOf, splitSpecs, withFlags, withOption, type SourceArgs } from './options.js';
 
-interface ReplayArgs {
-  in?: string;
-  spans?: string[];
-  messages?: string;
-  baseline?: string[];
-  series?: string[];
-  incidents?: string;
-  metrics?: string[];
-  logs?: string[];
-  'baseline-logs'?: string[];
-  'metric-columns'?: string;
-  'log-columns'?: string;
+interface ReplayArgs extends SourceArgs {
   out: string;
   force: boolean;
   detectors?: string[];
@@ -23,9 +11,6 @@ interface ReplayArgs {
   'rca-timeout'?: number;
   'plugin-timeout'?: number;
   parquet: boolean;
-  columns?: string;
-  'service-from-instance'?: string;
-  'on-bad-row': string;
   title?: string;
   progress?: boolean;
 }
@@ -37,7 +22,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
     const b = withFlags(
       y,
       'replay',
-      ['in', 'spans', 'messages', 'baseline', 'series', 'incidents', 'incidents-from', 'incidents-until', 'metrics', 'logs', 'baseline-logs', 'columns', 'metric-columns', 'log-columns', 'service-from-instance', 'on-bad-row', 'detectors', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'parquet', 'progress'],
+      [...SOURCE_FLAGS, 'detectors', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'parquet', 'progress'],
       ['out'],
     );
     return withOption(b, 'replay', 'title', { type: 'string', describe: "the report's title" }) as never;
@@ -51,17 +36,13 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       out: argv.out,
       force: argv.force,
       parquet: argv.parquet,
-      onBadRow: parseBadRowPolicy(argv['on-bad-row']),
+      ...readingOf(argv),
       ...given({
         detectors: splitSpecs(argv.detectors),
         rca: splitSpecs(argv.rca),
         minAc1: argv['min-ac1'],
         rcaTimeoutMs: secondsFlag('--rca-timeout', argv['rca-timeout']),
         pluginTimeoutMs: secondsFlag('--plugin-timeout', argv['plugin-timeout']),
-        columns: columnMapping('--columns', argv.columns),
-        metricColumns: columnMapping('--metric-columns', argv['metric-columns']),
-        logColumns: columnMapping('--log-columns', argv['log-columns']),
-        serviceFromInstance: argv['service-from-instance'],
         title: argv.title,
         progress: argv.progress,
       }),
