@@ -58,7 +58,8 @@ function readMarker(dir: string): Marker | undefined {
   return undefined;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process of this machine with that id is alive (one we may not signal counts). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

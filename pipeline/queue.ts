@@ -24,6 +24,7 @@ import type { ItemResult } from '../scores/item-result.js';
 import { itemError, WORKER_EXEC_ARGV, workerFile, type Evaluator, type TaskFor } from './run.js';
 import type { SweepItem } from './sweep.js';
 import type { WorkerTask } from './worker.js';
+import { pidAlive } from '../common/output-dir.js';
 
 /** The queue's name on the Redis server. */
 export const QUEUE_NAME = 'faultline';
@@ -152,15 +153,6 @@ export interface WorkerOptions {
   /** How long an item's claim lasts without renewal: a dead worker's item is retried after about this long. */
   lockMs?: number;
   onItem?: (key: string, ok: boolean) => void;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const SCRATCH_PREFIX = 'faultline-worker-';
