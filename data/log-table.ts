@@ -115,21 +115,32 @@ export interface TemplateCounts {
 
 /** How many lines of each template each instance wrote in each minute (or `stepMs` bucket). */
 export function templateCounts(t: LogTable, stepMs = 60_000): TemplateCounts {
-  const counts = new Map<string, number>();
+  // One number per (instance, template, bucket), ordered as the result is: no per-line strings.
+  let first = Infinity;
+  let last = -Infinity;
   for (let i = 0; i < t.length; i++) {
-    const k = `${t.instance[i]},${t.template[i]},${Math.floor(t.time[i] / stepMs) * stepMs}`;
-    counts.set(k, (counts.get(k) ?? 0) + 1);
+    const b = Math.floor(t.time[i] / stepMs);
+    if (b < first) first = b;
+    if (b > last) last = b;
   }
-  const rows = [...counts].map(([k, c]) => {
-    const [inst, tpl, min] = k.split(',').map(Number);
-    return [inst, tpl, min, c] as const;
-  });
-  rows.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
-  return {
-    length: rows.length,
-    instance: Int32Array.from(rows, (r) => r[0]),
-    template: Int32Array.from(rows, (r) => r[1]),
-    minute: Float64Array.from(rows, (r) => r[2]),
-    count: Int32Array.from(rows, (r) => r[3]),
-  };
+  const buckets = t.length ? last - first + 1 : 1;
+  const templates = Math.max(1, t.templates.length);
+  const counts = new Map<number, number>();
+  for (let i = 0; i < t.length; i++) {
+    const key = (t.instance[i] * templates + t.template[i]) * buckets + (Math.floor(t.time[i] / stepMs) - first);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const keys = Float64Array.from(counts.keys()).sort();
+  const n = keys.length;
+  const out: TemplateCounts = { length: n, instance: new Int32Array(n), template: new Int32Array(n), minute: new Float64Array(n), count: new Int32Array(n) };
+  for (let k = 0; k < n; k++) {
+    const key = keys[k];
+    const bucket = key % buckets;
+    const pair = (key - bucket) / buckets;
+    out.template[k] = pair % templates;
+    out.instance[k] = (pair - out.template[k]) / templates;
+    out.minute[k] = (first + bucket) * stepMs;
+    out.count[k] = counts.get(key)!;
+  }
+  return out;
 }

@@ -111,3 +111,39 @@ describe('log CSV', () => {
     expect([c.length, Array.from(c.count), Array.from(c.minute, (m) => (m - 1_699_999_980_000) / 60_000)]).toEqual([4, [1, 1, 1, 1], [0, 1, 2, 3]]);
   });
 });
+
+describe('templateCounts', () => {
+  it('counts lines per instance, template and minute, ordered by instance, template, then minute', () => {
+    const rows: Array<[number, number, number]> = [
+      // [time ms, instance, template]
+      [120_500, 1, 0],
+      [60_000, 0, 1],
+      [61_000, 0, 1],
+      [0, 1, 0],
+      [179_999, 0, 0],
+      [60_100, 1, 2],
+    ];
+    const n = rows.length;
+    const logs = {
+      length: n,
+      strings: ['pod-a', 'pod-b'],
+      time: Float64Array.from(rows, (r) => r[0]),
+      service: new Int32Array(n),
+      instance: Int32Array.from(rows, (r) => r[1]),
+      traceId: new Int32Array(n).fill(-1),
+      spanId: new Int32Array(n).fill(-1),
+      level: new Uint8Array(n),
+      template: Int32Array.from(rows, (r) => r[2]),
+      templates: ['a', 'b', 'c'],
+    };
+    const c = templateCounts(logs);
+    const got = Array.from({ length: c.length }, (_, k) => [c.instance[k], c.template[k], c.minute[k], c.count[k]]);
+    expect(got).toEqual([
+      [0, 0, 120_000, 1],
+      [0, 1, 60_000, 2],
+      [1, 0, 0, 1],
+      [1, 0, 120_000, 1],
+      [1, 2, 60_000, 1],
+    ]);
+  });
+});
