@@ -27,7 +27,7 @@ const LOW_FREQUENCY_ZERO_RATE = 0.2;
  * warm-up. With `weights` (the calls behind each average latency) the mean and slope are weighted
  * by them (the window's true average latency), and each first difference is divided by its
  * standard error sqrt(1/w_k + 1/w_{k-1}), so the RMS measures the per-call spread whatever the
- * volume: a quiet service's one-call minutes no longer look like a burst of jitter.
+ * volume: a quiet service's one-call minutes do not look like a burst of jitter.
  */
 export function windowFeatures(values: Float64Array, window: number, weights?: Float64Array): Float64Array {
   const n = values.length;

@@ -2,7 +2,7 @@
  * Detector throughput: points per second through detect() for every built-in, on one core, on a
  * seasonal minute series with noise (fitted once on a training day; fitting is not timed), plus
  * the time to score one detection with every metric (own threshold) and with the oracle sweep.
- * Targets (issue 3): >= 10M points/s for ksigma and ewma, >= 1M for spectral-residual.
+ * Targets: >= 10M points/s for ksigma and ewma, >= 1M for spectral-residual.
  *
  * Besides wall time it reports CPU time per point (process.cpuUsage), which other processes on a
  * shared machine disturb much less; `--only a,b` runs a subset (e.g. one detector in its own
