@@ -11,7 +11,9 @@ import { mix32, normalQuantile, poissonInverse, stream, TxRandom } from './rng.j
 import { arrivalRate } from './traffic.js';
 
 const TICK_MS = 1000;
-const LEG_SIGMA = 0.3;
+export const LEG_SIGMA = 0.3;
+/** Bus legs of a synchronous call: client -> mesh -> broker -> mesh -> server, and back. */
+export const LEGS_PER_CALL = 8;
 const RETRY_BACKOFF_MS = 50;
 /** Time constant (ticks) of the retry-load average: retries feed back into load over ~30 s. */
 const RETRY_SMOOTHING_TICKS = 30;
