@@ -57,6 +57,13 @@ export { DETECTION_FIGURES, RCA_FIGURES, MTTR_FIGURES, formatFigure, type Figure
 export { parseAcGate, judgeGate, type AcGate } from './scores/gate.js';
 export { DEFAULT_MTTR_MODEL, type MttrModel } from './scores/mttr.js';
 export type { ItemResult } from './scores/item-result.js';
+export { kendallTauB, ksFromCounts, ksFromSketches, type Agreement, type Distance, type FidelityResult } from './scores/agreement.js';
+export { fitTwin, fitScenario, type FitOptions, type FittedTwin, type FitEstimates } from './pipeline/fit.js';
+export { fitReport, compareTwin, FIT_TARGETS, type FitReport } from './pipeline/fit-report.js';
+export { writeFaultSweep, planFaultSweep, faultTargets, type SweepFaultsOptions } from './pipeline/sweep-faults.js';
+export { fidelity, compareRuns, DEFAULT_TYPE_MAP, type FidelityOptions } from './pipeline/fidelity.js';
+export { profileTelemetry, type TelemetryProfile } from './data/telemetry-profile.js';
+export { buildCallView, type CallView } from './data/call-view.js';
 
 // Reports.
 export { writeReport, REPORT_FILES } from './reports/write.js';

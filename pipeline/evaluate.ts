@@ -5,6 +5,7 @@
  * its error and counts as missing everything (its incidents are misses); the others' results
  * stand.
  */
+import { profileTelemetry } from '../data/telemetry-profile.js';
 import { performance } from 'node:perf_hooks';
 import type { Resolved } from '../common/plugin.js';
 import { doing } from '../common/errors.js';
@@ -287,6 +288,7 @@ export async function evaluate(t: Telemetry, methods: Methods, id: ItemIdentity,
     kpiCurves: kpiCurves(t.faults ?? [], t.series, detections),
     latency: transactionLatency(t.spans, windows),
     timings,
+    ...(t.spans.length ? { profile: profileTelemetry(t.spans, t.series) } : {}),
   };
   return { item, detections, rankings };
 }

@@ -1,13 +1,14 @@
 /**
  * `faultline replay`: one imported (or anonymised, or generated) data set through the chosen
  * detectors and RCA methods, reported exactly as `faultline run` reports a suite: report.html,
- * summary.json, junit.xml, and the --min-ac1 gate.
+ * summary.json, junit.xml, results.json (the item's raw results), and the --min-ac1 gate.
  */
 import path from 'node:path';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
 import { checkOutputDir, publishDir } from '../common/output-dir.js';
 import { Progress } from '../common/progress.js';
 import { loadSuite } from './suite.js';
+import { RESULTS_SCHEMA_ID, RESULTS_VERSION, writeResultsFile } from '../reports/results-file.js';
 import { writeResultsParquet } from '../reports/results-parquet.js';
 import type { Summary } from '../reports/summary-schema.js';
 import { writeReport } from '../reports/write.js';
@@ -83,6 +84,26 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
           ...(gate !== undefined ? { gate } : {}),
         });
         if (opts.parquet) writeResultsParquet(item, stage);
+        // The item's raw results, as a run writes them: `fidelity` and `merge` read them.
+        writeResultsFile(stage, {
+          schema: RESULTS_SCHEMA_ID,
+          version: RESULTS_VERSION,
+          shard: null,
+          config: {
+            suite: null,
+            title: summary.title,
+            scenarios: [item.scenario],
+            seeds: [],
+            duration: null,
+            trafficScale: null,
+            detectors: item.detectors.map((d) => d.name),
+            rca: item.rca.map((r) => r.name),
+            mttr: suite.mttr,
+            minAc1: summary.gate.minAc1,
+            sweep: [item.key],
+          },
+          items: [item],
+        });
         return { summary, gatePassed, out: opts.out, item, read: telemetry.read, badRowExamples: badRows.examples, skippedRows: badRows.skipped };
       },
       { command: 'replay', force: opts.force ?? false, inputs },

@@ -6,6 +6,7 @@
  */
 import type { Candidate } from '../rca/types.js';
 import type { DetectionItemFigures } from './figures.js';
+import type { TelemetryProfile } from '../data/telemetry-profile.js';
 
 /** A fault of the ground truth, reduced to what scoring and the report need. */
 export interface FaultRecord {
@@ -96,6 +97,8 @@ export interface ItemResult {
   latency: LatencyHistogram;
   /** Measured wall clock per phase (generate, spans, series, detect, rca), ms. */
   timings: Record<string, number>;
+  /** What the item's spans and KPI series look like (data/telemetry-profile.ts), for `faultline fidelity`. */
+  profile?: TelemetryProfile;
 }
 
 /** How many candidates per incident are kept: enough for AC@5, PR@5 and the report's top 3. */

@@ -11,7 +11,9 @@ import { mix32, normalQuantile, poissonInverse, stream, TxRandom } from './rng.j
 import { arrivalRate } from './traffic.js';
 
 const TICK_MS = 1000;
-const LEG_SIGMA = 0.3;
+export const LEG_SIGMA = 0.3;
+/** Bus legs of a synchronous call: client -> mesh -> broker -> mesh -> server, and back. */
+export const LEGS_PER_CALL = 8;
 const RETRY_BACKOFF_MS = 50;
 /** Time constant (ticks) of the retry-load average: retries feed back into load over ~30 s. */
 const RETRY_SMOOTHING_TICKS = 30;
@@ -471,7 +473,7 @@ export class Engine implements EngineState {
     t[2] = this.srvStart;
     t[3] = this.srvEnd;
     const callee = inst < 0 ? this.m.serviceInstances[node.service]![0]! : inst;
-    calls.add(this.txSeq, this.txDcn, seq, parent, this.type, caller, callee, node.service, node.async, this.retClass - 1, this.srvClass - 1);
+    calls.add(this.txSeq, this.txDcn, seq, parent, this.type, caller, callee, node.service, node.operation, node.async, this.retClass - 1, this.srvClass - 1);
   }
 
   private attemptCall(node: CallNode, caller: number, inst: number, t0: number): void {
@@ -672,7 +674,9 @@ export class Engine implements EngineState {
     const logs = this.logs;
     this.handling = seq;
     if (logs) this.thread = 1 + Math.floor(this.lrng.next() * WORKER_POOL_SIZE);
-    let t = arrive + this.waitMs[inst]! + rng.lognormal(m.serviceTimeMs[svc]!, m.serviceSigma[svc]!) * fx.instSlow[inst]!;
+    const median = Number.isNaN(node.timeMs) ? m.serviceTimeMs[svc]! : node.timeMs;
+    const shape = Number.isNaN(node.sigma) ? m.serviceSigma[svc]! : node.sigma;
+    let t = arrive + this.waitMs[inst]! + rng.lognormal(median, shape) * fx.instSlow[inst]!;
     const db = m.serviceDbMs[svc]!;
     let dbTime = 0;
     if (db > 0) {
@@ -684,7 +688,9 @@ export class Engine implements EngineState {
     this.retEnd = t;
     const op = svc * this.nt + this.type;
     const release = fx.releaseError[op]!;
-    if (release > 0 && rng.next() < release) {
+    // Drawn only where there is a chance, so scenarios without it keep their draws.
+    const failure = node.errorRate > 0 ? 1 - (1 - release) * (1 - node.errorRate) : release;
+    if (failure > 0 && rng.next() < failure) {
       this.retClass = CLASS.system;
       this.retCode = m.code(SYSTEM_CODES.exception);
       if (logs) this.logHandled(node, inst, arrive, LINE.exception, -1, 0);

@@ -36,6 +36,13 @@ export interface CallNode {
   /** Cumulative probabilities of the business failures, and their return-code indices. */
   businessCum: Float64Array;
   businessCodes: Int32Array;
+  /** Index into Model.operations of the name the callee's spans carry, -1 for `<topic>/<transaction type>`. */
+  operation: number;
+  /** Median and lognormal shape of this call's processing time; NaN: the service's own. */
+  timeMs: number;
+  sigma: number;
+  /** The callee's background failure probability for this call (SYS_EXCEPTION), 0 for none. */
+  errorRate: number;
   children: CallNode[];
 }
 
@@ -62,6 +69,12 @@ export interface Model {
   serviceCapacity: Float64Array; // calls/s per instance, scaled
   serviceTimeMs: Float64Array;
   serviceSigma: Float64Array;
+  /**
+   * Mean processing time (without DB) of one call at each service: the lognormal mean of its own
+   * time, or, where call-tree nodes set their own times, their mean weighted by how often each is
+   * called. Queues and utilisation are computed from it.
+   */
+  serviceCpuMs: Float64Array;
   /** Mean total DB time of one call of the owning service (queries x queryMs), 0 if none. */
   serviceDbMs: Float64Array;
   serviceErrorRate: Float64Array;
@@ -76,6 +89,8 @@ export interface Model {
   /** Per rolling-restart fault (by its index in the scenario's faults): the instances it replaces, and their replacements. */
   restarts: Map<number, { old: number[]; fresh: number[] }>;
   txTypes: TxTypeModel[];
+  /** Operation names set on call-tree nodes (CallNode.operation indexes them). */
+  operations: string[];
   retCodes: string[];
   /** Index of the return code, for the codes the engine emits itself. */
   code: (retCode: string) => number;
@@ -183,6 +198,14 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     if (i === undefined) codeIndex.set(c, (i = retCodes.push(c) - 1));
     return i;
   };
+  const operations: string[] = [];
+  const operationIndex = new Map<string, number>();
+  const operationOf = (name: string | undefined) => {
+    if (name === undefined) return -1;
+    let i = operationIndex.get(name);
+    if (i === undefined) operationIndex.set(name, (i = operations.push(name) - 1));
+    return i;
+  };
   const compileCall = (c: CallTemplate, mult: number, callsPerTx: Float64Array): CallNode => {
     const service = index.get(c.call)!;
     const probability = c.probability ?? 1;
@@ -200,6 +223,10 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
       retries: c.retries ?? 0,
       businessCum: Float64Array.from(bf, (b) => (cum += b.p)),
       businessCodes: Int32Array.from(bf, (b) => intern(b.code)),
+      operation: operationOf(c.operation),
+      timeMs: c.serviceTimeMs ?? NaN,
+      sigma: c.sigma ?? NaN,
+      errorRate: c.errorRate ?? 0,
       children: (c.children ?? []).map((ch) => compileCall(ch, m, callsPerTx)),
     };
   };
@@ -209,6 +236,27 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
   });
   // Only where a fault can produce it, so that other scenarios' dictionaries stay as they were.
   if ((s.faults ?? []).some((f) => f.type === 'wrong-return')) intern(VALIDATION_CODE);
+  const cpuMs = Float64Array.from(st, (time, k) => time * Math.exp((sigma[k]! * sigma[k]!) / 2));
+  const perNode = new Float64Array(services.length);
+  const weight = new Float64Array(services.length);
+  const weigh = (n: CallNode, mult: number) => {
+    const m = mult * n.probability * n.fanout;
+    if (!Number.isNaN(n.timeMs)) {
+      const sg = Number.isNaN(n.sigma) ? sigma[n.service]! : n.sigma;
+      perNode[n.service] = perNode[n.service]! + m * n.timeMs * Math.exp((sg * sg) / 2);
+      weight[n.service] = weight[n.service]! + m;
+    } else {
+      perNode[n.service] = perNode[n.service]! + m * cpuMs[n.service]!;
+      weight[n.service] = weight[n.service]! + m;
+    }
+    for (const c of n.children) weigh(c, m);
+  };
+  const anyNodeTimes = (n: CallNode): boolean => !Number.isNaN(n.timeMs) || n.children.some(anyNodeTimes);
+  if (txTypes.some((t) => anyNodeTimes(t.root))) {
+    const total = s.transactions.reduce((a, t) => a + t.rate, 0);
+    txTypes.forEach((t) => weigh(t.root, total > 0 ? t.rate : 1));
+    for (let k = 0; k < services.length; k++) if (weight[k]! > 0) cpuMs[k] = perNode[k]! / weight[k]!;
+  }
   const typeIndex = new Map(txTypes.map((t, i) => [t.name, i]));
   const typeSet = (types?: string[]) => (types ? new Set(types.map((t) => typeIndex.get(t)!)) : null);
   const durationMs = opts.durationMs ?? parseDuration(s.duration);
@@ -227,6 +275,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     serviceCapacity: Float64Array.from(cap),
     serviceTimeMs: Float64Array.from(st),
     serviceSigma: Float64Array.from(sigma),
+    serviceCpuMs: cpuMs,
     serviceDbMs: dbMs,
     serviceErrorRate: Float64Array.from(err),
     serviceInstances,
@@ -238,6 +287,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     initialState: Uint8Array.from(initialState),
     restarts,
     txTypes,
+    operations,
     retCodes,
     // Lookup only: the writer's retCode dictionary is fixed when the run starts.
     code: (c: string) => {
@@ -256,8 +306,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
 
 /** Mean processing time of one call at a service, without faults (lognormal mean + DB time). */
 export function meanProcessingMs(m: Model, service: number): number {
-  const sg = m.serviceSigma[service]!;
-  return m.serviceTimeMs[service]! * Math.exp((sg * sg) / 2) + m.serviceDbMs[service]!;
+  return m.serviceCpuMs[service]! + m.serviceDbMs[service]!;
 }
 
 export { DB_SIGMA };

@@ -33,6 +33,10 @@ export interface CallTemplate {
   timeoutMs?: number;
   retries?: number;
   businessFailures?: { code: string; p: number }[];
+  operation?: string;
+  serviceTimeMs?: number;
+  sigma?: number;
+  errorRate?: number;
   children?: CallTemplate[];
 }
 
@@ -52,6 +56,14 @@ const callTemplate: z.ZodType<CallTemplate> = z.lazy(() =>
     retries: z.number().int().min(0).max(10).optional(),
     /** Business failures this service decides (not system failures). */
     businessFailures: z.array(businessFailure).optional(),
+    /** The operation name the callee's spans carry (default `<topic>/<transaction type>`), e.g. a route of a fitted twin. */
+    operation: z.string().min(1).max(300).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not hold control characters').optional(),
+    /** Median processing time of this call at the callee, when it differs from the service's own (a per-operation latency). */
+    serviceTimeMs: ms.optional(),
+    /** Lognormal shape of this call's processing time (default: the service's). */
+    sigma: z.number().min(0).max(3).optional(),
+    /** Probability that the callee fails this call by itself (SYS_EXCEPTION) when no fault acts: its background errors. */
+    errorRate: probability.optional(),
     children: z.array(callTemplate).optional(),
   }),
 );

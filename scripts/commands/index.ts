@@ -13,6 +13,9 @@ import { rcaMethodsCommand } from './rca-methods.js';
 import { anonymiseCommand } from './anonymise.js';
 import { replayCommand } from './replay.js';
 import { scoreCommand } from './score.js';
+import { fitCommand } from './fit.js';
+import { sweepFaultsCommand } from './sweep-faults.js';
+import { fidelityCommand } from './fidelity.js';
 
 // One entry per command; each module parses flags and loads the library only when it runs.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -31,4 +34,7 @@ export const commands: CommandModule<any, any>[] = [
   rcaMethodsCommand,
   anonymiseCommand,
   replayCommand,
+  fitCommand,
+  sweepFaultsCommand,
+  fidelityCommand,
 ];

@@ -13,6 +13,8 @@ export interface CallBatch {
   caller: Int32Array;
   callee: Int32Array;
   service: Int32Array; // the callee's service (also when no instance was reached)
+  /** Model.operations index of the call's operation name, -1 for `<topic>/<transaction type>`. */
+  operation: Int32Array;
   async: Uint8Array;
   clientStart: Float64Array;
   clientEnd: Float64Array;
@@ -53,6 +55,7 @@ export class CallRows {
       caller: i32(),
       callee: i32(),
       service: i32(),
+      operation: i32(),
       async: u8(),
       clientStart: f64(),
       clientEnd: f64(),
@@ -63,7 +66,7 @@ export class CallRows {
     };
   }
 
-  add(txSeq: number, dcn: number, call: number, parentCall: number, txType: number, caller: number, callee: number, service: number, async: boolean, clientStatus: number, serverStatus: number): void {
+  add(txSeq: number, dcn: number, call: number, parentCall: number, txType: number, caller: number, callee: number, service: number, operation: number, async: boolean, clientStatus: number, serverStatus: number): void {
     const b = this.b;
     const i = this.n;
     b.txSeq[i] = txSeq;
@@ -74,6 +77,7 @@ export class CallRows {
     b.caller[i] = caller;
     b.callee[i] = callee;
     b.service[i] = service;
+    b.operation[i] = operation;
     b.async[i] = async ? 1 : 0;
     b.clientStart[i] = this.t[0]!;
     b.clientEnd[i] = this.t[1]!;

@@ -85,7 +85,7 @@ export class TelemetryExport {
   private readonly sampleSalt: number;
   private readonly status: boolean;
   private readonly ids: 'bank' | 'csv' | 'otlp';
-  private readonly names: { service: Uint8Array[]; instance: Uint8Array[]; operation: Uint8Array[][]; topic: string[] };
+  private readonly names: { service: Uint8Array[]; instance: Uint8Array[]; operation: Uint8Array[][]; named: Uint8Array[]; topic: string[] };
 
   constructor(
     private readonly m: Model,
@@ -106,6 +106,8 @@ export class TelemetryExport {
       instance: m.instances.map(utf8),
       topic: m.serviceTopic,
       operation: m.services.map((_, s) => m.txTypes.map((t) => utf8(`${m.serviceTopic[s]}/${t.name}`))),
+      // Names set on call-tree nodes are free text: quoted as a CSV field where they need it.
+      named: m.operations.map((name) => utf8(/[",\r\n]/.test(name) ? `"${name.replaceAll('"', '""')}"` : name)),
     };
     if (opts.spans) {
       this.spanOut = new TextOut(join(dir, opts.spans === 'csv' ? DATA_SET_FILES.spansCsv : DATA_SET_FILES.spansOtlp));
@@ -190,7 +192,7 @@ export class TelemetryExport {
       if (!this.sampled(tx, dcn)) continue;
       const { client, server } = this.recorded(b, i);
       const call = b.call[i]!;
-      const op = this.names.operation[b.service[i]!]![b.txType[i]!]!;
+      const op = b.operation[i]! >= 0 ? this.names.named[b.operation[i]!]! : this.names.operation[b.service[i]!]![b.txType[i]!]!;
       const callerIsClientApp = m.serviceKind[m.instanceService[b.caller[i]!]!] === SERVICE_KIND.client;
       for (let kind = 0; kind < 2; kind++) {
         if (kind === 0 ? !client : !server) continue;
@@ -267,7 +269,7 @@ export class TelemetryExport {
         const span =
           `{"traceId":"${traceId}","spanId":"${text(() => this.spanId(w, tx, dcn, call, kind))}"` +
           (parent ? `,"parentSpanId":"${parent}"` : '') +
-          `,"name":"${m.serviceTopic[svc]}/${m.txTypes[b.txType[i]!]!.name}","kind":${kind === 0 ? 3 : 2}` +
+          `,"name":${b.operation[i]! >= 0 ? JSON.stringify(m.operations[b.operation[i]!]) : `"${m.serviceTopic[svc]}/${m.txTypes[b.txType[i]!]!.name}"`},"kind":${kind === 0 ? 3 : 2}` +
           `,"startTimeUnixNano":"${text(() => writeNanos(w, (kind === 0 ? b.clientStart[i]! : b.serverStart[i]!) + skew))}"` +
           `,"endTimeUnixNano":"${text(() => writeNanos(w, (kind === 0 ? b.clientEnd[i]! : b.serverEnd[i]!) + skew))}"` +
           `,"attributes":[${attrs.join(',')}]` +

@@ -1,0 +1,239 @@
+/**
+ * `faultline fidelity`: whether a simulation's verdict on methods carries over to real data. From
+ * a simulated run (results.json of `faultline run`, e.g. a twin's fault sweep) and a real one (a
+ * replay's or a run's results.json):
+ * - the rank agreement (Kendall tau-b) of the RCA methods both ran, on AC@1 and Avg@5, overall and
+ *   per fault type both have (real type names mapped onto the simulator's), and of the detectors
+ *   on PA-F1 and AUC-PR; each with a percentile bootstrap interval that resamples the simulated
+ *   and the real incidents (or items, for detectors) independently, through scores/uncertainty;
+ * - the telemetry itself: per-operation latency quantiles, fan-out, calls and errors per trace,
+ *   and per-service volume and latency noise, each as a Kolmogorov-Smirnov distance between the
+ *   real profile and each simulated item's (the median and range over the simulated items).
+ */
+import path from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
+import { FaultlineError } from '../common/errors.js';
+import { publishDir } from '../common/output-dir.js';
+import { OPERATION_LEVELS, POOLED_LEVELS, type TelemetryProfile } from '../data/telemetry-profile.js';
+import { renderFidelity } from '../reports/fidelity-html.js';
+import { readResultsFile } from '../reports/results-file.js';
+import { kendallTauB, ksFromCounts, ksFromSketches } from '../scores/agreement.js';
+import type { ItemResult } from '../scores/item-result.js';
+import { bootstrapSamples, percentileInterval, type Interval } from '../scores/uncertainty.js';
+import type { Agreement, Distance, FidelityResult } from '../scores/agreement.js';
+
+export type { Agreement, Distance, FidelityResult };
+import { stream } from '../sim/rng.js';
+
+/** Real fault type names of public data sets, as the simulator's types (Nezha's fault_list.json). */
+export const DEFAULT_TYPE_MAP: Readonly<Record<string, string>> = {
+  exception: 'code-exception',
+  return: 'wrong-return',
+  cpu_contention: 'cpu-saturation',
+  network_delay: 'network-delay',
+};
+
+export interface FidelityOptions {
+  sim: string;
+  real: string;
+  out: string;
+  force?: boolean;
+  /** Real fault type -> simulated fault type (default DEFAULT_TYPE_MAP). */
+  typeMap?: Record<string, string>;
+  resamples?: number;
+}
+
+interface Hit {
+  method: string;
+  incident: string;
+  rank: number;
+}
+
+const avg5 = (rank: number) => (rank >= 1 && rank <= 5 ? (6 - rank) / 5 : 0);
+const ac1 = (rank: number) => (rank === 1 ? 1 : 0);
+
+function incidents(items: ItemResult[], typeMap: Record<string, string>): { ids: string[]; types: string[]; ranks: Map<string, number[]> } {
+  // One column per incident (item key + incident id), one row per method.
+  const ids: string[] = [];
+  const types: string[] = [];
+  const index = new Map<string, number>();
+  const hits: Hit[] = [];
+  for (const item of items) {
+    for (const r of item.rca) {
+      for (const inc of r.incidents) {
+        const id = `${item.key} ${inc.id}`;
+        if (!index.has(id)) {
+          index.set(id, ids.length);
+          ids.push(id);
+          types.push(typeMap[inc.type] ?? inc.type);
+        }
+        hits.push({ method: r.name, incident: id, rank: inc.rank });
+      }
+    }
+  }
+  const ranks = new Map<string, number[]>();
+  for (const h of hits) {
+    let row = ranks.get(h.method);
+    if (!row) ranks.set(h.method, (row = new Array<number>(ids.length).fill(0)));
+    row[index.get(h.incident)!] = h.rank;
+  }
+  return { ids, types, ranks };
+}
+
+function weighted(values: number[], cols: number[], m: Uint32Array | null): number {
+  let s = 0;
+  let n = 0;
+  cols.forEach((c, k) => {
+    const w = m ? m[k]! : 1;
+    s += w * values[c]!;
+    n += w;
+  });
+  return n ? s / n : NaN;
+}
+
+/** Tau between the methods' figure on two incident sets, with a two-sample bootstrap interval. */
+function agreement(figure: string, type: string, methods: string[], sim: number[][], simCols: number[], real: number[][], realCols: number[], resamples: number): Agreement {
+  const point = (ms: Uint32Array | null, mr: Uint32Array | null) =>
+    kendallTauB(
+      methods.map((_, k) => weighted(sim[k]!, simCols, ms)),
+      methods.map((_, k) => weighted(real[k]!, realCols, mr)),
+    );
+  const rows = methods.map((name, k) => ({ name, sim: round(weighted(sim[k]!, simCols, null)), real: round(weighted(real[k]!, realCols, null)) }));
+  let interval: Interval | null = null;
+  if (methods.length >= 2 && simCols.length > 1 && realCols.length > 1) {
+    // The real incidents are resampled from a stream of their own inside each simulated resample.
+    const rng = stream(1, `fidelity:real:${figure}:${type}`);
+    const mr = new Uint32Array(realCols.length);
+    const samples = bootstrapSamples(
+      simCols.length,
+      (ms) => {
+        mr.fill(0);
+        for (let k = 0; k < realCols.length; k++) mr[Math.floor(rng() * realCols.length)]!++;
+        return point(ms, mr);
+      },
+      `fidelity:sim:${figure}:${type}`,
+      { resamples },
+    );
+    if (samples.length) interval = percentileInterval(samples);
+  }
+  return { figure, type, methods: rows, simIncidents: simCols.length, realIncidents: realCols.length, tau: round(point(null, null)), interval: interval && { low: round(interval.low), high: round(interval.high) } };
+}
+
+function round(x: number): number {
+  return Number.isFinite(x) ? Number(x.toFixed(4)) : NaN;
+}
+
+function rcaAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>, resamples: number): Agreement[] {
+  const s = incidents(simItems, {});
+  const r = incidents(realItems, typeMap);
+  const methods = [...s.ranks.keys()].filter((m) => r.ranks.has(m)).sort();
+  const out: Agreement[] = [];
+  const sharedTypes = [...new Set(s.types)].filter((t) => r.types.includes(t)).sort();
+  for (const [figure, f] of [['ac1', ac1], ['avg5', avg5]] as const) {
+    const sim = methods.map((m) => s.ranks.get(m)!.map(f));
+    const real = methods.map((m) => r.ranks.get(m)!.map(f));
+    const all = (n: number) => Array.from({ length: n }, (_, i) => i);
+    // Overall: over the fault types both have when they share any, else over everything.
+    const simAll = sharedTypes.length ? all(s.ids.length).filter((i) => sharedTypes.includes(s.types[i]!)) : all(s.ids.length);
+    const realAll = sharedTypes.length ? all(r.ids.length).filter((i) => sharedTypes.includes(r.types[i]!)) : all(r.ids.length);
+    out.push(agreement(figure, 'all', methods, sim, simAll, real, realAll, resamples));
+    for (const t of sharedTypes) {
+      out.push(agreement(figure, t, methods, sim, simAll.filter((i) => s.types[i] === t), real, realAll.filter((i) => r.types[i] === t), resamples));
+    }
+  }
+  return out;
+}
+
+function detectorAgreements(simItems: ItemResult[], realItems: ItemResult[], resamples: number): Agreement[] {
+  const values = (items: ItemResult[], key: 'pointAdjustedF1' | 'aucPr') => {
+    const names = new Map<string, number[]>();
+    items.forEach((item, i) => {
+      for (const d of item.detectors) {
+        let row = names.get(d.name);
+        if (!row) names.set(d.name, (row = new Array<number>(items.length).fill(NaN)));
+        const v = (d.figures as unknown as Record<string, number | null>)[key];
+        row[i] = typeof v === 'number' ? v : NaN;
+      }
+    });
+    return names;
+  };
+  const out: Agreement[] = [];
+  for (const key of ['pointAdjustedF1', 'aucPr'] as const) {
+    const s = values(simItems, key);
+    const r = values(realItems, key);
+    const methods = [...s.keys()].filter((m) => r.has(m)).sort();
+    if (methods.length < 2) continue;
+    // Items where every shared detector has the figure.
+    const cols = (rows: Map<string, number[]>, n: number) => Array.from({ length: n }, (_, i) => i).filter((i) => methods.every((m) => Number.isFinite(rows.get(m)![i]!)));
+    out.push(agreement(key === 'aucPr' ? 'aucPr' : 'paF1', 'all', methods, methods.map((m) => s.get(m)!), cols(s, simItems.length), methods.map((m) => r.get(m)!), cols(r, realItems.length), resamples));
+  }
+  return out;
+}
+
+function spread(what: string, ds: number[], compared?: number): Distance {
+  const f = ds.filter(Number.isFinite).sort((a, b) => a - b);
+  return { what, median: round(f.length ? f[f.length >> 1]! : NaN), min: round(f[0] ?? NaN), max: round(f[f.length - 1] ?? NaN), ...(compared !== undefined ? { compared } : {}) };
+}
+
+/** Mean over shared keys of a per-key distance; the keys compared are counted. */
+function perKey<T>(a: Record<string, T>, b: Record<string, T>, d: (x: T, y: T) => number): { mean: number; n: number } {
+  const keys = Object.keys(a).filter((k) => k in b);
+  const ds = keys.map((k) => d(a[k]!, b[k]!)).filter(Number.isFinite);
+  return { mean: ds.length ? ds.reduce((s, x) => s + x, 0) / ds.length : NaN, n: ds.length };
+}
+
+/** |log ratio| of two noise levels: 0 when equal, ln 2 when one is twice the other. */
+const noiseRatio = (x: number, y: number) => (x > 0 && y > 0 ? Math.abs(Math.log(x / y)) : NaN);
+
+export function telemetryDistances(sims: TelemetryProfile[], real: TelemetryProfile): Distance[] {
+  if (!sims.length) return [];
+  const ops = sims.map((p) => perKey(p.operations, real.operations, (x, y) => ksFromSketches(x.latency, y.latency, OPERATION_LEVELS)));
+  const self = sims.map((p) => perKey(p.operations, real.operations, (x, y) => ksFromSketches(x.self, y.self, OPERATION_LEVELS)));
+  const vol = sims.map((p) => perKey(p.volumeNoise, real.volumeNoise, noiseRatio));
+  const lat = sims.map((p) => perKey(p.latencyNoise, real.latencyNoise, noiseRatio));
+  return [
+    spread('call latency, all calls (KS)', sims.map((p) => ksFromSketches(p.latency, real.latency, POOLED_LEVELS))),
+    spread('call latency per shared operation, mean (KS)', ops.map((o) => o.mean), Math.max(...ops.map((o) => o.n))),
+    spread('own time per shared operation, mean (KS)', self.map((o) => o.mean), Math.max(...self.map((o) => o.n))),
+    spread('fan-out: calls per call (KS)', sims.map((p) => ksFromCounts(p.fanout, real.fanout))),
+    spread('calls per trace (KS)', sims.map((p) => ksFromCounts(p.callsPerTrace, real.callsPerTrace))),
+    spread('errors per trace (KS)', sims.map((p) => ksFromCounts(p.errorsPerTrace, real.errorsPerTrace))),
+    spread('per-minute volume noise per shared service, mean |log ratio|', vol.map((o) => o.mean), Math.max(...vol.map((o) => o.n))),
+    spread('per-minute latency noise per shared service, mean |log ratio|', lat.map((o) => o.mean), Math.max(...lat.map((o) => o.n))),
+  ];
+}
+
+/** Compares two runs' results (see the module comment). */
+export function compareRuns(simItems: ItemResult[], realItems: ItemResult[], opts: { sim: string; real: string; typeMap?: Record<string, string>; resamples?: number }): FidelityResult {
+  const typeMap = opts.typeMap ?? { ...DEFAULT_TYPE_MAP };
+  const resamples = opts.resamples ?? 1000;
+  const realProfile = realItems.find((i) => i.profile)?.profile;
+  const simProfiles = simItems.flatMap((i) => (i.profile ? [i.profile] : []));
+  return {
+    schema: 'faultline/fidelity',
+    version: 1,
+    sim: opts.sim,
+    real: opts.real,
+    typeMap,
+    rca: rcaAgreements(simItems, realItems, typeMap, resamples),
+    detectors: detectorAgreements(simItems, realItems, resamples),
+    telemetry: realProfile ? telemetryDistances(simProfiles, realProfile) : [],
+  };
+}
+
+/** Reads both runs, compares them, and writes fidelity.json and fidelity.html into `out`. */
+export async function fidelity(opts: FidelityOptions): Promise<FidelityResult> {
+  const [sim, real] = await Promise.all([readResultsFile(opts.sim), readResultsFile(opts.real)]);
+  if (!sim.items.length) throw new FaultlineError(`${sim.path}: no items`);
+  if (!real.items.length) throw new FaultlineError(`${real.path}: no items`);
+  const result = compareRuns(sim.items, real.items, { sim: path.resolve(opts.sim), real: path.resolve(opts.real), ...(opts.typeMap ? { typeMap: opts.typeMap } : {}), ...(opts.resamples ? { resamples: opts.resamples } : {}) });
+  await publishDir(
+    opts.out,
+    async (stage) => {
+      writeFileAtomic(path.join(stage, 'fidelity.json'), JSON.stringify(result, null, 1) + '\n');
+      writeFileAtomic(path.join(stage, 'fidelity.html'), renderFidelity(result));
+    },
+    { command: 'fidelity', force: opts.force ?? false, inputs: [opts.sim, opts.real] },
+  );
+  return result;
+}

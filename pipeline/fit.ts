@@ -1,0 +1,536 @@
+/**
+ * `faultline fit`: a scenario learned from a system's own traces (its digital twin). From the call
+ * view of the spans (data/call-view.ts, one row per call whatever the span layout):
+ * - services and their instances;
+ * - transaction types: a root operation and the first call it makes (a gateway's one generic
+ *   route splits by where it sends the request), each with its call tree merged over its traces:
+ *   per child (callee service and operation under the same path) the share of parent calls that
+ *   make it, how many times (parallel fan-out or a sequential repeat), sync or async, and the
+ *   order of first calls;
+ * - per call-tree node, a lognormal fit of the callee's own time (median = exp(mean log), shape =
+ *   sd of log) and, where spans carry a status, the share of calls that failed by themselves
+ *   (not because a synchronous child failed);
+ * - per transaction type, the arrival rate over the minutes the data covers, the hourly shape when
+ *   it covers most hours of a day, and the extra-Poisson per-minute noise;
+ * - per service, capacity: from the load-latency relation of its instances' minutes where one
+ *   shows (M/M/1: 1 / latency falls linearly in load), else far above the peak load, so that the
+ *   twin adds no queueing the data did not show;
+ * - the bus leg from the gap between client and server spans.
+ * The YAML says in comments what was estimated from how much data.
+ */
+import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
+import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
+import { FaultlineError } from '../common/errors.js';
+import { buildCallView, type CallView } from '../data/call-view.js';
+import { loadSpans } from '../data/inputs.js';
+import { SPAN_STATUS, type SpanTable } from '../data/types.js';
+import { LEG_SIGMA, LEGS_PER_CALL } from '../sim/engine.js';
+import { scenarioSchema, type CallTemplate, type ScenarioFile } from '../sim/scenario-schema.js';
+
+export interface FitOptions {
+  /** Span files or folders (span CSV, OTLP, Jaeger, Zipkin). */
+  spans: string[];
+  columns?: Record<string, string>;
+  serviceFromInstance?: string;
+  onBadRow?: BadRowPolicy;
+  /** The scenario's name (default `twin`). */
+  name?: string;
+  /** Transaction types seen in fewer traces are left out (default 1: every type seen). */
+  minTraces?: number;
+  /** Child calls made on fewer than this share of their parent's calls are left out (default 0.001). */
+  minProbability?: number;
+}
+
+/** What one call-tree node was estimated from, for fit-report.json and the comments. */
+export interface NodeEstimate {
+  path: string;
+  service: string;
+  operation: string;
+  calls: number;
+  probability: number;
+  fanout: number;
+  repeat: number;
+  async: boolean;
+  medianSelfMs: number;
+  sigma: number;
+  /** Share of status-known calls that failed by themselves; null without status. */
+  errorRate: number | null;
+}
+
+export interface FitEstimates {
+  spans: number;
+  calls: number;
+  traces: number;
+  /** Minutes with data and the hours of day they cover. */
+  minutes: number;
+  hoursOfDay: number;
+  dailyShape: 'estimated' | 'flat';
+  trafficNoise: number;
+  statusKnown: number;
+  legMs: number | null;
+  /** Real name -> twin name (the scenario's names are lower-case with dashes). */
+  serviceNames: Record<string, string>;
+  services: { name: string; real: string; instances: number; calls: number; capacity: number; capacityFrom: 'load-latency' | 'peak-load'; peakPerInstancePerSecond: number }[];
+  transactions: { name: string; root: string; traces: number; share: number; ratePerSecond: number; nodes: NodeEstimate[] }[];
+  /** Traces of types left out (too rare) and calls of child calls left out (too rare, too deep). */
+  droppedTraces: number;
+  droppedCalls: number;
+}
+
+export interface FittedTwin {
+  scenario: ScenarioFile;
+  /** The scenario as YAML with comments. */
+  yaml: string;
+  estimates: FitEstimates;
+}
+
+const MAX_DEPTH = 16;
+const MAX_FANOUT = 64;
+/** Floor on own time, so that a zero (a callee that only waits) has a log. */
+const MIN_SELF_MS = 0.01;
+
+/** Reads the spans and fits a twin (see the module comment). */
+export async function fitTwin(opts: FitOptions): Promise<FittedTwin & { spans: SpanTable; skippedRows: number; badRowExamples: string[] }> {
+  const badRows = new BadRows(opts.onBadRow ?? 'reject');
+  const spans = await loadSpans(opts.spans, {
+    badRows,
+    ...(opts.columns ? { columns: opts.columns } : {}),
+    ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}),
+  });
+  if (spans.length === 0) throw new FaultlineError(`${opts.spans.join(', ')}: no spans to fit a twin on`);
+  return { ...fitScenario(spans, opts), spans, skippedRows: badRows.skipped, badRowExamples: badRows.examples };
+}
+
+/** A name the scenario format takes (lower-case letters, digits, dashes), unique among `taken`. */
+export function scenarioName(real: string, taken: Set<string>, fallback: string): string {
+  let base = real
+    .toLowerCase()
+    .replace(/\{[^}]*\}/g, 'x')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60)
+    .replace(/-+$/, '');
+  if (!/^[a-z]/.test(base)) base = base ? `${fallback}-${base}` : fallback;
+  let name = base;
+  for (let k = 2; taken.has(name); k++) name = `${base}-${k}`;
+  taken.add(name);
+  return name;
+}
+
+interface Acc {
+  service: number;
+  operation: number;
+  key: string;
+  /** Calls of the parent node that made this call at least once. */
+  parentsWith: number;
+  calls: number;
+  /** Parent calls where repeats of this call overlapped (parallel fan-out) / did not (sequential). */
+  parallel: number;
+  sequential: number;
+  asyncVotes: number;
+  orderSum: number;
+  logSum: number;
+  logSq: number;
+  known: number;
+  ownErrors: number;
+  children: Map<string, Acc>;
+}
+
+function acc(service: number, operation: number, key: string): Acc {
+  return { service, operation, key, parentsWith: 0, calls: 0, parallel: 0, sequential: 0, asyncVotes: 0, orderSum: 0, logSum: 0, logSq: 0, known: 0, ownErrors: 0, children: new Map() };
+}
+
+/** The callee did not hold its caller: it ran on after the caller's client span by more than half its own time. */
+function isAsync(v: CallView, c: number): boolean {
+  const p = v.parent[c]!;
+  if (p < 0) return false;
+  const own = v.end[c]! - v.start[c]!;
+  const clientEnd = v.clientEnd[c]!;
+  if (!Number.isNaN(clientEnd)) return v.end[c]! - clientEnd > 0.5 * own && v.end[c]! > clientEnd + 1;
+  return v.async[c] === 1;
+}
+
+/** A call failed by itself: it failed and none of its synchronous calls did. */
+function ownFailure(v: CallView, c: number): boolean {
+  if (v.status[c] !== SPAN_STATUS.system) return false;
+  for (let k = v.firstChild[c]!; k < v.firstChild[c + 1]!; k++) {
+    const ch = v.childList[k]!;
+    if (!v.async[ch] && v.status[ch] === SPAN_STATUS.system) return false;
+  }
+  return true;
+}
+
+function quantile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  const x = p * (sorted.length - 1);
+  const lo = Math.floor(x);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (x - lo);
+}
+
+/** Three significant digits: estimates carry no more precision than that. */
+function sig3(x: number): number {
+  return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(3));
+}
+
+/** Fits a twin from a span table (see the module comment). */
+export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans'> = {}): FittedTwin {
+  const v = buildCallView(spans);
+  const s = spans.strings;
+  const minTraces = opts.minTraces ?? 1;
+  const minProbability = opts.minProbability ?? 0.001;
+
+  // Own time and asynchrony per call, once.
+  const logSelf = new Float64Array(v.length);
+  for (let c = 0; c < v.length; c++) logSelf[c] = Math.log(Math.max(MIN_SELF_MS, v.selfMs[c]!));
+
+  // Services, instances, and per-instance per-minute load and own time (for capacity).
+  const serviceCalls = new Map<number, number>();
+  const serviceInstances = new Map<number, Set<number>>();
+  const minuteCells = new Map<number, Map<number, Map<number, [number, number]>>>(); // service -> instance -> minute -> [calls, sum self]
+  const minutes = new Set<number>();
+  let known = 0;
+  for (let c = 0; c < v.length; c++) {
+    const svc = v.service[c]!;
+    serviceCalls.set(svc, (serviceCalls.get(svc) ?? 0) + 1);
+    let inst = serviceInstances.get(svc);
+    if (!inst) serviceInstances.set(svc, (inst = new Set()));
+    inst.add(v.instance[c]!);
+    const minute = Math.floor(v.start[c]! / 60_000);
+    minutes.add(minute);
+    let byInst = minuteCells.get(svc);
+    if (!byInst) minuteCells.set(svc, (byInst = new Map()));
+    let cells = byInst.get(v.instance[c]!);
+    if (!cells) byInst.set(v.instance[c]!, (cells = new Map()));
+    const cell = cells.get(minute);
+    if (cell) {
+      cell[0]++;
+      cell[1] += v.selfMs[c]!;
+    } else cells.set(minute, [1, v.selfMs[c]!]);
+    if (v.status[c] !== SPAN_STATUS.unknown) known++;
+  }
+  const services = [...serviceCalls.keys()].sort((a, b) => (s[a]! < s[b]! ? -1 : s[a]! > s[b]! ? 1 : 0));
+  const taken = new Set<string>(['client-app']);
+  const twinName = new Map<number, string>(services.map((svc) => [svc, scenarioName(s[svc]!, taken, 'svc')]));
+
+  // Transaction types: root operation + the operation of its first call.
+  const typeOf = new Map<string, { root: number; first: number; traces: number[] }>();
+  for (let c = 0; c < v.length; c++) {
+    if (v.parent[c]! >= 0) continue;
+    const first = v.firstChild[c + 1]! > v.firstChild[c]! ? v.childList[v.firstChild[c]!]! : -1;
+    const key = `${v.service[c]} ${v.operation[c]} ${first >= 0 ? `${v.service[first]} ${v.operation[first]}` : ''}`;
+    let t = typeOf.get(key);
+    if (!t) typeOf.set(key, (t = { root: c, first, traces: [] }));
+    t.traces.push(c);
+  }
+  const roots = [...typeOf.values()].reduce((n, t) => n + t.traces.length, 0);
+  const kept = [...typeOf.values()].filter((t) => t.traces.length >= minTraces).sort((a, b) => b.traces.length - a.traces.length || a.root - b.root);
+  const droppedTraces = roots - kept.reduce((n, t) => n + t.traces.length, 0);
+  let droppedCalls = 0;
+  if (!kept.length) throw new FaultlineError(`no transaction type is seen in ${minTraces} or more traces (${roots} traces in all): too little data to fit a twin`);
+
+  // Merge each type's call trees.
+  const merge = (node: Acc, calls: number[], depth: number) => {
+    // calls: occurrences of this node (call ids). Group their children by (service, operation).
+    const groups = new Map<string, number[][]>();
+    for (const c of calls) {
+      const mine = new Map<string, number[]>();
+      const kids: number[] = [];
+      for (let k = v.firstChild[c]!; k < v.firstChild[c + 1]!; k++) kids.push(v.childList[k]!);
+      kids.forEach((ch, i) => {
+        const key = `${v.service[ch]} ${v.operation[ch]}`;
+        let list = mine.get(key);
+        if (!list) {
+          mine.set(key, (list = []));
+          let child = node.children.get(key);
+          if (!child) node.children.set(key, (child = acc(v.service[ch]!, v.operation[ch]!, key)));
+          child.orderSum += kids.length > 1 ? i / (kids.length - 1) : 0;
+        }
+        list.push(ch);
+      });
+      for (const [key, list] of mine) {
+        let g = groups.get(key);
+        if (!g) groups.set(key, (g = []));
+        g.push(list);
+      }
+    }
+    for (const [key, lists] of groups) {
+      const child = node.children.get(key)!;
+      const flat: number[] = [];
+      for (const list of lists) {
+        child.parentsWith++;
+        if (list.length > 1) {
+          // Repeats overlap in time (parallel fan-out) or follow each other (a loop).
+          const overlap = list.some((a, i) => i > 0 && v.start[a]! < v.end[list[i - 1]!]!);
+          if (overlap) child.parallel++;
+          else child.sequential++;
+        }
+        for (const c of list) flat.push(c);
+      }
+      child.calls += flat.length;
+      for (const c of flat) {
+        child.logSum += logSelf[c]!;
+        child.logSq += logSelf[c]! * logSelf[c]!;
+        if (isAsync(v, c)) child.asyncVotes++;
+        if (v.status[c] !== SPAN_STATUS.unknown) {
+          child.known++;
+          if (ownFailure(v, c)) child.ownErrors++;
+        }
+      }
+      if (depth + 1 < MAX_DEPTH && child.parentsWith / Math.max(1, calls.length) >= minProbability) merge(child, flat, depth + 1);
+    }
+  };
+
+  const txNames = new Set<string>();
+  const estimates: FitEstimates['transactions'] = [];
+  const scenarioTx: ScenarioFile['transactions'] = [];
+  const coveredSeconds = minutes.size * 60;
+  const nodeEstimate = (a: Acc, parentCalls: number, path: string): { template: CallTemplate; est: NodeEstimate[] } => {
+    const n = a.calls;
+    const mean = a.logSum / n;
+    const sd = n > 1 ? Math.sqrt(Math.max(0, (a.logSq - n * mean * mean) / (n - 1))) : 0;
+    const probability = Math.min(1, a.parentsWith / Math.max(1, parentCalls));
+    const perParent = n / Math.max(1, a.parentsWith);
+    const count = Math.min(MAX_FANOUT, Math.max(1, Math.round(perParent)));
+    const sequential = count > 1 && a.sequential >= a.parallel;
+    const async = a.asyncVotes * 2 > n;
+    const errorRate = a.known ? a.ownErrors / a.known : null;
+    const myPath = `${path}/${s[a.operation]}`;
+    const est: NodeEstimate = {
+      path: myPath,
+      service: s[a.service]!,
+      operation: s[a.operation]!,
+      calls: n,
+      probability: sig3(probability),
+      fanout: sequential ? 1 : count,
+      repeat: sequential ? count : 1,
+      async,
+      medianSelfMs: sig3(Math.exp(mean)),
+      sigma: sig3(Math.min(3, sd)),
+      errorRate: errorRate === null ? null : sig3(errorRate),
+    };
+    const children: CallTemplate[] = [];
+    const all: NodeEstimate[] = [est];
+    const ordered = [...a.children.values()].sort((x, y) => x.orderSum / x.parentsWith - y.orderSum / y.parentsWith || (x.key < y.key ? -1 : 1));
+    for (const ch of ordered) {
+      if (ch.parentsWith / Math.max(1, n) < minProbability || !a.children.size) {
+        droppedCalls += ch.calls;
+        continue;
+      }
+      const sub = nodeEstimate(ch, n, myPath);
+      // A sequential repeat is the same call made again after the first: one template per repeat.
+      for (let r = 0; r < sub.est[0]!.repeat; r++) children.push(r === 0 ? sub.template : structuredClone(sub.template));
+      all.push(...sub.est);
+    }
+    const template: CallTemplate = {
+      call: twinName.get(a.service)!,
+      operation: s[a.operation]!,
+      ...(async ? { mode: 'async' as const } : {}),
+      ...(probability < 1 ? { probability: est.probability } : {}),
+      ...(est.fanout > 1 ? { fanout: est.fanout } : {}),
+      serviceTimeMs: Math.max(0.001, est.medianSelfMs),
+      sigma: est.sigma,
+      ...(errorRate !== null && errorRate > 0 ? { errorRate: est.errorRate! } : {}),
+      ...(children.length ? { children } : {}),
+    };
+    return { template, est: all };
+  };
+
+  for (const t of kept) {
+    const rootAcc = acc(v.service[t.root]!, v.operation[t.root]!, '');
+    for (const c of t.traces) {
+      rootAcc.calls++;
+      rootAcc.parentsWith++;
+      rootAcc.logSum += logSelf[c]!;
+      rootAcc.logSq += logSelf[c]! * logSelf[c]!;
+      if (v.status[c] !== SPAN_STATUS.unknown) {
+        rootAcc.known++;
+        if (ownFailure(v, c)) rootAcc.ownErrors++;
+      }
+    }
+    merge(rootAcc, t.traces, 0);
+    const { template, est } = nodeEstimate(rootAcc, t.traces.length, '');
+    const label = t.first >= 0 ? s[v.operation[t.first]!]! : s[v.operation[t.root]!]!;
+    const name = scenarioName(label, txNames, 'tx');
+    const rate = t.traces.length / coveredSeconds;
+    scenarioTx.push({ name, rate: sig3(rate), root: template });
+    estimates.push({ name, root: `${s[v.service[t.root]!]} ${s[v.operation[t.root]!]}`, traces: t.traces.length, share: sig3(t.traces.length / roots), ratePerSecond: sig3(rate), nodes: est });
+  }
+
+  // Daily shape: hourly means of the per-minute rate, when the data covers most hours of the day.
+  const perMinute = new Map<number, number>();
+  for (const t of kept) for (const c of t.traces) {
+    const minute = Math.floor(v.start[c]! / 60_000);
+    perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
+  }
+  const hourSum = new Float64Array(24);
+  const hourMinutes = new Float64Array(24);
+  for (const [minute, n] of perMinute) {
+    const h = Math.floor((minute % 1440) / 60);
+    hourSum[h]! += n;
+    hourMinutes[h]!++;
+  }
+  const hoursOfDay = hourMinutes.reduce((n, m) => n + (m > 0 ? 1 : 0), 0);
+  let daily = Array.from({ length: 24 }, () => 1);
+  let dailyShape: FitEstimates['dailyShape'] = 'flat';
+  if (hoursOfDay >= 20) {
+    const means = Array.from(hourSum, (x, h) => (hourMinutes[h]! > 0 ? x / hourMinutes[h]! : NaN));
+    const overall = means.filter(Number.isFinite).reduce((a, b) => a + b, 0) / hoursOfDay;
+    daily = means.map((m) => sig3(Number.isFinite(m) ? m / overall : 1));
+    dailyShape = 'estimated';
+  }
+  // Extra-Poisson noise of the per-minute count (inner minutes of each covered stretch only: the
+  // first and last may be cut), as a lognormal sigma: var = mean + mean^2 (e^{s^2} - 1).
+  const inner = [...perMinute.keys()].sort((a, b) => a - b).filter((m) => perMinute.has(m - 1) && perMinute.has(m + 1)).map((m) => perMinute.get(m)!);
+  let trafficNoise = 0;
+  if (inner.length >= 5) {
+    const mean = inner.reduce((a, b) => a + b, 0) / inner.length;
+    const variance = inner.reduce((a, b) => a + (b - mean) ** 2, 0) / (inner.length - 1);
+    trafficNoise = sig3(Math.min(2, Math.sqrt(Math.log(1 + Math.max(0, variance - mean) / (mean * mean)))));
+  }
+
+  // Bus leg: the median gap between the caller's view of a call and the callee's, over the legs a
+  // call crosses (the sum of LEGS_PER_CALL lognormal legs has about their summed mean as median).
+  const gaps: number[] = [];
+  for (let c = 0; c < v.length; c++) {
+    const cs = v.clientStart[c]!;
+    if (Number.isNaN(cs)) continue;
+    const gap = v.clientEnd[c]! - cs - (v.end[c]! - v.start[c]!);
+    if (gap >= 0 && !isAsync(v, c)) gaps.push(gap);
+  }
+  gaps.sort((a, b) => a - b);
+  const legMs = gaps.length >= 10 ? Math.max(0.001, sig3(quantile(gaps, 0.5) / (LEGS_PER_CALL * Math.exp((LEG_SIGMA * LEG_SIGMA) / 2)))) : null;
+
+  // Capacities and the service-level defaults.
+  const serviceEst: FitEstimates['services'] = [];
+  // The measured own time holds the queueing at the load seen: the twin's queue adds it back.
+  const unqueued = new Map<string, number>();
+  const subsystemServices: ScenarioFile['subsystems'][number]['services'] = [];
+  for (const svc of services) {
+    const instances = serviceInstances.get(svc)!.size;
+    const byInst = minuteCells.get(svc)!;
+    const loads: number[] = [];
+    const inverse: number[] = [];
+    let peak = 0;
+    for (const cells of byInst.values()) {
+      for (const [minute, [n, sum]] of cells) {
+        const inner = cells.has(minute - 1) && cells.has(minute + 1);
+        const perSecond = n / 60;
+        if (inner || cells.size < 3) peak = Math.max(peak, perSecond);
+        if (inner && sum > 0) {
+          loads.push(perSecond);
+          inverse.push(n / sum);
+        }
+      }
+    }
+    let capacity = Math.max(1, peak) * 20;
+    let capacityFrom: 'load-latency' | 'peak-load' = 'peak-load';
+    // 1 / own time = (1 / s)(1 - load / mu): a clear negative slope over enough minutes gives mu.
+    if (loads.length >= 30) {
+      const mx = loads.reduce((a, b) => a + b, 0) / loads.length;
+      const my = inverse.reduce((a, b) => a + b, 0) / inverse.length;
+      let sxy = 0;
+      let sxx = 0;
+      let syy = 0;
+      loads.forEach((x, i) => {
+        sxy += (x - mx) * (inverse[i]! - my);
+        sxx += (x - mx) ** 2;
+        syy += (inverse[i]! - my) ** 2;
+      });
+      const slope = sxx > 0 ? sxy / sxx : 0;
+      const r = sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0;
+      const mu = slope < 0 ? -(my - slope * mx) / slope : Infinity;
+      if (r < -0.5 && Number.isFinite(mu) && mu > 1.2 * peak) {
+        capacity = mu;
+        capacityFrom = 'load-latency';
+        unqueued.set(twinName.get(svc)!, 1 - mx / mu);
+      }
+    }
+    const calls = serviceCalls.get(svc)!;
+    const selves: number[] = [];
+    for (let c = 0; c < v.length; c++) if (v.service[c] === svc) selves.push(v.selfMs[c]!);
+    selves.sort((a, b) => a - b);
+    const serviceTimeMs = Math.max(0.001, sig3(quantile(selves, 0.5)));
+    subsystemServices.push({ name: twinName.get(svc)!, instances: Math.min(256, instances), capacity: sig3(capacity), serviceTimeMs });
+    serviceEst.push({ name: twinName.get(svc)!, real: s[svc]!, instances, calls, capacity: sig3(capacity), capacityFrom, peakPerInstancePerSecond: sig3(peak) });
+  }
+
+  const scale = (c: CallTemplate) => {
+    const f = unqueued.get(c.call);
+    if (f !== undefined && c.serviceTimeMs !== undefined) c.serviceTimeMs = Math.max(0.001, sig3(c.serviceTimeMs * f));
+    for (const ch of c.children ?? []) scale(ch);
+  };
+  for (const t of scenarioTx) scale(t.root);
+
+  let first = Infinity;
+  let last = -Infinity;
+  for (let c = 0; c < v.length; c++) {
+    first = Math.min(first, v.start[c]!);
+    last = Math.max(last, v.end[c]!);
+  }
+  const startMinute = Math.floor(first / 60_000) * 60_000;
+  const durationMinutes = Math.max(10, Math.ceil((last - startMinute) / 60_000));
+  const name = opts.name ?? 'twin';
+  const scenario: ScenarioFile = scenarioSchema.parse({
+    name,
+    description: `A twin fitted from ${v.length} calls in ${roots} traces over ${minutes.size} minutes of ${services.length} services.`,
+    start: new Date(startMinute).toISOString().replace(/:00\.000Z$/, ':00Z'),
+    duration: `${durationMinutes}m`,
+    ...(legMs !== null ? { legMs } : {}),
+    dcns: ['dcn-01'],
+    subsystems: [{ name: 'system', services: subsystemServices }],
+    transactions: scenarioTx,
+    traffic: { daily, weekly: [1, 1, 1, 1, 1, 1, 1], noise: trafficNoise },
+  });
+  const estimatesOut: FitEstimates = {
+    spans: spans.length,
+    calls: v.length,
+    traces: roots,
+    minutes: minutes.size,
+    hoursOfDay,
+    dailyShape,
+    trafficNoise,
+    statusKnown: sig3(v.length ? known / v.length : 0),
+    legMs,
+    serviceNames: Object.fromEntries(services.map((svc) => [s[svc]!, twinName.get(svc)!])),
+    services: serviceEst,
+    transactions: estimates,
+    droppedTraces,
+    droppedCalls,
+  };
+  return { scenario, yaml: scenarioYaml(scenario, estimatesOut), estimates: estimatesOut };
+}
+
+/** The scenario as YAML, with what each part was estimated from in comments. */
+function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
+  const doc = new Document(scenario);
+  doc.commentBefore = [
+    ` A twin fitted by \`faultline fit\` from ${e.spans} spans: ${e.calls} calls in ${e.traces} traces, ${e.minutes} minutes with data.`,
+    ` Status known on ${(e.statusKnown * 100).toFixed(1)}% of calls${e.statusKnown === 0 ? ': no error rates were estimated (the spans carry none)' : ''}.`,
+    e.droppedTraces || e.droppedCalls ? ` Left out as too rare: ${e.droppedTraces} traces of rare transaction types, ${e.droppedCalls} calls of rare child calls.` : ' Nothing was left out.',
+    ' Per-call serviceTimeMs and sigma: lognormal fit (median, sd of log) of the callee\'s own time (handling minus waiting on its synchronous calls).',
+  ].join('\n');
+  const top = doc.contents as YAMLMap;
+  const note = (key: string, text: string) => {
+    const pair = top.items.find((p) => (p.key as { value?: unknown }).value === key);
+    if (pair) (pair.key as { commentBefore?: string }).commentBefore = text;
+  };
+  note('legMs', e.legMs !== null ? ` The median gap between client and server spans of a synchronous call, over the ${LEGS_PER_CALL} bus legs it crosses.` : '');
+  note('traffic', ` Rates: roots per second over the ${e.minutes} minutes with data. Daily shape: ${e.dailyShape === 'estimated' ? `hourly means over ${e.hoursOfDay} hours of day` : `flat (the data covers ${e.hoursOfDay} hours of day; 20 needed)`}. Noise: extra-Poisson per-minute variation.`);
+  const subs = doc.getIn(['subsystems', 0, 'services'], true);
+  if (isSeq(subs)) {
+    subs.items.forEach((item, k) => {
+      const est = e.services[k]!;
+      if (isMap(item))
+        item.commentBefore = ` ${est.real}: ${est.calls} calls on ${est.instances} instance(s); capacity ${est.capacityFrom === 'load-latency' ? 'from the load-latency relation of its minutes' : `far above the peak per-instance load (${est.peakPerInstancePerSecond}/s): no queueing seen`}`;
+    });
+  }
+  const txs = doc.getIn(['transactions'], true);
+  if (isSeq(txs)) {
+    txs.items.forEach((item, k) => {
+      const est = e.transactions[k]!;
+      if (isMap(item)) item.commentBefore = ` ${est.root}: ${est.traces} traces (${(est.share * 100).toFixed(1)}% of all), ${est.nodes.length} call-tree nodes`;
+    });
+  }
+  return doc.toString({ lineWidth: 0 });
+}

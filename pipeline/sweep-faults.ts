@@ -1,0 +1,133 @@
+/**
+ * `faultline sweep-faults`: a suite that tries every applicable fault type on every target of a
+ * scenario (a fitted twin, or any scenario), at chosen severities. What a type targets is the
+ * data-set contract's FAULT_TARGET_KIND: services, instances (the first of each service, or all),
+ * call-graph edges, databases, channels, transaction types. The suite folder holds the scenario
+ * (`base.yaml`), one scenario per fault under `faults/` (each extends the base and adds its fault),
+ * and `suite.yaml`; `faultline run --suite <folder>/suite.yaml` runs it like any suite.
+ */
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { FAULT_TARGET_KIND, FAULT_TYPES, type FaultType } from '../sim/formats.js';
+import { loadScenario } from '../sim/scenario.js';
+import type { CallTemplate, FaultSpec, ScenarioFile, TargetSpec } from '../sim/scenario-schema.js';
+import { parseDuration } from '../common/duration.js';
+import { UsageError } from '../common/errors.js';
+import { publishDir } from '../common/output-dir.js';
+import { writeFileSync, mkdirSync } from 'node:fs';
+
+export interface SweepFaultsOptions {
+  /** The scenario: a YAML path or a name under scenarios/. */
+  scenario: string;
+  /** The suite folder to write. */
+  out: string;
+  force?: boolean;
+  /** Fault types (default: every type the scenario has targets for). */
+  types?: string[];
+  /** Severities, each in (0, 1] (default [0.5]). */
+  severities?: number[];
+  seeds?: number[];
+  detectors?: string[];
+  rca?: string[];
+  /** Instance faults on every instance, not only the first of each service. */
+  allInstances?: boolean;
+  /** Each item's length, the fault's start and its length (defaults 2h, 1h30m, 20m: a fault-free prefix to train on). */
+  duration?: string;
+  faultStart?: string;
+  faultDuration?: string;
+}
+
+export interface PlannedFault {
+  name: string;
+  fault: FaultSpec;
+}
+
+/** Every (caller, callee) service pair of the scenario's call trees, in first-seen order. */
+function callEdges(s: ScenarioFile): [string, string][] {
+  const services = new Set(s.subsystems.flatMap((x) => x.services.map((v) => v.name)));
+  const seen = new Map<string, [string, string]>();
+  const walk = (c: CallTemplate) => {
+    for (const ch of c.children ?? []) {
+      if (services.has(c.call) && services.has(ch.call)) seen.set(`${c.call}>${ch.call}`, [c.call, ch.call]);
+      walk(ch);
+    }
+  };
+  for (const t of s.transactions) walk(t.root);
+  return [...seen.values()];
+}
+
+/** The targets of one fault type in a scenario, each with a short label for its file name. */
+export function faultTargets(s: ScenarioFile, type: FaultType, allInstances = false): { label: string; target: TargetSpec }[] {
+  const services = s.subsystems.flatMap((x) => x.services);
+  switch (FAULT_TARGET_KIND[type]) {
+    case 'service':
+      return services.map((v) => ({ label: v.name, target: { service: v.name } }));
+    case 'instance':
+      return services.flatMap((v) =>
+        Array.from({ length: allInstances ? v.instances : 1 }, (_, k) => ({ label: `${v.name}-${k + 1}`, target: { service: v.name, instance: k + 1 } })),
+      );
+    case 'edge':
+      return callEdges(s).map(([from, to]) => ({ label: `${from}--${to}`, target: { from, to } }));
+    case 'database':
+      return (s.databases ?? []).map((d) => ({ label: d.name, target: { database: d.name } }));
+    case 'channel':
+      return (s.channels ?? []).map((c) => ({ label: c.name, target: { channel: c.name } }));
+    case 'txType':
+      return s.transactions.map((t) => ({ label: t.name, target: { txType: t.name } }));
+  }
+}
+
+/** The faults of the sweep, one scenario each, in type, target and severity order. */
+export function planFaultSweep(s: ScenarioFile, opts: Omit<SweepFaultsOptions, 'scenario' | 'out'> = {}): PlannedFault[] {
+  const types = (opts.types ?? [...FAULT_TYPES]).map((t) => {
+    if (!(FAULT_TYPES as readonly string[]).includes(t)) throw new UsageError(`unknown fault type '${t}' (known: ${FAULT_TYPES.join(', ')})`);
+    return t as FaultType;
+  });
+  const severities = opts.severities ?? [0.5];
+  for (const sv of severities) if (!(sv > 0 && sv <= 1)) throw new UsageError(`severity ${sv}: must be above 0 and at most 1`);
+  const duration = opts.duration ?? '2h';
+  const start = opts.faultStart ?? '1h30m';
+  const length = opts.faultDuration ?? '20m';
+  if (parseDuration(start) + parseDuration(length) > parseDuration(duration)) throw new UsageError(`the fault (${start} + ${length}) must end within the run (${duration})`);
+  const out: PlannedFault[] = [];
+  for (const type of types) {
+    for (const { label, target } of faultTargets(s, type, opts.allInstances)) {
+      for (const severity of severities) {
+        const name = `${type}--${label}--s${String(severity).replace('.', '')}`;
+        out.push({ name, fault: { id: name, type, target, start, duration: length, severity } });
+      }
+    }
+  }
+  return out;
+}
+
+/** Writes the suite folder (see the module comment); returns the suite file and the plan. */
+export async function writeFaultSweep(opts: SweepFaultsOptions): Promise<{ suite: string; faults: PlannedFault[] }> {
+  const loaded = loadScenario(opts.scenario);
+  const base = loaded.scenario as ScenarioFile;
+  const faults = planFaultSweep(base, opts);
+  if (!faults.length) throw new UsageError(`${opts.scenario}: none of the fault types asked for has a target in this scenario`);
+  const duration = opts.duration ?? '2h';
+  const suite = {
+    name: `${base.name ?? 'scenario'}-faults`,
+    description: `Every applicable fault type on every target of ${base.name ?? path.basename(opts.scenario)}: ${faults.length} faults.`,
+    scenarios: ['faults/*.yaml'],
+    seeds: opts.seeds ?? [1],
+    detectors: opts.detectors ?? ['band', 'diff', 'ksigma', 'spectral-residual'],
+    rca: opts.rca ?? ['all'],
+  };
+  await publishDir(
+    opts.out,
+    async (stage) => {
+      const { faults: _own, ...rest } = base;
+      writeFileSync(path.join(stage, 'base.yaml'), `# The scenario the faults are tried on (faults of its own removed).\n${stringify({ ...rest, duration }, { lineWidth: 0 })}`);
+      mkdirSync(path.join(stage, 'faults'));
+      for (const f of faults) writeFileSync(path.join(stage, 'faults', `${f.name}.yaml`), stringify({ extends: '../base.yaml', description: `${f.fault.type} on ${f.name.split('--')[1]} at severity ${f.fault.severity}`, faults: [f.fault] }, { lineWidth: 0 }));
+      writeFileSync(path.join(stage, 'suite.yaml'), `# Written by faultline sweep-faults from ${path.basename(opts.scenario)}.\n${stringify(suite, { lineWidth: 0 })}`);
+      // Every written fault scenario must load: a target the engine rejects is an error here, not mid-run.
+      for (const f of faults) loadScenario(path.join(stage, 'faults', `${f.name}.yaml`));
+    },
+    { command: 'sweep-faults', force: opts.force ?? false, inputs: [opts.scenario] },
+  );
+  return { suite: path.join(opts.out, 'suite.yaml'), faults };
+}

@@ -1,0 +1,88 @@
+/**
+ * fidelity.html: one self-contained page (no scripts, no external files) that says where a
+ * simulation is a good stand-in for the real system and where it is not: the methods' figures on
+ * both sides as a scatter per figure and fault type, the rank agreement with its interval, and the
+ * telemetry distances. Every string from the runs goes through escapeHtml.
+ */
+import type { Agreement, Distance, FidelityResult } from '../scores/agreement.js';
+import { escapeHtml as e } from './escape.js';
+
+/** tau at or above this, with the interval above 0, is "a good stand-in" for the ranking. */
+export const GOOD_TAU = 0.6;
+/** KS distance at or below this is "close". */
+export const CLOSE_KS = 0.2;
+
+const fmt = (x: number | null | undefined, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '–');
+
+function verdict(a: Agreement): string {
+  if (!Number.isFinite(a.tau)) return 'not measurable (fewer than two methods differ)';
+  if (a.tau >= GOOD_TAU && a.interval && a.interval.low > 0) return 'a good stand-in: the ranking carries over';
+  if (a.tau >= GOOD_TAU) return 'agrees, but the interval reaches 0: too few incidents to be sure';
+  if (a.tau > 0) return 'not a stand-in: the ranking carries over weakly';
+  return 'not a stand-in: the ranking does not carry over';
+}
+
+/** A scatter of the methods' figure, simulated (x) against real (y), with the diagonal. */
+function scatter(a: Agreement): string {
+  const W = 260;
+  const P = 30;
+  const x = (v: number) => P + v * (W - 2 * P);
+  const y = (v: number) => W - P - v * (W - 2 * P);
+  const dots = a.methods
+    .filter((m) => Number.isFinite(m.sim) && Number.isFinite(m.real))
+    .map((m) => `<circle cx="${x(m.sim).toFixed(1)}" cy="${y(m.real).toFixed(1)}" r="4" fill="#3465a4"><title>${e(m.name)}: sim ${fmt(m.sim)}, real ${fmt(m.real)}</title></circle>`)
+    .join('');
+  return (
+    `<svg width="${W}" height="${W}" viewBox="0 0 ${W} ${W}" role="img" aria-label="${e(a.figure)} ${e(a.type)}">` +
+    `<rect x="${P}" y="${P}" width="${W - 2 * P}" height="${W - 2 * P}" fill="none" stroke="#999"/>` +
+    `<line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(1)}" stroke="#ccc" stroke-dasharray="4 3"/>${dots}` +
+    `<text x="${W / 2}" y="${W - 6}" text-anchor="middle" font-size="11">simulated ${e(a.figure)}</text>` +
+    `<text x="10" y="${W / 2}" font-size="11" transform="rotate(-90 10 ${W / 2})" text-anchor="middle">real ${e(a.figure)}</text></svg>`
+  );
+}
+
+function agreementSection(title: string, list: Agreement[]): string {
+  if (!list.length) return `<h2>${e(title)}</h2><p>Nothing to compare: the two runs share fewer than two methods with this figure.</p>`;
+  const rows = list
+    .map((a) => `<tr><td>${e(a.figure)}</td><td>${e(a.type)}</td><td>${a.methods.length}</td><td>${a.simIncidents}</td><td>${a.realIncidents}</td><td><b>${fmt(a.tau, 2)}</b></td><td>${a.interval ? `${fmt(a.interval.low, 2)} – ${fmt(a.interval.high, 2)}` : '–'}</td><td>${e(verdict(a))}</td></tr>`)
+    .join('');
+  const plots = list.map((a) => `<figure>${scatter(a)}<figcaption>${e(a.figure)}, ${e(a.type)}: tau ${fmt(a.tau, 2)}</figcaption></figure>`).join('');
+  const methods = list[0]!.methods.map((m) => `<tr><td>${e(m.name)}</td>${list.map((a) => { const r = a.methods.find((x) => x.name === m.name); return `<td>${fmt(r?.sim)} / ${fmt(r?.real)}</td>`; }).join('')}</tr>`).join('');
+  return (
+    `<h2>${e(title)}</h2><table><tr><th>figure</th><th>fault type</th><th>methods</th><th>sim n</th><th>real n</th><th>Kendall tau</th><th>95% bootstrap</th><th>verdict</th></tr>${rows}</table>` +
+    `<div class="plots">${plots}</div><h3>Per method: simulated / real</h3><table><tr><th>method</th>${list.map((a) => `<th>${e(a.figure)} ${e(a.type)}</th>`).join('')}</tr>${methods}</table>`
+  );
+}
+
+function telemetrySection(ds: Distance[]): string {
+  if (!ds.length) return '<h2>Telemetry</h2><p>No telemetry profiles in the real run (it had no spans), so the telemetry is not compared.</p>';
+  const rows = ds
+    .map((d) => {
+      const ks = d.what.includes('(KS)');
+      const close = ks ? d.median <= CLOSE_KS : d.median <= Math.LN2;
+      return `<tr><td>${e(d.what)}</td><td>${fmt(d.median)}</td><td>${fmt(d.min)} – ${fmt(d.max)}</td><td>${d.compared ?? ''}</td><td>${close ? 'close' : '<b>differs</b>'}</td></tr>`;
+    })
+    .join('');
+  return `<h2>Telemetry</h2><p>Distances between the real data and each simulated item (median and range over items). KS distances at most ${CLOSE_KS} count as close; noise levels within a factor of 2.</p><table><tr><th>what</th><th>median</th><th>range</th><th>keys compared</th><th></th></tr>${rows}</table>`;
+}
+
+export function renderFidelity(r: FidelityResult): string {
+  const headline = r.rca.find((a) => a.figure === 'ac1' && a.type === 'all');
+  const good = r.rca.filter((a) => a.type !== 'all' && a.figure === 'ac1' && a.tau >= GOOD_TAU).map((a) => a.type);
+  const bad = r.rca.filter((a) => a.type !== 'all' && a.figure === 'ac1' && !(a.tau >= GOOD_TAU)).map((a) => a.type);
+  const differs = r.telemetry.filter((d) => (d.what.includes('(KS)') ? d.median > CLOSE_KS : d.median > Math.LN2)).map((d) => d.what);
+  const summary = [
+    headline ? `RCA AC@1 ranking, all shared fault types: Kendall tau ${fmt(headline.tau, 2)}${headline.interval ? ` (95% ${fmt(headline.interval.low, 2)} to ${fmt(headline.interval.high, 2)})` : ''} over ${headline.methods.length} methods: ${verdict(headline)}.` : 'No RCA method ran on both sides.',
+    good.length ? `A good stand-in for: ${good.join(', ')}.` : '',
+    bad.length ? `Not a stand-in for: ${bad.join(', ')}.` : '',
+    differs.length ? `The telemetry differs in: ${differs.join('; ')}.` : r.telemetry.length ? 'The telemetry is close on every distance measured.' : '',
+  ].filter(Boolean);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>faultline fidelity</title><style>
+body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
+.plots{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:12px;text-align:center}.lead{background:#f4f6f8;padding:.8em 1em;border-left:4px solid #3465a4}
+</style></head><body><h1>Is the simulation a stand-in for the real system?</h1>
+<p>Simulated: <code>${e(r.sim)}</code><br>Real: <code>${e(r.real)}</code><br>Real fault types read as: ${Object.entries(r.typeMap).map(([a, b]) => `${e(a)} → ${e(b)}`).join(', ')}</p>
+<div class="lead">${summary.map((s) => `<p>${e(s)}</p>`).join('')}</div>
+${agreementSection('RCA methods: AC@1 and Avg@5', r.rca)}${agreementSection('Detectors: PA-F1 and AUC-PR', r.detectors)}${telemetrySection(r.telemetry)}
+<p>Kendall tau-b; intervals: percentile bootstrap, simulated and real incidents resampled independently (1000 resamples, seeded).</p></body></html>\n`;
+}

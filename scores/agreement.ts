@@ -1,0 +1,100 @@
+/**
+ * How far two sets of results agree: Kendall's tau-b between two rankings of the same methods
+ * (ties handled as in Kendall 1945, the variant scipy.stats.kendalltau computes by default), and
+ * the two-sample Kolmogorov-Smirnov distance between two distributions given as quantile sketches
+ * or as count histograms.
+ */
+
+/** Kendall's tau-b of paired values; NaN when fewer than two pairs or one side is constant. */
+export function kendallTauB(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  const n = x.length;
+  let concordant = 0;
+  let discordant = 0;
+  let tiesX = 0;
+  let tiesY = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const dx = Math.sign(x[i]! - x[j]!);
+      const dy = Math.sign(y[i]! - y[j]!);
+      if (dx === 0 && dy === 0) continue;
+      if (dx === 0) tiesX++;
+      else if (dy === 0) tiesY++;
+      else if (dx === dy) concordant++;
+      else discordant++;
+    }
+  }
+  const denom = Math.sqrt((concordant + discordant + tiesX) * (concordant + discordant + tiesY));
+  return denom > 0 ? (concordant - discordant) / denom : NaN;
+}
+
+/** The CDF of a distribution given by quantiles at `levels`, at x (linear between the points). */
+function sketchCdf(q: readonly number[], levels: readonly number[], x: number): number {
+  if (x < q[0]!) return 0;
+  if (x >= q[q.length - 1]!) return 1;
+  let k = 0;
+  while (k + 1 < q.length && q[k + 1]! <= x) k++;
+  const lo = q[k]!;
+  const hi = q[k + 1]!;
+  return hi > lo ? levels[k]! + ((levels[k + 1]! - levels[k]!) * (x - lo)) / (hi - lo) : levels[k + 1]!;
+}
+
+/** KS distance (largest CDF gap) between two distributions given as quantiles at the same levels. */
+export function ksFromSketches(a: readonly number[], b: readonly number[], levels: readonly number[]): number {
+  if (!a.length || !b.length) return NaN;
+  let d = 0;
+  for (const x of [...a, ...b]) d = Math.max(d, Math.abs(sketchCdf(a, levels, x) - sketchCdf(b, levels, x)));
+  return d;
+}
+
+/** KS distance between two distributions of counts given as [value, frequency] pairs. */
+export function ksFromCounts(a: readonly (readonly [number, number])[], b: readonly (readonly [number, number])[]): number {
+  const na = a.reduce((s, p) => s + p[1], 0);
+  const nb = b.reduce((s, p) => s + p[1], 0);
+  if (!na || !nb) return NaN;
+  const values = [...new Set([...a.map((p) => p[0]), ...b.map((p) => p[0])])].sort((u, v) => u - v);
+  const fa = new Map(a.map((p) => [p[0], p[1]]));
+  const fb = new Map(b.map((p) => [p[0], p[1]]));
+  let ca = 0;
+  let cb = 0;
+  let d = 0;
+  for (const v of values) {
+    ca += fa.get(v) ?? 0;
+    cb += fb.get(v) ?? 0;
+    d = Math.max(d, Math.abs(ca / na - cb / nb));
+  }
+  return d;
+}
+
+/** What `faultline fidelity` finds (fidelity.json). */
+export interface Agreement {
+  figure: string;
+  /** The fault type, or `all`. */
+  type: string;
+  methods: { name: string; sim: number; real: number }[];
+  simIncidents: number;
+  realIncidents: number;
+  tau: number;
+  interval: { low: number; high: number } | null;
+}
+
+export interface Distance {
+  what: string;
+  /** Median, lowest and highest KS distance over the simulated items. */
+  median: number;
+  min: number;
+  max: number;
+  /** Operations (or services) compared, for the per-key distances. */
+  compared?: number;
+}
+
+export interface FidelityResult {
+  schema: 'faultline/fidelity';
+  version: 1;
+  sim: string;
+  real: string;
+  typeMap: Record<string, string>;
+  rca: Agreement[];
+  detectors: Agreement[];
+  telemetry: Distance[];
+}
+

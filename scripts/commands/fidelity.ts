@@ -1,0 +1,30 @@
+import type { CommandModule } from 'yargs';
+import { columnMapping, withFlags, withOption } from './options.js';
+
+interface FidelityArgs {
+  sim: string;
+  real: string;
+  out: string;
+  force: boolean;
+  'type-map'?: string;
+}
+
+export const fidelityCommand: CommandModule<object, FidelityArgs> = {
+  command: 'fidelity',
+  describe: "Whether a simulated run's verdict on methods holds on real data: rank agreement with intervals, telemetry distances, fidelity.html",
+  builder: (y) => {
+    let b = withOption(y, 'fidelity', 'sim', { type: 'string', demandOption: true, describe: 'the simulated run: a run folder or its results.json' });
+    b = withOption(b, 'fidelity', 'real', { type: 'string', demandOption: true, describe: 'the real run: a replay or run folder, or its results.json' });
+    b = withFlags(b, 'fidelity', ['out', 'force'], ['out']);
+    return withOption(b, 'fidelity', 'type-map', { type: 'string', describe: 'real fault type = simulated type, comma-separated (default exception=code-exception,return=wrong-return,cpu_contention=cpu-saturation,network_delay=network-delay)' }) as never;
+  },
+  handler: async (argv) => {
+    const { fidelity } = await import('../../pipeline/fidelity.js');
+    const typeMap = columnMapping('--type-map', argv['type-map']);
+    const r = await fidelity({ sim: argv.sim, real: argv.real, out: argv.out, force: argv.force, ...(typeMap ? { typeMap } : {}) });
+    for (const a of r.rca.filter((x) => x.figure === 'ac1')) {
+      process.stdout.write(`AC@1 ${a.type}: Kendall tau ${a.tau} (95% ${a.interval ? `${a.interval.low} to ${a.interval.high}` : 'n/a'}) over ${a.methods.length} methods, ${a.simIncidents} simulated and ${a.realIncidents} real incidents\n`);
+    }
+    process.stdout.write(`-> ${argv.out}/fidelity.html\n`);
+  },
+};

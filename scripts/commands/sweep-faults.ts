@@ -1,0 +1,63 @@
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../common/errors.js';
+import { given, splitSpecs, withFlags, withOption } from './options.js';
+import { parseSeeds } from './run.js';
+
+interface SweepFaultsArgs {
+  scenario: string;
+  out: string;
+  force: boolean;
+  types?: string;
+  severities?: string;
+  seeds?: string;
+  detectors?: string[];
+  rca?: string[];
+  'all-instances': boolean;
+  duration?: string;
+  'fault-start'?: string;
+  'fault-duration'?: string;
+}
+
+export const sweepFaultsCommand: CommandModule<object, SweepFaultsArgs> = {
+  command: 'sweep-faults',
+  describe: 'Write a suite that tries every applicable fault type on every service, instance or edge of a scenario (e.g. a fitted twin)',
+  builder: (y) => {
+    let b = withOption(y, 'sweep-faults', 'scenario', { type: 'string', demandOption: true, describe: 'the scenario: a YAML path (e.g. from faultline fit) or a name under scenarios/' });
+    b = withFlags(b, 'sweep-faults', ['out', 'force', 'detectors', 'rca'], ['out']);
+    b = withOption(b, 'sweep-faults', 'types', { type: 'string', describe: 'comma-separated fault types (default: every type with a target in the scenario)' });
+    b = withOption(b, 'sweep-faults', 'severities', { type: 'string', describe: 'comma-separated severities in (0, 1] (default 0.5)' });
+    b = withOption(b, 'sweep-faults', 'seeds', { type: 'string', describe: 'comma-separated seeds of the suite (default 1)' });
+    b = withOption(b, 'sweep-faults', 'all-instances', { type: 'boolean', default: false, describe: 'instance faults on every instance (default: the first of each service)' });
+    b = withOption(b, 'sweep-faults', 'duration', { type: 'string', describe: "each item's length (default 2h)" });
+    b = withOption(b, 'sweep-faults', 'fault-start', { type: 'string', describe: 'when the fault starts (default 1h30m)' });
+    return withOption(b, 'sweep-faults', 'fault-duration', { type: 'string', describe: 'how long it lasts (default 20m)' })
+      .example('faultline sweep-faults --scenario my-system.yaml --types code-exception,cpu-saturation --severities 0.3,0.8 --out my-faults && faultline run --suite my-faults/suite.yaml --out runs/my-faults', '') as never;
+  },
+  handler: async (argv) => {
+    const severities = argv.severities?.split(',').map((x) => {
+      const v = Number(x.trim());
+      if (!Number.isFinite(v)) throw new UsageError(`--severities: '${x}' is not a number`);
+      return v;
+    });
+    const { writeFaultSweep } = await import('../../pipeline/sweep-faults.js');
+    const res = await writeFaultSweep({
+      scenario: argv.scenario,
+      out: argv.out,
+      force: argv.force,
+      allInstances: argv['all-instances'],
+      ...given({
+        types: argv.types?.split(',').map((t) => t.trim()).filter(Boolean),
+        severities,
+        seeds: parseSeeds(argv.seeds),
+        detectors: splitSpecs(argv.detectors),
+        rca: splitSpecs(argv.rca),
+        duration: argv.duration,
+        faultStart: argv['fault-start'],
+        faultDuration: argv['fault-duration'],
+      }),
+    });
+    const byType = new Map<string, number>();
+    for (const f of res.faults) byType.set(f.fault.type, (byType.get(f.fault.type) ?? 0) + 1);
+    process.stdout.write(`${res.suite}: ${res.faults.length} fault scenarios (${[...byType].map(([t, n]) => `${t} ${n}`).join(', ')})\nrun it: faultline run --suite ${res.suite} --out <run dir>\n`);
+  },
+};

@@ -1,0 +1,233 @@
+/**
+ * The digital twin: a fit of simulated spans recovers the scenario they came from (call graph and
+ * parameters within the stated error) and reproduces its telemetry (fit-report targets); the fault
+ * sweep covers every applicable type and target; fidelity's rank agreement and distances match
+ * their published definitions; the fidelity page escapes what the runs hold.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { BadRows } from '../../common/bad-rows.js';
+import { loadSpans } from '../../data/inputs.js';
+import type { SpanTable } from '../../data/types.js';
+import { compareRuns } from '../../pipeline/fidelity.js';
+import { fitScenario, type FittedTwin, type NodeEstimate } from '../../pipeline/fit.js';
+import { fitReport } from '../../pipeline/fit-report.js';
+import { faultTargets, planFaultSweep, writeFaultSweep } from '../../pipeline/sweep-faults.js';
+import { loadSuite } from '../../pipeline/suite.js';
+import { planSweep } from '../../pipeline/sweep.js';
+import { renderFidelity } from '../../reports/fidelity-html.js';
+import { kendallTauB, ksFromCounts, ksFromSketches } from '../../scores/agreement.js';
+import type { ItemResult } from '../../scores/item-result.js';
+import { generate } from '../../sim/generate.js';
+import { loadScenario } from '../../sim/scenario.js';
+import type { CallTemplate, ScenarioFile } from '../../sim/scenario-schema.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-twin-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** A small system with every call-tree feature the fit estimates. */
+const SOURCE = {
+  name: 'shop',
+  start: '2026-01-05T09:00:00Z',
+  duration: '40m',
+  legMs: 0.5,
+  dcns: ['dcn-01'],
+  subsystems: [
+    {
+      name: 'shop',
+      services: [
+        { name: 'gateway', instances: 2, capacity: 5000, serviceTimeMs: 2 },
+        { name: 'orders', instances: 2, capacity: 5000, serviceTimeMs: 8 },
+        { name: 'stock', instances: 1, capacity: 5000, serviceTimeMs: 3 },
+        { name: 'pricing', instances: 1, capacity: 5000, serviceTimeMs: 5 },
+        { name: 'mailer', instances: 1, capacity: 5000, serviceTimeMs: 4 },
+      ],
+    },
+  ],
+  transactions: [
+    {
+      name: 'checkout',
+      rate: 6,
+      root: {
+        call: 'gateway',
+        operation: 'POST /checkout',
+        serviceTimeMs: 2,
+        sigma: 0.3,
+        children: [
+          {
+            call: 'orders',
+            operation: 'POST /orders',
+            serviceTimeMs: 12,
+            sigma: 0.4,
+            children: [
+              { call: 'stock', operation: 'GET /stock/{id}', serviceTimeMs: 3, sigma: 0.2, fanout: 3 },
+              { call: 'pricing', operation: 'GET /price', serviceTimeMs: 6, sigma: 0.5, probability: 0.4 },
+              { call: 'mailer', operation: 'send-confirmation', mode: 'async', serviceTimeMs: 20, sigma: 0.3 },
+            ],
+          },
+          { call: 'pricing', operation: 'GET /quote', serviceTimeMs: 4, sigma: 0.3, errorRate: 0.05 },
+        ],
+      },
+    },
+    { name: 'browse', rate: 14, root: { call: 'gateway', operation: 'GET /browse', serviceTimeMs: 1.5, sigma: 0.3, children: [{ call: 'stock', operation: 'GET /stock', serviceTimeMs: 2, sigma: 0.25 }] } },
+  ],
+  traffic: { daily: Array(24).fill(1), weekly: Array(7).fill(1), noise: 0 },
+} satisfies ScenarioFile & { transactions: { root: CallTemplate }[] };
+
+let spans: SpanTable;
+let twin: FittedTwin;
+
+beforeAll(async () => {
+  const file = path.join(tmp, 'shop.yaml');
+  fs.writeFileSync(file, stringify(SOURCE));
+  await generate({ scenario: file, seed: 3, out: path.join(tmp, 'shop'), logs: false, metrics: false, export: { spans: 'csv' } });
+  spans = await loadSpans([path.join(tmp, 'shop', 'spans.csv')], { badRows: new BadRows('reject') });
+  twin = fitScenario(spans, { name: 'shop-twin' });
+}, 60_000);
+
+/** Every node of a template tree by path of operations, with its template. */
+function nodes(t: CallTemplate, prefix = '', out = new Map<string, CallTemplate>()): Map<string, CallTemplate> {
+  const p = `${prefix}/${t.operation}`;
+  out.set(p, t);
+  for (const c of t.children ?? []) nodes(c, p, out);
+  return out;
+}
+
+describe('fit: a twin of simulated spans recovers their scenario', () => {
+  it('has the same services, instances and call graph', () => {
+    const fitted = twin.scenario.subsystems.flatMap((s) => s.services).map((s) => [s.name, s.instances]);
+    expect(Object.fromEntries(fitted)).toEqual({ gateway: 2, orders: 2, stock: 1, pricing: 1, mailer: 1 });
+    const want = new Map(SOURCE.transactions.flatMap((t) => [...nodes(t.root as CallTemplate)]));
+    const got = new Map(twin.scenario.transactions.flatMap((t) => [...nodes(t.root)]));
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    for (const [p, w] of want) {
+      const g = got.get(p)!;
+      expect(g.call, p).toBe(w.call);
+      expect(g.mode ?? 'sync', p).toBe(w.mode ?? 'sync');
+      expect(g.fanout ?? 1, p).toBe(w.fanout ?? 1);
+      // The order of calls under a parent is kept.
+      expect((g.children ?? []).map((c) => c.operation), p).toEqual((w.children ?? []).map((c) => c.operation));
+    }
+  });
+
+  it('estimates self-time, shape, probability, error rate and arrival rates within the stated error', () => {
+    const want = new Map(SOURCE.transactions.flatMap((t) => [...nodes(t.root as CallTemplate)]));
+    const got = new Map(twin.scenario.transactions.flatMap((t) => [...nodes(t.root)]));
+    for (const [p, w] of want) {
+      const g = got.get(p)!;
+      // Median own time within 15%, lognormal shape within 0.08: thousands of calls each.
+      expect(Math.abs(g.serviceTimeMs! / w.serviceTimeMs! - 1), `${p} median`).toBeLessThan(0.15);
+      expect(Math.abs(g.sigma! - w.sigma!), `${p} sigma`).toBeLessThan(0.08);
+      expect(Math.abs((g.probability ?? 1) - (w.probability ?? 1)), `${p} probability`).toBeLessThan(0.05);
+      expect(Math.abs((g.errorRate ?? 0) - ((w as CallTemplate).errorRate ?? 0)), `${p} error rate`).toBeLessThan(0.02);
+    }
+    const rates = Object.fromEntries(twin.scenario.transactions.map((t) => [t.root.operation, t.rate]));
+    expect(Math.abs(rates['POST /checkout']! / 6 - 1)).toBeLessThan(0.1);
+    expect(Math.abs(rates['GET /browse']! / 14 - 1)).toBeLessThan(0.1);
+    const est = twin.estimates.transactions.flatMap((t) => t.nodes).find((n: NodeEstimate) => n.operation === 'GET /quote')!;
+    expect(est.errorRate).toBeGreaterThan(0.03);
+    expect(twin.estimates.statusKnown).toBe(1);
+  });
+
+  it('writes YAML with comments that loads as a valid scenario', () => {
+    expect(twin.yaml).toMatch(/^# A twin fitted by `faultline fit` from \d+ spans/);
+    expect(twin.yaml).toMatch(/# gateway: \d+ calls on 2 instance\(s\)/);
+    const file = path.join(tmp, 'shop-twin.yaml');
+    fs.writeFileSync(file, twin.yaml);
+    expect(loadScenario(file).scenario.transactions).toHaveLength(2);
+  });
+
+  it('reproduces the telemetry it was fitted on (fit-report targets)', async () => {
+    const report = await fitReport(spans, twin.scenario, twin.estimates, { seed: 9 });
+    expect(report.edges.jaccard).toBe(1);
+    expect(report.edges.met).toBe(true);
+    expect(report.mix.maxDifference).toBeLessThanOrEqual(0.05);
+    expect(report.latency.scored).toBeGreaterThanOrEqual(8);
+    expect(report.latency.met, JSON.stringify(report.latency.operations.filter((o) => o.p50Error > 0.15 || o.p95Error > 0.15))).toBe(true);
+    const pricing = report.errors.find((e) => e.service === 'pricing')!;
+    expect(pricing.real).toBeGreaterThan(0);
+    expect(Math.abs(pricing.twin! - pricing.real!)).toBeLessThan(0.02);
+  }, 60_000);
+});
+
+describe('sweep-faults', () => {
+  it('targets every service, first instance, edge and transaction type, and nothing the scenario lacks', () => {
+    const s = SOURCE as unknown as ScenarioFile;
+    expect(faultTargets(s, 'code-exception').map((t) => t.label)).toEqual(['gateway', 'orders', 'stock', 'pricing', 'mailer']);
+    expect(faultTargets(s, 'memory-leak').map((t) => t.label)).toEqual(['gateway-1', 'orders-1', 'stock-1', 'pricing-1', 'mailer-1']);
+    expect(faultTargets(s, 'memory-leak', true)).toHaveLength(7);
+    expect(faultTargets(s, 'network-delay').map((t) => t.label).sort()).toEqual(['gateway--orders', 'gateway--pricing', 'gateway--stock', 'orders--mailer', 'orders--pricing', 'orders--stock']);
+    expect(faultTargets(s, 'database-slow')).toEqual([]);
+    expect(faultTargets(s, 'channel-outage')).toEqual([]);
+    expect(faultTargets(s, 'traffic-surge')).toHaveLength(2);
+    expect(planFaultSweep(s, { types: ['code-exception', 'network-delay'], severities: [0.2, 0.8] })).toHaveLength((5 + 6) * 2);
+    expect(() => planFaultSweep(s, { types: ['no-such-fault'] })).toThrow(/unknown fault type 'no-such-fault'/);
+  });
+
+  it('writes a suite that loads and plans like any suite', async () => {
+    const file = path.join(tmp, 'shop.yaml');
+    const out = path.join(tmp, 'sweep');
+    const res = await writeFaultSweep({ scenario: file, out, types: ['cpu-saturation', 'wrong-return'], severities: [0.5], seeds: [1, 2] });
+    expect(res.faults).toHaveLength(10);
+    const suite = loadSuite(res.suite);
+    const plan = planSweep(suite);
+    expect(plan.items).toHaveLength(20);
+    const one = loadScenario(path.join(out, 'faults', 'cpu-saturation--stock--s05.yaml')).scenario;
+    expect(one.faults).toEqual([expect.objectContaining({ type: 'cpu-saturation', target: { service: 'stock' }, severity: 0.5 })]);
+    expect(one.transactions).toHaveLength(2);
+  });
+});
+
+describe('fidelity', () => {
+  it("computes Kendall tau-b and KS distances as scipy does", () => {
+    // scipy.stats.kendalltau([12, 2, 1, 12, 2], [1, 4, 7, 1, 0]).statistic (its documentation's example)
+    expect(kendallTauB([12, 2, 1, 12, 2], [1, 4, 7, 1, 0])).toBeCloseTo(-0.47140452079103173, 12);
+    expect(kendallTauB([1, 2, 3], [1, 1, 1])).toBeNaN();
+    // scipy.stats.ks_2samp([1, 2, 3], [1, 1, 4]).statistic = 1/3
+    expect(ksFromCounts([[1, 1], [2, 1], [3, 1]], [[1, 2], [4, 1]])).toBeCloseTo(1 / 3, 12);
+    const levels = [0, 0.5, 1];
+    expect(ksFromSketches([0, 1, 2], [0, 1, 2], levels)).toBe(0);
+    expect(ksFromSketches([0, 1, 2], [10, 11, 12], levels)).toBe(1);
+  });
+
+  const item = (key: string, type: string, ranks: Record<string, number[]>): ItemResult => ({
+    key,
+    scenario: key,
+    start: 0,
+    end: 1,
+    faults: [],
+    detectors: [],
+    rca: Object.entries(ranks).map(([name, rs]) => ({ name, incidents: rs.map((rank, i) => ({ id: `i${i}`, type, start: 0, end: 1, rootCause: ['x'], rank, computeMs: 0, candidates: [] })) })),
+    kpiCurves: [],
+    latency: { normal: [], fault: [] },
+    timings: {},
+  });
+
+  it('agrees fully when the rankings agree, and not when they are reversed, with intervals', () => {
+    const sim = [item('s', 'code-exception', { a: [1, 1, 1, 2], b: [1, 2, 3, 2], c: [4, 5, 3, 6] })];
+    const same = [item('r', 'exception', { a: [1, 1, 1, 1, 2, 1], b: [1, 2, 1, 3, 3, 2], c: [0, 0, 3, 0, 4, 2] })];
+    const reversed = [item('r', 'exception', { a: [0, 0, 3, 0, 4, 2], b: [1, 2, 1, 3, 3, 2], c: [1, 1, 1, 1, 2, 1] })];
+    const agree = compareRuns(sim, same, { sim: 's', real: 'r', resamples: 200 });
+    const ac1 = agree.rca.find((a) => a.figure === 'ac1' && a.type === 'all')!;
+    expect(ac1.tau).toBe(1);
+    expect(ac1.realIncidents).toBe(6);
+    expect(ac1.interval!.high).toBe(1);
+    // The real type name is read as the simulator's: the per-type row exists.
+    expect(agree.rca.map((a) => a.type)).toContain('code-exception');
+    const against = compareRuns(sim, reversed, { sim: 's', real: 'r', resamples: 200 }).rca.find((a) => a.figure === 'ac1' && a.type === 'all')!;
+    expect(against.tau).toBe(-1);
+  });
+
+  it('escapes what the runs hold in fidelity.html', () => {
+    const sim = [item('s', 'code-exception', { '<script>alert(1)</script>': [1, 2], b: [2, 2] })];
+    const real = [item('r', 'exception', { '<script>alert(1)</script>': [1, 1], b: [2, 3] })];
+    const html = renderFidelity(compareRuns(sim, real, { sim: 'a"<b>', real: 'r', resamples: 50 }));
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;');
+    expect(html).toContain('a&quot;&lt;b&gt;');
+    expect(html).toMatch(/Kendall tau/);
+  });
+});
