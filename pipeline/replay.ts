@@ -9,7 +9,7 @@ import { checkOutputDir, publishDir } from '../common/output-dir.js';
 import { Progress } from '../common/progress.js';
 import { loadSuite } from './suite.js';
 import { RESULTS_SCHEMA_ID, RESULTS_VERSION, writeResultsFile } from '../reports/results-file.js';
-import { writeResultsParquet } from '../reports/results-parquet.js';
+import { methodFacts, runFacts } from '../reports/run-facts.js';
 import type { Summary } from '../reports/summary-schema.js';
 import { writeReport } from '../reports/write.js';
 import type { ItemResult } from '../scores/item-result.js';
@@ -31,11 +31,13 @@ export interface ReplayOptions extends SourceSpec, InputMapping {
   rcaTimeoutMs?: number;
   /** Per-call time limit of an external plugin, ms. */
   pluginTimeoutMs?: number;
-  /** Also write the result tables as Parquet (rca-candidates.parquet, detectors.parquet). */
+  /** Also write the result tables as Parquet (reports/results-parquet.ts). */
   parquet?: boolean;
   onBadRow?: BadRowPolicy;
   title?: string;
   progress?: boolean;
+  /** The command line (the CLI's arguments), for the report's run facts. */
+  commandLine?: readonly string[];
 }
 
 export interface ReplayResult {
@@ -82,8 +84,9 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
         const { summary, gatePassed } = await writeReport([item], stage, {
           title: opts.title ?? `faultline replay${opts.in ? `: ${name}` : ''}`,
           ...(gate !== undefined ? { gate } : {}),
+          facts: runFacts({ ...(opts.commandLine ? { command: opts.commandLine } : {}), methods: methodFacts(methods) }),
+          parquet: opts.parquet ?? false,
         });
-        if (opts.parquet) writeResultsParquet(item, stage);
         // The item's raw results, as a run writes them: `fidelity` and `merge` read them.
         writeResultsFile(stage, {
           schema: RESULTS_SCHEMA_ID,
