@@ -356,7 +356,7 @@ table{border-collapse:collapse;margin:8px 0;font-size:12px}th,td{border:1px soli
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.incidents td,.incidents th,.methods-table td{text-align:left}
 .grid{display:flex;flex-wrap:wrap;gap:16px}.chart{flex:0 0 auto}
 .gate{padding:8px 12px;border-radius:4px;display:inline-block}.pass{background:#e6f4ea}.fail{background:#fce8e6}
-.says{background:#f7f7fb;border-left:4px solid #4e79a7;padding:8px 14px}.says ul{margin:4px 0;padding-left:20px;font-size:13px}
+.says{background:#f7f7fb;border-left:4px solid #4e79a7;padding:8px 14px}.says ul{margin:4px 0;padding-left:20px;font-size:13px}.says summary{font-size:13px;color:#444;cursor:pointer}
 .empty{background:#fff8e1;border-left:4px solid #f2b600;padding:8px 14px}
 .hit{font-weight:normal}.hit>b{color:#1a7f37}.ok{color:#1a7f37}.near{color:#a15c00}.miss{color:#c5221f}.note{color:#555;font-size:12px}
 .ci{color:#666;font-size:11px;white-space:nowrap}.ref{background:#eee;border-radius:3px;padding:0 4px;font-size:11px;color:#555}
@@ -432,7 +432,7 @@ MTBF ${formatFigure({ unit: 'ms', digits: 1 }, summary.mttr.mtbfMs)}.${summary.r
 ${empty}
 <section id="says"><h2>What this run says</h2>
 <div class="says"><p>${says.overall.map(e).join(' ') || 'Nothing to say: no method produced a defined figure.'}</p>
-${says.byType.length ? `<p class="note">Best per fault type (paired tests on that type's units; with few of them, most differences are within noise):</p><ul>${says.byType.map((s) => `<li>${e(s)}</li>`).join('')}</ul>` : ''}</div></section>
+${says.byType.length ? `<details><summary>Best method per fault type (${says.byType.length} lines; paired tests on that type's units only, so with few of them most differences are within noise)</summary><ul>${says.byType.map((s) => `<li>${e(s)}</li>`).join('')}</ul></details>` : ''}</div></section>
 
 <section id="detectors"><h2>Detectors</h2>
 ${detectorSection}</section>

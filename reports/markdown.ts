@@ -8,9 +8,11 @@ import type { ItemResult } from '../scores/item-result.js';
 import { findings } from './findings.js';
 import type { IntervalJson, Summary } from './summary-schema.js';
 
-/** Markdown-inert text: characters that would format or break a table cell are escaped. */
+/** Markdown-inert text: characters that would format, open an HTML tag or break a table cell are escaped. */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_[\]<|~]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+  return text
+    .replace(/[\\`*_[\]|~]|<(?=[A-Za-z/!?])/g, (c) => `\\${c}`)
+    .replace(/\r?\n/g, ' ');
 }
 
 const m = escapeMarkdown;
