@@ -6,7 +6,8 @@
  * "better" and "worse" need a paired test over the units both runs share, read from the
  * results.json beside each summary.json: McNemar's exact test for hit-or-miss figures (AC@k,
  * detection rate, failed incidents), a paired bootstrap for the others (Avg@5, MRR, PA-F1, the
- * AUCs, MTTR...). A difference the test does not find significant (p >= 0.05) is "within noise".
+ * AUCs, MTTR on its modelled part...). A difference the test does not find significant (p >= 0.05)
+ * is "within noise".
  * Without results.json the comparison falls back to the point figures, and says so: its
  * differences are "better (untested)" or "worse (untested)".
  */
@@ -131,7 +132,8 @@ function compareSection(section: ComparisonRow['section'], a: RunData, b: RunDat
           if (!t) row.verdict = improves(row.delta) ? 'better (untested)' : 'worse (untested)';
           else {
             Object.assign(row, { test: t.test, pValue: t.pValue, shared: t.items, units: UNIT_NAMES[f.over!] });
-            row.verdict = !t.significant || t.difference === 0 ? 'within noise' : improves(t.difference) ? 'better' : 'worse';
+            // No difference on the shared units in what is tested (MTTR's modelled part): the same.
+            row.verdict = t.difference === 0 ? 'same' : !t.significant ? 'within noise' : improves(t.difference) ? 'better' : 'worse';
           }
         }
       }

@@ -3,7 +3,7 @@
  * appends it to $GITHUB_STEP_SUMMARY when that is set): the gate, what the run says, and the
  * headline figures of each method with their 95% intervals, best first.
  */
-import { DETECTION_FIGURES, formatFigure, RCA_FIGURES, type Figure } from '../scores/figures.js';
+import { DETECTION_FIGURES, formatFigure, MTTR_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { findings } from './findings.js';
 import type { IntervalJson, Summary } from './summary-schema.js';
@@ -75,4 +75,21 @@ export function renderMarkdown(summary: Summary, items: ItemResult[]): string {
     lines.push('<details><summary>Best per fault type</summary>', '', ...says.byType.map((s) => `- ${m(s)}`), '', '</details>', '');
   }
   return lines.join('\n');
+}
+
+/**
+ * The figure tables as Markdown, for docs/reports.md (a test keeps the page equal to this): per
+ * figure its key, label, better direction, roll-up, resampling units of its interval and test, and
+ * what it is.
+ */
+export function figureTablesMarkdown(): string {
+  const section = (title: string, table: readonly Figure[]) => {
+    const rows = table.map((f) => {
+      const over = f.over ? `${f.over}${f.hitOrMiss ? ' (McNemar)' : ' (bootstrap)'}` : '–';
+      const flags = [f.interval ? 'interval' : '', f.byType ? 'by type' : '', f.itemOnly ? 'per item only' : ''].filter(Boolean).join(', ');
+      return `| \`${f.key}\` | ${f.label} | ${f.better} | ${f.rollup} | ${over} | ${flags || '–'} | ${escapeMarkdown(f.doc)} |`;
+    });
+    return [`### ${title}`, '', '| key | label | better | roll-up | units for intervals and tests | in summary.json | what it is |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
+  };
+  return [section('Detection (DETECTION_FIGURES)', DETECTION_FIGURES), section('RCA (RCA_FIGURES)', RCA_FIGURES), section('MTTR per detector and RCA pairing (MTTR_FIGURES)', MTTR_FIGURES)].join('\n\n');
 }

@@ -4,14 +4,19 @@
  * of a run or one method in two runs. The units are the ones a figure's table entry names
  * (`over`): the run's scored RCA incidents, its impacting faults, its KPI series or its items.
  * Each unit is keyed by its item and its own id, so the units of two runs pair up, and a figure is
- * recomputed from any multiplicity of units (all ones: the figure itself).
+ * recomputed from any multiplicity of units (all ones: the figure itself). Each statistic reads
+ * typed columns built once per sample: a bootstrap evaluates it a thousand times.
+ *
+ * MTTR figures are resampled on their modelled part (detect, operator time, repair): the RCA
+ * method's measured compute time they also carry varies with the machine, and measured values are
+ * never compared.
  */
 import { precisionRecallF1 } from '../scores/detection/confusion.js';
 import { THRESHOLD_FREE_FIGURES } from '../scores/detection/evaluate.js';
 import type { Figure } from '../scores/figures.js';
 import type { IncidentResult, ItemResult } from '../scores/item-result.js';
 import { detectMs, impactingFaults, operatorIdentifyMs, repairMs, type MttrModel } from '../scores/mttr.js';
-import { bootstrapInterval, mcnemarExact, pairedBootstrap, weightedMean, type Interval, type PairedTest } from '../scores/uncertainty.js';
+import { bootstrapSamples, mcnemarExact, pairedBootstrap, percentileInterval, weightedMean, type Interval, type PairedTest } from '../scores/uncertainty.js';
 
 export type Section = 'detector' | 'rca' | 'pairing';
 
@@ -39,17 +44,37 @@ function weightedSum(values: ArrayLike<number>, m: Uint32Array): number {
   return sum;
 }
 
+/** A figure's statistic over the multiplicity of each unit, built once from the units' rows. */
+type Statistic<R> = (rows: R[]) => (m: Uint32Array) => number;
+
 /** A sample from per-unit rows and the statistic over them. */
-function sampleOf<R>(rows: R[], keys: string[], types: (string | undefined)[], stat: (rows: R[], m: Uint32Array) => number, hit?: (row: R) => number): Sample {
+function sampleOf<R>(rows: R[], keys: string[], types: (string | undefined)[], build: Statistic<R>, hit?: (row: R) => number): Sample {
+  let stat: ((m: Uint32Array) => number) | undefined;
   const s: Sample = {
     keys,
     types,
-    value: (m) => stat(rows, m ?? ones(rows.length)),
-    pick: (idx) => sampleOf(idx.map((i) => rows[i]!), idx.map((i) => keys[i]!), idx.map((i) => types[i]), stat, hit),
+    value: (m) => (stat ??= build(rows))(m ?? ones(rows.length)),
+    pick: (idx) => sampleOf(idx.map((i) => rows[i]!), idx.map((i) => keys[i]!), idx.map((i) => types[i]), build, hit),
   };
   if (hit) s.hits = Uint8Array.from(rows, hit);
   return s;
 }
+
+/** The mean of a per-unit value over the units, weighted by multiplicity (NaN units skipped). */
+const meanOf =
+  <R>(f: (r: R) => number): Statistic<R> =>
+  (rows) => {
+    const v = Float64Array.from(rows, f);
+    return (m) => weightedMean(v, m);
+  };
+
+/** The weighted sum of a per-unit value. */
+const sumOf =
+  <R>(f: (r: R) => number): Statistic<R> =>
+  (rows) => {
+    const v = Float64Array.from(rows, f);
+    return (m) => weightedSum(v, m);
+  };
 
 // ---- RCA incidents -------------------------------------------------------------------------
 
@@ -84,16 +109,16 @@ const hitAt = (k: number) => (r: IncidentRow) => (r.rank > 0 && r.rank <= k ? 1 
 
 function rcaSample(key: string, items: ItemResult[], name: string): Sample | null {
   const { rows, keys, types } = incidentRows(items, name);
-  const mean = (f: (r: IncidentRow) => number) => (rs: IncidentRow[], m: Uint32Array) => weightedMean(rs.map(f), m);
   const ac = /^ac([1-5])$/.exec(key);
-  if (ac) return sampleOf(rows, keys, types, mean(hitAt(Number(ac[1]))), hitAt(Number(ac[1])));
+  if (ac) return sampleOf(rows, keys, types, meanOf(hitAt(Number(ac[1]))), hitAt(Number(ac[1])));
   switch (key) {
     case 'failed':
-      return sampleOf(rows, keys, types, (rs, m) => weightedSum(rs.map((r) => r.failed), m), (r) => r.failed);
+      return sampleOf(rows, keys, types, sumOf((r) => r.failed), (r) => r.failed);
     case 'avg5':
-      return sampleOf(rows, keys, types, mean((r) => (r.rank > 0 && r.rank <= 5 ? (6 - r.rank) / 5 : 0)));
+      // Avg@5 = mean of AC@1..5: an incident found at rank r <= 5 hits for k = r..5.
+      return sampleOf(rows, keys, types, meanOf((r) => (r.rank > 0 && r.rank <= 5 ? (6 - r.rank) / 5 : 0)));
     case 'mrr':
-      return sampleOf(rows, keys, types, mean((r) => (r.rank > 0 ? 1 / r.rank : 0)));
+      return sampleOf(rows, keys, types, meanOf((r) => (r.rank > 0 ? 1 / r.rank : 0)));
     default:
       return null;
   }
@@ -121,20 +146,12 @@ function detectionFaultSample(key: string, items: ItemResult[], name: string): S
   const detected = (r: DetectionFaultRow) => (r.firstAlarm !== null ? 1 : 0);
   switch (key) {
     case 'detectedFaults':
-      return sampleOf(rows, keys, types, (rs, m) => weightedSum(rs.map(detected), m), detected);
+      return sampleOf(rows, keys, types, sumOf(detected), detected);
     case 'faultDetectionRate':
-      return sampleOf(rows, keys, types, (rs, m) => weightedMean(rs.map(detected), m), detected);
+      return sampleOf(rows, keys, types, meanOf(detected), detected);
     case 'meanTimeToDetectMs':
-      return sampleOf(rows, keys, types, (rs, m) => {
-        let delay = 0;
-        let n = 0;
-        rs.forEach((r, k) => {
-          if (r.firstAlarm === null) return;
-          delay += m[k] * Math.max(0, r.firstAlarm - r.start);
-          n += m[k];
-        });
-        return n > 0 ? delay / n : NaN;
-      });
+      // Over the detected faults only: an undetected fault has no delay (NaN, skipped).
+      return sampleOf(rows, keys, types, meanOf((r) => (r.firstAlarm === null ? NaN : Math.max(0, r.firstAlarm - r.start))));
     default:
       return null;
   }
@@ -157,25 +174,27 @@ function pairingSample(key: string, items: ItemResult[], s: Extract<Subject, { s
       const incident = alg?.incidents.find((i) => i.faultId === fault.id);
       rows.push({
         detect: detectMs(fault, det?.faults.find((f) => f.faultId === fault.id)?.firstAlarm ?? null, s.model),
-        identify: (incident?.computeMs ?? 0) + operatorIdentifyMs(incident?.rank ?? 0, s.model),
+        identify: operatorIdentifyMs(incident?.rank ?? 0, s.model),
         repair: repairMs(fault.type, s.model),
       });
       keys.push(`${item.key}\u0000${fault.id}`);
       types.push(fault.type);
     }
   }
-  const mean = (f: (r: PairingFaultRow) => number) => (rs: PairingFaultRow[], m: Uint32Array) => weightedMean(rs.map(f), m);
-  const mttr = mean((r) => r.detect + r.identify + r.repair);
+  const mttr = meanOf<PairingFaultRow>((r) => r.detect + r.identify + r.repair);
   switch (key) {
     case 'detectMs':
-      return sampleOf(rows, keys, types, mean((r) => r.detect));
+      return sampleOf(rows, keys, types, meanOf((r) => r.detect));
     case 'identifyMs':
-      return sampleOf(rows, keys, types, mean((r) => r.identify));
+      return sampleOf(rows, keys, types, meanOf((r) => r.identify));
     case 'mttrMs':
       return sampleOf(rows, keys, types, mttr);
     case 'availability': {
       const mtbf = s.mtbfMs;
-      return sampleOf(rows, keys, types, (rs, m) => (mtbf === null ? NaN : mtbf / (mtbf + mttr(rs, m))));
+      return sampleOf(rows, keys, types, (rs) => {
+        const f = mttr(rs);
+        return (m) => (mtbf === null ? NaN : mtbf / (mtbf + f(m)));
+      });
     }
     default:
       return null;
@@ -213,18 +232,42 @@ function seriesRows(items: ItemResult[], name: string): { rows: SeriesRow[]; key
  * Point-adjusted precision, recall or F1 as the run reports it: each item's figure from its
  * resampled series' summed counts, then the mean over the items where it is defined.
  */
-function pooledPerItem(pick: 'precision' | 'recall' | 'f1') {
-  return (rows: SeriesRow[], m: Uint32Array): number => {
-    const byItem = new Map<number, { tp: number; fp: number; fn: number }>();
-    rows.forEach((r, k) => {
-      if (!m[k]) return;
-      let c = byItem.get(r.item);
-      if (!c) byItem.set(r.item, (c = { tp: 0, fp: 0, fn: 0 }));
-      c.tp += m[k] * r.tp;
-      c.fp += m[k] * r.fp;
-      c.fn += m[k] * r.fn;
+function pooledPerItem(pick: 'precision' | 'recall' | 'f1'): Statistic<SeriesRow> {
+  return (rows) => {
+    // Items renumbered densely in row order (rows come item by item).
+    const index = new Map<number, number>();
+    const item = Int32Array.from(rows, (r) => {
+      let i = index.get(r.item);
+      if (i === undefined) index.set(r.item, (i = index.size));
+      return i;
     });
-    return weightedMean([...byItem.values()].map((c) => precisionRecallF1(c)[pick]));
+    const tp = Float64Array.from(rows, (r) => r.tp);
+    const fp = Float64Array.from(rows, (r) => r.fp);
+    const fn = Float64Array.from(rows, (r) => r.fn);
+    const acc = new Float64Array(index.size * 3);
+    const drawn = new Uint8Array(index.size);
+    return (m) => {
+      acc.fill(0);
+      drawn.fill(0);
+      for (let k = 0; k < rows.length; k++) {
+        if (!m[k]) continue;
+        const i = item[k]!;
+        drawn[i] = 1;
+        acc[3 * i] += m[k] * tp[k]!;
+        acc[3 * i + 1] += m[k] * fp[k]!;
+        acc[3 * i + 2] += m[k] * fn[k]!;
+      }
+      let sum = 0;
+      let n = 0;
+      for (let i = 0; i < drawn.length; i++) {
+        if (!drawn[i]) continue;
+        const v = precisionRecallF1({ tp: acc[3 * i]!, fp: acc[3 * i + 1]!, fn: acc[3 * i + 2]! })[pick];
+        if (Number.isNaN(v)) continue;
+        sum += v;
+        n++;
+      }
+      return n > 0 ? sum / n : NaN;
+    };
   };
 }
 
@@ -241,7 +284,7 @@ function seriesSample(key: string, items: ItemResult[], name: string): Sample | 
       return sampleOf(rows, keys, types, pooledPerItem(key));
     default:
       if (!(THRESHOLD_FREE_FIGURES as readonly string[]).includes(key)) return null;
-      return sampleOf(rows, keys, types, (rs, m) => weightedMean(rs.map((r) => r.free[key] ?? NaN), m));
+      return sampleOf(rows, keys, types, meanOf((r) => r.free[key] ?? NaN));
   }
 }
 
@@ -257,15 +300,19 @@ function itemSample(figure: Figure, items: ItemResult[], name: string): Sample |
     keys.push(item.key);
   }
   const types = rows.map(() => undefined);
-  const column = (rs: Record<string, number | null>[], key: string) => rs.map((r) => r[key] ?? NaN);
+  const value = (key: string) => (r: Record<string, number | null>) => r[key] ?? NaN;
   if (figure.key === 'eventRecall') {
-    return sampleOf(rows, keys, types, (rs, m) => {
-      const events = weightedSum(column(rs, 'events'), m);
-      return events > 0 ? weightedSum(column(rs, 'detectedEvents'), m) / events : NaN;
+    return sampleOf(rows, keys, types, (rs) => {
+      const events = sumOf(value('events'))(rs);
+      const detected = sumOf(value('detectedEvents'))(rs);
+      return (m) => {
+        const n = events(m);
+        return n > 0 ? detected(m) / n : NaN;
+      };
     });
   }
-  if (figure.rollup === 'sum') return sampleOf(rows, keys, types, (rs, m) => weightedSum(column(rs, figure.key), m));
-  if (figure.rollup === 'mean') return sampleOf(rows, keys, types, (rs, m) => weightedMean(column(rs, figure.key), m));
+  if (figure.rollup === 'sum') return sampleOf(rows, keys, types, sumOf(value(figure.key)));
+  if (figure.rollup === 'mean') return sampleOf(rows, keys, types, meanOf(value(figure.key)));
   return null;
 }
 
@@ -309,10 +356,31 @@ export function intervalJson(i: Interval | undefined): IntervalJson {
   return { low: i ? finiteOrNull(i.low) : null, high: i ? finiteOrNull(i.high) : null };
 }
 
-/** The seeded 95% bootstrap interval of a sample's figure; `purpose` names the resampling stream. */
+/**
+ * Seeded 95% bootstrap intervals of several figures over the same units, from one set of resamples
+ * (`purpose` names the stream): each figure's interval is the percentile interval of its values
+ * over the resamples where it is defined.
+ */
+export function sampleIntervals(samples: Map<string, Sample>, purpose: string): Record<string, IntervalJson> {
+  const list = [...samples];
+  const n = list[0]?.[1].keys.length ?? 0;
+  for (const [key, s] of list) if (s.keys.length !== n) throw new Error(`sampleIntervals: ${key} has ${s.keys.length} units, not ${n}`);
+  const draws = list.map(() => [] as number[]);
+  if (n > 0) {
+    bootstrapSamples(n, (m) => {
+      list.forEach(([, s], j) => {
+        const v = s.value(m);
+        if (!Number.isNaN(v)) draws[j]!.push(v);
+      });
+      return 0;
+    }, purpose);
+  }
+  return Object.fromEntries(list.map(([key], j) => [key, draws[j]!.length ? intervalJson(percentileInterval(Float64Array.from(draws[j]!))) : { low: null, high: null }]));
+}
+
+/** The seeded 95% bootstrap interval of one sample's figure. */
 export function sampleInterval(sample: Sample, purpose: string): IntervalJson {
-  if (sample.keys.length === 0) return { low: null, high: null };
-  return intervalJson(bootstrapInterval(sample.keys.length, (m) => sample.value(m), purpose));
+  return sampleIntervals(new Map([['figure', sample]]), purpose).figure!;
 }
 
 /** A paired test of figure B against figure A over the units both have; null when they share none. */

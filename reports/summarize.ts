@@ -21,7 +21,7 @@ import {
 } from './summary-schema.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { judgeGate, type AcGate } from '../scores/gate.js';
-import { figureSample, intervalJson, ofType, sampleInterval, type Subject } from './resample.js';
+import { figureSample, intervalJson, ofType, sampleInterval, sampleIntervals, type Sample, type Subject } from './resample.js';
 
 export interface SummarizeOptions {
   title?: string;
@@ -85,6 +85,24 @@ function overSeeds(table: readonly Figure[], items: ItemResult[], seeds: number[
   return out;
 }
 
+/**
+ * The intervals of a table's headline figures: the figures over the same units share one set of
+ * resamples (`<section>:<units>` streams), so a thousand draws serve all of them.
+ */
+function headlineIntervals(table: readonly Figure[], items: ItemResult[], subject: Subject): Record<string, IntervalJson> {
+  const out: Record<string, IntervalJson> = {};
+  const groups = new Map<string, Map<string, Sample>>();
+  for (const f of table.filter((x) => x.interval)) {
+    out[f.key] = { low: null, high: null };
+    const sample = figureSample(f, items, subject);
+    if (!sample) continue;
+    const group = groups.get(f.over!) ?? new Map<string, Sample>();
+    groups.set(f.over!, group.set(f.key, sample));
+  }
+  for (const [over, samples] of groups) Object.assign(out, sampleIntervals(samples, `${subject.section}:${over}`));
+  return out;
+}
+
 function isReference(facts: RunFacts | undefined, kind: 'detector' | 'rca', name: string): boolean {
   return facts?.methods.some((m) => m.kind === kind && m.name === name && m.reference) ?? false;
 }
@@ -95,7 +113,6 @@ function summarizeDetector(items: ItemResult[], name: string, seeds: number[], f
   const faults = items.reduce((n, item) => n + impactingFaults(item).length, 0);
   const out: Record<string, unknown> = { name };
   if (isReference(facts, 'detector', name)) out.reference = true;
-  const intervals: Record<string, IntervalJson> = {};
   for (const f of DETECTION_FIGURES) {
     if ('itemOnly' in f) continue;
     const column = () => perItem.map((d) => (d.figures as unknown as Record<string, number | null | undefined>)[f.key]);
@@ -113,12 +130,8 @@ function summarizeDetector(items: ItemResult[], name: string, seeds: number[], f
         // Pooled and per-series figures: the statistic over all of the run's units.
         out[f.key] = f.key === 'faults' ? faults : finiteOrNull(figureSample(f, items, subject)?.value());
     }
-    if ('interval' in f) {
-      const sample = figureSample(f, items, subject);
-      intervals[f.key] = sample ? sampleInterval(sample, `detector:${f.key}`) : { low: null, high: null };
-    }
   }
-  out.intervals = intervals;
+  out.intervals = headlineIntervals(DETECTION_FIGURES, items, subject);
   if (seeds.length) out.overSeeds = overSeeds(DETECTION_FIGURES, items, seeds, subject);
   out.byType = detectorByType(items, subject);
   return out as DetectorSummary;

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { escapeHtml } from '../../reports/escape.js';
 import { findings } from '../../reports/findings.js';
 import { renderJunit } from '../../reports/junit.js';
-import { escapeMarkdown } from '../../reports/markdown.js';
+import { escapeMarkdown, figureTablesMarkdown } from '../../reports/markdown.js';
 import { mergeResults, MergeError } from '../../reports/merge.js';
 import { figureSample } from '../../reports/resample.js';
 import { DEFAULT_MTTR_MODEL } from '../../scores/mttr.js';
@@ -339,6 +339,14 @@ describe('junit.xml agrees with the gate', () => {
     expect(named.documentElement.getAttribute('failures')).toBe('3');
     expect([...named.querySelectorAll('testsuite')].map((s) => `${s.getAttribute('name')}:${s.getAttribute('failures')}`)).toEqual(['gate:1', 'rca.alpha:0', 'rca.beta:2']);
     expect([...named.querySelectorAll('testcase')].some((c) => c.getAttribute('classname') === `beta.hard/${HOSTILE}@2`)).toBe(true);
+  });
+});
+
+describe('docs/reports.md', () => {
+  it('lists every figure as the tables define it (regenerate with figureTablesMarkdown())', () => {
+    const doc = readFileSync(new URL('../../docs/reports.md', import.meta.url), 'utf8');
+    const block = /<!-- figures:begin -->\n([\s\S]*?)\n<!-- figures:end -->/.exec(doc)?.[1];
+    expect(block?.trim()).toBe(figureTablesMarkdown().trim());
   });
 });
 

@@ -17,7 +17,7 @@ const SUITE = fileURLToPath(new URL('./suites/tiny.yaml', import.meta.url));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-run-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const MEASURED = new Set(['computeMs', 'identifyComputeMs', 'identifyMs', 'mttrMs', 'availability']);
+const MEASURED = new Set(['computeMs', 'identifyComputeMs', 'identifyMs', 'mttrMs', 'availability', 'date']);
 /** summary.json without the fields that carry measured wall-clock time. */
 function deterministic(s: Summary): unknown {
   return JSON.parse(JSON.stringify(s, (k, v) => (MEASURED.has(k) ? undefined : v)));
