@@ -1,7 +1,8 @@
 /**
  * `faultline replay`: one imported (or anonymised, or generated) data set through the chosen
  * detectors and RCA methods, reported exactly as `faultline run` reports a suite: report.html,
- * summary.json, junit.xml, results.json (the item's raw results), and the --min-ac1 gate.
+ * summary.json, summary.md, junit.xml, results.json (the item's raw results: `compare` pairs two
+ * replays on it, `fidelity` and `merge` read it), and the --min-ac1 gate.
  */
 import path from 'node:path';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
@@ -12,6 +13,7 @@ import { RESULTS_SCHEMA_ID, RESULTS_VERSION, writeResultsFile } from '../reports
 import { methodFacts, runFacts } from '../reports/run-facts.js';
 import type { Summary } from '../reports/summary-schema.js';
 import { writeReport } from '../reports/write.js';
+import { writeResultsFile } from '../reports/results-file.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { evaluate } from './evaluate.js';
 import { parseAcGate, type AcGate } from '../scores/gate.js';
@@ -81,13 +83,15 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     return await publishDir(
       opts.out,
       async (stage) => {
+        const title = opts.title ?? `faultline replay${opts.in ? `: ${name}` : ''}`;
+        const facts = runFacts({ ...(opts.commandLine ? { command: opts.commandLine } : {}), methods: methodFacts(methods) });
         const { summary, gatePassed } = await writeReport([item], stage, {
-          title: opts.title ?? `faultline replay${opts.in ? `: ${name}` : ''}`,
+          title,
           ...(gate !== undefined ? { gate } : {}),
-          facts: runFacts({ ...(opts.commandLine ? { command: opts.commandLine } : {}), methods: methodFacts(methods) }),
+          facts,
           parquet: opts.parquet ?? false,
         });
-        // The item's raw results, as a run writes them: `fidelity` and `merge` read them.
+        // The item's raw results, as a run writes them: `compare`, `fidelity` and `merge` read them.
         writeResultsFile(stage, {
           schema: RESULTS_SCHEMA_ID,
           version: RESULTS_VERSION,
@@ -103,6 +107,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
             rca: item.rca.map((r) => r.name),
             mttr: suite.mttr,
             minAc1: summary.gate.minAc1,
+            methods: facts.methods,
             sweep: [item.key],
           },
           items: [item],

@@ -7,7 +7,7 @@
  */
 import { acAtChart, barChart, detectionDelayChart, heatmap, kpiCurveChart, latencyChart, mttrChart, type HeatCell } from './charts.js';
 import { escapeHtml as e } from './escape.js';
-import { findings } from './findings.js';
+import { findings, type Findings } from './findings.js';
 import { addLatency, emptyLatencyHistogram } from './latency.js';
 import { impactingFaults } from '../scores/mttr.js';
 import { DETECTION_FIGURES, figureOf, formatFigure, MTTR_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
@@ -325,6 +325,16 @@ ${curveHtml}
 </article>`;
 }
 
+/** Items with nothing to detect: no fault at all, or faults that moved no KPI. */
+function quietItems(items: ItemResult[]): string {
+  const none = items.filter((i) => i.faults.length === 0).map((i) => e(i.key));
+  const invisible = items.filter((i) => i.faults.length > 0 && impactingFaults(i).length === 0).map((i) => e(i.key));
+  return [
+    none.length ? `<p class="note">No fault injected (nothing to detect or explain): ${none.join(', ')}.</p>` : '',
+    invisible.length ? `<p class="note">Faults without visible impact only (no KPI moved; ranked for RCA, not counted for detection or MTTR): ${invisible.join(', ')}.</p>` : '',
+  ].join('');
+}
+
 // ---- Run facts ------------------------------------------------------------------------------------
 
 function factsSection(summary: Summary): string {
@@ -370,7 +380,8 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}.incidents t
 .back{font-size:12px;font-weight:normal;margin-left:8px}code.options{font-size:11px;word-break:break-all}
 svg{overflow:visible}figure{margin:0}`;
 
-export function renderReport(summary: Summary, results: ItemResult[]): string {
+/** `says`: the run's findings when already computed (writeReport shares them with summary.md). */
+export function renderReport(summary: Summary, results: ItemResult[], says: Findings = findings(summary, results)): string {
   const latency = emptyLatencyHistogram();
   for (const r of results) addLatency(latency, r.latency);
   const detectors = sortedDetectors(summary);
@@ -384,7 +395,6 @@ export function renderReport(summary: Summary, results: ItemResult[]): string {
       }),
     ),
   );
-  const says = findings(summary, results);
   const views = incidentViews(results);
   const curveItems = new Set(results.filter((r) => r.kpiCurves.length > 0).slice(0, MAX_CURVE_ITEMS).map((r) => r.key));
   const gateClass = summary.gate.passed ? 'pass' : 'fail';
@@ -456,6 +466,7 @@ ${chart('Detection delay per detector', detectionDelayChart(delays, detectorName
 <section id="incidents"><h2>Incidents</h2>
 <p class="note">The rank of the true root cause per RCA method (among distinct services; green: first, amber: top 5). Each incident links to its section below: its truth, each method's top ${CANDIDATES_SHOWN} candidates with their explanation and evidence, and the KPI series it moved with every detector's alarms.</p>
 ${incidentTable(views, rca.map((a) => a.name))}
+${quietItems(results)}
 ${views.map((v) => incidentSection(v, curveItems.has(v.item.key), detectorNames)).join('\n')}</section>
 
 <section id="facts"><h2>Run facts</h2>

@@ -5,7 +5,7 @@
  */
 import { DETECTION_FIGURES, formatFigure, MTTR_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
 import type { ItemResult } from '../scores/item-result.js';
-import { findings } from './findings.js';
+import { findings, type Findings } from './findings.js';
 import type { IntervalJson, Summary } from './summary-schema.js';
 
 /** Markdown-inert text: characters that would format, open an HTML tag or break a table cell are escaped. */
@@ -29,8 +29,7 @@ function mdTable(head: string[], rows: string[][]): string {
 const RCA_SHOWN: Figure[] = RCA_FIGURES.filter((f) => 'brief' in f);
 const DETECTION_SHOWN: Figure[] = DETECTION_FIGURES.filter((f) => 'brief' in f);
 
-export function renderMarkdown(summary: Summary, items: ItemResult[]): string {
-  const says = findings(summary, items);
+export function renderMarkdown(summary: Summary, items: ItemResult[], says: Findings = findings(summary, items)): string {
   const lines: string[] = [`## ${m(summary.title)}`, ''];
   const mark = summary.gate.minAc1 === null ? '' : summary.gate.passed ? '✅ ' : '❌ ';
   lines.push(`${mark}${m(summary.gate.message)}`, '');

@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../common/atomic-file.js';
 import { renderReport } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
+import { findings } from './findings.js';
 import type { MttrModel } from '../scores/mttr.js';
 import { writeItemsParquet } from './results-parquet.js';
 import { sortItems, summarize } from './summarize.js';
@@ -35,8 +36,9 @@ export async function writeReport(
   mkdirSync(out, { recursive: true });
   writeFileAtomic(path.join(out, REPORT_FILES.summary), JSON.stringify(summary, null, 2) + '\n');
   writeFileAtomic(path.join(out, REPORT_FILES.junit), renderJunit(items, summary, opts.gate));
-  writeFileAtomic(path.join(out, REPORT_FILES.markdown), renderMarkdown(summary, items));
-  writeFileAtomic(path.join(out, REPORT_FILES.html), renderReport(summary, items));
+  const says = findings(summary, items);
+  writeFileAtomic(path.join(out, REPORT_FILES.markdown), renderMarkdown(summary, items, says));
+  writeFileAtomic(path.join(out, REPORT_FILES.html), renderReport(summary, items, says));
   if (opts.parquet) writeItemsParquet(items, out, summary);
   return { summary, gatePassed: summary.gate.passed };
 }

@@ -304,6 +304,10 @@ describe('empty states', () => {
     expect(doc.querySelector('[data-chart="detector-mttd"] svg')).toBeNull();
     expect(doc.querySelector('[data-chart="detector-mttd"]')!.textContent).toContain('Nothing defined to draw');
     expect(doc.querySelector('[data-chart="detection-by-type"]')).toBeNull();
+    expect(doc.querySelector('#incidents')!.textContent).toContain(`Faults without visible impact only (no KPI moved; ranked for RCA, not counted for detection or MTTR): faults/database-slow@1, hard/${HOSTILE}@2.`);
+    const idle = { ...sampleResults()[1]!, key: 'idle@1', faults: [], rca: [], kpiCurves: [] };
+    const withIdle = new JSDOM(renderReport(summarize([...sampleResults(), idle]), [...sampleResults(), idle])).window.document;
+    expect(withIdle.querySelector('#incidents')!.textContent).toContain('No fault injected (nothing to detect or explain): idle@1.');
   });
 });
 
