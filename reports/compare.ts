@@ -18,7 +18,7 @@ import { comparable, DETECTION_FIGURES, MTTR_FIGURES, RCA_FIGURES, type Figure }
 import type { ItemResult } from '../scores/item-result.js';
 import type { MttrModel } from '../scores/mttr.js';
 import { BOOTSTRAP_RESAMPLES, SIGNIFICANCE } from '../scores/uncertainty.js';
-import { figureSample, pairedTest, UNIT_NAMES, type Subject } from './resample.js';
+import { figureSample, pairedTest, type Subject } from './resample.js';
 import { readResultsFile, RESULTS_FILE } from './results-file.js';
 import { SummarySchema, type Summary } from './summary-schema.js';
 import { REPORT_FILES } from './write.js';
@@ -131,7 +131,7 @@ function compareSection(section: ComparisonRow['section'], a: RunData, b: RunDat
           const t = sa && sb ? pairedTest(f, sa, sb, `compare:${section}:${s}:${f.key}`) : null;
           if (!t) row.verdict = improves(row.delta) ? 'better (untested)' : 'worse (untested)';
           else {
-            Object.assign(row, { test: t.test, pValue: t.pValue, shared: t.items, units: UNIT_NAMES[f.over!] });
+            Object.assign(row, { test: t.test, pValue: t.pValue, shared: t.items, units: sa!.units });
             // No difference on the shared units in what is tested (MTTR's modelled part): the same.
             row.verdict = t.difference === 0 ? 'same' : !t.significant ? 'within noise' : improves(t.difference) ? 'better' : 'worse';
           }

@@ -139,7 +139,8 @@ function detectorFindings(summary: Summary, items: ItemResult[], out: Findings):
     if (others.length) {
       const s = separate(PA_F1, best.name, others, (n) => figureSample(PA_F1, items, subject(n)), 'findings:pa-f1');
       const value = (n: string) => `${n} ${fmt(PA_F1, summary.detectors.find((d) => d.name === n)!.pointAdjustedF1)}`;
-      if (s.noise.length) out.overall.push(`Within noise of it (paired bootstrap over the same series, p ≥ 0.05): ${list(s.noise.map(value))}.`);
+      const units = figureSample(PA_F1, items, subject(best.name))?.units ?? 'series';
+      if (s.noise.length) out.overall.push(`Within noise of it (paired bootstrap over the same ${units}, p ≥ 0.05): ${list(s.noise.map(value))}.`);
       if (s.below.length) out.overall.push(`Significantly below it: ${list(s.below.map((b) => `${value(b.name)} (${p(b.test)})`))}.`);
     }
   }

@@ -8,6 +8,7 @@
 import { acAtChart, barChart, detectionDelayChart, heatmap, kpiCurveChart, latencyChart, mttrChart, type HeatCell } from './charts.js';
 import { escapeHtml as e } from './escape.js';
 import { findings, type Findings } from './findings.js';
+import { seriesUnits } from './resample.js';
 import { addLatency, emptyLatencyHistogram } from './latency.js';
 import { impactingFaults } from '../scores/mttr.js';
 import { DETECTION_FIGURES, figureOf, formatFigure, MTTR_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
@@ -417,7 +418,7 @@ ${chart('AC@k: share found within the top k', acAtChart(rca.map((a) => ({ name: 
 ${rcaByType(rca)}`
     : '<p class="note">No RCA method in this run.</p>';
   const detectorSection = summary.detectors.length
-    ? `<p class="note">Means over items of per-item scores with each detector's own threshold (point-adjusted with delay 7, as the AIOps Challenge 2018); events and faults pooled; [95% bootstrap interval] over series (PA-F1, threshold-free figures) or faults (detection rate). Time to detect: fault start to the first alarm on a series the fault moved.</p>
+    ? `<p class="note">Means over items of per-item scores with each detector's own threshold (point-adjusted with delay 7, as the AIOps Challenge 2018); events and faults pooled; [95% bootstrap interval] over ${seriesUnits(results.length)} (PA-F1, threshold-free figures) or faults (detection rate). Time to detect: fault start to the first alarm on a series the fault moved.</p>
 ${detectorTable(detectors)}
 <div class="grid">${chart('Point-adjusted F1 with 95% interval', barChart(
         detectors.map((d) => ({ name: d.name, value: d.pointAdjustedF1, low: d.intervals?.pointAdjustedF1?.low ?? null, high: d.intervals?.pointAdjustedF1?.high ?? null, ...(d.reference ? { reference: true } : {}) })),
@@ -426,7 +427,7 @@ ${detectorTable(detectors)}
 ${chart('Mean time to detect', barChart(detectors.map((d) => ({ name: d.name, value: d.meanTimeToDetectMs === null ? null : d.meanTimeToDetectMs / MINUTE, ...(d.reference ? { reference: true } : {}) })), { label: 'mean time to detect (minutes, lower is better) →', digits: 1, yLabel: 'detector' }), 'detector-mttd')}
 ${chart('False alarms per day', barChart(detectors.map((d) => ({ name: d.name, value: d.falseAlarmsPerDay, ...(d.reference ? { reference: true } : {}) })), { label: 'false alarms per day (lower is better) →', digits: 1, yLabel: 'detector' }), 'detector-false-alarms')}</div>
 <h3>Threshold-free figures (from the detectors' scores, no threshold)</h3>
-<p class="note">Per series, then the mean over series holding a labelled point (TSB-AD's convention); [95% bootstrap interval over series].</p>
+<p class="note">Per series, then the mean over series holding a labelled point (TSB-AD's convention); [95% bootstrap interval over ${seriesUnits(results.length)}].</p>
 ${thresholdFreeTable(detectors)}
 <h3>By fault type</h3>
 ${detectorByType(detectors)}`

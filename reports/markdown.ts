@@ -6,6 +6,7 @@
 import { DETECTION_FIGURES, formatFigure, MTTR_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { findings, type Findings } from './findings.js';
+import { seriesUnits } from './resample.js';
 import type { IntervalJson, Summary } from './summary-schema.js';
 
 /** Markdown-inert text: characters that would format, open an HTML tag or break a table cell are escaped. */
@@ -69,7 +70,7 @@ export function renderMarkdown(summary: Summary, items: ItemResult[], says: Find
       '',
     );
   }
-  if (rca.length || detectors.length) lines.push('[95% bootstrap intervals]: over incidents (RCA), over series (PA-F1, AUC-PR).', '');
+  if (rca.length || detectors.length) lines.push(`[95% bootstrap intervals]: over incidents (RCA), over ${seriesUnits(items.length)} (PA-F1, AUC-PR).`, '');
   if (says.byType.length) {
     lines.push('<details><summary>Best per fault type</summary>', '', ...says.byType.map((s) => `- ${m(s)}`), '', '</details>', '');
   }

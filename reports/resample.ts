@@ -25,6 +25,8 @@ export type Subject = { section: 'detector'; name: string } | { section: 'rca'; 
 
 /** One figure of one subject over its units. */
 export interface Sample {
+  /** What the units are (incidents, faults, series, items), for sentences. */
+  units: string;
   keys: string[];
   /** Fault or incident type per unit (undefined for series and items). */
   types: (string | undefined)[];
@@ -48,13 +50,14 @@ function weightedSum(values: ArrayLike<number>, m: Uint32Array): number {
 type Statistic<R> = (rows: R[]) => (m: Uint32Array) => number;
 
 /** A sample from per-unit rows and the statistic over them. */
-function sampleOf<R>(rows: R[], keys: string[], types: (string | undefined)[], build: Statistic<R>, hit?: (row: R) => number): Sample {
+function sampleOf<R>(units: string, rows: R[], keys: string[], types: (string | undefined)[], build: Statistic<R>, hit?: (row: R) => number): Sample {
   let stat: ((m: Uint32Array) => number) | undefined;
   const s: Sample = {
+    units,
     keys,
     types,
     value: (m) => (stat ??= build(rows))(m ?? ones(rows.length)),
-    pick: (idx) => sampleOf(idx.map((i) => rows[i]!), idx.map((i) => keys[i]!), idx.map((i) => types[i]), build, hit),
+    pick: (idx) => sampleOf(units, idx.map((i) => rows[i]!), idx.map((i) => keys[i]!), idx.map((i) => types[i]), build, hit),
   };
   if (hit) s.hits = Uint8Array.from(rows, hit);
   return s;
@@ -110,15 +113,15 @@ const hitAt = (k: number) => (r: IncidentRow) => (r.rank > 0 && r.rank <= k ? 1 
 function rcaSample(key: string, items: ItemResult[], name: string): Sample | null {
   const { rows, keys, types } = incidentRows(items, name);
   const ac = /^ac([1-5])$/.exec(key);
-  if (ac) return sampleOf(rows, keys, types, meanOf(hitAt(Number(ac[1]))), hitAt(Number(ac[1])));
+  if (ac) return sampleOf('incidents', rows, keys, types, meanOf(hitAt(Number(ac[1]))), hitAt(Number(ac[1])));
   switch (key) {
     case 'failed':
-      return sampleOf(rows, keys, types, sumOf((r) => r.failed), (r) => r.failed);
+      return sampleOf('incidents', rows, keys, types, sumOf((r) => r.failed), (r) => r.failed);
     case 'avg5':
       // Avg@5 = mean of AC@1..5: an incident found at rank r <= 5 hits for k = r..5.
-      return sampleOf(rows, keys, types, meanOf((r) => (r.rank > 0 && r.rank <= 5 ? (6 - r.rank) / 5 : 0)));
+      return sampleOf('incidents', rows, keys, types, meanOf((r) => (r.rank > 0 && r.rank <= 5 ? (6 - r.rank) / 5 : 0)));
     case 'mrr':
-      return sampleOf(rows, keys, types, meanOf((r) => (r.rank > 0 ? 1 / r.rank : 0)));
+      return sampleOf('incidents', rows, keys, types, meanOf((r) => (r.rank > 0 ? 1 / r.rank : 0)));
     default:
       return null;
   }
@@ -146,12 +149,12 @@ function detectionFaultSample(key: string, items: ItemResult[], name: string): S
   const detected = (r: DetectionFaultRow) => (r.firstAlarm !== null ? 1 : 0);
   switch (key) {
     case 'detectedFaults':
-      return sampleOf(rows, keys, types, sumOf(detected), detected);
+      return sampleOf('faults', rows, keys, types, sumOf(detected), detected);
     case 'faultDetectionRate':
-      return sampleOf(rows, keys, types, meanOf(detected), detected);
+      return sampleOf('faults', rows, keys, types, meanOf(detected), detected);
     case 'meanTimeToDetectMs':
       // Over the detected faults only: an undetected fault has no delay (NaN, skipped).
-      return sampleOf(rows, keys, types, meanOf((r) => (r.firstAlarm === null ? NaN : Math.max(0, r.firstAlarm - r.start))));
+      return sampleOf('faults', rows, keys, types, meanOf((r) => (r.firstAlarm === null ? NaN : Math.max(0, r.firstAlarm - r.start))));
     default:
       return null;
   }
@@ -184,14 +187,14 @@ function pairingSample(key: string, items: ItemResult[], s: Extract<Subject, { s
   const mttr = meanOf<PairingFaultRow>((r) => r.detect + r.identify + r.repair);
   switch (key) {
     case 'detectMs':
-      return sampleOf(rows, keys, types, meanOf((r) => r.detect));
+      return sampleOf('faults', rows, keys, types, meanOf((r) => r.detect));
     case 'identifyMs':
-      return sampleOf(rows, keys, types, meanOf((r) => r.identify));
+      return sampleOf('faults', rows, keys, types, meanOf((r) => r.identify));
     case 'mttrMs':
-      return sampleOf(rows, keys, types, mttr);
+      return sampleOf('faults', rows, keys, types, mttr);
     case 'availability': {
       const mtbf = s.mtbfMs;
-      return sampleOf(rows, keys, types, (rs) => {
+      return sampleOf('faults', rows, keys, types, (rs) => {
         const f = mttr(rs);
         return (m) => (mtbf === null ? NaN : mtbf / (mtbf + f(m)));
       });
@@ -271,21 +274,60 @@ function pooledPerItem(pick: 'precision' | 'recall' | 'f1'): Statistic<SeriesRow
   };
 }
 
+interface ItemSeriesRow {
+  tp: number;
+  fp: number;
+  fn: number;
+  /** Per threshold-free figure, its sum and count over the item's series where defined. */
+  sum: Record<string, number>;
+  count: Record<string, number>;
+}
+
+/**
+ * A detector's series figures. Over the series of a run of one item (one data set). Over the items
+ * of a run of several, each item's series kept together (a cluster bootstrap): series of one item
+ * share its faults and move together, so they are not independent units; the figures are the same
+ * (PA-F1 the mean of the items' pooled F1, threshold-free figures the mean over all series).
+ */
 function seriesSample(key: string, items: ItemResult[], name: string): Sample | null {
   const found = seriesRows(items, name);
   if (!found) return null;
+  const threshold = (THRESHOLD_FREE_FIGURES as readonly string[]).includes(key);
+  if (!threshold && key !== 'pointAdjustedF1' && key !== 'precision' && key !== 'recall') return null;
+  const pick = key === 'pointAdjustedF1' ? 'f1' : (key as 'precision' | 'recall');
   const { rows, keys } = found;
-  const types = rows.map(() => undefined);
-  switch (key) {
-    case 'pointAdjustedF1':
-      return sampleOf(rows, keys, types, pooledPerItem('f1'));
-    case 'precision':
-    case 'recall':
-      return sampleOf(rows, keys, types, pooledPerItem(key));
-    default:
-      if (!(THRESHOLD_FREE_FIGURES as readonly string[]).includes(key)) return null;
-      return sampleOf(rows, keys, types, meanOf((r) => r.free[key] ?? NaN));
+  const itemKeys = [...new Set(rows.map((r) => r.item))];
+  if (itemKeys.length <= 1) {
+    const types = rows.map(() => undefined);
+    return threshold ? sampleOf('series', rows, keys, types, meanOf((r) => r.free[key] ?? NaN)) : sampleOf('series', rows, keys, types, pooledPerItem(pick));
   }
+  const clusters = new Map<number, ItemSeriesRow>();
+  for (const r of rows) {
+    let c = clusters.get(r.item);
+    if (!c) clusters.set(r.item, (c = { tp: 0, fp: 0, fn: 0, sum: {}, count: {} }));
+    c.tp += r.tp;
+    c.fp += r.fp;
+    c.fn += r.fn;
+    for (const f of THRESHOLD_FREE_FIGURES) {
+      const v = r.free[f];
+      if (v === null || v === undefined || Number.isNaN(v)) continue;
+      c.sum[f] = (c.sum[f] ?? 0) + v;
+      c.count[f] = (c.count[f] ?? 0) + 1;
+    }
+  }
+  const cluster = [...clusters.entries()];
+  const ckeys = cluster.map(([k]) => items[k]!.key);
+  const ctypes = cluster.map(() => undefined);
+  const crows = cluster.map(([, c]) => c);
+  if (!threshold) return sampleOf('items', crows, ckeys, ctypes, meanOf((c) => precisionRecallF1(c)[pick]));
+  return sampleOf('items', crows, ckeys, ctypes, (rs) => {
+    const sums = sumOf<ItemSeriesRow>((c) => c.sum[key] ?? 0)(rs);
+    const counts = sumOf<ItemSeriesRow>((c) => c.count[key] ?? 0)(rs);
+    return (m) => {
+      const n = counts(m);
+      return n > 0 ? sums(m) / n : NaN;
+    };
+  });
 }
 
 // ---- Items ----------------------------------------------------------------------------------------
@@ -302,7 +344,7 @@ function itemSample(figure: Figure, items: ItemResult[], name: string): Sample |
   const types = rows.map(() => undefined);
   const value = (key: string) => (r: Record<string, number | null>) => r[key] ?? NaN;
   if (figure.key === 'eventRecall') {
-    return sampleOf(rows, keys, types, (rs) => {
+    return sampleOf('items', rows, keys, types, (rs) => {
       const events = sumOf(value('events'))(rs);
       const detected = sumOf(value('detectedEvents'))(rs);
       return (m) => {
@@ -311,8 +353,8 @@ function itemSample(figure: Figure, items: ItemResult[], name: string): Sample |
       };
     });
   }
-  if (figure.rollup === 'sum') return sampleOf(rows, keys, types, sumOf(value(figure.key)));
-  if (figure.rollup === 'mean') return sampleOf(rows, keys, types, meanOf(value(figure.key)));
+  if (figure.rollup === 'sum') return sampleOf('items', rows, keys, types, sumOf(value(figure.key)));
+  if (figure.rollup === 'mean') return sampleOf('items', rows, keys, types, meanOf(value(figure.key)));
   return null;
 }
 
@@ -334,6 +376,11 @@ export function figureSample(figure: Figure, items: ItemResult[], subject: Subje
     default:
       return null;
   }
+}
+
+/** What a run's series figures resample, in words: its series, or its items with their series. */
+export function seriesUnits(items: number): string {
+  return items > 1 ? 'items, each with its series' : 'series';
 }
 
 /** The units of a sample whose type is `type` (faults and incidents). */
@@ -400,6 +447,3 @@ export function pairedTest(figure: Figure, a: Sample, b: Sample, purpose: string
   if (figure.hitOrMiss && sa.hits && sb.hits) return mcnemarExact(sa.hits, sb.hits);
   return pairedBootstrap(ia.length, (m) => sa.value(m), (m) => sb.value(m), purpose);
 }
-
-/** What a figure's units are called in sentences. */
-export const UNIT_NAMES: Record<NonNullable<Figure['over']>, string> = { incidents: 'incidents', faults: 'faults', series: 'series', items: 'items' };

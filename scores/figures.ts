@@ -52,7 +52,9 @@ export interface Figure {
   perK?: boolean;
   /**
    * What a bootstrap interval and a paired test resample: the run's RCA incidents, its impacting
-   * faults, its KPI series, or its items (reports/resample.ts computes the figure from each).
+   * faults, its KPI series (in a run of several items, the items with their series kept together:
+   * series of one item share its faults), or its items (reports/resample.ts computes the figure
+   * from each).
    */
   over?: 'incidents' | 'faults' | 'series' | 'items';
   /** A count or share of units that hit (AC@k, detection rate): compared with McNemar's exact test, else a paired bootstrap. */

@@ -2,6 +2,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Summary } from '../../reports/summary-schema.js';
 import { REPORT_FILES } from '../../reports/write.js';
+import { seriesUnits } from '../../reports/resample.js';
 import { detectorLines, rcaLines } from './print.js';
 
 /**
@@ -14,7 +15,7 @@ export function printSummary(s: Summary, out: string): void {
   if (s.detectors.length) {
     const detectors = [...s.detectors].sort((a, b) => (b.pointAdjustedF1 ?? -1) - (a.pointAdjustedF1 ?? -1));
     const rows = detectors.map((d) => ({ name: d.name, figures: d, intervals: d.intervals, tail: `faults detected ${d.detectedFaults}/${d.faults}` }));
-    process.stdout.write(`detectors (95% intervals over series):\n${detectorLines(rows)}`);
+    process.stdout.write(`detectors (95% intervals over ${seriesUnits(s.items.length)}):\n${detectorLines(rows)}`);
   }
   process.stdout.write(`report: ${path.join(out, REPORT_FILES.html)}\n`);
   appendStepSummary(path.join(out, REPORT_FILES.markdown));

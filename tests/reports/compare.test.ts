@@ -57,8 +57,8 @@ describe('compare with paired tests', () => {
     small = [await writeRun('small-before', copies(1)), await writeRun('small-after', copies(1, betaPerfect))];
   });
 
-  it('calls a difference better or worse only when the paired test finds it, and says which test', () => {
-    const c = compareRuns(readRun(before), readRun(after));
+  it('calls a difference better or worse only when the paired test finds it, and says which test', async () => {
+    const c = compareRuns(await readRun(before), await readRun(after));
     expect(c.paired).toBe(true);
     expect(c.notes).toEqual([]);
     // beta: 30 + 60 incidents it missed at rank 1 now hit; none lost.
@@ -67,24 +67,24 @@ describe('compare with paired tests', () => {
     expect(row(c.rows, 'rca', 'beta', 'mrr')).toMatchObject({ verdict: 'better', test: 'paired bootstrap', shared: 90 });
     expect(row(c.rows, 'rca', 'alpha', 'ac1').verdict).toBe('same');
     expect(row(c.rows, 'pairing', 'ksigma + beta', 'mttrMs')).toMatchObject({ verdict: 'better', test: 'paired bootstrap', units: 'faults', shared: 60 });
-    const back = compareRuns(readRun(after), readRun(before));
+    const back = compareRuns(await readRun(after), await readRun(before));
     expect(row(back.rows, 'rca', 'beta', 'ac1').verdict).toBe('worse');
     expect(row(back.rows, 'pairing', 'ksigma + beta', 'mttrMs').verdict).toBe('worse');
     expect(formatComparison(c)).toMatch(/^Paired tests over the units both runs share/);
     expect(formatComparison(c)).toMatch(/rca\s+beta\s+ac1\s+0\.3333\s+1\.0000\s+\+0\.6667\s+better\s+McNemar p<0\.001 n=90/);
   });
 
-  it('calls a difference on three incidents within noise', () => {
-    const c = compareRuns(readRun(small[0]), readRun(small[1]));
+  it('calls a difference on three incidents within noise', async () => {
+    const c = compareRuns(await readRun(small[0]), await readRun(small[1]));
     // Two incidents where only B hits: McNemar p = 2 x 1/4 = 0.5.
     expect(row(c.rows, 'rca', 'beta', 'ac1')).toMatchObject({ verdict: 'within noise', test: 'McNemar exact', pValue: 0.5, shared: 3 });
   });
 
-  it('falls back to point figures without results.json, and says so', () => {
+  it('falls back to point figures without results.json, and says so', async () => {
     const bare = path.join(tmp, 'bare');
     mkdirSync(bare);
     copyFileSync(path.join(before, 'summary.json'), path.join(bare, 'summary.json'));
-    const c = compareRuns(readRun(bare), readRun(after));
+    const c = compareRuns(await readRun(bare), await readRun(after));
     expect(c.paired).toBe(false);
     expect(c.notes).toEqual([`no results.json beside ${bare}: point figures only, differences untested`]);
     expect(row(c.rows, 'rca', 'beta', 'ac1')).toMatchObject({ verdict: 'better (untested)' });

@@ -120,6 +120,23 @@ describe('summarize', () => {
     expect(spot.intervals.aucPr).toEqual({ low: 0.6, high: 0.6 });
   });
 
+  it('resamples the series of one data set, and the items with their series in a run of several', () => {
+    const pa = figureOf(DETECTION_FIGURES, 'pointAdjustedF1');
+    const spot = { section: 'detector', name: 'spot' } as const;
+    const one = figureSample(pa, [sampleResults()[1]!], spot)!;
+    expect(one.units).toBe('series');
+    expect(one.keys).toEqual(['faults/database-slow@1\u0000service:account:avgLatency', 'faults/database-slow@1\u0000txType:transfer:avgLatency']);
+    // spot's series: (tp 3, fp 1, fn 0) and (0, 1, 2); the first alone: F1 6/7, the second alone: 0.
+    expect(one.value(Uint32Array.from([1, 0]))).toBeCloseTo(6 / 7, 12);
+    expect(one.value(Uint32Array.from([0, 1]))).toBe(0);
+    const several = figureSample(pa, sortItems(sampleResults()), spot)!;
+    expect(several.units).toBe('items');
+    expect(several.keys).toEqual(['faults/database-slow@1', `hard/${HOSTILE}@2`]);
+    // Item A pools to F1 0.6, item B to 0.7: drawing A twice gives 0.6.
+    expect(several.value(Uint32Array.from([2, 0]))).toBeCloseTo(0.6, 12);
+    expect(several.value()).toBeCloseTo(0.65, 12);
+  });
+
   it('gives mean and sd over seeds when a run has several', () => {
     const alpha = s.rca.find((a) => a.name === 'alpha')!;
     // Seed 1: alpha ranks f1 first (AC@1 1); seed 2: f2 absent, f3 first (1/2).
@@ -299,7 +316,7 @@ describe('empty states', () => {
       faults: r.faults.map((f) => ({ ...f, moved: [] })),
       detectors: r.detectors.map((d) => ({ ...d, faults: [], figures: { ...d.figures, meanTimeToDetectMs: null } })),
     }));
-    const doc = new JSDOM(renderReport(summarize(quiet), quiet)).window.document;
+    const doc = new JSDOM(renderReport(summarize(quiet), sortItems(quiet))).window.document;
     expect(doc.querySelector('.empty')!.textContent).toMatch(/^No fault in this run moved a KPI: detection rates and delays are undefined/);
     expect(doc.querySelector('[data-chart="detector-mttd"] svg')).toBeNull();
     expect(doc.querySelector('[data-chart="detector-mttd"]')!.textContent).toContain('Nothing defined to draw');
