@@ -18,6 +18,7 @@ import { renderReport } from '../../reports/html.js';
 import { writeReport } from '../../reports/write.js';
 import { readSummary } from '../../reports/compare.js';
 import { DETECTION_FIGURES, figureOf } from '../../scores/figures.js';
+import { appendStepSummary } from '../../scripts/commands/summary-lines.js';
 import type { ItemResult } from '../../scores/item-result.js';
 import { HOSTILE, sampleResults } from './fixtures.js';
 
@@ -246,6 +247,20 @@ describe('writeReport', () => {
     expect(md).toContain('❌ AC@1 gate failed: best RCA method alpha has AC@1 0.667 < required 0.900');
     expect(md).toContain('| alpha | 3 | 0 | 0.667 [');
     expect(md).not.toMatch(/(^|[^\\])<script/);
+  });
+
+  it("appends summary.md to the CI's step summary when $GITHUB_STEP_SUMMARY names one", () => {
+    const page = path.join(tmp, 'step-summary.md');
+    writeFileSync(page, '# earlier step\n');
+    const before = process.env.GITHUB_STEP_SUMMARY;
+    process.env.GITHUB_STEP_SUMMARY = page;
+    try {
+      appendStepSummary(path.join(out, 'summary.md'));
+    } finally {
+      if (before === undefined) delete process.env.GITHUB_STEP_SUMMARY;
+      else process.env.GITHUB_STEP_SUMMARY = before;
+    }
+    expect(readFileSync(page, 'utf8')).toBe(`# earlier step\n${readFileSync(path.join(out, 'summary.md'), 'utf8')}\n`);
   });
 
   it('links every incident of the table to its section and back', () => {
