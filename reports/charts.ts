@@ -43,6 +43,17 @@ export function kpiUnit(series: string): string | null {
   }
 }
 
+/**
+ * A UTC time axis in 24-hour clock: within one day the label names the date and the ticks are
+ * hours and minutes; across days each tick carries its date.
+ */
+export function utcTimeAxis(timestamps: ArrayLike<number>): { type: 'utc'; label: string; tickFormat: string } {
+  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+  const first = timestamps.length ? day(timestamps[0]!) : null;
+  const oneDay = first !== null && day(timestamps[timestamps.length - 1]!) === first;
+  return oneDay ? { type: 'utc', label: `time (UTC, ${first}) →`, tickFormat: '%H:%M' } : { type: 'utc', label: 'time (UTC) →', tickFormat: '%m-%d %H:%M' };
+}
+
 /** A KPI series with its fault windows shaded and each detector's alarms as marks on the curve. */
 export function kpiCurveChart(curve: KpiCurve, faults: FaultRecord[], legend: boolean): string {
   const points = curve.timestamps.map((t, i) => ({ t: new Date(t), v: curve.values[i] }));
@@ -55,7 +66,7 @@ export function kpiCurveChart(curve: KpiCurve, faults: FaultRecord[], legend: bo
     width: 640,
     height: 170,
     marginLeft: 64,
-    x: { type: 'utc', label: 'time (UTC) →' },
+    x: utcTimeAxis(curve.timestamps),
     y: { label: `↑ ${curve.series}${unit ? ` (${unit})` : ''}`, grid: true, nice: true },
     // A fixed domain keeps each detector's colour and symbol the same on every curve.
     color: { legend, domain: curve.alarms.map((a) => a.detector), label: 'alarms' },
@@ -162,7 +173,10 @@ export function acAtChart(rows: { name: string; acAt: (number | null)[]; referen
   });
 }
 
-/** MTTR per (detector, RCA) pairing, stacked by phase (the phases add up, so stacking is right here). */
+/**
+ * MTTR per (detector, RCA) pairing, in the given order, stacked by phase (the phases add up, so
+ * stacking is right here), with the 95% interval of the MTTR as a whisker where known.
+ */
 export function mttrChart(pairings: PairingSummary[]): string {
   if (pairings.every((p) => p.mttrMs === null)) return '';
   const rows = pairings.map((p) => `${p.detector} + ${p.rca}`);
@@ -173,6 +187,10 @@ export function mttrChart(pairings: PairingSummary[]): string {
       minutes: (p[`${phase}Ms`] ?? 0) / MINUTE,
     })),
   );
+  const whiskers = pairings.flatMap((p, k) => {
+    const i = p.intervals?.mttrMs;
+    return i && i.low !== null && i.high !== null ? [{ pairing: rows[k], low: i.low / MINUTE, high: i.high / MINUTE }] : [];
+  });
   return render({
     width: 640,
     height: 60 + 22 * Math.max(1, pairings.length),
@@ -180,7 +198,13 @@ export function mttrChart(pairings: PairingSummary[]): string {
     x: { label: 'mean time to repair (minutes, lower is better) →', grid: true },
     y: { label: 'detector + RCA method', domain: rows },
     color: { legend: true, domain: Object.keys(PHASE_COLORS), range: Object.values(PHASE_COLORS), label: 'phase' },
-    marks: [Plot.barX(data, { x: 'minutes', y: 'pairing', fill: 'phase' }), Plot.ruleX([0])],
+    marks: [
+      Plot.barX(data, { x: 'minutes', y: 'pairing', fill: 'phase', title: (d: (typeof data)[number]) => `${d.pairing}, ${d.phase}: ${d.minutes.toFixed(1)} min` }),
+      Plot.ruleY(whiskers, { x1: 'low', x2: 'high', y: 'pairing', stroke: '#222', strokeWidth: 1.2 }),
+      Plot.tickX(whiskers, { x: 'low', y: 'pairing', stroke: '#222', inset: 6 }),
+      Plot.tickX(whiskers, { x: 'high', y: 'pairing', stroke: '#222', inset: 6 }),
+      Plot.ruleX([0]),
+    ],
   });
 }
 

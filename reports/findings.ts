@@ -19,6 +19,7 @@ export interface Findings {
 }
 
 const AC1 = figureOf(RCA_FIGURES, 'ac1');
+const AVG5 = figureOf(RCA_FIGURES, 'avg5');
 const PA_F1 = figureOf(DETECTION_FIGURES, 'pointAdjustedF1');
 const DETECTION_RATE = figureOf(DETECTION_FIGURES, 'faultDetectionRate');
 
@@ -26,6 +27,11 @@ const fmt = (f: Figure, x: number | null | undefined) => formatFigure(f, x);
 const interval = (f: Figure, i: IntervalJson | undefined) => (i && i.low !== null && i.high !== null ? ` (95% CI ${fmt(f, i.low)}–${fmt(f, i.high)})` : '');
 const p = (t: PairedTest) => (t.pValue < 0.001 ? 'p < 0.001' : `p = ${t.pValue.toFixed(3)}`);
 const list = (xs: string[]) => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+/** A method's name as the sentences give it: a reference floor says so wherever it is named. */
+const namer = (methods: { name: string; reference?: boolean }[]) => {
+  const floors = new Set(methods.filter((m) => m.reference).map((m) => m.name));
+  return (name: string) => (floors.has(name) ? `${name} (floor)` : name);
+};
 
 /** Sort key of a method: its figures, best first, compared in order; undefined sorts last. */
 function byFigures<T>(values: (x: T) => (number | null | undefined)[]): (a: T, b: T) => number {
@@ -87,12 +93,13 @@ function rcaFindings(summary: Summary, items: ItemResult[], out: Findings): void
   const ranked = summary.rca.filter((a) => a.ac1 !== null).sort(byFigures((a: RcaSummary) => [a.ac1, a.avg5, a.mrr]));
   if (ranked.length === 0) return;
   const best = ranked[0]!;
+  const named = namer(summary.rca);
   const samples = new Map(summary.rca.map((a) => [a.name, figureSample(AC1, items, { section: 'rca', name: a.name })]));
-  out.overall.push(`Best RCA method by AC@1: ${best.name}, ${fmt(AC1, best.ac1)}${interval(AC1, best.intervals?.ac1)} over ${best.incidents} incidents.`);
+  out.overall.push(`Best RCA method by AC@1: ${named(best.name)}, ${fmt(AC1, best.ac1)}${interval(AC1, best.intervals?.ac1)} over ${best.incidents} incidents.`);
   const others = ranked.slice(1).map((a) => a.name);
   if (others.length) {
     const s = separate(AC1, best.name, others, (n) => samples.get(n) ?? null, 'findings:ac1');
-    const value = (n: string) => `${n} ${fmt(AC1, summary.rca.find((a) => a.name === n)!.ac1)}`;
+    const value = (n: string) => `${named(n)} ${fmt(AC1, summary.rca.find((a) => a.name === n)!.ac1)}`;
     if (s.noise.length) out.overall.push(`Within noise of it (McNemar exact test on the same incidents, p ≥ 0.05): ${list(s.noise.map(value))}.`);
     if (s.below.length) out.overall.push(`Significantly below it: ${list(s.below.map((b) => `${value(b.name)} (${p(b.test)})`))}.`);
   }
@@ -108,11 +115,12 @@ function rcaFindings(summary: Summary, items: ItemResult[], out: Findings): void
     const n = top.t!.incidents;
     const incidents = `${n} incident${n === 1 ? '' : 's'}`;
     if (top.t!.ac1 === 0) {
-      out.byType.push(`${type} (${incidents}): no method ranks the cause first; best Avg@5 ${top.name} ${top.t!.avg5 === null ? '–' : top.t!.avg5.toFixed(3)}.`);
+      const inTop5 = top.t!.avg5 !== null && top.t!.avg5 > 0;
+      out.byType.push(`${type} (${incidents}): no method ranks the cause first${inTop5 ? `; best Avg@5 ${named(top.name)} ${fmt(AVG5, top.t!.avg5)}` : ', nor anywhere in its top 5'}.`);
       continue;
     }
     const tied = rows.filter((r) => r.t!.ac1 === top.t!.ac1 && r.t!.avg5 === top.t!.avg5 && r.t!.mrr === top.t!.mrr).map((r) => r.name);
-    const head = tied.length > 1 ? `${list(tied)} tied at AC@1 ${fmt(AC1, top.t!.ac1)}` : `${top.name}, AC@1 ${fmt(AC1, top.t!.ac1)}`;
+    const head = tied.length > 1 ? `${list(tied.map(named))} tied at AC@1 ${fmt(AC1, top.t!.ac1)}` : `${named(top.name)}, AC@1 ${fmt(AC1, top.t!.ac1)}`;
     const it = tied.length > 1 ? 'them' : 'it';
     const rest = rows.filter((r) => !tied.includes(r.name)).map((r) => r.name);
     const s = separate(AC1, top.name, rest, (name) => {
@@ -124,21 +132,22 @@ function rcaFindings(summary: Summary, items: ItemResult[], out: Findings): void
         ? ''
         : s.below.length === 0
           ? `; no other method is separable from ${it} on ${incidents}`
-          : `; significantly above ${list(s.below.map((b) => b.name))}${s.noise.length ? `, within noise of ${s.noise.length} other${s.noise.length === 1 ? '' : 's'}` : ''}`;
+          : `; significantly above ${list(s.below.map((b) => named(b.name)))}${s.noise.length ? `, within noise of ${s.noise.length} other${s.noise.length === 1 ? '' : 's'}` : ''}`;
     out.byType.push(`${type} (${incidents}): ${head}${tail}.`);
   }
 }
 
 function detectorFindings(summary: Summary, items: ItemResult[], out: Findings): void {
   const subject = (name: string): Subject => ({ section: 'detector', name });
+  const named = namer(summary.detectors);
   const ranked = summary.detectors.filter((d) => d.pointAdjustedF1 !== null).sort(byFigures((d: DetectorSummary) => [d.pointAdjustedF1, d.faultDetectionRate]));
   if (ranked.length) {
     const best = ranked[0]!;
-    out.overall.push(`Best detector by point-adjusted F1: ${best.name}, ${fmt(PA_F1, best.pointAdjustedF1)}${interval(PA_F1, best.intervals?.pointAdjustedF1)}.`);
+    out.overall.push(`Best detector by point-adjusted F1: ${named(best.name)}, ${fmt(PA_F1, best.pointAdjustedF1)}${interval(PA_F1, best.intervals?.pointAdjustedF1)}.`);
     const others = ranked.slice(1).map((d) => d.name);
     if (others.length) {
       const s = separate(PA_F1, best.name, others, (n) => figureSample(PA_F1, items, subject(n)), 'findings:pa-f1');
-      const value = (n: string) => `${n} ${fmt(PA_F1, summary.detectors.find((d) => d.name === n)!.pointAdjustedF1)}`;
+      const value = (n: string) => `${named(n)} ${fmt(PA_F1, summary.detectors.find((d) => d.name === n)!.pointAdjustedF1)}`;
       const units = figureSample(PA_F1, items, subject(best.name))?.units ?? 'series';
       if (s.noise.length) out.overall.push(`Within noise of it (paired bootstrap over the same ${units}, p ≥ 0.05): ${list(s.noise.map(value))}.`);
       if (s.below.length) out.overall.push(`Significantly below it: ${list(s.below.map((b) => `${value(b.name)} (${p(b.test)})`))}.`);
@@ -162,14 +171,14 @@ function detectorFindings(summary: Summary, items: ItemResult[], out: Findings):
     }
     const delay = top.t!.meanTimeToDetectMs === null ? '' : `, first alarm after ${formatFigure(figureOf(DETECTION_FIGURES, 'meanTimeToDetectMs'), top.t!.meanTimeToDetectMs)} on average`;
     const tied = rows.filter((r) => r.t!.detectionRate === top.t!.detectionRate && r.t!.meanTimeToDetectMs === top.t!.meanTimeToDetectMs).map((r) => r.name);
-    const head = tied.length > 1 ? `${list(tied)} tied at ${top.t!.detected}/${n}${delay}` : `detected best by ${top.name}, ${top.t!.detected}/${n}${delay}`;
+    const head = tied.length > 1 ? `${list(tied.map(named))} tied at ${top.t!.detected}/${n}${delay}` : `detected best by ${named(top.name)}, ${top.t!.detected}/${n}${delay}`;
     const rest = rows.filter((r) => !tied.includes(r.name)).map((r) => r.name);
     const s = separate(DETECTION_RATE, top.name, rest, (name) => {
       const all = samples.get(name);
       return all ? ofType(all, type) : null;
     }, `findings:detection:${type}`);
     const it = tied.length > 1 ? 'them' : 'it';
-    const tail = rest.length === 0 ? '' : s.below.length === 0 ? `; no other detector is separable from ${it} on ${faults}` : `; significantly above ${list(s.below.map((b) => b.name))}`;
+    const tail = rest.length === 0 ? '' : s.below.length === 0 ? `; no other detector is separable from ${it} on ${faults}` : `; significantly above ${list(s.below.map((b) => named(b.name)))}`;
     out.byType.push(`${type} (${faults}): ${head}${tail}.`);
   }
 }

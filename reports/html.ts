@@ -41,6 +41,12 @@ function withInterval(f: Figure, x: number | null, i: IntervalJson | undefined):
   return `${fmt(f, x)}${x === null ? '' : ci}`;
 }
 
+/** A time in ms and its interval as a bar's value and whisker, in minutes. */
+function minutes(ms: number | null, i: IntervalJson | undefined): { value: number | null; low: number | null; high: number | null } {
+  const m = (x: number | null | undefined) => (x === null || x === undefined ? null : x / MINUTE);
+  return { value: m(ms), low: m(i?.low), high: m(i?.high) };
+}
+
 function chart(title: string, svg: string, id?: string): string {
   const body = svg || '<p class="note">Nothing defined to draw.</p>';
   return `<div class="chart"${id ? ` data-chart="${e(id)}"` : ''}><h3>${e(title)}</h3>${body}</div>`;
@@ -185,7 +191,7 @@ function mttrTable(summary: Summary): string {
       ...shown.map((f) => {
         const x = value(p, f.key);
         if (f.key === 'availability') return x === null ? '–' : `${(x * 100).toFixed(3)}%`;
-        return f.key === 'mttrMs' ? `<b>${fmt(f, x)}</b>` : fmt(f, x);
+        return f.key === 'mttrMs' ? `<b>${withInterval(f, x, p.intervals?.mttrMs)}</b>` : fmt(f, x);
       }),
     ]),
   );
@@ -418,13 +424,13 @@ ${chart('AC@k: share found within the top k', acAtChart(rca.map((a) => ({ name: 
 ${rcaByType(rca)}`
     : '<p class="note">No RCA method in this run.</p>';
   const detectorSection = summary.detectors.length
-    ? `<p class="note">Means over items of per-item scores with each detector's own threshold (point-adjusted with delay 7, as the AIOps Challenge 2018); events and faults pooled; [95% bootstrap interval] over ${seriesUnits(results.length)} (PA-F1, threshold-free figures) or faults (detection rate). Time to detect: fault start to the first alarm on a series the fault moved.</p>
+    ? `<p class="note">Means over items of per-item scores with each detector's own threshold (point-adjusted with delay 7, as the AIOps Challenge 2018); events and faults pooled; [95% bootstrap interval] over ${seriesUnits(results.length)} (PA-F1, threshold-free figures) or faults (detection rate, time to detect). Time to detect: fault start to the first alarm on a series the fault moved.</p>
 ${detectorTable(detectors)}
 <div class="grid">${chart('Point-adjusted F1 with 95% interval', barChart(
         detectors.map((d) => ({ name: d.name, value: d.pointAdjustedF1, low: d.intervals?.pointAdjustedF1?.low ?? null, high: d.intervals?.pointAdjustedF1?.high ?? null, ...(d.reference ? { reference: true } : {}) })),
         { label: 'point-adjusted F1 (share, higher is better) →', digits: 3, domain: [0, 1], yLabel: 'detector' },
       ), 'detector-pa-f1')}
-${chart('Mean time to detect', barChart(detectors.map((d) => ({ name: d.name, value: d.meanTimeToDetectMs === null ? null : d.meanTimeToDetectMs / MINUTE, ...(d.reference ? { reference: true } : {}) })), { label: 'mean time to detect (minutes, lower is better) →', digits: 1, yLabel: 'detector' }), 'detector-mttd')}
+${chart('Mean time to detect with 95% interval', barChart(detectors.map((d) => ({ name: d.name, ...minutes(d.meanTimeToDetectMs, d.intervals?.meanTimeToDetectMs), ...(d.reference ? { reference: true } : {}) })), { label: 'mean time to detect (minutes, lower is better) →', digits: 1, yLabel: 'detector' }), 'detector-mttd')}
 ${chart('False alarms per day', barChart(detectors.map((d) => ({ name: d.name, value: d.falseAlarmsPerDay, ...(d.reference ? { reference: true } : {}) })), { label: 'false alarms per day (lower is better) →', digits: 1, yLabel: 'detector' }), 'detector-false-alarms')}</div>
 <h3>Threshold-free figures (from the detectors' scores, no threshold)</h3>
 <p class="note">Per series, then the mean over series holding a labelled point (TSB-AD's convention); [95% bootstrap interval over ${seriesUnits(results.length)}].</p>
@@ -455,7 +461,7 @@ ${rcaSection}</section>
 <section id="mttr"><h2>MTTR per detector and RCA pairing</h2>
 <p class="note">detect + identify (RCA compute + ${mttrModel.operatorMinutesPerCandidate} min per candidate checked, top ${mttrModel.topK}, else +${mttrModel.notFoundMinutes} min) + repair per fault type; undetected faults count ${mttrModel.undetectedMinutes} min to detect. Sorted by MTTR.</p>
 ${summary.mttr.pairings.length ? `${mttrTable(summary)}
-${chart('MTTR broken down by phase', mttrChart(summary.mttr.pairings), 'mttr')}
+${chart('MTTR broken down by phase, with its 95% interval', mttrChart(sortBy(summary.mttr.pairings, [{ key: (p) => p.mttrMs, better: 'lower' }])), 'mttr')}
 ${mttrByTypeTable(summary)}` : '<p class="note">MTTR needs a detector and an RCA method.</p>'}</section>
 
 <section id="latency"><h2>Latency</h2>

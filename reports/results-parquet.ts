@@ -12,7 +12,7 @@ import { writeParquetTable } from '../data/parquet.js';
 import type { Series } from '../data/types.js';
 import type { Detection } from '../detectors/types.js';
 import { THRESHOLD_FREE_FIGURES, type DetectionMetrics, type ThresholdFreeMetrics } from '../scores/detection/evaluate.js';
-import { DETECTION_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
+import { DETECTION_FIGURES, MTTR_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { impactingFaults } from '../scores/mttr.js';
 import type { IntervalJson, Summary } from './summary-schema.js';
@@ -25,6 +25,7 @@ export const PARQUET_FILES = {
   rcaCandidates: 'rca-candidates.parquet',
   summaryDetectors: 'summary-detectors.parquet',
   summaryRca: 'summary-rca.parquet',
+  summaryMttr: 'summary-mttr.parquet',
   alarms: 'alarms.parquet',
   metrics: 'metrics.parquet',
   seriesMetrics: 'series-metrics.parquet',
@@ -177,17 +178,22 @@ export function writeItemsParquet(items: ItemResult[], dir: string, summary?: Su
   write(incidents, dir, PARQUET_FILES.rcaIncidents, out);
   write(candidates, dir, PARQUET_FILES.rcaCandidates, out);
   if (summary) {
-    write(summaryTable(summary.detectors, DETECTION_FIGURES), dir, PARQUET_FILES.summaryDetectors, out);
-    write(summaryTable(summary.rca, RCA_FIGURES), dir, PARQUET_FILES.summaryRca, out);
+    const method = (m: { name: string; reference?: boolean }) => ({ method: str(m.name), reference: bool(m.reference === true) });
+    write(summaryTable(summary.detectors, method, DETECTION_FIGURES), dir, PARQUET_FILES.summaryDetectors, out);
+    write(summaryTable(summary.rca, method, RCA_FIGURES), dir, PARQUET_FILES.summaryRca, out);
+    write(summaryTable(summary.mttr.pairings, (p) => ({ detector: str(p.detector), rca: str(p.rca) }), MTTR_FIGURES), dir, PARQUET_FILES.summaryMttr, out);
   }
   return out;
 }
 
-/** One row per method: its run figures (PR@k as prAt1, prAt3...), and each interval as <key>Low/<key>High. */
-function summaryTable(methods: { name: string; reference?: boolean; intervals?: unknown }[], table: readonly Figure[]): Columns {
+/**
+ * One row per method or pairing: the columns naming it, its run figures (PR@k as prAt1, prAt3...),
+ * and each interval as <key>Low/<key>High.
+ */
+function summaryTable<M extends { intervals?: unknown }>(methods: M[], names: (m: M) => Parameters<Columns['push']>[0], table: readonly Figure[]): Columns {
   const cols = new Columns();
   for (const m of methods) {
-    const row: Parameters<Columns['push']>[0] = { method: str(m.name), reference: bool(m.reference === true) };
+    const row: Parameters<Columns['push']>[0] = names(m);
     const values = m as unknown as Record<string, unknown>;
     const intervals = (m.intervals ?? {}) as Record<string, IntervalJson>;
     for (const f of table) {

@@ -6,7 +6,7 @@
  * seeds.
  */
 import { DEFAULT_MTTR_MODEL, DEFAULT_REPAIR_MINUTES, impactingFaults, mtbfMs, pairingMttr, type MttrModel, type MttrPhases } from '../scores/mttr.js';
-import { DETECTION_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
+import { DETECTION_FIGURES, MTTR_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
 import { scoreRankings, type RankedIncident, type RcaScores } from '../scores/rca.js';
 import { meanSd } from '../scores/uncertainty.js';
 import {
@@ -14,6 +14,7 @@ import {
   SUMMARY_VERSION,
   type DetectorSummary,
   type IntervalJson,
+  type PairingSummary,
   type RcaSummary,
   type RunFacts,
   type SeedStats,
@@ -241,7 +242,8 @@ export function summarize(results: ItemResult[], opts: SummarizeOptions = {}): S
       const p = pairingMttr(items, d.name, a.name, model, mtbf);
       const byType: Record<string, ReturnType<typeof phasesJson>> = {};
       for (const [type, phases] of Object.entries(p.byType)) byType[type] = phasesJson(phases);
-      return { detector: p.detector, rca: p.rca, ...phasesJson(p), availability: p.availability, byType };
+      const subject: Subject = { section: 'pairing', detector: p.detector, rca: p.rca, model, mtbfMs: mtbf };
+      return { detector: p.detector, rca: p.rca, ...phasesJson(p), availability: p.availability, intervals: headlineIntervals(MTTR_FIGURES, items, subject) as PairingSummary['intervals'], byType };
     }),
   );
   let bestRca: Summary['bestRca'] = null;

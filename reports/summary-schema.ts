@@ -89,6 +89,7 @@ export const PairingSchema = z.object({
   detector: z.string(),
   rca: z.string(),
   ...figureShape(MTTR_FIGURES),
+  intervals: z.object(intervalShape(MTTR_FIGURES, false)).optional(),
   byType: z.record(z.string(), MttrPhasesSchema),
 });
 
@@ -157,7 +158,10 @@ export type DetectorSummary = MethodSummary<typeof DETECTION_FIGURES>;
 /** An RCA method's figures over a run (RCA_FIGURES). */
 export type RcaSummary = MethodSummary<typeof RCA_FIGURES>;
 /** A detector + RCA pairing's MTTR figures (MTTR_FIGURES). */
-export type PairingSummary = { detector: string; rca: string } & SummaryFigures<typeof MTTR_FIGURES> & { byType: Record<string, ByTypeFigures<typeof MTTR_FIGURES>> };
+export type PairingSummary = { detector: string; rca: string } & SummaryFigures<typeof MTTR_FIGURES> & {
+    intervals: IntervalFigures<typeof MTTR_FIGURES>;
+    byType: Record<string, ByTypeFigures<typeof MTTR_FIGURES>>;
+  };
 
 type Parsed = z.infer<typeof SummarySchema>;
 export type Summary = Omit<Parsed, 'detectors' | 'rca' | 'mttr'> & {

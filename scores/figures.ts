@@ -103,6 +103,7 @@ export const DETECTION_FIGURES = [
     perItem: true,
     byType: true,
     over: 'faults',
+    interval: true,
     doc: "mean delay from a fault's start to the first alarm on a series it moved (per item: from each detected event's start)",
   },
   { key: 'computeMs', label: 'compute', better: 'lower', rollup: 'measured', digits: 0, unit: 'ms', doc: 'wall clock per item, measured' },
@@ -130,7 +131,7 @@ export const MTTR_FIGURES = [
   { key: 'identifyMs', label: 'identify', better: 'lower', rollup: 'pooled', digits: 1, unit: 'ms', byType: true, over: 'faults', doc: "mean time for an operator to reach the root cause down the method's ranking" },
   { key: 'identifyComputeMs', label: 'identify compute', better: 'lower', rollup: 'measured', digits: 1, unit: 'ms', byType: true, doc: "the RCA method's own compute time, measured" },
   { key: 'repairMs', label: 'repair', better: 'none', rollup: 'pooled', digits: 1, unit: 'ms', byType: true, doc: "the fault type's repair time (the MTTR model)" },
-  { key: 'mttrMs', label: 'MTTR', better: 'lower', rollup: 'pooled', digits: 1, unit: 'ms', byType: true, over: 'faults', doc: 'mean time to repair: detect + identify + repair' },
+  { key: 'mttrMs', label: 'MTTR', better: 'lower', rollup: 'pooled', digits: 1, unit: 'ms', byType: true, over: 'faults', interval: true, doc: 'mean time to repair: detect + identify + repair' },
   { key: 'availability', label: 'availability', better: 'higher', rollup: 'pooled', digits: 5, unit: 'share', over: 'faults', doc: 'MTBF / (MTBF + MTTR)' },
 ] as const satisfies readonly Figure[];
 

@@ -39,6 +39,7 @@ export const countRca: RcaPlugin = definePlugin({
   description: 'errors and slow calls per service in excess of the baseline rates (simple baseline)',
   options: z.strictObject(spanOptions),
   needs: ['spans'],
+  reference: true,
   create: (options) => ({
     rank(input) {
       const ctx = spanContext(input, spanContextOptions(options));

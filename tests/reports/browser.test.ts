@@ -108,7 +108,7 @@ describe.skipIf(!available && !process.env.CI)('report.html in Chromium', () => 
     expect(requests).toEqual([]);
   });
 
-  it('draws AC@1 and PA-F1 bars, and their 95% intervals, at the values of summary.json', async () => {
+  it('draws AC@1, PA-F1 and time-to-detect bars, and their 95% intervals, at the values of summary.json', async () => {
     const ac1 = await drawnBars(page, 'rca-ac1');
     expect(ac1.map((b) => b.name).sort()).toEqual(summary.rca.filter((a) => a.ac1 !== null).map((a) => a.name).sort());
     for (const bar of ac1) {
@@ -122,6 +122,16 @@ describe.skipIf(!available && !process.env.CI)('report.html in Chromium', () => 
     for (const bar of pa) {
       const d = summary.detectors.find((x) => x.name === bar.name)!;
       expect(Math.abs(bar.value - d.pointAdjustedF1!), `${bar.name} PA-F1`).toBeLessThan(0.01);
+    }
+    // Time to detect in minutes, with its interval over faults.
+    const ttd = await drawnBars(page, 'detector-mttd');
+    expect(ttd.length).toBe(summary.detectors.filter((d) => d.meanTimeToDetectMs !== null).length);
+    for (const bar of ttd) {
+      const d = summary.detectors.find((x) => x.name === bar.name)!;
+      const scale = Math.max(1, d.intervals.meanTimeToDetectMs.high! / 60_000) * 0.01;
+      expect(Math.abs(bar.value - d.meanTimeToDetectMs! / 60_000), `${bar.name} time to detect`).toBeLessThan(scale);
+      expect(Math.abs(bar.low! - d.intervals.meanTimeToDetectMs.low! / 60_000), `${bar.name} time to detect low`).toBeLessThan(scale);
+      expect(Math.abs(bar.high! - d.intervals.meanTimeToDetectMs.high! / 60_000), `${bar.name} time to detect high`).toBeLessThan(scale);
     }
   });
 

@@ -65,6 +65,16 @@ describe('run, replay and merge tables', () => {
     const [d] = await query(`SELECT count(*) AS n FROM ${file(out, PARQUET_FILES.summaryDetectors)} WHERE pointAdjustedF1Low IS NOT NULL AND aucPr IS NOT NULL`);
     expect(d).toEqual({ n: '2' });
   });
+
+  it('the MTTR of every pairing with its interval, as summary.json has it', async () => {
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as { mttr: { pairings: { detector: string; rca: string; mttrMs: number; intervals: { mttrMs: { low: number; high: number } } }[] } };
+    const rows = await query(`SELECT detector, rca, mttrMs, mttrMsLow, mttrMsHigh FROM ${file(out, PARQUET_FILES.summaryMttr)} ORDER BY detector, rca`);
+    const expected = summary.mttr.pairings
+      .map((p) => ({ detector: p.detector, rca: p.rca, mttrMs: p.mttrMs, mttrMsLow: p.intervals.mttrMs.low, mttrMsHigh: p.intervals.mttrMs.high }))
+      .sort((a, b) => (a.detector !== b.detector ? (a.detector < b.detector ? -1 : 1) : a.rca < b.rca ? -1 : 1));
+    expect(rows).toEqual(expected);
+    for (const r of rows) expect(r.mttrMsLow as number).toBeLessThan(r.mttrMsHigh as number);
+  });
 });
 
 describe('detect and score tables', () => {

@@ -19,6 +19,8 @@ import { writeReport } from '../../reports/write.js';
 import { readSummary } from '../../reports/compare.js';
 import { DETECTION_FIGURES, figureOf } from '../../scores/figures.js';
 import { appendStepSummary } from '../../scripts/commands/summary-lines.js';
+import { listDetectors } from '../../detectors/registry.js';
+import { listRcaAlgorithms } from '../../rca/registry.js';
 import type { ItemResult } from '../../scores/item-result.js';
 import { HOSTILE, sampleResults } from './fixtures.js';
 
@@ -101,6 +103,14 @@ describe('summarize', () => {
     // Detection rate over ksigma's two impacting faults (one hit): resamples give 0, 1/2 or 1.
     expect(ksigma.intervals.faultDetectionRate).toEqual({ low: 0, high: 1 });
     expect(ksigma.byType['database-slow']!.intervals.detectionRate).toEqual({ low: 1, high: 1 });
+    // Time to detect over the detected faults: ksigma's one (3 min) always; spot's two (6 and 1 min) give 1, 3.5 or 6.
+    expect(ksigma.intervals.meanTimeToDetectMs).toEqual({ low: 3 * 60_000, high: 3 * 60_000 });
+    expect(s.detectors.find((d) => d.name === 'spot')!.intervals.meanTimeToDetectMs).toEqual({ low: 60_000, high: 6 * 60_000 });
+    for (const p of s.mttr.pairings) {
+      const i = p.intervals.mttrMs;
+      expect(i.low! <= p.mttrMs! && p.mttrMs! <= i.high!, `${p.detector} + ${p.rca} MTTR`).toBe(true);
+      expect(i.high! - i.low!, `${p.detector} + ${p.rca}: two faults of different repair times`).toBeGreaterThan(0);
+    }
     expect(JSON.stringify(summarize(sampleResults(), { suite: 'test', gate: { best: 0.5 }, facts }))).toBe(JSON.stringify(s));
   });
 
@@ -167,6 +177,11 @@ describe('summarize', () => {
     expect(s.run!.faultline).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it('ships the trivial detectors band and diff and the simple RCA baseline count as the floors, and nothing else', () => {
+    expect(listDetectors().filter((p) => p.reference).map((p) => p.name).sort()).toEqual(['band', 'diff']);
+    expect(listRcaAlgorithms().filter((p) => p.reference).map((p) => p.name)).toEqual(['count']);
+  });
+
   it('applies the MTTR model per pairing', () => {
     const p = s.mttr.pairings.find((x) => x.detector === 'ksigma' && x.rca === 'alpha')!;
     // f1: detect 3 min, identify 12 ms + 1 x 5 min, repair 30; f2: undetected 30, absent 10 ms + 5 x 5 + 60, repair 15.
@@ -209,11 +224,22 @@ describe('findings: what the run says', () => {
     expect(text).toContain('Best RCA method by AC@1: alpha, 0.667');
     expect(text).toContain('Within noise of it (McNemar exact test on the same incidents, p ≥ 0.05): beta 0.333');
     expect(text).toContain('Reference floor spot: PA-F1 0.650. Not significantly above it: ksigma.');
+    expect(text).toContain('Best detector by point-adjusted F1: spot (floor), 0.650');
     expect(f.byType).toContain('RCA, bad-release (1 incident): beta, AC@1 1.000; no other method is separable from it on 1 incident.');
     // Thirty copies of the sample make alpha's lead on cpu-saturation (30 hits to 0) significant.
     const many = copies(30);
     const g = findings(summarize(many), many);
     expect(g.byType.find((x) => x.startsWith('RCA, cpu-saturation'))).toBe('RCA, cpu-saturation (30 incidents): alpha, AC@1 1.000; significantly above beta.');
+  });
+
+  it('says when no method ranks the cause first, and whether any has it in its top 5', () => {
+    const withRank = (rank: number) => {
+      const items = sampleResults();
+      items.flatMap((r) => r.rca.filter((a) => a.name === 'beta').flatMap((a) => a.incidents)).find((i) => i.id === 'f2')!.rank = rank;
+      return findings(summarize(items, { facts }), items).byType.find((x) => x.startsWith('RCA, bad-release'));
+    };
+    expect(withRank(0)).toBe('RCA, bad-release (1 incident): no method ranks the cause first, nor anywhere in its top 5.');
+    expect(withRank(3)).toBe('RCA, bad-release (1 incident): no method ranks the cause first; best Avg@5 beta 0.600.');
   });
 
   it('says so when nothing can be said', () => {
@@ -296,8 +322,14 @@ describe('writeReport', () => {
     const detectorRows = [...doc.querySelectorAll('#detectors table')[0]!.querySelectorAll('tbody tr')].map((r) => r.querySelector('td')!.textContent);
     expect(detectorRows).toEqual(['spot floor', 'ksigma']); // PA-F1 0.65 before 0.6
     expect(doc.querySelector('#rca table td:nth-child(4) .ci')!.textContent).toMatch(/^\[0\.\d{3}, 1\.000\]$/);
-    const mttr = [...doc.querySelectorAll('#mttr table')[0]!.querySelectorAll('tbody tr')].map((r) => parseFloat(r.querySelectorAll('td')[7]!.textContent!));
+    const mttrRows = [...doc.querySelectorAll('#mttr table')[0]!.querySelectorAll('tbody tr')];
+    const mttr = mttrRows.map((r) => parseFloat(r.querySelectorAll('td')[7]!.textContent!));
     expect(mttr).toEqual([...mttr].sort((a, b) => a - b));
+    expect(mttrRows[0]!.querySelectorAll('td')[7]!.querySelector('.ci')!.textContent).toMatch(/^\[\d+\.\d min, \d+\.\d min\]$/);
+    // The MTTR chart lists the pairings in the table's order.
+    const drawn = [...doc.querySelectorAll('[data-chart="mttr"] g[aria-label="y-axis tick label"] text')].map((t) => t.textContent);
+    expect(drawn).toEqual(mttrRows.map((r) => `${r.querySelectorAll('td')[0]!.textContent} + ${r.querySelectorAll('td')[1]!.textContent}`));
+    expect(doc.querySelectorAll('[data-chart="mttr"] g[aria-label="rule"] line').length).toBeGreaterThan(0);
   });
 
   it('draws heatmaps with a colour legend and values in the cells, and the latency distributions overlaid', () => {
@@ -310,7 +342,10 @@ describe('writeReport', () => {
     const latency = doc.querySelector('[data-chart="latency"]')!;
     expect(latency.querySelectorAll('g[aria-label="line"] path')).toHaveLength(2);
     expect(doc.querySelector('[data-chart="latency-log"] svg')).not.toBeNull();
-    for (const axis of doc.querySelectorAll('.curve g[aria-label="x-axis label"] text')) expect(axis.textContent).toContain('UTC');
+    for (const axis of doc.querySelectorAll('.curve g[aria-label="x-axis label"] text')) expect(axis.textContent).toBe('time (UTC, 2026-01-05) →');
+    const ticks = [...doc.querySelectorAll('.curve g[aria-label="x-axis tick label"] text')].map((t) => t.textContent);
+    expect(ticks.length).toBeGreaterThan(0);
+    for (const t of ticks) expect(t).toMatch(/^\d\d:\d\d$/); // 24-hour UTC clock, no AM/PM
     expect(doc.querySelector('.curve g[aria-label="y-axis label"] text')!.textContent).toContain('(ms)');
   });
 
