@@ -275,11 +275,14 @@ function incidentTable(views: IncidentView[], methods: string[]): string {
   return `<table class="incidents"><thead><tr><th>incident</th><th>item</th><th>fault type</th><th>tags</th><th>true root cause</th>${methods.map((m) => `<th>${e(m)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
+/** An observed value as read: integers whole, others to four significant digits. */
+const evidenceNumber = (x: number) => (Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(4))));
+
 function evidenceList(c: Candidate): string {
   if (!c.evidence?.length) return '';
   const items = c.evidence.map((x) => {
-    const measured = x.value !== undefined ? `${x.value}${x.unit ? ` ${e(x.unit)}` : ''}` : '';
-    const base = x.baseline !== undefined ? ` (reference ${x.baseline}${x.unit ? ` ${e(x.unit)}` : ''})` : '';
+    const measured = x.value !== undefined ? `${evidenceNumber(x.value)}${x.unit ? ` ${e(x.unit)}` : ''}` : '';
+    const base = x.baseline !== undefined ? ` (reference ${evidenceNumber(x.baseline)}${x.unit ? ` ${e(x.unit)}` : ''})` : '';
     const note = x.note ? ` — ${e(x.note)}` : '';
     return `<li><span class="kind">${e(x.kind)}</span> ${e(x.subject)}${measured || base ? `: ${measured}${base}` : ''}${note}</li>`;
   });
