@@ -243,7 +243,12 @@ export function summarize(results: ItemResult[], opts: SummarizeOptions = {}): S
       const byType: Record<string, ReturnType<typeof phasesJson>> = {};
       for (const [type, phases] of Object.entries(p.byType)) byType[type] = phasesJson(phases);
       const subject: Subject = { section: 'pairing', detector: p.detector, rca: p.rca, model, mtbfMs: mtbf };
-      return { detector: p.detector, rca: p.rca, ...phasesJson(p), availability: p.availability, intervals: headlineIntervals(MTTR_FIGURES, items, subject) as PairingSummary['intervals'], byType };
+      const intervals = headlineIntervals(MTTR_FIGURES, items, subject) as PairingSummary['intervals'];
+      // Resampled on the modelled part; the method's measured compute time is added back as measured.
+      const compute = Number.isFinite(p.identifyComputeMs) ? p.identifyComputeMs : 0;
+      const shift = (x: number | null) => (x === null ? null : x + compute);
+      intervals.mttrMs = { low: shift(intervals.mttrMs.low), high: shift(intervals.mttrMs.high) };
+      return { detector: p.detector, rca: p.rca, ...phasesJson(p), availability: p.availability, intervals, byType };
     }),
   );
   let bestRca: Summary['bestRca'] = null;

@@ -10,11 +10,12 @@ import { detectorLines, rcaLines } from './print.js';
  * On a CI page that collects step summaries ($GITHUB_STEP_SUMMARY), summary.md is appended to it.
  */
 export function printSummary(s: Summary, out: string): void {
+  const named = (m: { name: string; reference?: boolean }) => (m.reference ? `${m.name} (floor)` : m.name);
   const rca = [...s.rca].sort((a, b) => (b.ac1 ?? -1) - (a.ac1 ?? -1));
-  if (rca.length) process.stdout.write(`RCA over ${rca[0]!.incidents} incidents (95% intervals over incidents):\n${rcaLines(rca.map((a) => ({ name: a.name, figures: a, intervals: a.intervals })))}`);
+  if (rca.length) process.stdout.write(`RCA over ${rca[0]!.incidents} incidents (95% intervals over incidents):\n${rcaLines(rca.map((a) => ({ name: named(a), figures: a, intervals: a.intervals })))}`);
   if (s.detectors.length) {
     const detectors = [...s.detectors].sort((a, b) => (b.pointAdjustedF1 ?? -1) - (a.pointAdjustedF1 ?? -1));
-    const rows = detectors.map((d) => ({ name: d.name, figures: d, intervals: d.intervals, tail: `faults detected ${d.detectedFaults}/${d.faults}` }));
+    const rows = detectors.map((d) => ({ name: named(d), figures: d, intervals: d.intervals, tail: `faults detected ${d.detectedFaults}/${d.faults}` }));
     process.stdout.write(`detectors (95% intervals over ${seriesUnits(s.items.length)}):\n${detectorLines(rows)}`);
   }
   process.stdout.write(`report: ${path.join(out, REPORT_FILES.html)}\n`);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { JSDOM } from 'jsdom';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { escapeHtml } from '../../reports/escape.js';
 import { findings } from '../../reports/findings.js';
 import { renderJunit } from '../../reports/junit.js';
@@ -18,7 +18,7 @@ import { renderReport } from '../../reports/html.js';
 import { writeReport } from '../../reports/write.js';
 import { readSummary } from '../../reports/compare.js';
 import { DETECTION_FIGURES, figureOf } from '../../scores/figures.js';
-import { appendStepSummary } from '../../scripts/commands/summary-lines.js';
+import { appendStepSummary, printSummary } from '../../scripts/commands/summary-lines.js';
 import { listDetectors } from '../../detectors/registry.js';
 import { listRcaAlgorithms } from '../../rca/registry.js';
 import type { ItemResult } from '../../scores/item-result.js';
@@ -273,6 +273,23 @@ describe('writeReport', () => {
     expect(md).toContain('❌ AC@1 gate failed: best RCA method alpha has AC@1 0.667 < required 0.900');
     expect(md).toContain('| alpha | 3 | 0 | 0.667 [');
     expect(md).not.toMatch(/(^|[^\\])<script/);
+  });
+
+  it('prints each method with its figures and intervals, reference floors marked', () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    const page = process.env.GITHUB_STEP_SUMMARY; // this test's output is not the CI job's summary
+    delete process.env.GITHUB_STEP_SUMMARY;
+    try {
+      printSummary(summarize(sampleResults(), { facts }), out);
+    } finally {
+      spy.mockRestore();
+      if (page !== undefined) process.env.GITHUB_STEP_SUMMARY = page;
+    }
+    const text = written.join('');
+    expect(text).toMatch(/^spot \(floor\)\s+PA-F1 0\.650 \[/m);
+    expect(text).toMatch(/^ksigma\s+PA-F1 0\.600 \[/m);
+    expect(text).toMatch(/^alpha\s+AC@1 0\.667 \[/m);
   });
 
   it("appends summary.md to the CI's step summary when $GITHUB_STEP_SUMMARY names one", () => {
