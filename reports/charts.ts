@@ -124,8 +124,8 @@ export function barChart(rows: BarRow[], opts: { label: string; digits: number; 
 }
 
 export interface HeatCell {
-  x: string;
-  y: string;
+  type: string;
+  method: string;
   /** The coloured value in [0, 1]. */
   value: number;
   /** What the cell says: the value and its count, e.g. "0.67 2/3". */
@@ -133,26 +133,28 @@ export interface HeatCell {
 }
 
 /**
- * A share per (fault type, method) as a heatmap: a five-step colour legend, and the value with its
- * count written in each cell (cells without a defined value stay blank).
+ * A share per (fault type, method) as a heatmap: a fault type per row (a run may hold dozens, so
+ * they grow the chart downwards, never past the page's width), a method per column, a five-step
+ * colour legend, and the value with its count written in each cell (cells without a defined value
+ * stay blank).
  */
-export function heatmap(cells: HeatCell[], opts: { xDomain: string[]; yDomain: string[]; xLabel: string; yLabel: string; legend: string }): string {
+export function heatmap(cells: HeatCell[], opts: { types: string[]; methods: string[]; methodLabel: string; legend: string }): string {
   if (cells.length === 0) return '';
   return render({
-    width: Math.max(380, 150 + 70 * opts.xDomain.length),
-    height: 110 + 30 * Math.max(1, opts.yDomain.length),
+    width: Math.max(380, 150 + 72 * opts.methods.length),
+    height: 150 + 24 * Math.max(1, opts.types.length),
     marginLeft: 140,
     marginBottom: 90,
-    x: { domain: opts.xDomain, label: opts.xLabel, tickRotate: -35 },
-    y: { domain: opts.yDomain, label: opts.yLabel },
+    x: { domain: opts.methods, label: opts.methodLabel, tickRotate: -35 },
+    y: { domain: opts.types, label: 'fault type' },
     color: { type: 'quantize', n: 5, domain: [0, 1], scheme: 'blues', legend: true, label: opts.legend },
     marks: [
-      Plot.cell(cells, { x: 'x', y: 'y', fill: 'value', inset: 0.5, title: (d: HeatCell) => `${d.y}, ${d.x}: ${d.text}` }),
+      Plot.cell(cells, { x: 'method', y: 'type', fill: 'value', inset: 0.5, title: (d: HeatCell) => `${d.method}, ${d.type}: ${d.text}` }),
       // Light text on dark cells; constant fills, so the text does not go through the colour scale.
       ...[true, false].map((dark) =>
         Plot.text(
           cells.filter((d) => d.value > 0.6 === dark),
-          { x: 'x', y: 'y', text: 'text', fill: dark ? 'white' : 'black', fontSize: 10 },
+          { x: 'method', y: 'type', text: 'text', fill: dark ? 'white' : 'black', fontSize: 10 },
         ),
       ),
     ],

@@ -115,7 +115,7 @@ function detectorByType(detectors: DetectorSummary[]): string {
   const cells: HeatCell[] = detectors.flatMap((d) =>
     types.flatMap((type) => {
       const t = d.byType[type];
-      return t && t.detectionRate !== null ? [{ x: type, y: d.name, value: t.detectionRate, text: `${t.detectionRate.toFixed(2)} ${t.detected}/${t.faults}` }] : [];
+      return t && t.detectionRate !== null ? [{ type, method: d.name, value: t.detectionRate, text: `${t.detectionRate.toFixed(2)} ${t.detected}/${t.faults}` }] : [];
     }),
   );
   const rows = types.map((type) => [
@@ -129,7 +129,7 @@ function detectorByType(detectors: DetectorSummary[]): string {
       return `${t.detected}/${t.faults}${ci}<br><span class="note">${t.meanTimeToDetectMs === null ? 'never alarmed' : `after ${fmt(mttd, t.meanTimeToDetectMs)}`}</span>`;
     }),
   ]);
-  return `<div class="grid">${chart('Detection rate by fault type (rate and detected/faults in cells)', heatmap(cells, { xDomain: types, yDomain: detectors.map((d) => d.name), xLabel: 'fault type', yLabel: 'detector', legend: 'detection rate (share of faults)' }), 'detection-by-type')}</div>
+  return `<div class="grid">${chart('Detection rate by fault type (rate and detected/faults in cells)', heatmap(cells, { types, methods: detectors.map((d) => d.name), methodLabel: 'detector', legend: 'detection rate (share of faults)' }), 'detection-by-type')}</div>
 ${table(['fault type', 'faults', ...detectors.map((d) => `${e(d.name)}${referenceTag(d)}`)], rows)}`;
 }
 
@@ -169,10 +169,10 @@ function rcaByType(rca: RcaSummary[]): string {
         const t = a.byType[type];
         const v = t?.[key];
         if (!t || v === null || v === undefined) return [];
-        return [{ x: type, y: a.name, value: v, text: key === 'ac1' ? `${v.toFixed(2)} ${Math.round(v * t.incidents)}/${t.incidents}` : `${v.toFixed(2)} n=${t.incidents}` }];
+        return [{ type, method: a.name, value: v, text: key === 'ac1' ? `${v.toFixed(2)} ${Math.round(v * t.incidents)}/${t.incidents}` : `${v.toFixed(2)} n=${t.incidents}` }];
       }),
     );
-  const opts = { xDomain: types, yDomain: rca.map((a) => a.name), xLabel: 'fault type', yLabel: 'RCA method' };
+  const opts = { types, methods: rca.map((a) => a.name), methodLabel: 'RCA method' };
   return `<div class="grid">${chart('AC@1 by fault type (AC@1 and hits/incidents in cells)', heatmap(cells('ac1'), { ...opts, legend: 'AC@1 (share of incidents)' }), 'rca-ac1-by-type')}
 ${chart('Avg@5 by fault type', heatmap(cells('avg5'), { ...opts, legend: 'Avg@5 (mean of AC@1..5)' }), 'rca-avg5-by-type')}</div>`;
 }

@@ -15,6 +15,7 @@ import { commandLine, gitCommit, runFacts } from '../../reports/run-facts.js';
 import { sortItems, summarize } from '../../reports/summarize.js';
 import { SummarySchema } from '../../reports/summary-schema.js';
 import { renderReport } from '../../reports/html.js';
+import { heatmap } from '../../reports/charts.js';
 import { writeReport } from '../../reports/write.js';
 import { readSummary } from '../../reports/compare.js';
 import { DETECTION_FIGURES, figureOf } from '../../scores/figures.js';
@@ -364,6 +365,17 @@ describe('writeReport', () => {
     expect(ticks.length).toBeGreaterThan(0);
     for (const t of ticks) expect(t).toMatch(/^\d\d:\d\d$/); // 24-hour UTC clock, no AM/PM
     expect(doc.querySelector('.curve g[aria-label="y-axis label"] text')!.textContent).toContain('(ms)');
+  });
+
+  it('grows a heatmap downwards with the fault types, never past the page width', () => {
+    const types = Array.from({ length: 24 }, (_, k) => `type-${k}`);
+    const methods = ['alpha', 'beta', 'gamma'];
+    const cells = types.flatMap((type) => methods.map((method) => ({ type, method, value: 0.5, text: '0.50 1/2' })));
+    const svg = new JSDOM(heatmap(cells, { types, methods, methodLabel: 'RCA method', legend: 'AC@1' })).window.document.querySelector('svg[class^="plot"]:not([class$="-ramp"])')!;
+    expect(Number(svg.getAttribute('width'))).toBeLessThan(700);
+    expect(Number(svg.getAttribute('height'))).toBeGreaterThan(24 * 20);
+    const rows = [...svg.querySelectorAll('g[aria-label="y-axis tick label"] text')].map((t) => t.textContent);
+    expect(rows).toEqual(types);
   });
 
   it('states the run facts with every string escaped', () => {
