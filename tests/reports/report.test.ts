@@ -178,9 +178,9 @@ describe('summarize', () => {
     expect(s.run!.faultline).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it('ships the trivial detectors band and diff and the simple RCA baseline count as the floors, and nothing else', () => {
+  it('ships the trivial detectors band and diff and the simple RCA rules count and simple-rules as the floors, and nothing else', () => {
     expect(listDetectors().filter((p) => p.reference).map((p) => p.name).sort()).toEqual(['band', 'diff']);
-    expect(listRcaAlgorithms().filter((p) => p.reference).map((p) => p.name)).toEqual(['count']);
+    expect(listRcaAlgorithms().filter((p) => p.reference).map((p) => p.name)).toEqual(['count', 'simple-rules']);
   });
 
   it('applies the MTTR model per pairing', () => {
