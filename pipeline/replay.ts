@@ -13,7 +13,6 @@ import { RESULTS_SCHEMA_ID, RESULTS_VERSION, writeResultsFile } from '../reports
 import { methodFacts, runFacts } from '../reports/run-facts.js';
 import type { Summary } from '../reports/summary-schema.js';
 import { writeReport } from '../reports/write.js';
-import { writeResultsFile } from '../reports/results-file.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { evaluate } from './evaluate.js';
 import { parseAcGate, type AcGate } from '../scores/gate.js';

@@ -151,8 +151,11 @@ export interface Comparison {
   notes: string[];
 }
 
-/** `tolerance` is relative: |B - A| <= tolerance * max(|A|, |B|) counts as the same, untested. */
-export function compareRuns(a: RunData, b: RunData, opts: { tolerance?: number } = {}): Comparison {
+/**
+ * Run B against run A, figure by figure, by paired tests over their shared units. `tolerance` is
+ * relative: |B - A| <= tolerance * max(|A|, |B|) counts as the same, untested.
+ */
+export function compareRunFigures(a: RunData, b: RunData, opts: { tolerance?: number } = {}): Comparison {
   const tol = opts.tolerance ?? DEFAULT_TOLERANCE;
   const entries = (xs: unknown[]) => xs as Entry[];
   const rows = [
@@ -166,7 +169,7 @@ export function compareRuns(a: RunData, b: RunData, opts: { tolerance?: number }
 
 /** Summaries alone: point figures, every difference untested. */
 export function compareSummaries(a: Summary, b: Summary, opts: { tolerance?: number } = {}): ComparisonRow[] {
-  return compareRuns({ summary: a, items: null, path: 'A' }, { summary: b, items: null, path: 'B' }, opts).rows;
+  return compareRunFigures({ summary: a, items: null, path: 'A' }, { summary: b, items: null, path: 'B' }, opts).rows;
 }
 
 const figureByKey = new Map(Object.values(COMPARED).flat().map((f) => [f.key, f]));

@@ -28,9 +28,9 @@ export const compareCommand: CommandModule<object, CompareArgs> = {
     ) as never,
   handler: async (argv) => {
     if (argv.tolerance !== undefined && !(argv.tolerance >= 0)) throw new UsageError('--tolerance must be >= 0');
-    const { compareRuns, describeRow, formatComparison, parseGateFigures, readRun } = await import('../../reports/compare.js');
+    const { compareRunFigures, describeRow, formatComparison, parseGateFigures, readRun } = await import('../../reports/compare.js');
     const gated = argv.gate !== undefined ? parseGateFigures(argv.gate) : null;
-    const cmp = compareRuns(await readRun(argv.runA), await readRun(argv.runB), argv.tolerance !== undefined ? { tolerance: argv.tolerance } : {});
+    const cmp = compareRunFigures(await readRun(argv.runA), await readRun(argv.runB), argv.tolerance !== undefined ? { tolerance: argv.tolerance } : {});
     process.stdout.write(argv.json ? JSON.stringify(cmp, null, 2) + '\n' : formatComparison(cmp));
     for (const note of cmp.notes) process.stderr.write(`faultline compare: ${note}\n`);
     if (!argv['fail-on-worse'] && gated === null) return;

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareRuns, compareSummaries, formatComparison, parseGateFigures, readRun, type ComparisonRow } from '../../reports/compare.js';
+import { compareRunFigures, compareSummaries, formatComparison, parseGateFigures, readRun, type ComparisonRow } from '../../reports/compare.js';
 import { writeResultsFile, type RunConfig } from '../../reports/results-file.js';
 import { summarize } from '../../reports/summarize.js';
 import { writeReport } from '../../reports/write.js';
@@ -58,7 +58,7 @@ describe('compare with paired tests', () => {
   });
 
   it('calls a difference better or worse only when the paired test finds it, and says which test', async () => {
-    const c = compareRuns(await readRun(before), await readRun(after));
+    const c = compareRunFigures(await readRun(before), await readRun(after));
     expect(c.paired).toBe(true);
     expect(c.notes).toEqual([]);
     // beta: 30 + 60 incidents it missed at rank 1 now hit; none lost.
@@ -67,7 +67,7 @@ describe('compare with paired tests', () => {
     expect(row(c.rows, 'rca', 'beta', 'mrr')).toMatchObject({ verdict: 'better', test: 'paired bootstrap', shared: 90 });
     expect(row(c.rows, 'rca', 'alpha', 'ac1').verdict).toBe('same');
     expect(row(c.rows, 'pairing', 'ksigma + beta', 'mttrMs')).toMatchObject({ verdict: 'better', test: 'paired bootstrap', units: 'faults', shared: 60 });
-    const back = compareRuns(await readRun(after), await readRun(before));
+    const back = compareRunFigures(await readRun(after), await readRun(before));
     expect(row(back.rows, 'rca', 'beta', 'ac1').verdict).toBe('worse');
     expect(row(back.rows, 'pairing', 'ksigma + beta', 'mttrMs').verdict).toBe('worse');
     expect(formatComparison(c)).toMatch(/^Paired tests over the units both runs share/);
@@ -75,7 +75,7 @@ describe('compare with paired tests', () => {
   });
 
   it('calls a difference on three incidents within noise', async () => {
-    const c = compareRuns(await readRun(small[0]), await readRun(small[1]));
+    const c = compareRunFigures(await readRun(small[0]), await readRun(small[1]));
     // Two incidents where only B hits: McNemar p = 2 x 1/4 = 0.5.
     expect(row(c.rows, 'rca', 'beta', 'ac1')).toMatchObject({ verdict: 'within noise', test: 'McNemar exact', pValue: 0.5, shared: 3 });
   });
@@ -84,7 +84,7 @@ describe('compare with paired tests', () => {
     const bare = path.join(tmp, 'bare');
     mkdirSync(bare);
     copyFileSync(path.join(before, 'summary.json'), path.join(bare, 'summary.json'));
-    const c = compareRuns(await readRun(bare), await readRun(after));
+    const c = compareRunFigures(await readRun(bare), await readRun(after));
     expect(c.paired).toBe(false);
     expect(c.notes).toEqual([`no results.json beside ${bare}: point figures only, differences untested`]);
     expect(row(c.rows, 'rca', 'beta', 'ac1')).toMatchObject({ verdict: 'better (untested)' });
