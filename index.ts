@@ -69,7 +69,7 @@ export { buildCallView, type CallView } from './data/call-view.js';
 export { writeReport, REPORT_FILES } from './reports/write.js';
 export { summarize } from './reports/summarize.js';
 export { SummarySchema, SUMMARY_JSON_SCHEMA, type Summary } from './reports/summary-schema.js';
-export { compareSummaries, formatComparison, readSummary, type ComparisonRow } from './reports/compare.js';
+export { compareRunFigures, compareSummaries, formatComparison, readRun, readSummary, type Comparison, type ComparisonRow, type RunData } from './reports/compare.js';
 export { merge } from './reports/merge.js';
 
 // Anonymisation of real incident data.

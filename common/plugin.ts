@@ -39,6 +39,11 @@ export interface Plugin<Instance = unknown, Options = Record<string, unknown>> {
   needs: readonly InputKind[];
   /** Inputs it reads when they are there. */
   uses?: readonly InputKind[];
+  /**
+   * A trivial reference method (a fixed band, a plain difference): the report shows it as the floor
+   * that a method worth its cost must clear.
+   */
+  reference?: boolean;
   /** A fresh instance; `options` are already validated (defaults filled) when the plugin has a schema. */
   create(options: Options): Instance;
   /** Ends the plugin's run-wide resources (a subprocess); built-ins have none. */

@@ -14,8 +14,38 @@ import * as pw from 'parquet-wasm';
 import { ImportError } from '../common/bad-rows.js';
 
 /**
+ * NaN in a floating-point column becomes NULL: Arrow files keep "undefined" (a rate of a minute
+ * without traffic) as NaN, but SQL readers of Parquet take NaN for a number and expect NULL.
+ */
+function nanAsNull(batch: arrow.RecordBatch): arrow.RecordBatch {
+  let changed = false;
+  const children = batch.data.children.map((d) => {
+    if (!arrow.DataType.isFloat(d.type)) return d;
+    const values = d.values as Float64Array | Float32Array;
+    let nans = 0;
+    for (let i = 0; i < d.length; i++) if (Number.isNaN(values[d.offset + i])) nans++;
+    if (nans === 0) return d;
+    changed = true;
+    const bitmap = new Uint8Array((d.length + 7) >> 3);
+    let nulls = 0;
+    for (let i = 0; i < d.length; i++) {
+      if (d.getValid(i) && !Number.isNaN(values[d.offset + i])) bitmap[i >> 3]! |= 1 << (i & 7);
+      else nulls++;
+    }
+    return arrow.makeData({ type: d.type, length: d.length, nullCount: nulls, nullBitmap: bitmap, data: values.subarray(d.offset, d.offset + d.length) } as never) as arrow.Data;
+  });
+  if (!changed) return batch;
+  const schema = new arrow.Schema(
+    batch.schema.fields.map((f, k) => (children[k] !== batch.data.children[k] ? f.clone({ nullable: true }) : f)),
+    batch.schema.metadata,
+  );
+  return new arrow.RecordBatch(schema, arrow.makeData({ type: new arrow.Struct(schema.fields), length: batch.numRows, nullCount: 0, children }));
+}
+
+/**
  * Convert an Arrow IPC file (or stream) to a Parquet file, zstd-compressed, in row groups of at
- * most PARQUET_ROW_GROUP_ROWS rows. Written under a temporary name, renamed when complete.
+ * most PARQUET_ROW_GROUP_ROWS rows, NaN written as NULL. Written under a temporary name, renamed
+ * when complete.
  */
 export async function arrowFileToParquet(arrowPath: string, parquetPath: string): Promise<{ rows: number }> {
   const handle = await fs.promises.open(arrowPath);
@@ -34,7 +64,7 @@ export async function arrowFileToParquet(arrowPath: string, parquetPath: string)
           return;
         }
         rows += next.value.numRows;
-        const wasmTable = pw.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table([next.value]), 'stream'));
+        const wasmTable = pw.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table([nanAsNull(next.value)]), 'stream'));
         for (const batch of wasmTable.recordBatches()) controller.enqueue(batch);
       },
     });

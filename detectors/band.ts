@@ -15,5 +15,6 @@ export const bandDetector: DetectorPlugin = definePlugin({
     quantile: z.number().min(0).max(0.5).default(0.01).describe('the band is the training quantiles q..1-q'),
   }),
   needs: ['kpis'],
+  reference: true,
   create: (o) => new StaticThreshold({ trainQuantile: o.quantile }),
 });

@@ -29,6 +29,7 @@ export const diffDetector: DetectorPlugin = definePlugin({
     threshold: z.number().optional().describe('fixed alarm level (absolute change); overrides the calibration'),
   }),
   needs: ['kpis'],
+  reference: true,
   create(o) {
     const model: ScoringModel = { score: (s: Series) => lastValueDifferences(s.values) };
     return new CalibratedDetector(model, { rarity: o.rarity, floor: 0, threshold: o.threshold });

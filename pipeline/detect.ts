@@ -19,6 +19,7 @@ import { scoreDetection, thresholdFreeMetrics, trainingHasLabels, type Detection
 import { evaluate } from './evaluate.js';
 import { loadSource, type SourceSpec, type Telemetry } from './load.js';
 import { closeMethods, resolveMethods } from './methods.js';
+import { writeAlarmsParquet, writeMetricsParquet } from '../reports/results-parquet.js';
 
 export interface DetectOptions {
   /** Data sets scored as one corpus (generated, imported, or a series folder via `series`). */
@@ -35,6 +36,8 @@ export interface DetectOptions {
   /** Per-call time limit of an external plugin, ms. */
   pluginTimeoutMs?: number;
   progress?: boolean;
+  /** Also write alarms.parquet, metrics.parquet and series-metrics.parquet. */
+  parquet?: boolean;
 }
 
 /** Figures per threshold source; train-labels only when the training data holds labels. */
@@ -109,7 +112,7 @@ function corpus(sets: Telemetry[]): Telemetry {
   };
 }
 
-export async function detect(opts: DetectOptions): Promise<{ out: string; metrics: MetricsFile }> {
+export async function detect(opts: DetectOptions): Promise<{ out: string; metrics: MetricsFile; parquet: string[] }> {
   const inputs = opts.sources.flatMap((s) => [s.in, ...(s.series ?? []), s.train]);
   checkOutputDir(opts.out, { command: 'detect', force: opts.force ?? false, inputs });
   if (opts.detectors.length === 0) throw new UsageError('name at least one detector (--detectors)');
@@ -164,6 +167,7 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
       const error = item.detectors[k]!.error;
       metrics.detectors[method.name] = { spec: method.spec, unjudgedSeries, ...(error !== undefined ? { error } : {}), overall, thresholdFree, series: perSeries };
     }
+    const parquet: string[] = [];
     await publishDir(
       opts.out,
       async (stage) => {
@@ -177,10 +181,17 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
           throw err;
         }
         writeFileAtomic(path.join(stage, 'metrics.json'), JSON.stringify(metrics, jsonReplacer, 2) + '\n');
+        if (opts.parquet) {
+          const written = [
+            await writeAlarmsParquet(stage, input.series, methods.detectors.map((m) => ({ detector: m.name, detections: detections.get(m.name)! }))),
+            ...writeMetricsParquet(metrics.detectors, stage),
+          ];
+          parquet.push(...written.map((f) => path.join(opts.out, path.basename(f))));
+        }
       },
       { command: 'detect', force: opts.force ?? false, inputs },
     );
-    return { out: opts.out, metrics };
+    return { out: opts.out, metrics, parquet };
   } finally {
     progress.stop();
     await closeMethods(methods);

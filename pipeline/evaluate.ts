@@ -12,14 +12,14 @@ import { doing } from '../common/errors.js';
 import type { Series } from '../data/types.js';
 import { medianStep } from '../data/sampling.js';
 import { runDetector } from '../detectors/evaluate.js';
-import { scoreDetection } from '../scores/detection/evaluate.js';
+import { pointAdjustedCountsBySeries, scoreDetection, thresholdFreeMetrics, THRESHOLD_FREE_FIGURES } from '../scores/detection/evaluate.js';
 import type { Detection, Detector } from '../detectors/types.js';
 import { rankIncidents, type IncidentRanking } from '../rca/evaluate.js';
 import type { RcaAlgorithm } from '../rca/types.js';
 import { downsampleMinMax } from '../reports/downsample.js';
 import { transactionLatency } from '../reports/latency.js';
 import { DETECTION_FIGURES, type DetectionItemFigures } from '../scores/figures.js';
-import { TOP_CANDIDATES_KEPT, type DetectorItemResult, type FaultDetection, type FaultRecord, type ItemResult, type KpiCurve, type RcaItemResult } from '../scores/item-result.js';
+import { TOP_CANDIDATES_KEPT, type DetectorItemResult, type DetectorSeriesResults, type FaultDetection, type FaultRecord, type ItemResult, type KpiCurve, type RcaItemResult } from '../scores/item-result.js';
 import type { TruthFault } from '../sim/formats.js';
 import type { Telemetry } from './load.js';
 
@@ -118,7 +118,26 @@ function silent(series: Series[]): Detection[] {
   return series.map((s) => ({ scores: new Float64Array(s.values.length).fill(NaN), alarms: new Uint8Array(s.values.length) }));
 }
 
-function itemFigures(series: Series[], detections: Detection[], t: Telemetry, delay: number): DetectionItemFigures {
+/**
+ * Per series: point-adjusted counts with the detector's own alarms, and the threshold-free figures
+ * of its scores (null where the series holds no labelled point or the detector gave no score).
+ */
+function seriesResults(series: Series[], detections: Detection[], t: Telemetry, delay: number): DetectorSeriesResults {
+  const scoreFrom = t.trainUntil !== undefined ? { scoreFrom: t.trainUntil } : {};
+  const counts = pointAdjustedCountsBySeries(series, detections, { delay, ...scoreFrom });
+  const free = thresholdFreeMetrics(series, detections, { delay, ...scoreFrom }).perSeries;
+  const out = { ids: series.map((s) => s.id), tp: counts.map((c) => c.tp), fp: counts.map((c) => c.fp), fn: counts.map((c) => c.fn) } as DetectorSeriesResults;
+  for (const f of THRESHOLD_FREE_FIGURES) {
+    out[f] = series.map((s, k) => {
+      const x = free[s.id]?.[f];
+      const scored = detections[k]!.scores.some((v) => !Number.isNaN(v));
+      return scored && x !== undefined && Number.isFinite(x) ? x : null;
+    });
+  }
+  return out;
+}
+
+function itemFigures(series: Series[], detections: Detection[], perSeries: DetectorSeriesResults, t: Telemetry, delay: number): DetectionItemFigures {
   // The training prefix is not scored: alarms there would be judged on data the detector fitted.
   const m = scoreDetection(series, detections, {
     delay,
@@ -131,6 +150,11 @@ function itemFigures(series: Series[], detections: Detection[], t: Telemetry, de
     nabLowFP: m.nab.lowFP,
     nabLowFN: m.nab.lowFN,
   } as unknown as Record<string, number>;
+  // Threshold-free figures of the item: the mean over its series where defined.
+  for (const f of THRESHOLD_FREE_FIGURES) {
+    const defined = perSeries[f].filter((x): x is number => x !== null);
+    value[f] = defined.length ? defined.reduce((a, b) => a + b, 0) / defined.length : NaN;
+  }
   const figures: Record<string, number | null> = {};
   for (const f of DETECTION_FIGURES) {
     if (!('perItem' in f)) continue;
@@ -155,10 +179,13 @@ async function evaluateDetectors(t: Telemetry, methods: Methods, opts: EvaluateO
       det = silent(t.series);
     }
     const computeMs = performance.now() - t0;
+    const delay = opts.delay ?? 7;
+    const series = seriesResults(t.series, det, t, delay);
     results.push({
       name: method.name,
-      figures: itemFigures(t.series, det, t, opts.delay ?? 7),
+      figures: itemFigures(t.series, det, series, t, delay),
       faults: firstAlarms(t.faults ?? [], t.series, det),
+      series,
       computeMs,
       ...(error !== undefined ? { error } : {}),
     });

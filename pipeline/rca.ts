@@ -17,6 +17,7 @@ import type { TreeStats } from '../trees/calls.js';
 import { evaluate } from './evaluate.js';
 import { availableInputs, inputMapping, loadSource, type InputMapping, type SourceSpec } from './load.js';
 import { checkInputs, closeMethods, inputsRead, resolveMethods } from './methods.js';
+import { writeItemsParquet } from '../reports/results-parquet.js';
 
 export interface RcaOptions extends SourceSpec, InputMapping {
   /** RCA method specs; `all` = every built-in the data can feed. */
@@ -32,6 +33,8 @@ export interface RcaOptions extends SourceSpec, InputMapping {
   /** Per-call time limit of an external plugin, ms. */
   pluginTimeoutMs?: number;
   progress?: boolean;
+  /** Also write rca-incidents.parquet and rca-candidates.parquet. */
+  parquet?: boolean;
 }
 
 export interface MethodResult {
@@ -50,7 +53,7 @@ export interface RcaResult {
   gate: GateResult;
   /** Per gated method below its bar: the incidents it missed at rank 1. */
   misses: { method: string; missed: { id: string; type?: string; rootCause: string[]; top?: string; rank: number }[] }[];
-  files: { ranking: string; metrics: string };
+  files: { ranking: string; metrics: string; parquet: string[] };
 }
 
 export const RANKING_FILE = 'ranking.json';
@@ -132,12 +135,13 @@ export async function rca(opts: RcaOptions): Promise<RcaResult> {
       ...(gate !== undefined ? { gate: { minAc1: 'best' in gate ? gate.best : gate.methods, passed: judged.passed, message: judged.message } } : {}),
       algorithms: Object.fromEntries(results.map((r) => [r.name, r.metrics])),
     };
-    const files = { ranking: path.join(opts.out, RANKING_FILE), metrics: path.join(opts.out, METRICS_FILE) };
+    const files = { ranking: path.join(opts.out, RANKING_FILE), metrics: path.join(opts.out, METRICS_FILE), parquet: [] as string[] };
     await publishDir(
       opts.out,
       async (stage) => {
         writeFileAtomic(path.join(stage, RANKING_FILE), JSON.stringify(ranking, null, 1) + '\n');
         writeFileAtomic(path.join(stage, METRICS_FILE), json(metrics));
+        if (opts.parquet) files.parquet = writeItemsParquet([item], stage).map((f) => path.join(opts.out, path.basename(f)));
       },
       { command: 'rca', force: opts.force ?? false, inputs },
     );

@@ -1,7 +1,8 @@
 /**
  * `faultline replay`: one imported (or anonymised, or generated) data set through the chosen
  * detectors and RCA methods, reported exactly as `faultline run` reports a suite: report.html,
- * summary.json, junit.xml, results.json (the item's raw results), and the --min-ac1 gate.
+ * summary.json, summary.md, junit.xml, results.json (the item's raw results: `compare` pairs two
+ * replays on it, `fidelity` and `merge` read it), and the --min-ac1 gate.
  */
 import path from 'node:path';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
@@ -9,7 +10,7 @@ import { checkOutputDir, publishDir } from '../common/output-dir.js';
 import { Progress } from '../common/progress.js';
 import { loadSuite } from './suite.js';
 import { RESULTS_SCHEMA_ID, RESULTS_VERSION, writeResultsFile } from '../reports/results-file.js';
-import { writeResultsParquet } from '../reports/results-parquet.js';
+import { methodFacts, runFacts } from '../reports/run-facts.js';
 import type { Summary } from '../reports/summary-schema.js';
 import { writeReport } from '../reports/write.js';
 import type { ItemResult } from '../scores/item-result.js';
@@ -31,11 +32,13 @@ export interface ReplayOptions extends SourceSpec, InputMapping {
   rcaTimeoutMs?: number;
   /** Per-call time limit of an external plugin, ms. */
   pluginTimeoutMs?: number;
-  /** Also write the result tables as Parquet (rca-candidates.parquet, detectors.parquet). */
+  /** Also write the result tables as Parquet (reports/results-parquet.ts). */
   parquet?: boolean;
   onBadRow?: BadRowPolicy;
   title?: string;
   progress?: boolean;
+  /** The command line (the CLI's arguments), for the report's run facts. */
+  commandLine?: readonly string[];
 }
 
 export interface ReplayResult {
@@ -79,12 +82,15 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     return await publishDir(
       opts.out,
       async (stage) => {
+        const title = opts.title ?? `faultline replay${opts.in ? `: ${name}` : ''}`;
+        const facts = runFacts({ ...(opts.commandLine ? { command: opts.commandLine } : {}), methods: methodFacts(methods) });
         const { summary, gatePassed } = await writeReport([item], stage, {
-          title: opts.title ?? `faultline replay${opts.in ? `: ${name}` : ''}`,
+          title,
           ...(gate !== undefined ? { gate } : {}),
+          facts,
+          parquet: opts.parquet ?? false,
         });
-        if (opts.parquet) writeResultsParquet(item, stage);
-        // The item's raw results, as a run writes them: `fidelity` and `merge` read them.
+        // The item's raw results, as a run writes them: `compare`, `fidelity` and `merge` read them.
         writeResultsFile(stage, {
           schema: RESULTS_SCHEMA_ID,
           version: RESULTS_VERSION,
@@ -100,6 +106,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
             rca: item.rca.map((r) => r.name),
             mttr: suite.mttr,
             minAc1: summary.gate.minAc1,
+            methods: facts.methods,
             sweep: [item.key],
           },
           items: [item],

@@ -22,6 +22,7 @@ import { RESULTS_SCHEMA_ID, RESULTS_VERSION, resultsFileName, ResultsWriter, typ
 import { summarize } from '../reports/summarize.js';
 import type { Summary } from '../reports/summary-schema.js';
 import { writeReport } from '../reports/write.js';
+import { methodFacts, runFacts } from '../reports/run-facts.js';
 import { parseAcGate, type AcGate } from '../scores/gate.js';
 import type { ItemResult } from '../scores/item-result.js';
 import type { Methods } from './evaluate.js';
@@ -57,6 +58,10 @@ export interface RunOptions {
   queue?: string;
   /** The environment (JOB_COMPLETION_INDEX); default process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Also write the result tables as Parquet. */
+  parquet?: boolean;
+  /** The command line that started the run (the CLI's arguments), for the report's run facts. */
+  commandLine?: readonly string[];
 }
 
 export interface RunResult {
@@ -175,7 +180,10 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     const specs: MethodSpecs = { detectors: methods.detectors.map((m) => m.spec), rca: methods.rca.map((m) => m.spec), ...pluginLimit };
     const items = shard ? selectShard(plan.items, shard) : plan.items;
     const gate = typeof opts.minAc1 === 'object' ? opts.minAc1 : (parseAcGate(opts.minAc1) ?? (suite.minAc1 !== undefined ? { best: suite.minAc1 } : undefined));
-    const config = runConfig(suite, plan, { detectors: methods.detectors.map((m) => m.name), rca: methods.rca.map((m) => m.name) }, seeds, gate);
+    const config: RunConfig = {
+      ...runConfig(suite, plan, { detectors: methods.detectors.map((m) => m.name), rca: methods.rca.map((m) => m.name) }, seeds, gate),
+      methods: methodFacts(methods),
+    };
     const progress = new Progress('faultline run', opts.progress === undefined ? {} : { enabled: opts.progress });
     const say = (line: string) => opts.progress !== false && process.stderr.write(`faultline run: ${line}\n`);
     const partial = shard !== null && shard.count > 1;
@@ -234,7 +242,8 @@ export async function run(opts: RunOptions): Promise<RunResult> {
         }
         const done = { out: opts.out, partial, items: items.length, resumed };
         if (partial) return { summary: summarize(report.items, { title: config.title, suite: suite.name, mttr: suite.mttr }), gatePassed: true, ...done };
-        const { summary, gatePassed } = await writeReport(report.items, stage, { title: config.title, suite: suite.name, mttr: suite.mttr, ...(gate !== undefined ? { gate } : {}) });
+        const facts = runFacts({ ...(opts.commandLine ? { command: opts.commandLine } : {}), suite: suite.name, seeds, methods: config.methods ?? [] });
+        const { summary, gatePassed } = await writeReport(report.items, stage, { title: config.title, suite: suite.name, mttr: suite.mttr, ...(gate !== undefined ? { gate } : {}), facts, parquet: opts.parquet ?? false });
         return { summary, gatePassed, ...done };
       },
       output,

@@ -16,6 +16,7 @@ import { basename, join, relative, sep } from 'node:path';
 import { readCsvRecordBatches } from '../common/text-lines.js';
 import { ImportError } from '../common/bad-rows.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
+import { writeMetricsParquet } from '../reports/results-parquet.js';
 import { checkOutputDir, publishDir } from '../common/output-dir.js';
 import { readSeriesDir, parseTimestamp, strictlyIncreasing } from '../data/series-csv.js';
 import type { Series } from '../data/types.js';
@@ -52,6 +53,8 @@ export interface ScoreFilesOptions {
   delay?: number;
   out: string;
   force?: boolean;
+  /** Also write metrics.parquet and series-metrics.parquet. */
+  parquet?: boolean;
 }
 
 type SeriesFigures = Omit<DetectionMetrics, 'eventDetails'> & { thresholdFree: ThresholdFreeMetrics['perSeries'][string] };
@@ -231,7 +234,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
-export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: string; metrics: ScoreMetricsFile }> {
+export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: string; metrics: ScoreMetricsFile; parquet: string[] }> {
   const output = { command: 'score', force: opts.force ?? false, inputs: [opts.series, opts.scores, opts.trainSeries, opts.trainScores, opts.nabThresholds] };
   checkOutputDir(opts.out, output);
   const columns = opts.columns ?? {};
@@ -307,6 +310,14 @@ export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: st
     const unjudgedSeries = detections.filter((d) => d.scores.every((x) => Number.isNaN(x))).length;
     metrics.detectors[detector] = { spec: detector, unjudgedSeries, overall, thresholdFree, series: perSeries };
   }
-  await publishDir(opts.out, async (stage) => void writeFileAtomic(join(stage, 'metrics.json'), JSON.stringify(metrics, jsonReplacer, 2) + '\n'), output);
-  return { out: opts.out, metrics };
+  const parquet: string[] = [];
+  await publishDir(
+    opts.out,
+    async (stage) => {
+      writeFileAtomic(join(stage, 'metrics.json'), JSON.stringify(metrics, jsonReplacer, 2) + '\n');
+      if (opts.parquet) parquet.push(...writeMetricsParquet(metrics.detectors, stage).map((f) => join(opts.out, basename(f))));
+    },
+    output,
+  );
+  return { out: opts.out, metrics, parquet };
 }

@@ -1,5 +1,5 @@
 import { rankServices } from './span-context.js';
-import type { Candidate } from './types.js';
+import type { Candidate, Evidence } from './types.js';
 import type { SpanTable } from '../data/types.js';
 
 /** One instance's evidence, as a method scored it. */
@@ -7,6 +7,8 @@ export interface InstanceScore {
   service: string;
   score: number;
   explanation: string;
+  /** The observations behind the score, attached to the candidate. */
+  evidence?: Evidence[];
 }
 
 /**
@@ -27,7 +29,7 @@ export function rankInstances(scores: Map<string, InstanceScore>, order: readonl
     services,
     picked.map(([, s]) => s.score),
     (i) => picked[i][1].explanation,
-    { instances: picked.map(([inst]) => inst) },
+    { instances: picked.map(([inst]) => inst), evidence: (i) => picked[i][1].evidence ?? [] },
   );
 }
 

@@ -1,14 +1,39 @@
 /**
  * What faultline accepts from an external RCA method (JS module or subprocess), checked before
  * any metric sees it: a list of candidates, best first, each with a non-empty `service` and a
- * finite `score`; `explanation`, `instance` and `faultType` are strings when given; no candidate
- * twice (same service, instance and fault type). Every problem is named with its place.
+ * finite `score`; `explanation`, `instance` and `faultType` are strings when given; `evidence`, when
+ * given, a list of {kind, subject, value?, baseline?, unit?, note?}; no candidate twice (same
+ * service, instance and fault type). Every problem is named with its place.
  */
 import type { ModuleGuard } from '../common/plugin-module.js';
 import { PluginResultError, showValue as shown } from '../common/plugin.js';
-import type { Candidate, RcaInput } from './types.js';
+import { EVIDENCE_KINDS, type Candidate, type Evidence, type RcaInput } from './types.js';
 
-
+/** `raw` checked as a candidate's evidence list (rca/types.ts Evidence). */
+function evidenceFrom(raw: unknown, at: string): Evidence[] {
+  if (!Array.isArray(raw)) throw new PluginResultError(`${at} is ${shown(raw)}; it must be an array of {kind, subject, value?, baseline?, unit?, note?}`);
+  return raw.map((e: unknown, j) => {
+    const here = `${at}[${j}]`;
+    if (!e || typeof e !== 'object' || Array.isArray(e)) throw new PluginResultError(`${here} is ${shown(e)}; evidence is an object {kind, subject, ...}`);
+    const o = e as Record<string, unknown>;
+    if (!(EVIDENCE_KINDS as readonly unknown[]).includes(o.kind)) throw new PluginResultError(`${here}.kind is ${shown(o.kind)}; it must be one of ${EVIDENCE_KINDS.join(', ')}`);
+    if (typeof o.subject !== 'string' || !o.subject) throw new PluginResultError(`${here}.subject is ${shown(o.subject)}; it must be a non-empty string`);
+    const out: Evidence = { kind: o.kind as Evidence['kind'], subject: o.subject };
+    for (const key of ['value', 'baseline'] as const) {
+      const v = o[key];
+      if (v === undefined || v === null) continue;
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new PluginResultError(`${here}.${key} is ${shown(v)}; it must be a finite number when given`);
+      out[key] = v;
+    }
+    for (const key of ['unit', 'note'] as const) {
+      const v = o[key];
+      if (v === undefined || v === null) continue;
+      if (typeof v !== 'string') throw new PluginResultError(`${here}.${key} is ${shown(v)}; it must be a string when given`);
+      out[key] = v;
+    }
+    return out;
+  });
+}
 
 /** `raw` checked as a candidate list; `where` names it in messages (`rank() result`, `"candidates"`). */
 export function candidatesFrom(raw: unknown, where: string): Candidate[] {
@@ -27,6 +52,7 @@ export function candidatesFrom(raw: unknown, where: string): Candidate[] {
       if (typeof v !== 'string') throw new PluginResultError(`${at}.${key} is ${shown(v)}; it must be a string when given`);
       out[key] = v;
     }
+    if (o.evidence !== undefined && o.evidence !== null) out.evidence = evidenceFrom(o.evidence, `${at}.evidence`);
     const key = JSON.stringify([out.service, out.instance ?? null, out.faultType ?? null]);
     const before = seen.get(key);
     if (before !== undefined) throw new PluginResultError(`${at} repeats ${where}[${before}] (service ${JSON.stringify(out.service)}${out.instance ? `, instance ${JSON.stringify(out.instance)}` : ''})`);

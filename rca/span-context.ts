@@ -8,7 +8,7 @@ import {
   worstInstances,
   type SpanAnalysis,
 } from './span-stats.js';
-import type { Candidate, RcaInput } from './types.js';
+import type { Candidate, Evidence, RcaInput } from './types.js';
 import { DEFAULT_ERROR_OPERATION, inferStatus } from '../data/span-status.js';
 import type { SpanTable } from '../data/types.js';
 import { fitReference, type FittedReference } from './reference.js';
@@ -98,7 +98,7 @@ export function rankServices(
   services: string[],
   score: ArrayLike<number>,
   explain: (i: number) => string,
-  opts: { tieBreak?: ArrayLike<number>; instances?: (string | undefined)[] } = {},
+  opts: { tieBreak?: ArrayLike<number>; instances?: (string | undefined)[]; evidence?: (i: number) => Evidence[] } = {},
 ): Candidate[] {
   const order = services.map((_, i) => i).filter((i) => Number.isFinite(score[i]));
   const tb = opts.tieBreak;
@@ -116,6 +116,8 @@ export function rankServices(
     const c: Candidate = { service: services[i], score: score[i], explanation: explain(i) };
     const inst = opts.instances?.[i];
     if (inst !== undefined) c.instance = inst;
+    const evidence = opts.evidence?.(i);
+    if (evidence?.length) c.evidence = evidence;
     return c;
   });
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { definePlugin } from '../common/plugin.js';
 import { rankServices, spanContext, spanContextOptions, spanOptions, type SpanContext } from './span-context.js';
 import type { SpanIndex } from './span-stats.js';
-import type { Candidate, RcaPlugin } from './types.js';
+import type { Candidate, Evidence, RcaPlugin } from './types.js';
 
 /** Dense ids for the window's operations (service and operation name). */
 export interface OperationIndex {
@@ -129,13 +129,33 @@ export function abnormalShare(ctx: SpanContext): Float64Array {
 }
 
 /**
+ * The spectrum behind an operation's score: the share of abnormal traces that pass through it,
+ * beside the share of normal traces that do.
+ */
+export function spectrumEvidence(sp: Spectrum, op: number): Evidence {
+  return {
+    kind: 'calls',
+    subject: operationName(sp.ops[op]),
+    value: sp.abnormalTraces ? sp.ef[op] / sp.abnormalTraces : 0,
+    baseline: sp.normalTraces ? sp.ep[op] / sp.normalTraces : 0,
+    unit: 'share of traces through it',
+    note: `${sp.ef[op]} of ${sp.abnormalTraces} abnormal and ${sp.ep[op]} of ${sp.normalTraces} normal traces`,
+  };
+}
+
+/**
  * Candidates from per-operation scores: each service scores as its best operation, ties broken by
- * the share of its spans that are abnormal with normal children. `explain` gets that operation.
+ * the share of its spans that are abnormal with normal children. `explain` gets that operation;
+ * the evidence is its spectrum.
  */
 export function rankByBestOperation(ctx: SpanContext, sp: Spectrum, opScore: Float64Array, explain: (op: number, score: number) => string): Candidate[] {
   const services = ctx.window.index.services;
   const { score, op } = bestOperation(sp, services.length, opScore);
-  return rankServices(services, score, (s) => explain(op[s], score[s]), { tieBreak: abnormalShare(ctx), instances: ctx.instances });
+  return rankServices(services, score, (s) => explain(op[s], score[s]), {
+    tieBreak: abnormalShare(ctx),
+    instances: ctx.instances,
+    evidence: (s) => (op[s] >= 0 ? [spectrumEvidence(sp, op[s])] : []),
+  });
 }
 
 /** An RCA algorithm that ranks services by a spectrum formula over abnormal vs normal traces. */

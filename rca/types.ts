@@ -6,8 +6,31 @@ export interface Candidate {
   instance?: string;
   faultType?: string;
   score: number;
+  /** One line: why this candidate scores as it does (shown beside it in the report and junit.xml). */
   explanation: string;
+  /** The observations behind the score, when the method gives them (optional; the report shows each). */
+  evidence?: Evidence[];
 }
+
+/**
+ * One observation behind a candidate's score: a signal measured in the incident window beside its
+ * fault-free reference, e.g. `{kind: 'calls', subject: 'api-gateway', value: 45, baseline: 0.2,
+ * unit: 'errors per 1000 calls', note: '45 errors of 3360 calls'}`.
+ */
+export interface Evidence {
+  /** The signal: a service's or operation's calls, an edge between two services, a log template, a metric. */
+  kind: 'calls' | 'edge' | 'log' | 'metric';
+  /** What it is about: a service, an operation, `caller -> callee`, a log template, a metric name. */
+  subject: string;
+  /** Measured in the incident window. */
+  value?: number;
+  /** The same measure on the reference (fault-free) data. */
+  baseline?: number;
+  unit?: string;
+  note?: string;
+}
+
+export const EVIDENCE_KINDS = ['calls', 'edge', 'log', 'metric'] as const satisfies readonly Evidence['kind'][];
 
 /** What a method is told of an incident: when it happened, never its truth. */
 export type IncidentWindow = Pick<Incident, 'id' | 'start' | 'end'>;

@@ -11,6 +11,7 @@ import type { Summary } from './summary-schema.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { MAX_CURVE_ITEMS } from './html.js';
 import { writeReport } from './write.js';
+import { runFacts } from './run-facts.js';
 import { FaultlineError } from '../common/errors.js';
 
 export class MergeError extends FaultlineError {}
@@ -127,8 +128,11 @@ export async function* mergeItems(readers: ResultsReader[], sweep: string[]): As
   coverage.finish();
 }
 
-/** `minAc1` overrides the gate the shards were run with. */
-export async function merge(opts: { inputs: string[]; out: string; force?: boolean; minAc1?: AcGate }): Promise<{ summary: Summary; gatePassed: boolean; out: string }> {
+/**
+ * `minAc1` overrides the gate the shards were run with; `parquet` also writes the result tables as
+ * Parquet; `commandLine` goes into the report's run facts.
+ */
+export async function merge(opts: { inputs: string[]; out: string; force?: boolean; minAc1?: AcGate; parquet?: boolean; commandLine?: readonly string[] }): Promise<{ summary: Summary; gatePassed: boolean; out: string }> {
   const output = { command: 'merge', force: opts.force ?? false, inputs: opts.inputs };
   checkOutputDir(opts.out, output);
   const readers = await Promise.all(opts.inputs.map((p) => openResultsFile(p)));
@@ -155,6 +159,8 @@ export async function merge(opts: { inputs: string[]; out: string; force?: boole
         ...(c.suite !== null ? { suite: c.suite } : {}),
         mttr: c.mttr,
         ...(gate !== undefined ? { gate } : {}),
+        facts: runFacts({ ...(opts.commandLine ? { command: opts.commandLine } : {}), suite: c.suite, seeds: c.seeds, methods: c.methods ?? [] }),
+        parquet: opts.parquet ?? false,
       });
     },
     output,

@@ -22,6 +22,7 @@ import { FaultlineError } from '../common/errors.js';
 import type { MttrModel } from '../scores/mttr.js';
 import type { Shard } from '../pipeline/sweep.js';
 import type { ItemResult } from '../scores/item-result.js';
+import type { MethodFacts } from './summary-schema.js';
 
 export const RESULTS_SCHEMA_ID = 'faultline/results';
 export const RESULTS_VERSION = 1;
@@ -46,6 +47,8 @@ export interface RunConfig {
   mttr: MttrModel;
   /** The `--min-ac1` gate: one bar for the best method, or a bar per named method. */
   minAc1: number | Record<string, number> | null;
+  /** Every method with its effective options (absent in results files of a faultline that did not record them). */
+  methods?: MethodFacts[];
   /** Every item key of the whole sweep, sorted: merge checks the shards cover it exactly. */
   sweep: string[];
 }

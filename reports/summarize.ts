@@ -1,25 +1,36 @@
 /**
- * Roll item results up into summary.json figures. Items are taken in key order, so the same
- * items give byte-identical figures however they were computed (workers, shards, merge).
+ * Roll item results up into summary.json figures, each by its table's rollup (scores/figures.ts).
+ * Items are taken in key order, so the same items give byte-identical figures however they were
+ * computed (workers, shards, merge). Headline figures carry a seeded 95% bootstrap interval over
+ * their units (reports/resample.ts) and, when the run has several seeds, their mean and sd over
+ * seeds.
  */
-import type { IncidentRanking } from '../rca/evaluate.js';
-import { scoreRca } from '../rca/evaluate.js';
 import { DEFAULT_MTTR_MODEL, DEFAULT_REPAIR_MINUTES, impactingFaults, mtbfMs, pairingMttr, type MttrModel, type MttrPhases } from '../scores/mttr.js';
+import { DETECTION_FIGURES, MTTR_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
+import { scoreRankings, type RankedIncident, type RcaScores } from '../scores/rca.js';
+import { meanSd } from '../scores/uncertainty.js';
 import {
   SUMMARY_SCHEMA_ID,
   SUMMARY_VERSION,
   type DetectorSummary,
+  type IntervalJson,
+  type PairingSummary,
   type RcaSummary,
+  type RunFacts,
+  type SeedStats,
   type Summary,
 } from './summary-schema.js';
-import type { DetectionFigures, ItemResult } from '../scores/item-result.js';
+import type { ItemResult } from '../scores/item-result.js';
 import { judgeGate, type AcGate } from '../scores/gate.js';
+import { figureSample, intervalJson, ofType, sampleInterval, sampleIntervals, type Sample, type Subject } from './resample.js';
 
 export interface SummarizeOptions {
   title?: string;
   suite?: string;
   mttr?: MttrModel;
   gate?: AcGate;
+  /** How the run was made (reports/run-facts.ts); also marks the reference methods. */
+  facts?: RunFacts;
 }
 
 export function sortItems(results: ItemResult[]): ItemResult[] {
@@ -33,11 +44,11 @@ function names(results: ItemResult[], pick: (r: ItemResult) => { name: string }[
   return [...seen];
 }
 
-function finiteMean(values: (number | null)[]): number | null {
+function finiteMean(values: (number | null | undefined)[]): number | null {
   let sum = 0;
   let n = 0;
   for (const v of values) {
-    if (v !== null && Number.isFinite(v)) {
+    if (v !== null && v !== undefined && Number.isFinite(v)) {
       sum += v;
       n++;
     }
@@ -45,8 +56,7 @@ function finiteMean(values: (number | null)[]): number | null {
   return n > 0 ? sum / n : null;
 }
 
-const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
-const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+const finiteOrNull = (x: number | null | undefined): number | null => (x !== null && x !== undefined && Number.isFinite(x) ? x : null);
 
 function phasesJson(x: MttrPhases) {
   return {
@@ -59,126 +69,186 @@ function phasesJson(x: MttrPhases) {
   };
 }
 
-function summarizeDetector(results: ItemResult[], name: string): DetectorSummary {
-  const perItem = results.flatMap((r) => r.detectors.filter((d) => d.name === name));
-  const mean = (k: keyof DetectionFigures) => finiteMean(perItem.map((d) => d.figures[k] as number | null));
-  let events = 0;
-  let detectedEvents = 0;
-  for (const d of perItem) {
-    events += d.figures.events;
-    detectedEvents += d.figures.detectedEvents;
+/** The run's distinct sweep seeds, when it has several (mean and sd over seeds need two). */
+function seedsOf(items: ItemResult[]): number[] {
+  const seeds = [...new Set(items.flatMap((r) => (r.seed === undefined ? [] : [r.seed])))].sort((a, b) => a - b);
+  return seeds.length > 1 ? seeds : [];
+}
+
+/** Mean and sd over seeds of each headline figure, each seed's figure from its own items. */
+function overSeeds(table: readonly Figure[], items: ItemResult[], seeds: number[], subject: Subject): Record<string, SeedStats> {
+  const out: Record<string, SeedStats> = {};
+  for (const f of table.filter((x) => x.interval)) {
+    const values = seeds.map((seed) => figureSample(f, items.filter((r) => r.seed === seed), subject)?.value() ?? NaN);
+    const m = meanSd(values);
+    out[f.key] = { mean: finiteOrNull(m.mean), sd: finiteOrNull(m.sd), n: m.n };
   }
-  const byTypeAcc = new Map<string, { faults: number; detected: number; delay: number }>();
-  const total = { faults: 0, detected: 0, delay: 0 };
-  for (const item of results) {
-    const det = item.detectors.find((d) => d.name === name);
-    for (const fault of impactingFaults(item)) {
-      const firstAlarm = det?.faults.find((f) => f.faultId === fault.id)?.firstAlarm ?? null;
-      let acc = byTypeAcc.get(fault.type);
-      if (!acc) byTypeAcc.set(fault.type, (acc = { faults: 0, detected: 0, delay: 0 }));
-      for (const a of [total, acc]) {
-        a.faults++;
-        if (firstAlarm !== null) {
-          a.detected++;
-          a.delay += Math.max(0, firstAlarm - fault.start);
-        }
-      }
+  return out;
+}
+
+/**
+ * The intervals of a table's headline figures: the figures over the same units share one set of
+ * resamples (`<section>:<units>` streams), so a thousand draws serve all of them.
+ */
+function headlineIntervals(table: readonly Figure[], items: ItemResult[], subject: Subject): Record<string, IntervalJson> {
+  const out: Record<string, IntervalJson> = {};
+  const groups = new Map<string, Map<string, Sample>>();
+  for (const f of table.filter((x) => x.interval)) {
+    out[f.key] = { low: null, high: null };
+    const sample = figureSample(f, items, subject);
+    if (!sample) continue;
+    const group = groups.get(f.over!) ?? new Map<string, Sample>();
+    groups.set(f.over!, group.set(f.key, sample));
+  }
+  for (const [over, samples] of groups) Object.assign(out, sampleIntervals(samples, `${subject.section}:${over}`));
+  return out;
+}
+
+function isReference(facts: RunFacts | undefined, kind: 'detector' | 'rca', name: string): boolean {
+  return facts?.methods.some((m) => m.kind === kind && m.name === name && m.reference) ?? false;
+}
+
+function summarizeDetector(items: ItemResult[], name: string, seeds: number[], facts: RunFacts | undefined): DetectorSummary {
+  const subject: Subject = { section: 'detector', name };
+  const perItem = items.flatMap((r) => r.detectors.filter((d) => d.name === name));
+  const faults = items.reduce((n, item) => n + impactingFaults(item).length, 0);
+  const out: Record<string, unknown> = { name };
+  if (isReference(facts, 'detector', name)) out.reference = true;
+  for (const f of DETECTION_FIGURES) {
+    if ('itemOnly' in f) continue;
+    const column = () => perItem.map((d) => (d.figures as unknown as Record<string, number | null | undefined>)[f.key]);
+    switch (f.rollup) {
+      case 'mean':
+        out[f.key] = finiteMean(column());
+        break;
+      case 'sum':
+        out[f.key] = column().reduce<number>((a, b) => a + (b ?? 0), 0);
+        break;
+      case 'measured':
+        out[f.key] = finiteMean(perItem.map((d) => d.computeMs));
+        break;
+      default:
+        // Pooled and per-series figures: the statistic over all of the run's units.
+        out[f.key] = f.key === 'faults' ? faults : finiteOrNull(figureSample(f, items, subject)?.value());
     }
   }
-  const byType: DetectorSummary['byType'] = {};
-  for (const type of [...byTypeAcc.keys()].sort()) {
-    const a = byTypeAcc.get(type)!;
-    byType[type] = {
-      faults: a.faults,
-      detected: a.detected,
-      detectionRate: ratio(a.detected, a.faults),
-      meanTimeToDetectMs: ratio(a.delay, a.detected),
-    };
-  }
-  return {
-    name,
-    pointAdjustedF1: mean('pointAdjustedF1'),
-    precision: mean('precision'),
-    recall: mean('recall'),
-    pointF1: mean('pointF1'),
-    rangePrecision: mean('rangePrecision'),
-    rangeRecall: mean('rangeRecall'),
-    falseAlarmsPerDay: mean('falseAlarmsPerDay'),
-    nabStandard: mean('nabStandard'),
-    nabLowFP: mean('nabLowFP'),
-    nabLowFN: mean('nabLowFN'),
-    events,
-    detectedEvents,
-    eventRecall: ratio(detectedEvents, events),
-    faults: total.faults,
-    detectedFaults: total.detected,
-    faultDetectionRate: ratio(total.detected, total.faults),
-    meanTimeToDetectMs: ratio(total.delay, total.detected),
-    computeMs: finiteMean(perItem.map((d) => d.computeMs)),
-    byType,
-  };
+  out.intervals = headlineIntervals(DETECTION_FIGURES, items, subject);
+  if (seeds.length) out.overSeeds = overSeeds(DETECTION_FIGURES, items, seeds, subject);
+  out.byType = detectorByType(items, subject);
+  return out as DetectorSummary;
 }
 
-/** Rebuild the rankings rca/evaluate scores from the kept incident results. */
-function rankingsOf(results: ItemResult[], name: string): IncidentRanking[] {
-  return results.flatMap((r) =>
-    (r.rca.find((a) => a.name === name)?.incidents ?? []).map((i) => ({
-      incident: {
-        id: `${r.key}/${i.id}`,
-        start: i.start,
-        end: i.end,
-        rootCause: i.rootCause,
-        ...(i.rootCauseInstance !== undefined ? { rootCauseInstance: i.rootCauseInstance } : {}),
-        type: i.type,
-      },
-      candidates: i.candidates,
-      computeMs: i.computeMs,
-      rank: i.rank,
-    })),
-  );
+/** Per fault type: faults, detected, detection rate (with its interval) and time to detect. */
+function detectorByType(items: ItemResult[], subject: Subject): DetectorSummary['byType'] {
+  const byTypeFigures = DETECTION_FIGURES.filter((f) => 'byType' in f);
+  const samples = new Map(byTypeFigures.map((f) => [f.key, f.key === 'faults' ? null : figureSample(f, items, subject)]));
+  const types = [...new Set(items.flatMap((item) => impactingFaults(item).map((f) => f.type)))].sort();
+  const byType: Record<string, Record<string, unknown>> = {};
+  for (const type of types) {
+    const entry: Record<string, unknown> = {};
+    const intervals: Record<string, IntervalJson> = {};
+    for (const f of byTypeFigures) {
+      const name = 'byTypeKey' in f ? f.byTypeKey : f.key;
+      const sample = samples.get(f.key);
+      const typed = sample ? ofType(sample, type) : null;
+      if (f.key === 'faults') entry[name] = items.reduce((n, item) => n + impactingFaults(item).filter((x) => x.type === type).length, 0);
+      else entry[name] = f.unit === 'count' ? (typed?.value() ?? 0) : finiteOrNull(typed?.value());
+      if ('interval' in f) intervals[name] = typed ? sampleInterval(typed, `detector:${f.key}:${type}`) : { low: null, high: null };
+    }
+    entry.intervals = intervals;
+    byType[type] = entry;
+  }
+  return byType as DetectorSummary['byType'];
 }
 
-function summarizeRca(results: ItemResult[], name: string): RcaSummary {
-  const rankings = rankingsOf(results, name);
-  const m = scoreRca(rankings);
-  const prAt: Record<string, number | null> = {};
-  for (const [k, v] of Object.entries(m.prAt)) prAt[k] = finiteOrNull(v);
-  const byType: RcaSummary['byType'] = {};
-  for (const type of Object.keys(m.byType).sort()) {
-    const t = m.byType[type]!;
-    byType[type] = {
-      incidents: t.incidents,
-      ac1: finiteOrNull(t.ac1),
-      ac3: finiteOrNull(t.ac3),
-      avg5: finiteOrNull(t.avg5),
-      mrr: finiteOrNull(t.mrr),
-    };
-  }
+/** The kept incident results as scores/rca.ts ranks them (a failed method's incidents are failures). */
+function rankingsOf(results: ItemResult[], name: string): (RankedIncident & { computeMs: number })[] {
+  return results.flatMap((r) => {
+    const method = r.rca.find((a) => a.name === name);
+    return (method?.incidents ?? []).map((i) => {
+      const failure = i.failure ?? method!.error;
+      return {
+        incident: {
+          id: `${r.key}/${i.id}`,
+          start: i.start,
+          end: i.end,
+          rootCause: i.rootCause,
+          ...(i.rootCauseInstance !== undefined ? { rootCauseInstance: i.rootCauseInstance } : {}),
+          type: i.type,
+        },
+        candidates: i.candidates,
+        computeMs: i.computeMs,
+        rank: i.rank,
+        ...(failure !== undefined ? { failure } : {}),
+      };
+    });
+  });
+}
+
+/** A figure of RCA_FIGURES from scores/rca.ts's scores (AC@k from acAt). */
+function rcaValue(s: RcaScores, key: string): number {
+  const ac = /^ac(\d)$/.exec(key);
+  if (ac) return s.acAt[Number(ac[1])] ?? NaN;
+  return (s as unknown as Record<string, number>)[key]!;
+}
+
+function rcaInterval(s: RcaScores, key: string): IntervalJson {
+  const ac = /^ac(\d)$/.exec(key);
+  return intervalJson(ac ? s.intervals.acAt[Number(ac[1])] : s.intervals[key as 'avg5' | 'mrr']);
+}
+
+function summarizeRca(items: ItemResult[], name: string, seeds: number[], facts: RunFacts | undefined): RcaSummary {
+  const rankings = rankingsOf(items, name);
+  const m = scoreRankings(rankings);
+  /** The figures of a table row kind (overall or one fault type) from its scores. */
+  const figures = (s: RcaScores, byType: boolean): Record<string, unknown> => {
+    const row: Record<string, unknown> = {};
+    const intervals: Record<string, IntervalJson> = {};
+    for (const f of RCA_FIGURES) {
+      if (byType && !('byType' in f)) continue;
+      if (f.key === 'prAt') {
+        const prAt: Record<string, number | null> = {};
+        for (const [k, v] of Object.entries(s.prAt)) prAt[k] = finiteOrNull(v);
+        row.prAt = prAt;
+      } else if (f.key === 'computeMs') row.computeMs = finiteMean(rankings.map((r) => r.computeMs));
+      else row[f.key] = f.unit === 'count' ? rcaValue(s, f.key) : finiteOrNull(rcaValue(s, f.key));
+      if ('interval' in f) intervals[f.key] = rcaInterval(s, f.key);
+    }
+    row.intervals = intervals;
+    return row;
+  };
+  const { intervals, ...overall } = figures(m, false);
+  const byType: Record<string, unknown> = {};
+  for (const type of Object.keys(m.byType).sort()) byType[type] = figures(m.byType[type]!, true);
   return {
     name,
-    incidents: m.incidents,
-    ac1: finiteOrNull(m.ac1),
-    ac3: finiteOrNull(m.ac3),
-    avg5: finiteOrNull(m.avg5),
-    mrr: finiteOrNull(m.mrr),
-    prAt,
-    computeMs: finiteMean(rankings.map((r) => r.computeMs)),
+    ...(isReference(facts, 'rca', name) ? { reference: true } : {}),
+    ...overall,
+    intervals,
+    ...(seeds.length ? { overSeeds: overSeeds(RCA_FIGURES, items, seeds, { section: 'rca', name }) } : {}),
     byType,
-  };
+  } as RcaSummary;
 }
 
 export function summarize(results: ItemResult[], opts: SummarizeOptions = {}): Summary {
   const items = sortItems(results);
   const model = opts.mttr ?? DEFAULT_MTTR_MODEL;
-  const detectors = names(items, (r) => r.detectors).map((n) => summarizeDetector(items, n));
-  const rca = names(items, (r) => r.rca).map((n) => summarizeRca(items, n));
+  const seeds = seedsOf(items);
+  const detectors = names(items, (r) => r.detectors).map((n) => summarizeDetector(items, n, seeds, opts.facts));
+  const rca = names(items, (r) => r.rca).map((n) => summarizeRca(items, n, seeds, opts.facts));
   const mtbf = mtbfMs(items);
   const pairings = detectors.flatMap((d) =>
     rca.map((a) => {
       const p = pairingMttr(items, d.name, a.name, model, mtbf);
       const byType: Record<string, ReturnType<typeof phasesJson>> = {};
       for (const [type, phases] of Object.entries(p.byType)) byType[type] = phasesJson(phases);
-      return { detector: p.detector, rca: p.rca, ...phasesJson(p), availability: p.availability, byType };
+      const subject: Subject = { section: 'pairing', detector: p.detector, rca: p.rca, model, mtbfMs: mtbf };
+      const intervals = headlineIntervals(MTTR_FIGURES, items, subject) as PairingSummary['intervals'];
+      // Resampled on the modelled part; the method's measured compute time is added back as measured.
+      const compute = Number.isFinite(p.identifyComputeMs) ? p.identifyComputeMs : 0;
+      const shift = (x: number | null) => (x === null ? null : x + compute);
+      intervals.mttrMs = { low: shift(intervals.mttrMs.low), high: shift(intervals.mttrMs.high) };
+      return { detector: p.detector, rca: p.rca, ...phasesJson(p), availability: p.availability, intervals, byType };
     }),
   );
   let bestRca: Summary['bestRca'] = null;
@@ -217,6 +287,7 @@ export function summarize(results: ItemResult[], opts: SummarizeOptions = {}): S
       pairings,
     },
     gate: gateOf(rca, opts.gate),
+    ...(opts.facts ? { run: opts.facts } : {}),
   };
 }
 

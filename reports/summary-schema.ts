@@ -14,8 +14,8 @@ const num = z.number().nullable();
 
 /** A figure's schema: counts are integers and always defined; everything else may be undefined (null). */
 function figureSchema(f: Figure): z.ZodType {
-  if (f.perK) return z.record(z.string(), num);
-  return f.unit === 'count' ? z.number().int() : num;
+  const schema = f.perK ? z.record(z.string(), num) : f.unit === 'count' ? z.number().int() : num;
+  return f.optional ? schema.optional() : schema;
 }
 
 /** The summary fields of a figure table, in its order (per-item-only figures left out). */
@@ -28,24 +28,68 @@ function byTypeShape(table: readonly Figure[]): Record<string, z.ZodType> {
   return Object.fromEntries(table.filter((f) => f.byType).map((f) => [f.byTypeKey ?? f.key, figureSchema(f)]));
 }
 
+/** A 95% bootstrap interval: its 2.5% and 97.5% quantiles, null when undefined. */
+export const IntervalSchema = z.object({ low: num, high: num });
+/** A figure's mean and sample sd over the run's seeds (n: seeds where it is defined). */
+export const SeedStatsSchema = z.object({ mean: num, sd: num, n: z.number().int() });
+
+/** The headline figures' intervals, under their keys (per type: their per-type names). */
+function intervalShape(table: readonly Figure[], byType: boolean): Record<string, z.ZodType> {
+  return Object.fromEntries(table.filter((f) => f.interval && (!byType || f.byType)).map((f) => [byType ? (f.byTypeKey ?? f.key) : f.key, IntervalSchema]));
+}
+
+function seedShape(table: readonly Figure[]): Record<string, z.ZodType> {
+  return Object.fromEntries(table.filter((f) => f.interval).map((f) => [f.key, SeedStatsSchema]));
+}
+
+/** A method's summary: its figures, the headline figures' intervals and spread over seeds, and the same per fault type. */
+function methodSchema(table: readonly Figure[]) {
+  return z.object({
+    name: z.string(),
+    /** A trivial method shown as the floor others must clear (Plugin.reference). */
+    reference: z.boolean().optional(),
+    ...figureShape(table),
+    intervals: z.object(intervalShape(table, false)).optional(),
+    /** Present when the run has several seeds. */
+    overSeeds: z.object(seedShape(table)).optional(),
+    byType: z.record(z.string(), z.object({ ...byTypeShape(table), intervals: z.object(intervalShape(table, true)).optional() })),
+  });
+}
+
 const MttrPhasesSchema = z.object(byTypeShape(MTTR_FIGURES));
 
-export const DetectorSummarySchema = z.object({
-  name: z.string(),
-  ...figureShape(DETECTION_FIGURES),
-  byType: z.record(z.string(), z.object(byTypeShape(DETECTION_FIGURES))),
-});
+export const DetectorSummarySchema = methodSchema(DETECTION_FIGURES);
 
-export const RcaSummarySchema = z.object({
-  name: z.string(),
-  ...figureShape(RCA_FIGURES),
-  byType: z.record(z.string(), z.object(byTypeShape(RCA_FIGURES))),
+export const RcaSummarySchema = methodSchema(RCA_FIGURES);
+
+/** How a run was made: reports/run-facts.ts. */
+export const RunFactsSchema = z.object({
+  faultline: z.string(),
+  /** The git commit of the faultline that ran, when it runs from a git checkout. */
+  commit: z.string().nullable(),
+  /** When the report was written (ISO 8601, UTC; SOURCE_DATE_EPOCH when set). */
+  date: z.string(),
+  /** The command line, when run from the CLI. */
+  command: z.string().nullable(),
+  suite: z.string().nullable(),
+  seeds: z.array(z.number().int()).nullable(),
+  /** Every method with its effective options (defaults filled). */
+  methods: z.array(
+    z.object({
+      kind: z.enum(['detector', 'rca']),
+      name: z.string(),
+      spec: z.string(),
+      options: z.record(z.string(), z.unknown()),
+      reference: z.boolean(),
+    }),
+  ),
 });
 
 export const PairingSchema = z.object({
   detector: z.string(),
   rca: z.string(),
   ...figureShape(MTTR_FIGURES),
+  intervals: z.object(intervalShape(MTTR_FIGURES, false)).optional(),
   byType: z.record(z.string(), MttrPhasesSchema),
 });
 
@@ -81,6 +125,7 @@ export const SummarySchema = z.object({
     pairings: z.array(PairingSchema),
   }),
   gate: z.object({ minAc1: z.union([num, z.record(z.string(), z.number())]), passed: z.boolean(), message: z.string() }),
+  run: RunFactsSchema.optional(),
 });
 
 /** A figure's value in summary.json: counts are numbers, per-k figures records, the rest number or null. */
@@ -91,12 +136,32 @@ type ByTypeFigures<T extends readonly Figure[]> = {
   [F in T[number] as F extends { byType: true } ? (F extends { byTypeKey: infer K extends string } ? K : F['key']) : never]: Value<F>;
 };
 
+export type IntervalJson = z.infer<typeof IntervalSchema>;
+export type SeedStats = z.infer<typeof SeedStatsSchema>;
+export type RunFacts = z.infer<typeof RunFactsSchema>;
+export type MethodFacts = RunFacts['methods'][number];
+
+type IntervalFigures<T extends readonly Figure[]> = { [F in T[number] as F extends { interval: true } ? F['key'] : never]: IntervalJson };
+type ByTypeIntervalFigures<T extends readonly Figure[]> = {
+  [F in T[number] as F extends { interval: true; byType: true } ? (F extends { byTypeKey: infer K extends string } ? K : F['key']) : never]: IntervalJson;
+};
+type SeedFigures<T extends readonly Figure[]> = { [F in T[number] as F extends { interval: true } ? F['key'] : never]: SeedStats };
+/** A method's summary over a run, typed from its figure table. */
+type MethodSummary<T extends readonly Figure[]> = { name: string; reference?: boolean } & SummaryFigures<T> & {
+    intervals: IntervalFigures<T>;
+    overSeeds?: SeedFigures<T>;
+    byType: Record<string, ByTypeFigures<T> & { intervals: ByTypeIntervalFigures<T> }>;
+  };
+
 /** A detector's figures over a run (DETECTION_FIGURES). */
-export type DetectorSummary = { name: string } & SummaryFigures<typeof DETECTION_FIGURES> & { byType: Record<string, ByTypeFigures<typeof DETECTION_FIGURES>> };
+export type DetectorSummary = MethodSummary<typeof DETECTION_FIGURES>;
 /** An RCA method's figures over a run (RCA_FIGURES). */
-export type RcaSummary = { name: string } & SummaryFigures<typeof RCA_FIGURES> & { byType: Record<string, ByTypeFigures<typeof RCA_FIGURES>> };
+export type RcaSummary = MethodSummary<typeof RCA_FIGURES>;
 /** A detector + RCA pairing's MTTR figures (MTTR_FIGURES). */
-export type PairingSummary = { detector: string; rca: string } & SummaryFigures<typeof MTTR_FIGURES> & { byType: Record<string, ByTypeFigures<typeof MTTR_FIGURES>> };
+export type PairingSummary = { detector: string; rca: string } & SummaryFigures<typeof MTTR_FIGURES> & {
+    intervals: IntervalFigures<typeof MTTR_FIGURES>;
+    byType: Record<string, ByTypeFigures<typeof MTTR_FIGURES>>;
+  };
 
 type Parsed = z.infer<typeof SummarySchema>;
 export type Summary = Omit<Parsed, 'detectors' | 'rca' | 'mttr'> & {

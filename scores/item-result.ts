@@ -7,6 +7,7 @@
 import type { Candidate } from '../rca/types.js';
 import type { DetectionItemFigures } from './figures.js';
 import type { TelemetryProfile } from '../data/telemetry-profile.js';
+import type { ThresholdFreeFigure } from './detection/evaluate.js';
 
 /** A fault of the ground truth, reduced to what scoring and the report need. */
 export interface FaultRecord {
@@ -29,10 +30,25 @@ export interface FaultDetection {
   firstAlarm: number | null;
 }
 
+/**
+ * Per KPI series of an item, column by column (series in the item's order): what the run's
+ * intervals and paired tests over series are computed from. Point-adjusted counts are on the AIOps
+ * 2018 grid with the detector's own alarms; threshold-free figures are null where the series holds
+ * no labelled point or the detector gave no score.
+ */
+export type DetectorSeriesResults = {
+  ids: string[];
+  tp: number[];
+  fp: number[];
+  fn: number[];
+} & Record<ThresholdFreeFigure, (number | null)[]>;
+
 export interface DetectorItemResult {
   name: string;
   figures: DetectionFigures;
   faults: FaultDetection[];
+  /** Per-series results (absent in results files of a faultline that did not keep them). */
+  series?: DetectorSeriesResults;
   computeMs: number; // measured wall clock (varies run to run)
   /** Why the detector failed on this item (then it alarmed nowhere). */
   error?: string;

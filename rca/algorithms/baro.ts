@@ -6,12 +6,17 @@ import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
 import { metricChanges, robustScale } from '../signals/metric-change.js';
 import { ERROR_WORDS } from '../signals/log-evidence.js';
 import { spanSeries, timeRange, type InstanceSeries } from '../signals/span-series.js';
-import type { RcaPlugin } from '../types.js';
+import type { Evidence, RcaPlugin } from '../types.js';
 
 const median = (sorted: Float64Array) => {
   const pos = (sorted.length - 1) / 2;
   return (sorted[Math.floor(pos)] + sorted[Math.ceil(pos)]) / 2;
 };
+
+/** The kind of signal a series name is ('metric cpu up', 'log error share', 'edge gap in', 'span self-time'). */
+function seriesKind(series: string): Evidence['kind'] {
+  return series.startsWith('metric ') ? 'metric' : series.startsWith('log ') ? 'log' : series.startsWith('edge ') ? 'edge' : 'calls';
+}
 
 /**
  * Robust scores of span and log series: per (instance, series), the largest deviation of a window
@@ -87,7 +92,14 @@ export const baroRca: RcaPlugin = definePlugin({
       const scores = new Map<string, InstanceScore>();
       for (const f of found) {
         const s = scores.get(f.instance);
-        if (!s || f.z > s.score) scores.set(f.instance, { service: f.service, score: f.z, explanation: `${f.series}: ${f.z.toFixed(1)} robust scales from its reference` });
+        if (!s || f.z > s.score) {
+          scores.set(f.instance, {
+            service: f.service,
+            score: f.z,
+            explanation: `${f.series}: ${f.z.toFixed(1)} robust scales from its reference`,
+            evidence: [{ kind: seriesKind(f.series), subject: `${f.instance} ${f.series}`, value: f.z, unit: 'robust scales from its reference median' }],
+          });
+        }
       }
       return rankInstances(scores, serviceOrder(win.analysis.table));
     },

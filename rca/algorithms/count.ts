@@ -39,6 +39,7 @@ export const countRca: RcaPlugin = definePlugin({
   description: 'errors and slow calls per service in excess of the baseline rates (simple baseline)',
   options: z.strictObject(spanOptions),
   needs: ['spans'],
+  reference: true,
   create: (options) => ({
     rank(input) {
       const ctx = spanContext(input, spanContextOptions(options));
@@ -47,11 +48,15 @@ export const countRca: RcaPlugin = definePlugin({
       const services = ctx.window.index.services;
       const excessErrors = new Float64Array(services.length);
       const excessSlow = new Float64Array(services.length);
+      const baseErrorRate = new Float64Array(services.length);
+      const baseSlowRate = new Float64Array(services.length);
       const score = services.map((name, s) => {
         const w = now.get(name)!;
         const b = ref.get(name);
         const errRate = b && b.spans ? b.errors / b.spans : 0;
         const slowRate = b && b.spans ? b.slow / b.spans : 0;
+        baseErrorRate[s] = errRate;
+        baseSlowRate[s] = slowRate;
         excessErrors[s] = w.errors - w.spans * errRate;
         excessSlow[s] = w.slow - w.spans * slowRate;
         return excessErrors[s] + excessSlow[s];
@@ -62,7 +67,17 @@ export const countRca: RcaPlugin = definePlugin({
         (s) =>
           `${now.get(services[s])!.errors} errors and ${now.get(services[s])!.slow} slow of ${now.get(services[s])!.spans} calls; ` +
           `${excessErrors[s].toFixed(1)} and ${excessSlow[s].toFixed(1)} above baseline`,
-        { instances: ctx.instances },
+        {
+          instances: ctx.instances,
+          evidence: (s) => {
+            const w = now.get(services[s])!;
+            const per1000 = (n: number) => (w.spans ? (1000 * n) / w.spans : 0);
+            return [
+              { kind: 'calls', subject: services[s], value: per1000(w.errors), baseline: 1000 * baseErrorRate[s], unit: 'errors per 1000 calls', note: `${w.errors} errors of ${w.spans} calls` },
+              { kind: 'calls', subject: services[s], value: per1000(w.slow), baseline: 1000 * baseSlowRate[s], unit: 'slow calls per 1000 calls', note: `${w.slow} slow of ${w.spans} calls` },
+            ];
+          },
+        },
       );
     },
   }),

@@ -76,7 +76,14 @@ export const deepestAbnormalRca: RcaPlugin = definePlugin({
         (s) =>
           `${now.get(services[s])![1]} of ${now.get(services[s])![0]} calls are deepest abnormal ` +
           `(baseline predicts ${expected[s].toFixed(1)})`,
-        { tieBreak: share, instances: ctx.instances },
+        {
+          tieBreak: share,
+          instances: ctx.instances,
+          evidence: (s) => {
+            const [n, k] = now.get(services[s])!;
+            return [{ kind: 'calls', subject: services[s], value: k, baseline: expected[s], unit: 'deepest abnormal calls', note: `of ${n} calls; the baseline's rate of them predicts ${expected[s].toFixed(1)}` }];
+          },
+        },
       );
       // What kind of fault, from how its deepest abnormal calls went wrong.
       for (const c of ranked) {

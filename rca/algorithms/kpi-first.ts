@@ -3,7 +3,7 @@ import { rankServices } from '../span-context.js';
 import { robust } from '../span-stats.js';
 import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
-import type { RcaPlugin } from '../types.js';
+import type { Evidence, RcaPlugin } from '../types.js';
 
 const MINUTE = 60_000;
 
@@ -51,6 +51,7 @@ export const kpiFirstRca: RcaPlugin = definePlugin({
       const onset = new Float64Array(names.length).fill(Infinity);
       const peak = new Float64Array(names.length);
       const what: string[] = names.map(() => 'no KPI moved');
+      const moved: (Evidence | undefined)[] = names.map(() => undefined);
       names.forEach((name, s) => {
         for (const { kpi, sign, floor } of KPIS) {
           const values = series.get(`service:${name}:${kpi}`);
@@ -73,6 +74,7 @@ export const kpiFirstRca: RcaPlugin = definePlugin({
               onset[s] = minutes[i];
               peak[s] = harm;
               what[s] = `${kpi} moved ${harm.toFixed(1)} sigma at ${new Date(minutes[i]).toISOString()}`;
+              moved[s] = { kind: 'metric', subject: `service:${name}:${kpi}`, value: values[i], baseline: median, note: `${harm.toFixed(1)} sigma from its median over the reference window, first at ${new Date(minutes[i]).toISOString()}` };
             }
             break;
           }
@@ -80,7 +82,7 @@ export const kpiFirstRca: RcaPlugin = definePlugin({
       });
       // Earlier onset first; then the larger move.
       const score = names.map((_, s) => (Number.isFinite(onset[s]) ? -(onset[s] - inc.start) / MINUTE : NaN));
-      return rankServices(names, score, (s) => what[s], { tieBreak: peak });
+      return rankServices(names, score, (s) => what[s], { tieBreak: peak, evidence: (s) => (moved[s] ? [moved[s]] : []) });
     },
   }),
 });

@@ -5,7 +5,7 @@ import { dropRepeatedSpans } from '../span-stats.js';
 import { metricChanges } from '../signals/metric-change.js';
 import { ERROR_WORDS, isErrorLine } from '../signals/log-evidence.js';
 import type { LogTable, SpanTable } from '../../data/types.js';
-import type { RcaPlugin } from '../types.js';
+import type { Evidence, RcaPlugin } from '../types.js';
 
 function p95(values: number[]): number {
   const v = values.slice().sort((a, b) => a - b);
@@ -64,6 +64,7 @@ export const simpleRulesRca: RcaPlugin = definePlugin({
     latencyFactor: z.number().min(1).default(3).describe('an operation is slow when its window P95 exceeds this many times its baseline P95'),
     minCalls: z.number().int().min(1).default(5).describe('fewest window calls of an operation (and 2x that in the baseline) to judge its P95'),
   }),
+  reference: true,
   needs: ['spans'],
   uses: ['metrics', 'logs'],
   create: (options) => ({
@@ -117,9 +118,14 @@ export const simpleRulesRca: RcaPlugin = definePlugin({
         const m = p.metrics ? p.metric / p.metrics : 0;
         const s = p.ops ? p.slowOps / p.ops : 0;
         const e = totalExcess ? p.errors / totalExcess : 0;
+        const evidence: Evidence[] = [];
+        if (p.metrics) evidence.push({ kind: 'metric', subject: instance, value: p.metric, unit: 'metrics beyond 3 sigma', note: `of ${p.metrics} metrics` });
+        if (p.ops) evidence.push({ kind: 'calls', subject: instance, value: p.slowOps, unit: `operations with P95 beyond ${options.latencyFactor}x baseline`, note: `of ${p.ops} operations` });
+        if (input.logs && input.baselineLogs) evidence.push({ kind: 'log', subject: instance, value: p.errors, unit: 'error log lines above the reference rate', note: `of ${totalExcess.toFixed(0)} in excess over all instances` });
         scores.set(instance, {
           service: p.service,
           score: m + s + e,
+          evidence,
           explanation: `${p.metric} of ${p.metrics} metrics beyond 3 sigma; ${p.slowOps} of ${p.ops} operations with P95 beyond ${options.latencyFactor}x baseline; ${p.errors.toFixed(0)} error log lines above the reference rate`,
         });
       }

@@ -331,6 +331,19 @@ function unsupervisedTrainLevel(train: Prepared[], rarity: number): { level: num
   return { level: Number.isFinite(level) ? level : Infinity, objective };
 }
 
+/**
+ * Each series' point-adjusted counts on its own grid with the detector's own alarms: the terms
+ * `scoreDetection` sums into point-adjusted F1, kept per series for intervals and paired tests.
+ */
+export function pointAdjustedCountsBySeries(series: Series[], detections: Detection[], opts: Pick<ScoreOptions, 'delay' | 'scoreFrom'> = {}): Counts[] {
+  const delay = opts.delay ?? DEFAULT_DELAY;
+  return series.map((s, k) => {
+    const from = scoreFromIndex(s, opts.scoreFrom);
+    const labels = s.labels ?? new Uint8Array(s.timestamps.length);
+    return pointAdjustedCounts(aiopsGrid(s.timestamps.subarray(from), s.id), labels.subarray(from), detections[k].alarms.subarray(from), delay);
+  });
+}
+
 /** Score detections against the series' labels with the chosen threshold source. */
 export function scoreDetection(series: Series[], detections: Detection[], opts: ScoreOptions = {}): DetectionMetrics {
   const source = opts.threshold ?? 'own';

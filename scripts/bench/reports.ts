@@ -34,7 +34,8 @@ console.table(Object.fromEntries(Object.entries(one.timings).map(([phase, ms]) =
 
 // Copies under distinct keys stand in for a sweep of that many items.
 const results: ItemResult[] = Array.from({ length: copies }, (_, k) => ({ ...one, key: `${one.key}#${String(k).padStart(3, '0')}` }));
-const summary = summarize(results);
+const gate = { best: 0.5 };
+const summary = summarize(results, { gate });
 let html = '';
 const n = 100_000;
 const t = Float64Array.from({ length: n }, (_, i) => i * 60_000);
@@ -46,7 +47,7 @@ bench
   .add(`report.html for ${copies} items`, () => {
     html = renderReport(summary, results);
   })
-  .add(`junit.xml for ${copies} items`, () => void renderJunit(results))
+  .add(`junit.xml for ${copies} items`, () => void renderJunit(results, summary, gate))
   .add(`downsample ${n} points to 800`, () => void downsampleMinMax(t, v, 800));
 await bench.run();
 

@@ -16,13 +16,14 @@ interface DetectArgs {
   'on-bad-row': string;
   'plugin-timeout'?: number;
   progress?: boolean;
+  parquet: boolean;
 }
 
 export const detectCommand: CommandModule<object, DetectArgs> = {
   command: 'detect',
   describe: 'Run KPI anomaly detectors on generated KPIs or real series; write alarms.csv and metrics.json',
   builder: (y) =>
-    withFlags(y, 'detect', ['in', 'series', 'train', 'train-until', 'on-bad-row', 'detectors', 'plugin-timeout', 'delay', 'out', 'force', 'progress'], ['detectors', 'out'])
+    withFlags(y, 'detect', ['in', 'series', 'train', 'train-until', 'on-bad-row', 'detectors', 'plugin-timeout', 'delay', 'out', 'force', 'parquet', 'progress'], ['detectors', 'out'])
       .option('in', { array: true, describe: 'data set folder(s) holding kpis.arrow (+ truth.json) or kpis/; several are scored as one corpus' })
       .example('$0 detect --series ../shared/data/nab --detectors ksigma,shitu --out runs/nab', 'the NAB corpus')
       .example('$0 detect --in out/db --detectors shitu --out runs/db', 'a generated data set') as never,
@@ -39,6 +40,7 @@ export const detectCommand: CommandModule<object, DetectArgs> = {
       out: argv.out,
       force: argv.force,
       delay: argv.delay,
+      parquet: argv.parquet,
       onBadRow: parseBadRowPolicy(argv['on-bad-row']),
       ...given({ trainUntil: argv['train-until'], pluginTimeoutMs: secondsFlag('--plugin-timeout', argv['plugin-timeout']), progress: argv.progress }),
     });
@@ -46,9 +48,14 @@ export const detectCommand: CommandModule<object, DetectArgs> = {
     process.stdout.write(`${m.input.seriesCount} series, ${m.input.points} points (${m.input.layout}); ${m.training}\n`);
     const { detectorLines } = await import('./print.js');
     const rows = Object.entries(m.detectors).flatMap(([name, d]) =>
-      (['own', 'train', 'oracle'] as const).map((src) => ({ name: `${name} [${src}]`, figures: { ...d.overall[src], nabStandard: d.overall[src].nab.standard }, ...(d.error ? { tail: `FAILED: ${d.error}` } : {}) })),
+      (['own', 'train', 'oracle'] as const).map((src) => ({
+        name: `${name} [${src}]`,
+        figures: { ...d.overall[src], nabStandard: d.overall[src].nab.standard, aucPr: d.thresholdFree.aucPr },
+        intervals: { pointAdjustedF1: d.overall[src].pointAdjustedF1Interval, aucPr: d.thresholdFree.intervals.aucPr },
+        ...(d.error ? { tail: `FAILED: ${d.error}` } : {}),
+      })),
     );
     process.stdout.write(detectorLines(rows));
-    process.stdout.write(`wrote ${path.join(res.out, 'alarms.csv')} and ${path.join(res.out, 'metrics.json')} ([oracle] rows use the best threshold on the scored data itself)\n`);
+    process.stdout.write(`wrote ${[...['alarms.csv', 'metrics.json'].map((f) => path.join(res.out, f)), ...res.parquet].join(', ')} ([oracle] rows use the best threshold on the scored data itself)\n`);
   },
 };

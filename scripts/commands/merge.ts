@@ -6,6 +6,7 @@ interface MergeArgs {
   out: string;
   force: boolean;
   'min-ac1'?: string;
+  parquet: boolean;
 }
 
 export const mergeCommand: CommandModule<object, MergeArgs> = {
@@ -15,13 +16,13 @@ export const mergeCommand: CommandModule<object, MergeArgs> = {
     withFlags(
       y.positional('dirs', { type: 'string', array: true, demandOption: true, describe: 'shard output folders or partial.json files' }),
       'merge',
-      ['out', 'force', 'min-ac1'],
+      ['out', 'force', 'min-ac1', 'parquet'],
       ['out'],
     ) as never,
   handler: async (argv) => {
     const [{ merge }, { parseAcGate }] = await Promise.all([import('../../reports/merge.js'), import('../../scores/gate.js')]);
     const gate = parseAcGate(argv['min-ac1']);
-    const res = await merge({ inputs: argv.dirs, out: argv.out, force: argv.force, ...(gate ? { minAc1: gate } : {}) });
+    const res = await merge({ inputs: argv.dirs, out: argv.out, force: argv.force, parquet: argv.parquet, commandLine: process.argv.slice(2), ...(gate ? { minAc1: gate } : {}) });
     process.stdout.write(`merged ${res.summary.items.length} items from ${argv.dirs.length} inputs\n`);
     const { printSummary } = await import('./summary-lines.js');
     printSummary(res.summary, argv.out);

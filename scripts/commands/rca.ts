@@ -12,6 +12,7 @@ interface RcaArgs extends SourceArgs {
   out: string;
   force: boolean;
   progress?: boolean;
+  parquet: boolean;
 }
 
 export const rcaCommand: CommandModule<object, RcaArgs> = {
@@ -21,7 +22,7 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
     withFlags(
       y,
       'rca',
-      [...SOURCE_FLAGS, 'rules', 'window-ms', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'progress'],
+      [...SOURCE_FLAGS, 'rules', 'window-ms', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'parquet', 'progress'],
       ['rca', 'out'],
     )
       .alias('rca', 'a')
@@ -37,6 +38,7 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
       out: argv.out,
       force: argv.force,
       ...readingOf(argv),
+      parquet: argv.parquet,
       ...given({
         rules: argv.rules,
         windowMs: argv['window-ms'],
@@ -54,9 +56,9 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
       );
     }
     process.stdout.write(`${res.spans} spans, ${res.incidents} incidents\n`);
-    const { rcaLines } = await import('./print.js');
-    process.stdout.write(rcaLines(res.results.map((r) => ({ name: r.name, figures: r.metrics, error: r.error }))));
-    process.stdout.write(`wrote ${res.files.ranking} and ${res.files.metrics}\n`);
+    const { rcaLines, rcaScoreFigures } = await import('./print.js');
+    process.stdout.write(rcaLines(res.results.map((r) => ({ name: r.name, ...rcaScoreFigures(r.metrics), error: r.error }))));
+    process.stdout.write(`wrote ${[res.files.ranking, res.files.metrics, ...res.files.parquet].join(', ')}\n`);
     if (!res.gate.passed) {
       process.stderr.write(`faultline: ${res.gate.message}\n`);
       for (const m of res.misses) {

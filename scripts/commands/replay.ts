@@ -37,6 +37,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       force: argv.force,
       parquet: argv.parquet,
       ...readingOf(argv),
+      commandLine: process.argv.slice(2),
       ...given({
         detectors: splitSpecs(argv.detectors),
         rca: splitSpecs(argv.rca),

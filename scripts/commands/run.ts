@@ -18,6 +18,7 @@ interface RunArgs {
   queue?: string;
   workers?: number;
   progress?: boolean;
+  parquet: boolean;
 }
 
 /** `--seeds 1,2,3`. */
@@ -33,7 +34,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   describe: 'Run a suite of scenarios through detectors and RCA methods and write the report',
   builder: (y) => {
     let b = withOption(y, 'run', 'suite', { type: 'string', default: 'ci', describe: 'suite name under scenarios/suites/ or a .yaml path' });
-    b = withFlags(b, 'run', ['detectors', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'progress']);
+    b = withFlags(b, 'run', ['detectors', 'rca', 'min-ac1', 'rca-timeout', 'plugin-timeout', 'out', 'force', 'parquet', 'progress']);
     b = withOption(b, 'run', 'seeds', { type: 'string', describe: 'comma-separated seeds (overrides the suite)' });
     b = withOption(b, 'run', 'shard', { type: 'string', describe: 'i/n: run every n-th item from the i-th and write partial.json' });
     b = withOption(b, 'run', 'shards', { type: 'number', describe: 'n shards, this one from JOB_COMPLETION_INDEX (0-based; a Kubernetes Indexed Job)' });
@@ -50,6 +51,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
       suite: argv.suite,
       out,
       force: argv.force,
+      parquet: argv.parquet,
+      commandLine: process.argv.slice(2),
       ...given({ detectors: splitSpecs(argv.detectors), rca: splitSpecs(argv.rca), seeds, minAc1: argv['min-ac1'], rcaTimeoutMs, pluginTimeoutMs: secondsFlag('--plugin-timeout', argv['plugin-timeout']), shard: argv.shard, shards: argv.shards, queue: argv.queue, workers: argv.workers, progress: argv.progress }),
     });
     if (res.partial) {

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import type { ScoreSource } from '../../pipeline/score.js';
 import { SCORE_SOURCES } from '../../scores/figures.js';
 import { UsageError } from '../../common/errors.js';
-import { columnMapping as columnMappingArg } from './options.js';
+import { columnMapping as columnMappingArg, withFlags } from './options.js';
 
 interface ScoreArgs {
   series: string;
@@ -17,6 +17,7 @@ interface ScoreArgs {
   delay: number;
   out: string;
   force: boolean;
+  parquet: boolean;
 }
 
 const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
@@ -25,7 +26,7 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
   command: 'score',
   describe: 'Score per-point scores or alarms made elsewhere (alarms.csv, NAB results) against labelled series; write metrics.json',
   builder: (y) =>
-    y
+    withFlags(y, 'score', ['parquet'])
       .option('series', { type: 'string', demandOption: true, describe: 'labelled series folder (timestamp,value,label CSVs) or the NAB root' })
       .option('scores', { type: 'string', demandOption: true, describe: "a score CSV (faultline's alarms.csv) or folder (NAB results layout, or one CSV per series)" })
       .option('threshold', { type: 'number', describe: 'alarm where score >= this level (reported as threshold source "given")' })
@@ -38,7 +39,7 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'output folder: new, empty, or one faultline wrote before' })
       .option('force', { type: 'boolean', default: false, describe: 'write into a folder holding other files too (they are kept, never replaced)' })
       .example('$0 score --series ../shared/data/nab --scores ../shared/data/nab-results --nab-thresholds ../shared/data/nab-results/thresholds.json --out runs/nab-score', "NAB's published results")
-      .example('$0 score --series data/kpis --scores runs/x/alarms.csv --out runs/x-score', "re-score faultline's alarms"),
+      .example('$0 score --series data/kpis --scores runs/x/alarms.csv --out runs/x-score', "re-score faultline's alarms") as never,
   handler: async (argv) => {
     if (!(Number.isInteger(argv.delay) && argv.delay >= 0)) throw new UsageError('--delay must be a non-negative integer');
     if (argv.threshold !== undefined && !Number.isFinite(argv.threshold)) throw new UsageError('--threshold must be a number');
@@ -53,6 +54,7 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
       out: argv.out,
       force: argv.force,
       delay: argv.delay,
+      parquet: argv.parquet,
       ...(argv.threshold !== undefined ? { threshold: argv.threshold } : {}),
       ...(sources ? { sources: sources as ScoreSource[] } : {}),
       ...(argv['nab-thresholds'] ? { nabThresholds: argv['nab-thresholds'] } : {}),
@@ -70,6 +72,6 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
         );
       }
     }
-    process.stdout.write(`wrote ${path.join(res.out, 'metrics.json')} (oracle rows use the best threshold on the scored data; NAB's oracle is NAB's optimiser)\n`);
+    process.stdout.write(`wrote ${[path.join(res.out, 'metrics.json'), ...res.parquet].join(', ')} (oracle rows use the best threshold on the scored data; NAB's oracle is NAB's optimiser)\n`);
   },
 };

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generate } from '../../sim/generate.js';
 import { arrowDirToParquet, scanParquet } from '../../data/parquet.js';
@@ -33,6 +34,12 @@ describe('generated tables as Parquet', () => {
     expect(logs.rows).toBe(manifest.counts.logLines);
     expect(logs.columns).toEqual(['time', 'service', 'instance', 'bizSeqNo', 'uniqueId', 'level', 'message']);
     expect((await count(written[3])).rows).toBe(manifest.counts.metricRows);
+    // A rate of a minute without traffic is undefined: NULL for SQL, never NaN.
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const [row] = (await db.runAndReadAll(`SELECT count(*) FILTER (WHERE volume = 0) AS idle, count(*) FILTER (WHERE avgLatency IS NULL) AS undefinedLatency, count(*) FILTER (WHERE isnan(avgLatency) OR isnan(systemSuccessRate)) AS nan FROM '${written[0]}'`)).getRowObjectsJson();
+    expect(row!.nan).toBe('0');
+    expect(Number(row!.idle)).toBeGreaterThan(0);
+    expect(row!.undefinedLatency).toBe(row!.idle);
   });
 
   it('turns a corrupt or cut-short Parquet file into an error naming it, never a crash', async () => {

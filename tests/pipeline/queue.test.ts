@@ -5,7 +5,7 @@
  * run's. Needs Debian's redis-server (.ci/run installs it) and the compiled code (dist/).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME, redisClient } from '../../pipeline/queue.js';
 import { run } from '../../pipeline/run.js';
+import { deterministicFile } from '../measured.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SUITE = fileURLToPath(new URL('./suites/deploy.yaml', import.meta.url));
@@ -66,8 +67,6 @@ function worker(): { child: ChildProcess; log: () => string } {
   return { child, log: () => log };
 }
 
-const MEASURED = new Set(['computeMs', 'identifyComputeMs', 'identifyMs', 'mttrMs', 'availability', 'timings']);
-const deterministic = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'), (k, v) => (MEASURED.has(k) ? undefined : v));
 
 describe.skipIf(!existsSync(REDIS))('a run on the shared queue', () => {
   it('retries the item of a worker killed mid-item and gives the direct run result', async () => {
@@ -98,7 +97,7 @@ describe.skipIf(!existsSync(REDIS))('a run on the shared queue', () => {
       await queue.close();
       await client.quit();
     }
-    expect(deterministic(path.join(queued, 'results.json'))).toEqual(deterministic(path.join(direct, 'results.json')));
-    expect(deterministic(path.join(queued, 'summary.json'))).toEqual(deterministic(path.join(direct, 'summary.json')));
+    expect(deterministicFile(path.join(queued, 'results.json'))).toEqual(deterministicFile(path.join(direct, 'results.json')));
+    expect(deterministicFile(path.join(queued, 'summary.json'))).toEqual(deterministicFile(path.join(direct, 'summary.json')));
   }, 300_000);
 });

@@ -15,6 +15,7 @@ import { ITEMS_DIR } from '../../pipeline/item-store.js';
 import { run } from '../../pipeline/run.js';
 import { merge } from '../../reports/merge.js';
 import { stream } from '../../sim/rng.js';
+import { deterministicFile } from '../measured.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SUITE = fileURLToPath(new URL('./suites/kill.yaml', import.meta.url));
@@ -22,8 +23,6 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-resume-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Fields that carry measured wall-clock time. */
-const MEASURED = new Set(['computeMs', 'identifyComputeMs', 'identifyMs', 'mttrMs', 'availability', 'timings']);
-const deterministic = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'), (k, v) => (MEASURED.has(k) ? undefined : v));
 
 const itemFiles = (out: string) => (existsSync(path.join(out, ITEMS_DIR)) ? readdirSync(path.join(out, ITEMS_DIR)).filter((n) => !n.startsWith('.') && n !== 'run.json') : []);
 
@@ -93,7 +92,7 @@ describe('a shard killed at any moment', () => {
 
     const merged = path.join(tmp, 'merged');
     await merge({ inputs: [killed, other], out: merged });
-    expect(deterministic(path.join(merged, 'results.json'))).toEqual(deterministic(path.join(whole, 'results.json')));
-    expect(deterministic(path.join(merged, 'summary.json'))).toEqual(deterministic(path.join(whole, 'summary.json')));
+    expect(deterministicFile(path.join(merged, 'results.json'))).toEqual(deterministicFile(path.join(whole, 'results.json')));
+    expect(deterministicFile(path.join(merged, 'summary.json'))).toEqual(deterministicFile(path.join(whole, 'summary.json')));
   }, 300_000);
 });

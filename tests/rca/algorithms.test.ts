@@ -31,6 +31,34 @@ describe('built-in RCA algorithms find a planted root cause', () => {
     });
   }
 
+  it('backs each candidate with the evidence its score comes from', async () => {
+    const { spans, incident } = await plantedSpans({ service: 'ledger', kind: 'error' });
+    const top = async (name: string) => (await rankIncidents(await resolveRcaAlgorithm(name), spans, [incident]))[0]!.candidates.find((c) => c.service === 'ledger')!;
+    // count: errors and slow calls per 1000 calls, the window against the baseline's rate.
+    const count = await top('count');
+    const [errors, slow] = count.evidence!;
+    const calls = Number(/of (\d+) calls/.exec(count.explanation)![1]);
+    const errorCount = Number(/^(\d+) errors/.exec(count.explanation)![1]);
+    expect(errors).toMatchObject({ kind: 'calls', subject: 'ledger', unit: 'errors per 1000 calls', note: `${errorCount} errors of ${calls} calls` });
+    expect(errors!.value).toBeCloseTo((1000 * errorCount) / calls, 9);
+    expect(errors!.value!).toBeGreaterThan(errors!.baseline!);
+    expect(slow).toMatchObject({ kind: 'calls', subject: 'ledger', unit: 'slow calls per 1000 calls' });
+    // deepest-abnormal: its deepest abnormal calls against what the baseline's rate predicts, the score's two terms.
+    const deepest = await top('deepest-abnormal');
+    expect(deepest.evidence).toHaveLength(1);
+    expect(deepest.evidence![0]!.value! - deepest.evidence![0]!.baseline!).toBeCloseTo(deepest.score, 9);
+    // Spectrum methods: the best operation's share of abnormal and of normal traces.
+    for (const name of ['ochiai', 'tarantula', 'dstar2', 'microrank']) {
+      const c = await top(name);
+      const [ev] = c.evidence!;
+      const [, ef, abnormal, ep, normal] = /(\d+) of (\d+) abnormal and (\d+) of (\d+) normal traces/.exec(ev!.note!)!.map(Number);
+      expect([name, ev!.kind, ev!.subject.length > 0]).toEqual([name, 'calls', true]);
+      expect(ev!.value).toBeCloseTo(ef! / abnormal!, 12);
+      expect(ev!.baseline).toBeCloseTo(ep! / normal!, 12);
+      expect(c.explanation).toContain(ev!.subject);
+    }
+  });
+
   it('deepest-abnormal blames the slow leaf, not its waiting callers', async () => {
     const { spans, incident } = await plantedSpans({ service: 'ledger', kind: 'slow' });
     const [r] = await rankIncidents(await resolveRcaAlgorithm('deepest-abnormal'), spans, [incident]);
@@ -59,6 +87,9 @@ describe('built-in RCA algorithms find a planted root cause', () => {
     const incident = { id: 'k', start: T0 + 90 * MIN, end: T0 + 110 * MIN, rootCause: ['ledger'] };
     const ranked = await (await resolveRcaAlgorithm('kpi-first')).create().rank({ incident, spans: emptySpanTable(), baseline: emptySpanTable(), kpis });
     expect(ranked.map((c) => c.service)).toEqual(['ledger', 'account', 'gateway']);
+    expect(ranked[0]!.evidence).toEqual([
+      { kind: 'metric', subject: 'service:ledger:avgLatency', value: 80, baseline: expect.closeTo(5, 1), note: expect.stringMatching(/^\d+\.\d sigma from its median over the reference window, first at \S+Z$/) },
+    ]);
   });
 
   it('kpi-first says clearly when it has no KPIs', async () => {

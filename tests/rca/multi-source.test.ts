@@ -101,6 +101,19 @@ describe('metric change points', () => {
     const metrics = metricTable(T0, { 'gateway-1': { cpu: series(99) }, 'account-1': { cpu: series(99) }, 'rates-1': { cpu: series(30) }, 'risk-1': { cpu: series(99) } });
     for (const m of ['baro', 'simple-rules']) expect([m, (await top(m, merged, { metrics }))[0]]).toEqual([m, 'rates']);
   });
+
+  it('attaches the metric move behind the top candidate as its evidence (baro, simple-rules)', async () => {
+    const { merged } = traffic({}, 'metrics');
+    const noisy = (base: number, k: number) => base * (1 + 0.05 * Math.sin(k * 1.7));
+    const series = (jumpAt: number) => Array.from({ length: 40 }, (_, k) => (k >= jumpAt ? 95 : noisy(30, k)));
+    const metrics = metricTable(T0, { 'gateway-1': { cpu: series(99) }, 'rates-1': { cpu: series(30) } });
+    const first = async (m: string) => (await rankIncidents(await resolveRcaAlgorithm(m), merged, [incident], { metrics }))[0]!.candidates[0]!;
+    const baro = await first('baro');
+    expect(baro.evidence).toEqual([{ kind: 'metric', subject: 'rates-1 metric cpu up', value: baro.score, unit: 'robust scales from its reference median' }]);
+    const rules = (await first('simple-rules')).evidence!;
+    expect(rules.find((x) => x.kind === 'metric')).toEqual({ kind: 'metric', subject: 'rates-1', value: 1, unit: 'metrics beyond 3 sigma', note: 'of 1 metrics' });
+    expect(rules.find((x) => x.kind === 'calls')!.unit).toMatch(/^operations with P95 beyond \d+(\.\d+)?x baseline$/);
+  });
 });
 
 describe('logs beside traces', () => {

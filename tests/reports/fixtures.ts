@@ -3,7 +3,8 @@
  * simulator. Values are chosen so that the expected figures can be worked out by hand.
  */
 import { emptyLatencyHistogram } from '../../reports/latency.js';
-import type { ItemResult } from '../../scores/item-result.js';
+import { THRESHOLD_FREE_FIGURES } from '../../scores/detection/evaluate.js';
+import type { DetectorSeriesResults, ItemResult } from '../../scores/item-result.js';
 
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
 const MIN = 60_000;
@@ -24,6 +25,11 @@ function curve(series: string, faultId: string, faultStartMin: number) {
   };
 }
 
+/** Per-series results whose point-adjusted counts pool to the item's figures; one AUC value per series serves every threshold-free figure. */
+function seriesOf(ids: string[], tp: number[], fp: number[], fn: number[], auc: (number | null)[]): DetectorSeriesResults {
+  return { ids, tp, fp, fn, ...Object.fromEntries(THRESHOLD_FREE_FIGURES.map((f) => [f, auc])) } as DetectorSeriesResults;
+}
+
 /**
  * Item A: one database-slow fault at minute 40 (moved two series), ksigma alarms 3 min after
  * start, spot 6 min after; rca `alpha` ranks the cause 1st, `beta` 2nd.
@@ -38,7 +44,7 @@ export function sampleResults(): ItemResult[] {
   const latencyB = emptyLatencyHistogram();
   latencyB.normal[8] = 500;
   latencyB.fault[10] = 40;
-  const figures = (f1: number, events: number, detected: number) => ({
+  const figures = (f1: number, events: number, detected: number, auc: number | null) => ({
     pointAdjustedF1: f1,
     precision: f1,
     recall: f1,
@@ -55,7 +61,8 @@ export function sampleResults(): ItemResult[] {
     nabStandard: 50,
     nabLowFP: 40,
     nabLowFN: 60,
-  });
+    ...Object.fromEntries(THRESHOLD_FREE_FIGURES.map((f) => [f, auc])),
+  }) as ItemResult['detectors'][number]['figures'];
   const cand = (service: string, score: number) => ({ service, score, explanation: `score ${score} for ${service}` });
   const a: ItemResult = {
     key: 'faults/database-slow@1',
@@ -76,8 +83,14 @@ export function sampleResults(): ItemResult[] {
       },
     ],
     detectors: [
-      { name: 'ksigma', figures: figures(0.8, 2, 2), faults: [{ faultId: 'f1', firstAlarm: T0 + 43 * MIN }], computeMs: 5 },
-      { name: 'spot', figures: figures(0.6, 2, 1), faults: [{ faultId: 'f1', firstAlarm: T0 + 46 * MIN }], computeMs: 7 },
+      {
+        name: 'ksigma', figures: figures(0.8, 2, 2, 0.8), faults: [{ faultId: 'f1', firstAlarm: T0 + 43 * MIN }], computeMs: 5,
+        series: seriesOf(['service:account:avgLatency', 'txType:transfer:avgLatency'], [2, 2], [1, 0], [0, 1], [0.9, 0.7]),
+      },
+      {
+        name: 'spot', figures: figures(0.6, 2, 1, 0.6), faults: [{ faultId: 'f1', firstAlarm: T0 + 46 * MIN }], computeMs: 7,
+        series: seriesOf(['service:account:avgLatency', 'txType:transfer:avgLatency'], [3, 0], [1, 1], [0, 2], [0.6, null]),
+      },
     ],
     rca: [
       {
@@ -119,12 +132,14 @@ export function sampleResults(): ItemResult[] {
     ],
     detectors: [
       {
-        name: 'ksigma', figures: figures(0.4, 1, 0),
+        name: 'ksigma', figures: figures(0.4, 1, 0, 0.5),
         faults: [{ faultId: 'f2', firstAlarm: null }, { faultId: 'f3', firstAlarm: null }], computeMs: 4,
+        series: seriesOf([`service:${HOSTILE}:systemSuccessRate`], [2], [3], [3], [0.5]),
       },
       {
-        name: 'spot', figures: figures(0.7, 1, 1),
+        name: 'spot', figures: figures(0.7, 1, 1, null),
         faults: [{ faultId: 'f2', firstAlarm: T0 + 61 * MIN }, { faultId: 'f3', firstAlarm: null }], computeMs: 6,
+        series: seriesOf([`service:${HOSTILE}:systemSuccessRate`], [7], [3], [3], [null]),
       },
     ],
     rca: [
@@ -146,7 +161,8 @@ export function sampleResults(): ItemResult[] {
         incidents: [
           {
             id: 'f2', faultId: 'f2', type: 'bad-release', start: T0 + 60 * MIN, end: T0 + 80 * MIN, rootCause: [HOSTILE],
-            rank: 1, computeMs: 2, candidates: [cand(HOSTILE, 0.9)],
+            rank: 1, computeMs: 2,
+            candidates: [{ ...cand(HOSTILE, 0.9), evidence: [{ kind: 'calls', subject: HOSTILE, value: 45, baseline: 0.2, unit: 'errors per 1000 calls', note: `45 errors of 3360 calls ${HOSTILE}` }] }],
           },
           {
             id: 'f3', faultId: 'f3', type: 'cpu-saturation', start: T0 + 70 * MIN, end: T0 + 90 * MIN, rootCause: ['ledger'],

@@ -10,18 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { merge } from '../../reports/merge.js';
 import { run } from '../../pipeline/run.js';
-import { SummarySchema, type Summary } from '../../reports/summary-schema.js';
+import { SummarySchema } from '../../reports/summary-schema.js';
+import { withoutMeasured } from '../measured.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SUITE = fileURLToPath(new URL('./suites/tiny.yaml', import.meta.url));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-run-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const MEASURED = new Set(['computeMs', 'identifyComputeMs', 'identifyMs', 'mttrMs', 'availability']);
-/** summary.json without the fields that carry measured wall-clock time. */
-function deterministic(s: Summary): unknown {
-  return JSON.parse(JSON.stringify(s, (k, v) => (MEASURED.has(k) ? undefined : v)));
-}
 
 function cli(...args: string[]) {
   return spawnSync(process.execPath, [path.join(ROOT, 'dist/scripts/cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
@@ -48,8 +44,8 @@ describe('faultline run', () => {
     expect(a.partial && b.partial).toBe(true);
     expect(readdirSync(path.join(tmp, 's1')).sort()).toEqual(['.faultline-output.json', 'partial.json']);
     const merged = await merge({ inputs: [path.join(tmp, 's2'), path.join(tmp, 's1')], out: path.join(tmp, 'merged') });
-    expect(deterministic(merged.summary)).toEqual(deterministic(whole.summary));
-    const read = (d: string) => deterministic(JSON.parse(readFileSync(path.join(tmp, d, 'summary.json'), 'utf8')));
+    expect(withoutMeasured(merged.summary)).toEqual(withoutMeasured(whole.summary));
+    const read = (d: string) => withoutMeasured(JSON.parse(readFileSync(path.join(tmp, d, 'summary.json'), 'utf8')));
     expect(read('merged')).toEqual(read('whole'));
   });
 
