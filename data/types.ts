@@ -41,7 +41,7 @@ export interface SpanTable {
   operation: Int32Array; // -> strings: operation or topic
   start: Float64Array; // unix ms the caller sent the request
   end: Float64Array; // unix ms the caller got the reply (or gave up: timeout)
-  /** 0 ok, 1 business failure, 2 system failure (error or timeout), 255 unknown. */
+  /** SPAN_STATUS: 0 ok, 1 business failure, 2 system failure (error or timeout), 255 unknown. */
   status: Uint8Array;
   /**
    * Appended: set on tables built from message logs, how many calls tree merging folded into each
@@ -68,7 +68,8 @@ export interface SpanTable {
   serverEnd?: Float64Array;
 }
 
-export const SPAN_STATUS = { ok: 0, business: 1, system: 2, unknown: 255 } as const;
+/** The call status encoding of SpanTable.status (defined with the data-set contract, which the engine writes). */
+export { SPAN_STATUS } from '../sim/formats.js';
 
 /** An incident to explain: a time window and, when known, its confirmed root cause. */
 export interface Incident {
