@@ -81,12 +81,6 @@ export interface Incident {
   type?: string;
 }
 
-/** Per-minute KPI series by id (`scope:name:kpi`), aligned on `minutes`. */
-export interface KpiFrame {
-  minutes: Float64Array;
-  series: Map<string, Float64Array>;
-}
-
 /**
  * Per-instance resource metrics (CPU, memory, GC, pools, network, per-pod latency percentiles...),
  * column-wise, one row per (instance, time): rows sorted by instance, then time. `names[m]` is the

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { listRcaAlgorithms, resolveRcaAlgorithm } from '../../rca/registry.js';
 import { emptySpanTable } from '../../data/span-table.js';
-import type { KpiFrame } from '../../data/types.js';
+import type { Series } from '../../data/types.js';
 import { plantedSpans as planted20, MIN, T0, type Planted } from './scenario.js';
 
 const plantedSpans = (p: Planted) => planted20(p, 20, 15);
@@ -49,13 +49,12 @@ describe('built-in RCA algorithms find a planted root cause', () => {
     const minutes = Float64Array.from({ length: 120 }, (_, i) => T0 + i * MIN);
     const flat = (level: number, jumpAt: number, to: number) =>
       Float64Array.from(minutes, (_, i) => (i >= jumpAt ? to : level * (1 + 0.01 * Math.sin(i))));
-    const series = new Map<string, Float64Array>([
-      ['service:gateway:avgLatency', flat(20, 92, 60)],
-      ['service:ledger:avgLatency', flat(5, 90, 80)],
-      ['service:account:avgLatency', flat(10, 91, 40)],
-      ['service:cache:avgLatency', flat(2, 200, 2)],
-    ]);
-    const kpis: KpiFrame = { minutes, series };
+    const kpis: Series[] = [
+      { id: 'service:gateway:avgLatency', timestamps: minutes, values: flat(20, 92, 60) },
+      { id: 'service:ledger:avgLatency', timestamps: minutes, values: flat(5, 90, 80) },
+      { id: 'service:account:avgLatency', timestamps: minutes, values: flat(10, 91, 40) },
+      { id: 'service:cache:avgLatency', timestamps: minutes, values: flat(2, 200, 2) },
+    ];
     const incident = { id: 'k', start: T0 + 90 * MIN, end: T0 + 110 * MIN, rootCause: ['ledger'] };
     const ranked = await (await resolveRcaAlgorithm('kpi-first')).create().rank({ incident, spans: emptySpanTable(), baseline: emptySpanTable(), kpis });
     expect(ranked.map((c) => c.service)).toEqual(['ledger', 'account', 'gateway']);
