@@ -13,6 +13,7 @@ import type { Incident, SpanTable } from './types.js';
 import { readKpis, readTruth } from '../sim/read.js';
 import type { BadRows } from '../common/bad-rows.js';
 import { readIncidentsFile } from './incidents-io.js';
+import { incidentsFromTruth } from './incidents.js';
 import { attachVolumes, kpiOfSeriesId, readLongKpiCsv } from './kpi-csv.js';
 import { readLines } from '../common/text-lines.js';
 import { addTraceJson } from './trace-json.js';
@@ -90,8 +91,8 @@ export async function loadKpiSeries(paths: string[], badRows: BadRows): Promise<
     } else if (p.endsWith('.arrow')) {
       // Beside a generated truth.json, points inside the faults' moved windows are labelled, as in `run`.
       const truthFile = path.join(path.dirname(p), 'truth.json');
-      const truth = fs.existsSync(truthFile) ? await readTruth(path.dirname(p)) : undefined;
-      all.push(...seriesFromKpis(await readKpis(p), truth));
+      const incidents = fs.existsSync(truthFile) ? incidentsFromTruth(await readTruth(path.dirname(p))) : undefined;
+      all.push(...seriesFromKpis(await readKpis(p), incidents));
       layouts.add('kpis.arrow');
     } else if (CSV_RE.test(p)) {
       const header = (await firstLine(p)).split(',').map((h) => h.trim());

@@ -4,7 +4,7 @@
  * of every input format (data/) produce these; detectors, trees, RCA and scores consume them.
  * Hot loops scan the typed arrays; strings are interned once per table and compared as integers.
  */
-import type { KpiName } from '../sim/formats.js';
+import type { KpiName, MovedKpi } from '../sim/formats.js';
 
 /**
  * One univariate series in time order, stored column-wise. Timestamps may be irregular and may
@@ -71,14 +71,26 @@ export interface SpanTable {
 /** The call status encoding of SpanTable.status (defined with the data-set contract, which the engine writes). */
 export { SPAN_STATUS } from '../sim/formats.js';
 
-/** An incident to explain: a time window and, when known, its confirmed root cause. */
+/**
+ * An incident (ground truth): its time window and, when known, its confirmed root cause, its kind
+ * and the KPI series it moved. Every ground-truth format (a generated truth.json, incidents JSON or
+ * CSV, a Nezha fault list) is read into this.
+ */
 export interface Incident {
   id: string;
   start: number; // unix ms
-  end: number; // unix ms
-  rootCause: string[]; // services; empty when unknown
+  end: number; // unix ms, exclusive
+  rootCause: string[]; // services, best first; empty when unknown
   rootCauseInstance?: string;
+  /** The fault type (a generated fault's FaultType, or the incident file's word). */
   type?: string;
+  /** A generated fault's hard-case tags (overlap, no-impact, peak, ...). */
+  tags?: string[];
+  /**
+   * The KPI series the incident moved and when: known for a generated fault (empty when it had no
+   * visible impact), absent for a replayed incident.
+   */
+  moved?: MovedKpi[];
 }
 
 /**

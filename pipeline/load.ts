@@ -21,7 +21,7 @@ import type { TimeWindow } from '../data/csv-files.js';
 import { readMetrics } from '../data/metric-csv.js';
 import { readLogSets } from '../data/log-csv.js';
 import { DEFAULT_LOCAL_BASELINE_MS, DEFAULT_METRIC_LOOKBACK_MS } from '../rca/evaluate.js';
-import { DATA_SET_FILES, type TruthFault } from '../sim/formats.js';
+import { DATA_SET_FILES } from '../sim/formats.js';
 import { readTruth } from '../sim/read.js';
 import { buildSpans } from '../trees/index.js';
 import type { TreeStats } from '../trees/calls.js';
@@ -103,9 +103,8 @@ export interface Telemetry {
   metrics?: MetricTable;
   logs?: LogTable;
   baselineLogs?: LogTable;
+  /** The incidents to explain; a generated data set's carry the KPI series each fault moved. */
   incidents: Incident[];
-  /** Injected faults with the KPI series each moved, for a generated data set. */
-  faults?: TruthFault[];
   /** The data's time span (unix ms), when known from a generated data set. */
   start?: number;
   end?: number;
@@ -317,7 +316,6 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     ...(logs ? { logs } : {}),
     ...(baselineLogs ? { baselineLogs } : {}),
     incidents,
-    ...(truth && !parts.incidents ? { faults: truth.faults } : {}),
     ...(truth ? { start: truth.start, end: truth.end } : {}),
     ...(trainUntil !== undefined ? { trainUntil } : {}),
     training,
