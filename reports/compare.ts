@@ -2,10 +2,11 @@
  * `faultline compare <runA> <runB>`: per metric and subject (detector, RCA algorithm, pairing),
  * whether run B is better, worse or the same as run A, knowing which direction is better.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SummarySchema, type Summary } from './summary-schema.js';
 import { REPORT_FILES } from './write.js';
+import { readJsonFile } from '../common/validated-file.js';
 
 type Direction = 'higher' | 'lower';
 export type Verdict = 'better' | 'worse' | 'same' | 'only in A' | 'only in B' | 'undefined';
@@ -46,18 +47,7 @@ export function readSummary(fileOrDir: string): Summary {
   const file =
     existsSync(fileOrDir) && statSync(fileOrDir).isDirectory() ? path.join(fileOrDir, REPORT_FILES.summary) : fileOrDir;
   if (!existsSync(file)) throw new Error(`${file}: no such summary file (give a run directory or its summary.json)`);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`${file}: not readable JSON: ${(err as Error).message}`);
-  }
-  const parsed = SummarySchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  return parsed.data as Summary;
+  return readJsonFile(file, SummarySchema, 'summary file') as Summary;
 }
 
 function compareSection<T>(
