@@ -26,7 +26,7 @@ export { MessageLogWriter, writeKpis } from './sim/message-writer.js';
 export type { Truth, TruthFault, Manifest, MessageBatch, KpiTable, LogBatch, MetricFrame, FaultType, LogPoint, LogLevel, MetricName } from './sim/formats.js';
 
 // Telemetry in memory, and its readers.
-export type { SpanTable, Series, MetricTable, LogTable, Incident, KpiFrame } from './data/types.js';
+export type { SpanTable, Series, MetricTable, LogTable, Incident } from './data/types.js';
 export { SPAN_STATUS, LOG_LEVEL } from './data/types.js';
 export { loadSpans, loadKpiSeries, loadIncidents } from './data/inputs.js';
 export { readSpans } from './data/span-csv.js';

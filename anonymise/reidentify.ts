@@ -26,6 +26,7 @@ import { ANONYMISE_REPORT, REPORT_CONSTANT_TEXTS, REPORT_KEYS } from './anonymis
 import { PSEUDONYM_KINDS } from './pseudonymise.js';
 import { detached, identifierPieces, nameFragments } from './text.js';
 import { LOG_LEVELS } from './vocabulary.js';
+import { parseJsonText, readText } from '../common/validated-file.js';
 
 export interface ReidentificationOptions {
   /** An anonymised output folder. */
@@ -171,7 +172,7 @@ async function collect(dir: string): Promise<{ ev: Evidence; files: number }> {
     for (const part of pathValues(rel)) for (const m of part.matchAll(PSEUDONYM_RE)) pathPs.push(m[0]);
     ev.add(pathValues(rel).filter((part) => !isFormatKey(part)), rel, pathPs);
     if (/\.csv(\.gz)?$/.test(entry.name)) await scanCsv(full, rel, ev, pathPs);
-    else if (/\.json$/.test(entry.name)) scanJson(JSON.parse(fs.readFileSync(full, 'utf8')), rel, ev, pathPs);
+    else if (/\.json$/.test(entry.name)) scanJson(parseJsonText(readText(full, 'JSON file'), full), rel, ev, pathPs);
     else if (/\.arrow$/.test(entry.name)) await scanArrow(full, rel, ev, pathPs);
     else ev.add([fs.readFileSync(full).toString('latin1')], rel, pathPs);
   }

@@ -43,10 +43,10 @@ export async function readIncidents(path: string): Promise<Incident[]> {
   });
 }
 
-/** One incident per injected fault: its window, confirmed root cause and type. */
+/** One incident per injected fault: its window, confirmed root cause, type, tags and the series it moved. */
 export function incidentsFromTruth(truth: Truth): Incident[] {
   return truth.faults.map((f) => {
-    const incident: Incident = { id: f.id, start: f.start, end: f.end, rootCause: f.rootCause, type: f.type };
+    const incident: Incident = { id: f.id, start: f.start, end: f.end, rootCause: f.rootCause, type: f.type, tags: f.tags, moved: f.moved };
     if (f.rootCauseInstance !== undefined) incident.rootCauseInstance = f.rootCauseInstance;
     return incident;
   });

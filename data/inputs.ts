@@ -9,10 +9,11 @@ import { seriesFromKpis } from './kpi-series.js';
 import type { Series } from './types.js';
 import { addSpanCsv, spanCsvSettings } from './span-csv.js';
 import { SpanAssembler, type SpanAssemblyOptions } from './span-assembly.js';
-import type { Incident, KpiFrame, SpanTable } from './types.js';
+import type { Incident, SpanTable } from './types.js';
 import { readKpis, readTruth } from '../sim/read.js';
 import type { BadRows } from '../common/bad-rows.js';
 import { readIncidentsFile } from './incidents-io.js';
+import { incidentsFromTruth } from './incidents.js';
 import { attachVolumes, kpiOfSeriesId, readLongKpiCsv } from './kpi-csv.js';
 import { readLines } from '../common/text-lines.js';
 import { addTraceJson } from './trace-json.js';
@@ -90,8 +91,8 @@ export async function loadKpiSeries(paths: string[], badRows: BadRows): Promise<
     } else if (p.endsWith('.arrow')) {
       // Beside a generated truth.json, points inside the faults' moved windows are labelled, as in `run`.
       const truthFile = path.join(path.dirname(p), 'truth.json');
-      const truth = fs.existsSync(truthFile) ? await readTruth(path.dirname(p)) : undefined;
-      all.push(...seriesFromKpis(await readKpis(p), truth));
+      const incidents = fs.existsSync(truthFile) ? incidentsFromTruth(await readTruth(path.dirname(p))) : undefined;
+      all.push(...seriesFromKpis(await readKpis(p), incidents));
       layouts.add('kpis.arrow');
     } else if (CSV_RE.test(p)) {
       const header = (await firstLine(p)).split(',').map((h) => h.trim());
@@ -116,24 +117,4 @@ export async function loadKpiSeries(paths: string[], badRows: BadRows): Promise<
 export async function loadIncidents(file: string, badRows: BadRows, serviceFromInstance?: string): Promise<Incident[]> {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such incidents file`);
   return readIncidentsFile(file, badRows, serviceFromInstance);
-}
-
-/**
- * The KPI frame RCA algorithms read, from `scope:name:kpi` series (others, such as NAB files, are
- * not KPIs of a service): aligned on the union of their timestamps, NaN where a series has no point.
- */
-export function kpiFrameFromSeries(series: Series[]): KpiFrame {
-  const kpiSeries = series.filter((s) => kpiOfSeriesId(s.id));
-  const set = new Set<number>();
-  for (const s of kpiSeries) for (const t of s.timestamps) set.add(t);
-  const minutes = Float64Array.from([...set].sort((a, b) => a - b));
-  const index = new Map<number, number>();
-  minutes.forEach((m, i) => index.set(m, i));
-  const frame: KpiFrame = { minutes, series: new Map() };
-  for (const s of kpiSeries) {
-    const values = new Float64Array(minutes.length).fill(NaN);
-    for (let i = 0; i < s.timestamps.length; i++) values[index.get(s.timestamps[i])!] = s.values[i];
-    frame.series.set(s.id, values);
-  }
-  return frame;
 }

@@ -1,10 +1,11 @@
 /**
  * Series from kpis.arrow: one per (scope, name, KPI), id `${scope}:${name}:${kpi}` (kpiSeriesId).
- * Success-rate and latency series carry the volume behind each point (binomial trials; calls averaged). With a Truth, each
- * series is labelled 1 on the minutes a fault actually moved it (TruthFault.moved, inclusive).
+ * Success-rate and latency series carry the volume behind each point (binomial trials; calls averaged). Given the
+ * incidents of the run (generated faults), each series is labelled 1 on the minutes one of them
+ * moved it (Incident.moved, inclusive).
  */
-import { KPI_NAMES, kpiSeriesId, type KpiName, type KpiScope, type KpiTable, type Truth } from '../sim/formats.js';
-import type { Series } from './types.js';
+import { KPI_NAMES, kpiSeriesId, type KpiName, type KpiScope, type KpiTable } from '../sim/formats.js';
+import type { Incident, Series } from './types.js';
 
 const KPI_COLUMN: Record<KpiName, 'volume' | 'businessSuccessRate' | 'systemSuccessRate' | 'avgLatency'> = {
   volume: 'volume',
@@ -13,7 +14,7 @@ const KPI_COLUMN: Record<KpiName, 'volume' | 'businessSuccessRate' | 'systemSucc
   avgLatency: 'avgLatency',
 };
 
-export function seriesFromKpis(table: KpiTable, truth?: Truth): Series[] {
+export function seriesFromKpis(table: KpiTable, incidents?: Incident[]): Series[] {
   // Group rows by (scope, name) codes, keeping first-seen order, then sort each group by minute.
   const groups = new Map<number, number[]>();
   const nameCount = table.name.values.length;
@@ -24,8 +25,8 @@ export function seriesFromKpis(table: KpiTable, truth?: Truth): Series[] {
     rows.push(i);
   }
   const labelWindows = new Map<string, Array<[number, number]>>();
-  for (const fault of truth?.faults ?? []) {
-    for (const m of fault.moved) {
+  for (const incident of incidents ?? []) {
+    for (const m of incident.moved ?? []) {
       let w = labelWindows.get(m.series);
       if (!w) labelWindows.set(m.series, (w = []));
       w.push([m.start, m.end]);
@@ -54,7 +55,7 @@ export function seriesFromKpis(table: KpiTable, truth?: Truth): Series[] {
       const s: Series = { id, timestamps, values, kpi };
       // Rates: the binomial trials; average latency: the calls averaged (its standard error).
       if (kpi !== 'volume') s.volume = volume;
-      if (truth) {
+      if (incidents) {
         const labels = new Uint8Array(n);
         for (const [start, end] of labelWindows.get(id) ?? []) {
           for (let k = 0; k < n; k++) if (timestamps[k] >= start && timestamps[k] <= end) labels[k] = 1;
@@ -65,11 +66,4 @@ export function seriesFromKpis(table: KpiTable, truth?: Truth): Series[] {
     }
   }
   return out;
-}
-
-/** The fault-free prefix of a generated run: everything before the first fault starts. */
-export function faultFreeUntil(truth: Truth): number | undefined {
-  let first = Infinity;
-  for (const f of truth.faults) first = Math.min(first, f.start);
-  return Number.isFinite(first) ? first : undefined;
 }

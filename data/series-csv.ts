@@ -8,7 +8,7 @@
  *    its data/ folder itself). Points inside a NAB window are labelled 1 and the windows are kept
  *    for the NAB score.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Series } from './types.js';
 import { instantProblem, LATEST_INSTANT_MS, parseInstant, parseIsoBytes } from '../common/instant.js';
@@ -16,6 +16,8 @@ import { csvBatchOf, fieldCount, readCsvBatches, recordTexts, type CsvBatch } fr
 import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
 import { stableOrder } from '../common/argsort.js';
 import { uncompressedSize } from '../common/text-lines.js';
+import { FileError, readJsonFile } from '../common/validated-file.js';
+import { z } from 'zod';
 
 export interface SeriesSet {
   /** How the series were stored: `csv` (one file per series), `nab`, `kpis.arrow`, `long csv`, or several joined by +. */
@@ -224,6 +226,9 @@ async function csvFiles(dir: string): Promise<string[]> {
 
 const exists = (p: string) => stat(p).then(() => true, () => false);
 
+/** NAB's labels/combined_windows.json: per series file, its anomaly windows as [start, end] timestamps. */
+const nabWindowsSchema = z.record(z.string(), z.array(z.tuple([z.union([z.string(), z.number()]), z.union([z.string(), z.number()])])));
+
 /** The NAB root (holding data/ and labels/combined_windows.json) for a folder, if it is one. */
 async function nabRoot(dir: string): Promise<string | undefined> {
   if ((await exists(join(dir, 'labels', 'combined_windows.json'))) && (await exists(join(dir, 'data')))) return dir;
@@ -247,22 +252,14 @@ export async function readSeriesDir(dir: string): Promise<SeriesSet> {
   if (!root) return { layout: 'csv', series, notes };
 
   const windowsPath = join(root, 'labels', 'combined_windows.json');
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse((await readFile(windowsPath, 'utf8')).replace(/^\uFEFF/, '')) as Record<string, unknown>;
-  } catch (err) {
-    throw new Error(`${windowsPath}: ${(err as Error).message}`);
-  }
+  const raw = readJsonFile(windowsPath, nabWindowsSchema, 'NAB windows file');
   const windows: Record<string, Array<[number, number]>> = {};
   for (const s of series) {
     const list = raw[`${s.id}.csv`];
-    if (list === undefined) throw new Error(`${windowsPath}: no entry "${s.id}.csv" for ${join(dataDir, s.id)}.csv`);
-    if (!Array.isArray(list)) throw new Error(`${windowsPath}: "${s.id}.csv": expected an array of [start, end] pairs`);
-    const ws: Array<[number, number]> = list.map((pair: unknown, k: number) => {
-      const p = pair as unknown[];
-      const a = Array.isArray(p) ? parseTimestamp(String(p[0])) : NaN;
-      const b = Array.isArray(p) ? parseTimestamp(String(p[1])) : NaN;
-      if (!Number.isFinite(a) || !Number.isFinite(b) || b < a) throw new Error(`${windowsPath}: "${s.id}.csv"[${k}]: expected [start, end] timestamps, got ${JSON.stringify(pair)}`);
+    if (list === undefined) throw new FileError(windowsPath, '', `no entry "${s.id}.csv" for ${join(dataDir, s.id)}.csv`);
+    const ws: Array<[number, number]> = list.map((pair, k) => {
+      const [a, b] = pair.map((t) => parseTimestamp(String(t)));
+      if (!Number.isFinite(a) || !Number.isFinite(b) || b < a) throw new FileError(windowsPath, `${s.id}.csv[${k}]`, `expected [start, end] timestamps, got ${JSON.stringify(pair)}`);
       return [a, b];
     });
     windows[s.id] = ws;

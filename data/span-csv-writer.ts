@@ -3,7 +3,8 @@
  * trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status.
  */
 import { AtomicFile } from '../common/atomic-file.js';
-import { SPAN_STATUS, type SpanTable } from './types.js';
+import type { SpanTable } from './types.js';
+import { spanStatusText } from '../sim/formats.js';
 import { csvField } from '../common/text-lines.js';
 
 export const SPAN_CSV_HEADER = 'trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status';
@@ -13,11 +14,6 @@ export function msToNsString(ms: number): string {
   const whole = Math.floor(ms);
   const frac = Math.round((ms - whole) * 1e6);
   return (BigInt(whole) * 1_000_000n + BigInt(frac)).toString();
-}
-
-/** The status column as rca's reader takes it: ok, business, error (a system failure), empty when unknown. */
-function statusText(status: number): string {
-  return status === SPAN_STATUS.ok ? 'ok' : status === SPAN_STATUS.business ? 'business' : status === SPAN_STATUS.system ? 'error' : '';
 }
 
 const FLUSH_BYTES = 1 << 20;
@@ -32,7 +28,7 @@ export function writeSpanCsv(table: SpanTable, file: string): void {
       chunk +=
         `${quoted[table.traceId[i]]},${quoted[table.spanId[i]]},${p < 0 ? '' : quoted[table.spanId[p]]},` +
         `${quoted[table.service[i]]},${quoted[table.instance[i]]},${quoted[table.operation[i]]},` +
-        `${msToNsString(table.start[i])},${msToNsString(table.end[i])},${statusText(table.status[i])}\n`;
+        `${msToNsString(table.start[i])},${msToNsString(table.end[i])},${spanStatusText(table.status[i])}\n`;
       if (chunk.length >= FLUSH_BYTES) {
         out.write(Buffer.from(chunk, 'utf8'));
         chunk = '';

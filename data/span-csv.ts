@@ -7,7 +7,7 @@ import { instantProblem } from '../common/instant.js';
 import { uncompressedSize } from '../common/text-lines.js';
 import { SpanAssembler, spanKindOf, spanStatusOf, type SpanAssemblyOptions } from './span-assembly.js';
 import { RunInterner } from '../common/string-dictionary.js';
-import { SPAN_CSV_COLUMNS as SPAN_COLUMNS, type SpanCsvColumn as SpanColumn } from '../sim/formats.js';
+import { SPAN_CSV_COLUMNS as SPAN_COLUMNS, SPAN_STATUS, type SpanCsvColumn as SpanColumn } from '../sim/formats.js';
 import type { SpanTable } from './types.js';
 
 export interface ReadSpansOptions extends SpanAssemblyOptions {
@@ -134,7 +134,7 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
         badRows.report(file, `line ${line}`, problem);
         continue;
       }
-      const statusCode = status >= 0 ? spanStatusOf(b, rows.start[f + status], rows.end[f + status]) : 255;
+      const statusCode = status >= 0 ? spanStatusOf(b, rows.start[f + status], rows.end[f + status]) : SPAN_STATUS.unknown;
       if (statusCode < 0) {
         badRows.report(file, `line ${line}`, `${theirs('status')} '${utf8(b, rows.start[f + status], rows.end[f + status])}' is not ok, business, error (or 0, 1, 2) or empty`);
         continue;

@@ -4,7 +4,7 @@
  * of every input format (data/) produce these; detectors, trees, RCA and scores consume them.
  * Hot loops scan the typed arrays; strings are interned once per table and compared as integers.
  */
-import type { KpiName } from '../sim/formats.js';
+import type { KpiName, MovedKpi } from '../sim/formats.js';
 
 /**
  * One univariate series in time order, stored column-wise. Timestamps may be irregular and may
@@ -41,7 +41,7 @@ export interface SpanTable {
   operation: Int32Array; // -> strings: operation or topic
   start: Float64Array; // unix ms the caller sent the request
   end: Float64Array; // unix ms the caller got the reply (or gave up: timeout)
-  /** 0 ok, 1 business failure, 2 system failure (error or timeout), 255 unknown. */
+  /** SPAN_STATUS: 0 ok, 1 business failure, 2 system failure (error or timeout), 255 unknown. */
   status: Uint8Array;
   /**
    * Appended: set on tables built from message logs, how many calls tree merging folded into each
@@ -68,22 +68,29 @@ export interface SpanTable {
   serverEnd?: Float64Array;
 }
 
-export const SPAN_STATUS = { ok: 0, business: 1, system: 2, unknown: 255 } as const;
+/** The call status encoding of SpanTable.status (defined with the data-set contract, which the engine writes). */
+export { SPAN_STATUS } from '../sim/formats.js';
 
-/** An incident to explain: a time window and, when known, its confirmed root cause. */
+/**
+ * An incident (ground truth): its time window and, when known, its confirmed root cause, its kind
+ * and the KPI series it moved. Every ground-truth format (a generated truth.json, incidents JSON or
+ * CSV, a Nezha fault list) is read into this.
+ */
 export interface Incident {
   id: string;
   start: number; // unix ms
-  end: number; // unix ms
-  rootCause: string[]; // services; empty when unknown
+  end: number; // unix ms, exclusive
+  rootCause: string[]; // services, best first; empty when unknown
   rootCauseInstance?: string;
+  /** The fault type (a generated fault's FaultType, or the incident file's word). */
   type?: string;
-}
-
-/** Per-minute KPI series by id (`scope:name:kpi`), aligned on `minutes`. */
-export interface KpiFrame {
-  minutes: Float64Array;
-  series: Map<string, Float64Array>;
+  /** A generated fault's hard-case tags (overlap, no-impact, peak, ...). */
+  tags?: string[];
+  /**
+   * The KPI series the incident moved and when: known for a generated fault (empty when it had no
+   * visible impact), absent for a replayed incident.
+   */
+  moved?: MovedKpi[];
 }
 
 /**

@@ -10,11 +10,12 @@
  * Values travel as JSON numbers, NaN as null. Limits, kills and error shapes:
  * common/json-lines-process.ts; what a detection may hold: plugin-results.ts.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { JsonLinesProcess, type PluginProtocol } from '../common/json-lines-process.js';
-import { PluginFailure, PluginResultError, PluginSpecError, nearest, type PluginItem, type PluginLimits } from '../common/plugin.js';
+import { PluginFailure, PluginResultError, nearest, type PluginItem, type PluginLimits } from '../common/plugin.js';
 import { detectionFromJson } from './plugin-results.js';
+import { z } from 'zod';
+import { readJsonFile } from '../common/validated-file.js';
 import type { Detection, Detector, DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
 
@@ -29,35 +30,33 @@ export interface SubprocessSpec {
 
 const SPEC_FIELDS = ['name', 'description', 'command', 'args', 'cwd', 'options'];
 
+const specSchema = z
+  .looseObject({
+    name: z.string().min(1).optional(),
+    description: z.string().optional(),
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    cwd: z.string().default('.'),
+    options: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine((o, ctx) => {
+    for (const key of Object.keys(o)) {
+      if (SPEC_FIELDS.includes(key)) continue;
+      const near = nearest(key, SPEC_FIELDS);
+      ctx.addIssue({ code: 'custom', path: [key], message: `unknown field${near ? ` (did you mean ${near}?)` : ''}; fields are ${SPEC_FIELDS.join(', ')}` });
+    }
+  });
+
 /** A `.json` spec: {"name", "command", "args"?, "cwd"?, "description"?, "options"?}; cwd defaults to the spec's folder. */
-export async function readSubprocessSpec(path: string): Promise<SubprocessSpec> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse((await readFile(path, 'utf8')).replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new PluginSpecError(`detector spec ${path}: ${(err as Error).message}`);
-  }
-  const bad = (field: string, want: string) => new PluginSpecError(`detector spec ${path}: field ${field}: expected ${want}`);
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw bad('(root)', 'an object');
-  const o = raw as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (SPEC_FIELDS.includes(key)) continue;
-    const near = nearest(key, SPEC_FIELDS);
-    throw new PluginSpecError(`detector spec ${path}: unknown field ${key}${near ? ` (did you mean ${near}?)` : ''}; fields are ${SPEC_FIELDS.join(', ')}`);
-  }
-  if (typeof o.command !== 'string' || !o.command) throw bad('command', 'a non-empty string');
-  if (o.args !== undefined && !(Array.isArray(o.args) && o.args.every((a) => typeof a === 'string'))) throw bad('args', 'an array of strings');
-  if (o.name !== undefined && (typeof o.name !== 'string' || !o.name)) throw bad('name', 'a non-empty string');
-  if (o.description !== undefined && typeof o.description !== 'string') throw bad('description', 'a string');
-  if (o.cwd !== undefined && typeof o.cwd !== 'string') throw bad('cwd', 'a string');
-  if (o.options !== undefined && (typeof o.options !== 'object' || o.options === null || Array.isArray(o.options))) throw bad('options', 'an object of key: value');
+export function readSubprocessSpec(path: string): SubprocessSpec {
+  const o = readJsonFile(path, specSchema, 'detector spec');
   return {
-    name: (o.name as string | undefined) ?? path,
-    description: o.description as string | undefined,
+    name: o.name ?? path,
+    description: o.description,
     command: o.command,
-    args: (o.args as string[] | undefined) ?? [],
-    cwd: resolve(dirname(path), (o.cwd as string | undefined) ?? '.'),
-    options: o.options as Record<string, unknown> | undefined,
+    args: o.args,
+    cwd: resolve(dirname(path), o.cwd),
+    options: o.options,
   };
 }
 

@@ -47,7 +47,7 @@ export const detectorRegistry = new Registry<Detector>(
         const { command, args } = parseCommandLine(s.slice(4));
         return subprocessFactory({ name: s, command, args }, limits);
       }
-      if (s.endsWith('.json')) return subprocessFactory(await readSubprocessSpec(s), limits);
+      if (s.endsWith('.json')) return subprocessFactory(readSubprocessSpec(s), limits);
       return loadPluginModule<Detector>(s, { kind: 'detector', exportName: 'detector', defaultNeeds: ['kpis'], limits, guard: detectorModuleGuard });
     },
     describe: 'a .js module path, a .json spec or cmd:<command>',

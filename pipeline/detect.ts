@@ -108,7 +108,7 @@ function corpus(sets: Telemetry[]): Telemetry {
     training: [...new Set(sets.map((t) => t.training))].join('; '),
     layout: [...new Set(sets.map((t) => t.layout))].join('+'),
     notes: sets.flatMap((t) => t.notes),
-    faults: sets.flatMap((t) => t.faults ?? []),
+    incidents: sets.flatMap((t) => t.incidents),
   };
 }
 

@@ -9,7 +9,7 @@ import { profileTelemetry } from '../data/telemetry-profile.js';
 import { performance } from 'node:perf_hooks';
 import type { Resolved } from '../common/plugin.js';
 import { doing } from '../common/errors.js';
-import type { Series } from '../data/types.js';
+import type { Incident, Series } from '../data/types.js';
 import { medianStep } from '../data/sampling.js';
 import { runDetector } from '../detectors/evaluate.js';
 import { pointAdjustedCountsBySeries, scoreDetection, thresholdFreeMetrics, THRESHOLD_FREE_FIGURES } from '../scores/detection/evaluate.js';
@@ -19,8 +19,8 @@ import type { RcaAlgorithm } from '../rca/types.js';
 import { downsampleMinMax } from '../reports/downsample.js';
 import { transactionLatency } from '../reports/latency.js';
 import { DETECTION_FIGURES, type DetectionItemFigures } from '../scores/figures.js';
-import { TOP_CANDIDATES_KEPT, type DetectorItemResult, type DetectorSeriesResults, type FaultDetection, type FaultRecord, type ItemResult, type KpiCurve, type RcaItemResult } from '../scores/item-result.js';
-import type { TruthFault } from '../sim/formats.js';
+import { TOP_CANDIDATES_KEPT, faultRecord, type DetectorItemResult, type DetectorSeriesResults, type FaultDetection, type FaultRecord, type ItemResult, type KpiCurve, type RcaItemResult } from '../scores/item-result.js';
+import type { MovedKpi } from '../sim/formats.js';
 import type { Telemetry } from './load.js';
 
 /** The methods of a run, resolved (options validated) once. */
@@ -75,23 +75,20 @@ function dataWindow(t: Telemetry): [number, number] {
   return [t.start ?? start, t.end ?? end];
 }
 
-function faultRecords(t: Telemetry): FaultRecord[] {
-  if (t.faults) {
-    return t.faults.map((f) => ({ id: f.id, type: f.type, start: f.start, end: f.end, rootCause: f.rootCause, tags: f.tags, moved: f.moved.map((m) => m.series) }));
-  }
-  // Replayed incidents: no injected fault, so no moved series is known.
-  return t.incidents.map((i) => ({ id: i.id, type: i.type ?? 'unknown', start: i.start, end: i.end, rootCause: i.rootCause, tags: [], moved: [] }));
+/** The incidents whose moved KPI series are known (generated faults): the ones detection is timed on. */
+function knownMoves(t: Telemetry): Incident[] {
+  return t.incidents.filter((i) => i.moved);
 }
 
 /**
  * The first alarm raised on any series a fault moved, between the fault's start and the end of
  * its visible impact. An alarm on a minute point is raised when that minute closes: t + step.
  */
-function firstAlarms(faults: TruthFault[], series: Series[], detections: Detection[]): FaultDetection[] {
+function firstAlarms(faults: Incident[], series: Series[], detections: Detection[]): FaultDetection[] {
   const index = new Map(series.map((s, k) => [s.id, k]));
   return faults.map((fault) => {
     let first: number | null = null;
-    for (const moved of fault.moved) {
+    for (const moved of fault.moved ?? []) {
       const k = index.get(moved.series);
       if (k === undefined) continue;
       const s = series[k]!;
@@ -184,7 +181,7 @@ async function evaluateDetectors(t: Telemetry, methods: Methods, opts: EvaluateO
     results.push({
       name: method.name,
       figures: itemFigures(t.series, det, series, t, delay),
-      faults: firstAlarms(t.faults ?? [], t.series, det),
+      faults: firstAlarms(knownMoves(t), t.series, det),
       series,
       computeMs,
       ...(error !== undefined ? { error } : {}),
@@ -241,16 +238,16 @@ async function evaluateRca(t: Telemetry, methods: Methods, faults: FaultRecord[]
 }
 
 /** The series an operator looks at first: the root cause's own, then whole transaction types. */
-function curveOrder(fault: TruthFault): TruthFault['moved'] {
-  const rank = (m: TruthFault['moved'][number]) => (m.scope === 'service' && fault.rootCause.includes(m.name) ? 0 : m.scope === 'txType' ? 1 : 2);
-  return fault.moved
+function curveOrder(fault: Incident): MovedKpi[] {
+  const rank = (m: MovedKpi) => (m.scope === 'service' && fault.rootCause.includes(m.name) ? 0 : m.scope === 'txType' ? 1 : 2);
+  return (fault.moved ?? [])
     .map((m, k) => ({ m, k }))
     .sort((a, b) => rank(a.m) - rank(b.m) || a.k - b.k)
     .map((x) => x.m);
 }
 
 /** The series the faults moved (a few per fault, first faults first), with every detector's alarms. */
-function kpiCurves(faults: TruthFault[], series: Series[], detections: Map<string, Detection[]>): KpiCurve[] {
+function kpiCurves(faults: Incident[], series: Series[], detections: Map<string, Detection[]>): KpiCurve[] {
   const index = new Map(series.map((s, k) => [s.id, k]));
   const chosen = new Map<string, string[]>();
   for (const fault of [...faults].sort((a, b) => a.start - b.start)) {
@@ -290,7 +287,7 @@ function kpiCurves(faults: TruthFault[], series: Series[], detections: Map<strin
 /** Runs every method over one item's telemetry and scores it. */
 export async function evaluate(t: Telemetry, methods: Methods, id: ItemIdentity, opts: EvaluateOptions = {}): Promise<Evaluation> {
   const [start, end] = dataWindow(t);
-  const faults = faultRecords(t);
+  const faults = t.incidents.map(faultRecord);
   const timings: Record<string, number> = { ...t.timings };
 
   let t0 = performance.now();
@@ -312,7 +309,7 @@ export async function evaluate(t: Telemetry, methods: Methods, id: ItemIdentity,
     faults,
     detectors,
     rca,
-    kpiCurves: kpiCurves(t.faults ?? [], t.series, detections),
+    kpiCurves: kpiCurves(knownMoves(t), t.series, detections),
     latency: transactionLatency(t.spans, windows),
     timings,
     ...(t.spans.length ? { profile: profileTelemetry(t.spans, t.series) } : {}),

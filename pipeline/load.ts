@@ -11,16 +11,17 @@ import type { InputKind } from '../common/plugin.js';
 import { BadRows } from '../common/bad-rows.js';
 import { doing, UsageError } from '../common/errors.js';
 import { parseInstant, parseInstantOrOffset } from '../common/instant.js';
-import { kpiFrameFromSeries, loadIncidents, loadKpiSeries, loadSpans } from '../data/inputs.js';
+import { loadIncidents, loadKpiSeries, loadSpans } from '../data/inputs.js';
+import { kpiOfSeriesId } from '../data/kpi-csv.js';
 import { incidentsFromTruth } from '../data/incidents.js';
 import { emptySpanTable } from '../data/span-table.js';
 import { emptySpanReadStats } from '../data/span-assembly.js';
-import type { Incident, KpiFrame, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
+import type { Incident, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
 import type { TimeWindow } from '../data/csv-files.js';
 import { readMetrics } from '../data/metric-csv.js';
 import { readLogSets } from '../data/log-csv.js';
 import { DEFAULT_LOCAL_BASELINE_MS, DEFAULT_METRIC_LOOKBACK_MS } from '../rca/evaluate.js';
-import { DATA_SET_FILES, type TruthFault } from '../sim/formats.js';
+import { DATA_SET_FILES } from '../sim/formats.js';
 import { readTruth } from '../sim/read.js';
 import { buildSpans } from '../trees/index.js';
 import type { TreeStats } from '../trees/calls.js';
@@ -96,14 +97,14 @@ export interface Telemetry {
   baseline?: SpanTable;
   series: Series[];
   train?: Series[];
-  kpis?: KpiFrame;
+  /** The series that are KPIs of a service or transaction type (`scope:name:kpi`), for RCA methods. */
+  kpis?: Series[];
   /** Per-instance metrics and log lines, only those near an incident (see `telemetryWindows`). */
   metrics?: MetricTable;
   logs?: LogTable;
   baselineLogs?: LogTable;
+  /** The incidents to explain; a generated data set's carry the KPI series each fault moved. */
   incidents: Incident[];
-  /** Injected faults with the KPI series each moved, for a generated data set. */
-  faults?: TruthFault[];
   /** The data's time span (unix ms), when known from a generated data set. */
   start?: number;
   end?: number;
@@ -242,7 +243,7 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
 
   let series: Series[] = [];
   let train: Series[] | undefined;
-  let kpis: KpiFrame | undefined;
+  let kpis: Series[] = [];
   let layout = 'none';
   let windows: Telemetry['windows'];
   if ((wantSeries || opts.need.has('spans')) && parts.series) {
@@ -253,7 +254,7 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     layout = set.layout;
     notes.push(...set.notes);
     if (set.windows) windows = set.windows;
-    kpis = kpiFrameFromSeries(series);
+    kpis = series.filter((s) => kpiOfSeriesId(s.id));
   }
   if (parts.train && parts.series) {
     read.train = parts.train;
@@ -310,12 +311,11 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     ...(baseline ? { baseline } : {}),
     series,
     ...(train ? { train } : {}),
-    ...(kpis && kpis.series.size ? { kpis } : {}),
+    ...(kpis.length ? { kpis } : {}),
     ...(metrics ? { metrics } : {}),
     ...(logs ? { logs } : {}),
     ...(baselineLogs ? { baselineLogs } : {}),
     incidents,
-    ...(truth && !parts.incidents ? { faults: truth.faults } : {}),
     ...(truth ? { start: truth.start, end: truth.end } : {}),
     ...(trainUntil !== undefined ? { trainUntil } : {}),
     training,

@@ -11,12 +11,14 @@
  * Rows are lined up with the series by time (sorted and repeated times moved as the series reader
  * does), and must cover every point of every series.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { z } from 'zod';
 import { basename, join, relative, sep } from 'node:path';
 import { readCsvRecordBatches } from '../common/text-lines.js';
 import { ImportError } from '../common/bad-rows.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { writeMetricsParquet } from '../reports/results-parquet.js';
+import { readJsonFile } from '../common/validated-file.js';
 import { checkOutputDir, publishDir } from '../common/output-dir.js';
 import { readSeriesDir, parseTimestamp, strictlyIncreasing } from '../data/series-csv.js';
 import type { Series } from '../data/types.js';
@@ -208,22 +210,17 @@ function detectionsFor(series: Series[], set: ScoreSet, where: string): Map<stri
   return out;
 }
 
-async function readNabThresholds(path: string): Promise<Record<string, Partial<Record<NabProfileName, number>>>> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse((await readFile(path, 'utf8')).replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`);
-  }
+/** NAB's config/thresholds.json: per detector and profile, the threshold NAB's optimiser chose (and its score). */
+const nabThresholdsSchema = z.record(z.string(), z.record(z.string(), z.looseObject({ threshold: z.number().finite().optional() })));
+
+function readNabThresholds(path: string): Record<string, Partial<Record<NabProfileName, number>>> {
+  const raw = readJsonFile(path, nabThresholdsSchema, 'NAB thresholds file');
   const out: Record<string, Partial<Record<NabProfileName, number>>> = {};
-  if (!raw || typeof raw !== 'object') throw new Error(`${path}: expected {detector: {profile: {threshold}}}`);
-  for (const [det, profiles] of Object.entries(raw as Record<string, unknown>)) {
+  for (const [det, profiles] of Object.entries(raw)) {
     out[det] = {};
     for (const p of NAB_PROFILE_NAMES) {
-      const t = (profiles as Record<string, { threshold?: unknown }> | undefined)?.[NAB_PUBLISHED_PROFILE[p]]?.threshold;
-      if (t === undefined) continue;
-      if (typeof t !== 'number' || !Number.isFinite(t)) throw new Error(`${path}: ${det}.${NAB_PUBLISHED_PROFILE[p]}.threshold must be a number`);
-      out[det][p] = t;
+      const t = profiles[NAB_PUBLISHED_PROFILE[p]]?.threshold;
+      if (t !== undefined) out[det][p] = t;
     }
   }
   return out;
@@ -245,7 +242,7 @@ export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: st
   const set = await readSeriesDir(opts.series);
   const scores = await readScores(opts.scores, columns);
   const byDetector = detectionsFor(set.series, scores.set, opts.series);
-  const nabThresholds = opts.nabThresholds ? await readNabThresholds(opts.nabThresholds) : undefined;
+  const nabThresholds = opts.nabThresholds ? readNabThresholds(opts.nabThresholds) : undefined;
   let train: { series: Series[]; byDetector: Map<string, { detections: Detection[] }> } | undefined;
   const notes = [...set.notes];
   if (wantsTrain) {

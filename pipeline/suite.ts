@@ -3,14 +3,14 @@
  * axes and seeds, go through which detectors and RCA algorithms, plus the MTTR model's operator and
  * repair costs. Scenario files are found relative to the suite file.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode } from 'yaml';
 import { z } from 'zod';
 import { FAULT_TYPES } from '../sim/formats.js';
 import { scenariosDir } from '../common/package-root.js';
 import { DEFAULT_MTTR_MODEL } from '../scores/mttr.js';
 import { FaultlineError } from '../common/errors.js';
+import { parseYamlText, readText } from '../common/validated-file.js';
 import { AxesSchema } from './axes.js';
 
 const minutes = z.number().nonnegative();
@@ -81,27 +81,17 @@ export class SuiteError extends FaultlineError {}
 
 export function loadSuite(nameOrPath: string = DEFAULT_SUITE): Suite {
   const file = suitePath(nameOrPath);
-  return parseSuite(readFileSync(file, 'utf8'), file);
+  return parseSuite(readText(file, 'suite file'), file);
 }
 
-/** Parse suite YAML text; errors name the file, the line and the field path. */
+/** Parse suite YAML text; errors name the file, the line and the field path of every problem. */
 export function parseSuite(text: string, file: string): Suite {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const { line, col } = lineCounter.linePos(e.pos[0]);
-    throw new SuiteError(`${file}:${line}:${col}: invalid YAML: ${e.message.split('\n')[0]}`);
-  }
-  // Points at the deepest node of the path that exists in the document.
+  const doc = parseYamlText(text, file);
   const at = (fieldPath: (string | number)[]): string => {
-    for (let n = fieldPath.length; n >= 0; n--) {
-      const node = doc.getIn(fieldPath.slice(0, n), true);
-      if (isNode(node) && node.range) return `${file}:${lineCounter.linePos(node.range[0]).line}`;
-    }
-    return file;
+    const line = doc.lineOf(fieldPath)?.line;
+    return line === undefined ? file : `${file}:${line}`;
   };
-  const parsed = SuiteSchema.safeParse(doc.toJS() ?? {});
+  const parsed = SuiteSchema.safeParse(doc.data ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const fieldPath = issue.path.map(String);

@@ -1,11 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { KPI_NAMES, kpiSeriesId, type KpiScope, type KpiTable } from '../sim/formats.js';
 import { rankOfRootCause, scoreRankings, type RcaMetrics } from '../scores/rca.js';
 import { concatSpanTables, selectRows, selectTraces } from '../data/span-table.js';
 import { PluginFailure, type PluginFailureReason, type Resolved } from '../common/plugin.js';
 import { concatLogTables, logsBetween, selectMetricRows } from '../data/log-table.js';
 import type { Candidate, RcaAlgorithm, RcaInput, RcaReference } from './types.js';
-import type { Incident, KpiFrame, LogTable, MetricTable, SpanTable } from '../data/types.js';
+import type { Incident, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
 
 export interface IncidentRanking {
   incident: Incident;
@@ -24,7 +23,8 @@ export interface IncidentRanking {
 export interface RankOptions {
   /** Fault-free spans; default: the traces that start before the first incident. */
   baseline?: SpanTable;
-  kpis?: KpiFrame;
+  /** KPI series (`scope:name:kpi`) of the run, for methods that read KPIs. */
+  kpis?: Series[];
   /**
    * Also use the traces (and log lines) of this long before each incident (after any earlier
    * incident ended) as reference, so that slow drifts of the normal behaviour do not look like
@@ -227,32 +227,4 @@ export function defaultBaseline(spans: SpanTable, incidents: Incident[]): SpanTa
 /** AC@1..5, Avg@5, MRR, PR@k with intervals, overall and by fault type (scores/rca.ts). */
 export function scoreRca(rankings: IncidentRanking[]): RcaMetrics {
   return scoreRankings(rankings);
-}
-
-/** KPI table -> per-minute series by `scope:name:kpi`, aligned on the sorted distinct minutes. */
-export function kpiFrameFromTable(table: KpiTable): KpiFrame {
-  const minuteSet = new Set<number>();
-  for (let i = 0; i < table.length; i++) minuteSet.add(table.minute[i]);
-  const minutes = Float64Array.from([...minuteSet].sort((a, b) => a - b));
-  const index = new Map<number, number>();
-  minutes.forEach((m, i) => index.set(m, i));
-  const series = new Map<string, Float64Array>();
-  const columns = {
-    volume: table.volume,
-    businessSuccessRate: table.businessSuccessRate,
-    systemSuccessRate: table.systemSuccessRate,
-    avgLatency: table.avgLatency,
-  };
-  for (let i = 0; i < table.length; i++) {
-    const scope = table.scope.values[table.scope.codes[i]] as KpiScope;
-    const name = table.name.values[table.name.codes[i]];
-    const at = index.get(table.minute[i])!;
-    for (const kpi of KPI_NAMES) {
-      const id = kpiSeriesId(scope, name, kpi);
-      let s = series.get(id);
-      if (!s) series.set(id, (s = new Float64Array(minutes.length).fill(NaN)));
-      s[at] = columns[kpi][i];
-    }
-  }
-  return { minutes, series };
 }

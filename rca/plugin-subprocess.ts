@@ -15,7 +15,7 @@ import { JsonLinesProcess, parseCommandLine, type PluginCommand, type PluginProt
 import { PluginFailure, PluginResultError, type PluginItem, type PluginLimits } from '../common/plugin.js';
 import { candidatesFrom } from './plugin-results.js';
 import type { Candidate, RcaAlgorithm, RcaInput, RcaPlugin, RcaReference } from './types.js';
-import type { KpiFrame, LogTable, MetricTable, SpanTable } from '../data/types.js';
+import type { LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
 
 type Json = Record<string, unknown>;
 
@@ -70,11 +70,22 @@ export function spanTableMessage(t: SpanTable, full = false): Json {
   return out;
 }
 
-/** {"minutes","series":{"scope:name:kpi":[...]}}. */
-function kpiMessage(k: KpiFrame): Json {
+/**
+ * {"minutes","series":{"scope:name:kpi":[...]}}: the KPI series aligned on the union of their
+ * timestamps, null where a series has no point.
+ */
+function kpiMessage(kpis: Series[]): Json {
+  const set = new Set<number>();
+  for (const s of kpis) for (const t of s.timestamps) set.add(t);
+  const minutes = [...set].sort((a, b) => a - b);
+  const index = new Map(minutes.map((m, i) => [m, i]));
   const series: Record<string, (number | null)[]> = {};
-  for (const [id, v] of k.series) series[id] = list(v);
-  return { minutes: Array.from(k.minutes), series };
+  for (const s of kpis) {
+    const values: (number | null)[] = new Array(minutes.length).fill(null);
+    for (let i = 0; i < s.timestamps.length; i++) values[index.get(s.timestamps[i]!)!] = Number.isFinite(s.values[i]!) ? s.values[i]! : null;
+    series[s.id] = values;
+  }
+  return { minutes, series };
 }
 
 /** {"length","strings","time","service","instance","names","values":[one column per name]}. */

@@ -1,5 +1,5 @@
 import type { Plugin } from '../common/plugin.js';
-import type { Incident, KpiFrame, LogTable, MetricTable, SpanTable } from '../data/types.js';
+import type { Incident, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
 
 export interface Candidate {
   service: string;
@@ -41,7 +41,8 @@ export interface RcaInput {
   spans: SpanTable;
   /** Fault-free calls from before the incident (or a supplied baseline) for reference. */
   baseline: SpanTable;
-  kpis?: KpiFrame;
+  /** The run's KPI series (`scope:name:kpi`, every minute of the run: the method picks its window). */
+  kpis?: Series[];
   /** Per-instance metrics from the reference window's start to the incident's end. */
   metrics?: MetricTable;
   /** Log lines of the incident window. */

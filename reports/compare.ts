@@ -11,7 +11,7 @@
  * Without results.json the comparison falls back to the point figures, and says so: its
  * differences are "better (untested)" or "worse (untested)".
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../common/errors.js';
 import { comparable, DETECTION_FIGURES, MTTR_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
@@ -22,6 +22,7 @@ import { figureSample, pairedTest, type Subject } from './resample.js';
 import { readResultsFile, RESULTS_FILE } from './results-file.js';
 import { SummarySchema, type Summary } from './summary-schema.js';
 import { REPORT_FILES } from './write.js';
+import { readJsonFile } from '../common/validated-file.js';
 
 export type Verdict = 'better' | 'worse' | 'within noise' | 'same' | 'better (untested)' | 'worse (untested)' | 'only in A' | 'only in B' | 'undefined';
 
@@ -54,18 +55,7 @@ export function readSummary(fileOrDir: string): Summary {
   const file =
     existsSync(fileOrDir) && statSync(fileOrDir).isDirectory() ? path.join(fileOrDir, REPORT_FILES.summary) : fileOrDir;
   if (!existsSync(file)) throw new Error(`${file}: no such summary file (give a run directory or its summary.json)`);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`${file}: not readable JSON: ${(err as Error).message}`);
-  }
-  const parsed = SummarySchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  return parsed.data as Summary;
+  return readJsonFile(file, SummarySchema, 'summary file') as Summary;
 }
 
 /** A run's summary.json and the results.json beside it (when present and of the same items). */

@@ -5,11 +5,15 @@
  * null as "not defined" (e.g. no event to time).
  */
 import type { Candidate } from '../rca/types.js';
+import type { Incident } from '../data/types.js';
 import type { DetectionItemFigures } from './figures.js';
 import type { TelemetryProfile } from '../data/telemetry-profile.js';
 import type { ThresholdFreeFigure } from './detection/evaluate.js';
 
-/** A fault of the ground truth, reduced to what scoring and the report need. */
+/**
+ * An Incident as results.json (and a worker's reply) holds it: reduced to what scoring and the
+ * report need, every field present.
+ */
 export interface FaultRecord {
   id: string;
   type: string;
@@ -17,8 +21,12 @@ export interface FaultRecord {
   end: number; // unix ms, exclusive
   rootCause: string[];
   tags: string[];
-  /** KPI series ids the fault moved; empty for a fault without visible impact. */
+  /** KPI series ids the fault moved; empty for a fault without visible impact or a replayed incident. */
   moved: string[];
+}
+
+export function faultRecord(i: Incident): FaultRecord {
+  return { id: i.id, type: i.type ?? 'unknown', start: i.start, end: i.end, rootCause: i.rootCause, tags: i.tags ?? [], moved: i.moved?.map((m) => m.series) ?? [] };
 }
 
 /** Detection figures of one detector on one item (threshold: the detector's own alarms; DETECTION_FIGURES). */

@@ -51,6 +51,18 @@ export const RET_CLASSES = ['ok', 'business', 'system'] as const;
 export type RetClass = (typeof RET_CLASSES)[number];
 
 /**
+ * A call's status as every stage holds it in memory (SpanTable.status, the engine's span rows, the
+ * tree builder): the index of its RetClass, or `unknown` where nothing was recorded. Readers turn
+ * each format's encoding into this one; writers turn it back.
+ */
+export const SPAN_STATUS = { ok: 0, business: 1, system: 2, unknown: 255 } as const;
+
+/** The span CSV's status words by SPAN_STATUS: a system failure is `error` (OpenTelemetry's word); unknown is empty. */
+export function spanStatusText(status: number): '' | 'ok' | 'business' | 'error' {
+  return status === SPAN_STATUS.ok ? 'ok' : status === SPAN_STATUS.business ? 'business' : status === SPAN_STATUS.system ? 'error' : '';
+}
+
+/**
  * messages.arrow columns. Strings are dictionary-encoded except bizSeqNo and uniqueId, which are
  * near-unique and stored as plain Utf8. A dictionary's index type is the smallest signed integer
  * type that fits it (Int8, Int16 or Int32; Int32 where the writer cannot know the dictionary up

@@ -1,7 +1,9 @@
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RecordBatchReader, type Data, type RecordBatch, type Vector } from 'apache-arrow';
-import { KPI_COLUMNS, LOG_COLUMNS, MESSAGE_COLUMNS, METRIC_COLUMNS, METRIC_NAMES, type DictColumn, type KpiTable, type LogBatch, type MessageBatch, type MetricFrame, type Manifest, type MetricName, type Truth } from './formats.js';
+import { z } from 'zod';
+import { readJsonFile } from '../common/validated-file.js';
+import { FAULT_TYPES, KPI_COLUMNS, KPI_NAMES, KPI_SCOPES, LOG_COLUMNS, type FaultTarget, MESSAGE_COLUMNS, METRIC_COLUMNS, METRIC_NAMES, type DictColumn, type KpiTable, type LogBatch, type MessageBatch, type MetricFrame, type Manifest, type MetricName, type Truth } from './formats.js';
 import { MESSAGE_DICT_COLUMNS } from './message-schema.js';
 import { KPI_FLOAT_COLUMNS } from './kpi-writer.js';
 
@@ -182,35 +184,59 @@ async function checkArrowFile(path: string, what: string): Promise<void> {
 }
 
 /** Rows of a file as the manifest records them, when it does. */
-function manifestRows(m: Manifest, file: string): number | undefined {
+function manifestRows(m: CheckedManifest, file: string): number | undefined {
   const key = ({ 'messages.arrow': 'messages', 'kpis.arrow': 'kpiRows', 'logs.arrow': 'logLines', 'metrics.arrow': 'metricRows' } as const)[file];
   return key ? m.counts?.[key] : undefined;
 }
+
+const count = z.number().int().nonnegative();
+
+/** What readers rely on in manifest.json (Manifest): every file's size, and the row counts when given. */
+const manifestSchema = z.looseObject({
+  files: z.record(z.string(), z.looseObject({ bytes: count, sha256: z.string() })),
+  counts: z.record(z.string(), count).optional(),
+});
+export type CheckedManifest = z.output<typeof manifestSchema> & Partial<Omit<Manifest, 'files' | 'counts'>>;
+
+const unixMs = z.number().finite();
+const movedSchema = z.looseObject({
+  series: z.string().min(1),
+  scope: z.enum(KPI_SCOPES),
+  name: z.string(),
+  kpi: z.enum(KPI_NAMES),
+  direction: z.enum(['up', 'down']),
+  start: unixMs,
+  end: unixMs,
+});
+const faultSchema = z
+  .looseObject({
+    id: z.string().min(1),
+    type: z.enum(FAULT_TYPES),
+    target: z.custom<FaultTarget>((v) => typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string', 'a target object with a kind'),
+    rootCause: z.array(z.string()),
+    rootCauseInstance: z.string().optional(),
+    start: unixMs,
+    end: unixMs,
+    severity: z.number(),
+    tags: z.array(z.string()),
+    moved: z.array(movedSchema),
+  })
+  .refine((f) => f.end > f.start, { path: ['end'], message: 'the fault ends before it starts' });
+const truthSchema = z
+  .looseObject({ scenario: z.string(), seed: z.number(), start: unixMs, end: unixMs, faults: z.array(faultSchema) })
+  .refine((t) => t.end > t.start, { path: ['end'], message: 'the data set ends before it starts' });
 
 /**
  * The manifest.json beside a data set file, when there is one, after checking that the set is the
  * one it describes: the file is listed, and every listed file is there with its recorded size. A
  * folder mixed from two runs, or a file replaced or cut since, is refused.
  */
-export async function checkManifest(path: string): Promise<Manifest | undefined> {
+export async function checkManifest(path: string): Promise<CheckedManifest | undefined> {
   const dir = dirname(path);
   const manifestPath = join(dir, 'manifest.json');
-  let text: string;
-  try {
-    text = await readFile(manifestPath, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // an imported set without one
-    throw new Error(`${manifestPath}: cannot read: ${(err as Error).message}`);
-  }
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(text.replace(/^\uFEFF/, '')) as Manifest;
-  } catch (err) {
-    throw new Error(`${manifestPath}: invalid JSON: ${(err as Error).message}`);
-  }
-  if (typeof manifest !== 'object' || manifest === null || typeof manifest.files !== 'object' || manifest.files === null) {
-    throw new Error(`${manifestPath}: field 'files' is missing: not a faultline data set manifest`);
-  }
+  // An imported set has none.
+  if (!(await stat(manifestPath).then(() => true, () => false))) return undefined;
+  const manifest: CheckedManifest = readJsonFile(manifestPath, manifestSchema, 'data set manifest');
   const name = basename(path);
   if (name !== 'manifest.json' && !(name in manifest.files)) throw new Error(`${path}: not listed in ${manifestPath}: the file does not belong to this data set`);
   for (const [file, entry] of Object.entries(manifest.files)) {
@@ -260,26 +286,5 @@ export async function readKpis(path: string): Promise<KpiTable> {
 export async function readTruth(dir: string): Promise<Truth> {
   const path = join(dir, 'truth.json');
   await checkManifest(path);
-  const text = await readFile(path, 'utf8').catch((err: Error) => {
-    throw new Error(`${path}: cannot read ground truth: ${err.message}`);
-  });
-  let truth: Truth;
-  try {
-    truth = JSON.parse(text.replace(/^\uFEFF/, '')) as Truth;
-  } catch (err) {
-    throw new Error(`${path}: invalid JSON: ${(err as Error).message}`);
-  }
-  if (typeof truth !== 'object' || truth === null || !Array.isArray(truth.faults)) throw new Error(`${path}: field 'faults' must be an array`);
-  const time = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  if (!time(truth.start) || !time(truth.end) || !(truth.end > truth.start)) throw new Error(`${path}: 'start' and 'end' must be unix ms with end after start (got ${truth.start}, ${truth.end})`);
-  for (const [i, f] of truth.faults.entries()) {
-    if (typeof f !== 'object' || f === null) throw new Error(`${path}: faults[${i}] must be an object`);
-    for (const k of ['id', 'type', 'start', 'end', 'rootCause', 'moved'] as const) {
-      if (f[k] === undefined) throw new Error(`${path}: faults[${i}].${k} is missing`);
-    }
-    if (!time(f.start) || !time(f.end)) throw new Error(`${path}: faults[${i}] (${f.id}): start and end must be unix ms (got ${f.start}, ${f.end})`);
-    if (!(f.end > f.start)) throw new Error(`${path}: faults[${i}] (${f.id}): ends (${f.end}) before it starts (${f.start})`);
-    if (!Array.isArray(f.rootCause) || !Array.isArray(f.moved)) throw new Error(`${path}: faults[${i}] (${f.id}): rootCause and moved must be arrays`);
-  }
-  return truth;
+  return readJsonFile(path, truthSchema, 'ground truth file');
 }

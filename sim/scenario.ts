@@ -1,25 +1,20 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
 import { calendarProblem, MAX_DURATION_MS, scenarioSchema, type CallTemplate, type ScenarioFile } from './scenario-schema.js';
 import { scenariosDir } from '../common/package-root.js';
 import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
-import { FaultlineError } from '../common/errors.js';
+import { FileError, formatFieldPath, parseYamlText, readText, type ParsedDocument } from '../common/validated-file.js';
 import { worstCaseCalls } from './estimate.js';
 
 /** Calls one transaction may make at most: uniqueId numbers them in 4 digits. */
 export const MAX_CALLS_PER_TRANSACTION = 9999;
 
 /** A scenario file problem: names the file, the field path and (when known) the YAML line. */
-export class ScenarioError extends FaultlineError {
-  constructor(
-    readonly file: string,
-    readonly fieldPath: string,
-    readonly problem: string,
-    readonly line?: number,
-  ) {
-    super(`${file}${line ? `:${line}` : ''}: ${fieldPath || '(top level)'}: ${problem}`);
+export class ScenarioError extends FileError {
+  override name = 'ScenarioError';
+  get fieldPath(): string {
+    return this.field;
   }
 }
 
@@ -30,56 +25,33 @@ export interface LoadedScenario {
   scenario: ScenarioFile;
 }
 
-interface ParsedFile {
-  file: string;
-  doc: Document;
-  lines: LineCounter;
+type Path = (string | number)[];
+
+interface ParsedFile extends ParsedDocument {
   data: Record<string, unknown>;
 }
 
-type Path = (string | number)[];
-
-function formatPath(path: Path): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
-  return out;
-}
-
 function parseFile(file: string): ParsedFile {
-  let text: string;
+  let doc: ParsedDocument;
   try {
-    text = readFileSync(file, 'utf8');
+    doc = parseYamlText(readText(file, 'scenario file'), file);
   } catch (err) {
-    throw new ScenarioError(file, '', `cannot read scenario file: ${(err as Error).message}`);
+    if (err instanceof FileError) throw new ScenarioError(err.file, err.field, err.problem, err.line);
+    throw err;
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new ScenarioError(file, '', `invalid YAML: ${e.message.split('\n')[0]}`, lines.linePos(e.pos[0]).line);
-  }
-  const data = doc.toJS() as unknown;
+  const data = doc.data;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ScenarioError(file, '', 'a scenario file must be a YAML mapping');
-  return { file, doc, lines, data: data as Record<string, unknown> };
-}
-
-/** The line of the deepest node along `path` that this file defines, if any. */
-function lineOf(parsed: ParsedFile, path: Path): { line: number; exact: boolean } | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = parsed.doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    if (node?.range) return { line: parsed.lines.linePos(node.range[0]).line, exact: n === path.length };
-  }
-  return undefined;
+  return { ...doc, data: data as Record<string, unknown> };
 }
 
 /** Report a problem at `path` in whichever file of the extends chain defines it (child first). */
 function fail(chain: ParsedFile[], path: Path, problem: string): never {
   for (const parsed of chain) {
-    const at = lineOf(parsed, path);
-    if (at?.exact) throw new ScenarioError(parsed.file, formatPath(path), problem, at.line);
+    const at = parsed.lineOf(path);
+    if (at?.exact) throw new ScenarioError(parsed.file, formatFieldPath(path), problem, at.line);
   }
   const child = chain[0]!;
-  throw new ScenarioError(child.file, formatPath(path), problem, lineOf(child, path)?.line);
+  throw new ScenarioError(child.file, formatFieldPath(path), problem, child.lineOf(path)?.line);
 }
 
 /** Objects merge key by key; lists and scalars of the child replace the parent's. */

@@ -6,14 +6,12 @@ import {
   resolveCalls,
   SIDE_REPLY,
   SIDE_REQUEST,
-  STATUS_NONE,
-  STATUS_SYSTEM,
   type TreeStats,
 } from './calls.js';
 import { linkParents } from './link.js';
 import { mergeSiblings } from './merge.js';
 import type { TreeRules } from './rules.js';
-import type { SpanTable } from '../data/types.js';
+import { SPAN_STATUS, type SpanTable } from '../data/types.js';
 import { grown, type GrowableArray } from '../common/typed-array.js';
 
 const NO_LEG = -1;
@@ -173,7 +171,7 @@ export class TransactionTreeBuilder {
       mTopic[m] = topic[topicC[i]];
       mTxType[m] = txType[txTypeC[i]];
       const r = retOf[retC[i]];
-      mRet[m] = r < 0 ? STATUS_NONE : r;
+      mRet[m] = r < 0 ? SPAN_STATUS.unknown : r;
       mCallerSide[m] = callerSideOf[codeC[i]];
       mNext[m] = -1;
       const tail = this.txTail[tx];
@@ -319,7 +317,7 @@ export class TransactionTreeBuilder {
       if (leg === this.lastReplyLeg) s.lastRecv[c] = recv;
       if (leg === this.firstReplyLeg) s.replied[c] = this.mSend[m];
       if (recv > s.maxRecv[c]) s.maxRecv[c] = recv;
-      if (this.mRet[m] !== STATUS_NONE) s.ret[c] = this.mRet[m];
+      if (this.mRet[m] !== SPAN_STATUS.unknown) s.ret[c] = this.mRet[m];
       if (this.mCallerSide[m]) s.callerSide[c] = 1;
     }
   }
@@ -404,7 +402,7 @@ export class TransactionTreeBuilder {
         s.status[c],
         s.attempts[c],
         s.repeats[c],
-        s.status[c] === STATUS_SYSTEM ? s.callerSide[c] : 0,
+        s.status[c] === SPAN_STATUS.system ? s.callerSide[c] : 0,
         // The callee's own view: from receiving the request to sending its reply.
         s.delivered[c],
         s.replied[c],

@@ -4,14 +4,10 @@
  * Reused across transactions so that building a tree allocates nothing per call.
  */
 import { grown, type GrowableArray } from '../common/typed-array.js';
+import { SPAN_STATUS } from '../data/types.js';
 
 export const SIDE_REQUEST = 0;
 export const SIDE_REPLY = 1;
-
-export const STATUS_OK = 0;
-export const STATUS_BUSINESS = 1;
-export const STATUS_SYSTEM = 2;
-export const STATUS_NONE = 255;
 
 export class CallScratch {
   n = 0;
@@ -34,7 +30,7 @@ export class CallScratch {
   calleeInstance = new Int32Array(0);
   topic = new Int32Array(0);
   txType = new Int32Array(0);
-  ret = new Uint8Array(0); // reply's RetClass code, STATUS_NONE until a reply leg is seen
+  ret = new Uint8Array(0); // SPAN_STATUS of the reply (its RetClass), unknown until a reply leg is seen
   callerSide = new Uint8Array(0); // the reply's return code is a caller-side one (rules)
   // Filled by resolveCalls, linkParents and mergeSiblings.
   start = new Float64Array(0);
@@ -79,7 +75,7 @@ export class CallScratch {
     this.calleeInstance[c] = -1;
     this.topic[c] = -1;
     this.txType[c] = -1;
-    this.ret[c] = STATUS_NONE;
+    this.ret[c] = SPAN_STATUS.unknown;
     this.callerSide[c] = 0;
     return c;
   }
@@ -203,18 +199,18 @@ export function resolveCalls(s: CallScratch, requestMask: number, replyMask: num
     let timedOut = 0;
     if (s.isAsync[w]) {
       end = Number.isNaN(s.delivered[w]) ? start : Math.max(start, s.delivered[w]);
-      status = STATUS_OK;
+      status = SPAN_STATUS.ok;
     } else if (s.hasReply[w]) {
       end = Number.isNaN(s.lastRecv[w]) ? s.maxRecv[w] : s.lastRecv[w];
-      status = s.ret[w] === STATUS_NONE ? STATUS_OK : s.ret[w];
+      status = s.ret[w] === SPAN_STATUS.unknown ? SPAN_STATUS.ok : s.ret[w];
       if (ttl > 0 && end >= start + ttl) {
         end = start + ttl;
-        status = STATUS_SYSTEM;
+        status = SPAN_STATUS.system;
         timedOut = 1;
       }
     } else {
       end = start + ttl;
-      status = STATUS_SYSTEM;
+      status = SPAN_STATUS.system;
       timedOut = 1;
     }
     if (timedOut) stats.timeouts++;

@@ -1,4 +1,5 @@
-import { STATUS_NONE, STATUS_SYSTEM, type CallScratch, type TreeStats } from './calls.js';
+import { SPAN_STATUS } from '../data/types.js';
+import type { CallScratch, TreeStats } from './calls.js';
 
 let kids = new Int32Array(64);
 
@@ -69,7 +70,7 @@ function fold(
     const same = rep >= 0 && sameOperation(s, rep, c);
     const retry = same && vertical && prevFailed;
     const repeat = same && !retry && horizontal;
-    prevFailed = s.status[c] === STATUS_SYSTEM;
+    prevFailed = s.status[c] === SPAN_STATUS.system;
     if (!retry && !repeat) {
       rep = c;
       s.order[tail++] = c;
@@ -88,7 +89,7 @@ function fold(
     // The callee's view of the folded calls spans theirs too (NaN, unknown, never wins).
     if (s.delivered[c] < s.delivered[rep] || s.delivered[rep] !== s.delivered[rep]) s.delivered[rep] = s.delivered[c];
     if (s.replied[c] > s.replied[rep] || s.replied[rep] !== s.replied[rep]) s.replied[rep] = s.replied[c];
-    if (s.status[c] !== STATUS_NONE && (s.status[rep] === STATUS_NONE || s.status[c] > s.status[rep])) {
+    if (s.status[c] !== SPAN_STATUS.unknown && (s.status[rep] === SPAN_STATUS.unknown || s.status[c] > s.status[rep])) {
       s.status[rep] = s.status[c];
       s.calleeInstance[rep] = s.calleeInstance[c];
       s.callerSide[rep] = s.callerSide[c];

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { LOG_POINTS } from '../sim/formats.js';
 import { packageRoot } from '../common/package-root.js';
+import { readYamlFile } from '../common/validated-file.js';
 
 const logPoint = z.enum(LOG_POINTS);
 
@@ -27,7 +26,22 @@ const rulesSchema = z
     callerSideCodes: z.array(z.string()),
     merge: z.object({ vertical: z.boolean(), horizontal: z.boolean() }).strict(),
   })
-  .strict();
+  .strict()
+  .superRefine((rules, ctx) => {
+    for (const [i, p] of rules.services.patterns.entries()) {
+      try {
+        new RegExp(p.match);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['services', 'patterns', i, 'match'], message: (err as Error).message });
+      }
+    }
+    for (const side of ['request', 'reply'] as const) {
+      const r = rules[side];
+      for (const key of Object.keys(r).filter((k) => k !== 'legs') as (keyof typeof r)[]) {
+        if (!r.legs.includes(r[key] as never)) ctx.addIssue({ code: 'custom', path: [side, key], message: `${String(r[key])} is not among ${side}.legs` });
+      }
+    }
+  });
 
 export type TreeRules = z.infer<typeof rulesSchema>;
 
@@ -35,33 +49,7 @@ export function defaultRulesPath(): string {
   return join(packageRoot(), 'trees', 'rules', 'wemq.yaml');
 }
 
-/** Reads and validates a rules file; errors name the file and the field path. */
+/** Reads and validates a rules file; errors name the file, the line and the field. */
 export function loadTreeRules(path = defaultRulesPath()): TreeRules {
-  let raw: unknown;
-  try {
-    raw = parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`${path}: cannot read rules: ${(err as Error).message}`);
-  }
-  const parsed = rulesSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  }
-  for (const [i, p] of parsed.data.services.patterns.entries()) {
-    try {
-      new RegExp(p.match);
-    } catch (err) {
-      throw new Error(`${path}: services.patterns.${i}.match: ${(err as Error).message}`);
-    }
-  }
-  for (const side of ['request', 'reply'] as const) {
-    const r = parsed.data[side];
-    for (const key of Object.keys(r).filter((k) => k !== 'legs') as (keyof typeof r)[]) {
-      if (!r.legs.includes(r[key] as never)) {
-        throw new Error(`${path}: ${side}.${key}: ${String(r[key])} is not among ${side}.legs`);
-      }
-    }
-  }
-  return parsed.data;
+  return readYamlFile(path, rulesSchema, 'tree rules file');
 }

@@ -1,4 +1,6 @@
 import type { KpiName } from '../../sim/formats.js';
+import { kpiOfSeriesId } from '../../data/kpi-csv.js';
+import type { Series } from '../../data/types.js';
 import { rankServices } from '../span-context.js';
 import { robust } from '../span-stats.js';
 import { z } from 'zod';
@@ -40,23 +42,23 @@ export const kpiFirstRca: RcaPlugin = definePlugin({
   needs: ['kpis'],
   create: (options) => ({
     rank(input) {
-      const frame = input.kpis;
-      if (!frame) throw new Error('kpi-first: needs KPIs (kpis.arrow of the data set)');
+      if (!input.kpis) throw new Error('kpi-first: needs KPIs (kpis.arrow of the data set)');
       const { z, lookbackMs } = options;
-      const { minutes, series } = frame;
       const inc = input.incident;
-      const services = new Set<string>();
-      for (const id of series.keys()) if (id.startsWith('service:')) services.add(id.slice(8, id.lastIndexOf(':')));
-      const names = [...services].sort();
+      const byId = new Map<string, Series>();
+      for (const s of input.kpis) if (s.id.startsWith('service:') && kpiOfSeriesId(s.id)) byId.set(s.id, s);
+      const names = [...new Set([...byId.keys()].map((id) => id.slice(8, id.lastIndexOf(':'))))].sort();
       const onset = new Float64Array(names.length).fill(Infinity);
       const peak = new Float64Array(names.length);
       const what: string[] = names.map(() => 'no KPI moved');
       const moved: (Evidence | undefined)[] = names.map(() => undefined);
       names.forEach((name, s) => {
         for (const { kpi, sign, floor } of KPIS) {
-          const values = series.get(`service:${name}:${kpi}`);
-          const volume = series.get(`service:${name}:volume`);
-          if (!values) continue;
+          const series = byId.get(`service:${name}:${kpi}`);
+          if (!series) continue;
+          const { timestamps: minutes, values } = series;
+          // The calls behind each point: a rate's binomial trials.
+          const volume = series.volume;
           const ref: number[] = [];
           for (let i = 0; i < minutes.length; i++) {
             if (minutes[i] >= inc.start - lookbackMs && minutes[i] < inc.start) ref.push(values[i]);

@@ -18,7 +18,7 @@ export interface CallBatch {
   async: Uint8Array;
   clientStart: Float64Array;
   clientEnd: Float64Array;
-  clientStatus: Uint8Array; // 0 ok, 1 business, 2 system
+  clientStatus: Uint8Array; // SPAN_STATUS (ok, business or system)
   /** The callee's handling, NaN when the request never reached it. */
   serverStart: Float64Array;
   serverEnd: Float64Array;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DATA_SET_FILES, LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS, METRIC_NAMES, SPAN_CSV_COLUMNS } from '../formats.js';
+import { DATA_SET_FILES, LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS, METRIC_NAMES, RET_CLASSES, SPAN_CSV_COLUMNS, SPAN_STATUS, spanStatusText } from '../formats.js';
 import { AtomicFile } from '../../common/atomic-file.js';
 import { ByteBuilder, utf8 } from '../bytes.js';
 import type { LogLineBatch } from '../log-rows.js';
@@ -30,7 +30,7 @@ export interface ExportOptions {
   spanStatus?: boolean;
 }
 
-const STATUS_TEXT = [utf8('ok'), utf8('business'), utf8('error')];
+const STATUS_TEXT = [SPAN_STATUS.ok, SPAN_STATUS.business, SPAN_STATUS.system].map((status) => utf8(spanStatusText(status)));
 const KIND_TEXT = [utf8('client'), utf8('server')];
 /** Calls per OTLP line (ExportTraceServiceRequest). */
 const OTLP_CALLS_PER_LINE = 1024;
@@ -264,7 +264,7 @@ export class TelemetryExport {
           attr('bus.unique_id', uid),
           attr('bus.tx_type', m.txTypes[b.txType[i]!]!.name),
           ...(kind === 0 ? [attr('peer.service', m.services[svc]!)] : []),
-          ...(this.status ? [attr('bus.ret_class', ['ok', 'business', 'system'][status]!)] : []),
+          ...(this.status ? [attr('bus.ret_class', RET_CLASSES[status]!)] : []),
         ];
         const span =
           `{"traceId":"${traceId}","spanId":"${text(() => this.spanId(w, tx, dcn, call, kind))}"` +
@@ -273,7 +273,7 @@ export class TelemetryExport {
           `,"startTimeUnixNano":"${text(() => writeNanos(w, (kind === 0 ? b.clientStart[i]! : b.serverStart[i]!) + skew))}"` +
           `,"endTimeUnixNano":"${text(() => writeNanos(w, (kind === 0 ? b.clientEnd[i]! : b.serverEnd[i]!) + skew))}"` +
           `,"attributes":[${attrs.join(',')}]` +
-          (this.status ? `,"status":{"code":${status === 2 ? 2 : 1}}` : '') +
+          (this.status ? `,"status":{"code":${status === SPAN_STATUS.system ? 2 : 1}}` : '') +
           '}';
         let list = byInstance.get(inst);
         if (!list) byInstance.set(inst, (list = []));

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seriesFromKpis } from '../../data/kpi-series.js';
+import { incidentsFromTruth } from '../../data/incidents.js';
 import { detect } from '../../pipeline/detect.js';
 import { writeKpis } from '../../sim/message-writer.js';
 import type { KpiTable, Truth } from '../../sim/formats.js';
@@ -44,7 +45,7 @@ describe('series from kpis.arrow', () => {
   };
 
   it('one series per scope:name:kpi in time order, rates carrying volume, labels from moved windows', () => {
-    const series = seriesFromKpis(table, truth);
+    const series = seriesFromKpis(table, incidentsFromTruth(truth));
     expect(series.map((s) => s.id)).toEqual([
       'service:a:volume', 'service:a:businessSuccessRate', 'service:a:systemSuccessRate', 'service:a:avgLatency',
       'service:b:volume', 'service:b:businessSuccessRate', 'service:b:systemSuccessRate', 'service:b:avgLatency',

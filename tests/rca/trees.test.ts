@@ -235,6 +235,6 @@ describe('transaction tree builder', () => {
     const { tmpdir } = await import('node:os');
     const p = join(mkdtempSync(join(tmpdir(), 'rules-')), 'bad.yaml');
     writeFileSync(p, 'windowMs: -3\n');
-    expect(() => loadTreeRules(p)).toThrow(/bad\.yaml: windowMs/);
+    expect(() => loadTreeRules(p)).toThrow(/bad\.yaml:1: windowMs: /);
   });
 });

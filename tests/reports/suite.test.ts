@@ -33,7 +33,7 @@ describe('suite files', () => {
   it('rejects unknown keys, fault types and broken YAML', () => {
     expect(() => parseSuite('scenarios: [a]\ndetectors: [x]\nrca: [y]\nseedz: [1]\n', 's.yaml')).toThrow(/seedz/);
     expect(() => parseSuite('scenarios: [a]\ndetectors: [x]\nrca: [y]\nmttr: {repairMinutes: {disk-fire: 3}}\n', 's.yaml')).toThrow(/disk-fire/);
-    expect(() => parseSuite('scenarios: [a\n', 'y.yaml')).toThrow(/y\.yaml:\d+:\d+: invalid YAML/);
+    expect(() => parseSuite('scenarios: [a\n', 'y.yaml')).toThrow(/y\.yaml:\d+: not valid YAML at column \d+/);
     expect(() => loadSuite('no-such-suite')).toThrow(/not found/);
   });
 });

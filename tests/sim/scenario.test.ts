@@ -98,7 +98,7 @@ describe('scenario files', () => {
 
   it('reports YAML syntax errors with a line, and bad extends', () => {
     const err = rejects(file('syntax.yaml', 'extends: default\nfaults: [\n  - {\n'));
-    expect(err.problem).toMatch(/invalid YAML/);
+    expect(err.problem).toMatch(/not valid YAML/);
     expect(err.line).toBeGreaterThan(0);
     expect(rejects(file('ext.yaml', 'extends: nowhere\n')).fieldPath).toBe('extends');
   });

@@ -120,7 +120,7 @@ describe('readers refuse a damaged data set, naming the file', () => {
     const truth = JSON.parse(readFileSync(join(good, 'truth.json'), 'utf8'));
     truth.faults[0].end = truth.faults[0].start - 60_000;
     writeFileSync(join(dir, 'truth.json'), JSON.stringify(truth));
-    await expect(readTruth(dir)).rejects.toThrow(/badtruth\/truth\.json: faults\[0\] \(f1-database-slow\): ends \(\d+\) before it starts/);
+    await expect(readTruth(dir)).rejects.toThrow(/badtruth\/truth\.json:1: faults\[0\]\.end: the fault ends before it starts/);
   });
 
   it('a set that does not match its manifest: a file from another run, a missing file, a cut file', async () => {
