@@ -180,8 +180,14 @@ export function timeOfBytes(b: Uint8Array, start: number, end: number, unit: Tim
   const n = parseDecimal(b, start, end);
   if (Number.isNaN(n)) return parseIsoBytes(b, start, end);
   if (!Number.isFinite(n)) return n;
+  const u = unitByMagnitude(n);
+  return u === 's' ? n * 1000 : u === 'ms' ? n : u === 'us' ? n / 1e3 : n / 1e6;
+}
+
+/** The unit of a numeric time told by its magnitude (see timeOfBytes). */
+export function unitByMagnitude(n: number): NumericTimeUnit {
   const a = Math.abs(n);
-  return a < 1e11 ? n * 1000 : a < 1e14 ? n : a < 1e17 ? n / 1e3 : n / 1e6;
+  return a < 1e11 ? 's' : a < 1e14 ? 'ms' : a < 1e17 ? 'us' : 'ns';
 }
 
 /** timeOfBytes of a string. */
