@@ -288,6 +288,41 @@ describe('faultline anonymise', () => {
     await scanParquet(path.join(dir, 'report', 'rca-candidates.parquet'), (b) => void (candidates += b.numRows));
     expect(candidates).toBe(res.item.rca.reduce((s, a) => s + a.incidents.reduce((t, i) => t + Math.max(1, i.candidates.length), 0), 0));
   });
+
+  it('takes other log and metric layouts through --log-columns and --metric-columns, and reads back as the originals do', async () => {
+    const logRows = ['ts,pod,lvl,msg'];
+    const metricRows = ['when,pod,cpu,mem,note'];
+    for (let k = 0; k < 30; k++) {
+      const s = T0 / 1000 + k * 60;
+      const pod = k % 2 ? 'pay-7d9f8c6b5d-x2k4q' : 'ledger-5c7b9d8f6a-m3n8p';
+      logRows.push(`${s},${pod},${k % 5 ? 'info' : 'warning'},"12:00:0${k % 10} [main] order ${4000 + k} took ${k} ms, card ${CARD}"`);
+      logRows.push(`${s + 1},${pod},,"{""msg"":""ERROR timeout after ${k}s on pay-db-0${k % 3}""}"`);
+      metricRows.push(`${s},${pod},${k / 10},${100 + k},${pod}-note`);
+    }
+    const logs = file('other-logs.csv', `${logRows.join('\n')}\n`);
+    const metrics = file('other-metrics.csv', `${metricRows.join('\n')}\n`);
+    const pods = '^(.+)-[0-9a-f]{10}-[0-9a-z]{5}$';
+    const reading = { logColumns: { time: 'ts', instance: 'pod', level: 'lvl', message: 'msg' }, metricColumns: { time: 'when', instance: 'pod', metrics: 'cpu|mem' }, serviceFromInstance: pods };
+    const mapped = path.join(dir, 'mapped');
+    const res = await anonymise({ out: mapped, keyFile: key, logs: [logs], metrics: [metrics], ...reading, timeShift: 'none' });
+    expect(res.report.outputs).toEqual({ 'logs/': { rows: 60, files: 2 }, 'metrics/': { rows: 30, files: 2 } });
+    expect(res.report.droppedColumns).toEqual([p.map('word', 'note')]);
+    const { readLogs } = await import('../../data/log-csv.js');
+    const { readMetrics } = await import('../../data/metric-csv.js');
+    const rawLogs = await readLogs(logs, { columns: reading.logColumns, serviceFromInstance: pods });
+    const anonLogs = await readLogs(path.join(mapped, 'logs'));
+    const rows = (t: typeof rawLogs, name: (s: string) => string) =>
+      Array.from({ length: t.length }, (_, i) => [t.time[i], name(t.strings[t.service[i]]), t.level[i], t.template[i]].join(' ')).sort();
+    // The same lines, services, levels and templates.
+    expect(rows(anonLogs, (s) => s)).toEqual(rows(rawLogs, (s) => p.map('service', s)));
+    expect(anonLogs.templates.length).toBe(rawLogs.templates.length);
+    const rawMetrics = await readMetrics(metrics, { columns: reading.metricColumns, serviceFromInstance: pods });
+    const anonMetrics = await readMetrics(path.join(mapped, 'metrics'));
+    const points = (t: typeof rawMetrics, name: (s: string) => string) => Array.from({ length: t.length }, (_, i) => [t.time[i], name(t.strings[t.instance[i]]), t.values[0][i], t.values[1][i]].join(' ')).sort();
+    expect(points(anonMetrics, (s) => s)).toEqual(points(rawMetrics, (s) => p.map('instance', s)));
+    expect(new Set(anonMetrics.service.map((c) => c))).toEqual(new Set(['pay', 'ledger'].map((s) => anonMetrics.strings.indexOf(p.map('service', s)))));
+    await expect(anonymise({ out: path.join(dir, 'mapped2'), keyFile: key, logs: [logs], logColumns: { when: 'ts' } })).rejects.toThrow(/--log-columns: unknown column "when"/);
+  });
 });
 
 describe('anonymise output folder', () => {
