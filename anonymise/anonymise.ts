@@ -28,6 +28,7 @@ import { AnonymisationKey } from './key.js';
 import { OPERATION_MODES, Pseudonymiser, type OperationMode } from './pseudonymise.js';
 import { KeyedCsvSinks } from './sinks.js';
 import { anonymiseLogFile, anonymiseMetricFile, learnLogNames, learnMetricNames, telemetryFiles, type TelemetryContext } from './telemetry.js';
+import { ServiceFromInstance } from '../data/telemetry-layouts.js';
 
 export interface AnonymiseOptions {
   out: string;
@@ -48,12 +49,15 @@ export interface AnonymiseOptions {
   serviceFromInstance?: string;
   /** KPI long CSVs, per-series CSV folders, NAB-layout folders or kpis.arrow files. */
   kpis?: string[];
-  /** Log CSV files or folders (faultline's log layout or Nezha's). */
+  /** Log CSV files or folders: faultline's log layout, Nezha's, or one mapped with `logColumns`. */
   logs?: string[];
   /** Fault-free log lines, the same layouts: written to baseline-logs/. */
   baselineLogs?: string[];
-  /** Metric CSV files or folders (faultline's wide metric layout or Nezha's). */
+  /** Metric CSV files or folders: faultline's wide metric layout, Nezha's, or one mapped with `metricColumns`. */
   metrics?: string[];
+  /** Log and metric CSV column mappings (ours=theirs), as `faultline rca --log-columns / --metric-columns` take them. */
+  logColumns?: Record<string, string>;
+  metricColumns?: Record<string, string>;
   /** Incidents JSON (rca's format), CSV or a Nezha fault_list.json. */
   incidents?: string;
   /** A file of further sensitive names, one per line (the bank's, products', partners'). */
@@ -123,7 +127,7 @@ const KEPT_FIELDS: Record<string, string[]> = {
   incidents: ['incidents: durations'],
 };
 
-const NEZHA_LOG_DROPPED = "Nezha logs' Log cell: the container runtime's stream and time fields, the local time of day, the trace and span ids repeated in the text";
+const LOG_LINE_DROPPED = "log messages: a JSON-wrapped line's fields other than its text (a container runtime's stream and time), and the text's leading time of day and level word (the level is written to the level column)";
 
 /** Every fixed sentence the report may hold: they carry no data. */
 export const REPORT_CONSTANT_TEXTS: ReadonlySet<string> = new Set([
@@ -132,7 +136,7 @@ export const REPORT_CONSTANT_TEXTS: ReadonlySet<string> = new Set([
   ...OPERATION_MODES,
   ...Object.values(KEPT_FIELDS).flat(),
   ...KEPT_SHAPES,
-  NEZHA_LOG_DROPPED,
+  LOG_LINE_DROPPED,
   ...BAD_ROW_POLICIES,
 ]);
 
@@ -158,18 +162,6 @@ async function readNames(file: string): Promise<string[]> {
   const names: string[] = [];
   for await (const { line } of readLines(file)) if (line.trim()) names.push(line.trim());
   return names;
-}
-
-function serviceOfInstance(pattern: string | undefined): (instance: string) => string | undefined {
-  let re = POD_SERVICE_RE;
-  if (pattern) {
-    try {
-      re = new RegExp(pattern);
-    } catch (err) {
-      throw new Error(`--service-from-instance: ${(err as Error).message}`);
-    }
-  }
-  return (instance) => re.exec(instance)?.[1];
 }
 
 export async function anonymise(opts: AnonymiseOptions): Promise<{ report: AnonymiseReport; out: string; badRowExamples: string[] }> {
@@ -201,7 +193,14 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
   const logFiles = telemetryFiles(opts.logs ?? [], '--logs');
   const baselineLogFiles = telemetryFiles(opts.baselineLogs ?? [], '--baseline-logs');
   const metricFiles = telemetryFiles(opts.metrics ?? [], '--metrics');
-  const ctx: TelemetryContext = { p, shiftMs: shift.ms, badRows, serviceOf: serviceOfInstance(opts.serviceFromInstance) };
+  const ctx: TelemetryContext = {
+    p,
+    shiftMs: shift.ms,
+    badRows,
+    services: new ServiceFromInstance(opts.serviceFromInstance, POD_SERVICE_RE),
+    ...(opts.logColumns ? { logColumns: opts.logColumns } : {}),
+    ...(opts.metricColumns ? { metricColumns: opts.metricColumns } : {}),
+  };
 
   // Pass 1: every name, from every input. Bad rows are reported by pass 2 only.
   const spanTables: [string, Awaited<ReturnType<typeof loadSpans>>][] = [];
@@ -256,7 +255,7 @@ export async function anonymise(opts: AnonymiseOptions): Promise<{ report: Anony
       for (const file of files) {
         const result = await write(file, sinks, ctx, dir);
         for (const c of result.dropped) dropped.add(c);
-        if (result.layout === 'nezha') droppedFields.add(NEZHA_LOG_DROPPED);
+        if (result.trimmedMessages) droppedFields.add(LOG_LINE_DROPPED);
       }
       const written = await sinks.close();
       outputs[`${dir}/`] = { rows: Object.values(written).reduce((s, n) => s + n, 0), files: Object.keys(written).length };

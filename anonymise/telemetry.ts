@@ -1,33 +1,40 @@
 /**
- * Application logs and resource metrics, anonymised as streams (one CSV record at a time, bounded
- * memory) from any recognised layout (layouts.ts) into faultline's own, one gzipped file per
+ * Application logs and resource metrics, anonymised as streams (one CSV batch at a time, bounded
+ * memory) from any layout the readers take (data/telemetry-layouts.ts, with --log-columns and
+ * --metric-columns) into faultline's own, one gzipped file per
  * instance pseudonym (sinks.ts). Each has a `learn…` pass that only registers names.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BadRows } from '../common/bad-rows.js';
-import { ImportError } from '../common/bad-rows.js';
-import { csvField, readCsvRecordBatches } from '../common/text-lines.js';
+import { BadRows, ImportError } from '../common/bad-rows.js';
+import { fieldCount, fieldText, readCsvBatches, recordTexts, type CsvBatch } from '../common/csv.js';
+import { csvField } from '../common/text-lines.js';
 import { LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS } from '../sim/formats.js';
-import { LOG_LAYOUT_HINT, METRIC_LAYOUT_HINT, parseNezhaLog, recogniseLogLayout, recogniseMetricLayout, type LogLayout, type MetricLayout } from './layouts.js';
+import { levelOf, splitLogLine } from '../data/log-templates.js';
+import { metricCellValue } from '../data/metric-csv.js';
+import { logLayout, metricLayout, type MetricLayout, type ServiceFromInstance, type TimeUnitRule } from '../data/telemetry-layouts.js';
+import { LOG_LEVEL } from '../data/types.js';
 import type { Pseudonymiser } from './pseudonymise.js';
 import type { KeyedCsvSinks } from './sinks.js';
-import { shiftIsoText, shiftTimeText, unixNsToIso, unixSecondsToIso } from './time-text.js';
-import { LOG_LEVELS } from './vocabulary.js';
+import { shiftTimeCell } from './time-text.js';
 
 export interface TelemetryContext {
   p: Pseudonymiser;
   shiftMs: number;
   badRows: BadRows;
   /** The service of an instance (pod) where the layout names only instances. */
-  serviceOf: (instance: string) => string | undefined;
+  services: ServiceFromInstance;
+  /** `--log-columns` and `--metric-columns`, as the readers take them. */
+  logColumns?: Record<string, string>;
+  metricColumns?: Record<string, string>;
 }
 
-/** Rows written, input columns dropped, and the layout recognised. */
+/** Rows written, input columns dropped, the layout recognised, and whether messages lost a leading time or level. */
 export interface TelemetryResult {
   rows: number;
   dropped: string[];
   layout: string;
+  trimmedMessages: boolean;
 }
 
 const CSV_RE = /\.csv(\.gz)?$/i;
@@ -48,196 +55,183 @@ export function telemetryFiles(paths: readonly string[], flag: string): string[]
   return out;
 }
 
-/** Records after the header, with the layout the header names (or an error naming the file). */
-async function* layoutRecords<L>(
-  file: string,
-  recognise: (h: string[]) => L | null,
-  hint: string,
-): AsyncGenerator<{ layout: L; header: string[]; fields: string[]; lineNo: number }> {
-  let layout: L | null = null;
-  let header: string[] = [];
-  for await (const batch of readCsvRecordBatches(file)) {
-    for (const { fields, lineNo } of batch) {
-      if (!layout) {
-        layout = recognise(fields);
-        if (!layout) throw new ImportError(file, `line ${lineNo}`, `unrecognised header: ${hint}`);
-        header = fields;
-        continue;
-      }
-      yield { layout, header, fields, lineNo };
-    }
-  }
-  if (!layout) throw new ImportError(file, '', `empty file: ${hint}`);
+/** What a layout reads a row's keys from. */
+interface KeyColumns {
+  service: number;
+  instance: number;
 }
 
-function reportNoService(ctx: TelemetryContext, pod: string, file: string, lineNo: number): void {
-  ctx.badRows.report(file, `line ${lineNo}`, `cannot derive a service from the instance '${pod}' (see --service-from-instance)`);
+/**
+ * Each record after the header of a metric or log CSV, with the layout its header names (the
+ * readers' recognition, data/telemetry-layouts.ts); a record whose field count is not the header's
+ * is a bad row, as the readers have it. The batch is valid during the call only.
+ */
+async function eachRecord<L>(file: string, ctx: TelemetryContext, layoutOf: (header: string[]) => L, each: (layout: L, header: string[], rows: CsvBatch, r: number) => void): Promise<L> {
+  let layout: L | undefined;
+  let header: string[] = [];
+  for await (const rows of readCsvBatches(file)) {
+    let r = 0;
+    if (layout === undefined) {
+      header = recordTexts(rows, 0).map((f) => f.trim());
+      layout = layoutOf(header);
+      r = 1;
+    }
+    for (; r < rows.length; r++) {
+      const n = fieldCount(rows, r);
+      if (n !== header.length) ctx.badRows.report(file, `line ${rows.line[r]}`, `${n} fields, header has ${header.length}`);
+      else each(layout, header, rows, r);
+    }
+  }
+  if (layout === undefined) throw new ImportError(file, '', 'empty file (no header)');
+  return layout;
+}
+
+/** Field `column` of record r, without surrounding spaces. */
+function cell(rows: CsvBatch, r: number, column: number): string {
+  return fieldText(rows, rows.first[r] + column).trim();
+}
+
+/**
+ * The service and instance (originals) a row names, as the readers take them: the instance
+ * column, else the service; the service column, else derived from the instance. A problem, as
+ * the readers word it, when the key is empty or no service can be derived.
+ */
+function rowKeys(layout: KeyColumns, header: string[], rows: CsvBatch, r: number, ctx: TelemetryContext): { service: string; instance: string } | string {
+  const key = layout.instance >= 0 ? layout.instance : layout.service;
+  const instance = cell(rows, r, key);
+  if (!instance) return `empty ${header[key]}`;
+  const service = layout.service >= 0 ? cell(rows, r, layout.service) : ctx.services.of(instance);
+  return service === undefined ? ctx.services.mismatch(header[layout.instance], instance) : { service, instance };
+}
+
+/** The row's time cell shifted, or the problem as the readers word it. */
+function shiftedTime(layout: { time: number; timeUnit: TimeUnitRule }, header: string[], rows: CsvBatch, r: number, shiftMs: number): string | { problem: string } {
+  const text = fieldText(rows, rows.first[r] + layout.time);
+  return shiftTimeCell(text, layout.timeUnit, shiftMs) ?? { problem: `${header[layout.time]}: not a time: "${text}"` };
+}
+
+/** Header columns a layout does not read. */
+function droppedColumns(header: string[], used: number[]): string[] {
+  return header.filter((_, i) => !used.includes(i));
 }
 
 /** Register a log file's services and instances. */
 export async function learnLogNames(file: string, ctx: TelemetryContext): Promise<void> {
-  for await (const { layout, fields } of layoutRecords(file, recogniseLogLayout, LOG_LAYOUT_HINT)) {
-    if (layout.name === 'faultline') {
-      ctx.p.map('service', fields[layout.columns.service] ?? '');
-      ctx.p.map('instance', fields[layout.columns.instance] ?? '');
-    } else {
-      const pod = fields[layout.pod] ?? '';
-      const service = ctx.serviceOf(pod);
-      // A pod without a service is reported by the anonymising pass.
-      if (service !== undefined) ctx.p.map('service', service);
-      ctx.p.map('instance', pod);
-    }
-  }
+  await eachRecord(file, quiet(ctx), (h) => logLayout(h, file, ctx.logColumns), (layout, header, rows, r) => {
+    const keys = rowKeys(layout, header, rows, r, ctx);
+    if (typeof keys === 'string') return; // reported by the anonymising pass
+    ctx.p.map('service', keys.service);
+    if (layout.instance >= 0) ctx.p.map('instance', keys.instance);
+  });
+}
+
+/** Bad rows are reported by the anonymising pass only. */
+function quiet(ctx: TelemetryContext): TelemetryContext {
+  return { ...ctx, badRows: new BadRows('skip') };
 }
 
 const LOG_HEADER = LOG_CSV_COLUMNS.join(',');
-const LEVELS = new Set<string>(LOG_LEVELS);
+const LEVEL_NAMES = new Map<number, string>(Object.entries(LOG_LEVEL).filter(([, v]) => v !== LOG_LEVEL.unknown).map(([k, v]) => [v, k.toUpperCase()]));
 
-/** A level kept as the enumeration (WARNING read as WARN), anything else scrubbed as text. */
-function logLevel(level: string, p: Pseudonymiser, field: string): string {
-  const upper = level.trim().toUpperCase();
-  if (LEVELS.has(upper)) return upper;
-  if (upper === 'WARNING') return 'WARN';
-  return p.scrubText(level, field);
-}
-
-/** One log file into the sinks in faultline's log layout; `field` names the output in the report's counts. */
+/**
+ * One log file into the sinks in faultline's log layout; `field` names the output in the report's
+ * counts. The level is the one the readers find (a level column's word, else the message's
+ * leading one) and the message is the line without its leading time and level (data/log-templates.ts
+ * splitLogLine), so that the copy mines to the same templates.
+ */
 export async function anonymiseLogFile(file: string, sinks: KeyedCsvSinks, ctx: TelemetryContext, field = 'logs'): Promise<TelemetryResult> {
   const { p } = ctx;
   let rows = 0;
-  let dropped: string[] = [];
-  let seen: LogLayout | null = null;
+  let trimmed = false;
   const ids = { service: 0, instance: 0, trace: 0, span: 0 };
-  for await (const { layout, fields, lineNo } of layoutRecords(file, recogniseLogLayout, LOG_LAYOUT_HINT)) {
-    if (!seen) {
-      seen = layout;
-      dropped = layout.dropped;
-    }
-    let time: string | null;
-    let service: string;
-    let instance: string;
-    let traceId: string;
-    let spanId: string;
-    let level: string;
-    let message: string;
-    if (layout.name === 'faultline') {
-      const c = layout.columns;
-      const raw = fields[c.time] ?? '';
-      time = shiftTimeText(raw, ctx.shiftMs);
-      if (time === null) {
-        ctx.badRows.report(file, `line ${lineNo}`, `time '${raw}' is neither ISO 8601 nor Unix ms`);
-        continue;
-      }
-      service = fields[c.service] ?? '';
-      instance = fields[c.instance] ?? '';
-      traceId = fields[c.trace_id] ?? '';
-      spanId = fields[c.span_id] ?? '';
-      level = fields[c.level] ?? '';
-      message = fields[c.message] ?? '';
-    } else {
-      const ns = layout.timeNs >= 0 ? (fields[layout.timeNs] ?? '') : '';
-      const iso = layout.timestamp >= 0 ? (fields[layout.timestamp] ?? '') : '';
-      time = unixNsToIso(ns, ctx.shiftMs) ?? shiftIsoText(iso, ctx.shiftMs);
-      if (time === null) {
-        ctx.badRows.report(file, `line ${lineNo}`, `neither TimeUnixNano '${ns}' nor Timestamp '${iso}' is a time`);
-        continue;
-      }
-      instance = fields[layout.pod] ?? '';
-      const derived = ctx.serviceOf(instance);
-      if (derived === undefined) {
-        reportNoService(ctx, instance, file, lineNo);
-        continue;
-      }
-      service = derived;
-      traceId = layout.traceId >= 0 ? (fields[layout.traceId] ?? '') : '';
-      spanId = layout.spanId >= 0 ? (fields[layout.spanId] ?? '') : '';
-      ({ level, message } = parseNezhaLog(fields[layout.log] ?? ''));
-    }
-    if (service) ids.service++;
-    if (instance) ids.instance++;
+  let header: string[] = [];
+  const layout = await eachRecord(file, ctx, (h) => logLayout((header = h), file, ctx.logColumns), (layout, header, batch, r) => {
+    const where = `line ${batch.line[r]}`;
+    const time = shiftedTime(layout, header, batch, r, ctx.shiftMs);
+    if (typeof time !== 'string') return ctx.badRows.report(file, where, time.problem);
+    const keys = rowKeys(layout, header, batch, r, ctx);
+    if (typeof keys === 'string') return ctx.badRows.report(file, where, keys);
+    const traceId = layout.traceId >= 0 ? cell(batch, r, layout.traceId) : '';
+    const spanId = layout.spanId >= 0 ? cell(batch, r, layout.spanId) : '';
+    const raw = fieldText(batch, batch.first[r] + layout.message);
+    const line = splitLogLine(raw);
+    if (line.message !== raw) trimmed = true;
+    const stated = layout.level >= 0 ? levelOf(cell(batch, r, layout.level)) : LOG_LEVEL.unknown;
+    const level = LEVEL_NAMES.get(stated === LOG_LEVEL.unknown ? line.level : stated) ?? '';
+    if (keys.service) ids.service++;
+    if (layout.instance >= 0) ids.instance++;
     if (traceId) ids.trace++;
     if (spanId) ids.span++;
-    const svc = p.map('service', service);
-    const inst = p.map('instance', instance);
-    const row = [time, svc, inst, p.map('traceId', traceId), p.map('spanId', spanId), level ? logLevel(level, p, `${field}.level`) : '', p.scrubText(message, `${field}.message`)];
-    sinks.append(inst || svc, LOG_HEADER, row.map(csvField).join(','));
+    const svc = p.map('service', keys.service);
+    // Where only services are known the instance is the service's name, as the readers have it.
+    const inst = layout.instance >= 0 ? p.map('instance', keys.instance) : svc;
+    const row = [time, svc, inst, p.map('traceId', traceId), p.map('spanId', spanId), level, p.scrubText(line.message.trimEnd(), `${field}.message`)];
+    sinks.append(inst, LOG_HEADER, row.map(csvField).join(','));
     rows++;
-  }
+  });
   p.tally(`${field}.service`, ids.service);
   p.tally(`${field}.instance`, ids.instance);
   p.tally(`${field}.trace_id`, ids.trace);
   p.tally(`${field}.span_id`, ids.span);
-  return { rows, dropped, layout: seen?.name ?? '' };
-}
-
-/**
- * The service and instance a metric row names (originals), the instance undefined where only
- * services are known; the service undefined where it cannot be derived from the pod.
- */
-function metricKeys(layout: MetricLayout, fields: string[], ctx: TelemetryContext): { service: string | undefined; instance: string | undefined } {
-  if (layout.name === 'faultline') return { service: fields[layout.service] ?? '', instance: fields[layout.instance] ?? '' };
-  if (layout.name === 'nezha-service') return { service: fields[layout.service] ?? '', instance: undefined };
-  const pod = fields[layout.pod] ?? '';
-  return { service: ctx.serviceOf(pod), instance: pod };
+  const used = [layout.time, layout.service, layout.instance, layout.traceId, layout.spanId, layout.level, layout.message];
+  return { rows, dropped: droppedColumns(header, used), layout: layout.name, trimmedMessages: trimmed };
 }
 
 /** Register a metric file's services and instances. */
 export async function learnMetricNames(file: string, ctx: TelemetryContext): Promise<void> {
-  for await (const { layout, fields } of layoutRecords(file, recogniseMetricLayout, METRIC_LAYOUT_HINT)) {
-    const { service, instance } = metricKeys(layout, fields, ctx);
-    if (service !== undefined) ctx.p.map('service', service);
-    if (instance !== undefined) ctx.p.map('instance', instance);
-  }
+  await eachRecord(file, quiet(ctx), (h) => metricLayout(h, file, ctx.metricColumns), (layout, header, rows, r) => {
+    const keys = rowKeys(layout, header, rows, r, ctx);
+    if (typeof keys === 'string') return;
+    ctx.p.map('service', keys.service);
+    if (layout.instance >= 0) ctx.p.map('instance', keys.instance);
+  });
 }
-
-const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$|^[+-]?(?:nan|inf|infinity)$/i;
 
 /** One metric file into the sinks in faultline's wide metric layout; metric names scrubbed as text. */
 export async function anonymiseMetricFile(file: string, sinks: KeyedCsvSinks, ctx: TelemetryContext, field = 'metrics'): Promise<TelemetryResult> {
   const { p } = ctx;
   let rows = 0;
-  let header = '';
-  let dropped: string[] = [];
-  let layoutName = '';
+  let header: string[] = [];
+  let outHeader = '';
   const ids = { service: 0, instance: 0 };
-  for await (const { layout, header: cells, fields, lineNo } of layoutRecords(file, recogniseMetricLayout, METRIC_LAYOUT_HINT)) {
-    if (!header) {
-      header = metricHeader(layout, cells, file, p, `${field}.name`);
-      dropped = layout.dropped;
-      layoutName = layout.name;
-    }
-    const time = layout.name === 'faultline' ? shiftTimeText(fields[layout.time] ?? '', ctx.shiftMs) : unixSecondsToIso(fields[layout.timestamp] ?? '', ctx.shiftMs);
-    if (time === null) {
-      ctx.badRows.report(file, `line ${lineNo}`, `time '${fields[layout.name === 'faultline' ? layout.time : layout.timestamp] ?? ''}' is not a time`);
-      continue;
-    }
-    const keys = metricKeys(layout, fields, ctx);
-    if (keys.service === undefined) {
-      reportNoService(ctx, fields[layout.name === 'nezha-pod' ? layout.pod : 0] ?? '', file, lineNo);
-      continue;
-    }
-    const bad = layout.metrics.find((i) => (fields[i] ?? '') !== '' && !NUMBER_RE.test(fields[i].trim()));
-    if (bad !== undefined) {
-      ctx.badRows.report(file, `line ${lineNo}`, `column ${bad + 1}: '${fields[bad]}' is not a number`);
-      continue;
-    }
-    const svc = p.map('service', keys.service);
-    // Where only services are known the instance is the service's name, as in MetricTable.
-    const inst = keys.instance === undefined ? svc : p.map('instance', keys.instance);
-    if (keys.service) ids.service++;
-    if (keys.instance) ids.instance++;
-    const row = [time, svc, inst, ...layout.metrics.map((i) => (fields[i] ?? '').trim())];
-    sinks.append(inst || svc, header, row.map(csvField).join(','));
-    rows++;
-  }
+  const layout = await eachRecord(
+    file,
+    ctx,
+    (h) => {
+      const layout = metricLayout((header = h), file, ctx.metricColumns);
+      outHeader = metricHeader(layout, file, p, `${field}.name`);
+      return layout;
+    },
+    (layout, header, batch, r) => {
+      const where = `line ${batch.line[r]}`;
+      const time = shiftedTime(layout, header, batch, r, ctx.shiftMs);
+      if (typeof time !== 'string') return ctx.badRows.report(file, where, time.problem);
+      const key = layout.instance >= 0 ? layout.instance : layout.service;
+      if (!cell(batch, r, key)) return ctx.badRows.report(file, where, `empty ${header[key]}`);
+      const f = batch.first[r];
+      const bad = layout.metrics.find((m) => metricCellValue(batch.bytes, batch.start[f + m.column], batch.end[f + m.column]) === undefined);
+      if (bad) return ctx.badRows.report(file, where, `${header[bad.column]}: not a number: "${fieldText(batch, f + bad.column)}"`);
+      const keys = rowKeys(layout, header, batch, r, ctx);
+      if (typeof keys === 'string') return ctx.badRows.report(file, where, keys);
+      const svc = p.map('service', keys.service);
+      // Where only services are known the instance is the service's name, as the readers have it.
+      const inst = layout.instance >= 0 ? p.map('instance', keys.instance) : svc;
+      if (keys.service) ids.service++;
+      if (layout.instance >= 0) ids.instance++;
+      const row = [time, svc, inst, ...layout.metrics.map((m) => cell(batch, r, m.column))];
+      sinks.append(inst, outHeader, row.map(csvField).join(','));
+      rows++;
+    },
+  );
   p.tally(`${field}.service`, ids.service);
   p.tally(`${field}.instance`, ids.instance);
-  return { rows, dropped, layout: layoutName };
+  const used = [layout.time, layout.service, layout.instance, ...layout.metrics.map((m) => m.column)];
+  return { rows, dropped: droppedColumns(header, used), layout: layout.name, trimmedMessages: false };
 }
 
 /** faultline's metric header with each metric name scrubbed; two names may not become one. */
-function metricHeader(layout: MetricLayout, cells: string[], file: string, p: Pseudonymiser, field: string): string {
-  const names = layout.metrics.map((i) => p.scrubText(cells[i].trim(), field));
+function metricHeader(layout: MetricLayout, file: string, p: Pseudonymiser, field: string): string {
+  const names = layout.metrics.map((m) => p.scrubText(m.name, field));
   const all = [...METRIC_CSV_KEY_COLUMNS, ...names];
   if (new Set(all).size !== all.length) throw new ImportError(file, 'line 1', 'two metric columns have the same name (or a key column\'s) after anonymisation');
   return all.map(csvField).join(',');

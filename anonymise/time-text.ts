@@ -3,6 +3,8 @@
  * ISO 8601 time or a Unix nanosecond count are carried over as digits, never through a float.
  */
 
+import { timeOfCell, unitByMagnitude, type TimeUnitRule } from '../data/telemetry-layouts.js';
+
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$/i;
 
 /** `ms` as ISO 8601 UTC, then the sub-millisecond digits; no fraction when the input had none and none is needed. */
@@ -34,11 +36,12 @@ export function shiftUnixMsText(text: string, shiftMs: number): string | null {
   return `${Number(m[1]) + shiftMs}${m[2] ?? ''}`;
 }
 
-/** Unix nanoseconds (as text: beyond 2^53) to shifted ISO 8601 with all nine fraction digits. */
-export function unixNsToIso(text: string, shiftMs: number): string | null {
+/** Unix microseconds or nanoseconds (as text: beyond 2^53) to shifted ISO 8601 with every fraction digit. */
+function unixFineToIso(text: string, unit: 'us' | 'ns', shiftMs: number): string | null {
   const s = text.trim();
-  if (!/^\d{7,}$/.test(s)) return null;
-  return isoOf(Number(s.slice(0, -6)) + shiftMs, s.slice(-6), true);
+  const below = unit === 'us' ? 3 : 6;
+  if (!/^\d+$/.test(s) || s.length <= below) return null;
+  return isoOf(Number(s.slice(0, -below)) + shiftMs, s.slice(-below), true);
 }
 
 /** Unix seconds (integer or with a fraction) to shifted ISO 8601. */
@@ -49,7 +52,18 @@ export function unixSecondsToIso(text: string, shiftMs: number): string | null {
   return isoOf(Number(m[1]) * 1000 + Number(fraction.slice(0, 3).padEnd(3, '0')) + shiftMs, fraction.slice(3), fraction !== '');
 }
 
-/** A layout's `time` cell (ISO 8601 or Unix ms), shifted in the form it was written. */
-export function shiftTimeText(text: string, shiftMs: number): string | null {
-  return shiftIsoText(text, shiftMs) ?? shiftUnixMsText(text, shiftMs);
+/**
+ * A time cell of a telemetry layout, read as the readers read it (data/telemetry-layouts.ts
+ * timeOfCell: ISO 8601, or a number in the layout's unit or told by magnitude), shifted: ISO 8601
+ * and Unix ms in the form they were written, other units as ISO 8601 with every digit. null when
+ * the readers would not take it.
+ */
+export function shiftTimeCell(text: string, unit: TimeUnitRule, shiftMs: number): string | null {
+  const ms = timeOfCell(text, unit);
+  if (!Number.isFinite(ms)) return null;
+  const n = Number(text.trim());
+  if (Number.isNaN(n)) return shiftIsoText(text, shiftMs) ?? isoOf(ms + shiftMs, '', true);
+  const u = unit === 'magnitude' ? unitByMagnitude(n) : unit;
+  const shifted = u === 'ms' ? shiftUnixMsText(text, shiftMs) : u === 's' ? unixSecondsToIso(text, shiftMs) : unixFineToIso(text, u, shiftMs);
+  return shifted ?? isoOf(ms + shiftMs, '', true);
 }

@@ -6,12 +6,13 @@
  * templates, not with the text. Layouts are recognised from the header (telemetry-layouts.ts).
  */
 import { BadRows } from '../common/bad-rows.js';
-import { readCsvRecordBatches } from '../common/text-lines.js';
+import { fieldCount, fieldText, readCsvBatches, recordTexts, type CsvBatch } from '../common/csv.js';
+import { trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
 import { grown } from '../common/typed-array.js';
 import { StringDictionary } from '../common/string-dictionary.js';
 import { csvFilesOf, inWindows, type TimeWindow } from './csv-files.js';
 import { LogTemplateMiner, levelOf, type DrainOptions } from './log-templates.js';
-import { logLayout, ServiceFromInstance, timeOfCell } from './telemetry-layouts.js';
+import { InstanceServices, logLayout, ServiceFromInstance, timeOfBytes } from './telemetry-layouts.js';
 import { LOG_LEVEL, type LogTable } from './types.js';
 import { scanLogs } from '../sim/read.js';
 
@@ -44,7 +45,7 @@ export interface LogReadStats {
 class LogTableBuilder {
   length = 0;
   private cap = 1 << 14;
-  private readonly dictionary = new StringDictionary();
+  readonly dictionary = new StringDictionary();
   readonly strings = this.dictionary.strings;
   time = new Float64Array(this.cap);
   service = new Int32Array(this.cap);
@@ -107,6 +108,27 @@ class LogTableBuilder {
 
 const ARROW_FILE = /\.arrow$/i;
 
+/** The code of field f's text without surrounding spaces; with `emptyIsNone`, -1 for an empty field. */
+function internTrimmed(dictionary: StringDictionary, rows: CsvBatch, f: number, emptyIsNone = false): number {
+  const t = trimSpaces(rows.bytes, rows.start[f], rows.end[f]);
+  const start = trimmedStart(t);
+  const end = trimmedEnd(t);
+  return emptyIsNone && start === end ? -1 : dictionary.intern(rows.bytes, start, end);
+}
+
+/** LOG_LEVEL of level cells, told once per distinct cell text (a level column holds a handful). */
+class LevelCells {
+  private readonly texts = new StringDictionary();
+  private readonly levels: number[] = [];
+
+  of(rows: CsvBatch, f: number): number {
+    const t = trimSpaces(rows.bytes, rows.start[f], rows.end[f]);
+    const code = this.texts.intern(rows.bytes, trimmedStart(t), trimmedEnd(t));
+    if (code === this.levels.length) this.levels.push(levelOf(this.texts.strings[code]));
+    return this.levels[code];
+  }
+}
+
 /**
  * A generated data set's logs.arrow (sim/formats.ts LOG_COLUMNS): the line's bizSeqNo is its trace
  * and its uniqueId its span, as in the trees built from the message log.
@@ -146,6 +168,7 @@ export async function readLogs(paths: string | readonly string[], opts: ReadLogs
   const miner = opts.miner ?? new LogTemplateMiner(opts.templates);
   const b = new LogTableBuilder();
   const counts: LogReadStats = { lines: 0, kept: 0, dropped: 0, files: 0 };
+  const levels = new LevelCells();
   for (const path of list) {
     for (const file of csvFilesOf(path, 'log')) {
       counts.files++;
@@ -153,50 +176,61 @@ export async function readLogs(paths: string | readonly string[], opts: ReadLogs
         await addLogsArrow(file, b, miner, opts.keep, counts);
         continue;
       }
-      let header: string[] | undefined;
+      let header: string[] = [];
       let layout: ReturnType<typeof logLayout> | undefined;
-      for await (const records of readCsvRecordBatches(file)) {
-        for (const { fields, lineNo } of records) {
-          if (!layout) {
-            header = fields.map((f) => f.trim());
-            layout = logLayout(header, file, opts.columns);
-            continue;
-          }
+      let derived: InstanceServices | undefined;
+      for await (const rows of readCsvBatches(file)) {
+        const bytes = rows.bytes;
+        let r = 0;
+        if (!layout) {
+          header = recordTexts(rows, 0).map((f) => f.trim());
+          layout = logLayout(header, file, opts.columns);
+          if (layout.service < 0) derived = new InstanceServices(services, b.dictionary);
+          r = 1;
+        }
+        const keyColumn = layout.instance >= 0 ? layout.instance : layout.service;
+        for (; r < rows.length; r++) {
           counts.lines++;
-          const where = `line ${lineNo}`;
-          if (fields.length !== header!.length) {
-            badRows.report(file, where, `${fields.length} fields, header has ${header!.length}`);
+          const n = fieldCount(rows, r);
+          if (n !== header.length) {
+            badRows.report(file, `line ${rows.line[r]}`, `${n} fields, header has ${header.length}`);
             continue;
           }
-          const timeText = fields[layout.time];
-          const time = timeOfCell(timeText, layout.timeUnit);
+          const f = rows.first[r];
+          const time = timeOfBytes(bytes, rows.start[f + layout.time], rows.end[f + layout.time], layout.timeUnit);
           if (!Number.isFinite(time)) {
-            badRows.report(file, where, `${header![layout.time]}: not a time: "${timeText}"`);
+            badRows.report(file, `line ${rows.line[r]}`, `${header[layout.time]}: not a time: "${fieldText(rows, f + layout.time)}"`);
             continue;
           }
           if (!inWindows(time, opts.keep)) {
             counts.dropped++;
             continue;
           }
-          const instanceName = layout.instance >= 0 ? fields[layout.instance].trim() : fields[layout.service].trim();
-          if (!instanceName) {
-            badRows.report(file, where, `empty ${header![layout.instance >= 0 ? layout.instance : layout.service]}`);
+          const key = trimSpaces(bytes, rows.start[f + keyColumn], rows.end[f + keyColumn]);
+          const keyStart = trimmedStart(key);
+          const keyEnd = trimmedEnd(key);
+          if (keyStart === keyEnd) {
+            badRows.report(file, `line ${rows.line[r]}`, `empty ${header[keyColumn]}`);
             continue;
           }
-          const serviceName = layout.service >= 0 ? fields[layout.service].trim() : services.of(instanceName);
-          if (serviceName === undefined) {
-            badRows.report(file, where, services.mismatch(header![layout.instance], instanceName));
-            continue;
-          }
-          const service = b.intern(serviceName);
-          const mined = miner.mine(fields[layout.message]);
+          let service: number;
+          let local = -1;
+          if (derived) {
+            local = derived.local(bytes, keyStart, keyEnd);
+            service = derived.serviceOf(local);
+            if (service < 0) {
+              badRows.report(file, `line ${rows.line[r]}`, services.mismatch(header[layout.instance], derived.name(local)));
+              continue;
+            }
+          } else service = internTrimmed(b.dictionary, rows, f + layout.service);
+          // Only the message becomes a string: Drain mines its text.
+          const mined = miner.mine(fieldText(rows, f + layout.message));
           // A level column wins where it holds a level word; else the message's own.
-          const stated = layout.level >= 0 ? levelOf(fields[layout.level].trim()) : LOG_LEVEL.unknown;
-          const id = (k: number) => {
-            const v = k >= 0 ? fields[k].trim() : '';
-            return v ? b.intern(v) : -1;
-          };
-          b.add(time, service, b.intern(instanceName), id(layout.traceId), id(layout.spanId), stated === LOG_LEVEL.unknown ? mined.level : stated, mined.template);
+          const stated = layout.level >= 0 ? levels.of(rows, f + layout.level) : LOG_LEVEL.unknown;
+          const instance = derived ? derived.instanceOf(local) : b.dictionary.intern(bytes, keyStart, keyEnd);
+          const trace = layout.traceId >= 0 ? internTrimmed(b.dictionary, rows, f + layout.traceId, true) : -1;
+          const span = layout.spanId >= 0 ? internTrimmed(b.dictionary, rows, f + layout.spanId, true) : -1;
+          b.add(time, service, instance, trace, span, stated === LOG_LEVEL.unknown ? mined.level : stated, mined.template);
           counts.kept++;
         }
       }

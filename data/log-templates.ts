@@ -206,18 +206,33 @@ export interface PreparedMessage {
   tokens: string[];
 }
 
+export interface LogLine {
+  /** LOG_LEVEL of the line's leading level word (unknown when none). */
+  level: number;
+  /** The line without its leading timestamp and level word; the rest as written. */
+  message: string;
+}
+
+const TOKEN = /\S+/g;
+
 /**
- * A message ready for Drain: the text of a JSON-wrapped line (a container runtime's
- * `{"log": ...}`, or a structured logger's `message` / `msg`), without its leading timestamp and
- * level (the level is returned), variables masked, split into tokens.
+ * A log line's message and level: the text of a JSON-wrapped line (a container runtime's
+ * `{"log": ...}`, or a structured logger's `message` / `msg`), without its leading timestamp (up
+ * to two tokens) and its level word (within the three tokens after it), which is returned. Readers
+ * mine the message; anonymisation writes it, so that the copy mines to the same tokens.
  */
-export function prepareLogMessage(raw: string, mask = true): PreparedMessage {
+export function splitLogLine(raw: string): LogLine {
   let text = raw;
   const lead = text.trimStart();
   if (lead.startsWith('{')) text = unwrapJson(lead) ?? text;
-  const tokens = text.split(/\s+/);
-  if (tokens.length && tokens[tokens.length - 1] === '') tokens.pop();
-  if (tokens.length && tokens[0] === '') tokens.shift();
+  // The first six tokens: two of time, three that may hold the level, and the one after it.
+  const starts: number[] = [];
+  const tokens: string[] = [];
+  TOKEN.lastIndex = 0;
+  for (let m = TOKEN.exec(text); m !== null && tokens.length < 6; m = TOKEN.exec(text)) {
+    starts.push(m.index);
+    tokens.push(m[0]);
+  }
   let k = 0;
   while (k < tokens.length && k < 2 && LEADING_TIME.test(tokens[k])) k++;
   let level: number = LOG_LEVEL.unknown;
@@ -226,9 +241,21 @@ export function prepareLogMessage(raw: string, mask = true): PreparedMessage {
     level = levelOf(tokens[j]);
     if (level !== LOG_LEVEL.unknown) levelAt = j;
   }
-  const out: string[] = [];
-  for (let j = k; j < tokens.length; j++) if (j !== levelAt) out.push(mask ? maskToken(tokens[j]) : tokens[j]);
-  return { level, tokens: out };
+  if (k === 0 && levelAt < 0) return { level, message: text };
+  const from = k < starts.length ? starts[k] : text.length;
+  if (levelAt < 0) return { level, message: text.slice(from) };
+  const after = levelAt + 1 < starts.length ? starts[levelAt + 1] : text.length;
+  return { level, message: text.slice(from, starts[levelAt]) + text.slice(after) };
+}
+
+/** A message ready for Drain (splitLogLine), variables masked, split into tokens. */
+export function prepareLogMessage(raw: string, mask = true): PreparedMessage {
+  const { level, message } = splitLogLine(raw);
+  const tokens = message.split(/\s+/);
+  if (tokens.length && tokens[tokens.length - 1] === '') tokens.pop();
+  if (tokens.length && tokens[0] === '') tokens.shift();
+  if (mask) for (let j = 0; j < tokens.length; j++) tokens[j] = maskToken(tokens[j]);
+  return { level, tokens };
 }
 
 function unwrapJson(text: string): string | undefined {

@@ -5,11 +5,12 @@
  * recognised from the header (telemetry-layouts.ts).
  */
 import { BadRows } from '../common/bad-rows.js';
-import { readCsvRecordBatches } from '../common/text-lines.js';
+import { fieldCount, fieldText, readCsvBatches, recordTexts } from '../common/csv.js';
+import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
 import { grown } from '../common/typed-array.js';
 import { StringDictionary } from '../common/string-dictionary.js';
 import { csvFilesOf, inWindows, type TimeWindow } from './csv-files.js';
-import { metricLayout, ServiceFromInstance, timeOfCell } from './telemetry-layouts.js';
+import { InstanceServices, metricLayout, ServiceFromInstance, timeOfBytes } from './telemetry-layouts.js';
 import type { MetricTable } from './types.js';
 import { readMetricFrame } from '../sim/read.js';
 import { METRIC_NAMES } from '../sim/formats.js';
@@ -31,19 +32,20 @@ export interface MetricReadStats {
   files: number;
 }
 
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
-/** A metric cell: a number, NaN for an empty or NaN cell, undefined when it is neither. */
-function metricValue(text: string): number | undefined {
-  const t = text.trim();
-  if (t === '' || t === 'NaN' || t === 'nan' || t === 'null') return NaN;
-  return NUMBER.test(t) ? Number(t) : undefined;
+/** A metric cell's bytes: a decimal number, NaN for an empty, `NaN`, `nan` or `null` cell, undefined when it is neither. */
+export function metricCellValue(b: Uint8Array, start: number, end: number): number | undefined {
+  const v = parseDecimal(b, start, end);
+  if (!Number.isNaN(v)) return v;
+  const t = trimSpaces(b, start, end);
+  const s = trimmedStart(t);
+  const e = trimmedEnd(t);
+  return s === e || bytesEqual(b, s, e, 'NaN') || bytesEqual(b, s, e, 'nan') || bytesEqual(b, s, e, 'null') ? NaN : undefined;
 }
 
 class MetricTableBuilder {
   length = 0;
   private cap = 4096;
-  private readonly dictionary = new StringDictionary();
+  readonly dictionary = new StringDictionary();
   readonly strings = this.dictionary.strings;
   readonly names: string[] = [];
   private readonly nameIds = new Map<string, number>();
@@ -140,7 +142,6 @@ export async function readMetrics(paths: string | readonly string[], opts: ReadM
   const badRows = opts.badRows ?? new BadRows('reject');
   const b = new MetricTableBuilder();
   const counts: MetricReadStats = { rows: 0, kept: 0, dropped: 0, files: 0 };
-  const parsed: number[] = [];
   for (const path of list) {
     for (const file of csvFilesOf(path, 'metric')) {
       counts.files++;
@@ -148,59 +149,77 @@ export async function readMetrics(paths: string | readonly string[], opts: ReadM
         await addMetricsArrow(file, b, opts.keep, counts);
         continue;
       }
-      let header: string[] | undefined;
+      let header: string[] = [];
       let layout: ReturnType<typeof metricLayout> | undefined;
       let columnOf: number[] = [];
-      for await (const records of readCsvRecordBatches(file)) {
-        for (const { fields, lineNo } of records) {
-          if (!layout) {
-            header = fields.map((f) => f.trim());
-            layout = metricLayout(header, file, opts.columns);
-            columnOf = layout.metrics.map((m) => b.metric(m.name));
-            continue;
-          }
+      let parsed = new Float64Array(0);
+      let derived: InstanceServices | undefined;
+      for await (const rows of readCsvBatches(file)) {
+        const bytes = rows.bytes;
+        let r = 0;
+        if (!layout) {
+          header = recordTexts(rows, 0).map((f) => f.trim());
+          layout = metricLayout(header, file, opts.columns);
+          columnOf = layout.metrics.map((m) => b.metric(m.name));
+          parsed = new Float64Array(layout.metrics.length);
+          if (layout.service < 0) derived = new InstanceServices(services, b.dictionary);
+          r = 1;
+        }
+        const keyColumn = layout.instance >= 0 ? layout.instance : layout.service;
+        for (; r < rows.length; r++) {
           counts.rows++;
-          const where = `line ${lineNo}`;
-          if (fields.length !== header!.length) {
-            badRows.report(file, where, `${fields.length} fields, header has ${header!.length}`);
+          const n = fieldCount(rows, r);
+          if (n !== header.length) {
+            badRows.report(file, `line ${rows.line[r]}`, `${n} fields, header has ${header.length}`);
             continue;
           }
-          const time = timeOfCell(fields[layout.time], layout.timeUnit);
+          const f = rows.first[r];
+          const time = timeOfBytes(bytes, rows.start[f + layout.time], rows.end[f + layout.time], layout.timeUnit);
           if (!Number.isFinite(time)) {
-            badRows.report(file, where, `${header![layout.time]}: not a time: "${fields[layout.time]}"`);
+            badRows.report(file, `line ${rows.line[r]}`, `${header[layout.time]}: not a time: "${fieldText(rows, f + layout.time)}"`);
             continue;
           }
           if (!inWindows(time, opts.keep)) {
             counts.dropped++;
             continue;
           }
-          const keyColumn = layout.instance >= 0 ? layout.instance : layout.service;
-          const instanceName = fields[keyColumn].trim();
-          if (!instanceName) {
-            badRows.report(file, where, `empty ${header![keyColumn]}`);
+          const key = trimSpaces(bytes, rows.start[f + keyColumn], rows.end[f + keyColumn]);
+          const keyStart = trimmedStart(key);
+          const keyEnd = trimmedEnd(key);
+          if (keyStart === keyEnd) {
+            badRows.report(file, `line ${rows.line[r]}`, `empty ${header[keyColumn]}`);
             continue;
           }
           let bad = -1;
-          parsed.length = 0;
-          for (const m of layout.metrics) {
-            const v = metricValue(fields[m.column]);
+          for (let k = 0; k < parsed.length; k++) {
+            const c = f + layout.metrics[k].column;
+            const v = metricCellValue(bytes, rows.start[c], rows.end[c]);
             if (v === undefined) {
-              bad = m.column;
+              bad = layout.metrics[k].column;
               break;
             }
-            parsed.push(v);
+            parsed[k] = v;
           }
           if (bad >= 0) {
-            badRows.report(file, where, `${header![bad]}: not a number: "${fields[bad]}"`);
+            badRows.report(file, `line ${rows.line[r]}`, `${header[bad]}: not a number: "${fieldText(rows, f + bad)}"`);
             continue;
           }
-          const serviceName = layout.service >= 0 ? fields[layout.service].trim() : services.of(instanceName);
-          if (serviceName === undefined) {
-            badRows.report(file, where, services.mismatch(header![layout.instance], instanceName));
-            continue;
+          let service: number;
+          let instance: number;
+          if (derived) {
+            const local = derived.local(bytes, keyStart, keyEnd);
+            service = derived.serviceOf(local);
+            if (service < 0) {
+              badRows.report(file, `line ${rows.line[r]}`, services.mismatch(header[layout.instance], derived.name(local)));
+              continue;
+            }
+            instance = derived.instanceOf(local);
+          } else {
+            const s = trimSpaces(bytes, rows.start[f + layout.service], rows.end[f + layout.service]);
+            service = b.dictionary.intern(bytes, trimmedStart(s), trimmedEnd(s));
+            instance = b.dictionary.intern(bytes, keyStart, keyEnd);
           }
-          const service = b.intern(serviceName);
-          const row = b.row(time, service, b.intern(instanceName));
+          const row = b.row(time, service, instance);
           for (let k = 0; k < parsed.length; k++) b.values[columnOf[k]][row] = parsed[k];
           counts.kept++;
         }

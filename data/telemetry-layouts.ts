@@ -6,7 +6,9 @@
  * log-csv.ts) and anonymisation share this one recognition.
  */
 import { LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS, type LogCsvColumn } from '../sim/formats.js';
-import { parseInstant, type NumericTimeUnit } from '../common/instant.js';
+import { parseInstantBytes, parseIsoBytes, type NumericTimeUnit } from '../common/instant.js';
+import { parseDecimal } from '../common/bytes.js';
+import { RunInterner, StringDictionary } from '../common/string-dictionary.js';
 import { ImportError } from '../common/bad-rows.js';
 
 /** Where a numeric time's unit is not stated, it is told by magnitude (see `timeOfCell`). */
@@ -168,31 +170,44 @@ export function logLayout(header: string[], file: string, mapping?: Record<strin
 }
 
 /**
- * Unix ms of a time cell: ISO 8601 (zone-less is UTC), or a number in the layout's unit; where the
- * unit is not stated it is told by magnitude: below 1e11 seconds, below 1e14 milliseconds, below
- * 1e17 microseconds, else nanoseconds (any instant from 1973 to 5138 reads correctly). NaN when
- * neither.
+ * Unix ms of a time cell, read from its bytes: ISO 8601 (zone-less is UTC), or a number in the
+ * layout's unit; where the unit is not stated it is told by magnitude: below 1e11 seconds, below
+ * 1e14 milliseconds, below 1e17 microseconds, else nanoseconds (any instant from 1973 to 5138 reads
+ * correctly). NaN when neither.
  */
+export function timeOfBytes(b: Uint8Array, start: number, end: number, unit: TimeUnitRule): number {
+  if (unit !== 'magnitude') return parseInstantBytes(b, start, end, unit);
+  const n = parseDecimal(b, start, end);
+  if (Number.isNaN(n)) return parseIsoBytes(b, start, end);
+  if (!Number.isFinite(n)) return n;
+  const u = unitByMagnitude(n);
+  return u === 's' ? n * 1000 : u === 'ms' ? n : u === 'us' ? n / 1e3 : n / 1e6;
+}
+
+/** The unit of a numeric time told by its magnitude (see timeOfBytes). */
+export function unitByMagnitude(n: number): NumericTimeUnit {
+  const a = Math.abs(n);
+  return a < 1e11 ? 's' : a < 1e14 ? 'ms' : a < 1e17 ? 'us' : 'ns';
+}
+
+/** timeOfBytes of a string. */
 export function timeOfCell(text: string, unit: TimeUnitRule): number {
-  const t = text.trim();
-  if (unit !== 'magnitude') return parseInstant(t, unit);
-  const asNumber = parseInstant(t, 'ms');
-  if (!Number.isFinite(asNumber) || !/^[+-]?[\d.]+(e[+-]?\d+)?$/i.test(t)) return asNumber;
-  const a = Math.abs(asNumber);
-  return a < 1e11 ? asNumber * 1000 : a < 1e14 ? asNumber : a < 1e17 ? asNumber / 1e3 : asNumber / 1e6;
+  const bytes = Buffer.from(text, 'utf8');
+  return timeOfBytes(bytes, 0, bytes.length, unit);
 }
 
 /**
  * `--service-from-instance`: the service of an instance (pod) name is the regex's first capture
- * group; without a regex, the instance name itself. Answers are cached per name.
+ * group; without a regex, the `fallback` regex's (when given), else the instance name itself.
+ * Answers are cached per name.
  */
 export class ServiceFromInstance {
   private readonly re: RegExp | undefined;
   private readonly cache = new Map<string, string | undefined>();
 
-  constructor(text: string | undefined) {
+  constructor(text: string | undefined, fallback?: RegExp) {
     try {
-      this.re = text ? new RegExp(text) : undefined;
+      this.re = text ? new RegExp(text) : fallback;
     } catch (err) {
       throw new Error(`--service-from-instance: ${(err as Error).message}`);
     }
@@ -212,5 +227,64 @@ export class ServiceFromInstance {
   /** What a non-matching name is told. */
   mismatch(column: string, instance: string): string {
     return `${column} "${instance}" does not match --service-from-instance ${this.re?.source}`;
+  }
+}
+
+/**
+ * The service and instance codes, in a table's dictionary, of rows that name only an instance:
+ * the instance cell's bytes are looked up in a small dictionary of their own (a run of one pod's
+ * rows costs a byte comparison), and each instance's service is derived once. An instance enters
+ * the table's dictionary when its first row is kept, its service first.
+ */
+export class InstanceServices {
+  private readonly names = new StringDictionary();
+  private readonly run = new RunInterner(this.names);
+  /** Per local code: the service's table code, -1 not derived yet, -2 no match. */
+  private service = new Int32Array(64).fill(-1);
+  private instance = new Int32Array(64);
+
+  constructor(
+    private readonly services: ServiceFromInstance,
+    private readonly table: StringDictionary,
+  ) {}
+
+  /** The local code of the instance name in b[start, end). */
+  local(b: Uint8Array, start: number, end: number): number {
+    const code = this.run.intern(b, start, end);
+    if (code >= this.service.length) {
+      const service = new Int32Array(this.service.length * 2).fill(-1);
+      service.set(this.service);
+      this.service = service;
+      const instance = new Int32Array(service.length);
+      instance.set(this.instance);
+      this.instance = instance;
+    }
+    return code;
+  }
+
+  /** The instance name of a local code. */
+  name(local: number): string {
+    return this.names.strings[local];
+  }
+
+  /** The table code of the instance's service, interning it and the instance; -1 when the name does not match. */
+  serviceOf(local: number): number {
+    let s = this.service[local];
+    if (s === -1) {
+      const name = this.names.strings[local];
+      const service = this.services.of(name);
+      if (service === undefined) s = -2;
+      else {
+        s = this.table.internString(service);
+        this.instance[local] = this.table.internString(name);
+      }
+      this.service[local] = s;
+    }
+    return s < 0 ? -1 : s;
+  }
+
+  /** The table code of an instance whose service was asked for (and matched). */
+  instanceOf(local: number): number {
+    return this.instance[local];
   }
 }

@@ -4,7 +4,7 @@
  * peak memory are reported as ratios to DuckDB's. Inputs: the shared Nezha Train-Ticket day (spans
  * as CSV.gz, and converted to OTLP, Jaeger and Zipkin JSON), that day replicated 6 and 10 times with
  * shifted times and ids (made here, not kept), a generated scenario's message log (CSV, JSON lines,
- * Parquet, Arrow), a 5-million-point long KPI CSV and a 10-million-point series CSV (with and
+ * Parquet, Arrow), the day's per-pod metric and log CSV.gz, a 5-million-point long KPI CSV and a 10-million-point series CSV (with and
  * without every row repeated). Also: the whole replay of the Nezha day with one algorithm, and
  * the memory each kept span costs.
  *
@@ -27,6 +27,8 @@ import { importMessages } from '../../data/message-import.js';
 import { arrowFileToParquet } from '../../data/parquet.js';
 import { readLongKpiCsv } from '../../data/kpi-csv.js';
 import { readSeriesCsv } from '../../data/series-csv.js';
+import { readMetrics } from '../../data/metric-csv.js';
+import { readLogs } from '../../data/log-csv.js';
 import { BadRows } from '../../common/bad-rows.js';
 import { emptySpanReadStats } from '../../data/span-assembly.js';
 import { msToNsString } from '../../data/span-csv-writer.js';
@@ -39,6 +41,7 @@ const NEZHA = path.join(SHARED, 'nezha-tt-2023-01-29');
 const NEZHA_COLUMNS = { trace_id: 'TraceID', span_id: 'SpanID', parent_id: 'ParentID', instance: 'PodName', operation: 'OperationName', start_ns: 'StartTimeUnixNano', end_ns: 'EndTimeUnixNano' };
 const NEZHA_POD = '^(.*?)-[0-9a-f]{8,10}-[0-9a-z]{5}$';
 const NEZHA_DUCKDB_COLUMNS = "{'TraceID': 'VARCHAR', 'SpanID': 'VARCHAR', 'ParentID': 'VARCHAR', 'PodName': 'VARCHAR', 'OperationName': 'VARCHAR', 'StartTimeUnixNano': 'BIGINT', 'EndTimeUnixNano': 'BIGINT', 'Duration': 'BIGINT'}";
+const NEZHA_LOG_DUCKDB_COLUMNS = "{'Timestamp': 'TIMESTAMP', 'TimeUnixNano': 'VARCHAR', 'Node': 'VARCHAR', 'PodName': 'VARCHAR', 'Container': 'VARCHAR', 'TraceID': 'VARCHAR', 'SpanID': 'VARCHAR', 'Log': 'VARCHAR'}";
 const DAY_MS = 86_400_000;
 const MESSAGES_DURATION = '2h';
 const KPI_POINTS = 5_000_000;
@@ -166,6 +169,29 @@ const TASKS: Record<string, { nezha?: boolean; peerOf?: string; runs: number; ru
         },
       };
     },
+  },
+  'metrics CSV.gz (Nezha day)': { nezha: true, runs: 3, run: async () => ({ rows: (await readMetrics(path.join(NEZHA, 'metric'), { serviceFromInstance: NEZHA_POD })).length }) },
+  'duckdb metrics CSV.gz (Nezha day)': {
+    nezha: true,
+    peerOf: 'metrics CSV.gz (Nezha day)',
+    runs: 3,
+    // The pod files and the front end's share no header: columns are matched by name.
+    run: () => duckdb(`SELECT * FROM read_csv(${quote(csvGzFiles(path.join(NEZHA, 'metric')))}, header = true, union_by_name = true)`),
+  },
+  // Each message is mined into a Drain template as it is read; DuckDB only stores the text.
+  'logs CSV.gz, templates mined (Nezha day)': {
+    nezha: true,
+    runs: 3,
+    run: async () => {
+      const t = await readLogs(path.join(NEZHA, 'log'), { serviceFromInstance: NEZHA_POD, badRows: new BadRows('skip') });
+      return { rows: t.length, extra: { templates: t.templates.length } };
+    },
+  },
+  'duckdb logs CSV.gz (Nezha day)': {
+    nezha: true,
+    peerOf: 'logs CSV.gz, templates mined (Nezha day)',
+    runs: 3,
+    run: () => duckdb(`SELECT * FROM read_csv(${quote(csvGzFiles(path.join(NEZHA, 'log')))}, header = true, auto_detect = false, columns = ${NEZHA_LOG_DUCKDB_COLUMNS}, ignore_errors = true)`),
   },
   'messages CSV': { runs: 3, run: async (i) => ({ rows: await countMessages(at(i, 'messages.csv')) }) },
   'duckdb messages CSV': { peerOf: 'messages CSV', runs: 3, run: (i) => duckdb(`SELECT * FROM read_csv('${at(i, 'messages.csv')}', header = true)`) },

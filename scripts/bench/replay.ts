@@ -24,6 +24,7 @@ import { KeyedCsvSinks } from '../../anonymise/sinks.js';
 import { anonymiseLogFile, learnLogNames } from '../../anonymise/telemetry.js';
 import { BadRows } from '../../common/bad-rows.js';
 import { writeSpanCsv } from '../../data/span-csv-writer.js';
+import { ServiceFromInstance } from '../../data/telemetry-layouts.js';
 import { csvField } from '../../common/text-lines.js';
 
 const durationArg = process.argv.indexOf('--duration');
@@ -78,7 +79,7 @@ try {
   add('anonymise log lines (learn names, scrub, gzip per instance)', messages, async () => {
     const out = path.join(dir, `logs-${logRun++}`);
     fs.mkdirSync(out);
-    const ctx = { p: new Pseudonymiser(key), shiftMs: 0, badRows: new BadRows(), serviceOf: () => undefined };
+    const ctx = { p: new Pseudonymiser(key), shiftMs: 0, badRows: new BadRows(), services: new ServiceFromInstance(undefined) };
     await learnLogNames(logFile, ctx);
     const sinks = new KeyedCsvSinks(out);
     await anonymiseLogFile(logFile, sinks, ctx);

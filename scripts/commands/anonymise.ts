@@ -21,6 +21,8 @@ interface AnonymiseArgs {
   spans?: string[];
   baseline?: string[];
   columns?: string;
+  'metric-columns'?: string;
+  'log-columns'?: string;
   'service-from-instance'?: string;
   series?: string[];
   logs?: string[];
@@ -58,7 +60,7 @@ export const anonymiseCommand: CommandModule<object, AnonymiseArgs> = {
   command: COMMAND,
   describe: 'Replace every identifier in real incident data by a keyed pseudonym, in faultline formats; or make a key, or audit an output',
   builder: (y) => {
-    let b = withFlags(y, COMMAND, ['spans', 'baseline', 'series', 'incidents', 'columns', 'service-from-instance', 'on-bad-row', 'out', 'force']);
+    let b = withFlags(y, COMMAND, ['spans', 'baseline', 'series', 'logs', 'baseline-logs', 'metrics', 'incidents', 'columns', 'metric-columns', 'log-columns', 'service-from-instance', 'on-bad-row', 'out', 'force']);
     const own = (name: string, flag: Parameters<typeof withOption>[3]) => (b = withOption(b, COMMAND, name, flag));
     own('key-file', { type: 'string', group: 'Key:', describe: `file holding the secret key (at least 32 random bytes; make one with ${KEY_HINT}). Required` });
     own('new-key', { type: 'string', group: 'Key:', describe: 'write a fresh random key to this file (mode 0600; never replaces a file) and stop' });
@@ -68,9 +70,6 @@ export const anonymiseCommand: CommandModule<object, AnonymiseArgs> = {
     own('message-columns', { type: 'string', group: 'Inputs:', describe: 'message column mapping ours=theirs,... (e.g. bizSeqNo=seq_no,sendTime=ts)' });
     own('message-format', { type: 'string', group: 'Inputs:', choices: MESSAGE_FORMATS as unknown as string[], describe: 'message format when the file name does not tell it' });
     own('time-unit', { type: 'string', group: 'Inputs:', choices: ['s', 'ms', 'us', 'ns'], describe: 'unit of numeric message times (default ms; ISO 8601 always accepted)' });
-    own('logs', { type: 'string', array: true, group: 'Inputs:', describe: "log CSV files or folders: faultline's layout (time,service,instance,trace_id,span_id,level,message) or Nezha's" });
-    own('baseline-logs', { type: 'string', array: true, group: 'Inputs:', describe: 'fault-free log CSV files or folders, same layouts (written to baseline-logs/)' });
-    own('metrics', { type: 'string', array: true, group: 'Inputs:', describe: "metric CSV files or folders: faultline's wide layout (time,service,instance,<metric>...) or Nezha's" });
     own('names', { type: 'string', group: 'Anonymisation:', describe: "more sensitive names, one per line (the bank's, products', partners'): pseudonymised wherever they appear" });
     own('operations', { type: 'string', group: 'Anonymisation:', choices: OPERATION_MODES as unknown as string[], default: 'pseudonymise', describe: 'operation names: one keyed pseudonym each, or keep-shape (route and method words kept, every other segment pseudonymised)' });
     own('error-operation', { type: 'string', group: 'Anonymisation:', describe: "regex of operations whose span marks its parent failed where spans carry no status (default: Spring's BasicErrorController.error and /error, as RCA); written out as statuses before names are pseudonymised" });
@@ -103,6 +102,8 @@ export const anonymiseCommand: CommandModule<object, AnonymiseArgs> = {
         spans: argv.spans,
         baseline: argv.baseline,
         columns: columnMapping('--columns', argv.columns),
+        metricColumns: columnMapping('--metric-columns', argv['metric-columns']),
+        logColumns: columnMapping('--log-columns', argv['log-columns']),
         serviceFromInstance: argv['service-from-instance'],
         kpis: argv.series,
         logs: argv.logs,

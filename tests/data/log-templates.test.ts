@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Drain, LogTemplateMiner, levelOf, prepareLogMessage } from '../../data/log-templates.js';
+import { Drain, LogTemplateMiner, levelOf, prepareLogMessage, splitLogLine } from '../../data/log-templates.js';
 import { LOG_LEVEL } from '../../data/types.js';
 
 const tok = (s: string) => s.split(' ');
@@ -81,6 +81,21 @@ describe('log message preparation', () => {
     ]);
     expect(prepareLogMessage('2024-01-02T03:04:05Z ERROR db down').level).toBe(LOG_LEVEL.error);
     expect(prepareLogMessage('db down, level unknown').level).toBe(LOG_LEVEL.unknown);
+  });
+
+  it('splits a line into level and message, the rest of the text as written', () => {
+    const cell =
+      '{"log":"16:42:22.382 INFO  t.s.TravelServiceImpl#532 TraceID: ffc8 SpanID: 439b [getRouteByRouteId][Get Route By Id]\\n","stream":"stdout","time":"2023-01-29T08:42:22.383150913Z"}';
+    expect(splitLogLine(cell)).toEqual({ level: LOG_LEVEL.info, message: 't.s.TravelServiceImpl#532 TraceID: ffc8 SpanID: 439b [getRouteByRouteId][Get Route By Id]\n' });
+    expect(splitLogLine('{"log":"\\tat com.example.Foo(Foo.java:12)\\n"}')).toEqual({ level: LOG_LEVEL.unknown, message: '\tat com.example.Foo(Foo.java:12)\n' });
+    // A level word after a thread name goes; the spacing around what stays is kept.
+    expect(splitLogLine('2024-01-02 03:04:05,123 [main]  WARN   c.Pool  -  slow')).toEqual({ level: LOG_LEVEL.warn, message: '[main]  c.Pool  -  slow' });
+    expect(splitLogLine('03:04:05 ERROR')).toEqual({ level: LOG_LEVEL.error, message: '' });
+    expect(splitLogLine('plain text')).toEqual({ level: LOG_LEVEL.unknown, message: 'plain text' });
+    // What a split line mines to is what the line mines to: an anonymised copy mines alike.
+    for (const raw of [cell, '2024-01-02 03:04:05,123 [main]  WARN   c.Pool  -  slow 42', 'INFO a b c']) {
+      expect(prepareLogMessage(splitLogLine(raw).message).tokens).toEqual(prepareLogMessage(raw).tokens);
+    }
   });
 
   it('keeps names that hold digits (a logger and its line, a train number)', () => {
