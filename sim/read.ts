@@ -1,7 +1,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RecordBatchReader, type Data, type RecordBatch, type Vector } from 'apache-arrow';
-import { KPI_COLUMNS, LOG_COLUMNS, MESSAGE_COLUMNS, METRIC_COLUMNS, METRIC_NAMES, type DictColumn, type KpiTable, type LogBatch, type MessageBatch, type MetricFrame, type Manifest, type MetricName, type Truth } from './formats.js';
+import { KPI_COLUMNS, LOG_COLUMNS, MESSAGE_COLUMNS, MESSAGE_OPERATION_COLUMN, METRIC_COLUMNS, METRIC_NAMES, type DictColumn, type KpiTable, type LogBatch, type MessageBatch, type MetricFrame, type Manifest, type MetricName, type Truth } from './formats.js';
 import { MESSAGE_DICT_COLUMNS } from './message-schema.js';
 import { KPI_FLOAT_COLUMNS } from './kpi-writer.js';
 
@@ -74,6 +74,7 @@ export async function scanMessages(path: string, onBatch: (b: MessageBatch) => v
     const ttl = column(path, batch, MESSAGE_COLUMNS.ttl);
     if (!(ttl.values instanceof Int32Array)) throw new Error(`${path}: column 'ttl' is not Int32`);
     b.ttl = rows(ttl, ttl.values);
+    if (batch.getChild(MESSAGE_OPERATION_COLUMN)) b.operation = dicts.decode(path, MESSAGE_OPERATION_COLUMN, column(path, batch, MESSAGE_OPERATION_COLUMN));
     await onBatch(b);
   });
 }

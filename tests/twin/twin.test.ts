@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { RecordBatchReader } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { BadRows } from '../../common/bad-rows.js';
@@ -22,6 +23,7 @@ import { renderFidelity } from '../../reports/fidelity-html.js';
 import { kendallTauB, ksFromCounts, ksFromSketches } from '../../scores/agreement.js';
 import type { ItemResult } from '../../scores/item-result.js';
 import { generate } from '../../sim/generate.js';
+import { buildSpans } from '../../trees/index.js';
 import { loadScenario } from '../../sim/scenario.js';
 import type { CallTemplate, ScenarioFile } from '../../sim/scenario-schema.js';
 
@@ -151,6 +153,33 @@ describe('fit: a twin of simulated spans recovers their scenario', () => {
     expect(pricing.real).toBeGreaterThan(0);
     expect(Math.abs(pricing.twin! - pricing.real!)).toBeLessThan(0.02);
   }, 60_000);
+});
+
+describe('the message log names the operations the scenario names', () => {
+  it("gives the transaction trees the call templates' operation names", async () => {
+    const trees = await buildSpans(path.join(tmp, 'shop', 'messages.arrow'));
+    const seen = new Set(Array.from(trees.operation, (o) => trees.strings[o]!));
+    const want = new Set(SOURCE.transactions.flatMap((t) => [...nodes(t.root as CallTemplate).values()].map((n) => n.operation!)));
+    expect([...seen].sort()).toEqual([...want].sort());
+  });
+
+  it('writes no operation column for a scenario that names none', async () => {
+    const unnamed = structuredClone(SOURCE) as ScenarioFile;
+    const strip = (c: CallTemplate) => {
+      delete c.operation;
+      for (const ch of c.children ?? []) strip(ch);
+    };
+    for (const t of unnamed.transactions) strip(t.root);
+    unnamed.duration = '3m';
+    const file = path.join(tmp, 'unnamed.yaml');
+    fs.writeFileSync(file, stringify(unnamed));
+    await generate({ scenario: file, seed: 3, out: path.join(tmp, 'unnamed'), logs: false, metrics: false });
+    const reader = await RecordBatchReader.from(fs.readFileSync(path.join(tmp, 'unnamed', 'messages.arrow')));
+    await reader.open();
+    expect(reader.schema.fields.map((f) => f.name)).not.toContain('operation');
+    const trees = await buildSpans(path.join(tmp, 'unnamed', 'messages.arrow'));
+    expect(new Set(Array.from(trees.operation, (o) => trees.strings[o]!))).toContain('shop.orders/checkout');
+  });
 });
 
 describe('sweep-faults', () => {
