@@ -90,7 +90,7 @@ export interface FitEstimates {
     capacity: number;
     capacityFrom: 'cpu' | 'load-latency' | 'peak-load';
     peakPerInstancePerSecond: number;
-    /** Instance-minutes with both CPU and load, and the line's correlation; null without usable CPU. */
+    /** Instance-minutes with both CPU and load (null without a CPU percentage), and the line's correlation (null with too few). */
     cpuMinutes: number | null;
     cpuCorrelation: number | null;
     /** From the logs, when given: lines, lines per call and the share at error or above; not used by the scenario. */
@@ -556,7 +556,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       capacity: sig3(capacity),
       capacityFrom,
       peakPerInstancePerSecond: sig3(peak),
-      cpuMinutes: cpuFit ? cpuLoads.length : null,
+      cpuMinutes: cpuCells.size ? cpuLoads.length : null,
       cpuCorrelation: cpuFit ? sig3(cpuFit.r) : null,
       logLines: telemetry.logs ? (logged?.lines ?? 0) : null,
       logLinesPerCall: telemetry.logs ? sig3((logged?.lines ?? 0) / calls) : null,
@@ -670,7 +670,9 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
           ? `from CPU against load over ${est.cpuMinutes} instance-minutes (r = ${est.cpuCorrelation})`
           : est.capacityFrom === 'load-latency'
             ? 'from the load-latency relation of its minutes'
-            : `far above the peak per-instance load (${est.peakPerInstancePerSecond}/s): no queueing seen${est.cpuMinutes !== null ? ` (CPU over ${est.cpuMinutes} instance-minutes does not rise with load: r = ${est.cpuCorrelation})` : ''}`;
+            : `far above the peak per-instance load (${est.peakPerInstancePerSecond}/s): no queueing seen${
+                est.cpuMinutes === null ? '' : est.cpuCorrelation === null ? ` (CPU and load on ${est.cpuMinutes} instance-minutes: ${CPU_MIN_MINUTES} needed)` : ` (CPU over ${est.cpuMinutes} instance-minutes does not rise with load: r = ${est.cpuCorrelation})`
+              }`;
       const logs = est.logLines !== null ? `; logs: ${est.logLines} lines (${est.logLinesPerCall} per call)${est.errorLineShare !== null ? `, ${(est.errorLineShare * 100).toFixed(1)}% at error or above` : ''}, not used` : '';
       if (isMap(item)) item.commentBefore = ` ${est.real}: ${est.calls} calls on ${est.instances} instance(s); capacity ${capacity}${logs}`;
     });
