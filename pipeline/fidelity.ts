@@ -10,12 +10,14 @@
  *   and per-service volume and latency noise, each as a Kolmogorov-Smirnov distance between the
  *   real profile and each simulated item's (the median and range over the simulated items).
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { FaultlineError } from '../common/errors.js';
 import { publishDir } from '../common/output-dir.js';
 import { OPERATION_LEVELS, POOLED_LEVELS, type TelemetryProfile } from '../data/telemetry-profile.js';
 import { renderFidelity } from '../reports/fidelity-html.js';
+import type { FitFigures } from '../reports/fit-html.js';
 import { readResultsFile } from '../reports/results-file.js';
 import { kendallTauB, ksFromCounts, ksFromSketches } from '../scores/agreement.js';
 import type { ItemResult } from '../scores/item-result.js';
@@ -24,6 +26,7 @@ import type { Agreement, Distance, FidelityResult } from '../scores/agreement.js
 
 export type { Agreement, Distance, FidelityResult };
 import { stream } from '../sim/rng.js';
+import type { FitReport } from './fit-report.js';
 
 /** Real fault type names of public data sets, as the simulator's types (Nezha's fault_list.json). */
 export const DEFAULT_TYPE_MAP: Readonly<Record<string, string>> = {
@@ -41,6 +44,23 @@ export interface FidelityOptions {
   /** Real fault type -> simulated fault type (default DEFAULT_TYPE_MAP). */
   typeMap?: Record<string, string>;
   resamples?: number;
+  /** The twin's fit-report.json: its figures join the page (how well the twin reproduces its data). */
+  fitReport?: string;
+}
+
+/** Reads a fit-report.json written by `faultline fit`. */
+async function readFitReport(file: string): Promise<FitFigures> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new FaultlineError(`${file}: cannot read the fit report: ${(err as Error).message}`);
+  }
+  const r = parsed as Partial<FitReport> | null;
+  if (!r || typeof r !== 'object' || r.schema !== 'faultline/fit-report') throw new FaultlineError(`${file}: not a fit report (field 'schema' is not 'faultline/fit-report')`);
+  if (r.version !== 1) throw new FaultlineError(`${file}: fit report version ${String(r.version)}; this faultline reads version 1`);
+  for (const key of ['targets', 'twin', 'estimates', 'edges', 'latency', 'mix', 'errors'] as const) if (r[key] === undefined) throw new FaultlineError(`${file}: field '${key}' is missing`);
+  return r as FitReport;
 }
 
 interface Hit {
@@ -223,7 +243,7 @@ export function compareRuns(simItems: ItemResult[], realItems: ItemResult[], opt
 
 /** Reads both runs, compares them, and writes fidelity.json and fidelity.html into `out`. */
 export async function fidelity(opts: FidelityOptions): Promise<FidelityResult> {
-  const [sim, real] = await Promise.all([readResultsFile(opts.sim), readResultsFile(opts.real)]);
+  const [sim, real, fit] = await Promise.all([readResultsFile(opts.sim), readResultsFile(opts.real), opts.fitReport ? readFitReport(opts.fitReport) : undefined]);
   if (!sim.items.length) throw new FaultlineError(`${sim.path}: no items`);
   if (!real.items.length) throw new FaultlineError(`${real.path}: no items`);
   const result = compareRuns(sim.items, real.items, { sim: path.resolve(opts.sim), real: path.resolve(opts.real), ...(opts.typeMap ? { typeMap: opts.typeMap } : {}), ...(opts.resamples ? { resamples: opts.resamples } : {}) });
@@ -231,9 +251,9 @@ export async function fidelity(opts: FidelityOptions): Promise<FidelityResult> {
     opts.out,
     async (stage) => {
       writeFileAtomic(path.join(stage, 'fidelity.json'), JSON.stringify(result, null, 1) + '\n');
-      writeFileAtomic(path.join(stage, 'fidelity.html'), renderFidelity(result));
+      writeFileAtomic(path.join(stage, 'fidelity.html'), renderFidelity(result, fit));
     },
-    { command: 'fidelity', force: opts.force ?? false, inputs: [opts.sim, opts.real] },
+    { command: 'fidelity', force: opts.force ?? false, inputs: [opts.sim, opts.real, ...(opts.fitReport ? [opts.fitReport] : [])] },
   );
   return result;
 }

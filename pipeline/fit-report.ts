@@ -17,7 +17,8 @@ import type { ScenarioFile } from '../sim/scenario-schema.js';
 import { writeFile } from 'node:fs/promises';
 import type { FitEstimates } from './fit.js';
 
-export const FIT_TARGETS = { edgeJaccard: 0.95, latencyWithin: 0.15, mixWithin: 0.05 } as const;
+/** Error rate per service: within errorPointsWithin (absolute) or errorRelativeWithin of the real rate, whichever is larger. */
+export const FIT_TARGETS = { edgeJaccard: 0.95, latencyWithin: 0.15, mixWithin: 0.05, errorPointsWithin: 0.01, errorRelativeWithin: 0.2 } as const;
 /** Operations with fewer calls on either side are listed but not scored: their quantiles are noise. */
 export const MIN_SCORED_CALLS = 20;
 

@@ -12,25 +12,37 @@
  *   (not because a synchronous child failed);
  * - per transaction type, the arrival rate over the minutes the data covers, the hourly shape when
  *   it covers most hours of a day, and the extra-Poisson per-minute noise;
- * - per service, capacity: from the load-latency relation of its instances' minutes where one
- *   shows (M/M/1: 1 / latency falls linearly in load), else far above the peak load, so that the
- *   twin adds no queueing the data did not show;
+ * - per service, capacity: from its instances' CPU against their load where metrics are given and
+ *   CPU rises with load (the load at which the fitted line reaches 100%), else from the
+ *   load-latency relation of its instances' minutes where one shows (M/M/1: 1 / latency falls
+ *   linearly in load), else far above the peak load, so that the twin adds no queueing the data
+ *   did not show;
  * - the bus leg from the gap between client and server spans.
- * The YAML says in comments what was estimated from how much data.
+ * The YAML says in comments what was estimated from how much data, and what of the metrics and
+ * logs the scenario format has no setting for (log volume and error lines per service: the
+ * simulator writes its own log catalogue), measured but not used.
  */
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
 import { FaultlineError } from '../common/errors.js';
 import { buildCallView, type CallView } from '../data/call-view.js';
 import { loadSpans } from '../data/inputs.js';
-import { SPAN_STATUS, type SpanTable } from '../data/types.js';
+import { readLogs } from '../data/log-csv.js';
+import { readMetrics } from '../data/metric-csv.js';
+import { LOG_LEVEL, SPAN_STATUS, type LogTable, type MetricTable, type SpanTable } from '../data/types.js';
 import { LEG_SIGMA, LEGS_PER_CALL } from '../sim/engine.js';
 import { scenarioSchema, type CallTemplate, type ScenarioFile } from '../sim/scenario-schema.js';
 
 export interface FitOptions {
   /** Span files or folders (span CSV, OTLP, Jaeger, Zipkin). */
   spans: string[];
+  /** Per-instance metric CSV files or folders: CPU against load gives capacities. */
+  metrics?: string[];
+  /** Log CSV files or folders: per-service volume and error lines, reported (the scenario has no setting for them). */
+  logs?: string[];
   columns?: Record<string, string>;
+  metricColumns?: Record<string, string>;
+  logColumns?: Record<string, string>;
   serviceFromInstance?: string;
   onBadRow?: BadRowPolicy;
   /** The scenario's name (default `twin`). */
@@ -70,7 +82,25 @@ export interface FitEstimates {
   legMs: number | null;
   /** Real name -> twin name (the scenario's names are lower-case with dashes). */
   serviceNames: Record<string, string>;
-  services: { name: string; real: string; instances: number; calls: number; capacity: number; capacityFrom: 'load-latency' | 'peak-load'; peakPerInstancePerSecond: number }[];
+  services: {
+    name: string;
+    real: string;
+    instances: number;
+    calls: number;
+    capacity: number;
+    capacityFrom: 'cpu' | 'load-latency' | 'peak-load';
+    peakPerInstancePerSecond: number;
+    /** Instance-minutes with both CPU and load (null without a CPU percentage), and the line's correlation (null with too few). */
+    cpuMinutes: number | null;
+    cpuCorrelation: number | null;
+    /** From the logs, when given: lines, lines per call and the share at error or above; not used by the scenario. */
+    logLines: number | null;
+    logLinesPerCall: number | null;
+    errorLineShare: number | null;
+  }[];
+  /** What the metrics gave: rows, the CPU metric used (null when none is a percentage), what is not used. */
+  metrics: { rows: number; instances: number; cpuMetric: string | null; notUsed: string[]; note: string } | null;
+  logs: { lines: number; services: number } | null;
   transactions: { name: string; root: string; traces: number; share: number; ratePerSecond: number; nodes: NodeEstimate[] }[];
   /** Traces of types left out (too rare) and calls of child calls left out (too rare, too deep). */
   droppedTraces: number;
@@ -92,14 +122,44 @@ const MIN_SELF_MS = 0.01;
 /** Reads the spans and fits a twin (see the module comment). */
 export async function fitTwin(opts: FitOptions): Promise<FittedTwin & { spans: SpanTable; skippedRows: number; badRowExamples: string[] }> {
   const badRows = new BadRows(opts.onBadRow ?? 'reject');
-  const spans = await loadSpans(opts.spans, {
-    badRows,
-    ...(opts.columns ? { columns: opts.columns } : {}),
-    ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}),
-  });
+  const naming = opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {};
+  const spans = await loadSpans(opts.spans, { badRows, ...(opts.columns ? { columns: opts.columns } : {}), ...naming });
   if (spans.length === 0) throw new FaultlineError(`${opts.spans.join(', ')}: no spans to fit a twin on`);
-  return { ...fitScenario(spans, opts), spans, skippedRows: badRows.skipped, badRowExamples: badRows.examples };
+  const metrics = opts.metrics?.length ? await readMetrics(opts.metrics, { badRows, ...naming, ...(opts.metricColumns ? { columns: opts.metricColumns } : {}) }) : undefined;
+  const logs = opts.logs?.length ? await readLogs(opts.logs, { badRows, ...naming, ...(opts.logColumns ? { columns: opts.logColumns } : {}) }) : undefined;
+  return { ...fitScenario(spans, opts, { ...(metrics ? { metrics } : {}), ...(logs ? { logs } : {}) }), spans, skippedRows: badRows.skipped, badRowExamples: badRows.examples };
 }
+
+/**
+ * The metric that is an instance's CPU use in percent: a name with `cpu` (not steal, node, host,
+ * limit, request or throttling) that says it is a rate or percentage, or is plainly `cpuUsage`
+ * (faultline's own, in percent). Millicores and seconds are not a share of anything: left out.
+ */
+export function cpuPercentMetric(names: readonly string[]): string | null {
+  const cpu = names.filter((n) => /cpu/i.test(n) && !/steal|node|host|limit|request|throttl/i.test(n));
+  return cpu.find((n) => /%|percent|rate|util/i.test(n)) ?? cpu.find((n) => /^cpu_?usage$/i.test(n)) ?? null;
+}
+
+/** Least-squares line y = a + b x with its correlation. */
+function line(xs: number[], ys: number[]): { a: number; b: number; r: number } {
+  const n = xs.length;
+  const mx = xs.reduce((p, q) => p + q, 0) / n;
+  const my = ys.reduce((p, q) => p + q, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+    syy += (ys[i]! - my) ** 2;
+  }
+  const b = sxx > 0 ? sxy / sxx : 0;
+  return { a: my - b * mx, b, r: sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0 };
+}
+
+/** Instance-minutes needed, and the correlation, before CPU against load gives a capacity. */
+const CPU_MIN_MINUTES = 10;
+const CPU_MIN_R = 0.5;
 
 /** A name the scenario format takes (lower-case letters, digits, dashes), unique among `taken`. */
 export function scenarioName(real: string, taken: Set<string>, fallback: string): string {
@@ -174,7 +234,7 @@ function sig3(x: number): number {
 }
 
 /** Fits a twin from a span table (see the module comment). */
-export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans'> = {}): FittedTwin {
+export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | 'metrics' | 'logs'> = {}, telemetry: { metrics?: MetricTable; logs?: LogTable } = {}): FittedTwin {
   const v = buildCallView(spans);
   const s = spans.strings;
   const minTraces = opts.minTraces ?? 1;
@@ -401,18 +461,51 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans'> = 
   gaps.sort((a, b) => a - b);
   const legMs = gaps.length >= 10 ? Math.max(0.001, sig3(quantile(gaps, 0.5) / (LEGS_PER_CALL * Math.exp((LEG_SIGMA * LEG_SIGMA) / 2)))) : null;
 
+  // CPU per instance and minute, where the metrics hold a CPU percentage.
+  const cpuMetric = telemetry.metrics ? cpuPercentMetric(telemetry.metrics.names) : null;
+  const cpuCells = new Map<string, Map<number, [number, number]>>(); // instance -> minute -> [sum, rows]
+  let cpuNote = '';
+  if (telemetry.metrics && cpuMetric) {
+    const m = telemetry.metrics;
+    const col = m.values[m.names.indexOf(cpuMetric)]!;
+    let over = 0;
+    for (let r = 0; r < m.length; r++) {
+      const x = col[r]!;
+      if (Number.isNaN(x)) continue;
+      if (x > 100.5) over++;
+      const inst = m.strings[m.instance[r]!]!;
+      let cells = cpuCells.get(inst);
+      if (!cells) cpuCells.set(inst, (cells = new Map()));
+      const minute = Math.floor(m.time[r]! / 60_000);
+      const cell = cells.get(minute);
+      if (cell) {
+        cell[0] += x;
+        cell[1]++;
+      } else cells.set(minute, [x, 1]);
+    }
+    // A share cannot exceed 100%: a metric that does is not one (e.g. a rate of cores), so it gives no capacity.
+    if (over) {
+      cpuNote = `${cpuMetric} exceeds 100 on ${over} rows: not a percentage, so no capacity from CPU`;
+      cpuCells.clear();
+    }
+  }
+
   // Capacities and the service-level defaults.
   const serviceEst: FitEstimates['services'] = [];
   // The measured own time holds the queueing at the load seen: the twin's queue adds it back.
   const unqueued = new Map<string, number>();
   const subsystemServices: ScenarioFile['subsystems'][number]['services'] = [];
+  const logsBy = logVolumes(telemetry.logs);
   for (const svc of services) {
     const instances = serviceInstances.get(svc)!.size;
     const byInst = minuteCells.get(svc)!;
     const loads: number[] = [];
     const inverse: number[] = [];
+    const cpuLoads: number[] = [];
+    const cpus: number[] = [];
     let peak = 0;
-    for (const cells of byInst.values()) {
+    for (const [inst, cells] of byInst) {
+      const cpuOf = cpuCells.get(s[inst]!);
       for (const [minute, [n, sum]] of cells) {
         const inner = cells.has(minute - 1) && cells.has(minute + 1);
         const perSecond = n / 60;
@@ -421,38 +514,54 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans'> = 
           loads.push(perSecond);
           inverse.push(n / sum);
         }
+        const cpu = cpuOf?.get(minute);
+        if (inner && cpu) {
+          cpuLoads.push(perSecond);
+          cpus.push(cpu[0] / cpu[1]);
+        }
       }
     }
     let capacity = Math.max(1, peak) * 20;
-    let capacityFrom: 'load-latency' | 'peak-load' = 'peak-load';
-    // 1 / own time = (1 / s)(1 - load / mu): a clear negative slope over enough minutes gives mu.
-    if (loads.length >= 30) {
-      const mx = loads.reduce((a, b) => a + b, 0) / loads.length;
-      const my = inverse.reduce((a, b) => a + b, 0) / inverse.length;
-      let sxy = 0;
-      let sxx = 0;
-      let syy = 0;
-      loads.forEach((x, i) => {
-        sxy += (x - mx) * (inverse[i]! - my);
-        sxx += (x - mx) ** 2;
-        syy += (inverse[i]! - my) ** 2;
-      });
-      const slope = sxx > 0 ? sxy / sxx : 0;
-      const r = sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0;
-      const mu = slope < 0 ? -(my - slope * mx) / slope : Infinity;
+    let capacityFrom: FitEstimates['services'][number]['capacityFrom'] = 'peak-load';
+    let meanLoad = 0;
+    // CPU = idle + (100 - idle) x load / capacity: the load at which the line reaches 100% is what one instance can serve.
+    const cpuFit = cpuLoads.length >= CPU_MIN_MINUTES ? line(cpuLoads, cpus) : null;
+    if (cpuFit && cpuFit.b > 0 && cpuFit.r >= CPU_MIN_R && (100 - cpuFit.a) / cpuFit.b > peak) {
+      capacity = Math.min(1e6, (100 - cpuFit.a) / cpuFit.b);
+      capacityFrom = 'cpu';
+      meanLoad = cpuLoads.reduce((a, b) => a + b, 0) / cpuLoads.length;
+    } else if (loads.length >= 30) {
+      // 1 / own time = (1 / s)(1 - load / mu): a clear negative slope over enough minutes gives mu.
+      const { a, b, r } = line(loads, inverse);
+      const mu = b < 0 ? -a / b : Infinity;
       if (r < -0.5 && Number.isFinite(mu) && mu > 1.2 * peak) {
         capacity = mu;
         capacityFrom = 'load-latency';
-        unqueued.set(twinName.get(svc)!, 1 - mx / mu);
+        meanLoad = loads.reduce((x, y) => x + y, 0) / loads.length;
       }
     }
+    if (capacityFrom !== 'peak-load') unqueued.set(twinName.get(svc)!, 1 - meanLoad / capacity);
     const calls = serviceCalls.get(svc)!;
     const selves: number[] = [];
     for (let c = 0; c < v.length; c++) if (v.service[c] === svc) selves.push(v.selfMs[c]!);
     selves.sort((a, b) => a - b);
     const serviceTimeMs = Math.max(0.001, sig3(quantile(selves, 0.5)));
     subsystemServices.push({ name: twinName.get(svc)!, instances: Math.min(256, instances), capacity: sig3(capacity), serviceTimeMs });
-    serviceEst.push({ name: twinName.get(svc)!, real: s[svc]!, instances, calls, capacity: sig3(capacity), capacityFrom, peakPerInstancePerSecond: sig3(peak) });
+    const logged = logsBy.get(s[svc]!);
+    serviceEst.push({
+      name: twinName.get(svc)!,
+      real: s[svc]!,
+      instances,
+      calls,
+      capacity: sig3(capacity),
+      capacityFrom,
+      peakPerInstancePerSecond: sig3(peak),
+      cpuMinutes: cpuCells.size ? cpuLoads.length : null,
+      cpuCorrelation: cpuFit ? sig3(cpuFit.r) : null,
+      logLines: telemetry.logs ? (logged?.lines ?? 0) : null,
+      logLinesPerCall: telemetry.logs ? sig3((logged?.lines ?? 0) / calls) : null,
+      errorLineShare: logged?.lines ? sig3(logged.errors / logged.lines) : null,
+    });
   }
 
   const scale = (c: CallTemplate) => {
@@ -497,8 +606,33 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans'> = 
     transactions: estimates,
     droppedTraces,
     droppedCalls,
+    metrics: telemetry.metrics
+      ? {
+          rows: telemetry.metrics.length,
+          instances: new Set(telemetry.metrics.instance).size,
+          cpuMetric,
+          notUsed: telemetry.metrics.names.filter((n) => n !== cpuMetric),
+          note: cpuNote || (cpuMetric ? '' : `no CPU percentage among ${telemetry.metrics.names.length} metrics: no capacity from CPU`),
+        }
+      : null,
+    logs: telemetry.logs ? { lines: telemetry.logs.length, services: logsBy.size } : null,
   };
   return { scenario, yaml: scenarioYaml(scenario, estimatesOut), estimates: estimatesOut };
+}
+
+/** Lines and lines at error or above per service name. */
+function logVolumes(logs: LogTable | undefined): Map<string, { lines: number; errors: number }> {
+  const out = new Map<string, { lines: number; errors: number }>();
+  if (!logs) return out;
+  for (let r = 0; r < logs.length; r++) {
+    const name = logs.strings[logs.service[r]!]!;
+    let c = out.get(name);
+    if (!c) out.set(name, (c = { lines: 0, errors: 0 }));
+    c.lines++;
+    const level = logs.level[r]!;
+    if (level !== LOG_LEVEL.unknown && level >= LOG_LEVEL.error) c.errors++;
+  }
+  return out;
 }
 
 /** The scenario as YAML, with what each part was estimated from in comments. */
@@ -509,6 +643,16 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
     ` Status known on ${(e.statusKnown * 100).toFixed(1)}% of calls${e.statusKnown === 0 ? ': no error rates were estimated (the spans carry none)' : ''}.`,
     e.droppedTraces || e.droppedCalls ? ` Left out as too rare: ${e.droppedTraces} traces of rare transaction types, ${e.droppedCalls} calls of rare child calls.` : ' Nothing was left out.',
     ' Per-call serviceTimeMs and sigma: lognormal fit (median, sd of log) of the callee\'s own time (handling minus waiting on its synchronous calls).',
+    ...(e.metrics
+      ? [
+          ` Metrics: ${e.metrics.rows} rows from ${e.metrics.instances} instances; ${e.metrics.cpuMetric ? `CPU from ${e.metrics.cpuMetric} (percent) against the spans' per-instance load gives capacities where it rises with load (${CPU_MIN_MINUTES}+ instance-minutes, r >= ${CPU_MIN_R})` : 'none is a CPU percentage'}.`,
+          ...(e.metrics.note ? [` ${e.metrics.note}.`] : []),
+          ...(e.metrics.notUsed.length ? [` Not used (the scenario has no setting they would estimate): ${e.metrics.notUsed.join(', ')}.`] : []),
+        ]
+      : [' No metrics given: capacities come from the spans alone.']),
+    ...(e.logs
+      ? [` Logs: ${e.logs.lines} lines from ${e.logs.services} services, per service below; not used: the scenario has no setting for log volume or error lines (the simulator writes its own log catalogue).`]
+      : []),
   ].join('\n');
   const top = doc.contents as YAMLMap;
   const note = (key: string, text: string) => {
@@ -521,8 +665,16 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
   if (isSeq(subs)) {
     subs.items.forEach((item, k) => {
       const est = e.services[k]!;
-      if (isMap(item))
-        item.commentBefore = ` ${est.real}: ${est.calls} calls on ${est.instances} instance(s); capacity ${est.capacityFrom === 'load-latency' ? 'from the load-latency relation of its minutes' : `far above the peak per-instance load (${est.peakPerInstancePerSecond}/s): no queueing seen`}`;
+      const capacity =
+        est.capacityFrom === 'cpu'
+          ? `from CPU against load over ${est.cpuMinutes} instance-minutes (r = ${est.cpuCorrelation})`
+          : est.capacityFrom === 'load-latency'
+            ? 'from the load-latency relation of its minutes'
+            : `far above the peak per-instance load (${est.peakPerInstancePerSecond}/s): no queueing seen${
+                est.cpuMinutes === null ? '' : est.cpuCorrelation === null ? ` (CPU and load on ${est.cpuMinutes} instance-minutes: ${CPU_MIN_MINUTES} needed)` : ` (CPU over ${est.cpuMinutes} instance-minutes does not rise with load: r = ${est.cpuCorrelation})`
+              }`;
+      const logs = est.logLines !== null ? `; logs: ${est.logLines} lines (${est.logLinesPerCall} per call)${est.errorLineShare !== null ? `, ${(est.errorLineShare * 100).toFixed(1)}% at error or above` : ''}, not used` : '';
+      if (isMap(item)) item.commentBefore = ` ${est.real}: ${est.calls} calls on ${est.instances} instance(s); capacity ${capacity}${logs}`;
     });
   }
   const txs = doc.getIn(['transactions'], true);

@@ -6,6 +6,7 @@
  */
 import type { Agreement, Distance, FidelityResult } from '../scores/agreement.js';
 import { escapeHtml as e } from './escape.js';
+import { FIT_STYLE, fitReportSection, type FitFigures } from './fit-html.js';
 
 /** tau at or above this, with the interval above 0, is "a good stand-in" for the ranking. */
 export const GOOD_TAU = 0.6;
@@ -66,7 +67,8 @@ function telemetrySection(ds: Distance[]): string {
   return `<h2>Telemetry</h2><p>Distances between the real data and each simulated item (median and range over items). KS distances at most ${CLOSE_KS} count as close; noise levels within a factor of 2.</p><table><tr><th>what</th><th>median</th><th>range</th><th>keys compared</th><th></th></tr>${rows}</table>`;
 }
 
-export function renderFidelity(r: FidelityResult): string {
+/** The page; with the twin's fit report, its figures too. */
+export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
   const headline = r.rca.find((a) => a.figure === 'ac1' && a.type === 'all');
   const good = r.rca.filter((a) => a.type !== 'all' && a.figure === 'ac1' && a.tau >= GOOD_TAU).map((a) => a.type);
   const bad = r.rca.filter((a) => a.type !== 'all' && a.figure === 'ac1' && !(a.tau >= GOOD_TAU)).map((a) => a.type);
@@ -79,10 +81,10 @@ export function renderFidelity(r: FidelityResult): string {
   ].filter(Boolean);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>faultline fidelity</title><style>
 body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
-.plots{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:12px;text-align:center}.lead{background:#f4f6f8;padding:.8em 1em;border-left:4px solid #3465a4}
+.plots{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:12px;text-align:center}.lead{background:#f4f6f8;padding:.8em 1em;border-left:4px solid #3465a4}${FIT_STYLE}
 </style></head><body><h1>Is the simulation a stand-in for the real system?</h1>
 <p>Simulated: <code>${e(r.sim)}</code><br>Real: <code>${e(r.real)}</code><br>Real fault types read as: ${Object.entries(r.typeMap).map(([a, b]) => `${e(a)} → ${e(b)}`).join(', ')}</p>
 <div class="lead">${summary.map((s) => `<p>${e(s)}</p>`).join('')}</div>
-${agreementSection('RCA methods: AC@1 and Avg@5', r.rca)}${agreementSection('Detectors: PA-F1 and AUC-PR', r.detectors)}${telemetrySection(r.telemetry)}
+${agreementSection('RCA methods: AC@1 and Avg@5', r.rca)}${agreementSection('Detectors: PA-F1 and AUC-PR', r.detectors)}${telemetrySection(r.telemetry)}${fit ? fitReportSection(fit) : ''}
 <p>Kendall tau-b; intervals: percentile bootstrap, simulated and real incidents resampled independently (1000 resamples, seeded).</p></body></html>\n`;
 }

@@ -487,7 +487,7 @@ export class Engine implements EngineState {
     const topic = svc;
     const replyTopic = callerSvc;
     const seq = ++this.callSeq;
-    this.rows?.setCall(seq);
+    this.rows?.setCall(seq, node.operation + 1);
     this.logs?.setCall(seq);
     const edge = callerSvc * this.ns + svc;
     const legs = this.legs;
@@ -548,7 +548,7 @@ export class Engine implements EngineState {
     this.process(node, inst, t4, seq);
     this.thread = callerThread;
     this.handling = callerHandling;
-    this.rows?.setCall(seq); // children have set their own uniqueIds meanwhile
+    this.rows?.setCall(seq, node.operation + 1); // children have set their own uniqueIds meanwhile
     this.logs?.setCall(seq);
     const end = this.retEnd;
     const cls = this.retClass;

@@ -92,6 +92,12 @@ export const MESSAGE_COLUMNS = {
   retCode: 'retCode', // dict: return code carried by the reply ('' on request legs)
   retClass: 'retClass', // dict: RetClass of the reply ('' on request legs)
 } as const;
+/**
+ * An optional last column of messages.arrow (dict), written only when the scenario names the
+ * operations of its calls: the call's operation name on all its legs ('' for a call without one).
+ * Files without it are read as before; importers of other message logs do not need it.
+ */
+export const MESSAGE_OPERATION_COLUMN = 'operation';
 export type MessageColumn = keyof typeof MESSAGE_COLUMNS;
 
 /** The four golden KPIs. */
@@ -327,6 +333,8 @@ export interface MessageBatch {
   ttl: Int32Array;
   retCode: DictColumn;
   retClass: DictColumn;
+  /** The call's operation name, where the log carries the optional column. */
+  operation?: DictColumn;
 }
 
 /** kpis.arrow in memory, column-wise (see KPI_COLUMNS). */

@@ -12,7 +12,7 @@ import { KpiAccumulator } from './kpi-accumulator.js';
 import { buildLogCatalog } from './log-catalog.js';
 import { LogRows } from './log-rows.js';
 import { MessageLogWriter, writeKpis } from './message-writer.js';
-import { MessageRows, messageDictionaries } from './message-rows.js';
+import { MessageRows, messageDictionaries, messageOperations } from './message-rows.js';
 import { compileModel, type Model } from './model.js';
 import { InstanceMonitor } from './monitor.js';
 import { TelemetryExport, type ExportOptions } from './export/telemetry-export.js';
@@ -103,7 +103,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
 
   return publishDir(opts.out, async (dir) => {
     const files: Manifest['files'] = {};
-    const writer = await MessageLogWriter.open(join(dir, DATA_SET_FILES.messages), messageDictionaries(model), { fitIndices: true });
+    const writer = await MessageLogWriter.open(join(dir, DATA_SET_FILES.messages), messageDictionaries(model), { fitIndices: true, operations: messageOperations(model) });
     const kpis = new KpiAccumulator(model);
     const exporter = opts.export && (opts.export.spans || opts.export.logsCsv || opts.export.metricsCsv) ? new TelemetryExport(model, opts.seed, dir, opts.export) : undefined;
     const { telemetry, logRows, monitor } = openTelemetry(model, opts.seed, dir, withLogs, withMetrics, exporter);

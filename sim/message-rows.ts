@@ -10,6 +10,15 @@ export const RET_CLASS_VALUES = ['', 'ok', 'business', 'system'];
 export const CLASS = { none: 0, ok: 1, business: 2, system: 3 } as const;
 export const MSG = { request: MSG_TYPES.indexOf('request'), reply: MSG_TYPES.indexOf('reply'), async: MSG_TYPES.indexOf('async') };
 
+/**
+ * The optional operation column's dictionary when the scenario names operations: '' (a call
+ * without one) then the model's names, so a call node's `operation + 1` is its code. Undefined
+ * otherwise: the log then has no operation column and is byte-identical to one written without it.
+ */
+export function messageOperations(m: Model): readonly string[] | undefined {
+  return m.operations.length ? ['', ...m.operations] : undefined;
+}
+
 /** The writer's fixed dictionaries, in the model's index order, so model indices are codes. */
 export function messageDictionaries(m: Model): Record<MessageDictColumn, readonly string[]> {
   const services = m.services;
@@ -63,6 +72,7 @@ export class MessageRows {
   private readonly sendTime: Float64Array;
   private readonly recvTime: Float64Array;
   private readonly ttl: Int32Array;
+  private readonly operation?: DictCodes;
   /** Per row: transaction sequence number, its DCN, and the call number within it (for the ids). */
   private readonly rowTx: Float64Array;
   private readonly rowDcn: Uint8Array;
@@ -72,6 +82,7 @@ export class MessageRows {
   private txSeq = 0;
   private txDcn = 0;
   private callSeq = 0;
+  private callOperation = 0;
 
   constructor(
     private readonly writer: MessageLogWriter,
@@ -95,6 +106,8 @@ export class MessageRows {
       recvTime: new Float64Array(capacity),
       ttl: new Int32Array(capacity),
     };
+    const operation = writer.operationCodes(capacity);
+    if (operation) this.batch.operation = this.operation = operation;
     this.logPoint = codes.logPoint;
     this.msgType = codes.msgType;
     this.topic = codes.topic;
@@ -117,9 +130,10 @@ export class MessageRows {
     this.txSeq = seq;
   }
 
-  /** The call the next rows belong to: uniqueId = bizSeqNo + '-' + call number. */
-  setCall(callSeq: number): void {
+  /** The call the next rows belong to: uniqueId = bizSeqNo + '-' + call number; its operation code (messageOperations). */
+  setCall(callSeq: number, operation: number): void {
     this.callSeq = callSeq;
+    this.callOperation = operation;
   }
 
   row(logPoint: number, msgType: number, topic: number, txType: number, sender: number, receiver: number, ttl: number, retCode: number, retClass: number): void {
@@ -135,6 +149,7 @@ export class MessageRows {
     this.ttl[i] = ttl;
     this.retCode[i] = retCode;
     this.retClass[i] = retClass;
+    if (this.operation) this.operation[i] = this.callOperation;
     this.rowTx[i] = this.txSeq;
     this.rowDcn[i] = this.txDcn;
     this.rowCall[i] = this.callSeq;

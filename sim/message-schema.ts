@@ -1,5 +1,5 @@
 import { Dictionary, Field, Float64, Int16, Int32, Int8, Schema, Utf8 } from 'apache-arrow';
-import { MESSAGE_COLUMNS, type MessageColumn } from './formats.js';
+import { MESSAGE_COLUMNS, MESSAGE_OPERATION_COLUMN, type MessageColumn } from './formats.js';
 
 /** The dictionary-encoded columns of messages.arrow, in file order. */
 export const MESSAGE_DICT_COLUMNS = [
@@ -47,13 +47,17 @@ export interface MessageArrowTypes {
   float64: Float64;
   int32: Int32;
   dict: Record<MessageDictColumn, Dictionary<Utf8, DictIndex>>;
+  /** The optional `operation` column (last in the file), when the log carries it. */
+  operation?: Dictionary<Utf8, DictIndex>;
 }
 
 /**
  * Arrow types for messages.arrow; each dictionary column has its own dictionary id (its index).
- * Index types default to Int32 (dictionaries that may grow without bound).
+ * Index types default to Int32 (dictionaries that may grow without bound). With `operation`, the
+ * schema ends with the optional operation column in that index type; without it the file is
+ * exactly as before the column existed.
  */
-export function messageArrowTypes(indexTypes?: Partial<Record<MessageDictColumn, DictIndex>>): MessageArrowTypes {
+export function messageArrowTypes(indexTypes?: Partial<Record<MessageDictColumn, DictIndex>>, operation?: DictIndex): MessageArrowTypes {
   const utf8 = new Utf8();
   const float64 = new Float64();
   const int32 = new Int32();
@@ -67,6 +71,8 @@ export function messageArrowTypes(indexTypes?: Partial<Record<MessageDictColumn,
         : c === 'ttl'
           ? int32
           : dict[c as MessageDictColumn];
-  const schema = new Schema(MESSAGE_COLUMN_ORDER.map((c) => new Field(MESSAGE_COLUMNS[c], typeOf(c), false)));
-  return { schema, utf8, float64, int32, dict };
+  const fields = MESSAGE_COLUMN_ORDER.map((c) => new Field(MESSAGE_COLUMNS[c], typeOf(c), false));
+  const op = operation ? new Dictionary(new Utf8(), operation, MESSAGE_DICT_COLUMNS.length) : undefined;
+  if (op) fields.push(new Field(MESSAGE_OPERATION_COLUMN, op, false));
+  return { schema: new Schema(fields), utf8, float64, int32, dict, ...(op ? { operation: op } : {}) };
 }

@@ -37,6 +37,8 @@ export interface EncodedMessageBatch {
   sendTime: Float64Array;
   recvTime: Float64Array;
   ttl: Int32Array;
+  /** Codes of the optional operation column (see MessageLogWriter.open `operations`). */
+  operation?: DictCodes;
 }
 
 /** One growing dictionary; new strings go out as Arrow delta dictionary batches. */
@@ -44,7 +46,7 @@ class GrowingDictionary {
   readonly values: string[] = [];
   /** Most strings the column's index type can address. */
   limit = 0x80000000;
-  constructor(private readonly column: MessageDictColumn) {}
+  constructor(private readonly column: string) {}
 
   private readonly index = new Map<string, number>();
   private vector: Vector<Utf8> = vectorFromArray([] as string[], new Utf8());
@@ -81,6 +83,8 @@ export class MessageLogWriter {
   private readonly dicts = {} as Record<MessageDictColumn, GrowingDictionary>;
   private readonly writer: RecordBatchFileWriter;
   private readonly remapCache = new Map<MessageDictColumn, { values: string[]; remap: Int32Array }>();
+  /** The optional operation column's dictionary, when the writer was opened with `operations`. */
+  private readonly operationDict?: GrowingDictionary;
   rows = 0;
 
   private constructor(
@@ -90,6 +94,10 @@ export class MessageLogWriter {
     for (const c of MESSAGE_DICT_COLUMNS) {
       this.dicts[c] = new GrowingDictionary(c);
       this.dicts[c].limit = 2 ** (types.dict[c].indices.bitWidth - 1);
+    }
+    if (types.operation) {
+      this.operationDict = new GrowingDictionary('operation');
+      this.operationDict.limit = 2 ** (types.operation.indices.bitWidth - 1);
     }
     this.writer = new RecordBatchFileWriter();
     this.writer.reset(new FileSink(out), this.types.schema);
@@ -102,25 +110,34 @@ export class MessageLogWriter {
    *   holds `dictionaries` (Int8 up to 128 strings, Int16 up to 32768, else Int32): fewer bytes to
    *   write and hash. For closed dictionaries only: a column that later outgrows its type throws.
    *   Without it every index is Int32, for dictionaries that grow with the data.
+   * @param options.operations write the optional operation column (MESSAGE_OPERATION_COLUMN), with
+   *   these strings as codes 0..n-1 (a closed dictionary: its index type fits them).
    */
   static async open(
     path: string,
     dictionaries?: Partial<Record<MessageDictColumn, readonly string[]>>,
-    options: { fitIndices?: boolean } = {},
+    options: { fitIndices?: boolean; operations?: readonly string[] } = {},
   ): Promise<MessageLogWriter> {
     let indexTypes: Partial<Record<MessageDictColumn, DictIndex>> | undefined;
     if (options.fitIndices) {
       indexTypes = {};
       for (const c of MESSAGE_DICT_COLUMNS) indexTypes[c] = indexTypeFor(dictionaries?.[c]?.length ?? 0);
     }
-    const w = new MessageLogWriter(AtomicFile.open(path), messageArrowTypes(indexTypes));
+    const ops = options.operations;
+    const w = new MessageLogWriter(AtomicFile.open(path), messageArrowTypes(indexTypes, ops ? indexTypeFor(ops.length) : undefined));
     for (const c of MESSAGE_DICT_COLUMNS) for (const v of dictionaries?.[c] ?? []) w.dicts[c].code(v);
+    for (const v of ops ?? []) w.operationDict!.code(v);
     return w;
   }
 
   /** A zeroed code array of `length` in the column's index type, for EncodedMessageBatch.codes. */
   codesArray(column: MessageDictColumn, length: number): DictCodes {
     return new this.types.dict[column].indices.ArrayType(length);
+  }
+
+  /** A zeroed code array for the operation column, or undefined when the writer has none. */
+  operationCodes(length: number): DictCodes | undefined {
+    return this.types.operation ? new this.types.operation.indices.ArrayType(length) : undefined;
   }
 
   /** The writer's code for a string of a dictionary column (adding it if new). */
@@ -164,6 +181,11 @@ export class MessageLogWriter {
       makeData({ type: t.float64, length: n, nullCount: 0, data: b.recvTime.subarray(0, n) }),
       makeData({ type: t.int32, length: n, nullCount: 0, data: b.ttl.subarray(0, n) }),
     );
+    if (t.operation) {
+      // A batch without operations (appended from another log) has none on any row: code of ''.
+      const codes = b.operation?.subarray(0, n) ?? new t.operation.indices.ArrayType(n).fill(this.operationDict!.code(''));
+      children.push(makeData({ type: t.operation, length: n, nullCount: 0, data: codes, dictionary: this.operationDict!.current() }));
+    }
     const data = makeData({ type: new Struct(t.schema.fields), length: n, nullCount: 0, children });
     this.writer.write(new RecordBatch(t.schema, data));
     this.rows += n;

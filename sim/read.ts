@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { RecordBatchReader, type Data, type RecordBatch, type Vector } from 'apache-arrow';
 import { z } from 'zod';
 import { readJsonFile } from '../common/validated-file.js';
-import { FAULT_TYPES, KPI_COLUMNS, KPI_NAMES, KPI_SCOPES, LOG_COLUMNS, type FaultTarget, MESSAGE_COLUMNS, METRIC_COLUMNS, METRIC_NAMES, type DictColumn, type KpiTable, type LogBatch, type MessageBatch, type MetricFrame, type Manifest, type MetricName, type Truth } from './formats.js';
+import { FAULT_TYPES, KPI_COLUMNS, KPI_NAMES, KPI_SCOPES, LOG_COLUMNS, type FaultTarget, MESSAGE_COLUMNS, MESSAGE_OPERATION_COLUMN, METRIC_COLUMNS, METRIC_NAMES, type DictColumn, type KpiTable, type LogBatch, type MessageBatch, type MetricFrame, type Manifest, type MetricName, type Truth } from './formats.js';
 import { MESSAGE_DICT_COLUMNS } from './message-schema.js';
 import { KPI_FLOAT_COLUMNS } from './kpi-writer.js';
 
@@ -76,6 +76,7 @@ export async function scanMessages(path: string, onBatch: (b: MessageBatch) => v
     const ttl = column(path, batch, MESSAGE_COLUMNS.ttl);
     if (!(ttl.values instanceof Int32Array)) throw new Error(`${path}: column 'ttl' is not Int32`);
     b.ttl = rows(ttl, ttl.values);
+    if (batch.getChild(MESSAGE_OPERATION_COLUMN)) b.operation = dicts.decode(path, MESSAGE_OPERATION_COLUMN, column(path, batch, MESSAGE_OPERATION_COLUMN));
     await onBatch(b);
   });
 }

@@ -59,6 +59,7 @@ export class TransactionTreeBuilder {
   private mReceiverInstance = new Int32Array(0);
   private mTopic = new Int32Array(0);
   private mTxType = new Int32Array(0);
+  private mOperation = new Int32Array(0); // named operation (interned), -1 none
   private mRet = new Uint8Array(0);
   private mCallerSide = new Uint8Array(0);
 
@@ -126,6 +127,9 @@ export class TransactionTreeBuilder {
     const rInst = remap(b.receiverInstance);
     const topic = remap(b.topic);
     const txType = remap(b.txType);
+    // The optional operation column: '' (no named operation) maps to -1.
+    const operation = b.operation ? Int32Array.from(b.operation.values, (v) => (v ? out.intern(v) : -1)) : undefined;
+    const operationC = b.operation?.codes;
     const { bizSeqNo, uniqueId, sendTime, recvTime, ttl } = b;
     const legC = b.logPoint.codes;
     const typeC = b.msgType.codes;
@@ -139,7 +143,7 @@ export class TransactionTreeBuilder {
     let streamTime = this.streamTime;
     // Grow the pool once per batch, then write through local references (hot loop).
     while (this.cap - this.used < b.length) this.growPool();
-    const { mNext, mUid, mLeg, mAsync, mSend, mRecv, mTtl, mRet, mCallerSide, mTopic, mTxType } = this;
+    const { mNext, mUid, mLeg, mAsync, mSend, mRecv, mTtl, mRet, mCallerSide, mTopic, mTxType, mOperation } = this;
     const { mSenderService, mSenderInstance, mReceiverService, mReceiverInstance } = this;
     const windowMs = this.rules.windowMs;
     // A transaction's messages tend to be adjacent: skip the hash lookup for a repeated key.
@@ -170,6 +174,7 @@ export class TransactionTreeBuilder {
       mReceiverInstance[m] = rInst[rInstC[i]];
       mTopic[m] = topic[topicC[i]];
       mTxType[m] = txType[txTypeC[i]];
+      mOperation[m] = operation ? operation[operationC![i]] : -1;
       const r = retOf[retC[i]];
       mRet[m] = r < 0 ? SPAN_STATUS.unknown : r;
       mCallerSide[m] = callerSideOf[codeC[i]];
@@ -311,6 +316,7 @@ export class TransactionTreeBuilder {
       s.calleeInstance[c] = this.mReceiverInstance[m];
       s.topic[c] = this.mTopic[m];
       s.txType[c] = this.mTxType[m];
+      s.operation[c] = this.mOperation[m];
     } else if (side === SIDE_REPLY) {
       s.hasReply[c] = 1;
       const recv = this.mRecv[m];
@@ -396,7 +402,8 @@ export class TransactionTreeBuilder {
         p < 0 ? -1 : row[s.alias[p]],
         s.calleeService[c],
         s.calleeInstance[c],
-        this.operationOf(s.topic[c], s.txType[c]),
+        // The name the callee's spans carry where the log names it, else the rule's.
+        s.operation[c] >= 0 ? s.operation[c] : this.operationOf(s.topic[c], s.txType[c]),
         s.start[c],
         s.end[c],
         s.status[c],
@@ -427,6 +434,7 @@ export class TransactionTreeBuilder {
     this.mReceiverInstance = g(this.mReceiverInstance);
     this.mTopic = g(this.mTopic);
     this.mTxType = g(this.mTxType);
+    this.mOperation = g(this.mOperation);
     this.mRet = g(this.mRet);
     this.mCallerSide = g(this.mCallerSide);
     for (let m = cap - 1; m >= old; m--) {

@@ -30,6 +30,8 @@ export class CallScratch {
   calleeInstance = new Int32Array(0);
   topic = new Int32Array(0);
   txType = new Int32Array(0);
+  /** The call's named operation (an interned string) where its messages carry one, else -1. */
+  operation = new Int32Array(0);
   ret = new Uint8Array(0); // SPAN_STATUS of the reply (its RetClass), unknown until a reply leg is seen
   callerSide = new Uint8Array(0); // the reply's return code is a caller-side one (rules)
   // Filled by resolveCalls, linkParents and mergeSiblings.
@@ -75,6 +77,7 @@ export class CallScratch {
     this.calleeInstance[c] = -1;
     this.topic[c] = -1;
     this.txType[c] = -1;
+    this.operation[c] = -1;
     this.ret[c] = SPAN_STATUS.unknown;
     this.callerSide[c] = 0;
     return c;
@@ -101,6 +104,7 @@ export class CallScratch {
     this.calleeInstance = g(this.calleeInstance);
     this.topic = g(this.topic);
     this.txType = g(this.txType);
+    this.operation = g(this.operation);
     this.ret = g(this.ret);
     this.callerSide = g(this.callerSide);
     this.start = g(this.start);
@@ -138,6 +142,7 @@ export class CallScratch {
     this.calleeInstance[to] = this.calleeInstance[from];
     this.topic[to] = this.topic[from];
     this.txType[to] = this.txType[from];
+    this.operation[to] = this.operation[from];
     this.ret[to] = this.ret[from];
     this.callerSide[to] = this.callerSide[from];
   }

@@ -30,7 +30,7 @@ import { compileFaults } from '../../sim/faults.js';
 import { generate } from '../../sim/generate.js';
 import { KpiAccumulator } from '../../sim/kpi-accumulator.js';
 import { MessageLogWriter } from '../../sim/message-writer.js';
-import { MessageRows, messageDictionaries } from '../../sim/message-rows.js';
+import { MessageRows, messageDictionaries, messageOperations } from '../../sim/message-rows.js';
 import { compileModel } from '../../sim/model.js';
 import { loadScenario } from '../../sim/scenario.js';
 import { parseDuration } from '../../common/duration.js';
@@ -161,7 +161,7 @@ async function runThroughput(): Promise<void> {
     return r.manifest.counts.messages;
   });
   task('engine + messages.arrow write', async () => {
-    const writer = await MessageLogWriter.open(join(out, 'bench.arrow'), messageDictionaries(model), { fitIndices: true });
+    const writer = await MessageLogWriter.open(join(out, 'bench.arrow'), messageDictionaries(model), { fitIndices: true, operations: messageOperations(model) });
     const r = new Engine(model, faults, 1, new KpiAccumulator(model), new MessageRows(writer, model)).run();
     await writer.close();
     return r.messages;

@@ -7,6 +7,7 @@ interface FidelityArgs {
   out: string;
   force: boolean;
   'type-map'?: string;
+  'fit-report'?: string;
 }
 
 export const fidelityCommand: CommandModule<object, FidelityArgs> = {
@@ -16,12 +17,13 @@ export const fidelityCommand: CommandModule<object, FidelityArgs> = {
     let b = withOption(y, 'fidelity', 'sim', { type: 'string', demandOption: true, describe: 'the simulated run: a run folder or its results.json' });
     b = withOption(b, 'fidelity', 'real', { type: 'string', demandOption: true, describe: 'the real run: a replay or run folder, or its results.json' });
     b = withFlags(b, 'fidelity', ['out', 'force'], ['out']);
+    b = withOption(b, 'fidelity', 'fit-report', { type: 'string', describe: "the twin's fit-report.json (faultline fit): its figures against their bars join the page" });
     return withOption(b, 'fidelity', 'type-map', { type: 'string', describe: 'real fault type = simulated type, comma-separated (default exception=code-exception,return=wrong-return,cpu_contention=cpu-saturation,network_delay=network-delay)' }) as never;
   },
   handler: async (argv) => {
     const { fidelity } = await import('../../pipeline/fidelity.js');
     const typeMap = columnMapping('--type-map', argv['type-map']);
-    const r = await fidelity({ sim: argv.sim, real: argv.real, out: argv.out, force: argv.force, ...(typeMap ? { typeMap } : {}) });
+    const r = await fidelity({ sim: argv.sim, real: argv.real, out: argv.out, force: argv.force, ...(typeMap ? { typeMap } : {}), ...(argv['fit-report'] ? { fitReport: argv['fit-report'] } : {}) });
     for (const a of r.rca.filter((x) => x.figure === 'ac1')) {
       process.stdout.write(`AC@1 ${a.type}: Kendall tau ${a.tau} (95% ${a.interval ? `${a.interval.low} to ${a.interval.high}` : 'n/a'}) over ${a.methods.length} methods, ${a.simIncidents} simulated and ${a.realIncidents} real incidents\n`);
     }

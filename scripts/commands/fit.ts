@@ -1,15 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { parseBadRowPolicy } from '../../common/bad-rows.js';
 import { UsageError } from '../../common/errors.js';
-import { columnMapping, given, withFlags, withOption } from './options.js';
+import { readingOf, withFlags, withOption, type SourceArgs } from './options.js';
 
-interface FitArgs {
+interface FitArgs extends SourceArgs {
   spans: string[];
-  columns?: string;
-  'service-from-instance'?: string;
-  'on-bad-row': string;
   out: string;
   force: boolean;
   report?: string;
@@ -21,22 +17,31 @@ export const fitCommand: CommandModule<object, FitArgs> = {
   command: 'fit',
   describe: "Learn a scenario (a digital twin) from a system's traces, and write fit-report.json on how well it reproduces them",
   builder: (y) => {
-    let b = withFlags(y, 'fit', ['spans', 'columns', 'service-from-instance', 'on-bad-row', 'force'], ['spans']);
+    let b = withFlags(y, 'fit', ['spans', 'metrics', 'logs', 'columns', 'metric-columns', 'log-columns', 'service-from-instance', 'on-bad-row', 'force'], ['spans']);
     b = withOption(b, 'fit', 'out', { type: 'string', demandOption: true, describe: 'the scenario YAML to write, e.g. my-system.yaml' });
-    b = withOption(b, 'fit', 'report', { type: 'string', describe: 'fit-report.json to write (default: fit-report.json beside --out)' });
+    b = withOption(b, 'fit', 'report', { type: 'string', describe: 'fit-report.json to write, with fit-report.html beside it (default: fit-report.json beside --out)' });
     b = withOption(b, 'fit', 'name', { type: 'string', describe: "the scenario's name (default twin)" });
     b = withOption(b, 'fit', 'seed', { type: 'number', default: 1, describe: 'seed of the twin generated for the fit report' });
-    return b.example("faultline fit --spans traces/ --service-from-instance '^(.*?)-[0-9a-f]{8,10}-[0-9a-z]{5}$' --out my-system.yaml", '') as never;
+    return b.example("faultline fit --spans traces/ --metrics metrics/ --logs logs/ --service-from-instance '^(.*?)-[0-9a-f]{8,10}-[0-9a-z]{5}$' --out my-system.yaml", '') as never;
   },
   handler: async (argv) => {
     if (!/\.ya?ml$/i.test(argv.out)) throw new UsageError(`--out ${argv.out}: the scenario is written as YAML: give a .yaml path`);
     const report = argv.report ?? path.join(path.dirname(argv.out), 'fit-report.json');
-    for (const f of [argv.out, report]) if (existsSync(f) && !argv.force) throw new UsageError(`${f} exists: choose another path, or --force to replace it`);
-    const [{ fitTwin }, { fitReport }, { writeFileAtomic }] = await Promise.all([import('../../pipeline/fit.js'), import('../../pipeline/fit-report.js'), import('../../common/atomic-file.js')]);
+    if (!/\.json$/i.test(report)) throw new UsageError(`--report ${report}: the fit report is written as JSON: give a .json path`);
+    const page = report.replace(/\.json$/i, '.html');
+    for (const f of [argv.out, report, page]) if (existsSync(f) && !argv.force) throw new UsageError(`${f} exists: choose another path, or --force to replace it`);
+    const [{ fitTwin }, { fitReport }, { writeFileAtomic }, { renderFitReport }] = await Promise.all([
+      import('../../pipeline/fit.js'),
+      import('../../pipeline/fit-report.js'),
+      import('../../common/atomic-file.js'),
+      import('../../reports/fit-html.js'),
+    ]);
     const twin = await fitTwin({
       spans: argv.spans,
-      onBadRow: parseBadRowPolicy(argv['on-bad-row']),
-      ...given({ columns: columnMapping('--columns', argv.columns), serviceFromInstance: argv['service-from-instance'], name: argv.name }),
+      ...(argv.metrics?.length ? { metrics: argv.metrics } : {}),
+      ...(argv.logs?.length ? { logs: argv.logs } : {}),
+      ...readingOf(argv),
+      ...(argv.name !== undefined ? { name: argv.name } : {}),
     });
     if (twin.skippedRows) process.stderr.write(`skipped ${twin.skippedRows} malformed rows, e.g.:\n${twin.badRowExamples.map((x) => `  ${x}\n`).join('')}`);
     mkdirSync(path.dirname(path.resolve(argv.out)), { recursive: true });
@@ -44,11 +49,12 @@ export const fitCommand: CommandModule<object, FitArgs> = {
     writeFileAtomic(argv.out, twin.yaml);
     const fit = await fitReport(twin.spans, twin.scenario, twin.estimates, { seed: argv.seed });
     writeFileAtomic(report, JSON.stringify(fit, null, 1) + '\n');
+    writeFileAtomic(page, renderFitReport(fit, path.resolve(argv.out)));
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     process.stdout.write(
       `${argv.out}: ${twin.scenario.subsystems[0]!.services.length} services, ${twin.scenario.transactions.length} transaction types from ${twin.estimates.traces} traces\n` +
         `${report}: edges Jaccard ${fit.edges.jaccard} (target ${fit.targets.edgeJaccard}), p50 within 15% on ${pct(fit.latency.p50Within)} and p95 on ${pct(fit.latency.p95Within)} of ${fit.latency.scored} operations, ` +
-        `mix off by at most ${pct(fit.mix.maxDifference)} (target ${pct(fit.targets.mixWithin)})\n`,
+        `mix off by at most ${pct(fit.mix.maxDifference)} (target ${pct(fit.targets.mixWithin)}); ${page}\n`,
     );
   },
 };

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { RecordBatchReader } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { BadRows } from '../../common/bad-rows.js';
@@ -19,9 +20,11 @@ import { faultTargets, planFaultSweep, writeFaultSweep } from '../../pipeline/sw
 import { loadSuite } from '../../pipeline/suite.js';
 import { planSweep } from '../../pipeline/sweep.js';
 import { renderFidelity } from '../../reports/fidelity-html.js';
+import { errorRateMet, renderFitReport } from '../../reports/fit-html.js';
 import { kendallTauB, ksFromCounts, ksFromSketches } from '../../scores/agreement.js';
 import type { ItemResult } from '../../scores/item-result.js';
 import { generate } from '../../sim/generate.js';
+import { buildSpans } from '../../trees/index.js';
 import { loadScenario } from '../../sim/scenario.js';
 import type { CallTemplate, ScenarioFile } from '../../sim/scenario-schema.js';
 
@@ -150,7 +153,57 @@ describe('fit: a twin of simulated spans recovers their scenario', () => {
     const pricing = report.errors.find((e) => e.service === 'pricing')!;
     expect(pricing.real).toBeGreaterThan(0);
     expect(Math.abs(pricing.twin! - pricing.real!)).toBeLessThan(0.02);
+
+    // The page shows each figure against its bar, and escapes what the data names.
+    const page = renderFitReport(report, 'twin.yaml');
+    expect(page.match(/<td class="fail">/g) ?? []).toHaveLength(0);
+    expect(page).toMatch(/transaction mix<\/td><td>largest difference [\d.]+ points over 2 types<\/td><td>within 5 points<\/td><td class="pass">pass/);
+    expect(page).toMatch(/error rate per service<\/td><td>5 of 5 services<\/td>.*?<td class="pass">pass/);
+    const worse = structuredClone(report);
+    worse.latency.operations[0]!.operation = '<script>alert(1)</script>';
+    worse.mix.met = false;
+    worse.mix.maxDifference = 0.2;
+    const bad = renderFitReport(worse, 'a"<b>');
+    expect(bad).not.toContain('<script>');
+    expect(bad).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(bad).toMatch(/transaction mix<\/td><td>largest difference 20 points over 2 types<\/td><td>within 5 points<\/td><td class="fail">fail/);
   }, 60_000);
+
+  it('holds error rates to 1 point or 20% of the real rate, whichever is larger', () => {
+    const targets = { edgeJaccard: 0.95, latencyWithin: 0.15, mixWithin: 0.05, errorPointsWithin: 0.01, errorRelativeWithin: 0.2 };
+    expect(errorRateMet(0.05, 0.059, targets)).toBe(true);
+    expect(errorRateMet(0.05, 0.062, targets)).toBe(false);
+    expect(errorRateMet(0.3, 0.35, targets)).toBe(true);
+    expect(errorRateMet(0.3, 0.37, targets)).toBe(false);
+    expect(errorRateMet(null, 0.1, targets)).toBeNull();
+  });
+});
+
+describe('the message log names the operations the scenario names', () => {
+  it("gives the transaction trees the call templates' operation names", async () => {
+    const trees = await buildSpans(path.join(tmp, 'shop', 'messages.arrow'));
+    const seen = new Set(Array.from(trees.operation, (o) => trees.strings[o]!));
+    const want = new Set(SOURCE.transactions.flatMap((t) => [...nodes(t.root as CallTemplate).values()].map((n) => n.operation!)));
+    expect([...seen].sort()).toEqual([...want].sort());
+  });
+
+  it('writes no operation column for a scenario that names none', async () => {
+    const unnamed = structuredClone(SOURCE) as ScenarioFile;
+    const strip = (c: CallTemplate) => {
+      delete c.operation;
+      for (const ch of c.children ?? []) strip(ch);
+    };
+    for (const t of unnamed.transactions) strip(t.root);
+    unnamed.duration = '3m';
+    const file = path.join(tmp, 'unnamed.yaml');
+    fs.writeFileSync(file, stringify(unnamed));
+    await generate({ scenario: file, seed: 3, out: path.join(tmp, 'unnamed'), logs: false, metrics: false });
+    const reader = await RecordBatchReader.from(fs.readFileSync(path.join(tmp, 'unnamed', 'messages.arrow')));
+    await reader.open();
+    expect(reader.schema.fields.map((f) => f.name)).not.toContain('operation');
+    const trees = await buildSpans(path.join(tmp, 'unnamed', 'messages.arrow'));
+    expect(new Set(Array.from(trees.operation, (o) => trees.strings[o]!))).toContain('shop.orders/checkout');
+  });
 });
 
 describe('sweep-faults', () => {

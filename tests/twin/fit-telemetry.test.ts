@@ -1,0 +1,77 @@
+/**
+ * `fit --metrics --logs`: capacities from CPU against load recover the scenario's, on simulated
+ * data exported as span, metric and log CSV; what the scenario has no setting for is said, not used.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { fitTwin, type FittedTwin } from '../../pipeline/fit.js';
+import { generate } from '../../sim/generate.js';
+import type { ScenarioFile } from '../../sim/scenario-schema.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-fit-telemetry-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Loads that swing between about a fifth and two thirds of capacity: a campaign doubles the traffic for ten minutes. */
+const CAPACITY = { front: 40, ledger: 25, notify: 60 };
+const SOURCE = {
+  name: 'loaded',
+  start: '2026-01-05T09:00:00Z',
+  duration: '30m',
+  legMs: 0.5,
+  dcns: ['dcn-01'],
+  subsystems: [
+    {
+      name: 'core',
+      services: [
+        { name: 'front', instances: 2, capacity: CAPACITY.front, serviceTimeMs: 4 },
+        { name: 'ledger', instances: 1, capacity: CAPACITY.ledger, serviceTimeMs: 10 },
+        { name: 'notify', instances: 1, capacity: CAPACITY.notify, serviceTimeMs: 3 },
+      ],
+    },
+  ],
+  transactions: [
+    {
+      name: 'pay',
+      rate: 8,
+      root: { call: 'front', operation: 'POST /pay', children: [{ call: 'ledger', operation: 'POST /entries' }, { call: 'notify', operation: 'send', mode: 'async' }] },
+    },
+    { name: 'look', rate: 12, root: { call: 'front', operation: 'GET /balance', children: [{ call: 'notify', operation: 'audit', mode: 'async' }] } },
+  ],
+  traffic: { daily: Array(24).fill(1), weekly: Array(7).fill(1), noise: 0.15, campaigns: [{ start: '12m', duration: '10m', multiplier: 1.9 }] },
+} satisfies ScenarioFile;
+
+let twin: FittedTwin;
+
+beforeAll(async () => {
+  const file = path.join(tmp, 'loaded.yaml');
+  fs.writeFileSync(file, stringify(SOURCE));
+  const out = path.join(tmp, 'loaded');
+  await generate({ scenario: file, seed: 5, out, export: { spans: 'csv', logsCsv: true, metricsCsv: true } });
+  twin = await fitTwin({ spans: [path.join(out, 'spans.csv')], metrics: [path.join(out, 'metrics.csv')], logs: [path.join(out, 'logs.csv')], name: 'loaded-twin' });
+}, 60_000);
+
+describe('fit with metrics and logs', () => {
+  it('recovers each service capacity from CPU against load within 15%', () => {
+    for (const est of twin.estimates.services) {
+      expect(est.capacityFrom, est.name).toBe('cpu');
+      expect(est.cpuMinutes!, est.name).toBeGreaterThanOrEqual(20);
+      const want = CAPACITY[est.name as keyof typeof CAPACITY];
+      expect(Math.abs(est.capacity / want - 1), `${est.name}: ${est.capacity} vs ${want}`).toBeLessThan(0.15);
+    }
+    const fitted = Object.fromEntries(twin.scenario.subsystems[0]!.services.map((s) => [s.name, s.capacity]));
+    expect(fitted.ledger).toBe(twin.estimates.services.find((s) => s.name === 'ledger')!.capacity);
+  });
+
+  it('says in the YAML what the metrics and logs gave and what is not used', () => {
+    expect(twin.estimates.metrics!.cpuMetric).toBe('cpuUsage');
+    expect(twin.yaml).toMatch(/# Metrics: \d+ rows from 4 instances; CPU from cpuUsage \(percent\)/);
+    expect(twin.yaml).toMatch(/# Not used \(the scenario has no setting they would estimate\): cpuSteal, memoryUsedMb/);
+    expect(twin.yaml).toMatch(/# Logs: \d+ lines from \d+ services, per service below; not used/);
+    expect(twin.yaml).toMatch(/# ledger: \d+ calls on 1 instance\(s\); capacity from CPU against load over \d+ instance-minutes \(r = 0\.\d+\); logs: \d+ lines \([\d.]+ per call\)/);
+    const ledger = twin.estimates.services.find((s) => s.name === 'ledger')!;
+    expect(ledger.logLines).toBeGreaterThan(0);
+  });
+});
