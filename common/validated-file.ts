@@ -54,7 +54,14 @@ export function readText(file: string, what = 'file'): string {
 /** Parses YAML (or JSON) text; a syntax error names the line and column. */
 export function parseYamlText(text: string, file: string): ParsedDocument {
   const lines = new LineCounter();
-  const doc: Document = parseDocument(stripBom(text), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  let doc: Document;
+  try {
+    doc = parseDocument(stripBom(text), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    // The YAML parser recurses per level of nesting.
+    if (err instanceof RangeError) throw new FileError(file, '', 'nested too deeply to read');
+    throw err;
+  }
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const { line, col } = lines.linePos(e.pos[0]);
@@ -64,7 +71,7 @@ export function parseYamlText(text: string, file: string): ParsedDocument {
   try {
     data = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
-    throw new FileError(file, '', `YAML aliases: ${(err as Error).message}`);
+    throw new FileError(file, '', err instanceof RangeError ? 'nested too deeply to read' : `YAML aliases: ${(err as Error).message}`);
   }
   return {
     file,
@@ -106,7 +113,15 @@ export function readJsonFile<S extends z.ZodType>(file: string, schema: S, what 
   const data = parseJsonText(text, file);
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  return validateDocument(parseYamlText(text, file), schema);
+  let doc: ParsedDocument;
+  try {
+    doc = parseYamlText(text, file);
+  } catch {
+    // Too deep for the YAML reader to find the line: the field path still says where.
+    const issue = result.error.issues[0]!;
+    throw new FileError(file, formatFieldPath(issue.path as FieldPath) || '(top level)', issue.message);
+  }
+  return validateDocument(doc, schema);
 }
 
 /** A YAML file checked against a schema. */
