@@ -35,8 +35,10 @@ export async function readIncidents(path: string): Promise<Incident[]> {
     const end = d.end === undefined ? start + DEFAULT_INCIDENT_MS : toMs(d.end);
     if (!Number.isFinite(start)) throw new FileError(path, `[${i}].start`, `not unix ms or ISO 8601: ${JSON.stringify(d.start)}`);
     if (!Number.isFinite(end)) throw new FileError(path, `[${i}].end`, `not unix ms or ISO 8601: ${JSON.stringify(d.end)}`);
-    const range = instantProblem(start, typeof d.start === 'number' ? 'ms' : undefined) || instantProblem(end, typeof d.end === 'number' ? 'ms' : undefined);
-    if (range) throw new FileError(path, `[${i}].${instantProblem(start) ? 'start' : 'end'}`, range);
+    const startProblem = instantProblem(start, typeof d.start === 'number' ? 'ms' : undefined);
+    if (startProblem) throw new FileError(path, `[${i}].start`, startProblem);
+    const endProblem = instantProblem(end, typeof d.end === 'number' ? 'ms' : undefined);
+    if (endProblem) throw new FileError(path, `[${i}].end`, endProblem);
     if (!(end > start)) throw new FileError(path, `[${i}].end`, 'must be after start');
     const incident: Incident = { id: String(d.id), start, end, rootCause: d.rootCause };
     if (d.rootCauseInstance !== undefined) incident.rootCauseInstance = d.rootCauseInstance;

@@ -294,7 +294,7 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     baselineLogs = sets.baselineLogs;
   }
 
-  const firstIncident = incidents.length ? Math.min(...incidents.map((i) => i.start)) : undefined;
+  const firstIncident = incidents.length ? incidents.reduce((m, i) => Math.min(m, i.start), Infinity) : undefined;
   const dataStart = truth?.start ?? firstSeriesTime(series);
   let trainUntil: Telemetry['trainUntil'];
   let training: string;

@@ -75,7 +75,7 @@ function prepare(spans: SpanTable, incidents: Incident[], opts: RankOptions): Pr
   const hit = list.find((p) => p.incidents === incidents && sameOptions(p.opts, opts));
   if (hit) return hit;
   const baseline = opts.baseline ?? defaultBaseline(spans, incidents);
-  const firstStart = Math.min(...incidents.map((i) => i.start));
+  const firstStart = incidents.reduce((m, i) => Math.min(m, i.start), Infinity);
   // With the default baseline, the traces before the first incident are in it already.
   const covered = opts.baseline ? -Infinity : firstStart;
   const local = opts.localBaselineMs ?? DEFAULT_LOCAL_BASELINE_MS;
@@ -84,9 +84,15 @@ function prepare(spans: SpanTable, incidents: Incident[], opts: RankOptions): Pr
   const baseLogs = logs ? (opts.baselineLogs ?? logsBetween(logs, -Infinity, firstStart)) : undefined;
   const logsCovered = opts.baselineLogs ? -Infinity : firstStart;
   const items: PreparedIncident[] = [];
+  const windows = mergedWindows(incidents);
+  // The latest end of another incident at or before this one's start: linear-logarithmic, not per pair.
+  const ends = Float64Array.from(incidents, (i) => i.end).sort();
+  const latestEndBy = (t: number) => {
+    const k = upperBound(ends, t);
+    return k > 0 ? ends[k - 1]! : -Infinity;
+  };
   for (const incident of incidents) {
-    let from = Math.max(incident.start - local, covered);
-    for (const other of incidents) if (other.end <= incident.start && other.end > from) from = other.end;
+    const from = Math.max(incident.start - local, covered, latestEndBy(incident.start));
     const recent = local > 0 && from < incident.start ? selectTraces(spans, from, incident.start) : undefined;
     const input: RcaInput = {
       incident: { id: incident.id, start: incident.start, end: incident.end },
@@ -96,15 +102,14 @@ function prepare(spans: SpanTable, incidents: Incident[], opts: RankOptions): Pr
     if (opts.kpis) input.kpis = opts.kpis;
     if (logs && baseLogs) {
       input.logs = logsBetween(logs, incident.start, incident.end);
-      let logFrom = Math.max(incident.start - local, logsCovered);
-      for (const other of incidents) if (other.end <= incident.start && other.end > logFrom) logFrom = other.end;
+      const logFrom = Math.max(incident.start - local, logsCovered, latestEndBy(incident.start));
       const recentLogs = local > 0 && logFrom < incident.start ? logsBetween(logs, logFrom, incident.start) : undefined;
       input.baselineLogs = recentLogs && recentLogs.length ? concatLogTables([baseLogs, recentLogs]) : baseLogs;
     }
     if (opts.metrics) {
-      const others = incidents.filter((o) => o !== incident);
       const from = incident.start - lookback;
-      input.metrics = selectMetricRows(opts.metrics, (t) => t >= from && t < incident.end && (t >= incident.start || !others.some((o) => t >= o.start && t < o.end)));
+      // Before its own start, a row inside any incident's window lies in another's.
+      input.metrics = selectMetricRows(opts.metrics, (t) => t >= from && t < incident.end && (t >= incident.start || !windows.contains(t)));
     }
     items.push({ incident, input });
   }
@@ -209,19 +214,53 @@ const localBaselines = {
 
 /** Traces that start before the first incident (falling back to all traces outside every window). */
 export function defaultBaseline(spans: SpanTable, incidents: Incident[]): SpanTable {
-  const first = Math.min(...incidents.map((i) => i.start));
+  const first = incidents.reduce((m, i) => Math.min(m, i.start), Infinity);
   const before = selectTraces(spans, -Infinity, first);
   if (before.length > 0 || incidents.length === 0) return before;
-  const keep = new Uint8Array(spans.length).fill(1);
-  for (let r = 0; r < spans.length; r++) {
-    for (const inc of incidents) {
-      if (spans.start[r] < inc.end && spans.end[r] >= inc.start) {
-        keep[r] = 0;
-        break;
-      }
+  const windows = mergedWindows(incidents);
+  const keep = new Uint8Array(spans.length);
+  for (let r = 0; r < spans.length; r++) keep[r] = windows.overlaps(spans.start[r]!, spans.end[r]!) ? 0 : 1;
+  return selectRows(spans, keep);
+}
+
+/** Index of the first element of sorted `a` greater than `t`. */
+function upperBound(a: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The union of the incidents' windows [start, end) as sorted disjoint intervals: whether a time
+ * lies in one, or a span [start, end] meets one, in O(log incidents).
+ */
+function mergedWindows(incidents: Incident[]): { contains(t: number): boolean; overlaps(start: number, end: number): boolean } {
+  const order = [...incidents].sort((a, b) => a.start - b.start);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (const i of order) {
+    if (starts.length && i.start <= ends[ends.length - 1]!) ends[ends.length - 1] = Math.max(ends[ends.length - 1]!, i.end);
+    else {
+      starts.push(i.start);
+      ends.push(i.end);
     }
   }
-  return selectRows(spans, keep);
+  const e = Float64Array.from(ends);
+  return {
+    contains: (t) => {
+      const k = upperBound(e, t);
+      return k < starts.length && starts[k]! <= t;
+    },
+    overlaps: (start, end) => {
+      const k = upperBound(e, start);
+      return k < starts.length && starts[k]! <= end;
+    },
+  };
 }
 
 /** AC@1..5, Avg@5, MRR, PR@k with intervals, overall and by fault type (scores/rca.ts). */

@@ -35,8 +35,8 @@ export interface FuzzCase {
   /** The file the error must name (relative to the case folder). */
   file: string;
   place?: RegExp;
-  /** Something an accepted case must say on stderr (a warning). */
-  stderr?: RegExp;
+  /** Something an accepted case must say on stdout or stderr (a warning, a failed method). */
+  says?: RegExp;
 }
 
 /** What the cases are built from: a tiny generated data set and an anonymisation key. */
@@ -195,6 +195,8 @@ function spanJsonCases(fx: Fixtures): FuzzCase[] {
       {
         value: otlpLines,
         lines: true,
+        // A span file with no document is refused: the spans named are missing.
+        empty: 'reject',
         fields: [
           { path: [1, 'resourceSpans', 0, 'scopeSpans', 0, 'spans', 1, 'traceId'], kind: { bad: [''], wrongTypes: WRONG_TEXT } },
           { path: [1, 'resourceSpans', 0, 'scopeSpans', 0, 'spans', 1, 'startTimeUnixNano'], kind: jsonTime('ns', startNs) },
@@ -419,7 +421,7 @@ function truthCases(fx: Fixtures): FuzzCase[] {
   const late = structuredClone(truth);
   late.faults[0]!.start = truth.end + 3_600_000;
   late.faults[0]!.end = truth.end + 7_200_000;
-  out.push({ format: 'truth.json', name: 'a fault after the run', files: dataSetCase(fx, 'truth.json', text(JSON.stringify(late)), true), args: ARROW_READERS['messages.arrow']!, expect: 'accept', file: 'ds/truth.json', stderr: /warning.*outside the run/i });
+  out.push({ format: 'truth.json', name: 'a fault after the run', files: dataSetCase(fx, 'truth.json', text(JSON.stringify(late)), true), args: ARROW_READERS['messages.arrow']!, expect: 'accept', file: 'ds/truth.json', says: /warning:.*outside the run/i });
   return out;
 }
 
@@ -470,8 +472,7 @@ function seriesCases(): FuzzCase[] {
         ['g/a.csv', 0, 0],
         ['g/a.csv', 0, 1],
       ],
-      // Labels for series not given (a part of NAB copied) are no error.
-      extraKey: { at: [], expect: 'accept' },
+      extraKey: { at: [], expect: 'reject' },
     },
     rngFor('nab-windows'),
   )) {
@@ -482,7 +483,7 @@ function seriesCases(): FuzzCase[] {
   const longHeader = ['series', 'timestamp', 'value', 'label'];
   const longRows = ['service:orders:volume', 'service:orders:systemSuccessRate'].flatMap((id, k) => seriesRows(60, 40 + k).map((r) => [id, ...r]));
   const longKinds = { ...SERIES_KINDS, series: { bad: [''] } };
-  for (const v of csvVariants({ header: longHeader, rows: longRows, kinds: longKinds, required: ['series', 'timestamp', 'value'], headerOnly: 'accept' }, rngFor('long-kpi'))) {
+  for (const v of csvVariants({ header: longHeader, rows: longRows, kinds: longKinds, required: ['series', 'timestamp', 'value'], headerOnly: 'reject' }, rngFor('long-kpi'))) {
     out.push({ format: 'long KPI CSV', name: v.name, files: { 'kpis.csv': v.bytes }, args: detectArgs('kpis.csv'), expect: v.expect, file: 'kpis.csv', place: v.place });
   }
   const dupRow = longRows[7]!;
@@ -632,7 +633,7 @@ function yamlCases(fx: Fixtures, root: string): FuzzCase[] {
       expect,
       file: 'scenario.yaml',
       place: v.place,
-      ...(v.name === 'faults.0.start = "1h"' ? { stderr: /warning:.*outside/i } : {}),
+      ...(v.name === 'faults.0.start = "1h"' ? { says: /warning:.*outside/i } : {}),
     });
   }
   const suite = `name: fuzz\ndescription: fuzz suite\nscenarios: [faults/database-slow, hard/*]\nseeds: [1, 2]\ndetectors: [ksigma]\nrca: [count]\nmttr:\n  topK: 5\n  notFoundMinutes: 60\n`;
@@ -735,7 +736,7 @@ function thresholdAndPluginCases(root: string): FuzzCase[] {
     args: ['detect', '--series', 'kpis', '--detectors', './spec.json,ksigma', '--out', 'out', '--no-progress'],
     expect: 'accept',
     file: 'spec.json',
-    stderr: /\/no\/such\/program/,
+    says: /\/no\/such\/program/,
   });
   return out;
 }
@@ -758,3 +759,19 @@ export function fuzzCases(fx: Fixtures, root: string): FuzzCase[] {
   ];
 }
 
+/**
+ * A seeded sample of at most `perFormat` cases of each format, in the original order: every case
+ * meant to be accepted (a false refusal is as wrong as a false acceptance) and refusals to fill.
+ */
+export function sampleCases(cases: FuzzCase[], perFormat: number, seed: string): FuzzCase[] {
+  const rng = rngFor(seed);
+  const keep = new Set<FuzzCase>();
+  for (const format of new Set(cases.map((c) => c.format))) {
+    const mine = cases.filter((c) => c.format === format);
+    const accepted = mine.filter((c) => c.expect === 'accept');
+    const refused = mine.filter((c) => c.expect === 'reject');
+    const nAccept = Math.min(accepted.length, Math.ceil(perFormat / 3));
+    for (const c of [...sample(rng, accepted, nAccept), ...sample(rng, refused, perFormat - nAccept)]) keep.add(c);
+  }
+  return cases.filter((c) => keep.has(c));
+}

@@ -236,6 +236,8 @@ export interface JsonSpec {
   fieldPlaces?: boolean;
   /** JSON lines: one document per line. */
   lines?: boolean;
+  /** What an empty file gives (default: accepted as JSON lines, refused as a document). */
+  empty?: Expect;
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -269,7 +271,7 @@ export function jsonVariants(spec: JsonSpec, rng: Rng): Variant[] {
   const placeOf = (path: (string | number)[]) => (spec.fieldPlaces === false ? undefined : new RegExp(fieldName(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   const lastBrace = base.trimEnd().length - 1;
   // JSON lines without a line is a valid empty file; a whole document cannot be empty.
-  const empty: Expect = spec.lines ? 'accept' : 'reject';
+  const empty: Expect = spec.empty ?? (spec.lines ? 'accept' : 'reject');
   const out: Variant[] = [
     { name: 'empty file', bytes: Buffer.alloc(0), expect: empty },
     { name: 'only a byte-order mark', bytes: BOM, expect: empty },
