@@ -49,10 +49,10 @@ export interface RankOptions {
 export const DEFAULT_LOCAL_BASELINE_MS = 10 * 60_000;
 export const DEFAULT_METRIC_LOOKBACK_MS = 60 * 60_000;
 
-/** What every method is handed for one incident (cached: several methods rank the same incidents). */
+/** What every method is handed for one incident: the windows are found once, the input built per use. */
 interface PreparedIncident {
   incident: Incident;
-  input: RcaInput;
+  input: () => RcaInput;
 }
 
 interface Prepared {
@@ -92,25 +92,29 @@ function prepare(spans: SpanTable, incidents: Incident[], opts: RankOptions): Pr
     return k > 0 ? ends[k - 1]! : -Infinity;
   };
   for (const incident of incidents) {
-    const from = Math.max(incident.start - local, covered, latestEndBy(incident.start));
-    const recent = local > 0 && from < incident.start ? selectTraces(spans, from, incident.start) : undefined;
-    const input: RcaInput = {
-      incident: { id: incident.id, start: incident.start, end: incident.end },
-      spans: selectTraces(spans, incident.start, incident.end),
-      baseline: recent && recent.length ? localBaselines.get(baseline, recent) : baseline,
+    // Built when ranked, not kept: overlapping windows of many incidents would hold the spans many times over.
+    const input = (): RcaInput => {
+      const from = Math.max(incident.start - local, covered, latestEndBy(incident.start));
+      const recent = local > 0 && from < incident.start ? selectTraces(spans, from, incident.start) : undefined;
+      const input: RcaInput = {
+        incident: { id: incident.id, start: incident.start, end: incident.end },
+        spans: selectTraces(spans, incident.start, incident.end),
+        baseline: recent && recent.length ? localBaselines.get(baseline, recent) : baseline,
+      };
+      if (opts.kpis) input.kpis = opts.kpis;
+      if (logs && baseLogs) {
+        input.logs = logsBetween(logs, incident.start, incident.end);
+        const logFrom = Math.max(incident.start - local, logsCovered, latestEndBy(incident.start));
+        const recentLogs = local > 0 && logFrom < incident.start ? logsBetween(logs, logFrom, incident.start) : undefined;
+        input.baselineLogs = recentLogs && recentLogs.length ? concatLogTables([baseLogs, recentLogs]) : baseLogs;
+      }
+      if (opts.metrics) {
+        const from = incident.start - lookback;
+        // Before its own start, a row inside any incident's window lies in another's.
+        input.metrics = selectMetricRows(opts.metrics, (t) => t >= from && t < incident.end && (t >= incident.start || !windows.contains(t)));
+      }
+      return input;
     };
-    if (opts.kpis) input.kpis = opts.kpis;
-    if (logs && baseLogs) {
-      input.logs = logsBetween(logs, incident.start, incident.end);
-      const logFrom = Math.max(incident.start - local, logsCovered, latestEndBy(incident.start));
-      const recentLogs = local > 0 && logFrom < incident.start ? logsBetween(logs, logFrom, incident.start) : undefined;
-      input.baselineLogs = recentLogs && recentLogs.length ? concatLogTables([baseLogs, recentLogs]) : baseLogs;
-    }
-    if (opts.metrics) {
-      const from = incident.start - lookback;
-      // Before its own start, a row inside any incident's window lies in another's.
-      input.metrics = selectMetricRows(opts.metrics, (t) => t >= from && t < incident.end && (t >= incident.start || !windows.contains(t)));
-    }
     items.push({ incident, input });
   }
   const reference: RcaReference = { spans: baseline };
@@ -168,7 +172,7 @@ export async function rankIncidents(
       }
       const t1 = performance.now();
       try {
-        const ranking = Promise.resolve(algorithm.rank(input));
+        const ranking = Promise.resolve(algorithm.rank(input()));
         const candidates = await (opts.timeoutMs === undefined ? ranking : withTimeout(ranking, opts.timeoutMs, `${method.name}: incident ${incident.id}: no ranking within ${opts.timeoutMs} ms (--rca-timeout)`));
         const computeMs = performance.now() - t1 + fitMs;
         const r: IncidentRanking = { incident, candidates, computeMs, rank: rankOfRootCause(candidates, incident.rootCause) };
@@ -199,7 +203,12 @@ export function rankOfRootInstance(candidates: Candidate[], instance: string): n
   return candidates.findIndex((c) => c.instance === instance) + 1;
 }
 
-/** baseline + recent traces, built once per distinct recent window (algorithms cache by table). */
+/**
+ * baseline + recent traces, built once per distinct recent window (algorithms cache by table); the
+ * latest few are kept, which serves the incidents of one window ranked one after another and the
+ * methods of one run, without a table per incident for the run's whole length.
+ */
+const LOCAL_BASELINES_KEPT = 64;
 const localBaselines = {
   cache: new WeakMap<SpanTable, Map<string, SpanTable>>(),
   get(baseline: SpanTable, recent: SpanTable): SpanTable {
@@ -207,7 +216,10 @@ const localBaselines = {
     if (!m) this.cache.set(baseline, (m = new Map()));
     const key = `${recent.length}:${recent.start[0]}:${recent.start[recent.length - 1]}`;
     let t = m.get(key);
-    if (!t) m.set(key, (t = concatSpanTables([baseline, recent])));
+    if (!t) {
+      m.set(key, (t = concatSpanTables([baseline, recent])));
+      if (m.size > LOCAL_BASELINES_KEPT) m.delete(m.keys().next().value!);
+    }
     return t;
   },
 };

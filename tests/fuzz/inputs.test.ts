@@ -180,6 +180,7 @@ describe('every input format, malformed', () => {
     for (const c of cases) counts.set(c.format, (counts.get(c.format) ?? 0) + 1);
     expect([...counts.keys()].sort()).toEqual([...FORMATS].sort());
     for (const f of FORMATS) expect(counts.get(f), f).toBeGreaterThanOrEqual(20);
+    if (REPORT) fs.appendFileSync(REPORT, `${generated} cases generated, ${cases.length} run\n`);
     expect(cases.filter((c) => c.expect === 'accept').length).toBeGreaterThan(100);
     expect(generated).toBeGreaterThan(1000);
   });
