@@ -47,6 +47,15 @@ export function recordTexts(rows: CsvBatch, r: number): string[] {
   return out;
 }
 
+/**
+ * The first of `names` that `header` holds more than once: a reader could not tell which column
+ * holds it, so a header like that is refused rather than read from either.
+ */
+export function repeatedColumn(header: readonly string[], names: Iterable<string>): string | undefined {
+  for (const name of names) if (header.indexOf(name) !== header.lastIndexOf(name)) return name;
+  return undefined;
+}
+
 class CsvScanner {
   readonly batch: CsvBatch = {
     bytes: new Uint8Array(0),

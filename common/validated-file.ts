@@ -54,7 +54,14 @@ export function readText(file: string, what = 'file'): string {
 /** Parses YAML (or JSON) text; a syntax error names the line and column. */
 export function parseYamlText(text: string, file: string): ParsedDocument {
   const lines = new LineCounter();
-  const doc: Document = parseDocument(stripBom(text), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  let doc: Document;
+  try {
+    doc = parseDocument(stripBom(text), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    // The YAML parser recurses per level of nesting.
+    if (err instanceof RangeError) throw new FileError(file, '', 'nested too deeply to read');
+    throw err;
+  }
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const { line, col } = lines.linePos(e.pos[0]);
@@ -64,7 +71,7 @@ export function parseYamlText(text: string, file: string): ParsedDocument {
   try {
     data = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
-    throw new FileError(file, '', `YAML aliases: ${(err as Error).message}`);
+    throw new FileError(file, '', err instanceof RangeError ? 'nested too deeply to read' : `YAML aliases: ${(err as Error).message}`);
   }
   return {
     file,
@@ -88,16 +95,44 @@ export function validateDocument<S extends z.ZodType>(doc: ParsedDocument, schem
   throw new FileError(doc.file, formatFieldPath(path) || '(top level)', issue.message, doc.lineOf(path)?.line);
 }
 
-/** Parses JSON text fast; a syntax error is re-read as YAML for its line and column. */
+/** Parses JSON text fast; a syntax error names its line and column. */
 export function parseJsonText(text: string, file: string): unknown {
   const clean = stripBom(text);
   try {
     return JSON.parse(clean);
   } catch (err) {
-    // YAML accepts some text JSON refuses (comments, single quotes): then say what JSON said.
-    parseYamlText(clean, file);
-    throw new FileError(file, '', `not valid JSON: ${(err as Error).message}`);
+    const message = (err as Error).message;
+    // V8 often says where ("... at position 12"); a text cut short ends at its end.
+    const m = /(?: in JSON)? at position (\d+)/.exec(message);
+    const end = /^Unexpected end of JSON input/.test(message);
+    if (m || end) {
+      const at = m ? Number(m[1]) : clean.length;
+      const lineStart = clean.lastIndexOf('\n', at - 1) + 1;
+      let line = 1;
+      for (let i = clean.indexOf('\n'); i >= 0 && i < at; i = clean.indexOf('\n', i + 1)) line++;
+      throw new FileError(file, '', `not valid JSON at column ${at - lineStart + 1}: ${m ? message.slice(0, m.index) : message}`, line);
+    }
+    // Else YAML finds the line (JSON is YAML; the YAML parser recurses per level, hence the depth check).
+    if (jsonDepth(clean) <= MAX_LINE_LOOKUP_DEPTH) parseYamlText(clean, file);
+    throw new FileError(file, '', `not valid JSON: ${message}`);
   }
+}
+
+/** Nesting deeper than this is not re-read as YAML for a field's line (its parser recurses per level). */
+const MAX_LINE_LOOKUP_DEPTH = 1000;
+
+/** The deepest nesting of JSON arrays and objects in `text` (strings skipped). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 91 || c === 123) max = Math.max(max, ++depth);
+    else if (c === 93 || c === 125) depth--;
+  }
+  return max;
 }
 
 /** A JSON file checked against a schema (large files stay on the fast path). */
@@ -106,6 +141,11 @@ export function readJsonFile<S extends z.ZodType>(file: string, schema: S, what 
   const data = parseJsonText(text, file);
   const result = schema.safeParse(data);
   if (result.success) return result.data;
+  if (jsonDepth(text) > MAX_LINE_LOOKUP_DEPTH) {
+    // Too deep to look the line up: the field path still says where.
+    const issue = result.error.issues[0]!;
+    throw new FileError(file, formatFieldPath(issue.path as FieldPath) || '(top level)', issue.message);
+  }
   return validateDocument(parseYamlText(text, file), schema);
 }
 

@@ -3,6 +3,7 @@
  * separated by `;`), as a Nezha fault list, and incidents.json as faultline writes it (the JSON that rca's readIncidents
  * reads: times in unix ms).
  */
+import { repeatedColumn } from '../common/csv.js';
 import path from 'node:path';
 import { DEFAULT_INCIDENT_MS, incidentsFromNezhaFaultList, incidentsFromTruth, readIncidents } from './incidents.js';
 import type { Truth } from '../sim/formats.js';
@@ -11,7 +12,7 @@ import type { Incident } from './types.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import type { BadRows } from '../common/bad-rows.js';
 import { ImportError } from '../common/bad-rows.js';
-import { parseInstant } from '../common/instant.js';
+import { instantProblem, parseInstant } from '../common/instant.js';
 import { readCsvRecords } from '../common/text-lines.js';
 import { parseJsonText, readText } from '../common/validated-file.js';
 
@@ -28,6 +29,8 @@ export async function readIncidentsCsv(file: string, badRows: BadRows): Promise<
       const header = fields.map((f) => f.trim());
       width = header.length;
       index = Object.fromEntries(CSV_COLUMNS.map((c) => [c, header.indexOf(c)])) as Record<CsvColumn, number>;
+      const twice = repeatedColumn(header, CSV_COLUMNS);
+      if (twice) throw new ImportError(file, 'line 1', `column "${twice}" appears twice`);
       const missing = (['id', 'start', 'rootCause'] as const).filter((c) => index![c] < 0);
       if (missing.length) throw new ImportError(file, 'line 1', `header lacks ${missing.join(', ')} (need id,start[,end],rootCause[,rootCauseInstance][,type])`);
       continue;
@@ -46,7 +49,9 @@ export async function readIncidentsCsv(file: string, badRows: BadRows): Promise<
         ? `start '${field('start')}' is neither unix ms nor ISO 8601`
         : !Number.isFinite(end)
           ? `end '${field('end')}' is neither unix ms nor ISO 8601`
-          : !(end > start)
+          : instantProblem(start, 'ms') || instantProblem(end, 'ms')
+            ? `${instantProblem(start, 'ms') ? 'start' : 'end'}: ${instantProblem(start, 'ms') || instantProblem(end, 'ms')}`
+            : !(end > start)
             ? 'end must be after start'
             : '';
     if (problem) {
@@ -59,6 +64,7 @@ export async function readIncidentsCsv(file: string, badRows: BadRows): Promise<
     out.push(incident);
   }
   if (!index) throw new ImportError(file, '', 'empty file (need a header id,start[,end],rootCause[,rootCauseInstance][,type])');
+  if (!out.length) throw new ImportError(file, '', 'no incidents in the file');
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseInstant } from '../common/instant.js';
+import { instantProblem, parseInstant } from '../common/instant.js';
 import { FileError, readJsonFile } from '../common/validated-file.js';
 import type { Truth } from '../sim/formats.js';
 import type { Incident } from './types.js';
@@ -35,6 +35,10 @@ export async function readIncidents(path: string): Promise<Incident[]> {
     const end = d.end === undefined ? start + DEFAULT_INCIDENT_MS : toMs(d.end);
     if (!Number.isFinite(start)) throw new FileError(path, `[${i}].start`, `not unix ms or ISO 8601: ${JSON.stringify(d.start)}`);
     if (!Number.isFinite(end)) throw new FileError(path, `[${i}].end`, `not unix ms or ISO 8601: ${JSON.stringify(d.end)}`);
+    const startProblem = instantProblem(start, typeof d.start === 'number' ? 'ms' : undefined);
+    if (startProblem) throw new FileError(path, `[${i}].start`, startProblem);
+    const endProblem = instantProblem(end, typeof d.end === 'number' ? 'ms' : undefined);
+    if (endProblem) throw new FileError(path, `[${i}].end`, endProblem);
     if (!(end > start)) throw new FileError(path, `[${i}].end`, 'must be after start');
     const incident: Incident = { id: String(d.id), start, end, rootCause: d.rootCause };
     if (d.rootCauseInstance !== undefined) incident.rootCauseInstance = d.rootCauseInstance;
@@ -75,7 +79,7 @@ export function incidentsFromNezhaFaultList(raw: unknown, file: string, serviceF
     list.forEach((f: Record<string, unknown>, k) => {
       const at = `${hour}[${k}]`;
       const start = typeof f.inject_time === 'string' ? parseInstant(f.inject_time, 'ms') : NaN;
-      if (!Number.isFinite(start)) throw new Error(`${file}: ${at}.inject_time: ${JSON.stringify(f.inject_time)} is not a date-time`);
+      if (!Number.isFinite(start) || instantProblem(start)) throw new Error(`${file}: ${at}.inject_time: ${typeof f.inject_time === 'string' ? JSON.stringify(f.inject_time) : `a ${typeof f.inject_time}`} is not a date-time`);
       const pod = typeof f.inject_pod === 'string' ? f.inject_pod : '';
       const service = re.exec(pod)?.[1];
       if (!service) throw new Error(`${file}: ${at}.inject_pod: cannot derive a service from ${JSON.stringify(f.inject_pod)} with /${re.source}/`);

@@ -95,7 +95,7 @@ export async function loadKpiSeries(paths: string[], badRows: BadRows): Promise<
       all.push(...seriesFromKpis(await readKpis(p), incidents));
       layouts.add('kpis.arrow');
     } else if (CSV_RE.test(p)) {
-      const header = (await firstLine(p)).split(',').map((h) => h.trim());
+      const header = (await firstLine(p)).split(',').map((h) => h.trim().replace(/^"(.*)"$/, '$1'));
       if (!header.includes('series')) throw new Error(`${p}: line 1: a KPI CSV file needs the header series,timestamp,value[,label] (a folder holds one timestamp,value[,label] CSV per series)`);
       all.push(...(await readLongKpiCsv(p, badRows)));
       layouts.add('long csv');

@@ -10,7 +10,7 @@ import { AtomicFile } from '../common/atomic-file.js';
 import type { Series } from './types.js';
 import type { BadRows } from '../common/bad-rows.js';
 import { ImportError } from '../common/bad-rows.js';
-import { fieldCount, readCsvBatches, recordTexts } from '../common/csv.js';
+import { fieldCount, readCsvBatches, recordTexts, repeatedColumn } from '../common/csv.js';
 import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
 import { instantProblem, LATEST_INSTANT_MS, parseIsoBytes } from '../common/instant.js';
 import { StringDictionary } from '../common/string-dictionary.js';
@@ -68,6 +68,8 @@ export async function readLongKpiCsv(file: string, badRows: BadRows): Promise<Se
     if (!header) {
       header = recordTexts(rows, 0).map((f) => f.trim());
       cols = { series: header.indexOf('series'), timestamp: header.indexOf('timestamp'), value: header.indexOf('value'), label: header.indexOf('label') };
+      const twice = repeatedColumn(header, Object.keys(cols));
+      if (twice) throw new ImportError(file, 'line 1', `column "${twice}" appears twice`);
       const missing = (['series', 'timestamp', 'value'] as const).filter((c) => cols[c] < 0);
       if (missing.length) throw new ImportError(file, 'line 1', `header lacks ${missing.join(', ')} (need series,timestamp,value[,label])`);
       r = 1;

@@ -5,6 +5,7 @@
  * template id is kept, so memory grows with the lines kept (a few typed columns) and the distinct
  * templates, not with the text. Layouts are recognised from the header (telemetry-layouts.ts).
  */
+import { instantProblem } from '../common/instant.js';
 import { BadRows } from '../common/bad-rows.js';
 import { fieldCount, fieldText, readCsvBatches, recordTexts, type CsvBatch } from '../common/csv.js';
 import { trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
@@ -198,8 +199,10 @@ export async function readLogs(paths: string | readonly string[], opts: ReadLogs
           }
           const f = rows.first[r];
           const time = timeOfBytes(bytes, rows.start[f + layout.time], rows.end[f + layout.time], layout.timeUnit);
-          if (!Number.isFinite(time)) {
-            badRows.report(file, `line ${rows.line[r]}`, `${header[layout.time]}: not a time: "${fieldText(rows, f + layout.time)}"`);
+          const timeProblem = Number.isFinite(time) ? instantProblem(time) : '';
+          if (!Number.isFinite(time) || timeProblem) {
+            const text = fieldText(rows, f + layout.time);
+            badRows.report(file, `line ${rows.line[r]}`, timeProblem ? `${header[layout.time]}: "${text}": ${timeProblem}` : `${header[layout.time]}: not a time: "${text}"`);
             continue;
           }
           if (!inWindows(time, opts.keep)) {

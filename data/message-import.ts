@@ -12,7 +12,7 @@ import { MESSAGE_DICT_COLUMNS, type MessageDictColumn } from '../sim/message-sch
 import { scanMessages } from '../sim/read.js';
 import { BadRows, ImportError } from '../common/bad-rows.js';
 import { ByteFields, parseDecimal, utf8 } from '../common/bytes.js';
-import { fieldCount, readCsvBatches, recordTexts } from '../common/csv.js';
+import { fieldCount, readCsvBatches, recordTexts, repeatedColumn } from '../common/csv.js';
 import { instantProblem, parseInstantBytes, UNIT_TO_MS, type NumericTimeUnit } from '../common/instant.js';
 import { JSON_ARRAY, JSON_FALSE, JSON_NULL, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JSON_TRUE, JsonStream, ROOT, SKIP, type JsonHandler } from '../common/json-stream.js';
 import { RunInterner, StringDictionary } from '../common/string-dictionary.js';
@@ -326,6 +326,8 @@ async function addCsv(rows: MessageRows, file: string, source: Record<MessageCol
     if (!header) {
       header = recordTexts(batch, 0).map((h) => h.trim());
       ALL_COLUMNS.forEach((c, i) => (index[i] = header!.indexOf(source[c])));
+      const twice = repeatedColumn(header, ALL_COLUMNS.map((c) => source[c]));
+      if (twice) throw new ImportError(file, 'line 1', `column "${twice}" appears twice`);
       const missing = REQUIRED_MESSAGE_COLUMNS.filter((c) => index[ALL_COLUMNS.indexOf(c)] < 0);
       if (missing.length) throw new ImportError(file, 'line 1', `header lacks ${missing.map((c) => `'${source[c]}' (${c})`).join(', ')}`);
       MESSAGE_DICT_COLUMNS.forEach((c, k) => (dictField[k] = index[ALL_COLUMNS.indexOf(c)]));

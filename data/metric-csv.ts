@@ -4,6 +4,7 @@
  * Files may carry different metrics (a column missing from a file is NaN there). Layouts are
  * recognised from the header (telemetry-layouts.ts).
  */
+import { instantProblem } from '../common/instant.js';
 import { BadRows } from '../common/bad-rows.js';
 import { fieldCount, fieldText, readCsvBatches, recordTexts } from '../common/csv.js';
 import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
@@ -32,10 +33,11 @@ export interface MetricReadStats {
   files: number;
 }
 
-/** A metric cell's bytes: a decimal number, NaN for an empty, `NaN`, `nan` or `null` cell, undefined when it is neither. */
+/** A metric cell's bytes: a finite decimal number, NaN for an empty, `NaN`, `nan` or `null` cell, undefined when it is neither. */
 export function metricCellValue(b: Uint8Array, start: number, end: number): number | undefined {
   const v = parseDecimal(b, start, end);
-  if (!Number.isNaN(v)) return v;
+  // 1e400 is a number in the text and Infinity in a double: not a measurement.
+  if (!Number.isNaN(v)) return Number.isFinite(v) ? v : undefined;
   const t = trimSpaces(b, start, end);
   const s = trimmedStart(t);
   const e = trimmedEnd(t);
@@ -175,8 +177,10 @@ export async function readMetrics(paths: string | readonly string[], opts: ReadM
           }
           const f = rows.first[r];
           const time = timeOfBytes(bytes, rows.start[f + layout.time], rows.end[f + layout.time], layout.timeUnit);
-          if (!Number.isFinite(time)) {
-            badRows.report(file, `line ${rows.line[r]}`, `${header[layout.time]}: not a time: "${fieldText(rows, f + layout.time)}"`);
+          const timeProblem = Number.isFinite(time) ? instantProblem(time) : '';
+          if (!Number.isFinite(time) || timeProblem) {
+            const text = fieldText(rows, f + layout.time);
+            badRows.report(file, `line ${rows.line[r]}`, timeProblem ? `${header[layout.time]}: "${text}": ${timeProblem}` : `${header[layout.time]}: not a time: "${text}"`);
             continue;
           }
           if (!inWindows(time, opts.keep)) {

@@ -12,7 +12,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Series } from './types.js';
 import { instantProblem, LATEST_INSTANT_MS, parseInstant, parseIsoBytes } from '../common/instant.js';
-import { csvBatchOf, fieldCount, readCsvBatches, recordTexts, type CsvBatch } from '../common/csv.js';
+import { csvBatchOf, fieldCount, readCsvBatches, recordTexts, repeatedColumn, type CsvBatch } from '../common/csv.js';
 import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
 import { stableOrder } from '../common/argsort.js';
 import { uncompressedSize } from '../common/text-lines.js';
@@ -63,6 +63,8 @@ class SeriesCsv {
       this.tCol = header.indexOf('timestamp');
       this.vCol = header.indexOf('value');
       this.lCol = header.indexOf('label');
+      const twice = repeatedColumn(header, ['timestamp', 'value', 'label']);
+      if (twice) throw new Error(`${path}: line 1: column "${twice}" appears twice`);
       if (this.tCol < 0 || this.vCol < 0) throw new Error(`${path}: line 1: header must name timestamp and value columns (timestamp,value[,label]), got "${names.join(',')}"`);
       this.width = header.length;
       r = 1;

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadRows } from '../common/bad-rows.js';
-import { fieldCount, readCsvBatches, recordTexts } from '../common/csv.js';
+import { fieldCount, readCsvBatches, recordTexts, repeatedColumn } from '../common/csv.js';
 import { parseNanosAsMs, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
 import { instantProblem } from '../common/instant.js';
 import { uncompressedSize } from '../common/text-lines.js';
@@ -91,6 +91,8 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       const header = recordTexts(rows, 0).map((h) => h.trim());
       width = header.length;
       const c = Object.fromEntries(SPAN_COLUMNS.map((name) => [name, header.indexOf(theirs(name))])) as Record<SpanColumn, number>;
+      const twice = repeatedColumn(header, SPAN_COLUMNS.map(theirs));
+      if (twice) throw new Error(`${file}:1: column "${twice}" appears twice`);
       for (const need of ['trace_id', 'span_id', 'parent_id', 'start_ns', 'end_ns'] as const) {
         if (c[need] < 0) throw new Error(`${file}:1: no column "${theirs(need)}" (for ${need}; map it with --columns ${need}=<name>)`);
       }

@@ -5,6 +5,7 @@
  * `ours=theirs` mapping (`--metric-columns`, `--log-columns`). Readers (metric-csv.ts,
  * log-csv.ts) and anonymisation share this one recognition.
  */
+import { repeatedColumn } from '../common/csv.js';
 import { LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS, type LogCsvColumn } from '../sim/formats.js';
 import { parseInstantBytes, parseIsoBytes, type NumericTimeUnit } from '../common/instant.js';
 import { parseDecimal } from '../common/bytes.js';
@@ -125,6 +126,8 @@ export function metricLayout(header: string[], file: string, mapping?: Record<st
       for (const m of only) if (!h.includes(m)) throw new ImportError(file, 'line 1', `no metric column "${m}" (named in --metric-columns metrics=...)`);
     }
   }
+  const twice = repeatedColumn(h, h);
+  if (twice) throw new ImportError(file, 'line 1', `column "${twice}" appears twice`);
   const keys = new Set([layout.time, layout.service, layout.instance]);
   h.forEach((name, column) => {
     if (keys.has(column) || ignore.has(column) || (only && !only.has(name))) return;
@@ -159,6 +162,8 @@ export function logLayout(header: string[], file: string, mapping?: Record<strin
     level: at('level'),
     message: at('message'),
   };
+  const twice = repeatedColumn(h, LOG_CSV_COLUMNS.map(theirs).filter((n): n is string => n !== undefined));
+  if (twice) throw new ImportError(file, 'line 1', `column "${twice}" appears twice`);
   for (const need of ['time', 'message'] as const) {
     const k = need === 'time' ? layout.time : layout.message;
     if (k < 0) throw new ImportError(file, 'line 1', `no column "${theirs(need)}" (for ${need}; map it with --log-columns ${need}=<name>)`);

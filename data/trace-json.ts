@@ -186,7 +186,8 @@ class OtlpHandler extends SpanJsonHandler {
         if (a.id < 0 || (a.type !== JSON_STRING && a.type !== JSON_NUMBER)) return;
         const d = this.assembler.dict;
         const v = a.value;
-        if (a.id === A_SERVICE_NAME) this.resourceService = d.intern(v.bytes, v.start[0], v.end[0]);
+        // A service name is text (OpenTelemetry's semantic conventions); an empty or numeric one names none.
+        if (a.id === A_SERVICE_NAME && a.type === JSON_STRING && v.end[0] > v.start[0]) this.resourceService = d.intern(v.bytes, v.start[0], v.end[0]);
         const rank = SpanJsonHandler.instanceRank(a.id);
         if (rank >= 0 && rank < this.instanceRank && v.end[0] > v.start[0]) {
           this.instanceRank = rank;
@@ -439,7 +440,7 @@ class JaegerHandler extends SpanJsonHandler {
         return;
       case J_PROCESS:
       case J_SPAN_PROCESS:
-        if (key === JK.serviceName && type === JSON_STRING) {
+        if (key === JK.serviceName && type === JSON_STRING && end > start) {
           if (context === J_SPAN_PROCESS) this.fields.set(F_SERVICE, b, start, end);
           else this.processServiceBytes = this.assembler.dict.intern(b, start, end);
         }
@@ -526,9 +527,9 @@ class JaegerHandler extends SpanJsonHandler {
     const inline = f.has(F_SERVICE);
     const problem =
       this.problem ||
-      (!f.has(F_TRACE)
+      (!f.has(F_TRACE) || f.end[F_TRACE] === f.start[F_TRACE]
         ? 'traceID missing'
-        : !f.has(F_SPAN)
+        : !f.has(F_SPAN) || f.end[F_SPAN] === f.start[F_SPAN]
           ? 'spanID missing'
           : !inline && !f.has(F_PROCESS_ID)
             ? 'no processID (and no process)'
@@ -536,7 +537,7 @@ class JaegerHandler extends SpanJsonHandler {
               ? 'startTime (microseconds) missing or not a number'
               : !(durationMs >= 0)
                 ? 'duration (microseconds) missing or negative'
-                : this.timeProblem('startTime', this.startMs, 'us'));
+                : this.timeProblem('startTime', this.startMs, 'us') || this.timeProblem('startTime + duration', this.startMs + durationMs, 'us'));
     if (problem) {
       this.badRows.report(this.file, this.place(path), problem);
       return;

@@ -151,7 +151,7 @@ export class ZipkinHandler extends SpanJsonHandler {
                 ? 'duration (microseconds) missing: the span never finished'
                 : durationMs < 0
                   ? 'duration is negative'
-                  : this.timeProblem('timestamp', this.startMs, 'us'));
+                  : this.timeProblem('timestamp', this.startMs, 'us') || this.timeProblem('timestamp + duration', this.startMs + durationMs, 'us'));
     if (problem) {
       this.badRows.report(this.file, this.place(this.path()), problem);
       return;

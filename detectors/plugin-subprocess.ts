@@ -10,12 +10,13 @@
  * Values travel as JSON numbers, NaN as null. Limits, kills and error shapes:
  * common/json-lines-process.ts; what a detection may hold: plugin-results.ts.
  */
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { JsonLinesProcess, type PluginProtocol } from '../common/json-lines-process.js';
 import { PluginFailure, PluginResultError, nearest, type PluginItem, type PluginLimits } from '../common/plugin.js';
 import { detectionFromJson } from './plugin-results.js';
 import { z } from 'zod';
-import { readJsonFile } from '../common/validated-file.js';
+import { FileError, readJsonFile } from '../common/validated-file.js';
 import type { Detection, Detector, DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
 
@@ -50,12 +51,14 @@ const specSchema = z
 /** A `.json` spec: {"name", "command", "args"?, "cwd"?, "description"?, "options"?}; cwd defaults to the spec's folder. */
 export function readSubprocessSpec(path: string): SubprocessSpec {
   const o = readJsonFile(path, specSchema, 'detector spec');
+  const cwd = resolve(dirname(path), o.cwd);
+  if (!statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) throw new FileError(path, 'cwd', `not a folder: ${cwd}`);
   return {
     name: o.name ?? path,
     description: o.description,
     command: o.command,
     args: o.args,
-    cwd: resolve(dirname(path), o.cwd),
+    cwd,
     options: o.options,
   };
 }

@@ -205,6 +205,14 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
 
   const truth = parts.truth ? await timed(timings, 'series', `reading ${parts.truth}`, () => readTruth(path.dirname(parts.truth!))) : undefined;
   if (truth) read.truth = parts.truth!;
+  for (const f of truth?.faults ?? []) {
+    // Scored as an incident all the same: the data may still show it (a fault running into the set).
+    if (f.end <= truth!.start || f.start >= truth!.end) {
+      const note = `${parts.truth}: fault ${f.id} (${new Date(f.start).toISOString()} - ${new Date(f.end).toISOString()}) lies outside the run (${new Date(truth!.start).toISOString()} - ${new Date(truth!.end).toISOString()})`;
+      notes.push(note);
+      process.stderr.write(`faultline: warning: ${note}\n`);
+    }
+  }
 
   const incidents = selectIncidents(
     parts.incidents
@@ -286,7 +294,7 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     baselineLogs = sets.baselineLogs;
   }
 
-  const firstIncident = incidents.length ? Math.min(...incidents.map((i) => i.start)) : undefined;
+  const firstIncident = incidents.length ? incidents.reduce((m, i) => Math.min(m, i.start), Infinity) : undefined;
   const dataStart = truth?.start ?? firstSeriesTime(series);
   let trainUntil: Telemetry['trainUntil'];
   let training: string;

@@ -49,10 +49,10 @@ export interface RankOptions {
 export const DEFAULT_LOCAL_BASELINE_MS = 10 * 60_000;
 export const DEFAULT_METRIC_LOOKBACK_MS = 60 * 60_000;
 
-/** What every method is handed for one incident (cached: several methods rank the same incidents). */
+/** What every method is handed for one incident: the windows are found once, the input built per use. */
 interface PreparedIncident {
   incident: Incident;
-  input: RcaInput;
+  input: () => RcaInput;
 }
 
 interface Prepared {
@@ -75,7 +75,7 @@ function prepare(spans: SpanTable, incidents: Incident[], opts: RankOptions): Pr
   const hit = list.find((p) => p.incidents === incidents && sameOptions(p.opts, opts));
   if (hit) return hit;
   const baseline = opts.baseline ?? defaultBaseline(spans, incidents);
-  const firstStart = Math.min(...incidents.map((i) => i.start));
+  const firstStart = incidents.reduce((m, i) => Math.min(m, i.start), Infinity);
   // With the default baseline, the traces before the first incident are in it already.
   const covered = opts.baseline ? -Infinity : firstStart;
   const local = opts.localBaselineMs ?? DEFAULT_LOCAL_BASELINE_MS;
@@ -84,28 +84,37 @@ function prepare(spans: SpanTable, incidents: Incident[], opts: RankOptions): Pr
   const baseLogs = logs ? (opts.baselineLogs ?? logsBetween(logs, -Infinity, firstStart)) : undefined;
   const logsCovered = opts.baselineLogs ? -Infinity : firstStart;
   const items: PreparedIncident[] = [];
+  const windows = mergedWindows(incidents);
+  // The latest end of another incident at or before this one's start: linear-logarithmic, not per pair.
+  const ends = Float64Array.from(incidents, (i) => i.end).sort();
+  const latestEndBy = (t: number) => {
+    const k = upperBound(ends, t);
+    return k > 0 ? ends[k - 1]! : -Infinity;
+  };
   for (const incident of incidents) {
-    let from = Math.max(incident.start - local, covered);
-    for (const other of incidents) if (other.end <= incident.start && other.end > from) from = other.end;
-    const recent = local > 0 && from < incident.start ? selectTraces(spans, from, incident.start) : undefined;
-    const input: RcaInput = {
-      incident: { id: incident.id, start: incident.start, end: incident.end },
-      spans: selectTraces(spans, incident.start, incident.end),
-      baseline: recent && recent.length ? localBaselines.get(baseline, recent) : baseline,
+    // Built when ranked, not kept: overlapping windows of many incidents would hold the spans many times over.
+    const input = (): RcaInput => {
+      const from = Math.max(incident.start - local, covered, latestEndBy(incident.start));
+      const recent = local > 0 && from < incident.start ? selectTraces(spans, from, incident.start) : undefined;
+      const input: RcaInput = {
+        incident: { id: incident.id, start: incident.start, end: incident.end },
+        spans: selectTraces(spans, incident.start, incident.end),
+        baseline: recent && recent.length ? localBaselines.get(baseline, recent) : baseline,
+      };
+      if (opts.kpis) input.kpis = opts.kpis;
+      if (logs && baseLogs) {
+        input.logs = logsBetween(logs, incident.start, incident.end);
+        const logFrom = Math.max(incident.start - local, logsCovered, latestEndBy(incident.start));
+        const recentLogs = local > 0 && logFrom < incident.start ? logsBetween(logs, logFrom, incident.start) : undefined;
+        input.baselineLogs = recentLogs && recentLogs.length ? concatLogTables([baseLogs, recentLogs]) : baseLogs;
+      }
+      if (opts.metrics) {
+        const from = incident.start - lookback;
+        // Before its own start, a row inside any incident's window lies in another's.
+        input.metrics = selectMetricRows(opts.metrics, (t) => t >= from && t < incident.end && (t >= incident.start || !windows.contains(t)));
+      }
+      return input;
     };
-    if (opts.kpis) input.kpis = opts.kpis;
-    if (logs && baseLogs) {
-      input.logs = logsBetween(logs, incident.start, incident.end);
-      let logFrom = Math.max(incident.start - local, logsCovered);
-      for (const other of incidents) if (other.end <= incident.start && other.end > logFrom) logFrom = other.end;
-      const recentLogs = local > 0 && logFrom < incident.start ? logsBetween(logs, logFrom, incident.start) : undefined;
-      input.baselineLogs = recentLogs && recentLogs.length ? concatLogTables([baseLogs, recentLogs]) : baseLogs;
-    }
-    if (opts.metrics) {
-      const others = incidents.filter((o) => o !== incident);
-      const from = incident.start - lookback;
-      input.metrics = selectMetricRows(opts.metrics, (t) => t >= from && t < incident.end && (t >= incident.start || !others.some((o) => t >= o.start && t < o.end)));
-    }
     items.push({ incident, input });
   }
   const reference: RcaReference = { spans: baseline };
@@ -163,7 +172,7 @@ export async function rankIncidents(
       }
       const t1 = performance.now();
       try {
-        const ranking = Promise.resolve(algorithm.rank(input));
+        const ranking = Promise.resolve(algorithm.rank(input()));
         const candidates = await (opts.timeoutMs === undefined ? ranking : withTimeout(ranking, opts.timeoutMs, `${method.name}: incident ${incident.id}: no ranking within ${opts.timeoutMs} ms (--rca-timeout)`));
         const computeMs = performance.now() - t1 + fitMs;
         const r: IncidentRanking = { incident, candidates, computeMs, rank: rankOfRootCause(candidates, incident.rootCause) };
@@ -194,7 +203,12 @@ export function rankOfRootInstance(candidates: Candidate[], instance: string): n
   return candidates.findIndex((c) => c.instance === instance) + 1;
 }
 
-/** baseline + recent traces, built once per distinct recent window (algorithms cache by table). */
+/**
+ * baseline + recent traces, built once per distinct recent window (algorithms cache by table); the
+ * latest few are kept, which serves the incidents of one window ranked one after another and the
+ * methods of one run, without a table per incident for the run's whole length.
+ */
+const LOCAL_BASELINES_KEPT = 64;
 const localBaselines = {
   cache: new WeakMap<SpanTable, Map<string, SpanTable>>(),
   get(baseline: SpanTable, recent: SpanTable): SpanTable {
@@ -202,26 +216,63 @@ const localBaselines = {
     if (!m) this.cache.set(baseline, (m = new Map()));
     const key = `${recent.length}:${recent.start[0]}:${recent.start[recent.length - 1]}`;
     let t = m.get(key);
-    if (!t) m.set(key, (t = concatSpanTables([baseline, recent])));
+    if (!t) {
+      m.set(key, (t = concatSpanTables([baseline, recent])));
+      if (m.size > LOCAL_BASELINES_KEPT) m.delete(m.keys().next().value!);
+    }
     return t;
   },
 };
 
 /** Traces that start before the first incident (falling back to all traces outside every window). */
 export function defaultBaseline(spans: SpanTable, incidents: Incident[]): SpanTable {
-  const first = Math.min(...incidents.map((i) => i.start));
+  const first = incidents.reduce((m, i) => Math.min(m, i.start), Infinity);
   const before = selectTraces(spans, -Infinity, first);
   if (before.length > 0 || incidents.length === 0) return before;
-  const keep = new Uint8Array(spans.length).fill(1);
-  for (let r = 0; r < spans.length; r++) {
-    for (const inc of incidents) {
-      if (spans.start[r] < inc.end && spans.end[r] >= inc.start) {
-        keep[r] = 0;
-        break;
-      }
+  const windows = mergedWindows(incidents);
+  const keep = new Uint8Array(spans.length);
+  for (let r = 0; r < spans.length; r++) keep[r] = windows.overlaps(spans.start[r]!, spans.end[r]!) ? 0 : 1;
+  return selectRows(spans, keep);
+}
+
+/** Index of the first element of sorted `a` greater than `t`. */
+function upperBound(a: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The union of the incidents' windows [start, end) as sorted disjoint intervals: whether a time
+ * lies in one, or a span [start, end] meets one, in O(log incidents).
+ */
+function mergedWindows(incidents: Incident[]): { contains(t: number): boolean; overlaps(start: number, end: number): boolean } {
+  const order = [...incidents].sort((a, b) => a.start - b.start);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (const i of order) {
+    if (starts.length && i.start <= ends[ends.length - 1]!) ends[ends.length - 1] = Math.max(ends[ends.length - 1]!, i.end);
+    else {
+      starts.push(i.start);
+      ends.push(i.end);
     }
   }
-  return selectRows(spans, keep);
+  const e = Float64Array.from(ends);
+  return {
+    contains: (t) => {
+      const k = upperBound(e, t);
+      return k < starts.length && starts[k]! <= t;
+    },
+    overlaps: (start, end) => {
+      const k = upperBound(e, start);
+      return k < starts.length && starts[k]! <= end;
+    },
+  };
 }
 
 /** AC@1..5, Avg@5, MRR, PR@k with intervals, overall and by fault type (scores/rca.ts). */

@@ -118,6 +118,13 @@ export function impactingFaults(item: ItemResult): FaultRecord[] {
   return item.faults.filter((f) => f.moved.length > 0);
 }
 
+/** The first entry per fault id. */
+function firstById<T extends { faultId?: string | null }>(list: T[]): Map<string | null | undefined, T> {
+  const out = new Map<string | null | undefined, T>();
+  for (const x of list) if (!out.has(x.faultId)) out.set(x.faultId, x);
+  return out;
+}
+
 export function pairingMttr(
   items: ItemResult[],
   detector: string,
@@ -130,9 +137,12 @@ export function pairingMttr(
   for (const item of items) {
     const det = item.detectors.find((d) => d.name === detector);
     const alg = item.rca.find((r) => r.name === rca);
+    // By fault id, so that an item with many faults is paired in linear time.
+    const alarms = firstById(det?.faults ?? []);
+    const incidents = firstById(alg?.incidents ?? []);
     for (const fault of impactingFaults(item)) {
-      const firstAlarm = det?.faults.find((f) => f.faultId === fault.id)?.firstAlarm ?? null;
-      const incident = alg?.incidents.find((i) => i.faultId === fault.id);
+      const firstAlarm = alarms.get(fault.id)?.firstAlarm ?? null;
+      const incident = incidents.get(fault.id);
       const compute = incident?.computeMs ?? 0;
       const d = detectMs(fault, firstAlarm, model);
       const i = compute + operatorIdentifyMs(incident?.rank ?? 0, model);

@@ -1,3 +1,4 @@
+import { instantProblem } from '../common/instant.js';
 import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RecordBatchReader, type Data, type RecordBatch, type Vector } from 'apache-arrow';
@@ -199,7 +200,8 @@ const manifestSchema = z.looseObject({
 });
 export type CheckedManifest = z.output<typeof manifestSchema> & Partial<Omit<Manifest, 'files' | 'counts'>>;
 
-const unixMs = z.number().finite();
+// A time in unix ms, in the plausible range (common/instant.ts): seconds or nanoseconds are refused.
+const unixMs = z.number().refine((v) => instantProblem(v, 'ms') === '', { error: (issue) => instantProblem(issue.input as number, 'ms') });
 const movedSchema = z.looseObject({
   series: z.string().min(1),
   scope: z.enum(KPI_SCOPES),

@@ -8,8 +8,9 @@ const logPoint = z.enum(LOG_POINTS);
 
 const rulesSchema = z
   .object({
-    windowMs: z.number().positive(),
-    skewToleranceMs: z.number().nonnegative(),
+    // A transaction's collection window and the clock skew tolerated: at most a day.
+    windowMs: z.number().positive().max(86_400_000),
+    skewToleranceMs: z.number().nonnegative().max(86_400_000),
     pairBy: z.literal('uniqueId'),
     pairFallback: z.enum(['endpoints', 'none']),
     request: z

@@ -224,8 +224,10 @@ describe('KPI long CSV and incidents CSV', () => {
   });
 
   it('reads incidents with several root causes and a default end', async () => {
-    const file = write('inc.csv', 'id,start,end,rootCause,type\nI1,2024-01-01T00:00:00Z,,accounts;ledger,database-slow\nI2,1000,500,cards,\n');
+    const file = write('inc.csv', 'id,start,end,rootCause,type\nI1,2024-01-01T00:00:00Z,,accounts;ledger,database-slow\nI2,1704067201000,1704067200500,cards,\n');
     await expect(readIncidentsCsv(file, new BadRows())).rejects.toThrow(`${file}:line 3: end must be after start`);
+    // Seconds where milliseconds are meant: refused, naming the likely unit.
+    await expect(readIncidentsCsv(write('inc2.csv', 'id,start,rootCause\nI3,1704067200,cards\n'), new BadRows())).rejects.toThrow(/line 2: start: .* outside 1980-2099 \(is it in seconds\?/);
     const incidents = await readIncidentsCsv(file, new BadRows('skip'));
     expect(incidents).toEqual([{ id: 'I1', start: Date.UTC(2024, 0, 1), end: Date.UTC(2024, 0, 1) + 300_000, rootCause: ['accounts', 'ledger'], type: 'database-slow' }]);
   });

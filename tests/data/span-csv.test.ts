@@ -63,10 +63,10 @@ describe('span CSV replay', () => {
 
   it('reads incidents with unix ms or ISO times, defaulting the end', async () => {
     const f = join(mkdtempSync(join(tmpdir(), 'inc-')), 'incidents.json');
-    writeFileSync(f, JSON.stringify([{ id: 'a', start: '2023-01-29T08:43:04Z', rootCause: ['x'] }, { id: 'b', start: 1000, end: 5000, rootCause: [] }]));
+    writeFileSync(f, JSON.stringify([{ id: 'a', start: '2023-01-29T08:43:04Z', rootCause: ['x'] }, { id: 'b', start: 1704067200000, end: 1704067204000, rootCause: [] }]));
     const inc = await readIncidents(f);
     expect(inc[0]).toMatchObject({ id: 'a', start: Date.parse('2023-01-29T08:43:04Z'), end: Date.parse('2023-01-29T08:43:04Z') + DEFAULT_INCIDENT_MS });
-    expect(inc[1]).toMatchObject({ start: 1000, end: 5000 });
+    expect(inc[1]).toMatchObject({ start: 1704067200000, end: 1704067204000 });
     writeFileSync(f, JSON.stringify([{ id: 'a', start: 'yesterday', rootCause: [] }]));
     await expect(readIncidents(f)).rejects.toThrow(/incidents\.json: \[0\]\.start: not unix ms or ISO 8601/);
   });
