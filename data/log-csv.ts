@@ -5,15 +5,14 @@
  * template id is kept, so memory grows with the lines kept (a few typed columns) and the distinct
  * templates, not with the text. Layouts are recognised from the header (telemetry-layouts.ts).
  */
-import { instantProblem } from '../common/instant.js';
 import { BadRows } from '../common/bad-rows.js';
-import { fieldCount, fieldText, readCsvBatches, recordTexts, type CsvBatch } from '../common/csv.js';
+import { fieldText, readCsvBatches, recordTexts, type CsvBatch } from '../common/csv.js';
 import { trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
 import { grown } from '../common/typed-array.js';
 import { StringDictionary } from '../common/string-dictionary.js';
 import { csvFilesOf, inWindows, type TimeWindow } from './csv-files.js';
 import { LogTemplateMiner, levelOf, type DrainOptions } from './log-templates.js';
-import { InstanceServices, logLayout, ServiceFromInstance, timeOfBytes } from './telemetry-layouts.js';
+import { InstanceServices, logLayout, ServiceFromInstance, startRow, type RowStart } from './telemetry-layouts.js';
 import { LOG_LEVEL, type LogTable } from './types.js';
 import { scanLogs } from '../sim/read.js';
 
@@ -190,32 +189,16 @@ export async function readLogs(paths: string | readonly string[], opts: ReadLogs
           r = 1;
         }
         const keyColumn = layout.instance >= 0 ? layout.instance : layout.service;
+        const rowStart: RowStart = { time: 0, keyStart: 0, keyEnd: 0 };
         for (; r < rows.length; r++) {
           counts.lines++;
-          const n = fieldCount(rows, r);
-          if (n !== header.length) {
-            badRows.report(file, `line ${rows.line[r]}`, `${n} fields, header has ${header.length}`);
+          const started = startRow(bytes, rows, r, header, layout, keyColumn, opts.keep, { file, badRows }, rowStart);
+          if (started !== 'ok') {
+            if (started === 'dropped') counts.dropped++;
             continue;
           }
           const f = rows.first[r];
-          const time = timeOfBytes(bytes, rows.start[f + layout.time], rows.end[f + layout.time], layout.timeUnit);
-          const timeProblem = Number.isFinite(time) ? instantProblem(time) : '';
-          if (!Number.isFinite(time) || timeProblem) {
-            const text = fieldText(rows, f + layout.time);
-            badRows.report(file, `line ${rows.line[r]}`, timeProblem ? `${header[layout.time]}: "${text}": ${timeProblem}` : `${header[layout.time]}: not a time: "${text}"`);
-            continue;
-          }
-          if (!inWindows(time, opts.keep)) {
-            counts.dropped++;
-            continue;
-          }
-          const key = trimSpaces(bytes, rows.start[f + keyColumn], rows.end[f + keyColumn]);
-          const keyStart = trimmedStart(key);
-          const keyEnd = trimmedEnd(key);
-          if (keyStart === keyEnd) {
-            badRows.report(file, `line ${rows.line[r]}`, `empty ${header[keyColumn]}`);
-            continue;
-          }
+          const { time, keyStart, keyEnd } = rowStart;
           let service: number;
           let local = -1;
           if (derived) {

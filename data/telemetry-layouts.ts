@@ -5,12 +5,13 @@
  * `ours=theirs` mapping (`--metric-columns`, `--log-columns`). Readers (metric-csv.ts,
  * log-csv.ts) and anonymisation share this one recognition.
  */
-import { repeatedColumn } from '../common/csv.js';
+import { fieldCount, fieldText, repeatedColumn, type CsvBatch } from '../common/csv.js';
 import { LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS, type LogCsvColumn } from '../sim/formats.js';
-import { parseInstantBytes, parseIsoBytes, type NumericTimeUnit } from '../common/instant.js';
-import { parseDecimal } from '../common/bytes.js';
+import { instantProblem, parseInstantBytes, parseIsoBytes, type NumericTimeUnit } from '../common/instant.js';
+import { parseDecimal, trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
 import { RunInterner, StringDictionary } from '../common/string-dictionary.js';
-import { ImportError } from '../common/bad-rows.js';
+import { ImportError, type BadRows } from '../common/bad-rows.js';
+import { inWindows, type TimeWindow } from './csv-files.js';
 
 /** Where a numeric time's unit is not stated, it is told by magnitude (see `timeOfCell`). */
 export type TimeUnitRule = NumericTimeUnit | 'magnitude';
@@ -292,4 +293,53 @@ export class InstanceServices {
   instanceOf(local: number): number {
     return this.instance[local];
   }
+}
+
+/** Where a metric or log CSV row's time and key (instance, else service) are, once its first checks pass. */
+export interface RowStart {
+  time: number;
+  keyStart: number;
+  keyEnd: number;
+}
+
+/**
+ * The checks every metric and log CSV row starts with, in order: its field count, a plausible time
+ * in the layout's unit, the keep windows, a non-empty key. A failing row is reported (`'bad'`), a
+ * row outside the windows is only counted by the caller (`'dropped'`); otherwise `out` is filled.
+ */
+export function startRow(
+  bytes: Uint8Array,
+  rows: CsvBatch,
+  r: number,
+  header: readonly string[],
+  layout: { time: number; timeUnit: TimeUnitRule },
+  keyColumn: number,
+  keep: readonly TimeWindow[] | undefined,
+  where: { file: string; badRows: BadRows },
+  out: RowStart,
+): 'ok' | 'bad' | 'dropped' {
+  const line = `line ${rows.line[r]}`;
+  const n = fieldCount(rows, r);
+  if (n !== header.length) {
+    where.badRows.report(where.file, line, `${n} fields, header has ${header.length}`);
+    return 'bad';
+  }
+  const f = rows.first[r];
+  const time = timeOfBytes(bytes, rows.start[f + layout.time], rows.end[f + layout.time], layout.timeUnit);
+  const timeProblem = Number.isFinite(time) ? instantProblem(time) : '';
+  if (!Number.isFinite(time) || timeProblem) {
+    const text = fieldText(rows, f + layout.time);
+    where.badRows.report(where.file, line, timeProblem ? `${header[layout.time]}: "${text}": ${timeProblem}` : `${header[layout.time]}: not a time: "${text}"`);
+    return 'bad';
+  }
+  if (!inWindows(time, keep)) return 'dropped';
+  const key = trimSpaces(bytes, rows.start[f + keyColumn], rows.end[f + keyColumn]);
+  out.time = time;
+  out.keyStart = trimmedStart(key);
+  out.keyEnd = trimmedEnd(key);
+  if (out.keyStart === out.keyEnd) {
+    where.badRows.report(where.file, line, `empty ${header[keyColumn]}`);
+    return 'bad';
+  }
+  return 'ok';
 }
