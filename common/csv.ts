@@ -14,6 +14,7 @@
 import { ImportError } from './bad-rows.js';
 import { finishStraddling, readByteChunks } from './text-lines.js';
 import { utf8 } from './bytes.js';
+import { grown } from './typed-array.js';
 
 /** The complete records of one chunk of input; valid until the next batch is read. */
 export interface CsvBatch {
@@ -204,23 +205,16 @@ class CsvScanner {
 
   private growFields(): void {
     const b = this.batch;
-    const start = new Int32Array(b.start.length * 2);
-    start.set(b.start);
-    const end = new Int32Array(b.end.length * 2);
-    end.set(b.end);
-    b.start = start;
-    b.end = end;
+    b.start = grown(b.start, b.start.length * 2);
+    b.end = grown(b.end, b.end.length * 2);
   }
 
   private growRecords(): void {
     const b = this.batch;
-    const first = new Int32Array(b.first.length * 2);
-    first.set(b.first);
-    const line = new Int32Array(b.line.length * 2);
-    line.set(b.line);
-    b.first = first;
-    b.line = line;
+    b.first = grown(b.first, b.first.length * 2);
+    b.line = grown(b.line, b.line.length * 2);
   }
+
 }
 
 /**
