@@ -5,16 +5,21 @@ import { describe, expect, it } from 'vitest';
 import { generate } from '../../sim/generate.js';
 import { rca } from '../../pipeline/rca.js';
 
+/** A short scenario on the fault-base bank in a fresh folder: its folder and file. */
+function shortScenario(name: string, description: string, duration: string, scale: number, faults: string[]): { dir: string; scenario: string } {
+  const dir = mkdtempSync(join(tmpdir(), `rca-${name}-`));
+  const scenario = join(dir, `${name}.yaml`);
+  const lines = [`extends: ${resolve('scenarios/fault-base.yaml')}`, `description: ${description}`, `duration: ${duration}`, `traffic: { scale: ${scale} }`, 'faults:', ...faults.map((f) => `  - ${f}`)];
+  writeFileSync(scenario, lines.join('\n') + '\n');
+  return { dir, scenario };
+}
+
 describe('faultline rca --data on a generated data set', () => {
   it('builds trees from messages.arrow, scores against truth.json and finds a slow database', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rca-gen-'));
-    const scenario = join(dir, 'short-db.yaml');
     // 40 minutes at a small scale: 25 fault-free minutes, then the ledger database slows down.
-    writeFileSync(
-      scenario,
-      `extends: ${resolve('scenarios/fault-base.yaml')}\ndescription: short database-slow for the rca tests\nduration: 40m\n` +
-        `traffic: { scale: 0.01 }\nfaults:\n  - { type: database-slow, target: { database: ledger-db }, start: 25m, duration: 10m, severity: 0.6 }\n`,
-    );
+    const { dir, scenario } = shortScenario('short-db', 'short database-slow for the rca tests', '40m', 0.01, [
+      '{ type: database-slow, target: { database: ledger-db }, start: 25m, duration: 10m, severity: 0.6 }',
+    ]);
     const data = join(dir, 'data');
     await generate({ scenario, seed: 11, out: data });
     const res = await rca({ in: data, rca: ['deepest-abnormal', 'kpi-first'], out: join(dir, 'out'), minAc1: 1 });
@@ -31,14 +36,10 @@ describe('faultline rca --data on a generated data set', () => {
 
 describe('faultline rca --data on a generated data set with logs and metrics', () => {
   it('hands logs.arrow and metrics.arrow to the methods that use them, and a logged exception is found', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rca-gen-logs-'));
-    const scenario = join(dir, 'short-exception.yaml');
     // An exception caught and logged: the reply still succeeds, so spans alone barely show it.
-    writeFileSync(
-      scenario,
-      `extends: ${resolve('scenarios/fault-base.yaml')}\ndescription: short code-exception for the rca tests\nduration: 40m\n` +
-        `traffic: { scale: 0.02 }\nfaults:\n  - { type: code-exception, target: { service: fx-service }, start: 25m, duration: 10m, severity: 0.6 }\n`,
-    );
+    const { dir, scenario } = shortScenario('short-exception', 'short code-exception for the rca tests', '40m', 0.02, [
+      '{ type: code-exception, target: { service: fx-service }, start: 25m, duration: 10m, severity: 0.6 }',
+    ]);
     const data = join(dir, 'data');
     await generate({ scenario, seed: 3, out: data, logs: true, metrics: true });
     const res = await rca({ in: data, rca: ['pattern-contrast', 'simple-rules'], out: join(dir, 'out') });
@@ -53,15 +54,10 @@ describe('faultline rca --data on a generated data set with logs and metrics', (
 
 describe('a generated data set, exported as spans and replayed', () => {
   it('ranks every incident as the message log does, method by method', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rca-roundtrip-'));
-    const scenario = join(dir, 'two-faults.yaml');
-    writeFileSync(
-      scenario,
-      `extends: ${resolve('scenarios/fault-base.yaml')}\ndescription: two faults for the round trip\nduration: 50m\n` +
-        `traffic: { scale: 0.02 }\nfaults:\n` +
-        `  - { type: database-slow, target: { database: ledger-db }, start: 25m, duration: 8m, severity: 0.6 }\n` +
-        `  - { type: code-exception, target: { service: fx-service }, start: 38m, duration: 8m, severity: 0.6 }\n`,
-    );
+    const { dir, scenario } = shortScenario('two-faults', 'two faults for the round trip', '50m', 0.02, [
+      '{ type: database-slow, target: { database: ledger-db }, start: 25m, duration: 8m, severity: 0.6 }',
+      '{ type: code-exception, target: { service: fx-service }, start: 38m, duration: 8m, severity: 0.6 }',
+    ]);
     const data = join(dir, 'data');
     await generate({ scenario, seed: 4, out: data, logs: true, metrics: true, export: { spans: 'csv' } });
     const fromMessages = await rca({ in: data, rca: ['all'], out: join(dir, 'messages') });
