@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FAULT_TYPES } from '../../sim/formats.js';
-import { listScenarios, loadScenario, ScenarioError } from '../../sim/scenario.js';
+import { listScenarios, loadScenario } from '../../sim/scenario.js';
 import { parseDuration } from '../../common/duration.js';
+import { rejects } from './rejects.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fl-scn-'));
 function file(name: string, text: string): string {
@@ -16,15 +17,6 @@ function file(name: string, text: string): string {
 /** A valid minimal scenario extending the default bank, plus an override. */
 const base = (extra: string) => `extends: default\nduration: 1h\n${extra}`;
 
-function rejects(path: string): ScenarioError {
-  try {
-    loadScenario(path);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScenarioError);
-    return err as ScenarioError;
-  }
-  throw new Error(`${path} was accepted`);
-}
 
 describe('scenario files', () => {
   it('ships a default bank of 30+ services and 8+ transaction types, incl. the required ones', () => {

@@ -7,7 +7,8 @@ import { checkSize, estimateSize, ScenarioSizeError } from '../../sim/estimate.j
 import { generate, GenerateOptionsError } from '../../sim/generate.js';
 import { compileModel } from '../../sim/model.js';
 import { readKpis, readMetricFrame, readTruth, scanLogs, scanMessages } from '../../sim/read.js';
-import { loadScenario, ScenarioError } from '../../sim/scenario.js';
+import { loadScenario } from '../../sim/scenario.js';
+import { rejects } from './rejects.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-val-'));
 let n = 0;
@@ -17,15 +18,6 @@ function scenario(...lines: string[]): string {
   const duration = lines.some((l) => l.startsWith('duration:')) ? [] : ['duration: 10m'];
   writeFileSync(p, ['extends: fault-base', ...duration, ...lines].join('\n') + '\n');
   return p;
-}
-function rejects(path: string): ScenarioError {
-  try {
-    loadScenario(path);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScenarioError);
-    return err as ScenarioError;
-  }
-  throw new Error(`${path} was accepted`);
 }
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
