@@ -15,7 +15,7 @@ import { loadIncidents, loadKpiSeries, loadSpans } from '../data/inputs.js';
 import { kpiOfSeriesId } from '../data/kpi-csv.js';
 import { incidentsFromTruth } from '../data/incidents.js';
 import { emptySpanTable } from '../data/span-table.js';
-import { emptySpanReadStats } from '../data/span-assembly.js';
+import { emptySpanReadStats, keepWindowsFor } from '../data/span-assembly.js';
 import type { Incident, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
 import type { TimeWindow } from '../data/csv-files.js';
 import { readMetrics } from '../data/metric-csv.js';
@@ -227,7 +227,7 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
   // With a fault-free baseline given, a ranking reads only the spans near incidents: the rest are
   // counted and dropped while streaming (memory grows with the incidents, not the files).
   const spanStats = emptySpanReadStats();
-  const nearIncidents = parts.baseline && incidents.length ? spanWindows(incidents) : undefined;
+  const nearIncidents = parts.baseline && incidents.length ? keepWindowsFor(incidents, DEFAULT_LOCAL_BASELINE_MS + TRACE_MARGIN_MS, TRACE_MARGIN_MS) : undefined;
   let spans = emptySpanTable();
   let baseline: SpanTable | undefined;
   let treeStats: TreeStats | undefined;
@@ -349,16 +349,12 @@ function selectIncidents(incidents: Incident[], spec: SourceSpec): Incident[] {
   return incidents.filter((i) => i.start >= from && i.start < until);
 }
 
-/** How far a trace may reach past the edge of a window and still be read whole. */
+/**
+ * How far a trace may reach past the edge of a window and still be read whole: with a baseline,
+ * a ranking reads each incident's window and the recent reference before it, widened by this.
+ */
 const TRACE_MARGIN_MS = 5 * 60_000;
 
-/**
- * The spans a ranking reads when a baseline is given: each incident's window and the recent
- * reference before it, widened by TRACE_MARGIN_MS so that traces crossing an edge stay whole.
- */
-export function spanWindows(incidents: Incident[]): Array<[number, number]> {
-  return incidents.map((i) => [i.start - DEFAULT_LOCAL_BASELINE_MS - TRACE_MARGIN_MS, i.end + TRACE_MARGIN_MS]);
-}
 
 /**
  * The time metrics and log lines are kept for: from an hour before each incident (the metric

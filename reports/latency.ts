@@ -4,6 +4,7 @@
  * rest, so that histograms of many items merge by adding counts.
  */
 import type { SpanTable } from '../data/types.js';
+import { mergeWindows } from '../data/span-assembly.js';
 import type { LatencyHistogram } from '../scores/item-result.js';
 
 /** 4 bins per decade from 1 ms to 100 s; bin 0 also takes < 1 ms, the last bin takes >= 100 s. */
@@ -24,18 +25,23 @@ function binOf(ms: number): number {
 /** `windows` are [start, end) fault windows in unix ms. */
 export function transactionLatency(spans: SpanTable, windows: [number, number][]): LatencyHistogram {
   const h = emptyLatencyHistogram();
+  // Merged and sorted once: each root's window is then a binary search, not a scan of every fault.
+  const merged = mergeWindows(windows);
+  const from = Float64Array.from(merged, (w) => w[0]);
+  const to = Float64Array.from(merged, (w) => w[1]);
   for (let i = 0; i < spans.length; i++) {
     if (spans.parent[i] !== -1) continue;
     const start = spans.start[i]!;
     const latency = spans.end[i]! - start;
     if (!Number.isFinite(latency)) continue;
-    let inFault = false;
-    for (const [s, e] of windows) {
-      if (start >= s && start < e) {
-        inFault = true;
-        break;
-      }
+    let lo = 0;
+    let hi = from.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (from[mid]! <= start) lo = mid + 1;
+      else hi = mid;
     }
+    const inFault = lo > 0 && start < to[lo - 1]!;
     (inFault ? h.fault : h.normal)[binOf(latency)]!++;
   }
   return h;

@@ -125,4 +125,24 @@ describe('chart data', () => {
     expect(h.normal[bin(50)]).toBe(2);
     expect(h.fault[bin(5000)]).toBe(1);
   });
+
+  it('counts a root in a fault when any of many overlapping, unsorted windows holds its start, ends excluded', () => {
+    const starts = [0, 99, 100, 149, 150, 160, 300, 399, 400, 1000];
+    const spans = {
+      length: starts.length,
+      parent: new Int32Array(starts.length).fill(-1),
+      start: Float64Array.from(starts),
+      end: Float64Array.from(starts, (t) => t + 10),
+    } as unknown as SpanTable;
+    const h = transactionLatency(spans, [
+      [300, 400],
+      [100, 150],
+      [120, 140],
+      [350, 380],
+      [500, 500],
+    ]);
+    // In: 100, 149, 300, 399. Out: 0, 99, 150, 160, 400, 1000.
+    expect(h.fault.reduce((a, b) => a + b)).toBe(4);
+    expect(h.normal.reduce((a, b) => a + b)).toBe(6);
+  });
 });
