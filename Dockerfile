@@ -29,7 +29,7 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY --from=build /app/scenarios scenarios
 COPY --from=build /app/trees/rules trees/rules
-RUN chmod +x dist/scripts/cli.js && ln -s /app/dist/scripts/cli.js /usr/local/bin/faultline
+RUN chmod +x dist/cli/faultline.js && ln -s /app/dist/cli/faultline.js /usr/local/bin/faultline
 USER node
 ENTRYPOINT ["faultline"]
 CMD ["--help"]

@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
 import { doing } from '../common/errors.js';
 import { checkOutputDir, publishDir } from '../common/output-dir.js';
@@ -91,10 +91,9 @@ export const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has('--no-ex
   ? ['--no-experimental-require-module']
   : [];
 
-/** The compiled worker: beside this file when running from dist/, else dist/pipeline/worker.js. */
+/** The compiled worker, dist/pipeline/worker.js: from sources, dist/ and the bundled CLI (dist/cli/) alike. */
 export function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const file = here.endsWith('.js') ? path.join(path.dirname(here), 'worker.js') : path.join(packageRoot(), 'dist', 'pipeline', 'worker.js');
+  const file = path.join(packageRoot(), 'dist', 'pipeline', 'worker.js');
   if (!existsSync(file)) throw new Error(`worker ${file} is missing: run \`npm run build\` first (or use one worker)`);
   return file;
 }

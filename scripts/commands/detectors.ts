@@ -4,8 +4,8 @@ export const detectorsCommand: CommandModule = {
   command: 'detectors',
   describe: 'List the built-in KPI anomaly detectors and their options',
   handler: async () => {
-    const [{ listDetectors }, { listPlugins }] = await Promise.all([import('../../detectors/registry.js'), import('./methods-list.js')]);
-    process.stdout.write(listPlugins(listDetectors()));
+    const { builtinListing } = await import('./methods-list.js');
+    process.stdout.write(await builtinListing('detectors'));
     process.stdout.write('\nOptions go after the name: --detectors ksigma:window=120,floor=4. Plugins: ./my-detector.js, spec.json, cmd:<command> (docs/plugins.md).\n');
   },
 };

@@ -14,3 +14,23 @@ export function listPlugins(plugins: readonly Plugin[]): string {
     })
     .join('\n');
 }
+
+export type BuiltinKind = 'detectors' | 'rcaMethods';
+
+/** The built-in listings, rendered live from the registries. */
+export async function renderBuiltinListings(): Promise<Record<BuiltinKind, string>> {
+  const [{ listDetectors }, { listRcaAlgorithms }] = await Promise.all([import('../../detectors/registry.js'), import('../../rca/registry.js')]);
+  return { detectors: listPlugins(listDetectors()), rcaMethods: listPlugins(listRcaAlgorithms()) };
+}
+
+// The bundled CLI carries the listings rendered at build time (scripts/bundle-cli.ts), so listing
+// the built-ins loads no plugin code and no zod (a JSON string: esbuild inlines strings where it
+// would wrap an object in a module of its own); elsewhere the name is undefined.
+declare const FAULTLINE_BUILTIN_LISTINGS: string | undefined;
+
+/** One built-in listing: the bundle's, else rendered from the registry. */
+export async function builtinListing(kind: BuiltinKind): Promise<string> {
+  if (typeof FAULTLINE_BUILTIN_LISTINGS !== 'undefined') return (JSON.parse(FAULTLINE_BUILTIN_LISTINGS) as Record<BuiltinKind, string>)[kind];
+  if (kind === 'detectors') return listPlugins((await import('../../detectors/registry.js')).listDetectors());
+  return listPlugins((await import('../../rca/registry.js')).listRcaAlgorithms());
+}

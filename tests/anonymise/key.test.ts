@@ -10,7 +10,7 @@ import { testKeyBytes, writeTestKey } from './keys.js';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-key-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const ROOT = path.resolve(__dirname, '../..');
-const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist/scripts/cli.js'), ...args], { encoding: 'utf8' });
+const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/faultline.js'), ...args], { encoding: 'utf8' });
 const bytes = (s: string) => Buffer.from(s, 'latin1');
 
 describe('key strength', () => {

@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { renderBuiltinListings } from '../../scripts/commands/methods-list.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(ROOT, 'dist/scripts/cli.js');
+const CLI = path.join(ROOT, 'dist/cli/faultline.js');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -59,6 +60,14 @@ describe('faultline CLI', () => {
     const rca = cli(['rca-algorithms']);
     expect(rca.status).toBe(0);
     expect(rca.stdout).toMatch(/^deepest-abnormal {2}\(reads spans\)$/m);
+  });
+
+  it('prints, from the bundle, the listings the registries render now', async () => {
+    // The bundle carries listings rendered at build time; a registry changed since would differ.
+    const live = await renderBuiltinListings();
+    expect(cli(['detectors']).stdout.startsWith(live.detectors)).toBe(true);
+    expect(cli(['rca-methods']).stdout.startsWith(live.rcaMethods)).toBe(true);
+    expect(readFileSync(CLI, 'utf8')).not.toContain('FAULTLINE_BUILTIN_LISTINGS');
   });
 
   it('ends quietly when its reader closes the pipe', () => {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isWholeOutput, OUTPUT_MARKER } from '../../common/output-dir.js';
 
-const CLI = fileURLToPath(new URL('../../dist/scripts/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli/faultline.js', import.meta.url));
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-crash-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

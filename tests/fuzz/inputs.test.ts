@@ -20,7 +20,7 @@ import { fuzzCases, sampleCases, type Fixtures, type FuzzCase } from './cases.js
 import { rngFor, sample } from './mutate.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = path.join(ROOT, 'dist/scripts/cli.js');
+const CLI = path.join(ROOT, 'dist/cli/faultline.js');
 /** Per case, in process; a real process gets more for its start-up on a loaded machine. */
 const LIMIT_MS = 30_000;
 const PROCESS_LIMIT_MS = 60_000;

@@ -23,7 +23,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 // `faultline` on PATH: this build's CLI.
 const bin = path.join(tmp, 'bin');
 mkdirSync(bin);
-writeFileSync(path.join(bin, 'faultline'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, 'dist/scripts/cli.js')}" "$@"\n`);
+writeFileSync(path.join(bin, 'faultline'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, 'dist/cli/faultline.js')}" "$@"\n`);
 chmodSync(path.join(bin, 'faultline'), 0o755);
 const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}`, SUITE, CI: '1', FAULTLINE_QUIET: '1' };
 
@@ -195,7 +195,7 @@ describe('Dockerfile', () => {
     for (const part of ['dist', 'node_modules', 'scenarios', 'trees/rules', 'package.json']) expect(stages[1]).toMatch(new RegExp(`COPY --from=build /app/${part.replace('/', '\\/')} `));
     expect(existsSync(path.join(ROOT, 'trees/rules/wemq.yaml'))).toBe(true);
     expect(lines.at(-2)).toBe('ENTRYPOINT ["faultline"]');
-    expect(stages[1]).toContain('ln -s /app/dist/scripts/cli.js /usr/local/bin/faultline');
+    expect(stages[1]).toContain('ln -s /app/dist/cli/faultline.js /usr/local/bin/faultline');
   });
 
   it('is built and run with the commands the docs give', () => {

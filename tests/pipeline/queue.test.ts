@@ -60,7 +60,7 @@ afterAll(() => {
 });
 
 function worker(): { child: ChildProcess; log: () => string } {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/scripts/cli.js'), 'worker', '--queue', url, '--lock-seconds', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/faultline.js'), 'worker', '--queue', url, '--lock-seconds', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));

@@ -34,7 +34,7 @@ interface Attempt {
 
 /** Runs the shard's CLI; `killWhen` resolves when to send SIGKILL (or never). */
 function attempt(out: string, killWhen: (child: { exited: boolean }) => Promise<void>): Promise<Attempt> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/scripts/cli.js'), 'run', '--suite', SUITE, '--shard', '1/2', '--workers', '1', '--out', out], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli/faultline.js'), 'run', '--suite', SUITE, '--shard', '1/2', '--workers', '1', '--out', out], {
     env: { ...process.env, CI: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

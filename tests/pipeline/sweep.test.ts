@@ -132,7 +132,7 @@ describe('sweep axes', () => {
   });
 
   it('faultline sweep --list prints the items and their count without running them', () => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/scripts/cli.js'), 'sweep', '--suite', EVERY_FAULT, '--list', '--shards', '3'], {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/faultline.js'), 'sweep', '--suite', EVERY_FAULT, '--list', '--shards', '3'], {
       encoding: 'utf8',
       env: { ...process.env, JOB_COMPLETION_INDEX: '1' },
     });

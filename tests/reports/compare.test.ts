@@ -108,7 +108,7 @@ describe('compare with paired tests', () => {
   });
 
   describe('CLI', () => {
-    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist/scripts/cli.js'), 'compare', ...args], { encoding: 'utf8' });
+    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/faultline.js'), 'compare', ...args], { encoding: 'utf8' });
 
     it('--fail-on-worse exits 1 with the reason and the test on stderr, 0 when nothing got worse', () => {
       const ok = cli(before, after, '--fail-on-worse');

@@ -20,7 +20,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 
 function cli(...args: string[]) {
-  return spawnSync(process.execPath, [path.join(ROOT, 'dist/scripts/cli.js'), ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+  return spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/faultline.js'), ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
 }
 
 describe('faultline run', () => {
