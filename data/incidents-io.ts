@@ -5,7 +5,7 @@
  */
 import { repeatedColumn } from '../common/csv.js';
 import path from 'node:path';
-import { DEFAULT_INCIDENT_MS, incidentsFromNezhaFaultList, incidentsFromTruth, readIncidents } from './incidents.js';
+import { DEFAULT_INCIDENT_MS, incidentsFromTruth, readIncidents, readNezhaFaultList } from './incidents.js';
 import type { Truth } from '../sim/formats.js';
 import { readTruth } from '../sim/read.js';
 import type { Incident } from './types.js';
@@ -83,7 +83,7 @@ async function readTruthFile(file: string): Promise<Truth> {
 export async function readIncidentsFile(file: string, badRows: BadRows, serviceFromInstance?: string): Promise<Incident[]> {
   if (/\.csv(\.gz)?$/i.test(file)) return readIncidentsCsv(file, badRows);
   const raw = parseJsonText(readText(file, 'incidents file'), file);
-  if (isNezhaFaultList(raw)) return incidentsFromNezhaFaultList(raw, file, serviceFromInstance);
+  if (isNezhaFaultList(raw)) return readNezhaFaultList(file, serviceFromInstance);
   // A generated data set's truth.json: one incident per injected fault (validated by sim's reader).
   if (typeof raw === 'object' && raw !== null && Array.isArray((raw as Truth).faults)) return incidentsFromTruth(await readTruthFile(file));
   return readIncidents(file);

@@ -65,28 +65,42 @@ export const NEZHA_INCIDENT_MS = 3 * 60_000;
 /** Kubernetes pod name: deployment name, then the ReplicaSet hash and the pod suffix. */
 export const POD_SERVICE_RE = /^(.+)-[a-z0-9]{6,10}-[a-z0-9]{5}$/;
 
+/** An instant as a Nezha fault list writes it (read as UTC), or why it is not one. */
+const nezhaInstant = z.string().superRefine((v, ctx) => {
+  const t = parseInstant(v, 'ms');
+  const problem = Number.isFinite(t) ? instantProblem(t) : `${JSON.stringify(v)} is not a date-time`;
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** The Nezha fault list (`fault_list.json`): `{ "<hour>": [{ inject_time, inject_pod, inject_type }] }`. */
+export const nezhaFaultListSchema = z.record(
+  z.string(),
+  z.array(z.looseObject({ inject_time: nezhaInstant, inject_pod: z.string().min(1), inject_type: z.string().optional() })),
+);
+export type NezhaFaultList = z.output<typeof nezhaFaultListSchema>;
+
 /**
- * The Nezha fault list (`fault_list.json`: `{ "<hour>": [{ inject_time, inject_pod, inject_type }] }`).
- * inject_time is read as UTC, the clock of the Nezha traces; the service is the pod's deployment
- * (or the first group of `serviceFromInstance`); each fault lasts `durationMs` (default
- * NEZHA_INCIDENT_MS).
+ * Incidents from a Nezha fault list. inject_time is read as UTC, the clock of the Nezha traces; the
+ * service is the pod's deployment (or the first group of `serviceFromInstance`); each fault lasts
+ * `durationMs` (default NEZHA_INCIDENT_MS).
  */
-export function incidentsFromNezhaFaultList(raw: unknown, file: string, serviceFromInstance?: string, durationMs = NEZHA_INCIDENT_MS): Incident[] {
+export function incidentsFromNezhaFaultList(list: NezhaFaultList, file: string, serviceFromInstance?: string, durationMs = NEZHA_INCIDENT_MS): Incident[] {
   const re = serviceFromInstance ? new RegExp(serviceFromInstance) : POD_SERVICE_RE;
   const out: Incident[] = [];
-  for (const [hour, list] of Object.entries(raw as Record<string, unknown>)) {
-    if (!Array.isArray(list)) throw new Error(`${file}: ${hour}: expected an array of faults`);
-    list.forEach((f: Record<string, unknown>, k) => {
-      const at = `${hour}[${k}]`;
-      const start = typeof f.inject_time === 'string' ? parseInstant(f.inject_time, 'ms') : NaN;
-      if (!Number.isFinite(start) || instantProblem(start)) throw new Error(`${file}: ${at}.inject_time: ${typeof f.inject_time === 'string' ? JSON.stringify(f.inject_time) : `a ${typeof f.inject_time}`} is not a date-time`);
-      const pod = typeof f.inject_pod === 'string' ? f.inject_pod : '';
-      const service = re.exec(pod)?.[1];
-      if (!service) throw new Error(`${file}: ${at}.inject_pod: cannot derive a service from ${JSON.stringify(f.inject_pod)} with /${re.source}/`);
-      const incident: Incident = { id: new Date(start).toISOString(), start, end: start + durationMs, rootCause: [service], rootCauseInstance: pod };
-      if (typeof f.inject_type === 'string') incident.type = f.inject_type;
+  for (const [hour, faults] of Object.entries(list)) {
+    faults.forEach((f, k) => {
+      const start = parseInstant(f.inject_time, 'ms');
+      const service = re.exec(f.inject_pod)?.[1];
+      if (!service) throw new FileError(file, `${hour}[${k}].inject_pod`, `cannot derive a service from ${JSON.stringify(f.inject_pod)} with /${re.source}/`);
+      const incident: Incident = { id: new Date(start).toISOString(), start, end: start + durationMs, rootCause: [service], rootCauseInstance: f.inject_pod };
+      if (f.inject_type !== undefined) incident.type = f.inject_type;
       out.push(incident);
     });
   }
   return out.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : 1));
+}
+
+/** Reads a Nezha fault_list.json: a problem names the file, its line and the field. */
+export function readNezhaFaultList(file: string, serviceFromInstance?: string, durationMs = NEZHA_INCIDENT_MS): Incident[] {
+  return incidentsFromNezhaFaultList(readJsonFile(file, nezhaFaultListSchema, 'Nezha fault list'), file, serviceFromInstance, durationMs);
 }

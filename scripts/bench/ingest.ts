@@ -32,7 +32,7 @@ import { readLogs } from '../../data/log-csv.js';
 import { BadRows } from '../../common/bad-rows.js';
 import { emptySpanReadStats } from '../../data/span-assembly.js';
 import { msToNsString } from '../../data/span-csv-writer.js';
-import { incidentsFromNezhaFaultList } from '../../data/incidents.js';
+import { readNezhaFaultList } from '../../data/incidents.js';
 import type { SpanTable } from '../../data/types.js';
 import type { MessageBatch } from '../../sim/formats.js';
 
@@ -423,7 +423,7 @@ async function prepare(dir: string, wanted: string[]): Promise<Inputs> {
       await replicateNezha(path.join(dir, 'x10'), 10);
       fs.mkdirSync(path.join(dir, 'x6'));
       for (const f of fs.readdirSync(path.join(dir, 'x10'))) if (Number(f.slice(0, 2)) < 6) fs.symlinkSync(path.join(dir, 'x10', f), path.join(dir, 'x6', f));
-      const base = incidentsFromNezhaFaultList(JSON.parse(fs.readFileSync(path.join(NEZHA, 'fault_list.json'), 'utf8')), 'fault_list.json', undefined, 3 * 60_000);
+      const base = readNezhaFaultList(path.join(NEZHA, 'fault_list.json'), undefined, 3 * 60_000);
       const iso = (t: number) => new Date(t).toISOString();
       const copies = Array.from({ length: 6 }, (_, k) => base.map((x) => ({ ...x, id: `${x.id}-${k}`, start: iso(x.start + k * DAY_MS), end: iso(x.end + k * DAY_MS) }))).flat();
       fs.writeFileSync(path.join(dir, 'incidents.x6.json'), JSON.stringify(copies));

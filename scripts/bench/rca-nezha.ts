@@ -10,13 +10,13 @@
  * The data set is read from ../shared/data beside the clone or FAULTLINE_SHARED_DATA; the bench
  * says so and exits 0 when it is absent.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { BadRows } from '../../common/bad-rows.js';
-import { incidentsFromNezhaFaultList } from '../../data/incidents.js';
+import { readNezhaFaultList } from '../../data/incidents.js';
 import { readLogSets } from '../../data/log-csv.js';
 import { readMetrics } from '../../data/metric-csv.js';
 import { readSpans } from '../../data/span-csv.js';
@@ -46,8 +46,7 @@ async function stage<T>(name: string, run: () => Promise<T>): Promise<T> {
   return out;
 }
 
-const fileList = JSON.parse(readFileSync(join(N, 'fault_list.json'), 'utf8')) as unknown;
-const incidents = incidentsFromNezhaFaultList(fileList, join(N, 'fault_list.json'), POD, 3 * 60_000);
+const incidents = readNezhaFaultList(join(N, 'fault_list.json'), POD, 3 * 60_000);
 const spans = await stage('read spans', () => readSpans(join(N, 'trace'), { columns: COLUMNS, serviceFromInstance: POD }));
 const baseline = await stage('read fault-free spans', () => readSpans(join(N, 'normal'), { columns: COLUMNS, serviceFromInstance: POD }));
 const metrics = await stage('read metrics', () => readMetrics(join(N, 'metric'), { serviceFromInstance: POD }));
