@@ -82,6 +82,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   }
   const loaded = loadScenario(opts.scenario);
   const durationMs = opts.duration === undefined ? undefined : parseDuration(opts.duration);
+  if (durationMs !== undefined && !(durationMs >= 60_000)) throw new GenerateOptionsError(`duration must be at least one minute (got ${opts.duration})`);
   const model = compileModel(loaded.scenario, { durationMs, trafficScale: opts.trafficScale });
   checkSize(estimateSize(model), opts.allowLarge ?? false);
   const end = model.start + model.durationMs;

@@ -157,7 +157,7 @@ function crossCheck(s: ScenarioFile, fail: (path: Path, problem: string) => neve
     if (!(Math.abs(t - origin) <= MAX_DURATION_MS)) fail(path, `${value} is more than ten years from the scenario's start`);
     return t;
   };
-  span(s.duration, ['duration'], true);
+  if (span(s.duration, ['duration'], true) < 60_000) fail(['duration'], `${s.duration} is shorter than the one minute a run needs`);
   s.traffic.campaigns?.forEach((c, i) => {
     instant(c.start, ['traffic', 'campaigns', i, 'start']);
     span(c.duration, ['traffic', 'campaigns', i, 'duration']);

@@ -46,16 +46,18 @@ describe('scenario values are checked at the door', () => {
     expect(e.message).toMatch(/:4: faults\[0\]\.start: .*no such time of day/);
   });
 
-  it('keeps every number in a sane range', () => {
+  it('keeps every number in a sane range', async () => {
     expect(rejects(scenario('subsystems:', '  - name: x', '    services: [{ name: y, instances: 1, capacity: 1, serviceTimeMs: 1e300 }]')).message).toMatch(
       /subsystems\[0\]\.services\[0\]\.serviceTimeMs: Too big/,
     );
     expect(rejects(scenario('traffic: { scale: 1e9 }')).message).toMatch(/traffic\.scale: Too big/);
     expect(rejects(scenario('duration: 100000d')).message).toMatch(/:2: duration: 100000d is longer than ten years/);
+    expect(rejects(scenario('duration: 30s')).message).toMatch(/s\d+\.yaml:2: duration: 30s is shorter than the one minute a run needs/);
+    await expect(generate({ scenario: small, seed: 1, out: join(root, 'short'), duration: '20s' })).rejects.toThrow(/duration must be at least one minute \(got 20s\)/);
     expect(rejects(scenario('faults:', '  - { type: drift, target: { service: ledger-service }, start: 2m, duration: 0m, severity: 0.5 }')).message).toMatch(
       /faults\[0\]\.duration: must be longer than 0/,
     );
-    return expect(generate({ scenario: small, seed: 1, out: join(root, 'inf'), trafficScale: Infinity })).rejects.toThrow(GenerateOptionsError);
+    await expect(generate({ scenario: small, seed: 1, out: join(root, 'inf'), trafficScale: Infinity })).rejects.toThrow(GenerateOptionsError);
   });
 
   it('refuses a transaction that could make more calls than uniqueId numbers (fan-out 64, four levels deep)', () => {
