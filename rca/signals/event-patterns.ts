@@ -230,6 +230,37 @@ export function countPairs(t: SpanTable, ix: SpanIndex, p: SpanPairs): PatternCo
 }
 
 /**
+ * Per service and source event, the counts of `primary` where it saw the event at least
+ * `minSources` times, else those of `fallback`. With a fault-free primary, a reference that may
+ * still carry an earlier fault's effects (the minutes just before an incident) judges only the
+ * patterns the fault-free data saw too seldom: a change already under way there is not hidden.
+ */
+export function preferReference(primary: PatternCounts, fallback: PatternCounts, minSources: number): PatternCounts {
+  const out: PatternCounts = { sources: new Map(), pairs: new Map(), instances: new Map() };
+  for (const svc of new Set([...primary.sources.keys(), ...fallback.sources.keys()])) {
+    const sources = new Map<number, number>();
+    const pairs = new Map<number, number>();
+    const instances = new Map<number, Map<string, number>>();
+    const fromPrimary = new Set<number>();
+    for (const [a, n] of primary.sources.get(svc) ?? []) if (n >= minSources) fromPrimary.add(a);
+    for (const counts of [primary, fallback]) {
+      const own = counts === primary;
+      for (const [a, n] of counts.sources.get(svc) ?? []) {
+        if (fromPrimary.has(a) !== own) continue;
+        sources.set(a, n);
+        const byInst = counts.instances.get(svc)?.get(a);
+        if (byInst) instances.set(a, byInst);
+      }
+      for (const [key, n] of counts.pairs.get(svc) ?? []) if (fromPrimary.has(Math.floor(key / PAIR)) === own) pairs.set(key, n);
+    }
+    out.sources.set(svc, sources);
+    out.pairs.set(svc, pairs);
+    out.instances.set(svc, instances);
+  }
+  return out;
+}
+
+/**
  * 1 for each span of the pairs that shows a change: for a follower that grew, the spans where it
  * followed; for one that shrank (an expected follower missing), the spans where the source event
  * was followed by something else.
