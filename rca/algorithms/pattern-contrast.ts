@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
 import type { SpanAnalysis, SpanIndex } from '../span-stats.js';
 import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
-import { contrastPatterns, countPairs, EventCodes, preferReference, LATE_PREFIX, SLOW_SUFFIX, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanMarks, type SpanPairs } from '../signals/event-patterns.js';
+import { contrastPatterns, countPairs, EventCodes, pairsWithin, preferReference, LATE_PREFIX, SLOW_SUFFIX, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanMarks, type SpanPairs } from '../signals/event-patterns.js';
 import type { EdgeGaps } from '../signals/edge-latency.js';
 import { calleeNamed, logEvidence } from '../signals/log-evidence.js';
 import { metricChanges, surprise } from '../signals/metric-change.js';
@@ -32,7 +32,8 @@ function referenceCache(codes: EventCodes, errorOperation: RegExp, z: number) {
       const t = fitted.analysis.table;
       const ix = fitted.analysis.index;
       const p = spanPatterns(t, codes, logs, marks(fitted.analysis, fitted.gaps, fitted.edges.abnormal(t, fitted.gaps).abnormal, z));
-      byLogs.set(logs, (ref = { calls: countPairs(t, ix, p.calls), ...(p.logs ? { logs: countPairs(t, ix, p.logs) } : {}) }));
+      const logPairs = p.logs && logs ? pairsWithin(t, p.logs, logs.time[0], logs.time[logs.length - 1]) : undefined;
+      byLogs.set(logs, (ref = { calls: countPairs(t, ix, p.calls), ...(logPairs ? { logs: countPairs(t, ix, logPairs) } : {}) }));
     }
     return ref;
   };

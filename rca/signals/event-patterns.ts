@@ -159,6 +159,18 @@ export function spanPatterns(t: SpanTable, codes: EventCodes, logs?: LogTable, m
 }
 
 /**
+ * The pairs of spans that start inside [from, to]: a table's log sequences compare only where
+ * its logs were kept (a reference of many hours of spans and one hour of lines would otherwise
+ * hold mostly spans that could not have shown a line).
+ */
+export function pairsWithin(t: SpanTable, p: SpanPairs, from: number, to: number): SpanPairs {
+  const keep: number[] = [];
+  for (let k = 0; k < p.length; k++) if (t.start[p.span[k]] >= from && t.start[p.span[k]] <= to) keep.push(k);
+  if (keep.length === p.length) return p;
+  return { length: keep.length, span: Int32Array.from(keep, (k) => p.span[k]), from: Int32Array.from(keep, (k) => p.from[k]), to: Int32Array.from(keep, (k) => p.to[k]) };
+}
+
+/**
  * Consecutive pairs of each span's events, leaving out the kinds `skip` says. A run of one event
  * repeated counts once: how many times a loop ran is data, not behaviour.
  */
