@@ -70,8 +70,9 @@ interface Evidence {
 
 /**
  * Per span, the strongest evidence found in its subtree on services other than its own: a change
- * seen in a span whose callees (at any depth, on other services) show evidence too is explained
- * by them, as errors and changed behaviour travel up to callers.
+ * seen in a span whose callees (at any depth, on other services) show evidence as strong is
+ * explained by them, as errors and changed behaviour travel up to callers; weaker evidence below
+ * explains it in proportion.
  */
 function foreignEvidenceBelow(t: SpanTable, ix: SpanIndex, weight: Float64Array): Float64Array {
   const down = new Float64Array(t.length); // strongest evidence in the subtree, the span included
@@ -103,10 +104,13 @@ function foreignEvidenceBelow(t: SpanTable, ix: SpanIndex, weight: Float64Array)
  * are compared pairwise with the fault-free reference: for each event, the share of each follower
  * in the window against the reference (two-proportion z; signals/event-patterns.ts). An expected
  * follower gone missing and a new one count alike; so does an error template that is new or surges
- * (signals/log-evidence.ts), and a metric alarm on an instance whose own work slowed. Evidence other
- * than latency is discounted by the share of the spans showing it whose callees on other services
- * show evidence too (the change travelled up from them), and a service scores as its strongest
- * remaining evidence. Without logs the patterns are the trace paths alone.
+ * (signals/log-evidence.ts), and a metric alarm on an instance whose own work slowed. The
+ * fault-free reference judges what it saw enough of; the minutes before the incident, which may
+ * still carry an earlier fault, only the rest. A caller's error naming its callee is the callee's
+ * evidence. Evidence other than latency is discounted, per span showing it, by the strongest
+ * evidence its callees on other services show, as a share of its own (the change travelled up
+ * from them; a weaker change below explains a stronger one only in part), and a service scores as
+ * its strongest remaining evidence. Without logs the patterns are the trace paths alone.
  */
 export const patternContrastRca: RcaPlugin = definePlugin({
   name: 'pattern-contrast',
