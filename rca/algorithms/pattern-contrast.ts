@@ -163,6 +163,8 @@ export const patternContrastRca: RcaPlugin = definePlugin({
           const faultFreeLogs = options.faultFreeFirst && faultFree?.logs && faultFree.logs !== input.baselineLogs ? faultFree.logs : undefined;
           const evidenceOf = faultFreeLogs ? logEvidence(logs, faultFreeLogs, { z: options.z, fallback: input.baselineLogs! }) : logEvidence(logs, input.baselineLogs!, { z: options.z });
           const callees = calleesOf([[t, ix], [fitted.analysis.table, fitted.analysis.index]]);
+          // Callers' reports come after every instance's own evidence: on a tie, a service is explained by what it logged itself.
+          const reported: Evidence[] = [];
           for (const e of evidenceOf.values()) {
             for (const s of e.surges) {
               const spans = new Uint8Array(t.length);
@@ -187,9 +189,10 @@ export const patternContrastRca: RcaPlugin = definePlugin({
               let instance: string | undefined;
               let most = 0;
               for (const [inst, n] of instances) if (n > most) [instance, most] = [t.strings[inst], n];
-              evidence.push({ service: callee, instance, z: s.z, spans: calls, explain: `${e.instance} reports it: ${explain}`, latency: false });
+              reported.push({ service: callee, instance, z: s.z, spans: calls, explain: `${e.instance} reports it: ${explain}`, latency: false });
             }
           }
+          evidence.push(...reported);
         }
         // Metric alarms, after Nezha's, where the instance's own work slowed too: a metric that moved
         // while its instance serves as before is not what hurt the calls.
