@@ -159,6 +159,18 @@ export function spanPatterns(t: SpanTable, codes: EventCodes, logs?: LogTable, m
 }
 
 /**
+ * The pairs of spans that start inside [from, to]: a table's log sequences compare only where
+ * its logs were kept (a reference of many hours of spans and one hour of lines would otherwise
+ * hold mostly spans that could not have shown a line).
+ */
+export function pairsWithin(t: SpanTable, p: SpanPairs, from: number, to: number): SpanPairs {
+  const keep: number[] = [];
+  for (let k = 0; k < p.length; k++) if (t.start[p.span[k]] >= from && t.start[p.span[k]] <= to) keep.push(k);
+  if (keep.length === p.length) return p;
+  return { length: keep.length, span: Int32Array.from(keep, (k) => p.span[k]), from: Int32Array.from(keep, (k) => p.from[k]), to: Int32Array.from(keep, (k) => p.to[k]) };
+}
+
+/**
  * Consecutive pairs of each span's events, leaving out the kinds `skip` says. A run of one event
  * repeated counts once: how many times a loop ran is data, not behaviour.
  */
@@ -227,6 +239,37 @@ export function countPairs(t: SpanTable, ix: SpanIndex, p: SpanPairs): PatternCo
     }
   }
   return counts;
+}
+
+/**
+ * Per service and source event, the counts of `primary` where it saw the event at least
+ * `minSources` times, else those of `fallback`. With a fault-free primary, a reference that may
+ * still carry an earlier fault's effects (the minutes just before an incident) judges only the
+ * patterns the fault-free data saw too seldom: a change already under way there is not hidden.
+ */
+export function preferReference(primary: PatternCounts, fallback: PatternCounts, minSources: number): PatternCounts {
+  const out: PatternCounts = { sources: new Map(), pairs: new Map(), instances: new Map() };
+  for (const svc of new Set([...primary.sources.keys(), ...fallback.sources.keys()])) {
+    const sources = new Map<number, number>();
+    const pairs = new Map<number, number>();
+    const instances = new Map<number, Map<string, number>>();
+    const fromPrimary = new Set<number>();
+    for (const [a, n] of primary.sources.get(svc) ?? []) if (n >= minSources) fromPrimary.add(a);
+    for (const counts of [primary, fallback]) {
+      const own = counts === primary;
+      for (const [a, n] of counts.sources.get(svc) ?? []) {
+        if (fromPrimary.has(a) !== own) continue;
+        sources.set(a, n);
+        const byInst = counts.instances.get(svc)?.get(a);
+        if (byInst) instances.set(a, byInst);
+      }
+      for (const [key, n] of counts.pairs.get(svc) ?? []) if (fromPrimary.has(Math.floor(key / PAIR)) === own) pairs.set(key, n);
+    }
+    out.sources.set(svc, sources);
+    out.pairs.set(svc, pairs);
+    out.instances.set(svc, instances);
+  }
+  return out;
 }
 
 /**

@@ -40,6 +40,20 @@ export interface LogEvidenceOptions {
   z?: number;
   /** Fewest window lines a surge needs (default 3). */
   minCount?: number;
+  /**
+   * A second reference (e.g. the minutes just before the incident, which may still carry an
+   * earlier fault's lines), used for an instance only where `reference` holds fewer than
+   * `minReferenceLines` of its lines: a fault-free reference judges every instance it knows.
+   */
+  fallback?: LogTable;
+  /** Lines of an instance `reference` must hold to judge it when a fallback is given (default 20). */
+  minReferenceLines?: number;
+  /**
+   * Expect an error template at least at the rate the whole system wrote it in `reference`
+   * (default true): an error the fault-free system already writes on other instances is part of
+   * its normal operation wherever it appears, not a new failure.
+   */
+  systemRate?: boolean;
 }
 
 /** Per template id: whether its lines are errors when their level does not say. */
@@ -74,31 +88,53 @@ function tally(t: LogTable, words: Uint8Array, warnings: boolean, seen?: Map<str
   return { errors, volume, service };
 }
 
-/** Per instance name, its log error evidence in the window against the reference. */
+/** Per instance name, the templates it wrote in a table. */
+function templatesSeen(t: LogTable): Map<string, Set<number>> {
+  const seen = new Map<string, Set<number>>();
+  for (let i = 0; i < t.length; i++) {
+    const inst = t.strings[t.instance[i]];
+    let set = seen.get(inst);
+    if (!set) seen.set(inst, (set = new Set()));
+    set.add(t.template[i]);
+  }
+  return seen;
+}
+
+/** Per instance name, its log error evidence in the window against the reference (or the fallback, see the options). */
 export function logEvidence(window: LogTable, reference: LogTable, opts: LogEvidenceOptions = {}): Map<string, InstanceLogEvidence> {
   const warnings = opts.warnings ?? false;
   const zMin = opts.z ?? 3;
   const minCount = opts.minCount ?? 3;
-  const templates = window.templates.length >= reference.templates.length ? window.templates : reference.templates;
+  const minReferenceLines = opts.minReferenceLines ?? 20;
+  const tables = opts.fallback ? [reference, opts.fallback] : [reference];
+  let templates = window.templates;
+  for (const t of tables) if (t.templates.length > templates.length) templates = t.templates;
   const words = errorTemplates(templates);
-  const r = tally(reference, words, warnings);
+  const refs = tables.map((t) => ({ ...tally(t, words, warnings), seen: templatesSeen(t) }));
+  const refOf = (inst: string) => (refs.length > 1 && (refs[0].volume.get(inst) ?? 0) < minReferenceLines ? refs[1] : refs[0]);
   const seen = new Map<string, Set<number>>();
-  for (let i = 0; i < reference.length; i++) {
-    const inst = reference.strings[reference.instance[i]];
-    let set = seen.get(inst);
-    if (!set) seen.set(inst, (set = new Set()));
-    set.add(reference.template[i]);
+  for (let i = 0; i < window.length; i++) {
+    const inst = window.strings[window.instance[i]];
+    if (!seen.has(inst)) seen.set(inst, refOf(inst).seen.get(inst) ?? new Set());
   }
   const w = tally(window, words, warnings, seen);
+  // Per template, its share of all the lines of the (first) reference.
+  const systemShare = new Map<number, number>();
+  if (opts.systemRate ?? true) {
+    let lines = 0;
+    for (const v of refs[0].volume.values()) lines += v;
+    for (const m of refs[0].errors.values()) for (const [template, count] of m) systemShare.set(template, (systemShare.get(template) ?? 0) + count / lines);
+  }
   const out = new Map<string, InstanceLogEvidence>();
   for (const [inst, lines] of w.volume) {
+    const r = refOf(inst);
     const ref = r.errors.get(inst);
     const refVolume = r.volume.get(inst) ?? 0;
     const ratio = refVolume > 0 ? lines / refVolume : 0;
     const surges: TemplateSurge[] = [];
     let excess = 0;
     for (const [template, count] of w.errors.get(inst) ?? []) {
-      const expected = (ref?.get(template) ?? 0) * ratio;
+      const expected = Math.max((ref?.get(template) ?? 0) * ratio, (systemShare.get(template) ?? 0) * lines);
       excess += count - expected;
       const z = (count - expected) / Math.sqrt(expected + 1);
       if (z >= zMin && count >= minCount) surges.push({ template, count, expected, z });
@@ -108,6 +144,29 @@ export function logEvidence(window: LogTable, reference: LogTable, opts: LogEvid
   }
   return out;
 }
+
+/**
+ * The callee a caller's error template names, if exactly one of `callees` (the services the
+ * caller calls) appears in it as a whole word: "No reply from payment-service", "call to X
+ * returned TIMEOUT". Such a line reports the callee's failure as the caller saw it. Names hidden
+ * by the miner (a `<*>` where callers named different services) name nothing.
+ */
+export function calleeNamed(template: string, callees: Iterable<string>): string | undefined {
+  let named: string | undefined;
+  for (const c of callees) {
+    if (c.length < 3) continue;
+    for (let at = template.indexOf(c); at >= 0; at = template.indexOf(c, at + 1)) {
+      if (NAME_CHAR.test(template[at - 1] ?? ' ') || NAME_CHAR.test(template[at + c.length] ?? ' ')) continue;
+      // A name inside a longer one ("order-service" in "order-other-service") is not named twice.
+      if (named !== undefined && named !== c && !(named.includes(c) || c.includes(named))) return undefined;
+      if (named === undefined || c.length > named.length) named = c;
+      break;
+    }
+  }
+  return named;
+}
+
+const NAME_CHAR = /[A-Za-z0-9_-]/;
 
 /**
  * 1 for each span of the table that wrote a line of a surging error template (its trace and span
