@@ -5,8 +5,9 @@
  * - transaction types: a root operation and the first call it makes (a gateway's one generic
  *   route splits by where it sends the request), each with its call tree merged over its traces:
  *   per child (callee service and operation under the same path) the share of parent calls that
- *   make it, how many times (parallel fan-out or a sequential repeat), sync or async, and the
- *   order of first calls;
+ *   make it, how many times (parallel fan-out or a sequential repeat), sync or async, the
+ *   order of first calls, and whether it is made alongside the sibling before it (their calls
+ *   overlap in time) or after it;
  * - per call-tree node, a lognormal fit of the callee's own time (median = exp(mean log), shape =
  *   sd of log) and, where spans carry a status, the share of calls that failed by themselves
  *   (not because a synchronous child failed);
@@ -63,6 +64,8 @@ export interface NodeEstimate {
   fanout: number;
   repeat: number;
   async: boolean;
+  /** Made alongside the sibling before it in most parent calls that made both (their calls overlap). */
+  parallel: boolean;
   medianSelfMs: number;
   sigma: number;
   /** Share of status-known calls that failed by themselves; null without status. */
@@ -187,6 +190,9 @@ interface Acc {
   /** Parent calls where repeats of this call overlapped (parallel fan-out) / did not (sequential). */
   parallel: number;
   sequential: number;
+  /** First calls of this child made while the synchronous sibling before it was still running / after it had replied. */
+  withPrevious: number;
+  afterPrevious: number;
   asyncVotes: number;
   orderSum: number;
   logSum: number;
@@ -197,7 +203,7 @@ interface Acc {
 }
 
 function acc(service: number, operation: number, key: string): Acc {
-  return { service, operation, key, parentsWith: 0, calls: 0, parallel: 0, sequential: 0, asyncVotes: 0, orderSum: 0, logSum: 0, logSq: 0, known: 0, ownErrors: 0, children: new Map() };
+  return { service, operation, key, parentsWith: 0, calls: 0, parallel: 0, sequential: 0, withPrevious: 0, afterPrevious: 0, asyncVotes: 0, orderSum: 0, logSum: 0, logSq: 0, known: 0, ownErrors: 0, children: new Map() };
 }
 
 /** The callee did not hold its caller: it ran on after the caller's client span by more than half its own time. */
@@ -208,6 +214,29 @@ function isAsync(v: CallView, c: number): boolean {
   const clientEnd = v.clientEnd[c]!;
   if (!Number.isNaN(clientEnd)) return v.end[c]! - clientEnd > 0.5 * own && v.end[c]! > clientEnd + 1;
   return v.async[c] === 1;
+}
+
+/** The caller's view of a call (its client span) where recorded, else the callee's handling. */
+function callStart(v: CallView, c: number): number {
+  return Number.isNaN(v.clientStart[c]!) ? v.start[c]! : v.clientStart[c]!;
+}
+function callEnd(v: CallView, c: number): number {
+  return Number.isNaN(v.clientEnd[c]!) ? v.end[c]! : v.clientEnd[c]!;
+}
+
+/** The nearest synchronous sibling started before kids[i], -1 for none. */
+function previousSync(v: CallView, kids: number[], i: number): number {
+  for (let j = i - 1; j >= 0; j--) if (!isAsync(v, kids[j]!)) return kids[j]!;
+  return -1;
+}
+
+/**
+ * Call b was made while call a was still running: they overlap by more than half the shorter of
+ * the two, so that clock offsets between hosts and the small gaps of back-to-back calls do not count.
+ */
+function overlapsPrevious(v: CallView, a: number, b: number): boolean {
+  const overlap = Math.min(callEnd(v, a), callEnd(v, b)) - callStart(v, b);
+  return overlap > 0.5 * Math.min(callEnd(v, a) - callStart(v, a), callEnd(v, b) - callStart(v, b));
 }
 
 /** A call failed by itself: it failed and none of its synchronous calls did. */
@@ -305,6 +334,11 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
           let child = node.children.get(key);
           if (!child) node.children.set(key, (child = acc(v.service[ch]!, v.operation[ch]!, key)));
           child.orderSum += kids.length > 1 ? i / (kids.length - 1) : 0;
+          const prev = previousSync(v, kids, i);
+          if (prev >= 0) {
+            if (overlapsPrevious(v, prev, ch)) child.withPrevious++;
+            else child.afterPrevious++;
+          }
         }
         list.push(ch);
       });
@@ -365,6 +399,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       fanout: sequential ? 1 : count,
       repeat: sequential ? count : 1,
       async,
+      parallel: a.withPrevious > a.afterPrevious,
       medianSelfMs: sig3(Math.exp(mean)),
       sigma: sig3(Math.min(3, sd)),
       errorRate: errorRate === null ? null : sig3(errorRate),
@@ -378,8 +413,14 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
         continue;
       }
       const sub = nodeEstimate(ch, n, myPath);
+      // The first child has no sibling before it to run alongside.
+      if (!children.length) sub.est[0]!.parallel = false;
       // A sequential repeat is the same call made again after the first: one template per repeat.
-      for (let r = 0; r < sub.est[0]!.repeat; r++) children.push(r === 0 ? sub.template : structuredClone(sub.template));
+      for (let r = 0; r < sub.est[0]!.repeat; r++) {
+        const template = r === 0 ? sub.template : structuredClone(sub.template);
+        if (r > 0 || !sub.est[0]!.parallel) delete template.parallel;
+        children.push(template);
+      }
       all.push(...sub.est);
     }
     const template: CallTemplate = {
@@ -388,6 +429,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       ...(async ? { mode: 'async' as const } : {}),
       ...(probability < 1 ? { probability: est.probability } : {}),
       ...(est.fanout > 1 ? { fanout: est.fanout } : {}),
+      ...(est.parallel ? { parallel: true } : {}),
       serviceTimeMs: Math.max(0.001, est.medianSelfMs),
       sigma: est.sigma,
       ...(errorRate !== null && errorRate > 0 ? { errorRate: est.errorRate! } : {}),

@@ -703,21 +703,38 @@ export class Engine implements EngineState {
     }
     if (this.pendingCorrupt && !node.async) return this.rejectWrongValue(node, inst, arrive);
     const pendingBefore = this.pendingCorrupt;
-    for (const child of node.children) {
-      this.call(child, inst, t);
+    const kids = node.children;
+    // A run of parallel siblings is sent at once (from `from`) and waited for together: the
+    // handling goes on, or fails, when the slowest of the run has replied.
+    let from = t;
+    let failClass: number = CLASS.ok;
+    let failCode = 0;
+    let failService = -1;
+    for (let k = 0; k < kids.length; k++) {
+      const child = kids[k]!;
+      if (child.parallel) this.call(child, inst, from);
+      else this.call(child, inst, (from = t));
       const cls: number = this.retClass;
-      if (child.async || cls === CLASS.none) continue;
-      t = this.retEnd;
-      if (cls === CLASS.system) {
-        if (logs) this.logHandled(node, inst, arrive, LINE.downstreamError, child.service, this.retCode);
+      if (!child.async && cls !== CLASS.none) {
+        t = child.parallel ? Math.max(t, this.retEnd) : this.retEnd;
+        if (failClass === CLASS.ok && cls !== CLASS.ok) {
+          failClass = cls;
+          failCode = this.retCode;
+          failService = child.service;
+        }
+      }
+      if (failClass === CLASS.ok || kids[k + 1]?.parallel) continue;
+      this.retEnd = t;
+      this.retClass = failClass;
+      this.retCode = failCode;
+      if (failClass === CLASS.system) {
+        if (logs) this.logHandled(node, inst, arrive, LINE.downstreamError, failService, failCode);
         this.retCode = m.code(SYSTEM_CODES.downstream);
         return;
       }
-      if (cls === CLASS.business) {
-        // the child's business code travels up as is
-        if (logs) this.logHandled(node, inst, arrive, LINE.downstreamReject, child.service, this.retCode);
-        return;
-      }
+      // the child's business code travels up as is
+      if (logs) this.logHandled(node, inst, arrive, LINE.downstreamReject, failService, failCode);
+      return;
     }
     this.retEnd = t;
     if (node.async) this.pendingCorrupt = pendingBefore; // a one-way branch hands nothing back

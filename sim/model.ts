@@ -31,6 +31,8 @@ export interface CallNode {
   async: boolean;
   probability: number;
   fanout: number;
+  /** Starts with the sibling before it rather than after it (see the scenario's `parallel`). */
+  parallel: boolean;
   timeoutMs: number;
   retries: number;
   /** Cumulative probabilities of the business failures, and their return-code indices. */
@@ -219,6 +221,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
       async: c.mode === 'async',
       probability,
       fanout,
+      parallel: c.parallel === true,
       timeoutMs: c.timeoutMs ?? 3000,
       retries: c.retries ?? 0,
       businessCum: Float64Array.from(bf, (b) => (cum += b.p)),

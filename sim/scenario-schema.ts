@@ -30,6 +30,7 @@ export interface CallTemplate {
   mode?: 'sync' | 'async';
   probability?: number;
   fanout?: number;
+  parallel?: boolean;
   timeoutMs?: number;
   retries?: number;
   businessFailures?: { code: string; p: number }[];
@@ -50,6 +51,11 @@ const callTemplate: z.ZodType<CallTemplate> = z.lazy(() =>
     probability: probability.optional(),
     /** Fan-out: this many parallel calls to the service. */
     fanout: z.number().int().min(1).max(64).optional(),
+    /**
+     * Made alongside the sibling before it (at the same time), not after it: the caller waits for
+     * the slowest of a run of parallel siblings. Default: after the sibling before it.
+     */
+    parallel: z.boolean().optional(),
     /** The caller's request/reply timeout (TTL) for this call. */
     timeoutMs: z.number().int().positive().max(3_600_000).optional(),
     /** Retries after a system failure or timeout (new uniqueId, same bizSeqNo). */

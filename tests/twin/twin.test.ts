@@ -71,7 +71,8 @@ const SOURCE = {
               { call: 'mailer', operation: 'send-confirmation', mode: 'async', serviceTimeMs: 20, sigma: 0.3 },
             ],
           },
-          { call: 'pricing', operation: 'GET /quote', serviceTimeMs: 4, sigma: 0.3, errorRate: 0.05 },
+          // Made alongside the orders call (a parallel fan-out of different calls).
+          { call: 'pricing', operation: 'GET /quote', serviceTimeMs: 4, sigma: 0.3, errorRate: 0.05, parallel: true },
         ],
       },
     },
@@ -111,6 +112,7 @@ describe('fit: a twin of simulated spans recovers their scenario', () => {
       expect(g.call, p).toBe(w.call);
       expect(g.mode ?? 'sync', p).toBe(w.mode ?? 'sync');
       expect(g.fanout ?? 1, p).toBe(w.fanout ?? 1);
+      expect(g.parallel ?? false, p).toBe((w as CallTemplate).parallel ?? false);
       // The order of calls under a parent is kept.
       expect((g.children ?? []).map((c) => c.operation), p).toEqual((w.children ?? []).map((c) => c.operation));
     }
