@@ -676,7 +676,8 @@ export class Engine implements EngineState {
     if (logs) this.thread = 1 + Math.floor(this.lrng.next() * WORKER_POOL_SIZE);
     const median = Number.isNaN(node.timeMs) ? m.serviceTimeMs[svc]! : node.timeMs;
     const shape = Number.isNaN(node.sigma) ? m.serviceSigma[svc]! : node.sigma;
-    let t = arrive + this.waitMs[inst]! + rng.lognormal(median, shape) * fx.instSlow[inst]!;
+    const begin = arrive + this.waitMs[inst]!;
+    let t = begin + rng.lognormal(median, shape) * fx.instSlow[inst]!;
     const db = m.serviceDbMs[svc]!;
     let dbTime = 0;
     if (db > 0) {
@@ -704,13 +705,27 @@ export class Engine implements EngineState {
     if (this.pendingCorrupt && !node.async) return this.rejectWrongValue(node, inst, arrive);
     const pendingBefore = this.pendingCorrupt;
     const kids = node.children;
+    // An escaping exception (code-exception) stops the handler where it is thrown, at a uniform
+    // point of its steps: during its own work (cut short), or before one of its calls, or after the
+    // last; the calls after that point are never made. Drawn only where there is a chance.
+    let throwAt = -1;
+    const thrown = fx.thrownException[op]!;
+    if (thrown > 0 && rng.next() < thrown) {
+      const u = rng.next() * (kids.length + 1);
+      throwAt = Math.floor(u);
+      if (throwAt === 0) {
+        this.retEnd = begin + (t - begin) * u;
+        return this.escaped(node, inst, arrive, op);
+      }
+    }
+    const made = throwAt < 0 ? kids.length : throwAt;
     // A run of parallel siblings is sent at once (from `from`) and waited for together: the
     // handling goes on, or fails, when the slowest of the run has replied.
     let from = t;
     let failClass: number = CLASS.ok;
     let failCode = 0;
     let failService = -1;
-    for (let k = 0; k < kids.length; k++) {
+    for (let k = 0; k < made; k++) {
       const child = kids[k]!;
       if (child.parallel) this.call(child, inst, from);
       else this.call(child, inst, (from = t));
@@ -723,7 +738,7 @@ export class Engine implements EngineState {
           failService = child.service;
         }
       }
-      if (failClass === CLASS.ok || kids[k + 1]?.parallel) continue;
+      if (failClass === CLASS.ok || (k + 1 < made && kids[k + 1]!.parallel)) continue;
       this.retEnd = t;
       this.retClass = failClass;
       this.retCode = failCode;
@@ -737,6 +752,7 @@ export class Engine implements EngineState {
       return;
     }
     this.retEnd = t;
+    if (throwAt >= 0) return this.escaped(node, inst, arrive, op);
     if (node.async) this.pendingCorrupt = pendingBefore; // a one-way branch hands nothing back
     else if (this.pendingCorrupt) return this.rejectWrongValue(node, inst, arrive);
     this.retClass = CLASS.ok;
@@ -748,6 +764,21 @@ export class Engine implements EngineState {
     }
     const wrong = fx.wrongReturn[op]!;
     if (wrong > 0 && !node.async && rng.next() < wrong) this.pendingCorrupt = true;
+  }
+
+  /**
+   * An exception escaped the handler at retEnd: the call fails with it. Only a handler that logs
+   * before rethrowing writes the error line; an entry service's access log records the 500 anyway.
+   */
+  private escaped(node: CallNode, inst: number, arrive: number, op: number): void {
+    this.retClass = CLASS.system;
+    this.retCode = this.m.code(SYSTEM_CODES.exception);
+    if (!this.logs) return;
+    if (this.fx.thrownLogged[op] === 1) return this.logHandled(node, inst, arrive, LINE.exception, -1, 0);
+    if (this.catalog!.entry[node.service] === 1 && node === this.m.txTypes[this.type]!.root) {
+      this.logs.setCall(this.handling);
+      this.logAccess(inst, arrive, 500);
+    }
   }
 
   /** This step's validation rejects a value an earlier call returned wrong. */

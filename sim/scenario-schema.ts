@@ -19,6 +19,9 @@ const upTo = (max: number) => z.number().positive().max(max);
 const ms = upTo(3_600_000); // one hour
 const multiplier = upTo(1000);
 
+/** What the code around a thrown exception does with it (a code-exception fault's `handler`). */
+export const EXCEPTION_HANDLERS = ['catches', 'logs-and-throws', 'throws'] as const;
+
 const businessFailure = z.strictObject({
   /** Return code, e.g. INSUFFICIENT_BALANCE. */
   code: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an upper-case return code such as INSUFFICIENT_BALANCE'),
@@ -160,6 +163,13 @@ const fault = z.strictObject({
   tags: z.array(z.string()).optional(),
   /** For bad-release, code-exception, wrong-return: the transaction types whose operations on the service are hit. */
   operations: z.array(name).optional(),
+  /**
+   * For code-exception: what the code around the throw does with the exception. `catches`
+   * (default): logs it and falls back, the reply is unchanged. `logs-and-throws`: logs it and lets
+   * it escape; `throws`: lets it escape unlogged. An escaping exception aborts the rest of the
+   * handler (its later calls and log lines) and fails the call.
+   */
+  handler: z.enum(EXCEPTION_HANDLERS).optional(),
   /** Run the fault `count` times, `every` apart (e.g. a batch job); each run is its own truth entry. */
   repeat: z.strictObject({ every: duration, count: z.number().int().min(1).max(10_000) }).optional(),
 });

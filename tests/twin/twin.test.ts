@@ -220,6 +220,12 @@ describe('sweep-faults', () => {
     expect(faultTargets(s, 'traffic-surge')).toHaveLength(2);
     expect(planFaultSweep(s, { types: ['code-exception', 'network-delay'], severities: [0.2, 0.8] })).toHaveLength((5 + 6) * 2);
     expect(() => planFaultSweep(s, { types: ['no-such-fault'] })).toThrow(/unknown fault type 'no-such-fault'/);
+    // One code-exception per handler asked for; other types are not multiplied.
+    const handled = planFaultSweep(s, { types: ['code-exception', 'wrong-return'], exceptionHandlers: ['logs-and-throws', 'throws'] });
+    expect(handled).toHaveLength(5 * 2 + 5);
+    expect(handled.find((f) => f.name === 'code-exception--stock--s05--throws')!.fault).toMatchObject({ type: 'code-exception', handler: 'throws' });
+    expect(handled.find((f) => f.name === 'wrong-return--stock--s05')!.fault.handler).toBeUndefined();
+    expect(() => planFaultSweep(s, { exceptionHandlers: ['ignores'] })).toThrow(/exception handler 'ignores': must be one of catches, logs-and-throws, throws/);
   });
 
   it('writes a suite that loads and plans like any suite', async () => {
