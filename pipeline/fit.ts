@@ -31,7 +31,9 @@ import { loadSpans } from '../data/inputs.js';
 import { readLogs } from '../data/log-csv.js';
 import { readMetrics } from '../data/metric-csv.js';
 import { LOG_LEVEL, SPAN_STATUS, type LogTable, type MetricTable, type SpanTable } from '../data/types.js';
-import { LEG_SIGMA, LEGS_PER_CALL } from '../sim/engine.js';
+import { LEGS_PER_CALL } from '../sim/engine.js';
+import { LEG_SIGMA } from '../sim/model.js';
+import { normalQuantile, stream } from '../sim/rng.js';
 import { scenarioSchema, type CallTemplate, type ScenarioFile } from '../sim/scenario-schema.js';
 
 export interface FitOptions {
@@ -66,6 +68,9 @@ export interface NodeEstimate {
   async: boolean;
   /** Made alongside the sibling before it in most parent calls that made both (their calls overlap). */
   parallel: boolean;
+  /** This call's own bus legs (from NODE_MIN_GAPS or more gaps), null: the scenario's. */
+  legMs: number | null;
+  legSigma: number | null;
   medianSelfMs: number;
   sigma: number;
   /** Share of status-known calls that failed by themselves; null without status. */
@@ -83,6 +88,7 @@ export interface FitEstimates {
   trafficNoise: number;
   statusKnown: number;
   legMs: number | null;
+  legSigma: number | null;
   /** Real name -> twin name (the scenario's names are lower-case with dashes). */
   serviceNames: Record<string, string>;
   services: {
@@ -118,6 +124,8 @@ export interface FittedTwin {
 }
 
 const MAX_DEPTH = 16;
+/** Gaps between client and server spans a call needs for bus legs of its own. */
+const NODE_MIN_GAPS = 20;
 const MAX_FANOUT = 64;
 /** Floor on own time, so that a zero (a callee that only waits) has a log. */
 const MIN_SELF_MS = 0.01;
@@ -195,15 +203,20 @@ interface Acc {
   afterPrevious: number;
   asyncVotes: number;
   orderSum: number;
-  logSum: number;
-  logSq: number;
+  /** Median and 95th percentile of the log own time over the node's calls. */
+  logP50: number;
+  logP95: number;
+  /** Measurable gaps between client and server spans of its calls, and their median and 95th percentile. */
+  gaps: number;
+  gapP50: number;
+  gapP95: number;
   known: number;
   ownErrors: number;
   children: Map<string, Acc>;
 }
 
 function acc(service: number, operation: number, key: string): Acc {
-  return { service, operation, key, parentsWith: 0, calls: 0, parallel: 0, sequential: 0, withPrevious: 0, afterPrevious: 0, asyncVotes: 0, orderSum: 0, logSum: 0, logSq: 0, known: 0, ownErrors: 0, children: new Map() };
+  return { service, operation, key, parentsWith: 0, calls: 0, parallel: 0, sequential: 0, withPrevious: 0, afterPrevious: 0, asyncVotes: 0, orderSum: 0, logP50: 0, logP95: 0, gaps: 0, gapP50: 0, gapP95: 0, known: 0, ownErrors: 0, children: new Map() };
 }
 
 /** The callee did not hold its caller: it ran on after the caller's client span by more than half its own time. */
@@ -239,6 +252,14 @@ function overlapsPrevious(v: CallView, a: number, b: number): boolean {
   return overlap > 0.5 * Math.min(callEnd(v, a) - callStart(v, a), callEnd(v, b) - callStart(v, b));
 }
 
+/** The time a synchronous call spent between its client and server spans (ms), NaN where not measurable. */
+function gapOf(v: CallView, c: number): number {
+  const cs = v.clientStart[c]!;
+  if (Number.isNaN(cs) || isAsync(v, c)) return NaN;
+  const gap = v.clientEnd[c]! - cs - (v.end[c]! - v.start[c]!);
+  return gap >= 0 ? gap : NaN;
+}
+
 /** A call failed by itself: it failed and none of its synchronous calls did. */
 function ownFailure(v: CallView, c: number): boolean {
   if (v.status[c] !== SPAN_STATUS.system) return false;
@@ -249,7 +270,17 @@ function ownFailure(v: CallView, c: number): boolean {
   return true;
 }
 
-function quantile(sorted: number[], p: number): number {
+/** The standard normal's 95th percentile. */
+const Z95 = 1.6448536269514722;
+
+/** Sets a node's median and 95th percentile of log own time from its calls. */
+function logQuantiles(a: Acc, logSelf: Float64Array, calls: readonly number[]): void {
+  const xs = Float64Array.from(calls, (c) => logSelf[c]!).sort();
+  a.logP50 = quantile(xs, 0.5);
+  a.logP95 = quantile(xs, 0.95);
+}
+
+function quantile(sorted: ArrayLike<number>, p: number): number {
   if (!sorted.length) return NaN;
   const x = p * (sorted.length - 1);
   const lo = Math.floor(x);
@@ -362,9 +393,12 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
         for (const c of list) flat.push(c);
       }
       child.calls += flat.length;
+      logQuantiles(child, logSelf, flat);
+      const gaps = flat.map((c) => gapOf(v, c)).filter((g) => !Number.isNaN(g)).sort((x, y) => x - y);
+      child.gaps = gaps.length;
+      child.gapP50 = quantile(gaps, 0.5);
+      child.gapP95 = quantile(gaps, 0.95);
       for (const c of flat) {
-        child.logSum += logSelf[c]!;
-        child.logSq += logSelf[c]! * logSelf[c]!;
         if (isAsync(v, c)) child.asyncVotes++;
         if (v.status[c] !== SPAN_STATUS.unknown) {
           child.known++;
@@ -381,8 +415,11 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   const coveredSeconds = minutes.size * 60;
   const nodeEstimate = (a: Acc, parentCalls: number, path: string): { template: CallTemplate; est: NodeEstimate[] } => {
     const n = a.calls;
-    const mean = a.logSum / n;
-    const sd = n > 1 ? Math.sqrt(Math.max(0, (a.logSq - n * mean * mean) / (n - 1))) : 0;
+    // Quantile matching: the median, and the shape that puts the 95th percentile where the data has it
+    // (a few outliers would inflate the sd of log, and with it the twin's whole tail).
+    const sd = (a.logP95 - a.logP50) / Z95;
+    // The network and client overhead differs by call (payloads, connection pools): a call's own legs where its gaps allow.
+    const legs = a.gaps >= NODE_MIN_GAPS ? fitLegs(a.gapP50, a.gapP95) : null;
     const probability = Math.min(1, a.parentsWith / Math.max(1, parentCalls));
     const perParent = n / Math.max(1, a.parentsWith);
     const count = Math.min(MAX_FANOUT, Math.max(1, Math.round(perParent)));
@@ -400,7 +437,9 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       repeat: sequential ? count : 1,
       async,
       parallel: a.withPrevious > a.afterPrevious,
-      medianSelfMs: sig3(Math.exp(mean)),
+      legMs: legs ? Math.max(0.001, sig3(legs.legMs)) : null,
+      legSigma: legs ? sig3(legs.legSigma) : null,
+      medianSelfMs: sig3(Math.exp(a.logP50)),
       sigma: sig3(Math.min(3, sd)),
       errorRate: errorRate === null ? null : sig3(errorRate),
     };
@@ -430,6 +469,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       ...(probability < 1 ? { probability: est.probability } : {}),
       ...(est.fanout > 1 ? { fanout: est.fanout } : {}),
       ...(est.parallel ? { parallel: true } : {}),
+      ...(est.legMs !== null ? { legMs: est.legMs, legSigma: est.legSigma! } : {}),
       serviceTimeMs: Math.max(0.001, est.medianSelfMs),
       sigma: est.sigma,
       ...(errorRate !== null && errorRate > 0 ? { errorRate: est.errorRate! } : {}),
@@ -443,13 +483,12 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     for (const c of t.traces) {
       rootAcc.calls++;
       rootAcc.parentsWith++;
-      rootAcc.logSum += logSelf[c]!;
-      rootAcc.logSq += logSelf[c]! * logSelf[c]!;
       if (v.status[c] !== SPAN_STATUS.unknown) {
         rootAcc.known++;
         if (ownFailure(v, c)) rootAcc.ownErrors++;
       }
     }
+    logQuantiles(rootAcc, logSelf, t.traces);
     merge(rootAcc, t.traces, 0);
     const { template, est } = nodeEstimate(rootAcc, t.traces.length, '');
     const label = t.first >= 0 ? s[v.operation[t.first]!]! : s[v.operation[t.root]!]!;
@@ -491,17 +530,17 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     trafficNoise = sig3(Math.min(2, Math.sqrt(Math.log(1 + Math.max(0, variance - mean) / (mean * mean)))));
   }
 
-  // Bus leg: the median gap between the caller's view of a call and the callee's, over the legs a
-  // call crosses (the sum of LEGS_PER_CALL lognormal legs has about their summed mean as median).
+  // Bus leg: from the gap between the caller's view of a call and the callee's, which the twin
+  // makes of LEGS_PER_CALL legs.
   const gaps: number[] = [];
   for (let c = 0; c < v.length; c++) {
-    const cs = v.clientStart[c]!;
-    if (Number.isNaN(cs)) continue;
-    const gap = v.clientEnd[c]! - cs - (v.end[c]! - v.start[c]!);
-    if (gap >= 0 && !isAsync(v, c)) gaps.push(gap);
+    const gap = gapOf(v, c);
+    if (!Number.isNaN(gap)) gaps.push(gap);
   }
   gaps.sort((a, b) => a - b);
-  const legMs = gaps.length >= 10 ? Math.max(0.001, sig3(quantile(gaps, 0.5) / (LEGS_PER_CALL * Math.exp((LEG_SIGMA * LEG_SIGMA) / 2)))) : null;
+  const legs = gaps.length >= 10 ? fitLegs(quantile(gaps, 0.5), quantile(gaps, 0.95)) : null;
+  const legMs = legs ? Math.max(0.001, sig3(legs.legMs)) : null;
+  const legSigma = legs ? sig3(legs.legSigma) : null;
 
   // CPU per instance and minute, where the metrics hold a CPU percentage.
   const cpuMetric = telemetry.metrics ? cpuPercentMetric(telemetry.metrics.names) : null;
@@ -627,7 +666,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     description: `A twin fitted from ${v.length} calls in ${roots} traces over ${minutes.size} minutes of ${services.length} services.`,
     start: new Date(startMinute).toISOString().replace(/:00\.000Z$/, ':00Z'),
     duration: `${durationMinutes}m`,
-    ...(legMs !== null ? { legMs } : {}),
+    ...(legMs !== null ? { legMs, legSigma } : {}),
     dcns: ['dcn-01'],
     subsystems: [{ name: 'system', services: subsystemServices }],
     transactions: scenarioTx,
@@ -643,6 +682,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     trafficNoise,
     statusKnown: sig3(v.length ? known / v.length : 0),
     legMs,
+    legSigma,
     serviceNames: Object.fromEntries(services.map((svc) => [s[svc]!, twinName.get(svc)!])),
     services: serviceEst,
     transactions: estimates,
@@ -660,6 +700,49 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     logs: telemetry.logs ? { lines: telemetry.logs.length, services: logsBy.size } : null,
   };
   return { scenario, yaml: scenarioYaml(scenario, estimatesOut), estimates: estimatesOut };
+}
+
+const LEG_DRAWS = 4000;
+/** Leg shapes tabulated for fitLegs: 0.01 to 3 in steps of 0.01. */
+const LEG_SHAPES = Float64Array.from({ length: 300 }, (_, k) => (k + 1) / 100);
+let legTable: { p50: Float64Array; ratio: Float64Array } | undefined;
+
+/** Per tabulated shape, the median and p95 / p50 of a sum of LEGS_PER_CALL unit-median lognormal legs (one seeded sample). */
+function legSums(): { p50: Float64Array; ratio: Float64Array } {
+  if (legTable) return legTable;
+  const r = stream(1, 'fit:legs');
+  const z = new Float64Array(LEG_DRAWS * LEGS_PER_CALL);
+  for (let i = 0; i < z.length; i++) z[i] = normalQuantile(r());
+  const sums = new Float64Array(LEG_DRAWS);
+  const p50 = new Float64Array(LEG_SHAPES.length);
+  const ratio = new Float64Array(LEG_SHAPES.length);
+  LEG_SHAPES.forEach((sigma, k) => {
+    for (let i = 0; i < LEG_DRAWS; i++) {
+      let x = 0;
+      for (let j = 0; j < LEGS_PER_CALL; j++) x += Math.exp(sigma * z[i * LEGS_PER_CALL + j]!);
+      sums[i] = x;
+    }
+    sums.sort();
+    p50[k] = quantile(sums, 0.5);
+    ratio[k] = quantile(sums, 0.95) / p50[k]!;
+  });
+  return (legTable = { p50, ratio });
+}
+
+/**
+ * The bus leg's median and lognormal shape whose sum over LEGS_PER_CALL legs has the gaps' median
+ * and 95th percentile (a network with a long tail, e.g. retransmissions, has a large shape): the
+ * shape where the sum's p95 / p50 (which grows with it) meets the gaps', then the median scales.
+ * Gaps with no spread keep the default shape.
+ */
+export function fitLegs(g50: number, g95: number): { legMs: number; legSigma: number } {
+  const { p50, ratio } = legSums();
+  let k = LEG_SHAPES.indexOf(LEG_SIGMA);
+  if (g50 > 0 && g95 > g50) {
+    k = 0;
+    while (k < LEG_SHAPES.length - 1 && ratio[k]! < g95 / g50) k++;
+  }
+  return { legMs: g50 / p50[k]!, legSigma: LEG_SHAPES[k]! };
 }
 
 /** Lines and lines at error or above per service name. */
@@ -701,7 +784,7 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
     const pair = top.items.find((p) => (p.key as { value?: unknown }).value === key);
     if (pair) (pair.key as { commentBefore?: string }).commentBefore = text;
   };
-  note('legMs', e.legMs !== null ? ` The median gap between client and server spans of a synchronous call, over the ${LEGS_PER_CALL} bus legs it crosses.` : '');
+  note('legMs', e.legMs !== null ? ` legMs and legSigma: ${LEGS_PER_CALL} lognormal bus legs whose sum has the median and 95th percentile of the gap between client and server spans of a synchronous call.` : '');
   note('traffic', ` Rates: roots per second over the ${e.minutes} minutes with data. Daily shape: ${e.dailyShape === 'estimated' ? `hourly means over ${e.hoursOfDay} hours of day` : `flat (the data covers ${e.hoursOfDay} hours of day; 20 needed)`}. Noise: extra-Poisson per-minute variation.`);
   const subs = doc.getIn(['subsystems', 0, 'services'], true);
   if (isSeq(subs)) {

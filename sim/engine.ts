@@ -11,7 +11,6 @@ import { mix32, normalQuantile, poissonInverse, stream, TxRandom } from './rng.j
 import { arrivalRate } from './traffic.js';
 
 const TICK_MS = 1000;
-export const LEG_SIGMA = 0.3;
 /** Bus legs of a synchronous call: client -> mesh -> broker -> mesh -> server, and back. */
 export const LEGS_PER_CALL = 8;
 const RETRY_BACKOFF_MS = 50;
@@ -105,6 +104,9 @@ export class Engine implements EngineState {
    * as call arguments are boxed on the heap, typed-array stores are not.
    */
   private readonly times: Float64Array;
+  /** Median and lognormal shape of the legs drawn next (setLegs). */
+  private legMedian = 0;
+  private legShape = 0;
   /** Leg latencies drawn by drawLegs(). */
   private readonly legs = new Float64Array(3);
   private readonly logs?: LogRows;
@@ -351,7 +353,13 @@ export class Engine implements EngineState {
   }
 
   private leg(): number {
-    return this.rng.lognormal(this.m.legMs, LEG_SIGMA);
+    return this.rng.lognormal(this.legMedian, this.legShape);
+  }
+
+  /** The legs of the call attemptCall() makes: its template's when set, else the scenario's. */
+  private setLegs(node: CallNode): void {
+    this.legMedian = Number.isNaN(node.legMs) ? this.m.legMs : node.legMs;
+    this.legShape = Number.isNaN(node.legSigma) ? this.m.legSigma : node.legSigma;
   }
 
   /**
@@ -361,8 +369,9 @@ export class Engine implements EngineState {
   private drawLegs(k: number): void {
     const legs = this.legs;
     this.rng.fillNormal(legs, k);
-    const median = this.m.legMs;
-    for (let j = 0; j < k; j++) legs[j] = median * Math.exp(LEG_SIGMA * legs[j]!);
+    const median = this.legMedian;
+    const sigma = this.legShape;
+    for (let j = 0; j < k; j++) legs[j] = median * Math.exp(sigma * legs[j]!);
   }
 
   /**
@@ -489,6 +498,7 @@ export class Engine implements EngineState {
     const seq = ++this.callSeq;
     this.rows?.setCall(seq, node.operation + 1);
     this.logs?.setCall(seq);
+    this.setLegs(node);
     const edge = callerSvc * this.ns + svc;
     const legs = this.legs;
     this.drawLegs(1);
@@ -546,6 +556,7 @@ export class Engine implements EngineState {
     const callerThread = this.thread;
     const callerHandling = this.handling;
     this.process(node, inst, t4, seq);
+    this.setLegs(node); // its own calls drew their legs meanwhile
     this.thread = callerThread;
     this.handling = callerHandling;
     this.rows?.setCall(seq, node.operation + 1); // children have set their own uniqueIds meanwhile

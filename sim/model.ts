@@ -3,6 +3,9 @@ import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
 import { INSTANCE_STATE } from './faults.js';
 
+/** Lognormal shape of one bus leg unless the scenario sets `legSigma`. */
+export const LEG_SIGMA = 0.3;
+
 /**
  * A scenario compiled into indexed, typed form for the engine. "Services" here covers every
  * endpoint on the bus: bank services (kind 0), third-party channels (kind 1, outside the bank) and
@@ -43,6 +46,9 @@ export interface CallNode {
   /** Median and lognormal shape of this call's processing time; NaN: the service's own. */
   timeMs: number;
   sigma: number;
+  /** Median and lognormal shape of this call's bus legs; NaN: the scenario's. */
+  legMs: number;
+  legSigma: number;
   /** The callee's background failure probability for this call (SYS_EXCEPTION), 0 for none. */
   errorRate: number;
   children: CallNode[];
@@ -62,6 +68,7 @@ export interface Model {
   durationMs: number;
   scale: number;
   legMs: number;
+  legSigma: number;
   dcns: string[];
   subsystems: string[];
   services: string[];
@@ -229,6 +236,8 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
       operation: operationOf(c.operation),
       timeMs: c.serviceTimeMs ?? NaN,
       sigma: c.sigma ?? NaN,
+      legMs: c.legMs ?? NaN,
+      legSigma: c.legSigma ?? NaN,
       errorRate: c.errorRate ?? 0,
       children: (c.children ?? []).map((ch) => compileCall(ch, m, callsPerTx)),
     };
@@ -269,6 +278,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     durationMs: Math.ceil(durationMs / 60_000) * 60_000,
     scale,
     legMs: s.legMs ?? 0.4,
+    legSigma: s.legSigma ?? LEG_SIGMA,
     dcns,
     subsystems,
     services,

@@ -41,6 +41,8 @@ export interface CallTemplate {
   serviceTimeMs?: number;
   sigma?: number;
   errorRate?: number;
+  legMs?: number;
+  legSigma?: number;
   children?: CallTemplate[];
 }
 
@@ -73,6 +75,9 @@ const callTemplate: z.ZodType<CallTemplate> = z.lazy(() =>
     sigma: z.number().min(0).max(3).optional(),
     /** Probability that the callee fails this call by itself (SYS_EXCEPTION) when no fault acts: its background errors. */
     errorRate: probability.optional(),
+    /** Median and lognormal shape of this call's bus legs, when they differ from the scenario's `legMs` and `legSigma`. */
+    legMs: upTo(60_000).optional(),
+    legSigma: z.number().positive().max(3).optional(),
     children: z.array(callTemplate).optional(),
   }),
 );
@@ -194,6 +199,8 @@ export const scenarioSchema = z.strictObject({
   traffic,
   /** Network latency of one bus leg (ms, lognormal median). */
   legMs: upTo(60_000).optional(),
+  /** Lognormal shape of one bus leg (default 0.3): a fitted twin's network may have a long tail. */
+  legSigma: z.number().positive().max(3).optional(),
   faults: z.array(fault).optional(),
 });
 

@@ -66,7 +66,8 @@ const SOURCE = {
             serviceTimeMs: 12,
             sigma: 0.4,
             children: [
-              { call: 'stock', operation: 'GET /stock/{id}', serviceTimeMs: 3, sigma: 0.2, fanout: 3 },
+              // A call whose network has a long tail (its own bus legs).
+              { call: 'stock', operation: 'GET /stock/{id}', serviceTimeMs: 3, sigma: 0.2, fanout: 3, legMs: 0.2, legSigma: 1.5 },
               { call: 'pricing', operation: 'GET /price', serviceTimeMs: 6, sigma: 0.5, probability: 0.4 },
               { call: 'mailer', operation: 'send-confirmation', mode: 'async', serviceTimeMs: 20, sigma: 0.3 },
             ],
@@ -132,6 +133,11 @@ describe('fit: a twin of simulated spans recovers their scenario', () => {
     const rates = Object.fromEntries(twin.scenario.transactions.map((t) => [t.root.operation, t.rate]));
     expect(Math.abs(rates['POST /checkout']! / 6 - 1)).toBeLessThan(0.1);
     expect(Math.abs(rates['GET /browse']! / 14 - 1)).toBeLessThan(0.1);
+    // Each call's bus legs (8 per call): the shape within 0.15, the median within 25%.
+    for (const [p, legMs, legSigma] of [['/POST /checkout/POST /orders/GET /stock/{id}', 0.2, 1.5], ['/GET /browse/GET /stock', 0.5, 0.3]] as const) {
+      expect(Math.abs(got.get(p)!.legSigma! - legSigma), p).toBeLessThan(0.15);
+      expect(Math.abs(got.get(p)!.legMs! / legMs - 1), p).toBeLessThan(0.25);
+    }
     const est = twin.estimates.transactions.flatMap((t) => t.nodes).find((n: NodeEstimate) => n.operation === 'GET /quote')!;
     expect(est.errorRate).toBeGreaterThan(0.03);
     expect(twin.estimates.statusKnown).toBe(1);
