@@ -667,6 +667,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     start: new Date(startMinute).toISOString().replace(/:00\.000Z$/, ':00Z'),
     duration: `${durationMinutes}m`,
     ...(legMs !== null ? { legMs, legSigma } : {}),
+    ...(known === 0 ? { spanStatus: false } : {}),
     dcns: ['dcn-01'],
     subsystems: [{ name: 'system', services: subsystemServices }],
     transactions: scenarioTx,
@@ -784,6 +785,7 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
     const pair = top.items.find((p) => (p.key as { value?: unknown }).value === key);
     if (pair) (pair.key as { commentBefore?: string }).commentBefore = text;
   };
+  note('spanStatus', ' The spans carry no status: neither do the twin\'s.');
   note('legMs', e.legMs !== null ? ` legMs and legSigma: ${LEGS_PER_CALL} lognormal bus legs whose sum has the median and 95th percentile of the gap between client and server spans of a synchronous call.` : '');
   note('traffic', ` Rates: roots per second over the ${e.minutes} minutes with data. Daily shape: ${e.dailyShape === 'estimated' ? `hourly means over ${e.hoursOfDay} hours of day` : `flat (the data covers ${e.hoursOfDay} hours of day; 20 needed)`}. Noise: extra-Poisson per-minute variation.`);
   const subs = doc.getIn(['subsystems', 0, 'services'], true);

@@ -69,6 +69,8 @@ export interface Model {
   scale: number;
   legMs: number;
   legSigma: number;
+  /** The system's spans record a call's status (the scenario's `spanStatus`). */
+  spanStatus: boolean;
   dcns: string[];
   subsystems: string[];
   services: string[];
@@ -279,6 +281,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     scale,
     legMs: s.legMs ?? 0.4,
     legSigma: s.legSigma ?? LEG_SIGMA,
+    spanStatus: s.spanStatus ?? true,
     dcns,
     subsystems,
     services,

@@ -199,6 +199,11 @@ export const scenarioSchema = z.strictObject({
   traffic,
   /** Network latency of one bus leg (ms, lognormal median). */
   legMs: upTo(60_000).optional(),
+  /**
+   * Whether the system's spans record a call's status (default true). false: exported spans carry
+   * none, and the transaction trees a suite's methods read lose it, as with tracing that records no status.
+   */
+  spanStatus: z.boolean().optional(),
   /** Lognormal shape of one bus leg (default 0.3): a fitted twin's network may have a long tail. */
   legSigma: z.number().positive().max(3).optional(),
   faults: z.array(fault).optional(),

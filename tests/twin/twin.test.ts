@@ -12,11 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { BadRows } from '../../common/bad-rows.js';
 import { loadSpans } from '../../data/inputs.js';
-import type { SpanTable } from '../../data/types.js';
+import { SPAN_STATUS, type SpanTable } from '../../data/types.js';
 import { compareRuns } from '../../pipeline/fidelity.js';
 import { fitScenario, type FittedTwin, type NodeEstimate } from '../../pipeline/fit.js';
 import { fitReport } from '../../pipeline/fit-report.js';
 import { faultTargets, planFaultSweep, writeFaultSweep } from '../../pipeline/sweep-faults.js';
+import { resolveMethods } from '../../pipeline/methods.js';
+import { evaluateScenarioItem } from '../../pipeline/scenario-item.js';
 import { loadSuite } from '../../pipeline/suite.js';
 import { planSweep } from '../../pipeline/sweep.js';
 import { renderFidelity } from '../../reports/fidelity-html.js';
@@ -185,6 +187,30 @@ describe('fit: a twin of simulated spans recovers their scenario', () => {
     expect(errorRateMet(0.3, 0.37, targets)).toBe(false);
     expect(errorRateMet(null, 0.1, targets)).toBeNull();
   });
+});
+
+describe('a system whose spans record no status', () => {
+  it('gets a twin whose spans and suite items carry none either', async () => {
+    const blind = { ...spans, status: new Uint8Array(spans.length).fill(SPAN_STATUS.unknown) };
+    const fitted = fitScenario(blind, { name: 'blind' });
+    expect(fitted.scenario.spanStatus).toBe(false);
+    expect(fitted.yaml).toMatch(/# The spans carry no status: neither do the twin's\.\nspanStatus: false/);
+    // With failures going on (a bad release), neither the exported spans nor a suite item's trees show them.
+    const file = path.join(tmp, 'blind.yaml');
+    fs.writeFileSync(file, stringify({ ...SOURCE, duration: '6m', spanStatus: false, faults: [{ type: 'bad-release', target: { service: 'pricing' }, start: '2m', duration: '3m', severity: 0.8 }] }));
+    await generate({ scenario: file, seed: 3, out: path.join(tmp, 'blind'), logs: false, metrics: false, export: { spans: 'csv' } });
+    const exported = await loadSpans([path.join(tmp, 'blind', 'spans.csv')], { badRows: new BadRows('reject') });
+    expect(exported.status.every((x) => x === SPAN_STATUS.unknown)).toBe(true);
+    const methods = await resolveMethods({ detectors: [], rca: ['count'] });
+    const item = { key: 'blind@1', scenario: file, seed: 1, generatorSeed: 1 };
+    const result = await evaluateScenarioItem(item, methods, { scratch: path.join(tmp, 'items') });
+    expect(result.profile!.statusKnown).toBe(0);
+    // The same item with status recorded sees the failures.
+    fs.writeFileSync(file, stringify({ ...SOURCE, duration: '6m', faults: [{ type: 'bad-release', target: { service: 'pricing' }, start: '2m', duration: '3m', severity: 0.8 }] }));
+    const seen = await evaluateScenarioItem(item, methods, { scratch: path.join(tmp, 'items') });
+    expect(seen.profile!.statusKnown).toBe(1);
+    expect(seen.profile!.errorsPerTrace.some(([errors, n]) => errors > 0 && n > 0)).toBe(true);
+  }, 60_000);
 });
 
 describe('the message log names the operations the scenario names', () => {
