@@ -8,8 +8,9 @@
  *   make it, how many times (parallel fan-out or a sequential repeat), sync or async, the
  *   order of first calls, and whether it is made alongside the sibling before it (their calls
  *   overlap in time) or after it;
- * - per call-tree node, a lognormal fit of the callee's own time (median = exp(mean log), shape =
- *   sd of log) and, where spans carry a status, the share of calls that failed by themselves
+ * - per call-tree node, a lognormal fit of the callee's own time (quantile matching: its median,
+ *   and the shape that puts its 95th percentile where the data has it), its bus legs where it has
+ *   enough client and server spans, and, where spans carry a status, the share of calls that failed by themselves
  *   (not because a synchronous child failed);
  * - per transaction type, the arrival rate over the minutes the data covers, the hourly shape when
  *   it covers most hours of a day, and the extra-Poisson per-minute noise;
@@ -18,7 +19,8 @@
  *   load-latency relation of its instances' minutes where one shows (M/M/1: 1 / latency falls
  *   linearly in load), else far above the peak load, so that the twin adds no queueing the data
  *   did not show;
- * - the bus leg from the gap between client and server spans.
+ * - the bus leg (median and shape) from the gap between client and server spans;
+ * - whether spans record a status at all (a twin of a system whose spans carry none records none).
  * The YAML says in comments what was estimated from how much data, and what of the metrics and
  * logs the scenario format has no setting for (log volume and error lines per service: the
  * simulator writes its own log catalogue), measured but not used.
@@ -768,7 +770,7 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
     ` A twin fitted by \`faultline fit\` from ${e.spans} spans: ${e.calls} calls in ${e.traces} traces, ${e.minutes} minutes with data.`,
     ` Status known on ${(e.statusKnown * 100).toFixed(1)}% of calls${e.statusKnown === 0 ? ': no error rates were estimated (the spans carry none)' : ''}.`,
     e.droppedTraces || e.droppedCalls ? ` Left out as too rare: ${e.droppedTraces} traces of rare transaction types, ${e.droppedCalls} calls of rare child calls.` : ' Nothing was left out.',
-    ' Per-call serviceTimeMs and sigma: lognormal fit (median, sd of log) of the callee\'s own time (handling minus waiting on its synchronous calls).',
+    ' Per-call serviceTimeMs and sigma: lognormal fit of the callee\'s own time (handling minus waiting on its synchronous calls) by quantile matching (its median and 95th percentile).',
     ...(e.metrics
       ? [
           ` Metrics: ${e.metrics.rows} rows from ${e.metrics.instances} instances; ${e.metrics.cpuMetric ? `CPU from ${e.metrics.cpuMetric} (percent) against the spans' per-instance load gives capacities where it rises with load (${CPU_MIN_MINUTES}+ instance-minutes, r >= ${CPU_MIN_R})` : 'none is a CPU percentage'}.`,
