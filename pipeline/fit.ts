@@ -10,8 +10,8 @@
  *   overlap in time) or after it;
  * - per call-tree node, a lognormal fit of the callee's own time (quantile matching: its median,
  *   and the shape that puts its 95th percentile where the data has it), its bus legs where it has
- *   enough client and server spans, and, where spans carry a status, the share of calls that failed by themselves
- *   (not because a synchronous child failed);
+ *   enough client and server spans, and, where spans carry a status, the share of calls that
+ *   failed by themselves (not because a synchronous child failed);
  * - per transaction type, the arrival rate over the minutes the data covers, the hourly shape when
  *   it covers most hours of a day, and the extra-Poisson per-minute noise;
  * - per service, capacity: from its instances' CPU against their load where metrics are given and
