@@ -5,11 +5,13 @@
  * - transaction types: a root operation and the first call it makes (a gateway's one generic
  *   route splits by where it sends the request), each with its call tree merged over its traces:
  *   per child (callee service and operation under the same path) the share of parent calls that
- *   make it, how many times (parallel fan-out or a sequential repeat), sync or async, and the
- *   order of first calls;
- * - per call-tree node, a lognormal fit of the callee's own time (median = exp(mean log), shape =
- *   sd of log) and, where spans carry a status, the share of calls that failed by themselves
- *   (not because a synchronous child failed);
+ *   make it, how many times (parallel fan-out or a sequential repeat), sync or async, the
+ *   order of first calls, and whether it is made alongside the sibling before it (their calls
+ *   overlap in time) or after it;
+ * - per call-tree node, a lognormal fit of the callee's own time (quantile matching: its median,
+ *   and the shape that puts its 95th percentile where the data has it), its bus legs where it has
+ *   enough client and server spans, and, where spans carry a status, the share of calls that
+ *   failed by themselves (not because a synchronous child failed);
  * - per transaction type, the arrival rate over the minutes the data covers, the hourly shape when
  *   it covers most hours of a day, and the extra-Poisson per-minute noise;
  * - per service, capacity: from its instances' CPU against their load where metrics are given and
@@ -17,7 +19,8 @@
  *   load-latency relation of its instances' minutes where one shows (M/M/1: 1 / latency falls
  *   linearly in load), else far above the peak load, so that the twin adds no queueing the data
  *   did not show;
- * - the bus leg from the gap between client and server spans.
+ * - the bus leg (median and shape) from the gap between client and server spans;
+ * - whether spans record a status at all (a twin of a system whose spans carry none records none).
  * The YAML says in comments what was estimated from how much data, and what of the metrics and
  * logs the scenario format has no setting for (log volume and error lines per service: the
  * simulator writes its own log catalogue), measured but not used.
@@ -30,7 +33,9 @@ import { loadSpans } from '../data/inputs.js';
 import { readLogs } from '../data/log-csv.js';
 import { readMetrics } from '../data/metric-csv.js';
 import { LOG_LEVEL, SPAN_STATUS, type LogTable, type MetricTable, type SpanTable } from '../data/types.js';
-import { LEG_SIGMA, LEGS_PER_CALL } from '../sim/engine.js';
+import { LEGS_PER_CALL } from '../sim/engine.js';
+import { LEG_SIGMA } from '../sim/model.js';
+import { normalQuantile, stream } from '../sim/rng.js';
 import { scenarioSchema, type CallTemplate, type ScenarioFile } from '../sim/scenario-schema.js';
 
 export interface FitOptions {
@@ -63,6 +68,11 @@ export interface NodeEstimate {
   fanout: number;
   repeat: number;
   async: boolean;
+  /** Made alongside the sibling before it in most parent calls that made both (their calls overlap). */
+  parallel: boolean;
+  /** This call's own bus legs (from NODE_MIN_GAPS or more gaps), null: the scenario's. */
+  legMs: number | null;
+  legSigma: number | null;
   medianSelfMs: number;
   sigma: number;
   /** Share of status-known calls that failed by themselves; null without status. */
@@ -80,6 +90,7 @@ export interface FitEstimates {
   trafficNoise: number;
   statusKnown: number;
   legMs: number | null;
+  legSigma: number | null;
   /** Real name -> twin name (the scenario's names are lower-case with dashes). */
   serviceNames: Record<string, string>;
   services: {
@@ -115,6 +126,8 @@ export interface FittedTwin {
 }
 
 const MAX_DEPTH = 16;
+/** Gaps between client and server spans a call needs for bus legs of its own. */
+const NODE_MIN_GAPS = 20;
 const MAX_FANOUT = 64;
 /** Floor on own time, so that a zero (a callee that only waits) has a log. */
 const MIN_SELF_MS = 0.01;
@@ -187,17 +200,25 @@ interface Acc {
   /** Parent calls where repeats of this call overlapped (parallel fan-out) / did not (sequential). */
   parallel: number;
   sequential: number;
+  /** First calls of this child made while the synchronous sibling before it was still running / after it had replied. */
+  withPrevious: number;
+  afterPrevious: number;
   asyncVotes: number;
   orderSum: number;
-  logSum: number;
-  logSq: number;
+  /** Median and 95th percentile of the log own time over the node's calls. */
+  logP50: number;
+  logP95: number;
+  /** Measurable gaps between client and server spans of its calls, and their median and 95th percentile. */
+  gaps: number;
+  gapP50: number;
+  gapP95: number;
   known: number;
   ownErrors: number;
   children: Map<string, Acc>;
 }
 
 function acc(service: number, operation: number, key: string): Acc {
-  return { service, operation, key, parentsWith: 0, calls: 0, parallel: 0, sequential: 0, asyncVotes: 0, orderSum: 0, logSum: 0, logSq: 0, known: 0, ownErrors: 0, children: new Map() };
+  return { service, operation, key, parentsWith: 0, calls: 0, parallel: 0, sequential: 0, withPrevious: 0, afterPrevious: 0, asyncVotes: 0, orderSum: 0, logP50: 0, logP95: 0, gaps: 0, gapP50: 0, gapP95: 0, known: 0, ownErrors: 0, children: new Map() };
 }
 
 /** The callee did not hold its caller: it ran on after the caller's client span by more than half its own time. */
@@ -210,6 +231,37 @@ function isAsync(v: CallView, c: number): boolean {
   return v.async[c] === 1;
 }
 
+/** The caller's view of a call (its client span) where recorded, else the callee's handling. */
+function callStart(v: CallView, c: number): number {
+  return Number.isNaN(v.clientStart[c]!) ? v.start[c]! : v.clientStart[c]!;
+}
+function callEnd(v: CallView, c: number): number {
+  return Number.isNaN(v.clientEnd[c]!) ? v.end[c]! : v.clientEnd[c]!;
+}
+
+/** The nearest synchronous sibling started before kids[i], -1 for none. */
+function previousSync(v: CallView, kids: number[], i: number): number {
+  for (let j = i - 1; j >= 0; j--) if (!isAsync(v, kids[j]!)) return kids[j]!;
+  return -1;
+}
+
+/**
+ * Call b was made while call a was still running: they overlap by more than half the shorter of
+ * the two, so that clock offsets between hosts and the small gaps of back-to-back calls do not count.
+ */
+function overlapsPrevious(v: CallView, a: number, b: number): boolean {
+  const overlap = Math.min(callEnd(v, a), callEnd(v, b)) - callStart(v, b);
+  return overlap > 0.5 * Math.min(callEnd(v, a) - callStart(v, a), callEnd(v, b) - callStart(v, b));
+}
+
+/** The time a synchronous call spent between its client and server spans (ms), NaN where not measurable. */
+function gapOf(v: CallView, c: number): number {
+  const cs = v.clientStart[c]!;
+  if (Number.isNaN(cs) || isAsync(v, c)) return NaN;
+  const gap = v.clientEnd[c]! - cs - (v.end[c]! - v.start[c]!);
+  return gap >= 0 ? gap : NaN;
+}
+
 /** A call failed by itself: it failed and none of its synchronous calls did. */
 function ownFailure(v: CallView, c: number): boolean {
   if (v.status[c] !== SPAN_STATUS.system) return false;
@@ -220,7 +272,17 @@ function ownFailure(v: CallView, c: number): boolean {
   return true;
 }
 
-function quantile(sorted: number[], p: number): number {
+/** The standard normal's 95th percentile. */
+const Z95 = 1.6448536269514722;
+
+/** Sets a node's median and 95th percentile of log own time from its calls. */
+function logQuantiles(a: Acc, logSelf: Float64Array, calls: readonly number[]): void {
+  const xs = Float64Array.from(calls, (c) => logSelf[c]!).sort();
+  a.logP50 = quantile(xs, 0.5);
+  a.logP95 = quantile(xs, 0.95);
+}
+
+function quantile(sorted: ArrayLike<number>, p: number): number {
   if (!sorted.length) return NaN;
   const x = p * (sorted.length - 1);
   const lo = Math.floor(x);
@@ -305,6 +367,11 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
           let child = node.children.get(key);
           if (!child) node.children.set(key, (child = acc(v.service[ch]!, v.operation[ch]!, key)));
           child.orderSum += kids.length > 1 ? i / (kids.length - 1) : 0;
+          const prev = previousSync(v, kids, i);
+          if (prev >= 0) {
+            if (overlapsPrevious(v, prev, ch)) child.withPrevious++;
+            else child.afterPrevious++;
+          }
         }
         list.push(ch);
       });
@@ -328,9 +395,12 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
         for (const c of list) flat.push(c);
       }
       child.calls += flat.length;
+      logQuantiles(child, logSelf, flat);
+      const gaps = flat.map((c) => gapOf(v, c)).filter((g) => !Number.isNaN(g)).sort((x, y) => x - y);
+      child.gaps = gaps.length;
+      child.gapP50 = quantile(gaps, 0.5);
+      child.gapP95 = quantile(gaps, 0.95);
       for (const c of flat) {
-        child.logSum += logSelf[c]!;
-        child.logSq += logSelf[c]! * logSelf[c]!;
         if (isAsync(v, c)) child.asyncVotes++;
         if (v.status[c] !== SPAN_STATUS.unknown) {
           child.known++;
@@ -347,8 +417,11 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   const coveredSeconds = minutes.size * 60;
   const nodeEstimate = (a: Acc, parentCalls: number, path: string): { template: CallTemplate; est: NodeEstimate[] } => {
     const n = a.calls;
-    const mean = a.logSum / n;
-    const sd = n > 1 ? Math.sqrt(Math.max(0, (a.logSq - n * mean * mean) / (n - 1))) : 0;
+    // Quantile matching: the median, and the shape that puts the 95th percentile where the data has it
+    // (a few outliers would inflate the sd of log, and with it the twin's whole tail).
+    const sd = (a.logP95 - a.logP50) / Z95;
+    // The network and client overhead differs by call (payloads, connection pools): a call's own legs where its gaps allow.
+    const legs = a.gaps >= NODE_MIN_GAPS ? fitLegs(a.gapP50, a.gapP95) : null;
     const probability = Math.min(1, a.parentsWith / Math.max(1, parentCalls));
     const perParent = n / Math.max(1, a.parentsWith);
     const count = Math.min(MAX_FANOUT, Math.max(1, Math.round(perParent)));
@@ -365,7 +438,10 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       fanout: sequential ? 1 : count,
       repeat: sequential ? count : 1,
       async,
-      medianSelfMs: sig3(Math.exp(mean)),
+      parallel: a.withPrevious > a.afterPrevious,
+      legMs: legs ? Math.max(0.001, sig3(legs.legMs)) : null,
+      legSigma: legs ? sig3(legs.legSigma) : null,
+      medianSelfMs: sig3(Math.exp(a.logP50)),
       sigma: sig3(Math.min(3, sd)),
       errorRate: errorRate === null ? null : sig3(errorRate),
     };
@@ -378,8 +454,14 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
         continue;
       }
       const sub = nodeEstimate(ch, n, myPath);
+      // The first child has no sibling before it to run alongside.
+      if (!children.length) sub.est[0]!.parallel = false;
       // A sequential repeat is the same call made again after the first: one template per repeat.
-      for (let r = 0; r < sub.est[0]!.repeat; r++) children.push(r === 0 ? sub.template : structuredClone(sub.template));
+      for (let r = 0; r < sub.est[0]!.repeat; r++) {
+        const template = r === 0 ? sub.template : structuredClone(sub.template);
+        if (r > 0 || !sub.est[0]!.parallel) delete template.parallel;
+        children.push(template);
+      }
       all.push(...sub.est);
     }
     const template: CallTemplate = {
@@ -388,6 +470,8 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       ...(async ? { mode: 'async' as const } : {}),
       ...(probability < 1 ? { probability: est.probability } : {}),
       ...(est.fanout > 1 ? { fanout: est.fanout } : {}),
+      ...(est.parallel ? { parallel: true } : {}),
+      ...(est.legMs !== null ? { legMs: est.legMs, legSigma: est.legSigma! } : {}),
       serviceTimeMs: Math.max(0.001, est.medianSelfMs),
       sigma: est.sigma,
       ...(errorRate !== null && errorRate > 0 ? { errorRate: est.errorRate! } : {}),
@@ -401,13 +485,12 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     for (const c of t.traces) {
       rootAcc.calls++;
       rootAcc.parentsWith++;
-      rootAcc.logSum += logSelf[c]!;
-      rootAcc.logSq += logSelf[c]! * logSelf[c]!;
       if (v.status[c] !== SPAN_STATUS.unknown) {
         rootAcc.known++;
         if (ownFailure(v, c)) rootAcc.ownErrors++;
       }
     }
+    logQuantiles(rootAcc, logSelf, t.traces);
     merge(rootAcc, t.traces, 0);
     const { template, est } = nodeEstimate(rootAcc, t.traces.length, '');
     const label = t.first >= 0 ? s[v.operation[t.first]!]! : s[v.operation[t.root]!]!;
@@ -449,17 +532,17 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     trafficNoise = sig3(Math.min(2, Math.sqrt(Math.log(1 + Math.max(0, variance - mean) / (mean * mean)))));
   }
 
-  // Bus leg: the median gap between the caller's view of a call and the callee's, over the legs a
-  // call crosses (the sum of LEGS_PER_CALL lognormal legs has about their summed mean as median).
+  // Bus leg: from the gap between the caller's view of a call and the callee's, which the twin
+  // makes of LEGS_PER_CALL legs.
   const gaps: number[] = [];
   for (let c = 0; c < v.length; c++) {
-    const cs = v.clientStart[c]!;
-    if (Number.isNaN(cs)) continue;
-    const gap = v.clientEnd[c]! - cs - (v.end[c]! - v.start[c]!);
-    if (gap >= 0 && !isAsync(v, c)) gaps.push(gap);
+    const gap = gapOf(v, c);
+    if (!Number.isNaN(gap)) gaps.push(gap);
   }
   gaps.sort((a, b) => a - b);
-  const legMs = gaps.length >= 10 ? Math.max(0.001, sig3(quantile(gaps, 0.5) / (LEGS_PER_CALL * Math.exp((LEG_SIGMA * LEG_SIGMA) / 2)))) : null;
+  const legs = gaps.length >= 10 ? fitLegs(quantile(gaps, 0.5), quantile(gaps, 0.95)) : null;
+  const legMs = legs ? Math.max(0.001, sig3(legs.legMs)) : null;
+  const legSigma = legs ? sig3(legs.legSigma) : null;
 
   // CPU per instance and minute, where the metrics hold a CPU percentage.
   const cpuMetric = telemetry.metrics ? cpuPercentMetric(telemetry.metrics.names) : null;
@@ -585,7 +668,8 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     description: `A twin fitted from ${v.length} calls in ${roots} traces over ${minutes.size} minutes of ${services.length} services.`,
     start: new Date(startMinute).toISOString().replace(/:00\.000Z$/, ':00Z'),
     duration: `${durationMinutes}m`,
-    ...(legMs !== null ? { legMs } : {}),
+    ...(legMs !== null ? { legMs, legSigma } : {}),
+    ...(known === 0 ? { spanStatus: false } : {}),
     dcns: ['dcn-01'],
     subsystems: [{ name: 'system', services: subsystemServices }],
     transactions: scenarioTx,
@@ -601,6 +685,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     trafficNoise,
     statusKnown: sig3(v.length ? known / v.length : 0),
     legMs,
+    legSigma,
     serviceNames: Object.fromEntries(services.map((svc) => [s[svc]!, twinName.get(svc)!])),
     services: serviceEst,
     transactions: estimates,
@@ -618,6 +703,49 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     logs: telemetry.logs ? { lines: telemetry.logs.length, services: logsBy.size } : null,
   };
   return { scenario, yaml: scenarioYaml(scenario, estimatesOut), estimates: estimatesOut };
+}
+
+const LEG_DRAWS = 4000;
+/** Leg shapes tabulated for fitLegs: 0.01 to 3 in steps of 0.01. */
+const LEG_SHAPES = Float64Array.from({ length: 300 }, (_, k) => (k + 1) / 100);
+let legTable: { p50: Float64Array; ratio: Float64Array } | undefined;
+
+/** Per tabulated shape, the median and p95 / p50 of a sum of LEGS_PER_CALL unit-median lognormal legs (one seeded sample). */
+function legSums(): { p50: Float64Array; ratio: Float64Array } {
+  if (legTable) return legTable;
+  const r = stream(1, 'fit:legs');
+  const z = new Float64Array(LEG_DRAWS * LEGS_PER_CALL);
+  for (let i = 0; i < z.length; i++) z[i] = normalQuantile(r());
+  const sums = new Float64Array(LEG_DRAWS);
+  const p50 = new Float64Array(LEG_SHAPES.length);
+  const ratio = new Float64Array(LEG_SHAPES.length);
+  LEG_SHAPES.forEach((sigma, k) => {
+    for (let i = 0; i < LEG_DRAWS; i++) {
+      let x = 0;
+      for (let j = 0; j < LEGS_PER_CALL; j++) x += Math.exp(sigma * z[i * LEGS_PER_CALL + j]!);
+      sums[i] = x;
+    }
+    sums.sort();
+    p50[k] = quantile(sums, 0.5);
+    ratio[k] = quantile(sums, 0.95) / p50[k]!;
+  });
+  return (legTable = { p50, ratio });
+}
+
+/**
+ * The bus leg's median and lognormal shape whose sum over LEGS_PER_CALL legs has the gaps' median
+ * and 95th percentile (a network with a long tail, e.g. retransmissions, has a large shape): the
+ * shape where the sum's p95 / p50 (which grows with it) meets the gaps', then the median scales.
+ * Gaps with no spread keep the default shape.
+ */
+export function fitLegs(g50: number, g95: number): { legMs: number; legSigma: number } {
+  const { p50, ratio } = legSums();
+  let k = LEG_SHAPES.indexOf(LEG_SIGMA);
+  if (g50 > 0 && g95 > g50) {
+    k = 0;
+    while (k < LEG_SHAPES.length - 1 && ratio[k]! < g95 / g50) k++;
+  }
+  return { legMs: g50 / p50[k]!, legSigma: LEG_SHAPES[k]! };
 }
 
 /** Lines and lines at error or above per service name. */
@@ -642,7 +770,7 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
     ` A twin fitted by \`faultline fit\` from ${e.spans} spans: ${e.calls} calls in ${e.traces} traces, ${e.minutes} minutes with data.`,
     ` Status known on ${(e.statusKnown * 100).toFixed(1)}% of calls${e.statusKnown === 0 ? ': no error rates were estimated (the spans carry none)' : ''}.`,
     e.droppedTraces || e.droppedCalls ? ` Left out as too rare: ${e.droppedTraces} traces of rare transaction types, ${e.droppedCalls} calls of rare child calls.` : ' Nothing was left out.',
-    ' Per-call serviceTimeMs and sigma: lognormal fit (median, sd of log) of the callee\'s own time (handling minus waiting on its synchronous calls).',
+    ' Per-call serviceTimeMs and sigma: lognormal fit of the callee\'s own time (handling minus waiting on its synchronous calls) by quantile matching (its median and 95th percentile).',
     ...(e.metrics
       ? [
           ` Metrics: ${e.metrics.rows} rows from ${e.metrics.instances} instances; ${e.metrics.cpuMetric ? `CPU from ${e.metrics.cpuMetric} (percent) against the spans' per-instance load gives capacities where it rises with load (${CPU_MIN_MINUTES}+ instance-minutes, r >= ${CPU_MIN_R})` : 'none is a CPU percentage'}.`,
@@ -659,7 +787,8 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
     const pair = top.items.find((p) => (p.key as { value?: unknown }).value === key);
     if (pair) (pair.key as { commentBefore?: string }).commentBefore = text;
   };
-  note('legMs', e.legMs !== null ? ` The median gap between client and server spans of a synchronous call, over the ${LEGS_PER_CALL} bus legs it crosses.` : '');
+  note('spanStatus', ' The spans carry no status: neither do the twin\'s.');
+  note('legMs', e.legMs !== null ? ` legMs and legSigma: ${LEGS_PER_CALL} lognormal bus legs whose sum has the median and 95th percentile of the gap between client and server spans of a synchronous call.` : '');
   note('traffic', ` Rates: roots per second over the ${e.minutes} minutes with data. Daily shape: ${e.dailyShape === 'estimated' ? `hourly means over ${e.hoursOfDay} hours of day` : `flat (the data covers ${e.hoursOfDay} hours of day; 20 needed)`}. Noise: extra-Poisson per-minute variation.`);
   const subs = doc.getIn(['subsystems', 0, 'services'], true);
   if (isSeq(subs)) {

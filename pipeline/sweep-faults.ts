@@ -10,7 +10,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { FAULT_TARGET_KIND, FAULT_TYPES, type FaultType } from '../sim/formats.js';
 import { loadScenario } from '../sim/scenario.js';
-import type { CallTemplate, FaultSpec, ScenarioFile, TargetSpec } from '../sim/scenario-schema.js';
+import { EXCEPTION_HANDLERS, type CallTemplate, type FaultSpec, type ScenarioFile, type TargetSpec } from '../sim/scenario-schema.js';
 import { parseDuration } from '../common/duration.js';
 import { UsageError } from '../common/errors.js';
 import { publishDir } from '../common/output-dir.js';
@@ -29,6 +29,11 @@ export interface SweepFaultsOptions {
   seeds?: number[];
   detectors?: string[];
   rca?: string[];
+  /**
+   * For code-exception: what the handler does with the exception (the fault's `handler`), one
+   * fault per entry (default ['catches']).
+   */
+  exceptionHandlers?: string[];
   /** Instance faults on every instance, not only the first of each service. */
   allInstances?: boolean;
   /** Each item's length, the fault's start and its length (defaults 2h, 1h30m, 20m: a fault-free prefix to train on). */
@@ -89,12 +94,18 @@ export function planFaultSweep(s: ScenarioFile, opts: Omit<SweepFaultsOptions, '
   const start = opts.faultStart ?? '1h30m';
   const length = opts.faultDuration ?? '20m';
   if (parseDuration(start) + parseDuration(length) > parseDuration(duration)) throw new UsageError(`the fault (${start} + ${length}) must end within the run (${duration})`);
+  const handlers = opts.exceptionHandlers ?? ['catches'];
+  for (const h of handlers) if (!(EXCEPTION_HANDLERS as readonly string[]).includes(h)) throw new UsageError(`exception handler '${h}': must be one of ${EXCEPTION_HANDLERS.join(', ')}`);
   const out: PlannedFault[] = [];
   for (const type of types) {
     for (const { label, target } of faultTargets(s, type, opts.allInstances)) {
       for (const severity of severities) {
-        const name = `${type}--${label}--s${String(severity).replace('.', '')}`;
-        out.push({ name, fault: { id: name, type, target, start, duration: length, severity } });
+        for (const handler of type === 'code-exception' ? handlers : ['catches']) {
+          const name = `${type}--${label}--s${String(severity).replace('.', '')}${handler === 'catches' ? '' : `--${handler}`}`;
+          const fault: FaultSpec = { id: name, type, target, start, duration: length, severity };
+          if (handler !== 'catches') fault.handler = handler as FaultSpec['handler'];
+          out.push({ name, fault });
+        }
       }
     }
   }

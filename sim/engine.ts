@@ -11,7 +11,6 @@ import { mix32, normalQuantile, poissonInverse, stream, TxRandom } from './rng.j
 import { arrivalRate } from './traffic.js';
 
 const TICK_MS = 1000;
-export const LEG_SIGMA = 0.3;
 /** Bus legs of a synchronous call: client -> mesh -> broker -> mesh -> server, and back. */
 export const LEGS_PER_CALL = 8;
 const RETRY_BACKOFF_MS = 50;
@@ -105,6 +104,9 @@ export class Engine implements EngineState {
    * as call arguments are boxed on the heap, typed-array stores are not.
    */
   private readonly times: Float64Array;
+  /** Median and lognormal shape of the legs drawn next (setLegs). */
+  private legMedian = 0;
+  private legShape = 0;
   /** Leg latencies drawn by drawLegs(). */
   private readonly legs = new Float64Array(3);
   private readonly logs?: LogRows;
@@ -351,7 +353,13 @@ export class Engine implements EngineState {
   }
 
   private leg(): number {
-    return this.rng.lognormal(this.m.legMs, LEG_SIGMA);
+    return this.rng.lognormal(this.legMedian, this.legShape);
+  }
+
+  /** The legs of the call attemptCall() makes: its template's when set, else the scenario's. */
+  private setLegs(node: CallNode): void {
+    this.legMedian = Number.isNaN(node.legMs) ? this.m.legMs : node.legMs;
+    this.legShape = Number.isNaN(node.legSigma) ? this.m.legSigma : node.legSigma;
   }
 
   /**
@@ -361,8 +369,9 @@ export class Engine implements EngineState {
   private drawLegs(k: number): void {
     const legs = this.legs;
     this.rng.fillNormal(legs, k);
-    const median = this.m.legMs;
-    for (let j = 0; j < k; j++) legs[j] = median * Math.exp(LEG_SIGMA * legs[j]!);
+    const median = this.legMedian;
+    const sigma = this.legShape;
+    for (let j = 0; j < k; j++) legs[j] = median * Math.exp(sigma * legs[j]!);
   }
 
   /**
@@ -489,6 +498,7 @@ export class Engine implements EngineState {
     const seq = ++this.callSeq;
     this.rows?.setCall(seq, node.operation + 1);
     this.logs?.setCall(seq);
+    this.setLegs(node);
     const edge = callerSvc * this.ns + svc;
     const legs = this.legs;
     this.drawLegs(1);
@@ -546,6 +556,7 @@ export class Engine implements EngineState {
     const callerThread = this.thread;
     const callerHandling = this.handling;
     this.process(node, inst, t4, seq);
+    this.setLegs(node); // its own calls drew their legs meanwhile
     this.thread = callerThread;
     this.handling = callerHandling;
     this.rows?.setCall(seq, node.operation + 1); // children have set their own uniqueIds meanwhile
@@ -676,7 +687,8 @@ export class Engine implements EngineState {
     if (logs) this.thread = 1 + Math.floor(this.lrng.next() * WORKER_POOL_SIZE);
     const median = Number.isNaN(node.timeMs) ? m.serviceTimeMs[svc]! : node.timeMs;
     const shape = Number.isNaN(node.sigma) ? m.serviceSigma[svc]! : node.sigma;
-    let t = arrive + this.waitMs[inst]! + rng.lognormal(median, shape) * fx.instSlow[inst]!;
+    const begin = arrive + this.waitMs[inst]!;
+    let t = begin + rng.lognormal(median, shape) * fx.instSlow[inst]!;
     const db = m.serviceDbMs[svc]!;
     let dbTime = 0;
     if (db > 0) {
@@ -703,23 +715,55 @@ export class Engine implements EngineState {
     }
     if (this.pendingCorrupt && !node.async) return this.rejectWrongValue(node, inst, arrive);
     const pendingBefore = this.pendingCorrupt;
-    for (const child of node.children) {
-      this.call(child, inst, t);
+    const kids = node.children;
+    // An escaping exception (code-exception) stops the handler where it is thrown, at a uniform
+    // point of its steps: during its own work (cut short), or before one of its calls, or after the
+    // last; the calls after that point are never made. Drawn only where there is a chance.
+    let throwAt = -1;
+    const thrown = fx.thrownException[op]!;
+    if (thrown > 0 && rng.next() < thrown) {
+      const u = rng.next() * (kids.length + 1);
+      throwAt = Math.floor(u);
+      if (throwAt === 0) {
+        this.retEnd = begin + (t - begin) * u;
+        return this.escaped(node, inst, arrive, op);
+      }
+    }
+    const made = throwAt < 0 ? kids.length : throwAt;
+    // A run of parallel siblings is sent at once (from `from`) and waited for together: the
+    // handling goes on, or fails, when the slowest of the run has replied.
+    let from = t;
+    let failClass: number = CLASS.ok;
+    let failCode = 0;
+    let failService = -1;
+    for (let k = 0; k < made; k++) {
+      const child = kids[k]!;
+      if (child.parallel) this.call(child, inst, from);
+      else this.call(child, inst, (from = t));
       const cls: number = this.retClass;
-      if (child.async || cls === CLASS.none) continue;
-      t = this.retEnd;
-      if (cls === CLASS.system) {
-        if (logs) this.logHandled(node, inst, arrive, LINE.downstreamError, child.service, this.retCode);
+      if (!child.async && cls !== CLASS.none) {
+        t = child.parallel ? Math.max(t, this.retEnd) : this.retEnd;
+        if (failClass === CLASS.ok && cls !== CLASS.ok) {
+          failClass = cls;
+          failCode = this.retCode;
+          failService = child.service;
+        }
+      }
+      if (failClass === CLASS.ok || (k + 1 < made && kids[k + 1]!.parallel)) continue;
+      this.retEnd = t;
+      this.retClass = failClass;
+      this.retCode = failCode;
+      if (failClass === CLASS.system) {
+        if (logs) this.logHandled(node, inst, arrive, LINE.downstreamError, failService, failCode);
         this.retCode = m.code(SYSTEM_CODES.downstream);
         return;
       }
-      if (cls === CLASS.business) {
-        // the child's business code travels up as is
-        if (logs) this.logHandled(node, inst, arrive, LINE.downstreamReject, child.service, this.retCode);
-        return;
-      }
+      // the child's business code travels up as is
+      if (logs) this.logHandled(node, inst, arrive, LINE.downstreamReject, failService, failCode);
+      return;
     }
     this.retEnd = t;
+    if (throwAt >= 0) return this.escaped(node, inst, arrive, op);
     if (node.async) this.pendingCorrupt = pendingBefore; // a one-way branch hands nothing back
     else if (this.pendingCorrupt) return this.rejectWrongValue(node, inst, arrive);
     this.retClass = CLASS.ok;
@@ -731,6 +775,21 @@ export class Engine implements EngineState {
     }
     const wrong = fx.wrongReturn[op]!;
     if (wrong > 0 && !node.async && rng.next() < wrong) this.pendingCorrupt = true;
+  }
+
+  /**
+   * An exception escaped the handler at retEnd: the call fails with it. Only a handler that logs
+   * before rethrowing writes the error line; an entry service's access log records the 500 anyway.
+   */
+  private escaped(node: CallNode, inst: number, arrive: number, op: number): void {
+    this.retClass = CLASS.system;
+    this.retCode = this.m.code(SYSTEM_CODES.exception);
+    if (!this.logs) return;
+    if (this.fx.thrownLogged[op] === 1) return this.logHandled(node, inst, arrive, LINE.exception, -1, 0);
+    if (this.catalog!.entry[node.service] === 1 && node === this.m.txTypes[this.type]!.root) {
+      this.logs.setCall(this.handling);
+      this.logAccess(inst, arrive, 500);
+    }
   }
 
   /** This step's validation rejects a value an earlier call returned wrong. */

@@ -1,6 +1,6 @@
 import type { FaultTarget, FaultType } from './formats.js';
 import type { Model } from './model.js';
-import type { FaultSpec } from './scenario-schema.js';
+import { EXCEPTION_HANDLERS, type FaultSpec } from './scenario-schema.js';
 import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
 
@@ -23,6 +23,8 @@ export interface CompiledFault {
   to: number;
   txType: number;
   operations: number[];
+  /** Code-exception: the handler catches the exception (0), logs and rethrows it (1), or lets it escape unlogged (2). */
+  handler: number;
   /** Rolling restart: the instance replacing instances[k] is replacements[k]. */
   replacements: number[];
 }
@@ -142,6 +144,7 @@ function compileFault(m: Model, f: FaultSpec, i: number): CompiledFault {
     to,
     txType,
     operations,
+    handler: EXCEPTION_HANDLERS.indexOf(f.handler ?? 'catches'),
     replacements,
   };
 }
@@ -203,6 +206,9 @@ export class FaultEffects {
   /** Share of calls hitting a caught-and-logged exception, and of OK replies carrying a wrong value. */
   readonly caughtException: Float64Array; // [service * txTypes + txType]
   readonly wrongReturn: Float64Array; // [service * txTypes + txType]
+  /** Share of calls whose handler an escaping exception aborts, and whether the handler logs it first (1). */
+  readonly thrownException: Float64Array; // [service * txTypes + txType]
+  readonly thrownLogged: Uint8Array; // [service * txTypes + txType]
   readonly surge: Float64Array; // per txType arrival multiplier
   /** Whether any fault is active this tick or was last tick (state must then be recomputed). */
   active = false;
@@ -234,6 +240,8 @@ export class FaultEffects {
     this.releaseError = new Float64Array(ns * m.txTypes.length);
     this.caughtException = new Float64Array(ns * m.txTypes.length);
     this.wrongReturn = new Float64Array(ns * m.txTypes.length);
+    this.thrownException = new Float64Array(ns * m.txTypes.length);
+    this.thrownLogged = new Uint8Array(ns * m.txTypes.length);
     this.surge = new Float64Array(m.txTypes.length);
     this.reset();
   }
@@ -269,6 +277,8 @@ export class FaultEffects {
     'releaseError',
     'caughtException',
     'wrongReturn',
+    'thrownException',
+    'thrownLogged',
     'surge',
   ] as const;
 
@@ -290,7 +300,7 @@ export class FaultEffects {
     this.channelFail.fill(0);
     this.channelSlow.fill(1);
     for (const e of this.touchedEdges) this.edgeDelayMs[e] = this.edgeLoss[e] = 0;
-    for (const e of this.touchedOps) this.releaseError[e] = this.caughtException[e] = this.wrongReturn[e] = 0;
+    for (const e of this.touchedOps) this.releaseError[e] = this.caughtException[e] = this.wrongReturn[e] = this.thrownException[e] = this.thrownLogged[e] = 0;
     this.touchedEdges = [];
     this.touchedOps = [];
     this.surge.fill(1);
@@ -390,8 +400,13 @@ export class FaultEffects {
         this.surge[f.txType] = this.surge[f.txType]! * (1 + 4 * s);
         break;
       case 'code-exception':
-        // A code path throws and the handler catches it (fallback value): logged, reply unchanged.
-        this.perOperation(this.caughtException, f, 0.002 + 0.5 * s);
+        // A code path throws. Caught: logged, a fallback value, the reply unchanged. Escaping: the
+        // handler stops where it threw and the call fails (engine.ts), logged or not.
+        if (f.handler === 0) this.perOperation(this.caughtException, f, 0.002 + 0.5 * s);
+        else {
+          this.perOperation(this.thrownException, f, 0.002 + 0.5 * s);
+          for (const op of f.operations) this.thrownLogged[f.service * this.m.txTypes.length + op] = f.handler === 1 ? 1 : 0;
+        }
         break;
       case 'wrong-return':
         this.perOperation(this.wrongReturn, f, 0.005 + 0.5 * s);

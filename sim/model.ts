@@ -3,6 +3,9 @@ import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
 import { INSTANCE_STATE } from './faults.js';
 
+/** Lognormal shape of one bus leg unless the scenario sets `legSigma`. */
+export const LEG_SIGMA = 0.3;
+
 /**
  * A scenario compiled into indexed, typed form for the engine. "Services" here covers every
  * endpoint on the bus: bank services (kind 0), third-party channels (kind 1, outside the bank) and
@@ -31,6 +34,8 @@ export interface CallNode {
   async: boolean;
   probability: number;
   fanout: number;
+  /** Starts with the sibling before it rather than after it (see the scenario's `parallel`). */
+  parallel: boolean;
   timeoutMs: number;
   retries: number;
   /** Cumulative probabilities of the business failures, and their return-code indices. */
@@ -41,6 +46,9 @@ export interface CallNode {
   /** Median and lognormal shape of this call's processing time; NaN: the service's own. */
   timeMs: number;
   sigma: number;
+  /** Median and lognormal shape of this call's bus legs; NaN: the scenario's. */
+  legMs: number;
+  legSigma: number;
   /** The callee's background failure probability for this call (SYS_EXCEPTION), 0 for none. */
   errorRate: number;
   children: CallNode[];
@@ -60,6 +68,9 @@ export interface Model {
   durationMs: number;
   scale: number;
   legMs: number;
+  legSigma: number;
+  /** The system's spans record a call's status (the scenario's `spanStatus`). */
+  spanStatus: boolean;
   dcns: string[];
   subsystems: string[];
   services: string[];
@@ -219,6 +230,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
       async: c.mode === 'async',
       probability,
       fanout,
+      parallel: c.parallel === true,
       timeoutMs: c.timeoutMs ?? 3000,
       retries: c.retries ?? 0,
       businessCum: Float64Array.from(bf, (b) => (cum += b.p)),
@@ -226,6 +238,8 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
       operation: operationOf(c.operation),
       timeMs: c.serviceTimeMs ?? NaN,
       sigma: c.sigma ?? NaN,
+      legMs: c.legMs ?? NaN,
+      legSigma: c.legSigma ?? NaN,
       errorRate: c.errorRate ?? 0,
       children: (c.children ?? []).map((ch) => compileCall(ch, m, callsPerTx)),
     };
@@ -266,6 +280,8 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     durationMs: Math.ceil(durationMs / 60_000) * 60_000,
     scale,
     legMs: s.legMs ?? 0.4,
+    legSigma: s.legSigma ?? LEG_SIGMA,
+    spanStatus: s.spanStatus ?? true,
     dcns,
     subsystems,
     services,

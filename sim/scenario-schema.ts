@@ -19,6 +19,9 @@ const upTo = (max: number) => z.number().positive().max(max);
 const ms = upTo(3_600_000); // one hour
 const multiplier = upTo(1000);
 
+/** What the code around a thrown exception does with it (a code-exception fault's `handler`). */
+export const EXCEPTION_HANDLERS = ['catches', 'logs-and-throws', 'throws'] as const;
+
 const businessFailure = z.strictObject({
   /** Return code, e.g. INSUFFICIENT_BALANCE. */
   code: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an upper-case return code such as INSUFFICIENT_BALANCE'),
@@ -30,6 +33,7 @@ export interface CallTemplate {
   mode?: 'sync' | 'async';
   probability?: number;
   fanout?: number;
+  parallel?: boolean;
   timeoutMs?: number;
   retries?: number;
   businessFailures?: { code: string; p: number }[];
@@ -37,6 +41,8 @@ export interface CallTemplate {
   serviceTimeMs?: number;
   sigma?: number;
   errorRate?: number;
+  legMs?: number;
+  legSigma?: number;
   children?: CallTemplate[];
 }
 
@@ -50,6 +56,11 @@ const callTemplate: z.ZodType<CallTemplate> = z.lazy(() =>
     probability: probability.optional(),
     /** Fan-out: this many parallel calls to the service. */
     fanout: z.number().int().min(1).max(64).optional(),
+    /**
+     * Made alongside the sibling before it (at the same time), not after it: the caller waits for
+     * the slowest of a run of parallel siblings. Default: after the sibling before it.
+     */
+    parallel: z.boolean().optional(),
     /** The caller's request/reply timeout (TTL) for this call. */
     timeoutMs: z.number().int().positive().max(3_600_000).optional(),
     /** Retries after a system failure or timeout (new uniqueId, same bizSeqNo). */
@@ -64,6 +75,9 @@ const callTemplate: z.ZodType<CallTemplate> = z.lazy(() =>
     sigma: z.number().min(0).max(3).optional(),
     /** Probability that the callee fails this call by itself (SYS_EXCEPTION) when no fault acts: its background errors. */
     errorRate: probability.optional(),
+    /** Median and lognormal shape of this call's bus legs, when they differ from the scenario's `legMs` and `legSigma`. */
+    legMs: upTo(60_000).optional(),
+    legSigma: z.number().positive().max(3).optional(),
     children: z.array(callTemplate).optional(),
   }),
 );
@@ -154,6 +168,13 @@ const fault = z.strictObject({
   tags: z.array(z.string()).optional(),
   /** For bad-release, code-exception, wrong-return: the transaction types whose operations on the service are hit. */
   operations: z.array(name).optional(),
+  /**
+   * For code-exception: what the code around the throw does with the exception. `catches`
+   * (default): logs it and falls back, the reply is unchanged. `logs-and-throws`: logs it and lets
+   * it escape; `throws`: lets it escape unlogged. An escaping exception aborts the rest of the
+   * handler (its later calls and log lines) and fails the call.
+   */
+  handler: z.enum(EXCEPTION_HANDLERS).optional(),
   /** Run the fault `count` times, `every` apart (e.g. a batch job); each run is its own truth entry. */
   repeat: z.strictObject({ every: duration, count: z.number().int().min(1).max(10_000) }).optional(),
 });
@@ -178,6 +199,13 @@ export const scenarioSchema = z.strictObject({
   traffic,
   /** Network latency of one bus leg (ms, lognormal median). */
   legMs: upTo(60_000).optional(),
+  /**
+   * Whether the system's spans record a call's status (default true). false: exported spans carry
+   * none, and the transaction trees a suite's methods read lose it, as with tracing that records no status.
+   */
+  spanStatus: z.boolean().optional(),
+  /** Lognormal shape of one bus leg (default 0.3): a fitted twin's network may have a long tail. */
+  legSigma: z.number().positive().max(3).optional(),
   faults: z.array(fault).optional(),
 });
 

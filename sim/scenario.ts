@@ -274,5 +274,6 @@ function crossCheck(s: ScenarioFile, fail: (path: Path, problem: string) => neve
       if (!names.includes(t.instance)) fail([...p, 'instance'], `unknown instance '${t.instance}' (have: ${names.join(', ')})`);
     }
     checkTypes(f.operations, ['faults', i, 'operations']);
+    if (f.handler !== undefined && f.type !== 'code-exception') fail(['faults', i, 'handler'], `handler applies to code-exception faults only, not ${f.type}`);
   });
 }

@@ -13,6 +13,7 @@ interface SweepFaultsArgs {
   detectors?: string[];
   rca?: string[];
   'all-instances': boolean;
+  'exception-handlers'?: string;
   duration?: string;
   'fault-start'?: string;
   'fault-duration'?: string;
@@ -27,6 +28,10 @@ export const sweepFaultsCommand: CommandModule<object, SweepFaultsArgs> = {
     b = withOption(b, 'sweep-faults', 'types', { type: 'string', describe: 'comma-separated fault types (default: every type with a target in the scenario)' });
     b = withOption(b, 'sweep-faults', 'severities', { type: 'string', describe: 'comma-separated severities in (0, 1] (default 0.5)' });
     b = withOption(b, 'sweep-faults', 'seeds', { type: 'string', describe: 'comma-separated seeds of the suite (default 1)' });
+    b = withOption(b, 'sweep-faults', 'exception-handlers', {
+      type: 'string',
+      describe: 'code-exception: comma-separated handlers, one fault each: catches (logged, reply unchanged), logs-and-throws, throws (the exception aborts the handler; default catches)',
+    });
     b = withOption(b, 'sweep-faults', 'all-instances', { type: 'boolean', default: false, describe: 'instance faults on every instance (default: the first of each service)' });
     b = withOption(b, 'sweep-faults', 'duration', { type: 'string', describe: "each item's length (default 2h)" });
     b = withOption(b, 'sweep-faults', 'fault-start', { type: 'string', describe: 'when the fault starts (default 1h30m)' });
@@ -48,6 +53,7 @@ export const sweepFaultsCommand: CommandModule<object, SweepFaultsArgs> = {
       ...given({
         types: argv.types?.split(',').map((t) => t.trim()).filter(Boolean),
         severities,
+        exceptionHandlers: argv['exception-handlers']?.split(',').map((t) => t.trim()).filter(Boolean),
         seeds: parseSeeds(argv.seeds),
         detectors: splitSpecs(argv.detectors),
         rca: splitSpecs(argv.rca),

@@ -94,7 +94,7 @@ export class TelemetryExport {
     private readonly opts: ExportOptions,
   ) {
     this.sampling = opts.sampling ?? 1;
-    this.status = opts.spanStatus ?? true;
+    this.status = (opts.spanStatus ?? true) && m.spanStatus;
     this.ids = opts.spans ?? 'bank';
     this.sampleSalt = mix32(seed, 0x5a3e11e5);
     const share = opts.uninstrumented ?? 0;

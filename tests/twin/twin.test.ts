@@ -12,11 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { BadRows } from '../../common/bad-rows.js';
 import { loadSpans } from '../../data/inputs.js';
-import type { SpanTable } from '../../data/types.js';
+import { SPAN_STATUS, type SpanTable } from '../../data/types.js';
 import { compareRuns } from '../../pipeline/fidelity.js';
 import { fitScenario, type FittedTwin, type NodeEstimate } from '../../pipeline/fit.js';
 import { fitReport } from '../../pipeline/fit-report.js';
 import { faultTargets, planFaultSweep, writeFaultSweep } from '../../pipeline/sweep-faults.js';
+import { resolveMethods } from '../../pipeline/methods.js';
+import { evaluateScenarioItem } from '../../pipeline/scenario-item.js';
 import { loadSuite } from '../../pipeline/suite.js';
 import { planSweep } from '../../pipeline/sweep.js';
 import { renderFidelity } from '../../reports/fidelity-html.js';
@@ -66,12 +68,14 @@ const SOURCE = {
             serviceTimeMs: 12,
             sigma: 0.4,
             children: [
-              { call: 'stock', operation: 'GET /stock/{id}', serviceTimeMs: 3, sigma: 0.2, fanout: 3 },
+              // A call whose network has a long tail (its own bus legs).
+              { call: 'stock', operation: 'GET /stock/{id}', serviceTimeMs: 3, sigma: 0.2, fanout: 3, legMs: 0.2, legSigma: 1.5 },
               { call: 'pricing', operation: 'GET /price', serviceTimeMs: 6, sigma: 0.5, probability: 0.4 },
               { call: 'mailer', operation: 'send-confirmation', mode: 'async', serviceTimeMs: 20, sigma: 0.3 },
             ],
           },
-          { call: 'pricing', operation: 'GET /quote', serviceTimeMs: 4, sigma: 0.3, errorRate: 0.05 },
+          // Made alongside the orders call (a parallel fan-out of different calls).
+          { call: 'pricing', operation: 'GET /quote', serviceTimeMs: 4, sigma: 0.3, errorRate: 0.05, parallel: true },
         ],
       },
     },
@@ -111,6 +115,7 @@ describe('fit: a twin of simulated spans recovers their scenario', () => {
       expect(g.call, p).toBe(w.call);
       expect(g.mode ?? 'sync', p).toBe(w.mode ?? 'sync');
       expect(g.fanout ?? 1, p).toBe(w.fanout ?? 1);
+      expect(g.parallel ?? false, p).toBe((w as CallTemplate).parallel ?? false);
       // The order of calls under a parent is kept.
       expect((g.children ?? []).map((c) => c.operation), p).toEqual((w.children ?? []).map((c) => c.operation));
     }
@@ -130,6 +135,11 @@ describe('fit: a twin of simulated spans recovers their scenario', () => {
     const rates = Object.fromEntries(twin.scenario.transactions.map((t) => [t.root.operation, t.rate]));
     expect(Math.abs(rates['POST /checkout']! / 6 - 1)).toBeLessThan(0.1);
     expect(Math.abs(rates['GET /browse']! / 14 - 1)).toBeLessThan(0.1);
+    // Each call's bus legs (8 per call): the shape within 0.15, the median within 25%.
+    for (const [p, legMs, legSigma] of [['/POST /checkout/POST /orders/GET /stock/{id}', 0.2, 1.5], ['/GET /browse/GET /stock', 0.5, 0.3]] as const) {
+      expect(Math.abs(got.get(p)!.legSigma! - legSigma), p).toBeLessThan(0.15);
+      expect(Math.abs(got.get(p)!.legMs! / legMs - 1), p).toBeLessThan(0.25);
+    }
     const est = twin.estimates.transactions.flatMap((t) => t.nodes).find((n: NodeEstimate) => n.operation === 'GET /quote')!;
     expect(est.errorRate).toBeGreaterThan(0.03);
     expect(twin.estimates.statusKnown).toBe(1);
@@ -179,6 +189,30 @@ describe('fit: a twin of simulated spans recovers their scenario', () => {
   });
 });
 
+describe('a system whose spans record no status', () => {
+  it('gets a twin whose spans and suite items carry none either', async () => {
+    const blind = { ...spans, status: new Uint8Array(spans.length).fill(SPAN_STATUS.unknown) };
+    const fitted = fitScenario(blind, { name: 'blind' });
+    expect(fitted.scenario.spanStatus).toBe(false);
+    expect(fitted.yaml).toMatch(/# The spans carry no status: neither do the twin's\.\nspanStatus: false/);
+    // With failures going on (a bad release), neither the exported spans nor a suite item's trees show them.
+    const file = path.join(tmp, 'blind.yaml');
+    fs.writeFileSync(file, stringify({ ...SOURCE, duration: '6m', spanStatus: false, faults: [{ type: 'bad-release', target: { service: 'pricing' }, start: '2m', duration: '3m', severity: 0.8 }] }));
+    await generate({ scenario: file, seed: 3, out: path.join(tmp, 'blind'), logs: false, metrics: false, export: { spans: 'csv' } });
+    const exported = await loadSpans([path.join(tmp, 'blind', 'spans.csv')], { badRows: new BadRows('reject') });
+    expect(exported.status.every((x) => x === SPAN_STATUS.unknown)).toBe(true);
+    const methods = await resolveMethods({ detectors: [], rca: ['count'] });
+    const item = { key: 'blind@1', scenario: file, seed: 1, generatorSeed: 1 };
+    const result = await evaluateScenarioItem(item, methods, { scratch: path.join(tmp, 'items') });
+    expect(result.profile!.statusKnown).toBe(0);
+    // The same item with status recorded sees the failures.
+    fs.writeFileSync(file, stringify({ ...SOURCE, duration: '6m', faults: [{ type: 'bad-release', target: { service: 'pricing' }, start: '2m', duration: '3m', severity: 0.8 }] }));
+    const seen = await evaluateScenarioItem(item, methods, { scratch: path.join(tmp, 'items') });
+    expect(seen.profile!.statusKnown).toBe(1);
+    expect(seen.profile!.errorsPerTrace.some(([errors, n]) => errors > 0 && n > 0)).toBe(true);
+  }, 60_000);
+});
+
 describe('the message log names the operations the scenario names', () => {
   it("gives the transaction trees the call templates' operation names", async () => {
     const trees = await buildSpans(path.join(tmp, 'shop', 'messages.arrow'));
@@ -218,6 +252,12 @@ describe('sweep-faults', () => {
     expect(faultTargets(s, 'traffic-surge')).toHaveLength(2);
     expect(planFaultSweep(s, { types: ['code-exception', 'network-delay'], severities: [0.2, 0.8] })).toHaveLength((5 + 6) * 2);
     expect(() => planFaultSweep(s, { types: ['no-such-fault'] })).toThrow(/unknown fault type 'no-such-fault'/);
+    // One code-exception per handler asked for; other types are not multiplied.
+    const handled = planFaultSweep(s, { types: ['code-exception', 'wrong-return'], exceptionHandlers: ['logs-and-throws', 'throws'] });
+    expect(handled).toHaveLength(5 * 2 + 5);
+    expect(handled.find((f) => f.name === 'code-exception--stock--s05--throws')!.fault).toMatchObject({ type: 'code-exception', handler: 'throws' });
+    expect(handled.find((f) => f.name === 'wrong-return--stock--s05')!.fault.handler).toBeUndefined();
+    expect(() => planFaultSweep(s, { exceptionHandlers: ['ignores'] })).toThrow(/exception handler 'ignores': must be one of catches, logs-and-throws, throws/);
   });
 
   it('writes a suite that loads and plans like any suite', async () => {
