@@ -109,6 +109,8 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       }
     }
     const { trace_id, span_id, parent_id, service, instance, operation, start_ns, end_ns, status, kind } = col;
+    const startName = theirs('start_ns');
+    const endName = theirs('end_ns');
     const instanceCol = instance >= 0 ? instance : service;
     const noOperation = dict.internString('');
     const traces = (runs.trace ??= new RunInterner(dict));
@@ -127,9 +129,9 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       const startMs = parseNanosAsMs(b, rows.start[startAt], rows.end[startAt]);
       const endMs = parseNanosAsMs(b, rows.start[endAt], rows.end[endAt]);
       const problem =
-        timeProblem(theirs('start_ns'), startMs, b, rows.start[startAt], rows.end[startAt]) ||
-        timeProblem(theirs('end_ns'), endMs, b, rows.start[endAt], rows.end[endAt]) ||
-        (endMs < startMs ? `${theirs('end_ns')} is before ${theirs('start_ns')}` : '') ||
+        timeProblem(startName, startMs, b, rows.start[startAt], rows.end[startAt]) ||
+        timeProblem(endName, endMs, b, rows.start[endAt], rows.end[endAt]) ||
+        (endMs < startMs ? `${endName} is before ${startName}` : '') ||
         (rows.start[f + trace_id] === rows.end[f + trace_id] ? `empty ${theirs('trace_id')}` : '') ||
         (rows.start[f + span_id] === rows.end[f + span_id] ? `empty ${theirs('span_id')}` : '');
       if (problem) {
