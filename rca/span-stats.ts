@@ -22,37 +22,49 @@ export interface SpanIndex {
   blameRow: Int32Array;
 }
 
+/** Per intern table: a code -> dense index scratch column, all -1 between uses (indexing a window must not cost O(strings)). */
+const codeScratch = new WeakMap<string[], Int32Array>();
+
 export function indexSpans(t: SpanTable): SpanIndex {
   const n = t.length;
   const traceOf = new Int32Array(n);
   const serviceOf = new Int32Array(n);
-  const traceIds = new Map<number, number>();
+  let denseTrace = codeScratch.get(t.strings);
+  if (!denseTrace || denseTrace.length < t.strings.length) codeScratch.set(t.strings, (denseTrace = new Int32Array(t.strings.length).fill(-1)));
+  const traceCodes: number[] = [];
   const svcIds = new Map<number, number>();
   const services: string[] = [];
-  const opKeys = new Map<number, Map<number, number>>();
+  // (service, operation) code pairs, one key each, and each pair's dense service.
+  const pairs = new Map<number, number>();
+  const size = t.strings.length;
+  const opService: number[] = [];
   const opKey: string[] = new Array(n);
   const opOf = new Int32Array(n);
   const ops: string[] = [];
   for (let i = 0; i < n; i++) {
-    let tr = traceIds.get(t.traceId[i]);
-    if (tr === undefined) traceIds.set(t.traceId[i], (tr = traceIds.size));
-    traceOf[i] = tr;
-    let sv = svcIds.get(t.service[i]);
-    if (sv === undefined) {
-      svcIds.set(t.service[i], (sv = services.length));
-      services.push(t.strings[t.service[i]]);
+    let tr = denseTrace[t.traceId[i]];
+    if (tr < 0) {
+      tr = denseTrace[t.traceId[i]] = traceCodes.length;
+      traceCodes.push(t.traceId[i]);
     }
-    serviceOf[i] = sv;
-    let byOp = opKeys.get(t.service[i]);
-    if (!byOp) opKeys.set(t.service[i], (byOp = new Map()));
-    let k = byOp.get(t.operation[i]);
+    traceOf[i] = tr;
+    const pair = t.service[i] * size + t.operation[i];
+    let k = pairs.get(pair);
     if (k === undefined) {
-      byOp.set(t.operation[i], (k = ops.length));
+      let sv = svcIds.get(t.service[i]);
+      if (sv === undefined) {
+        svcIds.set(t.service[i], (sv = services.length));
+        services.push(t.strings[t.service[i]]);
+      }
+      pairs.set(pair, (k = ops.length));
+      opService.push(sv);
       ops.push(`${t.strings[t.service[i]]}\u0000${t.strings[t.operation[i]]}`);
     }
+    serviceOf[i] = opService[k];
     opOf[i] = k;
     opKey[i] = ops[k];
   }
+  for (const code of traceCodes) denseTrace[code] = -1;
   const firstChild = new Int32Array(n).fill(-1);
   const nextSibling = new Int32Array(n).fill(-1);
   for (let i = n - 1; i >= 0; i--) {
@@ -64,7 +76,7 @@ export function indexSpans(t: SpanTable): SpanIndex {
   }
   const blameRow = new Int32Array(n);
   for (let i = 0; i < n; i++) blameRow[i] = t.callerFault?.[i] && t.parent[i] >= 0 ? t.parent[i] : i;
-  return { traceOf, traces: traceIds.size, serviceOf, services, opKey, opOf, ops, firstChild, nextSibling, blameRow };
+  return { traceOf, traces: traceCodes.length, serviceOf, services, opKey, opOf, ops, firstChild, nextSibling, blameRow };
 }
 
 /**
