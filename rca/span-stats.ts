@@ -25,12 +25,17 @@ export interface SpanIndex {
 /** Per intern table: a code -> dense index scratch column, all -1 between uses (indexing a window must not cost O(strings)). */
 const codeScratch = new WeakMap<string[], Int32Array>();
 
+function scratchFor(strings: string[]): Int32Array {
+  let s = codeScratch.get(strings);
+  if (!s || s.length < strings.length) codeScratch.set(strings, (s = new Int32Array(strings.length).fill(-1)));
+  return s;
+}
+
 export function indexSpans(t: SpanTable): SpanIndex {
   const n = t.length;
   const traceOf = new Int32Array(n);
   const serviceOf = new Int32Array(n);
-  let denseTrace = codeScratch.get(t.strings);
-  if (!denseTrace || denseTrace.length < t.strings.length) codeScratch.set(t.strings, (denseTrace = new Int32Array(t.strings.length).fill(-1)));
+  const denseTrace = scratchFor(t.strings);
   const traceCodes: number[] = [];
   const svcIds = new Map<number, number>();
   const services: string[] = [];
@@ -372,16 +377,29 @@ export function worstInstances(a: SpanAnalysis, abnormal: Uint8Array): (string |
  * links children to; returns the table itself when nothing repeats.
  */
 export function dropRepeatedSpans(t: SpanTable): SpanTable {
-  const last = new Map<number, Map<number, number>>();
-  let repeated = 0;
-  for (let i = 0; i < t.length; i++) {
-    let m = last.get(t.traceId[i]);
-    if (!m) last.set(t.traceId[i], (m = new Map()));
-    if (m.has(t.spanId[i])) repeated++;
-    m.set(t.spanId[i], i);
-  }
-  if (repeated === 0) return t;
+  // From the end: the first row met of a (trace, span) pair is its last copy.
+  const keptRow = scratchFor(t.strings); // span id code -> a kept row with that id
+  let elsewhere: Set<number> | undefined; // (trace, span) pairs kept whose span id another trace has too
   const keep = new Uint8Array(t.length);
-  for (const m of last.values()) for (const row of m.values()) keep[row] = 1;
-  return selectRows(t, keep);
+  let repeated = 0;
+  for (let i = t.length - 1; i >= 0; i--) {
+    const s = t.spanId[i];
+    const r = keptRow[s];
+    if (r < 0) keptRow[s] = i;
+    else if (t.traceId[r] === t.traceId[i]) {
+      repeated++;
+      continue;
+    } else {
+      const pair = t.traceId[i] * t.strings.length + s;
+      elsewhere ??= new Set();
+      if (elsewhere.has(pair)) {
+        repeated++;
+        continue;
+      }
+      elsewhere.add(pair);
+    }
+    keep[i] = 1;
+  }
+  for (let i = 0; i < t.length; i++) keptRow[t.spanId[i]] = -1;
+  return repeated === 0 ? t : selectRows(t, keep);
 }
