@@ -10,6 +10,7 @@ import { createGunzip } from 'node:zlib';
 import { ImportError } from './bad-rows.js';
 
 const READ_CHUNK = 1 << 20;
+const MIN_READ_CHUNK = 1 << 12;
 
 /**
  * The bytes of a file in chunks of up to about 1 MB, gunzipped when its name ends in .gz, without a
@@ -17,7 +18,10 @@ const READ_CHUNK = 1 << 20;
  * failure (a missing file, a truncated .gz) is an ImportError naming the file.
  */
 export async function* readByteChunks(file: string): AsyncGenerator<Buffer> {
-  const raw = fs.createReadStream(file, { highWaterMark: READ_CHUNK });
+  // A read buffer no larger than the file: the stream copies a short read into a buffer of its
+  // size, which for a folder of small files (one per minute) is a copy of every file.
+  const size = fs.statSync(file, { throwIfNoEntry: false })?.size ?? READ_CHUNK;
+  const raw = fs.createReadStream(file, { highWaterMark: Math.max(MIN_READ_CHUNK, Math.min(READ_CHUNK, size)) });
   // pipeline destroys both streams on an error and reports it on the last one, which ends the loop.
   const input = file.endsWith('.gz') ? pipeline(raw, createGunzip({ chunkSize: 256 << 10 }), () => undefined) : raw;
   let head: Buffer | undefined = Buffer.alloc(0);
