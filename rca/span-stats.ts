@@ -46,30 +46,33 @@ export function indexSpans(t: SpanTable): SpanIndex {
   const opKey: string[] = new Array(n);
   const opOf = new Int32Array(n);
   const ops: string[] = [];
-  for (let i = 0; i < n; i++) {
-    let tr = denseTrace[t.traceId[i]];
-    if (tr < 0) {
-      tr = denseTrace[t.traceId[i]] = traceCodes.length;
-      traceCodes.push(t.traceId[i]);
-    }
-    traceOf[i] = tr;
-    const pair = t.service[i] * size + t.operation[i];
-    let k = pairs.get(pair);
-    if (k === undefined) {
-      let sv = svcIds.get(t.service[i]);
-      if (sv === undefined) {
-        svcIds.set(t.service[i], (sv = services.length));
-        services.push(t.strings[t.service[i]]);
+  try {
+    for (let i = 0; i < n; i++) {
+      let tr = denseTrace[t.traceId[i]];
+      if (tr < 0) {
+        tr = denseTrace[t.traceId[i]] = traceCodes.length;
+        traceCodes.push(t.traceId[i]);
       }
-      pairs.set(pair, (k = ops.length));
-      opService.push(sv);
-      ops.push(`${t.strings[t.service[i]]}\u0000${t.strings[t.operation[i]]}`);
+      traceOf[i] = tr;
+      const pair = t.service[i] * size + t.operation[i];
+      let k = pairs.get(pair);
+      if (k === undefined) {
+        let sv = svcIds.get(t.service[i]);
+        if (sv === undefined) {
+          svcIds.set(t.service[i], (sv = services.length));
+          services.push(t.strings[t.service[i]]);
+        }
+        pairs.set(pair, (k = ops.length));
+        opService.push(sv);
+        ops.push(`${t.strings[t.service[i]]}\u0000${t.strings[t.operation[i]]}`);
+      }
+      serviceOf[i] = opService[k];
+      opOf[i] = k;
+      opKey[i] = ops[k];
     }
-    serviceOf[i] = opService[k];
-    opOf[i] = k;
-    opKey[i] = ops[k];
+  } finally {
+    for (const code of traceCodes) denseTrace[code] = -1;
   }
-  for (const code of traceCodes) denseTrace[code] = -1;
   const firstChild = new Int32Array(n).fill(-1);
   const nextSibling = new Int32Array(n).fill(-1);
   for (let i = n - 1; i >= 0; i--) {
@@ -144,11 +147,17 @@ export function robust(values: ArrayLike<number>): { median: number; scale: numb
   return robustSorted(Float64Array.from(values).sort());
 }
 
-/** `robust` of values sorted ascending (a typed array's sort puts NaN last, where it is left out). */
-function robustSorted(sorted: Float64Array): { median: number; scale: number } {
+/** Values sorted ascending without NaN (a typed array's sort puts NaN last). */
+function withoutNaN(sorted: Float64Array): Float64Array {
   let n = sorted.length;
   while (n > 0 && Number.isNaN(sorted[n - 1])) n--;
-  const v = sorted.subarray(0, n);
+  return sorted.subarray(0, n);
+}
+
+/** `robust` of values sorted ascending. */
+function robustSorted(sorted: Float64Array): { median: number; scale: number } {
+  const v = withoutNaN(sorted);
+  const n = v.length;
   const med = quantile(v, 0.5);
   const dev = new Float64Array(n);
   for (let i = 0; i < n; i++) dev[i] = Math.abs(v[i] - med);
@@ -177,12 +186,6 @@ interface OpStats {
 /** Floor on the robust scale (log units): a 5% change is never more than one sigma. */
 const MIN_LOG_SCALE = 0.05;
 
-/** The 0.99 quantile of values sorted ascending, NaN (sorted last) left out. */
-function p99(sorted: Float64Array): number {
-  let n = sorted.length;
-  while (n > 0 && Number.isNaN(sorted[n - 1])) n--;
-  return quantile(sorted.subarray(0, n), 0.99);
-}
 
 /** Per-operation reference behaviour learnt from fault-free spans. */
 export class OperationBaseline {
@@ -216,7 +219,7 @@ export class OperationBaseline {
     for (let o = 0; o < k; o++) {
       const gd = d.subarray(first[o], first[o + 1]).sort();
       const gs = s.subarray(first[o], first[o + 1]).sort();
-      ops.set(ix.ops[o], { count: gd.length, errors: errors[o], logDuration: robustSorted(gd), logDurationP99: p99(gd), logSelf: robustSorted(gs), logSelfP99: p99(gs) });
+      ops.set(ix.ops[o], { count: gd.length, errors: errors[o], logDuration: robustSorted(gd), logDurationP99: quantile(withoutNaN(gd), 0.99), logSelf: robustSorted(gs), logSelfP99: quantile(withoutNaN(gs), 0.99) });
     }
     return new OperationBaseline(ops, ix);
   }
@@ -382,24 +385,27 @@ export function dropRepeatedSpans(t: SpanTable): SpanTable {
   let elsewhere: Set<number> | undefined; // (trace, span) pairs kept whose span id another trace has too
   const keep = new Uint8Array(t.length);
   let repeated = 0;
-  for (let i = t.length - 1; i >= 0; i--) {
-    const s = t.spanId[i];
-    const r = keptRow[s];
-    if (r < 0) keptRow[s] = i;
-    else if (t.traceId[r] === t.traceId[i]) {
-      repeated++;
-      continue;
-    } else {
-      const pair = t.traceId[i] * t.strings.length + s;
-      elsewhere ??= new Set();
-      if (elsewhere.has(pair)) {
+  try {
+    for (let i = t.length - 1; i >= 0; i--) {
+      const s = t.spanId[i];
+      const r = keptRow[s];
+      if (r < 0) keptRow[s] = i;
+      else if (t.traceId[r] === t.traceId[i]) {
         repeated++;
         continue;
+      } else {
+        const pair = t.traceId[i] * t.strings.length + s;
+        elsewhere ??= new Set();
+        if (elsewhere.has(pair)) {
+          repeated++;
+          continue;
+        }
+        elsewhere.add(pair);
       }
-      elsewhere.add(pair);
+      keep[i] = 1;
     }
-    keep[i] = 1;
+  } finally {
+    for (let i = 0; i < t.length; i++) keptRow[t.spanId[i]] = -1;
   }
-  for (let i = 0; i < t.length; i++) keptRow[t.spanId[i]] = -1;
   return repeated === 0 ? t : selectRows(t, keep);
 }
