@@ -4,7 +4,7 @@ import { BadRows } from '../common/bad-rows.js';
 import { fieldCount, readCsvBatches, recordTexts, repeatedColumn } from '../common/csv.js';
 import { parseNanosAsMs, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
 import { instantProblem } from '../common/instant.js';
-import { uncompressedSize } from '../common/text-lines.js';
+import { readInTurn, uncompressedSize } from '../common/text-lines.js';
 import { SpanAssembler, spanKindOf, spanStatusOf, type SpanAssemblyOptions } from './span-assembly.js';
 import { RunInterner } from '../common/string-dictionary.js';
 import { SPAN_CSV_COLUMNS as SPAN_COLUMNS, SPAN_STATUS, type SpanCsvColumn as SpanColumn } from '../sim/formats.js';
@@ -71,7 +71,7 @@ export async function readSpans(path: string, opts: ReadSpansOptions = {}): Prom
   const settings = spanCsvSettings(opts, files);
   const assembler = new SpanAssembler(opts);
   const badRows = opts.badRows ?? new BadRows('reject');
-  for (const file of files) await addSpanCsv(assembler, file, settings, badRows);
+  await readInTurn(files, (file) => addSpanCsv(assembler, file, settings, badRows));
   return assembler.finish();
 }
 
