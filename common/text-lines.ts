@@ -10,6 +10,7 @@ import { createGunzip } from 'node:zlib';
 import { ImportError } from './bad-rows.js';
 
 const READ_CHUNK = 1 << 20;
+const MIN_READ_CHUNK = 1 << 12;
 
 /**
  * The bytes of a file in chunks of up to about 1 MB, gunzipped when its name ends in .gz, without a
@@ -17,7 +18,60 @@ const READ_CHUNK = 1 << 20;
  * failure (a missing file, a truncated .gz) is an ImportError naming the file.
  */
 export async function* readByteChunks(file: string): AsyncGenerator<Buffer> {
-  const raw = fs.createReadStream(file, { highWaterMark: READ_CHUNK });
+  const ahead = started.get(file);
+  if (!ahead) {
+    yield* byteChunks(file);
+    return;
+  }
+  started.delete(file);
+  try {
+    for (let r = await ahead.first; !r.done; r = await ahead.chunks.next()) yield r.value;
+  } finally {
+    await ahead.chunks.return(undefined);
+  }
+}
+
+/** Reads of files started ahead of readByteChunks asking for them (see readInTurn), by file. */
+const started = new Map<string, { chunks: AsyncGenerator<Buffer>; first: Promise<IteratorResult<Buffer>> }>();
+
+/**
+ * Reads files one after the other, each file's bytes requested (read and gunzipped on libuv's
+ * threads) while the one before is read: a folder of small files (one per minute) is not read
+ * with a wait for every file's first chunk. A read started and not taken is closed.
+ */
+export async function readInTurn(files: readonly string[], read: (file: string) => Promise<void>): Promise<void> {
+  for (let i = 0; i < files.length; i++) {
+    const next = files[i + 1];
+    if (next !== undefined && !started.has(next)) {
+      const chunks = byteChunks(next);
+      const first = chunks.next();
+      // A failure is reported when the file is read, as it would have been without reading ahead.
+      first.catch(() => undefined);
+      started.set(next, { chunks, first });
+    }
+    try {
+      await read(files[i]!);
+    } catch (err) {
+      if (next !== undefined) dropStarted(next);
+      throw err;
+    } finally {
+      dropStarted(files[i]!);
+    }
+  }
+}
+
+function dropStarted(file: string): void {
+  const ahead = started.get(file);
+  if (!ahead) return;
+  started.delete(file);
+  void ahead.chunks.return(undefined);
+}
+
+async function* byteChunks(file: string): AsyncGenerator<Buffer> {
+  // A read buffer no larger than the file: the stream copies a short read into a buffer of its
+  // size, which for a folder of small files (one per minute) is a copy of every file.
+  const size = fs.statSync(file, { throwIfNoEntry: false })?.size ?? READ_CHUNK;
+  const raw = fs.createReadStream(file, { highWaterMark: Math.max(MIN_READ_CHUNK, Math.min(READ_CHUNK, size)) });
   // pipeline destroys both streams on an error and reports it on the last one, which ends the loop.
   const input = file.endsWith('.gz') ? pipeline(raw, createGunzip({ chunkSize: 256 << 10 }), () => undefined) : raw;
   let head: Buffer | undefined = Buffer.alloc(0);

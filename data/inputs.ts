@@ -15,7 +15,7 @@ import type { BadRows } from '../common/bad-rows.js';
 import { readIncidentsFile } from './incidents-io.js';
 import { incidentsFromTruth } from './incidents.js';
 import { attachVolumes, kpiOfSeriesId, readLongKpiCsv } from './kpi-csv.js';
-import { readLines } from '../common/text-lines.js';
+import { readInTurn, readLines } from '../common/text-lines.js';
 import { addTraceJson } from './trace-json.js';
 
 export interface SpanSourceOptions extends SpanAssemblyOptions {
@@ -57,10 +57,7 @@ export async function loadSpans(paths: string[], opts: SpanSourceOptions): Promi
     else throw new Error(`${p}: not a span file: expected .csv, .csv.gz (span CSV) or .json, .jsonl (OTLP, Jaeger, Zipkin)`);
   }
   const csv = spanCsvSettings(opts, files);
-  for (const file of files) {
-    if (CSV_RE.test(file)) await addSpanCsv(assembler, file, csv, opts.badRows);
-    else await addTraceJson(assembler, file, opts.badRows);
-  }
+  await readInTurn(files, (file) => (CSV_RE.test(file) ? addSpanCsv(assembler, file, csv, opts.badRows) : addTraceJson(assembler, file, opts.badRows)));
   return assembler.finish();
 }
 

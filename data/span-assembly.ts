@@ -76,6 +76,8 @@ export class SpanAssembler {
   private readonly keepFrom: Float64Array | undefined;
   private readonly keepTo: Float64Array | undefined;
   private window = 0;
+  /** The spans a reader expects in all (see expect), with keep windows; 0 when unknown. */
+  private expected = 0;
 
   constructor(opts: SpanAssemblyOptions = {}) {
     this.dict = opts.dictionary ?? new StringDictionary();
@@ -102,11 +104,16 @@ export class SpanAssembler {
 
   /**
    * Make room for about `rows` spans in all, when a reader can tell (from the input's size): the
-   * columns are then allocated once instead of grown by copying. Ignored with keep windows, where
-   * most spans may be dropped.
+   * columns are then allocated once instead of grown by copying. With keep windows, where most
+   * spans may be dropped, nothing is allocated: the columns grow as spans are kept, doubling (fewer
+   * copies) but never past this estimate.
    */
   expect(rows: number): void {
-    if (this.keepFrom || rows <= this.cap) return;
+    if (this.keepFrom) {
+      this.expected = Math.ceil(rows);
+      return;
+    }
+    if (rows <= this.cap) return;
     this.grow(Math.ceil(rows));
     // About one new string per span (its id), a few more for traces, names and parents never seen.
     this.dict.reserve(rows * 1.1);
@@ -115,7 +122,7 @@ export class SpanAssembler {
   /** Start the next span: its row, with parent, kind, peer and status cleared. */
   next(): number {
     const r = this.length;
-    if (r === this.cap) this.grow(Math.ceil(this.cap * GROWTH));
+    if (r === this.cap) this.grow(this.cap < this.expected ? Math.min(2 * this.cap, this.expected) : Math.ceil(this.cap * GROWTH));
     this.parentRef[r] = -1;
     this.kind[r] = SPAN_KIND.unspecified;
     this.peer[r] = -1;

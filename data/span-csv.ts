@@ -4,7 +4,7 @@ import { BadRows } from '../common/bad-rows.js';
 import { fieldCount, readCsvBatches, recordTexts, repeatedColumn } from '../common/csv.js';
 import { parseNanosAsMs, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
 import { instantProblem } from '../common/instant.js';
-import { uncompressedSize } from '../common/text-lines.js';
+import { readInTurn, uncompressedSize } from '../common/text-lines.js';
 import { SpanAssembler, spanKindOf, spanStatusOf, type SpanAssemblyOptions } from './span-assembly.js';
 import { RunInterner } from '../common/string-dictionary.js';
 import { SPAN_CSV_COLUMNS as SPAN_COLUMNS, SPAN_STATUS, type SpanCsvColumn as SpanColumn } from '../sim/formats.js';
@@ -71,7 +71,7 @@ export async function readSpans(path: string, opts: ReadSpansOptions = {}): Prom
   const settings = spanCsvSettings(opts, files);
   const assembler = new SpanAssembler(opts);
   const badRows = opts.badRows ?? new BadRows('reject');
-  for (const file of files) await addSpanCsv(assembler, file, settings, badRows);
+  await readInTurn(files, (file) => addSpanCsv(assembler, file, settings, badRows));
   return assembler.finish();
 }
 
@@ -109,6 +109,8 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       }
     }
     const { trace_id, span_id, parent_id, service, instance, operation, start_ns, end_ns, status, kind } = col;
+    const startName = theirs('start_ns');
+    const endName = theirs('end_ns');
     const instanceCol = instance >= 0 ? instance : service;
     const noOperation = dict.internString('');
     const traces = (runs.trace ??= new RunInterner(dict));
@@ -127,9 +129,9 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       const startMs = parseNanosAsMs(b, rows.start[startAt], rows.end[startAt]);
       const endMs = parseNanosAsMs(b, rows.start[endAt], rows.end[endAt]);
       const problem =
-        timeProblem(theirs('start_ns'), startMs, b, rows.start[startAt], rows.end[startAt]) ||
-        timeProblem(theirs('end_ns'), endMs, b, rows.start[endAt], rows.end[endAt]) ||
-        (endMs < startMs ? `${theirs('end_ns')} is before ${theirs('start_ns')}` : '') ||
+        timeProblem(startName, startMs, b, rows.start[startAt], rows.end[startAt]) ||
+        timeProblem(endName, endMs, b, rows.start[endAt], rows.end[endAt]) ||
+        (endMs < startMs ? `${endName} is before ${startName}` : '') ||
         (rows.start[f + trace_id] === rows.end[f + trace_id] ? `empty ${theirs('trace_id')}` : '') ||
         (rows.start[f + span_id] === rows.end[f + span_id] ? `empty ${theirs('span_id')}` : '');
       if (problem) {

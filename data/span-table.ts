@@ -229,11 +229,26 @@ function traceStarts(table: SpanTable): TraceStartIndex {
     const t = table.traceId[i];
     if (table.start[i] < first[t]) first[t] = table.start[i];
   }
-  const rowFirst = new Float64Array(table.length);
-  for (let i = 0; i < table.length; i++) rowFirst[i] = first[table.traceId[i]];
-  const rows = stableOrder(rowFirst);
+  // The traces are sorted (far fewer than rows), then the rows grouped by their trace's rank. Rows
+  // of traces with equal first starts may interleave otherwise than in a sort of the rows, which
+  // selectTraces, cutting by start and putting the rows back in table order, does not see.
+  const seen = new Uint8Array(codes);
+  for (let i = 0; i < table.length; i++) seen[table.traceId[i]] = 1;
+  const present: number[] = [];
+  for (let c = 0; c < codes; c++) if (seen[c]) present.push(c);
+  const byStart = stableOrder(Float64Array.from(present, (c) => first[c]));
+  const rank = new Int32Array(codes);
+  for (let k = 0; k < byStart.length; k++) rank[present[byStart[k]]] = k;
+  const from = new Int32Array(present.length + 1);
+  for (let i = 0; i < table.length; i++) from[rank[table.traceId[i]] + 1]++;
+  for (let k = 0; k < present.length; k++) from[k + 1] += from[k];
+  const rows = new Int32Array(table.length);
   const starts = new Float64Array(table.length);
-  for (let k = 0; k < rows.length; k++) starts[k] = rowFirst[rows[k]];
+  for (let i = 0; i < table.length; i++) {
+    const k = from[rank[table.traceId[i]]]++;
+    rows[k] = i;
+    starts[k] = first[table.traceId[i]];
+  }
   traceStartIndex.set(table, (index = { rows, starts }));
   return index;
 }

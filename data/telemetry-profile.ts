@@ -159,12 +159,19 @@ export function profileTelemetry(spans: SpanTable, series: Series[] = [], view: 
   const keyIndex = new Map<string, number>();
   const keys: string[] = [];
   const opCalls: number[] = [];
+  // Each (service, operation) code pair's key is made once, not per call.
+  const pairKey = new Map<number, number>();
   for (let c = 0; c < m; c++) {
-    const key = `${strings[v.service[c]!]}${OPERATION_KEY_SEPARATOR}${strings[v.operation[c]!]}`;
-    let k = keyIndex.get(key);
+    const pair = v.service[c]! * strings.length + v.operation[c]!;
+    let k = pairKey.get(pair);
     if (k === undefined) {
-      keyIndex.set(key, (k = keys.push(key) - 1));
-      opCalls.push(0);
+      const key = `${strings[v.service[c]!]}${OPERATION_KEY_SEPARATOR}${strings[v.operation[c]!]}`;
+      k = keyIndex.get(key);
+      if (k === undefined) {
+        keyIndex.set(key, (k = keys.push(key) - 1));
+        opCalls.push(0);
+      }
+      pairKey.set(pair, k);
     }
     opOf[c] = k;
     opCalls[k]!++;

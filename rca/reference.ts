@@ -3,7 +3,7 @@
  * shared by every incident and method: the per-operation baselines, the analysis of the reference
  * itself (for expected false-alarm rates), its edge gaps and per-edge gap baselines.
  */
-import { analyse, dropRepeatedSpans, OperationBaseline, type SpanAnalysis } from './span-stats.js';
+import { analyse, dropRepeatedSpans, indexSpans, OperationBaseline, selfTimes, type SpanAnalysis } from './span-stats.js';
 import { inferStatus } from '../data/span-status.js';
 import { EdgeBaseline, edgeGaps, type EdgeGaps } from './signals/edge-latency.js';
 import type { SpanTable } from '../data/types.js';
@@ -25,8 +25,11 @@ export function fitReference(table: SpanTable, z: number, errorOperation: RegExp
   let f = m.get(key);
   if (!f) {
     const t = inferStatus(dropRepeatedSpans(table), errorOperation);
-    const operations = OperationBaseline.fit(t);
-    const analysis = analyse(t, operations);
+    // The baselines are fitted on the table that is then analysed: index and self-times found once.
+    const index = indexSpans(t);
+    const self = selfTimes(t, index);
+    const operations = OperationBaseline.fit(t, index, self);
+    const analysis = analyse(t, operations, index, self);
     let gaps: EdgeGaps | undefined;
     let edges: EdgeBaseline | undefined;
     m.set(

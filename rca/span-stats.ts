@@ -14,36 +14,64 @@ export interface SpanIndex {
   serviceOf: Int32Array; // row -> dense service index
   services: string[];
   opKey: string[]; // row -> `${service}\u0000${operation}` (shared strings, not copies)
+  opOf: Int32Array; // row -> dense (service, operation) index into ops
+  ops: string[]; // dense index -> its opKey
   firstChild: Int32Array;
   nextSibling: Int32Array;
   /** Row whose service (and instance) a fault seen at this row points to: the row itself, or its parent for a caller-side failure. */
   blameRow: Int32Array;
 }
 
+/** Per intern table: a code -> dense index scratch column, all -1 between uses (indexing a window must not cost O(strings)). */
+const codeScratch = new WeakMap<string[], Int32Array>();
+
+function scratchFor(strings: string[]): Int32Array {
+  let s = codeScratch.get(strings);
+  if (!s || s.length < strings.length) codeScratch.set(strings, (s = new Int32Array(strings.length).fill(-1)));
+  return s;
+}
+
 export function indexSpans(t: SpanTable): SpanIndex {
   const n = t.length;
   const traceOf = new Int32Array(n);
   const serviceOf = new Int32Array(n);
-  const traceIds = new Map<number, number>();
+  const denseTrace = scratchFor(t.strings);
+  const traceCodes: number[] = [];
   const svcIds = new Map<number, number>();
   const services: string[] = [];
-  const opKeys = new Map<number, Map<number, string>>();
+  // (service, operation) code pairs, one key each, and each pair's dense service.
+  const pairs = new Map<number, number>();
+  const size = t.strings.length;
+  const opService: number[] = [];
   const opKey: string[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    let tr = traceIds.get(t.traceId[i]);
-    if (tr === undefined) traceIds.set(t.traceId[i], (tr = traceIds.size));
-    traceOf[i] = tr;
-    let sv = svcIds.get(t.service[i]);
-    if (sv === undefined) {
-      svcIds.set(t.service[i], (sv = services.length));
-      services.push(t.strings[t.service[i]]);
+  const opOf = new Int32Array(n);
+  const ops: string[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      let tr = denseTrace[t.traceId[i]];
+      if (tr < 0) {
+        tr = denseTrace[t.traceId[i]] = traceCodes.length;
+        traceCodes.push(t.traceId[i]);
+      }
+      traceOf[i] = tr;
+      const pair = t.service[i] * size + t.operation[i];
+      let k = pairs.get(pair);
+      if (k === undefined) {
+        let sv = svcIds.get(t.service[i]);
+        if (sv === undefined) {
+          svcIds.set(t.service[i], (sv = services.length));
+          services.push(t.strings[t.service[i]]);
+        }
+        pairs.set(pair, (k = ops.length));
+        opService.push(sv);
+        ops.push(`${t.strings[t.service[i]]}\u0000${t.strings[t.operation[i]]}`);
+      }
+      serviceOf[i] = opService[k];
+      opOf[i] = k;
+      opKey[i] = ops[k];
     }
-    serviceOf[i] = sv;
-    let byOp = opKeys.get(t.service[i]);
-    if (!byOp) opKeys.set(t.service[i], (byOp = new Map()));
-    let k = byOp.get(t.operation[i]);
-    if (k === undefined) byOp.set(t.operation[i], (k = `${t.strings[t.service[i]]}\u0000${t.strings[t.operation[i]]}`));
-    opKey[i] = k;
+  } finally {
+    for (const code of traceCodes) denseTrace[code] = -1;
   }
   const firstChild = new Int32Array(n).fill(-1);
   const nextSibling = new Int32Array(n).fill(-1);
@@ -56,7 +84,7 @@ export function indexSpans(t: SpanTable): SpanIndex {
   }
   const blameRow = new Int32Array(n);
   for (let i = 0; i < n; i++) blameRow[i] = t.callerFault?.[i] && t.parent[i] >= 0 ? t.parent[i] : i;
-  return { traceOf, traces: traceIds.size, serviceOf, services, opKey, firstChild, nextSibling, blameRow };
+  return { traceOf, traces: traceCodes.length, serviceOf, services, opKey, opOf, ops, firstChild, nextSibling, blameRow };
 }
 
 /**
@@ -115,14 +143,28 @@ export function selfTimes(t: SpanTable, ix: SpanIndex): Float64Array {
 export const isError = (t: SpanTable, i: number): boolean => t.status[i] === SPAN_STATUS.system;
 
 /** Robust location and scale of a sample: median and 1.4826 * MAD (NaN values are ignored). */
-export function robust(values: number[]): { median: number; scale: number } {
-  const v = values.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  const med = quantile(v, 0.5);
-  const dev = v.map((x) => Math.abs(x - med)).sort((a, b) => a - b);
-  return { median: med, scale: 1.4826 * quantile(dev, 0.5) };
+export function robust(values: ArrayLike<number>): { median: number; scale: number } {
+  return robustSorted(Float64Array.from(values).sort());
 }
 
-function quantile(sorted: number[], q: number): number {
+/** Values sorted ascending without NaN (a typed array's sort puts NaN last). */
+function withoutNaN(sorted: Float64Array): Float64Array {
+  let n = sorted.length;
+  while (n > 0 && Number.isNaN(sorted[n - 1])) n--;
+  return sorted.subarray(0, n);
+}
+
+/** `robust` of values sorted ascending. */
+function robustSorted(sorted: Float64Array): { median: number; scale: number } {
+  const v = withoutNaN(sorted);
+  const n = v.length;
+  const med = quantile(v, 0.5);
+  const dev = new Float64Array(n);
+  for (let i = 0; i < n; i++) dev[i] = Math.abs(v[i] - med);
+  return { median: med, scale: 1.4826 * quantile(dev.sort(), 0.5) };
+}
+
+function quantile(sorted: ArrayLike<number>, q: number): number {
   if (!sorted.length) return NaN;
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
@@ -132,8 +174,6 @@ function quantile(sorted: number[], q: number): number {
 
 interface OpStats {
   count: number;
-  /** Every set of callee operations seen under this operation (childShape keys). */
-  shapes: Set<string>;
   errors: number;
   logDuration: { median: number; scale: number };
   /** Log duration that only 1% of the baseline's calls exceed: heavy tails are normal for some operations. */
@@ -146,36 +186,42 @@ interface OpStats {
 /** Floor on the robust scale (log units): a 5% change is never more than one sigma. */
 const MIN_LOG_SCALE = 0.05;
 
+
 /** Per-operation reference behaviour learnt from fault-free spans. */
 export class OperationBaseline {
-  private constructor(private readonly ops: Map<string, OpStats>) {}
+  /** Per operation, every set of callee operations seen under it (childShape keys): found when first asked for. */
+  private shapes: Map<string, Set<string>> | undefined;
 
-  static fit(baseline: SpanTable): OperationBaseline {
-    const ix = indexSpans(baseline);
-    const self = selfTimes(baseline, ix);
-    const shape = childShapes(ix);
-    const groups = new Map<string, { d: number[]; s: number[]; errors: number; shapes: Set<string> }>();
+  private constructor(
+    private readonly ops: Map<string, OpStats>,
+    private readonly fitted: SpanIndex,
+  ) {}
+
+  /** Fitted on a table; its index and self-times when the caller has them already. */
+  static fit(baseline: SpanTable, ix = indexSpans(baseline), self = selfTimes(baseline, ix)): OperationBaseline {
+    // Each operation's log durations and log self-times, grouped by counting sort into one column each.
+    const k = ix.ops.length;
+    const first = new Int32Array(k + 1);
+    for (let i = 0; i < baseline.length; i++) first[ix.opOf[i] + 1]++;
+    for (let o = 0; o < k; o++) first[o + 1] += first[o];
+    const fill = first.slice(0, k);
+    const d = new Float64Array(baseline.length);
+    const s = new Float64Array(baseline.length);
+    const errors = new Int32Array(k);
     for (let i = 0; i < baseline.length; i++) {
-      let g = groups.get(ix.opKey[i]);
-      if (!g) groups.set(ix.opKey[i], (g = { d: [], s: [], errors: 0, shapes: new Set() }));
-      g.shapes.add(shape[i]);
-      g.d.push(Math.log1p(Math.max(0, baseline.end[i] - baseline.start[i])));
-      g.s.push(Math.log1p(self[i]));
-      if (isError(baseline, i)) g.errors++;
+      const o = ix.opOf[i];
+      const at = fill[o]++;
+      d[at] = Math.log1p(Math.max(0, baseline.end[i] - baseline.start[i]));
+      s[at] = Math.log1p(self[i]);
+      if (isError(baseline, i)) errors[o]++;
     }
     const ops = new Map<string, OpStats>();
-    for (const [k, g] of groups) {
-      ops.set(k, {
-        count: g.d.length,
-        shapes: g.shapes,
-        errors: g.errors,
-        logDuration: robust(g.d),
-        logDurationP99: quantile([...g.d].sort((a, b) => a - b), 0.99),
-        logSelf: robust(g.s),
-        logSelfP99: quantile([...g.s].sort((a, b) => a - b), 0.99),
-      });
+    for (let o = 0; o < k; o++) {
+      const gd = d.subarray(first[o], first[o + 1]).sort();
+      const gs = s.subarray(first[o], first[o + 1]).sort();
+      ops.set(ix.ops[o], { count: gd.length, errors: errors[o], logDuration: robustSorted(gd), logDurationP99: quantile(withoutNaN(gd), 0.99), logSelf: robustSorted(gs), logSelfP99: quantile(withoutNaN(gs), 0.99) });
     }
-    return new OperationBaseline(ops);
+    return new OperationBaseline(ops, ix);
   }
 
   /**
@@ -189,8 +235,10 @@ export class OperationBaseline {
     const known = new Uint8Array(n);
     const beyondP99 = new Uint8Array(n);
     const beyondP99Self = new Uint8Array(n);
+    // Each of the table's operations looked up once, not per span.
+    const opStats = ix.ops.map((key) => this.ops.get(key));
     for (let i = 0; i < n; i++) {
-      const op = this.ops.get(ix.opKey[i]);
+      const op = opStats[ix.opOf[i]];
       if (!op || op.count < minCount) continue;
       known[i] = 1;
       const d = Math.log1p(Math.max(0, t.end[i] - t.start[i]));
@@ -212,11 +260,21 @@ export class OperationBaseline {
    * at least `minCount` times.
    */
   novelShapes(t: SpanTable, ix: SpanIndex, minCount = 5): Uint8Array {
+    if (!this.shapes) {
+      const seen = childShapes(this.fitted);
+      this.shapes = new Map();
+      for (let i = 0; i < seen.length; i++) {
+        const key = this.fitted.opKey[i];
+        let set = this.shapes.get(key);
+        if (!set) this.shapes.set(key, (set = new Set()));
+        set.add(seen[i]);
+      }
+    }
     const shape = childShapes(ix);
     const out = new Uint8Array(t.length);
     for (let i = 0; i < t.length; i++) {
       const op = this.ops.get(ix.opKey[i]);
-      if (op && op.count >= minCount && !op.shapes.has(shape[i])) out[i] = 1;
+      if (op && op.count >= minCount && !this.shapes.get(ix.opKey[i])!.has(shape[i])) out[i] = 1;
     }
     return out;
   }
@@ -255,9 +313,7 @@ export interface SpanAnalysis {
   scores: SpanScores;
 }
 
-export function analyse(t: SpanTable, baseline: OperationBaseline): SpanAnalysis {
-  const index = indexSpans(t);
-  const self = selfTimes(t, index);
+export function analyse(t: SpanTable, baseline: OperationBaseline, index = indexSpans(t), self = selfTimes(t, index)): SpanAnalysis {
   return { table: t, index, self, scores: baseline.score(t, index, self) };
 }
 
@@ -324,16 +380,32 @@ export function worstInstances(a: SpanAnalysis, abnormal: Uint8Array): (string |
  * links children to; returns the table itself when nothing repeats.
  */
 export function dropRepeatedSpans(t: SpanTable): SpanTable {
-  const last = new Map<number, Map<number, number>>();
-  let repeated = 0;
-  for (let i = 0; i < t.length; i++) {
-    let m = last.get(t.traceId[i]);
-    if (!m) last.set(t.traceId[i], (m = new Map()));
-    if (m.has(t.spanId[i])) repeated++;
-    m.set(t.spanId[i], i);
-  }
-  if (repeated === 0) return t;
+  // From the end: the first row met of a (trace, span) pair is its last copy.
+  const keptRow = scratchFor(t.strings); // span id code -> a kept row with that id
+  let elsewhere: Set<number> | undefined; // (trace, span) pairs kept whose span id another trace has too
   const keep = new Uint8Array(t.length);
-  for (const m of last.values()) for (const row of m.values()) keep[row] = 1;
-  return selectRows(t, keep);
+  let repeated = 0;
+  try {
+    for (let i = t.length - 1; i >= 0; i--) {
+      const s = t.spanId[i];
+      const r = keptRow[s];
+      if (r < 0) keptRow[s] = i;
+      else if (t.traceId[r] === t.traceId[i]) {
+        repeated++;
+        continue;
+      } else {
+        const pair = t.traceId[i] * t.strings.length + s;
+        elsewhere ??= new Set();
+        if (elsewhere.has(pair)) {
+          repeated++;
+          continue;
+        }
+        elsewhere.add(pair);
+      }
+      keep[i] = 1;
+    }
+  } finally {
+    for (let i = 0; i < t.length; i++) keptRow[t.spanId[i]] = -1;
+  }
+  return repeated === 0 ? t : selectRows(t, keep);
 }

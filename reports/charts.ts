@@ -1,24 +1,22 @@
 /**
- * The report's charts: Observable Plot rendered server-side into ONE shared jsdom document and
- * serialised as inline SVG (or a <figure> when a legend is attached), so report.html needs no
- * script and no network. Plot sets user strings as text nodes, so serialisation escapes them.
+ * The report's charts: Observable Plot rendered server-side into ONE shared document (svg-dom.ts,
+ * the few DOM operations Plot performs, serialised as jsdom serialises them) as inline SVG (or a
+ * <figure> when a legend is attached), so report.html needs no script and no network. Plot sets user strings as text nodes, so serialisation escapes them.
  * Every axis says its unit (times in UTC); heatmaps carry a colour legend and their values in the
  * cells; bars are drawn only for defined values.
  */
 import * as Plot from '@observablehq/plot';
-import { JSDOM } from 'jsdom';
 import type { PairingSummary } from './summary-schema.js';
 import type { FaultRecord, KpiCurve, LatencyHistogram } from '../scores/item-result.js';
 import { LATENCY_EDGES_MS } from './latency.js';
+import { SvgDocument } from './svg-dom.js';
 
-let shared: Document | undefined;
-function document(): Document {
-  shared ??= new JSDOM('<!DOCTYPE html><html><body></body></html>').window.document;
-  return shared;
-}
+let shared: SvgDocument | undefined;
 
 function render(options: Plot.PlotOptions): string {
-  const node = Plot.plot({ ...options, document: document() });
+  shared ??= new SvgDocument();
+  // Plot types its document option as a browser Document; it uses only what SvgDocument has.
+  const node = Plot.plot({ ...options, document: shared as unknown as NonNullable<Plot.PlotOptions['document']> });
   return node.outerHTML;
 }
 

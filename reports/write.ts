@@ -7,7 +7,6 @@ import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import { findings } from './findings.js';
 import type { MttrModel } from '../scores/mttr.js';
-import { writeItemsParquet } from './results-parquet.js';
 import { sortItems, summarize } from './summarize.js';
 import type { RunFacts, Summary } from './summary-schema.js';
 import type { ItemResult } from '../scores/item-result.js';
@@ -39,6 +38,7 @@ export async function writeReport(
   const says = findings(summary, items);
   writeFileAtomic(path.join(out, REPORT_FILES.markdown), renderMarkdown(summary, items, says));
   writeFileAtomic(path.join(out, REPORT_FILES.html), renderReport(summary, items, says));
-  if (opts.parquet) writeItemsParquet(items, out, summary);
+  // Loaded only when asked for: Parquet's WebAssembly module is a large part of a report's start-up.
+  if (opts.parquet) (await import('./results-parquet.js')).writeItemsParquet(items, out, summary);
   return { summary, gatePassed: summary.gate.passed };
 }

@@ -9,6 +9,7 @@ import { BadRows } from '../../common/bad-rows.js';
 import { parseDecimal, utf8 } from '../../common/bytes.js';
 import { parseInstant } from '../../common/instant.js';
 import { RunInterner, StringDictionary } from '../../common/string-dictionary.js';
+import { readByteChunks, readInTurn } from '../../common/text-lines.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-streams-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -68,6 +69,66 @@ describe('reading in chunks', () => {
     };
     await JsonStream.readFile(file, handler, ['items', 'name', 'n'], { lines: false, badRows: new BadRows() });
     expect(got).toEqual(values.map((v) => ({ name: v.name, n: v.n })));
+  });
+});
+
+describe('files read in turn, each requested while the one before is read', () => {
+  const bytesOf = async (file: string) => {
+    const parts: Buffer[] = [];
+    for await (const chunk of readByteChunks(file)) parts.push(chunk);
+    return Buffer.concat(parts).toString('utf8');
+  };
+
+  it('gives every file its own bytes, in order, gzipped or not', async () => {
+    const files = Array.from({ length: 6 }, (_, k) => path.join(dir, `turn-${k}.csv${k % 2 ? '.gz' : ''}`));
+    files.forEach((f, k) => fs.writeFileSync(f, k % 2 ? gzipSync(`file ${k}\n`.repeat(50_000 + k)) : `file ${k}\n`.repeat(k)));
+    const got: string[] = [];
+    await readInTurn(files, async (f) => void got.push(await bytesOf(f)));
+    expect(got).toEqual(files.map((_, k) => `file ${k}\n`.repeat(k % 2 ? 50_000 + k : k)));
+  });
+
+  it('reports a file that cannot be read when its turn comes, after the files before it, naming it', async () => {
+    const good = path.join(dir, 'turn-good.csv');
+    fs.writeFileSync(good, 'a\n');
+    const truncated = path.join(dir, 'turn-truncated.csv.gz');
+    fs.writeFileSync(truncated, gzipSync('x\n'.repeat(1000)).subarray(0, 20));
+    const missing = path.join(dir, 'turn-missing.csv');
+    const read: string[] = [];
+    await expect(readInTurn([good, truncated, good], async (f) => void read.push(await bytesOf(f)))).rejects.toThrow(/turn-truncated\.csv\.gz.*cannot read/);
+    expect(read).toEqual(['a\n']);
+    await expect(readInTurn([good, missing], async (f) => void read.push(await bytesOf(f)))).rejects.toThrow(/turn-missing\.csv.*cannot read/);
+    expect(read).toEqual(['a\n', 'a\n']);
+  });
+
+  it('closes a read started for a file whose reader stops early or fails', async () => {
+    // Text that hardly compresses: the files are larger than one read, so a started read holds its file open.
+    let x = 1;
+    const noise = Array.from({ length: 300_000 }, () => ((x = (x * 48271) % 2147483647).toString(36))).join('\n');
+    const files = [0, 1, 2].map((k) => path.join(dir, `turn-stop-${k}.csv.gz`));
+    for (const f of files) fs.writeFileSync(f, gzipSync(noise));
+    // The reader takes one chunk of each file and fails on the second: the third file's read, started ahead, is closed.
+    const target = (fd: string) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'utf8' });
+      } catch {
+        return ''; // closed meanwhile
+      }
+    };
+    const openFiles = () => fs.readdirSync('/proc/self/fd').filter((fd) => target(fd).includes('turn-stop-')).length;
+    let n = 0;
+    await expect(
+      readInTurn(files, async (f) => {
+        for await (const chunk of readByteChunks(f)) {
+          expect(chunk.length).toBeGreaterThan(0);
+          break;
+        }
+        if (++n === 2) throw new Error('stop');
+      }),
+    ).rejects.toThrow('stop');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (fs.existsSync('/proc/self/fd')) expect(openFiles()).toBe(0);
+    // Nothing is left over: a later read of the same files starts afresh and gives them whole.
+    for (const f of files) expect(await bytesOf(f)).toBe(noise);
   });
 });
 

@@ -66,12 +66,18 @@ describe('a shard killed at any moment', () => {
       run({ suite: SUITE, out: other, shard: '2/2', workers: 1, progress: false }),
     ]);
 
+    // Random kill moments fall in the first 10-40% of an unkilled attempt's time, timed here: a
+    // restart with one of its three items left still runs past them, however fast the machine.
+    const t0 = performance.now();
+    const unkilled = await attempt(path.join(tmp, 'timing'), () => new Promise(() => {}));
+    expect(unkilled.exit, unkilled.stderr).toBe(0);
+    const attemptMs = performance.now() - t0;
     const rng = stream(16, 'kill-moments');
     const plan: ('random' | 'after-item')[] = ['random', 'after-item', 'random', 'after-item', 'random'];
     const log: string[] = [];
     for (const kind of plan) {
       const before = itemFiles(killed).length;
-      const delay = Math.round(500 + rng() * 4000);
+      const delay = Math.round(attemptMs * (0.1 + 0.3 * rng()));
       const a = await attempt(killed, (state) => (kind === 'random' ? sleep(delay) : nextItemFile(killed, before, state)));
       log.push(`${kind}${kind === 'random' ? ` ${delay} ms` : ''}: ${a.signal ?? `exit ${a.exit}`}, ${itemFiles(killed).length} items done`);
       if (a.signal === null) {

@@ -24,6 +24,26 @@ describe('spans without statuses (replayed traces such as Nezha)', () => {
     expect(once).toBe(t); // nothing repeated: the same table
   });
 
+  it('tells a span id that several traces use from a repeated span, keeping each pair once (its last copy)', () => {
+    const b = new SpanTableBuilder();
+    const id = (s: string) => b.intern(s);
+    // Span id "s" in traces t and u, each repeated; "x" once in t.
+    const rows = [
+      ['t', 's', 1],
+      ['u', 's', 2],
+      ['t', 'x', 3],
+      ['u', 's', 4],
+      ['t', 's', 5],
+      ['v', 's', 6],
+    ] as const;
+    for (const [trace, span, at] of rows) b.add(id(trace), id(span), -1, id('svc'), id('svc-1'), id('op'), at, at + 1, U);
+    const t = dropRepeatedSpans(b.finish());
+    expect(Array.from(t.start)).toEqual([3, 4, 5, 6]);
+    expect(dropRepeatedSpans(t)).toBe(t);
+    // The scratch column is clean afterwards: the same pairs in a new table are judged afresh.
+    expect(dropRepeatedSpans(t).length).toBe(4);
+  });
+
   it("marks a span failed when an error handler ran under it, keeping known statuses", () => {
     const b = new SpanTableBuilder();
     const id = (s: string) => b.intern(s);
