@@ -28,7 +28,6 @@ const EXTERNAL = [
   'apache-arrow',
   'bullmq',
   'ioredis',
-  'jsdom',
   'parquet-wasm',
   'piscina',
   'playwright-core',
