@@ -248,7 +248,7 @@ describe('message values of the wrong type', () => {
 
   it('refuses an Arrow column of the wrong type, naming it', async () => {
     const table = arrow.tableFromArrays({ seq: ['B1'], uid: ['U1'], kind: ['request'], src: ['a'], dst: ['b'], point: ['REQ_CLIENT_MESH'], at: Float64Array.from([T]) });
-    const withStruct = new arrow.Table({ ...Object.fromEntries(table.schema.fields.map((f) => [f.name, table.getChild(f.name)!])), seq: arrow.vectorFromArray([{ id: 1 }]) });
+    const withStruct = new arrow.Table({ ...Object.fromEntries(table.schema.fields.map((f) => [f.name, table.getChild(f.name as 'seq')!])), seq: arrow.vectorFromArray([{ id: 1 }]) });
     const file = write('struct.arrow', Buffer.from(arrow.tableToIPC(withStruct, 'file')));
     const columns = { bizSeqNo: 'seq', uniqueId: 'uid', msgType: 'kind', senderService: 'src', receiverService: 'dst', logPoint: 'point', sendTime: 'at' };
     await expect(collect(file, { columns })).rejects.toThrow(`${file}:column 'seq' (bizSeqNo): is Struct<{id:Float64}>, not text or an integer`);

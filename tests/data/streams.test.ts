@@ -57,7 +57,7 @@ describe('reading in chunks', () => {
     const LIST = 2;
     const ITEM = 3;
     const handler: JsonHandler = {
-      open: (context, key, type) => (context === ROOT ? OBJ : context === OBJ && key === 0 ? LIST : context === LIST ? (got.push({ name: '', n: NaN }), ITEM) : SKIP),
+      open: (context, key) => (context === ROOT ? OBJ : context === OBJ && key === 0 ? LIST : context === LIST ? (got.push({ name: '', n: NaN }), ITEM) : SKIP),
       close: () => undefined,
       value: (context, key, type, b, start, end) => {
         if (context !== ITEM) return;

@@ -201,7 +201,7 @@ describe('every input format, malformed', () => {
   it('a sample of every format as a real faultline process', { timeout: 600_000 }, async () => {
     const rng = rngFor('cli-sample');
     const chosen = ALL_THROUGH_CLI
-      ? cases.map((c, i) => i)
+      ? cases.map((_, i) => i)
       : sample(rng, FORMATS, CLI_FORMATS).flatMap((f) => sample(rng, [...cases.keys()].filter((i) => cases[i]!.format === f && cases[i]!.expect === 'reject'), 1));
     const failures: string[] = [];
     let next = 0;

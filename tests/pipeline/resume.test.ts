@@ -49,7 +49,7 @@ function attempt(out: string, killWhen: (child: { exited: boolean }) => Promise<
   return done;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Resolves as soon as the shard's output holds more finished items than `before` (polled every 5 ms). */
 async function nextItemFile(out: string, before: number, state: { exited: boolean }): Promise<void> {

@@ -365,9 +365,10 @@ async function run(c: Case): Promise<Outcome> {
     } else {
       const resolved = await resolveRcaAlgorithm(spec, { limits: LIMITS });
       close = resolved.close;
-      out.result = await rankIncidents(resolved, spans, incidents);
+      const ranked = await rankIncidents(resolved, spans, incidents);
+      out.result = ranked;
       // A failing incident is scored as a miss, not thrown: the first failure is this case's error.
-      const failed = out.result.find((r) => r.failure !== undefined);
+      const failed = ranked.find((r) => r.failure !== undefined);
       if (failed) out.error = failed.cause;
     }
   } catch (err) {

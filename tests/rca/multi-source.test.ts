@@ -10,7 +10,7 @@ import { indexSpans } from '../../rca/span-stats.js';
 import { LogTemplateMiner } from '../../data/log-templates.js';
 import type { Incident, SpanTable } from '../../data/types.js';
 import type { RcaInput, RcaReference } from '../../rca/types.js';
-import { logTable, metricTable, TraceBuilder, type CallSpec, type LogLine } from './telemetry.js';
+import { ledgerAccountLines, logTable, metricTable, TraceBuilder, type CallSpec } from './telemetry.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;
@@ -117,25 +117,20 @@ describe('metric change points', () => {
 });
 
 describe('logs beside traces', () => {
-  /** INFO lines on every ledger and account span; from the fault on, ledger writes a new error and account one about ledger. */
-  function lines(spans: SpanTable, faulty: boolean): LogLine[] {
-    const out: LogLine[] = [];
-    for (let i = 0; i < spans.length; i++) {
-      const svc = spans.strings[spans.service[i]];
-      if (svc !== 'ledger' && svc !== 'account') continue;
-      const base = { time: spans.start[i] + 0.1, instance: spans.strings[spans.instance[i]], trace: spans.strings[spans.traceId[i]], span: spans.strings[spans.spanId[i]] };
-      out.push({ ...base, level: 'info', message: `${svc} handling request ${i}` });
-      if (!faulty || spans.start[i] < FAULT) continue;
-      if (svc === 'ledger') out.push({ ...base, time: base.time + 0.2, level: 'error', message: `ledger posting failed for account ${i}: constraint violated` });
-      else out.push({ ...base, time: base.time + 0.5, level: 'error', message: `account call to ledger returned an error for ${i}` });
-    }
-    return out;
-  }
+  /** From the fault on, ledger writes a new error and account one about ledger. */
+  const faultLines = (spans: SpanTable) =>
+    ledgerAccountLines(spans, (svc, start, i) =>
+      start < FAULT
+        ? undefined
+        : svc === 'ledger'
+          ? { level: 'error', message: `ledger posting failed for account ${i}: constraint violated` }
+          : { level: 'error', message: `account call to ledger returned an error for ${i}`, after: 0.5 },
+    );
 
   it('finds the service whose error template is new, and discounts its callers\' errors about it', async () => {
     const { merged } = traffic({}, 'logs');
     const miner = new LogTemplateMiner();
-    const logs = logTable(lines(merged, true), miner);
+    const logs = logTable(faultLines(merged), miner);
     const [r] = await rankIncidents(await resolveRcaAlgorithm('pattern-contrast'), merged, [incident], { logs });
     expect(r.candidates[0].service).toBe('ledger');
     expect(r.candidates[0].explanation).toMatch(/error template "ledger posting failed/);

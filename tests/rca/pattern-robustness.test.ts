@@ -7,7 +7,7 @@ import { indexSpans } from '../../rca/span-stats.js';
 import { selectTraces } from '../../data/span-table.js';
 import { LogTemplateMiner } from '../../data/log-templates.js';
 import type { Incident, SpanTable } from '../../data/types.js';
-import { logTable, TraceBuilder, type LogLine } from './telemetry.js';
+import { ledgerAccountLines, logTable, TraceBuilder, type LogLine } from './telemetry.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;
@@ -28,20 +28,6 @@ function traffic(): SpanTable {
   return b.tables().merged;
 }
 
-/** An INFO line on every account and ledger span, and per span the extra lines `extra` gives. */
-function lines(spans: SpanTable, extra: (svc: string, start: number, i: number) => { level: LogLine['level']; message: string } | undefined): LogLine[] {
-  const out: LogLine[] = [];
-  for (let i = 0; i < spans.length; i++) {
-    const svc = spans.strings[spans.service[i]];
-    if (svc !== 'ledger' && svc !== 'account') continue;
-    const base = { time: spans.start[i] + 0.1, instance: spans.strings[spans.instance[i]], trace: spans.strings[spans.traceId[i]], span: spans.strings[spans.spanId[i]] };
-    out.push({ ...base, level: 'info', message: `${svc} handling request ${i}` });
-    const e = extra(svc, spans.start[i], i);
-    if (e) out.push({ ...base, time: base.time + 0.2, ...e });
-  }
-  return out;
-}
-
 const between = (t: number, from: number, to: number) => t >= T0 + from * MIN && t < T0 + to * MIN;
 
 describe('a reference that an earlier fault has not left', () => {
@@ -49,7 +35,7 @@ describe('a reference that an earlier fault has not left', () => {
   const spans = traffic();
   const fault = (t: number) => between(t, 20, 23) || between(t, 26, 40);
   const logs = logTable(
-    lines(spans, (svc, t, i) => (svc === 'ledger' && fault(t) ? { level: 'error', message: `ledger posting failed for entry ${i}` } : undefined)),
+    ledgerAccountLines(spans, (svc, t, i) => (svc === 'ledger' && fault(t) ? { level: 'error', message: `ledger posting failed for entry ${i}` } : undefined)),
     new LogTemplateMiner(),
   );
   const first: Incident = { id: 'first', start: T0 + 20 * MIN, end: T0 + 22 * MIN, rootCause: ['ledger'] };
@@ -57,7 +43,7 @@ describe('a reference that an earlier fault has not left', () => {
 
   it('judges error lines against the fault-free reference where it knows the instance, the minutes before the incident elsewhere', () => {
     const miner = new LogTemplateMiner();
-    const all = lines(spans, (svc, t, i) => (svc === 'ledger' && fault(t) ? { level: 'error', message: `ledger posting failed for entry ${i}` } : undefined));
+    const all = ledgerAccountLines(spans, (svc, t, i) => (svc === 'ledger' && fault(t) ? { level: 'error', message: `ledger posting failed for entry ${i}` } : undefined));
     const pick = (from: number, to: number) => logTable(all.filter((l) => between(l.time, from, to)), miner);
     const window = pick(26, 28);
     const recent = pick(23.5, 26.5); // half a minute of the fault still in it
@@ -97,7 +83,7 @@ describe('log sequences where logs were kept', () => {
   it('compares only the spans that start while the table\'s logs were kept', () => {
     const spans = traffic();
     const codes = new EventCodes();
-    const logs = logTable(lines(spans, () => undefined).filter((l) => between(l.time, 10, 20)), new LogTemplateMiner());
+    const logs = logTable(ledgerAccountLines(spans, () => undefined).filter((l) => between(l.time, 10, 20)), new LogTemplateMiner());
     const p = spanPatterns(spans, codes, logs).logs!;
     const kept = pairsWithin(spans, p, logs.time[0], logs.time[logs.length - 1]);
     expect(kept.length).toBeGreaterThan(0);
@@ -154,7 +140,7 @@ describe('a caller reporting its callee', () => {
     const spans = traffic();
     const incident: Incident = { id: 'i', start: T0 + 30 * MIN, end: T0 + 40 * MIN, rootCause: ['ledger'] };
     const logs = logTable(
-      lines(spans, (svc, t, i) => (svc === 'account' && t >= incident.start ? { level: 'error', message: `no reply from ledger within 3000 ms for request ${i}` } : undefined)),
+      ledgerAccountLines(spans, (svc, t, i) => (svc === 'account' && t >= incident.start ? { level: 'error', message: `no reply from ledger within 3000 ms for request ${i}` } : undefined)),
       new LogTemplateMiner(),
     );
     const top = async (options: string) => (await rankIncidents(await resolveRcaAlgorithm(`pattern-contrast${options}`), spans, [incident], { logs }))[0].candidates[0];

@@ -34,7 +34,7 @@ describe('caller-side failures', () => {
       return b.finish();
     };
     const ranked = await (await resolveRcaAlgorithm('deepest-abnormal')).create().rank({
-      incident: { id: 'i', start: 1e6, end: 2e6, rootCause: ['gateway'] },
+      incident: { id: 'i', start: 1e6, end: 2e6 },
       spans: table(20, 1e6, true),
       baseline: table(50, 0, false),
     });

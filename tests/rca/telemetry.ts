@@ -41,6 +41,26 @@ export interface LogLine {
   span?: string;
 }
 
+/** A line a span adds to its INFO line, `after` ms later (default 0.2). */
+export type ExtraLine = { level: LogLine['level']; message: string; after?: number };
+
+/**
+ * An INFO line on every ledger and account span, tied to its trace and span, and per span the
+ * extra line `extra` gives.
+ */
+export function ledgerAccountLines(spans: SpanTable, extra: (svc: string, start: number, i: number) => ExtraLine | undefined): LogLine[] {
+  const out: LogLine[] = [];
+  for (let i = 0; i < spans.length; i++) {
+    const svc = spans.strings[spans.service[i]];
+    if (svc !== 'ledger' && svc !== 'account') continue;
+    const base = { time: spans.start[i] + 0.1, instance: spans.strings[spans.instance[i]], trace: spans.strings[spans.traceId[i]], span: spans.strings[spans.spanId[i]] };
+    out.push({ ...base, level: 'info', message: `${svc} handling request ${i}` });
+    const e = extra(svc, spans.start[i], i);
+    if (e) out.push({ ...base, time: base.time + (e.after ?? 0.2), level: e.level, message: e.message });
+  }
+  return out;
+}
+
 /** A time-sorted log table, mined with `miner` (share one between an incident's table and its reference). */
 export function logTable(lines: LogLine[], miner: LogTemplateMiner, serviceOf = (i: string) => i.replace(/-\d+$/, '')): LogTable {
   const sorted = [...lines].sort((a, b) => a.time - b.time);

@@ -35,7 +35,7 @@ describe('AUC-ROC and AUC-PR (scikit-learn definitions)', () => {
     expect(b).toEqual({ threshold: 0.5, f1: 6 / 7 });
   });
   it('the best-F1 threshold equals a brute-force search over every distinct score (ties, NaN, weights, empty slots)', () => {
-    const r = stream('best-f1');
+    const r = stream(1, 'best-f1');
     const pick = () => (r() < 0.1 ? NaN : Math.round(r() * 12) / 4);
     for (let trial = 0; trial < 200; trial++) {
       const pos = Float64Array.from({ length: 1 + Math.floor(r() * 6) }, pick);
@@ -116,7 +116,7 @@ function vusReference(labels: Uint8Array, score: Float64Array, L: number, thre =
           nLabels += lab[x];
         }
       }
-      const nPred = pred.reduce((a, b) => a + b, 0);
+      const nPred = pred.reduce((a: number, b) => a + b, 0);
       const pNew = (P + nLabels) / 2;
       const tpr = Math.min(TP / pNew, 1) * (existence / Lw.length);
       tf.push([tpr, (nPred - TP) / (n - pNew)]);
