@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: runs every benchmark in scripts/bench/ in its own Node process (a shared call
  * site would skew the JIT between implementations) and prints their tables. Pass names to run a
- * subset: `npm run bench -- sim detectors`.
+ * subset: `npm run bench -- sim detectors`; `--help` lists the names.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -10,10 +10,20 @@ import { fileURLToPath } from 'node:url';
 
 const benchDir = join(dirname(fileURLToPath(import.meta.url)), 'bench');
 const wanted = process.argv.slice(2);
-const files = readdirSync(benchDir)
+const names = readdirSync(benchDir)
   .filter((f) => f.endsWith('.js'))
-  .filter((f) => wanted.length === 0 || wanted.includes(f.replace(/\.js$/, '')))
+  .map((f) => f.replace(/\.js$/, ''))
   .sort();
+if (wanted.includes('--help')) {
+  process.stdout.write(`npm run bench [-- name ...]: every benchmark, or the named ones\n  ${names.join('\n  ')}\n`);
+  process.exit(0);
+}
+const unknown = wanted.filter((w) => !names.includes(w));
+if (unknown.length) {
+  process.stderr.write(`no benchmark named ${unknown.join(', ')} (there are: ${names.join(', ')})\n`);
+  process.exit(2);
+}
+const files = names.filter((n) => wanted.length === 0 || wanted.includes(n)).map((n) => `${n}.js`);
 let failed = 0;
 for (const file of files) {
   process.stdout.write(`\n## ${file.replace(/\.js$/, '')}\n`);
