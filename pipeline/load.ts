@@ -21,8 +21,8 @@ import type { TimeWindow } from '../data/csv-files.js';
 import { readMetrics } from '../data/metric-csv.js';
 import { readLogSets } from '../data/log-csv.js';
 import { DEFAULT_LOCAL_BASELINE_MS, DEFAULT_METRIC_LOOKBACK_MS } from '../rca/evaluate.js';
-import { DATA_SET_FILES } from '../sim/formats.js';
-import { readTruth } from '../sim/read.js';
+import { DATA_SET_FILES, SPAN_STATUS } from '../sim/formats.js';
+import { checkManifest, readTruth } from '../sim/read.js';
 import { buildSpans } from '../trees/index.js';
 import type { TreeStats } from '../trees/calls.js';
 
@@ -243,6 +243,12 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     spans = await timed(timings, 'spans', `building transaction trees from ${messages}`, () =>
       buildSpans(messages, { ...(opts.rules ? { rules: opts.rules } : {}), ...(opts.windowMs !== undefined ? { windowMs: opts.windowMs } : {}), onStats: (s) => (treeStats = s) }),
     );
+    // A simulated system whose spans record no status (its manifest says so): its trees show none
+    // either, whatever the engine's return codes say.
+    if ((await checkManifest(messages))?.spanStatus === false) {
+      spans.status.fill(SPAN_STATUS.unknown);
+      spans.callerFault?.fill(0);
+    }
   }
   if (wantSpans && parts.baseline) {
     read.baseline = parts.baseline;

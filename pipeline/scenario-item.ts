@@ -7,8 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FaultlineError } from '../common/errors.js';
 import { generate } from '../sim/generate.js';
-import { loadScenario, ScenarioError } from '../sim/scenario.js';
-import { SPAN_STATUS } from '../sim/formats.js';
+import { ScenarioError } from '../sim/scenario.js';
 import type { ScenarioFile } from '../sim/scenario-schema.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { evaluate, type Methods } from './evaluate.js';
@@ -60,11 +59,6 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
     }
     const generated = performance.now() - t0;
     const telemetry = await loadSource({ in: data }, { need: inputsRead(methods) });
-    // A system whose spans record no status: the methods see none either (the engine's return codes are not in such spans).
-    if (loadScenario(source).scenario.spanStatus === false) {
-      telemetry.spans.status.fill(SPAN_STATUS.unknown);
-      telemetry.spans.callerFault?.fill(0);
-    }
     telemetry.timings = { generate: generated, ...telemetry.timings };
     const { item: result } = await evaluate(
       telemetry,

@@ -295,6 +295,8 @@ export interface Manifest {
   dependencies: Record<string, string>;
   /** Rows of each Arrow file (logLines and metricRows are 0 when that output was turned off). */
   counts: { messages: number; transactions: number; kpiRows: number; logLines: number; metricRows: number; faults: number };
+  /** Present (false) when the scenario's system records no span status: readers then show none. */
+  spanStatus?: false;
   /** Every other file of the data set (Arrow, JSON, exports, Parquet copies): size and sha256. */
   files: Record<string, { bytes: number; sha256: string }>;
 }

@@ -159,6 +159,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
         metricRows: monitor?.rowsWritten ?? 0,
         faults: faults.length,
       },
+      ...(model.spanStatus ? {} : { spanStatus: false as const }),
       files: Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b))),
     };
     writeFileAtomic(join(dir, DATA_SET_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { BadRows } from '../../common/bad-rows.js';
 import { loadSpans } from '../../data/inputs.js';
+import { loadSource } from '../../pipeline/load.js';
 import { SPAN_STATUS, type SpanTable } from '../../data/types.js';
 import { compareRuns } from '../../pipeline/fidelity.js';
 import { fitScenario, type FittedTwin, type NodeEstimate } from '../../pipeline/fit.js';
@@ -201,6 +202,10 @@ describe('a system whose spans record no status', () => {
     await generate({ scenario: file, seed: 3, out: path.join(tmp, 'blind'), logs: false, metrics: false, export: { spans: 'csv' } });
     const exported = await loadSpans([path.join(tmp, 'blind', 'spans.csv')], { badRows: new BadRows('reject') });
     expect(exported.status.every((x) => x === SPAN_STATUS.unknown)).toBe(true);
+    // Any command reading the data set's message log (rca --in, replay --in) builds trees without status too.
+    const trees = (await loadSource({ in: path.join(tmp, 'blind') }, { need: new Set(['spans']) })).spans;
+    expect(trees.length).toBeGreaterThan(0);
+    expect(trees.status.every((x) => x === SPAN_STATUS.unknown)).toBe(true);
     const methods = await resolveMethods({ detectors: [], rca: ['count'] });
     const item = { key: 'blind@1', scenario: file, seed: 1, generatorSeed: 1 };
     const result = await evaluateScenarioItem(item, methods, { scratch: path.join(tmp, 'items') });
