@@ -10,7 +10,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { FAULT_TARGET_KIND, FAULT_TYPES, type FaultType } from '../sim/formats.js';
 import { loadScenario } from '../sim/scenario.js';
-import { EXCEPTION_HANDLERS, type CallTemplate, type FaultSpec, type ScenarioFile, type TargetSpec } from '../sim/scenario-schema.js';
+import { EXCEPTION_HANDLERS, type CallTemplate, type ExceptionHandler, type FaultSpec, type ScenarioFile, type TargetSpec } from '../sim/scenario-schema.js';
 import { parseDuration } from '../common/duration.js';
 import { UsageError } from '../common/errors.js';
 import { publishDir } from '../common/output-dir.js';
@@ -103,7 +103,7 @@ export function planFaultSweep(s: ScenarioFile, opts: Omit<SweepFaultsOptions, '
         for (const handler of type === 'code-exception' ? handlers : ['catches']) {
           const name = `${type}--${label}--s${String(severity).replace('.', '')}${handler === 'catches' ? '' : `--${handler}`}`;
           const fault: FaultSpec = { id: name, type, target, start, duration: length, severity };
-          if (handler !== 'catches') fault.handler = handler as FaultSpec['handler'];
+          if (handler !== 'catches') fault.handler = handler as ExceptionHandler;
           out.push({ name, fault });
         }
       }

@@ -1,6 +1,6 @@
 import type { FaultTarget, FaultType } from './formats.js';
 import type { Model } from './model.js';
-import { EXCEPTION_HANDLERS, type FaultSpec } from './scenario-schema.js';
+import type { ExceptionHandler, FaultSpec } from './scenario-schema.js';
 import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
 
@@ -23,8 +23,8 @@ export interface CompiledFault {
   to: number;
   txType: number;
   operations: number[];
-  /** Code-exception: the handler catches the exception (0), logs and rethrows it (1), or lets it escape unlogged (2). */
-  handler: number;
+  /** Code-exception: what the handler does with the exception. */
+  handler: ExceptionHandler;
   /** Rolling restart: the instance replacing instances[k] is replacements[k]. */
   replacements: number[];
 }
@@ -144,7 +144,7 @@ function compileFault(m: Model, f: FaultSpec, i: number): CompiledFault {
     to,
     txType,
     operations,
-    handler: EXCEPTION_HANDLERS.indexOf(f.handler ?? 'catches'),
+    handler: f.handler ?? 'catches',
     replacements,
   };
 }
@@ -402,10 +402,10 @@ export class FaultEffects {
       case 'code-exception':
         // A code path throws. Caught: logged, a fallback value, the reply unchanged. Escaping: the
         // handler stops where it threw and the call fails (engine.ts), logged or not.
-        if (f.handler === 0) this.perOperation(this.caughtException, f, 0.002 + 0.5 * s);
+        if (f.handler === 'catches') this.perOperation(this.caughtException, f, 0.002 + 0.5 * s);
         else {
           this.perOperation(this.thrownException, f, 0.002 + 0.5 * s);
-          for (const op of f.operations) this.thrownLogged[f.service * this.m.txTypes.length + op] = f.handler === 1 ? 1 : 0;
+          for (const op of f.operations) this.thrownLogged[f.service * this.m.txTypes.length + op] = f.handler === 'logs-and-throws' ? 1 : 0;
         }
         break;
       case 'wrong-return':

@@ -21,6 +21,7 @@ const multiplier = upTo(1000);
 
 /** What the code around a thrown exception does with it (a code-exception fault's `handler`). */
 export const EXCEPTION_HANDLERS = ['catches', 'logs-and-throws', 'throws'] as const;
+export type ExceptionHandler = (typeof EXCEPTION_HANDLERS)[number];
 
 const businessFailure = z.strictObject({
   /** Return code, e.g. INSUFFICIENT_BALANCE. */
