@@ -20,10 +20,9 @@ const owners = new WeakMap<string[], StringDictionary>();
 export class StringDictionary {
   /** The interned texts, by code. Append-only: a code, once given, names the same text forever. */
   readonly strings: string[];
-  private hashes = new Int32Array(1024);
   /**
    * Open addressing, two numbers per slot: code + 1 (0 for an empty slot) and the text's hash, side
-   * by side so that a probe reads one cache line, not the slot and then the code's hash.
+   * by side so that a probe reads one cache line, and a rebuild needs no hash per code besides.
    */
   private slots = new Int32Array(2 * 2048);
   private mask = 2047;
@@ -37,9 +36,7 @@ export class StringDictionary {
   constructor(strings: string[] = []) {
     this.strings = strings;
     owners.set(strings, this);
-    if (strings.length) {
-      this.rehash(Math.max(2048, 1 << Math.ceil(Math.log2(strings.length * 2 + 1))), true);
-    }
+    if (strings.length) this.adopt();
   }
 
   /** The dictionary that owns an intern table (made over it on first use). */
@@ -53,13 +50,7 @@ export class StringDictionary {
 
   /** Make room for about `count` strings in all, so that the table is not rebuilt as it fills. */
   reserve(count: number): void {
-    if (2 * count <= this.mask + 1) return;
-    if (count > this.hashes.length) {
-      const hashes = new Int32Array(Math.ceil(count));
-      hashes.set(this.hashes.subarray(0, this.strings.length));
-      this.hashes = hashes;
-    }
-    this.rehash(1 << Math.ceil(Math.log2(2 * count + 1)));
+    if (2 * count > this.mask + 1) this.rehash(1 << Math.ceil(Math.log2(2 * count + 1)));
   }
 
   /** The code of the text in b[start, end), adding it if new. */
@@ -92,55 +83,60 @@ export class StringDictionary {
 
   /** The code of a string, adding it if new (the same code its UTF-8 bytes get). */
   internString(text: string): number {
-    const n = Buffer.byteLength(text, 'utf8');
-    if (n > this.scratch.length) this.scratch = Buffer.alloc(Math.max(n, this.scratch.length * 2));
-    this.scratch.write(text, 0, 'utf8');
+    const n = this.encode(text);
     return this.intern(this.scratch, 0, n);
   }
 
+  /** Writes a string's UTF-8 bytes into scratch; returns their length. */
+  private encode(text: string): number {
+    const n = Buffer.byteLength(text, 'utf8');
+    if (n > this.scratch.length) this.scratch = Buffer.alloc(Math.max(n, this.scratch.length * 2));
+    this.scratch.write(text, 0, 'utf8');
+    return n;
+  }
+
   private place(code: number, h: number, slot: number): void {
-    if (code >= this.hashes.length) {
-      const hashes = new Int32Array(this.hashes.length * 2);
-      hashes.set(this.hashes);
-      this.hashes = hashes;
-    }
-    this.hashes[code] = h;
     this.slots[2 * slot] = code + 1;
     this.slots[2 * slot + 1] = h;
     // Keep the table at most half full, so probes stay short.
     if (2 * (code + 1) > this.mask + 1) this.rehash(2 * (this.mask + 1));
   }
 
-  /** Rebuild the table at `size` slots; `fresh` hashes the strings first (adopting an intern table). */
-  private rehash(size: number, fresh = false): void {
+  /** Rebuild the table at `size` slots, moving every entry with its hash. */
+  private rehash(size: number): void {
+    const old = this.slots;
     const slots = new Int32Array(2 * size);
     const mask = size - 1;
-    if (fresh) {
-      this.hashes = new Int32Array(Math.max(1024, this.strings.length * 2));
-      const bytes = Buffer.alloc(1024);
-      for (let code = 0; code < this.strings.length; code++) {
-        const text = this.strings[code];
-        const n = Buffer.byteLength(text, 'utf8');
-        const b = n <= bytes.length ? bytes : Buffer.alloc(n);
-        b.write(text, 0, 'utf8');
-        this.hashes[code] = hashBytes(b, 0, n);
-      }
-    }
-    for (let code = 0; code < this.strings.length; code++) {
-      let slot = this.hashes[code] & mask;
-      let duplicate = false;
-      while (slots[2 * slot] !== 0) {
-        const other = slots[2 * slot] - 1;
-        if (fresh && this.hashes[other] === this.hashes[code] && this.strings[other] === this.strings[code]) duplicate = true;
-        slot = (slot + 1) & mask;
-      }
-      if (!duplicate) {
-        slots[2 * slot] = code + 1;
-        slots[2 * slot + 1] = this.hashes[code];
-      }
+    for (let k = 0; k < old.length; k += 2) {
+      if (old[k] === 0) continue;
+      let slot = old[k + 1] & mask;
+      while (slots[2 * slot] !== 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = old[k];
+      slots[2 * slot + 1] = old[k + 1];
     }
     this.slots = slots;
     this.mask = mask;
+  }
+
+  /** Index an existing intern table; a text it holds twice keeps its first code. */
+  private adopt(): void {
+    const size = Math.max(2048, 1 << Math.ceil(Math.log2(this.strings.length * 2 + 1)));
+    this.slots = new Int32Array(2 * size);
+    this.mask = size - 1;
+    for (let code = 0; code < this.strings.length; code++) {
+      const n = this.encode(this.strings[code]);
+      const h = hashBytes(this.scratch, 0, n);
+      let slot = h & this.mask;
+      let duplicate = false;
+      for (let entry = this.slots[2 * slot]; entry !== 0; entry = this.slots[2 * slot]) {
+        if (this.slots[2 * slot + 1] === h && this.strings[entry - 1] === this.strings[code]) duplicate = true;
+        slot = (slot + 1) & this.mask;
+      }
+      if (!duplicate) {
+        this.slots[2 * slot] = code + 1;
+        this.slots[2 * slot + 1] = h;
+      }
+    }
   }
 }
 
