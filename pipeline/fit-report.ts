@@ -16,6 +16,7 @@ import { generate } from '../sim/generate.js';
 import type { ScenarioFile } from '../sim/scenario-schema.js';
 import { writeFile } from 'node:fs/promises';
 import type { FitEstimates } from './fit.js';
+import { quantileSorted } from '../detectors/stats.js';
 
 /** Error rate per service: within errorPointsWithin (absolute) or errorRelativeWithin of the real rate, whichever is larger. */
 export const FIT_TARGETS = { edgeJaccard: 0.95, latencyWithin: 0.15, mixWithin: 0.05, errorPointsWithin: 0.01, errorRelativeWithin: 0.2 } as const;
@@ -73,13 +74,6 @@ function jaccard(a: Set<string>, b: Set<string>): number {
   for (const x of a) if (b.has(x)) shared++;
   const union = a.size + b.size - shared;
   return union ? shared / union : 1;
-}
-
-function quantile(sorted: number[], p: number): number {
-  const x = p * (sorted.length - 1);
-  const lo = Math.floor(x);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (x - lo);
 }
 
 function latencies(x: Side): Map<string, number[]> {
@@ -146,17 +140,17 @@ export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEsti
       operation: op,
       realCalls: real.length,
       twinCalls: tw.length,
-      realP50: r4(quantile(real, 0.5)),
-      twinP50: tw.length ? r4(quantile(tw, 0.5)) : NaN,
-      realP95: r4(quantile(real, 0.95)),
-      twinP95: tw.length ? r4(quantile(tw, 0.95)) : NaN,
+      realP50: r4(quantileSorted(real, 0.5)),
+      twinP50: tw.length ? r4(quantileSorted(tw, 0.5)) : NaN,
+      realP95: r4(quantileSorted(real, 0.95)),
+      twinP95: tw.length ? r4(quantileSorted(tw, 0.95)) : NaN,
       p50Error: NaN,
       p95Error: NaN,
       scored,
     };
     if (tw.length) {
-      f.p50Error = r4(Math.abs(quantile(tw, 0.5) - quantile(real, 0.5)) / quantile(real, 0.5));
-      f.p95Error = r4(Math.abs(quantile(tw, 0.95) - quantile(real, 0.95)) / quantile(real, 0.95));
+      f.p50Error = r4(Math.abs(quantileSorted(tw, 0.5) - quantileSorted(real, 0.5)) / quantileSorted(real, 0.5));
+      f.p95Error = r4(Math.abs(quantileSorted(tw, 0.95) - quantileSorted(real, 0.95)) / quantileSorted(real, 0.95));
     }
     operations.push(f);
   }

@@ -34,6 +34,7 @@ import { readLogs } from '../data/log-csv.js';
 import { readMetrics } from '../data/metric-csv.js';
 import { LOG_LEVEL, SPAN_STATUS, type LogTable, type MetricTable, type SpanTable } from '../data/types.js';
 import { LEGS_PER_CALL } from '../sim/engine.js';
+import { quantileSorted } from '../detectors/stats.js';
 import { LEG_SIGMA } from '../sim/model.js';
 import { normalQuantile, stream } from '../sim/rng.js';
 import { scenarioSchema, type CallTemplate, type ScenarioFile } from '../sim/scenario-schema.js';
@@ -278,16 +279,8 @@ const Z95 = 1.6448536269514722;
 /** Sets a node's median and 95th percentile of log own time from its calls. */
 function logQuantiles(a: Acc, logSelf: Float64Array, calls: readonly number[]): void {
   const xs = Float64Array.from(calls, (c) => logSelf[c]!).sort();
-  a.logP50 = quantile(xs, 0.5);
-  a.logP95 = quantile(xs, 0.95);
-}
-
-function quantile(sorted: ArrayLike<number>, p: number): number {
-  if (!sorted.length) return NaN;
-  const x = p * (sorted.length - 1);
-  const lo = Math.floor(x);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (x - lo);
+  a.logP50 = quantileSorted(xs, 0.5);
+  a.logP95 = quantileSorted(xs, 0.95);
 }
 
 /** Three significant digits: estimates carry no more precision than that. */
@@ -398,8 +391,8 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       logQuantiles(child, logSelf, flat);
       const gaps = flat.map((c) => gapOf(v, c)).filter((g) => !Number.isNaN(g)).sort((x, y) => x - y);
       child.gaps = gaps.length;
-      child.gapP50 = quantile(gaps, 0.5);
-      child.gapP95 = quantile(gaps, 0.95);
+      child.gapP50 = quantileSorted(gaps, 0.5);
+      child.gapP95 = quantileSorted(gaps, 0.95);
       for (const c of flat) {
         if (isAsync(v, c)) child.asyncVotes++;
         if (v.status[c] !== SPAN_STATUS.unknown) {
@@ -540,7 +533,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     if (!Number.isNaN(gap)) gaps.push(gap);
   }
   gaps.sort((a, b) => a - b);
-  const legs = gaps.length >= 10 ? fitLegs(quantile(gaps, 0.5), quantile(gaps, 0.95)) : null;
+  const legs = gaps.length >= 10 ? fitLegs(quantileSorted(gaps, 0.5), quantileSorted(gaps, 0.95)) : null;
   const legMs = legs ? Math.max(0.001, sig3(legs.legMs)) : null;
   const legSigma = legs ? sig3(legs.legSigma) : null;
 
@@ -628,7 +621,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     const selves: number[] = [];
     for (let c = 0; c < v.length; c++) if (v.service[c] === svc) selves.push(v.selfMs[c]!);
     selves.sort((a, b) => a - b);
-    const serviceTimeMs = Math.max(0.001, sig3(quantile(selves, 0.5)));
+    const serviceTimeMs = Math.max(0.001, sig3(quantileSorted(selves, 0.5)));
     subsystemServices.push({ name: twinName.get(svc)!, instances: Math.min(256, instances), capacity: sig3(capacity), serviceTimeMs });
     const logged = logsBy.get(s[svc]!);
     serviceEst.push({
@@ -726,8 +719,8 @@ function legSums(): { p50: Float64Array; ratio: Float64Array } {
       sums[i] = x;
     }
     sums.sort();
-    p50[k] = quantile(sums, 0.5);
-    ratio[k] = quantile(sums, 0.95) / p50[k]!;
+    p50[k] = quantileSorted(sums, 0.5);
+    ratio[k] = quantileSorted(sums, 0.95) / p50[k]!;
   });
   return (legTable = { p50, ratio });
 }

@@ -1,4 +1,5 @@
 import { selectRows } from '../data/span-table.js';
+import { quantileSorted } from '../detectors/stats.js';
 import { SPAN_STATUS, type SpanTable } from '../data/types.js';
 
 /**
@@ -158,18 +159,10 @@ function withoutNaN(sorted: Float64Array): Float64Array {
 function robustSorted(sorted: Float64Array): { median: number; scale: number } {
   const v = withoutNaN(sorted);
   const n = v.length;
-  const med = quantile(v, 0.5);
+  const med = quantileSorted(v, 0.5);
   const dev = new Float64Array(n);
   for (let i = 0; i < n; i++) dev[i] = Math.abs(v[i] - med);
-  return { median: med, scale: 1.4826 * quantile(dev.sort(), 0.5) };
-}
-
-function quantile(sorted: ArrayLike<number>, q: number): number {
-  if (!sorted.length) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  return { median: med, scale: 1.4826 * quantileSorted(dev.sort(), 0.5) };
 }
 
 interface OpStats {
@@ -219,7 +212,7 @@ export class OperationBaseline {
     for (let o = 0; o < k; o++) {
       const gd = d.subarray(first[o], first[o + 1]).sort();
       const gs = s.subarray(first[o], first[o + 1]).sort();
-      ops.set(ix.ops[o], { count: gd.length, errors: errors[o], logDuration: robustSorted(gd), logDurationP99: quantile(withoutNaN(gd), 0.99), logSelf: robustSorted(gs), logSelfP99: quantile(withoutNaN(gs), 0.99) });
+      ops.set(ix.ops[o], { count: gd.length, errors: errors[o], logDuration: robustSorted(gd), logDurationP99: quantileSorted(withoutNaN(gd), 0.99), logSelf: robustSorted(gs), logSelfP99: quantileSorted(withoutNaN(gs), 0.99) });
     }
     return new OperationBaseline(ops, ix);
   }

@@ -6,6 +6,7 @@
  */
 import type { MetricTable } from '../../data/types.js';
 import type { IncidentWindow } from '../types.js';
+import { quantileSorted } from '../../detectors/stats.js';
 
 export interface MetricChange {
   instance: string;
@@ -25,13 +26,6 @@ export interface MetricChange {
   windowPoints: number;
 }
 
-function quantile(sorted: Float64Array, q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
 /**
  * Robust scale of a reference: the IQR in standard-deviation units (IQR / 1.349), or 1.4826 MAD
  * when larger, floored at 5% of the typical magnitude of the metric (`magnitude`, across
@@ -39,9 +33,9 @@ function quantile(sorted: Float64Array, q: number): number {
  * 1 (in the metric's own unit) when even that is 0, as scikit-learn's RobustScaler does.
  */
 export function robustScale(sorted: Float64Array, median: number, magnitude: number): number {
-  const iqr = quantile(sorted, 0.75) - quantile(sorted, 0.25);
+  const iqr = quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25);
   const dev = Float64Array.from(sorted, (x) => Math.abs(x - median)).sort();
-  const mad = 1.4826 * quantile(dev, 0.5);
+  const mad = 1.4826 * quantileSorted(dev, 0.5);
   const s = Math.max(iqr / 1.349, mad, 0.05 * magnitude);
   return s > 0 ? s : 1;
 }
@@ -77,12 +71,12 @@ export function metricChanges(metrics: MetricTable, incident: IncidentWindow, op
       for (let i = a; i < b; i++) if (metrics.time[i] < incident.start && v[i] === v[i]) ref.push(v[i]);
       if (ref.length < minReference) continue;
       const sorted = Float64Array.from(ref).sort();
-      const median = quantile(sorted, 0.5);
+      const median = quantileSorted(sorted, 0.5);
       medians.push(Math.abs(median));
       series.push({ a, b, ref: sorted, median });
     }
     if (!series.length) continue;
-    const magnitude = quantile(Float64Array.from(medians).sort(), 0.5);
+    const magnitude = quantileSorted(Float64Array.from(medians).sort(), 0.5);
     for (const { a, b, ref, median } of series) {
       let windowPoints = 0;
       let best = 0;
