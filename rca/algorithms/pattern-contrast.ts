@@ -249,15 +249,38 @@ export const patternContrastRca: RcaPlugin = definePlugin({
 function calleesOf(tables: [SpanTable, SpanIndex][]): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const [t, ix] of tables) {
-    for (let r = 0; r < t.length; r++) {
-      const p = t.parent[r];
-      if (p < 0 || ix.serviceOf[p] === ix.serviceOf[r]) continue;
-      const caller = ix.services[ix.serviceOf[p]];
+    for (const [caller, callees] of calleesIn(t, ix)) {
       let set = out.get(caller);
       if (!set) out.set(caller, (set = new Set()));
-      set.add(ix.services[ix.serviceOf[r]]);
+      for (const c of callees) set.add(c);
     }
   }
+  return out;
+}
+
+// A reference table's callees, found once for every incident that it is the reference of.
+const calleesByIndex = new WeakMap<SpanIndex, Map<string, Set<string>>>();
+
+/** Per service, the other services it calls in one table (service pairs found by dense index, named once). */
+function calleesIn(t: SpanTable, ix: SpanIndex): Map<string, Set<string>> {
+  let out = calleesByIndex.get(ix);
+  if (out) return out;
+  const k = ix.services.length;
+  const pairs = new Uint8Array(k * k);
+  for (let r = 0; r < t.length; r++) {
+    const p = t.parent[r];
+    if (p >= 0) pairs[ix.serviceOf[p] * k + ix.serviceOf[r]] = 1;
+  }
+  out = new Map();
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k; b++) {
+      if (a === b || !pairs[a * k + b]) continue;
+      let set = out.get(ix.services[a]);
+      if (!set) out.set(ix.services[a], (set = new Set()));
+      set.add(ix.services[b]);
+    }
+  }
+  calleesByIndex.set(ix, out);
   return out;
 }
 
