@@ -30,7 +30,6 @@ declare const FAULTLINE_BUILTIN_LISTINGS: string | undefined;
 
 /** One built-in listing: the bundle's, else rendered from the registry. */
 export async function builtinListing(kind: BuiltinKind): Promise<string> {
-  if (typeof FAULTLINE_BUILTIN_LISTINGS !== 'undefined') return (JSON.parse(FAULTLINE_BUILTIN_LISTINGS) as Record<BuiltinKind, string>)[kind];
-  if (kind === 'detectors') return listPlugins((await import('../../detectors/registry.js')).listDetectors());
-  return listPlugins((await import('../../rca/registry.js')).listRcaAlgorithms());
+  const listings = typeof FAULTLINE_BUILTIN_LISTINGS !== 'undefined' ? (JSON.parse(FAULTLINE_BUILTIN_LISTINGS) as Record<BuiltinKind, string>) : await renderBuiltinListings();
+  return listings[kind];
 }
