@@ -1,7 +1,8 @@
 /**
  * The report's charts: Observable Plot rendered server-side into ONE shared document (svg-dom.ts,
  * the few DOM operations Plot performs, serialised as jsdom serialises them) as inline SVG (or a
- * <figure> when a legend is attached), so report.html needs no script and no network. Plot sets user strings as text nodes, so serialisation escapes them.
+ * <figure> when a legend is attached), so report.html needs no script and no network. Plot sets
+ * user strings as text nodes, so serialisation escapes them.
  * Every axis says its unit (times in UTC); heatmaps carry a colour legend and their values in the
  * cells; bars are drawn only for defined values.
  */
