@@ -280,12 +280,11 @@ export class JsonLinesProcess {
 
   private onStderr(chunk: Buffer): void {
     this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2048);
-    if (this.stderrBytes < STDERR_PASSTHROUGH_BYTES) {
-      const room = STDERR_PASSTHROUGH_BYTES - this.stderrBytes;
-      stderrSink(chunk.length <= room ? chunk : chunk.subarray(0, room));
-      if (chunk.length > room) stderrSink(Buffer.from(`\n[faultline: ${this.label}: stderr past ${STDERR_PASSTHROUGH_BYTES} bytes dropped]\n`));
-    }
+    const room = STDERR_PASSTHROUGH_BYTES - this.stderrBytes;
+    if (room > 0) stderrSink(chunk.length <= room ? chunk : chunk.subarray(0, room));
     this.stderrBytes += chunk.length;
+    // Said once, with the first byte past the cap: a chunk may end exactly at it, the next one crosses.
+    if (room >= 0 && chunk.length > room) stderrSink(Buffer.from(`\n[faultline: ${this.label}: stderr past ${STDERR_PASSTHROUGH_BYTES} bytes dropped]\n`));
   }
 
   /**
