@@ -12,7 +12,7 @@ import type { BadRows } from '../common/bad-rows.js';
 import { ImportError } from '../common/bad-rows.js';
 import { fieldCount, readCsvBatches, recordTexts, repeatedColumn } from '../common/csv.js';
 import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
-import { instantProblem, LATEST_INSTANT_MS, parseIsoBytes } from '../common/instant.js';
+import { instantProblem, isoInstant, LATEST_INSTANT_MS, parseIsoBytes } from '../common/instant.js';
 import { StringDictionary } from '../common/string-dictionary.js';
 import { isNonDecreasing, stableOrder } from '../common/argsort.js';
 
@@ -213,7 +213,7 @@ export async function writeSeriesDir(dir: string, series: Series[]): Promise<str
       for (let i = 0; i < s.timestamps.length; i++) {
         const v = s.values[i];
         const value = Number.isNaN(v) ? '' : String(v);
-        lines.push(`${new Date(s.timestamps[i]).toISOString()},${value}${labels ? `,${labels[i]}` : ''}`);
+        lines.push(`${isoInstant(s.timestamps[i])},${value}${labels ? `,${labels[i]}` : ''}`);
       }
       out.write(Buffer.from(`${lines.join('\n')}\n`, 'utf8'));
       out.commit();

@@ -1,4 +1,5 @@
 /** Sampling-interval facts about an irregular series, shared by the seasonal models and metrics. */
+import { DAY_MS } from '../common/instant.js';
 
 /** Median gap between consecutive timestamps (ms); 60 000 when there are fewer than two points. */
 export function medianStep(timestamps: Float64Array): number {
@@ -11,5 +12,5 @@ export function medianStep(timestamps: Float64Array): number {
   return m > 0 ? m : 60_000;
 }
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS };
 export const WEEK_MS = 7 * DAY_MS;

@@ -12,6 +12,7 @@ import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
 import { UsageError } from '../common/errors.js';
 import { checkOutputDir, publishDir } from '../common/output-dir.js';
 import { Progress } from '../common/progress.js';
+import { isoInstant } from '../common/instant.js';
 import type { Series } from '../data/types.js';
 import { runDetector, trainBoundary } from '../detectors/evaluate.js';
 import type { Detection } from '../detectors/types.js';
@@ -66,7 +67,7 @@ function writeAlarms(file: AtomicFile, detector: string, series: Series[], detec
     let chunk = '';
     for (let i = 0; i < s.timestamps.length; i++) {
       const score = d.scores[i]!;
-      chunk += `${id},${new Date(s.timestamps[i]!).toISOString()},${Number.isNaN(score) ? '' : score},${d.alarms[i]},${det}\n`;
+      chunk += `${id},${isoInstant(s.timestamps[i]!)},${Number.isNaN(score) ? '' : score},${d.alarms[i]},${det}\n`;
       if (chunk.length > 1 << 16) {
         file.write(Buffer.from(chunk));
         chunk = '';

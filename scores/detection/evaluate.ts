@@ -128,12 +128,33 @@ interface Prepared {
   nab: NabFile;
 }
 
+/*
+ * One command scores the same detections under several threshold sources and per series, each
+ * from the same grid and normalised scores. Scored series and detections are not mutated, so
+ * these are derived once per array (weakly held: they go with their inputs).
+ */
+const gridMemo = new WeakMap<Float64Array, Map<number, AiopsGrid>>();
+const normMemo = new WeakMap<Detection, Float64Array>();
+
+/** The AIOps grid of a series' points from index `from` on. */
+function gridFrom(s: Series, from: number): AiopsGrid {
+  let byFrom = gridMemo.get(s.timestamps);
+  if (!byFrom) gridMemo.set(s.timestamps, (byFrom = new Map()));
+  let grid = byFrom.get(from);
+  if (!grid) byFrom.set(from, (grid = aiopsGrid(s.timestamps.subarray(from), s.id)));
+  return grid;
+}
+
 function normalised(d: Detection): Float64Array {
+  let out = normMemo.get(d);
+  if (out) return out;
   const level = d.threshold !== undefined && Number.isFinite(d.threshold) && d.threshold > 0 ? d.threshold : 1;
-  const out = new Float64Array(d.scores.length);
+  out = new Float64Array(d.scores.length);
   for (let i = 0; i < out.length; i++) out[i] = d.scores[i] / level;
+  normMemo.set(d, out);
   return out;
 }
+
 
 /** The first index whose time is >= t (after = false) or > t (after = true). */
 function searchTime(ts: Float64Array, t: number, after: boolean): number {
@@ -178,8 +199,7 @@ function prepare(series: Series[], detections: Detection[], opts: Pick<ScoreOpti
     const given = opts.windows?.[s.id];
     const windows = given ? windowsInIndex(s.timestamps, given) : nabWindowsFromSegments(runsOf(labels), n);
     const norm = normalised(d);
-    const grid = aiopsGrid(s.timestamps.subarray(from), s.id);
-    return { s, d, from, labels, norm, grid, nab: nabFile(norm, windows, Math.max(from, probationaryPoints(n))) };
+    return { s, d, from, labels, norm, grid: gridFrom(s, from), nab: nabFile(norm, windows, Math.max(from, probationaryPoints(n))) };
   });
 }
 
@@ -340,7 +360,7 @@ export function pointAdjustedCountsBySeries(series: Series[], detections: Detect
   return series.map((s, k) => {
     const from = scoreFromIndex(s, opts.scoreFrom);
     const labels = s.labels ?? new Uint8Array(s.timestamps.length);
-    return pointAdjustedCounts(aiopsGrid(s.timestamps.subarray(from), s.id), labels.subarray(from), detections[k].alarms.subarray(from), delay);
+    return pointAdjustedCounts(gridFrom(s, from), labels.subarray(from), detections[k].alarms.subarray(from), delay);
   });
 }
 
@@ -413,6 +433,33 @@ export interface ThresholdFreeOptions extends Pick<ScoreOptions, 'delay' | 'scor
   vusWindow?: number;
 }
 
+const rowMemo = new WeakMap<Uint8Array, WeakMap<Float64Array, Map<string, SeriesThresholdFree>>>();
+
+/** One series' threshold-free figures; every curve figure is NaN without a labelled scored point. */
+function thresholdFreeRow(p: Prepared, delay: number, vusWindow: number | undefined): SeriesThresholdFree {
+  let byNorm = rowMemo.get(p.labels);
+  if (!byNorm) rowMemo.set(p.labels, (byNorm = new WeakMap()));
+  let byKey = byNorm.get(p.norm);
+  if (!byKey) byNorm.set(p.norm, (byKey = new Map()));
+  const key = `${p.from}:${delay}:${vusWindow ?? ''}`;
+  const known = byKey.get(key);
+  if (known) return { ...known };
+  const labels = p.labels.subarray(p.from);
+  const scores = p.norm.subarray(p.from);
+  const window = vusWindow ?? tsbSlidingWindow(p.s.values.subarray(p.from));
+  let row: SeriesThresholdFree;
+  if (!labels.some((x) => x !== 0)) row = { aucPr: NaN, aucRoc: NaN, paAucPr: NaN, paAucRoc: NaN, vusPr: NaN, vusRoc: NaN, vusWindow: window };
+  else {
+    const order = descendingOrder(scores);
+    const point = pointwiseCurveAreas(labels, scores, order);
+    const pa = curveAreas(pointAdjustedItems(p.grid, labels, scores, delay, order));
+    const v = vus(labels, scores, window, VUS_THRESHOLDS, order);
+    row = { aucPr: point.aucPr, aucRoc: point.aucRoc, paAucPr: pa.aucPr, paAucRoc: pa.aucRoc, vusPr: v.vusPr, vusRoc: v.vusRoc, vusWindow: window };
+  }
+  byKey.set(key, row);
+  return { ...row };
+}
+
 /** AUC-PR, AUC-ROC (point-wise and point-adjusted), VUS-PR and VUS-ROC: per series, their means and intervals. */
 export function thresholdFreeMetrics(series: Series[], detections: Detection[], opts: ThresholdFreeOptions = {}): ThresholdFreeMetrics {
   const delay = opts.delay ?? DEFAULT_DELAY;
@@ -420,14 +467,7 @@ export function thresholdFreeMetrics(series: Series[], detections: Detection[], 
   const perSeries: Record<string, SeriesThresholdFree> = {};
   const columns = Object.fromEntries(THRESHOLD_FREE_FIGURES.map((f) => [f, new Float64Array(prepared.length)])) as Record<ThresholdFreeFigure, Float64Array>;
   prepared.forEach((p, k) => {
-    const labels = p.labels.subarray(p.from);
-    const scores = p.norm.subarray(p.from);
-    const order = descendingOrder(scores);
-    const point = pointwiseCurveAreas(labels, scores, order);
-    const pa = curveAreas(pointAdjustedItems(p.grid, labels, scores, delay, order));
-    const window = opts.vusWindow ?? tsbSlidingWindow(p.s.values.subarray(p.from));
-    const v = vus(labels, scores, window, VUS_THRESHOLDS, order);
-    const row: SeriesThresholdFree = { aucPr: point.aucPr, aucRoc: point.aucRoc, paAucPr: pa.aucPr, paAucRoc: pa.aucRoc, vusPr: v.vusPr, vusRoc: v.vusRoc, vusWindow: window };
+    const row = thresholdFreeRow(p, delay, opts.vusWindow);
     perSeries[p.s.id] = row;
     for (const f of THRESHOLD_FREE_FIGURES) columns[f][k] = row[f];
   });
