@@ -40,7 +40,7 @@ import { LEGS_PER_CALL } from '../sim/engine.js';
 import { quantileSorted } from '../detectors/stats.js';
 import { LEG_SIGMA } from '../sim/model.js';
 import { normalQuantile, stream } from '../sim/rng.js';
-import { scenarioSchema, type CallTemplate, type LearnedLogLine, type ScenarioFile } from '../sim/scenario-schema.js';
+import { LEARNED_LINE_LIMITS, scenarioSchema, type CallTemplate, type LearnedLogLine, type ScenarioFile } from '../sim/scenario-schema.js';
 import { LOG_LEVELS } from '../sim/formats.js';
 
 export interface FitOptions {
@@ -362,10 +362,11 @@ function learnedLines(a: Acc, logs: LogTable): LearnedLogLine[] {
     }
   }
   return [...byTemplate]
-    .filter(([t, e]) => e.lines / a.calls >= MIN_LINES_PER_CALL && logs.templates[t]!.length <= 2000)
+    // A template the scenario could not hold (too long, control characters such as colour codes) is left out.
+    .filter(([t, e]) => e.lines / a.calls >= MIN_LINES_PER_CALL && logs.templates[t]!.length <= LEARNED_LINE_LIMITS.templateChars && LEARNED_LINE_LIMITS.printable.test(logs.templates[t]!))
     .sort((x, y) => y[1].lines - x[1].lines || x[0] - y[0])
     .slice(0, MAX_NODE_TEMPLATES)
-    .map(([t, e]) => ({ template: logs.templates[t]!, level: e.level < LOG_LEVELS.length ? LOG_LEVELS[e.level]! : 'INFO', perCall: sig3(e.lines / a.calls) }));
+    .map(([t, e]) => ({ template: logs.templates[t]!, level: e.level < LOG_LEVELS.length ? LOG_LEVELS[e.level]! : 'INFO', perCall: Math.min(LEARNED_LINE_LIMITS.perCall, sig3(e.lines / a.calls)) }));
 }
 
 /** The standard normal's 95th percentile. */

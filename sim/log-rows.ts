@@ -5,7 +5,7 @@ import { ARG, LINE_KINDS, MAX_LOG_ARGS, type LogCatalog } from './log-catalog.js
 import type { DictCodes } from './message-schema.js';
 import type { Model } from './model.js';
 
-
+/** A UUID's fixed middle and tail around two 32-bit values (ARG.uuid). */
 const UUID_MIDDLE = utf8('-0000-4000-8000-');
 const UUID_TAIL = utf8('0000');
 

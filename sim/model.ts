@@ -51,7 +51,7 @@ export interface CallNode {
   legSigma: number;
   /** The callee's background failure probability for this call (SYS_EXCEPTION), 0 for none. */
   errorRate: number;
-  /** The learned success lines (scenario `logs`) as indices into Model.learnedLogs, -1 for the simulator's own line. */
+  /** Its learned success lines (scenario `logs`): an index into Model.learnedLogs, -1 for the simulator's own line. */
   logs: number;
   /** Share of wrong values made in this handling that the callee's own code rejects (scenario `checksResult`). */
   checksResult: number;

@@ -58,10 +58,13 @@ export interface LearnedLogLine {
   perCall: number;
 }
 
+/** Bounds of a learned line: its template's length and characters, its lines per call. */
+export const LEARNED_LINE_LIMITS = { templateChars: 2000, printable: /^[^\u0000-\u001f\u007f]*$/, perCall: 1000 } as const;
+
 const learnedLogLine = z.strictObject({
-  template: z.string().min(1).max(2000).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not hold control characters'),
+  template: z.string().min(1).max(LEARNED_LINE_LIMITS.templateChars).regex(LEARNED_LINE_LIMITS.printable, 'must not hold control characters'),
   level: z.enum(LOG_LEVELS),
-  perCall: z.number().positive().max(1000),
+  perCall: z.number().positive().max(LEARNED_LINE_LIMITS.perCall),
 });
 
 /** One call of a transaction's call tree: `call` names the receiving service or channel. */
