@@ -6,6 +6,8 @@
  *   per fault type both have (real type names mapped onto the simulator's), and of the detectors
  *   on PA-F1 and AUC-PR; each with a percentile bootstrap interval that resamples the simulated
  *   and the real incidents (or items, for detectors) independently, through scores/uncertainty;
+ *   and, for RCA, which methods carry signal on each side (above a random ranking's score) and
+ *   tau-b over those alone;
  * - the telemetry itself: per-operation latency quantiles, fan-out, calls and errors per trace,
  *   and per-service volume and latency noise, each as a Kolmogorov-Smirnov distance between the
  *   real profile and each simulated item's (the median and range over the simulated items).
@@ -21,7 +23,7 @@ import type { FitFigures } from '../reports/fit-html.js';
 import { readResultsFile } from '../reports/results-file.js';
 import { kendallTauB, ksFromCounts, ksFromSketches } from '../scores/agreement.js';
 import type { ItemResult } from '../scores/item-result.js';
-import { bootstrapSamples, percentileInterval, type Interval } from '../scores/uncertainty.js';
+import { bootstrapSamples, meanInterval, percentileInterval, type Interval } from '../scores/uncertainty.js';
 import type { Agreement, Distance, FidelityResult } from '../scores/agreement.js';
 
 export type { Agreement, Distance, FidelityResult };
@@ -143,7 +145,30 @@ function round(x: number): number {
   return Number.isFinite(x) ? Number(x.toFixed(4)) : NaN;
 }
 
-function rcaAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>, resamples: number): Agreement[] {
+/** What ranking k candidates at random scores: AC@1 1/k; Avg@5 the mean of (6 - r) / 5 over ranks 1-5, each 1/k likely, 3/k. */
+const CHANCE: Record<'ac1' | 'avg5', (k: number) => number> = { ac1: (k) => 1 / k, avg5: (k) => Math.min(1, 3 / k) };
+
+/** The methods whose figure over `cols` has its 95% interval's lower end above `chance`. */
+function withSignal(methods: string[], rows: number[][], cols: number[], chance: number, purpose: string, resamples: number): string[] {
+  return methods.filter((name, k) => {
+    const values = cols.map((c) => rows[k]![c]!);
+    return values.length > 1 && meanInterval(values, `${purpose}:${name}`, { resamples }).low > chance;
+  });
+}
+
+/** Adds to an agreement the methods with signal and tau-b over them (Agreement.signal). */
+function addSignal(a: Agreement, figure: 'ac1' | 'avg5', methods: string[], sim: number[][], simCols: number[], real: number[][], realCols: number[], services: { sim: number; real: number }, resamples: number): Agreement {
+  const chanceSim = services.sim > 0 ? CHANCE[figure](services.sim) : 0;
+  const chanceReal = services.real > 0 ? CHANCE[figure](services.real) : 0;
+  const onSim = withSignal(methods, sim, simCols, chanceSim, `fidelity:signal:sim:${figure}:${a.type}`, resamples);
+  const onReal = withSignal(methods, real, realCols, chanceReal, `fidelity:signal:real:${figure}:${a.type}`, resamples);
+  const keep = methods.filter((m) => onSim.includes(m) || onReal.includes(m));
+  const idx = keep.map((m) => methods.indexOf(m));
+  const sub = agreement(figure, a.type, keep, idx.map((k) => sim[k]!), simCols, idx.map((k) => real[k]!), realCols, resamples);
+  return { ...a, signal: { chanceSim: round(chanceSim), chanceReal: round(chanceReal), sim: onSim, real: onReal, tau: sub.tau, interval: sub.interval } };
+}
+
+function rcaAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>, resamples: number, services: { sim: number; real: number }): Agreement[] {
   const s = incidents(simItems, {});
   const r = incidents(realItems, typeMap);
   const methods = [...s.ranks.keys()].filter((m) => r.ranks.has(m)).sort();
@@ -156,9 +181,11 @@ function rcaAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap:
     // Overall: over the fault types both have when they share any, else over everything.
     const simAll = sharedTypes.length ? all(s.ids.length).filter((i) => sharedTypes.includes(s.types[i]!)) : all(s.ids.length);
     const realAll = sharedTypes.length ? all(r.ids.length).filter((i) => sharedTypes.includes(r.types[i]!)) : all(r.ids.length);
-    out.push(agreement(figure, 'all', methods, sim, simAll, real, realAll, resamples));
+    out.push(addSignal(agreement(figure, 'all', methods, sim, simAll, real, realAll, resamples), figure, methods, sim, simAll, real, realAll, services, resamples));
     for (const t of sharedTypes) {
-      out.push(agreement(figure, t, methods, sim, simAll.filter((i) => s.types[i] === t), real, realAll.filter((i) => r.types[i] === t), resamples));
+      const sc = simAll.filter((i) => s.types[i] === t);
+      const rc = realAll.filter((i) => r.types[i] === t);
+      out.push(addSignal(agreement(figure, t, methods, sim, sc, real, rc, resamples), figure, methods, sim, sc, real, rc, services, resamples));
     }
   }
   return out;
@@ -223,6 +250,11 @@ export function telemetryDistances(sims: TelemetryProfile[], real: TelemetryProf
   ];
 }
 
+/** Services a telemetry profile has noise figures for (0 without a profile). */
+function profileServices(p: TelemetryProfile | undefined): number {
+  return p ? new Set([...Object.keys(p.volumeNoise), ...Object.keys(p.latencyNoise)]).size : 0;
+}
+
 /** Compares two runs' results (see the module comment). */
 export function compareRuns(simItems: ItemResult[], realItems: ItemResult[], opts: { sim: string; real: string; typeMap?: Record<string, string>; resamples?: number }): FidelityResult {
   const typeMap = opts.typeMap ?? { ...DEFAULT_TYPE_MAP };
@@ -235,7 +267,8 @@ export function compareRuns(simItems: ItemResult[], realItems: ItemResult[], opt
     sim: opts.sim,
     real: opts.real,
     typeMap,
-    rca: rcaAgreements(simItems, realItems, typeMap, resamples),
+    // A random ranking's score needs the candidates: the services each side's telemetry has.
+    rca: rcaAgreements(simItems, realItems, typeMap, resamples, { sim: profileServices(simProfiles[0]), real: profileServices(realProfile) }),
     detectors: detectorAgreements(simItems, realItems, resamples),
     telemetry: realProfile ? telemetryDistances(simProfiles, realProfile) : [],
   };

@@ -21,9 +21,12 @@
  *   did not show;
  * - the bus leg (median and shape) from the gap between client and server spans;
  * - whether spans record a status at all (a twin of a system whose spans carry none records none).
- * The YAML says in comments what was estimated from how much data, and what of the metrics and
- * logs the scenario format has no setting for (log volume and error lines per service: the
- * simulator writes its own log catalogue), measured but not used.
+ * - with logs: per call-tree node, the templates (mined by Drain) its callee writes while handling
+ *   a call, each with its level and lines per call, which the twin writes in place of the
+ *   simulator's own success line; and the share of calls with any line (`checksResult`: where a
+ *   handler writes about its results it inspects them, so a wrong value it makes fails there).
+ * The YAML says in comments what was estimated from how much data, and what of the metrics the
+ * scenario format has no setting for. Error lines stay the simulator's: a fault-free phase has few.
  */
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
@@ -37,7 +40,8 @@ import { LEGS_PER_CALL } from '../sim/engine.js';
 import { quantileSorted } from '../detectors/stats.js';
 import { LEG_SIGMA } from '../sim/model.js';
 import { normalQuantile, stream } from '../sim/rng.js';
-import { scenarioSchema, type CallTemplate, type ScenarioFile } from '../sim/scenario-schema.js';
+import { LEARNED_LINE_LIMITS, scenarioSchema, type CallTemplate, type LearnedLogLine, type ScenarioFile } from '../sim/scenario-schema.js';
+import { LOG_LEVELS } from '../sim/formats.js';
 
 export interface FitOptions {
   /** Span files or folders (span CSV, OTLP, Jaeger, Zipkin). */
@@ -105,7 +109,7 @@ export interface FitEstimates {
     /** Instance-minutes with both CPU and load (null without a CPU percentage), and the line's correlation (null with too few). */
     cpuMinutes: number | null;
     cpuCorrelation: number | null;
-    /** From the logs, when given: lines, lines per call and the share at error or above; not used by the scenario. */
+    /** From the logs, when given: lines, lines per call and the share at error or above (the templates go on the call-tree nodes). */
     logLines: number | null;
     logLinesPerCall: number | null;
     errorLineShare: number | null;
@@ -215,11 +219,14 @@ interface Acc {
   gapP95: number;
   known: number;
   ownErrors: number;
+  /** From the logs: calls with at least one line of the callee, and lines per template * 256 + level. */
+  callsWithLines: number;
+  lines: Map<number, number>;
   children: Map<string, Acc>;
 }
 
 function acc(service: number, operation: number, key: string): Acc {
-  return { service, operation, key, parentsWith: 0, calls: 0, parallel: 0, sequential: 0, withPrevious: 0, afterPrevious: 0, asyncVotes: 0, orderSum: 0, logP50: 0, logP95: 0, gaps: 0, gapP50: 0, gapP95: 0, known: 0, ownErrors: 0, children: new Map() };
+  return { service, operation, key, parentsWith: 0, calls: 0, parallel: 0, sequential: 0, withPrevious: 0, afterPrevious: 0, asyncVotes: 0, orderSum: 0, logP50: 0, logP95: 0, gaps: 0, gapP50: 0, gapP95: 0, known: 0, ownErrors: 0, callsWithLines: 0, lines: new Map(), children: new Map() };
 }
 
 /** The callee did not hold its caller: it ran on after the caller's client span by more than half its own time. */
@@ -273,6 +280,95 @@ function ownFailure(v: CallView, c: number): boolean {
   return true;
 }
 
+/** Per call, the log lines its callee wrote while handling it (a line names its span): CSR over log rows. */
+interface CallLines {
+  first: Int32Array;
+  rows: Int32Array;
+}
+
+function linesOfCalls(v: CallView, logs: LogTable): CallLines {
+  const t = v.table;
+  const callOfSpan = new Map<string, number>();
+  for (let r = 0; r < t.length; r++) {
+    const id = t.spanId[r]!;
+    if (id >= 0) callOfSpan.set(t.strings[id]!, v.callOfRow[r]!);
+  }
+  // A server span folded into its client's row keeps the client's id: such lines are placed by
+  // trace, instance and time instead (the innermost call of the trace on that instance holding it).
+  const callsOfTrace = new Map<string, number[]>();
+  for (let c = 0; c < v.length; c++) {
+    const key = t.strings[v.trace[c]!]!;
+    const list = callsOfTrace.get(key);
+    if (list) list.push(c);
+    else callsOfTrace.set(key, [c]);
+  }
+  const callOfLine = new Int32Array(logs.length).fill(-1);
+  const first = new Int32Array(v.length + 1);
+  for (let r = 0; r < logs.length; r++) {
+    const inst = logs.strings[logs.instance[r]!];
+    const id = logs.spanId[r]!;
+    let c = id >= 0 ? (callOfSpan.get(logs.strings[id]!) ?? -1) : -1;
+    // Only the callee's own lines: a line of the same span on another instance is not its handling.
+    if (c >= 0 && t.strings[v.instance[c]!] !== inst) c = -1;
+    if (c < 0 && id >= 0 && logs.traceId[r]! >= 0) {
+      const time = logs.time[r]!;
+      for (const k of callsOfTrace.get(logs.strings[logs.traceId[r]!]!) ?? []) {
+        // Log times are whole milliseconds.
+        if (t.strings[v.instance[k]!] === inst && v.start[k]! - 1 <= time && time <= v.end[k]! + 1 && (c < 0 || v.start[k]! > v.start[c]!)) c = k;
+      }
+    }
+    if (c < 0) continue;
+    callOfLine[r] = c;
+    first[c + 1]!++;
+  }
+  for (let c = 0; c < v.length; c++) first[c + 1]! += first[c]!;
+  const fill = first.slice(0, v.length);
+  const rows = new Int32Array(first[v.length]!);
+  for (let r = 0; r < logs.length; r++) if (callOfLine[r]! >= 0) rows[fill[callOfLine[r]!]!++] = r;
+  return { first, rows };
+}
+
+/** Adds calls' log lines to a node: per template and level, and the calls with any. */
+function countLines(a: Acc, calls: readonly number[], cl: CallLines | undefined, logs: LogTable | undefined): void {
+  if (!cl || !logs) return;
+  for (const c of calls) {
+    const from = cl.first[c]!;
+    const to = cl.first[c + 1]!;
+    if (to > from) a.callsWithLines++;
+    for (let k = from; k < to; k++) {
+      const r = cl.rows[k]!;
+      const key = logs.template[r]! * 256 + logs.level[r]!;
+      a.lines.set(key, (a.lines.get(key) ?? 0) + 1);
+    }
+  }
+}
+
+/** Templates a call-tree node keeps from the logs (the most frequent); the scenario allows 64. */
+const MAX_NODE_TEMPLATES = 64;
+/** A template must be written at least this often per call to be kept: rarer ones are noise of a few calls. */
+const MIN_LINES_PER_CALL = 0.01;
+
+/** The node's learned success lines: per template, its most frequent level and its lines per call. */
+function learnedLines(a: Acc, logs: LogTable): LearnedLogLine[] {
+  const byTemplate = new Map<number, { lines: number; level: number; top: number }>();
+  for (const [key, n] of a.lines) {
+    const t = Math.floor(key / 256);
+    const level = key % 256;
+    const e = byTemplate.get(t);
+    if (!e) byTemplate.set(t, { lines: n, level, top: n });
+    else {
+      e.lines += n;
+      if (n > e.top || (n === e.top && level < e.level)) Object.assign(e, { level, top: n });
+    }
+  }
+  return [...byTemplate]
+    // A template the scenario could not hold (too long, control characters such as colour codes) is left out.
+    .filter(([t, e]) => e.lines / a.calls >= MIN_LINES_PER_CALL && logs.templates[t]!.length <= LEARNED_LINE_LIMITS.templateChars && LEARNED_LINE_LIMITS.printable.test(logs.templates[t]!))
+    .sort((x, y) => y[1].lines - x[1].lines || x[0] - y[0])
+    .slice(0, MAX_NODE_TEMPLATES)
+    .map(([t, e]) => ({ template: logs.templates[t]!, level: e.level < LOG_LEVELS.length ? LOG_LEVELS[e.level]! : 'INFO', perCall: Math.min(LEARNED_LINE_LIMITS.perCall, sig3(e.lines / a.calls)) }));
+}
+
 /** The standard normal's 95th percentile. */
 const Z95 = 1.6448536269514722;
 
@@ -298,6 +394,8 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   // Own time and asynchrony per call, once.
   const logSelf = new Float64Array(v.length);
   for (let c = 0; c < v.length; c++) logSelf[c] = Math.log(Math.max(MIN_SELF_MS, v.selfMs[c]!));
+  const logs = telemetry.logs;
+  const callLines = logs ? linesOfCalls(v, logs) : undefined;
 
   // Services, instances, and per-instance per-minute load and own time (for capacity).
   const serviceCalls = new Map<number, number>();
@@ -389,6 +487,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       }
       child.calls += flat.length;
       logQuantiles(child, logSelf, flat);
+      countLines(child, flat, callLines, logs);
       const gaps = flat.map((c) => gapOf(v, c)).filter((g) => !Number.isNaN(g)).sort((x, y) => x - y);
       child.gaps = gaps.length;
       child.gapP50 = quantileSorted(gaps, 0.5);
@@ -468,6 +567,9 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       serviceTimeMs: Math.max(0.001, est.medianSelfMs),
       sigma: est.sigma,
       ...(errorRate !== null && errorRate > 0 ? { errorRate: est.errorRate! } : {}),
+      // What the handler writes, and where it inspects its own values: a handler that writes
+      // lines about its call's results checks them there, so a wrong value it makes fails there.
+      ...(logs ? { logs: learnedLines(a, logs), ...(a.callsWithLines ? { checksResult: sig3(a.callsWithLines / n) } : {}) } : {}),
       ...(children.length ? { children } : {}),
     };
     return { template, est: all };
@@ -484,6 +586,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       }
     }
     logQuantiles(rootAcc, logSelf, t.traces);
+    countLines(rootAcc, t.traces, callLines, logs);
     merge(rootAcc, t.traces, 0);
     const { template, est } = nodeEstimate(rootAcc, t.traces.length, '');
     const label = t.first >= 0 ? s[v.operation[t.first]!]! : s[v.operation[t.root]!]!;
@@ -772,7 +875,7 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
         ]
       : [' No metrics given: capacities come from the spans alone.']),
     ...(e.logs
-      ? [` Logs: ${e.logs.lines} lines from ${e.logs.services} services, per service below; not used: the scenario has no setting for log volume or error lines (the simulator writes its own log catalogue).`]
+      ? [` Logs: ${e.logs.lines} lines from ${e.logs.services} services, per service below. Per call: \`logs\`, the templates its callee wrote while handling it (Drain), each with its level and lines per call, written by the twin in place of its own success line; \`checksResult\`, the share of calls with any such line, where a wrong value made in the handling is rejected by the handler itself (a handler that writes about its results inspects them). A line belongs to the call whose span it names on the callee's instance, else to the innermost call of its trace on its instance that holds its time.`]
       : []),
   ].join('\n');
   const top = doc.contents as YAMLMap;
@@ -795,7 +898,7 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
             : `far above the peak per-instance load (${est.peakPerInstancePerSecond}/s): no queueing seen${
                 est.cpuMinutes === null ? '' : est.cpuCorrelation === null ? ` (CPU and load on ${est.cpuMinutes} instance-minutes: ${CPU_MIN_MINUTES} needed)` : ` (CPU over ${est.cpuMinutes} instance-minutes does not rise with load: r = ${est.cpuCorrelation})`
               }`;
-      const logs = est.logLines !== null ? `; logs: ${est.logLines} lines (${est.logLinesPerCall} per call)${est.errorLineShare !== null ? `, ${(est.errorLineShare * 100).toFixed(1)}% at error or above` : ''}, not used` : '';
+      const logs = est.logLines !== null ? `; logs: ${est.logLines} lines (${est.logLinesPerCall} per call)${est.errorLineShare !== null ? `, ${(est.errorLineShare * 100).toFixed(1)}% at error or above` : ''}` : '';
       if (isMap(item)) item.commentBefore = ` ${est.real}: ${est.calls} calls on ${est.instances} instance(s); capacity ${capacity}${logs}`;
     });
   }

@@ -44,13 +44,21 @@ function scatter(a: Agreement): string {
 
 function agreementSection(title: string, list: Agreement[]): string {
   if (!list.length) return `<h2>${e(title)}</h2><p>Nothing to compare: the two runs share fewer than two methods with this figure.</p>`;
+  const hasSignal = list.some((a) => a.signal);
+  const signalCells = (a: Agreement) =>
+    hasSignal
+      ? a.signal
+        ? `<td>${a.signal.sim.length} / ${a.signal.real.length}</td><td>${fmt(a.signal.tau, 2)}${a.signal.interval ? ` (${fmt(a.signal.interval.low, 2)} – ${fmt(a.signal.interval.high, 2)})` : ''}</td>`
+        : '<td>–</td><td>–</td>'
+      : '';
   const rows = list
-    .map((a) => `<tr><td>${e(a.figure)}</td><td>${e(a.type)}</td><td>${a.methods.length}</td><td>${a.simIncidents}</td><td>${a.realIncidents}</td><td><b>${fmt(a.tau, 2)}</b></td><td>${a.interval ? `${fmt(a.interval.low, 2)} – ${fmt(a.interval.high, 2)}` : '–'}</td><td>${e(verdict(a))}</td></tr>`)
+    .map((a) => `<tr><td>${e(a.figure)}</td><td>${e(a.type)}</td><td>${a.methods.length}</td><td>${a.simIncidents}</td><td>${a.realIncidents}</td><td><b>${fmt(a.tau, 2)}</b></td><td>${a.interval ? `${fmt(a.interval.low, 2)} – ${fmt(a.interval.high, 2)}` : '–'}</td>${signalCells(a)}<td>${e(verdict(a))}</td></tr>`)
     .join('');
   const plots = list.map((a) => `<figure>${scatter(a)}<figcaption>${e(a.figure)}, ${e(a.type)}: tau ${fmt(a.tau, 2)}</figcaption></figure>`).join('');
   const methods = list[0]!.methods.map((m) => `<tr><td>${e(m.name)}</td>${list.map((a) => { const r = a.methods.find((x) => x.name === m.name); return `<td>${fmt(r?.sim)} / ${fmt(r?.real)}</td>`; }).join('')}</tr>`).join('');
   return (
-    `<h2>${e(title)}</h2><table><tr><th>figure</th><th>fault type</th><th>methods</th><th>sim n</th><th>real n</th><th>Kendall tau</th><th>95% bootstrap</th><th>verdict</th></tr>${rows}</table>` +
+    `<h2>${e(title)}</h2><table><tr><th>figure</th><th>fault type</th><th>methods</th><th>sim n</th><th>real n</th><th>Kendall tau</th><th>95% bootstrap</th>${hasSignal ? '<th>methods with signal, sim / real</th><th>tau over those (95%)</th>' : ''}<th>verdict</th></tr>${rows}</table>` +
+    (hasSignal ? '<p>A method carries signal on a side when the lower end of its figure\'s 95% bootstrap interval is above what a random ranking of that side\'s services scores (AC@1 1/k, Avg@5 3/k); the order of the others is noise.</p>' : '') +
     `<div class="plots">${plots}</div><h3>Per method: simulated / real</h3><table><tr><th>method</th>${list.map((a) => `<th>${e(a.figure)} ${e(a.type)}</th>`).join('')}</tr>${methods}</table>`
   );
 }

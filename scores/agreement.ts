@@ -75,6 +75,12 @@ export interface Agreement {
   realIncidents: number;
   tau: number;
   interval: { low: number; high: number } | null;
+  /**
+   * RCA only: the methods that carry signal on each side (the lower end of their figure's 95%
+   * bootstrap interval above what a random ranking of the side's services scores), and tau-b over
+   * the methods with signal on either side: the others' order is noise.
+   */
+  signal?: { chanceSim: number; chanceReal: number; sim: string[]; real: string[]; tau: number; interval: { low: number; high: number } | null };
 }
 
 export interface Distance {

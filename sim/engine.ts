@@ -1,7 +1,7 @@
 import { LOG_POINTS, WORKER_POOL_SIZE } from './formats.js';
 import { FaultEffects, INSTANCE_STATE, type CompiledFault } from './faults.js';
 import type { KpiAccumulator } from './kpi-accumulator.js';
-import { LINE, type LogCatalog } from './log-catalog.js';
+import { LINE, MAX_LOG_ARGS, type LogCatalog } from './log-catalog.js';
 import { SIDE, type LogRows } from './log-rows.js';
 import { CLASS, MSG, type MessageRows } from './message-rows.js';
 import { meanProcessingMs, OK_CODE, SERVICE_KIND, SYSTEM_CODES, DB_SIGMA, VALIDATION_CODE, type CallNode, type Model } from './model.js';
@@ -657,8 +657,9 @@ export class Engine implements EngineState {
 
   /**
    * The callee's work: queue wait, own processing and DB time, then its synchronous children; and
-   * what it logs. A wrong value returned by an earlier call of the transaction (wrong-return) is
-   * rejected by the next synchronous step's validation: a business failure away from its cause.
+   * what it logs. A wrong value made in a handling (wrong-return) is rejected by the handler's own
+   * check where it has one (`checksResult`), else by the next synchronous step's validation: a
+   * business failure away from its cause.
    */
   private process(node: CallNode, inst: number, arrive: number, seq: number): void {
     const m = this.m;
@@ -766,15 +767,47 @@ export class Engine implements EngineState {
     if (throwAt >= 0) return this.escaped(node, inst, arrive, op);
     if (node.async) this.pendingCorrupt = pendingBefore; // a one-way branch hands nothing back
     else if (this.pendingCorrupt) return this.rejectWrongValue(node, inst, arrive);
+    const wrong = fx.wrongReturn[op]!;
+    if (wrong > 0 && !node.async && rng.next() < wrong) {
+      // The wrong value is made inside this handling: the handler's own check rejects it here
+      // where it consumes the value, else it is returned and the next step's validation fails.
+      if (node.checksResult > 0 && rng.next() < node.checksResult) return this.rejectWrongValue(node, inst, arrive);
+      this.pendingCorrupt = true;
+    }
     this.retClass = CLASS.ok;
     this.retCode = OK_CODE;
     if (logs) {
       const caught = fx.caughtException[op]!;
       if (caught > 0 && this.lrng.next() < caught) this.logHandled(node, inst, arrive, LINE.caughtException, -1, 0);
-      this.logHandled(node, inst, arrive, LINE.ok, -1, 0);
+      if (node.logs >= 0) this.logLearned(node.logs, inst, arrive);
+      else this.logHandled(node, inst, arrive, LINE.ok, -1, 0);
     }
-    const wrong = fx.wrongReturn[op]!;
-    if (wrong > 0 && !node.async && rng.next() < wrong) this.pendingCorrupt = true;
+  }
+
+  /**
+   * The success lines learned for a call (scenario `logs`): each template `perCall` times on
+   * average (its whole part, and one more with the fraction's probability), at uniform times
+   * within the handling, its placeholders filled with fresh values.
+   */
+  private logLearned(list: number, inst: number, arrive: number): void {
+    const logs = this.logs!;
+    const c = this.catalog!;
+    const lrng = this.lrng;
+    const v = logs.v;
+    logs.setCall(this.handling);
+    const span = this.retEnd - arrive;
+    const first = c.learnedFirst[list]!;
+    const last = first + c.learnedCount[list]!;
+    for (let id = first; id < last; id++) {
+      const rate = c.perCall[id]!;
+      let n = Math.floor(rate);
+      if (lrng.next() < rate - n) n++;
+      for (; n > 0; n--) {
+        v[0] = arrive + lrng.next() * span;
+        for (let k = 1; k <= MAX_LOG_ARGS; k++) v[k] = lrng.nextInt32() >>> 0;
+        logs.learned(inst, id);
+      }
+    }
   }
 
   /**

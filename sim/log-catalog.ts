@@ -13,6 +13,9 @@ import { utf8 } from './bytes.js';
  * open-sourced WEMQ client) and a connection pool (HikariCP) where they own a database.
  */
 
+/** Most fields one line carries. */
+export const MAX_LOG_ARGS = 8;
+
 /** How a field is written. */
 export const ARG = {
   int: 0, // integer
@@ -27,6 +30,7 @@ export const ARG = {
   db: 9, // database name (index)
   uid: 10, // the line's own uniqueId (no value needed)
   ip: 11, // IPv4 address from a 32-bit value
+  uuid: 12, // a UUID made from a 32-bit value
 } as const;
 
 /** Every field name a template may use, and how it is written. */
@@ -176,6 +180,10 @@ export interface LogCatalog {
   entry: Uint8Array;
   /** Per service: the period (minutes) of its scheduled task. */
   jobPeriod: Int32Array;
+  /** Per Model.learnedLogs list: its first template id and how many; per template id, lines per call (0 for the simulator's own). */
+  learnedFirst: Int32Array;
+  learnedCount: Int32Array;
+  perCall: Float64Array;
 }
 
 const FIELD_RE = /\{([a-z0-9]+)\}/g;
@@ -197,6 +205,29 @@ function compile(text: string, kind: number): Template {
   }
   lits.push(utf8(text.slice(at)));
   return { lits, args: Int8Array.from(args), slots: Int8Array.from(slots), level: LOG_LEVELS.indexOf(LEVEL_OF[kind]!) };
+}
+
+/** Placeholders of a mined template (data/log-templates.ts masks) and how the twin writes a value in their place. */
+const PLACEHOLDER_RE = /<\*>|<num>|<hex>|<uuid>|<ip>/g;
+const PLACEHOLDER_KIND: Record<string, number> = { '<*>': ARG.int, '<num>': ARG.int, '<hex>': ARG.hex, '<uuid>': ARG.uuid, '<ip>': ARG.ip };
+
+/**
+ * A learned line: its placeholders take the line's values in turn (a line carries MAX_LOG_ARGS, reused
+ * past that); `<date>` and `<time>` stay as written, constant tokens to a miner.
+ */
+function compileLearned(text: string, level: LogLevel): Template {
+  const lits: Uint8Array[] = [];
+  const args: number[] = [];
+  const slots: number[] = [];
+  let at = 0;
+  for (const m of text.matchAll(PLACEHOLDER_RE)) {
+    lits.push(utf8(text.slice(at, m.index)));
+    args.push(PLACEHOLDER_KIND[m[0]]!);
+    slots.push(slots.length % MAX_LOG_ARGS);
+    at = m.index! + m[0].length;
+  }
+  lits.push(utf8(text.slice(at)));
+  return { lits, args: Int8Array.from(args), slots: Int8Array.from(slots), level: LOG_LEVELS.indexOf(level) };
 }
 
 /** A stable small hash of a name: picks wording and line numbers, so they never depend on the seed. */
@@ -306,6 +337,17 @@ export function buildLogCatalog(m: Model): LogCatalog {
     };
     for (let k = 0; k < LINE_KINDS; k++) templates.push(compile(texts[k]!, k));
   });
+  const perCall = new Float64Array(templates.length + m.learnedLogs.reduce((n, l) => n + l.length, 0));
+  const learnedFirst = new Int32Array(m.learnedLogs.length);
+  const learnedCount = new Int32Array(m.learnedLogs.length);
+  m.learnedLogs.forEach((lines, k) => {
+    learnedFirst[k] = templates.length;
+    learnedCount[k] = lines.length;
+    for (const l of lines) {
+      perCall[templates.length] = l.perCall;
+      templates.push(compileLearned(l.template, l.level));
+    }
+  });
   return {
     templates,
     services: m.services.map(utf8),
@@ -315,6 +357,9 @@ export function buildLogCatalog(m: Model): LogCatalog {
     serviceDb,
     entry,
     jobPeriod,
+    learnedFirst,
+    learnedCount,
+    perCall,
   };
 }
 

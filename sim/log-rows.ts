@@ -1,12 +1,13 @@
 import { LOG_COLUMNS, LOG_LEVELS } from './formats.js';
 import { ColumnarFileWriter, type Utf8Column } from './arrow-writer.js';
-import { ByteBuilder } from './bytes.js';
-import { ARG, LINE_KINDS, type LogCatalog } from './log-catalog.js';
+import { ByteBuilder, utf8 } from './bytes.js';
+import { ARG, LINE_KINDS, MAX_LOG_ARGS, type LogCatalog } from './log-catalog.js';
 import type { DictCodes } from './message-schema.js';
 import type { Model } from './model.js';
 
-/** Most fields one line carries. */
-export const MAX_LOG_ARGS = 8;
+/** A UUID's fixed middle and tail around two 32-bit values (ARG.uuid). */
+const UUID_MIDDLE = utf8('-0000-4000-8000-');
+const UUID_TAIL = utf8('0000');
 
 /** Which side of a call wrote a line: the callee handling it, or the caller that made it. */
 export const SIDE = { callee: 0, caller: 1 } as const;
@@ -105,20 +106,25 @@ export class LogRows {
 
   /** A line of `kind` at instance `inst` about the current call, time and fields in `v`. */
   line(inst: number, kind: number, side: number): void {
-    this.push(inst, kind, side, this.curTx);
+    this.push(inst, this.m.instanceService[inst]! * LINE_KINDS + kind, side, this.curTx);
+  }
+
+  /** A learned line (LogCatalog.learnedFirst) at instance `inst` about the current call. */
+  learned(inst: number, template: number): void {
+    this.push(inst, template, SIDE.callee, this.curTx);
   }
 
   /** A line outside any request (background, lifecycle). */
   background(inst: number, kind: number): void {
-    this.push(inst, kind, SIDE.callee, -1);
+    this.push(inst, this.m.instanceService[inst]! * LINE_KINDS + kind, SIDE.callee, -1);
   }
 
-  private push(inst: number, kind: number, side: number, tx: number): void {
+  private push(inst: number, template: number, side: number, tx: number): void {
     const i = this.n;
     const v = this.v;
     this.time[i] = v[0]!;
     this.instance[i] = inst;
-    this.template[i] = this.m.instanceService[inst]! * LINE_KINDS + kind;
+    this.template[i] = template;
     const a = i * MAX_LOG_ARGS;
     for (let k = 0; k < MAX_LOG_ARGS; k++) this.args[a + k] = v[k + 1]!;
     this.txSeq[i] = tx;
@@ -225,6 +231,11 @@ export class LogRows {
         return msg.padded(value, 8);
       case ARG.hex:
         return msg.hex8(value);
+      case ARG.uuid:
+        msg.hex8(value);
+        msg.bytes(UUID_MIDDLE);
+        msg.hex8(Math.imul(value | 0, 0x5bd1e995));
+        return msg.bytes(UUID_TAIL);
       case ARG.service:
         return msg.bytes(c.services[value]!);
       case ARG.code:

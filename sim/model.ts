@@ -1,4 +1,4 @@
-import type { CallTemplate, ScenarioFile } from './scenario-schema.js';
+import type { CallTemplate, LearnedLogLine, ScenarioFile } from './scenario-schema.js';
 import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
 import { INSTANCE_STATE } from './faults.js';
@@ -51,6 +51,10 @@ export interface CallNode {
   legSigma: number;
   /** The callee's background failure probability for this call (SYS_EXCEPTION), 0 for none. */
   errorRate: number;
+  /** Its learned success lines (scenario `logs`): an index into Model.learnedLogs, -1 for the simulator's own line. */
+  logs: number;
+  /** Share of wrong values made in this handling that the callee's own code rejects (scenario `checksResult`). */
+  checksResult: number;
   children: CallNode[];
 }
 
@@ -102,6 +106,8 @@ export interface Model {
   txTypes: TxTypeModel[];
   /** Operation names set on call-tree nodes (CallNode.operation indexes them). */
   operations: string[];
+  /** The learned success lines of call-tree nodes (CallNode.logs indexes them). */
+  learnedLogs: LearnedLogLine[][];
   retCodes: string[];
   /** Index of the return code, for the codes the engine emits itself. */
   code: (retCode: string) => number;
@@ -211,6 +217,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
   };
   const operations: string[] = [];
   const operationIndex = new Map<string, number>();
+  const learnedLogs: LearnedLogLine[][] = [];
   const operationOf = (name: string | undefined) => {
     if (name === undefined) return -1;
     let i = operationIndex.get(name);
@@ -241,6 +248,8 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
       legMs: c.legMs ?? NaN,
       legSigma: c.legSigma ?? NaN,
       errorRate: c.errorRate ?? 0,
+      logs: c.logs ? learnedLogs.push(c.logs) - 1 : -1,
+      checksResult: c.checksResult ?? 0,
       children: (c.children ?? []).map((ch) => compileCall(ch, m, callsPerTx)),
     };
   };
@@ -304,6 +313,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     restarts,
     txTypes,
     operations,
+    learnedLogs,
     retCodes,
     // Lookup only: the writer's retCode dictionary is fixed when the run starts.
     code: (c: string) => {

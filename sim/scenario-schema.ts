@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FAULT_TYPES } from './formats.js';
+import { FAULT_TYPES, LOG_LEVELS, type LogLevel } from './formats.js';
 
 /**
  * The scenario file format (YAML). Times are ISO timestamps or offsets from the scenario start
@@ -44,8 +44,28 @@ export interface CallTemplate {
   errorRate?: number;
   legMs?: number;
   legSigma?: number;
+  logs?: LearnedLogLine[];
+  checksResult?: number;
   children?: CallTemplate[];
 }
+
+/** A line a handler writes about a call it handled, learned from a system's logs (see `logs`). */
+export interface LearnedLogLine {
+  /** The mined template: constant text with `<*>` and typed placeholders (`<num>`, `<hex>`, `<uuid>`, `<ip>`) where values vary. */
+  template: string;
+  level: LogLevel;
+  /** Lines of this template per handled call (may exceed 1). */
+  perCall: number;
+}
+
+/** Bounds of a learned line: its template's length and characters, its lines per call. */
+export const LEARNED_LINE_LIMITS = { templateChars: 2000, printable: /^[^\u0000-\u001f\u007f]*$/, perCall: 1000 } as const;
+
+const learnedLogLine = z.strictObject({
+  template: z.string().min(1).max(LEARNED_LINE_LIMITS.templateChars).regex(LEARNED_LINE_LIMITS.printable, 'must not hold control characters'),
+  level: z.enum(LOG_LEVELS),
+  perCall: z.number().positive().max(LEARNED_LINE_LIMITS.perCall),
+});
 
 /** One call of a transaction's call tree: `call` names the receiving service or channel. */
 const callTemplate: z.ZodType<CallTemplate> = z.lazy(() =>
@@ -79,6 +99,18 @@ const callTemplate: z.ZodType<CallTemplate> = z.lazy(() =>
     /** Median and lognormal shape of this call's bus legs, when they differ from the scenario's `legMs` and `legSigma`. */
     legMs: upTo(60_000).optional(),
     legSigma: z.number().positive().max(3).optional(),
+    /**
+     * The lines the callee writes when it handles this call successfully, learned from the
+     * system's logs (a fitted twin): they replace the simulator's own success line; an empty list
+     * writes none. Failure lines stay the simulator's.
+     */
+    logs: z.array(learnedLogLine).max(64).optional(),
+    /**
+     * Share of wrong values produced in this call's handling (a wrong-return fault) that the
+     * callee's own code consumes and rejects there, logging it, instead of returning them to the
+     * transaction's next step (default 0).
+     */
+    checksResult: probability.optional(),
     children: z.array(callTemplate).optional(),
   }),
 );

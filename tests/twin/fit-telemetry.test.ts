@@ -36,9 +36,16 @@ const SOURCE = {
     {
       name: 'pay',
       rate: 8,
-      root: { call: 'front', operation: 'POST /pay', children: [{ call: 'ledger', operation: 'POST /entries' }, { call: 'notify', operation: 'send', mode: 'async' }] },
+      root: {
+        call: 'front',
+        operation: 'POST /pay',
+        children: [
+          { call: 'ledger', operation: 'POST /entries', logs: [{ template: 'LedgerImpl#40 [post][entry <num> for <uuid> posted]', level: 'WARN', perCall: 1.5 }] },
+          { call: 'notify', operation: 'send', mode: 'async' },
+        ],
+      },
     },
-    { name: 'look', rate: 12, root: { call: 'front', operation: 'GET /balance', children: [{ call: 'notify', operation: 'audit', mode: 'async' }] } },
+    { name: 'look', rate: 12, root: { call: 'front', operation: 'GET /balance', children: [{ call: 'notify', operation: 'audit', mode: 'async', logs: [] }] } },
   ],
   traffic: { daily: Array(24).fill(1), weekly: Array(7).fill(1), noise: 0.15, campaigns: [{ start: '12m', duration: '10m', multiplier: 1.9 }] },
 } satisfies ScenarioFile;
@@ -69,9 +76,29 @@ describe('fit with metrics and logs', () => {
     expect(twin.estimates.metrics!.cpuMetric).toBe('cpuUsage');
     expect(twin.yaml).toMatch(/# Metrics: \d+ rows from 4 instances; CPU from cpuUsage \(percent\)/);
     expect(twin.yaml).toMatch(/# Not used \(the scenario has no setting they would estimate\): cpuSteal, memoryUsedMb/);
-    expect(twin.yaml).toMatch(/# Logs: \d+ lines from \d+ services, per service below; not used/);
+    expect(twin.yaml).toMatch(/# Logs: \d+ lines from \d+ services, per service below\. Per call: `logs`/);
     expect(twin.yaml).toMatch(/# ledger: \d+ calls on 1 instance\(s\); capacity from CPU against load over \d+ instance-minutes \(r = 0\.\d+\); logs: \d+ lines \([\d.]+ per call\)/);
     const ledger = twin.estimates.services.find((s) => s.name === 'ledger')!;
     expect(ledger.logLines).toBeGreaterThan(0);
+  });
+
+  it('recovers per call the lines its handler writes (template, level, lines per call) and whether it writes any', () => {
+    const pay = twin.scenario.transactions.find((t) => t.root.operation === 'POST /pay')!.root;
+    const look = twin.scenario.transactions.find((t) => t.root.operation === 'GET /balance')!.root;
+    const entries = pay.children!.find((c) => c.operation === 'POST /entries')!;
+    expect(entries.logs).toHaveLength(1);
+    expect(entries.logs![0]!.template).toBe('LedgerImpl#40 [post][entry <num> for <uuid> posted]');
+    expect(entries.logs![0]!.level).toBe('WARN');
+    expect(Math.abs(entries.logs![0]!.perCall / 1.5 - 1)).toBeLessThan(0.1);
+    expect(entries.checksResult).toBe(1);
+    // A handler that writes nothing: an empty list, and no check of its own results.
+    const audit = look.children!.find((c) => c.operation === 'audit')!;
+    expect(audit.logs).toEqual([]);
+    expect(audit.checksResult).toBeUndefined();
+    // The simulator's own success line, once per call.
+    const send = pay.children!.find((c) => c.operation === 'send')!;
+    expect(send.logs).toHaveLength(1);
+    expect(send.logs![0]!.level).toBe('INFO');
+    expect(Math.abs(send.logs![0]!.perCall - 1)).toBeLessThan(0.02);
   });
 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fitTwin } from '../../pipeline/fit.js';
 import { fitReport } from '../../pipeline/fit-report.js';
+import type { CallTemplate } from '../../sim/scenario-schema.js';
 
 const DATA = process.env.FAULTLINE_SHARED_DATA ?? path.resolve(__dirname, '../../../shared/data');
 const NORMAL = path.join(DATA, 'nezha-tt-2023-01-29', 'normal');
@@ -25,5 +26,25 @@ describe.skipIf(!HAVE_DATA && !process.env.CI)('a twin of the Nezha Train-Ticket
     expect(report.edges.jaccard).toBeGreaterThanOrEqual(0.95);
     expect(report.mix.maxDifference).toBeLessThanOrEqual(0.05);
     expect(report.latency.scored).toBeGreaterThan(5);
+  }, 60_000);
+
+  it('learns per call the log templates its callee writes, and where it writes none', async () => {
+    const logs = path.join(DATA, 'nezha-tt-2023-01-29', 'normal-log');
+    const twin = await fitTwin({ spans: [NORMAL], logs: [logs], columns: COLUMNS, serviceFromInstance: '^(.*?)-[0-9a-f]{8,10}-[0-9a-z]{5}$', onBadRow: 'skip' });
+    const nodes: CallTemplate[] = [];
+    const walk = (c: CallTemplate) => {
+      nodes.push(c);
+      for (const ch of c.children ?? []) walk(ch);
+    };
+    for (const t of twin.scenario.transactions) walk(t.root);
+    const logged = nodes.filter((n) => n.logs!.length > 0);
+    expect(logged.length).toBeGreaterThan(nodes.length / 2);
+    // Some callees write nothing while handling (a gateway that only routes): no lines, no own check.
+    expect(nodes.some((n) => n.logs!.length === 0 && n.checksResult === undefined)).toBe(true);
+    for (const n of logged) {
+      expect(n.checksResult).toBeGreaterThan(0);
+      // Per-request values (trace and span ids, numbers) are masked, not learned as text.
+      for (const l of n.logs!) expect(l.template).not.toMatch(/[0-9a-f]{16}/);
+    }
   }, 60_000);
 });

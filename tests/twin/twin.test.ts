@@ -319,6 +319,22 @@ describe('fidelity', () => {
     expect(against.tau).toBe(-1);
   });
 
+  it('says which methods carry signal and gives tau-b over those alone', () => {
+    // AC@1 hits out of 20 incidents; the rest ranked third.
+    const ranks = (hits: number) => Array.from({ length: 20 }, (_, i) => (i < hits ? 1 : 3));
+    const sim = [item('s', 'code-exception', { strong: ranks(18), mid: ranks(10), n1: ranks(1), n2: ranks(0), n3: ranks(0) })];
+    const real = [item('r', 'exception', { strong: ranks(17), mid: ranks(8), n1: ranks(0), n2: ranks(1), n3: ranks(1) })];
+    const ac1 = compareRuns(sim, real, { sim: 's', real: 'r', resamples: 300 }).rca.find((a) => a.figure === 'ac1' && a.type === 'all')!;
+    // The noise methods' order is reversed between the sides: it drags tau-b over all five down.
+    expect(ac1.tau).toBeLessThan(0.6);
+    expect(ac1.signal!.sim).toEqual(['mid', 'strong']);
+    expect(ac1.signal!.real).toEqual(['mid', 'strong']);
+    expect(ac1.signal!.tau).toBe(1);
+    // Without telemetry profiles the number of services is unknown: the bar is zero.
+    expect(ac1.signal!.chanceSim).toBe(0);
+    expect(renderFidelity(compareRuns(sim, real, { sim: 's', real: 'r', resamples: 50 }))).toMatch(/methods with signal, sim \/ real/);
+  });
+
   it('escapes what the runs hold in fidelity.html', () => {
     const sim = [item('s', 'code-exception', { '<script>alert(1)</script>': [1, 2], b: [2, 2] })];
     const real = [item('r', 'exception', { '<script>alert(1)</script>': [1, 1], b: [2, 3] })];

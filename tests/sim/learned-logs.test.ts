@@ -1,0 +1,140 @@
+/**
+ * A fitted twin's per-call settings learned from a system's logs: `logs` (the lines a handler
+ * writes on success, in place of the simulator's own line) and `checksResult` (a wrong value made
+ * in a handling is rejected there, by the handler's own check, not by the next step).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generate } from '../../sim/generate.js';
+import { rejects } from './rejects.js';
+
+const root = mkdtempSync(join(tmpdir(), 'fl-learned-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const PER_CALL = 2.5;
+
+function scenario(name: string, checksResult: number | null): string {
+  const file = join(root, `${name}.yaml`);
+  const svc = (n: string, ms: number) => `      - { name: ${n}, instances: 1, capacity: 1000000, serviceTimeMs: ${ms}, sigma: 0 }`;
+  const mid =
+    `{ call: mid, operation: mid-op, ${checksResult === null ? '' : `checksResult: ${checksResult}, `}` +
+    `logs: [{ template: 'MidImpl#12 [load][<*> items from <uuid> at <ip>, took <num> ms] <date>', level: ERROR, perCall: ${PER_CALL} }], ` +
+    'children: [{ call: a, operation: a-op, logs: [] }, { call: b, operation: b-op }] }';
+  writeFileSync(
+    file,
+    [
+      `name: ${name}`,
+      "start: '2026-01-05T09:00:00Z'",
+      'duration: 4m',
+      'legMs: 0.2',
+      'dcns: [dcn-01]',
+      'subsystems:',
+      '  - name: lg',
+      '    services:',
+      svc('front', 1),
+      svc('mid', 5),
+      svc('a', 3),
+      svc('b', 3),
+      'transactions:',
+      '  - name: go',
+      '    rate: 5',
+      `    root: { call: front, operation: front-op, children: [${mid}] }`,
+      `traffic: { daily: [${Array(24).fill(1).join(',')}], weekly: [1,1,1,1,1,1,1], noise: 0 }`,
+      'faults:',
+      '  - { type: wrong-return, target: { service: mid }, start: 2m, duration: 2m, severity: 1 }',
+    ].join('\n'),
+  );
+  return file;
+}
+
+interface Line {
+  time: number;
+  service: string;
+  span: string;
+  level: string;
+  message: string;
+}
+
+async function run(name: string, checksResult: number | null): Promise<{ logs: Line[]; text: string; spans: number }> {
+  await generate({ scenario: scenario(name, checksResult), seed: 4, out: join(root, name), metrics: false, export: { spans: 'csv', logsCsv: true } });
+  const text = readFileSync(join(root, name, 'logs.csv'), 'utf8');
+  const logs = text
+    .split('\n')
+    .filter((l) => /^\d{13},/.test(l))
+    .map((l) => {
+      const f = l.split(',');
+      return { time: Number(f[0]), service: f[1]!, span: f[4]!, level: f[5]!, message: f.slice(6).join(',') };
+    });
+  const spans = readFileSync(join(root, name, 'spans.csv'), 'utf8').trim().split('\n').length - 1;
+  return { logs, text, spans };
+}
+
+const FAULT_AT = Date.parse('2026-01-05T09:02:00Z');
+const LEARNED = /^"?MidImpl#12 \[load\]\[(\d+) items from ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}) at (\d+\.\d+\.\d+\.\d+), took (\d+) ms\] <date>"?$/;
+
+let self: Awaited<ReturnType<typeof run>>;
+let next: Awaited<ReturnType<typeof run>>;
+beforeAll(async () => {
+  self = await run('self', 1);
+  next = await run('next', null);
+}, 60_000);
+
+describe('learned success lines (a call template`s logs)', () => {
+  it('are written by the callee in place of its own success line, at their level, perCall times per call on average', () => {
+    // Lines about a request (background lines carry no span).
+    const before = self.logs.filter((l) => l.time < FAULT_AT && l.span !== '');
+    const mid = before.filter((l) => l.service === 'mid');
+    expect(mid.length).toBeGreaterThan(200);
+    for (const l of mid) {
+      expect(l.message).toMatch(LEARNED);
+      expect(l.level).toBe('ERROR');
+    }
+    // Calls of mid before the fault: one success line of b's each (b keeps the simulator's line).
+    const calls = before.filter((l) => l.service === 'b').length;
+    expect(calls).toBeGreaterThan(200);
+    expect(mid.length / calls).toBeGreaterThan(PER_CALL * 0.9);
+    expect(mid.length / calls).toBeLessThan(PER_CALL * 1.1);
+    // Placeholders take fresh values.
+    expect(new Set(mid.map((l) => LEARNED.exec(l.message)![2])).size).toBeGreaterThan(mid.length * 0.9);
+  });
+
+  it('an empty list writes nothing on success', () => {
+    expect(self.logs.filter((l) => l.service === 'a' && l.span !== '')).toHaveLength(0);
+    expect(next.logs.filter((l) => l.service === 'b' && l.span !== '').length).toBeGreaterThan(200);
+  });
+
+  it('are deterministic: the same seed writes the same bytes', async () => {
+    const again = await run('self-again', 1);
+    expect(again.text).toBe(self.text);
+  });
+
+  it('rejects a template with control characters', () => {
+    const file = join(root, 'bad.yaml');
+    writeFileSync(file, readFileSync(scenario('bad-src', 1), 'utf8').replace(/template: '[^']*'/, 'template: "bad\\u0007line"'));
+    expect(rejects(file).message).toMatch(/logs\[0\]\.template: must not hold control characters/);
+  });
+});
+
+describe('a wrong value and where it is checked (checksResult)', () => {
+  const validation = (r: typeof self) => r.logs.filter((l) => /rejected: DATA_VALIDATION_FAILED/.test(l.message));
+
+  it('with checksResult 1 the faulty service rejects it itself and logs it there', () => {
+    const v = validation(self);
+    expect(v.length).toBeGreaterThan(100);
+    expect(new Set(v.map((l) => l.service))).toEqual(new Set(['mid']));
+    for (const l of v) expect(l.time).toBeGreaterThanOrEqual(FAULT_AT);
+    // A rejected call writes no success line.
+    const rejected = new Set(v.map((l) => l.span));
+    const succeeded = new Set(self.logs.filter((l) => l.service === 'mid' && LEARNED.test(l.message)).map((l) => l.span));
+    expect([...rejected].filter((s) => succeeded.has(s))).toEqual([]);
+  });
+
+  it('by default it is returned and the next step rejects it, away from its cause', () => {
+    const v = validation(next);
+    expect(v.length).toBeGreaterThan(100);
+    expect(v.filter((l) => l.service === 'mid')).toHaveLength(0);
+    expect(new Set(v.map((l) => l.service))).toEqual(new Set(['front']));
+  });
+});
