@@ -83,7 +83,7 @@ export const edgeLatencyRca: RcaPlugin = definePlugin({
           service,
           score: gapIn + gapOut + slow + failed,
           explanation:
-            `abnormal gaps on ${(100 * gapIn).toFixed(0)}% of calls into it and ${(100 * gapOut).toFixed(0)}% of its calls out` +
+            `abnormal gaps on ${(100 * gapIn).toFixed(0)}% of the calls into it on its worst incoming edge and ${(100 * gapOut).toFixed(0)}% of its calls out` +
             `${e?.worstEdge ? ` (most: ${e.worstEdge})` : ''}; ${(100 * slow).toFixed(0)}% slow and ${(100 * failed).toFixed(0)}% failed on its own, beyond the reference`,
         });
       }

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
-import type { SpanAnalysis, SpanIndex } from '../span-stats.js';
+import { isError, type SpanAnalysis, type SpanIndex } from '../span-stats.js';
 import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
-import { contrastPatterns, countPairs, EventCodes, pairsWithin, preferReference, LATE_PREFIX, SLOW_SUFFIX, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanMarks, type SpanPairs } from '../signals/event-patterns.js';
+import { contrastPatterns, countPairs, EventCodes, instanceReference, pairsWithin, shareChangeZ, preferReference, LATE_PREFIX, SLOW_SUFFIX, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanMarks, type SpanPairs } from '../signals/event-patterns.js';
 import type { EdgeGaps } from '../signals/edge-latency.js';
 import { calleeNamed, logEvidence } from '../signals/log-evidence.js';
 import { metricChanges, surprise } from '../signals/metric-change.js';
@@ -14,6 +14,9 @@ import type { RcaPlugin, RcaReference } from '../types.js';
 interface Reference {
   calls: PatternCounts;
   logs?: PatternCounts;
+  /** The same counts per instance (keyed by instance name). */
+  callsByInstance: PatternCounts;
+  logsByInstance?: PatternCounts;
 }
 
 /**
@@ -33,7 +36,14 @@ function referenceCache(codes: EventCodes, errorOperation: RegExp, z: number) {
       const ix = fitted.analysis.index;
       const p = spanPatterns(t, codes, logs, marks(fitted.analysis, fitted.gaps, fitted.edges.abnormal(t, fitted.gaps).abnormal, z));
       const logPairs = p.logs && logs ? pairsWithin(t, p.logs, logs.time[0], logs.time[logs.length - 1]) : undefined;
-      byLogs.set(logs, (ref = { calls: countPairs(t, ix, p.calls), ...(logPairs ? { logs: countPairs(t, ix, logPairs) } : {}) }));
+      byLogs.set(
+        logs,
+        (ref = {
+          calls: countPairs(t, ix, p.calls),
+          callsByInstance: countPairs(t, ix, p.calls, true),
+          ...(logPairs ? { logs: countPairs(t, ix, logPairs), logsByInstance: countPairs(t, ix, logPairs, true) } : {}),
+        }),
+      );
     }
     return ref;
   };
@@ -121,7 +131,9 @@ export const patternContrastRca: RcaPlugin = definePlugin({
     shareFloor: z.number().min(0).max(1).default(0.05).describe('added to the standard error of a change of share (spans of a trace are not independent)'),
     errorOperation: z.string().optional().describe("regex of operations that mark their parent failed when statuses are unknown (default: Spring's error handler)"),
     faultFreeFirst: z.boolean().default(true).describe('judge each pattern and each instance\'s error lines against the fault-free reference alone where it saw enough of them; the minutes before the incident (which may carry an earlier fault) only elsewhere'),
-    namedCallees: z.boolean().default(true).describe('an error template of a caller that names one of the services it calls ("no reply from X") is evidence on that callee, not on the caller'),
+    namedCallees: z.boolean().default(true).describe('an error template of a caller that names one of the services it calls ("no reply from X") is evidence on that callee, not on the caller, unless the calls to it failed on the caller\'s side'),
+    failedCallees: z.boolean().default(true).describe('an error template whose lines sit mostly in spans whose call to another service failed there is evidence on that callee (followed down its own failed calls), where its share of failed calls rose significantly; a failure on the caller\'s side stays the caller\'s'),
+    perInstance: z.boolean().default(true).describe("also contrast each instance of a service with two or more instances in the window, against its own reference where it saw enough, else its service's: a fault on one instance is not diluted by its healthy peers"),
     alarm: z.number().min(0).default(2).describe("a metric raises an alarm when its window deviation is this many times the largest its reference shows (at least 3 robust scales)"),
   }),
   needs: ['spans'],
@@ -141,7 +153,7 @@ export const patternContrastRca: RcaPlugin = definePlugin({
         const pooled = referenceOf(input.baseline, logs ? input.baselineLogs : undefined);
         const primary = options.faultFreeFirst && faultFree && faultFree.spans !== input.baseline ? referenceOf(faultFree.spans, logs ? faultFree.logs : undefined) : undefined;
         const prefer = (p: PatternCounts | undefined, fallback: PatternCounts) => (p ? preferReference(p, fallback, options.minSources) : fallback);
-        const ref: Reference = { calls: prefer(primary?.calls, pooled.calls), ...(pooled.logs ? { logs: prefer(primary?.logs, pooled.logs) } : {}) };
+        const ref = { calls: prefer(primary?.calls, pooled.calls), ...(pooled.logs ? { logs: prefer(primary?.logs, pooled.logs) } : {}) };
         const fitted = fitReference(input.baseline, options.z, errorOperation);
         const { analysis, gaps } = analyseWindow(input.spans, fitted, errorOperation);
         const t = analysis.table;
@@ -150,15 +162,21 @@ export const patternContrastRca: RcaPlugin = definePlugin({
         const contrast = { minSources: options.minSources, shareFloor: options.shareFloor };
         const name = (e: number) => codes.names[e];
         const evidence: Evidence[] = [];
-        const addChanges = (pairs: SpanPairs, reference: PatternCounts) => {
-          for (const c of contrastPatterns(reference, countPairs(t, ix, pairs), contrast)) {
+        const shared = options.perInstance ? sharedInstances(t, ix) : undefined;
+        // Per instance: its own reference (fault-free first) where it saw enough, else its service's.
+        const instanceRef = (own: PatternCounts | undefined, pooledOwn: PatternCounts, service: PatternCounts) =>
+          instanceReference(prefer(own, pooledOwn), service, shared!, options.minSources);
+        const addChanges = (pairs: SpanPairs, reference: PatternCounts, byInstance: () => PatternCounts) => {
+          const changes = contrastPatterns(reference, countPairs(t, ix, pairs), contrast);
+          if (shared?.size) changes.push(...contrastPatterns(byInstance(), countPairs(t, ix, pairs, true), { ...contrast, serviceOf: (inst) => shared.get(inst) }));
+          for (const c of changes) {
             if (Math.abs(c.z) < options.z) continue;
             const latency = name(c.to).startsWith(LATE_PREFIX) || name(c.to).endsWith(SLOW_SUFFIX);
             evidence.push({ service: c.service, instance: c.instance, z: Math.abs(c.z), spans: spansShowing(t, ix, pairs, c), explain: describe(c, name), latency });
           }
         };
-        addChanges(window.calls, ref.calls);
-        if (window.logs && ref.logs) addChanges(window.logs, ref.logs);
+        addChanges(window.calls, ref.calls, () => instanceRef(primary?.callsByInstance, pooled.callsByInstance, ref.calls));
+        if (window.logs && ref.logs) addChanges(window.logs, ref.logs, () => instanceRef(primary?.logsByInstance, pooled.logsByInstance!, ref.logs!));
         if (logs && window.lineSpan) {
           const faultFreeLogs = options.faultFreeFirst && faultFree?.logs && faultFree.logs !== input.baselineLogs ? faultFree.logs : undefined;
           const evidenceOf = faultFreeLogs ? logEvidence(logs, faultFreeLogs, { z: options.z, fallback: input.baselineLogs! }) : logEvidence(logs, input.baselineLogs!, { z: options.z });
@@ -172,24 +190,15 @@ export const patternContrastRca: RcaPlugin = definePlugin({
                 if (logs.template[i] === s.template && window.lineSpan[i] >= 0 && logs.strings[logs.instance[i]] === e.instance) spans[window.lineSpan[i]] = 1;
               }
               const explain = `error template "${logs.templates[s.template]}" ${s.count} times (reference predicts ${s.expected.toFixed(1)}), z ${s.z.toFixed(1)}`;
-              const callee = options.namedCallees ? calleeNamed(logs.templates[s.template], callees.get(e.service) ?? []) : undefined;
+              const named = options.namedCallees ? calleeNamed(logs.templates[s.template], callees.get(e.service) ?? []) : undefined;
+              // The caller reports its callee's failure: the evidence is the callee's, on the calls it was sent.
+              const callee = named !== undefined ? namedCalls(t, ix, spans, named) : options.failedCallees ? failedCalls(t, ix, spans, e.service, fitted.analysis, options) : undefined;
               if (callee === undefined) {
                 evidence.push({ service: e.service, instance: e.instance, z: s.z, spans, explain, latency: false });
                 continue;
               }
-              // The caller reports its callee's failure: the evidence is the callee's, on the calls it was sent.
-              const calls = new Uint8Array(t.length);
-              const instances = new Map<number, number>();
-              for (let r = 0; r < t.length; r++) {
-                const p = t.parent[r];
-                if (p < 0 || !spans[p] || ix.services[ix.serviceOf[r]] !== callee) continue;
-                calls[r] = 1;
-                instances.set(t.instance[r], (instances.get(t.instance[r]) ?? 0) + 1);
-              }
-              let instance: string | undefined;
-              let most = 0;
-              for (const [inst, n] of instances) if (n > most) [instance, most] = [t.strings[inst], n];
-              reported.push({ service: callee, instance, z: s.z, spans: calls, explain: `${e.instance} reports it: ${explain}`, latency: false });
+              const how = named !== undefined ? 'reports it' : `reports the failed calls to it in ${callee.traced} of its ${callee.shown} spans`;
+              reported.push({ service: callee.service, instance: callee.instance, z: s.z, spans: callee.rows, explain: `${e.instance} ${how}: ${explain}`, latency: false });
             }
           }
           evidence.push(...reported);
@@ -244,6 +253,126 @@ export const patternContrastRca: RcaPlugin = definePlugin({
     };
   },
 });
+
+/** A callee a caller's error lines are about: its calls from the spans holding the lines, and the instance most of them reached. */
+interface CalleeCalls {
+  service: string;
+  instance: string | undefined;
+  rows: Uint8Array;
+  /** Spans holding the lines, and how many of them the callee's calls were found below. */
+  shown: number;
+  traced: number;
+}
+
+function calleeCalls(t: SpanTable, service: string, rows: Uint8Array, shown: number, traced: number): CalleeCalls {
+  const instances = new Map<number, number>();
+  for (let r = 0; r < t.length; r++) if (rows[r]) instances.set(t.instance[r], (instances.get(t.instance[r]) ?? 0) + 1);
+  let instance: string | undefined;
+  let most = 0;
+  for (const [inst, n] of instances) if (n > most) [instance, most] = [t.strings[inst], n];
+  return { service, instance, rows, shown, traced };
+}
+
+/**
+ * The calls to `callee` made from the spans holding a caller's lines that name it (or holding them
+ * itself: a line the caller wrote about a call may carry that call's span, where a call is one
+ * row); undefined when most of those calls failed on the caller's side (the request never reached
+ * the callee: a misconfigured caller names the service it could not reach).
+ */
+function namedCalls(t: SpanTable, ix: SpanIndex, spans: Uint8Array, callee: string): CalleeCalls | undefined {
+  const rows = new Uint8Array(t.length);
+  let calls = 0;
+  let callerSide = 0;
+  for (let r = 0; r < t.length; r++) {
+    const p = t.parent[r];
+    if (!(spans[r] || (p >= 0 && spans[p])) || ix.services[ix.serviceOf[r]] !== callee) continue;
+    rows[r] = 1;
+    calls++;
+    if (t.callerFault?.[r]) callerSide++;
+  }
+  return callerSide * 2 > calls ? undefined : calleeCalls(t, callee, rows, calls, calls);
+}
+
+/**
+ * Where most of the spans holding a caller's lines made a call to another service that failed
+ * there (a system failure, not on the caller's side), the callee whose failure they report: the
+ * failure is followed down the callee's own failed calls to the deepest (as a timeout travels up
+ * a chain of callers). The service most of those failures trace to, with its failed calls. A line
+ * may carry the span of the call it is about (where a call is one row, on the callee's service):
+ * that call is then the one to follow. Only a callee whose share of failed calls rose significantly
+ * above its reference's (`shareChangeZ` >= z) is blamed: failures it has always had are not news.
+ */
+function failedCalls(
+  t: SpanTable,
+  ix: SpanIndex,
+  spans: Uint8Array,
+  writer: string,
+  reference: SpanAnalysis,
+  opts: { z: number; shareFloor: number },
+): CalleeCalls | undefined {
+  const failed = (c: number) => isError(t, c) && !t.callerFault?.[c];
+  const sourceOf = (r: number): number => {
+    for (let c = ix.firstChild[r]; c >= 0; c = ix.nextSibling[c]) {
+      if (ix.serviceOf[c] === ix.serviceOf[r]) {
+        // The caller's own spans (a client span, an internal step) lead on to its calls.
+        const s = sourceOf(c);
+        if (s >= 0) return s;
+        continue;
+      }
+      if (!failed(c)) continue;
+      const s = sourceOf(c);
+      return s >= 0 ? s : c;
+    }
+    return -1;
+  };
+  let shown = 0;
+  const sources: number[] = [];
+  for (let r = 0; r < t.length; r++) {
+    if (!spans[r]) continue;
+    shown++;
+    const about = ix.services[ix.serviceOf[r]] !== writer;
+    if (about && !failed(r)) continue;
+    const s = sourceOf(r);
+    if (s >= 0 || about) sources.push(s >= 0 ? s : r);
+  }
+  if (sources.length * 2 <= shown) return undefined;
+  const perService = new Map<number, number>();
+  for (const s of sources) perService.set(ix.serviceOf[s], (perService.get(ix.serviceOf[s]) ?? 0) + 1);
+  let service = -1;
+  let most = 0;
+  for (const [svc, n] of perService) if (n > most) [service, most] = [svc, n];
+  // The callee's failures must be news: a share of failed calls its reference did not show.
+  const failedShare = (table: SpanTable, index: SpanIndex, name: string): [number, number] => {
+    let n = 0;
+    let k = 0;
+    for (let r = 0; r < table.length; r++) {
+      if (index.services[index.serviceOf[r]] !== name) continue;
+      n++;
+      if (isError(table, r) && !table.callerFault?.[r]) k++;
+    }
+    return [n, k];
+  };
+  const name = ix.services[service];
+  const [nw, kw] = failedShare(t, ix, name);
+  const [nr, kr] = failedShare(reference.table, reference.index, name);
+  if (!nr || shareChangeZ(kw, nw, kr, nr, opts.shareFloor) < opts.z) return undefined;
+  const rows = new Uint8Array(t.length);
+  for (const s of sources) if (ix.serviceOf[s] === service) rows[s] = 1;
+  return calleeCalls(t, name, rows, shown, sources.length);
+}
+
+/** Per instance of the window, its service, for services with two or more instances there. */
+function sharedInstances(t: SpanTable, ix: SpanIndex): Map<string, string> {
+  const instancesOf = new Map<number, Set<number>>();
+  for (let r = 0; r < t.length; r++) {
+    let set = instancesOf.get(ix.serviceOf[r]);
+    if (!set) instancesOf.set(ix.serviceOf[r], (set = new Set()));
+    set.add(t.instance[r]);
+  }
+  const out = new Map<string, string>();
+  for (const [svc, set] of instancesOf) if (set.size > 1) for (const inst of set) out.set(t.strings[inst], ix.services[svc]);
+  return out;
+}
 
 /** Per service, the other services it calls in either table. */
 function calleesOf(tables: [SpanTable, SpanIndex][]): Map<string, Set<string>> {

@@ -128,7 +128,11 @@ export class EdgeBaseline {
 export interface InstanceEdgeEvidence {
   instance: string;
   service: string;
-  /** Excess share of its received calls (known gap) whose gap is abnormal. */
+  /**
+   * Excess share of its received calls (known gap) whose gap is abnormal, on the incoming edge
+   * (caller service) where that share is largest: a delayed link is one caller's edge, which the
+   * calls of its other callers would dilute.
+   */
   in: number;
   /** Excess share of the calls it made whose gap is abnormal, when to two or more services; else 0. */
   out: number;
@@ -150,6 +154,7 @@ export function edgeEvidence(t: SpanTable, g: EdgeGaps, judged: ReturnType<EdgeB
     expected: number;
   }
   const inSide = new Map<number, Side>();
+  const inEdges = new Map<number, Map<number, Side>>(); // callee instance -> caller service -> its calls
   const outSide = new Map<number, Side & { callees: Set<number> }>();
   const worst = new Map<number, Map<string, number>>();
   const serviceOf = new Map<number, number>();
@@ -162,6 +167,14 @@ export function edgeEvidence(t: SpanTable, g: EdgeGaps, judged: ReturnType<EdgeB
     s.calls++;
     s.expected += judged.expected[i];
     s.abnormal += judged.abnormal[i];
+    let byCaller = inEdges.get(callee);
+    if (!byCaller) inEdges.set(callee, (byCaller = new Map()));
+    const from = g.callerRow[i] >= 0 ? t.service[g.callerRow[i]] : -1;
+    let e = byCaller.get(from);
+    if (!e) byCaller.set(from, (e = { calls: 0, abnormal: 0, expected: 0 }));
+    e.calls++;
+    e.expected += judged.expected[i];
+    e.abnormal += judged.abnormal[i];
     if (judged.abnormal[i]) {
       let w = worst.get(callee);
       if (!w) worst.set(callee, (w = new Map()));
@@ -189,10 +202,12 @@ export function edgeEvidence(t: SpanTable, g: EdgeGaps, judged: ReturnType<EdgeB
     let worstEdge = '';
     let worstN = 0;
     if (w) for (const [k, c] of w) if (c > worstN) [worstEdge, worstN] = [k, c];
+    let inShare = 0;
+    for (const e of inEdges.get(inst)?.values() ?? []) inShare = Math.max(inShare, share(e));
     out.set(t.strings[inst], {
       instance: t.strings[inst],
       service: t.strings[svc],
-      in: share(i),
+      in: inShare,
       out: o && o.callees.size >= 2 ? share(o) : 0,
       inCalls: i?.calls ?? 0,
       outCalls: o?.calls ?? 0,

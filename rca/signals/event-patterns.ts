@@ -196,11 +196,12 @@ function pairsOf(order: Int32Array, n: number, evSpan: Int32Array, evBucket: Uin
 }
 
 /**
- * Transition counts of pairs, per service of the span they occur in. Counted once per trace (how
- * many traces show a followed by b): the spans of one trace are not independent draws, and a trace
+ * Transition counts of pairs, per service of the span they occur in (per instance with
+ * `perInstance`: then the counts are keyed by instance name). Counted once per trace (how many
+ * traces show a followed by b): the spans of one trace are not independent draws, and a trace
  * that calls a service fifty times would otherwise weigh fifty times.
  */
-export function countPairs(t: SpanTable, ix: SpanIndex, p: SpanPairs): PatternCounts {
+export function countPairs(t: SpanTable, ix: SpanIndex, p: SpanPairs, perInstance = false): PatternCounts {
   const counts: PatternCounts = { sources: new Map(), pairs: new Map(), instances: new Map() };
   const order = Int32Array.from({ length: p.length }, (_, k) => k).sort((x, y) => ix.traceOf[p.span[x]] - ix.traceOf[p.span[y]] || x - y);
   // The last trace each key was counted for: pairs come trace by trace.
@@ -211,7 +212,7 @@ export function countPairs(t: SpanTable, ix: SpanIndex, p: SpanPairs): PatternCo
     const trace = ix.traceOf[span];
     const a = p.from[k];
     const b = p.to[k];
-    const svc = ix.services[ix.serviceOf[span]];
+    const svc = perInstance ? t.strings[t.instance[span]] : ix.services[ix.serviceOf[span]];
     let s = counts.sources.get(svc);
     if (!s) {
       counts.sources.set(svc, (s = new Map()));
@@ -273,6 +274,31 @@ export function preferReference(primary: PatternCounts, fallback: PatternCounts,
 }
 
 /**
+ * A reference per instance (counts keyed by instance name): the instance's own counts where they
+ * saw a source event at least `minSources` times, else its service's (an instance that is new, or
+ * seldom called, is judged against its peers). `serviceOf` names each instance's service.
+ */
+export function instanceReference(own: PatternCounts, services: PatternCounts, serviceOf: ReadonlyMap<string, string>, minSources: number): PatternCounts {
+  const peers: PatternCounts = { sources: new Map(), pairs: new Map(), instances: new Map() };
+  for (const [inst, svc] of serviceOf) {
+    const sources = services.sources.get(svc);
+    if (!sources) continue;
+    peers.sources.set(inst, sources);
+    peers.pairs.set(inst, services.pairs.get(svc)!);
+    peers.instances.set(inst, services.instances.get(svc)!);
+  }
+  const mine: PatternCounts = { sources: new Map(), pairs: new Map(), instances: new Map() };
+  for (const inst of serviceOf.keys()) {
+    const sources = own.sources.get(inst);
+    if (!sources) continue;
+    mine.sources.set(inst, sources);
+    mine.pairs.set(inst, own.pairs.get(inst)!);
+    mine.instances.set(inst, own.instances.get(inst)!);
+  }
+  return preferReference(mine, peers, minSources);
+}
+
+/**
  * 1 for each span of the pairs that shows a change: for a follower that grew, the spans where it
  * followed; for one that shrank (an expected follower missing), the spans where the source event
  * was followed by something else.
@@ -281,6 +307,7 @@ export function spansShowing(t: SpanTable, ix: SpanIndex, p: SpanPairs, c: Patte
   const out = new Uint8Array(t.length);
   for (let k = 0; k < p.length; k++) {
     if (p.from[k] !== c.from || ix.services[ix.serviceOf[p.span[k]]] !== c.service) continue;
+    if (c.instanceLevel && t.strings[t.instance[p.span[k]]] !== c.instance) continue;
     if (c.z > 0 ? p.to[k] === c.to : p.to[k] !== c.to) out[p.span[k]] = 1;
   }
   return out;
@@ -288,8 +315,10 @@ export function spansShowing(t: SpanTable, ix: SpanIndex, p: SpanPairs, c: Patte
 
 export interface PatternChange {
   service: string;
-  /** Instance with the most occurrences of the source event in the window. */
+  /** Instance with the most occurrences of the source event in the window; the instance compared, when `instanceLevel`. */
   instance: string | undefined;
+  /** The window's counts were the instance's alone, against its service's reference. */
+  instanceLevel?: boolean;
   from: number;
   to: number;
   /** Share of `from` followed by `to` in the reference and in the window. */
@@ -309,21 +338,37 @@ export interface ContrastOptions {
    * this floor the z of a change is at most its size / 0.05.
    */
   shareFloor?: number;
+  /**
+   * With window and reference counts both keyed by instance (`countPairs(..., true)`): the service
+   * of an instance, undefined to leave the instance out.
+   */
+  serviceOf?: (instance: string) => string | undefined;
 }
 
 /**
- * Every pattern whose share changed, per service, with the two-proportion z of the change: for a
- * source event a seen in both, each follower b seen in either.
+ * Two-proportion z of a share's change from the reference (kr of nr) to the window (kw of nw),
+ * with `shareFloor` (default 0.05) added to the standard error, so that the z of a change is at
+ * most its size / shareFloor (ContrastOptions.shareFloor says why).
+ */
+export function shareChangeZ(kw: number, nw: number, kr: number, nr: number, shareFloor = 0.05): number {
+  const pooled = (kw + kr) / (nw + nr);
+  return (kw / nw - kr / nr) / Math.sqrt(pooled * (1 - pooled) * (1 / nw + 1 / nr) + shareFloor * shareFloor);
+}
+
+/**
+ * Every pattern whose share changed, per service (or per instance, with `serviceOf`), with the two-proportion z of the change: for a source event a seen
+ * in both, each follower b seen in either.
  */
 export function contrastPatterns(reference: PatternCounts, window: PatternCounts, opts: ContrastOptions = {}): PatternChange[] {
   const minSources = opts.minSources ?? 5;
-  const floor2 = (opts.shareFloor ?? 0.05) ** 2;
   const out: PatternChange[] = [];
-  for (const [svc, wSources] of window.sources) {
-    const rSources = reference.sources.get(svc);
+  for (const [key, wSources] of window.sources) {
+    const svc = opts.serviceOf ? opts.serviceOf(key) : key;
+    if (svc === undefined) continue;
+    const rSources = reference.sources.get(key);
     if (!rSources) continue;
-    const wPairs = window.pairs.get(svc)!;
-    const rPairs = reference.pairs.get(svc)!;
+    const wPairs = window.pairs.get(key)!;
+    const rPairs = reference.pairs.get(key)!;
     // Followers of each source in either table.
     const followers = new Map<number, Set<number>>();
     for (const pairs of [wPairs, rPairs]) {
@@ -342,10 +387,12 @@ export function contrastPatterns(reference: PatternCounts, window: PatternCounts
         const kr = rPairs.get(a * PAIR + b) ?? 0;
         const pw = kw / nw;
         const pr = kr / nr;
-        const pooled = (kw + kr) / (nw + nr);
         if (kw === 0 && kr === 0) continue;
-        const se = Math.sqrt(pooled * (1 - pooled) * (1 / nw + 1 / nr) + floor2);
-        const z = (pw - pr) / se;
+        const z = shareChangeZ(kw, nw, kr, nr, opts.shareFloor);
+        if (opts.serviceOf) {
+          out.push({ service: svc, instance: key, instanceLevel: true, from: a, to: b, referenceShare: pr, windowShare: pw, z, windowSources: nw });
+          continue;
+        }
         const byInst = window.instances.get(svc)?.get(a);
         let instance: string | undefined;
         let most = 0;

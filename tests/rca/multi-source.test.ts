@@ -74,6 +74,26 @@ describe('edge latency', () => {
     expect((await top('deepest-abnormal', split))[0]).toBe('account');
   });
 
+  it('judges the calls into an instance per incoming edge: one slow link of many callers is not diluted by the others', async () => {
+    // ledger serves account in one trace of eight and fx in the rest; the account -> ledger link slows,
+    // while fx's own work is slow on a quarter of its calls (a weaker, pooled-looking competitor).
+    const rng = seedrandom.alea('one-link');
+    const j = (ms: number) => ms * (0.7 + 0.6 * rng());
+    const b = new TraceBuilder();
+    for (let k = 0; k < 1200; k++) {
+      const at = T0 + k * 2000;
+      const on = at >= FAULT;
+      const root: CallSpec =
+        k % 8 === 0
+          ? { service: 'gateway', work: j(2), children: [{ service: 'account', work: j(4), hop: j(1), children: [{ service: 'ledger', work: j(6), hop: j(1) + (on ? 40 : 0) }] }] }
+          : { service: 'gateway', work: j(2), children: [{ service: 'fx', work: j(3) * (on && k % 4 === 1 ? 20 : 1), hop: j(1), children: [{ service: 'ledger', work: j(6), hop: j(1) }] }] };
+      b.add(`t${k}`, at, root);
+    }
+    const ranked = (await rankIncidents(await resolveRcaAlgorithm('edge-latency'), b.tables().merged, [incident]))[0]!.candidates;
+    expect(ranked[0]!.service).toBe('ledger');
+    expect(ranked[0]!.explanation).toMatch(/^abnormal gaps on (9\d|100)% of the calls into it on its worst incoming edge/);
+  });
+
   it('blames an instance whose every link in and out is slow (a delay on its network interface)', async () => {
     const { merged, split } = traffic({ hops: { touching: 'account', ms: 25 } }, 'pod');
     for (const spans of [merged, split]) expect((await top('edge-latency', spans))[0]).toBe('account');

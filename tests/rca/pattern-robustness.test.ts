@@ -6,7 +6,7 @@ import { countPairs, EventCodes, PAIR, pairsWithin, preferReference, spanPattern
 import { indexSpans } from '../../rca/span-stats.js';
 import { selectTraces } from '../../data/span-table.js';
 import { LogTemplateMiner } from '../../data/log-templates.js';
-import type { Incident, SpanTable } from '../../data/types.js';
+import { SPAN_STATUS, type Incident, type SpanTable } from '../../data/types.js';
 import { ledgerAccountLines, logTable, TraceBuilder, type LogLine } from './telemetry.js';
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -149,5 +149,68 @@ describe('a caller reporting its callee', () => {
     expect(named.instance).toBe('ledger-1');
     expect(named.explanation).toMatch(/^account-1 reports it: error template "no reply from ledger/);
     expect((await top(':namedCallees=false')).service).toBe('account');
+  });
+});
+
+describe('a caller reporting a failed call', () => {
+  const incident: Incident = { id: 'i', start: T0 + 30 * MIN, end: T0 + 40 * MIN, rootCause: ['ledger'] };
+  /** ledger's calls fail in the incident (on the caller's side with `callerSide`); account logs an error about each. */
+  function failing(message: string, callerSide: boolean) {
+    const spans = traffic();
+    for (let r = 0; r < spans.length; r++) {
+      if (spans.strings[spans.service[r]] !== 'ledger' || spans.start[r] < incident.start) continue;
+      spans.status[r] = SPAN_STATUS.system;
+      spans.callerFault![r] = callerSide ? 1 : 0;
+    }
+    const logs = logTable(
+      ledgerAccountLines(spans, (svc, t, i) => (svc === 'account' && t >= incident.start ? { level: 'error', message: `${message} ${i}` } : undefined)),
+      new LogTemplateMiner(),
+    );
+    return async (options = '') => (await rankIncidents(await resolveRcaAlgorithm(`pattern-contrast${options}`), spans, [incident], { logs }))[0].candidates[0];
+  }
+
+  it('puts an error that names no callee on the callee whose call failed below the lines', async () => {
+    const top = failing('posting aborted for request', false);
+    const found = await top();
+    expect(found.service).toBe('ledger');
+    expect(found.instance).toBe('ledger-1');
+    expect(found.explanation).toMatch(/^account-1 reports the failed calls to it in \d+ of its \d+ spans/);
+    expect((await top(':failedCallees=false')).service).toBe('account');
+  });
+
+  it('keeps a failure on the caller\'s side on the caller, named callee or not', async () => {
+    expect((await failing('call to ledger failed with SYS_ROUTE_NOT_FOUND for request', true)()).service).toBe('account');
+    expect((await failing('posting aborted for request', true)()).service).toBe('account');
+    // The same lines about calls that reached ledger and failed there are ledger's.
+    expect((await failing('call to ledger failed with SYS_ROUTE_NOT_FOUND for request', false)()).service).toBe('ledger');
+  });
+});
+
+describe('a fault on one instance of several', () => {
+  it('contrasts each instance with its own reference, where its healthy peers dilute the service\'s change', async () => {
+    // account runs three instances; from minute 30, a third of account-2's calls take eight times as long.
+    const b = new TraceBuilder();
+    for (let k = 0; k < 1200; k++) {
+      const w = 1 + (k % 7) / 10;
+      const instance = `account-${1 + ((k >> 1) % 3)}`;
+      const slow = k * 2000 >= 30 * MIN && (k >> 1) % 9 === 1 ? 8 : 1; // a third of account-2's calls
+      b.add(
+        `t${k}`,
+        T0 + k * 2000,
+        k % 2 === 0
+          ? { service: 'gateway', work: 2 * w, children: [{ service: 'account', instance, work: 4 * w * slow, hop: 1, children: [{ service: 'ledger', work: 6 * w, hop: 1 }] }] }
+          : { service: 'gateway', work: 2 * w, children: [{ service: 'fx', work: 3 * w, hop: 1 }] },
+      );
+    }
+    const spans = b.tables().merged;
+    const incident: Incident = { id: 'i', start: T0 + 30 * MIN, end: T0 + 40 * MIN, rootCause: ['account'] };
+    const rank = async (options = '') => (await rankIncidents(await resolveRcaAlgorithm(`pattern-contrast${options}`), spans, [incident]))[0];
+    const found = await rank();
+    expect(found.candidates[0].service).toBe('account');
+    expect(found.candidates[0].instance).toBe('account-2');
+    expect(found.candidates[0].explanation).toMatch(/slow/);
+    // Pooled over the three instances, the change is too small a share to count.
+    const pooled = await rank(':perInstance=false');
+    expect(pooled.candidates.find((c) => c.service === 'account')?.score ?? 0).toBeLessThan(found.candidates[0].score / 2);
   });
 });
