@@ -3,8 +3,12 @@
  * write each span's fields straight into typed columns, strings interned once; spans starting
  * outside the keep windows are counted and dropped as they stream; at the end parent links are
  * resolved in bulk and each client span is folded with its server span into one call.
+ *
+ * Span and parent ids, nearly one distinct text per span, are kept as bytes while reading: parents
+ * are linked by those bytes (hashed, every hash match confirmed byte by byte), and the ids become
+ * strings in the intern table only when the table's spanId column is first read.
  */
-import { StringDictionary } from '../common/string-dictionary.js';
+import { hashBytes, StringDictionary } from '../common/string-dictionary.js';
 import { SPAN_STATUS, type SpanTable } from './types.js';
 
 /** Span kinds, numbered as OpenTelemetry numbers them (OTLP's SpanKind). */
@@ -61,9 +65,15 @@ export class SpanAssembler {
   length = 0;
   private cap = 0;
   trace = new Int32Array(0);
-  span = new Int32Array(0);
-  /** The parent's span id (a code), -1 for a root. */
-  parentRef = new Int32Array(0);
+  /**
+   * Row r's span id is the bytes ids[idAt[r], idAt[r] + idLen[r]); its parent's id follows them,
+   * parentLen[r] bytes long, -1 for a root (set with setIds).
+   */
+  private idAt = new Int32Array(0);
+  private idLen = new Int32Array(0);
+  private parentLen = new Int32Array(0);
+  private ids = new Uint8Array(1 << 16);
+  private idBytes = 0;
   service = new Int32Array(0);
   instance = new Int32Array(0);
   operation = new Int32Array(0);
@@ -115,19 +125,41 @@ export class SpanAssembler {
     }
     if (rows <= this.cap) return;
     this.grow(Math.ceil(rows));
-    // About one new string per span (its id), a few more for traces, names and parents never seen.
-    this.dict.reserve(rows * 1.1);
   }
 
   /** Start the next span: its row, with parent, kind, peer and status cleared. */
   next(): number {
     const r = this.length;
     if (r === this.cap) this.grow(this.cap < this.expected ? Math.min(2 * this.cap, this.expected) : Math.ceil(this.cap * GROWTH));
-    this.parentRef[r] = -1;
+    this.idAt[r] = this.idBytes;
+    this.idLen[r] = 0;
+    this.parentLen[r] = -1;
     this.kind[r] = SPAN_KIND.unspecified;
     this.peer[r] = -1;
     this.status[r] = SPAN_STATUS.unknown;
     return r;
+  }
+
+  /**
+   * The span id of row r is b[start, end); its parent's id is b[parentStart, parentEnd), or none (a
+   * root) when parentStart < 0. The bytes are copied: b may be reused once this returns.
+   */
+  setIds(r: number, b: Uint8Array, start: number, end: number, parentStart: number, parentEnd: number): void {
+    const n = end - start;
+    const m = parentStart < 0 ? 0 : parentEnd - parentStart;
+    let w = this.idBytes;
+    if (w + n + m > this.ids.length) {
+      const ids = new Uint8Array(Math.max(2 * this.ids.length, w + n + m));
+      ids.set(this.ids.subarray(0, w));
+      this.ids = ids;
+    }
+    const ids = this.ids;
+    this.idAt[r] = w;
+    for (let i = start; i < end; i++) ids[w++] = b[i];
+    for (let i = parentStart; i < parentEnd && m > 0; i++) ids[w++] = b[i];
+    this.idLen[r] = n;
+    this.parentLen[r] = parentStart < 0 ? -1 : m;
+    this.idBytes = w;
   }
 
   /** Add the span being filled to the table. */
@@ -145,8 +177,9 @@ export class SpanAssembler {
       if (!keep[r - from]) continue;
       if (w !== r) {
         this.trace[w] = this.trace[r];
-        this.span[w] = this.span[r];
-        this.parentRef[w] = this.parentRef[r];
+        this.idAt[w] = this.idAt[r];
+        this.idLen[w] = this.idLen[r];
+        this.parentLen[w] = this.parentLen[r];
         this.service[w] = this.service[r];
         this.instance[w] = this.instance[r];
         this.operation[w] = this.operation[r];
@@ -188,8 +221,9 @@ export class SpanAssembler {
       return b;
     };
     this.trace = g(this.trace);
-    this.span = g(this.span);
-    this.parentRef = g(this.parentRef);
+    this.idAt = g(this.idAt);
+    this.idLen = g(this.idLen);
+    this.parentLen = g(this.parentLen);
     this.service = g(this.service);
     this.instance = g(this.instance);
     this.operation = g(this.operation);
@@ -204,13 +238,35 @@ export class SpanAssembler {
   /** Resolve parents, fold client and server spans, and hand over the table. */
   finish(): SpanTable {
     const n = this.length;
-    const links = this.resolveParents();
+    const ids = this.spanIdCodes();
+    const links = this.resolveParents(ids);
     let folds = false;
     for (let r = 0; r < n && !folds; r++) folds = this.kind[r] === SPAN_KIND.client || this.kind[r] === SPAN_KIND.server;
-    const table = folds ? this.fold(links) : this.table(links.parent);
+    const table = folds ? this.fold(links, ids) : this.table(links.parent, ids);
     this.length = 0;
     this.grow(0);
+    this.ids = new Uint8Array(0);
+    this.idBytes = 0;
     return table;
+  }
+
+  /**
+   * Each row's span id and parent id as codes of the distinct span ids (-1 for a root, or a parent
+   * id that no span has), and the distinct ids' bytes.
+   */
+  private spanIdCodes(): SpanIdCodes {
+    const n = this.length;
+    const { idAt, idLen, parentLen } = this;
+    const index = new ByteIds(this.ids, n);
+    const span = new Int32Array(n);
+    for (let r = 0; r < n; r++) span[r] = index.code(idAt[r], idAt[r] + idLen[r], true);
+    // Parents are written over their lengths, which are not needed afterwards.
+    const parent = parentLen;
+    for (let r = 0; r < n; r++) {
+      const from = idAt[r] + idLen[r];
+      parent[r] = parentLen[r] < 0 ? -1 : index.code(from, from + parentLen[r], false);
+    }
+    return { span, parent, texts: index.texts() };
   }
 
   /**
@@ -219,10 +275,11 @@ export class SpanAssembler {
    * copy of a repeated span is the one named, except that a server span sharing its id with its
    * client span (Zipkin's shared spans) is what that id names, and its parent is that client span.
    */
-  private resolveParents(): SpanLinks {
+  private resolveParents(ids: SpanIdCodes): SpanLinks {
     const n = this.length;
-    const { trace, span, kind } = this;
-    const size = this.dict.size;
+    const { trace, kind } = this;
+    const { span } = ids;
+    const size = ids.texts.count;
     const rowOf = new Int32Array(size).fill(-1);
     const MULTI = -2;
     let multi: Map<number, number> | undefined;
@@ -247,7 +304,7 @@ export class SpanAssembler {
       return p === MULTI ? (multi!.get(t * size + s) ?? -1) : p >= 0 && trace[p] === t ? p : -1;
     };
     // Parents are written over the parent span ids, which are not needed afterwards.
-    const parent = this.parentRef;
+    const parent = ids.parent;
     for (let r = 0; r < n; r++) if (parent[r] >= 0) parent[r] = lookup(trace[r], parent[r]);
     for (let r = 0; r < n; r++) {
       if (kind[r] !== SPAN_KIND.client) continue;
@@ -258,16 +315,15 @@ export class SpanAssembler {
   }
 
   /** The table as read: no client or server spans to fold. */
-  private table(parent: Int32Array): SpanTable {
+  private table(parent: Int32Array, ids: SpanIdCodes): SpanTable {
     const n = this.length;
     // Each column is cut to length and the assembler's own let go before the next, so that the
     // peak holds one spare column rather than a second table.
     const traceId = fit(this.trace, n);
     this.trace = new Int32Array(0);
-    const spanId = fit(this.span, n);
-    this.span = new Int32Array(0);
+    const spanIds = fit(ids.span, n);
     const parents = fit(parent, n);
-    this.parentRef = new Int32Array(0);
+    this.parentLen = new Int32Array(0);
     const service = fit(this.service, n);
     this.service = new Int32Array(0);
     const instance = fit(this.instance, n);
@@ -279,7 +335,27 @@ export class SpanAssembler {
     const end = fit(this.end, n);
     this.end = new Float64Array(0);
     const status = fit(this.status, n);
-    return { length: n, strings: this.dict.strings, traceId, spanId, parent: parents, service, instance, operation, start, end, status };
+    const spanId = lazySpanIds(spanIds, ids.texts, this.dict);
+    return {
+      length: n,
+      get strings() {
+        return spanId.strings();
+      },
+      traceId,
+      get spanId() {
+        return spanId.get();
+      },
+      set spanId(codes) {
+        spanId.set(codes);
+      },
+      parent: parents,
+      service,
+      instance,
+      operation,
+      start,
+      end,
+      status,
+    };
   }
 
   /**
@@ -289,9 +365,10 @@ export class SpanAssembler {
    * without a server span calls its named peer, or `unknown`. Repeated copies of a client or server
    * span are dropped first (the last copy kept).
    */
-  private fold({ parent, lookup }: SpanLinks): SpanTable {
+  private fold({ parent, lookup }: SpanLinks, ids: SpanIdCodes): SpanTable {
     const n = this.length;
-    const { trace, span, kind, stats } = this;
+    const { trace, kind, stats } = this;
+    const { span } = ids;
     const drop = new Uint8Array(n);
     const serverOf = new Int32Array(n).fill(-1);
     for (let r = 0; r < n; r++) {
@@ -318,11 +395,20 @@ export class SpanAssembler {
     const newRow = new Int32Array(n).fill(-1);
     let m = 0;
     for (let r = 0; r < n; r++) if (!drop[r]) newRow[r] = m++;
+    const spanIds = new Int32Array(m);
+    const spanId = lazySpanIds(spanIds, ids.texts, this.dict);
     const out: SpanTable = {
       length: m,
-      strings: this.dict.strings,
+      get strings() {
+        return spanId.strings();
+      },
       traceId: new Int32Array(m),
-      spanId: new Int32Array(m),
+      get spanId() {
+        return spanId.get();
+      },
+      set spanId(codes) {
+        spanId.set(codes);
+      },
       parent: new Int32Array(m),
       service: new Int32Array(m),
       instance: new Int32Array(m),
@@ -341,7 +427,7 @@ export class SpanAssembler {
       let p = parent[r];
       if (p >= 0 && folded[p] >= 0) p = folded[p];
       out.traceId[i] = trace[r];
-      out.spanId[i] = span[r];
+      spanIds[i] = span[r];
       out.parent[i] = p < 0 ? -1 : newRow[p];
       out.start[i] = this.start[r];
       out.end[i] = this.end[r];
@@ -375,6 +461,121 @@ export class SpanAssembler {
     }
     return out;
   }
+}
+
+/** The distinct span ids of a read as bytes: id k is bytes[at[k], at[k + 1]). */
+interface SpanIdTexts {
+  count: number;
+  bytes: Uint8Array;
+  at: Int32Array;
+}
+
+/** Each row's span id and parent span id as codes of the distinct span ids; see spanIdCodes. */
+interface SpanIdCodes {
+  span: Int32Array;
+  parent: Int32Array;
+  texts: SpanIdTexts;
+}
+
+/**
+ * Distinct ids among byte ranges of one buffer, coded 0, 1, 2, ... in first-seen order. Slots hold
+ * a code and its hash; a hash match counts only when the bytes are the same too, so ids whose
+ * hashes collide keep codes of their own.
+ */
+class ByteIds {
+  count = 0;
+  /** Where each code's first occurrence lies in the buffer. */
+  private readonly at: Int32Array;
+  private readonly len: Int32Array;
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+
+  /** Room for `capacity` distinct ids: the table is then at most half full. */
+  constructor(
+    private readonly bytes: Uint8Array,
+    capacity: number,
+  ) {
+    const size = 1 << Math.ceil(Math.log2(2 * capacity + 2));
+    this.slots = new Int32Array(2 * size);
+    this.mask = size - 1;
+    this.at = new Int32Array(capacity);
+    this.len = new Int32Array(capacity);
+  }
+
+  /** The code of the id bytes[start, end); one not seen before gets the next code with `add`, else -1. */
+  code(start: number, end: number, add: boolean): number {
+    const { bytes, slots, at, len } = this;
+    const h = hashBytes(bytes, start, end);
+    const n = end - start;
+    let slot = h & this.mask;
+    for (;;) {
+      const entry = slots[2 * slot];
+      if (entry === 0) break;
+      if (slots[2 * slot + 1] === h && len[entry - 1] === n) {
+        const from = at[entry - 1];
+        let i = 0;
+        while (i < n && bytes[from + i] === bytes[start + i]) i++;
+        if (i === n) return entry - 1;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+    if (!add) return -1;
+    const code = this.count++;
+    at[code] = start;
+    len[code] = n;
+    slots[2 * slot] = code + 1;
+    slots[2 * slot + 1] = h;
+    return code;
+  }
+
+  /** The distinct ids' bytes, in code order, copied out of the buffer (which can then go). */
+  texts(): SpanIdTexts {
+    const { count, at: from, len } = this;
+    const at = new Int32Array(count + 1);
+    for (let k = 0; k < count; k++) at[k + 1] = at[k] + len[k];
+    const bytes = new Uint8Array(at[count]);
+    for (let k = 0; k < count; k++) bytes.set(this.bytes.subarray(from[k], from[k] + len[k]), at[k]);
+    return { count, bytes, at };
+  }
+}
+
+/**
+ * A table's spanId column, made when the table's span ids or strings are first read: `codes` (row
+ * -> distinct id) become codes of the intern table then, each distinct id interned once. Until
+ * then a span id is bytes, not a string: a string per span is most of a read's garbage. The
+ * strings are read first by whoever sizes a scratch array by the intern table, so it does not
+ * grow under them.
+ */
+function lazySpanIds(
+  codes: Int32Array,
+  texts: SpanIdTexts,
+  dict: StringDictionary,
+): { get: () => Int32Array; set: (codes: Int32Array) => void; strings: () => string[] } {
+  let spanId: Int32Array | undefined;
+  let pending: SpanIdTexts | undefined = texts;
+  const get = (): Int32Array => {
+    if (pending) {
+      const { count, bytes, at } = pending;
+      dict.reserve(dict.size + count);
+      const interned = new Int32Array(count);
+      for (let k = 0; k < count; k++) interned[k] = dict.intern(bytes, at[k], at[k + 1]);
+      for (let r = 0; r < codes.length; r++) codes[r] = interned[codes[r]];
+      spanId ??= codes;
+      pending = undefined;
+    }
+    return spanId!;
+  };
+  return {
+    get,
+    set: (replaced) => {
+      get();
+      spanId = replaced;
+    },
+    strings: () => {
+      get();
+      return dict.strings;
+    },
+  };
 }
 
 /** The first n elements: the array itself when it is exactly that long, else a copy. */
