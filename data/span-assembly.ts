@@ -9,6 +9,7 @@
  * strings in the intern table only when the table's spanId column is first read.
  */
 import { hashBytes, StringDictionary } from '../common/string-dictionary.js';
+import { stableOrderU32 } from '../common/argsort.js';
 import { SPAN_STATUS, type SpanTable } from './types.js';
 
 /** Span kinds, numbered as OpenTelemetry numbers them (OTLP's SpanKind). */
@@ -148,11 +149,7 @@ export class SpanAssembler {
     const n = end - start;
     const m = parentStart < 0 ? 0 : parentEnd - parentStart;
     let w = this.idBytes;
-    if (w + n + m > this.ids.length) {
-      const ids = new Uint8Array(Math.max(2 * this.ids.length, w + n + m));
-      ids.set(this.ids.subarray(0, w));
-      this.ids = ids;
-    }
+    if (w + n + m > this.ids.length) this.growIds(w + n + m);
     const ids = this.ids;
     this.idAt[r] = w;
     for (let i = start; i < end; i++) ids[w++] = b[i];
@@ -160,6 +157,19 @@ export class SpanAssembler {
     this.idLen[r] = n;
     this.parentLen[r] = parentStart < 0 ? -1 : m;
     this.idBytes = w;
+  }
+
+  /**
+   * Room for at least `need` id bytes: for as many rows as the columns hold, at the bytes per row
+   * so far, else twice the room. Fresh memory is costly (a page fault per page), so the ids are
+   * not copied from buffer to doubled buffer as a read goes on.
+   */
+  private growIds(need: number): void {
+    let size = Math.ceil((this.idBytes / Math.max(1, this.length)) * this.cap * 1.1);
+    if (size < need || size <= this.ids.length) size = Math.max(need, 2 * this.ids.length);
+    const ids = new Uint8Array(size);
+    ids.set(this.ids.subarray(0, this.idBytes));
+    this.ids = ids;
   }
 
   /** Add the span being filled to the table. */
@@ -252,21 +262,39 @@ export class SpanAssembler {
 
   /**
    * Each row's span id and parent id as codes of the distinct span ids (-1 for a root, or a parent
-   * id that no span has), and the distinct ids' bytes.
+   * id that no span has), and where each distinct id's bytes lie. Ids are matched by hash, rows
+   * sorted by it rather than looked up in a table (a lookup per span misses the cache); a match
+   * counts only when the bytes are the same too, so ids whose hashes collide are told apart.
    */
   private spanIdCodes(): SpanIdCodes {
     const n = this.length;
     const { idAt, idLen, parentLen } = this;
-    const index = new ByteIds(this.ids, n);
+    const ids: IdBytes = { bytes: this.ids, at: idAt, len: idLen };
+    const spanHash = new Uint32Array(n);
+    for (let r = 0; r < n; r++) spanHash[r] = hashBytes(ids.bytes, idAt[r], idAt[r] + idLen[r]);
+    const byHash = stableOrderU32(spanHash);
+    const first = firstOfEachId(ids, spanHash, byHash);
+    // Codes in first-seen order.
     const span = new Int32Array(n);
-    for (let r = 0; r < n; r++) span[r] = index.code(idAt[r], idAt[r] + idLen[r], true);
-    // Parents are written over their lengths, which are not needed afterwards.
-    const parent = parentLen;
+    const start = new Int32Array(n);
+    const end = new Int32Array(n);
+    let count = 0;
     for (let r = 0; r < n; r++) {
-      const from = idAt[r] + idLen[r];
-      parent[r] = parentLen[r] < 0 ? -1 : index.code(from, from + parentLen[r], false);
+      if (first[r] !== r) span[r] = span[first[r]];
+      else {
+        start[count] = idAt[r];
+        end[count] = idAt[r] + idLen[r];
+        span[r] = count++;
+      }
     }
-    return { span, parent, texts: index.texts() };
+    const candidate = parentCandidates(ids, parentLen, spanHash, byHash, first);
+    // Every candidate confirmed byte by byte, in row order: a parent mostly lies a few rows away.
+    const parent = parentLen; // written over, not needed afterwards
+    for (let r = 0; r < n; r++) {
+      const q = candidate[r];
+      parent[r] = q >= 0 && idLen[q] === parentLen[r] && sameBytes(ids.bytes, idAt[q], idAt[r] + idLen[r], idLen[q]) ? span[q] : -1;
+    }
+    return { span, parent, texts: { count, bytes: ids.bytes, start, end } };
   }
 
   /**
@@ -317,8 +345,8 @@ export class SpanAssembler {
   /** The table as read: no client or server spans to fold. */
   private table(parent: Int32Array, ids: SpanIdCodes): SpanTable {
     const n = this.length;
-    // Each column is cut to length and the assembler's own let go before the next, so that the
-    // peak holds one spare column rather than a second table.
+    // Each column is cut to length (copied only when much longer) and the assembler's own let go
+    // before the next, so that the peak holds at most one spare column rather than a second table.
     const traceId = fit(this.trace, n);
     this.trace = new Int32Array(0);
     const spanIds = fit(ids.span, n);
@@ -463,11 +491,12 @@ export class SpanAssembler {
   }
 }
 
-/** The distinct span ids of a read as bytes: id k is bytes[at[k], at[k + 1]). */
+/** The distinct span ids of a read as bytes: id k is bytes[start[k], end[k]). */
 interface SpanIdTexts {
   count: number;
   bytes: Uint8Array;
-  at: Int32Array;
+  start: Int32Array;
+  end: Int32Array;
 }
 
 /** Each row's span id and parent span id as codes of the distinct span ids; see spanIdCodes. */
@@ -477,66 +506,89 @@ interface SpanIdCodes {
   texts: SpanIdTexts;
 }
 
+/** The span ids of a read: row r's is bytes[at[r], at[r] + len[r]), its parent's id right after it. */
+interface IdBytes {
+  bytes: Uint8Array;
+  at: Int32Array;
+  len: Int32Array;
+}
+
 /**
- * Distinct ids among byte ranges of one buffer, coded 0, 1, 2, ... in first-seen order. Slots hold
- * a code and its hash; a hash match counts only when the bytes are the same too, so ids whose
- * hashes collide keep codes of their own.
+ * For each row, the first row with the same span id, from the rows in hash order (`byHash`): rows
+ * of one hash are compared byte by byte (a hash shared by different ids is rare).
  */
-class ByteIds {
-  count = 0;
-  /** Where each code's first occurrence lies in the buffer. */
-  private readonly at: Int32Array;
-  private readonly len: Int32Array;
-  private readonly slots: Int32Array;
-  private readonly mask: number;
-
-  /** Room for `capacity` distinct ids: the table is then at most half full. */
-  constructor(
-    private readonly bytes: Uint8Array,
-    capacity: number,
-  ) {
-    const size = 1 << Math.ceil(Math.log2(2 * capacity + 2));
-    this.slots = new Int32Array(2 * size);
-    this.mask = size - 1;
-    this.at = new Int32Array(capacity);
-    this.len = new Int32Array(capacity);
-  }
-
-  /** The code of the id bytes[start, end); one not seen before gets the next code with `add`, else -1. */
-  code(start: number, end: number, add: boolean): number {
-    const { bytes, slots, at, len } = this;
-    const h = hashBytes(bytes, start, end);
-    const n = end - start;
-    let slot = h & this.mask;
-    for (;;) {
-      const entry = slots[2 * slot];
-      if (entry === 0) break;
-      if (slots[2 * slot + 1] === h && len[entry - 1] === n) {
-        const from = at[entry - 1];
-        let i = 0;
-        while (i < n && bytes[from + i] === bytes[start + i]) i++;
-        if (i === n) return entry - 1;
+function firstOfEachId({ bytes, at, len }: IdBytes, spanHash: Uint32Array, byHash: Int32Array): Int32Array {
+  const n = byHash.length;
+  const first = new Int32Array(n);
+  for (let j = 0; j < n; ) {
+    const h = spanHash[byHash[j]];
+    let k = j + 1;
+    while (k < n && spanHash[byHash[k]] === h) k++;
+    for (let x = j; x < k; x++) {
+      const r = byHash[x];
+      first[r] = r;
+      for (let y = j; y < x; y++) {
+        const q = byHash[y];
+        if (first[q] === q && len[q] === len[r] && sameBytes(bytes, at[q], at[r], len[r])) {
+          first[r] = q;
+          break;
+        }
       }
-      slot = (slot + 1) & this.mask;
     }
-    if (!add) return -1;
-    const code = this.count++;
-    at[code] = start;
-    len[code] = n;
-    slots[2 * slot] = code + 1;
-    slots[2 * slot + 1] = h;
-    return code;
+    j = k;
   }
+  return first;
+}
 
-  /** The distinct ids' bytes, in code order, copied out of the buffer (which can then go). */
-  texts(): SpanIdTexts {
-    const { count, at: from, len } = this;
-    const at = new Int32Array(count + 1);
-    for (let k = 0; k < count; k++) at[k + 1] = at[k] + len[k];
-    const bytes = new Uint8Array(at[count]);
-    for (let k = 0; k < count; k++) bytes.set(this.bytes.subarray(from[k], from[k] + len[k]), at[k]);
-    return { count, bytes, at };
+/**
+ * For each row with a parent id, the first row whose span id has the parent id's hash (-1 when
+ * none); where several ids share that hash, the one whose bytes are the parent id's. Parent ids
+ * are sorted by hash and merged with the span ids in hash order.
+ */
+function parentCandidates({ bytes, at, len }: IdBytes, parentLen: Int32Array, spanHash: Uint32Array, byHash: Int32Array, first: Int32Array): Int32Array {
+  const n = byHash.length;
+  let parents = 0;
+  for (let r = 0; r < n; r++) if (parentLen[r] >= 0) parents++;
+  const parentRow = new Int32Array(parents);
+  const parentHash = new Uint32Array(parents);
+  for (let r = 0, k = 0; r < n; r++) {
+    if (parentLen[r] < 0) continue;
+    parentRow[k] = r;
+    parentHash[k++] = hashBytes(bytes, at[r] + len[r], at[r] + len[r] + parentLen[r]);
   }
+  const byParentHash = stableOrderU32(parentHash);
+  const candidate = new Int32Array(n).fill(-1);
+  for (let x = 0, j = 0; x < parents; ) {
+    const h = parentHash[byParentHash[x]];
+    let y = x + 1;
+    while (y < parents && parentHash[byParentHash[y]] === h) y++;
+    while (j < n && spanHash[byHash[j]] < h) j++;
+    let k = j;
+    let distinct = 0;
+    while (k < n && spanHash[byHash[k]] === h) {
+      const q = byHash[k++];
+      if (first[q] === q) distinct++;
+    }
+    for (let z = x; z < y && k > j; z++) {
+      const r = parentRow[byParentHash[z]];
+      if (distinct === 1) candidate[r] = byHash[j];
+      else {
+        for (let w = j; w < k; w++) {
+          const q = byHash[w];
+          if (first[q] === q && len[q] === parentLen[r] && sameBytes(bytes, at[q], at[r] + len[r], parentLen[r])) candidate[r] = q;
+        }
+      }
+    }
+    x = y;
+  }
+  return candidate;
+}
+
+/** Whether the `length` bytes at `a` and at `b` of `bytes` are the same. */
+function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boolean {
+  let i = 0;
+  while (i < length && bytes[a + i] === bytes[b + i]) i++;
+  return i === length;
 }
 
 /**
@@ -555,10 +607,10 @@ function lazySpanIds(
   let pending: SpanIdTexts | undefined = texts;
   const get = (): Int32Array => {
     if (pending) {
-      const { count, bytes, at } = pending;
+      const { count, bytes, start, end } = pending;
       dict.reserve(dict.size + count);
       const interned = new Int32Array(count);
-      for (let k = 0; k < count; k++) interned[k] = dict.intern(bytes, at[k], at[k + 1]);
+      for (let k = 0; k < count; k++) interned[k] = dict.intern(bytes, start[k], end[k]);
       for (let r = 0; r < codes.length; r++) codes[r] = interned[codes[r]];
       spanId ??= codes;
       pending = undefined;
@@ -578,9 +630,12 @@ function lazySpanIds(
   };
 }
 
-/** The first n elements: the array itself when it is exactly that long, else a copy. */
+/**
+ * The first n elements: a view when the array is at most an eighth longer (the columns are sized
+ * from an estimate; fresh memory costs a page fault per page), else a copy.
+ */
 function fit<T extends Int32Array | Float64Array | Uint8Array>(a: T, n: number): T {
-  return (a.length === n ? a : a.slice(0, n)) as T;
+  return (a.length === n ? a : a.length - n <= a.length / 8 ? a.subarray(0, n) : a.slice(0, n)) as T;
 }
 
 /** The call's status from both ends: a failure at either end fails it; unknown only when both are. */
