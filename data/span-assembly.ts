@@ -68,12 +68,13 @@ export class SpanAssembler {
   trace = new Int32Array(0);
   /**
    * Row r's span id is the bytes ids[idAt[r], idAt[r] + idLen[r]); its parent's id follows them,
-   * parentLen[r] bytes long, -1 for a root (set with setIds).
+   * parentLen[r] bytes long, -1 for a root (set with setIds). A Buffer, so that an id becomes a
+   * string straight from it (a plain Uint8Array is wrapped in a new Buffer for each).
    */
   private idAt = new Int32Array(0);
   private idLen = new Int32Array(0);
   private parentLen = new Int32Array(0);
-  private ids = new Uint8Array(1 << 16);
+  private ids = Buffer.allocUnsafeSlow(1 << 16);
   private idBytes = 0;
   service = new Int32Array(0);
   instance = new Int32Array(0);
@@ -167,7 +168,7 @@ export class SpanAssembler {
   private growIds(need: number): void {
     let size = Math.ceil((this.idBytes / Math.max(1, this.length)) * this.cap * 1.1);
     if (size < need || size <= this.ids.length) size = Math.max(need, 2 * this.ids.length);
-    const ids = new Uint8Array(size);
+    const ids = Buffer.allocUnsafeSlow(size);
     ids.set(this.ids.subarray(0, this.idBytes));
     this.ids = ids;
   }
@@ -255,7 +256,7 @@ export class SpanAssembler {
     const table = folds ? this.fold(links, ids) : this.table(links.parent, ids);
     this.length = 0;
     this.grow(0);
-    this.ids = new Uint8Array(0);
+    this.ids = Buffer.alloc(0);
     this.idBytes = 0;
     return table;
   }
