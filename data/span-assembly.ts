@@ -52,6 +52,8 @@ export interface SpanAssemblyOptions {
 export const UNKNOWN_CALLEE = 'unknown';
 
 const GROWTH = 1.5;
+/** How many rows before a span its parent is looked for before the parent id is sorted by hash. */
+const NEAR_PARENT = 16;
 
 interface SpanLinks {
   parent: Int32Array;
@@ -288,7 +290,21 @@ export class SpanAssembler {
         span[r] = count++;
       }
     }
-    const candidate = parentCandidates(ids, parentLen, spanHash, byHash, first);
+    // A parent mostly lies a few rows before its child (spans are written trace by trace): look
+    // there first; only the parents not found there are sorted by hash.
+    const candidate = new Int32Array(n).fill(-1);
+    for (let r = 0; r < n; r++) {
+      const m = parentLen[r];
+      if (m < 0) continue;
+      const from = idAt[r] + idLen[r];
+      for (let q = r - 1; q >= 0 && q >= r - NEAR_PARENT; q--) {
+        if (idLen[q] === m && sameBytes(ids.bytes, idAt[q], from, m)) {
+          candidate[r] = q;
+          break;
+        }
+      }
+    }
+    parentCandidates(ids, parentLen, spanHash, byHash, first, candidate);
     // Every candidate confirmed byte by byte, in row order: a parent mostly lies a few rows away.
     const parent = parentLen; // written over, not needed afterwards
     for (let r = 0; r < n; r++) {
@@ -542,23 +558,22 @@ function firstOfEachId({ bytes, at, len }: IdBytes, spanHash: Uint32Array, byHas
 }
 
 /**
- * For each row with a parent id, the first row whose span id has the parent id's hash (-1 when
- * none); where several ids share that hash, the one whose bytes are the parent id's. Parent ids
- * are sorted by hash and merged with the span ids in hash order.
+ * For each row with a parent id and no candidate yet (-1), the first row whose span id has the
+ * parent id's hash (left -1 when none); where several ids share that hash, the one whose bytes are
+ * the parent id's. Parent ids are sorted by hash and merged with the span ids in hash order.
  */
-function parentCandidates({ bytes, at, len }: IdBytes, parentLen: Int32Array, spanHash: Uint32Array, byHash: Int32Array, first: Int32Array): Int32Array {
+function parentCandidates({ bytes, at, len }: IdBytes, parentLen: Int32Array, spanHash: Uint32Array, byHash: Int32Array, first: Int32Array, candidate: Int32Array): void {
   const n = byHash.length;
   let parents = 0;
-  for (let r = 0; r < n; r++) if (parentLen[r] >= 0) parents++;
+  for (let r = 0; r < n; r++) if (parentLen[r] >= 0 && candidate[r] < 0) parents++;
   const parentRow = new Int32Array(parents);
   const parentHash = new Uint32Array(parents);
   for (let r = 0, k = 0; r < n; r++) {
-    if (parentLen[r] < 0) continue;
+    if (parentLen[r] < 0 || candidate[r] >= 0) continue;
     parentRow[k] = r;
     parentHash[k++] = hashBytes(bytes, at[r] + len[r], at[r] + len[r] + parentLen[r]);
   }
   const byParentHash = stableOrderU32(parentHash);
-  const candidate = new Int32Array(n).fill(-1);
   for (let x = 0, j = 0; x < parents; ) {
     const h = parentHash[byParentHash[x]];
     let y = x + 1;
@@ -582,7 +597,6 @@ function parentCandidates({ bytes, at, len }: IdBytes, parentLen: Int32Array, sp
     }
     x = y;
   }
-  return candidate;
 }
 
 /** Whether the `length` bytes at `a` and at `b` of `bytes` are the same. */
