@@ -69,12 +69,15 @@ export class SpanAssembler {
   private cap = 0;
   trace = new Int32Array(0);
   /**
-   * Row r's span id is the bytes ids[idAt[r], idAt[r] + idLen[r]); its parent's id follows them,
-   * parentLen[r] bytes long, -1 for a root (set with setIds). A Buffer, so that an id becomes a
-   * string straight from it (a plain Uint8Array is wrapped in a new Buffer for each).
+   * Row r's span id is the bytes ids[idAt[r], idAt[r] + idLen[r]), its parent's id the bytes
+   * ids[parentAt[r], parentAt[r] + parentLen[r]), parentLen -1 for a root (set with setIds). A parent
+   * id that is the span id of one of the spans just before is not copied: parentAt is that span's
+   * idAt. A Buffer, so that an id becomes a string straight from it (a plain Uint8Array is wrapped
+   * in a new Buffer for each).
    */
   private idAt = new Int32Array(0);
   private idLen = new Int32Array(0);
+  private parentAt = new Int32Array(0);
   private parentLen = new Int32Array(0);
   private ids = Buffer.allocUnsafeSlow(1 << 16);
   private idBytes = 0;
@@ -137,6 +140,7 @@ export class SpanAssembler {
     if (r === this.cap) this.grow(this.cap < this.expected ? Math.min(2 * this.cap, this.expected) : Math.ceil(this.cap * GROWTH));
     this.idAt[r] = this.idBytes;
     this.idLen[r] = 0;
+    this.parentAt[r] = 0;
     this.parentLen[r] = -1;
     this.kind[r] = SPAN_KIND.unspecified;
     this.peer[r] = -1;
@@ -150,15 +154,29 @@ export class SpanAssembler {
    */
   setIds(r: number, b: Uint8Array, start: number, end: number, parentStart: number, parentEnd: number): void {
     const n = end - start;
-    const m = parentStart < 0 ? 0 : parentEnd - parentStart;
+    const m = parentStart < 0 ? -1 : parentEnd - parentStart;
     let w = this.idBytes;
-    if (w + n + m > this.ids.length) this.growIds(w + n + m);
-    const ids = this.ids;
-    this.idAt[r] = w;
+    if (w + n + Math.max(m, 0) > this.ids.length) this.growIds(w + n + Math.max(m, 0));
+    const { ids, idAt, idLen } = this;
+    idAt[r] = w;
+    idLen[r] = n;
     for (let i = start; i < end; i++) ids[w++] = b[i];
-    for (let i = parentStart; i < parentEnd && m > 0; i++) ids[w++] = b[i];
-    this.idLen[r] = n;
-    this.parentLen[r] = parentStart < 0 ? -1 : m;
+    this.parentLen[r] = m;
+    this.idBytes = w;
+    if (m < 0) return;
+    // A parent mostly lies a few spans before its child (spans are written trace by trace).
+    for (let q = r - 1; q >= 0 && q >= r - NEAR_PARENT; q--) {
+      if (idLen[q] !== m) continue;
+      const at = idAt[q];
+      let i = 0;
+      while (i < m && ids[at + i] === b[parentStart + i]) i++;
+      if (i === m) {
+        this.parentAt[r] = at;
+        return;
+      }
+    }
+    this.parentAt[r] = w;
+    for (let i = parentStart; i < parentEnd; i++) ids[w++] = b[i];
     this.idBytes = w;
   }
 
@@ -192,6 +210,7 @@ export class SpanAssembler {
         this.trace[w] = this.trace[r];
         this.idAt[w] = this.idAt[r];
         this.idLen[w] = this.idLen[r];
+        this.parentAt[w] = this.parentAt[r];
         this.parentLen[w] = this.parentLen[r];
         this.service[w] = this.service[r];
         this.instance[w] = this.instance[r];
@@ -236,6 +255,7 @@ export class SpanAssembler {
     this.trace = g(this.trace);
     this.idAt = g(this.idAt);
     this.idLen = g(this.idLen);
+    this.parentAt = g(this.parentAt);
     this.parentLen = g(this.parentLen);
     this.service = g(this.service);
     this.instance = g(this.instance);
@@ -271,7 +291,7 @@ export class SpanAssembler {
    */
   private spanIdCodes(): SpanIdCodes {
     const n = this.length;
-    const { idAt, idLen, parentLen } = this;
+    const { idAt, idLen, parentAt, parentLen } = this;
     const ids: IdBytes = { bytes: this.ids, at: idAt, len: idLen };
     const spanHash = new Uint32Array(n);
     for (let r = 0; r < n; r++) spanHash[r] = hashBytes(ids.bytes, idAt[r], idAt[r] + idLen[r]);
@@ -290,26 +310,24 @@ export class SpanAssembler {
         span[r] = count++;
       }
     }
-    // A parent mostly lies a few rows before its child (spans are written trace by trace): look
-    // there first; only the parents not found there are sorted by hash.
+    // A parent id found among the spans just before its child (setIds) points at that span's id;
+    // only the other parents are sorted by hash.
     const candidate = new Int32Array(n).fill(-1);
     for (let r = 0; r < n; r++) {
-      const m = parentLen[r];
-      if (m < 0) continue;
-      const from = idAt[r] + idLen[r];
+      if (parentLen[r] < 0) continue;
       for (let q = r - 1; q >= 0 && q >= r - NEAR_PARENT; q--) {
-        if (idLen[q] === m && sameBytes(ids.bytes, idAt[q], from, m)) {
+        if (idAt[q] === parentAt[r]) {
           candidate[r] = q;
           break;
         }
       }
     }
-    parentCandidates(ids, parentLen, spanHash, byHash, first, candidate);
+    parentCandidates(ids, parentAt, parentLen, spanHash, byHash, first, candidate);
     // Every candidate confirmed byte by byte, in row order: a parent mostly lies a few rows away.
     const parent = parentLen; // written over, not needed afterwards
     for (let r = 0; r < n; r++) {
       const q = candidate[r];
-      parent[r] = q >= 0 && idLen[q] === parentLen[r] && sameBytes(ids.bytes, idAt[q], idAt[r] + idLen[r], idLen[q]) ? span[q] : -1;
+      parent[r] = q >= 0 && idLen[q] === parentLen[r] && (idAt[q] === parentAt[r] || sameBytes(ids.bytes, idAt[q], parentAt[r], idLen[q])) ? span[q] : -1;
     }
     return { span, parent, texts: { count, bytes: ids.bytes, start, end } };
   }
@@ -368,6 +386,7 @@ export class SpanAssembler {
     this.trace = new Int32Array(0);
     const spanIds = fit(ids.span, n);
     const parents = fit(parent, n);
+    this.parentAt = new Int32Array(0);
     this.parentLen = new Int32Array(0);
     const service = fit(this.service, n);
     this.service = new Int32Array(0);
@@ -523,7 +542,7 @@ interface SpanIdCodes {
   texts: SpanIdTexts;
 }
 
-/** The span ids of a read: row r's is bytes[at[r], at[r] + len[r]), its parent's id right after it. */
+/** The span ids of a read: row r's is bytes[at[r], at[r] + len[r]). */
 interface IdBytes {
   bytes: Uint8Array;
   at: Int32Array;
@@ -562,7 +581,15 @@ function firstOfEachId({ bytes, at, len }: IdBytes, spanHash: Uint32Array, byHas
  * parent id's hash (left -1 when none); where several ids share that hash, the one whose bytes are
  * the parent id's. Parent ids are sorted by hash and merged with the span ids in hash order.
  */
-function parentCandidates({ bytes, at, len }: IdBytes, parentLen: Int32Array, spanHash: Uint32Array, byHash: Int32Array, first: Int32Array, candidate: Int32Array): void {
+function parentCandidates(
+  { bytes, at, len }: IdBytes,
+  parentAt: Int32Array,
+  parentLen: Int32Array,
+  spanHash: Uint32Array,
+  byHash: Int32Array,
+  first: Int32Array,
+  candidate: Int32Array,
+): void {
   const n = byHash.length;
   let parents = 0;
   for (let r = 0; r < n; r++) if (parentLen[r] >= 0 && candidate[r] < 0) parents++;
@@ -571,7 +598,7 @@ function parentCandidates({ bytes, at, len }: IdBytes, parentLen: Int32Array, sp
   for (let r = 0, k = 0; r < n; r++) {
     if (parentLen[r] < 0 || candidate[r] >= 0) continue;
     parentRow[k] = r;
-    parentHash[k++] = hashBytes(bytes, at[r] + len[r], at[r] + len[r] + parentLen[r]);
+    parentHash[k++] = hashBytes(bytes, parentAt[r], parentAt[r] + parentLen[r]);
   }
   const byParentHash = stableOrderU32(parentHash);
   for (let x = 0, j = 0; x < parents; ) {
@@ -591,7 +618,7 @@ function parentCandidates({ bytes, at, len }: IdBytes, parentLen: Int32Array, sp
       else {
         for (let w = j; w < k; w++) {
           const q = byHash[w];
-          if (first[q] === q && len[q] === parentLen[r] && sameBytes(bytes, at[q], at[r] + len[r], parentLen[r])) candidate[r] = q;
+          if (first[q] === q && len[q] === parentLen[r] && sameBytes(bytes, at[q], parentAt[r], parentLen[r])) candidate[r] = q;
         }
       }
     }
