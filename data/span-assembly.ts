@@ -6,7 +6,7 @@
  *
  * Span and parent ids, nearly one distinct text per span, are kept as bytes while reading: parents
  * are linked by those bytes (hashed, every hash match confirmed byte by byte), and the ids become
- * strings in the intern table only when the table's spanId column is first read.
+ * strings in the intern table only when the table's strings or spanId column are first read.
  */
 import { hashBytes, StringDictionary } from '../common/string-dictionary.js';
 import { stableOrderU32 } from '../common/argsort.js';
