@@ -8,7 +8,8 @@ import { utf8 } from './bytes.js';
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
-function hashBytes(b: Uint8Array, start: number, end: number): number {
+/** FNV-1a of b[start, end), 32 bits. */
+export function hashBytes(b: Uint8Array, start: number, end: number): number {
   let h = FNV_OFFSET;
   for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], FNV_PRIME);
   return h | 0;

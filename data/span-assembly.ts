@@ -3,8 +3,13 @@
  * write each span's fields straight into typed columns, strings interned once; spans starting
  * outside the keep windows are counted and dropped as they stream; at the end parent links are
  * resolved in bulk and each client span is folded with its server span into one call.
+ *
+ * Span and parent ids, nearly one distinct text per span, are kept as bytes while reading: parents
+ * are linked by those bytes (hashed, every hash match confirmed byte by byte), and the ids become
+ * strings in the intern table only when the table's strings or spanId column are first read.
  */
-import { StringDictionary } from '../common/string-dictionary.js';
+import { hashBytes, StringDictionary } from '../common/string-dictionary.js';
+import { stableOrderU32 } from '../common/argsort.js';
 import { SPAN_STATUS, type SpanTable } from './types.js';
 
 /** Span kinds, numbered as OpenTelemetry numbers them (OTLP's SpanKind). */
@@ -47,6 +52,8 @@ export interface SpanAssemblyOptions {
 export const UNKNOWN_CALLEE = 'unknown';
 
 const GROWTH = 1.5;
+/** How many rows before a span its parent is looked for before the parent id is sorted by hash. */
+const NEAR_PARENT = 16;
 
 interface SpanLinks {
   parent: Int32Array;
@@ -61,9 +68,19 @@ export class SpanAssembler {
   length = 0;
   private cap = 0;
   trace = new Int32Array(0);
-  span = new Int32Array(0);
-  /** The parent's span id (a code), -1 for a root. */
-  parentRef = new Int32Array(0);
+  /**
+   * Row r's span id is the bytes ids[idAt[r], idAt[r] + idLen[r]), its parent's id the bytes
+   * ids[parentAt[r], parentAt[r] + parentLen[r]), parentLen -1 for a root (set with setIds). A parent
+   * id that is the span id of one of the spans just before is not copied: parentAt is that span's
+   * idAt. A Buffer, so that an id becomes a string straight from it (a plain Uint8Array is wrapped
+   * in a new Buffer for each).
+   */
+  private idAt = new Int32Array(0);
+  private idLen = new Int32Array(0);
+  private parentAt = new Int32Array(0);
+  private parentLen = new Int32Array(0);
+  private ids = Buffer.allocUnsafeSlow(1 << 16);
+  private idBytes = 0;
   service = new Int32Array(0);
   instance = new Int32Array(0);
   operation = new Int32Array(0);
@@ -115,19 +132,65 @@ export class SpanAssembler {
     }
     if (rows <= this.cap) return;
     this.grow(Math.ceil(rows));
-    // About one new string per span (its id), a few more for traces, names and parents never seen.
-    this.dict.reserve(rows * 1.1);
   }
 
   /** Start the next span: its row, with parent, kind, peer and status cleared. */
   next(): number {
     const r = this.length;
     if (r === this.cap) this.grow(this.cap < this.expected ? Math.min(2 * this.cap, this.expected) : Math.ceil(this.cap * GROWTH));
-    this.parentRef[r] = -1;
+    this.idAt[r] = this.idBytes;
+    this.idLen[r] = 0;
+    this.parentAt[r] = 0;
+    this.parentLen[r] = -1;
     this.kind[r] = SPAN_KIND.unspecified;
     this.peer[r] = -1;
     this.status[r] = SPAN_STATUS.unknown;
     return r;
+  }
+
+  /**
+   * The span id of row r is b[start, end); its parent's id is b[parentStart, parentEnd), or none (a
+   * root) when parentStart < 0. The bytes are copied: b may be reused once this returns.
+   */
+  setIds(r: number, b: Uint8Array, start: number, end: number, parentStart: number, parentEnd: number): void {
+    const n = end - start;
+    const m = parentStart < 0 ? -1 : parentEnd - parentStart;
+    let w = this.idBytes;
+    if (w + n + Math.max(m, 0) > this.ids.length) this.growIds(w + n + Math.max(m, 0));
+    const { ids, idAt, idLen } = this;
+    idAt[r] = w;
+    idLen[r] = n;
+    for (let i = start; i < end; i++) ids[w++] = b[i];
+    this.parentLen[r] = m;
+    this.idBytes = w;
+    if (m < 0) return;
+    // A parent mostly lies a few spans before its child (spans are written trace by trace).
+    for (let q = r - 1; q >= 0 && q >= r - NEAR_PARENT; q--) {
+      if (idLen[q] !== m) continue;
+      const at = idAt[q];
+      let i = 0;
+      while (i < m && ids[at + i] === b[parentStart + i]) i++;
+      if (i === m) {
+        this.parentAt[r] = at;
+        return;
+      }
+    }
+    this.parentAt[r] = w;
+    for (let i = parentStart; i < parentEnd; i++) ids[w++] = b[i];
+    this.idBytes = w;
+  }
+
+  /**
+   * Room for at least `need` id bytes: for as many rows as the columns hold, at the bytes per row
+   * so far, else twice the room. Fresh memory is costly (a page fault per page), so the ids are
+   * not copied from buffer to doubled buffer as a read goes on.
+   */
+  private growIds(need: number): void {
+    let size = Math.ceil((this.idBytes / Math.max(1, this.length)) * this.cap * 1.1);
+    if (size < need || size <= this.ids.length) size = Math.max(need, 2 * this.ids.length);
+    const ids = Buffer.allocUnsafeSlow(size);
+    ids.set(this.ids.subarray(0, this.idBytes));
+    this.ids = ids;
   }
 
   /** Add the span being filled to the table. */
@@ -145,8 +208,10 @@ export class SpanAssembler {
       if (!keep[r - from]) continue;
       if (w !== r) {
         this.trace[w] = this.trace[r];
-        this.span[w] = this.span[r];
-        this.parentRef[w] = this.parentRef[r];
+        this.idAt[w] = this.idAt[r];
+        this.idLen[w] = this.idLen[r];
+        this.parentAt[w] = this.parentAt[r];
+        this.parentLen[w] = this.parentLen[r];
         this.service[w] = this.service[r];
         this.instance[w] = this.instance[r];
         this.operation[w] = this.operation[r];
@@ -188,8 +253,10 @@ export class SpanAssembler {
       return b;
     };
     this.trace = g(this.trace);
-    this.span = g(this.span);
-    this.parentRef = g(this.parentRef);
+    this.idAt = g(this.idAt);
+    this.idLen = g(this.idLen);
+    this.parentAt = g(this.parentAt);
+    this.parentLen = g(this.parentLen);
     this.service = g(this.service);
     this.instance = g(this.instance);
     this.operation = g(this.operation);
@@ -204,13 +271,65 @@ export class SpanAssembler {
   /** Resolve parents, fold client and server spans, and hand over the table. */
   finish(): SpanTable {
     const n = this.length;
-    const links = this.resolveParents();
+    const ids = this.spanIdCodes();
+    const links = this.resolveParents(ids);
     let folds = false;
     for (let r = 0; r < n && !folds; r++) folds = this.kind[r] === SPAN_KIND.client || this.kind[r] === SPAN_KIND.server;
-    const table = folds ? this.fold(links) : this.table(links.parent);
+    const table = folds ? this.fold(links, ids) : this.table(links.parent, ids);
     this.length = 0;
     this.grow(0);
+    this.ids = Buffer.alloc(0);
+    this.idBytes = 0;
     return table;
+  }
+
+  /**
+   * Each row's span id and parent id as codes of the distinct span ids (-1 for a root, or a parent
+   * id that no span has), and where each distinct id's bytes lie. Ids are matched by hash, rows
+   * sorted by it rather than looked up in a table (a lookup per span misses the cache); a match
+   * counts only when the bytes are the same too, so ids whose hashes collide are told apart.
+   */
+  private spanIdCodes(): SpanIdCodes {
+    const n = this.length;
+    const { idAt, idLen, parentAt, parentLen } = this;
+    const ids: IdBytes = { bytes: this.ids, at: idAt, len: idLen };
+    const spanHash = new Uint32Array(n);
+    for (let r = 0; r < n; r++) spanHash[r] = hashBytes(ids.bytes, idAt[r], idAt[r] + idLen[r]);
+    const byHash = stableOrderU32(spanHash);
+    const first = firstOfEachId(ids, spanHash, byHash);
+    // Codes in first-seen order.
+    const span = new Int32Array(n);
+    const start = new Int32Array(n);
+    const end = new Int32Array(n);
+    let count = 0;
+    for (let r = 0; r < n; r++) {
+      if (first[r] !== r) span[r] = span[first[r]];
+      else {
+        start[count] = idAt[r];
+        end[count] = idAt[r] + idLen[r];
+        span[r] = count++;
+      }
+    }
+    // A parent id found among the spans just before its child (setIds) points at that span's id;
+    // only the other parents are sorted by hash.
+    const candidate = new Int32Array(n).fill(-1);
+    for (let r = 0; r < n; r++) {
+      if (parentLen[r] < 0) continue;
+      for (let q = r - 1; q >= 0 && q >= r - NEAR_PARENT; q--) {
+        if (idAt[q] === parentAt[r]) {
+          candidate[r] = q;
+          break;
+        }
+      }
+    }
+    parentCandidates(ids, parentAt, parentLen, spanHash, byHash, first, candidate);
+    // Every candidate confirmed byte by byte, in row order: a parent mostly lies a few rows away.
+    const parent = parentLen; // written over, not needed afterwards
+    for (let r = 0; r < n; r++) {
+      const q = candidate[r];
+      parent[r] = q >= 0 && idLen[q] === parentLen[r] && (idAt[q] === parentAt[r] || sameBytes(ids.bytes, idAt[q], parentAt[r], idLen[q])) ? span[q] : -1;
+    }
+    return { span, parent, texts: { count, bytes: ids.bytes, start, end } };
   }
 
   /**
@@ -219,10 +338,11 @@ export class SpanAssembler {
    * copy of a repeated span is the one named, except that a server span sharing its id with its
    * client span (Zipkin's shared spans) is what that id names, and its parent is that client span.
    */
-  private resolveParents(): SpanLinks {
+  private resolveParents(ids: SpanIdCodes): SpanLinks {
     const n = this.length;
-    const { trace, span, kind } = this;
-    const size = this.dict.size;
+    const { trace, kind } = this;
+    const { span } = ids;
+    const size = ids.texts.count;
     const rowOf = new Int32Array(size).fill(-1);
     const MULTI = -2;
     let multi: Map<number, number> | undefined;
@@ -247,7 +367,7 @@ export class SpanAssembler {
       return p === MULTI ? (multi!.get(t * size + s) ?? -1) : p >= 0 && trace[p] === t ? p : -1;
     };
     // Parents are written over the parent span ids, which are not needed afterwards.
-    const parent = this.parentRef;
+    const parent = ids.parent;
     for (let r = 0; r < n; r++) if (parent[r] >= 0) parent[r] = lookup(trace[r], parent[r]);
     for (let r = 0; r < n; r++) {
       if (kind[r] !== SPAN_KIND.client) continue;
@@ -258,16 +378,16 @@ export class SpanAssembler {
   }
 
   /** The table as read: no client or server spans to fold. */
-  private table(parent: Int32Array): SpanTable {
+  private table(parent: Int32Array, ids: SpanIdCodes): SpanTable {
     const n = this.length;
-    // Each column is cut to length and the assembler's own let go before the next, so that the
-    // peak holds one spare column rather than a second table.
+    // Each column is cut to length (copied only when much longer) and the assembler's own let go
+    // before the next, so that the peak holds at most one spare column rather than a second table.
     const traceId = fit(this.trace, n);
     this.trace = new Int32Array(0);
-    const spanId = fit(this.span, n);
-    this.span = new Int32Array(0);
+    const spanIds = fit(ids.span, n);
     const parents = fit(parent, n);
-    this.parentRef = new Int32Array(0);
+    this.parentAt = new Int32Array(0);
+    this.parentLen = new Int32Array(0);
     const service = fit(this.service, n);
     this.service = new Int32Array(0);
     const instance = fit(this.instance, n);
@@ -279,7 +399,27 @@ export class SpanAssembler {
     const end = fit(this.end, n);
     this.end = new Float64Array(0);
     const status = fit(this.status, n);
-    return { length: n, strings: this.dict.strings, traceId, spanId, parent: parents, service, instance, operation, start, end, status };
+    const spanId = lazySpanIds(spanIds, ids.texts, this.dict);
+    return {
+      length: n,
+      get strings() {
+        return spanId.strings();
+      },
+      traceId,
+      get spanId() {
+        return spanId.get();
+      },
+      set spanId(codes) {
+        spanId.set(codes);
+      },
+      parent: parents,
+      service,
+      instance,
+      operation,
+      start,
+      end,
+      status,
+    };
   }
 
   /**
@@ -289,9 +429,10 @@ export class SpanAssembler {
    * without a server span calls its named peer, or `unknown`. Repeated copies of a client or server
    * span are dropped first (the last copy kept).
    */
-  private fold({ parent, lookup }: SpanLinks): SpanTable {
+  private fold({ parent, lookup }: SpanLinks, ids: SpanIdCodes): SpanTable {
     const n = this.length;
-    const { trace, span, kind, stats } = this;
+    const { trace, kind, stats } = this;
+    const { span } = ids;
     const drop = new Uint8Array(n);
     const serverOf = new Int32Array(n).fill(-1);
     for (let r = 0; r < n; r++) {
@@ -318,11 +459,20 @@ export class SpanAssembler {
     const newRow = new Int32Array(n).fill(-1);
     let m = 0;
     for (let r = 0; r < n; r++) if (!drop[r]) newRow[r] = m++;
+    const spanIds = new Int32Array(m);
+    const spanId = lazySpanIds(spanIds, ids.texts, this.dict);
     const out: SpanTable = {
       length: m,
-      strings: this.dict.strings,
+      get strings() {
+        return spanId.strings();
+      },
       traceId: new Int32Array(m),
-      spanId: new Int32Array(m),
+      get spanId() {
+        return spanId.get();
+      },
+      set spanId(codes) {
+        spanId.set(codes);
+      },
       parent: new Int32Array(m),
       service: new Int32Array(m),
       instance: new Int32Array(m),
@@ -341,7 +491,7 @@ export class SpanAssembler {
       let p = parent[r];
       if (p >= 0 && folded[p] >= 0) p = folded[p];
       out.traceId[i] = trace[r];
-      out.spanId[i] = span[r];
+      spanIds[i] = span[r];
       out.parent[i] = p < 0 ? -1 : newRow[p];
       out.start[i] = this.start[r];
       out.end[i] = this.end[r];
@@ -377,9 +527,157 @@ export class SpanAssembler {
   }
 }
 
-/** The first n elements: the array itself when it is exactly that long, else a copy. */
+/** The distinct span ids of a read as bytes: id k is bytes[start[k], end[k]). */
+interface SpanIdTexts {
+  count: number;
+  bytes: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+}
+
+/** Each row's span id and parent span id as codes of the distinct span ids; see spanIdCodes. */
+interface SpanIdCodes {
+  span: Int32Array;
+  parent: Int32Array;
+  texts: SpanIdTexts;
+}
+
+/** The span ids of a read: row r's is bytes[at[r], at[r] + len[r]). */
+interface IdBytes {
+  bytes: Uint8Array;
+  at: Int32Array;
+  len: Int32Array;
+}
+
+/**
+ * For each row, the first row with the same span id, from the rows in hash order (`byHash`): rows
+ * of one hash are compared byte by byte (a hash shared by different ids is rare).
+ */
+function firstOfEachId({ bytes, at, len }: IdBytes, spanHash: Uint32Array, byHash: Int32Array): Int32Array {
+  const n = byHash.length;
+  const first = new Int32Array(n);
+  for (let j = 0; j < n; ) {
+    const h = spanHash[byHash[j]];
+    let k = j + 1;
+    while (k < n && spanHash[byHash[k]] === h) k++;
+    for (let x = j; x < k; x++) {
+      const r = byHash[x];
+      first[r] = r;
+      for (let y = j; y < x; y++) {
+        const q = byHash[y];
+        if (first[q] === q && len[q] === len[r] && sameBytes(bytes, at[q], at[r], len[r])) {
+          first[r] = q;
+          break;
+        }
+      }
+    }
+    j = k;
+  }
+  return first;
+}
+
+/**
+ * For each row with a parent id and no candidate yet (-1), the first row whose span id has the
+ * parent id's hash (left -1 when none); where several ids share that hash, the one whose bytes are
+ * the parent id's. Parent ids are sorted by hash and merged with the span ids in hash order.
+ */
+function parentCandidates(
+  { bytes, at, len }: IdBytes,
+  parentAt: Int32Array,
+  parentLen: Int32Array,
+  spanHash: Uint32Array,
+  byHash: Int32Array,
+  first: Int32Array,
+  candidate: Int32Array,
+): void {
+  const n = byHash.length;
+  let parents = 0;
+  for (let r = 0; r < n; r++) if (parentLen[r] >= 0 && candidate[r] < 0) parents++;
+  const parentRow = new Int32Array(parents);
+  const parentHash = new Uint32Array(parents);
+  for (let r = 0, k = 0; r < n; r++) {
+    if (parentLen[r] < 0 || candidate[r] >= 0) continue;
+    parentRow[k] = r;
+    parentHash[k++] = hashBytes(bytes, parentAt[r], parentAt[r] + parentLen[r]);
+  }
+  const byParentHash = stableOrderU32(parentHash);
+  for (let x = 0, j = 0; x < parents; ) {
+    const h = parentHash[byParentHash[x]];
+    let y = x + 1;
+    while (y < parents && parentHash[byParentHash[y]] === h) y++;
+    while (j < n && spanHash[byHash[j]] < h) j++;
+    let k = j;
+    let distinct = 0;
+    while (k < n && spanHash[byHash[k]] === h) {
+      const q = byHash[k++];
+      if (first[q] === q) distinct++;
+    }
+    for (let z = x; z < y && k > j; z++) {
+      const r = parentRow[byParentHash[z]];
+      if (distinct === 1) candidate[r] = byHash[j];
+      else {
+        for (let w = j; w < k; w++) {
+          const q = byHash[w];
+          if (first[q] === q && len[q] === parentLen[r] && sameBytes(bytes, at[q], parentAt[r], parentLen[r])) candidate[r] = q;
+        }
+      }
+    }
+    x = y;
+  }
+}
+
+/** Whether the `length` bytes at `a` and at `b` of `bytes` are the same. */
+function sameBytes(bytes: Uint8Array, a: number, b: number, length: number): boolean {
+  let i = 0;
+  while (i < length && bytes[a + i] === bytes[b + i]) i++;
+  return i === length;
+}
+
+/**
+ * A table's spanId column, made when the table's span ids or strings are first read: `codes` (row
+ * -> distinct id) become codes of the intern table then, each distinct id interned once. Until
+ * then a span id is bytes, not a string: a string per span is most of a read's garbage. The
+ * strings are read first by whoever sizes a scratch array by the intern table, so it does not
+ * grow under them.
+ */
+function lazySpanIds(
+  codes: Int32Array,
+  texts: SpanIdTexts,
+  dict: StringDictionary,
+): { get: () => Int32Array; set: (codes: Int32Array) => void; strings: () => string[] } {
+  let spanId: Int32Array | undefined;
+  let pending: SpanIdTexts | undefined = texts;
+  const get = (): Int32Array => {
+    if (pending) {
+      const { count, bytes, start, end } = pending;
+      dict.reserve(dict.size + count);
+      const interned = new Int32Array(count);
+      for (let k = 0; k < count; k++) interned[k] = dict.intern(bytes, start[k], end[k]);
+      for (let r = 0; r < codes.length; r++) codes[r] = interned[codes[r]];
+      spanId ??= codes;
+      pending = undefined;
+    }
+    return spanId!;
+  };
+  return {
+    get,
+    set: (replaced) => {
+      get();
+      spanId = replaced;
+    },
+    strings: () => {
+      get();
+      return dict.strings;
+    },
+  };
+}
+
+/**
+ * The first n elements: a view when the array is at most an eighth longer (the columns are sized
+ * from an estimate; fresh memory costs a page fault per page), else a copy.
+ */
 function fit<T extends Int32Array | Float64Array | Uint8Array>(a: T, n: number): T {
-  return (a.length === n ? a : a.slice(0, n)) as T;
+  return (a.length === n ? a : a.length - n <= a.length / 8 ? a.subarray(0, n) : a.slice(0, n)) as T;
 }
 
 /** The call's status from both ends: a failure at either end fails it; unknown only when both are. */

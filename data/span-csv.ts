@@ -169,12 +169,11 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       if (!a.keeps(startMs)) continue;
       const row = a.next();
       a.trace[row] = traces.intern(b, rows.start[f + trace_id], rows.end[f + trace_id]);
-      a.span[row] = dict.intern(b, rows.start[f + span_id], rows.end[f + span_id]);
       const p = trimSpaces(b, rows.start[f + parent_id], rows.end[f + parent_id]);
       const ps = trimmedStart(p);
       const pe = trimmedEnd(p);
       const isRoot = ps === pe || (pe - ps === 4 && b[ps] === 114 && b[ps + 1] === 111 && b[ps + 2] === 111 && b[ps + 3] === 116);
-      a.parentRef[row] = isRoot ? -1 : dict.intern(b, ps, pe);
+      a.setIds(row, b, rows.start[f + span_id], rows.end[f + span_id], isRoot ? -1 : ps, pe);
       a.service[row] = serviceCode;
       a.instance[row] = instanceCode;
       a.operation[row] = operation >= 0 ? operations.intern(b, rows.start[f + operation], rows.end[f + operation]) : noOperation;

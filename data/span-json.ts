@@ -216,8 +216,8 @@ export abstract class SpanJsonHandler implements JsonHandler {
     const bytes = f.bytes;
     const r = a.next();
     a.trace[r] = d.intern(bytes, f.start[F_TRACE], f.end[F_TRACE]);
-    a.span[r] = d.intern(bytes, f.start[F_SPAN], f.end[F_SPAN]);
-    a.parentRef[r] = f.has(F_PARENT) && f.end[F_PARENT] > f.start[F_PARENT] ? d.intern(bytes, f.start[F_PARENT], f.end[F_PARENT]) : -1;
+    const root = !f.has(F_PARENT) || f.end[F_PARENT] === f.start[F_PARENT];
+    a.setIds(r, bytes, f.start[F_SPAN], f.end[F_SPAN], root ? -1 : f.start[F_PARENT], f.end[F_PARENT]);
     if (this.noName < 0) this.noName = d.internString('');
     a.operation[r] = f.has(F_NAME) ? d.intern(bytes, f.start[F_NAME], f.end[F_NAME]) : this.noName;
     a.service[r] = service;

@@ -28,7 +28,8 @@ export interface Series {
 /**
  * Calls (spans) stored column-wise: the common form that both transaction trees built from message
  * logs and replayed span files reduce to. Row i is one call; strings are interned into `strings`
- * and referenced by index so that hot loops compare integers.
+ * and referenced by index so that hot loops compare integers. A table read from span files interns
+ * its span ids when its `strings` or `spanId` are first read (data/span-assembly.ts).
  */
 export interface SpanTable {
   length: number;

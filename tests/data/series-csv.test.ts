@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { parseSeriesCsv, parseTimestamp, readSeriesCsv, readSeriesDir } from '../../data/series-csv.js';
 import { readLongKpiCsv } from '../../data/kpi-csv.js';
 import { BadRows } from '../../common/bad-rows.js';
-import { stableOrder } from '../../common/argsort.js';
+import { stableOrder, stableOrderU32 } from '../../common/argsort.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'fl-series-'));
 
@@ -108,5 +108,13 @@ describe('stable order of times', () => {
     const values = Float64Array.from({ length: 5000 }, () => Math.round((rnd() - 0.3) * 50) * 1e9 + (rnd() < 0.5 ? 0.25 : 0));
     const expected = Array.from(values.keys()).sort((a, b) => values[a] - values[b] || a - b);
     expect(Array.from(stableOrder(values))).toEqual(expected);
+  });
+  it('orders unsigned 32-bit keys (hashes) stably, ties in row order', () => {
+    let x = 7;
+    const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    // Keys over the whole 32-bit range, many repeated, so that every 11-bit digit matters.
+    const keys = Uint32Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? 0xffffffff : i % 7 === 0 ? 5 : rnd()));
+    const expected = Array.from(keys.keys()).sort((a, b) => keys[a] - keys[b] || a - b);
+    expect(Array.from(stableOrderU32(keys))).toEqual(expected);
   });
 });

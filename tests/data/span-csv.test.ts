@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { BadRows } from '../../common/bad-rows.js';
 import { readSpans } from '../../data/span-csv.js';
+import { hashBytes } from '../../common/string-dictionary.js';
 import { readIncidents, DEFAULT_INCIDENT_MS } from '../../data/incidents.js';
 
 const NEZHA_HEADER = 'TraceID,SpanID,ParentID,PodName,OperationName,StartTimeUnixNano,EndTimeUnixNano,Duration';
@@ -88,5 +89,29 @@ describe('span CSV replay', () => {
     expect(badRows.skipped).toBe(2);
     expect(badRows.examples[1]).toBe(`${file}:line 4: empty span_id`);
     expect(Array.from(t.parent)).toEqual([-1, 0]);
+  });
+});
+
+describe('span and parent ids linked by hash', () => {
+  it('confirms every hash match byte by byte: ids whose hashes collide are never linked to each other', async () => {
+    // Two pairs of ids whose 32-bit hashes are equal (found by a birthday search over hex counters).
+    const [a, b, c, d] = ['00000000000089bb', '0000000000043848', '00000000010389db', '0000000001077828'];
+    const hash = (id: string) => hashBytes(Buffer.from(id), 0, id.length);
+    expect([hash(a), hash(c)]).toEqual([hash(b), hash(d)]);
+    const row = (span: string, parent: string, t0: number) => `t1,${span},${parent},ts-a-service-5b67c48447-mv5hb,op,${t0}000000,${t0 + 1}000000,1000`;
+    const f = join(mkdtempSync(join(tmpdir(), 'spans-')), 'collide.csv');
+    // a and b both spans, each with a child; c a span, and a child naming d, which no span has. The
+    // children come after 20 other spans, so that their parents are found by hash, not nearby.
+    const others = Array.from({ length: 20 }, (_, i) => row(`o${i}`, 'root', 1674982159010 + i));
+    const rows = [row(a, 'root', 1674982159000), row(b, 'root', 1674982159001), row(c, 'root', 1674982159002), ...others];
+    rows.push(row('x', b, 1674982159100), row('y', a, 1674982159101), row('z', d, 1674982159102));
+    writeFileSync(f, [NEZHA_HEADER, ...rows].join('\n') + '\n');
+    const t = await readSpans(f, { columns: NEZHA_COLUMNS, serviceFromInstance: POD });
+    expect(Array.from(t.parent.subarray(23))).toEqual([1, 0, -1]);
+    const size = t.strings.length;
+    expect(Array.from(t.spanId, (code) => t.strings[code])).toEqual([a, b, c, ...others.map((_, i) => `o${i}`), 'x', 'y', 'z']);
+    // The span ids were interned when the strings were first read, not after: codes index into them.
+    expect(Math.max(...t.spanId)).toBeLessThan(size);
+    expect(t.strings.length).toBe(size);
   });
 });
