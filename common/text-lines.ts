@@ -75,8 +75,10 @@ async function* byteChunks(file: string): AsyncGenerator<Buffer> {
   // pipeline destroys both streams on an error and reports it on the last one, which ends the loop.
   const input = file.endsWith('.gz') ? pipeline(raw, createGunzip({ chunkSize: 256 << 10 }), () => undefined) : raw;
   let head: Buffer | undefined = Buffer.alloc(0);
+  let bytes = 0;
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
       if (head) {
         // Hold the first bytes until the three of a byte-order mark can be checked.
         head = head.length ? Buffer.concat([head, chunk]) : chunk;
@@ -90,7 +92,8 @@ async function* byteChunks(file: string): AsyncGenerator<Buffer> {
       yield chunk;
     }
   } catch (err) {
-    throw new ImportError(file, '', `cannot read: ${(err as Error).message}`);
+    const where = bytes ? `after ${bytes} bytes${file.endsWith('.gz') ? ' of its unzipped text' : ''}` : 'at its start';
+    throw new ImportError(file, '', `cannot read ${where}: ${(err as Error).message}`);
   } finally {
     raw.destroy();
   }

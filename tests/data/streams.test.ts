@@ -100,6 +100,19 @@ describe('files read in turn, each requested while the one before is read', () =
     expect(read).toEqual(['a\n', 'a\n']);
   });
 
+  it('says how far a cut-short .gz file was read', async () => {
+    let x = 7;
+    const text = Array.from({ length: 200_000 }, () => ((x = (x * 1103515245 + 12345) >>> 0), `${x},${x >>> 7}`)).join('\n');
+    const whole = gzipSync(text);
+    const cut = path.join(dir, 'cut-short.csv.gz');
+    fs.writeFileSync(cut, whole.subarray(0, whole.length >> 1));
+    const err = await readInTurn([cut], async (f) => void (await bytesOf(f))).catch((e: Error) => e);
+    expect(String(err)).toMatch(/cut-short\.csv\.gz.*cannot read after \d+ bytes of its unzipped text: unexpected end of file/);
+    const at = Number(/after (\d+) bytes/.exec(String(err))![1]);
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(text.length);
+  });
+
   it('closes a read started for a file whose reader stops early or fails', async () => {
     // Text that hardly compresses: the files are larger than one read, so a started read holds its file open.
     let x = 1;
