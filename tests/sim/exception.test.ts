@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../sim/generate.js';
 import { rejects } from './rejects.js';
+import { writeCallChainScenario } from './call-chain-scenario.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-exc-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -18,34 +19,13 @@ const MID_SELF_MS = 10;
 const CHILDREN = ['a-op', 'b-op', 'c-op'];
 
 function scenario(name: string, handler: string): string {
-  const file = join(root, `${name}.yaml`);
-  const svc = (n: string, ms: number) => `      - { name: ${n}, instances: 1, capacity: 1000000, serviceTimeMs: ${ms}, sigma: 0 }`;
-  writeFileSync(
-    file,
-    [
-      `name: ${name}`,
-      "start: '2026-01-05T09:00:00Z'",
-      'duration: 4m',
-      'legMs: 0.2',
-      'dcns: [dcn-01]',
-      'subsystems:',
-      '  - name: exc',
-      '    services:',
-      svc('front', 1),
-      svc('mid', MID_SELF_MS),
-      svc('a', 3),
-      svc('b', 3),
-      svc('c', 3),
-      'transactions:',
-      '  - name: go',
-      '    rate: 5',
-      '    root: { call: front, operation: front-op, children: [{ call: mid, operation: mid-op, children: [{ call: a, operation: a-op }, { call: b, operation: b-op }, { call: c, operation: c-op }] }] }',
-      `traffic: { daily: [${Array(24).fill(1).join(',')}], weekly: [1,1,1,1,1,1,1], noise: 0 }`,
-      'faults:',
-      `  - { type: code-exception, target: { service: mid }, handler: ${handler}, start: 1m, duration: 2m, severity: 1 }`,
-    ].join('\n'),
-  );
-  return file;
+  return writeCallChainScenario(join(root, `${name}.yaml`), {
+    name,
+    subsystem: 'exc',
+    services: [['front', 1], ['mid', MID_SELF_MS], ['a', 3], ['b', 3], ['c', 3]],
+    root: '{ call: front, operation: front-op, children: [{ call: mid, operation: mid-op, children: [{ call: a, operation: a-op }, { call: b, operation: b-op }, { call: c, operation: c-op }] }] }',
+    faults: [`{ type: code-exception, target: { service: mid }, handler: ${handler}, start: 1m, duration: 2m, severity: 1 }`],
+  });
 }
 
 interface Span { id: string; parent: string; op: string; start: number; end: number; status: string; kind: string }

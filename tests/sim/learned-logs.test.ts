@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../sim/generate.js';
 import { rejects } from './rejects.js';
+import { writeCallChainScenario } from './call-chain-scenario.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-learned-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -16,37 +17,17 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const PER_CALL = 2.5;
 
 function scenario(name: string, checksResult: number | null): string {
-  const file = join(root, `${name}.yaml`);
-  const svc = (n: string, ms: number) => `      - { name: ${n}, instances: 1, capacity: 1000000, serviceTimeMs: ${ms}, sigma: 0 }`;
   const mid =
     `{ call: mid, operation: mid-op, ${checksResult === null ? '' : `checksResult: ${checksResult}, `}` +
     `logs: [{ template: 'MidImpl#12 [load][<*> items from <uuid> at <ip>, took <num> ms] <date>', level: ERROR, perCall: ${PER_CALL} }], ` +
     'children: [{ call: a, operation: a-op, logs: [] }, { call: b, operation: b-op }] }';
-  writeFileSync(
-    file,
-    [
-      `name: ${name}`,
-      "start: '2026-01-05T09:00:00Z'",
-      'duration: 4m',
-      'legMs: 0.2',
-      'dcns: [dcn-01]',
-      'subsystems:',
-      '  - name: lg',
-      '    services:',
-      svc('front', 1),
-      svc('mid', 5),
-      svc('a', 3),
-      svc('b', 3),
-      'transactions:',
-      '  - name: go',
-      '    rate: 5',
-      `    root: { call: front, operation: front-op, children: [${mid}] }`,
-      `traffic: { daily: [${Array(24).fill(1).join(',')}], weekly: [1,1,1,1,1,1,1], noise: 0 }`,
-      'faults:',
-      '  - { type: wrong-return, target: { service: mid }, start: 2m, duration: 2m, severity: 1 }',
-    ].join('\n'),
-  );
-  return file;
+  return writeCallChainScenario(join(root, `${name}.yaml`), {
+    name,
+    subsystem: 'lg',
+    services: [['front', 1], ['mid', 5], ['a', 3], ['b', 3]],
+    root: `{ call: front, operation: front-op, children: [${mid}] }`,
+    faults: ['{ type: wrong-return, target: { service: mid }, start: 2m, duration: 2m, severity: 1 }'],
+  });
 }
 
 interface Line {
