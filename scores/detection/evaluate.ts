@@ -155,7 +155,6 @@ function normalised(d: Detection): Float64Array {
   return out;
 }
 
-
 /** The first index whose time is >= t (after = false) or > t (after = true). */
 function searchTime(ts: Float64Array, t: number, after: boolean): number {
   let a = 0;
@@ -433,14 +432,15 @@ export interface ThresholdFreeOptions extends Pick<ScoreOptions, 'delay' | 'scor
   vusWindow?: number;
 }
 
-const rowMemo = new WeakMap<Uint8Array, WeakMap<Float64Array, Map<string, SeriesThresholdFree>>>();
+/** By series and detection: a row reads the series' times, values and labels and the detection's scores. */
+const rowMemo = new WeakMap<Series, WeakMap<Detection, Map<string, SeriesThresholdFree>>>();
 
 /** One series' threshold-free figures; every curve figure is NaN without a labelled scored point. */
 function thresholdFreeRow(p: Prepared, delay: number, vusWindow: number | undefined): SeriesThresholdFree {
-  let byNorm = rowMemo.get(p.labels);
-  if (!byNorm) rowMemo.set(p.labels, (byNorm = new WeakMap()));
-  let byKey = byNorm.get(p.norm);
-  if (!byKey) byNorm.set(p.norm, (byKey = new Map()));
+  let byDetection = rowMemo.get(p.s);
+  if (!byDetection) rowMemo.set(p.s, (byDetection = new WeakMap()));
+  let byKey = byDetection.get(p.d);
+  if (!byKey) byDetection.set(p.d, (byKey = new Map()));
   const key = `${p.from}:${delay}:${vusWindow ?? ''}`;
   const known = byKey.get(key);
   if (known) return { ...known };

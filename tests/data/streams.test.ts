@@ -87,6 +87,29 @@ describe('files read in turn, each requested while the one before is read', () =
     expect(got).toEqual(files.map((_, k) => `file ${k}\n`.repeat(k % 2 ? 50_000 + k : k)));
   });
 
+  it("opens the next file while the reader is on the one before, and hands the read it started to the next turn", async () => {
+    // Files larger than one read: a read started and not yet taken holds its file open.
+    const files = [0, 1, 2].map((k) => path.join(dir, `turn-ahead-${k}.csv`));
+    files.forEach((f, k) => fs.writeFileSync(f, `${k}`.repeat(3 << 20)));
+    const open = (name: string) => fs.readdirSync('/proc/self/fd').some((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`, { encoding: 'utf8' }).endsWith(name);
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
+    const aheadOpen: boolean[] = [];
+    const got: string[] = [];
+    await readInTurn(files, async (f) => {
+      got.push(await bytesOf(f));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const k = files.indexOf(f);
+      if (k + 1 < files.length && fs.existsSync('/proc/self/fd')) aheadOpen.push(open(path.basename(files[k + 1]!)));
+    });
+    expect(got).toEqual(files.map((_, k) => `${k}`.repeat(3 << 20)));
+    if (fs.existsSync('/proc/self/fd')) expect(aheadOpen).toEqual([true, true]);
+  });
+
   it('reports a file that cannot be read when its turn comes, after the files before it, naming it', async () => {
     const good = path.join(dir, 'turn-good.csv');
     fs.writeFileSync(good, 'a\n');

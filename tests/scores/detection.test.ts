@@ -330,6 +330,27 @@ describe('point-adjusted threshold-free items', () => {
     expect(m.series).toBe(1);
     expect(m.intervals.aucRoc.low).toBeCloseTo(m.aucRoc, 12);
   });
+  it('thresholdFreeMetrics: a series without a labelled point has NaN figures and is not counted; each series gets its own figures on a second call', () => {
+    const labels = u8([0, 1, 1, 1, 0, 0]);
+    const scores = Float64Array.from([0.2, 0.1, 0.5, 0.9, 0.3, 0.6]);
+    const d: Detection = { scores, alarms: new Uint8Array(6) };
+    // Two series sharing their labels and detection, one with a gap (its missing slots are negatives).
+    const a: Series = { id: 'a', timestamps: regular(6), values: new Float64Array(6), labels };
+    const b: Series = { id: 'b', timestamps: minutes(0, 1, 2, 3, 4, 10), values: new Float64Array(6), labels };
+    const none: Series = { id: 'none', timestamps: regular(6), values: new Float64Array(6), labels: new Uint8Array(6) };
+    const opts = { delay: 1, vusWindow: 0 };
+    const alone = (s: Series) => thresholdFreeMetrics([{ ...s }], [{ ...d }], opts).perSeries[s.id]!;
+    const first = thresholdFreeMetrics([a, b, none], [d, d, d], opts);
+    expect(first.series).toBe(2);
+    expect(first.perSeries.none).toEqual({ aucPr: NaN, aucRoc: NaN, paAucPr: NaN, paAucRoc: NaN, vusPr: NaN, vusRoc: NaN, vusWindow: 0 });
+    expect(first.perSeries.b!.paAucRoc).not.toBeCloseTo(first.perSeries.a!.paAucRoc, 6);
+    for (const s of [a, b]) expect(first.perSeries[s.id]).toEqual(alone(s));
+    // A caller's change to a returned row does not reach the next call's.
+    first.perSeries.a!.aucPr = -1;
+    const second = thresholdFreeMetrics([b, a, none], [d, d, d], opts);
+    for (const s of [a, b]) expect(second.perSeries[s.id]).toEqual(alone(s));
+    expect(second.aucPr).toBe(first.aucPr);
+  });
 });
 
 describe("the AIOps 2018 evaluation script's own numbers", () => {
