@@ -166,9 +166,15 @@ export function buildCallView(table: SpanTable): CallView {
 }
 
 /** When the caller started the call: its client span's start, else the callee's. */
-function callStart(v: CallView, c: number): number {
+export function callStart(v: CallView, c: number): number {
   const s = v.clientStart[c]!;
   return Number.isNaN(s) ? v.start[c]! : s;
+}
+
+/** When the caller had the reply: its client span's end, else the callee's. */
+export function callEnd(v: CallView, c: number): number {
+  const e = v.clientEnd[c]!;
+  return Number.isNaN(e) ? v.end[c]! : e;
 }
 
 /** Handling time minus the union of the synchronous child calls' intervals inside it. */
@@ -181,7 +187,7 @@ function ownTime(v: CallView, c: number): number {
     const ch = v.childList[k]!;
     if (v.async[ch]) continue;
     const s = Math.max(callStart(v, ch), coveredTo);
-    const e = Math.min(Number.isNaN(v.clientEnd[ch]!) ? v.end[ch]! : v.clientEnd[ch]!, to);
+    const e = Math.min(callEnd(v, ch), to);
     if (e > s) {
       waited += e - s;
       coveredTo = e;

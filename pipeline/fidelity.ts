@@ -23,6 +23,7 @@ import type { FitFigures } from '../reports/fit-html.js';
 import { readResultsFile } from '../reports/results-file.js';
 import { kendallTauB, ksFromCounts, ksFromSketches } from '../scores/agreement.js';
 import type { ItemResult } from '../scores/item-result.js';
+import { AC_KS } from '../scores/rca.js';
 import { bootstrapSamples, meanInterval, percentileInterval, type Interval } from '../scores/uncertainty.js';
 import type { Agreement, Distance, FidelityResult } from '../scores/agreement.js';
 
@@ -145,8 +146,11 @@ function round(x: number): number {
   return Number.isFinite(x) ? Number(x.toFixed(4)) : NaN;
 }
 
-/** What ranking k candidates at random scores: AC@1 1/k; Avg@5 the mean of (6 - r) / 5 over ranks 1-5, each 1/k likely, 3/k. */
-const CHANCE: Record<'ac1' | 'avg5', (k: number) => number> = { ac1: (k) => 1 / k, avg5: (k) => Math.min(1, 3 / k) };
+/** What ranking k candidates at random scores: AC@j is min(j, k) / k, Avg@5 the mean of AC@1..AC@5. */
+export const CHANCE: Record<'ac1' | 'avg5', (k: number) => number> = {
+  ac1: (k) => 1 / k,
+  avg5: (k) => AC_KS.reduce((a, j) => a + Math.min(j, k) / k, 0) / AC_KS.length,
+};
 
 /** The methods whose figure over `cols` has its 95% interval's lower end above `chance`. */
 function withSignal(methods: string[], rows: number[][], cols: number[], chance: number, purpose: string, resamples: number): string[] {

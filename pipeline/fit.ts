@@ -31,7 +31,7 @@
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
 import { FaultlineError } from '../common/errors.js';
-import { buildCallView, type CallView } from '../data/call-view.js';
+import { buildCallView, callEnd, callStart, type CallView } from '../data/call-view.js';
 import { loadSpans } from '../data/inputs.js';
 import { readLogs } from '../data/log-csv.js';
 import { readMetrics } from '../data/metric-csv.js';
@@ -237,14 +237,6 @@ function isAsync(v: CallView, c: number): boolean {
   const clientEnd = v.clientEnd[c]!;
   if (!Number.isNaN(clientEnd)) return v.end[c]! - clientEnd > 0.5 * own && v.end[c]! > clientEnd + 1;
   return v.async[c] === 1;
-}
-
-/** The caller's view of a call (its client span) where recorded, else the callee's handling. */
-function callStart(v: CallView, c: number): number {
-  return Number.isNaN(v.clientStart[c]!) ? v.start[c]! : v.clientStart[c]!;
-}
-function callEnd(v: CallView, c: number): number {
-  return Number.isNaN(v.clientEnd[c]!) ? v.end[c]! : v.clientEnd[c]!;
 }
 
 /** The nearest synchronous sibling started before kids[i], -1 for none. */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { FAULT_TARGET_KIND, FAULT_TYPES, type FaultType } from '../sim/formats.js';
 import { loadScenario } from '../sim/scenario.js';
-import { EXCEPTION_HANDLERS, type CallTemplate, type ExceptionHandler, type FaultSpec, type ScenarioFile, type TargetSpec } from '../sim/scenario-schema.js';
+import { EXCEPTION_HANDLERS, type CallTemplate, type FaultSpec, type ScenarioFile, type TargetSpec } from '../sim/scenario-schema.js';
 import { parseDuration } from '../common/duration.js';
 import { UsageError } from '../common/errors.js';
 import { publishDir } from '../common/output-dir.js';
@@ -82,28 +82,30 @@ export function faultTargets(s: ScenarioFile, type: FaultType, allInstances = fa
   }
 }
 
+/** `value` when `allowed` has it, else a usage error saying `problem`. */
+function oneOf<T extends string>(allowed: readonly T[], value: string, problem: string): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(problem);
+  return value as T;
+}
+
 /** The faults of the sweep, one scenario each, in type, target and severity order. */
 export function planFaultSweep(s: ScenarioFile, opts: Omit<SweepFaultsOptions, 'scenario' | 'out'> = {}): PlannedFault[] {
-  const types = (opts.types ?? [...FAULT_TYPES]).map((t) => {
-    if (!(FAULT_TYPES as readonly string[]).includes(t)) throw new UsageError(`unknown fault type '${t}' (known: ${FAULT_TYPES.join(', ')})`);
-    return t as FaultType;
-  });
+  const types = (opts.types ?? [...FAULT_TYPES]).map((t) => oneOf(FAULT_TYPES, t, `unknown fault type '${t}' (known: ${FAULT_TYPES.join(', ')})`));
   const severities = opts.severities ?? [0.5];
   for (const sv of severities) if (!(sv > 0 && sv <= 1)) throw new UsageError(`severity ${sv}: must be above 0 and at most 1`);
   const duration = opts.duration ?? '2h';
   const start = opts.faultStart ?? '1h30m';
   const length = opts.faultDuration ?? '20m';
   if (parseDuration(start) + parseDuration(length) > parseDuration(duration)) throw new UsageError(`the fault (${start} + ${length}) must end within the run (${duration})`);
-  const handlers = opts.exceptionHandlers ?? ['catches'];
-  for (const h of handlers) if (!(EXCEPTION_HANDLERS as readonly string[]).includes(h)) throw new UsageError(`exception handler '${h}': must be one of ${EXCEPTION_HANDLERS.join(', ')}`);
+  const handlers = (opts.exceptionHandlers ?? ['catches']).map((h) => oneOf(EXCEPTION_HANDLERS, h, `exception handler '${h}': must be one of ${EXCEPTION_HANDLERS.join(', ')}`));
   const out: PlannedFault[] = [];
   for (const type of types) {
     for (const { label, target } of faultTargets(s, type, opts.allInstances)) {
       for (const severity of severities) {
-        for (const handler of type === 'code-exception' ? handlers : ['catches']) {
+        for (const handler of type === 'code-exception' ? handlers : (['catches'] as const)) {
           const name = `${type}--${label}--s${String(severity).replace('.', '')}${handler === 'catches' ? '' : `--${handler}`}`;
           const fault: FaultSpec = { id: name, type, target, start, duration: length, severity };
-          if (handler !== 'catches') fault.handler = handler as ExceptionHandler;
+          if (handler !== 'catches') fault.handler = handler;
           out.push({ name, fault });
         }
       }

@@ -8,7 +8,7 @@
  * from the compiled registries, and carried in the bundle: listing them then loads no plugin code
  * (tests/cli checks that the bundle prints what the registries say). Packages that are large,
  * native, WebAssembly or spawn their own workers stay outside the bundle, loaded from
- * node_modules as before.
+ * node_modules.
  *
  *   npm run build   (tsc, then this)
  */

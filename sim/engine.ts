@@ -819,7 +819,7 @@ export class Engine implements EngineState {
     this.retCode = this.m.code(SYSTEM_CODES.exception);
     if (!this.logs) return;
     if (this.fx.thrownLogged[op] === 1) return this.logHandled(node, inst, arrive, LINE.exception, -1, 0);
-    if (this.catalog!.entry[node.service] === 1 && node === this.m.txTypes[this.type]!.root) {
+    if (this.atEntry(node)) {
       this.logs.setCall(this.handling);
       this.logAccess(inst, arrive, 500);
     }
@@ -833,6 +833,11 @@ export class Engine implements EngineState {
     if (this.logs) this.logHandled(node, inst, arrive, LINE.validation, -1, this.retCode);
   }
 
+  /** The node is the transaction's root at an entry service, whose access log records every request. */
+  private atEntry(node: CallNode): boolean {
+    return this.catalog!.entry[node.service] === 1 && node === this.m.txTypes[this.type]!.root;
+  }
+
   /**
    * The callee's line about a call it handled, at retEnd (class and code as set): an entry
    * service writes an access-log line for every outcome, and its own line for a failure.
@@ -842,7 +847,7 @@ export class Engine implements EngineState {
     const lrng = this.lrng;
     const v = logs.v;
     const end = this.retEnd;
-    const entry = this.catalog!.entry[node.service] === 1 && node === this.m.txTypes[this.type]!.root;
+    const entry = this.atEntry(node);
     logs.setCall(this.handling);
     v[0] = end;
     v[1] = this.thread;

@@ -106,7 +106,7 @@ export class LogRows {
 
   /** A line of `kind` at instance `inst` about the current call, time and fields in `v`. */
   line(inst: number, kind: number, side: number): void {
-    this.push(inst, this.m.instanceService[inst]! * LINE_KINDS + kind, side, this.curTx);
+    this.push(inst, this.own(inst, kind), side, this.curTx);
   }
 
   /** A learned line (LogCatalog.learnedFirst) at instance `inst` about the current call. */
@@ -116,7 +116,12 @@ export class LogRows {
 
   /** A line outside any request (background, lifecycle). */
   background(inst: number, kind: number): void {
-    this.push(inst, this.m.instanceService[inst]! * LINE_KINDS + kind, SIDE.callee, -1);
+    this.push(inst, this.own(inst, kind), SIDE.callee, -1);
+  }
+
+  /** The template id of the simulator's own line of `kind` for the instance's service. */
+  private own(inst: number, kind: number): number {
+    return this.m.instanceService[inst]! * LINE_KINDS + kind;
   }
 
   private push(inst: number, template: number, side: number, tx: number): void {

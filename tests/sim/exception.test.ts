@@ -98,7 +98,7 @@ describe('an exception escaping its handler (code-exception)', () => {
       const errors = new Set(mine.filter((l) => l.level === 'ERROR').map((l) => l.span));
       expect(errors.size).toBe(errorLines ? failed.size : 0);
       expect(mine.filter((l) => /SUCCESS/.test(l.message))).toHaveLength(0);
-      // Calls the fault did not touch write their success line as before.
+      // Calls the fault did not touch write their success line.
       const ok = midCalls(r).filter((x) => x.mid.status === 'ok').map((x) => x.mid.id);
       const success = new Set(r.logs.filter((l) => l.service === 'mid' && /SUCCESS/.test(l.message)).map((l) => l.span));
       expect(ok.every((id) => success.has(id))).toBe(true);

@@ -38,7 +38,10 @@ interface Line {
   message: string;
 }
 
-async function run(name: string, checksResult: number | null): Promise<{ logs: Line[]; text: string; spans: number }> {
+/** Start and end (ms) of a service's server spans, by span id. */
+type Handlings = Map<string, { start: number; end: number }>;
+
+async function run(name: string, checksResult: number | null): Promise<{ logs: Line[]; text: string; spans: number; mid: Handlings }> {
   await generate({ scenario: scenario(name, checksResult), seed: 4, out: join(root, name), metrics: false, export: { spans: 'csv', logsCsv: true } });
   const text = readFileSync(join(root, name, 'logs.csv'), 'utf8');
   const logs = text
@@ -48,8 +51,14 @@ async function run(name: string, checksResult: number | null): Promise<{ logs: L
       const f = l.split(',');
       return { time: Number(f[0]), service: f[1]!, span: f[4]!, level: f[5]!, message: f.slice(6).join(',') };
     });
-  const spans = readFileSync(join(root, name, 'spans.csv'), 'utf8').trim().split('\n').length - 1;
-  return { logs, text, spans };
+  const [head, ...rows] = readFileSync(join(root, name, 'spans.csv'), 'utf8').trim().split('\n');
+  const col = Object.fromEntries(head!.split(',').map((c, i) => [c, i]));
+  const mid: Handlings = new Map();
+  for (const row of rows) {
+    const f = row.split(',');
+    if (f[col.operation]! === 'mid-op' && f[col.kind]! === 'server') mid.set(f[col.span_id]!, { start: Number(f[col.start_ns]) / 1e6, end: Number(f[col.end_ns]) / 1e6 });
+  }
+  return { logs, text, spans: rows.length, mid };
 }
 
 const FAULT_AT = Date.parse('2026-01-05T09:02:00Z');
@@ -77,6 +86,12 @@ describe('learned success lines (a call template`s logs)', () => {
     expect(calls).toBeGreaterThan(200);
     expect(mid.length / calls).toBeGreaterThan(PER_CALL * 0.9);
     expect(mid.length / calls).toBeLessThan(PER_CALL * 1.1);
+    // Each at a time within the handling it is about (log times are whole milliseconds).
+    for (const l of mid) {
+      const h = self.mid.get(l.span)!;
+      expect(l.time).toBeGreaterThanOrEqual(Math.floor(h.start));
+      expect(l.time).toBeLessThanOrEqual(Math.ceil(h.end));
+    }
     // Placeholders take fresh values.
     expect(new Set(mid.map((l) => LEARNED.exec(l.message)![2])).size).toBeGreaterThan(mid.length * 0.9);
   });

@@ -14,7 +14,7 @@ import { BadRows } from '../../common/bad-rows.js';
 import { loadSpans } from '../../data/inputs.js';
 import { loadSource } from '../../pipeline/load.js';
 import { SPAN_STATUS, type SpanTable } from '../../data/types.js';
-import { compareRuns } from '../../pipeline/fidelity.js';
+import { CHANCE, compareRuns } from '../../pipeline/fidelity.js';
 import { fitScenario, type FittedTwin, type NodeEstimate } from '../../pipeline/fit.js';
 import { fitReport } from '../../pipeline/fit-report.js';
 import { faultTargets, planFaultSweep, writeFaultSweep } from '../../pipeline/sweep-faults.js';
@@ -333,6 +333,16 @@ describe('fidelity', () => {
     // Without telemetry profiles the number of services is unknown: the bar is zero.
     expect(ac1.signal!.chanceSim).toBe(0);
     expect(renderFidelity(compareRuns(sim, real, { sim: 's', real: 'r', resamples: 50 }))).toMatch(/methods with signal, sim \/ real/);
+  });
+
+  it('sets the bar at what a random ranking of the services scores, for few services too', () => {
+    // Every rank 1..k equally likely; Avg@5 of rank r is the mean of AC@1..AC@5 (hit when r <= j).
+    for (let k = 1; k <= 8; k++) {
+      let avg5 = 0;
+      for (let r = 1; r <= k; r++) avg5 += [1, 2, 3, 4, 5].filter((j) => r <= j).length / 5 / k;
+      expect(CHANCE.avg5(k)).toBeCloseTo(avg5, 12);
+      expect(CHANCE.ac1(k)).toBeCloseTo(1 / k, 12);
+    }
   });
 
   it('escapes what the runs hold in fidelity.html', () => {
