@@ -343,10 +343,11 @@ function failedCalls(
   for (const [svc, n] of perService) if (n > most) [service, most] = [svc, n];
   // The callee's failures must be news: a share of failed calls its reference did not show.
   const failedShare = (table: SpanTable, index: SpanIndex, name: string): [number, number] => {
+    const svc = index.services.indexOf(name); // compared by dense index, not by name per row
     let n = 0;
     let k = 0;
     for (let r = 0; r < table.length; r++) {
-      if (index.services[index.serviceOf[r]] !== name) continue;
+      if (index.serviceOf[r] !== svc) continue;
       n++;
       if (isError(table, r) && !table.callerFault?.[r]) k++;
     }
