@@ -343,15 +343,9 @@ function failedCalls(
   for (const [svc, n] of perService) if (n > most) [service, most] = [svc, n];
   // The callee's failures must be news: a share of failed calls its reference did not show.
   const failedShare = (table: SpanTable, index: SpanIndex, name: string): [number, number] => {
-    const svc = index.services.indexOf(name); // compared by dense index, not by name per row
-    let n = 0;
-    let k = 0;
-    for (let r = 0; r < table.length; r++) {
-      if (index.serviceOf[r] !== svc) continue;
-      n++;
-      if (isError(table, r) && !table.callerFault?.[r]) k++;
-    }
-    return [n, k];
+    const svc = index.services.indexOf(name);
+    const { calls, failed } = failuresPerService(table, index);
+    return svc < 0 ? [0, 0] : [calls[svc], failed[svc]];
   };
   const name = ix.services[service];
   const [nw, kw] = failedShare(t, ix, name);
@@ -360,6 +354,22 @@ function failedCalls(
   const rows = new Uint8Array(t.length);
   for (const s of sources) if (ix.serviceOf[s] === service) rows[s] = 1;
   return calleeCalls(t, name, rows, shown, sources.length);
+}
+
+// A table's calls and failures per service, counted once for every template and incident that asks.
+const failuresByIndex = new WeakMap<SpanIndex, { calls: Int32Array; failed: Int32Array }>();
+
+/** Per dense service of a table, its spans and those failed on its own side (not the caller's). */
+function failuresPerService(t: SpanTable, ix: SpanIndex): { calls: Int32Array; failed: Int32Array } {
+  let out = failuresByIndex.get(ix);
+  if (out) return out;
+  out = { calls: new Int32Array(ix.services.length), failed: new Int32Array(ix.services.length) };
+  for (let r = 0; r < t.length; r++) {
+    out.calls[ix.serviceOf[r]]++;
+    if (isError(t, r) && !t.callerFault?.[r]) out.failed[ix.serviceOf[r]]++;
+  }
+  failuresByIndex.set(ix, out);
+  return out;
 }
 
 /** Per instance of the window, its service, for services with two or more instances there. */
