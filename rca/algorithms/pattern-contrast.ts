@@ -281,11 +281,12 @@ function calleeCalls(t: SpanTable, service: string, rows: Uint8Array, shown: num
  */
 function namedCalls(t: SpanTable, ix: SpanIndex, spans: Uint8Array, callee: string): CalleeCalls | undefined {
   const rows = new Uint8Array(t.length);
+  const svc = ix.services.indexOf(callee);
   let calls = 0;
   let callerSide = 0;
   for (let r = 0; r < t.length; r++) {
     const p = t.parent[r];
-    if (!(spans[r] || (p >= 0 && spans[p])) || ix.services[ix.serviceOf[r]] !== callee) continue;
+    if (!(spans[r] || (p >= 0 && spans[p])) || ix.serviceOf[r] !== svc) continue;
     rows[r] = 1;
     calls++;
     if (t.callerFault?.[r]) callerSide++;
