@@ -179,7 +179,6 @@ interface OpStats {
 /** Floor on the robust scale (log units): a 5% change is never more than one sigma. */
 const MIN_LOG_SCALE = 0.05;
 
-
 /** Per-operation reference behaviour learnt from fault-free spans. */
 export class OperationBaseline {
   /** Per operation, every set of callee operations seen under it (childShape keys): found when first asked for. */
@@ -264,10 +263,12 @@ export class OperationBaseline {
       }
     }
     const shape = childShapes(ix);
+    // Each of the table's operations looked up once, not per span: its known shapes, when it was seen often enough.
+    const shapesOf = ix.ops.map((key) => ((this.ops.get(key)?.count ?? 0) >= minCount ? this.shapes!.get(key) : undefined));
     const out = new Uint8Array(t.length);
     for (let i = 0; i < t.length; i++) {
-      const op = this.ops.get(ix.opKey[i]);
-      if (op && op.count >= minCount && !this.shapes.get(ix.opKey[i])!.has(shape[i])) out[i] = 1;
+      const seen = shapesOf[ix.opOf[i]];
+      if (seen && !seen.has(shape[i])) out[i] = 1;
     }
     return out;
   }

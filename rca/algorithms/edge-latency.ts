@@ -56,7 +56,7 @@ export const edgeLatencyRca: RcaPlugin = definePlugin({
       const f = fitReference(input.baseline, options.z, errorOperation);
       const { analysis: a, gaps } = analyseWindow(input.spans, f, errorOperation);
       const t = a.table;
-      const edges = edgeEvidence(t, gaps, f.edges.abnormal(t, gaps));
+      const edges = edgeEvidence(t, a.index, gaps, f.edges.abnormal(t, gaps));
       const own = ownShares(a, gaps, options.z);
       const refOwn = ownShares(f.analysis, f.gaps, options.z);
       // Reference rates per service: instances come and go (restarts), services stay.

@@ -281,11 +281,12 @@ function calleeCalls(t: SpanTable, service: string, rows: Uint8Array, shown: num
  */
 function namedCalls(t: SpanTable, ix: SpanIndex, spans: Uint8Array, callee: string): CalleeCalls | undefined {
   const rows = new Uint8Array(t.length);
+  const svc = ix.services.indexOf(callee);
   let calls = 0;
   let callerSide = 0;
   for (let r = 0; r < t.length; r++) {
     const p = t.parent[r];
-    if (!(spans[r] || (p >= 0 && spans[p])) || ix.services[ix.serviceOf[r]] !== callee) continue;
+    if (!(spans[r] || (p >= 0 && spans[p])) || ix.serviceOf[r] !== svc) continue;
     rows[r] = 1;
     calls++;
     if (t.callerFault?.[r]) callerSide++;
@@ -343,14 +344,9 @@ function failedCalls(
   for (const [svc, n] of perService) if (n > most) [service, most] = [svc, n];
   // The callee's failures must be news: a share of failed calls its reference did not show.
   const failedShare = (table: SpanTable, index: SpanIndex, name: string): [number, number] => {
-    let n = 0;
-    let k = 0;
-    for (let r = 0; r < table.length; r++) {
-      if (index.services[index.serviceOf[r]] !== name) continue;
-      n++;
-      if (isError(table, r) && !table.callerFault?.[r]) k++;
-    }
-    return [n, k];
+    const svc = index.services.indexOf(name);
+    const { calls, failed } = failuresPerService(table, index);
+    return svc < 0 ? [0, 0] : [calls[svc], failed[svc]];
   };
   const name = ix.services[service];
   const [nw, kw] = failedShare(t, ix, name);
@@ -359,6 +355,22 @@ function failedCalls(
   const rows = new Uint8Array(t.length);
   for (const s of sources) if (ix.serviceOf[s] === service) rows[s] = 1;
   return calleeCalls(t, name, rows, shown, sources.length);
+}
+
+// A table's calls and failures per service, counted once for every template and incident that asks.
+const failuresByIndex = new WeakMap<SpanIndex, { calls: Int32Array; failed: Int32Array }>();
+
+/** Per dense service of a table, its spans and those failed on its own side (not the caller's). */
+function failuresPerService(t: SpanTable, ix: SpanIndex): { calls: Int32Array; failed: Int32Array } {
+  let out = failuresByIndex.get(ix);
+  if (out) return out;
+  out = { calls: new Int32Array(ix.services.length), failed: new Int32Array(ix.services.length) };
+  for (let r = 0; r < t.length; r++) {
+    out.calls[ix.serviceOf[r]]++;
+    if (isError(t, r) && !t.callerFault?.[r]) out.failed[ix.serviceOf[r]]++;
+  }
+  failuresByIndex.set(ix, out);
+  return out;
 }
 
 /** Per instance of the window, its service, for services with two or more instances there. */

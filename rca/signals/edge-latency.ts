@@ -147,14 +147,15 @@ export interface InstanceEdgeEvidence {
  * Per instance, edge evidence of the window's calls. `minAbnormal` abnormal calls are needed on a
  * side before it counts (a lone slow call is noise).
  */
-export function edgeEvidence(t: SpanTable, g: EdgeGaps, judged: ReturnType<EdgeBaseline['abnormal']>, minAbnormal = 3): Map<string, InstanceEdgeEvidence> {
+export function edgeEvidence(t: SpanTable, ix: SpanIndex, g: EdgeGaps, judged: ReturnType<EdgeBaseline['abnormal']>, minAbnormal = 3): Map<string, InstanceEdgeEvidence> {
   interface Side {
     calls: number;
     abnormal: number;
     expected: number;
   }
-  const inSide = new Map<number, Side>();
-  const inEdges = new Map<number, Map<number, Side>>(); // callee instance -> caller service -> its calls
+  // Per incoming edge (caller service by dense index, the last for a caller outside the table): calls, abnormal, expected.
+  const edgeSlots = 3 * (ix.services.length + 1);
+  const inSide = new Map<number, Side & { edges: Float64Array }>();
   const outSide = new Map<number, Side & { callees: Set<number> }>();
   const worst = new Map<number, Map<string, number>>();
   const serviceOf = new Map<number, number>();
@@ -163,18 +164,14 @@ export function edgeEvidence(t: SpanTable, g: EdgeGaps, judged: ReturnType<EdgeB
     const callee = t.instance[i];
     serviceOf.set(callee, t.service[i]);
     let s = inSide.get(callee);
-    if (!s) inSide.set(callee, (s = { calls: 0, abnormal: 0, expected: 0 }));
+    if (!s) inSide.set(callee, (s = { calls: 0, abnormal: 0, expected: 0, edges: new Float64Array(edgeSlots) }));
     s.calls++;
     s.expected += judged.expected[i];
     s.abnormal += judged.abnormal[i];
-    let byCaller = inEdges.get(callee);
-    if (!byCaller) inEdges.set(callee, (byCaller = new Map()));
-    const from = g.callerRow[i] >= 0 ? t.service[g.callerRow[i]] : -1;
-    let e = byCaller.get(from);
-    if (!e) byCaller.set(from, (e = { calls: 0, abnormal: 0, expected: 0 }));
-    e.calls++;
-    e.expected += judged.expected[i];
-    e.abnormal += judged.abnormal[i];
+    const e = 3 * (g.callerRow[i] >= 0 ? ix.serviceOf[g.callerRow[i]] : ix.services.length);
+    s.edges[e]++;
+    s.edges[e + 1] += judged.abnormal[i];
+    s.edges[e + 2] += judged.expected[i];
     if (judged.abnormal[i]) {
       let w = worst.get(callee);
       if (!w) worst.set(callee, (w = new Map()));
@@ -193,7 +190,8 @@ export function edgeEvidence(t: SpanTable, g: EdgeGaps, judged: ReturnType<EdgeB
     o.abnormal += judged.abnormal[i];
     if (judged.abnormal[i]) o.callees.add(t.service[i]);
   }
-  const share = (s: Side | undefined) => (s && s.abnormal >= minAbnormal ? Math.max(0, (s.abnormal - s.expected) / s.calls) : 0);
+  const excess = (calls: number, abnormal: number, expected: number) => (abnormal >= minAbnormal ? Math.max(0, (abnormal - expected) / calls) : 0);
+  const share = (s: Side | undefined) => (s ? excess(s.calls, s.abnormal, s.expected) : 0);
   const out = new Map<string, InstanceEdgeEvidence>();
   for (const [inst, svc] of serviceOf) {
     const i = inSide.get(inst);
@@ -203,7 +201,7 @@ export function edgeEvidence(t: SpanTable, g: EdgeGaps, judged: ReturnType<EdgeB
     let worstN = 0;
     if (w) for (const [k, c] of w) if (c > worstN) [worstEdge, worstN] = [k, c];
     let inShare = 0;
-    for (const e of inEdges.get(inst)?.values() ?? []) inShare = Math.max(inShare, share(e));
+    for (let e = 0; i && e < edgeSlots; e += 3) if (i.edges[e]) inShare = Math.max(inShare, excess(i.edges[e], i.edges[e + 1], i.edges[e + 2]));
     out.set(t.strings[inst], {
       instance: t.strings[inst],
       service: t.strings[svc],

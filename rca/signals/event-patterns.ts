@@ -279,23 +279,20 @@ export function preferReference(primary: PatternCounts, fallback: PatternCounts,
  * seldom called, is judged against its peers). `serviceOf` names each instance's service.
  */
 export function instanceReference(own: PatternCounts, services: PatternCounts, serviceOf: ReadonlyMap<string, string>, minSources: number): PatternCounts {
-  const peers: PatternCounts = { sources: new Map(), pairs: new Map(), instances: new Map() };
-  for (const [inst, svc] of serviceOf) {
-    const sources = services.sources.get(svc);
-    if (!sources) continue;
-    peers.sources.set(inst, sources);
-    peers.pairs.set(inst, services.pairs.get(svc)!);
-    peers.instances.set(inst, services.instances.get(svc)!);
-  }
-  const mine: PatternCounts = { sources: new Map(), pairs: new Map(), instances: new Map() };
-  for (const inst of serviceOf.keys()) {
-    const sources = own.sources.get(inst);
-    if (!sources) continue;
-    mine.sources.set(inst, sources);
-    mine.pairs.set(inst, own.pairs.get(inst)!);
-    mine.instances.set(inst, own.instances.get(inst)!);
-  }
-  return preferReference(mine, peers, minSources);
+  // Per instance, the counts `counts` holds under the key `keyOf` gives.
+  const byInstance = (counts: PatternCounts, keyOf: (inst: string, svc: string) => string): PatternCounts => {
+    const out: PatternCounts = { sources: new Map(), pairs: new Map(), instances: new Map() };
+    for (const [inst, svc] of serviceOf) {
+      const key = keyOf(inst, svc);
+      const sources = counts.sources.get(key);
+      if (!sources) continue;
+      out.sources.set(inst, sources);
+      out.pairs.set(inst, counts.pairs.get(key)!);
+      out.instances.set(inst, counts.instances.get(key)!);
+    }
+    return out;
+  };
+  return preferReference(byInstance(own, (inst) => inst), byInstance(services, (_, svc) => svc), minSources);
 }
 
 /**
