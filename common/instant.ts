@@ -93,12 +93,6 @@ export function parseIsoBytes(b: Uint8Array, start: number, end: number): number
   return Date.UTC(year, month - 1, day, hour, minute, second) + fraction - offsetMin * 60_000;
 }
 
-/** Unix ms from a number in `numericUnit` or an ISO 8601 time (see parseIsoBytes); NaN when neither. */
-export function parseInstantBytes(b: Uint8Array, start: number, end: number, numericUnit: NumericTimeUnit): number {
-  const n = parseDecimal(b, start, end);
-  if (!Number.isNaN(n)) return n * UNIT_TO_MS[numericUnit];
-  return parseIsoBytes(b, start, end);
-}
 
 /** Digits of a unit below a millisecond. */
 const SUB_MS_DIGITS: Record<NumericTimeUnit, number> = { s: 0, ms: 0, us: 3, ns: 6 };
@@ -164,6 +158,20 @@ export class SplitTime {
   value(): number {
     return this.ms + this.ns / 1e6;
   }
+}
+
+const FINE = new SplitTime();
+
+/**
+ * Unix ms from a number in `numericUnit` or an ISO 8601 time (see parseIsoBytes); NaN when neither.
+ * Integer micro- and nanoseconds are read exactly (SplitTime): a double of unix nanoseconds is not.
+ */
+export function parseInstantBytes(b: Uint8Array, start: number, end: number, numericUnit: NumericTimeUnit): number {
+  const n = parseDecimal(b, start, end);
+  if (Number.isNaN(n)) return parseIsoBytes(b, start, end);
+  if (numericUnit === 's' || numericUnit === 'ms' || !Number.isFinite(n)) return n * UNIT_TO_MS[numericUnit];
+  FINE.read(b, start, end, numericUnit);
+  return FINE.value();
 }
 
 const SCRATCH = Buffer.alloc(64);

@@ -250,7 +250,7 @@ export function timeOfBytes(b: Uint8Array, start: number, end: number, unit: Tim
   if (Number.isNaN(n)) return parseIsoBytes(b, start, end);
   if (!Number.isFinite(n)) return n;
   const u = unitByMagnitude(n);
-  return u === 's' ? n * 1000 : u === 'ms' ? n : u === 'us' ? n / 1e3 : n / 1e6;
+  return u === 's' ? n * 1000 : u === 'ms' ? n : parseInstantBytes(b, start, end, u);
 }
 
 /** The unit of a numeric time told by its magnitude (see timeOfBytes). */
