@@ -175,9 +175,9 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       }
     }
     const { trace_id, span_id, parent_id, service, instance, operation, status, kind } = col;
-    const { start: startCol, startUnit, end: endCol, endUnit, isDuration } = times!;
-    const startName = theirs(times!.startKey);
-    const endName = theirs(times!.endKey);
+    const { start: startCol, startUnit, end: endCol, endUnit, isDuration, startKey, endKey } = times!;
+    const startName = theirs(startKey);
+    const endName = theirs(endKey);
     // Unix nanoseconds start and end (faultline's own and most exports) keep their own reader.
     const nanos = startUnit === 'ns' && endUnit === 'ns' && !isDuration;
     const instanceCol = instance >= 0 ? instance : service;
