@@ -179,7 +179,7 @@ export async function anonymiseLogFile(file: string, sinks: KeyedCsvSinks, ctx: 
 
 /** Register a metric file's services and instances. */
 export async function learnMetricNames(file: string, ctx: TelemetryContext): Promise<void> {
-  await eachRecord(file, quiet(ctx), (h) => metricLayout(h, file, ctx.metricColumns), (layout, header, rows, r) => {
+  await eachRecord(file, quiet(ctx), (h) => keyedMetricLayout(h, file, ctx.metricColumns), (layout, header, rows, r) => {
     const keys = rowKeys(layout, header, rows, r, ctx);
     if (typeof keys === 'string') return;
     ctx.p.map('service', keys.service);
@@ -198,7 +198,7 @@ export async function anonymiseMetricFile(file: string, sinks: KeyedCsvSinks, ct
     file,
     ctx,
     (h) => {
-      const layout = metricLayout((header = h), file, ctx.metricColumns);
+      const layout = keyedMetricLayout((header = h), file, ctx.metricColumns);
       outHeader = metricHeader(layout, file, p, `${field}.name`);
       return layout;
     },
@@ -227,6 +227,17 @@ export async function anonymiseMetricFile(file: string, sinks: KeyedCsvSinks, ct
   p.tally(`${field}.instance`, ids.instance);
   const used = [layout.time, layout.service, layout.instance, ...layout.metrics.map((m) => m.column)];
   return { rows, dropped: droppedColumns(header, used), layout: layout.name, trimmedMessages: false };
+}
+
+/**
+ * A metric file's layout with its instances in key columns: in an `instance_metric` layout they are
+ * in the column names, which this per-row pseudonymisation does not rewrite, so it is refused
+ * rather than let real names through.
+ */
+function keyedMetricLayout(header: string[], file: string, mapping: Record<string, string> | undefined): MetricLayout {
+  const layout = metricLayout(header, file, mapping);
+  if (layout.metrics[0]?.instance !== undefined) throw new ImportError(file, 'line 1', '--metric-columns instance_metric (instances named in column names) is not supported by anonymise yet');
+  return layout;
 }
 
 /** faultline's metric header with each metric name scrubbed; two names may not become one. */

@@ -93,11 +93,85 @@ export function parseIsoBytes(b: Uint8Array, start: number, end: number): number
   return Date.UTC(year, month - 1, day, hour, minute, second) + fraction - offsetMin * 60_000;
 }
 
-/** Unix ms from a number in `numericUnit` or an ISO 8601 time (see parseIsoBytes); NaN when neither. */
+
+/** Digits of a unit below a millisecond. */
+const SUB_MS_DIGITS: Record<NumericTimeUnit, number> = { s: 0, ms: 0, us: 3, ns: 6 };
+/** Units per millisecond below it, to divide by (1e-3 is no exact double; a division rounds once, as the nanosecond reader's does). */
+const PER_MS: Record<NumericTimeUnit, number> = { s: 1, ms: 1, us: 1e3, ns: 1e6 };
+
+/**
+ * A time or duration read from a number in a unit, held as whole milliseconds plus the nanoseconds
+ * below them: exact for an integer (unix nanoseconds past 2^53 too), so that a start plus a
+ * duration gives the very double an integer end in any unit reads as. A decimal (`12.5` ms) or an
+ * exponent is read as a number of the unit. One instance is reused across rows.
+ */
+export class SplitTime {
+  /** Whole ms (fractional for a decimal input); NaN when the text is not a number. */
+  ms = NaN;
+  /** Nanoseconds below `ms`, 0 to 999999. */
+  ns = 0;
+
+  read(b: Uint8Array, start: number, end: number, unit: NumericTimeUnit): void {
+    while (start < end && (b[start] === 32 || b[start] === 9)) start++;
+    while (end > start && (b[end - 1] === 32 || b[end - 1] === 9)) end--;
+    const below = SUB_MS_DIGITS[unit];
+    this.ns = 0;
+    // The whole ms must stay below 2^53: at most 15 digits above the split.
+    if (end > start && end - start <= 15 + below) {
+      const split = Math.max(start, end - below);
+      let high = 0;
+      let low = 0;
+      let i = start;
+      for (; i < split; i++) {
+        const d = b[i] - 48;
+        if (d < 0 || d > 9) break;
+        high = high * 10 + d;
+      }
+      if (i === split) {
+        for (; i < end; i++) {
+          const d = b[i] - 48;
+          if (d < 0 || d > 9) break;
+          low = low * 10 + d;
+        }
+        if (i === end) {
+          this.ms = unit === 's' ? high * 1000 : high;
+          this.ns = below === 3 ? low * 1000 : low;
+          return;
+        }
+      }
+    }
+    const v = parseDecimal(b, start, end);
+    this.ms = unit === 's' ? v * 1000 : v / PER_MS[unit];
+  }
+
+  /** Add another split time (a duration), carrying whole milliseconds. */
+  add(other: SplitTime): void {
+    this.ms += other.ms;
+    this.ns += other.ns;
+    if (this.ns >= 1e6) {
+      this.ms++;
+      this.ns -= 1e6;
+    }
+  }
+
+  /** The time in (unix) ms. */
+  value(): number {
+    return this.ms + this.ns / 1e6;
+  }
+}
+
+const FINE = new SplitTime();
+
+/**
+ * Unix ms from a number in `numericUnit` or an ISO 8601 time (see parseIsoBytes); NaN when neither.
+ * Integer micro- and nanoseconds are read exactly (SplitTime): a double of unix nanoseconds is not.
+ */
 export function parseInstantBytes(b: Uint8Array, start: number, end: number, numericUnit: NumericTimeUnit): number {
   const n = parseDecimal(b, start, end);
-  if (!Number.isNaN(n)) return n * UNIT_TO_MS[numericUnit];
-  return parseIsoBytes(b, start, end);
+  if (Number.isNaN(n)) return parseIsoBytes(b, start, end);
+  if (numericUnit === 's' || numericUnit === 'ms' || !Number.isFinite(n)) return n * UNIT_TO_MS[numericUnit];
+  FINE.read(b, start, end, numericUnit);
+  return FINE.value();
 }
 
 const SCRATCH = Buffer.alloc(64);

@@ -10,6 +10,7 @@
  */
 import { hashBytes, StringDictionary } from '../common/string-dictionary.js';
 import { stableOrderU32 } from '../common/argsort.js';
+import { trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
 import { SPAN_STATUS, type SpanTable } from './types.js';
 
 /** Span kinds, numbered as OpenTelemetry numbers them (OTLP's SpanKind). */
@@ -758,11 +759,28 @@ function wordTable(words: Record<string, number>, prefix = ''): (b: Uint8Array, 
   };
 }
 
+const statusWordOf = wordTable(STATUS_WORDS);
+
+/** The status an HTTP status code implies: 5xx a system failure, 4xx a business one, else ok. */
+export function statusOfHttpCode(code: number): number {
+  return code >= 500 ? SPAN_STATUS.system : code >= 400 ? SPAN_STATUS.business : SPAN_STATUS.ok;
+}
+
 /**
  * A status as text: ok, business, error (or 0, 1, 2; system for error; OpenTelemetry's
- * STATUS_CODE_OK/UNSET/ERROR; unset is ok), empty or `unknown` for unknown; -1 for anything else.
+ * STATUS_CODE_OK/UNSET/ERROR and Ok/Unset/Error; unset is ok; case-insensitive), an HTTP status
+ * code 100-599 (statusOfHttpCode), empty or `unknown` for unknown; -1 for anything else.
  */
-export const spanStatusOf = wordTable(STATUS_WORDS);
+export function spanStatusOf(b: Uint8Array, start: number, end: number): number {
+  const word = statusWordOf(b, start, end);
+  if (word >= 0) return word;
+  const t = trimSpaces(b, start, end);
+  const s = trimmedStart(t);
+  if (trimmedEnd(t) - s !== 3) return -1;
+  const code = (b[s] - 48) * 100 + (b[s + 1] - 48) * 10 + (b[s + 2] - 48);
+  const digits = b[s] >= 49 && b[s] <= 53 && b[s + 1] >= 48 && b[s + 1] <= 57 && b[s + 2] >= 48 && b[s + 2] <= 57;
+  return digits ? statusOfHttpCode(code) : -1;
+}
 
 /** A span kind as text: client, server, internal, producer, consumer (or OpenTelemetry's SPAN_KIND_*), or empty; -1 for anything else. */
 export const spanKindOf = wordTable(KIND_WORDS, 'span_kind_');

@@ -3,15 +3,27 @@ import { join } from 'node:path';
 import { BadRows } from '../common/bad-rows.js';
 import { fieldCount, readCsvBatches, recordTexts, repeatedColumn } from '../common/csv.js';
 import { parseNanosAsMs, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
-import { instantProblem } from '../common/instant.js';
+import { instantProblem, LATEST_INSTANT_MS, SplitTime, UNIT_NAMES, type NumericTimeUnit } from '../common/instant.js';
 import { readInTurn, uncompressedSize } from '../common/text-lines.js';
 import { SpanAssembler, spanKindOf, spanStatusOf, type SpanAssemblyOptions } from './span-assembly.js';
 import { RunInterner } from '../common/string-dictionary.js';
 import { SPAN_CSV_COLUMNS as SPAN_COLUMNS, SPAN_STATUS, type SpanCsvColumn as SpanColumn } from '../sim/formats.js';
 import type { SpanTable } from './types.js';
 
+/** Numeric time units a span CSV's times may be in: the unit is in our column's name. */
+const TIME_UNITS = ['ns', 'us', 'ms', 's'] as const satisfies readonly NumericTimeUnit[];
+/** The start column: exactly one of these. */
+export const SPAN_CSV_START_COLUMNS = TIME_UNITS.map((u) => `start_${u}` as const);
+/** The end column, or a duration from the start: exactly one of these. */
+export const SPAN_CSV_END_COLUMNS = [...TIME_UNITS.map((u) => `end_${u}` as const), ...TIME_UNITS.map((u) => `duration_${u}` as const)];
+/** Every column of SPAN_CSV_COLUMNS but the times, which may come in other units (above). */
+const ID_COLUMNS = SPAN_COLUMNS.filter((c): c is Exclude<SpanColumn, 'start_ns' | 'end_ns'> => c !== 'start_ns' && c !== 'end_ns');
+type IdColumn = (typeof ID_COLUMNS)[number];
+/** The keys --columns may map. */
+export const SPAN_CSV_MAPPING_KEYS: readonly string[] = [...ID_COLUMNS, ...SPAN_CSV_START_COLUMNS, ...SPAN_CSV_END_COLUMNS];
+
 export interface ReadSpansOptions extends SpanAssemblyOptions {
-  /** ours -> theirs, e.g. { trace_id: 'TraceID', instance: 'PodName' }. */
+  /** ours -> theirs, e.g. { trace_id: 'TraceID', instance: 'PodName', start_us: 'startTime', duration_us: 'duration' }. */
   columns?: Record<string, string>;
   /** Regex applied to the instance; its first capture group is the service (e.g. a pod name). */
   serviceFromInstance?: string;
@@ -35,7 +47,9 @@ export function spanFiles(path: string): string[] {
 
 /** The span CSV options checked once: the column mapping and the service pattern; the bytes the files hold. */
 export interface SpanCsvSettings {
-  theirs: (ours: SpanColumn) => string;
+  theirs: (ours: string) => string;
+  /** Whether --columns maps this column of ours. */
+  mapped: (ours: string) => boolean;
   serviceRe: RegExp | undefined;
   /** The CSV files' bytes once gunzipped, in all, to size the columns from the first rows read. */
   totalBytes: number;
@@ -43,8 +57,8 @@ export interface SpanCsvSettings {
 
 export function spanCsvSettings(opts: Pick<ReadSpansOptions, 'columns' | 'serviceFromInstance'>, files: string[]): SpanCsvSettings {
   for (const k of Object.keys(opts.columns ?? {})) {
-    if (!(SPAN_COLUMNS as readonly string[]).includes(k)) {
-      throw new Error(`--columns: unknown column "${k}" (ours are ${SPAN_COLUMNS.join(', ')})`);
+    if (!SPAN_CSV_MAPPING_KEYS.includes(k)) {
+      throw new Error(`--columns: unknown column "${k}" (ours are ${SPAN_CSV_MAPPING_KEYS.join(', ')})`);
     }
   }
   let serviceRe: RegExp | undefined;
@@ -56,7 +70,55 @@ export function spanCsvSettings(opts: Pick<ReadSpansOptions, 'columns' | 'servic
     }
   }
   const totalBytes = files.filter((f) => SPAN_FILE.test(f)).reduce((sum, f) => sum + uncompressedSize(f), 0);
-  return { theirs: (ours) => opts.columns?.[ours] ?? ours, serviceRe, totalBytes };
+  const columns = opts.columns ?? {};
+  return { theirs: (ours) => columns[ours] ?? ours, mapped: (ours) => ours in columns, serviceRe, totalBytes };
+}
+
+/** Where a span CSV's start and end are, and in what unit: told from the header once per file. */
+interface SpanTimes {
+  /** Our names of the two columns (start_us, duration_us, ...). */
+  startKey: string;
+  endKey: string;
+  start: number;
+  startUnit: NumericTimeUnit;
+  /** The end's column, or the duration's. */
+  end: number;
+  endUnit: NumericTimeUnit;
+  isDuration: boolean;
+}
+
+/**
+ * The one column of `keys` a header has: among those --columns maps when it maps any, else among
+ * our own names. None, or more than one, is an error naming the file and what to map.
+ */
+function oneOf(header: string[], file: string, keys: readonly string[], what: string, settings: SpanCsvSettings): string {
+  const { theirs, mapped } = settings;
+  const byMapping = keys.filter(mapped);
+  const pool = byMapping.length ? byMapping : keys;
+  const found = pool.filter((k) => header.includes(theirs(k)));
+  const named = (ks: readonly string[]) => ks.map((k) => (mapped(k) ? `${k}=${theirs(k)}` : k)).join(', ');
+  if (byMapping.length > 1) throw new Error(`${file}:1: --columns maps more than one ${what} (${named(byMapping)}); map exactly one`);
+  if (found.length > 1) throw new Error(`${file}:1: more than one ${what} column (${named(found)}); map exactly one with --columns`);
+  if (!found.length) {
+    if (byMapping.length) throw new Error(`${file}:1: no column "${theirs(byMapping[0])}" (for ${byMapping[0]}, as --columns maps it)`);
+    throw new Error(`${file}:1: no ${what} column (none of ${keys.join(', ')}); map one with --columns, e.g. ${keys[1]}=<name>`);
+  }
+  return found[0];
+}
+
+function spanTimes(header: string[], file: string, settings: SpanCsvSettings): SpanTimes {
+  const start = oneOf(header, file, SPAN_CSV_START_COLUMNS, 'start time', settings);
+  const end = oneOf(header, file, SPAN_CSV_END_COLUMNS, 'end time or duration', settings);
+  const unitOf = (key: string) => key.slice(key.indexOf('_') + 1) as NumericTimeUnit;
+  return {
+    startKey: start,
+    endKey: end,
+    start: header.indexOf(settings.theirs(start)),
+    startUnit: unitOf(start),
+    end: header.indexOf(settings.theirs(end)),
+    endUnit: unitOf(end),
+    isDuration: end.startsWith('duration_'),
+  };
 }
 
 /**
@@ -79,8 +141,11 @@ export async function readSpans(path: string, opts: ReadSpansOptions = {}): Prom
 export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanCsvSettings, badRows: BadRows): Promise<void> {
   const { theirs, serviceRe } = settings;
   const dict = a.dict;
-  let col: Record<SpanColumn, number> | undefined;
+  let col: Record<IdColumn, number> | undefined;
+  let times: SpanTimes | undefined;
   let width = 0;
+  const startAt = new SplitTime();
+  const endAt = new SplitTime();
   const runs: Partial<Record<'trace' | 'instance' | 'service' | 'operation', RunInterner>> = {};
   // Per instance code: its service code, -1 not yet known, -2 when the pattern does not match it.
   let serviceOf: Int32Array = new Int32Array(0);
@@ -90,15 +155,16 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
     if (!col) {
       const header = recordTexts(rows, 0).map((h) => h.trim());
       width = header.length;
-      const c = Object.fromEntries(SPAN_COLUMNS.map((name) => [name, header.indexOf(theirs(name))])) as Record<SpanColumn, number>;
-      const twice = repeatedColumn(header, SPAN_COLUMNS.map(theirs));
+      const c = Object.fromEntries(ID_COLUMNS.map((name) => [name, header.indexOf(theirs(name))])) as Record<IdColumn, number>;
+      const twice = repeatedColumn(header, SPAN_CSV_MAPPING_KEYS.map(theirs));
       if (twice) throw new Error(`${file}:1: column "${twice}" appears twice`);
-      for (const need of ['trace_id', 'span_id', 'parent_id', 'start_ns', 'end_ns'] as const) {
+      for (const need of ['trace_id', 'span_id', 'parent_id'] as const) {
         if (c[need] < 0) throw new Error(`${file}:1: no column "${theirs(need)}" (for ${need}; map it with --columns ${need}=<name>)`);
       }
       if (c.service < 0 && c.instance < 0) {
         throw new Error(`${file}:1: needs a "${theirs('service')}" or "${theirs('instance')}" column`);
       }
+      times = spanTimes(header, file, settings);
       col = c;
       r = 1;
       // The first rows tell the bytes per row: size the columns for every file once.
@@ -108,9 +174,12 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
         a.expect((settings.totalBytes / bytesPerRow) * 1.05);
       }
     }
-    const { trace_id, span_id, parent_id, service, instance, operation, start_ns, end_ns, status, kind } = col;
-    const startName = theirs('start_ns');
-    const endName = theirs('end_ns');
+    const { trace_id, span_id, parent_id, service, instance, operation, status, kind } = col;
+    const { start: startCol, startUnit, end: endCol, endUnit, isDuration, startKey, endKey } = times!;
+    const startName = theirs(startKey);
+    const endName = theirs(endKey);
+    // Unix nanoseconds start and end (faultline's own and most exports) keep their own reader.
+    const nanos = startUnit === 'ns' && endUnit === 'ns' && !isDuration;
     const instanceCol = instance >= 0 ? instance : service;
     const noOperation = dict.internString('');
     const traces = (runs.trace ??= new RunInterner(dict));
@@ -124,13 +193,34 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
         badRows.report(file, `line ${line}`, `${fieldCount(rows, r)} fields, header has ${width}`);
         continue;
       }
-      const startAt = f + start_ns;
-      const endAt = f + end_ns;
-      const startMs = parseNanosAsMs(b, rows.start[startAt], rows.end[startAt]);
-      const endMs = parseNanosAsMs(b, rows.start[endAt], rows.end[endAt]);
+      const startF = f + startCol;
+      const endF = f + endCol;
+      let startMs: number;
+      let endMs: number;
+      let timesProblem: string;
+      if (nanos) {
+        startMs = parseNanosAsMs(b, rows.start[startF], rows.end[startF]);
+        endMs = parseNanosAsMs(b, rows.start[endF], rows.end[endF]);
+        timesProblem =
+          timeProblem(startName, startMs, 'ns', b, rows.start[startF], rows.end[startF]) ||
+          timeProblem(endName, endMs, 'ns', b, rows.start[endF], rows.end[endF]);
+      } else {
+        startAt.read(b, rows.start[startF], rows.end[startF], startUnit);
+        endAt.read(b, rows.start[endF], rows.end[endF], endUnit);
+        startMs = startAt.value();
+        timesProblem = timeProblem(startName, startMs, startUnit, b, rows.start[startF], rows.end[startF]);
+        if (isDuration) {
+          timesProblem ||= durationProblem(endName, endAt.ms, endUnit, b, rows.start[endF], rows.end[endF]);
+          endAt.add(startAt);
+          endMs = endAt.value();
+          if (!timesProblem && !(endMs < LATEST_INSTANT_MS)) timesProblem = `${endName}: ${utf8(b, rows.start[endF], rows.end[endF])} ${UNIT_NAMES[endUnit]} ends the span after 2099`;
+        } else {
+          endMs = endAt.value();
+          timesProblem ||= timeProblem(endName, endMs, endUnit, b, rows.start[endF], rows.end[endF]);
+        }
+      }
       const problem =
-        timeProblem(startName, startMs, b, rows.start[startAt], rows.end[startAt]) ||
-        timeProblem(endName, endMs, b, rows.start[endAt], rows.end[endAt]) ||
+        timesProblem ||
         (endMs < startMs ? `${endName} is before ${startName}` : '') ||
         (rows.start[f + trace_id] === rows.end[f + trace_id] ? `empty ${theirs('trace_id')}` : '') ||
         (rows.start[f + span_id] === rows.end[f + span_id] ? `empty ${theirs('span_id')}` : '');
@@ -140,7 +230,7 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       }
       const statusCode = status >= 0 ? spanStatusOf(b, rows.start[f + status], rows.end[f + status]) : SPAN_STATUS.unknown;
       if (statusCode < 0) {
-        badRows.report(file, `line ${line}`, `${theirs('status')} '${utf8(b, rows.start[f + status], rows.end[f + status])}' is not ok, business, error (or 0, 1, 2) or empty`);
+        badRows.report(file, `line ${line}`, `${theirs('status')} '${utf8(b, rows.start[f + status], rows.end[f + status])}' is not ok, business, error (or 0, 1, 2), an HTTP status code or empty`);
         continue;
       }
       const kindCode = kind >= 0 ? spanKindOf(b, rows.start[f + kind], rows.end[f + kind]) : 0;
@@ -187,14 +277,23 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
   if (!col) throw new Error(`${file}: empty file (no header)`);
 }
 
-/** A nanosecond time's problem ('' when none): empty, not a number, or outside the plausible range. */
-function timeProblem(name: string, ms: number, b: Uint8Array, start: number, end: number): string {
-  if (Number.isNaN(ms)) {
-    const text = utf8(b, start, end);
-    return text.trim() === '' ? `${name}: empty` : `${name}: not a number: ${text}`;
-  }
-  const problem = instantProblem(ms, 'ns');
+/** A time's problem ('' when none): empty, not a number, or outside the plausible range for its unit. */
+function timeProblem(name: string, ms: number, unit: NumericTimeUnit, b: Uint8Array, start: number, end: number): string {
+  if (Number.isNaN(ms)) return notANumber(name, b, start, end);
+  const problem = instantProblem(ms, unit);
   return problem ? `${name}: ${problem}` : '';
+}
+
+/** A duration's problem ('' when none): empty, not a number, not finite, or negative. */
+function durationProblem(name: string, ms: number, unit: NumericTimeUnit, b: Uint8Array, start: number, end: number): string {
+  if (Number.isNaN(ms)) return notANumber(name, b, start, end);
+  if (!Number.isFinite(ms)) return `${name}: not a finite duration: ${utf8(b, start, end)}`;
+  return ms < 0 ? `${name}: negative duration: ${utf8(b, start, end).trim()} ${UNIT_NAMES[unit]}` : '';
+}
+
+function notANumber(name: string, b: Uint8Array, start: number, end: number): string {
+  const text = utf8(b, start, end);
+  return text.trim() === '' ? `${name}: empty` : `${name}: not a number: ${text}`;
 }
 
 function grownCodes(a: Int32Array, atLeast: number): Int32Array {

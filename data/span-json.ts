@@ -8,7 +8,7 @@ import { ByteFields, bytesEqual, latin1, parseDecimal, utf8 } from '../common/by
 import { instantProblem, type NumericTimeUnit } from '../common/instant.js';
 import { JSON_ARRAY, JSON_NULL, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JSON_TRUE, type JsonHandler } from '../common/json-stream.js';
 import { StringDictionary } from '../common/string-dictionary.js';
-import { SPAN_KIND, spanKindOf, type SpanAssembler } from './span-assembly.js';
+import { SPAN_KIND, spanKindOf, statusOfHttpCode, type SpanAssembler } from './span-assembly.js';
 import { SPAN_STATUS } from './types.js';
 
 /** Attributes (OTLP) or tags (Jaeger, Zipkin) naming the callee of a client span, most specific first. */
@@ -195,7 +195,7 @@ export abstract class SpanJsonHandler implements JsonHandler {
   status(): number {
     if (this.statedStatus >= 0) return this.statedStatus;
     const code = this.httpStatus;
-    if (Number.isFinite(code)) return code >= 500 ? SPAN_STATUS.system : code >= 400 ? SPAN_STATUS.business : SPAN_STATUS.ok;
+    if (Number.isFinite(code)) return statusOfHttpCode(code);
     return SPAN_STATUS.ok;
   }
 

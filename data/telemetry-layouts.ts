@@ -23,8 +23,13 @@ export interface MetricLayout {
   timeUnit: TimeUnitRule;
   service: number; // header index, -1 when absent
   instance: number; // header index, -1 when absent
-  /** Every metric column: its header index and name. */
-  metrics: { column: number; name: string }[];
+  /**
+   * Every metric column: its header index, the metric's name, and in an `instance_metric` layout
+   * the instance the column's name gives (the row's instance is then per column, not per row).
+   */
+  metrics: { column: number; name: string; instance?: string }[];
+  /** Header names an `instance_metric` pattern does not match (not read); empty otherwise. */
+  unmatched: string[];
 }
 
 export interface LogLayout {
@@ -40,8 +45,12 @@ export interface LogLayout {
   message: number;
 }
 
-/** Keys `--metric-columns` may map: the key columns, and `metrics` (`a|b|c`: only these columns are metrics). */
-export const METRIC_MAPPING_KEYS = [...METRIC_CSV_KEY_COLUMNS, 'metrics'] as const;
+/**
+ * Keys `--metric-columns` may map: the key columns; `metrics` (`a|b|c`: only these columns are
+ * metrics); `instance_metric` (a regex: each column whose name it matches holds one instance's
+ * metric, the first capture group naming the instance and the second the metric).
+ */
+export const METRIC_MAPPING_KEYS = [...METRIC_CSV_KEY_COLUMNS, 'metrics', 'instance_metric'] as const;
 
 interface KnownMetricLayout {
   name: string;
@@ -105,8 +114,11 @@ export function metricLayout(header: string[], file: string, mapping?: Record<st
   let ignore = new Set<number>();
   let only: Set<string> | undefined;
   if (known) {
-    layout = { name: known.name, time: at(known.time), timeUnit: known.timeUnit, service: at(known.service), instance: at(known.instance), metrics: [] };
+    layout = { name: known.name, time: at(known.time), timeUnit: known.timeUnit, service: at(known.service), instance: at(known.instance), metrics: [], unmatched: [] };
     ignore = new Set(known.ignore.map(at));
+  } else if (mapping?.instance_metric !== undefined) {
+    checkMappingKeys('--metric-columns', mapping, METRIC_MAPPING_KEYS);
+    return instanceMetricLayout(h, file, mapping);
   } else {
     if (mapping) checkMappingKeys('--metric-columns', mapping, METRIC_MAPPING_KEYS);
     const theirs = (ours: string) => mapping?.[ours] ?? ours;
@@ -117,6 +129,7 @@ export function metricLayout(header: string[], file: string, mapping?: Record<st
       service: at(theirs('service')),
       instance: at(theirs('instance')),
       metrics: [],
+      unmatched: [],
     };
     if (layout.time < 0) throw new ImportError(file, 'line 1', `no column "${theirs('time')}" (for time; map it with --metric-columns time=<name>)`);
     if (layout.service < 0 && layout.instance < 0) {
@@ -135,6 +148,56 @@ export function metricLayout(header: string[], file: string, mapping?: Record<st
     layout.metrics.push({ column, name });
   });
   if (!layout.metrics.length) throw new ImportError(file, 'line 1', 'no metric columns besides the time and instance columns');
+  return layout;
+}
+
+/**
+ * A file with one column per (instance, metric), its name matched by `instance_metric`'s regex
+ * (RCAEval's `ts-auth-service_cpu`, `adservice_latency-50` with `^(.+?)_(.+)$`), beside a time
+ * column. Columns the regex does not match are not read (listed in `unmatched`, for a warning); with
+ * `metrics=a|b` only those metric names are read. Two columns naming one (instance, metric), or no
+ * column matching, is an error.
+ */
+function instanceMetricLayout(h: string[], file: string, mapping: Record<string, string>): MetricLayout {
+  const flag = `--metric-columns instance_metric=${mapping.instance_metric}`;
+  for (const key of ['service', 'instance'] as const) {
+    if (mapping[key] !== undefined) throw new ImportError(file, 'line 1', `${flag} takes the instance from each column's name: drop ${key}=${mapping[key]}`);
+  }
+  let re: RegExp;
+  try {
+    re = new RegExp(mapping.instance_metric);
+  } catch (err) {
+    throw new Error(`${flag}: ${(err as Error).message}`);
+  }
+  // An alternative that matches the empty text shows how many groups the regex has.
+  if (new RegExp(`${re.source}|`).exec('')!.length - 1 < 2) throw new Error(`${flag}: needs two capture groups, the instance then the metric, e.g. '^(.+?)_(.+)$'`);
+  const timeName = mapping.time ?? 'time';
+  const time = h.indexOf(timeName);
+  if (time < 0) throw new ImportError(file, 'line 1', `no column "${timeName}" (for time; map it with --metric-columns time=<name>)`);
+  const twice = repeatedColumn(h, h);
+  if (twice) throw new ImportError(file, 'line 1', `column "${twice}" appears twice`);
+  const only = mapping.metrics === undefined ? undefined : new Set(mapping.metrics.split('|').map((m) => m.trim()));
+  const layout: MetricLayout = { name: 'instance-metric', time, timeUnit: 'magnitude', service: -1, instance: -1, metrics: [], unmatched: [] };
+  const seen = new Map<string, string>();
+  const named = new Set<string>();
+  h.forEach((name, column) => {
+    if (column === time) return;
+    const m = re.exec(name);
+    if (!m?.[1] || !m[2]) {
+      layout.unmatched.push(name);
+      return;
+    }
+    const [, instance, metric] = m;
+    named.add(metric);
+    if (only && !only.has(metric)) return;
+    const key = `${instance}\u0000${metric}`;
+    const other = seen.get(key);
+    if (other !== undefined) throw new ImportError(file, 'line 1', `columns "${other}" and "${name}" both name instance "${instance}", metric "${metric}" (${flag})`);
+    seen.set(key, name);
+    layout.metrics.push({ column, name: metric, instance });
+  });
+  for (const m of only ?? []) if (!named.has(m)) throw new ImportError(file, 'line 1', `no column holds metric "${m}" (named in --metric-columns metrics=...; ${flag})`);
+  if (!layout.metrics.length) throw new ImportError(file, 'line 1', `no column besides "${timeName}" matches ${flag}`);
   return layout;
 }
 
@@ -187,7 +250,7 @@ export function timeOfBytes(b: Uint8Array, start: number, end: number, unit: Tim
   if (Number.isNaN(n)) return parseIsoBytes(b, start, end);
   if (!Number.isFinite(n)) return n;
   const u = unitByMagnitude(n);
-  return u === 's' ? n * 1000 : u === 'ms' ? n : u === 'us' ? n / 1e3 : n / 1e6;
+  return u === 's' ? n * 1000 : u === 'ms' ? n : parseInstantBytes(b, start, end, u);
 }
 
 /** The unit of a numeric time told by its magnitude (see timeOfBytes). */
@@ -304,7 +367,8 @@ export interface RowStart {
 
 /**
  * The checks every metric and log CSV row starts with, in order: its field count, a plausible time
- * in the layout's unit, the keep windows, a non-empty key. A failing row is reported (`'bad'`), a
+ * in the layout's unit, the keep windows, a non-empty key (none when `keyColumn` is -1: the
+ * columns name the instances). A failing row is reported (`'bad'`), a
  * row outside the windows is only counted by the caller (`'dropped'`); otherwise `out` is filled.
  */
 export function startRow(
@@ -333,8 +397,9 @@ export function startRow(
     return 'bad';
   }
   if (!inWindows(time, keep)) return 'dropped';
-  const key = trimSpaces(bytes, rows.start[f + keyColumn], rows.end[f + keyColumn]);
   out.time = time;
+  if (keyColumn < 0) return 'ok';
+  const key = trimSpaces(bytes, rows.start[f + keyColumn], rows.end[f + keyColumn]);
   out.keyStart = trimmedStart(key);
   out.keyEnd = trimmedEnd(key);
   if (out.keyStart === out.keyEnd) {

@@ -18,7 +18,7 @@ import { emptySpanTable } from '../data/span-table.js';
 import { emptySpanReadStats, keepWindowsFor } from '../data/span-assembly.js';
 import type { Incident, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
 import type { TimeWindow } from '../data/csv-files.js';
-import { readMetrics } from '../data/metric-csv.js';
+import { readMetrics, type MetricReadStats } from '../data/metric-csv.js';
 import { readLogSets } from '../data/log-csv.js';
 import { DEFAULT_LOCAL_BASELINE_MS, DEFAULT_METRIC_LOOKBACK_MS } from '../rca/evaluate.js';
 import { DATA_SET_FILES, SPAN_STATUS } from '../sim/formats.js';
@@ -286,9 +286,17 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
   const telemetryOpts = { badRows, ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}), ...(keep ? { keep } : {}) };
   if (opts.need.has('metrics') && parts.metrics) {
     read.metrics = parts.metrics;
+    const metricStats: MetricReadStats = { rows: 0, kept: 0, dropped: 0, files: 0 };
     metrics = await timed(timings, 'metrics', `reading metrics from ${parts.metrics.join(', ')}`, () =>
-      readMetrics(parts.metrics!, { ...telemetryOpts, ...(opts.metricColumns ? { columns: opts.metricColumns } : {}) }),
+      readMetrics(parts.metrics!, { ...telemetryOpts, ...(opts.metricColumns ? { columns: opts.metricColumns } : {}) }, metricStats),
     );
+    // Said once per file: a pattern that misses columns it was meant to read would lose them silently.
+    // The names go to stderr only: like bad rows' reasons, they quote the input.
+    for (const { file, columns } of metricStats.ignored ?? []) {
+      const note = `${file}: ${columns.length} column(s) not matched by --metric-columns instance_metric, not read`;
+      notes.push(note);
+      process.stderr.write(`faultline: warning: ${note}: ${columns.slice(0, 10).join(', ')}${columns.length > 10 ? ', ...' : ''}\n`);
+    }
   }
   if (opts.need.has('logs') && parts.logs) {
     read.logs = parts.logs;

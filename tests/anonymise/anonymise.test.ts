@@ -275,6 +275,12 @@ describe('faultline anonymise', () => {
     await expect(anonymise({ out: path.join(dir, 'bad2'), keyFile: key, logs: [badLogs] })).rejects.toThrow(`${badLogs}:line 2: time: not a time: "yesterday"`);
     const unknown = file('unknown.csv', 'when,what\n1,2\n');
     await expect(anonymise({ out: path.join(dir, 'bad2'), keyFile: key, metrics: [unknown] })).rejects.toThrow(`${unknown}:line 1: no column "time" (for time; map it with --metric-columns time=<name>)`);
+    // Instances named in column names would pass through unpseudonymised: refused, nothing written.
+    const wide = file('wide.csv', 'time,ledger_cpu\n1706000000,1\n');
+    await expect(anonymise({ out: path.join(dir, 'bad3'), keyFile: key, metrics: [wide], metricColumns: { instance_metric: '^(.+?)_(.+)$' } })).rejects.toThrow(
+      `${wide}:line 1: --metric-columns instance_metric (instances named in column names) is not supported by anonymise yet`,
+    );
+    expect(fs.existsSync(path.join(dir, 'bad3'))).toBe(false);
   });
 
   it('replays the anonymised set into the run report, gate and Parquet tables included', async () => {

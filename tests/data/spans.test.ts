@@ -249,8 +249,9 @@ describe('span input validation', () => {
   }
 
   it('rejects a status or kind it does not know', async () => {
-    const file = write('status.csv', `${HEADER},status,kind\n${ok},200,\n`);
-    await expect(readSpans(file)).rejects.toThrow(/line 2: status '200' is not ok, business, error/);
+    // 200 is an HTTP status code (ok); 700 is none.
+    const file = write('status.csv', `${HEADER},status,kind\n${ok},700,\n`);
+    await expect(readSpans(file)).rejects.toThrow(/line 2: status '700' is not ok, business, error/);
     await expect(readSpans(write('kind.csv', `${HEADER},status,kind\n${ok},STATUS_CODE_ERROR,caller\n`))).rejects.toThrow(/line 2: kind 'caller' is not client, server or empty/);
     const t = await readSpans(write('otel-words.csv', `${HEADER},status,kind\n${ok},STATUS_CODE_ERROR,SPAN_KIND_INTERNAL\n`));
     expect(t.status[0]).toBe(2);
