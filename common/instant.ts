@@ -93,7 +93,6 @@ export function parseIsoBytes(b: Uint8Array, start: number, end: number): number
   return Date.UTC(year, month - 1, day, hour, minute, second) + fraction - offsetMin * 60_000;
 }
 
-
 /** Digits of a unit below a millisecond. */
 const SUB_MS_DIGITS: Record<NumericTimeUnit, number> = { s: 0, ms: 0, us: 3, ns: 6 };
 /** Units per millisecond below it, to divide by (1e-3 is no exact double; a division rounds once, as the nanosecond reader's does). */
