@@ -9,12 +9,13 @@
  *
  *   npm run build && node dist/scripts/bench/rca-traces-only.js \
  *     [--types cpu-saturation,...] [--targets 3] [--seeds 11,12] [--methods edge-latency,...] \
- *     [--variants status,no-status] [--jitter nezha|none] [--misses]
+ *     [--variants status,no-status] [--jitter nezha|none] [--min-rate 5] [--misses]
  *
- * Targets per type, spread evenly over the fault base's lists (the bench prints them): instance
- * faults on the first instance of services that receive synchronous calls, edge faults on
- * synchronous service-to-service edges, database faults on the databases, channel faults on the
- * channels, code-level faults (the control: they leave spans unchanged, or change them only where
+ * Targets per type, spread evenly over the fault base's lists (the bench prints them), among those
+ * that serve at least `--min-rate` (5) calls a minute in 20 fault-free minutes: instance faults on
+ * the first instance of services that receive synchronous calls, edge faults on synchronous
+ * service-to-service edges, database faults on the databases (their owners' calls), channel
+ * faults on the channels, code-level faults (the control: they leave spans unchanged, or change them only where
  * a wrong value fails a later call) on services. Each fault has its scenario's severity
  * (`scenarios/faults/<type>.yaml`), on the fault base for 1 h 40 min with the fault from 1 h for
  * 20 min. `--jitter nezha` (default) gives the bus the time between client and server spans of the
@@ -63,19 +64,43 @@ for (const t of types) if (!TYPES.includes(t)) throw new Error(`--types: '${t}' 
 
 // The Nezha day's fault-free gaps between client and server spans (docs/results.md, the twin's fit).
 const legs = jitter === 'nezha' ? fitLegs(2.6, 22) : undefined;
+const minRate = Number(arg('min-rate', '5'));
 const base = faultBaseTargets();
-const callees = [...new Set(base.edges.map(([, to]) => to))];
+// Calls per minute each service and edge serves, from 20 fault-free minutes (seed 1): a fault on
+// a service that serves a handful of calls in the window leaves too few spans for any method.
+const rate = new Map<string, number>();
+{
+  const scratch = mkdtempSync(join(tmpdir(), 'faultline-bench-traces-rates-'));
+  try {
+    const { tables } = await generateFaultSpans({ scratch, description: 'call rates', duration: '20m', faults: [], seed: 1, ...(legs ? { legs } : {}) });
+    const t = tables[0]![1];
+    for (let i = 0; i < t.length; i++) {
+      const callee = t.strings[t.service[i]!]!;
+      rate.set(callee, (rate.get(callee) ?? 0) + 1 / 20);
+      const p = t.parent[i]!;
+      if (p >= 0) rate.set(`${t.strings[t.service[p]!]} -> ${callee}`, (rate.get(`${t.strings[t.service[p]!]} -> ${callee}`) ?? 0) + 1 / 20);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+const busy = (name: string) => (rate.get(name) ?? 0) >= minRate;
+const callees = [...new Set(base.edges.map(([, to]) => to))].filter(busy);
+const edges = base.edges.filter(([from, to]) => busy(`${from} -> ${to}`));
+const owner = new Map(loadScenario('fault-base').scenario.databases?.map((d) => [d.name, d.owner]) ?? []);
+const databases = base.databases.filter((d) => busy(owner.get(d)!));
+const channels = base.channels.filter(busy);
 /** The targets of a fault type, with a label for the misses. */
 function targetsOf(type: string): { label: string; target: TargetSpec }[] {
   switch (type) {
     case 'network-delay':
     case 'packet-loss':
-      return spread(base.edges, targetCount).map(([from, to]) => ({ label: `${from} -> ${to}`, target: { from, to } }));
+      return spread(edges, targetCount).map(([from, to]) => ({ label: `${from} -> ${to}`, target: { from, to } }));
     case 'database-slow':
     case 'slow-query':
-      return spread(base.databases, targetCount).map((database) => ({ label: database, target: { database } }));
+      return spread(databases, targetCount).map((database) => ({ label: database, target: { database } }));
     case 'channel-slowdown':
-      return spread(base.channels, targetCount).map((channel) => ({ label: channel, target: { channel } }));
+      return spread(channels, targetCount).map((channel) => ({ label: channel, target: { channel } }));
     case 'code-exception':
     case 'wrong-return':
       return spread(callees, targetCount).map((service) => ({ label: service, target: { service } }));
