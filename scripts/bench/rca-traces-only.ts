@@ -15,8 +15,8 @@
  * that serve at least `--min-rate` (5) calls a minute in 20 fault-free minutes: instance faults on
  * the first instance of services that receive synchronous calls, edge faults on synchronous
  * service-to-service edges, database faults on the databases (their owners' calls), channel
- * faults on the channels, code-level faults (the control: they leave spans unchanged, or change them only where
- * a wrong value fails a later call) on services. Each fault has its scenario's severity
+ * faults on the channels, code-level faults (the control: they leave spans unchanged, or change
+ * them only where a wrong value fails a later call) on services. Each fault has its scenario's severity
  * (`scenarios/faults/<type>.yaml`), on the fault base for 1 h 40 min with the fault from 1 h for
  * 20 min. `--jitter nezha` (default) gives the bus the time between client and server spans of the
  * Nezha Train-Ticket day's fault-free phase (median 2.6 ms, p95 22 ms, docs/results.md), through
