@@ -4,6 +4,7 @@ import { concatSpanTables, selectRows, selectTraces } from '../data/span-table.j
 import { PluginFailure, type PluginFailureReason, type Resolved } from '../common/plugin.js';
 import { concatLogTables, logsBetween, selectMetricRows } from '../data/log-table.js';
 import type { Candidate, RcaAlgorithm, RcaInput, RcaReference } from './types.js';
+import { nameUnknownCallees } from './unknown-callees.js';
 import type { Incident, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
 
 export interface IncidentRanking {
@@ -70,11 +71,13 @@ const prepared = new WeakMap<SpanTable, Prepared[]>();
  * metrics from `metricLookbackMs` before it to its end, without the rows of other incidents'
  * windows (they are not a fault-free reference). Computed once per (spans, incidents, options).
  */
-function prepare(spans: SpanTable, incidents: Incident[], opts: RankOptions): Prepared {
-  const list = prepared.get(spans) ?? [];
+function prepare(table: SpanTable, incidents: Incident[], opts: RankOptions): Prepared {
+  const list = prepared.get(table) ?? [];
   const hit = list.find((p) => p.incidents === incidents && sameOptions(p.opts, opts));
   if (hit) return hit;
-  const baseline = opts.baseline ?? defaultBaseline(spans, incidents);
+  // Calls that left no server span are put on the service that serves their operation (rca/unknown-callees.ts).
+  const spans = nameUnknownCallees(table, opts.baseline ? [opts.baseline] : []);
+  const baseline = opts.baseline ? nameUnknownCallees(opts.baseline, [table]) : defaultBaseline(spans, incidents);
   const firstStart = incidents.reduce((m, i) => Math.min(m, i.start), Infinity);
   // With the default baseline, the traces before the first incident are in it already.
   const covered = opts.baseline ? -Infinity : firstStart;
@@ -122,7 +125,7 @@ function prepare(spans: SpanTable, incidents: Incident[], opts: RankOptions): Pr
   if (baseLogs) reference.logs = baseLogs;
   const p: Prepared = { incidents, opts: { ...opts }, reference, items };
   list.push(p);
-  prepared.set(spans, list);
+  prepared.set(table, list);
   return p;
 }
 

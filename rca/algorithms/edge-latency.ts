@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
 import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
-import { isError, type SpanAnalysis } from '../span-stats.js';
+import { isError, type SpanAnalysis, type SpanIndex } from '../span-stats.js';
+import type { SpanTable } from '../../data/types.js';
 import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
 import { edgeEvidence, type EdgeGaps } from '../signals/edge-latency.js';
 import { analyseWindow, fitReference } from '../reference.js';
@@ -9,9 +10,9 @@ import type { RcaPlugin } from '../types.js';
 
 /**
  * Per instance, the share of the calls it served that are abnormal on its own account (self-time
- * beyond z, or a failure none of its callees shared), beyond the share the reference shows. A
- * client span (a call whose only child is the server span on the callee) is the edge's, not its
- * instance's: its self-time is the gap.
+ * beyond z while none of its calls failed, timed out or was abandoned; or a failure none of its
+ * callees shared), beyond the share the reference shows. A client span (a call whose only child is
+ * the server span on the callee) is the edge's, not its instance's: its self-time is the gap.
  */
 function ownShares(a: SpanAnalysis, g: EdgeGaps, z: number): Map<string, { service: string; calls: number; slow: number; failed: number }> {
   const { table: t, index: ix, scores } = a;
@@ -23,14 +24,26 @@ function ownShares(a: SpanAnalysis, g: EdgeGaps, z: number): Map<string, { servi
     let s = out.get(inst);
     if (!s) out.set(inst, (s = { service: t.strings[t.service[r]], calls: 0, slow: 0, failed: 0 }));
     s.calls++;
-    if (scores.known[i] && scores.zSelf[i] > z) s.slow++;
-    if (isError(t, i)) {
-      let childFailed = false;
-      for (let c = ix.firstChild[i]; c >= 0 && !childFailed; c = ix.nextSibling[c]) childFailed = isError(t, c);
-      if (!childFailed) s.failed++;
+    let childFailed = false;
+    let childAbnormal = false;
+    for (let c = ix.firstChild[i]; c >= 0 && !childFailed; c = ix.nextSibling[c]) {
+      childFailed = isError(t, c);
+      childAbnormal ||= childFailed || (scores.known[c] === 1 && scores.zDuration[c] > z) || abandoned(t, ix, g, c);
     }
+    // After a call that failed, timed out or was given up on, a caller waits, backs off and
+    // retries: the time between its calls grows for its callee's sake, not its own.
+    if (scores.known[i] && scores.zSelf[i] > z && !childAbnormal) s.slow++;
+    if (isError(t, i) && !childFailed) s.failed++;
   }
   return out;
+}
+
+/** The callee worked longer than its caller waited: the caller gave up on the call (a timeout). */
+function abandoned(t: SpanTable, ix: SpanIndex, g: EdgeGaps, c: number): boolean {
+  // Durations on each side's own clock: no clock offset between hosts enters.
+  if (t.serverStart && t.serverEnd && t.serverEnd[c] - t.serverStart[c] > t.end[c] - t.start[c]) return true;
+  const server = ix.firstChild[c];
+  return g.clientSpan[c] === 1 && t.end[server] - t.start[server] > t.end[c] - t.start[c];
 }
 
 /**

@@ -15,49 +15,22 @@
  * `--edges` of them spread evenly over the list in the order the scenario's transactions call them.
  * Each data set: the fault base for 1 h 40 min, the fault from 1 h for 20 min, no logs or metrics.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BadRows } from '../../common/bad-rows.js';
-import { loadSpans } from '../../data/inputs.js';
-import { incidentsFromTruth } from '../../data/incidents.js';
-import type { SpanTable } from '../../data/types.js';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { resolveRcaAlgorithm } from '../../rca/registry.js';
-import { scoreRankings, type RankedIncident } from '../../scores/rca.js';
-import { generate } from '../../sim/generate.js';
-import { readTruth } from '../../sim/read.js';
-import { loadScenario, resolveScenarioPath } from '../../sim/scenario.js';
-import type { CallTemplate } from '../../sim/scenario-schema.js';
-import { buildSpans } from '../../trees/index.js';
+import type { RankedIncident } from '../../scores/rca.js';
+import { acCell, arg, faultBaseTargets, generateFaultSpans, list, machineLine, spread } from '../rca-bench-data.js';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-};
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const edgeCount = Number(arg('edges', '12'));
 const severities = list(arg('severities', '0.02,0.1,0.4')).map(Number);
 const seeds = list(arg('seeds', '11,12')).map(Number);
 const methods = list(arg('methods', 'edge-latency,baro,pattern-contrast,deepest-abnormal,simple-rules'));
 const merged = process.argv.includes('--merged');
 
-const base = loadScenario('fault-base').scenario;
-const services = new Set(base.subsystems.flatMap((s) => s.services.map((x) => x.name)));
-/** Synchronous service-to-service calls, in the order the transactions make them. */
-const edges: [string, string][] = [];
-const seen = new Set<string>();
-const walk = (c: CallTemplate, caller: string | undefined) => {
-  const key = `${caller}>${c.call}`;
-  if (caller && services.has(caller) && services.has(c.call) && c.mode !== 'async' && !seen.has(key)) {
-    seen.add(key);
-    edges.push([caller, c.call]);
-  }
-  for (const child of c.children ?? []) walk(child, c.call);
-};
-for (const t of base.transactions) walk(t.root, undefined);
-const picked = Array.from({ length: Math.min(edgeCount, edges.length) }, (_, k) => edges[Math.floor((k * edges.length) / Math.min(edgeCount, edges.length))]!);
+const picked = spread(faultBaseTargets().edges, edgeCount);
 
 const views = merged ? ['client and server spans', 'merged calls'] : ['client and server spans'];
 const ranked = new Map<string, RankedIncident[]>(); // `${view}\u0000${method}` -> rankings
@@ -66,26 +39,18 @@ const algorithms = await Promise.all(methods.map((m) => resolveRcaAlgorithm(m)))
 const scratch = mkdtempSync(join(tmpdir(), 'faultline-bench-delay-'));
 const wall0 = performance.now();
 try {
-  const scenarioFile = join(scratch, 'scenario.yaml');
   for (const [from, to] of picked) {
     for (const severity of severities) {
       for (const seed of seeds) {
-        // JSON is YAML: the scenario loader reads it.
-        writeFileSync(
-          scenarioFile,
-          JSON.stringify({
-            extends: resolveScenarioPath('fault-base'),
-            description: `network delay ${from} -> ${to}, severity ${severity}`,
-            duration: '1h40m',
-            faults: [{ type: 'network-delay', target: { from, to }, start: '1h', duration: '20m', severity }],
-          }),
-        );
-        const out = join(scratch, `${from}-${to}-${severity}-${seed}`);
-        await generate({ scenario: scenarioFile, seed, out, logs: false, metrics: false, export: { spans: 'csv' } });
-        const incidents = incidentsFromTruth(await readTruth(out));
+        const { incidents, tables } = await generateFaultSpans({
+          scratch,
+          description: `network delay ${from} -> ${to}, severity ${severity}`,
+          duration: '1h40m',
+          faults: [{ type: 'network-delay', target: { from, to }, start: '1h', duration: '20m', severity }],
+          seed,
+          merged,
+        });
         for (const _ of incidents) severityOf.push(severity);
-        const tables: [string, SpanTable][] = [['client and server spans', await loadSpans([join(out, 'spans.csv')], { badRows: new BadRows('reject') })]];
-        if (merged) tables.push(['merged calls', await buildSpans(join(out, 'messages.arrow'))]);
         for (const [view, spans] of tables) {
           for (const m of algorithms) {
             const key = `${view}\u0000${m.name}`;
@@ -93,7 +58,6 @@ try {
             ranked.set(key, [...(ranked.get(key) ?? []), ...r]);
           }
         }
-        rmSync(out, { recursive: true, force: true });
         process.stderr.write(`${from} -> ${to} severity ${severity} seed ${seed}: ${methods.map((m) => `${m} ${ranked.get(`${views[0]}\u0000${m}`)!.at(-1)!.rank}`).join(', ')}\n`);
       }
     }
@@ -102,18 +66,12 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-const pct = (x: number) => (100 * x).toFixed(1);
-console.log(`\n${picked.length} edges x ${severities.length} severities x ${seeds.length} seeds; ${((performance.now() - wall0) / 1000).toFixed(0)} s wall, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}`);
+console.log(`\n${picked.length} edges x ${severities.length} severities x ${seeds.length} seeds; ${machineLine(performance.now() - wall0)}`);
 console.log(`edges: ${picked.map(([a, b]) => `${a} -> ${b}`).join(', ')}\n`);
 console.log(`| method | ${views.map((v) => `AC@1 ${v}`).join(' | ')} | ${severities.map((s) => `severity ${s}`).join(' | ')} |`);
 console.log(`|---|${views.map(() => '---|').join('')}${severities.map(() => '---|').join('')}`);
 for (const m of algorithms) {
-  const cells = views.map((v) => {
-    const s = scoreRankings(ranked.get(`${v}\u0000${m.name}`)!);
-    const i = s.intervals.acAt[1]!;
-    const hits = Math.round(s.ac1 * s.incidents);
-    return `${pct(s.ac1)}% (${hits}/${s.incidents}) [${pct(i.low)}, ${pct(i.high)}]`;
-  });
+  const cells = views.map((v) => acCell(ranked.get(`${v}\u0000${m.name}`)!, 1));
   const own = ranked.get(`${views[0]}\u0000${m.name}`)!;
   const bySeverity = severities.map((sev) => {
     const of = own.filter((_, i) => severityOf[i] === sev);

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BadRows } from '../../common/bad-rows.js';
+import { loadSpans } from '../../data/inputs.js';
+import type { Incident } from '../../data/types.js';
+import { rankIncidents } from '../../rca/evaluate.js';
+import { resolveRcaAlgorithm } from '../../rca/registry.js';
+import { nameUnknownCallees } from '../../rca/unknown-callees.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'faultline-unknown-callees-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const S = 1000; // ms
+const T0 = 1_700_000_000_000; // unix ms
+const INCIDENT: Incident = { id: 'down', start: T0 + 600 * S, end: T0 + 900 * S, rootCause: ['account'], type: 'instance-down' };
+
+/**
+ * Client and server spans as a tracing agent records them: a gateway server span per request,
+ * calling account (instances account-1, account-2) and then ledger, each call a client span on the
+ * gateway and a server span on the callee. From 600 s account-2 is down: the calls routed to it
+ * leave a client span only, which runs to the caller's 1 s timeout.
+ */
+function spansCsv(status: boolean): string {
+  const rows = ['trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status,kind'];
+  const ns = (ms: number) => String(Math.round(ms * 1e6));
+  const st = (failed: boolean) => (status ? (failed ? 'error' : 'ok') : '');
+  for (let k = 0; k < 900; k++) {
+    const t = T0 + k * S;
+    const down = t >= INCIDENT.start && k % 2 === 1;
+    const jitter = (k * 7) % 5;
+    const acctEnd = down ? t + 1 + 1000 : t + 12 + jitter;
+    const end = acctEnd + 20;
+    rows.push(`t${k},g${k},,gateway,gateway-1,GET /pay,${ns(t)},${ns(end)},${st(down)},server`);
+    rows.push(`t${k},ca${k},g${k},gateway,gateway-1,POST /account,${ns(t + 1)},${ns(acctEnd)},${st(down)},client`);
+    if (!down) rows.push(`t${k},sa${k},ca${k},account,account-${1 + (k % 2)},POST /account,${ns(t + 2)},${ns(t + 11 + jitter)},${st(false)},server`);
+    rows.push(`t${k},cl${k},g${k},gateway,gateway-1,POST /ledger,${ns(acctEnd + 2)},${ns(acctEnd + 15 + jitter)},${st(false)},client`);
+    rows.push(`t${k},sl${k},cl${k},ledger,ledger-1,POST /ledger,${ns(acctEnd + 3)},${ns(acctEnd + 14 + jitter)},${st(false)},server`);
+  }
+  return rows.join('\n') + '\n';
+}
+
+async function read(status: boolean) {
+  const file = join(dir, `spans-${status}.csv`);
+  writeFileSync(file, spansCsv(status));
+  return loadSpans([file], { badRows: new BadRows('reject') });
+}
+
+describe('calls that left no server span', () => {
+  it('are put on the one service that serves their operation, on an instance of its own per service', async () => {
+    const t = await read(true);
+    const named = nameUnknownCallees(t);
+    const callees = new Set<string>();
+    for (let i = 0; i < named.length; i++) if (named.strings[named.operation[i]] === 'POST /account') callees.add(`${named.strings[named.service[i]]} ${named.strings[named.instance[i]]}`);
+    expect([...callees].sort()).toEqual(['account account-1', 'account account-2', 'account account/unknown']);
+    // The input is left as it was.
+    expect(t.strings.includes('account/unknown')).toBe(false);
+  });
+
+  it('stay unknown where several services serve the operation', async () => {
+    const t = await read(true);
+    const other = await loadSpans(
+      [join(dir, 'other.csv')].map((f) => {
+        writeFileSync(f, 'trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status,kind\nx,c,,gateway,gateway-1,POST /account,1700000000000000000,1700000000005000000,ok,client\nx,s,c,billing,billing-1,POST /account,1700000000001000000,1700000000004000000,ok,server\n');
+        return f;
+      }),
+      { badRows: new BadRows('reject') },
+    );
+    const named = nameUnknownCallees(t, [other]);
+    expect(named.strings.includes('account/unknown')).toBe(false);
+  });
+
+  for (const status of [true, false]) {
+    it(`rank the callee of a dead instance first, spans ${status ? 'with' : 'without'} status`, async () => {
+      const spans = await read(status);
+      for (const method of ['edge-latency', 'deepest-abnormal']) {
+        const [r] = await rankIncidents(await resolveRcaAlgorithm(method), spans, [INCIDENT]);
+        expect({ method, top: r!.candidates[0]?.service }).toEqual({ method, top: 'account' });
+      }
+    });
+  }
+});
