@@ -146,7 +146,7 @@ export interface MetricNoise {
   medianAbsLogRatio: number | null;
   /** Share of an instance's minutes more than 10 times its median (over its minutes above 0). */
   over10xMedian: number | null;
-  /** Share of instance-minutes with no value (NaN: no calls, an exporter's gap). */
+  /** Share of instance-minutes with no value (NaN: no calls, an exporter's gap), over the instances with any value. */
   gaps: number | null;
 }
 
@@ -165,21 +165,28 @@ export function metricNoise(time: ArrayLike<number>, instance: ArrayLike<number>
   let over = 0;
   let positive = 0;
   let gaps = 0;
+  let cells = 0;
   for (let a = 0; a < rows.length; ) {
     let b = a;
     while (b < rows.length && instance[rows[b]!] === instance[rows[a]!]) b++;
     if (b - a >= 2) series++;
     const own: number[] = [];
+    let missing = 0;
     for (let k = a; k < b; k++) {
       const r = rows[k]!;
       const x = values[r]!;
-      if (Number.isNaN(x)) gaps++;
+      if (Number.isNaN(x)) missing++;
       if (x > 0) own.push(x);
       if (k > a) {
         const p = rows[k - 1]!;
         const y = values[p]!;
         if (x > 0 && y > 0 && Math.round((time[r]! - time[p]!) / 60_000) === 1) ratios.push(Math.abs(Math.log(x / y)));
       }
+    }
+    // An instance that never has the metric does not export it (another file's metric): no gaps.
+    if (missing < b - a) {
+      gaps += missing;
+      cells += b - a;
     }
     if (own.length) {
       const med = quantileSorted(Float64Array.from(own).sort(), 0.5);
@@ -193,6 +200,6 @@ export function metricNoise(time: ArrayLike<number>, instance: ArrayLike<number>
     pairs: ratios.length,
     medianAbsLogRatio: ratios.length ? round4(quantileSorted(Float64Array.from(ratios).sort(), 0.5)) : null,
     over10xMedian: positive ? round4(over / positive) : null,
-    gaps: rows.length ? round4(gaps / rows.length) : null,
+    gaps: cells ? round4(gaps / cells) : null,
   };
 }

@@ -85,6 +85,8 @@ describe('metric families by name', () => {
     expect(n.over10xMedian).toBeCloseTo(1 / 8, 4); // 1000 > 10 x 4 on a; none on b
     expect(n.gaps).toBeCloseTo(1 / 9, 4);
     expect(metricNoise(time, inst, vals, (t) => t < 2 * min).pairs).toBe(1);
+    // An instance without the metric at all (another file's rows) has no gaps in it.
+    expect(metricNoise([...time, 0, min], [...inst, 2, 2], [...vals, NaN, NaN]).gaps).toBeCloseTo(1 / 9, 4);
   });
 });
 
