@@ -2,6 +2,9 @@
  * Small numeric helpers shared by the detectors: order statistics over finite values, the
  * binomial tail. Kept here so each detector file holds one method and nothing else.
  */
+import { quantileSorted } from '../common/quantile.js';
+
+export { quantileSorted };
 
 /** Finite values of `values`, sorted ascending (a copy). */
 export function sortedFinite(values: ArrayLike<number>): Float64Array {
@@ -14,16 +17,6 @@ export function sortedFinite(values: ArrayLike<number>): Float64Array {
     if (Number.isFinite(v)) out[j++] = v;
   }
   return out.sort();
-}
-
-/** Linear-interpolated quantile of an ascending array (NaN when empty). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const pos = Math.min(Math.max(q, 0), 1) * (n - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, n - 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 export function quantile(values: ArrayLike<number>, q: number): number {

@@ -17,6 +17,9 @@ import type { ScenarioFile } from '../sim/scenario-schema.js';
 import { writeFile } from 'node:fs/promises';
 import type { FitEstimates } from './fit.js';
 import { quantileSorted } from '../detectors/stats.js';
+import { metricNoise, type MetricNoise } from './fit-metrics.js';
+import { readMetricFrame } from '../sim/read.js';
+import { DATA_SET_FILES } from '../sim/formats.js';
 
 /** Error rate per service: within errorPointsWithin (absolute) or errorRelativeWithin of the real rate, whichever is larger. */
 export const FIT_TARGETS = { edgeJaccard: 0.95, latencyWithin: 0.15, mixWithin: 0.05, errorPointsWithin: 0.01, errorRelativeWithin: 0.2 } as const;
@@ -47,6 +50,12 @@ export interface FitReport {
   latency: { scored: number; p50Within: number; p95Within: number; met: boolean; operations: OperationFit[] };
   mix: { maxDifference: number; met: boolean; types: { type: string; real: number; twin: number }[] };
   errors: { service: string; real: number | null; twin: number | null }[];
+  /**
+   * Per request metric of the system's (with the twin's `requests` family): its minute-to-minute
+   * noise over the minutes of the spans and its counterpart's on the twin over the twin's run.
+   * Null without request metrics.
+   */
+  metricNoise: { metric: string; kind: string; twinMetric: string | null; real: MetricNoise; twin: MetricNoise | null }[] | null;
 }
 
 interface Side {
@@ -120,7 +129,7 @@ function errorRates(x: Side): Map<string, number | null> {
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : x);
 
 /** Compares the real calls with the twin's (both as span tables). */
-export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEstimates): Omit<FitReport, 'schema' | 'version' | 'targets' | 'estimates' | 'twin'> {
+export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEstimates): Omit<FitReport, 'schema' | 'version' | 'targets' | 'estimates' | 'twin' | 'metricNoise'> {
   const names = new Map(Object.entries(estimates.serviceNames));
   const r: Side = { v: buildCallView(real), service: (id) => names.get(real.strings[id]!) ?? real.strings[id]! };
   const t: Side = { v: buildCallView(twin), service: (id) => twin.strings[id]! };
@@ -196,13 +205,25 @@ export async function fitReport(real: SpanTable, scenario: ScenarioFile, estimat
     const file = path.join(dir, 'twin.yaml');
     await writeFile(file, JSON.stringify(scenario));
     const out = path.join(dir, 'data');
-    await generate({ scenario: file, seed, out, duration, logs: false, metrics: false, export: { spans: 'csv' } });
+    const requests = scenario.metricFamilies?.includes('requests') ?? false;
+    await generate({ scenario: file, seed, out, duration, logs: false, metrics: requests, export: { spans: 'csv' } });
     const twin = await loadSpans([path.join(out, 'spans.csv')], { badRows: new BadRows('reject') });
     const compared = compareTwin(real, twin, estimates);
+    let noise: FitReport['metricNoise'] = null;
+    if (requests && estimates.metrics) {
+      const frame = await readMetricFrame(path.join(out, DATA_SET_FILES.metrics));
+      noise = estimates.metrics.requestMetrics.map((r) => ({
+        metric: r.name,
+        kind: r.kind,
+        twinMetric: r.twin && frame.names.includes(r.twin) ? r.twin : null,
+        real: r.real,
+        twin: r.twin && frame.names.includes(r.twin) ? metricNoise(frame.time, frame.instance.codes, frame.values[r.twin]) : null,
+      }));
+    }
     const tv = buildCallView(twin);
     let traces = 0;
     for (let c = 0; c < tv.length; c++) if (tv.parent[c]! < 0) traces++;
-    return { schema: 'faultline/fit-report', version: 1, targets: FIT_TARGETS, estimates, twin: { seed, duration, calls: tv.length, traces }, ...compared };
+    return { schema: 'faultline/fit-report', version: 1, targets: FIT_TARGETS, estimates, twin: { seed, duration, calls: tv.length, traces }, ...compared, metricNoise: noise };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -20,13 +20,16 @@
  *   linearly in load), else far above the peak load, so that the twin adds no queueing the data
  *   did not show;
  * - the bus leg (median and shape) from the gap between client and server spans;
- * - whether spans record a status at all (a twin of a system whose spans carry none records none).
+ * - whether spans record a status at all (a twin of a system whose spans carry none records none);
+ * - with metrics: the metric families the system exports, recognised by name (pipeline/fit-metrics.ts),
+ *   which the twin writes and no other, among them request metrics computed from the calls where
+ *   the system has request latency percentiles or counts.
  * - with logs: per call-tree node, the templates (mined by Drain) its callee writes while handling
  *   a call, each with its level and lines per call, which the twin writes in place of the
  *   simulator's own success line; and the share of calls with any line (`checksResult`: where a
  *   handler writes about its results it inspects them, so a wrong value it makes fails there).
- * The YAML says in comments what was estimated from how much data, and what of the metrics the
- * scenario format has no setting for. Error lines stay the simulator's: a fault-free phase has few.
+ * The YAML says in comments what was estimated from how much data, and which metrics of the
+ * system's no family of the twin's takes. Error lines stay the simulator's: a fault-free phase has few.
  */
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
@@ -41,7 +44,8 @@ import { quantileSorted } from '../detectors/stats.js';
 import { LEG_SIGMA } from '../sim/model.js';
 import { normalQuantile, stream } from '../sim/rng.js';
 import { LEARNED_LINE_LIMITS, scenarioSchema, type CallTemplate, type LearnedLogLine, type ScenarioFile } from '../sim/scenario-schema.js';
-import { LOG_LEVELS } from '../sim/formats.js';
+import { LOG_LEVELS, type MetricFamily } from '../sim/formats.js';
+import { metricNoise, recogniseMetrics, type MetricNoise, type RequestMetric } from './fit-metrics.js';
 
 export interface FitOptions {
   /** Span files or folders (span CSV, OTLP, Jaeger, Zipkin). */
@@ -114,8 +118,25 @@ export interface FitEstimates {
     logLinesPerCall: number | null;
     errorLineShare: number | null;
   }[];
-  /** What the metrics gave: rows, the CPU metric used (null when none is a percentage), what is not used. */
-  metrics: { rows: number; instances: number; cpuMetric: string | null; notUsed: string[]; note: string } | null;
+  /**
+   * What the metrics gave: rows, the CPU metric used (null when none is a percentage), the metric
+   * families recognised by name (the twin's `metricFamilies`) and the names of each, the request
+   * metrics' minute-to-minute noise over the minutes the spans cover (fit-report.json sets the
+   * twin's beside it), and what no family took.
+   */
+  metrics: {
+    rows: number;
+    instances: number;
+    cpuMetric: string | null;
+    families: MetricFamily[];
+    recognised: Partial<Record<MetricFamily, string[]>>;
+    requestMetrics: (RequestMetric & { real: MetricNoise })[];
+    /** The minutes (unix ms, from and to, exclusive) whose rows the noise is measured over. */
+    noiseWindow: [number, number];
+    nodeLevel: string[];
+    notUsed: string[];
+    note: string;
+  } | null;
   logs: { lines: number; services: number } | null;
   transactions: { name: string; root: string; traces: number; share: number; ratePerSecond: number; nodes: NodeEstimate[] }[];
   /** Traces of types left out (too rare) and calls of child calls left out (too rare, too deep). */
@@ -751,6 +772,13 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   const startMinute = Math.floor(first / 60_000) * 60_000;
   const durationMinutes = Math.max(10, Math.ceil((last - startMinute) / 60_000));
   const name = opts.name ?? 'twin';
+  // The system's metric families, and its request metrics' noise over the minutes the spans cover.
+  const recognised = telemetry.metrics ? recogniseMetrics(telemetry.metrics.names) : undefined;
+  const noiseWindow: [number, number] = [startMinute, Math.ceil(last / 60_000) * 60_000];
+  const requestMetrics = (recognised?.requests ?? []).map((r) => {
+    const m = telemetry.metrics!;
+    return { ...r, real: metricNoise(m.time, m.instance, m.values[m.names.indexOf(r.name)]!, (t) => t >= noiseWindow[0] && t < noiseWindow[1]) };
+  });
   const scenario: ScenarioFile = scenarioSchema.parse({
     name,
     description: `A twin fitted from ${v.length} calls in ${roots} traces over ${minutes.size} minutes of ${services.length} services.`,
@@ -758,6 +786,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     duration: `${durationMinutes}m`,
     ...(legMs !== null ? { legMs, legSigma } : {}),
     ...(known === 0 ? { spanStatus: false } : {}),
+    ...(recognised ? { metricFamilies: recognised.families } : {}),
     dcns: ['dcn-01'],
     subsystems: [{ name: 'system', services: subsystemServices }],
     transactions: scenarioTx,
@@ -784,7 +813,12 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
           rows: telemetry.metrics.length,
           instances: new Set(telemetry.metrics.instance).size,
           cpuMetric,
-          notUsed: telemetry.metrics.names.filter((n) => n !== cpuMetric),
+          families: recognised!.families,
+          recognised: recognised!.byFamily,
+          requestMetrics,
+          noiseWindow,
+          nodeLevel: recognised!.nodeLevel,
+          notUsed: recognised!.unrecognised,
           note: cpuNote || (cpuMetric ? '' : `no CPU percentage among ${telemetry.metrics.names.length} metrics: no capacity from CPU`),
         }
       : null,
@@ -863,9 +897,20 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
       ? [
           ` Metrics: ${e.metrics.rows} rows from ${e.metrics.instances} instances; ${e.metrics.cpuMetric ? `CPU from ${e.metrics.cpuMetric} (percent) against the spans' per-instance load gives capacities where it rises with load (${CPU_MIN_MINUTES}+ instance-minutes, r >= ${CPU_MIN_R})` : 'none is a CPU percentage'}.`,
           ...(e.metrics.note ? [` ${e.metrics.note}.`] : []),
-          ...(e.metrics.notUsed.length ? [` Not used (the scenario has no setting they would estimate): ${e.metrics.notUsed.join(', ')}.`] : []),
+          ` metricFamilies: the families of metrics the system exports, recognised by name (docs/twin.md), so the twin writes those and no other: ${
+            e.metrics.families.length ? e.metrics.families.map((f) => `${f} (${e.metrics!.recognised[f]!.join(', ')})`).join('; ') : 'none recognised, so the twin writes no metrics'
+          }.`,
+          ...(e.metrics.families.includes('requests')
+            ? [
+                ` The system's request metrics are computed from its requests, so the twin's are too (the \`requests\` family: per instance and minute, calls served, their failures where spans record a status, and exact percentiles of the durations served and made). Minute-to-minute noise over ${Math.round((e.metrics.noiseWindow[1] - e.metrics.noiseWindow[0]) / 60_000)} minutes of the spans, median |log ratio| (share of minutes over 10x the instance's median): ${e.metrics.requestMetrics
+                  .map((r) => `${r.name} ${r.real.medianAbsLogRatio ?? '-'} (${r.real.over10xMedian ?? '-'})`)
+                  .join(', ')}; the twin's beside them in fit-report.json.`,
+              ]
+            : []),
+          ...(e.metrics.nodeLevel.length ? [` Node-level, not written by the twin (it has no nodes): ${e.metrics.nodeLevel.join(', ')}.`] : []),
+          ...(e.metrics.notUsed.length ? [` Of no family the twin has: ${e.metrics.notUsed.join(', ')}.`] : []),
         ]
-      : [' No metrics given: capacities come from the spans alone.']),
+      : [' No metrics given: the twin writes the simulator\'s resource metrics (metricFamilies unset), and capacities come from the spans alone.']),
     ...(e.logs
       ? [` Logs: ${e.logs.lines} lines from ${e.logs.services} services, per service below. Per call: \`logs\`, the templates its callee wrote while handling it (Drain), each with its level and lines per call, written by the twin in place of its own success line; \`checksResult\`, the share of calls with any such line, where a wrong value made in the handling is rejected by the handler itself (a handler that writes about its results inspects them). A line belongs to the call whose span it names on the callee's instance, else to the innermost call of its trace on its instance that holds its time.`]
       : []),

@@ -112,6 +112,8 @@ export class Engine implements EngineState {
   private readonly logs?: LogRows;
   private readonly catalog?: LogCatalog;
   private readonly monitor?: InstanceMonitor;
+  /** The monitor, when it writes request metrics: it is handed every completed call. */
+  private readonly requests?: InstanceMonitor;
   private readonly calls?: CallRows;
   /** The callee's side of the call attempt() just made, for its server span: NaN start when it never handled it. */
   private srvStart = NaN;
@@ -138,6 +140,7 @@ export class Engine implements EngineState {
     this.logs = telemetry.logs?.rows;
     this.catalog = telemetry.logs?.catalog;
     this.monitor = telemetry.monitor;
+    if (telemetry.monitor?.requests) this.requests = telemetry.monitor;
     this.calls = telemetry.calls;
     this.validationCode = m.retCodes.indexOf(VALIDATION_CODE);
     this.fx = new FaultEffects(m);
@@ -467,21 +470,25 @@ export class Engine implements EngineState {
     else this.messagesCounted++;
   }
 
-  /** One request (and its reply or timeout) from `caller` to instance `inst`, recorded for the span exports. */
+  /** One request (and its reply or timeout) from `caller` to instance `inst`, recorded for the span exports and the request metrics. */
   private attempt(node: CallNode, caller: number, inst: number, t0: number): void {
     const calls = this.calls;
-    if (!calls) return this.attemptCall(node, caller, inst, t0);
+    const requests = this.requests;
+    if (!calls && !requests) return this.attemptCall(node, caller, inst, t0);
     const seq = this.callSeq + 1;
     const parent = this.handling;
     this.srvStart = NaN;
     this.attemptCall(node, caller, inst, t0);
+    // A one-way message ends, for its sender, when it is delivered.
+    const end = node.async ? (Number.isNaN(this.srvStart) ? t0 : this.srvStart) : this.retEnd;
+    const callee = inst < 0 ? this.m.serviceInstances[node.service]![0]! : inst;
+    requests?.request(caller, callee, t0, end, this.srvStart, this.srvEnd, this.srvClass === CLASS.system);
+    if (!calls) return;
     const t = calls.t;
     t[0] = t0;
-    // A one-way message ends, for its sender, when it is delivered.
-    t[1] = node.async ? (Number.isNaN(this.srvStart) ? t0 : this.srvStart) : this.retEnd;
+    t[1] = end;
     t[2] = this.srvStart;
     t[3] = this.srvEnd;
-    const callee = inst < 0 ? this.m.serviceInstances[node.service]![0]! : inst;
     calls.add(this.txSeq, this.txDcn, seq, parent, this.type, caller, callee, node.service, node.operation, node.async, this.retClass - 1, this.srvClass - 1);
   }
 
@@ -564,7 +571,7 @@ export class Engine implements EngineState {
     const end = this.retEnd;
     const cls = this.retClass;
     const code = this.retCode;
-    if (this.calls && cls !== CLASS.none) {
+    if ((this.calls || this.requests) && cls !== CLASS.none) {
       this.srvStart = t4;
       this.srvEnd = end;
       this.srvClass = cls;

@@ -156,16 +156,46 @@ export const LOG_COLUMNS = {
 export type LogColumn = keyof typeof LOG_COLUMNS;
 
 /**
- * Per-instance resource metrics of metrics.arrow, one value per (minute, instance): minute means of
- * the engine's per-second state unless noted. Units: cpuUsage and cpuSteal in percent of the
- * instance's CPU allowance; memoryUsedMb heap in use (MB); gcPauseMs stop-the-world pause time
- * summed over the minute; workerBusy mean busy worker threads (pool of WORKER_POOL_SIZE);
- * workerQueue mean requests waiting for a worker; dbPoolInUse mean database connections held (pool
- * of DB_POOL_SIZE; NaN for a service that owns no database); netBytesIn and netBytesOut bytes
- * over the minute (simulated traffic: they scale with the traffic scale, like volume).
+ * Per-instance metrics of metrics.arrow, one value per (minute, instance), by family. Resource
+ * metrics are minute means of the engine's per-second state unless noted. Units: cpuUsage and
+ * cpuSteal in percent of the instance's CPU allowance; memoryUsedMb heap in use (MB); gcPauseMs
+ * stop-the-world pause time summed over the minute; workerBusy mean busy worker threads (pool of
+ * WORKER_POOL_SIZE); workerQueue mean requests waiting for a worker; dbPoolInUse mean database
+ * connections held (pool of DB_POOL_SIZE; NaN for a service that owns no database); netBytesIn and
+ * netBytesOut bytes over the minute (simulated traffic: they scale with the traffic scale, like
+ * volume). Request metrics are computed from the calls themselves, as an exporter of request
+ * metrics does: over the calls the instance served that ended in the minute, requestCount,
+ * errorCount (system failures; only where the system's spans record a status), and the server-side
+ * duration's exact percentiles latencyP50Ms ... latencyP99Ms (NaN in a minute without calls: a
+ * gap); over the calls it made that ended in the minute, clientLatencyP50Ms ... clientLatencyP99Ms.
  */
-export const METRIC_NAMES = ['cpuUsage', 'cpuSteal', 'memoryUsedMb', 'gcPauseMs', 'workerBusy', 'workerQueue', 'dbPoolInUse', 'netBytesIn', 'netBytesOut'] as const;
-export type MetricName = (typeof METRIC_NAMES)[number];
+export const METRIC_FAMILIES = {
+  cpu: ['cpuUsage'],
+  steal: ['cpuSteal'],
+  memory: ['memoryUsedMb'],
+  gc: ['gcPauseMs'],
+  workers: ['workerBusy', 'workerQueue'],
+  dbPool: ['dbPoolInUse'],
+  network: ['netBytesIn', 'netBytesOut'],
+  requests: ['requestCount', 'errorCount', 'latencyP50Ms', 'latencyP90Ms', 'latencyP95Ms', 'latencyP99Ms', 'clientLatencyP50Ms', 'clientLatencyP90Ms', 'clientLatencyP95Ms', 'clientLatencyP99Ms'],
+} as const;
+export type MetricFamily = keyof typeof METRIC_FAMILIES;
+export const METRIC_FAMILY_NAMES = Object.keys(METRIC_FAMILIES) as MetricFamily[];
+/** What the monitor writes when a scenario does not say (`metricFamilies`): the resource families. */
+export const DEFAULT_METRIC_FAMILIES: readonly MetricFamily[] = ['cpu', 'steal', 'memory', 'gc', 'workers', 'dbPool', 'network'];
+/** Every metric the monitor can write, in column order. */
+export const METRIC_NAMES = METRIC_FAMILY_NAMES.flatMap((f) => METRIC_FAMILIES[f]) as MetricName[];
+export type MetricName = (typeof METRIC_FAMILIES)[MetricFamily][number];
+/** Percentiles of the request metrics, in the order of their names. */
+export const REQUEST_QUANTILES = [0.5, 0.9, 0.95, 0.99] as const;
+
+const METRIC_FAMILY_OF = Object.fromEntries(METRIC_FAMILY_NAMES.flatMap((f) => METRIC_FAMILIES[f].map((n) => [n, f]))) as Record<MetricName, MetricFamily>;
+
+/** The metrics a monitor writes for these families, in METRIC_NAMES order (errorCount only where spans record a status). */
+export function metricNamesOf(families: readonly MetricFamily[], spanStatus: boolean): MetricName[] {
+  const on = new Set(families);
+  return METRIC_NAMES.filter((n) => on.has(METRIC_FAMILY_OF[n]) && (n !== 'errorCount' || spanStatus));
+}
 export const WORKER_POOL_SIZE = 32;
 export const DB_POOL_SIZE = 16;
 
@@ -366,9 +396,11 @@ export interface LogBatch {
   message: string[];
 }
 
-/** metrics.arrow in memory, column-wise (see METRIC_COLUMNS). */
+/** metrics.arrow in memory, column-wise (see METRIC_COLUMNS); a metric the file does not have is NaN throughout. */
 export interface MetricFrame {
   length: number;
+  /** The metrics the file has, in METRIC_NAMES order. */
+  names: MetricName[];
   time: Float64Array;
   service: DictColumn;
   instance: DictColumn;

@@ -2,6 +2,7 @@ import type { CallTemplate, LearnedLogLine, ScenarioFile } from './scenario-sche
 import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
 import { INSTANCE_STATE } from './faults.js';
+import { DEFAULT_METRIC_FAMILIES, metricNamesOf, type MetricName } from './formats.js';
 
 /** Lognormal shape of one bus leg unless the scenario sets `legSigma`. */
 export const LEG_SIGMA = 0.3;
@@ -75,6 +76,8 @@ export interface Model {
   legSigma: number;
   /** The system's spans record a call's status (the scenario's `spanStatus`). */
   spanStatus: boolean;
+  /** The metrics the monitor writes (the scenario's `metricFamilies`), in METRIC_NAMES order. */
+  metricNames: MetricName[];
   dcns: string[];
   subsystems: string[];
   services: string[];
@@ -291,6 +294,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     legMs: s.legMs ?? 0.4,
     legSigma: s.legSigma ?? LEG_SIGMA,
     spanStatus: s.spanStatus ?? true,
+    metricNames: metricNamesOf(s.metricFamilies ?? DEFAULT_METRIC_FAMILIES, s.spanStatus ?? true),
     dcns,
     subsystems,
     services,

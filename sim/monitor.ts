@@ -1,4 +1,4 @@
-import { DB_POOL_SIZE, METRIC_COLUMNS, METRIC_NAMES, WORKER_POOL_SIZE, type MetricName } from './formats.js';
+import { DB_POOL_SIZE, METRIC_COLUMNS, METRIC_NAMES, REQUEST_QUANTILES, WORKER_POOL_SIZE, type MetricName } from './formats.js';
 import { ColumnarFileWriter, type ColumnData } from './arrow-writer.js';
 import { DOWN_CAUSE, INSTANCE_STATE, type FaultEffects } from './faults.js';
 import { LINE, type LogCatalog } from './log-catalog.js';
@@ -6,6 +6,8 @@ import type { LogRows } from './log-rows.js';
 import type { DictCodes } from './message-schema.js';
 import { meanProcessingMs, SERVICE_KIND, type Model } from './model.js';
 import { mix32, normalQuantile, stream } from './rng.js';
+import { quantileSorted } from '../common/quantile.js';
+import { grown } from '../common/typed-array.js';
 
 /** The engine's per-instance queue state the monitor reads each second (see Engine). */
 export interface EngineState {
@@ -49,6 +51,8 @@ export interface MonitorOptions {
 /** A batch of metrics.arrow rows, column-wise. */
 export interface MetricRowBatch {
   length: number;
+  /** The metrics written (the model's `metricNames`); the other columns of `values` are not. */
+  names: readonly MetricName[];
   time: Float64Array;
   service: DictCodes;
   instance: DictCodes;
@@ -74,6 +78,14 @@ export interface MetricRowBatch {
  * database -> connections held; a runaway thread or batch job -> CPU; a noisy neighbour -> steal
  * only (its own CPU stays what its work needs); a leak -> heap and GC pauses; a restart -> a new
  * JVM (heap low, then warming).
+ *
+ * Request metrics (the `requests` family) are what an exporter of request metrics computes from
+ * the requests themselves: the engine hands over every call it completes (`request`), and each
+ * minute the calls that ended in it are sorted per instance and side (served, made) and counted,
+ * with their exact percentiles. A lightly loaded instance's percentiles of a handful of calls jump
+ * from minute to minute, as real ones do; a minute without calls leaves them NaN (a gap). Calls
+ * ending in a later minute wait in the buffer for it; those ending after the run are not counted.
+ * Only the families of the model's `metricNames` are written.
  */
 export class InstanceMonitor {
   /** Per instance (the engine adds to them): bytes in and out this minute, and calls handled since the start. */
@@ -115,6 +127,23 @@ export class InstanceMonitor {
   private readonly batch?: MetricRowBatch;
   private readonly capacity = 65_536;
   rowsWritten = 0;
+  /** Whether the monitor writes request metrics, so the engine hands it its calls. */
+  readonly requests: boolean;
+  private readonly isBank: Uint8Array;
+  /** Calls completed and not yet counted: instance, side (0 served, 1 served and failed, 2 made), end time, duration. */
+  private reqN = 0;
+  private reqInst = new Int32Array(1024);
+  private reqSide = new Uint8Array(1024);
+  private reqEnd = new Float64Array(1024);
+  private reqMs = new Float64Array(1024);
+  /** Per instance, the minute just ended: calls served and failed; per (instance, quantile), served and made durations' percentiles. */
+  private readonly served: Float64Array;
+  private readonly failed: Float64Array;
+  private readonly servedQ: Float64Array;
+  private readonly madeQ: Float64Array;
+  /** Scratch: per (instance, side) group start offsets, and the durations grouped. */
+  private readonly groupAt: Int32Array;
+  private groupMs = new Float64Array(1024);
 
   constructor(
     private readonly m: Model,
@@ -162,17 +191,28 @@ export class InstanceMonitor {
     this.prevBatch = new Uint8Array(ni);
     this.batchSince = new Float64Array(ni);
     this.upSince = new Float64Array(ni).fill(-Infinity);
+    this.isBank = new Uint8Array(ni);
+    for (const i of this.bank) this.isBank[i] = 1;
+    this.requests = opts.metricsPath !== undefined && m.metricNames.includes('requestCount');
+    const q = REQUEST_QUANTILES.length;
+    this.served = new Float64Array(this.requests ? ni : 0);
+    this.failed = new Float64Array(this.requests ? ni : 0);
+    this.servedQ = new Float64Array(this.requests ? ni * q : 0);
+    this.madeQ = new Float64Array(this.requests ? ni * q : 0);
+    this.groupAt = new Int32Array(this.requests ? 2 * ni + 1 : 0);
     if (opts.metricsPath) {
       this.writer = ColumnarFileWriter.open(opts.metricsPath, [
         { name: METRIC_COLUMNS.time, kind: 'f64' },
         { name: METRIC_COLUMNS.service, kind: 'dict', values: m.services },
         { name: METRIC_COLUMNS.instance, kind: 'dict', values: m.instances },
-        ...METRIC_NAMES.map((n) => ({ name: n, kind: 'f64' as const })),
+        ...m.metricNames.map((n) => ({ name: n, kind: 'f64' as const })),
       ]);
+      // Every metric has a column to fill (the row code stays one path); only the model's are written.
       const values = {} as Record<MetricName, Float64Array>;
-      for (const n of METRIC_NAMES) values[n] = new Float64Array(this.capacity);
+      for (const n of METRIC_NAMES) values[n] = new Float64Array(m.metricNames.includes(n) ? this.capacity : 0);
       this.batch = {
         length: 0,
+        names: m.metricNames,
         time: new Float64Array(this.capacity),
         service: this.writer.codesArray(METRIC_COLUMNS.service, this.capacity),
         instance: this.writer.codesArray(METRIC_COLUMNS.instance, this.capacity),
@@ -287,6 +327,8 @@ export class InstanceMonitor {
     this.busy.fill(0);
     this.queue.fill(0);
     this.dbHeld.fill(0);
+    if (this.requests) this.countRequests(tMinute + 60_000);
+    const q = REQUEST_QUANTILES.length;
     for (let k = 0; k < this.bank.length; k++) {
       const i = this.bank[k]!;
       // Draws for every instance, up or not, so one instance's gap never shifts another's noise.
@@ -317,10 +359,95 @@ export class InstanceMonitor {
       v.dbPoolInUse[r] = clamp(this.dbHeld[i]! * (1 + 0.05 * zs[5]!), 0, DB_POOL_SIZE);
       v.netBytesIn[r] = Math.round(this.netIn[i]! + backgroundBytes * (1 + 0.1 * zs[6]!));
       v.netBytesOut[r] = Math.round(this.netOut[i]! + backgroundBytes * (1 + 0.1 * zs[7]!));
+      if (this.requests) {
+        v.requestCount[r] = this.served[i]!;
+        v.errorCount[r] = this.failed[i]!;
+        v.latencyP50Ms[r] = this.servedQ[i * q]!;
+        v.latencyP90Ms[r] = this.servedQ[i * q + 1]!;
+        v.latencyP95Ms[r] = this.servedQ[i * q + 2]!;
+        v.latencyP99Ms[r] = this.servedQ[i * q + 3]!;
+        v.clientLatencyP50Ms[r] = this.madeQ[i * q]!;
+        v.clientLatencyP90Ms[r] = this.madeQ[i * q + 1]!;
+        v.clientLatencyP95Ms[r] = this.madeQ[i * q + 2]!;
+        v.clientLatencyP99Ms[r] = this.madeQ[i * q + 3]!;
+      }
       if (++b.length === this.capacity) this.flush();
     }
     if (this.opts.logs) this.backgroundLines(tMinute, minute);
     for (const a of [this.upSeconds, this.upTicks, worker, cpu, db, waiting, hog, steal, gc, cold, heap, slowQuery, this.netIn, this.netOut]) a.fill(0);
+  }
+
+  /**
+   * A call the engine completed, from `caller` to instance `callee`: made from t0 to t1 (the
+   * caller's client span), served from s0 to s1 (the callee's server span; s0 NaN when it never
+   * reached the callee), `failed` when the callee answered with a system failure.
+   */
+  request(caller: number, callee: number, t0: number, t1: number, s0: number, s1: number, failed: boolean): void {
+    if (this.isBank[caller]) this.pushRequest(caller, 2, t1, t1 - t0);
+    if (s0 === s0 && this.isBank[callee]) this.pushRequest(callee, failed ? 1 : 0, s1, s1 - s0);
+  }
+
+  private pushRequest(i: number, side: number, end: number, ms: number): void {
+    const n = this.reqN;
+    if (n === this.reqInst.length) {
+      this.reqInst = grown(this.reqInst, 2 * n);
+      this.reqSide = grown(this.reqSide, 2 * n);
+      this.reqEnd = grown(this.reqEnd, 2 * n);
+      this.reqMs = grown(this.reqMs, 2 * n);
+    }
+    this.reqInst[n] = i;
+    this.reqSide[n] = side;
+    this.reqEnd[n] = end;
+    this.reqMs[n] = ms;
+    this.reqN = n + 1;
+  }
+
+  /**
+   * The calls that ended before `until`: per instance, calls served and failed, and the exact
+   * percentiles of the served and the made calls' durations (a counting sort by instance and
+   * side, then each group sorted). Later calls move to the front of the buffer for their minute.
+   */
+  private countRequests(until: number): void {
+    const { reqInst, reqSide, reqEnd, reqMs, groupAt, served, failed } = this;
+    const ni = this.m.instances.length;
+    const q = REQUEST_QUANTILES.length;
+    groupAt.fill(0);
+    served.fill(0);
+    failed.fill(0);
+    for (let k = 0; k < this.reqN; k++) {
+      if (reqEnd[k]! >= until) continue;
+      const i = reqInst[k]!;
+      const side = reqSide[k]!;
+      groupAt[2 * i + (side === 2 ? 1 : 0) + 1]!++;
+      if (side !== 2) served[i]!++;
+      if (side === 1) failed[i]!++;
+    }
+    for (let g = 1; g <= 2 * ni; g++) groupAt[g] = groupAt[g]! + groupAt[g - 1]!;
+    if (this.groupMs.length < groupAt[2 * ni]!) this.groupMs = new Float64Array(2 * groupAt[2 * ni]!);
+    const ms = this.groupMs;
+    let kept = 0;
+    for (let k = 0; k < this.reqN; k++) {
+      if (reqEnd[k]! >= until) {
+        reqInst[kept] = reqInst[k]!;
+        reqSide[kept] = reqSide[k]!;
+        reqEnd[kept] = reqEnd[k]!;
+        reqMs[kept] = reqMs[k]!;
+        kept++;
+        continue;
+      }
+      // While filling, groupAt[g] is group g's next free slot: it ends at group g + 1's start.
+      const g = 2 * reqInst[k]! + (reqSide[k] === 2 ? 1 : 0);
+      ms[groupAt[g]!++] = reqMs[k]!;
+    }
+    this.reqN = kept;
+    for (let i = 0; i < ni; i++) {
+      for (let side = 0; side < 2; side++) {
+        const g = 2 * i + side;
+        const sorted = ms.subarray(g === 0 ? 0 : groupAt[g - 1]!, groupAt[g]!).sort();
+        const out = side === 0 ? this.servedQ : this.madeQ;
+        for (let j = 0; j < q; j++) out[i * q + j] = quantileSorted(sorted, REQUEST_QUANTILES[j]!);
+      }
+    }
   }
 
   /**
@@ -415,7 +542,7 @@ export class InstanceMonitor {
     if (b.length === 0) return;
     this.opts.onMetrics?.(b);
     const data: Record<string, ColumnData> = { [METRIC_COLUMNS.time]: b.time, [METRIC_COLUMNS.service]: b.service, [METRIC_COLUMNS.instance]: b.instance };
-    for (const n of METRIC_NAMES) data[n] = b.values[n];
+    for (const n of b.names) data[n] = b.values[n];
     this.writer!.write(b.length, data);
     this.rowsWritten += b.length;
     b.length = 0;

@@ -99,14 +99,20 @@ export async function scanLogs(path: string, onBatch: (b: LogBatch) => void | Pr
   });
 }
 
-/** Read metrics.arrow whole (minutes x instances rows) into one column-wise frame. */
+/**
+ * Read metrics.arrow whole (minutes x instances rows) into one column-wise frame. A scenario's
+ * `metricFamilies` choose the columns written: the metrics the file lacks are NaN throughout.
+ */
 export async function readMetricFrame(path: string): Promise<MetricFrame> {
   const parts: MetricFrame[] = [];
+  let names: MetricName[] | undefined;
   await scanArrow(path, 'metrics', (batch, dicts) => {
+    names ??= METRIC_NAMES.filter((n) => batch.schema.fields.some((f) => f.name === METRIC_COLUMNS[n]));
     const values = {} as Record<MetricName, Float64Array>;
-    for (const n of METRIC_NAMES) values[n] = float64(path, n, column(path, batch, METRIC_COLUMNS[n])).slice();
+    for (const n of names) values[n] = float64(path, n, column(path, batch, METRIC_COLUMNS[n])).slice();
     parts.push({
       length: batch.numRows,
+      names,
       time: float64(path, 'time', column(path, batch, METRIC_COLUMNS.time)).slice(),
       service: dicts.decode(path, 'service', column(path, batch, METRIC_COLUMNS.service)),
       instance: dicts.decode(path, 'instance', column(path, batch, METRIC_COLUMNS.instance)),
@@ -114,13 +120,14 @@ export async function readMetricFrame(path: string): Promise<MetricFrame> {
     });
   });
   const length = parts.reduce((n, p) => n + p.length, 0);
-  const out: MetricFrame = { length, time: new Float64Array(length), service: { codes: new Int32Array(length), values: [] }, instance: { codes: new Int32Array(length), values: [] }, values: {} as Record<MetricName, Float64Array> };
-  for (const n of METRIC_NAMES) out.values[n] = new Float64Array(length);
+  const present = names ?? [];
+  const out: MetricFrame = { length, names: present, time: new Float64Array(length), service: { codes: new Int32Array(length), values: [] }, instance: { codes: new Int32Array(length), values: [] }, values: {} as Record<MetricName, Float64Array> };
+  for (const n of METRIC_NAMES) out.values[n] = new Float64Array(length).fill(present.includes(n) ? 0 : NaN);
   const intern = { service: new Map<string, number>(), instance: new Map<string, number>() };
   let at = 0;
   for (const p of parts) {
     out.time.set(p.time, at);
-    for (const n of METRIC_NAMES) out.values[n].set(p.values[n], at);
+    for (const n of present) out.values[n].set(p.values[n], at);
     for (const c of ['service', 'instance'] as const) {
       const remap = p[c].values.map((v) => {
         let code = intern[c].get(v);

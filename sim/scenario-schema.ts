@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FAULT_TYPES, LOG_LEVELS, type LogLevel } from './formats.js';
+import { FAULT_TYPES, LOG_LEVELS, METRIC_FAMILY_NAMES, type LogLevel, type MetricFamily } from './formats.js';
 
 /**
  * The scenario file format (YAML). Times are ISO timestamps or offsets from the scenario start
@@ -237,6 +237,16 @@ export const scenarioSchema = z.strictObject({
    * none, and the transaction trees a suite's methods read lose it, as with tracing that records no status.
    */
   spanStatus: z.boolean().optional(),
+  /**
+   * The metric families the monitor writes (sim/formats.ts METRIC_FAMILIES; default: the resource
+   * families, every one but `requests`). `requests` adds per-instance, per-minute request metrics
+   * computed from the calls each instance served and made; a twin lists what its system exports,
+   * so that methods see no metric the system lacks.
+   */
+  metricFamilies: z
+    .array(z.enum(METRIC_FAMILY_NAMES as [MetricFamily, ...MetricFamily[]]))
+    .refine((l) => new Set(l).size === l.length, { error: 'lists a family twice' })
+    .optional(),
   /** Lognormal shape of one bus leg (default 0.3): a fitted twin's network may have a long tail. */
   legSigma: z.number().positive().max(3).optional(),
   faults: z.array(fault).optional(),

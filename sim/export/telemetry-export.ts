@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DATA_SET_FILES, LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS, METRIC_NAMES, RET_CLASSES, SPAN_CSV_COLUMNS, SPAN_STATUS, spanStatusText } from '../formats.js';
+import { DATA_SET_FILES, LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS, RET_CLASSES, SPAN_CSV_COLUMNS, SPAN_STATUS, spanStatusText } from '../formats.js';
 import { AtomicFile } from '../../common/atomic-file.js';
 import { ByteBuilder, utf8 } from '../bytes.js';
 import type { LogLineBatch } from '../log-rows.js';
@@ -121,7 +121,7 @@ export class TelemetryExport {
     }
     if (opts.metricsCsv) {
       this.metricOut = new TextOut(join(dir, DATA_SET_FILES.metricsCsv));
-      this.header(this.metricOut, [...METRIC_CSV_KEY_COLUMNS, ...METRIC_NAMES]);
+      this.header(this.metricOut, [...METRIC_CSV_KEY_COLUMNS, ...m.metricNames]);
     }
   }
 
@@ -334,7 +334,7 @@ export class TelemetryExport {
       w.bytes(this.names.service[b.service[i]!]!);
       w.byte(44);
       w.bytes(this.names.instance[b.instance[i]!]!);
-      for (const n of METRIC_NAMES) {
+      for (const n of b.names) {
         w.byte(44);
         const v = b.values[n][i]!;
         if (!Number.isNaN(v)) w.bytes(utf8(String(Math.round(v * 1000) / 1000)));

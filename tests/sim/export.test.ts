@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate, type GenerateOptions } from '../../sim/generate.js';
-import { LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS, METRIC_NAMES, SPAN_CSV_COLUMNS } from '../../sim/formats.js';
+import { DEFAULT_METRIC_FAMILIES, LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS, metricNamesOf, SPAN_CSV_COLUMNS } from '../../sim/formats.js';
 import { readMetricFrame, scanLogs, scanMessages } from '../../sim/read.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-exp-'));
@@ -196,10 +196,11 @@ describe('telemetry exports', () => {
     expect(logRows.map((r) => r[6])).toEqual(messages); // stack traces survive their line breaks
     expect(logRows.some((r) => r[6]!.includes('\n\tat '))).toBe(true);
     const [metricHeader, ...metricRows] = parseCsv(readFileSync(join(out('full'), 'metrics.csv'), 'utf8'));
-    expect(metricHeader).toEqual([...METRIC_CSV_KEY_COLUMNS, ...METRIC_NAMES]);
+    const names = metricNamesOf(DEFAULT_METRIC_FAMILIES, true);
+    expect(metricHeader).toEqual([...METRIC_CSV_KEY_COLUMNS, ...names]);
     const frame = await readMetricFrame(join(out('full'), 'metrics.arrow'));
     expect(metricRows).toHaveLength(frame.length);
-    const db = METRIC_CSV_KEY_COLUMNS.length + METRIC_NAMES.indexOf('dbPoolInUse');
+    const db = METRIC_CSV_KEY_COLUMNS.length + names.indexOf('dbPoolInUse');
     expect(metricRows.filter((r) => r[1] === 'auth-service').every((r) => r[db] === '')).toBe(true);
     expect(metricRows.filter((r) => r[1] === 'ledger-service').every((r) => Number(r[db]) > 0)).toBe(true);
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { RecordBatchReader } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../sim/generate.js';
-import { LOG_COLUMNS, LOG_LEVELS, METRIC_COLUMNS, METRIC_NAMES, type LogBatch, type MetricFrame, type MetricName } from '../../sim/formats.js';
+import { DEFAULT_METRIC_FAMILIES, LOG_COLUMNS, LOG_LEVELS, METRIC_COLUMNS, METRIC_NAMES, metricNamesOf, type LogBatch, type MetricFrame, type MetricName } from '../../sim/formats.js';
 import { readMetricFrame, scanLogs, scanMessages } from '../../sim/read.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-tel-'));
@@ -29,6 +29,7 @@ writeFileSync(
 const opts = { scenario, seed: 5, trafficScale: 1 };
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const dir = (name: string) => join(root, name);
+const DEFAULT_METRIC_NAMES = metricNamesOf(DEFAULT_METRIC_FAMILIES, true);
 
 let metrics: MetricFrame;
 const logs: LogBatch[] = [];
@@ -81,12 +82,13 @@ describe('logs and metrics', () => {
   it('writes logs.arrow and metrics.arrow with the contract columns', async () => {
     for (const [file, columns] of [
       ['logs.arrow', Object.values(LOG_COLUMNS)],
-      ['metrics.arrow', Object.values(METRIC_COLUMNS)],
+      ['metrics.arrow', [METRIC_COLUMNS.time, METRIC_COLUMNS.service, METRIC_COLUMNS.instance, ...DEFAULT_METRIC_NAMES]],
     ] as const) {
       const reader = await RecordBatchReader.from(readFileSync(join(dir('full'), file)));
       reader.open();
       expect(reader.schema.fields.map((f) => f.name)).toEqual(columns);
     }
+    expect(metrics.names).toEqual(DEFAULT_METRIC_NAMES);
     expect(METRIC_NAMES.every((n) => metrics.values[n].length === metrics.length)).toBe(true);
   });
 

@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { fitTwin, type FittedTwin } from '../../pipeline/fit.js';
 import { generate } from '../../sim/generate.js';
 import type { ScenarioFile } from '../../sim/scenario-schema.js';
+import { DEFAULT_METRIC_FAMILIES } from '../../sim/formats.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-fit-telemetry-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -75,7 +76,10 @@ describe('fit with metrics and logs', () => {
   it('says in the YAML what the metrics and logs gave and what is not used', () => {
     expect(twin.estimates.metrics!.cpuMetric).toBe('cpuUsage');
     expect(twin.yaml).toMatch(/# Metrics: \d+ rows from 4 instances; CPU from cpuUsage \(percent\)/);
-    expect(twin.yaml).toMatch(/# Not used \(the scenario has no setting they would estimate\): cpuSteal, memoryUsedMb/);
+    // Its own metrics are recognised as the families that wrote them: the twin writes the same.
+    expect(twin.scenario.metricFamilies).toEqual([...DEFAULT_METRIC_FAMILIES]);
+    expect(twin.yaml).toMatch(/# metricFamilies: the families of metrics the system exports, recognised by name \(docs\/twin\.md\), so the twin writes those and no other: cpu \(cpuUsage\); steal \(cpuSteal\);/);
+    expect(twin.estimates.metrics!.notUsed).toEqual([]);
     expect(twin.yaml).toMatch(/# Logs: \d+ lines from \d+ services, per service below\. Per call: `logs`/);
     expect(twin.yaml).toMatch(/# ledger: \d+ calls on 1 instance\(s\); capacity from CPU against load over \d+ instance-minutes \(r = 0\.\d+\); logs: \d+ lines \([\d.]+ per call\)/);
     const ledger = twin.estimates.services.find((s) => s.name === 'ledger')!;

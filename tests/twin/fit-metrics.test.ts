@@ -1,0 +1,177 @@
+/**
+ * `fit --metrics`: the metric families a system exports are recognised by name and become the
+ * twin's `metricFamilies` (request metrics where it has request latency percentiles or counts; no
+ * CPU where it has none), and fit-report.json sets the twin's request-metric noise beside the system's.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { fitTwin } from '../../pipeline/fit.js';
+import { fitReport, type FitReport } from '../../pipeline/fit-report.js';
+import { metricNoise, recogniseMetrics } from '../../pipeline/fit-metrics.js';
+import { generate } from '../../sim/generate.js';
+import { readMetricFrame } from '../../sim/read.js';
+import { metricNamesOf } from '../../sim/formats.js';
+import type { ScenarioFile } from '../../sim/scenario-schema.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-fit-metrics-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('metric families by name', () => {
+  it('recognises each family in common exporters\' spellings, leaves node-level and settings out', () => {
+    const r = recogniseMetrics([
+      'container_cpu_usage_seconds_total',
+      'CpuUsageRate(%)',
+      'kube_pod_container_resource_limits_cpu',
+      'node_cpu_seconds_total',
+      'NodeMemoryUsageRate(%)',
+      'cpu_steal_percent',
+      'MemoryWorkingSetBytes',
+      'jvm_gc_pause_seconds_sum',
+      'tomcat_threads_busy',
+      'hikaricp_connections_active',
+      'NetworkReceiveBytes',
+      'istio_request_duration_milliseconds_p99',
+      'ClientLatencyP95(s)',
+      'rt_quantile_0.9',
+      'http_server_requests_seconds_count',
+      'Workload(Ops)',
+      'SuccessRate(%)',
+      'latency_mean_ms',
+      'SyscallRead',
+    ]);
+    expect(r.families).toEqual(['cpu', 'steal', 'memory', 'gc', 'workers', 'dbPool', 'network', 'requests']);
+    expect(r.byFamily.cpu).toEqual(['container_cpu_usage_seconds_total', 'CpuUsageRate(%)']);
+    expect(r.byFamily.memory).toEqual(['MemoryWorkingSetBytes']);
+    expect(r.nodeLevel).toEqual(['node_cpu_seconds_total', 'NodeMemoryUsageRate(%)']);
+    expect(r.unrecognised).toEqual(['kube_pod_container_resource_limits_cpu', 'latency_mean_ms', 'SyscallRead']);
+    expect(r.requests.map((m) => [m.name, m.kind, m.side, m.quantile, m.twin])).toEqual([
+      ['istio_request_duration_milliseconds_p99', 'latency', 'server', 0.99, 'latencyP99Ms'],
+      ['ClientLatencyP95(s)', 'latency', 'client', 0.95, 'clientLatencyP95Ms'],
+      ['rt_quantile_0.9', 'latency', 'server', 0.9, 'latencyP90Ms'],
+      ['http_server_requests_seconds_count', 'volume', null, null, 'requestCount'],
+      ['Workload(Ops)', 'volume', null, null, 'requestCount'],
+      ['SuccessRate(%)', 'errors', null, null, 'errorCount'],
+    ]);
+  });
+
+  it('recognises the simulator\'s own metrics as the families that wrote them', () => {
+    expect(recogniseMetrics(['cpuUsage', 'cpuSteal', 'memoryUsedMb', 'gcPauseMs', 'workerBusy', 'workerQueue', 'dbPoolInUse', 'netBytesIn', 'netBytesOut']).families).toEqual([
+      'cpu',
+      'steal',
+      'memory',
+      'gc',
+      'workers',
+      'dbPool',
+      'network',
+    ]);
+    const r = recogniseMetrics(['requestCount', 'errorCount', 'latencyP50Ms', 'clientLatencyP99Ms']);
+    expect(r.families).toEqual(['requests']);
+    expect(r.requests.map((m) => m.twin)).toEqual(['requestCount', 'errorCount', 'latencyP50Ms', 'clientLatencyP99Ms']);
+  });
+
+  it('measures minute-to-minute noise per instance: consecutive minutes only, spikes against the instance median, gaps', () => {
+    const min = 60_000;
+    // a: 1, 2, 4, 1000, 8 (ratios 2, 2, 250, 125); b: 5, NaN, 5 (no pair: the gap), then a minute missing, 5.
+    const time = [0, 1, 2, 3, 4, 0, 1, 2, 4].map((m) => m * min);
+    const inst = [0, 0, 0, 0, 0, 1, 1, 1, 1];
+    const vals = [1, 2, 4, 1000, 8, 5, NaN, 5, 5];
+    const n = metricNoise(time, inst, vals);
+    expect(n.series).toBe(2);
+    expect(n.pairs).toBe(4);
+    expect(n.medianAbsLogRatio).toBeCloseTo((Math.log(2) + Math.log(125)) / 2, 3);
+    expect(n.over10xMedian).toBeCloseTo(1 / 8, 4); // 1000 > 10 x 4 on a; none on b
+    expect(n.gaps).toBeCloseTo(1 / 9, 4);
+    expect(metricNoise(time, inst, vals, (t) => t < 2 * min).pairs).toBe(1);
+    // An instance without the metric at all (another file's rows) has no gaps in it.
+    expect(metricNoise([...time, 0, min], [...inst, 2, 2], [...vals, NaN, NaN]).gaps).toBeCloseTo(1 / 9, 4);
+  });
+});
+
+/** Two services on two and one instances, light traffic: a minute's percentiles come from a few calls. */
+const SOURCE = {
+  name: 'small',
+  start: '2026-01-05T09:00:00Z',
+  duration: '20m',
+  legMs: 0.5,
+  dcns: ['dcn-01'],
+  subsystems: [
+    {
+      name: 'core',
+      services: [
+        { name: 'front', instances: 2, capacity: 40, serviceTimeMs: 4 },
+        { name: 'ledger', instances: 1, capacity: 25, serviceTimeMs: 10 },
+      ],
+    },
+  ],
+  transactions: [{ name: 'pay', rate: 0.4, root: { call: 'front', operation: 'POST /pay', children: [{ call: 'ledger', operation: 'POST /entries' }] } }],
+  traffic: { daily: Array(24).fill(1), weekly: Array(7).fill(1), noise: 0.1 },
+} satisfies ScenarioFile;
+
+describe('fit --metrics with request metrics and no CPU', () => {
+  let twin: Awaited<ReturnType<typeof fitTwin>>;
+  let report: FitReport;
+  beforeAll(async () => {
+    const file = path.join(tmp, 'small.yaml');
+    fs.writeFileSync(file, stringify(SOURCE));
+    const out = path.join(tmp, 'small');
+    await generate({ scenario: file, seed: 2, out, export: { spans: 'csv' } });
+    // The system's metrics: a latency percentile that spikes on one minute in three, a request
+    // rate and memory; no CPU, and a node-level CPU the twin must not take for one.
+    const instances = ['front-01', 'front-02', 'ledger-01'];
+    const start = Date.parse(SOURCE.start);
+    const rows = ['time,service,instance,req_latency_p99_seconds,requests_per_second,memory_rss_bytes,node_cpu_percent'];
+    for (let m = 0; m < 20; m++) {
+      for (const inst of instances) rows.push(`${start + m * 60_000},${inst.replace(/-\d+$/, '')},${inst},${m % 3 === 0 ? 30 : 0.02 * (1 + (m % 2))},${0.5 + (m % 4) / 10},${4e8 + m},${20 + m}`);
+    }
+    const metrics = path.join(tmp, 'metrics.csv');
+    fs.writeFileSync(metrics, rows.join('\n') + '\n');
+    twin = await fitTwin({ spans: [path.join(out, 'spans.csv')], metrics: [metrics], name: 'small-twin' });
+    report = await fitReport(twin.spans, twin.scenario, twin.estimates, { seed: 1 });
+  }, 120_000);
+
+  it('writes the families the system has (request metrics, memory) and no CPU, and says so in the YAML', async () => {
+    expect(twin.scenario.metricFamilies).toEqual(['memory', 'requests']);
+    const e = twin.estimates.metrics!;
+    expect(e.recognised).toEqual({ memory: ['memory_rss_bytes'], requests: ['req_latency_p99_seconds', 'requests_per_second'] });
+    expect(e.nodeLevel).toEqual(['node_cpu_percent']);
+    expect(twin.yaml).toMatch(/# metricFamilies: the families of metrics the system exports, recognised by name .*: memory \(memory_rss_bytes\); requests \(req_latency_p99_seconds, requests_per_second\)\./);
+    expect(twin.yaml).toMatch(/so the twin's are too \(the `requests` family/);
+    expect(twin.yaml).toMatch(/# Node-level, not written by the twin \(it has no nodes\): node_cpu_percent\./);
+    expect(twin.yaml).toMatch(/^metricFamilies:\n {2}- memory\n {2}- requests$/m);
+    // The twin generated from it hands methods no CPU metric.
+    const yaml = path.join(tmp, 'twin.yaml');
+    fs.writeFileSync(yaml, twin.yaml);
+    await generate({ scenario: yaml, seed: 1, out: path.join(tmp, 'twin-data'), duration: '15m' });
+    const frame = await readMetricFrame(path.join(tmp, 'twin-data', 'metrics.arrow'));
+    expect(frame.names).toEqual(metricNamesOf(['memory', 'requests'], true));
+    expect(frame.names).not.toContain('cpuUsage');
+    expect(frame.values.cpuUsage.every((x) => Number.isNaN(x))).toBe(true);
+  }, 60_000);
+
+  it('measures the system\'s request-metric noise over the minutes of the spans and the twin\'s beside it in fit-report.json', () => {
+    const p99 = twin.estimates.metrics!.requestMetrics.find((r) => r.name === 'req_latency_p99_seconds')!;
+    expect(p99.twin).toBe('latencyP99Ms');
+    // Minutes 0-19 of the spans: 30 s on every third minute against 0.02-0.04 s.
+    expect(p99.real.pairs).toBeGreaterThanOrEqual(3 * 15);
+    expect(p99.real.over10xMedian).toBeGreaterThan(0.25);
+    expect(p99.real.medianAbsLogRatio).toBeGreaterThan(Math.log(10));
+    const noise = report.metricNoise!;
+    expect(noise.map((n) => [n.metric, n.twinMetric])).toEqual([
+      ['req_latency_p99_seconds', 'latencyP99Ms'],
+      ['requests_per_second', 'requestCount'],
+    ]);
+    for (const n of noise) {
+      expect(n.twin!.pairs, n.metric).toBeGreaterThan(20);
+      expect(n.twin!.medianAbsLogRatio, n.metric).toBeGreaterThan(0);
+    }
+  });
+
+  it('without metrics, leaves the families unset (the simulator\'s resource metrics)', async () => {
+    const plain = await fitTwin({ spans: [path.join(tmp, 'small', 'spans.csv')], name: 'plain' });
+    expect(plain.scenario.metricFamilies).toBeUndefined();
+    expect(plain.yaml).toMatch(/No metrics given: the twin writes the simulator's resource metrics \(metricFamilies unset\)/);
+  });
+});
