@@ -13,7 +13,6 @@ import { csvFilesOf, inWindows, type TimeWindow } from './csv-files.js';
 import { InstanceServices, metricLayout, ServiceFromInstance, startRow, type MetricLayout, type RowStart } from './telemetry-layouts.js';
 import type { MetricTable } from './types.js';
 import { readMetricFrame } from '../sim/read.js';
-import { METRIC_NAMES } from '../sim/formats.js';
 
 export interface ReadMetricsOptions {
   /** ours -> theirs (`--metric-columns`): time, service, instance, `metrics` (`a|b`: only these), `instance_metric` (a regex). */
@@ -140,12 +139,12 @@ class MetricTableBuilder {
 
 const ARROW_FILE = /\.arrow$/i;
 
-/** A generated data set's metrics.arrow (sim/formats.ts METRIC_COLUMNS), every metric of METRIC_NAMES. */
+/** A generated data set's metrics.arrow (sim/formats.ts METRIC_COLUMNS): the metrics its scenario's families export. */
 async function addMetricsArrow(file: string, b: MetricTableBuilder, keep: readonly TimeWindow[] | undefined, counts: MetricReadStats): Promise<void> {
   const frame = await readMetricFrame(file);
   const service = frame.service.values.map((s) => b.intern(s));
   const instance = frame.instance.values.map((s) => b.intern(s));
-  const columns = METRIC_NAMES.map((name) => b.metric(name));
+  const columns = frame.names.map((name) => b.metric(name));
   for (let i = 0; i < frame.length; i++) {
     counts.rows++;
     if (!inWindows(frame.time[i], keep)) {
@@ -153,7 +152,7 @@ async function addMetricsArrow(file: string, b: MetricTableBuilder, keep: readon
       continue;
     }
     const row = b.row(frame.time[i], service[frame.service.codes[i]], instance[frame.instance.codes[i]]);
-    for (let k = 0; k < METRIC_NAMES.length; k++) b.values[columns[k]][row] = frame.values[METRIC_NAMES[k]][i];
+    for (let k = 0; k < frame.names.length; k++) b.values[columns[k]][row] = frame.values[frame.names[k]][i];
     counts.kept++;
   }
 }

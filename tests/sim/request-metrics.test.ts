@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../sim/generate.js';
 import { DEFAULT_METRIC_FAMILIES, METRIC_NAMES, metricNamesOf, type MetricFrame } from '../../sim/formats.js';
 import { readMetricFrame } from '../../sim/read.js';
+import { readMetrics } from '../../data/metric-csv.js';
 import { quantileSorted } from '../../common/quantile.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-req-'));
@@ -133,5 +134,13 @@ describe('request metrics (metricFamilies: requests)', () => {
     const nostatus = await readMetricFrame(join(out('nostatus'), 'metrics.arrow'));
     expect(nostatus.names).toEqual(METRIC_NAMES.filter((n) => n !== 'errorCount' && metricNamesOf(['requests'], true).includes(n)));
     expect(Array.from(nostatus.values.requestCount)).toEqual(Array.from(frame.values.requestCount));
+  });
+
+  it('reads back as RCA metrics with the families it has and no column for the others', async () => {
+    const table = await readMetrics(join(out('requests'), 'metrics.arrow'));
+    expect(table.names).toEqual(frame.names);
+    expect(table.length).toBe(frame.length);
+    const k = table.names.indexOf('requestCount');
+    expect(table.values[k]!.reduce((a, b) => a + b, 0)).toBe(frame.values.requestCount.reduce((a, b) => a + b, 0));
   });
 });
