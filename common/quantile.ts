@@ -1,4 +1,4 @@
-/** Linear-interpolated quantile of an ascending array (NaN when empty); shared by the simulator's monitor and the statistics above it. */
+/** Linear-interpolated quantile of an ascending array (NaN when empty); shared by the simulator, the detectors, RCA and scoring. */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;
   if (n === 0) return NaN;

@@ -15,7 +15,8 @@ import { definePlugin } from '../common/plugin.js';
 import type { DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
 import { alarmOptionsDerivedFloor, CalibratedDetector, type ScoringModel } from './calibrated.js';
-import { madScale, normalQuantile, safeScale } from './stats.js';
+import { madScale, safeScale } from './stats.js';
+import { normalQuantile } from '../common/normal.js';
 import { DAY_MS, medianStep } from '../data/sampling.js';
 import { noiseWeight, stabilised } from './kpi-noise.js';
 

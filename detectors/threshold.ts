@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { definePlugin } from '../common/plugin.js';
 import type { Detection, Detector, DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
-import { median, quantileSorted, safeScale, sortedFinite } from './stats.js';
+import { median, safeScale, sortedFinite } from './stats.js';
+import { quantileSorted } from '../common/quantile.js';
 
 export class StaticThreshold implements Detector {
   private lower: number | undefined;

@@ -16,7 +16,7 @@ import { generate } from '../sim/generate.js';
 import type { ScenarioFile } from '../sim/scenario-schema.js';
 import { writeFile } from 'node:fs/promises';
 import type { FitEstimates } from './fit.js';
-import { quantileSorted } from '../detectors/stats.js';
+import { quantileSorted } from '../common/quantile.js';
 import { metricNoise, type MetricNoise } from './fit-metrics.js';
 import { readMetricFrame } from '../sim/read.js';
 import { DATA_SET_FILES } from '../sim/formats.js';

@@ -1,5 +1,5 @@
 import { selectRows } from '../data/span-table.js';
-import { quantileSorted } from '../detectors/stats.js';
+import { quantileSorted } from '../common/quantile.js';
 import { SPAN_STATUS, type SpanTable } from '../data/types.js';
 
 /**

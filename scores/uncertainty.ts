@@ -17,7 +17,8 @@
  *     test can.
  */
 import { stream } from '../sim/rng.js';
-import { quantileSorted, sortedFinite } from '../detectors/stats.js';
+import { sortedFinite } from '../detectors/stats.js';
+import { quantileSorted } from '../common/quantile.js';
 
 export const BOOTSTRAP_RESAMPLES = 1000;
 export const DEFAULT_BOOTSTRAP_SEED = 1;

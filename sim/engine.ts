@@ -7,7 +7,7 @@ import { CLASS, MSG, type MessageRows } from './message-rows.js';
 import { meanProcessingMs, OK_CODE, SERVICE_KIND, SYSTEM_CODES, DB_SIGMA, VALIDATION_CODE, type CallNode, type Model } from './model.js';
 import type { EngineState, InstanceMonitor } from './monitor.js';
 import type { CallRows } from './export/span-rows.js';
-import { mix32, normalQuantile, poissonInverse, stream, TxRandom } from './rng.js';
+import { mix32, normalOfUniform, poissonInverse, stream, TxRandom } from './rng.js';
 import { arrivalRate } from './traffic.js';
 
 const TICK_MS = 1000;
@@ -219,7 +219,7 @@ export class Engine implements EngineState {
       // Per (type, minute) streams: the same draws whatever happened before (common random numbers).
       for (let k = 0; k < this.nt; k++) {
         const r = stream(this.seed, `traffic:${m.txTypes[k]!.name}:${minute}`);
-        noise[k] = Math.exp(sigma * normalQuantile(r()) - (sigma * sigma) / 2);
+        noise[k] = Math.exp(sigma * normalOfUniform(r()) - (sigma * sigma) / 2);
         for (let j = 0; j < ticksPerMinute; j++) tickU[k * ticksPerMinute + j] = r();
         txKey[k] = r.int32() >>> 0;
         // Seasonality changes slowly: evaluated once per minute, at its middle.

@@ -5,7 +5,7 @@ import { LINE, type LogCatalog } from './log-catalog.js';
 import type { LogRows } from './log-rows.js';
 import type { DictCodes } from './message-schema.js';
 import { meanProcessingMs, SERVICE_KIND, type Model } from './model.js';
-import { mix32, normalQuantile, stream } from './rng.js';
+import { mix32, normalOfUniform, stream } from './rng.js';
 import { quantileSorted } from '../common/quantile.js';
 import { grown } from '../common/typed-array.js';
 
@@ -320,7 +320,7 @@ export class InstanceMonitor {
     const m = this.m;
     const minute = Math.round((tMinute - m.start) / 60_000);
     const noise = stream(this.seed, `metrics:${minute}`);
-    const z = () => normalQuantile(noise());
+    const z = () => normalOfUniform(noise());
     const { worker, cpu, db, waiting, hog, steal, gc, cold, heap, slowQuery } = this.sums;
     const backgroundBytes = BACKGROUND_BYTES_PER_S * 60 * m.scale;
     const b = this.batch;
@@ -532,7 +532,7 @@ export class InstanceMonitor {
       if (i < 0 || fx.slowQueryMs[s]! <= 0) continue;
       v[0] = tMinute + r() * 60_000;
       v[1] = catalog.serviceDb[s]!;
-      v[2] = fx.slowQueryMs[s]! * Math.exp(0.2 * normalQuantile(r()));
+      v[2] = fx.slowQueryMs[s]! * Math.exp(0.2 * normalOfUniform(r()));
       rows.background(i, LINE.slowBackgroundSql);
     }
   }

@@ -1,4 +1,5 @@
 import seedrandom from 'seedrandom';
+import { normalQuantile } from '../common/normal.js';
 
 /**
  * Random streams. Every stream is seeded from (base seed, purpose string), so adding a new use of
@@ -143,7 +144,7 @@ export function poissonInverse(u: number, lambda: number): number {
   if (lambda <= 0) return 0;
   if (lambda > 200) {
     // Normal approximation with continuity correction; still one uniform and monotone in lambda.
-    const z = normalQuantile(u);
+    const z = normalOfUniform(u);
     return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * z));
   }
   let k = 0;
@@ -157,19 +158,7 @@ export function poissonInverse(u: number, lambda: number): number {
   return k;
 }
 
-/** Acklam's rational approximation of the standard normal quantile (|error| < 1.2e-9). */
-export function normalQuantile(p: number): number {
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-  const q0 = Math.min(Math.max(p, 1e-12), 1 - 1e-12);
-  if (q0 < 0.02425) {
-    const q = Math.sqrt(-2 * Math.log(q0));
-    return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
-  }
-  if (q0 > 1 - 0.02425) return -normalQuantile(1 - q0);
-  const q = q0 - 0.5;
-  const r = q * q;
-  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+/** A standard normal value from a uniform draw; the draw is kept off 0 and 1 so that it is finite. */
+export function normalOfUniform(u: number): number {
+  return normalQuantile(Math.min(Math.max(u, 1e-12), 1 - 1e-12));
 }

@@ -6,7 +6,7 @@
  */
 import type { MetricTable } from '../../data/types.js';
 import type { IncidentWindow } from '../types.js';
-import { quantileSorted } from '../../detectors/stats.js';
+import { quantileSorted } from '../../common/quantile.js';
 
 export interface MetricChange {
   instance: string;

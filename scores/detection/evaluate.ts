@@ -20,7 +20,8 @@
 import type { Detection } from '../../detectors/types.js';
 import type { Series } from '../../data/types.js';
 import { prefixOf } from '../../detectors/evaluate.js';
-import { sortedFinite, quantileSorted } from '../../detectors/stats.js';
+import { sortedFinite } from '../../detectors/stats.js';
+import { quantileSorted } from '../../common/quantile.js';
 import { DEFAULT_RARITY } from '../../detectors/calibrate.js';
 import { DAY_MS } from '../../data/sampling.js';
 import { addCounts, precisionRecallF1, runsOf, type Counts } from './confusion.js';

@@ -6,7 +6,7 @@ import type { LogLineBatch } from '../log-rows.js';
 import { SIDE } from '../log-rows.js';
 import { SERVICE_KIND, type Model } from '../model.js';
 import type { MetricRowBatch } from '../monitor.js';
-import { mix32, normalQuantile, stream } from '../rng.js';
+import { mix32, normalOfUniform, stream } from '../rng.js';
 import { CallRows, type CallBatch } from './span-rows.js';
 
 /**
@@ -100,7 +100,7 @@ export class TelemetryExport {
     const share = opts.uninstrumented ?? 0;
     this.instrumented = Uint8Array.from(m.services, (name, s) => (m.serviceKind[s] !== SERVICE_KIND.client && stream(seed, `tracing:${name}`)() >= share ? 1 : 0));
     const sd = opts.clockSkewMs ?? 0;
-    this.skewMs = Float64Array.from(m.instances, (name) => (sd > 0 ? sd * normalQuantile(stream(seed, `clock:${name}`)()) : 0));
+    this.skewMs = Float64Array.from(m.instances, (name) => (sd > 0 ? sd * normalOfUniform(stream(seed, `clock:${name}`)()) : 0));
     this.names = {
       service: m.services.map(utf8),
       instance: m.instances.map(utf8),

@@ -9,7 +9,7 @@ import { runDetector } from '../../detectors/evaluate.js';
 import { resolveDetector } from '../../detectors/registry.js';
 import { anscombe, noiseWeight, stabilised } from '../../detectors/kpi-noise.js';
 import { chiSquare4Quantile } from '../../detectors/kmeans-window.js';
-import { normalQuantile } from '../../detectors/stats.js';
+import { normalQuantile } from '../../common/normal.js';
 import { shituMembers } from '../../detectors/shitu.js';
 import type { Detection } from '../../detectors/types.js';
 import type { Series } from '../../data/types.js';

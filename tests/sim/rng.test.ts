@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normalQuantile, TxRandom } from '../../sim/rng.js';
+import { normalQuantile } from '../../common/normal.js';
+import { TxRandom } from '../../sim/rng.js';
 
 /** Standard normal CDF by inverting normalQuantile (bisection): an independent reference. */
 function phi(z: number): number {
