@@ -21,6 +21,15 @@ export interface FitFigures {
   };
   mix: { maxDifference: number; met: boolean; types: { type: string; real: number; twin: number }[] };
   errors: { service: string; real: number | null; twin: number | null }[];
+  metricNoise?: { metric: string; kind: string; twinMetric: string | null; real: NoiseFigures; twin: NoiseFigures | null }[] | null;
+}
+
+/** One request metric's minute-to-minute noise (pipeline/fit-metrics.ts MetricNoise). */
+interface NoiseFigures {
+  series: number;
+  medianAbsLogRatio: number | null;
+  over10xMedian: number | null;
+  gaps: number | null;
 }
 
 /** Error-rate bars where the report's targets name none: within 1 point, or 20% of the real rate if larger. */
@@ -65,6 +74,11 @@ export function fitReportSection(r: FitFigures): string {
     })
     .join('');
   const mix = r.mix.types.map((x) => `<tr><td>${e(x.type)}</td><td>${pct(x.real, 2)}</td><td>${pct(x.twin, 2)}</td>${mark(Math.abs(x.real - x.twin) <= t.mixWithin)}</tr>`).join('');
+  const noise = r.metricNoise?.length
+    ? `<h3>Request metrics: noise per instance and minute</h3><p>Shown, not scored: how much a metric moves from one minute to the next (median |log ratio|), how often it jumps past 10 times its median, and how often it has no value. Where the real side jumps far more often, the system's exporter computes it in a way the twin does not (e.g. from histogram buckets), and methods that read it may rank differently on the two.</p><table><tr><th>metric</th><th>kind</th><th>twin metric</th><th>median |log ratio|, real</th><th>twin</th><th>over 10× median, real</th><th>twin</th><th>no value, real</th><th>twin</th></tr>${r.metricNoise
+        .map((m) => `<tr><td>${e(m.metric)}</td><td>${e(m.kind)}</td><td>${m.twinMetric === null ? '–' : e(m.twinMetric)}</td><td>${num(m.real.medianAbsLogRatio, 2)}</td><td>${num(m.twin?.medianAbsLogRatio, 2)}</td><td>${pct(m.real.over10xMedian)}</td><td>${pct(m.twin?.over10xMedian)}</td><td>${pct(m.real.gaps)}</td><td>${pct(m.twin?.gaps)}</td></tr>`)
+        .join('')}</table>`
+    : '';
   const errs = errors.map((x) => `<tr><td>${e(x.service)}</td><td>${pct(x.real, 2)}</td><td>${pct(x.twin, 2)}</td>${mark(x.met)}</tr>`).join('');
   return (
     `<h2>Does the twin reproduce what it was fitted on?</h2>` +
@@ -73,7 +87,8 @@ export function fitReportSection(r: FitFigures): string {
     edgesOff +
     `<h3>Latency per operation (ms, client to reply)</h3><p>Operations with fewer than 20 calls on either side are listed, not scored.</p><table><tr><th>operation</th><th>real calls</th><th>twin calls</th><th>real p50</th><th>twin p50</th><th>off</th><th>real p95</th><th>twin p95</th><th>off</th><th>within ${pct(t.latencyWithin, 0)}</th></tr>${ops}</table>` +
     `<h3>Transaction mix</h3><table><tr><th>type (root | first call)</th><th>real</th><th>twin</th><th>within ${points(t.mixWithin)}</th></tr>${mix}</table>` +
-    `<h3>Error rate per service</h3><table><tr><th>service</th><th>real</th><th>twin</th><th>${e(errorBar)}</th></tr>${errs}</table>`
+    `<h3>Error rate per service</h3><table><tr><th>service</th><th>real</th><th>twin</th><th>${e(errorBar)}</th></tr>${errs}</table>` +
+    noise
   );
 }
 

@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { fitTwin } from '../../pipeline/fit.js';
 import { fitReport, type FitReport } from '../../pipeline/fit-report.js';
 import { metricNoise, recogniseMetrics } from '../../pipeline/fit-metrics.js';
+import { renderFitReport } from '../../reports/fit-html.js';
 import { generate } from '../../sim/generate.js';
 import { readMetricFrame } from '../../sim/read.js';
 import { metricNamesOf } from '../../sim/formats.js';
@@ -167,6 +168,14 @@ describe('fit --metrics with request metrics and no CPU', () => {
       expect(n.twin!.pairs, n.metric).toBeGreaterThan(20);
       expect(n.twin!.medianAbsLogRatio, n.metric).toBeGreaterThan(0);
     }
+    // fit-report.html shows the same figures, the system's names escaped.
+    const page = renderFitReport({ ...report, metricNoise: [{ ...noise[0]!, metric: '<p99>' }, noise[1]!] }, 'twin.yaml');
+    const row = page.match(/<tr><td>&lt;p99&gt;<\/td><td>[^<]+<\/td><td>latencyP99Ms<\/td><td>([\d.]+)<\/td><td>([\d.]+)<\/td><td>([\d.]+)%<\/td>/);
+    expect(row, page).not.toBeNull();
+    expect(Number(row![1])).toBeCloseTo(noise[0]!.real.medianAbsLogRatio!, 2);
+    expect(Number(row![2])).toBeCloseTo(noise[0]!.twin!.medianAbsLogRatio!, 2);
+    expect(Number(row![3])).toBeCloseTo(noise[0]!.real.over10xMedian! * 100, 1);
+    expect(page).toContain('<td>requests_per_second</td>');
   });
 
   it('without metrics, leaves the families unset (the simulator\'s resource metrics)', async () => {
