@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { calendarProblem, MAX_DURATION_MS, scenarioSchema, type CallTemplate, type ScenarioFile } from './scenario-schema.js';
+import { calendarProblem, MAX_DURATION_MS, scenarioSchema, type CallTemplate, type FaultSpec, type ScenarioFile } from './scenario-schema.js';
 import { scenariosDir } from '../common/package-root.js';
 import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
@@ -162,14 +162,17 @@ function crossCheck(s: ScenarioFile, fail: (path: Path, problem: string) => neve
     instant(c.start, ['traffic', 'campaigns', i, 'start']);
     span(c.duration, ['traffic', 'campaigns', i, 'duration']);
   });
-  s.faults?.forEach((f, i) => {
-    instant(f.start, ['faults', i, 'start']);
+  /** Per fault, its first run's window and the repeat period (0 without repeat). */
+  const windows = (s.faults ?? []).map((f, i) => {
+    const start = instant(f.start, ['faults', i, 'start']);
     const d = span(f.duration, ['faults', i, 'duration'], true);
+    let every = 0;
     if (f.repeat) {
-      const every = span(f.repeat.every, ['faults', i, 'repeat', 'every'], true);
+      every = span(f.repeat.every, ['faults', i, 'repeat', 'every'], true);
       if (every < d) fail(['faults', i, 'repeat', 'every'], `runs would overlap: every ${f.repeat.every} is shorter than the duration ${f.duration}`);
       if (every * (f.repeat.count - 1) > MAX_DURATION_MS) fail(['faults', i, 'repeat'], 'the runs span more than ten years');
     }
+    return { start, end: start + d, every, runs: f.repeat?.count ?? 1 };
   });
   const services = new Map<string, number>();
   const receivers = new Set<string>();
@@ -276,4 +279,33 @@ function crossCheck(s: ScenarioFile, fail: (path: Path, problem: string) => neve
     checkTypes(f.operations, ['faults', i, 'operations']);
     if (f.handler !== undefined && f.type !== 'code-exception') fail(['faults', i, 'handler'], `handler applies to code-exception faults only, not ${f.type}`);
   });
+  checkEscapingExceptions(s.faults ?? [], windows, fail);
+}
+
+/**
+ * Two exceptions escaping one operation's handler at once must agree on whether it logs them: a
+ * call can only be handled one way, and the engine keeps one handler per service and operation.
+ */
+function checkEscapingExceptions(faults: readonly FaultSpec[], windows: readonly { start: number; end: number; every: number; runs: number }[], fail: (path: Path, problem: string) => never): void {
+  const escaping = faults.flatMap((f, i) => (f.type === 'code-exception' && f.handler !== undefined && f.handler !== 'catches' ? [i] : []));
+  // Each fault's runs are in time order and do not overlap each other: one merge pass finds a pair.
+  const overlaps = (x: (typeof windows)[number], y: (typeof windows)[number]): boolean => {
+    for (let r = 0, q = 0; r < x.runs && q < y.runs; ) {
+      const [s0, e0, s1, e1] = [x.start + r * x.every, x.end + r * x.every, y.start + q * y.every, y.end + q * y.every];
+      if (s0 < e1 && s1 < e0) return true;
+      if (e0 <= e1) r++;
+      else q++;
+    }
+    return false;
+  };
+  for (let a = 0; a < escaping.length; a++) {
+    for (let b = a + 1; b < escaping.length; b++) {
+      const [i, j] = [escaping[a]!, escaping[b]!];
+      const [f, g] = [faults[i]!, faults[j]!];
+      if (f.handler === g.handler || f.target.service !== g.target.service) continue;
+      const shared = !f.operations || !g.operations || f.operations.some((op) => g.operations!.includes(op));
+      if (!shared) continue;
+      if (overlaps(windows[i]!, windows[j]!)) fail(['faults', j, 'handler'], `overlaps faults[${i}] on service '${f.target.service}' with another handler (${g.handler} against ${f.handler}): one operation's handler either logs an escaping exception or not`);
+    }
+  }
 }

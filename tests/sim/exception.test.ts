@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../sim/generate.js';
 import { rejects } from './rejects.js';
+import { loadScenario } from '../../sim/scenario.js';
 import { writeCallChainScenario } from './call-chain-scenario.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fl-exc-'));
@@ -109,5 +110,26 @@ describe('an exception escaping its handler (code-exception)', () => {
     const file = join(root, 'bad.yaml');
     writeFileSync(file, ['extends: fault-base', 'duration: 10m', 'faults:', '  - { type: wrong-return, target: { service: fx-service }, handler: throws, start: 2m, duration: 5m, severity: 0.5 }'].join('\n') + '\n');
     expect(rejects(file).message).toMatch(/faults\[0\]\.handler: handler applies to code-exception faults only, not wrong-return/);
+  });
+
+  it('is refused where two escaping exceptions with different handlers meet on one operation, and allowed where they do not', () => {
+    const file = join(root, 'two.yaml');
+    const write = (second: string) =>
+      writeFileSync(
+        file,
+        ['extends: fault-base', 'duration: 30m', 'faults:', '  - { type: code-exception, target: { service: fx-service }, handler: throws, start: 2m, duration: 5m, severity: 0.5, repeat: { every: 10m, count: 2 } }', `  - ${second}`].join('\n') + '\n',
+      );
+    // The second run of the first (12m-17m) meets this one.
+    write('{ type: code-exception, target: { service: fx-service }, handler: logs-and-throws, start: 15m, duration: 5m, severity: 0.5 }');
+    expect(rejects(file).message).toMatch(/faults\[1\]\.handler: overlaps faults\[0\] on service 'fx-service' with another handler \(logs-and-throws against throws\)/);
+    expect(rejects(file).message).toContain(file);
+    for (const fine of [
+      '{ type: code-exception, target: { service: fx-service }, handler: logs-and-throws, start: 7m, duration: 5m, severity: 0.5 }', // between the runs
+      '{ type: code-exception, target: { service: fx-service }, handler: throws, start: 3m, duration: 5m, severity: 0.5 }', // the same handler
+      '{ type: code-exception, target: { service: fx-service }, handler: catches, start: 3m, duration: 5m, severity: 0.5 }', // caught: a path of its own
+    ]) {
+      write(fine);
+      expect(() => loadScenario(file), fine).not.toThrow();
+    }
   });
 });
