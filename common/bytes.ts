@@ -87,37 +87,6 @@ export function parseDecimal(b: Uint8Array, start: number, end: number): number 
   return Number(latin1(b, start, end));
 }
 
-/**
- * Unix nanoseconds as unix milliseconds, keeping the sub-millisecond digits that a double of the
- * nanoseconds would round away (integers past 2^53). Anything but an integer (a decimal, an
- * exponent) is read as a decimal number of nanoseconds; NaN when it is neither.
- */
-export function parseNanosAsMs(b: Uint8Array, start: number, end: number): number {
-  while (start < end && (b[start] === 32 || b[start] === 9)) start++;
-  while (end > start && (b[end - 1] === 32 || b[end - 1] === 9)) end--;
-  const n = end - start;
-  if (n >= 7 && n <= 21) {
-    let high = 0;
-    let low = 0;
-    let i = start;
-    const split = end - 6;
-    for (; i < split; i++) {
-      const d = b[i] - 48;
-      if (d < 0 || d > 9) break;
-      high = high * 10 + d;
-    }
-    if (i === split) {
-      for (; i < end; i++) {
-        const d = b[i] - 48;
-        if (d < 0 || d > 9) break;
-        low = low * 10 + d;
-      }
-      if (i === end) return high + low / 1e6;
-    }
-  }
-  return parseDecimal(b, start, end) / 1e6;
-}
-
 /** The bytes as a string, read as Latin-1 (for ASCII such as numbers and dates: no decoding). */
 export function latin1(b: Uint8Array, start: number, end: number): string {
   return (b instanceof Buffer ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('latin1', start, end);

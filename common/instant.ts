@@ -162,6 +162,16 @@ export class SplitTime {
 const FINE = new SplitTime();
 
 /**
+ * Unix nanoseconds as unix milliseconds, keeping the sub-millisecond digits that a double of the
+ * nanoseconds would round away (integers past 2^53). Anything but an integer (a decimal, an
+ * exponent) is read as a decimal number of nanoseconds; NaN when it is neither.
+ */
+export function parseNanosAsMs(b: Uint8Array, start: number, end: number): number {
+  FINE.read(b, start, end, 'ns');
+  return FINE.value();
+}
+
+/**
  * Unix ms from a number in `numericUnit` or an ISO 8601 time (see parseIsoBytes); NaN when neither.
  * Integer micro- and nanoseconds are read exactly (SplitTime): a double of unix nanoseconds is not.
  */

@@ -6,7 +6,8 @@
  * server spans folded into calls.
  */
 import { BadRows, ImportError } from '../common/bad-rows.js';
-import { bytesEqual, latin1, parseDecimal, parseNanosAsMs, utf8 } from '../common/bytes.js';
+import { bytesEqual, latin1, parseDecimal, utf8 } from '../common/bytes.js';
+import { parseNanosAsMs } from '../common/instant.js';
 import { JSON_ARRAY, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JsonStream, ROOT, SKIP } from '../common/json-stream.js';
 import { StringDictionary } from '../common/string-dictionary.js';
 import { readByteChunks } from '../common/text-lines.js';
