@@ -217,14 +217,25 @@ const TOKEN = /\S+/g;
 
 /**
  * A log line's message and level: the text of a JSON-wrapped line (a container runtime's
- * `{"log": ...}`, or a structured logger's `message` / `msg`), without its leading timestamp (up
- * to two tokens) and its level word (within the three tokens after it), which is returned. Readers
- * mine the message; anonymisation writes it, so that the copy mines to the same tokens.
+ * `{"log": ...}`, a structured logger's `message` / `msg`, or the one inside the other), without
+ * its leading timestamp (up to two tokens) and its level word (within the three tokens after it),
+ * which is returned. A structured logger's level field (see structuredLevel) gives the level where
+ * it has one. Readers mine the message; anonymisation writes it, so that the copy mines to the
+ * same tokens.
  */
 export function splitLogLine(raw: string): LogLine {
   let text = raw;
-  const lead = text.trimStart();
-  if (lead.startsWith('{')) text = unwrapJson(lead) ?? text;
+  let stated: number = LOG_LEVEL.unknown;
+  // A container runtime's line may wrap a structured logger's: unwrapped as deep as they go.
+  for (let depth = 0; depth < MAX_JSON_WRAPS; depth++) {
+    const lead = text.trimStart();
+    if (!lead.startsWith('{')) break;
+    const inner = unwrapJson(lead);
+    if (!inner) break;
+    text = inner.message;
+    if (inner.level !== LOG_LEVEL.unknown) stated = inner.level;
+  }
+  if (stated !== LOG_LEVEL.unknown) return { level: stated, message: text };
   // The first six tokens: two of time, three that may hold the level, and the one after it.
   const starts: number[] = [];
   const tokens: string[] = [];
@@ -258,14 +269,51 @@ export function prepareLogMessage(raw: string, mask = true): PreparedMessage {
   return { level, tokens };
 }
 
-function unwrapJson(text: string): string | undefined {
+/** Container runtime, then structured logger: more levels of wrapping than that are left as text. */
+const MAX_JSON_WRAPS = 3;
+/** Fields that hold the message of a JSON log line, in order of preference. */
+const MESSAGE_KEYS = ['log', 'message', 'msg'];
+/** Fields that hold a structured logger's level: logrus, zap, pino and bunyan; Google Cloud's severity; ECS; Python's levelname; Serilog's compact `@l`. */
+const LEVEL_KEYS = ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'levelname', '@l'];
+
+/** Level words that only a level field holds (Serilog's, Google Cloud's): in free text they are words like any other. */
+const FIELD_LEVEL_WORDS: Record<string, number> = { VERBOSE: LOG_LEVEL.trace, INFORMATION: LOG_LEVEL.info, DEFAULT: LOG_LEVEL.info, ALERT: LOG_LEVEL.fatal, EMERGENCY: LOG_LEVEL.fatal };
+
+/**
+ * LOG_LEVEL of a structured level field: a level word (any spelling levelOf reads, and Serilog's
+ * and Google Cloud's), or a number as pino and bunyan write them
+ * (10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal) or as syslog and GELF do (0-2 fatal,
+ * 3 error, 4 warn, 5-6 info, 7 debug); unknown for anything else.
+ */
+export function structuredLevel(value: unknown): number {
+  if (typeof value === 'string') return levelOf(value) !== LOG_LEVEL.unknown ? levelOf(value) : (FIELD_LEVEL_WORDS[value.toUpperCase()] ?? LOG_LEVEL.unknown);
+  if (typeof value !== 'number' || !Number.isInteger(value)) return LOG_LEVEL.unknown;
+  if (value >= 0 && value <= 7) return value <= 2 ? LOG_LEVEL.fatal : value === 3 ? LOG_LEVEL.error : value === 4 ? LOG_LEVEL.warn : value === 7 ? LOG_LEVEL.debug : LOG_LEVEL.info;
+  const pino = [LOG_LEVEL.trace, LOG_LEVEL.debug, LOG_LEVEL.info, LOG_LEVEL.warn, LOG_LEVEL.error, LOG_LEVEL.fatal];
+  return value % 10 === 0 && value >= 10 && value <= 60 ? pino[value / 10 - 1] : LOG_LEVEL.unknown;
+}
+
+/** The message of a JSON log line and the level it states (unknown when none); undefined when it is no JSON object with a message. */
+function unwrapJson(text: string): { message: string; level: number } | undefined {
+  let o: unknown;
   try {
-    const o = JSON.parse(text) as Record<string, unknown>;
-    for (const key of ['log', 'message', 'msg']) if (typeof o[key] === 'string') return o[key] as string;
+    o = JSON.parse(text);
   } catch {
     // Not JSON after all: mined as it is.
+    return undefined;
   }
-  return undefined;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
+  const fields = o as Record<string, unknown>;
+  const key = MESSAGE_KEYS.find((k) => typeof fields[k] === 'string');
+  if (key === undefined) return undefined;
+  let level: number = LOG_LEVEL.unknown;
+  for (const k of LEVEL_KEYS) {
+    if (k in fields) {
+      level = structuredLevel(fields[k]);
+      if (level !== LOG_LEVEL.unknown) break;
+    }
+  }
+  return { message: fields[key] as string, level };
 }
 
 /** Drain over prepared messages: one template id per line, templates shared by every table mined with it. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Drain, LogTemplateMiner, levelOf, prepareLogMessage, splitLogLine } from '../../data/log-templates.js';
+import { Drain, LogTemplateMiner, levelOf, prepareLogMessage, splitLogLine, structuredLevel } from '../../data/log-templates.js';
 import { LOG_LEVEL } from '../../data/types.js';
 
 const tok = (s: string) => s.split(' ');
@@ -81,6 +81,29 @@ describe('log message preparation', () => {
     ]);
     expect(prepareLogMessage('2024-01-02T03:04:05Z ERROR db down').level).toBe(LOG_LEVEL.error);
     expect(prepareLogMessage('db down, level unknown').level).toBe(LOG_LEVEL.unknown);
+  });
+
+  it('reads structured loggers\' lines, also inside a container runtime\'s, with the level they state', () => {
+    // logrus as Online Boutique configures it (severity, message), wrapped by the container runtime.
+    const logrus = JSON.stringify({ 'http.req.id': 'f3c1e8a2-0d7b-4c59-9a61-2b0e5a3c9d11', message: 'request error: rpc error: code = Unavailable', severity: 'error', timestamp: '2022-08-22T03:05:11.123Z' });
+    const wrapped = JSON.stringify({ log: `${logrus}\n`, stream: 'stdout', time: '2022-08-22T03:05:11.124Z' });
+    expect(splitLogLine(wrapped)).toEqual({ level: LOG_LEVEL.error, message: 'request error: rpc error: code = Unavailable' });
+    expect(prepareLogMessage(wrapped).tokens).toEqual(['request', 'error:', 'rpc', 'error:', 'code', '=', 'Unavailable']);
+    // zap and pino/bunyan; syslog and GELF numbers; Serilog's words; a level the message names when the fields do not.
+    expect(splitLogLine('{"level":"warn","ts":1661137511.5,"msg":"slow call"}')).toEqual({ level: LOG_LEVEL.warn, message: 'slow call' });
+    expect(splitLogLine('{"level":50,"time":1661137511500,"msg":"db down"}').level).toBe(LOG_LEVEL.error);
+    expect(splitLogLine('{"level":30,"msg":"ok"}').level).toBe(LOG_LEVEL.info);
+    expect(splitLogLine('{"level":3,"short_message":"x","message":"db down"}').level).toBe(LOG_LEVEL.error);
+    expect(splitLogLine('{"@l":"Information","@m":"x","message":"started"}').level).toBe(LOG_LEVEL.info);
+    expect(splitLogLine('{"severity":"EMERGENCY","message":"disk"}').level).toBe(LOG_LEVEL.fatal);
+    expect(splitLogLine('{"level":35,"msg":"ERROR custom"}')).toEqual({ level: LOG_LEVEL.error, message: 'custom' });
+    expect(splitLogLine('{"stream":"stderr","log":"plain WARN text"}')).toEqual({ level: LOG_LEVEL.warn, message: 'plain text' });
+    expect(splitLogLine('{"stream":"stderr","log":"plain text"}').level).toBe(LOG_LEVEL.unknown);
+    // Not a log object: mined as written.
+    for (const text of ['{"a":1}', '[1,2]', '{broken', '{"msg":7}']) expect(splitLogLine(text)).toEqual({ level: LOG_LEVEL.unknown, message: text });
+    expect(structuredLevel(true)).toBe(LOG_LEVEL.unknown);
+    expect(structuredLevel(2.5)).toBe(LOG_LEVEL.unknown);
+    expect(structuredLevel(70)).toBe(LOG_LEVEL.unknown);
   });
 
   it('splits a line into level and message, the rest of the text as written', () => {
