@@ -57,6 +57,26 @@ describe('log CSV', () => {
     expect(col(t, 1).level).toBe(LOG_LEVEL.error);
   });
 
+  it('reads the Nezha layout around structured loggers\' lines (Go, Node, Python services) with their levels', async () => {
+    const d = dir();
+    const pod = 'frontend-579b9bff58-t2dbm';
+    const lines = [
+      JSON.stringify({ 'http.req.id': 'f3c1e8a2-0d7b-4c59-9a61-2b0e5a3c9d11', message: 'request error', severity: 'error', timestamp: '2022-08-22T03:05:11.1Z' }),
+      JSON.stringify({ level: 30, time: 1661137511200, name: 'currencyservice-server', msg: 'conversion request successful' }),
+      JSON.stringify({ timestamp: 1661137511.3, severity: 'WARNING', name: 'emailservice-server', message: 'slow send' }),
+    ];
+    writeFileSync(
+      join(d, '03_05_log.csv'),
+      [NEZHA_HEADER, ...lines.map((text, k) => nezhaRow(`2022-08-22T03:05:11.${k + 1}00Z`, pod, '', '', text))].join('\n'),
+    );
+    const t = await readLogs(d, { serviceFromInstance: POD });
+    expect([0, 1, 2].map((i) => [col(t, i).level, col(t, i).template, col(t, i).trace])).toEqual([
+      [LOG_LEVEL.error, 'request error', null],
+      [LOG_LEVEL.info, 'conversion request successful', null],
+      [LOG_LEVEL.warn, 'slow send', null],
+    ]);
+  });
+
   it('reads our own layout with a level column and lines outside any request', async () => {
     const f = join(dir(), 'logs.csv');
     writeFileSync(
