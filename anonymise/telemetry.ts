@@ -177,40 +177,98 @@ export async function anonymiseLogFile(file: string, sinks: KeyedCsvSinks, ctx: 
   return { rows, dropped: droppedColumns(header, used), layout: layout.name, trimmedMessages: trimmed };
 }
 
-/** Register a metric file's services and instances. */
+/** Register a metric file's services and instances (from its column names in an `instance_metric` layout). */
 export async function learnMetricNames(file: string, ctx: TelemetryContext): Promise<void> {
-  await eachRecord(file, quiet(ctx), (h) => keyedMetricLayout(h, file, ctx.metricColumns), (layout, header, rows, r) => {
-    const keys = rowKeys(layout, header, rows, r, ctx);
-    if (typeof keys === 'string') return;
-    ctx.p.map('service', keys.service);
-    if (layout.instance >= 0) ctx.p.map('instance', keys.instance);
-  });
+  await eachRecord(
+    file,
+    quiet(ctx),
+    (h) => {
+      const layout = metricLayout(h, file, ctx.metricColumns);
+      for (const g of columnGroups(layout, h, file, ctx)) {
+        ctx.p.map('service', g.service);
+        ctx.p.map('instance', g.instance);
+      }
+      return layout;
+    },
+    (layout, header, rows, r) => {
+      if (layout.metrics[0]?.instance !== undefined) return;
+      const keys = rowKeys(layout, header, rows, r, ctx);
+      if (typeof keys === 'string') return;
+      ctx.p.map('service', keys.service);
+      if (layout.instance >= 0) ctx.p.map('instance', keys.instance);
+    },
+  );
 }
 
-/** One metric file into the sinks in faultline's wide metric layout; metric names scrubbed as text. */
+/** In an `instance_metric` layout, one instance's columns: per metric name, its header index. */
+interface ColumnGroup {
+  instance: string;
+  service: string;
+  columns: Map<string, number>;
+}
+
+/**
+ * An `instance_metric` layout's instances, in the order their columns first appear, each with its
+ * service (derived as the readers derive it: a name no service comes from is refused, naming the
+ * column); none for a layout with key columns.
+ */
+function columnGroups(layout: MetricLayout, header: string[], file: string, ctx: TelemetryContext): ColumnGroup[] {
+  const groups = new Map<string, ColumnGroup>();
+  for (const m of layout.metrics) {
+    if (m.instance === undefined) return [];
+    let g = groups.get(m.instance);
+    if (!g) {
+      const service = ctx.services.of(m.instance);
+      if (service === undefined) throw new ImportError(file, 'line 1', ctx.services.mismatch(`column "${header[m.column]}": instance`, m.instance));
+      groups.set(m.instance, (g = { instance: m.instance, service, columns: new Map() }));
+    }
+    g.columns.set(m.name, m.column);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * One metric file into the sinks in faultline's wide metric layout; metric names scrubbed as text.
+ * An `instance_metric` file (instances in column names) gives one row per instance and input row,
+ * with a column per metric name (empty where the instance has no such column).
+ */
 export async function anonymiseMetricFile(file: string, sinks: KeyedCsvSinks, ctx: TelemetryContext, field = 'metrics'): Promise<TelemetryResult> {
   const { p } = ctx;
   let rows = 0;
   let header: string[] = [];
   let outHeader = '';
+  let groups: { service: string; instance: string; columns: number[] }[] = [];
   const ids = { service: 0, instance: 0 };
   const layout = await eachRecord(
     file,
     ctx,
     (h) => {
-      const layout = keyedMetricLayout((header = h), file, ctx.metricColumns);
-      outHeader = metricHeader(layout, file, p, `${field}.name`);
+      const layout = metricLayout((header = h), file, ctx.metricColumns);
+      const byInstance = columnGroups(layout, header, file, ctx);
+      const names = byInstance.length ? [...new Set(layout.metrics.map((m) => m.name))] : layout.metrics.map((m) => m.name);
+      outHeader = metricHeader(names, file, p, `${field}.name`);
+      groups = byInstance.map((g) => ({ service: p.map('service', g.service), instance: p.map('instance', g.instance), columns: names.map((n) => g.columns.get(n) ?? -1) }));
       return layout;
     },
     (layout, header, batch, r) => {
       const where = `line ${batch.line[r]}`;
       const time = shiftedTime(layout, header, batch, r, ctx.shiftMs);
       if (typeof time !== 'string') return ctx.badRows.report(file, where, time.problem);
-      const key = layout.instance >= 0 ? layout.instance : layout.service;
-      if (!cell(batch, r, key)) return ctx.badRows.report(file, where, `empty ${header[key]}`);
       const f = batch.first[r];
       const bad = layout.metrics.find((m) => metricCellValue(batch.bytes, batch.start[f + m.column], batch.end[f + m.column]) === undefined);
       if (bad) return ctx.badRows.report(file, where, `${header[bad.column]}: not a number: "${fieldText(batch, f + bad.column)}"`);
+      if (groups.length) {
+        for (const g of groups) {
+          const row = [time, g.service, g.instance, ...g.columns.map((c) => (c < 0 ? '' : cell(batch, r, c)))];
+          sinks.append(g.instance, outHeader, row.map(csvField).join(','));
+          rows++;
+        }
+        ids.service += groups.length;
+        ids.instance += groups.length;
+        return;
+      }
+      const key = layout.instance >= 0 ? layout.instance : layout.service;
+      if (!cell(batch, r, key)) return ctx.badRows.report(file, where, `empty ${header[key]}`);
       const keys = rowKeys(layout, header, batch, r, ctx);
       if (typeof keys === 'string') return ctx.badRows.report(file, where, keys);
       const svc = p.map('service', keys.service);
@@ -229,20 +287,9 @@ export async function anonymiseMetricFile(file: string, sinks: KeyedCsvSinks, ct
   return { rows, dropped: droppedColumns(header, used), layout: layout.name, trimmedMessages: false };
 }
 
-/**
- * A metric file's layout with its instances in key columns: in an `instance_metric` layout they are
- * in the column names, which this per-row pseudonymisation does not rewrite, so it is refused
- * rather than let real names through.
- */
-function keyedMetricLayout(header: string[], file: string, mapping: Record<string, string> | undefined): MetricLayout {
-  const layout = metricLayout(header, file, mapping);
-  if (layout.metrics[0]?.instance !== undefined) throw new ImportError(file, 'line 1', '--metric-columns instance_metric (instances named in column names) is not supported by anonymise yet');
-  return layout;
-}
-
 /** faultline's metric header with each metric name scrubbed; two names may not become one. */
-function metricHeader(layout: MetricLayout, file: string, p: Pseudonymiser, field: string): string {
-  const names = layout.metrics.map((m) => p.scrubText(m.name, field));
+function metricHeader(metrics: readonly string[], file: string, p: Pseudonymiser, field: string): string {
+  const names = metrics.map((m) => p.scrubText(m, field));
   const all = [...METRIC_CSV_KEY_COLUMNS, ...names];
   if (new Set(all).size !== all.length) throw new ImportError(file, 'line 1', 'two metric columns have the same name (or a key column\'s) after anonymisation');
   return all.map(csvField).join(',');

@@ -275,12 +275,33 @@ describe('faultline anonymise', () => {
     await expect(anonymise({ out: path.join(dir, 'bad2'), keyFile: key, logs: [badLogs] })).rejects.toThrow(`${badLogs}:line 2: time: not a time: "yesterday"`);
     const unknown = file('unknown.csv', 'when,what\n1,2\n');
     await expect(anonymise({ out: path.join(dir, 'bad2'), keyFile: key, metrics: [unknown] })).rejects.toThrow(`${unknown}:line 1: no column "time" (for time; map it with --metric-columns time=<name>)`);
-    // Instances named in column names would pass through unpseudonymised: refused, nothing written.
+    // An instance in a column name that no service can be derived from: refused, naming the column, nothing written.
     const wide = file('wide.csv', 'time,ledger_cpu\n1706000000,1\n');
-    await expect(anonymise({ out: path.join(dir, 'bad3'), keyFile: key, metrics: [wide], metricColumns: { instance_metric: '^(.+?)_(.+)$' } })).rejects.toThrow(
-      `${wide}:line 1: --metric-columns instance_metric (instances named in column names) is not supported by anonymise yet`,
+    await expect(anonymise({ out: path.join(dir, 'bad3'), keyFile: key, metrics: [wide], metricColumns: { instance_metric: '^(.+?)_(.+)$' }, serviceFromInstance: '^(.+)-[0-9a-f]{10}-[0-9a-z]{5}$' })).rejects.toThrow(
+      `${wide}:line 1: column "ledger_cpu": instance`,
     );
     expect(fs.existsSync(path.join(dir, 'bad3'))).toBe(false);
+  });
+
+  it('takes a wide metric file (instances in column names) and writes a row per instance, reading back as the original does', async () => {
+    const pods = ['ledger-5c7b9d8f6a-m3n8p', 'pay-7d9f8c6b5d-x2k4q'];
+    const lines = [`time,${pods[0]}_cpu,${pods[0]}_mem,${pods[1]}_cpu,host_load`];
+    for (let k = 0; k < 20; k++) lines.push(`${T0 / 1000 + k * 60},${k / 10},${200 + k},${k % 3 ? k : ''},${k * 7}`);
+    const wide = file('wide-metrics.csv', `${lines.join('\n')}\n`);
+    const reading = { metricColumns: { instance_metric: '^(.+?-[0-9a-f]{10}-[0-9a-z]{5})_(.+)$' }, serviceFromInstance: '^(.+)-[0-9a-f]{10}-[0-9a-z]{5}$' };
+    const out2 = path.join(dir, 'wide-out');
+    const res = await anonymise({ out: out2, keyFile: key, metrics: [wide], ...reading, timeShift: 'none' });
+    expect(res.report.outputs).toEqual({ 'metrics/': { rows: 40, files: 2 } });
+    expect(res.report.droppedColumns).toEqual([p.scrubText('host_load', 'metrics.name')]);
+    const written = fs.readdirSync(path.join(out2, 'metrics')).map((f) => zlib.gunzipSync(fs.readFileSync(path.join(out2, 'metrics', f))).toString()).join('\n');
+    for (const real of [...pods, 'ledger', 'pay']) expect(written).not.toContain(real);
+    const { readMetrics } = await import('../../data/metric-csv.js');
+    const raw = await readMetrics(wide, { columns: reading.metricColumns, serviceFromInstance: reading.serviceFromInstance });
+    const anon = await readMetrics(path.join(out2, 'metrics'));
+    const points = (t: typeof raw, name: (s: string) => string, metric: (s: string) => string) =>
+      Array.from({ length: t.length }, (_, i) => [t.time[i], name(t.strings[t.service[i]]), name(t.strings[t.instance[i]]), ...t.names.map((n, k) => `${metric(n)}=${t.values[k][i]}`)].join(' ')).sort();
+    expect(anon.length).toBe(40);
+    expect(points(anon, (s) => s, (n) => n)).toEqual(points(raw, (s) => (pods.includes(s) ? p.map('instance', s) : p.map('service', s)), (n) => p.scrubText(n, 'metrics.name')));
   });
 
   it('replays the anonymised set into the run report, gate and Parquet tables included', async () => {
