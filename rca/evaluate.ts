@@ -4,7 +4,7 @@ import { concatSpanTables, selectRows, selectTraces } from '../data/span-table.j
 import { PluginFailure, type PluginFailureReason, type Resolved } from '../common/plugin.js';
 import { concatLogTables, logsBetween, selectMetricRows } from '../data/log-table.js';
 import type { Candidate, RcaAlgorithm, RcaInput, RcaReference } from './types.js';
-import { nameUnknownCallees } from './unknown-callees.js';
+import { nameSilentInstances, nameUnknownCallees } from './unknown-callees.js';
 import type { Incident, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
 
 export interface IncidentRanking {
@@ -99,10 +99,12 @@ function prepare(table: SpanTable, incidents: Incident[], opts: RankOptions): Pr
     const input = (): RcaInput => {
       const from = Math.max(incident.start - local, covered, latestEndBy(incident.start));
       const recent = local > 0 && from < incident.start ? selectTraces(spans, from, incident.start) : undefined;
+      const reference = recent && recent.length ? localBaselines.get(baseline, recent) : baseline;
       const input: RcaInput = {
         incident: { id: incident.id, start: incident.start, end: incident.end },
-        spans: selectTraces(spans, incident.start, incident.end),
-        baseline: recent && recent.length ? localBaselines.get(baseline, recent) : baseline,
+        // A dead instance's calls are named to it where it alone fell silent (rca/unknown-callees.ts).
+        spans: nameSilentInstances(selectTraces(spans, incident.start, incident.end), reference, incident.end - incident.start),
+        baseline: reference,
       };
       if (opts.kpis) input.kpis = opts.kpis;
       if (logs && baseLogs) {

@@ -81,3 +81,73 @@ export function nameUnknownCallees(t: SpanTable, others: readonly SpanTable[] = 
   }
   return service && instance ? { ...t, strings, service, instance } : t;
 }
+
+/** Calls an instance must be expected to serve in a window before its silence there counts (no call at a Poisson mean of 10: 4.5e-5). */
+const MIN_EXPECTED_CALLS = 10;
+
+/**
+ * An incident window's calls put on `<service>/unknown` (above), named to the instance that fell
+ * silent: of the service's instances in the reference, the one that writes no span in the window
+ * though its reference rate (spans per minute with spans) makes MIN_EXPECTED_CALLS of them
+ * expected. A dead instance is the one whose calls leave no server span, and the one that writes
+ * nothing else either. Where none or several instances fell silent the calls stay on
+ * `<service>/unknown`. The window itself when nothing is renamed.
+ */
+export function nameSilentInstances(window: SpanTable, reference: SpanTable, windowMs: number): SpanTable {
+  const suffix = `/${UNKNOWN_CALLEE}`;
+  // Instance code -> its service's name, for the `<service>/unknown` instances the window holds.
+  const pending = new Map<number, string>();
+  const spansOf = new Int32Array(window.strings.length);
+  for (let i = 0; i < window.length; i++) {
+    const inst = window.instance[i];
+    spansOf[inst]++;
+    if (spansOf[inst] > 1) continue;
+    const name = window.strings[inst];
+    const service = window.strings[window.service[i]];
+    if (name === `${service}${suffix}`) pending.set(inst, service);
+  }
+  if (!pending.size) return window;
+  const services = new Set(pending.values());
+  const minutes = new Set<number>();
+  const referenceSpans = new Map<string, { service: string; spans: number }>();
+  for (let i = 0; i < reference.length; i++) {
+    minutes.add(Math.floor(reference.start[i] / 60_000));
+    const service = reference.strings[reference.service[i]];
+    if (!services.has(service)) continue;
+    const name = reference.strings[reference.instance[i]];
+    if (name.endsWith(suffix)) continue;
+    const s = referenceSpans.get(name);
+    if (s) s.spans++;
+    else referenceSpans.set(name, { service, spans: 1 });
+  }
+  const windowCount = (name: string) => {
+    const code = window.strings.indexOf(name);
+    return code >= 0 ? spansOf[code] : 0;
+  };
+  const silent = new Map<string, string[]>();
+  for (const [name, s] of referenceSpans) {
+    const expected = (s.spans / Math.max(1, minutes.size)) * (windowMs / 60_000);
+    if (expected >= MIN_EXPECTED_CALLS && windowCount(name) === 0) silent.set(s.service, [...(silent.get(s.service) ?? []), name]);
+  }
+  const renamed = new Map<number, number>();
+  let strings = window.strings;
+  for (const [code, service] of pending) {
+    const names = silent.get(service);
+    if (names?.length !== 1) continue;
+    // The tables of a run share one string table: a name it has keeps its code.
+    const known = strings.indexOf(names[0]);
+    if (known >= 0) {
+      renamed.set(code, known);
+      continue;
+    }
+    if (strings === window.strings) strings = window.strings.slice();
+    renamed.set(code, strings.push(names[0]) - 1);
+  }
+  if (!renamed.size) return window;
+  const instance = window.instance.slice();
+  for (let i = 0; i < instance.length; i++) {
+    const to = renamed.get(instance[i]);
+    if (to !== undefined) instance[i] = to;
+  }
+  return { ...window, strings, instance };
+}

@@ -20,16 +20,16 @@
  * (`scenarios/faults/<type>.yaml`), on the fault base for 1 h 40 min with the fault from 1 h for
  * 20 min. `--jitter nezha` (default) gives the bus the time between client and server spans of the
  * Nezha Train-Ticket day's fault-free phase (median 2.6 ms, p95 22 ms, docs/results.md), through
- * the twin's leg fit; `none` keeps the fault base's quiet bus.
+ * the twin's leg fit; `none` keeps the fault base's quiet bus. For instance faults it also prints
+ * how often the first candidate names the faulty instance.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fitLegs } from '../../pipeline/fit.js';
-import { rankIncidents } from '../../rca/evaluate.js';
+import { rankIncidents, type IncidentRanking } from '../../rca/evaluate.js';
 import { listRcaAlgorithms, resolveRcaAlgorithm } from '../../rca/registry.js';
-import type { RankedIncident } from '../../scores/rca.js';
 import { loadScenario } from '../../sim/scenario.js';
 import type { FaultSpec, TargetSpec } from '../../sim/scenario-schema.js';
 import { acCell, arg, faultBaseTargets, generateFaultSpans, list, machineLine, spread } from '../rca-bench-data.js';
@@ -115,7 +115,7 @@ function faultOf(type: string, target: TargetSpec): FaultSpec {
   return { ...rest, target, start: '1h', duration: '20m' };
 }
 
-const ranked = new Map<string, RankedIncident[]>(); // `${variant}\u0000${method}\u0000${type}` -> rankings
+const ranked = new Map<string, IncidentRanking[]>(); // `${variant}\u0000${method}\u0000${type}` -> rankings
 const labels: string[] = []; // per incident of a (variant, method), in the order of the rankings
 const algorithms = await Promise.all(methods.map((m) => resolveRcaAlgorithm(m)));
 const scratch = mkdtempSync(join(tmpdir(), 'faultline-bench-traces-'));
@@ -167,7 +167,7 @@ for (const variant of variants) {
   console.log(`|---|${methods.map(() => '---|').join('')}`);
   for (const type of types) {
     const rows = methods.map((m) => ranked.get(`${variant}\u0000${m}\u0000${type}`) ?? []);
-    const hits = (r: RankedIncident[], k: number) => r.filter((x) => x.rank >= 1 && x.rank <= k).length;
+    const hits = (r: IncidentRanking[], k: number) => r.filter((x) => x.rank >= 1 && x.rank <= k).length;
     const top = Math.max(...rows.map((r) => hits(r, 1)));
     const cells = rows.map((r) => {
       const cell = `${hits(r, 1)} / ${hits(r, 3)} of ${r.length}`;
@@ -177,6 +177,20 @@ for (const variant of variants) {
   }
   console.log(`\n| method | AC@1 all types | AC@3 all types |\n|---|---|---|`);
   for (const m of methods) console.log(`| ${m} | ${acCell(all(variant, m), 1)} | ${acCell(all(variant, m), 3)} |`);
+  // Instance faults: whether the first candidate names the faulty instance, not only its service.
+  const instanceTypes = types.filter((t) => (ranked.get(`${variant}\u0000${methods[0]}\u0000${t}`) ?? []).some((r) => r.instanceRank !== undefined));
+  if (instanceTypes.length) {
+    console.log(`\n### ${title(variant)}, instance faults: the faulty instance at rank 1\n`);
+    console.log(`| fault type | ${methods.join(' | ')} |`);
+    console.log(`|---|${methods.map(() => '---|').join('')}`);
+    for (const type of instanceTypes) {
+      const cells = methods.map((m) => {
+        const r = (ranked.get(`${variant}\u0000${m}\u0000${type}`) ?? []).filter((x) => x.instanceRank !== undefined);
+        return `${r.filter((x) => x.instanceRank === 1).length} of ${r.length}`;
+      });
+      console.log(`| ${type} | ${cells.join(' | ')} |`);
+    }
+  }
 }
 // Per method and fault type, with 95% bootstrap intervals over the type's incidents.
 for (const m of methods) {

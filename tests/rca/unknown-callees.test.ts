@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BadRows } from '../../common/bad-rows.js';
 import { loadSpans } from '../../data/inputs.js';
-import type { Incident } from '../../data/types.js';
+import type { Incident, SpanTable } from '../../data/types.js';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { resolveRcaAlgorithm } from '../../rca/registry.js';
-import { nameUnknownCallees } from '../../rca/unknown-callees.js';
+import { nameSilentInstances, nameUnknownCallees } from '../../rca/unknown-callees.js';
+import { selectRows, selectTraces } from '../../data/span-table.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-unknown-callees-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,12 +73,29 @@ describe('calls that left no server span', () => {
   });
 
   for (const status of [true, false]) {
-    it(`rank the callee of a dead instance first, spans ${status ? 'with' : 'without'} status`, async () => {
+    it(`rank the callee of a dead instance first, and the instance that fell silent, spans ${status ? 'with' : 'without'} status`, async () => {
       const spans = await read(status);
       for (const method of ['edge-latency', 'deepest-abnormal']) {
-        const [r] = await rankIncidents(await resolveRcaAlgorithm(method), spans, [INCIDENT]);
-        expect({ method, top: r!.candidates[0]?.service }).toEqual({ method, top: 'account' });
+        const [r] = await rankIncidents(await resolveRcaAlgorithm(method), spans, [{ ...INCIDENT, rootCauseInstance: 'account-2' }]);
+        expect({ method, top: r!.candidates[0]?.service, instance: r!.candidates[0]?.instance, instanceRank: r!.instanceRank }).toEqual({ method, top: 'account', instance: 'account-2', instanceRank: 1 });
       }
     });
   }
+
+  it('are named to the instance that fell silent only where one did and its silence is telling', async () => {
+    const spans = nameUnknownCallees(await read(true));
+    const window = selectTraces(spans, INCIDENT.start, INCIDENT.end);
+    const reference = selectTraces(spans, T0, INCIDENT.start);
+    const instancesOf = (t: SpanTable) => new Set(Array.from(t.instance, (c) => t.strings[c]));
+    const named = nameSilentInstances(window, reference, INCIDENT.end - INCIDENT.start);
+    expect(instancesOf(window).has('account/unknown')).toBe(true);
+    expect(instancesOf(named).has('account/unknown')).toBe(false);
+    expect(instancesOf(named).has('account-2')).toBe(true);
+    // Its silence over a window that short (1 s: half a call expected) tells nothing.
+    const short = selectTraces(spans, INCIDENT.start, INCIDENT.start + 2 * S);
+    expect(nameSilentInstances(short, reference, 1 * S)).toBe(short);
+    // Both instances silent (no reference row of either in the window) is no one instance's fault.
+    const both = selectRows(window, Uint8Array.from(window.instance, (c) => (window.strings[c]!.startsWith('account-') ? 0 : 1)));
+    expect(instancesOf(nameSilentInstances(both, reference, INCIDENT.end - INCIDENT.start)).has('account/unknown')).toBe(true);
+  });
 });
