@@ -86,18 +86,39 @@ async function* byteChunks(file: string): AsyncGenerator<Buffer> {
         const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
         const first: Buffer = bom ? head.subarray(3) : head;
         head = undefined;
+        const problem = notText(first, file);
+        if (problem) throw new ImportError(file, 'line 1', problem);
         if (first.length) yield first;
         continue;
       }
       yield chunk;
     }
   } catch (err) {
+    if (err instanceof ImportError) throw err;
     const where = bytes ? `after ${bytes} bytes${file.endsWith('.gz') ? ' of its unzipped text' : ''}` : 'at its start';
     throw new ImportError(file, '', `cannot read ${where}: ${(err as Error).message}`);
   } finally {
     raw.destroy();
   }
   if (head?.length && !(head.length <= 2 && head[0] === 0xef && (head.length === 1 || head[1] === 0xbb))) yield head;
+}
+
+/** Bytes of the first line looked at for a NUL: text never holds one, binary data soon does. */
+const FIRST_LINE_BYTES = 64 << 10;
+
+/**
+ * Why the first bytes of a file are no UTF-8 text, in the words a user can act on; undefined when
+ * they may be. A UTF-16 file (an export from a Windows tool) and a gzip file without `.gz` in its
+ * name are common mistakes, and would otherwise be read as one unreadable column.
+ */
+function notText(first: Buffer, file: string): string | undefined {
+  if ((first[0] === 0xff && first[1] === 0xfe) || (first[0] === 0xfe && first[1] === 0xff)) {
+    return 'UTF-16 text (it starts with a UTF-16 byte-order mark); faultline reads UTF-8: convert it, e.g. iconv -f UTF-16 -t UTF-8';
+  }
+  if (first[0] === 0x1f && first[1] === 0x8b && !file.endsWith('.gz')) return 'gzip-compressed data in a file whose name does not end in .gz: name it .gz or unzip it';
+  const lineEnd = first.indexOf(0x0a);
+  const nul = first.subarray(0, lineEnd >= 0 ? lineEnd : Math.min(first.length, FIRST_LINE_BYTES)).indexOf(0);
+  return nul >= 0 ? `binary data, not text (a NUL byte at byte ${nul + 1})` : undefined;
 }
 
 /**

@@ -123,6 +123,28 @@ describe('files read in turn, each requested while the one before is read', () =
     expect(read).toEqual(['a\n', 'a\n']);
   });
 
+  it('tells UTF-16 text, gzip data under a plain name and binary data from text, naming the file and line 1', async () => {
+    const header = 'trace_id,span_id\nt1,s1\n';
+    const cases: [string, Buffer, RegExp][] = [
+      ['utf16le.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(header, 'utf16le')]), /utf16le\.csv:line 1: UTF-16 text .*iconv -f UTF-16 -t UTF-8/],
+      ['utf16be.csv', Buffer.from([0xfe, 0xff, 0, 0x74]), /utf16be\.csv:line 1: UTF-16 text/],
+      ['zipped.csv', gzipSync(header), /zipped\.csv:line 1: gzip-compressed data in a file whose name does not end in \.gz/],
+      ['binary.csv.gz', gzipSync(Buffer.from([0x50, 0x4b, 3, 4, 0, 0, 0x0a])), /binary\.csv\.gz:line 1: binary data, not text \(a NUL byte at byte 5\)/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, bytes);
+      await expect(bytesOf(file), name).rejects.toThrow(message);
+    }
+    // Text with a UTF-8 byte-order mark, and a NUL past the first line (a value, not the file's kind), read as they are.
+    const bom = path.join(dir, 'bom.csv');
+    fs.writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(header)]));
+    expect(await bytesOf(bom)).toBe(header);
+    const later = path.join(dir, 'later-nul.csv');
+    fs.writeFileSync(later, `${header}t2,s\u00002\n`);
+    expect(await bytesOf(later)).toBe(`${header}t2,s\u00002\n`);
+  });
+
   it('says how far a cut-short .gz file was read', async () => {
     let x = 7;
     const text = Array.from({ length: 200_000 }, () => ((x = (x * 1103515245 + 12345) >>> 0), `${x},${x >>> 7}`)).join('\n');
