@@ -56,16 +56,17 @@ function seriesScores(reference: InstanceSeries, window: InstanceSeries, minRefe
 }
 
 /**
- * BARO-style multi-source ranking (Pham et al., FSE 2024): every series an instance has (its
+ * BARO's multi-source ranking (Pham et al., FSE 2024): every series an instance has (its
  * metrics; from its spans the mean duration, self-time, failure share and edge gap in time
  * buckets; from its logs the share of error lines) is scaled robustly on its reference (median,
  * inter-quartile range) and scored by its largest deviation in the incident window; an instance
  * scores as its most deviant series. BARO finds the anomaly's start with Bayesian online change
- * point detection; here the incident window gives it.
+ * point detection; here the incident window gives it. Without spans (metrics, logs: the published
+ * setting) the scale is RCAEval's; with them, floored so that series of every source compare.
  */
 export const baroRca: RcaPlugin = definePlugin({
   name: 'baro',
-  description: 'BARO-style: robust-scaled deviation of each metric, span and log series per instance; the most deviant series ranks first',
+  description: 'BARO: robust-scaled deviation of each metric, span and log series per instance; the most deviant series ranks first',
   options: z.strictObject({
     stepMs: z.number().positive().default(10_000).describe('bucket of the span and log series, ms'),
     minReference: z.number().int().min(2).default(5).describe('fewest reference points (buckets or metric rows) a series needs to be judged'),

@@ -4,7 +4,7 @@ import { describeOptions, type Plugin } from '../../common/plugin.js';
 export function listPlugins(plugins: readonly Plugin[]): string {
   return plugins
     .map((p) => {
-      const reads = [...p.needs, ...(p.needsAny?.length ? [`at least one of ${p.needsAny.join(', ')} (each one present)`] : []), ...(p.uses ?? []).map((u) => `${u} if present`)];
+      const reads = [...p.needs, ...(p.needsAny?.length ? [`whichever of ${p.needsAny.join(', ')} are present, at least one`] : []), ...(p.uses ?? []).map((u) => `${u} if present`)];
       const head = `${p.name}  (reads ${reads.join(', ') || 'whatever it is given'})\n  ${p.description}\n`;
       const options = describeOptions(p.options).map((o) => {
         const def = o.default === undefined ? '' : ` = ${JSON.stringify(o.default)}`;
