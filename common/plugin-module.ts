@@ -81,6 +81,10 @@ export async function loadPluginModule<Instance>(path: string, opts: ModuleLoadO
   if (!Array.isArray(needs) || !needs.every((n) => (INPUT_KINDS as readonly string[]).includes(n))) {
     throw new PluginSpecError(`${kind} module ${path}: needs must list some of ${INPUT_KINDS.join(', ')}`);
   }
+  const needsAny: unknown = candidate.needsAny;
+  if (needsAny !== undefined && !(Array.isArray(needsAny) && needsAny.every((n) => (INPUT_KINDS as readonly string[]).includes(n)))) {
+    throw new PluginSpecError(`${kind} module ${path}: needsAny must list some of ${INPUT_KINDS.join(', ')}`);
+  }
   const label = `${kind} ${candidate.name} (${path})`;
   const plugin: Plugin<Instance> = {
     name: candidate.name,
@@ -98,6 +102,7 @@ export async function loadPluginModule<Instance>(path: string, opts: ModuleLoadO
   };
   if (candidate.options) plugin.options = candidate.options;
   if (candidate.optionAliases) plugin.optionAliases = candidate.optionAliases;
+  if (needsAny) plugin.needsAny = needsAny as InputKind[];
   if (candidate.uses) plugin.uses = candidate.uses;
   if (candidate.close) {
     const close = candidate.close.bind(candidate);

@@ -23,6 +23,17 @@ import { FaultlineError } from './errors.js';
 export const INPUT_KINDS = ['kpis', 'spans', 'metrics', 'logs'] as const;
 export type InputKind = (typeof INPUT_KINDS)[number];
 
+/**
+ * What a plugin lacks to run on the available inputs, in words (`spans`, `spans or metrics`,
+ * `kpis, and spans or metrics`); undefined when it can run.
+ */
+export function missingInputs(plugin: Pick<Plugin, 'needs' | 'needsAny'>, available: ReadonlySet<InputKind>): string | undefined {
+  const missing: string[] = plugin.needs.filter((k) => !available.has(k));
+  const any = plugin.needsAny ?? [];
+  if (any.length && !any.some((k) => available.has(k))) missing.push(any.join(' or '));
+  return missing.length ? missing.join(', and ') : undefined;
+}
+
 /** Options of a plugin: a zod object schema. */
 export type OptionsSchema = z.ZodObject<z.ZodRawShape>;
 
@@ -37,6 +48,11 @@ export interface Plugin<Instance = unknown, Options = Record<string, unknown>> {
   optionAliases?: Readonly<Record<string, string>>;
   /** Inputs it cannot run without. */
   needs: readonly InputKind[];
+  /**
+   * Inputs of which it needs at least one, beside `needs` (e.g. spans or metrics: a method that
+   * ranks from whichever it is given); absent or empty: no such choice.
+   */
+  needsAny?: readonly InputKind[];
   /** Inputs it reads when they are there. */
   uses?: readonly InputKind[];
   /**
@@ -213,7 +229,7 @@ export class Registry<Instance> {
     const expanded: string[] = [];
     for (const spec of specs) {
       if (spec.trim() === 'all') {
-        for (const p of this.builtIns) if (!available || p.needs.every((n) => available.has(n))) expanded.push(p.name);
+        for (const p of this.builtIns) if (!available || missingInputs(p, available) === undefined) expanded.push(p.name);
       } else expanded.push(spec.trim());
     }
     const out: Resolved<Instance>[] = [];

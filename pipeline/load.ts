@@ -166,9 +166,9 @@ function resolveParts(spec: SourceSpec): Parts {
       if (incidents) parts.incidents = incidents;
     }
   }
-  if (!parts.spans && !parts.messages && !parts.series) {
+  if (!parts.spans && !parts.messages && !parts.series && !parts.metrics && !parts.logs) {
     throw new Error(
-      `nothing to read: ${dir ? `${dir} holds no spans/, messages.arrow, kpis/, kpis.csv or kpis.arrow, and ` : ''}no spans, messages or series were given`,
+      `nothing to read: ${dir ? `${dir} holds no spans/, messages.arrow, kpis/, kpis.csv, kpis.arrow, metrics or logs, and ` : ''}no spans, messages, series, metrics or logs were given`,
     );
   }
   return parts;

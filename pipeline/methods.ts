@@ -2,7 +2,7 @@
  * The methods of a run: detector and RCA specs resolved once (options validated, `all` expanded
  * to the built-ins the data can feed), and what they read, so the loader reads nothing else.
  */
-import type { InputKind, Resolved } from '../common/plugin.js';
+import { missingInputs, type InputKind, type Resolved } from '../common/plugin.js';
 import { UsageError } from '../common/errors.js';
 import { detectorRegistry } from '../detectors/registry.js';
 import type { Detector } from '../detectors/types.js';
@@ -37,7 +37,7 @@ export async function resolveMethods(specs: MethodSpecs, available?: ReadonlySet
 export function inputsRead(methods: Methods): Set<InputKind> {
   const kinds = new Set<InputKind>();
   for (const m of [...methods.detectors, ...methods.rca] as Resolved<Detector | RcaAlgorithm>[]) {
-    for (const k of [...m.plugin.needs, ...(m.plugin.uses ?? [])]) kinds.add(k);
+    for (const k of [...m.plugin.needs, ...(m.plugin.needsAny ?? []), ...(m.plugin.uses ?? [])]) kinds.add(k);
   }
   return kinds;
 }
@@ -45,8 +45,8 @@ export function inputsRead(methods: Methods): Set<InputKind> {
 /** Refuses a method whose required inputs the data lacks, naming both. */
 export function checkInputs(methods: Methods, available: ReadonlySet<InputKind>, source: string): void {
   for (const m of [...methods.detectors, ...methods.rca] as Resolved<Detector | RcaAlgorithm>[]) {
-    const missing = m.plugin.needs.filter((k) => !available.has(k));
-    if (missing.length) throw new UsageError(`${m.name} needs ${missing.join(' and ')}, which ${source} does not have (it has ${[...available].join(', ') || 'nothing a method reads'})`);
+    const missing = missingInputs(m.plugin, available);
+    if (missing) throw new UsageError(`${m.name} needs ${missing}, which ${source} does not have (it has ${[...available].join(', ') || 'nothing a method reads'})`);
   }
 }
 

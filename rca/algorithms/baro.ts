@@ -3,7 +3,7 @@ import { definePlugin } from '../../common/plugin.js';
 import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
 import { analyseWindow, fitReference } from '../reference.js';
 import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
-import { metricChanges, robustScale } from '../signals/metric-change.js';
+import { metricChanges, referenceScale, type ScaleRule } from '../signals/metric-change.js';
 import { ERROR_WORDS } from '../signals/log-evidence.js';
 import { spanSeries, timeRange, type InstanceSeries } from '../signals/span-series.js';
 import type { Evidence, RcaPlugin } from '../types.js';
@@ -20,10 +20,10 @@ function seriesKind(series: string): Evidence['kind'] {
 
 /**
  * Robust scores of span and log series: per (instance, series), the largest deviation of a window
- * bucket from the reference buckets' median, in robust scales (the series' IQR, floored at 5% of
- * its typical magnitude across instances).
+ * bucket from the reference buckets' median, in robust scales (`referenceScale`: under `floored`,
+ * the series' IQR, floored at 5% of its typical magnitude across instances).
  */
-function seriesScores(reference: InstanceSeries, window: InstanceSeries, minReference: number): { instance: string; service: string; series: string; z: number }[] {
+function seriesScores(reference: InstanceSeries, window: InstanceSeries, minReference: number, rule: ScaleRule): { instance: string; service: string; series: string; z: number }[] {
   const refStats = new Map<string, Map<string, { sorted: Float64Array; median: number }>>();
   const magnitudes = new Map<string, number[]>();
   for (const [inst, { series }] of reference) {
@@ -45,7 +45,8 @@ function seriesScores(reference: InstanceSeries, window: InstanceSeries, minRefe
     for (const [name, values] of series) {
       const r = refStats.get(inst)?.get(name);
       if (!r) continue;
-      const scale = robustScale(r.sorted, r.median, magnitude.get(name) ?? 0);
+      const scale = referenceScale(rule, r.sorted, r.median, magnitude.get(name) ?? 0);
+      if (scale === undefined) continue;
       let best = -1;
       for (const v of values) if (v === v) best = Math.max(best, Math.abs(v - r.median) / scale);
       if (best >= 0) out.push({ instance: inst, service, series: name, z: best });
@@ -55,23 +56,29 @@ function seriesScores(reference: InstanceSeries, window: InstanceSeries, minRefe
 }
 
 /**
- * BARO-style multi-source ranking (Pham et al., FSE 2024): every series an instance has (its
+ * BARO's multi-source ranking (Pham et al., FSE 2024): every series an instance has (its
  * metrics; from its spans the mean duration, self-time, failure share and edge gap in time
  * buckets; from its logs the share of error lines) is scaled robustly on its reference (median,
  * inter-quartile range) and scored by its largest deviation in the incident window; an instance
  * scores as its most deviant series. BARO finds the anomaly's start with Bayesian online change
- * point detection; here the incident window gives it.
+ * point detection; here the incident window gives it. Without spans (metrics, logs: the published
+ * setting) the scale is RCAEval's; with them, floored so that series of every source compare.
  */
 export const baroRca: RcaPlugin = definePlugin({
   name: 'baro',
-  description: 'BARO-style: robust-scaled deviation of each metric, span and log series per instance; the most deviant series ranks first',
+  description: 'BARO: robust-scaled deviation of each metric, span and log series per instance; the most deviant series ranks first',
   options: z.strictObject({
     stepMs: z.number().positive().default(10_000).describe('bucket of the span and log series, ms'),
     minReference: z.number().int().min(2).default(5).describe('fewest reference points (buckets or metric rows) a series needs to be judged'),
     errorOperation: z.string().optional().describe("regex of operations that mark their parent failed when statuses are unknown (default: Spring's error handler)"),
+    scale: z
+      .enum(['auto', 'iqr', 'floored'])
+      .default('auto')
+      .describe("robust scale of every series: iqr = RCAEval's (inter-quartile range, 1 where 0, series constant in their reference left out); floored = IQR/1.349 or 1.4826 MAD, at least 5% of the series' typical magnitude across instances; auto = iqr where the incident has no spans, floored where it has"),
   }),
-  needs: ['spans'],
-  uses: ['metrics', 'logs'],
+  // Ranks from whichever of its three sources the data has.
+  needs: [],
+  needsAny: ['spans', 'metrics', 'logs'],
   create: (options) => ({
     rank(input) {
       const errorOperation = options.errorOperation !== undefined ? new RegExp(options.errorOperation) : DEFAULT_ERROR_OPERATION;
@@ -83,9 +90,11 @@ export const baroRca: RcaPlugin = definePlugin({
       const logsTo = input.baselineLogs?.length ? input.baselineLogs.time[input.baselineLogs.length - 1] + 1 : refTo;
       const referenceSeries = spanSeries(ref.analysis, ref.gaps, input.logs ? input.baselineLogs : undefined, words, Math.min(refFrom, logsFrom), Math.max(refTo, logsTo), options.stepMs);
       const windowSeries = spanSeries(win.analysis, win.gaps, input.logs, words, input.incident.start, input.incident.end, options.stepMs);
-      const found = seriesScores(referenceSeries, windowSeries, options.minReference);
+      // Without spans the series are the published setting's (metrics, logs): scaled as published.
+      const rule: ScaleRule = options.scale !== 'auto' ? options.scale : input.spans.length || input.baseline.length ? 'floored' : 'iqr';
+      const found = seriesScores(referenceSeries, windowSeries, options.minReference, rule);
       if (input.metrics) {
-        for (const c of metricChanges(input.metrics, input.incident, { minReference: options.minReference })) {
+        for (const c of metricChanges(input.metrics, input.incident, { minReference: options.minReference, scale: rule })) {
           found.push({ instance: c.instance, service: c.service, series: `metric ${c.metric} ${c.direction > 0 ? 'up' : 'down'}`, z: c.z });
         }
       }

@@ -65,8 +65,9 @@ export const simpleRulesRca: RcaPlugin = definePlugin({
     minCalls: z.number().int().min(1).default(5).describe('fewest window calls of an operation (and 2x that in the baseline) to judge its P95'),
   }),
   reference: true,
-  needs: ['spans'],
-  uses: ['metrics', 'logs'],
+  // Ranks from whichever of its three sources the data has.
+  needs: [],
+  needsAny: ['spans', 'metrics', 'logs'],
   create: (options) => ({
     rank(input) {
       interface Parts {
@@ -113,6 +114,9 @@ export const simpleRulesRca: RcaPlugin = definePlugin({
           totalExcess += excess;
         }
       }
+      // The explanation speaks of the sources the incident has.
+      const hasSpans = input.spans.length > 0 || input.baseline.length > 0;
+      const hasLogs = input.logs !== undefined && input.baselineLogs !== undefined;
       const scores = new Map<string, InstanceScore>();
       for (const [instance, p] of parts) {
         const m = p.metrics ? p.metric / p.metrics : 0;
@@ -121,12 +125,16 @@ export const simpleRulesRca: RcaPlugin = definePlugin({
         const evidence: Evidence[] = [];
         if (p.metrics) evidence.push({ kind: 'metric', subject: instance, value: p.metric, unit: 'metrics beyond 3 sigma', note: `of ${p.metrics} metrics` });
         if (p.ops) evidence.push({ kind: 'calls', subject: instance, value: p.slowOps, unit: `operations with P95 beyond ${options.latencyFactor}x baseline`, note: `of ${p.ops} operations` });
-        if (input.logs && input.baselineLogs) evidence.push({ kind: 'log', subject: instance, value: p.errors, unit: 'error log lines above the reference rate', note: `of ${totalExcess.toFixed(0)} in excess over all instances` });
+        if (hasLogs) evidence.push({ kind: 'log', subject: instance, value: p.errors, unit: 'error log lines above the reference rate', note: `of ${totalExcess.toFixed(0)} in excess over all instances` });
         scores.set(instance, {
           service: p.service,
           score: m + s + e,
           evidence,
-          explanation: `${p.metric} of ${p.metrics} metrics beyond 3 sigma; ${p.slowOps} of ${p.ops} operations with P95 beyond ${options.latencyFactor}x baseline; ${p.errors.toFixed(0)} error log lines above the reference rate`,
+          explanation: [
+            ...(input.metrics ? [`${p.metric} of ${p.metrics} metrics beyond 3 sigma`] : []),
+            ...(hasSpans ? [`${p.slowOps} of ${p.ops} operations with P95 beyond ${options.latencyFactor}x baseline`] : []),
+            ...(hasLogs ? [`${p.errors.toFixed(0)} error log lines above the reference rate`] : []),
+          ].join('; '),
         });
       }
       return rankInstances(scores, serviceOrder(spans));

@@ -40,9 +40,27 @@ export function robustScale(sorted: Float64Array, median: number, magnitude: num
   return s > 0 ? s : 1;
 }
 
+/**
+ * How a reference's spread becomes a series' scale: `floored` (`robustScale`), or `iqr`,
+ * scikit-learn's RobustScaler as RCAEval's BARO applies it: the inter-quartile range, 1 (in the
+ * series' unit) where that is 0. Under `iqr` a series constant over its reference is left out, as
+ * RCAEval's preprocessing drops constant columns before scaling.
+ */
+export type ScaleRule = 'floored' | 'iqr';
+
+/** The scale of a sorted reference under `rule`; undefined for a series the rule leaves out. */
+export function referenceScale(rule: ScaleRule, sorted: Float64Array, median: number, magnitude: number): number | undefined {
+  if (rule === 'floored') return robustScale(sorted, median, magnitude);
+  if (sorted[0] === sorted[sorted.length - 1]) return undefined;
+  const iqr = quantileSorted(sorted, 0.75) - quantileSorted(sorted, 0.25);
+  return iqr > 0 ? iqr : 1;
+}
+
 export interface MetricChangeOptions {
   /** Fewest reference points a series needs to be judged (default 5). */
   minReference?: number;
+  /** How the reference's spread scales the deviations (default `floored`). */
+  scale?: ScaleRule;
 }
 
 /**
@@ -52,6 +70,7 @@ export interface MetricChangeOptions {
  */
 export function metricChanges(metrics: MetricTable, incident: IncidentWindow, opts: MetricChangeOptions = {}): MetricChange[] {
   const minReference = opts.minReference ?? 5;
+  const rule = opts.scale ?? 'floored';
   const out: MetricChange[] = [];
   // Rows are sorted by instance, then time: walk each instance's run of rows.
   const runs: [number, number][] = [];
@@ -78,6 +97,8 @@ export function metricChanges(metrics: MetricTable, incident: IncidentWindow, op
     if (!series.length) continue;
     const magnitude = quantileSorted(Float64Array.from(medians).sort(), 0.5);
     for (const { a, b, ref, median } of series) {
+      const scale = referenceScale(rule, ref, median, magnitude);
+      if (scale === undefined) continue;
       let windowPoints = 0;
       let best = 0;
       let dir: 1 | -1 = 1;
@@ -88,7 +109,6 @@ export function metricChanges(metrics: MetricTable, incident: IncidentWindow, op
       for (const x of ref) sd += (x - mean) ** 2;
       sd = Math.sqrt(sd / Math.max(1, ref.length - 1));
       let three = false;
-      const scale = robustScale(ref, median, magnitude);
       const referenceZ = Math.max(Math.abs(ref[0] - median), Math.abs(ref[ref.length - 1] - median)) / scale;
       const deviations: number[] = [];
       for (let i = a; i < b; i++) {

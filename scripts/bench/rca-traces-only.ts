@@ -30,6 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { fitLegs } from '../../pipeline/fit.js';
 import { rankIncidents, type IncidentRanking } from '../../rca/evaluate.js';
 import { listRcaAlgorithms, resolveRcaAlgorithm } from '../../rca/registry.js';
+import { missingInputs } from '../../common/plugin.js';
 import { loadScenario } from '../../sim/scenario.js';
 import type { FaultSpec, TargetSpec } from '../../sim/scenario-schema.js';
 import { acCell, arg, faultBaseTargets, generateFaultSpans, list, machineLine, spread } from '../rca-bench-data.js';
@@ -52,7 +53,7 @@ const types = list(arg('types', TYPES.join(',')));
 const targetCount = Number(arg('targets', '3'));
 const seeds = list(arg('seeds', '11,12')).map(Number);
 const spanMethods = listRcaAlgorithms()
-  .filter((p) => p.needs.every((n) => n === 'spans'))
+  .filter((p) => missingInputs(p, new Set(['spans'])) === undefined)
   .map((p) => p.name);
 const methods = list(arg('methods', spanMethods.join(',')));
 const variants = list(arg('variants', 'status,no-status'));

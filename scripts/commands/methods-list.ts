@@ -4,7 +4,8 @@ import { describeOptions, type Plugin } from '../../common/plugin.js';
 export function listPlugins(plugins: readonly Plugin[]): string {
   return plugins
     .map((p) => {
-      const head = `${p.name}  (reads ${[...p.needs, ...(p.uses ?? []).map((u) => `${u} if present`)].join(', ') || 'whatever it is given'})\n  ${p.description}\n`;
+      const reads = [...p.needs, ...(p.needsAny?.length ? [`whichever of ${p.needsAny.join(', ')} are present, at least one`] : []), ...(p.uses ?? []).map((u) => `${u} if present`)];
+      const head = `${p.name}  (reads ${reads.join(', ') || 'whatever it is given'})\n  ${p.description}\n`;
       const options = describeOptions(p.options).map((o) => {
         const def = o.default === undefined ? '' : ` = ${JSON.stringify(o.default)}`;
         const alias = Object.entries(p.optionAliases ?? {}).filter(([, to]) => to === o.key).map(([from]) => from);

@@ -30,7 +30,7 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
       .example('$0 rca --spans trace/ --baseline normal/ --incidents fault_list.json --service-from-instance "^(.*?)-[0-9a-f]{8,10}-[0-9a-z]{5}$" --rca all --out runs/tt', 'real spans') as never,
   handler: async (argv) => {
     const source = sourceOf(argv);
-    if (!source.in && !source.spans && !source.messages) throw new UsageError('give --in <data set>, --spans or --messages');
+    if (!source.in && !source.spans && !source.messages && !source.metrics && !source.logs) throw new UsageError('give --in <data set>, --spans, --messages, --metrics or --logs');
     const { rca } = await import('../../pipeline/rca.js');
     const res = await rca({
       ...source,

@@ -29,7 +29,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
   },
   handler: async (argv) => {
     const source = sourceOf(argv);
-    if (!source.in && !source.spans && !source.messages && !source.series) throw new UsageError('give --in <folder>, or --spans, --messages or --series');
+    if (!source.in && !source.spans && !source.messages && !source.series && !source.metrics && !source.logs) throw new UsageError('give --in <folder>, or --spans, --messages, --series, --metrics or --logs');
     const { replay } = await import('../../pipeline/replay.js');
     const res = await replay({
       ...source,

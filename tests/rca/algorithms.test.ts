@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { listRcaAlgorithms, resolveRcaAlgorithm } from '../../rca/registry.js';
+import { missingInputs } from '../../common/plugin.js';
 import { emptySpanTable } from '../../data/span-table.js';
 import type { Series } from '../../data/types.js';
 import { plantedSpans as planted20, MIN, T0, type Planted } from './scenario.js';
@@ -29,7 +30,7 @@ describe('built-in RCA algorithms find a planted root cause', () => {
   };
   // Every registered method that ranks from spans, on each planted fault: one case each.
   const cases = listRcaAlgorithms()
-    .filter((m) => m.needs.includes('spans'))
+    .filter((m) => missingInputs(m, new Set(['spans'])) === undefined)
     .flatMap((m) => PLANTED.map((planted) => ({ name: m.name, ...planted })));
   const known = (c: { name: string; kind: string }) => `${c.name} ${c.kind}` in KNOWN_MISSES;
   const ranksFirst = async ({ name, service, kind }: (typeof cases)[number]) => {
