@@ -1,8 +1,9 @@
 /**
- * What the RCA benches on generated spans share (scripts/bench/rca-network-delay.ts,
- * scripts/bench/rca-traces-only.ts): their command-line flags, the fault base's targets, one data
- * set per fault generated into a scratch folder and read back as `--spans` reads it, and the
- * AC@k cells of their tables.
+ * What the RCA benches on generated data share (scripts/bench/rca-network-delay.ts,
+ * rca-traces-only.ts, rca-metrics-only.ts): their command-line flags, the fault base's targets and
+ * each fault type's targets among them, the fault of a type aimed at one, one data set per fault
+ * generated into a scratch folder and read back as `--spans` reads it, and the AC@k cells of their
+ * tables.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -15,7 +16,7 @@ import { scoreRankings, type RankedIncident } from '../scores/rca.js';
 import { generate } from '../sim/generate.js';
 import { readTruth } from '../sim/read.js';
 import { loadScenario, resolveScenarioPath } from '../sim/scenario.js';
-import type { CallTemplate, FaultSpec } from '../sim/scenario-schema.js';
+import type { CallTemplate, FaultSpec, TargetSpec } from '../sim/scenario-schema.js';
 import { buildSpans } from '../trees/index.js';
 
 /** The value after `--name` on the command line, else the fallback. */
@@ -53,6 +54,45 @@ export function faultBaseTargets(): { services: string[]; edges: [string, string
   };
   for (const t of base.transactions) walk(t.root, undefined);
   return { services: [...services], edges, databases: (base.databases ?? []).map((d) => d.name), channels: (base.channels ?? []).map((c) => c.name) };
+}
+
+/** Targets of each kind a bench aims faults at (lists of the fault base's, possibly narrowed). */
+export interface TargetLists {
+  /** Services that receive synchronous calls. */
+  callees: readonly string[];
+  edges: readonly (readonly [string, string])[];
+  databases: readonly string[];
+  channels: readonly string[];
+}
+
+/**
+ * `count` targets of a fault type, spread evenly over its list, each with a label: edge faults on
+ * edges, database faults on databases, channel faults on channels, code-level faults on services,
+ * and instance faults on the first instance of services.
+ */
+export function targetsOfType(type: string, lists: TargetLists, count: number): { label: string; target: TargetSpec }[] {
+  switch (type) {
+    case 'network-delay':
+    case 'packet-loss':
+      return spread(lists.edges, count).map(([from, to]) => ({ label: `${from} -> ${to}`, target: { from, to } }));
+    case 'database-slow':
+    case 'slow-query':
+      return spread(lists.databases, count).map((database) => ({ label: database, target: { database } }));
+    case 'channel-slowdown':
+      return spread(lists.channels, count).map((channel) => ({ label: channel, target: { channel } }));
+    case 'code-exception':
+    case 'wrong-return':
+      return spread(lists.callees, count).map((service) => ({ label: service, target: { service } }));
+    default:
+      return spread(lists.callees, count).map((service) => ({ label: `${service} #1`, target: { service, instance: 1 } }));
+  }
+}
+
+/** The type's own scenario's fault (its severity, handler), aimed at `target` from 1 h for 20 min (its operations belong to its own target). */
+export function faultAimedAt(type: string, target: TargetSpec): FaultSpec {
+  const own = loadScenario(`faults/${type}`).scenario.faults![0]!;
+  const { operations: _, repeat: __, ...rest } = own;
+  return { ...rest, target, start: '1h', duration: '20m' };
 }
 
 export interface FaultSpansOptions {

@@ -27,9 +27,8 @@ import { rankIncidents } from '../../rca/evaluate.js';
 import { resolveRcaAlgorithm } from '../../rca/registry.js';
 import type { RankedIncident } from '../../scores/rca.js';
 import { generate } from '../../sim/generate.js';
-import { loadScenario, resolveScenarioPath } from '../../sim/scenario.js';
-import type { FaultSpec, TargetSpec } from '../../sim/scenario-schema.js';
-import { acCell, arg, faultBaseTargets, list, machineLine, spread } from '../rca-bench-data.js';
+import { resolveScenarioPath } from '../../sim/scenario.js';
+import { acCell, arg, faultAimedAt, faultBaseTargets, list, machineLine, targetsOfType } from '../rca-bench-data.js';
 
 const RESOURCE = ['cpu-saturation', 'noisy-neighbour', 'memory-leak', 'database-slow', 'slow-query'];
 const NETWORK = ['network-delay', 'packet-loss', 'channel-slowdown'];
@@ -46,27 +45,7 @@ for (const i of inputs) if (!INPUTS.includes(i)) throw new Error(`--inputs: '${i
 const base = faultBaseTargets();
 const callees = [...new Set(base.edges.map(([, to]) => to))];
 
-/** The targets of a fault type, with a label. */
-function targetsOf(type: string): { label: string; target: TargetSpec }[] {
-  switch (type) {
-    case 'network-delay':
-    case 'packet-loss':
-      return spread(base.edges, targetCount).map(([from, to]) => ({ label: `${from} -> ${to}`, target: { from, to } }));
-    case 'database-slow':
-    case 'slow-query':
-      return spread(base.databases, targetCount).map((database) => ({ label: database, target: { database } }));
-    case 'channel-slowdown':
-      return spread(base.channels, targetCount).map((channel) => ({ label: channel, target: { channel } }));
-    default:
-      return spread(callees, targetCount).map((service) => ({ label: `${service} #1`, target: { service, instance: 1 } }));
-  }
-}
-/** The type's own scenario's fault, with its severity, aimed at another target. */
-function faultOf(type: string, target: TargetSpec): FaultSpec {
-  const own = loadScenario(`faults/${type}`).scenario.faults![0]!;
-  const { operations: _, repeat: __, ...rest } = own;
-  return { ...rest, target, start: '1h', duration: '20m' };
-}
+const targetsOf = (type: string) => targetsOfType(type, { ...base, callees }, targetCount);
 
 const ranked = new Map<string, RankedIncident[]>(); // `${inputs}\u0000${method}\u0000${type}` -> rankings
 const algorithms = await Promise.all(methods.map((m) => resolveRcaAlgorithm(m)));
@@ -79,7 +58,7 @@ try {
       for (const seed of seeds) {
         const scenario = join(scratch, 'scenario.yaml');
         // JSON is YAML: the scenario loader reads it.
-        writeFileSync(scenario, JSON.stringify({ extends: resolveScenarioPath('fault-base'), description: `${type} on ${label}`, duration: '1h40m', faults: [faultOf(type, target)] }));
+        writeFileSync(scenario, JSON.stringify({ extends: resolveScenarioPath('fault-base'), description: `${type} on ${label}`, duration: '1h40m', faults: [faultAimedAt(type, target)] }));
         const out = join(scratch, 'data');
         rmSync(out, { recursive: true, force: true });
         await generate({ scenario, seed, out, logs: inputs.includes('metrics+logs'), metrics: true });

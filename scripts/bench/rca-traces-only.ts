@@ -32,8 +32,7 @@ import { rankIncidents, type IncidentRanking } from '../../rca/evaluate.js';
 import { listRcaAlgorithms, resolveRcaAlgorithm } from '../../rca/registry.js';
 import { missingInputs } from '../../common/plugin.js';
 import { loadScenario } from '../../sim/scenario.js';
-import type { FaultSpec, TargetSpec } from '../../sim/scenario-schema.js';
-import { acCell, arg, faultBaseTargets, generateFaultSpans, list, machineLine, spread } from '../rca-bench-data.js';
+import { acCell, arg, faultAimedAt, faultBaseTargets, generateFaultSpans, list, machineLine, targetsOfType } from '../rca-bench-data.js';
 
 const TYPES = [
   'cpu-saturation',
@@ -91,30 +90,7 @@ const edges = base.edges.filter(([from, to]) => busy(`${from} -> ${to}`));
 const owner = new Map(loadScenario('fault-base').scenario.databases?.map((d) => [d.name, d.owner]) ?? []);
 const databases = base.databases.filter((d) => busy(owner.get(d)!));
 const channels = base.channels.filter(busy);
-/** The targets of a fault type, with a label for the misses. */
-function targetsOf(type: string): { label: string; target: TargetSpec }[] {
-  switch (type) {
-    case 'network-delay':
-    case 'packet-loss':
-      return spread(edges, targetCount).map(([from, to]) => ({ label: `${from} -> ${to}`, target: { from, to } }));
-    case 'database-slow':
-    case 'slow-query':
-      return spread(databases, targetCount).map((database) => ({ label: database, target: { database } }));
-    case 'channel-slowdown':
-      return spread(channels, targetCount).map((channel) => ({ label: channel, target: { channel } }));
-    case 'code-exception':
-    case 'wrong-return':
-      return spread(callees, targetCount).map((service) => ({ label: service, target: { service } }));
-    default:
-      return spread(callees, targetCount).map((service) => ({ label: `${service} #1`, target: { service, instance: 1 } }));
-  }
-}
-/** The type's own scenario's fault, with its severity and handler, aimed at another target (its operations belong to its own target). */
-function faultOf(type: string, target: TargetSpec): FaultSpec {
-  const own = loadScenario(`faults/${type}`).scenario.faults![0]!;
-  const { operations: _, repeat: __, ...rest } = own;
-  return { ...rest, target, start: '1h', duration: '20m' };
-}
+const targetsOf = (type: string) => targetsOfType(type, { callees, edges, databases, channels }, targetCount);
 
 const ranked = new Map<string, IncidentRanking[]>(); // `${variant}\u0000${method}\u0000${type}` -> rankings
 const labels: string[] = []; // per incident of a (variant, method), in the order of the rankings
@@ -125,7 +101,7 @@ let dataSets = 0;
 try {
   for (const type of types) {
     for (const { label, target } of targetsOf(type)) {
-      const fault = faultOf(type, target);
+      const fault = faultAimedAt(type, target);
       for (const seed of seeds) {
         for (const variant of variants) {
           const { incidents, tables } = await generateFaultSpans({
