@@ -1,5 +1,6 @@
 import { selectRows } from '../data/span-table.js';
 import { quantileSorted } from '../common/quantile.js';
+import { logBinomialUpperTail } from '../detectors/stats.js';
 import { SPAN_STATUS, type SpanTable } from '../data/types.js';
 
 /**
@@ -351,20 +352,42 @@ export function abnormalTraces(a: SpanAnalysis, z = 3, novelShape?: Uint8Array):
   return out;
 }
 
-/** For each service, the instance with the most abnormal spans blamed on it (undefined when none). */
+/**
+ * For each service, the instance whose spans are abnormal beyond its service's share the most
+ * surely (the smallest binomial tail P(X >= its abnormal spans) at the service's share over its
+ * spans; ties to more abnormal spans, then the name); undefined when none is abnormal. Counted in
+ * number, the survivors of a dead instance win: they take its traffic, slower, for the whole
+ * window, while its own calls all failed, but few.
+ */
 export function worstInstances(a: SpanAnalysis, abnormal: Uint8Array): (string | undefined)[] {
-  const counts = a.index.services.map(() => new Map<number, number>());
+  const counts = a.index.services.map(() => new Map<number, { spans: number; abnormal: number }>());
   for (let i = 0; i < a.table.length; i++) {
-    if (!abnormal[i]) continue;
     const r = a.index.blameRow[i];
     const m = counts[a.index.serviceOf[r]];
-    m.set(a.table.instance[r], (m.get(a.table.instance[r]) ?? 0) + 1);
+    const inst = a.table.instance[r];
+    let c = m.get(inst);
+    if (!c) m.set(inst, (c = { spans: 0, abnormal: 0 }));
+    c.spans++;
+    if (abnormal[i]) c.abnormal++;
   }
   return counts.map((m) => {
+    let spans = 0;
+    let bad = 0;
+    for (const c of m.values()) {
+      spans += c.spans;
+      bad += c.abnormal;
+    }
+    if (!bad) return undefined;
+    const share = bad / spans;
     let best = -1;
-    let bestN = 0;
-    for (const [inst, c] of m) if (c > bestN || (c === bestN && inst < best)) [best, bestN] = [inst, c];
-    return best < 0 ? undefined : a.table.strings[best];
+    let bestTail = Infinity;
+    let bestBad = 0;
+    for (const [inst, c] of m) {
+      if (!c.abnormal) continue;
+      const tail = logBinomialUpperTail(c.abnormal, c.spans, share);
+      if (tail < bestTail || (tail === bestTail && (c.abnormal > bestBad || (c.abnormal === bestBad && inst < best)))) [best, bestTail, bestBad] = [inst, tail, c.abnormal];
+    }
+    return a.table.strings[best];
   });
 }
 

@@ -82,6 +82,31 @@ describe('calls that left no server span', () => {
     });
   }
 
+  it('are the faulty instance for the methods that pick one by its abnormal spans, though its survivors have more of them', async () => {
+    // From 600 s account-2 fails every call routed to it (1 in 5); account-1 takes the rest, one
+    // call in four slow (the load it took over): more abnormal spans, a smaller share of its own.
+    const rows = ['trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status,kind'];
+    const ns = (ms: number) => String(Math.round(ms * 1e6));
+    for (let k = 0; k < 900; k++) {
+      const t = T0 + k * S;
+      const late = t >= INCIDENT.start;
+      const inst = late ? (k % 5 === 0 ? 'account-2' : 'account-1') : `account-${1 + (k % 2)}`;
+      const failed = late && inst === 'account-2';
+      const slow = late && inst === 'account-1' && k % 4 === 1 ? 400 : 0;
+      const end = t + 12 + ((k * 7) % 5) + slow;
+      rows.push(`t${k},g${k},,gateway,gateway-1,GET /pay,${ns(t)},${ns(end + 2)},${failed ? 'error' : 'ok'},server`);
+      rows.push(`t${k},sa${k},g${k},account,${inst},POST /account,${ns(t + 1)},${ns(end)},${failed ? 'error' : 'ok'},server`);
+    }
+    const file = join(dir, 'survivors.csv');
+    writeFileSync(file, rows.join('\n') + '\n');
+    const spans = await loadSpans([file], { badRows: new BadRows('reject') });
+    for (const method of ['count', 'deepest-abnormal', 'ochiai']) {
+      const [r] = await rankIncidents(await resolveRcaAlgorithm(method), spans, [{ ...INCIDENT, rootCauseInstance: 'account-2' }]);
+      const account = r!.candidates.find((c) => c.service === 'account');
+      expect({ method, instance: account?.instance }).toEqual({ method, instance: 'account-2' });
+    }
+  });
+
   it('are named to the instance that fell silent only where one did and its silence is telling', async () => {
     const spans = nameUnknownCallees(await read(true));
     const window = selectTraces(spans, INCIDENT.start, INCIDENT.end);
