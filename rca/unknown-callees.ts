@@ -10,6 +10,7 @@
  * that per-instance evidence is not pooled across services.
  */
 import { UNKNOWN_CALLEE } from '../data/span-assembly.js';
+import { logBinomialUpperTail } from '../detectors/stats.js';
 import type { SpanTable } from '../data/types.js';
 
 /** Code of an operation served by more than one service. */
@@ -85,15 +86,23 @@ export function nameUnknownCallees(t: SpanTable, others: readonly SpanTable[] = 
 /** Calls an instance must be expected to serve in a window before its silence there counts (no call at a Poisson mean of 10: 4.5e-5). */
 const MIN_EXPECTED_CALLS = 10;
 
+/** Chance below which an instance's lost share of its service's spans counts: about a silent instance's at MIN_EXPECTED_CALLS. */
+const LOG_LOST_SHARE = Math.log(1e-4);
+
 /**
- * An incident window's calls put on `<service>/unknown` (above), named to the instance that fell
- * silent: of the service's instances in the reference, the one that writes no span in the window
- * though its reference rate (spans per minute with spans) makes MIN_EXPECTED_CALLS of them
- * expected. A dead instance is the one whose calls leave no server span, and the one that writes
- * nothing else either. Where none or several instances fell silent the calls stay on
- * `<service>/unknown`. The window itself when nothing is renamed.
+ * An incident window's calls put on `<service>/unknown` (above), named to the instance that is
+ * down. A dead instance is the one whose calls leave no server span, and the one that writes
+ * nothing else either; of the service's instances in the reference:
+ * - the one that fell silent: no span in the window though its reference rate (spans per minute
+ *   with spans) makes MIN_EXPECTED_CALLS of them expected;
+ * - else the one down part of the time (a crash loop: it serves between its crashes, and its
+ *   peers take the calls it drops): the one whose share of its service's spans in the window fell
+ *   below its reference share beyond chance (binomial lower tail under LOG_LOST_SHARE), where no
+ *   other one did.
+ * Where none is found, or several, the calls stay on `<service>/unknown`. The window itself when
+ * nothing is renamed.
  */
-export function nameSilentInstances(window: SpanTable, reference: SpanTable, windowMs: number): SpanTable {
+export function nameDownInstances(window: SpanTable, reference: SpanTable, windowMs: number): SpanTable {
   const suffix = `/${UNKNOWN_CALLEE}`;
   // Instance code -> its service's name, for the `<service>/unknown` instances the window holds.
   const pending = new Map<number, string>();
@@ -129,19 +138,33 @@ export function nameSilentInstances(window: SpanTable, reference: SpanTable, win
     const expected = (s.spans / Math.max(1, minutes.size)) * (windowMs / 60_000);
     if (expected >= MIN_EXPECTED_CALLS && windowCount(name) === 0) silent.set(s.service, [...(silent.get(s.service) ?? []), name]);
   }
+  /** The one instance of `service` whose share of its spans fell beyond chance; undefined when none or several did. */
+  const lostShare = (service: string): string | undefined => {
+    const mine = [...referenceSpans].filter(([, s]) => s.service === service);
+    const referenceTotal = mine.reduce((sum, [, s]) => sum + s.spans, 0);
+    const windowTotal = mine.reduce((sum, [name]) => sum + windowCount(name), 0);
+    if (!windowTotal) return undefined;
+    const lost = mine.filter(([name, s]) => {
+      const k = windowCount(name);
+      // P(X <= k) for X ~ Binomial(windowTotal, share) is P(Y >= windowTotal - k) for Y ~ Binomial(windowTotal, 1 - share).
+      return logBinomialUpperTail(windowTotal - k, windowTotal, 1 - s.spans / referenceTotal) < LOG_LOST_SHARE;
+    });
+    return lost.length === 1 ? lost[0]![0] : undefined;
+  };
   const renamed = new Map<number, number>();
   let strings = window.strings;
   for (const [code, service] of pending) {
     const names = silent.get(service);
-    if (names?.length !== 1) continue;
+    const down = names ? (names.length === 1 ? names[0] : undefined) : lostShare(service);
+    if (down === undefined) continue;
     // The tables of a run share one string table: a name it has keeps its code.
-    const known = strings.indexOf(names[0]);
+    const known = strings.indexOf(down);
     if (known >= 0) {
       renamed.set(code, known);
       continue;
     }
     if (strings === window.strings) strings = window.strings.slice();
-    renamed.set(code, strings.push(names[0]) - 1);
+    renamed.set(code, strings.push(down) - 1);
   }
   if (!renamed.size) return window;
   const instance = window.instance.slice();

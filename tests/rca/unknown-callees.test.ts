@@ -7,7 +7,7 @@ import { loadSpans } from '../../data/inputs.js';
 import type { Incident, SpanTable } from '../../data/types.js';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { resolveRcaAlgorithm } from '../../rca/registry.js';
-import { nameSilentInstances, nameUnknownCallees } from '../../rca/unknown-callees.js';
+import { nameDownInstances, nameUnknownCallees } from '../../rca/unknown-callees.js';
 import { selectRows, selectTraces } from '../../data/span-table.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'faultline-unknown-callees-'));
@@ -20,16 +20,17 @@ const INCIDENT: Incident = { id: 'down', start: T0 + 600 * S, end: T0 + 900 * S,
 /**
  * Client and server spans as a tracing agent records them: a gateway server span per request,
  * calling account (instances account-1, account-2) and then ledger, each call a client span on the
- * gateway and a server span on the callee. From 600 s account-2 is down: the calls routed to it
- * leave a client span only, which runs to the caller's 1 s timeout.
+ * gateway and a server span on the callee. From 600 s account-2 is down (with `crashLoop`, every
+ * other call routed to it: up between crashes): the calls it misses leave a client span only,
+ * which runs to the caller's 1 s timeout.
  */
-function spansCsv(status: boolean): string {
+function spansCsv(status: boolean, crashLoop = false): string {
   const rows = ['trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status,kind'];
   const ns = (ms: number) => String(Math.round(ms * 1e6));
   const st = (failed: boolean) => (status ? (failed ? 'error' : 'ok') : '');
   for (let k = 0; k < 900; k++) {
     const t = T0 + k * S;
-    const down = t >= INCIDENT.start && k % 2 === 1;
+    const down = t >= INCIDENT.start && k % 2 === 1 && (!crashLoop || k % 4 === 1);
     const jitter = (k * 7) % 5;
     const acctEnd = down ? t + 1 + 1000 : t + 12 + jitter;
     const end = acctEnd + 20;
@@ -42,9 +43,9 @@ function spansCsv(status: boolean): string {
   return rows.join('\n') + '\n';
 }
 
-async function read(status: boolean) {
-  const file = join(dir, `spans-${status}.csv`);
-  writeFileSync(file, spansCsv(status));
+async function read(status: boolean, crashLoop = false) {
+  const file = join(dir, `spans-${status}-${crashLoop}.csv`);
+  writeFileSync(file, spansCsv(status, crashLoop));
   return loadSpans([file], { badRows: new BadRows('reject') });
 }
 
@@ -112,15 +113,24 @@ describe('calls that left no server span', () => {
     const window = selectTraces(spans, INCIDENT.start, INCIDENT.end);
     const reference = selectTraces(spans, T0, INCIDENT.start);
     const instancesOf = (t: SpanTable) => new Set(Array.from(t.instance, (c) => t.strings[c]));
-    const named = nameSilentInstances(window, reference, INCIDENT.end - INCIDENT.start);
+    const named = nameDownInstances(window, reference, INCIDENT.end - INCIDENT.start);
     expect(instancesOf(window).has('account/unknown')).toBe(true);
     expect(instancesOf(named).has('account/unknown')).toBe(false);
     expect(instancesOf(named).has('account-2')).toBe(true);
     // Its silence over a window that short (1 s: half a call expected) tells nothing.
     const short = selectTraces(spans, INCIDENT.start, INCIDENT.start + 2 * S);
-    expect(nameSilentInstances(short, reference, 1 * S)).toBe(short);
+    expect(nameDownInstances(short, reference, 1 * S)).toBe(short);
+    // An instance down between its crashes serves a share of its service's calls far below its own.
+    const looping = nameUnknownCallees(await read(true, true));
+    const loopWindow = selectTraces(looping, INCIDENT.start, INCIDENT.end);
+    const loopNamed = nameDownInstances(loopWindow, selectTraces(looping, T0, INCIDENT.start), INCIDENT.end - INCIDENT.start);
+    expect(instancesOf(loopWindow).has('account-2')).toBe(true);
+    expect(instancesOf(loopNamed).has('account/unknown')).toBe(false);
+    // Its share of a window this short (10 s, 5 calls each) could be chance: the calls stay unnamed.
+    const brief = selectTraces(looping, INCIDENT.start, INCIDENT.start + 10 * S);
+    expect(nameDownInstances(brief, reference, 10 * S)).toBe(brief);
     // Both instances silent (no reference row of either in the window) is no one instance's fault.
     const both = selectRows(window, Uint8Array.from(window.instance, (c) => (window.strings[c]!.startsWith('account-') ? 0 : 1)));
-    expect(instancesOf(nameSilentInstances(both, reference, INCIDENT.end - INCIDENT.start)).has('account/unknown')).toBe(true);
+    expect(instancesOf(nameDownInstances(both, reference, INCIDENT.end - INCIDENT.start)).has('account/unknown')).toBe(true);
   });
 });
