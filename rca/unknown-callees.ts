@@ -103,68 +103,58 @@ const LOG_LOST_SHARE = Math.log(1e-4);
  * nothing is renamed.
  */
 export function nameDownInstances(window: SpanTable, reference: SpanTable, windowMs: number): SpanTable {
-  const suffix = `/${UNKNOWN_CALLEE}`;
   // Instance code -> its service's name, for the `<service>/unknown` instances the window holds.
   const pending = new Map<number, string>();
-  const spansOf = new Int32Array(window.strings.length);
-  for (let i = 0; i < window.length; i++) {
-    const inst = window.instance[i];
-    spansOf[inst]++;
-    if (spansOf[inst] > 1) continue;
-    const name = window.strings[inst];
-    const service = window.strings[window.service[i]];
-    if (name === `${service}${suffix}`) pending.set(inst, service);
+  const unknownInstances = unknownInstanceCodes(window.strings);
+  if (unknownInstances.size) {
+    for (let i = 0; i < window.length; i++) {
+      const inst = window.instance[i];
+      if (unknownInstances.has(inst) && !pending.has(inst)) pending.set(inst, window.strings[window.service[i]]);
+    }
   }
   if (!pending.size) return window;
   const services = new Set(pending.values());
-  const minutes = new Set<number>();
-  const referenceSpans = new Map<string, { service: string; spans: number }>();
-  for (let i = 0; i < reference.length; i++) {
-    minutes.add(Math.floor(reference.start[i] / 60_000));
-    const service = reference.strings[reference.service[i]];
-    if (!services.has(service)) continue;
-    const name = reference.strings[reference.instance[i]];
-    if (name.endsWith(suffix)) continue;
-    const s = referenceSpans.get(name);
-    if (s) s.spans++;
-    else referenceSpans.set(name, { service, spans: 1 });
+  const ref = referenceCounts(reference);
+  // Per instance of those services: spans in the reference and in the window, by name (the reference may have its own string table).
+  const instances = new Map<string, { service: string; reference: number; window: number }>();
+  for (const [code, c] of ref.spans) {
+    const service = reference.strings[c.service];
+    if (services.has(service)) instances.set(reference.strings[code], { service, reference: c.spans, window: 0 });
   }
-  const windowCount = (name: string) => {
-    const code = window.strings.indexOf(name);
-    return code >= 0 ? spansOf[code] : 0;
-  };
-  const silent = new Map<string, string[]>();
-  for (const [name, s] of referenceSpans) {
-    const expected = (s.spans / Math.max(1, minutes.size)) * (windowMs / 60_000);
-    if (expected >= MIN_EXPECTED_CALLS && windowCount(name) === 0) silent.set(s.service, [...(silent.get(s.service) ?? []), name]);
+  const windowSpans = new Map<number, number>();
+  for (let i = 0; i < window.length; i++) windowSpans.set(window.instance[i], (windowSpans.get(window.instance[i]) ?? 0) + 1);
+  for (const [code, n] of windowSpans) {
+    const c = instances.get(window.strings[code]);
+    if (c) c.window = n;
   }
-  /** The one instance of `service` whose share of its spans fell beyond chance; undefined when none or several did. */
-  const lostShare = (service: string): string | undefined => {
-    const mine = [...referenceSpans].filter(([, s]) => s.service === service);
-    const referenceTotal = mine.reduce((sum, [, s]) => sum + s.spans, 0);
-    const windowTotal = mine.reduce((sum, [name]) => sum + windowCount(name), 0);
-    if (!windowTotal) return undefined;
-    const lost = mine.filter(([name, s]) => {
-      const k = windowCount(name);
-      // P(X <= k) for X ~ Binomial(windowTotal, share) is P(Y >= windowTotal - k) for Y ~ Binomial(windowTotal, 1 - share).
-      return logBinomialUpperTail(windowTotal - k, windowTotal, 1 - s.spans / referenceTotal) < LOG_LOST_SHARE;
-    });
-    return lost.length === 1 ? lost[0]![0] : undefined;
-  };
+  const down = new Map<string, string>();
+  for (const service of services) {
+    const mine = [...instances].filter(([, c]) => c.service === service);
+    const silent = mine.filter(([, c]) => c.window === 0 && (c.reference / Math.max(1, ref.minutes)) * (windowMs / 60_000) >= MIN_EXPECTED_CALLS);
+    if (silent.length) {
+      if (silent.length === 1) down.set(service, silent[0]![0]);
+      continue;
+    }
+    const referenceTotal = mine.reduce((sum, [, c]) => sum + c.reference, 0);
+    const windowTotal = mine.reduce((sum, [, c]) => sum + c.window, 0);
+    if (!windowTotal) continue;
+    // P(X <= k) for X ~ Binomial(n, share) is P(Y >= n - k) for Y ~ Binomial(n, 1 - share).
+    const lost = mine.filter(([, c]) => logBinomialUpperTail(windowTotal - c.window, windowTotal, 1 - c.reference / referenceTotal) < LOG_LOST_SHARE);
+    if (lost.length === 1) down.set(service, lost[0]![0]);
+  }
   const renamed = new Map<number, number>();
   let strings = window.strings;
   for (const [code, service] of pending) {
-    const names = silent.get(service);
-    const down = names ? (names.length === 1 ? names[0] : undefined) : lostShare(service);
-    if (down === undefined) continue;
+    const name = down.get(service);
+    if (name === undefined) continue;
     // The tables of a run share one string table: a name it has keeps its code.
-    const known = strings.indexOf(down);
+    const known = strings.indexOf(name);
     if (known >= 0) {
       renamed.set(code, known);
       continue;
     }
     if (strings === window.strings) strings = window.strings.slice();
-    renamed.set(code, strings.push(down) - 1);
+    renamed.set(code, strings.push(name) - 1);
   }
   if (!renamed.size) return window;
   const instance = window.instance.slice();
@@ -173,4 +163,38 @@ export function nameDownInstances(window: SpanTable, reference: SpanTable, windo
     if (to !== undefined) instance[i] = to;
   }
   return { ...window, strings, instance };
+}
+
+/** Codes of the `<service>/unknown` instances a string table holds, once per table (a run's tables share theirs). */
+const unknownCodes = new WeakMap<string[], Set<number>>();
+function unknownInstanceCodes(strings: string[]): Set<number> {
+  let codes = unknownCodes.get(strings);
+  if (!codes) {
+    const suffix = `/${UNKNOWN_CALLEE}`;
+    codes = new Set();
+    for (let k = 0; k < strings.length; k++) if (strings[k].endsWith(suffix)) codes.add(k);
+    unknownCodes.set(strings, codes);
+  }
+  return codes;
+}
+
+/** A reference's minutes with spans and its spans per instance code (with the service code), once per table: every method ranks against the same one. */
+const referenceCache = new WeakMap<SpanTable, { minutes: number; spans: Map<number, { service: number; spans: number }> }>();
+function referenceCounts(reference: SpanTable): { minutes: number; spans: Map<number, { service: number; spans: number }> } {
+  let out = referenceCache.get(reference);
+  if (!out) {
+    const minutes = new Set<number>();
+    const spans = new Map<number, { service: number; spans: number }>();
+    const unknown = unknownInstanceCodes(reference.strings);
+    for (let i = 0; i < reference.length; i++) {
+      minutes.add(Math.floor(reference.start[i] / 60_000));
+      const inst = reference.instance[i];
+      if (unknown.has(inst)) continue;
+      const c = spans.get(inst);
+      if (c) c.spans++;
+      else spans.set(inst, { service: reference.service[i], spans: 1 });
+    }
+    referenceCache.set(reference, (out = { minutes: minutes.size, spans }));
+  }
+  return out;
 }
