@@ -355,40 +355,55 @@ export function abnormalTraces(a: SpanAnalysis, z = 3, novelShape?: Uint8Array):
 /**
  * For each service, the instance whose spans are abnormal beyond its service's share the most
  * surely (the smallest binomial tail P(X >= its abnormal spans) at the service's share over its
- * spans; ties to more abnormal spans, then the name); undefined when none is abnormal. Counted in
- * number, the survivors of a dead instance win: they take its traffic, slower, for the whole
- * window, while its own calls all failed, but few.
+ * spans; ties to more abnormal spans, then the instance interned first); undefined when none is
+ * abnormal. Counted in number, the survivors of a dead instance win: they take its traffic,
+ * slower, for the whole window, while its own calls all failed, but few.
  */
 export function worstInstances(a: SpanAnalysis, abnormal: Uint8Array): (string | undefined)[] {
-  const counts = a.index.services.map(() => new Map<number, { spans: number; abnormal: number }>());
-  for (let i = 0; i < a.table.length; i++) {
-    const r = a.index.blameRow[i];
-    const m = counts[a.index.serviceOf[r]];
-    const inst = a.table.instance[r];
-    let c = m.get(inst);
-    if (!c) m.set(inst, (c = { spans: 0, abnormal: 0 }));
-    c.spans++;
-    if (abnormal[i]) c.abnormal++;
+  const t = a.table;
+  // Instance code -> dense index, per instance its service, spans and abnormal spans.
+  const dense = scratchFor(t.strings);
+  const codes: number[] = [];
+  const serviceOf: number[] = [];
+  const spans: number[] = [];
+  const bad: number[] = [];
+  try {
+    for (let i = 0; i < t.length; i++) {
+      const r = a.index.blameRow[i];
+      const inst = t.instance[r];
+      let d = dense[inst];
+      if (d < 0) {
+        d = dense[inst] = codes.length;
+        codes.push(inst);
+        serviceOf.push(a.index.serviceOf[r]);
+        spans.push(0);
+        bad.push(0);
+      }
+      spans[d]++;
+      if (abnormal[i]) bad[d]++;
+    }
+  } finally {
+    for (const c of codes) dense[c] = -1;
   }
-  return counts.map((m) => {
-    let spans = 0;
-    let bad = 0;
-    for (const c of m.values()) {
-      spans += c.spans;
-      bad += c.abnormal;
+  const serviceSpans = new Float64Array(a.index.services.length);
+  const serviceBad = new Float64Array(a.index.services.length);
+  for (let d = 0; d < codes.length; d++) {
+    serviceSpans[serviceOf[d]] += spans[d];
+    serviceBad[serviceOf[d]] += bad[d];
+  }
+  const best = new Int32Array(a.index.services.length).fill(-1);
+  const bestTail = new Float64Array(a.index.services.length).fill(Infinity);
+  for (let d = 0; d < codes.length; d++) {
+    if (!bad[d]) continue;
+    const s = serviceOf[d];
+    const tail = logBinomialUpperTail(bad[d], spans[d], serviceBad[s] / serviceSpans[s]);
+    const b = best[s];
+    if (b < 0 || tail < bestTail[s] || (tail === bestTail[s] && (bad[d] > bad[b] || (bad[d] === bad[b] && codes[d] < codes[b])))) {
+      best[s] = d;
+      bestTail[s] = tail;
     }
-    if (!bad) return undefined;
-    const share = bad / spans;
-    let best = -1;
-    let bestTail = Infinity;
-    let bestBad = 0;
-    for (const [inst, c] of m) {
-      if (!c.abnormal) continue;
-      const tail = logBinomialUpperTail(c.abnormal, c.spans, share);
-      if (tail < bestTail || (tail === bestTail && (c.abnormal > bestBad || (c.abnormal === bestBad && inst < best)))) [best, bestTail, bestBad] = [inst, tail, c.abnormal];
-    }
-    return a.table.strings[best];
-  });
+  }
+  return Array.from(best, (d) => (d < 0 ? undefined : t.strings[codes[d]]));
 }
 
 /**
