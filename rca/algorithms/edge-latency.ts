@@ -24,6 +24,9 @@ function ownShares(a: SpanAnalysis, g: EdgeGaps, z: number): Map<string, { servi
     let s = out.get(inst);
     if (!s) out.set(inst, (s = { service: t.strings[t.service[r]], calls: 0, slow: 0, failed: 0 }));
     s.calls++;
+    const slowSelf = scores.known[i] === 1 && scores.zSelf[i] > z;
+    const failed = isError(t, i);
+    if (!slowSelf && !failed) continue;
     let childFailed = false;
     let childAbnormal = false;
     for (let c = ix.firstChild[i]; c >= 0 && !childFailed; c = ix.nextSibling[c]) {
@@ -32,8 +35,8 @@ function ownShares(a: SpanAnalysis, g: EdgeGaps, z: number): Map<string, { servi
     }
     // After a call that failed, timed out or was given up on, a caller waits, backs off and
     // retries: the time between its calls grows for its callee's sake, not its own.
-    if (scores.known[i] && scores.zSelf[i] > z && !childAbnormal) s.slow++;
-    if (isError(t, i) && !childFailed) s.failed++;
+    if (slowSelf && !childAbnormal) s.slow++;
+    if (failed && !childFailed) s.failed++;
   }
   return out;
 }
