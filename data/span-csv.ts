@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BadRows } from '../common/bad-rows.js';
 import { fieldCount, readCsvBatches, recordTexts, repeatedColumn } from '../common/csv.js';
 import { trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
-import { instantProblem, LATEST_INSTANT_MS, parseNanosAsMs, SplitTime, UNIT_NAMES, type NumericTimeUnit } from '../common/instant.js';
+import { instantProblem, LATEST_INSTANT_MS, SplitTime, UNIT_NAMES, type NumericTimeUnit } from '../common/instant.js';
 import { readInTurn, uncompressedSize } from '../common/text-lines.js';
 import { SpanAssembler, spanKindOf, spanStatusOf, type SpanAssemblyOptions } from './span-assembly.js';
 import { RunInterner } from '../common/string-dictionary.js';
@@ -178,8 +178,6 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
     const { start: startCol, startUnit, end: endCol, endUnit, isDuration, startKey, endKey } = times!;
     const startName = theirs(startKey);
     const endName = theirs(endKey);
-    // Unix nanoseconds start and end (faultline's own and most exports) keep their own reader.
-    const nanos = startUnit === 'ns' && endUnit === 'ns' && !isDuration;
     const instanceCol = instance >= 0 ? instance : service;
     const noOperation = dict.internString('');
     const traces = (runs.trace ??= new RunInterner(dict));
@@ -195,29 +193,19 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       }
       const startF = f + startCol;
       const endF = f + endCol;
-      let startMs: number;
+      startAt.read(b, rows.start[startF], rows.end[startF], startUnit);
+      endAt.read(b, rows.start[endF], rows.end[endF], endUnit);
+      const startMs = startAt.value();
+      let timesProblem = timeProblem(startName, startMs, startUnit, b, rows.start[startF], rows.end[startF]);
       let endMs: number;
-      let timesProblem: string;
-      if (nanos) {
-        startMs = parseNanosAsMs(b, rows.start[startF], rows.end[startF]);
-        endMs = parseNanosAsMs(b, rows.start[endF], rows.end[endF]);
-        timesProblem =
-          timeProblem(startName, startMs, 'ns', b, rows.start[startF], rows.end[startF]) ||
-          timeProblem(endName, endMs, 'ns', b, rows.start[endF], rows.end[endF]);
+      if (isDuration) {
+        timesProblem ||= durationProblem(endName, endAt.ms, endUnit, b, rows.start[endF], rows.end[endF]);
+        endAt.add(startAt);
+        endMs = endAt.value();
+        if (!timesProblem && !(endMs < LATEST_INSTANT_MS)) timesProblem = `${endName}: ${utf8(b, rows.start[endF], rows.end[endF])} ${UNIT_NAMES[endUnit]} ends the span after 2099`;
       } else {
-        startAt.read(b, rows.start[startF], rows.end[startF], startUnit);
-        endAt.read(b, rows.start[endF], rows.end[endF], endUnit);
-        startMs = startAt.value();
-        timesProblem = timeProblem(startName, startMs, startUnit, b, rows.start[startF], rows.end[startF]);
-        if (isDuration) {
-          timesProblem ||= durationProblem(endName, endAt.ms, endUnit, b, rows.start[endF], rows.end[endF]);
-          endAt.add(startAt);
-          endMs = endAt.value();
-          if (!timesProblem && !(endMs < LATEST_INSTANT_MS)) timesProblem = `${endName}: ${utf8(b, rows.start[endF], rows.end[endF])} ${UNIT_NAMES[endUnit]} ends the span after 2099`;
-        } else {
-          endMs = endAt.value();
-          timesProblem ||= timeProblem(endName, endMs, endUnit, b, rows.start[endF], rows.end[endF]);
-        }
+        endMs = endAt.value();
+        timesProblem ||= timeProblem(endName, endMs, endUnit, b, rows.start[endF], rows.end[endF]);
       }
       const problem =
         timesProblem ||
