@@ -279,6 +279,9 @@ const LEVEL_KEYS = ['level', 'severity', 'lvl', 'loglevel', 'log.level', 'leveln
 /** Level words that only a level field holds (Serilog's, Google Cloud's): in free text they are words like any other. */
 const FIELD_LEVEL_WORDS: Record<string, number> = { VERBOSE: LOG_LEVEL.trace, INFORMATION: LOG_LEVEL.info, DEFAULT: LOG_LEVEL.info, ALERT: LOG_LEVEL.fatal, EMERGENCY: LOG_LEVEL.fatal };
 
+/** pino's and bunyan's numeric levels 10, 20, ... 60. */
+const PINO_LEVELS = [LOG_LEVEL.trace, LOG_LEVEL.debug, LOG_LEVEL.info, LOG_LEVEL.warn, LOG_LEVEL.error, LOG_LEVEL.fatal];
+
 /**
  * LOG_LEVEL of a structured level field: a level word (any spelling levelOf reads, and Serilog's
  * and Google Cloud's), or a number as pino and bunyan write them
@@ -286,11 +289,13 @@ const FIELD_LEVEL_WORDS: Record<string, number> = { VERBOSE: LOG_LEVEL.trace, IN
  * 3 error, 4 warn, 5-6 info, 7 debug); unknown for anything else.
  */
 export function structuredLevel(value: unknown): number {
-  if (typeof value === 'string') return levelOf(value) !== LOG_LEVEL.unknown ? levelOf(value) : (FIELD_LEVEL_WORDS[value.toUpperCase()] ?? LOG_LEVEL.unknown);
+  if (typeof value === 'string') {
+    const word = levelOf(value);
+    return word !== LOG_LEVEL.unknown ? word : (FIELD_LEVEL_WORDS[value.toUpperCase()] ?? LOG_LEVEL.unknown);
+  }
   if (typeof value !== 'number' || !Number.isInteger(value)) return LOG_LEVEL.unknown;
   if (value >= 0 && value <= 7) return value <= 2 ? LOG_LEVEL.fatal : value === 3 ? LOG_LEVEL.error : value === 4 ? LOG_LEVEL.warn : value === 7 ? LOG_LEVEL.debug : LOG_LEVEL.info;
-  const pino = [LOG_LEVEL.trace, LOG_LEVEL.debug, LOG_LEVEL.info, LOG_LEVEL.warn, LOG_LEVEL.error, LOG_LEVEL.fatal];
-  return value % 10 === 0 && value >= 10 && value <= 60 ? pino[value / 10 - 1] : LOG_LEVEL.unknown;
+  return value % 10 === 0 && value >= 10 && value <= 60 ? PINO_LEVELS[value / 10 - 1] : LOG_LEVEL.unknown;
 }
 
 /** The message of a JSON log line and the level it states (unknown when none); undefined when it is no JSON object with a message. */
