@@ -77,7 +77,7 @@ try {
               ...(telemetry.baselineLogs ? { baselineLogs: telemetry.baselineLogs } : {}),
             });
             const key = `${set}\u0000${m.name}\u0000${type}`;
-            ranked.set(key, [...(ranked.get(key) ?? []), ...r]);
+            (ranked.get(key) ?? ranked.set(key, []).get(key)!).push(...r);
             line.push(`${m.name} ${r.map((x) => `${x.rank} (top ${x.candidates[0]?.instance ?? '-'})`).join('/')}`);
           }
           process.stderr.write(`${type} ${label} seed ${seed} ${set}: ${line.join(', ')}\n`);

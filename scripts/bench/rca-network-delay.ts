@@ -55,7 +55,7 @@ try {
           for (const m of algorithms) {
             const key = `${view}\u0000${m.name}`;
             const r = await rankIncidents(m, spans, incidents);
-            ranked.set(key, [...(ranked.get(key) ?? []), ...r]);
+            (ranked.get(key) ?? ranked.set(key, []).get(key)!).push(...r);
           }
         }
         process.stderr.write(`${from} -> ${to} severity ${severity} seed ${seed}: ${methods.map((m) => `${m} ${ranked.get(`${views[0]}\u0000${m}`)!.at(-1)!.rank}`).join(', ')}\n`);

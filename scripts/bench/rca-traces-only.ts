@@ -120,7 +120,7 @@ try {
           for (const m of algorithms) {
             const key = `${variant}\u0000${m.name}\u0000${type}`;
             const r = await rankIncidents(m, spans, incidents);
-            ranked.set(key, [...(ranked.get(key) ?? []), ...r]);
+            (ranked.get(key) ?? ranked.set(key, []).get(key)!).push(...r);
             line.push(`${m.name} ${r.map((x) => x.rank).join('/')}`);
           }
           process.stderr.write(`${type} ${label} seed ${seed} ${variant}: ${line.join(', ')}\n`);
