@@ -167,7 +167,12 @@ const FINE = new SplitTime();
  * exponent) is read as a decimal number of nanoseconds; NaN when it is neither.
  */
 export function parseNanosAsMs(b: Uint8Array, start: number, end: number): number {
-  FINE.read(b, start, end, 'ns');
+  return parseFineTime(b, start, end, 'ns');
+}
+
+/** Unix ms of a number in `unit` (SplitTime: an integer exactly, a decimal or exponent as a number of the unit); NaN when it is no number. */
+export function parseFineTime(b: Uint8Array, start: number, end: number, unit: NumericTimeUnit): number {
+  FINE.read(b, start, end, unit);
   return FINE.value();
 }
 
@@ -176,11 +181,13 @@ export function parseNanosAsMs(b: Uint8Array, start: number, end: number): numbe
  * Integer micro- and nanoseconds are read exactly (SplitTime): a double of unix nanoseconds is not.
  */
 export function parseInstantBytes(b: Uint8Array, start: number, end: number, numericUnit: NumericTimeUnit): number {
-  const n = parseDecimal(b, start, end);
-  if (Number.isNaN(n)) return parseIsoBytes(b, start, end);
-  if (numericUnit === 's' || numericUnit === 'ms' || !Number.isFinite(n)) return n * UNIT_TO_MS[numericUnit];
-  FINE.read(b, start, end, numericUnit);
-  return FINE.value();
+  if (numericUnit === 's' || numericUnit === 'ms') {
+    const n = parseDecimal(b, start, end);
+    return Number.isNaN(n) ? parseIsoBytes(b, start, end) : n * UNIT_TO_MS[numericUnit];
+  }
+  // One read of the digits: SplitTime falls back to a decimal number itself, and is NaN for text.
+  const t = parseFineTime(b, start, end, numericUnit);
+  return Number.isNaN(t) ? parseIsoBytes(b, start, end) : t;
 }
 
 const SCRATCH = Buffer.alloc(64);

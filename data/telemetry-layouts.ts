@@ -7,7 +7,7 @@
  */
 import { fieldCount, fieldText, repeatedColumn, type CsvBatch } from '../common/csv.js';
 import { LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS, type LogCsvColumn } from '../sim/formats.js';
-import { instantProblem, parseInstantBytes, parseIsoBytes, type NumericTimeUnit } from '../common/instant.js';
+import { instantProblem, parseFineTime, parseInstantBytes, parseIsoBytes, type NumericTimeUnit } from '../common/instant.js';
 import { parseDecimal, trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
 import { RunInterner, StringDictionary } from '../common/string-dictionary.js';
 import { ImportError, type BadRows } from '../common/bad-rows.js';
@@ -250,7 +250,7 @@ export function timeOfBytes(b: Uint8Array, start: number, end: number, unit: Tim
   if (Number.isNaN(n)) return parseIsoBytes(b, start, end);
   if (!Number.isFinite(n)) return n;
   const u = unitByMagnitude(n);
-  return u === 's' ? n * 1000 : u === 'ms' ? n : parseInstantBytes(b, start, end, u);
+  return u === 's' ? n * 1000 : u === 'ms' ? n : parseFineTime(b, start, end, u);
 }
 
 /** The unit of a numeric time told by its magnitude (see timeOfBytes). */
