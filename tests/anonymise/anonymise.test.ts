@@ -278,7 +278,7 @@ describe('faultline anonymise', () => {
     // An instance in a column name that no service can be derived from: refused, naming the column, nothing written.
     const wide = file('wide.csv', 'time,ledger_cpu\n1706000000,1\n');
     await expect(anonymise({ out: path.join(dir, 'bad3'), keyFile: key, metrics: [wide], metricColumns: { instance_metric: '^(.+?)_(.+)$' }, serviceFromInstance: '^(.+)-[0-9a-f]{10}-[0-9a-z]{5}$' })).rejects.toThrow(
-      `${wide}:line 1: column "ledger_cpu": instance`,
+      `${wide}:line 1: column "ledger_cpu": instance "ledger" does not match --service-from-instance ^(.+)-[0-9a-f]{10}-[0-9a-z]{5}$`,
     );
     expect(fs.existsSync(path.join(dir, 'bad3'))).toBe(false);
   });

@@ -126,6 +126,10 @@ describe('calls that left no server span', () => {
     const loopNamed = nameDownInstances(loopWindow, selectTraces(looping, T0, INCIDENT.start), INCIDENT.end - INCIDENT.start);
     expect(instancesOf(loopWindow).has('account-2')).toBe(true);
     expect(instancesOf(loopNamed).has('account/unknown')).toBe(false);
+    // Every call on account/unknown went to account-2, none to account-1.
+    const rowsOf = (t: SpanTable, name: string) => Array.from(t.instance).filter((c) => t.strings[c] === name).length;
+    expect(rowsOf(loopNamed, 'account-2')).toBe(rowsOf(loopWindow, 'account-2') + rowsOf(loopWindow, 'account/unknown'));
+    expect(rowsOf(loopNamed, 'account-1')).toBe(rowsOf(loopWindow, 'account-1'));
     // Its share of a window this short (10 s, 5 calls each) could be chance: the calls stay unnamed.
     const brief = selectTraces(looping, INCIDENT.start, INCIDENT.start + 10 * S);
     expect(nameDownInstances(brief, reference, 10 * S)).toBe(brief);
