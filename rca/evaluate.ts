@@ -76,8 +76,8 @@ function prepare(table: SpanTable, incidents: Incident[], opts: RankOptions): Pr
   const hit = list.find((p) => p.incidents === incidents && sameOptions(p.opts, opts));
   if (hit) return hit;
   // Calls that left no server span are put on the service that serves their operation (rca/unknown-callees.ts).
-  const spans = nameUnknownCallees(table, opts.baseline ? [opts.baseline] : []);
-  const baseline = opts.baseline ? nameUnknownCallees(opts.baseline, [table]) : defaultBaseline(spans, incidents);
+  const [spans, given] = nameUnknownCallees(opts.baseline ? [table, opts.baseline] : [table]) as [SpanTable, SpanTable?];
+  const baseline = given ?? defaultBaseline(spans, incidents);
   const firstStart = incidents.reduce((m, i) => Math.min(m, i.start), Infinity);
   // With the default baseline, the traces before the first incident are in it already.
   const covered = opts.baseline ? -Infinity : firstStart;

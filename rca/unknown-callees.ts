@@ -41,17 +41,25 @@ function servingServices(tables: readonly SpanTable[]): Map<string, string | nul
 }
 
 /**
- * The table with the callee of each call to `unknown` named from its operation where one service
- * serves it in this table or in `others` (see the module comment); the table itself when no call
- * goes to `unknown` or none can be named. Other columns are shared with the input.
+ * The tables with the callee of each call to `unknown` named from its operation where one service
+ * serves it in any of them (see the module comment): a table where no call goes to `unknown`, or
+ * none can be named, is returned as it is. Other columns are shared with the input.
  */
-export function nameUnknownCallees(t: SpanTable, others: readonly SpanTable[] = []): SpanTable {
-  const unknown = t.strings.indexOf(UNKNOWN_CALLEE);
-  if (unknown < 0) return t;
-  let any = false;
-  for (let i = 0; i < t.length && !any; i++) any = t.service[i] === unknown && t.instance[i] === unknown;
-  if (!any) return t;
-  const serving = servingServices([t, ...others]);
+export function nameUnknownCallees(tables: readonly SpanTable[]): SpanTable[] {
+  let serving: Map<string, string | null> | undefined;
+  return tables.map((t) => {
+    const unknown = t.strings.indexOf(UNKNOWN_CALLEE);
+    if (unknown < 0) return t;
+    let any = false;
+    for (let i = 0; i < t.length && !any; i++) any = t.service[i] === unknown && t.instance[i] === unknown;
+    if (!any) return t;
+    serving ??= servingServices(tables);
+    return named(t, unknown, serving);
+  });
+}
+
+/** `t` with its calls to `unknown` (code `unknown`) put on `<service>/unknown` where `serving` names the service. */
+function named(t: SpanTable, unknown: number, serving: Map<string, string | null>): SpanTable {
   const strings = t.strings.slice();
   const codes = new Map<string, { service: number; instance: number }>();
   const code = (name: string) => {
@@ -69,16 +77,16 @@ export function nameUnknownCallees(t: SpanTable, others: readonly SpanTable[] = 
   for (let i = 0; i < t.length; i++) {
     if (t.service[i] !== unknown || t.instance[i] !== unknown) continue;
     const op = t.operation[i];
-    let named = byOperation.get(op);
-    if (named === undefined) {
+    let callee = byOperation.get(op);
+    if (callee === undefined) {
       const s = serving.get(t.strings[op]);
-      byOperation.set(op, (named = s ? code(s) : null));
+      byOperation.set(op, (callee = s ? code(s) : null));
     }
-    if (!named) continue;
+    if (!callee) continue;
     service ??= t.service.slice();
     instance ??= t.instance.slice();
-    service[i] = named.service;
-    instance[i] = named.instance;
+    service[i] = callee.service;
+    instance[i] = callee.instance;
   }
   return service && instance ? { ...t, strings, service, instance } : t;
 }

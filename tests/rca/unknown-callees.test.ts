@@ -52,12 +52,15 @@ async function read(status: boolean, crashLoop = false) {
 describe('calls that left no server span', () => {
   it('are put on the one service that serves their operation, on an instance of its own per service', async () => {
     const t = await read(true);
-    const named = nameUnknownCallees(t);
+    const named = nameUnknownCallees([t])[0]!;
     const callees = new Set<string>();
     for (let i = 0; i < named.length; i++) if (named.strings[named.operation[i]] === 'POST /account') callees.add(`${named.strings[named.service[i]]} ${named.strings[named.instance[i]]}`);
     expect([...callees].sort()).toEqual(['account account-1', 'account account-2', 'account account/unknown']);
     // The input is left as it was.
     expect(t.strings.includes('account/unknown')).toBe(false);
+    // Every table given is named, from the operations all of them serve.
+    const [, second] = nameUnknownCallees([named, t]);
+    expect(second!.strings.includes('account/unknown')).toBe(true);
   });
 
   it('stay unknown where several services serve the operation', async () => {
@@ -69,7 +72,7 @@ describe('calls that left no server span', () => {
       }),
       { badRows: new BadRows('reject') },
     );
-    const named = nameUnknownCallees(t, [other]);
+    const named = nameUnknownCallees([t, other])[0]!;
     expect(named.strings.includes('account/unknown')).toBe(false);
   });
 
@@ -109,7 +112,7 @@ describe('calls that left no server span', () => {
   });
 
   it('are named to the instance that fell silent only where one did and its silence is telling', async () => {
-    const spans = nameUnknownCallees(await read(true));
+    const spans = nameUnknownCallees([await read(true)])[0]!;
     const window = selectTraces(spans, INCIDENT.start, INCIDENT.end);
     const reference = selectTraces(spans, T0, INCIDENT.start);
     const instancesOf = (t: SpanTable) => new Set(Array.from(t.instance, (c) => t.strings[c]));
@@ -121,7 +124,7 @@ describe('calls that left no server span', () => {
     const short = selectTraces(spans, INCIDENT.start, INCIDENT.start + 2 * S);
     expect(nameDownInstances(short, reference, 1 * S)).toBe(short);
     // An instance down between its crashes serves a share of its service's calls far below its own.
-    const looping = nameUnknownCallees(await read(true, true));
+    const looping = nameUnknownCallees([await read(true, true)])[0]!;
     const loopWindow = selectTraces(looping, INCIDENT.start, INCIDENT.end);
     const loopNamed = nameDownInstances(loopWindow, selectTraces(looping, T0, INCIDENT.start), INCIDENT.end - INCIDENT.start);
     expect(instancesOf(loopWindow).has('account-2')).toBe(true);
