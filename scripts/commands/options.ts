@@ -148,6 +148,16 @@ export function sourceOf(argv: Omit<SourceSpec, 'in'> & { in?: string | string[]
   return spec;
 }
 
+/** The parts of a source that hold data to analyse (a baseline, truth or incident list alone does not). */
+type DataPart = 'spans' | 'messages' | 'series' | 'metrics' | 'logs';
+
+/** Refuses a source with no data: neither `--in <inName>` nor any of `parts` given. */
+export function requireData(source: SourceSpec, inName: string, parts: readonly DataPart[]): void {
+  if (source.in !== undefined || parts.some((p) => source[p] !== undefined)) return;
+  const flags = parts.map((p) => `--${p}`);
+  throw new UsageError(`give --in <${inName}>, ${flags.slice(0, -1).join(', ')} or ${flags.at(-1)}`);
+}
+
 /** The flags naming a source and how to read it, as yargs gives them. */
 export interface SourceArgs {
   in?: string;

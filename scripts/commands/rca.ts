@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../../common/errors.js';
-import { given, readingOf, secondsFlag, SOURCE_FLAGS, sourceOf, splitSpecs, withFlags, type SourceArgs } from './options.js';
+import { given, readingOf, requireData, secondsFlag, SOURCE_FLAGS, sourceOf, splitSpecs, withFlags, type SourceArgs } from './options.js';
 
 interface RcaArgs extends SourceArgs {
   rules?: string;
@@ -30,7 +29,7 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
       .example('$0 rca --spans trace/ --baseline normal/ --incidents fault_list.json --service-from-instance "^(.*?)-[0-9a-f]{8,10}-[0-9a-z]{5}$" --rca all --out runs/tt', 'real spans') as never,
   handler: async (argv) => {
     const source = sourceOf(argv);
-    if (!source.in && !source.spans && !source.messages && !source.metrics && !source.logs) throw new UsageError('give --in <data set>, --spans, --messages, --metrics or --logs');
+    requireData(source, 'data set', ['spans', 'messages', 'metrics', 'logs']);
     const { rca } = await import('../../pipeline/rca.js');
     const res = await rca({
       ...source,

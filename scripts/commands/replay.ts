@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { UsageError } from '../../common/errors.js';
-import { given, readingOf, secondsFlag, SOURCE_FLAGS, sourceOf, splitSpecs, withFlags, withOption, type SourceArgs } from './options.js';
+import { given, readingOf, requireData, secondsFlag, SOURCE_FLAGS, sourceOf, splitSpecs, withFlags, withOption, type SourceArgs } from './options.js';
 
 interface ReplayArgs extends SourceArgs {
   out: string;
@@ -29,7 +28,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
   },
   handler: async (argv) => {
     const source = sourceOf(argv);
-    if (!source.in && !source.spans && !source.messages && !source.series && !source.metrics && !source.logs) throw new UsageError('give --in <folder>, or --spans, --messages, --series, --metrics or --logs');
+    requireData(source, 'folder', ['spans', 'messages', 'series', 'metrics', 'logs']);
     const { replay } = await import('../../pipeline/replay.js');
     const res = await replay({
       ...source,

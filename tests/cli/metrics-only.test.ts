@@ -114,6 +114,9 @@ describe('rca on metrics without spans', () => {
     const none = cli(['rca', '--incidents', path.join(data, 'truth.json'), '--rca', 'all', '--out', path.join(tmp, 'none')]);
     expect(none.status).toBe(2);
     expect(none.stderr).toContain('give --in <data set>, --spans, --messages, --metrics or --logs');
+    const noReplay = cli(['replay', '--incidents', path.join(data, 'truth.json'), '--out', path.join(tmp, 'none-replay')]);
+    expect(noReplay.status).toBe(2);
+    expect(noReplay.stderr).toContain('give --in <folder>, --spans, --messages, --series, --metrics or --logs');
   });
 
   it('refuses through the API too, as a usage error', async () => {
