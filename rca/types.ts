@@ -51,6 +51,11 @@ export interface RcaInput {
   baselineLogs?: LogTable;
 }
 
+/** Whether an incident has spans, in its window or its reference: a metrics- or logs-only input has none. */
+export function hasSpans(input: RcaInput): boolean {
+  return input.spans.length > 0 || input.baseline.length > 0;
+}
+
 /** The run's fault-free reference data, for methods that learn what normal looks like once. */
 export interface RcaReference {
   spans: SpanTable;

@@ -6,7 +6,7 @@ import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
 import { metricChanges, referenceScale, type ScaleRule } from '../signals/metric-change.js';
 import { ERROR_WORDS } from '../signals/log-evidence.js';
 import { spanSeries, timeRange, type InstanceSeries } from '../signals/span-series.js';
-import type { Evidence, RcaPlugin } from '../types.js';
+import { hasSpans, type Evidence, type RcaPlugin } from '../types.js';
 
 const median = (sorted: Float64Array) => {
   const pos = (sorted.length - 1) / 2;
@@ -91,7 +91,7 @@ export const baroRca: RcaPlugin = definePlugin({
       const referenceSeries = spanSeries(ref.analysis, ref.gaps, input.logs ? input.baselineLogs : undefined, words, Math.min(refFrom, logsFrom), Math.max(refTo, logsTo), options.stepMs);
       const windowSeries = spanSeries(win.analysis, win.gaps, input.logs, words, input.incident.start, input.incident.end, options.stepMs);
       // Without spans the series are the published setting's (metrics, logs): scaled as published.
-      const rule: ScaleRule = options.scale !== 'auto' ? options.scale : input.spans.length || input.baseline.length ? 'floored' : 'iqr';
+      const rule: ScaleRule = options.scale !== 'auto' ? options.scale : hasSpans(input) ? 'floored' : 'iqr';
       const found = seriesScores(referenceSeries, windowSeries, options.minReference, rule);
       if (input.metrics) {
         for (const c of metricChanges(input.metrics, input.incident, { minReference: options.minReference, scale: rule })) {

@@ -5,7 +5,7 @@ import { dropRepeatedSpans } from '../span-stats.js';
 import { metricChanges } from '../signals/metric-change.js';
 import { ERROR_WORDS, isErrorLine } from '../signals/log-evidence.js';
 import type { LogTable, SpanTable } from '../../data/types.js';
-import type { Evidence, RcaPlugin } from '../types.js';
+import { hasSpans, type Evidence, type RcaPlugin } from '../types.js';
 
 function p95(values: number[]): number {
   const v = values.slice().sort((a, b) => a - b);
@@ -115,7 +115,7 @@ export const simpleRulesRca: RcaPlugin = definePlugin({
         }
       }
       // The explanation speaks of the sources the incident has.
-      const hasSpans = input.spans.length > 0 || input.baseline.length > 0;
+      const withSpans = hasSpans(input);
       const hasLogs = input.logs !== undefined && input.baselineLogs !== undefined;
       const scores = new Map<string, InstanceScore>();
       for (const [instance, p] of parts) {
@@ -132,7 +132,7 @@ export const simpleRulesRca: RcaPlugin = definePlugin({
           evidence,
           explanation: [
             ...(input.metrics ? [`${p.metric} of ${p.metrics} metrics beyond 3 sigma`] : []),
-            ...(hasSpans ? [`${p.slowOps} of ${p.ops} operations with P95 beyond ${options.latencyFactor}x baseline`] : []),
+            ...(withSpans ? [`${p.slowOps} of ${p.ops} operations with P95 beyond ${options.latencyFactor}x baseline`] : []),
             ...(hasLogs ? [`${p.errors.toFixed(0)} error log lines above the reference rate`] : []),
           ].join('; '),
         });

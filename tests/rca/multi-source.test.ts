@@ -8,6 +8,7 @@ import { edgeGaps } from '../../rca/signals/edge-latency.js';
 import { metricChanges } from '../../rca/signals/metric-change.js';
 import { indexSpans } from '../../rca/span-stats.js';
 import { LogTemplateMiner } from '../../data/log-templates.js';
+import { emptySpanTable } from '../../data/span-table.js';
 import type { Incident, SpanTable } from '../../data/types.js';
 import type { RcaInput, RcaReference } from '../../rca/types.js';
 import { ledgerAccountLines, logTable, metricTable, TraceBuilder, type CallSpec } from './telemetry.js';
@@ -133,6 +134,21 @@ describe('metric change points', () => {
     const rules = (await first('simple-rules')).evidence!;
     expect(rules.find((x) => x.kind === 'metric')).toEqual({ kind: 'metric', subject: 'rates-1', value: 1, unit: 'metrics beyond 3 sigma', note: 'of 1 metrics' });
     expect(rules.find((x) => x.kind === 'calls')!.unit).toMatch(/^operations with P95 beyond \d+(\.\d+)?x baseline$/);
+  });
+  it("baro's auto scale is RCAEval's IQR without spans and the floored scale with them", async () => {
+    // a-1 sits at exactly 50 in its reference: IQR leaves a constant series out, the floor (5% of
+    // its typical size) judges its move to 60.
+    const flat = Array.from({ length: 40 }, (_, k) => (k < 30 ? 50 : 60));
+    const moving = Array.from({ length: 40 }, (_, k) => 40 + (k % 5) + (k >= 30 ? 1 : 0));
+    const metrics = metricTable(T0, { 'a-1': { cpu: flat }, 'b-1': { cpu: moving } });
+    const ranked = async (spans: SpanTable, scale: string) =>
+      (await rankIncidents(await resolveRcaAlgorithm(`baro:scale=${scale}`), spans, [incident], { metrics }))[0]!.candidates.map((c) => c.instance);
+    const none = emptySpanTable();
+    expect(await ranked(none, 'auto')).toEqual(await ranked(none, 'iqr'));
+    expect(await ranked(none, 'iqr')).not.toContain('a-1');
+    const { merged } = traffic({}, 'metrics');
+    expect(await ranked(merged, 'auto')).toEqual(await ranked(merged, 'floored'));
+    expect((await ranked(merged, 'floored'))[0]).toBe('a-1');
   });
 });
 
