@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
 import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
-import { isError, type SpanAnalysis, type SpanIndex } from '../span-stats.js';
-import type { SpanTable } from '../../data/types.js';
+import { isError, type SpanAnalysis } from '../span-stats.js';
 import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
 import { edgeEvidence, type EdgeGaps } from '../signals/edge-latency.js';
 import { analyseWindow, fitReference } from '../reference.js';
@@ -31,7 +30,7 @@ function ownShares(a: SpanAnalysis, g: EdgeGaps, z: number): Map<string, { servi
     let childAbnormal = false;
     for (let c = ix.firstChild[i]; c >= 0 && !childFailed; c = ix.nextSibling[c]) {
       childFailed = isError(t, c);
-      childAbnormal ||= childFailed || (scores.known[c] === 1 && scores.zDuration[c] > z) || abandoned(t, ix, g, c);
+      childAbnormal ||= childFailed || (scores.known[c] === 1 && scores.zDuration[c] > z) || g.abandoned[c] === 1;
     }
     // After a call that failed, timed out or was given up on, a caller waits, backs off and
     // retries: the time between its calls grows for its callee's sake, not its own.
@@ -39,14 +38,6 @@ function ownShares(a: SpanAnalysis, g: EdgeGaps, z: number): Map<string, { servi
     if (failed && !childFailed) s.failed++;
   }
   return out;
-}
-
-/** The callee worked longer than its caller waited: the caller gave up on the call (a timeout). */
-function abandoned(t: SpanTable, ix: SpanIndex, g: EdgeGaps, c: number): boolean {
-  // Durations on each side's own clock: no clock offset between hosts enters.
-  if (t.serverStart && t.serverEnd && t.serverEnd[c] - t.serverStart[c] > t.end[c] - t.start[c]) return true;
-  const server = ix.firstChild[c];
-  return g.clientSpan[c] === 1 && t.end[server] - t.start[server] > t.end[c] - t.start[c];
 }
 
 /**

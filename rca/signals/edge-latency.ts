@@ -27,6 +27,11 @@ export interface EdgeGaps {
   callerRow: Int32Array;
   /** 1 for a client span whose only child is the server span on the callee: its self-time is the gap. */
   clientSpan: Uint8Array;
+  /**
+   * 1 at the caller's row of a call whose callee worked longer than the caller waited (the caller
+   * gave up: a timeout). Durations on each side's own clock, so no clock offset between hosts enters.
+   */
+  abandoned: Uint8Array;
 }
 
 /** Gaps of every call of a table (see the module comment). */
@@ -35,13 +40,16 @@ export function edgeGaps(t: SpanTable, ix: SpanIndex): EdgeGaps {
   const gap = new Float64Array(n).fill(NaN);
   const callerRow = new Int32Array(n).fill(-1);
   const clientSpan = new Uint8Array(n);
+  const abandoned = new Uint8Array(n);
   const ss = t.serverStart;
   const se = t.serverEnd;
   const viewed = (i: number) => ss !== undefined && se !== undefined && ss[i] === ss[i] && se[i] === se[i];
   for (let i = 0; i < n; i++) {
     if (viewed(i)) {
       // The row is the caller's view of the call, with the callee's own beside it.
-      gap[i] = Math.max(0, t.end[i] - t.start[i] - (se![i] - ss![i]));
+      const d = t.end[i] - t.start[i] - (se![i] - ss![i]);
+      gap[i] = Math.max(0, d);
+      abandoned[i] = d < 0 ? 1 : 0;
       callerRow[i] = t.parent[i];
       continue;
     }
@@ -49,11 +57,13 @@ export function edgeGaps(t: SpanTable, ix: SpanIndex): EdgeGaps {
     if (c < 0 || ix.nextSibling[c] >= 0 || viewed(c)) continue;
     if (t.instance[c] === t.instance[i] && t.service[c] === t.service[i]) continue;
     // A client span (row i, on the caller) whose only child is the server span on the callee.
-    gap[c] = Math.max(0, t.end[i] - t.start[i] - (t.end[c] - t.start[c]));
+    const d = t.end[i] - t.start[i] - (t.end[c] - t.start[c]);
+    gap[c] = Math.max(0, d);
+    abandoned[i] = d < 0 ? 1 : 0;
     callerRow[c] = i;
     clientSpan[i] = 1;
   }
-  return { gap, callerRow, clientSpan };
+  return { gap, callerRow, clientSpan, abandoned };
 }
 
 /** `callerService\0calleeService\0calleeOperation` of a call with a known gap. */

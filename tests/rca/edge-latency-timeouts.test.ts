@@ -3,6 +3,8 @@ import { SpanTableBuilder } from '../../data/span-table.js';
 import { SPAN_STATUS, type Incident } from '../../data/types.js';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { resolveRcaAlgorithm } from '../../rca/registry.js';
+import { edgeGaps } from '../../rca/signals/edge-latency.js';
+import { indexSpans } from '../../rca/span-stats.js';
 
 const T0 = 1_700_000_000_000;
 const S = 1000;
@@ -43,5 +45,31 @@ describe('edge-latency: a caller waiting on a callee that timed out', () => {
     const [r] = await rankIncidents(await resolveRcaAlgorithm('edge-latency'), table(), [INCIDENT]);
     expect(r!.candidates[0]).toMatchObject({ service: 'limit', instance: 'limit-1' });
     expect(r!.candidates.find((c) => c.service === 'pay')?.explanation).toMatch(/; 0% slow and 0% failed on its own/);
+  });
+});
+
+describe('edge gaps: calls given up on', () => {
+  it('are the calls whose callee worked longer than the caller waited, folded or as client and server spans', () => {
+    const t = table();
+    const g = edgeGaps(t, indexSpans(t));
+    const marked: string[] = [];
+    for (let i = 0; i < t.length; i++) if (g.abandoned[i]) marked.push(`${t.strings[t.instance[i]]} ${t.start[i] >= INCIDENT.start}`);
+    // Every call pay gave up on, and nothing else: the retries and the audit checks were answered in time.
+    expect(marked.length).toBe(300);
+    expect(new Set(marked)).toEqual(new Set(['limit-1 true']));
+
+    const b = new SpanTableBuilder();
+    const id = (s: string) => b.intern(s);
+    const unknown = SPAN_STATUS.unknown;
+    const root = b.add(id('t'), id('r'), -1, id('pay'), id('pay-1'), id('POST /pay'), T0, T0 + 40, unknown);
+    const gaveUp = b.add(id('t'), id('c1'), root, id('pay'), id('pay-1'), id('POST /limit'), T0 + 1, T0 + 11, unknown);
+    b.add(id('t'), id('s1'), gaveUp, id('limit'), id('limit-1'), id('POST /limit'), T0 + 2, T0 + 30, unknown);
+    const answered = b.add(id('t'), id('c2'), root, id('pay'), id('pay-1'), id('POST /limit'), T0 + 12, T0 + 22, unknown);
+    const server = b.add(id('t'), id('s2'), answered, id('limit'), id('limit-2'), id('POST /limit'), T0 + 13, T0 + 21, unknown);
+    const split = b.finish();
+    const gs = edgeGaps(split, indexSpans(split));
+    expect(Array.from(gs.clientSpan)).toEqual([0, 1, 0, 1, 0]);
+    expect(Array.from(gs.abandoned)).toEqual([0, 1, 0, 0, 0]);
+    expect(gs.gap[server]).toBeCloseTo(2, 9);
   });
 });
