@@ -12,7 +12,7 @@ import { csvField } from '../common/text-lines.js';
 import { LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS } from '../sim/formats.js';
 import { levelOf, splitLogLine } from '../data/log-templates.js';
 import { metricCellValue } from '../data/metric-csv.js';
-import { logLayout, metricLayout, type MetricLayout, type ServiceFromInstance, type TimeUnitRule } from '../data/telemetry-layouts.js';
+import { columnInstances, logLayout, metricLayout, type ServiceFromInstance, type TimeUnitRule } from '../data/telemetry-layouts.js';
 import { LOG_LEVEL } from '../data/types.js';
 import type { Pseudonymiser } from './pseudonymise.js';
 import type { KeyedCsvSinks } from './sinks.js';
@@ -184,7 +184,7 @@ export async function learnMetricNames(file: string, ctx: TelemetryContext): Pro
     quiet(ctx),
     (h) => {
       const layout = metricLayout(h, file, ctx.metricColumns);
-      for (const g of columnGroups(layout, h, file, ctx)) {
+      for (const g of columnInstances(layout, h, file, ctx.services)) {
         ctx.p.map('service', g.service);
         ctx.p.map('instance', g.instance);
       }
@@ -200,33 +200,6 @@ export async function learnMetricNames(file: string, ctx: TelemetryContext): Pro
   );
 }
 
-/** In an `instance_metric` layout, one instance's columns: per metric name, its header index. */
-interface ColumnGroup {
-  instance: string;
-  service: string;
-  columns: Map<string, number>;
-}
-
-/**
- * An `instance_metric` layout's instances, in the order their columns first appear, each with its
- * service (derived as the readers derive it: a name no service comes from is refused, naming the
- * column); none for a layout with key columns.
- */
-function columnGroups(layout: MetricLayout, header: string[], file: string, ctx: TelemetryContext): ColumnGroup[] {
-  const groups = new Map<string, ColumnGroup>();
-  for (const m of layout.metrics) {
-    if (m.instance === undefined) return [];
-    let g = groups.get(m.instance);
-    if (!g) {
-      const service = ctx.services.of(m.instance);
-      if (service === undefined) throw new ImportError(file, 'line 1', ctx.services.mismatch(`column "${header[m.column]}": instance`, m.instance));
-      groups.set(m.instance, (g = { instance: m.instance, service, columns: new Map() }));
-    }
-    g.columns.set(m.name, m.column);
-  }
-  return [...groups.values()];
-}
-
 /**
  * One metric file into the sinks in faultline's wide metric layout; metric names scrubbed as text.
  * An `instance_metric` file (instances in column names) gives one row per instance and input row,
@@ -237,17 +210,22 @@ export async function anonymiseMetricFile(file: string, sinks: KeyedCsvSinks, ct
   let rows = 0;
   let header: string[] = [];
   let outHeader = '';
-  let groups: { service: string; instance: string; columns: number[] }[] = [];
+  // Per instance: its pseudonym, its service and instance cells, and per output metric its column (-1: none).
+  let groups: { instance: string; keys: string; columns: number[] }[] = [];
   const ids = { service: 0, instance: 0 };
   const layout = await eachRecord(
     file,
     ctx,
     (h) => {
       const layout = metricLayout((header = h), file, ctx.metricColumns);
-      const byInstance = columnGroups(layout, header, file, ctx);
+      const byInstance = columnInstances(layout, header, file, ctx.services);
       const names = byInstance.length ? [...new Set(layout.metrics.map((m) => m.name))] : layout.metrics.map((m) => m.name);
       outHeader = metricHeader(names, file, p, `${field}.name`);
-      groups = byInstance.map((g) => ({ service: p.map('service', g.service), instance: p.map('instance', g.instance), columns: names.map((n) => g.columns.get(n) ?? -1) }));
+      groups = byInstance.map((g) => {
+        const columns = new Map(g.metrics.map((k) => [layout.metrics[k].name, layout.metrics[k].column]));
+        const instance = p.map('instance', g.instance);
+        return { instance, keys: `${csvField(p.map('service', g.service))},${csvField(instance)}`, columns: names.map((n) => columns.get(n) ?? -1) };
+      });
       return layout;
     },
     (layout, header, batch, r) => {
@@ -258,9 +236,11 @@ export async function anonymiseMetricFile(file: string, sinks: KeyedCsvSinks, ct
       const bad = layout.metrics.find((m) => metricCellValue(batch.bytes, batch.start[f + m.column], batch.end[f + m.column]) === undefined);
       if (bad) return ctx.badRows.report(file, where, `${header[bad.column]}: not a number: "${fieldText(batch, f + bad.column)}"`);
       if (groups.length) {
+        const at = csvField(time);
         for (const g of groups) {
-          const row = [time, g.service, g.instance, ...g.columns.map((c) => (c < 0 ? '' : cell(batch, r, c)))];
-          sinks.append(g.instance, outHeader, row.map(csvField).join(','));
+          let line = `${at},${g.keys}`;
+          for (const c of g.columns) line += c < 0 ? ',' : `,${csvField(cell(batch, r, c))}`;
+          sinks.append(g.instance, outHeader, line);
           rows++;
         }
         ids.service += groups.length;

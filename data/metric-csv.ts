@@ -4,13 +4,13 @@
  * Files may carry different metrics (a column missing from a file is NaN there). Layouts are
  * recognised from the header (telemetry-layouts.ts).
  */
-import { BadRows, ImportError } from '../common/bad-rows.js';
+import { BadRows } from '../common/bad-rows.js';
 import { fieldText, readCsvBatches, recordTexts } from '../common/csv.js';
 import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
 import { grown } from '../common/typed-array.js';
 import { StringDictionary } from '../common/string-dictionary.js';
 import { csvFilesOf, inWindows, type TimeWindow } from './csv-files.js';
-import { InstanceServices, metricLayout, ServiceFromInstance, startRow, type MetricLayout, type RowStart } from './telemetry-layouts.js';
+import { columnInstances, InstanceServices, metricLayout, ServiceFromInstance, startRow, type RowStart } from './telemetry-layouts.js';
 import type { MetricTable } from './types.js';
 import { readMetricFrame } from '../sim/read.js';
 
@@ -31,30 +31,6 @@ export interface MetricReadStats {
   files: number;
   /** Per file whose `instance_metric` pattern left columns unread: the file and those columns. */
   ignored?: { file: string; columns: string[] }[];
-}
-
-/** The instances of an `instance_metric` layout: each one's codes and the layout's metrics it holds. */
-interface ColumnInstance {
-  service: number;
-  instance: number;
-  metrics: number[];
-}
-
-/** The instances an `instance_metric` layout's columns name, in header order, services derived once. */
-function columnInstances(layout: MetricLayout, header: string[], file: string, services: ServiceFromInstance, b: MetricTableBuilder): ColumnInstance[] {
-  const byName = new Map<string, ColumnInstance>();
-  layout.metrics.forEach((m, k) => {
-    const name = m.instance!;
-    let at = byName.get(name);
-    if (!at) {
-      const service = services.of(name);
-      if (service === undefined) throw new ImportError(file, 'line 1', services.mismatch(`column "${header[m.column]}": instance`, name));
-      at = { service: b.intern(service), instance: b.intern(name), metrics: [] };
-      byName.set(name, at);
-    }
-    at.metrics.push(k);
-  });
-  return [...byName.values()];
 }
 
 /** A metric cell's bytes: a finite decimal number, NaN for an empty, `NaN`, `nan` or `null` cell, undefined when it is neither. */
@@ -180,7 +156,7 @@ export async function readMetrics(paths: string | readonly string[], opts: ReadM
       let columnOf: number[] = [];
       let parsed = new Float64Array(0);
       let derived: InstanceServices | undefined;
-      let perColumn: ColumnInstance[] | undefined;
+      let perColumn: { service: number; instance: number; metrics: number[] }[] | undefined;
       for await (const rows of readCsvBatches(file)) {
         const bytes = rows.bytes;
         let r = 0;
@@ -190,7 +166,7 @@ export async function readMetrics(paths: string | readonly string[], opts: ReadM
           columnOf = layout.metrics.map((m) => b.metric(m.name));
           parsed = new Float64Array(layout.metrics.length);
           if (layout.metrics[0].instance !== undefined) {
-            perColumn = columnInstances(layout, header, file, services, b);
+            perColumn = columnInstances(layout, header, file, services).map((c) => ({ service: b.intern(c.service), instance: b.intern(c.instance), metrics: c.metrics }));
             if (layout.unmatched.length) (counts.ignored ??= []).push({ file, columns: layout.unmatched });
           } else if (layout.service < 0) derived = new InstanceServices(services, b.dictionary);
           r = 1;

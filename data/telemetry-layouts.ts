@@ -265,6 +265,34 @@ export function timeOfCell(text: string, unit: TimeUnitRule): number {
   return timeOfBytes(bytes, 0, bytes.length, unit);
 }
 
+/** In an `instance_metric` layout, one instance named by column names: its service and its metrics (indices into `layout.metrics`). */
+export interface ColumnInstance {
+  instance: string;
+  service: string;
+  metrics: number[];
+}
+
+/**
+ * The instances an `instance_metric` layout's columns name, in the order their columns first
+ * appear, each with its service, derived once (a name no service comes from is refused, naming its
+ * column); none for a layout with key columns.
+ */
+export function columnInstances(layout: MetricLayout, header: string[], file: string, services: ServiceFromInstance): ColumnInstance[] {
+  const byName = new Map<string, ColumnInstance>();
+  for (let k = 0; k < layout.metrics.length; k++) {
+    const m = layout.metrics[k];
+    if (m.instance === undefined) return [];
+    let at = byName.get(m.instance);
+    if (!at) {
+      const service = services.of(m.instance);
+      if (service === undefined) throw new ImportError(file, 'line 1', services.mismatch(`column "${header[m.column]}": instance`, m.instance));
+      byName.set(m.instance, (at = { instance: m.instance, service, metrics: [] }));
+    }
+    at.metrics.push(k);
+  }
+  return [...byName.values()];
+}
+
 /**
  * `--service-from-instance`: the service of an instance (pod) name is the regex's first capture
  * group; without a regex, the `fallback` regex's (when given), else the instance name itself.

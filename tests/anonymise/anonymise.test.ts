@@ -289,9 +289,14 @@ describe('faultline anonymise', () => {
     for (let k = 0; k < 20; k++) lines.push(`${T0 / 1000 + k * 60},${k / 10},${200 + k},${k % 3 ? k : ''},${k * 7}`);
     const wide = file('wide-metrics.csv', `${lines.join('\n')}\n`);
     const reading = { metricColumns: { instance_metric: '^(.+?-[0-9a-f]{10}-[0-9a-z]{5})_(.+)$' }, serviceFromInstance: '^(.+)-[0-9a-f]{10}-[0-9a-z]{5}$' };
+    // A log line of another pod that names one of them: the pod is known from the metric columns, so the text gets its pseudonym.
+    const mention = file('wide-logs.csv', `time,service,instance,trace_id,span_id,level,message\n${T0 / 1000},gateway,gateway-1,,,WARN,retry on ${pods[0]} after timeout\n`);
     const out2 = path.join(dir, 'wide-out');
-    const res = await anonymise({ out: out2, keyFile: key, metrics: [wide], ...reading, timeShift: 'none' });
-    expect(res.report.outputs).toEqual({ 'metrics/': { rows: 40, files: 2 } });
+    const res = await anonymise({ out: out2, keyFile: key, metrics: [wide], logs: [mention], ...reading, timeShift: 'none' });
+    expect(res.report.outputs).toEqual({ 'metrics/': { rows: 40, files: 2 }, 'logs/': { rows: 1, files: 1 } });
+    const logText = outputs(out2).find((f) => f.rel.startsWith('logs'))!.text;
+    expect(logText).not.toContain(pods[0]);
+    expect(logText).toContain(`retry on ${p.map('instance', pods[0])}`);
     expect(res.report.droppedColumns).toEqual([p.scrubText('host_load', 'metrics.name')]);
     const written = fs.readdirSync(path.join(out2, 'metrics')).map((f) => zlib.gunzipSync(fs.readFileSync(path.join(out2, 'metrics', f))).toString()).join('\n');
     for (const real of [...pods, 'ledger', 'pay']) expect(written).not.toContain(real);
