@@ -77,19 +77,16 @@ export async function loadPluginModule<Instance>(path: string, opts: ModuleLoadO
       `${kind} module ${path}: exports no ${kind}: expected a default export or an export named "${exportName}" with name (string), description (string) and create(options) (function)`,
     );
   }
-  const needs = candidate.needs ?? defaultNeeds;
-  if (!Array.isArray(needs) || !needs.every((n) => (INPUT_KINDS as readonly string[]).includes(n))) {
-    throw new PluginSpecError(`${kind} module ${path}: needs must list some of ${INPUT_KINDS.join(', ')}`);
-  }
+  const needs: unknown = candidate.needs ?? defaultNeeds;
   const needsAny: unknown = candidate.needsAny;
-  if (needsAny !== undefined && !(Array.isArray(needsAny) && needsAny.every((n) => (INPUT_KINDS as readonly string[]).includes(n)))) {
-    throw new PluginSpecError(`${kind} module ${path}: needsAny must list some of ${INPUT_KINDS.join(', ')}`);
+  for (const [field, list] of [['needs', needs], ['needsAny', needsAny ?? []]] as const) {
+    if (!isKindList(list)) throw new PluginSpecError(`${kind} module ${path}: ${field} must list some of ${INPUT_KINDS.join(', ')}`);
   }
   const label = `${kind} ${candidate.name} (${path})`;
   const plugin: Plugin<Instance> = {
     name: candidate.name,
     description: candidate.description,
-    needs,
+    needs: needs as InputKind[],
     create: (options) => {
       let instance: unknown;
       try {
@@ -102,7 +99,7 @@ export async function loadPluginModule<Instance>(path: string, opts: ModuleLoadO
   };
   if (candidate.options) plugin.options = candidate.options;
   if (candidate.optionAliases) plugin.optionAliases = candidate.optionAliases;
-  if (needsAny) plugin.needsAny = needsAny as InputKind[];
+  if (needsAny !== undefined) plugin.needsAny = needsAny as InputKind[];
   if (candidate.uses) plugin.uses = candidate.uses;
   if (candidate.close) {
     const close = candidate.close.bind(candidate);
@@ -154,4 +151,9 @@ function guardInstance(label: string, instance: unknown, opts: ModuleLoadOptions
 /** Whether a plugin spec names a JS module by path rather than a built-in. */
 export function isModulePath(spec: string): boolean {
   return /\.(c|m)?js$/.test(spec) || spec.startsWith('.') || spec.startsWith('/');
+}
+
+/** Whether a module's `needs` or `needsAny` is a list of input kinds. */
+function isKindList(list: unknown): list is InputKind[] {
+  return Array.isArray(list) && list.every((n) => (INPUT_KINDS as readonly unknown[]).includes(n));
 }

@@ -175,6 +175,9 @@ describe('plugins on metrics without spans', () => {
     const bad = path.join(tmp, 'bad-needs.mjs');
     writeFileSync(bad, "export default { name: 'y', description: 'y', needsAny: ['traces'], create: () => ({ rank: () => [] }) };\n");
     await expect(rca({ ...source(), rca: [bad], out: path.join(tmp, 'bad-needs') })).rejects.toThrow(/needsAny must list some of kpis, spans, metrics, logs/);
+    const badNeeds = path.join(tmp, 'bad-needs-list.mjs');
+    writeFileSync(badNeeds, "export default { name: 'z', description: 'z', needs: 'spans', create: () => ({ rank: () => [] }) };\n");
+    await expect(rca({ ...source(), rca: [badNeeds], out: path.join(tmp, 'bad-needs-list') })).rejects.toThrow(/needs must list some of kpis, spans, metrics, logs/);
   });
 });
 
