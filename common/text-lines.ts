@@ -117,7 +117,7 @@ function notText(first: Buffer, file: string): string | undefined {
   }
   if (first[0] === 0x1f && first[1] === 0x8b && !file.endsWith('.gz')) return 'gzip-compressed data in a file whose name does not end in .gz: name it .gz or unzip it';
   const lineEnd = first.indexOf(0x0a);
-  const nul = first.subarray(0, lineEnd >= 0 ? lineEnd : Math.min(first.length, FIRST_LINE_BYTES)).indexOf(0);
+  const nul = first.subarray(0, Math.min(lineEnd >= 0 ? lineEnd : first.length, FIRST_LINE_BYTES)).indexOf(0);
   return nul >= 0 ? `binary data, not text (a NUL byte at byte ${nul + 1})` : undefined;
 }
 
