@@ -13,7 +13,7 @@ import { loadSpans } from '../data/inputs.js';
 import { incidentsFromTruth } from '../data/incidents.js';
 import type { Incident, SpanTable } from '../data/types.js';
 import { scoreRankings, type RankedIncident } from '../scores/rca.js';
-import { generate } from '../sim/generate.js';
+import { generate, type GenerateOptions } from '../sim/generate.js';
 import { readTruth } from '../sim/read.js';
 import { loadScenario, resolveScenarioPath } from '../sim/scenario.js';
 import type { CallTemplate, FaultSpec, TargetSpec } from '../sim/scenario-schema.js';
@@ -95,28 +95,22 @@ export function faultAimedAt(type: string, target: TargetSpec): FaultSpec {
   return { ...rest, target, start: '1h', duration: '20m' };
 }
 
-export interface FaultSpansOptions {
+export interface FaultDataOptions {
   /** Scratch folder the data set is written into (and removed from). */
   scratch: string;
   description: string;
   faults: FaultSpec[];
   seed: number;
   duration: string;
-  /** Whether the exported spans carry a status (default true). */
-  spanStatus?: boolean;
   /** The bus legs' median (ms) and lognormal shape, where they differ from the fault base's. */
   legs?: { legMs: number; legSigma: number };
-  /** Also the transaction trees built from the message log. */
-  merged?: boolean;
 }
 
 /**
- * One data set of the fault base with the given faults, its spans exported as a tracing agent
- * records calls (`generate --export spans-csv`: a client span on the caller, a server span on the
- * callee) and read back as `--spans` reads them; with `merged`, the trees of the message log
- * beside them. No logs or metrics are generated. The data set is removed once read.
+ * One data set of the fault base with the given faults, generated with `what` (logs, metrics,
+ * exports) into the scratch folder, handed to `read`, and removed once read.
  */
-export async function generateFaultSpans(o: FaultSpansOptions): Promise<{ incidents: Incident[]; tables: [string, SpanTable][] }> {
+export async function withFaultData<T>(o: FaultDataOptions, what: Pick<GenerateOptions, 'logs' | 'metrics' | 'export'>, read: (out: string) => Promise<T>): Promise<T> {
   const scenarioFile = join(o.scratch, 'scenario.yaml');
   // JSON is YAML: the scenario loader reads it.
   writeFileSync(
@@ -126,14 +120,53 @@ export async function generateFaultSpans(o: FaultSpansOptions): Promise<{ incide
   const out = join(o.scratch, 'data');
   rmSync(out, { recursive: true, force: true });
   try {
-    await generate({ scenario: scenarioFile, seed: o.seed, out, logs: false, metrics: false, export: { spans: 'csv', spanStatus: o.spanStatus ?? true } });
+    await generate({ scenario: scenarioFile, seed: o.seed, out, ...what });
+    return await read(out);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+export interface FaultSpansOptions extends FaultDataOptions {
+  /** Whether the exported spans carry a status (default true). */
+  spanStatus?: boolean;
+  /** Also the transaction trees built from the message log. */
+  merged?: boolean;
+}
+
+/**
+ * A fault data set's spans exported as a tracing agent records calls (`generate --export
+ * spans-csv`: a client span on the caller, a server span on the callee) and read back as `--spans`
+ * reads them; with `merged`, the trees of the message log beside them. No logs or metrics.
+ */
+export function generateFaultSpans(o: FaultSpansOptions): Promise<{ incidents: Incident[]; tables: [string, SpanTable][] }> {
+  return withFaultData(o, { logs: false, metrics: false, export: { spans: 'csv', spanStatus: o.spanStatus ?? true } }, async (out) => {
     const incidents = incidentsFromTruth(await readTruth(out));
     const tables: [string, SpanTable][] = [['client and server spans', await loadSpans([join(out, 'spans.csv')], { badRows: new BadRows('reject') })]];
     if (o.merged) tables.push(['merged calls', await buildSpans(join(out, 'messages.arrow'))]);
     return { incidents, tables };
-  } finally {
-    rmSync(out, { recursive: true, force: true });
+  });
+}
+
+/** Incidents ranked within the top k. */
+const hits = (r: readonly RankedIncident[], k: number) => r.filter((x) => x.rank >= 1 && x.rank <= k).length;
+
+/**
+ * A markdown table of incidents at rank 1 / within rank 3, a row per fault type and a column per
+ * method; with `bold`, the best rank-1 count of each row in bold.
+ */
+export function hitsTable(methods: readonly string[], types: readonly string[], rankingsOf: (method: string, type: string) => readonly RankedIncident[], bold = false): string {
+  const lines = [`| fault type | ${methods.join(' | ')} |`, `|---|${methods.map(() => '---|').join('')}`];
+  for (const type of types) {
+    const rows = methods.map((m) => rankingsOf(m, type));
+    const top = Math.max(...rows.map((r) => hits(r, 1)));
+    const cells = rows.map((r) => {
+      const cell = `${hits(r, 1)} / ${hits(r, 3)} of ${r.length}`;
+      return bold && hits(r, 1) === top && top > 0 ? `**${cell}**` : cell;
+    });
+    lines.push(`| ${type} | ${cells.join(' | ')} |`);
   }
+  return lines.join('\n');
 }
 
 const pct = (x: number) => (100 * x).toFixed(1);

@@ -18,7 +18,7 @@
  * (`scenarios/faults/<type>.yaml`), on the fault base for 1 h 40 min with the fault from 1 h for
  * 20 min, so each incident has the hour of fault-free metric rows before it as reference.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,9 +26,7 @@ import { loadSource } from '../../pipeline/load.js';
 import { rankIncidents } from '../../rca/evaluate.js';
 import { resolveRcaAlgorithm } from '../../rca/registry.js';
 import type { RankedIncident } from '../../scores/rca.js';
-import { generate } from '../../sim/generate.js';
-import { resolveScenarioPath } from '../../sim/scenario.js';
-import { acCell, arg, faultAimedAt, faultBaseTargets, list, machineLine, targetsOfType } from '../rca-bench-data.js';
+import { acCell, arg, faultAimedAt, faultBaseTargets, hitsTable, list, machineLine, targetsOfType, withFaultData } from '../rca-bench-data.js';
 
 const RESOURCE = ['cpu-saturation', 'noisy-neighbour', 'memory-leak', 'database-slow', 'slow-query'];
 const NETWORK = ['network-delay', 'packet-loss', 'channel-slowdown'];
@@ -49,6 +47,28 @@ const targetsOf = (type: string) => targetsOfType(type, { ...base, callees }, ta
 
 const ranked = new Map<string, RankedIncident[]>(); // `${inputs}\u0000${method}\u0000${type}` -> rankings
 const algorithms = await Promise.all(methods.map((m) => resolveRcaAlgorithm(m)));
+
+/** Ranks one data set's incidents from one input set, every method, and keeps the rankings. */
+async function rankSet(out: string, set: string, label: string, type: string): Promise<void> {
+  const withLogs = set === 'metrics+logs';
+  const telemetry = await loadSource(
+    { metrics: [join(out, 'metrics.arrow')], ...(withLogs ? { logs: [join(out, 'logs.arrow')] } : {}), incidents: join(out, 'truth.json') },
+    { need: new Set(withLogs ? ['metrics', 'logs'] : ['metrics']) },
+  );
+  const line: string[] = [];
+  for (const m of algorithms) {
+    const r = await rankIncidents(m, telemetry.spans, telemetry.incidents, {
+      ...(telemetry.metrics ? { metrics: telemetry.metrics } : {}),
+      ...(telemetry.logs ? { logs: telemetry.logs } : {}),
+      ...(telemetry.baselineLogs ? { baselineLogs: telemetry.baselineLogs } : {}),
+    });
+    const key = `${set}\u0000${m.name}\u0000${type}`;
+    (ranked.get(key) ?? ranked.set(key, []).get(key)!).push(...r);
+    line.push(`${m.name} ${r.map((x) => `${x.rank} (top ${x.candidates[0]?.instance ?? '-'})`).join('/')}`);
+  }
+  process.stderr.write(`${label} ${set}: ${line.join(', ')}\n`);
+}
+
 const scratch = mkdtempSync(join(tmpdir(), 'faultline-bench-metrics-'));
 const wall0 = performance.now();
 let dataSets = 0;
@@ -56,33 +76,11 @@ try {
   for (const type of types) {
     for (const { label, target } of targetsOf(type)) {
       for (const seed of seeds) {
-        const scenario = join(scratch, 'scenario.yaml');
-        // JSON is YAML: the scenario loader reads it.
-        writeFileSync(scenario, JSON.stringify({ extends: resolveScenarioPath('fault-base'), description: `${type} on ${label}`, duration: '1h40m', faults: [faultAimedAt(type, target)] }));
-        const out = join(scratch, 'data');
-        rmSync(out, { recursive: true, force: true });
-        await generate({ scenario, seed, out, logs: inputs.includes('metrics+logs'), metrics: true });
+        const description = `${type} on ${label}`;
+        await withFaultData({ scratch, description, duration: '1h40m', faults: [faultAimedAt(type, target)], seed }, { logs: inputs.includes('metrics+logs'), metrics: true }, async (out) => {
+          for (const set of inputs) await rankSet(out, set, `${description} seed ${seed}`, type);
+        });
         dataSets++;
-        for (const set of inputs) {
-          const withLogs = set === 'metrics+logs';
-          const telemetry = await loadSource(
-            { metrics: [join(out, 'metrics.arrow')], ...(withLogs ? { logs: [join(out, 'logs.arrow')] } : {}), incidents: join(out, 'truth.json') },
-            { need: new Set(withLogs ? ['metrics', 'logs'] : ['metrics']) },
-          );
-          const line: string[] = [];
-          for (const m of algorithms) {
-            const r = await rankIncidents(m, telemetry.spans, telemetry.incidents, {
-              ...(telemetry.metrics ? { metrics: telemetry.metrics } : {}),
-              ...(telemetry.logs ? { logs: telemetry.logs } : {}),
-              ...(telemetry.baselineLogs ? { baselineLogs: telemetry.baselineLogs } : {}),
-            });
-            const key = `${set}\u0000${m.name}\u0000${type}`;
-            (ranked.get(key) ?? ranked.set(key, []).get(key)!).push(...r);
-            line.push(`${m.name} ${r.map((x) => `${x.rank} (top ${x.candidates[0]?.instance ?? '-'})`).join('/')}`);
-          }
-          process.stderr.write(`${type} ${label} seed ${seed} ${set}: ${line.join(', ')}\n`);
-        }
-        rmSync(out, { recursive: true, force: true });
       }
     }
   }
@@ -92,18 +90,9 @@ try {
 
 console.log(`\n${types.length} fault types x ${targetCount} targets x ${seeds.length} seeds (${dataSets} data sets), seeds ${seeds.join(',')}; ${machineLine(performance.now() - wall0)}`);
 for (const type of types) console.log(`${type}: ${targetsOf(type).map((t) => t.label).join(', ')}`);
-const hits = (r: RankedIncident[], k: number) => r.filter((x) => x.rank >= 1 && x.rank <= k).length;
 for (const set of inputs) {
   console.log(`\n### ${set}, no spans: incidents at rank 1 / within rank 3\n`);
-  console.log(`| fault type | ${methods.join(' | ')} |`);
-  console.log(`|---|${methods.map(() => '---|').join('')}`);
-  for (const type of types) {
-    const cells = methods.map((m) => {
-      const r = ranked.get(`${set}\u0000${m}\u0000${type}`) ?? [];
-      return `${hits(r, 1)} / ${hits(r, 3)} of ${r.length}`;
-    });
-    console.log(`| ${type} | ${cells.join(' | ')} |`);
-  }
+  console.log(hitsTable(methods, types, (m, type) => ranked.get(`${set}\u0000${m}\u0000${type}`) ?? []));
   const groups: [string, string[]][] = [
     ['resource types', types.filter((t) => RESOURCE.includes(t))],
     ['network types', types.filter((t) => NETWORK.includes(t))],

@@ -32,7 +32,7 @@ import { rankIncidents, type IncidentRanking } from '../../rca/evaluate.js';
 import { listRcaAlgorithms, resolveRcaAlgorithm } from '../../rca/registry.js';
 import { missingInputs } from '../../common/plugin.js';
 import { loadScenario } from '../../sim/scenario.js';
-import { acCell, arg, faultAimedAt, faultBaseTargets, generateFaultSpans, list, machineLine, targetsOfType } from '../rca-bench-data.js';
+import { acCell, arg, faultAimedAt, faultBaseTargets, generateFaultSpans, hitsTable, list, machineLine, targetsOfType } from '../rca-bench-data.js';
 
 const TYPES = [
   'cpu-saturation',
@@ -140,18 +140,7 @@ for (const type of types) console.log(`${type}: ${targetsOf(type).map((t) => t.l
 const title = (variant: string) => `spans ${variant === 'status' ? 'with' : 'without'} status`;
 for (const variant of variants) {
   console.log(`\n### ${title(variant)}: incidents at rank 1 / within rank 3 (the best per type in bold)\n`);
-  console.log(`| fault type | ${methods.join(' | ')} |`);
-  console.log(`|---|${methods.map(() => '---|').join('')}`);
-  for (const type of types) {
-    const rows = methods.map((m) => ranked.get(`${variant}\u0000${m}\u0000${type}`) ?? []);
-    const hits = (r: IncidentRanking[], k: number) => r.filter((x) => x.rank >= 1 && x.rank <= k).length;
-    const top = Math.max(...rows.map((r) => hits(r, 1)));
-    const cells = rows.map((r) => {
-      const cell = `${hits(r, 1)} / ${hits(r, 3)} of ${r.length}`;
-      return hits(r, 1) === top && top > 0 ? `**${cell}**` : cell;
-    });
-    console.log(`| ${type} | ${cells.join(' | ')} |`);
-  }
+  console.log(hitsTable(methods, types, (m, type) => ranked.get(`${variant}\u0000${m}\u0000${type}`) ?? [], true));
   console.log(`\n| method | AC@1 all types | AC@3 all types |\n|---|---|---|`);
   for (const m of methods) console.log(`| ${m} | ${acCell(all(variant, m), 1)} | ${acCell(all(variant, m), 3)} |`);
   // Instance faults: whether the first candidate names the faulty instance, not only its service.
