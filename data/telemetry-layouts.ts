@@ -101,6 +101,13 @@ function checkMappingKeys(flag: string, mapping: Record<string, string>, allowed
   }
 }
 
+/** The header index of a metric file's time column, refused by name where there is none. */
+function timeColumn(h: string[], name: string, file: string): number {
+  const at = h.indexOf(name);
+  if (at < 0) throw new ImportError(file, 'line 1', `no column "${name}" (for time; map it with --metric-columns time=<name>)`);
+  return at;
+}
+
 /**
  * The metric layout of a file from its header: a user mapping (`--metric-columns`) first, then a
  * known layout by its signature, then faultline's own (`time`, `service` and/or `instance`, then
@@ -108,8 +115,11 @@ function checkMappingKeys(flag: string, mapping: Record<string, string>, allowed
  */
 export function metricLayout(header: string[], file: string, mapping?: Record<string, string>): MetricLayout {
   const h = header.map((x) => x.trim());
+  const twice = repeatedColumn(h, h);
+  if (twice) throw new ImportError(file, 'line 1', `column "${twice}" appears twice`);
   const at = (name: string | undefined) => (name === undefined ? -1 : h.indexOf(name));
   const known = mapping ? undefined : KNOWN_METRIC_LAYOUTS.find((l) => l.signature.every((s) => h.includes(s)));
+  if (mapping) checkMappingKeys('--metric-columns', mapping, METRIC_MAPPING_KEYS);
   let layout: MetricLayout;
   let ignore = new Set<number>();
   let only: Set<string> | undefined;
@@ -117,21 +127,18 @@ export function metricLayout(header: string[], file: string, mapping?: Record<st
     layout = { name: known.name, time: at(known.time), timeUnit: known.timeUnit, service: at(known.service), instance: at(known.instance), metrics: [], unmatched: [] };
     ignore = new Set(known.ignore.map(at));
   } else if (mapping?.instance_metric !== undefined) {
-    checkMappingKeys('--metric-columns', mapping, METRIC_MAPPING_KEYS);
     return instanceMetricLayout(h, file, mapping);
   } else {
-    if (mapping) checkMappingKeys('--metric-columns', mapping, METRIC_MAPPING_KEYS);
     const theirs = (ours: string) => mapping?.[ours] ?? ours;
     layout = {
       name: mapping ? 'mapped' : 'faultline',
-      time: at(theirs('time')),
+      time: timeColumn(h, theirs('time'), file),
       timeUnit: 'magnitude',
       service: at(theirs('service')),
       instance: at(theirs('instance')),
       metrics: [],
       unmatched: [],
     };
-    if (layout.time < 0) throw new ImportError(file, 'line 1', `no column "${theirs('time')}" (for time; map it with --metric-columns time=<name>)`);
     if (layout.service < 0 && layout.instance < 0) {
       throw new ImportError(file, 'line 1', `needs a "${theirs('service')}" or "${theirs('instance')}" column (map one with --metric-columns instance=<name>)`);
     }
@@ -140,8 +147,6 @@ export function metricLayout(header: string[], file: string, mapping?: Record<st
       for (const m of only) if (!h.includes(m)) throw new ImportError(file, 'line 1', `no metric column "${m}" (named in --metric-columns metrics=...)`);
     }
   }
-  const twice = repeatedColumn(h, h);
-  if (twice) throw new ImportError(file, 'line 1', `column "${twice}" appears twice`);
   const keys = new Set([layout.time, layout.service, layout.instance]);
   h.forEach((name, column) => {
     if (keys.has(column) || ignore.has(column) || (only && !only.has(name))) return;
@@ -172,10 +177,7 @@ function instanceMetricLayout(h: string[], file: string, mapping: Record<string,
   // An alternative that matches the empty text shows how many groups the regex has.
   if (new RegExp(`${re.source}|`).exec('')!.length - 1 < 2) throw new Error(`${flag}: needs two capture groups, the instance then the metric, e.g. '^(.+?)_(.+)$'`);
   const timeName = mapping.time ?? 'time';
-  const time = h.indexOf(timeName);
-  if (time < 0) throw new ImportError(file, 'line 1', `no column "${timeName}" (for time; map it with --metric-columns time=<name>)`);
-  const twice = repeatedColumn(h, h);
-  if (twice) throw new ImportError(file, 'line 1', `column "${twice}" appears twice`);
+  const time = timeColumn(h, timeName, file);
   const only = mapping.metrics === undefined ? undefined : new Set(mapping.metrics.split('|').map((m) => m.trim()));
   const layout: MetricLayout = { name: 'instance-metric', time, timeUnit: 'magnitude', service: -1, instance: -1, metrics: [], unmatched: [] };
   const seen = new Map<string, string>();
