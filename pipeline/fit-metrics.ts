@@ -203,3 +203,86 @@ export function metricNoise(time: ArrayLike<number>, instance: ArrayLike<number>
     gaps: cells ? round4(gaps / cells) : null,
   };
 }
+
+/** Milliseconds per unit of a latency metric, from the unit its name gives, or undefined when it gives none. */
+function namedUnitMs(words: string[]): number | undefined {
+  for (const w of words) {
+    if (/^(s|sec|secs|seconds?)$/.test(w)) return 1000;
+    if (/^(ms|millis|milliseconds?)$/.test(w)) return 1;
+    if (/^(us|µs|micros|microseconds?)$/.test(w)) return 1e-3;
+    if (/^(ns|nanos|nanoseconds?)$/.test(w)) return 1e-6;
+  }
+  return undefined;
+}
+
+/**
+ * Milliseconds per unit of a latency metric: the unit its name gives, else the one of seconds,
+ * milliseconds, microseconds and nanoseconds that puts the metric's median nearest (in ratio) to
+ * the median duration of the calls the traces show.
+ */
+export function latencyUnitMs(name: string, medianValue: number, tracedMedianMs: number): number {
+  const named = namedUnitMs(metricWords(name));
+  if (named !== undefined) return named;
+  const units = [1000, 1, 1e-3, 1e-6];
+  const off = (u: number) => Math.abs(Math.log((medianValue * u) / tracedMedianMs));
+  return units.reduce((best, u) => (off(u) < off(best) ? u : best));
+}
+
+/** The calls no trace records (the scenario's `untracedCalls`), as read from a client latency percentile. */
+export interface UntracedCalls {
+  perMinute: number;
+  medianMs: number;
+  sigma: number;
+  /** The evidence: instance-minutes with a value, and those over 10 times their instance's median. */
+  instanceMinutes: number;
+  spikes: number;
+}
+
+/** Fewest instance-minutes, and spikes among them, an estimate of untraced calls is made from. */
+const UNTRACED_MIN_MINUTES = 20;
+const UNTRACED_MIN_SPIKES = 3;
+
+/**
+ * Calls the traces do not show, from an instance's client-side latency percentile (a mesh's or
+ * client library's exporter counts every call an instance makes; tracing records only the
+ * instrumented ones). A minute whose percentile is over 10 times the instance's median holds a
+ * call far longer than the instance's usual ones: a long poll or watch of a registry or config
+ * server. Their rate per instance-minute is read as Poisson: a share `s` of minutes with one gives
+ * `-ln(1 - s)` per minute (a floor: a busy instance's percentile hides one). Their length is the
+ * spikes' values: median, and the robust spread of their logs (1.4826 MAD). Rows kept by `keep`
+ * (the fault-free minutes); undefined with too few minutes or spikes to tell.
+ */
+export function untracedCallsOf(
+  time: ArrayLike<number>,
+  instance: ArrayLike<number>,
+  values: ArrayLike<number>,
+  unitMs: number,
+  keep: (t: number) => boolean = () => true,
+): UntracedCalls | undefined {
+  const byInstance = new Map<number, number[]>();
+  for (let r = 0; r < values.length; r++) {
+    const x = values[r]!;
+    if (!(x > 0) || !keep(time[r]!)) continue;
+    let list = byInstance.get(instance[r]!);
+    if (!list) byInstance.set(instance[r]!, (list = []));
+    list.push(x);
+  }
+  const spikes: number[] = [];
+  let minutes = 0;
+  for (const list of byInstance.values()) {
+    const med = quantileSorted(Float64Array.from(list).sort(), 0.5);
+    minutes += list.length;
+    for (const x of list) if (x > 10 * med) spikes.push(Math.log(x * unitMs));
+  }
+  if (minutes < UNTRACED_MIN_MINUTES || spikes.length < UNTRACED_MIN_SPIKES) return undefined;
+  const logs = Float64Array.from(spikes).sort();
+  const mid = quantileSorted(logs, 0.5);
+  const spread = quantileSorted(Float64Array.from(logs, (x) => Math.abs(x - mid)).sort(), 0.5) * 1.4826;
+  return {
+    perMinute: round4(-Math.log(1 - spikes.length / minutes)),
+    medianMs: round4(Math.exp(mid)),
+    sigma: round4(spread),
+    instanceMinutes: minutes,
+    spikes: spikes.length,
+  };
+}

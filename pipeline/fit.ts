@@ -45,7 +45,7 @@ import { LEG_SIGMA } from '../sim/model.js';
 import { normalOfUniform, stream } from '../sim/rng.js';
 import { LEARNED_LINE_LIMITS, scenarioSchema, type CallTemplate, type LearnedLogLine, type ScenarioFile } from '../sim/scenario-schema.js';
 import { LOG_LEVELS, type MetricFamily } from '../sim/formats.js';
-import { metricNoise, recogniseMetrics, type MetricNoise, type RequestMetric } from './fit-metrics.js';
+import { latencyUnitMs, metricNoise, recogniseMetrics, untracedCallsOf, type MetricNoise, type RequestMetric, type UntracedCalls } from './fit-metrics.js';
 
 export interface FitOptions {
   /** Span files or folders (span CSV, OTLP, Jaeger, Zipkin). */
@@ -133,6 +133,8 @@ export interface FitEstimates {
     requestMetrics: (RequestMetric & { real: MetricNoise })[];
     /** The minutes (unix ms, from and to, exclusive) whose rows the noise is measured over. */
     noiseWindow: [number, number];
+    /** The twin's `untracedCalls` and what they were read from (fit-metrics.ts untracedCallsOf); null where none were found. */
+    untracedCalls: (UntracedCalls & { metric: string; unitMs: number }) | null;
     nodeLevel: string[];
     notUsed: string[];
     note: string;
@@ -775,10 +777,12 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   // The system's metric families, and its request metrics' noise over the minutes the spans cover.
   const recognised = telemetry.metrics ? recogniseMetrics(telemetry.metrics.names) : undefined;
   const noiseWindow: [number, number] = [startMinute, Math.ceil(last / 60_000) * 60_000];
+  const inNoiseWindow = (t: number) => t >= noiseWindow[0] && t < noiseWindow[1];
   const requestMetrics = (recognised?.requests ?? []).map((r) => {
     const m = telemetry.metrics!;
-    return { ...r, real: metricNoise(m.time, m.instance, m.values[m.names.indexOf(r.name)]!, (t) => t >= noiseWindow[0] && t < noiseWindow[1]) };
+    return { ...r, real: metricNoise(m.time, m.instance, m.values[m.names.indexOf(r.name)]!, inNoiseWindow) };
   });
+  const untraced = recognised?.families.includes('requests') ? untracedCallsFrom(telemetry.metrics!, requestMetrics, v, inNoiseWindow) : undefined;
   const scenario: ScenarioFile = scenarioSchema.parse({
     name,
     description: `A twin fitted from ${v.length} calls in ${roots} traces over ${minutes.size} minutes of ${services.length} services.`,
@@ -787,6 +791,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     ...(legMs !== null ? { legMs, legSigma } : {}),
     ...(known === 0 ? { spanStatus: false } : {}),
     ...(recognised ? { metricFamilies: recognised.families } : {}),
+    ...(untraced ? { untracedCalls: { perMinute: untraced.perMinute, medianMs: untraced.medianMs, sigma: untraced.sigma } } : {}),
     dcns: ['dcn-01'],
     subsystems: [{ name: 'system', services: subsystemServices }],
     transactions: scenarioTx,
@@ -817,6 +822,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
           recognised: recognised!.byFamily,
           requestMetrics,
           noiseWindow,
+          untracedCalls: untraced ?? null,
           nodeLevel: recognised!.nodeLevel,
           notUsed: recognised!.unrecognised,
           note: cpuNote || (cpuMetric ? '' : `no CPU percentage among ${telemetry.metrics.names.length} metrics: no capacity from CPU`),
@@ -907,6 +913,11 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
                   .join(', ')}; the twin's beside them in fit-report.json.`,
               ]
             : []),
+          ...(e.metrics.untracedCalls
+            ? [
+                ` untracedCalls: calls no trace shows, which the system's exporter counts: ${e.metrics.untracedCalls.spikes} of ${e.metrics.untracedCalls.instanceMinutes} instance-minutes of ${e.metrics.untracedCalls.metric} (read as ${e.metrics.untracedCalls.unitMs} ms per unit) are over 10 times their instance's median, read as ${e.metrics.untracedCalls.perMinute} such calls per instance-minute (Poisson; a floor, as a busy instance's percentile hides one) lasting a median ${e.metrics.untracedCalls.medianMs} ms (log spread ${e.metrics.untracedCalls.sigma}).`,
+              ]
+            : []),
           ...(e.metrics.nodeLevel.length ? [` Node-level, not written by the twin (it has no nodes): ${e.metrics.nodeLevel.join(', ')}.`] : []),
           ...(e.metrics.notUsed.length ? [` Of no family the twin has: ${e.metrics.notUsed.join(', ')}.`] : []),
         ]
@@ -947,4 +958,27 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
     });
   }
   return doc.toString({ lineWidth: 0 });
+}
+
+/**
+ * The twin's `untracedCalls`, read from the system's client-side latency percentile nearest P99
+ * (fit-metrics.ts untracedCallsOf), its unit from its name or else from the traced calls'
+ * durations; undefined where the system exports none or it shows no such calls.
+ */
+function untracedCallsFrom(
+  m: MetricTable,
+  requests: readonly RequestMetric[],
+  v: CallView,
+  keep: (t: number) => boolean,
+): (UntracedCalls & { metric: string; unitMs: number }) | undefined {
+  const client = requests.filter((r) => r.kind === 'latency' && r.side === 'client' && r.quantile !== null);
+  if (!client.length) return undefined;
+  const metric = client.reduce((best, r) => (Math.abs(r.quantile! - 0.99) < Math.abs(best.quantile! - 0.99) ? r : best));
+  const values = m.values[m.names.indexOf(metric.name)]!;
+  const positive = Float64Array.from(Array.from(values).filter((x) => x > 0)).sort();
+  const durations = Float64Array.from({ length: v.length }, (_, c) => v.end[c]! - v.start[c]!).sort();
+  if (!positive.length || !durations.length) return undefined;
+  const unitMs = latencyUnitMs(metric.name, quantileSorted(positive, 0.5), Math.max(1e-3, quantileSorted(durations, 0.5)));
+  const found = untracedCallsOf(m.time, m.instance, values, unitMs, keep);
+  return found && { ...found, metric: metric.name, unitMs };
 }

@@ -78,6 +78,8 @@ export interface Model {
   spanStatus: boolean;
   /** The metrics the monitor writes (the scenario's `metricFamilies`), in METRIC_NAMES order. */
   metricNames: MetricName[];
+  /** Calls each instance makes that no trace records (the scenario's `untracedCalls`), or null. */
+  untracedCalls: { perMinute: number; medianMs: number; sigma: number } | null;
   dcns: string[];
   subsystems: string[];
   services: string[];
@@ -295,6 +297,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     legSigma: s.legSigma ?? LEG_SIGMA,
     spanStatus: s.spanStatus ?? true,
     metricNames: metricNamesOf(s.metricFamilies ?? DEFAULT_METRIC_FAMILIES, s.spanStatus ?? true),
+    untracedCalls: s.untracedCalls ? { perMinute: s.untracedCalls.perMinute, medianMs: s.untracedCalls.medianMs, sigma: s.untracedCalls.sigma } : null,
     dcns,
     subsystems,
     services,

@@ -5,7 +5,7 @@ import { LINE, type LogCatalog } from './log-catalog.js';
 import type { LogRows } from './log-rows.js';
 import type { DictCodes } from './message-schema.js';
 import { meanProcessingMs, SERVICE_KIND, type Model } from './model.js';
-import { mix32, normalOfUniform, stream } from './rng.js';
+import { mix32, normalOfUniform, poissonInverse, stream } from './rng.js';
 import { quantileSorted } from '../common/quantile.js';
 import { grown } from '../common/typed-array.js';
 
@@ -83,7 +83,9 @@ export interface MetricRowBatch {
  * the requests themselves: the engine hands over every call it completes (`request`), and each
  * minute the calls that ended in it are sorted per instance and side (served, made) and counted,
  * with their exact percentiles. A lightly loaded instance's percentiles of a handful of calls jump
- * from minute to minute, as real ones do; a minute without calls leaves them NaN (a gap). Calls
+ * from minute to minute, as real ones do; a minute without calls leaves them NaN (a gap). The
+ * scenario's `untracedCalls` (a registry's long polls, which no trace records) count on the made
+ * side too, as an exporter that sees every call counts them. Calls
  * ending in a later minute wait in the buffer for it; those ending after the run are not counted.
  * Only the families of the model's `metricNames` are written.
  */
@@ -327,7 +329,10 @@ export class InstanceMonitor {
     this.busy.fill(0);
     this.queue.fill(0);
     this.dbHeld.fill(0);
-    if (this.requests) this.countRequests(tMinute + 60_000);
+    if (this.requests) {
+      if (m.untracedCalls) this.untracedCalls(tMinute, minute, m.untracedCalls);
+      this.countRequests(tMinute + 60_000);
+    }
     const q = REQUEST_QUANTILES.length;
     for (let k = 0; k < this.bank.length; k++) {
       const i = this.bank[k]!;
@@ -400,6 +405,24 @@ export class InstanceMonitor {
     this.reqEnd[n] = end;
     this.reqMs[n] = ms;
     this.reqN = n + 1;
+  }
+
+  /**
+   * The calls no trace records that the instances up in the minute starting at `tMinute` made
+   * (the scenario's `untracedCalls`), ending in it: made calls only. Drawn from their own stream
+   * for every instance, up or not, so neither the engine's draws nor another instance's shift.
+   */
+  private untracedCalls(tMinute: number, minute: number, u: { perMinute: number; medianMs: number; sigma: number }): void {
+    const r = stream(this.seed, `untraced:${minute}`);
+    for (let k = 0; k < this.bank.length; k++) {
+      const i = this.bank[k]!;
+      const count = poissonInverse(r(), u.perMinute);
+      for (let c = 0; c < count; c++) {
+        const ms = u.medianMs * Math.exp(u.sigma * normalOfUniform(r()));
+        const end = tMinute + r() * 60_000;
+        if (this.upSeconds[i]! > 0) this.pushRequest(i, 2, end, ms);
+      }
+    }
   }
 
   /**

@@ -247,6 +247,20 @@ export const scenarioSchema = z.strictObject({
     .array(z.enum(METRIC_FAMILY_NAMES as [MetricFamily, ...MetricFamily[]]))
     .refine((l) => new Set(l).size === l.length, { error: 'lists a family twice' })
     .optional(),
+  /**
+   * Calls every instance makes that no trace records (a service registry's or config server's
+   * long poll, a watch): `perMinute` on average (Poisson), each lasting a lognormal `medianMs`
+   * with shape `sigma`. They count only in the client side of the `requests` family's
+   * percentiles, as a mesh's or client library's exporter counts every call: a lightly loaded
+   * instance's client percentiles jump to their length whenever one ends, as real ones do.
+   */
+  untracedCalls: z
+    .strictObject({
+      perMinute: z.number().min(0).max(1000),
+      medianMs: z.number().positive().max(86_400_000),
+      sigma: z.number().min(0).max(5).default(0),
+    })
+    .optional(),
   /** Lognormal shape of one bus leg (default 0.3): a fitted twin's network may have a long tail. */
   legSigma: z.number().positive().max(3).optional(),
   faults: z.array(fault).optional(),

@@ -136,6 +136,25 @@ describe('request metrics (metricFamilies: requests)', () => {
     expect(Array.from(nostatus.values.requestCount)).toEqual(Array.from(frame.values.requestCount));
   });
 
+  it('counts untraced calls (untracedCalls) on the made side only, changing nothing else', async () => {
+    await generate({ scenario: scenario('untraced', ['metricFamilies: [cpu, network, requests]', 'untracedCalls: { perMinute: 2, medianMs: 30000 }']), ...base, out: out('untraced'), export: { spans: 'csv' } });
+    for (const f of ['messages.arrow', 'kpis.arrow', 'logs.arrow', 'spans.csv']) expect(sha(join(out('untraced'), f)), f).toBe(sha(join(out('requests'), f)));
+    const u = await readMetricFrame(join(out('untraced'), 'metrics.arrow'));
+    expect(u.length).toBe(frame.length);
+    for (const n of ['requestCount', 'errorCount', 'latencyP99Ms', 'cpuUsage', 'netBytesOut'] as const) expect(Array.from(u.values[n]), n).toEqual(Array.from(frame.values[n]));
+    // A made call of 30 s moves the client percentile up, to at most 30 s, never down.
+    let moved = 0;
+    for (let r = 0; r < u.length; r++) {
+      const before = frame.values.clientLatencyP99Ms[r]!;
+      const now = u.values.clientLatencyP99Ms[r]!;
+      if (now === before || (Number.isNaN(now) && Number.isNaN(before))) continue;
+      moved++;
+      expect(now).toBeLessThanOrEqual(30_000);
+      if (!Number.isNaN(before)) expect(now).toBeGreaterThan(before);
+    }
+    expect(moved).toBeGreaterThan(frame.length / 4);
+  }, 60_000);
+
   it('reads back as RCA metrics with the families it has and no column for the others', async () => {
     const table = await readMetrics(join(out('requests'), 'metrics.arrow'));
     expect(table.names).toEqual(frame.names);

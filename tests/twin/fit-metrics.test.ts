@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { fitTwin } from '../../pipeline/fit.js';
 import { fitReport, type FitReport } from '../../pipeline/fit-report.js';
-import { metricNoise, recogniseMetrics } from '../../pipeline/fit-metrics.js';
+import { latencyUnitMs, metricNoise, recogniseMetrics } from '../../pipeline/fit-metrics.js';
 import { renderFitReport } from '../../reports/fit-html.js';
 import { generate } from '../../sim/generate.js';
 import { readMetricFrame } from '../../sim/read.js';
@@ -176,6 +176,47 @@ describe('fit --metrics with request metrics and no CPU', () => {
     expect(Number(row![2])).toBeCloseTo(noise[0]!.twin!.medianAbsLogRatio!, 2);
     expect(Number(row![3])).toBeCloseTo(noise[0]!.real.over10xMedian! * 100, 1);
     expect(page).toContain('<td>requests_per_second</td>');
+  });
+
+  it('reads calls no trace shows from a client percentile that spikes, and the twin makes them', async () => {
+    // Client P99: 30-30.6 s on one instance-minute in five, else 20-40 ms.
+    const instances = ['front-01', 'front-02', 'ledger-01'];
+    const start = Date.parse(SOURCE.start);
+    const rows = ['time,service,instance,client_latency_p99_seconds'];
+    for (let m = 0; m < 20; m++) {
+      instances.forEach((inst, k) => rows.push(`${start + m * 60_000},${inst.replace(/-\d+$/, '')},${inst},${(m + k) % 5 === 0 ? 30 * (1 + 0.01 * (m % 3)) : 0.02 * (1 + (m % 2))}`));
+    }
+    const metrics = path.join(tmp, 'client-metrics.csv');
+    fs.writeFileSync(metrics, rows.join('\n') + '\n');
+    const fitted = await fitTwin({ spans: [path.join(tmp, 'small', 'spans.csv')], metrics: [metrics], name: 'untraced' });
+    const u = fitted.estimates.metrics!.untracedCalls!;
+    expect(u).toMatchObject({ metric: 'client_latency_p99_seconds', unitMs: 1000, spikes: 12, instanceMinutes: 60 });
+    expect(u.perMinute).toBeCloseTo(-Math.log(1 - 12 / 60), 3);
+    expect(u.medianMs).toBeGreaterThanOrEqual(30_000);
+    expect(u.medianMs).toBeLessThanOrEqual(30_600);
+    expect(u.sigma).toBeLessThan(0.02);
+    expect(fitted.scenario.untracedCalls).toEqual({ perMinute: u.perMinute, medianMs: u.medianMs, sigma: u.sigma });
+    expect(fitted.yaml).toMatch(/# untracedCalls: calls no trace shows, which the system's exporter counts: 12 of 60 instance-minutes of client_latency_p99_seconds/);
+    // The twin's client percentile spikes as the system's does; without spikes nothing is read.
+    const yaml = path.join(tmp, 'untraced.yaml');
+    fs.writeFileSync(yaml, fitted.yaml);
+    await generate({ scenario: yaml, seed: 1, out: path.join(tmp, 'untraced-data'), duration: '20m' });
+    const frame = await readMetricFrame(path.join(tmp, 'untraced-data', 'metrics.arrow'));
+    const p99 = Array.from(frame.values.clientLatencyP99Ms).filter((x) => x > 0);
+    const spikes = p99.filter((x) => x > 10_000).length / p99.length;
+    expect(spikes).toBeGreaterThan(0.05);
+    expect(spikes).toBeLessThan(0.4);
+    fs.writeFileSync(metrics, rows.map((r, i) => (i === 0 ? r : r.replace(/,[^,]+$/, ',0.03'))).join('\n') + '\n');
+    expect((await fitTwin({ spans: [path.join(tmp, 'small', 'spans.csv')], metrics: [metrics], name: 'flat' })).scenario.untracedCalls).toBeUndefined();
+  }, 60_000);
+
+  it('takes a latency unit from the name, else from the traced calls\' durations', () => {
+    expect(latencyUnitMs('PodClientLatencyP99(s)', 0.05, 50)).toBe(1000);
+    expect(latencyUnitMs('client_duration_p99_ms', 0.05, 50)).toBe(1);
+    expect(latencyUnitMs('rt_p99_us', 50_000, 50)).toBe(1e-3);
+    expect(latencyUnitMs('client_rt_p99', 0.05, 50)).toBe(1000);
+    expect(latencyUnitMs('client_rt_p99', 48, 50)).toBe(1);
+    expect(latencyUnitMs('client_rt_p99', 5e7, 50)).toBe(1e-6);
   });
 
   it('without metrics, leaves the families unset (the simulator\'s resource metrics)', async () => {
