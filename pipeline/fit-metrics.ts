@@ -233,7 +233,7 @@ export interface UntracedCalls {
   perMinute: number;
   medianMs: number;
   sigma: number;
-  /** The evidence: instance-minutes with a value, and those over 10 times their instance's median. */
+  /** The evidence: instance-minutes with a value, and the spikes among them (see untracedCallsOf). */
   instanceMinutes: number;
   spikes: number;
 }
@@ -242,12 +242,16 @@ export interface UntracedCalls {
 const UNTRACED_MIN_MINUTES = 20;
 const UNTRACED_MIN_SPIKES = 3;
 
+/** How far beyond the longest traced call a percentile must lie to hold a call the traces do not show (a histogram's interpolation can lift a percentile to its bucket's bound, buckets commonly a factor 2-3 apart). */
+export const BEYOND_TRACED = 3;
+
 /**
  * Calls the traces do not show, from an instance's client-side latency percentile (a mesh's or
  * client library's exporter counts every call an instance makes; tracing records only the
- * instrumented ones). A minute whose percentile is over 10 times the instance's median holds a
- * call far longer than the instance's usual ones: a long poll or watch of a registry or config
- * server. Their rate per instance-minute is read as Poisson: a share `s` of minutes with one gives
+ * instrumented ones). A minute whose percentile is over 10 times the instance's median, and over
+ * BEYOND_TRACED times the longest call the traces show (a percentile of traced calls alone cannot
+ * be), holds a call far longer than the instance's usual ones: a long poll or watch of a registry
+ * or config server. Their rate per instance-minute is read as Poisson: a share `s` of minutes with one gives
  * `-ln(1 - s)` per minute (a floor: a busy instance's percentile hides one). Their length is the
  * spikes' values: median, and the robust spread of their logs (1.4826 MAD). Rows kept by `keep`
  * (the fault-free minutes); undefined with too few minutes or spikes to tell.
@@ -257,6 +261,7 @@ export function untracedCallsOf(
   instance: ArrayLike<number>,
   values: ArrayLike<number>,
   unitMs: number,
+  longestTracedMs: number,
   keep: (t: number) => boolean = () => true,
 ): UntracedCalls | undefined {
   const byInstance = new Map<number, number[]>();
@@ -272,7 +277,7 @@ export function untracedCallsOf(
   for (const list of byInstance.values()) {
     const med = quantileSorted(Float64Array.from(list).sort(), 0.5);
     minutes += list.length;
-    for (const x of list) if (x > 10 * med) spikes.push(Math.log(x * unitMs));
+    for (const x of list) if (x > 10 * med && x * unitMs > BEYOND_TRACED * longestTracedMs) spikes.push(Math.log(x * unitMs));
   }
   if (minutes < UNTRACED_MIN_MINUTES || spikes.length < UNTRACED_MIN_SPIKES) return undefined;
   const logs = Float64Array.from(spikes).sort();

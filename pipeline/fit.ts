@@ -45,7 +45,7 @@ import { LEG_SIGMA } from '../sim/model.js';
 import { normalOfUniform, stream } from '../sim/rng.js';
 import { LEARNED_LINE_LIMITS, scenarioSchema, type CallTemplate, type LearnedLogLine, type ScenarioFile } from '../sim/scenario-schema.js';
 import { LOG_LEVELS, type MetricFamily } from '../sim/formats.js';
-import { latencyUnitMs, metricNoise, recogniseMetrics, untracedCallsOf, type MetricNoise, type RequestMetric, type UntracedCalls } from './fit-metrics.js';
+import { BEYOND_TRACED, latencyUnitMs, metricNoise, recogniseMetrics, untracedCallsOf, type MetricNoise, type RequestMetric, type UntracedCalls } from './fit-metrics.js';
 
 export interface FitOptions {
   /** Span files or folders (span CSV, OTLP, Jaeger, Zipkin). */
@@ -134,7 +134,7 @@ export interface FitEstimates {
     /** The minutes (unix ms, from and to, exclusive) whose rows the noise is measured over. */
     noiseWindow: [number, number];
     /** The twin's `untracedCalls` and what they were read from (fit-metrics.ts untracedCallsOf); null where none were found. */
-    untracedCalls: (UntracedCalls & { metric: string; unitMs: number }) | null;
+    untracedCalls: (UntracedCalls & { metric: string; unitMs: number; longestTracedMs: number }) | null;
     nodeLevel: string[];
     notUsed: string[];
     note: string;
@@ -915,7 +915,7 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
             : []),
           ...(e.metrics.untracedCalls
             ? [
-                ` untracedCalls: calls no trace shows, which the system's exporter counts: ${e.metrics.untracedCalls.spikes} of ${e.metrics.untracedCalls.instanceMinutes} instance-minutes of ${e.metrics.untracedCalls.metric} (read as ${e.metrics.untracedCalls.unitMs} ms per unit) are over 10 times their instance's median, read as ${e.metrics.untracedCalls.perMinute} such calls per instance-minute (Poisson; a floor, as a busy instance's percentile hides one) lasting a median ${e.metrics.untracedCalls.medianMs} ms (log spread ${e.metrics.untracedCalls.sigma}).`,
+                ` untracedCalls: calls no trace shows, which the system's exporter counts: ${e.metrics.untracedCalls.spikes} of ${e.metrics.untracedCalls.instanceMinutes} instance-minutes of ${e.metrics.untracedCalls.metric} (read as ${e.metrics.untracedCalls.unitMs} ms per unit) are over 10 times their instance's median and over ${BEYOND_TRACED} times the longest traced call (${sig3(e.metrics.untracedCalls.longestTracedMs)} ms), read as ${e.metrics.untracedCalls.perMinute} such calls per instance-minute (Poisson; a floor, as a busy instance's percentile hides one) lasting a median ${e.metrics.untracedCalls.medianMs} ms (log spread ${e.metrics.untracedCalls.sigma}).`,
               ]
             : []),
           ...(e.metrics.nodeLevel.length ? [` Node-level, not written by the twin (it has no nodes): ${e.metrics.nodeLevel.join(', ')}.`] : []),
@@ -970,7 +970,7 @@ function untracedCallsFrom(
   requests: readonly RequestMetric[],
   v: CallView,
   keep: (t: number) => boolean,
-): (UntracedCalls & { metric: string; unitMs: number }) | undefined {
+): (UntracedCalls & { metric: string; unitMs: number; longestTracedMs: number }) | undefined {
   const client = requests.filter((r) => r.kind === 'latency' && r.side === 'client' && r.quantile !== null);
   if (!client.length) return undefined;
   const metric = client.reduce((best, r) => (Math.abs(r.quantile! - 0.99) < Math.abs(best.quantile! - 0.99) ? r : best));
@@ -979,6 +979,7 @@ function untracedCallsFrom(
   const durations = Float64Array.from({ length: v.length }, (_, c) => v.end[c]! - v.start[c]!).sort();
   if (!positive.length || !durations.length) return undefined;
   const unitMs = latencyUnitMs(metric.name, quantileSorted(positive, 0.5), Math.max(1e-3, quantileSorted(durations, 0.5)));
-  const found = untracedCallsOf(m.time, m.instance, values, unitMs, keep);
-  return found && { ...found, metric: metric.name, unitMs };
+  const longestTracedMs = durations[durations.length - 1]!;
+  const found = untracedCallsOf(m.time, m.instance, values, unitMs, longestTracedMs, keep);
+  return found && { ...found, metric: metric.name, unitMs, longestTracedMs };
 }

@@ -196,7 +196,7 @@ describe('fit --metrics with request metrics and no CPU', () => {
     expect(u.medianMs).toBeLessThanOrEqual(30_600);
     expect(u.sigma).toBeLessThan(0.02);
     expect(fitted.scenario.untracedCalls).toEqual({ perMinute: u.perMinute, medianMs: u.medianMs, sigma: u.sigma });
-    expect(fitted.yaml).toMatch(/# untracedCalls: calls no trace shows, which the system's exporter counts: 12 of 60 instance-minutes of client_latency_p99_seconds/);
+    expect(fitted.yaml).toMatch(/# untracedCalls: calls no trace shows, which the system's exporter counts: 12 of 60 instance-minutes of client_latency_p99_seconds .* over 3 times the longest traced call/);
     // The twin's client percentile spikes as the system's does; without spikes nothing is read.
     const yaml = path.join(tmp, 'untraced.yaml');
     fs.writeFileSync(yaml, fitted.yaml);
@@ -208,6 +208,14 @@ describe('fit --metrics with request metrics and no CPU', () => {
     expect(spikes).toBeLessThan(0.4);
     fs.writeFileSync(metrics, rows.map((r, i) => (i === 0 ? r : r.replace(/,[^,]+$/, ',0.03'))).join('\n') + '\n');
     expect((await fitTwin({ spans: [path.join(tmp, 'small', 'spans.csv')], metrics: [metrics], name: 'flat' })).scenario.untracedCalls).toBeUndefined();
+    // Spikes a percentile of the traced calls could reach (within 3 times the longest one) are not untraced calls.
+    const longest = u.longestTracedMs / 1000;
+    expect(longest).toBeGreaterThan(0);
+    const near = rows.map((r, i) => (i === 0 ? r : r.replace(/,[^,]+$/, (x) => `,${Number(x.slice(1)) > 1 ? 2.5 * longest : longest / 50}`)));
+    fs.writeFileSync(metrics, near.join('\n') + '\n');
+    expect((await fitTwin({ spans: [path.join(tmp, 'small', 'spans.csv')], metrics: [metrics], name: 'near' })).scenario.untracedCalls).toBeUndefined();
+    fs.writeFileSync(metrics, near.map((r, i) => (i === 0 ? r : r.replace(/,[^,]+$/, (x) => (Number(x.slice(1)) > longest / 10 ? `,${4 * longest}` : x)))).join('\n') + '\n');
+    expect((await fitTwin({ spans: [path.join(tmp, 'small', 'spans.csv')], metrics: [metrics], name: 'beyond' })).estimates.metrics!.untracedCalls!.spikes).toBe(12);
   }, 60_000);
 
   it('takes a latency unit from the name, else from the traced calls\' durations', () => {
