@@ -242,7 +242,11 @@ export interface UntracedCalls {
 const UNTRACED_MIN_MINUTES = 20;
 const UNTRACED_MIN_SPIKES = 3;
 
-/** How far beyond the longest traced call a percentile must lie to hold a call the traces do not show (a histogram's interpolation can lift a percentile to its bucket's bound, buckets commonly a factor 2-3 apart). */
+/**
+ * How far beyond the longest traced call a percentile must lie to hold a call the traces do not
+ * show: a histogram's interpolation can lift a percentile to its bucket's bound, and buckets are
+ * commonly a factor 2 to 3 apart.
+ */
 export const BEYOND_TRACED = 3;
 
 /**
@@ -251,10 +255,10 @@ export const BEYOND_TRACED = 3;
  * instrumented ones). A minute whose percentile is over 10 times the instance's median, and over
  * BEYOND_TRACED times the longest call the traces show (a percentile of traced calls alone cannot
  * be), holds a call far longer than the instance's usual ones: a long poll or watch of a registry
- * or config server. Their rate per instance-minute is read as Poisson: a share `s` of minutes with one gives
- * `-ln(1 - s)` per minute (a floor: a busy instance's percentile hides one). Their length is the
- * spikes' values: median, and the robust spread of their logs (1.4826 MAD). Rows kept by `keep`
- * (the fault-free minutes); undefined with too few minutes or spikes to tell.
+ * or config server. Their rate per instance-minute is read as Poisson: a share `s` of minutes with
+ * one gives `-ln(1 - s)` per minute (a floor: a busy instance's percentile hides one). Their length
+ * is the spikes' values: median, and the robust spread of their logs (1.4826 MAD). Rows kept by
+ * `keep` (the fault-free minutes); undefined with too few minutes or spikes to tell.
  */
 export function untracedCallsOf(
   time: ArrayLike<number>,

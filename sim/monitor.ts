@@ -330,7 +330,7 @@ export class InstanceMonitor {
     this.queue.fill(0);
     this.dbHeld.fill(0);
     if (this.requests) {
-      if (m.untracedCalls) this.untracedCalls(tMinute, minute, m.untracedCalls);
+      if (m.untracedCalls) this.makeUntracedCalls(tMinute, minute, m.untracedCalls);
       this.countRequests(tMinute + 60_000);
     }
     const q = REQUEST_QUANTILES.length;
@@ -412,7 +412,7 @@ export class InstanceMonitor {
    * (the scenario's `untracedCalls`), ending in it: made calls only. Drawn from their own stream
    * for every instance, up or not, so neither the engine's draws nor another instance's shift.
    */
-  private untracedCalls(tMinute: number, minute: number, u: { perMinute: number; medianMs: number; sigma: number }): void {
+  private makeUntracedCalls(tMinute: number, minute: number, u: { perMinute: number; medianMs: number; sigma: number }): void {
     const r = stream(this.seed, `untraced:${minute}`);
     for (let k = 0; k < this.bank.length; k++) {
       const i = this.bank[k]!;
