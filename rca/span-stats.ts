@@ -352,12 +352,18 @@ export function abnormalTraces(a: SpanAnalysis, z = 3, novelShape?: Uint8Array):
   return out;
 }
 
+/** Chance below which an instance's abnormal spans stand out from its service's share (binomial upper tail). */
+const LOG_STANDS_OUT = Math.log(1e-4);
+
 /**
- * For each service, the instance whose spans are abnormal beyond its service's share the most
- * surely (the smallest binomial tail P(X >= its abnormal spans) at the service's share over its
- * spans; ties to more abnormal spans, then the instance interned first); undefined when none is
- * abnormal. Counted in number, the survivors of a dead instance win: they take its traffic,
- * slower, for the whole window, while its own calls all failed, but few.
+ * For each service, the instance whose spans are abnormal beyond its service's share: of those
+ * that stand out beyond chance (binomial tail P(X >= its abnormal spans) at the service's share
+ * over its spans under LOG_STANDS_OUT), the one with the largest abnormal share; where none does,
+ * the one with the smallest tail. Ties to the smaller tail, then more abnormal spans, then the
+ * instance interned first; undefined when none is abnormal. Neither count nor surety alone will
+ * do: the survivors of a dead instance take its traffic, slower, for the whole window, and so
+ * outnumber its own calls, which all failed but are few; the share tells the two apart once both
+ * are beyond chance.
  */
 export function worstInstances(a: SpanAnalysis, abnormal: Uint8Array): (string | undefined)[] {
   const t = a.table;
@@ -393,12 +399,18 @@ export function worstInstances(a: SpanAnalysis, abnormal: Uint8Array): (string |
   }
   const best = new Int32Array(a.index.services.length).fill(-1);
   const bestTail = new Float64Array(a.index.services.length).fill(Infinity);
+  // Per instance: whether it stands out, and its abnormal share (compared only where both stand out).
+  const rank = (d: number, tail: number) => (tail < LOG_STANDS_OUT ? bad[d] / spans[d] : -1);
   for (let d = 0; d < codes.length; d++) {
     if (!bad[d]) continue;
     const s = serviceOf[d];
     const tail = logBinomialUpperTail(bad[d], spans[d], serviceBad[s] / serviceSpans[s]);
     const b = best[s];
-    if (b < 0 || tail < bestTail[s] || (tail === bestTail[s] && (bad[d] > bad[b] || (bad[d] === bad[b] && codes[d] < codes[b])))) {
+    const mine = rank(d, tail);
+    const theirs = b < 0 ? -Infinity : rank(b, bestTail[s]);
+    const better =
+      mine !== theirs ? mine > theirs : tail !== bestTail[s] ? tail < bestTail[s] : bad[d] !== bad[b] ? bad[d] > bad[b] : codes[d] < codes[b];
+    if (b < 0 || better) {
       best[s] = d;
       bestTail[s] = tail;
     }

@@ -86,6 +86,33 @@ describe('calls that left no server span', () => {
     });
   }
 
+  it('are the faulty instance where its survivor stands out more surely, for its share of abnormal spans is larger', async () => {
+    // Three calls a second. From 600 s account-2 gets one call in 60 and fails it (15 calls); of
+    // the rest account-1 takes half, two in five slow (the load it took over: about 177 abnormal
+    // of 442, far beyond chance, and more surely so than account-2's 15 of 15), account-3 the
+    // other half, all fine.
+    const rows = ['trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status,kind'];
+    const ns = (ms: number) => String(Math.round(ms * 1e6));
+    for (let k = 0; k < 2700; k++) {
+      const t = T0 + Math.floor(k / 3) * S + (k % 3) * 300;
+      const late = t >= INCIDENT.start;
+      const inst = late ? (k % 60 === 0 ? 'account-2' : k % 2 ? 'account-1' : 'account-3') : `account-${1 + (k % 3)}`;
+      const failed = late && inst === 'account-2';
+      const slow = late && inst === 'account-1' && k % 5 < 2 ? 400 : 0;
+      const end = t + 12 + ((k * 7) % 5) + slow;
+      rows.push(`t${k},g${k},,gateway,gateway-1,GET /pay,${ns(t)},${ns(end + 2)},${failed ? 'error' : 'ok'},server`);
+      rows.push(`t${k},sa${k},g${k},account,${inst},POST /account,${ns(t + 1)},${ns(end)},${failed ? 'error' : 'ok'},server`);
+    }
+    const file = join(dir, 'few-dead-calls.csv');
+    writeFileSync(file, rows.join('\n') + '\n');
+    const spans = await loadSpans([file], { badRows: new BadRows('reject') });
+    for (const method of ['count', 'deepest-abnormal', 'ochiai', 'dstar2']) {
+      const [r] = await rankIncidents(await resolveRcaAlgorithm(method), spans, [{ ...INCIDENT, rootCauseInstance: 'account-2' }]);
+      const account = r!.candidates.find((c) => c.service === 'account');
+      expect({ method, instance: account?.instance }).toEqual({ method, instance: 'account-2' });
+    }
+  });
+
   it('are the faulty instance for the methods that pick one by its abnormal spans, though its survivors have more of them', async () => {
     // From 600 s account-2 fails every call routed to it (1 in 5); account-1 takes the rest, one
     // call in four slow (the load it took over): more abnormal spans, a smaller share of its own.
