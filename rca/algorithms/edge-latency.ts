@@ -9,8 +9,8 @@ import type { RcaPlugin } from '../types.js';
 
 /**
  * Per instance, the share of the calls it served that are abnormal on its own account (self-time
- * beyond z, or a call its caller gave up on, while none of its calls failed, timed out or was
- * abandoned; or a failure none of its callees shared), beyond the share the reference shows. A client span (a call whose only child is
+ * beyond z while none of its calls failed, timed out or was abandoned; or a failure none of its
+ * callees shared), beyond the share the reference shows. A client span (a call whose only child is
  * the server span on the callee) is the edge's, not its instance's: its self-time is the gap.
  */
 function ownShares(a: SpanAnalysis, g: EdgeGaps, z: number): Map<string, { service: string; calls: number; slow: number; failed: number }> {
@@ -23,9 +23,7 @@ function ownShares(a: SpanAnalysis, g: EdgeGaps, z: number): Map<string, { servi
     let s = out.get(inst);
     if (!s) out.set(inst, (s = { service: t.strings[t.service[r]], calls: 0, slow: 0, failed: 0 }));
     s.calls++;
-    // A call its caller gave up on while the callee worked on is slow on the callee's account,
-    // however long the caller waited: the caller's clock, cut short, hides the callee's own time.
-    const slowSelf = (scores.known[i] === 1 && scores.zSelf[i] > z) || g.abandoned[i] === 1;
+    const slowSelf = scores.known[i] === 1 && scores.zSelf[i] > z;
     const failed = isError(t, i);
     if (!slowSelf && !failed) continue;
     let childFailed = false;
