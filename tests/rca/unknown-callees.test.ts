@@ -49,6 +49,35 @@ async function read(status: boolean, crashLoop = false) {
   return loadSpans([file], { badRows: new BadRows('reject') });
 }
 
+/**
+ * gateway -> account calls, `perSecond` a second for 900 s, each a server span on both sides:
+ * call k goes to `route(k, late)`; from the incident's start account-2 fails every call it gets
+ * and account-1's calls for which `slow(k)` holds take 400 ms more. Per method, the instance it
+ * names for account.
+ */
+async function accountInstances(name: string, perSecond: number, route: (k: number, late: boolean) => string, slow: (k: number) => boolean, methods: string[]): Promise<[string, string | undefined][]> {
+  const rows = ['trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status,kind'];
+  const ns = (ms: number) => String(Math.round(ms * 1e6));
+  for (let k = 0; k < 900 * perSecond; k++) {
+    const t = T0 + Math.floor(k / perSecond) * S + (k % perSecond) * (S / perSecond);
+    const late = t >= INCIDENT.start;
+    const inst = route(k, late);
+    const failed = late && inst === 'account-2';
+    const end = t + 12 + ((k * 7) % 5) + (late && inst === 'account-1' && slow(k) ? 400 : 0);
+    rows.push(`t${k},g${k},,gateway,gateway-1,GET /pay,${ns(t)},${ns(end + 2)},${failed ? 'error' : 'ok'},server`);
+    rows.push(`t${k},sa${k},g${k},account,${inst},POST /account,${ns(t + 1)},${ns(end)},${failed ? 'error' : 'ok'},server`);
+  }
+  const file = join(dir, `${name}.csv`);
+  writeFileSync(file, rows.join('\n') + '\n');
+  const spans = await loadSpans([file], { badRows: new BadRows('reject') });
+  const out: [string, string | undefined][] = [];
+  for (const method of methods) {
+    const [r] = await rankIncidents(await resolveRcaAlgorithm(method), spans, [{ ...INCIDENT, rootCauseInstance: 'account-2' }]);
+    out.push([method, r!.candidates.find((c) => c.service === 'account')?.instance]);
+  }
+  return out;
+}
+
 describe('calls that left no server span', () => {
   it('are put on the one service that serves their operation, on an instance of its own per service', async () => {
     const t = await read(true);
@@ -91,51 +120,24 @@ describe('calls that left no server span', () => {
     // the rest account-1 takes half, two in five slow (the load it took over: about 177 abnormal
     // of 442, far beyond chance, and more surely so than account-2's 15 of 15), account-3 the
     // other half, all fine.
-    const rows = ['trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status,kind'];
-    const ns = (ms: number) => String(Math.round(ms * 1e6));
-    for (let k = 0; k < 2700; k++) {
-      const t = T0 + Math.floor(k / 3) * S + (k % 3) * 300;
-      const late = t >= INCIDENT.start;
-      const inst = late ? (k % 60 === 0 ? 'account-2' : k % 2 ? 'account-1' : 'account-3') : `account-${1 + (k % 3)}`;
-      const failed = late && inst === 'account-2';
-      const slow = late && inst === 'account-1' && k % 5 < 2 ? 400 : 0;
-      const end = t + 12 + ((k * 7) % 5) + slow;
-      rows.push(`t${k},g${k},,gateway,gateway-1,GET /pay,${ns(t)},${ns(end + 2)},${failed ? 'error' : 'ok'},server`);
-      rows.push(`t${k},sa${k},g${k},account,${inst},POST /account,${ns(t + 1)},${ns(end)},${failed ? 'error' : 'ok'},server`);
-    }
-    const file = join(dir, 'few-dead-calls.csv');
-    writeFileSync(file, rows.join('\n') + '\n');
-    const spans = await loadSpans([file], { badRows: new BadRows('reject') });
-    for (const method of ['count', 'deepest-abnormal', 'ochiai', 'dstar2']) {
-      const [r] = await rankIncidents(await resolveRcaAlgorithm(method), spans, [{ ...INCIDENT, rootCauseInstance: 'account-2' }]);
-      const account = r!.candidates.find((c) => c.service === 'account');
-      expect({ method, instance: account?.instance }).toEqual({ method, instance: 'account-2' });
-    }
+    const named = await accountInstances('few-dead-calls', 3, (k, late) => (late ? (k % 60 === 0 ? 'account-2' : k % 2 ? 'account-1' : 'account-3') : `account-${1 + (k % 3)}`), (k) => k % 5 < 2, [
+      'count',
+      'deepest-abnormal',
+      'ochiai',
+      'dstar2',
+    ]);
+    for (const [method, instance] of named) expect({ method, instance }).toEqual({ method, instance: 'account-2' });
   });
 
   it('are the faulty instance for the methods that pick one by its abnormal spans, though its survivors have more of them', async () => {
     // From 600 s account-2 fails every call routed to it (1 in 5); account-1 takes the rest, one
     // call in four slow (the load it took over): more abnormal spans, a smaller share of its own.
-    const rows = ['trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status,kind'];
-    const ns = (ms: number) => String(Math.round(ms * 1e6));
-    for (let k = 0; k < 900; k++) {
-      const t = T0 + k * S;
-      const late = t >= INCIDENT.start;
-      const inst = late ? (k % 5 === 0 ? 'account-2' : 'account-1') : `account-${1 + (k % 2)}`;
-      const failed = late && inst === 'account-2';
-      const slow = late && inst === 'account-1' && k % 4 === 1 ? 400 : 0;
-      const end = t + 12 + ((k * 7) % 5) + slow;
-      rows.push(`t${k},g${k},,gateway,gateway-1,GET /pay,${ns(t)},${ns(end + 2)},${failed ? 'error' : 'ok'},server`);
-      rows.push(`t${k},sa${k},g${k},account,${inst},POST /account,${ns(t + 1)},${ns(end)},${failed ? 'error' : 'ok'},server`);
-    }
-    const file = join(dir, 'survivors.csv');
-    writeFileSync(file, rows.join('\n') + '\n');
-    const spans = await loadSpans([file], { badRows: new BadRows('reject') });
-    for (const method of ['count', 'deepest-abnormal', 'ochiai']) {
-      const [r] = await rankIncidents(await resolveRcaAlgorithm(method), spans, [{ ...INCIDENT, rootCauseInstance: 'account-2' }]);
-      const account = r!.candidates.find((c) => c.service === 'account');
-      expect({ method, instance: account?.instance }).toEqual({ method, instance: 'account-2' });
-    }
+    const named = await accountInstances('survivors', 1, (k, late) => (late ? (k % 5 === 0 ? 'account-2' : 'account-1') : `account-${1 + (k % 2)}`), (k) => k % 4 === 1, [
+      'count',
+      'deepest-abnormal',
+      'ochiai',
+    ]);
+    for (const [method, instance] of named) expect({ method, instance }).toEqual({ method, instance: 'account-2' });
   });
 
   it('are named to the instance that fell silent only where one did and its silence is telling', async () => {
