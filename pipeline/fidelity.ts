@@ -2,8 +2,9 @@
  * `faultline fidelity`: whether a simulation's verdict on methods carries over to real data. From
  * a simulated run (results.json of `faultline run`, e.g. a twin's fault sweep) and a real one (a
  * replay's or a run's results.json):
- * - the rank agreement (Kendall tau-b) of the RCA methods both ran, on AC@1 and Avg@5, overall and
- *   per fault type both have (real type names mapped onto the simulator's), and of the detectors
+ * - the rank agreement (Kendall tau-b) of the RCA methods both ran, on AC@1 and Avg@5, overall,
+ *   overall with the simulated incidents weighted to the real fault types' mix (MIXED), and per
+ *   fault type both have (real type names mapped onto the simulator's), and of the detectors
  *   on PA-F1 and AUC-PR; each with a percentile bootstrap interval that resamples the simulated
  *   and the real incidents (or items, for detectors) independently, through scores/uncertainty;
  *   and, for RCA, which methods carry signal on each side (above a random ranking's score) and
@@ -21,7 +22,7 @@ import { OPERATION_LEVELS, POOLED_LEVELS, type TelemetryProfile } from '../data/
 import { renderFidelity } from '../reports/fidelity-html.js';
 import type { FitFigures } from '../reports/fit-html.js';
 import { readResultsFile } from '../reports/results-file.js';
-import { kendallTauB, ksFromCounts, ksFromSketches } from '../scores/agreement.js';
+import { kendallTauB, ksFromCounts, ksFromSketches, MIXED } from '../scores/agreement.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { AC_KS } from '../scores/rca.js';
 import { bootstrapSamples, meanInterval, percentileInterval, type Interval } from '../scores/uncertainty.js';
@@ -103,25 +104,39 @@ function incidents(items: ItemResult[], typeMap: Record<string, string>): { ids:
   return { ids, types, ranks };
 }
 
-function weighted(values: number[], cols: number[], m: Uint32Array | null): number {
+/** The weighted mean of `values` over `cols`: each column's weight (1 by default) times its bootstrap multiplicity. */
+function weighted(values: number[], cols: number[], m: Uint32Array | null, weights?: Float64Array): number {
   let s = 0;
   let n = 0;
   cols.forEach((c, k) => {
-    const w = m ? m[k]! : 1;
+    const w = (m ? m[k]! : 1) * (weights ? weights[k]! : 1);
     s += w * values[c]!;
     n += w;
   });
   return n ? s / n : NaN;
 }
 
-/** Tau between the methods' figure on two incident sets, with a two-sample bootstrap interval. */
-function agreement(figure: string, type: string, methods: string[], sim: number[][], simCols: number[], real: number[][], realCols: number[], resamples: number): Agreement {
+/**
+ * Tau between the methods' figure on two incident sets, with a two-sample bootstrap interval;
+ * `simWeights` (per simulated column) reweigh the simulated incidents, e.g. to the real types' mix.
+ */
+function agreement(
+  figure: string,
+  type: string,
+  methods: string[],
+  sim: number[][],
+  simCols: number[],
+  real: number[][],
+  realCols: number[],
+  resamples: number,
+  simWeights?: Float64Array,
+): Agreement {
   const point = (ms: Uint32Array | null, mr: Uint32Array | null) =>
     kendallTauB(
-      methods.map((_, k) => weighted(sim[k]!, simCols, ms)),
+      methods.map((_, k) => weighted(sim[k]!, simCols, ms, simWeights)),
       methods.map((_, k) => weighted(real[k]!, realCols, mr)),
     );
-  const rows = methods.map((name, k) => ({ name, sim: round(weighted(sim[k]!, simCols, null)), real: round(weighted(real[k]!, realCols, null)) }));
+  const rows = methods.map((name, k) => ({ name, sim: round(weighted(sim[k]!, simCols, null, simWeights)), real: round(weighted(real[k]!, realCols, null)) }));
   let interval: Interval | null = null;
   if (methods.length >= 2 && simCols.length > 1 && realCols.length > 1) {
     // The real incidents are resampled from a stream of their own inside each simulated resample.
@@ -186,6 +201,13 @@ function rcaAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap:
     const simAll = sharedTypes.length ? all(s.ids.length).filter((i) => sharedTypes.includes(s.types[i]!)) : all(s.ids.length);
     const realAll = sharedTypes.length ? all(r.ids.length).filter((i) => sharedTypes.includes(r.types[i]!)) : all(r.ids.length);
     out.push(addSignal(agreement(figure, 'all', methods, sim, simAll, real, realAll, resamples), figure, methods, sim, simAll, real, realAll, services, resamples));
+    if (sharedTypes.length > 1) {
+      // The same incidents, the simulated ones weighted so that each type counts as much as on
+      // the real side: a sweep's mix of types is its design, and pooled it weighs the methods by it.
+      const share = (types: string[], cols: number[], t: string) => cols.filter((i) => types[i] === t).length / cols.length;
+      const weights = Float64Array.from(simAll, (i) => share(r.types, realAll, s.types[i]!) / share(s.types, simAll, s.types[i]!));
+      out.push(agreement(figure, MIXED, methods, sim, simAll, real, realAll, resamples, weights));
+    }
     for (const t of sharedTypes) {
       const sc = simAll.filter((i) => s.types[i] === t);
       const rc = realAll.filter((i) => r.types[i] === t);

@@ -4,7 +4,7 @@
  * both sides as a scatter per figure and fault type, the rank agreement with its interval, and the
  * telemetry distances. Every string from the runs goes through escapeHtml.
  */
-import type { Agreement, Distance, FidelityResult } from '../scores/agreement.js';
+import { MIXED, type Agreement, type Distance, type FidelityResult } from '../scores/agreement.js';
 import { escapeHtml as e } from './escape.js';
 import { FIT_STYLE, fitReportSection, type FitFigures } from './fit-html.js';
 
@@ -78,11 +78,14 @@ function telemetrySection(ds: Distance[]): string {
 /** The page; with the twin's fit report, its figures too. */
 export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
   const headline = r.rca.find((a) => a.figure === 'ac1' && a.type === 'all');
-  const good = r.rca.filter((a) => a.type !== 'all' && a.figure === 'ac1' && a.tau >= GOOD_TAU).map((a) => a.type);
-  const bad = r.rca.filter((a) => a.type !== 'all' && a.figure === 'ac1' && !(a.tau >= GOOD_TAU)).map((a) => a.type);
+  const mixed = r.rca.find((a) => a.figure === 'ac1' && a.type === MIXED);
+  const perType = r.rca.filter((a) => a.type !== 'all' && a.type !== MIXED && a.figure === 'ac1');
+  const good = perType.filter((a) => a.tau >= GOOD_TAU).map((a) => a.type);
+  const bad = perType.filter((a) => !(a.tau >= GOOD_TAU)).map((a) => a.type);
   const differs = r.telemetry.filter((d) => (d.what.includes('(KS)') ? d.median > CLOSE_KS : d.median > Math.LN2)).map((d) => d.what);
   const summary = [
     headline ? `RCA AC@1 ranking, all shared fault types: Kendall tau ${fmt(headline.tau, 2)}${headline.interval ? ` (95% ${fmt(headline.interval.low, 2)} to ${fmt(headline.interval.high, 2)})` : ''} over ${headline.methods.length} methods: ${verdict(headline)}.` : 'No RCA method ran on both sides.',
+    mixed ? `With the simulated incidents weighted to the real fault types' mix: Kendall tau ${fmt(mixed.tau, 2)}${mixed.interval ? ` (95% ${fmt(mixed.interval.low, 2)} to ${fmt(mixed.interval.high, 2)})` : ''}: ${verdict(mixed)}.` : '',
     good.length ? `A good stand-in for: ${good.join(', ')}.` : '',
     bad.length ? `Not a stand-in for: ${bad.join(', ')}.` : '',
     differs.length ? `The telemetry differs in: ${differs.join('; ')}.` : r.telemetry.length ? 'The telemetry is close on every distance measured.' : '',

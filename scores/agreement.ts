@@ -66,9 +66,12 @@ export function ksFromCounts(a: readonly (readonly [number, number])[], b: reado
 }
 
 /** What `faultline fidelity` finds (fidelity.json). */
+/** The agreement type of all shared fault types with the simulated incidents weighted to the real types' mix. */
+export const MIXED = 'all, real mix';
+
 export interface Agreement {
   figure: string;
-  /** The fault type, or `all`. */
+  /** The fault type, `all`, or MIXED. */
   type: string;
   methods: { name: string; sim: number; real: number }[];
   simIncidents: number;

@@ -24,7 +24,7 @@ import { loadSuite } from '../../pipeline/suite.js';
 import { planSweep } from '../../pipeline/sweep.js';
 import { renderFidelity } from '../../reports/fidelity-html.js';
 import { errorRateMet, renderFitReport } from '../../reports/fit-html.js';
-import { kendallTauB, ksFromCounts, ksFromSketches } from '../../scores/agreement.js';
+import { kendallTauB, ksFromCounts, ksFromSketches, MIXED } from '../../scores/agreement.js';
 import type { ItemResult } from '../../scores/item-result.js';
 import { generate } from '../../sim/generate.js';
 import { buildSpans } from '../../trees/index.js';
@@ -317,6 +317,33 @@ describe('fidelity', () => {
     expect(agree.rca.map((a) => a.type)).toContain('code-exception');
     const against = compareRuns(sim, reversed, { sim: 's', real: 'r', resamples: 200 }).rca.find((a) => a.figure === 'ac1' && a.type === 'all')!;
     expect(against.tau).toBe(-1);
+  });
+
+  it('weighs the simulated incidents to the real fault types\' mix in the mixed overall row', () => {
+    // The sweep has as many CPU faults as code faults; the real side has one CPU fault in five.
+    // On code faults a beats b on both sides; on CPU faults b beats a (on both sides too).
+    const hits = (n: number, of: number) => Array.from({ length: of }, (_, i) => (i < n ? 1 : 3));
+    const sim = [item('s1', 'code-exception', { a: hits(6, 10), b: hits(2, 10) }), item('s2', 'cpu-saturation', { a: hits(0, 10), b: hits(9, 10) })];
+    const real = [item('r1', 'exception', { a: hits(6, 8), b: hits(2, 8) }), item('r2', 'cpu_contention', { a: hits(0, 2), b: hits(2, 2) })];
+    const rca = compareRuns(sim, real, { sim: 's', real: 'r', resamples: 100 }).rca;
+    const pooled = rca.find((a) => a.figure === 'ac1' && a.type === 'all')!;
+    const mixed = rca.find((a) => a.figure === 'ac1' && a.type === MIXED)!;
+    // Pooled, the sweep's half of CPU faults puts b first (a 0.30, b 0.55); the real side has a first (0.60, 0.40).
+    expect(pooled.methods.map((m) => [m.name, m.sim, m.real])).toEqual([
+      ['a', 0.3, 0.6],
+      ['b', 0.55, 0.4],
+    ]);
+    expect(pooled.tau).toBe(-1);
+    // Weighted 4 to 1 as the real side is: a 0.8 x 0.6 = 0.48, b 0.8 x 0.2 + 0.2 x 0.9 = 0.34.
+    expect(mixed.methods.map((m) => [m.name, m.sim])).toEqual([
+      ['a', 0.48],
+      ['b', 0.34],
+    ]);
+    expect(mixed.tau).toBe(1);
+    expect(mixed.simIncidents).toBe(20);
+    // One shared type: no mixed row.
+    expect(compareRuns([sim[0]!], [real[0]!], { sim: 's', real: 'r', resamples: 50 }).rca.some((a) => a.type === MIXED)).toBe(false);
+    expect(renderFidelity(compareRuns(sim, real, { sim: 's', real: 'r', resamples: 50 }))).toContain('With the simulated incidents weighted to the real fault types&#39; mix: Kendall tau 1.00');
   });
 
   it('says which methods carry signal and gives tau-b over those alone', () => {
