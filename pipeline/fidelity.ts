@@ -204,14 +204,14 @@ function rcaAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap:
     if (sharedTypes.length > 1) {
       // The same incidents, the simulated ones weighted so that each type counts as much as on
       // the real side: a sweep's mix of types is its design, and pooled it weighs the methods by it.
-      const shares = (types: string[], cols: number[]) => {
+      const counts = (types: string[], cols: number[]) => {
         const n = new Map<string, number>();
-        for (const i of cols) n.set(types[i]!, (n.get(types[i]!) ?? 0) + 1 / cols.length);
+        for (const i of cols) n.set(types[i]!, (n.get(types[i]!) ?? 0) + 1);
         return n;
       };
-      const realShare = shares(r.types, realAll);
-      const simShare = shares(s.types, simAll);
-      const weights = Float64Array.from(simAll, (i) => realShare.get(s.types[i]!)! / simShare.get(s.types[i]!)!);
+      const realCount = counts(r.types, realAll);
+      const simCount = counts(s.types, simAll);
+      const weights = Float64Array.from(simAll, (i) => realCount.get(s.types[i]!)! / realAll.length / (simCount.get(s.types[i]!)! / simAll.length));
       out.push(agreement(figure, MIXED, methods, sim, simAll, real, realAll, resamples, weights));
     }
     for (const t of sharedTypes) {
