@@ -65,10 +65,10 @@ export function ksFromCounts(a: readonly (readonly [number, number])[], b: reado
   return d;
 }
 
-/** What `faultline fidelity` finds (fidelity.json). */
 /** The agreement type of all shared fault types with the simulated incidents weighted to the real types' mix. */
 export const MIXED = 'all, real mix';
 
+/** What `faultline fidelity` finds (fidelity.json). */
 export interface Agreement {
   figure: string;
   /** The fault type, `all`, or MIXED. */
