@@ -20,6 +20,8 @@
  *   `total`, `rate`, `num`, `per`); error and success counts and rates of requests too.
  */
 import { quantileSorted } from '../common/quantile.js';
+import { UNIT_TO_MS, type NumericTimeUnit } from '../common/instant.js';
+import { madScale, median } from '../detectors/stats.js';
 import { METRIC_FAMILY_NAMES, REQUEST_QUANTILES, type MetricFamily, type MetricName } from '../sim/formats.js';
 
 /** A request metric of the system's, and the twin's metric it is compared with. */
@@ -204,13 +206,13 @@ export function metricNoise(time: ArrayLike<number>, instance: ArrayLike<number>
   };
 }
 
-/** Milliseconds per unit of a latency metric, from the unit its name gives, or undefined when it gives none. */
-function namedUnitMs(words: string[]): number | undefined {
+/** The time unit a latency metric's name gives, or undefined when it gives none. */
+function namedUnit(words: string[]): NumericTimeUnit | undefined {
   for (const w of words) {
-    if (/^(s|sec|secs|seconds?)$/.test(w)) return 1000;
-    if (/^(ms|millis|milliseconds?)$/.test(w)) return 1;
-    if (/^(us|µs|micros|microseconds?)$/.test(w)) return 1e-3;
-    if (/^(ns|nanos|nanoseconds?)$/.test(w)) return 1e-6;
+    if (/^(s|sec|secs|seconds?)$/.test(w)) return 's';
+    if (/^(ms|millis|milliseconds?)$/.test(w)) return 'ms';
+    if (/^(us|µs|micros|microseconds?)$/.test(w)) return 'us';
+    if (/^(ns|nanos|nanoseconds?)$/.test(w)) return 'ns';
   }
   return undefined;
 }
@@ -221,11 +223,10 @@ function namedUnitMs(words: string[]): number | undefined {
  * the median duration of the calls the traces show.
  */
 export function latencyUnitMs(name: string, medianValue: number, tracedMedianMs: number): number {
-  const named = namedUnitMs(metricWords(name));
-  if (named !== undefined) return named;
-  const units = [1000, 1, 1e-3, 1e-6];
+  const named = namedUnit(metricWords(name));
+  if (named !== undefined) return UNIT_TO_MS[named];
   const off = (u: number) => Math.abs(Math.log((medianValue * u) / tracedMedianMs));
-  return units.reduce((best, u) => (off(u) < off(best) ? u : best));
+  return Object.values(UNIT_TO_MS).reduce((best, u) => (off(u) < off(best) ? u : best));
 }
 
 /** The calls no trace records (the scenario's `untracedCalls`), as read from a client latency percentile. */
@@ -284,13 +285,10 @@ export function untracedCallsOf(
     for (const x of list) if (x > 10 * med && x * unitMs > BEYOND_TRACED * longestTracedMs) spikes.push(Math.log(x * unitMs));
   }
   if (minutes < UNTRACED_MIN_MINUTES || spikes.length < UNTRACED_MIN_SPIKES) return undefined;
-  const logs = Float64Array.from(spikes).sort();
-  const mid = quantileSorted(logs, 0.5);
-  const spread = quantileSorted(Float64Array.from(logs, (x) => Math.abs(x - mid)).sort(), 0.5) * 1.4826;
   return {
     perMinute: round4(-Math.log(1 - spikes.length / minutes)),
-    medianMs: round4(Math.exp(mid)),
-    sigma: round4(spread),
+    medianMs: round4(Math.exp(median(spikes))),
+    sigma: round4(madScale(spikes)),
     instanceMinutes: minutes,
     spikes: spikes.length,
   };

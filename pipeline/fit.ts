@@ -975,7 +975,7 @@ function untracedCallsFrom(
   if (!client.length) return undefined;
   const metric = client.reduce((best, r) => (Math.abs(r.quantile! - 0.99) < Math.abs(best.quantile! - 0.99) ? r : best));
   const values = m.values[m.names.indexOf(metric.name)]!;
-  const positive = Float64Array.from(Array.from(values).filter((x) => x > 0)).sort();
+  const positive = values.filter((x) => x > 0).sort();
   const durations = Float64Array.from({ length: v.length }, (_, c) => v.end[c]! - v.start[c]!).sort();
   if (!positive.length || !durations.length) return undefined;
   const unitMs = latencyUnitMs(metric.name, quantileSorted(positive, 0.5), Math.max(1e-3, quantileSorted(durations, 0.5)));

@@ -1,4 +1,4 @@
-import type { CallTemplate, LearnedLogLine, ScenarioFile } from './scenario-schema.js';
+import type { CallTemplate, LearnedLogLine, ScenarioFile, UntracedCallsSpec } from './scenario-schema.js';
 import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
 import { INSTANCE_STATE } from './faults.js';
@@ -79,7 +79,7 @@ export interface Model {
   /** The metrics the monitor writes (the scenario's `metricFamilies`), in METRIC_NAMES order. */
   metricNames: MetricName[];
   /** Calls each instance makes that no trace records (the scenario's `untracedCalls`), or null. */
-  untracedCalls: { perMinute: number; medianMs: number; sigma: number } | null;
+  untracedCalls: UntracedCallsSpec | null;
   dcns: string[];
   subsystems: string[];
   services: string[];
@@ -297,7 +297,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     legSigma: s.legSigma ?? LEG_SIGMA,
     spanStatus: s.spanStatus ?? true,
     metricNames: metricNamesOf(s.metricFamilies ?? DEFAULT_METRIC_FAMILIES, s.spanStatus ?? true),
-    untracedCalls: s.untracedCalls ? { perMinute: s.untracedCalls.perMinute, medianMs: s.untracedCalls.medianMs, sigma: s.untracedCalls.sigma } : null,
+    untracedCalls: s.untracedCalls ?? null,
     dcns,
     subsystems,
     services,

@@ -3,6 +3,7 @@ import { ColumnarFileWriter, type ColumnData } from './arrow-writer.js';
 import { DOWN_CAUSE, INSTANCE_STATE, type FaultEffects } from './faults.js';
 import { LINE, type LogCatalog } from './log-catalog.js';
 import type { LogRows } from './log-rows.js';
+import type { UntracedCallsSpec } from './scenario-schema.js';
 import type { DictCodes } from './message-schema.js';
 import { meanProcessingMs, SERVICE_KIND, type Model } from './model.js';
 import { mix32, normalOfUniform, poissonInverse, stream } from './rng.js';
@@ -412,7 +413,7 @@ export class InstanceMonitor {
    * (the scenario's `untracedCalls`), ending in it: made calls only. Drawn from their own stream
    * for every instance, up or not, so neither the engine's draws nor another instance's shift.
    */
-  private makeUntracedCalls(tMinute: number, minute: number, u: { perMinute: number; medianMs: number; sigma: number }): void {
+  private makeUntracedCalls(tMinute: number, minute: number, u: UntracedCallsSpec): void {
     const r = stream(this.seed, `untraced:${minute}`);
     for (let k = 0; k < this.bank.length; k++) {
       const i = this.bank[k]!;

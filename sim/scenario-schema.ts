@@ -269,6 +269,8 @@ export const scenarioSchema = z.strictObject({
 export type ScenarioFile = z.infer<typeof scenarioSchema>;
 export type FaultSpec = z.infer<typeof fault>;
 export type TargetSpec = z.infer<typeof target>;
+/** The scenario's `untracedCalls`: calls each instance makes that no trace records. */
+export type UntracedCallsSpec = NonNullable<ScenarioFile['untracedCalls']>;
 
 /**
  * Why an ISO 8601 date or date-time is not a real instant (month 13, 30 February, 25:00), or null
