@@ -399,20 +399,20 @@ export function worstInstances(a: SpanAnalysis, abnormal: Uint8Array): (string |
   }
   const best = new Int32Array(a.index.services.length).fill(-1);
   const bestTail = new Float64Array(a.index.services.length).fill(Infinity);
-  // Per instance: whether it stands out, and its abnormal share (compared only where both stand out).
-  const rank = (d: number, tail: number) => (tail < LOG_STANDS_OUT ? bad[d] / spans[d] : -1);
+  // The abnormal share of an instance that stands out, -1 for one that does not.
+  const bestShare = new Float64Array(a.index.services.length).fill(-Infinity);
   for (let d = 0; d < codes.length; d++) {
     if (!bad[d]) continue;
     const s = serviceOf[d];
     const tail = logBinomialUpperTail(bad[d], spans[d], serviceBad[s] / serviceSpans[s]);
+    const share = tail < LOG_STANDS_OUT ? bad[d] / spans[d] : -1;
     const b = best[s];
-    const mine = rank(d, tail);
-    const theirs = b < 0 ? -Infinity : rank(b, bestTail[s]);
     const better =
-      mine !== theirs ? mine > theirs : tail !== bestTail[s] ? tail < bestTail[s] : bad[d] !== bad[b] ? bad[d] > bad[b] : codes[d] < codes[b];
-    if (b < 0 || better) {
+      share !== bestShare[s] ? share > bestShare[s] : tail !== bestTail[s] ? tail < bestTail[s] : bad[d] !== bad[b] ? bad[d] > bad[b] : codes[d] < codes[b];
+    if (better) {
       best[s] = d;
       bestTail[s] = tail;
+      bestShare[s] = share;
     }
   }
   return Array.from(best, (d) => (d < 0 ? undefined : t.strings[codes[d]]));
