@@ -65,7 +65,8 @@ export function sketch(values: Float64Array, levels: readonly number[]): number[
   });
 }
 
-function round4(x: number): number {
+/** x to 4 significant digits (0 and non-finite values as they are): figures kept in results files. */
+export function round4(x: number): number {
   return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(4));
 }
 

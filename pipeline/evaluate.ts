@@ -5,9 +5,11 @@
  * its error and counts as missing everything (its incidents are misses); the others' results
  * stand.
  */
-import { profileTelemetry } from '../data/telemetry-profile.js';
 import { performance } from 'node:perf_hooks';
 import type { Resolved } from '../common/plugin.js';
+import { buildCallView } from '../data/call-view.js';
+import { faultEffects } from '../data/fault-effect.js';
+import { profileTelemetry } from '../data/telemetry-profile.js';
 import { doing } from '../common/errors.js';
 import type { Incident, Series } from '../data/types.js';
 import { medianStep } from '../data/sampling.js';
@@ -284,6 +286,13 @@ function kpiCurves(faults: Incident[], series: Series[], detections: Map<string,
   });
 }
 
+/** The profile of the item's telemetry and its incidents' effects, from one call view of its spans. */
+function telemetryFigures(t: Telemetry): Pick<ItemResult, 'profile' | 'faultEffects'> {
+  const view = buildCallView(t.spans);
+  const effects = faultEffects(view, t.incidents, t.baseline ? buildCallView(t.baseline) : undefined);
+  return { profile: profileTelemetry(t.spans, t.series, view), ...(effects.length ? { faultEffects: effects } : {}) };
+}
+
 /** Runs every method over one item's telemetry and scores it. */
 export async function evaluate(t: Telemetry, methods: Methods, id: ItemIdentity, opts: EvaluateOptions = {}): Promise<Evaluation> {
   const [start, end] = dataWindow(t);
@@ -312,7 +321,7 @@ export async function evaluate(t: Telemetry, methods: Methods, id: ItemIdentity,
     kpiCurves: kpiCurves(knownMoves(t), t.series, detections),
     latency: transactionLatency(t.spans, windows),
     timings,
-    ...(t.spans.length ? { profile: profileTelemetry(t.spans, t.series) } : {}),
+    ...(t.spans.length ? telemetryFigures(t) : {}),
   };
   return { item, detections, rankings };
 }

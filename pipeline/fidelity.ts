@@ -11,14 +11,20 @@
  *   tau-b over those alone;
  * - the telemetry itself: per-operation latency quantiles, fan-out, calls and errors per trace,
  *   and per-service volume and latency noise, each as a Kolmogorov-Smirnov distance between the
- *   real profile and each simulated item's (the median and range over the simulated items).
+ *   real profile and each simulated item's (the median and range over the simulated items);
+ * - the faults' strength: per fault type both have, how much the incidents changed the latency,
+ *   own time and edge gap of their root cause's calls (data/fault-effect.ts), as the median over
+ *   each side's incidents. A simulation whose faults are much weaker or stronger than the real
+ *   ones of a type judges the methods on a different problem.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { FaultlineError } from '../common/errors.js';
 import { publishDir } from '../common/output-dir.js';
-import { OPERATION_LEVELS, POOLED_LEVELS, type TelemetryProfile } from '../data/telemetry-profile.js';
+import { quantileSorted } from '../common/quantile.js';
+import { EFFECT_MEASURES } from '../data/fault-effect.js';
+import { OPERATION_LEVELS, round4, POOLED_LEVELS, type TelemetryProfile } from '../data/telemetry-profile.js';
 import { renderFidelity } from '../reports/fidelity-html.js';
 import type { FitFigures } from '../reports/fit-html.js';
 import { readResultsFile } from '../reports/results-file.js';
@@ -26,9 +32,9 @@ import { kendallTauB, ksFromCounts, ksFromSketches, MIXED } from '../scores/agre
 import type { ItemResult } from '../scores/item-result.js';
 import { AC_KS } from '../scores/rca.js';
 import { bootstrapSamples, meanInterval, percentileInterval, type Interval } from '../scores/uncertainty.js';
-import type { Agreement, Distance, FidelityResult } from '../scores/agreement.js';
+import type { Agreement, Distance, EffectComparison, FidelityResult } from '../scores/agreement.js';
 
-export type { Agreement, Distance, FidelityResult };
+export type { Agreement, Distance, EffectComparison, FidelityResult };
 import { stream } from '../sim/rng.js';
 import type { FitReport } from './fit-report.js';
 
@@ -282,6 +288,48 @@ export function telemetryDistances(sims: TelemetryProfile[], real: TelemetryProf
   ];
 }
 
+/** Per (fault type, measure): the measured effects of a side's incidents. */
+function effectsByType(items: ItemResult[], typeMap: Record<string, string>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const item of items) {
+    const typeOf = new Map(item.faults.map((f) => [f.id, f.type]));
+    for (const effect of item.faultEffects ?? []) {
+      const raw = typeOf.get(effect.faultId);
+      if (raw === undefined) continue;
+      const type = typeMap[raw] ?? raw;
+      for (const measure of EFFECT_MEASURES) {
+        const x = effect[measure];
+        if (x === null) continue;
+        const key = `${type}\u0000${measure}`;
+        let list = out.get(key);
+        if (!list) out.set(key, (list = []));
+        list.push(x);
+      }
+    }
+  }
+  return out;
+}
+
+const medianOf = (xs: number[]) => quantileSorted(Float64Array.from(xs).sort(), 0.5);
+
+/** Fault strength on both sides, per fault type and measure both have (see the module comment). */
+export function effectComparisons(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>): EffectComparison[] {
+  const sim = effectsByType(simItems, typeMap);
+  const real = effectsByType(realItems, typeMap);
+  const out: EffectComparison[] = [];
+  for (const key of [...real.keys()].sort()) {
+    const s = sim.get(key);
+    if (!s) continue;
+    const r = real.get(key)!;
+    const [type, measure] = key.split('\u0000') as [string, string];
+    const sm = medianOf(s);
+    const rm = medianOf(r);
+    out.push({ type, measure, sim: { median: round4(sm), incidents: s.length }, real: { median: round4(rm), incidents: r.length }, factor: rm > 0 ? round4(sm / rm) : null });
+  }
+  // Measures in their documented order within a type.
+  return out.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : EFFECT_MEASURES.indexOf(a.measure as never) - EFFECT_MEASURES.indexOf(b.measure as never)));
+}
+
 /** Services a telemetry profile has noise figures for (0 without a profile). */
 function profileServices(p: TelemetryProfile | undefined): number {
   return p ? new Set([...Object.keys(p.volumeNoise), ...Object.keys(p.latencyNoise)]).size : 0;
@@ -303,6 +351,7 @@ export function compareRuns(simItems: ItemResult[], realItems: ItemResult[], opt
     rca: rcaAgreements(simItems, realItems, typeMap, resamples, { sim: profileServices(simProfiles[0]), real: profileServices(realProfile) }),
     detectors: detectorAgreements(simItems, realItems, resamples),
     telemetry: realProfile ? telemetryDistances(simProfiles, realProfile) : [],
+    effects: effectComparisons(simItems, realItems, typeMap),
   };
 }
 

@@ -21,6 +21,7 @@
  */
 import { quantileSorted } from '../common/quantile.js';
 import { UNIT_TO_MS, type NumericTimeUnit } from '../common/instant.js';
+import { round4 } from '../data/telemetry-profile.js';
 import { madScale, median } from '../detectors/stats.js';
 import { METRIC_FAMILY_NAMES, REQUEST_QUANTILES, type MetricFamily, type MetricName } from '../sim/formats.js';
 
@@ -152,7 +153,6 @@ export interface MetricNoise {
   gaps: number | null;
 }
 
-const round4 = (x: number) => Number(x.toPrecision(4));
 
 /**
  * The noise of one metric column, rows grouped by instance and ordered by time (any row order):

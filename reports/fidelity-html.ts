@@ -1,10 +1,12 @@
 /**
  * fidelity.html: one self-contained page (no scripts, no external files) that says where a
  * simulation is a good stand-in for the real system and where it is not: the methods' figures on
- * both sides as a scatter per figure and fault type, the rank agreement with its interval, and the
- * telemetry distances. Every string from the runs goes through escapeHtml.
+ * both sides as a scatter per figure and fault type, the rank agreement with its interval, the
+ * telemetry distances, and how strong each fault type is on both sides. Every string from the runs
+ * goes through escapeHtml.
  */
-import { MIXED, type Agreement, type Distance, type FidelityResult } from '../scores/agreement.js';
+import { EFFECT_LABELS, type EffectMeasure } from '../data/fault-effect.js';
+import { MIXED, type Agreement, type Distance, type EffectComparison, type FidelityResult } from '../scores/agreement.js';
 import { escapeHtml as e } from './escape.js';
 import { FIT_STYLE, fitReportSection, type FitFigures } from './fit-html.js';
 
@@ -12,6 +14,8 @@ import { FIT_STYLE, fitReportSection, type FitFigures } from './fit-html.js';
 export const GOOD_TAU = 0.6;
 /** KS distance at or below this is "close". */
 export const CLOSE_KS = 0.2;
+/** Fault effects within this factor of each other are "alike". */
+export const ALIKE_EFFECT = 2;
 
 const fmt = (x: number | null | undefined, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '–');
 
@@ -75,6 +79,43 @@ function telemetrySection(ds: Distance[]): string {
   return `<h2>Telemetry</h2><p>Distances between the real data and each simulated item (median and range over items). KS distances at most ${CLOSE_KS} count as close; noise levels within a factor of 2.</p><table><tr><th>what</th><th>median</th><th>range</th><th>keys compared</th><th></th></tr>${rows}</table>`;
 }
 
+function strength(c: EffectComparison): 'alike' | 'weaker' | 'stronger' | 'not comparable' {
+  if (c.factor === null) return 'not comparable';
+  return c.factor < 1 / ALIKE_EFFECT ? 'weaker' : c.factor > ALIKE_EFFECT ? 'stronger' : 'alike';
+}
+
+const effectLabel = (measure: string) => EFFECT_LABELS[measure as EffectMeasure] ?? measure;
+
+function effectSection(list: EffectComparison[] | undefined): string {
+  const head = '<h2>Fault strength</h2>';
+  if (!list?.length) return `${head}<p>No fault type has a measured effect on both sides (it needs spans and at least 5 calls into the root cause in the incident window and in the reference).</p>`;
+  const rows = list
+    .map((c) => {
+      const v = strength(c);
+      return `<tr><td>${e(c.type)}</td><td>${e(effectLabel(c.measure))}</td><td>${fmt(c.sim.median, 2)}× (${c.sim.incidents})</td><td>${fmt(c.real.median, 2)}× (${c.real.incidents})</td><td>${fmt(c.factor, 2)}</td><td>${v === 'alike' ? v : `<b>${v}</b>`}</td></tr>`;
+    })
+    .join('');
+  return (
+    `${head}<p>How much each fault type changed its root cause's calls: the incident window's median over the fault-free reference's, then the median over each side's incidents (in brackets). ` +
+    `Effects within a factor of ${ALIKE_EFFECT} count as alike. Where the simulated faults are much weaker or stronger than the real ones, the methods are judged on an easier or a harder problem than the real one: choose the sweep's severities to match.</p>` +
+    `<table><tr><th>fault type</th><th>measure</th><th>simulated</th><th>real</th><th>sim / real</th><th></th></tr>${rows}</table>`
+  );
+}
+
+/** One line per fault type whose simulated faults are not as strong as the real ones. */
+function strengthSummary(list: EffectComparison[] | undefined): string[] {
+  const out: string[] = [];
+  for (const kind of ['weaker', 'stronger'] as const) {
+    const byType = new Map<string, EffectComparison[]>();
+    for (const c of list ?? []) if (strength(c) === kind) byType.set(c.type, [...(byType.get(c.type) ?? []), c]);
+    for (const [type, cs] of byType) {
+      const what = cs.map((c) => `${effectLabel(c.measure)} ${fmt(c.sim.median, 2)}× against ${fmt(c.real.median, 2)}×`).join('; ');
+      out.push(`The simulated ${type} faults are ${kind} than the real ones (${what}): its verdict on this type judges ${kind === 'weaker' ? 'a harder' : 'an easier'} problem.`);
+    }
+  }
+  return out;
+}
+
 /** The page; with the twin's fit report, its figures too. */
 export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
   const headline = r.rca.find((a) => a.figure === 'ac1' && a.type === 'all');
@@ -89,6 +130,7 @@ export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
     good.length ? `A good stand-in for: ${good.join(', ')}.` : '',
     bad.length ? `Not a stand-in for: ${bad.join(', ')}.` : '',
     differs.length ? `The telemetry differs in: ${differs.join('; ')}.` : r.telemetry.length ? 'The telemetry is close on every distance measured.' : '',
+    ...strengthSummary(r.effects),
   ].filter(Boolean);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>faultline fidelity</title><style>
 body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
@@ -96,6 +138,6 @@ body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table
 </style></head><body><h1>Is the simulation a stand-in for the real system?</h1>
 <p>Simulated: <code>${e(r.sim)}</code><br>Real: <code>${e(r.real)}</code><br>Real fault types read as: ${Object.entries(r.typeMap).map(([a, b]) => `${e(a)} → ${e(b)}`).join(', ')}</p>
 <div class="lead">${summary.map((s) => `<p>${e(s)}</p>`).join('')}</div>
-${agreementSection('RCA methods: AC@1 and Avg@5', r.rca)}${agreementSection('Detectors: PA-F1 and AUC-PR', r.detectors)}${telemetrySection(r.telemetry)}${fit ? fitReportSection(fit) : ''}
+${agreementSection('RCA methods: AC@1 and Avg@5', r.rca)}${agreementSection('Detectors: PA-F1 and AUC-PR', r.detectors)}${telemetrySection(r.telemetry)}${effectSection(r.effects)}${fit ? fitReportSection(fit) : ''}
 <p>Kendall tau-b; intervals: percentile bootstrap, simulated and real incidents resampled independently (1000 resamples, seeded).</p></body></html>\n`;
 }

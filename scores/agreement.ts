@@ -96,6 +96,19 @@ export interface Distance {
   compared?: number;
 }
 
+/**
+ * How strongly one fault type changes its root cause's calls on each side: per measure of
+ * data/fault-effect.ts, the median over incidents of the window-over-reference ratio.
+ */
+export interface EffectComparison {
+  type: string;
+  measure: string;
+  sim: { median: number; incidents: number };
+  real: { median: number; incidents: number };
+  /** Simulated median over real median: below 1 the simulated faults move the root cause less (null when the real median is 0). */
+  factor: number | null;
+}
+
 export interface FidelityResult {
   schema: 'faultline/fidelity';
   version: 1;
@@ -105,5 +118,7 @@ export interface FidelityResult {
   rca: Agreement[];
   detectors: Agreement[];
   telemetry: Distance[];
+  /** Fault strength per fault type both sides have (absent in files written before it was measured). */
+  effects?: EffectComparison[];
 }
 

@@ -7,6 +7,7 @@
 import type { Candidate } from '../rca/types.js';
 import type { Incident } from '../data/types.js';
 import type { DetectionItemFigures } from './figures.js';
+import type { FaultEffect } from '../data/fault-effect.js';
 import type { TelemetryProfile } from '../data/telemetry-profile.js';
 import type { ThresholdFreeFigure } from './detection/evaluate.js';
 
@@ -123,6 +124,8 @@ export interface ItemResult {
   timings: Record<string, number>;
   /** What the item's spans and KPI series look like (data/telemetry-profile.ts), for `faultline fidelity`. */
   profile?: TelemetryProfile;
+  /** How strongly each incident changed its root cause's calls (data/fault-effect.ts), for `faultline fidelity`. */
+  faultEffects?: FaultEffect[];
 }
 
 /** How many candidates per incident are kept: enough for AC@5, PR@5 and the report's top 3. */

@@ -372,6 +372,34 @@ describe('fidelity', () => {
     }
   });
 
+  it("compares how strongly each fault type moves its root cause on both sides", async () => {
+    // A CPU fault on one orders instance, measured from the item's own spans...
+    const file = path.join(tmp, 'cpu.yaml');
+    fs.writeFileSync(file, stringify({ ...SOURCE, duration: '8m', faults: [{ type: 'cpu-saturation', target: { service: 'orders', instance: 1 }, start: '4m', duration: '3m', severity: 0.8 }] }));
+    const methods = await resolveMethods({ detectors: [], rca: ['count'] });
+    const sim = await evaluateScenarioItem({ key: 'cpu@1', scenario: file, seed: 1, generatorSeed: 1 }, methods, { scratch: path.join(tmp, 'items') });
+    const [effect] = sim.faultEffects!;
+    expect(effect!.service).toBe('orders');
+    expect(effect!.instance).toBe('orders-01');
+    // Severity 0.8 takes 68% of the instance's CPU: its own work runs 1 / 0.32 = 3.1 times as long.
+    expect(effect!.self!).toBeGreaterThan(2.5);
+    expect(effect!.self!).toBeLessThan(3.8);
+    // ...against real incidents of the same type that slowed theirs ten times.
+    const realEffect = (id: string) => ({ ...effect!, faultId: id, self: 10, latency: 10, gap: 10 });
+    const real: ItemResult = { ...item('r', 'cpu_contention', { count: [1, 2] }), faults: ['i0', 'i1'].map((id) => ({ id, type: 'cpu_contention', start: 0, end: 1, rootCause: ['orders'], tags: [], moved: [] })), faultEffects: [realEffect('i0'), realEffect('i1')] };
+    const result = compareRuns([sim], [real], { sim: 's', real: 'r', resamples: 50 });
+    const self = result.effects!.find((c) => c.type === 'cpu-saturation' && c.measure === 'self')!;
+    expect(self.sim).toEqual({ median: effect!.self, incidents: 1 });
+    expect(self.real).toEqual({ median: 10, incidents: 2 });
+    expect(self.factor).toBeCloseTo(effect!.self! / 10, 3);
+    const html = renderFidelity(result);
+    expect(html).toContain('<h2>Fault strength</h2>');
+    expect(html).toMatch(/The simulated cpu-saturation faults are weaker than the real ones \(latency of the calls into the root cause [0-9.]+× against 10\.00×/);
+    // Alike on both sides: no such line.
+    const alike = { ...real, faultEffects: real.faultEffects!.map((x) => ({ ...x, self: effect!.self, latency: effect!.latency, gap: effect!.gap })) };
+    expect(renderFidelity(compareRuns([sim], [alike], { sim: 's', real: 'r', resamples: 50 }))).not.toMatch(/faults are (weaker|stronger)/);
+  }, 60_000);
+
   it('escapes what the runs hold in fidelity.html', () => {
     const sim = [item('s', 'code-exception', { '<script>alert(1)</script>': [1, 2], b: [2, 2] })];
     const real = [item('r', 'exception', { '<script>alert(1)</script>': [1, 1], b: [2, 3] })];

@@ -1,0 +1,154 @@
+/**
+ * How strongly each incident changed its root cause's calls, from the spans alone: the median
+ * latency, own time and edge gap of the calls into the root-cause service (its instance, where the
+ * incident names one) in the incident window, over the same medians in the fault-free reference.
+ * Kept with each item's results so that `faultline fidelity` can say whether a simulation's faults
+ * are as strong as the real ones of the same type: a twin whose CPU faults slow a pod 1.7 times
+ * cannot stand in for real ones that slow it 10 times, whatever its methods score.
+ */
+import { quantileSorted } from '../common/quantile.js';
+import type { CallView } from './call-view.js';
+import { round4 } from './telemetry-profile.js';
+import { SPAN_STATUS, type Incident } from './types.js';
+
+/** Calls a median needs on each side; with fewer the effect is not measured (null). */
+export const MIN_EFFECT_CALLS = 5;
+
+/** The effect measures, in the order reports show them. */
+export const EFFECT_MEASURES = ['latency', 'self', 'gap'] as const;
+export type EffectMeasure = (typeof EFFECT_MEASURES)[number];
+
+export const EFFECT_LABELS: Readonly<Record<EffectMeasure, string>> = {
+  latency: 'latency of the calls into the root cause',
+  self: "the root cause's own time",
+  gap: 'edge gap into the root cause',
+};
+
+export interface FaultEffect {
+  faultId: string;
+  /** The root-cause service whose calls were measured, and its instance when the incident names one the data has. */
+  service: string;
+  instance?: string;
+  /** Calls into it: [reference, incident window]. */
+  calls: [number, number];
+  /** Median in the window over median in the reference, of the callee's handling time; null with too few calls. */
+  latency: number | null;
+  /** The same, of its own time (handling minus waiting on its synchronous calls). */
+  self: number | null;
+  /**
+   * The same, of the edge gap: the caller's wait minus the callee's handling, over two-way calls
+   * whose caller's view is recorded (network and the callee's work outside its span: queueing,
+   * reading the request, writing the reply). Null without such calls or with no positive reference gap.
+   */
+  gap: number | null;
+  /** Share of failed calls (system failures), [reference, window]; null where no call's status is known. */
+  failed: [number, number] | null;
+}
+
+/** Distinct service and instance names of a view, by their codes. */
+function names(v: CallView, codes: Int32Array): Map<string, number> {
+  const out = new Map<string, number>();
+  const seen = new Uint8Array(v.table.strings.length);
+  for (let c = 0; c < v.length; c++) {
+    const code = codes[c]!;
+    if (seen[code]) continue;
+    seen[code] = 1;
+    out.set(v.table.strings[code]!, code);
+  }
+  return out;
+}
+
+interface Side {
+  view: CallView;
+  services: Map<string, number>;
+  instances: Map<string, number>;
+}
+
+function side(view: CallView): Side {
+  return { view, services: names(view, view.service), instances: names(view, view.instance) };
+}
+
+/** The calls into `service` (and `instance`, where given) that start in [from, until). */
+function callsInto(s: Side, service: string, instance: string | undefined, from: number, until: number): Int32Array {
+  const svc = s.services.get(service);
+  if (svc === undefined) return new Int32Array(0);
+  const inst = instance === undefined ? -1 : (s.instances.get(instance) ?? -2);
+  const v = s.view;
+  const out: number[] = [];
+  for (let c = 0; c < v.length; c++) {
+    if (v.service[c] !== svc || (inst !== -1 && v.instance[c] !== inst)) continue;
+    const t = v.start[c]!;
+    if (t >= from && t < until) out.push(c);
+  }
+  return Int32Array.from(out);
+}
+
+function medianOf(values: number[]): number {
+  return quantileSorted(Float64Array.from(values).sort(), 0.5);
+}
+
+/** Window median over reference median, 4 significant digits; null with too few values or no positive reference. */
+function ratio(reference: number[], window: number[]): number | null {
+  if (reference.length < MIN_EFFECT_CALLS || window.length < MIN_EFFECT_CALLS) return null;
+  const r = medianOf(reference);
+  const w = medianOf(window);
+  return r > 0 && w >= 0 ? round4(w / r) : null;
+}
+
+interface Measured {
+  latency: number[];
+  self: number[];
+  gap: number[];
+  known: number;
+  failed: number;
+}
+
+function measure(v: CallView, calls: Int32Array): Measured {
+  const m: Measured = { latency: [], self: [], gap: [], known: 0, failed: 0 };
+  for (const c of calls) {
+    const handling = v.end[c]! - v.start[c]!;
+    m.latency.push(handling);
+    m.self.push(v.selfMs[c]!);
+    const wait = v.clientEnd[c]! - v.clientStart[c]!;
+    if (!v.async[c] && Number.isFinite(wait)) m.gap.push(Math.max(0, wait - handling));
+    if (v.status[c] !== SPAN_STATUS.unknown) {
+      m.known++;
+      if (v.status[c] === SPAN_STATUS.system) m.failed++;
+    }
+  }
+  return m;
+}
+
+/**
+ * The effect of each incident with a root cause (see the module comment). The reference is the
+ * calls of `reference` (the fault-free spans given apart) or, without it, the calls of `view` that
+ * start before the first incident. An instance reference is used where it holds enough calls,
+ * else the service's.
+ */
+export function faultEffects(view: CallView, incidents: Incident[], reference?: CallView): FaultEffect[] {
+  const here = side(view);
+  const ref = reference ? side(reference) : here;
+  const refUntil = reference ? Infinity : incidents.reduce((m, i) => Math.min(m, i.start), Infinity);
+  const out: FaultEffect[] = [];
+  for (const incident of incidents) {
+    const service = incident.rootCause[0];
+    if (service === undefined) continue;
+    const instance = incident.rootCauseInstance !== undefined && here.instances.has(incident.rootCauseInstance) ? incident.rootCauseInstance : undefined;
+    const inWindow = callsInto(here, service, instance, incident.start, incident.end);
+    let before = instance === undefined ? new Int32Array(0) : callsInto(ref, service, instance, -Infinity, refUntil);
+    if (before.length < MIN_EFFECT_CALLS) before = callsInto(ref, service, undefined, -Infinity, refUntil);
+    const w = measure(view, inWindow);
+    const r = measure(ref.view, before);
+    out.push({
+      faultId: incident.id,
+      service,
+      ...(instance !== undefined ? { instance } : {}),
+      calls: [before.length, inWindow.length],
+      latency: ratio(r.latency, w.latency),
+      self: ratio(r.self, w.self),
+      gap: ratio(r.gap, w.gap),
+      failed: r.known && w.known ? [round4(r.failed / r.known), round4(w.failed / w.known)] : null,
+    });
+  }
+  return out;
+}
