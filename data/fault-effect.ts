@@ -6,7 +6,9 @@
  * are as strong as the real ones of the same type: a twin whose CPU faults slow a pod 1.7 times
  * cannot stand in for real ones that slow it 10 times, whatever its methods score.
  */
+import { stableOrder } from '../common/argsort.js';
 import { quantileSorted } from '../common/quantile.js';
+import { lowerBound } from '../common/sorted.js';
 import type { CallView } from './call-view.js';
 import { round4 } from './telemetry-profile.js';
 import { SPAN_STATUS, type Incident } from './types.js';
@@ -45,7 +47,7 @@ export interface FaultEffect {
   failed: [number, number] | null;
 }
 
-/** Distinct service and instance names of a view, by their codes. */
+/** Distinct names among a view's codes (services or instances), by name. */
 function names(v: CallView, codes: Int32Array): Map<string, number> {
   const out = new Map<string, number>();
   const seen = new Uint8Array(v.table.strings.length);
@@ -58,65 +60,79 @@ function names(v: CallView, codes: Int32Array): Map<string, number> {
   return out;
 }
 
+/** A view's calls by start time, with its service and instance names. */
 interface Side {
   view: CallView;
   services: Map<string, number>;
   instances: Map<string, number>;
+  /** Call indexes in start order, and their starts. */
+  order: Int32Array;
+  starts: Float64Array;
 }
 
 function side(view: CallView): Side {
-  return { view, services: names(view, view.service), instances: names(view, view.instance) };
+  const order = stableOrder(view.start);
+  return { view, services: names(view, view.service), instances: names(view, view.instance), order, starts: Float64Array.from(order, (c) => view.start[c]!) };
 }
 
-/** The calls into `service` (and `instance`, where given) that start in [from, until). */
+/** The calls into `service` (and `instance`, where given) that start in [from, until), by binary search on the start order. */
 function callsInto(s: Side, service: string, instance: string | undefined, from: number, until: number): Int32Array {
   const svc = s.services.get(service);
   if (svc === undefined) return new Int32Array(0);
   const inst = instance === undefined ? -1 : (s.instances.get(instance) ?? -2);
   const v = s.view;
   const out: number[] = [];
-  for (let c = 0; c < v.length; c++) {
-    if (v.service[c] !== svc || (inst !== -1 && v.instance[c] !== inst)) continue;
-    const t = v.start[c]!;
-    if (t >= from && t < until) out.push(c);
+  for (let k = lowerBound(s.starts, from), end = lowerBound(s.starts, until); k < end; k++) {
+    const c = s.order[k]!;
+    if (v.service[c] === svc && (inst === -1 || v.instance[c] === inst)) out.push(c);
   }
   return Int32Array.from(out);
 }
 
-function medianOf(values: number[]): number {
-  return quantileSorted(Float64Array.from(values).sort(), 0.5);
+/** A median and how many values it was taken over. */
+interface Median {
+  value: number;
+  n: number;
 }
 
-/** Window median over reference median, 4 significant digits; null with too few values or no positive reference. */
-function ratio(reference: number[], window: number[]): number | null {
-  if (reference.length < MIN_EFFECT_CALLS || window.length < MIN_EFFECT_CALLS) return null;
-  const r = medianOf(reference);
-  const w = medianOf(window);
-  return r > 0 && w >= 0 ? round4(w / r) : null;
-}
-
-interface Measured {
-  latency: number[];
-  self: number[];
-  gap: number[];
+/** What an effect is computed from, on one side: medians taken once (a reference serves many incidents). */
+interface Summary {
+  calls: number;
+  latency: Median;
+  self: Median;
+  gap: Median;
   known: number;
   failed: number;
 }
 
-function measure(v: CallView, calls: Int32Array): Measured {
-  const m: Measured = { latency: [], self: [], gap: [], known: 0, failed: 0 };
+function median(values: number[]): Median {
+  return { value: quantileSorted(Float64Array.from(values).sort(), 0.5), n: values.length };
+}
+
+/** Window median over reference median, 4 significant digits; null with too few values or no positive reference. */
+function ratio(reference: Median, window: Median): number | null {
+  if (reference.n < MIN_EFFECT_CALLS || window.n < MIN_EFFECT_CALLS) return null;
+  return reference.value > 0 && window.value >= 0 ? round4(window.value / reference.value) : null;
+}
+
+function summarise(v: CallView, calls: Int32Array): Summary {
+  const latency: number[] = [];
+  const self: number[] = [];
+  const gap: number[] = [];
+  let known = 0;
+  let failed = 0;
   for (const c of calls) {
     const handling = v.end[c]! - v.start[c]!;
-    m.latency.push(handling);
-    m.self.push(v.selfMs[c]!);
+    latency.push(handling);
+    self.push(v.selfMs[c]!);
     const wait = v.clientEnd[c]! - v.clientStart[c]!;
-    if (!v.async[c] && Number.isFinite(wait)) m.gap.push(Math.max(0, wait - handling));
+    if (!v.async[c] && Number.isFinite(wait)) gap.push(Math.max(0, wait - handling));
     if (v.status[c] !== SPAN_STATUS.unknown) {
-      m.known++;
-      if (v.status[c] === SPAN_STATUS.system) m.failed++;
+      known++;
+      if (v.status[c] === SPAN_STATUS.system) failed++;
     }
   }
-  return m;
+  return { calls: calls.length, latency: median(latency), self: median(self), gap: median(gap), known, failed };
 }
 
 /**
@@ -129,21 +145,30 @@ export function faultEffects(view: CallView, incidents: Incident[], reference?: 
   const here = side(view);
   const ref = reference ? side(reference) : here;
   const refUntil = reference ? Infinity : incidents.reduce((m, i) => Math.min(m, i.start), Infinity);
+  // The reference of a root cause is the same for each of its incidents: measured once.
+  const references = new Map<string, Summary | null>();
+  const referenceOf = (service: string, instance: string | undefined): Summary | undefined => {
+    const key = `${service}\u0000${instance ?? ''}`;
+    if (!references.has(key)) {
+      const m = summarise(ref.view, callsInto(ref, service, instance, -Infinity, refUntil));
+      // An instance's own reference only where it has enough calls; else the service's.
+      references.set(key, instance !== undefined && m.calls < MIN_EFFECT_CALLS ? null : m);
+    }
+    return references.get(key) ?? undefined;
+  };
   const out: FaultEffect[] = [];
   for (const incident of incidents) {
     const service = incident.rootCause[0];
     if (service === undefined) continue;
     const instance = incident.rootCauseInstance !== undefined && here.instances.has(incident.rootCauseInstance) ? incident.rootCauseInstance : undefined;
     const inWindow = callsInto(here, service, instance, incident.start, incident.end);
-    let before = instance === undefined ? new Int32Array(0) : callsInto(ref, service, instance, -Infinity, refUntil);
-    if (before.length < MIN_EFFECT_CALLS) before = callsInto(ref, service, undefined, -Infinity, refUntil);
-    const w = measure(view, inWindow);
-    const r = measure(ref.view, before);
+    const r = (instance !== undefined ? referenceOf(service, instance) : undefined) ?? referenceOf(service, undefined)!;
+    const w = summarise(view, inWindow);
     out.push({
       faultId: incident.id,
       service,
       ...(instance !== undefined ? { instance } : {}),
-      calls: [before.length, inWindow.length],
+      calls: [r.calls, inWindow.length],
       latency: ratio(r.latency, w.latency),
       self: ratio(r.self, w.self),
       gap: ratio(r.gap, w.gap),

@@ -1,5 +1,6 @@
 /** Selections and unions of log and metric tables, column by column (no per-row objects). */
 import type { LogTable, MetricTable } from './types.js';
+import { lowerBound } from '../common/sorted.js';
 
 function pick<T extends Int32Array | Float64Array | Uint8Array>(a: T, rows: Int32Array): T {
   const out = new (a.constructor as new (k: number) => T)(rows.length);
@@ -21,18 +22,6 @@ export function selectLogRows(t: LogTable, rows: Int32Array): LogTable {
     template: pick(t.template, rows),
     templates: t.templates,
   };
-}
-
-/** First row at or after `t` in a time-sorted column. */
-function lowerBound(time: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = time.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (time[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Lines of a time-sorted log table (readLogs sorts) with time in [from, to). */

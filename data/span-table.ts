@@ -2,6 +2,7 @@ import type { SpanTable } from './types.js';
 import { grown, type GrowableArray } from '../common/typed-array.js';
 import { StringDictionary } from '../common/string-dictionary.js';
 import { stableOrder } from '../common/argsort.js';
+import { lowerBound } from '../common/sorted.js';
 
 /**
  * Appends calls row by row into growable typed columns and interns strings, so that builders
@@ -251,18 +252,6 @@ function traceStarts(table: SpanTable): TraceStartIndex {
   }
   traceStartIndex.set(table, (index = { rows, starts }));
   return index;
-}
-
-/** First index k with starts[k] >= t. */
-function lowerBound(starts: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = starts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (starts[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**

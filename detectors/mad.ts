@@ -9,10 +9,11 @@ import type { DetectorPlugin } from './types.js';
 import type { Series } from '../data/types.js';
 import { alarmOptions, CalibratedDetector, type ScoringModel } from './calibrated.js';
 import { safeScale } from './stats.js';
+import { lowerBound } from '../common/sorted.js';
 
 /** Median of |s[i] - med| over an ascending array, by merging the two sorted halves outward. */
 function medianAbsDeviation(s: Float64Array, n: number, med: number): number {
-  let lo = lowerBound(s, n, med) - 1; // walks left: deviations med - s[lo] ascending
+  let lo = lowerBound(s, med, n) - 1; // walks left: deviations med - s[lo] ascending
   let hi = lo + 1; // walks right: deviations s[hi] - med ascending
   const target = (n - 1) / 2;
   let prev = 0;
@@ -31,17 +32,6 @@ function medianAbsDeviation(s: Float64Array, n: number, med: number): number {
     if (k === Math.ceil(target)) return (prev + d) / 2;
   }
   return prev;
-}
-
-function lowerBound(s: Float64Array, n: number, x: number): number {
-  let a = 0;
-  let b = n;
-  while (a < b) {
-    const m = (a + b) >> 1;
-    if (s[m] < x) a = m + 1;
-    else b = m;
-  }
-  return a;
 }
 
 export function madScores(values: Float64Array, window: number): Float64Array {
@@ -64,11 +54,11 @@ export function madScores(values: Float64Array, window: number): Float64Array {
       scores[i] = Math.abs(v - med) / safeScale(scale, med);
     } else scores[i] = NaN;
     if (count === window) {
-      const at = lowerBound(sorted, count, ring[head]);
+      const at = lowerBound(sorted, ring[head], count);
       sorted.copyWithin(at, at + 1, count);
       count--;
     }
-    const at = lowerBound(sorted, count, v);
+    const at = lowerBound(sorted, v, count);
     sorted.copyWithin(at + 1, at, count);
     sorted[at] = v;
     count++;

@@ -6,6 +6,7 @@ import { concatLogTables, logsBetween, selectMetricRows } from '../data/log-tabl
 import type { Candidate, RcaAlgorithm, RcaInput, RcaReference } from './types.js';
 import { nameDownInstances, nameUnknownCallees } from './unknown-callees.js';
 import type { Incident, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
+import { upperBound } from '../common/sorted.js';
 
 export interface IncidentRanking {
   incident: Incident;
@@ -238,18 +239,6 @@ export function defaultBaseline(spans: SpanTable, incidents: Incident[]): SpanTa
   const keep = new Uint8Array(spans.length);
   for (let r = 0; r < spans.length; r++) keep[r] = windows.overlaps(spans.start[r]!, spans.end[r]!) ? 0 : 1;
   return selectRows(spans, keep);
-}
-
-/** Index of the first element of sorted `a` greater than `t`. */
-function upperBound(a: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
