@@ -6,6 +6,7 @@
 import type { SpanTable } from '../data/types.js';
 import { mergeWindows } from '../data/span-assembly.js';
 import type { LatencyHistogram } from '../scores/item-result.js';
+import { upperBound } from '../common/sorted.js';
 
 /** 4 bins per decade from 1 ms to 100 s; bin 0 also takes < 1 ms, the last bin takes >= 100 s. */
 export const LATENCY_EDGES_MS: number[] = Array.from({ length: 21 }, (_, k) => Math.round(10 ** (k / 4) * 1000) / 1000);
@@ -34,13 +35,7 @@ export function transactionLatency(spans: SpanTable, windows: [number, number][]
     const start = spans.start[i]!;
     const latency = spans.end[i]! - start;
     if (!Number.isFinite(latency)) continue;
-    let lo = 0;
-    let hi = from.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (from[mid]! <= start) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = upperBound(from, start);
     const inFault = lo > 0 && start < to[lo - 1]!;
     (inFault ? h.fault : h.normal)[binOf(latency)]!++;
   }

@@ -52,6 +52,7 @@ import { bootstrapInterval, meanInterval, weightedMean, type BootstrapOptions, t
 
 export { THRESHOLD_SOURCES, SCORE_SOURCES, type ThresholdSource } from '../figures.js';
 import type { ThresholdSource } from '../figures.js';
+import { lowerBound, upperBound } from '../../common/sorted.js';
 
 export const DEFAULT_DELAY = 7;
 
@@ -156,28 +157,12 @@ function normalised(d: Detection): Float64Array {
   return out;
 }
 
-/** The first index whose time is >= t (after = false) or > t (after = true). */
-function searchTime(ts: Float64Array, t: number, after: boolean): number {
-  let a = 0;
-  let b = ts.length;
-  while (a < b) {
-    const m = (a + b) >> 1;
-    if (ts[m] < t || (after && ts[m] === t)) a = m + 1;
-    else b = m;
-  }
-  return a;
-}
-
-function firstIndexAtOrAfter(ts: Float64Array, t: number): number {
-  return searchTime(ts, t, false);
-}
-
 /** Windows in unix ms to inclusive index ranges: the first point at or after the start to the last at or before the end. */
 export function windowsInIndex(ts: Float64Array, windows: Array<[number, number]>): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (const [ws, we] of windows) {
-    const a = searchTime(ts, ws, false);
-    const b = searchTime(ts, we, true) - 1;
+    const a = lowerBound(ts, ws);
+    const b = upperBound(ts, we) - 1;
     if (b >= a) out.push([a, b]);
   }
   return out;
@@ -185,7 +170,7 @@ export function windowsInIndex(ts: Float64Array, windows: Array<[number, number]
 
 function scoreFromIndex(s: Series, scoreFrom: ScoreOptions['scoreFrom']): number {
   const t = typeof scoreFrom === 'number' ? scoreFrom : scoreFrom?.[s.id];
-  return t === undefined ? 0 : firstIndexAtOrAfter(s.timestamps, t);
+  return t === undefined ? 0 : lowerBound(s.timestamps, t);
 }
 
 function prepare(series: Series[], detections: Detection[], opts: Pick<ScoreOptions, 'scoreFrom' | 'windows'>): Prepared[] {
