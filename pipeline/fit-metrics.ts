@@ -23,6 +23,7 @@ import { quantileSorted } from '../common/quantile.js';
 import { UNIT_TO_MS, type NumericTimeUnit } from '../common/instant.js';
 import { round4 } from '../data/telemetry-profile.js';
 import { madScale, median } from '../detectors/stats.js';
+import type { MetricTable } from '../data/types.js';
 import { METRIC_FAMILY_NAMES, REQUEST_QUANTILES, type MetricFamily, type MetricName } from '../sim/formats.js';
 
 /** A request metric of the system's, and the twin's metric it is compared with. */
@@ -292,4 +293,64 @@ export function untracedCallsOf(
     instanceMinutes: minutes,
     spikes: spikes.length,
   };
+}
+
+/** The CFS period Linux (and so Kubernetes) enforces a CPU limit over, ms; the metrics do not show it. */
+export const CFS_PERIOD_MS = 100;
+/** Rows with usage above this percentage are compared: near 0 the ratio is rounding noise. */
+const LIMIT_MIN_PERCENT = 0.5;
+/** Relative robust spread of usage over percentage below which the percentage is of a fixed limit. */
+const LIMIT_MAX_SPREAD = 0.01;
+const LIMIT_MIN_ROWS = 20;
+
+/** How the metrics show that the instances run under a CPU limit (the twin's `cpuQuota`). */
+export interface CpuLimit {
+  /** A throttling metric, or the absolute usage whose ratio to the percentage gives the limit. */
+  evidence: 'throttling-metric' | 'usage-ratio';
+  metric: string;
+  /** usage-ratio: the percentage metric, the median limit in the usage metric's unit, and the rows compared. */
+  percentMetric?: string;
+  limit?: number;
+  rows?: number;
+}
+
+/**
+ * Whether the instances run under a CPU limit: a CPU throttling metric (cAdvisor's
+ * `container_cpu_cfs_throttled_*`) says so, and so does an absolute CPU usage (cores, millicores)
+ * beside the CPU percentage `percentMetric` whose ratio to it is the same on every row of an
+ * instance: the percentage is then of a fixed limit, not of a node's cores, whose busy share moves
+ * with its other pods. Null where neither holds.
+ */
+export function cpuLimitOf(m: MetricTable, percentMetric: string | null): CpuLimit | null {
+  const cpuNames = m.names.filter((n) => any(metricWords(n), /^cpu$/) && !any(metricWords(n), /^(node|host|machine)$/));
+  const throttling = cpuNames.find((n) => /throttl/i.test(n));
+  if (throttling) return { evidence: 'throttling-metric', metric: throttling };
+  if (!percentMetric) return null;
+  const percent = m.values[m.names.indexOf(percentMetric)]!;
+  for (const name of cpuNames) {
+    if (name === percentMetric || /%|percent|rate|util|steal|limit|request/i.test(name)) continue;
+    const usage = m.values[m.names.indexOf(name)]!;
+    const ratios: number[] = [];
+    const perInstance = new Map<number, number[]>();
+    for (let r = 0; r < m.length; r++) {
+      const p = percent[r]!;
+      const u = usage[r]!;
+      if (!(p > LIMIT_MIN_PERCENT) || !(u > 0)) continue;
+      const limit = (100 * u) / p;
+      let list = perInstance.get(m.instance[r]!);
+      if (!list) perInstance.set(m.instance[r]!, (list = []));
+      list.push(limit);
+    }
+    // The spread within each instance, relative to its own limit: instances may have different limits.
+    let rows = 0;
+    for (const list of perInstance.values()) {
+      const med = median(list);
+      rows += list.length;
+      for (const x of list) ratios.push(x / med - 1);
+    }
+    if (rows < LIMIT_MIN_ROWS || madScale(ratios) > LIMIT_MAX_SPREAD) continue;
+    const limits = [...perInstance.values()].map((list) => median(list));
+    return { evidence: 'usage-ratio', metric: name, percentMetric, limit: round4(median(limits)), rows };
+  }
+  return null;
 }

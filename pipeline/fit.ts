@@ -45,7 +45,7 @@ import { LEG_SIGMA } from '../sim/model.js';
 import { normalOfUniform, stream } from '../sim/rng.js';
 import { LEARNED_LINE_LIMITS, scenarioSchema, type CallTemplate, type LearnedLogLine, type ScenarioFile } from '../sim/scenario-schema.js';
 import { LOG_LEVELS, type MetricFamily } from '../sim/formats.js';
-import { BEYOND_TRACED, latencyUnitMs, metricNoise, recogniseMetrics, untracedCallsOf, type MetricNoise, type RequestMetric, type UntracedCalls } from './fit-metrics.js';
+import { BEYOND_TRACED, CFS_PERIOD_MS, cpuLimitOf, latencyUnitMs, metricNoise, recogniseMetrics, untracedCallsOf, type CpuLimit, type MetricNoise, type RequestMetric, type UntracedCalls } from './fit-metrics.js';
 
 export interface FitOptions {
   /** Span files or folders (span CSV, OTLP, Jaeger, Zipkin). */
@@ -135,6 +135,8 @@ export interface FitEstimates {
     noiseWindow: [number, number];
     /** The twin's `untracedCalls` and what they were read from (fit-metrics.ts untracedCallsOf); null where none were found. */
     untracedCalls: (UntracedCalls & { metric: string; unitMs: number; longestTracedMs: number }) | null;
+    /** What shows the instances run under a CPU limit (the twin's `cpuQuota`), null where nothing does. */
+    cpuLimit: CpuLimit | null;
     nodeLevel: string[];
     notUsed: string[];
     note: string;
@@ -783,6 +785,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     return { ...r, real: metricNoise(m.time, m.instance, m.values[m.names.indexOf(r.name)]!, inNoiseWindow) };
   });
   const untraced = recognised?.families.includes('requests') ? untracedCallsFrom(telemetry.metrics!, requestMetrics, v, inNoiseWindow) : undefined;
+  const cpuLimit = telemetry.metrics ? cpuLimitOf(telemetry.metrics, cpuMetric) : null;
   const scenario: ScenarioFile = scenarioSchema.parse({
     name,
     description: `A twin fitted from ${v.length} calls in ${roots} traces over ${minutes.size} minutes of ${services.length} services.`,
@@ -790,6 +793,8 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     duration: `${durationMinutes}m`,
     ...(legMs !== null ? { legMs, legSigma } : {}),
     ...(known === 0 ? { spanStatus: false } : {}),
+    callsFrom: 'spans',
+    ...(cpuLimit ? { cpuQuota: { periodMs: CFS_PERIOD_MS } } : {}),
     ...(recognised ? { metricFamilies: recognised.families } : {}),
     ...(untraced ? { untracedCalls: { perMinute: untraced.perMinute, medianMs: untraced.medianMs, sigma: untraced.sigma } } : {}),
     dcns: ['dcn-01'],
@@ -823,6 +828,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
           requestMetrics,
           noiseWindow,
           untracedCalls: untraced ?? null,
+          cpuLimit,
           nodeLevel: recognised!.nodeLevel,
           notUsed: recognised!.unrecognised,
           note: cpuNote || (cpuMetric ? '' : `no CPU percentage among ${telemetry.metrics.names.length} metrics: no capacity from CPU`),
@@ -932,6 +938,14 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
     if (pair) (pair.key as { commentBefore?: string }).commentBefore = text;
   };
   note('spanStatus', ' The spans carry no status: neither do the twin\'s.');
+  note('callsFrom', " Fitted from spans: a suite's methods read the twin's spans, as the system's are read.");
+  const limit = e.metrics?.cpuLimit;
+  note(
+    'cpuQuota',
+    limit
+      ? ` cpuQuota: the instances run under a CPU limit: ${limit.evidence === 'throttling-metric' ? `the metrics count CPU throttling (${limit.metric})` : `${limit.metric} over ${limit.percentMetric} is the same on every row of an instance (a limit of ${limit.limit}, median over instances, ${limit.rows} rows), so the percentage is of a fixed limit`}. A hog inside an instance leaves it throttled for part of each period (${CFS_PERIOD_MS} ms, Linux's default: the metrics do not show it).`
+      : '',
+  );
   note('legMs', e.legMs !== null ? ` legMs and legSigma: ${LEGS_PER_CALL} lognormal bus legs whose sum has the median and 95th percentile of the gap between client and server spans of a synchronous call.` : '');
   note('traffic', ` Rates: roots per second over the ${e.minutes} minutes with data. Daily shape: ${e.dailyShape === 'estimated' ? `hourly means over ${e.hoursOfDay} hours of day` : `flat (the data covers ${e.hoursOfDay} hours of day; 20 needed)`}. Noise: extra-Poisson per-minute variation.`);
   const subs = doc.getIn(['subsystems', 0, 'services'], true);

@@ -6,8 +6,9 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FaultlineError } from '../common/errors.js';
+import { DATA_SET_FILES } from '../sim/formats.js';
 import { generate } from '../sim/generate.js';
-import { ScenarioError } from '../sim/scenario.js';
+import { loadScenario, ScenarioError } from '../sim/scenario.js';
 import type { ScenarioFile } from '../sim/scenario-schema.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { evaluate, type Methods } from './evaluate.js';
@@ -39,7 +40,11 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
       source = path.join(dir, 'scenario.yaml');
       await writeFile(source, JSON.stringify(scenario));
     }
+    const need = inputsRead(methods);
+    let spans: string[] | undefined;
     try {
+      // A system read through its tracing (a fitted twin): the methods read the spans it exports.
+      if (need.has('spans') && (scenario ?? loadScenario(source).scenario).callsFrom === 'spans') spans = [path.join(data, DATA_SET_FILES.spansCsv)];
       await generate({
         scenario: source,
         seed: item.generatorSeed,
@@ -47,8 +52,9 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
         ...(config.duration !== undefined ? { duration: config.duration } : {}),
         ...(config.trafficScale !== undefined ? { trafficScale: config.trafficScale } : {}),
         // Logs and metrics cost generation time: only when a method reads them.
-        logs: inputsRead(methods).has('logs'),
-        metrics: inputsRead(methods).has('metrics'),
+        logs: need.has('logs'),
+        metrics: need.has('metrics'),
+        ...(spans ? { export: { spans: 'csv' as const } } : {}),
       });
     } catch (err) {
       if (err instanceof ScenarioError && err.file === source) {
@@ -58,7 +64,7 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
       throw err;
     }
     const generated = performance.now() - t0;
-    const telemetry = await loadSource({ in: data }, { need: inputsRead(methods) });
+    const telemetry = await loadSource({ in: data, ...(spans ? { spans } : {}) }, { need });
     telemetry.timings = { generate: generated, ...telemetry.timings };
     const { item: result } = await evaluate(
       telemetry,

@@ -117,6 +117,8 @@ export class Engine implements EngineState {
   private readonly calls?: CallRows;
   /** The callee's side of the call attempt() just made, for its server span: NaN start when it never handled it. */
   private srvStart = NaN;
+  /** When the request reached the callee (before a throttled instance picked it up): a one-way message's end for its sender. */
+  private srvDelivered = NaN;
   private srvEnd = NaN;
   private srvClass = 0;
   private txDcn = 0;
@@ -355,6 +357,18 @@ export class Engine implements EngineState {
     this.kpis.transaction(type, t0, this.retClass, this.retEnd - t0);
   }
 
+  /**
+   * How long a request waits on an instance throttled for the share `throttled` of each CFS period:
+   * the period runs first and stands throttled for its last part; a request arriving at a uniform
+   * point of it waits for the next period when it arrives in that part.
+   */
+  private throttleWait(throttled: number): number {
+    const period = this.m.cpuQuotaPeriodMs;
+    const at = this.rng.next() * period;
+    const runs = (1 - throttled) * period;
+    return at < runs ? 0 : period - at;
+  }
+
   private leg(): number {
     return this.rng.lognormal(this.legMedian, this.legShape);
   }
@@ -478,9 +492,10 @@ export class Engine implements EngineState {
     const seq = this.callSeq + 1;
     const parent = this.handling;
     this.srvStart = NaN;
+    this.srvDelivered = NaN;
     this.attemptCall(node, caller, inst, t0);
     // A one-way message ends, for its sender, when it is delivered.
-    const end = node.async ? (Number.isNaN(this.srvStart) ? t0 : this.srvStart) : this.retEnd;
+    const end = node.async ? (Number.isNaN(this.srvDelivered) ? t0 : this.srvDelivered) : this.retEnd;
     const callee = inst < 0 ? this.m.serviceInstances[node.service]![0]! : inst;
     requests?.request(caller, callee, t0, end, this.srvStart, this.srvEnd, this.srvClass === CLASS.system);
     if (!calls) return;
@@ -560,9 +575,12 @@ export class Engine implements EngineState {
       net.netIn[inst] = net.netIn[inst]! + net.requestBytes[svc]! + net.queryBytesIn[svc]!;
       net.netOut[inst] = net.netOut[inst]! + net.queryBytesOut[svc]!;
     }
+    // A throttled instance picks the request up only when its next CPU period starts.
+    const throttled = m.cpuQuotaPeriodMs > 0 ? fx.instHog[inst]! : 0;
+    const pickedUp = throttled > 0 ? t4 + this.throttleWait(throttled) : t4;
     const callerThread = this.thread;
     const callerHandling = this.handling;
-    this.process(node, inst, t4, seq);
+    this.process(node, inst, pickedUp, seq);
     this.setLegs(node); // its own calls drew their legs meanwhile
     this.thread = callerThread;
     this.handling = callerHandling;
@@ -572,7 +590,8 @@ export class Engine implements EngineState {
     const cls = this.retClass;
     const code = this.retCode;
     if ((this.calls || this.requests) && cls !== CLASS.none) {
-      this.srvStart = t4;
+      this.srvDelivered = t4;
+      this.srvStart = pickedUp;
       this.srvEnd = end;
       this.srvClass = cls;
     }

@@ -80,6 +80,8 @@ export interface Model {
   metricNames: MetricName[];
   /** Calls each instance makes that no trace records (the scenario's `untracedCalls`), or null. */
   untracedCalls: UntracedCallsSpec | null;
+  /** The CFS period of the instances' CPU limit (the scenario's `cpuQuota`), ms; 0 without a limit. */
+  cpuQuotaPeriodMs: number;
   dcns: string[];
   subsystems: string[];
   services: string[];
@@ -298,6 +300,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     spanStatus: s.spanStatus ?? true,
     metricNames: metricNamesOf(s.metricFamilies ?? DEFAULT_METRIC_FAMILIES, s.spanStatus ?? true),
     untracedCalls: s.untracedCalls ?? null,
+    cpuQuotaPeriodMs: s.cpuQuota?.periodMs ?? 0,
     dcns,
     subsystems,
     services,

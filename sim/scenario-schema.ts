@@ -238,6 +238,15 @@ export const scenarioSchema = z.strictObject({
    */
   spanStatus: z.boolean().optional(),
   /**
+   * What a suite item's methods read the calls from: `message-log` (default), the transaction trees
+   * of the bus's message log, whose times are the sidecars'; `spans`, the client and server spans a
+   * tracing agent records (`generate --export spans-csv`), read as `--spans` reads a real system's.
+   * A twin fitted from spans reads spans, as its system's data is read: a wait before a handler
+   * starts (a throttled CPU, `cpuQuota`) is inside the callee's time in the message log, and an edge
+   * gap in the spans.
+   */
+  callsFrom: z.enum(['message-log', 'spans']).optional(),
+  /**
    * The metric families the monitor writes (sim/formats.ts METRIC_FAMILIES; default: the resource
    * families, every one but `requests`). `requests` adds per-instance, per-minute request metrics
    * computed from the calls each instance served and made; a twin lists what its system exports,
@@ -263,6 +272,15 @@ export const scenarioSchema = z.strictObject({
     .optional(),
   /** Lognormal shape of one bus leg (default 0.3): a fitted twin's network may have a long tail. */
   legSigma: z.number().positive().max(3).optional(),
+  /**
+   * The instances run under a CPU limit enforced per scheduling period (a Kubernetes CPU limit is a
+   * CFS quota, period 100 ms). A hog inside an instance (cpu-saturation, batch-job) uses up its
+   * quota, and the instance stands throttled for the rest of each period, the hog's share of it: a
+   * request arriving then waits for the next period before its handler, and its server span,
+   * start, so the callers see the wait as an edge gap. Without it, a hog slows only the work inside
+   * the spans.
+   */
+  cpuQuota: z.strictObject({ periodMs: z.number().positive().max(10_000).default(100) }).optional(),
   faults: z.array(fault).optional(),
 });
 

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { fitTwin } from '../../pipeline/fit.js';
 import { fitReport, type FitReport } from '../../pipeline/fit-report.js';
-import { latencyUnitMs, metricNoise, recogniseMetrics } from '../../pipeline/fit-metrics.js';
+import { cpuLimitOf, latencyUnitMs, metricNoise, recogniseMetrics } from '../../pipeline/fit-metrics.js';
+import { metricTable } from '../rca/telemetry.js';
 import { renderFitReport } from '../../reports/fit-html.js';
 import { generate } from '../../sim/generate.js';
 import { readMetricFrame } from '../../sim/read.js';
@@ -88,6 +89,31 @@ describe('metric families by name', () => {
     expect(metricNoise(time, inst, vals, (t) => t < 2 * min).pairs).toBe(1);
     // An instance without the metric at all (another file's rows) has no gaps in it.
     expect(metricNoise([...time, 0, min], [...inst, 2, 2], [...vals, NaN, NaN]).gaps).toBeCloseTo(1 / 9, 4);
+  });
+});
+
+describe('a CPU limit from the metrics', () => {
+  // 40 minutes of two pods: a and b use 1-30 millicores of limits of 500 and 1000.
+  const used = (k: number, i: number) => 1 + ((k * 7 + i * 3) % 30);
+  const usage = (pod: number, limit: number) => Array.from({ length: 40 }, (_, k) => used(k, pod));
+  const series = (of: (pod: number, limit: number, u: number[]) => Record<string, number[]>) => ({ 'svc-a': of(0, 500, usage(0, 500)), 'svc-b': of(1, 1000, usage(1, 1000)) });
+
+  it('reads a fixed per-instance limit from usage over its percentage', () => {
+    const m = metricTable(0, series((_, limit, u) => ({ 'CpuUsage(m)': u, 'CpuUsageRate(%)': u.map((x) => (100 * x) / limit), 'NodeCpuUsageRate(%)': u.map((x, k) => 20 + (k % 9)) })));
+    // Rows at 0.5% or below are rounding noise and left out: b's 10 minutes of 1-5 millicores.
+    expect(cpuLimitOf(m, 'CpuUsageRate(%)')).toEqual({ evidence: 'usage-ratio', metric: 'CpuUsage(m)', percentMetric: 'CpuUsageRate(%)', limit: 750, rows: 70 });
+  });
+
+  it("finds none where the percentage is of a node's cores, shared with other pods", () => {
+    // The same usage against a node whose other load moves: the ratio is not fixed.
+    const m = metricTable(0, series((pod, _, u) => ({ cpu_usage_cores: u.map((x) => x / 1000), cpu_percent: u.map((x, k) => (100 * x) / 1000 / (2 + ((k + pod) % 5) * 0.3)) })));
+    expect(cpuLimitOf(m, 'cpu_percent')).toBeNull();
+    expect(cpuLimitOf(m, null)).toBeNull();
+  });
+
+  it('takes a throttling metric as a limit', () => {
+    const m = metricTable(0, series((_, __, u) => ({ cpu_percent: u, container_cpu_cfs_throttled_periods_total: u.map(() => 0) })));
+    expect(cpuLimitOf(m, 'cpu_percent')).toEqual({ evidence: 'throttling-metric', metric: 'container_cpu_cfs_throttled_periods_total' });
   });
 });
 

@@ -400,6 +400,37 @@ describe('fidelity', () => {
     expect(renderFidelity(compareRuns([sim], [alike], { sim: 's', real: 'r', resamples: 50 }))).not.toMatch(/faults are (weaker|stronger)/);
   }, 60_000);
 
+  it("puts a throttled instance's wait before its server spans under a CPU quota, and changes nothing without a hog", async () => {
+    const cpuFault = { type: 'cpu-saturation', target: { service: 'orders', instance: 1 }, start: '4m', duration: '3m', severity: 0.8 };
+    const methods = await resolveMethods({ detectors: [], rca: ['count'] });
+    const effectOf = async (name: string, extra: object) => {
+      const file = path.join(tmp, `${name}.yaml`);
+      fs.writeFileSync(file, stringify({ ...SOURCE, duration: '8m', ...extra }));
+      const r = await evaluateScenarioItem({ key: `${name}@1`, scenario: file, seed: 1, generatorSeed: 1 }, methods, { scratch: path.join(tmp, 'items') });
+      return r.faultEffects![0]!;
+    };
+    const fluid = await effectOf('fluid', { callsFrom: 'spans', faults: [cpuFault] });
+    const quota = await effectOf('quota', { callsFrom: 'spans', cpuQuota: { periodMs: 100 }, faults: [cpuFault] });
+    // Without a quota the hog slows only the work inside the spans: the callers wait no longer beyond them.
+    expect(fluid.gap!).toBeLessThan(1.5);
+    // With one, 68% of each 100 ms period is throttled: a request waits with probability 0.68, up to
+    // 68 ms, a median wait of 18 ms against legs of about 2 ms.
+    expect(quota.gap!).toBeGreaterThan(4);
+    expect(quota.self!).toBeGreaterThan(2.5);
+    // The message log's times are the sidecars': there the wait is the callee's, not a gap.
+    const sidecars = await effectOf('quota-log', { cpuQuota: { periodMs: 100 }, faults: [cpuFault] });
+    expect(sidecars.gap!).toBeLessThan(1.5);
+    expect(sidecars.latency!).toBeGreaterThan(quota.latency! * 1.5);
+    // No hog, no throttling: the quota alone changes no byte of the exported spans.
+    const spansOf = async (name: string, extra: object) => {
+      const file = path.join(tmp, `${name}.yaml`);
+      fs.writeFileSync(file, stringify({ ...SOURCE, duration: '3m', ...extra }));
+      await generate({ scenario: file, seed: 4, out: path.join(tmp, name), logs: false, metrics: false, export: { spans: 'csv' } });
+      return fs.readFileSync(path.join(tmp, name, 'spans.csv'));
+    };
+    expect((await spansOf('no-quota', {})).equals(await spansOf('idle-quota', { cpuQuota: { periodMs: 100 } }))).toBe(true);
+  }, 60_000);
+
   it('escapes what the runs hold in fidelity.html', () => {
     const sim = [item('s', 'code-exception', { '<script>alert(1)</script>': [1, 2], b: [2, 2] })];
     const real = [item('r', 'exception', { '<script>alert(1)</script>': [1, 1], b: [2, 3] })];
