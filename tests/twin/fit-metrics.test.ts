@@ -95,11 +95,11 @@ describe('metric families by name', () => {
 describe('a CPU limit from the metrics', () => {
   // 40 minutes of two pods: a and b use 1-30 millicores of limits of 500 and 1000.
   const used = (k: number, i: number) => 1 + ((k * 7 + i * 3) % 30);
-  const usage = (pod: number, limit: number) => Array.from({ length: 40 }, (_, k) => used(k, pod));
-  const series = (of: (pod: number, limit: number, u: number[]) => Record<string, number[]>) => ({ 'svc-a': of(0, 500, usage(0, 500)), 'svc-b': of(1, 1000, usage(1, 1000)) });
+  const usage = (pod: number) => Array.from({ length: 40 }, (_, k) => used(k, pod));
+  const series = (of: (pod: number, limit: number, u: number[]) => Record<string, number[]>) => ({ 'svc-a': of(0, 500, usage(0)), 'svc-b': of(1, 1000, usage(1)) });
 
   it('reads a fixed per-instance limit from usage over its percentage', () => {
-    const m = metricTable(0, series((_, limit, u) => ({ 'CpuUsage(m)': u, 'CpuUsageRate(%)': u.map((x) => (100 * x) / limit), 'NodeCpuUsageRate(%)': u.map((x, k) => 20 + (k % 9)) })));
+    const m = metricTable(0, series((_, limit, u) => ({ 'CpuUsage(m)': u, 'CpuUsageRate(%)': u.map((x) => (100 * x) / limit), 'NodeCpuUsageRate(%)': u.map((_, k) => 20 + (k % 9)) })));
     // Rows at 0.5% or below are rounding noise and left out: b's 10 minutes of 1-5 millicores.
     expect(cpuLimitOf(m, 'CpuUsageRate(%)')).toEqual({ evidence: 'usage-ratio', metric: 'CpuUsage(m)', percentMetric: 'CpuUsageRate(%)', limit: 750, rows: 70 });
   });
