@@ -110,7 +110,7 @@ function strengthSummary(list: EffectComparison[] | undefined): string[] {
     for (const c of list ?? []) if (strength(c) === kind) byType.set(c.type, [...(byType.get(c.type) ?? []), c]);
     for (const [type, cs] of byType) {
       const what = cs.map((c) => `${effectLabel(c.measure)} ${fmt(c.sim.median, 2)}× against ${fmt(c.real.median, 2)}×`).join('; ');
-      out.push(`The simulated ${type} faults are ${kind} than the real ones (${what}): its verdict on this type judges ${kind === 'weaker' ? 'a harder' : 'an easier'} problem.`);
+      out.push(`The simulated ${type} faults are ${kind} than the real ones (${what}): on this type the simulation judges the methods on ${kind === 'weaker' ? 'a harder' : 'an easier'} problem than the real one.`);
     }
   }
   return out;
