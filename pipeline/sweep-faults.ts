@@ -26,6 +26,11 @@ export interface SweepFaultsOptions {
   types?: string[];
   /** Severities, each in (0, 1] (default [0.5]). */
   severities?: number[];
+  /**
+   * Per fault type, severities in place of `severities`: to match a type's strength to the real
+   * incidents' (`faultline fidelity`, "Fault strength").
+   */
+  severitiesByType?: Record<string, number[]>;
   seeds?: number[];
   detectors?: string[];
   rca?: string[];
@@ -92,7 +97,9 @@ function oneOf<T extends string>(allowed: readonly T[], value: string, problem: 
 export function planFaultSweep(s: ScenarioFile, opts: Omit<SweepFaultsOptions, 'scenario' | 'out'> = {}): PlannedFault[] {
   const types = (opts.types ?? [...FAULT_TYPES]).map((t) => oneOf(FAULT_TYPES, t, `unknown fault type '${t}' (known: ${FAULT_TYPES.join(', ')})`));
   const severities = opts.severities ?? [0.5];
-  for (const sv of severities) if (!(sv > 0 && sv <= 1)) throw new UsageError(`severity ${sv}: must be above 0 and at most 1`);
+  const byType = new Map(Object.entries(opts.severitiesByType ?? {}).map(([t, list]) => [oneOf(FAULT_TYPES, t, `severities of unknown fault type '${t}' (known: ${FAULT_TYPES.join(', ')})`), list]));
+  for (const t of byType.keys()) if (!types.includes(t)) throw new UsageError(`severities given for ${t}, which is not among the sweep's types (${types.join(', ')})`);
+  for (const sv of [...severities, ...[...byType.values()].flat()]) if (!(sv > 0 && sv <= 1)) throw new UsageError(`severity ${sv}: must be above 0 and at most 1`);
   const duration = opts.duration ?? '2h';
   const start = opts.faultStart ?? '1h30m';
   const length = opts.faultDuration ?? '20m';
@@ -101,7 +108,7 @@ export function planFaultSweep(s: ScenarioFile, opts: Omit<SweepFaultsOptions, '
   const out: PlannedFault[] = [];
   for (const type of types) {
     for (const { label, target } of faultTargets(s, type, opts.allInstances)) {
-      for (const severity of severities) {
+      for (const severity of byType.get(type) ?? severities) {
         for (const handler of type === 'code-exception' ? handlers : (['catches'] as const)) {
           const name = `${type}--${label}--s${String(severity).replace('.', '')}${handler === 'catches' ? '' : `--${handler}`}`;
           const fault: FaultSpec = { id: name, type, target, start, duration: length, severity };
@@ -132,7 +139,8 @@ export async function writeFaultSweep(opts: SweepFaultsOptions): Promise<{ suite
   await publishDir(
     opts.out,
     async (stage) => {
-      const { faults: _own, ...rest } = base;
+      // Merged already: the scenario it extends is in it, and a relative `extends` would not resolve from here.
+      const { faults: _own, extends: _parent, ...rest } = base;
       writeFileSync(path.join(stage, 'base.yaml'), `# The scenario the faults are tried on (faults of its own removed).\n${stringify({ ...rest, duration }, { lineWidth: 0 })}`);
       mkdirSync(path.join(stage, 'faults'));
       for (const f of faults) writeFileSync(path.join(stage, 'faults', `${f.name}.yaml`), stringify({ extends: '../base.yaml', description: `${f.fault.type} on ${f.name.split('--')[1]} at severity ${f.fault.severity}`, faults: [f.fault] }, { lineWidth: 0 }));

@@ -26,7 +26,10 @@ export const sweepFaultsCommand: CommandModule<object, SweepFaultsArgs> = {
     let b = withOption(y, 'sweep-faults', 'scenario', { type: 'string', demandOption: true, describe: 'the scenario: a YAML path (e.g. from faultline fit) or a name under scenarios/' });
     b = withFlags(b, 'sweep-faults', ['out', 'force', 'detectors', 'rca'], ['out']);
     b = withOption(b, 'sweep-faults', 'types', { type: 'string', describe: 'comma-separated fault types (default: every type with a target in the scenario)' });
-    b = withOption(b, 'sweep-faults', 'severities', { type: 'string', describe: 'comma-separated severities in (0, 1] (default 0.5)' });
+    b = withOption(b, 'sweep-faults', 'severities', {
+      type: 'string',
+      describe: 'comma-separated severities in (0, 1] (default 0.5); <type>=<severity> entries set a type\'s own (e.g. 0.5,cpu-saturation=0.9)',
+    });
     b = withOption(b, 'sweep-faults', 'seeds', { type: 'string', describe: 'comma-separated seeds of the suite (default 1)' });
     b = withOption(b, 'sweep-faults', 'exception-handlers', {
       type: 'string',
@@ -39,11 +42,18 @@ export const sweepFaultsCommand: CommandModule<object, SweepFaultsArgs> = {
       .example('faultline sweep-faults --scenario my-system.yaml --types code-exception,cpu-saturation --severities 0.3,0.8 --out my-faults && faultline run --suite my-faults/suite.yaml --out runs/my-faults', '') as never;
   },
   handler: async (argv) => {
-    const severities = argv.severities?.split(',').map((x) => {
+    const number = (x: string) => {
       const v = Number(x.trim());
-      if (!Number.isFinite(v)) throw new UsageError(`--severities: '${x}' is not a number`);
+      if (x.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--severities: '${x}' is not a number`);
       return v;
-    });
+    };
+    const entries = argv.severities?.split(',') ?? [];
+    const plain = entries.filter((x) => !x.includes('=')).map(number);
+    const severitiesByType: Record<string, number[]> = {};
+    for (const x of entries.filter((e) => e.includes('='))) {
+      const [type, value] = x.split('=') as [string, string];
+      (severitiesByType[type.trim()] ??= []).push(number(value));
+    }
     const { writeFaultSweep } = await import('../../pipeline/sweep-faults.js');
     const res = await writeFaultSweep({
       scenario: argv.scenario,
@@ -52,7 +62,8 @@ export const sweepFaultsCommand: CommandModule<object, SweepFaultsArgs> = {
       allInstances: argv['all-instances'],
       ...given({
         types: argv.types?.split(',').map((t) => t.trim()).filter(Boolean),
-        severities,
+        severities: plain.length ? plain : undefined,
+        severitiesByType: Object.keys(severitiesByType).length ? severitiesByType : undefined,
         exceptionHandlers: argv['exception-handlers']?.split(',').map((t) => t.trim()).filter(Boolean),
         seeds: parseSeeds(argv.seeds),
         detectors: splitSpecs(argv.detectors),

@@ -103,6 +103,18 @@ describe('faultline CLI', () => {
     expect(readFileSync(path.join(here, 'notes.md'), 'utf8')).toBe('mine');
   });
 
+  it("reads a fault type's own severities in sweep-faults --severities, and refuses a bad one", () => {
+    const out = path.join(tmp, 'severities');
+    const r = cli(['sweep-faults', '--scenario', 'faults/cpu-saturation', '--types', 'code-exception,cpu-saturation', '--severities', '0.5,cpu-saturation=0.9', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const files = readdirSync(path.join(out, 'faults'));
+    expect(files.filter((f) => f.startsWith('cpu-saturation--')).every((f) => f.includes('--s09'))).toBe(true);
+    expect(files.filter((f) => f.startsWith('code-exception--')).every((f) => f.includes('--s05'))).toBe(true);
+    const bad = cli(['sweep-faults', '--scenario', 'faults/cpu-saturation', '--severities', 'cpu-saturation=high', '--out', path.join(tmp, 'bad-severities')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--severities: 'high' is not a number/);
+  });
+
   it('prints a progress line per phase when not on a terminal', () => {
     const r = spawnSync(process.execPath, [CLI, 'detect', '--series', seriesCsv(), '--detectors', 'ksigma', '--out', path.join(tmp, 'progress')], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
     expect(r.status, r.stderr).toBe(0);

@@ -263,6 +263,13 @@ describe('sweep-faults', () => {
     expect(handled.find((f) => f.name === 'code-exception--stock--s05--throws')!.fault).toMatchObject({ type: 'code-exception', handler: 'throws' });
     expect(handled.find((f) => f.name === 'wrong-return--stock--s05')!.fault.handler).toBeUndefined();
     expect(() => planFaultSweep(s, { exceptionHandlers: ['ignores'] })).toThrow(/exception handler 'ignores': must be one of catches, logs-and-throws, throws/);
+    // A type's own severities replace the sweep's for that type alone.
+    const matched = planFaultSweep(s, { types: ['code-exception', 'cpu-saturation'], severities: [0.5], severitiesByType: { 'cpu-saturation': [0.7, 0.9] } });
+    expect(new Set(matched.filter((f) => f.fault.type === 'code-exception').map((f) => f.fault.severity))).toEqual(new Set([0.5]));
+    expect(matched.filter((f) => f.fault.type === 'cpu-saturation').map((f) => f.name)).toContain('cpu-saturation--orders--s09');
+    expect(new Set(matched.filter((f) => f.fault.type === 'cpu-saturation').map((f) => f.fault.severity))).toEqual(new Set([0.7, 0.9]));
+    expect(() => planFaultSweep(s, { types: ['code-exception'], severitiesByType: { 'cpu-saturation': [0.9] } })).toThrow(/severities given for cpu-saturation, which is not among the sweep's types/);
+    expect(() => planFaultSweep(s, { severitiesByType: { 'cpu-saturation': [1.5] } })).toThrow(/severity 1.5: must be above 0 and at most 1/);
   });
 
   it('writes a suite that loads and plans like any suite', async () => {
