@@ -421,7 +421,7 @@ describe('fidelity', () => {
     // Without a quota the hog slows only the work inside the spans: the callers wait no longer beyond them.
     expect(fluid.gap!).toBeLessThan(1.5);
     // With one, 68% of each 100 ms period is throttled: a request waits with probability 0.68, up to
-    // 68 ms, a median wait of 18 ms against legs of about 2 ms.
+    // 68 ms, a median wait of 18 ms against a gap of 8 bus legs of 0.5 ms.
     expect(quota.gap!).toBeGreaterThan(4);
     expect(quota.self!).toBeGreaterThan(2.5);
     // The message log's times are the sidecars': there the wait is the callee's, not a gap.
