@@ -793,6 +793,8 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     duration: `${durationMinutes}m`,
     ...(legMs !== null ? { legMs, legSigma } : {}),
     ...(known === 0 ? { spanStatus: false } : {}),
+    // No client span was paired with its server span: the spans carry no kind, and neither do the twin's.
+    ...(spans.serverStart === undefined ? { spanKind: false } : {}),
     callsFrom: 'spans',
     ...(cpuLimit ? { cpuQuota: { periodMs: CFS_PERIOD_MS } } : {}),
     ...(recognised ? { metricFamilies: recognised.families } : {}),
@@ -938,6 +940,7 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
     if (pair) (pair.key as { commentBefore?: string }).commentBefore = text;
   };
   note('spanStatus', ' The spans carry no status: neither do the twin\'s.');
+  note('spanKind', " The spans carry no kind (no client span pairs with its callee's server span): neither do the twin's.");
   note('callsFrom', " Fitted from spans: a suite's methods read the twin's spans, as the system's are read.");
   const limit = e.metrics?.cpuLimit;
   note(

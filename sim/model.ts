@@ -76,6 +76,8 @@ export interface Model {
   legSigma: number;
   /** The system's spans record a call's status (the scenario's `spanStatus`). */
   spanStatus: boolean;
+  /** The system's spans record their kind (the scenario's `spanKind`). */
+  spanKind: boolean;
   /** The metrics the monitor writes (the scenario's `metricFamilies`), in METRIC_NAMES order. */
   metricNames: MetricName[];
   /** Calls each instance makes that no trace records (the scenario's `untracedCalls`), or null. */
@@ -298,6 +300,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     legMs: s.legMs ?? 0.4,
     legSigma: s.legSigma ?? LEG_SIGMA,
     spanStatus: s.spanStatus ?? true,
+    spanKind: s.spanKind ?? true,
     metricNames: metricNamesOf(s.metricFamilies ?? DEFAULT_METRIC_FAMILIES, s.spanStatus ?? true),
     untracedCalls: s.untracedCalls ?? null,
     cpuQuotaPeriodMs: s.cpuQuota?.periodMs ?? 0,

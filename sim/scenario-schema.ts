@@ -238,6 +238,12 @@ export const scenarioSchema = z.strictObject({
    */
   spanStatus: z.boolean().optional(),
   /**
+   * Whether the system's spans record their kind (client, server; default true). false: exported
+   * spans carry none, so a reader cannot pair a caller's client span with the callee's server span
+   * into one call: it sees two spans of two instances, as it sees such a system's own.
+   */
+  spanKind: z.boolean().optional(),
+  /**
    * What a suite item's methods read the calls from: `message-log` (default), the transaction trees
    * of the bus's message log, whose times are the sidecars'; `spans`, the client and server spans a
    * tracing agent records (`generate --export spans-csv`), read as `--spans` reads a real system's.

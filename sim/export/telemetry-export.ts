@@ -84,6 +84,8 @@ export class TelemetryExport {
   private readonly sampling: number;
   private readonly sampleSalt: number;
   private readonly status: boolean;
+  /** Whether spans carry their kind (the scenario's `spanKind`). */
+  private readonly kind: boolean;
   private readonly ids: 'bank' | 'csv' | 'otlp';
   private readonly names: { service: Uint8Array[]; instance: Uint8Array[]; operation: Uint8Array[][]; named: Uint8Array[]; topic: string[] };
 
@@ -95,6 +97,7 @@ export class TelemetryExport {
   ) {
     this.sampling = opts.sampling ?? 1;
     this.status = (opts.spanStatus ?? true) && m.spanStatus;
+    this.kind = m.spanKind;
     this.ids = opts.spans ?? 'bank';
     this.sampleSalt = mix32(seed, 0x5a3e11e5);
     const share = opts.uninstrumented ?? 0;
@@ -218,7 +221,7 @@ export class TelemetryExport {
         w.byte(44);
         if (this.status) w.bytes(STATUS_TEXT[kind === 0 ? b.clientStatus[i]! : b.serverStatus[i]!]!);
         w.byte(44);
-        w.bytes(KIND_TEXT[kind]!);
+        if (this.kind) w.bytes(KIND_TEXT[kind]!);
         w.byte(10);
       }
       out.maybeFlush();
@@ -228,7 +231,7 @@ export class TelemetryExport {
   /**
    * OTLP/JSON as the OpenTelemetry collector's file exporter writes it: one ExportTraceServiceRequest
    * per line, spans grouped by resource (service.name, service.instance.id, host.name). Span kind
-   * 2 (SERVER) or 3 (CLIENT); status code 1 (OK) or 2 (ERROR), a business failure being OK with
+   * 2 (SERVER) or 3 (CLIENT), 0 (unspecified) where the scenario's spans record none; status code 1 (OK) or 2 (ERROR), a business failure being OK with
    * attribute bus.ret_class=business; times as decimal strings of unix nanoseconds.
    */
   private spansOtlp(b: CallBatch): void {
@@ -269,7 +272,7 @@ export class TelemetryExport {
         const span =
           `{"traceId":"${traceId}","spanId":"${text(() => this.spanId(w, tx, dcn, call, kind))}"` +
           (parent ? `,"parentSpanId":"${parent}"` : '') +
-          `,"name":${b.operation[i]! >= 0 ? JSON.stringify(m.operations[b.operation[i]!]) : `"${m.serviceTopic[svc]}/${m.txTypes[b.txType[i]!]!.name}"`},"kind":${kind === 0 ? 3 : 2}` +
+          `,"name":${b.operation[i]! >= 0 ? JSON.stringify(m.operations[b.operation[i]!]) : `"${m.serviceTopic[svc]}/${m.txTypes[b.txType[i]!]!.name}"`},"kind":${this.kind ? (kind === 0 ? 3 : 2) : 0}` +
           `,"startTimeUnixNano":"${text(() => writeNanos(w, (kind === 0 ? b.clientStart[i]! : b.serverStart[i]!) + skew))}"` +
           `,"endTimeUnixNano":"${text(() => writeNanos(w, (kind === 0 ? b.clientEnd[i]! : b.serverEnd[i]!) + skew))}"` +
           `,"attributes":[${attrs.join(',')}]` +

@@ -218,6 +218,28 @@ describe('a system whose spans record no status', () => {
   }, 60_000);
 });
 
+describe('a system whose spans record no kind', () => {
+  it('gets a twin whose exported spans carry none either, read as two spans per call', async () => {
+    const file = path.join(tmp, 'kindless.yaml');
+    fs.writeFileSync(file, stringify({ ...SOURCE, duration: '4m', spanKind: false }));
+    await generate({ scenario: file, seed: 3, out: path.join(tmp, 'kindless'), logs: false, metrics: false, export: { spans: 'csv' } });
+    const csv = fs.readFileSync(path.join(tmp, 'kindless', 'spans.csv'), 'utf8').split('\n');
+    const kind = csv[0]!.split(',').indexOf('kind');
+    expect(kind).toBeGreaterThan(0);
+    expect(csv.slice(1, -1).every((row) => row.split(',')[kind] === '')).toBe(true);
+    // No client span is paired with its server span: no call carries the callee's own times.
+    const read = await loadSpans([path.join(tmp, 'kindless', 'spans.csv')], { badRows: new BadRows('reject') });
+    expect(read.serverStart).toBeUndefined();
+    expect(read.length).toBeGreaterThan(spans.length / 10);
+    const fitted = fitScenario(read, { name: 'kindless' });
+    expect(fitted.scenario.spanKind).toBe(false);
+    expect(fitted.yaml).toMatch(/# The spans carry no kind[^\n]*\nspanKind: false/);
+    // The same calls exported with their kinds fold into one row per call, and their twin records kinds.
+    expect(spans.serverStart).toBeDefined();
+    expect(twin.scenario.spanKind).toBeUndefined();
+  }, 60_000);
+});
+
 describe('the message log names the operations the scenario names', () => {
   it("gives the transaction trees the call templates' operation names", async () => {
     const trees = await buildSpans(path.join(tmp, 'shop', 'messages.arrow'));
