@@ -425,8 +425,8 @@ export class SpanAssembler {
 
   /**
    * One row per call: a client span and its server span (the server span's parent) become one row
-   * with the callee's service, instance and operation, the client's start and end, and the
-   * server's as serverStart/serverEnd; the server span's children hang under it. A client span
+   * with the callee's service, instance, operation and span id, the client's start and end, and
+   * the server's as serverStart/serverEnd; the server span's children hang under it. A client span
    * without a server span calls its named peer, or `unknown`. Repeated copies of a client or server
    * span are dropped first (the last copy kept).
    */
@@ -492,7 +492,9 @@ export class SpanAssembler {
       let p = parent[r];
       if (p >= 0 && folded[p] >= 0) p = folded[p];
       out.traceId[i] = trace[r];
-      spanIds[i] = span[r];
+      // A folded call is the callee's: it goes by its server span's id, which the lines the callee
+      // logs while handling it name.
+      spanIds[i] = serverOf[r] >= 0 ? span[serverOf[r]] : span[r];
       out.parent[i] = p < 0 ? -1 : newRow[p];
       out.start[i] = this.start[r];
       out.end[i] = this.end[r];

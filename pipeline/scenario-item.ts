@@ -12,7 +12,8 @@ import { loadScenario, ScenarioError } from '../sim/scenario.js';
 import type { ScenarioFile } from '../sim/scenario-schema.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { evaluate, type Methods } from './evaluate.js';
-import { loadSource } from './load.js';
+import { loadSource, type SourceSpec } from './load.js';
+import type { InputKind } from '../common/plugin.js';
 import { inputsRead } from './methods.js';
 import type { SweepItem } from './sweep.js';
 
@@ -22,6 +23,14 @@ export interface ScenarioItemConfig {
   rcaTimeoutMs?: number;
   /** Where items generate their data (under the run's output staging folder). */
   scratch: string;
+}
+
+/**
+ * A generated data set read as a traced system's (`callsFrom: spans`): its exported spans, and its
+ * exported log lines, whose span ids are those spans' (the native log names the bus's uniqueIds).
+ */
+export function tracedSource(data: string, need: ReadonlySet<InputKind>): SourceSpec {
+  return { in: data, spans: [path.join(data, DATA_SET_FILES.spansCsv)], ...(need.has('logs') ? { logs: [path.join(data, DATA_SET_FILES.logsCsv)] } : {}) };
 }
 
 /**
@@ -41,10 +50,11 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
       await writeFile(source, JSON.stringify(scenario));
     }
     const need = inputsRead(methods);
-    let spans: string[] | undefined;
+    let traced = false;
     try {
-      // A system read through its tracing (a fitted twin): the methods read the spans it exports.
-      if (need.has('spans') && (scenario ?? loadScenario(source).scenario).callsFrom === 'spans') spans = [path.join(data, DATA_SET_FILES.spansCsv)];
+      // A system read through its tracing (a fitted twin): the methods read the spans it exports,
+      // and its log lines as exported beside them, whose span ids are those spans'.
+      traced = need.has('spans') && (scenario ?? loadScenario(source).scenario).callsFrom === 'spans';
       await generate({
         scenario: source,
         seed: item.generatorSeed,
@@ -54,7 +64,7 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
         // Logs and metrics cost generation time: only when a method reads them.
         logs: need.has('logs'),
         metrics: need.has('metrics'),
-        ...(spans ? { export: { spans: 'csv' as const } } : {}),
+        ...(traced ? { export: { spans: 'csv' as const, logsCsv: need.has('logs') } } : {}),
       });
     } catch (err) {
       if (err instanceof ScenarioError && err.file === source) {
@@ -64,7 +74,7 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
       throw err;
     }
     const generated = performance.now() - t0;
-    const telemetry = await loadSource({ in: data, ...(spans ? { spans } : {}) }, { need });
+    const telemetry = await loadSource(traced ? tracedSource(data, need) : { in: data }, { need });
     telemetry.timings = { generate: generated, ...telemetry.timings };
     const { item: result } = await evaluate(
       telemetry,

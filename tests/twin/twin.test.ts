@@ -19,7 +19,7 @@ import { fitScenario, type FittedTwin, type NodeEstimate } from '../../pipeline/
 import { fitReport } from '../../pipeline/fit-report.js';
 import { faultTargets, planFaultSweep, writeFaultSweep } from '../../pipeline/sweep-faults.js';
 import { resolveMethods } from '../../pipeline/methods.js';
-import { evaluateScenarioItem } from '../../pipeline/scenario-item.js';
+import { evaluateScenarioItem, tracedSource } from '../../pipeline/scenario-item.js';
 import { loadSuite } from '../../pipeline/suite.js';
 import { planSweep } from '../../pipeline/sweep.js';
 import { renderFidelity } from '../../reports/fidelity-html.js';
@@ -237,6 +237,24 @@ describe('a system whose spans record no kind', () => {
     // The same calls exported with their kinds fold into one row per call, and their twin records kinds.
     expect(spans.serverStart).toBeDefined();
     expect(twin.scenario.spanKind).toBeUndefined();
+  }, 60_000);
+});
+
+describe('a suite item read through its spans', () => {
+  it('reads the log lines exported beside the spans, tied to them by span id', async () => {
+    const file = path.join(tmp, 'traced.yaml');
+    fs.writeFileSync(file, stringify({ ...SOURCE, duration: '3m', callsFrom: 'spans' }));
+    const data = path.join(tmp, 'traced');
+    await generate({ scenario: file, seed: 2, out: data, export: { spans: 'csv', logsCsv: true } });
+    const t = await loadSource(tracedSource(data, new Set(['spans', 'logs'])), { need: new Set(['spans', 'logs']) });
+    const spanIds = new Set(Array.from(t.spans.spanId, (k) => t.spans.strings[k]));
+    const logs = t.logs!;
+    const tied = Array.from(logs.spanId).filter((k) => k >= 0);
+    expect(tied.length).toBeGreaterThan(logs.length / 2);
+    expect(tied.every((k) => spanIds.has(logs.strings[k]!))).toBe(true);
+    // The native log names the bus's uniqueIds, which no exported span carries.
+    const native = await loadSource({ in: data, spans: [path.join(data, 'spans.csv')] }, { need: new Set(['spans', 'logs']) });
+    expect(Array.from(native.logs!.spanId).filter((k) => k >= 0).some((k) => spanIds.has(native.logs!.strings[k]!))).toBe(false);
   }, 60_000);
 });
 
