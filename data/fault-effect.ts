@@ -89,6 +89,26 @@ function callsInto(s: Side, service: string, instance: string | undefined, from:
   return Int32Array.from(out);
 }
 
+/** The calls of a side that start before `until`, per service code, in start order: one pass, so a reference serves every root cause. */
+function referenceCalls(s: Side, until: number): Map<number, Int32Array> {
+  const end = lowerBound(s.starts, until);
+  const service = s.view.service;
+  const codes = [...s.services.values()];
+  // Counts by service code (service codes are a few among the table's strings).
+  const count = new Int32Array(Math.max(0, ...codes) + 1);
+  for (let k = 0; k < end; k++) count[service[s.order[k]!]!]!++;
+  const lists = codes.map((svc) => new Int32Array(count[svc]!));
+  const listOf: Int32Array[] = [];
+  codes.forEach((svc, j) => (listOf[svc] = lists[j]!));
+  count.fill(0);
+  for (let k = 0; k < end; k++) {
+    const c = s.order[k]!;
+    const svc = service[c]!;
+    listOf[svc]![count[svc]!++] = c;
+  }
+  return new Map(codes.map((svc, j) => [svc, lists[j]!]));
+}
+
 /** A median and how many values it was taken over. */
 interface Median {
   value: number;
@@ -147,10 +167,15 @@ export function faultEffects(view: CallView, incidents: Incident[], reference?: 
   const refUntil = reference ? Infinity : incidents.reduce((m, i) => Math.min(m, i.start), Infinity);
   // The reference of a root cause is the same for each of its incidents: measured once.
   const references = new Map<string, Summary | null>();
+  let perService: Map<number, Int32Array> | undefined;
   const referenceOf = (service: string, instance: string | undefined): Summary | undefined => {
     const key = `${service}\u0000${instance ?? ''}`;
     if (!references.has(key)) {
-      const m = summarise(ref.view, callsInto(ref, service, instance, -Infinity, refUntil));
+      perService ??= referenceCalls(ref, refUntil);
+      const svc = ref.services.get(service);
+      const inst = instance === undefined ? -1 : (ref.instances.get(instance) ?? -2);
+      const all = (svc !== undefined ? perService.get(svc) : undefined) ?? new Int32Array(0);
+      const m = summarise(ref.view, inst === -1 ? all : all.filter((c) => ref.view.instance[c] === inst));
       // An instance's own reference only where it has enough calls; else the service's.
       references.set(key, instance !== undefined && m.calls < MIN_EFFECT_CALLS ? null : m);
     }
