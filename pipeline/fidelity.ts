@@ -22,8 +22,8 @@ import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { FaultlineError } from '../common/errors.js';
 import { publishDir } from '../common/output-dir.js';
-import { quantileSorted } from '../common/quantile.js';
-import { EFFECT_MEASURES } from '../data/fault-effect.js';
+import { EFFECT_MEASURES, type EffectMeasure } from '../data/fault-effect.js';
+import { median } from '../detectors/stats.js';
 import { OPERATION_LEVELS, round4, POOLED_LEVELS, type TelemetryProfile } from '../data/telemetry-profile.js';
 import { renderFidelity } from '../reports/fidelity-html.js';
 import type { FitFigures } from '../reports/fit-html.js';
@@ -290,6 +290,7 @@ export function telemetryDistances(sims: TelemetryProfile[], real: TelemetryProf
 
 /** Per (fault type, measure): the measured effects of a side's incidents. */
 function effectsByType(items: ItemResult[], typeMap: Record<string, string>): Map<string, number[]> {
+  // Keyed `type\0measure`.
   const out = new Map<string, number[]>();
   for (const item of items) {
     const typeOf = new Map(item.faults.map((f) => [f.id, f.type]));
@@ -310,8 +311,6 @@ function effectsByType(items: ItemResult[], typeMap: Record<string, string>): Ma
   return out;
 }
 
-const medianOf = (xs: number[]) => quantileSorted(Float64Array.from(xs).sort(), 0.5);
-
 /** Fault strength on both sides, per fault type and measure both have (see the module comment). */
 export function effectComparisons(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>): EffectComparison[] {
   const sim = effectsByType(simItems, typeMap);
@@ -321,13 +320,13 @@ export function effectComparisons(simItems: ItemResult[], realItems: ItemResult[
     const s = sim.get(key);
     if (!s) continue;
     const r = real.get(key)!;
-    const [type, measure] = key.split('\u0000') as [string, string];
-    const sm = medianOf(s);
-    const rm = medianOf(r);
+    const [type, measure] = key.split('\u0000') as [string, EffectMeasure];
+    const sm = median(s);
+    const rm = median(r);
     out.push({ type, measure, sim: { median: round4(sm), incidents: s.length }, real: { median: round4(rm), incidents: r.length }, factor: rm > 0 ? round4(sm / rm) : null });
   }
   // Measures in their documented order within a type.
-  return out.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : EFFECT_MEASURES.indexOf(a.measure as never) - EFFECT_MEASURES.indexOf(b.measure as never)));
+  return out.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : EFFECT_MEASURES.indexOf(a.measure) - EFFECT_MEASURES.indexOf(b.measure)));
 }
 
 /** Services a telemetry profile has noise figures for (0 without a profile). */

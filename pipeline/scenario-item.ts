@@ -6,6 +6,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FaultlineError } from '../common/errors.js';
+import type { InputKind } from '../common/plugin.js';
 import { DATA_SET_FILES } from '../sim/formats.js';
 import { generate } from '../sim/generate.js';
 import { loadScenario, ScenarioError } from '../sim/scenario.js';
@@ -13,7 +14,6 @@ import type { ScenarioFile } from '../sim/scenario-schema.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { evaluate, type Methods } from './evaluate.js';
 import { loadSource, type SourceSpec } from './load.js';
-import type { InputKind } from '../common/plugin.js';
 import { inputsRead } from './methods.js';
 import type { SweepItem } from './sweep.js';
 

@@ -84,7 +84,7 @@ function strength(c: EffectComparison): 'alike' | 'weaker' | 'stronger' | 'not c
   return c.factor < 1 / ALIKE_EFFECT ? 'weaker' : c.factor > ALIKE_EFFECT ? 'stronger' : 'alike';
 }
 
-const effectLabel = (measure: string) => EFFECT_LABELS[measure as EffectMeasure] ?? measure;
+const effectLabel = (measure: EffectMeasure) => EFFECT_LABELS[measure];
 
 function effectSection(list: EffectComparison[] | undefined): string {
   const head = '<h2>Fault strength</h2>';

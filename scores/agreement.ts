@@ -4,6 +4,7 @@
  * the two-sample Kolmogorov-Smirnov distance between two distributions given as quantile sketches
  * or as count histograms.
  */
+import type { EffectMeasure } from '../data/fault-effect.js';
 
 /** Kendall's tau-b of paired values; NaN when fewer than two pairs or one side is constant. */
 export function kendallTauB(x: ArrayLike<number>, y: ArrayLike<number>): number {
@@ -102,7 +103,7 @@ export interface Distance {
  */
 export interface EffectComparison {
   type: string;
-  measure: string;
+  measure: EffectMeasure;
   sim: { median: number; incidents: number };
   real: { median: number; incidents: number };
   /** Simulated median over real median: below 1 the simulated faults move the root cause less (null when the real median is 0). */
