@@ -15,6 +15,7 @@ import { DETECTION_FIGURES, figureOf, formatFigure, MTTR_FIGURES, RCA_FIGURES, t
 import type { DetectorSummary, IntervalJson, RcaSummary, Summary } from './summary-schema.js';
 import type { FaultRecord, IncidentResult, ItemResult } from '../scores/item-result.js';
 import type { Candidate } from '../rca/types.js';
+import { EFFECT_LABELS, EFFECT_MEASURES, MIN_EFFECT_CALLS } from '../data/fault-effect.js';
 
 /** Items whose KPI curves are drawn; the rest are in the tables only (keeps the page light). */
 export const MAX_CURVE_ITEMS = 24;
@@ -304,6 +305,17 @@ function candidatesOf(m: IncidentView['byMethod'][number], truth: Set<string>): 
   return `${head}<ol class="candidates">${rows.join('')}</ol>`;
 }
 
+/** How strongly the incident changed the calls into its root cause (data/fault-effect.ts), as read. */
+function effectLine(v: IncidentView): string {
+  const effect = v.item.faultEffects?.find((x) => x.faultId === v.id);
+  if (!effect) return '';
+  const where = effect.instance ?? effect.service;
+  const measures = EFFECT_MEASURES.map((m) => `${EFFECT_LABELS[m]} ${effect[m] === null ? '–' : `${effect[m]}×`}`).join('; ');
+  const failed = effect.failed ? `; failed calls ${(100 * effect.failed[0]).toFixed(1)}% → ${(100 * effect.failed[1]).toFixed(1)}%` : '';
+  const few = EFFECT_MEASURES.some((m) => effect[m] === null) ? ` (–: not measured: under ${MIN_EFFECT_CALLS} calls on a side, or for the edge gap no caller's view of the calls)` : '';
+  return `<dt>effect on ${e(where)}</dt><dd>${e(measures + failed)}, window against the fault-free reference, over ${effect.calls[1]} and ${effect.calls[0]} calls${e(few)}</dd>`;
+}
+
 function incidentSection(v: IncidentView, drawCurves: boolean, detectorNames: string[]): string {
   const truth = new Set(v.rootCause);
   const minutes = (v.end - v.start) / MINUTE;
@@ -328,6 +340,7 @@ function incidentSection(v: IncidentView, drawCurves: boolean, detectorNames: st
 <dt>window</dt><dd>${e(utc(v.start))} to ${e(utc(v.end))} (${minutes.toFixed(1)} min)</dd>
 ${v.fault?.tags.length ? `<dt>tags</dt><dd>${e(v.fault.tags.join(', '))}</dd>` : ''}
 <dt>KPI series moved</dt><dd>${moved}</dd>
+${effectLine(v)}
 ${detection.some((x) => x !== null) ? `<dt>detection</dt><dd>${detection.filter((x) => x !== null).join('; ')}</dd>` : ''}
 </dl>
 ${methods ? `<div class="methods">${methods}</div>` : ''}

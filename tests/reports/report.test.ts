@@ -334,6 +334,23 @@ describe('writeReport', () => {
     expect(f3.querySelector('.truth')!.textContent).toContain('none: this fault moved no KPI');
   });
 
+  it("says how strongly an incident moved its root cause's calls, where the spans tell", () => {
+    const items = sampleResults();
+    const withEffect = items.map((item) =>
+      item.faults.some((f) => f.id === 'f2')
+        ? { ...item, faultEffects: [{ faultId: 'f2', service: HOSTILE, calls: [40, 12] as [number, number], latency: 4.44, self: 4.465, gap: null, failed: [0, 0.125] as [number, number] }] }
+        : item,
+    );
+    const page = new JSDOM(renderReport(summarize(withEffect), sortItems(withEffect))).window.document;
+    const f2 = [...page.querySelectorAll('article.incident')].find((a) => a.querySelector('h3')!.textContent!.startsWith('f2'))!;
+    expect(f2.querySelector('.truth')!.textContent).toContain(
+      `effect on ${HOSTILE}latency of the calls into the root cause 4.44×; the root cause's own time 4.465×; edge gap into the root cause –; failed calls 0.0% → 12.5%, window against the fault-free reference, over 12 and 40 calls (–: not measured: under 5 calls on a side, or for the edge gap no caller's view of the calls)`,
+    );
+    // Items without the measure (no spans) show no line.
+    const f3 = [...page.querySelectorAll('article.incident')].find((a) => a.querySelector('h3')!.textContent!.startsWith('f3'))!;
+    expect(f3.querySelector('.truth')!.textContent).not.toContain('effect on');
+  });
+
   it('sorts tables by the figure that decides, with intervals and the reference floor marked', () => {
     const rcaRows = [...doc.querySelectorAll('#rca table')[0]!.querySelectorAll('tbody tr')].map((r) => r.querySelector('td')!.textContent);
     expect(rcaRows).toEqual(['alpha', 'beta']);
