@@ -52,11 +52,13 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
     const need = inputsRead(methods);
     let traced = false;
     try {
+      // Loaded once here, for generate too: a twin's scenario takes tens of milliseconds to read.
+      const loaded = loadScenario(source);
       // A system read through its tracing (a fitted twin): the methods read the spans it exports,
       // and its log lines as exported beside them, whose span ids are those spans'.
-      traced = need.has('spans') && (scenario ?? loadScenario(source).scenario).callsFrom === 'spans';
+      traced = need.has('spans') && loaded.scenario.callsFrom === 'spans';
       await generate({
-        scenario: source,
+        scenario: loaded,
         seed: item.generatorSeed,
         out: data,
         ...(config.duration !== undefined ? { duration: config.duration } : {}),

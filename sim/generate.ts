@@ -17,13 +17,13 @@ import { compileModel, type Model } from './model.js';
 import { InstanceMonitor } from './monitor.js';
 import { TelemetryExport, type ExportOptions } from './export/telemetry-export.js';
 import { packageRoot } from '../common/package-root.js';
-import { loadScenario } from './scenario.js';
+import { loadScenario, type LoadedScenario } from './scenario.js';
 import { parseDuration } from '../common/duration.js';
 import { CounterfactualForks, movedKpis, truthFault } from './truth.js';
 
 export interface GenerateOptions {
-  /** Scenario name relative to scenarios/ (e.g. `faults/database-slow`) or a YAML file path. */
-  scenario: string;
+  /** Scenario name relative to scenarios/ (e.g. `faults/database-slow`) or a YAML file path, or one loadScenario read already. */
+  scenario: string | LoadedScenario;
   seed: number;
   /** Output folder: new, empty, or one faultline wrote before (see common/output-dir.ts). */
   out: string;
@@ -80,7 +80,7 @@ export async function generate(opts: GenerateOptions): Promise<GenerateResult> {
   if (opts.trafficScale !== undefined && !(opts.trafficScale > 0 && opts.trafficScale <= MAX_TRAFFIC_SCALE)) {
     throw new GenerateOptionsError(`traffic scale must be a number above 0 and at most ${MAX_TRAFFIC_SCALE} (got ${opts.trafficScale})`);
   }
-  const loaded = loadScenario(opts.scenario);
+  const loaded = typeof opts.scenario === 'string' ? loadScenario(opts.scenario) : opts.scenario;
   const durationMs = opts.duration === undefined ? undefined : parseDuration(opts.duration);
   if (durationMs !== undefined && !(durationMs >= 60_000)) throw new GenerateOptionsError(`duration must be at least one minute (got ${opts.duration})`);
   const model = compileModel(loaded.scenario, { durationMs, trafficScale: opts.trafficScale });
