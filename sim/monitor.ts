@@ -10,6 +10,10 @@ import { mix32, normalOfUniform, poissonInverse, stream } from './rng.js';
 import { quantileSorted } from '../common/quantile.js';
 import { grown } from '../common/typed-array.js';
 
+/** A request's side as the monitor counts it: served by the instance (and failed there, or not), or made by it. */
+const REQUEST_SIDE = { served: 0, failed: 1, made: 2 } as const;
+type RequestSide = (typeof REQUEST_SIDE)[keyof typeof REQUEST_SIDE];
+
 /** The engine's per-instance queue state the monitor reads each second (see Engine). */
 export interface EngineState {
   readonly fx: FaultEffects;
@@ -389,11 +393,11 @@ export class InstanceMonitor {
    * reached the callee), `failed` when the callee answered with a system failure.
    */
   request(caller: number, callee: number, t0: number, t1: number, s0: number, s1: number, failed: boolean): void {
-    if (this.isBank[caller]) this.pushRequest(caller, 2, t1, t1 - t0);
-    if (s0 === s0 && this.isBank[callee]) this.pushRequest(callee, failed ? 1 : 0, s1, s1 - s0);
+    if (this.isBank[caller]) this.pushRequest(caller, REQUEST_SIDE.made, t1, t1 - t0);
+    if (s0 === s0 && this.isBank[callee]) this.pushRequest(callee, failed ? REQUEST_SIDE.failed : REQUEST_SIDE.served, s1, s1 - s0);
   }
 
-  private pushRequest(i: number, side: number, end: number, ms: number): void {
+  private pushRequest(i: number, side: RequestSide, end: number, ms: number): void {
     const n = this.reqN;
     if (n === this.reqInst.length) {
       this.reqInst = grown(this.reqInst, 2 * n);
@@ -421,7 +425,7 @@ export class InstanceMonitor {
       for (let c = 0; c < count; c++) {
         const ms = u.medianMs * Math.exp(u.sigma * normalOfUniform(r()));
         const end = tMinute + r() * 60_000;
-        if (this.upSeconds[i]! > 0) this.pushRequest(i, 2, end, ms);
+        if (this.upSeconds[i]! > 0) this.pushRequest(i, REQUEST_SIDE.made, end, ms);
       }
     }
   }
@@ -442,9 +446,9 @@ export class InstanceMonitor {
       if (reqEnd[k]! >= until) continue;
       const i = reqInst[k]!;
       const side = reqSide[k]!;
-      groupAt[2 * i + (side === 2 ? 1 : 0) + 1]!++;
-      if (side !== 2) served[i]!++;
-      if (side === 1) failed[i]!++;
+      groupAt[2 * i + (side === REQUEST_SIDE.made ? 1 : 0) + 1]!++;
+      if (side !== REQUEST_SIDE.made) served[i]!++;
+      if (side === REQUEST_SIDE.failed) failed[i]!++;
     }
     for (let g = 1; g <= 2 * ni; g++) groupAt[g] = groupAt[g]! + groupAt[g - 1]!;
     if (this.groupMs.length < groupAt[2 * ni]!) this.groupMs = new Float64Array(2 * groupAt[2 * ni]!);
@@ -460,7 +464,7 @@ export class InstanceMonitor {
         continue;
       }
       // While filling, groupAt[g] is group g's next free slot: it ends at group g + 1's start.
-      const g = 2 * reqInst[k]! + (reqSide[k] === 2 ? 1 : 0);
+      const g = 2 * reqInst[k]! + (reqSide[k] === REQUEST_SIDE.made ? 1 : 0);
       ms[groupAt[g]!++] = reqMs[k]!;
     }
     this.reqN = kept;
