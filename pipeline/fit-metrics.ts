@@ -19,7 +19,6 @@
  *   (`qps`, `rps`, `tps`, `throughput`, `workload`, `ops`, or `request(s)` / `call(s)` with `count`,
  *   `total`, `rate`, `num`, `per`); error and success counts and rates of requests too.
  */
-import { quantileSorted } from '../common/quantile.js';
 import { UNIT_TO_MS, type NumericTimeUnit } from '../common/instant.js';
 import { round4 } from '../data/telemetry-profile.js';
 import { madScale, median } from '../detectors/stats.js';
@@ -192,7 +191,7 @@ export function metricNoise(time: ArrayLike<number>, instance: ArrayLike<number>
       cells += b - a;
     }
     if (own.length) {
-      const med = quantileSorted(Float64Array.from(own).sort(), 0.5);
+      const med = median(own);
       for (const x of own) if (x > 10 * med) over++;
       positive += own.length;
     }
@@ -201,7 +200,7 @@ export function metricNoise(time: ArrayLike<number>, instance: ArrayLike<number>
   return {
     series,
     pairs: ratios.length,
-    medianAbsLogRatio: ratios.length ? round4(quantileSorted(Float64Array.from(ratios).sort(), 0.5)) : null,
+    medianAbsLogRatio: ratios.length ? round4(median(ratios)) : null,
     over10xMedian: positive ? round4(over / positive) : null,
     gaps: cells ? round4(gaps / cells) : null,
   };
@@ -281,7 +280,7 @@ export function untracedCallsOf(
   const spikes: number[] = [];
   let minutes = 0;
   for (const list of byInstance.values()) {
-    const med = quantileSorted(Float64Array.from(list).sort(), 0.5);
+    const med = median(list);
     minutes += list.length;
     for (const x of list) if (x > 10 * med && x * unitMs > BEYOND_TRACED * longestTracedMs) spikes.push(Math.log(x * unitMs));
   }
@@ -293,6 +292,21 @@ export function untracedCallsOf(
     instanceMinutes: minutes,
     spikes: spikes.length,
   };
+}
+
+/** Words of a CPU metric that is a share (of a limit or of cores), not an amount. */
+const CPU_SHARE = /%|percent|rate|util/i;
+/** Words of CPU metrics that are no instance's own usage: another's time, a node's, a setting, throttling. */
+const CPU_NOT_USAGE = /steal|node|host|limit|request|throttl/i;
+
+/**
+ * The metric that is an instance's CPU use in percent: a name with `cpu` (not steal, node, host,
+ * limit, request or throttling) that says it is a rate or percentage, or is plainly `cpuUsage`
+ * (faultline's own, in percent). Millicores and seconds are not a share of anything: left out.
+ */
+export function cpuPercentMetric(names: readonly string[]): string | null {
+  const cpu = names.filter((n) => /cpu/i.test(n) && !CPU_NOT_USAGE.test(n));
+  return cpu.find((n) => CPU_SHARE.test(n)) ?? cpu.find((n) => /^cpu_?usage$/i.test(n)) ?? null;
 }
 
 /** The CFS period Linux (and so Kubernetes) enforces a CPU limit over, ms; the metrics do not show it. */
@@ -328,7 +342,7 @@ export function cpuLimitOf(m: MetricTable, percentMetric: string | null): CpuLim
   if (!percentMetric) return null;
   const percent = m.values[m.names.indexOf(percentMetric)]!;
   for (const name of cpuNames) {
-    if (name === percentMetric || /%|percent|rate|util|steal|limit|request/i.test(name)) continue;
+    if (name === percentMetric || CPU_SHARE.test(name) || CPU_NOT_USAGE.test(name)) continue;
     const usage = m.values[m.names.indexOf(name)]!;
     const ratios: number[] = [];
     const perInstance = new Map<number, number[]>();
@@ -343,13 +357,14 @@ export function cpuLimitOf(m: MetricTable, percentMetric: string | null): CpuLim
     }
     // The spread within each instance, relative to its own limit: instances may have different limits.
     let rows = 0;
+    const limits: number[] = [];
     for (const list of perInstance.values()) {
       const med = median(list);
+      limits.push(med);
       rows += list.length;
       for (const x of list) ratios.push(x / med - 1);
     }
     if (rows < LIMIT_MIN_ROWS || madScale(ratios) > LIMIT_MAX_SPREAD) continue;
-    const limits = [...perInstance.values()].map((list) => median(list));
     return { evidence: 'usage-ratio', metric: name, percentMetric, limit: round4(median(limits)), rows };
   }
   return null;

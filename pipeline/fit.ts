@@ -45,7 +45,7 @@ import { LEG_SIGMA } from '../sim/model.js';
 import { normalOfUniform, stream } from '../sim/rng.js';
 import { LEARNED_LINE_LIMITS, scenarioSchema, type CallTemplate, type LearnedLogLine, type ScenarioFile } from '../sim/scenario-schema.js';
 import { LOG_LEVELS, type MetricFamily } from '../sim/formats.js';
-import { BEYOND_TRACED, CFS_PERIOD_MS, cpuLimitOf, latencyUnitMs, metricNoise, recogniseMetrics, untracedCallsOf, type CpuLimit, type MetricNoise, type RequestMetric, type UntracedCalls } from './fit-metrics.js';
+import { BEYOND_TRACED, CFS_PERIOD_MS, cpuLimitOf, cpuPercentMetric, latencyUnitMs, metricNoise, recogniseMetrics, untracedCallsOf, type CpuLimit, type MetricNoise, type RequestMetric, type UntracedCalls } from './fit-metrics.js';
 
 export interface FitOptions {
   /** Span files or folders (span CSV, OTLP, Jaeger, Zipkin). */
@@ -171,16 +171,6 @@ export async function fitTwin(opts: FitOptions): Promise<FittedTwin & { spans: S
   const metrics = opts.metrics?.length ? await readMetrics(opts.metrics, { badRows, ...naming, ...(opts.metricColumns ? { columns: opts.metricColumns } : {}) }) : undefined;
   const logs = opts.logs?.length ? await readLogs(opts.logs, { badRows, ...naming, ...(opts.logColumns ? { columns: opts.logColumns } : {}) }) : undefined;
   return { ...fitScenario(spans, opts, { ...(metrics ? { metrics } : {}), ...(logs ? { logs } : {}) }), spans, skippedRows: badRows.skipped, badRowExamples: badRows.examples };
-}
-
-/**
- * The metric that is an instance's CPU use in percent: a name with `cpu` (not steal, node, host,
- * limit, request or throttling) that says it is a rate or percentage, or is plainly `cpuUsage`
- * (faultline's own, in percent). Millicores and seconds are not a share of anything: left out.
- */
-export function cpuPercentMetric(names: readonly string[]): string | null {
-  const cpu = names.filter((n) => /cpu/i.test(n) && !/steal|node|host|limit|request|throttl/i.test(n));
-  return cpu.find((n) => /%|percent|rate|util/i.test(n)) ?? cpu.find((n) => /^cpu_?usage$/i.test(n)) ?? null;
 }
 
 /** Least-squares line y = a + b x with its correlation. */
