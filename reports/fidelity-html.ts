@@ -86,9 +86,9 @@ function strength(c: EffectComparison): 'alike' | 'weaker' | 'stronger' | 'not c
 
 const effectLabel = (measure: EffectMeasure) => EFFECT_LABELS[measure];
 
-function effectSection(list: EffectComparison[] | undefined): string {
+function effectSection(list: EffectComparison[]): string {
   const head = '<h2>Fault strength</h2>';
-  if (!list?.length) return `${head}<p>No fault type has a measured effect on both sides (it needs spans and at least 5 calls into the root cause in the incident window and in the reference).</p>`;
+  if (!list.length) return `${head}<p>No fault type has a measured effect on both sides (it needs spans and at least 5 calls into the root cause in the incident window and in the reference).</p>`;
   const rows = list
     .map((c) => {
       const v = strength(c);
@@ -103,11 +103,11 @@ function effectSection(list: EffectComparison[] | undefined): string {
 }
 
 /** One line per fault type whose simulated faults are not as strong as the real ones. */
-function strengthSummary(list: EffectComparison[] | undefined): string[] {
+function strengthSummary(list: EffectComparison[]): string[] {
   const out: string[] = [];
   for (const kind of ['weaker', 'stronger'] as const) {
     const byType = new Map<string, EffectComparison[]>();
-    for (const c of list ?? []) if (strength(c) === kind) byType.set(c.type, [...(byType.get(c.type) ?? []), c]);
+    for (const c of list) if (strength(c) === kind) byType.set(c.type, [...(byType.get(c.type) ?? []), c]);
     for (const [type, cs] of byType) {
       const what = cs.map((c) => `${effectLabel(c.measure)} ${fmt(c.sim.median, 2)}× against ${fmt(c.real.median, 2)}×`).join('; ');
       out.push(`The simulated ${type} faults are ${kind} than the real ones (${what}): on this type the simulation judges the methods on ${kind === 'weaker' ? 'a harder' : 'an easier'} problem than the real one.`);

@@ -119,7 +119,7 @@ export interface FidelityResult {
   rca: Agreement[];
   detectors: Agreement[];
   telemetry: Distance[];
-  /** Fault strength per fault type both sides have (absent in files written before it was measured). */
-  effects?: EffectComparison[];
+  /** Fault strength per fault type and measure both sides have (none where either side's items carry no `faultEffects`). */
+  effects: EffectComparison[];
 }
 

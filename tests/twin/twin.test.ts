@@ -435,7 +435,7 @@ describe('fidelity', () => {
     const realEffect = (id: string) => ({ ...effect!, faultId: id, self: 10, latency: 10, gap: 10 });
     const real: ItemResult = { ...item('r', 'cpu_contention', { count: [1, 2] }), faults: ['i0', 'i1'].map((id) => ({ id, type: 'cpu_contention', start: 0, end: 1, rootCause: ['orders'], tags: [], moved: [] })), faultEffects: [realEffect('i0'), realEffect('i1')] };
     const result = compareRuns([sim], [real], { sim: 's', real: 'r', resamples: 50 });
-    const self = result.effects!.find((c) => c.type === 'cpu-saturation' && c.measure === 'self')!;
+    const self = result.effects.find((c) => c.type === 'cpu-saturation' && c.measure === 'self')!;
     expect(self.sim).toEqual({ median: effect!.self, incidents: 1 });
     expect(self.real).toEqual({ median: 10, incidents: 2 });
     expect(self.factor).toBeCloseTo(effect!.self! / 10, 3);
