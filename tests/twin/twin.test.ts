@@ -255,6 +255,15 @@ describe('a suite item read through its spans', () => {
     // The native log names the bus's uniqueIds, which no exported span carries.
     const native = await loadSource({ in: data, spans: [path.join(data, 'spans.csv')] }, { need: new Set(['spans', 'logs']) });
     expect(Array.from(native.logs!.spanId).filter((k) => k >= 0).some((k) => spanIds.has(native.logs!.strings[k]!))).toBe(false);
+    // A suite item of it with a method that reads logs exports and reads them so: it ranks.
+    const methods = await resolveMethods({ detectors: [], rca: ['pattern-contrast'] });
+    const faulty = path.join(tmp, 'traced-fault.yaml');
+    fs.writeFileSync(faulty, stringify({ ...SOURCE, duration: '6m', callsFrom: 'spans', faults: [{ type: 'code-exception', target: { service: 'pricing' }, start: '3m', duration: '2m', severity: 0.8 }] }));
+    const item = await evaluateScenarioItem({ key: 'traced@1', scenario: faulty, seed: 1, generatorSeed: 1 }, methods, { scratch: path.join(tmp, 'items') });
+    const [rca] = item.rca;
+    expect(rca!.error).toBeUndefined();
+    expect(rca!.incidents[0]!.failure).toBeUndefined();
+    expect(rca!.incidents[0]!.candidates.length).toBeGreaterThan(0);
   }, 60_000);
 });
 
