@@ -10,7 +10,7 @@
  * and severity); any other value replaces the field.
  */
 import { z } from 'zod';
-import { FAULT_TARGET_KIND, FAULT_TYPES } from '../sim/formats.js';
+import { FAULT_TARGET_KINDS, FAULT_TYPES } from '../sim/formats.js';
 import { scenarioSchema, type CallTemplate, type ScenarioFile } from '../sim/scenario-schema.js';
 
 const axisName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes, starting with a letter');
@@ -123,7 +123,7 @@ export function axisValues(spec: AxisSpec, scenario: ScenarioFile): AxisValue[] 
   const every = spec.every!;
   if (every !== 'fault') return targets(scenario, every);
   return (spec.types ?? FAULT_TYPES).flatMap((type) => {
-    return targets(scenario, FAULT_TARGET_KIND[type]).map((t) => ({ label: `${type}:${t.label}`, value: { type, target: t.value } }));
+    return FAULT_TARGET_KINDS[type].flatMap((kind) => targets(scenario, kind).map((t) => ({ label: `${type}:${t.label}`, value: { type, target: t.value } })));
   });
 }
 

@@ -1,14 +1,14 @@
 /**
  * `faultline sweep-faults`: a suite that tries every applicable fault type on every target of a
  * scenario (a fitted twin, or any scenario), at chosen severities. What a type targets is the
- * data-set contract's FAULT_TARGET_KIND: services, instances (the first of each service, or all),
- * call-graph edges, databases, channels, transaction types. The suite folder holds the scenario
+ * data-set contract's FAULT_TARGET_KINDS: services, instances (the first of each service, or all),
+ * call-graph edges, databases, channels, transaction types (network faults: edges and instances). The suite folder holds the scenario
  * (`base.yaml`), one scenario per fault under `faults/` (each extends the base and adds its fault),
  * and `suite.yaml`; `faultline run --suite <folder>/suite.yaml` runs it like any suite.
  */
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { FAULT_TARGET_KIND, FAULT_TYPES, type FaultType } from '../sim/formats.js';
+import { FAULT_TARGET_KIND_NAMES, FAULT_TARGET_KINDS, FAULT_TYPES, type FaultTargetKind, type FaultType } from '../sim/formats.js';
 import { loadScenario } from '../sim/scenario.js';
 import { EXCEPTION_HANDLERS, type CallTemplate, type FaultSpec, type ScenarioFile, type TargetSpec } from '../sim/scenario-schema.js';
 import { parseDuration } from '../common/duration.js';
@@ -41,6 +41,8 @@ export interface SweepFaultsOptions {
   exceptionHandlers?: string[];
   /** Instance faults on every instance, not only the first of each service. */
   allInstances?: boolean;
+  /** Only targets of these kinds (e.g. ['instance']: network faults on instances' interfaces, not on links); default every kind a type takes. */
+  targetKinds?: FaultTargetKind[];
   /** Each item's length, the fault's start and its length (defaults 2h, 1h30m, 20m: a fault-free prefix to train on). */
   duration?: string;
   faultStart?: string;
@@ -66,10 +68,14 @@ function callEdges(s: ScenarioFile): [string, string][] {
   return [...seen.values()];
 }
 
-/** The targets of one fault type in a scenario, each with a short label for its file name. */
-export function faultTargets(s: ScenarioFile, type: FaultType, allInstances = false): { label: string; target: TargetSpec }[] {
+/** The targets of one fault type in a scenario (of the kinds asked for), each with a short label for its file name. */
+export function faultTargets(s: ScenarioFile, type: FaultType, allInstances = false, kinds?: readonly FaultTargetKind[]): { label: string; target: TargetSpec }[] {
+  return FAULT_TARGET_KINDS[type].filter((k) => !kinds || kinds.includes(k)).flatMap((k) => targetsOfKind(s, k, allInstances));
+}
+
+function targetsOfKind(s: ScenarioFile, kind: FaultTargetKind, allInstances: boolean): { label: string; target: TargetSpec }[] {
   const services = s.subsystems.flatMap((x) => x.services);
-  switch (FAULT_TARGET_KIND[type]) {
+  switch (kind) {
     case 'service':
       return services.map((v) => ({ label: v.name, target: { service: v.name } }));
     case 'instance':
@@ -104,10 +110,11 @@ export function planFaultSweep(s: ScenarioFile, opts: Omit<SweepFaultsOptions, '
   const start = opts.faultStart ?? '1h30m';
   const length = opts.faultDuration ?? '20m';
   if (parseDuration(start) + parseDuration(length) > parseDuration(duration)) throw new UsageError(`the fault (${start} + ${length}) must end within the run (${duration})`);
+  const kinds = opts.targetKinds?.map((k) => oneOf(FAULT_TARGET_KIND_NAMES, k, `unknown target kind '${k}' (known: ${FAULT_TARGET_KIND_NAMES.join(', ')})`));
   const handlers = (opts.exceptionHandlers ?? ['catches']).map((h) => oneOf(EXCEPTION_HANDLERS, h, `exception handler '${h}': must be one of ${EXCEPTION_HANDLERS.join(', ')}`));
   const out: PlannedFault[] = [];
   for (const type of types) {
-    for (const { label, target } of faultTargets(s, type, opts.allInstances)) {
+    for (const { label, target } of faultTargets(s, type, opts.allInstances, kinds)) {
       for (const severity of byType.get(type) ?? severities) {
         for (const handler of type === 'code-exception' ? handlers : (['catches'] as const)) {
           const name = `${type}--${label}--s${String(severity).replace('.', '')}${handler === 'catches' ? '' : `--${handler}`}`;

@@ -552,11 +552,13 @@ export class Engine implements EngineState {
       this.emit(LP.REQ_MESH_BROKER, msgType, topic, caller, inst, ttl, 0, 0);
       return this.brokerReply(node, caller, inst, t0, t2, m.code(SYSTEM_CODES.route), false);
     }
+    // A slow or lossy link delays or drops both legs; a faulty interface what its pod sends (the caller's request, the callee's reply).
     const delay = fx.edgeDelayMs[edge]!;
     const loss = fx.edgeLoss[edge]!;
-    if (loss > 0 && this.rng.next() < loss) return this.lost(node, caller, inst, t0);
+    const sendLoss = fx.instNetLoss[caller]! > 0 ? 1 - (1 - loss) * (1 - fx.instNetLoss[caller]!) : loss;
+    if (sendLoss > 0 && this.rng.next() < sendLoss) return this.lost(node, caller, inst, t0);
     this.drawLegs(1);
-    const t2 = t1 + legs[0]! + delay;
+    const t2 = t1 + legs[0]! + delay + fx.instNetDelayMs[caller]!;
     times[0] = t1;
     times[1] = t2;
     this.emit(LP.REQ_MESH_BROKER, msgType, topic, caller, inst, ttl, 0, 0);
@@ -609,9 +611,10 @@ export class Engine implements EngineState {
     times[1] = r1;
     this.emit(LP.RSP_CLIENT_MESH, MSG.reply, replyTopic, inst, caller, ttl, code, cls);
     if (net) net.netOut[inst] = net.netOut[inst]! + net.replyBytes[svc]!;
-    if (loss > 0 && this.rng.next() < loss) return this.timeout(node, caller, inst, t0);
+    const replyLoss = fx.instNetLoss[inst]! > 0 ? 1 - (1 - loss) * (1 - fx.instNetLoss[inst]!) : loss;
+    if (replyLoss > 0 && this.rng.next() < replyLoss) return this.timeout(node, caller, inst, t0);
     this.drawLegs(3);
-    const r2 = r1 + legs[0]! + delay;
+    const r2 = r1 + legs[0]! + delay + fx.instNetDelayMs[inst]!;
     times[0] = r1;
     times[1] = r2;
     this.emit(LP.RSP_MESH_BROKER, MSG.reply, replyTopic, inst, caller, ttl, code, cls);
@@ -719,7 +722,8 @@ export class Engine implements EngineState {
     const db = m.serviceDbMs[svc]!;
     let dbTime = 0;
     if (db > 0) {
-      dbTime = rng.lognormal(db * Math.exp((-DB_SIGMA * DB_SIGMA) / 2), DB_SIGMA) * fx.dbFactor[svc]!;
+      // The query's round trip leaves through the pod's interface too.
+      dbTime = rng.lognormal(db * Math.exp((-DB_SIGMA * DB_SIGMA) / 2), DB_SIGMA) * fx.dbFactor[svc]! + fx.instNetDelayMs[inst]!;
       t += dbTime;
       if (logs && dbTime > SLOW_SQL_FACTOR * db) this.logSlowSql(inst, arrive + (t - arrive) * 0.9, dbTime);
     }

@@ -79,6 +79,18 @@ function compileFault(m: Model, f: FaultSpec, i: number): CompiledFault {
       break;
     case 'network-delay':
     case 'packet-loss':
+      if (t.service !== undefined) {
+        // The pod's interface: everything its instances send is delayed or dropped.
+        if (t.instance !== undefined) {
+          instances = [pickInstance()];
+          rootCauseInstance = m.instances[instances[0]!];
+          target = { kind: 'instance', service: t.service, instance: rootCauseInstance! };
+        } else {
+          instances = [...m.serviceInstances[service]!];
+          target = { kind: 'service', service: t.service };
+        }
+        break;
+      }
       service = svc(t.from);
       to = svc(t.to);
       target = { kind: 'edge', from: t.from!, to: t.to! };
@@ -202,6 +214,9 @@ export class FaultEffects {
   readonly channelSlow: Float64Array;
   readonly edgeDelayMs: Float64Array; // [from * services + to]
   readonly edgeLoss: Float64Array;
+  /** Delay (ms) and loss on everything an instance sends: a fault on its network interface (netem on the pod's egress). */
+  readonly instNetDelayMs: Float64Array;
+  readonly instNetLoss: Float64Array;
   readonly releaseError: Float64Array; // [service * txTypes + txType]
   /** Share of calls hitting a caught-and-logged exception, and of OK replies carrying a wrong value. */
   readonly caughtException: Float64Array; // [service * txTypes + txType]
@@ -230,6 +245,8 @@ export class FaultEffects {
     this.instMemGrowth = new Float64Array(ni);
     this.instBatch = new Uint8Array(ni);
     this.instMisroute = new Float64Array(ni);
+    this.instNetDelayMs = new Float64Array(ni);
+    this.instNetLoss = new Float64Array(ni);
     this.dbFactor = new Float64Array(ns);
     this.slowQueryMs = new Float64Array(ns);
     this.brokerGapMs = new Float64Array(ns);
@@ -267,6 +284,8 @@ export class FaultEffects {
     'instMemGrowth',
     'instBatch',
     'instMisroute',
+    'instNetDelayMs',
+    'instNetLoss',
     'dbFactor',
     'slowQueryMs',
     'brokerGapMs',
@@ -294,6 +313,8 @@ export class FaultEffects {
     this.instMemGrowth.fill(0);
     this.instBatch.fill(0);
     this.instMisroute.fill(0);
+    this.instNetDelayMs.fill(0);
+    this.instNetLoss.fill(0);
     this.dbFactor.fill(1);
     this.slowQueryMs.fill(0);
     this.brokerGapMs.fill(0);
@@ -369,14 +390,24 @@ export class FaultEffects {
         break;
       }
       case 'network-delay': {
+        const ms = 20 + 480 * s;
+        if (f.to < 0) {
+          for (const i of f.instances) this.instNetDelayMs[i] = this.instNetDelayMs[i]! + ms;
+          break;
+        }
         const e = f.service * this.m.services.length + f.to;
-        this.edgeDelayMs[e] = this.edgeDelayMs[e]! + 20 + 480 * s;
+        this.edgeDelayMs[e] = this.edgeDelayMs[e]! + ms;
         this.touchedEdges.push(e);
         break;
       }
       case 'packet-loss': {
+        const p = 0.02 + 0.3 * s;
+        if (f.to < 0) {
+          for (const i of f.instances) this.instNetLoss[i] = 1 - (1 - this.instNetLoss[i]!) * (1 - p);
+          break;
+        }
         const e = f.service * this.m.services.length + f.to;
-        this.edgeLoss[e] = 1 - (1 - this.edgeLoss[e]!) * (1 - (0.02 + 0.3 * s));
+        this.edgeLoss[e] = 1 - (1 - this.edgeLoss[e]!) * (1 - p);
         this.touchedEdges.push(e);
         break;
       }

@@ -237,32 +237,36 @@ export const FAULT_TYPES = [
 ] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
+export const FAULT_TARGET_KIND_NAMES = ['service', 'instance', 'database', 'edge', 'channel', 'txType'] as const;
+export type FaultTargetKind = (typeof FAULT_TARGET_KIND_NAMES)[number];
+
 /**
  * What each fault type is injected into, as a scenario names it in `target` (sim/faults.ts
  * compiles it; a fault on an instance may also take a whole service): the one place a sweep over
- * "every fault on every target" learns the targets from.
+ * "every fault on every target" learns the targets from. Network faults take a link or an
+ * instance's interface (where fault injectors such as Chaos Mesh and ChaosBlade put them).
  */
-export const FAULT_TARGET_KIND: Record<FaultType, 'service' | 'instance' | 'database' | 'edge' | 'channel' | 'txType'> = {
-  'database-slow': 'database',
-  'instance-down': 'instance',
-  'crash-loop': 'instance',
-  'cpu-saturation': 'service',
-  'memory-leak': 'instance',
-  'network-delay': 'edge',
-  'packet-loss': 'edge',
-  'broker-backlog': 'service',
-  'channel-outage': 'channel',
-  'channel-slowdown': 'channel',
-  'bad-release': 'service',
-  'config-error': 'service',
-  'traffic-surge': 'txType',
-  'code-exception': 'service',
-  'wrong-return': 'service',
-  'slow-query': 'database',
-  'noisy-neighbour': 'instance',
-  'rolling-restart': 'service',
-  'batch-job': 'instance',
-  drift: 'instance',
+export const FAULT_TARGET_KINDS: Record<FaultType, readonly FaultTargetKind[]> = {
+  'database-slow': ['database'],
+  'instance-down': ['instance'],
+  'crash-loop': ['instance'],
+  'cpu-saturation': ['service'],
+  'memory-leak': ['instance'],
+  'network-delay': ['edge', 'instance'],
+  'packet-loss': ['edge', 'instance'],
+  'broker-backlog': ['service'],
+  'channel-outage': ['channel'],
+  'channel-slowdown': ['channel'],
+  'bad-release': ['service'],
+  'config-error': ['service'],
+  'traffic-surge': ['txType'],
+  'code-exception': ['service'],
+  'wrong-return': ['service'],
+  'slow-query': ['database'],
+  'noisy-neighbour': ['instance'],
+  'rolling-restart': ['service'],
+  'batch-job': ['instance'],
+  drift: ['instance'],
 };
 
 /** What a fault was injected into. */

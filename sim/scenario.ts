@@ -256,7 +256,13 @@ function crossCheck(s: ScenarioFile, fail: (path: Path, problem: string) => neve
         break;
       case 'network-delay':
       case 'packet-loss':
-        if (!t.from || !t.to) fail(p, `a ${f.type} fault needs target.from and target.to (an edge caller -> callee)`);
+        // A link (caller -> callee), or a pod's network interface (a service's instance, or all of them).
+        if (t.service !== undefined) {
+          if (t.from !== undefined || t.to !== undefined) fail(p, `a ${f.type} fault targets a link (target.from and target.to) or an instance's interface (target.service, target.instance), not both`);
+          needService();
+          break;
+        }
+        if (!t.from || !t.to) fail(p, `a ${f.type} fault needs target.from and target.to (an edge caller -> callee), or target.service (an instance's interface)`);
         if (!edges.has(`${t.from}>${t.to}`)) fail(p, `no call tree has the edge ${t.from} -> ${t.to}`);
         break;
       case 'broker-backlog':

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../../common/errors.js';
 import { given, splitSpecs, withFlags, withOption } from './options.js';
 import { parseSeeds } from './run.js';
+import type { FaultTargetKind } from '../../sim/formats.js';
 
 interface SweepFaultsArgs {
   scenario: string;
@@ -13,6 +14,7 @@ interface SweepFaultsArgs {
   detectors?: string[];
   rca?: string[];
   'all-instances': boolean;
+  'target-kinds'?: string;
   'exception-handlers'?: string;
   duration?: string;
   'fault-start'?: string;
@@ -36,6 +38,10 @@ export const sweepFaultsCommand: CommandModule<object, SweepFaultsArgs> = {
       describe: 'code-exception: comma-separated handlers, one fault each: catches (logged, reply unchanged), logs-and-throws, throws (the exception aborts the handler; default catches)',
     });
     b = withOption(b, 'sweep-faults', 'all-instances', { type: 'boolean', default: false, describe: 'instance faults on every instance (default: the first of each service)' });
+    b = withOption(b, 'sweep-faults', 'target-kinds', {
+      type: 'string',
+      describe: 'comma-separated target kinds to keep: service, instance, database, edge, channel, txType (default every kind a type takes; network faults take edges and instances)',
+    });
     b = withOption(b, 'sweep-faults', 'duration', { type: 'string', describe: "each item's length (default 2h)" });
     b = withOption(b, 'sweep-faults', 'fault-start', { type: 'string', describe: 'when the fault starts (default 1h30m)' });
     return withOption(b, 'sweep-faults', 'fault-duration', { type: 'string', describe: 'how long it lasts (default 20m)' })
@@ -64,6 +70,7 @@ export const sweepFaultsCommand: CommandModule<object, SweepFaultsArgs> = {
         types: argv.types?.split(',').map((t) => t.trim()).filter(Boolean),
         severities: plain.length ? plain : undefined,
         severitiesByType: Object.keys(severitiesByType).length ? severitiesByType : undefined,
+        targetKinds: argv['target-kinds']?.split(',').map((t) => t.trim()).filter(Boolean) as FaultTargetKind[] | undefined,
         exceptionHandlers: argv['exception-handlers']?.split(',').map((t) => t.trim()).filter(Boolean),
         seeds: parseSeeds(argv.seeds),
         detectors: splitSpecs(argv.detectors),

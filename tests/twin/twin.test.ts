@@ -295,16 +295,23 @@ describe('the message log names the operations the scenario names', () => {
 });
 
 describe('sweep-faults', () => {
-  it('targets every service, first instance, edge and transaction type, and nothing the scenario lacks', () => {
+  it('targets every service, first instance, edge, interface and transaction type, and nothing the scenario lacks', () => {
     const s = SOURCE as unknown as ScenarioFile;
     expect(faultTargets(s, 'code-exception').map((t) => t.label)).toEqual(['gateway', 'orders', 'stock', 'pricing', 'mailer']);
     expect(faultTargets(s, 'memory-leak').map((t) => t.label)).toEqual(['gateway-1', 'orders-1', 'stock-1', 'pricing-1', 'mailer-1']);
     expect(faultTargets(s, 'memory-leak', true)).toHaveLength(7);
-    expect(faultTargets(s, 'network-delay').map((t) => t.label).sort()).toEqual(['gateway--orders', 'gateway--pricing', 'gateway--stock', 'orders--mailer', 'orders--pricing', 'orders--stock']);
+    // Network faults on every link and on every instance's interface (the first of each service).
+    const links = ['gateway--orders', 'gateway--pricing', 'gateway--stock', 'orders--mailer', 'orders--pricing', 'orders--stock'];
+    const interfaces = ['gateway-1', 'orders-1', 'stock-1', 'pricing-1', 'mailer-1'];
+    expect(faultTargets(s, 'network-delay').map((t) => t.label).sort()).toEqual([...links, ...interfaces].sort());
+    expect(faultTargets(s, 'packet-loss', false, ['edge']).map((t) => t.label).sort()).toEqual(links);
+    expect(faultTargets(s, 'network-delay', false, ['instance']).map((t) => t.target)).toContainEqual({ service: 'orders', instance: 1 });
+    expect(planFaultSweep(s, { types: ['network-delay', 'code-exception'], targetKinds: ['instance'] }).map((f) => f.name)).toEqual(interfaces.map((i) => `network-delay--${i}--s05`));
+    expect(() => planFaultSweep(s, { targetKinds: ['pod' as never] })).toThrow(/unknown target kind 'pod' \(known: service, instance, database, edge, channel, txType\)/);
     expect(faultTargets(s, 'database-slow')).toEqual([]);
     expect(faultTargets(s, 'channel-outage')).toEqual([]);
     expect(faultTargets(s, 'traffic-surge')).toHaveLength(2);
-    expect(planFaultSweep(s, { types: ['code-exception', 'network-delay'], severities: [0.2, 0.8] })).toHaveLength((5 + 6) * 2);
+    expect(planFaultSweep(s, { types: ['code-exception', 'network-delay'], severities: [0.2, 0.8] })).toHaveLength((5 + 6 + 5) * 2);
     expect(() => planFaultSweep(s, { types: ['no-such-fault'] })).toThrow(/unknown fault type 'no-such-fault'/);
     // One code-exception per handler asked for; other types are not multiplied.
     const handled = planFaultSweep(s, { types: ['code-exception', 'wrong-return'], exceptionHandlers: ['logs-and-throws', 'throws'] });
