@@ -1,11 +1,12 @@
 /**
  * What the span methods learn from a run's reference spans, fitted once per (table, settings) and
  * shared by every incident and method: the per-operation baselines, the analysis of the reference
- * itself (for expected false-alarm rates), its edge gaps and per-edge gap baselines.
+ * itself (for expected false-alarm rates), its edge gaps, per-edge gap baselines and own-time
+ * baselines.
  */
 import { analyse, dropRepeatedSpans, indexSpans, OperationBaseline, selfTimes, type SpanAnalysis } from './span-stats.js';
 import { inferStatus } from '../data/span-status.js';
-import { EdgeBaseline, edgeGaps, type EdgeGaps } from './signals/edge-latency.js';
+import { EdgeBaseline, edgeGaps, ownTimes, type EdgeGaps } from './signals/edge-latency.js';
 import type { SpanTable } from '../data/types.js';
 
 export interface FittedReference {
@@ -14,6 +15,8 @@ export interface FittedReference {
   /** Edge gaps and per-edge baselines, computed on first use (the span methods without edges never pay for them). */
   readonly gaps: EdgeGaps;
   readonly edges: EdgeBaseline;
+  /** Per-operation baselines of own time (self-time without the edge gap a call's row holds: signals/edge-latency.ts `ownTimes`). */
+  readonly ownTime: OperationBaseline;
 }
 
 const fitted = new WeakMap<SpanTable, Map<string, FittedReference>>();
@@ -32,6 +35,7 @@ export function fitReference(table: SpanTable, z: number, errorOperation: RegExp
     const analysis = analyse(t, operations, index, self);
     let gaps: EdgeGaps | undefined;
     let edges: EdgeBaseline | undefined;
+    let ownTime: OperationBaseline | undefined;
     m.set(
       key,
       (f = {
@@ -42,6 +46,9 @@ export function fitReference(table: SpanTable, z: number, errorOperation: RegExp
         },
         get edges() {
           return (edges ??= EdgeBaseline.fit(t, analysis.index, z));
+        },
+        get ownTime() {
+          return (ownTime ??= OperationBaseline.fit(t, analysis.index, ownTimes(self, this.gaps)));
         },
       }),
     );

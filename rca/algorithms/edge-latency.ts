@@ -1,20 +1,23 @@
 import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
 import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
-import { isError, type SpanAnalysis } from '../span-stats.js';
+import { isError, type OperationBaseline, type SpanAnalysis } from '../span-stats.js';
 import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
-import { edgeEvidence, type EdgeGaps } from '../signals/edge-latency.js';
+import { edgeEvidence, ownTimes, type EdgeGaps } from '../signals/edge-latency.js';
 import { analyseWindow, fitReference } from '../reference.js';
 import type { RcaPlugin } from '../types.js';
 
 /**
- * Per instance, the share of the calls it served that are abnormal on its own account (self-time
+ * Per instance, the share of the calls it served that are abnormal on its own account (own time
  * beyond z while none of its calls failed, timed out or was abandoned; or a failure none of its
  * callees shared), beyond the share the reference shows. A client span (a call whose only child is
- * the server span on the callee) is the edge's, not its instance's: its self-time is the gap.
+ * the server span on the callee) is the edge's, not its instance's: its self-time is the gap; and
+ * a call's row in the caller's view counts its own time without the gap (`ownTimes`), which is
+ * the edge's evidence already.
  */
-function ownShares(a: SpanAnalysis, g: EdgeGaps, z: number): Map<string, { service: string; calls: number; slow: number; failed: number }> {
+function ownShares(a: SpanAnalysis, g: EdgeGaps, own: OperationBaseline, z: number): Map<string, { service: string; calls: number; slow: number; failed: number }> {
   const { table: t, index: ix, scores } = a;
+  const zOwn = own.score(t, ix, ownTimes(a.self, g)).zSelf;
   const out = new Map<string, { service: string; calls: number; slow: number; failed: number }>();
   for (let i = 0; i < t.length; i++) {
     if (g.clientSpan[i]) continue;
@@ -23,7 +26,7 @@ function ownShares(a: SpanAnalysis, g: EdgeGaps, z: number): Map<string, { servi
     let s = out.get(inst);
     if (!s) out.set(inst, (s = { service: t.strings[t.service[r]], calls: 0, slow: 0, failed: 0 }));
     s.calls++;
-    const slowSelf = scores.known[i] === 1 && scores.zSelf[i] > z;
+    const slowSelf = scores.known[i] === 1 && zOwn[i] > z;
     const failed = isError(t, i);
     if (!slowSelf && !failed) continue;
     let childFailed = false;
@@ -64,8 +67,8 @@ export const edgeLatencyRca: RcaPlugin = definePlugin({
       const { analysis: a, gaps } = analyseWindow(input.spans, f, errorOperation);
       const t = a.table;
       const edges = edgeEvidence(t, a.index, gaps, f.edges.abnormal(t, gaps));
-      const own = ownShares(a, gaps, options.z);
-      const refOwn = ownShares(f.analysis, f.gaps, options.z);
+      const own = ownShares(a, gaps, f.ownTime, options.z);
+      const refOwn = ownShares(f.analysis, f.gaps, f.ownTime, options.z);
       // Reference rates per service: instances come and go (restarts), services stay.
       const refRate = new Map<string, { slow: number; failed: number; calls: number }>();
       for (const s of refOwn.values()) {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
-import { isError, type SpanAnalysis, type SpanIndex } from '../span-stats.js';
+import { isError, type SpanAnalysis, type SpanIndex, type SpanScores } from '../span-stats.js';
 import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
 import { contrastPatterns, countPairs, EventCodes, instanceReference, pairsWithin, shareChangeZ, preferReference, LATE_PREFIX, SLOW_SUFFIX, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanMarks, type SpanPairs } from '../signals/event-patterns.js';
-import type { EdgeGaps } from '../signals/edge-latency.js';
+import { ownTimes, type EdgeGaps } from '../signals/edge-latency.js';
 import { calleeNamed, logEvidence } from '../signals/log-evidence.js';
 import { metricChanges, surprise } from '../signals/metric-change.js';
 import { analyseWindow, fitReference, type FittedReference } from '../reference.js';
@@ -34,7 +34,7 @@ function referenceCache(codes: EventCodes, errorOperation: RegExp, z: number) {
       const fitted = fitReference(spans, z, errorOperation);
       const t = fitted.analysis.table;
       const ix = fitted.analysis.index;
-      const p = spanPatterns(t, codes, logs, marks(fitted.analysis, fitted.gaps, fitted.edges.abnormal(t, fitted.gaps).abnormal, z));
+      const p = spanPatterns(t, codes, logs, marks(fitted.analysis, fitted.gaps, referenceOwn(fitted), fitted.edges.abnormal(t, fitted.gaps).abnormal, z));
       const logPairs = p.logs && logs ? pairsWithin(t, p.logs, logs.time[0], logs.time[logs.length - 1]) : undefined;
       byLogs.set(
         logs,
@@ -50,15 +50,31 @@ function referenceCache(codes: EventCodes, errorOperation: RegExp, z: number) {
 }
 
 /**
- * Latency marks of a table's spans: slow (own self-time beyond z robust sigmas and the operation's
+ * Scores of a table's own times (self-time without the edge gap a call's row holds) against the
+ * reference's: the callee's work, apart from the time its calls took to reach it.
+ */
+function ownScores(ref: FittedReference, a: SpanAnalysis, gaps: EdgeGaps): SpanScores {
+  return ref.ownTime.score(a.table, a.index, ownTimes(a.self, gaps));
+}
+
+// The reference's own scores, found once per fitted reference (every incident asks).
+const referenceOwnScores = new WeakMap<FittedReference, SpanScores>();
+function referenceOwn(ref: FittedReference): SpanScores {
+  let s = referenceOwnScores.get(ref);
+  if (!s) referenceOwnScores.set(ref, (s = ownScores(ref, ref.analysis, ref.gaps)));
+  return s;
+}
+
+/**
+ * Latency marks of a table's spans: slow (own time beyond z robust sigmas and the operation's
  * reference 99th percentile; a client span's self-time is its edge gap, not its work) and late (an
  * abnormal edge gap into the span).
  */
-function marks(a: SpanAnalysis, gaps: EdgeGaps, lateGap: Uint8Array, z: number): SpanMarks {
+function marks(a: SpanAnalysis, gaps: EdgeGaps, own: SpanScores, lateGap: Uint8Array, z: number): SpanMarks {
   const slow = new Uint8Array(a.table.length);
   for (let i = 0; i < slow.length; i++) {
     if (gaps.clientSpan[i] || !a.scores.known[i]) continue;
-    if (a.scores.zSelf[i] > z && a.scores.beyondP99Self[i]) slow[i] = 1;
+    if (own.zSelf[i] > z && own.beyondP99Self[i]) slow[i] = 1;
   }
   return { slow, late: lateGap };
 }
@@ -73,9 +89,11 @@ interface Evidence {
   /**
    * Latency evidence (a call arriving late, an instance's own work slow): it can explain its
    * callers' evidence, but no callee's evidence explains it (self-time and edge gaps leave out
-   * the callees' time), so it is never discounted.
+   * the callees' time), so its callees never discount it; late arrivals only their callers' own.
    */
   latency: boolean;
+  /** Late arrivals (an abnormal edge gap into the spans): explained by the callers' own late arrivals (below). */
+  late?: boolean;
 }
 
 /**
@@ -158,7 +176,8 @@ export const patternContrastRca: RcaPlugin = definePlugin({
         const { analysis, gaps } = analyseWindow(input.spans, fitted, errorOperation);
         const t = analysis.table;
         const ix = analysis.index;
-        const window = spanPatterns(t, codes, logs, marks(analysis, gaps, fitted.edges.abnormal(t, gaps).abnormal, options.z));
+        const own = ownScores(fitted, analysis, gaps);
+        const window = spanPatterns(t, codes, logs, marks(analysis, gaps, own, fitted.edges.abnormal(t, gaps).abnormal, options.z));
         const contrast = { minSources: options.minSources, shareFloor: options.shareFloor };
         const name = (e: number) => codes.names[e];
         const evidence: Evidence[] = [];
@@ -171,8 +190,9 @@ export const patternContrastRca: RcaPlugin = definePlugin({
           if (shared?.size) changes.push(...contrastPatterns(byInstance(), countPairs(t, ix, pairs, true), { ...contrast, serviceOf: (inst) => shared.get(inst) }));
           for (const c of changes) {
             if (Math.abs(c.z) < options.z) continue;
-            const latency = name(c.to).startsWith(LATE_PREFIX) || name(c.to).endsWith(SLOW_SUFFIX);
-            evidence.push({ service: c.service, instance: c.instance, z: Math.abs(c.z), spans: spansShowing(t, ix, pairs, c), explain: describe(c, name), latency });
+            const late = name(c.to).startsWith(LATE_PREFIX);
+            const latency = late || name(c.to).endsWith(SLOW_SUFFIX);
+            evidence.push({ service: c.service, instance: c.instance, z: Math.abs(c.z), spans: spansShowing(t, ix, pairs, c), explain: describe(c, name), latency, late });
           }
         };
         addChanges(window.calls, ref.calls, () => instanceRef(primary?.callsByInstance, pooled.callsByInstance, ref.calls));
@@ -214,7 +234,7 @@ export const patternContrastRca: RcaPlugin = definePlugin({
             if (!a || s > a.surprise) alarms.set(c.instance, { service: c.service, metric: `${c.metric} ${c.direction > 0 ? 'up' : 'down'}`, surprise: s });
           }
           if (alarms.size) {
-            for (const slow of slowInstances(fitted, analysis, gaps, options.z)) {
+            for (const slow of slowInstances(fitted, analysis, gaps, own, options.z)) {
               const a = alarms.get(slow.instance);
               if (!a || slow.z < options.z) continue;
               evidence.push({
@@ -232,6 +252,7 @@ export const patternContrastRca: RcaPlugin = definePlugin({
         const weight = new Float64Array(t.length);
         for (const e of evidence) for (let r = 0; r < t.length; r++) if (e.spans[r] && e.z > weight[r]) weight[r] = e.z;
         const below = foreignEvidenceBelow(t, ix, weight);
+        const callerLate = lateCallers(t, evidence);
         const scores = new Map<string, InstanceScore>();
         for (const e of evidence) {
           let shown = 0;
@@ -240,12 +261,14 @@ export const patternContrastRca: RcaPlugin = definePlugin({
             if (!e.spans[r]) continue;
             shown++;
             if (!e.latency) explained += Math.min(1, below[r] / e.z);
+            else if (e.late) explained += Math.min(1, callerLate(r) / e.z);
           }
-          const z = shown && !e.latency ? e.z * (1 - explained / shown) : e.z;
+          const z = shown ? e.z * (1 - explained / shown) : e.z;
           const key = e.instance ?? e.service;
           const s = scores.get(key);
           if (!s || z > s.score) {
-            scores.set(key, { service: e.service, score: z, explanation: `${e.explain}${explained ? `; ${((100 * explained) / shown).toFixed(0)}% of it explained by stronger changes in services its ${shown} spans call` : ''}` });
+            const by = e.late ? 'late arrivals at the instances that sent its calls' : `stronger changes in services its ${shown} spans call`;
+            scores.set(key, { service: e.service, score: z, explanation: `${e.explain}${explained ? `; ${((100 * explained) / shown).toFixed(0)}% of it explained by ${by}` : ''}` });
           }
         }
         return rankInstances(scores, serviceOrder(t));
@@ -253,6 +276,31 @@ export const patternContrastRca: RcaPlugin = definePlugin({
     };
   },
 });
+
+/**
+ * Per span, the strongest late-arrival evidence on the instance that made its call (the nearest
+ * ancestor on another instance), or on that instance's service: a delay on the caller's network
+ * interface holds up its requests as it holds up its replies, so calls arriving late from a caller
+ * whose own calls arrive late are its evidence, not their callee's. A delayed link leaves its
+ * caller's own calls on time.
+ */
+function lateCallers(t: SpanTable, evidence: readonly Evidence[]): (row: number) => number {
+  const byInstance = new Map<string, number>();
+  const byService = new Map<string, number>();
+  for (const e of evidence) {
+    if (!e.late) continue;
+    const map = e.instance !== undefined ? byInstance : byService;
+    const key = e.instance ?? e.service;
+    map.set(key, Math.max(map.get(key) ?? 0, e.z));
+  }
+  if (!byInstance.size && !byService.size) return () => 0;
+  return (r) => {
+    let p = t.parent[r];
+    while (p >= 0 && t.instance[p] === t.instance[r]) p = t.parent[p];
+    if (p < 0) return 0;
+    return Math.max(byInstance.get(t.strings[t.instance[p]]) ?? 0, byService.get(t.strings[t.service[p]]) ?? 0);
+  };
+}
 
 /** A callee a caller's error lines are about: its calls from the spans holding the lines, and the instance most of them reached. */
 interface CalleeCalls {
@@ -427,18 +475,19 @@ function calleesIn(t: SpanTable, ix: SpanIndex): Map<string, Set<string>> {
 
 /**
  * Per instance of the window, how significantly more of its calls are slow on their own account
- * (self-time beyond z robust sigmas of the operation's reference) than the reference rate of its
+ * (own time beyond z robust sigmas of the operation's reference) than the reference rate of its
  * service predicts (binomial z, floored like the pattern shares), and which spans those are.
  */
-function slowInstances(ref: FittedReference, analysis: SpanAnalysis, gaps: EdgeGaps, zLimit: number) {
+function slowInstances(ref: FittedReference, analysis: SpanAnalysis, gaps: EdgeGaps, own: SpanScores, zLimit: number) {
   const refRate = new Map<string, [number, number]>();
   const rt = ref.analysis.table;
+  const refOwn = referenceOwn(ref);
   for (let i = 0; i < rt.length; i++) {
     if (ref.gaps.clientSpan[i] || !ref.analysis.scores.known[i]) continue;
     const key = rt.strings[rt.service[i]];
     const r = refRate.get(key) ?? [0, 0];
     r[0]++;
-    if (ref.analysis.scores.zSelf[i] > zLimit) r[1]++;
+    if (refOwn.zSelf[i] > zLimit) r[1]++;
     refRate.set(key, r);
   }
   const t = analysis.table;
@@ -448,7 +497,7 @@ function slowInstances(ref: FittedReference, analysis: SpanAnalysis, gaps: EdgeG
     let s = byInstance.get(t.instance[i]);
     if (!s) byInstance.set(t.instance[i], (s = { calls: 0, slow: 0, service: t.service[i], spans: new Uint8Array(t.length) }));
     s.calls++;
-    if (analysis.scores.zSelf[i] > zLimit) {
+    if (own.zSelf[i] > zLimit) {
       s.slow++;
       s.spans[i] = 1;
     }

@@ -11,8 +11,9 @@
  * A network fault on an instance delays every edge into it and out of it; one on a link delays
  * that edge alone. Evidence is therefore kept per instance and side: the share of the calls an
  * instance receives whose gap is abnormal (in), and of the calls it makes (out). A slow link counts
- * for its callee (the convention of fault-injection truth); the caller side counts only when the
- * caller's calls to two or more services are slow, which a fault on one link cannot cause.
+ * for its callee (the convention of fault-injection truth); the caller side counts in full only
+ * when the caller's calls to two or more services are slow, which a fault on one link cannot
+ * cause, and otherwise only as far as the calls into the caller arrive late too (its interface).
  */
 import { robust, type SpanIndex } from '../span-stats.js';
 import type { SpanTable } from '../../data/types.js';
@@ -28,6 +29,11 @@ export interface EdgeGaps {
   /** 1 for a client span whose only child is the server span on the callee: its self-time is the gap. */
   clientSpan: Uint8Array;
   /**
+   * 1 at a row that is the caller's view of a call with the callee's beside it (one row per call):
+   * its duration, and so its self-time, holds the gap.
+   */
+  callerView: Uint8Array;
+  /**
    * 1 at the caller's row of a call whose callee worked longer than the caller waited (the caller
    * gave up: a timeout). Durations on each side's own clock, so no clock offset between hosts enters.
    */
@@ -40,6 +46,7 @@ export function edgeGaps(t: SpanTable, ix: SpanIndex): EdgeGaps {
   const gap = new Float64Array(n).fill(NaN);
   const callerRow = new Int32Array(n).fill(-1);
   const clientSpan = new Uint8Array(n);
+  const callerView = new Uint8Array(n);
   const abandoned = new Uint8Array(n);
   const ss = t.serverStart;
   const se = t.serverEnd;
@@ -51,6 +58,7 @@ export function edgeGaps(t: SpanTable, ix: SpanIndex): EdgeGaps {
       gap[i] = Math.max(0, d);
       abandoned[i] = d < 0 ? 1 : 0;
       callerRow[i] = t.parent[i];
+      callerView[i] = 1;
       continue;
     }
     const c = ix.firstChild[i];
@@ -63,7 +71,17 @@ export function edgeGaps(t: SpanTable, ix: SpanIndex): EdgeGaps {
     callerRow[c] = i;
     clientSpan[i] = 1;
   }
-  return { gap, callerRow, clientSpan, abandoned };
+  return { gap, callerRow, clientSpan, callerView, abandoned };
+}
+
+/**
+ * Each row's own time: its self-time without the gap where the row holds one (a call's row in the
+ * caller's view), so that time spent between caller and callee is never the callee's work too.
+ */
+export function ownTimes(self: Float64Array, g: EdgeGaps): Float64Array {
+  const out = new Float64Array(self.length);
+  for (let i = 0; i < self.length; i++) out[i] = g.callerView[i] ? Math.max(0, self[i] - g.gap[i]) : self[i];
+  return out;
 }
 
 /** `callerService\0calleeService\0calleeOperation` of a call with a known gap. */
@@ -144,7 +162,10 @@ export interface InstanceEdgeEvidence {
    * calls of its other callers would dilute.
    */
   in: number;
-  /** Excess share of the calls it made whose gap is abnormal, when to two or more services; else 0. */
+  /**
+   * Excess share of the calls it made whose gap is abnormal, when to two or more services; else at
+   * most its `in` (a delay on its interface shows on both sides).
+   */
   out: number;
   /** Calls with a known gap it received / made. */
   inCalls: number;
@@ -155,7 +176,9 @@ export interface InstanceEdgeEvidence {
 
 /**
  * Per instance, edge evidence of the window's calls. `minAbnormal` abnormal calls are needed on a
- * side before it counts (a lone slow call is noise).
+ * side before it counts (a lone slow call is noise); on the incoming side, on the edge (caller
+ * service -> callee service) across the callee's instances, so that a rarely called service's few
+ * late calls, spread over its instances, still count.
  */
 export function edgeEvidence(t: SpanTable, ix: SpanIndex, g: EdgeGaps, judged: ReturnType<EdgeBaseline['abnormal']>, minAbnormal = 3): Map<string, InstanceEdgeEvidence> {
   interface Side {
@@ -169,8 +192,13 @@ export function edgeEvidence(t: SpanTable, ix: SpanIndex, g: EdgeGaps, judged: R
   const outSide = new Map<number, Side & { callees: Set<number> }>();
   const worst = new Map<number, Map<string, number>>();
   const serviceOf = new Map<number, number>();
+  const denseService = new Map<number, number>(); // instance -> its service's dense index
+  // Abnormal calls per edge (callee service, caller slot), over the callee's instances.
+  const edgeAbnormal = new Map<number, number>();
+  const edgeOf = (calleeService: number, slot: number) => calleeService * (ix.services.length + 1) + slot;
   for (let i = 0; i < t.length; i++) {
     if (!judged.known[i]) continue;
+    denseService.set(t.instance[i], ix.serviceOf[i]);
     const callee = t.instance[i];
     serviceOf.set(callee, t.service[i]);
     let s = inSide.get(callee);
@@ -178,11 +206,14 @@ export function edgeEvidence(t: SpanTable, ix: SpanIndex, g: EdgeGaps, judged: R
     s.calls++;
     s.expected += judged.expected[i];
     s.abnormal += judged.abnormal[i];
-    const e = 3 * (g.callerRow[i] >= 0 ? ix.serviceOf[g.callerRow[i]] : ix.services.length);
+    const slot = g.callerRow[i] >= 0 ? ix.serviceOf[g.callerRow[i]] : ix.services.length;
+    const e = 3 * slot;
     s.edges[e]++;
     s.edges[e + 1] += judged.abnormal[i];
     s.edges[e + 2] += judged.expected[i];
     if (judged.abnormal[i]) {
+      const edge = edgeOf(ix.serviceOf[i], slot);
+      edgeAbnormal.set(edge, (edgeAbnormal.get(edge) ?? 0) + 1);
       let w = worst.get(callee);
       if (!w) worst.set(callee, (w = new Map()));
       const caller = g.callerRow[i] >= 0 ? t.strings[t.service[g.callerRow[i]]] : '(outside)';
@@ -211,12 +242,17 @@ export function edgeEvidence(t: SpanTable, ix: SpanIndex, g: EdgeGaps, judged: R
     let worstN = 0;
     if (w) for (const [k, c] of w) if (c > worstN) [worstEdge, worstN] = [k, c];
     let inShare = 0;
-    for (let e = 0; i && e < edgeSlots; e += 3) if (i.edges[e]) inShare = Math.max(inShare, excess(i.edges[e], i.edges[e + 1], i.edges[e + 2]));
+    for (let e = 0; i && e < edgeSlots; e += 3) {
+      if (!i.edges[e] || (edgeAbnormal.get(edgeOf(denseService.get(inst)!, e / 3)) ?? 0) < minAbnormal) continue;
+      inShare = Math.max(inShare, Math.max(0, (i.edges[e + 1] - i.edges[e + 2]) / i.edges[e]));
+    }
     out.set(t.strings[inst], {
       instance: t.strings[inst],
       service: t.strings[svc],
       in: inShare,
-      out: o && o.callees.size >= 2 ? share(o) : 0,
+      // A fault on one link slows calls to one service; one on the caller's interface slows them and
+      // delays its replies to its own callers alike, so the calls into it vouch for the calls out.
+      out: !o ? 0 : o.callees.size >= 2 ? share(o) : Math.min(share(o), inShare),
       inCalls: i?.calls ?? 0,
       outCalls: o?.calls ?? 0,
       worstEdge,

@@ -28,7 +28,7 @@ const ORDER = [0, 2, 2, 3, 1];
 export interface SpanMarks {
   /** The span's own work was abnormally slow: its end event says so (`end op slow`). */
   slow?: Uint8Array;
-  /** The call reached the span abnormally late (its edge gap): a `late op` event follows its start. */
+  /** The call reached the span abnormally late (its edge gap): a `late op` event follows its start, beside the span's chain of events. */
   late?: Uint8Array;
 }
 
@@ -154,7 +154,7 @@ export function spanPatterns(t: SpanTable, codes: EventCodes, logs?: LogTable, m
     (a, b) => evSpan[a] - evSpan[b] || ORDER[evBucket[a]] - ORDER[evBucket[b]] || evTime[a] - evTime[b] || evCode[a] - evCode[b],
   );
   // Two sequences per span: its calls (the trace path, with its marks) and its log lines, each between start and end.
-  const calls = pairsOf(order, n, evSpan, evBucket, evCode, (k) => k === LINE);
+  const calls = pairsOf(order, n, evSpan, evBucket, evCode, (k) => k === LINE, (k) => k === LATE);
   return lineSpan ? { calls, logs: pairsOf(order, n, evSpan, evBucket, evCode, (k) => k === CALL || k === LATE), lineSpan } : { calls };
 }
 
@@ -172,9 +172,11 @@ export function pairsWithin(t: SpanTable, p: SpanPairs, from: number, to: number
 
 /**
  * Consecutive pairs of each span's events, leaving out the kinds `skip` says. A run of one event
- * repeated counts once: how many times a loop ran is data, not behaviour.
+ * repeated counts once: how many times a loop ran is data, not behaviour. An event of a kind
+ * `aside` says (the late marker) pairs with the event before it and leaves the chain as it was: a
+ * late arrival is one change, not also its start's usual follower gone missing.
  */
-function pairsOf(order: Int32Array, n: number, evSpan: Int32Array, evBucket: Uint8Array, evCode: Int32Array, skip: (kind: number) => boolean): SpanPairs {
+function pairsOf(order: Int32Array, n: number, evSpan: Int32Array, evBucket: Uint8Array, evCode: Int32Array, skip: (kind: number) => boolean, aside: (kind: number) => boolean = () => false): SpanPairs {
   const span = new Int32Array(n);
   const from = new Int32Array(n);
   const to = new Int32Array(n);
@@ -184,13 +186,14 @@ function pairsOf(order: Int32Array, n: number, evSpan: Int32Array, evBucket: Uin
     const y = order[k];
     if (skip(evBucket[y])) continue;
     if (prev >= 0 && evSpan[prev] === evSpan[y] && evCode[prev] === evCode[y]) continue;
+    const side = aside(evBucket[y]);
     if (prev >= 0 && evSpan[prev] === evSpan[y]) {
       span[m] = evSpan[y];
       from[m] = evCode[prev];
       to[m] = evCode[y];
       m++;
     }
-    prev = y;
+    if (!side) prev = y;
   }
   return { length: m, span: span.subarray(0, m), from: from.subarray(0, m), to: to.subarray(0, m) };
 }

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { SpanTableBuilder } from '../../data/span-table.js';
+import { SPAN_STATUS, type Incident } from '../../data/types.js';
+import { rankIncidents } from '../../rca/evaluate.js';
+import { resolveRcaAlgorithm } from '../../rca/registry.js';
+import { edgeGaps, ownTimes } from '../../rca/signals/edge-latency.js';
+import { indexSpans, selfTimes } from '../../rca/span-stats.js';
+
+const T0 = 1_700_000_000_000;
+const S = 1000;
+const FROM = T0 + 600 * S;
+const incident = (rootCause: string): Incident => ({ id: 'delay', start: FROM, end: T0 + 900 * S, rootCause: [rootCause], type: 'network-delay' });
+
+interface Delays {
+  /** Added to every leg an instance sends (its requests and its replies), from FROM on. */
+  iface?: string;
+  /** Added to both legs of calls from one service to another, from FROM on. */
+  link?: [string, string];
+}
+
+/**
+ * Calls folded into one row each (the callee's own view beside the caller's), no status. Each
+ * second: front -> mid (mid-1 or mid-2) -> leaf; every 75 s an audit -> rare call
+ * (rare-1 or rare-2, a service called a few times per incident).
+ */
+function table(d: Delays) {
+  const b = new SpanTableBuilder();
+  const id = (s: string) => b.intern(s);
+  const unknown = SPAN_STATUS.unknown;
+  const DELAY = 40;
+  const sends = (inst: string, t: number) => (t >= FROM && d.iface === inst ? DELAY : 0);
+  const linked = (from: string, to: string, t: number) => (t >= FROM && d.link?.[0] === from && d.link[1] === to ? DELAY : 0);
+  /** A call's row: sent at t, handled for `work` ms once it arrives; the client and the server times. */
+  const call = (caller: string, callerSvc: string, callee: string, calleeSvc: string, t: number, work: number) => {
+    const ss = t + 1 + sends(caller, t) + linked(callerSvc, calleeSvc, t);
+    const se = ss + work;
+    return { start: t, ss, se, end: se + 1 + sends(callee, t) + linked(callerSvc, calleeSvc, t) };
+  };
+  for (let k = 0; k < 900; k++) {
+    const t = T0 + k * S;
+    const j = (k * 7) % 5;
+    const mid = k % 2 ? 'mid-1' : 'mid-2';
+    const tr = id(`t${k}`);
+    // mid works 1 ms, calls leaf, works 2-4 ms more: its handling holds the leaf call.
+    const ms = call('front-1', 'front', mid, 'mid', t + 1, 0).ss;
+    const leaf = call(mid, 'mid', 'leaf-1', 'leaf', ms + 1, 5 + j);
+    const midCall = call('front-1', 'front', mid, 'mid', t + 1, leaf.end + 2 + (j % 3) - ms);
+    const root = b.add(tr, id(`g${k}`), -1, id('front'), id('front-1'), id('GET /front'), t, midCall.end + 2, unknown);
+    const m = b.add(tr, id(`m${k}`), root, id('mid'), id(mid), id('POST /mid'), midCall.start, midCall.end, unknown, 1, 1, 0, midCall.ss, midCall.se);
+    b.add(tr, id(`l${k}`), m, id('leaf'), id('leaf-1'), id('POST /leaf'), leaf.start, leaf.end, unknown, 1, 1, 0, leaf.ss, leaf.se);
+    if (k % 75 === 0) {
+      const rare = (k / 75) % 2 ? 'rare-1' : 'rare-2';
+      const a = t + 500;
+      const r = call('audit-1', 'audit', rare, 'rare', a + 2, 6 + j);
+      const ar = b.add(id(`a${k}`), id(`ar${k}`), -1, id('audit'), id('audit-1'), id('audit'), a, r.end + 3, unknown);
+      b.add(id(`a${k}`), id(`ac${k}`), ar, id('rare'), id(rare), id('GET /rare'), r.start, r.end, unknown, 1, 1, 0, r.ss, r.se);
+    }
+  }
+  return b.finish();
+}
+
+const top = async (d: Delays, rootCause: string, method = 'edge-latency') => {
+  const [r] = await rankIncidents(await resolveRcaAlgorithm(method), table(d), [incident(rootCause)]);
+  return r!;
+};
+
+describe("edge-latency: a delay on an instance's interface against one on a link", () => {
+  it('puts an instance whose calls in and out both arrive late first, even when it calls one service only', async () => {
+    const r = await top({ iface: 'mid-1' }, 'mid');
+    expect(r.candidates[0]).toMatchObject({ service: 'mid', instance: 'mid-1' });
+    // Its callee's calls arrive late too, but its own work is not slower: the gap is counted once, on the edge.
+    expect(r.candidates.find((c) => c.service === 'leaf')!.explanation).toMatch(/; 0% slow and 0% failed on its own/);
+  });
+
+  it("puts a delayed link's callee first: the caller's calls out do not count while its own calls arrive on time", async () => {
+    const r = await top({ link: ['mid', 'leaf'] }, 'leaf');
+    expect(r.candidates[0]).toMatchObject({ service: 'leaf' });
+    expect(r.candidates.find((c) => c.service === 'mid')!.score).toBe(0);
+  });
+
+  it("counts a rarely called service's late calls spread over its instances", async () => {
+    const r = await top({ link: ['audit', 'rare'] }, 'rare');
+    // 4 calls in the incident, 2 per instance: fewer than 3 late calls on each instance, 4 on the edge.
+    expect(r.candidates[0]!.service).toBe('rare');
+  });
+});
+
+describe("pattern-contrast: late arrivals from a caller whose own calls arrive late", () => {
+  it('are the caller\'s evidence: the delayed interface first, its callee\'s late arrivals explained', async () => {
+    const r = await top({ iface: 'mid-1' }, 'mid', 'pattern-contrast');
+    expect(r.candidates[0]).toMatchObject({ service: 'mid', instance: 'mid-1' });
+    const leaf = r.candidates.find((c) => c.service === 'leaf');
+    expect(leaf === undefined || leaf.score === 0).toBe(true);
+  });
+
+  it("stay the callee's on a delayed link, whose caller's own calls arrive on time", async () => {
+    const r = await top({ link: ['mid', 'leaf'] }, 'leaf', 'pattern-contrast');
+    expect(r.candidates[0]).toMatchObject({ service: 'leaf' });
+    expect(r.candidates[0]!.explanation).toMatch(/followed by "late POST \/leaf"/);
+  });
+});
+
+describe('own time', () => {
+  it("is a call row's self-time without its gap, and a client span's or a root's self-time as it is", () => {
+    const t = table({ iface: 'mid-1' });
+    const ix = indexSpans(t);
+    const g = edgeGaps(t, ix);
+    const self = selfTimes(t, ix);
+    const own = ownTimes(self, g);
+    for (let i = 0; i < t.length; i++) {
+      if (t.parent[i] < 0) expect(own[i]).toBe(self[i]);
+      else expect(own[i]).toBeCloseTo(self[i] - g.gap[i], 9);
+    }
+    // A leaf call of mid-1 in the incident: its request 40 ms late, its handling as before.
+    const late = Array.from({ length: t.length }, (_, i) => i).find((i) => t.strings[t.service[i]] === 'leaf' && t.start[i] >= FROM && t.strings[t.instance[t.parent[i]]] === 'mid-1')!;
+    expect(g.gap[late]).toBeCloseTo(42, 9);
+    expect(own[late]).toBeCloseTo(t.serverEnd![late] - t.serverStart![late], 9);
+  });
+});
