@@ -4,7 +4,7 @@ import { concatSpanTables, selectRows, selectTraces } from '../data/span-table.j
 import { PluginFailure, type PluginFailureReason, type Resolved } from '../common/plugin.js';
 import { concatLogTables, logsBetween, selectMetricRows } from '../data/log-table.js';
 import type { Candidate, RcaAlgorithm, RcaInput, RcaReference } from './types.js';
-import { nameDownInstances, nameUnknownCallees } from './unknown-callees.js';
+import { blameLostRequests, nameDownInstances, nameUnknownCallees } from './unknown-callees.js';
 import type { Incident, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
 import { upperBound } from '../common/sorted.js';
 
@@ -103,8 +103,8 @@ function prepare(table: SpanTable, incidents: Incident[], opts: RankOptions): Pr
       const reference = recent && recent.length ? localBaselines.get(baseline, recent) : baseline;
       const input: RcaInput = {
         incident: { id: incident.id, start: incident.start, end: incident.end },
-        // A dead instance's calls are named to it where it alone is down (rca/unknown-callees.ts).
-        spans: nameDownInstances(selectTraces(spans, incident.start, incident.end), reference, incident.end - incident.start),
+        // A dead instance's calls are named to it where it alone is down; requests lost leaving one caller are that caller's (rca/unknown-callees.ts).
+        spans: blameLostRequests(nameDownInstances(selectTraces(spans, incident.start, incident.end), reference, incident.end - incident.start)),
         baseline: reference,
       };
       if (opts.kpis) input.kpis = opts.kpis;

@@ -206,3 +206,68 @@ function referenceCounts(reference: SpanTable): { minutes: number; spans: Map<nu
   }
   return out;
 }
+
+/** Calls that left no server span a caller instance must have lost before it is judged. */
+const MIN_LOST_CALLS = 3;
+
+/**
+ * An incident window's calls still on `<service>/unknown` (no dead instance of the service was
+ * found, above) put on the caller that lost them, where the requests went missing as they left one
+ * instance: a network fault on its interface drops what it sends, while its peers' calls to the
+ * same services arrive. A caller instance is blamed (the rows' `callerFault`, so that every method
+ * puts the failure on the parent row's instance) when it lost MIN_LOST_CALLS or more calls to a
+ * service and either
+ * - the instances of its own service lost a share of their calls to that service that makes its
+ *   count beyond chance (binomial upper tail under LOG_LOST_SHARE, the peers' share smoothed), or
+ * - it lost MIN_LOST_CALLS or more calls to each of two or more services (a fault on one link
+ *   cannot do that).
+ * A link that drops the requests of every instance of the caller stays its callee's, as fault
+ * injection counts it. The window itself when nothing is blamed.
+ */
+export function blameLostRequests(window: SpanTable): SpanTable {
+  const unknown = unknownInstanceCodes(window.strings);
+  if (!unknown.size) return window;
+  // Per (caller instance, callee service): calls made and calls lost; lost calls' rows.
+  const calls = new Map<string, { caller: number; callerService: number; callee: number; made: number; lost: number }>();
+  let anyLost = false;
+  for (let i = 0; i < window.length; i++) {
+    const p = window.parent[i];
+    if (p < 0 || window.instance[p] === window.instance[i]) continue;
+    const key = `${window.instance[p]}\u0000${window.service[i]}`;
+    let c = calls.get(key);
+    if (!c) calls.set(key, (c = { caller: window.instance[p], callerService: window.service[p], callee: window.service[i], made: 0, lost: 0 }));
+    c.made++;
+    if (unknown.has(window.instance[i])) {
+      c.lost++;
+      anyLost = true;
+    }
+  }
+  if (!anyLost) return window;
+  // Per (caller service, callee service): the calls and losses of all its instances.
+  const byService = new Map<string, { made: number; lost: number }>();
+  const servicesLostTo = new Map<number, number>(); // caller instance -> callee services it lost MIN_LOST_CALLS to
+  for (const c of calls.values()) {
+    const key = `${c.callerService}\u0000${c.callee}`;
+    const s = byService.get(key) ?? { made: 0, lost: 0 };
+    s.made += c.made;
+    s.lost += c.lost;
+    byService.set(key, s);
+    if (c.lost >= MIN_LOST_CALLS) servicesLostTo.set(c.caller, (servicesLostTo.get(c.caller) ?? 0) + 1);
+  }
+  const blamed = new Set<string>();
+  for (const [key, c] of calls) {
+    if (c.lost < MIN_LOST_CALLS) continue;
+    const all = byService.get(`${c.callerService}\u0000${c.callee}`)!;
+    const peersMade = all.made - c.made;
+    const peersLost = all.lost - c.lost;
+    const beyondPeers = peersMade > 0 && logBinomialUpperTail(c.lost, c.made, (peersLost + 1) / (peersMade + 2)) < LOG_LOST_SHARE;
+    if (beyondPeers || servicesLostTo.get(c.caller)! >= 2) blamed.add(key);
+  }
+  if (!blamed.size) return window;
+  const callerFault = window.callerFault ? window.callerFault.slice() : new Uint8Array(window.length);
+  for (let i = 0; i < window.length; i++) {
+    const p = window.parent[i];
+    if (p >= 0 && unknown.has(window.instance[i]) && blamed.has(`${window.instance[p]}\u0000${window.service[i]}`)) callerFault[i] = 1;
+  }
+  return { ...window, callerFault };
+}

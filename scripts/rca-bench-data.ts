@@ -104,6 +104,8 @@ export interface FaultDataOptions {
   duration: string;
   /** The bus legs' median (ms) and lognormal shape, where they differ from the fault base's. */
   legs?: { legMs: number; legSigma: number };
+  /** false: exported spans carry no kind, so a call reads as a client and a server span, unpaired (the Nezha day's spans). */
+  spanKind?: false;
 }
 
 /**
@@ -115,7 +117,7 @@ export async function withFaultData<T>(o: FaultDataOptions, what: Pick<GenerateO
   // JSON is YAML: the scenario loader reads it.
   writeFileSync(
     scenarioFile,
-    JSON.stringify({ extends: resolveScenarioPath('fault-base'), description: o.description, duration: o.duration, ...(o.legs ?? {}), faults: o.faults }),
+    JSON.stringify({ extends: resolveScenarioPath('fault-base'), description: o.description, duration: o.duration, ...(o.legs ?? {}), ...(o.spanKind === false ? { spanKind: false } : {}), faults: o.faults }),
   );
   const out = join(o.scratch, 'data');
   rmSync(out, { recursive: true, force: true });

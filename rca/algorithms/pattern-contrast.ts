@@ -192,7 +192,13 @@ export const patternContrastRca: RcaPlugin = definePlugin({
             if (Math.abs(c.z) < options.z) continue;
             const late = name(c.to).startsWith(LATE_PREFIX);
             const latency = late || name(c.to).endsWith(SLOW_SUFFIX);
-            evidence.push({ service: c.service, instance: c.instance, z: Math.abs(c.z), spans: spansShowing(t, ix, pairs, c), explain: describe(c, name), latency, late });
+            const spans = spansShowing(t, ix, pairs, c);
+            const caller = t.callerFault ? callerSide(t, spans) : undefined;
+            if (caller) {
+              evidence.push({ ...caller, z: Math.abs(c.z), explain: `its calls failed on its side: ${describe(c, name)}`, latency, late });
+              continue;
+            }
+            evidence.push({ service: c.service, instance: c.instance, z: Math.abs(c.z), spans, explain: describe(c, name), latency, late });
           }
         };
         addChanges(window.calls, ref.calls, () => instanceRef(primary?.callsByInstance, pooled.callsByInstance, ref.calls));
@@ -300,6 +306,39 @@ function lateCallers(t: SpanTable, evidence: readonly Evidence[]): (row: number)
     if (p < 0) return 0;
     return Math.max(byInstance.get(t.strings[t.instance[p]]) ?? 0, byService.get(t.strings[t.service[p]]) ?? 0);
   };
+}
+
+/**
+ * Where most of the spans showing a change are calls that failed on the caller's side (`callerFault`:
+ * the request never reached its callee, lost as it left the caller or sent where nobody listens),
+ * the caller instance most of them came from, with those calls' parent rows: the change is its.
+ */
+function callerSide(t: SpanTable, spans: Uint8Array): { service: string; instance: string; spans: Uint8Array } | undefined {
+  let shown = 0;
+  let faulty = 0;
+  const callers = new Set<number>();
+  for (let r = 0; r < t.length; r++) {
+    if (!spans[r]) continue;
+    shown++;
+    const p = t.parent[r];
+    if (!t.callerFault![r] || p < 0) continue;
+    faulty++;
+    callers.add(p);
+  }
+  if (faulty * 2 <= shown) return undefined;
+  const byInstance = new Map<number, number>();
+  for (const p of callers) byInstance.set(t.instance[p], (byInstance.get(t.instance[p]) ?? 0) + 1);
+  let instance = -1;
+  let most = 0;
+  for (const [inst, n] of byInstance) if (n > most) [instance, most] = [inst, n];
+  const rows = new Uint8Array(t.length);
+  let service = -1;
+  for (const p of callers) {
+    if (t.instance[p] !== instance) continue;
+    rows[p] = 1;
+    service = t.service[p];
+  }
+  return { service: t.strings[service], instance: t.strings[instance], spans: rows };
 }
 
 /** A callee a caller's error lines are about: its calls from the spans holding the lines, and the instance most of them reached. */

@@ -11,13 +11,16 @@
  * delayed instance's service.
  *
  *   npm run build && node dist/scripts/bench/rca-network-delay.js \
- *     [--edges 12] [--interfaces 12] [--severities 0.02,0.1,0.4] [--seeds 11,12] [--methods edge-latency,baro,...] [--merged]
+ *     [--edges 12] [--interfaces 12] [--severities 0.02,0.1,0.4] [--seeds 11,12] [--methods edge-latency,baro,...] [--merged] [--no-kind]
+ *     [--type packet-loss]
  *
  * Links: the synchronous calls between bank services of the fault base (`scenarios/fault-base.yaml`),
  * `--edges` of them spread evenly over the list in the order the scenario's transactions call them.
  * Interfaces: the first instance of `--interfaces` services that receive synchronous calls, spread
  * evenly over the same order. Each data set: the fault base for 1 h 40 min, the fault from 1 h for
- * 20 min, no logs or metrics.
+ * 20 min, no logs or metrics. `--type packet-loss`: the same targets losing packets in place of
+ * delaying them (a lost request leaves a client span without its server span). `--no-kind`: the spans carry no kind (as the Nezha day's), so a call
+ * reads as a client span and the server span under it, unpaired.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +36,11 @@ const edgeCount = Number(arg('edges', '12'));
 const severities = list(arg('severities', '0.02,0.1,0.4')).map(Number);
 const seeds = list(arg('seeds', '11,12')).map(Number);
 const methods = list(arg('methods', 'edge-latency,baro,pattern-contrast,deepest-abnormal,simple-rules'));
+const faultType = arg('type', 'network-delay');
+if (faultType !== 'network-delay' && faultType !== 'packet-loss') throw new Error(`--type ${faultType}: network-delay or packet-loss`);
 const merged = process.argv.includes('--merged');
+// Spans without a kind, as the Nezha day's: the gap is read from a client span and the server span under it.
+const noKind = process.argv.includes('--no-kind');
 
 const interfaceCount = Number(arg('interfaces', '12'));
 const base = faultBaseTargets();
@@ -57,11 +64,12 @@ try {
       for (const seed of seeds) {
         const { incidents, tables } = await generateFaultSpans({
           scratch,
-          description: `network delay on ${label}, severity ${severity}`,
+          description: `${faultType} on ${label}, severity ${severity}`,
           duration: '1h40m',
-          faults: [{ type: 'network-delay', target, start: '1h', duration: '20m', severity }],
+          faults: [{ type: faultType, target, start: '1h', duration: '20m', severity }],
           seed,
           merged,
+          ...(noKind ? { spanKind: false as const } : {}),
         });
         for (const _ of incidents) {
           severityOf.push(severity);
@@ -82,7 +90,7 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-console.log(`\n${links.length} links and ${interfaces.length} interfaces x ${severities.length} severities x ${seeds.length} seeds; ${machineLine(performance.now() - wall0)}`);
+console.log(`\n${faultType}: ${links.length} links and ${interfaces.length} interfaces x ${severities.length} severities x ${seeds.length} seeds; ${machineLine(performance.now() - wall0)}`);
 for (const kind of kinds) console.log(`${kind}s: ${picked.filter((p) => p.kind === kind).map((p) => p.label).join(', ')}`);
 console.log('');
 const count = (of: RankedIncident[]) => `${of.filter((r) => r.rank === 1).length}/${of.length}`;
