@@ -255,6 +255,7 @@ export const patternContrastRca: RcaPlugin = definePlugin({
           }
         }
         // Strongest evidence on each span, then how much of each piece travelled up from other services.
+        evidence.push(...lateSenders(t, evidence));
         const weight = new Float64Array(t.length);
         for (const e of evidence) for (let r = 0; r < t.length; r++) if (e.spans[r] && e.z > weight[r]) weight[r] = e.z;
         const below = foreignEvidenceBelow(t, ix, weight);
@@ -291,6 +292,7 @@ export const patternContrastRca: RcaPlugin = definePlugin({
  * caller's own calls on time.
  */
 function lateCallers(t: SpanTable, evidence: readonly Evidence[]): (row: number) => number {
+  const callerOf = callerRows(t);
   const byInstance = new Map<string, number>();
   const byService = new Map<string, number>();
   for (const e of evidence) {
@@ -301,11 +303,61 @@ function lateCallers(t: SpanTable, evidence: readonly Evidence[]): (row: number)
   }
   if (!byInstance.size && !byService.size) return () => 0;
   return (r) => {
-    let p = t.parent[r];
-    while (p >= 0 && t.instance[p] === t.instance[r]) p = t.parent[p];
+    const p = callerOf(r);
     if (p < 0) return 0;
     return Math.max(byInstance.get(t.strings[t.instance[p]]) ?? 0, byService.get(t.strings[t.service[p]]) ?? 0);
   };
+}
+
+/** The row that made a span's call: its nearest ancestor on another instance (-1 for none). */
+function callerRows(t: SpanTable): (row: number) => number {
+  return (r) => {
+    let p = t.parent[r];
+    while (p >= 0 && t.instance[p] === t.instance[r]) p = t.parent[p];
+    return p;
+  };
+}
+
+/**
+ * Late-arrival evidence on the instances whose calls arrive late at two or more services: a delay
+ * on an instance's network interface holds up every request it sends, which a delayed link cannot
+ * do. Each such sender scores the second strongest of its callees' late arrivals (one late callee
+ * is a link's), on its rows that made those calls; as late evidence, it also explains its callees'
+ * (`lateCallers`). An entry service, whose own callers are not traced, shows such a delay only so.
+ */
+function lateSenders(t: SpanTable, evidence: readonly Evidence[]): Evidence[] {
+  const callerOf = callerRows(t);
+  // Sender instance code -> per callee service, its strongest late evidence; and the sender's rows.
+  const senders = new Map<number, { callees: Map<string, number>; rows: Uint8Array }>();
+  for (const e of evidence) {
+    if (!e.late) continue;
+    for (let r = 0; r < t.length; r++) {
+      if (!e.spans[r]) continue;
+      const p = callerOf(r);
+      if (p < 0) continue;
+      let s = senders.get(t.instance[p]);
+      if (!s) senders.set(t.instance[p], (s = { callees: new Map(), rows: new Uint8Array(t.length) }));
+      s.callees.set(e.service, Math.max(s.callees.get(e.service) ?? 0, e.z));
+      s.rows[p] = 1;
+    }
+  }
+  const out: Evidence[] = [];
+  for (const [inst, s] of senders) {
+    if (s.callees.size < 2) continue;
+    const ranked = [...s.callees].sort((a, b) => b[1] - a[1]);
+    let service = -1;
+    for (let r = 0; r < t.length && service < 0; r++) if (s.rows[r]) service = t.service[r];
+    out.push({
+      service: t.strings[service],
+      instance: t.strings[inst],
+      z: ranked[1]![1],
+      spans: s.rows,
+      latency: true,
+      late: true,
+      explain: `its calls arrive late at ${s.callees.size} services (${ranked.map(([svc, z]) => `${svc} z ${z.toFixed(1)}`).join(', ')})`,
+    });
+  }
+  return out;
 }
 
 /**

@@ -100,6 +100,43 @@ describe("pattern-contrast: late arrivals from a caller whose own calls arrive l
   });
 });
 
+/**
+ * An entry service whose callers are not traced: each second entry-1 or entry-2 (in turn) calls a
+ * and then b, one row per call. From FROM on, everything entry-1 sends is 40 ms late.
+ */
+function entryTable() {
+  const b = new SpanTableBuilder();
+  const id = (s: string) => b.intern(s);
+  const unknown = SPAN_STATUS.unknown;
+  for (let k = 0; k < 900; k++) {
+    const t = T0 + k * S;
+    const j = (k * 7) % 5;
+    const entry = k % 2 ? 'entry-1' : 'entry-2';
+    const late = t >= FROM && entry === 'entry-1' ? 40 : 0;
+    const tr = id(`t${k}`);
+    let at = t + 1;
+    const rows: [string, number, number, number, number][] = [];
+    for (const callee of ['a', 'b']) {
+      const ss = at + 1 + late;
+      const se = ss + 5 + j;
+      rows.push([callee, at, se + 1, ss, se]);
+      at = se + 2;
+    }
+    const root = b.add(tr, id(`e${k}`), -1, id('entry'), id(entry), id('GET /entry'), t, at + 1, unknown);
+    for (const [callee, start, end, ss, se] of rows) b.add(tr, id(`${callee}${k}`), root, id(callee), id(`${callee}-1`), id(`POST /${callee}`), start, end, unknown, 1, 1, 0, ss, se);
+  }
+  return b.finish();
+}
+
+describe('a delayed interface on an entry service, whose callers are not traced', () => {
+  it('is found from its calls arriving late at two services, by both methods', async () => {
+    for (const method of ['edge-latency', 'pattern-contrast']) {
+      const [r] = await rankIncidents(await resolveRcaAlgorithm(method), entryTable(), [incident('entry')]);
+      expect([method, r!.candidates[0]]).toMatchObject([method, { service: 'entry', instance: 'entry-1' }]);
+    }
+  });
+});
+
 describe('own time', () => {
   it("is a call row's self-time without its gap, and a client span's or a root's self-time as it is", () => {
     const t = table({ iface: 'mid-1' });
