@@ -115,6 +115,19 @@ describe('faultline CLI', () => {
     expect(bad.stderr).toMatch(/--severities: 'high' is not a number/);
   });
 
+  it('keeps the target kinds sweep-faults --target-kinds names, and refuses an unknown one', () => {
+    const out = path.join(tmp, 'kinds');
+    const r = cli(['sweep-faults', '--scenario', 'faults/network-delay', '--types', 'network-delay', '--target-kinds', 'instance', '--out', out]);
+    expect(r.status, r.stderr).toBe(0);
+    const files = readdirSync(path.join(out, 'faults'));
+    expect(files.length).toBeGreaterThan(10);
+    // Instances' interfaces only (`<service>-1`), no link (`<caller>--<callee>`).
+    expect(files.every((f) => /^network-delay--[a-z-]+-1--s05\.yaml$/.test(f))).toBe(true);
+    const bad = cli(['sweep-faults', '--scenario', 'faults/network-delay', '--target-kinds', 'pod', '--out', path.join(tmp, 'bad-kinds')]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown target kind 'pod'/);
+  });
+
   it('prints a progress line per phase when not on a terminal', () => {
     const r = spawnSync(process.execPath, [CLI, 'detect', '--series', seriesCsv(), '--detectors', 'ksigma', '--out', path.join(tmp, 'progress')], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
     expect(r.status, r.stderr).toBe(0);
