@@ -102,28 +102,25 @@ describe("pattern-contrast: late arrivals from a caller whose own calls arrive l
 
 /**
  * An entry service whose callers are not traced: each second entry-1 or entry-2 (in turn) calls a
- * and then b, one row per call. From FROM on, everything entry-1 sends is 40 ms late.
+ * and then b, 20 ms apart, one row per call; each entry span lasts 100 ms. From FROM on, everything
+ * entry-1 sends is 40 ms late.
  */
 function entryTable() {
   const b = new SpanTableBuilder();
   const id = (s: string) => b.intern(s);
-  const unknown = SPAN_STATUS.unknown;
-  for (let k = 0; k < 900; k++) {
-    const t = T0 + k * S;
-    const j = (k * 7) % 5;
-    const entry = k % 2 ? 'entry-1' : 'entry-2';
+  for (let second = 0; second < 900; second++) {
+    const t = T0 + second * S;
+    const entry = `entry-${1 + (second % 2)}`;
     const late = t >= FROM && entry === 'entry-1' ? 40 : 0;
-    const tr = id(`t${k}`);
-    let at = t + 1;
-    const rows: [string, number, number, number, number][] = [];
-    for (const callee of ['a', 'b']) {
+    // Each call: sent at `at`, received 1 ms (+ late) later, handled for 5-9 ms, answered in 1 ms.
+    const calls = ['a', 'b'].map((callee, n) => {
+      const at = t + 1 + n * 20;
       const ss = at + 1 + late;
-      const se = ss + 5 + j;
-      rows.push([callee, at, se + 1, ss, se]);
-      at = se + 2;
-    }
-    const root = b.add(tr, id(`e${k}`), -1, id('entry'), id(entry), id('GET /entry'), t, at + 1, unknown);
-    for (const [callee, start, end, ss, se] of rows) b.add(tr, id(`${callee}${k}`), root, id(callee), id(`${callee}-1`), id(`POST /${callee}`), start, end, unknown, 1, 1, 0, ss, se);
+      return { callee, at, ss, se: ss + 5 + ((second * 7) % 5) };
+    });
+    const trace = id(`t${second}`);
+    const root = b.add(trace, id(`e${second}`), -1, id('entry'), id(entry), id('GET /entry'), t, t + 100, SPAN_STATUS.unknown);
+    for (const c of calls) b.add(trace, id(`${c.callee}${second}`), root, id(c.callee), id(`${c.callee}-1`), id(`POST /${c.callee}`), c.at, c.se + 1, SPAN_STATUS.unknown, 1, 1, 0, c.ss, c.se);
   }
   return b.finish();
 }
