@@ -1,5 +1,5 @@
 import { LOG_POINTS, WORKER_POOL_SIZE } from './formats.js';
-import { FaultEffects, INSTANCE_STATE, type CompiledFault } from './faults.js';
+import { eitherChance, FaultEffects, INSTANCE_STATE, type CompiledFault } from './faults.js';
 import type { KpiAccumulator } from './kpi-accumulator.js';
 import { LINE, MAX_LOG_ARGS, type LogCatalog } from './log-catalog.js';
 import { SIDE, type LogRows } from './log-rows.js';
@@ -555,7 +555,7 @@ export class Engine implements EngineState {
     // A slow or lossy link delays or drops both legs; a faulty interface what its pod sends (the caller's request, the callee's reply).
     const delay = fx.edgeDelayMs[edge]!;
     const loss = fx.edgeLoss[edge]!;
-    const sendLoss = fx.instNetLoss[caller]! > 0 ? 1 - (1 - loss) * (1 - fx.instNetLoss[caller]!) : loss;
+    const sendLoss = eitherChance(loss, fx.instNetLoss[caller]!);
     if (sendLoss > 0 && this.rng.next() < sendLoss) return this.lost(node, caller, inst, t0);
     this.drawLegs(1);
     const t2 = t1 + legs[0]! + delay + fx.instNetDelayMs[caller]!;
@@ -611,7 +611,7 @@ export class Engine implements EngineState {
     times[1] = r1;
     this.emit(LP.RSP_CLIENT_MESH, MSG.reply, replyTopic, inst, caller, ttl, code, cls);
     if (net) net.netOut[inst] = net.netOut[inst]! + net.replyBytes[svc]!;
-    const replyLoss = fx.instNetLoss[inst]! > 0 ? 1 - (1 - loss) * (1 - fx.instNetLoss[inst]!) : loss;
+    const replyLoss = eitherChance(loss, fx.instNetLoss[inst]!);
     if (replyLoss > 0 && this.rng.next() < replyLoss) return this.timeout(node, caller, inst, t0);
     this.drawLegs(3);
     const r2 = r1 + legs[0]! + delay + fx.instNetDelayMs[inst]!;
@@ -732,7 +732,7 @@ export class Engine implements EngineState {
     const op = svc * this.nt + this.type;
     const release = fx.releaseError[op]!;
     // Drawn only where there is a chance, so scenarios without it keep their draws.
-    const failure = node.errorRate > 0 ? 1 - (1 - release) * (1 - node.errorRate) : release;
+    const failure = eitherChance(release, node.errorRate);
     if (failure > 0 && rng.next() < failure) {
       this.retClass = CLASS.system;
       this.retCode = m.code(SYSTEM_CODES.exception);

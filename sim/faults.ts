@@ -68,6 +68,16 @@ function compileFault(m: Model, f: FaultSpec, i: number): CompiledFault {
     if (inst === undefined) throw new Error(`faults[${i}].target.instance: service '${t.service}' has no instance '${t.instance}'`);
     return inst;
   };
+  // One instance where the target names one (or the type never spans a service), else all of them.
+  const onInstances = (serviceWide: boolean): FaultTarget => {
+    if (t.instance !== undefined || !serviceWide) {
+      instances = [pickInstance()];
+      rootCauseInstance = m.instances[instances[0]!];
+      return { kind: 'instance', service: t.service!, instance: rootCauseInstance! };
+    }
+    instances = [...m.serviceInstances[service]!];
+    return { kind: 'service', service: t.service! };
+  };
   const database = t.database ? m.databases.findIndex((d) => d.name === t.database) : -1;
   let to = -1;
   let txType = -1;
@@ -81,14 +91,7 @@ function compileFault(m: Model, f: FaultSpec, i: number): CompiledFault {
     case 'packet-loss':
       if (t.service !== undefined) {
         // The pod's interface: everything its instances send is delayed or dropped.
-        if (t.instance !== undefined) {
-          instances = [pickInstance()];
-          rootCauseInstance = m.instances[instances[0]!];
-          target = { kind: 'instance', service: t.service, instance: rootCauseInstance! };
-        } else {
-          instances = [...m.serviceInstances[service]!];
-          target = { kind: 'service', service: t.service };
-        }
+        target = onInstances(true);
         break;
       }
       service = svc(t.from);
@@ -123,14 +126,7 @@ function compileFault(m: Model, f: FaultSpec, i: number): CompiledFault {
     case 'cpu-saturation':
     case 'batch-job':
     case 'drift':
-      if (t.instance !== undefined || !SERVICE_WIDE.has(f.type)) {
-        instances = [pickInstance()];
-        rootCauseInstance = m.instances[instances[0]!];
-        target = { kind: 'instance', service: t.service!, instance: rootCauseInstance! };
-      } else {
-        instances = [...m.serviceInstances[service]!];
-        target = { kind: 'service', service: t.service! };
-      }
+      target = onInstances(SERVICE_WIDE.has(f.type));
       break;
     default:
       target = { kind: 'service', service: m.services[service]! };
@@ -159,6 +155,14 @@ function compileFault(m: Model, f: FaultSpec, i: number): CompiledFault {
     handler: f.handler ?? 'catches',
     replacements,
   };
+}
+
+/**
+ * The chance that either of two independent causes strikes. `p` unchanged when `q` is 0 (1 - (1 - p)
+ * is not always p in floating point), so that a cause that is absent leaves every draw as it was.
+ */
+export function eitherChance(p: number, q: number): number {
+  return q > 0 ? 1 - (1 - p) * (1 - q) : p;
 }
 
 /** Types that act on every instance of the service when no instance is named. */
@@ -403,11 +407,11 @@ export class FaultEffects {
       case 'packet-loss': {
         const p = 0.02 + 0.3 * s;
         if (f.to < 0) {
-          for (const i of f.instances) this.instNetLoss[i] = 1 - (1 - this.instNetLoss[i]!) * (1 - p);
+          for (const i of f.instances) this.instNetLoss[i] = eitherChance(this.instNetLoss[i]!, p);
           break;
         }
         const e = f.service * this.m.services.length + f.to;
-        this.edgeLoss[e] = 1 - (1 - this.edgeLoss[e]!) * (1 - p);
+        this.edgeLoss[e] = eitherChance(this.edgeLoss[e]!, p);
         this.touchedEdges.push(e);
         break;
       }
@@ -454,7 +458,7 @@ export class FaultEffects {
         const steal = 0.05 + 0.75 * s;
         for (const i of f.instances) {
           this.instSlow[i] = this.instSlow[i]! / (1 - steal);
-          this.instSteal[i] = 1 - (1 - this.instSteal[i]!) * (1 - steal);
+          this.instSteal[i] = eitherChance(this.instSteal[i]!, steal);
         }
         break;
       }
