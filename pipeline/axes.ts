@@ -10,14 +10,14 @@
  * and severity); any other value replaces the field.
  */
 import { z } from 'zod';
-import { FAULT_TARGET_KINDS, FAULT_TYPES } from '../sim/formats.js';
+import { FAULT_TARGET_KIND_NAMES, FAULT_TARGET_KINDS, FAULT_TYPES } from '../sim/formats.js';
 import { scenarioSchema, type CallTemplate, type ScenarioFile } from '../sim/scenario-schema.js';
 
 const axisName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes, starting with a letter');
 const fieldPath = z.string().regex(/^[A-Za-z0-9_*-]+(\.[A-Za-z0-9_*-]+)*$/, 'must be a dot path such as faults.0.severity');
 
 /** What `every` enumerates from each scenario's own topology. */
-export const EVERY = ['fault', 'service', 'instance', 'database', 'channel', 'edge', 'txType'] as const;
+export const EVERY = ['fault', ...FAULT_TARGET_KIND_NAMES] as const;
 export type Every = (typeof EVERY)[number];
 
 export const AxisSchema = z

@@ -227,37 +227,36 @@ const MIN_LOST_CALLS = 3;
 export function blameLostRequests(window: SpanTable): SpanTable {
   const unknown = unknownInstanceCodes(window.strings);
   if (!unknown.size) return window;
-  // Per (caller instance, callee service): calls made and calls lost; lost calls' rows.
-  const calls = new Map<string, { caller: number; callerService: number; callee: number; made: number; lost: number }>();
   let anyLost = false;
+  for (let i = 0; i < window.length && !anyLost; i++) anyLost = unknown.has(window.instance[i]) && window.parent[i] >= 0;
+  if (!anyLost) return window;
+  // Keyed by string codes: (caller instance, callee service) and (caller service, callee service).
+  const codes = window.strings.length;
+  const pairKey = (from: number, to: number) => from * codes + to;
+  const calls = new Map<number, { caller: number; callerService: number; callee: number; made: number; lost: number }>();
   for (let i = 0; i < window.length; i++) {
     const p = window.parent[i];
     if (p < 0 || window.instance[p] === window.instance[i]) continue;
-    const key = `${window.instance[p]}\u0000${window.service[i]}`;
+    const key = pairKey(window.instance[p], window.service[i]);
     let c = calls.get(key);
     if (!c) calls.set(key, (c = { caller: window.instance[p], callerService: window.service[p], callee: window.service[i], made: 0, lost: 0 }));
     c.made++;
-    if (unknown.has(window.instance[i])) {
-      c.lost++;
-      anyLost = true;
-    }
+    if (unknown.has(window.instance[i])) c.lost++;
   }
-  if (!anyLost) return window;
-  // Per (caller service, callee service): the calls and losses of all its instances.
-  const byService = new Map<string, { made: number; lost: number }>();
+  const byService = new Map<number, { made: number; lost: number }>();
   const servicesLostTo = new Map<number, number>(); // caller instance -> callee services it lost MIN_LOST_CALLS to
   for (const c of calls.values()) {
-    const key = `${c.callerService}\u0000${c.callee}`;
+    const key = pairKey(c.callerService, c.callee);
     const s = byService.get(key) ?? { made: 0, lost: 0 };
     s.made += c.made;
     s.lost += c.lost;
     byService.set(key, s);
     if (c.lost >= MIN_LOST_CALLS) servicesLostTo.set(c.caller, (servicesLostTo.get(c.caller) ?? 0) + 1);
   }
-  const blamed = new Set<string>();
+  const blamed = new Set<number>();
   for (const [key, c] of calls) {
     if (c.lost < MIN_LOST_CALLS) continue;
-    const all = byService.get(`${c.callerService}\u0000${c.callee}`)!;
+    const all = byService.get(pairKey(c.callerService, c.callee))!;
     const peersMade = all.made - c.made;
     const peersLost = all.lost - c.lost;
     const beyondPeers = peersMade > 0 && logBinomialUpperTail(c.lost, c.made, (peersLost + 1) / (peersMade + 2)) < LOG_LOST_SHARE;
@@ -267,7 +266,7 @@ export function blameLostRequests(window: SpanTable): SpanTable {
   const callerFault = window.callerFault ? window.callerFault.slice() : new Uint8Array(window.length);
   for (let i = 0; i < window.length; i++) {
     const p = window.parent[i];
-    if (p >= 0 && unknown.has(window.instance[i]) && blamed.has(`${window.instance[p]}\u0000${window.service[i]}`)) callerFault[i] = 1;
+    if (p >= 0 && unknown.has(window.instance[i]) && blamed.has(pairKey(window.instance[p], window.service[i]))) callerFault[i] = 1;
   }
   return { ...window, callerFault };
 }

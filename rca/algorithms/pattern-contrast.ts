@@ -182,6 +182,8 @@ export const patternContrastRca: RcaPlugin = definePlugin({
         const name = (e: number) => codes.names[e];
         const evidence: Evidence[] = [];
         const shared = options.perInstance ? sharedInstances(t, ix) : undefined;
+        // Calls failed on the caller's side are rare: most windows have none to look for.
+        const callerFaults = t.callerFault?.includes(1) ?? false;
         // Per instance: its own reference (fault-free first) where it saw enough, else its service's.
         const instanceRef = (own: PatternCounts | undefined, pooledOwn: PatternCounts, service: PatternCounts) =>
           instanceReference(prefer(own, pooledOwn), service, shared!, options.minSources);
@@ -193,7 +195,7 @@ export const patternContrastRca: RcaPlugin = definePlugin({
             const late = name(c.to).startsWith(LATE_PREFIX);
             const latency = late || name(c.to).endsWith(SLOW_SUFFIX);
             const spans = spansShowing(t, ix, pairs, c);
-            const caller = t.callerFault ? callerSide(t, spans) : undefined;
+            const caller = callerFaults ? callerSide(t, spans) : undefined;
             if (caller) {
               evidence.push({ ...caller, z: Math.abs(c.z), explain: `its calls failed on its side: ${describe(c, name)}`, latency, late });
               continue;
@@ -328,7 +330,7 @@ function callerRows(t: SpanTable): (row: number) => number {
 function lateSenders(t: SpanTable, evidence: readonly Evidence[]): Evidence[] {
   const callerOf = callerRows(t);
   // Sender instance code -> per callee service, its strongest late evidence; and the sender's rows.
-  const senders = new Map<number, { callees: Map<string, number>; rows: Uint8Array }>();
+  const senders = new Map<number, { service: number; callees: Map<string, number>; rows: Uint8Array }>();
   for (const e of evidence) {
     if (!e.late) continue;
     for (let r = 0; r < t.length; r++) {
@@ -336,7 +338,7 @@ function lateSenders(t: SpanTable, evidence: readonly Evidence[]): Evidence[] {
       const p = callerOf(r);
       if (p < 0) continue;
       let s = senders.get(t.instance[p]);
-      if (!s) senders.set(t.instance[p], (s = { callees: new Map(), rows: new Uint8Array(t.length) }));
+      if (!s) senders.set(t.instance[p], (s = { service: t.service[p], callees: new Map(), rows: new Uint8Array(t.length) }));
       s.callees.set(e.service, Math.max(s.callees.get(e.service) ?? 0, e.z));
       s.rows[p] = 1;
     }
@@ -345,10 +347,8 @@ function lateSenders(t: SpanTable, evidence: readonly Evidence[]): Evidence[] {
   for (const [inst, s] of senders) {
     if (s.callees.size < 2) continue;
     const ranked = [...s.callees].sort((a, b) => b[1] - a[1]);
-    let service = -1;
-    for (let r = 0; r < t.length && service < 0; r++) if (s.rows[r]) service = t.service[r];
     out.push({
-      service: t.strings[service],
+      service: t.strings[s.service],
       instance: t.strings[inst],
       z: ranked[1]![1],
       spans: s.rows,

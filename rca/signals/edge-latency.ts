@@ -192,13 +192,11 @@ export function edgeEvidence(t: SpanTable, ix: SpanIndex, g: EdgeGaps, judged: R
   const outSide = new Map<number, Side & { callees: Set<number> }>();
   const worst = new Map<number, Map<string, number>>();
   const serviceOf = new Map<number, number>();
-  const denseService = new Map<number, number>(); // instance -> its service's dense index
-  // Abnormal calls per edge (callee service, caller slot), over the callee's instances.
+  // Abnormal calls per edge (callee service's string code, caller slot), over the callee's instances.
   const edgeAbnormal = new Map<number, number>();
   const edgeOf = (calleeService: number, slot: number) => calleeService * (ix.services.length + 1) + slot;
   for (let i = 0; i < t.length; i++) {
     if (!judged.known[i]) continue;
-    denseService.set(t.instance[i], ix.serviceOf[i]);
     const callee = t.instance[i];
     serviceOf.set(callee, t.service[i]);
     let s = inSide.get(callee);
@@ -212,7 +210,7 @@ export function edgeEvidence(t: SpanTable, ix: SpanIndex, g: EdgeGaps, judged: R
     s.edges[e + 1] += judged.abnormal[i];
     s.edges[e + 2] += judged.expected[i];
     if (judged.abnormal[i]) {
-      const edge = edgeOf(ix.serviceOf[i], slot);
+      const edge = edgeOf(t.service[i], slot);
       edgeAbnormal.set(edge, (edgeAbnormal.get(edge) ?? 0) + 1);
       let w = worst.get(callee);
       if (!w) worst.set(callee, (w = new Map()));
@@ -243,7 +241,7 @@ export function edgeEvidence(t: SpanTable, ix: SpanIndex, g: EdgeGaps, judged: R
     if (w) for (const [k, c] of w) if (c > worstN) [worstEdge, worstN] = [k, c];
     let inShare = 0;
     for (let e = 0; i && e < edgeSlots; e += 3) {
-      if (!i.edges[e] || (edgeAbnormal.get(edgeOf(denseService.get(inst)!, e / 3)) ?? 0) < minAbnormal) continue;
+      if (!i.edges[e] || (edgeAbnormal.get(edgeOf(svc, e / 3)) ?? 0) < minAbnormal) continue;
       inShare = Math.max(inShare, Math.max(0, (i.edges[e + 1] - i.edges[e + 2]) / i.edges[e]));
     }
     out.set(t.strings[inst], {
