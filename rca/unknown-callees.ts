@@ -146,8 +146,7 @@ export function nameDownInstances(window: SpanTable, reference: SpanTable, windo
     const referenceTotal = mine.reduce((sum, [, c]) => sum + c.reference, 0);
     const windowTotal = mine.reduce((sum, [, c]) => sum + c.window, 0);
     if (!windowTotal) continue;
-    // P(X <= k) for X ~ Binomial(n, share) is P(Y >= n - k) for Y ~ Binomial(n, 1 - share).
-    const lost = mine.filter(([, c]) => logBinomialUpperTail(windowTotal - c.window, windowTotal, 1 - c.reference / referenceTotal) < LOG_LOST_SHARE);
+    const lost = mine.filter(([, c]) => belowShare(c.window, windowTotal, c.reference / referenceTotal));
     if (lost.length === 1) down.set(service, lost[0]![0]);
   }
   const renamed = new Map<number, number>();
@@ -171,6 +170,46 @@ export function nameDownInstances(window: SpanTable, reference: SpanTable, windo
     if (to !== undefined) instance[i] = to;
   }
   return { ...window, strings, instance };
+}
+
+/** An instance's `count` of its service's `total` spans is below its reference `share` beyond chance (binomial lower tail under LOG_LOST_SHARE). */
+function belowShare(count: number, total: number, share: number): boolean {
+  // P(X <= k) for X ~ Binomial(n, share) is P(Y >= n - k) for Y ~ Binomial(n, 1 - share).
+  return logBinomialUpperTail(total - count, total, 1 - share) < LOG_LOST_SHARE;
+}
+
+/**
+ * The instances of a window that served a share of their service's spans below their reference
+ * share beyond chance (as `nameDownInstances` judges a crash loop): down or taken out of the
+ * balancing for part of the window, their peers taking their calls. Services with one instance in
+ * the reference have none.
+ */
+export function instancesBelowShare(window: SpanTable, reference: SpanTable): Set<string> {
+  const ref = referenceCounts(reference);
+  const instances = new Map<string, { service: string; reference: number; window: number }>();
+  const perService = new Map<string, { instances: number; reference: number; window: number }>();
+  for (const [code, c] of ref.spans) {
+    const service = reference.strings[c.service];
+    instances.set(reference.strings[code], { service, reference: c.spans, window: 0 });
+    const s = perService.get(service) ?? { instances: 0, reference: 0, window: 0 };
+    s.instances++;
+    s.reference += c.spans;
+    perService.set(service, s);
+  }
+  const windowSpans = new Map<number, number>();
+  for (let i = 0; i < window.length; i++) windowSpans.set(window.instance[i], (windowSpans.get(window.instance[i]) ?? 0) + 1);
+  for (const [code, n] of windowSpans) {
+    const c = instances.get(window.strings[code]);
+    if (!c) continue;
+    c.window = n;
+    perService.get(c.service)!.window += n;
+  }
+  const out = new Set<string>();
+  for (const [name, c] of instances) {
+    const s = perService.get(c.service)!;
+    if (s.instances > 1 && s.window > 0 && belowShare(c.window, s.window, c.reference / s.reference)) out.add(name);
+  }
+  return out;
 }
 
 /** Codes of the `<service>/unknown` instances a string table holds, once per table (a run's tables share theirs). */

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
 import { isError, type SpanAnalysis, type SpanIndex, type SpanScores } from '../span-stats.js';
 import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
-import { contrastPatterns, countPairs, EventCodes, instanceReference, pairsWithin, shareChangeZ, preferReference, LATE_PREFIX, SLOW_SUFFIX, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanMarks, type SpanPairs } from '../signals/event-patterns.js';
+import { contrastPatterns, countPairs, EventCodes, instanceReference, pairsWithin, shareChangeZ, preferReference, LATE_PREFIX, SLOW_SUFFIX, FAILED_SUFFIX, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanMarks, type SpanPairs } from '../signals/event-patterns.js';
 import { ownTimes, type EdgeGaps } from '../signals/edge-latency.js';
 import { calleeNamed, logEvidence } from '../signals/log-evidence.js';
+import { instancesBelowShare } from '../unknown-callees.js';
 import { metricChanges, surprise } from '../signals/metric-change.js';
 import { analyseWindow, fitReference, type FittedReference } from '../reference.js';
 import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
@@ -190,10 +191,11 @@ export const patternContrastRca: RcaPlugin = definePlugin({
         const addChanges = (pairs: SpanPairs, reference: PatternCounts, byInstance: () => PatternCounts) => {
           const changes = contrastPatterns(reference, countPairs(t, ix, pairs), contrast);
           if (shared?.size) changes.push(...contrastPatterns(byInstance(), countPairs(t, ix, pairs, true), { ...contrast, serviceOf: (inst) => shared.get(inst) }));
+          const slowed = slowedEnds(changes, codes);
           for (const c of changes) {
             if (Math.abs(c.z) < options.z) continue;
             const late = name(c.to).startsWith(LATE_PREFIX);
-            const latency = late || name(c.to).endsWith(SLOW_SUFFIX);
+            const latency = late || name(c.to).endsWith(SLOW_SUFFIX) || slowed.has(c);
             const spans = spansShowing(t, ix, pairs, c);
             const caller = callerFaults ? callerSide(t, spans) : undefined;
             if (caller) {
@@ -262,21 +264,25 @@ export const patternContrastRca: RcaPlugin = definePlugin({
         for (const e of evidence) for (let r = 0; r < t.length; r++) if (e.spans[r] && e.z > weight[r]) weight[r] = e.z;
         const below = foreignEvidenceBelow(t, ix, weight);
         const callerLate = lateCallers(t, evidence);
+        const downPeers = drainedPeers(evidence, instancesBelowShare(t, input.baseline));
         const scores = new Map<string, InstanceScore>();
         for (const e of evidence) {
+          const down = e.latency && e.instance !== undefined ? downPeers.get(e.service) : undefined;
+          // A peer that served less than its share and shows a change of its own loaded this one with its calls.
+          const byPeer = down && down.instance !== e.instance ? Math.min(1, down.z / e.z) : 0;
           let shown = 0;
           let explained = 0;
           for (let r = 0; r < t.length; r++) {
             if (!e.spans[r]) continue;
             shown++;
             if (!e.latency) explained += Math.min(1, below[r] / e.z);
-            else if (e.late) explained += Math.min(1, callerLate(r) / e.z);
+            else explained += Math.max(byPeer, e.late ? Math.min(1, callerLate(r) / e.z) : 0);
           }
           const z = shown ? e.z * (1 - explained / shown) : e.z;
           const key = e.instance ?? e.service;
           const s = scores.get(key);
           if (!s || z > s.score) {
-            const by = e.late ? 'late arrivals at the instances that sent its calls' : `stronger changes in services its ${shown} spans call`;
+            const by = byPeer ? `${down!.instance}, which served less than its share of the calls` : e.late ? 'late arrivals at the instances that sent its calls' : `stronger changes in services its ${shown} spans call`;
             scores.set(key, { service: e.service, score: z, explanation: `${e.explain}${explained ? `; ${((100 * explained) / shown).toFixed(0)}% of it explained by ${by}` : ''}` });
           }
         }
@@ -285,6 +291,43 @@ export const patternContrastRca: RcaPlugin = definePlugin({
     };
   },
 });
+
+/**
+ * Per service, its strongest evidence on an instance that served less than its share of the
+ * service's calls (`drained`): an instance that is down, failing or slow for part of the window
+ * leaves its calls to its peers, whose queues and own time grow with them, so its evidence explains
+ * their latency evidence (as a callee's explains its callers'). A dead instance's calls that time
+ * out without a status are latency evidence too.
+ */
+function drainedPeers(evidence: readonly Evidence[], drained: ReadonlySet<string>): Map<string, { instance: string; z: number }> {
+  const out = new Map<string, { instance: string; z: number }>();
+  if (!drained.size) return out;
+  for (const e of evidence) {
+    if (e.instance === undefined || !drained.has(e.instance)) continue;
+    const best = out.get(e.service);
+    if (!best || e.z > best.z) out.set(e.service, { instance: e.instance, z: e.z });
+  }
+  return out;
+}
+
+/**
+ * The changes that are a span's plain end going missing because its slow end took its place: the
+ * usual follower vanished as the work slowed, so the change is latency evidence, not a changed
+ * path (where the failed end rose more, it is the failure's).
+ */
+function slowedEnds(changes: readonly PatternChange[], codes: EventCodes): Set<PatternChange> {
+  const key = (c: PatternChange, to: string) => `${c.instanceLevel ? 'i' : 's'}\u0000${c.instance ?? c.service}\u0000${c.from}\u0000${to}`;
+  const rises = new Map<string, number>();
+  for (const c of changes) if (c.z > 0) rises.set(key(c, codes.names[c.to]), c.z);
+  const out = new Set<PatternChange>();
+  for (const c of changes) {
+    const to = codes.names[c.to];
+    if (c.z >= 0 || !to.startsWith('end ') || to.endsWith(SLOW_SUFFIX) || to.endsWith(FAILED_SUFFIX)) continue;
+    const slow = rises.get(key(c, `${to}${SLOW_SUFFIX}`)) ?? 0;
+    if (slow > 0 && slow > (rises.get(key(c, `${to}${FAILED_SUFFIX}`)) ?? 0)) out.add(c);
+  }
+  return out;
+}
 
 /**
  * Per span, the strongest late-arrival evidence on the instance that made its call (the nearest

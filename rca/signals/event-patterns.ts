@@ -35,6 +35,7 @@ export interface SpanMarks {
 /** How the late marker and the slow end event are named: how `pattern-contrast` tells latency evidence apart. */
 export const LATE_PREFIX = 'late ';
 export const SLOW_SUFFIX = ' slow';
+export const FAILED_SUFFIX = ' failed';
 
 /** Event names interned to small integers, shared by reference and window. */
 export class EventCodes {
@@ -121,7 +122,7 @@ export function spanPatterns(t: SpanTable, codes: EventCodes, logs?: LogTable, m
       const svc = t.strings[t.service[r]];
       opCode.set(
         key,
-        (c = [codes.code(`start ${op}`), codes.code(`call ${svc} ${op}`), codes.code(`end ${op}`), codes.code(`end ${op} failed`), codes.code(`end ${op}${SLOW_SUFFIX}`), codes.code(`${LATE_PREFIX}${op}`)]),
+        (c = [codes.code(`start ${op}`), codes.code(`call ${svc} ${op}`), codes.code(`end ${op}`), codes.code(`end ${op}${FAILED_SUFFIX}`), codes.code(`end ${op}${SLOW_SUFFIX}`), codes.code(`${LATE_PREFIX}${op}`)]),
       );
     }
     return c;

@@ -175,8 +175,8 @@ if (showMisses) {
     for (const m of methods) {
       const misses = all(variant, m)
         .map((r, i) => ({ r, label: labels[i]! }))
-        .filter(({ r }) => r.rank !== 1)
-        .map(({ r, label }) => `${label} (rank ${r.rank}; top ${r.candidates.slice(0, 2).map((c) => `${c.instance ?? c.service}: ${c.explanation}`).join(' | ')})`);
+        .filter(({ r }) => r.rank !== 1 || (r.instanceRank !== undefined && r.instanceRank !== 1))
+        .map(({ r, label }) => `${label} (rank ${r.rank}${r.instanceRank !== undefined ? `, instance rank ${r.instanceRank}` : ''}; top ${r.candidates.slice(0, 2).map((c) => `${c.instance ?? c.service}: ${c.explanation}`).join(' | ')})`);
       console.log(`\nmisses of ${m} (${title(variant)}):\n  ${misses.join('\n  ')}`);
     }
   }

@@ -125,6 +125,7 @@ describe('calls that left no server span', () => {
       'deepest-abnormal',
       'ochiai',
       'dstar2',
+      'pattern-contrast',
     ]);
     for (const [method, instance] of named) expect({ method, instance }).toEqual({ method, instance: 'account-2' });
   });
@@ -136,9 +137,38 @@ describe('calls that left no server span', () => {
       'count',
       'deepest-abnormal',
       'ochiai',
+      'pattern-contrast',
     ]);
     for (const [method, instance] of named) expect({ method, instance }).toEqual({ method, instance: 'account-2' });
   });
+
+  for (const status of [true, false]) {
+    it(`are the dead instance for pattern-contrast, not the survivors slowed by the calls it left them, spans ${status ? 'with' : 'without'} status`, async () => {
+      // Three calls a second, client and server spans. From 600 s account-2 gets one call in 30 and
+      // answers none (a client span to the 1 s timeout, failed where spans carry a status);
+      // account-1 and account-3 take the rest, 9 in 10 of them 300 ms slower on their own (the
+      // queue of the load they took over): far more changed spans than the dead instance's 30.
+      const rows = ['trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status,kind'];
+      const ns = (ms: number) => String(Math.round(ms * 1e6));
+      const st = (failed: boolean) => (status ? (failed ? 'error' : 'ok') : '');
+      for (let k = 0; k < 2700; k++) {
+        const t = T0 + Math.floor(k / 3) * S + (k % 3) * (S / 3);
+        const late = t >= INCIDENT.start;
+        const inst = late ? (k % 30 === 0 ? 'account-2' : k % 2 ? 'account-1' : 'account-3') : `account-${1 + (k % 3)}`;
+        const dead = late && inst === 'account-2';
+        const work = 10 + ((k * 7) % 5) + (late && !dead && k % 10 !== 3 ? 300 : 0);
+        const end = dead ? t + 1001 : t + 2 + work + 1;
+        rows.push(`t${k},g${k},,gateway,gateway-1,GET /pay,${ns(t)},${ns(end + 1)},${st(dead)},server`);
+        rows.push(`t${k},ca${k},g${k},gateway,gateway-1,POST /account,${ns(t + 1)},${ns(end)},${st(dead)},client`);
+        if (!dead) rows.push(`t${k},sa${k},ca${k},account,${inst},POST /account,${ns(t + 2)},${ns(t + 2 + work)},${st(false)},server`);
+      }
+      const file = join(dir, `dead-and-loaded-${status}.csv`);
+      writeFileSync(file, rows.join('\n') + '\n');
+      const spans = await loadSpans([file], { badRows: new BadRows('reject') });
+      const [r] = await rankIncidents(await resolveRcaAlgorithm('pattern-contrast'), spans, [{ ...INCIDENT, rootCauseInstance: 'account-2' }]);
+      expect({ top: r!.candidates[0]?.service, instance: r!.candidates[0]?.instance }).toEqual({ top: 'account', instance: 'account-2' });
+    });
+  }
 
   it('are named to the instance that fell silent only where one did and its silence is telling', async () => {
     const spans = nameUnknownCallees([await read(true)])[0]!;
