@@ -113,7 +113,7 @@ function corpus(sets: Telemetry[]): Telemetry {
   };
 }
 
-export async function detect(opts: DetectOptions): Promise<{ out: string; metrics: MetricsFile; parquet: string[] }> {
+export async function detect(opts: DetectOptions): Promise<{ out: string; metrics: MetricsFile; parquet: string[]; skippedRows: number; badRowExamples: string[] }> {
   const inputs = opts.sources.flatMap((s) => [s.in, ...(s.series ?? []), s.train]);
   checkOutputDir(opts.out, { command: 'detect', force: opts.force ?? false, inputs });
   if (opts.detectors.length === 0) throw new UsageError('name at least one detector (--detectors)');
@@ -131,9 +131,10 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
     }
     const input = corpus(sets);
     progress.note(`read ${input.series.length} series`);
+    const scoreFrom = input.train ? undefined : Object.fromEntries(input.series.map((s) => [s.id, trainBoundary(s, input.trainUntil)]));
+    if (badRows.skipped) input.notes.push(`${badRows.skipped} malformed rows skipped (--on-bad-row skip)`);
     const delay = opts.delay ?? 7;
     const { item, detections } = await evaluate(input, methods, { key: 'detect', scenario: 'detect' }, { delay, onMethod: (_, m) => progress.note(`${m} done`) });
-    const scoreFrom = input.train ? undefined : Object.fromEntries(input.series.map((s) => [s.id, trainBoundary(s, input.trainUntil)]));
     const metrics: MetricsFile = {
       tool: 'faultline detect',
       input: { read: sets.map((t) => t.read), layout: input.layout, seriesCount: input.series.length, points: input.series.reduce((a, s) => a + s.timestamps.length, 0) },
@@ -192,7 +193,7 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
       },
       { command: 'detect', force: opts.force ?? false, inputs },
     );
-    return { out: opts.out, metrics, parquet };
+    return { out: opts.out, metrics, parquet, skippedRows: badRows.skipped, badRowExamples: badRows.examples };
   } finally {
     progress.stop();
     await closeMethods(methods);
