@@ -113,6 +113,28 @@ function corpus(sets: Telemetry[]): Telemetry {
   };
 }
 
+/**
+ * Refuses a run that would score no point (figures of nothing read as a result): the series hold
+ * no rows, or the training split takes every point.
+ */
+function checkScored(input: Telemetry, scoreFrom: Record<string, number> | undefined, opts: DetectOptions, skipped: number): void {
+  let last = -Infinity;
+  for (const s of input.series) {
+    const n = s.timestamps.length;
+    if (n && s.timestamps[n - 1]! >= (scoreFrom?.[s.id] ?? -Infinity)) return;
+    if (n) last = Math.max(last, s.timestamps[n - 1]!);
+  }
+  const where = opts.sources.map((s) => s.in ?? s.series?.join(', ')).join(', ');
+  if (last === -Infinity) {
+    const ids = input.series.map((s) => s.id);
+    const named = ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
+    throw new UsageError(`${where}: no points to score: the series (${named}) hold no rows${skipped ? ` once ${skipped} malformed rows were skipped` : ''}`);
+  }
+  const lastPoint = isoInstant(last);
+  if (opts.trainUntil !== undefined) throw new UsageError(`no points to score: --train-until ${opts.trainUntil} is after the last point (${lastPoint})`);
+  throw new UsageError(`${where}: no points to score: ${input.training}, and the last point is at ${lastPoint}`);
+}
+
 export async function detect(opts: DetectOptions): Promise<{ out: string; metrics: MetricsFile; parquet: string[]; skippedRows: number; badRowExamples: string[] }> {
   const inputs = opts.sources.flatMap((s) => [s.in, ...(s.series ?? []), s.train]);
   checkOutputDir(opts.out, { command: 'detect', force: opts.force ?? false, inputs });
@@ -132,6 +154,7 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
     const input = corpus(sets);
     progress.note(`read ${input.series.length} series`);
     const scoreFrom = input.train ? undefined : Object.fromEntries(input.series.map((s) => [s.id, trainBoundary(s, input.trainUntil)]));
+    checkScored(input, scoreFrom, opts, badRows.skipped);
     if (badRows.skipped) input.notes.push(`${badRows.skipped} malformed rows skipped (--on-bad-row skip)`);
     const delay = opts.delay ?? 7;
     const { item, detections } = await evaluate(input, methods, { key: 'detect', scenario: 'detect' }, { delay, onMethod: (_, m) => progress.note(`${m} done`) });
