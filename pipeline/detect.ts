@@ -18,7 +18,7 @@ import { runDetector, trainBoundary } from '../detectors/evaluate.js';
 import type { Detection } from '../detectors/types.js';
 import { scoreDetection, thresholdFreeMetrics, trainingHasLabels, type DetectionMetrics, type ScoreOptions, type ThresholdFreeMetrics } from '../scores/detection/evaluate.js';
 import { evaluate } from './evaluate.js';
-import { loadSource, type SourceSpec, type Telemetry } from './load.js';
+import { loadSource, parseTrainUntil, type SourceSpec, type Telemetry } from './load.js';
 import { closeMethods, resolveMethods } from './methods.js';
 import { writeAlarmsParquet, writeMetricsParquet } from '../reports/results-parquet.js';
 
@@ -140,6 +140,8 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
   checkOutputDir(opts.out, { command: 'detect', force: opts.force ?? false, inputs });
   if (opts.detectors.length === 0) throw new UsageError('name at least one detector (--detectors)');
   if (opts.sources.length === 0) throw new UsageError('give a data set (--in) or series (--series)');
+  // Checked before any data is read; the offset's origin, the data's start, is known only then.
+  if (opts.trainUntil !== undefined) parseTrainUntil(opts.trainUntil, 0);
   const methods = await resolveMethods({ detectors: opts.detectors, ...(opts.pluginTimeoutMs !== undefined ? { pluginTimeoutMs: opts.pluginTimeoutMs } : {}) });
   const progress = new Progress('faultline detect', opts.progress === undefined ? {} : { enabled: opts.progress });
   await progress.start(0);
