@@ -9,6 +9,7 @@ import { fieldText, readCsvBatches, recordTexts } from '../common/csv.js';
 import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
 import { grown } from '../common/typed-array.js';
 import { StringDictionary } from '../common/string-dictionary.js';
+import { preview } from '../common/errors.js';
 import { csvFilesOf, inWindows, type TimeWindow } from './csv-files.js';
 import { columnInstances, InstanceServices, metricLayout, ServiceFromInstance, startRow, type RowStart } from './telemetry-layouts.js';
 import type { MetricTable } from './types.js';
@@ -193,7 +194,7 @@ export async function readMetrics(paths: string | readonly string[], opts: ReadM
             parsed[k] = v;
           }
           if (bad >= 0) {
-            badRows.report(file, `line ${rows.line[r]}`, `${header[bad]}: not a number: "${fieldText(rows, f + bad)}"`);
+            badRows.report(file, `line ${rows.line[r]}`, `${header[bad]}: not a number: "${preview(fieldText(rows, f + bad))}"`);
             continue;
           }
           if (perColumn) {

@@ -453,7 +453,7 @@ export function startRow(
   const time = timeOfBytes(bytes, rows.start[f + layout.time], rows.end[f + layout.time], layout.timeUnit);
   const timeProblem = Number.isFinite(time) ? instantProblem(time) : '';
   if (!Number.isFinite(time) || timeProblem) {
-    const text = fieldText(rows, f + layout.time);
+    const text = preview(fieldText(rows, f + layout.time));
     where.badRows.report(where.file, line, timeProblem ? `${header[layout.time]}: "${text}": ${timeProblem}` : `${header[layout.time]}: not a time: "${text}"`);
     return 'bad';
   }
