@@ -70,7 +70,7 @@ interface KeyColumns {
 async function eachRecord<L>(file: string, ctx: TelemetryContext, layoutOf: (header: string[]) => L, each: (layout: L, header: string[], rows: CsvBatch, r: number) => void): Promise<L> {
   let layout: L | undefined;
   let header: string[] = [];
-  for await (const rows of readCsvBatches(file)) {
+  for await (const rows of readCsvBatches(file, ctx.badRows)) {
     let r = 0;
     if (layout === undefined) {
       header = recordTexts(rows, 0).map((f) => f.trim());

@@ -63,7 +63,7 @@ export async function readLongKpiCsv(file: string, badRows: BadRows): Promise<Se
   const points: Array<GrowingSeries | undefined> = [];
   let header: string[] | null = null;
   let cols = { series: -1, timestamp: -1, value: -1, label: -1 };
-  for await (const rows of readCsvBatches(file)) {
+  for await (const rows of readCsvBatches(file, badRows)) {
     const b = rows.bytes;
     let r = 0;
     if (!header) {

@@ -321,7 +321,7 @@ async function addCsv(rows: MessageRows, file: string, source: Record<MessageCol
   const unit = rows.timeUnit;
   // A transaction's messages are mostly adjacent and share most values.
   const runs = rows.dicts.map((d) => new RunInterner(d));
-  for await (const batch of readCsvBatches(file)) {
+  for await (const batch of readCsvBatches(file, badRows)) {
     const b = batch.bytes;
     let r = 0;
     if (!header) {

@@ -158,7 +158,7 @@ export async function readMetrics(paths: string | readonly string[], opts: ReadM
       let parsed = new Float64Array(0);
       let derived: InstanceServices | undefined;
       let perColumn: { service: number; instance: number; metrics: number[] }[] | undefined;
-      for await (const rows of readCsvBatches(file)) {
+      for await (const rows of readCsvBatches(file, badRows)) {
         const bytes = rows.bytes;
         let r = 0;
         if (!layout) {

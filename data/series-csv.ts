@@ -163,7 +163,7 @@ export function parseSeriesCsv(path: string, text: string, id: string, notes?: s
 /** One series CSV file, streamed (gunzipped when it ends in .gz). */
 export async function readSeriesCsv(path: string, id: string, notes?: string[], badRows = new BadRows('reject')): Promise<Series> {
   const reader = new SeriesCsv(path, id, badRows, uncompressedSize(path));
-  for await (const rows of readCsvBatches(path)) reader.add(rows);
+  for await (const rows of readCsvBatches(path, badRows)) reader.add(rows);
   return reader.finish(notes);
 }
 

@@ -150,7 +150,7 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
   const runs: Partial<Record<'trace' | 'instance' | 'service' | 'operation', RunInterner>> = {};
   // Per instance code: its service code, -1 not yet known, -2 when the pattern does not match it.
   let serviceOf: Int32Array = new Int32Array(0);
-  for await (const rows of readCsvBatches(file)) {
+  for await (const rows of readCsvBatches(file, badRows)) {
     const b = rows.bytes;
     let r = 0;
     if (!col) {
