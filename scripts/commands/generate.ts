@@ -49,13 +49,11 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     if (!Number.isSafeInteger(args.seed) || args.seed < 0) throw new UsageError(`--seed must be a non-negative integer (got ${args.seed})`);
     if (args.duration !== undefined) {
       if (/^\s*-/.test(args.duration)) throw new UsageError(`--duration: must be positive: '${args.duration}'`);
-      let ms: number;
       try {
-        ms = parseDuration(args.duration);
+        parseDuration(args.duration);
       } catch (err) {
         throw new UsageError(`--duration: ${(err as Error).message}`);
       }
-      if (ms <= 0) throw new UsageError(`--duration: must be positive: '${args.duration}'`);
     }
     const scale = args['traffic-scale'];
     if (scale !== undefined && !(scale > 0 && scale <= 1e4)) throw new UsageError(`--traffic-scale must be a number above 0 and at most 10000 (got ${scale})`);
