@@ -143,8 +143,13 @@ export const REPORT_CONSTANT_TEXTS: ReadonlySet<string> = new Set([
 function timeShiftOf(spec: string | undefined, key: AnonymisationKey): { ms: number; note: AnonymiseReport['times'] } {
   if (spec === undefined || spec === 'keyed') return { ms: key.timeShiftMs(), note: TIME_SHIFT_NOTES.keyed };
   if (spec === 'none') return { ms: 0, note: TIME_SHIFT_NOTES.none };
-  const ms = Math.round(parseSignedDuration(spec));
-  if (!Number.isFinite(ms)) throw new Error(`--time-shift ${spec}: expected keyed, none or a signed duration such as -28d`);
+  let ms = NaN;
+  try {
+    ms = Math.round(parseSignedDuration(spec));
+  } catch {
+    // Said below, naming the flag.
+  }
+  if (!Number.isFinite(ms)) throw new Error(`--time-shift: invalid value '${spec}': expected keyed, none or a signed duration such as -28d`);
   return { ms, note: ms === 0 ? TIME_SHIFT_NOTES.none : TIME_SHIFT_NOTES.given };
 }
 

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BadRows, ImportError } from '../common/bad-rows.js';
 import { fieldCount, fieldText, readCsvBatches, recordTexts, type CsvBatch } from '../common/csv.js';
+import { preview } from '../common/errors.js';
 import { csvField } from '../common/text-lines.js';
 import { LOG_CSV_COLUMNS, METRIC_CSV_KEY_COLUMNS } from '../sim/formats.js';
 import { levelOf, splitLogLine } from '../data/log-templates.js';
@@ -69,7 +70,7 @@ interface KeyColumns {
 async function eachRecord<L>(file: string, ctx: TelemetryContext, layoutOf: (header: string[]) => L, each: (layout: L, header: string[], rows: CsvBatch, r: number) => void): Promise<L> {
   let layout: L | undefined;
   let header: string[] = [];
-  for await (const rows of readCsvBatches(file)) {
+  for await (const rows of readCsvBatches(file, ctx.badRows)) {
     let r = 0;
     if (layout === undefined) {
       header = recordTexts(rows, 0).map((f) => f.trim());
@@ -107,7 +108,7 @@ function rowKeys(layout: KeyColumns, header: string[], rows: CsvBatch, r: number
 /** The row's time cell shifted, or the problem as the readers word it. */
 function shiftedTime(layout: { time: number; timeUnit: TimeUnitRule }, header: string[], rows: CsvBatch, r: number, shiftMs: number): string | { problem: string } {
   const text = fieldText(rows, rows.first[r] + layout.time);
-  return shiftTimeCell(text, layout.timeUnit, shiftMs) ?? { problem: `${header[layout.time]}: not a time: "${text}"` };
+  return shiftTimeCell(text, layout.timeUnit, shiftMs) ?? { problem: `${header[layout.time]}: not a time: "${preview(text)}"` };
 }
 
 /** Header columns a layout does not read. */
@@ -234,7 +235,7 @@ export async function anonymiseMetricFile(file: string, sinks: KeyedCsvSinks, ct
       if (typeof time !== 'string') return ctx.badRows.report(file, where, time.problem);
       const f = batch.first[r];
       const bad = layout.metrics.find((m) => metricCellValue(batch.bytes, batch.start[f + m.column], batch.end[f + m.column]) === undefined);
-      if (bad) return ctx.badRows.report(file, where, `${header[bad.column]}: not a number: "${fieldText(batch, f + bad.column)}"`);
+      if (bad) return ctx.badRows.report(file, where, `${header[bad.column]}: not a number: "${preview(fieldText(batch, f + bad.column))}"`);
       if (groups.length) {
         const at = csvField(time);
         for (const g of groups) {

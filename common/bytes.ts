@@ -2,6 +2,7 @@
  * Values read straight from UTF-8 bytes (a CSV field, a JSON token), so that readers of large files
  * create a string only when they keep one: numbers, trimming, text, byte comparison.
  */
+import { isUtf8 } from 'node:buffer';
 
 /** Largest mantissa that can take one more digit and stay below 2^53. */
 const EXACT_LIMIT = Math.floor((2 ** 53 - 9) / 10);
@@ -106,6 +107,21 @@ export function bytesEqual(b: Uint8Array, start: number, end: number, ascii: str
     if (c !== ascii.charCodeAt(i)) return false;
   }
   return true;
+}
+
+/**
+ * The 0-based numbers of the lines (split at \n) of `b` that are not UTF-8, ascending. For a
+ * buffer that failed a whole-buffer check: one check per line.
+ */
+export function notUtf8Lines(b: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let from = 0, line = 0; from <= b.length; line++) {
+    let to = b.indexOf(10, from);
+    if (to < 0) to = b.length;
+    if (!isUtf8(b.subarray(from, to))) out.push(line);
+    from = to + 1;
+  }
+  return out;
 }
 
 /** Bytes of a string as UTF-8 (for lookups keyed by text). */

@@ -11,8 +11,9 @@
  *     }
  *   }
  */
-import { ImportError } from './bad-rows.js';
-import { finishStraddling, readByteChunks } from './text-lines.js';
+import { isUtf8 } from 'node:buffer';
+import { BadRows, ImportError } from './bad-rows.js';
+import { finishStraddling, NOT_UTF8, readByteChunks } from './text-lines.js';
 import { utf8 } from './bytes.js';
 import { grown } from './typed-array.js';
 
@@ -219,11 +220,14 @@ class CsvScanner {
 
 /**
  * The records of a CSV file (gunzipped when it ends in .gz; a byte-order mark dropped) in batches
- * of field byte ranges. The batch object is reused: read it before asking for the next one.
+ * of field byte ranges. A record that is not UTF-8 is a bad row (the header an error whatever the
+ * policy): decoding would turn its bytes into U+FFFD, a name that exists nowhere. The batch object
+ * is reused: read it before asking for the next one.
  */
-export async function* readCsvBatches(file: string): AsyncGenerator<CsvBatch> {
+export async function* readCsvBatches(file: string, badRows = new BadRows('reject')): AsyncGenerator<CsvBatch> {
   const scanner = new CsvScanner(file);
   let carry: Buffer | undefined;
+  let line1 = true;
   for await (const chunk of readByteChunks(file)) {
     let from = 0;
     if (carry) {
@@ -233,16 +237,41 @@ export async function* readCsvBatches(file: string): AsyncGenerator<CsvBatch> {
         carry = Buffer.concat([carry, chunk]);
         continue;
       }
-      if (scanner.batch.length) yield scanner.batch;
+      if (scanner.batch.length) yield* utf8Records(scanner.batch, file, badRows, line1);
+      line1 &&= !scanner.batch.length;
     }
     const consumed = scanner.scan(chunk, from, false);
     carry = consumed < chunk.length ? Buffer.from(chunk.subarray(consumed)) : undefined;
-    if (scanner.batch.length) yield scanner.batch;
+    if (scanner.batch.length) yield* utf8Records(scanner.batch, file, badRows, line1);
+    line1 &&= !scanner.batch.length;
   }
   if (carry?.length) {
     scanner.scan(carry, 0, true);
-    if (scanner.batch.length) yield scanner.batch;
+    if (scanner.batch.length) yield* utf8Records(scanner.batch, file, badRows, line1);
   }
+}
+
+/**
+ * A batch without its records that are not UTF-8, reported as bad rows, in the parts between them.
+ * The batch's bytes are checked at once (a native pass), its records one by one only when that
+ * fails: unquoting leaves stale bytes between fields, so a record is judged by its fields alone.
+ */
+function* utf8Records(b: CsvBatch, file: string, badRows: BadRows, startsFile: boolean): Generator<CsvBatch> {
+  if (isUtf8(b.bytes.subarray(b.start[b.first[0]], b.end[b.first[b.length] - 1]))) {
+    yield b;
+    return;
+  }
+  let from = 0;
+  for (let r = 0; r < b.length; r++) {
+    let valid = true;
+    for (let f = b.first[r]; f < b.first[r + 1] && valid; f++) valid = isUtf8(b.bytes.subarray(b.start[f], b.end[f]));
+    if (valid) continue;
+    if (r > from) yield { ...b, length: r - from, first: b.first.subarray(from), line: b.line.subarray(from) };
+    if (startsFile && r === 0) throw new ImportError(file, `line ${b.line[0]}`, NOT_UTF8);
+    badRows.report(file, `line ${b.line[r]}`, NOT_UTF8);
+    from = r + 1;
+  }
+  if (from < b.length) yield from ? { ...b, length: b.length - from, first: b.first.subarray(from), line: b.line.subarray(from) } : b;
 }
 
 /** The records of CSV text already in memory, as one batch. */

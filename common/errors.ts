@@ -21,6 +21,12 @@ export class FaultlineError extends Error {
   override name = 'FaultlineError';
 }
 
+/** At most `n` characters of a text, on one line, for an error message. */
+export function preview(text: string, n = 120): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > n ? `${flat.slice(0, n)}... (${text.length} characters)` : flat;
+}
+
 /** A problem with how a command was called. */
 export class UsageError extends FaultlineError {
   override name = 'UsageError';

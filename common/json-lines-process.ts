@@ -15,7 +15,8 @@
  * Every failure is a PluginFailure naming the plugin and the item of the call.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { PluginFailure, describeItem, preview, seconds, type PluginFailureReason, type PluginItem, type PluginLimits } from './plugin.js';
+import { PluginFailure, describeItem, seconds, type PluginFailureReason, type PluginItem, type PluginLimits } from './plugin.js';
+import { preview } from './errors.js';
 
 /** The versions this client speaks; a plugin names its choice in its `ready` reply (absent: 1). */
 export const PLUGIN_PROTOCOLS = [1, 2] as const;

@@ -12,7 +12,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { INPUT_KINDS, PluginFailure, PluginResultError, PluginSpecError, preview, seconds, type InputKind, type Plugin, type PluginItem, type PluginLimits } from './plugin.js';
+import { INPUT_KINDS, PluginFailure, PluginResultError, PluginSpecError, seconds, type InputKind, type Plugin, type PluginItem, type PluginLimits } from './plugin.js';
+import { preview } from './errors.js';
 
 function isPlugin(x: unknown): x is Plugin {
   if (!x || typeof x !== 'object') return false;

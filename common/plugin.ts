@@ -17,7 +17,7 @@
  * naming the plugin and the item (series or incident) it was working on. docs/plugins.md.
  */
 import { z } from 'zod';
-import { FaultlineError } from './errors.js';
+import { FaultlineError, preview } from './errors.js';
 
 /** The kinds of telemetry a method can read. */
 export const INPUT_KINDS = ['kpis', 'spans', 'metrics', 'logs'] as const;
@@ -187,12 +187,6 @@ export class PluginResultError extends FaultlineError {}
 /** A value as shown in an error message: numbers as they are, the rest as short JSON. */
 export function showValue(v: unknown, n = 60): string {
   return typeof v === 'number' ? String(v) : preview(JSON.stringify(v) ?? String(v), n);
-}
-
-/** At most `n` characters of a text, on one line, for an error message. */
-export function preview(text: string, n = 120): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > n ? `${flat.slice(0, n)}... (${text.length} characters)` : flat;
 }
 
 /** A duration for messages: `60 s`, `1.5 s`. */

@@ -5,9 +5,13 @@
  */
 import fs from 'node:fs';
 import { pipeline } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
+import { isUtf8 } from 'node:buffer';
 import { createGunzip } from 'node:zlib';
-import { ImportError } from './bad-rows.js';
+import { BadRows, ImportError } from './bad-rows.js';
+import { notUtf8Lines } from './bytes.js';
+
+/** The problem of a row whose bytes are not UTF-8. */
+export const NOT_UTF8 = 'not UTF-8';
 
 const READ_CHUNK = 1 << 20;
 const MIN_READ_CHUNK = 1 << 12;
@@ -153,24 +157,51 @@ export function uncompressedSize(file: string): number {
   }
 }
 
-/** The lines of a file, one array per chunk read (a line is yielded once it is complete). */
-async function* lineChunks(file: string): AsyncGenerator<string[]> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  for await (const chunk of readByteChunks(file)) {
-    const lines = (rest + decoder.write(chunk)).split('\n');
-    rest = lines.pop()!;
-    for (let i = 0; i < lines.length; i++) if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
-    if (lines.length) yield lines;
-  }
-  rest += decoder.end();
-  if (rest.endsWith('\r')) rest = rest.slice(0, -1);
-  if (rest) yield [rest];
+/** Complete lines as text, and the indices of those that are not UTF-8 (undefined when none). */
+interface LineChunk {
+  lines: string[];
+  notUtf8: Set<number> | undefined;
 }
 
-export async function* readLines(file: string): AsyncGenerator<{ line: string; lineNo: number }> {
+function lineChunk(bytes: Buffer): LineChunk {
+  const lines = bytes.toString('utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
+  // Decoding would turn a byte that is not UTF-8 into U+FFFD (a name that exists nowhere): such a
+  // line is a bad row. \n never occurs inside a UTF-8 sequence, so the lines match the byte lines.
+  return { lines, notUtf8: isUtf8(bytes) ? undefined : new Set(notUtf8Lines(bytes)) };
+}
+
+/** The lines of a file, one batch per chunk read (a line is yielded once it is complete). */
+async function* lineChunks(file: string): AsyncGenerator<LineChunk> {
+  // A line's bytes until its newline arrives.
+  let pending: Buffer[] = [];
+  for await (const chunk of readByteChunks(file)) {
+    const end = chunk.lastIndexOf(10);
+    if (end < 0) {
+      pending.push(chunk);
+      continue;
+    }
+    const complete = pending.length ? Buffer.concat([...pending, chunk.subarray(0, end)]) : chunk.subarray(0, end);
+    pending = end + 1 < chunk.length ? [Buffer.from(chunk.subarray(end + 1))] : [];
+    yield lineChunk(complete);
+  }
+  const last = Buffer.concat(pending);
+  if (last.length) {
+    const chunk = lineChunk(last);
+    if (chunk.lines[0]) yield chunk;
+  }
+}
+
+/** The lines of a file with their numbers; a line that is not UTF-8 is a bad row. */
+export async function* readLines(file: string, badRows = new BadRows('reject')): AsyncGenerator<{ line: string; lineNo: number }> {
   let lineNo = 0;
-  for await (const lines of lineChunks(file)) for (const line of lines) yield { line, lineNo: ++lineNo };
+  for await (const { lines, notUtf8 } of lineChunks(file)) {
+    for (let i = 0; i < lines.length; i++) {
+      lineNo++;
+      if (notUtf8?.has(i)) badRows.report(file, `line ${lineNo}`, NOT_UTF8);
+      else yield { line: lines[i], lineNo };
+    }
+  }
 }
 
 /**
@@ -178,23 +209,36 @@ export async function* readLines(file: string): AsyncGenerator<{ line: string; l
  * batches, each with the line it starts on; blank lines are skipped. A record whose quote never
  * closes is reported with its first line. For small files: large ones go through common/csv.ts.
  */
-export async function* readCsvRecordBatches(file: string): AsyncGenerator<{ fields: string[]; lineNo: number }[]> {
+export async function* readCsvRecordBatches(file: string, badRows = new BadRows('reject')): AsyncGenerator<{ fields: string[]; lineNo: number }[]> {
   let pending = '';
+  let pendingNotUtf8 = false;
   let startLine = 0;
   let lineNo = 0;
-  for await (const lines of lineChunks(file)) {
+  let records = 0;
+  for await (const { lines, notUtf8 } of lineChunks(file)) {
     const batch: { fields: string[]; lineNo: number }[] = [];
-    for (const line of lines) {
+    for (let i = 0; i < lines.length; i++) {
       lineNo++;
+      const line = lines[i];
       const text = pending ? `${pending}\n${line}` : line;
       if (!pending) startLine = lineNo;
+      const bad: boolean = pendingNotUtf8 || notUtf8?.has(i) === true;
       const fields = parseCsvRecord(text);
       if (fields === null) {
         pending = text;
+        pendingNotUtf8 = bad;
         continue;
       }
       pending = '';
+      pendingNotUtf8 = false;
       if (fields.length === 1 && fields[0] === '') continue;
+      if (bad) {
+        // Skipping the header would read the next record as one.
+        if (records === 0) throw new ImportError(file, `line ${startLine}`, NOT_UTF8);
+        badRows.report(file, `line ${startLine}`, NOT_UTF8);
+        continue;
+      }
+      records++;
       batch.push({ fields, lineNo: startLine });
     }
     if (batch.length) yield batch;
@@ -203,8 +247,8 @@ export async function* readCsvRecordBatches(file: string): AsyncGenerator<{ fiel
 }
 
 /** One CSV record at a time (see readCsvRecordBatches). */
-export async function* readCsvRecords(file: string): AsyncGenerator<{ fields: string[]; lineNo: number }> {
-  for await (const batch of readCsvRecordBatches(file)) yield* batch;
+export async function* readCsvRecords(file: string, badRows = new BadRows('reject')): AsyncGenerator<{ fields: string[]; lineNo: number }> {
+  for await (const batch of readCsvRecordBatches(file, badRows)) yield* batch;
 }
 
 /** Split one CSV record; null when a quoted field is still open (the record continues on the next line). */

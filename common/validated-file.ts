@@ -5,10 +5,12 @@
  * JSON.parse (fast, for large files); only when it fails the schema is it re-read as YAML (JSON is
  * YAML) to find the line of the field.
  */
+import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { FaultlineError } from './errors.js';
+import { notUtf8Lines } from './bytes.js';
 
 /** A problem at a place in a file: `file:line: field: problem`. */
 export class FileError extends FaultlineError {
@@ -42,13 +44,17 @@ export interface ParsedDocument {
 
 const stripBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
+/** A text file's content; bytes that are not UTF-8 are an error naming their line, never decoded to U+FFFD. */
 export function readText(file: string, what = 'file'): string {
+  let bytes: Buffer;
   try {
-    return stripBom(readFileSync(file, 'utf8'));
+    bytes = readFileSync(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new FileError(file, '', e.code === 'ENOENT' ? `no such ${what}` : e.code === 'EISDIR' ? `is a folder, not a ${what}` : `cannot read the ${what}: ${e.message}`);
   }
+  if (!isUtf8(bytes)) throw new FileError(file, '', 'not UTF-8', notUtf8Lines(bytes)[0]! + 1);
+  return stripBom(bytes.toString('utf8'));
 }
 
 /** Parses YAML (or JSON) text; a syntax error names the line and column. */

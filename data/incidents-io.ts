@@ -24,7 +24,7 @@ export async function readIncidentsCsv(file: string, badRows: BadRows): Promise<
   const out: Incident[] = [];
   let index: Record<CsvColumn, number> | null = null;
   let width = 0;
-  for await (const { fields, lineNo } of readCsvRecords(file)) {
+  for await (const { fields, lineNo } of readCsvRecords(file, badRows)) {
     if (!index) {
       const header = fields.map((f) => f.trim());
       width = header.length;

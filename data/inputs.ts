@@ -80,7 +80,7 @@ export async function loadKpiSeries(paths: string[], badRows: BadRows): Promise<
   for (const p of paths) {
     if (!fs.existsSync(p)) throw new Error(`${p}: no such file or folder`);
     if (fs.statSync(p).isDirectory()) {
-      const set = await readSeriesDir(p);
+      const set = await readSeriesDir(p, badRows);
       all.push(...set.series);
       notes.push(...set.notes);
       layouts.add(set.layout);

@@ -14,6 +14,7 @@ import { fieldCount, readCsvBatches, recordTexts, repeatedColumn } from '../comm
 import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
 import { instantProblem, isoInstant, LATEST_INSTANT_MS, parseIsoBytes } from '../common/instant.js';
 import { StringDictionary } from '../common/string-dictionary.js';
+import { preview } from '../common/errors.js';
 import { isNonDecreasing, stableOrder } from '../common/argsort.js';
 
 const SERIES_ID_RE = /^([^:]+):(.+):([^:]+)$/;
@@ -62,7 +63,7 @@ export async function readLongKpiCsv(file: string, badRows: BadRows): Promise<Se
   const points: Array<GrowingSeries | undefined> = [];
   let header: string[] | null = null;
   let cols = { series: -1, timestamp: -1, value: -1, label: -1 };
-  for await (const rows of readCsvBatches(file)) {
+  for await (const rows of readCsvBatches(file, badRows)) {
     const b = rows.bytes;
     let r = 0;
     if (!header) {
@@ -99,13 +100,13 @@ export async function readLongKpiCsv(file: string, badRows: BadRows): Promise<Se
         se === ss
           ? 'empty series name'
           : Number.isNaN(t)
-            ? `timestamp '${utf8(b, ts, te)}' is neither unix seconds nor ISO 8601`
+            ? `timestamp '${preview(utf8(b, ts, te))}' is neither unix seconds nor ISO 8601`
             : timeRange
-              ? `timestamp '${utf8(b, ts, te)}': ${timeRange}`
+              ? `timestamp '${preview(utf8(b, ts, te))}': ${timeRange}`
               : !missingValue && !Number.isFinite(v)
-                ? `value '${utf8(b, vs, ve).trim()}' is not ${Number.isNaN(v) ? 'a number' : 'a finite number'}`
+                ? `value '${preview(utf8(b, vs, ve))}' is not ${Number.isNaN(v) ? 'a number' : 'a finite number'}`
                 : label < 0
-                  ? `label '${utf8(b, rows.start[f + cols.label], rows.end[f + cols.label]).trim()}' is not 0 or 1`
+                  ? `label '${preview(utf8(b, rows.start[f + cols.label], rows.end[f + cols.label]))}' is not 0 or 1`
                   : '';
       if (problem) {
         badRows.report(file, `line ${place}`, problem);

@@ -179,7 +179,7 @@ export async function readLogs(paths: string | readonly string[], opts: ReadLogs
       let header: string[] = [];
       let layout: ReturnType<typeof logLayout> | undefined;
       let derived: InstanceServices | undefined;
-      for await (const rows of readCsvBatches(file)) {
+      for await (const rows of readCsvBatches(file, badRows)) {
         const bytes = rows.bytes;
         let r = 0;
         if (!layout) {

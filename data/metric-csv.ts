@@ -9,6 +9,7 @@ import { fieldText, readCsvBatches, recordTexts } from '../common/csv.js';
 import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
 import { grown } from '../common/typed-array.js';
 import { StringDictionary } from '../common/string-dictionary.js';
+import { preview } from '../common/errors.js';
 import { csvFilesOf, inWindows, type TimeWindow } from './csv-files.js';
 import { columnInstances, InstanceServices, metricLayout, ServiceFromInstance, startRow, type RowStart } from './telemetry-layouts.js';
 import type { MetricTable } from './types.js';
@@ -157,7 +158,7 @@ export async function readMetrics(paths: string | readonly string[], opts: ReadM
       let parsed = new Float64Array(0);
       let derived: InstanceServices | undefined;
       let perColumn: { service: number; instance: number; metrics: number[] }[] | undefined;
-      for await (const rows of readCsvBatches(file)) {
+      for await (const rows of readCsvBatches(file, badRows)) {
         const bytes = rows.bytes;
         let r = 0;
         if (!layout) {
@@ -193,7 +194,7 @@ export async function readMetrics(paths: string | readonly string[], opts: ReadM
             parsed[k] = v;
           }
           if (bad >= 0) {
-            badRows.report(file, `line ${rows.line[r]}`, `${header[bad]}: not a number: "${fieldText(rows, f + bad)}"`);
+            badRows.report(file, `line ${rows.line[r]}`, `${header[bad]}: not a number: "${preview(fieldText(rows, f + bad))}"`);
             continue;
           }
           if (perColumn) {

@@ -16,6 +16,8 @@ import { csvBatchOf, fieldCount, readCsvBatches, recordTexts, repeatedColumn, ty
 import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
 import { stableOrder } from '../common/argsort.js';
 import { uncompressedSize } from '../common/text-lines.js';
+import { BadRows, ImportError } from '../common/bad-rows.js';
+import { preview } from '../common/errors.js';
 import { FileError, readJsonFile } from '../common/validated-file.js';
 import { z } from 'zod';
 
@@ -48,12 +50,12 @@ class SeriesCsv {
   constructor(
     private readonly path: string,
     private readonly id: string,
+    private readonly badRows: BadRows,
     /** The file's bytes (once gunzipped), to size the columns from the first rows; 0 when unknown. */
     private readonly bytes = 0,
   ) {}
 
   add(rows: CsvBatch): void {
-    const b = rows.bytes;
     let r = 0;
     const path = this.path;
     if (this.width === 0) {
@@ -64,8 +66,8 @@ class SeriesCsv {
       this.vCol = header.indexOf('value');
       this.lCol = header.indexOf('label');
       const twice = repeatedColumn(header, ['timestamp', 'value', 'label']);
-      if (twice) throw new Error(`${path}: line 1: column "${twice}" appears twice`);
-      if (this.tCol < 0 || this.vCol < 0) throw new Error(`${path}: line 1: header must name timestamp and value columns (timestamp,value[,label]), got "${names.join(',')}"`);
+      if (twice) throw new ImportError(path, 'line 1', `column "${twice}" appears twice`);
+      if (this.tCol < 0 || this.vCol < 0) throw new ImportError(path, 'line 1', `header must name timestamp and value columns (timestamp,value[,label]), got "${preview(names.join(','))}"`);
       this.width = header.length;
       r = 1;
       if (this.bytes && rows.length > 100) {
@@ -75,35 +77,42 @@ class SeriesCsv {
       if (this.lCol >= 0) this.ls = new Uint8Array(this.ts.length);
     }
     for (; r < rows.length; r++) {
-      const line = rows.line[r];
-      if (fieldCount(rows, r) !== this.width) throw new Error(`${path}: line ${line}: ${fieldCount(rows, r)} fields, header has ${this.width}`);
-      const f = rows.first[r];
-      const ts = rows.start[f + this.tCol];
-      const te = rows.end[f + this.tCol];
-      const seconds = parseDecimal(b, ts, te);
-      const t = Number.isNaN(seconds) ? parseIsoBytes(b, ts, te) : seconds * 1000;
-      if (Number.isNaN(t)) throw new Error(`${path}: line ${line}: field timestamp: "${utf8(b, ts, te)}" is neither unix seconds nor ISO 8601`);
-      const range = t >= 0 && t < LATEST_INSTANT_MS ? '' : instantProblem(t, Number.isNaN(seconds) ? undefined : 's');
-      if (range) throw new Error(`${path}: line ${line}: field timestamp: "${utf8(b, ts, te)}": ${range}`);
-      let v = parseDecimal(b, rows.start[f + this.vCol], rows.end[f + this.vCol]);
-      if (!Number.isFinite(v)) {
-        // Empty or `nan` is a missing value; anything else that is not a finite number is an error.
-        const vt = trimSpaces(b, rows.start[f + this.vCol], rows.end[f + this.vCol]);
-        const vs = trimmedStart(vt);
-        const ve = trimmedEnd(vt);
-        if (!Number.isNaN(v) || (ve > vs && !bytesEqual(b, vs, ve, 'nan', true))) throw new Error(`${path}: line ${line}: field value: "${utf8(b, vs, ve)}" is not a number`);
-        v = NaN;
-      }
-      let label = 0;
-      if (this.lCol >= 0) {
-        const lt = trimSpaces(b, rows.start[f + this.lCol], rows.end[f + this.lCol]);
-        const s = trimmedStart(lt);
-        const e = trimmedEnd(lt);
-        if (e > s && !(e - s === 1 && (b[s] === 48 || b[s] === 49))) throw new Error(`${path}: line ${line}: field label: "${utf8(b, s, e)}" must be 0 or 1`);
-        label = e > s ? b[s] - 48 : 0;
-      }
-      this.push(t, v, label);
+      const problem = this.addRow(rows, r);
+      if (problem) this.badRows.report(path, `line ${rows.line[r]}`, problem);
     }
+  }
+
+  /** Adds row r, or returns its problem ('' when added). */
+  private addRow(rows: CsvBatch, r: number): string {
+    const b = rows.bytes;
+    if (fieldCount(rows, r) !== this.width) return `${fieldCount(rows, r)} fields, header has ${this.width}`;
+    const f = rows.first[r];
+    const ts = rows.start[f + this.tCol];
+    const te = rows.end[f + this.tCol];
+    const seconds = parseDecimal(b, ts, te);
+    const t = Number.isNaN(seconds) ? parseIsoBytes(b, ts, te) : seconds * 1000;
+    if (Number.isNaN(t)) return `field timestamp: "${preview(utf8(b, ts, te))}" is neither unix seconds nor ISO 8601`;
+    const range = t >= 0 && t < LATEST_INSTANT_MS ? '' : instantProblem(t, Number.isNaN(seconds) ? undefined : 's');
+    if (range) return `field timestamp: "${preview(utf8(b, ts, te))}": ${range}`;
+    let v = parseDecimal(b, rows.start[f + this.vCol], rows.end[f + this.vCol]);
+    if (!Number.isFinite(v)) {
+      // Empty or `nan` is a missing value; anything else that is not a finite number is an error.
+      const vt = trimSpaces(b, rows.start[f + this.vCol], rows.end[f + this.vCol]);
+      const vs = trimmedStart(vt);
+      const ve = trimmedEnd(vt);
+      if (!Number.isNaN(v) || (ve > vs && !bytesEqual(b, vs, ve, 'nan', true))) return `field value: "${preview(utf8(b, vs, ve))}" is not a number`;
+      v = NaN;
+    }
+    let label = 0;
+    if (this.lCol >= 0) {
+      const lt = trimSpaces(b, rows.start[f + this.lCol], rows.end[f + this.lCol]);
+      const s = trimmedStart(lt);
+      const e = trimmedEnd(lt);
+      if (e > s && !(e - s === 1 && (b[s] === 48 || b[s] === 49))) return `field label: "${preview(utf8(b, s, e))}" must be 0 or 1`;
+      label = e > s ? b[s] - 48 : 0;
+    }
+    this.push(t, v, label);
+    return '';
   }
 
   private grow(cap: number): void {
@@ -130,7 +139,7 @@ class SeriesCsv {
   }
 
   finish(notes?: string[]): Series {
-    if (this.width === 0) throw new Error(`${this.path}: line 1: header must name timestamp and value columns (timestamp,value[,label]), got ""`);
+    if (this.width === 0) throw new ImportError(this.path, 'line 1', 'header must name timestamp and value columns (timestamp,value[,label]), got ""');
     const n = this.n;
     // Cut to length one column at a time, letting each grown one go before the next.
     const timestamps = this.ts.slice(0, n);
@@ -145,16 +154,16 @@ class SeriesCsv {
 }
 
 /** One series from CSV text (timestamp,value[,label]); errors name the file, the line and the field. */
-export function parseSeriesCsv(path: string, text: string, id: string, notes?: string[]): Series {
-  const reader = new SeriesCsv(path, id);
+export function parseSeriesCsv(path: string, text: string, id: string, notes?: string[], badRows = new BadRows('reject')): Series {
+  const reader = new SeriesCsv(path, id, badRows);
   reader.add(csvBatchOf(path, Buffer.from(text.replace(/^\uFEFF/, ''), 'utf8')));
   return reader.finish(notes);
 }
 
 /** One series CSV file, streamed (gunzipped when it ends in .gz). */
-export async function readSeriesCsv(path: string, id: string, notes?: string[]): Promise<Series> {
-  const reader = new SeriesCsv(path, id, uncompressedSize(path));
-  for await (const rows of readCsvBatches(path)) reader.add(rows);
+export async function readSeriesCsv(path: string, id: string, notes?: string[], badRows = new BadRows('reject')): Promise<Series> {
+  const reader = new SeriesCsv(path, id, badRows, uncompressedSize(path));
+  for await (const rows of readCsvBatches(path, badRows)) reader.add(rows);
   return reader.finish(notes);
 }
 
@@ -242,7 +251,7 @@ function idOf(root: string, file: string): string {
   return relative(root, file).split(sep).join('/').replace(/\.csv$/, '');
 }
 
-export async function readSeriesDir(dir: string): Promise<SeriesSet> {
+export async function readSeriesDir(dir: string, badRows = new BadRows('reject')): Promise<SeriesSet> {
   if (!(await exists(dir))) throw new Error(`${dir}: series folder not found`);
   const root = await nabRoot(dir);
   const dataDir = root ? join(root, 'data') : dir;
@@ -250,7 +259,7 @@ export async function readSeriesDir(dir: string): Promise<SeriesSet> {
   if (files.length === 0) throw new Error(`${dataDir}: no .csv files (expected one CSV per series with header timestamp,value[,label])`);
   const series: Series[] = [];
   const notes: string[] = [];
-  for (const f of files) series.push(await readSeriesCsv(f, idOf(dataDir, f), notes));
+  for (const f of files) series.push(await readSeriesCsv(f, idOf(dataDir, f), notes, badRows));
   if (!root) return { layout: 'csv', series, notes };
 
   const windowsPath = join(root, 'labels', 'combined_windows.json');

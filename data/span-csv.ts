@@ -7,6 +7,7 @@ import { instantProblem, LATEST_INSTANT_MS, SplitTime, UNIT_NAMES, type NumericT
 import { readInTurn, uncompressedSize } from '../common/text-lines.js';
 import { SpanAssembler, spanKindOf, spanStatusOf, type SpanAssemblyOptions } from './span-assembly.js';
 import { RunInterner } from '../common/string-dictionary.js';
+import { preview } from '../common/errors.js';
 import { SPAN_CSV_COLUMNS as SPAN_COLUMNS, SPAN_STATUS, type SpanCsvColumn as SpanColumn } from '../sim/formats.js';
 import type { SpanTable } from './types.js';
 
@@ -149,7 +150,7 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
   const runs: Partial<Record<'trace' | 'instance' | 'service' | 'operation', RunInterner>> = {};
   // Per instance code: its service code, -1 not yet known, -2 when the pattern does not match it.
   let serviceOf: Int32Array = new Int32Array(0);
-  for await (const rows of readCsvBatches(file)) {
+  for await (const rows of readCsvBatches(file, badRows)) {
     const b = rows.bytes;
     let r = 0;
     if (!col) {
@@ -202,7 +203,7 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
         timesProblem ||= durationProblem(endName, endAt.ms, endUnit, b, rows.start[endF], rows.end[endF]);
         endAt.add(startAt);
         endMs = endAt.value();
-        if (!timesProblem && !(endMs < LATEST_INSTANT_MS)) timesProblem = `${endName}: ${utf8(b, rows.start[endF], rows.end[endF])} ${UNIT_NAMES[endUnit]} ends the span after 2099`;
+        if (!timesProblem && !(endMs < LATEST_INSTANT_MS)) timesProblem = `${endName}: ${preview(utf8(b, rows.start[endF], rows.end[endF]))} ${UNIT_NAMES[endUnit]} ends the span after 2099`;
       } else {
         endMs = endAt.value();
         timesProblem ||= timeProblem(endName, endMs, endUnit, b, rows.start[endF], rows.end[endF]);
@@ -218,12 +219,12 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       }
       const statusCode = status >= 0 ? spanStatusOf(b, rows.start[f + status], rows.end[f + status]) : SPAN_STATUS.unknown;
       if (statusCode < 0) {
-        badRows.report(file, `line ${line}`, `${theirs('status')} '${utf8(b, rows.start[f + status], rows.end[f + status])}' is not ok, business, error (or 0, 1, 2), an HTTP status code or empty`);
+        badRows.report(file, `line ${line}`, `${theirs('status')} '${preview(utf8(b, rows.start[f + status], rows.end[f + status]))}' is not ok, business, error (or 0, 1, 2), an HTTP status code or empty`);
         continue;
       }
       const kindCode = kind >= 0 ? spanKindOf(b, rows.start[f + kind], rows.end[f + kind]) : 0;
       if (kindCode < 0) {
-        badRows.report(file, `line ${line}`, `${theirs('kind')} '${utf8(b, rows.start[f + kind], rows.end[f + kind])}' is not client, server or empty`);
+        badRows.report(file, `line ${line}`, `${theirs('kind')} '${preview(utf8(b, rows.start[f + kind], rows.end[f + kind]))}' is not client, server or empty`);
         continue;
       }
       // Everything below interns strings: only for a span that is kept.
@@ -240,7 +241,7 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
           serviceOf[instanceCode] = serviceCode;
         }
         if (serviceCode === -2) {
-          badRows.report(file, `line ${line}`, `${theirs('instance')} "${dict.strings[instanceCode]}" does not match --service-from-instance ${serviceRe!.source}`);
+          badRows.report(file, `line ${line}`, `${theirs('instance')} "${preview(dict.strings[instanceCode])}" does not match --service-from-instance ${serviceRe!.source}`);
           continue;
         }
       }
@@ -275,13 +276,13 @@ function timeProblem(name: string, ms: number, unit: NumericTimeUnit, b: Uint8Ar
 /** A duration's problem ('' when none): empty, not a number, not finite, or negative. */
 function durationProblem(name: string, ms: number, unit: NumericTimeUnit, b: Uint8Array, start: number, end: number): string {
   if (Number.isNaN(ms)) return notANumber(name, b, start, end);
-  if (!Number.isFinite(ms)) return `${name}: not a finite duration: ${utf8(b, start, end)}`;
-  return ms < 0 ? `${name}: negative duration: ${utf8(b, start, end).trim()} ${UNIT_NAMES[unit]}` : '';
+  if (!Number.isFinite(ms)) return `${name}: not a finite duration: ${preview(utf8(b, start, end))}`;
+  return ms < 0 ? `${name}: negative duration: ${preview(utf8(b, start, end))} ${UNIT_NAMES[unit]}` : '';
 }
 
 function notANumber(name: string, b: Uint8Array, start: number, end: number): string {
   const text = utf8(b, start, end);
-  return text.trim() === '' ? `${name}: empty` : `${name}: not a number: ${text}`;
+  return text.trim() === '' ? `${name}: empty` : `${name}: not a number: ${preview(text)}`;
 }
 
 function grownCodes(a: Int32Array, atLeast: number): Int32Array {

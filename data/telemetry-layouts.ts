@@ -12,6 +12,7 @@ import { parseDecimal, trimSpaces, trimmedEnd, trimmedStart } from '../common/by
 import { RunInterner, StringDictionary } from '../common/string-dictionary.js';
 import { ImportError, type BadRows } from '../common/bad-rows.js';
 import { inWindows, type TimeWindow } from './csv-files.js';
+import { preview } from '../common/errors.js';
 
 /** Where a numeric time's unit is not stated, it is told by magnitude (see `timeOfCell`). */
 export type TimeUnitRule = NumericTimeUnit | 'magnitude';
@@ -54,6 +55,8 @@ export const METRIC_MAPPING_KEYS = [...METRIC_CSV_KEY_COLUMNS, 'metrics', 'insta
 
 interface KnownMetricLayout {
   name: string;
+  /** How errors name it. */
+  label: string;
   /** Headers that identify the layout (all present). */
   signature: string[];
   time: string;
@@ -70,12 +73,13 @@ interface KnownMetricLayout {
  * per metric; `front_service.csv` has `ServiceName` instead of `PodName`.
  */
 const KNOWN_METRIC_LAYOUTS: KnownMetricLayout[] = [
-  { name: 'nezha', signature: ['Time', 'TimeStamp', 'PodName'], time: 'TimeStamp', timeUnit: 's', instance: 'PodName', ignore: ['Time'] },
-  { name: 'nezha-front', signature: ['Time', 'TimeStamp', 'ServiceName'], time: 'TimeStamp', timeUnit: 's', service: 'ServiceName', ignore: ['Time'] },
+  { name: 'nezha', label: "Nezha's per-pod metric layout", signature: ['Time', 'TimeStamp', 'PodName'], time: 'TimeStamp', timeUnit: 's', instance: 'PodName', ignore: ['Time'] },
+  { name: 'nezha-front', label: "Nezha's front-end metric layout", signature: ['Time', 'TimeStamp', 'ServiceName'], time: 'TimeStamp', timeUnit: 's', service: 'ServiceName', ignore: ['Time'] },
 ];
 
 interface KnownLogLayout {
   name: string;
+  label: string;
   signature: string[];
   columns: Partial<Record<LogCsvColumn, string>>;
   timeUnit: TimeUnitRule;
@@ -89,6 +93,7 @@ interface KnownLogLayout {
 const KNOWN_LOG_LAYOUTS: KnownLogLayout[] = [
   {
     name: 'nezha',
+    label: "Nezha's log layout",
     signature: ['Timestamp', 'PodName', 'TraceID', 'SpanID', 'Log'],
     columns: { time: 'Timestamp', instance: 'PodName', trace_id: 'TraceID', span_id: 'SpanID', message: 'Log' },
     timeUnit: 'magnitude',
@@ -99,6 +104,23 @@ function checkMappingKeys(flag: string, mapping: Record<string, string>, allowed
   for (const k of Object.keys(mapping)) {
     if (!allowed.includes(k)) throw new Error(`${flag}: unknown column "${k}" (ours are ${allowed.join(', ')})`);
   }
+}
+
+/**
+ * Why a header fits no layout, when faultline's own needs columns it lacks: the columns missing
+ * from a known layout whose signature it mostly holds (a renamed column of Nezha's files), else
+ * what faultline's layout needs beside the columns the header has.
+ */
+function unrecognised(h: string[], known: readonly { label: string; signature: string[] }[], missing: 'time' | 'message' | 'instance', needs: string, flag: string): string {
+  const present = known.map((l) => l.signature.filter((s) => h.includes(s)).length);
+  const best = Math.max(...present);
+  const near = known.filter((l, k) => present[k] === best && best >= 2 && best * 2 > l.signature.length);
+  if (near.length) {
+    const lacks = near.map((l) => `${l.signature.filter((s) => !h.includes(s)).map((s) => `"${s}"`).join(', ')} (${l.label}: ${l.signature.join(', ')})`);
+    return `no column ${lacks.join(' or ')}; if the file is in another layout, map its columns with ${flag}`;
+  }
+  const problem = missing === 'instance' ? 'needs a "service" or "instance" column' : `no column "${missing}"`;
+  return `${problem}: ${needs}; the header has ${preview(h.join(', '))} (map yours with ${flag} ${missing}=<name>)`;
 }
 
 /** The header index of a metric file's time column, refused by name where there is none. */
@@ -129,6 +151,10 @@ export function metricLayout(header: string[], file: string, mapping?: Record<st
   } else if (mapping?.instance_metric !== undefined) {
     return instanceMetricLayout(h, file, mapping);
   } else {
+    if (!mapping && (!h.includes('time') || (!h.includes('service') && !h.includes('instance')))) {
+      const needs = `faultline's metric layout needs time and service and/or instance, then one column per metric`;
+      throw new ImportError(file, 'line 1', unrecognised(h, KNOWN_METRIC_LAYOUTS, h.includes('time') ? 'instance' : 'time', needs, '--metric-columns'));
+    }
     const theirs = (ours: string) => mapping?.[ours] ?? ours;
     layout = {
       name: mapping ? 'mapped' : 'faultline',
@@ -230,6 +256,11 @@ export function logLayout(header: string[], file: string, mapping?: Record<strin
   };
   const twice = repeatedColumn(h, LOG_CSV_COLUMNS.map(theirs).filter((n): n is string => n !== undefined));
   if (twice) throw new ImportError(file, 'line 1', `column "${twice}" appears twice`);
+  if (!known && !mapping) {
+    const missing = (['time', 'message'] as const).find((c) => !h.includes(c)) ?? (layout.service < 0 && layout.instance < 0 ? 'instance' : undefined);
+    const needs = "faultline's log layout needs time, message and service and/or instance (trace_id, span_id, level optional)";
+    if (missing) throw new ImportError(file, 'line 1', unrecognised(h, KNOWN_LOG_LAYOUTS, missing, needs, '--log-columns'));
+  }
   for (const need of ['time', 'message'] as const) {
     const k = need === 'time' ? layout.time : layout.message;
     if (k < 0) throw new ImportError(file, 'line 1', `no column "${theirs(need)}" (for ${need}; map it with --log-columns ${need}=<name>)`);
@@ -422,7 +453,7 @@ export function startRow(
   const time = timeOfBytes(bytes, rows.start[f + layout.time], rows.end[f + layout.time], layout.timeUnit);
   const timeProblem = Number.isFinite(time) ? instantProblem(time) : '';
   if (!Number.isFinite(time) || timeProblem) {
-    const text = fieldText(rows, f + layout.time);
+    const text = preview(fieldText(rows, f + layout.time));
     where.badRows.report(where.file, line, timeProblem ? `${header[layout.time]}: "${text}": ${timeProblem}` : `${header[layout.time]}: not a time: "${text}"`);
     return 'bad';
   }

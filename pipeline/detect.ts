@@ -18,7 +18,7 @@ import { runDetector, trainBoundary } from '../detectors/evaluate.js';
 import type { Detection } from '../detectors/types.js';
 import { scoreDetection, thresholdFreeMetrics, trainingHasLabels, type DetectionMetrics, type ScoreOptions, type ThresholdFreeMetrics } from '../scores/detection/evaluate.js';
 import { evaluate } from './evaluate.js';
-import { loadSource, type SourceSpec, type Telemetry } from './load.js';
+import { loadSource, parseTrainUntil, type SourceSpec, type Telemetry } from './load.js';
 import { closeMethods, resolveMethods } from './methods.js';
 import { writeAlarmsParquet, writeMetricsParquet } from '../reports/results-parquet.js';
 
@@ -113,11 +113,35 @@ function corpus(sets: Telemetry[]): Telemetry {
   };
 }
 
-export async function detect(opts: DetectOptions): Promise<{ out: string; metrics: MetricsFile; parquet: string[] }> {
+/**
+ * Refuses a run that would score no point (figures of nothing read as a result): the series hold
+ * no rows, or the training split takes every point.
+ */
+function checkScored(input: Telemetry, scoreFrom: Record<string, number> | undefined, opts: DetectOptions, skipped: number): void {
+  let last = -Infinity;
+  for (const s of input.series) {
+    const n = s.timestamps.length;
+    if (n && s.timestamps[n - 1]! >= (scoreFrom?.[s.id] ?? -Infinity)) return;
+    if (n) last = Math.max(last, s.timestamps[n - 1]!);
+  }
+  const where = opts.sources.map((s) => s.in ?? s.series?.join(', ')).join(', ');
+  if (last === -Infinity) {
+    const ids = input.series.map((s) => s.id);
+    const named = ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
+    throw new UsageError(`${where}: no points to score: the series (${named}) hold no rows${skipped ? ` once ${skipped} malformed rows were skipped` : ''}`);
+  }
+  const lastPoint = isoInstant(last);
+  if (opts.trainUntil !== undefined) throw new UsageError(`no points to score: --train-until ${opts.trainUntil} is after the last point (${lastPoint})`);
+  throw new UsageError(`${where}: no points to score: ${input.training}, and the last point is at ${lastPoint}`);
+}
+
+export async function detect(opts: DetectOptions): Promise<{ out: string; metrics: MetricsFile; parquet: string[]; skippedRows: number; badRowExamples: string[] }> {
   const inputs = opts.sources.flatMap((s) => [s.in, ...(s.series ?? []), s.train]);
   checkOutputDir(opts.out, { command: 'detect', force: opts.force ?? false, inputs });
   if (opts.detectors.length === 0) throw new UsageError('name at least one detector (--detectors)');
   if (opts.sources.length === 0) throw new UsageError('give a data set (--in) or series (--series)');
+  // Checked before any data is read; the offset's origin, the data's start, is known only then.
+  if (opts.trainUntil !== undefined) parseTrainUntil(opts.trainUntil, 0);
   const methods = await resolveMethods({ detectors: opts.detectors, ...(opts.pluginTimeoutMs !== undefined ? { pluginTimeoutMs: opts.pluginTimeoutMs } : {}) });
   const progress = new Progress('faultline detect', opts.progress === undefined ? {} : { enabled: opts.progress });
   await progress.start(0);
@@ -131,9 +155,11 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
     }
     const input = corpus(sets);
     progress.note(`read ${input.series.length} series`);
+    const scoreFrom = input.train ? undefined : Object.fromEntries(input.series.map((s) => [s.id, trainBoundary(s, input.trainUntil)]));
+    checkScored(input, scoreFrom, opts, badRows.skipped);
+    if (badRows.skipped) input.notes.push(`${badRows.skipped} malformed rows skipped (--on-bad-row skip)`);
     const delay = opts.delay ?? 7;
     const { item, detections } = await evaluate(input, methods, { key: 'detect', scenario: 'detect' }, { delay, onMethod: (_, m) => progress.note(`${m} done`) });
-    const scoreFrom = input.train ? undefined : Object.fromEntries(input.series.map((s) => [s.id, trainBoundary(s, input.trainUntil)]));
     const metrics: MetricsFile = {
       tool: 'faultline detect',
       input: { read: sets.map((t) => t.read), layout: input.layout, seriesCount: input.series.length, points: input.series.reduce((a, s) => a + s.timestamps.length, 0) },
@@ -192,7 +218,7 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
       },
       { command: 'detect', force: opts.force ?? false, inputs },
     );
-    return { out: opts.out, metrics, parquet };
+    return { out: opts.out, metrics, parquet, skippedRows: badRows.skipped, badRowExamples: badRows.examples };
   } finally {
     progress.stop();
     await closeMethods(methods);

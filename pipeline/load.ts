@@ -315,7 +315,7 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
   if (train) training = `fitted on same-named series in ${parts.train}; every point of the series scored`;
   else if (opts.trainUntil !== undefined) {
     if (dataStart === undefined) throw new Error('--train-until needs series with a start time');
-    trainUntil = parseInstantOrOffset(opts.trainUntil, dataStart);
+    trainUntil = parseTrainUntil(opts.trainUntil, dataStart);
     training = `fitted on points before ${new Date(trainUntil).toISOString()} (--train-until); scored from there`;
   } else if (firstIncident !== undefined) {
     if (dataStart !== undefined && firstIncident <= dataStart) {
@@ -348,6 +348,15 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     available,
     timings,
   };
+}
+
+/** `--train-until` (an ISO 8601 time, or an offset from the data's start `origin`) in unix ms. */
+export function parseTrainUntil(text: string, origin: number): number {
+  try {
+    return parseInstantOrOffset(text, origin);
+  } catch {
+    throw new UsageError(`--train-until: invalid duration or time '${text}': expected ISO 8601 or an offset from the data's start such as 2h`);
+  }
 }
 
 /** The incidents that start in [--incidents-from, --incidents-until). */

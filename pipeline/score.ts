@@ -16,6 +16,8 @@ import { z } from 'zod';
 import { basename, join, relative, sep } from 'node:path';
 import { readCsvRecordBatches } from '../common/text-lines.js';
 import { ImportError } from '../common/bad-rows.js';
+import { repeatedColumn } from '../common/csv.js';
+import { preview } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { writeMetricsParquet } from '../reports/results-parquet.js';
 import { readJsonFile } from '../common/validated-file.js';
@@ -109,33 +111,41 @@ const stripCsv = (name: string) => name.replace(/\.csv(\.gz)?$/, '');
 /** Read one score CSV; `fixed` gives the series and detector when the file itself does. */
 async function readScoreFile(file: string, columns: Record<string, string>, into: ScoreSet, fixed: { series?: string; detector?: string }): Promise<void> {
   let index: Partial<Record<Column, number>> | undefined;
+  let width = 0;
+  let rowCount = 0;
   for await (const batch of readCsvRecordBatches(file)) {
     for (const { fields, lineNo } of batch) {
       if (!index) {
         const header = fields.map((h) => h.trim());
-        const find = (c: Column, fallbacks: string[] = []) => {
-          for (const name of [columns[c] ?? c, ...(columns[c] ? [] : fallbacks)]) {
+        width = header.length;
+        const names = (c: Column) => [columns[c] ?? c, ...(columns[c] || c !== 'score' ? [] : ['anomaly_score'])];
+        const twice = repeatedColumn(header, COLUMN_NAMES.flatMap(names));
+        if (twice) throw new ImportError(file, 'line 1', `column "${twice}" appears twice`);
+        const find = (c: Column) => {
+          for (const name of names(c)) {
             const k = header.indexOf(name);
             if (k >= 0) return k;
           }
           return undefined;
         };
-        index = { series: find('series'), timestamp: find('timestamp'), score: find('score', ['anomaly_score']), alarm: find('alarm'), detector: find('detector') };
-        if (index.timestamp === undefined) throw new ImportError(file, 'line 1', `no timestamp column (${columns.timestamp ?? 'timestamp'}) in header "${header.join(',')}"`);
-        if (index.score === undefined && index.alarm === undefined) throw new ImportError(file, 'line 1', `no score (score or anomaly_score) or alarm column in header "${header.join(',')}"; name them with --columns score=...,alarm=...`);
-        if (fixed.series === undefined && index.series === undefined) throw new ImportError(file, 'line 1', `no series column (${columns.series ?? 'series'}) in header "${header.join(',')}"`);
+        index = { series: find('series'), timestamp: find('timestamp'), score: find('score'), alarm: find('alarm'), detector: find('detector') };
+        if (index.timestamp === undefined) throw new ImportError(file, 'line 1', `no timestamp column (${columns.timestamp ?? 'timestamp'}) in header "${preview(header.join(','))}"`);
+        if (index.score === undefined && index.alarm === undefined) throw new ImportError(file, 'line 1', `no score (score or anomaly_score) or alarm column in header "${preview(header.join(','))}"; name them with --columns score=...,alarm=...`);
+        if (fixed.series === undefined && index.series === undefined) throw new ImportError(file, 'line 1', `no series column (${columns.series ?? 'series'}) in header "${preview(header.join(','))}"`);
         continue;
       }
+      if (fields.length !== width) throw new ImportError(file, `line ${lineNo}`, `${fields.length} fields, header has ${width}`);
+      rowCount++;
       const field = (c: Column) => (index![c] === undefined ? undefined : (fields[index![c]!] ?? '').trim());
       const seriesId = fixed.series ?? field('series')!;
       const detector = fixed.detector ?? field('detector') ?? stripCsv(basename(file));
       const t = parseTimestamp(field('timestamp')!);
-      if (!Number.isFinite(t)) throw new ImportError(file, `line ${lineNo}`, `timestamp "${field('timestamp')}" is neither unix seconds nor ISO 8601`);
+      if (!Number.isFinite(t)) throw new ImportError(file, `line ${lineNo}`, `timestamp "${preview(field('timestamp')!)}" is neither unix seconds nor ISO 8601`);
       const rawScore = field('score');
       const score = rawScore === undefined || rawScore === '' || rawScore.toLowerCase() === 'nan' ? NaN : Number(rawScore);
-      if (rawScore !== undefined && rawScore !== '' && rawScore.toLowerCase() !== 'nan' && !Number.isFinite(score)) throw new ImportError(file, `line ${lineNo}`, `score "${rawScore}" is not a number`);
+      if (rawScore !== undefined && rawScore !== '' && rawScore.toLowerCase() !== 'nan' && !Number.isFinite(score)) throw new ImportError(file, `line ${lineNo}`, `score "${preview(rawScore)}" is not a number`);
       const rawAlarm = field('alarm');
-      if (rawAlarm !== undefined && rawAlarm !== '0' && rawAlarm !== '1') throw new ImportError(file, `line ${lineNo}`, `alarm "${rawAlarm}" must be 0 or 1`);
+      if (rawAlarm !== undefined && rawAlarm !== '0' && rawAlarm !== '1') throw new ImportError(file, `line ${lineNo}`, `alarm "${preview(rawAlarm)}" must be 0 or 1`);
       let bySeries = into.get(detector);
       if (!bySeries) into.set(detector, (bySeries = new Map()));
       let rows = bySeries.get(seriesId);
@@ -146,6 +156,7 @@ async function readScoreFile(file: string, columns: Record<string, string>, into
     }
   }
   if (!index) throw new ImportError(file, '', 'empty file (expected a header line)');
+  if (!rowCount) throw new ImportError(file, '', 'no score rows (only a header)');
 }
 
 /** Read scores from a file or folder; returns the layout found. */

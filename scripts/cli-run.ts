@@ -34,8 +34,22 @@ function withSuggestions(argv: string[], message: string): string {
   return `unknown flag${hints.length > 1 ? 's' : ''} ${hints.join(', ')}`;
 }
 
+/**
+ * `--flag -15m` as `--flag=-15m`: yargs takes a value that starts with a dash for short flags
+ * (`-1 -5 -m`) unless it is a plain number, and no flag of ours starts with a digit.
+ */
+function negativeValuesAttached(argv: string[]): string[] {
+  const out: string[] = [];
+  for (const arg of argv) {
+    const prev = out[out.length - 1];
+    if (/^-\d/.test(arg) && prev !== undefined && /^--[^=]+$/.test(prev)) out[out.length - 1] = `${prev}=${arg}`;
+    else out.push(arg);
+  }
+  return out;
+}
+
 export function cliParser(argv: string[]) {
-  const cli = yargs(argv)
+  const cli = yargs(negativeValuesAttached(argv))
     .scriptName('faultline')
     .strict()
     .demandCommand(1, 'name a command (faultline --help lists them)')

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { parseBadRowPolicy } from '../../common/bad-rows.js';
+import { parseBadRowPolicy, skippedRowsMessage } from '../../common/bad-rows.js';
 import { UsageError } from '../../common/errors.js';
 import { given, secondsFlag, splitSpecs, withFlags } from './options.js';
 
@@ -45,6 +45,7 @@ export const detectCommand: CommandModule<object, DetectArgs> = {
       ...given({ trainUntil: argv['train-until'], pluginTimeoutMs: secondsFlag('--plugin-timeout', argv['plugin-timeout']), progress: argv.progress }),
     });
     const m = res.metrics;
+    process.stderr.write(skippedRowsMessage(res.skippedRows, res.badRowExamples));
     process.stdout.write(`${m.input.seriesCount} series, ${m.input.points} points (${m.input.layout}); ${m.training}\n`);
     const { detectorLines } = await import('./print.js');
     const rows = Object.entries(m.detectors).flatMap(([name, d]) =>

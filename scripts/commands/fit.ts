@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
+import { skippedRowsMessage } from '../../common/bad-rows.js';
 import { UsageError } from '../../common/errors.js';
 import { readingOf, withFlags, withOption, type SourceArgs } from './options.js';
 
@@ -43,7 +44,7 @@ export const fitCommand: CommandModule<object, FitArgs> = {
       ...readingOf(argv),
       ...(argv.name !== undefined ? { name: argv.name } : {}),
     });
-    if (twin.skippedRows) process.stderr.write(`skipped ${twin.skippedRows} malformed rows, e.g.:\n${twin.badRowExamples.map((x) => `  ${x}\n`).join('')}`);
+    process.stderr.write(skippedRowsMessage(twin.skippedRows, twin.badRowExamples));
     mkdirSync(path.dirname(path.resolve(argv.out)), { recursive: true });
     mkdirSync(path.dirname(path.resolve(report)), { recursive: true });
     writeFileAtomic(argv.out, twin.yaml);

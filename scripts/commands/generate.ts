@@ -48,6 +48,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
   handler: async (args) => {
     if (!Number.isSafeInteger(args.seed) || args.seed < 0) throw new UsageError(`--seed must be a non-negative integer (got ${args.seed})`);
     if (args.duration !== undefined) {
+      if (/^\s*-/.test(args.duration)) throw new UsageError(`--duration: must be positive: '${args.duration}'`);
       try {
         parseDuration(args.duration);
       } catch (err) {

@@ -274,7 +274,7 @@ describe('faultline anonymise', () => {
     const badLogs = file('bad-logs.csv', 'time,service,instance,trace_id,span_id,level,message\nyesterday,a,b,,,INFO,x\n');
     await expect(anonymise({ out: path.join(dir, 'bad2'), keyFile: key, logs: [badLogs] })).rejects.toThrow(`${badLogs}:line 2: time: not a time: "yesterday"`);
     const unknown = file('unknown.csv', 'when,what\n1,2\n');
-    await expect(anonymise({ out: path.join(dir, 'bad2'), keyFile: key, metrics: [unknown] })).rejects.toThrow(`${unknown}:line 1: no column "time" (for time; map it with --metric-columns time=<name>)`);
+    await expect(anonymise({ out: path.join(dir, 'bad2'), keyFile: key, metrics: [unknown] })).rejects.toThrow(`${unknown}:line 1: no column "time": faultline's metric layout needs time and service and/or instance, then one column per metric; the header has when, what (map yours with --metric-columns time=<name>)`);
     // An instance in a column name that no service can be derived from: refused, naming the column, nothing written.
     const wide = file('wide.csv', 'time,ledger_cpu\n1706000000,1\n');
     await expect(anonymise({ out: path.join(dir, 'bad3'), keyFile: key, metrics: [wide], metricColumns: { instance_metric: '^(.+?)_(.+)$' }, serviceFromInstance: '^(.+)-[0-9a-f]{10}-[0-9a-z]{5}$' })).rejects.toThrow(

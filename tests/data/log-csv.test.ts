@@ -97,7 +97,12 @@ describe('log CSV', () => {
     const t = await readLogs(f, { columns: { time: 'ts_ns', instance: 'pod', message: 'msg' }, serviceFromInstance: POD });
     expect(col(t, 0)).toMatchObject({ time: 1_700_000_000_000, service: 'web', template: 'started' });
     expect(() => logLayout(['ts', 'msg'], 'x.csv', { time: 'ts', message: 'msg', colour: 'c' })).toThrow(/--log-columns: unknown column "colour"/);
-    expect(() => logLayout(['when', 'pod', 'msg'], 'x.csv')).toThrow(/x\.csv:line 1: no column "time"/);
+    expect(() => logLayout(['when', 'pod', 'msg'], 'x.csv')).toThrow(/x\.csv:line 1: no column "time": faultline's log layout needs time, message and service and\/or instance .*; the header has when, pod, msg \(map yours with --log-columns time=<name>\)$/);
+  });
+
+  it("says which column a header lacks when it nearly has Nezha's layout (a renamed PodName)", () => {
+    const h = ['Timestamp', 'TimeUnixNano', 'Node', 'Pod', 'Container', 'TraceID', 'SpanID', 'Log'];
+    expect(() => logLayout(h, 'x.csv')).toThrow(`x.csv:line 1: no column "PodName" (Nezha's log layout: Timestamp, PodName, TraceID, SpanID, Log); if the file is in another layout, map its columns with --log-columns`);
   });
 
   it('names the file, line and field of a bad row, and skips bad rows when told to', async () => {

@@ -29,6 +29,6 @@ describe('an RCAEval-like logs.csv through --log-columns', () => {
     const n = await readLogs(nanos, { columns: { instance: 'container_name' } });
     expect(n.time[0]).toBe(1706000000250);
     // Without the mapping the file names no service or instance: the error says which flag maps one.
-    await expect(readLogs(seconds)).rejects.toThrow(/logs-s\.csv:line 1: needs a "service" or "instance" column \(map one with --log-columns instance=<name>\)/);
+    await expect(readLogs(seconds)).rejects.toThrow(/logs-s\.csv:line 1: needs a "service" or "instance" column: .*; the header has time, container_name, message \(map yours with --log-columns instance=<name>\)/);
   });
 });

@@ -55,7 +55,14 @@ describe('metric CSV', () => {
     expect([m.time[0], m.strings[m.service[0]]]).toEqual([Date.UTC(2024, 0, 1), 'web']);
     expect(() => metricLayout(['ts', 'pod', 'cpu'], 'p.csv', { time: 'ts', pod: 'pod' })).toThrow(/--metric-columns: unknown column "pod"/);
     expect(() => metricLayout(['time', 'instance'], 'p.csv')).toThrow(/no metric columns/);
-    expect(() => metricLayout(['time', 'cpu'], 'p.csv')).toThrow(/needs a "service" or "instance" column/);
+    expect(() => metricLayout(['time', 'cpu'], 'p.csv')).toThrow(/p\.csv:line 1: needs a "service" or "instance" column: .*; the header has time, cpu \(map yours with --metric-columns instance=<name>\)$/);
+  });
+
+  it("says which column a header lacks when it nearly has Nezha's layout (a renamed PodName), not that it lacks time", () => {
+    const h = ['Time', 'TimeStamp', 'Pod', 'CpuUsage(m)', 'MemoryUsage(Mi)'];
+    expect(() => metricLayout(h, 'x.csv')).toThrow(
+      `x.csv:line 1: no column "PodName" (Nezha's per-pod metric layout: Time, TimeStamp, PodName) or "ServiceName" (Nezha's front-end metric layout: Time, TimeStamp, ServiceName); if the file is in another layout, map its columns with --metric-columns`,
+    );
   });
 
   it('names file, line and column of a value that is not a number; keeps only rows inside the keep windows', async () => {

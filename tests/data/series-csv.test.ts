@@ -24,10 +24,10 @@ describe('series CSVs', () => {
     expect(Array.from(s.timestamps)).toEqual([60_000, 120_000, 180_000]);
     expect(s.values[1]).toBeNaN();
     expect(Array.from(s.labels!)).toEqual([0, 1, 0]);
-    expect(() => parseSeriesCsv('b.csv', 'time,v\n1,2\n', 'b')).toThrow(/b\.csv: line 1: header must name timestamp and value/);
-    expect(() => parseSeriesCsv('c.csv', 'timestamp,value\n60,1\n120,x\n', 'c')).toThrow(/c\.csv: line 3: field value: "x" is not a number/);
-    expect(() => parseSeriesCsv('d.csv', 'timestamp,value\nnoon,1\n', 'd')).toThrow(/d\.csv: line 2: field timestamp/);
-    expect(() => parseSeriesCsv('e.csv', 'timestamp,value,label\n60,1,2\n', 'e')).toThrow(/e\.csv: line 2: field label: "2" must be 0 or 1/);
+    expect(() => parseSeriesCsv('b.csv', 'time,v\n1,2\n', 'b')).toThrow(/b\.csv:line 1: header must name timestamp and value/);
+    expect(() => parseSeriesCsv('c.csv', 'timestamp,value\n60,1\n120,x\n', 'c')).toThrow(/c\.csv:line 3: field value: "x" is not a number/);
+    expect(() => parseSeriesCsv('d.csv', 'timestamp,value\nnoon,1\n', 'd')).toThrow(/d\.csv:line 2: field timestamp/);
+    expect(() => parseSeriesCsv('e.csv', 'timestamp,value,label\n60,1,2\n', 'e')).toThrow(/e\.csv:line 2: field label: "2" must be 0 or 1/);
   });
   it('keeps every row of a file with repeated or backward timestamps, noting the repair', () => {
     const notes: string[] = [];
@@ -57,13 +57,30 @@ describe('series CSVs', () => {
 
 describe('series input validation', () => {
   it('rejects infinite values, times in the wrong unit, impossible dates and cut-short rows, naming the line and field', () => {
-    expect(() => parseSeriesCsv('a.csv', 'timestamp,value\n60,1e400\n', 'a')).toThrow('a.csv: line 2: field value: "1e400" is not a number');
-    expect(() => parseSeriesCsv('b.csv', 'timestamp,value\n60,Infinity\n', 'b')).toThrow('b.csv: line 2: field value: "Infinity" is not a number');
-    expect(() => parseSeriesCsv('c.csv', 'timestamp,value\n1700000000000000000,1\n', 'c')).toThrow(/c\.csv: line 2: field timestamp: "1700000000000000000": .* as unix seconds, outside 1970-2099 \(is it in nanoseconds\? that would be 2023-11-14T22:13:20\.000Z\)/);
-    expect(() => parseSeriesCsv('d.csv', 'timestamp,value\n2026-02-30T00:00:00Z,1\n', 'd')).toThrow('d.csv: line 2: field timestamp: "2026-02-30T00:00:00Z" is neither unix seconds nor ISO 8601');
-    expect(() => parseSeriesCsv('e.csv', 'timestamp,value\n2026-13-45T99:99Z,1\n', 'e')).toThrow(/e\.csv: line 2: field timestamp/);
-    expect(() => parseSeriesCsv('f.csv', 'timestamp,value\n60,1\n120', 'f')).toThrow('f.csv: line 3: 1 fields, header has 2');
+    expect(() => parseSeriesCsv('a.csv', 'timestamp,value\n60,1e400\n', 'a')).toThrow('a.csv:line 2: field value: "1e400" is not a number');
+    expect(() => parseSeriesCsv('b.csv', 'timestamp,value\n60,Infinity\n', 'b')).toThrow('b.csv:line 2: field value: "Infinity" is not a number');
+    expect(() => parseSeriesCsv('c.csv', 'timestamp,value\n1700000000000000000,1\n', 'c')).toThrow(/c\.csv:line 2: field timestamp: "1700000000000000000": .* as unix seconds, outside 1970-2099 \(is it in nanoseconds\? that would be 2023-11-14T22:13:20\.000Z\)/);
+    expect(() => parseSeriesCsv('d.csv', 'timestamp,value\n2026-02-30T00:00:00Z,1\n', 'd')).toThrow('d.csv:line 2: field timestamp: "2026-02-30T00:00:00Z" is neither unix seconds nor ISO 8601');
+    expect(() => parseSeriesCsv('e.csv', 'timestamp,value\n2026-13-45T99:99Z,1\n', 'e')).toThrow(/e\.csv:line 2: field timestamp/);
+    expect(() => parseSeriesCsv('f.csv', 'timestamp,value\n60,1\n120', 'f')).toThrow('f.csv:line 3: 1 fields, header has 2');
     expect(parseTimestamp('2024-02-29T00:00:00Z')).toBe(Date.UTC(2024, 1, 29));
+  });
+
+  it('follows --on-bad-row in a series folder: reject names the file, line and field; skip drops and counts the rows', async () => {
+    const dir = tmp();
+    const file = join(dir, 's.csv');
+    writeFileSync(file, 'timestamp,value\n60,1\n120,abc\n180\n240,4\n');
+    await expect(readSeriesDir(dir)).rejects.toThrow(`${file}:line 3: field value: "abc" is not a number`);
+    const badRows = new BadRows('skip');
+    const set = await readSeriesDir(dir, badRows);
+    expect(Array.from(set.series[0].values)).toEqual([1, 4]);
+    expect(badRows.skipped).toBe(2);
+    expect(badRows.examples).toEqual([`${file}:line 3: field value: "abc" is not a number`, `${file}:line 4: 1 fields, header has 2`]);
+  });
+
+  it('quotes a long bad value cut short', () => {
+    const long = '9'.repeat(3_000_000);
+    expect(() => parseSeriesCsv('g.csv', `timestamp,value\n60,${long}\n`, 'g')).toThrow(/^g\.csv:line 2: field value: "9{120}\.\.\. \(3000000 characters\)" is not a number$/);
   });
 
   it('reads a gzipped series with a byte-order mark', async () => {

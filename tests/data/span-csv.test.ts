@@ -89,6 +89,9 @@ describe('span CSV replay', () => {
     expect(badRows.skipped).toBe(2);
     expect(badRows.examples[1]).toBe(`${file}:line 4: empty span_id`);
     expect(Array.from(t.parent)).toEqual([-1, 0]);
+    // A long bad value is quoted cut short, not copied whole into the message.
+    writeFileSync(file, `trace_id,span_id,parent_id,service,start_ns,end_ns\nt1,s1,,gateway,${'x'.repeat(100_000)},1700000002000000000\n`);
+    await expect(readSpans(file)).rejects.toThrow(new RegExp(`^${file}:line 2: start_ns: not a number: x{120}\\.\\.\\. \\(100000 characters\\)$`));
   });
 });
 

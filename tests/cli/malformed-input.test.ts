@@ -1,0 +1,125 @@
+/**
+ * Malformed input as the CLI meets it: bad rows follow --on-bad-row for every series layout and are
+ * reported, a run that would score nothing is refused, a score file obeys the CSV rules, flag
+ * errors name the flag, and an error quotes a long value cut short. Needs dist/ (`npm test` builds).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = path.join(ROOT, 'dist/cli/faultline.js');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-malformed-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1', FAULTLINE_QUIET: '1' } });
+}
+
+const T0 = Date.UTC(2014, 3, 1);
+const time = (i: number) => new Date(T0 + i * 300_000).toISOString();
+/** A series of 300 five-minute points, `bad` replacing row i's line (1-based line i + 2). */
+function seriesRows(bad: Record<number, string> = {}): string[] {
+  return Array.from({ length: 300 }, (_, i) => bad[i] ?? `${time(i)},${100 + (i % 7)}`);
+}
+/** A folder holding s.csv with these rows (made once per name). */
+function seriesFolder(name: string, rows: string[]): string {
+  const dir = path.join(tmp, name);
+  if (existsSync(dir)) return dir;
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 's.csv'), ['timestamp,value', ...rows, ''].join('\n'));
+  return dir;
+}
+
+describe('detect and malformed series', () => {
+  it('skips bad rows of a series folder and of a long CSV under --on-bad-row skip, reporting count and reasons; stops on them by default', () => {
+    const folder = seriesFolder('nonnum', seriesRows({ 9: `${time(9)},abc` }));
+    const file = path.join(folder, 's.csv');
+    const rejected = cli(['detect', '--series', folder, '--detectors', 'ksigma', '--out', path.join(tmp, 'nonnum-reject'), '--no-progress']);
+    expect(rejected.status).toBe(2);
+    expect(rejected.stderr).toBe(`faultline: ${file}:line 11: field value: "abc" is not a number\n`);
+    const skipped = cli(['detect', '--series', folder, '--detectors', 'ksigma', '--out', path.join(tmp, 'nonnum-skip'), '--on-bad-row', 'skip', '--no-progress']);
+    expect(skipped.status, skipped.stderr).toBe(0);
+    expect(skipped.stdout).toMatch(/^1 series, 299 points/);
+    expect(skipped.stderr).toBe(`skipped 1 malformed rows, e.g.:\n  ${file}:line 11: field value: "abc" is not a number\n`);
+    expect(JSON.parse(readFileSync(path.join(tmp, 'nonnum-skip', 'metrics.json'), 'utf8')).notes).toEqual(['1 malformed rows skipped (--on-bad-row skip)']);
+
+    const long = path.join(tmp, 'long.csv');
+    writeFileSync(long, ['series,timestamp,value', ...seriesRows({ 9: `${time(9)},abc` }).map((r) => `s,${r}`), ''].join('\n'));
+    const fromLong = cli(['detect', '--series', long, '--detectors', 'ksigma', '--out', path.join(tmp, 'long-skip'), '--on-bad-row', 'skip', '--no-progress']);
+    expect(fromLong.status, fromLong.stderr).toBe(0);
+    expect(fromLong.stderr).toBe(`skipped 1 malformed rows, e.g.:\n  ${long}:line 11: value 'abc' is not a number\n`);
+  });
+
+  it('refuses to score nothing: series without rows, or --train-until after the last point', () => {
+    const empty = seriesFolder('header-only', []);
+    const none = cli(['detect', '--series', empty, '--detectors', 'ksigma', '--out', path.join(tmp, 'none'), '--no-progress']);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toBe(`faultline: ${empty}: no points to score: the series (s) hold no rows\n`);
+    const good = seriesFolder('good', seriesRows());
+    const late = cli(['detect', '--series', good, '--train-until', '2030-01-01T00:00:00Z', '--detectors', 'ksigma', '--out', path.join(tmp, 'late'), '--no-progress']);
+    expect(late.status).toBe(2);
+    expect(late.stderr).toBe(`faultline: no points to score: --train-until 2030-01-01T00:00:00Z is after the last point (${time(299)})\n`);
+    expect(existsSync(path.join(tmp, 'none')) || existsSync(path.join(tmp, 'late'))).toBe(false);
+  });
+
+  it('quotes a huge bad value cut short', () => {
+    const folder = seriesFolder('long-line', seriesRows({ 9: `${time(9)},${'9'.repeat(3_000_000)}` }));
+    const r = cli(['detect', '--series', folder, '--detectors', 'ksigma', '--out', path.join(tmp, 'long-line-out'), '--no-progress']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/line 11: field value: "9{120}\.\.\. \(3000000 characters\)" is not a number\n$/);
+    expect(r.stderr.length).toBeLessThan(400);
+  });
+
+  it('refuses a span CSV row that is not UTF-8, naming its line', () => {
+    const spans = path.join(tmp, 'nonutf8.csv');
+    const row = (id: string, service: string) => Buffer.from(`t1,${id},,${service},${Date.UTC(2023, 0, 29, 8, 43)},${Date.UTC(2023, 0, 29, 8, 43) + 10}\n`, 'latin1');
+    writeFileSync(spans, Buffer.concat([Buffer.from('trace_id,span_id,parent_id,service,start_ms,end_ms\n'), row('a', 'ts-auth'), row('b', 'ts-\xff\xfeauth')]));
+    const incidents = path.join(tmp, 'incidents.json');
+    writeFileSync(incidents, JSON.stringify([{ id: 'i1', start: '2023-01-29T08:42:30Z', end: '2023-01-29T08:45:00Z', rootCause: ['ts-auth'] }]));
+    const r = cli(['rca', '--spans', spans, '--incidents', incidents, '--rca', 'count', '--out', path.join(tmp, 'nonutf8-out'), '--no-progress']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`faultline: ${spans}:line 3: not UTF-8\n`);
+  });
+});
+
+describe('score files obey the CSV rules', () => {
+  const scores = (name: string, header: string, rows: string[]) => {
+    const f = path.join(tmp, name);
+    writeFileSync(f, [header, ...rows, ''].join('\n'));
+    return f;
+  };
+  const rows = seriesRows().map((r) => `s,${r.split(',')[0]},0.5,0,ksigma`);
+
+  it.each([
+    ['a row with more fields than the header', 'too-many.csv', 'series,timestamp,score,alarm,detector', rows.map((r, i) => (i === 99 ? `${r},x` : r)), ':line 101: 6 fields, header has 5'],
+    ['a column named twice', 'dup-header.csv', 'series,timestamp,score,alarm,alarm', rows, ':line 1: column "alarm" appears twice'],
+    ['a header without rows', 'header-only.csv', 'series,timestamp,score,alarm,detector', [], ': no score rows (only a header)'],
+  ])('refuses %s, naming the file (exit 2)', (_, name, header, lines, error) => {
+    const f = scores(name, header, lines);
+    const r = cli(['score', '--series', seriesFolder('good', seriesRows()), '--scores', f, '--out', path.join(tmp, `${name}-out`)]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`faultline: ${f}${error}\n`);
+  });
+});
+
+describe('flag errors name the flag', () => {
+  it('--train-until, --time-shift and a negative --duration', () => {
+    const trainUntil = cli(['detect', '--series', seriesFolder('good', seriesRows()), '--train-until', 'banana', '--detectors', 'ksigma', '--out', path.join(tmp, 'tu'), '--no-progress']);
+    expect(trainUntil.status).toBe(2);
+    expect(trainUntil.stderr).toMatch(/^faultline: --train-until: invalid duration or time 'banana'/);
+    const key = path.join(tmp, 'key');
+    expect(cli(['anonymise', '--new-key', key]).status).toBe(0);
+    const spans = path.join(tmp, 'spans.csv');
+    writeFileSync(spans, 'trace_id,span_id,parent_id,service,start_ms,end_ms\nt1,a,,auth,1700000000000,1700000000010\n');
+    const shift = cli(['anonymise', '--key-file', key, '--spans', spans, '--time-shift=banana', '--out', path.join(tmp, 'anon')]);
+    expect(shift.status).toBe(2);
+    expect(shift.stderr).toMatch(/^faultline: --time-shift: invalid value 'banana'/);
+    const duration = cli(['generate', '--scenario', 'default', '--duration', '-15m', '--out', path.join(tmp, 'gen')]);
+    expect(duration.status).toBe(2);
+    expect(duration.stderr).toBe("faultline: --duration: must be positive: '-15m'\n");
+  });
+});

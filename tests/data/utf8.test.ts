@@ -1,0 +1,105 @@
+/**
+ * Text inputs whose bytes are not UTF-8: decoding would make U+FFFD of them (a service named
+ * `ts-\uFFFD\uFFFDauth-service` that exists nowhere), so such a row is a bad row under
+ * --on-bad-row, and a header or a JSON file an error naming the line.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BadRows } from '../../common/bad-rows.js';
+import { readLines } from '../../common/text-lines.js';
+import { readSpans } from '../../data/span-csv.js';
+import { readMetrics } from '../../data/metric-csv.js';
+import { readLogs } from '../../data/log-csv.js';
+import { readSeriesCsv } from '../../data/series-csv.js';
+import { readLongKpiCsv } from '../../data/kpi-csv.js';
+import { readIncidentsFile } from '../../data/incidents-io.js';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'fl-utf8-'));
+/** Text with `\xff\xfe` (never UTF-8) where `@` stands. */
+const bytes = (text: string) => Buffer.concat(text.split('@').flatMap((part, i) => (i ? [Buffer.from([0xff, 0xfe]), Buffer.from(part)] : [Buffer.from(part)])));
+const file = (name: string, text: string | Buffer) => {
+  const f = join(dir(), name);
+  writeFileSync(f, typeof text === 'string' ? bytes(text) : text);
+  return f;
+};
+
+const SPAN_HEADER = 'trace_id,span_id,parent_id,service,start_ms,end_ms';
+const span = (id: string, service: string) => `t1,${id},,${service},1700000000000,1700000000010`;
+
+describe('bytes that are not UTF-8', () => {
+  it('make a span CSV row a bad row: reject names the file and line, skip counts it and reads the rest', async () => {
+    const f = file('spans.csv', [SPAN_HEADER, span('a', 'auth'), span('b', 'ts-@auth'), span('c', 'order'), ''].join('\n'));
+    await expect(readSpans(f)).rejects.toThrow(`${f}:line 3: not UTF-8`);
+    const badRows = new BadRows('skip');
+    const t = await readSpans(f, { badRows });
+    expect(t.length).toBe(2);
+    expect(t.strings.some((s) => s.includes('\uFFFD'))).toBe(false);
+    expect(badRows.examples).toEqual([`${f}:line 3: not UTF-8`]);
+  });
+
+  it('in a header are an error whatever the policy', async () => {
+    const f = file('spans.csv', [`${SPAN_HEADER}@`, span('a', 'auth')].join('\n'));
+    await expect(readSpans(f, { badRows: new BadRows('skip') })).rejects.toThrow(`${f}:line 1: not UTF-8`);
+  });
+
+  it('are told apart from valid text: a character split by a read chunk, quoted fields with doubled quotes', async () => {
+    const rows = [SPAN_HEADER, span('q', '"caf\u00e9 ""x"" \u00fc"')];
+    let length = Buffer.byteLength(rows.join('\n')) + 1;
+    for (let i = 0; length < (1 << 20) - 300; i++) length += rows[rows.push(span(`s${i}`, 'a')) - 1].length + 1;
+    // The first 1 MiB read ends `shift` bytes after the first byte of the é.
+    for (const shift of [0, 1, 2]) {
+      const name = `${'p'.repeat((1 << 20) - shift - length - 't1,z,,caf'.length)}caf\u00e9`;
+      const t = await readSpans(file('spans.csv', `${rows.join('\n')}\n${span('z', name)}\n`));
+      expect(t.length).toBe(rows.length);
+      expect(new Set(Array.from(t.service, (c) => t.strings[c]))).toEqual(new Set(['a', 'caf\u00e9 "x" \u00fc', name]));
+    }
+  });
+
+  it('make a row of a metric, log, series or long KPI CSV a bad row', async () => {
+    const metrics = file('m.csv', 'time,instance,cpu\n1700000000,a,1\n1700000060,@b,2\n');
+    await expect(readMetrics(metrics)).rejects.toThrow(`${metrics}:line 3: not UTF-8`);
+    const m = new BadRows('skip');
+    expect((await readMetrics(metrics, { badRows: m })).length).toBe(1);
+    expect(m.skipped).toBe(1);
+
+    const logs = file('l.csv', 'time,service,message\n1700000000000,a,ok\n1700000001000,a,caf@\n');
+    await expect(readLogs(logs)).rejects.toThrow(`${logs}:line 3: not UTF-8`);
+    const l = new BadRows('skip');
+    expect((await readLogs(logs, { badRows: l })).length).toBe(1);
+    expect(l.skipped).toBe(1);
+
+    const series = file('s.csv', 'timestamp,value\n60,1\n120,2@\n180,3\n');
+    await expect(readSeriesCsv(series, 's')).rejects.toThrow(`${series}:line 3: not UTF-8`);
+    const s = new BadRows('skip');
+    expect(Array.from((await readSeriesCsv(series, 's', undefined, s)).values)).toEqual([1, 3]);
+
+    const long = file('k.csv', 'series,timestamp,value\nx,60,1\nx@,120,2\n');
+    await expect(readLongKpiCsv(long, new BadRows())).rejects.toThrow(`${long}:line 3: not UTF-8`);
+    const k = new BadRows('skip');
+    expect((await readLongKpiCsv(long, k)).map((x) => x.id)).toEqual(['x']);
+    expect(k.skipped).toBe(1);
+  });
+
+  it('make an incidents CSV row a bad row, and an incidents JSON file an error naming the line', async () => {
+    const csv = file('i.csv', 'id,start,rootCause\ni1,1700000000000,auth\ni2,1700000600000,ts-@auth\n');
+    await expect(readIncidentsFile(csv, new BadRows())).rejects.toThrow(`${csv}:line 3: not UTF-8`);
+    const skip = new BadRows('skip');
+    expect((await readIncidentsFile(csv, skip)).map((i) => i.id)).toEqual(['i1']);
+    expect(skip.skipped).toBe(1);
+    const json = file('i.json', '[\n  {"id": "i1", "start": 1700000000000,\n   "rootCause": ["ts-@auth"]}\n]\n');
+    await expect(readIncidentsFile(json, new BadRows('skip'))).rejects.toThrow(`${json}:3: not UTF-8`);
+  });
+
+  it('make a text line a bad row', async () => {
+    const f = file('names.txt', 'alice\nb@b\ncarol');
+    await expect(async () => {
+      for await (const _ of readLines(f));
+    }).rejects.toThrow(`${f}:line 2: not UTF-8`);
+    const skip = new BadRows('skip');
+    const lines: string[] = [];
+    for await (const { line, lineNo } of readLines(f, skip)) lines.push(`${lineNo}:${line}`);
+    expect(lines).toEqual(['1:alice', '3:carol']);
+  });
+});
