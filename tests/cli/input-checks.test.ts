@@ -1,0 +1,84 @@
+/**
+ * What the CLI says about inputs that are well-formed but cannot give a result as they stand, and
+ * what it refuses to overwrite: each case runs the built CLI on a small span file. Needs dist/
+ * (`npm test` builds).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = path.join(ROOT, 'dist/cli/faultline.js');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-input-checks-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, CI: '1', FAULTLINE_QUIET: '1' } });
+}
+
+const T0 = Date.parse('2023-01-29T08:42:00Z');
+const HEADER = 'trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status';
+
+/** Span CSV rows: a gateway calling auth calling a database, one trace every 10 s for 5 minutes. */
+function spanRows(): string[] {
+  const rows: string[] = [];
+  for (let k = 0; k < 30; k++) {
+    const t = (T0 + k * 10_000) * 1e6;
+    const ns = (ms: number) => String(t + ms * 1e6);
+    rows.push(
+      `t${k},g${k},,gateway,gateway-1,/login,${ns(0)},${ns(300)},ok`,
+      `t${k},a${k},g${k},auth,auth-1,getToken,${ns(10)},${ns(290)},ok`,
+      `t${k},d${k},a${k},db,db-1,SELECT,${ns(20)},${ns(280)},${k > 20 ? 'error' : 'ok'}`,
+    );
+  }
+  return rows;
+}
+
+function write(name: string, text: string): string {
+  const file = path.join(tmp, name);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return file;
+}
+
+const spans = write('spans.csv', [HEADER, ...spanRows()].join('\n') + '\n');
+
+describe('fit --force', () => {
+  it('replaces the files an earlier fit wrote, never a file of the user', () => {
+    const dir = path.join(tmp, 'twin');
+    const yaml = write('twin/user_twin.yaml', 'mine\n');
+    const report = write('twin/fit-report.json', 'mine\n');
+    const refused = cli(['fit', '--spans', spans, '--out', yaml, '--force']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toBe(`faultline: --out ${yaml}: it is there and was not written by faultline; choose another path or move it away (--force never replaces a file faultline did not write)\n`);
+    expect(readFileSync(yaml, 'utf8')).toBe('mine\n');
+    expect(readFileSync(report, 'utf8')).toBe('mine\n');
+    expect(readdirSync(dir).sort()).toEqual(['fit-report.json', 'user_twin.yaml']);
+
+    const own = path.join(dir, 'own.yaml');
+    const ownReport = path.join(dir, 'own-report.json');
+    expect(cli(['fit', '--spans', spans, '--out', own, '--report', ownReport]).status).toBe(0);
+    const again = cli(['fit', '--spans', spans, '--out', own, '--report', ownReport]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/--out .*own\.yaml: it exists \(written by faultline\); choose another path, or pass --force to replace it/);
+    expect(cli(['fit', '--spans', spans, '--out', own, '--report', ownReport, '--force']).status).toBe(0);
+    // Without --report the report goes beside --out, where the user's fit-report.json stops the fit before anything is written.
+    const before = readFileSync(own, 'utf8');
+    const clash = cli(['fit', '--spans', spans, '--out', own, '--force']);
+    expect(clash.status).toBe(2);
+    expect(clash.stderr).toMatch(/--report .*fit-report\.json: it is there and was not written by faultline/);
+    expect(readFileSync(own, 'utf8')).toBe(before);
+    expect(readFileSync(report, 'utf8')).toBe('mine\n');
+  });
+
+  it('names the file that stands where a folder of --out would be', () => {
+    const file = write('plain.txt', 'x');
+    const r = cli(['fit', '--spans', spans, '--out', path.join(file, 'twin.yaml')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`faultline: --out ${path.join(file, 'twin.yaml')}: a parent is a file, not a folder (${file})\n`);
+    expect(existsSync(file)).toBe(true);
+  });
+});
