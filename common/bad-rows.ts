@@ -39,6 +39,11 @@ export class BadRows {
   }
 }
 
+/** What stderr says of the rows skipped: their count and the first reasons ('' when none were). */
+export function skippedRowsMessage(skipped: number, examples: readonly string[]): string {
+  return skipped ? `skipped ${skipped} malformed rows, e.g.:\n${examples.map((e) => `  ${e}\n`).join('')}` : '';
+}
+
 export function parseBadRowPolicy(value: string | undefined): BadRowPolicy {
   if (value === undefined) return 'reject';
   if ((BAD_ROW_POLICIES as readonly string[]).includes(value)) return value as BadRowPolicy;

@@ -195,6 +195,7 @@ export function availableInputs(spec: SourceSpec): Set<InputKind> {
 export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<Telemetry> {
   const parts = resolveParts(spec);
   const badRows = opts.badRows ?? new BadRows('reject');
+  const skippedBefore = badRows.skipped;
   const spanOpts = { badRows, ...(opts.columns ? { columns: opts.columns } : {}), ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}) };
   const timings: Record<string, number> = {};
   const notes: string[] = [];
@@ -307,6 +308,9 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     logs = sets.logs;
     baselineLogs = sets.baselineLogs;
   }
+
+  // The count only: the reasons quote the input, and go to stderr alone.
+  if (badRows.skipped > skippedBefore) notes.push(`${badRows.skipped - skippedBefore} malformed rows skipped (--on-bad-row skip)`);
 
   const firstIncident = incidents.length ? incidents.reduce((m, i) => Math.min(m, i.start), Infinity) : undefined;
   const dataStart = truth?.start ?? firstSeriesTime(series);

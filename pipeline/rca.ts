@@ -1,8 +1,8 @@
 /**
  * `faultline rca`: RCA methods only, over one data set's incidents (trees built from its message
  * log, or replayed spans). Writes ranking.json (every incident's ranked candidates; byte-identical
- * for the same inputs) and metrics.json (AC@k, Avg@5, MRR, PR@k overall and by type, and the
- * measured mean compute time per incident).
+ * for the same inputs) and metrics.json (AC@k, Avg@5, MRR, PR@k overall and by type, the measured
+ * mean compute time per incident, and the notes of reading the inputs).
  */
 import path from 'node:path';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
@@ -54,6 +54,9 @@ export interface RcaResult {
   /** Per gated method below its bar: the incidents it missed at rank 1. */
   misses: { method: string; missed: { id: string; type?: string; rootCause: string[]; top?: string; rank: number }[] }[];
   files: { ranking: string; metrics: string; parquet: string[] };
+  /** Malformed rows skipped (`onBadRow: 'skip'`) and the first reasons, which quote the input. */
+  skippedRows: number;
+  badRowExamples: string[];
 }
 
 export const RANKING_FILE = 'ranking.json';
@@ -131,6 +134,7 @@ export async function rca(opts: RcaOptions): Promise<RcaResult> {
       spans: telemetry.spans.length,
       baselineSpans: telemetry.baseline?.length ?? null,
       incidents: telemetry.incidents.length,
+      notes: telemetry.notes,
       ...(telemetry.treeStats ? { trees: telemetry.treeStats } : {}),
       ...(gate !== undefined ? { gate: { minAc1: 'best' in gate ? gate.best : gate.methods, passed: judged.passed, message: judged.message } } : {}),
       algorithms: Object.fromEntries(results.map((r) => [r.name, r.metrics])),
@@ -154,6 +158,8 @@ export async function rca(opts: RcaOptions): Promise<RcaResult> {
       gate: judged,
       misses,
       files,
+      skippedRows: badRows.skipped,
+      badRowExamples: badRows.examples,
     };
   } finally {
     progress.stop();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { OPERATION_MODES, type OperationMode } from '../../anonymise/pseudonymise.js';
-import { parseBadRowPolicy } from '../../common/bad-rows.js';
+import { parseBadRowPolicy, skippedRowsMessage } from '../../common/bad-rows.js';
 import { EXIT, UsageError } from '../../common/errors.js';
 import { MESSAGE_FORMATS, type MessageFormat } from '../../sim/formats.js';
 import type { NumericTimeUnit } from '../../common/instant.js';
@@ -115,9 +115,7 @@ export const anonymiseCommand: CommandModule<object, AnonymiseArgs> = {
       }),
     });
     for (const [file, { rows, files }] of Object.entries(report.outputs)) process.stdout.write(`${out}/${file}: ${rows} rows${files !== undefined ? ` in ${files} files` : ''}\n`);
-    if (report.badRows.skipped) {
-      process.stderr.write(`skipped ${report.badRows.skipped} malformed rows, e.g.:\n${badRowExamples.map((e) => `  ${e}\n`).join('')}`);
-    }
+    process.stderr.write(skippedRowsMessage(report.badRows.skipped, badRowExamples));
     process.stdout.write(`times ${report.times}; what changed and what was kept: ${out}/${ANONYMISE_REPORT} (key fingerprint ${report.keyFingerprint})\n`);
   },
 };

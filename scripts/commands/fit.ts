@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
+import { skippedRowsMessage } from '../../common/bad-rows.js';
 import { UsageError } from '../../common/errors.js';
 import { readingOf, withFlags, withOption, type SourceArgs } from './options.js';
 
@@ -49,7 +50,7 @@ export const fitCommand: CommandModule<object, FitArgs> = {
       ...readingOf(argv),
       ...(argv.name !== undefined ? { name: argv.name } : {}),
     });
-    if (twin.skippedRows) process.stderr.write(`skipped ${twin.skippedRows} malformed rows, e.g.:\n${twin.badRowExamples.map((x) => `  ${x}\n`).join('')}`);
+    process.stderr.write(skippedRowsMessage(twin.skippedRows, twin.badRowExamples));
     const fit = await fitReport(twin.spans, twin.scenario, twin.estimates, { seed: argv.seed });
     const contents = [twin.yaml, JSON.stringify(fit, null, 1) + '\n', renderFitReport(fit, path.resolve(argv.out))];
     writeOutputFiles(files.map((f, k) => ({ ...f, content: contents[k]! })), output);

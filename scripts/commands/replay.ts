@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { skippedRowsMessage } from '../../common/bad-rows.js';
 import { given, readingOf, requireData, secondsFlag, SOURCE_FLAGS, sourceOf, splitSpecs, withFlags, withOption, type SourceArgs } from './options.js';
 
 interface ReplayArgs extends SourceArgs {
@@ -48,7 +49,7 @@ export const replayCommand: CommandModule<object, ReplayArgs> = {
       }),
     });
     process.stdout.write(`replayed ${Object.entries(res.read).map(([k, v]) => `${k}=${[v].flat().join(',')}`).join(' ')}\n`);
-    if (res.skippedRows) process.stderr.write(`skipped ${res.skippedRows} malformed rows, e.g.:\n${res.badRowExamples.map((e) => `  ${e}\n`).join('')}`);
+    process.stderr.write(skippedRowsMessage(res.skippedRows, res.badRowExamples));
     const { printSummary } = await import('./summary-lines.js');
     printSummary(res.summary, argv.out);
     if (!res.gatePassed) {

@@ -82,3 +82,19 @@ describe('fit --force', () => {
     expect(existsSync(file)).toBe(true);
   });
 });
+
+const incidents = write('incidents.json', JSON.stringify([{ id: 'i1', start: '2023-01-29T08:44:00Z', end: '2023-01-29T08:46:00Z', rootCause: ['db'] }]));
+const metricsJson = (out: string) => JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+
+describe('rca --on-bad-row skip', () => {
+  it('says how many rows it skipped and why, as replay does, and keeps the count in its notes', () => {
+    const rows = spanRows();
+    rows[4] = 't1,a1,g1,auth,auth-1';
+    const bad = write('bad-row.csv', [HEADER, ...rows].join('\n') + '\n');
+    const out = path.join(tmp, 'skip');
+    const r = cli(['rca', '--spans', bad, '--incidents', incidents, '--rca', 'count', '--out', out, '--on-bad-row', 'skip', '--no-progress']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(`skipped 1 malformed rows, e.g.:\n  ${bad}:line 6: 5 fields, header has 9\n`);
+    expect(metricsJson(out).notes).toEqual(['1 malformed rows skipped (--on-bad-row skip)']);
+  });
+});
