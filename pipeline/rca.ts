@@ -15,7 +15,7 @@ import { scoreRankings, type RcaMetrics } from '../scores/rca.js';
 import { judgeGate, parseAcGate, type AcGate, type GateResult } from '../scores/gate.js';
 import type { TreeStats } from '../trees/calls.js';
 import { evaluate } from './evaluate.js';
-import { availableInputs, inputMapping, loadSource, type InputMapping, type SourceSpec } from './load.js';
+import { availableInputs, inputMapping, loadSource, noteUnscoredIncidents, type InputMapping, type SourceSpec } from './load.js';
 import { checkInputs, closeMethods, inputsRead, resolveMethods } from './methods.js';
 import { writeItemsParquet } from '../reports/results-parquet.js';
 
@@ -84,6 +84,9 @@ export async function rca(opts: RcaOptions): Promise<RcaResult> {
       ...(opts.windowMs !== undefined ? { windowMs: opts.windowMs } : {}),
     });
     if (!telemetry.incidents.length) throw new UsageError(`no incidents to explain: give --incidents (or a data set with truth.json or incidents.json)`);
+    const given = telemetry.read.incidents ?? telemetry.read.truth ?? 'the incidents';
+    if (telemetry.incidents.every((i) => i.rootCause.length === 0)) throw new UsageError(`${given}: no incident has a root cause (rootCause: [service...]): rca has nothing to score its rankings against`);
+    noteUnscoredIncidents(telemetry);
     progress.note(`read ${telemetry.spans.length} spans and ${telemetry.incidents.length} incidents`);
     const name = opts.in ? path.basename(path.resolve(opts.in)) : 'data';
     const { item, rankings } = await evaluate(

@@ -98,3 +98,58 @@ describe('rca --on-bad-row skip', () => {
     expect(metricsJson(out).notes).toEqual(['1 malformed rows skipped (--on-bad-row skip)']);
   });
 });
+
+describe('incidents that cannot be scored', () => {
+  it('names the incidents without a root cause, and refuses when none has one', () => {
+    const some = write('some-causes.json', JSON.stringify([
+      { id: 'i1', start: '2023-01-29T08:44:00Z', rootCause: ['db'] },
+      { id: 'i2', start: '2023-01-29T08:45:00Z' },
+      { id: 'i3', start: '2023-01-29T08:46:00Z', rootCause: [] },
+    ]));
+    const out = path.join(tmp, 'some-causes');
+    const r = cli(['rca', '--spans', spans, '--incidents', some, '--rca', 'count', '--out', out, '--no-progress']);
+    expect(r.status).toBe(0);
+    const note = '2 of 3 incidents have no root cause (rootCause), so they are ranked but not scored: i2, i3';
+    expect(r.stderr).toBe(`faultline: warning: ${note}\n`);
+    expect(metricsJson(out).notes).toEqual([note]);
+    expect(metricsJson(out).algorithms.count).toMatchObject({ incidents: 1, unscored: 2 });
+
+    const none = write('no-causes.json', JSON.stringify([{ id: 'i1', start: '2023-01-29T08:44:00Z' }]));
+    const refused = cli(['rca', '--spans', spans, '--incidents', none, '--rca', 'count', '--out', path.join(tmp, 'no-causes'), '--no-progress']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toBe(`faultline: ${none}: no incident has a root cause (rootCause: [service...]): rca has nothing to score its rankings against\n`);
+    expect(existsSync(path.join(tmp, 'no-causes'))).toBe(false);
+  });
+
+  it("names each incident whose window holds no spans, with the spans' time, in rca and replay", () => {
+    const later = write('later.json', JSON.stringify([
+      { id: 'i1', start: '2023-01-29T08:44:00Z', rootCause: ['db'] },
+      { id: 'i2', start: '2024-06-01T00:00:00Z', rootCause: ['db'] },
+    ]));
+    const note =
+      '1 of 2 incidents have no spans in their window, so their rankings have nothing to go on: i2 (2024-06-01T00:00:00.000Z - 2024-06-01T00:05:00.000Z); ' +
+      'the spans read run from 2023-01-29T08:42:00.000Z to 2023-01-29T08:46:50.300Z';
+    const out = path.join(tmp, 'later');
+    const r = cli(['rca', '--spans', spans, '--incidents', later, '--rca', 'count', '--out', out, '--no-progress']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(`faultline: warning: ${note}\n`);
+    expect(metricsJson(out).notes).toEqual([note]);
+    const replayed = path.join(tmp, 'later-replay');
+    const rr = cli(['replay', '--spans', spans, '--incidents', later, '--rca', 'count', '--out', replayed, '--no-progress']);
+    expect(rr.status).toBe(0);
+    expect(rr.stderr).toBe(`faultline: warning: ${note}\n`);
+    const results = JSON.parse(readFileSync(path.join(replayed, 'results.json'), 'utf8'));
+    expect(results.items[0].notes).toEqual([note]);
+    expect(JSON.parse(readFileSync(path.join(replayed, 'summary.json'), 'utf8')).items[0].notes).toEqual([note]);
+    expect(readFileSync(path.join(replayed, 'summary.md'), 'utf8')).toContain(`Notes:\n\n- replay:data: ${note}\n`);
+  });
+
+  it('refuses spans that hold none at all, in rca and replay', () => {
+    const empty = write('header-only.csv', `${HEADER}\n`);
+    for (const command of ['rca', 'replay']) {
+      const r = cli([command, '--spans', empty, '--incidents', incidents, '--rca', 'count', '--out', path.join(tmp, `empty-${command}`), '--no-progress']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`faultline: ${empty}: no spans: the methods that read spans have nothing to rank\n`);
+    }
+  });
+});
