@@ -153,3 +153,21 @@ describe('incidents that cannot be scored', () => {
     }
   });
 });
+
+describe('run', () => {
+  it('says which fault of a scenario lies outside the run and is not injected, and keeps it in the results', () => {
+    const scenario = write(
+      'suite/late.yaml',
+      [`extends: ${path.join(ROOT, 'scenarios/fault-base.yaml')}`, 'description: a fault after the end', 'duration: 30m', 'faults:', '  - { type: cpu-saturation, target: { service: card-auth-service }, start: 1h, duration: 5m, severity: 0.9 }'].join('\n') + '\n',
+    );
+    const suite = write('suite/suite.yaml', `name: late\nscenarios: [${scenario}]\nseeds: [1]\ndetectors: [ksigma]\nrca: [count]\n`);
+    const out = path.join(tmp, 'late-run');
+    const r = cli(['run', '--suite', suite, '--out', out, '--no-progress', '--workers', '1']);
+    expect(r.status).toBe(0);
+    const note = 'fault f1-cpu-saturation (2026-01-05T10:00:00.000Z - 2026-01-05T10:05:00.000Z) lies outside the run (2026-01-05T09:00:00.000Z - 2026-01-05T09:30:00.000Z): not injected';
+    expect(r.stderr).toBe(`faultline: warning: late.yaml@1: ${note}\n`);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+    expect(results.items[0].notes).toEqual([note]);
+    expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toContain(`- late.yaml@1: ${note}`);
+  }, 60_000);
+});
