@@ -170,4 +170,20 @@ describe('run', () => {
     expect(results.items[0].notes).toEqual([note]);
     expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toContain(`- late.yaml@1: ${note}`);
   }, 60_000);
+
+  it("names the suite file, line and item of a method it cannot resolve; a flag's as the flag's", () => {
+    const suite = write('suite/bad-method.yaml', `name: bad
+scenarios: [faults/database-slow]
+detectors:
+  - ksigma
+  - nosuchdetector
+rca: [count]
+`);
+    const r = cli(['run', '--suite', suite, '--out', path.join(tmp, 'bad-method'), '--no-progress']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^faultline: ${suite}:5: detectors\\[1\\]: unknown detector "nosuchdetector": built-ins are `));
+    const flag = cli(['run', '--suite', suite, '--detectors', 'nosuchdetector', '--out', path.join(tmp, 'bad-method'), '--no-progress']);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toMatch(/^faultline: unknown detector "nosuchdetector": built-ins are /);
+  });
 });
