@@ -264,6 +264,7 @@ describe('message values of the wrong type', () => {
     const table = arrow.tableFromArrays({ bizSeqNo: ['B1'], sendTime: Float64Array.from([T]) });
     const bytes = Buffer.from(arrow.tableToIPC(table, 'file'));
     const cut = write('cut.arrow', bytes.subarray(0, bytes.length - 40));
-    await expect(collect(cut)).rejects.toThrow(`${cut}: not a readable Arrow IPC file`);
+    // Named as cut short, as a generated data set's Arrow file is, not with the Arrow reader's internals.
+    await expect(collect(cut)).rejects.toThrow(`${cut}: the Arrow file is truncated (${bytes.length - 40} bytes, no ARROW1 footer): written incompletely or cut short`);
   });
 });
