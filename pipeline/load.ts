@@ -196,7 +196,7 @@ export function availableInputs(spec: SourceSpec): Set<InputKind> {
 export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<Telemetry> {
   const parts = resolveParts(spec);
   const badRows = opts.badRows ?? new BadRows('reject');
-  const skippedBefore = badRows.skipped;
+  const skippedAtStart = badRows.skipped;
   const spanOpts = { badRows, ...(opts.columns ? { columns: opts.columns } : {}), ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}) };
   const timings: Record<string, number> = {};
   const notes: string[] = [];
@@ -235,6 +235,7 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
   let treeStats: TreeStats | undefined;
   if (wantSpans && parts.spans) {
     read.spans = parts.spans;
+    const skippedBefore = badRows.skipped;
     spans = await timed(timings, 'spans', `reading spans from ${parts.spans.join(', ')}`, () =>
       loadSpans(parts.spans!, { ...spanOpts, stats: spanStats, ...(nearIncidents ? { keep: nearIncidents } : {}) }),
     );
@@ -314,7 +315,7 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
   }
 
   // The count only: the reasons quote the input, and go to stderr alone.
-  if (badRows.skipped > skippedBefore) notes.push(`${badRows.skipped - skippedBefore} malformed rows skipped (--on-bad-row skip)`);
+  if (badRows.skipped > skippedAtStart) notes.push(`${badRows.skipped - skippedAtStart} malformed rows skipped (--on-bad-row skip)`);
   // Per input read: with metrics and no spans, a window without spans is no problem.
   const ranked: WindowInput[] = [];
   if (wantSpans && (parts.spans || parts.messages)) ranked.push(spanInput(spans, nearIncidents !== undefined));

@@ -79,7 +79,7 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
     const generated = performance.now() - t0;
     const telemetry = await loadSource(traced ? tracedSource(data, need) : { in: data }, { need });
     telemetry.timings = { generate: generated, ...telemetry.timings };
-    // What generate says of the scenario (a fault outside the run, not injected), as `generate` says it, and kept with the item's results.
+    // Said as `generate` says it (a fault outside the run is not injected), and kept with the item's results.
     for (const w of warnings) process.stderr.write(`faultline: warning: ${item.key}: ${w}\n`);
     telemetry.notes.unshift(...warnings);
     const { item: result } = await evaluate(
