@@ -1,7 +1,8 @@
 /**
  * Where faultline writes: an `--out` folder that is new, empty, or one faultline wrote before. A
  * marker file (OUTPUT_MARKER) lists what faultline wrote there; anything else in the folder is the
- * user's and is never deleted or overwritten.
+ * user's and is never deleted or overwritten. Files named one by one rather than a folder (fit's
+ * scenario and report) follow the same rule: their folder's marker lists them (writeOutputFiles).
  *
  * An output is built whole in a staging folder inside the target (`.faultline-tmp-<pid>-...`),
  * then each entry is renamed into place (one atomic rename each), the marker next, and the commit
@@ -18,7 +19,7 @@
  * FAULTLINE_CRASH_BEFORE_RENAME=n kills the process (SIGKILL) just before the n-th rename of a
  * publish: the crash tests use it to stop a run at every step.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
 import { UsageError } from './errors.js';
@@ -109,11 +110,70 @@ export function claimEntry(out: string, name: string, opts: OutputOptions): stri
   if (!marker?.entries.includes(name)) {
     if (existsSync(dir)) throw new UsageError(`--out ${out}: ${name} is there and was not written by faultline; move it away (--force never replaces a file faultline did not write)`);
     mkdirSync(target, { recursive: true });
-    const claimed: Marker = { tool: 'faultline', command: opts.command, entries: [...(marker?.entries ?? []), name].sort(), bytes: marker?.bytes ?? {} };
-    writeFileAtomic(path.join(target, OUTPUT_MARKER), JSON.stringify(claimed, null, 1) + '\n');
+    listInMarker(target, marker, name, opts.command);
   }
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** Adds `name` to the marker of `dir` (written before the entry itself, so nothing of ours is ever unlisted). */
+function listInMarker(dir: string, marker: Marker | undefined, name: string, command: string): void {
+  // A size recorded for an earlier entry of that name no longer holds.
+  const { [name]: _old, ...bytes } = marker?.bytes ?? {};
+  const listed: Marker = { tool: 'faultline', command, entries: [...new Set([...(marker?.entries ?? []), name])].sort(), bytes };
+  writeFileAtomic(path.join(dir, OUTPUT_MARKER), JSON.stringify(listed, null, 1) + '\n');
+}
+
+/** A file a command writes where the user names it, and the flag that names it. */
+export interface OutputFile {
+  flag: string;
+  path: string;
+  content: string;
+}
+
+/**
+ * Checks that files named by the user rather than a folder (fit's scenario YAML and its report)
+ * may be written, before any long work starts. A file there already is replaced only with `force`,
+ * and only when faultline wrote it (its folder's marker lists it); any other is the user's.
+ */
+export function checkOutputFiles(files: readonly Omit<OutputFile, 'content'>[], opts: OutputOptions): void {
+  for (const { flag, path: file } of files) {
+    checkParents(flag, file);
+    const st = lstatSync(file, { throwIfNoEntry: false });
+    if (!st) continue;
+    const ours = st.isFile() && readMarker(path.dirname(path.resolve(file)))?.entries.includes(path.basename(file));
+    if (!ours) throw new UsageError(`${flag} ${file}: it is there and was not written by faultline; choose another path or move it away (--force never replaces a file faultline did not write)`);
+    if (!opts.force) throw new UsageError(`${flag} ${file}: it exists (written by faultline); choose another path, or pass --force to replace it`);
+  }
+}
+
+/**
+ * Writes each file whole (atomically), listed first in its folder's marker, so that a later
+ * `force` may replace it and nothing else (checkOutputFiles, checked again here).
+ */
+export function writeOutputFiles(files: readonly OutputFile[], opts: OutputOptions): void {
+  checkOutputFiles(files, opts);
+  for (const file of files) {
+    const dir = path.dirname(path.resolve(file.path));
+    const name = path.basename(file.path);
+    mkdirSync(dir, { recursive: true });
+    const marker = readMarker(dir);
+    if (!marker?.entries.includes(name) || marker.bytes?.[name] !== undefined) listInMarker(dir, marker, name, opts.command);
+    writeFileAtomic(file.path, file.content);
+  }
+}
+
+/** Refuses a path whose folder cannot be made because a parent of it is a file. */
+function checkParents(flag: string, file: string): void {
+  for (let dir = path.dirname(path.resolve(file)); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    try {
+      if (!statSync(dir).isDirectory()) throw new UsageError(`${flag} ${file}: a parent is a file, not a folder (${dir})`);
+      return;
+    } catch (err) {
+      // Missing, or under a file: the file is further up.
+      if (!['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    }
+  }
 }
 
 /**
@@ -127,6 +187,7 @@ export function checkOutputDir(out: string, opts: OutputOptions): { previous: st
     const rel = path.relative(target, path.resolve(input));
     if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) throw new UsageError(`--out ${out} holds the input ${input}: choose another folder`);
   }
+  checkParents('--out', out);
   if (!existsSync(target)) return { previous: [], foreign: [] };
   if (!lstatSync(target).isDirectory()) throw new UsageError(`--out ${out} is a file, not a folder`);
   const marker = readMarker(target);

@@ -17,7 +17,7 @@
  * naming the plugin and the item (series or incident) it was working on. docs/plugins.md.
  */
 import { z } from 'zod';
-import { FaultlineError, preview } from './errors.js';
+import { FaultlineError, isInternalError, preview } from './errors.js';
 
 /** The kinds of telemetry a method can read. */
 export const INPUT_KINDS = ['kpis', 'spans', 'metrics', 'logs'] as const;
@@ -114,6 +114,8 @@ export const DEFAULT_PLUGIN_LIMITS: Readonly<PluginLimits> = {
 export interface ResolveOptions {
   /** Limits for external plugins (defaults: DEFAULT_PLUGIN_LIMITS); built-ins ignore them. */
   limits?: Partial<PluginLimits>;
+  /** Where the k-th spec was written (a suite file's line and item), to put before its errors. */
+  placeOf?: (k: number) => string;
 }
 
 /** Longest delay a Node timer keeps (about 24.8 days); a longer one would fire at once. */
@@ -220,14 +222,25 @@ export class Registry<Instance> {
    * `available` is not given), drops repeats, and resolves each spec.
    */
   async resolveAll(specs: readonly string[], available?: ReadonlySet<InputKind>, opts: ResolveOptions = {}): Promise<Resolved<Instance>[]> {
-    const expanded: string[] = [];
-    for (const spec of specs) {
+    // Each spec once, with the index of the spec it came from.
+    const expanded = new Map<string, number>();
+    const add = (spec: string, k: number) => {
+      if (!expanded.has(spec)) expanded.set(spec, k);
+    };
+    specs.forEach((spec, k) => {
       if (spec.trim() === 'all') {
-        for (const p of this.builtIns) if (!available || missingInputs(p, available) === undefined) expanded.push(p.name);
-      } else expanded.push(spec.trim());
-    }
+        for (const p of this.builtIns) if (!available || missingInputs(p, available) === undefined) add(p.name, k);
+      } else add(spec.trim(), k);
+    });
     const out: Resolved<Instance>[] = [];
-    for (const spec of [...new Set(expanded)]) out.push(await this.resolve(spec, opts));
+    for (const [spec, k] of expanded) {
+      try {
+        out.push(await this.resolve(spec, opts));
+      } catch (err) {
+        if (!opts.placeOf || isInternalError(err)) throw err;
+        throw new PluginSpecError(`${opts.placeOf(k)}: ${(err as Error).message}`, { cause: err });
+      }
+    }
     return out;
   }
 

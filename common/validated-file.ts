@@ -101,27 +101,63 @@ export function validateDocument<S extends z.ZodType>(doc: ParsedDocument, schem
   throw new FileError(doc.file, formatFieldPath(path) || '(top level)', issue.message, doc.lineOf(path)?.line);
 }
 
-/** Parses JSON text fast; a syntax error names its line and column. */
-export function parseJsonText(text: string, file: string): unknown {
+/**
+ * Parses JSON text fast. A syntax error says `file: line L, column C: not valid JSON (reason at
+ * "text there…")` on one line: V8's reason without its own quote of the input, which may run over
+ * lines, nor its offset. `firstLine`: the file's line the text starts on (an item line of a
+ * results file).
+ */
+export function parseJsonText(text: string, file: string, firstLine = 1): unknown {
   const clean = stripBom(text);
   try {
     return JSON.parse(clean);
   } catch (err) {
     const message = (err as Error).message;
-    // V8 often says where ("... at position 12"); a text cut short ends at its end.
-    const m = /(?: in JSON)? at position (\d+)/.exec(message);
-    const end = /^Unexpected end of JSON input/.test(message);
-    if (m || end) {
-      const at = m ? Number(m[1]) : clean.length;
-      const lineStart = clean.lastIndexOf('\n', at - 1) + 1;
-      let line = 1;
-      for (let i = clean.indexOf('\n'); i >= 0 && i < at; i = clean.indexOf('\n', i + 1)) line++;
-      throw new FileError(file, '', `not valid JSON at column ${at - lineStart + 1}: ${m ? message.slice(0, m.index) : message}`, line);
+    const position = /at position (\d+)/.exec(message);
+    // A text cut short is pointed at where it stops, not past its last line break.
+    const at = Math.min(position ? Number(position[1]) : /^Unexpected end of JSON input/.test(message) ? Infinity : firstBadOffset(clean), clean.trimEnd().length);
+    let line = firstLine;
+    let lineStart = 0;
+    for (let i = clean.indexOf('\n'); i >= 0 && i < at; i = clean.indexOf('\n', i + 1)) {
+      line++;
+      lineStart = i + 1;
     }
-    // Else YAML finds the line (JSON is YAML; the YAML parser recurses per level, hence the depth check).
-    if (jsonDepth(clean) <= MAX_LINE_LOOKUP_DEPTH) parseYamlText(clean, file);
-    throw new FileError(file, '', `not valid JSON: ${message}`);
+    const reason = message.replace(/, (\.\.\.)?".*$/s, '').replace(/ (in JSON )?at position \d+.*$/s, '');
+    const rest = clean.slice(at).split(/\r?\n/)[0]!;
+    const near = rest ? ` at "${rest.slice(0, QUOTED)}${rest.length > QUOTED ? '…' : ''}"` : '';
+    throw new FileError(file, `line ${line}, column ${at - lineStart + 1}`, `not valid JSON (${oneLine(reason + near)})`);
   }
+}
+
+/** Characters of the input an error quotes. */
+const QUOTED = 24;
+
+/** Control characters escaped, so that a message stays on one line. */
+const oneLine = (text: string) => text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+
+/**
+ * Where JSON.parse first fails on `text`, for the errors V8 gives no position for ("Unexpected
+ * token"): the longest prefix it reads as cut short rather than as wrong. Only on a failure.
+ */
+function firstBadOffset(text: string): number {
+  const cutShort = (prefix: string) => {
+    try {
+      JSON.parse(prefix);
+      return true;
+    } catch (err) {
+      const message = (err as Error).message;
+      const position = /at position (\d+)/.exec(message);
+      return /^Unexpected end of JSON input/.test(message) || (position !== null && Number(position[1]) >= prefix.length);
+    }
+  };
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (cutShort(text.slice(0, mid))) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** Nesting deeper than this is not re-read as YAML for a field's line (its parser recurses per level). */

@@ -22,6 +22,7 @@ type CsvColumn = (typeof CSV_COLUMNS)[number];
 /** Times are unix ms or ISO 8601 (UTC when no zone is given); a missing end means start + 5 minutes. */
 export async function readIncidentsCsv(file: string, badRows: BadRows): Promise<Incident[]> {
   const out: Incident[] = [];
+  const lineOf = new Map<string, number>();
   let index: Record<CsvColumn, number> | null = null;
   let width = 0;
   for await (const { fields, lineNo } of readCsvRecords(file, badRows)) {
@@ -53,11 +54,14 @@ export async function readIncidentsCsv(file: string, badRows: BadRows): Promise<
             ? `${instantProblem(start, 'ms') ? 'start' : 'end'}: ${instantProblem(start, 'ms') || instantProblem(end, 'ms')}`
             : !(end > start)
             ? 'end must be after start'
-            : '';
+            : lineOf.has(field('id'))
+              ? `id "${field('id')}" is also on line ${lineOf.get(field('id'))}: incident ids must be unique`
+              : '';
     if (problem) {
       badRows.report(file, place, problem);
       continue;
     }
+    lineOf.set(field('id'), lineNo);
     const incident: Incident = { id: field('id'), start, end, rootCause: field('rootCause').split(';').map((s) => s.trim()).filter(Boolean) };
     if (field('rootCauseInstance')) incident.rootCauseInstance = field('rootCauseInstance');
     if (field('type')) incident.type = field('type');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { instantProblem, parseInstant } from '../common/instant.js';
-import { FileError, readJsonFile } from '../common/validated-file.js';
+import { FileError, parseYamlText, readJsonFile, readText } from '../common/validated-file.js';
 import type { Truth } from '../sim/formats.js';
 import type { Incident } from './types.js';
 
@@ -30,7 +30,7 @@ function toMs(v: number | string): number {
  * rootCauseInstance?}`, times as unix ms or ISO 8601; a missing end means start + 5 minutes.
  */
 export async function readIncidents(path: string): Promise<Incident[]> {
-  return readJsonFile(path, incidentsSchema, 'incidents file').map((d, i) => {
+  const incidents = readJsonFile(path, incidentsSchema, 'incidents file').map((d, i) => {
     const start = toMs(d.start);
     const end = d.end === undefined ? start + DEFAULT_INCIDENT_MS : toMs(d.end);
     if (!Number.isFinite(start)) throw new FileError(path, `[${i}].start`, `not unix ms or ISO 8601: ${JSON.stringify(d.start)}`);
@@ -45,6 +45,18 @@ export async function readIncidents(path: string): Promise<Incident[]> {
     if (d.type !== undefined) incident.type = d.type;
     return incident;
   });
+  const first = new Map<string, number>();
+  incidents.forEach(({ id }, k) => {
+    const i = first.get(id);
+    if (i === undefined) {
+      first.set(id, k);
+      return;
+    }
+    // Rankings and scores are keyed by id: two incidents of one id would be told apart by nothing.
+    const doc = parseYamlText(readText(path), path);
+    throw new FileError(path, `[${k}].id`, `${JSON.stringify(id)} is also the id of [${i}] (line ${doc.lineOf([i, 'id'])?.line}): incident ids must be unique`, doc.lineOf([k, 'id'])?.line);
+  });
+  return incidents;
 }
 
 /** One incident per injected fault: its window, confirmed root cause, type, tags and the series it moved. */

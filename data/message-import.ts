@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import * as arrow from 'apache-arrow';
 import { LOG_POINTS, MESSAGE_COLUMNS, MSG_TYPES, RET_CLASSES, type MessageBatch, type MessageColumn } from '../sim/formats.js';
 import { MESSAGE_DICT_COLUMNS, type MessageDictColumn } from '../sim/message-schema.js';
-import { scanMessages } from '../sim/read.js';
+import { arrowFileProblem, scanMessages } from '../sim/read.js';
 import { BadRows, ImportError } from '../common/bad-rows.js';
 import { ByteFields, parseDecimal, utf8 } from '../common/bytes.js';
 import { preview } from '../common/errors.js';
@@ -709,12 +709,19 @@ function numericValues(d: arrow.Data): ArrayLike<number | bigint> {
   return values.subarray(d.offset, d.offset + d.length);
 }
 
+/** An Arrow IPC file cut short is named as such, as generated data sets' are, before the Arrow reader trips on it. */
+async function checkArrowWhole(file: string, handle: fs.promises.FileHandle): Promise<void> {
+  const problem = await arrowFileProblem(handle, 'Arrow', { streams: true });
+  if (problem) throw new ImportError(file, '', problem);
+}
+
 async function scanArrow(file: string, onBatch: (b: arrow.RecordBatch) => Promise<void>): Promise<void> {
   const handle = await fs.promises.open(file).catch((err: Error) => {
     throw new ImportError(file, '', `cannot open: ${err.message}`);
   });
   try {
     if ((await handle.stat()).size === 0) throw new ImportError(file, '', 'empty file (0 bytes): not an Arrow IPC file');
+    await checkArrowWhole(file, handle);
     const reader = await arrow.RecordBatchReader.from(handle);
     for await (const batch of reader) await onBatch(batch);
   } catch (err) {
@@ -732,6 +739,7 @@ async function isMessageArrow(file: string): Promise<boolean> {
   });
   try {
     if ((await handle.stat()).size === 0) throw new ImportError(file, '', 'empty file (0 bytes): not an Arrow IPC file');
+    await checkArrowWhole(file, handle);
     const reader = await arrow.RecordBatchReader.from(handle);
     await reader.open();
     if (!reader.schema) throw new Error('no schema');

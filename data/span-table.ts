@@ -259,10 +259,19 @@ function traceStarts(table: SpanTable): TraceStartIndex {
  * parent/child structure survives the cut. Rows keep their order in the table.
  */
 export function selectTraces(table: SpanTable, from: number, to: number): SpanTable {
+  return pickRows(table, rowsOfTraces(table, from, to).slice().sort());
+}
+
+/** Whether a trace starts in [from, to): whether selectTraces takes anything. */
+export function hasTraces(table: SpanTable, from: number, to: number): boolean {
+  return rowsOfTraces(table, from, to).length > 0;
+}
+
+/** The rows of the traces whose first call starts in [from, to), in the order of those starts. */
+function rowsOfTraces(table: SpanTable, from: number, to: number): Int32Array {
   const { rows, starts } = traceStarts(table);
   const a = lowerBound(starts, from);
-  const b = Math.max(a, lowerBound(starts, to));
-  return pickRows(table, rows.slice(a, b).sort());
+  return rows.subarray(a, Math.max(a, lowerBound(starts, to)));
 }
 
 /** Earliest call start in the table (NaN when empty). */

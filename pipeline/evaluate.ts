@@ -322,6 +322,7 @@ export async function evaluate(t: Telemetry, methods: Methods, id: ItemIdentity,
     latency: transactionLatency(t.spans, windows),
     timings,
     ...(t.spans.length ? telemetryFigures(t) : {}),
+    ...(t.notes.length ? { notes: [...t.notes] } : {}),
   };
   return { item, detections, rankings };
 }

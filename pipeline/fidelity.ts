@@ -17,11 +17,11 @@
  *   each side's incidents. A simulation whose faults are much weaker or stronger than the real
  *   ones of a type judges the methods on a different problem.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { FaultlineError } from '../common/errors.js';
 import { publishDir } from '../common/output-dir.js';
+import { parseJsonText, readText } from '../common/validated-file.js';
 import { EFFECT_MEASURES, type EffectMeasure } from '../data/fault-effect.js';
 import { median } from '../detectors/stats.js';
 import { OPERATION_LEVELS, round4, POOLED_LEVELS, type TelemetryProfile } from '../data/telemetry-profile.js';
@@ -60,13 +60,7 @@ export interface FidelityOptions {
 
 /** Reads a fit-report.json written by `faultline fit`. */
 async function readFitReport(file: string): Promise<FitFigures> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new FaultlineError(`${file}: cannot read the fit report: ${(err as Error).message}`);
-  }
-  const r = parsed as Partial<FitReport> | null;
+  const r = parseJsonText(readText(file, 'fit report'), file) as Partial<FitReport> | null;
   if (!r || typeof r !== 'object' || r.schema !== 'faultline/fit-report') throw new FaultlineError(`${file}: not a fit report (field 'schema' is not 'faultline/fit-report')`);
   if (r.version !== 1) throw new FaultlineError(`${file}: fit report version ${String(r.version)}; this faultline reads version 1`);
   for (const key of ['targets', 'twin', 'estimates', 'edges', 'latency', 'mix', 'errors'] as const) if (r[key] === undefined) throw new FaultlineError(`${file}: field '${key}' is missing`);

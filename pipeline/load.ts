@@ -9,12 +9,13 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { InputKind } from '../common/plugin.js';
 import { BadRows } from '../common/bad-rows.js';
-import { doing, UsageError } from '../common/errors.js';
+import { doing, FaultlineError, UsageError } from '../common/errors.js';
+import { lowerBound } from '../common/sorted.js';
 import { parseInstant, parseInstantOrOffset } from '../common/instant.js';
 import { loadIncidents, loadKpiSeries, loadSpans } from '../data/inputs.js';
 import { kpiOfSeriesId } from '../data/kpi-csv.js';
 import { incidentsFromTruth } from '../data/incidents.js';
-import { emptySpanTable } from '../data/span-table.js';
+import { emptySpanTable, hasTraces } from '../data/span-table.js';
 import { emptySpanReadStats, keepWindowsFor } from '../data/span-assembly.js';
 import type { Incident, LogTable, MetricTable, Series, SpanTable } from '../data/types.js';
 import type { TimeWindow } from '../data/csv-files.js';
@@ -195,6 +196,7 @@ export function availableInputs(spec: SourceSpec): Set<InputKind> {
 export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<Telemetry> {
   const parts = resolveParts(spec);
   const badRows = opts.badRows ?? new BadRows('reject');
+  const skippedAtStart = badRows.skipped;
   const spanOpts = { badRows, ...(opts.columns ? { columns: opts.columns } : {}), ...(opts.serviceFromInstance ? { serviceFromInstance: opts.serviceFromInstance } : {}) };
   const timings: Record<string, number> = {};
   const notes: string[] = [];
@@ -205,12 +207,12 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
 
   const truth = parts.truth ? await timed(timings, 'series', `reading ${parts.truth}`, () => readTruth(path.dirname(parts.truth!))) : undefined;
   if (truth) read.truth = parts.truth!;
+  const outsideRun = new Set<string>();
   for (const f of truth?.faults ?? []) {
     // Scored as an incident all the same: the data may still show it (a fault running into the set).
     if (f.end <= truth!.start || f.start >= truth!.end) {
-      const note = `${parts.truth}: fault ${f.id} (${new Date(f.start).toISOString()} - ${new Date(f.end).toISOString()}) lies outside the run (${new Date(truth!.start).toISOString()} - ${new Date(truth!.end).toISOString()})`;
-      notes.push(note);
-      process.stderr.write(`faultline: warning: ${note}\n`);
+      warn(notes, `${parts.truth}: fault ${f.id} (${iso(f.start)} - ${iso(f.end)}) lies outside the run (${iso(truth!.start)} - ${iso(truth!.end)})`);
+      outsideRun.add(f.id);
     }
   }
 
@@ -233,10 +235,13 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
   let treeStats: TreeStats | undefined;
   if (wantSpans && parts.spans) {
     read.spans = parts.spans;
+    const skippedBefore = badRows.skipped;
     spans = await timed(timings, 'spans', `reading spans from ${parts.spans.join(', ')}`, () =>
       loadSpans(parts.spans!, { ...spanOpts, stats: spanStats, ...(nearIncidents ? { keep: nearIncidents } : {}) }),
     );
     if (spanStats.outsideWindows) notes.push(`${spanStats.outsideWindows} of ${spanStats.read} spans were not near an incident and were dropped while reading`);
+    const skipped = badRows.skipped - skippedBefore;
+    if (spanStats.read === 0) throw new FaultlineError(`${parts.spans.join(', ')}: no spans${skipped ? ` (${skipped} malformed rows skipped)` : ''}: the methods that read spans have nothing to rank`);
   } else if (wantSpans && parts.messages) {
     read.messages = parts.messages;
     const messages = parts.messages;
@@ -249,6 +254,7 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
       spans.status.fill(SPAN_STATUS.unknown);
       spans.callerFault?.fill(0);
     }
+    if (spans.length === 0) throw new FaultlineError(`${messages}: no transactions to build spans from: the methods that read spans have nothing to rank`);
   }
   if (wantSpans && parts.baseline) {
     read.baseline = parts.baseline;
@@ -308,6 +314,15 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     baselineLogs = sets.baselineLogs;
   }
 
+  // The count only: the reasons quote the input, and go to stderr alone.
+  if (badRows.skipped > skippedAtStart) notes.push(`${badRows.skipped - skippedAtStart} malformed rows skipped (--on-bad-row skip)`);
+  // Per input read: with metrics and no spans, a window without spans is no problem.
+  const ranked: WindowInput[] = [];
+  if (wantSpans && (parts.spans || parts.messages)) ranked.push(spanInput(spans, nearIncidents !== undefined));
+  if (metrics) ranked.push(timedInput('metrics', metrics.time, keep !== undefined));
+  if (logs) ranked.push(timedInput('logs', logs.time, keep !== undefined));
+  checkWindows(incidents.filter((i) => !outsideRun.has(i.id)), ranked, notes);
+
   const firstIncident = incidents.length ? incidents.reduce((m, i) => Math.min(m, i.start), Infinity) : undefined;
   const dataStart = truth?.start ?? firstSeriesTime(series);
   let trainUntil: Telemetry['trainUntil'];
@@ -357,6 +372,64 @@ export function parseTrainUntil(text: string, origin: number): number {
   } catch {
     throw new UsageError(`--train-until: invalid duration or time '${text}': expected ISO 8601 or an offset from the data's start such as 2h`);
   }
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
+/** A note kept with the run's results, said at once on stderr as a warning. */
+function warn(notes: string[], note: string): void {
+  notes.push(note);
+  process.stderr.write(`faultline: warning: ${note}\n`);
+}
+
+/** An input read for the methods, as far as checkWindows looks at it. */
+interface WindowInput {
+  what: string;
+  /** Whether it holds anything a method takes for the window [from, to). */
+  has: (from: number, to: number) => boolean;
+  /** The time it covers; undefined when it holds nothing. */
+  range: [number, number] | undefined;
+  /** Only what lies near an incident was kept while reading. */
+  near: boolean;
+}
+
+function spanInput(spans: SpanTable, near: boolean): WindowInput {
+  let start = Infinity;
+  let end = -Infinity;
+  for (let i = 0; i < spans.length; i++) {
+    start = Math.min(start, spans.start[i]!);
+    end = Math.max(end, spans.end[i]!);
+  }
+  // The traces that start in a window are what a method ranks it on (rca/evaluate.ts).
+  return { what: 'spans', has: (from, to) => hasTraces(spans, from, to), range: spans.length ? [start, end] : undefined, near };
+}
+
+function timedInput(what: string, time: ArrayLike<number>, near: boolean): WindowInput {
+  const sorted = Float64Array.from(time).sort();
+  return { what, has: (from, to) => lowerBound(sorted, to) > lowerBound(sorted, from), range: sorted.length ? [sorted[0]!, sorted[sorted.length - 1]!] : undefined, near };
+}
+
+/**
+ * Names the incidents whose window holds none of an input the methods read, with the time that
+ * input covers: their rankings have nothing to go on and score as misses, which is otherwise
+ * indistinguishable from a method's miss (an incident file in another year or time zone).
+ */
+function checkWindows(incidents: Incident[], inputs: WindowInput[], notes: string[]): void {
+  for (const { what, has, range, near } of inputs) {
+    const empty = incidents.filter((i) => !has(i.start, i.end));
+    if (!empty.length) continue;
+    const covered = range ? `the ${what} ${near ? 'kept near incidents' : 'read'} run from ${iso(range[0])} to ${iso(range[1])}` : `none of the ${what} read lies near an incident`;
+    warn(notes, `${empty.length} of ${incidents.length} incidents have no ${what} in their window, so their rankings have nothing to go on: ${empty.map((i) => `${i.id} (${iso(i.start)} - ${iso(i.end)})`).join(', ')}; ${covered}`);
+  }
+}
+
+/**
+ * Names the incidents without a root cause in a warning and the notes: they are ranked but not
+ * scored (scores/rca.ts), and a score over fewer incidents than given would otherwise pass unsaid.
+ */
+export function noteUnscoredIncidents(t: Telemetry): void {
+  const unscored = t.incidents.filter((i) => i.rootCause.length === 0);
+  if (unscored.length) warn(t.notes, `${unscored.length} of ${t.incidents.length} incidents have no root cause (rootCause), so they are ranked but not scored: ${unscored.map((i) => i.id).join(', ')}`);
 }
 
 /** The incidents that start in [--incidents-from, --incidents-until). */

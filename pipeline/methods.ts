@@ -25,11 +25,17 @@ export interface MethodSpecs {
   pluginTimeoutMs?: number;
 }
 
-export async function resolveMethods(specs: MethodSpecs, available?: ReadonlySet<InputKind>): Promise<Methods> {
+/** Where each kind's specs were written (a suite's items), for their errors. */
+export interface SpecPlaces {
+  detectors?: (k: number) => string;
+  rca?: (k: number) => string;
+}
+
+export async function resolveMethods(specs: MethodSpecs, available?: ReadonlySet<InputKind>, places: SpecPlaces = {}): Promise<Methods> {
   const opts = specs.pluginTimeoutMs !== undefined ? { limits: { callTimeoutMs: specs.pluginTimeoutMs } } : {};
   return {
-    detectors: await detectorRegistry.resolveAll(specsOf(specs.detectors), available, opts),
-    rca: await rcaRegistry.resolveAll(specsOf(specs.rca), available, opts),
+    detectors: await detectorRegistry.resolveAll(specsOf(specs.detectors), available, { ...opts, ...(places.detectors ? { placeOf: places.detectors } : {}) }),
+    rca: await rcaRegistry.resolveAll(specsOf(specs.rca), available, { ...opts, ...(places.rca ? { placeOf: places.rca } : {}) }),
   };
 }
 

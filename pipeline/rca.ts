@@ -1,8 +1,8 @@
 /**
  * `faultline rca`: RCA methods only, over one data set's incidents (trees built from its message
  * log, or replayed spans). Writes ranking.json (every incident's ranked candidates; byte-identical
- * for the same inputs) and metrics.json (AC@k, Avg@5, MRR, PR@k overall and by type, and the
- * measured mean compute time per incident).
+ * for the same inputs) and metrics.json (AC@k, Avg@5, MRR, PR@k overall and by type, the measured
+ * mean compute time per incident, and the notes of reading the inputs).
  */
 import path from 'node:path';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
@@ -15,7 +15,7 @@ import { scoreRankings, type RcaMetrics } from '../scores/rca.js';
 import { judgeGate, parseAcGate, type AcGate, type GateResult } from '../scores/gate.js';
 import type { TreeStats } from '../trees/calls.js';
 import { evaluate } from './evaluate.js';
-import { availableInputs, inputMapping, loadSource, type InputMapping, type SourceSpec } from './load.js';
+import { availableInputs, inputMapping, loadSource, noteUnscoredIncidents, type InputMapping, type SourceSpec } from './load.js';
 import { checkInputs, closeMethods, inputsRead, resolveMethods } from './methods.js';
 import { writeItemsParquet } from '../reports/results-parquet.js';
 
@@ -54,6 +54,9 @@ export interface RcaResult {
   /** Per gated method below its bar: the incidents it missed at rank 1. */
   misses: { method: string; missed: { id: string; type?: string; rootCause: string[]; top?: string; rank: number }[] }[];
   files: { ranking: string; metrics: string; parquet: string[] };
+  /** Malformed rows skipped (`onBadRow: 'skip'`) and the first reasons, which quote the input. */
+  skippedRows: number;
+  badRowExamples: string[];
 }
 
 export const RANKING_FILE = 'ranking.json';
@@ -81,6 +84,9 @@ export async function rca(opts: RcaOptions): Promise<RcaResult> {
       ...(opts.windowMs !== undefined ? { windowMs: opts.windowMs } : {}),
     });
     if (!telemetry.incidents.length) throw new UsageError(`no incidents to explain: give --incidents (or a data set with truth.json or incidents.json)`);
+    const given = telemetry.read.incidents ?? telemetry.read.truth ?? 'the incidents';
+    if (telemetry.incidents.every((i) => i.rootCause.length === 0)) throw new UsageError(`${given}: no incident has a root cause (rootCause: [service...]): rca has nothing to score its rankings against`);
+    noteUnscoredIncidents(telemetry);
     progress.note(`read ${telemetry.spans.length} spans and ${telemetry.incidents.length} incidents`);
     const name = opts.in ? path.basename(path.resolve(opts.in)) : 'data';
     const { item, rankings } = await evaluate(
@@ -131,6 +137,7 @@ export async function rca(opts: RcaOptions): Promise<RcaResult> {
       spans: telemetry.spans.length,
       baselineSpans: telemetry.baseline?.length ?? null,
       incidents: telemetry.incidents.length,
+      notes: telemetry.notes,
       ...(telemetry.treeStats ? { trees: telemetry.treeStats } : {}),
       ...(gate !== undefined ? { gate: { minAc1: 'best' in gate ? gate.best : gate.methods, passed: judged.passed, message: judged.message } } : {}),
       algorithms: Object.fromEntries(results.map((r) => [r.name, r.metrics])),
@@ -154,6 +161,8 @@ export async function rca(opts: RcaOptions): Promise<RcaResult> {
       gate: judged,
       misses,
       files,
+      skippedRows: badRows.skipped,
+      badRowExamples: badRows.examples,
     };
   } finally {
     progress.stop();

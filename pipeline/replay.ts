@@ -16,7 +16,7 @@ import { writeReport } from '../reports/write.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { evaluate } from './evaluate.js';
 import { parseAcGate, type AcGate } from '../scores/gate.js';
-import { availableInputs, inputMapping, loadSource, type InputMapping, type SourceSpec, type Telemetry } from './load.js';
+import { availableInputs, inputMapping, loadSource, noteUnscoredIncidents, type InputMapping, type SourceSpec, type Telemetry } from './load.js';
 import { checkInputs, closeMethods, inputsRead, resolveMethods } from './methods.js';
 
 export interface ReplayOptions extends SourceSpec, InputMapping {
@@ -71,6 +71,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
       badRows,
       ...inputMapping(opts),
     });
+    if (methods.rca.length) noteUnscoredIncidents(telemetry);
     progress.note(`read ${telemetry.spans.length} spans, ${telemetry.series.length} series, ${telemetry.incidents.length} incidents`);
     const name = opts.in ? path.basename(path.resolve(opts.in)) : 'data';
     const { item } = await evaluate(

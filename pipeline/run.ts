@@ -174,7 +174,13 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const seeds = opts.seeds ?? suite.seeds;
   const plan = planSweep(suite, seeds);
   const pluginLimit = opts.pluginTimeoutMs !== undefined ? { pluginTimeoutMs: opts.pluginTimeoutMs } : {};
-  const methods = await resolveMethods({ detectors: opts.detectors ?? suite.detectors, rca: opts.rca ?? suite.rca, ...pluginLimit });
+  // A suite's own specs are named by their place in it; those given as flags are named as flags are.
+  const inSuite = (field: 'detectors' | 'rca') => (k: number) => `${suite.at([field, k])}: ${field}[${k}]`;
+  const methods = await resolveMethods(
+    { detectors: opts.detectors ?? suite.detectors, rca: opts.rca ?? suite.rca, ...pluginLimit },
+    undefined,
+    { ...(opts.detectors ? {} : { detectors: inSuite('detectors') }), ...(opts.rca ? {} : { rca: inSuite('rca') }) },
+  );
   try {
     const specs: MethodSpecs = { detectors: methods.detectors.map((m) => m.spec), rca: methods.rca.map((m) => m.spec), ...pluginLimit };
     const items = shard ? selectShard(plan.items, shard) : plan.items;

@@ -51,13 +51,14 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
     }
     const need = inputsRead(methods);
     let traced = false;
+    let warnings: string[] = [];
     try {
       // Loaded once here, for generate too: a twin's scenario takes tens of milliseconds to read.
       const loaded = loadScenario(source);
       // A system read through its tracing (a fitted twin): the methods read the spans it exports,
       // and its log lines as exported beside them, whose span ids are those spans'.
       traced = need.has('spans') && loaded.scenario.callsFrom === 'spans';
-      await generate({
+      ({ warnings } = await generate({
         scenario: loaded,
         seed: item.generatorSeed,
         out: data,
@@ -67,7 +68,7 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
         logs: need.has('logs'),
         metrics: need.has('metrics'),
         ...(traced ? { export: { spans: 'csv' as const, logsCsv: need.has('logs') } } : {}),
-      });
+      }));
     } catch (err) {
       if (err instanceof ScenarioError && err.file === source) {
         const set = (item.settings ?? []).map((s) => `${s.field}=${JSON.stringify(s.value)}`).join(', ');
@@ -78,6 +79,9 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
     const generated = performance.now() - t0;
     const telemetry = await loadSource(traced ? tracedSource(data, need) : { in: data }, { need });
     telemetry.timings = { generate: generated, ...telemetry.timings };
+    // Said as `generate` says it (a fault outside the run is not injected), and kept with the item's results.
+    for (const w of warnings) process.stderr.write(`faultline: warning: ${item.key}: ${w}\n`);
+    telemetry.notes.unshift(...warnings);
     const { item: result } = await evaluate(
       telemetry,
       methods,

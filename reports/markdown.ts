@@ -1,7 +1,7 @@
 /**
  * summary.md: the run in a few lines of GitHub-flavoured Markdown for CI pages (the CLI also
- * appends it to $GITHUB_STEP_SUMMARY when that is set): the gate, what the run says, and the
- * headline figures of each method with their 95% intervals, best first.
+ * appends it to $GITHUB_STEP_SUMMARY when that is set): the gate, what the run says, the items'
+ * notes, and the headline figures of each method with their 95% intervals, best first.
  */
 import { DETECTION_FIGURES, formatFigure, MTTR_FIGURES, RCA_FIGURES, type Figure } from '../scores/figures.js';
 import type { ItemResult } from '../scores/item-result.js';
@@ -42,6 +42,8 @@ export function renderMarkdown(summary: Summary, items: ItemResult[], says: Find
     '',
   );
   if (says.overall.length) lines.push(says.overall.map(m).join(' '), '');
+  const notes = summary.items.flatMap((i) => (i.notes ?? []).map((n) => `- ${m(i.key)}: ${m(n)}`));
+  if (notes.length) lines.push('Notes:', '', ...notes, '');
   const rca = [...summary.rca].sort((a, b) => (b.ac1 ?? -1) - (a.ac1 ?? -1) || (b.avg5 ?? -1) - (a.avg5 ?? -1));
   if (rca.length) {
     lines.push(

@@ -6,7 +6,7 @@
  */
 import { checkOutputDir, publishDir } from '../common/output-dir.js';
 import type { AcGate } from '../scores/gate.js';
-import { openResultsFile, ResultsWriter, type ItemText, type ResultsFile, type ResultsHeader, type ResultsReader, type RunConfig } from './results-file.js';
+import { openResultsFile, parseItem, ResultsWriter, type ItemText, type ResultsFile, type ResultsHeader, type ResultsReader, type RunConfig } from './results-file.js';
 import type { Summary } from './summary-schema.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { MAX_CURVE_ITEMS } from './html.js';
@@ -147,7 +147,7 @@ export async function merge(opts: { inputs: string[]; out: string; force?: boole
       try {
         for await (const item of mergeItems(readers, c.sweep)) {
           writer.add(item.text);
-          report.add(JSON.parse(item.text) as ItemResult);
+          report.add(parseItem(item));
         }
         writer.commit();
       } catch (err) {

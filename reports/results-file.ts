@@ -19,6 +19,7 @@ import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { AtomicFile } from '../common/atomic-file.js';
 import { FaultlineError } from '../common/errors.js';
+import { parseJsonText } from '../common/validated-file.js';
 import type { MttrModel } from '../scores/mttr.js';
 import type { Shard } from '../pipeline/sweep.js';
 import type { ItemResult } from '../scores/item-result.js';
@@ -152,18 +153,16 @@ function checkHeader(file: string, json: unknown): ResultsHeader {
   return json as ResultsHeader;
 }
 
-function parseJson(file: string, line: number, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ResultsFileError(`${file}:${line}: not readable JSON: ${(err as Error).message}`);
-  }
-}
-
-/** One item of a results file: its key and JSON text (parse it only when needed). */
+/** One item of a results file: its key and JSON text (parse it only when needed: parseItem), and where it is. */
 export interface ItemText {
   key: string;
   text: string;
+  file: string;
+  line: number;
+}
+
+export function parseItem(item: ItemText): ItemResult {
+  return parseJsonText(item.text, item.file, item.line) as ItemResult;
 }
 
 /** A results file opened for reading: its header, and its items streamed in file order. */
@@ -189,7 +188,7 @@ export async function openResultsFile(fileOrDir: string): Promise<ResultsReader>
   if (!head.endsWith(ITEMS_OPEN)) {
     // Not in the line layout: read whole (a small or reformatted file).
     lines.close();
-    const whole = parseJson(file, 1, readFileSync(file, 'utf8'));
+    const whole = parseJsonText(readFileSync(file, 'utf8'), file);
     const header = checkHeader(file, whole);
     const items = (whole as { items?: unknown }).items;
     if (!Array.isArray(items)) throw new ResultsFileError(`${file}: items: expected an array`);
@@ -197,11 +196,11 @@ export async function openResultsFile(fileOrDir: string): Promise<ResultsReader>
       path: file,
       header,
       async *items() {
-        for (const item of items) yield { key: keyOf(file, 1, item), text: JSON.stringify(item) };
+        for (const item of items) yield { key: keyOf(file, 1, item), text: JSON.stringify(item), file, line: 1 };
       },
     };
   }
-  const header = checkHeader(file, parseJson(file, 1, head + ITEMS_CLOSE));
+  const header = checkHeader(file, parseJsonText(head + ITEMS_CLOSE, file));
   return {
     path: file,
     header,
@@ -222,7 +221,7 @@ export async function openResultsFile(fileOrDir: string): Promise<ResultsReader>
           }
           const text = raw.endsWith(',') ? raw.slice(0, -1) : raw;
           const key = /^\{"key":("(?:[^"\\]|\\.)*")/.exec(text);
-          yield { key: key ? (JSON.parse(key[1]!) as string) : keyOf(file, line, parseJson(file, line, text)), text };
+          yield { key: key ? (JSON.parse(key[1]!) as string) : keyOf(file, line, parseJsonText(text, file, line)), text, file, line };
         }
       } finally {
         lines.close();
@@ -236,7 +235,6 @@ export async function openResultsFile(fileOrDir: string): Promise<ResultsReader>
 export async function readResultsFile(fileOrDir: string): Promise<ResultsFile & { path: string }> {
   const reader = await openResultsFile(fileOrDir);
   const items: ItemResult[] = [];
-  let line = 1;
-  for await (const { text } of reader.items()) items.push(parseJson(reader.path, ++line, text) as ItemResult);
+  for await (const item of reader.items()) items.push(parseItem(item));
   return { ...reader.header, items, path: reader.path };
 }

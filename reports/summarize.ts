@@ -274,6 +274,7 @@ export function summarize(results: ItemResult[], opts: SummarizeOptions = {}): S
       seed: r.seed ?? null,
       generatorSeed: r.generatorSeed ?? null,
       faults: r.faults.length,
+      ...(r.notes?.length ? { notes: r.notes } : {}),
     })),
     faults,
     impactingFaults: impacting,

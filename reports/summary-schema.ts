@@ -105,6 +105,8 @@ export const SummarySchema = z.object({
       seed: z.number().int().nullable(),
       generatorSeed: z.number().int().nullable(),
       faults: z.number().int(),
+      /** What reading or generating the item's data left out (scores/item-result.ts `notes`); absent when nothing. */
+      notes: z.array(z.string()).optional(),
     }),
   ),
   faults: z.number().int(),

@@ -126,6 +126,8 @@ export interface ItemResult {
   profile?: TelemetryProfile;
   /** How strongly each incident changed its root cause's calls (data/fault-effect.ts), for `faultline fidelity`. */
   faultEffects?: FaultEffect[];
+  /** What reading and generating the item's data left out or could not use (faults not injected, rows skipped, incidents that cannot be scored); absent when nothing. */
+  notes?: string[];
 }
 
 /** How many candidates per incident are kept: enough for AC@5, PR@5 and the report's top 3. */

@@ -1,5 +1,5 @@
 import { instantProblem } from '../common/instant.js';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RecordBatchReader, type Data, type RecordBatch, type Vector } from 'apache-arrow';
 import { z } from 'zod';
@@ -179,17 +179,27 @@ async function checkArrowFile(path: string, what: string): Promise<void> {
     throw new Error(`${path}: cannot open ${what} file: ${err.message}`);
   });
   try {
-    const { size } = await handle.stat();
-    if (size === 0) throw new Error(`${path}: the ${what} file is empty (0 bytes): not an Arrow IPC file`);
-    const head = Buffer.alloc(6);
-    const tail = Buffer.alloc(6);
-    await handle.read(head, 0, 6, 0);
-    if (size >= 12) await handle.read(tail, 0, 6, size - 6);
-    if (!head.equals(ARROW_MAGIC)) throw new Error(`${path}: not an Arrow IPC file (it does not start with ARROW1)`);
-    if (size < 12 || !tail.equals(ARROW_MAGIC)) throw new Error(`${path}: the ${what} file is truncated (${size} bytes, no ARROW1 footer): written incompletely or cut short`);
+    const problem = await arrowFileProblem(handle, what);
+    if (problem) throw new Error(`${path}: ${problem}`);
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Why an open Arrow IPC file cannot be whole (see checkArrowFile), or undefined. With `streams`, a
+ * file that does not start with ARROW1 passes: it may be an Arrow IPC stream, which has no footer.
+ */
+export async function arrowFileProblem(handle: FileHandle, what: string, opts: { streams?: boolean } = {}): Promise<string | undefined> {
+  const { size } = await handle.stat();
+  if (size === 0) return `the ${what} file is empty (0 bytes): not an Arrow IPC file`;
+  const head = Buffer.alloc(6);
+  const tail = Buffer.alloc(6);
+  await handle.read(head, 0, 6, 0);
+  if (size >= 12) await handle.read(tail, 0, 6, size - 6);
+  if (!head.equals(ARROW_MAGIC)) return opts.streams ? undefined : 'not an Arrow IPC file (it does not start with ARROW1)';
+  if (size < 12 || !tail.equals(ARROW_MAGIC)) return `the ${what} file is truncated (${size} bytes, no ARROW1 footer): written incompletely or cut short`;
+  return undefined;
 }
 
 /** Rows of a file as the manifest records them, when it does. */

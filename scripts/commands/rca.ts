@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { skippedRowsMessage } from '../../common/bad-rows.js';
 import { given, readingOf, requireData, secondsFlag, SOURCE_FLAGS, sourceOf, splitSpecs, withFlags, type SourceArgs } from './options.js';
 
 interface RcaArgs extends SourceArgs {
@@ -55,6 +56,7 @@ export const rcaCommand: CommandModule<object, RcaArgs> = {
       );
     }
     process.stdout.write(`${res.spans} spans, ${res.incidents} incidents\n`);
+    process.stderr.write(skippedRowsMessage(res.skippedRows, res.badRowExamples));
     const { rcaLines, rcaScoreFigures } = await import('./print.js');
     process.stdout.write(rcaLines(res.results.map((r) => ({ name: r.name, ...rcaScoreFigures(r.metrics), error: r.error }))));
     process.stdout.write(`wrote ${[res.files.ranking, res.files.metrics, ...res.files.parquet].join(', ')}\n`);

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { readJsonFile, readYamlFile } from '../../common/validated-file.js';
+import { parseJsonText, readJsonFile, readYamlFile } from '../../common/validated-file.js';
 import { EXIT, FaultlineError, isInternalError, UsageError } from '../../common/errors.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-validated-'));
@@ -30,10 +30,23 @@ describe('JSON and YAML files, one way', () => {
   });
 
   it('names the line and column of a syntax error, and says when a file is missing', () => {
-    expect(() => readJsonFile(file('d.json', '{\n  "name": "x",\n  "items": [}\n'), schema)).toThrow(/d\.json:3: not valid JSON at column \d+/);
+    const d = file('d.json', '{\n  "name": "x",\n  "items": [}\n');
+    expect(() => readJsonFile(d, schema)).toThrow(`${d}: line 3, column 13: not valid JSON (Unexpected token '}' at "}")`);
     expect(() => readYamlFile(file('d.yaml', 'name: x\n  items: [\n'), schema)).toThrow(/d\.yaml:\d+: not valid YAML at column \d+/);
     expect(() => readYamlFile(path.join(tmp, 'none.yaml'), schema, 'suite file')).toThrow(/none\.yaml: no such suite file/);
     expect(() => readYamlFile(tmp, schema)).toThrow(/is a folder, not a YAML file/);
+  });
+
+  it('says where JSON V8 names no position for is wrong, on one line, quoting a little of it', () => {
+    const nan = file('nan.json', '[{"id":"i1","start":NaN,"rootCause":["ts-auth-service","ts-order-service"]}]');
+    expect(() => parseJsonText(readFileSync(nan, 'utf8'), nan)).toThrow(`${nan}: line 1, column 21: not valid JSON (Unexpected token 'N' at "NaN,"rootCause":["ts-aut…")`);
+    const words = file('words.json', 'not json at all\nsecond line\n');
+    expect(() => readJsonFile(words, schema)).toThrow(expect.objectContaining({ message: `${words}: line 1, column 2: not valid JSON (Unexpected token 'o' at "ot json at all")` }));
+    // Cut short: the place it stops, not V8's byte offset.
+    const cut = file('cut.json', '{\n  "name": "x",\n  "items": [{"n": 1}, {"n"');
+    expect(() => readJsonFile(cut, schema)).toThrow(`${cut}: line 3, column 27: not valid JSON (Expected ':' after property name)`);
+    // A line of a larger file: the file's line.
+    expect(() => parseJsonText('{"key": "a", "x": tru}', 'results.json', 7)).toThrow(`results.json: line 7, column 22: not valid JSON (Unexpected token '}' at "}")`);
   });
 
   it('refuses duplicate keys and alias bombs with a clear message', () => {

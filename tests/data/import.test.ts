@@ -231,6 +231,11 @@ describe('KPI long CSV and incidents CSV', () => {
     const incidents = await readIncidentsCsv(file, new BadRows('skip'));
     expect(incidents).toEqual([{ id: 'I1', start: Date.UTC(2024, 0, 1), end: Date.UTC(2024, 0, 1) + 300_000, rootCause: ['accounts', 'ledger'], type: 'database-slow' }]);
   });
+
+  it('refuses two incidents of one id, naming both lines', async () => {
+    const file = write('dup.csv', 'id,start,rootCause\nI1,2024-01-01T00:00:00Z,cards\nI1,2024-01-01T01:00:00Z,ledger\n');
+    await expect(readIncidentsCsv(file, new BadRows())).rejects.toThrow(`${file}:line 3: id "I1" is also on line 2: incident ids must be unique`);
+  });
 });
 
 describe('message values of the wrong type', () => {
@@ -259,6 +264,7 @@ describe('message values of the wrong type', () => {
     const table = arrow.tableFromArrays({ bizSeqNo: ['B1'], sendTime: Float64Array.from([T]) });
     const bytes = Buffer.from(arrow.tableToIPC(table, 'file'));
     const cut = write('cut.arrow', bytes.subarray(0, bytes.length - 40));
-    await expect(collect(cut)).rejects.toThrow(`${cut}: not a readable Arrow IPC file`);
+    // Named as cut short, as a generated data set's Arrow file is, not with the Arrow reader's internals.
+    await expect(collect(cut)).rejects.toThrow(`${cut}: the Arrow file is truncated (${bytes.length - 40} bytes, no ARROW1 footer): written incompletely or cut short`);
   });
 });

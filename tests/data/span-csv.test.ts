@@ -71,6 +71,12 @@ describe('span CSV replay', () => {
     writeFileSync(f, JSON.stringify([{ id: 'a', start: 'yesterday', rootCause: [] }]));
     await expect(readIncidents(f)).rejects.toThrow(/incidents\.json: \[0\]\.start: not unix ms or ISO 8601/);
   });
+
+  it('refuses two incidents of one id, naming both places', async () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'inc-')), 'incidents.json');
+    writeFileSync(f, '[\n {"id": "i1", "start": 1704067200000},\n {"id": "i2", "start": 1704067300000},\n {"id": "i1", "start": 1704067400000}\n]\n');
+    await expect(readIncidents(f)).rejects.toThrow(`${f}:4: [2].id: "i1" is also the id of [0] (line 2): incident ids must be unique`);
+  });
   it('rejects a malformed row by default, naming file and line, and skips it with a count on request', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spans-bad-'));
     const file = join(dir, 'spans.csv');

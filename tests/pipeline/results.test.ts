@@ -66,6 +66,20 @@ describe('results files', () => {
     writeFileSync(path.join(dir, 'cut.json'), text.split('\n').slice(0, 3).join('\n'));
     await expect(collect((await openResultsFile(path.join(dir, 'cut.json'))).items())).rejects.toThrow(/cut\.json: ends before its items do/);
   });
+
+  it('name the line and column of broken JSON, the item line included, not a byte offset', async () => {
+    const all = items(3);
+    const dir = path.join(tmp, 'broken');
+    mkdirSync(dir);
+    const lines = readFileSync(writeResultsFile(dir, { schema: 'faultline/results', version: 1, config: config(all.map((i) => i.key)), shard: null, items: all }), 'utf8').split('\n');
+    const cut = path.join(dir, 'cut-whole.json');
+    writeFileSync(cut, lines[0]!.slice(0, 40));
+    await expect(openResultsFile(cut)).rejects.toThrow(`${cut}: line 1, column 41: not valid JSON (`);
+    // An item line broken after its key: found when the item is read.
+    const broken = path.join(dir, 'broken-item.json');
+    writeFileSync(broken, [...lines.slice(0, 2), lines[2]!.replace('"start"', 'start'), ...lines.slice(3)].join('\n'));
+    await expect(readResultsFile(broken)).rejects.toThrow(new RegExp(`^${broken}: line 3, column \\d+: not valid JSON \\(Expected double-quoted property name at "start`));
+  });
 });
 
 describe('streaming merge', () => {

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OUTPUT_MARKER, publishDir } from '../../common/output-dir.js';
+import { OUTPUT_MARKER, publishDir, writeOutputFiles } from '../../common/output-dir.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-publish-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -80,6 +80,14 @@ describe('output folders (publishDir)', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('names the file that stands where a parent folder of --out would be', async () => {
+    const file = path.join(tmp, 'user.txt');
+    writeFileSync(file, 'mine');
+    const out = path.join(file, 'run', 'sub');
+    await expect(publishDir(out, write('a', 'x'), { command: 'test' })).rejects.toThrow(`--out ${out}: a parent is a file, not a folder (${file})`);
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+  });
+
   it('leaves the last good output untouched when building the new one fails, and a new folder absent', async () => {
     const out = path.join(tmp, 'own');
     const before = listing(out);
@@ -128,5 +136,23 @@ describe('output folders (publishDir)', () => {
     } finally {
       chmodSync(out, 0o755);
     }
+  });
+});
+
+describe('output files named one by one (writeOutputFiles)', () => {
+  it("lists each in its folder's marker; --force replaces those, never the user's", () => {
+    const dir = path.join(tmp, 'files');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'notes.txt'), 'keep me');
+    const files = (text: string) => [{ flag: '--out', path: path.join(dir, 'twin.yaml'), content: text }];
+    writeOutputFiles(files('first'), { command: 'fit' });
+    expect(listing(dir)).toEqual([OUTPUT_MARKER, 'notes.txt', 'twin.yaml']);
+    expect(JSON.parse(readFileSync(path.join(dir, OUTPUT_MARKER), 'utf8'))).toMatchObject({ command: 'fit', entries: ['twin.yaml'] });
+    expect(() => writeOutputFiles(files('second'), { command: 'fit' })).toThrow(/twin\.yaml: it exists \(written by faultline\); choose another path, or pass --force/);
+    writeOutputFiles(files('second'), { command: 'fit', force: true });
+    expect(readFileSync(path.join(dir, 'twin.yaml'), 'utf8')).toBe('second');
+    const user = [{ flag: '--report', path: path.join(dir, 'notes.txt'), content: 'ours' }];
+    expect(() => writeOutputFiles(user, { command: 'fit', force: true })).toThrow(/--report .*notes\.txt: it is there and was not written by faultline/);
+    expect(readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('keep me');
   });
 });
