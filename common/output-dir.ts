@@ -2,7 +2,10 @@
  * Where faultline writes: an `--out` folder that is new, empty, or one faultline wrote before. A
  * marker file (OUTPUT_MARKER) lists what faultline wrote there; anything else in the folder is the
  * user's and is never deleted or overwritten. Files named one by one rather than a folder (fit's
- * scenario and report) follow the same rule: their folder's marker lists them (writeOutputFiles).
+ * scenario and report) follow the same rule: their folder's marker lists them apart, with their
+ * sizes (writeOutputFiles). They are no folder output's entries: a later output into the same
+ * folder keeps them as it keeps the user's files, and one edited since (its size changed) is the
+ * user's.
  *
  * An output is built whole in a staging folder inside the target (`.faultline-tmp-<pid>-...`),
  * then each entry is renamed into place (one atomic rename each), the marker next, and the commit
@@ -34,6 +37,8 @@ interface Marker {
   entries: string[];
   /** Each top-level file's size, so a reader can tell a whole output from one cut short. */
   bytes: Record<string, number>;
+  /** Files a command wrote where the user named them (writeOutputFiles), with their sizes as written. */
+  files?: Record<string, number>;
 }
 
 export interface OutputOptions {
@@ -120,9 +125,11 @@ export function claimEntry(out: string, name: string, opts: OutputOptions): stri
 function listInMarker(dir: string, marker: Marker | undefined, name: string, command: string): void {
   // A size recorded for an earlier entry of that name no longer holds.
   const { [name]: _old, ...bytes } = marker?.bytes ?? {};
-  const listed: Marker = { tool: 'faultline', command, entries: [...new Set([...(marker?.entries ?? []), name])].sort(), bytes };
+  const listed: Marker = { tool: 'faultline', command, entries: [...new Set([...(marker?.entries ?? []), name])].sort(), bytes, ...filesOf(marker) };
   writeFileAtomic(path.join(dir, OUTPUT_MARKER), JSON.stringify(listed, null, 1) + '\n');
 }
+
+const filesOf = (marker: Marker | undefined) => (marker?.files && Object.keys(marker.files).length ? { files: marker.files } : {});
 
 /** A file a command writes where the user names it, and the flag that names it. */
 export interface OutputFile {
@@ -141,15 +148,17 @@ export function checkOutputFiles(files: readonly Omit<OutputFile, 'content'>[], 
     checkParents(flag, file);
     const st = lstatSync(file, { throwIfNoEntry: false });
     if (!st) continue;
-    const ours = st.isFile() && readMarker(path.dirname(path.resolve(file)))?.entries.includes(path.basename(file));
-    if (!ours) throw new UsageError(`${flag} ${file}: it is there and was not written by faultline; choose another path or move it away (--force never replaces a file faultline did not write)`);
+    const written = readMarker(path.dirname(path.resolve(file)))?.files?.[path.basename(file)];
+    if (!st.isFile() || written === undefined) throw new UsageError(`${flag} ${file}: it is there and was not written by faultline; choose another path or move it away (--force never replaces a file faultline did not write)`);
+    if (st.size !== written) throw new UsageError(`${flag} ${file}: it was changed since faultline wrote it (${st.size} bytes, not ${written}); choose another path or move it away (--force never replaces a file faultline did not write)`);
     if (!opts.force) throw new UsageError(`${flag} ${file}: it exists (written by faultline); choose another path, or pass --force to replace it`);
   }
 }
 
 /**
- * Writes each file whole (atomically), listed first in its folder's marker, so that a later
- * `force` may replace it and nothing else (checkOutputFiles, checked again here).
+ * Writes each file whole (atomically), listed first with its size in its folder's marker, so that
+ * a later `force` may replace it, unchanged, and nothing else (checkOutputFiles, checked again
+ * here).
  */
 export function writeOutputFiles(files: readonly OutputFile[], opts: OutputOptions): void {
   checkOutputFiles(files, opts);
@@ -158,7 +167,14 @@ export function writeOutputFiles(files: readonly OutputFile[], opts: OutputOptio
     const name = path.basename(file.path);
     mkdirSync(dir, { recursive: true });
     const marker = readMarker(dir);
-    if (!marker?.entries.includes(name) || marker.bytes?.[name] !== undefined) listInMarker(dir, marker, name, opts.command);
+    const listed: Marker = {
+      tool: 'faultline',
+      command: marker?.command ?? opts.command,
+      entries: marker?.entries ?? [],
+      bytes: marker?.bytes ?? {},
+      files: { ...marker?.files, [name]: Buffer.byteLength(file.content) },
+    };
+    writeFileAtomic(path.join(dir, OUTPUT_MARKER), JSON.stringify(listed, null, 1) + '\n');
     writeFileAtomic(file.path, file.content);
   }
 }
@@ -235,7 +251,7 @@ export async function publishDir<T>(out: string, fill: (stage: string) => Promis
         // What the previous output had and this one has not goes once the new entries are in
         // place, and before the marker stops listing it.
         for (const gone of previous) if (!entries.includes(gone)) rmSync(path.join(target, gone), { recursive: true, force: true });
-        const marker: Marker = { tool: 'faultline', command: opts.command, entries, bytes };
+        const marker: Marker = { tool: 'faultline', command: opts.command, entries, bytes, ...filesOf(readMarker(target)) };
         writeFileAtomic(path.join(target, OUTPUT_MARKER), JSON.stringify(marker, null, 1) + '\n');
         continue;
       }

@@ -74,6 +74,27 @@ describe('fit --force', () => {
     expect(readFileSync(report, 'utf8')).toBe('mine\n');
   });
 
+  it('keeps a twin through later outputs into its folder, and takes one edited since as the user\'s', () => {
+    const dir = path.join(tmp, 'kept');
+    const yaml = path.join(dir, 'twin.yaml');
+    expect(cli(['fit', '--spans', spans, '--out', yaml]).status).toBe(0);
+    const twin = readFileSync(yaml, 'utf8');
+    // Another command's output into the folder writes beside the twin (with --force, as beside any file it did not write) and keeps it.
+    const incidents = write('kept-incidents.json', JSON.stringify([{ id: 'i1', start: new Date(T0 + 200_000).toISOString(), end: new Date(T0 + 260_000).toISOString(), rootCause: ['db'] }]));
+    const rca = ['rca', '--spans', spans, '--incidents', incidents, '--rca', 'count', '--out', dir];
+    expect(cli(rca).status).toBe(2);
+    expect(cli([...rca, '--force']).status).toBe(0);
+    expect(cli([...rca, '--force']).status).toBe(0);
+    expect(readFileSync(yaml, 'utf8')).toBe(twin);
+    expect(readdirSync(dir)).toEqual(expect.arrayContaining(['twin.yaml', 'fit-report.json', 'fit-report.html', 'ranking.json']));
+    // Edited since: the user's now, not replaced even with --force.
+    writeFileSync(yaml, twin + '# tuned by hand\n');
+    const r = cli(['fit', '--spans', spans, '--out', yaml, '--force']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--out .*twin\.yaml: it was changed since faultline wrote it/);
+    expect(readFileSync(yaml, 'utf8')).toBe(twin + '# tuned by hand\n');
+  });
+
   it('names the file that stands where a folder of --out would be', () => {
     const file = write('plain.txt', 'x');
     const r = cli(['fit', '--spans', spans, '--out', path.join(file, 'twin.yaml')]);
