@@ -157,7 +157,6 @@ export async function detect(opts: DetectOptions): Promise<{ out: string; metric
     progress.note(`read ${input.series.length} series`);
     const scoreFrom = input.train ? undefined : Object.fromEntries(input.series.map((s) => [s.id, trainBoundary(s, input.trainUntil)]));
     checkScored(input, scoreFrom, opts, badRows.skipped);
-    if (badRows.skipped) input.notes.push(`${badRows.skipped} malformed rows skipped (--on-bad-row skip)`);
     const delay = opts.delay ?? 7;
     const { item, detections } = await evaluate(input, methods, { key: 'detect', scenario: 'detect' }, { delay, onMethod: (_, m) => progress.note(`${m} done`) });
     const metrics: MetricsFile = {
