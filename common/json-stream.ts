@@ -5,10 +5,11 @@
  * and SKIP for the rest, whose contents it is then not told about; keys arrive as indexes into the
  * list of keys the handler asked for (-1 for any other key), values as byte ranges.
  */
+import { isUtf8 } from 'node:buffer';
 import type { BadRows } from './bad-rows.js';
 import { ImportError } from './bad-rows.js';
 import { StringDictionary } from './string-dictionary.js';
-import { finishStraddling, readByteChunks } from './text-lines.js';
+import { finishStraddling, NOT_UTF8, readByteChunks } from './text-lines.js';
 import { latin1 } from './bytes.js';
 
 export const JSON_STRING = 1;
@@ -78,6 +79,8 @@ export class JsonStream {
   private scratchLength = 0;
   /** Whether the string stringEnd last found holds a backslash escape. */
   private escaped = false;
+  /** Whether it holds a byte above 0x7f (then it must be checked for UTF-8 before it is read). */
+  private high = false;
 
   constructor(
     private readonly file: string,
@@ -130,10 +133,24 @@ export class JsonStream {
 
   /** A grammar error: the document is dropped and reported; a whole document stops the read. */
   private fail(problem: string, line = this.line): void {
+    this.drop(`invalid JSON: ${problem}`, line);
+  }
+
+  private drop(problem: string, line: number): void {
     this.handler.abortDocument(line);
     this.depth = 0;
     this.state = this.opts.lines ? S_RESYNC : S_DEAD;
-    this.opts.badRows.report(this.file, `line ${line}`, `invalid JSON: ${problem}`);
+    this.opts.badRows.report(this.file, `line ${line}`, problem);
+  }
+
+  /**
+   * Whether the string b[start, end) that the handler is to read is UTF-8; else the document is
+   * dropped as a bad row: decoded, its bytes would become U+FFFD and invent a name.
+   */
+  private utf8(b: Uint8Array, start: number, end: number): boolean {
+    if (!this.high || isUtf8(b.subarray(start, end))) return true;
+    this.drop(NOT_UTF8, this.line);
+    return false;
   }
 
   private unexpected(b: Uint8Array, i: number, expected: string): void {
@@ -227,7 +244,7 @@ export class JsonStream {
             if (end === -2) continue;
             const context = this.contexts[this.depth];
             if (context === SKIP) this.scalar(JSON_STRING, b, i + 1, end);
-            else this.stringValue(b, i + 1, end);
+            else if (this.utf8(b, i + 1, end)) this.stringValue(b, i + 1, end);
             i = end + 1;
           } else if (c === 45 || (c >= 48 && c <= 57)) {
             let j = i + 1;
@@ -266,7 +283,7 @@ export class JsonStream {
             if (end === -2) continue;
             const from = i + 1;
             i = end + 1;
-            if (this.keyOf(b, from, end)) this.state = S_COLON;
+            if ((this.contexts[this.depth] === SKIP || this.utf8(b, from, end)) && this.keyOf(b, from, end)) this.state = S_COLON;
           } else if (c === 125 && this.state === S_KEY_OR_CLOSE) {
             this.close();
             i++;
@@ -311,6 +328,7 @@ export class JsonStream {
     const n = b.length;
     let j = i + 1;
     this.escaped = false;
+    this.high = false;
     while (j < n) {
       const c = b[j];
       if (c === 34) return j;
@@ -320,7 +338,10 @@ export class JsonStream {
       } else if (c < 32) {
         this.fail('a control character inside a string (a string cannot span lines)');
         return -2;
-      } else j++;
+      } else {
+        if (c > 127) this.high = true;
+        j++;
+      }
     }
     if (!final) return -1;
     this.fail('unexpected end of file inside a string (the file is cut short)');

@@ -15,6 +15,7 @@ import { readLogs } from '../../data/log-csv.js';
 import { readSeriesCsv } from '../../data/series-csv.js';
 import { readLongKpiCsv } from '../../data/kpi-csv.js';
 import { readIncidentsFile } from '../../data/incidents-io.js';
+import { readTraceJson } from '../../data/trace-json.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'fl-utf8-'));
 /** Text with `\xff\xfe` (never UTF-8) where `@` stands. */
@@ -24,6 +25,10 @@ const file = (name: string, text: string | Buffer) => {
   writeFileSync(f, typeof text === 'string' ? bytes(text) : text);
   return f;
 };
+
+/** One OTLP/JSON document: a span of `service` in trace `trace`. */
+const otlpLine = (trace: number, service: string) =>
+  `{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"${service}"}}]},"scopeSpans":[{"spans":[{"traceId":"${String(trace).padStart(32, '0')}","spanId":"${String(trace).padStart(16, '0')}","name":"GET /x","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000010000000"}]}]}]}`;
 
 const SPAN_HEADER = 'trace_id,span_id,parent_id,service,start_ms,end_ms';
 const span = (id: string, service: string) => `t1,${id},,${service},1700000000000,1700000000010`;
@@ -90,6 +95,20 @@ describe('bytes that are not UTF-8', () => {
     expect(skip.skipped).toBe(1);
     const json = file('i.json', '[\n  {"id": "i1", "start": 1700000000000,\n   "rootCause": ["ts-@auth"]}\n]\n');
     await expect(readIncidentsFile(json, new BadRows('skip'))).rejects.toThrow(`${json}:3: not UTF-8`);
+  });
+
+  it('in a string read from trace JSON make its line a bad row (JSON lines), or stop a whole document', async () => {
+    const lines = file('trace.jsonl', [otlpLine(1, 'auth'), otlpLine(2, 'ts-@auth'), otlpLine(3, 'order'), ''].join('\n'));
+    await expect(readTraceJson([lines], new BadRows())).rejects.toThrow(`${lines}:line 2: not UTF-8`);
+    const skip = new BadRows('skip');
+    const t = await readTraceJson([lines], skip);
+    expect(new Set(Array.from(t.service, (c) => t.strings[c]))).toEqual(new Set(['auth', 'order']));
+    expect(skip.examples).toEqual([`${lines}:line 2: not UTF-8`]);
+    // Valid text beyond ASCII reads as it is.
+    const accented = await readTraceJson([file('ok.jsonl', `${otlpLine(1, 'caf\u00e9')}\n`)], new BadRows());
+    expect(accented.strings).toContain('caf\u00e9');
+    const whole = file('trace.json', otlpLine(1, 'ts-@auth'));
+    await expect(readTraceJson([whole], new BadRows())).rejects.toThrow(`${whole}:line 1: not UTF-8`);
   });
 
   it('make a text line a bad row', async () => {
