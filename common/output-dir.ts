@@ -2,10 +2,9 @@
  * Where faultline writes: an `--out` folder that is new, empty, or one faultline wrote before. A
  * marker file (OUTPUT_MARKER) lists what faultline wrote there; anything else in the folder is the
  * user's and is never deleted or overwritten. Files named one by one rather than a folder (fit's
- * scenario and report) follow the same rule: their folder's marker lists them apart, with their
- * sizes (writeOutputFiles). They are no folder output's entries: a later output into the same
- * folder keeps them as it keeps the user's files, and one edited since (its size changed) is the
- * user's.
+ * scenario and report) follow the same rule: their folder's marker lists them apart, with a hash of
+ * their content (writeOutputFiles). They are no folder output's entries: a later output into the
+ * same folder keeps them as it keeps the user's files, and one edited since is the user's.
  *
  * An output is built whole in a staging folder inside the target (`.faultline-tmp-<pid>-...`),
  * then each entry is renamed into place (one atomic rename each), the marker next, and the commit
@@ -22,6 +21,7 @@
  * FAULTLINE_CRASH_BEFORE_RENAME=n kills the process (SIGKILL) just before the n-th rename of a
  * publish: the crash tests use it to stop a run at every step.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
@@ -37,8 +37,8 @@ interface Marker {
   entries: string[];
   /** Each top-level file's size, so a reader can tell a whole output from one cut short. */
   bytes: Record<string, number>;
-  /** Files a command wrote where the user named them (writeOutputFiles), with their sizes as written. */
-  files?: Record<string, number>;
+  /** Files a command wrote where the user named them (writeOutputFiles), with the SHA-256 of their content as written. */
+  files?: Record<string, string>;
 }
 
 export interface OutputOptions {
@@ -129,6 +129,8 @@ function listInMarker(dir: string, marker: Marker | undefined, name: string, com
   writeFileAtomic(path.join(dir, OUTPUT_MARKER), JSON.stringify(listed, null, 1) + '\n');
 }
 
+const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
+
 const filesOf = (marker: Marker | undefined) => (marker?.files && Object.keys(marker.files).length ? { files: marker.files } : {});
 
 /** A file a command writes where the user names it, and the flag that names it. */
@@ -150,13 +152,13 @@ export function checkOutputFiles(files: readonly Omit<OutputFile, 'content'>[], 
     if (!st) continue;
     const written = readMarker(path.dirname(path.resolve(file)))?.files?.[path.basename(file)];
     if (!st.isFile() || written === undefined) throw new UsageError(`${flag} ${file}: it is there and was not written by faultline; choose another path or move it away (--force never replaces a file faultline did not write)`);
-    if (st.size !== written) throw new UsageError(`${flag} ${file}: it was changed since faultline wrote it (${st.size} bytes, not ${written}); choose another path or move it away (--force never replaces a file faultline did not write)`);
+    if (sha256(readFileSync(file)) !== written) throw new UsageError(`${flag} ${file}: it was changed since faultline wrote it; choose another path or move it away (--force never replaces a file faultline did not write)`);
     if (!opts.force) throw new UsageError(`${flag} ${file}: it exists (written by faultline); choose another path, or pass --force to replace it`);
   }
 }
 
 /**
- * Writes each file whole (atomically), listed first with its size in its folder's marker, so that
+ * Writes each file whole (atomically), listed first with its hash in its folder's marker, so that
  * a later `force` may replace it, unchanged, and nothing else (checkOutputFiles, checked again
  * here).
  */
@@ -172,7 +174,7 @@ export function writeOutputFiles(files: readonly OutputFile[], opts: OutputOptio
       command: marker?.command ?? opts.command,
       entries: marker?.entries ?? [],
       bytes: marker?.bytes ?? {},
-      files: { ...marker?.files, [name]: Buffer.byteLength(file.content) },
+      files: { ...marker?.files, [name]: sha256(file.content) },
     };
     writeFileAtomic(path.join(dir, OUTPUT_MARKER), JSON.stringify(listed, null, 1) + '\n');
     writeFileAtomic(file.path, file.content);
@@ -210,10 +212,12 @@ export function checkOutputDir(out: string, opts: OutputOptions): { previous: st
   const ours = new Set([...(marker?.entries ?? []), OUTPUT_MARKER]);
   const foreign = readdirSync(target).filter((n) => !ours.has(n) && !n.startsWith(STAGING_PREFIX));
   if (foreign.length && !opts.force) {
-    const list = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, and ${foreign.length - 5} more` : '');
-    throw new UsageError(
-      `--out ${out} holds files faultline did not write (${list}); choose a new or empty folder, or pass --force to write beside them (they are kept)`,
-    );
+    const list = (names: string[]) => names.slice(0, 5).join(', ') + (names.length > 5 ? `, and ${names.length - 5} more` : '');
+    // Files another command wrote by name (fit's twin) are kept as the user's are, but are not the user's.
+    const named = foreign.filter((n) => marker?.files?.[n] !== undefined);
+    const users = foreign.filter((n) => marker?.files?.[n] === undefined);
+    const held = [...(users.length ? [`files faultline did not write (${list(users)})`] : []), ...(named.length ? [`files faultline wrote there by name (${list(named)}), which an output folder keeps`] : [])];
+    throw new UsageError(`--out ${out} holds ${held.join(' and ')}; choose a new or empty folder, or pass --force to write beside them (they are kept)`);
   }
   return { previous: marker?.entries ?? [], foreign };
 }

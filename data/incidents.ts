@@ -99,12 +99,18 @@ export type NezhaFaultList = z.output<typeof nezhaFaultListSchema>;
 export function incidentsFromNezhaFaultList(list: NezhaFaultList, file: string, serviceFromInstance?: string, durationMs = NEZHA_INCIDENT_MS): Incident[] {
   const re = serviceFromInstance ? new RegExp(serviceFromInstance) : POD_SERVICE_RE;
   const out: Incident[] = [];
+  // An incident's id is its injection time: rankings and scores are keyed by it.
+  const placeOf = new Map<string, string>();
   for (const [hour, faults] of Object.entries(list)) {
     faults.forEach((f, k) => {
       const start = parseInstant(f.inject_time, 'ms');
       const service = re.exec(f.inject_pod)?.[1];
       if (!service) throw new FileError(file, `${hour}[${k}].inject_pod`, `cannot derive a service from ${JSON.stringify(f.inject_pod)} with /${re.source}/`);
-      const incident: Incident = { id: new Date(start).toISOString(), start, end: start + durationMs, rootCause: [service], rootCauseInstance: f.inject_pod };
+      const id = new Date(start).toISOString();
+      const seen = placeOf.get(id);
+      if (seen !== undefined) throw new FileError(file, `${hour}[${k}].inject_time`, `${JSON.stringify(f.inject_time)} is also the injection time of ${seen}: two faults injected at one instant cannot be told apart (an incident's id is its injection time)`);
+      placeOf.set(id, `${hour}[${k}]`);
+      const incident: Incident = { id, start, end: start + durationMs, rootCause: [service], rootCauseInstance: f.inject_pod };
       if (f.inject_type !== undefined) incident.type = f.inject_type;
       out.push(incident);
     });

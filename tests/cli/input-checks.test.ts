@@ -82,7 +82,9 @@ describe('fit --force', () => {
     // Another command's output into the folder writes beside the twin (with --force, as beside any file it did not write) and keeps it.
     const incidents = write('kept-incidents.json', JSON.stringify([{ id: 'i1', start: new Date(T0 + 200_000).toISOString(), end: new Date(T0 + 260_000).toISOString(), rootCause: ['db'] }]));
     const rca = ['rca', '--spans', spans, '--incidents', incidents, '--rca', 'count', '--out', dir];
-    expect(cli(rca).status).toBe(2);
+    const refused = cli(rca);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/holds files faultline wrote there by name \(fit-report\.html, fit-report\.json, twin\.yaml\), which an output folder keeps; .*--force/);
     expect(cli([...rca, '--force']).status).toBe(0);
     expect(cli([...rca, '--force']).status).toBe(0);
     expect(readFileSync(yaml, 'utf8')).toBe(twin);

@@ -13,6 +13,7 @@ import { parseCsvRecord } from '../../common/text-lines.js';
 import { readTraceJson } from '../../data/trace-json.js';
 import { readLongKpiCsv } from '../../data/kpi-csv.js';
 import { readIncidentsCsv } from '../../data/incidents-io.js';
+import { readNezhaFaultList } from '../../data/incidents.js';
 import { parseInstant, parseSignedDuration } from '../../common/instant.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-replay-import-'));
@@ -235,6 +236,15 @@ describe('KPI long CSV and incidents CSV', () => {
   it('refuses two incidents of one id, naming both lines', async () => {
     const file = write('dup.csv', 'id,start,rootCause\nI1,2024-01-01T00:00:00Z,cards\nI1,2024-01-01T01:00:00Z,ledger\n');
     await expect(readIncidentsCsv(file, new BadRows())).rejects.toThrow(`${file}:line 3: id "I1" is also on line 2: incident ids must be unique`);
+  });
+
+  it('refuses two faults of a Nezha fault list injected at one instant (the id of each), naming both', () => {
+    const fault = (time: string, pod: string) => ({ inject_time: time, inject_pod: pod, inject_type: 'cpu_contention' });
+    const file = write(
+      'fault_list.json',
+      JSON.stringify({ '08': [fault('2023-01-29 08:42:30', 'ts-auth-service-5d8b6c7f9d-abcde')], '09': [fault('2023-01-29 09:00:00', 'ts-order-service-7d4c8f9b5c-x2x9z'), fault('2023-01-29 08:42:30', 'ts-user-service-6b8d9f7c4d-k8vqf')] }),
+    );
+    expect(() => readNezhaFaultList(file)).toThrow(`${file}: 09[1].inject_time: "2023-01-29 08:42:30" is also the injection time of 08[0]`);
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -147,13 +148,14 @@ describe('output files named one by one (writeOutputFiles)', () => {
     const files = (text: string) => [{ flag: '--out', path: path.join(dir, 'twin.yaml'), content: text }];
     writeOutputFiles(files('first'), { command: 'fit' });
     expect(listing(dir)).toEqual([OUTPUT_MARKER, 'notes.txt', 'twin.yaml']);
-    expect(JSON.parse(readFileSync(path.join(dir, OUTPUT_MARKER), 'utf8'))).toEqual({ tool: 'faultline', command: 'fit', entries: [], bytes: {}, files: { 'twin.yaml': 5 } });
+    expect(JSON.parse(readFileSync(path.join(dir, OUTPUT_MARKER), 'utf8'))).toEqual({ tool: 'faultline', command: 'fit', entries: [], bytes: {}, files: { 'twin.yaml': createHash('sha256').update('first').digest('hex') } });
     expect(() => writeOutputFiles(files('second'), { command: 'fit' })).toThrow(/twin\.yaml: it exists \(written by faultline\); choose another path, or pass --force/);
     writeOutputFiles(files('second'), { command: 'fit', force: true });
     expect(readFileSync(path.join(dir, 'twin.yaml'), 'utf8')).toBe('second');
-    // Edited since it was written: the user's now.
-    writeFileSync(path.join(dir, 'twin.yaml'), 'second, by hand');
-    expect(() => writeOutputFiles(files('third'), { command: 'fit', force: true })).toThrow(/twin\.yaml: it was changed since faultline wrote it \(15 bytes, not 6\)/);
+    // Edited since it was written, even to the same size: the user's now.
+    writeFileSync(path.join(dir, 'twin.yaml'), 'secunD');
+    expect(() => writeOutputFiles(files('third'), { command: 'fit', force: true })).toThrow(/twin\.yaml: it was changed since faultline wrote it/);
+    expect(readFileSync(path.join(dir, 'twin.yaml'), 'utf8')).toBe('secunD');
     const user = [{ flag: '--report', path: path.join(dir, 'notes.txt'), content: 'ours' }];
     expect(() => writeOutputFiles(user, { command: 'fit', force: true })).toThrow(/--report .*notes\.txt: it is there and was not written by faultline/);
     expect(readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('keep me');
