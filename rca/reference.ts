@@ -4,7 +4,7 @@
  * itself (for expected false-alarm rates), its edge gaps, per-edge gap baselines and own-time
  * baselines.
  */
-import { analyse, dropRepeatedSpans, indexSpans, OperationBaseline, selfTimes, type SpanAnalysis } from './span-stats.js';
+import { analyse, dropRepeatedSpans, indexSpans, OperationBaseline, selfTimes, type SpanAnalysis, type SpanScores } from './span-stats.js';
 import { inferStatus } from '../data/span-status.js';
 import { EdgeBaseline, edgeGaps, ownTimes, type EdgeGaps } from './signals/edge-latency.js';
 import type { SpanTable } from '../data/types.js';
@@ -17,6 +17,8 @@ export interface FittedReference {
   readonly edges: EdgeBaseline;
   /** Per-operation baselines of own time (self-time without the edge gap a call's row holds: signals/edge-latency.ts `ownTimes`). */
   readonly ownTime: OperationBaseline;
+  /** The reference's own times scored against `ownTime` (its expected false-alarm rates). */
+  readonly ownScores: SpanScores;
 }
 
 const fitted = new WeakMap<SpanTable, Map<string, FittedReference>>();
@@ -35,7 +37,9 @@ export function fitReference(table: SpanTable, z: number, errorOperation: RegExp
     const analysis = analyse(t, operations, index, self);
     let gaps: EdgeGaps | undefined;
     let edges: EdgeBaseline | undefined;
+    let own: Float64Array | undefined;
     let ownTime: OperationBaseline | undefined;
+    let ownScored: SpanScores | undefined;
     m.set(
       key,
       (f = {
@@ -48,12 +52,23 @@ export function fitReference(table: SpanTable, z: number, errorOperation: RegExp
           return (edges ??= EdgeBaseline.fit(t, analysis.index, z));
         },
         get ownTime() {
-          return (ownTime ??= OperationBaseline.fit(t, analysis.index, ownTimes(self, this.gaps)));
+          return (ownTime ??= OperationBaseline.fit(t, analysis.index, (own ??= ownTimes(self, this.gaps))));
+        },
+        get ownScores() {
+          return (ownScored ??= this.ownTime.score(t, analysis.index, (own ??= ownTimes(self, this.gaps))));
         },
       }),
     );
   }
   return f;
+}
+
+/**
+ * A window's own times (self-time without the edge gap a call's row holds) scored against the
+ * reference's: the callee's work, apart from the time its calls took to reach it.
+ */
+export function windowOwnScores(ref: FittedReference, a: SpanAnalysis, gaps: EdgeGaps): SpanScores {
+  return ref.ownTime.score(a.table, a.index, ownTimes(a.self, gaps));
 }
 
 /** A window's spans prepared as the reference was: repeats dropped, unknown statuses inferred, analysed. */

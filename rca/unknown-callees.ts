@@ -122,32 +122,17 @@ export function nameDownInstances(window: SpanTable, reference: SpanTable, windo
   }
   if (!pending.size) return window;
   const services = new Set(pending.values());
-  const ref = referenceCounts(reference);
-  // Per instance of those services: spans in the reference and in the window, by name (the reference may have its own string table).
-  const instances = new Map<string, { service: string; reference: number; window: number }>();
-  for (const [code, c] of ref.spans) {
-    const service = reference.strings[c.service];
-    if (services.has(service)) instances.set(reference.strings[code], { service, reference: c.spans, window: 0 });
-  }
-  const windowSpans = new Map<number, number>();
-  for (let i = 0; i < window.length; i++) windowSpans.set(window.instance[i], (windowSpans.get(window.instance[i]) ?? 0) + 1);
-  for (const [code, n] of windowSpans) {
-    const c = instances.get(window.strings[code]);
-    if (c) c.window = n;
-  }
+  const minutes = referenceCounts(reference).minutes;
+  const instances = instanceSpans(window, reference, services);
   const down = new Map<string, string>();
-  for (const service of services) {
-    const mine = [...instances].filter(([, c]) => c.service === service);
-    const silent = mine.filter(([, c]) => c.window === 0 && (c.reference / Math.max(1, ref.minutes)) * (windowMs / 60_000) >= MIN_EXPECTED_CALLS);
+  for (const [service, mine] of instances) {
+    const silent = mine.filter(([, c]) => c.window === 0 && (c.reference / Math.max(1, minutes)) * (windowMs / 60_000) >= MIN_EXPECTED_CALLS);
     if (silent.length) {
       if (silent.length === 1) down.set(service, silent[0]![0]);
       continue;
     }
-    const referenceTotal = mine.reduce((sum, [, c]) => sum + c.reference, 0);
-    const windowTotal = mine.reduce((sum, [, c]) => sum + c.window, 0);
-    if (!windowTotal) continue;
-    const lost = mine.filter(([, c]) => belowShare(c.window, windowTotal, c.reference / referenceTotal));
-    if (lost.length === 1) down.set(service, lost[0]![0]);
+    const lost = belowShare(mine);
+    if (lost.length === 1) down.set(service, lost[0]!);
   }
   const renamed = new Map<number, number>();
   let strings = window.strings;
@@ -172,43 +157,57 @@ export function nameDownInstances(window: SpanTable, reference: SpanTable, windo
   return { ...window, strings, instance };
 }
 
-/** An instance's `count` of its service's `total` spans is below its reference `share` beyond chance (binomial lower tail under LOG_LOST_SHARE). */
-function belowShare(count: number, total: number, share: number): boolean {
+/** An instance's spans in the reference and in the window. */
+interface InstanceSpans {
+  reference: number;
+  window: number;
+}
+
+/**
+ * Per service of the reference (of `services` only, when given), its instances with their spans in
+ * the reference and in the window, by name (the reference may have its own string table).
+ */
+function instanceSpans(window: SpanTable, reference: SpanTable, services?: ReadonlySet<string>): Map<string, [string, InstanceSpans][]> {
+  const byName = new Map<string, InstanceSpans>();
+  const out = new Map<string, [string, InstanceSpans][]>();
+  for (const [code, c] of referenceCounts(reference).spans) {
+    const service = reference.strings[c.service];
+    if (services && !services.has(service)) continue;
+    const counts = { reference: c.spans, window: 0 };
+    byName.set(reference.strings[code], counts);
+    let mine = out.get(service);
+    if (!mine) out.set(service, (mine = []));
+    mine.push([reference.strings[code], counts]);
+  }
+  const windowSpans = new Map<number, number>();
+  for (let i = 0; i < window.length; i++) windowSpans.set(window.instance[i], (windowSpans.get(window.instance[i]) ?? 0) + 1);
+  for (const [code, n] of windowSpans) {
+    const c = byName.get(window.strings[code]);
+    if (c) c.window = n;
+  }
+  return out;
+}
+
+/**
+ * Of one service's instances, those that served a share of its window spans below their reference
+ * share beyond chance (binomial lower tail under LOG_LOST_SHARE).
+ */
+function belowShare(mine: readonly [string, InstanceSpans][]): string[] {
+  const referenceTotal = mine.reduce((sum, [, c]) => sum + c.reference, 0);
+  const windowTotal = mine.reduce((sum, [, c]) => sum + c.window, 0);
+  if (!windowTotal) return [];
   // P(X <= k) for X ~ Binomial(n, share) is P(Y >= n - k) for Y ~ Binomial(n, 1 - share).
-  return logBinomialUpperTail(total - count, total, 1 - share) < LOG_LOST_SHARE;
+  return mine.filter(([, c]) => logBinomialUpperTail(windowTotal - c.window, windowTotal, 1 - c.reference / referenceTotal) < LOG_LOST_SHARE).map(([name]) => name);
 }
 
 /**
  * The instances of a window that served a share of their service's spans below their reference
  * share beyond chance (as `nameDownInstances` judges a crash loop): down or taken out of the
- * balancing for part of the window, their peers taking their calls. Services with one instance in
- * the reference have none.
+ * balancing for part of the window, their peers taking their calls.
  */
 export function instancesBelowShare(window: SpanTable, reference: SpanTable): Set<string> {
-  const ref = referenceCounts(reference);
-  const instances = new Map<string, { service: string; reference: number; window: number }>();
-  const perService = new Map<string, { instances: number; reference: number; window: number }>();
-  for (const [code, c] of ref.spans) {
-    const service = reference.strings[c.service];
-    instances.set(reference.strings[code], { service, reference: c.spans, window: 0 });
-    const s = perService.get(service) ?? { instances: 0, reference: 0, window: 0 };
-    s.instances++;
-    s.reference += c.spans;
-    perService.set(service, s);
-  }
-  const windowSpans = new Map<number, number>();
-  for (let i = 0; i < window.length; i++) windowSpans.set(window.instance[i], (windowSpans.get(window.instance[i]) ?? 0) + 1);
-  for (const [code, n] of windowSpans) {
-    const c = instances.get(window.strings[code]);
-    if (!c) continue;
-    c.window = n;
-    perService.get(c.service)!.window += n;
-  }
   const out = new Set<string>();
-  for (const [name, c] of instances) {
-    const s = perService.get(c.service)!;
-    if (s.instances > 1 && s.window > 0 && belowShare(c.window, s.window, c.reference / s.reference)) out.add(name);
-  }
+  for (const mine of instanceSpans(window, reference).values()) for (const name of belowShare(mine)) out.add(name);
   return out;
 }
 

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
 import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
-import { isError, type OperationBaseline, type SpanAnalysis } from '../span-stats.js';
+import { isError, type SpanAnalysis, type SpanScores } from '../span-stats.js';
 import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
-import { edgeEvidence, ownTimes, type EdgeGaps } from '../signals/edge-latency.js';
-import { analyseWindow, fitReference } from '../reference.js';
+import { edgeEvidence, type EdgeGaps } from '../signals/edge-latency.js';
+import { analyseWindow, fitReference, windowOwnScores } from '../reference.js';
 import type { RcaPlugin } from '../types.js';
 
 /**
@@ -15,9 +15,9 @@ import type { RcaPlugin } from '../types.js';
  * a call's row in the caller's view counts its own time without the gap (`ownTimes`), which is
  * the edge's evidence already.
  */
-function ownShares(a: SpanAnalysis, g: EdgeGaps, own: OperationBaseline, z: number): Map<string, { service: string; calls: number; slow: number; failed: number }> {
+function ownShares(a: SpanAnalysis, g: EdgeGaps, own: SpanScores, z: number): Map<string, { service: string; calls: number; slow: number; failed: number }> {
   const { table: t, index: ix, scores } = a;
-  const zOwn = own.score(t, ix, ownTimes(a.self, g)).zSelf;
+  const zOwn = own.zSelf;
   const out = new Map<string, { service: string; calls: number; slow: number; failed: number }>();
   for (let i = 0; i < t.length; i++) {
     if (g.clientSpan[i]) continue;
@@ -67,8 +67,8 @@ export const edgeLatencyRca: RcaPlugin = definePlugin({
       const { analysis: a, gaps } = analyseWindow(input.spans, f, errorOperation);
       const t = a.table;
       const edges = edgeEvidence(t, a.index, gaps, f.edges.abnormal(t, gaps));
-      const own = ownShares(a, gaps, f.ownTime, options.z);
-      const refOwn = ownShares(f.analysis, f.gaps, f.ownTime, options.z);
+      const own = ownShares(a, gaps, windowOwnScores(f, a, gaps), options.z);
+      const refOwn = ownShares(f.analysis, f.gaps, f.ownScores, options.z);
       // Reference rates per service: instances come and go (restarts), services stay.
       const refRate = new Map<string, { slow: number; failed: number; calls: number }>();
       for (const s of refOwn.values()) {

@@ -3,11 +3,11 @@ import { definePlugin } from '../../common/plugin.js';
 import { isError, type SpanAnalysis, type SpanIndex, type SpanScores } from '../span-stats.js';
 import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
 import { contrastPatterns, countPairs, EventCodes, instanceReference, pairsWithin, shareChangeZ, preferReference, LATE_PREFIX, SLOW_SUFFIX, FAILED_SUFFIX, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanMarks, type SpanPairs } from '../signals/event-patterns.js';
-import { ownTimes, type EdgeGaps } from '../signals/edge-latency.js';
+import type { EdgeGaps } from '../signals/edge-latency.js';
 import { calleeNamed, logEvidence } from '../signals/log-evidence.js';
 import { instancesBelowShare } from '../unknown-callees.js';
 import { metricChanges, surprise } from '../signals/metric-change.js';
-import { analyseWindow, fitReference, type FittedReference } from '../reference.js';
+import { analyseWindow, fitReference, windowOwnScores, type FittedReference } from '../reference.js';
 import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
 import type { LogTable, SpanTable } from '../../data/types.js';
 import type { RcaPlugin, RcaReference } from '../types.js';
@@ -35,7 +35,7 @@ function referenceCache(codes: EventCodes, errorOperation: RegExp, z: number) {
       const fitted = fitReference(spans, z, errorOperation);
       const t = fitted.analysis.table;
       const ix = fitted.analysis.index;
-      const p = spanPatterns(t, codes, logs, marks(fitted.analysis, fitted.gaps, referenceOwn(fitted), fitted.edges.abnormal(t, fitted.gaps).abnormal, z));
+      const p = spanPatterns(t, codes, logs, marks(fitted.analysis, fitted.gaps, fitted.ownScores, fitted.edges.abnormal(t, fitted.gaps).abnormal, z));
       const logPairs = p.logs && logs ? pairsWithin(t, p.logs, logs.time[0], logs.time[logs.length - 1]) : undefined;
       byLogs.set(
         logs,
@@ -48,22 +48,6 @@ function referenceCache(codes: EventCodes, errorOperation: RegExp, z: number) {
     }
     return ref;
   };
-}
-
-/**
- * Scores of a table's own times (self-time without the edge gap a call's row holds) against the
- * reference's: the callee's work, apart from the time its calls took to reach it.
- */
-function ownScores(ref: FittedReference, a: SpanAnalysis, gaps: EdgeGaps): SpanScores {
-  return ref.ownTime.score(a.table, a.index, ownTimes(a.self, gaps));
-}
-
-// The reference's own scores, found once per fitted reference (every incident asks).
-const referenceOwnScores = new WeakMap<FittedReference, SpanScores>();
-function referenceOwn(ref: FittedReference): SpanScores {
-  let s = referenceOwnScores.get(ref);
-  if (!s) referenceOwnScores.set(ref, (s = ownScores(ref, ref.analysis, ref.gaps)));
-  return s;
 }
 
 /**
@@ -177,7 +161,7 @@ export const patternContrastRca: RcaPlugin = definePlugin({
         const { analysis, gaps } = analyseWindow(input.spans, fitted, errorOperation);
         const t = analysis.table;
         const ix = analysis.index;
-        const own = ownScores(fitted, analysis, gaps);
+        const own = windowOwnScores(fitted, analysis, gaps);
         const window = spanPatterns(t, codes, logs, marks(analysis, gaps, own, fitted.edges.abnormal(t, gaps).abnormal, options.z));
         const contrast = { minSources: options.minSources, shareFloor: options.shareFloor };
         const name = (e: number) => codes.names[e];
@@ -259,11 +243,12 @@ export const patternContrastRca: RcaPlugin = definePlugin({
           }
         }
         // Strongest evidence on each span, then how much of each piece travelled up from other services.
-        evidence.push(...lateSenders(t, evidence));
+        const callers = callerRows(t);
+        evidence.push(...lateSenders(t, callers, evidence));
         const weight = new Float64Array(t.length);
         for (const e of evidence) for (let r = 0; r < t.length; r++) if (e.spans[r] && e.z > weight[r]) weight[r] = e.z;
         const below = foreignEvidenceBelow(t, ix, weight);
-        const callerLate = lateCallers(t, evidence);
+        const callerLate = lateCallers(t, callers, evidence);
         const downPeers = drainedPeers(evidence, instancesBelowShare(t, input.baseline));
         const scores = new Map<string, InstanceScore>();
         for (const e of evidence) {
@@ -336,8 +321,7 @@ function slowedEnds(changes: readonly PatternChange[], codes: EventCodes): Set<P
  * whose own calls arrive late are its evidence, not their callee's. A delayed link leaves its
  * caller's own calls on time.
  */
-function lateCallers(t: SpanTable, evidence: readonly Evidence[]): (row: number) => number {
-  const callerOf = callerRows(t);
+function lateCallers(t: SpanTable, callers: Int32Array, evidence: readonly Evidence[]): (row: number) => number {
   const byInstance = new Map<string, number>();
   const byService = new Map<string, number>();
   for (const e of evidence) {
@@ -348,19 +332,21 @@ function lateCallers(t: SpanTable, evidence: readonly Evidence[]): (row: number)
   }
   if (!byInstance.size && !byService.size) return () => 0;
   return (r) => {
-    const p = callerOf(r);
+    const p = callers[r];
     if (p < 0) return 0;
     return Math.max(byInstance.get(t.strings[t.instance[p]]) ?? 0, byService.get(t.strings[t.service[p]]) ?? 0);
   };
 }
 
-/** The row that made a span's call: its nearest ancestor on another instance (-1 for none). */
-function callerRows(t: SpanTable): (row: number) => number {
-  return (r) => {
+/** Per row, the row that made its call: its nearest ancestor on another instance (-1 for none). */
+function callerRows(t: SpanTable): Int32Array {
+  const out = new Int32Array(t.length);
+  for (let r = 0; r < t.length; r++) {
     let p = t.parent[r];
     while (p >= 0 && t.instance[p] === t.instance[r]) p = t.parent[p];
-    return p;
-  };
+    out[r] = p;
+  }
+  return out;
 }
 
 /**
@@ -370,15 +356,14 @@ function callerRows(t: SpanTable): (row: number) => number {
  * is a link's), on its rows that made those calls; as late evidence, it also explains its callees'
  * (`lateCallers`). An entry service, whose own callers are not traced, shows such a delay only so.
  */
-function lateSenders(t: SpanTable, evidence: readonly Evidence[]): Evidence[] {
-  const callerOf = callerRows(t);
+function lateSenders(t: SpanTable, callers: Int32Array, evidence: readonly Evidence[]): Evidence[] {
   // Sender instance code -> per callee service, its strongest late evidence; and the sender's rows.
   const senders = new Map<number, { service: number; callees: Map<string, number>; rows: Uint8Array }>();
   for (const e of evidence) {
     if (!e.late) continue;
     for (let r = 0; r < t.length; r++) {
       if (!e.spans[r]) continue;
-      const p = callerOf(r);
+      const p = callers[r];
       if (p < 0) continue;
       let s = senders.get(t.instance[p]);
       if (!s) senders.set(t.instance[p], (s = { service: t.service[p], callees: new Map(), rows: new Uint8Array(t.length) }));
@@ -615,7 +600,7 @@ function calleesIn(t: SpanTable, ix: SpanIndex): Map<string, Set<string>> {
 function slowInstances(ref: FittedReference, analysis: SpanAnalysis, gaps: EdgeGaps, own: SpanScores, zLimit: number) {
   const refRate = new Map<string, [number, number]>();
   const rt = ref.analysis.table;
-  const refOwn = referenceOwn(ref);
+  const refOwn = ref.ownScores;
   for (let i = 0; i < rt.length; i++) {
     if (ref.gaps.clientSpan[i] || !ref.analysis.scores.known[i]) continue;
     const key = rt.strings[rt.service[i]];

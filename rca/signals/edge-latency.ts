@@ -229,7 +229,9 @@ export function edgeEvidence(t: SpanTable, ix: SpanIndex, g: EdgeGaps, judged: R
     o.abnormal += judged.abnormal[i];
     if (judged.abnormal[i]) o.callees.add(t.service[i]);
   }
-  const excess = (calls: number, abnormal: number, expected: number) => (abnormal >= minAbnormal ? Math.max(0, (abnormal - expected) / calls) : 0);
+  // The share of calls abnormal beyond the reference's expectation.
+  const excessShare = (calls: number, abnormal: number, expected: number) => Math.max(0, (abnormal - expected) / calls);
+  const excess = (calls: number, abnormal: number, expected: number) => (abnormal >= minAbnormal ? excessShare(calls, abnormal, expected) : 0);
   const share = (s: Side | undefined) => (s ? excess(s.calls, s.abnormal, s.expected) : 0);
   const out = new Map<string, InstanceEdgeEvidence>();
   for (const [inst, svc] of serviceOf) {
@@ -242,7 +244,7 @@ export function edgeEvidence(t: SpanTable, ix: SpanIndex, g: EdgeGaps, judged: R
     let inShare = 0;
     for (let e = 0; i && e < edgeSlots; e += 3) {
       if (!i.edges[e] || (edgeAbnormal.get(edgeOf(svc, e / 3)) ?? 0) < minAbnormal) continue;
-      inShare = Math.max(inShare, Math.max(0, (i.edges[e + 1] - i.edges[e + 2]) / i.edges[e]));
+      inShare = Math.max(inShare, excessShare(i.edges[e], i.edges[e + 1], i.edges[e + 2]));
     }
     out.set(t.strings[inst], {
       instance: t.strings[inst],
