@@ -319,8 +319,8 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
   // Per input read: with metrics and no spans, a window without spans is no problem.
   const ranked: WindowInput[] = [];
   if (wantSpans && (parts.spans || parts.messages)) ranked.push(spanInput(spans, nearIncidents !== undefined));
-  if (metrics) ranked.push(timedInput('metrics', metrics.time, keep !== undefined));
-  if (logs) ranked.push(timedInput('logs', logs.time, keep !== undefined));
+  if (metrics) ranked.push(timedInput('metrics', metrics.time, keep !== undefined, false));
+  if (logs) ranked.push(timedInput('logs', logs.time, keep !== undefined, true));
   checkWindows(incidents.filter((i) => !outsideRun.has(i.id)), ranked, notes);
 
   const firstIncident = incidents.length ? incidents.reduce((m, i) => Math.min(m, i.start), Infinity) : undefined;
@@ -404,8 +404,9 @@ function spanInput(spans: SpanTable, near: boolean): WindowInput {
   return { what: 'spans', has: (from, to) => hasTraces(spans, from, to), range: spans.length ? [start, end] : undefined, near };
 }
 
-function timedInput(what: string, time: ArrayLike<number>, near: boolean): WindowInput {
-  const sorted = Float64Array.from(time).sort();
+/** An input with a time per row; `inOrder` when its rows are in time order already (a log table), else a sorted copy is searched (metrics run per instance). */
+function timedInput(what: string, time: Float64Array, near: boolean, inOrder: boolean): WindowInput {
+  const sorted = inOrder ? time : Float64Array.from(time).sort();
   return { what, has: (from, to) => lowerBound(sorted, to) > lowerBound(sorted, from), range: sorted.length ? [sorted[0]!, sorted[sorted.length - 1]!] : undefined, near };
 }
 
