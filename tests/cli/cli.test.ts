@@ -6,18 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli, CLI } from './run-cli.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderBuiltinListings } from '../../scripts/commands/methods-list.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(ROOT, 'dist/cli/faultline.js');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function cli(args: string[], cwd = ROOT) {
-  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: '1', FAULTLINE_QUIET: '1' } });
-}
 
 /** A small KPI series set: 3 days of minutes with one spike, as a long CSV. */
 function seriesCsv(): string {

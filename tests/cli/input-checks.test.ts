@@ -3,21 +3,17 @@
  * what it refuses to overwrite: each case runs the built CLI on a small span file. Needs dist/
  * (`npm test` builds).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli as runCli, ROOT } from './run-cli.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(ROOT, 'dist/cli/faultline.js');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-input-checks-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function cli(args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, CI: '1', FAULTLINE_QUIET: '1' } });
-}
+
+const cli = (args: string[]) => runCli(args, tmp);
 
 const T0 = Date.parse('2023-01-29T08:42:00Z');
 const HEADER = 'trace_id,span_id,parent_id,service,instance,operation,start_ns,end_ns,status';

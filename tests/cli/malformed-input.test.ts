@@ -3,21 +3,15 @@
  * reported, a run that would score nothing is refused, a score file obeys the CSV rules, flag
  * errors name the flag, and an error quotes a long value cut short. Needs dist/ (`npm test` builds).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli } from './run-cli.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(ROOT, 'dist/cli/faultline.js');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-malformed-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function cli(args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1', FAULTLINE_QUIET: '1' } });
-}
 
 const T0 = Date.UTC(2014, 3, 1);
 const time = (i: number) => new Date(T0 + i * 300_000).toISOString();
