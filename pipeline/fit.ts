@@ -237,11 +237,13 @@ interface Acc {
   /** From the logs: calls with at least one line of the callee, and lines per template * 256 + level. */
   callsWithLines: number;
   lines: Map<number, number>;
+  /** Per template, where its lines fell in their calls' handling: a histogram of shares of the handling's time (POSITION_BINS bins). */
+  positions: Map<number, Uint32Array>;
   children: Map<string, Acc>;
 }
 
 function acc(service: number, operation: number, key: string): Acc {
-  return { service, operation, key, parentsWith: 0, calls: 0, parallel: 0, sequential: 0, withPrevious: 0, afterPrevious: 0, asyncVotes: 0, orderSum: 0, logP50: 0, logP95: 0, gaps: 0, gapP50: 0, gapP95: 0, known: 0, ownErrors: 0, callsWithLines: 0, lines: new Map(), children: new Map() };
+  return { service, operation, key, parentsWith: 0, calls: 0, parallel: 0, sequential: 0, withPrevious: 0, afterPrevious: 0, asyncVotes: 0, orderSum: 0, logP50: 0, logP95: 0, gaps: 0, gapP50: 0, gapP95: 0, known: 0, ownErrors: 0, callsWithLines: 0, lines: new Map(), positions: new Map(), children: new Map() };
 }
 
 /** The callee did not hold its caller: it ran on after the caller's client span by more than half its own time. */
@@ -335,19 +337,42 @@ function linesOfCalls(v: CallView, logs: LogTable): CallLines {
   return { first, rows };
 }
 
-/** Adds calls' log lines to a node: per template and level, and the calls with any. */
-function countLines(a: Acc, calls: readonly number[], cl: CallLines | undefined, logs: LogTable | undefined): void {
+/** Resolution of a learned line's place in its handling: hundredths. */
+const POSITION_BINS = 101;
+
+/** Adds calls' log lines to a node: per template and level, and the calls with any; per template, where in the handling each was written. */
+function countLines(a: Acc, v: CallView, calls: readonly number[], cl: CallLines | undefined, logs: LogTable | undefined): void {
   if (!cl || !logs) return;
   for (const c of calls) {
     const from = cl.first[c]!;
     const to = cl.first[c + 1]!;
     if (to > from) a.callsWithLines++;
+    const start = v.start[c]!;
+    const length = v.end[c]! - start;
     for (let k = from; k < to; k++) {
       const r = cl.rows[k]!;
-      const key = logs.template[r]! * 256 + logs.level[r]!;
+      const t = logs.template[r]!;
+      const key = t * 256 + logs.level[r]!;
       a.lines.set(key, (a.lines.get(key) ?? 0) + 1);
+      // Log times are whole milliseconds: a line of a call shorter than that is placed by the rounding alone.
+      const share = length > 0 ? Math.min(1, Math.max(0, (logs.time[r]! - start) / length)) : 0.5;
+      let bins = a.positions.get(t);
+      if (!bins) a.positions.set(t, (bins = new Uint32Array(POSITION_BINS)));
+      bins[Math.round(share * (POSITION_BINS - 1))]!++;
     }
   }
+}
+
+/** The median of a position histogram, as a share of the handling. */
+function medianPosition(bins: Uint32Array): number {
+  let total = 0;
+  for (const n of bins) total += n;
+  let seen = 0;
+  for (let b = 0; b < bins.length; b++) {
+    seen += bins[b]!;
+    if (2 * seen >= total) return b / (POSITION_BINS - 1);
+  }
+  return 0.5;
 }
 
 /** Templates a call-tree node keeps from the logs (the most frequent); the scenario allows 64. */
@@ -355,7 +380,7 @@ const MAX_NODE_TEMPLATES = 64;
 /** A template must be written at least this often per call to be kept: rarer ones are noise of a few calls. */
 const MIN_LINES_PER_CALL = 0.01;
 
-/** The node's learned success lines: per template, its most frequent level and its lines per call. */
+/** The node's learned success lines: per template, its most frequent level, its lines per call and the median place in the handling where it is written. */
 function learnedLines(a: Acc, logs: LogTable): LearnedLogLine[] {
   const byTemplate = new Map<number, { lines: number; level: number; top: number }>();
   for (const [key, n] of a.lines) {
@@ -373,7 +398,7 @@ function learnedLines(a: Acc, logs: LogTable): LearnedLogLine[] {
     .filter(([t, e]) => e.lines / a.calls >= MIN_LINES_PER_CALL && logs.templates[t]!.length <= LEARNED_LINE_LIMITS.templateChars && LEARNED_LINE_LIMITS.printable.test(logs.templates[t]!))
     .sort((x, y) => y[1].lines - x[1].lines || x[0] - y[0])
     .slice(0, MAX_NODE_TEMPLATES)
-    .map(([t, e]) => ({ template: logs.templates[t]!, level: e.level < LOG_LEVELS.length ? LOG_LEVELS[e.level]! : 'INFO', perCall: Math.min(LEARNED_LINE_LIMITS.perCall, sig3(e.lines / a.calls)) }));
+    .map(([t, e]) => ({ template: logs.templates[t]!, level: e.level < LOG_LEVELS.length ? LOG_LEVELS[e.level]! : 'INFO', perCall: Math.min(LEARNED_LINE_LIMITS.perCall, sig3(e.lines / a.calls)), at: medianPosition(a.positions.get(t)!) }));
 }
 
 /** The standard normal's 95th percentile. */
@@ -494,7 +519,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       }
       child.calls += flat.length;
       logQuantiles(child, logSelf, flat);
-      countLines(child, flat, callLines, logs);
+      countLines(child, v, flat, callLines, logs);
       const gaps = flat.map((c) => gapOf(v, c)).filter((g) => !Number.isNaN(g)).sort((x, y) => x - y);
       child.gaps = gaps.length;
       child.gapP50 = quantileSorted(gaps, 0.5);
@@ -593,7 +618,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       }
     }
     logQuantiles(rootAcc, logSelf, t.traces);
-    countLines(rootAcc, t.traces, callLines, logs);
+    countLines(rootAcc, v, t.traces, callLines, logs);
     merge(rootAcc, t.traces, 0);
     const { template, est } = nodeEstimate(rootAcc, t.traces.length, '');
     const label = t.first >= 0 ? s[v.operation[t.first]!]! : s[v.operation[t.root]!]!;
@@ -921,7 +946,7 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
         ]
       : [' No metrics given: the twin writes the simulator\'s resource metrics (metricFamilies unset), and capacities come from the spans alone.']),
     ...(e.logs
-      ? [` Logs: ${e.logs.lines} lines from ${e.logs.services} services, per service below. Per call: \`logs\`, the templates its callee wrote while handling it (Drain), each with its level and lines per call, written by the twin in place of its own success line; \`checksResult\`, the share of calls with any such line, where a wrong value made in the handling is rejected by the handler itself (a handler that writes about its results inspects them). A line belongs to the call whose span it names on the callee's instance, else to the innermost call of its trace on its instance that holds its time.`]
+      ? [` Logs: ${e.logs.lines} lines from ${e.logs.services} services, per service below. Per call: \`logs\`, the templates its callee wrote while handling it (Drain), each with its level, lines per call and median place in the handling (`at`), written by the twin in place of its own success line (a handling cut short writes those placed before that point); \`checksResult\`, the share of calls with any such line, where a wrong value made in the handling is rejected by the handler itself (a handler that writes about its results inspects them). A line belongs to the call whose span it names on the callee's instance, else to the innermost call of its trace on its instance that holds its time.`]
       : []),
   ].join('\n');
   const top = doc.contents as YAMLMap;

@@ -751,13 +751,15 @@ export class Engine implements EngineState {
     // point of its steps: during its own work (cut short), or before one of its calls, or after the
     // last; the calls after that point are never made. Drawn only where there is a chance.
     let throwAt = -1;
+    let throwShare = 1;
     const thrown = fx.thrownException[op]!;
     if (thrown > 0 && rng.next() < thrown) {
       const u = rng.next() * (kids.length + 1);
       throwAt = Math.floor(u);
+      throwShare = u / (kids.length + 1);
       if (throwAt === 0) {
         this.retEnd = begin + (t - begin) * u;
-        return this.escaped(node, inst, arrive, op);
+        return this.escaped(node, inst, arrive, op, throwShare);
       }
     }
     const made = throwAt < 0 ? kids.length : throwAt;
@@ -784,6 +786,8 @@ export class Engine implements EngineState {
       this.retEnd = t;
       this.retClass = failClass;
       this.retCode = failCode;
+      // The handling stops at the failed call: its lines placed before that step were written.
+      if (logs && node.logs >= 0) this.logLearned(node.logs, inst, arrive, (k + 1) / (kids.length + 1));
       if (failClass === CLASS.system) {
         if (logs) this.logHandled(node, inst, arrive, LINE.downstreamError, failService, failCode);
         this.retCode = m.code(SYSTEM_CODES.downstream);
@@ -794,7 +798,7 @@ export class Engine implements EngineState {
       return;
     }
     this.retEnd = t;
-    if (throwAt >= 0) return this.escaped(node, inst, arrive, op);
+    if (throwAt >= 0) return this.escaped(node, inst, arrive, op, throwShare);
     if (node.async) this.pendingCorrupt = pendingBefore; // a one-way branch hands nothing back
     else if (this.pendingCorrupt) return this.rejectWrongValue(node, inst, arrive);
     const wrong = fx.wrongReturn[op]!;
@@ -809,17 +813,19 @@ export class Engine implements EngineState {
     if (logs) {
       const caught = fx.caughtException[op]!;
       if (caught > 0 && this.lrng.next() < caught) this.logHandled(node, inst, arrive, LINE.caughtException, -1, 0);
-      if (node.logs >= 0) this.logLearned(node.logs, inst, arrive);
+      if (node.logs >= 0) this.logLearned(node.logs, inst, arrive, 1);
       else this.logHandled(node, inst, arrive, LINE.ok, -1, 0);
     }
   }
 
   /**
-   * The success lines learned for a call (scenario `logs`): each template `perCall` times on
-   * average (its whole part, and one more with the fraction's probability), at uniform times
-   * within the handling, its placeholders filled with fresh values.
+   * The lines learned for a call (scenario `logs`): each template `perCall` times on average (its
+   * whole part, and one more with the fraction's probability), at its place in the handling (`at`)
+   * or, without one, at a uniform time within it, its placeholders filled with fresh values. A
+   * handling that stopped at `share` of its steps (1: it ran to its reply at retEnd) writes only
+   * the lines placed before that point, spread over the time it ran.
    */
-  private logLearned(list: number, inst: number, arrive: number): void {
+  private logLearned(list: number, inst: number, arrive: number, share: number): void {
     const logs = this.logs!;
     const c = this.catalog!;
     const lrng = this.lrng;
@@ -829,11 +835,13 @@ export class Engine implements EngineState {
     const first = c.learnedFirst[list]!;
     const last = first + c.learnedCount[list]!;
     for (let id = first; id < last; id++) {
+      const at = c.at[id]!;
+      if (share < 1 && !(at < share)) continue;
       const rate = c.perCall[id]!;
       let n = Math.floor(rate);
       if (lrng.next() < rate - n) n++;
       for (; n > 0; n--) {
-        v[0] = arrive + lrng.next() * span;
+        v[0] = arrive + (Number.isNaN(at) ? lrng.next() : at / share) * span;
         for (let k = 1; k <= MAX_LOG_ARGS; k++) v[k] = lrng.nextInt32() >>> 0;
         logs.learned(inst, id);
       }
@@ -841,13 +849,16 @@ export class Engine implements EngineState {
   }
 
   /**
-   * An exception escaped the handler at retEnd: the call fails with it. Only a handler that logs
-   * before rethrowing writes the error line; an entry service's access log records the 500 anyway.
+   * An exception escaped the handler at retEnd, `share` of the way through its steps: the call
+   * fails with it, and the learned lines placed before that point were written. Only a handler
+   * that logs before rethrowing writes the error line; an entry service's access log records the
+   * 500 anyway.
    */
-  private escaped(node: CallNode, inst: number, arrive: number, op: number): void {
+  private escaped(node: CallNode, inst: number, arrive: number, op: number, share: number): void {
     this.retClass = CLASS.system;
     this.retCode = this.m.code(SYSTEM_CODES.exception);
     if (!this.logs) return;
+    if (node.logs >= 0) this.logLearned(node.logs, inst, arrive, share);
     if (this.fx.thrownLogged[op] === 1) return this.logHandled(node, inst, arrive, LINE.exception, -1, 0);
     if (this.atEntry(node)) {
       this.logs.setCall(this.handling);

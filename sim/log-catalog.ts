@@ -180,10 +180,11 @@ export interface LogCatalog {
   entry: Uint8Array;
   /** Per service: the period (minutes) of its scheduled task. */
   jobPeriod: Int32Array;
-  /** Per Model.learnedLogs list: its first template id and how many; per template id, lines per call (0 for the simulator's own). */
+  /** Per Model.learnedLogs list: its first template id and how many; per template id, lines per call (0 for the simulator's own) and place in the handling (NaN where not learned). */
   learnedFirst: Int32Array;
   learnedCount: Int32Array;
   perCall: Float64Array;
+  at: Float64Array;
 }
 
 const FIELD_RE = /\{([a-z0-9]+)\}/g;
@@ -340,11 +341,13 @@ export function buildLogCatalog(m: Model): LogCatalog {
   const perCall = new Float64Array(templates.length + m.learnedLogs.reduce((n, l) => n + l.length, 0));
   const learnedFirst = new Int32Array(m.learnedLogs.length);
   const learnedCount = new Int32Array(m.learnedLogs.length);
+  const at = new Float64Array(perCall.length).fill(NaN);
   m.learnedLogs.forEach((lines, k) => {
     learnedFirst[k] = templates.length;
     learnedCount[k] = lines.length;
     for (const l of lines) {
       perCall[templates.length] = l.perCall;
+      if (l.at !== undefined) at[templates.length] = l.at;
       templates.push(compileLearned(l.template, l.level));
     }
   });
@@ -360,6 +363,7 @@ export function buildLogCatalog(m: Model): LogCatalog {
     learnedFirst,
     learnedCount,
     perCall,
+    at,
   };
 }
 

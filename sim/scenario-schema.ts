@@ -56,6 +56,13 @@ export interface LearnedLogLine {
   level: LogLevel;
   /** Lines of this template per handled call (may exceed 1). */
   perCall: number;
+  /**
+   * Where in the handling the line is written, as a share of its time (0 at the start, 1 at the
+   * reply). A handler cut short (an exception escapes, a call it makes fails) has written the lines
+   * placed before that point and none after. Without it, lines fall anywhere in the handling and a
+   * cut handling writes none.
+   */
+  at?: number;
 }
 
 /** Bounds of a learned line: its template's length and characters, its lines per call. */
@@ -65,6 +72,7 @@ const learnedLogLine = z.strictObject({
   template: z.string().min(1).max(LEARNED_LINE_LIMITS.templateChars).regex(LEARNED_LINE_LIMITS.printable, 'must not hold control characters'),
   level: z.enum(LOG_LEVELS),
   perCall: z.number().positive().max(LEARNED_LINE_LIMITS.perCall),
+  at: z.number().min(0).max(1).optional(),
 });
 
 /** One call of a transaction's call tree: `call` names the receiving service or channel. */

@@ -41,8 +41,8 @@ interface Line {
 /** Start and end (ms) of a service's server spans, by span id. */
 type Handlings = Map<string, { start: number; end: number }>;
 
-async function run(name: string, checksResult: number | null): Promise<{ logs: Line[]; text: string; spans: number; mid: Handlings }> {
-  await generate({ scenario: scenario(name, checksResult), seed: 4, out: join(root, name), metrics: false, export: { spans: 'csv', logsCsv: true } });
+async function run(name: string, source: string): Promise<{ logs: Line[]; text: string; spans: number; mid: Handlings }> {
+  await generate({ scenario: source, seed: 4, out: join(root, name), metrics: false, export: { spans: 'csv', logsCsv: true } });
   const text = readFileSync(join(root, name, 'logs.csv'), 'utf8');
   const logs = text
     .split('\n')
@@ -67,8 +67,8 @@ const LEARNED = /^"?MidImpl#12 \[load\]\[(\d+) items from ([0-9a-f]{8}-[0-9a-f]{
 let self: Awaited<ReturnType<typeof run>>;
 let next: Awaited<ReturnType<typeof run>>;
 beforeAll(async () => {
-  self = await run('self', 1);
-  next = await run('next', null);
+  self = await run('self', scenario('self', 1));
+  next = await run('next', scenario('next', null));
 }, 60_000);
 
 describe('learned success lines (a call template`s logs)', () => {
@@ -102,7 +102,7 @@ describe('learned success lines (a call template`s logs)', () => {
   });
 
   it('are deterministic: the same seed writes the same bytes', async () => {
-    const again = await run('self-again', 1);
+    const again = await run('self-again', scenario('self-again', 1));
     expect(again.text).toBe(self.text);
   });
 
@@ -110,6 +110,61 @@ describe('learned success lines (a call template`s logs)', () => {
     const file = join(root, 'bad.yaml');
     writeFileSync(file, readFileSync(scenario('bad-src', 1), 'utf8').replace(/template: '[^']*'/, 'template: "bad\\u0007line"'));
     expect(rejects(file).message).toMatch(/logs\[0\]\.template: must not hold control characters/);
+  });
+});
+
+describe('lines placed in the handling (`at`)', () => {
+  const BEGIN = /MidImpl#20 \[load\]\[begin/;
+  const DONE = /MidImpl#30 \[load\]\[done/;
+  let placed: Awaited<ReturnType<typeof run>>;
+  beforeAll(async () => {
+    const mid =
+      "{ call: mid, operation: mid-op, logs: [{ template: 'MidImpl#30 [load][done <num>]', level: INFO, perCall: 1, at: 0.9 }, { template: 'MidImpl#20 [load][begin <num>]', level: INFO, perCall: 1, at: 0.1 }], " +
+      'children: [{ call: a, operation: a-op }, { call: b, operation: b-op }] }';
+    const file = writeCallChainScenario(join(root, 'placed.yaml'), {
+      name: 'placed',
+      subsystem: 'lg',
+      services: [['front', 1], ['mid', 5], ['a', 3], ['b', 3]],
+      root: `{ call: front, operation: front-op, children: [${mid}] }`,
+      faults: ['{ type: code-exception, target: { service: mid }, start: 2m, duration: 2m, severity: 1, handler: throws }'],
+    });
+    placed = await run('placed', file);
+  }, 60_000);
+
+  /** Per mid span, its begin and done lines. */
+  function bySpan(lines: Line[]): Map<string, { begin: Line[]; done: Line[] }> {
+    const out = new Map<string, { begin: Line[]; done: Line[] }>();
+    for (const l of lines) {
+      if (l.service !== 'mid' || l.span === '') continue;
+      let e = out.get(l.span);
+      if (!e) out.set(l.span, (e = { begin: [], done: [] }));
+      if (BEGIN.test(l.message)) e.begin.push(l);
+      else if (DONE.test(l.message)) e.done.push(l);
+    }
+    return out;
+  }
+
+  it('are written at their share of the handling, in that order', () => {
+    const spans = bySpan(placed.logs.filter((l) => l.time < FAULT_AT));
+    expect(spans.size).toBeGreaterThan(200);
+    for (const [span, e] of spans) {
+      const h = placed.mid.get(span)!;
+      expect(e.begin).toHaveLength(1);
+      expect(e.done).toHaveLength(1);
+      // Log times are whole milliseconds.
+      expect(Math.abs(e.begin[0]!.time - (h.start + 0.1 * (h.end - h.start)))).toBeLessThanOrEqual(1);
+      expect(Math.abs(e.done[0]!.time - (h.start + 0.9 * (h.end - h.start)))).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('a handling an exception cuts short has written the lines placed before the throw, none after', () => {
+    const spans = [...bySpan(placed.logs.filter((l) => l.time >= FAULT_AT + 1000)).values()];
+    // A throw is uniform over the handling's three steps (its own work, then two calls).
+    const cut = spans.filter((e) => e.begin.length === 1 && e.done.length === 0).length;
+    expect(cut).toBeGreaterThan(50);
+    expect(spans.filter((e) => e.done.length > 0 && e.begin.length === 0)).toEqual([]);
+    // Without a throw the handling runs to its reply and writes both.
+    expect(spans.filter((e) => e.begin.length === 1 && e.done.length === 1).length).toBeGreaterThan(50);
   });
 });
 

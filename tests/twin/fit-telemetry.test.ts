@@ -41,7 +41,7 @@ const SOURCE = {
         call: 'front',
         operation: 'POST /pay',
         children: [
-          { call: 'ledger', operation: 'POST /entries', logs: [{ template: 'LedgerImpl#40 [post][entry <num> for <uuid> posted]', level: 'WARN', perCall: 1.5 }] },
+          { call: 'ledger', operation: 'POST /entries', logs: [{ template: 'LedgerImpl#40 [post][entry <num> for <uuid> posted]', level: 'WARN', perCall: 1.5, at: 0.8 }] },
           { call: 'notify', operation: 'send', mode: 'async' },
         ],
       },
@@ -86,7 +86,7 @@ describe('fit with metrics and logs', () => {
     expect(ledger.logLines).toBeGreaterThan(0);
   });
 
-  it('recovers per call the lines its handler writes (template, level, lines per call) and whether it writes any', () => {
+  it('recovers per call the lines its handler writes (template, level, lines per call, place in the handling) and whether it writes any', () => {
     const pay = twin.scenario.transactions.find((t) => t.root.operation === 'POST /pay')!.root;
     const look = twin.scenario.transactions.find((t) => t.root.operation === 'GET /balance')!.root;
     const entries = pay.children!.find((c) => c.operation === 'POST /entries')!;
@@ -94,6 +94,8 @@ describe('fit with metrics and logs', () => {
     expect(entries.logs![0]!.template).toBe('LedgerImpl#40 [post][entry <num> for <uuid> posted]');
     expect(entries.logs![0]!.level).toBe('WARN');
     expect(Math.abs(entries.logs![0]!.perCall / 1.5 - 1)).toBeLessThan(0.1);
+    // Where in the handling it is written: log times are whole milliseconds of a call of about 10.
+    expect(Math.abs(entries.logs![0]!.at! - 0.8)).toBeLessThan(0.1);
     expect(entries.checksResult).toBe(1);
     // A handler that writes nothing: an empty list, and no check of its own results.
     const audit = look.children!.find((c) => c.operation === 'audit')!;
