@@ -48,16 +48,39 @@ describe('detect and malformed series', () => {
     expect(fromLong.stderr).toBe(`skipped 1 malformed rows, e.g.:\n  ${long}:line 11: value 'abc' is not a number\n`);
   });
 
-  it('refuses to score nothing: series without rows, or --train-until after the last point', () => {
+  it('refuses to score nothing: series without rows, or --train-until after the last point, naming the flag and the input', () => {
     const empty = seriesFolder('header-only', []);
     const none = cli(['detect', '--series', empty, '--detectors', 'ksigma', '--out', path.join(tmp, 'none'), '--no-progress']);
     expect(none.status).toBe(2);
     expect(none.stderr).toBe(`faultline: ${empty}: no points to score: the series (s) hold no rows\n`);
     const good = seriesFolder('good', seriesRows());
-    const late = cli(['detect', '--series', good, '--train-until', '2030-01-01T00:00:00Z', '--detectors', 'ksigma', '--out', path.join(tmp, 'late'), '--no-progress']);
+    const detect = (trainUntil: string, out: string) => cli(['detect', '--series', good, '--train-until', trainUntil, '--detectors', 'ksigma', '--out', path.join(tmp, out), '--no-progress']);
+    const late = detect('2030-01-01T00:00:00Z', 'late');
     expect(late.status).toBe(2);
-    expect(late.stderr).toBe(`faultline: no points to score: --train-until 2030-01-01T00:00:00Z is after the last point (${time(299)})\n`);
-    expect(existsSync(path.join(tmp, 'none')) || existsSync(path.join(tmp, 'late'))).toBe(false);
+    expect(late.stderr).toBe(`faultline: ${good}: no points to score: --train-until 2030-01-01T00:00:00Z is after the last point (${time(299)}), so training takes every point\n`);
+    // One millisecond past the last point; an offset is shown as the time it names (300 points of 5 min end at 24 h 55 min).
+    const justAfter = new Date(Date.parse(time(299)) + 1).toISOString();
+    expect(detect(justAfter, 'just-after').stderr).toBe(`faultline: ${good}: no points to score: --train-until ${justAfter} is after the last point (${time(299)}), so training takes every point\n`);
+    expect(detect('25h', 'offset').stderr).toBe(`faultline: ${good}: no points to score: --train-until 25h (${time(300)}) is after the last point (${time(299)}), so training takes every point\n`);
+    expect(['none', 'late', 'just-after', 'offset'].some((d) => existsSync(path.join(tmp, d)))).toBe(false);
+    // At exactly the last point, that point is scored: points at or after --train-until are.
+    const last = detect(time(299), 'at-last');
+    expect(last.status, last.stderr).toBe(0);
+    expect(last.stderr).toBe('');
+    const alarms = readFileSync(path.join(tmp, 'at-last', 'alarms.csv'), 'utf8').trim().split('\n');
+    expect(alarms.at(-1)).toMatch(new RegExp(`^s,${time(299)},`));
+  });
+
+  it('warns of series --train-until leaves nothing to score while others are scored', () => {
+    const dir = path.join(tmp, 'two-lengths');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'long.csv'), ['timestamp,value', ...seriesRows(), ''].join('\n'));
+    writeFileSync(path.join(dir, 'short.csv'), ['timestamp,value', ...seriesRows().slice(0, 100), ''].join('\n'));
+    const r = cli(['detect', '--series', dir, '--train-until', '10h', '--detectors', 'ksigma', '--out', path.join(tmp, 'two-lengths-out'), '--no-progress']);
+    expect(r.status, r.stderr).toBe(0);
+    const note = `${dir}: 1 of 2 series have no points to score (short): fitted on points before ${time(120)} (--train-until); scored from there`;
+    expect(r.stderr).toBe(`faultline: warning: ${note}\n`);
+    expect(JSON.parse(readFileSync(path.join(tmp, 'two-lengths-out', 'metrics.json'), 'utf8')).notes).toEqual([note]);
   });
 
   it('quotes a huge bad value cut short', () => {
