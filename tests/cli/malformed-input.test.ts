@@ -124,6 +124,13 @@ describe('score files obey the CSV rules', () => {
 });
 
 describe('flag errors name the flag', () => {
+  it('an unknown flag is named as typed, once', () => {
+    const r = cli(['score', '--series', 'x', '--scores', 'y', '--out', path.join(tmp, 'unknown'), '--train-untl', '2h']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('faultline: unknown flag --train-untl\n(run faultline score --help for usage)\n');
+  });
+
+
   it('--train-until, --time-shift and a negative --duration', () => {
     const trainUntil = cli(['detect', '--series', seriesFolder('good', seriesRows()), '--train-until', 'banana', '--detectors', 'ksigma', '--out', path.join(tmp, 'tu'), '--no-progress']);
     expect(trainUntil.status).toBe(2);
