@@ -123,11 +123,59 @@ describe('score files obey the CSV rules', () => {
   });
 });
 
+describe('score and --on-bad-row', () => {
+  const lines = seriesRows().map((r) => `s,${r.split(',')[0]},0.5,0,ksigma`);
+  const scoreFile = (name: string, rows: (string | Buffer)[]) => {
+    const f = path.join(tmp, name);
+    writeFileSync(f, Buffer.concat([Buffer.from('series,timestamp,score,alarm,detector\n'), ...rows.map((r) => Buffer.concat([Buffer.from(r), Buffer.from('\n')]))]));
+    return f;
+  };
+  const score = (series: string, scores: string, out: string, ...more: string[]) => cli(['score', '--series', series, '--scores', scores, '--out', path.join(tmp, out), ...more]);
+  const notes = (out: string) => JSON.parse(readFileSync(path.join(tmp, out, 'metrics.json'), 'utf8')).notes;
+
+  it('skips malformed score rows and reports them as detect does; a note counts the points left without a score', () => {
+    const good = seriesFolder('good', seriesRows());
+    // Line 12 is not UTF-8; line 22 holds no number.
+    const f = scoreFile('bad-scores.csv', lines.map((r, i) => (i === 10 ? Buffer.concat([Buffer.from(r), Buffer.from([0xff])]) : i === 20 ? r.replace(',0.5,', ',zz,') : r)));
+    const rejected = score(good, f, 'bad-scores-reject');
+    expect(rejected.status).toBe(2);
+    expect(rejected.stderr).toBe(`faultline: ${f}:line 12: not UTF-8\n`);
+    const skipped = score(good, f, 'bad-scores-skip', '--on-bad-row', 'skip');
+    expect(skipped.status, skipped.stderr).toBe(0);
+    expect(skipped.stderr).toBe(`skipped 2 malformed rows, e.g.:\n  ${f}:line 12: not UTF-8\n  ${f}:line 22: score "zz" is not a number\n`);
+    expect(notes('bad-scores-skip')).toEqual([`detector ksigma: 2 points of ${good} without a score row have no score (malformed rows skipped)`, '2 malformed rows skipped (--on-bad-row skip)']);
+  });
+
+  it('skips malformed series rows; the score rows at their times are left out', () => {
+    const folder = seriesFolder('nonnum', seriesRows({ 9: `${time(9)},abc` }));
+    const f = scoreFile('all-scores.csv', lines);
+    const skipped = score(folder, f, 'bad-series-skip', '--on-bad-row', 'skip');
+    expect(skipped.status, skipped.stderr).toBe(0);
+    expect(skipped.stdout).toMatch(/^1 series, 299 points/);
+    expect(skipped.stderr).toBe(`skipped 1 malformed rows, e.g.:\n  ${path.join(folder, 's.csv')}:line 11: field value: "abc" is not a number\n`);
+    expect(notes('bad-series-skip')).toEqual([`detector ksigma: 1 score rows at no point of ${folder} are left out (malformed rows skipped)`, '1 malformed rows skipped (--on-bad-row skip)']);
+  });
+
+  it('still refuses rows that miss more points than rows were skipped, and files left without rows', () => {
+    const good = seriesFolder('good', seriesRows());
+    // One bad row and one row missing: two points unmatched, one row skipped.
+    const f = scoreFile('short-scores.csv', lines.filter((_, i) => i !== 50).map((r, i) => (i === 20 ? r.replace(',0.5,', ',zz,') : r)));
+    const r = score(good, f, 'short-scores-out', '--on-bad-row', 'skip');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`faultline: ${f}: detector ksigma: 298 score rows for series s, which has 300 points\n`);
+    const none = scoreFile('no-good-rows.csv', [lines[0]!.replace(',0.5,', ',zz,')]);
+    expect(score(good, none, 'no-good-rows-out', '--on-bad-row', 'skip').stderr).toBe(`faultline: ${none}: no score rows once 1 malformed rows were skipped\n`);
+    const empty = seriesFolder('all-bad', [`${time(0)},abc`]);
+    expect(score(empty, f, 'all-bad-out', '--on-bad-row', 'skip').stderr).toBe(`faultline: ${empty}: no points to score: the series (s) hold no rows once 1 malformed rows were skipped\n`);
+  });
+});
+
 describe('flag errors name the flag', () => {
   it('an unknown flag is named as typed, once', () => {
     const r = cli(['score', '--series', 'x', '--scores', 'y', '--out', path.join(tmp, 'unknown'), '--train-untl', '2h']);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('faultline: unknown flag --train-untl\n(run faultline score --help for usage)\n');
+    expect(cli(['score', '--series', 'x', '--scores', 'y', '--out', path.join(tmp, 'unknown'), '--threshhold', '1']).stderr).toMatch(/^faultline: unknown flag --threshhold \(did you mean --threshold\?\)\n/);
   });
 
 
