@@ -230,12 +230,17 @@ export function parseSignedDuration(text: string): number {
   return sign * parseDuration(t.replace(/^[+-]/, ''));
 }
 
+/** Whether a time as parseInstantOrOffset reads it is an ISO 8601 timestamp rather than an offset. */
+export function namesInstant(text: string): boolean {
+  return /^\d{4}-\d\d-\d\d/.test(text.trim());
+}
+
 /**
  * A point in time given as an ISO 8601 timestamp (zone-less means UTC), or as a duration offset
  * from `origin` (`2h30m`): how scenario files and `--train-until` name times.
  */
 export function parseInstantOrOffset(input: string | number, origin: number): number {
-  if (typeof input === 'string' && /^\d{4}-\d\d-\d\d/.test(input.trim())) {
+  if (typeof input === 'string' && namesInstant(input)) {
     const t = parseIsoBytes(Buffer.from(input, 'latin1'), 0, Buffer.byteLength(input, 'latin1'));
     if (Number.isNaN(t) || /[^\x00-\x7f]/.test(input)) throw new Error(`invalid timestamp '${input}'`);
     return t;

@@ -39,6 +39,12 @@ export interface JsonHandler {
   endDocument(line: number): void;
   /** The document being read is broken (invalid, or cut short): forget what it started. */
   abortDocument(line: number): void;
+  /**
+   * A string (key or value) in `context`, on `line`, is not UTF-8: true when the handler drops
+   * what holds it (a span, say), and reading goes on without the string (a key reads as any other
+   * key, -1); false, or without this method, the document is dropped as a bad row.
+   */
+  notUtf8?(context: number, line: number): boolean;
 }
 
 const S_VALUE = 0; // a value is expected
@@ -144,11 +150,16 @@ export class JsonStream {
   }
 
   /**
-   * Whether the string b[start, end) that the handler is to read is UTF-8; else the document is
-   * dropped as a bad row: decoded, its bytes would become U+FFFD and invent a name.
+   * Whether the string b[start, end) that the handler is to read is UTF-8: decoded, other bytes
+   * would become U+FFFD and invent a name (see JsonHandler.notUtf8).
    */
   private utf8(b: Uint8Array, start: number, end: number): boolean {
-    if (!this.high || isUtf8(b.subarray(start, end))) return true;
+    return !this.high || isUtf8(b.subarray(start, end));
+  }
+
+  /** Whether the handler drops what holds a string that is not UTF-8; else the document is dropped. */
+  private passOver(context: number): boolean {
+    if (this.handler.notUtf8?.(context, this.line)) return true;
     this.drop(NOT_UTF8, this.line);
     return false;
   }
@@ -245,6 +256,7 @@ export class JsonStream {
             const context = this.contexts[this.depth];
             if (context === SKIP) this.scalar(JSON_STRING, b, i + 1, end);
             else if (this.utf8(b, i + 1, end)) this.stringValue(b, i + 1, end);
+            else if (this.passOver(context)) this.afterValue();
             i = end + 1;
           } else if (c === 45 || (c >= 48 && c <= 57)) {
             let j = i + 1;
@@ -283,7 +295,13 @@ export class JsonStream {
             if (end === -2) continue;
             const from = i + 1;
             i = end + 1;
-            if ((this.contexts[this.depth] === SKIP || this.utf8(b, from, end)) && this.keyOf(b, from, end)) this.state = S_COLON;
+            const context = this.contexts[this.depth];
+            if (context === SKIP || this.utf8(b, from, end)) {
+              if (this.keyOf(b, from, end)) this.state = S_COLON;
+            } else if (this.passOver(context)) {
+              this.key = -1;
+              this.state = S_COLON;
+            }
           } else if (c === 125 && this.state === S_KEY_OR_CLOSE) {
             this.close();
             i++;

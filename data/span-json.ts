@@ -8,6 +8,7 @@ import { ByteFields, bytesEqual, latin1, parseDecimal, utf8 } from '../common/by
 import { instantProblem, type NumericTimeUnit } from '../common/instant.js';
 import { JSON_ARRAY, JSON_NULL, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JSON_TRUE, type JsonHandler } from '../common/json-stream.js';
 import { StringDictionary } from '../common/string-dictionary.js';
+import { NOT_UTF8 } from '../common/text-lines.js';
 import { SPAN_KIND, spanKindOf, statusOfHttpCode, type SpanAssembler } from './span-assembly.js';
 import { SPAN_STATUS } from './types.js';
 
@@ -115,6 +116,15 @@ export abstract class SpanJsonHandler implements JsonHandler {
   abstract close(context: number): void;
   abstract value(context: number, key: number, type: number, bytes: Uint8Array, start: number, end: number): void;
   abortDocument(): void {}
+  /** Whether a context lies inside a span's object (the span's own, its attributes, ...). */
+  protected abstract inSpan(context: number): boolean;
+
+  /** A string inside a span that is not UTF-8 makes the span a bad row; the rest of the document is read. */
+  notUtf8(context: number, line: number): boolean {
+    if (!this.inSpan(context)) return false;
+    this.flag(line === this.spanLine ? NOT_UTF8 : `${NOT_UTF8} (a string on line ${line})`);
+    return true;
+  }
 
   endDocument(line: number): void {
     if (!this.rootScalar) return;

@@ -30,7 +30,7 @@ const OTLP_KEYS = [
 ] as const;
 const OK = keyIndex(OTLP_KEYS);
 
-// OTLP contexts
+// OTLP contexts; those inside a span, O_SPAN to O_SPAN_ATTR_VALUE, run in a row (inSpan)
 const O_DOC = 1;
 const O_RESOURCE_SPANS = 2;
 const O_RS = 3;
@@ -201,6 +201,10 @@ class OtlpHandler extends SpanJsonHandler {
     }
   }
 
+  protected inSpan(context: number): boolean {
+    return context >= O_SPAN && context <= O_SPAN_ATTR_VALUE;
+  }
+
   override abortDocument(): void {
     // The resource being read is incomplete: its spans go.
     if (this.rs >= 0 && this.assembler.length > this.rsFirstRow) this.assembler.dropRows(this.rsFirstRow, new Uint8Array(0));
@@ -269,7 +273,7 @@ const JAEGER_KEYS = [
 ] as const;
 const JK = keyIndex(JAEGER_KEYS);
 
-// Jaeger contexts
+// Jaeger contexts; those inside a span, J_SPAN to J_TAG and J_SPAN_PROCESS to J_SPAN_PROCESS_TAG, run in rows (inSpan)
 const J_DOC = 1;
 const J_TRACES = 2;
 const J_TRACE = 3;
@@ -496,6 +500,10 @@ class JaegerHandler extends SpanJsonHandler {
       case J_TRACE:
         return this.endTrace();
     }
+  }
+
+  protected inSpan(context: number): boolean {
+    return (context >= J_SPAN && context <= J_TAG) || (context >= J_SPAN_PROCESS && context <= J_SPAN_PROCESS_TAG);
   }
 
   override abortDocument(): void {

@@ -16,6 +16,7 @@ const STRUCTURE = ['traceId', 'id', 'parentId', 'name', 'kind', 'timestamp', 'du
 export const ZIPKIN_KEYS: readonly string[] = [...STRUCTURE, ...ATTRIBUTE_NAMES];
 const K = Object.fromEntries(STRUCTURE.map((k, i) => [k, i])) as { [k in (typeof STRUCTURE)[number]]: number };
 
+// Contexts; those inside a span, Z_SPAN to Z_TAGS, run in a row (inSpan)
 const Z_SPANS = 1;
 const Z_TRACE = 2;
 const Z_SPAN = 3;
@@ -77,6 +78,10 @@ export class ZipkinHandler extends SpanJsonHandler {
     }
     this.beginSpan(line);
     return Z_SPAN;
+  }
+
+  protected inSpan(context: number): boolean {
+    return context >= Z_SPAN && context <= Z_TAGS;
   }
 
   private path(): string {

@@ -12,7 +12,7 @@ import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
 import { UsageError } from '../common/errors.js';
 import { checkOutputDir, publishDir } from '../common/output-dir.js';
 import { Progress } from '../common/progress.js';
-import { isoInstant } from '../common/instant.js';
+import { isoInstant, namesInstant } from '../common/instant.js';
 import type { Series } from '../data/types.js';
 import { runDetector, trainBoundary } from '../detectors/evaluate.js';
 import type { Detection } from '../detectors/types.js';
@@ -115,23 +115,38 @@ function corpus(sets: Telemetry[]): Telemetry {
 
 /**
  * Refuses a run that would score no point (figures of nothing read as a result): the series hold
- * no rows, or the training split takes every point.
+ * no rows, or the training split takes every point. Warns of series the split takes whole while
+ * others are scored: they count for nothing in the figures.
  */
 function checkScored(input: Telemetry, scoreFrom: Record<string, number> | undefined, opts: DetectOptions, skipped: number): void {
+  const where = opts.sources.map((s) => s.in ?? s.series?.join(', ')).join(', ');
+  const named = (ids: string[]) => (ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', '));
+  const unscored: string[] = [];
   let last = -Infinity;
   for (const s of input.series) {
     const n = s.timestamps.length;
-    if (n && s.timestamps[n - 1]! >= (scoreFrom?.[s.id] ?? -Infinity)) return;
-    if (n) last = Math.max(last, s.timestamps[n - 1]!);
+    if (!n) continue;
+    last = Math.max(last, s.timestamps[n - 1]!);
+    if (s.timestamps[n - 1]! < (scoreFrom?.[s.id] ?? -Infinity)) unscored.push(s.id);
   }
-  const where = opts.sources.map((s) => s.in ?? s.series?.join(', ')).join(', ');
   if (last === -Infinity) {
-    const ids = input.series.map((s) => s.id);
-    const named = ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
-    throw new UsageError(`${where}: no points to score: the series (${named}) hold no rows${skipped ? ` once ${skipped} malformed rows were skipped` : ''}`);
+    throw new UsageError(`${where}: no points to score: the series (${named(input.series.map((s) => s.id))}) hold no rows${skipped ? ` once ${skipped} malformed rows were skipped` : ''}`);
+  }
+  const scored = input.series.filter((s) => s.timestamps.length).length - unscored.length;
+  if (scored > 0) {
+    if (unscored.length) {
+      const note = `${where}: ${unscored.length} of ${input.series.length} series have no points to score (${named(unscored)}): ${input.training}`;
+      input.notes.push(note);
+      process.stderr.write(`faultline: warning: ${note}\n`);
+    }
+    return;
   }
   const lastPoint = isoInstant(last);
-  if (opts.trainUntil !== undefined) throw new UsageError(`no points to score: --train-until ${opts.trainUntil} is after the last point (${lastPoint})`);
+  if (opts.trainUntil !== undefined) {
+    // An offset is shown as the time it names (a corpus has one such time per data set).
+    const at = typeof input.trainUntil === 'number' && !namesInstant(opts.trainUntil) ? ` (${isoInstant(input.trainUntil)})` : '';
+    throw new UsageError(`${where}: no points to score: --train-until ${opts.trainUntil}${at} is after the last point (${lastPoint}), so training takes every point`);
+  }
   throw new UsageError(`${where}: no points to score: ${input.training}, and the last point is at ${lastPoint}`);
 }
 

@@ -38,12 +38,22 @@ export type { Agreement, Distance, EffectComparison, FidelityResult };
 import { stream } from '../sim/rng.js';
 import type { FitReport } from './fit-report.js';
 
-/** Real fault type names of public data sets, as the simulator's types (Nezha's fault_list.json). */
+/**
+ * Real fault type names of public data sets, as the simulator's types: Nezha's fault_list.json
+ * (`cpu_consumed`, on its Online Boutique days, is a process in the pod burning CPU) and RCAEval's
+ * short names. RCAEval's `disk` and `socket` stay unmapped: the simulator has no disk or socket
+ * fault.
+ */
 export const DEFAULT_TYPE_MAP: Readonly<Record<string, string>> = {
   exception: 'code-exception',
   return: 'wrong-return',
   cpu_contention: 'cpu-saturation',
+  cpu_consumed: 'cpu-saturation',
   network_delay: 'network-delay',
+  cpu: 'cpu-saturation',
+  mem: 'memory-leak',
+  delay: 'network-delay',
+  loss: 'packet-loss',
 };
 
 export interface FidelityOptions {

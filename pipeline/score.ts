@@ -9,15 +9,17 @@
  *    detector is the folder name.
  * `columns` renames: series, timestamp, score, alarm, detector = the file's column names.
  * Rows are lined up with the series by time (sorted and repeated times moved as the series reader
- * does), and must cover every point of every series.
+ * does), and must cover every point of every series. Under `onBadRow: 'skip'` a malformed row of
+ * any file is skipped, and a detector's rows may then miss or exceed the series' points at as many
+ * times as rows were skipped: a point without a row has no score, a row at no point is left out.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { basename, join, relative, sep } from 'node:path';
 import { readCsvRecordBatches } from '../common/text-lines.js';
-import { ImportError } from '../common/bad-rows.js';
+import { BadRows, ImportError, type BadRowPolicy } from '../common/bad-rows.js';
 import { repeatedColumn } from '../common/csv.js';
-import { preview } from '../common/errors.js';
+import { preview, UsageError } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { writeMetricsParquet } from '../reports/results-parquet.js';
 import { readJsonFile } from '../common/validated-file.js';
@@ -59,6 +61,7 @@ export interface ScoreFilesOptions {
   force?: boolean;
   /** Also write metrics.parquet and series-metrics.parquet. */
   parquet?: boolean;
+  onBadRow?: BadRowPolicy;
 }
 
 type SeriesFigures = Omit<DetectionMetrics, 'eventDetails'> & { thresholdFree: ThresholdFreeMetrics['perSeries'][string] };
@@ -109,11 +112,12 @@ async function scoreFiles(dir: string): Promise<string[]> {
 const stripCsv = (name: string) => name.replace(/\.csv(\.gz)?$/, '');
 
 /** Read one score CSV; `fixed` gives the series and detector when the file itself does. */
-async function readScoreFile(file: string, columns: Record<string, string>, into: ScoreSet, fixed: { series?: string; detector?: string }): Promise<void> {
+async function readScoreFile(file: string, columns: Record<string, string>, into: ScoreSet, fixed: { series?: string; detector?: string }, badRows: BadRows): Promise<void> {
   let index: Partial<Record<Column, number>> | undefined;
   let width = 0;
   let rowCount = 0;
-  for await (const batch of readCsvRecordBatches(file)) {
+  const skippedBefore = badRows.skipped;
+  for await (const batch of readCsvRecordBatches(file, badRows)) {
     for (const { fields, lineNo } of batch) {
       if (!index) {
         const header = fields.map((h) => h.trim());
@@ -134,18 +138,30 @@ async function readScoreFile(file: string, columns: Record<string, string>, into
         if (fixed.series === undefined && index.series === undefined) throw new ImportError(file, 'line 1', `no series column (${columns.series ?? 'series'}) in header "${preview(header.join(','))}"`);
         continue;
       }
-      if (fields.length !== width) throw new ImportError(file, `line ${lineNo}`, `${fields.length} fields, header has ${width}`);
-      rowCount++;
+      if (fields.length !== width) {
+        badRows.report(file, `line ${lineNo}`, `${fields.length} fields, header has ${width}`);
+        continue;
+      }
       const field = (c: Column) => (index![c] === undefined ? undefined : (fields[index![c]!] ?? '').trim());
-      const seriesId = fixed.series ?? field('series')!;
-      const detector = fixed.detector ?? field('detector') ?? stripCsv(basename(file));
       const t = parseTimestamp(field('timestamp')!);
-      if (!Number.isFinite(t)) throw new ImportError(file, `line ${lineNo}`, `timestamp "${preview(field('timestamp')!)}" is neither unix seconds nor ISO 8601`);
+      if (!Number.isFinite(t)) {
+        badRows.report(file, `line ${lineNo}`, `timestamp "${preview(field('timestamp')!)}" is neither unix seconds nor ISO 8601`);
+        continue;
+      }
       const rawScore = field('score');
       const score = rawScore === undefined || rawScore === '' || rawScore.toLowerCase() === 'nan' ? NaN : Number(rawScore);
-      if (rawScore !== undefined && rawScore !== '' && rawScore.toLowerCase() !== 'nan' && !Number.isFinite(score)) throw new ImportError(file, `line ${lineNo}`, `score "${preview(rawScore)}" is not a number`);
+      if (rawScore !== undefined && rawScore !== '' && rawScore.toLowerCase() !== 'nan' && !Number.isFinite(score)) {
+        badRows.report(file, `line ${lineNo}`, `score "${preview(rawScore)}" is not a number`);
+        continue;
+      }
       const rawAlarm = field('alarm');
-      if (rawAlarm !== undefined && rawAlarm !== '0' && rawAlarm !== '1') throw new ImportError(file, `line ${lineNo}`, `alarm "${preview(rawAlarm)}" must be 0 or 1`);
+      if (rawAlarm !== undefined && rawAlarm !== '0' && rawAlarm !== '1') {
+        badRows.report(file, `line ${lineNo}`, `alarm "${preview(rawAlarm)}" must be 0 or 1`);
+        continue;
+      }
+      rowCount++;
+      const seriesId = fixed.series ?? field('series')!;
+      const detector = fixed.detector ?? field('detector') ?? stripCsv(basename(file));
       let bySeries = into.get(detector);
       if (!bySeries) into.set(detector, (bySeries = new Map()));
       let rows = bySeries.get(seriesId);
@@ -156,15 +172,16 @@ async function readScoreFile(file: string, columns: Record<string, string>, into
     }
   }
   if (!index) throw new ImportError(file, '', 'empty file (expected a header line)');
-  if (!rowCount) throw new ImportError(file, '', 'no score rows (only a header)');
+  const skipped = badRows.skipped - skippedBefore;
+  if (!rowCount) throw new ImportError(file, '', skipped ? `no score rows once ${skipped} malformed rows were skipped` : 'no score rows (only a header)');
 }
 
 /** Read scores from a file or folder; returns the layout found. */
-async function readScores(path: string, columns: Record<string, string>): Promise<{ layout: string; set: ScoreSet }> {
+async function readScores(path: string, columns: Record<string, string>, badRows: BadRows): Promise<{ layout: string; set: ScoreSet }> {
   if (!(await exists(path))) throw new Error(`${path}: scores not found`);
   const set: ScoreSet = new Map();
   if (!(await stat(path)).isDirectory()) {
-    await readScoreFile(path, columns, set, {});
+    await readScoreFile(path, columns, set, {}, badRows);
     return { layout: 'rows with a series column', set };
   }
   const files = await scoreFiles(path);
@@ -179,43 +196,88 @@ async function readScores(path: string, columns: Record<string, string>): Promis
   };
   const nab = files.map(nabOf);
   if (nab.some((x) => x !== undefined)) {
-    for (const [k, f] of files.entries()) if (nab[k]) await readScoreFile(f, columns, set, nab[k]!);
+    for (const [k, f] of files.entries()) if (nab[k]) await readScoreFile(f, columns, set, nab[k]!, badRows);
     return { layout: 'NAB results (<detector>/<group>/<detector>_<name>.csv)', set };
   }
-  for (const f of files) await readScoreFile(f, columns, set, { series: stripCsv(rel(f).join('/')), detector: basename(path) });
+  for (const f of files) await readScoreFile(f, columns, set, { series: stripCsv(rel(f).join('/')), detector: basename(path) }, badRows);
   return { layout: 'one CSV per series', set };
 }
 
-/** Line score rows up with a series (same time order and repeat handling as the series reader). */
-function detectionFor(s: Series, rows: Rows, detector: string): Detection {
+/** Score rows lined up with a series' points. */
+interface LinedUp {
+  detection: Detection;
+  /** Points without a score row and score rows at no point (0 when every row has its point). */
+  missing: number;
+  extra: number;
+  /** Why the rows do not line up one to one with the points (undefined when they do). */
+  problem?: ImportError;
+}
+
+/**
+ * Line score rows up with a series (same time order and repeat handling as the series reader).
+ * When they do not line up one to one, they are matched by time and the problem is returned with
+ * the match: a point without a row has no score.
+ */
+function lineUp(s: Series, rows: Rows, detector: string): LinedUp {
   const n = s.timestamps.length;
-  if (rows.timestamps.length !== n) throw new ImportError(rows.file, '', `detector ${detector}: ${rows.timestamps.length} score rows for series ${s.id}, which has ${n} points`);
   const ts = Float64Array.from(rows.timestamps);
   const fixed = strictlyIncreasing(ts);
   const order = fixed?.order;
   const times = fixed?.timestamps ?? ts;
-  for (let i = 0; i < n; i++) {
+  const pick = (a: number[]) => (order ? order.map((k) => a[k]) : a);
+  const scores = pick(rows.scores);
+  const alarms = rows.alarms ? pick(rows.alarms) : null;
+  let problem: ImportError | undefined;
+  if (times.length !== n) problem = new ImportError(rows.file, '', `detector ${detector}: ${times.length} score rows for series ${s.id}, which has ${n} points`);
+  for (let i = 0; !problem && i < n; i++) {
     if (times[i] !== s.timestamps[i]) {
-      throw new ImportError(rows.file, '', `detector ${detector}: series ${s.id}: score row times differ from the series at point ${i + 1} (${new Date(times[i]).toISOString()} vs ${new Date(s.timestamps[i]).toISOString()})`);
+      problem = new ImportError(rows.file, '', `detector ${detector}: series ${s.id}: score row times differ from the series at point ${i + 1} (${new Date(times[i]).toISOString()} vs ${new Date(s.timestamps[i]).toISOString()})`);
     }
   }
-  const pick = (a: number[]) => (order ? order.map((k) => a[k]) : a);
-  return {
-    scores: Float64Array.from(pick(rows.scores)),
-    alarms: rows.alarms ? Uint8Array.from(pick(rows.alarms)) : new Uint8Array(n),
-  };
+  if (!problem) return { detection: { scores: Float64Array.from(scores), alarms: alarms ? Uint8Array.from(alarms) : new Uint8Array(n) }, missing: 0, extra: 0 };
+  const detection: Detection = { scores: new Float64Array(n).fill(NaN), alarms: new Uint8Array(n) };
+  let matched = 0;
+  for (let i = 0, k = 0; i < n && k < times.length; ) {
+    if (times[k] < s.timestamps[i]) k++;
+    else if (times[k] > s.timestamps[i]) i++;
+    else {
+      detection.scores[i] = scores[k];
+      if (alarms) detection.alarms[i] = alarms[k];
+      matched++;
+      i++;
+      k++;
+    }
+  }
+  return { detection, missing: n - matched, extra: times.length - matched, problem };
 }
 
-function detectionsFor(series: Series[], set: ScoreSet, where: string): Map<string, { detections: Detection[]; hasAlarms: boolean }> {
+/**
+ * Each detector's detections on the series. Rows that do not line up with the points are an error,
+ * unless rows were skipped (`skipped`, in the series and the score files read for them): then as
+ * many points and rows as were skipped may go unmatched, and a note says how many did.
+ */
+function detectionsFor(series: Series[], set: ScoreSet, where: string, skipped: number, notes: string[]): Map<string, { detections: Detection[]; hasAlarms: boolean }> {
   const out = new Map<string, { detections: Detection[]; hasAlarms: boolean }>();
   const ids = new Set(series.map((s) => s.id));
   for (const [detector, bySeries] of [...set.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     for (const [id, rows] of bySeries) if (!ids.has(id)) throw new ImportError(rows.file, '', `detector ${detector}: series "${id}" is not in ${where}`);
+    let missing = 0;
+    let extra = 0;
+    let problem: ImportError | undefined;
     const detections = series.map((s) => {
       const rows = bySeries.get(s.id);
       if (!rows) throw new Error(`detector ${detector}: no scores for series ${s.id} of ${where}`);
-      return detectionFor(s, rows, detector);
+      const lined = lineUp(s, rows, detector);
+      missing += lined.missing;
+      extra += lined.extra;
+      problem ??= lined.problem;
+      return lined.detection;
     });
+    if (problem && missing + extra > skipped) throw problem;
+    if (problem) {
+      const parts = [...(missing ? [`${missing} points of ${where} without a score row have no score`] : []), ...(extra ? [`${extra} score rows at no point of ${where} are left out`] : [])];
+      notes.push(`detector ${detector}: ${parts.join('; ')} (malformed rows skipped)`);
+    }
     out.set(detector, { detections, hasAlarms: series.every((s) => bySeries.get(s.id)!.alarms !== null) });
   }
   return out;
@@ -242,7 +304,7 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
-export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: string; metrics: ScoreMetricsFile; parquet: string[] }> {
+export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: string; metrics: ScoreMetricsFile; parquet: string[]; skippedRows: number; badRowExamples: string[] }> {
   const output = { command: 'score', force: opts.force ?? false, inputs: [opts.series, opts.scores, opts.trainSeries, opts.trainScores, opts.nabThresholds] };
   checkOutputDir(opts.out, output);
   const columns = opts.columns ?? {};
@@ -250,18 +312,27 @@ export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: st
   const sources = opts.sources ?? ['own', 'oracle'];
   const wantsTrain = sources.includes('train-labels');
   if (wantsTrain && !(opts.trainSeries && opts.trainScores)) throw new Error('threshold source train-labels needs --train-series and --train-scores (labelled training data and its scores)');
-  const set = await readSeriesDir(opts.series);
-  const scores = await readScores(opts.scores, columns);
-  const byDetector = detectionsFor(set.series, scores.set, opts.series);
+  const badRows = new BadRows(opts.onBadRow ?? 'reject');
+  const set = await readSeriesDir(opts.series, badRows);
+  if (set.series.every((s) => s.timestamps.length === 0)) {
+    const ids = set.series.map((s) => s.id);
+    const named = ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
+    throw new UsageError(`${opts.series}: no points to score: the series (${named}) hold no rows${badRows.skipped ? ` once ${badRows.skipped} malformed rows were skipped` : ''}`);
+  }
+  const scores = await readScores(opts.scores, columns, badRows);
+  const notes = [...set.notes];
+  const byDetector = detectionsFor(set.series, scores.set, opts.series, badRows.skipped, notes);
   const nabThresholds = opts.nabThresholds ? readNabThresholds(opts.nabThresholds) : undefined;
   let train: { series: Series[]; byDetector: Map<string, { detections: Detection[] }> } | undefined;
-  const notes = [...set.notes];
   if (wantsTrain) {
-    const trainSet = await readSeriesDir(opts.trainSeries!);
+    const skippedBefore = badRows.skipped;
+    const trainSet = await readSeriesDir(opts.trainSeries!, badRows);
     notes.push(...trainSet.notes);
-    const trainScores = await readScores(opts.trainScores!, columns);
-    train = { series: trainSet.series, byDetector: detectionsFor(trainSet.series, trainScores.set, opts.trainSeries!) };
+    const trainScores = await readScores(opts.trainScores!, columns, badRows);
+    train = { series: trainSet.series, byDetector: detectionsFor(trainSet.series, trainScores.set, opts.trainSeries!, badRows.skipped - skippedBefore, notes) };
   }
+  // The count only: the reasons quote the input, and go to stderr alone.
+  if (badRows.skipped) notes.push(`${badRows.skipped} malformed rows skipped (--on-bad-row skip)`);
   const delay = opts.delay ?? DEFAULT_DELAY;
   const metrics: ScoreMetricsFile = {
     tool: 'faultline score',
@@ -327,5 +398,5 @@ export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: st
     },
     output,
   );
-  return { out: opts.out, metrics, parquet };
+  return { out: opts.out, metrics, parquet, skippedRows: badRows.skipped, badRowExamples: badRows.examples };
 }

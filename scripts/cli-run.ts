@@ -27,7 +27,10 @@ function withSuggestions(argv: string[], message: string): string {
   const m = /^Unknown arguments?: (.+)$/.exec(message);
   const known = COMMAND_FLAGS.get(argv[0] ?? '');
   if (!m || !known) return message;
-  const hints = m[1]!.split(', ').map((flag) => {
+  const named = m[1]!.split(', ');
+  // yargs lists an unknown --foo-bar twice, as foo-bar and fooBar: the user typed only the first.
+  const camel = new Set(named.filter((f) => f.includes('-')).map((f) => f.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())));
+  const hints = named.filter((f) => !camel.has(f)).map((flag) => {
     const near = nearest(flag, [...known.keys()]);
     return near ? `--${flag} (did you mean --${known.get(near)}?)` : `--${flag}`;
   });

@@ -18,7 +18,7 @@ export const fidelityCommand: CommandModule<object, FidelityArgs> = {
     b = withOption(b, 'fidelity', 'real', { type: 'string', demandOption: true, describe: 'the real run: a replay or run folder, or its results.json' });
     b = withFlags(b, 'fidelity', ['out', 'force'], ['out']);
     b = withOption(b, 'fidelity', 'fit-report', { type: 'string', describe: "the twin's fit-report.json (faultline fit): its figures against their bars join the page" });
-    return withOption(b, 'fidelity', 'type-map', { type: 'string', describe: 'real fault type = simulated type, comma-separated (default exception=code-exception,return=wrong-return,cpu_contention=cpu-saturation,network_delay=network-delay)' }) as never;
+    return withOption(b, 'fidelity', 'type-map', { type: 'string', describe: "real fault type = simulated type, comma-separated, in place of the default: the public data sets' names, docs/twin.md" }) as never;
   },
   handler: async (argv) => {
     const { fidelity } = await import('../../pipeline/fidelity.js');

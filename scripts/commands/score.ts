@@ -1,9 +1,10 @@
 import path from 'node:path';
-import type { CommandModule } from 'yargs';
+import type { CommandModule, Options } from 'yargs';
 import type { ScoreSource } from '../../pipeline/score.js';
 import { SCORE_SOURCES } from '../../scores/figures.js';
 import { UsageError } from '../../common/errors.js';
-import { columnMapping as columnMappingArg, withFlags } from './options.js';
+import { parseBadRowPolicy, skippedRowsMessage } from '../../common/bad-rows.js';
+import { columnMapping as columnMappingArg, withFlags, withOption } from './options.js';
 
 interface ScoreArgs {
   series: string;
@@ -18,6 +19,7 @@ interface ScoreArgs {
   out: string;
   force: boolean;
   parquet: boolean;
+  'on-bad-row': string;
 }
 
 const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
@@ -25,21 +27,24 @@ const fmt = (x: number | null | undefined, d = 3) => (x === null || x === undefi
 export const scoreCommand: CommandModule<object, ScoreArgs> = {
   command: 'score',
   describe: 'Score per-point scores or alarms made elsewhere (alarms.csv, NAB results) against labelled series; write metrics.json',
-  builder: (y) =>
-    withFlags(y, 'score', ['parquet'])
-      .option('series', { type: 'string', demandOption: true, describe: 'labelled series folder (timestamp,value,label CSVs) or the NAB root' })
-      .option('scores', { type: 'string', demandOption: true, describe: "a score CSV (faultline's alarms.csv) or folder (NAB results layout, or one CSV per series)" })
-      .option('threshold', { type: 'number', describe: 'alarm where score >= this level (reported as threshold source "given")' })
-      .option('threshold-source', { type: 'string', array: true, describe: `threshold sources to report: ${SCORE_SOURCES.join(', ')} (default: own where alarms exist, and oracle)` })
-      .option('nab-thresholds', { type: 'string', describe: "NAB's thresholds.json: the NAB figures at each detector's level per profile" })
-      .option('train-series', { type: 'string', describe: 'labelled training series for --threshold-source train-labels' })
-      .option('train-scores', { type: 'string', describe: 'scores of the training series, same layout as --scores' })
-      .option('columns', { type: 'string', describe: 'column names: ours=theirs for series, timestamp, score, alarm, detector (e.g. score=raw_score)' })
-      .option('delay', { type: 'number', default: 7, describe: 'point-adjustment max delay in grid slots' })
-      .option('out', { type: 'string', demandOption: true, describe: 'output folder: new, empty, or one faultline wrote before' })
-      .option('force', { type: 'boolean', default: false, describe: 'write into a folder holding other files too (they are kept, never replaced)' })
+  builder: (y) => {
+    const own: Record<string, Options> = {
+      series: { type: 'string', demandOption: true, describe: 'labelled series folder (timestamp,value,label CSVs) or the NAB root' },
+      scores: { type: 'string', demandOption: true, describe: "a score CSV (faultline's alarms.csv) or folder (NAB results layout, or one CSV per series)" },
+      threshold: { type: 'number', describe: 'alarm where score >= this level (reported as threshold source "given")' },
+      'threshold-source': { type: 'string', array: true, describe: `threshold sources to report: ${SCORE_SOURCES.join(', ')} (default: own where alarms exist, and oracle)` },
+      'nab-thresholds': { type: 'string', describe: "NAB's thresholds.json: the NAB figures at each detector's level per profile" },
+      'train-series': { type: 'string', describe: 'labelled training series for --threshold-source train-labels' },
+      'train-scores': { type: 'string', describe: 'scores of the training series, same layout as --scores' },
+      columns: { type: 'string', describe: 'column names: ours=theirs for series, timestamp, score, alarm, detector (e.g. score=raw_score)' },
+      delay: { type: 'number', default: 7, describe: 'point-adjustment max delay in grid slots' },
+    };
+    let b = y;
+    for (const [name, flag] of Object.entries(own)) b = withOption(b, 'score', name, flag);
+    return withFlags(b, 'score', ['on-bad-row', 'out', 'force', 'parquet'], ['out'])
       .example('$0 score --series ../shared/data/nab --scores ../shared/data/nab-results --nab-thresholds ../shared/data/nab-results/thresholds.json --out runs/nab-score', "NAB's published results")
-      .example('$0 score --series data/kpis --scores runs/x/alarms.csv --out runs/x-score', "re-score faultline's alarms") as never,
+      .example('$0 score --series data/kpis --scores runs/x/alarms.csv --out runs/x-score', "re-score faultline's alarms") as never;
+  },
   handler: async (argv) => {
     if (!(Number.isInteger(argv.delay) && argv.delay >= 0)) throw new UsageError('--delay must be a non-negative integer');
     if (argv.threshold !== undefined && !Number.isFinite(argv.threshold)) throw new UsageError('--threshold must be a number');
@@ -55,6 +60,7 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
       force: argv.force,
       delay: argv.delay,
       parquet: argv.parquet,
+      onBadRow: parseBadRowPolicy(argv['on-bad-row']),
       ...(argv.threshold !== undefined ? { threshold: argv.threshold } : {}),
       ...(sources ? { sources: sources as ScoreSource[] } : {}),
       ...(argv['nab-thresholds'] ? { nabThresholds: argv['nab-thresholds'] } : {}),
@@ -62,6 +68,7 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
       ...(columns ? { columns } : {}),
     });
     const m = res.metrics;
+    process.stderr.write(skippedRowsMessage(res.skippedRows, res.badRowExamples));
     process.stdout.write(`${m.input.seriesCount} series, ${m.input.points} points (${m.input.layout}; scores: ${m.input.scoresLayout})\n`);
     process.stdout.write('detector            threshold     PA-F1  point-F1  NAB std  NAB lowFP  NAB lowFN  AUC-PR  VUS-PR\n');
     for (const [name, d] of Object.entries(m.detectors)) {

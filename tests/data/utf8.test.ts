@@ -111,6 +111,47 @@ describe('bytes that are not UTF-8', () => {
     await expect(readTraceJson([whole], new BadRows())).rejects.toThrow(`${whole}:line 1: not UTF-8`);
   });
 
+  it('in a string of a span (a tag value, a key) make that span a bad row, and the rest of the document is read', async () => {
+    const services = (t: { service: Int32Array; strings: readonly string[] }) => new Set(Array.from(t.service, (c) => t.strings[c]));
+    const jaegerSpan = (trace: number, span: string, method: string) =>
+      `{"traceID": "t${trace}", "spanID": "${span}", "operationName": "GET /x", "references": [], "startTime": 1700000000000000, "duration": 1000, "processID": "p1",\n   "tags": [{"key": "http.method", "type": "string", "value": "${method}"}]}`;
+    const jaegerTrace = (trace: number, service: string, method = 'GET') =>
+      `{"traceID": "t${trace}", "spans": [\n  ${jaegerSpan(trace, `${trace}a`, method)},\n  ${jaegerSpan(trace, `${trace}b`, 'GET')}\n ],\n "processes": {"p1": {"serviceName": "${service}", "tags": []}}}`;
+    const jaeger = (...traces: string[]) => `{"data": [\n${traces.join(',\n')}\n]}\n`;
+    // Trace 2 opens on line 9 (each trace takes seven lines), its first span on line 10, the span's tags on line 11.
+    const f = file('jaeger.json', jaeger(jaegerTrace(1, 'auth'), jaegerTrace(2, 'order', 'G@T'), jaegerTrace(3, 'pay')));
+    await expect(readTraceJson([f], new BadRows())).rejects.toThrow(`${f}:line 10 data[1].spans[0]: not UTF-8 (a string on line 11)`);
+    const skip = new BadRows('skip');
+    const t = await readTraceJson([f], skip);
+    expect(skip.examples).toEqual([`${f}:line 10 data[1].spans[0]: not UTF-8 (a string on line 11)`]);
+    expect(t.length).toBe(5);
+    expect(services(t)).toEqual(new Set(['auth', 'order', 'pay']));
+    expect(t.strings.some((x) => x.includes('\uFFFD'))).toBe(false);
+
+    // A key, on the span's own line; a one-line document (as Jaeger's UI downloads it).
+    const oneLine = file('jaeger-line.json', jaeger(jaegerTrace(1, 'auth'), jaegerTrace(2, 'order').replace('"operationName"', '"x@": 1, "operationName"')).replace(/\n/g, ''));
+    const lineSkip = new BadRows('skip');
+    expect((await readTraceJson([oneLine], lineSkip)).length).toBe(3);
+    expect(lineSkip.examples).toEqual([`${oneLine}:line 1 data[1].spans[0]: not UTF-8`]);
+
+    // OTLP span attributes and Zipkin tags alike.
+    const otlp = file('otlp.json', otlpLine(1, 'auth').replace('"name":"GET /x"', '"name":"GET /x","attributes":[{"key":"http.method","value":{"stringValue":"G@T"}}]'));
+    const otlpSkip = new BadRows('skip');
+    expect((await readTraceJson([otlp], otlpSkip)).length).toBe(0);
+    expect(otlpSkip.examples).toEqual([`${otlp}:line 1 resourceSpans[0].scopeSpans[0].spans[0]: not UTF-8`]);
+    const zipkinSpan = (id: string, tag: string) => `{"traceId":"t1","id":"${id}","name":"get","timestamp":1700000000000000,"duration":1000,"localEndpoint":{"serviceName":"auth"},"tags":{"http.method":"${tag}"}}`;
+    const zipkin = file('zipkin.json', `[${zipkinSpan('a', 'G@T')},${zipkinSpan('b', 'GET')}]`);
+    const zipkinSkip = new BadRows('skip');
+    expect((await readTraceJson([zipkin], zipkinSkip)).length).toBe(1);
+    expect(zipkinSkip.examples).toEqual([`${zipkin}:line 1 [0]: not UTF-8`]);
+
+    // Outside a span (a process's service name) nothing smaller than the document holds it: the read stops there.
+    const process = file('jaeger-process.json', jaeger(jaegerTrace(1, 'auth'), jaegerTrace(2, 'ord@er'), jaegerTrace(3, 'pay')));
+    const processSkip = new BadRows('skip');
+    expect(services(await readTraceJson([process], processSkip))).toEqual(new Set(['auth']));
+    expect(processSkip.examples).toEqual([`${process}:line 15: not UTF-8`]);
+  });
+
   it('make a text line a bad row', async () => {
     const f = file('names.txt', 'alice\nb@b\ncarol');
     await expect(async () => {

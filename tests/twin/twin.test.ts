@@ -14,7 +14,7 @@ import { BadRows } from '../../common/bad-rows.js';
 import { loadSpans } from '../../data/inputs.js';
 import { loadSource } from '../../pipeline/load.js';
 import { SPAN_STATUS, type SpanTable } from '../../data/types.js';
-import { CHANCE, compareRuns } from '../../pipeline/fidelity.js';
+import { CHANCE, compareRuns, DEFAULT_TYPE_MAP } from '../../pipeline/fidelity.js';
 import { fitScenario, type FittedTwin, type NodeEstimate } from '../../pipeline/fit.js';
 import { fitReport } from '../../pipeline/fit-report.js';
 import { faultTargets, planFaultSweep, writeFaultSweep } from '../../pipeline/sweep-faults.js';
@@ -26,6 +26,7 @@ import { renderFidelity } from '../../reports/fidelity-html.js';
 import { errorRateMet, renderFitReport } from '../../reports/fit-html.js';
 import { kendallTauB, ksFromCounts, ksFromSketches, MIXED } from '../../scores/agreement.js';
 import type { ItemResult } from '../../scores/item-result.js';
+import { FAULT_TYPES } from '../../sim/formats.js';
 import { generate } from '../../sim/generate.js';
 import { buildSpans } from '../../trees/index.js';
 import { loadScenario } from '../../sim/scenario.js';
@@ -380,6 +381,21 @@ describe('fidelity', () => {
     expect(agree.rca.map((a) => a.type)).toContain('code-exception');
     const against = compareRuns(sim, reversed, { sim: 's', real: 'r', resamples: 200 }).rca.find((a) => a.figure === 'ac1' && a.type === 'all')!;
     expect(against.tau).toBe(-1);
+  });
+
+  it("reads Nezha's and RCAEval's fault type names as the simulator's, and leaves those it has no type for", () => {
+    expect(DEFAULT_TYPE_MAP).toMatchObject({ cpu_consumed: 'cpu-saturation', cpu: 'cpu-saturation', mem: 'memory-leak', delay: 'network-delay', loss: 'packet-loss' });
+    for (const simulated of Object.values(DEFAULT_TYPE_MAP)) expect(FAULT_TYPES).toContain(simulated);
+    expect(DEFAULT_TYPE_MAP).not.toHaveProperty('disk');
+    expect(DEFAULT_TYPE_MAP).not.toHaveProperty('socket');
+    const ranks = { a: [1, 1, 2], b: [2, 3, 1] };
+    const sim = ['cpu-saturation', 'memory-leak', 'network-delay', 'packet-loss'].map((t) => item(`s-${t}`, t, ranks));
+    const real = ['cpu', 'mem', 'delay', 'loss', 'disk', 'socket', 'cpu_consumed'].map((t) => item(`r-${t}`, t, ranks));
+    const rca = compareRuns(sim, real, { sim: 's', real: 'r', resamples: 20 }).rca.filter((a) => a.figure === 'ac1');
+    expect(rca.map((a) => a.type).sort()).toEqual(['all', 'cpu-saturation', 'memory-leak', 'network-delay', 'packet-loss', MIXED].sort());
+    // cpu and cpu_consumed both count as cpu-saturation; disk and socket join no comparison.
+    expect(rca.find((a) => a.type === 'cpu-saturation')!.realIncidents).toBe(6);
+    expect(rca.find((a) => a.type === 'all')!.realIncidents).toBe(15);
   });
 
   it('weighs the simulated incidents to the real fault types\' mix in the mixed overall row', () => {
