@@ -43,7 +43,7 @@ import { LEGS_PER_CALL } from '../sim/engine.js';
 import { quantileSorted } from '../common/quantile.js';
 import { LEG_SIGMA } from '../sim/model.js';
 import { normalOfUniform, stream } from '../sim/rng.js';
-import { LEARNED_LINE_LIMITS, scenarioSchema, type CallTemplate, type LearnedLogLine, type ScenarioFile } from '../sim/scenario-schema.js';
+import { LEARNED_LINE_LIMITS, scenarioSchema, type CallTemplate, type LearnedLogLine, type NetworkTail, type ScenarioFile } from '../sim/scenario-schema.js';
 import { LOG_LEVELS, type MetricFamily } from '../sim/formats.js';
 import { BEYOND_TRACED, CFS_PERIOD_MS, cpuLimitOf, cpuPercentMetric, latencyUnitMs, metricNoise, recogniseMetrics, untracedCallsOf, type CpuLimit, type MetricNoise, type RequestMetric, type UntracedCalls } from './fit-metrics.js';
 
@@ -79,9 +79,11 @@ export interface NodeEstimate {
   async: boolean;
   /** Made alongside the sibling before it in most parent calls that made both (their calls overlap). */
   parallel: boolean;
-  /** This call's own bus legs (from NODE_MIN_GAPS or more gaps), null: the scenario's. */
+  /** This call's own bus legs (from NODE_MIN_GAPS or more gaps, its edge's slow mode left out), null: the scenario's. */
   legMs: number | null;
   legSigma: number | null;
+  /** The slow mode of the gaps on its edge (caller service -> this service), null where they show none. */
+  networkTail: NetworkTail | null;
   medianSelfMs: number;
   sigma: number;
   /** Share of status-known calls that failed by themselves; null without status. */
@@ -246,19 +248,9 @@ function acc(service: number, operation: number, key: string): Acc {
   return { service, operation, key, parentsWith: 0, calls: 0, parallel: 0, sequential: 0, withPrevious: 0, afterPrevious: 0, asyncVotes: 0, orderSum: 0, logP50: 0, logP95: 0, gaps: 0, gapP50: 0, gapP95: 0, known: 0, ownErrors: 0, callsWithLines: 0, lines: new Map(), positions: new Map(), children: new Map() };
 }
 
-/** The callee did not hold its caller: it ran on after the caller's client span by more than half its own time. */
-function isAsync(v: CallView, c: number): boolean {
-  const p = v.parent[c]!;
-  if (p < 0) return false;
-  const own = v.end[c]! - v.start[c]!;
-  const clientEnd = v.clientEnd[c]!;
-  if (!Number.isNaN(clientEnd)) return v.end[c]! - clientEnd > 0.5 * own && v.end[c]! > clientEnd + 1;
-  return v.async[c] === 1;
-}
-
 /** The nearest synchronous sibling started before kids[i], -1 for none. */
 function previousSync(v: CallView, kids: number[], i: number): number {
-  for (let j = i - 1; j >= 0; j--) if (!isAsync(v, kids[j]!)) return kids[j]!;
+  for (let j = i - 1; j >= 0; j--) if (!v.async[kids[j]!]) return kids[j]!;
   return -1;
 }
 
@@ -271,10 +263,70 @@ function overlapsPrevious(v: CallView, a: number, b: number): boolean {
   return overlap > 0.5 * Math.min(callEnd(v, a) - callStart(v, a), callEnd(v, b) - callStart(v, b));
 }
 
+/** Fewest gaps on an edge to look for a slow mode in, fewest gaps in the mode, and its largest share. */
+const TAIL_MIN_GAPS = 20;
+const TAIL_MIN_MEMBERS = 5;
+const TAIL_MAX_SHARE = 0.5;
+/** The empty range, as a ratio, that sets a slow mode apart from the body of an edge's gaps. */
+const TAIL_SEPARATION = 3;
+/** Gaps under a millisecond differ by the clocks of two hosts as much as by the network. */
+const TAIL_FLOOR_MS = 1;
+
+function edgeKey(caller: number, callee: number): string {
+  return `${caller} ${callee}`;
+}
+
+interface EdgeTail {
+  /** The smallest gap of the slow mode: the edge's gaps from it up are its. */
+  threshold: number;
+  tail: NetworkTail;
+}
+
+/**
+ * Per edge (caller service -> callee service), the slow mode of its gaps, where they have one: at
+ * least TAIL_MIN_MEMBERS gaps, at most half, set apart from the rest by a range a factor of
+ * TAIL_SEPARATION wide that holds no gap (the widest such range decides). A lognormal body has no
+ * such hole among its top values; a lost segment sent again after a retransmission timeout makes
+ * one. The twin adds the mode's excess over the body's median to a share of replies.
+ */
+function edgeTails(v: CallView): Map<string, EdgeTail> {
+  const byEdge = new Map<string, number[]>();
+  for (let c = 0; c < v.length; c++) {
+    const p = v.parent[c]!;
+    const g = p >= 0 ? gapOf(v, c) : NaN;
+    if (Number.isNaN(g)) continue;
+    const key = edgeKey(v.service[p]!, v.service[c]!);
+    const list = byEdge.get(key);
+    if (list) list.push(g);
+    else byEdge.set(key, [g]);
+  }
+  const out = new Map<string, EdgeTail>();
+  for (const [key, gaps] of byEdge) {
+    const n = gaps.length;
+    if (n < TAIL_MIN_GAPS) continue;
+    gaps.sort((a, b) => a - b);
+    let cut = -1;
+    let widest = TAIL_SEPARATION;
+    for (let i = Math.ceil(n * (1 - TAIL_MAX_SHARE)) - 1; i < n - TAIL_MIN_MEMBERS; i++) {
+      const ratio = gaps[i + 1]! / Math.max(TAIL_FLOOR_MS, gaps[i]!);
+      if (ratio >= widest) [cut, widest] = [i, ratio];
+    }
+    if (cut < 0) continue;
+    const bodyMedian = quantileSorted(Float64Array.from(gaps.slice(0, cut + 1)), 0.5);
+    const held = Float64Array.from(gaps.slice(cut + 1), (g) => Math.log(Math.max(1e-3, g - bodyMedian)));
+    const spread = (quantileSorted(held, 0.75) - quantileSorted(held, 0.25)) / 1.349;
+    out.set(key, {
+      threshold: gaps[cut + 1]!,
+      tail: { share: sig3((n - cut - 1) / n), medianMs: sig3(Math.exp(quantileSorted(held, 0.5))), sigma: sig3(Math.min(3, spread)) },
+    });
+  }
+  return out;
+}
+
 /** The time a synchronous call spent between its client and server spans (ms), NaN where not measurable. */
 function gapOf(v: CallView, c: number): number {
   const cs = v.clientStart[c]!;
-  if (Number.isNaN(cs) || isAsync(v, c)) return NaN;
+  if (Number.isNaN(cs) || v.async[c]) return NaN;
   const gap = v.clientEnd[c]! - cs - (v.end[c]! - v.start[c]!);
   return gap >= 0 ? gap : NaN;
 }
@@ -475,6 +527,16 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   if (!kept.length) throw new FaultlineError(`no transaction type is seen in ${minTraces} or more traces (${roots} traces in all): too little data to fit a twin`);
 
   // Merge each type's call trees.
+  // The network's slow mode per edge (caller service -> callee service), from every gap on it.
+  const tails = edgeTails(v);
+  /** A call's gap when it belongs to its edge's body (NaN for none, or one in the edge's slow mode). */
+  const bodyGap = (c: number): number => {
+    const g = gapOf(v, c);
+    const p = v.parent[c]!;
+    const tail = p >= 0 ? tails.get(edgeKey(v.service[p]!, v.service[c]!)) : undefined;
+    return tail && g >= tail.threshold ? NaN : g;
+  };
+
   const merge = (node: Acc, calls: number[], depth: number) => {
     // calls: occurrences of this node (call ids). Group their children by (service, operation).
     const groups = new Map<string, number[][]>();
@@ -520,12 +582,12 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       child.calls += flat.length;
       logQuantiles(child, logSelf, flat);
       countLines(child, v, flat, callLines, logs);
-      const gaps = flat.map((c) => gapOf(v, c)).filter((g) => !Number.isNaN(g)).sort((x, y) => x - y);
+      const gaps = flat.map(bodyGap).filter((g) => !Number.isNaN(g)).sort((x, y) => x - y);
       child.gaps = gaps.length;
       child.gapP50 = quantileSorted(gaps, 0.5);
       child.gapP95 = quantileSorted(gaps, 0.95);
       for (const c of flat) {
-        if (isAsync(v, c)) child.asyncVotes++;
+        if (v.async[c]) child.asyncVotes++;
         if (v.status[c] !== SPAN_STATUS.unknown) {
           child.known++;
           if (ownFailure(v, c)) child.ownErrors++;
@@ -539,7 +601,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   const estimates: FitEstimates['transactions'] = [];
   const scenarioTx: ScenarioFile['transactions'] = [];
   const coveredSeconds = minutes.size * 60;
-  const nodeEstimate = (a: Acc, parentCalls: number, path: string): { template: CallTemplate; est: NodeEstimate[] } => {
+  const nodeEstimate = (a: Acc, parentCalls: number, path: string, caller: number): { template: CallTemplate; est: NodeEstimate[] } => {
     const n = a.calls;
     // Quantile matching: the median, and the shape that puts the 95th percentile where the data has it
     // (a few outliers would inflate the sd of log, and with it the twin's whole tail).
@@ -565,6 +627,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       parallel: a.withPrevious > a.afterPrevious,
       legMs: legs ? Math.max(0.001, sig3(legs.legMs)) : null,
       legSigma: legs ? sig3(legs.legSigma) : null,
+      networkTail: caller >= 0 ? (tails.get(edgeKey(caller, a.service))?.tail ?? null) : null,
       medianSelfMs: sig3(Math.exp(a.logP50)),
       sigma: sig3(Math.min(3, sd)),
       errorRate: errorRate === null ? null : sig3(errorRate),
@@ -577,7 +640,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
         droppedCalls += ch.calls;
         continue;
       }
-      const sub = nodeEstimate(ch, n, myPath);
+      const sub = nodeEstimate(ch, n, myPath, a.service);
       // The first child has no sibling before it to run alongside.
       if (!children.length) sub.est[0]!.parallel = false;
       // A sequential repeat is the same call made again after the first: one template per repeat.
@@ -596,6 +659,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       ...(est.fanout > 1 ? { fanout: est.fanout } : {}),
       ...(est.parallel ? { parallel: true } : {}),
       ...(est.legMs !== null ? { legMs: est.legMs, legSigma: est.legSigma! } : {}),
+      ...(est.networkTail ? { networkTail: est.networkTail } : {}),
       serviceTimeMs: Math.max(0.001, est.medianSelfMs),
       sigma: est.sigma,
       ...(errorRate !== null && errorRate > 0 ? { errorRate: est.errorRate! } : {}),
@@ -620,7 +684,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     logQuantiles(rootAcc, logSelf, t.traces);
     countLines(rootAcc, v, t.traces, callLines, logs);
     merge(rootAcc, t.traces, 0);
-    const { template, est } = nodeEstimate(rootAcc, t.traces.length, '');
+    const { template, est } = nodeEstimate(rootAcc, t.traces.length, '', -1);
     const label = t.first >= 0 ? s[v.operation[t.first]!]! : s[v.operation[t.root]!]!;
     const name = scenarioName(label, txNames, 'tx');
     const rate = t.traces.length / coveredSeconds;
@@ -664,7 +728,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   // makes of LEGS_PER_CALL legs.
   const gaps: number[] = [];
   for (let c = 0; c < v.length; c++) {
-    const gap = gapOf(v, c);
+    const gap = bodyGap(c);
     if (!Number.isNaN(gap)) gaps.push(gap);
   }
   gaps.sort((a, b) => a - b);
@@ -946,7 +1010,7 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
         ]
       : [' No metrics given: the twin writes the simulator\'s resource metrics (metricFamilies unset), and capacities come from the spans alone.']),
     ...(e.logs
-      ? [` Logs: ${e.logs.lines} lines from ${e.logs.services} services, per service below. Per call: \`logs\`, the templates its callee wrote while handling it (Drain), each with its level, lines per call and median place in the handling (`at`), written by the twin in place of its own success line (a handling cut short writes those placed before that point); \`checksResult\`, the share of calls with any such line, where a wrong value made in the handling is rejected by the handler itself (a handler that writes about its results inspects them). A line belongs to the call whose span it names on the callee's instance, else to the innermost call of its trace on its instance that holds its time.`]
+      ? [` Logs: ${e.logs.lines} lines from ${e.logs.services} services, per service below. Per call: \`logs\`, the templates its callee wrote while handling it (Drain), each with its level, lines per call and median place in the handling (\`at\`), written by the twin in place of its own success line (a handling cut short writes those placed before that point); \`checksResult\`, the share of calls with any such line, where a wrong value made in the handling is rejected by the handler itself (a handler that writes about its results inspects them). A line belongs to the call whose span it names on the callee's instance, else to the innermost call of its trace on its instance that holds its time.`]
       : []),
   ].join('\n');
   const top = doc.contents as YAMLMap;
@@ -964,7 +1028,7 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
       ? ` cpuQuota: the instances run under a CPU limit: ${limit.evidence === 'throttling-metric' ? `the metrics count CPU throttling (${limit.metric})` : `${limit.metric} over ${limit.percentMetric} is the same on every row of an instance (a limit of ${limit.limit}, median over instances, ${limit.rows} rows), so the percentage is of a fixed limit`}. A hog inside an instance leaves it throttled for part of each period (${CFS_PERIOD_MS} ms, Linux's default: the metrics do not show it).`
       : '',
   );
-  note('legMs', e.legMs !== null ? ` legMs and legSigma: ${LEGS_PER_CALL} lognormal bus legs whose sum has the median and 95th percentile of the gap between client and server spans of a synchronous call.` : '');
+  note('legMs', e.legMs !== null ? ` legMs and legSigma: ${LEGS_PER_CALL} lognormal bus legs whose sum has the median and 95th percentile of the gap between client and server spans of a synchronous call (a call's networkTail gaps left out). networkTail, per call: the slow mode of the gaps on its edge (caller service -> callee service), where ${TAIL_MIN_GAPS}+ gaps show one: ${TAIL_MIN_MEMBERS}+ of them, at most half, above a ${TAIL_SEPARATION}x range that holds none; share, and the lognormal of their excess over the edge's median.` : '');
   note('traffic', ` Rates: roots per second over the ${e.minutes} minutes with data. Daily shape: ${e.dailyShape === 'estimated' ? `hourly means over ${e.hoursOfDay} hours of day` : `flat (the data covers ${e.hoursOfDay} hours of day; 20 needed)`}. Noise: extra-Poisson per-minute variation.`);
   const subs = doc.getIn(['subsystems', 0, 'services'], true);
   if (isSeq(subs)) {

@@ -614,7 +614,9 @@ export class Engine implements EngineState {
     const replyLoss = eitherChance(loss, fx.instNetLoss[inst]!);
     if (replyLoss > 0 && this.rng.next() < replyLoss) return this.timeout(node, caller, inst, t0);
     this.drawLegs(3);
-    const r2 = r1 + legs[0]! + delay + fx.instNetDelayMs[inst]!;
+    // The reply's hop between hosts, held up once more in the call's slow mode (drawn only where it has one).
+    const held = node.tailShare > 0 && this.rng.next() < node.tailShare ? this.rng.lognormal(node.tailMs, node.tailSigma) : 0;
+    const r2 = r1 + legs[0]! + delay + fx.instNetDelayMs[inst]! + held;
     times[0] = r1;
     times[1] = r2;
     this.emit(LP.RSP_MESH_BROKER, MSG.reply, replyTopic, inst, caller, ttl, code, cls);

@@ -50,6 +50,10 @@ export interface CallNode {
   /** Median and lognormal shape of this call's bus legs; NaN: the scenario's. */
   legMs: number;
   legSigma: number;
+  /** Share of replies held up once more on the network (scenario `networkTail`; 0 for none), and that hold-up's lognormal median and shape. */
+  tailShare: number;
+  tailMs: number;
+  tailSigma: number;
   /** The callee's background failure probability for this call (SYS_EXCEPTION), 0 for none. */
   errorRate: number;
   /** Its learned success lines (scenario `logs`): an index into Model.learnedLogs, -1 for the simulator's own line. */
@@ -256,6 +260,9 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
       sigma: c.sigma ?? NaN,
       legMs: c.legMs ?? NaN,
       legSigma: c.legSigma ?? NaN,
+      tailShare: c.networkTail?.share ?? 0,
+      tailMs: c.networkTail?.medianMs ?? 0,
+      tailSigma: c.networkTail?.sigma ?? 0,
       errorRate: c.errorRate ?? 0,
       logs: c.logs ? learnedLogs.push(c.logs) - 1 : -1,
       checksResult: c.checksResult ?? 0,

@@ -44,9 +44,17 @@ export interface CallTemplate {
   errorRate?: number;
   legMs?: number;
   legSigma?: number;
+  networkTail?: NetworkTail;
   logs?: LearnedLogLine[];
   checksResult?: number;
   children?: CallTemplate[];
+}
+
+/** A share of a call's replies held up once more on the network (see `networkTail`). */
+export interface NetworkTail {
+  share: number;
+  medianMs: number;
+  sigma: number;
 }
 
 /** A line a handler writes about a call it handled, learned from a system's logs (see `logs`). */
@@ -107,6 +115,16 @@ const callTemplate: z.ZodType<CallTemplate> = z.lazy(() =>
     /** Median and lognormal shape of this call's bus legs, when they differ from the scenario's `legMs` and `legSigma`. */
     legMs: upTo(60_000).optional(),
     legSigma: z.number().positive().max(3).optional(),
+    /**
+     * A slow mode of this call's network beside its legs' lognormal: a `share` of its replies is
+     * held up once more between hosts, for a lognormal `medianMs` with shape `sigma` (a TCP
+     * segment lost and sent again after the retransmission timeout, at least 200 ms on Linux). The
+     * caller sees it as an edge gap. A fitted twin sets it where the gaps on the edge show such a
+     * mode (docs/twin.md).
+     */
+    networkTail: z
+      .strictObject({ share: z.number().positive().max(0.5), medianMs: z.number().positive().max(60_000), sigma: z.number().min(0).max(3).default(0) })
+      .optional(),
     /**
      * The lines the callee writes when it handles this call successfully, learned from the
      * system's logs (a fitted twin): they replace the simulator's own success line; an empty list

@@ -23,8 +23,7 @@ export function writeCallChainScenario(file: string, o: { name: string; subsyste
       '    rate: 5',
       `    root: ${o.root}`,
       `traffic: { daily: [${Array(24).fill(1).join(',')}], weekly: [1,1,1,1,1,1,1], noise: 0 }`,
-      'faults:',
-      ...o.faults.map((f) => `  - ${f}`),
+      ...(o.faults.length ? ['faults:', ...o.faults.map((f) => `  - ${f}`)] : []),
     ].join('\n'),
   );
   return file;

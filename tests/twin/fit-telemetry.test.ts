@@ -41,7 +41,7 @@ const SOURCE = {
         call: 'front',
         operation: 'POST /pay',
         children: [
-          { call: 'ledger', operation: 'POST /entries', logs: [{ template: 'LedgerImpl#40 [post][entry <num> for <uuid> posted]', level: 'WARN', perCall: 1.5, at: 0.8 }] },
+          { call: 'ledger', operation: 'POST /entries', networkTail: { share: 0.1, medianMs: 200, sigma: 0.1 }, logs: [{ template: 'LedgerImpl#40 [post][entry <num> for <uuid> posted]', level: 'WARN', perCall: 1.5, at: 0.8 }] },
           { call: 'notify', operation: 'send', mode: 'async' },
         ],
       },
@@ -60,6 +60,20 @@ beforeAll(async () => {
   await generate({ scenario: file, seed: 5, out, export: { spans: 'csv', logsCsv: true, metricsCsv: true } });
   twin = await fitTwin({ spans: [path.join(out, 'spans.csv')], metrics: [path.join(out, 'metrics.csv')], logs: [path.join(out, 'logs.csv')], name: 'loaded-twin' });
 }, 60_000);
+
+describe('fit: the network', () => {
+  it("recovers a call's slow network mode from its edge's gaps, and finds none where there is none", () => {
+    const pay = twin.scenario.transactions.find((t) => t.root.operation === 'POST /pay')!.root;
+    const tail = pay.children!.find((c) => c.operation === 'POST /entries')!.networkTail!;
+    expect(Math.abs(tail.share - 0.1)).toBeLessThan(0.03);
+    expect(Math.abs(tail.medianMs / 200 - 1)).toBeLessThan(0.1);
+    expect(tail.sigma).toBeLessThan(0.3);
+    for (const t of twin.scenario.transactions) expect(t.root.networkTail).toBeUndefined();
+    expect(twin.estimates.transactions.flatMap((t) => t.nodes).filter((n) => n.networkTail).map((n) => n.operation)).toEqual(['POST /entries']);
+    // The legs are fitted on the gaps outside the slow mode: the source's 0.5 ms legs, not a tail stretched to reach 200 ms.
+    expect(twin.scenario.legSigma!).toBeLessThan(1);
+  });
+});
 
 describe('fit with metrics and logs', () => {
   it('recovers each service capacity from CPU against load within 15%', () => {
