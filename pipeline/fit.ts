@@ -526,7 +526,6 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   let droppedCalls = 0;
   if (!kept.length) throw new FaultlineError(`no transaction type is seen in ${minTraces} or more traces (${roots} traces in all): too little data to fit a twin`);
 
-  // Merge each type's call trees.
   // The network's slow mode per edge (caller service -> callee service), from every gap on it.
   const tails = edgeTails(v);
   /** A call's gap when it belongs to its edge's body (NaN for none, or one in the edge's slow mode). */
@@ -537,6 +536,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     return tail && g >= tail.threshold ? NaN : g;
   };
 
+  // Merge each type's call trees.
   const merge = (node: Acc, calls: number[], depth: number) => {
     // calls: occurrences of this node (call ids). Group their children by (service, operation).
     const groups = new Map<string, number[][]>();
