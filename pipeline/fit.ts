@@ -160,6 +160,8 @@ export interface FittedTwin {
 const MAX_DEPTH = 16;
 /** Gaps between client and server spans a call needs for bus legs of its own. */
 const NODE_MIN_GAPS = 20;
+/** Calls a node needs for the shape of its own time to be its own (else its operation's, over every node). */
+const NODE_MIN_SHAPE_CALLS = 30;
 const MAX_FANOUT = 64;
 /** Floor on own time, so that a zero (a callee that only waits) has a log. */
 const MIN_SELF_MS = 0.01;
@@ -478,6 +480,23 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   // Own time and asynchrony per call, once.
   const logSelf = new Float64Array(v.length);
   for (let c = 0; c < v.length; c++) logSelf[c] = Math.log(Math.max(MIN_SELF_MS, v.selfMs[c]!));
+  // The shape of each operation's own time over all its calls: a node with too few calls of its own takes it.
+  const operationShape = new Map<string, number>();
+  {
+    const byOperation = new Map<string, number[]>();
+    for (let c = 0; c < v.length; c++) {
+      const key = `${v.service[c]} ${v.operation[c]}`;
+      const list = byOperation.get(key);
+      if (list) list.push(c);
+      else byOperation.set(key, [c]);
+    }
+    const shape = acc(-1, -1, '');
+    for (const [key, calls] of byOperation) {
+      if (calls.length < NODE_MIN_SHAPE_CALLS) continue;
+      logQuantiles(shape, logSelf, calls);
+      operationShape.set(key, (shape.logP95 - shape.logP50) / Z95);
+    }
+  }
   const logs = telemetry.logs;
   const callLines = logs ? linesOfCalls(v, logs) : undefined;
 
@@ -604,8 +623,10 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   const nodeEstimate = (a: Acc, parentCalls: number, path: string, caller: number): { template: CallTemplate; est: NodeEstimate[] } => {
     const n = a.calls;
     // Quantile matching: the median, and the shape that puts the 95th percentile where the data has it
-    // (a few outliers would inflate the sd of log, and with it the twin's whole tail).
-    const sd = (a.logP95 - a.logP50) / Z95;
+    // (a few outliers would inflate the sd of log, and with it the twin's whole tail). Below
+    // NODE_MIN_SHAPE_CALLS calls a node's 95th percentile is one or two calls: its operation's shape
+    // over every node holds more.
+    const sd = n < NODE_MIN_SHAPE_CALLS ? (operationShape.get(`${a.service} ${a.operation}`) ?? (a.logP95 - a.logP50) / Z95) : (a.logP95 - a.logP50) / Z95;
     // The network and client overhead differs by call (payloads, connection pools): a call's own legs where its gaps allow.
     const legs = a.gaps >= NODE_MIN_GAPS ? fitLegs(a.gapP50, a.gapP95) : null;
     const probability = Math.min(1, a.parentsWith / Math.max(1, parentCalls));
