@@ -274,8 +274,9 @@ const TAIL_SEPARATION = 3;
 /** Gaps under a millisecond differ by the clocks of two hosts as much as by the network. */
 const TAIL_FLOOR_MS = 1;
 
-function edgeKey(caller: number, callee: number): string {
-  return `${caller} ${callee}`;
+/** An edge between two services (indices into the span table's strings) as one number. */
+function edgeKey(v: CallView, caller: number, callee: number): number {
+  return caller * v.table.strings.length + callee;
 }
 
 interface EdgeTail {
@@ -291,18 +292,18 @@ interface EdgeTail {
  * such hole among its top values; a lost segment sent again after a retransmission timeout makes
  * one. The twin adds the mode's excess over the body's median to a share of replies.
  */
-function edgeTails(v: CallView): Map<string, EdgeTail> {
-  const byEdge = new Map<string, number[]>();
+function edgeTails(v: CallView): Map<number, EdgeTail> {
+  const byEdge = new Map<number, number[]>();
   for (let c = 0; c < v.length; c++) {
     const p = v.parent[c]!;
     const g = p >= 0 ? gapOf(v, c) : NaN;
     if (Number.isNaN(g)) continue;
-    const key = edgeKey(v.service[p]!, v.service[c]!);
+    const key = edgeKey(v, v.service[p]!, v.service[c]!);
     const list = byEdge.get(key);
     if (list) list.push(g);
     else byEdge.set(key, [g]);
   }
-  const out = new Map<string, EdgeTail>();
+  const out = new Map<number, EdgeTail>();
   for (const [key, gaps] of byEdge) {
     const n = gaps.length;
     if (n < TAIL_MIN_GAPS) continue;
@@ -460,9 +461,13 @@ const Z95 = 1.6448536269514722;
 
 /** Sets a node's median and 95th percentile of log own time from its calls. */
 function logQuantiles(a: Acc, logSelf: Float64Array, calls: readonly number[]): void {
+  [a.logP50, a.logP95] = logSelfQuantiles(logSelf, calls);
+}
+
+/** Median and 95th percentile of the calls' log own time. */
+function logSelfQuantiles(logSelf: Float64Array, calls: readonly number[]): [number, number] {
   const xs = Float64Array.from(calls, (c) => logSelf[c]!).sort();
-  a.logP50 = quantileSorted(xs, 0.5);
-  a.logP95 = quantileSorted(xs, 0.95);
+  return [quantileSorted(xs, 0.5), quantileSorted(xs, 0.95)];
 }
 
 /** Three significant digits: estimates carry no more precision than that. */
@@ -481,20 +486,20 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   const logSelf = new Float64Array(v.length);
   for (let c = 0; c < v.length; c++) logSelf[c] = Math.log(Math.max(MIN_SELF_MS, v.selfMs[c]!));
   // The shape of each operation's own time over all its calls: a node with too few calls of its own takes it.
-  const operationShape = new Map<string, number>();
+  const operationKey = (service: number, operation: number) => service * s.length + operation;
+  const operationShape = new Map<number, number>();
   {
-    const byOperation = new Map<string, number[]>();
+    const byOperation = new Map<number, number[]>();
     for (let c = 0; c < v.length; c++) {
-      const key = `${v.service[c]} ${v.operation[c]}`;
+      const key = operationKey(v.service[c]!, v.operation[c]!);
       const list = byOperation.get(key);
       if (list) list.push(c);
       else byOperation.set(key, [c]);
     }
-    const shape = acc(-1, -1, '');
     for (const [key, calls] of byOperation) {
       if (calls.length < NODE_MIN_SHAPE_CALLS) continue;
-      logQuantiles(shape, logSelf, calls);
-      operationShape.set(key, (shape.logP95 - shape.logP50) / Z95);
+      const [p50, p95] = logSelfQuantiles(logSelf, calls);
+      operationShape.set(key, (p95 - p50) / Z95);
     }
   }
   const logs = telemetry.logs;
@@ -551,7 +556,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   const bodyGap = (c: number): number => {
     const g = gapOf(v, c);
     const p = v.parent[c]!;
-    const tail = p >= 0 ? tails.get(edgeKey(v.service[p]!, v.service[c]!)) : undefined;
+    const tail = p >= 0 ? tails.get(edgeKey(v, v.service[p]!, v.service[c]!)) : undefined;
     return tail && g >= tail.threshold ? NaN : g;
   };
 
@@ -626,7 +631,8 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     // (a few outliers would inflate the sd of log, and with it the twin's whole tail). Below
     // NODE_MIN_SHAPE_CALLS calls a node's 95th percentile is one or two calls: its operation's shape
     // over every node holds more.
-    const sd = n < NODE_MIN_SHAPE_CALLS ? (operationShape.get(`${a.service} ${a.operation}`) ?? (a.logP95 - a.logP50) / Z95) : (a.logP95 - a.logP50) / Z95;
+    const ownShape = (a.logP95 - a.logP50) / Z95;
+    const sd = n < NODE_MIN_SHAPE_CALLS ? (operationShape.get(operationKey(a.service, a.operation)) ?? ownShape) : ownShape;
     // The network and client overhead differs by call (payloads, connection pools): a call's own legs where its gaps allow.
     const legs = a.gaps >= NODE_MIN_GAPS ? fitLegs(a.gapP50, a.gapP95) : null;
     const probability = Math.min(1, a.parentsWith / Math.max(1, parentCalls));
@@ -648,7 +654,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
       parallel: a.withPrevious > a.afterPrevious,
       legMs: legs ? Math.max(0.001, sig3(legs.legMs)) : null,
       legSigma: legs ? sig3(legs.legSigma) : null,
-      networkTail: caller >= 0 ? (tails.get(edgeKey(caller, a.service))?.tail ?? null) : null,
+      networkTail: caller >= 0 ? (tails.get(edgeKey(v, caller, a.service))?.tail ?? null) : null,
       medianSelfMs: sig3(Math.exp(a.logP50)),
       sigma: sig3(Math.min(3, sd)),
       errorRate: errorRate === null ? null : sig3(errorRate),
