@@ -51,3 +51,9 @@ export function doing(what: string): void {
 export function currentActivity(): string {
   return activity;
 }
+
+/** A note kept with a run's results, said at once on stderr as a warning. */
+export function warnNote(notes: string[], note: string): void {
+  notes.push(note);
+  process.stderr.write(`faultline: warning: ${note}\n`);
+}

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { AtomicFile, writeFileAtomic } from '../common/atomic-file.js';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
-import { UsageError } from '../common/errors.js';
+import { UsageError, warnNote } from '../common/errors.js';
 import { checkOutputDir, publishDir } from '../common/output-dir.js';
 import { Progress } from '../common/progress.js';
 import { isoInstant, namesInstant } from '../common/instant.js';
@@ -135,9 +135,7 @@ function checkScored(input: Telemetry, scoreFrom: Record<string, number> | undef
   const scored = input.series.filter((s) => s.timestamps.length).length - unscored.length;
   if (scored > 0) {
     if (unscored.length) {
-      const note = `${where}: ${unscored.length} of ${input.series.length} series have no points to score (${named(unscored)}): ${input.training}`;
-      input.notes.push(note);
-      process.stderr.write(`faultline: warning: ${note}\n`);
+      warnNote(input.notes, `${where}: ${unscored.length} of ${input.series.length} series have no points to score (${named(unscored)}): ${input.training}`);
     }
     return;
   }

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { InputKind } from '../common/plugin.js';
 import { BadRows } from '../common/bad-rows.js';
-import { doing, FaultlineError, UsageError } from '../common/errors.js';
+import { doing, FaultlineError, UsageError, warnNote } from '../common/errors.js';
 import { lowerBound } from '../common/sorted.js';
-import { parseInstant, parseInstantOrOffset } from '../common/instant.js';
+import { isoInstant, parseInstant, parseInstantOrOffset } from '../common/instant.js';
 import { loadIncidents, loadKpiSeries, loadSpans } from '../data/inputs.js';
 import { kpiOfSeriesId } from '../data/kpi-csv.js';
 import { incidentsFromTruth } from '../data/incidents.js';
@@ -211,7 +211,7 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
   for (const f of truth?.faults ?? []) {
     // Scored as an incident all the same: the data may still show it (a fault running into the set).
     if (f.end <= truth!.start || f.start >= truth!.end) {
-      warn(notes, `${parts.truth}: fault ${f.id} (${iso(f.start)} - ${iso(f.end)}) lies outside the run (${iso(truth!.start)} - ${iso(truth!.end)})`);
+      warnNote(notes, `${parts.truth}: fault ${f.id} (${isoInstant(f.start)} - ${isoInstant(f.end)}) lies outside the run (${isoInstant(truth!.start)} - ${isoInstant(truth!.end)})`);
       outsideRun.add(f.id);
     }
   }
@@ -317,11 +317,14 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
   // The count only: the reasons quote the input, and go to stderr alone.
   if (badRows.skipped > skippedAtStart) notes.push(`${badRows.skipped - skippedAtStart} malformed rows skipped (--on-bad-row skip)`);
   // Per input read: with metrics and no spans, a window without spans is no problem.
-  const ranked: WindowInput[] = [];
-  if (wantSpans && (parts.spans || parts.messages)) ranked.push(spanInput(spans, nearIncidents !== undefined));
-  if (metrics) ranked.push(timedInput('metrics', metrics.time, keep !== undefined, false));
-  if (logs) ranked.push(timedInput('logs', logs.time, keep !== undefined, true));
-  checkWindows(incidents.filter((i) => !outsideRun.has(i.id)), ranked, notes);
+  const inRun = incidents.filter((i) => !outsideRun.has(i.id));
+  if (inRun.length) {
+    const ranked: WindowInput[] = [];
+    if (wantSpans && (parts.spans || parts.messages)) ranked.push(spanInput(spans, nearIncidents !== undefined));
+    if (metrics) ranked.push(timedInput('metrics', metrics.time, keep !== undefined, false));
+    if (logs) ranked.push(timedInput('logs', logs.time, keep !== undefined, true));
+    checkWindows(inRun, ranked, notes);
+  }
 
   const firstIncident = incidents.length ? incidents.reduce((m, i) => Math.min(m, i.start), Infinity) : undefined;
   const dataStart = truth?.start ?? firstSeriesTime(series);
@@ -374,13 +377,6 @@ export function parseTrainUntil(text: string, origin: number): number {
   }
 }
 
-const iso = (t: number) => new Date(t).toISOString();
-
-/** A note kept with the run's results, said at once on stderr as a warning. */
-function warn(notes: string[], note: string): void {
-  notes.push(note);
-  process.stderr.write(`faultline: warning: ${note}\n`);
-}
 
 /** An input read for the methods, as far as checkWindows looks at it. */
 interface WindowInput {
@@ -419,8 +415,8 @@ function checkWindows(incidents: Incident[], inputs: WindowInput[], notes: strin
   for (const { what, has, range, near } of inputs) {
     const empty = incidents.filter((i) => !has(i.start, i.end));
     if (!empty.length) continue;
-    const covered = range ? `the ${what} ${near ? 'kept near incidents' : 'read'} run from ${iso(range[0])} to ${iso(range[1])}` : `none of the ${what} read lies near an incident`;
-    warn(notes, `${empty.length} of ${incidents.length} incidents have no ${what} in their window, so their rankings have nothing to go on: ${empty.map((i) => `${i.id} (${iso(i.start)} - ${iso(i.end)})`).join(', ')}; ${covered}`);
+    const covered = range ? `the ${what} ${near ? 'kept near incidents' : 'read'} run from ${isoInstant(range[0])} to ${isoInstant(range[1])}` : `none of the ${what} read lies near an incident`;
+    warnNote(notes, `${empty.length} of ${incidents.length} incidents have no ${what} in their window, so their rankings have nothing to go on: ${empty.map((i) => `${i.id} (${isoInstant(i.start)} - ${isoInstant(i.end)})`).join(', ')}; ${covered}`);
   }
 }
 
@@ -430,7 +426,7 @@ function checkWindows(incidents: Incident[], inputs: WindowInput[], notes: strin
  */
 export function noteUnscoredIncidents(t: Telemetry): void {
   const unscored = t.incidents.filter((i) => i.rootCause.length === 0);
-  if (unscored.length) warn(t.notes, `${unscored.length} of ${t.incidents.length} incidents have no root cause (rootCause), so they are ranked but not scored: ${unscored.map((i) => i.id).join(', ')}`);
+  if (unscored.length) warnNote(t.notes, `${unscored.length} of ${t.incidents.length} incidents have no root cause (rootCause), so they are ranked but not scored: ${unscored.map((i) => i.id).join(', ')}`);
 }
 
 /** The incidents that start in [--incidents-from, --incidents-until). */
