@@ -121,12 +121,16 @@ export function claimEntry(out: string, name: string, opts: OutputOptions): stri
   return dir;
 }
 
+/** Writes the marker of `dir` whole. */
+function writeMarker(dir: string, marker: Marker): void {
+  writeFileAtomic(path.join(dir, OUTPUT_MARKER), JSON.stringify(marker, null, 1) + '\n');
+}
+
 /** Adds `name` to the marker of `dir` (written before the entry itself, so nothing of ours is ever unlisted). */
 function listInMarker(dir: string, marker: Marker | undefined, name: string, command: string): void {
   // A size recorded for an earlier entry of that name no longer holds.
   const { [name]: _old, ...bytes } = marker?.bytes ?? {};
-  const listed: Marker = { tool: 'faultline', command, entries: [...new Set([...(marker?.entries ?? []), name])].sort(), bytes, ...filesOf(marker) };
-  writeFileAtomic(path.join(dir, OUTPUT_MARKER), JSON.stringify(listed, null, 1) + '\n');
+  writeMarker(dir, { tool: 'faultline', command, entries: [...new Set([...(marker?.entries ?? []), name])].sort(), bytes, ...filesOf(marker) });
 }
 
 const sha256 = (content: string | Buffer) => createHash('sha256').update(content).digest('hex');
@@ -169,14 +173,13 @@ export function writeOutputFiles(files: readonly OutputFile[], opts: OutputOptio
     const name = path.basename(file.path);
     mkdirSync(dir, { recursive: true });
     const marker = readMarker(dir);
-    const listed: Marker = {
+    writeMarker(dir, {
       tool: 'faultline',
       command: marker?.command ?? opts.command,
       entries: marker?.entries ?? [],
       bytes: marker?.bytes ?? {},
       files: { ...marker?.files, [name]: sha256(file.content) },
-    };
-    writeFileAtomic(path.join(dir, OUTPUT_MARKER), JSON.stringify(listed, null, 1) + '\n');
+    });
     writeFileAtomic(file.path, file.content);
   }
 }
@@ -255,8 +258,7 @@ export async function publishDir<T>(out: string, fill: (stage: string) => Promis
         // What the previous output had and this one has not goes once the new entries are in
         // place, and before the marker stops listing it.
         for (const gone of previous) if (!entries.includes(gone)) rmSync(path.join(target, gone), { recursive: true, force: true });
-        const marker: Marker = { tool: 'faultline', command: opts.command, entries, bytes, ...filesOf(readMarker(target)) };
-        writeFileAtomic(path.join(target, OUTPUT_MARKER), JSON.stringify(marker, null, 1) + '\n');
+        writeMarker(target, { tool: 'faultline', command: opts.command, entries, bytes, ...filesOf(readMarker(target)) });
         continue;
       }
       const dest = path.join(target, name);
