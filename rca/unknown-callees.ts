@@ -179,11 +179,21 @@ function instanceSpans(window: SpanTable, reference: SpanTable, services?: Reado
     if (!mine) out.set(service, (mine = []));
     mine.push([reference.strings[code], counts]);
   }
-  const windowSpans = new Map<number, number>();
-  for (let i = 0; i < window.length; i++) windowSpans.set(window.instance[i], (windowSpans.get(window.instance[i]) ?? 0) + 1);
-  for (const [code, n] of windowSpans) {
+  for (const [code, n] of windowInstanceSpans(window)) {
     const c = byName.get(window.strings[code]);
     if (c) c.window = n;
+  }
+  return out;
+}
+
+/** A window's spans per instance code, once per window: the down-instance and drained-peer checks both count them. */
+const windowCounts = new WeakMap<SpanTable, Map<number, number>>();
+function windowInstanceSpans(window: SpanTable): Map<number, number> {
+  let out = windowCounts.get(window);
+  if (!out) {
+    out = new Map();
+    for (let i = 0; i < window.length; i++) out.set(window.instance[i], (out.get(window.instance[i]) ?? 0) + 1);
+    windowCounts.set(window, out);
   }
   return out;
 }

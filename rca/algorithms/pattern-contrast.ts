@@ -257,17 +257,24 @@ export const patternContrastRca: RcaPlugin = definePlugin({
           const byPeer = down && down.instance !== e.instance ? Math.min(1, down.z / e.z) : 0;
           let shown = 0;
           let explained = 0;
+          // Spans whose late callers explain more than the drained peer does: the explanation names the larger part.
+          let lateWins = 0;
           for (let r = 0; r < t.length; r++) {
             if (!e.spans[r]) continue;
             shown++;
-            if (!e.latency) explained += Math.min(1, below[r] / e.z);
-            else explained += Math.max(byPeer, e.late ? Math.min(1, callerLate(r) / e.z) : 0);
+            if (!e.latency) {
+              explained += Math.min(1, below[r] / e.z);
+              continue;
+            }
+            const late = e.late ? Math.min(1, callerLate(r) / e.z) : 0;
+            if (late > byPeer) lateWins++;
+            explained += Math.max(byPeer, late);
           }
           const z = shown ? e.z * (1 - explained / shown) : e.z;
           const key = e.instance ?? e.service;
           const s = scores.get(key);
           if (!s || z > s.score) {
-            const by = byPeer ? `${down!.instance}, which served less than its share of the calls` : e.late ? 'late arrivals at the instances that sent its calls' : `stronger changes in services its ${shown} spans call`;
+            const by = byPeer && 2 * lateWins <= shown ? `${down!.instance}, which served less than its share of the calls` : e.late ? 'late arrivals at the instances that sent its calls' : `stronger changes in services its ${shown} spans call`;
             scores.set(key, { service: e.service, score: z, explanation: `${e.explain}${explained ? `; ${((100 * explained) / shown).toFixed(0)}% of it explained by ${by}` : ''}` });
           }
         }
@@ -300,7 +307,7 @@ function drainedPeers(evidence: readonly Evidence[], drained: ReadonlySet<string
  * usual follower vanished as the work slowed, so the change is latency evidence, not a changed
  * path (where the failed end rose more, it is the failure's).
  */
-function slowedEnds(changes: readonly PatternChange[], codes: EventCodes): Set<PatternChange> {
+export function slowedEnds(changes: readonly PatternChange[], codes: EventCodes): Set<PatternChange> {
   const key = (c: PatternChange, to: string) => `${c.instanceLevel ? 'i' : 's'}\u0000${c.instance ?? c.service}\u0000${c.from}\u0000${to}`;
   const rises = new Map<string, number>();
   for (const c of changes) if (c.z > 0) rises.set(key(c, codes.names[c.to]), c.z);
