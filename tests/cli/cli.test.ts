@@ -13,7 +13,6 @@ import { renderBuiltinListings } from '../../scripts/commands/methods-list.js';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-
 /** A small KPI series set: 3 days of minutes with one spike, as a long CSV. */
 function seriesCsv(): string {
   const rows = ['series,timestamp,value'];

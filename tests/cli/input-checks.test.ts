@@ -12,7 +12,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-input-checks-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-
 const cli = (args: string[]) => runCli(args, tmp);
 
 const T0 = Date.parse('2023-01-29T08:42:00Z');

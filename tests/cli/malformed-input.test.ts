@@ -12,7 +12,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-malformed-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-
 const T0 = Date.UTC(2014, 3, 1);
 const time = (i: number) => new Date(T0 + i * 300_000).toISOString();
 /** A series of 300 five-minute points, `bad` replacing row i's line (1-based line i + 2). */
@@ -177,7 +176,6 @@ describe('flag errors name the flag', () => {
     expect(r.stderr).toBe('faultline: unknown flag --train-untl\n(run faultline score --help for usage)\n');
     expect(cli(['score', '--series', 'x', '--scores', 'y', '--out', path.join(tmp, 'unknown'), '--threshhold', '1']).stderr).toMatch(/^faultline: unknown flag --threshhold \(did you mean --threshold\?\)\n/);
   });
-
 
   it('--train-until, --time-shift and a negative --duration', () => {
     const trainUntil = cli(['detect', '--series', seriesFolder('good', seriesRows()), '--train-until', 'banana', '--detectors', 'ksigma', '--out', path.join(tmp, 'tu'), '--no-progress']);

@@ -4,16 +4,13 @@
  * service and metric) and a logs.csv. The fixture is synthetic, written here: a small shop whose
  * payment service turns slow and failing for ten minutes. Needs dist/ (`npm test` builds).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import seedrandom from 'seedrandom';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from './run-cli.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(ROOT, 'dist/cli/faultline.js');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-rcaeval-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -87,7 +84,7 @@ describe('faultline rca on RCAEval-layout files', () => {
       '--rca', 'all',
       '--out', out,
     ];
-    const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1', FAULTLINE_QUIET: '1' } });
+    const r = cli(args);
     expect(r.stderr).toContain('1 column(s) not matched by --metric-columns instance_metric, not read: node-count');
     expect(r.status).toBe(0);
     type Candidate = { service: string; explanation: string };

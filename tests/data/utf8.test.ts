@@ -3,10 +3,10 @@
  * `ts-\uFFFD\uFFFDauth-service` that exists nowhere), so such a row is a bad row under
  * --on-bad-row, and a header or a JSON file an error naming the line.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BadRows } from '../../common/bad-rows.js';
 import { readLines } from '../../common/text-lines.js';
 import { readSpans } from '../../data/span-csv.js';
@@ -17,7 +17,10 @@ import { readLongKpiCsv } from '../../data/kpi-csv.js';
 import { readIncidentsFile } from '../../data/incidents-io.js';
 import { readTraceJson } from '../../data/trace-json.js';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'fl-utf8-'));
+const root = mkdtempSync(join(tmpdir(), 'fl-utf8-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+/** A fresh folder under root for each file: the tests reuse names. */
+const dir = () => mkdtempSync(join(root, 'f-'));
 /** Text with `\xff\xfe` (never UTF-8) where `@` stands. */
 const bytes = (text: string) => Buffer.concat(text.split('@').flatMap((part, i) => (i ? [Buffer.from([0xff, 0xfe]), Buffer.from(part)] : [Buffer.from(part)])));
 const file = (name: string, text: string | Buffer) => {
