@@ -32,9 +32,9 @@ import { kendallTauB, ksFromCounts, ksFromSketches, MIXED } from '../scores/agre
 import type { ItemResult } from '../scores/item-result.js';
 import { AC_KS } from '../scores/rca.js';
 import { bootstrapSamples, meanInterval, percentileInterval, type Interval } from '../scores/uncertainty.js';
-import type { Agreement, Distance, EffectComparison, FidelityResult } from '../scores/agreement.js';
+import type { Agreement, Distance, EffectComparison, FidelityResult, WindowComparison } from '../scores/agreement.js';
 
-export type { Agreement, Distance, EffectComparison, FidelityResult };
+export type { Agreement, Distance, EffectComparison, FidelityResult, WindowComparison };
 import { stream } from '../sim/rng.js';
 import type { FitReport } from './fit-report.js';
 
@@ -333,6 +333,17 @@ export function effectComparisons(simItems: ItemResult[], realItems: ItemResult[
   return out.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : EFFECT_MEASURES.indexOf(a.measure) - EFFECT_MEASURES.indexOf(b.measure)));
 }
 
+/** Both sides' median incident window (see WindowComparison). */
+export function windowComparison(simItems: ItemResult[], realItems: ItemResult[]): WindowComparison {
+  const side = (items: ItemResult[]) => {
+    const lengths = items.flatMap((i) => i.faults.map((f) => f.end - f.start));
+    return { medianMs: lengths.length ? median(lengths) : null, incidents: lengths.length };
+  };
+  const sim = side(simItems);
+  const real = side(realItems);
+  return { sim, real, factor: sim.medianMs !== null && real.medianMs ? round4(sim.medianMs / real.medianMs) : null };
+}
+
 /** Services a telemetry profile has noise figures for (0 without a profile). */
 function profileServices(p: TelemetryProfile | undefined): number {
   return p ? new Set([...Object.keys(p.volumeNoise), ...Object.keys(p.latencyNoise)]).size : 0;
@@ -350,6 +361,7 @@ export function compareRuns(simItems: ItemResult[], realItems: ItemResult[], opt
     sim: opts.sim,
     real: opts.real,
     typeMap,
+    windows: windowComparison(simItems, realItems),
     // A random ranking's score needs the candidates: the services each side's telemetry has.
     rca: rcaAgreements(simItems, realItems, typeMap, resamples, { sim: profileServices(simProfiles[0]), real: profileServices(realProfile) }),
     detectors: detectorAgreements(simItems, realItems, resamples),

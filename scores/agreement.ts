@@ -110,12 +110,33 @@ export interface EffectComparison {
   factor: number | null;
 }
 
+/**
+ * How long each side's incidents are, the window every method judges a fault in: the median over
+ * the side's faults of end minus start, in ms (null without faults).
+ */
+export interface WindowComparison {
+  sim: { medianMs: number | null; incidents: number };
+  real: { medianMs: number | null; incidents: number };
+  /** Simulated median over real median; outside WINDOW_TOLERANCE either way the sides judge different problems. */
+  factor: number | null;
+}
+
+/** Incident windows within this factor of each other are taken as the same protocol. */
+export const WINDOW_TOLERANCE = 1.25;
+
+/** Whether the two sides' incident windows differ beyond WINDOW_TOLERANCE. */
+export function windowsDiffer(w: WindowComparison): boolean {
+  return w.factor !== null && (w.factor > WINDOW_TOLERANCE || w.factor < 1 / WINDOW_TOLERANCE);
+}
+
 export interface FidelityResult {
   schema: 'faultline/fidelity';
   version: 1;
   sim: string;
   real: string;
   typeMap: Record<string, string>;
+  /** The incident windows of both sides: methods judged on windows of different lengths face different problems. */
+  windows: WindowComparison;
   rca: Agreement[];
   detectors: Agreement[];
   telemetry: Distance[];

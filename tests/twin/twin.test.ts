@@ -510,6 +510,25 @@ describe('fidelity', () => {
     expect((await spansOf('no-quota', {})).equals(await spansOf('idle-quota', { cpuQuota: { periodMs: 100 } }))).toBe(true);
   }, 60_000);
 
+  it('says when the two sides judge their incidents over windows of different lengths', () => {
+    const withFaults = (base: ItemResult, minutes: number[]): ItemResult => ({
+      ...base,
+      faults: minutes.map((m, i) => ({ id: `i${i}`, type: 'exception', start: 60_000, end: 60_000 + m * 60_000, rootCause: ['x'], tags: [], moved: [] })),
+    });
+    const sim = [withFaults(item('s', 'code-exception', { a: [1, 2], b: [2, 2] }), [10, 10, 20])];
+    const real = [withFaults(item('r', 'exception', { a: [1, 1], b: [2, 3] }), [3, 3])];
+    const longer = compareRuns(sim, real, { sim: 's', real: 'r', resamples: 50 });
+    expect(longer.windows).toEqual({ sim: { medianMs: 600_000, incidents: 3 }, real: { medianMs: 180_000, incidents: 2 }, factor: 3.333 });
+    expect(renderFidelity(longer)).toContain('The simulated incidents are judged over 10 min windows, the real ones over 3 min (medians)');
+    expect(renderFidelity(longer)).toContain('--fault-duration 3m');
+    // Within a factor of 1.25 the windows are the same protocol: a plain line, no warning.
+    const same = compareRuns([withFaults(sim[0]!, [3.5])], real, { sim: 's', real: 'r', resamples: 50 });
+    expect(renderFidelity(same)).toContain('Both sides judge their incidents over windows of about 3 min (median).');
+    expect(renderFidelity(same)).not.toContain('--fault-duration');
+    // Without faults on a side there is nothing to compare.
+    expect(compareRuns([item('s', 'code-exception', { a: [1] })], real, { sim: 's', real: 'r', resamples: 50 }).windows.factor).toBeNull();
+  });
+
   it('escapes what the runs hold in fidelity.html', () => {
     const sim = [item('s', 'code-exception', { '<script>alert(1)</script>': [1, 2], b: [2, 2] })];
     const real = [item('r', 'exception', { '<script>alert(1)</script>': [1, 1], b: [2, 3] })];
