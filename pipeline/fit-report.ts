@@ -16,7 +16,7 @@ import { generate } from '../sim/generate.js';
 import type { ScenarioFile } from '../sim/scenario-schema.js';
 import { writeFile } from 'node:fs/promises';
 import type { FitEstimates } from './fit.js';
-import { quantileSorted } from '../common/quantile.js';
+import { quantileInterval, quantileSorted } from '../common/quantile.js';
 import { metricNoise, type MetricNoise } from './fit-metrics.js';
 import { readMetricFrame } from '../sim/read.js';
 import { DATA_SET_FILES } from '../sim/formats.js';
@@ -37,6 +37,16 @@ export interface OperationFit {
   /** |twin - real| / real of p50 and p95. */
   p50Error: number;
   p95Error: number;
+  /**
+   * 95% distribution-free intervals of the real p50 and p95 (common/quantile.ts quantileInterval;
+   * null ends: too few calls for that tail): how far the real figure itself could be from its
+   * system's with this many calls.
+   */
+  realP50Interval: { low: number | null; high: number | null };
+  realP95Interval: { low: number | null; high: number | null };
+  /** Whether the twin's p50 and p95 lie inside those intervals. */
+  p50InSampling: boolean;
+  p95InSampling: boolean;
   scored: boolean;
 }
 
@@ -47,7 +57,12 @@ export interface FitReport {
   estimates: FitEstimates;
   twin: { seed: number; duration: string; calls: number; traces: number };
   edges: { real: number; twin: number; shared: number; jaccard: number; serviceJaccard: number; onlyReal: string[]; onlyTwin: string[]; met: boolean };
-  latency: { scored: number; p50Within: number; p95Within: number; met: boolean; operations: OperationFit[] };
+  /**
+   * p50Within and p95Within: shares of the scored operations within FIT_TARGETS.latencyWithin, the
+   * target; p50InSampling and p95InSampling: shares whose twin figure lies inside the real one's
+   * sampling interval, which says whether a miss is larger than the real data can tell apart.
+   */
+  latency: { scored: number; p50Within: number; p95Within: number; p50InSampling: number; p95InSampling: number; met: boolean; operations: OperationFit[] };
   mix: { maxDifference: number; met: boolean; types: { type: string; real: number; twin: number }[] };
   errors: { service: string; real: number | null; twin: number | null }[];
   /**
@@ -127,6 +142,9 @@ function errorRates(x: Side): Map<string, number | null> {
 }
 
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : x);
+const roundInterval = (i: { low: number | null; high: number | null }) => ({ low: i.low === null ? null : r4(i.low), high: i.high === null ? null : r4(i.high) });
+/** Whether x lies in the interval, an unbounded (null) end taking everything on its side. */
+const inside = (x: number, i: { low: number | null; high: number | null }) => (i.low === null || x >= i.low) && (i.high === null || x <= i.high);
 
 /** Compares the real calls with the twin's (both as span tables). */
 export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEstimates): Omit<FitReport, 'schema' | 'version' | 'targets' | 'estimates' | 'twin' | 'metricNoise'> {
@@ -145,6 +163,8 @@ export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEsti
   for (const [op, real] of [...rl].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const tw = tl.get(op) ?? [];
     const scored = real.length >= MIN_SCORED_CALLS && tw.length >= MIN_SCORED_CALLS;
+    const i50 = roundInterval(quantileInterval(real, 0.5));
+    const i95 = roundInterval(quantileInterval(real, 0.95));
     const f: OperationFit = {
       operation: op,
       realCalls: real.length,
@@ -155,6 +175,10 @@ export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEsti
       twinP95: tw.length ? r4(quantileSorted(tw, 0.95)) : NaN,
       p50Error: NaN,
       p95Error: NaN,
+      realP50Interval: i50,
+      realP95Interval: i95,
+      p50InSampling: tw.length > 0 && inside(quantileSorted(tw, 0.5), i50),
+      p95InSampling: tw.length > 0 && inside(quantileSorted(tw, 0.95), i95),
       scored,
     };
     if (tw.length) {
@@ -165,6 +189,7 @@ export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEsti
   }
   const scoredOps = operations.filter((o) => o.scored);
   const within = (key: 'p50Error' | 'p95Error') => (scoredOps.length ? scoredOps.filter((o) => o[key] <= FIT_TARGETS.latencyWithin).length / scoredOps.length : NaN);
+  const inSampling = (key: 'p50InSampling' | 'p95InSampling') => (scoredOps.length ? scoredOps.filter((o) => o[key]).length / scoredOps.length : NaN);
 
   const rm_ = mix(r);
   const tm = mix(t);
@@ -185,7 +210,15 @@ export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEsti
       onlyTwin: [...te.ops].filter((e) => !re.ops.has(e)).sort(),
       met: edgeJaccard >= FIT_TARGETS.edgeJaccard,
     },
-    latency: { scored: scoredOps.length, p50Within: r4(within('p50Error')), p95Within: r4(within('p95Error')), met: scoredOps.length > 0 && scoredOps.every((o) => o.p50Error <= FIT_TARGETS.latencyWithin && o.p95Error <= FIT_TARGETS.latencyWithin), operations },
+    latency: {
+      scored: scoredOps.length,
+      p50Within: r4(within('p50Error')),
+      p95Within: r4(within('p95Error')),
+      p50InSampling: r4(inSampling('p50InSampling')),
+      p95InSampling: r4(inSampling('p95InSampling')),
+      met: scoredOps.length > 0 && scoredOps.every((o) => o.p50Error <= FIT_TARGETS.latencyWithin && o.p95Error <= FIT_TARGETS.latencyWithin),
+      operations,
+    },
     mix: { maxDifference: r4(maxDifference), met: maxDifference <= FIT_TARGETS.mixWithin, types },
     errors: errors.map((e) => ({ service: e.service, real: e.real === null ? null : r4(e.real), twin: e.twin === null ? null : r4(e.twin) })),
   };

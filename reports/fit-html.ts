@@ -16,12 +16,34 @@ export interface FitFigures {
     scored: number;
     p50Within: number;
     p95Within: number;
+    /** Absent in reports written before the sampling intervals. */
+    p50InSampling?: number;
+    p95InSampling?: number;
     met: boolean;
-    operations: { operation: string; realCalls: number; twinCalls: number; realP50: number; twinP50: number; realP95: number; twinP95: number; p50Error: number; p95Error: number; scored: boolean }[];
+    operations: {
+      operation: string;
+      realCalls: number;
+      twinCalls: number;
+      realP50: number;
+      twinP50: number;
+      realP95: number;
+      twinP95: number;
+      p50Error: number;
+      p95Error: number;
+      realP50Interval?: SamplingInterval;
+      realP95Interval?: SamplingInterval;
+      scored: boolean;
+    }[];
   };
   mix: { maxDifference: number; met: boolean; types: { type: string; real: number; twin: number }[] };
   errors: { service: string; real: number | null; twin: number | null }[];
   metricNoise?: { metric: string; kind: string; twinMetric: string | null; real: NoiseFigures; twin: NoiseFigures | null }[] | null;
+}
+
+/** A real quantile's 95% sampling interval; a null end is unbounded. */
+interface SamplingInterval {
+  low: number | null;
+  high: number | null;
 }
 
 /** One request metric's minute-to-minute noise (pipeline/fit-metrics.ts MetricNoise). */
@@ -38,6 +60,7 @@ const ERROR_RELATIVE = 0.2;
 
 const num = (x: number | null | undefined, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '–');
 const pct = (x: number | null | undefined, d = 1) => (typeof x === 'number' && Number.isFinite(x) ? `${(x * 100).toFixed(d)}%` : '–');
+const interval = (i: SamplingInterval | undefined) => (i ? `<br><small>${i.low === null ? '–∞' : num(i.low)} to ${i.high === null ? '∞' : num(i.high)}</small>` : '');
 const points = (x: number) => `${+(x * 100).toFixed(2)} points`;
 const mark = (ok: boolean | null) => (ok === null ? '<td>not scored</td>' : ok ? '<td class="pass">pass</td>' : '<td class="fail">fail</td>');
 
@@ -59,7 +82,13 @@ export function fitReportSection(r: FitFigures): string {
   const errorBar = `within ${points(t.errorPointsWithin ?? ERROR_POINTS)} or ${pct(t.errorRelativeWithin ?? ERROR_RELATIVE, 0)} of the real rate`;
   const summary = [
     ['call-graph edges (operation level)', `Jaccard ${num(r.edges.jaccard, 2)} (${r.edges.shared} shared of ${r.edges.real} real, ${r.edges.twin} twin); services ${num(r.edges.serviceJaccard, 2)}`, `≥ ${t.edgeJaccard}`, r.edges.met],
-    ['per-operation p50 and p95 latency', `p50 within on ${pct(r.latency.p50Within)}, p95 on ${pct(r.latency.p95Within)} of ${r.latency.scored} operations`, `every operation within ${pct(t.latencyWithin, 0)}`, r.latency.scored ? r.latency.met : null],
+    [
+      'per-operation p50 and p95 latency',
+      `p50 within on ${pct(r.latency.p50Within)}, p95 on ${pct(r.latency.p95Within)} of ${r.latency.scored} operations` +
+        (r.latency.p50InSampling !== undefined ? `; inside the real figure's 95% sampling interval: p50 on ${pct(r.latency.p50InSampling)}, p95 on ${pct(r.latency.p95InSampling)}` : ''),
+      `every operation within ${pct(t.latencyWithin, 0)}`,
+      r.latency.scored ? r.latency.met : null,
+    ],
     ['transaction mix', `largest difference ${points(r.mix.maxDifference)} over ${r.mix.types.length} types`, `within ${points(t.mixWithin)}`, r.mix.met],
     ['error rate per service', errorsKnown.length ? `${errorsKnown.filter((x) => x.met).length} of ${errorsKnown.length} services` : 'the spans carry no status', errorBar, errorsMet],
   ] as const;
@@ -70,7 +99,7 @@ export function fitReportSection(r: FitFigures): string {
   const ops = r.latency.operations
     .map((o) => {
       const ok = o.scored ? o.p50Error <= t.latencyWithin && o.p95Error <= t.latencyWithin : null;
-      return `<tr><td>${e(o.operation)}</td><td>${o.realCalls}</td><td>${o.twinCalls}</td><td>${num(o.realP50)}</td><td>${num(o.twinP50)}</td><td>${pct(o.p50Error)}</td><td>${num(o.realP95)}</td><td>${num(o.twinP95)}</td><td>${pct(o.p95Error)}</td>${mark(ok)}</tr>`;
+      return `<tr><td>${e(o.operation)}</td><td>${o.realCalls}</td><td>${o.twinCalls}</td><td>${num(o.realP50)}${interval(o.realP50Interval)}</td><td>${num(o.twinP50)}</td><td>${pct(o.p50Error)}</td><td>${num(o.realP95)}${interval(o.realP95Interval)}</td><td>${num(o.twinP95)}</td><td>${pct(o.p95Error)}</td>${mark(ok)}</tr>`;
     })
     .join('');
   const mix = r.mix.types.map((x) => `<tr><td>${e(x.type)}</td><td>${pct(x.real, 2)}</td><td>${pct(x.twin, 2)}</td>${mark(Math.abs(x.real - x.twin) <= t.mixWithin)}</tr>`).join('');
@@ -85,7 +114,7 @@ export function fitReportSection(r: FitFigures): string {
     `<p>Fitted on ${r.estimates.calls} calls in ${r.estimates.traces} traces (${r.estimates.minutes} minutes with data); the twin generated for ${e(r.twin.duration)} (seed ${r.twin.seed}: ${r.twin.calls} calls, ${r.twin.traces} traces) and read back through the same loader.</p>` +
     head +
     edgesOff +
-    `<h3>Latency per operation (ms, client to reply)</h3><p>Operations with fewer than 20 calls on either side are listed, not scored.</p><table><tr><th>operation</th><th>real calls</th><th>twin calls</th><th>real p50</th><th>twin p50</th><th>off</th><th>real p95</th><th>twin p95</th><th>off</th><th>within ${pct(t.latencyWithin, 0)}</th></tr>${ops}</table>` +
+    `<h3>Latency per operation (ms, client to reply)</h3><p>Operations with fewer than 20 calls on either side are listed, not scored. Under each real figure, its 95% sampling interval (distribution-free, from the order statistics; ∞ where the calls are too few for that tail): a twin figure inside it is as close as this many real calls can tell.</p><table><tr><th>operation</th><th>real calls</th><th>twin calls</th><th>real p50</th><th>twin p50</th><th>off</th><th>real p95</th><th>twin p95</th><th>off</th><th>within ${pct(t.latencyWithin, 0)}</th></tr>${ops}</table>` +
     `<h3>Transaction mix</h3><table><tr><th>type (root | first call)</th><th>real</th><th>twin</th><th>within ${points(t.mixWithin)}</th></tr>${mix}</table>` +
     `<h3>Error rate per service</h3><table><tr><th>service</th><th>real</th><th>twin</th><th>${e(errorBar)}</th></tr>${errs}</table>` +
     noise

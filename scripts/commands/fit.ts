@@ -57,7 +57,8 @@ export const fitCommand: CommandModule<object, FitArgs> = {
     const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
     process.stdout.write(
       `${argv.out}: ${twin.scenario.subsystems[0]!.services.length} services, ${twin.scenario.transactions.length} transaction types from ${twin.estimates.traces} traces\n` +
-        `${report}: edges Jaccard ${fit.edges.jaccard} (target ${fit.targets.edgeJaccard}), p50 within 15% on ${pct(fit.latency.p50Within)} and p95 on ${pct(fit.latency.p95Within)} of ${fit.latency.scored} operations, ` +
+        `${report}: edges Jaccard ${fit.edges.jaccard} (target ${fit.targets.edgeJaccard}), p50 within 15% on ${pct(fit.latency.p50Within)} and p95 on ${pct(fit.latency.p95Within)} of ${fit.latency.scored} operations ` +
+        `(inside the real figure's sampling interval: ${pct(fit.latency.p50InSampling)} and ${pct(fit.latency.p95InSampling)}), ` +
         `mix off by at most ${pct(fit.mix.maxDifference)} (target ${pct(fit.targets.mixWithin)}); ${page}\n`,
     );
   },

@@ -162,6 +162,18 @@ describe('fit: a twin of simulated spans recovers their scenario', () => {
     expect(report.mix.maxDifference).toBeLessThanOrEqual(0.05);
     expect(report.latency.scored).toBeGreaterThanOrEqual(8);
     expect(report.latency.met, JSON.stringify(report.latency.operations.filter((o) => o.p50Error > 0.15 || o.p95Error > 0.15))).toBe(true);
+    // Each real quantile carries its sampling interval, which holds the real figure, and the twin's
+    // figure is flagged inside it or not.
+    for (const o of report.latency.operations.filter((x) => x.scored)) {
+      expect(o.realP50Interval.low!).toBeLessThanOrEqual(o.realP50);
+      expect(o.realP50Interval.high!).toBeGreaterThanOrEqual(o.realP50);
+      expect(o.realP95Interval.low!).toBeLessThanOrEqual(o.realP95);
+      expect(o.realP95Interval.high ?? Infinity).toBeGreaterThanOrEqual(o.realP95);
+    }
+    for (const o of report.latency.operations.filter((x) => x.scored)) {
+      expect(o.p50InSampling).toBe(o.twinP50 >= o.realP50Interval.low! && o.twinP50 <= o.realP50Interval.high!);
+    }
+    expect(report.latency.p50InSampling).toBeCloseTo(report.latency.operations.filter((x) => x.scored && x.p50InSampling).length / report.latency.scored, 3);
     const pricing = report.errors.find((e) => e.service === 'pricing')!;
     expect(pricing.real).toBeGreaterThan(0);
     expect(Math.abs(pricing.twin! - pricing.real!)).toBeLessThan(0.02);
