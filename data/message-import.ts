@@ -12,7 +12,7 @@ import { MESSAGE_DICT_COLUMNS, type MessageDictColumn } from '../sim/message-sch
 import { checkArrowWhole, scanMessages } from '../sim/read.js';
 import { BadRows, ImportError } from '../common/bad-rows.js';
 import { ByteFields, parseDecimal, utf8 } from '../common/bytes.js';
-import { preview } from '../common/errors.js';
+import { previewBytes } from '../common/errors.js';
 import { fieldCount, readCsvBatches, recordTexts, repeatedColumn } from '../common/csv.js';
 import { instantProblem, parseInstantBytes, UNIT_TO_MS, type NumericTimeUnit } from '../common/instant.js';
 import { JSON_ARRAY, JSON_FALSE, JSON_NULL, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JSON_TRUE, JsonStream, ROOT, SKIP, type JsonHandler } from '../common/json-stream.js';
@@ -360,14 +360,14 @@ async function addCsv(rows: MessageRows, file: string, source: Record<MessageCol
       const se = batch.end[f + sendField];
       if (se > ss) {
         rows.sendTime = rows.timeOf(b, ss, se);
-        if (Number.isNaN(rows.sendTime)) rows.sendProblem = `sendTime '${preview(utf8(b, ss, se))}' is not a time (unix ${unit} or ISO 8601)`;
+        if (Number.isNaN(rows.sendTime)) rows.sendProblem = `sendTime '${previewBytes(b, ss, se)}' is not a time (unix ${unit} or ISO 8601)`;
       }
       if (recvField >= 0) {
         const rs = batch.start[f + recvField];
         const re = batch.end[f + recvField];
         if (re > rs) {
           rows.recvTime = rows.timeOf(b, rs, re);
-          if (Number.isNaN(rows.recvTime)) rows.recvProblem = `recvTime '${preview(utf8(b, rs, re))}' is not a time (unix ${unit} or ISO 8601)`;
+          if (Number.isNaN(rows.recvTime)) rows.recvProblem = `recvTime '${previewBytes(b, rs, re)}' is not a time (unix ${unit} or ISO 8601)`;
         }
       }
       if (ttlField >= 0) {
@@ -466,7 +466,7 @@ class MessageJsonHandler implements JsonHandler {
       if (c === 'sendTime') rows.sendTime = t;
       else rows.recvTime = t;
       if (Number.isNaN(t)) {
-        const problem = `${c} '${preview(utf8(b, start, end))}' is not a time (unix ${rows.timeUnit} or ISO 8601)`;
+        const problem = `${c} '${previewBytes(b, start, end)}' is not a time (unix ${rows.timeUnit} or ISO 8601)`;
         if (c === 'sendTime') rows.sendProblem = problem;
         else rows.recvProblem = problem;
       }
