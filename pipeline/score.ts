@@ -304,6 +304,16 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
+/** Series ids as a message names them: the first 3, then how many more. */
+export function namedSeries(ids: readonly string[]): string {
+  return ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
+}
+
+/** The error of a run whose series hold no rows (figures of nothing would read as a result). */
+export function noRowsToScore(where: string, series: readonly Series[], skipped: number): UsageError {
+  return new UsageError(`${where}: no points to score: the series (${namedSeries(series.map((s) => s.id))}) hold no rows${skipped ? ` once ${skipped} malformed rows were skipped` : ''}`);
+}
+
 export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: string; metrics: ScoreMetricsFile; parquet: string[]; skippedRows: number; badRowExamples: string[] }> {
   const output = { command: 'score', force: opts.force ?? false, inputs: [opts.series, opts.scores, opts.trainSeries, opts.trainScores, opts.nabThresholds] };
   checkOutputDir(opts.out, output);
@@ -314,11 +324,7 @@ export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: st
   if (wantsTrain && !(opts.trainSeries && opts.trainScores)) throw new Error('threshold source train-labels needs --train-series and --train-scores (labelled training data and its scores)');
   const badRows = new BadRows(opts.onBadRow ?? 'reject');
   const set = await readSeriesDir(opts.series, badRows);
-  if (set.series.every((s) => s.timestamps.length === 0)) {
-    const ids = set.series.map((s) => s.id);
-    const named = ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
-    throw new UsageError(`${opts.series}: no points to score: the series (${named}) hold no rows${badRows.skipped ? ` once ${badRows.skipped} malformed rows were skipped` : ''}`);
-  }
+  if (set.series.every((s) => s.timestamps.length === 0)) throw noRowsToScore(opts.series, set.series, badRows.skipped);
   const scores = await readScores(opts.scores, columns, badRows);
   const notes = [...set.notes];
   const byDetector = detectionsFor(set.series, scores.set, opts.series, badRows.skipped, notes);
