@@ -214,9 +214,9 @@ interface LinedUp {
 }
 
 /**
- * Line score rows up with a series (same time order and repeat handling as the series reader).
- * When they do not line up one to one, they are matched by time and the problem is returned with
- * the match: a point without a row has no score.
+ * Line score rows up with a series (same time order and repeat handling as the series reader),
+ * matched by time: a point without a row has no score. When they do not line up one to one, the
+ * problem is returned with the match.
  */
 function lineUp(s: Series, rows: Rows, detector: string): LinedUp {
   const n = s.timestamps.length;
@@ -227,27 +227,29 @@ function lineUp(s: Series, rows: Rows, detector: string): LinedUp {
   const pick = (a: number[]) => (order ? order.map((k) => a[k]) : a);
   const scores = pick(rows.scores);
   const alarms = rows.alarms ? pick(rows.alarms) : null;
-  let problem: ImportError | undefined;
-  if (times.length !== n) problem = new ImportError(rows.file, '', `detector ${detector}: ${times.length} score rows for series ${s.id}, which has ${n} points`);
-  for (let i = 0; !problem && i < n; i++) {
-    if (times[i] !== s.timestamps[i]) {
-      problem = new ImportError(rows.file, '', `detector ${detector}: series ${s.id}: score row times differ from the series at point ${i + 1} (${new Date(times[i]).toISOString()} vs ${new Date(s.timestamps[i]).toISOString()})`);
-    }
-  }
-  if (!problem) return { detection: { scores: Float64Array.from(scores), alarms: alarms ? Uint8Array.from(alarms) : new Uint8Array(n) }, missing: 0, extra: 0 };
   const detection: Detection = { scores: new Float64Array(n).fill(NaN), alarms: new Uint8Array(n) };
   let matched = 0;
+  // Where the times first differ: every point before had its row, so point and row share the index.
+  let differs = -1;
   for (let i = 0, k = 0; i < n && k < times.length; ) {
-    if (times[k] < s.timestamps[i]) k++;
-    else if (times[k] > s.timestamps[i]) i++;
-    else {
+    if (times[k] === s.timestamps[i]) {
       detection.scores[i] = scores[k];
       if (alarms) detection.alarms[i] = alarms[k];
       matched++;
       i++;
       k++;
+      continue;
     }
+    if (differs < 0) differs = i;
+    if (times[k] < s.timestamps[i]) k++;
+    else i++;
   }
+  const problem =
+    times.length !== n
+      ? new ImportError(rows.file, '', `detector ${detector}: ${times.length} score rows for series ${s.id}, which has ${n} points`)
+      : differs >= 0
+        ? new ImportError(rows.file, '', `detector ${detector}: series ${s.id}: score row times differ from the series at point ${differs + 1} (${new Date(times[differs]).toISOString()} vs ${new Date(s.timestamps[differs]).toISOString()})`)
+        : undefined;
   return { detection, missing: n - matched, extra: times.length - matched, problem };
 }
 
