@@ -13,7 +13,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { BadRows, ImportError } from './bad-rows.js';
-import { finishStraddling, NOT_UTF8, readByteChunks } from './text-lines.js';
+import { finishStraddling, readByteChunks, reportNotUtf8Record } from './text-lines.js';
 import { utf8 } from './bytes.js';
 import { grown } from './typed-array.js';
 
@@ -267,8 +267,7 @@ function* utf8Records(b: CsvBatch, file: string, badRows: BadRows, startsFile: b
     for (let f = b.first[r]; f < b.first[r + 1] && valid; f++) valid = isUtf8(b.bytes.subarray(b.start[f], b.end[f]));
     if (valid) continue;
     if (r > from) yield { ...b, length: r - from, first: b.first.subarray(from), line: b.line.subarray(from) };
-    if (startsFile && r === 0) throw new ImportError(file, `line ${b.line[0]}`, NOT_UTF8);
-    badRows.report(file, `line ${b.line[r]}`, NOT_UTF8);
+    reportNotUtf8Record(file, b.line[r], startsFile && r === 0, badRows);
     from = r + 1;
   }
   if (from < b.length) yield from ? { ...b, length: b.length - from, first: b.first.subarray(from), line: b.line.subarray(from) } : b;

@@ -5,6 +5,8 @@
  * panic) is a bug of ours: exit 3, reported in one line with what faultline was doing, the stack
  * only with --debug.
  */
+import { utf8 } from './bytes.js';
+
 export const EXIT = {
   /** Done; every gate passed. */
   ok: 0,
@@ -25,6 +27,11 @@ export class FaultlineError extends Error {
 export function preview(text: string, n = 120): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > n ? `${flat.slice(0, n)}... (${text.length} characters)` : flat;
+}
+
+/** `preview` of the text in b[start, end), read as UTF-8. */
+export function previewBytes(b: Uint8Array, start: number, end: number): string {
+  return preview(utf8(b, start, end));
 }
 
 /** A problem with how a command was called. */

@@ -13,6 +13,15 @@ import { notUtf8Lines } from './bytes.js';
 /** The problem of a row whose bytes are not UTF-8. */
 export const NOT_UTF8 = 'not UTF-8';
 
+/**
+ * A CSV record that is not UTF-8 is a bad row; the header is an error whatever the policy:
+ * skipping it would read the next record as the header.
+ */
+export function reportNotUtf8Record(file: string, line: number, isHeader: boolean, badRows: BadRows): void {
+  if (isHeader) throw new ImportError(file, `line ${line}`, NOT_UTF8);
+  badRows.report(file, `line ${line}`, NOT_UTF8);
+}
+
 const READ_CHUNK = 1 << 20;
 const MIN_READ_CHUNK = 1 << 12;
 
@@ -233,9 +242,7 @@ export async function* readCsvRecordBatches(file: string, badRows = new BadRows(
       pendingNotUtf8 = false;
       if (fields.length === 1 && fields[0] === '') continue;
       if (bad) {
-        // Skipping the header would read the next record as one.
-        if (records === 0) throw new ImportError(file, `line ${startLine}`, NOT_UTF8);
-        badRows.report(file, `line ${startLine}`, NOT_UTF8);
+        reportNotUtf8Record(file, startLine, records === 0, badRows);
         continue;
       }
       records++;

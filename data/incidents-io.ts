@@ -5,7 +5,7 @@
  */
 import { repeatedColumn } from '../common/csv.js';
 import path from 'node:path';
-import { DEFAULT_INCIDENT_MS, incidentsFromTruth, readIncidents, readNezhaFaultList } from './incidents.js';
+import { DEFAULT_INCIDENT_MS, IncidentIds, incidentsFromTruth, readIncidents, readNezhaFaultList } from './incidents.js';
 import type { Truth } from '../sim/formats.js';
 import { readTruth } from '../sim/read.js';
 import type { Incident } from './types.js';
@@ -22,7 +22,7 @@ type CsvColumn = (typeof CSV_COLUMNS)[number];
 /** Times are unix ms or ISO 8601 (UTC when no zone is given); a missing end means start + 5 minutes. */
 export async function readIncidentsCsv(file: string, badRows: BadRows): Promise<Incident[]> {
   const out: Incident[] = [];
-  const lineOf = new Map<string, number>();
+  const ids = new IncidentIds<number>();
   let index: Record<CsvColumn, number> | null = null;
   let width = 0;
   for await (const { fields, lineNo } of readCsvRecords(file, badRows)) {
@@ -53,15 +53,17 @@ export async function readIncidentsCsv(file: string, badRows: BadRows): Promise<
           : instantProblem(start, 'ms') || instantProblem(end, 'ms')
             ? `${instantProblem(start, 'ms') ? 'start' : 'end'}: ${instantProblem(start, 'ms') || instantProblem(end, 'ms')}`
             : !(end > start)
-            ? 'end must be after start'
-            : lineOf.has(field('id'))
-              ? `id "${field('id')}" is also on line ${lineOf.get(field('id'))}: incident ids must be unique`
+              ? 'end must be after start'
               : '';
     if (problem) {
       badRows.report(file, place, problem);
       continue;
     }
-    lineOf.set(field('id'), lineNo);
+    const earlier = ids.earlier(field('id'), lineNo);
+    if (earlier !== undefined) {
+      badRows.report(file, place, `id "${field('id')}" is also on line ${earlier}: incident ids must be unique`);
+      continue;
+    }
     const incident: Incident = { id: field('id'), start, end, rootCause: field('rootCause').split(';').map((s) => s.trim()).filter(Boolean) };
     if (field('rootCauseInstance')) incident.rootCauseInstance = field('rootCauseInstance');
     if (field('type')) incident.type = field('type');

@@ -26,6 +26,21 @@ function toMs(v: number | string): number {
 }
 
 /**
+ * Where each incident id was first given. Rankings and scores are keyed by id, so two incidents of
+ * one id would be told apart by nothing: the readers refuse an id given again, naming both places.
+ */
+export class IncidentIds<Place> {
+  private readonly first = new Map<string, Place>();
+
+  /** Where `id` was given before; undefined for a new id, which is then kept as given at `place`. */
+  earlier(id: string, place: Place): Place | undefined {
+    const before = this.first.get(id);
+    if (before === undefined) this.first.set(id, place);
+    return before;
+  }
+}
+
+/**
  * Reads an incidents file: a JSON array of `{id, start, end?, rootCause: [service...], type?,
  * rootCauseInstance?}`, times as unix ms or ISO 8601; a missing end means start + 5 minutes.
  */
@@ -45,14 +60,11 @@ export async function readIncidents(path: string): Promise<Incident[]> {
     if (d.type !== undefined) incident.type = d.type;
     return incident;
   });
-  const first = new Map<string, number>();
+  const ids = new IncidentIds<number>();
   incidents.forEach(({ id }, k) => {
-    const i = first.get(id);
-    if (i === undefined) {
-      first.set(id, k);
-      return;
-    }
-    // Rankings and scores are keyed by id: two incidents of one id would be told apart by nothing.
+    const i = ids.earlier(id, k);
+    if (i === undefined) return;
+    // JSON.parse keeps no lines: the file is read again, as YAML, only to name them.
     const doc = parseYamlText(readText(path), path);
     throw new FileError(path, `[${k}].id`, `${JSON.stringify(id)} is also the id of [${i}] (line ${doc.lineOf([i, 'id'])?.line}): incident ids must be unique`, doc.lineOf([k, 'id'])?.line);
   });
@@ -99,17 +111,16 @@ export type NezhaFaultList = z.output<typeof nezhaFaultListSchema>;
 export function incidentsFromNezhaFaultList(list: NezhaFaultList, file: string, serviceFromInstance?: string, durationMs = NEZHA_INCIDENT_MS): Incident[] {
   const re = serviceFromInstance ? new RegExp(serviceFromInstance) : POD_SERVICE_RE;
   const out: Incident[] = [];
-  // An incident's id is its injection time: rankings and scores are keyed by it.
-  const placeOf = new Map<string, string>();
+  // An incident's id is its injection time.
+  const ids = new IncidentIds<string>();
   for (const [hour, faults] of Object.entries(list)) {
     faults.forEach((f, k) => {
       const start = parseInstant(f.inject_time, 'ms');
       const service = re.exec(f.inject_pod)?.[1];
       if (!service) throw new FileError(file, `${hour}[${k}].inject_pod`, `cannot derive a service from ${JSON.stringify(f.inject_pod)} with /${re.source}/`);
       const id = new Date(start).toISOString();
-      const seen = placeOf.get(id);
+      const seen = ids.earlier(id, `${hour}[${k}]`);
       if (seen !== undefined) throw new FileError(file, `${hour}[${k}].inject_time`, `${JSON.stringify(f.inject_time)} is also the injection time of ${seen}: two faults injected at one instant cannot be told apart (an incident's id is its injection time)`);
-      placeOf.set(id, `${hour}[${k}]`);
       const incident: Incident = { id, start, end: start + durationMs, rootCause: [service], rootCauseInstance: f.inject_pod };
       if (f.inject_type !== undefined) incident.type = f.inject_type;
       out.push(incident);

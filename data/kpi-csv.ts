@@ -11,10 +11,10 @@ import type { Series } from './types.js';
 import type { BadRows } from '../common/bad-rows.js';
 import { ImportError } from '../common/bad-rows.js';
 import { fieldCount, readCsvBatches, recordTexts, repeatedColumn } from '../common/csv.js';
-import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
+import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
 import { instantProblem, isoInstant, LATEST_INSTANT_MS, parseIsoBytes } from '../common/instant.js';
 import { StringDictionary } from '../common/string-dictionary.js';
-import { preview } from '../common/errors.js';
+import { previewBytes } from '../common/errors.js';
 import { isNonDecreasing, stableOrder } from '../common/argsort.js';
 
 const SERIES_ID_RE = /^([^:]+):(.+):([^:]+)$/;
@@ -100,13 +100,13 @@ export async function readLongKpiCsv(file: string, badRows: BadRows): Promise<Se
         se === ss
           ? 'empty series name'
           : Number.isNaN(t)
-            ? `timestamp '${preview(utf8(b, ts, te))}' is neither unix seconds nor ISO 8601`
+            ? `timestamp '${previewBytes(b, ts, te)}' is neither unix seconds nor ISO 8601`
             : timeRange
-              ? `timestamp '${preview(utf8(b, ts, te))}': ${timeRange}`
+              ? `timestamp '${previewBytes(b, ts, te)}': ${timeRange}`
               : !missingValue && !Number.isFinite(v)
-                ? `value '${preview(utf8(b, vs, ve))}' is not ${Number.isNaN(v) ? 'a number' : 'a finite number'}`
+                ? `value '${previewBytes(b, vs, ve)}' is not ${Number.isNaN(v) ? 'a number' : 'a finite number'}`
                 : label < 0
-                  ? `label '${preview(utf8(b, rows.start[f + cols.label], rows.end[f + cols.label]))}' is not 0 or 1`
+                  ? `label '${previewBytes(b, rows.start[f + cols.label], rows.end[f + cols.label])}' is not 0 or 1`
                   : '';
       if (problem) {
         badRows.report(file, `line ${place}`, problem);

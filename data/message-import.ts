@@ -9,10 +9,10 @@ import fs from 'node:fs';
 import * as arrow from 'apache-arrow';
 import { LOG_POINTS, MESSAGE_COLUMNS, MSG_TYPES, RET_CLASSES, type MessageBatch, type MessageColumn } from '../sim/formats.js';
 import { MESSAGE_DICT_COLUMNS, type MessageDictColumn } from '../sim/message-schema.js';
-import { arrowFileProblem, scanMessages } from '../sim/read.js';
+import { checkArrowWhole, scanMessages } from '../sim/read.js';
 import { BadRows, ImportError } from '../common/bad-rows.js';
 import { ByteFields, parseDecimal, utf8 } from '../common/bytes.js';
-import { preview } from '../common/errors.js';
+import { previewBytes } from '../common/errors.js';
 import { fieldCount, readCsvBatches, recordTexts, repeatedColumn } from '../common/csv.js';
 import { instantProblem, parseInstantBytes, UNIT_TO_MS, type NumericTimeUnit } from '../common/instant.js';
 import { JSON_ARRAY, JSON_FALSE, JSON_NULL, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JSON_TRUE, JsonStream, ROOT, SKIP, type JsonHandler } from '../common/json-stream.js';
@@ -360,14 +360,14 @@ async function addCsv(rows: MessageRows, file: string, source: Record<MessageCol
       const se = batch.end[f + sendField];
       if (se > ss) {
         rows.sendTime = rows.timeOf(b, ss, se);
-        if (Number.isNaN(rows.sendTime)) rows.sendProblem = `sendTime '${preview(utf8(b, ss, se))}' is not a time (unix ${unit} or ISO 8601)`;
+        if (Number.isNaN(rows.sendTime)) rows.sendProblem = `sendTime '${previewBytes(b, ss, se)}' is not a time (unix ${unit} or ISO 8601)`;
       }
       if (recvField >= 0) {
         const rs = batch.start[f + recvField];
         const re = batch.end[f + recvField];
         if (re > rs) {
           rows.recvTime = rows.timeOf(b, rs, re);
-          if (Number.isNaN(rows.recvTime)) rows.recvProblem = `recvTime '${preview(utf8(b, rs, re))}' is not a time (unix ${unit} or ISO 8601)`;
+          if (Number.isNaN(rows.recvTime)) rows.recvProblem = `recvTime '${previewBytes(b, rs, re)}' is not a time (unix ${unit} or ISO 8601)`;
         }
       }
       if (ttlField >= 0) {
@@ -466,7 +466,7 @@ class MessageJsonHandler implements JsonHandler {
       if (c === 'sendTime') rows.sendTime = t;
       else rows.recvTime = t;
       if (Number.isNaN(t)) {
-        const problem = `${c} '${preview(utf8(b, start, end))}' is not a time (unix ${rows.timeUnit} or ISO 8601)`;
+        const problem = `${c} '${previewBytes(b, start, end)}' is not a time (unix ${rows.timeUnit} or ISO 8601)`;
         if (c === 'sendTime') rows.sendProblem = problem;
         else rows.recvProblem = problem;
       }
@@ -709,21 +709,17 @@ function numericValues(d: arrow.Data): ArrayLike<number | bigint> {
   return values.subarray(d.offset, d.offset + d.length);
 }
 
-/** An Arrow IPC file cut short is named as such, as generated data sets' are, before the Arrow reader trips on it. */
-async function checkArrowWhole(file: string, handle: fs.promises.FileHandle): Promise<void> {
-  const problem = await arrowFileProblem(handle, 'Arrow', { streams: true });
-  if (problem) throw new ImportError(file, '', problem);
-}
-
-async function scanArrow(file: string, onBatch: (b: arrow.RecordBatch) => Promise<void>): Promise<void> {
+/**
+ * Reads an Arrow IPC file or stream with `use`. One cut short is named as such, as generated data
+ * sets' are, before the Arrow reader trips on it; any other failure to read names the file.
+ */
+async function withArrowReader<T>(file: string, use: (reader: arrow.RecordBatchReader) => Promise<T>): Promise<T> {
   const handle = await fs.promises.open(file).catch((err: Error) => {
     throw new ImportError(file, '', `cannot open: ${err.message}`);
   });
   try {
-    if ((await handle.stat()).size === 0) throw new ImportError(file, '', 'empty file (0 bytes): not an Arrow IPC file');
-    await checkArrowWhole(file, handle);
-    const reader = await arrow.RecordBatchReader.from(handle);
-    for await (const batch of reader) await onBatch(batch);
+    await checkArrowWhole(handle, file, 'Arrow', { streams: true });
+    return await use(await arrow.RecordBatchReader.from(handle));
   } catch (err) {
     if (err instanceof ImportError) throw err;
     throw new ImportError(file, '', `not a readable Arrow IPC file (corrupt or cut short?): ${(err as Error).message}`);
@@ -732,15 +728,15 @@ async function scanArrow(file: string, onBatch: (b: arrow.RecordBatch) => Promis
   }
 }
 
+async function scanArrow(file: string, onBatch: (b: arrow.RecordBatch) => Promise<void>): Promise<void> {
+  await withArrowReader(file, async (reader) => {
+    for await (const batch of reader) await onBatch(batch);
+  });
+}
+
 /** True when the file's schema is exactly messages.arrow's (names and physical types). */
 async function isMessageArrow(file: string): Promise<boolean> {
-  const handle = await fs.promises.open(file).catch((err: Error) => {
-    throw new ImportError(file, '', `cannot open: ${err.message}`);
-  });
-  try {
-    if ((await handle.stat()).size === 0) throw new ImportError(file, '', 'empty file (0 bytes): not an Arrow IPC file');
-    await checkArrowWhole(file, handle);
-    const reader = await arrow.RecordBatchReader.from(handle);
+  return withArrowReader(file, async (reader) => {
     await reader.open();
     if (!reader.schema) throw new Error('no schema');
     const fields = new Map(reader.schema.fields.map((f) => [f.name, f.type]));
@@ -753,12 +749,7 @@ async function isMessageArrow(file: string): Promise<boolean> {
       // sim's reader widens Int8/Int16 codes (narrow indices keep small dictionaries small on disk).
       return arrow.DataType.isDictionary(t) && arrow.DataType.isUtf8(t.dictionary) && t.indices.isSigned && t.indices.bitWidth <= 32;
     });
-  } catch (err) {
-    if (err instanceof ImportError) throw err;
-    throw new ImportError(file, '', `not a readable Arrow IPC file (corrupt or cut short?): ${(err as Error).message}`);
-  } finally {
-    await handle.close();
-  }
+  });
 }
 
 /** A batch read from messages.arrow: check what its schema cannot (allowed values, required values, times). */

@@ -13,11 +13,11 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Series } from './types.js';
 import { instantProblem, LATEST_INSTANT_MS, parseInstant, parseIsoBytes } from '../common/instant.js';
 import { csvBatchOf, fieldCount, readCsvBatches, recordTexts, repeatedColumn, type CsvBatch } from '../common/csv.js';
-import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart, utf8 } from '../common/bytes.js';
+import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart } from '../common/bytes.js';
 import { stableOrder } from '../common/argsort.js';
 import { uncompressedSize } from '../common/text-lines.js';
 import { BadRows, ImportError } from '../common/bad-rows.js';
-import { preview } from '../common/errors.js';
+import { preview, previewBytes } from '../common/errors.js';
 import { FileError, readJsonFile } from '../common/validated-file.js';
 import { z } from 'zod';
 
@@ -91,16 +91,16 @@ class SeriesCsv {
     const te = rows.end[f + this.tCol];
     const seconds = parseDecimal(b, ts, te);
     const t = Number.isNaN(seconds) ? parseIsoBytes(b, ts, te) : seconds * 1000;
-    if (Number.isNaN(t)) return `field timestamp: "${preview(utf8(b, ts, te))}" is neither unix seconds nor ISO 8601`;
+    if (Number.isNaN(t)) return `field timestamp: "${previewBytes(b, ts, te)}" is neither unix seconds nor ISO 8601`;
     const range = t >= 0 && t < LATEST_INSTANT_MS ? '' : instantProblem(t, Number.isNaN(seconds) ? undefined : 's');
-    if (range) return `field timestamp: "${preview(utf8(b, ts, te))}": ${range}`;
+    if (range) return `field timestamp: "${previewBytes(b, ts, te)}": ${range}`;
     let v = parseDecimal(b, rows.start[f + this.vCol], rows.end[f + this.vCol]);
     if (!Number.isFinite(v)) {
       // Empty or `nan` is a missing value; anything else that is not a finite number is an error.
       const vt = trimSpaces(b, rows.start[f + this.vCol], rows.end[f + this.vCol]);
       const vs = trimmedStart(vt);
       const ve = trimmedEnd(vt);
-      if (!Number.isNaN(v) || (ve > vs && !bytesEqual(b, vs, ve, 'nan', true))) return `field value: "${preview(utf8(b, vs, ve))}" is not a number`;
+      if (!Number.isNaN(v) || (ve > vs && !bytesEqual(b, vs, ve, 'nan', true))) return `field value: "${previewBytes(b, vs, ve)}" is not a number`;
       v = NaN;
     }
     let label = 0;
@@ -108,7 +108,7 @@ class SeriesCsv {
       const lt = trimSpaces(b, rows.start[f + this.lCol], rows.end[f + this.lCol]);
       const s = trimmedStart(lt);
       const e = trimmedEnd(lt);
-      if (e > s && !(e - s === 1 && (b[s] === 48 || b[s] === 49))) return `field label: "${preview(utf8(b, s, e))}" must be 0 or 1`;
+      if (e > s && !(e - s === 1 && (b[s] === 48 || b[s] === 49))) return `field label: "${previewBytes(b, s, e)}" must be 0 or 1`;
       label = e > s ? b[s] - 48 : 0;
     }
     this.push(t, v, label);

@@ -7,7 +7,7 @@ import { instantProblem, LATEST_INSTANT_MS, SplitTime, UNIT_NAMES, type NumericT
 import { readInTurn, uncompressedSize } from '../common/text-lines.js';
 import { SpanAssembler, spanKindOf, spanStatusOf, type SpanAssemblyOptions } from './span-assembly.js';
 import { RunInterner } from '../common/string-dictionary.js';
-import { preview } from '../common/errors.js';
+import { preview, previewBytes } from '../common/errors.js';
 import { SPAN_CSV_COLUMNS as SPAN_COLUMNS, SPAN_STATUS, type SpanCsvColumn as SpanColumn } from '../sim/formats.js';
 import type { SpanTable } from './types.js';
 
@@ -203,7 +203,7 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
         timesProblem ||= durationProblem(endName, endAt.ms, endUnit, b, rows.start[endF], rows.end[endF]);
         endAt.add(startAt);
         endMs = endAt.value();
-        if (!timesProblem && !(endMs < LATEST_INSTANT_MS)) timesProblem = `${endName}: ${preview(utf8(b, rows.start[endF], rows.end[endF]))} ${UNIT_NAMES[endUnit]} ends the span after 2099`;
+        if (!timesProblem && !(endMs < LATEST_INSTANT_MS)) timesProblem = `${endName}: ${previewBytes(b, rows.start[endF], rows.end[endF])} ${UNIT_NAMES[endUnit]} ends the span after 2099`;
       } else {
         endMs = endAt.value();
         timesProblem ||= timeProblem(endName, endMs, endUnit, b, rows.start[endF], rows.end[endF]);
@@ -219,12 +219,12 @@ export async function addSpanCsv(a: SpanAssembler, file: string, settings: SpanC
       }
       const statusCode = status >= 0 ? spanStatusOf(b, rows.start[f + status], rows.end[f + status]) : SPAN_STATUS.unknown;
       if (statusCode < 0) {
-        badRows.report(file, `line ${line}`, `${theirs('status')} '${preview(utf8(b, rows.start[f + status], rows.end[f + status]))}' is not ok, business, error (or 0, 1, 2), an HTTP status code or empty`);
+        badRows.report(file, `line ${line}`, `${theirs('status')} '${previewBytes(b, rows.start[f + status], rows.end[f + status])}' is not ok, business, error (or 0, 1, 2), an HTTP status code or empty`);
         continue;
       }
       const kindCode = kind >= 0 ? spanKindOf(b, rows.start[f + kind], rows.end[f + kind]) : 0;
       if (kindCode < 0) {
-        badRows.report(file, `line ${line}`, `${theirs('kind')} '${preview(utf8(b, rows.start[f + kind], rows.end[f + kind]))}' is not client, server or empty`);
+        badRows.report(file, `line ${line}`, `${theirs('kind')} '${previewBytes(b, rows.start[f + kind], rows.end[f + kind])}' is not client, server or empty`);
         continue;
       }
       // Everything below interns strings: only for a span that is kept.
@@ -276,8 +276,8 @@ function timeProblem(name: string, ms: number, unit: NumericTimeUnit, b: Uint8Ar
 /** A duration's problem ('' when none): empty, not a number, not finite, or negative. */
 function durationProblem(name: string, ms: number, unit: NumericTimeUnit, b: Uint8Array, start: number, end: number): string {
   if (Number.isNaN(ms)) return notANumber(name, b, start, end);
-  if (!Number.isFinite(ms)) return `${name}: not a finite duration: ${preview(utf8(b, start, end))}`;
-  return ms < 0 ? `${name}: negative duration: ${preview(utf8(b, start, end))} ${UNIT_NAMES[unit]}` : '';
+  if (!Number.isFinite(ms)) return `${name}: not a finite duration: ${previewBytes(b, start, end)}`;
+  return ms < 0 ? `${name}: negative duration: ${previewBytes(b, start, end)} ${UNIT_NAMES[unit]}` : '';
 }
 
 function notANumber(name: string, b: Uint8Array, start: number, end: number): string {

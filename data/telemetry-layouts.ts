@@ -123,11 +123,14 @@ function unrecognised(h: string[], known: readonly { label: string; signature: s
   return `${problem}: ${needs}; the header has ${preview(h.join(', '))} (map yours with ${flag} ${missing}=<name>)`;
 }
 
-/** The header index of a metric file's time column, refused by name where there is none. */
-function timeColumn(h: string[], name: string, file: string): number {
-  const at = h.indexOf(name);
-  if (at < 0) throw new ImportError(file, 'line 1', `no column "${name}" (for time; map it with --metric-columns time=<name>)`);
-  return at;
+/**
+ * What a header lacking a column the layout needs is told: the column as `theirs` names it (a
+ * user's mapping, else ours), and the flag that maps it.
+ */
+function lacksColumn(missing: 'time' | 'message' | 'instance', theirs: (ours: 'time' | 'message' | 'service' | 'instance') => string | undefined, flag: string): string {
+  return missing === 'instance'
+    ? `needs a "${theirs('service')}" or "${theirs('instance')}" column (map one with ${flag} instance=<name>)`
+    : `no column "${theirs(missing)}" (for ${missing}; map it with ${flag} ${missing}=<name>)`;
 }
 
 /**
@@ -151,23 +154,22 @@ export function metricLayout(header: string[], file: string, mapping?: Record<st
   } else if (mapping?.instance_metric !== undefined) {
     return instanceMetricLayout(h, file, mapping);
   } else {
-    if (!mapping && (!h.includes('time') || (!h.includes('service') && !h.includes('instance')))) {
-      const needs = `faultline's metric layout needs time and service and/or instance, then one column per metric`;
-      throw new ImportError(file, 'line 1', unrecognised(h, KNOWN_METRIC_LAYOUTS, h.includes('time') ? 'instance' : 'time', needs, '--metric-columns'));
-    }
     const theirs = (ours: string) => mapping?.[ours] ?? ours;
     layout = {
       name: mapping ? 'mapped' : 'faultline',
-      time: timeColumn(h, theirs('time'), file),
+      time: at(theirs('time')),
       timeUnit: 'magnitude',
       service: at(theirs('service')),
       instance: at(theirs('instance')),
       metrics: [],
       unmatched: [],
     };
-    if (layout.service < 0 && layout.instance < 0) {
-      throw new ImportError(file, 'line 1', `needs a "${theirs('service')}" or "${theirs('instance')}" column (map one with --metric-columns instance=<name>)`);
+    const missing = layout.time < 0 ? 'time' : layout.service < 0 && layout.instance < 0 ? 'instance' : undefined;
+    if (missing && !mapping) {
+      const needs = `faultline's metric layout needs time and service and/or instance, then one column per metric`;
+      throw new ImportError(file, 'line 1', unrecognised(h, KNOWN_METRIC_LAYOUTS, missing, needs, '--metric-columns'));
     }
+    if (missing) throw new ImportError(file, 'line 1', lacksColumn(missing, theirs, '--metric-columns'));
     if (mapping?.metrics) {
       only = new Set(mapping.metrics.split('|').map((s) => s.trim()));
       for (const m of only) if (!h.includes(m)) throw new ImportError(file, 'line 1', `no metric column "${m}" (named in --metric-columns metrics=...)`);
@@ -203,7 +205,8 @@ function instanceMetricLayout(h: string[], file: string, mapping: Record<string,
   // An alternative that matches the empty text shows how many groups the regex has.
   if (new RegExp(`${re.source}|`).exec('')!.length - 1 < 2) throw new Error(`${flag}: needs two capture groups, the instance then the metric, e.g. '^(.+?)_(.+)$'`);
   const timeName = mapping.time ?? 'time';
-  const time = timeColumn(h, timeName, file);
+  const time = h.indexOf(timeName);
+  if (time < 0) throw new ImportError(file, 'line 1', lacksColumn('time', () => timeName, '--metric-columns'));
   const only = mapping.metrics === undefined ? undefined : new Set(mapping.metrics.split('|').map((m) => m.trim()));
   const layout: MetricLayout = { name: 'instance-metric', time, timeUnit: 'magnitude', service: -1, instance: -1, metrics: [], unmatched: [] };
   const seen = new Map<string, string>();
@@ -256,18 +259,13 @@ export function logLayout(header: string[], file: string, mapping?: Record<strin
   };
   const twice = repeatedColumn(h, LOG_CSV_COLUMNS.map(theirs).filter((n): n is string => n !== undefined));
   if (twice) throw new ImportError(file, 'line 1', `column "${twice}" appears twice`);
-  if (!known && !mapping) {
-    const missing = (['time', 'message'] as const).find((c) => !h.includes(c)) ?? (layout.service < 0 && layout.instance < 0 ? 'instance' : undefined);
+  // A known layout's signature holds every column it reads: only a mapping or ours can lack one.
+  const missing = layout.time < 0 ? 'time' : layout.message < 0 ? 'message' : layout.service < 0 && layout.instance < 0 ? 'instance' : undefined;
+  if (missing && !mapping) {
     const needs = "faultline's log layout needs time, message and service and/or instance (trace_id, span_id, level optional)";
-    if (missing) throw new ImportError(file, 'line 1', unrecognised(h, KNOWN_LOG_LAYOUTS, missing, needs, '--log-columns'));
+    throw new ImportError(file, 'line 1', unrecognised(h, KNOWN_LOG_LAYOUTS, missing, needs, '--log-columns'));
   }
-  for (const need of ['time', 'message'] as const) {
-    const k = need === 'time' ? layout.time : layout.message;
-    if (k < 0) throw new ImportError(file, 'line 1', `no column "${theirs(need)}" (for ${need}; map it with --log-columns ${need}=<name>)`);
-  }
-  if (layout.service < 0 && layout.instance < 0) {
-    throw new ImportError(file, 'line 1', `needs a "${theirs('service')}" or "${theirs('instance')}" column (map one with --log-columns instance=<name>)`);
-  }
+  if (missing) throw new ImportError(file, 'line 1', lacksColumn(missing, theirs, '--log-columns'));
   return layout;
 }
 

@@ -18,6 +18,7 @@ import { runDetector, trainBoundary } from '../detectors/evaluate.js';
 import type { Detection } from '../detectors/types.js';
 import { scoreDetection, thresholdFreeMetrics, trainingHasLabels, type DetectionMetrics, type ScoreOptions, type ThresholdFreeMetrics } from '../scores/detection/evaluate.js';
 import { evaluate } from './evaluate.js';
+import { namedSeries, noRowsToScore } from './score.js';
 import { loadSource, parseTrainUntil, type SourceSpec, type Telemetry } from './load.js';
 import { closeMethods, resolveMethods } from './methods.js';
 import { writeAlarmsParquet, writeMetricsParquet } from '../reports/results-parquet.js';
@@ -120,7 +121,6 @@ function corpus(sets: Telemetry[]): Telemetry {
  */
 function checkScored(input: Telemetry, scoreFrom: Record<string, number> | undefined, opts: DetectOptions, skipped: number): void {
   const where = opts.sources.map((s) => s.in ?? s.series?.join(', ')).join(', ');
-  const named = (ids: string[]) => (ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', '));
   const unscored: string[] = [];
   let last = -Infinity;
   for (const s of input.series) {
@@ -129,13 +129,11 @@ function checkScored(input: Telemetry, scoreFrom: Record<string, number> | undef
     last = Math.max(last, s.timestamps[n - 1]!);
     if (s.timestamps[n - 1]! < (scoreFrom?.[s.id] ?? -Infinity)) unscored.push(s.id);
   }
-  if (last === -Infinity) {
-    throw new UsageError(`${where}: no points to score: the series (${named(input.series.map((s) => s.id))}) hold no rows${skipped ? ` once ${skipped} malformed rows were skipped` : ''}`);
-  }
+  if (last === -Infinity) throw noRowsToScore(where, input.series, skipped);
   const scored = input.series.filter((s) => s.timestamps.length).length - unscored.length;
   if (scored > 0) {
     if (unscored.length) {
-      warnNote(input.notes, `${where}: ${unscored.length} of ${input.series.length} series have no points to score (${named(unscored)}): ${input.training}`);
+      warnNote(input.notes, `${where}: ${unscored.length} of ${input.series.length} series have no points to score (${namedSeries(unscored)}): ${input.training}`);
     }
     return;
   }

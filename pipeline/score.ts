@@ -214,9 +214,9 @@ interface LinedUp {
 }
 
 /**
- * Line score rows up with a series (same time order and repeat handling as the series reader).
- * When they do not line up one to one, they are matched by time and the problem is returned with
- * the match: a point without a row has no score.
+ * Line score rows up with a series (same time order and repeat handling as the series reader),
+ * matched by time: a point without a row has no score. When they do not line up one to one, the
+ * problem is returned with the match.
  */
 function lineUp(s: Series, rows: Rows, detector: string): LinedUp {
   const n = s.timestamps.length;
@@ -227,27 +227,29 @@ function lineUp(s: Series, rows: Rows, detector: string): LinedUp {
   const pick = (a: number[]) => (order ? order.map((k) => a[k]) : a);
   const scores = pick(rows.scores);
   const alarms = rows.alarms ? pick(rows.alarms) : null;
-  let problem: ImportError | undefined;
-  if (times.length !== n) problem = new ImportError(rows.file, '', `detector ${detector}: ${times.length} score rows for series ${s.id}, which has ${n} points`);
-  for (let i = 0; !problem && i < n; i++) {
-    if (times[i] !== s.timestamps[i]) {
-      problem = new ImportError(rows.file, '', `detector ${detector}: series ${s.id}: score row times differ from the series at point ${i + 1} (${new Date(times[i]).toISOString()} vs ${new Date(s.timestamps[i]).toISOString()})`);
-    }
-  }
-  if (!problem) return { detection: { scores: Float64Array.from(scores), alarms: alarms ? Uint8Array.from(alarms) : new Uint8Array(n) }, missing: 0, extra: 0 };
   const detection: Detection = { scores: new Float64Array(n).fill(NaN), alarms: new Uint8Array(n) };
   let matched = 0;
+  // Where the times first differ: every point before had its row, so point and row share the index.
+  let differs = -1;
   for (let i = 0, k = 0; i < n && k < times.length; ) {
-    if (times[k] < s.timestamps[i]) k++;
-    else if (times[k] > s.timestamps[i]) i++;
-    else {
+    if (times[k] === s.timestamps[i]) {
       detection.scores[i] = scores[k];
       if (alarms) detection.alarms[i] = alarms[k];
       matched++;
       i++;
       k++;
+      continue;
     }
+    if (differs < 0) differs = i;
+    if (times[k] < s.timestamps[i]) k++;
+    else i++;
   }
+  const problem =
+    times.length !== n
+      ? new ImportError(rows.file, '', `detector ${detector}: ${times.length} score rows for series ${s.id}, which has ${n} points`)
+      : differs >= 0
+        ? new ImportError(rows.file, '', `detector ${detector}: series ${s.id}: score row times differ from the series at point ${differs + 1} (${new Date(times[differs]).toISOString()} vs ${new Date(s.timestamps[differs]).toISOString()})`)
+        : undefined;
   return { detection, missing: n - matched, extra: times.length - matched, problem };
 }
 
@@ -304,6 +306,16 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
 }
 
+/** Series ids as a message names them: the first 3, then how many more. */
+export function namedSeries(ids: readonly string[]): string {
+  return ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
+}
+
+/** The error of a run whose series hold no rows (figures of nothing would read as a result). */
+export function noRowsToScore(where: string, series: readonly Series[], skipped: number): UsageError {
+  return new UsageError(`${where}: no points to score: the series (${namedSeries(series.map((s) => s.id))}) hold no rows${skipped ? ` once ${skipped} malformed rows were skipped` : ''}`);
+}
+
 export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: string; metrics: ScoreMetricsFile; parquet: string[]; skippedRows: number; badRowExamples: string[] }> {
   const output = { command: 'score', force: opts.force ?? false, inputs: [opts.series, opts.scores, opts.trainSeries, opts.trainScores, opts.nabThresholds] };
   checkOutputDir(opts.out, output);
@@ -314,11 +326,7 @@ export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: st
   if (wantsTrain && !(opts.trainSeries && opts.trainScores)) throw new Error('threshold source train-labels needs --train-series and --train-scores (labelled training data and its scores)');
   const badRows = new BadRows(opts.onBadRow ?? 'reject');
   const set = await readSeriesDir(opts.series, badRows);
-  if (set.series.every((s) => s.timestamps.length === 0)) {
-    const ids = set.series.map((s) => s.id);
-    const named = ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
-    throw new UsageError(`${opts.series}: no points to score: the series (${named}) hold no rows${badRows.skipped ? ` once ${badRows.skipped} malformed rows were skipped` : ''}`);
-  }
+  if (set.series.every((s) => s.timestamps.length === 0)) throw noRowsToScore(opts.series, set.series, badRows.skipped);
   const scores = await readScores(opts.scores, columns, badRows);
   const notes = [...set.notes];
   const byDetector = detectionsFor(set.series, scores.set, opts.series, badRows.skipped, notes);

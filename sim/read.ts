@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { RecordBatchReader, type Data, type RecordBatch, type Vector } from 'apache-arrow';
 import { z } from 'zod';
 import { readJsonFile } from '../common/validated-file.js';
+import { ImportError } from '../common/bad-rows.js';
 import { FAULT_TYPES, KPI_COLUMNS, KPI_NAMES, KPI_SCOPES, LOG_COLUMNS, type FaultTarget, MESSAGE_COLUMNS, MESSAGE_OPERATION_COLUMN, METRIC_COLUMNS, METRIC_NAMES, type DictColumn, type KpiTable, type LogBatch, type MessageBatch, type MetricFrame, type Manifest, type MetricName, type Truth } from './formats.js';
 import { MESSAGE_DICT_COLUMNS } from './message-schema.js';
 import { KPI_FLOAT_COLUMNS } from './kpi-writer.js';
@@ -144,12 +145,12 @@ export async function readMetricFrame(path: string): Promise<MetricFrame> {
 /** Every non-empty record batch of an Arrow IPC file, streamed; errors name the file. */
 async function scanArrow(path: string, what: string, onBatch: (b: RecordBatch, dicts: DictionaryDecoder) => void | Promise<void>): Promise<void> {
   const manifest = await checkManifest(path);
-  await checkArrowFile(path, what);
   const handle = await open(path, 'r').catch((err: Error) => {
     throw new Error(`${path}: cannot open ${what} file: ${err.message}`);
   });
   let rowCount = 0;
   try {
+    await checkArrowWhole(handle, path, what);
     const reader = await RecordBatchReader.from(handle);
     const dicts = new DictionaryDecoder();
     for await (const batch of reader) {
@@ -172,34 +173,21 @@ const ARROW_MAGIC = Buffer.from('ARROW1');
 
 /**
  * An Arrow IPC file starts and ends with ARROW1: an empty, truncated or foreign file is refused
- * here with its name, not read as "no data".
+ * here with its name, not read as "no data". With `streams`, a file that does not start with
+ * ARROW1 passes: it may be an Arrow IPC stream, which has no footer.
  */
-async function checkArrowFile(path: string, what: string): Promise<void> {
-  const handle = await open(path, 'r').catch((err: Error) => {
-    throw new Error(`${path}: cannot open ${what} file: ${err.message}`);
-  });
-  try {
-    const problem = await arrowFileProblem(handle, what);
-    if (problem) throw new Error(`${path}: ${problem}`);
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Why an open Arrow IPC file cannot be whole (see checkArrowFile), or undefined. With `streams`, a
- * file that does not start with ARROW1 passes: it may be an Arrow IPC stream, which has no footer.
- */
-export async function arrowFileProblem(handle: FileHandle, what: string, opts: { streams?: boolean } = {}): Promise<string | undefined> {
+export async function checkArrowWhole(handle: FileHandle, file: string, what: string, opts: { streams?: boolean } = {}): Promise<void> {
   const { size } = await handle.stat();
-  if (size === 0) return `the ${what} file is empty (0 bytes): not an Arrow IPC file`;
+  if (size === 0) throw new ImportError(file, '', `the ${what} file is empty (0 bytes): not an Arrow IPC file`);
   const head = Buffer.alloc(6);
   const tail = Buffer.alloc(6);
   await handle.read(head, 0, 6, 0);
   if (size >= 12) await handle.read(tail, 0, 6, size - 6);
-  if (!head.equals(ARROW_MAGIC)) return opts.streams ? undefined : 'not an Arrow IPC file (it does not start with ARROW1)';
-  if (size < 12 || !tail.equals(ARROW_MAGIC)) return `the ${what} file is truncated (${size} bytes, no ARROW1 footer): written incompletely or cut short`;
-  return undefined;
+  if (!head.equals(ARROW_MAGIC)) {
+    if (opts.streams) return;
+    throw new ImportError(file, '', 'not an Arrow IPC file (it does not start with ARROW1)');
+  }
+  if (size < 12 || !tail.equals(ARROW_MAGIC)) throw new ImportError(file, '', `the ${what} file is truncated (${size} bytes, no ARROW1 footer): written incompletely or cut short`);
 }
 
 /** Rows of a file as the manifest records them, when it does. */

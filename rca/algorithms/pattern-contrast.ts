@@ -266,7 +266,7 @@ export const patternContrastRca: RcaPlugin = definePlugin({
               explained += Math.min(1, below[r] / e.z);
               continue;
             }
-            const late = e.late ? Math.min(1, callerLate(r) / e.z) : 0;
+            const late = e.late ? Math.min(1, callerLate[r] / e.z) : 0;
             if (late > byPeer) lateWins++;
             explained += Math.max(byPeer, late);
           }
@@ -328,7 +328,7 @@ export function slowedEnds(changes: readonly PatternChange[], codes: EventCodes)
  * whose own calls arrive late are its evidence, not their callee's. A delayed link leaves its
  * caller's own calls on time.
  */
-function lateCallers(t: SpanTable, callers: Int32Array, evidence: readonly Evidence[]): (row: number) => number {
+function lateCallers(t: SpanTable, callers: Int32Array, evidence: readonly Evidence[]): Float64Array {
   const byInstance = new Map<string, number>();
   const byService = new Map<string, number>();
   for (const e of evidence) {
@@ -337,12 +337,13 @@ function lateCallers(t: SpanTable, callers: Int32Array, evidence: readonly Evide
     const key = e.instance ?? e.service;
     map.set(key, Math.max(map.get(key) ?? 0, e.z));
   }
-  if (!byInstance.size && !byService.size) return () => 0;
-  return (r) => {
+  const out = new Float64Array(t.length);
+  if (!byInstance.size && !byService.size) return out;
+  for (let r = 0; r < t.length; r++) {
     const p = callers[r];
-    if (p < 0) return 0;
-    return Math.max(byInstance.get(t.strings[t.instance[p]]) ?? 0, byService.get(t.strings[t.service[p]]) ?? 0);
-  };
+    if (p >= 0) out[r] = Math.max(byInstance.get(t.strings[t.instance[p]]) ?? 0, byService.get(t.strings[t.service[p]]) ?? 0);
+  }
+  return out;
 }
 
 /** Per row, the row that made its call: its nearest ancestor on another instance (-1 for none). */

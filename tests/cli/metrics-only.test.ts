@@ -4,11 +4,9 @@
  * simulator's long `metrics.csv` (`generate --export metrics-csv`). Only the methods that can run
  * without spans run; span-only methods are refused by name. Needs dist/ (`npm test` builds).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missingInputs } from '../../common/plugin.js';
 import { UsageError } from '../../common/errors.js';
@@ -16,9 +14,8 @@ import { rca } from '../../pipeline/rca.js';
 import { listRcaAlgorithms } from '../../rca/registry.js';
 import { generate } from '../../sim/generate.js';
 import { referenceScale } from '../../rca/signals/metric-change.js';
+import { cli, ROOT } from './run-cli.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = path.join(ROOT, 'dist/cli/faultline.js');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'faultline-metrics-only-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -65,10 +62,6 @@ beforeAll(async () => {
   await generate({ scenario, seed: 5, out: data, logs: true, metrics: true, export: { metricsCsv: true, logsCsv: true } });
   writeFileSync(wide, widen(readFileSync(path.join(data, 'metrics.csv'), 'utf8')));
 }, 60_000);
-
-function cli(args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-}
 
 interface Ranked {
   name: string;

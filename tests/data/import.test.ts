@@ -270,7 +270,7 @@ describe('message values of the wrong type', () => {
   });
 
   it('names the file of an empty or cut-short Arrow file', async () => {
-    await expect(collect(write('empty.arrow', ''))).rejects.toThrow(/empty\.arrow: empty file \(0 bytes\)/);
+    await expect(collect(write('empty.arrow', ''))).rejects.toThrow(/empty\.arrow: the Arrow file is empty \(0 bytes\): not an Arrow IPC file/);
     const table = arrow.tableFromArrays({ bizSeqNo: ['B1'], sendTime: Float64Array.from([T]) });
     const bytes = Buffer.from(arrow.tableToIPC(table, 'file'));
     const cut = write('cut.arrow', bytes.subarray(0, bytes.length - 40));
