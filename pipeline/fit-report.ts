@@ -20,34 +20,24 @@ import { quantileInterval, quantileSorted } from '../common/quantile.js';
 import { metricNoise, type MetricNoise } from './fit-metrics.js';
 import { readMetricFrame } from '../sim/read.js';
 import { DATA_SET_FILES } from '../sim/formats.js';
+import type { OperationFigures, SamplingInterval } from '../reports/fit-html.js';
 
 /** Error rate per service: within errorPointsWithin (absolute) or errorRelativeWithin of the real rate, whichever is larger. */
 export const FIT_TARGETS = { edgeJaccard: 0.95, latencyWithin: 0.15, mixWithin: 0.05, errorPointsWithin: 0.01, errorRelativeWithin: 0.2 } as const;
 /** Operations with fewer calls on either side are listed but not scored: their quantiles are noise. */
 export const MIN_SCORED_CALLS = 20;
 
-export interface OperationFit {
-  operation: string;
-  realCalls: number;
-  twinCalls: number;
-  realP50: number;
-  twinP50: number;
-  realP95: number;
-  twinP95: number;
-  /** |twin - real| / real of p50 and p95. */
-  p50Error: number;
-  p95Error: number;
+export interface OperationFit extends OperationFigures {
   /**
    * 95% distribution-free intervals of the real p50 and p95 (common/quantile.ts quantileInterval;
    * null ends: too few calls for that tail): how far the real figure itself could be from its
    * system's with this many calls.
    */
-  realP50Interval: { low: number | null; high: number | null };
-  realP95Interval: { low: number | null; high: number | null };
+  realP50Interval: SamplingInterval;
+  realP95Interval: SamplingInterval;
   /** Whether the twin's p50 and p95 lie inside those intervals. */
   p50InSampling: boolean;
   p95InSampling: boolean;
-  scored: boolean;
 }
 
 export interface FitReport {
@@ -142,9 +132,9 @@ function errorRates(x: Side): Map<string, number | null> {
 }
 
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : x);
-const roundInterval = (i: { low: number | null; high: number | null }) => ({ low: i.low === null ? null : r4(i.low), high: i.high === null ? null : r4(i.high) });
+const roundInterval = (i: SamplingInterval): SamplingInterval => ({ low: i.low === null ? null : r4(i.low), high: i.high === null ? null : r4(i.high) });
 /** Whether x lies in the interval, an unbounded (null) end taking everything on its side. */
-const inside = (x: number, i: { low: number | null; high: number | null }) => (i.low === null || x >= i.low) && (i.high === null || x <= i.high);
+const inside = (x: number, i: SamplingInterval) => (i.low === null || x >= i.low) && (i.high === null || x <= i.high);
 
 /** Compares the real calls with the twin's (both as span tables). */
 export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEstimates): Omit<FitReport, 'schema' | 'version' | 'targets' | 'estimates' | 'twin' | 'metricNoise'> {

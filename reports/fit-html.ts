@@ -20,20 +20,7 @@ export interface FitFigures {
     p50InSampling?: number;
     p95InSampling?: number;
     met: boolean;
-    operations: {
-      operation: string;
-      realCalls: number;
-      twinCalls: number;
-      realP50: number;
-      twinP50: number;
-      realP95: number;
-      twinP95: number;
-      p50Error: number;
-      p95Error: number;
-      realP50Interval?: SamplingInterval;
-      realP95Interval?: SamplingInterval;
-      scored: boolean;
-    }[];
+    operations: OperationFigures[];
   };
   mix: { maxDifference: number; met: boolean; types: { type: string; real: number; twin: number }[] };
   errors: { service: string; real: number | null; twin: number | null }[];
@@ -41,9 +28,27 @@ export interface FitFigures {
 }
 
 /** A real quantile's 95% sampling interval; a null end is unbounded. */
-interface SamplingInterval {
+export interface SamplingInterval {
   low: number | null;
   high: number | null;
+}
+
+/** One operation's latency, real beside twin (pipeline/fit-report.ts OperationFit). */
+export interface OperationFigures {
+  operation: string;
+  realCalls: number;
+  twinCalls: number;
+  realP50: number;
+  twinP50: number;
+  realP95: number;
+  twinP95: number;
+  /** |twin - real| / real of p50 and p95. */
+  p50Error: number;
+  p95Error: number;
+  /** Absent in reports written before the sampling intervals. */
+  realP50Interval?: SamplingInterval;
+  realP95Interval?: SamplingInterval;
+  scored: boolean;
 }
 
 /** One request metric's minute-to-minute noise (pipeline/fit-metrics.ts MetricNoise). */
