@@ -28,7 +28,7 @@ import { OPERATION_LEVELS, round4, POOLED_LEVELS, type TelemetryProfile } from '
 import { renderFidelity } from '../reports/fidelity-html.js';
 import type { FitFigures } from '../reports/fit-html.js';
 import { readResultsFile } from '../reports/results-file.js';
-import { kendallTauB, ksFromCounts, ksFromSketches, MIXED } from '../scores/agreement.js';
+import { incidentWindow, kendallTauB, ksFromCounts, ksFromSketches, MIXED } from '../scores/agreement.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { AC_KS } from '../scores/rca.js';
 import { bootstrapSamples, meanInterval, percentileInterval, type Interval } from '../scores/uncertainty.js';
@@ -335,12 +335,8 @@ export function effectComparisons(simItems: ItemResult[], realItems: ItemResult[
 
 /** Both sides' median incident window (see WindowComparison). */
 export function windowComparison(simItems: ItemResult[], realItems: ItemResult[]): WindowComparison {
-  const side = (items: ItemResult[]) => {
-    const lengths = items.flatMap((i) => i.faults.map((f) => f.end - f.start));
-    return { medianMs: lengths.length ? median(lengths) : null, incidents: lengths.length };
-  };
-  const sim = side(simItems);
-  const real = side(realItems);
+  const sim = incidentWindow(simItems);
+  const real = incidentWindow(realItems);
   return { sim, real, factor: sim.medianMs !== null && real.medianMs ? round4(sim.medianMs / real.medianMs) : null };
 }
 

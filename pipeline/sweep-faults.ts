@@ -14,6 +14,8 @@ import { EXCEPTION_HANDLERS, type CallTemplate, type FaultSpec, type ScenarioFil
 import { parseDuration } from '../common/duration.js';
 import { UsageError } from '../common/errors.js';
 import { publishDir } from '../common/output-dir.js';
+import { readResultsFile } from '../reports/results-file.js';
+import { incidentWindow } from '../scores/agreement.js';
 import { writeFileSync, mkdirSync } from 'node:fs';
 
 export interface SweepFaultsOptions {
@@ -47,6 +49,12 @@ export interface SweepFaultsOptions {
   duration?: string;
   faultStart?: string;
   faultDuration?: string;
+  /**
+   * A real run or replay (its folder or results.json) whose incidents' median window becomes the
+   * faults' length, in place of `faultDuration`: the methods are then judged over the window the
+   * real incidents are (`faultline fidelity` compares the two).
+   */
+  windowFrom?: string;
 }
 
 export interface PlannedFault {
@@ -128,11 +136,28 @@ export function planFaultSweep(s: ScenarioFile, opts: Omit<SweepFaultsOptions, '
   return out;
 }
 
-/** Writes the suite folder (see the module comment); returns the suite file and the plan. */
-export async function writeFaultSweep(opts: SweepFaultsOptions): Promise<{ suite: string; faults: PlannedFault[] }> {
+/** A length in ms as a duration the scenario reads, in the largest whole unit. */
+function durationText(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The faults' length from a real run's incidents (see `windowFrom`). */
+async function windowOf(file: string, faultDuration: string | undefined): Promise<{ faultDuration: string; incidents: number }> {
+  if (faultDuration !== undefined) throw new UsageError('--fault-duration and --window-from both set how long the faults last: give one');
+  const { medianMs, incidents } = incidentWindow((await readResultsFile(file)).items);
+  if (medianMs === null) throw new UsageError(`${file}: no incidents to take a window from`);
+  return { faultDuration: durationText(Math.max(1, Math.round(medianMs))), incidents };
+}
+
+/**
+ * Writes the suite folder (see the module comment); returns the suite file, the plan, and the
+ * faults' length with how many real incidents it was taken from (with `windowFrom`).
+ */
+export async function writeFaultSweep(opts: SweepFaultsOptions): Promise<{ suite: string; faults: PlannedFault[]; window?: { faultDuration: string; incidents: number } }> {
+  const window = opts.windowFrom ? await windowOf(opts.windowFrom, opts.faultDuration) : undefined;
   const loaded = loadScenario(opts.scenario);
   const base = loaded.scenario as ScenarioFile;
-  const faults = planFaultSweep(base, opts);
+  const faults = planFaultSweep(base, window ? { ...opts, faultDuration: window.faultDuration } : opts);
   if (!faults.length) throw new UsageError(`${opts.scenario}: none of the fault types asked for has a target in this scenario`);
   const duration = opts.duration ?? '2h';
   const suite = {
@@ -155,7 +180,7 @@ export async function writeFaultSweep(opts: SweepFaultsOptions): Promise<{ suite
       // Every written fault scenario must load: a target the engine rejects is an error here, not mid-run.
       for (const f of faults) loadScenario(path.join(stage, 'faults', `${f.name}.yaml`));
     },
-    { command: 'sweep-faults', force: opts.force ?? false, inputs: [opts.scenario] },
+    { command: 'sweep-faults', force: opts.force ?? false, inputs: [opts.scenario, opts.windowFrom] },
   );
-  return { suite: path.join(opts.out, 'suite.yaml'), faults };
+  return { suite: path.join(opts.out, 'suite.yaml'), faults, ...(window ? { window } : {}) };
 }

@@ -125,7 +125,7 @@ export function windowSentence(w: WindowComparison): string {
   return (
     `The simulated incidents are judged over ${minutes(w.sim.medianMs)} windows, the real ones over ${minutes(w.real.medianMs)} (medians): ` +
     `a method sees more of the fault and more of the noise in a longer window, so the two sides rank the methods on different problems. ` +
-    `Sweep the simulated faults with --fault-duration ${Math.round(w.real.medianMs / 60_000) || 1}m.`
+    `Sweep the simulated faults with --fault-duration ${Math.round(w.real.medianMs / 60_000) || 1}m, or --window-from the real run.`
   );
 }
 

@@ -5,6 +5,8 @@
  * or as count histograms.
  */
 import type { EffectMeasure } from '../data/fault-effect.js';
+import { quantileSorted } from '../common/quantile.js';
+import type { ItemResult } from './item-result.js';
 
 /** Kendall's tau-b of paired values; NaN when fewer than two pairs or one side is constant. */
 export function kendallTauB(x: ArrayLike<number>, y: ArrayLike<number>): number {
@@ -119,6 +121,12 @@ export interface WindowComparison {
   real: { medianMs: number | null; incidents: number };
   /** Simulated median over real median; outside WINDOW_TOLERANCE either way the sides judge different problems. */
   factor: number | null;
+}
+
+/** The median window (end minus start, ms) of the items' faults, null without any, and how many there are. */
+export function incidentWindow(items: readonly ItemResult[]): { medianMs: number | null; incidents: number } {
+  const lengths = Float64Array.from(items.flatMap((i) => i.faults.map((f) => f.end - f.start))).sort();
+  return { medianMs: lengths.length ? quantileSorted(lengths, 0.5) : null, incidents: lengths.length };
 }
 
 /** Incident windows within this factor of each other are taken as the same protocol. */

@@ -19,6 +19,7 @@ interface SweepFaultsArgs {
   duration?: string;
   'fault-start'?: string;
   'fault-duration'?: string;
+  'window-from'?: string;
 }
 
 export const sweepFaultsCommand: CommandModule<object, SweepFaultsArgs> = {
@@ -44,7 +45,11 @@ export const sweepFaultsCommand: CommandModule<object, SweepFaultsArgs> = {
     });
     b = withOption(b, 'sweep-faults', 'duration', { type: 'string', describe: "each item's length (default 2h)" });
     b = withOption(b, 'sweep-faults', 'fault-start', { type: 'string', describe: 'when the fault starts (default 1h30m)' });
-    return withOption(b, 'sweep-faults', 'fault-duration', { type: 'string', describe: 'how long it lasts (default 20m)' })
+    b = withOption(b, 'sweep-faults', 'fault-duration', { type: 'string', describe: 'how long it lasts (default 20m)' });
+    return withOption(b, 'sweep-faults', 'window-from', {
+      type: 'string',
+      describe: "a real run or replay (folder or results.json): the faults last its incidents' median window, the one the methods judge them over (in place of --fault-duration)",
+    })
       .example('faultline sweep-faults --scenario my-system.yaml --types code-exception,cpu-saturation --severities 0.3,0.8 --out my-faults && faultline run --suite my-faults/suite.yaml --out runs/my-faults', '') as never;
   },
   handler: async (argv) => {
@@ -78,10 +83,12 @@ export const sweepFaultsCommand: CommandModule<object, SweepFaultsArgs> = {
         duration: argv.duration,
         faultStart: argv['fault-start'],
         faultDuration: argv['fault-duration'],
+        windowFrom: argv['window-from'],
       }),
     });
     const byType = new Map<string, number>();
     for (const f of res.faults) byType.set(f.fault.type, (byType.get(f.fault.type) ?? 0) + 1);
-    process.stdout.write(`${res.suite}: ${res.faults.length} fault scenarios (${[...byType].map(([t, n]) => `${t} ${n}`).join(', ')})\nrun it: faultline run --suite ${res.suite} --out <run dir>\n`);
+    const window = res.window ? `; each fault lasts ${res.window.faultDuration}, the median window of ${res.window.incidents} incidents in ${argv['window-from']}` : '';
+    process.stdout.write(`${res.suite}: ${res.faults.length} fault scenarios (${[...byType].map(([t, n]) => `${t} ${n}`).join(', ')})${window}\nrun it: faultline run --suite ${res.suite} --out <run dir>\n`);
   },
 };

@@ -24,8 +24,10 @@ import { loadSuite } from '../../pipeline/suite.js';
 import { planSweep } from '../../pipeline/sweep.js';
 import { renderFidelity } from '../../reports/fidelity-html.js';
 import { errorRateMet, renderFitReport } from '../../reports/fit-html.js';
+import { writeResultsFile, type RunConfig } from '../../reports/results-file.js';
 import { kendallTauB, ksFromCounts, ksFromSketches, MIXED } from '../../scores/agreement.js';
 import type { ItemResult } from '../../scores/item-result.js';
+import { DEFAULT_MTTR_MODEL } from '../../scores/mttr.js';
 import { FAULT_TYPES } from '../../sim/formats.js';
 import { generate } from '../../sim/generate.js';
 import { buildSpans } from '../../trees/index.js';
@@ -352,6 +354,25 @@ describe('sweep-faults', () => {
     const one = loadScenario(path.join(out, 'faults', 'cpu-saturation--stock--s05.yaml')).scenario;
     expect(one.faults).toEqual([expect.objectContaining({ type: 'cpu-saturation', target: { service: 'stock' }, severity: 0.5 })]);
     expect(one.transactions).toHaveLength(2);
+  });
+
+  it("lasts the real incidents' median window with --window-from, and refuses it beside --fault-duration", async () => {
+    const file = path.join(tmp, 'shop.yaml');
+    const realRun = path.join(tmp, 'real-run');
+    const incident = (id: string, minutes: number) => ({ id, type: 'exception', start: 0, end: minutes * 60_000, rootCause: ['orders'], tags: [], moved: [] });
+    const realItem: ItemResult = { key: 'real', scenario: 'replay', start: 0, end: 3_600_000, faults: [incident('a', 3), incident('b', 3), incident('c', 10)], detectors: [], rca: [], kpiCurves: [], latency: { normal: [], fault: [] }, timings: {} };
+    const config: RunConfig = { suite: null, title: 'real', scenarios: [], seeds: [], duration: null, trafficScale: null, detectors: [], rca: [], mttr: DEFAULT_MTTR_MODEL, minAc1: null, sweep: ['real'] };
+    fs.mkdirSync(realRun);
+    writeResultsFile(realRun, { schema: 'faultline/results', version: 1, config, shard: null, items: [realItem] });
+    const res = await writeFaultSweep({ scenario: file, out: path.join(tmp, 'sweep-window'), types: ['cpu-saturation'], windowFrom: realRun });
+    expect(res.window).toEqual({ faultDuration: '3m', incidents: 3 });
+    expect(new Set(res.faults.map((f) => f.fault.duration))).toEqual(new Set(['3m']));
+    await expect(writeFaultSweep({ scenario: file, out: path.join(tmp, 'sweep-both'), windowFrom: realRun, faultDuration: '5m' })).rejects.toThrow(/--fault-duration and --window-from both set how long the faults last/);
+    const empty = path.join(tmp, 'empty-run');
+    fs.mkdirSync(empty);
+    writeResultsFile(empty, { schema: 'faultline/results', version: 1, config, shard: null, items: [{ ...realItem, faults: [] }] });
+    await expect(writeFaultSweep({ scenario: file, out: path.join(tmp, 'sweep-empty'), windowFrom: empty })).rejects.toThrow(/empty-run: no incidents to take a window from/);
+    expect(fs.existsSync(path.join(tmp, 'sweep-both'))).toBe(false);
   });
 });
 
