@@ -23,3 +23,10 @@ export function parseDuration(input: string | number): number {
   if (at === 0 || at !== text.length) throw new Error(`invalid duration '${input}': expected e.g. 90m, 6h, 1d or 1h30m`);
   return total;
 }
+
+/** Whole milliseconds as a duration parseDuration reads back exactly, in the largest unit that divides them (90000 -> `90s`). */
+export function formatDuration(ms: number): string {
+  const whole = Math.round(ms);
+  for (const unit of ['w', 'd', 'h', 'm', 's'] as const) if (whole > 0 && whole % UNIT_MS[unit]! === 0) return `${whole / UNIT_MS[unit]!}${unit}`;
+  return `${whole}ms`;
+}

@@ -13,9 +13,10 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
  * came from: the order statistics [x(l), x(u)] with l the largest rank and u the smallest such that
  * P(B < l) <= (1 - level) / 2 and P(B < u) >= 1 - (1 - level) / 2 for B ~ Binomial(n, q), so that
  * P(x(l) <= quantile < x(u)) >= level (Hahn and Meeker, Statistical Intervals, 1991, 5.2). An end
- * beyond the sample (too few points for that tail) is null: unbounded.
+ * beyond the sample (too few points for that tail) is null: unbounded. The sample holds no NaN.
  */
 export function quantileInterval(sorted: ArrayLike<number>, q: number, level = 0.95): { low: number | null; high: number | null } {
+  if (!(q >= 0 && q <= 1) || !(level > 0 && level < 1)) throw new RangeError(`quantileInterval: q ${q} must lie in [0, 1] and level ${level} in (0, 1)`);
   const n = sorted.length;
   if (n === 0) return { low: null, high: null };
   const tail = (1 - level) / 2;

@@ -12,6 +12,8 @@
  * - the telemetry itself: per-operation latency quantiles, fan-out, calls and errors per trace,
  *   and per-service volume and latency noise, each as a Kolmogorov-Smirnov distance between the
  *   real profile and each simulated item's (the median and range over the simulated items);
+ * - the incident windows: the median length of each side's incidents, since methods judged over
+ *   windows of different lengths face different problems;
  * - the faults' strength: per fault type both have, how much the incidents changed the latency,
  *   own time and edge gap of their root cause's calls (data/fault-effect.ts), as the median over
  *   each side's incidents. A simulation whose faults are much weaker or stronger than the real
@@ -337,7 +339,8 @@ export function effectComparisons(simItems: ItemResult[], realItems: ItemResult[
 export function windowComparison(simItems: ItemResult[], realItems: ItemResult[]): WindowComparison {
   const sim = incidentWindow(simItems);
   const real = incidentWindow(realItems);
-  return { sim, real, factor: sim.medianMs !== null && real.medianMs ? round4(sim.medianMs / real.medianMs) : null };
+  // Incidents without length (end not after start) have no window to compare.
+  return { sim, real, factor: sim.medianMs && sim.medianMs > 0 && real.medianMs && real.medianMs > 0 ? round4(sim.medianMs / real.medianMs) : null };
 }
 
 /** Services a telemetry profile has noise figures for (0 without a profile). */

@@ -2,8 +2,9 @@
  * fit-report.json: how well a fitted twin reproduces the telemetry it was fitted on. The twin is
  * generated (spans exported as a client and a server span per call, as instrumented services record
  * them) and read back through the same loader and call view as the real spans, then compared:
- * call-graph edges (Jaccard), per-operation p50 and p95 latency, the transaction mix, and the error
- * rate per service. The targets are those of docs/twin.md.
+ * call-graph edges (Jaccard), per-operation p50 and p95 latency (each real figure with its
+ * sampling interval, so that a miss the real data cannot tell from chance is told apart), the
+ * transaction mix, and the error rate per service. The targets are those of docs/twin.md.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -35,9 +36,9 @@ export interface OperationFit extends OperationFigures {
    */
   realP50Interval: SamplingInterval;
   realP95Interval: SamplingInterval;
-  /** Whether the twin's p50 and p95 lie inside those intervals. */
-  p50InSampling: boolean;
-  p95InSampling: boolean;
+  /** Whether the twin's p50 and p95 lie inside those intervals (null: no twin calls, or no bound at all). */
+  p50InSampling: boolean | null;
+  p95InSampling: boolean | null;
 }
 
 export interface FitReport {
@@ -133,8 +134,15 @@ function errorRates(x: Side): Map<string, number | null> {
 
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : x);
 const roundInterval = (i: SamplingInterval): SamplingInterval => ({ low: i.low === null ? null : r4(i.low), high: i.high === null ? null : r4(i.high) });
-/** Whether x lies in the interval, an unbounded (null) end taking everything on its side. */
-const inside = (x: number, i: SamplingInterval) => (i.low === null || x >= i.low) && (i.high === null || x <= i.high);
+/**
+ * Whether the twin's q-quantile lies in the real one's interval, an unbounded (null) end taking
+ * everything on its side; null where the twin has no calls or the real calls bound neither end.
+ */
+const inside = (twin: readonly number[], q: number, i: SamplingInterval): boolean | null => {
+  if (!twin.length || (i.low === null && i.high === null)) return null;
+  const x = quantileSorted(twin, q);
+  return (i.low === null || x >= i.low) && (i.high === null || x <= i.high);
+};
 
 /** Compares the real calls with the twin's (both as span tables). */
 export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEstimates): Omit<FitReport, 'schema' | 'version' | 'targets' | 'estimates' | 'twin' | 'metricNoise'> {
@@ -153,8 +161,8 @@ export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEsti
   for (const [op, real] of [...rl].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const tw = tl.get(op) ?? [];
     const scored = real.length >= MIN_SCORED_CALLS && tw.length >= MIN_SCORED_CALLS;
-    const i50 = roundInterval(quantileInterval(real, 0.5));
-    const i95 = roundInterval(quantileInterval(real, 0.95));
+    const i50 = quantileInterval(real, 0.5);
+    const i95 = quantileInterval(real, 0.95);
     const f: OperationFit = {
       operation: op,
       realCalls: real.length,
@@ -165,10 +173,10 @@ export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEsti
       twinP95: tw.length ? r4(quantileSorted(tw, 0.95)) : NaN,
       p50Error: NaN,
       p95Error: NaN,
-      realP50Interval: i50,
-      realP95Interval: i95,
-      p50InSampling: tw.length > 0 && inside(quantileSorted(tw, 0.5), i50),
-      p95InSampling: tw.length > 0 && inside(quantileSorted(tw, 0.95), i95),
+      realP50Interval: roundInterval(i50),
+      realP95Interval: roundInterval(i95),
+      p50InSampling: inside(tw, 0.5, i50),
+      p95InSampling: inside(tw, 0.95, i95),
       scored,
     };
     if (tw.length) {
@@ -179,7 +187,7 @@ export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEsti
   }
   const scoredOps = operations.filter((o) => o.scored);
   const within = (key: 'p50Error' | 'p95Error') => (scoredOps.length ? scoredOps.filter((o) => o[key] <= FIT_TARGETS.latencyWithin).length / scoredOps.length : NaN);
-  const inSampling = (key: 'p50InSampling' | 'p95InSampling') => (scoredOps.length ? scoredOps.filter((o) => o[key]).length / scoredOps.length : NaN);
+  const inSampling = (key: 'p50InSampling' | 'p95InSampling') => (scoredOps.length ? scoredOps.filter((o) => o[key] === true).length / scoredOps.length : NaN);
 
   const rm_ = mix(r);
   const tm = mix(t);

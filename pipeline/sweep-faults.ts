@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { FAULT_TARGET_KIND_NAMES, FAULT_TARGET_KINDS, FAULT_TYPES, type FaultTargetKind, type FaultType } from '../sim/formats.js';
 import { loadScenario } from '../sim/scenario.js';
 import { EXCEPTION_HANDLERS, type CallTemplate, type FaultSpec, type ScenarioFile, type TargetSpec } from '../sim/scenario-schema.js';
-import { parseDuration } from '../common/duration.js';
+import { formatDuration, parseDuration } from '../common/duration.js';
 import { UsageError } from '../common/errors.js';
 import { publishDir } from '../common/output-dir.js';
 import { readResultsFile } from '../reports/results-file.js';
@@ -136,17 +136,14 @@ export function planFaultSweep(s: ScenarioFile, opts: Omit<SweepFaultsOptions, '
   return out;
 }
 
-/** A length in ms as a duration the scenario reads, in the largest whole unit. */
-function durationText(ms: number): string {
-  return ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-
 /** The faults' length from a real run's incidents (see `windowFrom`). */
 async function windowOf(file: string, faultDuration: string | undefined): Promise<{ faultDuration: string; incidents: number }> {
   if (faultDuration !== undefined) throw new UsageError('--fault-duration and --window-from both set how long the faults last: give one');
+  if (!file.trim()) throw new UsageError('--window-from: give a run or replay folder, or its results.json');
   const { medianMs, incidents } = incidentWindow((await readResultsFile(file)).items);
   if (medianMs === null) throw new UsageError(`${file}: no incidents to take a window from`);
-  return { faultDuration: durationText(Math.max(1, Math.round(medianMs))), incidents };
+  if (!(Math.round(medianMs) > 0)) throw new UsageError(`${file}: its incidents' median window is ${medianMs} ms (an end not after its start): no length to give the faults`);
+  return { faultDuration: formatDuration(medianMs), incidents };
 }
 
 /**
@@ -154,7 +151,7 @@ async function windowOf(file: string, faultDuration: string | undefined): Promis
  * faults' length with how many real incidents it was taken from (with `windowFrom`).
  */
 export async function writeFaultSweep(opts: SweepFaultsOptions): Promise<{ suite: string; faults: PlannedFault[]; window?: { faultDuration: string; incidents: number } }> {
-  const window = opts.windowFrom ? await windowOf(opts.windowFrom, opts.faultDuration) : undefined;
+  const window = opts.windowFrom !== undefined ? await windowOf(opts.windowFrom, opts.faultDuration) : undefined;
   const loaded = loadScenario(opts.scenario);
   const base = loaded.scenario as ScenarioFile;
   const faults = planFaultSweep(base, window ? { ...opts, faultDuration: window.faultDuration } : opts);

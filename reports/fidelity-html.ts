@@ -5,6 +5,7 @@
  * telemetry distances, and how strong each fault type is on both sides. Every string from the runs
  * goes through escapeHtml.
  */
+import { formatDuration } from '../common/duration.js';
 import { EFFECT_LABELS, type EffectMeasure } from '../data/fault-effect.js';
 import { MIXED, windowsDiffer, type Agreement, type Distance, type EffectComparison, type FidelityResult, type WindowComparison } from '../scores/agreement.js';
 import { escapeHtml as e } from './escape.js';
@@ -120,12 +121,12 @@ const minutes = (ms: number) => `${Number((ms / 60_000).toFixed(1))} min`;
 
 /** What the page says of the two sides' incident windows: a warning where they differ, a plain line otherwise. */
 export function windowSentence(w: WindowComparison): string {
-  if (w.sim.medianMs === null || w.real.medianMs === null) return '';
+  if (w.factor === null || w.sim.medianMs === null || w.real.medianMs === null) return '';
   if (!windowsDiffer(w)) return `Both sides judge their incidents over windows of about ${minutes(w.real.medianMs)} (median).`;
   return (
     `The simulated incidents are judged over ${minutes(w.sim.medianMs)} windows, the real ones over ${minutes(w.real.medianMs)} (medians): ` +
     `a method sees more of the fault and more of the noise in a longer window, so the two sides rank the methods on different problems. ` +
-    `Sweep the simulated faults with --fault-duration ${Math.round(w.real.medianMs / 60_000) || 1}m, or --window-from the real run.`
+    `Sweep the simulated faults with --fault-duration ${formatDuration(w.real.medianMs)}, or --window-from the real run.`
   );
 }
 
@@ -150,7 +151,7 @@ export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
 body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
 .plots{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:12px;text-align:center}.lead{background:#f4f6f8;padding:.8em 1em;border-left:4px solid #3465a4}${FIT_STYLE}
 </style></head><body><h1>Is the simulation a stand-in for the real system?</h1>
-<p>Simulated: <code>${e(r.sim)}</code><br>Real: <code>${e(r.real)}</code><br>Real fault types read as: ${Object.entries(r.typeMap).map(([a, b]) => `${e(a)} → ${e(b)}`).join(', ')}${windowsDiffer(r.windows) ? '' : `<br>${e(windowSentence(r.windows))}`}</p>
+<p>Simulated: <code>${e(r.sim)}</code><br>Real: <code>${e(r.real)}</code><br>Real fault types read as: ${Object.entries(r.typeMap).map(([a, b]) => `${e(a)} → ${e(b)}`).join(', ')}${!windowsDiffer(r.windows) && windowSentence(r.windows) ? `<br>${e(windowSentence(r.windows))}` : ''}</p>
 <div class="lead">${summary.map((s) => `<p>${e(s)}</p>`).join('')}</div>
 ${agreementSection('RCA methods: AC@1 and Avg@5', r.rca)}${agreementSection('Detectors: PA-F1 and AUC-PR', r.detectors)}${telemetrySection(r.telemetry)}${effectSection(r.effects)}${fit ? fitReportSection(fit) : ''}
 <p>Kendall tau-b; intervals: percentile bootstrap, simulated and real incidents resampled independently (1000 resamples, seeded).</p></body></html>\n`;

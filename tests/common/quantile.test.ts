@@ -4,9 +4,9 @@ import { quantileInterval } from '../../common/quantile.js';
 const ranks = (n: number) => Float64Array.from({ length: n }, (_, i) => i + 1);
 
 describe('quantileInterval', () => {
-  it("gives the order statistics of the published tables for the median", () => {
-    // Conover, Practical Nonparametric Statistics (3rd ed.), Table A3: the 95% interval of the
-    // median is [x(2), x(9)] for n = 10 and [x(6), x(15)] for n = 20.
+  it('gives the equal-tailed binomial order statistics for the median', () => {
+    // Binomial(n, 0.5): for n = 10, cdf(1) = 0.0107 and cdf(8) = 0.989, so [x(2), x(9)]; for n = 20,
+    // cdf(5) = 0.0207 and cdf(14) = 0.979, so [x(6), x(15)] (scipy.stats.binom.cdf).
     expect(quantileInterval(ranks(10), 0.5)).toEqual({ low: 2, high: 9 });
     expect(quantileInterval(ranks(20), 0.5)).toEqual({ low: 6, high: 15 });
   });
@@ -19,6 +19,8 @@ describe('quantileInterval', () => {
     expect(quantileInterval(ranks(1000), 0.5)).toEqual({ low: 469, high: 532 });
     expect(quantileInterval(ranks(5), 0.5)).toEqual({ low: null, high: null });
     expect(quantileInterval(new Float64Array(0), 0.5)).toEqual({ low: null, high: null });
+    expect(() => quantileInterval(ranks(10), 1.5)).toThrow(/q 1.5 must lie in \[0, 1\]/);
+    expect(() => quantileInterval(ranks(10), 0.5, 1)).toThrow(/level 1 in \(0, 1\)/);
   });
 
   it('stays exact for millions of points', () => {
