@@ -134,6 +134,7 @@ export function windowSentence(w: WindowComparison): string {
 export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
   const headline = r.rca.find((a) => a.figure === 'ac1' && a.type === 'all');
   const mixed = r.rca.find((a) => a.figure === 'ac1' && a.type === MIXED);
+  const avg5 = r.rca.find((a) => a.figure === 'avg5' && a.type === 'all');
   const perType = r.rca.filter((a) => a.type !== 'all' && a.type !== MIXED && a.figure === 'ac1');
   const good = perType.filter((a) => a.tau >= GOOD_TAU).map((a) => a.type);
   const bad = perType.filter((a) => !(a.tau >= GOOD_TAU)).map((a) => a.type);
@@ -142,6 +143,8 @@ export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
     windowsDiffer(r.windows) ? windowSentence(r.windows) : '',
     headline ? `RCA AC@1 ranking, all shared fault types: Kendall tau ${fmt(headline.tau, 2)}${headline.interval ? ` (95% ${fmt(headline.interval.low, 2)} to ${fmt(headline.interval.high, 2)})` : ''} over ${headline.methods.length} methods: ${verdict(headline)}.` : 'No RCA method ran on both sides.',
     mixed ? `With the simulated incidents weighted to the real fault types' mix: Kendall tau ${fmt(mixed.tau, 2)}${mixed.interval ? ` (95% ${fmt(mixed.interval.low, 2)} to ${fmt(mixed.interval.high, 2)})` : ''}: ${verdict(mixed)}.` : '',
+    // Ranks 2 to 5 decide what an operator reads next: a ranking that agrees at rank 1 only is said so.
+    avg5 ? `RCA Avg@5 ranking, all shared fault types: Kendall tau ${fmt(avg5.tau, 2)}${avg5.interval ? ` (95% ${fmt(avg5.interval.low, 2)} to ${fmt(avg5.interval.high, 2)})` : ''}: ${verdict(avg5)}.` : '',
     good.length ? `A good stand-in for: ${good.join(', ')}.` : '',
     bad.length ? `Not a stand-in for: ${bad.join(', ')}.` : '',
     differs.length ? `The telemetry differs in: ${differs.join('; ')}.` : r.telemetry.length ? 'The telemetry is close on every distance measured.' : '',

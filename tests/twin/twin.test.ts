@@ -425,6 +425,11 @@ describe('fidelity', () => {
     expect(agree.rca.map((a) => a.type)).toContain('code-exception');
     const against = compareRuns(sim, reversed, { sim: 's', real: 'r', resamples: 200 }).rca.find((a) => a.figure === 'ac1' && a.type === 'all')!;
     expect(against.tau).toBe(-1);
+    // The page leads with both figures' agreement, AC@1 and Avg@5.
+    const page = renderFidelity(agree);
+    expect(page).toMatch(/RCA AC@1 ranking, all shared fault types: Kendall tau 1\.00/);
+    const avg5 = agree.rca.find((a) => a.figure === 'avg5' && a.type === 'all')!;
+    expect(page).toContain(`RCA Avg@5 ranking, all shared fault types: Kendall tau ${avg5.tau.toFixed(2)}`);
   });
 
   it("reads Nezha's and RCAEval's fault type names as the simulator's, and leaves those it has no type for", () => {
