@@ -11,7 +11,8 @@
  * Rows are lined up with the series by time (sorted and repeated times moved as the series reader
  * does), and must cover every point of every series. Under `onBadRow: 'skip'` a malformed row of
  * any file is skipped, and a detector's rows may then miss or exceed the series' points at as many
- * times as rows were skipped: a point without a row has no score, a row at no point is left out.
+ * times as rows were skipped in the series files and in the score files holding its rows: a point
+ * without a row has no score, a row at no point is left out.
  */
 import { readdir, stat } from 'node:fs/promises';
 import { z } from 'zod';
@@ -111,12 +112,14 @@ async function scoreFiles(dir: string): Promise<string[]> {
 
 const stripCsv = (name: string) => name.replace(/\.csv(\.gz)?$/, '');
 
-/** Read one score CSV; `fixed` gives the series and detector when the file itself does. */
-async function readScoreFile(file: string, columns: Record<string, string>, into: ScoreSet, fixed: { series?: string; detector?: string }, badRows: BadRows): Promise<void> {
+/** Read one score CSV; `fixed` gives the series and detector when the file itself does. Returns the rows it skipped. */
+async function readScoreFile(file: string, columns: Record<string, string>, into: ScoreSet, fixed: { series?: string; detector?: string }, badRows: BadRows): Promise<number> {
   let index: Partial<Record<Column, number>> | undefined;
   let width = 0;
   let rowCount = 0;
   const skippedBefore = badRows.skipped;
+  const fileDetector = stripCsv(basename(file));
+  const get = (fields: string[], c: Column) => (index![c] === undefined ? undefined : (fields[index![c]!] ?? '').trim());
   for await (const batch of readCsvRecordBatches(file, badRows)) {
     for (const { fields, lineNo } of batch) {
       if (!index) {
@@ -142,7 +145,7 @@ async function readScoreFile(file: string, columns: Record<string, string>, into
         badRows.report(file, `line ${lineNo}`, `${fields.length} fields, header has ${width}`);
         continue;
       }
-      const field = (c: Column) => (index![c] === undefined ? undefined : (fields[index![c]!] ?? '').trim());
+      const field = (c: Column) => get(fields, c);
       const t = parseTimestamp(field('timestamp')!);
       if (!Number.isFinite(t)) {
         badRows.report(file, `line ${lineNo}`, `timestamp "${preview(field('timestamp')!)}" is neither unix seconds nor ISO 8601`);
@@ -161,7 +164,7 @@ async function readScoreFile(file: string, columns: Record<string, string>, into
       }
       rowCount++;
       const seriesId = fixed.series ?? field('series')!;
-      const detector = fixed.detector ?? field('detector') ?? stripCsv(basename(file));
+      const detector = fixed.detector ?? field('detector') ?? fileDetector;
       let bySeries = into.get(detector);
       if (!bySeries) into.set(detector, (bySeries = new Map()));
       let rows = bySeries.get(seriesId);
@@ -174,15 +177,25 @@ async function readScoreFile(file: string, columns: Record<string, string>, into
   if (!index) throw new ImportError(file, '', 'empty file (expected a header line)');
   const skipped = badRows.skipped - skippedBefore;
   if (!rowCount) throw new ImportError(file, '', skipped ? `no score rows once ${skipped} malformed rows were skipped` : 'no score rows (only a header)');
+  return skipped;
+}
+
+/** The score rows read, by detector and series, and the rows each file skipped. */
+interface Scores {
+  layout: string;
+  set: ScoreSet;
+  skippedIn: Map<string, number>;
 }
 
 /** Read scores from a file or folder; returns the layout found. */
-async function readScores(path: string, columns: Record<string, string>, badRows: BadRows): Promise<{ layout: string; set: ScoreSet }> {
+async function readScores(path: string, columns: Record<string, string>, badRows: BadRows): Promise<Scores> {
   if (!(await exists(path))) throw new Error(`${path}: scores not found`);
   const set: ScoreSet = new Map();
+  const skippedIn = new Map<string, number>();
+  const read = async (f: string, fixed: { series?: string; detector?: string }) => skippedIn.set(f, await readScoreFile(f, columns, set, fixed, badRows));
   if (!(await stat(path)).isDirectory()) {
-    await readScoreFile(path, columns, set, {}, badRows);
-    return { layout: 'rows with a series column', set };
+    await read(path, {});
+    return { layout: 'rows with a series column', set, skippedIn };
   }
   const files = await scoreFiles(path);
   if (files.length === 0) throw new Error(`${path}: no .csv or .csv.gz score files`);
@@ -196,11 +209,11 @@ async function readScores(path: string, columns: Record<string, string>, badRows
   };
   const nab = files.map(nabOf);
   if (nab.some((x) => x !== undefined)) {
-    for (const [k, f] of files.entries()) if (nab[k]) await readScoreFile(f, columns, set, nab[k]!, badRows);
-    return { layout: 'NAB results (<detector>/<group>/<detector>_<name>.csv)', set };
+    for (const [k, f] of files.entries()) if (nab[k]) await read(f, nab[k]!);
+    return { layout: 'NAB results (<detector>/<group>/<detector>_<name>.csv)', set, skippedIn };
   }
-  for (const f of files) await readScoreFile(f, columns, set, { series: stripCsv(rel(f).join('/')), detector: basename(path) }, badRows);
-  return { layout: 'one CSV per series', set };
+  for (const f of files) await read(f, { series: stripCsv(rel(f).join('/')), detector: basename(path) });
+  return { layout: 'one CSV per series', set, skippedIn };
 }
 
 /** Score rows lined up with a series' points. */
@@ -255,13 +268,14 @@ function lineUp(s: Series, rows: Rows, detector: string): LinedUp {
 
 /**
  * Each detector's detections on the series. Rows that do not line up with the points are an error,
- * unless rows were skipped (`skipped`, in the series and the score files read for them): then as
- * many points and rows as were skipped may go unmatched, and a note says how many did.
+ * unless rows were skipped where they could have been the detector's (`seriesSkipped` in the
+ * series files, and those of the score files that hold its rows): then as many points and rows as
+ * were skipped there may go unmatched, and a note says how many did.
  */
-function detectionsFor(series: Series[], set: ScoreSet, where: string, skipped: number, notes: string[]): Map<string, { detections: Detection[]; hasAlarms: boolean }> {
+function detectionsFor(series: Series[], scores: Scores, where: string, seriesSkipped: number, notes: string[]): Map<string, { detections: Detection[]; hasAlarms: boolean }> {
   const out = new Map<string, { detections: Detection[]; hasAlarms: boolean }>();
   const ids = new Set(series.map((s) => s.id));
-  for (const [detector, bySeries] of [...set.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [detector, bySeries] of [...scores.set.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     for (const [id, rows] of bySeries) if (!ids.has(id)) throw new ImportError(rows.file, '', `detector ${detector}: series "${id}" is not in ${where}`);
     let missing = 0;
     let extra = 0;
@@ -275,6 +289,8 @@ function detectionsFor(series: Series[], set: ScoreSet, where: string, skipped: 
       problem ??= lined.problem;
       return lined.detection;
     });
+    let skipped = seriesSkipped;
+    for (const file of new Set([...bySeries.values()].map((r) => r.file))) skipped += scores.skippedIn.get(file) ?? 0;
     if (problem && missing + extra > skipped) throw problem;
     if (problem) {
       const parts = [...(missing ? [`${missing} points of ${where} without a score row have no score`] : []), ...(extra ? [`${extra} score rows at no point of ${where} are left out`] : [])];
@@ -327,17 +343,19 @@ export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: st
   const badRows = new BadRows(opts.onBadRow ?? 'reject');
   const set = await readSeriesDir(opts.series, badRows);
   if (set.series.every((s) => s.timestamps.length === 0)) throw noRowsToScore(opts.series, set.series, badRows.skipped);
+  const seriesSkipped = badRows.skipped;
   const scores = await readScores(opts.scores, columns, badRows);
   const notes = [...set.notes];
-  const byDetector = detectionsFor(set.series, scores.set, opts.series, badRows.skipped, notes);
+  const byDetector = detectionsFor(set.series, scores, opts.series, seriesSkipped, notes);
   const nabThresholds = opts.nabThresholds ? readNabThresholds(opts.nabThresholds) : undefined;
   let train: { series: Series[]; byDetector: Map<string, { detections: Detection[] }> } | undefined;
   if (wantsTrain) {
     const skippedBefore = badRows.skipped;
     const trainSet = await readSeriesDir(opts.trainSeries!, badRows);
     notes.push(...trainSet.notes);
+    const trainSeriesSkipped = badRows.skipped - skippedBefore;
     const trainScores = await readScores(opts.trainScores!, columns, badRows);
-    train = { series: trainSet.series, byDetector: detectionsFor(trainSet.series, trainScores.set, opts.trainSeries!, badRows.skipped - skippedBefore, notes) };
+    train = { series: trainSet.series, byDetector: detectionsFor(trainSet.series, trainScores, opts.trainSeries!, trainSeriesSkipped, notes) };
   }
   // The count only: the reasons quote the input, and go to stderr alone.
   if (badRows.skipped) notes.push(`${badRows.skipped} malformed rows skipped (--on-bad-row skip)`);

@@ -167,6 +167,22 @@ describe('score and --on-bad-row', () => {
     const empty = seriesFolder('all-bad', [`${time(0)},abc`]);
     expect(score(empty, f, 'all-bad-out', '--on-bad-row', 'skip').stderr).toBe(`faultline: ${empty}: no points to score: the series (s) hold no rows once 1 malformed rows were skipped\n`);
   });
+
+  it("allows a detector only the rows skipped where its own rows could have been", () => {
+    // NAB's layout, two detectors: alpha's file has a malformed row, beta's simply lacks one.
+    const series = path.join(tmp, 'nested');
+    mkdirSync(path.join(series, 'g'), { recursive: true });
+    writeFileSync(path.join(series, 'g', 's.csv'), ['timestamp,value', ...seriesRows(), ''].join('\n'));
+    const rows = seriesRows().map((r) => `${r.split(',')[0]},0.5`);
+    const scores = path.join(tmp, 'two-detectors');
+    for (const [det, body] of [['alpha', rows.map((r, i) => (i === 20 ? r.replace(',0.5', ',zz') : r))], ['beta', rows.filter((_, i) => i !== 50)]] as const) {
+      mkdirSync(path.join(scores, det, 'g'), { recursive: true });
+      writeFileSync(path.join(scores, det, 'g', `${det}_s.csv`), ['timestamp,anomaly_score', ...body, ''].join('\n'));
+    }
+    const r = score(series, scores, 'two-detectors-out', '--on-bad-row', 'skip');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`detector beta: 299 score rows for series g/s, which has 300 points`);
+  });
 });
 
 describe('flag errors name the flag', () => {
