@@ -134,13 +134,9 @@ function errorRates(x: Side): Map<string, number | null> {
 
 const r4 = (x: number) => (Number.isFinite(x) ? Number(x.toPrecision(4)) : x);
 const roundInterval = (i: SamplingInterval): SamplingInterval => ({ low: i.low === null ? null : r4(i.low), high: i.high === null ? null : r4(i.high) });
-/**
- * Whether the twin's q-quantile lies in the real one's interval, an unbounded (null) end taking
- * everything on its side; null where the twin has no calls or the real calls bound neither end.
- */
-const inside = (twin: readonly number[], q: number, i: SamplingInterval): boolean | null => {
-  if (!twin.length || (i.low === null && i.high === null)) return null;
-  const x = quantileSorted(twin, q);
+/** Whether x lies in the interval, an unbounded (null) end taking everything on its side; null where nothing bounds it or there is no x. */
+const inside = (x: number, i: SamplingInterval): boolean | null => {
+  if (Number.isNaN(x) || (i.low === null && i.high === null)) return null;
   return (i.low === null || x >= i.low) && (i.high === null || x <= i.high);
 };
 
@@ -163,31 +159,30 @@ export function compareTwin(real: SpanTable, twin: SpanTable, estimates: FitEsti
     const scored = real.length >= MIN_SCORED_CALLS && tw.length >= MIN_SCORED_CALLS;
     const i50 = quantileInterval(real, 0.5);
     const i95 = quantileInterval(real, 0.95);
+    const [real50, real95] = [quantileSorted(real, 0.5), quantileSorted(real, 0.95)];
+    const [twin50, twin95] = tw.length ? [quantileSorted(tw, 0.5), quantileSorted(tw, 0.95)] : [NaN, NaN];
     const f: OperationFit = {
       operation: op,
       realCalls: real.length,
       twinCalls: tw.length,
-      realP50: r4(quantileSorted(real, 0.5)),
-      twinP50: tw.length ? r4(quantileSorted(tw, 0.5)) : NaN,
-      realP95: r4(quantileSorted(real, 0.95)),
-      twinP95: tw.length ? r4(quantileSorted(tw, 0.95)) : NaN,
-      p50Error: NaN,
-      p95Error: NaN,
+      realP50: r4(real50),
+      twinP50: r4(twin50),
+      realP95: r4(real95),
+      twinP95: r4(twin95),
+      p50Error: r4(Math.abs(twin50 - real50) / real50),
+      p95Error: r4(Math.abs(twin95 - real95) / real95),
       realP50Interval: roundInterval(i50),
       realP95Interval: roundInterval(i95),
-      p50InSampling: inside(tw, 0.5, i50),
-      p95InSampling: inside(tw, 0.95, i95),
+      p50InSampling: inside(twin50, i50),
+      p95InSampling: inside(twin95, i95),
       scored,
     };
-    if (tw.length) {
-      f.p50Error = r4(Math.abs(quantileSorted(tw, 0.5) - quantileSorted(real, 0.5)) / quantileSorted(real, 0.5));
-      f.p95Error = r4(Math.abs(quantileSorted(tw, 0.95) - quantileSorted(real, 0.95)) / quantileSorted(real, 0.95));
-    }
     operations.push(f);
   }
   const scoredOps = operations.filter((o) => o.scored);
-  const within = (key: 'p50Error' | 'p95Error') => (scoredOps.length ? scoredOps.filter((o) => o[key] <= FIT_TARGETS.latencyWithin).length / scoredOps.length : NaN);
-  const inSampling = (key: 'p50InSampling' | 'p95InSampling') => (scoredOps.length ? scoredOps.filter((o) => o[key] === true).length / scoredOps.length : NaN);
+  const share = (holds: (o: OperationFit) => boolean) => (scoredOps.length ? scoredOps.filter(holds).length / scoredOps.length : NaN);
+  const within = (key: 'p50Error' | 'p95Error') => share((o) => o[key] <= FIT_TARGETS.latencyWithin);
+  const inSampling = (key: 'p50InSampling' | 'p95InSampling') => share((o) => o[key] === true);
 
   const rm_ = mix(r);
   const tm = mix(t);

@@ -286,19 +286,24 @@ interface EdgeTail {
 }
 
 /**
- * Per edge (caller service -> callee service), the slow mode of its gaps, where they have one: at
+ * Per edge (caller service -> callee service), the slow mode of its gaps, where they have one, and
+ * per call its gap when that lies in its edge's body (NaN: none, or one in the slow mode): at
  * least TAIL_MIN_MEMBERS gaps, at most half, set apart from the rest by a range a factor of
  * TAIL_SEPARATION wide that holds no gap (the widest such range decides). A lognormal body has no
  * such hole among its top values; a lost segment sent again after a retransmission timeout makes
  * one. The twin adds the mode's excess over the body's median to a share of replies.
  */
-function edgeTails(v: CallView): Map<number, EdgeTail> {
+function edgeTails(v: CallView): { tails: Map<number, EdgeTail>; bodyGaps: Float64Array } {
   const byEdge = new Map<number, number[]>();
+  const bodyGaps = new Float64Array(v.length);
+  const edgeOf = new Float64Array(v.length).fill(NaN);
   for (let c = 0; c < v.length; c++) {
+    const g = gapOf(v, c);
+    bodyGaps[c] = g;
     const p = v.parent[c]!;
-    const g = p >= 0 ? gapOf(v, c) : NaN;
-    if (Number.isNaN(g)) continue;
+    if (p < 0 || Number.isNaN(g)) continue;
     const key = edgeKey(v, v.service[p]!, v.service[c]!);
+    edgeOf[c] = key;
     const list = byEdge.get(key);
     if (list) list.push(g);
     else byEdge.set(key, [g]);
@@ -315,7 +320,7 @@ function edgeTails(v: CallView): Map<number, EdgeTail> {
       if (ratio >= widest) [cut, widest] = [i, ratio];
     }
     if (cut < 0) continue;
-    const bodyMedian = quantileSorted(Float64Array.from(gaps.slice(0, cut + 1)), 0.5);
+    const bodyMedian = quantileSorted(gaps.slice(0, cut + 1), 0.5);
     const held = Float64Array.from(gaps.slice(cut + 1), (g) => Math.log(Math.max(1e-3, g - bodyMedian)));
     const spread = (quantileSorted(held, 0.75) - quantileSorted(held, 0.25)) / 1.349;
     out.set(key, {
@@ -323,7 +328,11 @@ function edgeTails(v: CallView): Map<number, EdgeTail> {
       tail: { share: sig3((n - cut - 1) / n), medianMs: sig3(Math.exp(quantileSorted(held, 0.5))), sigma: sig3(Math.min(3, spread)) },
     });
   }
-  return out;
+  for (let c = 0; c < v.length; c++) {
+    const tail = Number.isNaN(edgeOf[c]!) ? undefined : out.get(edgeOf[c]!);
+    if (tail && bodyGaps[c]! >= tail.threshold) bodyGaps[c] = NaN;
+  }
+  return { tails: out, bodyGaps };
 }
 
 /** The time a synchronous call spent between its client and server spans (ms), NaN where not measurable. */
@@ -459,11 +468,6 @@ function learnedLines(a: Acc, logs: LogTable): LearnedLogLine[] {
 /** The standard normal's 95th percentile. */
 const Z95 = 1.6448536269514722;
 
-/** Sets a node's median and 95th percentile of log own time from its calls. */
-function logQuantiles(a: Acc, logSelf: Float64Array, calls: readonly number[]): void {
-  [a.logP50, a.logP95] = logSelfQuantiles(logSelf, calls);
-}
-
 /** Median and 95th percentile of the calls' log own time. */
 function logSelfQuantiles(logSelf: Float64Array, calls: readonly number[]): [number, number] {
   const xs = Float64Array.from(calls, (c) => logSelf[c]!).sort();
@@ -551,14 +555,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   if (!kept.length) throw new FaultlineError(`no transaction type is seen in ${minTraces} or more traces (${roots} traces in all): too little data to fit a twin`);
 
   // The network's slow mode per edge (caller service -> callee service), from every gap on it.
-  const tails = edgeTails(v);
-  /** A call's gap when it belongs to its edge's body (NaN for none, or one in the edge's slow mode). */
-  const bodyGap = (c: number): number => {
-    const g = gapOf(v, c);
-    const p = v.parent[c]!;
-    const tail = p >= 0 ? tails.get(edgeKey(v, v.service[p]!, v.service[c]!)) : undefined;
-    return tail && g >= tail.threshold ? NaN : g;
-  };
+  const { tails, bodyGaps } = edgeTails(v);
 
   // Merge each type's call trees.
   const merge = (node: Acc, calls: number[], depth: number) => {
@@ -604,9 +601,9 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
         for (const c of list) flat.push(c);
       }
       child.calls += flat.length;
-      logQuantiles(child, logSelf, flat);
+      [child.logP50, child.logP95] = logSelfQuantiles(logSelf, flat);
       countLines(child, v, flat, callLines, logs);
-      const gaps = flat.map(bodyGap).filter((g) => !Number.isNaN(g)).sort((x, y) => x - y);
+      const gaps = flat.map((c) => bodyGaps[c]!).filter((g) => !Number.isNaN(g)).sort((x, y) => x - y);
       child.gaps = gaps.length;
       child.gapP50 = quantileSorted(gaps, 0.5);
       child.gapP95 = quantileSorted(gaps, 0.95);
@@ -708,7 +705,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
         if (ownFailure(v, c)) rootAcc.ownErrors++;
       }
     }
-    logQuantiles(rootAcc, logSelf, t.traces);
+    [rootAcc.logP50, rootAcc.logP95] = logSelfQuantiles(logSelf, t.traces);
     countLines(rootAcc, v, t.traces, callLines, logs);
     merge(rootAcc, t.traces, 0);
     const { template, est } = nodeEstimate(rootAcc, t.traces.length, '', -1);
@@ -754,10 +751,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   // Bus leg: from the gap between the caller's view of a call and the callee's, which the twin
   // makes of LEGS_PER_CALL legs.
   const gaps: number[] = [];
-  for (let c = 0; c < v.length; c++) {
-    const gap = bodyGap(c);
-    if (!Number.isNaN(gap)) gaps.push(gap);
-  }
+  for (const gap of bodyGaps) if (!Number.isNaN(gap)) gaps.push(gap);
   gaps.sort((a, b) => a - b);
   const legs = gaps.length >= 10 ? fitLegs(quantileSorted(gaps, 0.5), quantileSorted(gaps, 0.95)) : null;
   const legMs = legs ? Math.max(0.001, sig3(legs.legMs)) : null;

@@ -377,7 +377,6 @@ export function parseTrainUntil(text: string, origin: number): number {
   }
 }
 
-
 /** An input read for the methods, as far as checkWindows looks at it. */
 interface WindowInput {
   what: string;

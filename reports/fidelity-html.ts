@@ -135,12 +135,14 @@ export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
   const headline = r.rca.find((a) => a.figure === 'ac1' && a.type === 'all');
   const mixed = r.rca.find((a) => a.figure === 'ac1' && a.type === MIXED);
   const avg5 = r.rca.find((a) => a.figure === 'avg5' && a.type === 'all');
+  const windowLine = windowSentence(r.windows);
+  const windowWarns = windowsDiffer(r.windows);
   const perType = r.rca.filter((a) => a.type !== 'all' && a.type !== MIXED && a.figure === 'ac1');
   const good = perType.filter((a) => a.tau >= GOOD_TAU).map((a) => a.type);
   const bad = perType.filter((a) => !(a.tau >= GOOD_TAU)).map((a) => a.type);
   const differs = r.telemetry.filter((d) => (d.what.includes('(KS)') ? d.median > CLOSE_KS : d.median > Math.LN2)).map((d) => d.what);
   const summary = [
-    windowsDiffer(r.windows) ? windowSentence(r.windows) : '',
+    windowWarns ? windowLine : '',
     headline ? `RCA AC@1 ranking, all shared fault types: Kendall tau ${fmt(headline.tau, 2)}${headline.interval ? ` (95% ${fmt(headline.interval.low, 2)} to ${fmt(headline.interval.high, 2)})` : ''} over ${headline.methods.length} methods: ${verdict(headline)}.` : 'No RCA method ran on both sides.',
     mixed ? `With the simulated incidents weighted to the real fault types' mix: Kendall tau ${fmt(mixed.tau, 2)}${mixed.interval ? ` (95% ${fmt(mixed.interval.low, 2)} to ${fmt(mixed.interval.high, 2)})` : ''}: ${verdict(mixed)}.` : '',
     // Ranks 2 to 5 decide what an operator reads next: a ranking that agrees at rank 1 only is said so.
@@ -154,7 +156,7 @@ export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
 body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
 .plots{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:12px;text-align:center}.lead{background:#f4f6f8;padding:.8em 1em;border-left:4px solid #3465a4}${FIT_STYLE}
 </style></head><body><h1>Is the simulation a stand-in for the real system?</h1>
-<p>Simulated: <code>${e(r.sim)}</code><br>Real: <code>${e(r.real)}</code><br>Real fault types read as: ${Object.entries(r.typeMap).map(([a, b]) => `${e(a)} → ${e(b)}`).join(', ')}${!windowsDiffer(r.windows) && windowSentence(r.windows) ? `<br>${e(windowSentence(r.windows))}` : ''}</p>
+<p>Simulated: <code>${e(r.sim)}</code><br>Real: <code>${e(r.real)}</code><br>Real fault types read as: ${Object.entries(r.typeMap).map(([a, b]) => `${e(a)} → ${e(b)}`).join(', ')}${!windowWarns && windowLine ? `<br>${e(windowLine)}` : ''}</p>
 <div class="lead">${summary.map((s) => `<p>${e(s)}</p>`).join('')}</div>
 ${agreementSection('RCA methods: AC@1 and Avg@5', r.rca)}${agreementSection('Detectors: PA-F1 and AUC-PR', r.detectors)}${telemetrySection(r.telemetry)}${effectSection(r.effects)}${fit ? fitReportSection(fit) : ''}
 <p>Kendall tau-b; intervals: percentile bootstrap, simulated and real incidents resampled independently (1000 resamples, seeded).</p></body></html>\n`;

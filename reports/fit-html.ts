@@ -16,7 +16,7 @@ export interface FitFigures {
     scored: number;
     p50Within: number;
     p95Within: number;
-    /** Absent in reports written before the sampling intervals. */
+    /** Optional: a fit-report.json without them still renders. */
     p50InSampling?: number;
     p95InSampling?: number;
     met: boolean;
@@ -45,7 +45,7 @@ export interface OperationFigures {
   /** |twin - real| / real of p50 and p95. */
   p50Error: number;
   p95Error: number;
-  /** Absent in reports written before the sampling intervals. */
+  /** Optional: a fit-report.json without them still renders. */
   realP50Interval?: SamplingInterval;
   realP95Interval?: SamplingInterval;
   scored: boolean;

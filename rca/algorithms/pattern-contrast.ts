@@ -339,9 +339,12 @@ function lateCallers(t: SpanTable, callers: Int32Array, evidence: readonly Evide
   }
   const out = new Float64Array(t.length);
   if (!byInstance.size && !byService.size) return out;
+  // By string code, so that the loop over rows reads arrays only.
+  const instanceZ = Float64Array.from(t.strings, (name) => byInstance.get(name) ?? 0);
+  const serviceZ = Float64Array.from(t.strings, (name) => byService.get(name) ?? 0);
   for (let r = 0; r < t.length; r++) {
     const p = callers[r];
-    if (p >= 0) out[r] = Math.max(byInstance.get(t.strings[t.instance[p]]) ?? 0, byService.get(t.strings[t.service[p]]) ?? 0);
+    if (p >= 0) out[r] = Math.max(instanceZ[t.instance[p]], serviceZ[t.service[p]]);
   }
   return out;
 }
