@@ -166,6 +166,25 @@ describe('lines placed in the handling (`at`)', () => {
     // Without a throw the handling runs to its reply and writes both.
     expect(spans.filter((e) => e.begin.length === 1 && e.done.length === 1).length).toBeGreaterThan(50);
   });
+
+  it('a handling stopped by a call that failed has written the lines placed before that call, none after', async () => {
+    const mid =
+      "{ call: mid, operation: mid-op, logs: [{ template: 'MidImpl#30 [load][done <num>]', level: INFO, perCall: 1, at: 0.9 }, { template: 'MidImpl#20 [load][begin <num>]', level: INFO, perCall: 1, at: 0.1 }], " +
+      'children: [{ call: a, operation: a-op }, { call: b, operation: b-op }] }';
+    // Every call to b fails: mid stops at its second call, two thirds through its steps.
+    const file = writeCallChainScenario(join(root, 'failed-call.yaml'), {
+      name: 'failed-call',
+      subsystem: 'lg',
+      services: [['front', 1], ['mid', 5], ['a', 3], ['b', 3]],
+      root: `{ call: front, operation: front-op, children: [${mid}] }`,
+      faults: ['{ type: code-exception, target: { service: b }, start: 2m, duration: 2m, severity: 1, handler: throws }'],
+    });
+    const failed = await run('failed-call', file);
+    const spans = [...bySpan(failed.logs.filter((l) => l.time >= FAULT_AT + 1000)).values()];
+    const cut = spans.filter((e) => e.begin.length === 1 && e.done.length === 0).length;
+    expect(cut).toBeGreaterThan(200);
+    expect(spans.filter((e) => e.done.length > 0 && e.begin.length === 0)).toEqual([]);
+  }, 60_000);
 });
 
 describe('a wrong value and where it is checked (checksResult)', () => {
