@@ -125,3 +125,34 @@ export function logBinomialUpperTail(k: number, n: number, p: number): number {
   if (k > n) return -Infinity;
   return logRegularizedBeta(p, k, n - k + 1);
 }
+
+/**
+ * Distribution-free confidence interval of the q-quantile of the population an ascending sample
+ * came from: the order statistics [x(l), x(u)] with l the largest rank and u the smallest such that
+ * P(B < l) <= (1 - level) / 2 and P(B < u) >= 1 - (1 - level) / 2 for B ~ Binomial(n, q), so that
+ * P(x(l) <= quantile < x(u)) >= level (Hahn and Meeker, Statistical Intervals, 1991, 5.2). An end
+ * beyond the sample (too few points for that tail) is null: unbounded. The sample holds no NaN.
+ */
+export function quantileInterval(sorted: ArrayLike<number>, q: number, level = 0.95): { low: number | null; high: number | null } {
+  if (!(q >= 0 && q <= 1) || !(level > 0 && level < 1)) throw new RangeError(`quantileInterval: q ${q} must lie in [0, 1] and level ${level} in (0, 1)`);
+  const n = sorted.length;
+  if (n === 0) return { low: null, high: null };
+  const tail = (1 - level) / 2;
+  // P(B <= k), from the upper tail's regularized beta function.
+  const cdf = (k: number) => -Math.expm1(logBinomialUpperTail(k + 1, n, q));
+  const l = firstOf(n, (k) => cdf(k) > tail);
+  const u = firstOf(n, (k) => cdf(k) >= 1 - tail) + 1;
+  return { low: l >= 1 ? sorted[l - 1]! : null, high: u <= n ? sorted[u - 1]! : null };
+}
+
+/** The first k in [0, n) for which the monotone `holds` is true (n when none), by bisection. */
+function firstOf(n: number, holds: (k: number) => boolean): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (holds(mid)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}

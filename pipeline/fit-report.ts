@@ -17,7 +17,8 @@ import { generate } from '../sim/generate.js';
 import type { ScenarioFile } from '../sim/scenario-schema.js';
 import { writeFile } from 'node:fs/promises';
 import type { FitEstimates } from './fit.js';
-import { quantileInterval, quantileSorted } from '../common/quantile.js';
+import { quantileSorted } from '../common/quantile.js';
+import { quantileInterval } from '../detectors/stats.js';
 import { metricNoise, type MetricNoise } from './fit-metrics.js';
 import { readMetricFrame } from '../sim/read.js';
 import { DATA_SET_FILES } from '../sim/formats.js';
@@ -30,7 +31,7 @@ export const MIN_SCORED_CALLS = 20;
 
 export interface OperationFit extends OperationFigures {
   /**
-   * 95% distribution-free intervals of the real p50 and p95 (common/quantile.ts quantileInterval;
+   * 95% distribution-free intervals of the real p50 and p95 (detectors/stats.ts quantileInterval;
    * null ends: too few calls for that tail): how far the real figure itself could be from its
    * system's with this many calls.
    */

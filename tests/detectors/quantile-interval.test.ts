@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quantileInterval } from '../../common/quantile.js';
+import { quantileInterval } from '../../detectors/stats.js';
 
 const ranks = (n: number) => Float64Array.from({ length: n }, (_, i) => i + 1);
 
