@@ -116,19 +116,23 @@ describe('learned success lines (a call template`s logs)', () => {
 describe('lines placed in the handling (`at`)', () => {
   const BEGIN = /MidImpl#20 \[load\]\[begin/;
   const DONE = /MidImpl#30 \[load\]\[done/;
-  let placed: Awaited<ReturnType<typeof run>>;
-  beforeAll(async () => {
+  /** mid writes a begin line at 0.1 of its handling and a done line at 0.9; `target` throws escaping exceptions in the fault window. */
+  const runPlaced = (name: string, target: string) => {
     const mid =
       "{ call: mid, operation: mid-op, logs: [{ template: 'MidImpl#30 [load][done <num>]', level: INFO, perCall: 1, at: 0.9 }, { template: 'MidImpl#20 [load][begin <num>]', level: INFO, perCall: 1, at: 0.1 }], " +
       'children: [{ call: a, operation: a-op }, { call: b, operation: b-op }] }';
-    const file = writeCallChainScenario(join(root, 'placed.yaml'), {
-      name: 'placed',
+    const file = writeCallChainScenario(join(root, `${name}.yaml`), {
+      name,
       subsystem: 'lg',
       services: [['front', 1], ['mid', 5], ['a', 3], ['b', 3]],
       root: `{ call: front, operation: front-op, children: [${mid}] }`,
-      faults: ['{ type: code-exception, target: { service: mid }, start: 2m, duration: 2m, severity: 1, handler: throws }'],
+      faults: [`{ type: code-exception, target: { service: ${target} }, start: 2m, duration: 2m, severity: 1, handler: throws }`],
     });
-    placed = await run('placed', file);
+    return run(name, file);
+  };
+  let placed: Awaited<ReturnType<typeof run>>;
+  beforeAll(async () => {
+    placed = await runPlaced('placed', 'mid');
   }, 60_000);
 
   /** Per mid span, its begin and done lines. */
@@ -168,18 +172,8 @@ describe('lines placed in the handling (`at`)', () => {
   });
 
   it('a handling stopped by a call that failed has written the lines placed before that call, none after', async () => {
-    const mid =
-      "{ call: mid, operation: mid-op, logs: [{ template: 'MidImpl#30 [load][done <num>]', level: INFO, perCall: 1, at: 0.9 }, { template: 'MidImpl#20 [load][begin <num>]', level: INFO, perCall: 1, at: 0.1 }], " +
-      'children: [{ call: a, operation: a-op }, { call: b, operation: b-op }] }';
     // Every call to b fails: mid stops at its second call, two thirds through its steps.
-    const file = writeCallChainScenario(join(root, 'failed-call.yaml'), {
-      name: 'failed-call',
-      subsystem: 'lg',
-      services: [['front', 1], ['mid', 5], ['a', 3], ['b', 3]],
-      root: `{ call: front, operation: front-op, children: [${mid}] }`,
-      faults: ['{ type: code-exception, target: { service: b }, start: 2m, duration: 2m, severity: 1, handler: throws }'],
-    });
-    const failed = await run('failed-call', file);
+    const failed = await runPlaced('failed-call', 'b');
     const spans = [...bySpan(failed.logs.filter((l) => l.time >= FAULT_AT + 1000)).values()];
     const cut = spans.filter((e) => e.begin.length === 1 && e.done.length === 0).length;
     expect(cut).toBeGreaterThan(200);
