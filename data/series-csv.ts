@@ -17,7 +17,7 @@ import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart } from '
 import { stableOrder } from '../common/argsort.js';
 import { uncompressedSize } from '../common/text-lines.js';
 import { BadRows, ImportError } from '../common/bad-rows.js';
-import { preview, previewBytes } from '../common/errors.js';
+import { preview, previewBytes, UsageError } from '../common/errors.js';
 import { FileError, readJsonFile } from '../common/validated-file.js';
 import { z } from 'zod';
 
@@ -279,4 +279,14 @@ export async function readSeriesDir(dir: string, badRows = new BadRows('reject')
     s.labels = labels;
   }
   return { layout: 'nab', series, notes, windows };
+}
+
+/** Series ids as a message names them: the first 3, then how many more. */
+export function namedSeries(ids: readonly string[]): string {
+  return ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
+}
+
+/** The error of a run whose series hold no rows (figures of nothing would read as a result). */
+export function noRowsToScore(where: string, series: readonly Series[], skipped: number): UsageError {
+  return new UsageError(`${where}: no points to score: the series (${namedSeries(series.map((s) => s.id))}) hold no rows${skipped ? ` once ${skipped} malformed rows were skipped` : ''}`);
 }

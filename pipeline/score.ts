@@ -20,12 +20,12 @@ import { basename, join, relative, sep } from 'node:path';
 import { readCsvRecordBatches } from '../common/text-lines.js';
 import { BadRows, ImportError, type BadRowPolicy } from '../common/bad-rows.js';
 import { repeatedColumn } from '../common/csv.js';
-import { preview, UsageError } from '../common/errors.js';
+import { preview } from '../common/errors.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { writeMetricsParquet } from '../reports/results-parquet.js';
 import { readJsonFile } from '../common/validated-file.js';
 import { checkOutputDir, publishDir } from '../common/output-dir.js';
-import { readSeriesDir, parseTimestamp, strictlyIncreasing } from '../data/series-csv.js';
+import { noRowsToScore, readSeriesDir, parseTimestamp, strictlyIncreasing } from '../data/series-csv.js';
 import type { Series } from '../data/types.js';
 import type { Detection } from '../detectors/types.js';
 import { NAB_PROFILE_NAMES, NAB_PUBLISHED_PROFILE, type NabProfileName } from '../scores/detection/nab.js';
@@ -320,16 +320,6 @@ function readNabThresholds(path: string): Record<string, Partial<Record<NabProfi
 /** NaN and infinities become null: JSON has no spelling for them. */
 function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? null : value;
-}
-
-/** Series ids as a message names them: the first 3, then how many more. */
-export function namedSeries(ids: readonly string[]): string {
-  return ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
-}
-
-/** The error of a run whose series hold no rows (figures of nothing would read as a result). */
-export function noRowsToScore(where: string, series: readonly Series[], skipped: number): UsageError {
-  return new UsageError(`${where}: no points to score: the series (${namedSeries(series.map((s) => s.id))}) hold no rows${skipped ? ` once ${skipped} malformed rows were skipped` : ''}`);
 }
 
 export async function scoreFromFiles(opts: ScoreFilesOptions): Promise<{ out: string; metrics: ScoreMetricsFile; parquet: string[]; skippedRows: number; badRowExamples: string[] }> {
