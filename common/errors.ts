@@ -62,5 +62,10 @@ export function currentActivity(): string {
 /** A note kept with a run's results, said at once on stderr as a warning. */
 export function warnNote(notes: string[], note: string): void {
   notes.push(note);
-  process.stderr.write(`faultline: warning: ${note}\n`);
+  warn(note);
+}
+
+/** A warning on stderr, as every command words one. */
+export function warn(text: string): void {
+  process.stderr.write(`faultline: warning: ${text}\n`);
 }

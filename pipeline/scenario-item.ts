@@ -5,7 +5,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { FaultlineError } from '../common/errors.js';
+import { FaultlineError, warn } from '../common/errors.js';
 import type { InputKind } from '../common/plugin.js';
 import { DATA_SET_FILES } from '../sim/formats.js';
 import { generate } from '../sim/generate.js';
@@ -80,7 +80,7 @@ export async function evaluateScenarioItem(item: SweepItem, methods: Methods, co
     const telemetry = await loadSource(traced ? tracedSource(data, need) : { in: data }, { need });
     telemetry.timings = { generate: generated, ...telemetry.timings };
     // Said as `generate` says it (a fault outside the run is not injected), and kept with the item's results.
-    for (const w of warnings) process.stderr.write(`faultline: warning: ${item.key}: ${w}\n`);
+    for (const w of warnings) warn(`${item.key}: ${w}`);
     telemetry.notes.unshift(...warnings);
     const { item: result } = await evaluate(
       telemetry,

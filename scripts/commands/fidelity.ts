@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { columnMapping, withFlags, withOption } from './options.js';
+import { warn } from '../../common/errors.js';
 
 interface FidelityArgs {
   sim: string;
@@ -26,7 +27,7 @@ export const fidelityCommand: CommandModule<object, FidelityArgs> = {
     const { windowSentence } = await import('../../reports/fidelity-html.js');
     const typeMap = columnMapping('--type-map', argv['type-map']);
     const r = await fidelity({ sim: argv.sim, real: argv.real, out: argv.out, force: argv.force, ...(typeMap ? { typeMap } : {}), ...(argv['fit-report'] ? { fitReport: argv['fit-report'] } : {}) });
-    if (windowsDiffer(r.windows)) process.stderr.write(`faultline: warning: ${windowSentence(r.windows)}\n`);
+    if (windowsDiffer(r.windows)) warn(windowSentence(r.windows));
     for (const a of r.rca.filter((x) => x.figure === 'ac1')) {
       process.stdout.write(`AC@1 ${a.type}: Kendall tau ${a.tau} (95% ${a.interval ? `${a.interval.low} to ${a.interval.high}` : 'n/a'}) over ${a.methods.length} methods, ${a.simIncidents} simulated and ${a.realIncidents} real incidents\n`);
     }

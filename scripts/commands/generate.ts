@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { parseDuration } from '../../common/duration.js';
-import { UsageError } from '../../common/errors.js';
+import { UsageError, warn } from '../../common/errors.js';
 import { withFlags, withOption } from './options.js';
 
 interface GenerateArgs {
@@ -83,7 +83,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       },
       ...(parquet ? { addFiles: parquet.arrowDirToParquet } : {}),
     });
-    for (const w of result.warnings) process.stderr.write(`faultline: warning: ${w}\n`);
+    for (const w of result.warnings) warn(w);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const { counts } = result.manifest;
     process.stdout.write(
