@@ -71,10 +71,10 @@ export async function readIncidents(path: string): Promise<Incident[]> {
   return incidents;
 }
 
-/** One incident per injected fault: its window, confirmed root cause, type, tags and the series it moved. */
+/** One incident per injected fault: its window, confirmed root cause, type, tags, severity and the series it moved. */
 export function incidentsFromTruth(truth: Truth): Incident[] {
   return truth.faults.map((f) => {
-    const incident: Incident = { id: f.id, start: f.start, end: f.end, rootCause: f.rootCause, type: f.type, tags: f.tags, moved: f.moved };
+    const incident: Incident = { id: f.id, start: f.start, end: f.end, rootCause: f.rootCause, type: f.type, tags: f.tags, severity: f.severity, moved: f.moved };
     if (f.rootCauseInstance !== undefined) incident.rootCauseInstance = f.rootCauseInstance;
     return incident;
   });

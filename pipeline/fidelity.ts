@@ -17,7 +17,9 @@
  * - the faults' strength: per fault type both have, how much the incidents changed the latency,
  *   own time and edge gap of their root cause's calls (data/fault-effect.ts), as the median over
  *   each side's incidents. A simulation whose faults are much weaker or stronger than the real
- *   ones of a type judges the methods on a different problem.
+ *   ones of a type judges the methods on a different problem. Where the sweep has a type at two or
+ *   more severities, the severity whose strength matches the real incidents' (a rule on the
+ *   telemetry, not on any method's score), to sweep again at.
  */
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
@@ -30,13 +32,13 @@ import { OPERATION_LEVELS, round4, POOLED_LEVELS, type TelemetryProfile } from '
 import { renderFidelity } from '../reports/fidelity-html.js';
 import type { FitFigures } from '../reports/fit-html.js';
 import { readResultsFile } from '../reports/results-file.js';
-import { incidentWindow, kendallTauB, ksFromCounts, ksFromSketches, MIXED } from '../scores/agreement.js';
+import { CALIBRATION_RESPONSE, incidentWindow, kendallTauB, ksFromCounts, ksFromSketches, MIXED } from '../scores/agreement.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { AC_KS } from '../scores/rca.js';
 import { bootstrapSamples, meanInterval, percentileInterval, type Interval } from '../scores/uncertainty.js';
-import type { Agreement, Distance, EffectComparison, FidelityResult, WindowComparison } from '../scores/agreement.js';
+import type { Agreement, Distance, EffectComparison, FidelityResult, MeasureCalibration, SeverityCalibration, SeverityEffect, WindowComparison } from '../scores/agreement.js';
 
-export type { Agreement, Distance, EffectComparison, FidelityResult, WindowComparison };
+export type { Agreement, Distance, EffectComparison, FidelityResult, SeverityCalibration, WindowComparison };
 import { stream } from '../sim/rng.js';
 import type { FitReport } from './fit-report.js';
 
@@ -294,20 +296,20 @@ export function telemetryDistances(sims: TelemetryProfile[], real: TelemetryProf
   ];
 }
 
-/** Per (fault type, measure): the measured effects of a side's incidents. */
-function effectsByType(items: ItemResult[], typeMap: Record<string, string>): Map<string, number[]> {
-  // Keyed `type\0measure`.
+/** Per (fault type, measure), and per severity where `bySeverity`: the measured effects of a side's incidents. */
+function effectsByType(items: ItemResult[], typeMap: Record<string, string>, bySeverity = false): Map<string, number[]> {
+  // Keyed `type\0measure`, then `\0severity` where bySeverity (incidents without one left out).
   const out = new Map<string, number[]>();
   for (const item of items) {
-    const typeOf = new Map(item.faults.map((f) => [f.id, f.type]));
+    const faultOf = new Map(item.faults.map((f) => [f.id, f]));
     for (const effect of item.faultEffects ?? []) {
-      const raw = typeOf.get(effect.faultId);
-      if (raw === undefined) continue;
-      const type = typeMap[raw] ?? raw;
+      const fault = faultOf.get(effect.faultId);
+      if (fault === undefined || (bySeverity && fault.severity === undefined)) continue;
+      const type = typeMap[fault.type] ?? fault.type;
       for (const measure of EFFECT_MEASURES) {
         const x = effect[measure];
         if (x === null) continue;
-        const key = `${type}\u0000${measure}`;
+        const key = `${type}\u0000${measure}${bySeverity ? `\u0000${fault.severity}` : ''}`;
         let list = out.get(key);
         if (!list) out.set(key, (list = []));
         list.push(x);
@@ -333,6 +335,74 @@ export function effectComparisons(simItems: ItemResult[], realItems: ItemResult[
   }
   // Measures in their documented order within a type.
   return out.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : EFFECT_MEASURES.indexOf(a.measure) - EFFECT_MEASURES.indexOf(b.measure)));
+}
+
+/** Simulated incidents a severity's median needs to take part in a calibration. */
+export const MIN_CALIBRATION_INCIDENTS = 3;
+
+/**
+ * Where on the swept severities one measure reaches the real median (MeasureCalibration). Effects
+ * are ratios, so they are compared and interpolated as logarithms; the first pair of neighbouring
+ * severities whose medians enclose the real one decides.
+ */
+export function calibrateMeasure(bySeverity: readonly SeverityEffect[], real: number): { severity: number | null; fit: MeasureCalibration['fit'] } {
+  const logs = bySeverity.map((p) => Math.log(p.median));
+  if (Math.max(...logs) - Math.min(...logs) < Math.log(CALIBRATION_RESPONSE)) return { severity: null, fit: 'flat' };
+  const r = Math.log(real);
+  for (let i = 0; i + 1 < logs.length; i++) {
+    const a = logs[i]!;
+    const b = logs[i + 1]!;
+    if ((r - a) * (r - b) > 0) continue;
+    const share = a === b ? 0 : (r - a) / (b - a);
+    const s0 = bySeverity[i]!.severity;
+    return { severity: round2(s0 + share * (bySeverity[i + 1]!.severity - s0)), fit: 'inside' };
+  }
+  // Outside the swept range: the end nearer the real effect, in the direction severity moves it.
+  const rising = logs[logs.length - 1]! > logs[0]!;
+  const stronger = r > Math.max(...logs);
+  const end = stronger === rising ? bySeverity[bySeverity.length - 1]! : bySeverity[0]!;
+  return { severity: end.severity, fit: end === bySeverity[0] ? 'below' : 'above' };
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Per fault type swept at two or more severities, the severity matching the real strength (see SeverityCalibration). */
+export function severityCalibrations(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>): SeverityCalibration[] {
+  const sim = effectsByType(simItems, typeMap, true);
+  const real = effectsByType(realItems, typeMap);
+  const byType = new Map<string, MeasureCalibration[]>();
+  for (const key of [...real.keys()].sort()) {
+    const [type, measure] = key.split('\u0000') as [string, EffectMeasure];
+    const points: SeverityEffect[] = [];
+    for (const [k, xs] of sim) {
+      const [t, m, severity] = k.split('\u0000');
+      if (t === type && m === measure && xs.length >= MIN_CALIBRATION_INCIDENTS) points.push({ severity: Number(severity), median: round4(median(xs)), incidents: xs.length });
+    }
+    const r = real.get(key)!;
+    const rm = median(r);
+    if (points.length < 2 || !(rm > 0) || points.some((p) => !(p.median > 0))) continue;
+    points.sort((a, b) => a.severity - b.severity);
+    const list = byType.get(type) ?? [];
+    byType.set(type, list);
+    list.push({ measure, real: { median: round4(rm), incidents: r.length }, bySeverity: points, ...calibrateMeasure(points, rm) });
+  }
+  return [...byType].map(([type, measures]) => {
+    measures.sort((a, b) => EFFECT_MEASURES.indexOf(a.measure) - EFFECT_MEASURES.indexOf(b.measure));
+    return { type, severity: typeSeverity(measures), measures };
+  });
+}
+
+/**
+ * A type's matched severity: the median over its measures matched inside the swept range. A
+ * measure beyond it bounds the severity without placing it (and may be one the simulator cannot
+ * reach at any severity), so the ends count only where no measure is inside and all point to the
+ * same end.
+ */
+function typeSeverity(measures: readonly MeasureCalibration[]): number | null {
+  const inside = measures.flatMap((m) => (m.fit === 'inside' ? [m.severity!] : []));
+  if (inside.length) return round2(median(inside));
+  const ends = new Set(measures.flatMap((m) => (m.fit === 'below' || m.fit === 'above' ? [m.severity!] : [])));
+  return ends.size === 1 ? [...ends][0]! : null;
 }
 
 /** Both sides' median incident window (see WindowComparison). */
@@ -366,6 +436,7 @@ export function compareRuns(simItems: ItemResult[], realItems: ItemResult[], opt
     detectors: detectorAgreements(simItems, realItems, resamples),
     telemetry: realProfile ? telemetryDistances(simProfiles, realProfile) : [],
     effects: effectComparisons(simItems, realItems, typeMap),
+    calibration: severityCalibrations(simItems, realItems, typeMap),
   };
 }
 

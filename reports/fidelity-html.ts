@@ -2,12 +2,12 @@
  * fidelity.html: one self-contained page (no scripts, no external files) that says where a
  * simulation is a good stand-in for the real system and where it is not: the methods' figures on
  * both sides as a scatter per figure and fault type, the rank agreement with its interval, the
- * telemetry distances, and how strong each fault type is on both sides. Every string from the runs
- * goes through escapeHtml.
+ * telemetry distances, how strong each fault type is on both sides and the severity that matches
+ * the real strength. Every string from the runs goes through escapeHtml.
  */
 import { formatDuration } from '../common/duration.js';
 import { EFFECT_LABELS, type EffectMeasure } from '../data/fault-effect.js';
-import { MIXED, windowsDiffer, type Agreement, type Distance, type EffectComparison, type FidelityResult, type WindowComparison } from '../scores/agreement.js';
+import { CALIBRATION_RESPONSE, MIXED, windowsDiffer, type Agreement, type Distance, type EffectComparison, type FidelityResult, type SeverityCalibration, type WindowComparison } from '../scores/agreement.js';
 import { escapeHtml as e } from './escape.js';
 import { FIT_STYLE, fitReportSection, type FitFigures } from './fit-html.js';
 
@@ -103,6 +103,42 @@ function effectSection(list: EffectComparison[]): string {
   );
 }
 
+const FIT_WORDS: Readonly<Record<SeverityCalibration['measures'][number]['fit'], string>> = {
+  inside: 'matched',
+  below: 'below the swept severities',
+  above: 'above the swept severities',
+  flat: 'does not respond to severity',
+};
+
+function calibrationSection(list: SeverityCalibration[]): string {
+  if (!list.length) return '';
+  const rows = list
+    .flatMap((c) =>
+      c.measures.map(
+        (m, k) =>
+          `<tr>${k === 0 ? `<td rowspan="${c.measures.length}">${e(c.type)}</td><td rowspan="${c.measures.length}"><b>${fmt(c.severity, 2)}</b></td>` : ''}<td>${e(effectLabel(m.measure))}</td>` +
+          `<td>${m.bySeverity.map((p) => `${fmt(p.severity, 2)}: ${fmt(p.median, 2)}× (${p.incidents})`).join('<br>')}</td><td>${fmt(m.real.median, 2)}× (${m.real.incidents})</td><td>${fmt(m.severity, 2)}</td><td>${e(FIT_WORDS[m.fit])}</td></tr>`,
+      ),
+    )
+    .join('');
+  return (
+    `<h2>Severity matching the real strength</h2><p>For each fault type the sweep holds at two or more severities: where the simulated median effect (interpolated in log between neighbouring severities) meets the real one, per measure, and the median over the measures that respond to severity (medians spanning at least a factor ${CALIBRATION_RESPONSE}). ` +
+    `A rule on the telemetry, not on any method's score; the real incidents it reads are the ones scored, so a sweep at the matched severity is calibrated on them.</p>` +
+    `<table><tr><th>fault type</th><th>severity</th><th>measure</th><th>simulated, per severity</th><th>real</th><th>matched at</th><th></th></tr>${rows}</table>`
+  );
+}
+
+/** What to sweep again with, from the calibration: null when no type has a matched severity. */
+export function calibrationSentence(list: SeverityCalibration[]): string | null {
+  const found = list.filter((c) => c.severity !== null);
+  if (!found.length) return null;
+  const beyond = found.filter((c) => c.measures.some((m) => m.fit === 'below' || m.fit === 'above')).map((c) => c.type);
+  return (
+    `The real incidents' strength is met at ${found.map((c) => `${c.type} ${fmt(c.severity, 2)}`).join(', ')}: sweep again with --severities ${found.map((c) => `${c.type}=${c.severity}`).join(',')}.` +
+    (beyond.length ? ` Some measures of ${beyond.join(', ')} lie beyond the swept severities (see the table).` : '')
+  );
+}
+
 /** One line per fault type whose simulated faults are not as strong as the real ones. */
 function strengthSummary(list: EffectComparison[]): string[] {
   const out: string[] = [];
@@ -151,6 +187,7 @@ export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
     bad.length ? `Not a stand-in for: ${bad.join(', ')}.` : '',
     differs.length ? `The telemetry differs in: ${differs.join('; ')}.` : r.telemetry.length ? 'The telemetry is close on every distance measured.' : '',
     ...strengthSummary(r.effects),
+    calibrationSentence(r.calibration) ?? '',
   ].filter(Boolean);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>faultline fidelity</title><style>
 body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
@@ -158,6 +195,6 @@ body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table
 </style></head><body><h1>Is the simulation a stand-in for the real system?</h1>
 <p>Simulated: <code>${e(r.sim)}</code><br>Real: <code>${e(r.real)}</code><br>Real fault types read as: ${Object.entries(r.typeMap).map(([a, b]) => `${e(a)} → ${e(b)}`).join(', ')}${!windowWarns && windowLine ? `<br>${e(windowLine)}` : ''}</p>
 <div class="lead">${summary.map((s) => `<p>${e(s)}</p>`).join('')}</div>
-${agreementSection('RCA methods: AC@1 and Avg@5', r.rca)}${agreementSection('Detectors: PA-F1 and AUC-PR', r.detectors)}${telemetrySection(r.telemetry)}${effectSection(r.effects)}${fit ? fitReportSection(fit) : ''}
+${agreementSection('RCA methods: AC@1 and Avg@5', r.rca)}${agreementSection('Detectors: PA-F1 and AUC-PR', r.detectors)}${telemetrySection(r.telemetry)}${effectSection(r.effects)}${calibrationSection(r.calibration)}${fit ? fitReportSection(fit) : ''}
 <p>Kendall tau-b; intervals: percentile bootstrap, simulated and real incidents resampled independently (1000 resamples, seeded).</p></body></html>\n`;
 }

@@ -112,6 +112,42 @@ export interface EffectComparison {
   factor: number | null;
 }
 
+/** A simulated fault type's strength at one swept severity: the median over its incidents, as in EffectComparison. */
+export interface SeverityEffect {
+  severity: number;
+  median: number;
+  incidents: number;
+}
+
+/**
+ * Where on the sweep's severities one measure of a fault type reaches the real strength: the
+ * severity where the simulated median (interpolated in log effect between the two swept
+ * severities around it) equals the real median. `inside`: between the swept severities; `below`
+ * / `above`: the real effect lies beyond every swept severity's, on the side of the lowest or the
+ * highest (severity: that end; sweep further that way); `flat`: the measure does not respond to
+ * severity (its medians span less than CALIBRATION_RESPONSE), so it cannot tell (severity null).
+ */
+export interface MeasureCalibration {
+  measure: EffectMeasure;
+  real: { median: number; incidents: number };
+  bySeverity: SeverityEffect[];
+  severity: number | null;
+  fit: 'inside' | 'below' | 'above' | 'flat';
+}
+
+/**
+ * Per fault type: the severity that matches the real strength, the median over the measures matched
+ * inside the swept range; where none is, the end all measures beyond it point to; else null.
+ */
+export interface SeverityCalibration {
+  type: string;
+  severity: number | null;
+  measures: MeasureCalibration[];
+}
+
+/** A measure responds to severity when its simulated medians span at least this factor. */
+export const CALIBRATION_RESPONSE = 1.25;
+
 /**
  * How long each side's incidents are, the window every method judges a fault in: the median over
  * the side's faults of end minus start, in ms (null without faults).
@@ -150,5 +186,7 @@ export interface FidelityResult {
   telemetry: Distance[];
   /** Fault strength per fault type and measure both sides have (none where either side's items carry no `faultEffects`). */
   effects: EffectComparison[];
+  /** Per fault type swept at two or more severities: the severity whose strength matches the real incidents'. */
+  calibration: SeverityCalibration[];
 }
 

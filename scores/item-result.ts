@@ -24,10 +24,12 @@ export interface FaultRecord {
   tags: string[];
   /** KPI series ids the fault moved; empty for a fault without visible impact or a replayed incident. */
   moved: string[];
+  /** A generated fault's severity; absent for a replayed incident. */
+  severity?: number;
 }
 
 export function faultRecord(i: Incident): FaultRecord {
-  return { id: i.id, type: i.type ?? 'unknown', start: i.start, end: i.end, rootCause: i.rootCause, tags: i.tags ?? [], moved: i.moved?.map((m) => m.series) ?? [] };
+  return { id: i.id, type: i.type ?? 'unknown', start: i.start, end: i.end, rootCause: i.rootCause, tags: i.tags ?? [], moved: i.moved?.map((m) => m.series) ?? [], ...(i.severity !== undefined ? { severity: i.severity } : {}) };
 }
 
 /** Detection figures of one detector on one item (threshold: the detector's own alarms; DETECTION_FIGURES). */

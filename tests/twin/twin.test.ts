@@ -507,6 +507,7 @@ describe('fidelity', () => {
     const methods = await resolveMethods({ detectors: [], rca: ['count'] });
     const sim = await evaluateScenarioItem({ key: 'cpu@1', scenario: file, seed: 1, generatorSeed: 1 }, methods, { scratch: path.join(tmp, 'items') });
     const [effect] = sim.faultEffects!;
+    expect(sim.faults[0]!.severity).toBe(0.8);
     expect(effect!.service).toBe('orders');
     expect(effect!.instance).toBe('orders-01');
     // Severity 0.8 takes 68% of the instance's CPU: its own work runs 1 / 0.32 = 3.1 times as long.
@@ -527,6 +528,57 @@ describe('fidelity', () => {
     const alike = { ...real, faultEffects: real.faultEffects!.map((x) => ({ ...x, self: effect!.self, latency: effect!.latency, gap: effect!.gap })) };
     expect(renderFidelity(compareRuns([sim], [alike], { sim: 's', real: 'r', resamples: 50 }))).not.toMatch(/faults are (weaker|stronger)/);
   }, 60_000);
+
+  it('finds the severity whose strength matches the real incidents\', per measure and per fault type', () => {
+    // Three severities of a CPU fault, three incidents each, and one code fault at two severities.
+    const effect = (faultId: string, latency: number, self: number, gap: number) => ({ faultId, service: 'x', calls: [50, 50] as [number, number], latency, self, gap, failed: null });
+    const cpu: Record<number, [number, number, number]> = { 0.3: [1.5, 2, 2], 0.6: [2, 4, 3], 0.9: [3, 8, 4] };
+    const faults = Object.keys(cpu).flatMap((sv) => [0, 1, 2].map((k) => ({ id: `cpu-${sv}-${k}`, type: 'cpu-saturation', start: 0, end: 1, rootCause: ['x'], tags: [], moved: [], severity: Number(sv) })));
+    const code = [0.3, 0.9].flatMap((sv) => [0, 1, 2].map((k) => ({ id: `exc-${sv}-${k}`, type: 'code-exception', start: 0, end: 1, rootCause: ['x'], tags: [], moved: [], severity: sv })));
+    const sim: ItemResult = {
+      ...item('s', 'cpu-saturation', { count: [1, 2] }),
+      faults: [...faults, ...code],
+      faultEffects: [...faults.map((f) => effect(f.id, ...cpu[f.severity]!)), ...code.map((f) => effect(f.id, 1, f.severity === 0.3 ? 0.95 : 1.05, 1))],
+    };
+    // The real CPU faults: latency 2 (met at 0.6 exactly), own time 2^(8/3) (two thirds of the way in log from 4 to 8: 0.8), gap 20 (beyond 0.9).
+    const realFaults = ['r0', 'r1', 'r2'].map((id) => ({ id, type: 'cpu_contention', start: 0, end: 1, rootCause: ['x'], tags: [], moved: [] }));
+    const realExc = { id: 'r3', type: 'exception', start: 0, end: 1, rootCause: ['x'], tags: [], moved: [] };
+    const realOf = (latency: number, self: number, gap: number): ItemResult => ({ ...item('r', 'cpu_contention', { count: [1, 1] }), faults: [...realFaults, realExc], faultEffects: [...realFaults.map((f) => effect(f.id, latency, self, gap)), effect('r3', 1, 1, 1)] });
+    const real = realOf(2, 2 ** (8 / 3), 20);
+    const result = compareRuns([sim], [real], { sim: 's', real: 'r', resamples: 50 });
+    const [exc, cpuCal] = result.calibration;
+    expect(cpuCal!.type).toBe('cpu-saturation');
+    expect(cpuCal!.measures.map((m) => [m.measure, m.severity, m.fit])).toEqual([
+      ['latency', 0.6, 'inside'],
+      ['self', 0.8, 'inside'],
+      ['gap', 0.9, 'above'],
+    ]);
+    expect(cpuCal!.measures[1]!.bySeverity).toEqual([
+      { severity: 0.3, median: 2, incidents: 3 },
+      { severity: 0.6, median: 4, incidents: 3 },
+      { severity: 0.9, median: 8, incidents: 3 },
+    ]);
+    // The median of the measures matched inside the range: the gap only bounds it.
+    expect(cpuCal!.severity).toBe(0.7);
+    // Every measure beyond the strongest severity: that end; beyond both ends at once: no match.
+    expect(compareRuns([sim], [realOf(100, 100, 100)], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!.severity).toBe(0.9);
+    const split = compareRuns([sim], [realOf(1, 100, 1)], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!;
+    expect(split.measures.map((m) => m.fit)).toEqual(['below', 'above', 'below']);
+    expect(split.severity).toBeNull();
+    // An exception barely moves the spans at any severity: nothing to match on.
+    expect(exc!.type).toBe('code-exception');
+    expect(exc!.severity).toBeNull();
+    expect(exc!.measures.every((m) => m.fit === 'flat' && m.severity === null)).toBe(true);
+    const html = renderFidelity(result);
+    expect(html).toContain('<h2>Severity matching the real strength</h2>');
+    expect(html).toContain('sweep again with --severities cpu-saturation=0.7.');
+    expect(html).toContain('Some measures of cpu-saturation lie beyond the swept severities');
+    // One severity per type (or a run whose faults carry none), nothing to interpolate: no calibration.
+    const one = { ...sim, faults: sim.faults.map((f) => ({ ...f, severity: 0.5 })) };
+    expect(compareRuns([one], [real], { sim: 's', real: 'r', resamples: 50 }).calibration).toEqual([]);
+    const none = { ...sim, faults: sim.faults.map(({ severity: _s, ...f }) => f) };
+    expect(compareRuns([none], [real], { sim: 's', real: 'r', resamples: 50 }).calibration).toEqual([]);
+  });
 
   it("puts a throttled instance's wait before its server spans under a CPU quota, and changes nothing without a hog", async () => {
     const cpuFault = { type: 'cpu-saturation', target: { service: 'orders', instance: 1 }, start: '4m', duration: '3m', severity: 0.8 };
