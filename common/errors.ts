@@ -29,6 +29,11 @@ export function preview(text: string, n = 120): string {
   return flat.length > n ? `${flat.slice(0, n)}... (${text.length} characters)` : flat;
 }
 
+/** The first `n` of `names` for a message, then how many more: one wording for every list a message cuts short. */
+export function firstNames(names: readonly string[], n: number): string {
+  return names.length > n ? `${names.slice(0, n).join(', ')} and ${names.length - n} more` : names.join(', ');
+}
+
 /** `preview` of the text in b[start, end), read as UTF-8. */
 export function previewBytes(b: Uint8Array, start: number, end: number): string {
   return preview(utf8(b, start, end));

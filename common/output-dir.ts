@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from './atomic-file.js';
-import { UsageError } from './errors.js';
+import { firstNames, UsageError } from './errors.js';
 
 export const OUTPUT_MARKER = '.faultline-output.json';
 const STAGING_PREFIX = '.faultline-tmp-';
@@ -215,11 +215,10 @@ export function checkOutputDir(out: string, opts: OutputOptions): { previous: st
   const ours = new Set([...(marker?.entries ?? []), OUTPUT_MARKER]);
   const foreign = readdirSync(target).filter((n) => !ours.has(n) && !n.startsWith(STAGING_PREFIX));
   if (foreign.length && !opts.force) {
-    const list = (names: string[]) => names.slice(0, 5).join(', ') + (names.length > 5 ? `, and ${names.length - 5} more` : '');
     // Files another command wrote by name (fit's twin) are kept as the user's are, but are not the user's.
     const named = foreign.filter((n) => marker?.files?.[n] !== undefined);
     const users = foreign.filter((n) => marker?.files?.[n] === undefined);
-    const held = [...(users.length ? [`files faultline did not write (${list(users)})`] : []), ...(named.length ? [`files faultline wrote there by name (${list(named)}), which an output folder keeps`] : [])];
+    const held = [...(users.length ? [`files faultline did not write (${firstNames(users, 5)})`] : []), ...(named.length ? [`files faultline wrote there by name (${firstNames(named, 5)}), which an output folder keeps`] : [])];
     throw new UsageError(`--out ${out} holds ${held.join(' and ')}; choose a new or empty folder, or pass --force to write beside them (they are kept)`);
   }
   return { previous: marker?.entries ?? [], foreign };

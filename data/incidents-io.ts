@@ -59,7 +59,7 @@ export async function readIncidentsCsv(file: string, badRows: BadRows): Promise<
       badRows.report(file, place, problem);
       continue;
     }
-    const earlier = ids.earlier(field('id'), lineNo);
+    const earlier = ids.recordOrEarlier(field('id'), lineNo);
     if (earlier !== undefined) {
       badRows.report(file, place, `id "${field('id')}" is also on line ${earlier}: incident ids must be unique`);
       continue;

@@ -33,7 +33,7 @@ export class IncidentIds<Place> {
   private readonly first = new Map<string, Place>();
 
   /** Where `id` was given before; undefined for a new id, which is then kept as given at `place`. */
-  earlier(id: string, place: Place): Place | undefined {
+  recordOrEarlier(id: string, place: Place): Place | undefined {
     const before = this.first.get(id);
     if (before === undefined) this.first.set(id, place);
     return before;
@@ -62,7 +62,7 @@ export async function readIncidents(path: string): Promise<Incident[]> {
   });
   const ids = new IncidentIds<number>();
   incidents.forEach(({ id }, k) => {
-    const i = ids.earlier(id, k);
+    const i = ids.recordOrEarlier(id, k);
     if (i === undefined) return;
     // JSON.parse keeps no lines: the file is read again, as YAML, only to name them.
     const doc = parseYamlText(readText(path), path);
@@ -119,7 +119,7 @@ export function incidentsFromNezhaFaultList(list: NezhaFaultList, file: string, 
       const service = re.exec(f.inject_pod)?.[1];
       if (!service) throw new FileError(file, `${hour}[${k}].inject_pod`, `cannot derive a service from ${JSON.stringify(f.inject_pod)} with /${re.source}/`);
       const id = new Date(start).toISOString();
-      const seen = ids.earlier(id, `${hour}[${k}]`);
+      const seen = ids.recordOrEarlier(id, `${hour}[${k}]`);
       if (seen !== undefined) throw new FileError(file, `${hour}[${k}].inject_time`, `${JSON.stringify(f.inject_time)} is also the injection time of ${seen}: two faults injected at one instant cannot be told apart (an incident's id is its injection time)`);
       const incident: Incident = { id, start, end: start + durationMs, rootCause: [service], rootCauseInstance: f.inject_pod };
       if (f.inject_type !== undefined) incident.type = f.inject_type;

@@ -17,7 +17,7 @@ import { bytesEqual, parseDecimal, trimSpaces, trimmedEnd, trimmedStart } from '
 import { stableOrder } from '../common/argsort.js';
 import { uncompressedSize } from '../common/text-lines.js';
 import { BadRows, ImportError } from '../common/bad-rows.js';
-import { preview, previewBytes, UsageError } from '../common/errors.js';
+import { firstNames, preview, previewBytes, UsageError } from '../common/errors.js';
 import { FileError, readJsonFile } from '../common/validated-file.js';
 import { z } from 'zod';
 
@@ -283,7 +283,7 @@ export async function readSeriesDir(dir: string, badRows = new BadRows('reject')
 
 /** Series ids as a message names them: the first 3, then how many more. */
 export function namedSeries(ids: readonly string[]): string {
-  return ids.length > 3 ? `${ids.slice(0, 3).join(', ')} and ${ids.length - 3} more` : ids.join(', ');
+  return firstNames(ids, 3);
 }
 
 /** The error of a run whose series hold no rows (figures of nothing would read as a result). */

@@ -26,6 +26,8 @@ const SLOW_SQL_FACTOR = 3;
 /** A reply slower than this share of the caller's TTL (at most SLOW_REPLY_MS) is logged as slow. */
 const SLOW_REPLY_SHARE = 0.3;
 const SLOW_REPLY_MS = 1000;
+/** Copies of one learned line in a handling fall within this share of it around their place (`at`), not at one instant. */
+const REPEAT_SPREAD = 0.1;
 
 /** The optional outputs beside messages: application logs, per-instance metrics, and calls for the span exports. */
 export interface Telemetry {
@@ -825,7 +827,9 @@ export class Engine implements EngineState {
    * whole part, and one more with the fraction's probability), at its place in the handling (`at`)
    * or, without one, at a uniform time within it, its placeholders filled with fresh values. A
    * handling that stopped at `share` of its steps (1: it ran to its reply at retEnd) writes only
-   * the lines placed before that point, spread over the time it ran.
+   * the lines placed before that point, spread over the time it ran. Two or more copies of a placed
+   * line fall in order in a REPEAT_SPREAD share of the handling around its place (moved inside the
+   * handling where that share would overhang it), each at a uniform time in its equal part of it.
    */
   private logLearned(list: number, inst: number, arrive: number, share: number): void {
     const logs = this.logs!;
@@ -842,8 +846,13 @@ export class Engine implements EngineState {
       const rate = c.perCall[id]!;
       let n = Math.floor(rate);
       if (lrng.next() < rate - n) n++;
-      for (; n > 0; n--) {
-        v[0] = arrive + (Number.isNaN(at) ? lrng.next() : at / share) * span;
+      // Start of the window repeated copies of a placed line are drawn in (-1: none). Drawn only
+      // then: a line placed once per call keeps its exact place and the stream its draws.
+      const repeatFrom = n > 1 && !Number.isNaN(at) ? Math.min(Math.max(at / share - REPEAT_SPREAD / 2, 0), 1 - REPEAT_SPREAD) : -1;
+      for (let copy = 0; copy < n; copy++) {
+        // Each copy in its own n-th of the window: in the order written, apart.
+        const place = Number.isNaN(at) ? lrng.next() : repeatFrom >= 0 ? repeatFrom + ((copy + lrng.next()) / n) * REPEAT_SPREAD : at / share;
+        v[0] = arrive + place * span;
         for (let k = 1; k <= MAX_LOG_ARGS; k++) v[k] = lrng.nextInt32() >>> 0;
         logs.learned(inst, id);
       }

@@ -16,6 +16,11 @@ interface Delays {
   iface?: string;
   /** Added to both legs of calls from one service to another, from FROM on. */
   link?: [string, string];
+  /**
+   * leaf runs two instances, two calls each in turn; from FROM on, leaf-2 is sent one call in ten
+   * from mid-2 and one in forty from mid-1, leaf-1 the rest.
+   */
+  drained?: boolean;
 }
 
 /**
@@ -40,14 +45,15 @@ function table(d: Delays) {
     const t = T0 + k * S;
     const j = (k * 7) % 5;
     const mid = k % 2 ? 'mid-1' : 'mid-2';
+    const leafInst = d.drained && (t >= FROM ? k % 10 === 0 || k % 40 === 1 : (k >> 1) % 2) ? 'leaf-2' : 'leaf-1';
     const tr = id(`t${k}`);
     // mid works 1 ms, calls leaf, works 2-4 ms more: its handling holds the leaf call.
     const ms = call('front-1', 'front', mid, 'mid', t + 1, 0).ss;
-    const leaf = call(mid, 'mid', 'leaf-1', 'leaf', ms + 1, 5 + j);
+    const leaf = call(mid, 'mid', leafInst, 'leaf', ms + 1, 5 + j);
     const midCall = call('front-1', 'front', mid, 'mid', t + 1, leaf.end + 2 + (j % 3) - ms);
     const root = b.add(tr, id(`g${k}`), -1, id('front'), id('front-1'), id('GET /front'), t, midCall.end + 2, unknown);
     const m = b.add(tr, id(`m${k}`), root, id('mid'), id(mid), id('POST /mid'), midCall.start, midCall.end, unknown, 1, 1, 0, midCall.ss, midCall.se);
-    b.add(tr, id(`l${k}`), m, id('leaf'), id('leaf-1'), id('POST /leaf'), leaf.start, leaf.end, unknown, 1, 1, 0, leaf.ss, leaf.se);
+    b.add(tr, id(`l${k}`), m, id('leaf'), id(leafInst), id('POST /leaf'), leaf.start, leaf.end, unknown, 1, 1, 0, leaf.ss, leaf.se);
     if (k % 75 === 0) {
       const rare = (k / 75) % 2 ? 'rare-1' : 'rare-2';
       const a = t + 500;
@@ -91,6 +97,16 @@ describe("pattern-contrast: late arrivals from a caller whose own calls arrive l
     expect(r.candidates[0]).toMatchObject({ service: 'mid', instance: 'mid-1' });
     const leaf = r.candidates.find((c) => c.service === 'leaf');
     expect(leaf === undefined || leaf.score === 0).toBe(true);
+  });
+
+  it('are explained by the late caller, not by a drained peer that explains less of them', async () => {
+    // leaf-2, drained, shows a weaker change of its own (its few calls from mid-1 arrive late) than
+    // mid-1's: on every late span of leaf-1, the late caller explains more than the peer does.
+    const r = await top({ iface: 'mid-1', drained: true }, 'mid', 'pattern-contrast');
+    expect(r.candidates[0]).toMatchObject({ service: 'mid', instance: 'mid-1' });
+    const leaf = r.candidates.find((c) => c.service === 'leaf')!;
+    expect(leaf).toMatchObject({ instance: 'leaf-1', score: 0 });
+    expect(leaf.explanation).toMatch(/; 100% of it explained by late arrivals at the instances that sent its calls$/);
   });
 
   it("stay the callee's on a delayed link, whose caller's own calls arrive on time", async () => {

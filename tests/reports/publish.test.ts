@@ -60,6 +60,13 @@ describe('output folders (publishDir)', () => {
     expect(readFileSync(path.join(out, 'notes.txt'), 'utf8')).toBe('keep me');
   });
 
+  it('names the first five of the files it refuses, then how many more', async () => {
+    const out = path.join(tmp, 'many');
+    mkdirSync(out);
+    for (let k = 0; k < 7; k++) writeFileSync(path.join(out, `n${k}.txt`), 'keep me');
+    await expect(publishDir(out, write('a.txt', 'x'))).rejects.toThrow(/did not write \((n\d\.txt, ){4}n\d\.txt and 2 more\)/);
+  });
+
   it('refuses --out . in a folder of other files (the current directory is never emptied)', async () => {
     const cwd = process.cwd();
     const here = path.join(tmp, 'cwd');

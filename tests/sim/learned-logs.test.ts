@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../sim/generate.js';
+import { scanLogs } from '../../sim/read.js';
 import { rejects } from './rejects.js';
 import { writeCallChainScenario } from './call-chain-scenario.js';
 
@@ -178,6 +179,42 @@ describe('lines placed in the handling (`at`)', () => {
     const cut = spans.filter((e) => e.begin.length === 1 && e.done.length === 0).length;
     expect(cut).toBeGreaterThan(200);
     expect(spans.filter((e) => e.done.length > 0 && e.begin.length === 0)).toEqual([]);
+  }, 60_000);
+
+  it('repeated in one handling, are written in order at distinct times near their place, inside the handling', async () => {
+    // Two copies of a line per call placed mid-way, two of one placed at the reply.
+    const mid =
+      "{ call: mid, operation: mid-op, logs: [{ template: 'MidImpl#40 [load][item <num>]', level: INFO, perCall: 2, at: 0.5 }, { template: 'MidImpl#50 [load][sent <num>]', level: INFO, perCall: 2, at: 1 }], " +
+      'children: [{ call: a, operation: a-op }, { call: b, operation: b-op }] }';
+    const name = 'repeated';
+    const file = writeCallChainScenario(join(root, `${name}.yaml`), { name, subsystem: 'lg', services: [['front', 1], ['mid', 5], ['a', 3], ['b', 3]], root: `{ call: front, operation: front-op, children: [${mid}] }`, faults: [] });
+    const { mid: handlings } = await run(name, file);
+    // logs.arrow keeps the engine's times (the CSV rounds them to the millisecond); a line's uniqueId names its call, whose server span adds "-s".
+    const copies = new Map<string, number[]>();
+    await scanLogs(join(root, name, 'logs.arrow'), (b) => {
+      for (let i = 0; i < b.length; i++) {
+        const line = /^MidImpl#(\d+) /.exec(b.message[i]!);
+        if (!line) continue;
+        const key = `${b.uniqueId[i]}-s ${line[1]}`;
+        copies.set(key, [...(copies.get(key) ?? []), b.time[i]!]);
+      }
+    });
+    expect(copies.size).toBe(2 * handlings.size);
+    expect(handlings.size).toBeGreaterThan(200);
+    for (const [key, times] of copies) {
+      const [span, line] = key.split(' ');
+      const h = handlings.get(span!)!;
+      const place = line === '40' ? 0.5 : 1;
+      expect(times).toHaveLength(2);
+      expect(times[0]).toBeLessThan(times[1]!);
+      for (const t of times) {
+        // Within the handling, and within a tenth of it about the place, held inside it (to a
+        // microsecond: a millisecond time this large holds a quarter of one).
+        expect(t).toBeGreaterThanOrEqual(h.start - 1e-3);
+        expect(t).toBeLessThanOrEqual(h.end + 1e-3);
+        expect(Math.abs(t - (h.start + place * (h.end - h.start)))).toBeLessThanOrEqual((place === 1 ? 0.1 : 0.05) * (h.end - h.start) + 1e-3);
+      }
+    }
   }, 60_000);
 });
 
