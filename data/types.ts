@@ -87,7 +87,7 @@ export interface Incident {
   type?: string;
   /** A generated fault's hard-case tags (overlap, no-impact, peak, ...). */
   tags?: string[];
-  /** A generated fault's severity (0 to 1, the scenario's `severity`); absent for a replayed incident. */
+  /** A generated fault's severity (0 to 1, the scenario's `severity`); absent where the incidents give none. */
   severity?: number;
   /**
    * The KPI series the incident moved and when: known for a generated fault (empty when it had no

@@ -338,14 +338,16 @@ export function effectComparisons(simItems: ItemResult[], realItems: ItemResult[
 }
 
 /** Simulated incidents a severity's median needs to take part in a calibration. */
-export const MIN_CALIBRATION_INCIDENTS = 3;
+const MIN_CALIBRATION_INCIDENTS = 3;
 
 /**
- * Where on the swept severities one measure reaches the real median (MeasureCalibration). Effects
- * are ratios, so they are compared and interpolated as logarithms; the first pair of neighbouring
- * severities whose medians enclose the real one decides.
+ * Where on the swept severities (in order) one measure reaches the real median (MeasureCalibration).
+ * Effects are ratios, so they are compared and interpolated as logarithms; the first pair of
+ * neighbouring severities whose medians enclose the real one decides. A real effect beyond every
+ * median is placed at the severity of the median nearest it: an end of the range, or, where that
+ * median is not at an end, no severity (the medians are not in order).
  */
-export function calibrateMeasure(bySeverity: readonly SeverityEffect[], real: number): { severity: number | null; fit: MeasureCalibration['fit'] } {
+export function calibrateMeasure(bySeverity: readonly { severity: number; median: number }[], real: number): { severity: number | null; fit: MeasureCalibration['fit'] } {
   const logs = bySeverity.map((p) => Math.log(p.median));
   if (Math.max(...logs) - Math.min(...logs) < Math.log(CALIBRATION_RESPONSE)) return { severity: null, fit: 'flat' };
   const r = Math.log(real);
@@ -357,11 +359,10 @@ export function calibrateMeasure(bySeverity: readonly SeverityEffect[], real: nu
     const s0 = bySeverity[i]!.severity;
     return { severity: round2(s0 + share * (bySeverity[i + 1]!.severity - s0)), fit: 'inside' };
   }
-  // Outside the swept range: the end nearer the real effect, in the direction severity moves it.
-  const rising = logs[logs.length - 1]! > logs[0]!;
-  const stronger = r > Math.max(...logs);
-  const end = stronger === rising ? bySeverity[bySeverity.length - 1]! : bySeverity[0]!;
-  return { severity: end.severity, fit: end === bySeverity[0] ? 'below' : 'above' };
+  const nearest = r > Math.max(...logs) ? logs.indexOf(Math.max(...logs)) : logs.indexOf(Math.min(...logs));
+  if (nearest === 0) return { severity: bySeverity[0]!.severity, fit: 'below' };
+  if (nearest === logs.length - 1) return { severity: bySeverity[nearest]!.severity, fit: 'above' };
+  return { severity: null, fit: 'flat' };
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -373,10 +374,10 @@ export function severityCalibrations(simItems: ItemResult[], realItems: ItemResu
   const byType = new Map<string, MeasureCalibration[]>();
   for (const key of [...real.keys()].sort()) {
     const [type, measure] = key.split('\u0000') as [string, EffectMeasure];
-    const points: SeverityEffect[] = [];
+    const points: { severity: number; median: number; incidents: number }[] = [];
     for (const [k, xs] of sim) {
       const [t, m, severity] = k.split('\u0000');
-      if (t === type && m === measure && xs.length >= MIN_CALIBRATION_INCIDENTS) points.push({ severity: Number(severity), median: round4(median(xs)), incidents: xs.length });
+      if (t === type && m === measure && xs.length >= MIN_CALIBRATION_INCIDENTS) points.push({ severity: Number(severity), median: median(xs), incidents: xs.length });
     }
     const r = real.get(key)!;
     const rm = median(r);
@@ -384,25 +385,28 @@ export function severityCalibrations(simItems: ItemResult[], realItems: ItemResu
     points.sort((a, b) => a.severity - b.severity);
     const list = byType.get(type) ?? [];
     byType.set(type, list);
-    list.push({ measure, real: { median: round4(rm), incidents: r.length }, bySeverity: points, ...calibrateMeasure(points, rm) });
+    const bySeverity: SeverityEffect[] = points.map((p) => ({ ...p, median: round4(p.median) }));
+    list.push({ measure, real: { median: round4(rm), incidents: r.length }, bySeverity, ...calibrateMeasure(points, rm) });
   }
   return [...byType].map(([type, measures]) => {
     measures.sort((a, b) => EFFECT_MEASURES.indexOf(a.measure) - EFFECT_MEASURES.indexOf(b.measure));
-    return { type, severity: typeSeverity(measures), measures };
+    return { type, ...typeSeverity(measures), measures };
   });
 }
 
 /**
  * A type's matched severity: the median over its measures matched inside the swept range. A
  * measure beyond it bounds the severity without placing it (and may be one the simulator cannot
- * reach at any severity), so the ends count only where no measure is inside and all point to the
- * same end.
+ * reach at any severity): where no measure is inside and all those beyond point to the same end,
+ * the type lies beyond it, with no severity.
  */
-function typeSeverity(measures: readonly MeasureCalibration[]): number | null {
+function typeSeverity(measures: readonly MeasureCalibration[]): Pick<SeverityCalibration, 'severity' | 'fit' | 'bound'> {
   const inside = measures.flatMap((m) => (m.fit === 'inside' ? [m.severity!] : []));
-  if (inside.length) return round2(median(inside));
-  const ends = new Set(measures.flatMap((m) => (m.fit === 'below' || m.fit === 'above' ? [m.severity!] : [])));
-  return ends.size === 1 ? [...ends][0]! : null;
+  if (inside.length) return { severity: round2(median(inside)), fit: 'inside' };
+  const ends = new Map(measures.flatMap((m) => (m.fit === 'below' || m.fit === 'above' ? [[m.fit, m.severity!] as const] : [])));
+  if (ends.size !== 1) return { severity: null, fit: 'none' };
+  const [[fit, bound]] = [...ends];
+  return { severity: null, fit: fit!, bound: bound! };
 }
 
 /** Both sides' median incident window (see WindowComparison). */

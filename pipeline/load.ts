@@ -9,7 +9,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { InputKind } from '../common/plugin.js';
 import { BadRows } from '../common/bad-rows.js';
-import { doing, FaultlineError, UsageError, warn, warnNote } from '../common/errors.js';
+import { doing, FaultlineError, firstNames, UsageError, warn, warnNote } from '../common/errors.js';
 import { lowerBound } from '../common/sorted.js';
 import { isoInstant, parseInstant, parseInstantOrOffset } from '../common/instant.js';
 import { loadIncidents, loadKpiSeries, loadSpans } from '../data/inputs.js';
@@ -301,7 +301,7 @@ export async function loadSource(spec: SourceSpec, opts: LoadOptions): Promise<T
     for (const { file, columns } of metricStats.ignored ?? []) {
       const note = `${file}: ${columns.length} column(s) not matched by --metric-columns instance_metric, not read`;
       notes.push(note);
-      warn(`${note}: ${columns.slice(0, 10).join(', ')}${columns.length > 10 ? ', ...' : ''}`);
+      warn(`${note}: ${firstNames(columns, 10)}`);
     }
   }
   if (opts.need.has('logs') && parts.logs) {

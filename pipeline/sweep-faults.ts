@@ -30,7 +30,7 @@ export interface SweepFaultsOptions {
   severities?: number[];
   /**
    * Per fault type, severities in place of `severities`: to match a type's strength to the real
-   * incidents' (`faultline fidelity`, "Fault strength").
+   * incidents' (`faultline fidelity` names the severity that matches from a sweep at several).
    */
   severitiesByType?: Record<string, number[]>;
   seeds?: number[];

@@ -7,7 +7,7 @@
  */
 import { formatDuration } from '../common/duration.js';
 import { EFFECT_LABELS, type EffectMeasure } from '../data/fault-effect.js';
-import { CALIBRATION_RESPONSE, MIXED, windowsDiffer, type Agreement, type Distance, type EffectComparison, type FidelityResult, type SeverityCalibration, type WindowComparison } from '../scores/agreement.js';
+import { CALIBRATION_RESPONSE, MIXED, windowsDiffer, type Agreement, type Distance, type EffectComparison, type FidelityResult, type MeasureCalibration, type SeverityCalibration, type WindowComparison } from '../scores/agreement.js';
 import { escapeHtml as e } from './escape.js';
 import { FIT_STYLE, fitReportSection, type FitFigures } from './fit-html.js';
 
@@ -103,40 +103,47 @@ function effectSection(list: EffectComparison[]): string {
   );
 }
 
-const FIT_WORDS: Readonly<Record<SeverityCalibration['measures'][number]['fit'], string>> = {
+const FIT_WORDS: Readonly<Record<MeasureCalibration['fit'], string>> = {
   inside: 'matched',
   below: 'below the swept severities',
   above: 'above the swept severities',
-  flat: 'does not respond to severity',
+  flat: 'cannot tell (does not respond to severity, or not in order)',
 };
 
 function calibrationSection(list: SeverityCalibration[]): string {
   if (!list.length) return '';
+  const typeCell = (c: SeverityCalibration) => (c.fit === 'inside' ? `<b>${fmt(c.severity, 2)}</b>` : c.fit === 'none' ? '–' : `${c.fit} ${fmt(c.bound, 2)}`);
   const rows = list
     .flatMap((c) =>
       c.measures.map(
         (m, k) =>
-          `<tr>${k === 0 ? `<td rowspan="${c.measures.length}">${e(c.type)}</td><td rowspan="${c.measures.length}"><b>${fmt(c.severity, 2)}</b></td>` : ''}<td>${e(effectLabel(m.measure))}</td>` +
+          `<tr>${k === 0 ? `<td rowspan="${c.measures.length}">${e(c.type)}</td><td rowspan="${c.measures.length}">${typeCell(c)}</td>` : ''}<td>${e(effectLabel(m.measure))}</td>` +
           `<td>${m.bySeverity.map((p) => `${fmt(p.severity, 2)}: ${fmt(p.median, 2)}× (${p.incidents})`).join('<br>')}</td><td>${fmt(m.real.median, 2)}× (${m.real.incidents})</td><td>${fmt(m.severity, 2)}</td><td>${e(FIT_WORDS[m.fit])}</td></tr>`,
       ),
     )
     .join('');
   return (
-    `<h2>Severity matching the real strength</h2><p>For each fault type the sweep holds at two or more severities: where the simulated median effect (interpolated in log between neighbouring severities) meets the real one, per measure, and the median over the measures that respond to severity (medians spanning at least a factor ${CALIBRATION_RESPONSE}). ` +
+    `<h2>Severity matching the real strength</h2><p>For each fault type the sweep holds at two or more severities: where the simulated median effect (interpolated in log between neighbouring severities) meets the real one, per measure, and the median over the measures matched inside the swept range (a measure beyond it only bounds the severity; one whose medians span less than a factor ${CALIBRATION_RESPONSE} cannot tell). ` +
     `A rule on the telemetry, not on any method's score; the real incidents it reads are the ones scored, so a sweep at the matched severity is calibrated on them.</p>` +
     `<table><tr><th>fault type</th><th>severity</th><th>measure</th><th>simulated, per severity</th><th>real</th><th>matched at</th><th></th></tr>${rows}</table>`
   );
 }
 
-/** What to sweep again with, from the calibration: null when no type has a matched severity. */
+/** What to sweep next, from the calibration (fidelity.html has the table): null when no type tells. */
 export function calibrationSentence(list: SeverityCalibration[]): string | null {
-  const found = list.filter((c) => c.severity !== null);
-  if (!found.length) return null;
-  const beyond = found.filter((c) => c.measures.some((m) => m.fit === 'below' || m.fit === 'above')).map((c) => c.type);
-  return (
-    `The real incidents' strength is met at ${found.map((c) => `${c.type} ${fmt(c.severity, 2)}`).join(', ')}: sweep again with --severities ${found.map((c) => `${c.type}=${c.severity}`).join(',')}.` +
-    (beyond.length ? ` Some measures of ${beyond.join(', ')} lie beyond the swept severities (see the table).` : '')
-  );
+  const found = list.filter((c) => c.fit === 'inside');
+  const beyond = list.filter((c) => c.fit === 'below' || c.fit === 'above');
+  const parts = [
+    found.length ? `The real incidents' strength is met at ${found.map((c) => `${c.type} ${fmt(c.severity, 2)}`).join(', ')}: sweep again with --severities ${found.map((c) => `${c.type}=${c.severity}`).join(',')}.` : '',
+    ...beyond.map((c) =>
+      c.fit === 'above'
+        ? c.bound! >= 1
+          ? `The real ${c.type} faults are stronger than the simulated ones at any severity (1 is the highest).`
+          : `The real ${c.type} faults are stronger than the simulated ones at the highest severity swept, ${fmt(c.bound, 2)}: sweep above it.`
+        : `The real ${c.type} faults are weaker than the simulated ones at the lowest severity swept, ${fmt(c.bound, 2)}: sweep below it.`,
+    ),
+  ].filter(Boolean);
+  return parts.length ? parts.join(' ') : null;
 }
 
 /** One line per fault type whose simulated faults are not as strong as the real ones. */

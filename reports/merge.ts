@@ -12,7 +12,7 @@ import type { ItemResult } from '../scores/item-result.js';
 import { MAX_CURVE_ITEMS } from './html.js';
 import { writeReport } from './write.js';
 import { runFacts } from './run-facts.js';
-import { FaultlineError } from '../common/errors.js';
+import { FaultlineError, firstNames } from '../common/errors.js';
 
 export class MergeError extends FaultlineError {}
 
@@ -63,7 +63,7 @@ class Coverage {
   finish(): void {
     const missing = this.sweep.filter((k) => !this.from.has(k));
     if (missing.length > 0) {
-      throw new MergeError(`${missing.length} of ${this.sweep.length} items missing (a shard not given?): ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+      throw new MergeError(`${missing.length} of ${this.sweep.length} items missing (a shard not given?): ${firstNames(missing, 5)}`);
     }
   }
 }

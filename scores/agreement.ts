@@ -123,9 +123,10 @@ export interface SeverityEffect {
  * Where on the sweep's severities one measure of a fault type reaches the real strength: the
  * severity where the simulated median (interpolated in log effect between the two swept
  * severities around it) equals the real median. `inside`: between the swept severities; `below`
- * / `above`: the real effect lies beyond every swept severity's, on the side of the lowest or the
- * highest (severity: that end; sweep further that way); `flat`: the measure does not respond to
- * severity (its medians span less than CALIBRATION_RESPONSE), so it cannot tell (severity null).
+ * / `above`: the real effect lies beyond every swept severity's, nearest the lowest or the
+ * highest (severity: that end; sweep further that way); `flat`: the measure cannot tell (severity
+ * null): its medians span less than CALIBRATION_RESPONSE, or are not in order (the real effect lies
+ * beyond them nearest a severity inside the range).
  */
 export interface MeasureCalibration {
   measure: EffectMeasure;
@@ -136,12 +137,15 @@ export interface MeasureCalibration {
 }
 
 /**
- * Per fault type: the severity that matches the real strength, the median over the measures matched
- * inside the swept range; where none is, the end all measures beyond it point to; else null.
+ * Per fault type: `inside` with the severity that matches the real strength, the median over the
+ * measures matched inside the swept range; else `below` / `above` where every measure that tells
+ * lies beyond the same end (`bound`: that end's severity; sweep further that way), or `none`.
  */
 export interface SeverityCalibration {
   type: string;
   severity: number | null;
+  fit: 'inside' | 'below' | 'above' | 'none';
+  bound?: number;
   measures: MeasureCalibration[];
 }
 

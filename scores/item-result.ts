@@ -24,7 +24,7 @@ export interface FaultRecord {
   tags: string[];
   /** KPI series ids the fault moved; empty for a fault without visible impact or a replayed incident. */
   moved: string[];
-  /** A generated fault's severity; absent for a replayed incident. */
+  /** A generated fault's severity; absent where the incidents give none. */
   severity?: number;
 }
 

@@ -21,6 +21,7 @@ const RHO_MAX = 0.98;
 const LP = Object.fromEntries(LOG_POINTS.map((p, i) => [p, i])) as Record<(typeof LOG_POINTS)[number], number>;
 /** Salt of the per-transaction log stream: log fields never draw from the engine's own stream. */
 const LOG_SALT = 0x6c6f6773;
+const SPREAD_SALT = 0x73707264;
 /** A query this many times the service's mean DB time per call is logged as slow SQL. */
 const SLOW_SQL_FACTOR = 3;
 /** A reply slower than this share of the caller's TTL (at most SLOW_REPLY_MS) is logged as slow. */
@@ -126,6 +127,8 @@ export class Engine implements EngineState {
   private txDcn = 0;
   /** Log fields draw from their own per-transaction stream, so logs never change the messages. */
   private readonly lrng = new TxRandom();
+  /** Where repeated copies of a learned line fall: a stream of their own, so the other log fields keep their draws. */
+  private readonly spreadRng = new TxRandom();
   /** The worker thread of the call being handled (its log lines share it), and that call's number. */
   private thread = 0;
   private handling = 0;
@@ -239,7 +242,10 @@ export class Engine implements EngineState {
           const n = poissonInverse(tickU[k * ticksPerMinute + tick]!, (rates[k]! * TICK_MS) / 1000);
           for (let j = 0; j < n; j++) {
             this.rng.reseed(mix32(txKey[k]!, tick), mix32(j, k));
-            if (this.logs) this.lrng.reseed(mix32(txKey[k]! ^ LOG_SALT, tick), mix32(j, k) ^ LOG_SALT);
+            if (this.logs) {
+              this.lrng.reseed(mix32(txKey[k]! ^ LOG_SALT, tick), mix32(j, k) ^ LOG_SALT);
+              this.spreadRng.reseed(mix32(txKey[k]! ^ SPREAD_SALT, tick), mix32(j, k) ^ SPREAD_SALT);
+            }
             this.transaction(k, t + this.rng.next() * TICK_MS);
           }
         }
@@ -846,12 +852,12 @@ export class Engine implements EngineState {
       const rate = c.perCall[id]!;
       let n = Math.floor(rate);
       if (lrng.next() < rate - n) n++;
-      // Start of the window repeated copies of a placed line are drawn in (-1: none). Drawn only
-      // then: a line placed once per call keeps its exact place and the stream its draws.
+      // Start of the window repeated copies of a placed line are drawn in (-1: none); a line placed
+      // once per call keeps its exact place.
       const repeatFrom = n > 1 && !Number.isNaN(at) ? Math.min(Math.max(at / share - REPEAT_SPREAD / 2, 0), 1 - REPEAT_SPREAD) : -1;
       for (let copy = 0; copy < n; copy++) {
         // Each copy in its own n-th of the window: in the order written, apart.
-        const place = Number.isNaN(at) ? lrng.next() : repeatFrom >= 0 ? repeatFrom + ((copy + lrng.next()) / n) * REPEAT_SPREAD : at / share;
+        const place = Number.isNaN(at) ? lrng.next() : repeatFrom >= 0 ? repeatFrom + ((copy + this.spreadRng.next()) / n) * REPEAT_SPREAD : at / share;
         v[0] = arrive + place * span;
         for (let k = 1; k <= MAX_LOG_ARGS; k++) v[k] = lrng.nextInt32() >>> 0;
         logs.learned(inst, id);

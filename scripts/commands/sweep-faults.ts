@@ -31,7 +31,7 @@ export const sweepFaultsCommand: CommandModule<object, SweepFaultsArgs> = {
     b = withOption(b, 'sweep-faults', 'types', { type: 'string', describe: 'comma-separated fault types (default: every type with a target in the scenario)' });
     b = withOption(b, 'sweep-faults', 'severities', {
       type: 'string',
-      describe: 'comma-separated severities in (0, 1] (default 0.5); <type>=<severity> entries set a type\'s own (e.g. 0.5,cpu-saturation=0.9)',
+      describe: 'comma-separated severities in (0, 1] (default 0.5); <type>=<severity> entries set a type\'s own (e.g. 0.5,cpu-saturation=0.9; fidelity names the one matching real faults)',
     });
     b = withOption(b, 'sweep-faults', 'seeds', { type: 'string', describe: 'comma-separated seeds of the suite (default 1)' });
     b = withOption(b, 'sweep-faults', 'exception-handlers', {

@@ -14,7 +14,7 @@ import { BadRows } from '../../common/bad-rows.js';
 import { loadSpans } from '../../data/inputs.js';
 import { loadSource } from '../../pipeline/load.js';
 import { SPAN_STATUS, type SpanTable } from '../../data/types.js';
-import { CHANCE, compareRuns, DEFAULT_TYPE_MAP } from '../../pipeline/fidelity.js';
+import { calibrateMeasure, CHANCE, compareRuns, DEFAULT_TYPE_MAP } from '../../pipeline/fidelity.js';
 import { fitScenario, type FittedTwin, type NodeEstimate } from '../../pipeline/fit.js';
 import { fitReport } from '../../pipeline/fit-report.js';
 import { faultTargets, planFaultSweep, writeFaultSweep } from '../../pipeline/sweep-faults.js';
@@ -533,7 +533,9 @@ describe('fidelity', () => {
     // Three severities of a CPU fault, three incidents each, and one code fault at two severities.
     const effect = (faultId: string, latency: number, self: number, gap: number) => ({ faultId, service: 'x', calls: [50, 50] as [number, number], latency, self, gap, failed: null });
     const cpu: Record<number, [number, number, number]> = { 0.3: [1.5, 2, 2], 0.6: [2, 4, 3], 0.9: [3, 8, 4] };
-    const faults = Object.keys(cpu).flatMap((sv) => [0, 1, 2].map((k) => ({ id: `cpu-${sv}-${k}`, type: 'cpu-saturation', start: 0, end: 1, rootCause: ['x'], tags: [], moved: [], severity: Number(sv) })));
+    // Severity 1 has two measured incidents only, too few to take part.
+    const faults = [...Object.keys(cpu).flatMap((sv) => [0, 1, 2].map((k) => ({ id: `cpu-${sv}-${k}`, type: 'cpu-saturation', start: 0, end: 1, rootCause: ['x'], tags: [], moved: [], severity: Number(sv) }))), ...[0, 1].map((k) => ({ id: `cpu-1-${k}`, type: 'cpu-saturation', start: 0, end: 1, rootCause: ['x'], tags: [], moved: [], severity: 1 }))];
+    cpu[1] = [100, 100, 100];
     const code = [0.3, 0.9].flatMap((sv) => [0, 1, 2].map((k) => ({ id: `exc-${sv}-${k}`, type: 'code-exception', start: 0, end: 1, rootCause: ['x'], tags: [], moved: [], severity: sv })));
     const sim: ItemResult = {
       ...item('s', 'cpu-saturation', { count: [1, 2] }),
@@ -559,25 +561,39 @@ describe('fidelity', () => {
       { severity: 0.9, median: 8, incidents: 3 },
     ]);
     // The median of the measures matched inside the range: the gap only bounds it.
-    expect(cpuCal!.severity).toBe(0.7);
-    // Every measure beyond the strongest severity: that end; beyond both ends at once: no match.
-    expect(compareRuns([sim], [realOf(100, 100, 100)], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!.severity).toBe(0.9);
+    expect(cpuCal!).toMatchObject({ severity: 0.7, fit: 'inside' });
+    // Every measure beyond the strongest severity swept: no match, a bound; beyond both ends at once: neither.
+    const stronger = compareRuns([sim], [realOf(100, 100, 100)], { sim: 's', real: 'r', resamples: 50 });
+    expect(stronger.calibration[1]!).toMatchObject({ severity: null, fit: 'above', bound: 0.9 });
+    expect(renderFidelity(stronger)).toContain('The real cpu-saturation faults are stronger than the simulated ones at the highest severity swept, 0.90: sweep above it.');
+    expect(renderFidelity(stronger)).not.toContain('sweep again');
     const split = compareRuns([sim], [realOf(1, 100, 1)], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!;
     expect(split.measures.map((m) => m.fit)).toEqual(['below', 'above', 'below']);
-    expect(split.severity).toBeNull();
+    expect(split).toMatchObject({ severity: null, fit: 'none' });
     // An exception barely moves the spans at any severity: nothing to match on.
     expect(exc!.type).toBe('code-exception');
     expect(exc!.severity).toBeNull();
     expect(exc!.measures.every((m) => m.fit === 'flat' && m.severity === null)).toBe(true);
     const html = renderFidelity(result);
     expect(html).toContain('<h2>Severity matching the real strength</h2>');
-    expect(html).toContain('sweep again with --severities cpu-saturation=0.7.');
-    expect(html).toContain('Some measures of cpu-saturation lie beyond the swept severities');
+    expect(html).toContain('strength is met at cpu-saturation 0.70: sweep again with --severities cpu-saturation=0.7.');
     // One severity per type (or a run whose faults carry none), nothing to interpolate: no calibration.
     const one = { ...sim, faults: sim.faults.map((f) => ({ ...f, severity: 0.5 })) };
     expect(compareRuns([one], [real], { sim: 's', real: 'r', resamples: 50 }).calibration).toEqual([]);
     const none = { ...sim, faults: sim.faults.map(({ severity: _s, ...f }) => f) };
     expect(compareRuns([none], [real], { sim: 's', real: 'r', resamples: 50 }).calibration).toEqual([]);
+  });
+
+  it('places a real effect on severities whose effects rise, fall or are out of order', () => {
+    const at = (medians: number[]) => medians.map((median, i) => ({ severity: [0.3, 0.6, 0.9][i]!, median }));
+    // Falling with severity: interpolated all the same, and beyond the strongest effect is below the range.
+    expect(calibrateMeasure(at([4, 2, 1]), 2 ** 0.5)).toEqual({ severity: 0.75, fit: 'inside' });
+    expect(calibrateMeasure(at([4, 2, 1]), 8)).toEqual({ severity: 0.3, fit: 'below' });
+    expect(calibrateMeasure(at([4, 2, 1]), 0.5)).toEqual({ severity: 0.9, fit: 'above' });
+    // The strongest effect in the middle of the range: beyond it, no severity is nearer than another.
+    expect(calibrateMeasure(at([1, 3, 1]), 10)).toEqual({ severity: null, fit: 'flat' });
+    // Medians within a factor 1.25 of each other do not tell severities apart.
+    expect(calibrateMeasure(at([1, 1.1, 1.2]), 1.15)).toEqual({ severity: null, fit: 'flat' });
   });
 
   it("puts a throttled instance's wait before its server spans under a CPU quota, and changes nothing without a hog", async () => {
