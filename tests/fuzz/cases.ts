@@ -87,8 +87,8 @@ function spanCsv(rng: Rng): Variant[] {
       },
       required: ['trace_id', 'span_id', 'parent_id', 'start_ns', 'end_ns'],
       interval: ['start_ns', 'end_ns'],
-      // A valid CSV without rows: no spans (one file of a folder may hold none).
-      headerOnly: 'accept',
+      // A valid CSV without rows: spans that hold none at all are refused (one file of a folder may hold none).
+      headerOnly: 'reject',
     },
     rng,
   );
