@@ -23,7 +23,7 @@
  */
 import path from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
-import { FaultlineError } from '../common/errors.js';
+import { FaultlineError, UsageError } from '../common/errors.js';
 import { publishDir } from '../common/output-dir.js';
 import { parseJsonText, readText } from '../common/validated-file.js';
 import { EFFECT_MEASURES, type EffectMeasure } from '../data/fault-effect.js';
@@ -61,7 +61,8 @@ export const DEFAULT_TYPE_MAP: Readonly<Record<string, string>> = {
 };
 
 export interface FidelityOptions {
-  sim: string;
+  /** The simulated run, or several (e.g. sweeps of other seeds) whose items are pooled. */
+  sim: string | string[];
   real: string;
   out: string;
   force?: boolean;
@@ -446,17 +447,29 @@ export function compareRuns(simItems: ItemResult[], realItems: ItemResult[], opt
 
 /** Reads both runs, compares them, and writes fidelity.json and fidelity.html into `out`. */
 export async function fidelity(opts: FidelityOptions): Promise<FidelityResult> {
-  const [sim, real, fit] = await Promise.all([readResultsFile(opts.sim), readResultsFile(opts.real), opts.fitReport ? readFitReport(opts.fitReport) : undefined]);
-  if (!sim.items.length) throw new FaultlineError(`${sim.path}: no items`);
+  const simRuns = typeof opts.sim === 'string' ? [opts.sim] : opts.sim;
+  if (!simRuns.length) throw new UsageError('--sim: give a simulated run');
+  const [sims, real, fit] = await Promise.all([Promise.all(simRuns.map((s) => readResultsFile(s))), readResultsFile(opts.real), opts.fitReport ? readFitReport(opts.fitReport) : undefined]);
+  const seen = new Map<string, string>();
+  for (const [k, s] of sims.entries()) {
+    const file = path.resolve(s.path);
+    if (seen.has(file)) throw new UsageError(`--sim ${simRuns[k]}: the same results as --sim ${seen.get(file)}; give each run once`);
+    seen.set(file, simRuns[k]!);
+    if (!s.items.length) throw new FaultlineError(`${s.path}: no items`);
+  }
   if (!real.items.length) throw new FaultlineError(`${real.path}: no items`);
-  const result = compareRuns(sim.items, real.items, { sim: path.resolve(opts.sim), real: path.resolve(opts.real), ...(opts.typeMap ? { typeMap: opts.typeMap } : {}), ...(opts.resamples ? { resamples: opts.resamples } : {}) });
+  const result = compareRuns(
+    sims.flatMap((s) => s.items),
+    real.items,
+    { sim: simRuns.map((s) => path.resolve(s)).join(', '), real: path.resolve(opts.real), ...(opts.typeMap ? { typeMap: opts.typeMap } : {}), ...(opts.resamples ? { resamples: opts.resamples } : {}) },
+  );
   await publishDir(
     opts.out,
     async (stage) => {
       writeFileAtomic(path.join(stage, 'fidelity.json'), JSON.stringify(result, null, 1) + '\n');
       writeFileAtomic(path.join(stage, 'fidelity.html'), renderFidelity(result, fit));
     },
-    { command: 'fidelity', force: opts.force ?? false, inputs: [opts.sim, opts.real, ...(opts.fitReport ? [opts.fitReport] : [])] },
+    { command: 'fidelity', force: opts.force ?? false, inputs: [...simRuns, opts.real, ...(opts.fitReport ? [opts.fitReport] : [])] },
   );
   return result;
 }

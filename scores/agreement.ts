@@ -180,6 +180,7 @@ export function windowsDiffer(w: WindowComparison): boolean {
 export interface FidelityResult {
   schema: 'faultline/fidelity';
   version: 1;
+  /** The simulated run's path; several pooled runs' paths, comma-separated. */
   sim: string;
   real: string;
   typeMap: Record<string, string>;

@@ -3,7 +3,7 @@ import { columnMapping, withFlags, withOption } from './options.js';
 import { warn } from '../../common/errors.js';
 
 interface FidelityArgs {
-  sim: string;
+  sim: string[];
   real: string;
   out: string;
   force: boolean;
@@ -15,7 +15,7 @@ export const fidelityCommand: CommandModule<object, FidelityArgs> = {
   command: 'fidelity',
   describe: "Whether a simulated run's verdict on methods holds on real data: rank agreement with intervals, telemetry distances, fidelity.html",
   builder: (y) => {
-    let b = withOption(y, 'fidelity', 'sim', { type: 'string', demandOption: true, describe: 'the simulated run: a run folder or its results.json' });
+    let b = withOption(y, 'fidelity', 'sim', { type: 'string', array: true, demandOption: true, describe: 'the simulated run: a run folder or its results.json; several (e.g. sweeps of other seeds) are pooled' });
     b = withOption(b, 'fidelity', 'real', { type: 'string', demandOption: true, describe: 'the real run: a replay or run folder, or its results.json' });
     b = withFlags(b, 'fidelity', ['out', 'force'], ['out']);
     b = withOption(b, 'fidelity', 'fit-report', { type: 'string', describe: "the twin's fit-report.json (faultline fit): its figures against their bars join the page" });

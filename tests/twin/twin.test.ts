@@ -14,7 +14,7 @@ import { BadRows } from '../../common/bad-rows.js';
 import { loadSpans } from '../../data/inputs.js';
 import { loadSource } from '../../pipeline/load.js';
 import { SPAN_STATUS, type SpanTable } from '../../data/types.js';
-import { calibrateMeasure, CHANCE, compareRuns, DEFAULT_TYPE_MAP } from '../../pipeline/fidelity.js';
+import { calibrateMeasure, CHANCE, compareRuns, DEFAULT_TYPE_MAP, fidelity } from '../../pipeline/fidelity.js';
 import { fitScenario, type FittedTwin, type NodeEstimate } from '../../pipeline/fit.js';
 import { fitReport } from '../../pipeline/fit-report.js';
 import { faultTargets, planFaultSweep, writeFaultSweep } from '../../pipeline/sweep-faults.js';
@@ -650,6 +650,27 @@ describe('fidelity', () => {
     const points = compareRuns(sim, [withFaults(real[0]!, [0])], { sim: 's', real: 'r', resamples: 50 });
     expect(points.windows.factor).toBeNull();
     expect(renderFidelity(points)).not.toMatch(/judge their incidents|judged over/);
+  });
+
+  it('pools several simulated runs, and refuses the same run given twice', async () => {
+    const config: RunConfig = { suite: null, title: 't', scenarios: [], seeds: [], duration: null, trafficScale: null, detectors: [], rca: [], mttr: DEFAULT_MTTR_MODEL, minAc1: null, sweep: [] };
+    const runOf = (name: string, items: ItemResult[]) => {
+      const dir = path.join(tmp, 'pool', name);
+      fs.mkdirSync(dir, { recursive: true });
+      writeResultsFile(dir, { schema: 'faultline/results', version: 1, config: { ...config, sweep: items.map((i) => i.key) }, shard: null, items });
+      return dir;
+    };
+    // Two seed sets of one sweep, pooled: their four incidents as one simulated side.
+    const a = runOf('seeds-1', [item('s@1', 'code-exception', { count: [1, 3], ochiai: [2, 2] })]);
+    const b = runOf('seeds-2', [item('s@2', 'code-exception', { count: [1, 1], ochiai: [3, 2] })]);
+    const real = runOf('real', [item('r', 'exception', { count: [1, 1], ochiai: [2, 2] })]);
+    const pooled = await fidelity({ sim: [a, b], real, out: path.join(tmp, 'pool', 'fid'), resamples: 50 });
+    const all = pooled.rca.find((x) => x.figure === 'ac1' && x.type === 'all')!;
+    expect(all.simIncidents).toBe(4);
+    expect(all.methods.map((m) => [m.name, m.sim])).toEqual([['count', 0.75], ['ochiai', 0]]);
+    expect(pooled.sim).toBe(`${path.resolve(a)}, ${path.resolve(b)}`);
+    expect(JSON.parse(fs.readFileSync(path.join(tmp, 'pool', 'fid', 'fidelity.json'), 'utf8')).sim).toBe(pooled.sim);
+    await expect(fidelity({ sim: [a, path.join(a, 'results.json')], real, out: path.join(tmp, 'pool', 'twice'), resamples: 50 })).rejects.toThrow(`--sim ${path.join(a, 'results.json')}: the same results as --sim ${a}; give each run once`);
   });
 
   it('escapes what the runs hold in fidelity.html', () => {
