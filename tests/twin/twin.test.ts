@@ -25,6 +25,7 @@ import { planSweep } from '../../pipeline/sweep.js';
 import { renderFidelity } from '../../reports/fidelity-html.js';
 import { errorRateMet, renderFitReport } from '../../reports/fit-html.js';
 import { writeResultsFile, type RunConfig } from '../../reports/results-file.js';
+import { cli } from '../cli/run-cli.js';
 import { kendallTauB, ksFromCounts, ksFromSketches, MIXED } from '../../scores/agreement.js';
 import type { ItemResult } from '../../scores/item-result.js';
 import { DEFAULT_MTTR_MODEL } from '../../scores/mttr.js';
@@ -577,6 +578,17 @@ describe('fidelity', () => {
     const html = renderFidelity(result);
     expect(html).toContain('<h2>Severity matching the real strength</h2>');
     expect(html).toContain('strength is met at cpu-saturation 0.70: sweep again with --severities cpu-saturation=0.7.');
+    // The command says it on stdout too.
+    const config: RunConfig = { suite: null, title: 't', scenarios: [], seeds: [], duration: null, trafficScale: null, detectors: [], rca: [], mttr: DEFAULT_MTTR_MODEL, minAc1: null, sweep: [] };
+    const dirOf = (name: string, it: ItemResult) => {
+      const dir = path.join(tmp, 'calibration', name);
+      fs.mkdirSync(dir, { recursive: true });
+      writeResultsFile(dir, { schema: 'faultline/results', version: 1, config: { ...config, sweep: [it.key] }, shard: null, items: [it] });
+      return dir;
+    };
+    const run = cli(['fidelity', '--sim', dirOf('sim', sim), '--real', dirOf('real', real), '--out', path.join(tmp, 'calibration', 'fid')]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain("The real incidents' strength is met at cpu-saturation 0.70: sweep again with --severities cpu-saturation=0.7.\n");
     // One severity per type (or a run whose faults carry none), nothing to interpolate: no calibration.
     const one = { ...sim, faults: sim.faults.map((f) => ({ ...f, severity: 0.5 })) };
     expect(compareRuns([one], [real], { sim: 's', real: 'r', resamples: 50 }).calibration).toEqual([]);
