@@ -36,7 +36,7 @@ import { CALIBRATION_RESPONSE, incidentWindow, kendallTauB, ksFromCounts, ksFrom
 import type { ItemResult } from '../scores/item-result.js';
 import { AC_KS } from '../scores/rca.js';
 import { bootstrapSamples, meanInterval, percentileInterval, type Interval } from '../scores/uncertainty.js';
-import type { Agreement, Distance, EffectComparison, FidelityResult, MeasureCalibration, SeverityCalibration, SeverityEffect, WindowComparison } from '../scores/agreement.js';
+import type { Agreement, Distance, EffectComparison, FidelityResult, MeasureCalibration, SeedAgreement, SeverityCalibration, SeverityEffect, WindowComparison } from '../scores/agreement.js';
 
 export type { Agreement, Distance, EffectComparison, FidelityResult, SeverityCalibration, WindowComparison };
 import { stream } from '../sim/rng.js';
@@ -91,7 +91,9 @@ interface Hit {
 const avg5 = (rank: number) => (rank >= 1 && rank <= 5 ? (6 - rank) / 5 : 0);
 const ac1 = (rank: number) => (rank === 1 ? 1 : 0);
 
-function incidents(items: ItemResult[], typeMap: Record<string, string>): { ids: string[]; types: string[]; ranks: Map<string, number[]> } {
+type IncidentRanks = { ids: string[]; types: string[]; ranks: Map<string, number[]> };
+
+function incidents(items: ItemResult[], typeMap: Record<string, string>): IncidentRanks {
   // One column per incident (item key + incident id), one row per method.
   const ids: string[] = [];
   const types: string[] = [];
@@ -202,19 +204,26 @@ function addSignal(a: Agreement, figure: 'ac1' | 'avg5', methods: string[], sim:
   return { ...a, signal: { chanceSim: round(chanceSim), chanceReal: round(chanceReal), sim: onSim, real: onReal, tau: sub.tau, interval: sub.interval } };
 }
 
+/** The methods both sides ran, the fault types both have, and the incidents the overall figures take: those of the shared types when there are any, else all. */
+function overall(s: IncidentRanks, r: IncidentRanks): { methods: string[]; sharedTypes: string[]; simAll: number[]; realAll: number[] } {
+  const methods = [...s.ranks.keys()].filter((m) => r.ranks.has(m)).sort();
+  const sharedTypes = [...new Set(s.types)].filter((t) => r.types.includes(t)).sort();
+  const all = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const simAll = sharedTypes.length ? all(s.ids.length).filter((i) => sharedTypes.includes(s.types[i]!)) : all(s.ids.length);
+  const realAll = sharedTypes.length ? all(r.ids.length).filter((i) => sharedTypes.includes(r.types[i]!)) : all(r.ids.length);
+  return { methods, sharedTypes, simAll, realAll };
+}
+
+const FIGURES = [['ac1', ac1], ['avg5', avg5]] as const;
+
 function rcaAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>, resamples: number, services: { sim: number; real: number }): Agreement[] {
   const s = incidents(simItems, {});
   const r = incidents(realItems, typeMap);
-  const methods = [...s.ranks.keys()].filter((m) => r.ranks.has(m)).sort();
+  const { methods, sharedTypes, simAll, realAll } = overall(s, r);
   const out: Agreement[] = [];
-  const sharedTypes = [...new Set(s.types)].filter((t) => r.types.includes(t)).sort();
-  for (const [figure, f] of [['ac1', ac1], ['avg5', avg5]] as const) {
+  for (const [figure, f] of FIGURES) {
     const sim = methods.map((m) => s.ranks.get(m)!.map(f));
     const real = methods.map((m) => r.ranks.get(m)!.map(f));
-    const all = (n: number) => Array.from({ length: n }, (_, i) => i);
-    // Overall: over the fault types both have when they share any, else over everything.
-    const simAll = sharedTypes.length ? all(s.ids.length).filter((i) => sharedTypes.includes(s.types[i]!)) : all(s.ids.length);
-    const realAll = sharedTypes.length ? all(r.ids.length).filter((i) => sharedTypes.includes(r.types[i]!)) : all(r.ids.length);
     out.push(addSignal(agreement(figure, 'all', methods, sim, simAll, real, realAll, resamples), figure, methods, sim, simAll, real, realAll, services, resamples));
     if (sharedTypes.length > 1) {
       // The same incidents, the simulated ones weighted so that each type counts as much as on
@@ -410,6 +419,30 @@ function typeSeverity(measures: readonly MeasureCalibration[]): Pick<SeverityCal
   return { severity: null, fit: fit!, bound: bound! };
 }
 
+/**
+ * The overall tau-b of each sweep seed's simulated items alone against the whole real side, where
+ * the simulated items come from two or more seeds: how far the figure moves with the seeds, which
+ * the bootstrap (resampling incidents within the sweep) does not show.
+ */
+export function seedAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>): SeedAgreement[] {
+  const seeds = [...new Set(simItems.flatMap((i) => (i.seed === undefined ? [] : [i.seed])))].sort((a, b) => a - b);
+  if (seeds.length < 2) return [];
+  const r = incidents(realItems, typeMap);
+  const perSeed = seeds.map((seed) => {
+    const s = incidents(simItems.filter((i) => i.seed === seed), {});
+    return { seed, s, ...overall(s, r) };
+  });
+  return FIGURES.map(([figure, f]) => {
+    const rows = perSeed.map(({ seed, s, methods, simAll, realAll }) => ({
+      seed,
+      tau: round(kendallTauB(methods.map((m) => weighted(s.ranks.get(m)!.map(f), simAll, null)), methods.map((m) => weighted(r.ranks.get(m)!.map(f), realAll, null)))),
+      simIncidents: simAll.length,
+    }));
+    const taus = rows.map((x) => x.tau).filter(Number.isFinite);
+    return { figure, seeds: rows, min: taus.length ? Math.min(...taus) : NaN, max: taus.length ? Math.max(...taus) : NaN };
+  });
+}
+
 /** Both sides' median incident window (see WindowComparison). */
 export function windowComparison(simItems: ItemResult[], realItems: ItemResult[]): WindowComparison {
   const sim = incidentWindow(simItems);
@@ -442,6 +475,7 @@ export function compareRuns(simItems: ItemResult[], realItems: ItemResult[], opt
     telemetry: realProfile ? telemetryDistances(simProfiles, realProfile) : [],
     effects: effectComparisons(simItems, realItems, typeMap),
     calibration: severityCalibrations(simItems, realItems, typeMap),
+    bySeed: seedAgreements(simItems, realItems, typeMap),
   };
 }
 
@@ -451,11 +485,18 @@ export async function fidelity(opts: FidelityOptions): Promise<FidelityResult> {
   if (!simRuns.length) throw new UsageError('--sim: give a simulated run');
   const [sims, real, fit] = await Promise.all([Promise.all(simRuns.map((s) => readResultsFile(s))), readResultsFile(opts.real), opts.fitReport ? readFitReport(opts.fitReport) : undefined]);
   const seen = new Map<string, string>();
+  // An incident is known by its item's key: items of one key in two runs would be taken for one.
+  const keys = new Map<string, string>();
   for (const [k, s] of sims.entries()) {
     const file = path.resolve(s.path);
     if (seen.has(file)) throw new UsageError(`--sim ${simRuns[k]}: the same results as --sim ${seen.get(file)}; give each run once`);
     seen.set(file, simRuns[k]!);
     if (!s.items.length) throw new FaultlineError(`${s.path}: no items`);
+    for (const item of s.items) {
+      const other = keys.get(item.key);
+      if (other !== undefined && other !== simRuns[k]) throw new UsageError(`--sim ${simRuns[k]}: item ${item.key} is also in --sim ${other}; pool runs of other seeds or scenarios`);
+      keys.set(item.key, simRuns[k]!);
+    }
   }
   if (!real.items.length) throw new FaultlineError(`${real.path}: no items`);
   const result = compareRuns(

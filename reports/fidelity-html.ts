@@ -7,7 +7,7 @@
  */
 import { formatDuration } from '../common/duration.js';
 import { EFFECT_LABELS, type EffectMeasure } from '../data/fault-effect.js';
-import { CALIBRATION_RESPONSE, MIXED, windowsDiffer, type Agreement, type Distance, type EffectComparison, type FidelityResult, type MeasureCalibration, type SeverityCalibration, type WindowComparison } from '../scores/agreement.js';
+import { CALIBRATION_RESPONSE, MIXED, windowsDiffer, type Agreement, type Distance, type EffectComparison, type FidelityResult, type MeasureCalibration, type SeedAgreement, type SeverityCalibration, type WindowComparison } from '../scores/agreement.js';
 import { escapeHtml as e } from './escape.js';
 import { FIT_STYLE, fitReportSection, type FitFigures } from './fit-html.js';
 
@@ -146,6 +146,13 @@ export function calibrationSentence(list: SeverityCalibration[]): string | null 
   return parts.length ? parts.join(' ') : null;
 }
 
+/** How far the overall AC@1 and Avg@5 agreement move with the sweep's seeds: null with fewer than two seeds. */
+export function seedSentence(list: SeedAgreement[]): string | null {
+  const parts = list.filter((a) => Number.isFinite(a.min)).map((a) => `${a.figure === 'ac1' ? 'AC@1' : 'Avg@5'} ${fmt(a.min, 2)} to ${fmt(a.max, 2)}`);
+  if (!parts.length) return null;
+  return `Each sweep seed's items alone against the real ones give Kendall tau ${parts.join(', ')} (${list[0]!.seeds.length} seeds): a difference smaller than that between two settings can be the seeds' noise, which the bootstrap intervals do not hold.`;
+}
+
 /** One line per fault type whose simulated faults are not as strong as the real ones. */
 function strengthSummary(list: EffectComparison[]): string[] {
   const out: string[] = [];
@@ -188,6 +195,7 @@ export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
     windowWarns ? windowLine : '',
     headline ? `RCA AC@1 ranking, all shared fault types: Kendall tau ${fmt(headline.tau, 2)}${headline.interval ? ` (95% ${fmt(headline.interval.low, 2)} to ${fmt(headline.interval.high, 2)})` : ''} over ${headline.methods.length} methods: ${verdict(headline)}.` : 'No RCA method ran on both sides.',
     mixed ? `With the simulated incidents weighted to the real fault types' mix: Kendall tau ${fmt(mixed.tau, 2)}${mixed.interval ? ` (95% ${fmt(mixed.interval.low, 2)} to ${fmt(mixed.interval.high, 2)})` : ''}: ${verdict(mixed)}.` : '',
+    seedSentence(r.bySeed) ?? '',
     // Ranks 2 to 5 decide what an operator reads next: a ranking that agrees at rank 1 only is said so.
     avg5 ? `RCA Avg@5 ranking, all shared fault types: Kendall tau ${fmt(avg5.tau, 2)}${avg5.interval ? ` (95% ${fmt(avg5.interval.low, 2)} to ${fmt(avg5.interval.high, 2)})` : ''}: ${verdict(avg5)}.` : '',
     good.length ? `A good stand-in for: ${good.join(', ')}.` : '',

@@ -149,6 +149,17 @@ export interface SeverityCalibration {
   measures: MeasureCalibration[];
 }
 
+/**
+ * The overall tau-b of one figure per sweep seed: each seed's simulated items alone against the
+ * whole real side (NaN, written null, where the methods do not differ), and the range over seeds.
+ */
+export interface SeedAgreement {
+  figure: 'ac1' | 'avg5';
+  seeds: { seed: number; tau: number; simIncidents: number }[];
+  min: number;
+  max: number;
+}
+
 /** A measure responds to severity when its simulated medians span at least this factor. */
 export const CALIBRATION_RESPONSE = 1.25;
 
@@ -193,5 +204,7 @@ export interface FidelityResult {
   effects: EffectComparison[];
   /** Per fault type swept at two or more severities: the severity whose strength matches the real incidents'. */
   calibration: SeverityCalibration[];
+  /** Per figure, tau-b per sweep seed where the simulated items come from two or more seeds (else empty). */
+  bySeed: SeedAgreement[];
 }
 

@@ -664,7 +664,7 @@ describe('fidelity', () => {
     expect(renderFidelity(points)).not.toMatch(/judge their incidents|judged over/);
   });
 
-  it('pools several simulated runs, and refuses the same run given twice', async () => {
+  it('pools several simulated runs, gives the agreement per sweep seed, and refuses a run or an item given twice', async () => {
     const config: RunConfig = { suite: null, title: 't', scenarios: [], seeds: [], duration: null, trafficScale: null, detectors: [], rca: [], mttr: DEFAULT_MTTR_MODEL, minAc1: null, sweep: [] };
     const runOf = (name: string, items: ItemResult[]) => {
       const dir = path.join(tmp, 'pool', name);
@@ -672,17 +672,25 @@ describe('fidelity', () => {
       writeResultsFile(dir, { schema: 'faultline/results', version: 1, config: { ...config, sweep: items.map((i) => i.key) }, shard: null, items });
       return dir;
     };
-    // Two seed sets of one sweep, pooled: their four incidents as one simulated side.
-    const a = runOf('seeds-1', [item('s@1', 'code-exception', { count: [1, 3], ochiai: [2, 2] })]);
-    const b = runOf('seeds-2', [item('s@2', 'code-exception', { count: [1, 1], ochiai: [3, 2] })]);
+    // Two seeds of one sweep, pooled: their four incidents as one simulated side. Seed 1 ranks the
+    // methods as the real run does, seed 2 the other way round.
+    const a = runOf('seeds-1', [{ ...item('s@1', 'code-exception', { count: [1, 3], ochiai: [2, 2] }), seed: 1 }]);
+    const b = runOf('seeds-2', [{ ...item('s@2', 'code-exception', { count: [2, 2], ochiai: [1, 1] }), seed: 2 }]);
     const real = runOf('real', [item('r', 'exception', { count: [1, 1], ochiai: [2, 2] })]);
     const pooled = await fidelity({ sim: [a, b], real, out: path.join(tmp, 'pool', 'fid'), resamples: 50 });
     const all = pooled.rca.find((x) => x.figure === 'ac1' && x.type === 'all')!;
     expect(all.simIncidents).toBe(4);
-    expect(all.methods.map((m) => [m.name, m.sim])).toEqual([['count', 0.75], ['ochiai', 0]]);
+    expect(all.methods.map((m) => [m.name, m.sim])).toEqual([['count', 0.25], ['ochiai', 0.5]]);
+    expect(pooled.bySeed[0]).toEqual({ figure: 'ac1', seeds: [{ seed: 1, tau: 1, simIncidents: 2 }, { seed: 2, tau: -1, simIncidents: 2 }], min: -1, max: 1 });
+    expect(renderFidelity(pooled)).toContain('Each sweep seed&#39;s items alone against the real ones give Kendall tau AC@1 -1.00 to 1.00');
+    // One seed: nothing per seed.
+    expect(compareRuns([{ ...item('s@1', 'code-exception', { count: [1] }), seed: 1 }], [item('r', 'exception', { count: [1] })], { sim: 's', real: 'r', resamples: 50 }).bySeed).toEqual([]);
     expect(pooled.sim).toBe(`${path.resolve(a)}, ${path.resolve(b)}`);
     expect(JSON.parse(fs.readFileSync(path.join(tmp, 'pool', 'fid', 'fidelity.json'), 'utf8')).sim).toBe(pooled.sim);
     await expect(fidelity({ sim: [a, path.join(a, 'results.json')], real, out: path.join(tmp, 'pool', 'twice'), resamples: 50 })).rejects.toThrow(`--sim ${path.join(a, 'results.json')}: the same results as --sim ${a}; give each run once`);
+    // Another run of the same item (the same sweep and seed again): its incidents would be taken for the first run's.
+    const again = runOf('seeds-1-again', [{ ...item('s@1', 'code-exception', { count: [2, 2], ochiai: [1, 1] }), seed: 1 }]);
+    await expect(fidelity({ sim: [a, again], real, out: path.join(tmp, 'pool', 'again'), resamples: 50 })).rejects.toThrow(`--sim ${again}: item s@1 is also in --sim ${a}; pool runs of other seeds or scenarios`);
   });
 
   it('escapes what the runs hold in fidelity.html', () => {
