@@ -32,13 +32,14 @@ import { OPERATION_LEVELS, round4, POOLED_LEVELS, type TelemetryProfile } from '
 import { renderFidelity } from '../reports/fidelity-html.js';
 import type { FitFigures } from '../reports/fit-html.js';
 import { readResultsFile } from '../reports/results-file.js';
+import { seedsOf } from '../reports/summarize.js';
 import { CALIBRATION_RESPONSE, incidentWindow, kendallTauB, ksFromCounts, ksFromSketches, MIXED } from '../scores/agreement.js';
 import type { ItemResult } from '../scores/item-result.js';
 import { AC_KS } from '../scores/rca.js';
 import { bootstrapSamples, meanInterval, percentileInterval, type Interval } from '../scores/uncertainty.js';
 import type { Agreement, Distance, EffectComparison, FidelityResult, MeasureCalibration, SeedAgreement, SeverityCalibration, SeverityEffect, WindowComparison } from '../scores/agreement.js';
 
-export type { Agreement, Distance, EffectComparison, FidelityResult, SeverityCalibration, WindowComparison };
+export type { Agreement, Distance, EffectComparison, FidelityResult };
 import { stream } from '../sim/rng.js';
 import type { FitReport } from './fit-report.js';
 
@@ -91,12 +92,14 @@ interface Hit {
 const avg5 = (rank: number) => (rank >= 1 && rank <= 5 ? (6 - rank) / 5 : 0);
 const ac1 = (rank: number) => (rank === 1 ? 1 : 0);
 
-type IncidentRanks = { ids: string[]; types: string[]; ranks: Map<string, number[]> };
+/** One column per incident: its id, fault type and item's sweep seed; one row of ranks per method. */
+type IncidentRanks = { ids: string[]; types: string[]; seeds: (number | undefined)[]; ranks: Map<string, number[]> };
 
 function incidents(items: ItemResult[], typeMap: Record<string, string>): IncidentRanks {
   // One column per incident (item key + incident id), one row per method.
   const ids: string[] = [];
   const types: string[] = [];
+  const seeds: (number | undefined)[] = [];
   const index = new Map<string, number>();
   const hits: Hit[] = [];
   for (const item of items) {
@@ -107,6 +110,7 @@ function incidents(items: ItemResult[], typeMap: Record<string, string>): Incide
           index.set(id, ids.length);
           ids.push(id);
           types.push(typeMap[inc.type] ?? inc.type);
+          seeds.push(item.seed);
         }
         hits.push({ method: r.name, incident: id, rank: inc.rank });
       }
@@ -118,7 +122,7 @@ function incidents(items: ItemResult[], typeMap: Record<string, string>): Incide
     if (!row) ranks.set(h.method, (row = new Array<number>(ids.length).fill(0)));
     row[index.get(h.incident)!] = h.rank;
   }
-  return { ids, types, ranks };
+  return { ids, types, seeds, ranks };
 }
 
 /** The weighted mean of `values` over `cols`: each column's weight (1 by default) times its bootstrap multiplicity. */
@@ -131,6 +135,14 @@ function weighted(values: number[], cols: number[], m: Uint32Array | null, weigh
     n += w;
   });
   return n ? s / n : NaN;
+}
+
+/** Tau between the methods' figure (one row per method) over columns of each side, with bootstrap multiplicities and simulated weights where given. */
+function tauOver(sim: number[][], simCols: number[], real: number[][], realCols: number[], ms: Uint32Array | null = null, mr: Uint32Array | null = null, simWeights?: Float64Array): number {
+  return kendallTauB(
+    sim.map((row) => weighted(row, simCols, ms, simWeights)),
+    real.map((row) => weighted(row, realCols, mr)),
+  );
 }
 
 /**
@@ -148,11 +160,7 @@ function agreement(
   resamples: number,
   simWeights?: Float64Array,
 ): Agreement {
-  const point = (ms: Uint32Array | null, mr: Uint32Array | null) =>
-    kendallTauB(
-      methods.map((_, k) => weighted(sim[k]!, simCols, ms, simWeights)),
-      methods.map((_, k) => weighted(real[k]!, realCols, mr)),
-    );
+  const point = (ms: Uint32Array | null, mr: Uint32Array | null) => tauOver(sim, simCols, real, realCols, ms, mr, simWeights);
   const rows = methods.map((name, k) => ({ name, sim: round(weighted(sim[k]!, simCols, null, simWeights)), real: round(weighted(real[k]!, realCols, null)) }));
   let interval: Interval | null = null;
   if (methods.length >= 2 && simCols.length > 1 && realCols.length > 1) {
@@ -174,8 +182,8 @@ function agreement(
   return { figure, type, methods: rows, simIncidents: simCols.length, realIncidents: realCols.length, tau: round(point(null, null)), interval: interval && { low: round(interval.low), high: round(interval.high) } };
 }
 
-function round(x: number): number {
-  return Number.isFinite(x) ? Number(x.toFixed(4)) : NaN;
+function round(x: number, digits = 4): number {
+  return Number.isFinite(x) ? Number(x.toFixed(digits)) : NaN;
 }
 
 /** What ranking k candidates at random scores: AC@j is min(j, k) / k, Avg@5 the mean of AC@1..AC@5. */
@@ -216,14 +224,29 @@ function overall(s: IncidentRanks, r: IncidentRanks): { methods: string[]; share
 
 const FIGURES = [['ac1', ac1], ['avg5', avg5]] as const;
 
-function rcaAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>, resamples: number, services: { sim: number; real: number }): Agreement[] {
+/**
+ * The RCA agreements, and the overall ones per sweep seed where the simulated items come from two
+ * or more (each seed's incidents alone against every real one): how far the figure moves with the
+ * seeds, which the bootstrap (resampling incidents within the sweep) does not show.
+ */
+function rcaAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>, resamples: number, services: { sim: number; real: number }): { agreements: Agreement[]; bySeed: SeedAgreement[] } {
   const s = incidents(simItems, {});
   const r = incidents(realItems, typeMap);
   const { methods, sharedTypes, simAll, realAll } = overall(s, r);
+  const seeds = seedsOf(simItems);
   const out: Agreement[] = [];
+  const bySeed: SeedAgreement[] = [];
   for (const [figure, f] of FIGURES) {
     const sim = methods.map((m) => s.ranks.get(m)!.map(f));
     const real = methods.map((m) => r.ranks.get(m)!.map(f));
+    if (seeds.length) {
+      const rows = seeds.map((seed) => {
+        const cols = simAll.filter((i) => s.seeds[i] === seed);
+        return { seed, tau: round(tauOver(sim, cols, real, realAll)), simIncidents: cols.length };
+      });
+      const taus = rows.map((x) => x.tau).filter(Number.isFinite);
+      bySeed.push({ figure, seeds: rows, min: taus.length ? Math.min(...taus) : NaN, max: taus.length ? Math.max(...taus) : NaN });
+    }
     out.push(addSignal(agreement(figure, 'all', methods, sim, simAll, real, realAll, resamples), figure, methods, sim, simAll, real, realAll, services, resamples));
     if (sharedTypes.length > 1) {
       // The same incidents, the simulated ones weighted so that each type counts as much as on
@@ -244,7 +267,7 @@ function rcaAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap:
       out.push(addSignal(agreement(figure, t, methods, sim, sc, real, rc, resamples), figure, methods, sim, sc, real, rc, services, resamples));
     }
   }
-  return out;
+  return { agreements: out, bySeed };
 }
 
 function detectorAgreements(simItems: ItemResult[], realItems: ItemResult[], resamples: number): Agreement[] {
@@ -306,22 +329,32 @@ export function telemetryDistances(sims: TelemetryProfile[], real: TelemetryProf
   ];
 }
 
-/** Per (fault type, measure), and per severity where `bySeverity`: the measured effects of a side's incidents. */
-function effectsByType(items: ItemResult[], typeMap: Record<string, string>, bySeverity = false): Map<string, number[]> {
-  // Keyed `type\0measure`, then `\0severity` where bySeverity (incidents without one left out).
-  const out = new Map<string, number[]>();
+/** One fault type's measured effects on a side, for one measure: all of them, and per severity where the faults carry one. */
+interface MeasuredEffects {
+  all: number[];
+  bySeverity: Map<number, number[]>;
+}
+
+/** Per fault type (mapped) and measure, the measured effects of a side's incidents. */
+function effectsByType(items: ItemResult[], typeMap: Record<string, string>): Map<string, Map<EffectMeasure, MeasuredEffects>> {
+  const out = new Map<string, Map<EffectMeasure, MeasuredEffects>>();
   for (const item of items) {
     const faultOf = new Map(item.faults.map((f) => [f.id, f]));
     for (const effect of item.faultEffects ?? []) {
       const fault = faultOf.get(effect.faultId);
-      if (fault === undefined || (bySeverity && fault.severity === undefined)) continue;
+      if (fault === undefined) continue;
       const type = typeMap[fault.type] ?? fault.type;
+      let measures = out.get(type);
+      if (!measures) out.set(type, (measures = new Map()));
       for (const measure of EFFECT_MEASURES) {
         const x = effect[measure];
         if (x === null) continue;
-        const key = `${type}\u0000${measure}${bySeverity ? `\u0000${fault.severity}` : ''}`;
-        let list = out.get(key);
-        if (!list) out.set(key, (list = []));
+        let e = measures.get(measure);
+        if (!e) measures.set(measure, (e = { all: [], bySeverity: new Map() }));
+        e.all.push(x);
+        if (fault.severity === undefined) continue;
+        let list = e.bySeverity.get(fault.severity);
+        if (!list) e.bySeverity.set(fault.severity, (list = []));
         list.push(x);
       }
     }
@@ -329,22 +362,26 @@ function effectsByType(items: ItemResult[], typeMap: Record<string, string>, byS
   return out;
 }
 
-/** Fault strength on both sides, per fault type and measure both have (see the module comment). */
-export function effectComparisons(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>): EffectComparison[] {
-  const sim = effectsByType(simItems, typeMap);
-  const real = effectsByType(realItems, typeMap);
-  const out: EffectComparison[] = [];
-  for (const key of [...real.keys()].sort()) {
-    const s = sim.get(key);
-    if (!s) continue;
-    const r = real.get(key)!;
-    const [type, measure] = key.split('\u0000') as [string, EffectMeasure];
-    const sm = median(s);
-    const rm = median(r);
-    out.push({ type, measure, sim: { median: round4(sm), incidents: s.length }, real: { median: round4(rm), incidents: r.length }, factor: rm > 0 ? round4(sm / rm) : null });
+type SideEffects = ReturnType<typeof effectsByType>;
+
+/** Each (fault type, measure) both sides measured, in type order and the measures' documented order. */
+function* sharedEffects(sim: SideEffects, real: SideEffects): Generator<{ type: string; measure: EffectMeasure; s: MeasuredEffects; r: MeasuredEffects }> {
+  for (const type of [...real.keys()].sort()) {
+    for (const measure of EFFECT_MEASURES) {
+      const r = real.get(type)!.get(measure);
+      const s = sim.get(type)?.get(measure);
+      if (r && s) yield { type, measure, s, r };
+    }
   }
-  // Measures in their documented order within a type.
-  return out.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : EFFECT_MEASURES.indexOf(a.measure) - EFFECT_MEASURES.indexOf(b.measure)));
+}
+
+/** Fault strength on both sides, per fault type and measure both have (see the module comment). */
+function effectComparisons(sim: SideEffects, real: SideEffects): EffectComparison[] {
+  return [...sharedEffects(sim, real)].map(({ type, measure, s, r }) => {
+    const sm = median(s.all);
+    const rm = median(r.all);
+    return { type, measure, sim: { median: round4(sm), incidents: s.all.length }, real: { median: round4(rm), incidents: r.all.length }, factor: rm > 0 ? round4(sm / rm) : null };
+  });
 }
 
 /** Simulated incidents a severity's median needs to take part in a calibration. */
@@ -367,7 +404,7 @@ export function calibrateMeasure(bySeverity: readonly { severity: number; median
     if ((r - a) * (r - b) > 0) continue;
     const share = a === b ? 0 : (r - a) / (b - a);
     const s0 = bySeverity[i]!.severity;
-    return { severity: round2(s0 + share * (bySeverity[i + 1]!.severity - s0)), fit: 'inside' };
+    return { severity: round(s0 + share * (bySeverity[i + 1]!.severity - s0), 2), fit: 'inside' };
   }
   const nearest = r > Math.max(...logs) ? logs.indexOf(Math.max(...logs)) : logs.indexOf(Math.min(...logs));
   if (nearest === 0) return { severity: bySeverity[0]!.severity, fit: 'below' };
@@ -375,33 +412,22 @@ export function calibrateMeasure(bySeverity: readonly { severity: number; median
   return { severity: null, fit: 'flat' };
 }
 
-const round2 = (x: number) => Math.round(x * 100) / 100;
-
 /** Per fault type swept at two or more severities, the severity matching the real strength (see SeverityCalibration). */
-export function severityCalibrations(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>): SeverityCalibration[] {
-  const sim = effectsByType(simItems, typeMap, true);
-  const real = effectsByType(realItems, typeMap);
+function severityCalibrations(sim: SideEffects, real: SideEffects): SeverityCalibration[] {
   const byType = new Map<string, MeasureCalibration[]>();
-  for (const key of [...real.keys()].sort()) {
-    const [type, measure] = key.split('\u0000') as [string, EffectMeasure];
-    const points: { severity: number; median: number; incidents: number }[] = [];
-    for (const [k, xs] of sim) {
-      const [t, m, severity] = k.split('\u0000');
-      if (t === type && m === measure && xs.length >= MIN_CALIBRATION_INCIDENTS) points.push({ severity: Number(severity), median: median(xs), incidents: xs.length });
-    }
-    const r = real.get(key)!;
-    const rm = median(r);
+  for (const { type, measure, s, r } of sharedEffects(sim, real)) {
+    const points = [...s.bySeverity]
+      .filter(([, xs]) => xs.length >= MIN_CALIBRATION_INCIDENTS)
+      .map(([severity, xs]) => ({ severity, median: median(xs), incidents: xs.length }))
+      .sort((a, b) => a.severity - b.severity);
+    const rm = median(r.all);
     if (points.length < 2 || !(rm > 0) || points.some((p) => !(p.median > 0))) continue;
-    points.sort((a, b) => a.severity - b.severity);
     const list = byType.get(type) ?? [];
     byType.set(type, list);
     const bySeverity: SeverityEffect[] = points.map((p) => ({ ...p, median: round4(p.median) }));
-    list.push({ measure, real: { median: round4(rm), incidents: r.length }, bySeverity, ...calibrateMeasure(points, rm) });
+    list.push({ measure, real: { median: round4(rm), incidents: r.all.length }, bySeverity, ...calibrateMeasure(points, rm) });
   }
-  return [...byType].map(([type, measures]) => {
-    measures.sort((a, b) => EFFECT_MEASURES.indexOf(a.measure) - EFFECT_MEASURES.indexOf(b.measure));
-    return { type, ...typeSeverity(measures), measures };
-  });
+  return [...byType].map(([type, measures]) => ({ type, ...typeSeverity(measures), measures }));
 }
 
 /**
@@ -412,39 +438,17 @@ export function severityCalibrations(simItems: ItemResult[], realItems: ItemResu
  */
 function typeSeverity(measures: readonly MeasureCalibration[]): Pick<SeverityCalibration, 'severity' | 'fit' | 'bound'> {
   const inside = measures.flatMap((m) => (m.fit === 'inside' ? [m.severity!] : []));
-  if (inside.length) return { severity: round2(median(inside)), fit: 'inside' };
-  const ends = new Map(measures.flatMap((m) => (m.fit === 'below' || m.fit === 'above' ? [[m.fit, m.severity!] as const] : [])));
-  if (ends.size !== 1) return { severity: null, fit: 'none' };
-  const [[fit, bound]] = [...ends];
-  return { severity: null, fit: fit!, bound: bound! };
-}
-
-/**
- * The overall tau-b of each sweep seed's simulated items alone against the whole real side, where
- * the simulated items come from two or more seeds: how far the figure moves with the seeds, which
- * the bootstrap (resampling incidents within the sweep) does not show.
- */
-export function seedAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap: Record<string, string>): SeedAgreement[] {
-  const seeds = [...new Set(simItems.flatMap((i) => (i.seed === undefined ? [] : [i.seed])))].sort((a, b) => a - b);
-  if (seeds.length < 2) return [];
-  const r = incidents(realItems, typeMap);
-  const perSeed = seeds.map((seed) => {
-    const s = incidents(simItems.filter((i) => i.seed === seed), {});
-    return { seed, s, ...overall(s, r) };
-  });
-  return FIGURES.map(([figure, f]) => {
-    const rows = perSeed.map(({ seed, s, methods, simAll, realAll }) => ({
-      seed,
-      tau: round(kendallTauB(methods.map((m) => weighted(s.ranks.get(m)!.map(f), simAll, null)), methods.map((m) => weighted(r.ranks.get(m)!.map(f), realAll, null)))),
-      simIncidents: simAll.length,
-    }));
-    const taus = rows.map((x) => x.tau).filter(Number.isFinite);
-    return { figure, seeds: rows, min: taus.length ? Math.min(...taus) : NaN, max: taus.length ? Math.max(...taus) : NaN };
-  });
+  if (inside.length) return { severity: round(median(inside), 2), fit: 'inside' };
+  const beyond = measures.filter((m) => m.fit === 'below' || m.fit === 'above');
+  const fit = beyond[0]?.fit;
+  if (fit === undefined || beyond.some((m) => m.fit !== fit)) return { severity: null, fit: 'none' };
+  // The end the measures point past (an end a measure lacks for want of incidents may differ).
+  const ends = beyond.map((m) => m.severity!);
+  return { severity: null, fit: fit as 'below' | 'above', bound: fit === 'above' ? Math.max(...ends) : Math.min(...ends) };
 }
 
 /** Both sides' median incident window (see WindowComparison). */
-export function windowComparison(simItems: ItemResult[], realItems: ItemResult[]): WindowComparison {
+function windowComparison(simItems: ItemResult[], realItems: ItemResult[]): WindowComparison {
   const sim = incidentWindow(simItems);
   const real = incidentWindow(realItems);
   // Incidents without length (end not after start) have no window to compare.
@@ -462,6 +466,10 @@ export function compareRuns(simItems: ItemResult[], realItems: ItemResult[], opt
   const resamples = opts.resamples ?? 1000;
   const realProfile = realItems.find((i) => i.profile)?.profile;
   const simProfiles = simItems.flatMap((i) => (i.profile ? [i.profile] : []));
+  // A random ranking's score needs the candidates: the services each side's telemetry has.
+  const rca = rcaAgreements(simItems, realItems, typeMap, resamples, { sim: profileServices(simProfiles[0]), real: profileServices(realProfile) });
+  const simEffects = effectsByType(simItems, typeMap);
+  const realEffects = effectsByType(realItems, typeMap);
   return {
     schema: 'faultline/fidelity',
     version: 1,
@@ -469,13 +477,12 @@ export function compareRuns(simItems: ItemResult[], realItems: ItemResult[], opt
     real: opts.real,
     typeMap,
     windows: windowComparison(simItems, realItems),
-    // A random ranking's score needs the candidates: the services each side's telemetry has.
-    rca: rcaAgreements(simItems, realItems, typeMap, resamples, { sim: profileServices(simProfiles[0]), real: profileServices(realProfile) }),
+    rca: rca.agreements,
     detectors: detectorAgreements(simItems, realItems, resamples),
     telemetry: realProfile ? telemetryDistances(simProfiles, realProfile) : [],
-    effects: effectComparisons(simItems, realItems, typeMap),
-    calibration: severityCalibrations(simItems, realItems, typeMap),
-    bySeed: seedAgreements(simItems, realItems, typeMap),
+    effects: effectComparisons(simEffects, realEffects),
+    calibration: severityCalibrations(simEffects, realEffects),
+    bySeed: rca.bySeed,
   };
 }
 

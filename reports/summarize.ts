@@ -70,7 +70,7 @@ function phasesJson(x: MttrPhases) {
 }
 
 /** The run's distinct sweep seeds, when it has several (mean and sd over seeds need two). */
-function seedsOf(items: ItemResult[]): number[] {
+export function seedsOf(items: ItemResult[]): number[] {
   const seeds = [...new Set(items.flatMap((r) => (r.seed === undefined ? [] : [r.seed])))].sort((a, b) => a - b);
   return seeds.length > 1 ? seeds : [];
 }

@@ -5,7 +5,7 @@
  * or as count histograms.
  */
 import type { EffectMeasure } from '../data/fault-effect.js';
-import { quantileSorted } from '../common/quantile.js';
+import { median } from '../detectors/stats.js';
 import type { ItemResult } from './item-result.js';
 
 /** Kendall's tau-b of paired values; NaN when fewer than two pairs or one side is constant. */
@@ -176,12 +176,12 @@ export interface WindowComparison {
 
 /** The median window (end minus start, ms) of the items' faults, null without any, and how many there are. */
 export function incidentWindow(items: readonly ItemResult[]): { medianMs: number | null; incidents: number } {
-  const lengths = Float64Array.from(items.flatMap((i) => i.faults.map((f) => f.end - f.start))).sort();
-  return { medianMs: lengths.length ? quantileSorted(lengths, 0.5) : null, incidents: lengths.length };
+  const lengths = items.flatMap((i) => i.faults.map((f) => f.end - f.start));
+  return { medianMs: lengths.length ? median(lengths) : null, incidents: lengths.length };
 }
 
 /** Incident windows within this factor of each other are taken as the same protocol. */
-export const WINDOW_TOLERANCE = 1.25;
+const WINDOW_TOLERANCE = 1.25;
 
 /** Whether the two sides' incident windows differ beyond WINDOW_TOLERANCE. */
 export function windowsDiffer(w: WindowComparison): boolean {
