@@ -127,8 +127,11 @@ export class Engine implements EngineState {
   private txDcn = 0;
   /** Log fields draw from their own per-transaction stream, so logs never change the messages. */
   private readonly lrng = new TxRandom();
-  /** Where repeated copies of a learned line fall: a stream of their own, so the other log fields keep their draws. */
+  /** Where repeated copies of a learned line fall: a stream of their own, so that they take no draw from the log stream. */
   private readonly spreadRng = new TxRandom();
+  private spreadSeed = 0;
+  private spreadSeed2 = 0;
+  private spreadSeeded = false;
   /** The worker thread of the call being handled (its log lines share it), and that call's number. */
   private thread = 0;
   private handling = 0;
@@ -241,10 +244,14 @@ export class Engine implements EngineState {
         for (let k = 0; k < this.nt; k++) {
           const n = poissonInverse(tickU[k * ticksPerMinute + tick]!, (rates[k]! * TICK_MS) / 1000);
           for (let j = 0; j < n; j++) {
-            this.rng.reseed(mix32(txKey[k]!, tick), mix32(j, k));
+            const jk = mix32(j, k);
+            this.rng.reseed(mix32(txKey[k]!, tick), jk);
             if (this.logs) {
-              this.lrng.reseed(mix32(txKey[k]! ^ LOG_SALT, tick), mix32(j, k) ^ LOG_SALT);
-              this.spreadRng.reseed(mix32(txKey[k]! ^ SPREAD_SALT, tick), mix32(j, k) ^ SPREAD_SALT);
+              this.lrng.reseed(mix32(txKey[k]! ^ LOG_SALT, tick), jk ^ LOG_SALT);
+              // Seeded where first drawn from: few transactions write a line twice.
+              this.spreadSeed = mix32(txKey[k]! ^ SPREAD_SALT, tick);
+              this.spreadSeed2 = jk ^ SPREAD_SALT;
+              this.spreadSeeded = false;
             }
             this.transaction(k, t + this.rng.next() * TICK_MS);
           }
@@ -837,6 +844,15 @@ export class Engine implements EngineState {
    * line fall in order in a REPEAT_SPREAD share of the handling around its place (moved inside the
    * handling where that share would overhang it), each at a uniform time in its equal part of it.
    */
+  /** A draw of the transaction's spread stream (`spreadRng`), seeded at its first. */
+  private spreadDraw(): number {
+    if (!this.spreadSeeded) {
+      this.spreadRng.reseed(this.spreadSeed, this.spreadSeed2);
+      this.spreadSeeded = true;
+    }
+    return this.spreadRng.next();
+  }
+
   private logLearned(list: number, inst: number, arrive: number, share: number): void {
     const logs = this.logs!;
     const c = this.catalog!;
@@ -857,7 +873,7 @@ export class Engine implements EngineState {
       const repeatFrom = n > 1 && !Number.isNaN(at) ? Math.min(Math.max(at / share - REPEAT_SPREAD / 2, 0), 1 - REPEAT_SPREAD) : -1;
       for (let copy = 0; copy < n; copy++) {
         // Each copy in its own n-th of the window: in the order written, apart.
-        const place = Number.isNaN(at) ? lrng.next() : repeatFrom >= 0 ? repeatFrom + ((copy + this.spreadRng.next()) / n) * REPEAT_SPREAD : at / share;
+        const place = Number.isNaN(at) ? lrng.next() : repeatFrom >= 0 ? repeatFrom + ((copy + this.spreadDraw()) / n) * REPEAT_SPREAD : at / share;
         v[0] = arrive + place * span;
         for (let k = 1; k <= MAX_LOG_ARGS; k++) v[k] = lrng.nextInt32() >>> 0;
         logs.learned(inst, id);

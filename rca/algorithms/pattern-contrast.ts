@@ -339,12 +339,21 @@ function lateCallers(t: SpanTable, callers: Int32Array, evidence: readonly Evide
   }
   const out = new Float64Array(t.length);
   if (!byInstance.size && !byService.size) return out;
-  // By string code, so that the loop over rows reads arrays only.
-  const instanceZ = Float64Array.from(t.strings, (name) => byInstance.get(name) ?? 0);
-  const serviceZ = Float64Array.from(t.strings, (name) => byService.get(name) ?? 0);
+  // By string code, each name looked up once: a window shares the whole input's strings, so a
+  // table over all of them would cost the input's size per incident.
+  const zByCode = (names: Map<string, number>) => {
+    const codes = new Map<number, number>();
+    return (code: number) => {
+      let z = codes.get(code);
+      if (z === undefined) codes.set(code, (z = names.get(t.strings[code]!) ?? 0));
+      return z;
+    };
+  };
+  const instanceZ = zByCode(byInstance);
+  const serviceZ = zByCode(byService);
   for (let r = 0; r < t.length; r++) {
     const p = callers[r];
-    if (p >= 0) out[r] = Math.max(instanceZ[t.instance[p]], serviceZ[t.service[p]]);
+    if (p >= 0) out[r] = Math.max(instanceZ(t.instance[p]), serviceZ(t.service[p]));
   }
   return out;
 }
