@@ -22,7 +22,7 @@ import { resolveMethods } from '../../pipeline/methods.js';
 import { evaluateScenarioItem, tracedSource } from '../../pipeline/scenario-item.js';
 import { loadSuite } from '../../pipeline/suite.js';
 import { planSweep } from '../../pipeline/sweep.js';
-import { renderFidelity } from '../../reports/fidelity-html.js';
+import { calibrationSentence, renderFidelity } from '../../reports/fidelity-html.js';
 import { errorRateMet, renderFitReport } from '../../reports/fit-html.js';
 import { writeResultsFile, type RunConfig } from '../../reports/results-file.js';
 import { cli } from '../cli/run-cli.js';
@@ -178,7 +178,13 @@ describe('fit: a twin of simulated spans recovers their scenario', () => {
       const margin = 1e-3 * o.twinP50;
       if (o.twinP50 > o.realP50Interval.low! + margin && o.twinP50 < o.realP50Interval.high! - margin) expect(o.p50InSampling).toBe(true);
       if (o.twinP50 < o.realP50Interval.low! - margin || o.twinP50 > o.realP50Interval.high! + margin) expect(o.p50InSampling).toBe(false);
+      // A p95 interval open above holds every twin figure beyond its lower end.
+      const m95 = 1e-3 * o.twinP95;
+      const high95 = o.realP95Interval.high ?? Infinity;
+      if (o.twinP95 > o.realP95Interval.low! + m95 && o.twinP95 < high95 - m95) expect(o.p95InSampling).toBe(true);
+      if (o.twinP95 < o.realP95Interval.low! - m95 || o.twinP95 > high95 + m95) expect(o.p95InSampling).toBe(false);
     }
+    expect(report.latency.p95InSampling).toBeCloseTo(report.latency.operations.filter((x) => x.scored && x.p95InSampling).length / report.latency.scored, 3);
     expect(report.latency.p50InSampling).toBeCloseTo(report.latency.operations.filter((x) => x.scored && x.p50InSampling).length / report.latency.scored, 3);
     const pricing = report.errors.find((e) => e.service === 'pricing')!;
     expect(pricing.real).toBeGreaterThan(0);
@@ -563,6 +569,16 @@ describe('fidelity', () => {
     ]);
     // The median of the measures matched inside the range: the gap only bounds it.
     expect(cpuCal!).toMatchObject({ severity: 0.7, fit: 'inside' });
+    // Three measures inside the range: their median (0.6 of 0.3, 0.6 and 0.8), not their mean.
+    expect(compareRuns([sim], [realOf(2, 2 ** (8 / 3), 2)], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!.severity).toBe(0.6);
+    // Faults without a severity take no part: three of them, with effects far beyond the rest, change nothing.
+    const unrated = ['u0', 'u1', 'u2'].map((id) => ({ id, type: 'cpu-saturation', start: 0, end: 1, rootCause: ['x'], tags: [], moved: [] }));
+    const partly = { ...sim, faults: [...sim.faults, ...unrated], faultEffects: [...sim.faultEffects!, ...unrated.map((f) => effect(f.id, 100, 100, 100))] };
+    expect(compareRuns([partly], [real], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!).toMatchObject({ severity: 0.7, fit: 'inside' });
+    // Every measure below the weakest severity swept: sweep below it.
+    expect(renderFidelity(compareRuns([sim], [realOf(0.5, 0.5, 0.5)], { sim: 's', real: 'r', resamples: 50 }))).toContain('The real cpu-saturation faults are weaker than the simulated ones at the lowest severity swept, 0.30: sweep below it.');
+    // Beyond severity 1, the highest there is: no sweep reaches it.
+    expect(calibrationSentence([{ type: 'cpu-saturation', severity: null, fit: 'above', bound: 1, measures: [] }])).toBe('The real cpu-saturation faults are stronger than the simulated ones at any severity (1 is the highest).');
     // Every measure beyond the strongest severity swept: no match, a bound; beyond both ends at once: neither.
     const stronger = compareRuns([sim], [realOf(100, 100, 100)], { sim: 's', real: 'r', resamples: 50 });
     expect(stronger.calibration[1]!).toMatchObject({ severity: null, fit: 'above', bound: 0.9 });
@@ -650,6 +666,10 @@ describe('fidelity', () => {
     expect(longer.windows).toEqual({ sim: { medianMs: 600_000, incidents: 3 }, real: { medianMs: 180_000, incidents: 2 }, factor: 3.333 });
     expect(renderFidelity(longer)).toContain('The simulated incidents are judged over 10 min windows, the real ones over 3 min (medians)');
     expect(renderFidelity(longer)).toContain('--fault-duration 3m');
+    // Shorter than the real window beyond the tolerance warns as well.
+    const shorter = compareRuns([withFaults(sim[0]!, [1, 1])], real, { sim: 's', real: 'r', resamples: 50 });
+    expect(shorter.windows.factor).toBe(0.3333);
+    expect(renderFidelity(shorter)).toContain('The simulated incidents are judged over 1 min windows, the real ones over 3 min (medians)');
     // The duration it names matches the real window exactly, also below a minute's grain.
     const ninety = compareRuns([withFaults(sim[0]!, [2])], [withFaults(real[0]!, [1.5])], { sim: 's', real: 'r', resamples: 50 });
     expect(renderFidelity(ninety)).toContain('--fault-duration 90s');
@@ -682,6 +702,9 @@ describe('fidelity', () => {
     expect(all.simIncidents).toBe(4);
     expect(all.methods.map((m) => [m.name, m.sim])).toEqual([['count', 0.25], ['ochiai', 0.5]]);
     expect(pooled.bySeed[0]).toEqual({ figure: 'ac1', seeds: [{ seed: 1, tau: 1, simIncidents: 2 }, { seed: 2, tau: -1, simIncidents: 2 }], min: -1, max: 1 });
+    // Avg@5 from the same ranks: on seed 1 count (ranks 1 and 3: 0.8) ties ochiai (0.8), no order to compare
+    // (null in JSON), and the range is over the seeds that have one; on seed 2 count falls below ochiai.
+    expect(pooled.bySeed[1]).toEqual({ figure: 'avg5', seeds: [{ seed: 1, tau: NaN, simIncidents: 2 }, { seed: 2, tau: -1, simIncidents: 2 }], min: -1, max: -1 });
     expect(renderFidelity(pooled)).toContain('Each sweep seed&#39;s items alone against the real ones give Kendall tau AC@1 -1.00 to 1.00');
     // One seed: nothing per seed.
     expect(compareRuns([{ ...item('s@1', 'code-exception', { count: [1] }), seed: 1 }], [item('r', 'exception', { count: [1] })], { sim: 's', real: 'r', resamples: 50 }).bySeed).toEqual([]);
