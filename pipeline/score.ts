@@ -119,7 +119,13 @@ async function readScoreFile(file: string, columns: Record<string, string>, into
   let rowCount = 0;
   const skippedBefore = badRows.skipped;
   const fileDetector = stripCsv(basename(file));
-  const get = (fields: string[], c: Column) => (index![c] === undefined ? undefined : (fields[index![c]!] ?? '').trim());
+  // Column positions, -1 where the file has none: resolved once from the header.
+  let seriesAt = -1;
+  let timestampAt = -1;
+  let scoreAt = -1;
+  let alarmAt = -1;
+  let detectorAt = -1;
+  const cell = (fields: string[], k: number) => (k < 0 ? undefined : (fields[k] ?? '').trim());
   for await (const batch of readCsvRecordBatches(file, badRows)) {
     for (const { fields, lineNo } of batch) {
       if (!index) {
@@ -139,32 +145,34 @@ async function readScoreFile(file: string, columns: Record<string, string>, into
         if (index.timestamp === undefined) throw new ImportError(file, 'line 1', `no timestamp column (${columns.timestamp ?? 'timestamp'}) in header "${preview(header.join(','))}"`);
         if (index.score === undefined && index.alarm === undefined) throw new ImportError(file, 'line 1', `no score (score or anomaly_score) or alarm column in header "${preview(header.join(','))}"; name them with --columns score=...,alarm=...`);
         if (fixed.series === undefined && index.series === undefined) throw new ImportError(file, 'line 1', `no series column (${columns.series ?? 'series'}) in header "${preview(header.join(','))}"`);
+        [seriesAt, timestampAt, scoreAt, alarmAt, detectorAt] = [index.series, index.timestamp, index.score, index.alarm, index.detector].map((k) => k ?? -1) as [number, number, number, number, number];
         continue;
       }
       if (fields.length !== width) {
         badRows.report(file, `line ${lineNo}`, `${fields.length} fields, header has ${width}`);
         continue;
       }
-      const field = (c: Column) => get(fields, c);
-      const t = parseTimestamp(field('timestamp')!);
+      const rawTimestamp = cell(fields, timestampAt)!;
+      const t = parseTimestamp(rawTimestamp);
       if (!Number.isFinite(t)) {
-        badRows.report(file, `line ${lineNo}`, `timestamp "${preview(field('timestamp')!)}" is neither unix seconds nor ISO 8601`);
+        badRows.report(file, `line ${lineNo}`, `timestamp "${preview(rawTimestamp)}" is neither unix seconds nor ISO 8601`);
         continue;
       }
-      const rawScore = field('score');
-      const score = rawScore === undefined || rawScore === '' || rawScore.toLowerCase() === 'nan' ? NaN : Number(rawScore);
-      if (rawScore !== undefined && rawScore !== '' && rawScore.toLowerCase() !== 'nan' && !Number.isFinite(score)) {
+      const rawScore = cell(fields, scoreAt);
+      const noScore = rawScore === undefined || rawScore === '' || rawScore.toLowerCase() === 'nan';
+      const score = noScore ? NaN : Number(rawScore);
+      if (!noScore && !Number.isFinite(score)) {
         badRows.report(file, `line ${lineNo}`, `score "${preview(rawScore)}" is not a number`);
         continue;
       }
-      const rawAlarm = field('alarm');
+      const rawAlarm = cell(fields, alarmAt);
       if (rawAlarm !== undefined && rawAlarm !== '0' && rawAlarm !== '1') {
         badRows.report(file, `line ${lineNo}`, `alarm "${preview(rawAlarm)}" must be 0 or 1`);
         continue;
       }
       rowCount++;
-      const seriesId = fixed.series ?? field('series')!;
-      const detector = fixed.detector ?? field('detector') ?? fileDetector;
+      const seriesId = fixed.series ?? cell(fields, seriesAt)!;
+      const detector = fixed.detector ?? cell(fields, detectorAt) ?? fileDetector;
       let bySeries = into.get(detector);
       if (!bySeries) into.set(detector, (bySeries = new Map()));
       let rows = bySeries.get(seriesId);
