@@ -167,6 +167,14 @@ export function levelOf(text: string): number {
   return LEVEL_WORDS[w] ?? LOG_LEVEL.unknown;
 }
 
+/** Words that mark a line as an error or failure where its level does not say (or to tell failure lines among warnings). */
+export const ERROR_WORDS = /\b(error|errors|exception|fail|failed|failure|fatal|timeout|timed out|refused|unavailable|panic)\b/i;
+
+/** Per template id: 1 where the template holds an error word. */
+export function errorWordTemplates(templates: readonly string[]): Uint8Array {
+  return Uint8Array.from(templates, (t) => (ERROR_WORDS.test(t) ? 1 : 0));
+}
+
 const LEADING_TIME = /^(\d{4}[-/]\d{2}[-/]\d{2}([T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}:\d{2}:\d{2}([.,]\d+)?)$/;
 
 /**

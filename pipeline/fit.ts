@@ -27,9 +27,11 @@
  * - with logs: per call-tree node, the templates (mined by Drain) its callee writes while handling
  *   a call, each with its level and lines per call, which the twin writes in place of the
  *   simulator's own success line; and the share of calls with any line (`checksResult`: where a
- *   handler writes about its results it inspects them, so a wrong value it makes fails there).
+ *   handler writes about its results it inspects them, so a wrong value it makes fails there); and
+ *   the level the system writes its failure lines at (`rejectionLogLevel`), at which the twin's
+ *   handlers reject a wrong value.
  * The YAML says in comments what was estimated from how much data, and which metrics of the
- * system's no family of the twin's takes. Error lines stay the simulator's: a fault-free phase has few.
+ * system's no family of the twin's takes. Error lines' texts stay the simulator's: a fault-free phase has few.
  */
 import { Document, isMap, isSeq, type YAMLMap } from 'yaml';
 import { BadRows, type BadRowPolicy } from '../common/bad-rows.js';
@@ -37,6 +39,7 @@ import { FaultlineError } from '../common/errors.js';
 import { buildCallView, callEnd, callStart, type CallView } from '../data/call-view.js';
 import { loadSpans } from '../data/inputs.js';
 import { readLogs } from '../data/log-csv.js';
+import { errorWordTemplates } from '../data/log-templates.js';
 import { readMetrics } from '../data/metric-csv.js';
 import { LOG_LEVEL, SPAN_STATUS, type LogTable, type MetricTable, type SpanTable } from '../data/types.js';
 import { LEGS_PER_CALL } from '../sim/engine.js';
@@ -44,7 +47,7 @@ import { quantileSorted } from '../common/quantile.js';
 import { LEG_SIGMA } from '../sim/model.js';
 import { normalOfUniform, stream } from '../sim/rng.js';
 import { LEARNED_LINE_LIMITS, scenarioSchema, type CallTemplate, type LearnedLogLine, type NetworkTail, type ScenarioFile } from '../sim/scenario-schema.js';
-import { LOG_LEVELS, type MetricFamily } from '../sim/formats.js';
+import { LOG_LEVELS, type LogLevel, type MetricFamily } from '../sim/formats.js';
 import { BEYOND_TRACED, CFS_PERIOD_MS, cpuLimitOf, cpuPercentMetric, latencyUnitMs, metricNoise, recogniseMetrics, untracedCallsOf, type CpuLimit, type MetricNoise, type RequestMetric, type UntracedCalls } from './fit-metrics.js';
 
 export interface FitOptions {
@@ -143,7 +146,13 @@ export interface FitEstimates {
     notUsed: string[];
     note: string;
   } | null;
-  logs: { lines: number; services: number } | null;
+  logs: {
+    lines: number;
+    services: number;
+    /** Failure templates (a service's template at WARN or above naming a failure) per their most frequent level, and the level the twin rejects values at. */
+    failureTemplates: Partial<Record<LogLevel, number>>;
+    rejectionLogLevel: LogLevel | null;
+  } | null;
   transactions: { name: string; root: string; traces: number; share: number; ratePerSecond: number; nodes: NodeEstimate[] }[];
   /** Traces of types left out (too rare) and calls of child calls left out (too rare, too deep). */
   droppedTraces: number;
@@ -886,6 +895,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
   });
   const untraced = recognised?.families.includes('requests') ? untracedCallsFrom(telemetry.metrics!, requestMetrics, v, inNoiseWindow) : undefined;
   const cpuLimit = telemetry.metrics ? cpuLimitOf(telemetry.metrics, cpuMetric) : null;
+  const failures = telemetry.logs ? failureLevels(telemetry.logs) : undefined;
   const scenario: ScenarioFile = scenarioSchema.parse({
     name,
     description: `A twin fitted from ${v.length} calls in ${roots} traces over ${minutes.size} minutes of ${services.length} services.`,
@@ -893,6 +903,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
     duration: `${durationMinutes}m`,
     ...(legMs !== null ? { legMs, legSigma } : {}),
     ...(known === 0 ? { spanStatus: false } : {}),
+    ...(failures?.rejectionLogLevel ? { rejectionLogLevel: failures.rejectionLogLevel } : {}),
     // No client span was paired with its server span: the spans carry no kind, and neither do the twin's.
     ...(spans.serverStart === undefined ? { spanKind: false } : {}),
     callsFrom: 'spans',
@@ -936,7 +947,7 @@ export function fitScenario(spans: SpanTable, opts: Omit<FitOptions, 'spans' | '
           note: cpuNote || (cpuMetric ? '' : `no CPU percentage among ${telemetry.metrics.names.length} metrics: no capacity from CPU`),
         }
       : null,
-    logs: telemetry.logs ? { lines: telemetry.logs.length, services: logsBy.size } : null,
+    logs: telemetry.logs ? { lines: telemetry.logs.length, services: logsBy.size, ...failures! } : null,
   };
   return { scenario, yaml: scenarioYaml(scenario, estimatesOut), estimates: estimatesOut };
 }
@@ -982,6 +993,44 @@ export function fitLegs(g50: number, g95: number): { legMs: number; legSigma: nu
     while (k < LEG_SHAPES.length - 1 && ratio[k]! < g95 / g50) k++;
   }
   return { legMs: g50 / p50[k]!, legSigma: LEG_SHAPES[k]! };
+}
+
+/** Fewest failure templates from which the twin takes the level its system writes failures at. */
+const MIN_FAILURE_TEMPLATES = 3;
+
+/**
+ * The level the system writes its failure lines at: over each service's templates that name a
+ * failure (an error word) in lines at WARN or above, each counted once at its most frequent level,
+ * the level most of them have (the louder on a tie); null with fewer than MIN_FAILURE_TEMPLATES.
+ * Counting templates, not lines, keeps one chatty line from deciding.
+ */
+export function failureLevels(logs: LogTable): { failureTemplates: Partial<Record<LogLevel, number>>; rejectionLogLevel: LogLevel | null } {
+  const words = errorWordTemplates(logs.templates);
+  // Per service and template, lines per level (warn and above).
+  const levels = new Map<number, Uint32Array>();
+  const span = LOG_LEVEL.fatal - LOG_LEVEL.warn + 1;
+  for (let r = 0; r < logs.length; r++) {
+    const level = logs.level[r]!;
+    const t = logs.template[r]!;
+    if (level === LOG_LEVEL.unknown || level < LOG_LEVEL.warn || !words[t]) continue;
+    const key = logs.service[r]! * logs.templates.length + t;
+    let n = levels.get(key);
+    if (!n) levels.set(key, (n = new Uint32Array(span)));
+    n[level - LOG_LEVEL.warn]!++;
+  }
+  const templates = new Uint32Array(span);
+  for (const n of levels.values()) {
+    let top = 0;
+    for (let k = 1; k < span; k++) if (n[k]! >= n[top]!) top = k;
+    templates[top]!++;
+  }
+  const failureTemplates: Partial<Record<LogLevel, number>> = {};
+  let top = 0;
+  for (let k = 0; k < span; k++) {
+    if (templates[k]) failureTemplates[LOG_LEVELS[LOG_LEVEL.warn + k]!] = templates[k]!;
+    if (templates[k]! >= templates[top]!) top = k;
+  }
+  return { failureTemplates, rejectionLogLevel: levels.size >= MIN_FAILURE_TEMPLATES ? LOG_LEVELS[LOG_LEVEL.warn + top]! : null };
 }
 
 /** Lines and lines at error or above per service name. */
@@ -1031,7 +1080,9 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
         ]
       : [' No metrics given: the twin writes the simulator\'s resource metrics (metricFamilies unset), and capacities come from the spans alone.']),
     ...(e.logs
-      ? [` Logs: ${e.logs.lines} lines from ${e.logs.services} services, per service below. Per call: \`logs\`, the templates its callee wrote while handling it (Drain), each with its level, lines per call and median place in the handling (\`at\`), written by the twin in place of its own success line (a handling cut short writes those placed before that point); \`checksResult\`, the share of calls with any such line, where a wrong value made in the handling is rejected by the handler itself (a handler that writes about its results inspects them). A line belongs to the call whose span it names on the callee's instance, else to the innermost call of its trace on its instance that holds its time.`]
+      ? [` Logs: ${e.logs.lines} lines from ${e.logs.services} services, per service below. Per call: \`logs\`, the templates its callee wrote while handling it (Drain), each with its level, lines per call and median place in the handling (\`at\`), written by the twin in place of its own success line (a handling cut short writes those placed before that point); \`checksResult\`, the share of calls with any such line, where a wrong value made in the handling is rejected by the handler itself (a handler that writes about its results inspects them). A line belongs to the call whose span it names on the callee's instance, else to the innermost call of its trace on its instance that holds its time.`,
+          ...(e.logs.rejectionLogLevel ? [] : [` rejectionLogLevel unset (the simulator's WARN): ${Object.values(e.logs.failureTemplates).reduce((a, b) => a + b, 0)} failure templates (a service's template naming a failure, at WARN or above), ${MIN_FAILURE_TEMPLATES} needed.`]),
+        ]
       : []),
   ].join('\n');
   const top = doc.contents as YAMLMap;
@@ -1041,6 +1092,11 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
   };
   note('spanStatus', ' The spans carry no status: neither do the twin\'s.');
   note('spanKind', " The spans carry no kind (no client span pairs with its callee's server span): neither do the twin's.");
+  const failureCounts = Object.entries(e.logs?.failureTemplates ?? {}).reverse().map(([level, n]) => `${n} at ${level}`);
+  note(
+    'rejectionLogLevel',
+    ` rejectionLogLevel: the level most of the system's failure templates are written at (a service's template naming a failure, at WARN or above, counted once: ${failureCounts.join(', ')}); the twin's handlers reject a wrong value at it.`,
+  );
   note('callsFrom', " Fitted from spans: a suite's methods read the twin's spans, as the system's are read.");
   const limit = e.metrics?.cpuLimit;
   note(

@@ -835,15 +835,6 @@ export class Engine implements EngineState {
     }
   }
 
-  /**
-   * The lines learned for a call (scenario `logs`): each template `perCall` times on average (its
-   * whole part, and one more with the fraction's probability), at its place in the handling (`at`)
-   * or, without one, at a uniform time within it, its placeholders filled with fresh values. A
-   * handling that stopped at `share` of its steps (1: it ran to its reply at retEnd) writes only
-   * the lines placed before that point, spread over the time it ran. Two or more copies of a placed
-   * line fall in order in a REPEAT_SPREAD share of the handling around its place (moved inside the
-   * handling where that share would overhang it), each at a uniform time in its equal part of it.
-   */
   /** A draw of the transaction's spread stream (`spreadRng`), seeded at its first. */
   private spreadDraw(): number {
     if (!this.spreadSeeded) {
@@ -853,6 +844,15 @@ export class Engine implements EngineState {
     return this.spreadRng.next();
   }
 
+  /**
+   * The lines learned for a call (scenario `logs`): each template `perCall` times on average (its
+   * whole part, and one more with the fraction's probability), at its place in the handling (`at`)
+   * or, without one, at a uniform time within it, its placeholders filled with fresh values. A
+   * handling that stopped at `share` of its steps (1: it ran to its reply at retEnd) writes only
+   * the lines placed before that point, spread over the time it ran. Two or more copies of a placed
+   * line fall in order in a REPEAT_SPREAD share of the handling around its place (moved inside the
+   * handling where that share would overhang it), each at a uniform time in its equal part of it.
+   */
   private logLearned(list: number, inst: number, arrive: number, share: number): void {
     const logs = this.logs!;
     const c = this.catalog!;

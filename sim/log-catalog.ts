@@ -189,7 +189,7 @@ export interface LogCatalog {
 
 const FIELD_RE = /\{([a-z0-9]+)\}/g;
 
-function compile(text: string, kind: number): Template {
+function compile(text: string, kind: number, level: LogLevel): Template {
   const layout = LAYOUT[kind]!;
   const lits: Uint8Array[] = [];
   const args: number[] = [];
@@ -205,7 +205,7 @@ function compile(text: string, kind: number): Template {
     at = m.index! + m[0].length;
   }
   lits.push(utf8(text.slice(at)));
-  return { lits, args: Int8Array.from(args), slots: Int8Array.from(slots), level: LOG_LEVELS.indexOf(LEVEL_OF[kind]!) };
+  return { lits, args: Int8Array.from(args), slots: Int8Array.from(slots), level: LOG_LEVELS.indexOf(level) };
 }
 
 /** Placeholders of a mined template (data/log-templates.ts masks) and how the twin writes a value in their place. */
@@ -336,7 +336,7 @@ export function buildLogCatalog(m: Model): LogCatalog {
       [LINE.slowBackgroundSql]: `[scheduling-1] com.bank.${pkg}.task.ReconciliationTask - Slow SQL on {db}: {ms} ms - SELECT * FROM t_${table}_history WHERE biz_date = ? ORDER BY created_at`,
       [LINE.heartbeat]: '[wemq-heartbeat-1] com.webank.defibus.client.impl.HeartbeatService - Heartbeat to broker {ip} took {ms} ms',
     };
-    for (let k = 0; k < LINE_KINDS; k++) templates.push(compile(texts[k]!, k));
+    for (let k = 0; k < LINE_KINDS; k++) templates.push(compile(texts[k]!, k, (k === LINE.validation ? m.rejectionLogLevel : null) ?? LEVEL_OF[k]!));
   });
   const perCall = new Float64Array(templates.length + m.learnedLogs.reduce((n, l) => n + l.length, 0));
   const learnedFirst = new Int32Array(m.learnedLogs.length);

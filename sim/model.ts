@@ -2,7 +2,7 @@ import type { CallTemplate, LearnedLogLine, ScenarioFile, UntracedCallsSpec } fr
 import { parseDuration } from '../common/duration.js';
 import { parseInstantOrOffset } from '../common/instant.js';
 import { INSTANCE_STATE } from './faults.js';
-import { DEFAULT_METRIC_FAMILIES, metricNamesOf, type MetricName } from './formats.js';
+import { DEFAULT_METRIC_FAMILIES, metricNamesOf, type LogLevel, type MetricName } from './formats.js';
 
 /** Lognormal shape of one bus leg unless the scenario sets `legSigma`. */
 export const LEG_SIGMA = 0.3;
@@ -82,6 +82,8 @@ export interface Model {
   spanStatus: boolean;
   /** The system's spans record their kind (the scenario's `spanKind`). */
   spanKind: boolean;
+  /** The level of a handler's line rejecting a wrong value (the scenario's `rejectionLogLevel`), or null for the catalogue's. */
+  rejectionLogLevel: LogLevel | null;
   /** The metrics the monitor writes (the scenario's `metricFamilies`), in METRIC_NAMES order. */
   metricNames: MetricName[];
   /** Calls each instance makes that no trace records (the scenario's `untracedCalls`), or null. */
@@ -308,6 +310,7 @@ export function compileModel(s: ScenarioFile, opts: { durationMs?: number; traff
     legSigma: s.legSigma ?? LEG_SIGMA,
     spanStatus: s.spanStatus ?? true,
     spanKind: s.spanKind ?? true,
+    rejectionLogLevel: s.rejectionLogLevel ?? null,
     metricNames: metricNamesOf(s.metricFamilies ?? DEFAULT_METRIC_FAMILIES, s.spanStatus ?? true),
     untracedCalls: s.untracedCalls ?? null,
     cpuQuotaPeriodMs: s.cpuQuota?.periodMs ?? 0,

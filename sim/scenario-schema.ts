@@ -270,6 +270,13 @@ export const scenarioSchema = z.strictObject({
    */
   spanKind: z.boolean().optional(),
   /**
+   * The level of the line a handler writes when it rejects a value it checks (a wrong value a
+   * wrong-return fault made): the simulator's catalogue writes WARN. Systems differ in how loud
+   * their failure lines are; a fitted twin takes the level its system writes most of its failure
+   * lines at, so that methods reading levels see its faults as they would see the system's.
+   */
+  rejectionLogLevel: z.enum(LOG_LEVELS).optional(),
+  /**
    * What a suite item's methods read the calls from: `message-log` (default), the transaction trees
    * of the bus's message log, whose times are the sidecars'; `spans`, the client and server spans a
    * tracing agent records (`generate --export spans-csv`), read as `--spans` reads a real system's.

@@ -4,7 +4,7 @@ import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.j
 import { analyseWindow, fitReference } from '../reference.js';
 import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
 import { metricChanges, referenceScale, type ScaleRule } from '../signals/metric-change.js';
-import { ERROR_WORDS } from '../signals/log-evidence.js';
+import { errorWordTemplates } from '../../data/log-templates.js';
 import { spanSeries, timeRange, type InstanceSeries } from '../signals/span-series.js';
 import { hasSpans, type Evidence, type RcaPlugin } from '../types.js';
 
@@ -84,7 +84,7 @@ export const baroRca: RcaPlugin = definePlugin({
       const errorOperation = options.errorOperation !== undefined ? new RegExp(options.errorOperation) : DEFAULT_ERROR_OPERATION;
       const ref = fitReference(input.baseline, 3, errorOperation);
       const win = analyseWindow(input.spans, ref, errorOperation);
-      const words = input.logs ? Uint8Array.from(input.logs.templates, (t) => (ERROR_WORDS.test(t) ? 1 : 0)) : undefined;
+      const words = input.logs ? errorWordTemplates(input.logs.templates) : undefined;
       const [refFrom, refTo] = timeRange(ref.analysis.table.start, ref.analysis.table.end);
       const logsFrom = input.baselineLogs?.length ? input.baselineLogs.time[0] : refFrom;
       const logsTo = input.baselineLogs?.length ? input.baselineLogs.time[input.baselineLogs.length - 1] + 1 : refTo;

@@ -3,7 +3,8 @@ import { definePlugin } from '../../common/plugin.js';
 import { rankInstances, serviceOrder, type InstanceScore } from '../candidates.js';
 import { dropRepeatedSpans } from '../span-stats.js';
 import { metricChanges } from '../signals/metric-change.js';
-import { ERROR_WORDS, isErrorLine } from '../signals/log-evidence.js';
+import { errorWordTemplates } from '../../data/log-templates.js';
+import { isErrorLine } from '../signals/log-evidence.js';
 import type { LogTable, SpanTable } from '../../data/types.js';
 import { hasSpans, type Evidence, type RcaPlugin } from '../types.js';
 
@@ -103,7 +104,7 @@ export const simpleRulesRca: RcaPlugin = definePlugin({
       }
       let totalExcess = 0;
       if (input.logs && input.baselineLogs) {
-        const words = Uint8Array.from(input.logs.templates, (t) => (ERROR_WORDS.test(t) ? 1 : 0));
+        const words = errorWordTemplates(input.logs.templates);
         const w = errorLines(input.logs, words);
         const r = errorLines(input.baselineLogs, words);
         for (const [inst, n] of w.errors) {

@@ -9,10 +9,8 @@
  * change of traffic alone surges nothing; its surprise is the Poisson z (count - expected) /
  * sqrt(expected + 1), which for a new template is its count.
  */
+import { errorWordTemplates } from '../../data/log-templates.js';
 import { LOG_LEVEL, type LogTable, type SpanTable } from '../../data/types.js';
-
-/** Words that mark an error in a template whose line has no level. */
-export const ERROR_WORDS = /\b(error|errors|exception|fail|failed|failure|fatal|timeout|timed out|refused|unavailable|panic)\b/i;
 
 export interface TemplateSurge {
   template: number;
@@ -54,11 +52,6 @@ export interface LogEvidenceOptions {
    * its normal operation wherever it appears, not a new failure.
    */
   systemRate?: boolean;
-}
-
-/** Per template id: whether its lines are errors when their level does not say. */
-function errorTemplates(templates: string[]): Uint8Array {
-  return Uint8Array.from(templates, (t) => (ERROR_WORDS.test(t) ? 1 : 0));
 }
 
 export function isErrorLine(level: number, templateIsError: number, warnings: boolean): boolean {
@@ -109,7 +102,7 @@ export function logEvidence(window: LogTable, reference: LogTable, opts: LogEvid
   const tables = opts.fallback ? [reference, opts.fallback] : [reference];
   let templates = window.templates;
   for (const t of tables) if (t.templates.length > templates.length) templates = t.templates;
-  const words = errorTemplates(templates);
+  const words = errorWordTemplates(templates);
   const refs = tables.map((t) => ({ ...tally(t, words, warnings), seen: templatesSeen(t) }));
   const refOf = (inst: string) => (refs.length > 1 && (refs[0].volume.get(inst) ?? 0) < minReferenceLines ? refs[1] : refs[0]);
   const seen = new Map<string, Set<number>>();

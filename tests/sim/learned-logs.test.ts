@@ -3,7 +3,7 @@
  * writes on success, in place of the simulator's own line) and `checksResult` (a wrong value made
  * in a handling is rejected there, by the handler's own check, not by the next step).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -231,6 +231,15 @@ describe('a wrong value and where it is checked (checksResult)', () => {
     const succeeded = new Set(self.logs.filter((l) => l.service === 'mid' && LEARNED.test(l.message)).map((l) => l.span));
     expect([...rejected].filter((s) => succeeded.has(s))).toEqual([]);
   });
+
+  it('is logged at WARN, or at the level the scenario sets (rejectionLogLevel), every other line unchanged', async () => {
+    expect(new Set(validation(self).map((l) => l.level))).toEqual(new Set(['WARN']));
+    const file = scenario('loud', 1);
+    appendFileSync(file, '\nrejectionLogLevel: ERROR\n');
+    const loud = await run('loud', file);
+    expect(new Set(validation(loud).map((l) => l.level))).toEqual(new Set(['ERROR']));
+    expect(loud.logs.map((l) => (/rejected: DATA_VALIDATION_FAILED/.test(l.message) ? { ...l, level: 'WARN' } : l))).toEqual(self.logs);
+  }, 60_000);
 
   it('by default it is returned and the next step rejects it, away from its cause', () => {
     const v = validation(next);

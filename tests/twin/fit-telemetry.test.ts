@@ -98,6 +98,10 @@ describe('fit with metrics and logs', () => {
     expect(twin.yaml).toMatch(/# ledger: \d+ calls on 1 instance\(s\); capacity from CPU against load over \d+ instance-minutes \(r = 0\.\d+\); logs: \d+ lines \([\d.]+ per call\)/);
     const ledger = twin.estimates.services.find((s) => s.name === 'ledger')!;
     expect(ledger.logLines).toBeGreaterThan(0);
+    // A fault-free run writes no failure line: the twin keeps the simulator's level, and says why.
+    expect(twin.estimates.logs!.failureTemplates).toEqual({});
+    expect(twin.scenario.rejectionLogLevel).toBeUndefined();
+    expect(twin.yaml).toContain("# rejectionLogLevel unset (the simulator's WARN): 0 failure templates (a service's template naming a failure, at WARN or above), 3 needed.");
   });
 
   it('recovers per call the lines its handler writes (template, level, lines per call, place in the handling) and whether it writes any', () => {

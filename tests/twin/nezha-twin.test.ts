@@ -46,5 +46,9 @@ describe.skipIf(!HAVE_DATA && !process.env.CI)('a twin of the Nezha Train-Ticket
       // Per-request values (trace and span ids, numbers) are masked, not learned as text.
       for (const l of n.logs!) expect(l.template).not.toMatch(/[0-9a-f]{16}/);
     }
+    // Its failure lines (not found, request failed, a servlet's exception) are mostly at ERROR: the twin rejects wrong values at ERROR.
+    expect(twin.estimates.logs!.failureTemplates.ERROR).toBeGreaterThan(twin.estimates.logs!.failureTemplates.WARN ?? 0);
+    expect(twin.scenario.rejectionLogLevel).toBe('ERROR');
+    expect(twin.yaml).toMatch(/# rejectionLogLevel: the level most of the system's failure templates are written at \(.*: \d+ at ERROR, \d+ at WARN\); the twin's handlers reject a wrong value at it\.\nrejectionLogLevel: ERROR\n/);
   }, 60_000);
 });
