@@ -8,6 +8,7 @@
 import { formatDuration } from '../common/duration.js';
 import { EFFECT_LABELS, type EffectMeasure } from '../data/fault-effect.js';
 import { CALIBRATION_RESPONSE, MIXED, windowsDiffer, type Agreement, type Distance, type EffectComparison, type FidelityResult, type MeasureCalibration, type SeedAgreement, type SeverityCalibration, type WindowComparison } from '../scores/agreement.js';
+import { MAX_SEVERITY } from '../sim/formats.js';
 import { escapeHtml as e } from './escape.js';
 import { FIT_STYLE, fitReportSection, type FitFigures } from './fit-html.js';
 
@@ -137,8 +138,8 @@ export function calibrationSentence(list: SeverityCalibration[]): string | null 
     found.length ? `The real incidents' strength is met at ${found.map((c) => `${c.type} ${fmt(c.severity, 2)}`).join(', ')}: sweep again with --severities ${found.map((c) => `${c.type}=${c.severity}`).join(',')}.` : '',
     ...beyond.map((c) =>
       c.fit === 'above'
-        ? c.bound! >= 1
-          ? `The real ${c.type} faults are stronger than the simulated ones at any severity (1 is the highest).`
+        ? c.bound! >= MAX_SEVERITY
+          ? `The real ${c.type} faults are stronger than the simulated ones at any severity (${MAX_SEVERITY} is the highest).`
           : `The real ${c.type} faults are stronger than the simulated ones at the highest severity swept, ${fmt(c.bound, 2)}: sweep above it.`
         : `The real ${c.type} faults are weaker than the simulated ones at the lowest severity swept, ${fmt(c.bound, 2)}: sweep below it.`,
     ),
