@@ -126,6 +126,12 @@ export function logBinomialUpperTail(k: number, n: number, p: number): number {
   return logRegularizedBeta(p, k, n - k + 1);
 }
 
+/** A quantile's sampling interval (quantileInterval); a null end is unbounded. */
+export interface SamplingInterval {
+  low: number | null;
+  high: number | null;
+}
+
 /**
  * Distribution-free confidence interval of the q-quantile of the population an ascending sample
  * came from: the order statistics [x(l), x(u)] with l the largest rank and u the smallest such that
@@ -133,7 +139,7 @@ export function logBinomialUpperTail(k: number, n: number, p: number): number {
  * P(x(l) <= quantile < x(u)) >= level (Hahn and Meeker, Statistical Intervals, 1991, 5.2). An end
  * beyond the sample (too few points for that tail) is null: unbounded. The sample holds no NaN.
  */
-export function quantileInterval(sorted: ArrayLike<number>, q: number, level = 0.95): { low: number | null; high: number | null } {
+export function quantileInterval(sorted: ArrayLike<number>, q: number, level = 0.95): SamplingInterval {
   if (!(q >= 0 && q <= 1) || !(level > 0 && level < 1)) throw new RangeError(`quantileInterval: q ${q} must lie in [0, 1] and level ${level} in (0, 1)`);
   const n = sorted.length;
   if (n === 0) return { low: null, high: null };

@@ -18,11 +18,11 @@ import type { ScenarioFile } from '../sim/scenario-schema.js';
 import { writeFile } from 'node:fs/promises';
 import type { FitEstimates } from './fit.js';
 import { quantileSorted } from '../common/quantile.js';
-import { quantileInterval } from '../detectors/stats.js';
+import { quantileInterval, type SamplingInterval } from '../detectors/stats.js';
 import { metricNoise, type MetricNoise } from './fit-metrics.js';
 import { readMetricFrame } from '../sim/read.js';
 import { DATA_SET_FILES } from '../sim/formats.js';
-import type { OperationFigures, SamplingInterval } from '../reports/fit-html.js';
+import type { OperationFigures } from '../reports/fit-html.js';
 
 /** Error rate per service: within errorPointsWithin (absolute) or errorRelativeWithin of the real rate, whichever is larger. */
 export const FIT_TARGETS = { edgeJaccard: 0.95, latencyWithin: 0.15, mixWithin: 0.05, errorPointsWithin: 0.01, errorRelativeWithin: 0.2 } as const;

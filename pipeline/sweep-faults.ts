@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { FAULT_TARGET_KIND_NAMES, FAULT_TARGET_KINDS, FAULT_TYPES, type FaultTargetKind, type FaultType } from '../sim/formats.js';
+import { FAULT_TARGET_KIND_NAMES, FAULT_TARGET_KINDS, FAULT_TYPES, MAX_SEVERITY, type FaultTargetKind, type FaultType } from '../sim/formats.js';
 import { loadScenario } from '../sim/scenario.js';
 import { EXCEPTION_HANDLERS, type CallTemplate, type FaultSpec, type ScenarioFile, type TargetSpec } from '../sim/scenario-schema.js';
 import { formatDuration, parseDuration } from '../common/duration.js';
@@ -113,7 +113,7 @@ export function planFaultSweep(s: ScenarioFile, opts: Omit<SweepFaultsOptions, '
   const severities = opts.severities ?? [0.5];
   const byType = new Map(Object.entries(opts.severitiesByType ?? {}).map(([t, list]) => [oneOf(FAULT_TYPES, t, `severities of unknown fault type '${t}' (known: ${FAULT_TYPES.join(', ')})`), list]));
   for (const t of byType.keys()) if (!types.includes(t)) throw new UsageError(`severities given for ${t}, which is not among the sweep's types (${types.join(', ')})`);
-  for (const sv of [...severities, ...[...byType.values()].flat()]) if (!(sv > 0 && sv <= 1)) throw new UsageError(`severity ${sv}: must be above 0 and at most 1`);
+  for (const sv of [...severities, ...[...byType.values()].flat()]) if (!(sv > 0 && sv <= MAX_SEVERITY)) throw new UsageError(`severity ${sv}: must be above 0 and at most ${MAX_SEVERITY}`);
   const duration = opts.duration ?? '2h';
   const start = opts.faultStart ?? '1h30m';
   const length = opts.faultDuration ?? '20m';

@@ -8,6 +8,7 @@
 import { formatDuration } from '../common/duration.js';
 import { EFFECT_LABELS, type EffectMeasure } from '../data/fault-effect.js';
 import { CALIBRATION_RESPONSE, MIXED, windowsDiffer, type Agreement, type Distance, type EffectComparison, type FidelityResult, type MeasureCalibration, type SeedAgreement, type SeverityCalibration, type WindowComparison } from '../scores/agreement.js';
+import { MAX_SEVERITY } from '../sim/formats.js';
 import { escapeHtml as e } from './escape.js';
 import { FIT_STYLE, fitReportSection, type FitFigures } from './fit-html.js';
 
@@ -137,8 +138,8 @@ export function calibrationSentence(list: SeverityCalibration[]): string | null 
     found.length ? `The real incidents' strength is met at ${found.map((c) => `${c.type} ${fmt(c.severity, 2)}`).join(', ')}: sweep again with --severities ${found.map((c) => `${c.type}=${c.severity}`).join(',')}.` : '',
     ...beyond.map((c) =>
       c.fit === 'above'
-        ? c.bound! >= 1
-          ? `The real ${c.type} faults are stronger than the simulated ones at any severity (1 is the highest).`
+        ? c.bound! >= MAX_SEVERITY
+          ? `The real ${c.type} faults are stronger than the simulated ones at any severity (${MAX_SEVERITY} is the highest).`
           : `The real ${c.type} faults are stronger than the simulated ones at the highest severity swept, ${fmt(c.bound, 2)}: sweep above it.`
         : `The real ${c.type} faults are weaker than the simulated ones at the lowest severity swept, ${fmt(c.bound, 2)}: sweep below it.`,
     ),
@@ -169,35 +170,43 @@ function strengthSummary(list: EffectComparison[]): string[] {
 
 const minutes = (ms: number) => `${Number((ms / 60_000).toFixed(1))} min`;
 
-/** What the page says of the two sides' incident windows: a warning where they differ, a plain line otherwise. */
-export function windowSentence(w: WindowComparison): string {
-  if (w.factor === null || w.sim.medianMs === null || w.real.medianMs === null) return '';
-  if (!windowsDiffer(w)) return `Both sides judge their incidents over windows of about ${minutes(w.real.medianMs)} (median).`;
-  return (
-    `The simulated incidents are judged over ${minutes(w.sim.medianMs)} windows, the real ones over ${minutes(w.real.medianMs)} (medians): ` +
-    `a method sees more of the fault and more of the noise in a longer window, so the two sides rank the methods on different problems. ` +
-    `Sweep the simulated faults with --fault-duration ${formatDuration(w.real.medianMs)}, or --window-from the real run.`
-  );
+/**
+ * What the page says of the two sides' incident windows, null when a side has none: a warning
+ * (`warns`) where they differ, a plain line otherwise.
+ */
+export function windowNote(w: WindowComparison): { text: string; warns: boolean } | null {
+  if (w.factor === null || w.sim.medianMs === null || w.real.medianMs === null) return null;
+  if (!windowsDiffer(w)) return { text: `Both sides judge their incidents over windows of about ${minutes(w.real.medianMs)} (median).`, warns: false };
+  return {
+    text:
+      `The simulated incidents are judged over ${minutes(w.sim.medianMs)} windows, the real ones over ${minutes(w.real.medianMs)} (medians): ` +
+      `a method sees more of the fault and more of the noise in a longer window, so the two sides rank the methods on different problems. ` +
+      `Sweep the simulated faults with --fault-duration ${formatDuration(w.real.medianMs)}, or --window-from the real run.`,
+    warns: true,
+  };
 }
+
+/** A ranking's Kendall tau with its interval where there is one, then `after` and the verdict. */
+const tauLine = (lead: string, a: Agreement, after = '') =>
+  `${lead}: Kendall tau ${fmt(a.tau, 2)}${a.interval ? ` (95% ${fmt(a.interval.low, 2)} to ${fmt(a.interval.high, 2)})` : ''}${after}: ${verdict(a)}.`;
 
 /** The page; with the twin's fit report, its figures too. */
 export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
   const headline = r.rca.find((a) => a.figure === 'ac1' && a.type === 'all');
   const mixed = r.rca.find((a) => a.figure === 'ac1' && a.type === MIXED);
   const avg5 = r.rca.find((a) => a.figure === 'avg5' && a.type === 'all');
-  const windowLine = windowSentence(r.windows);
-  const windowWarns = windowsDiffer(r.windows);
+  const windows = windowNote(r.windows);
   const perType = r.rca.filter((a) => a.type !== 'all' && a.type !== MIXED && a.figure === 'ac1');
   const good = perType.filter((a) => a.tau >= GOOD_TAU).map((a) => a.type);
   const bad = perType.filter((a) => !(a.tau >= GOOD_TAU)).map((a) => a.type);
   const differs = r.telemetry.filter((d) => (d.what.includes('(KS)') ? d.median > CLOSE_KS : d.median > Math.LN2)).map((d) => d.what);
   const summary = [
-    windowWarns ? windowLine : '',
-    headline ? `RCA AC@1 ranking, all shared fault types: Kendall tau ${fmt(headline.tau, 2)}${headline.interval ? ` (95% ${fmt(headline.interval.low, 2)} to ${fmt(headline.interval.high, 2)})` : ''} over ${headline.methods.length} methods: ${verdict(headline)}.` : 'No RCA method ran on both sides.',
-    mixed ? `With the simulated incidents weighted to the real fault types' mix: Kendall tau ${fmt(mixed.tau, 2)}${mixed.interval ? ` (95% ${fmt(mixed.interval.low, 2)} to ${fmt(mixed.interval.high, 2)})` : ''}: ${verdict(mixed)}.` : '',
+    windows?.warns ? windows.text : '',
+    headline ? tauLine('RCA AC@1 ranking, all shared fault types', headline, ` over ${headline.methods.length} methods`) : 'No RCA method ran on both sides.',
+    mixed ? tauLine("With the simulated incidents weighted to the real fault types' mix", mixed) : '',
     seedSentence(r.bySeed) ?? '',
     // Ranks 2 to 5 decide what an operator reads next: a ranking that agrees at rank 1 only is said so.
-    avg5 ? `RCA Avg@5 ranking, all shared fault types: Kendall tau ${fmt(avg5.tau, 2)}${avg5.interval ? ` (95% ${fmt(avg5.interval.low, 2)} to ${fmt(avg5.interval.high, 2)})` : ''}: ${verdict(avg5)}.` : '',
+    avg5 ? tauLine('RCA Avg@5 ranking, all shared fault types', avg5) : '',
     good.length ? `A good stand-in for: ${good.join(', ')}.` : '',
     bad.length ? `Not a stand-in for: ${bad.join(', ')}.` : '',
     differs.length ? `The telemetry differs in: ${differs.join('; ')}.` : r.telemetry.length ? 'The telemetry is close on every distance measured.' : '',
@@ -208,7 +217,7 @@ export function renderFidelity(r: FidelityResult, fit?: FitFigures): string {
 body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
 .plots{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0}figcaption{font-size:12px;text-align:center}.lead{background:#f4f6f8;padding:.8em 1em;border-left:4px solid #3465a4}${FIT_STYLE}
 </style></head><body><h1>Is the simulation a stand-in for the real system?</h1>
-<p>Simulated: <code>${e(r.sim)}</code><br>Real: <code>${e(r.real)}</code><br>Real fault types read as: ${Object.entries(r.typeMap).map(([a, b]) => `${e(a)} → ${e(b)}`).join(', ')}${!windowWarns && windowLine ? `<br>${e(windowLine)}` : ''}</p>
+<p>Simulated: <code>${e(r.sim)}</code><br>Real: <code>${e(r.real)}</code><br>Real fault types read as: ${Object.entries(r.typeMap).map(([a, b]) => `${e(a)} → ${e(b)}`).join(', ')}${windows && !windows.warns ? `<br>${e(windows.text)}` : ''}</p>
 <div class="lead">${summary.map((s) => `<p>${e(s)}</p>`).join('')}</div>
 ${agreementSection('RCA methods: AC@1 and Avg@5', r.rca)}${agreementSection('Detectors: PA-F1 and AUC-PR', r.detectors)}${telemetrySection(r.telemetry)}${effectSection(r.effects)}${calibrationSection(r.calibration)}${fit ? fitReportSection(fit) : ''}
 <p>Kendall tau-b; intervals: percentile bootstrap, simulated and real incidents resampled independently (1000 resamples, seeded).</p></body></html>\n`;

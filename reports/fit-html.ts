@@ -4,6 +4,7 @@
  * fidelity page and a self-contained page of its own (no scripts, no external files); every string
  * from the data goes through escapeHtml.
  */
+import type { SamplingInterval } from '../detectors/stats.js';
 import { escapeHtml as e } from './escape.js';
 
 /** What the section reads of fit-report.json (pipeline/fit-report.ts writes it). */
@@ -25,12 +26,6 @@ export interface FitFigures {
   mix: { maxDifference: number; met: boolean; types: { type: string; real: number; twin: number }[] };
   errors: { service: string; real: number | null; twin: number | null }[];
   metricNoise?: { metric: string; kind: string; twinMetric: string | null; real: NoiseFigures; twin: NoiseFigures | null }[] | null;
-}
-
-/** A real quantile's 95% sampling interval; a null end is unbounded. */
-export interface SamplingInterval {
-  low: number | null;
-  high: number | null;
 }
 
 /** One operation's latency, real beside twin (pipeline/fit-report.ts OperationFit). */

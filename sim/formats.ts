@@ -237,6 +237,9 @@ export const FAULT_TYPES = [
 ] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
+/** The strongest a fault can be: severities run above 0 up to it (a scenario's `severity`, 0 to 1). */
+export const MAX_SEVERITY = 1;
+
 export const FAULT_TARGET_KIND_NAMES = ['service', 'instance', 'database', 'edge', 'channel', 'txType'] as const;
 export type FaultTargetKind = (typeof FAULT_TARGET_KIND_NAMES)[number];
 

@@ -23,11 +23,11 @@ export const fidelityCommand: CommandModule<object, FidelityArgs> = {
   },
   handler: async (argv) => {
     const { fidelity } = await import('../../pipeline/fidelity.js');
-    const { windowsDiffer } = await import('../../scores/agreement.js');
-    const { calibrationSentence, seedSentence, windowSentence } = await import('../../reports/fidelity-html.js');
+    const { calibrationSentence, seedSentence, windowNote } = await import('../../reports/fidelity-html.js');
     const typeMap = columnMapping('--type-map', argv['type-map']);
     const r = await fidelity({ sim: argv.sim, real: argv.real, out: argv.out, force: argv.force, ...(typeMap ? { typeMap } : {}), ...(argv['fit-report'] ? { fitReport: argv['fit-report'] } : {}) });
-    if (windowsDiffer(r.windows)) warn(windowSentence(r.windows));
+    const windows = windowNote(r.windows);
+    if (windows?.warns) warn(windows.text);
     for (const a of r.rca.filter((x) => x.figure === 'ac1')) {
       process.stdout.write(`AC@1 ${a.type}: Kendall tau ${a.tau} (95% ${a.interval ? `${a.interval.low} to ${a.interval.high}` : 'n/a'}) over ${a.methods.length} methods, ${a.simIncidents} simulated and ${a.realIncidents} real incidents\n`);
     }

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { loadSource } from '../../pipeline/load.js';
 import { loadSpans } from '../../data/inputs.js';
 import { rankIncidents } from '../../rca/evaluate.js';
@@ -78,5 +78,21 @@ describe('loadSource', () => {
     const earlier = await loadSource({ spans: [spans], incidents, incidentsUntil: new Date(T0 + 120 * MIN).toISOString() }, { need: new Set(['spans']) });
     expect(earlier.incidents.map((i) => i.id)).toEqual(['i0']);
     await expect(loadSource({ spans: [spans], incidents, incidentsFrom: '2026-02-30T00:00:00Z' }, { need: new Set(['spans']) })).rejects.toThrow(UsageError);
+  });
+
+  it('names the first ten metric columns --metric-columns does not match, then how many more', async () => {
+    const unmatched = Array.from({ length: 12 }, (_, k) => `note${k + 1}`);
+    const wide = join(dir, 'wide-metrics.csv');
+    writeFileSync(wide, `time,ledger-1_cpu,${unmatched.join(',')}\n${(T0 + 60 * MIN) / 1000},0.5,${unmatched.map(() => 1).join(',')}\n`);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const t = await loadSource({ spans: [spans], incidents, metrics: [wide] }, { need: new Set(['spans', 'metrics']), metricColumns: { time: 'time', instance_metric: '^(.+?)_(.+)$' } });
+      expect(t.notes).toContain(`${wide}: 12 column(s) not matched by --metric-columns instance_metric, not read`);
+      expect(stderr.mock.calls.map(([text]) => String(text))).toContain(
+        `faultline: warning: ${wide}: 12 column(s) not matched by --metric-columns instance_metric, not read: note1, note2, note3, note4, note5, note6, note7, note8, note9, note10 and 2 more\n`,
+      );
+    } finally {
+      stderr.mockRestore();
+    }
   });
 });

@@ -525,4 +525,10 @@ describe('merge', () => {
     const other = { ...part([b!], 2, 'b'), config: { ...config, detectors: ['ksigma'] } };
     expect(() => mergeResults([part([a!], 1, 'a'), other])).toThrow(/b: run configuration differs/);
   });
+
+  it('names the first five missing items, then how many more', () => {
+    const sweep = [...config.sweep, ...[3, 4, 5, 6, 7, 8].map((seed) => `faults/database-slow@${seed}`)];
+    const given = { ...part([a!], 1, 'a'), config: { ...config, sweep } };
+    expect(() => mergeResults([given])).toThrow(`7 of 8 items missing (a shard not given?): hard/${HOSTILE}@2, faults/database-slow@3, faults/database-slow@4, faults/database-slow@5, faults/database-slow@6 and 2 more`);
+  });
 });
