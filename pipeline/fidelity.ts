@@ -38,8 +38,6 @@ import type { ItemResult } from '../scores/item-result.js';
 import { AC_KS } from '../scores/rca.js';
 import { bootstrapSamples, meanInterval, percentileInterval, type Interval } from '../scores/uncertainty.js';
 import type { Agreement, Distance, EffectComparison, FidelityResult, MeasureCalibration, SeedAgreement, SeverityCalibration, SeverityEffect, WindowComparison } from '../scores/agreement.js';
-
-export type { Agreement, Distance, EffectComparison, FidelityResult };
 import { stream } from '../sim/rng.js';
 import type { FitReport } from './fit-report.js';
 
@@ -233,17 +231,15 @@ function rcaAgreements(simItems: ItemResult[], realItems: ItemResult[], typeMap:
   const s = incidents(simItems, {});
   const r = incidents(realItems, typeMap);
   const { methods, sharedTypes, simAll, realAll } = overall(s, r);
-  const seeds = seedsOf(simItems);
+  // Each seed's incidents of the shared types.
+  const seedCols = seedsOf(simItems).map((seed) => ({ seed, cols: simAll.filter((i) => s.seeds[i] === seed) }));
   const out: Agreement[] = [];
   const bySeed: SeedAgreement[] = [];
   for (const [figure, f] of FIGURES) {
     const sim = methods.map((m) => s.ranks.get(m)!.map(f));
     const real = methods.map((m) => r.ranks.get(m)!.map(f));
-    if (seeds.length) {
-      const rows = seeds.map((seed) => {
-        const cols = simAll.filter((i) => s.seeds[i] === seed);
-        return { seed, tau: round(tauOver(sim, cols, real, realAll)), simIncidents: cols.length };
-      });
+    if (seedCols.length) {
+      const rows = seedCols.map(({ seed, cols }) => ({ seed, tau: round(tauOver(sim, cols, real, realAll)), simIncidents: cols.length }));
       const taus = rows.map((x) => x.tau).filter(Number.isFinite);
       bySeed.push({ figure, seeds: rows, min: taus.length ? Math.min(...taus) : NaN, max: taus.length ? Math.max(...taus) : NaN });
     }
@@ -391,8 +387,8 @@ const MIN_CALIBRATION_INCIDENTS = 3;
  * Where on the swept severities (in order) one measure reaches the real median (MeasureCalibration).
  * Effects are ratios, so they are compared and interpolated as logarithms; the first pair of
  * neighbouring severities whose medians enclose the real one decides. A real effect beyond every
- * median is placed at the severity of the median nearest it: an end of the range, or, where that
- * median is not at an end, no severity (the medians are not in order).
+ * median bounds the severity at the end of the range the medians point to it from, where they rise
+ * or fall steadily with severity; otherwise (not in order) it places no severity.
  */
 export function calibrateMeasure(bySeverity: readonly { severity: number; median: number }[], real: number): { severity: number | null; fit: MeasureCalibration['fit'] } {
   const logs = bySeverity.map((p) => Math.log(p.median));
@@ -406,10 +402,16 @@ export function calibrateMeasure(bySeverity: readonly { severity: number; median
     const s0 = bySeverity[i]!.severity;
     return { severity: round(s0 + share * (bySeverity[i + 1]!.severity - s0), 2), fit: 'inside' };
   }
-  const nearest = r > Math.max(...logs) ? logs.indexOf(Math.max(...logs)) : logs.indexOf(Math.min(...logs));
-  if (nearest === 0) return { severity: bySeverity[0]!.severity, fit: 'below' };
-  if (nearest === logs.length - 1) return { severity: bySeverity[nearest]!.severity, fit: 'above' };
-  return { severity: null, fit: 'flat' };
+  let rises = true;
+  let falls = true;
+  for (let i = 0; i + 1 < logs.length; i++) {
+    if (!(logs[i + 1]! > logs[i]!)) rises = false;
+    if (!(logs[i + 1]! < logs[i]!)) falls = false;
+  }
+  if (!rises && !falls) return { severity: null, fit: 'flat' };
+  // Beyond the largest median on a rising curve, or the smallest on a falling one, lies above the range.
+  const high = r > logs[0]! === rises;
+  return high ? { severity: bySeverity[logs.length - 1]!.severity, fit: 'above' } : { severity: bySeverity[0]!.severity, fit: 'below' };
 }
 
 /** Per fault type swept at two or more severities, the severity matching the real strength (see SeverityCalibration). */
@@ -488,16 +490,20 @@ export function compareRuns(simItems: ItemResult[], realItems: ItemResult[], opt
 
 /** Reads both runs, compares them, and writes fidelity.json and fidelity.html into `out`. */
 export async function fidelity(opts: FidelityOptions): Promise<FidelityResult> {
-  const simRuns = typeof opts.sim === 'string' ? [opts.sim] : opts.sim;
+  // In path order, so that the pooled incidents (and their bootstrap) do not depend on the order given.
+  const simRuns = (typeof opts.sim === 'string' ? [opts.sim] : opts.sim)
+    .map((run) => ({ run, at: path.resolve(run) }))
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+    .map((s) => s.run);
   if (!simRuns.length) throw new UsageError('--sim: give a simulated run');
   const [sims, real, fit] = await Promise.all([Promise.all(simRuns.map((s) => readResultsFile(s))), readResultsFile(opts.real), opts.fitReport ? readFitReport(opts.fitReport) : undefined]);
-  const seen = new Map<string, string>();
+  const files = new Map<string, string>();
   // An incident is known by its item's key: items of one key in two runs would be taken for one.
   const keys = new Map<string, string>();
   for (const [k, s] of sims.entries()) {
     const file = path.resolve(s.path);
-    if (seen.has(file)) throw new UsageError(`--sim ${simRuns[k]}: the same results as --sim ${seen.get(file)}; give each run once`);
-    seen.set(file, simRuns[k]!);
+    if (files.has(file)) throw new UsageError(`--sim ${simRuns[k]}: the same results as --sim ${files.get(file)}; give each run once`);
+    files.set(file, simRuns[k]!);
     if (!s.items.length) throw new FaultlineError(`${s.path}: no items`);
     for (const item of s.items) {
       const other = keys.get(item.key);

@@ -137,11 +137,12 @@ export function calibrationSentence(list: SeverityCalibration[]): string | null 
   const parts = [
     found.length ? `The real incidents' strength is met at ${found.map((c) => `${c.type} ${fmt(c.severity, 2)}`).join(', ')}: sweep again with --severities ${found.map((c) => `${c.type}=${c.severity}`).join(',')}.` : '',
     ...beyond.map((c) =>
+      // In severity's terms: an effect may rise or fall with it.
       c.fit === 'above'
         ? c.bound! >= MAX_SEVERITY
-          ? `The real ${c.type} faults are stronger than the simulated ones at any severity (${MAX_SEVERITY} is the highest).`
-          : `The real ${c.type} faults are stronger than the simulated ones at the highest severity swept, ${fmt(c.bound, 2)}: sweep above it.`
-        : `The real ${c.type} faults are weaker than the simulated ones at the lowest severity swept, ${fmt(c.bound, 2)}: sweep below it.`,
+          ? `The strength of the real ${c.type} faults is met at no severity up to ${MAX_SEVERITY}, the highest.`
+          : `The strength of the real ${c.type} faults is met above the highest severity swept, ${fmt(c.bound, 2)}: sweep above it.`
+        : `The strength of the real ${c.type} faults is met below the lowest severity swept, ${fmt(c.bound, 2)}: sweep below it.`,
     ),
   ].filter(Boolean);
   return parts.length ? parts.join(' ') : null;

@@ -576,13 +576,13 @@ describe('fidelity', () => {
     const partly = { ...sim, faults: [...sim.faults, ...unrated], faultEffects: [...sim.faultEffects!, ...unrated.map((f) => effect(f.id, 100, 100, 100))] };
     expect(compareRuns([partly], [real], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!).toMatchObject({ severity: 0.7, fit: 'inside' });
     // Every measure below the weakest severity swept: sweep below it.
-    expect(renderFidelity(compareRuns([sim], [realOf(0.5, 0.5, 0.5)], { sim: 's', real: 'r', resamples: 50 }))).toContain('The real cpu-saturation faults are weaker than the simulated ones at the lowest severity swept, 0.30: sweep below it.');
+    expect(renderFidelity(compareRuns([sim], [realOf(0.5, 0.5, 0.5)], { sim: 's', real: 'r', resamples: 50 }))).toContain("The strength of the real cpu-saturation faults is met below the lowest severity swept, 0.30: sweep below it.");
     // Beyond severity 1, the highest there is: no sweep reaches it.
-    expect(calibrationSentence([{ type: 'cpu-saturation', severity: null, fit: 'above', bound: 1, measures: [] }])).toBe('The real cpu-saturation faults are stronger than the simulated ones at any severity (1 is the highest).');
+    expect(calibrationSentence([{ type: 'cpu-saturation', severity: null, fit: 'above', bound: 1, measures: [] }])).toBe("The strength of the real cpu-saturation faults is met at no severity up to 1, the highest.");
     // Every measure beyond the strongest severity swept: no match, a bound; beyond both ends at once: neither.
     const stronger = compareRuns([sim], [realOf(100, 100, 100)], { sim: 's', real: 'r', resamples: 50 });
     expect(stronger.calibration[1]!).toMatchObject({ severity: null, fit: 'above', bound: 0.9 });
-    expect(renderFidelity(stronger)).toContain('The real cpu-saturation faults are stronger than the simulated ones at the highest severity swept, 0.90: sweep above it.');
+    expect(renderFidelity(stronger)).toContain("The strength of the real cpu-saturation faults is met above the highest severity swept, 0.90: sweep above it.");
     expect(renderFidelity(stronger)).not.toContain('sweep again');
     const split = compareRuns([sim], [realOf(1, 100, 1)], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!;
     expect(split.measures.map((m) => m.fit)).toEqual(['below', 'above', 'below']);
