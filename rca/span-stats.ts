@@ -27,7 +27,8 @@ export interface SpanIndex {
 /** Per intern table: a code -> dense index scratch column, all -1 between uses (indexing a window must not cost O(strings)). */
 const codeScratch = new WeakMap<string[], Int32Array>();
 
-function scratchFor(strings: string[]): Int32Array {
+/** The intern table's scratch column; a user sets slots for the codes it meets and sets them back to -1 before it returns. */
+export function scratchFor(strings: string[]): Int32Array {
   let s = codeScratch.get(strings);
   if (!s || s.length < strings.length) codeScratch.set(strings, (s = new Int32Array(strings.length).fill(-1)));
   return s;

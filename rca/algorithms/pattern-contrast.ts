@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { definePlugin } from '../../common/plugin.js';
-import { isError, type SpanAnalysis, type SpanIndex, type SpanScores } from '../span-stats.js';
+import { isError, scratchFor, type SpanAnalysis, type SpanIndex, type SpanScores } from '../span-stats.js';
 import { DEFAULT_ERROR_OPERATION } from '../../data/span-status.js';
 import { contrastPatterns, countPairs, EventCodes, instanceReference, pairsWithin, shareChangeZ, preferReference, LATE_PREFIX, SLOW_SUFFIX, FAILED_SUFFIX, spanPatterns, spansShowing, type PatternChange, type PatternCounts, type SpanMarks, type SpanPairs } from '../signals/event-patterns.js';
 import type { EdgeGaps } from '../signals/edge-latency.js';
@@ -339,21 +339,30 @@ function lateCallers(t: SpanTable, callers: Int32Array, evidence: readonly Evide
   }
   const out = new Float64Array(t.length);
   if (!byInstance.size && !byService.size) return out;
-  // By string code, each name looked up once: a window shares the whole input's strings, so a
-  // table over all of them would cost the input's size per incident.
-  const zByCode = (names: Map<string, number>) => {
-    const codes = new Map<number, number>();
-    return (code: number) => {
-      let z = codes.get(code);
-      if (z === undefined) codes.set(code, (z = names.get(t.strings[code]!) ?? 0));
-      return z;
-    };
+  // Per name met, a dense slot holding its z as an instance and as a service: a window shares the
+  // whole input's strings, so neither a table over all of them nor a map lookup per row.
+  const slot = scratchFor(t.strings);
+  const codes: number[] = [];
+  const instanceZ: number[] = [];
+  const serviceZ: number[] = [];
+  const slotOf = (code: number) => {
+    let k = slot[code]!;
+    if (k < 0) {
+      k = slot[code] = codes.length;
+      codes.push(code);
+      const name = t.strings[code]!;
+      instanceZ.push(byInstance.get(name) ?? 0);
+      serviceZ.push(byService.get(name) ?? 0);
+    }
+    return k;
   };
-  const instanceZ = zByCode(byInstance);
-  const serviceZ = zByCode(byService);
-  for (let r = 0; r < t.length; r++) {
-    const p = callers[r];
-    if (p >= 0) out[r] = Math.max(instanceZ(t.instance[p]), serviceZ(t.service[p]));
+  try {
+    for (let r = 0; r < t.length; r++) {
+      const p = callers[r];
+      if (p >= 0) out[r] = Math.max(instanceZ[slotOf(t.instance[p])]!, serviceZ[slotOf(t.service[p])]!);
+    }
+  } finally {
+    for (const code of codes) slot[code] = -1;
   }
   return out;
 }
