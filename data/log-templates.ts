@@ -168,7 +168,7 @@ export function levelOf(text: string): number {
 }
 
 /** Words that mark a line as an error or failure where its level does not say (or to tell failure lines among warnings). */
-export const ERROR_WORDS = /\b(error|errors|exception|fail|failed|failure|fatal|timeout|timed out|refused|unavailable|panic)\b/i;
+const ERROR_WORDS = /\b(error|errors|exception|fail|failed|failure|fatal|timeout|timed out|refused|unavailable|panic)\b/i;
 
 /** Per template id: 1 where the template holds an error word. */
 export function errorWordTemplates(templates: readonly string[]): Uint8Array {

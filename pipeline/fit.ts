@@ -44,6 +44,7 @@ import { readMetrics } from '../data/metric-csv.js';
 import { LOG_LEVEL, SPAN_STATUS, type LogTable, type MetricTable, type SpanTable } from '../data/types.js';
 import { LEGS_PER_CALL } from '../sim/engine.js';
 import { quantileSorted } from '../common/quantile.js';
+import { DEFAULT_REJECTION_LOG_LEVEL } from '../sim/log-catalog.js';
 import { LEG_SIGMA } from '../sim/model.js';
 import { normalOfUniform, stream } from '../sim/rng.js';
 import { LEARNED_LINE_LIMITS, scenarioSchema, type CallTemplate, type LearnedLogLine, type NetworkTail, type ScenarioFile } from '../sim/scenario-schema.js';
@@ -1081,7 +1082,7 @@ function scenarioYaml(scenario: ScenarioFile, e: FitEstimates): string {
       : [' No metrics given: the twin writes the simulator\'s resource metrics (metricFamilies unset), and capacities come from the spans alone.']),
     ...(e.logs
       ? [` Logs: ${e.logs.lines} lines from ${e.logs.services} services, per service below. Per call: \`logs\`, the templates its callee wrote while handling it (Drain), each with its level, lines per call and median place in the handling (\`at\`), written by the twin in place of its own success line (a handling cut short writes those placed before that point); \`checksResult\`, the share of calls with any such line, where a wrong value made in the handling is rejected by the handler itself (a handler that writes about its results inspects them). A line belongs to the call whose span it names on the callee's instance, else to the innermost call of its trace on its instance that holds its time.`,
-          ...(e.logs.rejectionLogLevel ? [] : [` rejectionLogLevel unset (the simulator's WARN): ${Object.values(e.logs.failureTemplates).reduce((a, b) => a + b, 0)} failure templates (a service's template naming a failure, at WARN or above), ${MIN_FAILURE_TEMPLATES} needed.`]),
+          ...(e.logs.rejectionLogLevel ? [] : [` rejectionLogLevel unset (the simulator's ${DEFAULT_REJECTION_LOG_LEVEL}): ${Object.values(e.logs.failureTemplates).reduce((a, b) => a + b, 0)} failure templates (a service's template naming a failure, at WARN or above), ${MIN_FAILURE_TEMPLATES} needed.`]),
         ]
       : []),
   ].join('\n');

@@ -114,21 +114,16 @@ const stripCsv = (name: string) => name.replace(/\.csv(\.gz)?$/, '');
 
 /** Read one score CSV; `fixed` gives the series and detector when the file itself does. Returns the rows it skipped. */
 async function readScoreFile(file: string, columns: Record<string, string>, into: ScoreSet, fixed: { series?: string; detector?: string }, badRows: BadRows): Promise<number> {
-  let index: Partial<Record<Column, number>> | undefined;
+  // Column positions, -1 where the file has none: resolved once from the header.
+  let at: Record<Column, number> | undefined;
   let width = 0;
   let rowCount = 0;
   const skippedBefore = badRows.skipped;
   const fileDetector = stripCsv(basename(file));
-  // Column positions, -1 where the file has none: resolved once from the header.
-  let seriesAt = -1;
-  let timestampAt = -1;
-  let scoreAt = -1;
-  let alarmAt = -1;
-  let detectorAt = -1;
   const cell = (fields: string[], k: number) => (k < 0 ? undefined : (fields[k] ?? '').trim());
   for await (const batch of readCsvRecordBatches(file, badRows)) {
     for (const { fields, lineNo } of batch) {
-      if (!index) {
+      if (!at) {
         const header = fields.map((h) => h.trim());
         width = header.length;
         const names = (c: Column) => [columns[c] ?? c, ...(columns[c] || c !== 'score' ? [] : ['anomaly_score'])];
@@ -139,40 +134,39 @@ async function readScoreFile(file: string, columns: Record<string, string>, into
             const k = header.indexOf(name);
             if (k >= 0) return k;
           }
-          return undefined;
+          return -1;
         };
-        index = { series: find('series'), timestamp: find('timestamp'), score: find('score'), alarm: find('alarm'), detector: find('detector') };
-        if (index.timestamp === undefined) throw new ImportError(file, 'line 1', `no timestamp column (${columns.timestamp ?? 'timestamp'}) in header "${preview(header.join(','))}"`);
-        if (index.score === undefined && index.alarm === undefined) throw new ImportError(file, 'line 1', `no score (score or anomaly_score) or alarm column in header "${preview(header.join(','))}"; name them with --columns score=...,alarm=...`);
-        if (fixed.series === undefined && index.series === undefined) throw new ImportError(file, 'line 1', `no series column (${columns.series ?? 'series'}) in header "${preview(header.join(','))}"`);
-        [seriesAt, timestampAt, scoreAt, alarmAt, detectorAt] = [index.series, index.timestamp, index.score, index.alarm, index.detector].map((k) => k ?? -1) as [number, number, number, number, number];
+        at = { series: find('series'), timestamp: find('timestamp'), score: find('score'), alarm: find('alarm'), detector: find('detector') };
+        if (at.timestamp < 0) throw new ImportError(file, 'line 1', `no timestamp column (${columns.timestamp ?? 'timestamp'}) in header "${preview(header.join(','))}"`);
+        if (at.score < 0 && at.alarm < 0) throw new ImportError(file, 'line 1', `no score (score or anomaly_score) or alarm column in header "${preview(header.join(','))}"; name them with --columns score=...,alarm=...`);
+        if (fixed.series === undefined && at.series < 0) throw new ImportError(file, 'line 1', `no series column (${columns.series ?? 'series'}) in header "${preview(header.join(','))}"`);
         continue;
       }
       if (fields.length !== width) {
         badRows.report(file, `line ${lineNo}`, `${fields.length} fields, header has ${width}`);
         continue;
       }
-      const rawTimestamp = cell(fields, timestampAt)!;
+      const rawTimestamp = cell(fields, at.timestamp)!;
       const t = parseTimestamp(rawTimestamp);
       if (!Number.isFinite(t)) {
         badRows.report(file, `line ${lineNo}`, `timestamp "${preview(rawTimestamp)}" is neither unix seconds nor ISO 8601`);
         continue;
       }
-      const rawScore = cell(fields, scoreAt);
+      const rawScore = cell(fields, at.score);
       const noScore = rawScore === undefined || rawScore === '' || rawScore.toLowerCase() === 'nan';
       const score = noScore ? NaN : Number(rawScore);
       if (!noScore && !Number.isFinite(score)) {
         badRows.report(file, `line ${lineNo}`, `score "${preview(rawScore)}" is not a number`);
         continue;
       }
-      const rawAlarm = cell(fields, alarmAt);
+      const rawAlarm = cell(fields, at.alarm);
       if (rawAlarm !== undefined && rawAlarm !== '0' && rawAlarm !== '1') {
         badRows.report(file, `line ${lineNo}`, `alarm "${preview(rawAlarm)}" must be 0 or 1`);
         continue;
       }
       rowCount++;
-      const seriesId = fixed.series ?? cell(fields, seriesAt)!;
-      const detector = fixed.detector ?? cell(fields, detectorAt) ?? fileDetector;
+      const seriesId = fixed.series ?? cell(fields, at.series)!;
+      const detector = fixed.detector ?? cell(fields, at.detector) ?? fileDetector;
       let bySeries = into.get(detector);
       if (!bySeries) into.set(detector, (bySeries = new Map()));
       let rows = bySeries.get(seriesId);
@@ -182,7 +176,7 @@ async function readScoreFile(file: string, columns: Record<string, string>, into
       if (rows.alarms && rawAlarm !== undefined) rows.alarms.push(rawAlarm === '1' ? 1 : 0);
     }
   }
-  if (!index) throw new ImportError(file, '', 'empty file (expected a header line)');
+  if (!at) throw new ImportError(file, '', 'empty file (expected a header line)');
   const skipped = badRows.skipped - skippedBefore;
   if (!rowCount) throw new ImportError(file, '', skipped ? `no score rows once ${skipped} malformed rows were skipped` : 'no score rows (only a header)');
   return skipped;

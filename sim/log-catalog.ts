@@ -159,6 +159,9 @@ const LEVEL_OF: Record<number, LogLevel> = {
   [LINE.heartbeat]: 'INFO',
 };
 
+/** The level of a handler's line rejecting a wrong value, where the scenario sets none (`rejectionLogLevel`). */
+export const DEFAULT_REJECTION_LOG_LEVEL = LEVEL_OF[LINE.validation]!;
+
 /** A compiled template: literal byte runs around its fields (lits.length = args.length + 1). */
 export interface Template {
   lits: Uint8Array[];
@@ -263,6 +266,8 @@ const TABLES = ['account', 'ledger_entry', 'customer', 'card', 'loan_contract', 
 /** Build the catalog for a model: one template per (service, line kind). */
 export function buildLogCatalog(m: Model): LogCatalog {
   const templates: Template[] = [];
+  const levels = Array.from({ length: LINE_KINDS }, (_, k) => LEVEL_OF[k]!);
+  if (m.rejectionLogLevel) levels[LINE.validation] = m.rejectionLogLevel;
   const serviceDb = new Int32Array(m.services.length).fill(-1);
   m.databases.forEach((d, i) => {
     if (serviceDb[d.owner]! < 0) serviceDb[d.owner] = i;
@@ -336,7 +341,7 @@ export function buildLogCatalog(m: Model): LogCatalog {
       [LINE.slowBackgroundSql]: `[scheduling-1] com.bank.${pkg}.task.ReconciliationTask - Slow SQL on {db}: {ms} ms - SELECT * FROM t_${table}_history WHERE biz_date = ? ORDER BY created_at`,
       [LINE.heartbeat]: '[wemq-heartbeat-1] com.webank.defibus.client.impl.HeartbeatService - Heartbeat to broker {ip} took {ms} ms',
     };
-    for (let k = 0; k < LINE_KINDS; k++) templates.push(compile(texts[k]!, k, (k === LINE.validation ? m.rejectionLogLevel : null) ?? LEVEL_OF[k]!));
+    for (let k = 0; k < LINE_KINDS; k++) templates.push(compile(texts[k]!, k, levels[k]!));
   });
   const perCall = new Float64Array(templates.length + m.learnedLogs.reduce((n, l) => n + l.length, 0));
   const learnedFirst = new Int32Array(m.learnedLogs.length);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FAULT_TYPES, LOG_LEVELS, METRIC_FAMILY_NAMES, type LogLevel, type MetricFamily } from './formats.js';
+import { FAULT_TYPES, LOG_LEVELS, MAX_SEVERITY, METRIC_FAMILY_NAMES, type LogLevel, type MetricFamily } from './formats.js';
 
 /**
  * The scenario file format (YAML). Times are ISO timestamps or offsets from the scenario start
@@ -222,7 +222,7 @@ const fault = z.strictObject({
   target,
   start: duration,
   duration,
-  severity: probability,
+  severity: z.number().min(0).max(MAX_SEVERITY),
   /** Hard-case tags, e.g. overlap, no-impact, peak, near-noise, one-signal, churn. */
   tags: z.array(z.string()).optional(),
   /** For bad-release, code-exception, wrong-return: the transaction types whose operations on the service are hit. */
