@@ -679,6 +679,14 @@ describe('fidelity', () => {
     expect(calibrateMeasure(at([1, 2, 4]), 0.5)).toEqual({ severity: 0.3, fit: 'below' });
   });
 
+  it('places a real effect beyond every median at no severity where the medians are not in order over severity', () => {
+    const at = (medians: number[]) => medians.map((median, i) => ({ severity: [0.3, 0.6, 0.9][i]!, median }));
+    // The strongest effect at both ends, the weakest in the middle: beyond the strongest.
+    expect(calibrateMeasure(at([2, 1, 2]), 3)).toEqual({ severity: null, fit: 'flat' });
+    // The weakest effect at an end, the strongest in the middle: beyond the weakest.
+    expect(calibrateMeasure(at([1, 3, 2]), 0.5)).toEqual({ severity: null, fit: 'flat' });
+  });
+
   it("puts a throttled instance's wait before its server spans under a CPU quota, and changes nothing without a hog", async () => {
     const cpuFault = { type: 'cpu-saturation', target: { service: 'orders', instance: 1 }, start: '4m', duration: '3m', severity: 0.8 };
     const methods = await resolveMethods({ detectors: [], rca: ['count'] });
