@@ -181,13 +181,15 @@ describe('lines placed in the handling (`at`)', () => {
     expect(spans.filter((e) => e.done.length > 0 && e.begin.length === 0)).toEqual([]);
   }, 60_000);
 
-  it('repeated in one handling, are written in order at distinct times near their place, inside the handling', async () => {
-    // Two copies of a line per call placed mid-way, two of one placed at the reply.
+  /**
+   * mid writes two copies of a line per call placed mid-way (40) and two of one placed at the reply
+   * (50), with the given faults; per mid server span and line, the copies' times.
+   */
+  const runRepeated = async (name: string, faults: string[]) => {
     const mid =
       "{ call: mid, operation: mid-op, logs: [{ template: 'MidImpl#40 [load][item <num>]', level: INFO, perCall: 2, at: 0.5 }, { template: 'MidImpl#50 [load][sent <num>]', level: INFO, perCall: 2, at: 1 }], " +
       'children: [{ call: a, operation: a-op }, { call: b, operation: b-op }] }';
-    const name = 'repeated';
-    const file = writeCallChainScenario(join(root, `${name}.yaml`), { name, subsystem: 'lg', services: [['front', 1], ['mid', 5], ['a', 3], ['b', 3]], root: `{ call: front, operation: front-op, children: [${mid}] }`, faults: [] });
+    const file = writeCallChainScenario(join(root, `${name}.yaml`), { name, subsystem: 'lg', services: [['front', 1], ['mid', 5], ['a', 3], ['b', 3]], root: `{ call: front, operation: front-op, children: [${mid}] }`, faults });
     const { mid: handlings } = await run(name, file);
     // logs.arrow keeps the engine's times (the CSV rounds them to the millisecond); a line's uniqueId names its call, whose server span adds "-s".
     const copies = new Map<string, number[]>();
@@ -199,6 +201,19 @@ describe('lines placed in the handling (`at`)', () => {
         copies.set(key, [...(copies.get(key) ?? []), b.time[i]!]);
       }
     });
+    return { handlings, copies };
+  };
+
+  /** Per mid server span cut short (its line placed mid-way written, the one at the reply not), its handling and the copies of the line placed mid-way. */
+  const cutShort = (r: Awaited<ReturnType<typeof runRepeated>>) =>
+    [...r.handlings].flatMap(([span, h]) => {
+      const times = r.copies.get(`${span} 40`);
+      return times && !r.copies.has(`${span} 50`) ? [{ span, h, times }] : [];
+    });
+
+  it('repeated in one handling, are written in order at distinct times near their place, inside the handling', async () => {
+    // Two copies of a line per call placed mid-way, two of one placed at the reply.
+    const { handlings, copies } = await runRepeated('repeated', []);
     expect(copies.size).toBe(2 * handlings.size);
     expect(handlings.size).toBeGreaterThan(200);
     for (const [key, times] of copies) {
@@ -215,6 +230,49 @@ describe('lines placed in the handling (`at`)', () => {
         expect(Math.abs(t - (h.start + place * (h.end - h.start)))).toBeLessThanOrEqual((place === 1 ? 0.1 : 0.05) * (h.end - h.start) + 1e-3);
       }
     }
+  }, 60_000);
+
+  it('repeated in a handling a failed call cuts short, are written near their place in the part that ran, inside it', async () => {
+    // Every call to b throws: mid stops at its second call, two thirds through its steps, where its
+    // line placed at half of them lies three quarters of the way through the part that ran.
+    const cut = cutShort(await runRepeated('repeated-failed-call', ['{ type: code-exception, target: { service: b }, start: 2m, duration: 2m, severity: 1, handler: throws }']));
+    expect(cut.length).toBeGreaterThan(200);
+    for (const { h, times } of cut) {
+      expect(times).toHaveLength(2);
+      expect(times[0]).toBeLessThan(times[1]!);
+      for (const t of times) {
+        expect(t).toBeGreaterThanOrEqual(h.start - 1e-3);
+        expect(t).toBeLessThanOrEqual(h.end + 1e-3);
+        expect(Math.abs(t - (h.start + 0.75 * (h.end - h.start)))).toBeLessThanOrEqual(0.05 * (h.end - h.start) + 1e-3);
+      }
+    }
+  }, 60_000);
+
+  it('repeated in a handling an exception cuts short, are written inside the part that ran, after their place in it', async () => {
+    const name = 'repeated-thrown';
+    const r = await runRepeated(name, ['{ type: code-exception, target: { service: mid }, start: 2m, duration: 2m, severity: 1, handler: throws }']);
+    const cut = cutShort(r);
+    expect(cut.length).toBeGreaterThan(100);
+    // The handlings that called b (the client span of b-op is a child of mid's server span).
+    const [head, ...rows] = readFileSync(join(root, name, 'spans.csv'), 'utf8').trim().split('\n');
+    const col = Object.fromEntries(head!.split(',').map((c, i) => [c, i]));
+    const calledB = new Set(rows.map((row) => row.split(',')).flatMap((f) => (f[col.operation] === 'b-op' && f[col.kind] === 'client' ? [f[col.parent_id]!] : [])));
+    let beforeB = 0;
+    for (const { span, h, times } of cut) {
+      expect(times).toHaveLength(2);
+      expect(times[0]).toBeLessThan(times[1]!);
+      for (const t of times) {
+        expect(t).toBeGreaterThanOrEqual(h.start - 1e-3);
+        expect(t).toBeLessThanOrEqual(h.end + 1e-3);
+      }
+      if (calledB.has(span)) continue;
+      // Thrown before the call to b, past half its steps (the line is written) and short of two
+      // thirds: the line's place lies beyond three quarters of the part that ran, its copies in the
+      // tenth about it held inside the handling, beyond 0.7 of it.
+      beforeB++;
+      for (const t of times) expect(t).toBeGreaterThanOrEqual(h.start + 0.7 * (h.end - h.start) - 1e-3);
+    }
+    expect(beforeB).toBeGreaterThan(20);
   }, 60_000);
 });
 

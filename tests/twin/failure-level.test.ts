@@ -49,6 +49,16 @@ describe('failureLevels', () => {
     expect(failureLevels(t)).toEqual({ failureTemplates: { WARN: 2, ERROR: 1, FATAL: 2 }, rejectionLogLevel: 'FATAL' });
   });
 
+  it("a tie between levels within one service's template goes to the louder level", async () => {
+    const t = await logs('tie-within', [
+      ['a', 'WARN', 'call to ledger failed', 2],
+      ['a', 'ERROR', 'call to ledger failed', 2],
+      ['b', 'WARN', 'request timed out', 1],
+      ['c', 'ERROR', 'payment failed', 1],
+    ]);
+    expect(failureLevels(t)).toEqual({ failureTemplates: { WARN: 1, ERROR: 2 }, rejectionLogLevel: 'ERROR' });
+  });
+
   it('sets no level from fewer than three failure templates', async () => {
     const t = await logs('few', [
       ['a', 'ERROR', 'payment failed', 30],

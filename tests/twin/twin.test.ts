@@ -22,7 +22,7 @@ import { resolveMethods } from '../../pipeline/methods.js';
 import { evaluateScenarioItem, tracedSource } from '../../pipeline/scenario-item.js';
 import { loadSuite } from '../../pipeline/suite.js';
 import { planSweep } from '../../pipeline/sweep.js';
-import { calibrationSentence, renderFidelity } from '../../reports/fidelity-html.js';
+import { calibrationSentence, renderFidelity, seedSentence } from '../../reports/fidelity-html.js';
 import { errorRateMet, renderFitReport } from '../../reports/fit-html.js';
 import { writeResultsFile, type RunConfig } from '../../reports/results-file.js';
 import { cli } from '../cli/run-cli.js';
@@ -84,7 +84,21 @@ const SOURCE = {
         ],
       },
     },
-    { name: 'browse', rate: 14, root: { call: 'gateway', operation: 'GET /browse', serviceTimeMs: 1.5, sigma: 0.3, children: [{ call: 'stock', operation: 'GET /stock', serviceTimeMs: 2, sigma: 0.25 }] } },
+    {
+      name: 'browse',
+      rate: 14,
+      root: {
+        call: 'gateway',
+        operation: 'GET /browse',
+        serviceTimeMs: 1.5,
+        sigma: 0.3,
+        children: [
+          { call: 'stock', operation: 'GET /stock', serviceTimeMs: 2, sigma: 0.25 },
+          // A rare call: a few dozen in the run, too few for a bounded p95 sampling interval.
+          { call: 'pricing', operation: 'GET /offers', serviceTimeMs: 3, sigma: 0.1, probability: 0.001 },
+        ],
+      },
+    },
   ],
   traffic: { daily: Array(24).fill(1), weekly: Array(7).fill(1), noise: 0 },
 } satisfies ScenarioFile & { transactions: { root: CallTemplate }[] };
@@ -131,7 +145,8 @@ describe('fit: a twin of simulated spans recovers their scenario', () => {
     const got = new Map(twin.scenario.transactions.flatMap((t) => [...nodes(t.root)]));
     for (const [p, w] of want) {
       const g = got.get(p)!;
-      // Median own time within 15%, lognormal shape within 0.08: thousands of calls each.
+      // Median own time within 15%, lognormal shape within 0.08: thousands of calls each (the rare
+      // call a few dozen, of a narrow shape).
       expect(Math.abs(g.serviceTimeMs! / w.serviceTimeMs! - 1), `${p} median`).toBeLessThan(0.15);
       expect(Math.abs(g.sigma! - w.sigma!), `${p} sigma`).toBeLessThan(0.08);
       expect(Math.abs((g.probability ?? 1) - (w.probability ?? 1)), `${p} probability`).toBeLessThan(0.05);
@@ -173,6 +188,8 @@ describe('fit: a twin of simulated spans recovers their scenario', () => {
       expect(o.realP95Interval.low!).toBeLessThanOrEqual(o.realP95);
       expect(o.realP95Interval.high ?? Infinity).toBeGreaterThanOrEqual(o.realP95);
     }
+    // The rare call is scored on few calls: its p95 interval is open above.
+    expect(report.latency.operations.some((o) => o.scored && o.realP95Interval.high === null)).toBe(true);
     for (const o of report.latency.operations.filter((x) => x.scored)) {
       // Away from the interval's ends (the report rounds to 4 digits), the flag says where the twin lies.
       const margin = 1e-3 * o.twinP50;
@@ -569,6 +586,24 @@ describe('fidelity', () => {
     ]);
     // The median of the measures matched inside the range: the gap only bounds it.
     expect(cpuCal!).toMatchObject({ severity: 0.7, fit: 'inside' });
+    // Medians, not means: one incident far beyond the others at each severity, and one real
+    // incident far beyond the other two, move no median and no severity.
+    const far: Record<string, { self: number }> = { 'cpu-0.3-2': { self: 40 }, 'cpu-0.6-2': { self: 60 }, 'cpu-0.9-2': { self: 80 } };
+    const skewedSim: ItemResult = { ...sim, faultEffects: sim.faultEffects!.map((x) => ({ ...x, ...far[x.faultId] })) };
+    const skewedReal: ItemResult = { ...real, faultEffects: real.faultEffects!.map((x) => (x.faultId === 'r2' ? { ...x, latency: 200 } : x)) };
+    const skewed = compareRuns([skewedSim], [skewedReal], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!;
+    expect(skewed.measures[1]!.bySeverity).toEqual([
+      { severity: 0.3, median: 2, incidents: 3 },
+      { severity: 0.6, median: 4, incidents: 3 },
+      { severity: 0.9, median: 8, incidents: 3 },
+    ]);
+    expect(skewed.measures[0]!).toMatchObject({ measure: 'latency', real: { median: 2, incidents: 3 }, severity: 0.6, fit: 'inside' });
+    expect(skewed.measures.map((m) => [m.measure, m.severity, m.fit])).toEqual([
+      ['latency', 0.6, 'inside'],
+      ['self', 0.8, 'inside'],
+      ['gap', 0.9, 'above'],
+    ]);
+    expect(skewed).toMatchObject({ severity: 0.7, fit: 'inside' });
     // Three measures inside the range: their median (0.6 of 0.3, 0.6 and 0.8), not their mean.
     expect(compareRuns([sim], [realOf(2, 2 ** (8 / 3), 2)], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!.severity).toBe(0.6);
     // Faults without a severity take no part: three of them, with effects far beyond the rest, change nothing.
@@ -587,6 +622,23 @@ describe('fidelity', () => {
     const split = compareRuns([sim], [realOf(1, 100, 1)], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!;
     expect(split.measures.map((m) => m.fit)).toEqual(['below', 'above', 'below']);
     expect(split).toMatchObject({ severity: null, fit: 'none' });
+    // A measure short of incidents at an end (one own time measured there) points past the severity
+    // next to it; the type lies past the end the measures reach: the highest or the lowest swept.
+    const shortAt = (severity: number) => ({ ...sim, faultEffects: sim.faultEffects!.map((x) => (x.faultId === `cpu-${severity}-0` || x.faultId === `cpu-${severity}-1` ? { ...x, self: null } : x)) });
+    const past = compareRuns([shortAt(0.9)], [realOf(100, 100, 100)], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!;
+    expect(past.measures.map((m) => [m.measure, m.severity, m.fit])).toEqual([
+      ['latency', 0.9, 'above'],
+      ['self', 0.6, 'above'],
+      ['gap', 0.9, 'above'],
+    ]);
+    expect(past).toMatchObject({ severity: null, fit: 'above', bound: 0.9 });
+    const short = compareRuns([shortAt(0.3)], [realOf(0.5, 0.5, 0.5)], { sim: 's', real: 'r', resamples: 50 }).calibration[1]!;
+    expect(short.measures.map((m) => [m.measure, m.severity, m.fit])).toEqual([
+      ['latency', 0.3, 'below'],
+      ['self', 0.6, 'below'],
+      ['gap', 0.3, 'below'],
+    ]);
+    expect(short).toMatchObject({ severity: null, fit: 'below', bound: 0.3 });
     // An exception barely moves the spans at any severity: nothing to match on.
     expect(exc!.type).toBe('code-exception');
     expect(exc!.severity).toBeNull();
@@ -622,6 +674,17 @@ describe('fidelity', () => {
     expect(calibrateMeasure(at([1, 3, 1]), 10)).toEqual({ severity: null, fit: 'flat' });
     // Medians within a factor 1.25 of each other do not tell severities apart.
     expect(calibrateMeasure(at([1, 1.1, 1.2]), 1.15)).toEqual({ severity: null, fit: 'flat' });
+    // Rising with severity: beyond the strongest effect is above the range, below the weakest below it.
+    expect(calibrateMeasure(at([1, 2, 4]), 8)).toEqual({ severity: 0.9, fit: 'above' });
+    expect(calibrateMeasure(at([1, 2, 4]), 0.5)).toEqual({ severity: 0.3, fit: 'below' });
+  });
+
+  it('places a real effect beyond every median at no severity where the medians are not in order over severity', () => {
+    const at = (medians: number[]) => medians.map((median, i) => ({ severity: [0.3, 0.6, 0.9][i]!, median }));
+    // The strongest effect at both ends, the weakest in the middle: beyond the strongest.
+    expect(calibrateMeasure(at([2, 1, 2]), 3)).toEqual({ severity: null, fit: 'flat' });
+    // The weakest effect at an end, the strongest in the middle: beyond the weakest.
+    expect(calibrateMeasure(at([1, 3, 2]), 0.5)).toEqual({ severity: null, fit: 'flat' });
   });
 
   it("puts a throttled instance's wait before its server spans under a CPU quota, and changes nothing without a hog", async () => {
@@ -706,6 +769,19 @@ describe('fidelity', () => {
     // (null in JSON), and the range is over the seeds that have one; on seed 2 count falls below ochiai.
     expect(pooled.bySeed[1]).toEqual({ figure: 'avg5', seeds: [{ seed: 1, tau: NaN, simIncidents: 2 }, { seed: 2, tau: -1, simIncidents: 2 }], min: -1, max: -1 });
     expect(renderFidelity(pooled)).toContain('Each sweep seed&#39;s items alone against the real ones give Kendall tau AC@1 -1.00 to 1.00');
+    // A run of seed 1 with a fault type the real side lacks: its incident joins no figure, per seed either.
+    const cpu = runOf('seeds-1-cpu', [{ ...item('c@1', 'cpu-saturation', { count: [1], ochiai: [2] }), seed: 1 }]);
+    const unshared = await fidelity({ sim: [a, b, cpu], real, out: path.join(tmp, 'pool', 'fid-cpu'), resamples: 50 });
+    expect(unshared.rca.find((x) => x.figure === 'ac1' && x.type === 'all')!.simIncidents).toBe(4);
+    expect(unshared.bySeed.map((x) => x.seeds.map((y) => y.simIncidents))).toEqual([
+      [2, 2],
+      [2, 2],
+    ]);
+    // The count of seeds, not of figures.
+    const seedRows = (taus: number[]) => taus.map((tau, k) => ({ seed: k + 1, tau, simIncidents: 2 }));
+    expect(seedSentence([{ figure: 'ac1', seeds: seedRows([1, -1, 0.5]), min: -1, max: 1 }, { figure: 'avg5', seeds: seedRows([0, -1, 0.5]), min: -1, max: 0.5 }])).toMatch(
+      /^Each sweep seed's items alone against the real ones give Kendall tau AC@1 -1\.00 to 1\.00, Avg@5 -1\.00 to 0\.50 \(3 seeds\): /,
+    );
     // One seed: nothing per seed.
     expect(compareRuns([{ ...item('s@1', 'code-exception', { count: [1] }), seed: 1 }], [item('r', 'exception', { count: [1] })], { sim: 's', real: 'r', resamples: 50 }).bySeed).toEqual([]);
     expect(pooled.sim).toBe(`${path.resolve(a)}, ${path.resolve(b)}`);
